@@ -1,0 +1,229 @@
+//! What the engine knows about the numeric libraries: one canonical dotted name per function,
+//! whatever alias or compatibility module the code used to reach it.
+//!
+//! Sources for the alias lists: the TensorFlow 2 API docs (`tf.math.log` is exported as `tf.log` in
+//! TF1 and `tf.compat.v1.log`), Keras 3 (`keras.ops`, `keras.backend`), PyTorch's `torch.special`
+//! and `torch.nn.functional` aliases, NumPy, `jax.numpy`/`jax.nn`/`jax.lax`, SciPy's `special`.
+
+/// Module prefixes that are another spelling of a canonical module.
+const PREFIXES: &[(&str, &str)] = &[
+    ("tensorflow.compat.v1.", "tensorflow."),
+    ("tensorflow.compat.v2.", "tensorflow."),
+    ("tensorflow.keras.", "keras."),
+    ("tf_keras.", "keras."),
+    ("keras.api.", "keras."),
+    ("keras.src.ops.", "keras.ops."),
+];
+
+/// Functions re-exported under other names; the right side is canonical.
+const ALIASES: &[(&str, &str)] = &[
+    ("tensorflow.log", "tensorflow.math.log"),
+    ("tensorflow.log1p", "tensorflow.math.log1p"),
+    ("tensorflow.exp", "tensorflow.math.exp"),
+    ("tensorflow.sqrt", "tensorflow.math.sqrt"),
+    ("tensorflow.maximum", "tensorflow.math.maximum"),
+    ("tensorflow.minimum", "tensorflow.math.minimum"),
+    ("tensorflow.sigmoid", "tensorflow.math.sigmoid"),
+    ("tensorflow.nn.sigmoid", "tensorflow.math.sigmoid"),
+    ("tensorflow.math.softmax", "tensorflow.nn.softmax"),
+    ("tensorflow.xlogy", "tensorflow.math.xlogy"),
+    ("tensorflow.where_v2", "tensorflow.where"),
+    ("torch.special.log", "torch.log"),
+    ("torch.special.expit", "torch.sigmoid"),
+    ("torch.nn.functional.sigmoid", "torch.sigmoid"),
+    ("torch.special.softmax", "torch.softmax"),
+    ("torch.nn.functional.softmax", "torch.softmax"),
+    ("torch.special.xlogy", "torch.xlogy"),
+    ("torch.clip", "torch.clamp"),
+    ("torch.special.exp2", "torch.exp2"),
+    ("jax.lax.log", "jax.numpy.log"),
+    ("jax.lax.exp", "jax.numpy.exp"),
+    ("jax.lax.max", "jax.numpy.maximum"),
+    ("jax.lax.clamp", "jax.lax.clamp"),
+    ("jax.scipy.special.expit", "jax.nn.sigmoid"),
+    ("jax.nn.softmax", "jax.nn.softmax"),
+    ("keras.activations.softmax", "keras.ops.softmax"),
+    ("keras.activations.sigmoid", "keras.ops.sigmoid"),
+    ("keras.backend.softmax", "keras.ops.softmax"),
+    ("keras.backend.sigmoid", "keras.ops.sigmoid"),
+    ("scipy.special.expit", "scipy.special.expit"),
+];
+
+/// The canonical name of a resolved dotted path (`tf.compat.v1.log` → `tensorflow.math.log`).
+pub fn canonical(path: &str) -> String {
+    let mut name = path.to_string();
+    // Each prefix rewrite shortens or moves the name toward a canonical module; a few rounds
+    // reach a fixed point (`tensorflow.compat.v1.keras.` → `tensorflow.keras.` → `keras.`).
+    for _ in 0..4 {
+        let mut changed = false;
+        for (from, to) in PREFIXES {
+            if let Some(rest) = name.strip_prefix(from) {
+                name = format!("{to}{rest}");
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    match ALIASES.iter().find(|(from, _)| *from == name) {
+        Some((_, to)) => (*to).to_string(),
+        None => name,
+    }
+}
+
+/// True when `name` is already in canonical form (what rule queries must use).
+pub fn is_canonical(name: &str) -> bool {
+    canonical(name) == name
+}
+
+/// The last segment of a dotted name.
+pub fn leaf(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+/// Libraries whose functions the engine reasons about, by top-level module.
+pub const LIBRARY_ROOTS: &[&str] = &["tensorflow", "keras", "tf_keras", "torch", "numpy", "jax", "scipy"];
+
+/// The numeric family a canonical name belongs to; decides which functions a fix may call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Library {
+    TensorFlow,
+    KerasOps,
+    KerasBackend,
+    Torch,
+    NumPy,
+    JaxNumpy,
+}
+
+pub fn library_of(canonical: &str) -> Option<Library> {
+    let lib = if canonical.starts_with("tensorflow.") {
+        Library::TensorFlow
+    } else if canonical.starts_with("keras.ops.") {
+        Library::KerasOps
+    } else if canonical.starts_with("keras.backend.") {
+        Library::KerasBackend
+    } else if canonical.starts_with("torch.") {
+        Library::Torch
+    } else if canonical.starts_with("numpy.") {
+        Library::NumPy
+    } else if canonical.starts_with("jax.numpy.") {
+        Library::JaxNumpy
+    } else {
+        return None;
+    };
+    Some(lib)
+}
+
+/// Softmax-like outputs: probabilities that reach exactly 0 (and 1) in float32.
+pub const SOFTMAX: &[&str] =
+    &["tensorflow.nn.softmax", "torch.softmax", "jax.nn.softmax", "keras.ops.softmax", "scipy.special.softmax"];
+
+pub const SIGMOID: &[&str] =
+    &["tensorflow.math.sigmoid", "torch.sigmoid", "jax.nn.sigmoid", "keras.ops.sigmoid", "scipy.special.expit"];
+
+/// `exp(x)`: positive (it underflows only below about -87 in float32).
+pub const EXP: &[&str] =
+    &["tensorflow.math.exp", "torch.exp", "numpy.exp", "jax.numpy.exp", "keras.ops.exp", "keras.backend.exp"];
+
+/// Arrays of ones.
+pub const ONES: &[&str] = &[
+    "tensorflow.ones",
+    "tensorflow.ones_like",
+    "torch.ones",
+    "torch.ones_like",
+    "numpy.ones",
+    "numpy.ones_like",
+    "jax.numpy.ones",
+    "jax.numpy.ones_like",
+    "keras.ops.ones",
+    "keras.ops.ones_like",
+];
+
+/// How a clipping function names its lower bound: positional index and keyword names.
+pub struct LowerBound {
+    pub name: &'static str,
+    pub position: usize,
+    pub keywords: &'static [&'static str],
+}
+
+/// Functions whose result is at least their lower-bound argument.
+pub const CLIPS: &[LowerBound] = &[
+    LowerBound { name: "tensorflow.clip_by_value", position: 1, keywords: &["clip_value_min"] },
+    LowerBound { name: "numpy.clip", position: 1, keywords: &["a_min", "min"] },
+    LowerBound { name: "jax.numpy.clip", position: 1, keywords: &["a_min", "min"] },
+    LowerBound { name: "torch.clamp", position: 1, keywords: &["min"] },
+    LowerBound { name: "torch.clamp_min", position: 1, keywords: &["min"] },
+    LowerBound { name: "keras.ops.clip", position: 1, keywords: &["x_min"] },
+    LowerBound { name: "keras.backend.clip", position: 1, keywords: &["min_value"] },
+    LowerBound { name: "jax.lax.clamp", position: 0, keywords: &["min"] },
+];
+
+/// Method spellings of clipping (`p.clamp(min=1e-7)`, `a.clip(1e-7, 1)`), on any receiver.
+pub const CLIP_METHODS: &[LowerBound] = &[
+    LowerBound { name: "clamp", position: 0, keywords: &["min"] },
+    LowerBound { name: "clamp_", position: 0, keywords: &["min"] },
+    LowerBound { name: "clip", position: 0, keywords: &["min", "a_min"] },
+    LowerBound { name: "clip_", position: 0, keywords: &["min"] },
+    LowerBound { name: "clamp_min", position: 0, keywords: &["min"] },
+    LowerBound { name: "clamp_min_", position: 0, keywords: &["min"] },
+];
+
+/// Element-wise maximum: positive when any argument is.
+pub const MAXIMUMS: &[&str] = &[
+    "tensorflow.math.maximum",
+    "numpy.maximum",
+    "numpy.fmax",
+    "jax.numpy.maximum",
+    "jax.numpy.fmax",
+    "torch.maximum",
+    "torch.fmax",
+    "keras.ops.maximum",
+    "keras.backend.maximum",
+];
+
+/// `where(cond, a, b)` selectors.
+pub const WHERES: &[&str] = &["tensorflow.where", "numpy.where", "jax.numpy.where", "torch.where", "keras.ops.where"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_reach_one_name() {
+        for spelling in [
+            "tensorflow.log",
+            "tensorflow.math.log",
+            "tensorflow.compat.v1.log",
+            "tensorflow.compat.v1.math.log",
+            "tensorflow.compat.v2.math.log",
+        ] {
+            assert_eq!(canonical(spelling), "tensorflow.math.log", "{spelling}");
+        }
+        assert_eq!(canonical("tensorflow.keras.backend.log"), "keras.backend.log");
+        assert_eq!(canonical("tensorflow.compat.v1.keras.backend.log"), "keras.backend.log");
+        assert_eq!(canonical("torch.nn.functional.softmax"), "torch.softmax");
+        assert_eq!(canonical("numpy.log"), "numpy.log");
+        assert!(!is_canonical("tensorflow.log"));
+        assert!(is_canonical("torch.log"));
+    }
+
+    #[test]
+    fn every_listed_name_is_canonical() {
+        let lists = [SOFTMAX, SIGMOID, EXP, ONES, MAXIMUMS, WHERES];
+        for name in lists.iter().flat_map(|l| l.iter()) {
+            assert!(is_canonical(name), "{name}");
+        }
+        for c in CLIPS {
+            assert!(is_canonical(c.name), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn libraries() {
+        assert_eq!(library_of("tensorflow.math.log"), Some(Library::TensorFlow));
+        assert_eq!(library_of("keras.backend.log"), Some(Library::KerasBackend));
+        assert_eq!(library_of("jax.numpy.log"), Some(Library::JaxNumpy));
+        assert_eq!(library_of("math.log"), None);
+    }
+}

@@ -1,0 +1,164 @@
+//! Compiling the rules' `.scm` queries into one multi-pattern query, and the engine's own
+//! predicates, which the tree-sitter binding would otherwise silently ignore.
+//!
+//! Engine predicates:
+//! - `(#api? @capture "canonical.name" ...)`: the capture, resolved through the file's imports and
+//!   canonicalized, is one of the names.
+//! - `(#unguarded? @capture)`: the capture's value is not provably away from 0.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use tree_sitter::{Node, Query, QueryMatch, QueryPredicateArg};
+
+use super::Context;
+use super::apis;
+use super::facts::Value;
+use crate::rules::RULES;
+
+pub const ENGINE_PREDICATES: &[&str] = &["api?", "unguarded?"];
+
+enum Predicate {
+    Api { capture: u32, names: HashSet<String> },
+    Unguarded { capture: u32 },
+}
+
+pub struct Compiled {
+    pub query: Query,
+    /// Pattern index → index into `RULES`.
+    pub pattern_rule: Vec<usize>,
+    predicates: Vec<Vec<Predicate>>,
+    /// Top-level modules a file must mention to hold a smell.
+    pub roots: Vec<String>,
+    /// Function names a file must mention to hold a smell.
+    pub triggers: Vec<String>,
+}
+
+/// The compiled rules. The queries are embedded and tested, so failing here is a build defect.
+pub fn compiled() -> &'static Compiled {
+    static COMPILED: OnceLock<Compiled> = OnceLock::new();
+    COMPILED.get_or_init(|| compile().unwrap_or_else(|e| panic!("embedded rule queries do not compile: {e}")))
+}
+
+/// Compiles every rule's query into one query. Errors name the rule and the problem.
+pub fn compile() -> Result<Compiled, String> {
+    let mut source = String::new();
+    let mut starts = Vec::new();
+    for rule in RULES {
+        starts.push(source.len());
+        source.push_str(rule.query);
+        source.push('\n');
+    }
+    let rule_at = |byte: usize| starts.iter().rposition(|s| *s <= byte).unwrap_or(0);
+    let query = Query::new(&super::language(), &source).map_err(|e| {
+        let r = &RULES[rule_at(e.offset)];
+        format!(
+            "{} ({}): {:?} error at row {}: {}",
+            r.code,
+            r.name,
+            e.kind,
+            e.row - source[..starts[rule_at(e.offset)]].lines().count(),
+            e.message
+        )
+    })?;
+    let mut pattern_rule = Vec::new();
+    let mut predicates = Vec::new();
+    let mut api_names = HashSet::new();
+    for i in 0..query.pattern_count() {
+        let r = rule_at(query.start_byte_for_pattern(i));
+        pattern_rule.push(r);
+        let rule = &RULES[r];
+        let mut preds = Vec::new();
+        for p in query.general_predicates(i) {
+            let capture = match p.args.first() {
+                Some(QueryPredicateArg::Capture(c)) => *c,
+                _ => {
+                    return Err(format!("{}: #{} takes a capture first", rule.code, p.operator));
+                }
+            };
+            let strings: Vec<String> = p.args[1..]
+                .iter()
+                .map(|a| match a {
+                    QueryPredicateArg::String(s) => Ok(s.to_string()),
+                    QueryPredicateArg::Capture(_) => Err(format!("{}: #{} takes one capture", rule.code, p.operator)),
+                })
+                .collect::<Result<_, _>>()?;
+            match &*p.operator {
+                "api?" => {
+                    if strings.is_empty() {
+                        return Err(format!("{}: #api? needs at least one name", rule.code));
+                    }
+                    if let Some(bad) = strings.iter().find(|n| !apis::is_canonical(n)) {
+                        return Err(format!(
+                            "{}: #api? name {bad:?} is not canonical; use {:?}",
+                            rule.code,
+                            apis::canonical(bad)
+                        ));
+                    }
+                    api_names.extend(strings.iter().cloned());
+                    preds.push(Predicate::Api { capture, names: strings.into_iter().collect() });
+                }
+                "unguarded?" => {
+                    if !strings.is_empty() {
+                        return Err(format!("{}: #unguarded? takes only a capture", rule.code));
+                    }
+                    preds.push(Predicate::Unguarded { capture });
+                }
+                other => {
+                    return Err(format!(
+                        "{}: unknown predicate #{other} (the engine knows {}, tree-sitter knows #eq?, #match?, #any-of?)",
+                        rule.code,
+                        ENGINE_PREDICATES.iter().map(|p| format!("#{p}")).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+        }
+        predicates.push(preds);
+    }
+    for name in query.capture_names() {
+        let known = name.starts_with('_') || *name == "smell" || RULES.iter().any(|r| r.captures.contains(name));
+        if !known {
+            return Err(format!(
+                "unknown capture @{name}: the engine reads @smell, rules declare theirs in CAPTURES, others start with _"
+            ));
+        }
+    }
+    // Any numeric library counts: Keras APIs are reached through `tensorflow.keras` too.
+    let roots = apis::LIBRARY_ROOTS.iter().map(|r| r.to_string()).collect();
+    let mut triggers: Vec<String> = api_names.iter().map(|n| apis::leaf(n).to_string()).collect();
+    triggers.sort();
+    triggers.dedup();
+    // Drop a trigger that contains another (`log10` is found by searching for `log`).
+    let all = triggers.clone();
+    triggers.retain(|t| !all.iter().any(|o| o != t && t.contains(o.as_str())));
+    Ok(Compiled { query, pattern_rule, predicates, roots, triggers })
+}
+
+impl Compiled {
+    pub fn predicates_hold(&self, cx: &Context, m: &QueryMatch) -> bool {
+        self.predicates[m.pattern_index].iter().all(|p| match p {
+            Predicate::Api { capture, names } => m
+                .nodes_for_capture_index(*capture)
+                .all(|n| cx.imports.api(n, cx.src).is_some_and(|api| names.contains(&api))),
+            Predicate::Unguarded { capture } => {
+                m.nodes_for_capture_index(*capture).all(|n| cx.value_of(n) != Value::Positive)
+            }
+        })
+    }
+}
+
+/// The captured nodes of one match, by name.
+pub struct Captures<'t> {
+    nodes: Vec<(&'static str, Node<'t>)>,
+}
+
+impl<'t> Captures<'t> {
+    pub fn new(query: &'static Query, m: &QueryMatch<'_, 't>) -> Self {
+        let names = query.capture_names();
+        Captures { nodes: m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect() }
+    }
+
+    pub fn get(&self, name: &str) -> Option<Node<'t>> {
+        self.nodes.iter().find(|(n, _)| *n == name).map(|(_, node)| *node)
+    }
+}

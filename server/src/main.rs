@@ -1,0 +1,13 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use nanlint::cli::{self, Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => cli::run_check(args),
+        Command::Rule { code, all } => cli::run_rule(code, all),
+        Command::Server => cli::fail("the language server is not built yet"),
+    }
+}

@@ -1,0 +1,95 @@
+//! Output formats of `nanlint check`: `full` (source line and caret, like ruff), `concise`
+//! (`path:row:col: CODE message`) and `json` (ruff's JSON schema).
+
+use std::fmt::Write;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::check::FileReport;
+use crate::rules;
+use crate::smell::{Applicability, Fix, Smell};
+
+/// One-based row and one-based *character* column, as ruff reports them.
+pub fn location(source: &str, byte: usize) -> (usize, usize) {
+    let byte = byte.min(source.len());
+    let before = &source[..byte];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let row = before.matches('\n').count() + 1;
+    let column = source.get(line_start..byte).map_or(0, |s| s.chars().count()) + 1;
+    (row, column)
+}
+
+fn line_of(source: &str, byte: usize) -> (usize, &str) {
+    let byte = byte.min(source.len());
+    let start = source[..byte].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+    (start, source[start..end].trim_end_matches('\r'))
+}
+
+pub fn concise(out: &mut String, path: &Path, source: &str, smell: &Smell) {
+    let (row, col) = location(source, smell.span.start_byte);
+    let _ = writeln!(out, "{}:{row}:{col}: {} {}", path.display(), smell.code, smell.message);
+}
+
+pub fn full(out: &mut String, path: &Path, source: &str, smell: &Smell) {
+    let (row, col) = location(source, smell.span.start_byte);
+    let (line_start, line) = line_of(source, smell.span.start_byte);
+    let _ = writeln!(out, "{}:{row}:{col}: {} {}", path.display(), smell.code, smell.message);
+    let gutter = row.to_string().len();
+    let pad = " ".repeat(gutter);
+    let caret_start = source[line_start..smell.span.start_byte].chars().count();
+    let caret_end_byte = smell.span.end_byte.min(line_start + line.len());
+    let width = source.get(smell.span.start_byte..caret_end_byte).map_or(1, |s| s.chars().count()).max(1);
+    let _ = writeln!(out, "{pad} |");
+    let _ = writeln!(out, "{row} | {line}");
+    let _ = writeln!(out, "{pad} | {}{} {}", " ".repeat(caret_start), "^".repeat(width), smell.code);
+    let _ = writeln!(out, "{pad} |");
+    for fix in &smell.fixes {
+        let note = if fix.applicability == Applicability::Unsafe { " (unsafe)" } else { "" };
+        let _ = writeln!(out, "{pad} = help: {}{note}", fix.title);
+    }
+    out.push('\n');
+}
+
+fn fix_json(source: &str, fix: &Fix) -> Value {
+    let edits: Vec<Value> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            let (r0, c0) = location(source, e.start);
+            let (r1, c1) = location(source, e.end);
+            json!({
+                "content": e.content,
+                "location": { "row": r0, "column": c0 },
+                "end_location": { "row": r1, "column": c1 },
+            })
+        })
+        .collect();
+    json!({ "applicability": fix.applicability, "message": fix.title, "edits": edits })
+}
+
+/// One entry of ruff's JSON output, plus `fixes`: every alternative, the preferred first.
+pub fn json_entry(path: &Path, source: &str, smell: &Smell) -> Value {
+    let (row, col) = location(source, smell.span.start_byte);
+    let (end_row, end_col) = location(source, smell.span.end_byte);
+    let filename = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    json!({
+        "cell": null,
+        "code": smell.code,
+        "message": smell.message,
+        "filename": filename.display().to_string(),
+        "location": { "row": row, "column": col },
+        "end_location": { "row": end_row, "column": end_col },
+        "noqa_row": row,
+        "fix": smell.fixes.first().map(|f| fix_json(source, f)),
+        "fixes": smell.fixes.iter().map(|f| fix_json(source, f)).collect::<Vec<_>>(),
+        "url": rules::by_code(&smell.code).map(|r| r.url()),
+    })
+}
+
+pub fn json_report(reports: &[FileReport]) -> String {
+    let entries: Vec<Value> =
+        reports.iter().flat_map(|r| r.smells.iter().map(move |s| json_entry(&r.path, &r.source, s))).collect();
+    serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into()) + "\n"
+}

@@ -1,0 +1,52 @@
+//! The rule registry. Each rule lives in one folder, `queries/python/<CODE>-<name>/`: its query
+//! (`query.scm`), its documentation (`rule.md`: hover text, `nanlint rule`, README row), its
+//! message and fixes (`rule.rs`), and its fixtures (`bad.py`, `good.py`). The build script embeds
+//! them; nothing is read from disk at run time.
+
+use crate::engine::Context;
+use crate::engine::query::Captures;
+use crate::settings::Settings;
+use crate::smell::Fix;
+
+/// What a rule's `check` returns for one query match.
+pub struct Finding {
+    pub message: String,
+    pub fixes: Vec<Fix>,
+}
+
+pub type Check = fn(&Context, &Captures, &Settings) -> Option<Finding>;
+
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// The folder under `queries/python/`.
+    pub dir: &'static str,
+    pub query: &'static str,
+    /// Markdown with ruff's headings.
+    pub doc: &'static str,
+    /// Captures the rule reads besides `@smell`.
+    pub captures: &'static [&'static str],
+    pub check: Check,
+}
+
+impl Rule {
+    /// The first paragraph under "What it does", for tables and short help.
+    pub fn summary(&self) -> String {
+        let after = self.doc.split("## What it does").nth(1).unwrap_or("");
+        after.trim_start().split("\n\n").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// Where the rule's documentation is published.
+    pub fn url(&self) -> String {
+        format!("{DOCS_BASE}/{}/rule.md", self.dir)
+    }
+}
+
+/// Rule documentation as browsed in the repository.
+pub const DOCS_BASE: &str = "https://github.com/nanlint/nanlint/blob/main/queries/python";
+
+pub fn by_code(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+}
+
+include!(concat!(env!("OUT_DIR"), "/rules_gen.rs"));

@@ -1,0 +1,93 @@
+//! The engine's output: LSP-free findings with their fixes.
+
+use serde::{Deserialize, Serialize};
+
+/// A zero-based row and a zero-based *byte* column, as tree-sitter reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Point {
+    pub row: usize,
+    pub column: usize,
+}
+
+impl From<tree_sitter::Point> for Point {
+    fn from(p: tree_sitter::Point) -> Self {
+        Point { row: p.row, column: p.column }
+    }
+}
+
+/// A source range in bytes, with the points of both ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Span {
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub start: Point,
+    pub end: Point,
+}
+
+impl Span {
+    pub fn of(node: tree_sitter::Node) -> Self {
+        Span {
+            start_byte: node.start_byte(),
+            end_byte: node.end_byte(),
+            start: node.start_position().into(),
+            end: node.end_position().into(),
+        }
+    }
+}
+
+/// Whether applying a fix keeps the program's meaning (ruff's terms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// The meaning is unchanged; `--fix` applies it.
+    Safe,
+    /// Values may change; applied only with `--unsafe-fixes`.
+    Unsafe,
+}
+
+/// Replace `source[start..end]` with `content`. An insertion has `start == end`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub content: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// What the fix does, e.g. "Clip `y_conv` into [1e-7, 1]".
+    pub title: String,
+    pub applicability: Applicability,
+    /// Non-overlapping edits, sorted by start.
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Smell {
+    pub code: String,
+    /// The rule's name, e.g. `log-of-possibly-zero`.
+    pub rule: String,
+    /// What is wrong here and why, in one line.
+    pub message: String,
+    pub span: Span,
+    /// Alternatives; the first is the preferred one.
+    pub fixes: Vec<Fix>,
+}
+
+/// Applies edits (non-overlapping, any order) to `source`.
+pub fn apply_edits(source: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut at = 0;
+    for e in sorted {
+        if e.start < at || e.end > source.len() {
+            continue; // overlapping or out of range: skipped, never half-applied
+        }
+        out.push_str(&source[at..e.start]);
+        out.push_str(&e.content);
+        at = e.end;
+    }
+    out.push_str(&source[at..]);
+    out
+}
