@@ -1,0 +1,573 @@
+//! Byte offsets in a UTF-8 `&str` <-> LSP positions `(line, character)`.
+//!
+//! `character` counts UTF-8 bytes or UTF-16 code units within a line, per the
+//! negotiated [`Encoding`]. Lines end at `\n`, `\r\n` or a lone `\r` (as in the
+//! LSP spec); `character` counts the line's content only, never its
+//! terminator, and text ending in a terminator has a final empty line.
+//!
+//! Also applies one LSP-style range edit to a `String` ([`apply_change`]) and
+//! reports the byte ranges and tree-sitter points an `InputEdit` needs.
+//! Tree-sitter rows differ from LSP lines: only `\n` starts a new row, and a
+//! column is a byte count that includes any `\r` before it ([`point_of`]).
+//!
+//! Nothing here panics: bad positions and offsets clamp, and the position
+//! conversions report whether they had to.
+
+/// What `Pos::character` counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// Bytes from the start of the line.
+    Utf8,
+    /// UTF-16 code units from the start of the line (the LSP default).
+    Utf16,
+}
+
+/// An LSP-style position: zero-based line and character within it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u32,
+    pub character: u32,
+}
+
+impl Pos {
+    pub const fn new(line: u32, character: u32) -> Self {
+        Pos { line, character }
+    }
+}
+
+/// Line starts of one version of a text; rebuild it after every change.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    /// Byte offset of the start of each line; never empty, `starts[0] == 0`.
+    starts: Vec<usize>,
+    /// Some line ends with a lone `\r`, so tree-sitter rows differ from lines.
+    lone_cr: bool,
+}
+
+impl LineIndex {
+    /// Indexes `text` in a single pass over its bytes.
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut lone_cr = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' {
+                starts.push(i + 1);
+            } else if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+                starts.push(i + 1);
+                lone_cr = true;
+            }
+        }
+        LineIndex { starts, lone_cr }
+    }
+
+    /// Number of lines; at least 1 (empty text has one empty line).
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Byte offset where `line` starts, if it exists.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.starts.get(line).copied()
+    }
+
+    /// The line containing byte `offset` (offsets past the end: the last line).
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).saturating_sub(1)
+    }
+
+    /// Start offset and content (terminator stripped) of `line`. `None` if the
+    /// line does not exist, or the index is stale for `text`.
+    fn line_content<'t>(&self, text: &'t str, line: usize) -> Option<(usize, &'t str)> {
+        let start = *self.starts.get(line)?;
+        let next = self.starts.get(line + 1).map_or(text.len(), |&n| n.min(text.len()));
+        let raw = text.get(start..next)?;
+        let content = raw.strip_suffix('\n').unwrap_or(raw);
+        Some((start, content.strip_suffix('\r').unwrap_or(content)))
+    }
+
+    /// Position -> byte offset. A line past the end clamps to the end of the
+    /// text; a character past the end of the line clamps to the end of its
+    /// content (before the terminator); a character inside a multi-byte char
+    /// or a surrogate pair rounds down to the char's start. The flag is true
+    /// iff any of that happened, i.e. `pos` named no exact char boundary.
+    pub fn offset(&self, text: &str, pos: Pos, enc: Encoding) -> (usize, bool) {
+        let Some((start, content)) = self.line_content(text, pos.line as usize) else {
+            return (text.len(), true);
+        };
+        let want = pos.character as usize;
+        let (col, exact) = match enc {
+            Encoding::Utf8 => {
+                let col = floor_char_boundary(content, want);
+                (col, col == want)
+            }
+            Encoding::Utf16 => utf16_to_byte_col(content, want),
+        };
+        (start + col, !exact)
+    }
+
+    /// Byte offset -> position. An offset past the end clamps to the end; one
+    /// inside a multi-byte char rounds down to its start; one between the
+    /// `\r` and `\n` of a CRLF maps to the end of that line's content.
+    pub fn position(&self, text: &str, offset: usize, enc: Encoding) -> Pos {
+        let offset = floor_char_boundary(text, offset);
+        let line = self.line_of(offset);
+        let (start, content) = self.line_content(text, line).unwrap_or((offset, ""));
+        let col = offset.saturating_sub(start).min(content.len());
+        let character = match enc {
+            Encoding::Utf8 => col,
+            Encoding::Utf16 => content.get(..col).map_or(0, |s| s.chars().map(char::len_utf16).sum()),
+        };
+        Pos::new(line as u32, character as u32)
+    }
+}
+
+/// Byte column of UTF-16 column `want` in `line`, rounded down to a char
+/// boundary and clamped to the line's length; the flag says whether it was exact.
+fn utf16_to_byte_col(line: &str, want: usize) -> (usize, bool) {
+    let mut units = 0;
+    for (i, c) in line.char_indices() {
+        let next = units + c.len_utf16();
+        if next > want {
+            return (i, units == want);
+        }
+        units = next;
+    }
+    (line.len(), units == want)
+}
+
+/// The largest char boundary of `s` that is `<= i` (`s.len()` if `i` is past it).
+fn floor_char_boundary(s: &str, i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    (0..=i).rev().find(|&j| s.is_char_boundary(j)).unwrap_or(0)
+}
+
+/// A text edit as applied: byte offsets and tree-sitter points, ready for
+/// `tree_sitter::InputEdit` (`start`/`start_point` are the same in the old and
+/// new text, `old_end*` are in the old text, `new_end*` in the new one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppliedEdit {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+    /// The range needed clamping, rounding or swapping (see [`LineIndex::offset`]).
+    pub clamped: bool,
+    /// Tree-sitter `(row, byte column)` points of `start`, `old_end`, `new_end`.
+    pub start_point: (usize, usize),
+    pub old_end_point: (usize, usize),
+    pub new_end_point: (usize, usize),
+}
+
+/// Replaces the range `start..end` (positions in `enc`, resolved with
+/// `index`, which must be the index of `text` before the change) by
+/// `new_text`. Bad positions clamp as in [`LineIndex::offset`]; if the start
+/// lies after the end the two are swapped. Build a new [`LineIndex`] afterwards.
+pub fn apply_change(
+    text: &mut String,
+    index: &LineIndex,
+    start: Pos,
+    end: Pos,
+    new_text: &str,
+    enc: Encoding,
+) -> AppliedEdit {
+    let (s, start_clamped) = index.offset(text, start, enc);
+    let (e, end_clamped) = index.offset(text, end, enc);
+    let swapped = s > e;
+    let (s, e) = (s.min(e), s.max(e));
+    let start_point = point_of(index, text, s);
+    let old_end_point = point_of(index, text, e);
+    text.replace_range(s..e, new_text);
+    let new_end_point = match new_text.rfind('\n') {
+        None => (start_point.0, start_point.1 + new_text.len()),
+        Some(i) => (start_point.0 + new_text.matches('\n').count(), new_text.len() - i - 1),
+    };
+    AppliedEdit {
+        start: s,
+        old_end: e,
+        new_end: s + new_text.len(),
+        clamped: start_clamped || end_clamped || swapped,
+        start_point,
+        old_end_point,
+        new_end_point,
+    }
+}
+
+/// Byte offset -> tree-sitter point `(row, byte column)`: rows split at `\n`
+/// only, as tree-sitter counts them. Offsets clamp like [`LineIndex::position`].
+pub fn point_of(index: &LineIndex, text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset);
+    if index.lone_cr {
+        let before = &text.as_bytes()[..offset];
+        let row_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        return (before.iter().filter(|&&b| b == b'\n').count(), offset - row_start);
+    }
+    let row = index.line_of(offset);
+    (row, offset - index.starts[row])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Encoding::{Utf8, Utf16};
+    use super::*;
+    use proptest::prelude::*;
+
+    fn off(text: &str, line: u32, character: u32, enc: Encoding) -> (usize, bool) {
+        LineIndex::new(text).offset(text, Pos::new(line, character), enc)
+    }
+
+    fn pos(text: &str, offset: usize, enc: Encoding) -> (u32, u32) {
+        let p = LineIndex::new(text).position(text, offset, enc);
+        (p.line, p.character)
+    }
+
+    fn change(text: &str, s: (u32, u32), e: (u32, u32), new: &str, enc: Encoding) -> (String, AppliedEdit) {
+        let mut t = text.to_string();
+        let edit = apply_change(&mut t, &LineIndex::new(text), Pos::new(s.0, s.1), Pos::new(e.0, e.1), new, enc);
+        (t, edit)
+    }
+
+    #[test]
+    fn line_starts_for_lf_crlf_and_lone_cr() {
+        let idx = LineIndex::new("a\nb\r\nc\rd");
+        assert_eq!(idx.line_count(), 4);
+        let starts: Vec<_> = (0..5).map(|l| idx.line_start(l)).collect();
+        assert_eq!(starts, [Some(0), Some(2), Some(5), Some(7), None]);
+    }
+
+    #[test]
+    fn empty_text() {
+        assert_eq!(LineIndex::new("").line_count(), 1);
+        for enc in [Utf8, Utf16] {
+            assert_eq!(off("", 0, 0, enc), (0, false));
+            assert_eq!(off("", 0, 3, enc), (0, true));
+            assert_eq!(off("", 1, 0, enc), (0, true));
+            assert_eq!(pos("", 0, enc), (0, 0));
+            assert_eq!(pos("", 5, enc), (0, 0));
+        }
+    }
+
+    #[test]
+    fn end_of_line() {
+        let t = "abc\ndef";
+        assert_eq!(off(t, 0, 3, Utf16), (3, false));
+        assert_eq!(off(t, 0, 4, Utf16), (3, true));
+        assert_eq!(off(t, 1, 3, Utf8), (7, false));
+        assert_eq!(pos(t, 3, Utf16), (0, 3));
+        assert_eq!(pos(t, 4, Utf16), (1, 0));
+        assert_eq!(pos(t, 7, Utf8), (1, 3));
+    }
+
+    #[test]
+    fn empty_line() {
+        let t = "a\n\nb";
+        assert_eq!(off(t, 1, 0, Utf16), (2, false));
+        assert_eq!(off(t, 1, 1, Utf16), (2, true));
+        assert_eq!(off(t, 2, 0, Utf16), (3, false));
+        assert_eq!(pos(t, 2, Utf16), (1, 0));
+    }
+
+    #[test]
+    fn empty_last_line_after_final_newline() {
+        let t = "ab\n";
+        assert_eq!(LineIndex::new(t).line_count(), 2);
+        assert_eq!(off(t, 1, 0, Utf16), (3, false));
+        assert_eq!(off(t, 2, 0, Utf16), (3, true));
+        assert_eq!(pos(t, 3, Utf16), (1, 0));
+    }
+
+    #[test]
+    fn crlf_terminators_are_not_content() {
+        let t = "ab\r\ncd\r\n";
+        assert_eq!(LineIndex::new(t).line_count(), 3);
+        assert_eq!(off(t, 0, 2, Utf16), (2, false));
+        assert_eq!(off(t, 0, 3, Utf8), (2, true));
+        assert_eq!(off(t, 1, 0, Utf16), (4, false));
+        assert_eq!(off(t, 2, 0, Utf16), (8, false));
+        assert_eq!(pos(t, 2, Utf16), (0, 2));
+        assert_eq!(pos(t, 3, Utf16), (0, 2)); // between \r and \n
+        assert_eq!(pos(t, 4, Utf16), (1, 0));
+        assert_eq!(pos(t, 8, Utf16), (2, 0));
+    }
+
+    #[test]
+    fn lone_cr_ends_a_line() {
+        let t = "a\rb\r";
+        assert_eq!(LineIndex::new(t).line_count(), 3);
+        assert_eq!(off(t, 0, 5, Utf16), (1, true));
+        assert_eq!(off(t, 1, 1, Utf16), (3, false));
+        assert_eq!(off(t, 2, 0, Utf16), (4, false));
+        assert_eq!(pos(t, 2, Utf16), (1, 0));
+        assert_eq!(pos(t, 4, Utf8), (2, 0));
+    }
+
+    #[test]
+    fn cjk_counts_one_unit_in_utf16_and_three_bytes_in_utf8() {
+        let t = "x概率y"; // 概 = 1..4, 率 = 4..7, y = 7
+        assert_eq!(off(t, 0, 2, Utf16), (4, false));
+        assert_eq!(off(t, 0, 3, Utf16), (7, false));
+        assert_eq!(off(t, 0, 4, Utf8), (4, false));
+        assert_eq!(off(t, 0, 8, Utf8), (8, false));
+        assert_eq!(pos(t, 4, Utf16), (0, 2));
+        assert_eq!(pos(t, 4, Utf8), (0, 4));
+        assert_eq!(pos(t, 8, Utf16), (0, 4));
+    }
+
+    #[test]
+    fn utf8_character_inside_a_multibyte_char_rounds_down() {
+        assert_eq!(off("x概率y", 0, 2, Utf8), (1, true));
+        assert_eq!(off("x概率y", 0, 6, Utf8), (4, true));
+        assert_eq!(off("a🔥b", 0, 4, Utf8), (1, true));
+    }
+
+    #[test]
+    fn astral_char_is_two_utf16_units_and_four_bytes() {
+        let t = "a🔥b"; // 🔥 = 1..5, b = 5
+        assert_eq!(off(t, 0, 1, Utf16), (1, false));
+        assert_eq!(off(t, 0, 3, Utf16), (5, false));
+        assert_eq!(off(t, 0, 4, Utf16), (6, false));
+        assert_eq!(off(t, 0, 5, Utf16), (6, true));
+        assert_eq!(off(t, 0, 5, Utf8), (5, false));
+        assert_eq!(pos(t, 5, Utf16), (0, 3));
+        assert_eq!(pos(t, 5, Utf8), (0, 5));
+        assert_eq!(pos(t, 6, Utf16), (0, 4));
+    }
+
+    #[test]
+    fn character_in_the_middle_of_a_surrogate_pair_rounds_down() {
+        assert_eq!(off("a🔥b", 0, 2, Utf16), (1, true));
+        assert_eq!(off("🔥🔥\n", 0, 3, Utf16), (4, true));
+        assert_eq!(off("x\n🔥", 1, 1, Utf16), (2, true));
+    }
+
+    #[test]
+    fn offset_inside_a_multibyte_char_rounds_down() {
+        assert_eq!(pos("a🔥b", 2, Utf16), (0, 1));
+        assert_eq!(pos("a🔥b", 4, Utf8), (0, 1));
+        assert_eq!(pos("x概率y", 6, Utf16), (0, 2));
+        assert_eq!(pos("x\n概", 3, Utf16), (1, 0));
+    }
+
+    #[test]
+    fn out_of_range_line_and_character_clamp() {
+        let t = "ab\n概\n";
+        assert_eq!(off(t, 1, 1, Utf16), (6, false));
+        assert_eq!(off(t, 1, 9, Utf16), (6, true));
+        assert_eq!(off(t, 1, 99, Utf8), (6, true));
+        assert_eq!(off(t, 3, 0, Utf16), (7, true));
+        assert_eq!(off(t, u32::MAX, u32::MAX, Utf8), (7, true));
+        assert_eq!(off(t, 0, u32::MAX, Utf16), (2, true));
+        assert_eq!(pos(t, 999, Utf16), (2, 0));
+        assert_eq!(pos("ab", usize::MAX, Utf8), (0, 2));
+    }
+
+    #[test]
+    fn stale_index_does_not_panic() {
+        let idx = LineIndex::new("概率\n概率\n概率");
+        let t = "a🔥";
+        assert_eq!(idx.offset(t, Pos::new(1, 1), Utf16), (5, true));
+        assert_eq!(idx.position(t, 4, Utf16), Pos::new(0, 1));
+        let _ = point_of(&idx, t, 3);
+        let mut s = t.to_string();
+        let edit = apply_change(&mut s, &idx, Pos::new(0, 1), Pos::new(2, 0), "", Utf16);
+        assert_eq!((s.as_str(), edit.start, edit.old_end), ("a", 1, 5));
+    }
+
+    #[test]
+    fn apply_change_inserts_at_a_position() {
+        let (t, e) = change("ab\ncd", (1, 1), (1, 1), "XY", Utf16);
+        assert_eq!(t, "ab\ncXYd");
+        assert_eq!((e.start, e.old_end, e.new_end, e.clamped), (4, 4, 6, false));
+        assert_eq!((e.start_point, e.old_end_point, e.new_end_point), ((1, 1), (1, 1), (1, 3)));
+    }
+
+    #[test]
+    fn apply_change_deletes_across_lines() {
+        let (t, e) = change("ab\r\ncd\r\nef", (0, 1), (2, 1), "", Utf16);
+        assert_eq!(t, "af");
+        assert_eq!((e.start, e.old_end, e.new_end, e.clamped), (1, 9, 1, false));
+        assert_eq!((e.start_point, e.old_end_point, e.new_end_point), ((0, 1), (2, 1), (0, 1)));
+    }
+
+    #[test]
+    fn apply_change_with_utf16_positions_after_an_astral_char() {
+        let (t, e) = change("🔥概x", (0, 2), (0, 3), "率\n🔥", Utf16);
+        assert_eq!(t, "🔥率\n🔥x");
+        assert_eq!((e.start, e.old_end, e.new_end, e.clamped), (4, 7, 12, false));
+        assert_eq!((e.start_point, e.old_end_point, e.new_end_point), ((0, 4), (0, 7), (1, 4)));
+        let (t, _) = change("🔥概x", (0, 4), (0, 7), "", Utf8);
+        assert_eq!(t, "🔥x");
+    }
+
+    #[test]
+    fn apply_change_swaps_reversed_range_and_flags_it() {
+        let (t, e) = change("abc\ndef", (1, 1), (0, 2), "-", Utf8);
+        assert_eq!(t, "ab-ef");
+        assert_eq!((e.start, e.old_end, e.new_end, e.clamped), (2, 5, 3, true));
+    }
+
+    #[test]
+    fn apply_change_clamps_out_of_range_end() {
+        let (t, e) = change("abc\ndef", (0, 0), (99, 0), "z", Utf16);
+        assert_eq!(t, "z");
+        assert_eq!((e.start, e.old_end, e.new_end, e.clamped), (0, 7, 1, true));
+        let (t, e) = change("ab", (0, 9), (0, 9), "!", Utf16);
+        assert_eq!((t.as_str(), e.start, e.clamped), ("ab!", 2, true));
+    }
+
+    #[test]
+    fn point_of_counts_only_newlines_as_rows() {
+        let crlf = "a\r\nb";
+        let idx = LineIndex::new(crlf);
+        assert_eq!(point_of(&idx, crlf, 1), (0, 1));
+        assert_eq!(point_of(&idx, crlf, 2), (0, 2));
+        assert_eq!(point_of(&idx, crlf, 3), (1, 0));
+        assert_eq!(point_of(&idx, crlf, 99), (1, 1));
+        let cr = "a\rb\n概";
+        let idx = LineIndex::new(cr);
+        assert_eq!(point_of(&idx, cr, 2), (0, 2));
+        assert_eq!(point_of(&idx, cr, 4), (1, 0));
+        assert_eq!(point_of(&idx, cr, 6), (1, 0));
+        assert_eq!(point_of(&idx, cr, 7), (1, 3));
+    }
+
+    // ---- property tests against a char-based reference ----
+
+    fn text_strategy() -> impl Strategy<Value = String> {
+        let alphabet = vec!['a', 'b', ' ', 'é', '概', '率', '🔥', '\r', '\n'];
+        prop::collection::vec(prop::sample::select(alphabet), 0..40).prop_map(String::from_iter)
+    }
+
+    fn width(c: char, enc: Encoding) -> u32 {
+        match enc {
+            Utf8 => c.len_utf8() as u32,
+            Utf16 => c.len_utf16() as u32,
+        }
+    }
+
+    /// The text's lines as chars, each including its terminator.
+    fn ref_lines(text: &str) -> Vec<Vec<char>> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut lines = vec![vec![]];
+        for (i, &c) in chars.iter().enumerate() {
+            lines.last_mut().unwrap().push(c);
+            if c == '\n' || (c == '\r' && chars.get(i + 1) != Some(&'\n')) {
+                lines.push(vec![]);
+            }
+        }
+        lines
+    }
+
+    /// Char index of `pos`, and whether it named an exact char boundary.
+    fn ref_offset(lines: &[Vec<char>], pos: Pos, enc: Encoding) -> (usize, bool) {
+        let total = lines.iter().map(Vec::len).sum();
+        let Some(line) = lines.get(pos.line as usize) else {
+            return (total, false);
+        };
+        let base: usize = lines[..pos.line as usize].iter().map(Vec::len).sum();
+        let mut col = 0;
+        for (i, &c) in line.iter().enumerate() {
+            if c == '\r' || c == '\n' || col + width(c, enc) > pos.character {
+                return (base + i, col == pos.character);
+            }
+            col += width(c, enc);
+        }
+        (base + line.len(), col == pos.character)
+    }
+
+    /// (byte offset, position) for every char boundary except inside a CRLF.
+    fn ref_positions(text: &str, enc: Encoding) -> Vec<(usize, Pos)> {
+        let (mut out, mut offset) = (vec![], 0);
+        for (l, line) in ref_lines(text).iter().enumerate() {
+            let mut col = 0;
+            for (i, &c) in line.iter().enumerate() {
+                if !(c == '\n' && i > 0 && line[i - 1] == '\r') {
+                    out.push((offset, Pos::new(l as u32, col)));
+                }
+                col += width(c, enc);
+                offset += c.len_utf8();
+            }
+            if !line.last().is_some_and(|&c| c == '\r' || c == '\n') {
+                out.push((offset, Pos::new(l as u32, col)));
+            }
+        }
+        out
+    }
+
+    /// Tree-sitter point of a byte offset, by counting `\n`s.
+    fn ref_point(text: &str, offset: usize) -> (usize, usize) {
+        let before = &text[..offset];
+        (before.matches('\n').count(), offset - before.rfind('\n').map_or(0, |i| i + 1))
+    }
+
+    fn pos_strategy() -> impl Strategy<Value = Pos> {
+        (0u32..12, 0u32..14).prop_map(|(l, c)| Pos::new(l, c))
+    }
+
+    #[test]
+    fn reference_positions_are_as_expected() {
+        let got = ref_positions("a\r\n🔥\r", Utf16);
+        let want = [(0, (0, 0)), (1, (0, 1)), (3, (1, 0)), (7, (1, 2)), (8, (2, 0))];
+        let want: Vec<_> = want.iter().map(|&(o, (l, c))| (o, Pos::new(l, c))).collect();
+        assert_eq!(got, want);
+    }
+
+    proptest! {
+        #[test]
+        fn position_and_offset_round_trip(text in text_strategy()) {
+            let idx = LineIndex::new(&text);
+            for enc in [Utf8, Utf16] {
+                let expected = ref_positions(&text, enc);
+                for &(o, p) in &expected {
+                    prop_assert_eq!(idx.position(&text, o, enc), p);
+                    prop_assert_eq!(idx.offset(&text, p, enc), (o, false));
+                }
+                let covered = expected.len() + text.matches("\r\n").count();
+                prop_assert_eq!(covered, text.chars().count() + 1);
+            }
+        }
+
+        #[test]
+        fn every_offset_maps_to_the_position_of_its_boundary(
+            text in text_strategy(), o in 0usize..200,
+        ) {
+            let idx = LineIndex::new(&text);
+            let floor = (0..=o.min(text.len())).rev().find(|&j| text.is_char_boundary(j)).unwrap();
+            let mut b = floor;
+            if text[..b].ends_with('\r') && text[b..].starts_with('\n') { b -= 1; }
+            for enc in [Utf8, Utf16] {
+                let p = ref_positions(&text, enc).into_iter().find(|&(x, _)| x == b).unwrap().1;
+                prop_assert_eq!(idx.position(&text, o, enc), p);
+            }
+            prop_assert_eq!(point_of(&idx, &text, o), ref_point(&text, floor));
+        }
+
+        #[test]
+        fn apply_change_matches_char_reference(
+            text in text_strategy(), s in pos_strategy(), e in pos_strategy(),
+            new in text_strategy(), utf16 in any::<bool>(),
+        ) {
+            let enc = if utf16 { Utf16 } else { Utf8 };
+            let lines = ref_lines(&text);
+            let (a, a_exact) = ref_offset(&lines, s, enc);
+            let (b, b_exact) = ref_offset(&lines, e, enc);
+            let (lo, hi) = (a.min(b), a.max(b));
+            let mut chars: Vec<char> = text.chars().collect();
+            let byte = |i: usize| chars[..i].iter().map(|c| c.len_utf8()).sum::<usize>();
+            let (start, old_end) = (byte(lo), byte(hi));
+            chars.splice(lo..hi, new.chars());
+            let expected = String::from_iter(&chars);
+
+            let mut t = text.clone();
+            let edit = apply_change(&mut t, &LineIndex::new(&text), s, e, &new, enc);
+            prop_assert_eq!(&t, &expected);
+            let got = (edit.start, edit.old_end, edit.new_end);
+            prop_assert_eq!(got, (start, old_end, start + new.len()));
+            prop_assert_eq!(edit.clamped, !a_exact || !b_exact || a > b);
+            prop_assert_eq!(edit.start_point, ref_point(&text, start));
+            prop_assert_eq!(edit.old_end_point, ref_point(&text, old_end));
+            prop_assert_eq!(edit.new_end_point, ref_point(&t, edit.new_end));
+        }
+    }
+}
