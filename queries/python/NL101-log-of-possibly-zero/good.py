@@ -1,0 +1,62 @@
+"""NL101 fixtures: nothing here may be reported."""
+import math
+
+import keras.backend as K
+import numpy as np
+import tensorflow as tf
+import torch
+import torch.nn.functional as F
+
+EPS = 1e-8
+
+
+def clipped(y_, y_conv):
+    y_conv = tf.clip_by_value(y_conv, 1e-10, 1.0)
+    return -tf.reduce_sum(y_ * tf.log(y_conv))
+
+
+def epsilon_added(x, eps=1e-6):
+    return tf.math.log(x + eps), tf.math.log(x + EPS), np.log(x + 1e-9), K.log(x + K.epsilon())
+
+
+def tiny_from_finfo(x):
+    return np.log(x + np.finfo(np.float32).eps), torch.log(x + torch.finfo(x.dtype).tiny)
+
+
+def clamped_methods(p):
+    a = torch.log(p.clamp(min=1e-7))
+    b = torch.log(torch.clamp(p, min=1e-7, max=1.0))
+    p.clamp_(min=1e-6)
+    return a, b, torch.log(p)
+
+
+def maxima(x):
+    return tf.math.log(tf.maximum(x, 1e-12)), np.log(np.maximum(x, 1e-12)), np.log(max(x, 1e-3))
+
+
+def exponentials(z):
+    return tf.math.log(tf.exp(z)), torch.log(z.exp()), np.log(2.0)
+
+
+def double_where(x):
+    safe = tf.where(x > 0, x, tf.ones_like(x))
+    return tf.where(x > 0, tf.math.log(safe), tf.zeros_like(x))
+
+
+class Layer:
+    def __init__(self):
+        self.eps = 1e-5
+
+    def __call__(self, x):
+        return torch.log(x + self.eps)
+
+
+def not_numeric(msg, logger):
+    # Loggers and the standard library are not numeric hazards.
+    logger.log(msg)
+    math.log(2)
+    return F.log_softmax(msg, dim=-1)
+
+
+def suppressed(p):
+    return torch.log(p)  # noqa: NL101

@@ -1,0 +1,127 @@
+//! NL101 log-of-possibly-zero: the message and the two fixes (clip, xlogy).
+
+use tree_sitter::Node;
+
+use crate::engine::Context;
+use crate::engine::apis::{self, Library};
+use crate::engine::facts::Value;
+use crate::engine::query::Captures;
+use crate::rules::Finding;
+use crate::settings::Settings;
+use crate::smell::{Applicability, Edit, Fix};
+
+/// `@arg`: the logarithm's argument.
+pub const CAPTURES: &[&str] = &["arg"];
+
+pub fn check(cx: &Context, captures: &Captures, settings: &Settings) -> Option<Finding> {
+    let call = captures.get("smell")?;
+    let arg = captures.get("arg")?;
+    let callee = call.child_by_field_name("function")?;
+    let api = cx.imports.api(callee, cx.src)?;
+    let library = apis::library_of(&api)?;
+    let value = cx.value_of(arg);
+    let product = product_of(call);
+
+    let what = match &value {
+        Value::Probability(p) => match (&p.name, p.assigned_row) {
+            (Some(name), Some(row)) if cx.text(arg) == name => {
+                format!("`{name}`, a {} output (line {}) that can reach 0", p.kind, row + 1)
+            }
+            (Some(name), Some(row)) => {
+                format!("`{}`, which can reach 0 (`{name}` is a {} output, line {})", short(cx.text(arg)), p.kind, row + 1)
+            }
+            _ => format!("a {} output, which can reach 0", p.kind),
+        },
+        _ => "a value that is not kept away from 0".to_string(),
+    };
+    let consequence = if product.is_some() { "log(0) = -inf and 0 * -inf = NaN" } else { "log(0) = -inf" };
+    let message = format!("`{}` of {what}: {consequence}", cx.text(callee));
+
+    let probability = matches!(value, Value::Probability(_)) || product.is_some();
+    let mut fixes = vec![clip(cx, arg, library, probability, settings)];
+    if let Some((product, other)) = product
+        && apis::leaf(&api) == "log"
+        && let Some(fix) = xlogy(cx, product, other, arg, library)
+    {
+        fixes.push(fix);
+    }
+    Some(Finding { message, fixes })
+}
+
+/// The clip fix: into `[eps, 1]` for a probability, else only the lower bound is raised.
+fn clip(cx: &Context, arg: Node, library: Library, probability: bool, settings: &Settings) -> Fix {
+    let eps = settings.epsilon_literal();
+    let x = cx.text(arg);
+    let (function, call_args) = match (library, probability) {
+        (Library::TensorFlow, true) => ("tensorflow.clip_by_value", format!("{x}, {eps}, 1.0")),
+        (Library::TensorFlow, false) => ("tensorflow.maximum", format!("{x}, {eps}")),
+        (Library::KerasOps, true) => ("keras.ops.clip", format!("{x}, {eps}, 1.0")),
+        (Library::KerasOps, false) => ("keras.ops.maximum", format!("{x}, {eps}")),
+        (Library::KerasBackend, true) => ("keras.backend.clip", format!("{x}, {eps}, 1.0")),
+        (Library::KerasBackend, false) => ("keras.backend.maximum", format!("{x}, {eps}")),
+        (Library::Torch, true) => ("torch.clamp", format!("{x}, {eps}, 1.0")),
+        (Library::Torch, false) => ("torch.clamp", format!("{x}, min={eps}")),
+        (Library::NumPy, true) => ("numpy.clip", format!("{x}, {eps}, 1.0")),
+        (Library::NumPy, false) => ("numpy.maximum", format!("{x}, {eps}")),
+        (Library::JaxNumpy, true) => ("jax.numpy.clip", format!("{x}, {eps}, 1.0")),
+        (Library::JaxNumpy, false) => ("jax.numpy.maximum", format!("{x}, {eps}")),
+    };
+    let (spelled, import) = cx.imports.spell(function, cx.src);
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.push(Edit { start: arg.start_byte(), end: arg.end_byte(), content: format!("{spelled}({call_args})") });
+    let title = if probability {
+        format!("Clip `{}` into [{eps}, 1]", short(x))
+    } else {
+        format!("Raise `{}` to at least {eps}", short(x))
+    };
+    Fix { title, applicability: Applicability::Unsafe, edits }
+}
+
+/// The xlogy fix: `a * log(b)` → `xlogy(a, b)`.
+fn xlogy(cx: &Context, product: Node, other: Node, arg: Node, library: Library) -> Option<Fix> {
+    let function = match library {
+        Library::TensorFlow => "tensorflow.math.xlogy",
+        Library::Torch => "torch.xlogy",
+        Library::NumPy => "scipy.special.xlogy",
+        Library::JaxNumpy => "jax.scipy.special.xlogy",
+        Library::KerasOps | Library::KerasBackend => return None,
+    };
+    let (spelled, import) = cx.imports.spell(function, cx.src);
+    let replacement = format!("{spelled}({}, {})", cx.text(unparenthesized(other)), cx.text(arg));
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.push(Edit { start: product.start_byte(), end: product.end_byte(), content: replacement.clone() });
+    Some(Fix { title: format!("Use `{}`", short(&replacement)), applicability: Applicability::Unsafe, edits })
+}
+
+/// When `call` is a factor of a product (`a * log(b)` or `log(b) * a`, parentheses allowed):
+/// the product and the other factor.
+fn product_of(call: Node) -> Option<(Node, Node)> {
+    let mut node = call;
+    let mut parent = node.parent()?;
+    while parent.kind() == "parenthesized_expression" {
+        node = parent;
+        parent = node.parent()?;
+    }
+    if parent.kind() != "binary_operator" || parent.child_by_field_name("operator")?.kind() != "*" {
+        return None;
+    }
+    let (left, right) = (parent.child_by_field_name("left")?, parent.child_by_field_name("right")?);
+    let other = if left == node { right } else { left };
+    Some((parent, other))
+}
+
+fn unparenthesized(mut node: Node) -> Node {
+    while node.kind() == "parenthesized_expression" {
+        match node.named_child(0) {
+            Some(inner) if node.named_child_count() == 1 => node = inner,
+            _ => break,
+        }
+    }
+    node
+}
+
+/// Source text for a title: one line, at most 40 characters.
+fn short(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= 40 { flat } else { format!("{}…", flat.chars().take(39).collect::<String>()) }
+}
