@@ -50,3 +50,20 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 }
 
 include!(concat!(env!("OUT_DIR"), "/rules_gen.rs"));
+
+/// The README's rule table (between `<!-- begin rules -->` and `<!-- end rules -->`).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| Code | Name | What it catches | Fixes |\n| --- | --- | --- | --- |\n");
+    for rule in RULES {
+        let fixes = if rule.doc.contains("## Fix safety") { "unsafe" } else { "none" };
+        out.push_str(&format!(
+            "| [{}](queries/python/{}/rule.md) | `{}` | {} | {} |\n",
+            rule.code,
+            rule.dir,
+            rule.name,
+            rule.summary(),
+            fixes
+        ));
+    }
+    out
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every test nanlint has: formatting, lints, Rust tests, the numeric truth of fixes with
+# real libraries, and the editor end-to-end tests. Installs what it needs (pip, npm, apt) into
+# a cache outside the repository (NANLINT_DEV_CACHE, default ~/.cache/nanlint-dev).
+#
+#   bash tests/all.sh            # everything
+#   SKIP_EDITORS=1 bash tests/all.sh   # without the VS Code and Neovim end-to-end tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NANLINT_DEV_CACHE="${NANLINT_DEV_CACHE:-$HOME/.cache/nanlint-dev}"
+export NANLINT_REQUIRE_LIBS=1
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo build (debug and release)"
+cargo build
+cargo build --release
+
+step "cargo test"
+cargo test
+
+step "Python test environment"
+bash tests/python-env.sh
+PY="$NANLINT_DEV_CACHE/venv/bin/python"
+
+step "Numeric truth of the fixes (real numpy, scipy, jax, torch)"
+NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/numeric -q
+
+if [ -d tests/lsp ]; then
+  step "Language server driven by pytest-lsp (recorded VS Code and Neovim capabilities)"
+  NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/lsp -q
+fi
+
+if [ "${SKIP_EDITORS:-0}" != 1 ]; then
+  if [ -x editors/nvim/test/run.sh ] || [ -f editors/nvim/test/run.sh ]; then
+    step "Neovim end to end (real nvim, headless)"
+    NANLINT_BIN="$PWD/target/debug/nanlint" bash editors/nvim/test/run.sh
+  fi
+  if [ -f editors/vscode/test/run-e2e.sh ]; then
+    step "VS Code end to end (real VS Code via code-server, headless Chromium)"
+    bash editors/vscode/test/run-e2e.sh
+  fi
+fi
+
+step "All tests passed"
