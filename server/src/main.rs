@@ -8,6 +8,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cli::run_check(args),
         Command::Rule { code, all } => cli::run_rule(code, all),
-        Command::Server => cli::fail("the language server is not built yet"),
+        Command::Server => match nanlint::lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => cli::fail(&format!("cannot start the language server: {e}")),
+        },
     }
 }

@@ -45,6 +45,10 @@ pub fn full(out: &mut String, path: &Path, source: &str, smell: &Smell) {
     let _ = writeln!(out, "{row} | {line}");
     let _ = writeln!(out, "{pad} | {}{} {}", " ".repeat(caret_start), "^".repeat(width), smell.code);
     let _ = writeln!(out, "{pad} |");
+    if let Some(related) = &smell.related {
+        let (r, _) = location(source, related.span.start_byte);
+        let _ = writeln!(out, "{pad} = note: line {r}: {}", related.message);
+    }
     for fix in &smell.fixes {
         let note = if fix.applicability == Applicability::Unsafe { " (unsafe)" } else { "" };
         let _ = writeln!(out, "{pad} = help: {}{note}", fix.title);

@@ -6,12 +6,13 @@
 use crate::engine::Context;
 use crate::engine::query::Captures;
 use crate::settings::Settings;
-use crate::smell::Fix;
+use crate::smell::{Fix, Related};
 
 /// What a rule's `check` returns for one query match.
 pub struct Finding {
     pub message: String,
     pub fixes: Vec<Fix>,
+    pub related: Option<Related>,
 }
 
 pub type Check = fn(&Context, &Captures, &Settings) -> Option<Finding>;

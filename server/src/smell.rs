@@ -25,6 +25,13 @@ pub struct Span {
 }
 
 impl Span {
+    pub fn shift(&mut self, bytes: isize, rows: isize) {
+        self.start_byte = self.start_byte.saturating_add_signed(bytes);
+        self.end_byte = self.end_byte.saturating_add_signed(bytes);
+        self.start.row = self.start.row.saturating_add_signed(rows);
+        self.end.row = self.end.row.saturating_add_signed(rows);
+    }
+
     pub fn of(node: tree_sitter::Node) -> Self {
         Span {
             start_byte: node.start_byte(),
@@ -72,6 +79,33 @@ pub struct Smell {
     pub span: Span,
     /// Alternatives; the first is the preferred one.
     pub fixes: Vec<Fix>,
+    /// A second place that explains this one (where a softmax output was assigned).
+    pub related: Option<Related>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    pub span: Span,
+    pub message: String,
+}
+
+impl Smell {
+    /// Moves every position at or after `from` by `bytes` and `rows` (used when reusing a
+    /// finding after an edit earlier in the file). Edits before `from` (added imports) stay.
+    pub fn shift(&mut self, from: usize, bytes: isize, rows: isize) {
+        self.span.shift(bytes, rows);
+        if let Some(r) = &mut self.related {
+            r.span.shift(bytes, rows);
+        }
+        for fix in &mut self.fixes {
+            for e in &mut fix.edits {
+                if e.start >= from {
+                    e.start = e.start.saturating_add_signed(bytes);
+                    e.end = e.end.saturating_add_signed(bytes);
+                }
+            }
+        }
+    }
 }
 
 /// Applies edits (non-overlapping, any order) to `source`.

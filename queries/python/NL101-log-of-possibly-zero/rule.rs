@@ -4,11 +4,11 @@ use tree_sitter::Node;
 
 use crate::engine::Context;
 use crate::engine::apis::{self, Library};
-use crate::engine::facts::Value;
+use crate::engine::facts::{Provenance, Value};
 use crate::engine::query::Captures;
 use crate::rules::Finding;
 use crate::settings::Settings;
-use crate::smell::{Applicability, Edit, Fix};
+use crate::smell::{Applicability, Edit, Fix, Related};
 
 /// `@arg`: the logarithm's argument.
 pub const CAPTURES: &[&str] = &["arg"];
@@ -23,16 +23,18 @@ pub fn check(cx: &Context, captures: &Captures, settings: &Settings) -> Option<F
     let product = product_of(call);
 
     let what = match &value {
-        Value::Probability(p) => match (&p.name, p.assigned_row) {
-            (Some(name), Some(row)) if cx.text(arg) == name => {
-                format!("`{name}`, a {} output (line {}) that can reach 0", p.kind, row + 1)
-            }
-            (Some(name), Some(row)) => {
-                format!("`{}`, which can reach 0 (`{name}` is a {} output, line {})", short(cx.text(arg)), p.kind, row + 1)
-            }
-            _ => format!("a {} output, which can reach 0", p.kind),
+        Value::Probability(p) => match &p.name {
+            Some(name) if cx.text(arg) == name => format!("`{name}`, a {} output that can reach 0", p.kind),
+            Some(name) => format!("`{}`, which can reach 0 (`{name}` is a {} output)", short(cx.text(arg)), p.kind),
+            None => format!("a {} output, which can reach 0", p.kind),
         },
         _ => "a value that is not kept away from 0".to_string(),
+    };
+    let related = match &value {
+        Value::Probability(Provenance { assigned: Some(span), name: Some(name), kind }) => {
+            Some(Related { span: *span, message: format!("`{name}` is assigned a {kind} output here") })
+        }
+        _ => None,
     };
     let consequence = if product.is_some() { "log(0) = -inf and 0 * -inf = NaN" } else { "log(0) = -inf" };
     let message = format!("`{}` of {what}: {consequence}", cx.text(callee));
@@ -45,7 +47,7 @@ pub fn check(cx: &Context, captures: &Captures, settings: &Settings) -> Option<F
     {
         fixes.push(fix);
     }
-    Some(Finding { message, fixes })
+    Some(Finding { message, fixes, related })
 }
 
 /// The clip fix: into `[eps, 1]` for a probability, else only the lower bound is raised.

@@ -29,8 +29,8 @@ pub enum Value {
 pub struct Provenance {
     /// `softmax` or `sigmoid`.
     pub kind: &'static str,
-    /// Where the name was assigned the probability (zero-based row), when it came through a name.
-    pub assigned_row: Option<usize>,
+    /// The assignment that gave the name its probability, when it came through a name.
+    pub assigned: Option<crate::smell::Span>,
     /// The name it came through.
     pub name: Option<String>,
 }
@@ -123,10 +123,10 @@ impl Context<'_> {
                 return Value::Positive;
             }
             if apis::SOFTMAX.contains(&api) {
-                return Value::Probability(Provenance { kind: "softmax", assigned_row: None, name: None });
+                return Value::Probability(Provenance { kind: "softmax", assigned: None, name: None });
             }
             if apis::SIGMOID.contains(&api) {
-                return Value::Probability(Provenance { kind: "sigmoid", assigned_row: None, name: None });
+                return Value::Probability(Provenance { kind: "sigmoid", assigned: None, name: None });
             }
             if let Some(clip) = apis::CLIPS.iter().find(|c| c.name == api) {
                 return self.bound_value(args.get(clip.position, clip.keywords, self.src), depth);
@@ -151,8 +151,8 @@ impl Context<'_> {
                 }
                 match name {
                     "exp" if args.positional.is_empty() => Value::Positive,
-                    "softmax" => Value::Probability(Provenance { kind: "softmax", assigned_row: None, name: None }),
-                    "sigmoid" => Value::Probability(Provenance { kind: "sigmoid", assigned_row: None, name: None }),
+                    "softmax" => Value::Probability(Provenance { kind: "softmax", assigned: None, name: None }),
+                    "sigmoid" => Value::Probability(Provenance { kind: "sigmoid", assigned: None, name: None }),
                     _ => Value::Unknown,
                 }
             }
@@ -202,7 +202,7 @@ impl Context<'_> {
         match rhs {
             Binding::Value(rhs) => match self.value_at(rhs, depth + 1) {
                 Value::Probability(p) => Value::Probability(Provenance {
-                    assigned_row: Some(rhs.start_position().row),
+                    assigned: Some(crate::smell::Span::of(rhs.parent().unwrap_or(rhs))),
                     name: Some(wanted.to_string()),
                     ..p
                 }),
@@ -500,12 +500,21 @@ mod tests {
         let src = "import tensorflow as tf\nlogits = f(x)\ny_conv = tf.nn.softmax(logits)\nloss = tf.log(y_conv)\n";
         assert_eq!(
             value(src),
-            Value::Probability(Provenance { kind: "softmax", assigned_row: Some(2), name: Some("y_conv".into()) })
+            Value::Probability(Provenance {
+                kind: "softmax",
+                assigned: Some(crate::smell::Span {
+                    start_byte: 38,
+                    end_byte: 68,
+                    start: crate::smell::Point { row: 2, column: 0 },
+                    end: crate::smell::Point { row: 2, column: 30 },
+                }),
+                name: Some("y_conv".into())
+            })
         );
         let src = "import torch\np = torch.sigmoid(z)\nloss = torch.log(1 - p)\n";
         assert!(matches!(value(src), Value::Probability(Provenance { kind: "sigmoid", .. })));
         let src = "import torch.nn.functional as F\nimport torch\nloss = torch.log(F.softmax(z, dim=-1))\n";
-        assert!(matches!(value(src), Value::Probability(Provenance { kind: "softmax", assigned_row: None, .. })));
+        assert!(matches!(value(src), Value::Probability(Provenance { kind: "softmax", assigned: None, .. })));
         // Softmax is not a guard.
         assert!(!positive("p = tf.nn.softmax(z)\ntf.log(p)"));
     }

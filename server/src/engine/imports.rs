@@ -11,7 +11,7 @@ use tree_sitter::Node;
 use super::apis;
 use crate::smell::Edit;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imports {
     /// Local name → the dotted path it is bound to (`tf` → `tensorflow.compat.v1`).
     bindings: HashMap<String, String>,
@@ -19,11 +19,13 @@ pub struct Imports {
     insert_at: usize,
 }
 
-/// Statement kinds that may contain import statements in their bodies.
+/// Statement kinds that may contain import statements in their bodies. `ERROR` is where
+/// tree-sitter puts statements it could not place (the whole file, after a stray `else:`).
 fn holds_statements(kind: &str) -> bool {
     matches!(
         kind,
         "module"
+            | "ERROR"
             | "block"
             | "function_definition"
             | "class_definition"

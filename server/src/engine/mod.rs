@@ -9,6 +9,7 @@ pub mod facts;
 pub mod imports;
 pub mod query;
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use tree_sitter::{Node, Parser, StreamingIterator, Tree};
@@ -70,39 +71,173 @@ pub fn check_source(src: &str, settings: &Settings) -> Vec<Smell> {
 /// position, with `# noqa` suppressions applied.
 pub fn analyze(src: &str, tree: &Tree, settings: &Settings, range: Option<Range<usize>>) -> Vec<Smell> {
     let cx = Context::new(src, tree);
-    if !cx.imports.has_library() {
-        return Vec::new();
-    }
-    let compiled = query::compiled();
-    let mut cursor = tree_sitter::QueryCursor::new();
-    if let Some(range) = range {
-        cursor.set_byte_range(range);
-    }
-    let mut smells = Vec::new();
-    let mut matches = cursor.matches(&compiled.query, tree.root_node(), src.as_bytes());
-    while let Some(m) = matches.next() {
-        let rule = &rules::RULES[compiled.pattern_rule[m.pattern_index]];
-        if !settings.is_enabled(rule.code) || !compiled.predicates_hold(&cx, m) {
-            continue;
-        }
-        let captures = query::Captures::new(&compiled.query, m);
-        let Some(smell_node) = captures.get("smell") else {
-            continue;
-        };
-        if let Some(Finding { message, fixes }) = (rule.check)(&cx, &captures, settings) {
-            smells.push(Smell {
-                code: rule.code.to_string(),
-                rule: rule.name.to_string(),
-                message,
-                span: Span::of(smell_node),
-                fixes,
-            });
-        }
-    }
+    let range = range.unwrap_or(0..src.len());
+    let mut smells = run_rules(&cx, settings, std::slice::from_ref(&range));
+    finish(src, &mut smells);
+    smells
+}
+
+/// Sorted, deduplicated, `# noqa` applied.
+fn finish(src: &str, smells: &mut Vec<Smell>) {
     smells.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
     smells.dedup_by(|a, b| a.span == b.span && a.code == b.code);
     smells.retain(|s| !suppressed(src, s));
+}
+
+/// The rules' findings whose matches intersect any of `ranges`, before sorting and `# noqa`.
+fn run_rules(cx: &Context, settings: &Settings, ranges: &[Range<usize>]) -> Vec<Smell> {
+    let mut smells = Vec::new();
+    if !cx.imports.has_library() {
+        return smells;
+    }
+    let compiled = query::compiled();
+    let mut cursor = tree_sitter::QueryCursor::new();
+    for range in ranges {
+        cursor.set_byte_range(range.clone());
+        let mut matches = cursor.matches(&compiled.query, cx.tree.root_node(), cx.src.as_bytes());
+        while let Some(m) = matches.next() {
+            let rule = &rules::RULES[compiled.pattern_rule[m.pattern_index]];
+            if !settings.is_enabled(rule.code) || !compiled.predicates_hold(cx, m) {
+                continue;
+            }
+            let captures = query::Captures::new(&compiled.query, m);
+            let Some(smell_node) = captures.get("smell") else { continue };
+            if let Some(Finding { message, fixes, related }) = (rule.check)(cx, &captures, settings) {
+                smells.push(Smell {
+                    code: rule.code.to_string(),
+                    rule: rule.name.to_string(),
+                    message,
+                    span: Span::of(smell_node),
+                    fixes,
+                    related,
+                });
+            }
+        }
+    }
     smells
+}
+
+/// Findings per function, reused across edits.
+///
+/// A function's findings depend only on its own text, the file's imports and the settings:
+/// names inside it resolve through the import table, and reaching assignments never leave the
+/// function. So after an edit, every function whose text (and starting column) is unchanged keeps
+/// its findings, moved to where it now stands; only edited functions, module-level statements
+/// and class bodies are analyzed again. Imports or settings changing empties the cache.
+#[derive(Default)]
+pub struct UnitCache {
+    imports: Option<Imports>,
+    settings: Option<Settings>,
+    units: HashMap<UnitKey, CachedUnit>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct UnitKey {
+    hash: u64,
+    len: usize,
+    column: usize,
+}
+
+struct CachedUnit {
+    start_byte: usize,
+    start_row: usize,
+    smells: Vec<Smell>,
+}
+
+/// A function definition (at module level or directly in a class body, possibly decorated)
+/// whose findings can be cached, or a stretch that is always analyzed.
+enum Piece<'t> {
+    Unit(Node<'t>),
+    Loose(Range<usize>),
+}
+
+fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
+    let mut cursor = root.walk();
+    for child in root.children(&mut cursor) {
+        let def =
+            if child.kind() == "decorated_definition" { child.child_by_field_name("definition") } else { Some(child) };
+        match def.map(|d| d.kind()) {
+            Some("function_definition") => out.push(Piece::Unit(child)),
+            Some("class_definition") => match def.and_then(|d| d.child_by_field_name("body")) {
+                Some(body) => {
+                    out.push(Piece::Loose(child.start_byte()..body.start_byte()));
+                    pieces(body, out);
+                }
+                None => out.push(Piece::Loose(child.byte_range())),
+            },
+            _ => out.push(Piece::Loose(child.byte_range())),
+        }
+    }
+}
+
+impl UnitCache {
+    /// The same findings as `analyze(src, tree, settings, None)`, reusing unchanged functions.
+    pub fn analyze(&mut self, src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
+        let cx = Context::new(src, tree);
+        if self.imports.as_ref() != Some(&cx.imports) || self.settings.as_ref() != Some(settings) {
+            self.units.clear();
+            self.imports = Some(cx.imports.clone());
+            self.settings = Some(settings.clone());
+        }
+        let mut all = Vec::new();
+        pieces(tree.root_node(), &mut all);
+        let mut smells = Vec::new();
+        let mut loose = Vec::new();
+        let mut fresh_units = HashMap::with_capacity(self.units.len());
+        for piece in all {
+            let unit = match piece {
+                Piece::Loose(range) => {
+                    loose.push(range);
+                    continue;
+                }
+                Piece::Unit(unit) => unit,
+            };
+            let text = &src[unit.byte_range()];
+            let key = UnitKey { hash: hash_text(text), len: text.len(), column: unit.start_position().column };
+            let (start_byte, start_row) = (unit.start_byte(), unit.start_position().row);
+            let cached = match self.units.remove(&key) {
+                Some(c) => {
+                    let (db, dr) =
+                        (start_byte as isize - c.start_byte as isize, start_row as isize - c.start_row as isize);
+                    let moved: Vec<Smell> = c
+                        .smells
+                        .into_iter()
+                        .map(|mut s| {
+                            s.shift(c.start_byte, db, dr);
+                            s
+                        })
+                        .collect();
+                    CachedUnit { start_byte, start_row, smells: moved }
+                }
+                None => CachedUnit { start_byte, start_row, smells: run_rules(&cx, settings, &[unit.byte_range()]) },
+            };
+            smells.extend(cached.smells.iter().cloned());
+            fresh_units.insert(key, cached);
+        }
+        self.units = fresh_units;
+        smells.extend(run_rules(&cx, settings, &merge(loose)));
+        finish(src, &mut smells);
+        smells
+    }
+}
+
+fn hash_text(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// Joins touching or overlapping ranges (sorted input).
+fn merge(ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 /// `# noqa` (every code) or `# noqa: NL101, NL102` on the line where the smell starts.

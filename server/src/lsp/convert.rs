@@ -1,0 +1,245 @@
+//! Engine results in LSP shapes: diagnostics (with their fixes in `data`), hovers and code
+//! actions. Positions go through `text::LineIndex` in the negotiated encoding.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use super::config::Severity;
+use crate::engine;
+use crate::rules;
+use crate::smell::{Applicability, Smell, Span};
+use crate::text::{Encoding, LineIndex, Pos};
+
+pub const SOURCE: &str = "nanlint";
+pub const FIX_ALL_KIND: &str = "source.fixAll.nanlint";
+
+pub fn position(text: &str, index: &LineIndex, enc: Encoding, byte: usize) -> lsp::Position {
+    let Pos { line, character } = index.position(text, byte, enc);
+    lsp::Position { line, character }
+}
+
+pub fn range(text: &str, index: &LineIndex, enc: Encoding, start: usize, end: usize) -> lsp::Range {
+    lsp::Range { start: position(text, index, enc, start), end: position(text, index, enc, end) }
+}
+
+fn span_range(text: &str, index: &LineIndex, enc: Encoding, span: &Span) -> lsp::Range {
+    range(text, index, enc, span.start_byte, span.end_byte)
+}
+
+/// A fix as it travels in `Diagnostic.data`: ready-made edits, so a code action needs no
+/// re-analysis.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FixData {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<lsp::TextEdit>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DiagnosticData {
+    pub fixes: Vec<FixData>,
+}
+
+pub fn diagnostic(
+    uri: &Uri,
+    text: &str,
+    index: &LineIndex,
+    enc: Encoding,
+    smell: &Smell,
+    severity: Severity,
+    related: bool,
+) -> lsp::Diagnostic {
+    let rule = rules::by_code(&smell.code);
+    let fixes = smell
+        .fixes
+        .iter()
+        .map(|f| FixData {
+            title: f.title.clone(),
+            applicability: f.applicability,
+            edits: f
+                .edits
+                .iter()
+                .map(|e| lsp::TextEdit { range: range(text, index, enc, e.start, e.end), new_text: e.content.clone() })
+                .collect(),
+        })
+        .collect();
+    lsp::Diagnostic {
+        range: span_range(text, index, enc, &smell.span),
+        severity: Some(match severity {
+            Severity::Error => lsp::DiagnosticSeverity::ERROR,
+            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+            Severity::Information => lsp::DiagnosticSeverity::INFORMATION,
+            Severity::Hint => lsp::DiagnosticSeverity::HINT,
+        }),
+        code: Some(lsp::NumberOrString::String(smell.code.clone())),
+        code_description: rule.and_then(|r| r.url().parse::<Uri>().ok()).map(|href| lsp::CodeDescription { href }),
+        source: Some(SOURCE.to_string()),
+        message: smell.message.clone(),
+        related_information: smell.related.as_ref().filter(|_| related).map(|r| {
+            vec![lsp::DiagnosticRelatedInformation {
+                location: lsp::Location { uri: uri.clone(), range: span_range(text, index, enc, &r.span) },
+                message: r.message.clone(),
+            }]
+        }),
+        tags: None,
+        data: serde_json::to_value(DiagnosticData { fixes }).ok(),
+    }
+}
+
+/// Markdown for a hover over a smell: the finding, the rewrite of this very line, then the rule's
+/// documentation.
+pub fn hover_smell(text: &str, smell: &Smell) -> String {
+    let mut md = format!("**{}** `{}`: {}\n\n", smell.code, smell.rule, smell.message);
+    if let Some(fix) = smell.fixes.first() {
+        let safety = if fix.applicability == Applicability::Unsafe { " (unsafe: review it)" } else { "" };
+        md.push_str(&format!("**Quick fix{safety}:** {}\n\n", fix.title));
+        if let Some(rewritten) = rewritten_lines(text, smell, fix) {
+            md.push_str(&format!("```python\n{rewritten}\n```\n\n"));
+        }
+    }
+    if let Some(rule) = rules::by_code(&smell.code) {
+        md.push_str("---\n\n");
+        md.push_str(doc_body(rule.doc));
+    }
+    md
+}
+
+/// The rule's documentation without its title line (the hover already names the rule).
+pub fn doc_body(doc: &str) -> &str {
+    doc.split_once('\n').map_or(doc, |(_, rest)| rest.trim_start())
+}
+
+/// The smell's lines after applying `fix`'s edits that touch them.
+fn rewritten_lines(text: &str, smell: &Smell, fix: &crate::smell::Fix) -> Option<String> {
+    let line_start = text[..smell.span.start_byte].rfind('\n').map_or(0, |i| i + 1);
+    let edits: Vec<_> =
+        fix.edits.iter().filter(|e| e.end >= line_start && e.start <= smell.span.end_byte).cloned().collect();
+    let last = edits.iter().map(|e| e.end).max()?.max(smell.span.end_byte);
+    let line_end = text[last..].find('\n').map_or(text.len(), |i| last + i);
+    let shifted: Vec<_> = edits
+        .into_iter()
+        .map(|mut e| {
+            e.start -= line_start;
+            e.end -= line_start;
+            e
+        })
+        .collect();
+    let rewritten = crate::smell::apply_edits(&text[line_start..line_end], &shifted);
+    Some(dedent(&rewritten))
+}
+
+fn dedent(block: &str) -> String {
+    let indent =
+        block.lines().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    block.lines().map(|l| l.get(indent..).unwrap_or(l.trim_start())).collect::<Vec<_>>().join("\n")
+}
+
+/// When `byte` is on a rule code inside a `# noqa: ...` comment, that rule's documentation.
+pub fn hover_noqa(text: &str, byte: usize) -> Option<String> {
+    let line_start = text[..byte].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[byte..].find('\n').map_or(text.len(), |i| byte + i);
+    let line = &text[line_start..line_end];
+    let codes = engine::noqa_codes(line)?;
+    let hash = line.find('#')?;
+    let at = byte - line_start;
+    for code in codes {
+        let mut from = hash;
+        while let Some(i) = line[from..].find(&code) {
+            let s = from + i;
+            if (s..=s + code.len()).contains(&at) {
+                return rules::by_code(&code).map(|r| format!("**{}** `{}`\n\n{}", r.code, r.name, doc_body(r.doc)));
+            }
+            from = s + code.len();
+        }
+    }
+    None
+}
+
+pub fn workspace_edit(uri: &Uri, edits: Vec<lsp::TextEdit>) -> lsp::WorkspaceEdit {
+    lsp::WorkspaceEdit { changes: Some(HashMap::from([(uri.clone(), edits)])), ..Default::default() }
+}
+
+/// One quick fix per alternative carried in the diagnostic's data; the first is preferred.
+pub fn fix_actions(uri: &Uri, diagnostic: &lsp::Diagnostic) -> Vec<lsp::CodeAction> {
+    let code = code_of(diagnostic);
+    let Some(data) = diagnostic.data.clone().and_then(|d| serde_json::from_value::<DiagnosticData>(d).ok()) else {
+        return Vec::new();
+    };
+    data.fixes
+        .into_iter()
+        .enumerate()
+        .map(|(i, fix)| lsp::CodeAction {
+            title: format!("nanlint ({code}): {}", fix.title),
+            kind: Some(lsp::CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![diagnostic.clone()]),
+            edit: Some(workspace_edit(uri, fix.edits)),
+            is_preferred: Some(i == 0),
+            ..Default::default()
+        })
+        .collect()
+}
+
+pub fn code_of(diagnostic: &lsp::Diagnostic) -> String {
+    match &diagnostic.code {
+        Some(lsp::NumberOrString::String(s)) => s.clone(),
+        Some(lsp::NumberOrString::Number(n)) => n.to_string(),
+        None => String::new(),
+    }
+}
+
+/// "Disable CODE for this line": extends an existing `# noqa: ...` or appends one.
+pub fn noqa_action(
+    uri: &Uri,
+    text: &str,
+    index: &LineIndex,
+    enc: Encoding,
+    diagnostic: &lsp::Diagnostic,
+) -> Option<lsp::CodeAction> {
+    let code = code_of(diagnostic);
+    let start = index.offset(text, Pos { line: diagnostic.range.start.line, character: 0 }, enc).0;
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = text[start..end].trim_end_matches('\r');
+    let line_end = start + line.len();
+    let edit = match engine::noqa_codes(line) {
+        Some(codes) if codes.is_empty() || codes.contains(&code) => return None,
+        Some(codes) => {
+            // Put the code after the last listed one.
+            let last = codes.last()?;
+            let hash = line.find('#')?;
+            let at = start + hash + line[hash..].rfind(last.as_str())? + last.len();
+            (at, at, format!(", {code}"))
+        }
+        None => (line_end, line_end, format!("  # noqa: {code}")),
+    };
+    let (s, e, new_text) = edit;
+    Some(lsp::CodeAction {
+        title: format!("nanlint ({code}): Disable {code} for this line"),
+        kind: Some(lsp::CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic.clone()]),
+        edit: Some(workspace_edit(uri, vec![lsp::TextEdit { range: range(text, index, enc, s, e), new_text }])),
+        is_preferred: Some(false),
+        ..Default::default()
+    })
+}
+
+/// The smallest single edit turning `old` into `new` (common prefix and suffix kept).
+pub fn minimal_edit(old: &str, new: &str, index: &LineIndex, enc: Encoding) -> Option<lsp::TextEdit> {
+    if old == new {
+        return None;
+    }
+    let mut prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let max_suffix = old.len().min(new.len()) - prefix;
+    let mut suffix = old.bytes().rev().zip(new.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
+        suffix -= 1;
+    }
+    Some(lsp::TextEdit {
+        range: range(old, index, enc, prefix, old.len() - suffix),
+        new_text: new[prefix..new.len() - suffix].to_string(),
+    })
+}

@@ -1,0 +1,51 @@
+//! `nanlint server`: the language server. LSP types stay inside this module (and `convert`), so
+//! a framework upgrade stays local.
+
+pub mod config;
+pub mod convert;
+pub mod server;
+pub mod session;
+
+use std::sync::OnceLock;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tower_lsp_server::{LspService, Server};
+use tracing_subscriber::{EnvFilter, Registry, layer::SubscriberExt, reload, util::SubscriberInitExt};
+
+type ReloadHandle = reload::Handle<EnvFilter, Registry>;
+
+static LOG: OnceLock<ReloadHandle> = OnceLock::new();
+
+/// Logs to stderr (stdout is the protocol), at the level in `NANLINT_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = EnvFilter::try_from_env("NANLINT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let (filter, handle) = reload::Layer::new(filter);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_target(false);
+    if tracing_subscriber::registry().with(filter).with(fmt).try_init().is_ok() {
+        let _ = LOG.set(handle);
+    }
+}
+
+/// Changes the log level at run time (the `logLevel` setting); `NANLINT_LOG` wins when set.
+pub fn set_log_level(level: &str) {
+    if std::env::var_os("NANLINT_LOG").is_some() {
+        return;
+    }
+    if let (Some(handle), Ok(filter)) = (LOG.get(), EnvFilter::try_new(level)) {
+        let _ = handle.reload(filter);
+    }
+}
+
+/// Serves LSP over any byte streams (stdio in production, in-memory pipes in tests).
+pub async fn serve(input: impl AsyncRead + Unpin, output: impl AsyncWrite) {
+    let (service, socket) = LspService::new(server::Backend::new);
+    Server::new(input, output, socket).serve(service).await;
+}
+
+/// Serves LSP over stdin/stdout until the client says `exit` or closes the pipe.
+pub fn run_stdio() -> std::io::Result<()> {
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! The `LanguageServer` implementation: thin handlers that call the session and then talk to
+//! the client. Document mutations happen synchronously at the start of each notification, before
+//! any `.await` (tower-lsp-server runs up to four handlers at once, notifications included).
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::{self as lsp};
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::convert::{self, FIX_ALL_KIND};
+use super::session::{Capabilities, Publish, Session};
+use crate::check::{self, FixMode};
+use crate::text::{Encoding, Pos};
+
+/// How long a request to the client (e.g. `workspace/configuration`) may take.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Backend {
+    client: Client,
+    session: Arc<Session>,
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Self {
+        Backend { client, session: Arc::new(Session::default()) }
+    }
+
+    async fn publish(&self, publishes: impl IntoIterator<Item = Publish>) {
+        publish(&self.client, publishes).await;
+    }
+
+    async fn report(&self, problems: Vec<String>) {
+        report(&self.client, problems).await;
+    }
+
+    /// Fetches `workspace/configuration` in a task of its own (bounded by a timeout), so that a
+    /// slow or silent client can never hold one of the server's handler slots.
+    fn pull_configuration(&self) {
+        if !self.session.caps.read().map(|c| c.configuration).unwrap_or(false) {
+            return;
+        }
+        let (client, session) = (self.client.clone(), self.session.clone());
+        tokio::spawn(async move {
+            let item = lsp::ConfigurationItem { scope_uri: None, section: Some("nanlint".into()) };
+            match tokio::time::timeout(CLIENT_TIMEOUT, client.configuration(vec![item])).await {
+                Ok(Ok(values)) => {
+                    let value = values.into_iter().next().unwrap_or(Value::Null);
+                    let problems = session.set_client_settings(&value);
+                    report(&client, problems).await;
+                    refresh(&client, &session).await;
+                }
+                Ok(Err(e)) => tracing::warn!("workspace/configuration failed: {e}"),
+                Err(_) => tracing::warn!("workspace/configuration: no answer within {CLIENT_TIMEOUT:?}"),
+            }
+        });
+    }
+}
+
+async fn publish(client: &Client, publishes: impl IntoIterator<Item = Publish>) {
+    for p in publishes {
+        client.publish_diagnostics(p.uri, p.diagnostics, p.version).await;
+    }
+}
+
+async fn report(client: &Client, problems: Vec<String>) {
+    for problem in problems {
+        tracing::warn!("{problem}");
+        client.show_message(lsp::MessageType::ERROR, format!("nanlint: {problem}")).await;
+    }
+}
+
+/// Re-analyzes every open document and pushes (or asks the client to pull) new diagnostics.
+async fn refresh(client: &Client, session: &Session) {
+    let (publishes, problems) = session.refresh_all();
+    report(client, problems).await;
+    publish(client, publishes).await;
+    let (pull, refresh) = session.caps.read().map(|c| (c.pull, c.refresh)).unwrap_or((false, false));
+    if pull && refresh {
+        let _ = tokio::time::timeout(CLIENT_TIMEOUT, client.workspace_diagnostic_refresh()).await;
+    }
+}
+
+/// Runs a request's work, turning a panic into an internal error instead of a dead server.
+fn guarded<R>(what: &str, f: impl FnOnce() -> R) -> Result<R> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|_| {
+        tracing::error!("{what} panicked");
+        Error::internal_error()
+    })
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+        let caps = &params.capabilities;
+        let utf8 = caps
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|encs| encs.contains(&lsp::PositionEncodingKind::UTF8));
+        let text_doc = caps.text_document.as_ref();
+        let workspace = caps.workspace.as_ref();
+        let negotiated = Capabilities {
+            encoding: Some(if utf8 { Encoding::Utf8 } else { Encoding::Utf16 }),
+            pull: text_doc.and_then(|t| t.diagnostic.as_ref()).is_some(),
+            refresh: workspace.and_then(|w| w.diagnostics.as_ref()).and_then(|d| d.refresh_support).unwrap_or(false),
+            configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
+            watch_files: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+            related_information: text_doc
+                .and_then(|t| t.publish_diagnostics.as_ref())
+                .and_then(|p| p.related_information)
+                .unwrap_or(true),
+        };
+        let pull = negotiated.pull;
+        if let Ok(mut c) = self.session.caps.write() {
+            *c = negotiated;
+        }
+        if let Some(options) = &params.initialization_options {
+            let problems = self.session.set_client_settings(options);
+            self.report(problems).await;
+        }
+        let capabilities = lsp::ServerCapabilities {
+            position_encoding: Some(if utf8 {
+                lsp::PositionEncodingKind::UTF8
+            } else {
+                lsp::PositionEncodingKind::UTF16
+            }),
+            text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(lsp::TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
+                ..Default::default()
+            })),
+            hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+            code_action_provider: Some(lsp::CodeActionProviderCapability::Options(lsp::CodeActionOptions {
+                code_action_kinds: Some(vec![
+                    lsp::CodeActionKind::QUICKFIX,
+                    lsp::CodeActionKind::SOURCE_FIX_ALL,
+                    lsp::CodeActionKind::new(FIX_ALL_KIND),
+                ]),
+                ..Default::default()
+            })),
+            diagnostic_provider: pull.then(|| {
+                lsp::DiagnosticServerCapabilities::Options(lsp::DiagnosticOptions {
+                    identifier: Some("nanlint".into()),
+                    inter_file_dependencies: false,
+                    workspace_diagnostics: false,
+                    work_done_progress_options: Default::default(),
+                })
+            }),
+            ..Default::default()
+        };
+        Ok(lsp::InitializeResult {
+            capabilities,
+            server_info: Some(lsp::ServerInfo {
+                name: "nanlint".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: lsp::InitializedParams) {
+        self.pull_configuration();
+        if self.session.caps.read().map(|c| c.watch_files).unwrap_or(false) {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let options = lsp::DidChangeWatchedFilesRegistrationOptions {
+                    watchers: vec![lsp::FileSystemWatcher {
+                        glob_pattern: lsp::GlobPattern::String("**/pyproject.toml".into()),
+                        kind: None,
+                    }],
+                };
+                let registration = lsp::Registration {
+                    id: "nanlint-pyproject".into(),
+                    method: "workspace/didChangeWatchedFiles".into(),
+                    register_options: serde_json::to_value(options).ok(),
+                };
+                if let Ok(Err(e)) =
+                    tokio::time::timeout(CLIENT_TIMEOUT, client.register_capability(vec![registration])).await
+                {
+                    tracing::warn!("could not watch pyproject.toml files: {e}");
+                }
+            });
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
+        let d = params.text_document;
+        let (publish, problems) = self.session.open(d.uri, d.version, d.text);
+        self.report(problems).await;
+        self.publish(publish).await;
+    }
+
+    async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
+        let d = params.text_document;
+        let publish = self.session.change(&d.uri, d.version, params.content_changes);
+        self.publish(publish).await;
+    }
+
+    async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
+        let publish = self.session.close(&params.text_document.uri);
+        self.publish(publish).await;
+    }
+
+    async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
+        let pushed = params.settings.get("nanlint").filter(|v| !v.is_null());
+        match pushed {
+            Some(value) => {
+                let problems = self.session.set_client_settings(value);
+                self.report(problems).await;
+                refresh(&self.client, &self.session).await;
+            }
+            None if self.session.caps.read().map(|c| c.configuration).unwrap_or(false) => self.pull_configuration(),
+            None => {
+                let problems = self.session.set_client_settings(&params.settings);
+                self.report(problems).await;
+                refresh(&self.client, &self.session).await;
+            }
+        }
+    }
+
+    async fn did_change_watched_files(&self, _: lsp::DidChangeWatchedFilesParams) {
+        refresh(&self.client, &self.session).await;
+    }
+
+    async fn diagnostic(&self, params: lsp::DocumentDiagnosticParams) -> Result<lsp::DocumentDiagnosticReportResult> {
+        let (version, items) = self.session.pull(&params.text_document.uri).unwrap_or((0, Vec::new()));
+        Ok(lsp::DocumentDiagnosticReportResult::Report(lsp::DocumentDiagnosticReport::Full(
+            lsp::RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                    result_id: Some(version.to_string()),
+                    items,
+                },
+            },
+        )))
+    }
+
+    async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
+        let p = params.text_document_position_params;
+        let enc = self.session.encoding();
+        let pos = Pos { line: p.position.line, character: p.position.character };
+        guarded("hover", || {
+            self.session
+                .with_doc(&p.text_document.uri, |doc| {
+                    let (byte, _) = doc.index.offset(&doc.text, pos, enc);
+                    let smell = doc.smells.iter().find(|s| s.span.start_byte <= byte && byte <= s.span.end_byte);
+                    let (markdown, range) = match smell {
+                        Some(s) => (
+                            convert::hover_smell(&doc.text, s),
+                            Some(convert::range(&doc.text, &doc.index, enc, s.span.start_byte, s.span.end_byte)),
+                        ),
+                        None => (convert::hover_noqa(&doc.text, byte)?, None),
+                    };
+                    Some(lsp::Hover {
+                        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                            kind: lsp::MarkupKind::Markdown,
+                            value: markdown,
+                        }),
+                        range,
+                    })
+                })
+                .flatten()
+        })
+    }
+
+    async fn code_action(&self, params: lsp::CodeActionParams) -> Result<Option<lsp::CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let only = params.context.only.unwrap_or_default();
+        let wants = |kind: &str| {
+            only.is_empty() && kind == "quickfix"
+                || only.iter().any(|k| kind == k.as_str() || kind.starts_with(&format!("{}.", k.as_str())))
+        };
+        let enc = self.session.encoding();
+        let fix_all_unsafe = self.session.client_settings().fix_all_unsafe;
+        let diagnostics: Vec<lsp::Diagnostic> =
+            params.context.diagnostics.into_iter().filter(|d| d.source.as_deref() == Some(convert::SOURCE)).collect();
+        guarded("code action", || {
+            let mut actions = Vec::new();
+            if wants("quickfix") {
+                for d in &diagnostics {
+                    actions.extend(convert::fix_actions(&uri, d).into_iter().map(lsp::CodeActionOrCommand::CodeAction));
+                    let noqa =
+                        self.session.with_doc(&uri, |doc| convert::noqa_action(&uri, &doc.text, &doc.index, enc, d));
+                    actions.extend(noqa.flatten().map(lsp::CodeActionOrCommand::CodeAction));
+                }
+            }
+            if wants(FIX_ALL_KIND) {
+                let edit = self.session.with_doc(&uri, |doc| {
+                    let mode = if fix_all_unsafe { FixMode::Unsafe } else { FixMode::Safe };
+                    let fixed = check::fix_source(&doc.text, &doc.settings, mode);
+                    convert::minimal_edit(&doc.text, &fixed.source, &doc.index, enc)
+                });
+                if let Some(Some(edit)) = edit {
+                    actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                        title: "nanlint: Fix all auto-fixable problems".into(),
+                        kind: Some(lsp::CodeActionKind::new(FIX_ALL_KIND)),
+                        edit: Some(convert::workspace_edit(&uri, vec![edit])),
+                        ..Default::default()
+                    }));
+                }
+            }
+            Some(actions)
+        })
+    }
+}

@@ -1,0 +1,268 @@
+//! The server's state: open documents with their text, tree and findings, the negotiated
+//! capabilities and the settings. Every function here is synchronous: handlers call them before
+//! any `.await`, and no map guard outlives a call, so no guard is ever held across an `.await`.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use dashmap::DashMap;
+use serde_json::Value;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+use tree_sitter::{InputEdit, Point, Tree};
+
+use super::config::ClientSettings;
+use super::convert;
+use crate::engine::{self, UnitCache};
+use crate::settings::{self, FileSettings, Settings};
+use crate::smell::Smell;
+use crate::text::{self, Encoding, LineIndex, Pos};
+
+pub struct Document {
+    pub version: i32,
+    pub text: String,
+    pub index: LineIndex,
+    tree: Tree,
+    cache: UnitCache,
+    pub smells: Vec<Smell>,
+    pub settings: Settings,
+    pub path: Option<PathBuf>,
+}
+
+/// What the client can do, learned at `initialize`.
+#[derive(Clone, Debug, Default)]
+pub struct Capabilities {
+    pub encoding: Option<Encoding>,
+    /// The client pulls diagnostics (`textDocument/diagnostic`); otherwise we push.
+    pub pull: bool,
+    pub refresh: bool,
+    pub configuration: bool,
+    pub watch_files: bool,
+    pub related_information: bool,
+}
+
+#[derive(Default)]
+pub struct Session {
+    docs: DashMap<Uri, Document>,
+    pub caps: RwLock<Capabilities>,
+    pub client: RwLock<ClientSettings>,
+    /// The last `[tool.nanlint]` that parsed, per `pyproject.toml`, used while the file is broken.
+    last_good: DashMap<PathBuf, FileSettings>,
+}
+
+/// Diagnostics to send for one document, computed while its entry was locked.
+pub struct Publish {
+    pub uri: Uri,
+    pub version: Option<i32>,
+    pub diagnostics: Vec<lsp::Diagnostic>,
+}
+
+impl Session {
+    pub fn encoding(&self) -> Encoding {
+        self.caps.read().map(|c| c.encoding.unwrap_or(Encoding::Utf16)).unwrap_or(Encoding::Utf16)
+    }
+
+    pub fn client_settings(&self) -> ClientSettings {
+        self.client.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Settings for a file path: the nearest `[tool.nanlint]` combined with the editor's, and any
+    /// problem reading configuration files (the last good version of a broken file is used).
+    pub fn settings_for(&self, path: Option<&Path>) -> (Settings, Vec<String>) {
+        let client = self.client_settings();
+        let mut problems = Vec::new();
+        let mut file = None;
+        if let Some(dir) = path.and_then(Path::parent) {
+            for d in dir.ancestors() {
+                let candidate = d.join("pyproject.toml");
+                if !candidate.is_file() {
+                    continue;
+                }
+                match settings::read_pyproject(&candidate) {
+                    Ok(Some(f)) => {
+                        self.last_good.insert(candidate, f.clone());
+                        file = Some(f);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        problems.push(e);
+                        if let Some(good) = self.last_good.get(&candidate) {
+                            file = Some(good.clone());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        (client.effective(file.as_ref()), problems)
+    }
+
+    pub fn open(&self, uri: Uri, version: i32, text: String) -> (Option<Publish>, Vec<String>) {
+        let path = uri.to_file_path().map(|p| p.into_owned());
+        let (settings, problems) = self.settings_for(path.as_deref());
+        let tree = engine::parse(&text);
+        let mut doc = Document {
+            version,
+            index: LineIndex::new(&text),
+            text,
+            tree,
+            cache: UnitCache::default(),
+            smells: Vec::new(),
+            settings,
+            path,
+        };
+        reanalyze(&uri, &mut doc);
+        let publish = self.publish_of(&uri, &doc);
+        self.docs.insert(uri, doc);
+        (publish, problems)
+    }
+
+    /// Applies incremental (or full) changes in order, reparses with the old tree, and
+    /// re-analyzes. A version not newer than the document's is stale and dropped.
+    pub fn change(
+        &self,
+        uri: &Uri,
+        version: i32,
+        changes: Vec<lsp::TextDocumentContentChangeEvent>,
+    ) -> Option<Publish> {
+        let enc = self.encoding();
+        let mut doc = match self.docs.get_mut(uri) {
+            Some(d) => d,
+            None => {
+                tracing::warn!("change for a document that is not open: {}", uri.as_str());
+                return None;
+            }
+        };
+        if version <= doc.version {
+            tracing::warn!("dropped stale change to {} (version {version}, have {})", uri.as_str(), doc.version);
+            return None;
+        }
+        let doc = &mut *doc;
+        let mut full_reparse = false;
+        for change in changes {
+            match change.range {
+                None => {
+                    doc.text = change.text;
+                    doc.index = LineIndex::new(&doc.text);
+                    full_reparse = true;
+                }
+                Some(range) => {
+                    let start = Pos { line: range.start.line, character: range.start.character };
+                    let end = Pos { line: range.end.line, character: range.end.character };
+                    let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
+                    if e.clamped {
+                        tracing::warn!("{}: change range {range:?} is outside the document; clamped", uri.as_str());
+                    }
+                    doc.index = LineIndex::new(&doc.text);
+                    let point = |(row, column): (usize, usize)| Point { row, column };
+                    doc.tree.edit(&InputEdit {
+                        start_byte: e.start,
+                        old_end_byte: e.old_end,
+                        new_end_byte: e.new_end,
+                        start_position: point(e.start_point),
+                        old_end_position: point(e.old_end_point),
+                        new_end_position: point(e.new_end_point),
+                    });
+                }
+            }
+        }
+        let old = if full_reparse { None } else { Some(&doc.tree) };
+        doc.tree = engine::parser().parse(&doc.text, old).unwrap_or_else(|| engine::parse(&doc.text));
+        doc.version = version;
+        reanalyze(uri, doc);
+        self.publish_of(uri, doc)
+    }
+
+    pub fn close(&self, uri: &Uri) -> Option<Publish> {
+        self.docs.remove(uri);
+        self.push_mode().then(|| Publish { uri: uri.clone(), version: None, diagnostics: Vec::new() })
+    }
+
+    fn push_mode(&self) -> bool {
+        !self.caps.read().map(|c| c.pull).unwrap_or(false)
+    }
+
+    /// The diagnostics to push for `doc`, or `None` in pull mode.
+    fn publish_of(&self, uri: &Uri, doc: &Document) -> Option<Publish> {
+        self.push_mode().then(|| Publish {
+            uri: uri.clone(),
+            version: Some(doc.version),
+            diagnostics: self.diagnostics_of(uri, doc),
+        })
+    }
+
+    fn diagnostics_of(&self, uri: &Uri, doc: &Document) -> Vec<lsp::Diagnostic> {
+        let enc = self.encoding();
+        let severity = self.client_settings().severity;
+        let related = self.caps.read().map(|c| c.related_information).unwrap_or(true);
+        doc.smells.iter().map(|s| convert::diagnostic(uri, &doc.text, &doc.index, enc, s, severity, related)).collect()
+    }
+
+    /// `textDocument/diagnostic`: the current findings, or `None` when the document is not open.
+    pub fn pull(&self, uri: &Uri) -> Option<(i32, Vec<lsp::Diagnostic>)> {
+        let doc = self.docs.get(uri)?;
+        Some((doc.version, self.diagnostics_of(uri, &doc)))
+    }
+
+    /// Recomputes settings and findings of every open document (after a configuration change).
+    pub fn refresh_all(&self) -> (Vec<Publish>, Vec<String>) {
+        let uris: Vec<Uri> = self.docs.iter().map(|e| e.key().clone()).collect();
+        let mut publishes = Vec::new();
+        let mut problems = Vec::new();
+        for uri in uris {
+            let path = self.docs.get(&uri).and_then(|d| d.path.clone());
+            let (settings, mut p) = self.settings_for(path.as_deref());
+            problems.append(&mut p);
+            if let Some(mut doc) = self.docs.get_mut(&uri) {
+                doc.settings = settings;
+                reanalyze(&uri, &mut doc);
+                publishes.extend(self.publish_of(&uri, &doc));
+            }
+        }
+        problems.sort();
+        problems.dedup();
+        (publishes, problems)
+    }
+
+    /// Runs `f` on an open document (read-only), or returns `None`.
+    pub fn with_doc<R>(&self, uri: &Uri, f: impl FnOnce(&Document) -> R) -> Option<R> {
+        self.docs.get(uri).map(|d| f(&d))
+    }
+
+    /// Applies the client's settings object; returns the problems found in it.
+    pub fn set_client_settings(&self, value: &Value) -> Vec<String> {
+        let (settings, problems) = ClientSettings::from_json(value);
+        if let Some(level) = &settings.log_level {
+            super::set_log_level(level);
+        }
+        if let Ok(mut c) = self.client.write() {
+            *c = settings;
+        }
+        problems
+    }
+
+    /// The text of an open document (for tests and the benchmark).
+    pub fn text(&self, uri: &Uri) -> Option<String> {
+        self.with_doc(uri, |d| d.text.clone())
+    }
+
+    pub fn open_documents(&self) -> HashMap<String, i32> {
+        self.docs.iter().map(|e| (e.key().as_str().to_string(), e.version)).collect()
+    }
+}
+
+/// Re-analyzes a document, containing any panic in the engine: the document keeps its new text
+/// and tree, loses its findings, and the server goes on.
+fn reanalyze(uri: &Uri, doc: &mut Document) {
+    let Document { text, tree, cache, settings, smells, .. } = doc;
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        if engine::might_smell(text) { cache.analyze(text, tree, settings) } else { Vec::new() }
+    }));
+    *smells = result.unwrap_or_else(|_| {
+        tracing::error!("analysis of {} panicked; its diagnostics are cleared", uri.as_str());
+        *cache = UnitCache::default();
+        Vec::new()
+    });
+}
