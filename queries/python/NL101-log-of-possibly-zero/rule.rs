@@ -68,7 +68,7 @@ fn clip(cx: &Context, arg: Node, library: Library, probability: bool, settings: 
         (Library::JaxNumpy, true) => ("jax.numpy.clip", format!("{x}, {eps}, 1.0")),
         (Library::JaxNumpy, false) => ("jax.numpy.maximum", format!("{x}, {eps}")),
     };
-    let (spelled, import) = cx.imports.spell(function, cx.src);
+    let (spelled, import) = cx.imports.spell(function);
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: arg.start_byte(), end: arg.end_byte(), content: format!("{spelled}({call_args})") });
     let title = if probability {
@@ -88,7 +88,7 @@ fn xlogy(cx: &Context, product: Node, other: Node, arg: Node, library: Library) 
         Library::JaxNumpy => "jax.scipy.special.xlogy",
         Library::KerasOps | Library::KerasBackend => return None,
     };
-    let (spelled, import) = cx.imports.spell(function, cx.src);
+    let (spelled, import) = cx.imports.spell(function);
     let replacement = format!("{spelled}({}, {})", cx.text(unparenthesized(other)), cx.text(arg));
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: product.start_byte(), end: product.end_byte(), content: replacement.clone() });

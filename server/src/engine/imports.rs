@@ -17,6 +17,8 @@ pub struct Imports {
     bindings: HashMap<String, String>,
     /// Where a new top-level import may be inserted (byte offset at the start of a line).
     insert_at: usize,
+    /// The line ending of the line before `insert_at` (or of the first line): a new import uses it.
+    newline: &'static str,
 }
 
 /// Statement kinds that may contain import statements in their bodies. `ERROR` is where
@@ -62,6 +64,7 @@ impl Imports {
             }
         }
         imports.insert_at = insertion_point(root, src);
+        imports.newline = line_ending(src, imports.insert_at);
         imports
     }
 
@@ -149,7 +152,7 @@ impl Imports {
     /// Spells the canonical function `target` with this file's own names: `tensorflow.clip_by_value`
     /// becomes `tf.clip_by_value` after `import tensorflow.compat.v1 as tf`. When no imported name
     /// reaches it, returns the spelling under a new import and the edit that adds that import.
-    pub fn spell(&self, target: &str, src: &str) -> (String, Option<Edit>) {
+    pub fn spell(&self, target: &str) -> (String, Option<Edit>) {
         let mut best: Option<(usize, String)> = None;
         for (local, path) in &self.bindings {
             // The module this binding stands for, and its canonical spelling.
@@ -179,8 +182,7 @@ impl Imports {
             return (spelled, None);
         }
         let (statement, spelled) = new_import(target, |name| self.bindings.contains_key(name));
-        let edit =
-            Edit { start: self.insert_at, end: self.insert_at, content: format!("{statement}{}", line_ending(src)) };
+        let edit = Edit { start: self.insert_at, end: self.insert_at, content: format!("{statement}{}", self.newline) };
         (spelled, Some(edit))
     }
 }
@@ -236,8 +238,11 @@ fn insertion_point(root: Node, src: &str) -> usize {
     }
 }
 
-fn line_ending(src: &str) -> &'static str {
-    if src.contains("\r\n") { "\r\n" } else { "\n" }
+/// `\r\n` when the line that ends at `at` (or, at 0, the first line) ends so; else `\n`.
+fn line_ending(src: &str, at: usize) -> &'static str {
+    let crlf =
+        if at > 0 { src[..at].ends_with("\r\n") } else { src.find('\n').is_some_and(|i| src[..i].ends_with('\r')) };
+    if crlf { "\r\n" } else { "\n" }
 }
 
 pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
@@ -306,7 +311,7 @@ mod tests {
     fn spell(src: &str, target: &str) -> (String, Option<String>) {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        let (spelled, edit) = imports.spell(target, src);
+        let (spelled, edit) = imports.spell(target);
         (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
     }
 

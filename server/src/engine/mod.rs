@@ -122,8 +122,8 @@ fn run_rules(cx: &Context, settings: &Settings, ranges: &[Range<usize>]) -> Vec<
 /// A function's findings depend only on its own text, the file's imports and the settings:
 /// names inside it resolve through the import table, and reaching assignments never leave the
 /// function. So after an edit, every function whose text (and starting column) is unchanged keeps
-/// its findings, moved to where it now stands; only edited functions, module-level statements
-/// and class bodies are analyzed again. Imports or settings changing empties the cache.
+/// its findings, moved to where it now stands; only edited functions, functions with syntax
+/// errors, module-level statements and class bodies are analyzed again. Imports or settings changing empties the cache.
 #[derive(Default)]
 pub struct UnitCache {
     imports: Option<Imports>,
@@ -188,6 +188,12 @@ impl UnitCache {
             let unit = match piece {
                 Piece::Loose(range) => {
                     loose.push(range);
+                    continue;
+                }
+                // A function with a syntax error in it is parsed according to its surroundings
+                // (error recovery), so its text alone does not determine its findings.
+                Piece::Unit(unit) if unit.has_error() => {
+                    loose.push(unit.byte_range());
                     continue;
                 }
                 Piece::Unit(unit) => unit,

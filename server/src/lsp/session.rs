@@ -30,6 +30,13 @@ pub struct Document {
     pub path: Option<PathBuf>,
 }
 
+impl Document {
+    /// The current syntax tree (reparsed incrementally after each change).
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+}
+
 /// What the client can do, learned at `initialize`.
 #[derive(Clone, Debug, Default)]
 pub struct Capabilities {

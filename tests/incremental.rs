@@ -1,0 +1,206 @@
+//! Property: after any sequence of incremental edits, the server's text equals the expected text
+//! and its findings equal a fresh `check` of that text. This is what lets the server re-analyze
+//! only edited functions on each keystroke.
+//!
+//! One caveat, from tree-sitter rather than from nanlint: while the text has syntax errors, an
+//! incremental reparse may recover from them differently than a parse from scratch (both are
+//! valid recoveries). In that state the findings must equal a fresh analysis of the server's own
+//! tree, which still proves the per-function cache; once the text parses cleanly again, they must
+//! equal a fresh parse and check.
+
+use nanlint::engine;
+use nanlint::lsp::session::Session;
+use nanlint::settings::Settings;
+use proptest::prelude::*;
+use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
+
+const BASE: &str = "\
+import numpy as np
+import tensorflow as tf
+import torch
+
+EPS = 1e-7
+
+
+def softmax_loss(logits, y):
+    p = tf.nn.softmax(logits)
+    return -tf.reduce_sum(y * tf.log(p))
+
+
+class Model:
+    scale = 2.0
+
+    def forward(self, x):
+        q = torch.sigmoid(x)
+        return torch.log(q) + torch.log(1 - q)
+
+    def safe(self, x):
+        return torch.log(x + EPS)
+
+
+def entropy(c):
+    p = c / c.sum()
+    return -np.sum(p * np.log(p))
+
+
+r = np.log(np.clip(v, 1e-7, 1))
+";
+
+/// Fragments that exercise what matters: new smells, guards, imports appearing and
+/// disappearing, scope changes, broken syntax, multi-byte and astral characters, CRLF.
+const FRAGMENTS: &[&str] = &[
+    "x",
+    " ",
+    "\n",
+    "\r\n",
+    "    ",
+    "(",
+    ")",
+    ":",
+    "'",
+    "é",
+    "概率",
+    "🔥",
+    "tf.log(p)",
+    "np.log(x + 1e-7)",
+    "torch.log(q)",
+    " + EPS",
+    "import torch\n",
+    "import jax.numpy as jnp\n",
+    "from torch import log as tlog\n",
+    "def g(p):\n    return tlog(p)\n",
+    "p = torch.clamp(p, min=1e-7)\n    ",
+    "p = tf.nn.softmax(z)\n",
+    "  # noqa",
+    "  # noqa: NL101",
+    "class C:\n    def m(self, v):\n        return jnp.log(v)\n",
+];
+
+#[derive(Clone, Debug)]
+enum Op {
+    Insert { at: usize, fragment: usize },
+    Delete { at: usize, len: usize },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (any::<usize>(), 0..FRAGMENTS.len()).prop_map(|(at, fragment)| Op::Insert { at, fragment }),
+        2 => (any::<usize>(), 1usize..12).prop_map(|(at, len)| Op::Delete { at, len }),
+    ]
+}
+
+/// The LSP position (UTF-16 or UTF-8 units) of char index `at`, computed independently of the
+/// server's own conversion module.
+fn position(chars: &[char], at: usize, utf8: bool) -> Position {
+    let mut line = 0u32;
+    let mut character = 0u32;
+    let mut i = 0;
+    while i < at {
+        match chars[i] {
+            '\r' if chars.get(i + 1) == Some(&'\n') && i + 1 < at => {
+                line += 1;
+                character = 0;
+                i += 1;
+            }
+            '\n' | '\r' => {
+                line += 1;
+                character = 0;
+            }
+            c => character += if utf8 { c.len_utf8() } else { c.len_utf16() } as u32,
+        }
+        i += 1;
+    }
+    Position { line, character }
+}
+
+/// Char ranges must not split a CRLF pair (LSP has no position between `\r` and `\n`).
+fn snap(chars: &[char], at: usize) -> usize {
+    if at > 0 && at < chars.len() && chars[at - 1] == '\r' && chars[at] == '\n' { at - 1 } else { at }
+}
+
+fn run(ops: &[Op], batch: usize) -> Result<(), TestCaseError> {
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/model.py".parse().unwrap();
+    session.open(uri.clone(), 1, BASE.to_string());
+    let mut chars: Vec<char> = BASE.chars().collect();
+    let mut version = 1;
+    for group in ops.chunks(batch) {
+        let mut changes = Vec::new();
+        for op in group {
+            let (start, end, text) = match op {
+                Op::Insert { at, fragment } => {
+                    let at = snap(&chars, at % (chars.len() + 1));
+                    (at, at, FRAGMENTS[*fragment])
+                }
+                Op::Delete { at, len } => {
+                    let start = snap(&chars, at % (chars.len() + 1));
+                    let end = snap(&chars, (start + len).min(chars.len()));
+                    (start, end, "")
+                }
+            };
+            changes.push(TextDocumentContentChangeEvent {
+                range: Some(Range { start: position(&chars, start, false), end: position(&chars, end, false) }),
+                range_length: None,
+                text: text.to_string(),
+            });
+            chars.splice(start..end, text.chars());
+        }
+        version += 1;
+        session.change(&uri, version, changes);
+        let expected: String = chars.iter().collect();
+        let text = session.text(&uri).unwrap();
+        prop_assert_eq!(&text, &expected);
+        let (incremental, of_own_tree, broken) = session
+            .with_doc(&uri, |d| {
+                let own = if engine::might_smell(&d.text) {
+                    engine::analyze(&d.text, d.tree(), &Settings::default(), None)
+                } else {
+                    Vec::new()
+                };
+                (d.smells.clone(), own, d.tree().root_node().has_error())
+            })
+            .unwrap();
+        prop_assert_eq!(
+            &incremental,
+            &of_own_tree,
+            "cache differs; after version {} the text is:\n{}",
+            version,
+            expected
+        );
+        let fresh_tree = engine::parse(&expected);
+        if !broken && !fresh_tree.root_node().has_error() {
+            let fresh = engine::check_source(&expected, &Settings::default());
+            prop_assert_eq!(incremental, fresh, "after version {} the text is:\n{}", version, expected);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn one_change_per_notification(ops in prop::collection::vec(op(), 1..25)) {
+        run(&ops, 1)?;
+    }
+
+    #[test]
+    fn several_changes_per_notification(ops in prop::collection::vec(op(), 1..25), batch in 2usize..5) {
+        run(&ops, batch)?;
+    }
+}
+
+#[test]
+fn the_position_reference_counts_utf16_units() {
+    let chars: Vec<char> = "a🔥b\r\n概c".chars().collect();
+    assert_eq!(position(&chars, 2, false), Position { line: 0, character: 3 });
+    assert_eq!(position(&chars, 2, true), Position { line: 0, character: 5 });
+    assert_eq!(position(&chars, 5, false), Position { line: 1, character: 0 });
+    assert_eq!(position(&chars, 7, true), Position { line: 1, character: 4 });
+}
+
+#[test]
+fn the_base_document_has_findings_to_lose_and_keep() {
+    // The property is only meaningful if edits can change findings.
+    assert_eq!(engine::check_source(BASE, &Settings::default()).len(), 4);
+}
