@@ -42,15 +42,17 @@ impl ClientSettings {
         let mut s = ClientSettings::default();
         let obj = value.get("settings").or_else(|| value.get("nanlint")).unwrap_or(value);
         let Some(obj) = obj.as_object() else {
-            if !obj.is_null() {
+            // Lua encodes an empty table as `[]`: that is "no settings", not an error.
+            let empty = obj.is_null() || obj.as_array().is_some_and(|a| a.is_empty());
+            if !empty {
                 problems.push(format!("settings must be an object, got {obj}"));
             }
             return (s, problems);
         };
         let get = |key: &str| -> Option<&Value> {
             let mut parts = key.split('.');
-            let first = obj.get(parts.next()?);
-            let nested = parts.try_fold(first?, |v, p| v.get(p));
+            let first = parts.next().and_then(|p| obj.get(p));
+            let nested = first.and_then(|f| parts.try_fold(f, |v, p| v.get(p)));
             nested.or_else(|| obj.get(key)).filter(|v| !v.is_null())
         };
         let list = |key: &str, problems: &mut Vec<String>| -> Option<Vec<String>> {
@@ -148,6 +150,13 @@ mod tests {
         assert_eq!(s, ClientSettings::default());
         let (_, p) = ClientSettings::from_json(&json!(42));
         assert_eq!(p.len(), 1);
+        // Neovim sends an empty Lua table as an empty array.
+        let (s, p) = ClientSettings::from_json(&json!({"nanlint": []}));
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(s, ClientSettings::default());
+        // An editor's shortest round-trip spelling of 1e-6.
+        let (s, _) = ClientSettings::from_json(&serde_json::from_str("{\"epsilon\": 9.9999999999999995e-7}").unwrap());
+        assert_eq!(crate::settings::format_float(s.rules.epsilon.unwrap()), "1e-6");
     }
 
     #[test]

@@ -102,10 +102,13 @@ impl LanguageServer for Backend {
             .is_some_and(|encs| encs.contains(&lsp::PositionEncodingKind::UTF8));
         let text_doc = caps.text_document.as_ref();
         let workspace = caps.workspace.as_ref();
+        let refresh = workspace.and_then(|w| w.diagnostics.as_ref()).and_then(|d| d.refresh_support).unwrap_or(false);
         let negotiated = Capabilities {
             encoding: Some(if utf8 { Encoding::Utf8 } else { Encoding::Utf16 }),
-            pull: text_doc.and_then(|t| t.diagnostic.as_ref()).is_some(),
-            refresh: workspace.and_then(|w| w.diagnostics.as_ref()).and_then(|d| d.refresh_support).unwrap_or(false),
+            // Pull only when we can also ask the client to pull again: otherwise a settings change
+            // would stay invisible until the user's next edit (Neovim 0.11 has no refresh).
+            pull: text_doc.and_then(|t| t.diagnostic.as_ref()).is_some() && refresh,
+            refresh,
             configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
             watch_files: workspace
                 .and_then(|w| w.did_change_watched_files.as_ref())
