@@ -43,6 +43,13 @@ if [ "${SKIP_EDITORS:-0}" != 1 ]; then
     step "Neovim end to end (real nvim, headless)"
     NANLINT_BIN="$PWD/target/debug/nanlint" bash editors/nvim/test/run.sh
   fi
+  step "Emacs (Eglot) end to end, batch mode"
+  if ! command -v emacs >/dev/null 2>&1 || ! emacs --batch --eval "(require 'eglot)" >/dev/null 2>&1; then
+    # Debian 12's Emacs 28 needs Eglot from elpa-eglot (built in from Emacs 29).
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq emacs-nox elpa-eglot >/dev/null
+  fi
+  NANLINT_BIN="$PWD/target/debug/nanlint" emacs --batch -l editors/emacs/eglot-test.el
+
   if [ -f editors/vscode/test/run-e2e.sh ]; then
     step "VS Code end to end (real VS Code via code-server, headless Chromium)"
     bash editors/vscode/test/run-e2e.sh
