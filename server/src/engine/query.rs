@@ -25,7 +25,7 @@ enum Predicate {
 
 pub struct Compiled {
     pub query: Query,
-    /// Pattern index → index into `RULES`.
+    /// Pattern index → index into the compiled rules (`RULES` for [`compile`]).
     pub pattern_rule: Vec<usize>,
     predicates: Vec<Vec<Predicate>>,
     /// Top-level modules a file must mention to hold a smell.
@@ -40,24 +40,43 @@ pub fn compiled() -> &'static Compiled {
     COMPILED.get_or_init(|| compile().unwrap_or_else(|e| panic!("embedded rule queries do not compile: {e}")))
 }
 
+/// What compiling needs of one rule: its code and name (for errors), its query and the captures
+/// its `check` reads.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleQuery<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub query: &'a str,
+    pub captures: &'a [&'a str],
+}
+
 /// Compiles every rule's query into one query. Errors name the rule and the problem.
 pub fn compile() -> Result<Compiled, String> {
+    let rules: Vec<RuleQuery> =
+        RULES.iter().map(|r| RuleQuery { code: r.code, name: r.name, query: r.query, captures: r.captures }).collect();
+    compile_from(&rules)
+}
+
+/// Compiles the given queries into one query; `Compiled::pattern_rule` indexes into `rules`.
+/// Rejects what the tree-sitter binding would silently ignore: predicates the engine does not
+/// evaluate, `#api?` names that are not canonical, and captures no rule reads.
+pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     let mut source = String::new();
     let mut starts = Vec::new();
-    for rule in RULES {
+    for rule in rules {
         starts.push(source.len());
         source.push_str(rule.query);
         source.push('\n');
     }
     let rule_at = |byte: usize| starts.iter().rposition(|s| *s <= byte).unwrap_or(0);
     let query = Query::new(&super::language(), &source).map_err(|e| {
-        let r = &RULES[rule_at(e.offset)];
+        let r = rule_at(e.offset);
         format!(
-            "{} ({}): {:?} error at row {}: {}",
-            r.code,
-            r.name,
+            "{} ({}): {:?} error at line {}: {}",
+            rules[r].code,
+            rules[r].name,
             e.kind,
-            e.row - source[..starts[rule_at(e.offset)]].lines().count(),
+            e.row + 1 - source[..starts[r]].lines().count(),
             e.message
         )
     })?;
@@ -67,7 +86,18 @@ pub fn compile() -> Result<Compiled, String> {
     for i in 0..query.pattern_count() {
         let r = rule_at(query.start_byte_for_pattern(i));
         pattern_rule.push(r);
-        let rule = &RULES[r];
+        let rule = &rules[r];
+        // `#set!`, `#is?` and `#is-not?` are parsed by tree-sitter but applied by no one.
+        if let Some(p) = query.property_settings(i).first() {
+            return Err(format!("{}: unknown predicate #set! {:?} (the engine does not apply it)", rule.code, p.key));
+        }
+        if let Some((p, positive)) = query.property_predicates(i).first() {
+            let op = if *positive { "is?" } else { "is-not?" };
+            return Err(format!(
+                "{}: unknown predicate #{op} {:?} (the engine does not evaluate it)",
+                rule.code, p.key
+            ));
+        }
         let mut preds = Vec::new();
         for p in query.general_predicates(i) {
             let capture = match p.args.first() {
@@ -116,7 +146,7 @@ pub fn compile() -> Result<Compiled, String> {
         predicates.push(preds);
     }
     for name in query.capture_names() {
-        let known = name.starts_with('_') || *name == "smell" || RULES.iter().any(|r| r.captures.contains(name));
+        let known = name.starts_with('_') || *name == "smell" || rules.iter().any(|r| r.captures.contains(name));
         if !known {
             return Err(format!(
                 "unknown capture @{name}: the engine reads @smell, rules declare theirs in CAPTURES, others start with _"

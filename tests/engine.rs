@@ -1,0 +1,224 @@
+//! The engine on sources the fixtures do not cover: names that are not imports, unusual imports,
+//! broken and deeply nested code, `# noqa`, settings, line endings.
+
+use nanlint::check::{FixMode, fix_source};
+use nanlint::engine::check_source;
+use nanlint::settings::Settings;
+use nanlint::smell::Smell;
+
+const NONE: [usize; 0] = [];
+
+fn check(src: &str) -> Vec<Smell> {
+    check_source(src, &Settings::default())
+}
+
+/// One-based rows where smells start.
+fn rows(src: &str) -> Vec<usize> {
+    check(src).iter().map(|s| s.span.start.row + 1).collect()
+}
+
+fn with(select: &[&str], ignore: &[&str]) -> Settings {
+    Settings {
+        select: select.iter().map(|s| s.to_string()).collect(),
+        ignore: ignore.iter().map(|s| s.to_string()).collect(),
+        ..Settings::default()
+    }
+}
+
+/// The control for the negative cases: the same shapes with a real import are found.
+#[test]
+fn imported_names_are_found() {
+    assert_eq!(rows("import tensorflow as tf\ntf.log(x)\n"), [2]);
+    assert_eq!(rows("import numpy as np\n\nclass A:\n    def f(self, x):\n        return np.log(x)\n"), [5]);
+}
+
+#[test]
+fn names_that_are_not_imports_are_not_libraries() {
+    assert_eq!(rows("tf = Logger()\ntf.log(\"x\")\n"), NONE);
+    // A local that shadows nothing but shares a library's conventional alias.
+    assert_eq!(rows("import numpy\ntf = Logger()\ntf.log(\"x\")\n"), NONE);
+    assert_eq!(rows("import torch\n\nclass M:\n    def f(self, x):\n        return self.log(x)\n"), NONE);
+    assert_eq!(rows("import numpy as np\nlogger.log(x)\nmath.log(x)\nlog(x)\n"), NONE);
+}
+
+#[test]
+fn star_and_relative_imports_do_not_crash() {
+    // A star import binds names we cannot see; nothing is claimed about `log`.
+    assert_eq!(rows("from numpy import *\nlog(x)\n"), NONE);
+    assert_eq!(rows("from numpy import *\nimport numpy as np\nnp.log(x)\n"), [3]);
+    // Relative imports name this project's modules, not a library.
+    assert_eq!(rows("from . import numpy as np\nnp.log(x)\n"), NONE);
+    assert_eq!(rows("from .tf import log\nfrom .. import torch\nlog(x)\ntorch.log(x)\n"), NONE);
+    assert_eq!(rows("from .tf import *\nimport torch\ntorch.log(x)\n"), [3]);
+    // Odd but legal import shapes.
+    assert_eq!(rows("import torch, numpy as np\nnp.log(x)\n"), [2]);
+    assert_eq!(rows("from torch import (\n    log as tlog,\n    exp,\n)\ntlog(x)\n"), [5]);
+    assert_eq!(rows("from __future__ import annotations\nimport torch\ntorch.log(x)\n"), [3]);
+}
+
+#[test]
+fn a_file_with_syntax_errors_is_still_checked() {
+    let src = "import numpy as np\n\ndef broken(:\n    return )\n\nloss = np.log(p)\n";
+    assert_eq!(rows(src), [6]);
+    let src = "import torch\nx = [1, 2,\ny = torch.log(p)\n";
+    assert!(!check(src).is_empty(), "a smell after an unclosed bracket was lost");
+    // A stray `else:` puts the imports themselves under an ERROR node.
+    assert_eq!(rows("import torch\nelse:\n    y = torch.log(p)\n"), [3]);
+    // A half-typed call (what an editor sees while typing) must not crash.
+    for src in
+        ["import torch\ntorch.log(", "import torch\ntorch.log(p", "import torch\ntorch.log(p,", "import torch\ntorch."]
+    {
+        let _ = check(src);
+    }
+}
+
+#[test]
+fn deep_parentheses_do_not_overflow_the_stack() {
+    let depth = 5_000;
+    let src = format!("import numpy as np\ny = np.log({}x{})\n", "(".repeat(depth), ")".repeat(depth));
+    let smells = check(&src);
+    assert_eq!(smells.len(), 1);
+    // The preferred fix also walks the expression.
+    let fixed = fix_source(&src, &Settings::default(), FixMode::Unsafe);
+    assert_eq!(fixed.fixed, 1);
+    assert!(fixed.remaining.is_empty());
+    // And a guard under many parentheses.
+    let src = format!("import numpy as np\ny = np.log({}x + 1e-7{})\n", "(".repeat(depth), ")".repeat(depth));
+    let _ = check(&src);
+}
+
+/// `def f(p):` holding `depth` nested `if p:` blocks (one space per level) around a log.
+fn nested_ifs(depth: usize, guard: &str) -> String {
+    let mut src = format!("import torch\n\ndef f(p):\n {guard}\n");
+    for i in 0..depth {
+        src.push_str(&" ".repeat(i + 1));
+        src.push_str("if p:\n");
+    }
+    src.push_str(&" ".repeat(depth + 1));
+    src.push_str("q = torch.log(p)\n");
+    src
+}
+
+#[test]
+fn deeply_nested_blocks_do_not_overflow_the_stack() {
+    // Below tree-sitter-python's limit of about 500 indentation levels the tree is clean.
+    assert_eq!(rows(&nested_ifs(400, "pass")), [405]);
+    assert_eq!(rows(&nested_ifs(400, "p = torch.clamp(p, min=1e-7)")), NONE);
+    // Beyond it the file's root is an ERROR node, and still checked.
+    assert_eq!(rows(&nested_ifs(3_000, "pass")), [3_005]);
+    assert_eq!(rows(&nested_ifs(3_000, "p = torch.clamp(p, min=1e-7)")), NONE);
+}
+
+#[test]
+fn deep_binary_expressions_do_not_overflow_the_stack() {
+    let terms = vec!["x"; 5_000].join(" + ");
+    let src = format!("import numpy as np\ny = np.log({terms})\nz = np.log({terms} + 1e-7)\n");
+    assert_eq!(rows(&src), [2]);
+}
+
+#[test]
+fn noqa_comments() {
+    let src = "import torch\n\
+               a = torch.log(p)  # noqa\n\
+               b = torch.log(p)  # noqa: NL101\n\
+               c = torch.log(p)  # noqa: NL999\n\
+               d = torch.log(p)  # NOQA:NL101,NL999\n\
+               e = torch.log(p)  # type: ignore  # noqa: NL101\n\
+               f = torch.log(p)  # noqa: NL1\n\
+               g = torch.log(p)\n\
+               # noqa\n";
+    // A code that is not this smell's does not suppress it; neither does a prefix or a noqa on
+    // another line.
+    assert_eq!(rows(src), [4, 7, 8]);
+}
+
+#[test]
+fn noqa_applies_where_the_smell_starts() {
+    let src = "import torch\ny = torch.log(  # noqa: NL101\n    p\n)\nz = torch.log(\n    p  # noqa: NL101\n)\n";
+    assert_eq!(rows(src), [5]);
+}
+
+#[test]
+fn select_and_ignore() {
+    let src = "import torch\ny = torch.log(p)\n";
+    let found = |s: Settings| check_source(src, &s).len();
+    assert_eq!(found(with(&[], &[])), 1);
+    assert_eq!(found(with(&["NL101"], &[])), 1);
+    assert_eq!(found(with(&["NL"], &[])), 1);
+    assert_eq!(found(with(&["NL2"], &[])), 0);
+    assert_eq!(found(with(&[], &["NL101"])), 0);
+    assert_eq!(found(with(&[], &["NL1"])), 0);
+    assert_eq!(found(with(&["NL101"], &["NL1"])), 1, "the more specific select wins");
+    assert_eq!(found(with(&["NL1"], &["NL101"])), 0, "the more specific ignore wins");
+}
+
+#[test]
+fn epsilon_is_written_by_the_fixes() {
+    let src = "import torch\ny = torch.log(p)\nz = torch.log(torch.softmax(w, dim=-1))\n";
+    let settings = Settings { epsilon: 1e-4, ..Settings::default() };
+    let smells = check_source(src, &settings);
+    assert_eq!(smells.len(), 2);
+    assert_eq!(smells[0].fixes[0].edits.last().unwrap().content, "torch.clamp(p, min=1e-4)");
+    assert_eq!(smells[0].fixes[0].title, "Raise `p` to at least 1e-4");
+    assert_eq!(smells[1].fixes[0].title, "Clip `torch.softmax(w, dim=-1)` into [1e-4, 1]");
+    let fixed = fix_source(src, &settings, FixMode::Unsafe).source;
+    assert_eq!(
+        fixed,
+        "import torch\ny = torch.log(torch.clamp(p, min=1e-4))\n\
+         z = torch.log(torch.clamp(torch.softmax(w, dim=-1), 1e-4, 1.0))\n"
+    );
+    // A guard at the configured epsilon counts as a guard.
+    assert!(check_source(&fixed, &settings).is_empty());
+}
+
+#[test]
+fn fixes_use_the_files_own_aliases() {
+    let fixed = |src: &str| fix_source(src, &Settings::default(), FixMode::Unsafe).source;
+    assert_eq!(
+        fixed("import torch as th\np = th.softmax(z, dim=-1)\ny = th.log(p)\n"),
+        "import torch as th\np = th.softmax(z, dim=-1)\ny = th.log(th.clamp(p, 1e-7, 1.0))\n"
+    );
+    assert_eq!(
+        fixed("import tensorflow.compat.v1 as tf1\np = tf1.nn.softmax(z)\ny = tf1.log(p)\n"),
+        "import tensorflow.compat.v1 as tf1\np = tf1.nn.softmax(z)\ny = tf1.log(tf1.clip_by_value(p, 1e-7, 1.0))\n"
+    );
+    // Only `log` itself was imported: the fix adds the library's conventional import.
+    assert_eq!(
+        fixed("\"\"\"Doc.\"\"\"\nfrom torch import log\n\ny = log(p)\n"),
+        "\"\"\"Doc.\"\"\"\nfrom torch import log\nimport torch\n\ny = log(torch.clamp(p, min=1e-7))\n"
+    );
+}
+
+#[test]
+fn crlf_files() {
+    let src = "import numpy as np\r\n\r\ny = np.log(p)\r\nz = p * np.log(p)  # noqa: NL101\r\nw = p * np.log(p)\r\n";
+    let smells = check(src);
+    assert_eq!(smells.iter().map(|s| s.span.start.row + 1).collect::<Vec<_>>(), [3, 5]);
+    let fixed = fix_source(src, &Settings::default(), FixMode::Unsafe).source;
+    assert_eq!(
+        fixed,
+        "import numpy as np\r\n\r\ny = np.log(np.maximum(p, 1e-7))\r\nz = p * np.log(p)  # noqa: NL101\r\n\
+         w = p * np.log(np.clip(p, 1e-7, 1.0))\r\n"
+    );
+    // The xlogy alternative adds its import with the file's line ending.
+    let xlogy = smells[1].fixes.last().unwrap();
+    let added = nanlint::smell::apply_edits(src, &xlogy.edits);
+    assert!(added.starts_with("import numpy as np\r\nfrom scipy.special import xlogy\r\n"), "{added:?}");
+    assert!(!added.replace("\r\n", "").contains('\n'), "a bare LF was written into a CRLF file: {added:?}");
+}
+
+#[test]
+fn non_ascii_source() {
+    let src = "import torch\ns = \"日本語😀\"; y = torch.log(p)  # é\n";
+    let smells = check(src);
+    assert_eq!(smells.len(), 1);
+    assert_eq!(&src[smells[0].span.start_byte..smells[0].span.end_byte], "torch.log(p)");
+}
+
+#[test]
+fn empty_and_library_free_files() {
+    assert!(check("").is_empty());
+    assert!(check("\n\n").is_empty());
+    assert!(check("log(x)\n").is_empty());
+    assert!(check("import logging\nlogging.log(1, 'x')\n").is_empty());
+}

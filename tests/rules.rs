@@ -1,0 +1,288 @@
+//! Every rule against its own fixtures, and reviewed snapshots of its output and fixes.
+//!
+//! `bad.py` marks each line where smells start with `# error: [NL101]` (one code per smell:
+//! `# error: [NL101, NL101]`); every other line of `bad.py` and every line of `good.py` must be
+//! clean. Snapshots live in `tests/snapshots/`; review changes with `cargo insta review` (or run
+//! with `INSTA_UPDATE=always` and read the diff).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use nanlint::check::{FixMode, fix_source};
+use nanlint::engine::{check_source, parse};
+use nanlint::render;
+use nanlint::rules::{RULES, Rule};
+use nanlint::settings::Settings;
+use nanlint::smell::{Smell, apply_edits};
+
+fn rule_dir(rule: &Rule) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("queries").join("python").join(rule.dir)
+}
+
+fn read(rule: &Rule, file: &str) -> String {
+    let path = rule_dir(rule).join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The codes a fixture line expects, by one-based line number, from `# error: [CODE, ...]`.
+fn expected_codes(src: &str) -> BTreeMap<usize, Vec<String>> {
+    let mut expected = BTreeMap::new();
+    for (i, line) in src.lines().enumerate() {
+        let Some(at) = line.find("# error:") else { continue };
+        let rest = line[at + "# error:".len()..].trim_start();
+        let list = rest
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .map(|(list, _)| list)
+            .unwrap_or_else(|| panic!("line {}: a marker is written `# error: [CODE, ...]`: {line}", i + 1));
+        let mut codes: Vec<String> = list.split(',').map(|c| c.trim().to_string()).collect();
+        assert!(codes.iter().all(|c| !c.is_empty()), "line {}: empty code in marker: {line}", i + 1);
+        codes.sort();
+        expected.insert(i + 1, codes);
+    }
+    expected
+}
+
+fn found_codes(smells: &[Smell]) -> BTreeMap<usize, Vec<String>> {
+    let mut found: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for s in smells {
+        found.entry(s.span.start.row + 1).or_default().push(s.code.clone());
+    }
+    for codes in found.values_mut() {
+        codes.sort();
+    }
+    found
+}
+
+/// Line-by-line differences between what the markers expect and what the engine found.
+fn mismatches(src: &str, expected: &BTreeMap<usize, Vec<String>>, found: &BTreeMap<usize, Vec<String>>) -> Vec<String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let mut out = Vec::new();
+    let rows: std::collections::BTreeSet<usize> = expected.keys().chain(found.keys()).copied().collect();
+    for row in rows {
+        let mut want = expected.get(&row).cloned().unwrap_or_default();
+        let mut missing = Vec::new();
+        let mut unexpected = Vec::new();
+        for code in found.get(&row).into_iter().flatten() {
+            match want.iter().position(|c| c == code) {
+                Some(i) => {
+                    want.remove(i);
+                }
+                None => unexpected.push(code.clone()),
+            }
+        }
+        missing.extend(want);
+        if missing.is_empty() && unexpected.is_empty() {
+            continue;
+        }
+        let mut what = Vec::new();
+        if !missing.is_empty() {
+            what.push(format!("missing [{}]", missing.join(", ")));
+        }
+        if !unexpected.is_empty() {
+            what.push(format!("unexpected [{}]", unexpected.join(", ")));
+        }
+        out.push(format!("line {row}: {}\n    {}", what.join(", "), lines.get(row - 1).unwrap_or(&"").trim()));
+    }
+    out
+}
+
+#[test]
+fn fixtures_match_their_markers() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        for file in ["bad.py", "good.py"] {
+            let src = read(rule, file);
+            let expected = expected_codes(&src);
+            if file == "bad.py" {
+                assert!(!expected.is_empty(), "{}/bad.py has no `# error: [...]` marker", rule.dir);
+            } else {
+                assert!(expected.is_empty(), "{}/good.py must not hold markers: {expected:?}", rule.dir);
+            }
+            for codes in expected.values() {
+                for code in codes {
+                    assert!(
+                        RULES.iter().any(|r| r.code == code),
+                        "{}/{file}: marker names unknown code {code}",
+                        rule.dir
+                    );
+                }
+            }
+            let found = found_codes(&check_source(&src, &Settings::default()));
+            let problems = mismatches(&src, &expected, &found);
+            if !problems.is_empty() {
+                failures.push(format!("{}/{file}:\n  {}", rule.dir, problems.join("\n  ")));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "fixtures disagree with the engine:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn marker_comparison_reports_both_directions() {
+    let src = "a  # error: [NL101, NL101]\nb\nc  # error: [NL101]\n";
+    let expected = expected_codes(src);
+    let found = BTreeMap::from([(1, vec!["NL101".to_string()]), (2, vec!["NL101".to_string()])]);
+    assert_eq!(
+        mismatches(src, &expected, &found),
+        vec![
+            "line 1: missing [NL101]\n    a  # error: [NL101, NL101]",
+            "line 2: unexpected [NL101]\n    b",
+            "line 3: missing [NL101]\n    c  # error: [NL101]",
+        ]
+    );
+    assert!(mismatches(src, &expected, &expected).is_empty());
+}
+
+/// The `full` output for `bad.py`, with a relative file name.
+fn full_output(src: &str, smells: &[Smell]) -> String {
+    let mut out = String::new();
+    for s in smells {
+        render::full(&mut out, Path::new("bad.py"), src, s);
+    }
+    out
+}
+
+#[test]
+fn snapshot_full_output() {
+    for rule in RULES {
+        let src = read(rule, "bad.py");
+        let smells = check_source(&src, &Settings::default());
+        insta::assert_snapshot!(format!("{}__full", rule.dir), full_output(&src, &smells));
+    }
+}
+
+/// Asserts that `fixed` parses cleanly and holds no smell; `what` names it in failures.
+fn assert_fixed_is_clean(what: &str, fixed: &str) {
+    assert!(!parse(fixed).root_node().has_error(), "{what}: the fixed source does not parse:\n{fixed}");
+    let left = check_source(fixed, &Settings::default());
+    assert!(left.is_empty(), "{what}: smells remain after fixing: {left:#?}");
+}
+
+#[test]
+fn snapshot_preferred_fixes() {
+    for rule in RULES {
+        let src = read(rule, "bad.py");
+        let outcome = fix_source(&src, &Settings::default(), FixMode::Unsafe);
+        assert_eq!(outcome.refused, None, "{}: a fix was refused", rule.dir);
+        assert_eq!(
+            outcome.fixed,
+            check_source(&src, &Settings::default()).len(),
+            "{}: not every smell was fixed",
+            rule.dir
+        );
+        assert_fixed_is_clean(&format!("{}/bad.py with preferred fixes", rule.dir), &outcome.source);
+        insta::assert_snapshot!(format!("{}__fixed", rule.dir), outcome.source);
+    }
+}
+
+/// A minimal line diff (longest common subsequence): `-row old` and `+row new` lines, by hunk.
+fn line_diff(old: &str, new: &str) -> String {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = String::new();
+    let mut in_hunk = false;
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            in_hunk = false;
+            i += 1;
+            j += 1;
+            continue;
+        }
+        if !in_hunk {
+            out.push_str("@@\n");
+            in_hunk = true;
+        }
+        // Removals before additions, as in a unified diff.
+        if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push_str(&format!("-{:>3} {}\n", i + 1, a[i]));
+            i += 1;
+        } else {
+            out.push_str(&format!("+{:>3} {}\n", j + 1, b[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn line_diff_shows_changed_and_added_lines() {
+    assert_eq!(line_diff("a\nb\nc\n", "a\nb\nc\n"), "");
+    assert_eq!(line_diff("a\nb\nc\n", "x\na\nB\nc\n"), "@@\n+  1 x\n@@\n-  2 b\n+  3 B\n");
+}
+
+#[test]
+fn snapshot_alternative_fixes() {
+    for rule in RULES {
+        let src = read(rule, "bad.py");
+        let smells = check_source(&src, &Settings::default());
+        let mut out = String::new();
+        for smell in smells.iter().filter(|s| s.fixes.len() > 1) {
+            let fix = smell.fixes.last().unwrap();
+            let fixed = apply_edits(&src, &fix.edits);
+            let what = format!("{}/bad.py line {} with `{}`", rule.dir, smell.span.start.row + 1, fix.title);
+            assert!(!parse(&fixed).root_node().has_error(), "{what}: the fixed source does not parse:\n{fixed}");
+            let before = smells.len();
+            let after = check_source(&fixed, &Settings::default()).len();
+            assert_eq!(after + 1, before, "{what}: expected exactly one smell fewer");
+            out.push_str(&format!("# line {}: {} ({:?})\n", smell.span.start.row + 1, fix.title, fix.applicability));
+            out.push_str(&line_diff(&src, &fixed));
+            out.push('\n');
+        }
+        insta::assert_snapshot!(format!("{}__alternatives", rule.dir), out);
+    }
+}
+
+/// Why `tests/snapshots/<file>` is no longer written by any test, if it is not.
+fn orphaned(file: &str, tests: &Path) -> Option<String> {
+    let Some((test, name)) = file.strip_suffix(".snap").and_then(|f| f.split_once("__")) else {
+        return Some("not named <test>__<name>.snap".into());
+    };
+    let Ok(source) = std::fs::read_to_string(tests.join(format!("{test}.rs"))) else {
+        return Some(format!("tests/{test}.rs does not exist"));
+    };
+    // A literal name, an unnamed snapshot in `fn <name>` (insta drops a `test_` prefix and
+    // numbers repeats `-2`, `-3`), or `format!("{}__<kind>", rule.dir)`.
+    let literal = source.contains(&format!("\"{name}\""));
+    let function = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+    let unnamed = source.contains(&format!("fn {function}(")) || source.contains(&format!("fn test_{function}("));
+    let per_rule = RULES.iter().any(|r| {
+        name.strip_prefix(r.dir)
+            .and_then(|rest| rest.strip_prefix("__"))
+            .is_some_and(|kind| source.contains(&format!("\"{{}}__{kind}\", rule.dir")))
+    });
+    if literal || unnamed || per_rule { None } else { Some(format!("no test in tests/{test}.rs writes {name:?}")) }
+}
+
+#[test]
+fn no_orphaned_snapshots() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut files: Vec<String> = std::fs::read_dir(tests.join("snapshots"))
+        .expect("tests/snapshots exists")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".snap"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no snapshots in tests/snapshots");
+    let orphans: Vec<String> =
+        files.iter().filter_map(|f| orphaned(f, &tests).map(|why| format!("tests/snapshots/{f}: {why}"))).collect();
+    assert!(orphans.is_empty(), "orphaned snapshots (delete them, or restore their tests):\n{}", orphans.join("\n"));
+}
+
+#[test]
+fn orphan_check_catches_stale_names() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let dir = RULES[0].dir;
+    assert_eq!(orphaned(&format!("rules__{dir}__full.snap"), &tests), None);
+    assert!(orphaned(&format!("rules__{dir}__unknown.snap"), &tests).is_some());
+    assert!(orphaned("rules__NL999-removed-rule__full.snap", &tests).is_some());
+    assert!(orphaned(&format!("gone__{dir}__full.snap"), &tests).is_some());
+    assert!(orphaned("stray.snap", &tests).is_some());
+}
