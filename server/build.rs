@@ -27,7 +27,7 @@ fn main() {
         writeln!(modules, "#[path = {}]\npub mod {module};", p("rule.rs")).unwrap();
         writeln!(
             table,
-            "    Rule {{ code: {code:?}, name: {name:?}, dir: {dir:?}, query: include_str!({}), doc: include_str!({}), captures: {module}::CAPTURES, check: {module}::check }},",
+            "    Rule {{ code: {code:?}, name: {name:?}, dir: {dir:?}, query: include_str!({}), doc: include_str!({}), captures: {module}::CAPTURES, fixes: {module}::FIXES, check: {module}::check }},",
             p("query.scm"),
             p("rule.md"),
         )

@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export NANLINT_DEV_CACHE="${NANLINT_DEV_CACHE:-$HOME/.cache/nanlint-dev}"
 export NANLINT_REQUIRE_LIBS=1
+# insta: a missing or changed snapshot fails instead of writing a new one.
+export CI=true
 export CARGO_TERM_COLOR=never
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use serde_json::{Value, json};
+use unicode_width::UnicodeWidthStr;
 
 use crate::check::FileReport;
 use crate::rules;
@@ -38,9 +39,10 @@ pub fn full(out: &mut String, path: &Path, source: &str, smell: &Smell) {
     let _ = writeln!(out, "{}:{row}:{col}: {} {}", path.display(), smell.code, smell.message);
     let gutter = row.to_string().len();
     let pad = " ".repeat(gutter);
-    let caret_start = source[line_start..smell.span.start_byte].chars().count();
+    // Carets count display columns: a CJK character or an emoji takes two.
+    let caret_start = source[line_start..smell.span.start_byte].width();
     let caret_end_byte = smell.span.end_byte.min(line_start + line.len());
-    let width = source.get(smell.span.start_byte..caret_end_byte).map_or(1, |s| s.chars().count()).max(1);
+    let width = source.get(smell.span.start_byte..caret_end_byte).map_or(1, |s| s.width()).max(1);
     let _ = writeln!(out, "{pad} |");
     let _ = writeln!(out, "{row} | {line}");
     let _ = writeln!(out, "{pad} | {}{} {}", " ".repeat(caret_start), "^".repeat(width), smell.code);

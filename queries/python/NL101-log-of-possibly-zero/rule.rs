@@ -13,6 +13,8 @@ use crate::smell::{Applicability, Edit, Fix, Related};
 /// `@arg`: the logarithm's argument.
 pub const CAPTURES: &[&str] = &["arg"];
 
+pub const FIXES: &str = "clip, or xlogy for `a * log(b)` (both unsafe)";
+
 pub fn check(cx: &Context, captures: &Captures, settings: &Settings) -> Option<Finding> {
     let call = captures.get("smell")?;
     let arg = captures.get("arg")?;
@@ -40,10 +42,12 @@ pub fn check(cx: &Context, captures: &Captures, settings: &Settings) -> Option<F
     let message = format!("`{}` of {what}: {consequence}", cx.text(callee));
 
     let probability = matches!(value, Value::Probability(_)) || product.is_some();
-    let mut fixes = vec![clip(cx, arg, library, probability, settings)];
+    let alias = root_name(cx, callee);
+    let mut fixes = vec![clip(cx, arg, library, probability, settings, alias)];
     if let Some((product, other)) = product
         && apis::leaf(&api) == "log"
-        && let Some(fix) = xlogy(cx, product, other, arg, library)
+        && !has_comment(product)
+        && let Some(fix) = xlogy(cx, product, other, arg, library, alias)
     {
         fixes.push(fix);
     }
@@ -51,7 +55,7 @@ pub fn check(cx: &Context, captures: &Captures, settings: &Settings) -> Option<F
 }
 
 /// The clip fix: into `[eps, 1]` for a probability, else only the lower bound is raised.
-fn clip(cx: &Context, arg: Node, library: Library, probability: bool, settings: &Settings) -> Fix {
+fn clip(cx: &Context, arg: Node, library: Library, probability: bool, settings: &Settings, alias: Option<&str>) -> Fix {
     let eps = settings.epsilon_literal();
     let x = cx.text(arg);
     let (function, call_args) = match (library, probability) {
@@ -68,7 +72,7 @@ fn clip(cx: &Context, arg: Node, library: Library, probability: bool, settings: 
         (Library::JaxNumpy, true) => ("jax.numpy.clip", format!("{x}, {eps}, 1.0")),
         (Library::JaxNumpy, false) => ("jax.numpy.maximum", format!("{x}, {eps}")),
     };
-    let (spelled, import) = cx.imports.spell(function);
+    let (spelled, import) = cx.imports.spell(function, alias);
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: arg.start_byte(), end: arg.end_byte(), content: format!("{spelled}({call_args})") });
     let title = if probability {
@@ -80,7 +84,7 @@ fn clip(cx: &Context, arg: Node, library: Library, probability: bool, settings: 
 }
 
 /// The xlogy fix: `a * log(b)` → `xlogy(a, b)`.
-fn xlogy(cx: &Context, product: Node, other: Node, arg: Node, library: Library) -> Option<Fix> {
+fn xlogy(cx: &Context, product: Node, other: Node, arg: Node, library: Library, alias: Option<&str>) -> Option<Fix> {
     let function = match library {
         Library::TensorFlow => "tensorflow.math.xlogy",
         Library::Torch => "torch.xlogy",
@@ -88,11 +92,33 @@ fn xlogy(cx: &Context, product: Node, other: Node, arg: Node, library: Library) 
         Library::JaxNumpy => "jax.scipy.special.xlogy",
         Library::KerasOps | Library::KerasBackend => return None,
     };
-    let (spelled, import) = cx.imports.spell(function);
+    let (spelled, import) = cx.imports.spell(function, alias);
     let replacement = format!("{spelled}({}, {})", cx.text(unparenthesized(other)), cx.text(arg));
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: product.start_byte(), end: product.end_byte(), content: replacement.clone() });
     Some(Fix { title: format!("Use `{}`", short(&replacement)), applicability: Applicability::Unsafe, edits })
+}
+
+/// The local name a callee starts from (`th` in `th.log`), so fixes reuse the same alias.
+fn root_name<'s>(cx: &Context<'s>, callee: Node) -> Option<&'s str> {
+    let mut node = callee;
+    while node.kind() == "attribute" {
+        node = node.child_by_field_name("object")?;
+    }
+    (node.kind() == "identifier").then(|| cx.text(node))
+}
+
+/// A rewrite of the whole product would drop comments inside it; such products get no xlogy fix.
+fn has_comment(node: Node) -> bool {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "comment" {
+            return true;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.children(&mut cursor));
+    }
+    false
 }
 
 /// When `call` is a factor of a product (`a * log(b)` or `log(b) * a`, parentheses allowed):

@@ -150,10 +150,15 @@ impl Imports {
     }
 
     /// Spells the canonical function `target` with this file's own names: `tensorflow.clip_by_value`
-    /// becomes `tf.clip_by_value` after `import tensorflow.compat.v1 as tf`. When no imported name
-    /// reaches it, returns the spelling under a new import and the edit that adds that import.
-    pub fn spell(&self, target: &str) -> (String, Option<Edit>) {
-        let mut best: Option<(usize, String)> = None;
+    /// becomes `tf.clip_by_value` after `import tensorflow.compat.v1 as tf`. `prefer` is the local
+    /// name the surrounding code used (`th` in `th.log(p)`): when it reaches the target it wins,
+    /// so one expression never mixes two aliases of a library. When no imported name reaches the
+    /// target, returns the spelling under a new import and the edit that adds that import.
+    pub fn spell(&self, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
+        // Ranking: the preferred name, then the longest module (`F.softmax` over
+        // `torch.nn.functional.softmax`), then the shorter spelling, then alphabetical.
+        type Rank = (bool, usize, std::cmp::Reverse<usize>);
+        let mut best: Option<(Rank, String)> = None;
         for (local, path) in &self.bindings {
             // The module this binding stands for, and its canonical spelling.
             for module in [path.clone(), apis::canonical(&format!("{path}.")).trim_end_matches('.').to_string()] {
@@ -163,17 +168,14 @@ impl Imports {
                     target.strip_prefix(&format!("{module}.")).map(|r| format!(".{r}"))
                 };
                 if let Some(rest) = rest {
-                    // The longest module wins (`F.softmax` over `torch.nn.functional.softmax`);
-                    // ties go to the shorter local name, then alphabetical, for stable output.
                     let spelled = format!("{local}{rest}");
+                    let rank = (prefer == Some(local.as_str()), module.len(), std::cmp::Reverse(spelled.len()));
                     let better = match &best {
                         None => true,
-                        Some((len, s)) => {
-                            module.len() > *len || (module.len() == *len && (spelled.len(), &spelled) < (s.len(), s))
-                        }
+                        Some((r, s)) => rank > *r || (rank == *r && spelled < *s),
                     };
                     if better {
-                        best = Some((module.len(), spelled));
+                        best = Some((rank, spelled));
                     }
                 }
             }
@@ -311,13 +313,20 @@ mod tests {
     fn spell(src: &str, target: &str) -> (String, Option<String>) {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        let (spelled, edit) = imports.spell(target);
+        let (spelled, edit) = imports.spell(target, None);
         (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
     }
 
     #[test]
     fn spells_with_the_files_own_aliases() {
         assert_eq!(spell("import torch as th\n", "torch.clamp").0, "th.clamp");
+        // The alias the call itself used wins over a shorter one.
+        let src = "import torch\nimport torch as th\n";
+        let tree = parse(src);
+        let imports = Imports::collect(tree.root_node(), src);
+        assert_eq!(imports.spell("torch.clamp", None).0, "th.clamp");
+        assert_eq!(imports.spell("torch.clamp", Some("torch")).0, "torch.clamp");
+        assert_eq!(imports.spell("torch.clamp", Some("F")).0, "th.clamp");
         assert_eq!(spell("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
         assert_eq!(
             spell("from tensorflow import math as tfm\nimport tensorflow as tf\n", "tensorflow.math.xlogy").0,
