@@ -44,14 +44,19 @@ impl Backend {
             return;
         }
         let (client, session) = (self.client.clone(), self.session.clone());
+        let seen = session.generation();
         tokio::spawn(async move {
             let item = lsp::ConfigurationItem { scope_uri: None, section: Some("nanlint".into()) };
             match tokio::time::timeout(CLIENT_TIMEOUT, client.configuration(vec![item])).await {
                 Ok(Ok(values)) => {
                     let value = values.into_iter().next().unwrap_or(Value::Null);
-                    let problems = session.set_client_settings(&value);
-                    report(&client, problems).await;
-                    refresh(&client, &session).await;
+                    match session.set_client_settings_if(seen, &value) {
+                        Some(problems) => {
+                            report(&client, problems).await;
+                            refresh(&client, &session).await;
+                        }
+                        None => tracing::debug!("dropped a configuration answer older than the current settings"),
+                    }
                 }
                 Ok(Err(e)) => tracing::warn!("workspace/configuration failed: {e}"),
                 Err(_) => tracing::warn!("workspace/configuration: no answer within {CLIENT_TIMEOUT:?}"),

@@ -56,6 +56,8 @@ pub struct Session {
     pub client: RwLock<ClientSettings>,
     /// The last `[tool.nanlint]` that parsed, per `pyproject.toml`, used while the file is broken.
     last_good: DashMap<PathBuf, FileSettings>,
+    /// Bumped on every settings change, so an answer to an older configuration request is dropped.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// Diagnostics to send for one document, computed while its entry was locked.
@@ -238,8 +240,19 @@ impl Session {
         self.docs.get(uri).map(|d| f(&d))
     }
 
+    /// The settings generation: take it before asking the client, pass it to `set_client_settings_if`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Applies settings fetched when the generation was `seen`, unless newer ones arrived since.
+    pub fn set_client_settings_if(&self, seen: u64, value: &Value) -> Option<Vec<String>> {
+        (self.generation() == seen).then(|| self.set_client_settings(value))
+    }
+
     /// Applies the client's settings object; returns the problems found in it.
     pub fn set_client_settings(&self, value: &Value) -> Vec<String> {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let (settings, problems) = ClientSettings::from_json(value);
         if let Some(level) = &settings.log_level {
             super::set_log_level(level);
@@ -272,4 +285,22 @@ fn reanalyze(uri: &Uri, doc: &mut Document) {
         *cache = UnitCache::default();
         Vec::new()
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_older_configuration_answer_does_not_undo_a_newer_change() {
+        let session = Session::default();
+        let seen = session.generation(); // a workspace/configuration request goes out
+        session.set_client_settings(&json!({"epsilon": 1e-3})); // then didChangeConfiguration
+        assert_eq!(session.set_client_settings_if(seen, &json!({"epsilon": 1e-5})), None);
+        assert_eq!(session.client_settings().rules.epsilon, Some(1e-3));
+        let seen = session.generation();
+        assert_eq!(session.set_client_settings_if(seen, &json!({"epsilon": 1e-5})), Some(vec![]));
+        assert_eq!(session.client_settings().rules.epsilon, Some(1e-5));
+    }
 }
