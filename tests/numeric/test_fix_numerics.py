@@ -1,0 +1,598 @@
+"""Numeric truth tests of NL101 (log-of-possibly-zero) fixes, run with the real libraries.
+
+For every case: nanlint must report the hazard once; every alternative fix it offers is
+applied here (edits back to front), and the original and fixed modules are evaluated in
+fresh interpreters:
+  * on inputs with exact zeros the original is NaN/inf and every fixed module is finite;
+  * away from zero (log arguments >= 1e-3) fixed and original agree (rtol 1e-5);
+  * the clip fix equals the original evaluated with the zeros of the log argument raised
+    to epsilon (1e-7 by default, `[tool.nanlint] epsilon` when configured);
+  * the xlogy alternative is offered exactly for natural-log factors of a product, never
+    for log2/log10 (xlogy is a natural log) nor for a bare log.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from numeric_support import apply_edits, evaluate, require_libs, run_check
+
+DEFAULT_EPSILON = 1e-7
+RTOL = 1e-5
+ATOL = 1e-7
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: cases key memoized runs
+class Case:
+    id: str
+    libs: tuple[str, ...]
+    kind: str  # array type the function receives: numpy | jax | torch | tensorflow
+    source: str
+    log_call: str  # text of the flagged call, used to locate its row
+    # Input sets where every fix must turn a NaN/inf result into a finite one. Each log
+    # argument that is 0 has a 0 coefficient, so that xlogy(0, 0) = 0 applies as well.
+    zero_inputs: list[list[list[float]]]
+    # Input sets whose log arguments are all >= 1e-3: fixes must not change the result.
+    away_inputs: list[list[list[float]]]
+    # True: a natural-log factor of a product, the xlogy alternative must be offered.
+    # False: it must not be. None: not specified for this API (only checked numerically).
+    xlogy: bool | None
+    # Index of the argument that reaches the log unchanged (None when it is transformed,
+    # e.g. by softmax). Enables the exact epsilon checks of the clip fix.
+    log_arg: int | None = None
+    # Extra input sets for the clip fix only: a 0 log argument with a non-zero coefficient.
+    clip_zero_inputs: list[list[list[float]]] = field(default_factory=list)
+    func: str = "f"
+
+
+def src(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+# Cross-entropy style inputs: y is a distribution, p a probability vector.
+XENT_ZERO = [[[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]]
+XENT_CLIP_ZERO = [[[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]]]
+XENT_AWAY = [[[0.2, 0.5, 0.3], [0.3, 0.4, 0.3]], [[1.0, 0.0, 0.0], [0.998, 0.001, 0.001]]]
+# Softmax inputs: in float32, softmax([-1000, 0, -1000]) is exactly [0, 1, 0].
+SOFTMAX_ZERO = [[[0.0, 1.0, 0.0], [-1000.0, 0.0, -1000.0]]]
+SOFTMAX_CLIP_ZERO = [[[0.5, 0.5, 0.0], [-1000.0, 0.0, -1000.0]]]
+SOFTMAX_AWAY = [[[0.2, 0.5, 0.3], [0.1, 0.5, -0.2]], [[0.0, 1.0, 0.0], [2.0, 1.0, 0.0]]]
+# A bare log of a non-probability: values above 1 must survive the fix unchanged.
+PLAIN_ZERO = [[[0.0, 1.0, 2.0]]]
+PLAIN_AWAY = [[[1e-3, 0.5, 1.0, 2.0, 50.0]]]
+
+
+def xent_case(id, libs, kind, source, log_call, xlogy):
+    return Case(id, libs, kind, src(source), log_call, XENT_ZERO, XENT_AWAY, xlogy,
+                log_arg=1, clip_zero_inputs=XENT_CLIP_ZERO)
+
+
+def softmax_case(id, libs, kind, source, log_call, xlogy):
+    return Case(id, libs, kind, src(source), log_call, SOFTMAX_ZERO, SOFTMAX_AWAY, xlogy,
+                clip_zero_inputs=SOFTMAX_CLIP_ZERO)
+
+
+def plain_case(id, libs, kind, source, log_call):
+    return Case(id, libs, kind, src(source), log_call, PLAIN_ZERO, PLAIN_AWAY, False, log_arg=0)
+
+
+CASES = [
+    # ---- NumPy (xlogy fix: scipy.special.xlogy, imported as `from scipy.special import xlogy`)
+    xent_case("numpy-product", ("numpy", "scipy"), "numpy", """
+        import numpy as np
+
+
+        def f(y, p):
+            return -np.sum(y * np.log(p))
+        """, "np.log(p)", True),
+    xent_case("numpy-product-log-left", ("numpy", "scipy"), "numpy", """
+        import numpy as np
+
+
+        def f(y, p):
+            return -np.sum(np.log(p) * y)
+        """, "np.log(p)", True),
+    xent_case("numpy-product-log2", ("numpy",), "numpy", """
+        import numpy as np
+
+
+        def f(y, p):
+            return -np.sum(y * np.log2(p))
+        """, "np.log2(p)", False),
+    xent_case("numpy-product-log10", ("numpy",), "numpy", """
+        import numpy as np
+
+
+        def f(y, p):
+            return -np.sum(y * np.log10(p))
+        """, "np.log10(p)", False),
+    # Non-ASCII text before and inside the edited span on the same line: columns are
+    # counted in characters (code points), not bytes or UTF-16 units.
+    xent_case("numpy-product-unicode-columns", ("numpy", "scipy"), "numpy", """
+        import numpy as np
+
+
+        def f(y, p):
+            ŷ = p; tag = "🔥é"; return -np.sum(y * np.log(ŷ))
+        """, "np.log(ŷ)", True),
+    plain_case("numpy-plain", ("numpy",), "numpy", """
+        import numpy as np
+
+
+        def f(x):
+            return np.log(x)
+        """, "np.log(x)"),
+    # ---- TensorFlow
+    xent_case("tf-product", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def f(y, p):
+            return -tf.reduce_sum(y * tf.math.log(p))
+        """, "tf.math.log(p)", True),
+    softmax_case("tf-softmax", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def f(y, z):
+            p = tf.nn.softmax(z)
+            return -tf.reduce_sum(y * tf.math.log(p))
+        """, "tf.math.log(p)", True),
+    plain_case("tf-plain", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def f(x):
+            return tf.math.log(x)
+        """, "tf.math.log(x)"),
+    # ---- Keras 3 ops (the fix spelling for Keras is not specified; only numerics checked)
+    Case("keras-product", ("keras",), "tensorflow", src("""
+        import keras
+
+
+        def f(y, p):
+            return -keras.ops.sum(y * keras.ops.log(p))
+        """), "keras.ops.log(p)", XENT_ZERO, XENT_AWAY, None, log_arg=1,
+         clip_zero_inputs=XENT_CLIP_ZERO),
+    # ---- PyTorch
+    xent_case("torch-product", ("torch",), "torch", """
+        import torch
+
+
+        def f(y, p):
+            return -torch.sum(y * torch.log(p))
+        """, "torch.log(p)", True),
+    softmax_case("torch-softmax", ("torch",), "torch", """
+        import torch
+
+
+        def f(y, z):
+            p = torch.softmax(z, dim=-1)
+            return -torch.sum(y * torch.log(p))
+        """, "torch.log(p)", True),
+    xent_case("torch-product-log2", ("torch",), "torch", """
+        import torch
+
+
+        def f(y, p):
+            return -torch.sum(y * torch.log2(p))
+        """, "torch.log2(p)", False),
+    plain_case("torch-plain", ("torch",), "torch", """
+        import torch
+
+
+        def f(x):
+            return torch.log(x)
+        """, "torch.log(x)"),
+    # ---- JAX
+    softmax_case("jax-softmax", ("jax",), "jax", """
+        import jax
+        import jax.numpy as jnp
+
+
+        def f(y, z):
+            p = jax.nn.softmax(z)
+            return -jnp.sum(y * jnp.log(p))
+        """, "jnp.log(p)", True),
+    # Only `jnp` is bound: the xlogy fix (jax.scipy.special.xlogy) must make `jax` available.
+    xent_case("jax-product-jnp-only", ("jax",), "jax", """
+        import jax.numpy as jnp
+
+
+        def f(y, p):
+            return -jnp.sum(y * jnp.log(p))
+        """, "jnp.log(p)", True),
+    xent_case("jax-product-log10", ("jax",), "jax", """
+        import jax.numpy as jnp
+
+
+        def f(y, p):
+            return -jnp.sum(y * jnp.log10(p))
+        """, "jnp.log10(p)", False),
+    plain_case("jax-plain", ("jax",), "jax", """
+        import jax.numpy as jnp
+
+
+        def f(x):
+            return jnp.log(x)
+        """, "jnp.log(x)"),
+]
+
+CASE_IDS = [c.id for c in CASES]
+PLAIN_CASES = [c for c in CASES if c.id.endswith("-plain")]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class Workspace:
+    """Writes case sources into per-case directories and memoizes nanlint runs and
+    evaluations (several tests look at the same run)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    @functools.cache
+    def case_dir(self, case_id: str, variant: str) -> Path:
+        d = self.root / case_id / variant
+        d.mkdir(parents=True)
+        return d
+
+    def check(self, case: Case, variant: str = "default", pyproject: str | None = None):
+        return self._check(case, variant, pyproject)
+
+    @functools.cache
+    def _check(self, case: Case, variant: str, pyproject: str | None):
+        d = self.case_dir(case.id, variant)
+        if pyproject is not None:
+            (d / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+        path = d / "subject.py"
+        path.write_text(case.source, encoding="utf-8")
+        return path, run_check(path, cwd=d)
+
+    def fixed_path(self, case: Case, variant: str, fix_index: int, pyproject: str | None = None):
+        """The module with fix number `fix_index` of the case's single finding applied."""
+        return self._fixed_path(case, variant, fix_index, pyproject)
+
+    @functools.cache
+    def _fixed_path(self, case: Case, variant: str, fix_index: int, pyproject: str | None):
+        path, diagnostics = self.check(case, variant, pyproject)
+        (diag,) = nl101(diagnostics)
+        fix = diag["fixes"][fix_index]
+        fixed_source = apply_edits(case.source, fix["edits"])
+        out_dir = self.case_dir(case.id, f"{variant}-fix{fix_index}")
+        if pyproject is not None:
+            (out_dir / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+        out = out_dir / "subject.py"
+        out.write_text(fixed_source, encoding="utf-8")
+        return out
+
+    def evaluate(self, path: Path, case: Case, which: str) -> list[list[float]]:
+        return self._evaluate_all(path, case)[which]
+
+    @functools.cache
+    def _evaluate_all(self, path: Path, case: Case) -> dict[str, list[list[float]]]:
+        """One fresh interpreter per module file evaluates every input group."""
+        groups = {
+            "zero": case.zero_inputs,
+            "clip_zero": case.clip_zero_inputs,
+            "away": case.away_inputs,
+        }
+        if case.log_arg is not None:
+            groups["zero_to_default_eps"] = raise_zeros(case, DEFAULT_EPSILON)
+            groups["zero_to_1e-4"] = raise_zeros(case, 1e-4)
+        flat = [args for inputs in groups.values() for args in inputs]
+        results = iter(evaluate(path, case.func, case.kind, flat))
+        return {name: [next(results) for _ in inputs] for name, inputs in groups.items()}
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory) -> Workspace:
+    return Workspace(tmp_path_factory.mktemp("nanlint-numeric"))
+
+
+def raise_zeros(case: Case, eps: float) -> list:
+    """zero_inputs + clip_zero_inputs with the zeros of the log argument replaced by eps."""
+    out = []
+    for args in case.zero_inputs + case.clip_zero_inputs:
+        args = [list(a) for a in args]
+        args[case.log_arg] = [eps if v == 0.0 else v for v in args[case.log_arg]]
+        out.append(args)
+    return out
+
+
+def nl101(diagnostics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in diagnostics if d.get("code") == "NL101"]
+
+
+def fix_kind(fix: dict[str, Any]) -> str:
+    title = fix.get("message") or ""
+    if "xlogy" in title:
+        return "xlogy"
+    # The clip family: "Clip `p` into [eps, 1]" for a probability, "Raise `x` to at least eps"
+    # (maximum / clamp(min=)) for any other value.
+    lowered = title.lower()
+    if "clip" in lowered or ("raise" in lowered and "at least" in lowered):
+        return "clip"
+    return f"unknown ({title!r})"
+
+
+def fix_index(workspace: Workspace, case: Case, kind: str, variant="default", pyproject=None):
+    _, diagnostics = workspace.check(case, variant, pyproject)
+    found = nl101(diagnostics)
+    assert len(found) == 1, f"expected one NL101 finding, got:\n{json.dumps(diagnostics, indent=1)}"
+    indices = [i for i, f in enumerate(found[0].get("fixes") or []) if fix_kind(f) == kind]
+    assert len(indices) == 1, (
+        f"expected exactly one {kind} fix, titles: "
+        f"{[f.get('message') for f in found[0].get('fixes') or []]}"
+    )
+    return indices[0]
+
+
+def dump(values) -> str:
+    return json.dumps(values)
+
+
+def assert_nonfinite_somewhere(results, what):
+    for r in results:
+        assert any(not math.isfinite(v) for v in r), f"{what}: expected NaN/inf, got {dump(r)}"
+
+
+def assert_all_finite(results, what, source):
+    for r in results:
+        assert all(math.isfinite(v) for v in r), (
+            f"{what}: expected finite values, got {dump(r)}\n--- fixed source ---\n{source}"
+        )
+
+
+def assert_close(got, want, what, source):
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert len(g) == len(w), f"{what}: shape changed {dump(g)} vs {dump(w)}"
+        for a, b in zip(g, w):
+            ok = math.isfinite(a) and math.isfinite(b) and abs(a - b) <= ATOL + RTOL * abs(b)
+            assert ok, f"{what}: fixed {dump(g)} != expected {dump(w)}\n--- fixed source ---\n{source}"
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_finding_and_fix_alternatives(workspace, case):
+    # Needs only the nanlint binary: the source is analysed, not run.
+    path, diagnostics = workspace.check(case)
+    found = nl101(diagnostics)
+    assert len(found) == 1, (
+        f"expected exactly one NL101 finding for\n{case.source}\ngot:\n"
+        f"{json.dumps(diagnostics, indent=1)}"
+    )
+    d = found[0]
+    for key in ("code", "message", "filename", "location", "end_location", "fix", "url", "fixes"):
+        assert key in d, f"missing key {key!r} in {json.dumps(d, indent=1)}"
+    assert (path.parent / d["filename"]).resolve() == path.resolve(), d["filename"]
+    log_row = next(i for i, line in enumerate(case.source.splitlines(), 1) if case.log_call in line)
+    assert d["location"]["row"] <= log_row <= d["end_location"]["row"], json.dumps(d, indent=1)
+
+    fixes = d["fixes"]
+    assert isinstance(fixes, list) and fixes, f"no fixes offered: {json.dumps(d, indent=1)}"
+    assert d["fix"] == fixes[0], "`fix` must be the first (preferred) entry of `fixes`"
+    for f in fixes:
+        assert f.get("applicability") in ("safe", "unsafe", "display-only"), f
+        assert f.get("edits"), f"fix without edits: {f}"
+        for e in f["edits"]:
+            assert set(e) >= {"content", "location", "end_location"}, e
+    kinds = [fix_kind(f) for f in fixes]
+    assert kinds.count("clip") == 1, f"expected one clip fix, titles: {[f['message'] for f in fixes]}"
+    assert all(k in ("clip", "xlogy") for k in kinds), f"unexpected fix titles: {kinds}"
+    if case.xlogy is True:
+        assert kinds.count("xlogy") == 1, f"expected an xlogy alternative, titles: {kinds}"
+    elif case.xlogy is False:
+        assert "xlogy" not in kinds, f"xlogy offered for {case.log_call}: {kinds}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_original_is_nonfinite_at_zero(workspace, case):
+    """Guards the other tests: the zero inputs really produce NaN/inf before any fix."""
+    require_libs(*case.libs[:1])
+    path, _ = workspace.check(case)
+    assert_nonfinite_somewhere(workspace.evaluate(path, case, "zero"), f"{case.id} original")
+    if case.clip_zero_inputs:
+        assert_nonfinite_somewhere(workspace.evaluate(path, case, "clip_zero"), f"{case.id} original")
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_clip_fix_numerics(workspace, case):
+    require_libs(*case.libs[:1])
+    path, _ = workspace.check(case)
+    fixed = workspace.fixed_path(case, "default", fix_index(workspace, case, "clip"))
+    fixed_src = fixed.read_text(encoding="utf-8")
+    compile(fixed_src, str(fixed), "exec")
+
+    assert_all_finite(workspace.evaluate(fixed, case, "zero"), f"{case.id} clip fix at zero", fixed_src)
+    if case.clip_zero_inputs:
+        assert_all_finite(
+            workspace.evaluate(fixed, case, "clip_zero"), f"{case.id} clip fix at zero", fixed_src
+        )
+    assert_close(
+        workspace.evaluate(fixed, case, "away"),
+        workspace.evaluate(path, case, "away"),
+        f"{case.id} clip fix away from zero",
+        fixed_src,
+    )
+    if case.log_arg is not None:
+        # Clipping at epsilon == evaluating the original with the zeros raised to epsilon.
+        assert_close(
+            workspace.evaluate(fixed, case, "zero")
+            + (workspace.evaluate(fixed, case, "clip_zero") if case.clip_zero_inputs else []),
+            workspace.evaluate(path, case, "zero_to_default_eps"),
+            f"{case.id} clip fix must use epsilon {DEFAULT_EPSILON}",
+            fixed_src,
+        )
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.xlogy is not False],
+                         ids=[c.id for c in CASES if c.xlogy is not False])
+def test_xlogy_fix_numerics(workspace, case):
+    require_libs(*case.libs)
+    path, diagnostics = workspace.check(case)
+    if case.xlogy is None:
+        (d,) = nl101(diagnostics)
+        if not any(fix_kind(f) == "xlogy" for f in d["fixes"]):
+            pytest.skip(f"no xlogy alternative offered for {case.log_call} (not specified)")
+    fixed = workspace.fixed_path(case, "default", fix_index(workspace, case, "xlogy"))
+    fixed_src = fixed.read_text(encoding="utf-8")
+    compile(fixed_src, str(fixed), "exec")
+    assert "xlogy" in fixed_src
+    assert case.log_call not in fixed_src, "the log call should be replaced by xlogy"
+
+    assert_all_finite(workspace.evaluate(fixed, case, "zero"), f"{case.id} xlogy fix at zero", fixed_src)
+    assert_close(
+        workspace.evaluate(fixed, case, "away"),
+        workspace.evaluate(path, case, "away"),
+        f"{case.id} xlogy fix away from zero",
+        fixed_src,
+    )
+
+
+CLEAN_PARAMS = [(c, k) for c in CASES for k in ("clip", "xlogy") if k == "clip" or c.xlogy is True]
+
+
+@pytest.mark.parametrize(("case", "kind"), CLEAN_PARAMS, ids=[f"{c.id}-{k}" for c, k in CLEAN_PARAMS])
+def test_fixed_module_is_clean(workspace, case, kind):
+    """After a fix is applied, nanlint no longer reports the hazard."""
+    fixed = workspace.fixed_path(case, "default", fix_index(workspace, case, kind))
+    remaining = nl101(run_check(fixed, cwd=fixed.parent))
+    assert not remaining, (
+        f"{kind} fix still reported:\n--- fixed source ---\n{fixed.read_text(encoding='utf-8')}\n"
+        f"{json.dumps(remaining, indent=1)}"
+    )
+
+
+def test_numpy_xlogy_import_not_duplicated(workspace):
+    require_libs("numpy", "scipy")
+    case = Case("numpy-product-import-present", ("numpy", "scipy"), "numpy", src("""
+        import numpy as np
+        from scipy.special import xlogy
+
+
+        def f(y, p):
+            return -np.sum(y * np.log(p))
+        """), "np.log(p)", XENT_ZERO, XENT_AWAY, True, log_arg=1)
+    path, _ = workspace.check(case)
+    fixed = workspace.fixed_path(case, "default", fix_index(workspace, case, "xlogy"))
+    fixed_src = fixed.read_text(encoding="utf-8")
+    assert fixed_src.count("from scipy.special import xlogy") == 1, fixed_src
+    assert_all_finite(workspace.evaluate(fixed, case, "zero"), "xlogy fix at zero", fixed_src)
+    assert_close(workspace.evaluate(fixed, case, "away"), workspace.evaluate(path, case, "away"),
+                 "xlogy fix away from zero", fixed_src)
+
+
+EPSILON_PYPROJECT = "[tool.nanlint]\nepsilon = 1e-4\n"
+
+
+@pytest.mark.parametrize("case", PLAIN_CASES + [c for c in CASES if c.id == "numpy-product"],
+                         ids=[c.id for c in PLAIN_CASES] + ["numpy-product"])
+def test_epsilon_from_pyproject(workspace, case):
+    """`[tool.nanlint] epsilon = 1e-4` in a pyproject.toml next to the file: the clip fix
+    raises zeros to 1e-4 (and not to the default 1e-7)."""
+    require_libs(*case.libs[:1])
+    variant = "epsilon-1e-4"
+    path, _ = workspace.check(case, variant, EPSILON_PYPROJECT)
+    fixed = workspace.fixed_path(
+        case, variant, fix_index(workspace, case, "clip", variant, EPSILON_PYPROJECT), EPSILON_PYPROJECT
+    )
+    fixed_src = fixed.read_text(encoding="utf-8")
+    got = workspace.evaluate(fixed, case, "zero") + (
+        workspace.evaluate(fixed, case, "clip_zero") if case.clip_zero_inputs else []
+    )
+    assert_close(got, workspace.evaluate(path, case, "zero_to_1e-4"),
+                 f"{case.id} clip fix with epsilon = 1e-4", fixed_src)
+    assert_close(workspace.evaluate(fixed, case, "away"), workspace.evaluate(path, case, "away"),
+                 f"{case.id} clip fix (epsilon 1e-4) away from zero", fixed_src)
+
+
+# ---- Several findings in one expression: binary cross-entropy of a sigmoid output.
+# In float32, sigmoid(200) is exactly 1 (so log(1 - p) = -inf) and sigmoid(-200) exactly 0.
+BCE_ZERO = [[[1.0, 0.0], [200.0, -200.0]]]  # each zero log argument has a zero coefficient
+BCE_CLIP_ZERO = [[[0.5, 0.5], [200.0, -200.0]]]
+BCE_AWAY = [[[0.3, 0.7], [0.5, -1.0]], [[1.0, 0.0], [6.0, -6.0]]]
+
+BCE_CASES = [
+    Case("torch-bce", ("torch",), "torch", src("""
+        import torch
+
+
+        def f(y, z):
+            p = torch.sigmoid(z)
+            return -torch.sum(y * torch.log(p) + (1 - y) * torch.log(1 - p))
+        """), "torch.log(p)", BCE_ZERO, BCE_AWAY, True, clip_zero_inputs=BCE_CLIP_ZERO),
+    Case("tf-bce", ("tensorflow",), "tensorflow", src("""
+        import tensorflow as tf
+
+
+        def f(y, z):
+            p = tf.math.sigmoid(z)
+            return -tf.reduce_sum(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))
+        """), "tf.math.log(p)", BCE_ZERO, BCE_AWAY, True, clip_zero_inputs=BCE_CLIP_ZERO),
+    Case("jax-bce", ("jax",), "jax", src("""
+        import jax
+        import jax.numpy as jnp
+
+
+        def f(y, z):
+            p = jax.nn.sigmoid(z)
+            return -jnp.sum(y * jnp.log(p) + (1 - y) * jnp.log(1 - p))
+        """), "jnp.log(p)", BCE_ZERO, BCE_AWAY, True, clip_zero_inputs=BCE_CLIP_ZERO),
+]
+
+
+def apply_all_fixes(source: str, diagnostics: list[dict[str, Any]], kind: str) -> str:
+    """Applies the `kind` fix of every diagnostic at once; identical edits (such as the same
+    import added by two fixes) are applied once, as ruff does."""
+    edits: list[dict[str, Any]] = []
+    for d in diagnostics:
+        (fix,) = [f for f in d["fixes"] if fix_kind(f) == kind]
+        for e in fix["edits"]:
+            if e not in edits:
+                edits.append(e)
+    return apply_edits(source, edits)
+
+
+@pytest.mark.parametrize("kind", ["clip", "xlogy"])
+@pytest.mark.parametrize("case", BCE_CASES, ids=[c.id for c in BCE_CASES])
+def test_two_findings_fixed_together(workspace, case, kind):
+    """`y * log(p) + (1 - y) * log(1 - p)` with p = sigmoid(z): both logs are reported, each
+    with a clip and an xlogy alternative; applying one kind to both makes the loss finite."""
+    require_libs(*case.libs)
+    path, diagnostics = workspace.check(case)
+    found = nl101(diagnostics)
+    assert len(found) == 2, f"expected two NL101 findings:\n{json.dumps(diagnostics, indent=1)}"
+    for d in found:
+        kinds = sorted(fix_kind(f) for f in d["fixes"])
+        assert kinds == ["clip", "xlogy"], f"titles: {[f['message'] for f in d['fixes']]}"
+    fixed_src = apply_all_fixes(case.source, found, kind)
+    fixed = workspace.case_dir(case.id, f"all-{kind}") / "subject.py"
+    fixed.write_text(fixed_src, encoding="utf-8")
+    compile(fixed_src, str(fixed), "exec")
+
+    assert_nonfinite_somewhere(workspace.evaluate(path, case, "zero"), f"{case.id} original")
+    assert_all_finite(workspace.evaluate(fixed, case, "zero"), f"{case.id} {kind} fixes at zero", fixed_src)
+    if kind == "clip":
+        assert_nonfinite_somewhere(workspace.evaluate(path, case, "clip_zero"), f"{case.id} original")
+        assert_all_finite(
+            workspace.evaluate(fixed, case, "clip_zero"), f"{case.id} clip fixes at zero", fixed_src
+        )
+    assert_close(workspace.evaluate(fixed, case, "away"), workspace.evaluate(path, case, "away"),
+                 f"{case.id} {kind} fixes away from zero", fixed_src)
+    remaining = nl101(run_check(fixed, cwd=fixed.parent))
+    assert not remaining, (
+        f"still reported after the {kind} fixes:\n{fixed_src}\n{json.dumps(remaining, indent=1)}"
+    )
