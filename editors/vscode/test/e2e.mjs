@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { SEED } from './seed.mjs';
 
 const env = (name) => {
   const v = process.env[name];
@@ -35,18 +36,6 @@ const { chromium } = createRequire(import.meta.url)(env('NANLINT_E2E_PLAYWRIGHT'
 const DEAD_PROXY = 'http://127.0.0.1:9';
 const EXT_ID = 'nanlint.nanlint';
 
-const SEED = [
-  'import tensorflow as tf',
-  '',
-  'x = tf.placeholder(tf.float32, [None, 784])',
-  'y_ = tf.placeholder(tf.float32, [None, 10])',
-  'W = tf.Variable(tf.zeros([784, 10]))',
-  'b = tf.Variable(tf.zeros([10]))',
-  'logits = tf.matmul(x, W) + b',
-  'y_conv = tf.nn.softmax(logits)',
-  'cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))',
-  '',
-].join('\n');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nanlint-e2e-'));
 const WS = path.join(tmp, 'workspace');
@@ -226,6 +215,22 @@ async function waitFor(what, fn, arg, timeout = 60_000) {
   } catch (err) {
     throw new CheckFailed(`timed out waiting for ${what}${err?.message?.includes('Timeout') ? '' : `: ${err.message}`}`);
   }
+}
+
+/** Waits until line 9 of the active editor no longer holds `tf.log(y_conv)`; returns its text. */
+async function line9Rewritten(what) {
+  return waitFor(
+    what,
+    (sel) => {
+      const lines = [...document.querySelectorAll(`${sel} .view-lines .view-line`)]
+        .map((l) => ({ top: parseFloat(l.style.top) || 0, text: l.textContent.replace(/\u00a0/g, ' ') }))
+        .sort((a, b) => a.top - b.top);
+      const t = lines[8]?.text ?? '';
+      return t.startsWith('cross_entropy') && !t.includes('tf.log(y_conv)') ? t : false;
+    },
+    EDITOR,
+    30_000,
+  );
 }
 
 /** Lines of the active editor as shown (monaco renders lines absolutely positioned). */
@@ -501,18 +506,7 @@ async function main() {
 
   begin('apply the clip fix');
   await page.locator('.action-widget .monaco-list-row', { hasText: clip.trim().slice(0, 40) }).first().click();
-  const fixedLine = await waitFor(
-    'line 9 to be rewritten',
-    (sel) => {
-      const lines = [...document.querySelectorAll(`${sel} .view-lines .view-line`)]
-        .map((l) => ({ top: parseFloat(l.style.top) || 0, text: l.textContent.replace(/\u00a0/g, ' ') }))
-        .sort((a, b) => a.top - b.top);
-      const t = lines[8]?.text ?? '';
-      return t.startsWith('cross_entropy') && !t.includes('tf.log(y_conv)') ? t : false;
-    },
-    EDITOR,
-    30_000,
-  );
+  const fixedLine = await line9Rewritten('line 9 to be rewritten');
   console.log(`  line 9: ${fixedLine}`);
   assert(/clip/.test(fixedLine) && fixedLine.includes('y_conv'), 'line 9 now clips y_conv');
   const lines = await editorLines();
@@ -562,18 +556,7 @@ async function main() {
   await openFile('fix_all.py');
   await waitFor('a warning squiggle in fix_all.py', (sel) => document.querySelectorAll(sel).length > 0, `${EDITOR} .squiggly-warning`);
   await runCommand('nanlint: Fix all');
-  const fixAllLine = await waitFor(
-    'the Fix all command to rewrite line 9',
-    (sel) => {
-      const lines = [...document.querySelectorAll(`${sel} .view-lines .view-line`)]
-        .map((l) => ({ top: parseFloat(l.style.top) || 0, text: l.textContent.replace(/\u00a0/g, ' ') }))
-        .sort((a, b) => a.top - b.top);
-      const t = lines[8]?.text ?? '';
-      return t.startsWith('cross_entropy') && !t.includes('tf.log(y_conv)') ? t : false;
-    },
-    EDITOR,
-    30_000,
-  );
+  const fixAllLine = await line9Rewritten('the Fix all command to rewrite line 9');
   console.log(`  line 9: ${fixAllLine}`);
   assert(/clip|xlogy/.test(fixAllLine), 'nanlint: Fix all applied the fix');
 

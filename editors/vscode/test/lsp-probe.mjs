@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
+import { SEED } from './seed.mjs';
 
 const args = process.argv.slice(2);
 const bin = args.find((a) => !a.startsWith('--'));
@@ -20,18 +21,6 @@ if (!bin) {
   process.exit(2);
 }
 
-const SEED = [
-  'import tensorflow as tf',
-  '',
-  'x = tf.placeholder(tf.float32, [None, 784])',
-  'y_ = tf.placeholder(tf.float32, [None, 10])',
-  'W = tf.Variable(tf.zeros([784, 10]))',
-  'b = tf.Variable(tf.zeros([10]))',
-  'logits = tf.matmul(x, W) + b',
-  'y_conv = tf.nn.softmax(logits)',
-  'cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))',
-  '',
-].join('\n');
 
 const settings = {
   select: [],
