@@ -138,7 +138,7 @@ fn marker_comparison_reports_both_directions() {
 fn full_output(src: &str, smells: &[Smell]) -> String {
     let mut out = String::new();
     for s in smells {
-        render::full(&mut out, Path::new("bad.py"), src, s);
+        render::full(&mut out, Path::new("bad.py"), &render::Locator::new(src), s);
     }
     out
 }

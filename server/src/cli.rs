@@ -104,11 +104,12 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     match args.output_format {
         OutputFormat::Json => out.push_str(&render::json_report(&reports)),
         format => {
-            for r in &reports {
+            for r in reports.iter().filter(|r| !r.smells.is_empty()) {
+                let loc = render::Locator::new(&r.source);
                 for s in &r.smells {
                     match format {
-                        OutputFormat::Concise => render::concise(&mut out, &r.path, &r.source, s),
-                        _ => render::full(&mut out, &r.path, &r.source, s),
+                        OutputFormat::Concise => render::concise(&mut out, &r.path, &loc, s),
+                        _ => render::full(&mut out, &r.path, &loc, s),
                     }
                 }
             }

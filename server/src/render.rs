@@ -10,15 +10,26 @@ use unicode_width::UnicodeWidthStr;
 use crate::check::FileReport;
 use crate::rules;
 use crate::smell::{Applicability, Fix, Smell};
+use crate::text::{Encoding, LineIndex};
 
-/// One-based row and one-based *character* column, as ruff reports them.
-pub fn location(source: &str, byte: usize) -> (usize, usize) {
-    let byte = byte.min(source.len());
-    let before = &source[..byte];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let row = before.matches('\n').count() + 1;
-    let column = source.get(line_start..byte).map_or(0, |s| s.chars().count()) + 1;
-    (row, column)
+/// Turns byte offsets of one file into one-based rows and one-based *character* columns, as
+/// ruff reports them. Built once per file, so each lookup costs a binary search and one line.
+pub struct Locator<'s> {
+    source: &'s str,
+    index: LineIndex,
+}
+
+impl<'s> Locator<'s> {
+    pub fn new(source: &'s str) -> Self {
+        Locator { source, index: LineIndex::new(source) }
+    }
+
+    pub fn location(&self, byte: usize) -> (usize, usize) {
+        let byte = byte.min(self.source.len());
+        let line = self.index.position(self.source, byte, Encoding::Utf8).line as usize;
+        let start = self.index.line_start(line).unwrap_or(0).min(byte);
+        (line + 1, self.source.get(start..byte).map_or(0, |s| s.chars().count()) + 1)
+    }
 }
 
 fn line_of(source: &str, byte: usize) -> (usize, &str) {
@@ -28,13 +39,14 @@ fn line_of(source: &str, byte: usize) -> (usize, &str) {
     (start, source[start..end].trim_end_matches('\r'))
 }
 
-pub fn concise(out: &mut String, path: &Path, source: &str, smell: &Smell) {
-    let (row, col) = location(source, smell.span.start_byte);
+pub fn concise(out: &mut String, path: &Path, loc: &Locator, smell: &Smell) {
+    let (row, col) = loc.location(smell.span.start_byte);
     let _ = writeln!(out, "{}:{row}:{col}: {} {}", path.display(), smell.code, smell.message);
 }
 
-pub fn full(out: &mut String, path: &Path, source: &str, smell: &Smell) {
-    let (row, col) = location(source, smell.span.start_byte);
+pub fn full(out: &mut String, path: &Path, loc: &Locator, smell: &Smell) {
+    let source = loc.source;
+    let (row, col) = loc.location(smell.span.start_byte);
     let (line_start, line) = line_of(source, smell.span.start_byte);
     let _ = writeln!(out, "{}:{row}:{col}: {} {}", path.display(), smell.code, smell.message);
     let gutter = row.to_string().len();
@@ -48,7 +60,7 @@ pub fn full(out: &mut String, path: &Path, source: &str, smell: &Smell) {
     let _ = writeln!(out, "{pad} | {}{} {}", " ".repeat(caret_start), "^".repeat(width), smell.code);
     let _ = writeln!(out, "{pad} |");
     if let Some(related) = &smell.related {
-        let (r, _) = location(source, related.span.start_byte);
+        let (r, _) = loc.location(related.span.start_byte);
         let _ = writeln!(out, "{pad} = note: line {r}: {}", related.message);
     }
     for fix in &smell.fixes {
@@ -58,13 +70,13 @@ pub fn full(out: &mut String, path: &Path, source: &str, smell: &Smell) {
     out.push('\n');
 }
 
-fn fix_json(source: &str, fix: &Fix) -> Value {
+fn fix_json(loc: &Locator, fix: &Fix) -> Value {
     let edits: Vec<Value> = fix
         .edits
         .iter()
         .map(|e| {
-            let (r0, c0) = location(source, e.start);
-            let (r1, c1) = location(source, e.end);
+            let (r0, c0) = loc.location(e.start);
+            let (r1, c1) = loc.location(e.end);
             json!({
                 "content": e.content,
                 "location": { "row": r0, "column": c0 },
@@ -76,9 +88,9 @@ fn fix_json(source: &str, fix: &Fix) -> Value {
 }
 
 /// One entry of ruff's JSON output, plus `fixes`: every alternative, the preferred first.
-pub fn json_entry(path: &Path, source: &str, smell: &Smell) -> Value {
-    let (row, col) = location(source, smell.span.start_byte);
-    let (end_row, end_col) = location(source, smell.span.end_byte);
+pub fn json_entry(path: &Path, loc: &Locator, smell: &Smell) -> Value {
+    let (row, col) = loc.location(smell.span.start_byte);
+    let (end_row, end_col) = loc.location(smell.span.end_byte);
     let filename = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     json!({
         "cell": null,
@@ -88,14 +100,20 @@ pub fn json_entry(path: &Path, source: &str, smell: &Smell) -> Value {
         "location": { "row": row, "column": col },
         "end_location": { "row": end_row, "column": end_col },
         "noqa_row": row,
-        "fix": smell.fixes.first().map(|f| fix_json(source, f)),
-        "fixes": smell.fixes.iter().map(|f| fix_json(source, f)).collect::<Vec<_>>(),
+        "fix": smell.fixes.first().map(|f| fix_json(loc, f)),
+        "fixes": smell.fixes.iter().map(|f| fix_json(loc, f)).collect::<Vec<_>>(),
         "url": rules::by_code(&smell.code).map(|r| r.url()),
     })
 }
 
 pub fn json_report(reports: &[FileReport]) -> String {
-    let entries: Vec<Value> =
-        reports.iter().flat_map(|r| r.smells.iter().map(move |s| json_entry(&r.path, &r.source, s))).collect();
+    let entries: Vec<Value> = reports
+        .iter()
+        .filter(|r| !r.smells.is_empty())
+        .flat_map(|r| {
+            let loc = Locator::new(&r.source);
+            r.smells.iter().map(|s| json_entry(&r.path, &loc, s)).collect::<Vec<_>>()
+        })
+        .collect();
     serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into()) + "\n"
 }

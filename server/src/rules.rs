@@ -15,7 +15,8 @@ pub struct Finding {
     pub related: Option<Related>,
 }
 
-pub type Check = fn(&Context, &Captures, &Settings) -> Option<Finding>;
+/// The tree's lifetime ties the captured nodes to the context that reasons about them.
+pub type Check = for<'a> fn(&Context<'a>, &Captures<'a>, &Settings) -> Option<Finding>;
 
 pub struct Rule {
     pub code: &'static str,

@@ -15,7 +15,7 @@ pub const CAPTURES: &[&str] = &["arg"];
 
 pub const FIXES: &str = "clip, or xlogy for `a * log(b)` (both unsafe)";
 
-pub fn check(cx: &Context, captures: &Captures, settings: &Settings) -> Option<Finding> {
+pub fn check<'a>(cx: &Context<'a>, captures: &Captures<'a>, settings: &Settings) -> Option<Finding> {
     let call = captures.get("smell")?;
     let arg = captures.get("arg")?;
     let callee = call.child_by_field_name("function")?;

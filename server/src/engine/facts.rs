@@ -6,6 +6,8 @@
 //! functions and classes. That is a deliberate approximation of data flow: a guard assigned in one
 //! branch of an `if` counts, which errs toward silence rather than false alarms.
 
+use std::collections::HashMap;
+
 use tree_sitter::Node;
 
 use super::Context;
@@ -35,13 +37,13 @@ pub struct Provenance {
     pub name: Option<String>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
     /// What is known about the value of `node`.
-    pub fn value_of(&self, node: Node) -> Value {
+    pub fn value_of(&self, node: Node<'a>) -> Value {
         self.value_at(node, 0)
     }
 
-    fn value_at(&self, node: Node, depth: u32) -> Value {
+    fn value_at(&self, node: Node<'a>, depth: u32) -> Value {
         if depth > MAX_DEPTH {
             return Value::Unknown;
         }
@@ -81,7 +83,7 @@ impl Context<'_> {
         }
     }
 
-    fn binary_value(&self, node: Node, depth: u32) -> Value {
+    fn binary_value(&self, node: Node<'a>, depth: u32) -> Value {
         let (Some(left), Some(op), Some(right)) =
             (node.child_by_field_name("left"), node.child_by_field_name("operator"), node.child_by_field_name("right"))
         else {
@@ -112,7 +114,7 @@ impl Context<'_> {
         }
     }
 
-    fn call_value(&self, node: Node, depth: u32) -> Value {
+    fn call_value(&self, node: Node<'a>, depth: u32) -> Value {
         let Some(function) = node.child_by_field_name("function") else {
             return Value::Unknown;
         };
@@ -161,14 +163,14 @@ impl Context<'_> {
     }
 
     /// A clip is a guard when its lower bound is positive.
-    fn bound_value(&self, bound: Option<Node>, depth: u32) -> Value {
+    fn bound_value(&self, bound: Option<Node<'a>>, depth: u32) -> Value {
         match bound {
             Some(b) if self.value_at(b, depth + 1) == Value::Positive => Value::Positive,
             _ => Value::Unknown,
         }
     }
 
-    fn any_positive(&self, args: &[Node], depth: u32) -> Value {
+    fn any_positive(&self, args: &[Node<'a>], depth: u32) -> Value {
         if args.iter().any(|a| self.value_at(*a, depth + 1) == Value::Positive) {
             Value::Positive
         } else {
@@ -178,7 +180,7 @@ impl Context<'_> {
 
     /// `where(x > 0, x, 1.0)`: positive when both branches are, or when the condition tests the
     /// chosen branch against 0 (the inner half of the double-`where` trick).
-    fn where_value(&self, args: &Args, depth: u32) -> Value {
+    fn where_value(&self, args: &Args<'a>, depth: u32) -> Value {
         let [cond, chosen, other] = match args.positional.as_slice() {
             [c, a, b] => [*c, *a, *b],
             _ => return Value::Unknown,
@@ -193,10 +195,10 @@ impl Context<'_> {
     }
 
     /// The value of the last assignment to `name` before it is used, in the same scope.
-    fn reaching_value(&self, name: Node, depth: u32) -> Value {
+    fn reaching_value(&self, name: Node<'a>, depth: u32) -> Value {
         let wanted = text(name, self.src);
         let scope = enclosing_scope(name);
-        let Some(rhs) = last_assignment(scope, wanted, name.start_byte(), self.src) else {
+        let Some(rhs) = self.scope_index(scope).last_before(wanted, name.start_byte()) else {
             return Value::Unknown;
         };
         match rhs {
@@ -306,6 +308,7 @@ fn enclosing_scope(node: Node) -> Node {
     at
 }
 
+#[derive(Clone, Copy)]
 enum Binding<'t> {
     /// `name = value`
     Value(Node<'t>),
@@ -313,50 +316,74 @@ enum Binding<'t> {
     Guard(Node<'t>),
 }
 
-/// The last binding of `name` that ends before `before`, in `scope` but not in nested scopes.
-/// Iterative walk; only statements are entered.
-fn last_assignment<'t>(scope: Node<'t>, name: &str, before: usize, src: &str) -> Option<Binding<'t>> {
-    let mut best: Option<(usize, Binding<'t>)> = None;
-    let mut stack = vec![scope];
-    while let Some(node) = stack.pop() {
-        if node.start_byte() >= before {
-            continue;
-        }
-        let kind = node.kind();
-        if node != scope && matches!(kind, "function_definition" | "class_definition" | "lambda") {
-            continue;
-        }
-        let found = match kind {
-            "assignment" if node.end_byte() <= before => assigned_value(node, name, src).map(Binding::Value),
-            "augmented_assignment" if node.end_byte() <= before => {
-                let target = node.child_by_field_name("left").map(|l| text(l, src));
-                let op = node.child_by_field_name("operator").map(|o| o.kind());
-                match (target, op) {
-                    (Some(t), Some("+=")) if t == name => node.child_by_field_name("right").map(Binding::Guard),
-                    _ => None,
+/// Every binding in one scope (not in nested functions and classes), by name, in source order:
+/// built once per scope and analysis, so looking up many names stays linear.
+pub struct ScopeIndex<'t> {
+    by_name: HashMap<&'t str, Vec<Entry<'t>>>,
+}
+
+struct Entry<'t> {
+    start: usize,
+    end: usize,
+    binding: Binding<'t>,
+}
+
+impl<'t> ScopeIndex<'t> {
+    /// Iterative walk; only statements are entered.
+    pub fn build(scope: Node<'t>, src: &'t str) -> Self {
+        let mut by_name: HashMap<&'t str, Vec<Entry<'t>>> = HashMap::new();
+        let mut add = |name: &'t str, node: Node<'t>, binding| {
+            by_name.entry(name).or_default().push(Entry { start: node.start_byte(), end: node.end_byte(), binding });
+        };
+        let mut stack = vec![scope];
+        while let Some(node) = stack.pop() {
+            let kind = node.kind();
+            if node != scope && matches!(kind, "function_definition" | "class_definition" | "lambda") {
+                continue;
+            }
+            match kind {
+                "assignment" => {
+                    for (name, value) in assigned_names(node, src) {
+                        add(name, node, Binding::Value(value));
+                    }
+                }
+                "augmented_assignment" => {
+                    let target = node.child_by_field_name("left").filter(|l| l.kind() == "identifier");
+                    let op = node.child_by_field_name("operator").map(|o| o.kind());
+                    if let (Some(t), Some("+="), Some(right)) = (target, op, node.child_by_field_name("right")) {
+                        add(text(t, src), node, Binding::Guard(right));
+                    }
+                }
+                "call" => {
+                    if let Some((name, bound)) = in_place_clip(node, src) {
+                        add(name, node, Binding::Guard(bound));
+                    }
+                }
+                _ => {}
+            }
+            // Assignments and calls hold expressions, not statements: nothing more to find inside.
+            if matches!(kind, "assignment" | "augmented_assignment" | "call") {
+                continue;
+            }
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if is_statement_like(child.kind()) {
+                    stack.push(child);
                 }
             }
-            "call" if node.end_byte() <= before => in_place_clip(node, name, src).map(Binding::Guard),
-            _ => None,
-        };
-        if let Some(binding) = found {
-            if best.as_ref().is_none_or(|(at, _)| node.start_byte() > *at) {
-                best = Some((node.start_byte(), binding));
-            }
-            continue;
         }
-        // Assignments and calls hold expressions, not statements: nothing more to find inside.
-        if matches!(kind, "assignment" | "augmented_assignment" | "call") {
-            continue;
+        for entries in by_name.values_mut() {
+            entries.sort_by_key(|e| e.start);
         }
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
-            if is_statement_like(child.kind()) {
-                stack.push(child);
-            }
-        }
+        ScopeIndex { by_name }
     }
-    best.map(|(_, b)| b)
+
+    /// The last binding of `name` that ends before `before`.
+    fn last_before(&self, name: &str, before: usize) -> Option<Binding<'t>> {
+        let entries = self.by_name.get(name)?;
+        let candidates = &entries[..entries.partition_point(|e| e.start < before)];
+        candidates.iter().rev().find(|e| e.end <= before).map(|e| e.binding)
+    }
 }
 
 fn is_statement_like(kind: &str) -> bool {
@@ -374,36 +401,39 @@ fn is_statement_like(kind: &str) -> bool {
         )
 }
 
-/// The right side of `name = value` / `name: T = value` (also `a = name = value`).
-fn assigned_value<'t>(assignment: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
-    let left = assignment.child_by_field_name("left")?;
-    let right = assignment.child_by_field_name("right")?;
-    if left.kind() == "identifier" && text(left, src) == name {
-        return if right.kind() == "assignment" {
-            right.child_by_field_name("right").or(Some(right))
-        } else {
-            Some(right)
+/// The names an assignment binds and the value each gets: `a = value`, `a: T = value`, and
+/// every name of a chain `a = b = value`.
+fn assigned_names<'t>(assignment: Node<'t>, src: &'t str) -> Vec<(&'t str, Node<'t>)> {
+    let mut names = Vec::new();
+    let mut node = assignment;
+    loop {
+        let (Some(left), Some(right)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) else {
+            return Vec::new();
         };
+        if left.kind() == "identifier" {
+            names.push(text(left, src));
+        }
+        if right.kind() == "assignment" {
+            node = right;
+            continue;
+        }
+        return names.into_iter().map(|n| (n, right)).collect();
     }
-    if right.kind() == "assignment" {
-        return assigned_value(right, name, src);
-    }
-    None
 }
 
-/// `name.clamp_(min=eps)` / `name.clip_(eps, 1)`: the lower bound applied in place.
-fn in_place_clip<'t>(call: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
+/// `name.clamp_(min=eps)` / `name.clip_(eps, 1)`: the name and the lower bound applied in place.
+fn in_place_clip<'t>(call: Node<'t>, src: &'t str) -> Option<(&'t str, Node<'t>)> {
     let function = call.child_by_field_name("function")?;
     if function.kind() != "attribute" {
         return None;
     }
     let object = function.child_by_field_name("object")?;
     let method = text(function.child_by_field_name("attribute")?, src);
-    if object.kind() != "identifier" || text(object, src) != name || !method.ends_with('_') {
+    if object.kind() != "identifier" || !method.ends_with('_') {
         return None;
     }
     let clip = apis::CLIP_METHODS.iter().find(|c| c.name == method)?;
-    Args::of(call).get(clip.position, clip.keywords, src)
+    Some((text(object, src), Args::of(call).get(clip.position, clip.keywords, src)?))
 }
 
 #[cfg(test)]

@@ -9,8 +9,10 @@ pub mod facts;
 pub mod imports;
 pub mod query;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::rc::Rc;
 
 use tree_sitter::{Node, Parser, StreamingIterator, Tree};
 
@@ -24,11 +26,22 @@ pub struct Context<'a> {
     pub src: &'a str,
     pub tree: &'a Tree,
     pub imports: Imports,
+    /// Binding indexes of the scopes looked at so far, by scope node id.
+    scopes: RefCell<HashMap<usize, Rc<facts::ScopeIndex<'a>>>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(src: &'a str, tree: &'a Tree) -> Self {
-        Context { src, tree, imports: Imports::collect(tree.root_node(), src) }
+        Context { src, tree, imports: Imports::collect(tree.root_node(), src), scopes: RefCell::default() }
+    }
+
+    /// The bindings of a scope (a function or the module), indexed on first use.
+    pub fn scope_index(&self, scope: Node<'a>) -> Rc<facts::ScopeIndex<'a>> {
+        self.scopes
+            .borrow_mut()
+            .entry(scope.id())
+            .or_insert_with(|| Rc::new(facts::ScopeIndex::build(scope, self.src)))
+            .clone()
     }
 
     pub fn text(&self, node: Node) -> &'a str {
@@ -71,8 +84,7 @@ pub fn check_source(src: &str, settings: &Settings) -> Vec<Smell> {
 /// position, with `# noqa` suppressions applied.
 pub fn analyze(src: &str, tree: &Tree, settings: &Settings, range: Option<Range<usize>>) -> Vec<Smell> {
     let cx = Context::new(src, tree);
-    let range = range.unwrap_or(0..src.len());
-    let mut smells = run_rules(&cx, settings, std::slice::from_ref(&range));
+    let mut smells = run_rules(&cx, settings, &[Target { node: tree.root_node(), range }]);
     finish(src, &mut smells);
     smells
 }
@@ -84,17 +96,25 @@ fn finish(src: &str, smells: &mut Vec<Smell>) {
     smells.retain(|s| !suppressed(src, s));
 }
 
-/// The rules' findings whose matches intersect any of `ranges`, before sorting and `# noqa`.
-fn run_rules(cx: &Context, settings: &Settings, ranges: &[Range<usize>]) -> Vec<Smell> {
+/// Where to run the rules: matches inside `node`, intersecting `range` if one is given.
+/// Running on the smallest node that holds the code keeps a query from walking the whole tree
+/// to find its range, which would make many small targets cost quadratic time.
+struct Target<'t> {
+    node: Node<'t>,
+    range: Option<Range<usize>>,
+}
+
+/// The rules' findings in the targets, before sorting and `# noqa`.
+fn run_rules<'a>(cx: &Context<'a>, settings: &Settings, targets: &[Target<'a>]) -> Vec<Smell> {
     let mut smells = Vec::new();
     if !cx.imports.has_library() {
         return smells;
     }
     let compiled = query::compiled();
     let mut cursor = tree_sitter::QueryCursor::new();
-    for range in ranges {
-        cursor.set_byte_range(range.clone());
-        let mut matches = cursor.matches(&compiled.query, cx.tree.root_node(), cx.src.as_bytes());
+    for target in targets {
+        cursor.set_byte_range(target.range.clone().unwrap_or(0..usize::MAX));
+        let mut matches = cursor.matches(&compiled.query, target.node, cx.src.as_bytes());
         while let Some(m) = matches.next() {
             let rule = &rules::RULES[compiled.pattern_rule[m.pattern_index]];
             if !settings.is_enabled(rule.code) || !compiled.predicates_hold(cx, m) {
@@ -128,7 +148,8 @@ fn run_rules(cx: &Context, settings: &Settings, ranges: &[Range<usize>]) -> Vec<
 pub struct UnitCache {
     imports: Option<Imports>,
     settings: Option<Settings>,
-    units: HashMap<UnitKey, CachedUnit>,
+    /// Functions with identical text (boilerplate methods) share a key, so each key holds a list.
+    units: HashMap<UnitKey, Vec<CachedUnit>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,10 +166,10 @@ struct CachedUnit {
 }
 
 /// A function definition (at module level or directly in a class body, possibly decorated)
-/// whose findings can be cached, or a stretch that is always analyzed.
+/// whose findings can be cached, or code that is always analyzed.
 enum Piece<'t> {
     Unit(Node<'t>),
-    Loose(Range<usize>),
+    Loose(Target<'t>),
 }
 
 fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
@@ -160,12 +181,13 @@ fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
             Some("function_definition") => out.push(Piece::Unit(child)),
             Some("class_definition") => match def.and_then(|d| d.child_by_field_name("body")) {
                 Some(body) => {
-                    out.push(Piece::Loose(child.start_byte()..body.start_byte()));
+                    // The header (decorators, name, bases) is loose; the body is split further.
+                    out.push(Piece::Loose(Target { node: child, range: Some(child.start_byte()..body.start_byte()) }));
                     pieces(body, out);
                 }
-                None => out.push(Piece::Loose(child.byte_range())),
+                None => out.push(Piece::Loose(Target { node: child, range: None })),
             },
-            _ => out.push(Piece::Loose(child.byte_range())),
+            _ => out.push(Piece::Loose(Target { node: child, range: None })),
         }
     }
 }
@@ -179,6 +201,7 @@ impl UnitCache {
             self.imports = Some(cx.imports.clone());
             self.settings = Some(settings.clone());
         }
+        let triggers = piece_triggers(&cx.imports);
         let mut all = Vec::new();
         pieces(tree.root_node(), &mut all);
         let mut smells = Vec::new();
@@ -186,14 +209,14 @@ impl UnitCache {
         let mut fresh_units = HashMap::with_capacity(self.units.len());
         for piece in all {
             let unit = match piece {
-                Piece::Loose(range) => {
-                    loose.push(range);
+                Piece::Loose(target) => {
+                    loose.push(target);
                     continue;
                 }
                 // A function with a syntax error in it is parsed according to its surroundings
                 // (error recovery), so its text alone does not determine its findings.
                 Piece::Unit(unit) if unit.has_error() => {
-                    loose.push(unit.byte_range());
+                    loose.push(Target { node: unit, range: None });
                     continue;
                 }
                 Piece::Unit(unit) => unit,
@@ -201,7 +224,8 @@ impl UnitCache {
             let text = &src[unit.byte_range()];
             let key = UnitKey { hash: hash_text(text), len: text.len(), column: unit.start_position().column };
             let (start_byte, start_row) = (unit.start_byte(), unit.start_position().row);
-            let cached = match self.units.remove(&key) {
+            let reused = self.units.get_mut(&key).and_then(Vec::pop);
+            let cached = match reused {
                 Some(c) => {
                     let (db, dr) =
                         (start_byte as isize - c.start_byte as isize, start_row as isize - c.start_row as isize);
@@ -215,16 +239,37 @@ impl UnitCache {
                         .collect();
                     CachedUnit { start_byte, start_row, smells: moved }
                 }
-                None => CachedUnit { start_byte, start_row, smells: run_rules(&cx, settings, &[unit.byte_range()]) },
+                None if !mentions_any(text, &triggers) => CachedUnit { start_byte, start_row, smells: Vec::new() },
+                None => {
+                    let smells = run_rules(&cx, settings, &[Target { node: unit, range: None }]);
+                    CachedUnit { start_byte, start_row, smells }
+                }
             };
             smells.extend(cached.smells.iter().cloned());
-            fresh_units.insert(key, cached);
+            fresh_units.entry(key).or_insert_with(Vec::new).push(cached);
         }
         self.units = fresh_units;
-        smells.extend(run_rules(&cx, settings, &merge(loose)));
+        loose.retain(|t| {
+            let range = t.range.clone().unwrap_or(t.node.byte_range());
+            mentions_any(&src[range], &triggers)
+        });
+        smells.extend(run_rules(&cx, settings, &loose));
         finish(src, &mut smells);
         smells
     }
+}
+
+/// Words one of which any code holding a smell must contain: the rules' function names, and the
+/// local names this file's imports bind to functions (`ln` after `from torch import log as ln`).
+fn piece_triggers(imports: &Imports) -> Vec<String> {
+    let q = query::compiled();
+    let mut words = q.triggers.clone();
+    words.extend(imports.names_reaching(|api| q.triggers.iter().any(|t| apis::leaf(api).contains(t.as_str()))));
+    words
+}
+
+fn mentions_any(text: &str, words: &[String]) -> bool {
+    words.iter().any(|w| text.contains(w.as_str()))
 }
 
 fn hash_text(text: &str) -> u64 {
@@ -232,18 +277,6 @@ fn hash_text(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
     h.finish()
-}
-
-/// Joins touching or overlapping ranges (sorted input).
-fn merge(ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
-    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        match out.last_mut() {
-            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-            _ => out.push(r),
-        }
-    }
-    out
 }
 
 /// `# noqa` (every code) or `# noqa: NL101, NL102` on the line where the smell starts.

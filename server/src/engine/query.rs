@@ -165,7 +165,7 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
 }
 
 impl Compiled {
-    pub fn predicates_hold(&self, cx: &Context, m: &QueryMatch) -> bool {
+    pub fn predicates_hold<'a>(&self, cx: &Context<'a>, m: &QueryMatch<'_, 'a>) -> bool {
         self.predicates[m.pattern_index].iter().all(|p| match p {
             Predicate::Api { capture, names } => m
                 .nodes_for_capture_index(*capture)
