@@ -5,6 +5,7 @@ pub mod config;
 pub mod convert;
 pub mod server;
 pub mod session;
+mod transport;
 
 use std::sync::OnceLock;
 
@@ -36,10 +37,12 @@ pub fn set_log_level(level: &str) {
     }
 }
 
-/// Serves LSP over any byte streams (stdio in production, in-memory pipes in tests).
+/// Serves LSP over any byte streams (stdio in production, in-memory pipes in tests). A message
+/// the server cannot decode is answered with an error instead of ending the session (see
+/// `transport`).
 pub async fn serve(input: impl AsyncRead + Unpin, output: impl AsyncWrite) {
     let (service, socket) = LspService::new(server::Backend::new);
-    Server::new(input, output, socket).serve(service).await;
+    transport::run(input, output, |input, output| Server::new(input, output, socket).serve(service)).await;
 }
 
 /// Serves LSP over stdin/stdout until the client says `exit` or closes the pipe.

@@ -1,0 +1,226 @@
+//! Checks every message from the client before tower-lsp-server sees it.
+//!
+//! tower-lsp-server stops serving at the first message it cannot decode (tokio-util's
+//! `FramedRead` ends its stream after a decoder error), so one malformed or non-UTF-8 message
+//! would end the session. Here each frame is read and checked first: a frame the server could not
+//! decode is answered with a JSON-RPC error (-32700 parse error, -32600 invalid request) and
+//! dropped, and the server only ever reads frames it can decode. Its output is passed on whole
+//! frames at a time, so the error answers never land inside one of its messages.
+
+use std::future::Future;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, DuplexStream,
+};
+use tokio::sync::mpsc;
+use tower_lsp_server::jsonrpc::{Request, Response};
+
+/// What tower-lsp-server decodes a frame into (its own type is private): the same untagged enum,
+/// so a frame passes this check exactly when the server can decode it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Message {
+    Response(Response),
+    Request(Request),
+}
+
+/// Buffer size of the in-memory pipes to and from the server.
+const PIPE: usize = 64 * 1024;
+
+enum Frame {
+    Body(Vec<u8>),
+    /// A header block without a usable `Content-Length`.
+    BadHeader(String),
+}
+
+/// Reads one frame: header lines up to an empty line, then `Content-Length` bytes of body.
+/// `None` at the end of the input (a frame cut short included).
+async fn read_frame(input: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<Option<Frame>> {
+    let mut length = None;
+    let mut seen_header = false;
+    loop {
+        let mut line = Vec::new();
+        if input.read_until(b'\n', &mut line).await? == 0 {
+            return Ok(None);
+        }
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            if seen_header {
+                break;
+            }
+            continue;
+        }
+        seen_header = true;
+        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        if line[..colon].eq_ignore_ascii_case(b"content-length") {
+            let value = String::from_utf8_lossy(&line[colon + 1..]).trim().to_string();
+            length = Some(value.parse::<usize>().map_err(|_| format!("bad Content-Length {value:?}")));
+        }
+    }
+    let length = match length {
+        Some(Ok(n)) => n,
+        Some(Err(why)) => return Ok(Some(Frame::BadHeader(why))),
+        None => return Ok(Some(Frame::BadHeader("missing Content-Length header".into()))),
+    };
+    let mut body = Vec::new();
+    (&mut *input).take(length as u64).read_to_end(&mut body).await?;
+    Ok((body.len() == length).then_some(Frame::Body(body)))
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut bytes = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+fn error_response(id: Value, code: i64, message: &str, detail: String) -> Vec<u8> {
+    tracing::warn!("answered a message the server cannot decode with {message}: {detail}");
+    let response = json!({"jsonrpc": "2.0", "error": {"code": code, "message": message, "data": detail}, "id": id});
+    frame(response.to_string().as_bytes())
+}
+
+/// What to do with a frame from the client.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    /// Pass it on.
+    Pass,
+    /// Pass it on and read no further: it is `exit`. Some clients never close their end, and a
+    /// read of stdin still pending would keep the process alive (as tower-lsp-server also knows).
+    Exit,
+    /// The server could not decode it: send this error answer instead.
+    Answer(Vec<u8>),
+}
+
+fn check(body: &[u8]) -> Verdict {
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => {
+            return Verdict::Answer(error_response(Value::Null, -32700, "Parse error", format!("invalid UTF-8: {e}")));
+        }
+    };
+    match serde_json::from_str::<Message>(text) {
+        Ok(Message::Request(r)) if r.method() == "exit" => Verdict::Exit,
+        Ok(_) => Verdict::Pass,
+        Err(e) if e.is_syntax() || e.is_eof() => {
+            Verdict::Answer(error_response(Value::Null, -32700, "Parse error", e.to_string()))
+        }
+        Err(e) => {
+            // Valid JSON, but not a JSON-RPC message: answer the request's id if it has one.
+            let id = serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| v.get("id").filter(|id| id.is_number() || id.is_string()).cloned())
+                .unwrap_or(Value::Null);
+            Verdict::Answer(error_response(id, -32600, "Invalid request", e.to_string()))
+        }
+    }
+}
+
+/// Runs the server made by `server` (from its input and output pipes) between `input` and
+/// `output`, checking every frame from the client. Returns once the server has returned (after
+/// `exit`, even if the client keeps its end open) or the client's input has ended, and the
+/// server's last messages have been written.
+pub async fn run<F: Future<Output = ()>>(
+    input: impl AsyncRead + Unpin,
+    output: impl AsyncWrite,
+    server: impl FnOnce(DuplexStream, DuplexStream) -> F,
+) {
+    let (mut to_server, server_input) = tokio::io::duplex(PIPE);
+    let (server_output, from_server) = tokio::io::duplex(PIPE);
+    // Whole frames for the client, in order: the server's messages and our error answers.
+    let (frames, mut outbox) = mpsc::channel::<Vec<u8>>(16);
+
+    let relay_frames = frames.clone();
+    let relay = async move {
+        let mut from_server = BufReader::new(from_server);
+        while let Ok(Some(Frame::Body(body))) = read_frame(&mut from_server).await {
+            if relay_frames.send(frame(&body)).await.is_err() {
+                break;
+            }
+        }
+    };
+    let serving = async { tokio::join!(server(server_input, server_output), relay) };
+    tokio::pin!(serving);
+
+    let read = async move {
+        let mut input = BufReader::new(input);
+        loop {
+            let answer = match read_frame(&mut input).await {
+                Ok(Some(Frame::Body(body))) if body.is_empty() => continue,
+                Ok(Some(Frame::Body(body))) => match check(&body) {
+                    Verdict::Answer(answer) => answer,
+                    verdict => {
+                        if to_server.write_all(&frame(&body)).await.is_err() || verdict == Verdict::Exit {
+                            break;
+                        }
+                        continue;
+                    }
+                },
+                Ok(Some(Frame::BadHeader(why))) => error_response(Value::Null, -32700, "Parse error", why),
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!("reading from the client failed: {e}");
+                    break;
+                }
+            };
+            if frames.send(answer).await.is_err() {
+                break;
+            }
+        }
+        // Dropping `to_server` ends the server's input (after `exit` it has stopped reading).
+    };
+
+    let write = async move {
+        tokio::pin!(output);
+        while let Some(bytes) = outbox.recv().await {
+            if output.write_all(&bytes).await.is_err() || output.flush().await.is_err() {
+                break;
+            }
+        }
+        let _ = output.shutdown().await;
+    };
+
+    let main = async {
+        tokio::select! {
+            // `exit`: stop reading the client (this drops `read` and with it our last sender).
+            _ = &mut serving => {}
+            // The client's input ended: the server sees the end of its own and stops.
+            _ = read => {
+                serving.await;
+            }
+        }
+    };
+    tokio::join!(main, write);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_passes_what_the_server_decodes() {
+        assert_eq!(check(br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#), Verdict::Pass);
+        assert_eq!(check(br#"{"jsonrpc":"2.0","id":1,"result":null}"#), Verdict::Pass);
+        assert_eq!(check(br#"{"jsonrpc":"2.0","method":"exit"}"#), Verdict::Exit);
+    }
+
+    fn answer(body: &[u8]) -> Value {
+        let Verdict::Answer(bytes) = check(body) else { panic!("no error answer") };
+        let text = String::from_utf8(bytes).unwrap();
+        serde_json::from_str(text.split_once("\r\n\r\n").unwrap().1).unwrap()
+    }
+
+    #[test]
+    fn check_answers_what_the_server_cannot_decode() {
+        let a = answer(br#"{"jsonrpc": "2.0", "id": 7, "meth"#);
+        assert_eq!((&a["id"], &a["error"]["code"]), (&Value::Null, &json!(-32700)));
+        let a = answer(b"{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":\"\xff\"}");
+        assert_eq!((&a["id"], &a["error"]["code"]), (&Value::Null, &json!(-32700)));
+        let a = answer(b"[1, 2]");
+        assert_eq!((&a["id"], &a["error"]["code"]), (&Value::Null, &json!(-32600)));
+        let a = answer(br#"{"jsonrpc":"1.0","id":"a","method":"x"}"#);
+        assert_eq!((&a["id"], &a["error"]["code"]), (&json!("a"), &json!(-32600)));
+    }
+}
