@@ -826,6 +826,10 @@ async fn a_change_with_a_stale_version_is_dropped() {
     let report = client.pull_diagnostics(URI).await;
     assert_eq!(report["resultId"], "5");
     assert_eq!(lines(report["items"].as_array().unwrap()), [5]);
+    // The user-facing log says why each was dropped.
+    let logged = client.notifications("window/logMessage");
+    let stale = logged.iter().filter(|m| m["message"].as_str().is_some_and(|t| t.contains("stale change"))).count();
+    assert_eq!(stale, 4, "{logged:?}");
     // The next real change applies to the text the server kept.
     client.change(&mut doc, vec![Change::insert((3, 0), "# note\n")]).await;
     let report = client.pull_diagnostics(URI).await;

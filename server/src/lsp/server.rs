@@ -210,7 +210,11 @@ impl LanguageServer for Backend {
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
         let d = params.text_document;
-        let publish = self.session.change(&d.uri, d.version, params.content_changes);
+        let (publish, warnings) = self.session.change(&d.uri, d.version, params.content_changes);
+        for warning in warnings {
+            tracing::warn!("{warning}");
+            self.client.log_message(lsp::MessageType::WARNING, format!("nanlint: {warning}")).await;
+        }
         self.publish(publish).await;
     }
 

@@ -110,7 +110,7 @@ impl Session {
 
     pub fn open(&self, uri: Uri, version: i32, text: String) -> (Option<Publish>, Vec<String>) {
         let path = uri.to_file_path().map(|p| p.into_owned());
-        let (settings, problems) = self.settings_for(path.as_deref());
+        let (settings, mut problems) = self.settings_for(path.as_deref());
         let tree = engine::parse(&text);
         let mut doc = Document {
             version,
@@ -122,7 +122,9 @@ impl Session {
             settings,
             path,
         };
-        reanalyze(&uri, &mut doc);
+        if !reanalyze(&uri, &mut doc) {
+            problems.push(format!("analysis of {} failed; see the server log", uri.as_str()));
+        }
         let publish = self.publish_of(&uri, &doc);
         self.docs.insert(uri, doc);
         (publish, problems)
@@ -135,18 +137,23 @@ impl Session {
         uri: &Uri,
         version: i32,
         changes: Vec<lsp::TextDocumentContentChangeEvent>,
-    ) -> Option<Publish> {
+    ) -> (Option<Publish>, Vec<String>) {
         let enc = self.encoding();
+        let mut warnings = Vec::new();
         let mut doc = match self.docs.get_mut(uri) {
             Some(d) => d,
             None => {
-                tracing::warn!("change for a document that is not open: {}", uri.as_str());
-                return None;
+                warnings.push(format!("ignored a change to {}, which is not open", uri.as_str()));
+                return (None, warnings);
             }
         };
         if version <= doc.version {
-            tracing::warn!("dropped stale change to {} (version {version}, have {})", uri.as_str(), doc.version);
-            return None;
+            warnings.push(format!(
+                "dropped a stale change to {} (version {version}, have {})",
+                uri.as_str(),
+                doc.version
+            ));
+            return (None, warnings);
         }
         let doc = &mut *doc;
         let mut full_reparse = false;
@@ -162,7 +169,8 @@ impl Session {
                     let end = Pos { line: range.end.line, character: range.end.character };
                     let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
                     if e.clamped {
-                        tracing::warn!("{}: change range {range:?} is outside the document; clamped", uri.as_str());
+                        warnings
+                            .push(format!("{}: change range {range:?} is outside the document; clamped", uri.as_str()));
                     }
                     doc.index = LineIndex::new(&doc.text);
                     let point = |(row, column): (usize, usize)| Point { row, column };
@@ -180,8 +188,10 @@ impl Session {
         let old = if full_reparse { None } else { Some(&doc.tree) };
         doc.tree = engine::parser().parse(&doc.text, old).unwrap_or_else(|| engine::parse(&doc.text));
         doc.version = version;
-        reanalyze(uri, doc);
-        self.publish_of(uri, doc)
+        if !reanalyze(uri, doc) {
+            warnings.push(format!("analysis of {} failed; see the server log", uri.as_str()));
+        }
+        (self.publish_of(uri, doc), warnings)
     }
 
     pub fn close(&self, uri: &Uri) -> Option<Publish> {
@@ -226,7 +236,9 @@ impl Session {
             problems.append(&mut p);
             if let Some(mut doc) = self.docs.get_mut(&uri) {
                 doc.settings = settings;
-                reanalyze(&uri, &mut doc);
+                if !reanalyze(&uri, &mut doc) {
+                    problems.push(format!("analysis of {} failed; see the server log", uri.as_str()));
+                }
                 publishes.extend(self.publish_of(&uri, &doc));
             }
         }
@@ -274,17 +286,24 @@ impl Session {
 }
 
 /// Re-analyzes a document, containing any panic in the engine: the document keeps its new text
-/// and tree, loses its findings, and the server goes on.
-fn reanalyze(uri: &Uri, doc: &mut Document) {
+/// and tree, loses its findings, and the server goes on. Returns false after a panic.
+fn reanalyze(uri: &Uri, doc: &mut Document) -> bool {
     let Document { text, tree, cache, settings, smells, .. } = doc;
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         if engine::might_smell(text) { cache.analyze(text, tree, settings) } else { Vec::new() }
     }));
-    *smells = result.unwrap_or_else(|_| {
-        tracing::error!("analysis of {} panicked; its diagnostics are cleared", uri.as_str());
-        *cache = UnitCache::default();
-        Vec::new()
-    });
+    match result {
+        Ok(found) => {
+            *smells = found;
+            true
+        }
+        Err(_) => {
+            tracing::error!("analysis of {} panicked; its diagnostics are cleared", uri.as_str());
+            *cache = UnitCache::default();
+            smells.clear();
+            false
+        }
+    }
 }
 
 #[cfg(test)]
