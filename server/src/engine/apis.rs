@@ -72,6 +72,11 @@ pub fn canonical(path: &str) -> String {
     }
 }
 
+/// Every spelling in the alias table that canonicalizes to `canonical` (not prefix variants).
+pub fn aliases_of(canonical: &str) -> impl Iterator<Item = &'static str> + '_ {
+    ALIASES.iter().filter(move |(_, to)| *to == canonical).map(|(from, _)| *from)
+}
+
 /// True when `name` is already in canonical form (what rule queries must use).
 pub fn is_canonical(name: &str) -> bool {
     canonical(name) == name

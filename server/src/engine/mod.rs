@@ -65,10 +65,24 @@ pub fn parse(src: &str) -> Tree {
 }
 
 /// Cheap text test run before parsing: can this file hold any smell at all? A file that never
-/// names a numeric library, or never mentions any function a rule looks for, cannot.
+/// names a numeric library, or never has a function a rule looks for as a whole word (at a call,
+/// `np.log(`, or in the import that renamed it, `from torch import log as ln`), cannot.
+/// `logging` or `logits` alone do not count.
 pub fn might_smell(src: &str) -> bool {
     let q = query::compiled();
-    q.roots.iter().any(|r| src.contains(r.as_str())) && q.triggers.iter().any(|t| src.contains(t.as_str()))
+    q.roots.iter().any(|r| src.contains(r.as_str())) && q.triggers.iter().any(|t| contains_word(src, t))
+}
+
+/// `word` occurs in `src` with no identifier character on either side.
+fn contains_word(src: &str, word: &str) -> bool {
+    // Non-ASCII bytes count as identifier characters: Python identifiers may be Unicode.
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
+    let bytes = src.as_bytes();
+    src.match_indices(word).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + word.len()).copied();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
 }
 
 /// Parses and analyzes a whole file.
@@ -334,6 +348,11 @@ mod tests {
     #[test]
     fn prefilter_needs_a_library_and_a_trigger() {
         assert!(might_smell("import numpy as np\nnp.log(x)"));
+        assert!(might_smell("import numpy as np\nnp.log10(x)"));
+        assert!(might_smell("from torch import log as ln\nln(x)"));
+        // Words that merely contain a trigger do not count.
+        assert!(!might_smell("import torch\nimport logging\nlogits = torch.zeros(3)\nlogger.info(catalog)"));
+        assert!(!might_smell("import torch\nx = é_log(1)"));
         assert!(!might_smell("import numpy as np\nnp.sum(x)"));
         assert!(!might_smell("import logging\nlog(x)"));
     }

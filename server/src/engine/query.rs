@@ -155,12 +155,15 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     }
     // Any numeric library counts: Keras APIs are reached through `tensorflow.keras` too.
     let roots = apis::LIBRARY_ROOTS.iter().map(|r| r.to_string()).collect();
-    let mut triggers: Vec<String> = api_names.iter().map(|n| apis::leaf(n).to_string()).collect();
+    // The names a call of a rule's API must spell somewhere in the file (at the call, or in the
+    // import that renamed it): the canonical leaves and the leaves of every alias of them.
+    let mut triggers: Vec<String> = Vec::new();
+    for name in &api_names {
+        triggers.push(apis::leaf(name).to_string());
+        triggers.extend(apis::aliases_of(name).map(|a| apis::leaf(a).to_string()));
+    }
     triggers.sort();
     triggers.dedup();
-    // Drop a trigger that contains another (`log10` is found by searching for `log`).
-    let all = triggers.clone();
-    triggers.retain(|t| !all.iter().any(|o| o != t && t.contains(o.as_str())));
     Ok(Compiled { query, pattern_rule, predicates, roots, triggers })
 }
 
