@@ -4,7 +4,7 @@
 # a cache outside the repository (NANLINT_DEV_CACHE, default ~/.cache/nanlint-dev).
 #
 #   bash tests/all.sh            # everything
-#   SKIP_EDITORS=1 bash tests/all.sh   # without the VS Code and Neovim end-to-end tests
+#   SKIP_EDITORS=1 bash tests/all.sh   # without the VS Code, Neovim and Emacs end-to-end tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NANLINT_DEV_CACHE="${NANLINT_DEV_CACHE:-$HOME/.cache/nanlint-dev}"
