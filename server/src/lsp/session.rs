@@ -2,7 +2,6 @@
 //! capabilities and the settings. Every function here is synchronous: handlers call them before
 //! any `.await`, and no map guard outlives a call, so no guard is ever held across an `.await`.
 
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -278,10 +277,6 @@ impl Session {
     /// The text of an open document (for tests and the benchmark).
     pub fn text(&self, uri: &Uri) -> Option<String> {
         self.with_doc(uri, |d| d.text.clone())
-    }
-
-    pub fn open_documents(&self) -> HashMap<String, i32> {
-        self.docs.iter().map(|e| (e.key().as_str().to_string(), e.version)).collect()
     }
 }
 
