@@ -5,7 +5,8 @@
 //!
 //! The corpus folder is the first argument, else `$NANLINT_CORPUS`, else
 //! `${NANLINT_DEV_CACHE:-$HOME/.cache/nanlint-dev}/corpus`. `$NANLINT_BENCH_RUNS` (default 5)
-//! sets the repetitions; every figure is the median over them.
+//! sets the repetitions; every figure is the median over them. `$NANLINT_BENCH_ONLY` picks
+//! sections, comma-separated: `main` ((a)-(e3) and the breakdown), `prototypes`, `design`, `e2e`.
 //!
 //! Every file is read into memory once, so the in-process timings exclude I/O. Single-threaded
 //! figures give wall time and the thread's CPU time (from `/proc/thread-self/schedstat`, which a
@@ -45,7 +46,24 @@ fn main() {
     let compiled = query::compiled();
     println!("rules: {}, query patterns: {}", rules::RULES.len(), compiled.query.pattern_count());
 
-    let leaves = api_leaves();
+    let sections = std::env::var("NANLINT_BENCH_ONLY").unwrap_or_default();
+    let want = |name: &str| sections.is_empty() || sections.split(',').any(|s| s.trim() == name);
+    if want("main") {
+        in_process(&files, &settings, runs, bytes);
+    }
+    if want("prototypes") {
+        prototypes(&files, &settings, bytes);
+    }
+    if want("design") {
+        query_design(&files, runs);
+    }
+    if want("e2e") {
+        end_to_end(&dir, runs, threads);
+    }
+}
+
+/// (a)-(e3) and the breakdown, interleaved per round.
+fn in_process(files: &[File], settings: &Settings, runs: usize, bytes: usize) {
     let mut rows: Vec<Row> = Vec::new();
     let mut row = |name: &'static str, parallel: bool| {
         rows.push(Row { name, parallel, samples: Vec::new(), ratios: Vec::new() });
@@ -55,11 +73,12 @@ fn main() {
     let check = row("(b) check_source (prefilter, parse, analyze)", false);
     let full = row("(c) parse + analyze, no prefilter", false);
     let prefilter = row("    prefilter (might_smell) alone", false);
+    let parse_kept = row("    parse only the files the prefilter keeps", false);
     let par_parse = row("    tree-sitter parse only, all cores", true);
     let par_check = row("(d) check_source, all cores", true);
-    let e1 = row("(e1) word prefilter + parse + analyze", false);
+    let e1 = row("(e1) substring prefilter (before 7dbbdff) + (c)", false);
     let e2 = row("(e2) parse + ranged query, no prefilter", false);
-    let e3 = row("(e3) word prefilter + parse + ranged query", false);
+    let e3 = row("(e3) prefilter (might_smell) + (e2)", false);
 
     let mut breakdowns = Vec::new();
     let mut smells = [0; 6];
@@ -67,33 +86,31 @@ fn main() {
         eprintln!("round {}/{runs}", round + 1);
         let mut parser = engine::parser();
         let a = measure(|| files.iter().map(|f| parse_only(&mut parser, &f.src)).sum::<usize>());
-        let (b, n_b) = measure_with(|| files.iter().map(|f| engine::check_source(&f.src, &settings).len()).sum());
+        let (b, n_b) = measure_with(|| files.iter().map(|f| engine::check_source(&f.src, settings).len()).sum());
         let (c, n_c) = measure_with(|| {
             files
                 .iter()
                 .map(|f| {
                     let tree = engine::parse(&f.src);
-                    engine::analyze(&f.src, &tree, &settings, None).len()
+                    engine::analyze(&f.src, &tree, settings, None).len()
                 })
                 .sum()
         });
         let p = measure(|| files.iter().filter(|f| engine::might_smell(&f.src)).count());
+        let kept: Vec<&File> = files.iter().filter(|f| engine::might_smell(&f.src)).collect();
+        let ak = measure(|| kept.iter().map(|f| parse_only(&mut parser, &f.src)).sum::<usize>());
         let pp = measure(|| files.par_iter().map_init(engine::parser, |ps, f| parse_only(ps, &f.src)).sum::<usize>());
-        let (d, n_d) = measure_with(|| files.par_iter().map(|f| engine::check_source(&f.src, &settings).len()).sum());
+        let (d, n_d) = measure_with(|| files.par_iter().map(|f| engine::check_source(&f.src, settings).len()).sum());
         let (s1, n_1) = measure_with(|| {
             files
                 .iter()
-                .filter(|f| might_smell_words(&f.src, &leaves))
-                .map(|f| engine::analyze(&f.src, &engine::parse(&f.src), &settings, None).len())
+                .filter(|f| might_smell_substring(&f.src))
+                .map(|f| engine::analyze(&f.src, &engine::parse(&f.src), settings, None).len())
                 .sum()
         });
-        let (s2, n_2) = measure_with(|| files.iter().map(|f| ranged_check(&f.src, &settings, &leaves)).sum());
+        let (s2, n_2) = measure_with(|| files.iter().map(|f| ranged_check(&f.src, settings)).sum());
         let (s3, n_3) = measure_with(|| {
-            files
-                .iter()
-                .filter(|f| might_smell_words(&f.src, &leaves))
-                .map(|f| ranged_check(&f.src, &settings, &leaves))
-                .sum()
+            files.iter().filter(|f| engine::might_smell(&f.src)).map(|f| ranged_check(&f.src, settings)).sum()
         });
         smells = [n_b, n_c, n_d, n_1, n_2, n_3];
         for (i, s) in [
@@ -101,6 +118,7 @@ fn main() {
             (check, b),
             (full, c),
             (prefilter, p),
+            (parse_kept, ak),
             (par_parse, pp),
             (par_check, d),
             (e1, s1),
@@ -110,7 +128,7 @@ fn main() {
             rows[i].samples.push(s);
             rows[i].ratios.push(ratio(s, a));
         }
-        breakdowns.push(breakdown(&files, &settings));
+        breakdowns.push(breakdown(files, settings));
     }
 
     println!();
@@ -142,15 +160,19 @@ fn main() {
     }
     let (rb_wall, rb_cpu) = medians(&rows[check].ratios);
     println!("budget: (b)/(a) at most 1.25 on one thread: {rb_wall:.3} wall, {rb_cpu:.3} cpu");
+    // On the files that pass the prefilter: what analysis adds to their parse.
+    for (name, i) in [("(b)", check), ("(e3)", e3)] {
+        let kept: Vec<(f64, f64)> =
+            rows[i].samples.iter().zip(&rows[parse_kept].samples).map(|(x, k)| ratio(*x, *k)).collect();
+        let (wall, cpu) = medians(&kept);
+        println!("{name} over parsing only the files the prefilter keeps: {wall:.3} wall, {cpu:.3} cpu");
+    }
     println!(
         "smells: (b) {}, (c) {}, (d) {}, (e1) {}, (e2, before noqa) {}, (e3, before noqa) {}",
         smells[0], smells[1], smells[2], smells[3], smells[4], smells[5]
     );
 
     print_breakdown(&breakdowns);
-    prototypes(&files, &settings, &leaves, bytes);
-    query_design(&files, runs);
-    end_to_end(&dir, runs, threads);
 }
 
 /// Parses with a reused parser and returns the root's child count, so the work is not elided.
@@ -412,31 +434,21 @@ fn end_to_end(dir: &Path, runs: usize, threads: usize) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Prototypes of cheaper pipelines (benchmark-only; the engine does not use them).
+// Prototypes of cheaper pipelines (benchmark-only; `nanlint check` does not use them).
 //
-// 1. A whole-word prefilter: a file can hold a smell only if some API leaf (`log`, `log2`,
-//    `log10`) occurs as a whole identifier, not inside `logger`, `logits` or `logging`.
-// 2. A query restricted to the trigger occurrences: after import collection, the words are the
-//    leaves plus the local names an import binds to one of them (`from numpy import log as L`);
-//    the query cursor runs once per occurrence with `set_byte_range`, so only patterns whose root
-//    node spans an occurrence start. The findings are compared with the full query's.
+// (e1) The prefilter nanlint had before commit 7dbbdff: a library root and a trigger as
+//      substrings anywhere (`logging` and `logits` count), for comparison with the whole-word
+//      prefilter `engine::might_smell` has now.
+// (e2) The query restricted to the trigger occurrences: after import collection, the words are
+//      the rules' triggers plus the local names an import binds to one of their functions
+//      (`from numpy import log as L`); the cursor runs once per whole-word occurrence with
+//      `set_byte_range`, so only patterns whose root node spans an occurrence start. The findings
+//      are compared with the full query's.
 // ---------------------------------------------------------------------------------------------
 
-/// The leaves of every name an `#api?` predicate accepts, as whole words.
-fn api_leaves() -> Vec<String> {
-    let q = &query::compiled().query;
-    let mut leaves: Vec<String> = (0..q.pattern_count())
-        .flat_map(|i| q.general_predicates(i).iter())
-        .filter(|p| &*p.operator == "api?")
-        .flat_map(|p| p.args.iter())
-        .filter_map(|a| match a {
-            tree_sitter::QueryPredicateArg::String(s) => Some(engine::apis::leaf(s).to_string()),
-            tree_sitter::QueryPredicateArg::Capture(_) => None,
-        })
-        .collect();
-    leaves.sort();
-    leaves.dedup();
-    leaves
+fn might_smell_substring(src: &str) -> bool {
+    let q = query::compiled();
+    q.roots.iter().any(|r| src.contains(r.as_str())) && q.triggers.iter().any(|t| src.contains(t.as_str()))
 }
 
 /// Bytes that continue a Python identifier (any non-ASCII byte may be part of one).
@@ -445,39 +457,12 @@ fn ident_byte(b: u8) -> bool {
 }
 
 /// Start offsets of `word` as a whole identifier in `src`.
-fn word_at(src: &str, word: &str) -> impl Iterator<Item = usize> {
+fn word_at<'s>(src: &'s str, word: &'s str) -> impl Iterator<Item = usize> + 's {
     let bytes = src.as_bytes();
     src.match_indices(word).map(|(i, _)| i).filter(move |&i| {
         let end = i + word.len();
         (i == 0 || !ident_byte(bytes[i - 1])) && (end == bytes.len() || !ident_byte(bytes[end]))
     })
-}
-
-fn might_smell_words(src: &str, leaves: &[String]) -> bool {
-    let q = query::compiled();
-    q.roots.iter().any(|r| src.contains(r.as_str())) && leaves.iter().any(|w| word_at(src, w).next().is_some())
-}
-
-/// Local names bound to a leaf by `... import LEAF as NAME` (a text approximation of reading
-/// the import table, which the engine would expose).
-fn aliases(src: &str, leaves: &[String]) -> Vec<String> {
-    let mut names = Vec::new();
-    for leaf in leaves {
-        for i in word_at(src, leaf) {
-            let rest = &src[i + leaf.len()..];
-            let rest = rest.trim_start_matches([' ', '\t']);
-            if let Some(after) = rest.strip_prefix("as")
-                && after.starts_with([' ', '\t'])
-            {
-                let name: String =
-                    after.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                if !name.is_empty() {
-                    names.push(name);
-                }
-            }
-        }
-    }
-    names
 }
 
 type Found = Vec<(usize, usize, &'static str)>;
@@ -516,44 +501,46 @@ fn findings(cx: &Context, settings: &Settings, ranges: Option<&[std::ops::Range<
     found
 }
 
-/// The trigger occurrences of a parsed file, as byte ranges.
-fn occurrences(src: &str, leaves: &[String]) -> Vec<std::ops::Range<usize>> {
-    let mut words: Vec<String> = leaves.to_vec();
-    words.extend(aliases(src, leaves));
+/// The trigger occurrences of a parsed file, as byte ranges: the rules' triggers and the local
+/// names bound to one of the functions they name.
+fn occurrences(cx: &Context) -> Vec<std::ops::Range<usize>> {
+    let triggers = &query::compiled().triggers;
+    let mut words = triggers.clone();
+    words.extend(cx.imports.names_reaching(|api| triggers.iter().any(|t| engine::apis::leaf(api) == t)));
     let mut ranges: Vec<std::ops::Range<usize>> =
-        words.iter().flat_map(|w| word_at(src, w).map(move |i| i..i + w.len())).collect();
+        words.iter().flat_map(|w| word_at(cx.src, w).map(move |i| i..i + w.len())).collect();
     ranges.sort_by_key(|r| (r.start, r.end));
     ranges
 }
 
 /// Parse, imports, and the query restricted to the trigger occurrences (before `# noqa`).
-fn ranged_check(src: &str, settings: &Settings, leaves: &[String]) -> usize {
+fn ranged_check(src: &str, settings: &Settings) -> usize {
     let tree = engine::parse(src);
     let cx = Context::new(src, &tree);
     if !cx.imports.has_library() {
         return 0;
     }
-    findings(&cx, settings, Some(&occurrences(src, leaves))).len()
+    findings(&cx, settings, Some(&occurrences(&cx))).len()
 }
 
-fn prototypes(files: &[File], settings: &Settings, leaves: &[String], bytes: usize) {
+fn prototypes(files: &[File], settings: &Settings, bytes: usize) {
     println!();
-    println!("prototypes (e1-e3, benchmark-only); API leaves as words: {}", leaves.join(", "));
+    println!("prototypes (e1-e3); rule triggers: {}", query::compiled().triggers.join(", "));
     let passing = |keep: &dyn Fn(&str) -> bool| {
         let kept: Vec<&File> = files.iter().filter(|f| keep(&f.src)).collect();
         format!("{} files, {:.1} MB", kept.len(), mb(kept.iter().map(|f| f.src.len()).sum()))
     };
     println!(
-        "  passing the prefilter: substring (engine) {}; whole word {}; of {} files, {:.1} MB",
+        "  passing the prefilter: substring (e1) {}; whole word (might_smell) {}; of {} files, {:.1} MB",
+        passing(&|s| might_smell_substring(s)),
         passing(&|s| engine::might_smell(s)),
-        passing(&|s| might_smell_words(s, leaves)),
         files.len(),
         mb(bytes)
     );
     // Same findings? Compare the full and the ranged query on every file that imports a library.
     let mut mismatched = 0;
     let mut total = (0, 0);
-    let mut word_missed = 0;
+    let mut skipped = 0;
     for f in files {
         let tree = engine::parse(&f.src);
         let cx = Context::new(&f.src, &tree);
@@ -561,19 +548,19 @@ fn prototypes(files: &[File], settings: &Settings, leaves: &[String], bytes: usi
             continue;
         }
         let full = findings(&cx, settings, None);
-        let ranged = findings(&cx, settings, Some(&occurrences(&f.src, leaves)));
+        let ranged = findings(&cx, settings, Some(&occurrences(&cx)));
         total.0 += full.len();
         total.1 += ranged.len();
         if full != ranged {
             mismatched += 1;
         }
-        if !full.is_empty() && !might_smell_words(&f.src, leaves) {
-            word_missed += 1;
+        if !full.is_empty() && !engine::might_smell(&f.src) {
+            skipped += 1;
         }
     }
     println!(
         "  findings before noqa: full query {}, ranged query {}; files that differ: {mismatched}; \
-         files with findings the word prefilter skips: {word_missed}",
+         files with findings that might_smell skips: {skipped}",
         total.0, total.1
     );
 }
