@@ -92,7 +92,7 @@ fn in_process(files: &[File], settings: &Settings, runs: usize, bytes: usize) {
                 .iter()
                 .map(|f| {
                     let tree = engine::parse(&f.src);
-                    engine::analyze(&f.src, &tree, settings, None).len()
+                    engine::analyze(&f.src, &tree, settings).len()
                 })
                 .sum()
         });
@@ -105,7 +105,7 @@ fn in_process(files: &[File], settings: &Settings, runs: usize, bytes: usize) {
             files
                 .iter()
                 .filter(|f| might_smell_substring(&f.src))
-                .map(|f| engine::analyze(&f.src, &engine::parse(&f.src), settings, None).len())
+                .map(|f| engine::analyze(&f.src, &engine::parse(&f.src), settings).len())
                 .sum()
         });
         let (s2, n_2) = measure_with(|| files.iter().map(|f| ranged_check(&f.src, settings)).sum());

@@ -153,7 +153,7 @@ fn run(ops: &[Op], batch: usize) -> Result<(), TestCaseError> {
         let (incremental, of_own_tree, broken) = session
             .with_doc(&uri, |d| {
                 let own = if engine::might_smell(&d.text) {
-                    engine::analyze(&d.text, d.tree(), &Settings::default(), None)
+                    engine::analyze(&d.text, d.tree(), &Settings::default())
                 } else {
                     Vec::new()
                 };

@@ -91,14 +91,14 @@ pub fn check_source(src: &str, settings: &Settings) -> Vec<Smell> {
         return Vec::new();
     }
     let tree = parse(src);
-    analyze(src, &tree, settings, None)
+    analyze(src, &tree, settings)
 }
 
-/// Runs the enabled rules over `tree` (or only over matches that intersect `range`), sorted by
-/// position, with `# noqa` suppressions applied.
-pub fn analyze(src: &str, tree: &Tree, settings: &Settings, range: Option<Range<usize>>) -> Vec<Smell> {
+/// Runs the enabled rules over the whole tree, sorted by position, with `# noqa` suppressions
+/// applied.
+pub fn analyze(src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
     let cx = Context::new(src, tree);
-    let mut smells = run_rules(&cx, settings, &[Target { node: tree.root_node(), range }]);
+    let mut smells = run_rules(&cx, settings, &[Target { node: tree.root_node(), range: None }]);
     finish(src, &mut smells);
     smells
 }
@@ -207,7 +207,7 @@ fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
 }
 
 impl UnitCache {
-    /// The same findings as `analyze(src, tree, settings, None)`, reusing unchanged functions.
+    /// The same findings as `analyze(src, tree, settings)`, reusing unchanged functions.
     pub fn analyze(&mut self, src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
         let cx = Context::new(src, tree);
         if self.imports.as_ref() != Some(&cx.imports) || self.settings.as_ref() != Some(settings) {
