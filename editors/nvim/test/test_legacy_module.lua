@@ -52,8 +52,10 @@ H.case('setup() again replaces the first: new options, one client', function()
   local settings = client.config.settings.nanlint
   H.eq(settings.select, { 'NL101' }, 'settings.nanlint.select (given)')
   H.eq(settings.severity, 'warning', 'settings.nanlint.severity (default kept)')
-  H.wait_for('the first client to stop', function()
-    return old:is_stopped()
+  -- is_stopped() turns true as soon as the transport starts closing; the
+  -- client leaves the list of clients only when its process has exited.
+  H.wait_for('the first client to exit', function()
+    return vim.lsp.get_client_by_id(old.id) == nil
   end)
   H.eq(#vim.lsp.get_clients({ name = 'nanlint' }), 1, 'clients running')
   H.wait_nl101(early, { { 1, H.col('x = torch.log(p)', 'torch.log') } })
