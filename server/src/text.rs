@@ -35,7 +35,8 @@ impl Pos {
     }
 }
 
-/// Line starts of one version of a text; rebuild it after every change.
+/// Line starts of one version of a text. After a change, bring it up to date
+/// with [`LineIndex::update`] (or rebuild it with [`LineIndex::new`]).
 #[derive(Clone, Debug)]
 pub struct LineIndex {
     /// Byte offset of the start of each line; never empty, `starts[0] == 0`.
@@ -59,6 +60,46 @@ impl LineIndex {
             }
         }
         LineIndex { starts, lone_cr }
+    }
+
+    /// Updates the index of the text before `edit` to the text after it (`text` is the new text),
+    /// rescanning only the edited bytes: equal to `LineIndex::new(text)` except that `lone_cr` may
+    /// stay true after the last lone `\r` is deleted (it only selects a slower exact path).
+    pub fn update(&mut self, text: &str, edit: &AppliedEdit) {
+        // A line start p > 0 exists iff byte p-1 is `\n`, or a `\r` not followed by `\n`,
+        // so it depends on bytes p-1 and p only. Starts p < start read old bytes only and
+        // stay; starts p > new_end read bytes that came unchanged from old_end onwards and
+        // are the old starts p - new_end + old_end > old_end, shifted; the starts in
+        // start..=new_end come from rescanning bytes start-1..new_end of the new text.
+        // (Normalizing the range only matters for an edit that did not come from
+        // `apply_change`; it keeps `starts` sorted and nothing panicking.)
+        let bytes = text.as_bytes();
+        let start = edit.start;
+        let old_end = edit.old_end.max(start);
+        let new_end = edit.new_end.max(start);
+        let scan_from = start.saturating_sub(1);
+        let scan = bytes.get(scan_from..new_end.min(bytes.len())).unwrap_or_default();
+        let mut lone_cr = false;
+        let fresh: Vec<usize> = (scan_from..)
+            .zip(scan)
+            .filter(|&(i, &b)| match b {
+                b'\n' => true,
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
+                    lone_cr = true;
+                    true
+                }
+                _ => false,
+            })
+            .map(|(i, _)| i + 1)
+            .collect();
+        // Start 0 always stays (`max(1)`): the rescan never yields it.
+        let keep = self.starts.partition_point(|&p| p < start.max(1));
+        let tail = self.starts.partition_point(|&p| p <= old_end).max(keep);
+        for p in &mut self.starts[tail..] {
+            *p = *p - old_end + new_end;
+        }
+        self.starts.splice(keep..tail, fresh);
+        self.lone_cr |= lone_cr;
     }
 
     /// Number of lines; at least 1 (empty text has one empty line).
@@ -163,7 +204,8 @@ pub struct AppliedEdit {
 /// Replaces the range `start..end` (positions in `enc`, resolved with
 /// `index`, which must be the index of `text` before the change) by
 /// `new_text`. Bad positions clamp as in [`LineIndex::offset`]; if the start
-/// lies after the end the two are swapped. Build a new [`LineIndex`] afterwards.
+/// lies after the end the two are swapped. Afterwards bring `index` up to date
+/// with [`LineIndex::update`] (or build a new [`LineIndex`]).
 pub fn apply_change(
     text: &mut String,
     index: &LineIndex,
@@ -432,6 +474,104 @@ mod tests {
         assert_eq!(point_of(&idx, cr, 7), (1, 3));
     }
 
+    /// Applies an LSP edit to `text` and updates its index; checks the result
+    /// against a fresh index and returns the new text, starts and `lone_cr`.
+    fn updated(text: &str, s: (u32, u32), e: (u32, u32), new: &str) -> (String, Vec<usize>, bool) {
+        let mut idx = LineIndex::new(text);
+        let mut t = text.to_string();
+        let edit = apply_change(&mut t, &idx, Pos::new(s.0, s.1), Pos::new(e.0, e.1), new, Utf16);
+        idx.update(&t, &edit);
+        assert_eq!(idx.starts, LineIndex::new(&t).starts, "{text:?} -> {t:?}");
+        (t, idx.starts, idx.lone_cr)
+    }
+
+    /// Like [`updated`] but replaces the byte range `start..end` directly, which
+    /// (unlike an LSP position) can split a `\r\n`.
+    fn updated_bytes(text: &str, start: usize, end: usize, new: &str) -> (String, Vec<usize>, bool) {
+        let mut idx = LineIndex::new(text);
+        let mut t = text.to_string();
+        t.replace_range(start..end, new);
+        let edit = AppliedEdit {
+            start,
+            old_end: end,
+            new_end: start + new.len(),
+            clamped: false,
+            start_point: (0, 0),
+            old_end_point: (0, 0),
+            new_end_point: (0, 0),
+        };
+        idx.update(&t, &edit);
+        assert_eq!(idx.starts, LineIndex::new(&t).starts, "{text:?} -> {t:?}");
+        (t, idx.starts, idx.lone_cr)
+    }
+
+    #[test]
+    fn update_edits_at_offset_zero() {
+        assert_eq!(updated("\nb", (0, 0), (0, 0), "\r"), ("\r\nb".into(), vec![0, 2], false));
+        assert_eq!(updated("\nb", (0, 0), (0, 0), "\n"), ("\n\nb".into(), vec![0, 1, 2], false));
+        assert_eq!(updated("\r\nb", (0, 0), (1, 0), "x"), ("xb".into(), vec![0], false));
+        assert_eq!(updated("a\nb", (0, 0), (0, 1), "\r"), ("\r\nb".into(), vec![0, 2], false));
+    }
+
+    #[test]
+    fn update_edits_at_the_end_of_the_text() {
+        assert_eq!(updated("a\n", (1, 0), (1, 0), "x\r"), ("a\nx\r".into(), vec![0, 2, 4], true));
+        assert_eq!(updated("a\nb", (1, 1), (1, 1), "\n"), ("a\nb\n".into(), vec![0, 2, 4], false));
+        assert_eq!(updated("a\nb\n", (1, 0), (2, 0), ""), ("a\n".into(), vec![0, 2], false));
+    }
+
+    #[test]
+    fn update_deleting_or_replacing_the_whole_text() {
+        assert_eq!(updated("a\r\nb\rc\n", (0, 0), (9, 0), "").1, vec![0]);
+        assert_eq!(updated("a\r\nb\rc", (0, 0), (9, 0), "\n\r").1, vec![0, 1, 2]);
+        assert_eq!(updated("", (0, 0), (0, 0), "\r\n\r").1, vec![0, 2, 3]);
+    }
+
+    #[test]
+    fn update_inserting_lf_right_after_a_lone_cr() {
+        // The start after the `\r` moves past the new `\n`. (`lone_cr` may stay set: unchecked.)
+        let (t, starts, _) = updated("a\rb", (1, 0), (1, 0), "\n");
+        assert_eq!((t.as_str(), starts), ("a\r\nb", vec![0, 3]));
+        let (t, starts, _) = updated("a\r", (1, 0), (1, 0), "\n");
+        assert_eq!((t.as_str(), starts), ("a\r\n", vec![0, 3]));
+        // Deleting what separates a `\r` from a `\n` joins them.
+        assert_eq!(updated("\rx\n", (1, 0), (1, 1), "").1, vec![0, 2]);
+    }
+
+    #[test]
+    fn update_replacing_halves_of_a_crlf() {
+        assert_eq!(updated_bytes("a\r\nb", 2, 3, ""), ("a\rb".into(), vec![0, 2], true));
+        assert_eq!(updated_bytes("a\r\nb", 1, 2, ""), ("a\nb".into(), vec![0, 2], false));
+        assert_eq!(updated_bytes("a\r\nb", 2, 2, "x"), ("a\rx\nb".into(), vec![0, 2, 4], true));
+        assert_eq!(updated_bytes("a\r\nb", 2, 3, "\r"), ("a\r\rb".into(), vec![0, 2, 3], true));
+        assert_eq!(updated_bytes("a\r\nb", 1, 2, "\n"), ("a\n\nb".into(), vec![0, 2, 3], false));
+        assert_eq!(updated_bytes("\r\n", 1, 1, "\r\n\r"), ("\r\r\n\r\n".into(), vec![0, 1, 3, 5], true));
+    }
+
+    #[test]
+    fn update_after_clamped_or_swapped_edits() {
+        // Reversed range, end past the text.
+        assert_eq!(updated("a\r\nb\n", (9, 9), (0, 1), "\r"), ("a\r".into(), vec![0, 2], true));
+        // Start past the end of its line clamps to before the `\r\n`.
+        assert_eq!(updated("ab\r\nc", (0, 9), (1, 0), "\n"), ("ab\nc".into(), vec![0, 3], false));
+    }
+
+    #[test]
+    fn update_tracks_lone_cr_and_keeps_point_of_exact() {
+        assert!(!updated("ab", (0, 1), (0, 1), "\r\n").2);
+        assert!(updated("ab", (0, 1), (0, 1), "\r").2);
+        assert!(updated("a\r\nb", (0, 1), (1, 0), "\r").2);
+        // A lone `\r` made by the edit, though outside the inserted text.
+        assert!(updated_bytes("a\r\nb", 2, 3, "").2);
+        assert!(updated_bytes("a\nb", 1, 1, "\r\r").2);
+        assert!(!updated_bytes("a\nb", 1, 1, "\r").2);
+        let mut t = "ab\ncd".to_string();
+        let mut idx = LineIndex::new(&t);
+        let edit = apply_change(&mut t, &idx, Pos::new(0, 1), Pos::new(0, 1), "\r", Utf8);
+        idx.update(&t, &edit);
+        assert_eq!(point_of(&idx, &t, 5), (1, 1)); // "a\rb\nc|d": row 1 counts only the `\n`
+    }
+
     // ---- property tests against a char-based reference ----
 
     fn text_strategy() -> impl Strategy<Value = String> {
@@ -513,6 +653,18 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// Texts heavy in line terminators and multi-byte chars, for `update`.
+    fn crlf_text_strategy(max: usize) -> impl Strategy<Value = String> {
+        let alphabet = vec!['\r', '\r', '\r', '\n', '\n', '\n', 'a', 'a', 'é', '😀'];
+        prop::collection::vec(prop::sample::select(alphabet), 0..max).prop_map(String::from_iter)
+    }
+
+    /// An LSP edit: start and end positions, replacement, whether UTF-16.
+    fn lsp_edit_strategy() -> impl Strategy<Value = (Pos, Pos, String, bool)> {
+        (0u32..8, 0u32..8, 0u32..8, 0u32..8, crlf_text_strategy(6), any::<bool>())
+            .prop_map(|(sl, sc, el, ec, new, utf16)| (Pos::new(sl, sc), Pos::new(el, ec), new, utf16))
+    }
+
     proptest! {
         #[test]
         fn position_and_offset_round_trip(text in text_strategy()) {
@@ -568,6 +720,69 @@ mod tests {
             prop_assert_eq!(edit.start_point, ref_point(&text, start));
             prop_assert_eq!(edit.old_end_point, ref_point(&text, old_end));
             prop_assert_eq!(edit.new_end_point, ref_point(&t, edit.new_end));
+        }
+
+        #[test]
+        fn update_matches_a_fresh_index(text in crlf_text_strategy(24), (s, e, new, utf16) in lsp_edit_strategy()) {
+            let enc = if utf16 { Utf16 } else { Utf8 };
+            let mut idx = LineIndex::new(&text);
+            let mut t = text.clone();
+            let edit = apply_change(&mut t, &idx, s, e, &new, enc);
+            idx.update(&t, &edit);
+            let fresh = LineIndex::new(&t);
+            prop_assert_eq!(&idx.starts, &fresh.starts);
+            prop_assert!(idx.lone_cr || !fresh.lone_cr);
+            prop_assert!(!idx.lone_cr || fresh.lone_cr || LineIndex::new(&text).lone_cr);
+        }
+
+        #[test]
+        fn update_matches_a_fresh_index_for_raw_byte_edits(
+            text in crlf_text_strategy(24), a in 0usize..100, b in 0usize..100, new in crlf_text_strategy(6),
+        ) {
+            // Any char boundaries, including the middle of a `\r\n`.
+            let at = |x: usize| floor_char_boundary(&text, x);
+            let (start, end) = (at(a.min(b)), at(a.max(b)));
+            let mut t = text.clone();
+            t.replace_range(start..end, &new);
+            let edit = AppliedEdit {
+                start,
+                old_end: end,
+                new_end: start + new.len(),
+                clamped: false,
+                start_point: (0, 0),
+                old_end_point: (0, 0),
+                new_end_point: (0, 0),
+            };
+            let mut idx = LineIndex::new(&text);
+            idx.update(&t, &edit);
+            let fresh = LineIndex::new(&t);
+            prop_assert_eq!(&idx.starts, &fresh.starts);
+            prop_assert!(idx.lone_cr || !fresh.lone_cr);
+            prop_assert!(!idx.lone_cr || fresh.lone_cr || LineIndex::new(&text).lone_cr);
+        }
+
+        #[test]
+        fn update_over_a_sequence_of_edits(
+            text in crlf_text_strategy(24), edits in prop::collection::vec(lsp_edit_strategy(), 1..8),
+        ) {
+            let mut idx = LineIndex::new(&text);
+            let mut ever_lone_cr = idx.lone_cr;
+            let mut t = text;
+            for (s, e, new, utf16) in edits {
+                let enc = if utf16 { Utf16 } else { Utf8 };
+                // The updated index must resolve positions as a fresh one does.
+                let (mut expected, fresh_before) = (t.clone(), LineIndex::new(&t));
+                let expected_edit = apply_change(&mut expected, &fresh_before, s, e, &new, enc);
+                let edit = apply_change(&mut t, &idx, s, e, &new, enc);
+                prop_assert_eq!(&t, &expected);
+                prop_assert_eq!(edit, expected_edit);
+                idx.update(&t, &edit);
+                let fresh = LineIndex::new(&t);
+                ever_lone_cr |= fresh.lone_cr;
+                prop_assert_eq!(&idx.starts, &fresh.starts);
+                prop_assert!(idx.lone_cr || !fresh.lone_cr);
+                prop_assert!(!idx.lone_cr || ever_lone_cr);
+            }
         }
     }
 }

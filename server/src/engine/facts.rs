@@ -197,7 +197,7 @@ impl<'a> Context<'a> {
     /// The value of the last assignment to `name` before it is used, in the same scope.
     fn reaching_value(&self, name: Node<'a>, depth: u32) -> Value {
         let wanted = text(name, self.src);
-        let scope = enclosing_scope(name);
+        let scope = enclosing_scope(self.tree.root_node(), name);
         let Some(rhs) = self.scope_index(scope).last_before(wanted, name.start_byte()) else {
             return Value::Unknown;
         };
@@ -296,16 +296,24 @@ fn tests_positive(cond: Node, chosen: Node, src: &str) -> bool {
     }
 }
 
-/// The function that scopes a name, else the module.
-fn enclosing_scope(node: Node) -> Node {
-    let mut at = node;
-    while let Some(parent) = at.parent() {
-        if matches!(parent.kind(), "function_definition" | "module") {
-            return parent;
+/// The function that scopes a name, else the module (`root`).
+///
+/// One descent from the root: tree-sitter nodes do not store their parent, so each
+/// `Node::parent` call descends from the root itself, and walking up would cost that once
+/// per level.
+fn enclosing_scope<'t>(root: Node<'t>, node: Node<'t>) -> Node<'t> {
+    let mut scope = root;
+    let mut at = root;
+    while let Some(child) = at.child_with_descendant(node) {
+        if child == node || child == at {
+            break;
         }
-        at = parent;
+        if child.kind() == "function_definition" {
+            scope = child;
+        }
+        at = child;
     }
-    at
+    scope
 }
 
 #[derive(Clone, Copy)]

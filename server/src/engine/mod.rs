@@ -75,14 +75,7 @@ pub fn might_smell(src: &str) -> bool {
 
 /// `word` occurs in `src` with no identifier character on either side.
 fn contains_word(src: &str, word: &str) -> bool {
-    // Non-ASCII bytes count as identifier characters: Python identifiers may be Unicode.
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
-    let bytes = src.as_bytes();
-    src.match_indices(word).any(|(at, _)| {
-        let before = at.checked_sub(1).map(|i| bytes[i]);
-        let after = bytes.get(at + word.len()).copied();
-        !before.is_some_and(ident) && !after.is_some_and(ident)
-    })
+    !word_ranges(src, 0..src.len(), &[word.to_string()]).is_empty()
 }
 
 /// Parses and analyzes a whole file.
@@ -98,7 +91,17 @@ pub fn check_source(src: &str, settings: &Settings) -> Vec<Smell> {
 /// applied.
 pub fn analyze(src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
     let cx = Context::new(src, tree);
-    let mut smells = run_rules(&cx, settings, &[Target { node: tree.root_node(), range: None }]);
+    let words = piece_triggers(&cx.imports);
+    let mut all = Vec::new();
+    pieces(tree.root_node(), &mut all);
+    let targets: Vec<Target> = all
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Unit(node) => Target { node, range: None },
+            Piece::Loose(target) => target,
+        })
+        .collect();
+    let mut smells = run_rules(&cx, settings, &targets, &words);
     finish(src, &mut smells);
     smells
 }
@@ -119,7 +122,13 @@ struct Target<'t> {
 }
 
 /// The rules' findings in the targets, before sorting and `# noqa`.
-fn run_rules<'a>(cx: &Context<'a>, settings: &Settings, targets: &[Target<'a>]) -> Vec<Smell> {
+///
+/// When every pattern is anchored by an `#api?` predicate, the query runs only around the
+/// whole-word occurrences of `words` (the rules' triggers and the local names bound to them, see
+/// [`piece_triggers`]) in each target: a match must span its callee, and the callee spells one of
+/// them. Matching every call of a function to keep the few that call a logarithm was most of the
+/// engine's time; a cursor restricted to a byte range skips the subtrees outside it.
+fn run_rules<'a>(cx: &Context<'a>, settings: &Settings, targets: &[Target<'a>], words: &[String]) -> Vec<Smell> {
     let mut smells = Vec::new();
     if !cx.imports.has_library() {
         return smells;
@@ -127,28 +136,61 @@ fn run_rules<'a>(cx: &Context<'a>, settings: &Settings, targets: &[Target<'a>]) 
     let compiled = query::compiled();
     let mut cursor = tree_sitter::QueryCursor::new();
     for target in targets {
-        cursor.set_byte_range(target.range.clone().unwrap_or(0..usize::MAX));
-        let mut matches = cursor.matches(&compiled.query, target.node, cx.src.as_bytes());
-        while let Some(m) = matches.next() {
-            let rule = &rules::RULES[compiled.pattern_rule[m.pattern_index]];
-            if !settings.is_enabled(rule.code) || !compiled.predicates_hold(cx, m) {
-                continue;
-            }
-            let captures = query::Captures::new(&compiled.query, m);
-            let Some(smell_node) = captures.get("smell") else { continue };
-            if let Some(Finding { message, fixes, related }) = (rule.check)(cx, &captures, settings) {
-                smells.push(Smell {
-                    code: rule.code.to_string(),
-                    rule: rule.name.to_string(),
-                    message,
-                    span: Span::of(smell_node),
-                    fixes,
-                    related,
-                });
+        let whole = target.range.clone().unwrap_or(target.node.byte_range());
+        let ranges = if compiled.anchored { word_ranges(cx.src, whole, words) } else { vec![whole] };
+        // One match can span several occurrences (`torch.log(torch.log(x))` for the outer call).
+        let mut seen: Vec<(usize, Vec<usize>)> = Vec::new();
+        for range in ranges {
+            cursor.set_byte_range(range);
+            let mut matches = cursor.matches(&compiled.query, target.node, cx.src.as_bytes());
+            while let Some(m) = matches.next() {
+                let key = (m.pattern_index, m.captures().iter().map(|c| c.node.id()).collect::<Vec<_>>());
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let rule = &rules::RULES[compiled.pattern_rule[m.pattern_index]];
+                if !settings.is_enabled(rule.code) || !compiled.predicates_hold(cx, m) {
+                    continue;
+                }
+                let captures = query::Captures::new(&compiled.query, m);
+                let Some(smell_node) = captures.get("smell") else { continue };
+                if let Some(Finding { message, fixes, related }) = (rule.check)(cx, &captures, settings) {
+                    smells.push(Smell {
+                        code: rule.code.to_string(),
+                        rule: rule.name.to_string(),
+                        message,
+                        span: Span::of(smell_node),
+                        fixes,
+                        related,
+                    });
+                }
             }
         }
     }
     smells
+}
+
+/// The byte ranges of the whole-word occurrences of `words` in `src[within]`, in order.
+fn word_ranges(src: &str, within: Range<usize>, words: &[String]) -> Vec<Range<usize>> {
+    let Some(text) = src.get(within.clone()) else { return vec![within] };
+    let bytes = src.as_bytes();
+    let mut ranges: Vec<Range<usize>> = words
+        .iter()
+        .flat_map(|w| {
+            text.match_indices(w.as_str())
+                .map(move |(i, _)| within.start + i..within.start + i + w.len())
+                .filter(|r| !r.start.checked_sub(1).is_some_and(|i| ident_byte(bytes[i])))
+                .filter(|r| !bytes.get(r.end).copied().is_some_and(ident_byte))
+        })
+        .collect();
+    ranges.sort_by_key(|r| (r.start, r.end));
+    ranges
+}
+
+/// Bytes that continue a Python identifier; non-ASCII bytes count, as identifiers may be Unicode.
+fn ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii()
 }
 
 /// Findings per function, reused across edits.
@@ -255,7 +297,7 @@ impl UnitCache {
                 }
                 None if !mentions_any(text, &triggers) => CachedUnit { start_byte, start_row, smells: Vec::new() },
                 None => {
-                    let smells = run_rules(&cx, settings, &[Target { node: unit, range: None }]);
+                    let smells = run_rules(&cx, settings, &[Target { node: unit, range: None }], &triggers);
                     CachedUnit { start_byte, start_row, smells }
                 }
             };
@@ -267,7 +309,7 @@ impl UnitCache {
             let range = t.range.clone().unwrap_or(t.node.byte_range());
             mentions_any(&src[range], &triggers)
         });
-        smells.extend(run_rules(&cx, settings, &loose));
+        smells.extend(run_rules(&cx, settings, &loose, &triggers));
         finish(src, &mut smells);
         smells
     }

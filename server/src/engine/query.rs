@@ -19,8 +19,17 @@ use crate::rules::RULES;
 pub const ENGINE_PREDICATES: &[&str] = &["api?", "unguarded?"];
 
 enum Predicate {
-    Api { capture: u32, names: HashSet<String> },
-    Unguarded { capture: u32 },
+    /// `leaves`: the last segment of every spelling of `names` (aliases included). A callee
+    /// written as an attribute (`x.y.log`) whose attribute is none of them cannot resolve to one
+    /// of `names`, so it is rejected without resolving it.
+    Api {
+        capture: u32,
+        names: HashSet<String>,
+        leaves: HashSet<String>,
+    },
+    Unguarded {
+        capture: u32,
+    },
 }
 
 pub struct Compiled {
@@ -32,6 +41,9 @@ pub struct Compiled {
     pub roots: Vec<String>,
     /// Function names a file must mention to hold a smell.
     pub triggers: Vec<String>,
+    /// Every pattern has an `#api?` predicate, so every match spans a spelling of a trigger (or
+    /// of a local name an import binds to one) and the query need only run around those words.
+    pub anchored: bool,
 }
 
 /// The compiled rules. The queries are embedded and tested, so failing here is a build defect.
@@ -126,7 +138,12 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
                         ));
                     }
                     api_names.extend(strings.iter().cloned());
-                    preds.push(Predicate::Api { capture, names: strings.into_iter().collect() });
+                    let mut leaves = HashSet::new();
+                    for name in &strings {
+                        leaves.insert(apis::leaf(name).to_string());
+                        leaves.extend(apis::aliases_of(name).map(|a| apis::leaf(a).to_string()));
+                    }
+                    preds.push(Predicate::Api { capture, names: strings.into_iter().collect(), leaves });
                 }
                 "unguarded?" => {
                     if !strings.is_empty() {
@@ -164,15 +181,18 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     }
     triggers.sort();
     triggers.dedup();
-    Ok(Compiled { query, pattern_rule, predicates, roots, triggers })
+    let anchored = predicates.iter().all(|preds| preds.iter().any(|p| matches!(p, Predicate::Api { .. })));
+    Ok(Compiled { query, pattern_rule, predicates, roots, triggers, anchored })
 }
 
 impl Compiled {
     pub fn predicates_hold<'a>(&self, cx: &Context<'a>, m: &QueryMatch<'_, 'a>) -> bool {
         self.predicates[m.pattern_index].iter().all(|p| match p {
-            Predicate::Api { capture, names } => m
-                .nodes_for_capture_index(*capture)
-                .all(|n| cx.imports.api(n, cx.src).is_some_and(|api| names.contains(&api))),
+            Predicate::Api { capture, names, leaves } => m.nodes_for_capture_index(*capture).all(|n| {
+                let attribute = (n.kind() == "attribute").then(|| n.child_by_field_name("attribute")).flatten();
+                attribute.is_none_or(|a| leaves.contains(cx.text(a)))
+                    && cx.imports.api(n, cx.src).is_some_and(|api| names.contains(&api))
+            }),
             Predicate::Unguarded { capture } => {
                 m.nodes_for_capture_index(*capture).all(|n| cx.value_of(n) != Value::Positive)
             }

@@ -41,6 +41,11 @@ pub fn set_log_level(level: &str) {
 /// the server cannot decode is answered with an error instead of ending the session (see
 /// `transport`).
 pub async fn serve(input: impl AsyncRead + Unpin, output: impl AsyncWrite) {
+    // Compile the rules' query (a few ms) while the client is still initializing, not when the
+    // first document opens.
+    std::thread::spawn(|| {
+        crate::engine::query::compiled();
+    });
     let (service, socket) = LspService::new(server::Backend::new);
     transport::run(input, output, |input, output| Server::new(input, output, socket).serve(service)).await;
 }

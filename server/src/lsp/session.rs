@@ -171,7 +171,7 @@ impl Session {
                         warnings
                             .push(format!("{}: change range {range:?} is outside the document; clamped", uri.as_str()));
                     }
-                    doc.index = LineIndex::new(&doc.text);
+                    doc.index.update(&doc.text, &e);
                     let point = |(row, column): (usize, usize)| Point { row, column };
                     doc.tree.edit(&InputEdit {
                         start_byte: e.start,
