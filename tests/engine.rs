@@ -40,26 +40,51 @@ fn every_spelling_of_a_callee_is_found_once() {
         check(src).iter().map(|s| (s.span.start.row + 1, s.span.start.column)).collect()
     };
     // Nested: the outer call spans both occurrences of `log` but is reported once.
-    assert_eq!(cols("import torch
+    assert_eq!(
+        cols(
+            "import torch
 y = torch.log(torch.log(p))
-"), [(2, 4), (2, 14)]);
+"
+        ),
+        [(2, 4), (2, 14)]
+    );
     // A local alias of the function, with no `log` at the call.
-    assert_eq!(cols("from torch import log as ln
+    assert_eq!(
+        cols(
+            "from torch import log as ln
 
 def f(p):
     return ln(p)
-"), [(4, 11)]);
+"
+        ),
+        [(4, 11)]
+    );
     // An alias whose last segment is another word (`tf.compat.v1.log`) and a module alias.
-    assert_eq!(cols("import tensorflow as tf
+    assert_eq!(
+        cols(
+            "import tensorflow as tf
 z = tf.compat.v1.log(p)
-"), [(2, 4)]);
-    assert_eq!(cols("from tensorflow import math as m
+"
+        ),
+        [(2, 4)]
+    );
+    assert_eq!(
+        cols(
+            "from tensorflow import math as m
 z = m.log(p)
-"), [(2, 4)]);
+"
+        ),
+        [(2, 4)]
+    );
     // `log` inside a string or a longer name starts nothing.
-    assert_eq!(cols("import numpy as np
+    assert_eq!(
+        cols(
+            "import numpy as np
 z = np.logaddexp(p, q) + f('log') + catalog(p)
-"), []);
+"
+        ),
+        []
+    );
 }
 
 #[test]

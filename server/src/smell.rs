@@ -108,6 +108,23 @@ impl Smell {
     }
 }
 
+impl Smell {
+    /// Moves every position at or after `at` by `bytes`, and the rows of spans that start there
+    /// by `rows` (after an edit that ended at `at` in the old text, elsewhere in the file).
+    pub fn move_from(&mut self, at: usize, bytes: isize, rows: isize) {
+        if self.span.start_byte >= at {
+            self.span.shift(bytes, rows);
+        }
+        if let Some(r) = self.related.as_mut().filter(|r| r.span.start_byte >= at) {
+            r.span.shift(bytes, rows);
+        }
+        for e in self.fixes.iter_mut().flat_map(|f| f.edits.iter_mut()).filter(|e| e.start >= at) {
+            e.start = e.start.saturating_add_signed(bytes);
+            e.end = e.end.saturating_add_signed(bytes);
+        }
+    }
+}
+
 /// Applies edits (non-overlapping, any order) to `source`.
 pub fn apply_edits(source: &str, edits: &[Edit]) -> String {
     let mut sorted: Vec<&Edit> = edits.iter().collect();

@@ -136,6 +136,11 @@ impl Imports {
         self.bindings.get(name).map(String::as_str)
     }
 
+    /// Where a new top-level import would be inserted.
+    pub fn insert_at(&self) -> usize {
+        self.insert_at
+    }
+
     /// True when the file imports anything from the numeric libraries.
     pub fn has_library(&self) -> bool {
         self.bindings.values().any(|p| apis::LIBRARY_ROOTS.contains(&p.split('.').next().unwrap_or(p)))

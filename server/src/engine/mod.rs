@@ -61,7 +61,19 @@ pub fn parser() -> Parser {
 
 /// Parses Python source. Tree-sitter recovers from syntax errors, so this always yields a tree.
 pub fn parse(src: &str) -> Tree {
-    parser().parse(src, None).expect("parsing without a timeout or cancellation flag always returns a tree")
+    reparse(src, None)
+}
+
+/// Parses `src`, reusing `old` (already `Tree::edit`ed to match `src`) when given. Uses one
+/// parser per thread: making a parser costs more than a small incremental reparse.
+pub fn reparse(src: &str, old: Option<&Tree>) -> Tree {
+    thread_local! {
+        static PARSER: RefCell<Parser> = RefCell::new(parser());
+    }
+    let parsed = PARSER.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.parse(src, old)));
+    parsed.unwrap_or_else(|| {
+        parser().parse(src, old).expect("parsing without a timeout or cancellation flag always returns a tree")
+    })
 }
 
 /// Cheap text test run before parsing: can this file hold any smell at all? A file that never
@@ -312,6 +324,114 @@ impl UnitCache {
         smells.extend(run_rules(&cx, settings, &loose, &triggers));
         finish(src, &mut smells);
         smells
+    }
+}
+
+/// One edit as the server applied it: `start..old_end` of the old text became `start..new_end`,
+/// the text from `old_end` on moved by `rows` lines, and `unit` is the function that held the
+/// edit in the old text ([`unit_around`] on the old tree, before `Tree::edit`); `unit_imports`
+/// says whether its old text mentioned `import`.
+#[derive(Clone, Debug)]
+pub struct EditSite {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+    pub rows: isize,
+    pub unit: Range<usize>,
+    pub unit_imports: bool,
+}
+
+/// The function whose findings the cache keeps (a definition at module level or directly in a
+/// class body, with its decorators) that holds `start..end` after its first byte, if any.
+pub fn unit_around(tree: &Tree, start: usize, end: usize) -> Option<Range<usize>> {
+    unit_node_around(tree.root_node(), start, end).map(|n| n.byte_range())
+}
+
+fn unit_node_around(root: Node, start: usize, end: usize) -> Option<Node> {
+    let mut parent = root;
+    loop {
+        // The first child that ends at or after `start`: the one holding it, or that `start`
+        // extends (typing at the end of a function's last line).
+        let child = parent.first_child_for_byte(start.checked_sub(1)?)?;
+        if child.start_byte() >= start || child.end_byte() < end {
+            return None;
+        }
+        let def = if child.kind() == "decorated_definition" { child.child_by_field_name("definition")? } else { child };
+        match def.kind() {
+            "function_definition" => return Some(child),
+            "class_definition" => {
+                let body = def.child_by_field_name("body")?;
+                if start <= body.start_byte() {
+                    return None;
+                }
+                parent = body;
+            }
+            _ => return None,
+        }
+    }
+}
+
+impl UnitCache {
+    /// The findings after an edit inside one function, from `previous` (the findings before it)
+    /// and a fresh analysis of that function alone; `None` when the shortcut does not apply and
+    /// [`UnitCache::analyze`] must run. It applies when the edit lies inside the function that
+    /// was at `site.unit` before it, that function still starts there and ends where the edit
+    /// moved its end, the reparse changed the tree nowhere else (`old_tree` is the edited old
+    /// tree), and the imports and settings are those of the last analysis. Everything else
+    /// kept its text, and a function's findings depend only on its own text, the imports and the
+    /// settings, so the other findings only move.
+    pub fn reanalyze_edit(
+        &mut self,
+        src: &str,
+        old_tree: &Tree,
+        tree: &Tree,
+        settings: &Settings,
+        previous: &[Smell],
+        site: &EditSite,
+    ) -> Option<Vec<Smell>> {
+        let old_unit = site.unit.clone();
+        if self.settings.as_ref() != Some(settings) {
+            return None;
+        }
+        let delta = site.new_end as isize - site.old_end as isize;
+        let unit = unit_node_around(tree.root_node(), site.start, site.new_end)?;
+        if unit.start_byte() != old_unit.start || unit.end_byte() as isize != old_unit.end as isize + delta {
+            return None;
+        }
+        // Where either tree has a syntax error, an incremental reparse may recover differently
+        // elsewhere; without errors the text outside the function, unchanged, parses the same.
+        let erroneous = old_tree.root_node().has_error() || tree.root_node().has_error();
+        if erroneous
+            && old_tree.changed_ranges(tree).any(|r| r.start_byte < unit.start_byte() || r.end_byte > unit.end_byte())
+        {
+            return None;
+        }
+        // Imports are collected at module level and in bodies that mention `import`: unless the
+        // function does (before or after the edit), the table is the last analysis's.
+        let imports = self.imports.as_ref()?;
+        if site.unit_imports || src[unit.byte_range()].contains("import") || old_unit.start < imports.insert_at() {
+            return None;
+        }
+        let cx = Context { src, tree, imports: imports.clone(), scopes: RefCell::default() };
+        let words = piece_triggers(&cx.imports);
+        let mut fresh = if mentions_any(&src[unit.byte_range()], &words) {
+            run_rules(&cx, settings, &[Target { node: unit, range: None }], &words)
+        } else {
+            Vec::new()
+        };
+        finish(src, &mut fresh);
+        let moved = |s: &Smell| {
+            let mut s = s.clone();
+            s.move_from(site.old_end, delta, site.rows);
+            s
+        };
+        let before = previous.partition_point(|s| s.span.start_byte < old_unit.start);
+        let after = previous.partition_point(|s| s.span.start_byte < old_unit.end);
+        let mut smells = Vec::with_capacity(previous.len() + fresh.len());
+        smells.extend(previous[..before].iter().map(moved));
+        smells.append(&mut fresh);
+        smells.extend(previous[after..].iter().map(moved));
+        Some(smells)
     }
 }
 

@@ -13,7 +13,7 @@ use tree_sitter::{InputEdit, Point, Tree};
 
 use super::config::ClientSettings;
 use super::convert;
-use crate::engine::{self, UnitCache};
+use crate::engine::{self, EditSite, UnitCache};
 use crate::settings::{self, FileSettings, Settings};
 use crate::smell::Smell;
 use crate::text::{self, Encoding, LineIndex, Pos};
@@ -121,7 +121,7 @@ impl Session {
             settings,
             path,
         };
-        if !reanalyze(&uri, &mut doc) {
+        if !reanalyze(&uri, &mut doc, None) {
             problems.push(format!("analysis of {} failed; see the server log", uri.as_str()));
         }
         let publish = self.publish_of(&uri, &doc);
@@ -156,6 +156,10 @@ impl Session {
         }
         let doc = &mut *doc;
         let mut full_reparse = false;
+        // A single edit inside one function may be re-analyzed alone (`UnitCache::reanalyze_edit`).
+        let mut single = None;
+        let mut edit_site = None;
+        let only_change = changes.len() == 1;
         for change in changes {
             match change.range {
                 None => {
@@ -166,11 +170,27 @@ impl Session {
                 Some(range) => {
                     let start = Pos { line: range.start.line, character: range.start.character };
                     let end = Pos { line: range.end.line, character: range.end.character };
+                    if only_change {
+                        // The function holding the edit, found in the old text and tree.
+                        let (s, _) = doc.index.offset(&doc.text, start, enc);
+                        let (e, _) = doc.index.offset(&doc.text, end, enc);
+                        single = engine::unit_around(&doc.tree, s.min(e), s.max(e))
+                            .map(|unit| (doc.text[unit.clone()].contains("import"), unit));
+                    }
                     let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
                     if e.clamped {
                         warnings
                             .push(format!("{}: change range {range:?} is outside the document; clamped", uri.as_str()));
                     }
+                    let site = single.take().filter(|(_, unit)| unit.start < e.start && e.old_end <= unit.end);
+                    edit_site = site.map(|(unit_imports, unit)| EditSite {
+                        start: e.start,
+                        old_end: e.old_end,
+                        new_end: e.new_end,
+                        rows: e.new_end_point.0 as isize - e.old_end_point.0 as isize,
+                        unit,
+                        unit_imports,
+                    });
                     doc.index.update(&doc.text, &e);
                     let point = |(row, column): (usize, usize)| Point { row, column };
                     doc.tree.edit(&InputEdit {
@@ -185,9 +205,11 @@ impl Session {
             }
         }
         let old = if full_reparse { None } else { Some(&doc.tree) };
-        doc.tree = engine::parser().parse(&doc.text, old).unwrap_or_else(|| engine::parse(&doc.text));
+        let tree = engine::reparse(&doc.text, old);
+        let old_tree = std::mem::replace(&mut doc.tree, tree);
         doc.version = version;
-        if !reanalyze(uri, doc) {
+        let edit = edit_site.filter(|_| !full_reparse).map(|site| (old_tree, site));
+        if !reanalyze(uri, doc, edit) {
             warnings.push(format!("analysis of {} failed; see the server log", uri.as_str()));
         }
         (self.publish_of(uri, doc), warnings)
@@ -235,7 +257,7 @@ impl Session {
             problems.append(&mut p);
             if let Some(mut doc) = self.docs.get_mut(&uri) {
                 doc.settings = settings;
-                if !reanalyze(&uri, &mut doc) {
+                if !reanalyze(&uri, &mut doc, None) {
                     problems.push(format!("analysis of {} failed; see the server log", uri.as_str()));
                 }
                 publishes.extend(self.publish_of(&uri, &doc));
@@ -281,11 +303,24 @@ impl Session {
 }
 
 /// Re-analyzes a document, containing any panic in the engine: the document keeps its new text
-/// and tree, loses its findings, and the server goes on. Returns false after a panic.
-fn reanalyze(uri: &Uri, doc: &mut Document) -> bool {
+/// and tree, loses its findings, and the server goes on. Returns false after a panic. `edit` is
+/// the single edit that made this version (with the edited old tree and the function that held
+/// it), when there was one: then only that function may be analyzed again.
+fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditSite)>) -> bool {
     let Document { text, tree, cache, settings, smells, .. } = doc;
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        if engine::might_smell(text) { cache.analyze(text, tree, settings) } else { Vec::new() }
+        if let Some((old_tree, site)) = edit
+            && let Some(found) = cache.reanalyze_edit(text, &old_tree, tree, settings, smells, &site)
+        {
+            return found;
+        }
+        if engine::might_smell(text) {
+            cache.analyze(text, tree, settings)
+        } else {
+            // Nothing to find; the cache must not outlive the imports it was built with.
+            *cache = UnitCache::default();
+            Vec::new()
+        }
     }));
     match result {
         Ok(found) => {
