@@ -2,6 +2,7 @@
 //! actions. Positions go through `text::LineIndex` in the negotiated encoding.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
@@ -51,7 +52,6 @@ pub fn diagnostic(
     severity: Severity,
     related: bool,
 ) -> lsp::Diagnostic {
-    let rule = rules::by_code(&smell.code);
     let fixes = smell
         .fixes
         .iter()
@@ -67,14 +67,9 @@ pub fn diagnostic(
         .collect();
     lsp::Diagnostic {
         range: span_range(text, index, enc, &smell.span),
-        severity: Some(match severity {
-            Severity::Error => lsp::DiagnosticSeverity::ERROR,
-            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
-            Severity::Information => lsp::DiagnosticSeverity::INFORMATION,
-            Severity::Hint => lsp::DiagnosticSeverity::HINT,
-        }),
+        severity: Some(lsp_severity(severity)),
         code: Some(lsp::NumberOrString::String(smell.code.clone())),
-        code_description: rule.and_then(|r| r.url().parse::<Uri>().ok()).map(|href| lsp::CodeDescription { href }),
+        code_description: rule_href(&smell.code).map(|href| lsp::CodeDescription { href: href.clone() }),
         source: Some(SOURCE.to_string()),
         message: smell.message.clone(),
         related_information: smell.related.as_ref().filter(|_| related).map(|r| {
@@ -85,6 +80,154 @@ pub fn diagnostic(
         }),
         tags: None,
         data: serde_json::to_value(DiagnosticData { fixes }).ok(),
+    }
+}
+
+fn lsp_severity(severity: Severity) -> lsp::DiagnosticSeverity {
+    match severity {
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Information => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
+    }
+}
+
+/// The link to a rule's documentation, parsed once per rule.
+fn rule_href(code: &str) -> Option<&'static Uri> {
+    static HREFS: OnceLock<HashMap<&'static str, Uri>> = OnceLock::new();
+    HREFS
+        .get_or_init(|| rules::RULES.iter().filter_map(|r| Some((r.code, r.url().parse::<Uri>().ok()?))).collect())
+        .get(code)
+}
+
+/// The body of a `textDocument/publishDiagnostics` notification, serialized straight from the
+/// findings. It is the JSON that [`diagnostic`] gives through `lsp::Diagnostic` (a test holds
+/// them equal), without building those first and their `data` as a `serde_json::Value`, and
+/// without the framework turning the notification into a `Value` before writing it: pushing
+/// every diagnostic after every keystroke is the server's hottest path.
+#[allow(clippy::too_many_arguments)]
+pub fn publish_body(
+    uri: &Uri,
+    version: Option<i32>,
+    text: &str,
+    index: &LineIndex,
+    enc: Encoding,
+    smells: &[Smell],
+    severity: Severity,
+    related: bool,
+) -> Vec<u8> {
+    let range = |start: usize, end: usize| range(text, index, enc, start, end);
+    let diagnostics = smells
+        .iter()
+        .map(|smell| wire::Diagnostic {
+            range: range(smell.span.start_byte, smell.span.end_byte),
+            severity: lsp_severity(severity),
+            code: &smell.code,
+            code_description: rule_href(&smell.code).map(|href| wire::Href { href }),
+            source: SOURCE,
+            message: &smell.message,
+            related_information: smell.related.as_ref().filter(|_| related).map(|r| {
+                [wire::Related {
+                    location: wire::Location { uri, range: range(r.span.start_byte, r.span.end_byte) },
+                    message: &r.message,
+                }]
+            }),
+            data: wire::Data {
+                fixes: smell
+                    .fixes
+                    .iter()
+                    .map(|f| wire::Fix {
+                        title: &f.title,
+                        applicability: f.applicability,
+                        edits: f
+                            .edits
+                            .iter()
+                            .map(|e| wire::TextEdit { range: range(e.start, e.end), new_text: &e.content })
+                            .collect(),
+                    })
+                    .collect(),
+            },
+        })
+        .collect();
+    let notification = wire::Notification {
+        jsonrpc: "2.0",
+        method: "textDocument/publishDiagnostics",
+        params: wire::PublishParams { uri, diagnostics, version },
+    };
+    serde_json::to_vec(&notification).unwrap_or_default()
+}
+
+/// Borrowing mirrors of the `ls_types` shapes a publish carries.
+mod wire {
+    use serde::Serialize;
+    use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+    use crate::smell::Applicability;
+
+    #[derive(Serialize)]
+    pub struct Notification<'a> {
+        pub jsonrpc: &'static str,
+        pub method: &'static str,
+        pub params: PublishParams<'a>,
+    }
+
+    #[derive(Serialize)]
+    pub struct PublishParams<'a> {
+        pub uri: &'a Uri,
+        pub diagnostics: Vec<Diagnostic<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub version: Option<i32>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Diagnostic<'a> {
+        pub range: lsp::Range,
+        pub severity: lsp::DiagnosticSeverity,
+        pub code: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub code_description: Option<Href<'a>>,
+        pub source: &'static str,
+        pub message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub related_information: Option<[Related<'a>; 1]>,
+        pub data: Data<'a>,
+    }
+
+    #[derive(Serialize)]
+    pub struct Href<'a> {
+        pub href: &'a Uri,
+    }
+
+    #[derive(Serialize)]
+    pub struct Related<'a> {
+        pub location: Location<'a>,
+        pub message: &'a str,
+    }
+
+    #[derive(Serialize)]
+    pub struct Location<'a> {
+        pub uri: &'a Uri,
+        pub range: lsp::Range,
+    }
+
+    #[derive(Serialize)]
+    pub struct Data<'a> {
+        pub fixes: Vec<Fix<'a>>,
+    }
+
+    #[derive(Serialize)]
+    pub struct Fix<'a> {
+        pub title: &'a str,
+        pub applicability: Applicability,
+        pub edits: Vec<TextEdit<'a>>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TextEdit<'a> {
+        pub range: lsp::Range,
+        pub new_text: &'a str,
     }
 }
 
@@ -242,4 +385,39 @@ pub fn minimal_edit(old: &str, new: &str, index: &LineIndex, enc: Encoding) -> O
         range: range(old, index, enc, prefix, old.len() - suffix),
         new_text: new[prefix..new.len() - suffix].to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    /// The pushed notification must be exactly what the framework would send for the
+    /// `lsp::Diagnostic`s that pull mode and code actions use.
+    #[test]
+    fn publish_body_is_the_frameworks_json() {
+        let src = "import tensorflow as tf\n# 概率 🔥\ny = tf.nn.softmax(z)  # é\nl = -tf.reduce_sum(t * tf.log(y))\n\
+                   w = tf.log(q)\n";
+        let smells = engine::check_source(src, &Settings::default());
+        assert_eq!(smells.len(), 2, "{smells:#?}");
+        assert!(smells.iter().any(|s| s.related.is_some()) && smells.iter().all(|s| !s.fixes.is_empty()));
+        let uri: Uri = "file:///w/loss%20fn.py".parse().unwrap();
+        let index = LineIndex::new(src);
+        for (enc, severity, related, version) in [
+            (Encoding::Utf16, Severity::Warning, true, Some(3)),
+            (Encoding::Utf8, Severity::Error, false, None),
+            (Encoding::Utf16, Severity::Hint, true, Some(-1)),
+        ] {
+            let body = publish_body(&uri, version, src, &index, enc, &smells, severity, related);
+            let sent: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let diagnostics = smells.iter().map(|s| diagnostic(&uri, src, &index, enc, s, severity, related)).collect();
+            let params = lsp::PublishDiagnosticsParams { uri: uri.clone(), diagnostics, version };
+            let expected = serde_json::json!({
+                "jsonrpc": "2.0",
+                "method": "textDocument/publishDiagnostics",
+                "params": serde_json::to_value(params).unwrap(),
+            });
+            assert_eq!(sent, expected, "{enc:?} {severity:?} related={related}");
+        }
+    }
 }

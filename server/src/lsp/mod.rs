@@ -46,8 +46,11 @@ pub async fn serve(input: impl AsyncRead + Unpin, output: impl AsyncWrite) {
     std::thread::spawn(|| {
         crate::engine::query::compiled();
     });
-    let (service, socket) = LspService::new(server::Backend::new);
-    transport::run(input, output, |input, output| Server::new(input, output, socket).serve(service)).await;
+    transport::run(input, output, |input, output, outbox| {
+        let (service, socket) = LspService::new(move |client| server::Backend::new(client, outbox));
+        Server::new(input, output, socket).serve(service)
+    })
+    .await;
 }
 
 /// Serves LSP over stdin/stdout until the client says `exit` or closes the pipe.

@@ -13,6 +13,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert::{self, FIX_ALL_KIND};
 use super::session::{Capabilities, Publish, Session};
+use super::transport::Outbox;
 use crate::check::{self, FixMode};
 use crate::text::{Encoding, Pos};
 
@@ -21,16 +22,18 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Backend {
     client: Client,
+    /// Where pushed diagnostics go, serialized by the session (see `convert::publish_body`).
+    outbox: Outbox,
     session: Arc<Session>,
 }
 
 impl Backend {
-    pub fn new(client: Client) -> Self {
-        Backend { client, session: Arc::new(Session::default()) }
+    pub fn new(client: Client, outbox: Outbox) -> Self {
+        Backend { client, outbox, session: Arc::new(Session::default()) }
     }
 
     async fn publish(&self, publishes: impl IntoIterator<Item = Publish>) {
-        publish(&self.client, publishes).await;
+        publish(&self.outbox, publishes).await;
     }
 
     async fn report(&self, problems: Vec<String>) {
@@ -43,7 +46,7 @@ impl Backend {
         if !self.session.caps.read().map(|c| c.configuration).unwrap_or(false) {
             return;
         }
-        let (client, session) = (self.client.clone(), self.session.clone());
+        let (client, session, outbox) = (self.client.clone(), self.session.clone(), self.outbox.clone());
         let seen = session.generation();
         tokio::spawn(async move {
             let item = lsp::ConfigurationItem { scope_uri: None, section: Some("nanlint".into()) };
@@ -53,7 +56,7 @@ impl Backend {
                     match session.set_client_settings_if(seen, &value) {
                         Some(problems) => {
                             report(&client, problems).await;
-                            refresh(&client, &session).await;
+                            refresh(&client, &outbox, &session).await;
                         }
                         None => tracing::debug!("dropped a configuration answer older than the current settings"),
                     }
@@ -65,9 +68,9 @@ impl Backend {
     }
 }
 
-async fn publish(client: &Client, publishes: impl IntoIterator<Item = Publish>) {
+async fn publish(outbox: &Outbox, publishes: impl IntoIterator<Item = Publish>) {
     for p in publishes {
-        client.publish_diagnostics(p.uri, p.diagnostics, p.version).await;
+        outbox.send(&p.body).await;
     }
 }
 
@@ -79,10 +82,10 @@ async fn report(client: &Client, problems: Vec<String>) {
 }
 
 /// Re-analyzes every open document and pushes (or asks the client to pull) new diagnostics.
-async fn refresh(client: &Client, session: &Session) {
+async fn refresh(client: &Client, outbox: &Outbox, session: &Session) {
     let (publishes, problems) = session.refresh_all();
     report(client, problems).await;
-    publish(client, publishes).await;
+    publish(outbox, publishes).await;
     let (pull, refresh) = session.caps.read().map(|c| (c.pull, c.refresh)).unwrap_or((false, false));
     if pull && refresh {
         let _ = tokio::time::timeout(CLIENT_TIMEOUT, client.workspace_diagnostic_refresh()).await;
@@ -229,19 +232,19 @@ impl LanguageServer for Backend {
             Some(value) => {
                 let problems = self.session.set_client_settings(value);
                 self.report(problems).await;
-                refresh(&self.client, &self.session).await;
+                refresh(&self.client, &self.outbox, &self.session).await;
             }
             None if self.session.caps.read().map(|c| c.configuration).unwrap_or(false) => self.pull_configuration(),
             None => {
                 let problems = self.session.set_client_settings(&params.settings);
                 self.report(problems).await;
-                refresh(&self.client, &self.session).await;
+                refresh(&self.client, &self.outbox, &self.session).await;
             }
         }
     }
 
     async fn did_change_watched_files(&self, _: lsp::DidChangeWatchedFilesParams) {
-        refresh(&self.client, &self.session).await;
+        refresh(&self.client, &self.outbox, &self.session).await;
     }
 
     async fn diagnostic(&self, params: lsp::DocumentDiagnosticParams) -> Result<lsp::DocumentDiagnosticReportResult> {

@@ -59,11 +59,11 @@ pub struct Session {
     generation: std::sync::atomic::AtomicU64,
 }
 
-/// Diagnostics to send for one document, computed while its entry was locked.
+/// A `textDocument/publishDiagnostics` notification for one document, serialized while its
+/// entry was locked.
 pub struct Publish {
-    pub uri: Uri,
-    pub version: Option<i32>,
-    pub diagnostics: Vec<lsp::Diagnostic>,
+    /// The JSON-RPC message, without its `Content-Length` header.
+    pub body: Vec<u8>,
 }
 
 impl Session {
@@ -217,7 +217,10 @@ impl Session {
 
     pub fn close(&self, uri: &Uri) -> Option<Publish> {
         self.docs.remove(uri);
-        self.push_mode().then(|| Publish { uri: uri.clone(), version: None, diagnostics: Vec::new() })
+        let (text, index) = (String::new(), LineIndex::new(""));
+        self.push_mode().then(|| Publish {
+            body: convert::publish_body(uri, None, &text, &index, Encoding::Utf8, &[], Default::default(), false),
+        })
     }
 
     fn push_mode(&self) -> bool {
@@ -226,17 +229,29 @@ impl Session {
 
     /// The diagnostics to push for `doc`, or `None` in pull mode.
     fn publish_of(&self, uri: &Uri, doc: &Document) -> Option<Publish> {
+        let (enc, severity, related) = self.conversion();
         self.push_mode().then(|| Publish {
-            uri: uri.clone(),
-            version: Some(doc.version),
-            diagnostics: self.diagnostics_of(uri, doc),
+            body: convert::publish_body(
+                uri,
+                Some(doc.version),
+                &doc.text,
+                &doc.index,
+                enc,
+                &doc.smells,
+                severity,
+                related,
+            ),
         })
     }
 
-    fn diagnostics_of(&self, uri: &Uri, doc: &Document) -> Vec<lsp::Diagnostic> {
-        let enc = self.encoding();
-        let severity = self.client_settings().severity;
+    /// The position encoding, severity and related-information support diagnostics are made with.
+    fn conversion(&self) -> (Encoding, super::config::Severity, bool) {
         let related = self.caps.read().map(|c| c.related_information).unwrap_or(true);
+        (self.encoding(), self.client_settings().severity, related)
+    }
+
+    fn diagnostics_of(&self, uri: &Uri, doc: &Document) -> Vec<lsp::Diagnostic> {
+        let (enc, severity, related) = self.conversion();
         doc.smells.iter().map(|s| convert::diagnostic(uri, &doc.text, &doc.index, enc, s, severity, related)).collect()
     }
 

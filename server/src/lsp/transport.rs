@@ -6,6 +6,10 @@
 //! decode is answered with a JSON-RPC error (-32700 parse error, -32600 invalid request) and
 //! dropped, and the server only ever reads frames it can decode. Its output is passed on whole
 //! frames at a time, so the error answers never land inside one of its messages.
+//!
+//! The server may also send messages it serialized itself through an [`Outbox`] (diagnostics,
+//! which the framework would first turn into a `serde_json::Value`); they are framed and written
+//! between the framework's messages the same way.
 
 use std::future::Future;
 
@@ -70,6 +74,20 @@ async fn read_frame(input: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<
     Ok((body.len() == length).then_some(Frame::Body(body)))
 }
 
+/// Sends whole messages (JSON-RPC bodies) to the client, beside the framework's. Weak, so a
+/// handler still holding one does not keep the output open after `exit`.
+#[derive(Clone)]
+pub struct Outbox(mpsc::WeakSender<Vec<u8>>);
+
+impl Outbox {
+    /// Frames and queues `body`; dropped once the connection is closing.
+    pub async fn send(&self, body: &[u8]) {
+        if let Some(sender) = self.0.upgrade() {
+            let _ = sender.send(frame(body)).await;
+        }
+    }
+}
+
 fn frame(body: &[u8]) -> Vec<u8> {
     let mut bytes = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
     bytes.extend_from_slice(body);
@@ -125,12 +143,13 @@ fn check(body: &[u8]) -> Verdict {
 pub async fn run<F: Future<Output = ()>>(
     input: impl AsyncRead + Unpin,
     output: impl AsyncWrite,
-    server: impl FnOnce(DuplexStream, DuplexStream) -> F,
+    server: impl FnOnce(DuplexStream, DuplexStream, Outbox) -> F,
 ) {
     let (mut to_server, server_input) = tokio::io::duplex(PIPE);
     let (server_output, from_server) = tokio::io::duplex(PIPE);
     // Whole frames for the client, in order: the server's messages and our error answers.
     let (frames, mut outbox) = mpsc::channel::<Vec<u8>>(16);
+    let direct = Outbox(frames.downgrade());
 
     let relay_frames = frames.clone();
     let relay = async move {
@@ -141,7 +160,7 @@ pub async fn run<F: Future<Output = ()>>(
             }
         }
     };
-    let serving = async { tokio::join!(server(server_input, server_output), relay) };
+    let serving = async { tokio::join!(server(server_input, server_output, direct), relay) };
     tokio::pin!(serving);
 
     let read = async move {
