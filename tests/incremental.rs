@@ -204,3 +204,50 @@ fn the_base_document_has_findings_to_lose_and_keep() {
     // The property is only meaningful if edits can change findings.
     assert_eq!(engine::check_source(BASE, &Settings::default()).len(), 4);
 }
+
+/// Opening a file, or an edit that changes its imports, analyzes every function again; with many
+/// functions that work is shared among threads. The findings must be those of one whole-file
+/// pass, in the same order, before and after such an edit and after an edit inside a function.
+#[test]
+fn many_functions_analyzed_on_several_threads_give_the_same_findings() {
+    let mut src = String::from("import numpy as np\nimport torch\n\nEPS = 1e-7\n\n");
+    for i in 0..300 {
+        let body = match i % 5 {
+            0 => "    p = torch.softmax(x, dim=-1)\n    return -(y * torch.log(p)).sum()\n".to_string(),
+            1 => "    return np.log(x + 1e-7)\n".to_string(),
+            2 => format!("    z = x * {i}\n    return np.log(z)  # noqa: NL101\n"),
+            3 => "    q = torch.sigmoid(x)\n    return torch.log(q) + torch.log(1 - q)\n".to_string(),
+            _ => format!("    return x.sum() * {i}\n"),
+        };
+        src.push_str(&format!("def f{i}(x, y):\n{body}\n\n"));
+    }
+    let whole = |text: &str| engine::check_source(text, &Settings::default());
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/many.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.clone());
+    let smells = |s: &Session| s.with_doc(&uri, |d| d.smells.clone()).unwrap();
+    let expected = whole(&src);
+    assert_eq!(expected.len(), 60 + 120, "softmax logs once, sigmoid logs twice per function");
+    assert_eq!(smells(&session), expected);
+
+    // An import edit: every function is analyzed again.
+    let at = |line: u32, character: u32| Position { line, character };
+    let edit = |start: Position, end: Position, text: &str| TextDocumentContentChangeEvent {
+        range: Some(Range { start, end }),
+        range_length: None,
+        text: text.to_string(),
+    };
+    session.change(&uri, 2, vec![edit(at(0, 0), at(0, 0), "import math\n")]);
+    let src = format!("import math\n{src}");
+    assert_eq!(session.text(&uri).unwrap(), src);
+    assert_eq!(smells(&session), whole(&src));
+
+    // An edit inside one function guards its log; the others only move.
+    let line = src.lines().position(|l| l == "    return -(y * torch.log(p)).sum()").unwrap() as u32;
+    let column = "    return -(y * torch.log(".len() as u32;
+    session.change(&uri, 3, vec![edit(at(line, column), at(line, column + 1), "p + EPS")]);
+    let text = session.text(&uri).unwrap();
+    assert!(text.contains("torch.log(p + EPS)"), "{}", &text[..400]);
+    assert_eq!(smells(&session), whole(&text));
+    assert_eq!(smells(&session).len(), expected.len() - 1);
+}

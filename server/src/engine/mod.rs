@@ -272,9 +272,11 @@ impl UnitCache {
         let triggers = piece_triggers(&cx.imports);
         let mut all = Vec::new();
         pieces(tree.root_node(), &mut all);
-        let mut smells = Vec::new();
         let mut loose = Vec::new();
-        let mut fresh_units = HashMap::with_capacity(self.units.len());
+        // Per function, in order: its key and place, and its findings (reused, or `None` until
+        // analyzed below).
+        let mut slots: Vec<(UnitKey, CachedUnit, bool)> = Vec::new();
+        let mut misses = Vec::new();
         for piece in all {
             let unit = match piece {
                 Piece::Loose(target) => {
@@ -293,7 +295,7 @@ impl UnitCache {
             let key = UnitKey { hash: hash_text(text), len: text.len(), column: unit.start_position().column };
             let (start_byte, start_row) = (unit.start_byte(), unit.start_position().row);
             let reused = self.units.get_mut(&key).and_then(Vec::pop);
-            let cached = match reused {
+            let (smells, analyzed) = match reused {
                 Some(c) => {
                     let (db, dr) =
                         (start_byte as isize - c.start_byte as isize, start_row as isize - c.start_row as isize);
@@ -305,14 +307,23 @@ impl UnitCache {
                             s
                         })
                         .collect();
-                    CachedUnit { start_byte, start_row, smells: moved }
+                    (moved, true)
                 }
-                None if !mentions_any(text, &triggers) => CachedUnit { start_byte, start_row, smells: Vec::new() },
+                None if !mentions_any(text, &triggers) => (Vec::new(), true),
                 None => {
-                    let smells = run_rules(&cx, settings, &[Target { node: unit, range: None }], &triggers);
-                    CachedUnit { start_byte, start_row, smells }
+                    misses.push(unit);
+                    (Vec::new(), false)
                 }
             };
+            slots.push((key, CachedUnit { start_byte, start_row, smells }, analyzed));
+        }
+        let mut found = analyze_units(&cx, settings, &misses, &triggers).into_iter();
+        let mut smells = Vec::new();
+        let mut fresh_units = HashMap::with_capacity(self.units.len());
+        for (key, mut cached, analyzed) in slots {
+            if !analyzed {
+                cached.smells = found.next().unwrap_or_default();
+            }
             smells.extend(cached.smells.iter().cloned());
             fresh_units.entry(key).or_insert_with(Vec::new).push(cached);
         }
@@ -433,6 +444,30 @@ impl UnitCache {
         smells.extend(previous[after..].iter().map(moved));
         Some(smells)
     }
+}
+
+/// Below this many functions to analyze, one thread does it: handing work to a second core costs
+/// more than a few functions (about 10 to 50 µs each).
+const PARALLEL_UNITS: usize = 64;
+
+/// The findings of each function in `units`, in order. Many at once (opening a file, or an edit
+/// that changed its imports) are shared among rayon's threads, each with a context of its own.
+fn analyze_units<'a>(cx: &Context<'a>, settings: &Settings, units: &[Node<'a>], words: &[String]) -> Vec<Vec<Smell>> {
+    let one =
+        |cx: &Context<'a>, unit: &Node<'a>| run_rules(cx, settings, &[Target { node: *unit, range: None }], words);
+    if units.len() < PARALLEL_UNITS || rayon::current_num_threads() < 2 {
+        return units.iter().map(|u| one(cx, u)).collect();
+    }
+    use rayon::prelude::*;
+    let chunk = units.len().div_ceil(rayon::current_num_threads() * 4).max(PARALLEL_UNITS / 4);
+    let (src, tree, imports) = (cx.src, cx.tree, &cx.imports);
+    units
+        .par_chunks(chunk)
+        .flat_map_iter(|chunk| {
+            let local = Context { src, tree, imports: imports.clone(), scopes: RefCell::default() };
+            chunk.iter().map(|u| one(&local, u)).collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Words one of which any code holding a smell must contain: the rules' function names, and the

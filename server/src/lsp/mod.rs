@@ -41,10 +41,11 @@ pub fn set_log_level(level: &str) {
 /// the server cannot decode is answered with an error instead of ending the session (see
 /// `transport`).
 pub async fn serve(input: impl AsyncRead + Unpin, output: impl AsyncWrite) {
-    // Compile the rules' query (a few ms) while the client is still initializing, not when the
-    // first document opens.
+    // Compile the rules' query (a few ms) and start the threads that share the analysis of a
+    // newly opened file while the client is still initializing, not when the first file opens.
     std::thread::spawn(|| {
         crate::engine::query::compiled();
+        rayon::current_num_threads();
     });
     transport::run(input, output, |input, output, outbox| {
         let (service, socket) = LspService::new(move |client| server::Backend::new(client, outbox));
