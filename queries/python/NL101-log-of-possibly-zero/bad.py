@@ -72,3 +72,17 @@ def multiline(y_true, y_pred):
             y_pred
         )
     )
+
+
+def look_like_guards_but_are_not(x, y, n, num_positives):
+    a = torch.log(torch.arange(n))  # error: [NL101]
+    b = np.log(np.maximum(x, y))  # error: [NL101]
+    c = torch.log(torch.clamp(x, min=0))  # error: [NL101]
+    d = np.log(num_positives)  # error: [NL101]
+    e = np.log(1 - 0.5 * 2)  # error: [NL101]
+    return a, b, c, d, e
+
+
+def decibels(v):
+    # A constant factor is not 0: no NaN from 0 * -inf, and v is no probability.
+    return 20 * np.log10(v)  # error: [NL101]

@@ -60,3 +60,32 @@ def not_numeric(msg, logger):
 
 def suppressed(p):
     return torch.log(p)  # noqa: NL101
+
+
+def constants_and_constructors(x, n):
+    a = np.log(2.0 * np.pi) + np.log((1 - 0.01) / 0.01) + np.log(np.sqrt(2 * math.pi)) + np.log(2**10)
+    b = torch.log(torch.tensor(10.0)) + tf.math.log(tf.constant(10, x.dtype)) + torch.log(torch.full((), 1e4))
+    c = torch.log(torch.arange(1, n + 1).float())
+    return a, b, c
+
+
+MIN_PROB = 1e-6
+TWO_PI = 2 * np.pi
+
+
+def module_constants(p):
+    return torch.log(p + MIN_PROB), np.log(TWO_PI)
+
+
+def named_bounds(probs, threshold, mel_spec, mel_floor, dt):
+    # A lower bound someone wrote is a guard, whatever its value.
+    a = torch.log(probs.clamp(min=threshold))
+    b = np.log(np.maximum(mel_spec, mel_floor))
+    # 1 - exp(-dt) > 0 where dt > 0.
+    c = torch.log(-torch.expm1(-dt.clamp(min=1e-4)))
+    A = torch.arange(1, 17, dtype=torch.float32)[None, :].expand(4, -1).contiguous()
+    return a, b, c, torch.log(A)
+
+
+def structural_sizes(stride, window_length):
+    return np.log2(stride), np.log2(window_length)

@@ -22,7 +22,8 @@ pub fn check<'a>(cx: &Context<'a>, captures: &Captures<'a>, settings: &Settings)
     let api = cx.imports.api(callee, cx.src)?;
     let library = apis::library_of(&api)?;
     let value = cx.value_of(arg);
-    let product = product_of(call);
+    // `20 * log10(v)`: a factor that is a non-zero constant cannot make `0 * -inf`.
+    let product = product_of(call).filter(|(_, other)| cx.constant_value(*other).is_none_or(|v| v == 0.0));
 
     let what = match &value {
         Value::Probability(p) => match &p.name {

@@ -187,6 +187,36 @@ pub const MAXIMUMS: &[&str] = &[
     "keras.backend.maximum",
 ];
 
+/// Functions that make an array holding their value argument (at `position` or one of
+/// `keywords`): `torch.tensor(10.0)` is as positive as `10.0`.
+pub const CONSTRUCTORS: &[LowerBound] = &[
+    LowerBound { name: "tensorflow.constant", position: 0, keywords: &["value"] },
+    LowerBound { name: "tensorflow.convert_to_tensor", position: 0, keywords: &["value"] },
+    LowerBound { name: "tensorflow.cast", position: 0, keywords: &["x"] },
+    LowerBound { name: "tensorflow.fill", position: 1, keywords: &["value"] },
+    LowerBound { name: "torch.tensor", position: 0, keywords: &["data"] },
+    LowerBound { name: "torch.as_tensor", position: 0, keywords: &["data"] },
+    LowerBound { name: "torch.full", position: 1, keywords: &["fill_value"] },
+    LowerBound { name: "torch.full_like", position: 1, keywords: &["fill_value"] },
+    LowerBound { name: "numpy.array", position: 0, keywords: &["object"] },
+    LowerBound { name: "numpy.asarray", position: 0, keywords: &["a"] },
+    LowerBound { name: "numpy.float32", position: 0, keywords: &[] },
+    LowerBound { name: "numpy.float64", position: 0, keywords: &[] },
+    LowerBound { name: "numpy.full", position: 1, keywords: &["fill_value"] },
+    LowerBound { name: "numpy.full_like", position: 1, keywords: &["fill_value"] },
+    LowerBound { name: "jax.numpy.array", position: 0, keywords: &["object"] },
+    LowerBound { name: "jax.numpy.asarray", position: 0, keywords: &["a"] },
+    LowerBound { name: "jax.numpy.full", position: 1, keywords: &["fill_value"] },
+    LowerBound { name: "jax.numpy.full_like", position: 1, keywords: &["fill_value"] },
+    LowerBound { name: "keras.ops.convert_to_tensor", position: 0, keywords: &["x"] },
+    LowerBound { name: "keras.ops.cast", position: 0, keywords: &["x"] },
+    LowerBound { name: "keras.ops.full", position: 1, keywords: &["fill_value"] },
+];
+
+/// `arange(start, stop, step)`: positive when `start` and `step` are.
+pub const RANGES: &[&str] =
+    &["torch.arange", "numpy.arange", "jax.numpy.arange", "tensorflow.range", "keras.ops.arange"];
+
 /// `where(cond, a, b)` selectors.
 pub const WHERES: &[&str] = &["tensorflow.where", "numpy.where", "jax.numpy.where", "torch.where", "keras.ops.where"];
 
@@ -215,11 +245,11 @@ mod tests {
 
     #[test]
     fn every_listed_name_is_canonical() {
-        let lists = [SOFTMAX, SIGMOID, EXP, ONES, MAXIMUMS, WHERES];
+        let lists = [SOFTMAX, SIGMOID, EXP, ONES, MAXIMUMS, WHERES, RANGES];
         for name in lists.iter().flat_map(|l| l.iter()) {
             assert!(is_canonical(name), "{name}");
         }
-        for c in CLIPS {
+        for c in CLIPS.iter().chain(CONSTRUCTORS) {
             assert!(is_canonical(c.name), "{}", c.name);
         }
     }

@@ -48,39 +48,75 @@ impl<'a> Context<'a> {
             return Value::Unknown;
         }
         let src = self.src;
+        if is_constant_kind(node.kind())
+            && let Some(v) = constant(node, src, Some(&self.imports))
+        {
+            return if v > 0.0 { Value::Positive } else { Value::Unknown };
+        }
         match node.kind() {
-            "integer" | "float" => {
-                if positive_literal(text(node, src)) {
-                    Value::Positive
-                } else {
-                    Value::Unknown
-                }
-            }
             "parenthesized_expression" => match node.named_child(0) {
                 Some(inner) => self.value_at(inner, depth + 1),
                 None => Value::Unknown,
             },
             "identifier" => {
-                if epsilon_like(text(node, src)) {
+                let name = text(node, src);
+                if positive_by_name(name) {
                     return Value::Positive;
                 }
                 match self.reaching_value(node, depth) {
-                    Value::Probability(mut p) if p.name.is_none() => {
-                        p.name = Some(text(node, src).to_string());
+                    Some(Value::Probability(mut p)) if p.name.is_none() => {
+                        p.name = Some(name.to_string());
                         Value::Probability(p)
                     }
-                    other => other,
+                    Some(other) => other,
+                    // Not bound in its own scope: a module-level constant, or unknown.
+                    None if self.imports.is_positive_constant(name) => Value::Positive,
+                    None => Value::Unknown,
                 }
             }
-            // `self.eps`, `np.finfo(np.float32).eps`, `torch.finfo(x.dtype).tiny`
+            // `self.eps`, `np.finfo(np.float32).eps`, `torch.finfo(x.dtype).tiny`, `cfg.stride`
             "attribute" => match node.child_by_field_name("attribute") {
-                Some(attr) if epsilon_like(text(attr, src)) => Value::Positive,
+                Some(attr) if positive_by_name(text(attr, src)) => Value::Positive,
                 _ => Value::Unknown,
             },
+            // `-torch.expm1(-dt)` = 1 - exp(-dt): positive where `dt` is.
+            "unary_operator" => {
+                let negated_expm1 = node
+                    .child_by_field_name("operator")
+                    .filter(|o| o.kind() == "-")
+                    .and(node.child_by_field_name("argument"))
+                    .filter(|call| call.kind() == "call")
+                    .filter(|call| self.called_leaf(*call) == Some("expm1"))
+                    .and_then(|call| Args::of(call).positional.first().copied())
+                    .filter(|arg| arg.kind() == "unary_operator")
+                    .filter(|arg| arg.child_by_field_name("operator").is_some_and(|o| o.kind() == "-"))
+                    .and_then(|arg| arg.child_by_field_name("argument"));
+                match negated_expm1 {
+                    Some(inner) if self.value_at(inner, depth + 1) == Value::Positive => Value::Positive,
+                    _ => Value::Unknown,
+                }
+            }
             "binary_operator" => self.binary_value(node, depth),
             "call" => self.call_value(node, depth),
+            // Elements of a positive array are positive: `A[None, :]`, `x[mask]`.
+            "subscript" => match node.child_by_field_name("value") {
+                Some(array) if self.value_at(array, depth + 1) == Value::Positive => Value::Positive,
+                _ => Value::Unknown,
+            },
             _ => Value::Unknown,
         }
+    }
+
+    /// The last segment of the function a call resolves to, through the imports.
+    fn called_leaf(&self, call: Node<'a>) -> Option<&'static str> {
+        let api = self.imports.api(call.child_by_field_name("function")?, self.src)?;
+        ["expm1", "sqrt", "arange", "range"].into_iter().find(|leaf| apis::leaf(&api) == *leaf)
+    }
+
+    /// The value of `node` when it is a constant expression: literals, `math.pi`-like constants,
+    /// arithmetic on them (`(1 - 0.01) / 0.01`, `2 ** 10`, `2.0 * np.pi`).
+    pub fn constant_value(&self, node: Node<'a>) -> Option<f64> {
+        constant(node, self.src, Some(&self.imports))
     }
 
     fn binary_value(&self, node: Node<'a>, depth: u32) -> Value {
@@ -105,10 +141,16 @@ impl<'a> Context<'a> {
                 }
                 _ => Value::Unknown,
             },
-            "*" | "/" => {
+            "*" | "/" | "**" => {
                 let l = self.value_at(left, depth + 1);
                 let r = self.value_at(right, depth + 1);
-                if l == Value::Positive && r == Value::Positive { Value::Positive } else { Value::Unknown }
+                let positive = if op.kind() == "**" {
+                    // A positive base stays positive whatever the exponent.
+                    l == Value::Positive
+                } else {
+                    l == Value::Positive && r == Value::Positive
+                };
+                if positive { Value::Positive } else { Value::Unknown }
             }
             _ => Value::Unknown,
         }
@@ -134,16 +176,51 @@ impl<'a> Context<'a> {
                 return self.bound_value(args.get(clip.position, clip.keywords, self.src), depth);
             }
             if apis::MAXIMUMS.contains(&api) {
-                return self.any_positive(&args.positional, depth);
+                // `np.maximum(x, self.mel_floor)`: a named bound counts as in a clip, but only in
+                // second place, where a floor goes (`maximum(a, b)` of two arrays is no guard).
+                let named =
+                    args.positional.get(1).is_some_and(|b| self.named_bound(*b) && bound_like(text(*b, self.src)));
+                return if named { Value::Positive } else { self.any_positive(&args.positional, depth) };
             }
             if apis::WHERES.contains(&api) {
                 return self.where_value(&args, depth);
+            }
+            // `torch.tensor(10.0)`, `tf.constant(2, x.dtype)`, `torch.full((), 1e4)`
+            if let Some(c) = apis::CONSTRUCTORS.iter().find(|c| c.name == api) {
+                return match args.get(c.position, c.keywords, self.src) {
+                    Some(value) => self.value_at(value, depth + 1),
+                    None => Value::Unknown,
+                };
+            }
+            // `torch.arange(1, n + 1)`: every element is at least a positive start.
+            if apis::RANGES.contains(&api) {
+                let start = if args.positional.len() >= 2 { args.positional.first().copied() } else { None };
+                let start = start.or_else(|| args.get(usize::MAX, &["start"], self.src));
+                let step = args.get(2, &["step", "delta"], self.src);
+                let positive = |n: Option<Node<'a>>| n.is_some_and(|n| self.value_at(n, depth + 1) == Value::Positive);
+                return if positive(start) && (step.is_none() || positive(step)) {
+                    Value::Positive
+                } else {
+                    Value::Unknown
+                };
+            }
+            // `sqrt` and `expm1` of a positive value are positive.
+            if matches!(apis::leaf(api), "sqrt" | "expm1") {
+                return match args.positional.first() {
+                    Some(x) if self.value_at(*x, depth + 1) == Value::Positive => Value::Positive,
+                    _ => Value::Unknown,
+                };
             }
             return Value::Unknown;
         }
         match function.kind() {
             // Builtin `max(x, eps)`.
             "identifier" if text(function, self.src) == "max" => self.any_positive(&args.positional, depth),
+            // Builtin `float(x)` keeps the value.
+            "identifier" if text(function, self.src) == "float" => match args.positional.as_slice() {
+                [x] => self.value_at(*x, depth + 1),
+                _ => Value::Unknown,
+            },
             // `K.epsilon()` on an unresolved receiver still names Keras' epsilon by convention.
             "identifier" | "attribute" if method_name(function, self.src) == Some("epsilon") => Value::Positive,
             "attribute" => {
@@ -153,6 +230,16 @@ impl<'a> Context<'a> {
                 }
                 match name {
                     "exp" if args.positional.is_empty() => Value::Positive,
+                    // Conversions and reshapes keep every element: `n.float()`, `x.to(device)`,
+                    // `a.astype(np.float32)`, `A.expand(n, -1).contiguous()`.
+                    "float" | "double" | "half" | "to" | "type" | "astype" | "cpu" | "cuda" | "detach" | "clone"
+                    | "contiguous" | "expand" | "expand_as" | "reshape" | "view" | "repeat" | "unsqueeze"
+                    | "squeeze" | "flatten" | "transpose" | "permute" | "broadcast_to" => {
+                        match function.child_by_field_name("object") {
+                            Some(receiver) => self.value_at(receiver, depth + 1),
+                            None => Value::Unknown,
+                        }
+                    }
                     "softmax" => Value::Probability(Provenance { kind: "softmax", assigned: None, name: None }),
                     "sigmoid" => Value::Probability(Provenance { kind: "sigmoid", assigned: None, name: None }),
                     _ => Value::Unknown,
@@ -162,12 +249,19 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A clip is a guard when its lower bound is positive.
+    /// A clip is a guard when its lower bound is positive, or is a named bound (`min=threshold`,
+    /// `self.mel_floor`) rather than a constant: whoever wrote a lower bound chose it to keep the
+    /// value away from 0, and nanlint does not second-guess a bound it cannot see.
     fn bound_value(&self, bound: Option<Node<'a>>, depth: u32) -> Value {
         match bound {
-            Some(b) if self.value_at(b, depth + 1) == Value::Positive => Value::Positive,
+            Some(b) if self.value_at(b, depth + 1) == Value::Positive || self.named_bound(b) => Value::Positive,
             _ => Value::Unknown,
         }
+    }
+
+    /// A name or attribute that is not a constant (`threshold`, `self.min_value`, `cfg.floor`).
+    fn named_bound(&self, node: Node<'a>) -> bool {
+        matches!(node.kind(), "identifier" | "attribute") && self.constant_value(node).is_none()
     }
 
     fn any_positive(&self, args: &[Node<'a>], depth: u32) -> Value {
@@ -194,14 +288,13 @@ impl<'a> Context<'a> {
         Value::Unknown
     }
 
-    /// The value of the last assignment to `name` before it is used, in the same scope.
-    fn reaching_value(&self, name: Node<'a>, depth: u32) -> Value {
+    /// The value of the last assignment to `name` before it is used, in the same scope; `None`
+    /// when the scope does not bind it there.
+    fn reaching_value(&self, name: Node<'a>, depth: u32) -> Option<Value> {
         let wanted = text(name, self.src);
         let scope = enclosing_scope(self.tree.root_node(), name);
-        let Some(rhs) = self.scope_index(scope).last_before(wanted, name.start_byte()) else {
-            return Value::Unknown;
-        };
-        match rhs {
+        let rhs = self.scope_index(scope).last_before(wanted, name.start_byte())?;
+        Some(match rhs {
             Binding::Value(rhs) => match self.value_at(rhs, depth + 1) {
                 Value::Probability(p) => Value::Probability(Provenance {
                     assigned: Some(crate::smell::Span::of(rhs.parent().unwrap_or(rhs))),
@@ -211,7 +304,11 @@ impl<'a> Context<'a> {
                 other => other,
             },
             Binding::Guard(bound) => self.bound_value(Some(bound), depth),
-        }
+            Binding::Offset(added) => match self.value_at(added, depth + 1) {
+                Value::Positive => Value::Positive,
+                _ => Value::Unknown,
+            },
+        })
     }
 }
 
@@ -251,21 +348,122 @@ impl<'t> Args<'t> {
     }
 }
 
-/// `eps`, `epsilon`, `EPS`, `self.eps`, `_eps`, `eps_val`, `layer_norm_eps`, `tiny`, `smooth`.
+/// `eps`, `epsilon`, `EPS`, `self.eps`, `_eps`, `eps_val`, `layer_norm_eps`, `tiny`, `smooth`,
+/// `mel_floor`, `LOG_ZERO_GUARD`: names of small positive guards.
 pub fn epsilon_like(name: &str) -> bool {
-    name.to_ascii_lowercase().split('_').any(|part| matches!(part, "eps" | "epsilon" | "tiny" | "smooth" | "smoothing"))
+    name.to_ascii_lowercase()
+        .split('_')
+        .any(|part| matches!(part, "eps" | "epsilon" | "tiny" | "smooth" | "smoothing" | "floor" | "guard"))
 }
 
-fn positive_literal(literal: &str) -> bool {
+/// Names that are positive by convention: guards, and structural sizes (`stride`,
+/// `window_length`, `group_size`, `max_timescale`). Counts (`num_positives`) are not: they are 0
+/// often enough.
+fn positive_by_name(name: &str) -> bool {
+    epsilon_like(name)
+        || name
+            .to_ascii_lowercase()
+            .rsplit('_')
+            .next()
+            .is_some_and(|part| matches!(part, "stride" | "size" | "length" | "timescale" | "dim" | "width" | "height"))
+}
+
+/// Names that read as a lower bound: `min_value`, `threshold`, `mel_floor`, `EPS`.
+fn bound_like(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let last = lower.rsplit('.').next().unwrap_or(&lower);
+    epsilon_like(last) || last.split('_').any(|p| matches!(p, "min" | "minimum" | "threshold" | "lower" | "low"))
+}
+
+/// The value of a numeric literal (`1e-7`, `0x10`, `1_000`); `None` for imaginary ones.
+fn literal_value(literal: &str) -> Option<f64> {
     let cleaned: String = literal.chars().filter(|c| *c != '_').collect();
     let lower = cleaned.to_ascii_lowercase();
     if let Some(hex) = lower.strip_prefix("0x") {
-        return u128::from_str_radix(hex, 16).is_ok_and(|v| v > 0);
+        return u128::from_str_radix(hex, 16).ok().map(|v| v as f64);
+    }
+    if let Some(oct) = lower.strip_prefix("0o") {
+        return u128::from_str_radix(oct, 8).ok().map(|v| v as f64);
+    }
+    if let Some(bin) = lower.strip_prefix("0b") {
+        return u128::from_str_radix(bin, 2).ok().map(|v| v as f64);
     }
     if lower.ends_with('j') {
-        return false; // imaginary
+        return None; // imaginary
     }
-    lower.parse::<f64>().is_ok_and(|v| v > 0.0)
+    lower.trim_end_matches('l').parse::<f64>().ok()
+}
+
+/// Kinds that may hold a constant expression (see [`constant`]).
+fn is_constant_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "integer" | "float" | "unary_operator" | "binary_operator" | "parenthesized_expression" | "attribute" | "call"
+    )
+}
+
+/// The value of a constant expression: numeric literals, `pi` and `e` of `math`, NumPy, PyTorch
+/// and `jax.numpy` (through `imports`), `float(...)`, `sqrt(...)`, and `+ - * / // **` on them.
+/// `None` for anything else, or a result that is not finite.
+pub fn constant(node: Node, src: &str, imports: Option<&super::imports::Imports>) -> Option<f64> {
+    constant_at(node, src, imports, 0)
+}
+
+fn constant_at(node: Node, src: &str, imports: Option<&super::imports::Imports>, depth: u32) -> Option<f64> {
+    if depth > 2 * MAX_DEPTH {
+        return None;
+    }
+    let inner = |n: Option<Node>| constant_at(n?, src, imports, depth + 1);
+    let value = match node.kind() {
+        "integer" | "float" => literal_value(text(node, src))?,
+        "parenthesized_expression" => inner(node.named_child(0))?,
+        "unary_operator" => {
+            let x = inner(node.child_by_field_name("argument"))?;
+            match node.child_by_field_name("operator")?.kind() {
+                "-" => -x,
+                "+" => x,
+                _ => return None,
+            }
+        }
+        "binary_operator" => {
+            let l = inner(node.child_by_field_name("left"))?;
+            let r = inner(node.child_by_field_name("right"))?;
+            match node.child_by_field_name("operator")?.kind() {
+                "+" => l + r,
+                "-" => l - r,
+                "*" => l * r,
+                "/" if r != 0.0 => l / r,
+                "//" if r != 0.0 => (l / r).floor(),
+                "**" => l.powf(r),
+                _ => return None,
+            }
+        }
+        "attribute" => {
+            let path = imports?.resolve(node, src)?;
+            match path.as_str() {
+                "math.pi" | "numpy.pi" | "torch.pi" | "jax.numpy.pi" | "scipy.constants.pi" => std::f64::consts::PI,
+                "math.e" | "numpy.e" | "torch.e" | "jax.numpy.e" => std::f64::consts::E,
+                "math.tau" => std::f64::consts::TAU,
+                _ => return None,
+            }
+        }
+        "call" => {
+            let function = node.child_by_field_name("function")?;
+            let args = Args::of(node);
+            let [x] = args.positional.as_slice() else { return None };
+            let x = inner(Some(*x))?;
+            let name = match function.kind() {
+                "identifier" if text(function, src) == "float" => return Some(x),
+                _ => imports?.resolve(function, src)?,
+            };
+            match name.as_str() {
+                "math.sqrt" | "numpy.sqrt" | "jax.numpy.sqrt" if x >= 0.0 => x.sqrt(),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    value.is_finite().then_some(value)
 }
 
 fn method_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
@@ -322,6 +520,8 @@ enum Binding<'t> {
     Value(Node<'t>),
     /// `name.clamp_(min=bound)` / `name += eps`: a guard applied in place.
     Guard(Node<'t>),
+    /// `name += value`: positive when `value` is (the `+ eps` guard, in place).
+    Offset(Node<'t>),
 }
 
 /// Every binding in one scope (not in nested functions and classes), by name, in source order:
@@ -359,7 +559,7 @@ impl<'t> ScopeIndex<'t> {
                     let target = node.child_by_field_name("left").filter(|l| l.kind() == "identifier");
                     let op = node.child_by_field_name("operator").map(|o| o.kind());
                     if let (Some(t), Some("+="), Some(right)) = (target, op, node.child_by_field_name("right")) {
-                        add(text(t, src), node, Binding::Guard(right));
+                        add(text(t, src), node, Binding::Offset(right));
                     }
                 }
                 "call" => {
@@ -565,5 +765,47 @@ mod tests {
         for n in ["x", "steps", "reps", "depsilon", "keps"] {
             assert!(!epsilon_like(n), "{n}");
         }
+    }
+}
+
+#[cfg(test)]
+mod constant_tests {
+    use crate::engine::{Context, parse};
+
+    /// The constant value of the right side of the last line `x = ...`.
+    fn folded(expr: &str) -> Option<f64> {
+        let src = format!("import math\nimport numpy as np\nimport torch\nx = {expr}\n");
+        let tree = parse(&src);
+        let cx = Context::new(&src, &tree);
+        let stmt = tree.root_node().named_child(3).unwrap();
+        let right = stmt.named_child(0).unwrap().child_by_field_name("right").unwrap();
+        cx.constant_value(right)
+    }
+
+    #[test]
+    fn constant_expressions_fold() {
+        assert_eq!(folded("(1 - 0.01) / 0.01").map(|v| v.round()), Some(99.0));
+        assert_eq!(folded("2 ** 10"), Some(1024.0));
+        assert_eq!(folded("-3 // 2"), Some(-2.0));
+        assert_eq!(folded("0x10 + 0o10 + 0b10 + 1_000"), Some(1026.0));
+        assert_eq!(folded("2.0 * np.pi"), Some(2.0 * std::f64::consts::PI));
+        assert_eq!(folded("math.sqrt(4.0) * float(3)"), Some(6.0));
+        assert_eq!(folded("1 - 0.5 * 2"), Some(0.0));
+        // Not constants, or not finite.
+        assert_eq!(folded("1 / 0"), None);
+        assert_eq!(folded("10.0 ** 400"), None);
+        assert_eq!(folded("2 * n"), None);
+        assert_eq!(folded("1j"), None);
+        assert_eq!(folded("pi"), None, "an un-imported `pi` is just a name");
+        assert_eq!(folded("np.sqrt(-1.0)"), None);
+    }
+
+    #[test]
+    fn deep_constant_expressions_give_up_without_overflow() {
+        let deep = format!("{}1{}", "(".repeat(3000), ")".repeat(3000));
+        assert_eq!(folded(&deep), None);
+        let long = vec!["1"; 3000].join(" + ");
+        assert_eq!(folded(&long), None);
+        assert_eq!(folded("1 + 1 + 1"), Some(3.0));
     }
 }

@@ -4,7 +4,7 @@
 //! `tf.log`, `tf.math.log` and `tf_log` (after `from tensorflow.math import log as tf_log`) are one
 //! API, and a `tf` that was never imported is just a name.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use tree_sitter::Node;
 
@@ -19,6 +19,9 @@ pub struct Imports {
     insert_at: usize,
     /// The line ending of the line before `insert_at` (or of the first line): a new import uses it.
     newline: &'static str,
+    /// Module-level names every module-level assignment of which is a positive constant
+    /// (`MIN_PROB = 1e-8`, `TWO_PI = 2 * np.pi`): functions read them as guards.
+    constants: BTreeSet<String>,
 }
 
 /// Statement kinds that may contain import statements in their bodies. `ERROR` is where
@@ -68,7 +71,41 @@ impl Imports {
         }
         imports.insert_at = insertion_point(root, src);
         imports.newline = line_ending(src, imports.insert_at);
+        imports.constants = imports.module_constants(root, src);
         imports
+    }
+
+    fn module_constants(&self, root: Node, src: &str) -> BTreeSet<String> {
+        let mut positive = BTreeSet::new();
+        let mut other = BTreeSet::new();
+        let mut cursor = root.walk();
+        for stmt in root.named_children(&mut cursor) {
+            let Some(assignment) =
+                stmt.named_child(0).filter(|a| stmt.kind() == "expression_statement" && a.kind() == "assignment")
+            else {
+                continue;
+            };
+            let (Some(left), Some(right)) =
+                (assignment.child_by_field_name("left"), assignment.child_by_field_name("right"))
+            else {
+                continue;
+            };
+            if left.kind() != "identifier" {
+                continue;
+            }
+            let name = text(left, src).to_string();
+            if super::facts::constant(right, src, Some(self)).is_some_and(|v| v > 0.0) {
+                positive.insert(name);
+            } else {
+                other.insert(name);
+            }
+        }
+        positive.difference(&other).cloned().collect()
+    }
+
+    /// True when `name` is a module-level positive constant (see `constants`).
+    pub fn is_positive_constant(&self, name: &str) -> bool {
+        self.constants.contains(name)
     }
 
     fn add_import(&mut self, node: Node, src: &str) {
