@@ -86,3 +86,8 @@ def look_like_guards_but_are_not(x, y, n, num_positives):
 def decibels(v):
     # A constant factor is not 0: no NaN from 0 * -inf, and v is no probability.
     return 20 * np.log10(v)  # error: [NL101]
+
+
+def log10(x, base):
+    # Named like the function, but the argument is not a parameter passed through.
+    return np.log10(x - base)  # error: [NL101]

@@ -89,3 +89,13 @@ def named_bounds(probs, threshold, mel_spec, mel_floor, dt):
 
 def structural_sizes(stride, window_length):
     return np.log2(stride), np.log2(window_length)
+
+
+def log(x, dtype=None):
+    # A backend's own `log` passes its argument through; its callers are checked.
+    return np.log(x, dtype=dtype)
+
+
+def reductions_and_limits(x, max_x, temperature):
+    lse = np.log(np.sum(np.exp(x))) + np.log(np.exp(x - max_x).sum(axis=1))
+    return lse, np.log(np.finfo(np.float32).max), np.log(1 / temperature)

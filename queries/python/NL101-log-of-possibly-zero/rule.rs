@@ -21,6 +21,9 @@ pub fn check<'a>(cx: &Context<'a>, captures: &Captures<'a>, settings: &Settings)
     let callee = call.child_by_field_name("function")?;
     let api = cx.imports.api(callee, cx.src)?;
     let library = apis::library_of(&api)?;
+    if is_wrapper(cx, call, arg, apis::leaf(&api)) {
+        return None;
+    }
     let value = cx.value_of(arg);
     // `20 * log10(v)`: a factor that is a non-zero constant cannot make `0 * -inf`.
     let product = product_of(call).filter(|(_, other)| cx.constant_value(*other).is_none_or(|v| v == 0.0));
@@ -98,6 +101,22 @@ fn xlogy(cx: &Context, product: Node, other: Node, arg: Node, library: Library, 
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: product.start_byte(), end: product.end_byte(), content: replacement.clone() });
     Some(Fix { title: format!("Use `{}`", short(&replacement)), applicability: Applicability::Unsafe, edits })
+}
+
+/// `def log(x): return np.log(x)`: a backend's own `log` passes its parameter through; the
+/// hazard, if any, is at its callers.
+fn is_wrapper<'a>(cx: &Context<'a>, call: Node<'a>, arg: Node<'a>, leaf: &str) -> bool {
+    let Some(function) = cx.enclosing_function(call) else { return false };
+    let named_alike = function.child_by_field_name("name").is_some_and(|n| cx.text(n) == leaf);
+    let parameter = arg.kind() == "identifier"
+        && function.child_by_field_name("parameters").is_some_and(|params| {
+            let mut cursor = params.walk();
+            params.named_children(&mut cursor).any(|p| {
+                let name = if p.kind() == "identifier" { Some(p) } else { p.child_by_field_name("name").or(p.named_child(0)) };
+                name.is_some_and(|n| n.kind() == "identifier" && cx.text(n) == cx.text(arg))
+            })
+        });
+    named_alike && parameter
 }
 
 /// The local name a callee starts from (`th` in `th.log`), so fixes reuse the same alias.

@@ -77,6 +77,18 @@ impl<'a> Context<'a> {
             // `self.eps`, `np.finfo(np.float32).eps`, `torch.finfo(x.dtype).tiny`, `cfg.stride`
             "attribute" => match node.child_by_field_name("attribute") {
                 Some(attr) if positive_by_name(text(attr, src)) => Value::Positive,
+                // `np.finfo(dtype).max`, `torch.iinfo(torch.int32).max`
+                Some(attr)
+                    if matches!(text(attr, src), "max" | "smallest_normal" | "resolution")
+                        && node
+                            .child_by_field_name("object")
+                            .filter(|o| o.kind() == "call")
+                            .and_then(|o| o.child_by_field_name("function"))
+                            .and_then(|f| method_name(f, src))
+                            .is_some_and(|f| matches!(f, "finfo" | "iinfo")) =>
+                {
+                    Value::Positive
+                }
                 _ => Value::Unknown,
             },
             // `-torch.expm1(-dt)` = 1 - exp(-dt): positive where `dt` is.
@@ -105,6 +117,33 @@ impl<'a> Context<'a> {
             },
             _ => Value::Unknown,
         }
+    }
+
+    /// `exp(x)` in any library, or `x.exp()`.
+    fn is_exp(&self, node: Node<'a>) -> bool {
+        let Some(function) = node.child_by_field_name("function").filter(|_| node.kind() == "call") else {
+            return false;
+        };
+        match self.imports.api(function, self.src) {
+            Some(api) => apis::EXP.contains(&api.as_str()),
+            None => method_name(function, self.src) == Some("exp"),
+        }
+    }
+
+    /// A sum, in any library or as a method (`jnp.sum(e)`, `tf.reduce_sum(e)`, `e.sum(-1)`).
+    fn is_sum(&self, node: Node<'a>) -> bool {
+        let Some(function) = node.child_by_field_name("function").filter(|_| node.kind() == "call") else {
+            return false;
+        };
+        match self.imports.api(function, self.src) {
+            Some(api) => matches!(apis::leaf(&api), "sum" | "reduce_sum"),
+            None => method_name(function, self.src) == Some("sum"),
+        }
+    }
+
+    /// The innermost function definition holding `node`, if any.
+    pub fn enclosing_function(&self, node: Node<'a>) -> Option<Node<'a>> {
+        Some(enclosing_scope(self.tree.root_node(), node)).filter(|s| s.kind() == "function_definition")
     }
 
     /// The last segment of the function a call resolves to, through the imports.
@@ -141,14 +180,19 @@ impl<'a> Context<'a> {
                 }
                 _ => Value::Unknown,
             },
+            // `exp(x) / sum(exp(x))` is a softmax written out, and as able to reach 0.
+            "/" if self.is_exp(left) && self.is_sum(right) => {
+                Value::Probability(Provenance { kind: "softmax", assigned: None, name: None })
+            }
             "*" | "/" | "**" => {
                 let l = self.value_at(left, depth + 1);
                 let r = self.value_at(right, depth + 1);
-                let positive = if op.kind() == "**" {
+                let positive = match op.kind() {
                     // A positive base stays positive whatever the exponent.
-                    l == Value::Positive
-                } else {
-                    l == Value::Positive && r == Value::Positive
+                    "**" => l == Value::Positive,
+                    // `1 / temperature`: a positive constant over a finite value is never 0.
+                    "/" => l == Value::Positive && (r == Value::Positive || self.constant_value(left).is_some()),
+                    _ => l == Value::Positive && r == Value::Positive,
                 };
                 if positive { Value::Positive } else { Value::Unknown }
             }
@@ -204,8 +248,12 @@ impl<'a> Context<'a> {
                     Value::Unknown
                 };
             }
-            // `sqrt` and `expm1` of a positive value are positive.
-            if matches!(apis::leaf(api), "sqrt" | "expm1") {
+            // `sqrt` and `expm1` of a positive value are positive, and so are the sum, mean and
+            // maximum of a positive array (`np.log(np.sum(np.exp(x)))`).
+            if matches!(
+                apis::leaf(api),
+                "sqrt" | "expm1" | "sum" | "mean" | "max" | "amax" | "reduce_sum" | "reduce_mean" | "reduce_max"
+            ) {
                 return match args.positional.first() {
                     Some(x) if self.value_at(*x, depth + 1) == Value::Positive => Value::Positive,
                     _ => Value::Unknown,
@@ -231,15 +279,15 @@ impl<'a> Context<'a> {
                 match name {
                     "exp" if args.positional.is_empty() => Value::Positive,
                     // Conversions and reshapes keep every element: `n.float()`, `x.to(device)`,
-                    // `a.astype(np.float32)`, `A.expand(n, -1).contiguous()`.
-                    "float" | "double" | "half" | "to" | "type" | "astype" | "cpu" | "cuda" | "detach" | "clone"
-                    | "contiguous" | "expand" | "expand_as" | "reshape" | "view" | "repeat" | "unsqueeze"
-                    | "squeeze" | "flatten" | "transpose" | "permute" | "broadcast_to" => {
-                        match function.child_by_field_name("object") {
-                            Some(receiver) => self.value_at(receiver, depth + 1),
-                            None => Value::Unknown,
-                        }
-                    }
+                    // `a.astype(np.float32)`, `A.expand(n, -1).contiguous()`; reductions of a
+                    // positive array are positive: `np.exp(x).sum(axis=1)`.
+                    "sum" | "mean" | "max" | "amax" | "float" | "double" | "half" | "to" | "type" | "astype"
+                    | "cpu" | "cuda" | "detach" | "clone" | "contiguous" | "expand" | "expand_as" | "reshape"
+                    | "view" | "repeat" | "unsqueeze" | "squeeze" | "flatten" | "transpose" | "permute"
+                    | "broadcast_to" => match function.child_by_field_name("object") {
+                        Some(receiver) => self.value_at(receiver, depth + 1),
+                        None => Value::Unknown,
+                    },
                     "softmax" => Value::Probability(Provenance { kind: "softmax", assigned: None, name: None }),
                     "sigmoid" => Value::Probability(Provenance { kind: "sigmoid", assigned: None, name: None }),
                     _ => Value::Unknown,
