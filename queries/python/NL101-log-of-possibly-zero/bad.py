@@ -91,3 +91,11 @@ def decibels(v):
 def log10(x, base):
     # Named like the function, but the argument is not a parameter passed through.
     return np.log10(x - base)  # error: [NL101]
+
+
+def other_branch(x, mode):
+    if mode == "safe":
+        x = np.maximum(x, 1e-7)
+    else:
+        return np.log(x)  # error: [NL101]
+    return np.log(1 - np.clip(x, 0.0, 1.0))  # error: [NL101]

@@ -99,3 +99,20 @@ def log(x, dtype=None):
 def reductions_and_limits(x, max_x, temperature):
     lse = np.log(np.sum(np.exp(x))) + np.log(np.exp(x - max_x).sum(axis=1))
     return lse, np.log(np.finfo(np.float32).max), np.log(1 / temperature)
+
+
+def clipped_on_both_sides(output, target):
+    output = np.clip(output, K.epsilon(), 1.0 - K.epsilon())
+    bce = target * np.log(output)
+    bce += (1.0 - target) * np.log(1.0 - output)
+    return bce + torch.log(1 - torch.clamp(output, max=0.5))
+
+
+def branches(spectrogram, mode):
+    spectrogram = np.maximum(1e-10, spectrogram)
+    if mode == "log":
+        spectrogram = np.log(spectrogram)
+    elif mode == "log10":
+        # The assignment in the branch above never reaches here; the maximum does.
+        spectrogram = np.log10(spectrogram)
+    return spectrogram

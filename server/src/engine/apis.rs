@@ -145,33 +145,75 @@ pub const ONES: &[&str] = &[
     "keras.ops.ones_like",
 ];
 
-/// How a clipping function names its lower bound: positional index and keyword names.
+/// How a function names an argument: positional index and keyword names. For clips, the lower
+/// bound; the upper bound follows it, or is passed as one of `upper_keywords`.
 pub struct LowerBound {
     pub name: &'static str,
     pub position: usize,
     pub keywords: &'static [&'static str],
+    pub upper_position: usize,
+    pub upper_keywords: &'static [&'static str],
 }
+
+/// `upper_position` of a function without an upper bound.
+pub const NONE: usize = usize::MAX;
 
 /// Functions whose result is at least their lower-bound argument.
 pub const CLIPS: &[LowerBound] = &[
-    LowerBound { name: "tensorflow.clip_by_value", position: 1, keywords: &["clip_value_min"] },
-    LowerBound { name: "numpy.clip", position: 1, keywords: &["a_min", "min"] },
-    LowerBound { name: "jax.numpy.clip", position: 1, keywords: &["a_min", "min"] },
-    LowerBound { name: "torch.clamp", position: 1, keywords: &["min"] },
-    LowerBound { name: "torch.clamp_min", position: 1, keywords: &["min"] },
-    LowerBound { name: "keras.ops.clip", position: 1, keywords: &["x_min"] },
-    LowerBound { name: "keras.backend.clip", position: 1, keywords: &["min_value"] },
-    LowerBound { name: "jax.lax.clamp", position: 0, keywords: &["min"] },
+    LowerBound {
+        name: "tensorflow.clip_by_value",
+        position: 1,
+        keywords: &["clip_value_min"],
+        upper_position: 2,
+        upper_keywords: &["clip_value_max"],
+    },
+    LowerBound {
+        name: "numpy.clip",
+        position: 1,
+        keywords: &["a_min", "min"],
+        upper_position: 2,
+        upper_keywords: &["a_max", "max"],
+    },
+    LowerBound {
+        name: "jax.numpy.clip",
+        position: 1,
+        keywords: &["a_min", "min"],
+        upper_position: 2,
+        upper_keywords: &["a_max", "max"],
+    },
+    LowerBound { name: "torch.clamp", position: 1, keywords: &["min"], upper_position: 2, upper_keywords: &["max"] },
+    LowerBound { name: "torch.clamp_min", position: 1, keywords: &["min"], upper_position: NONE, upper_keywords: &[] },
+    LowerBound {
+        name: "keras.ops.clip",
+        position: 1,
+        keywords: &["x_min"],
+        upper_position: 2,
+        upper_keywords: &["x_max"],
+    },
+    LowerBound {
+        name: "keras.backend.clip",
+        position: 1,
+        keywords: &["min_value"],
+        upper_position: 2,
+        upper_keywords: &["max_value"],
+    },
+    LowerBound { name: "jax.lax.clamp", position: 0, keywords: &["min"], upper_position: 2, upper_keywords: &["max"] },
 ];
 
 /// Method spellings of clipping (`p.clamp(min=1e-7)`, `a.clip(1e-7, 1)`), on any receiver.
 pub const CLIP_METHODS: &[LowerBound] = &[
-    LowerBound { name: "clamp", position: 0, keywords: &["min"] },
-    LowerBound { name: "clamp_", position: 0, keywords: &["min"] },
-    LowerBound { name: "clip", position: 0, keywords: &["min", "a_min"] },
-    LowerBound { name: "clip_", position: 0, keywords: &["min"] },
-    LowerBound { name: "clamp_min", position: 0, keywords: &["min"] },
-    LowerBound { name: "clamp_min_", position: 0, keywords: &["min"] },
+    LowerBound { name: "clamp", position: 0, keywords: &["min"], upper_position: 1, upper_keywords: &["max"] },
+    LowerBound { name: "clamp_", position: 0, keywords: &["min"], upper_position: 1, upper_keywords: &["max"] },
+    LowerBound {
+        name: "clip",
+        position: 0,
+        keywords: &["min", "a_min"],
+        upper_position: 1,
+        upper_keywords: &["max", "a_max"],
+    },
+    LowerBound { name: "clip_", position: 0, keywords: &["min"], upper_position: 1, upper_keywords: &["max"] },
+    LowerBound { name: "clamp_min", position: 0, keywords: &["min"], upper_position: NONE, upper_keywords: &[] },
+    LowerBound { name: "clamp_min_", position: 0, keywords: &["min"], upper_position: NONE, upper_keywords: &[] },
 ];
 
 /// Element-wise maximum: positive when any argument is.
@@ -190,27 +232,75 @@ pub const MAXIMUMS: &[&str] = &[
 /// Functions that make an array holding their value argument (at `position` or one of
 /// `keywords`): `torch.tensor(10.0)` is as positive as `10.0`.
 pub const CONSTRUCTORS: &[LowerBound] = &[
-    LowerBound { name: "tensorflow.constant", position: 0, keywords: &["value"] },
-    LowerBound { name: "tensorflow.convert_to_tensor", position: 0, keywords: &["value"] },
-    LowerBound { name: "tensorflow.cast", position: 0, keywords: &["x"] },
-    LowerBound { name: "tensorflow.fill", position: 1, keywords: &["value"] },
-    LowerBound { name: "torch.tensor", position: 0, keywords: &["data"] },
-    LowerBound { name: "torch.as_tensor", position: 0, keywords: &["data"] },
-    LowerBound { name: "torch.full", position: 1, keywords: &["fill_value"] },
-    LowerBound { name: "torch.full_like", position: 1, keywords: &["fill_value"] },
-    LowerBound { name: "numpy.array", position: 0, keywords: &["object"] },
-    LowerBound { name: "numpy.asarray", position: 0, keywords: &["a"] },
-    LowerBound { name: "numpy.float32", position: 0, keywords: &[] },
-    LowerBound { name: "numpy.float64", position: 0, keywords: &[] },
-    LowerBound { name: "numpy.full", position: 1, keywords: &["fill_value"] },
-    LowerBound { name: "numpy.full_like", position: 1, keywords: &["fill_value"] },
-    LowerBound { name: "jax.numpy.array", position: 0, keywords: &["object"] },
-    LowerBound { name: "jax.numpy.asarray", position: 0, keywords: &["a"] },
-    LowerBound { name: "jax.numpy.full", position: 1, keywords: &["fill_value"] },
-    LowerBound { name: "jax.numpy.full_like", position: 1, keywords: &["fill_value"] },
-    LowerBound { name: "keras.ops.convert_to_tensor", position: 0, keywords: &["x"] },
-    LowerBound { name: "keras.ops.cast", position: 0, keywords: &["x"] },
-    LowerBound { name: "keras.ops.full", position: 1, keywords: &["fill_value"] },
+    LowerBound {
+        name: "tensorflow.constant",
+        position: 0,
+        keywords: &["value"],
+        upper_position: 1,
+        upper_keywords: &[],
+    },
+    LowerBound {
+        name: "tensorflow.convert_to_tensor",
+        position: 0,
+        keywords: &["value"],
+        upper_position: 1,
+        upper_keywords: &[],
+    },
+    LowerBound { name: "tensorflow.cast", position: 0, keywords: &["x"], upper_position: 1, upper_keywords: &[] },
+    LowerBound { name: "tensorflow.fill", position: 1, keywords: &["value"], upper_position: 2, upper_keywords: &[] },
+    LowerBound { name: "torch.tensor", position: 0, keywords: &["data"], upper_position: 1, upper_keywords: &[] },
+    LowerBound { name: "torch.as_tensor", position: 0, keywords: &["data"], upper_position: 1, upper_keywords: &[] },
+    LowerBound { name: "torch.full", position: 1, keywords: &["fill_value"], upper_position: 2, upper_keywords: &[] },
+    LowerBound {
+        name: "torch.full_like",
+        position: 1,
+        keywords: &["fill_value"],
+        upper_position: 2,
+        upper_keywords: &[],
+    },
+    LowerBound { name: "numpy.array", position: 0, keywords: &["object"], upper_position: 1, upper_keywords: &[] },
+    LowerBound { name: "numpy.asarray", position: 0, keywords: &["a"], upper_position: 1, upper_keywords: &[] },
+    LowerBound { name: "numpy.float32", position: 0, keywords: &[], upper_position: 1, upper_keywords: &[] },
+    LowerBound { name: "numpy.float64", position: 0, keywords: &[], upper_position: 1, upper_keywords: &[] },
+    LowerBound { name: "numpy.full", position: 1, keywords: &["fill_value"], upper_position: 2, upper_keywords: &[] },
+    LowerBound {
+        name: "numpy.full_like",
+        position: 1,
+        keywords: &["fill_value"],
+        upper_position: 2,
+        upper_keywords: &[],
+    },
+    LowerBound { name: "jax.numpy.array", position: 0, keywords: &["object"], upper_position: 1, upper_keywords: &[] },
+    LowerBound { name: "jax.numpy.asarray", position: 0, keywords: &["a"], upper_position: 1, upper_keywords: &[] },
+    LowerBound {
+        name: "jax.numpy.full",
+        position: 1,
+        keywords: &["fill_value"],
+        upper_position: 2,
+        upper_keywords: &[],
+    },
+    LowerBound {
+        name: "jax.numpy.full_like",
+        position: 1,
+        keywords: &["fill_value"],
+        upper_position: 2,
+        upper_keywords: &[],
+    },
+    LowerBound {
+        name: "keras.ops.convert_to_tensor",
+        position: 0,
+        keywords: &["x"],
+        upper_position: 1,
+        upper_keywords: &[],
+    },
+    LowerBound { name: "keras.ops.cast", position: 0, keywords: &["x"], upper_position: 1, upper_keywords: &[] },
+    LowerBound {
+        name: "keras.ops.full",
+        position: 1,
+        keywords: &["fill_value"],
+        upper_position: 2,
+        upper_keywords: &[],
+    },
 ];
 
 /// `arange(start, stop, step)`: positive when `start` and `step` are.

@@ -7,6 +7,8 @@
 //! branch of an `if` counts, which errs toward silence rather than false alarms.
 
 use std::collections::HashMap;
+use std::ops::Range;
+use std::rc::Rc;
 
 use tree_sitter::Node;
 
@@ -141,6 +143,55 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// `node` is provably less than `c`: a constant below it, or a clip whose upper bound is
+    /// (`1.0 - eps` for `c` = 1), directly or through the last assignment.
+    fn below(&self, node: Node<'a>, c: f64, depth: u32) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        if let Some(v) = self.constant_value(node) {
+            return v < c;
+        }
+        match node.kind() {
+            "parenthesized_expression" => node.named_child(0).is_some_and(|inner| self.below(inner, c, depth + 1)),
+            "identifier" => {
+                let scope = enclosing_scope(self.tree.root_node(), node);
+                match self.scope_index(scope).last_before(text(node, self.src), node.start_byte()) {
+                    Some(Binding::Value(rhs)) => self.below(rhs, c, depth + 1),
+                    _ => false,
+                }
+            }
+            // The upper bound `c' - positive` with `c' <= c`.
+            "call" => self.upper_bound(node).is_some_and(|upper| {
+                self.constant_value(upper).is_some_and(|v| v < c)
+                    || (upper.kind() == "binary_operator"
+                        && upper.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
+                        && upper
+                            .child_by_field_name("left")
+                            .and_then(|l| self.constant_value(l))
+                            .is_some_and(|v| v <= c)
+                        && upper
+                            .child_by_field_name("right")
+                            .is_some_and(|r| self.value_at(r, depth + 1) == Value::Positive))
+            }),
+            _ => false,
+        }
+    }
+
+    /// The upper-bound argument of a clip call (`np.clip(x, lo, hi)`, `p.clamp(max=hi)`).
+    fn upper_bound(&self, call: Node<'a>) -> Option<Node<'a>> {
+        let function = call.child_by_field_name("function")?;
+        let args = Args::of(call);
+        let (position, keywords) = match self.imports.api(function, self.src) {
+            Some(api) => apis::CLIPS.iter().find(|c| c.name == api).map(|c| (c.upper_position, c.upper_keywords))?,
+            None => {
+                let name = method_name(function, self.src)?;
+                apis::CLIP_METHODS.iter().find(|c| c.name == name).map(|c| (c.upper_position, c.upper_keywords))?
+            }
+        };
+        args.get(position, keywords, self.src)
+    }
+
     /// The innermost function definition holding `node`, if any.
     pub fn enclosing_function(&self, node: Node<'a>) -> Option<Node<'a>> {
         Some(enclosing_scope(self.tree.root_node(), node)).filter(|s| s.kind() == "function_definition")
@@ -170,6 +221,10 @@ impl<'a> Context<'a> {
                 let l = self.value_at(left, depth + 1);
                 let r = self.value_at(right, depth + 1);
                 if l == Value::Positive || r == Value::Positive { Value::Positive } else { Value::Unknown }
+            }
+            // `1 - x` where `x` was clipped below 1 (`np.clip(x, eps, 1 - eps)`).
+            "-" if self.constant_value(left).is_some_and(|c| c > 0.0 && self.below(right, c, depth + 1)) => {
+                Value::Positive
             }
             // `1 - p` of a probability is a probability that reaches 0 where p reaches 1.
             "-" => match (left.kind(), self.value_at(right, depth + 1)) {
@@ -578,21 +633,37 @@ pub struct ScopeIndex<'t> {
     by_name: HashMap<&'t str, Vec<Entry<'t>>>,
 }
 
+/// The `if` branches a binding sits in: (the `if` statement, the branch), as byte ranges.
+type Branches = Rc<[(Range<usize>, Range<usize>)]>;
+
 struct Entry<'t> {
     start: usize,
     end: usize,
     binding: Binding<'t>,
+    branches: Branches,
+}
+
+impl Entry<'_> {
+    /// The binding sits in one branch of an `if` and `at` in another: it cannot reach there.
+    fn excludes(&self, at: usize) -> bool {
+        self.branches.iter().any(|(statement, branch)| statement.contains(&at) && !branch.contains(&at))
+    }
 }
 
 impl<'t> ScopeIndex<'t> {
     /// Iterative walk; only statements are entered.
     pub fn build(scope: Node<'t>, src: &'t str) -> Self {
         let mut by_name: HashMap<&'t str, Vec<Entry<'t>>> = HashMap::new();
-        let mut add = |name: &'t str, node: Node<'t>, binding| {
-            by_name.entry(name).or_default().push(Entry { start: node.start_byte(), end: node.end_byte(), binding });
+        let mut add = |name: &'t str, node: Node<'t>, binding, branches: &Branches| {
+            by_name.entry(name).or_default().push(Entry {
+                start: node.start_byte(),
+                end: node.end_byte(),
+                binding,
+                branches: branches.clone(),
+            });
         };
-        let mut stack = vec![scope];
-        while let Some(node) = stack.pop() {
+        let mut stack: Vec<(Node<'t>, Branches)> = vec![(scope, Rc::from([]))];
+        while let Some((node, branches)) = stack.pop() {
             let kind = node.kind();
             if node != scope && matches!(kind, "function_definition" | "class_definition" | "lambda") {
                 continue;
@@ -600,19 +671,19 @@ impl<'t> ScopeIndex<'t> {
             match kind {
                 "assignment" => {
                     for (name, value) in assigned_names(node, src) {
-                        add(name, node, Binding::Value(value));
+                        add(name, node, Binding::Value(value), &branches);
                     }
                 }
                 "augmented_assignment" => {
                     let target = node.child_by_field_name("left").filter(|l| l.kind() == "identifier");
                     let op = node.child_by_field_name("operator").map(|o| o.kind());
                     if let (Some(t), Some("+="), Some(right)) = (target, op, node.child_by_field_name("right")) {
-                        add(text(t, src), node, Binding::Offset(right));
+                        add(text(t, src), node, Binding::Offset(right), &branches);
                     }
                 }
                 "call" => {
                     if let Some((name, bound)) = in_place_clip(node, src) {
-                        add(name, node, Binding::Guard(bound));
+                        add(name, node, Binding::Guard(bound), &branches);
                     }
                 }
                 _ => {}
@@ -623,9 +694,21 @@ impl<'t> ScopeIndex<'t> {
             }
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                if is_statement_like(child.kind()) {
-                    stack.push(child);
+                if !is_statement_like(child.kind()) {
+                    continue;
                 }
+                // The body of an `if` and each `elif`/`else` are branches of it.
+                let branch = kind == "if_statement"
+                    && (matches!(child.kind(), "elif_clause" | "else_clause")
+                        || node.child_by_field_name("consequence") == Some(child));
+                let inner = if branch {
+                    let mut nested = branches.to_vec();
+                    nested.push((node.byte_range(), child.byte_range()));
+                    Rc::from(nested)
+                } else {
+                    branches.clone()
+                };
+                stack.push((child, inner));
             }
         }
         for entries in by_name.values_mut() {
@@ -634,11 +717,12 @@ impl<'t> ScopeIndex<'t> {
         ScopeIndex { by_name }
     }
 
-    /// The last binding of `name` that ends before `before`.
+    /// The last binding of `name` that ends before `before`, outside the `if` branches that
+    /// `before` is not in.
     fn last_before(&self, name: &str, before: usize) -> Option<Binding<'t>> {
         let entries = self.by_name.get(name)?;
         let candidates = &entries[..entries.partition_point(|e| e.start < before)];
-        candidates.iter().rev().find(|e| e.end <= before).map(|e| e.binding)
+        candidates.iter().rev().find(|e| e.end <= before && !e.excludes(before)).map(|e| e.binding)
     }
 }
 
