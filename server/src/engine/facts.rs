@@ -701,7 +701,9 @@ impl<'t> ScopeIndex<'t> {
                 let branch = kind == "if_statement"
                     && (matches!(child.kind(), "elif_clause" | "else_clause")
                         || node.child_by_field_name("consequence") == Some(child));
-                let inner = if branch {
+                // Past 64 nested branches the rest are not recorded (bounded memory on
+                // pathological nesting; an unrecorded branch only lets more bindings reach).
+                let inner = if branch && branches.len() < 64 {
                     let mut nested = branches.to_vec();
                     nested.push((node.byte_range(), child.byte_range()));
                     Rc::from(nested)
