@@ -99,3 +99,7 @@ def other_branch(x, mode):
     else:
         return np.log(x)  # error: [NL101]
     return np.log(1 - np.clip(x, 0.0, 1.0))  # error: [NL101]
+
+
+def parameter_defaults(x, shift=0.0, scale=None):
+    return np.log(shift), np.log(scale), np.log(x)  # error: [NL101, NL101, NL101]

@@ -116,3 +116,7 @@ def branches(spectrogram, mode):
         # The assignment in the branch above never reaches here; the maximum does.
         spectrogram = np.log10(spectrogram)
     return spectrogram
+
+
+def parameter_defaults(k_init: float = 0.75, max_val=1.0):
+    return torch.log(torch.tensor(k_init)), 20 * np.log10(max_val)

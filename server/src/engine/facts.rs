@@ -71,8 +71,9 @@ impl<'a> Context<'a> {
                         Value::Probability(p)
                     }
                     Some(other) => other,
-                    // Not bound in its own scope: a module-level constant, or unknown.
-                    None if self.imports.is_positive_constant(name) => Value::Positive,
+                    // Not bound in its own scope: a parameter with a positive default
+                    // (`k_init: float = 0.75`), a module-level constant, or unknown.
+                    None if self.positive_default(node) || self.imports.is_positive_constant(name) => Value::Positive,
                     None => Value::Unknown,
                 }
             }
@@ -190,6 +191,21 @@ impl<'a> Context<'a> {
             }
         };
         args.get(position, keywords, self.src)
+    }
+
+    /// `name` is a parameter of its function whose default is a positive constant: the function
+    /// is meant to be called with values like it.
+    fn positive_default(&self, name: Node<'a>) -> bool {
+        let Some(params) = self.enclosing_function(name).and_then(|f| f.child_by_field_name("parameters")) else {
+            return false;
+        };
+        let wanted = text(name, self.src);
+        let mut cursor = params.walk();
+        params.named_children(&mut cursor).any(|p| {
+            matches!(p.kind(), "default_parameter" | "typed_default_parameter")
+                && p.child_by_field_name("name").is_some_and(|n| text(n, self.src) == wanted)
+                && p.child_by_field_name("value").and_then(|v| self.constant_value(v)).is_some_and(|v| v > 0.0)
+        })
     }
 
     /// The innermost function definition holding `node`, if any.
