@@ -145,75 +145,49 @@ pub const ONES: &[&str] = &[
     "keras.ops.ones_like",
 ];
 
-/// How a function names an argument: positional index and keyword names. For clips, the lower
-/// bound; the upper bound follows it, or is passed as one of `upper_keywords`.
-pub struct LowerBound {
-    pub name: &'static str,
+/// Where a call passes one argument: at `position`, or by one of the `keywords`.
+#[derive(Clone, Copy)]
+pub struct Arg {
     pub position: usize,
     pub keywords: &'static [&'static str],
-    pub upper_position: usize,
-    pub upper_keywords: &'static [&'static str],
 }
 
-/// `upper_position` of a function without an upper bound.
-pub const NONE: usize = usize::MAX;
+const fn arg(position: usize, keywords: &'static [&'static str]) -> Arg {
+    Arg { position, keywords }
+}
 
-/// Functions whose result is at least their lower-bound argument.
-pub const CLIPS: &[LowerBound] = &[
-    LowerBound {
-        name: "tensorflow.clip_by_value",
-        position: 1,
-        keywords: &["clip_value_min"],
-        upper_position: 2,
-        upper_keywords: &["clip_value_max"],
-    },
-    LowerBound {
-        name: "numpy.clip",
-        position: 1,
-        keywords: &["a_min", "min"],
-        upper_position: 2,
-        upper_keywords: &["a_max", "max"],
-    },
-    LowerBound {
-        name: "jax.numpy.clip",
-        position: 1,
-        keywords: &["a_min", "min"],
-        upper_position: 2,
-        upper_keywords: &["a_max", "max"],
-    },
-    LowerBound { name: "torch.clamp", position: 1, keywords: &["min"], upper_position: 2, upper_keywords: &["max"] },
-    LowerBound { name: "torch.clamp_min", position: 1, keywords: &["min"], upper_position: NONE, upper_keywords: &[] },
-    LowerBound {
-        name: "keras.ops.clip",
-        position: 1,
-        keywords: &["x_min"],
-        upper_position: 2,
-        upper_keywords: &["x_max"],
-    },
-    LowerBound {
-        name: "keras.backend.clip",
-        position: 1,
-        keywords: &["min_value"],
-        upper_position: 2,
-        upper_keywords: &["max_value"],
-    },
-    LowerBound { name: "jax.lax.clamp", position: 0, keywords: &["min"], upper_position: 2, upper_keywords: &["max"] },
+/// A clipping function or method: its result is at least its `lower` argument and, when it has
+/// one, at most its `upper` argument.
+pub struct Clip {
+    pub name: &'static str,
+    pub lower: Arg,
+    pub upper: Option<Arg>,
+}
+
+const fn clip(name: &'static str, lower: Arg, upper: Option<Arg>) -> Clip {
+    Clip { name, lower, upper }
+}
+
+/// Clipping functions, by canonical name.
+pub const CLIPS: &[Clip] = &[
+    clip("tensorflow.clip_by_value", arg(1, &["clip_value_min"]), Some(arg(2, &["clip_value_max"]))),
+    clip("numpy.clip", arg(1, &["a_min", "min"]), Some(arg(2, &["a_max", "max"]))),
+    clip("jax.numpy.clip", arg(1, &["a_min", "min"]), Some(arg(2, &["a_max", "max"]))),
+    clip("torch.clamp", arg(1, &["min"]), Some(arg(2, &["max"]))),
+    clip("torch.clamp_min", arg(1, &["min"]), None),
+    clip("keras.ops.clip", arg(1, &["x_min"]), Some(arg(2, &["x_max"]))),
+    clip("keras.backend.clip", arg(1, &["min_value"]), Some(arg(2, &["max_value"]))),
+    clip("jax.lax.clamp", arg(0, &["min"]), Some(arg(2, &["max"]))),
 ];
 
 /// Method spellings of clipping (`p.clamp(min=1e-7)`, `a.clip(1e-7, 1)`), on any receiver.
-pub const CLIP_METHODS: &[LowerBound] = &[
-    LowerBound { name: "clamp", position: 0, keywords: &["min"], upper_position: 1, upper_keywords: &["max"] },
-    LowerBound { name: "clamp_", position: 0, keywords: &["min"], upper_position: 1, upper_keywords: &["max"] },
-    LowerBound {
-        name: "clip",
-        position: 0,
-        keywords: &["min", "a_min"],
-        upper_position: 1,
-        upper_keywords: &["max", "a_max"],
-    },
-    LowerBound { name: "clip_", position: 0, keywords: &["min"], upper_position: 1, upper_keywords: &["max"] },
-    LowerBound { name: "clamp_min", position: 0, keywords: &["min"], upper_position: NONE, upper_keywords: &[] },
-    LowerBound { name: "clamp_min_", position: 0, keywords: &["min"], upper_position: NONE, upper_keywords: &[] },
+pub const CLIP_METHODS: &[Clip] = &[
+    clip("clamp", arg(0, &["min"]), Some(arg(1, &["max"]))),
+    clip("clamp_", arg(0, &["min"]), Some(arg(1, &["max"]))),
+    clip("clip", arg(0, &["min", "a_min"]), Some(arg(1, &["max", "a_max"]))),
+    clip("clip_", arg(0, &["min"]), Some(arg(1, &["max"]))),
+    clip("clamp_min", arg(0, &["min"]), None),
+    clip("clamp_min_", arg(0, &["min"]), None),
 ];
 
 /// Element-wise maximum: positive when any argument is.
@@ -229,78 +203,30 @@ pub const MAXIMUMS: &[&str] = &[
     "keras.backend.maximum",
 ];
 
-/// Functions that make an array holding their value argument (at `position` or one of
-/// `keywords`): `torch.tensor(10.0)` is as positive as `10.0`.
-pub const CONSTRUCTORS: &[LowerBound] = &[
-    LowerBound {
-        name: "tensorflow.constant",
-        position: 0,
-        keywords: &["value"],
-        upper_position: 1,
-        upper_keywords: &[],
-    },
-    LowerBound {
-        name: "tensorflow.convert_to_tensor",
-        position: 0,
-        keywords: &["value"],
-        upper_position: 1,
-        upper_keywords: &[],
-    },
-    LowerBound { name: "tensorflow.cast", position: 0, keywords: &["x"], upper_position: 1, upper_keywords: &[] },
-    LowerBound { name: "tensorflow.fill", position: 1, keywords: &["value"], upper_position: 2, upper_keywords: &[] },
-    LowerBound { name: "torch.tensor", position: 0, keywords: &["data"], upper_position: 1, upper_keywords: &[] },
-    LowerBound { name: "torch.as_tensor", position: 0, keywords: &["data"], upper_position: 1, upper_keywords: &[] },
-    LowerBound { name: "torch.full", position: 1, keywords: &["fill_value"], upper_position: 2, upper_keywords: &[] },
-    LowerBound {
-        name: "torch.full_like",
-        position: 1,
-        keywords: &["fill_value"],
-        upper_position: 2,
-        upper_keywords: &[],
-    },
-    LowerBound { name: "numpy.array", position: 0, keywords: &["object"], upper_position: 1, upper_keywords: &[] },
-    LowerBound { name: "numpy.asarray", position: 0, keywords: &["a"], upper_position: 1, upper_keywords: &[] },
-    LowerBound { name: "numpy.float32", position: 0, keywords: &[], upper_position: 1, upper_keywords: &[] },
-    LowerBound { name: "numpy.float64", position: 0, keywords: &[], upper_position: 1, upper_keywords: &[] },
-    LowerBound { name: "numpy.full", position: 1, keywords: &["fill_value"], upper_position: 2, upper_keywords: &[] },
-    LowerBound {
-        name: "numpy.full_like",
-        position: 1,
-        keywords: &["fill_value"],
-        upper_position: 2,
-        upper_keywords: &[],
-    },
-    LowerBound { name: "jax.numpy.array", position: 0, keywords: &["object"], upper_position: 1, upper_keywords: &[] },
-    LowerBound { name: "jax.numpy.asarray", position: 0, keywords: &["a"], upper_position: 1, upper_keywords: &[] },
-    LowerBound {
-        name: "jax.numpy.full",
-        position: 1,
-        keywords: &["fill_value"],
-        upper_position: 2,
-        upper_keywords: &[],
-    },
-    LowerBound {
-        name: "jax.numpy.full_like",
-        position: 1,
-        keywords: &["fill_value"],
-        upper_position: 2,
-        upper_keywords: &[],
-    },
-    LowerBound {
-        name: "keras.ops.convert_to_tensor",
-        position: 0,
-        keywords: &["x"],
-        upper_position: 1,
-        upper_keywords: &[],
-    },
-    LowerBound { name: "keras.ops.cast", position: 0, keywords: &["x"], upper_position: 1, upper_keywords: &[] },
-    LowerBound {
-        name: "keras.ops.full",
-        position: 1,
-        keywords: &["fill_value"],
-        upper_position: 2,
-        upper_keywords: &[],
-    },
+/// Functions that make an array holding their value argument: `torch.tensor(10.0)` is as
+/// positive as `10.0`.
+pub const CONSTRUCTORS: &[(&str, Arg)] = &[
+    ("tensorflow.constant", arg(0, &["value"])),
+    ("tensorflow.convert_to_tensor", arg(0, &["value"])),
+    ("tensorflow.cast", arg(0, &["x"])),
+    ("tensorflow.fill", arg(1, &["value"])),
+    ("torch.tensor", arg(0, &["data"])),
+    ("torch.as_tensor", arg(0, &["data"])),
+    ("torch.full", arg(1, &["fill_value"])),
+    ("torch.full_like", arg(1, &["fill_value"])),
+    ("numpy.array", arg(0, &["object"])),
+    ("numpy.asarray", arg(0, &["a"])),
+    ("numpy.float32", arg(0, &[])),
+    ("numpy.float64", arg(0, &[])),
+    ("numpy.full", arg(1, &["fill_value"])),
+    ("numpy.full_like", arg(1, &["fill_value"])),
+    ("jax.numpy.array", arg(0, &["object"])),
+    ("jax.numpy.asarray", arg(0, &["a"])),
+    ("jax.numpy.full", arg(1, &["fill_value"])),
+    ("jax.numpy.full_like", arg(1, &["fill_value"])),
+    ("keras.ops.convert_to_tensor", arg(0, &["x"])),
+    ("keras.ops.cast", arg(0, &["x"])),
+    ("keras.ops.full", arg(1, &["fill_value"])),
 ];
 
 /// `arange(start, stop, step)`: positive when `start` and `step` are.
@@ -339,8 +265,8 @@ mod tests {
         for name in lists.iter().flat_map(|l| l.iter()) {
             assert!(is_canonical(name), "{name}");
         }
-        for c in CLIPS.iter().chain(CONSTRUCTORS) {
-            assert!(is_canonical(c.name), "{}", c.name);
+        for name in CLIPS.iter().map(|c| c.name).chain(CONSTRUCTORS.iter().map(|(n, _)| *n)) {
+            assert!(is_canonical(name), "{name}");
         }
     }
 

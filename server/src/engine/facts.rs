@@ -183,14 +183,14 @@ impl<'a> Context<'a> {
     fn upper_bound(&self, call: Node<'a>) -> Option<Node<'a>> {
         let function = call.child_by_field_name("function")?;
         let args = Args::of(call);
-        let (position, keywords) = match self.imports.api(function, self.src) {
-            Some(api) => apis::CLIPS.iter().find(|c| c.name == api).map(|c| (c.upper_position, c.upper_keywords))?,
+        let upper = match self.imports.api(function, self.src) {
+            Some(api) => apis::CLIPS.iter().find(|c| c.name == api)?.upper?,
             None => {
                 let name = method_name(function, self.src)?;
-                apis::CLIP_METHODS.iter().find(|c| c.name == name).map(|c| (c.upper_position, c.upper_keywords))?
+                apis::CLIP_METHODS.iter().find(|c| c.name == name)?.upper?
             }
         };
-        args.get(position, keywords, self.src)
+        args.arg(upper, self.src)
     }
 
     /// `name` is a parameter of its function whose default is a positive constant: the function
@@ -288,7 +288,7 @@ impl<'a> Context<'a> {
                 return Value::Probability(Provenance { kind: "sigmoid", assigned: None, name: None });
             }
             if let Some(clip) = apis::CLIPS.iter().find(|c| c.name == api) {
-                return self.bound_value(args.get(clip.position, clip.keywords, self.src), depth);
+                return self.bound_value(args.arg(clip.lower, self.src), depth);
             }
             if apis::MAXIMUMS.contains(&api) {
                 // `np.maximum(x, self.mel_floor)`: a named bound counts as in a clip, but only in
@@ -301,8 +301,8 @@ impl<'a> Context<'a> {
                 return self.where_value(&args, depth);
             }
             // `torch.tensor(10.0)`, `tf.constant(2, x.dtype)`, `torch.full((), 1e4)`
-            if let Some(c) = apis::CONSTRUCTORS.iter().find(|c| c.name == api) {
-                return match args.get(c.position, c.keywords, self.src) {
+            if let Some((_, value)) = apis::CONSTRUCTORS.iter().find(|(name, _)| *name == api) {
+                return match args.arg(*value, self.src) {
                     Some(value) => self.value_at(value, depth + 1),
                     None => Value::Unknown,
                 };
@@ -345,7 +345,7 @@ impl<'a> Context<'a> {
             "attribute" => {
                 let name = method_name(function, self.src).unwrap_or("");
                 if let Some(clip) = apis::CLIP_METHODS.iter().find(|c| c.name == name) {
-                    return self.bound_value(args.get(clip.position, clip.keywords, self.src), depth);
+                    return self.bound_value(args.arg(clip.lower, self.src), depth);
                 }
                 match name {
                     "exp" if args.positional.is_empty() => Value::Positive,
@@ -456,6 +456,11 @@ impl<'t> Args<'t> {
             }
         }
         args
+    }
+
+    /// The argument `arg` describes.
+    pub fn arg(&self, arg: apis::Arg, src: &str) -> Option<Node<'t>> {
+        self.get(arg.position, arg.keywords, src)
     }
 
     /// The argument at `position`, or passed by one of the keyword names.
@@ -791,7 +796,7 @@ fn in_place_clip<'t>(call: Node<'t>, src: &'t str) -> Option<(&'t str, Node<'t>)
         return None;
     }
     let clip = apis::CLIP_METHODS.iter().find(|c| c.name == method)?;
-    Some((text(object, src), Args::of(call).get(clip.position, clip.keywords, src)?))
+    Some((text(object, src), Args::of(call).arg(clip.lower, src)?))
 }
 
 #[cfg(test)]
