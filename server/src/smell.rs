@@ -90,25 +90,6 @@ pub struct Related {
 }
 
 impl Smell {
-    /// Moves every position at or after `from` by `bytes` and `rows` (used when reusing a
-    /// finding after an edit earlier in the file). Edits before `from` (added imports) stay.
-    pub fn shift(&mut self, from: usize, bytes: isize, rows: isize) {
-        self.span.shift(bytes, rows);
-        if let Some(r) = &mut self.related {
-            r.span.shift(bytes, rows);
-        }
-        for fix in &mut self.fixes {
-            for e in &mut fix.edits {
-                if e.start >= from {
-                    e.start = e.start.saturating_add_signed(bytes);
-                    e.end = e.end.saturating_add_signed(bytes);
-                }
-            }
-        }
-    }
-}
-
-impl Smell {
     /// Moves every position at or after `at` by `bytes`, and the rows of spans that start there
     /// by `rows` (after an edit that ended at `at` in the old text, elsewhere in the file).
     pub fn move_from(&mut self, at: usize, bytes: isize, rows: isize) {

@@ -51,7 +51,7 @@ impl<'a> Context<'a> {
         }
         let src = self.src;
         if is_constant_kind(node.kind())
-            && let Some(v) = constant(node, src, Some(&self.imports))
+            && let Some(v) = constant(node, src, &self.imports)
         {
             return if v > 0.0 { Value::Positive } else { Value::Unknown };
         }
@@ -100,8 +100,7 @@ impl<'a> Context<'a> {
                     .child_by_field_name("operator")
                     .filter(|o| o.kind() == "-")
                     .and(node.child_by_field_name("argument"))
-                    .filter(|call| call.kind() == "call")
-                    .filter(|call| self.called_leaf(*call) == Some("expm1"))
+                    .filter(|call| matches!(self.callee(*call), Some(Callee::Api(api)) if apis::leaf(&api) == "expm1"))
                     .and_then(|call| Args::of(call).positional.first().copied())
                     .filter(|arg| arg.kind() == "unary_operator")
                     .filter(|arg| arg.child_by_field_name("operator").is_some_and(|o| o.kind() == "-"))
@@ -122,25 +121,30 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The function a call resolves to through the imports, else the name of the method it calls.
+    fn callee(&self, node: Node<'a>) -> Option<Callee<'a>> {
+        let function = node.child_by_field_name("function").filter(|_| node.kind() == "call")?;
+        match self.imports.api(function, self.src) {
+            Some(api) => Some(Callee::Api(api)),
+            None => method_name(function, self.src).map(Callee::Method),
+        }
+    }
+
     /// `exp(x)` in any library, or `x.exp()`.
     fn is_exp(&self, node: Node<'a>) -> bool {
-        let Some(function) = node.child_by_field_name("function").filter(|_| node.kind() == "call") else {
-            return false;
-        };
-        match self.imports.api(function, self.src) {
-            Some(api) => apis::EXP.contains(&api.as_str()),
-            None => method_name(function, self.src) == Some("exp"),
+        match self.callee(node) {
+            Some(Callee::Api(api)) => apis::EXP.contains(&api.as_str()),
+            Some(Callee::Method(name)) => name == "exp",
+            None => false,
         }
     }
 
     /// A sum, in any library or as a method (`jnp.sum(e)`, `tf.reduce_sum(e)`, `e.sum(-1)`).
     fn is_sum(&self, node: Node<'a>) -> bool {
-        let Some(function) = node.child_by_field_name("function").filter(|_| node.kind() == "call") else {
-            return false;
-        };
-        match self.imports.api(function, self.src) {
-            Some(api) => matches!(apis::leaf(&api), "sum" | "reduce_sum"),
-            None => method_name(function, self.src) == Some("sum"),
+        match self.callee(node) {
+            Some(Callee::Api(api)) => matches!(apis::leaf(&api), "sum" | "reduce_sum"),
+            Some(Callee::Method(name)) => name == "sum",
+            None => false,
         }
     }
 
@@ -213,16 +217,10 @@ impl<'a> Context<'a> {
         Some(enclosing_scope(self.tree.root_node(), node)).filter(|s| s.kind() == "function_definition")
     }
 
-    /// The last segment of the function a call resolves to, through the imports.
-    fn called_leaf(&self, call: Node<'a>) -> Option<&'static str> {
-        let api = self.imports.api(call.child_by_field_name("function")?, self.src)?;
-        ["expm1", "sqrt", "arange", "range"].into_iter().find(|leaf| apis::leaf(&api) == *leaf)
-    }
-
     /// The value of `node` when it is a constant expression: literals, `math.pi`-like constants,
     /// arithmetic on them (`(1 - 0.01) / 0.01`, `2 ** 10`, `2.0 * np.pi`).
     pub fn constant_value(&self, node: Node<'a>) -> Option<f64> {
-        constant(node, self.src, Some(&self.imports))
+        constant(node, self.src, &self.imports)
     }
 
     fn binary_value(&self, node: Node<'a>, depth: u32) -> Value {
@@ -529,11 +527,11 @@ fn is_constant_kind(kind: &str) -> bool {
 /// The value of a constant expression: numeric literals, `pi` and `e` of `math`, NumPy, PyTorch
 /// and `jax.numpy` (through `imports`), `float(...)`, `sqrt(...)`, and `+ - * / // **` on them.
 /// `None` for anything else, or a result that is not finite.
-pub fn constant(node: Node, src: &str, imports: Option<&super::imports::Imports>) -> Option<f64> {
+pub fn constant(node: Node, src: &str, imports: &super::imports::Imports) -> Option<f64> {
     constant_at(node, src, imports, 0)
 }
 
-fn constant_at(node: Node, src: &str, imports: Option<&super::imports::Imports>, depth: u32) -> Option<f64> {
+fn constant_at(node: Node, src: &str, imports: &super::imports::Imports, depth: u32) -> Option<f64> {
     if depth > 2 * MAX_DEPTH {
         return None;
     }
@@ -563,7 +561,7 @@ fn constant_at(node: Node, src: &str, imports: Option<&super::imports::Imports>,
             }
         }
         "attribute" => {
-            let path = imports?.resolve(node, src)?;
+            let path = imports.resolve(node, src)?;
             match path.as_str() {
                 "math.pi" | "numpy.pi" | "torch.pi" | "jax.numpy.pi" | "scipy.constants.pi" => std::f64::consts::PI,
                 "math.e" | "numpy.e" | "torch.e" | "jax.numpy.e" => std::f64::consts::E,
@@ -578,7 +576,7 @@ fn constant_at(node: Node, src: &str, imports: Option<&super::imports::Imports>,
             let x = inner(Some(*x))?;
             let name = match function.kind() {
                 "identifier" if text(function, src) == "float" => return Some(x),
-                _ => imports?.resolve(function, src)?,
+                _ => imports.resolve(function, src)?,
             };
             match name.as_str() {
                 "math.sqrt" | "numpy.sqrt" | "jax.numpy.sqrt" if x >= 0.0 => x.sqrt(),
@@ -636,6 +634,12 @@ fn enclosing_scope<'t>(root: Node<'t>, node: Node<'t>) -> Node<'t> {
         at = child;
     }
     scope
+}
+
+/// What a call calls: a library function (canonical name) or a method on an unresolved receiver.
+enum Callee<'s> {
+    Api(String),
+    Method(&'s str),
 }
 
 #[derive(Clone, Copy)]

@@ -94,7 +94,7 @@ impl Imports {
                 continue;
             }
             let name = text(left, src).to_string();
-            if super::facts::constant(right, src, Some(self)).is_some_and(|v| v > 0.0) {
+            if super::facts::constant(right, src, self).is_some_and(|v| v > 0.0) {
                 positive.insert(name);
             } else {
                 other.insert(name);

@@ -303,7 +303,7 @@ impl UnitCache {
                         .smells
                         .into_iter()
                         .map(|mut s| {
-                            s.shift(c.start_byte, db, dr);
+                            s.move_from(c.start_byte, db, dr);
                             s
                         })
                         .collect();
