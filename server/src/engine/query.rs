@@ -94,7 +94,6 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     })?;
     let mut pattern_rule = Vec::new();
     let mut predicates = Vec::new();
-    let mut api_names = HashSet::new();
     for i in 0..query.pattern_count() {
         let r = rule_at(query.start_byte_for_pattern(i));
         pattern_rule.push(r);
@@ -137,7 +136,6 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
                             apis::canonical(bad)
                         ));
                     }
-                    api_names.extend(strings.iter().cloned());
                     let mut leaves = HashSet::new();
                     for name in &strings {
                         leaves.insert(apis::leaf(name).to_string());
@@ -173,12 +171,17 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     // Any numeric library counts: Keras APIs are reached through `tensorflow.keras` too.
     let roots = apis::LIBRARY_ROOTS.iter().map(|r| r.to_string()).collect();
     // The names a call of a rule's API must spell somewhere in the file (at the call, or in the
-    // import that renamed it): the canonical leaves and the leaves of every alias of them.
-    let mut triggers: Vec<String> = Vec::new();
-    for name in &api_names {
-        triggers.push(apis::leaf(name).to_string());
-        triggers.extend(apis::aliases_of(name).map(|a| apis::leaf(a).to_string()));
-    }
+    // import that renamed it): every `#api?` predicate's leaves.
+    let mut triggers: Vec<String> = predicates
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            Predicate::Api { leaves, .. } => Some(leaves),
+            Predicate::Unguarded { .. } => None,
+        })
+        .flatten()
+        .cloned()
+        .collect();
     triggers.sort();
     triggers.dedup();
     let anchored = predicates.iter().all(|preds| preds.iter().any(|p| matches!(p, Predicate::Api { .. })));

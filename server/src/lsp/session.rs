@@ -157,9 +157,8 @@ impl Session {
         let doc = &mut *doc;
         let mut full_reparse = false;
         // A single edit inside one function may be re-analyzed alone (`UnitCache::reanalyze_edit`).
-        let mut single = None;
-        let mut edit_site = None;
-        let only_change = changes.len() == 1;
+        let single = changes.len() == 1;
+        let mut site = None;
         for change in changes {
             match change.range {
                 None => {
@@ -170,20 +169,22 @@ impl Session {
                 Some(range) => {
                     let start = Pos { line: range.start.line, character: range.start.character };
                     let end = Pos { line: range.end.line, character: range.end.character };
-                    if only_change {
-                        // The function holding the edit, found in the old text and tree.
+                    // The function holding the edit, found in the old text and tree (the same
+                    // offsets `apply_change` resolves).
+                    let unit = if single {
                         let (s, _) = doc.index.offset(&doc.text, start, enc);
                         let (e, _) = doc.index.offset(&doc.text, end, enc);
-                        single = engine::unit_around(&doc.tree, s.min(e), s.max(e))
-                            .map(|unit| (doc.text[unit.clone()].contains("import"), unit));
-                    }
+                        engine::unit_around(&doc.tree, s.min(e), s.max(e))
+                            .map(|unit| (doc.text[unit.clone()].contains("import"), unit))
+                    } else {
+                        None
+                    };
                     let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
                     if e.clamped {
                         warnings
                             .push(format!("{}: change range {range:?} is outside the document; clamped", uri.as_str()));
                     }
-                    let site = single.take().filter(|(_, unit)| unit.start < e.start && e.old_end <= unit.end);
-                    edit_site = site.map(|(unit_imports, unit)| EditSite {
+                    site = unit.map(|(unit_imports, unit)| EditSite {
                         start: e.start,
                         old_end: e.old_end,
                         new_end: e.new_end,
@@ -208,7 +209,7 @@ impl Session {
         let tree = engine::reparse(&doc.text, old);
         let old_tree = std::mem::replace(&mut doc.tree, tree);
         doc.version = version;
-        let edit = edit_site.filter(|_| !full_reparse).map(|site| (old_tree, site));
+        let edit = site.map(|site| (old_tree, site));
         if !reanalyze(uri, doc, edit) {
             warnings.push(format!("analysis of {} failed; see the server log", uri.as_str()));
         }
