@@ -215,6 +215,8 @@ fn ident_byte(b: u8) -> bool {
 #[derive(Default)]
 pub struct UnitCache {
     imports: Option<Imports>,
+    /// `piece_triggers` of `imports`.
+    words: Vec<String>,
     settings: Option<Settings>,
     /// Functions with identical text (boilerplate methods) share a key, so each key holds a list.
     units: HashMap<UnitKey, Vec<CachedUnit>>,
@@ -267,9 +269,10 @@ impl UnitCache {
         if self.imports.as_ref() != Some(&cx.imports) || self.settings.as_ref() != Some(settings) {
             self.units.clear();
             self.imports = Some(cx.imports.clone());
+            self.words = piece_triggers(&cx.imports);
             self.settings = Some(settings.clone());
         }
-        let triggers = piece_triggers(&cx.imports);
+        let triggers = &self.words;
         let mut all = Vec::new();
         pieces(tree.root_node(), &mut all);
         let mut loose = Vec::new();
@@ -309,7 +312,7 @@ impl UnitCache {
                         .collect();
                     (moved, true)
                 }
-                None if !mentions_any(text, &triggers) => (Vec::new(), true),
+                None if !mentions_any(text, triggers) => (Vec::new(), true),
                 None => {
                     misses.push(unit);
                     (Vec::new(), false)
@@ -317,7 +320,7 @@ impl UnitCache {
             };
             slots.push((key, CachedUnit { start_byte, start_row, smells }, analyzed));
         }
-        let mut found = analyze_units(&cx, settings, &misses, &triggers).into_iter();
+        let mut found = analyze_units(&cx, settings, &misses, triggers).into_iter();
         let mut smells = Vec::new();
         let mut fresh_units = HashMap::with_capacity(self.units.len());
         for (key, mut cached, analyzed) in slots {
@@ -330,9 +333,9 @@ impl UnitCache {
         self.units = fresh_units;
         loose.retain(|t| {
             let range = t.range.clone().unwrap_or(t.node.byte_range());
-            mentions_any(&src[range], &triggers)
+            mentions_any(&src[range], triggers)
         });
-        smells.extend(run_rules(&cx, settings, &loose, &triggers));
+        smells.extend(run_rules(&cx, settings, &loose, triggers));
         finish(src, &mut smells);
         smells
     }
@@ -424,9 +427,9 @@ impl UnitCache {
             return None;
         }
         let cx = Context { src, tree, imports: imports.clone(), scopes: RefCell::default() };
-        let words = piece_triggers(&cx.imports);
-        let mut fresh = if mentions_any(&src[unit.byte_range()], &words) {
-            run_rules(&cx, settings, &[Target { node: unit, range: None }], &words)
+        let words = &self.words;
+        let mut fresh = if mentions_any(&src[unit.byte_range()], words) {
+            run_rules(&cx, settings, &[Target { node: unit, range: None }], words)
         } else {
             Vec::new()
         };
