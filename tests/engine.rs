@@ -1,8 +1,8 @@
 //! The engine on sources the fixtures do not cover: names that are not imports, unusual imports,
 //! broken and deeply nested code, `# noqa`, settings, line endings.
 
-use nanlint::check::{FixMode, fix_source};
 use nanlint::engine::check_source;
+use nanlint::engine::fix::{FixMode, fix_source};
 use nanlint::settings::Settings;
 use nanlint::smell::Smell;
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nanlint::check::{FixMode, fix_source};
+use nanlint::engine::fix::{FixMode, fix_source};
 use nanlint::engine::{check_source, parse};
 use nanlint::render;
 use nanlint::rules::{RULES, Rule};

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::engine;
+use crate::engine::{
+    self,
+    fix::{FixMode, fix_source},
+};
 use crate::settings::{self, FileSettings, Settings};
-use crate::smell::{Applicability, Edit, Fix, Smell, apply_edits};
+use crate::smell::Smell;
 
 /// Settings given on the command line; they win over `[tool.nanlint]`.
 #[derive(Clone, Debug, Default)]
@@ -16,24 +19,6 @@ pub struct Overrides {
     pub select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
     pub epsilon: Option<f64>,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum FixMode {
-    #[default]
-    Off,
-    Safe,
-    Unsafe,
-}
-
-impl FixMode {
-    pub fn allows(self, applicability: Applicability) -> bool {
-        match self {
-            FixMode::Off => false,
-            FixMode::Safe => applicability == Applicability::Safe,
-            FixMode::Unsafe => true,
-        }
-    }
 }
 
 /// The outcome for one file.
@@ -146,67 +131,6 @@ fn check_file(path: &Path, settings: &Settings, mode: FixMode) -> FileReport {
     report.smells = outcome.remaining;
     report.source = outcome.source;
     report
-}
-
-pub struct FixOutcome {
-    pub source: String,
-    pub fixed: usize,
-    pub remaining: Vec<Smell>,
-    /// Why some fix was not applied, if one was refused.
-    pub refused: Option<String>,
-}
-
-/// Applies the preferred allowed fix of every smell, re-checking after each round (fixes can
-/// overlap, and an import added once serves the next). A round that would add a syntax error is
-/// refused and stops fixing.
-pub fn fix_source(source: &str, settings: &Settings, mode: FixMode) -> FixOutcome {
-    const MAX_ROUNDS: usize = 10;
-    let mut current = source.to_string();
-    let mut fixed = 0;
-    let mut refused = None;
-    let mut had_errors = engine::parse(&current).root_node().has_error();
-    for _ in 0..MAX_ROUNDS {
-        let smells = engine::check_source(&current, settings);
-        let fixes: Vec<&Fix> =
-            smells.iter().filter_map(|s| s.fixes.first()).filter(|f| mode.allows(f.applicability)).collect();
-        let (edits, count) = non_overlapping(&fixes);
-        if count == 0 {
-            break;
-        }
-        let next = apply_edits(&current, &edits);
-        let has_errors = engine::parse(&next).root_node().has_error();
-        if has_errors && !had_errors {
-            refused = Some("a fix would introduce a syntax error; not applied".to_string());
-            break;
-        }
-        had_errors = has_errors;
-        current = next;
-        fixed += count;
-    }
-    let remaining = engine::check_source(&current, settings);
-    FixOutcome { source: current, fixed, remaining, refused }
-}
-
-/// The edits of as many fixes as fit without overlapping; identical insertions (the same import
-/// added by two fixes) are kept once.
-fn non_overlapping(fixes: &[&Fix]) -> (Vec<Edit>, usize) {
-    let mut chosen: Vec<Edit> = Vec::new();
-    let mut count = 0;
-    for fix in fixes {
-        let fresh: Vec<&Edit> = fix.edits.iter().filter(|e| !chosen.contains(e)).collect();
-        let overlaps = fresh.iter().any(|e| {
-            chosen.iter().any(|c| {
-                e.start < c.end && c.start < e.end || (e.start == c.start && (e.start == e.end || c.start == c.end))
-            })
-        });
-        if overlaps {
-            continue;
-        }
-        chosen.extend(fresh.into_iter().cloned());
-        count += 1;
-    }
-    chosen.sort();
-    (chosen, count)
 }
 
 /// Writes through a temporary file in the same folder and a rename, keeping permissions, so a

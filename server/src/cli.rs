@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::check::{self, FixMode, Overrides};
+use crate::check::{self, Overrides};
+use crate::engine::fix::FixMode;
 use crate::render;
 use crate::rules::{self, RULES};
 

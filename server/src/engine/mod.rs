@@ -6,6 +6,7 @@
 
 pub mod apis;
 pub mod facts;
+pub mod fix;
 pub mod imports;
 pub mod query;
 

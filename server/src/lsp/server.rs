@@ -14,7 +14,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::convert::{self, FIX_ALL_KIND};
 use super::session::{Capabilities, Publish, Session};
 use super::transport::Outbox;
-use crate::check::{self, FixMode};
+use crate::engine::fix::{self, FixMode};
 use crate::text::{Encoding, Pos};
 
 /// How long a request to the client (e.g. `workspace/configuration`) may take.
@@ -312,7 +312,7 @@ impl LanguageServer for Backend {
             if wants(FIX_ALL_KIND) {
                 let edit = self.session.with_doc(&uri, |doc| {
                     let mode = if fix_all_unsafe { FixMode::Unsafe } else { FixMode::Safe };
-                    let fixed = check::fix_source(&doc.text, &doc.settings, mode);
+                    let fixed = fix::fix_source(&doc.text, &doc.settings, mode);
                     convert::minimal_edit(&doc.text, &fixed.source, &doc.index, enc)
                 });
                 if let Some(Some(edit)) = edit {
