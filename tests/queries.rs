@@ -4,16 +4,16 @@
 
 use std::path::Path;
 
-use nanlint::engine::query::{RuleQuery, compile, compile_from};
-use nanlint::rules::{self, RULES};
+use nanlint::rules::query::{RuleQuery, compile_from};
+use nanlint::rules::{self, ALL as RULES, Anchor};
 
-fn of(rule: &rules::Rule) -> RuleQuery<'static> {
-    RuleQuery { code: rule.code, name: rule.name, query: rule.query, captures: rule.captures }
+fn of(rule: &&'static rules::Rule) -> RuleQuery<'static> {
+    RuleQuery::from(*rule)
 }
 
-/// A test rule with a query and no declared captures.
+/// A test rule with a query and no declared captures or anchors.
 fn test_rule(query: &str) -> RuleQuery<'_> {
-    RuleQuery { code: "NL999", name: "test-rule", query, captures: &[] }
+    RuleQuery { code: "NL999", name: "test-rule", query, captures: &[], anchors: &[] }
 }
 
 fn compile_err(rules: &[RuleQuery]) -> String {
@@ -47,12 +47,13 @@ fn every_query_compiles_alone() {
 
 #[test]
 fn all_queries_compile_together() {
-    let compiled = compile().unwrap_or_else(|e| panic!("{e}"));
+    let all: Vec<RuleQuery> = RULES.iter().map(of).collect();
+    let compiled = compile_from(&all).unwrap_or_else(|e| panic!("{e}"));
     // Every pattern is attributed to the rule whose query holds it, in code order.
     let mut seen: Vec<usize> = compiled.pattern_rule.clone();
     seen.dedup();
     assert_eq!(seen, (0..RULES.len()).collect::<Vec<_>>(), "patterns are not attributed to their rules in order");
-    assert!(!compiled.triggers.is_empty(), "no trigger words: the prefilter would skip every file");
+    assert!(!compiled.words.is_empty(), "no trigger words: the prefilter would skip every file");
 }
 
 const CALL: &str = "((call function: (_) @_callee) @smell (#api? @_callee \"torch.log\"))";
@@ -61,10 +62,10 @@ const CALL: &str = "((call function: (_) @_callee) @smell (#api? @_callee \"torc
 fn a_valid_test_query_compiles() {
     // The control case for the rejections below.
     let compiled = compile_from(&[test_rule(CALL)]).unwrap();
-    assert_eq!(compiled.triggers, vec!["log".to_string()]);
+    assert_eq!(compiled.words, vec!["log".to_string()]);
     // Standard tree-sitter predicates are evaluated by the binding and allowed.
     compile_from(&[test_rule(
-        "((call function: (identifier) @_f) @smell (#eq? @_f \"log\") (#match? @_f \"^l\") (#any-of? @_f \"log\" \"ln\"))",
+        "((call function: (identifier) @_f) @smell (#api? @_f \"torch.log\") (#eq? @_f \"log\") (#match? @_f \"^l\") (#any-of? @_f \"log\" \"ln\"))",
     )])
     .unwrap();
 }
@@ -73,7 +74,7 @@ fn a_valid_test_query_compiles() {
 fn unknown_predicates_are_rejected() {
     let e = compile_err(&[test_rule("((call function: (_) @_callee) @smell (#api-like? @_callee \"torch.log\"))")]);
     assert!(e.contains("NL999") && e.contains("unknown predicate #api-like?"), "{e}");
-    assert!(e.contains("#api?") && e.contains("#unguarded?"), "the error should list the known predicates: {e}");
+    assert!(e.contains("#api?") && e.contains("#method?"), "the error should list the known predicates: {e}");
     // Property predicates parse in tree-sitter but nothing would apply them.
     for query in [
         "((call) @smell (#set! priority 1))",
@@ -93,8 +94,27 @@ fn engine_predicates_are_checked() {
     assert!(e.contains("#api? needs at least one name"), "{e}");
     let e = compile_err(&[test_rule("((call function: (_) @_callee) @smell (#api? \"torch.log\"))")]);
     assert!(e.contains("takes a capture first"), "{e}");
-    let e = compile_err(&[test_rule("((call function: (_) @_callee) @smell (#unguarded? @_callee \"x\"))")]);
-    assert!(e.contains("#unguarded? takes only a capture"), "{e}");
+    let e = compile_err(&[test_rule("((call function: (_) @_callee) @smell (#local? @_callee \"x\"))")]);
+    assert!(e.contains("#local? takes only a capture"), "{e}");
+    let e = compile_err(&[test_rule("((call function: (_) @_callee) @smell (#method? @_callee))")]);
+    assert!(e.contains("#method? needs at least one method name"), "{e}");
+}
+
+#[test]
+fn every_pattern_needs_an_anchor() {
+    // An operator pattern passes every other check, and would never run: the engine queries only
+    // around anchors' words and tokens.
+    let division = "((binary_operator operator: \"/\") @smell)";
+    let e = compile_err(&[test_rule(division)]);
+    assert!(e.contains("NL999: pattern 0 has no anchor"), "{e}");
+    let compiled = compile_from(&[RuleQuery { anchors: &[Anchor::Token("/")], ..test_rule(division) }]).unwrap();
+    assert_eq!(compiled.tokens, vec!["/".to_string()]);
+    let compiled = compile_from(&[RuleQuery {
+        anchors: &[Anchor::LocalCall],
+        ..test_rule("((call function: (identifier) @_f) @smell)")
+    }])
+    .unwrap();
+    assert!(compiled.local_calls);
 }
 
 #[test]
@@ -112,6 +132,29 @@ fn syntax_errors_name_the_rule_and_line() {
     let rules: Vec<RuleQuery> = RULES.iter().map(of).chain([test_rule(broken)]).collect();
     let e = compile_err(&rules);
     assert!(e.starts_with("NL999 (test-rule): NodeType error at line 3"), "{e}");
+}
+
+#[test]
+fn every_rule_folder_is_registered() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries").join("python");
+    let mut folders: Vec<String> = std::fs::read_dir(&root)
+        .expect("queries/python exists")
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    let mut registered: Vec<String> = RULES.iter().map(|r| r.dir.to_string()).collect();
+    registered.sort();
+    assert_eq!(
+        folders, registered,
+        "every folder under queries/python/ must be listed in rules::ALL (server/src/rules/mod.rs)"
+    );
+    for dir in &folders {
+        for file in ["query.scm", "rule.md", "rule.rs", "bad.py", "good.py"] {
+            assert!(root.join(dir).join(file).is_file(), "{dir} lacks {file}");
+        }
+    }
 }
 
 #[test]

@@ -2,45 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A zero-based row and a zero-based *byte* column, as tree-sitter reports them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Point {
-    pub row: usize,
-    pub column: usize,
-}
-
-impl From<tree_sitter::Point> for Point {
-    fn from(p: tree_sitter::Point) -> Self {
-        Point { row: p.row, column: p.column }
-    }
-}
-
-/// A source range in bytes, with the points of both ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Span {
-    pub start_byte: usize,
-    pub end_byte: usize,
-    pub start: Point,
-    pub end: Point,
-}
-
-impl Span {
-    pub fn shift(&mut self, bytes: isize, rows: isize) {
-        self.start_byte = self.start_byte.saturating_add_signed(bytes);
-        self.end_byte = self.end_byte.saturating_add_signed(bytes);
-        self.start.row = self.start.row.saturating_add_signed(rows);
-        self.end.row = self.end.row.saturating_add_signed(rows);
-    }
-
-    pub fn of(node: tree_sitter::Node) -> Self {
-        Span {
-            start_byte: node.start_byte(),
-            end_byte: node.end_byte(),
-            start: node.start_position().into(),
-            end: node.end_position().into(),
-        }
-    }
-}
+pub use crate::syntax::{Point, Span};
 
 /// Whether applying a fix keeps the program's meaning (ruff's terms).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,144 +1,344 @@
-//! NL101 log-of-possibly-zero: the message and the two fixes (clip, xlogy).
+//! NL101 log-of-possibly-zero: a logarithm of a value with evidence that it can be 0 (or
+//! below), and its two fixes (clip, xlogy).
 
 use tree_sitter::Node;
 
-use crate::engine::Context;
-use crate::engine::apis::{self, Library};
-use crate::engine::facts::{Provenance, Value};
-use crate::engine::query::Captures;
-use crate::rules::Finding;
-use crate::settings::Settings;
-use crate::smell::{Applicability, Edit, Fix, Related};
+use crate::rules::fixes::{self, Function};
+use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
+use crate::semantic::eval::reaches_zero_op;
+use crate::semantic::value::{Library, Op, Origin, Value};
+use crate::semantic::{Callee, Model, apis};
+use crate::smell::{Applicability, Fix, Related};
+use crate::syntax::{Args, Span, has_comment, same_expression, short, unparenthesized};
 
-/// `@arg`: the logarithm's argument.
-pub const CAPTURES: &[&str] = &["arg"];
+pub const RULE: Rule = Rule {
+    code: "NL101",
+    name: "log-of-possibly-zero",
+    dir: "NL101-log-of-possibly-zero",
+    query: include_str!("query.scm"),
+    doc: include_str!("rule.md"),
+    captures: &["arg"],
+    anchors: &[],
+    fix: FixAvailability::Always,
+    fixes: "clip, or xlogy for `a * log(b)` (both unsafe)",
+    check,
+};
 
-pub const FIXES: &str = "clip, or xlogy for `a * log(b)` (both unsafe)";
+/// The logarithms, by canonical name.
+const LOGS: &[&str] = &[
+    "tensorflow.math.log",
+    "keras.ops.log",
+    "keras.ops.log2",
+    "keras.ops.log10",
+    "keras.backend.log",
+    "torch.log",
+    "torch.log2",
+    "torch.log10",
+    "numpy.log",
+    "numpy.log2",
+    "numpy.log10",
+    "jax.numpy.log",
+    "jax.numpy.log2",
+    "jax.numpy.log10",
+];
 
-pub fn check<'a>(cx: &Context<'a>, captures: &Captures<'a>, settings: &Settings) -> Option<Finding> {
-    let call = captures.get("smell")?;
-    let arg = captures.get("arg")?;
-    let callee = call.child_by_field_name("function")?;
-    let api = cx.imports.api(callee, cx.src)?;
-    let library = apis::library_of(&api)?;
-    if is_wrapper(cx, call, arg, apis::leaf(&api)) {
-        return None;
+/// Log methods of tensors and arrays.
+const LOG_METHODS: &[&str] = &["log", "log2", "log10", "log_"];
+
+fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
+    let (Some(call), Some(arg)) = (captures.get("smell"), captures.get("arg")) else { return Vec::new() };
+    match cx.model.callee(call) {
+        Some(Callee::Api(api)) if LOGS.contains(&api.as_str()) => log_call(cx, call, arg, &api, apis::library_of(&api)),
+        Some(Callee::Method { name, receiver }) if LOG_METHODS.contains(&name) && receiver == arg => {
+            // `Tensor.log()` takes no argument; `logger.log(msg)` is not a logarithm.
+            if !Args::of(call).is_empty() {
+                return Vec::new();
+            }
+            let library = match cx.model.value(receiver).kind {
+                crate::semantic::value::Kind::Array(lib) => Some(lib),
+                _ => file_library(cx.model),
+            };
+            log_call(cx, call, arg, name, library)
+        }
+        Some(Callee::Local(def)) => helper_call(cx, call, def),
+        _ => Vec::new(),
     }
-    let value = cx.value_of(arg);
-    // `20 * log10(v)`: a factor that is a non-zero constant cannot make `0 * -inf`.
-    let product = product_of(call).filter(|(_, other)| cx.constant_value(*other).is_none_or(|v| v == 0.0));
+}
 
-    let what = match &value {
-        Value::Probability(p) => match &p.name {
-            Some(name) if cx.text(arg) == name => format!("`{name}`, a {} output that can reach 0", p.kind),
-            Some(name) => format!("`{}`, which can reach 0 (`{name}` is a {} output)", short(cx.text(arg)), p.kind),
-            None => format!("a {} output, which can reach 0", p.kind),
-        },
-        _ => "a value that is not kept away from 0".to_string(),
+/// Why the argument of a log can be 0, if there is evidence.
+enum Evidence {
+    /// Its producer reaches 0 (softmax, a count, a ReLU...).
+    Producer(Op),
+    /// A training-time value nothing keeps away from 0.
+    Data,
+    /// `x * log(x)`: the value multiplies its own log, the entropy form whose 0 is expected.
+    OwnFactor,
+    /// `log(a)[a > 0]`: the log is taken before selecting the elements where it is defined.
+    SelectedAfter,
+}
+
+fn log_call<'a>(
+    cx: &Checker<'_, 'a>,
+    call: Node<'a>,
+    arg: Node<'a>,
+    callee: &str,
+    library: Option<Library>,
+) -> Vec<Finding> {
+    let model = cx.model;
+    let mut value = model.value(arg);
+    // `np.log(p, where=p > 0, out=...)` computes only where the condition holds.
+    if let Some(cond) = Args::of(call).keyword(&["where"], model.src) {
+        value = narrowed(model, cond, true, arg, value);
+    }
+    if value.is_positive() || discarded_by_where(model, call, arg) {
+        return Vec::new();
+    }
+    let evidence = if selected_after(model, call, arg) {
+        Evidence::SelectedAfter
+    } else if value.range.contains_zero() && value.op().is_some_and(reaches_zero_op) && !constant_nonzero(&value) {
+        Evidence::Producer(value.op().unwrap_or(Op::Constant))
+    } else if own_factor(model, call, arg) {
+        Evidence::OwnFactor
+    } else if value.origin == Origin::Data && !value.range.is_positive() {
+        Evidence::Data
+    } else {
+        return Vec::new();
     };
-    let related = match &value {
-        Value::Probability(Provenance { assigned: Some(span), name: Some(name), kind }) => {
-            Some(Related { span: *span, message: format!("`{name}` is assigned a {kind} output here") })
+    let product = product_of(call).filter(|(_, other)| model.constant(*other).is_none_or(|v| v == 0.0));
+    let name = short(model.text(arg));
+    let what = match (&evidence, &value.via) {
+        (Evidence::Producer(op), Some(via)) if via.name == model.text(arg) => {
+            format!("`{name}`, {} that can reach 0", op.describe())
+        }
+        (Evidence::Producer(op), Some(via)) => {
+            format!("`{name}`, which can reach 0 (`{}` is {})", via.name, op.describe())
+        }
+        (Evidence::Producer(op), None) => format!("{}, which can reach 0", op.describe()),
+        (Evidence::Data, _) => format!("`{name}`, a training-time value that nothing keeps above 0"),
+        (Evidence::OwnFactor, _) => format!("`{name}`, which also multiplies this log, so its zeros matter"),
+        (Evidence::SelectedAfter, _) => format!("`{name}` before its positive elements are selected"),
+    };
+    let related = match (&evidence, &value.via) {
+        (Evidence::Producer(op), Some(via)) => {
+            Some(Related { span: via.assigned, message: format!("`{}` is assigned {} here", via.name, op.describe()) })
         }
         _ => None,
     };
-    let consequence = if product.is_some() { "log(0) = -inf and 0 * -inf = NaN" } else { "log(0) = -inf" };
-    let message = format!("`{}` of {what}: {consequence}", cx.text(callee));
+    let consequence = if product.is_some() || matches!(evidence, Evidence::OwnFactor) {
+        "log(0) = -inf and 0 * -inf = NaN"
+    } else {
+        "log(0) = -inf"
+    };
+    let callee_text = match (model.callee(call), call.child_by_field_name("function")) {
+        (Some(Callee::Method { name, .. }), _) => format!(".{name}()"),
+        (_, Some(f)) => model.text(f).to_string(),
+        (_, None) => callee.to_string(),
+    };
+    let message = format!("`{callee_text}` of {what}: {consequence}");
 
-    let probability = matches!(value, Value::Probability(_)) || product.is_some();
-    let alias = root_name(cx, callee);
-    let mut fixes = vec![clip(cx, arg, library, probability, settings, alias)];
-    if let Some((product, other)) = product
-        && apis::leaf(&api) == "log"
-        && !has_comment(product)
-        && let Some(fix) = xlogy(cx, product, other, arg, library, alias)
-    {
-        fixes.push(fix);
+    let mut fixes = Vec::new();
+    if let Some(library) = library {
+        let probability = value.probability().is_some() || product.is_some();
+        let alias = call.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+        let alias = if matches!(model.callee(call), Some(Callee::Method { .. })) { None } else { alias };
+        fixes.extend(clip(cx, arg, library, probability, alias));
+        let natural = matches!(apis::leaf(callee), "log" | "log_");
+        if let Some((product, other)) = product
+            && natural
+            && !has_comment(product)
+            && let Some(fix) = xlogy(model, product, other, arg, library, alias)
+        {
+            fixes.push(fix);
+        }
     }
-    Some(Finding { message, fixes, related })
+    vec![Finding { span: None, message, fixes, related }]
+}
+
+/// A call of a function of this file that passes a parameter unchanged to a log: reported at the
+/// call when the argument given there can reach 0.
+fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<Finding> {
+    let model = cx.model;
+    let Some(summary) = model.summary_of(def) else { return Vec::new() };
+    let args = Args::of(call);
+    let is_method = model.class_of_method(def).is_some()
+        && call.child_by_field_name("function").is_some_and(|f| f.kind() == "attribute");
+    let mut out = Vec::new();
+    for flow in &summary.flows {
+        let logs = LOGS.contains(&flow.into.as_str())
+            || (flow.is_receiver() && LOG_METHODS.iter().any(|m| flow.into == format!(".{m}")));
+        if !logs {
+            continue;
+        }
+        let position = if is_method { flow.param.checked_sub(1) } else { Some(flow.param) };
+        let Some(position) = position else { continue };
+        let param = &summary.params[flow.param];
+        let Some(given) = args.get(position, &[param.as_str()], model.src) else { continue };
+        let value = model.value(given);
+        let Some(prob) =
+            value.op().filter(|op| reaches_zero_op(*op) && value.range.contains_zero() && !value.is_positive())
+        else {
+            continue;
+        };
+        if constant_nonzero(&value) {
+            continue;
+        }
+        let function = model.text(def.child_by_field_name("name").unwrap_or(def));
+        let message = format!(
+            "`{function}` takes the log of its parameter `{param}`, and `{}` here is {} that can reach 0: log(0) = -inf",
+            short(model.text(given)),
+            prob.describe()
+        );
+        out.push(Finding {
+            span: Some(Span::of(given)),
+            message,
+            fixes: Vec::new(),
+            related: Some(Related {
+                span: Span::of(def.child_by_field_name("name").unwrap_or(def)),
+                message: format!("`{function}` logs `{param}` without a guard"),
+            }),
+        });
+    }
+    out
+}
+
+/// `value` narrowed by `cond` being `truth`, for the constraints on `subject`.
+fn narrowed<'a>(model: &Model<'a>, cond: Node<'a>, truth: bool, subject: Node<'a>, mut value: Value<'a>) -> Value<'a> {
+    let mut found = Vec::new();
+    model.constraints_of(cond, truth, 0, &mut found);
+    for c in found {
+        if same_expression(c.subject, subject, model.src) {
+            value.range = value.range.meet(c.range);
+        }
+    }
+    value
+}
+
+/// The log is a branch of a `where` whose condition excludes the argument's zeros there
+/// (`where(t == 0, 0, log(t))`, `where(p > 0, log(p), 0)`): the -inf is discarded. Its gradient
+/// is another matter (NaN in the untaken branch), which another rule reports.
+fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    let Some(list) = enclosing_argument_list(call) else { return false };
+    let Some(where_call) = list.parent().filter(|p| p.kind() == "call") else { return false };
+    let is_where = matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where");
+    if !is_where {
+        return false;
+    }
+    let args = Args::of(where_call);
+    let [cond, a, b] = args.positional.as_slice() else { return false };
+    let truth = if contains(*a, call) {
+        true
+    } else if contains(*b, call) {
+        false
+    } else {
+        return false;
+    };
+    let value = narrowed(model, *cond, truth, arg, Value::unknown().with_range(model.value(arg).range));
+    !value.range.contains_zero() || {
+        // `where(t == 0, 0, log(t))` leaves t != 0: the pinhole opens no end of an unknown range,
+        // but it does say the zeros are discarded.
+        let mut found = Vec::new();
+        model.constraints_of(*cond, truth, 0, &mut found);
+        found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
+    }
+}
+
+/// `a.log()[a > 0]`: the log's result is indexed by a condition on its own argument.
+fn selected_after<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    let Some(parent) = call.parent() else { return false };
+    if parent.kind() != "subscript" || parent.child_by_field_name("value") != Some(call) {
+        return false;
+    }
+    let Some(index) = parent.child_by_field_name("subscript") else { return false };
+    let mut found = Vec::new();
+    model.constraints_of(index, true, 0, &mut found);
+    found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
+}
+
+/// `x * log(x)` or `x * (log(x) - y)`: the argument is also the other factor of a product the
+/// log is a term of.
+fn own_factor<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    let mut node = call;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "parenthesized_expression" => node = parent,
+            "binary_operator" => {
+                let op = parent.child_by_field_name("operator").map(|o| o.kind());
+                match op {
+                    Some("+") | Some("-") => node = parent,
+                    Some("*") => {
+                        let (l, r) = (parent.child_by_field_name("left"), parent.child_by_field_name("right"));
+                        let other = if l == Some(node) { r } else { l };
+                        return other.is_some_and(|o| same_expression(o, arg, model.src));
+                    }
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// A constant that is not 0 (a log of `-1.0` is NaN, but that is no zero to guard).
+fn constant_nonzero(value: &Value) -> bool {
+    value.range.as_point().is_some_and(|c| c != 0.0)
+}
+
+fn enclosing_argument_list(node: Node) -> Option<Node> {
+    let mut n = node;
+    loop {
+        let p = n.parent()?;
+        match p.kind() {
+            "argument_list" => return Some(p),
+            "parenthesized_expression" | "binary_operator" | "unary_operator" => n = p,
+            _ => return None,
+        }
+    }
+}
+
+fn contains(outer: Node, inner: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+/// The tensor library a method call most likely belongs to: the file's only one.
+fn file_library(model: &Model) -> Option<Library> {
+    let mut found = None;
+    for (_, path) in model.imports.bindings() {
+        let lib = apis::library_of(&apis::canonical(path));
+        if let Some(lib) = lib {
+            if found.is_some_and(|f| f != lib) {
+                return None;
+            }
+            found = Some(lib);
+        }
+    }
+    found
 }
 
 /// The clip fix: into `[eps, 1]` for a probability, else only the lower bound is raised.
-fn clip(cx: &Context, arg: Node, library: Library, probability: bool, settings: &Settings, alias: Option<&str>) -> Fix {
-    let eps = settings.epsilon_literal();
-    let x = cx.text(arg);
+fn clip(cx: &Checker, arg: Node, library: Library, probability: bool, alias: Option<&str>) -> Option<Fix> {
+    let eps = cx.settings.epsilon_literal();
+    let x = cx.model.text(arg);
     let (function, call_args) = match (library, probability) {
-        (Library::TensorFlow, true) => ("tensorflow.clip_by_value", format!("{x}, {eps}, 1.0")),
-        (Library::TensorFlow, false) => ("tensorflow.maximum", format!("{x}, {eps}")),
-        (Library::KerasOps, true) => ("keras.ops.clip", format!("{x}, {eps}, 1.0")),
-        (Library::KerasOps, false) => ("keras.ops.maximum", format!("{x}, {eps}")),
-        (Library::KerasBackend, true) => ("keras.backend.clip", format!("{x}, {eps}, 1.0")),
-        (Library::KerasBackend, false) => ("keras.backend.maximum", format!("{x}, {eps}")),
-        (Library::Torch, true) => ("torch.clamp", format!("{x}, {eps}, 1.0")),
         (Library::Torch, false) => ("torch.clamp", format!("{x}, min={eps}")),
-        (Library::NumPy, true) => ("numpy.clip", format!("{x}, {eps}, 1.0")),
-        (Library::NumPy, false) => ("numpy.maximum", format!("{x}, {eps}")),
-        (Library::JaxNumpy, true) => ("jax.numpy.clip", format!("{x}, {eps}, 1.0")),
-        (Library::JaxNumpy, false) => ("jax.numpy.maximum", format!("{x}, {eps}")),
+        (lib, true) => (fixes::function(lib, Function::Clip)?, format!("{x}, {eps}, 1.0")),
+        (lib, false) => (fixes::function(lib, Function::Maximum)?, format!("{x}, {eps}")),
     };
-    let (spelled, import) = cx.imports.spell(function, alias);
-    let mut edits: Vec<Edit> = import.into_iter().collect();
-    edits.push(Edit { start: arg.start_byte(), end: arg.end_byte(), content: format!("{spelled}({call_args})") });
     let title = if probability {
         format!("Clip `{}` into [{eps}, 1]", short(x))
     } else {
         format!("Raise `{}` to at least {eps}", short(x))
     };
-    Fix { title, applicability: Applicability::Unsafe, edits }
+    Some(fixes::replace_with_call(&cx.model.imports, arg, function, alias, &call_args, title, Applicability::Unsafe))
 }
 
 /// The xlogy fix: `a * log(b)` → `xlogy(a, b)`.
-fn xlogy(cx: &Context, product: Node, other: Node, arg: Node, library: Library, alias: Option<&str>) -> Option<Fix> {
-    let function = match library {
-        Library::TensorFlow => "tensorflow.math.xlogy",
-        Library::Torch => "torch.xlogy",
-        Library::NumPy => "scipy.special.xlogy",
-        Library::JaxNumpy => "jax.scipy.special.xlogy",
-        Library::KerasOps | Library::KerasBackend => return None,
-    };
-    let (spelled, import) = cx.imports.spell(function, alias);
-    let replacement = format!("{spelled}({}, {})", cx.text(unparenthesized(other)), cx.text(arg));
-    let mut edits: Vec<Edit> = import.into_iter().collect();
-    edits.push(Edit { start: product.start_byte(), end: product.end_byte(), content: replacement.clone() });
-    Some(Fix { title: format!("Use `{}`", short(&replacement)), applicability: Applicability::Unsafe, edits })
-}
-
-/// `def log(x): return np.log(x)`: a backend's own `log` passes its parameter through; the
-/// hazard, if any, is at its callers.
-fn is_wrapper<'a>(cx: &Context<'a>, call: Node<'a>, arg: Node<'a>, leaf: &str) -> bool {
-    let Some(function) = cx.enclosing_function(call) else { return false };
-    let named_alike = function.child_by_field_name("name").is_some_and(|n| cx.text(n) == leaf);
-    let parameter = arg.kind() == "identifier"
-        && function.child_by_field_name("parameters").is_some_and(|params| {
-            let mut cursor = params.walk();
-            params.named_children(&mut cursor).any(|p| {
-                let name = if p.kind() == "identifier" { Some(p) } else { p.child_by_field_name("name").or(p.named_child(0)) };
-                name.is_some_and(|n| n.kind() == "identifier" && cx.text(n) == cx.text(arg))
-            })
-        });
-    named_alike && parameter
-}
-
-/// The local name a callee starts from (`th` in `th.log`), so fixes reuse the same alias.
-fn root_name<'s>(cx: &Context<'s>, callee: Node) -> Option<&'s str> {
-    let mut node = callee;
-    while node.kind() == "attribute" {
-        node = node.child_by_field_name("object")?;
-    }
-    (node.kind() == "identifier").then(|| cx.text(node))
-}
-
-/// A rewrite of the whole product would drop comments inside it; such products get no xlogy fix.
-fn has_comment(node: Node) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "comment" {
-            return true;
-        }
-        let mut cursor = n.walk();
-        stack.extend(n.children(&mut cursor));
-    }
-    false
+fn xlogy(model: &Model, product: Node, other: Node, arg: Node, library: Library, alias: Option<&str>) -> Option<Fix> {
+    let function = fixes::function(library, Function::Xlogy)?;
+    let args = format!("{}, {}", model.text(unparenthesized(other)), model.text(arg));
+    let (spelled, _) = fixes::spell(&model.imports, function, alias);
+    let title = format!("Use `{}`", short(&format!("{spelled}({args})")));
+    Some(fixes::replace_with_call(&model.imports, product, function, alias, &args, title, Applicability::Unsafe))
 }
 
 /// When `call` is a factor of a product (`a * log(b)` or `log(b) * a`, parentheses allowed):
@@ -156,20 +356,4 @@ fn product_of(call: Node) -> Option<(Node, Node)> {
     let (left, right) = (parent.child_by_field_name("left")?, parent.child_by_field_name("right")?);
     let other = if left == node { right } else { left };
     Some((parent, other))
-}
-
-fn unparenthesized(mut node: Node) -> Node {
-    while node.kind() == "parenthesized_expression" {
-        match node.named_child(0) {
-            Some(inner) if node.named_child_count() == 1 => node = inner,
-            _ => break,
-        }
-    }
-    node
-}
-
-/// Source text for a title: one line, at most 40 characters.
-fn short(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= 40 { flat } else { format!("{}…", flat.chars().take(39).collect::<String>()) }
 }

@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn publish_body_is_the_frameworks_json() {
         let src = "import tensorflow as tf\n# 概率 🔥\ny = tf.nn.softmax(z)  # é\nl = -tf.reduce_sum(t * tf.log(y))\n\
-                   w = tf.log(q)\n";
+                   w = tf.log(tf.nn.relu(q))\n";
         let smells = engine::check_source(src, &Settings::default());
         assert_eq!(smells.len(), 2, "{smells:#?}");
         assert!(smells.iter().any(|s| s.related.is_some()) && smells.iter().all(|s| !s.fixes.is_empty()));

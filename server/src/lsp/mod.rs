@@ -44,7 +44,7 @@ pub async fn serve(input: impl AsyncRead + Unpin, output: impl AsyncWrite) {
     // Compile the rules' query (a few ms) and start the threads that share the analysis of a
     // newly opened file while the client is still initializing, not when the first file opens.
     std::thread::spawn(|| {
-        crate::engine::query::compiled();
+        crate::engine::RuleSet::all();
         rayon::current_num_threads();
     });
     transport::run(input, output, |input, output, outbox| {

@@ -4,12 +4,12 @@
 //! `tf.log`, `tf.math.log` and `tf_log` (after `from tensorflow.math import log as tf_log`) are one
 //! API, and a `tf` that was never imported is just a name.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use tree_sitter::Node;
 
 use super::apis;
-use crate::smell::Edit;
+use crate::syntax::text;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imports {
@@ -19,9 +19,6 @@ pub struct Imports {
     insert_at: usize,
     /// The line ending of the line before `insert_at` (or of the first line): a new import uses it.
     newline: &'static str,
-    /// Module-level names every module-level assignment of which is a positive constant
-    /// (`MIN_PROB = 1e-8`, `TWO_PI = 2 * np.pi`): functions read them as guards.
-    constants: BTreeSet<String>,
 }
 
 /// Statement kinds that may contain import statements in their bodies. `ERROR` is where
@@ -71,41 +68,7 @@ impl Imports {
         }
         imports.insert_at = insertion_point(root, src);
         imports.newline = line_ending(src, imports.insert_at);
-        imports.constants = imports.module_constants(root, src);
         imports
-    }
-
-    fn module_constants(&self, root: Node, src: &str) -> BTreeSet<String> {
-        let mut positive = BTreeSet::new();
-        let mut other = BTreeSet::new();
-        let mut cursor = root.walk();
-        for stmt in root.named_children(&mut cursor) {
-            let Some(assignment) =
-                stmt.named_child(0).filter(|a| stmt.kind() == "expression_statement" && a.kind() == "assignment")
-            else {
-                continue;
-            };
-            let (Some(left), Some(right)) =
-                (assignment.child_by_field_name("left"), assignment.child_by_field_name("right"))
-            else {
-                continue;
-            };
-            if left.kind() != "identifier" {
-                continue;
-            }
-            let name = text(left, src).to_string();
-            if super::facts::constant(right, src, self).is_some_and(|v| v > 0.0) {
-                positive.insert(name);
-            } else {
-                other.insert(name);
-            }
-        }
-        positive.difference(&other).cloned().collect()
-    }
-
-    /// True when `name` is a module-level positive constant (see `constants`).
-    pub fn is_positive_constant(&self, name: &str) -> bool {
-        self.constants.contains(name)
     }
 
     fn add_import(&mut self, node: Node, src: &str) {
@@ -203,70 +166,15 @@ impl Imports {
         self.resolve(node, src).map(|p| apis::canonical(&p))
     }
 
-    /// Spells the canonical function `target` with this file's own names: `tensorflow.clip_by_value`
-    /// becomes `tf.clip_by_value` after `import tensorflow.compat.v1 as tf`. `prefer` is the local
-    /// name the surrounding code used (`th` in `th.log(p)`): when it reaches the target it wins,
-    /// so one expression never mixes two aliases of a library. When no imported name reaches the
-    /// target, returns the spelling under a new import and the edit that adds that import.
-    pub fn spell(&self, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
-        // Ranking: the preferred name, then the longest module (`F.softmax` over
-        // `torch.nn.functional.softmax`), then the shorter spelling, then alphabetical.
-        type Rank = (bool, usize, std::cmp::Reverse<usize>);
-        let mut best: Option<(Rank, String)> = None;
-        for (local, path) in &self.bindings {
-            // The module this binding stands for, and its canonical spelling.
-            for module in [path.clone(), apis::canonical(&format!("{path}.")).trim_end_matches('.').to_string()] {
-                let rest = if target == module {
-                    Some(String::new())
-                } else {
-                    target.strip_prefix(&format!("{module}.")).map(|r| format!(".{r}"))
-                };
-                if let Some(rest) = rest {
-                    let spelled = format!("{local}{rest}");
-                    let rank = (prefer == Some(local.as_str()), module.len(), std::cmp::Reverse(spelled.len()));
-                    let better = match &best {
-                        None => true,
-                        Some((r, s)) => rank > *r || (rank == *r && spelled < *s),
-                    };
-                    if better {
-                        best = Some((rank, spelled));
-                    }
-                }
-            }
-        }
-        if let Some((_, spelled)) = best {
-            return (spelled, None);
-        }
-        let (statement, spelled) = new_import(target, |name| self.bindings.contains_key(name));
-        let edit = Edit { start: self.insert_at, end: self.insert_at, content: format!("{statement}{}", self.newline) };
-        (spelled, Some(edit))
+    /// Every import binding: (local name, dotted path).
+    pub fn bindings(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.bindings.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
-}
 
-/// The conventional import for a function's library, and the function's spelling under it.
-fn new_import(target: &str, taken: impl Fn(&str) -> bool) -> (String, String) {
-    const CONVENTIONS: &[(&str, &str)] =
-        &[("jax.numpy", "jnp"), ("tensorflow", "tf"), ("numpy", "np"), ("torch", "torch"), ("keras", "keras")];
-    // Functions from a `special` module read best imported by name: `xlogy(a, b)`.
-    if let Some((module, func)) = target.rsplit_once('.')
-        && module.ends_with(".special")
-        && !taken(func)
-    {
-        return (format!("from {module} import {func}"), func.to_string());
+    /// The line ending a new import line uses.
+    pub fn newline(&self) -> &'static str {
+        self.newline
     }
-    for (module, alias) in CONVENTIONS {
-        if let Some(rest) = target.strip_prefix(&format!("{module}.")) {
-            if taken(alias) {
-                break;
-            }
-            let statement =
-                if module == alias { format!("import {module}") } else { format!("import {module} as {alias}") };
-            return (statement, format!("{alias}.{rest}"));
-        }
-    }
-    let root = target.split('.').next().unwrap_or(target);
-    let module = target.rsplit_once('.').map_or(root, |(m, _)| m);
-    (format!("import {module}"), target.to_string())
 }
 
 /// After the module docstring, `from __future__` imports and the leading block of imports.
@@ -301,10 +209,6 @@ fn line_ending(src: &str, at: usize) -> &'static str {
     if crlf { "\r\n" } else { "\n" }
 }
 
-pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
-    src.get(node.byte_range()).unwrap_or("")
-}
-
 /// `a . b` → `a.b` (dotted names may contain spaces and comments).
 fn compact(dotted: &str) -> String {
     dotted.chars().filter(|c| !c.is_whitespace()).collect()
@@ -313,7 +217,7 @@ fn compact(dotted: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::parse;
+    use crate::syntax::parse;
 
     fn api_of_first_call(src: &str) -> Option<String> {
         let tree = parse(src);
@@ -362,53 +266,5 @@ mod tests {
         assert_eq!(api_of_first_call("tf = Logger()\ntf.log('x')"), None);
         assert_eq!(api_of_first_call("self.log(x)"), None);
         assert_eq!(api_of_first_call("from .tf import log\nlog(x)"), None);
-    }
-
-    fn spell(src: &str, target: &str) -> (String, Option<String>) {
-        let tree = parse(src);
-        let imports = Imports::collect(tree.root_node(), src);
-        let (spelled, edit) = imports.spell(target, None);
-        (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
-    }
-
-    #[test]
-    fn spells_with_the_files_own_aliases() {
-        assert_eq!(spell("import torch as th\n", "torch.clamp").0, "th.clamp");
-        // The alias the call itself used wins over a shorter one.
-        let src = "import torch\nimport torch as th\n";
-        let tree = parse(src);
-        let imports = Imports::collect(tree.root_node(), src);
-        assert_eq!(imports.spell("torch.clamp", None).0, "th.clamp");
-        assert_eq!(imports.spell("torch.clamp", Some("torch")).0, "torch.clamp");
-        assert_eq!(imports.spell("torch.clamp", Some("F")).0, "th.clamp");
-        assert_eq!(spell("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
-        assert_eq!(
-            spell("from tensorflow import math as tfm\nimport tensorflow as tf\n", "tensorflow.math.xlogy").0,
-            "tfm.xlogy"
-        );
-        assert_eq!(spell("import keras.backend as K\n", "keras.backend.clip").0, "K.clip");
-        assert_eq!(
-            spell("import jax.numpy as jnp\nimport jax\n", "jax.scipy.special.xlogy").0,
-            "jax.scipy.special.xlogy"
-        );
-    }
-
-    #[test]
-    fn adds_an_import_when_nothing_reaches_the_function() {
-        let (spelled, fixed) = spell("\"\"\"Doc.\"\"\"\nimport numpy as np\n\nx = 1\n", "scipy.special.xlogy");
-        assert_eq!(spelled, "xlogy");
-        assert_eq!(fixed.unwrap(), "\"\"\"Doc.\"\"\"\nimport numpy as np\nfrom scipy.special import xlogy\n\nx = 1\n");
-        let (spelled, fixed) =
-            spell("from tensorflow.math import log as tf_log\ny = tf_log(x)\n", "tensorflow.clip_by_value");
-        assert_eq!(spelled, "tf.clip_by_value");
-        assert_eq!(
-            fixed.unwrap(),
-            "from tensorflow.math import log as tf_log\nimport tensorflow as tf\ny = tf_log(x)\n"
-        );
-        // `tf` is taken by something else: spell it in full.
-        let (spelled, fixed) =
-            spell("from foo import tf\nfrom tensorflow.math import log\n", "tensorflow.clip_by_value");
-        assert_eq!(spelled, "tensorflow.clip_by_value");
-        assert!(fixed.unwrap().contains("\nimport tensorflow\n"));
     }
 }

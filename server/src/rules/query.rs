@@ -2,21 +2,25 @@
 //! predicates, which the tree-sitter binding would otherwise silently ignore.
 //!
 //! Engine predicates:
-//! - `(#api? @capture "canonical.name" ...)`: the capture, resolved through the file's imports and
+//! - `(#api? @callee "canonical.name" ...)`: the callee, resolved through the file's imports and
 //!   canonicalized, is one of the names.
-//! - `(#unguarded? @capture)`: the capture's value is not provably away from 0.
+//! - `(#method? @callee "name" ...)`: the callee is an attribute `receiver.name` whose receiver
+//!   is not an import and is (or may be) an array or tensor, not a string, number, module or
+//!   an instance of a non-array class (`Logger().log("x")` is not `Tensor.log`).
+//! - `(#local? @callee)`: the callee is a function or method defined in this file.
+//!
+//! Every pattern needs an anchor (see [`super::Anchor`]): the words or tokens every match
+//! contains, around which the engine runs the query.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
 use tree_sitter::{Node, Query, QueryMatch, QueryPredicateArg};
 
-use super::Context;
-use super::apis;
-use super::facts::Value;
-use crate::rules::RULES;
+use super::{Anchor, Rule};
+use crate::semantic::value::Kind;
+use crate::semantic::{Callee, Model, apis};
 
-pub const ENGINE_PREDICATES: &[&str] = &["api?", "unguarded?"];
+pub const ENGINE_PREDICATES: &[&str] = &["api?", "method?", "local?"];
 
 enum Predicate {
     /// `leaves`: the last segment of every spelling of `names` (aliases included). A callee
@@ -27,51 +31,51 @@ enum Predicate {
         names: HashSet<String>,
         leaves: HashSet<String>,
     },
-    Unguarded {
+    Method {
+        capture: u32,
+        names: HashSet<String>,
+    },
+    Local {
         capture: u32,
     },
 }
 
+/// The rules' queries compiled together.
 pub struct Compiled {
     pub query: Query,
-    /// Pattern index → index into the compiled rules (`RULES` for [`compile`]).
+    /// Pattern index → index into the compiled rules.
     pub pattern_rule: Vec<usize>,
     predicates: Vec<Vec<Predicate>>,
     /// Top-level modules a file must mention to hold a smell.
     pub roots: Vec<String>,
-    /// Function names a file must mention to hold a smell.
-    pub triggers: Vec<String>,
-    /// Every pattern has an `#api?` predicate, so every match spans a spelling of a trigger (or
-    /// of a local name an import binds to one) and the query need only run around those words.
-    pub anchored: bool,
+    /// Words (identifiers) one of which every match spans: function and method names.
+    pub words: Vec<String>,
+    /// Tokens one of which a match spans, without word boundaries (`/`).
+    pub tokens: Vec<String>,
+    /// Some pattern is anchored on calls of the file's own functions.
+    pub local_calls: bool,
 }
 
-/// The compiled rules. The queries are embedded and tested, so failing here is a build defect.
-pub fn compiled() -> &'static Compiled {
-    static COMPILED: OnceLock<Compiled> = OnceLock::new();
-    COMPILED.get_or_init(|| compile().unwrap_or_else(|e| panic!("embedded rule queries do not compile: {e}")))
-}
-
-/// What compiling needs of one rule: its code and name (for errors), its query and the captures
-/// its `check` reads.
+/// What compiling needs of one rule.
 #[derive(Clone, Copy, Debug)]
 pub struct RuleQuery<'a> {
     pub code: &'a str,
     pub name: &'a str,
     pub query: &'a str,
     pub captures: &'a [&'a str],
+    pub anchors: &'a [Anchor],
 }
 
-/// Compiles every rule's query into one query. Errors name the rule and the problem.
-pub fn compile() -> Result<Compiled, String> {
-    let rules: Vec<RuleQuery> =
-        RULES.iter().map(|r| RuleQuery { code: r.code, name: r.name, query: r.query, captures: r.captures }).collect();
-    compile_from(&rules)
+impl<'a> From<&'a Rule> for RuleQuery<'a> {
+    fn from(r: &'a Rule) -> Self {
+        RuleQuery { code: r.code, name: r.name, query: r.query, captures: r.captures, anchors: r.anchors }
+    }
 }
 
-/// Compiles the given queries into one query; `Compiled::pattern_rule` indexes into `rules`.
-/// Rejects what the tree-sitter binding would silently ignore: predicates the engine does not
-/// evaluate, `#api?` names that are not canonical, and captures no rule reads.
+/// Compiles the given rules' queries into one query; `Compiled::pattern_rule` indexes into
+/// `rules`. Rejects what the tree-sitter binding would silently ignore: predicates the engine
+/// does not evaluate, `#api?` names that are not canonical, captures no rule reads, and patterns
+/// without an anchor.
 pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     let mut source = String::new();
     let mut starts = Vec::new();
@@ -81,7 +85,7 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
         source.push('\n');
     }
     let rule_at = |byte: usize| starts.iter().rposition(|s| *s <= byte).unwrap_or(0);
-    let query = Query::new(&super::language(), &source).map_err(|e| {
+    let query = Query::new(&crate::syntax::language(), &source).map_err(|e| {
         let r = rule_at(e.offset);
         format!(
             "{} ({}): {:?} error at line {}: {}",
@@ -94,6 +98,9 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     })?;
     let mut pattern_rule = Vec::new();
     let mut predicates = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut tokens: Vec<String> = Vec::new();
+    let mut local_calls = false;
     for i in 0..query.pattern_count() {
         let r = rule_at(query.start_byte_for_pattern(i));
         pattern_rule.push(r);
@@ -113,9 +120,7 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
         for p in query.general_predicates(i) {
             let capture = match p.args.first() {
                 Some(QueryPredicateArg::Capture(c)) => *c,
-                _ => {
-                    return Err(format!("{}: #{} takes a capture first", rule.code, p.operator));
-                }
+                _ => return Err(format!("{}: #{} takes a capture first", rule.code, p.operator)),
             };
             let strings: Vec<String> = p.args[1..]
                 .iter()
@@ -139,15 +144,21 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
                     let mut leaves = HashSet::new();
                     for name in &strings {
                         leaves.insert(apis::leaf(name).to_string());
-                        leaves.extend(apis::aliases_of(name).map(|a| apis::leaf(a).to_string()));
+                        leaves.extend(apis::aliases_of(name).map(|a| apis::leaf(&a).to_string()));
                     }
                     preds.push(Predicate::Api { capture, names: strings.into_iter().collect(), leaves });
                 }
-                "unguarded?" => {
-                    if !strings.is_empty() {
-                        return Err(format!("{}: #unguarded? takes only a capture", rule.code));
+                "method?" => {
+                    if strings.is_empty() {
+                        return Err(format!("{}: #method? needs at least one method name", rule.code));
                     }
-                    preds.push(Predicate::Unguarded { capture });
+                    preds.push(Predicate::Method { capture, names: strings.into_iter().collect() });
+                }
+                "local?" => {
+                    if !strings.is_empty() {
+                        return Err(format!("{}: #local? takes only a capture", rule.code));
+                    }
+                    preds.push(Predicate::Local { capture });
                 }
                 other => {
                     return Err(format!(
@@ -158,48 +169,92 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
                 }
             }
         }
+        // The pattern's anchor: its predicates' names, else the rule's declared anchors.
+        let mut anchored = false;
+        for p in &preds {
+            match p {
+                Predicate::Api { leaves, .. } => {
+                    words.extend(leaves.iter().cloned());
+                    anchored = true;
+                }
+                Predicate::Method { names, .. } => {
+                    words.extend(names.iter().cloned());
+                    anchored = true;
+                }
+                Predicate::Local { .. } => {
+                    local_calls = true;
+                    anchored = true;
+                }
+            }
+        }
+        if !anchored {
+            if rule.anchors.is_empty() {
+                return Err(format!(
+                    "{}: pattern {} has no anchor: give it an #api? or #method? predicate, or declare the rule's anchors",
+                    rule.code, i
+                ));
+            }
+            for a in rule.anchors {
+                match a {
+                    Anchor::Token(t) => tokens.push(t.to_string()),
+                    Anchor::Word(w) => words.push(w.to_string()),
+                    Anchor::LocalCall => local_calls = true,
+                }
+            }
+        }
         predicates.push(preds);
     }
     for name in query.capture_names() {
         let known = name.starts_with('_') || *name == "smell" || rules.iter().any(|r| r.captures.contains(name));
         if !known {
             return Err(format!(
-                "unknown capture @{name}: the engine reads @smell, rules declare theirs in CAPTURES, others start with _"
+                "unknown capture @{name}: the engine reads @smell, rules declare theirs in `captures`, others start with _"
             ));
         }
     }
-    // Any numeric library counts: Keras APIs are reached through `tensorflow.keras` too.
     let roots = apis::LIBRARY_ROOTS.iter().map(|r| r.to_string()).collect();
-    // The names a call of a rule's API must spell somewhere in the file (at the call, or in the
-    // import that renamed it): every `#api?` predicate's leaves.
-    let mut triggers: Vec<String> = predicates
-        .iter()
-        .flatten()
-        .filter_map(|p| match p {
-            Predicate::Api { leaves, .. } => Some(leaves),
-            Predicate::Unguarded { .. } => None,
-        })
-        .flatten()
-        .cloned()
-        .collect();
-    triggers.sort();
-    triggers.dedup();
-    let anchored = predicates.iter().all(|preds| preds.iter().any(|p| matches!(p, Predicate::Api { .. })));
-    Ok(Compiled { query, pattern_rule, predicates, roots, triggers, anchored })
+    words.sort();
+    words.dedup();
+    tokens.sort();
+    tokens.dedup();
+    Ok(Compiled { query, pattern_rule, predicates, roots, words, tokens, local_calls })
 }
 
 impl Compiled {
-    pub fn predicates_hold<'a>(&self, cx: &Context<'a>, m: &QueryMatch<'_, 'a>) -> bool {
+    pub fn predicates_hold<'a>(&self, model: &Model<'a>, m: &QueryMatch<'_, 'a>) -> bool {
         self.predicates[m.pattern_index].iter().all(|p| match p {
             Predicate::Api { capture, names, leaves } => m.nodes_for_capture_index(*capture).all(|n| {
                 let attribute = (n.kind() == "attribute").then(|| n.child_by_field_name("attribute")).flatten();
-                attribute.is_none_or(|a| leaves.contains(cx.text(a)))
-                    && cx.imports.api(n, cx.src).is_some_and(|api| names.contains(&api))
+                attribute.is_none_or(|a| leaves.contains(model.text(a)))
+                    && model.api(n).is_some_and(|api| names.contains(&api))
             }),
-            Predicate::Unguarded { capture } => {
-                m.nodes_for_capture_index(*capture).all(|n| cx.value_of(n) != Value::Positive)
+            Predicate::Method { capture, names } => {
+                m.nodes_for_capture_index(*capture).all(|n| method_holds(model, n, names))
             }
+            Predicate::Local { capture } => m.nodes_for_capture_index(*capture).all(|n| {
+                let call = n.parent().filter(|c| c.kind() == "call");
+                call.is_some_and(|c| matches!(model.callee(c), Some(Callee::Local(_))))
+            }),
         })
+    }
+}
+
+/// `receiver.name` with `name` in `names`, not an import, on a receiver that may be an array.
+fn method_holds<'a>(model: &Model<'a>, callee: Node<'a>, names: &HashSet<String>) -> bool {
+    if callee.kind() != "attribute" {
+        return false;
+    }
+    let (Some(receiver), Some(attr)) = (callee.child_by_field_name("object"), callee.child_by_field_name("attribute"))
+    else {
+        return false;
+    };
+    if !names.contains(model.text(attr)) || model.api(callee).is_some() {
+        return false;
+    }
+    match model.value(receiver).kind {
+        Kind::Array(_) | Kind::Unknown => true,
+        Kind::Object(class) => !class.contains('.') || class.ends_with("Tensor"),
+        Kind::NotArray | Kind::Scalar | Kind::Module | Kind::Instance(_) => false,
     }
 }
 

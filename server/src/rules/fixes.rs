@@ -1,0 +1,195 @@
+//! Helpers every rule's fixes use: spelling a library function with the file's own aliases
+//! (adding an import when nothing reaches it), the alias a call used, and each library's name for
+//! the functions fixes call.
+
+use tree_sitter::Node;
+
+use crate::semantic::imports::Imports;
+use crate::semantic::value::Library;
+use crate::semantic::{Model, apis};
+use crate::smell::{Applicability, Edit, Fix};
+
+/// Spells the canonical function `target` with this file's own names: `tensorflow.clip_by_value`
+/// becomes `tf.clip_by_value` after `import tensorflow.compat.v1 as tf`. `prefer` is the local
+/// name the surrounding code used (`th` in `th.log(p)`): when it reaches the target it wins,
+/// so one expression never mixes two aliases of a library. When no imported name reaches the
+/// target, returns the spelling under a new import and the edit that adds that import.
+pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
+    // Ranking: the preferred name, then the longest module (`F.softmax` over
+    // `torch.nn.functional.softmax`), then the shorter spelling, then alphabetical.
+    type Rank = (bool, usize, std::cmp::Reverse<usize>);
+    let mut best: Option<(Rank, String)> = None;
+    for (local, path) in imports.bindings() {
+        // The module this binding stands for, and its canonical spelling.
+        for module in [path.to_string(), apis::canonical(&format!("{path}.")).trim_end_matches('.').to_string()] {
+            let rest = if target == module {
+                Some(String::new())
+            } else {
+                target.strip_prefix(&format!("{module}.")).map(|r| format!(".{r}"))
+            };
+            if let Some(rest) = rest {
+                let spelled = format!("{local}{rest}");
+                let rank = (prefer == Some(local), module.len(), std::cmp::Reverse(spelled.len()));
+                let better = match &best {
+                    None => true,
+                    Some((r, s)) => rank > *r || (rank == *r && spelled < *s),
+                };
+                if better {
+                    best = Some((rank, spelled));
+                }
+            }
+        }
+    }
+    if let Some((_, spelled)) = best {
+        return (spelled, None);
+    }
+    let (statement, spelled) = new_import(target, |name| imports.binding(name).is_some());
+    let edit = Edit {
+        start: imports.insert_at(),
+        end: imports.insert_at(),
+        content: format!("{statement}{}", imports.newline()),
+    };
+    (spelled, Some(edit))
+}
+
+/// The conventional import for a function's library, and the function's spelling under it.
+fn new_import(target: &str, taken: impl Fn(&str) -> bool) -> (String, String) {
+    const CONVENTIONS: &[(&str, &str)] =
+        &[("jax.numpy", "jnp"), ("tensorflow", "tf"), ("numpy", "np"), ("torch", "torch"), ("keras", "keras")];
+    // Functions from a `special` module read best imported by name: `xlogy(a, b)`.
+    if let Some((module, func)) = target.rsplit_once('.')
+        && module.ends_with(".special")
+        && !taken(func)
+    {
+        return (format!("from {module} import {func}"), func.to_string());
+    }
+    for (module, alias) in CONVENTIONS {
+        if let Some(rest) = target.strip_prefix(&format!("{module}.")) {
+            if taken(alias) {
+                break;
+            }
+            let statement =
+                if module == alias { format!("import {module}") } else { format!("import {module} as {alias}") };
+            return (statement, format!("{alias}.{rest}"));
+        }
+    }
+    let root = target.split('.').next().unwrap_or(target);
+    let module = target.rsplit_once('.').map_or(root, |(m, _)| m);
+    (format!("import {module}"), target.to_string())
+}
+
+/// The local name a callee starts from (`th` in `th.log`), so fixes reuse the same alias.
+pub fn root_name<'s>(model: &Model<'s>, callee: Node) -> Option<&'s str> {
+    let mut node = callee;
+    while node.kind() == "attribute" {
+        node = node.child_by_field_name("object")?;
+    }
+    (node.kind() == "identifier").then(|| model.text(node))
+}
+
+/// Functions fixes call, by what they do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    /// Clip into [lo, hi].
+    Clip,
+    /// Element-wise maximum with a floor.
+    Maximum,
+    /// `x * log(y)`, 0 where x is 0.
+    Xlogy,
+}
+
+/// The canonical name of `function` in `library`, if it has one.
+pub fn function(library: Library, function: Function) -> Option<&'static str> {
+    use Function::*;
+    use Library::*;
+    Some(match (library, function) {
+        (TensorFlow, Clip) => "tensorflow.clip_by_value",
+        (TensorFlow, Maximum) => "tensorflow.math.maximum",
+        (TensorFlow, Xlogy) => "tensorflow.math.xlogy",
+        (KerasOps, Clip) => "keras.ops.clip",
+        (KerasOps, Maximum) => "keras.ops.maximum",
+        (KerasOps, Xlogy) => return None,
+        (KerasBackend, Clip) => "keras.backend.clip",
+        (KerasBackend, Maximum) => "keras.backend.maximum",
+        (KerasBackend, Xlogy) => return None,
+        (Torch, Clip | Maximum) => "torch.clamp",
+        (Torch, Xlogy) => "torch.xlogy",
+        (NumPy, Clip) => "numpy.clip",
+        (NumPy, Maximum) => "numpy.maximum",
+        (NumPy, Xlogy) => "scipy.special.xlogy",
+        (Jax, Clip) => "jax.numpy.clip",
+        (Jax, Maximum) => "jax.numpy.maximum",
+        (Jax, Xlogy) => "jax.scipy.special.xlogy",
+    })
+}
+
+/// A fix that replaces `node` with `content` (calling `target`, spelled with the file's aliases
+/// and preferring `prefer`), adding the import the spelling needs.
+pub fn replace_with_call(
+    imports: &Imports,
+    node: Node,
+    target: &str,
+    prefer: Option<&str>,
+    args: &str,
+    title: String,
+    applicability: Applicability,
+) -> Fix {
+    let (spelled, import) = spell(imports, target, prefer);
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.push(Edit { start: node.start_byte(), end: node.end_byte(), content: format!("{spelled}({args})") });
+    Fix { title, applicability, edits }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn spell_in(src: &str, target: &str) -> (String, Option<String>) {
+        let tree = parse(src);
+        let imports = Imports::collect(tree.root_node(), src);
+        let (spelled, edit) = spell(&imports, target, None);
+        (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
+    }
+
+    #[test]
+    fn spells_with_the_files_own_aliases() {
+        assert_eq!(spell_in("import torch as th\n", "torch.clamp").0, "th.clamp");
+        // The alias the call itself used wins over a shorter one.
+        let src = "import torch\nimport torch as th\n";
+        let tree = parse(src);
+        let imports = Imports::collect(tree.root_node(), src);
+        assert_eq!(spell(&imports, "torch.clamp", None).0, "th.clamp");
+        assert_eq!(spell(&imports, "torch.clamp", Some("torch")).0, "torch.clamp");
+        assert_eq!(spell(&imports, "torch.clamp", Some("F")).0, "th.clamp");
+        assert_eq!(spell_in("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
+        assert_eq!(
+            spell_in("from tensorflow import math as tfm\nimport tensorflow as tf\n", "tensorflow.math.xlogy").0,
+            "tfm.xlogy"
+        );
+        assert_eq!(spell_in("import keras.backend as K\n", "keras.backend.clip").0, "K.clip");
+        assert_eq!(
+            spell_in("import jax.numpy as jnp\nimport jax\n", "jax.scipy.special.xlogy").0,
+            "jax.scipy.special.xlogy"
+        );
+    }
+
+    #[test]
+    fn adds_an_import_when_nothing_reaches_the_function() {
+        let (spelled, fixed) = spell_in("\"\"\"Doc.\"\"\"\nimport numpy as np\n\nx = 1\n", "scipy.special.xlogy");
+        assert_eq!(spelled, "xlogy");
+        assert_eq!(fixed.unwrap(), "\"\"\"Doc.\"\"\"\nimport numpy as np\nfrom scipy.special import xlogy\n\nx = 1\n");
+        let (spelled, fixed) =
+            spell_in("from tensorflow.math import log as tf_log\ny = tf_log(x)\n", "tensorflow.clip_by_value");
+        assert_eq!(spelled, "tf.clip_by_value");
+        assert_eq!(
+            fixed.unwrap(),
+            "from tensorflow.math import log as tf_log\nimport tensorflow as tf\ny = tf_log(x)\n"
+        );
+        // `tf` is taken by something else: spell it in full.
+        let (spelled, fixed) =
+            spell_in("from foo import tf\nfrom tensorflow.math import log\n", "tensorflow.clip_by_value");
+        assert_eq!(spelled, "tensorflow.clip_by_value");
+        assert!(fixed.unwrap().contains("\nimport tensorflow\n"));
+    }
+}

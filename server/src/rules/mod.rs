@@ -1,0 +1,128 @@
+//! The rules: each lives in one folder, `queries/python/<CODE>-<name>/`, holding its query
+//! (`query.scm`), its documentation (`rule.md`: the hover, `nanlint rule`, the README row), its
+//! metadata, message and fixes (`rule.rs`, which defines `RULE`), and its fixtures (`bad.py`,
+//! `good.py`). This module is the interface between them and the engine: [`Rule`], the
+//! [`Finding`]s a check returns, the compiled [`query`], the shared [`fixes`] helpers, and the
+//! registry [`ALL`].
+//!
+//! Rules read the file through the semantic model; they never walk scopes or resolve names
+//! themselves.
+
+pub mod fixes;
+pub mod query;
+
+use crate::semantic::Model;
+use crate::settings::Settings;
+use crate::smell::{Fix, Related};
+use crate::syntax::Span;
+pub use query::Captures;
+
+/// What a rule's check sees: the model of the file and the settings.
+pub struct Checker<'m, 'a> {
+    pub model: &'m Model<'a>,
+    pub settings: &'m Settings,
+}
+
+/// One finding of a check. `span` defaults to the `@smell` capture.
+pub struct Finding {
+    pub span: Option<Span>,
+    pub message: String,
+    /// Alternatives, the preferred first.
+    pub fixes: Vec<Fix>,
+    pub related: Option<Related>,
+}
+
+impl Finding {
+    pub fn new(message: String) -> Finding {
+        Finding { span: None, message, fixes: Vec::new(), related: None }
+    }
+}
+
+/// A check: the findings of one query match (often none, sometimes several).
+pub type Check = for<'m, 'a> fn(&Checker<'m, 'a>, &Captures<'a>) -> Vec<Finding>;
+
+/// Whether a rule offers fixes (for the README table and `nanlint rule --all`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixAvailability {
+    None,
+    Sometimes,
+    Always,
+}
+
+/// Where a rule's query can match, beyond what its predicates say. Each pattern of a query needs
+/// an anchor: the engine runs the query only around the anchors' words in the source. `#api?`
+/// anchors a pattern on the spellings of its functions, `#method?` on its method names; other
+/// patterns need one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchor {
+    /// An operator or punctuation token that every match contains (`"/"`, `"=="`).
+    Token(&'static str),
+    /// An identifier every match contains (`"nan"`, `"from_logits"`).
+    Word(&'static str),
+    /// Calls of this file's own functions and methods: their names are the words.
+    LocalCall,
+}
+
+/// A rule's metadata, check and embedded texts.
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// The folder under `queries/python/`.
+    pub dir: &'static str,
+    pub query: &'static str,
+    /// Markdown with ruff's headings.
+    pub doc: &'static str,
+    /// Captures `check` reads besides `@smell`.
+    pub captures: &'static [&'static str],
+    /// Anchors of patterns without an `#api?` or `#method?` predicate.
+    pub anchors: &'static [Anchor],
+    pub fix: FixAvailability,
+    /// The fixes it offers and their applicability, for the README table.
+    pub fixes: &'static str,
+    pub check: Check,
+}
+
+impl Rule {
+    /// The first paragraph under "What it does", for tables and short help.
+    pub fn summary(&self) -> String {
+        let after = self.doc.split("## What it does").nth(1).unwrap_or("");
+        after.trim_start().split("\n\n").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// Where the rule's documentation is published.
+    pub fn url(&self) -> String {
+        format!("{DOCS_BASE}/{}/rule.md", self.dir)
+    }
+}
+
+/// Rule documentation as browsed in the repository.
+pub const DOCS_BASE: &str = "https://github.com/nanlint/nanlint/blob/main/queries/python";
+
+#[path = "../../../queries/python/NL101-log-of-possibly-zero/rule.rs"]
+mod nl101;
+
+/// Every rule, in code order.
+pub static ALL: &[&Rule] = &[&nl101::RULE];
+
+/// Alias kept for callers that list the rules.
+pub use self::ALL as RULES;
+
+pub fn by_code(code: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code) || r.name.eq_ignore_ascii_case(code))
+}
+
+/// The README's rule table (between `<!-- begin rules -->` and `<!-- end rules -->`).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| Code | Name | What it catches | Fixes |\n| --- | --- | --- | --- |\n");
+    for rule in ALL {
+        out.push_str(&format!(
+            "| [{}](queries/python/{}/rule.md) | `{}` | {} | {} |\n",
+            rule.code,
+            rule.dir,
+            rule.name,
+            rule.summary(),
+            rule.fixes
+        ));
+    }
+    out
+}

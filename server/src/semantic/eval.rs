@@ -1,0 +1,1019 @@
+//! The evaluator: the abstract value of any expression, computed on demand and memoized per
+//! node, so that every expression of a file is evaluated at most once per analysis.
+//!
+//! Names follow their reaching definitions (joined over branches) and the conditions that guard
+//! the use; `self.x` reads the class's attribute fact; calls go through the transfer table, the
+//! file's own function summaries, layers (logits) and constructors; arithmetic is interval
+//! arithmetic. An expression nested deeper than [`MAX_DEPTH`] evaluations is unknown.
+
+use tree_sitter::Node;
+
+use super::apis;
+use super::constant;
+use super::facts::{Fact, FactKey};
+use super::scope::{Binding, Entry};
+use super::transfer::{self, Arg, RECEIVER, Transfer};
+use super::value::{Bound, Dtype, Interval, Kind, Library, Op, Origin, Prob, Value, Via};
+use super::{Callee, Model};
+use crate::syntax::{Args, Span, callee_name, same_expression, text, unparenthesized};
+
+/// How many nested evaluations one question may take before the answer is "unknown".
+const MAX_DEPTH: u32 = 96;
+
+/// Methods named like this are where a module or layer computes its output.
+const FORWARD_METHODS: &[&str] = &["forward", "call", "__call__"];
+
+impl<'a> Model<'a> {
+    /// What is known about the value of `node`.
+    pub fn value(&self, node: Node<'a>) -> Value<'a> {
+        if let Some(v) = self.values.borrow().get(&node.id()) {
+            return v.clone();
+        }
+        if self.depth.get() >= MAX_DEPTH || !self.active.borrow_mut().insert(node.id()) {
+            return Value::unknown();
+        }
+        self.depth.set(self.depth.get() + 1);
+        let value = self.compute(node);
+        self.depth.set(self.depth.get() - 1);
+        self.active.borrow_mut().remove(&node.id());
+        self.values.borrow_mut().insert(node.id(), value.clone());
+        value
+    }
+
+    fn compute(&self, node: Node<'a>) -> Value<'a> {
+        if constant::is_constant_kind(node.kind())
+            && let Some(v) = self.constant(node)
+        {
+            return Value::constant(v).produced(Op::Constant, node);
+        }
+        match node.kind() {
+            "integer" | "float" => match constant::literal_value(self.text(node)) {
+                Some(v) => Value::constant(v).produced(Op::Constant, node),
+                None => Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar),
+            },
+            "true" => Value::constant(1.0).with_kind(Kind::Scalar),
+            "false" => Value::constant(0.0).with_kind(Kind::Scalar),
+            "string" | "concatenated_string" | "none" | "dictionary" | "set" | "lambda" => {
+                Value::unknown().with_origin(Origin::Config).with_kind(Kind::NotArray)
+            }
+            "list" | "tuple" => self.sequence_value(node),
+            "parenthesized_expression" => match node.named_child(0) {
+                Some(inner) if node.named_child_count() == 1 => self.value(inner),
+                _ => Value::unknown(),
+            },
+            "identifier" => self.name_value(node),
+            "attribute" => self.attribute_value_at(node),
+            "call" => self.call_value(node),
+            "binary_operator" => self.binary_value(node),
+            "unary_operator" => self.unary_value(node),
+            "subscript" => self.subscript_value(node),
+            "conditional_expression" => {
+                let (a, b) = (node.named_child(0), node.named_child(2));
+                match (a, b) {
+                    (Some(a), Some(b)) => self.value(a).join(&self.value(b)),
+                    _ => Value::unknown(),
+                }
+            }
+            "comparison_operator" | "not_operator" => {
+                let origin = self.operands_origin(node);
+                Value::unknown().with_range(Interval::UNIT).with_origin(origin).produced(Op::Mask, node)
+            }
+            "list_comprehension" | "generator_expression" | "set_comprehension" => {
+                let body = node.named_child(0).map(|b| self.value(b)).unwrap_or_else(Value::unknown);
+                Value { kind: Kind::NotArray, producer: None, via: None, ..body }
+            }
+            _ => Value::unknown(),
+        }
+    }
+
+    /// The origin of a comparison or boolean expression: that of its operands.
+    fn operands_origin(&self, node: Node<'a>) -> Origin {
+        let mut origin = Origin::Config;
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            origin = origin.join(self.value(child).origin);
+        }
+        origin
+    }
+
+    /// A list or tuple literal: the hull of its elements (for `torch.tensor([1.0, 2.0])`).
+    fn sequence_value(&self, node: Node<'a>) -> Value<'a> {
+        let mut cursor = node.walk();
+        let mut joined: Option<Value<'a>> = None;
+        for child in node.named_children(&mut cursor) {
+            if child.kind() == "comment" {
+                continue;
+            }
+            let v = self.value(child);
+            joined = Some(match joined {
+                Some(j) => j.join(&v),
+                None => v,
+            });
+        }
+        let v = joined.unwrap_or_else(|| Value::unknown().with_origin(Origin::Config));
+        Value { kind: Kind::NotArray, producer: v.producer.filter(|p| p.op == Op::Constant), via: None, ..v }
+    }
+
+    /// A plain name: its reaching bindings in its scope (joined), else a parameter, an enclosing
+    /// function's binding, a module-level name, or an import; narrowed by guarding conditions.
+    fn name_value(&self, node: Node<'a>) -> Value<'a> {
+        let name = self.text(node);
+        if let Some(path) = self.imports.binding(name) {
+            let kind = if apis::leaf(path).chars().next().is_some_and(char::is_uppercase) {
+                Kind::Unknown
+            } else {
+                Kind::Module
+            };
+            return Value::unknown().with_origin(Origin::Config).with_kind(kind);
+        }
+        // A comprehension variable: an element of what it iterates.
+        if let Some(iterable) = self.comprehension_source(node) {
+            let of = self.value(iterable);
+            return self.refine(node, Value { via: None, kind: element_kind(&of.kind), ..of });
+        }
+        let scope = self.scope_of(node);
+        let index = self.scope_index(scope);
+        let reaching = index.reaching(name, node.start_byte());
+        let mut joined: Option<Value<'a>> = None;
+        for entry in &reaching.entries {
+            let v = self.entry_value(name, *entry);
+            joined = Some(match joined {
+                Some(j) => j.join(&v),
+                None => v,
+            });
+        }
+        if reaching.outer {
+            let outer = self.outer_value(node, scope);
+            joined = Some(match joined {
+                Some(j) => j.join(&outer),
+                None => outer,
+            });
+        }
+        let mut value = joined.unwrap_or_else(Value::unknown);
+        // The name and assignment the value came through, for messages.
+        if let ([entry], false) = (reaching.entries.as_slice(), reaching.outer)
+            && let Binding::Value(_) = entry.binding
+            && value.via.is_none()
+        {
+            value.via = Some(Via { name: name.to_string(), assigned: Span::of(entry.node) });
+        }
+        self.refine(node, value)
+    }
+
+    /// The iterable a comprehension variable `node` ranges over, if `node` is one.
+    fn comprehension_source(&self, node: Node<'a>) -> Option<Node<'a>> {
+        let name = self.text(node);
+        let chain = crate::syntax::ancestry(self.tree.root_node(), node);
+        for n in chain.iter().rev() {
+            if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+                return None;
+            }
+            if matches!(
+                n.kind(),
+                "list_comprehension" | "generator_expression" | "set_comprehension" | "dictionary_comprehension"
+            ) {
+                let mut cursor = n.walk();
+                for clause in n.named_children(&mut cursor).filter(|c| c.kind() == "for_in_clause") {
+                    let left = clause.child_by_field_name("left");
+                    if left.is_some_and(|l| l.kind() == "identifier" && self.text(l) == name)
+                        && !left.is_some_and(|l| l == node)
+                    {
+                        return clause.child_by_field_name("right");
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The value one binding gives `name`.
+    pub(super) fn entry_value(&self, name: &str, entry: Entry<'a>) -> Value<'a> {
+        match entry.binding {
+            Binding::Value(rhs) => self.value(rhs),
+            Binding::Unpacked(rhs) => {
+                let of = self.value(rhs);
+                Value { range: Interval::ANY, producer: None, via: None, kind: element_kind(&of.kind), ..of }
+            }
+            Binding::Augmented { op, value } => {
+                let previous = self.value_before(name, entry.node);
+                let operand = self.value(value);
+                arithmetic(op.kind().trim_end_matches('='), &previous, &operand, entry.node)
+            }
+            Binding::Element { index, value } => {
+                let previous = self.value_before(name, entry.node);
+                let new = self.value(value);
+                // `rank = arange(n); rank[0] = 1`: the only 0 of an ascending range from 0 is
+                // its first element.
+                if let Some(p) = previous.producer
+                    && p.op == Op::Arange
+                    && previous.range.lo.value == 0.0
+                    && self.constant(index) == Some(0.0)
+                    && new.range.is_positive()
+                {
+                    let lo = Bound::closed(new.range.lo.value.min(1.0));
+                    return Value { range: Interval::new(lo, previous.range.hi), ..previous };
+                }
+                Value { range: previous.range.hull(new.range), ..previous }
+            }
+            Binding::InPlace(call) => {
+                let previous = self.value_before(name, entry.node);
+                let method = call.child_by_field_name("function").and_then(|f| callee_name(f, self.src)).unwrap_or("");
+                let base = method.trim_end_matches('_');
+                match transfer::of_method(method).or_else(|| transfer::of_method(base)) {
+                    Some(t) => {
+                        self.apply(t, call, &Args::of(call), Some(previous.clone()), "").with_origin(previous.origin)
+                    }
+                    None if matches!(base, "add" | "mul" | "div" | "sub") => {
+                        let args = Args::of(call);
+                        let operand = args.positional.first().map(|a| self.value(*a)).unwrap_or_else(Value::unknown);
+                        let op = match base {
+                            "add" => "+",
+                            "mul" => "*",
+                            "div" => "/",
+                            _ => "-",
+                        };
+                        arithmetic(op, &previous, &operand, call)
+                    }
+                    None => Value { range: Interval::ANY, producer: None, ..previous },
+                }
+            }
+            Binding::Loop(iterable) => {
+                let of = self.value(iterable);
+                Value { via: None, kind: element_kind(&of.kind), ..of }
+            }
+            Binding::Definition(def) => {
+                let kind = if def.kind() == "class_definition" { Kind::NotArray } else { Kind::NotArray };
+                Value::unknown().with_origin(Origin::Config).with_kind(kind)
+            }
+            Binding::Opaque => Value::unknown(),
+        }
+    }
+
+    /// The value of `name` just before `node` (for bindings that update a previous value).
+    fn value_before(&self, name: &str, node: Node<'a>) -> Value<'a> {
+        let scope = self.scope_of(node);
+        let reaching = self.scope_index(scope).reaching(name, node.start_byte());
+        let mut joined: Option<Value<'a>> = None;
+        for entry in &reaching.entries {
+            if entry.node == node {
+                continue;
+            }
+            let v = self.entry_value(name, *entry);
+            joined = Some(match joined {
+                Some(j) => j.join(&v),
+                None => v,
+            });
+        }
+        if reaching.outer {
+            let ident = Value::unknown();
+            let outer = match scope.kind() {
+                "function_definition" => match self.parameter(scope, name) {
+                    Some(p) => self.parameter_value(scope, p),
+                    None => ident,
+                },
+                _ => ident,
+            };
+            joined = Some(match joined {
+                Some(j) => j.join(&outer),
+                None => outer,
+            });
+        }
+        joined.unwrap_or_else(Value::unknown)
+    }
+
+    /// A name not bound in its own scope on some path: a parameter, a binding of an enclosing
+    /// function, or a module-level name.
+    fn outer_value(&self, node: Node<'a>, scope: Node<'a>) -> Value<'a> {
+        let name = self.text(node);
+        let mut scope = scope;
+        loop {
+            if scope.kind() == "module" {
+                return match self.fact(&FactKey::Global(name.to_string())) {
+                    Fact::Value(Some(v)) => v.value(),
+                    _ => Value::unknown(),
+                };
+            }
+            if let Some(p) = self.parameter(scope, name) {
+                return self.parameter_value(scope, p);
+            }
+            let def = scope;
+            scope = self.scope_of(def);
+            if scope.kind() == "module" {
+                continue;
+            }
+            // A closure: the enclosing function's binding before the nested definition.
+            let reaching = self.scope_index(scope).reaching(name, def.start_byte());
+            if !reaching.entries.is_empty() {
+                let mut joined: Option<Value<'a>> = None;
+                for entry in &reaching.entries {
+                    let v = self.entry_value(name, *entry);
+                    joined = Some(match joined {
+                        Some(j) => j.join(&v),
+                        None => v,
+                    });
+                }
+                return joined.unwrap_or_else(Value::unknown);
+            }
+        }
+    }
+
+    /// What a parameter holds. `self` is the instance; parameters of a layer's forward method
+    /// and tensor-annotated ones are training-time data; `__init__` parameters and parameters
+    /// with a number as default are configuration. Ranges are unknown: callers pass anything.
+    fn parameter_value(&self, function: Node<'a>, param: Node<'a>) -> Value<'a> {
+        let name = super::parameter_name(param, self.src).unwrap_or("");
+        let fname = function.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
+        let class = self.class_of_method(function);
+        if class.is_some() && super::first_parameter(function, self.src) == Some(name) && !is_static(function, self.src)
+        {
+            let class_name =
+                class.and_then(|c| c.child_by_field_name("name")).map(|n| self.text(n).to_string()).unwrap_or_default();
+            return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Instance(class_name));
+        }
+        if matches!(param.kind(), "list_splat_pattern" | "dictionary_splat_pattern") {
+            return Value::unknown().with_kind(Kind::NotArray);
+        }
+        let annotation = param.child_by_field_name("type").map(|t| self.text(t)).unwrap_or("");
+        let default = param.child_by_field_name("value");
+        if let Some(d) = default
+            && self.constant(d).is_some()
+        {
+            return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar);
+        }
+        if annotation_is_array(annotation) {
+            return Value::unknown().with_origin(Origin::Data);
+        }
+        if matches!(annotation, "int" | "float" | "bool" | "str") || fname == "__init__" {
+            return Value::unknown().with_origin(Origin::Config);
+        }
+        if class.is_some() && FORWARD_METHODS.contains(&fname) {
+            return Value::unknown().with_origin(Origin::Data);
+        }
+        Value::unknown()
+    }
+
+    /// `a.b`: `self.x` reads the class's attribute fact; constants fold; attributes of
+    /// training-time values are training-time; other objects' attributes are configuration.
+    fn attribute_value_at(&self, node: Node<'a>) -> Value<'a> {
+        let (Some(object), Some(attr)) = (node.child_by_field_name("object"), node.child_by_field_name("attribute"))
+        else {
+            return Value::unknown();
+        };
+        let attr_name = self.text(attr);
+        if let Some(path) = self.imports.resolve(node, self.src) {
+            let canonical = apis::canonical(&path);
+            let kind = if apis::leaf(&canonical).chars().next().is_some_and(char::is_uppercase) {
+                Kind::Unknown
+            } else {
+                Kind::Module
+            };
+            // `np.pi` folded above; `np.inf`, `torch.float16`...
+            return match attr_name {
+                "inf" | "infty" | "Inf" => Value::constant(f64::INFINITY)
+                    .with_range(Interval::new(Bound::closed(f64::MAX), Bound::open(f64::INFINITY))),
+                "nan" | "NaN" | "NAN" => Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar),
+                _ => Value::unknown().with_origin(Origin::Config).with_kind(kind),
+            };
+        }
+        if let Some(class) = self.self_class(object) {
+            let class_name = class.child_by_field_name("name").map(|n| self.text(n).to_string()).unwrap_or_default();
+            let key = FactKey::Attribute { class: class_name, attr: attr_name.to_string() };
+            let value = match self.fact(&key) {
+                Fact::Value(Some(v)) => v.value(),
+                _ => Value::unknown().with_origin(Origin::Config),
+            };
+            return self.refine(node, value);
+        }
+        let of = self.value(object);
+        let value = match attr_name {
+            // `x.T`, `x.data`, `x.real`: the same elements.
+            "T" | "mT" | "data" | "real" => Value { via: None, ..of.clone() },
+            "shape" | "ndim" | "size" | "dtype" | "device" => {
+                Value::unknown().with_origin(Origin::Config).with_kind(Kind::NotArray)
+            }
+            // `np.finfo(x).eps`, `torch.finfo(d).tiny`
+            "eps" | "tiny" | "smallest_normal" | "resolution" | "max" if self.is_finfo(object) => {
+                Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar).with_range(Interval::above(0.0))
+            }
+            "grad" => Value::unknown().with_origin(Origin::Data),
+            _ => match of.origin {
+                Origin::Data => Value::unknown().with_origin(Origin::Data),
+                _ => Value::unknown().with_origin(Origin::Config),
+            },
+        };
+        self.refine(node, value)
+    }
+
+    fn is_finfo(&self, node: Node<'a>) -> bool {
+        node.kind() == "call"
+            && node
+                .child_by_field_name("function")
+                .and_then(|f| callee_name(f, self.src))
+                .is_some_and(|n| matches!(n, "finfo" | "iinfo"))
+    }
+
+    fn call_value(&self, call: Node<'a>) -> Value<'a> {
+        let args = Args::of(call);
+        match self.callee(call) {
+            Some(Callee::Api(api)) => self.api_value(&api, call, &args),
+            Some(Callee::Method { name, receiver }) => self.method_value(name, receiver, call, &args),
+            Some(Callee::Local(def)) => match self.summary_of(def).and_then(|s| s.returns) {
+                Some(returns) => returns.value(),
+                None => Value::unknown(),
+            },
+            Some(Callee::Class(class)) => {
+                let name = class.child_by_field_name("name").map(|n| self.text(n).to_string()).unwrap_or_default();
+                Value::unknown().with_origin(Origin::Config).with_kind(Kind::Instance(name))
+            }
+            Some(Callee::Value(function)) => self.called_object(function, call, &args),
+            None => Value::unknown(),
+        }
+    }
+
+    /// A library function or class.
+    fn api_value(&self, api: &str, call: Node<'a>, args: &Args<'a>) -> Value<'a> {
+        let library = apis::library_of(api);
+        if let Some(t) = transfer::of_api(api) {
+            let v = self.apply(t, call, args, None, api);
+            return match library {
+                Some(lib) if !matches!(v.kind, Kind::Array(_)) && !matches!(t, Transfer::Scalar(_)) => {
+                    v.with_kind(Kind::Array(lib))
+                }
+                _ => v,
+            };
+        }
+        let leaf = apis::leaf(api);
+        if leaf.chars().next().is_some_and(char::is_uppercase) {
+            // A class: `nn.Parameter(...)` and `tf.Variable(...)` are trained; other instances
+            // (layers, losses) are objects their calls reach.
+            if matches!(api, "torch.nn.Parameter" | "tensorflow.Variable" | "torch.nn.parameter.Parameter") {
+                return Value::unknown()
+                    .with_origin(Origin::Data)
+                    .with_kind(Kind::Array(library.unwrap_or(Library::Torch)));
+            }
+            return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Object(api.to_string()));
+        }
+        let origin = self.args_origin(args);
+        let random = api.contains(".random.")
+            || matches!(leaf, "randn" | "randn_like" | "normal" | "randint" | "bernoulli" | "multinomial" | "dropout");
+        let origin = if random { Origin::Data } else { origin };
+        let kind = match library {
+            Some(lib) => Kind::Array(lib),
+            None => Kind::Unknown,
+        };
+        Value::unknown().with_origin(origin).with_kind(kind)
+    }
+
+    /// The join of the arguments' origins (configuration when there are none).
+    fn args_origin(&self, args: &Args<'a>) -> Origin {
+        let mut origin = Origin::Config;
+        for a in args.positional.iter().chain(args.keyword.iter().map(|(_, v)| v)) {
+            origin = origin.join(self.value(*a).origin);
+        }
+        origin
+    }
+
+    /// `receiver.name(...)` on a receiver that is not an import.
+    fn method_value(&self, name: &str, receiver: Node<'a>, call: Node<'a>, args: &Args<'a>) -> Value<'a> {
+        let of = self.value(receiver);
+        match &of.kind {
+            Kind::NotArray | Kind::Scalar | Kind::Module => {
+                return Value::unknown().with_origin(if of.origin == Origin::Data {
+                    Origin::Data
+                } else {
+                    Origin::Unknown
+                });
+            }
+            Kind::Instance(class) => {
+                // `model.forward(x)` or another method of this file's class.
+                let key = FactKey::Function(format!("{class}.{name}"));
+                return match self.fact(&key) {
+                    Fact::Function(Some(s)) => s.returns.map(|r| r.value()).unwrap_or_else(Value::unknown),
+                    _ => Value::unknown(),
+                };
+            }
+            _ => {}
+        }
+        match name {
+            "size" | "dim" | "numel" | "nelement" => {
+                return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar);
+            }
+            "log" | "log2" | "log10" | "log_" if args.is_empty() => {
+                return Value { range: of.range.log(), producer: None, via: None, ..of }.produced(Op::Log, call);
+            }
+            _ => {}
+        }
+        match transfer::of_method(name) {
+            Some(t) => {
+                let v = self.apply(t, call, args, Some(of.clone()), "");
+                let origin = of.origin.join(v.origin);
+                let kind = if matches!(v.kind, Kind::Unknown) { of.kind.clone() } else { v.kind.clone() };
+                let dtype = method_dtype(name, self.text_args(args)).or(v.dtype).or(of.dtype);
+                Value { origin, kind, dtype, ..v }
+            }
+            None => Value::unknown().with_origin(of.origin).with_kind(match of.kind {
+                Kind::Array(lib) => Kind::Array(lib),
+                _ => Kind::Unknown,
+            }),
+        }
+    }
+
+    fn text_args(&self, args: &Args<'a>) -> Vec<&'a str> {
+        args.positional.iter().map(|a| self.text(*a)).chain(args.keyword.iter().map(|(_, v)| self.text(*v))).collect()
+    }
+
+    /// An object called: a layer (its output is logits), an activation module, this file's
+    /// module class (its forward's return), a loss, or a builtin.
+    fn called_object(&self, function: Node<'a>, call: Node<'a>, args: &Args<'a>) -> Value<'a> {
+        if function.kind() == "identifier" {
+            let builtin = self.text(function);
+            let first = args.positional.first().map(|a| self.value(*a));
+            match (builtin, first) {
+                ("float" | "int" | "round", Some(v)) => return Value { kind: Kind::Scalar, ..v },
+                ("abs", Some(v)) => return Value { range: v.range.abs(), producer: None, ..v }.produced(Op::Abs, call),
+                ("len", _) => {
+                    return Value::unknown()
+                        .with_origin(Origin::Config)
+                        .with_kind(Kind::Scalar)
+                        .with_range(Interval::NON_NEGATIVE);
+                }
+                ("max" | "min", Some(_)) if args.positional.len() >= 2 => {
+                    let values: Vec<Value<'a>> = args.positional.iter().map(|a| self.value(*a)).collect();
+                    let mut range = values[0].range;
+                    for v in &values[1..] {
+                        range = if builtin == "max" { range.clamp_below(v.range) } else { range.clamp_above(v.range) };
+                    }
+                    let origin = values.iter().fold(Origin::Config, |o, v| o.join(v.origin));
+                    return Value::unknown()
+                        .with_range(range)
+                        .with_origin(origin)
+                        .with_kind(Kind::Scalar)
+                        .produced(Op::Clip, call);
+                }
+                ("sum", Some(v)) => return self.sum_of(v, call),
+                _ => {}
+            }
+        }
+        let held = self.value(function);
+        match held.kind {
+            Kind::Object(class) => {
+                let lib = apis::library_of(&class).unwrap_or(Library::Torch);
+                let leaf = apis::leaf(&class);
+                let data = Value::unknown().with_origin(Origin::Data).with_kind(Kind::Array(lib));
+                match leaf {
+                    "Softmax" | "Softmax2d" => data.with_range(Interval::UNIT).produced(Op::Softmax, call),
+                    "Sigmoid" => data.with_range(Interval::UNIT).produced(Op::Sigmoid, call),
+                    "LogSoftmax" => data
+                        .with_range(Interval::new(Bound::open(f64::NEG_INFINITY), Bound::closed(0.0)))
+                        .produced(Op::LogSoftmax, call),
+                    "ReLU" | "ReLU6" => data.with_range(Interval::NON_NEGATIVE).produced(Op::Relu, call),
+                    "Softplus" => data.with_range(Interval::POSITIVE).produced(Op::Softplus, call),
+                    "Linear" | "Dense" | "Conv1d" | "Conv2d" | "Conv3d" | "Conv1D" | "Conv2D" | "Conv3D"
+                    | "Bilinear" | "LazyLinear" | "EinsumDense" => data.produced(Op::Logits, call),
+                    _ if leaf.ends_with("Loss") || class.starts_with("keras.losses.") => {
+                        data.with_range(Interval::NON_NEGATIVE)
+                    }
+                    _ => data,
+                }
+            }
+            Kind::Instance(class) => {
+                // Calling a module instance runs its forward (PyTorch), call (Keras) or __call__.
+                for method in FORWARD_METHODS {
+                    if let Fact::Function(Some(s)) = self.fact(&FactKey::Function(format!("{class}.{method}"))) {
+                        return s.returns.map(|r| r.value()).unwrap_or_else(Value::unknown);
+                    }
+                }
+                Value::unknown().with_origin(Origin::Data)
+            }
+            _ => {
+                let origin = self.args_origin(args);
+                Value::unknown().with_origin(if origin == Origin::Data { Origin::Data } else { Origin::Unknown })
+            }
+        }
+    }
+
+    /// Applies a transfer. `receiver` is the value of the object a method is called on.
+    fn apply(&self, t: Transfer, call: Node<'a>, args: &Args<'a>, receiver: Option<Value<'a>>, api: &str) -> Value<'a> {
+        let input = |a: Arg| -> Option<Value<'a>> {
+            if a == RECEIVER {
+                return receiver.clone();
+            }
+            let position = if receiver.is_some() { a.position } else { a.position };
+            args.get(position, a.keywords, self.src).map(|n| self.value(n))
+        };
+        let origin = receiver.as_ref().map_or(Origin::Config, |r| r.origin).join(self.args_origin(args));
+        let base = Value::unknown().with_origin(origin);
+        let dtype = self.dtype_argument(args).or_else(|| receiver.as_ref().and_then(|r| r.dtype));
+        let v = match t {
+            Transfer::Fixed(range, op) => base.with_range(range).produced(op, call),
+            Transfer::Map(f, op, a) => match input(a) {
+                Some(x) => {
+                    Value { range: f(x.range), producer: None, via: None, ..x }.with_origin(origin).produced(op, call)
+                }
+                None => base.with_range(f(Interval::ANY)).produced(op, call),
+            },
+            Transfer::Same(a) => match input(a) {
+                Some(x) => Value { via: None, origin: x.origin, ..x },
+                None => base,
+            },
+            Transfer::Clip { input: a, lower, upper } => {
+                let x = input(a).unwrap_or_else(Value::unknown);
+                let mut range = x.range;
+                if let Some(lo) = lower.and_then(|l| self.bound(args, l, receiver.is_some())) {
+                    range = range.clamp_below(lo);
+                }
+                if let Some(hi) = upper.and_then(|u| self.bound(args, u, receiver.is_some())) {
+                    range = range.clamp_above(hi);
+                }
+                Value { range, producer: None, via: None, ..x }.with_origin(origin).produced(Op::Clip, call)
+            }
+            Transfer::Maximum => {
+                let (a, b) =
+                    (args.positional.first().map(|n| self.value(*n)), args.positional.get(1).map(|n| self.value(*n)));
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        // A named bound in second place is a floor its author chose: `maximum(x, self.floor)`.
+                        let b_range =
+                            if self.named_floor(args.positional[1]) && !b.range.is_positive() && b.range.is_any() {
+                                Interval::POSITIVE
+                            } else {
+                                b.range
+                            };
+                        base.with_range(a.range.clamp_below(b_range)).produced(Op::Clip, call)
+                    }
+                    _ => base,
+                }
+            }
+            Transfer::Sum(a) => match input(a) {
+                Some(x) => self.sum_of(x, call).with_origin(origin),
+                None => base,
+            },
+            Transfer::Within(a, op) => match input(a) {
+                Some(x) => {
+                    let keep = x.producer.filter(|p| {
+                        p.op.probability().is_some() || matches!(p.op, Op::Mask | Op::Relu | Op::Clip | Op::Exp)
+                    });
+                    Value {
+                        producer: keep.map(|p| super::value::Producer {
+                            op: if p.op == Op::Mask { op } else { p.op },
+                            node: call,
+                        }),
+                        via: None,
+                        ..x
+                    }
+                    .with_origin(origin)
+                }
+                None => base,
+            },
+            Transfer::Count => {
+                base.with_range(Interval::NON_NEGATIVE).with_kind(Kind::Unknown).produced(Op::Count, call)
+            }
+            Transfer::NonNegative(op) => base.with_range(Interval::NON_NEGATIVE).produced(op, call),
+            Transfer::Where => {
+                let (c, a, b) = (args.positional.first(), args.positional.get(1), args.positional.get(2));
+                match (c, a, b) {
+                    (Some(c), Some(a), Some(b)) => {
+                        let mut va = self.value(*a);
+                        let mut vb = self.value(*b);
+                        let mut ca = Vec::new();
+                        self.constraints_of(*c, true, 0, &mut ca);
+                        let mut cb = Vec::new();
+                        self.constraints_of(*c, false, 0, &mut cb);
+                        for k in ca {
+                            if same_expression(k.subject, *a, self.src) {
+                                va.range = va.range.meet(k.range);
+                            }
+                        }
+                        for k in cb {
+                            if same_expression(k.subject, *b, self.src) {
+                                vb.range = vb.range.meet(k.range);
+                            }
+                        }
+                        let joined = va.join(&vb);
+                        Value { producer: None, via: None, ..joined }.with_origin(origin).produced(Op::Where, call)
+                    }
+                    _ => base,
+                }
+            }
+            Transfer::Uniform { low, high, default } => {
+                let lo = if low.position == usize::MAX { None } else { input(low) };
+                let hi = if high.position == usize::MAX { None } else { input(high) };
+                let lo = lo.and_then(|v| v.range.as_point()).unwrap_or(default.0);
+                let hi = hi.and_then(|v| v.range.as_point()).unwrap_or(default.1);
+                base.with_origin(Origin::Data)
+                    .with_range(Interval::new(Bound::closed(lo), Bound::open(hi)))
+                    .produced(Op::Uniform, call)
+            }
+            Transfer::Arange => {
+                let values: Vec<Value<'a>> = args.positional.iter().map(|n| self.value(*n)).collect();
+                let (start, step) = match values.len() {
+                    0 => (
+                        args.keyword(&["start"], self.src)
+                            .map(|n| self.value(n))
+                            .map(|v| v.range)
+                            .unwrap_or(Interval::point(0.0)),
+                        Interval::point(1.0),
+                    ),
+                    1 => (Interval::point(0.0), Interval::point(1.0)),
+                    2 => (values[0].range, Interval::point(1.0)),
+                    _ => (values[0].range, values[2].range),
+                };
+                let step = args.keyword(&["step", "delta"], self.src).map(|n| self.value(n).range).unwrap_or(step);
+                let range = if step.is_positive() {
+                    Interval::new(start.lo, Bound::open(f64::INFINITY))
+                } else {
+                    Interval::ANY
+                };
+                base.with_range(range).produced(Op::Arange, call)
+            }
+            Transfer::Fill(a) => match input(a) {
+                Some(x) => Value { via: None, ..x }.with_origin(origin),
+                None => base,
+            },
+            Transfer::Filled(v) => {
+                let op = if v == 0.0 { Op::Zeros } else { Op::Constant };
+                base.with_range(Interval::point(v)).produced(op, call)
+            }
+            Transfer::Mask => base.with_range(Interval::UNIT).produced(Op::Mask, call),
+            Transfer::Scalar(f) => match args.positional.first().map(|n| self.value(*n)) {
+                Some(x) => Value { range: f(x.range), producer: None, via: None, ..x },
+                None => base,
+            },
+        };
+        let _ = api;
+        Value { dtype: v.dtype.or(dtype), ..v }
+    }
+
+    /// A clip bound's interval. A named bound that is not a constant (`min=self.floor`,
+    /// `threshold`) counts as positive: whoever wrote a lower bound chose it to keep the value
+    /// away from 0, and nanlint does not second-guess a bound it cannot see.
+    fn bound(&self, args: &Args<'a>, a: Arg, method: bool) -> Option<Interval> {
+        let _ = method;
+        let node = args.get(a.position, a.keywords, self.src)?;
+        if self.text(node) == "None" {
+            return None;
+        }
+        let v = self.value(node);
+        if v.range.is_any() && self.named_floor(node) {
+            return Some(Interval::POSITIVE);
+        }
+        Some(v.range)
+    }
+
+    /// A name or attribute that is not a constant: `threshold`, `self.min_value`, `cfg.floor`.
+    fn named_floor(&self, node: Node<'a>) -> bool {
+        let node = unparenthesized(node);
+        matches!(node.kind(), "identifier" | "attribute") && self.constant(node).is_none()
+    }
+
+    /// `dtype=` in a call (`torch.zeros(3, dtype=torch.float16)`).
+    fn dtype_argument(&self, args: &Args<'a>) -> Option<Dtype> {
+        args.keyword(&["dtype"], self.src).and_then(|d| dtype_named(self.text(d)))
+    }
+
+    /// The sum of an array with elements in `x`'s interval: positive when they are; a sum of a
+    /// mask or of values that reach 0 is a count that can be 0.
+    fn sum_of(&self, x: Value<'a>, call: Node<'a>) -> Value<'a> {
+        let range = if x.range.is_positive() {
+            Interval::POSITIVE
+        } else if x.range.is_non_negative() {
+            Interval::NON_NEGATIVE
+        } else {
+            Interval::ANY
+        };
+        let op = match x.op() {
+            Some(Op::Mask) => Op::Count,
+            Some(op) if reaches_zero_op(op) && x.range.is_non_negative() => Op::Count,
+            _ => Op::Sum,
+        };
+        Value { range, via: None, producer: None, ..x }.produced(op, call)
+    }
+
+    fn unary_value(&self, node: Node<'a>) -> Value<'a> {
+        let Some(arg) = node.child_by_field_name("argument") else { return Value::unknown() };
+        let v = self.value(arg);
+        match node.child_by_field_name("operator").map(|o| o.kind()) {
+            Some("-") => {
+                // `-expm1(-x)` = 1 - exp(-x).
+                let keep = v.producer.filter(|p| p.op == Op::Constant);
+                Value { range: v.range.neg(), producer: keep, via: None, ..v }
+            }
+            Some("+") => v,
+            _ => Value { range: Interval::ANY, producer: None, via: None, ..v },
+        }
+    }
+
+    fn binary_value(&self, node: Node<'a>) -> Value<'a> {
+        let (Some(left), Some(op), Some(right)) =
+            (node.child_by_field_name("left"), node.child_by_field_name("operator"), node.child_by_field_name("right"))
+        else {
+            return Value::unknown();
+        };
+        let l = self.value(left);
+        let r = self.value(right);
+        // `exp(x) / sum(exp(x))` is a softmax written out, able to reach 0 as one.
+        if op.kind() == "/"
+            && l.op() == Some(Op::Exp)
+            && matches!(r.op(), Some(Op::Sum) | Some(Op::Count))
+            && r.range.is_positive()
+        {
+            return Value::unknown()
+                .with_origin(l.origin.join(r.origin))
+                .with_kind(l.kind.clone())
+                .with_range(Interval::UNIT)
+                .produced(Op::Softmax, node);
+        }
+        // `x + eps`: the conventional guard. Its author reads `x` as non-negative.
+        if op.kind() == "+" {
+            for (guard, other) in [(&r, &l), (&l, &r)] {
+                if guard.range.is_positive()
+                    && other.range.is_any()
+                    && self.epsilon_like(if std::ptr::eq(guard, &r) { right } else { left })
+                {
+                    let range = Interval::new(guard.range.lo, Bound::open(f64::INFINITY));
+                    return Value { range, producer: None, via: None, ..(*other).clone() }
+                        .with_origin(l.origin.join(r.origin));
+                }
+            }
+        }
+        arithmetic(op.kind(), &l, &r, node)
+    }
+
+    /// A small positive guard term: a literal or constant below 1, or a name read as an epsilon.
+    fn epsilon_like(&self, node: Node<'a>) -> bool {
+        if let Some(c) = self.constant(node) {
+            return c > 0.0 && c < 1.0;
+        }
+        let node = unparenthesized(node);
+        let name = match node.kind() {
+            "identifier" => self.text(node),
+            "attribute" => node.child_by_field_name("attribute").map(|a| self.text(a)).unwrap_or(""),
+            "call" => node.child_by_field_name("function").and_then(|f| callee_name(f, self.src)).unwrap_or(""),
+            _ => "",
+        };
+        epsilon_name(name) || self.value(node).range.as_point().is_some_and(|c| c > 0.0 && c < 1.0)
+    }
+
+    fn subscript_value(&self, node: Node<'a>) -> Value<'a> {
+        let Some(array) = node.child_by_field_name("value") else { return Value::unknown() };
+        let of = self.value(array);
+        let mut v = Value { via: None, ..of.clone() };
+        // `p[p > 0]`: boolean-mask selection keeps the elements where the condition holds.
+        if let Some(index) = node.child_by_field_name("subscript") {
+            let mut found = Vec::new();
+            self.constraints_of(index, true, 0, &mut found);
+            for c in found {
+                if same_expression(c.subject, array, self.src) {
+                    v.range = v.range.meet(c.range);
+                }
+            }
+        }
+        if matches!(of.kind, Kind::NotArray) && !matches!(array.kind(), "list" | "tuple") {
+            // An element of a container: nothing known of it but its origin.
+            v = Value::unknown().with_origin(of.origin);
+        }
+        self.refine(node, v)
+    }
+}
+
+/// Interval arithmetic with producers: `1 - p` of a probability is its complement; a product
+/// with a factor that reaches 0 reaches 0; `x ** 2` is a square.
+pub fn arithmetic<'a>(op: &str, l: &Value<'a>, r: &Value<'a>, node: Node<'a>) -> Value<'a> {
+    let origin = l.origin.join(r.origin);
+    let kind = match (&l.kind, &r.kind) {
+        (Kind::Array(lib), _) | (_, Kind::Array(lib)) => Kind::Array(*lib),
+        (Kind::Scalar, Kind::Scalar) => Kind::Scalar,
+        _ => Kind::Unknown,
+    };
+    let dtype = l.dtype.or(r.dtype);
+    let base = Value { range: Interval::ANY, origin, kind, dtype, producer: None, via: None };
+    match op {
+        "+" => {
+            let range = l.range.add(r.range);
+            // Two non-negative terms that both reach 0 reach 0 together.
+            let zero = [l, r].into_iter().all(|v| v.range.is_non_negative() && v.op().is_some_and(reaches_zero_op));
+            let v = base.with_range(range);
+            if zero { v.produced(Op::Count, node) } else { v }
+        }
+        "-" => {
+            let range = l.range.sub(r.range);
+            let v = base.with_range(range);
+            match (l.range.as_point(), r.probability()) {
+                (Some(c), Some(p))
+                    if c == 1.0
+                        && r.op().is_some_and(|o| o.probability().is_some() && !matches!(o, Op::Complement(_))) =>
+                {
+                    v.with_range(Interval::UNIT).produced(Op::Complement(p), node)
+                }
+                (Some(c), Some(Prob::Softmax | Prob::Sigmoid)) if c == 1.0 => {
+                    // 1 - (1 - p) is p again; keep it a probability.
+                    v.with_range(Interval::UNIT)
+                        .produced(if r.probability() == Some(Prob::Softmax) { Op::Softmax } else { Op::Sigmoid }, node)
+                }
+                _ => v,
+            }
+        }
+        "*" => {
+            let range = l.range.mul(r.range);
+            let v = base.with_range(range);
+            let zero = [l, r].into_iter().find(|v| v.range.contains_zero() && v.op().is_some_and(reaches_zero_op));
+            match zero {
+                Some(z) if range.contains_zero() => v.produced(z.op().unwrap_or(Op::Mask), node),
+                _ => v,
+            }
+        }
+        "/" => base.with_range(l.range.div(r.range)),
+        "**" => match r.range.as_point() {
+            Some(2.0) => base.with_range(l.range.square()).produced(Op::Square, node),
+            Some(p) if p > 0.0 && l.range.is_non_negative() => base.with_range(l.range.map_increasing(|x| x.powf(p))),
+            _ if l.range.is_positive() => base.with_range(Interval::POSITIVE),
+            _ => base,
+        },
+        "//" | "%" => base,
+        _ => base,
+    }
+}
+
+/// Operations whose outputs reach exactly 0 in practice (in float32, or by construction).
+pub fn reaches_zero_op(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Softmax
+            | Op::Sigmoid
+            | Op::Complement(_)
+            | Op::Count
+            | Op::Relu
+            | Op::Abs
+            | Op::Square
+            | Op::Norm
+            | Op::Std
+            | Op::Var
+            | Op::Uniform
+            | Op::Mask
+            | Op::Zeros
+            | Op::Clip
+            | Op::Where
+            | Op::Arange
+            | Op::Constant
+    )
+}
+
+/// The kind of an element drawn from a value of `kind` (by iteration or unpacking).
+fn element_kind(kind: &Kind) -> Kind {
+    match kind {
+        Kind::Array(lib) => Kind::Array(*lib),
+        _ => Kind::Unknown,
+    }
+}
+
+/// `eps`, `epsilon`, `EPS`, `_eps`, `eps_val`, `layer_norm_eps`, `tiny`, `smooth`, `mel_floor`,
+/// `LOG_ZERO_GUARD`: names of small positive guards.
+pub fn epsilon_name(name: &str) -> bool {
+    name.to_ascii_lowercase()
+        .split('_')
+        .any(|part| matches!(part, "eps" | "epsilon" | "tiny" | "smooth" | "smoothing" | "floor" | "guard" | "delta"))
+}
+
+/// Parameter annotations that say "array".
+fn annotation_is_array(annotation: &str) -> bool {
+    ["Tensor", "ndarray", "Array", "ArrayLike"]
+        .iter()
+        .any(|t| annotation.rsplit('.').next().is_some_and(|last| last.starts_with(t)))
+}
+
+fn is_static(function: Node, src: &str) -> bool {
+    let _ = (function, src);
+    false
+}
+
+/// A dtype by the name code spells it with (`torch.float16`, `np.float32`, `"float16"`, `tf.half`).
+pub fn dtype_named(spelled: &str) -> Option<Dtype> {
+    let last = spelled.trim_matches(|c| c == '"' || c == '\'').rsplit('.').next()?;
+    Some(match last {
+        "float16" | "half" | "f16" => Dtype::F16,
+        "bfloat16" | "bf16" => Dtype::BF16,
+        "float32" | "float" | "single" | "f32" => Dtype::F32,
+        "float64" | "double" | "f64" => Dtype::F64,
+        "int8" | "int16" | "int32" | "int64" | "long" | "int" | "uint8" => Dtype::Int,
+        "bool" => Dtype::Bool,
+        _ => return None,
+    })
+}
+
+/// The dtype a conversion method gives: `.half()`, `.to(torch.float16)`, `.astype(np.float32)`.
+fn method_dtype(name: &str, args: Vec<&str>) -> Option<Dtype> {
+    match name {
+        "half" => Some(Dtype::F16),
+        "bfloat16" => Some(Dtype::BF16),
+        "float" => Some(Dtype::F32),
+        "double" => Some(Dtype::F64),
+        "to" | "type" | "astype" => args.iter().find_map(|a| dtype_named(a)),
+        _ => None,
+    }
+}
+
+#[allow(dead_code)]
+fn _unused(_: &str) -> Option<()> {
+    let _ = text;
+    None
+}

@@ -1,0 +1,378 @@
+//! Facts one part of a file contributes to another: the value of a module-level name, of an
+//! attribute set on `self`, and what a function returns and where its parameters go.
+//!
+//! Facts are position-independent (no nodes, no byte offsets), so they can be compared between
+//! two versions of a file: a cached analysis of a function records the facts it used
+//! ([`Dependency`]) and stays valid while their hashes do.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use tree_sitter::Node;
+
+use super::Model;
+use super::transfer::RECEIVER;
+use super::value::{Value, ValueSummary};
+use crate::syntax::{Args, is_scope, text};
+
+/// Names a fact.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FactKey {
+    /// The value of a module-level name, as functions see it.
+    Global(String),
+    /// The value of `self.<attr>` in methods of the module-level class `class`.
+    Attribute { class: String, attr: String },
+    /// The summary of a module-level function (`f`) or of a method (`Class.method`).
+    Function(String),
+}
+
+/// A fact's content.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Fact {
+    Value(Option<ValueSummary>),
+    Function(Option<Summary>),
+}
+
+/// A fact an analysis used, and its hash then.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Dependency {
+    pub key: FactKey,
+    pub hash: u64,
+}
+
+/// What a function does, as its callers see it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Summary {
+    /// Parameter names in order (`self` included for methods).
+    pub params: Vec<String>,
+    /// The join of its `return` values; `None` when it returns no value.
+    pub returns: Option<ValueSummary>,
+    /// Parameters passed on unchanged to library functions or methods.
+    pub flows: Vec<Flow>,
+}
+
+/// Parameter `param` is passed, unchanged, as argument `arg` of `into`: a canonical API name, or
+/// `.name` for a method called on it (then `arg` is [`RECEIVER`]'s position).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Flow {
+    pub param: usize,
+    pub into: String,
+    pub arg: usize,
+}
+
+impl Flow {
+    pub fn is_receiver(&self) -> bool {
+        self.arg == RECEIVER.position
+    }
+}
+
+#[derive(Default)]
+pub struct Facts {
+    /// Each fact with the facts its computation used.
+    cache: HashMap<FactKey, (Fact, Vec<Dependency>)>,
+    active: HashSet<FactKey>,
+}
+
+pub fn hash(fact: &Fact) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    fact.hash(&mut h);
+    h.finish()
+}
+
+impl<'a> Model<'a> {
+    /// A fact, computed on first use and recorded as a dependency of the current analysis.
+    pub fn fact(&self, key: &FactKey) -> Fact {
+        let cached = self.facts.borrow().cache.get(key).cloned();
+        let (fact, used) = match cached {
+            Some(found) => found,
+            None => {
+                if !self.facts.borrow_mut().active.insert(key.clone()) {
+                    // A fact that depends on itself (recursion): nothing known.
+                    return match key {
+                        FactKey::Function(_) => Fact::Function(None),
+                        _ => Fact::Value(None),
+                    };
+                }
+                // The facts this one's computation uses are dependencies of whoever uses it.
+                let mark = self.dependencies.borrow().len();
+                let fact = self.compute_fact(key);
+                let used: Vec<Dependency> = self.dependencies.borrow_mut().split_off(mark);
+                let mut facts = self.facts.borrow_mut();
+                facts.active.remove(key);
+                facts.cache.insert(key.clone(), (fact.clone(), used.clone()));
+                (fact, used)
+            }
+        };
+        let mut deps = self.dependencies.borrow_mut();
+        deps.push(Dependency { key: key.clone(), hash: hash(&fact) });
+        deps.extend(used);
+        fact
+    }
+
+    fn compute_fact(&self, key: &FactKey) -> Fact {
+        match key {
+            FactKey::Global(name) => Fact::Value(self.global_value(name).map(|v| v.summary())),
+            FactKey::Attribute { class, attr } => {
+                let value = self
+                    .module_definition(class)
+                    .filter(|c| c.kind() == "class_definition")
+                    .and_then(|c| self.attribute_value(c, attr));
+                Fact::Value(value.map(|v| v.summary()))
+            }
+            FactKey::Function(qualified) => {
+                let def = match qualified.split_once('.') {
+                    Some((class, method)) => self
+                        .module_definition(class)
+                        .filter(|c| c.kind() == "class_definition")
+                        .and_then(|c| class_method(c, method, self.src)),
+                    None => self.module_definition(qualified).filter(|d| d.kind() == "function_definition"),
+                };
+                Fact::Function(def.map(|d| self.summarize(d)))
+            }
+        }
+    }
+
+    /// The value of a module-level name at the end of the module (where functions, called
+    /// later, find it): the join of the bindings that reach there.
+    fn global_value(&self, name: &str) -> Option<Value<'a>> {
+        let root = self.tree.root_node();
+        let index = self.scope_index(root);
+        if !index.binds(name) {
+            return None;
+        }
+        let reaching = index.reaching(name, self.src.len());
+        let mut joined: Option<Value<'a>> = None;
+        for entry in &reaching.entries {
+            let v = self.binding_value(name, *entry);
+            joined = Some(match joined {
+                Some(j) => j.join(&v),
+                None => v,
+            });
+        }
+        if reaching.outer {
+            joined = joined.map(|j| j.join(&Value::unknown()));
+        }
+        joined.map(|mut v| {
+            v.via = None;
+            v.producer = None;
+            v
+        })
+    }
+
+    /// The value `self.<attr>` has in the methods of `class`: the join of every assignment to
+    /// it in the class's methods and of a class-level assignment.
+    fn attribute_value(&self, class: Node<'a>, attr: &str) -> Option<Value<'a>> {
+        let body = class.child_by_field_name("body")?;
+        let mut joined: Option<Value<'a>> = None;
+        let mut add = |v: Value<'a>| {
+            joined = Some(match joined.take() {
+                Some(j) => j.join(&v),
+                None => v,
+            });
+        };
+        let mut cursor = body.walk();
+        for stmt in body.named_children(&mut cursor) {
+            let def =
+                if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
+            let Some(def) = def else { continue };
+            match def.kind() {
+                "function_definition" => {
+                    let Some(this) = super::first_parameter(def, self.src) else { continue };
+                    for (target, value) in self_assignments(def, this, attr, self.src) {
+                        match value {
+                            Some(v) => add(self.value(v)),
+                            None => add(Value::unknown()),
+                        }
+                        let _ = target;
+                    }
+                }
+                "expression_statement" => {
+                    if let Some(a) = def.named_child(0).filter(|a| a.kind() == "assignment")
+                        && let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right"))
+                        && l.kind() == "identifier"
+                        && text(l, self.src) == attr
+                    {
+                        add(self.value(r));
+                    }
+                }
+                _ => {}
+            }
+        }
+        joined.map(|mut v| {
+            v.via = None;
+            v.producer = None;
+            v
+        })
+    }
+
+    /// The summary of a function: its parameters, what it returns, where parameters go.
+    pub fn summarize(&self, def: Node<'a>) -> Summary {
+        let params = parameter_names(def, self.src);
+        let mut returns: Option<Value<'a>> = None;
+        let mut flows = Vec::new();
+        let index = self.scope_index(def);
+        let Some(body) = def.child_by_field_name("body") else {
+            return Summary { params, returns: None, flows };
+        };
+        let mut stack = vec![body];
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "return_statement" => {
+                    if let Some(value) = node.named_child(0) {
+                        let v = self.value(value);
+                        returns = Some(match returns {
+                            Some(r) => r.join(&v),
+                            None => v,
+                        });
+                    }
+                }
+                "call" => {
+                    let args = Args::of(node);
+                    let into = match self.callee(node) {
+                        Some(super::Callee::Api(api)) => Some((api, None)),
+                        Some(super::Callee::Method { name, receiver }) => Some((format!(".{name}"), Some(receiver))),
+                        _ => None,
+                    };
+                    if let Some((into, receiver)) = into {
+                        let passed = receiver
+                            .map(|r| (RECEIVER.position, r))
+                            .into_iter()
+                            .chain(args.positional.iter().copied().enumerate());
+                        for (arg, node) in passed {
+                            if node.kind() != "identifier" {
+                                continue;
+                            }
+                            let name = text(node, self.src);
+                            let Some(param) = params.iter().position(|p| p == name) else { continue };
+                            // Unchanged: no binding in the function reaches this use.
+                            let reaching = index.reaching(name, node.start_byte());
+                            if reaching.entries.is_empty() && reaching.outer {
+                                flows.push(Flow { param, into: into.clone(), arg });
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if !is_scope(child.kind()) {
+                    stack.push(child);
+                }
+            }
+        }
+        flows.sort_by(|a, b| (a.param, &a.into, a.arg).cmp(&(b.param, &b.into, b.arg)));
+        flows.dedup();
+        Summary { params, returns: returns.map(|r| r.summary()), flows }
+    }
+
+    /// The value a binding gives `name`.
+    pub fn binding_value(&self, name: &str, entry: super::scope::Entry<'a>) -> Value<'a> {
+        self.entry_value(name, entry)
+    }
+
+    /// The summary of a function definition found by [`Model::callee`]: a fact for module-level
+    /// functions and methods of module-level classes, computed in place for nested functions
+    /// (they belong to the code being analyzed).
+    pub fn summary_of(&self, def: Node<'a>) -> Option<Summary> {
+        match self.qualified_name(def) {
+            Some(q) => match self.fact(&FactKey::Function(q)) {
+                Fact::Function(s) => s,
+                Fact::Value(_) => None,
+            },
+            None => Some(self.summarize(def)),
+        }
+    }
+
+    /// `f` for a module-level function, `C.m` for a method of a module-level class, `None`
+    /// for nested functions.
+    pub fn qualified_name(&self, def: Node<'a>) -> Option<String> {
+        let name = text(def.child_by_field_name("name")?, self.src);
+        let enclosing = self.enclosing_function(def);
+        if enclosing.is_some() {
+            return None;
+        }
+        match self.class_of_method(def) {
+            Some(class) => {
+                if self.enclosing_function(class).is_some() || self.class_of_method(class).is_some() {
+                    return None;
+                }
+                let class_name = text(class.child_by_field_name("name")?, self.src);
+                (self.module_definition(class_name) == Some(class)).then(|| format!("{class_name}.{name}"))
+            }
+            None => (self.module_definition(name) == Some(def)).then(|| name.to_string()),
+        }
+    }
+}
+
+/// The method `name` defined directly in `class`'s body (possibly decorated).
+pub fn class_method<'t>(class: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
+    let body = class.child_by_field_name("body")?;
+    let mut cursor = body.walk();
+    let mut found = None;
+    for stmt in body.named_children(&mut cursor) {
+        let def =
+            if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
+        if let Some(def) = def.filter(|d| d.kind() == "function_definition")
+            && def.child_by_field_name("name").is_some_and(|n| text(n, src) == name)
+        {
+            found = Some(def);
+        }
+    }
+    found
+}
+
+/// Parameter names of a function, in order.
+pub fn parameter_names(def: Node, src: &str) -> Vec<String> {
+    let Some(params) = def.child_by_field_name("parameters") else { return Vec::new() };
+    let mut cursor = params.walk();
+    params.named_children(&mut cursor).filter_map(|p| super::parameter_name(p, src)).map(str::to_string).collect()
+}
+
+/// `this.attr = value` (and `this.attr += value`, value `None`) in a method body, outside nested
+/// scopes.
+fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec<(Node<'t>, Option<Node<'t>>)> {
+    let mut out = Vec::new();
+    let Some(body) = def.child_by_field_name("body") else { return out };
+    if !text(body, src).contains(attr) {
+        return out;
+    }
+    let is_target = |n: Node| {
+        n.kind() == "attribute"
+            && n.child_by_field_name("object").is_some_and(|o| o.kind() == "identifier" && text(o, src) == this)
+            && n.child_by_field_name("attribute").is_some_and(|a| text(a, src) == attr)
+    };
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "assignment" => {
+                let mut n = node;
+                loop {
+                    let (Some(l), r) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else { break };
+                    if is_target(l) {
+                        out.push((l, r.filter(|r| r.kind() != "assignment")));
+                    }
+                    match r {
+                        Some(r) if r.kind() == "assignment" => n = r,
+                        _ => break,
+                    }
+                }
+                continue;
+            }
+            "augmented_assignment" => {
+                if node.child_by_field_name("left").is_some_and(is_target) {
+                    out.push((node, None));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            if !is_scope(child.kind()) {
+                stack.push(child);
+            }
+        }
+    }
+    out
+}

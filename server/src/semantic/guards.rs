@@ -1,0 +1,286 @@
+//! Conditions that guard a point of the code, read as constraints on expressions:
+//! `np.log(x) if x > 0 else 0.0`, `if (p > 0).all(): ...`, `x > 0 and np.log(x)`,
+//! `[np.log(v) for v in vs if v > 0]`, early exits (`if n == 0: return`), `assert`, and named
+//! conditions (`ok = x > 0; where(ok, x, 1)`).
+
+use std::rc::Rc;
+
+use tree_sitter::Node;
+
+use super::Model;
+use super::scope::Binding;
+use super::value::{Bound, Interval, Value};
+use crate::syntax::{Args, ancestry, same_expression, text, unparenthesized};
+
+/// `subject` lies in `range` where the condition holds.
+#[derive(Clone, Copy, Debug)]
+pub struct Constraint<'a> {
+    pub subject: Node<'a>,
+    pub range: Interval,
+}
+
+/// How far named conditions are followed.
+const MAX_NAMED: u32 = 4;
+
+impl<'a> Model<'a> {
+    /// `value` (of `expr`) narrowed by the conditions that hold where `expr` is evaluated.
+    pub fn refine(&self, expr: Node<'a>, mut value: Value<'a>) -> Value<'a> {
+        for c in self.constraints_at(expr) {
+            if same_expression(c.subject, expr, self.src) {
+                value.range = narrow(value.range, c.range);
+            }
+        }
+        value
+    }
+
+    /// The constraints known to hold where `node` is evaluated, innermost condition last.
+    pub fn constraints_at(&self, node: Node<'a>) -> Vec<Constraint<'a>> {
+        let mut out = Vec::new();
+        let chain = ancestry(self.tree.root_node(), node);
+        // Conditions outside the innermost function do not hold when it runs.
+        let start = chain.iter().rposition(|n| matches!(n.kind(), "function_definition" | "lambda")).unwrap_or(0);
+        for pair in chain[start..].windows(2) {
+            let (parent, child) = (pair[0], pair[1]);
+            match parent.kind() {
+                "conditional_expression" => {
+                    let (a, cond, b) = (parent.named_child(0), parent.named_child(1), parent.named_child(2));
+                    if let Some(cond) = cond {
+                        if Some(child) == a {
+                            self.constraints_of(cond, true, 0, &mut out);
+                        } else if Some(child) == b {
+                            self.constraints_of(cond, false, 0, &mut out);
+                        }
+                    }
+                }
+                "if_statement" => {
+                    let Some(cond) = parent.child_by_field_name("condition") else { continue };
+                    if Some(child) == parent.child_by_field_name("consequence") {
+                        self.constraints_of(cond, true, 0, &mut out);
+                    } else if matches!(child.kind(), "elif_clause" | "else_clause") {
+                        // Every earlier condition was false.
+                        self.constraints_of(cond, false, 0, &mut out);
+                        let mut cursor = parent.walk();
+                        for alt in parent.children_by_field_name("alternative", &mut cursor) {
+                            if alt == child {
+                                break;
+                            }
+                            if let Some(c) = alt.child_by_field_name("condition") {
+                                self.constraints_of(c, false, 0, &mut out);
+                            }
+                        }
+                    }
+                }
+                "elif_clause" | "while_statement" => {
+                    let body = parent.child_by_field_name("consequence").or_else(|| parent.child_by_field_name("body"));
+                    if Some(child) == body
+                        && let Some(cond) = parent.child_by_field_name("condition")
+                    {
+                        self.constraints_of(cond, true, 0, &mut out);
+                    }
+                }
+                "boolean_operator" => {
+                    if Some(child) == parent.child_by_field_name("right")
+                        && let (Some(left), Some(op)) =
+                            (parent.child_by_field_name("left"), parent.child_by_field_name("operator"))
+                    {
+                        self.constraints_of(left, op.kind() == "and", 0, &mut out);
+                    }
+                }
+                "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension" => {
+                    if Some(child) == parent.named_child(0) {
+                        let mut cursor = parent.walk();
+                        for clause in parent.named_children(&mut cursor).filter(|c| c.kind() == "if_clause") {
+                            if let Some(cond) = clause.named_child(0) {
+                                self.constraints_of(cond, true, 0, &mut out);
+                            }
+                        }
+                    }
+                }
+                "block" | "module" => {
+                    for (at, cond, truth) in self.exits(parent).iter() {
+                        if *at < child.start_byte() {
+                            self.constraints_of(*cond, *truth, 0, &mut out);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Statements of `block` after which a condition holds for the rest of it: `assert c`, and
+    /// `if c: return|raise|continue|break` (then `not c`), by position.
+    fn exits(&self, block: Node<'a>) -> Rc<Vec<(usize, Node<'a>, bool)>> {
+        if let Some(found) = self.exits.borrow().get(&block.id()) {
+            return found.clone();
+        }
+        let mut found = Vec::new();
+        let mut cursor = block.walk();
+        for stmt in block.named_children(&mut cursor) {
+            match stmt.kind() {
+                "assert_statement" => {
+                    if let Some(cond) = stmt.named_child(0) {
+                        found.push((stmt.end_byte(), cond, true));
+                    }
+                }
+                "if_statement" if stmt.child_by_field_name("alternative").is_none() => {
+                    let exits = stmt
+                        .child_by_field_name("consequence")
+                        .and_then(|b| b.named_child((b.named_child_count() as u32).saturating_sub(1)))
+                        .is_some_and(|last| {
+                            matches!(
+                                last.kind(),
+                                "return_statement" | "raise_statement" | "continue_statement" | "break_statement"
+                            )
+                        });
+                    if exits && let Some(cond) = stmt.child_by_field_name("condition") {
+                        found.push((stmt.end_byte(), cond, false));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let found = Rc::new(found);
+        self.exits.borrow_mut().insert(block.id(), found.clone());
+        found
+    }
+
+    /// The constraints `cond` being `truth` puts on expressions.
+    pub fn constraints_of(&self, cond: Node<'a>, truth: bool, depth: u32, out: &mut Vec<Constraint<'a>>) {
+        let cond = unparenthesized(cond);
+        match cond.kind() {
+            "not_operator" => {
+                if let Some(arg) = cond.child_by_field_name("argument") {
+                    self.constraints_of(arg, !truth, depth, out);
+                }
+            }
+            "boolean_operator" => {
+                let op = cond.child_by_field_name("operator").map(|o| o.kind());
+                let both = (op == Some("and") && truth) || (op == Some("or") && !truth);
+                if both {
+                    for side in
+                        [cond.child_by_field_name("left"), cond.child_by_field_name("right")].into_iter().flatten()
+                    {
+                        self.constraints_of(side, truth, depth, out);
+                    }
+                }
+            }
+            "comparison_operator" => self.comparison(cond, truth, out),
+            "call" if truth => {
+                // `np.all(x > 0)`, `torch.all(x > 0)`, `(x > 0).all()`, `tf.reduce_all(x > 0)`
+                let Some(function) = cond.child_by_field_name("function") else { return };
+                let name = crate::syntax::callee_name(function, self.src);
+                let inner = match (self.api(function), name) {
+                    (Some(api), _) if matches!(super::apis::leaf(&api), "all" | "reduce_all") => {
+                        Args::of(cond).positional.first().copied()
+                    }
+                    (None, Some("all")) if function.kind() == "attribute" && Args::of(cond).is_empty() => {
+                        function.child_by_field_name("object")
+                    }
+                    _ => None,
+                };
+                if let Some(inner) = inner {
+                    self.constraints_of(inner, true, depth, out);
+                }
+            }
+            "identifier" if depth < MAX_NAMED => {
+                // A named condition: `ok = x > 0`.
+                let scope = self.scope_of(cond);
+                let reaching = self.scope_index(scope).reaching(text(cond, self.src), cond.start_byte());
+                if let ([entry], false) = (reaching.entries.as_slice(), reaching.outer)
+                    && let Binding::Value(rhs) = entry.binding
+                {
+                    self.constraints_of(rhs, truth, depth + 1, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `subject OP constant` or `constant OP subject`, one operator.
+    fn comparison(&self, cond: Node<'a>, truth: bool, out: &mut Vec<Constraint<'a>>) {
+        if cond.named_child_count() != 2 {
+            return;
+        }
+        let (Some(a), Some(b)) = (cond.named_child(0), cond.named_child(1)) else { return };
+        let mut cursor = cond.walk();
+        let ops: Vec<&str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind()).collect();
+        let [op] = ops.as_slice() else { return };
+        let (subject, op, c) = match (self.constant(b), self.constant(a)) {
+            (Some(c), _) => (a, *op, c),
+            (None, Some(c)) => (b, flip(op), c),
+            _ => return,
+        };
+        let op = if truth { Some(op) } else { negate(op) };
+        let range = match op {
+            Some(">") => Interval::above(c),
+            Some(">=") => Interval::at_least(c),
+            Some("<") => Interval::new(Bound::open(f64::NEG_INFINITY), Bound::open(c)),
+            Some("<=") => Interval::new(Bound::open(f64::NEG_INFINITY), Bound::closed(c)),
+            Some("==") => Interval::point(c),
+            // `x != 0`: a pinhole the interval cannot hold; it still excludes 0 from a range
+            // that starts or ends there (a count, a norm).
+            Some("!=") if c == 0.0 => Interval { lo: Bound::open(0.0), hi: Bound::open(0.0) },
+            _ => return,
+        };
+        let subject = unparenthesized(subject);
+        out.push(Constraint { subject, range });
+        // `x.min() > 0`, `np.min(x) > 0`: every element of x.
+        if matches!(op, Some(">") | Some(">=")) && subject.kind() == "call" {
+            let function = subject.child_by_field_name("function");
+            let of = match function.map(|f| (self.api(f), f)) {
+                Some((Some(api), _)) if matches!(super::apis::leaf(&api), "min" | "amin" | "reduce_min") => {
+                    Args::of(subject).positional.first().copied()
+                }
+                Some((None, f))
+                    if f.kind() == "attribute" && crate::syntax::callee_name(f, self.src) == Some("min") =>
+                {
+                    f.child_by_field_name("object")
+                }
+                _ => None,
+            };
+            if let Some(of) = of {
+                out.push(Constraint { subject: unparenthesized(of), range });
+            }
+        }
+    }
+}
+
+/// Narrows `range` by a constraint. The "not 0" pinhole (an empty-looking open point at 0)
+/// opens an end of `range` that is a closed 0.
+fn narrow(range: Interval, by: Interval) -> Interval {
+    if by.lo.value == 0.0 && by.hi.value == 0.0 && !by.lo.closed && !by.hi.closed {
+        let mut r = range;
+        if r.lo.value == 0.0 {
+            r.lo.closed = false;
+        }
+        if r.hi.value == 0.0 {
+            r.hi.closed = false;
+        }
+        return r;
+    }
+    range.meet(by)
+}
+
+fn flip(op: &str) -> &str {
+    match op {
+        ">" => "<",
+        "<" => ">",
+        ">=" => "<=",
+        "<=" => ">=",
+        other => other,
+    }
+}
+
+fn negate(op: &str) -> Option<&'static str> {
+    Some(match op {
+        ">" => "<=",
+        "<=" => ">",
+        "<" => ">=",
+        ">=" => "<",
+        "==" => "!=",
+        "!=" => "==",
+        _ => return None,
+    })
+}

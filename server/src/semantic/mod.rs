@@ -1,0 +1,295 @@
+//! The semantic model of one Python file: what names refer to, what each expression's value
+//! can be, and what the file's own functions and classes return. It knows the numeric
+//! libraries' APIs but nothing of the rules: rules ask it questions.
+//!
+//! - `imports` and `apis`: every callee resolved to one canonical API name.
+//! - `scope`: bindings and reaching definitions per function (and the module).
+//! - `value` and `transfer`: abstract values (interval, origin, kind, dtype, producer) and the
+//!   table of how each API maps argument values to a result.
+//! - `eval`: the evaluator, lazy and memoized per expression.
+//! - `guards`: conditions that hold at a point (`if x > 0`, `a if x > 0 else b`, early exits).
+//! - `facts`: what other parts of the file contribute: module-level names, attributes set on
+//!   `self`, function summaries. A use of a fact is recorded ([`Model::dependencies`]) so that a
+//!   cached analysis of one function can tell when facts it relied on changed.
+//!
+//! One file at a time; nothing crosses files.
+
+pub mod apis;
+pub mod constant;
+pub mod eval;
+pub mod facts;
+pub mod guards;
+pub mod imports;
+pub mod scope;
+pub mod transfer;
+pub mod value;
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use tree_sitter::{Node, Tree};
+
+use crate::syntax::{self, text};
+pub use facts::{Dependency, FactKey};
+use imports::Imports;
+use scope::ScopeIndex;
+use value::{Kind, Value};
+
+/// The model of one file, built lazily as rules ask.
+pub struct Model<'a> {
+    pub src: &'a str,
+    pub tree: &'a Tree,
+    pub imports: Arc<Imports>,
+    scopes: RefCell<HashMap<usize, Rc<ScopeIndex<'a>>>>,
+    values: RefCell<HashMap<usize, Value<'a>>>,
+    /// Expressions being evaluated (a cycle reads as unknown).
+    active: RefCell<HashSet<usize>>,
+    depth: Cell<u32>,
+    facts: RefCell<facts::Facts>,
+    /// Guarding statements per block (see `guards`).
+    exits: RefCell<HashMap<usize, Rc<Vec<(usize, Node<'a>, bool)>>>>,
+    /// Facts used since the last [`Model::take_dependencies`].
+    dependencies: RefCell<Vec<Dependency>>,
+}
+
+/// What a call calls.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Callee<'a> {
+    /// A library function or class, by canonical name.
+    Api(String),
+    /// A method on a receiver that is not an import (`p.log()`, `self.fc(x)` is not one: see
+    /// [`Callee::Value`]).
+    Method { name: &'a str, receiver: Node<'a> },
+    /// A function defined in this file, by its definition.
+    Local(Node<'a>),
+    /// A class defined in this file (a constructor call).
+    Class(Node<'a>),
+    /// Anything else: an object called (`criterion(out, y)`, `self.fc(x)`), a builtin.
+    Value(Node<'a>),
+}
+
+impl<'a> Model<'a> {
+    pub fn new(src: &'a str, tree: &'a Tree, imports: Arc<Imports>) -> Model<'a> {
+        Model {
+            src,
+            tree,
+            imports,
+            scopes: RefCell::default(),
+            values: RefCell::default(),
+            active: RefCell::default(),
+            depth: Cell::new(0),
+            facts: RefCell::default(),
+            exits: RefCell::default(),
+            dependencies: RefCell::default(),
+        }
+    }
+
+    /// A model with the file's own import table.
+    pub fn of(src: &'a str, tree: &'a Tree) -> Model<'a> {
+        Model::new(src, tree, Arc::new(Imports::collect(tree.root_node(), src)))
+    }
+
+    pub fn text(&self, node: Node) -> &'a str {
+        text(node, self.src)
+    }
+
+    /// The canonical API an identifier or attribute chain names through the imports.
+    pub fn api(&self, node: Node) -> Option<String> {
+        self.imports.api(node, self.src)
+    }
+
+    /// The constant value of an expression, if it is one.
+    pub fn constant(&self, node: Node<'a>) -> Option<f64> {
+        constant::constant(node, self.src, &self.imports)
+    }
+
+    /// What `call` calls.
+    pub fn callee(&self, call: Node<'a>) -> Option<Callee<'a>> {
+        let function = syntax::call_function(call)?;
+        if let Some(api) = self.api(function) {
+            return Some(Callee::Api(api));
+        }
+        match function.kind() {
+            "identifier" => match self.local_definition(function) {
+                Some(def) if def.kind() == "function_definition" => Some(Callee::Local(def)),
+                Some(def) if def.kind() == "class_definition" => Some(Callee::Class(def)),
+                _ => Some(Callee::Value(function)),
+            },
+            "attribute" => {
+                let receiver = function.child_by_field_name("object")?;
+                let name = self.text(function.child_by_field_name("attribute")?);
+                // `self.helper(x)`: a method of this file's class.
+                if let Some(method) = self.method_of_self(receiver, name) {
+                    return Some(Callee::Local(method));
+                }
+                // `self.fc(x)`: an attribute holding a layer is called, not a method.
+                let held = self.value(function);
+                if matches!(held.kind, Kind::Object(_) | Kind::Instance(_)) {
+                    return Some(Callee::Value(function));
+                }
+                Some(Callee::Method { name, receiver })
+            }
+            _ => Some(Callee::Value(function)),
+        }
+    }
+
+    /// The bindings of a function or the module, indexed on first use.
+    pub fn scope_index(&self, scope: Node<'a>) -> Rc<ScopeIndex<'a>> {
+        self.scopes
+            .borrow_mut()
+            .entry(scope.id())
+            .or_insert_with(|| Rc::new(ScopeIndex::build(scope, self.src)))
+            .clone()
+    }
+
+    /// The innermost function (or lambda) holding `node`, if any.
+    pub fn enclosing_function(&self, node: Node<'a>) -> Option<Node<'a>> {
+        syntax::ancestry(self.tree.root_node(), node)
+            .into_iter()
+            .rev()
+            .skip(1)
+            .find(|n| matches!(n.kind(), "function_definition" | "lambda"))
+    }
+
+    /// The innermost function definition holding `node` (not a lambda), else the module.
+    pub fn scope_of(&self, node: Node<'a>) -> Node<'a> {
+        syntax::ancestry(self.tree.root_node(), node)
+            .into_iter()
+            .rev()
+            .skip(1)
+            .find(|n| n.kind() == "function_definition")
+            .unwrap_or(self.tree.root_node())
+    }
+
+    /// The class whose method `function` is, if it is one.
+    pub fn class_of_method(&self, function: Node<'a>) -> Option<Node<'a>> {
+        let chain = syntax::ancestry(self.tree.root_node(), function);
+        let mut up = chain.iter().rev().skip(1);
+        let mut parent = up.next()?;
+        if parent.kind() == "decorated_definition" {
+            parent = up.next()?;
+        }
+        if parent.kind() != "block" {
+            return None;
+        }
+        up.next().filter(|c| c.kind() == "class_definition").copied()
+    }
+
+    /// The definition a plain name refers to when it is a function or class defined in this
+    /// file (in the enclosing function, or at module level).
+    pub fn local_definition(&self, name: Node<'a>) -> Option<Node<'a>> {
+        let wanted = self.text(name);
+        let mut scope = self.scope_of(name);
+        loop {
+            let index = self.scope_index(scope);
+            let reaching = index.reaching(wanted, name.start_byte());
+            if let [entry] = reaching.entries.as_slice() {
+                return match entry.binding {
+                    scope::Binding::Definition(def) => Some(def),
+                    _ => None,
+                };
+            }
+            if !reaching.entries.is_empty() || !reaching.outer {
+                return None;
+            }
+            if scope.kind() == "module" {
+                return None;
+            }
+            // A parameter of that name shadows outer definitions.
+            if self.parameter(scope, wanted).is_some() {
+                return None;
+            }
+            scope = self.scope_of(scope);
+            if scope.kind() == "module" {
+                // Module-level definitions are visible from any function, whatever their place;
+                // which ones exist is a fact of the module.
+                self.fact(&FactKey::Global(wanted.to_string()));
+                return self.module_definition(wanted);
+            }
+        }
+    }
+
+    /// A function or class defined at module level (possibly decorated, possibly inside an
+    /// `if` or `try` at module level) with this name: the last one.
+    pub fn module_definition(&self, name: &str) -> Option<Node<'a>> {
+        let index = self.scope_index(self.tree.root_node());
+        let reaching = index.reaching(name, self.src.len());
+        match reaching.entries.as_slice() {
+            [entry] => match entry.binding {
+                scope::Binding::Definition(def) => Some(def),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// `self.name` inside a method: the method `name` of the same class, if defined there.
+    fn method_of_self(&self, receiver: Node<'a>, name: &str) -> Option<Node<'a>> {
+        let class = self.self_class(receiver)?;
+        // Whether the class defines the method is a fact its other methods use.
+        if let Some(class_name) = class.child_by_field_name("name") {
+            self.fact(&FactKey::Function(format!("{}.{name}", self.text(class_name))));
+        }
+        facts::class_method(class, name, self.src)
+    }
+
+    /// The class `receiver` is the instance of, when it is the first parameter of a method.
+    pub fn self_class(&self, receiver: Node<'a>) -> Option<Node<'a>> {
+        if receiver.kind() != "identifier" {
+            return None;
+        }
+        let function = self.scope_of(receiver);
+        if function.kind() != "function_definition" {
+            return None;
+        }
+        let first = first_parameter(function, self.src)?;
+        if first != self.text(receiver) || first == "cls" {
+            return None;
+        }
+        // Not rebound in the method.
+        if self.scope_index(function).binds(first) {
+            return None;
+        }
+        self.class_of_method(function)
+    }
+
+    /// The parameter node of `function` named `name`.
+    pub fn parameter(&self, function: Node<'a>, name: &str) -> Option<Node<'a>> {
+        let params = function.child_by_field_name("parameters")?;
+        let mut cursor = params.walk();
+        let found = params.named_children(&mut cursor).find(|p| parameter_name(*p, self.src) == Some(name));
+        found
+    }
+
+    /// The facts used since the last call, and forgets them.
+    pub fn take_dependencies(&self) -> Vec<Dependency> {
+        std::mem::take(&mut self.dependencies.borrow_mut())
+    }
+
+    /// The current hash of a fact, as [`Dependency::hash`] recorded it.
+    pub fn fact_hash(&self, key: &FactKey) -> u64 {
+        facts::hash(&self.fact(key))
+    }
+}
+
+/// The name a parameter node binds (`x`, `x=1`, `x: T`, `*args`, `**kw`).
+pub fn parameter_name<'s>(param: Node, src: &'s str) -> Option<&'s str> {
+    let name = match param.kind() {
+        "identifier" => Some(param),
+        "default_parameter" | "typed_default_parameter" => param.child_by_field_name("name"),
+        "typed_parameter" => param.named_child(0),
+        "list_splat_pattern" | "dictionary_splat_pattern" => param.named_child(0),
+        _ => None,
+    }?;
+    (name.kind() == "identifier").then(|| text(name, src))
+}
+
+/// The first parameter's name (`self` of a method).
+pub fn first_parameter<'s>(function: Node, src: &'s str) -> Option<&'s str> {
+    let params = function.child_by_field_name("parameters")?;
+    let mut cursor = params.walk();
+    let first = params.named_children(&mut cursor).find(|p| p.kind() != "comment")?;
+    parameter_name(first, src)
+}

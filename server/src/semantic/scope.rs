@@ -1,0 +1,531 @@
+//! Bindings and reaching definitions within one scope (a function, or the module), built once
+//! per scope and analysis.
+//!
+//! `reaching(name, at)` answers which bindings of `name` may supply its value at byte `at`:
+//! the statements before `at` in its block are read backwards, an `if` with an `else` whose
+//! every branch binds the name counts as a definite binding, a branch that may not run (an `if`
+//! without `else`, a loop body, a `try` body, an `except` clause) adds its bindings to the join
+//! and the search goes on above it, and branches that cannot precede `at` (the other branches of
+//! the `if` that holds `at`) are skipped. Loop back edges are not followed: a use inside a loop
+//! sees the bindings before it in the loop body and above the loop.
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use crate::syntax::{ancestry, is_scope, text};
+
+/// How a statement binds a name.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Binding<'t> {
+    /// `name = value`, `name: T = value`, each name of `a = b = value`.
+    Value(Node<'t>),
+    /// `a, b = value`: one element of `value`.
+    Unpacked(Node<'t>),
+    /// `name op= value`: the previous value combined with `value` (`op` is the operator node).
+    Augmented { op: Node<'t>, value: Node<'t> },
+    /// `name[index] = value`: elements of the previous value replaced.
+    Element { index: Node<'t>, value: Node<'t> },
+    /// `name.clamp_(...)`, `name.uniform_(...)`: an in-place method call on the previous value.
+    InPlace(Node<'t>),
+    /// `for name in iterable`: an element of `iterable`.
+    Loop(Node<'t>),
+    /// `def name` or `class name`.
+    Definition(Node<'t>),
+    /// `with ... as name`, `except ... as name`, `import`, `global`: nothing known.
+    Opaque,
+}
+
+/// One binding: the node that performs it (the statement or call) and how.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'t> {
+    pub node: Node<'t>,
+    pub binding: Binding<'t>,
+}
+
+/// What may reach a use: bindings in this scope, and whether the name may also come from outside
+/// it (a parameter, an enclosing function, the module, a builtin) on some path.
+#[derive(Clone, Debug, Default)]
+pub struct Reaching<'t> {
+    pub entries: Vec<Entry<'t>>,
+    pub outer: bool,
+}
+
+pub struct ScopeIndex<'t> {
+    scope: Node<'t>,
+    by_name: HashMap<&'t str, Vec<Entry<'t>>>,
+}
+
+impl<'t> ScopeIndex<'t> {
+    /// Every binding in `scope` (a function definition or the module), outside nested scopes.
+    /// Iterative: deep nesting cannot overflow the stack.
+    pub fn build(scope: Node<'t>, src: &'t str) -> Self {
+        let mut by_name: HashMap<&'t str, Vec<Entry<'t>>> = HashMap::new();
+        let mut add = |name: &'t str, node: Node<'t>, binding: Binding<'t>| {
+            by_name.entry(name).or_default().push(Entry { node, binding });
+        };
+        let body = if scope.kind() == "module" { Some(scope) } else { scope.child_by_field_name("body") };
+        let mut stack: Vec<Node<'t>> = body.into_iter().collect();
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "assignment" => {
+                    bind_assignment(node, src, &mut add);
+                    continue;
+                }
+                "augmented_assignment" => {
+                    if let (Some(left), Some(op), Some(value)) = (
+                        node.child_by_field_name("left"),
+                        node.child_by_field_name("operator"),
+                        node.child_by_field_name("right"),
+                    ) && left.kind() == "identifier"
+                    {
+                        add(text(left, src), node, Binding::Augmented { op, value });
+                    }
+                    continue;
+                }
+                "call" => {
+                    if let Some(name) = in_place_target(node, src) {
+                        add(name, node, Binding::InPlace(node));
+                    }
+                    continue;
+                }
+                "function_definition" | "class_definition" => {
+                    if let Some(name) = node.child_by_field_name("name") {
+                        add(text(name, src), node, Binding::Definition(node));
+                    }
+                    continue;
+                }
+                "for_statement" => {
+                    if let (Some(left), Some(right)) =
+                        (node.child_by_field_name("left"), node.child_by_field_name("right"))
+                    {
+                        for name in identifiers(left) {
+                            let binding =
+                                if left.kind() == "identifier" { Binding::Loop(right) } else { Binding::Opaque };
+                            add(text(name, src), left, binding);
+                        }
+                    }
+                }
+                "as_pattern" | "except_clause" => {
+                    if let Some(alias) = node.child_by_field_name("alias") {
+                        for name in identifiers(alias) {
+                            add(text(name, src), alias, Binding::Opaque);
+                        }
+                    }
+                }
+                "global_statement" | "nonlocal_statement" | "import_statement" | "import_from_statement" => {
+                    let mut cursor = node.walk();
+                    for child in node.named_children(&mut cursor) {
+                        let name = match child.kind() {
+                            "aliased_import" => child.child_by_field_name("alias"),
+                            "dotted_name" => child.named_child(0),
+                            "identifier" => Some(child),
+                            _ => None,
+                        };
+                        if node.child_by_field_name("module_name") == Some(child) {
+                            continue;
+                        }
+                        if let Some(name) = name {
+                            add(text(name, src), node, Binding::Opaque);
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if is_scope(child.kind()) && child.kind() != "lambda" {
+                    // The definition binds its name; its body is another scope.
+                    stack.push(child);
+                    continue;
+                }
+                if holds_bindings(child.kind()) {
+                    stack.push(child);
+                }
+            }
+        }
+        for entries in by_name.values_mut() {
+            entries.sort_by_key(|e| e.node.start_byte());
+        }
+        ScopeIndex { scope, by_name }
+    }
+
+    pub fn scope(&self) -> Node<'t> {
+        self.scope
+    }
+
+    /// Whether this scope binds `name` anywhere.
+    pub fn binds(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// The bindings of `name` that may reach byte `at` (see the module documentation).
+    pub fn reaching(&self, name: &str, at: usize) -> Reaching<'t> {
+        let Some(entries) = self.by_name.get(name) else {
+            return Reaching { entries: Vec::new(), outer: true };
+        };
+        let mut found = Vec::new();
+        // The node at `at`: the smallest named node of the scope starting there.
+        let target = self.scope.descendant_for_byte_range(at, at).unwrap_or(self.scope);
+        let chain = ancestry(self.scope, target);
+        // Blocks holding `at`, innermost first, each with the statement of it that holds `at`.
+        for i in (1..chain.len()).rev() {
+            let block = chain[i];
+            if !matches!(block.kind(), "block" | "module") {
+                continue;
+            }
+            let Some(&holder) = chain.get(i + 1) else { continue };
+            if self.block_before(entries, block, holder.start_byte(), at, &mut found) {
+                return Reaching { entries: found, outer: false };
+            }
+            // The header of the construct that owns the block binds before the block runs:
+            // `for name in ...:`, `with ... as name:`, `except E as name:`.
+            let owner = chain[i - 1];
+            let lo = entries.partition_point(|e| e.node.start_byte() < owner.start_byte());
+            let hi = entries.partition_point(|e| e.node.start_byte() < block.start_byte());
+            if lo < hi && owner != self.scope {
+                found.push(entries[hi - 1]);
+                return Reaching { entries: found, outer: false };
+            }
+            if Some(block) == self.scope.child_by_field_name("body") {
+                break;
+            }
+        }
+        if self.scope.kind() == "module" {
+            let holder = chain.get(1).copied().unwrap_or(target);
+            if self.block_before(entries, self.scope, holder.start_byte(), at, &mut found) {
+                return Reaching { entries: found, outer: false };
+            }
+        }
+        Reaching { entries: found, outer: true }
+    }
+
+    /// The bindings in the statements of `block` that end before `limit` (and before `at`),
+    /// latest first, added to `found`. True when one of them binds on every path.
+    fn block_before(
+        &self,
+        entries: &[Entry<'t>],
+        block: Node<'t>,
+        limit: usize,
+        at: usize,
+        found: &mut Vec<Entry<'t>>,
+    ) -> bool {
+        let lo = entries.partition_point(|e| e.node.start_byte() < block.start_byte());
+        let hi = entries.partition_point(|e| e.node.start_byte() < limit.min(at));
+        let mut i = hi;
+        while i > lo {
+            let entry = entries[i - 1];
+            // The statement of `block` that holds this binding.
+            let statement = block.child_with_descendant(entry.node).unwrap_or(entry.node);
+            let statement = if statement == block { entry.node } else { statement };
+            if statement.end_byte() > at && statement.start_byte() < limit {
+                // Holds `at` itself (`p = f(p)` at the use inside): not before it.
+                i -= 1;
+                continue;
+            }
+            let definite = self.statement_binds(entries, statement, found);
+            if definite {
+                return true;
+            }
+            // Skip the other bindings inside this statement: already accounted for.
+            i = entries[..i].partition_point(|e| e.node.start_byte() < statement.start_byte());
+        }
+        false
+    }
+
+    /// Adds the bindings that may reach the end of `statement`; true when it binds on every path.
+    fn statement_binds(&self, entries: &[Entry<'t>], statement: Node<'t>, found: &mut Vec<Entry<'t>>) -> bool {
+        let inside = |n: Node| {
+            let lo = entries.partition_point(|e| e.node.start_byte() < n.start_byte());
+            let hi = entries.partition_point(|e| e.node.start_byte() < n.end_byte());
+            lo < hi
+        };
+        if !inside(statement) {
+            return false;
+        }
+        match statement.kind() {
+            "if_statement" => {
+                let mut all = true;
+                let mut has_else = false;
+                let mut cursor = statement.walk();
+                let branches: Vec<Node> = std::iter::once(statement.child_by_field_name("consequence"))
+                    .flatten()
+                    .chain(statement.children_by_field_name("alternative", &mut cursor))
+                    .collect();
+                for branch in branches {
+                    has_else |= branch.kind() == "else_clause";
+                    let block = if branch.kind() == "block" {
+                        Some(branch)
+                    } else {
+                        branch.child_by_field_name("consequence").or_else(|| branch.child_by_field_name("body"))
+                    };
+                    let definite = match block {
+                        Some(b) => self.block_before(entries, b, b.end_byte(), usize::MAX, found),
+                        None => false,
+                    };
+                    all &= definite;
+                }
+                all && has_else
+            }
+            "for_statement" | "while_statement" => {
+                // The loop target itself binds before the body runs; the body may not run.
+                let body_start = statement.child_by_field_name("body").map_or(statement.end_byte(), |b| b.start_byte());
+                let lo = entries.partition_point(|e| e.node.start_byte() < statement.start_byte());
+                let hi = entries.partition_point(|e| e.node.start_byte() < body_start);
+                found.extend_from_slice(&entries[lo..hi]);
+                if let Some(body) = statement.child_by_field_name("body") {
+                    self.block_before(entries, body, body.end_byte(), usize::MAX, found);
+                }
+                if let Some(alt) =
+                    statement.child_by_field_name("alternative").and_then(|a| a.child_by_field_name("body"))
+                {
+                    self.block_before(entries, alt, alt.end_byte(), usize::MAX, found);
+                }
+                false
+            }
+            "try_statement" => {
+                let mut definite = false;
+                let mut cursor = statement.walk();
+                for child in statement.named_children(&mut cursor) {
+                    let block = if child.kind() == "block" {
+                        Some(child)
+                    } else {
+                        child.named_children(&mut child.walk()).find(|c| c.kind() == "block")
+                    };
+                    if let Some(b) = block {
+                        let d = self.block_before(entries, b, b.end_byte(), usize::MAX, found);
+                        definite |= d && child.kind() == "finally_clause";
+                    }
+                }
+                definite
+            }
+            "with_statement" => {
+                let mut definite = false;
+                if let Some(body) = statement.child_by_field_name("body") {
+                    definite = self.block_before(entries, body, body.end_byte(), usize::MAX, found);
+                }
+                // `with ... as name` binds before the body.
+                let lo = entries.partition_point(|e| e.node.start_byte() < statement.start_byte());
+                let body_start = statement.child_by_field_name("body").map_or(statement.end_byte(), |b| b.start_byte());
+                let hi = entries.partition_point(|e| e.node.start_byte() < body_start);
+                if !definite && lo < hi {
+                    found.push(entries[hi - 1]);
+                    return true;
+                }
+                definite
+            }
+            "match_statement" | "decorated_definition" | "block" => {
+                let mut cursor = statement.walk();
+                let mut definite = false;
+                for child in statement.named_children(&mut cursor) {
+                    if child.kind() == "block" {
+                        self.block_before(entries, child, child.end_byte(), usize::MAX, found);
+                    }
+                    if statement.kind() == "decorated_definition"
+                        && matches!(child.kind(), "function_definition" | "class_definition")
+                    {
+                        definite |= self.statement_binds(entries, child, found);
+                    }
+                }
+                if statement.kind() == "match_statement" {
+                    // Each case is a branch that may not run.
+                    let mut stack = vec![statement];
+                    while let Some(n) = stack.pop() {
+                        let mut c = n.walk();
+                        for child in n.named_children(&mut c) {
+                            if child.kind() == "block" {
+                                self.block_before(entries, child, child.end_byte(), usize::MAX, found);
+                            } else if !is_scope(child.kind()) {
+                                stack.push(child);
+                            }
+                        }
+                    }
+                }
+                definite
+            }
+            _ => {
+                // A simple statement: its bindings in order, the last one wins; an augmented or
+                // in-place binding also depends on the previous value, which the evaluator asks for.
+                let lo = entries.partition_point(|e| e.node.start_byte() < statement.start_byte());
+                let hi = entries.partition_point(|e| e.node.start_byte() < statement.end_byte());
+                match entries[lo..hi].last() {
+                    Some(last) => {
+                        found.push(*last);
+                        true
+                    }
+                    None => false,
+                }
+            }
+        }
+    }
+}
+
+/// Kinds whose children may hold bindings of the same scope.
+fn holds_bindings(kind: &str) -> bool {
+    kind.ends_with("_statement")
+        || kind.ends_with("_clause")
+        || matches!(
+            kind,
+            "block"
+                | "module"
+                | "expression_statement"
+                | "assignment"
+                | "augmented_assignment"
+                | "call"
+                | "decorated_definition"
+                | "case_clause"
+                | "with_clause"
+                | "with_item"
+                | "as_pattern"
+        )
+}
+
+/// `name.clamp_(...)`: the name an in-place method (ending in `_`) is called on.
+fn in_place_target<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
+    let function = call.child_by_field_name("function")?;
+    if function.kind() != "attribute" {
+        return None;
+    }
+    let object = function.child_by_field_name("object")?;
+    let method = text(function.child_by_field_name("attribute")?, src);
+    (object.kind() == "identifier" && method.ends_with('_') && !method.starts_with('_')).then(|| text(object, src))
+}
+
+/// The names an assignment binds, and how.
+fn bind_assignment<'t>(assignment: Node<'t>, src: &'t str, add: &mut impl FnMut(&'t str, Node<'t>, Binding<'t>)) {
+    let mut targets = Vec::new();
+    let mut node = assignment;
+    let value = loop {
+        let (Some(left), right) = (node.child_by_field_name("left"), node.child_by_field_name("right")) else {
+            return;
+        };
+        targets.push(left);
+        match right {
+            Some(r) if r.kind() == "assignment" => node = r,
+            Some(r) => break r,
+            // `x: int` binds nothing.
+            None => return,
+        }
+    };
+    for target in targets {
+        match target.kind() {
+            "identifier" => add(text(target, src), assignment, Binding::Value(value)),
+            "subscript" => {
+                if let (Some(array), Some(index)) =
+                    (target.child_by_field_name("value"), target.child_by_field_name("subscript"))
+                    && array.kind() == "identifier"
+                {
+                    add(text(array, src), assignment, Binding::Element { index, value });
+                }
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" => {
+                for name in identifiers(target) {
+                    add(text(name, src), assignment, Binding::Unpacked(value));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The identifiers a target pattern binds (`a, (b, *c)` → a, b, c), not those inside subscripts
+/// or attributes.
+fn identifiers(target: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![target];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "identifier" => out.push(n),
+            "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "tuple"
+            | "list"
+            | "list_splat_pattern"
+            | "parenthesized_expression" => {
+                let mut cursor = n.walk();
+                stack.extend(n.named_children(&mut cursor));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    /// The texts of the bindings of `name` reaching the last occurrence of `USE`.
+    fn reaching(src: &str, name: &str) -> (Vec<String>, bool) {
+        let tree = parse(src);
+        let at = src.rfind("USE").expect("a USE marker");
+        let root = tree.root_node();
+        // The innermost function holding the use, else the module.
+        let mut scope = root;
+        for n in ancestry(root, root.descendant_for_byte_range(at, at).unwrap()) {
+            if n.kind() == "function_definition" {
+                scope = n;
+            }
+        }
+        let index = ScopeIndex::build(scope, src);
+        let r = index.reaching(name, at);
+        let mut texts: Vec<String> =
+            r.entries.iter().map(|e| text(e.node, src).lines().next().unwrap().trim().to_string()).collect();
+        texts.sort();
+        (texts, r.outer)
+    }
+
+    #[test]
+    fn straight_line_code() {
+        assert_eq!(reaching("p = 1\np = 2\nUSE(p)\n", "p"), (vec!["p = 2".into()], false));
+        assert_eq!(reaching("USE(p)\np = 2\n", "p"), (vec![], true));
+        assert_eq!(reaching("p = 1\np = f(p) + USE\n", "p"), (vec!["p = 1".into()], false));
+    }
+
+    #[test]
+    fn branches_join() {
+        let src = "p = 0\nif c:\n    p = 1\nUSE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p = 0".into(), "p = 1".into()], false));
+        let src = "p = 0\nif c:\n    p = 1\nelse:\n    p = 2\nUSE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p = 1".into(), "p = 2".into()], false));
+        let src = "p = 0\nif c:\n    p = 1\nelif d:\n    p = 2\nUSE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p = 0".into(), "p = 1".into(), "p = 2".into()], false));
+        let src = "if c:\n    p = 1\nUSE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p = 1".into()], true));
+    }
+
+    #[test]
+    fn other_branches_do_not_reach() {
+        let src = "p = 0\nif c:\n    p = 1\nelse:\n    USE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p = 0".into()], false));
+        let src = "def f(p):\n    if c:\n        p = g(p)\n    else:\n        return USE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec![], true));
+    }
+
+    #[test]
+    fn loops_and_try() {
+        let src = "p = 0\nfor i in r:\n    p = i\nUSE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p = 0".into(), "p = i".into()], false));
+        let src = "for p in r:\n    USE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p".into()], false));
+        let src = "p = 0\ntry:\n    p = 1\nexcept E:\n    p = 2\nUSE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p = 0".into(), "p = 1".into(), "p = 2".into()], false));
+    }
+
+    #[test]
+    fn element_and_in_place_bindings() {
+        let src = "r = np.arange(n)\nr[0] = 1\nUSE(r)\n";
+        assert_eq!(reaching(src, "r"), (vec!["r[0] = 1".into()], false));
+        let src = "p = f()\np.clamp_(min=1e-7)\nUSE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p.clamp_(min=1e-7)".into()], false));
+    }
+
+    #[test]
+    fn nested_functions_are_other_scopes() {
+        let src = "def f():\n    p = 1\n    def g():\n        p = 2\n    USE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["p = 1".into()], false));
+    }
+}

@@ -1,0 +1,204 @@
+//! The tree: parsing Python with tree-sitter, source positions, and the small helpers every
+//! layer above uses to read nodes (their text, a call's arguments, parentheses).
+
+use std::cell::RefCell;
+
+use serde::{Deserialize, Serialize};
+use tree_sitter::{Node, Parser, Tree};
+
+pub fn language() -> tree_sitter::Language {
+    tree_sitter_python::LANGUAGE.into()
+}
+
+pub fn parser() -> Parser {
+    let mut parser = Parser::new();
+    parser.set_language(&language()).expect("the bundled Python grammar matches the tree-sitter version");
+    parser
+}
+
+/// Parses Python source. Tree-sitter recovers from syntax errors, so this always yields a tree.
+pub fn parse(src: &str) -> Tree {
+    reparse(src, None)
+}
+
+/// Parses `src`, reusing `old` (already `Tree::edit`ed to match `src`) when given. Uses one
+/// parser per thread: making a parser costs more than a small incremental reparse.
+pub fn reparse(src: &str, old: Option<&Tree>) -> Tree {
+    thread_local! {
+        static PARSER: RefCell<Parser> = RefCell::new(parser());
+    }
+    let parsed = PARSER.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.parse(src, old)));
+    parsed.unwrap_or_else(|| {
+        parser().parse(src, old).expect("parsing without a timeout or cancellation flag always returns a tree")
+    })
+}
+
+/// A zero-based row and a zero-based *byte* column, as tree-sitter reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Point {
+    pub row: usize,
+    pub column: usize,
+}
+
+impl From<tree_sitter::Point> for Point {
+    fn from(p: tree_sitter::Point) -> Self {
+        Point { row: p.row, column: p.column }
+    }
+}
+
+/// A source range in bytes, with the points of both ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Span {
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub start: Point,
+    pub end: Point,
+}
+
+impl Span {
+    pub fn shift(&mut self, bytes: isize, rows: isize) {
+        self.start_byte = self.start_byte.saturating_add_signed(bytes);
+        self.end_byte = self.end_byte.saturating_add_signed(bytes);
+        self.start.row = self.start.row.saturating_add_signed(rows);
+        self.end.row = self.end.row.saturating_add_signed(rows);
+    }
+
+    pub fn of(node: Node) -> Self {
+        Span {
+            start_byte: node.start_byte(),
+            end_byte: node.end_byte(),
+            start: node.start_position().into(),
+            end: node.end_position().into(),
+        }
+    }
+
+    pub fn contains(&self, other: &Span) -> bool {
+        self.start_byte <= other.start_byte && other.end_byte <= self.end_byte
+    }
+}
+
+/// The source text of a node (empty if the node lies outside `src`).
+pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
+    src.get(node.byte_range()).unwrap_or("")
+}
+
+/// The expression inside any number of parentheses: `((x))` → `x`.
+pub fn unparenthesized(mut node: Node) -> Node {
+    while node.kind() == "parenthesized_expression" {
+        match node.named_child(0) {
+            Some(inner) if node.named_child_count() == 1 => node = inner,
+            _ => break,
+        }
+    }
+    node
+}
+
+/// The name a callee ends in: `log` for `np.log`, `x.log` and `log`.
+pub fn callee_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
+    match function.kind() {
+        "attribute" => function.child_by_field_name("attribute").map(|a| text(a, src)),
+        "identifier" => Some(text(function, src)),
+        _ => None,
+    }
+}
+
+/// The function node of a call, if `node` is a call.
+pub fn call_function(node: Node) -> Option<Node> {
+    (node.kind() == "call").then(|| node.child_by_field_name("function")).flatten()
+}
+
+/// Positional and keyword arguments of a call.
+#[derive(Clone, Debug, Default)]
+pub struct Args<'t> {
+    pub positional: Vec<Node<'t>>,
+    /// (keyword name node, value node)
+    pub keyword: Vec<(Node<'t>, Node<'t>)>,
+    /// A `*args` or `**kwargs` is present: positions after it are unknown.
+    pub splat: bool,
+}
+
+impl<'t> Args<'t> {
+    pub fn of(call: Node<'t>) -> Args<'t> {
+        let mut args = Args::default();
+        let Some(list) = call.child_by_field_name("arguments") else {
+            return args;
+        };
+        let mut cursor = list.walk();
+        for arg in list.named_children(&mut cursor) {
+            match arg.kind() {
+                "keyword_argument" => {
+                    if let (Some(k), Some(v)) = (arg.child_by_field_name("name"), arg.child_by_field_name("value")) {
+                        args.keyword.push((k, v));
+                    }
+                }
+                "list_splat" | "dictionary_splat" => args.splat = true,
+                "comment" => {}
+                _ => args.positional.push(arg),
+            }
+        }
+        args
+    }
+
+    /// The argument at `position` (`usize::MAX`: keyword only), or passed by one of `keywords`.
+    pub fn get(&self, position: usize, keywords: &[&str], src: &str) -> Option<Node<'t>> {
+        self.positional.get(position).copied().or_else(|| self.keyword(keywords, src))
+    }
+
+    /// The value of the first of `keywords` passed by keyword.
+    pub fn keyword(&self, keywords: &[&str], src: &str) -> Option<Node<'t>> {
+        self.keyword.iter().find(|(k, _)| keywords.contains(&text(*k, src))).map(|(_, v)| *v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.positional.is_empty() && self.keyword.is_empty() && !self.splat
+    }
+}
+
+/// The chain of nodes from `root` down to `node` (both included), found in one descent:
+/// tree-sitter nodes do not store their parent, and each `Node::parent` call descends from the
+/// root itself.
+pub fn ancestry<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
+    let mut chain = vec![root];
+    let mut at = root;
+    while at != node {
+        match at.child_with_descendant(node) {
+            Some(child) if child != at => {
+                chain.push(child);
+                at = child;
+            }
+            _ => break,
+        }
+    }
+    chain
+}
+
+/// Kinds that open a new scope for names.
+pub fn is_scope(kind: &str) -> bool {
+    matches!(kind, "function_definition" | "lambda" | "class_definition")
+}
+
+/// True when `node` or any descendant is a comment (a rewrite of it would drop the comment).
+pub fn has_comment(node: Node) -> bool {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "comment" {
+            return true;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.children(&mut cursor));
+    }
+    false
+}
+
+/// Source text for a message or title: one line, at most 40 characters.
+pub fn short(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= 40 { flat } else { format!("{}…", flat.chars().take(39).collect::<String>()) }
+}
+
+/// Two expressions spell the same thing, ignoring whitespace, comments and outer parentheses.
+pub fn same_expression(a: Node, b: Node, src: &str) -> bool {
+    let (a, b) = (unparenthesized(a), unparenthesized(b));
+    let squash = |n: Node| text(n, src).chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    a.kind() == b.kind() && squash(a) == squash(b)
+}
