@@ -152,26 +152,20 @@ fn snapshot_full_output() {
     }
 }
 
-/// Asserts that `fixed` parses cleanly and holds no smell; `what` names it in failures.
-fn assert_fixed_is_clean(what: &str, fixed: &str) {
-    assert!(!parse(fixed).root_node().has_error(), "{what}: the fixed source does not parse:\n{fixed}");
-    let left = check_source(fixed, &Settings::default());
-    assert!(left.is_empty(), "{what}: smells remain after fixing: {left:#?}");
-}
-
 #[test]
 fn snapshot_preferred_fixes() {
     for rule in RULES {
         let src = read(rule, "bad.py");
         let outcome = fix_source(&src, &Settings::default(), FixMode::Unsafe);
         assert_eq!(outcome.refused, None, "{}: a fix was refused", rule.dir);
-        assert_eq!(
-            outcome.fixed,
-            check_source(&src, &Settings::default()).len(),
-            "{}: not every smell was fixed",
-            rule.dir
-        );
-        assert_fixed_is_clean(&format!("{}/bad.py with preferred fixes", rule.dir), &outcome.source);
+        let found = check_source(&src, &Settings::default());
+        let fixable = found.iter().filter(|s| !s.fixes.is_empty()).count();
+        assert_eq!(outcome.fixed, fixable, "{}: not every fixable smell was fixed", rule.dir);
+        // What remains are exactly the smells that came without a fix.
+        let left = check_source(&outcome.source, &Settings::default());
+        assert!(!parse(&outcome.source).root_node().has_error(), "{}: the fixed source does not parse", rule.dir);
+        assert_eq!(left.len(), found.len() - fixable, "{}: smells remain after fixing: {left:#?}", rule.dir);
+        assert!(left.iter().all(|s| s.fixes.is_empty()), "{}: a fixable smell remains: {left:#?}", rule.dir);
         insta::assert_snapshot!(format!("{}__fixed", rule.dir), outcome.source);
     }
 }
@@ -285,4 +279,58 @@ fn orphan_check_catches_stale_names() {
     assert!(orphaned("rules__NL999-removed-rule__full.snap", &tests).is_some());
     assert!(orphaned(&format!("gone__{dir}__full.snap"), &tests).is_some());
     assert!(orphaned("stray.snap", &tests).is_some());
+}
+
+/// Every rule fires on its own `bad.py` (and stays silent on `good.py`) through the two paths
+/// users take: the real `nanlint check` binary, and the language server's incremental path, the
+/// file typed line by line into an open document, each line one `didChange`.
+#[test]
+fn fixtures_fire_through_the_cli_and_the_servers_incremental_path() {
+    use nanlint::lsp::session::Session;
+    use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
+
+    let bin = env!("CARGO_BIN_EXE_nanlint");
+    for rule in RULES {
+        for file in ["bad.py", "good.py"] {
+            let src = read(rule, file);
+            let expected = expected_codes(&src);
+
+            let path = rule_dir(rule).join(file);
+            let out = std::process::Command::new(bin)
+                .args(["check", "--output-format", "json"])
+                .arg(&path)
+                .output()
+                .expect("nanlint runs");
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+            let mut cli: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+            for d in json.as_array().expect("an array of findings") {
+                let row = d["location"]["row"].as_u64().unwrap() as usize;
+                cli.entry(row).or_default().push(d["code"].as_str().unwrap().to_string());
+            }
+            cli.values_mut().for_each(|c| c.sort());
+            let problems = mismatches(&src, &expected, &cli);
+            assert!(problems.is_empty(), "{}/{file} through the CLI:\n  {}", rule.dir, problems.join("\n  "));
+
+            let session = Session::default();
+            let uri: Uri = format!("file:///fixtures/{}/{file}", rule.dir).parse().unwrap();
+            session.open(uri.clone(), 0, String::new());
+            let mut typed = String::new();
+            for (version, line) in src.split_inclusive('\n').enumerate() {
+                let rows = typed.matches('\n').count() as u32;
+                let col = typed.rsplit('\n').next().unwrap_or("").encode_utf16().count() as u32;
+                let at = Position { line: rows, character: col };
+                let change = TextDocumentContentChangeEvent {
+                    range: Some(Range { start: at, end: at }),
+                    range_length: None,
+                    text: line.to_string(),
+                };
+                session.change(&uri, version as i32 + 1, vec![change]);
+                typed.push_str(line);
+            }
+            assert_eq!(session.text(&uri).as_deref(), Some(src.as_str()));
+            let smells = session.with_doc(&uri, |d| d.smells.clone()).unwrap();
+            let problems = mismatches(&src, &expected, &found_codes(&smells));
+            assert!(problems.is_empty(), "{}/{file} typed into the server:\n  {}", rule.dir, problems.join("\n  "));
+        }
+    }
 }

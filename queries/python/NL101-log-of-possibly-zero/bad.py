@@ -1,12 +1,12 @@
-"""NL101 fixtures: every marked line holds a log that can see 0."""
+"""NL101 fixtures: every marked line holds a log whose argument can reach 0."""
 import jax.numpy as jnp
 import keras.backend as K
 import numpy as np
-import numpy as onp
 import tensorflow as tf
 import tensorflow.compat.v1 as tf1
 import torch
 import torch as th
+import torch.nn as nn
 import torch.nn.functional as F
 from keras import ops
 from tensorflow import math as tfm
@@ -21,14 +21,15 @@ def mnist_loss(x, W, b, y_):
     return cross_entropy
 
 
-def spellings(x):
-    a = tf.math.log(x)  # error: [NL101]
-    b = tf1.log(x)  # error: [NL101]
-    c = tf.compat.v1.log(x)  # error: [NL101]
-    d = tfm.log(x)  # error: [NL101]
-    e = tf_log(x)  # error: [NL101]
-    f = K.log(x)  # error: [NL101]
-    g = ops.log2(x)  # error: [NL101]
+def spellings(z):
+    p = tf.nn.softmax(z)
+    a = tf.math.log(p)  # error: [NL101]
+    b = tf1.log(p)  # error: [NL101]
+    c = tf.compat.v1.log(p)  # error: [NL101]
+    d = tfm.log(tf.sigmoid(z))  # error: [NL101]
+    e = tf_log(1 - tf.sigmoid(z))  # error: [NL101]
+    f = K.log(K.softmax(z))  # error: [NL101]
+    g = ops.log2(ops.softmax(z))  # error: [NL101]
     return a, b, c, d, e, f, g
 
 
@@ -38,7 +39,13 @@ def torch_losses(z, y):
     q = F.softmax(z, dim=-1)
     kl = (q * th.log(q)).sum()  # error: [NL101]
     bits = tlog(q)  # error: [NL101]
-    return nll, kl, bits, torch.log10(z)  # error: [NL101]
+    return nll, kl, bits, torch.log10(F.relu(z))  # error: [NL101]
+
+
+def tensor_methods(z):
+    p = z.softmax(dim=-1)
+    entropy = -(p * p.log()).sum(-1)  # error: [NL101]
+    return entropy, p.log2()  # error: [NL101]
 
 
 def binary_cross_entropy(logits, y):
@@ -46,60 +53,86 @@ def binary_cross_entropy(logits, y):
     return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()  # error: [NL101, NL101]
 
 
-def numpy_entropy(counts):
-    p = counts / counts.sum()
-    return -np.sum(p * np.log(p)), onp.log10(counts)  # error: [NL101, NL101]
-
-
 def jax_loss(logits, labels):
+    # A softmax written out can reach 0 as well.
     probs = jnp.exp(logits) / jnp.sum(jnp.exp(logits))
     return -jnp.mean(labels * jnp.log(probs))  # error: [NL101]
 
 
-def guard_comes_too_late(p):
+def entropy(counts):
+    # `p * log(p)`: where p is 0, 0 * -inf is NaN.
+    p = counts / counts.sum()
+    return -np.sum(p * np.log(p))  # error: [NL101]
+
+
+def kl_div(log_predictions, targets):
+    return targets * (jnp.log(targets) - log_predictions)  # error: [NL101]
+
+
+def guard_comes_too_late(z):
+    p = torch.softmax(z, -1)
     loss = torch.log(p)  # error: [NL101]
     p = torch.clamp(p, min=1e-7)
     return loss
 
 
-def zero_lower_bound(p):
-    return tf.log(tf.clip_by_value(p, 0.0, 1.0))  # error: [NL101]
+def zero_lower_bounds(p, x, n):
+    a = tf.log(tf.clip_by_value(p, 0.0, 1.0))  # error: [NL101]
+    b = torch.log(torch.clamp(x, min=0))  # error: [NL101]
+    c = torch.log(torch.arange(n))  # error: [NL101]
+    d = np.log(1 - 0.5 * 2)  # error: [NL101]
+    return a, b, c, d
 
 
-def multiline(y_true, y_pred):
+def counts_and_noise(mask, logits):
+    empty = torch.log(mask.sum(dim=-1))  # error: [NL101]
+    u = torch.rand(logits.shape)
+    gumbel = -torch.log(-torch.log(u))  # error: [NL101]
+    return empty, gumbel
+
+
+def multiline(z):
+    y_pred = tf.nn.softmax(z)
     return -tf.reduce_sum(
-        y_true * tf.math.log(  # error: [NL101]
+        tf.math.log(  # error: [NL101]
             y_pred
         )
     )
 
 
-def look_like_guards_but_are_not(x, y, n, num_positives):
-    a = torch.log(torch.arange(n))  # error: [NL101]
-    b = np.log(np.maximum(x, y))  # error: [NL101]
-    c = torch.log(torch.clamp(x, min=0))  # error: [NL101]
-    d = np.log(num_positives)  # error: [NL101]
-    e = np.log(1 - 0.5 * 2)  # error: [NL101]
-    return a, b, c, d, e
-
-
-def decibels(v):
-    # A constant factor is not 0: no NaN from 0 * -inf, and v is no probability.
-    return 20 * np.log10(v)  # error: [NL101]
-
-
-def log10(x, base):
-    # Named like the function, but the argument is not a parameter passed through.
-    return np.log10(x - base)  # error: [NL101]
-
-
-def other_branch(x, mode):
+def other_branch(z, mode):
+    x = torch.sigmoid(z)
     if mode == "safe":
-        x = np.maximum(x, 1e-7)
+        x = torch.clamp(x, 1e-7, 1.0)
     else:
-        return np.log(x)  # error: [NL101]
-    return np.log(1 - np.clip(x, 0.0, 1.0))  # error: [NL101]
+        return torch.log(x)  # error: [NL101]
+    return torch.log(1 - torch.clamp(x, 0.0, 1.0))  # error: [NL101]
 
 
-def parameter_defaults(x, shift=0.0, scale=None):
-    return np.log(shift), np.log(scale), np.log(x)  # error: [NL101, NL101, NL101]
+def select_after(a):
+    # The log is taken before the elements where it is defined are selected.
+    return a.log()[a > 0].sum()  # error: [NL101]
+
+
+class Head(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.eps = 0.0
+
+    def forward(self, x, target):
+        probs = torch.softmax(self.proj(x), dim=-1)
+        # An epsilon of 0 guards nothing.
+        loss = -(target * torch.log(probs + self.eps)).sum()  # error: [NL101]
+        # Logits take every sign.
+        rate = torch.log(self.proj(x))  # error: [NL101]
+        return loss + rate + torch.log(x)  # error: [NL101]
+
+
+def bce(p, y):
+    # The helper logs its parameter: the hazard is where it is called with a probability.
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+
+
+def discriminator_loss(d_real, ones):
+    return bce(torch.sigmoid(d_real), ones)  # error: [NL101]

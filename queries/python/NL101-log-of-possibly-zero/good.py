@@ -1,122 +1,117 @@
 """NL101 fixtures: nothing here may be reported."""
+import logging
 import math
 
+import jax.numpy as jnp
 import keras.backend as K
 import numpy as np
 import tensorflow as tf
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 EPS = 1e-8
+LOG_ZERO_GUARD = 1e-12
+logger = logging.getLogger(__name__)
 
 
-def clipped(y_, y_conv):
-    y_conv = tf.clip_by_value(y_conv, 1e-10, 1.0)
-    return -tf.reduce_sum(y_ * tf.log(y_conv))
+def guarded(p, z, x, y):
+    a = tf.log(p + 1e-7)
+    b = tf.math.log(tf.clip_by_value(tf.nn.softmax(z), 1e-10, 1.0))
+    c = torch.log(torch.clamp(torch.softmax(z, -1), min=1e-7))
+    d = torch.log(torch.softmax(z, -1).clamp(min=EPS))
+    e = np.log(np.maximum(x, 1e-12))
+    f = np.log(np.clip(y, a_min=EPS, a_max=None))
+    g = K.log(K.softmax(z) + K.epsilon())
+    h = torch.log(torch.exp(z))
+    i = jnp.log(jnp.sqrt(x ** 2 + 1.0))
+    j = torch.log(torch.sigmoid(z) + LOG_ZERO_GUARD)
+    return a, b, c, d, e, f, g, h, i, j
 
 
-def epsilon_added(x, eps=1e-6):
-    return tf.math.log(x + eps), tf.math.log(x + EPS), np.log(x + 1e-9), K.log(x + K.epsilon())
+def log_softmax_instead(z):
+    return F.log_softmax(z, dim=-1), tf.nn.log_softmax(z)
 
 
-def tiny_from_finfo(x):
-    return np.log(x + np.finfo(np.float32).eps), torch.log(x + torch.finfo(x.dtype).tiny)
+def conditions(x, p):
+    a = np.log(x) if x > 0 else 0.0
+    q = p[p > 0]
+    b = np.log(q)
+    c = np.log(p, where=p > 0, out=np.zeros_like(p))
+    ok = x > 0
+    safe_x = np.where(ok, x, np.ones_like(x))
+    d = np.log(safe_x)
+    if (p > 0).all():
+        e = np.log(p)
+    else:
+        e = None
+    return a, b, c, d, e
 
 
-def clamped_methods(p):
-    a = torch.log(p.clamp(min=1e-7))
-    b = torch.log(torch.clamp(p, min=1e-7, max=1.0))
-    p.clamp_(min=1e-6)
-    return a, b, torch.log(p)
-
-
-def maxima(x):
-    return tf.math.log(tf.maximum(x, 1e-12)), np.log(np.maximum(x, 1e-12)), np.log(max(x, 1e-3))
-
-
-def exponentials(z):
-    return tf.math.log(tf.exp(z)), torch.log(z.exp()), np.log(2.0)
+def early_exit(counts):
+    total = counts.sum()
+    if total == 0:
+        return 0.0
+    return np.log(total)
 
 
 def double_where(x):
+    # The double-`where` trick: the inner where keeps log's argument away from 0.
     safe = tf.where(x > 0, x, tf.ones_like(x))
     return tf.where(x > 0, tf.math.log(safe), tf.zeros_like(x))
 
 
-class Layer:
-    def __init__(self):
-        self.eps = 1e-5
-
-    def __call__(self, x):
-        return torch.log(x + self.eps)
+def discarded_by_where(targets, log_predictions):
+    # The -inf at targets == 0 is discarded by the where (its gradient is another rule's matter).
+    return targets * (jnp.where(targets == 0, 0, jnp.log(targets)) - log_predictions)
 
 
-def not_numeric(msg, logger):
-    # Loggers and the standard library are not numeric hazards.
-    logger.log(msg)
-    math.log(2)
-    return F.log_softmax(msg, dim=-1)
+def discarded_later(x):
+    values = x * (1.0 - tf.math.log(x))
+    return tf.where(tf.equal(x, 0.0), tf.zeros_like(x), values)
 
 
-def suppressed(p):
-    return torch.log(p)  # noqa: NL101
-
-
-def constants_and_constructors(x, n):
-    a = np.log(2.0 * np.pi) + np.log((1 - 0.01) / 0.01) + np.log(np.sqrt(2 * math.pi)) + np.log(2**10)
-    b = torch.log(torch.tensor(10.0)) + tf.math.log(tf.constant(10, x.dtype)) + torch.log(torch.full((), 1e4))
-    c = torch.log(torch.arange(1, n + 1).float())
+def configuration(jitter, t_mul, min_depth):
+    # Hyperparameters and configuration scalars: no evidence they can be 0.
+    a = np.log(jitter)
+    b = torch.log(torch.tensor(min_depth))
+    c = math.log(t_mul)
     return a, b, c
 
 
-MIN_PROB = 1e-6
-TWO_PI = 2 * np.pi
+def positive_by_construction(n):
+    A = torch.empty(n).uniform_(0.01, 16)
+    a_log = torch.log(A)
+    rank = np.arange(n)
+    rank[0] = 1
+    weights = np.log(rank)
+    cosh = np.log(np.cosh(np.arange(n)))
+    shifted = torch.log(torch.arange(n) + 1)
+    return a_log, weights, cosh, shifted
 
 
-def module_constants(p):
-    return torch.log(p + MIN_PROB), np.log(TWO_PI)
+def look_alikes(x):
+    logger.log(logging.INFO, "not a logarithm")
+    return math.log(2.0), logging.log
 
 
-def named_bounds(probs, threshold, mel_spec, mel_floor, dt):
-    # A lower bound someone wrote is a guard, whatever its value.
-    a = torch.log(probs.clamp(min=threshold))
-    b = np.log(np.maximum(mel_spec, mel_floor))
-    # 1 - exp(-dt) > 0 where dt > 0.
-    c = torch.log(-torch.expm1(-dt.clamp(min=1e-4)))
-    A = torch.arange(1, 17, dtype=torch.float32)[None, :].expand(4, -1).contiguous()
-    return a, b, c, torch.log(A)
+class Trainer(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.eps = eps
+
+    def log(self, name, value):
+        logger.info("%s=%s", name, value)
+
+    def forward(self, x, target):
+        probs = torch.softmax(self.proj(x), dim=-1)
+        loss = -(target * torch.log(probs + self.eps)).sum()
+        self.log("loss", loss)
+        scale = torch.log(F.softplus(self.proj(x)))
+        return loss + scale.mean()
 
 
-def structural_sizes(stride, window_length):
-    return np.log2(stride), np.log2(window_length)
-
-
-def log(x, dtype=None):
-    # A backend's own `log` passes its argument through; its callers are checked.
-    return np.log(x, dtype=dtype)
-
-
-def reductions_and_limits(x, max_x, temperature):
-    lse = np.log(np.sum(np.exp(x))) + np.log(np.exp(x - max_x).sum(axis=1))
-    return lse, np.log(np.finfo(np.float32).max), np.log(1 / temperature)
-
-
-def clipped_on_both_sides(output, target):
-    output = np.clip(output, K.epsilon(), 1.0 - K.epsilon())
-    bce = target * np.log(output)
-    bce += (1.0 - target) * np.log(1.0 - output)
-    return bce + torch.log(1 - torch.clamp(output, max=0.5))
-
-
-def branches(spectrogram, mode):
-    spectrogram = np.maximum(1e-10, spectrogram)
-    if mode == "log":
-        spectrogram = np.log(spectrogram)
-    elif mode == "log10":
-        # The assignment in the branch above never reaches here; the maximum does.
-        spectrogram = np.log10(spectrogram)
-    return spectrogram
-
-
-def parameter_defaults(k_init: float = 0.75, max_val=1.0):
-    return torch.log(torch.tensor(k_init)), 20 * np.log10(max_val)
+def suppressed(z):
+    p = torch.softmax(z, -1)
+    return torch.log(p)  # noqa: NL101

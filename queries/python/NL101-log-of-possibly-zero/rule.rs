@@ -19,8 +19,8 @@ pub const RULE: Rule = Rule {
     doc: include_str!("rule.md"),
     captures: &["arg"],
     anchors: &[],
-    fix: FixAvailability::Always,
-    fixes: "clip, or xlogy for `a * log(b)` (both unsafe)",
+    fix: FixAvailability::Sometimes,
+    fixes: "clip, or xlogy for `a * log(b)` (both unsafe); select before the log (safe)",
     check,
 };
 
@@ -46,10 +46,13 @@ const LOGS: &[&str] = &[
 const LOG_METHODS: &[&str] = &["log", "log2", "log10", "log_"];
 
 fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
-    let (Some(call), Some(arg)) = (captures.get("smell"), captures.get("arg")) else { return Vec::new() };
-    match cx.model.callee(call) {
-        Some(Callee::Api(api)) if LOGS.contains(&api.as_str()) => log_call(cx, call, arg, &api, apis::library_of(&api)),
-        Some(Callee::Method { name, receiver }) if LOG_METHODS.contains(&name) && receiver == arg => {
+    let Some(call) = captures.get("smell") else { return Vec::new() };
+    let arg = captures.get("arg");
+    match (cx.model.callee(call), arg) {
+        (Some(Callee::Api(api)), Some(arg)) if LOGS.contains(&api.as_str()) => {
+            log_call(cx, call, arg, &api, apis::library_of(&api))
+        }
+        (Some(Callee::Method { name, receiver }), Some(arg)) if LOG_METHODS.contains(&name) && receiver == arg => {
             // `Tensor.log()` takes no argument; `logger.log(msg)` is not a logarithm.
             if !Args::of(call).is_empty() {
                 return Vec::new();
@@ -60,7 +63,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
             };
             log_call(cx, call, arg, name, library)
         }
-        Some(Callee::Local(def)) => helper_call(cx, call, def),
+        (Some(Callee::Local(def)), None) => helper_call(cx, call, def),
         _ => Vec::new(),
     }
 }
@@ -90,14 +93,14 @@ fn log_call<'a>(
     if let Some(cond) = Args::of(call).keyword(&["where"], model.src) {
         value = narrowed(model, cond, true, arg, value);
     }
-    if value.is_positive() || discarded_by_where(model, call, arg) {
+    if value.is_positive() || discarded_by_where(model, call, arg) || discarded_later(model, call, arg) {
         return Vec::new();
     }
     let evidence = if selected_after(model, call, arg) {
         Evidence::SelectedAfter
     } else if value.range.contains_zero() && value.op().is_some_and(reaches_zero_op) && !constant_nonzero(&value) {
         Evidence::Producer(value.op().unwrap_or(Op::Constant))
-    } else if own_factor(model, call, arg) {
+    } else if value.origin != Origin::Config && own_factor(model, call, arg) {
         Evidence::OwnFactor
     } else if value.origin == Origin::Data && !value.range.is_positive() {
         Evidence::Data
@@ -137,6 +140,11 @@ fn log_call<'a>(
     let message = format!("`{callee_text}` of {what}: {consequence}");
 
     let mut fixes = Vec::new();
+    if let Evidence::SelectedAfter = evidence
+        && let Some(fix) = select_first(model, call, arg)
+    {
+        fixes.push(fix);
+    }
     if let Some(library) = library {
         let probability = value.probability().is_some() || product.is_some();
         let alias = call.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
@@ -240,6 +248,78 @@ fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> b
         model.constraints_of(*cond, truth, 0, &mut found);
         found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
     }
+}
+
+/// `a.log()[a > 0]` → `a[a > 0].log()`: the same elements, without the log of the others (whose
+/// gradient, 0 * inf, is NaN).
+fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
+    let subscript = call.parent().filter(|p| p.kind() == "subscript")?;
+    let index = subscript.child_by_field_name("subscript")?;
+    let method = call.child_by_field_name("function")?.child_by_field_name("attribute")?;
+    if has_comment(subscript) {
+        return None;
+    }
+    let content = format!("{}[{}].{}()", model.text(arg), model.text(index), model.text(method));
+    Some(Fix {
+        title: format!("Select before taking the log: `{}`", short(&content)),
+        applicability: Applicability::Safe,
+        edits: vec![crate::smell::Edit { start: subscript.start_byte(), end: subscript.end_byte(), content }],
+    })
+}
+
+/// `values = x * (1 - log(x))` whose every later use is `where(x == 0, 0, values)`: the -inf (or
+/// NaN) the log makes where `x` is 0 is discarded by each use.
+fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    // The assignment whose value holds the log through arithmetic.
+    let mut node = call;
+    let assignment = loop {
+        let Some(parent) = node.parent() else { return false };
+        match parent.kind() {
+            "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
+            "assignment" if parent.child_by_field_name("right") == Some(node) => break parent,
+            _ => return false,
+        }
+    };
+    let Some(target) = assignment.child_by_field_name("left").filter(|l| l.kind() == "identifier") else {
+        return false;
+    };
+    let name = model.text(target);
+    let scope = model.scope_of(assignment);
+    let mut uses = Vec::new();
+    let mut stack = vec![scope];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && n.start_byte() > assignment.end_byte() && model.text(n) == name {
+            uses.push(n);
+        }
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            if child.end_byte() > assignment.end_byte()
+                && !(child != scope && matches!(child.kind(), "function_definition" | "lambda" | "class_definition"))
+            {
+                stack.push(child);
+            }
+        }
+    }
+    !uses.is_empty()
+        && uses.iter().all(|u| {
+            let Some(list) = u.parent().filter(|p| p.kind() == "argument_list") else { return false };
+            let Some(where_call) = list.parent() else { return false };
+            if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
+                return false;
+            }
+            let args = Args::of(where_call);
+            let [cond, a, b] = args.positional.as_slice() else { return false };
+            let truth = if *a == *u {
+                true
+            } else if *b == *u {
+                false
+            } else {
+                return false;
+            };
+            let mut found = Vec::new();
+            model.constraints_of(*cond, truth, 0, &mut found);
+            found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
+        })
 }
 
 /// `a.log()[a > 0]`: the log's result is indexed by a condition on its own argument.

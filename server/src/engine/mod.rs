@@ -78,21 +78,20 @@ pub struct Triggers {
 }
 
 impl Triggers {
-    /// Some trigger occurs in `text`.
+    /// Some trigger occurs in `text` (whole words as whole words).
     pub fn mentioned_in(&self, text: &str) -> bool {
-        self.tokens.iter().any(|t| text.contains(t.as_str())) || self.words.iter().any(|w| text.contains(w.as_str()))
+        self.tokens.iter().any(|t| text.contains(t.as_str()))
+            || identifiers(text, 0).any(|(_, w)| self.words.binary_search_by(|x| x.as_str().cmp(w)).is_ok())
     }
 
-    /// The byte ranges of the trigger occurrences in `src[within]`, in order.
+    /// The byte ranges of the trigger occurrences in `src[within]`, in order: one pass over the
+    /// identifiers of the text (the words are sorted, so each is a binary search), and one search
+    /// per token.
     fn ranges(&self, src: &str, within: Range<usize>) -> Vec<Range<usize>> {
         let Some(text) = src.get(within.clone()) else { return vec![within] };
-        let bytes = src.as_bytes();
-        let words = self.words.iter().flat_map(|w| {
-            text.match_indices(w.as_str())
-                .map(move |(i, _)| within.start + i..within.start + i + w.len())
-                .filter(|r| !r.start.checked_sub(1).is_some_and(|i| ident_byte(bytes[i])))
-                .filter(|r| !bytes.get(r.end).copied().is_some_and(ident_byte))
-        });
+        let words = identifiers(text, within.start)
+            .filter(|(_, w)| self.words.binary_search_by(|x| x.as_str().cmp(w)).is_ok())
+            .map(|(at, w)| at..at + w.len());
         let tokens = self.tokens.iter().flat_map(|t| {
             text.match_indices(t.as_str()).map(move |(i, _)| within.start + i..within.start + i + t.len())
         });
@@ -100,6 +99,30 @@ impl Triggers {
         ranges.sort_by_key(|r| (r.start, r.end));
         ranges
     }
+}
+
+/// The identifier-like words of `text` (maximal runs of identifier bytes not starting with a
+/// digit) with their offsets plus `base`.
+fn identifiers(text: &str, base: usize) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            if ident_byte(bytes[i]) {
+                let start = i;
+                while i < bytes.len() && ident_byte(bytes[i]) {
+                    i += 1;
+                }
+                if !bytes[start].is_ascii_digit() {
+                    // Identifier bytes include all non-ASCII bytes, so the run ends on a char boundary.
+                    return Some((base + start, &text[start..i]));
+                }
+            } else {
+                i += 1;
+            }
+        }
+        None
+    })
 }
 
 /// Names of the functions and methods defined in the file (for rules anchored on local calls).
@@ -146,8 +169,11 @@ pub fn might_smell(src: &str) -> bool {
 
 /// `word` occurs in `src` with no identifier character on either side.
 fn contains_word(src: &str, word: &str) -> bool {
-    let t = Triggers { words: vec![word.to_string()], tokens: Vec::new() };
-    !t.ranges(src, 0..src.len()).is_empty()
+    src.match_indices(word).any(|(i, _)| {
+        let bytes = src.as_bytes();
+        !i.checked_sub(1).is_some_and(|j| ident_byte(bytes[j]))
+            && !bytes.get(i + word.len()).copied().is_some_and(ident_byte)
+    })
 }
 
 /// Parses and analyzes a whole file.

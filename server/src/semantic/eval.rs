@@ -213,7 +213,10 @@ impl<'a> Model<'a> {
                     let lo = Bound::closed(new.range.lo.value.min(1.0));
                     return Value { range: Interval::new(lo, previous.range.hi), ..previous };
                 }
-                Value { range: previous.range.hull(new.range), ..previous }
+                // Elements overwritten: the old producer's zeros (`zeros(n)` then filled) are no
+                // evidence any more.
+                let producer = new.producer.filter(|p| reaches_zero_op(p.op) && new.range.contains_zero());
+                Value { range: previous.range.hull(new.range), producer, ..previous }
             }
             Binding::InPlace(call) => {
                 let previous = self.value_before(name, entry.node);
@@ -242,8 +245,9 @@ impl<'a> Model<'a> {
                 Value { via: None, kind: element_kind(&of.kind), ..of }
             }
             Binding::Definition(def) => {
-                let kind = if def.kind() == "class_definition" { Kind::NotArray } else { Kind::NotArray };
-                Value::unknown().with_origin(Origin::Config).with_kind(kind)
+                // A function or class object, not an array.
+                let _ = def;
+                Value::unknown().with_origin(Origin::Config).with_kind(Kind::NotArray)
             }
             Binding::Opaque => Value::unknown(),
         }
@@ -333,17 +337,25 @@ impl<'a> Model<'a> {
         if matches!(param.kind(), "list_splat_pattern" | "dictionary_splat_pattern") {
             return Value::unknown().with_kind(Kind::NotArray);
         }
+        // `mask`, `attention_mask`, `masks`: 0/1 values by name; their sums are counts.
+        if mask_name(name) {
+            return Value::unknown().with_origin(Origin::Data).with_range(Interval::UNIT).produced(Op::Mask, param);
+        }
         let annotation = param.child_by_field_name("type").map(|t| self.text(t)).unwrap_or("");
         let default = param.child_by_field_name("value");
         if let Some(d) = default
-            && self.constant(d).is_some()
+            && let Some(c) = self.constant(d)
         {
-            return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar);
+            // A hyperparameter; callers are meant to pass values like its default
+            // (`eps=1e-6`, `k_init=0.75`), so a positive default reads as positive.
+            let range = if c > 0.0 { Interval::POSITIVE } else { Interval::ANY };
+            return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar).with_range(range);
         }
         if annotation_is_array(annotation) {
-            return Value::unknown().with_origin(Origin::Data);
+            // An array, but not necessarily a training-time one (`freq: np.ndarray`).
+            return Value::unknown().with_kind(Kind::Unknown);
         }
-        if matches!(annotation, "int" | "float" | "bool" | "str") || fname == "__init__" {
+        if matches!(annotation, "int" | "float" | "bool" | "str") || fname == "__init__" || hyperparameter_name(name) {
             return Value::unknown().with_origin(Origin::Config);
         }
         if class.is_some() && FORWARD_METHODS.contains(&fname) {
@@ -454,8 +466,8 @@ impl<'a> Model<'a> {
             return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Object(api.to_string()));
         }
         let origin = self.args_origin(args);
-        let random = api.contains(".random.")
-            || matches!(leaf, "randn" | "randn_like" | "normal" | "randint" | "bernoulli" | "multinomial" | "dropout");
+        // Gaussian noise changes every step and takes every sign.
+        let random = matches!(leaf, "randn" | "randn_like" | "normal" | "standard_normal" | "truncated_normal");
         let origin = if random { Origin::Data } else { origin };
         let kind = match library {
             Some(lib) => Kind::Array(lib),
@@ -493,6 +505,24 @@ impl<'a> Model<'a> {
                 };
             }
             _ => {}
+        }
+        // `x.add(eps)`, `x.mul_(0.5)`, `x.neg_()`, `x.sub(1)`: arithmetic as methods.
+        let base_name = name.strip_suffix('_').unwrap_or(name);
+        let operator = match base_name {
+            "add" => Some("+"),
+            "sub" | "subtract" => Some("-"),
+            "mul" | "multiply" => Some("*"),
+            "div" | "divide" | "true_divide" => Some("/"),
+            "pow" => Some("**"),
+            _ => None,
+        };
+        if let Some(op) = operator
+            && let [operand] = args.positional.as_slice()
+        {
+            return arithmetic(op, &of, &self.value(*operand), call);
+        }
+        if base_name == "neg" && args.is_empty() {
+            return Value { range: of.range.negated(), producer: None, via: None, ..of };
         }
         match name {
             "size" | "dim" | "numel" | "nelement" => {
@@ -598,8 +628,7 @@ impl<'a> Model<'a> {
             if a == RECEIVER {
                 return receiver.clone();
             }
-            let position = if receiver.is_some() { a.position } else { a.position };
-            args.get(position, a.keywords, self.src).map(|n| self.value(n))
+            args.get(a.position, a.keywords, self.src).map(|n| self.value(n))
         };
         let origin = receiver.as_ref().map_or(Origin::Config, |r| r.origin).join(self.args_origin(args));
         let base = Value::unknown().with_origin(origin);
@@ -608,7 +637,17 @@ impl<'a> Model<'a> {
             Transfer::Fixed(range, op) => base.with_range(range).produced(op, call),
             Transfer::Map(f, op, a) => match input(a) {
                 Some(x) => {
-                    Value { range: f(x.range), producer: None, via: None, ..x }.with_origin(origin).produced(op, call)
+                    let v = Value { range: f(x.range), producer: None, via: None, ..x.clone() }.with_origin(origin);
+                    // `abs`, `square` and `sqrt` are 0 only where their input is: they carry the
+                    // input's evidence of zeros, and have none of their own.
+                    if matches!(op, Op::Abs | Op::Square | Op::Sqrt) {
+                        match x.op().filter(|o| reaches_zero_op(*o) && x.range.contains_zero()) {
+                            Some(inner) => v.produced(inner, call),
+                            None => v.produced(op, call),
+                        }
+                    } else {
+                        v.produced(op, call)
+                    }
                 }
                 None => base.with_range(f(Interval::ANY)).produced(op, call),
             },
@@ -628,18 +667,20 @@ impl<'a> Model<'a> {
                 Value { range, producer: None, via: None, ..x }.with_origin(origin).produced(Op::Clip, call)
             }
             Transfer::Maximum => {
-                let (a, b) =
-                    (args.positional.first().map(|n| self.value(*n)), args.positional.get(1).map(|n| self.value(*n)));
+                let (a, b) = (args.positional.first().copied(), args.positional.get(1).copied());
                 match (a, b) {
                     (Some(a), Some(b)) => {
-                        // A named bound in second place is a floor its author chose: `maximum(x, self.floor)`.
-                        let b_range =
-                            if self.named_floor(args.positional[1]) && !b.range.is_positive() && b.range.is_any() {
+                        // A named bound is a floor its author chose: `maximum(x, self.floor)`,
+                        // `np.maximum(mel_floor, spectrogram)`.
+                        let range = |n: Node<'a>, v: &Value<'a>| {
+                            if self.named_floor(n) && v.range.is_any() && v.origin != Origin::Data {
                                 Interval::POSITIVE
                             } else {
-                                b.range
-                            };
-                        base.with_range(a.range.clamp_below(b_range)).produced(Op::Clip, call)
+                                v.range
+                            }
+                        };
+                        let (va, vb) = (self.value(a), self.value(b));
+                        base.with_range(range(a, &va).clamp_below(range(b, &vb))).produced(Op::Clip, call)
                     }
                     _ => base,
                 }
@@ -689,20 +730,46 @@ impl<'a> Model<'a> {
                                 vb.range = vb.range.meet(k.range);
                             }
                         }
+                        // Evidence of zeros comes from a branch that reaches 0.
+                        let zero = [&va, &vb]
+                            .into_iter()
+                            .find(|v| v.range.contains_zero() && v.op().is_some_and(reaches_zero_op))
+                            .and_then(|v| v.op());
                         let joined = va.join(&vb);
-                        Value { producer: None, via: None, ..joined }.with_origin(origin).produced(Op::Where, call)
+                        let v = Value { producer: None, via: None, ..joined }.with_origin(origin);
+                        match zero {
+                            Some(op) => v.produced(op, call),
+                            None => v,
+                        }
                     }
                     _ => base,
                 }
             }
             Transfer::Uniform { low, high, default } => {
-                let lo = if low.position == usize::MAX { None } else { input(low) };
-                let hi = if high.position == usize::MAX { None } else { input(high) };
-                let lo = lo.and_then(|v| v.range.as_point()).unwrap_or(default.0);
-                let hi = hi.and_then(|v| v.range.as_point()).unwrap_or(default.1);
-                base.with_origin(Origin::Data)
-                    .with_range(Interval::new(Bound::closed(lo), Bound::open(hi)))
-                    .produced(Op::Uniform, call)
+                // Keywords first: `init.uniform_(w, a=1.0, b=16.0)` and `w.uniform_(1.0, 16.0)`.
+                let given = |a: Arg| {
+                    if a.position == usize::MAX {
+                        None
+                    } else {
+                        args.keyword(a.keywords, self.src)
+                            .or_else(|| args.positional.get(a.position).copied())
+                            .map(|n| self.value(n))
+                    }
+                };
+                let (lo, hi) = (given(low), given(high));
+                // Constant or default bounds draw fresh training-time noise; bounds from the
+                // configuration are an initialization in the configured range.
+                let configured = [&lo, &hi].into_iter().flatten().any(|v| v.range.as_point().is_none());
+                let origin = if configured { Origin::Config } else { Origin::Data };
+                let lo_b = lo.map(|v| v.range.lo).unwrap_or(Bound::closed(default.0));
+                let hi_b = hi.map(|v| Bound::open(v.range.hi.value)).unwrap_or(Bound::open(default.1));
+                let produced = base.with_origin(origin).with_range(Interval::new(lo_b, hi_b));
+                // Evidence of zeros only where the lower bound is known: `rand()` is [0, 1).
+                if produced.range.lo.value.is_finite() && produced.range.contains_zero() {
+                    produced.produced(Op::Uniform, call)
+                } else {
+                    produced
+                }
             }
             Transfer::Arange => {
                 let values: Vec<Value<'a>> = args.positional.iter().map(|n| self.value(*n)).collect();
@@ -796,7 +863,7 @@ impl<'a> Model<'a> {
             Some("-") => {
                 // `-expm1(-x)` = 1 - exp(-x).
                 let keep = v.producer.filter(|p| p.op == Op::Constant);
-                Value { range: v.range.neg(), producer: keep, via: None, ..v }
+                Value { range: v.range.negated(), producer: keep, via: None, ..v }
             }
             Some("+") => v,
             _ => Value { range: Interval::ANY, producer: None, via: None, ..v },
@@ -823,14 +890,16 @@ impl<'a> Model<'a> {
                 .with_range(Interval::UNIT)
                 .produced(Op::Softmax, node);
         }
-        // `x + eps`: the conventional guard. Its author reads `x` as non-negative.
+        // `x + eps`, `x + 1`: the conventional guard. Its author reads `x` as non-negative.
         if op.kind() == "+" {
-            for (guard, other) in [(&r, &l), (&l, &r)] {
-                if guard.range.is_positive()
-                    && other.range.is_any()
-                    && self.epsilon_like(if std::ptr::eq(guard, &r) { right } else { left })
-                {
-                    let range = Interval::new(guard.range.lo, Bound::open(f64::INFINITY));
+            for (guard_node, guard, other) in [(right, &r, &l), (left, &l, &r)] {
+                let open = other.range.is_any() || other.range.is_non_negative();
+                if open && !guard.range.hi.value.is_sign_negative() && self.guard_term(guard_node, guard) {
+                    let lo = if guard.range.is_positive() { guard.range.lo } else { Bound::open(0.0) };
+                    let range = Interval::new(
+                        if other.range.is_any() { lo } else { Bound { value: lo.value + other.range.lo.value, ..lo } },
+                        Bound::open(f64::INFINITY),
+                    );
                     return Value { range, producer: None, via: None, ..(*other).clone() }
                         .with_origin(l.origin.join(r.origin));
                 }
@@ -839,10 +908,11 @@ impl<'a> Model<'a> {
         arithmetic(op.kind(), &l, &r, node)
     }
 
-    /// A small positive guard term: a literal or constant below 1, or a name read as an epsilon.
-    fn epsilon_like(&self, node: Node<'a>) -> bool {
-        if let Some(c) = self.constant(node) {
-            return c > 0.0 && c < 1.0;
+    /// A positive guard term: a positive constant, or a name read as an epsilon (`eps`,
+    /// `self.mel_floor`, `K.epsilon()`) whatever its value is known to be.
+    fn guard_term(&self, node: Node<'a>, value: &Value<'a>) -> bool {
+        if let Some(c) = value.range.as_point() {
+            return c > 0.0;
         }
         let node = unparenthesized(node);
         let name = match node.kind() {
@@ -851,7 +921,11 @@ impl<'a> Model<'a> {
             "call" => node.child_by_field_name("function").and_then(|f| callee_name(f, self.src)).unwrap_or(""),
             _ => "",
         };
-        epsilon_name(name) || self.value(node).range.as_point().is_some_and(|c| c > 0.0 && c < 1.0)
+        // A configured offset (`x + self.log_domain_offset`, `x + cfg.shift`) is a guard its
+        // author chose too.
+        let configured =
+            matches!(node.kind(), "identifier" | "attribute") && value.origin == Origin::Config && value.range.is_any();
+        value.range.is_positive() && value.origin != Origin::Data || epsilon_name(name) || configured
     }
 
     fn subscript_value(&self, node: Node<'a>) -> Value<'a> {
@@ -888,15 +962,23 @@ pub fn arithmetic<'a>(op: &str, l: &Value<'a>, r: &Value<'a>, node: Node<'a>) ->
     let dtype = l.dtype.or(r.dtype);
     let base = Value { range: Interval::ANY, origin, kind, dtype, producer: None, via: None };
     match op {
+        "+" if l.range.as_point() == Some(0.0) => Value { via: None, ..r.clone() },
+        "+" if r.range.as_point() == Some(0.0) => Value { via: None, ..l.clone() },
         "+" => {
-            let range = l.range.add(r.range);
+            let mut range = l.range.plus(r.range);
+            // `-log(u + 1e-9) + 1e-9`: exactly positive, but the log of a value near 1 is off by
+            // an ulp of 1 (~1e-16), which can leave the float lower bound a hair below 0.
+            let constant_guard = [l, r].into_iter().any(|v| v.range.as_point().is_some_and(|c| c >= 1e-12));
+            if constant_guard && range.lo.value <= 0.0 && range.lo.value > -1e-15 {
+                range.lo = Bound::open(0.0);
+            }
             // Two non-negative terms that both reach 0 reach 0 together.
             let zero = [l, r].into_iter().all(|v| v.range.is_non_negative() && v.op().is_some_and(reaches_zero_op));
             let v = base.with_range(range);
             if zero { v.produced(Op::Count, node) } else { v }
         }
         "-" => {
-            let range = l.range.sub(r.range);
+            let range = l.range.minus(r.range);
             let v = base.with_range(range);
             match (l.range.as_point(), r.probability()) {
                 (Some(c), Some(p))
@@ -905,16 +987,24 @@ pub fn arithmetic<'a>(op: &str, l: &Value<'a>, r: &Value<'a>, node: Node<'a>) ->
                 {
                     v.with_range(Interval::UNIT).produced(Op::Complement(p), node)
                 }
-                (Some(c), Some(Prob::Softmax | Prob::Sigmoid)) if c == 1.0 => {
+                (Some(1.0), Some(Prob::Softmax | Prob::Sigmoid)) => {
                     // 1 - (1 - p) is p again; keep it a probability.
                     v.with_range(Interval::UNIT)
                         .produced(if r.probability() == Some(Prob::Softmax) { Op::Softmax } else { Op::Sigmoid }, node)
+                }
+                // `1 - clip(x, 0, 1)`: a value that reaches its upper bound c leaves c - x at 0.
+                (Some(c), _)
+                    if r.range.hi.value == c
+                        && r.range.hi.closed
+                        && r.op().is_some_and(|o| matches!(o, Op::Clip | Op::Mask)) =>
+                {
+                    v.produced(Op::Clip, node)
                 }
                 _ => v,
             }
         }
         "*" => {
-            let range = l.range.mul(r.range);
+            let range = l.range.times(r.range);
             let v = base.with_range(range);
             let zero = [l, r].into_iter().find(|v| v.range.contains_zero() && v.op().is_some_and(reaches_zero_op));
             match zero {
@@ -922,9 +1012,15 @@ pub fn arithmetic<'a>(op: &str, l: &Value<'a>, r: &Value<'a>, node: Node<'a>) ->
                 _ => v,
             }
         }
-        "/" => base.with_range(l.range.div(r.range)),
+        "/" => base.with_range(l.range.over(r.range)),
         "**" => match r.range.as_point() {
-            Some(2.0) => base.with_range(l.range.square()).produced(Op::Square, node),
+            Some(2.0) => {
+                let v = base.with_range(l.range.square());
+                match l.op().filter(|o| reaches_zero_op(*o) && l.range.contains_zero()) {
+                    Some(inner) => v.produced(inner, node),
+                    None => v.produced(Op::Square, node),
+                }
+            }
             Some(p) if p > 0.0 && l.range.is_non_negative() => base.with_range(l.range.map_increasing(|x| x.powf(p))),
             _ if l.range.is_positive() => base.with_range(Interval::POSITIVE),
             _ => base,
@@ -943,8 +1039,6 @@ pub fn reaches_zero_op(op: Op) -> bool {
             | Op::Complement(_)
             | Op::Count
             | Op::Relu
-            | Op::Abs
-            | Op::Square
             | Op::Norm
             | Op::Std
             | Op::Var
@@ -972,6 +1066,66 @@ pub fn epsilon_name(name: &str) -> bool {
     name.to_ascii_lowercase()
         .split('_')
         .any(|part| matches!(part, "eps" | "epsilon" | "tiny" | "smooth" | "smoothing" | "floor" | "guard" | "delta"))
+}
+
+/// Names of masks: `mask`, `masks`, `attention_mask`, `mask_2d`.
+fn mask_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.split('_').any(|p| matches!(p, "mask" | "masks"))
+}
+
+/// Parameter names that hold hyperparameters or sizes, not data (`smoothing`, `temperature`,
+/// `num_heads`, `max_len`).
+fn hyperparameter_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split('_').collect();
+    const WORDS: &[&str] = &[
+        "smoothing",
+        "temperature",
+        "temp",
+        "alpha",
+        "beta",
+        "gamma",
+        "lambda",
+        "lam",
+        "rate",
+        "dropout",
+        "lr",
+        "momentum",
+        "decay",
+        "eps",
+        "epsilon",
+        "margin",
+        "scale",
+        "factor",
+        "coef",
+        "coeff",
+        "threshold",
+        "size",
+        "dim",
+        "dims",
+        "len",
+        "length",
+        "num",
+        "steps",
+        "step",
+        "epoch",
+        "epochs",
+        "stride",
+        "width",
+        "height",
+        "base",
+        "order",
+        "degree",
+        "power",
+        "bins",
+        "buckets",
+        "heads",
+        "layers",
+        "depth",
+        "seed",
+    ];
+    parts.first().is_some_and(|p| matches!(*p, "num" | "n" | "max" | "min")) || parts.iter().any(|p| WORDS.contains(p))
 }
 
 /// Parameter annotations that say "array".

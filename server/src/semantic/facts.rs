@@ -347,8 +347,7 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
         match node.kind() {
             "assignment" => {
                 let mut n = node;
-                loop {
-                    let (Some(l), r) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else { break };
+                while let (Some(l), r) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
                     if is_target(l) {
                         out.push((l, r.filter(|r| r.kind() != "assignment")));
                     }

@@ -19,6 +19,9 @@ pub struct Constraint<'a> {
     pub range: Interval,
 }
 
+/// Guarding statements of a block: (the byte after which it holds, the condition, its truth).
+pub type Exits<'a> = Rc<Vec<(usize, Node<'a>, bool)>>;
+
 /// How far named conditions are followed.
 const MAX_NAMED: u32 = 4;
 
@@ -86,13 +89,13 @@ impl<'a> Model<'a> {
                         self.constraints_of(left, op.kind() == "and", 0, &mut out);
                     }
                 }
-                "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension" => {
-                    if Some(child) == parent.named_child(0) {
-                        let mut cursor = parent.walk();
-                        for clause in parent.named_children(&mut cursor).filter(|c| c.kind() == "if_clause") {
-                            if let Some(cond) = clause.named_child(0) {
-                                self.constraints_of(cond, true, 0, &mut out);
-                            }
+                "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension"
+                    if Some(child) == parent.named_child(0) =>
+                {
+                    let mut cursor = parent.walk();
+                    for clause in parent.named_children(&mut cursor).filter(|c| c.kind() == "if_clause") {
+                        if let Some(cond) = clause.named_child(0) {
+                            self.constraints_of(cond, true, 0, &mut out);
                         }
                     }
                 }
@@ -111,7 +114,7 @@ impl<'a> Model<'a> {
 
     /// Statements of `block` after which a condition holds for the rest of it: `assert c`, and
     /// `if c: return|raise|continue|break` (then `not c`), by position.
-    fn exits(&self, block: Node<'a>) -> Rc<Vec<(usize, Node<'a>, bool)>> {
+    fn exits(&self, block: Node<'a>) -> Exits<'a> {
         if let Some(found) = self.exits.borrow().get(&block.id()) {
             return found.clone();
         }
@@ -167,6 +170,28 @@ impl<'a> Model<'a> {
                 }
             }
             "comparison_operator" => self.comparison(cond, truth, out),
+            // `tf.equal(x, 0.0)`, `torch.gt(x, 0)`, `x.ne(0)`: comparisons as calls.
+            "call" if self.comparison_call(cond).is_some() => {
+                if let Some((subject, op, other)) = self.comparison_call(cond) {
+                    self.compare(subject, op, other, truth, out);
+                }
+            }
+            // `(x > 0).detach()`, `mask.float()`: the same condition.
+            "call"
+                if cond.child_by_field_name("function").is_some_and(|f| {
+                    f.kind() == "attribute"
+                        && matches!(
+                            crate::syntax::callee_name(f, self.src),
+                            Some("detach" | "float" | "bool" | "to" | "cpu" | "cuda" | "clone" | "type")
+                        )
+                }) =>
+            {
+                if let Some(receiver) =
+                    cond.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
+                {
+                    self.constraints_of(receiver, truth, depth, out);
+                }
+            }
             "call" if truth => {
                 // `np.all(x > 0)`, `torch.all(x > 0)`, `(x > 0).all()`, `tf.reduce_all(x > 0)`
                 let Some(function) = cond.child_by_field_name("function") else { return };
@@ -198,6 +223,30 @@ impl<'a> Model<'a> {
         }
     }
 
+    /// `(a, op, b)` of a comparison written as a call: `tf.equal(a, b)`, `torch.gt(a, b)`, `a.ne(b)`.
+    fn comparison_call(&self, call: Node<'a>) -> Option<(Node<'a>, &'static str, Node<'a>)> {
+        let function = call.child_by_field_name("function")?;
+        let args = Args::of(call);
+        let (name, a, b) = match self.api(function) {
+            Some(api) => (super::apis::leaf(&api).to_string(), *args.positional.first()?, *args.positional.get(1)?),
+            None if function.kind() == "attribute" => {
+                let name = crate::syntax::callee_name(function, self.src)?.to_string();
+                (name, function.child_by_field_name("object")?, *args.positional.first()?)
+            }
+            None => return None,
+        };
+        let op = match name.as_str() {
+            "equal" | "eq" => "==",
+            "not_equal" | "ne" => "!=",
+            "greater" | "gt" => ">",
+            "greater_equal" | "ge" => ">=",
+            "less" | "lt" => "<",
+            "less_equal" | "le" => "<=",
+            _ => return None,
+        };
+        Some((a, op, b))
+    }
+
     /// `subject OP constant` or `constant OP subject`, one operator.
     fn comparison(&self, cond: Node<'a>, truth: bool, out: &mut Vec<Constraint<'a>>) {
         if cond.named_child_count() != 2 {
@@ -207,8 +256,13 @@ impl<'a> Model<'a> {
         let mut cursor = cond.walk();
         let ops: Vec<&str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind()).collect();
         let [op] = ops.as_slice() else { return };
+        self.compare(a, op, b, truth, out);
+    }
+
+    /// The constraint `a OP b` (one side a constant) puts on the other side when it is `truth`.
+    fn compare(&self, a: Node<'a>, op: &str, b: Node<'a>, truth: bool, out: &mut Vec<Constraint<'a>>) {
         let (subject, op, c) = match (self.constant(b), self.constant(a)) {
-            (Some(c), _) => (a, *op, c),
+            (Some(c), _) => (a, op, c),
             (None, Some(c)) => (b, flip(op), c),
             _ => return,
         };

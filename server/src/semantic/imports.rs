@@ -99,7 +99,24 @@ impl Imports {
             return;
         };
         if module.kind() != "dotted_name" {
-            return; // relative imports name this project's modules, not a library
+            // Relative imports name this project's modules, not a library: the names they bind
+            // resolve to paths starting with `.`, which no library has.
+            let module = compact(text(module, src));
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                let (path, local) = match name.kind() {
+                    "dotted_name" => (text(name, src), text(name, src)),
+                    "aliased_import" => match (name.child_by_field_name("name"), name.child_by_field_name("alias")) {
+                        (Some(p), Some(a)) => (text(p, src), text(a, src)),
+                        _ => continue,
+                    },
+                    _ => continue,
+                };
+                let module = module.trim_end_matches('.');
+                self.bindings
+                    .insert(local.to_string(), format!(".{}.{}", module.trim_start_matches('.'), compact(path)));
+            }
+            return;
         }
         let module = compact(text(module, src));
         let mut cursor = node.walk();
@@ -150,7 +167,8 @@ impl Imports {
     /// `None` when its root is not an imported name (a local variable, `self`, a call result...).
     pub fn resolve(&self, node: Node, src: &str) -> Option<String> {
         match node.kind() {
-            "identifier" => self.binding(text(node, src)).map(str::to_string),
+            // A relative import names this project's code, never a library.
+            "identifier" => self.binding(text(node, src)).filter(|p| !p.starts_with('.')).map(str::to_string),
             "attribute" => {
                 let object = node.child_by_field_name("object")?;
                 let attr = node.child_by_field_name("attribute")?;

@@ -49,7 +49,7 @@ pub struct Model<'a> {
     depth: Cell<u32>,
     facts: RefCell<facts::Facts>,
     /// Guarding statements per block (see `guards`).
-    exits: RefCell<HashMap<usize, Rc<Vec<(usize, Node<'a>, bool)>>>>,
+    exits: RefCell<HashMap<usize, guards::Exits<'a>>>,
     /// Facts used since the last [`Model::take_dependencies`].
     dependencies: RefCell<Vec<Dependency>>,
 }
@@ -259,8 +259,7 @@ impl<'a> Model<'a> {
     pub fn parameter(&self, function: Node<'a>, name: &str) -> Option<Node<'a>> {
         let params = function.child_by_field_name("parameters")?;
         let mut cursor = params.walk();
-        let found = params.named_children(&mut cursor).find(|p| parameter_name(*p, self.src) == Some(name));
-        found
+        params.named_children(&mut cursor).find(|p| parameter_name(*p, self.src) == Some(name))
     }
 
     /// The facts used since the last call, and forgets them.

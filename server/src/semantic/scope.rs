@@ -86,6 +86,8 @@ impl<'t> ScopeIndex<'t> {
                 "call" => {
                     if let Some(name) = in_place_target(node, src) {
                         add(name, node, Binding::InPlace(node));
+                    } else if let Some(name) = mutated_argument(node, src) {
+                        add(name, node, Binding::Opaque);
                     }
                     continue;
                 }
@@ -166,6 +168,13 @@ impl<'t> ScopeIndex<'t> {
             return Reaching { entries: Vec::new(), outer: true };
         };
         let mut found = Vec::new();
+        // At or past the end of the scope: every statement of it comes before.
+        if at >= self.scope.end_byte() {
+            let body =
+                if self.scope.kind() == "module" { Some(self.scope) } else { self.scope.child_by_field_name("body") };
+            let definite = body.is_some_and(|b| self.block_before(entries, b, usize::MAX, usize::MAX, &mut found));
+            return Reaching { entries: found, outer: !definite };
+        }
         // The node at `at`: the smallest named node of the scope starting there.
         let target = self.scope.descendant_for_byte_range(at, at).unwrap_or(self.scope);
         let chain = ancestry(self.scope, target);
@@ -390,6 +399,21 @@ fn in_place_target<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
     let object = function.child_by_field_name("object")?;
     let method = text(function.child_by_field_name("attribute")?, src);
     (object.kind() == "identifier" && method.ends_with('_') && !method.starts_with('_')).then(|| text(object, src))
+}
+
+/// `np.add.at(a, ...)`, `np.copyto(a, ...)`, `nn.init.uniform_(w, ...)`: a library function that
+/// writes into its first argument, a plain name.
+fn mutated_argument<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
+    let function = call.child_by_field_name("function")?;
+    if function.kind() != "attribute" {
+        return None;
+    }
+    let name = text(function.child_by_field_name("attribute")?, src);
+    let writes = name == "at"
+        || (name.ends_with('_') && !name.starts_with('_'))
+        || matches!(name, "copyto" | "put" | "place" | "putmask" | "fill_diagonal");
+    let first = call.child_by_field_name("arguments")?.named_child(0)?;
+    (writes && first.kind() == "identifier").then(|| text(first, src))
 }
 
 /// The names an assignment binds, and how.

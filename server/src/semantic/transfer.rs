@@ -106,7 +106,10 @@ fn relu(x: Interval) -> Interval {
 }
 fn softplus(x: Interval) -> Interval {
     // log(1 + exp(x)) > 0 for every finite x.
-    x.exp().add(Interval::point(1.0)).log().meet(Interval::POSITIVE)
+    x.exp().plus(Interval::point(1.0)).log().meet(Interval::POSITIVE)
+}
+fn log(x: Interval) -> Interval {
+    x.log()
 }
 fn cosh(x: Interval) -> Interval {
     // cosh(x) >= 1, = 1 only at 0.
@@ -204,6 +207,12 @@ const ROWS: &[Row] = &[
         leaves: &["expm1"],
         transfer: Transfer::Map(expm1, Op::Exp, X),
         source: "expm1: exp(x) - 1, increasing",
+    },
+    Row {
+        modules: &[TORCH, NP, JNP, TF_MATH, KOPS, KB],
+        leaves: &["log", "log2", "log10"],
+        transfer: Transfer::Map(log, Op::Log, X),
+        source: "log: increasing on [0, inf), log(0) = -inf",
     },
     Row {
         modules: ELEMENTWISE,

@@ -125,25 +125,25 @@ impl Interval {
         if met.is_any() && !(self.is_any() && other.is_any()) { self } else { met }
     }
 
-    pub fn neg(self) -> Interval {
+    pub fn negated(self) -> Interval {
         Interval::new(
             Bound { value: -self.hi.value, closed: self.hi.closed },
             Bound { value: -self.lo.value, closed: self.lo.closed },
         )
     }
 
-    pub fn add(self, other: Interval) -> Interval {
+    pub fn plus(self, other: Interval) -> Interval {
         Interval::new(
             Bound { value: self.lo.value + other.lo.value, closed: self.lo.closed && other.lo.closed },
             Bound { value: self.hi.value + other.hi.value, closed: self.hi.closed && other.hi.closed },
         )
     }
 
-    pub fn sub(self, other: Interval) -> Interval {
-        self.add(other.neg())
+    pub fn minus(self, other: Interval) -> Interval {
+        self.plus(other.negated())
     }
 
-    pub fn mul(self, other: Interval) -> Interval {
+    pub fn times(self, other: Interval) -> Interval {
         // inf * 0 is undefined; an unbounded factor with a factor that may be 0 gives ANY.
         let ends = [(self.lo, other.lo), (self.lo, other.hi), (self.hi, other.lo), (self.hi, other.hi)];
         let mut lo = Bound::open(f64::INFINITY);
@@ -164,7 +164,7 @@ impl Interval {
     }
 
     /// `self / other`; unbounded when `other` may be 0.
-    pub fn div(self, other: Interval) -> Interval {
+    pub fn over(self, other: Interval) -> Interval {
         if other.contains_zero() {
             return Interval::ANY;
         }
@@ -173,7 +173,7 @@ impl Interval {
             Bound { value: 1.0 / other.hi.value, closed: other.hi.closed },
             Bound { value: 1.0 / other.lo.value, closed: other.lo.closed },
         );
-        self.mul(inv)
+        self.times(inv)
     }
 
     /// A monotonically increasing function applied to every element.
@@ -196,7 +196,7 @@ impl Interval {
             return self;
         }
         if self.hi.value <= 0.0 {
-            return self.neg();
+            return self.negated();
         }
         let hi = max_hi(Bound { value: -self.lo.value, closed: self.lo.closed }, self.hi);
         Interval::new(Bound::closed(0.0), hi)
@@ -219,9 +219,10 @@ impl Interval {
         self.map_increasing(f64::sqrt)
     }
 
-    /// `log`: (-inf, ...) on a positive argument; unbounded otherwise.
+    /// `log`: increasing on [0, inf) with log(0) = -inf; unbounded where the argument may be
+    /// negative (NaN).
     pub fn log(self) -> Interval {
-        if !self.is_positive() {
+        if !self.is_non_negative() {
             return Interval::ANY;
         }
         self.map_increasing(f64::ln)
@@ -499,7 +500,11 @@ impl<'a> Value<'a> {
             kind: if self.kind == other.kind { self.kind.clone() } else { Kind::Unknown },
             dtype: if self.dtype == other.dtype { self.dtype } else { None },
             // A producer that may reach 0 on one path is evidence on the joined value.
-            producer: self.producer.or(other.producer),
+            producer: match (self.range.contains_zero(), other.range.contains_zero()) {
+                (false, true) => other.producer,
+                (true, false) => self.producer,
+                _ => self.producer.or(other.producer),
+            },
             via: self.via.clone().or_else(|| other.via.clone()),
         }
     }
@@ -559,16 +564,16 @@ mod tests {
     fn arithmetic_keeps_zero_where_it_belongs() {
         let unit = Interval::UNIT;
         assert!(unit.contains_zero());
-        assert!(unit.add(Interval::point(1e-7)).is_positive());
-        assert!(!unit.sub(Interval::point(1e-7)).is_positive());
-        assert!(Interval::point(1.0).sub(unit).contains_zero());
+        assert!(unit.plus(Interval::point(1e-7)).is_positive());
+        assert!(!unit.minus(Interval::point(1e-7)).is_positive());
+        assert!(Interval::point(1.0).minus(unit).contains_zero());
         assert!(Interval::ANY.exp().is_positive());
         assert!(Interval::ANY.square().contains_zero());
-        assert!(Interval::point(1.0).add(Interval::ANY.square()).is_positive());
-        assert!(Interval::ANY.exp().add(Interval::ANY.exp()).is_positive());
-        assert!(Interval::POSITIVE.div(Interval::point(2.0)).is_positive());
-        assert!(Interval::point(1.0).div(Interval::UNIT).is_any());
-        assert!(Interval::POSITIVE.mul(Interval::UNIT).contains_zero());
+        assert!(Interval::point(1.0).plus(Interval::ANY.square()).is_positive());
+        assert!(Interval::ANY.exp().plus(Interval::ANY.exp()).is_positive());
+        assert!(Interval::POSITIVE.over(Interval::point(2.0)).is_positive());
+        assert!(Interval::point(1.0).over(Interval::UNIT).is_any());
+        assert!(Interval::POSITIVE.times(Interval::UNIT).contains_zero());
         assert!(Interval::ANY.abs().is_non_negative());
         assert!(Interval::ANY.clamp_below(Interval::point(1e-7)).is_positive());
         assert!(!Interval::ANY.clamp_below(Interval::point(0.0)).is_positive());
