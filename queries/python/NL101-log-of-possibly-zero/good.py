@@ -71,6 +71,13 @@ def discarded_later(x):
     return tf.where(tf.equal(x, 0.0), tf.zeros_like(x), values)
 
 
+def replaced_when_infinite(scores):
+    probs = torch.softmax(scores, dim=-1)
+    log_probs = torch.log(probs)
+    log_probs = torch.where(torch.isfinite(log_probs), log_probs, torch.finfo(log_probs.dtype).min)
+    return log_probs, torch.nan_to_num(torch.log(probs), neginf=-1e9)
+
+
 def configuration(jitter, t_mul, min_depth):
     # Hyperparameters and configuration scalars: no evidence they can be 0.
     a = np.log(jitter)

@@ -93,7 +93,11 @@ fn log_call<'a>(
     if let Some(cond) = Args::of(call).keyword(&["where"], model.src) {
         value = narrowed(model, cond, true, arg, value);
     }
-    if value.is_positive() || discarded_by_where(model, call, arg) || discarded_later(model, call, arg) {
+    if value.is_positive()
+        || discarded_by_where(model, call, arg)
+        || discarded_later(model, call, arg)
+        || replaced_by_nan_to_num(model, call)
+    {
         return Vec::new();
     }
     let evidence = if selected_after(model, call, arg) {
@@ -300,8 +304,24 @@ fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool
             }
         }
     }
+    // Only the uses this assignment reaches, not later targets or uses of a rebinding.
+    let index = model.scope_index(scope);
+    uses.retain(|u| {
+        let target = u.parent().is_some_and(|p| p.kind() == "assignment" && p.child_by_field_name("left") == Some(*u));
+        // `v.dtype`, `v.shape`: metadata, not the values.
+        let metadata = u.parent().is_some_and(|p| {
+            p.kind() == "attribute"
+                && p.child_by_field_name("object") == Some(*u)
+                && p.child_by_field_name("attribute")
+                    .is_some_and(|a| matches!(model.text(a), "dtype" | "shape" | "device" | "ndim"))
+        });
+        !target && !metadata && index.reaching(name, u.start_byte()).entries.iter().any(|e| e.node == assignment)
+    });
     !uses.is_empty()
         && uses.iter().all(|u| {
+            if finite_selected(model, *u) {
+                return true;
+            }
             let Some(list) = u.parent().filter(|p| p.kind() == "argument_list") else { return false };
             let Some(where_call) = list.parent() else { return false };
             if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
@@ -320,6 +340,41 @@ fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool
             model.constraints_of(*cond, truth, 0, &mut found);
             found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
         })
+}
+
+/// `where(isfinite(v), v, fallback)`: the use `v` is kept only where it is finite (both uses of
+/// `v` there count).
+fn finite_selected<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
+    let Some(mut where_call) = use_.parent().and_then(|l| l.parent()) else { return false };
+    let mut branch = use_;
+    if matches!(model.callee(where_call), Some(Callee::Api(api)) if matches!(apis::leaf(&api), "isfinite" | "is_finite"))
+    {
+        // The use inside the test: look at the `where` the test belongs to.
+        let Some(outer) = where_call.parent().and_then(|l| l.parent()) else { return false };
+        let Some(kept) = Args::of(outer).positional.get(1).copied() else { return false };
+        if Args::of(outer).positional.first() != Some(&where_call) {
+            return false;
+        }
+        branch = kept;
+        where_call = outer;
+    }
+    if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
+        return false;
+    }
+    let args = Args::of(where_call);
+    let [cond, a, _] = args.positional.as_slice() else { return false };
+    let test = unparenthesized(*cond);
+    *a == branch
+        && same_expression(branch, use_, model.src)
+        && matches!(model.callee(test), Some(Callee::Api(api)) if matches!(apis::leaf(&api), "isfinite" | "is_finite"))
+        && Args::of(test).positional.first().is_some_and(|v| same_expression(*v, branch, model.src))
+}
+
+/// `nan_to_num(log(x), ...)`: the -inf is replaced.
+fn replaced_by_nan_to_num<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
+    let Some(list) = enclosing_argument_list(call) else { return false };
+    let Some(outer) = list.parent() else { return false };
+    matches!(model.callee(outer), Some(Callee::Api(api)) if apis::leaf(&api) == "nan_to_num")
 }
 
 /// `a.log()[a > 0]`: the log's result is indexed by a condition on its own argument.

@@ -890,16 +890,17 @@ impl<'a> Model<'a> {
                 .with_range(Interval::UNIT)
                 .produced(Op::Softmax, node);
         }
-        // `x + eps`, `x + 1`: the conventional guard. Its author reads `x` as non-negative.
+        // `x + eps`, `x + 1`: the conventional guard. Its author reads `x` as non-negative. A
+        // known non-negative `x` plus a known positive term needs no reading: the arithmetic
+        // below is exact and keeps the upper bound.
         if op.kind() == "+" {
             for (guard_node, guard, other) in [(right, &r, &l), (left, &l, &r)] {
-                let open = other.range.is_any() || other.range.is_non_negative();
-                if open && !guard.range.hi.value.is_sign_negative() && self.guard_term(guard_node, guard) {
+                let reads = other.range.is_any() || (other.range.is_non_negative() && !guard.range.is_positive());
+                if reads && !guard.range.hi.value.is_sign_negative() && self.guard_term(guard_node, guard) {
                     let lo = if guard.range.is_positive() { guard.range.lo } else { Bound::open(0.0) };
-                    let range = Interval::new(
-                        if other.range.is_any() { lo } else { Bound { value: lo.value + other.range.lo.value, ..lo } },
-                        Bound::open(f64::INFINITY),
-                    );
+                    let lo =
+                        if other.range.is_any() { lo } else { Bound { value: lo.value + other.range.lo.value, ..lo } };
+                    let range = Interval::new(lo, Bound::open(f64::INFINITY));
                     return Value { range, producer: None, via: None, ..(*other).clone() }
                         .with_origin(l.origin.join(r.origin));
                 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Draws findings at random from the benchmark corpus, per rule, for judging by hand.
+#
+#   bash benches/precision.sh [CODE ...]      # default: every rule; 30 per rule, seed 7
+#   NANLINT_SAMPLE=30 NANLINT_SEED=7 bash benches/precision.sh NL101
+#
+# Prints, per rule: how many findings the corpus has, then each drawn finding as
+# `path:row:col`, the message, and the source lines around it (the judge's material). The
+# draw is a fixed-seed `random.sample` over the findings sorted by path and position, so the
+# same build and corpus give the same sample. Write the verdicts in benches/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus="$(bash benches/fetch-corpus.sh | tail -n 1)"
+cargo build --release --quiet
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+./target/release/nanlint check --output-format json "$corpus" >"$out" || [ $? -eq 1 ]
+python3 - "$out" "$corpus" "$@" <<'PY'
+import json, os, random, sys
+findings, corpus, codes = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3:]
+n = int(os.environ.get("NANLINT_SAMPLE", "30"))
+seed = int(os.environ.get("NANLINT_SEED", "7"))
+by_code = {}
+for f in findings:
+    by_code.setdefault(f["code"], []).append(f)
+for code in sorted(codes or by_code):
+    found = sorted(by_code.get(code, []), key=lambda f: (f["filename"], f["location"]["row"], f["location"]["column"]))
+    drawn = random.Random(seed).sample(found, min(n, len(found)))
+    print(f"## {code}: {len(found)} findings in the corpus, {len(drawn)} drawn (seed {seed})\n")
+    for i, f in enumerate(drawn, 1):
+        path = os.path.relpath(f["filename"], corpus)
+        row = f["location"]["row"]
+        print(f"{i}. {path}:{row}:{f['location']['column']}: {f['message']}")
+        lines = open(f["filename"], encoding="utf-8", errors="replace").read().splitlines()
+        for r in range(max(1, row - 6), min(len(lines), row + 3) + 1):
+            print(f"   {'>' if r == row else ' '}{r:5} {lines[r - 1]}")
+        print()
+PY
