@@ -177,7 +177,7 @@ fn run(ops: &[Op], batch: usize) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("NANLINT_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1500), ..ProptestConfig::default() })]
 
     #[test]
     fn one_change_per_notification(ops in prop::collection::vec(op(), 1..25)) {

@@ -22,8 +22,10 @@ pub struct Constraint<'a> {
 /// Guarding statements of a block: (the byte after which it holds, the condition, its truth).
 pub type Exits<'a> = Rc<Vec<(usize, Node<'a>, bool)>>;
 
-/// How far named conditions are followed.
-const MAX_NAMED: u32 = 4;
+/// How deep conditions are read (`not`, `and`, `all(...)` each count one level).
+const MAX_NESTING: u32 = 32;
+/// What following a named condition (`ok = x > 0`) counts against [`MAX_NESTING`].
+const NAMED_COST: u32 = 8;
 
 impl<'a> Model<'a> {
     /// `value` (of `expr`) narrowed by the conditions that hold where `expr` is evaluated.
@@ -151,11 +153,15 @@ impl<'a> Model<'a> {
 
     /// The constraints `cond` being `truth` puts on expressions.
     pub fn constraints_of(&self, cond: Node<'a>, truth: bool, depth: u32, out: &mut Vec<Constraint<'a>>) {
+        // Conditions nested deeper than this add nothing more (and cannot exhaust the stack).
+        if depth > MAX_NESTING {
+            return;
+        }
         let cond = unparenthesized(cond);
         match cond.kind() {
             "not_operator" => {
                 if let Some(arg) = cond.child_by_field_name("argument") {
-                    self.constraints_of(arg, !truth, depth, out);
+                    self.constraints_of(arg, !truth, depth + 1, out);
                 }
             }
             "boolean_operator" => {
@@ -165,7 +171,7 @@ impl<'a> Model<'a> {
                     for side in
                         [cond.child_by_field_name("left"), cond.child_by_field_name("right")].into_iter().flatten()
                     {
-                        self.constraints_of(side, truth, depth, out);
+                        self.constraints_of(side, truth, depth + 1, out);
                     }
                 }
             }
@@ -189,7 +195,7 @@ impl<'a> Model<'a> {
                 if let Some(receiver) =
                     cond.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
                 {
-                    self.constraints_of(receiver, truth, depth, out);
+                    self.constraints_of(receiver, truth, depth + 1, out);
                 }
             }
             "call" if truth => {
@@ -206,17 +212,17 @@ impl<'a> Model<'a> {
                     _ => None,
                 };
                 if let Some(inner) = inner {
-                    self.constraints_of(inner, true, depth, out);
+                    self.constraints_of(inner, true, depth + 1, out);
                 }
             }
-            "identifier" if depth < MAX_NAMED => {
+            "identifier" => {
                 // A named condition: `ok = x > 0`.
                 let scope = self.scope_of(cond);
                 let reaching = self.scope_index(scope).reaching(text(cond, self.src), cond.start_byte());
                 if let ([entry], false) = (reaching.entries.as_slice(), reaching.outer)
                     && let Binding::Value(rhs) = entry.binding
                 {
-                    self.constraints_of(rhs, truth, depth + 1, out);
+                    self.constraints_of(rhs, truth, depth + NAMED_COST, out);
                 }
             }
             _ => {}
@@ -337,4 +343,41 @@ fn negate(op: &str) -> Option<&'static str> {
         "!=" => "==",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::semantic::Model;
+    use crate::syntax::parse;
+
+    /// The interval the conditions at `USE(x)` give `x`.
+    fn at_use(src: &str) -> super::Interval {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.rfind("USE(").unwrap() + 4;
+        let x = tree.root_node().descendant_for_byte_range(at, at + 1).unwrap();
+        model.refine(x, crate::semantic::value::Value::unknown()).range
+    }
+
+    #[test]
+    fn conditions_narrow_the_value() {
+        assert!(at_use("import numpy as np\ndef f(x):\n    return USE(x) if x > 0 else 0\n").is_positive());
+        assert!(!at_use("import numpy as np\ndef f(x):\n    return 0 if x > 0 else USE(x)\n").is_positive());
+        assert!(at_use("def f(x):\n    if x <= 0:\n        return 0\n    return USE(x)\n").is_positive());
+        assert!(at_use("def f(x):\n    assert x > 0\n    return USE(x)\n").is_positive());
+        assert!(at_use("def f(x):\n    ok = x > 0\n    if ok:\n        USE(x)\n").is_positive());
+        assert!(at_use("def f(x):\n    if not (x <= 0):\n        USE(x)\n").is_positive());
+        assert!(at_use("def f(x, y):\n    if x > 0 and y:\n        USE(x)\n").is_positive());
+        assert!(!at_use("def f(x, y):\n    if x > 0 or y:\n        USE(x)\n").is_positive());
+    }
+
+    #[test]
+    fn long_boolean_chains_stop_without_exhausting_the_stack() {
+        let chain = vec!["x > 0"; 20_000].join(" and ");
+        let src = format!("def f(x):\n    if {chain}:\n        USE(x)\n");
+        let run = move || {
+            let _ = at_use(&src);
+        };
+        std::thread::Builder::new().stack_size(512 * 1024).spawn(run).unwrap().join().unwrap();
+    }
 }

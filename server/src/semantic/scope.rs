@@ -51,6 +51,9 @@ pub struct Reaching<'t> {
     pub outer: bool,
 }
 
+/// How deep compound statements are followed when looking for bindings.
+const MAX_NESTING: u32 = 48;
+
 pub struct ScopeIndex<'t> {
     scope: Node<'t>,
     by_name: HashMap<&'t str, Vec<Entry<'t>>>,
@@ -172,7 +175,7 @@ impl<'t> ScopeIndex<'t> {
         if at >= self.scope.end_byte() {
             let body =
                 if self.scope.kind() == "module" { Some(self.scope) } else { self.scope.child_by_field_name("body") };
-            let definite = body.is_some_and(|b| self.block_before(entries, b, usize::MAX, usize::MAX, &mut found));
+            let definite = body.is_some_and(|b| self.block_before(entries, b, usize::MAX, usize::MAX, &mut found, 0));
             return Reaching { entries: found, outer: !definite };
         }
         // The node at `at`: the smallest named node of the scope starting there.
@@ -185,7 +188,7 @@ impl<'t> ScopeIndex<'t> {
                 continue;
             }
             let Some(&holder) = chain.get(i + 1) else { continue };
-            if self.block_before(entries, block, holder.start_byte(), at, &mut found) {
+            if self.block_before(entries, block, holder.start_byte(), at, &mut found, 0) {
                 return Reaching { entries: found, outer: false };
             }
             // The header of the construct that owns the block binds before the block runs:
@@ -203,7 +206,7 @@ impl<'t> ScopeIndex<'t> {
         }
         if self.scope.kind() == "module" {
             let holder = chain.get(1).copied().unwrap_or(target);
-            if self.block_before(entries, self.scope, holder.start_byte(), at, &mut found) {
+            if self.block_before(entries, self.scope, holder.start_byte(), at, &mut found, 0) {
                 return Reaching { entries: found, outer: false };
             }
         }
@@ -219,7 +222,13 @@ impl<'t> ScopeIndex<'t> {
         limit: usize,
         at: usize,
         found: &mut Vec<Entry<'t>>,
+        depth: u32,
     ) -> bool {
+        // Statements nested deeper than this are read as binding something unknown.
+        if depth > MAX_NESTING {
+            found.push(Entry { node: block, binding: Binding::Opaque });
+            return false;
+        }
         let lo = entries.partition_point(|e| e.node.start_byte() < block.start_byte());
         let hi = entries.partition_point(|e| e.node.start_byte() < limit.min(at));
         let mut i = hi;
@@ -233,7 +242,7 @@ impl<'t> ScopeIndex<'t> {
                 i -= 1;
                 continue;
             }
-            let definite = self.statement_binds(entries, statement, found);
+            let definite = self.statement_binds(entries, statement, found, depth);
             if definite {
                 return true;
             }
@@ -244,7 +253,13 @@ impl<'t> ScopeIndex<'t> {
     }
 
     /// Adds the bindings that may reach the end of `statement`; true when it binds on every path.
-    fn statement_binds(&self, entries: &[Entry<'t>], statement: Node<'t>, found: &mut Vec<Entry<'t>>) -> bool {
+    fn statement_binds(
+        &self,
+        entries: &[Entry<'t>],
+        statement: Node<'t>,
+        found: &mut Vec<Entry<'t>>,
+        depth: u32,
+    ) -> bool {
         let inside = |n: Node| {
             let lo = entries.partition_point(|e| e.node.start_byte() < n.start_byte());
             let hi = entries.partition_point(|e| e.node.start_byte() < n.end_byte());
@@ -270,7 +285,7 @@ impl<'t> ScopeIndex<'t> {
                         branch.child_by_field_name("consequence").or_else(|| branch.child_by_field_name("body"))
                     };
                     let definite = match block {
-                        Some(b) => self.block_before(entries, b, b.end_byte(), usize::MAX, found),
+                        Some(b) => self.block_before(entries, b, b.end_byte(), usize::MAX, found, depth + 1),
                         None => false,
                     };
                     all &= definite;
@@ -284,12 +299,12 @@ impl<'t> ScopeIndex<'t> {
                 let hi = entries.partition_point(|e| e.node.start_byte() < body_start);
                 found.extend_from_slice(&entries[lo..hi]);
                 if let Some(body) = statement.child_by_field_name("body") {
-                    self.block_before(entries, body, body.end_byte(), usize::MAX, found);
+                    self.block_before(entries, body, body.end_byte(), usize::MAX, found, depth + 1);
                 }
                 if let Some(alt) =
                     statement.child_by_field_name("alternative").and_then(|a| a.child_by_field_name("body"))
                 {
-                    self.block_before(entries, alt, alt.end_byte(), usize::MAX, found);
+                    self.block_before(entries, alt, alt.end_byte(), usize::MAX, found, depth + 1);
                 }
                 false
             }
@@ -303,7 +318,7 @@ impl<'t> ScopeIndex<'t> {
                         child.named_children(&mut child.walk()).find(|c| c.kind() == "block")
                     };
                     if let Some(b) = block {
-                        let d = self.block_before(entries, b, b.end_byte(), usize::MAX, found);
+                        let d = self.block_before(entries, b, b.end_byte(), usize::MAX, found, depth + 1);
                         definite |= d && child.kind() == "finally_clause";
                     }
                 }
@@ -312,7 +327,7 @@ impl<'t> ScopeIndex<'t> {
             "with_statement" => {
                 let mut definite = false;
                 if let Some(body) = statement.child_by_field_name("body") {
-                    definite = self.block_before(entries, body, body.end_byte(), usize::MAX, found);
+                    definite = self.block_before(entries, body, body.end_byte(), usize::MAX, found, depth + 1);
                 }
                 // `with ... as name` binds before the body.
                 let lo = entries.partition_point(|e| e.node.start_byte() < statement.start_byte());
@@ -329,12 +344,12 @@ impl<'t> ScopeIndex<'t> {
                 let mut definite = false;
                 for child in statement.named_children(&mut cursor) {
                     if child.kind() == "block" {
-                        self.block_before(entries, child, child.end_byte(), usize::MAX, found);
+                        self.block_before(entries, child, child.end_byte(), usize::MAX, found, depth + 1);
                     }
                     if statement.kind() == "decorated_definition"
                         && matches!(child.kind(), "function_definition" | "class_definition")
                     {
-                        definite |= self.statement_binds(entries, child, found);
+                        definite |= self.statement_binds(entries, child, found, depth + 1);
                     }
                 }
                 if statement.kind() == "match_statement" {
@@ -344,7 +359,7 @@ impl<'t> ScopeIndex<'t> {
                         let mut c = n.walk();
                         for child in n.named_children(&mut c) {
                             if child.kind() == "block" {
-                                self.block_before(entries, child, child.end_byte(), usize::MAX, found);
+                                self.block_before(entries, child, child.end_byte(), usize::MAX, found, depth + 1);
                             } else if !is_scope(child.kind()) {
                                 stack.push(child);
                             }
@@ -551,5 +566,25 @@ mod tests {
     fn nested_functions_are_other_scopes() {
         let src = "def f():\n    p = 1\n    def g():\n        p = 2\n    USE(p)\n";
         assert_eq!(reaching(src, "p"), (vec!["p = 1".into()], false));
+    }
+
+    #[test]
+    fn deep_nesting_reads_as_unknown_without_exhausting_the_stack() {
+        // A binding 400 `if`s deep (tree-sitter-python parses up to about 500 indentation
+        // levels), used after them all, on a small stack.
+        let run = || {
+            let depth = 400;
+            let mut src = String::from("def f(c):\n    p = 0\n");
+            for i in 0..depth {
+                src.push_str(&" ".repeat(4 * (i + 1)));
+                src.push_str("if c:\n");
+            }
+            src.push_str(&" ".repeat(4 * (depth + 1)));
+            src.push_str("p = 1\n    USE(p)\n");
+            let (found, outer) = reaching(&src, "p");
+            assert!(!outer);
+            assert!(found.contains(&"p = 0".to_string()), "{found:?}");
+        };
+        std::thread::Builder::new().stack_size(512 * 1024).spawn(run).unwrap().join().unwrap();
     }
 }
