@@ -166,7 +166,12 @@ pub fn ancestry<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
                 chain.push(child);
                 at = child;
             }
-            _ => break,
+            _ => {
+                // Not found below `at` (seen in deep error recovery): end the chain with the node
+                // itself, so callers that skip it still see only its ancestors.
+                chain.push(node);
+                break;
+            }
         }
     }
     chain
@@ -201,4 +206,33 @@ pub fn same_expression(a: Node, b: Node, src: &str) -> bool {
     let (a, b) = (unparenthesized(a), unparenthesized(b));
     let squash = |n: Node| text(n, src).chars().filter(|c| !c.is_whitespace()).collect::<String>();
     a.kind() == b.kind() && squash(a) == squash(b)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// 514 nested `if`s: past tree-sitter-python's indentation limit, recovered as errors.
+    pub fn deep_ifs() -> String {
+        let mut src = String::from("import torch\n\ndef f(p):\n pass\n");
+        for i in 0..514 {
+            src.push_str(&" ".repeat(i + 1));
+            src.push_str("if p:\n");
+        }
+        src.push_str(&" ".repeat(515));
+        src.push_str("q = torch.log(p)\n");
+        src
+    }
+
+    #[test]
+    fn ancestry_ends_at_the_node_even_in_damaged_trees() {
+        let src = deep_ifs();
+        let tree = parse(&src);
+        let at = src.rfind("torch.log").unwrap();
+        for node in [tree.root_node().descendant_for_byte_range(at, at).unwrap(), tree.root_node()] {
+            let chain = ancestry(tree.root_node(), node);
+            assert_eq!(chain.first(), Some(&tree.root_node()));
+            assert_eq!(chain.last(), Some(&node));
+        }
+    }
 }

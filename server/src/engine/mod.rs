@@ -419,4 +419,13 @@ mod tests {
         assert!(!might_smell("import torch\nx = é_log(1)"));
         assert!(!might_smell("import logging\nlog(x)"));
     }
+
+    #[test]
+    fn a_damaged_deep_tree_is_analyzed_to_the_end() {
+        // Once looped forever looking for the scope of `p` (the chain missed the node).
+        let src = crate::syntax::tests::deep_ifs();
+        let _ = check_source(&src, &Settings::default());
+        let src = src.replace("q = torch.log(p)", "q = torch.log(torch.softmax(p, -1))");
+        let _ = check_source(&src, &Settings::default());
+    }
 }

@@ -302,6 +302,10 @@ impl<'a> Model<'a> {
             }
             let def = scope;
             scope = self.scope_of(def);
+            if scope == def {
+                // No enclosing scope found (a damaged tree): nothing known.
+                return Value::unknown();
+            }
             if scope.kind() == "module" {
                 continue;
             }

@@ -201,7 +201,11 @@ impl<'a> Model<'a> {
             if self.parameter(scope, wanted).is_some() {
                 return None;
             }
+            let inner = scope;
             scope = self.scope_of(scope);
+            if scope == inner {
+                return None;
+            }
             if scope.kind() == "module" {
                 // Module-level definitions are visible from any function, whatever their place;
                 // which ones exist is a fact of the module.
