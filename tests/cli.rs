@@ -81,15 +81,15 @@ fn exit_codes_clean_and_findings() {
 #[test]
 fn usage_and_configuration_errors_exit_2_with_one_line() {
     let dir = project(&[("a.py", SMELLY)]);
-    assert_usage_error(&nanlint(dir.path(), &["check", "missing.py"]), "missing.py: no such file or directory");
-    // A missing path among good ones still fails before anything is checked.
-    assert_usage_error(&nanlint(dir.path(), &["check", "a.py", "missing/"]), "missing");
     assert_usage_error(
         &nanlint(dir.path(), &["check", "a.py", "--epsilon", "2"]),
         "epsilon must be a number in (0, 1)",
     );
     assert_usage_error(&nanlint(dir.path(), &["check", "a.py", "--epsilon=0"]), "epsilon");
-    assert_usage_error(&nanlint(dir.path(), &["check", "a.py", "--select", "NL-1"]), "invalid rule selector");
+    assert_usage_error(
+        &nanlint(dir.path(), &["check", "a.py", "--select", "NL-1"]),
+        "--select: unknown rule selector \"NL-1\"",
+    );
 
     let broken = project(&[("a.py", SMELLY), ("pyproject.toml", "[tool.nanlint\nselect = [\"NL\"]\n")]);
     assert_usage_error(&nanlint(broken.path(), &["check", "a.py"]), "pyproject.toml");
@@ -125,7 +125,7 @@ fn concise_output() {
          a.py:5:5: NL101 `torch.log10` of a value that is not kept away from 0: log(0) = -inf\n\
          b.py:2:5: NL101 `np.log` of a value that is not kept away from 0: log(0) = -inf\n\
          Found 3 smells.\n\
-         3 fixes available with `--unsafe-fixes`.\n"
+         3 fixes available with `--fix --unsafe-fixes`.\n"
     );
 }
 
@@ -137,7 +137,7 @@ fn full_output() {
         run.stdout,
         "a.py:3:5: NL101 `torch.log` of a value that is not kept away from 0: log(0) = -inf\n  |\n\
          3 | y = torch.log(p)\n  |     ^^^^^^^^^^^^ NL101\n  |\n\
-         \x20 = help: Raise `p` to at least 1e-7 (unsafe)\n\nFound 1 smell.\n1 fix available with `--unsafe-fixes`.\n"
+         \x20 = help: Raise `p` to at least 1e-7 (unsafe)\n\nFound 1 smell.\n1 fix available with `--fix --unsafe-fixes`.\n"
     );
 }
 
@@ -167,7 +167,11 @@ fn json_schema() {
     assert_eq!(location(&e["location"]), (4, 24));
     assert_eq!(location(&e["end_location"]), (4, 33));
     assert_eq!(e["noqa_row"], 4);
-    assert!(e["url"].as_str().unwrap().ends_with("/NL101-log-of-possibly-zero/rule.md"));
+    // A link only where Cargo.toml names a repository: never one that points nowhere.
+    match nanlint::rules::by_code("NL101").unwrap().url() {
+        Some(url) => assert!(url.ends_with("/NL101-log-of-possibly-zero/rule.md") && e["url"] == url),
+        None => assert!(e["url"].is_null()),
+    }
 
     let fixes = e["fixes"].as_array().unwrap();
     assert_eq!(fixes.len(), 2, "clip and xlogy");
@@ -229,7 +233,7 @@ fn unsafe_fixes_rewrite_the_file() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path().join("a.py"), std::fs::Permissions::from_mode(0o751)).unwrap();
     }
-    let run = nanlint(dir.path(), &["check", "--unsafe-fixes", "."]);
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stdout, "Found 2 smells (2 fixed, 0 remaining).\n");
     assert_eq!(
@@ -252,14 +256,14 @@ fn unsafe_fixes_rewrite_the_file() {
     // The rewritten file checks clean, and fixing again changes nothing.
     let again = nanlint(dir.path(), &["check", "."]);
     assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"));
-    let again = nanlint(dir.path(), &["check", "--unsafe-fixes", "."]);
+    let again = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
     assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"));
 }
 
 #[test]
 fn unsafe_fixes_keep_crlf() {
     let dir = project(&[("a.py", "import torch\r\ny = torch.log(p)\r\n")]);
-    assert_eq!(nanlint(dir.path(), &["check", "--unsafe-fixes", "a.py"]).code, 0);
+    assert_eq!(nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "a.py"]).code, 0);
     assert_eq!(read(dir.path(), "a.py"), "import torch\r\ny = torch.log(torch.clamp(p, min=1e-7))\r\n");
 }
 
@@ -279,12 +283,15 @@ fn codes_and_fix(dir: &Path, args: &[&str]) -> Vec<(String, String)> {
 fn pyproject_settings_and_overrides() {
     let ignored = project(&[("pyproject.toml", "[tool.nanlint]\nignore = [\"NL101\"]\n"), ("a.py", SMELLY)]);
     assert_eq!(nanlint(ignored.path(), &["check"]).code, 0);
-    // The command line replaces the file's list.
-    assert_eq!(nanlint(ignored.path(), &["check", "--ignore", "NL2"]).code, 1);
+    // As in ruff: the command line's --ignore adds to the file's, --extend-select brings a rule
+    // back, and --select starts the selection afresh.
+    assert_eq!(nanlint(ignored.path(), &["check", "--ignore", "NL1"]).code, 0);
+    assert_eq!(nanlint(ignored.path(), &["check", "--extend-select", "NL101"]).code, 1);
+    assert_eq!(nanlint(ignored.path(), &["check", "--select", "ALL"]).code, 1);
 
-    let selected = project(&[("pyproject.toml", "[tool.nanlint]\nselect = [\"NL2\"]\n"), ("a.py", SMELLY)]);
-    assert_eq!(nanlint(selected.path(), &["check"]).code, 0);
-    assert_eq!(nanlint(selected.path(), &["check", "--select", "NL1"]).code, 1);
+    let selected = project(&[("pyproject.toml", "[tool.nanlint]\nselect = [\"nl1\"]\n"), ("a.py", SMELLY)]);
+    assert_eq!(nanlint(selected.path(), &["check"]).code, 1);
+    assert_eq!(nanlint(selected.path(), &["check", "--ignore", "log-of-possibly-zero"]).code, 0);
 
     let eps =
         project(&[("pyproject.toml", "[project]\nname = \"x\"\n\n[tool.nanlint]\nepsilon = 1e-3\n"), ("a.py", SMELLY)]);
@@ -355,28 +362,52 @@ fn output_order_is_stable_and_sorted() {
     let listed: Vec<PathBuf> = first.lines().filter_map(|l| l.split(':').next()).map(PathBuf::from).collect();
     let expected: Vec<PathBuf> = paths.iter().flat_map(|p| [p.clone(), p.clone()]).collect();
     assert_eq!(listed[..expected.len()], expected[..]);
-    assert!(first.ends_with("Found 120 smells.\n120 fixes available with `--unsafe-fixes`.\n"));
+    assert!(first.ends_with("Found 120 smells.\n120 fixes available with `--fix --unsafe-fixes`.\n"));
 }
 
 #[test]
-fn non_utf8_files_are_skipped_with_a_warning() {
+fn undecodable_files_are_reported_not_passed() {
     let latin1 = b"import torch\n# caf\xe9\ny = torch.log(p)\n";
     let dir = project(&[("ok.py", CLEAN)]);
     write(dir.path(), "latin.py", latin1);
-    let run = nanlint(dir.path(), &["check", "."]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, "All checks passed!\n");
-    assert_eq!(run.stderr, "nanlint: warning: ./latin.py: not valid UTF-8; skipped\n");
-    // The exit code follows the other files.
-    write(dir.path(), "smelly.py", SMELLY.as_bytes());
     let run = nanlint(dir.path(), &["check", "--output-format", "concise", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "./latin.py:1:1: NL001 not valid UTF-8 (byte 18, line 2) and no PEP 263 coding declaration names another \
+         encoding\nFound 1 unreadable file.\n"
+    );
+    // Fixing never rewrites it.
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.starts_with("./smelly.py:3:5: NL101 "), "{}", run.stdout);
-    assert_eq!(run.stderr.lines().count(), 1);
-    // And the file is never rewritten.
-    let run = nanlint(dir.path(), &["check", "--unsafe-fixes", "."]);
-    assert_eq!(run.code, 0);
     assert_eq!(std::fs::read(dir.path().join("latin.py")).unwrap(), latin1);
+}
+
+#[test]
+fn pep263_declared_encodings_are_decoded_and_kept() {
+    let latin1 = b"# -*- coding: latin-1 -*-\nimport torch\ns = 'caf\xe9'; y = torch.log(p)\n";
+    let dir = project(&[]);
+    write(dir.path(), "latin.py", latin1);
+    let run = nanlint(dir.path(), &["check", "--output-format", "concise", "latin.py"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Columns count characters of the decoded text.
+    assert!(run.stdout.starts_with("latin.py:3:17: NL101 `torch.log` of"), "{}", run.stdout);
+    let full = nanlint(dir.path(), &["check", "latin.py"]);
+    assert!(full.stdout.contains("3 | s = 'café'; y = torch.log(p)\n"), "{}", full.stdout);
+    // The fixed file is written back in latin-1.
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "latin.py"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        std::fs::read(dir.path().join("latin.py")).unwrap(),
+        b"# -*- coding: latin-1 -*-\nimport torch\ns = 'caf\xe9'; y = torch.log(torch.clamp(p, min=1e-7))\n"
+    );
+    // An encoding Python does not know is an unreadable file, not a pass.
+    write(dir.path(), "odd.py", b"# coding: klingon\nimport torch\n");
+    let run = nanlint(dir.path(), &["check", "--output-format", "concise", "odd.py"]);
+    assert_eq!(
+        (run.code, run.stdout.lines().next().unwrap()),
+        (1, "odd.py:1:1: NL001 unknown encoding `klingon` declared on line 1")
+    );
 }
 
 #[test]
@@ -392,10 +423,14 @@ fn rule_subcommand() {
 
     let all = nanlint(dir.path(), &["rule", "--all"]);
     assert_eq!(all.code, 0);
-    assert_eq!(all.stdout.lines().count(), nanlint::rules::RULES.len());
-    for (line, rule) in all.stdout.lines().zip(nanlint::rules::RULES) {
+    // The built-in codes first, then the rules.
+    let lines: Vec<&str> = all.stdout.lines().collect();
+    assert_eq!(lines.len(), nanlint::rules::RULES.len() + 2);
+    assert!(lines[0].starts_with("NL000  syntax-error") && lines[1].starts_with("NL001  unreadable-file"), "{lines:?}");
+    for (line, rule) in lines[2..].iter().zip(nanlint::rules::RULES) {
         assert!(line.starts_with(rule.code) && line.contains(rule.name), "{line}");
     }
+    assert!(nanlint(dir.path(), &["rule", "nl000"]).stdout.starts_with("# syntax-error (NL000)"));
 
     assert_usage_error(&nanlint(dir.path(), &["rule", "NL999"]), "unknown rule \"NL999\"");
 }

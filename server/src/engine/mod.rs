@@ -500,7 +500,7 @@ pub fn suppressed(src: &str, smell: &Smell) -> bool {
     let line_end = src[line_start..].find('\n').map_or(src.len(), |i| line_start + i);
     match noqa_codes(&src[line_start..line_end]) {
         None => false,
-        Some(codes) => codes.is_empty() || codes.iter().any(|c| c == &smell.code),
+        Some(codes) => codes.is_empty() || codes.iter().any(|c| c.eq_ignore_ascii_case(&smell.code)),
     }
 }
 
@@ -520,7 +520,8 @@ pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
         .map(str::trim)
         .take_while(|c| {
             c.is_empty()
-                || (c.chars().next().is_some_and(|ch| ch.is_ascii_uppercase())
+                || (c.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic())
+                    && c.chars().any(|ch| ch.is_ascii_digit())
                     && c.chars().all(|ch| ch.is_ascii_alphanumeric()))
         })
         .filter(|c| !c.is_empty())
