@@ -434,3 +434,422 @@ fn rule_subcommand() {
 
     assert_usage_error(&nanlint(dir.path(), &["rule", "NL999"]), "unknown rule \"NL999\"");
 }
+
+/// Runs nanlint with `stdin` as its standard input and extra environment variables.
+fn nanlint_with(dir: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nanlint"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CI_PROJECT_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the nanlint binary runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().expect("nanlint exited normally"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// The `path:row:col: CODE` prefixes of concise output, without the summary.
+fn findings(run: &Run) -> Vec<String> {
+    run.stdout
+        .lines()
+        .filter(|l| l.contains(": NL"))
+        .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+fn concise(dir: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["check", "--output-format", "concise"];
+    all.extend_from_slice(args);
+    nanlint(dir, &all)
+}
+
+#[test]
+fn unknown_selectors_are_errors_and_names_and_case_work() {
+    let dir = project(&[("a.py", SMELLY)]);
+    for flag in ["--select", "--ignore", "--extend-select"] {
+        assert_usage_error(
+            &nanlint(dir.path(), &["check", flag, "NOPE"]),
+            &format!("{flag}: unknown rule selector \"NOPE\""),
+        );
+    }
+    assert_usage_error(&nanlint(dir.path(), &["check", "--ignore", "NL000"]), "always reported");
+    for good in ["nl101", "NL1", "log-of-possibly-zero", "ALL", "all"] {
+        assert_eq!(nanlint(dir.path(), &["check", "--select", good]).code, 1, "--select {good}");
+        assert_eq!(nanlint(dir.path(), &["check", "--ignore", good]).code, 0, "--ignore {good}");
+    }
+    let file = project(&[("a.py", SMELLY), ("pyproject.toml", "[tool.nanlint]\nselect = [\"NL101\", \"NOPE\"]\n")]);
+    let run = nanlint(file.path(), &["check"]);
+    assert_usage_error(&run, "pyproject.toml:2:20: [tool.nanlint]: select: unknown rule selector \"NOPE\"");
+    let pfi = project(&[("a.py", SMELLY), ("nanlint.toml", "[per-file-ignores]\n\"a.py\" = [\"NL99\"]\n")]);
+    assert_usage_error(
+        &nanlint(pfi.path(), &["check"]),
+        "nanlint.toml:2:11: per-file-ignores \"a.py\": unknown rule selector",
+    );
+}
+
+#[test]
+fn noqa_codes_are_case_insensitive() {
+    let dir = project(&[("a.py", "import torch\ny = torch.log(p)  # noqa: nl101\nz = torch.log(q)  # noqa: NL999\n")]);
+    let run = concise(dir.path(), &["a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:5: NL101"], "{}", run.stdout);
+}
+
+#[test]
+fn a_missing_path_is_reported_and_the_rest_checked() {
+    let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);
+    let run = concise(dir.path(), &["missing.py", "clean.py", "gone/"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "gone/:1:1: NL001 No such file or directory (os error 2)\n\
+         missing.py:1:1: NL001 No such file or directory (os error 2)\nFound 2 unreadable files.\n"
+    );
+    let run = concise(dir.path(), &["missing.py", "a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:5: NL101", "missing.py:1:1: NL001"]);
+    assert!(
+        run.stdout.ends_with("Found 1 smell and 1 unreadable file.\n1 fix available with `--fix --unsafe-fixes`.\n")
+    );
+    // --exit-zero: the findings are printed, the exit code is 0.
+    assert_eq!(concise(dir.path(), &["missing.py", "--exit-zero"]).code, 0);
+}
+
+#[test]
+fn syntax_errors_are_reported_and_the_rest_checked() {
+    let src = "import torch\n\ndef broken(:\n    return 1\n\ny = torch.log(p)\n";
+    let dir = project(&[("a.py", src)]);
+    let run = concise(dir.path(), &["a.py"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(findings(&run), ["a.py:3:12: NL000", "a.py:6:5: NL101"], "{}", run.stdout);
+    assert!(run.stdout.contains("a.py:3:12: NL000 SyntaxError: expected `)`\n"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("Found 1 smell and 1 syntax error.\n1 fix available with `--fix --unsafe-fixes`.\n"));
+    // Not silenced by --ignore or # noqa.
+    let run = concise(dir.path(), &["--ignore", "NL1", "a.py"]);
+    assert_eq!((run.code, findings(&run)), (1, vec!["a.py:3:12: NL000".to_string()]));
+}
+
+#[test]
+fn default_excludes_follow_ruff() {
+    let dir = project(&[
+        ("train.py", SMELLY),
+        (".venv/lib/python3.11/site-packages/keras/x.py", SMELLY),
+        ("venv/lib/y.py", SMELLY),
+        ("env/lib/python3.11/site-packages/torch/z.py", SMELLY),
+        ("node_modules/pkg/n.py", SMELLY),
+        ("dist/d.py", SMELLY),
+        ("__pypackages__/3.11/lib/p.py", SMELLY),
+        ("src/model.py", SMELLY),
+    ]);
+    let run = concise(dir.path(), &[]);
+    assert_eq!(findings(&run), ["./src/model.py:3:5: NL101", "./train.py:3:5: NL101"], "{}", run.stdout);
+    // A path named explicitly is checked, unless --force-exclude (what pre-commit passes).
+    assert_eq!(findings(&concise(dir.path(), &["venv/lib/y.py"])), ["venv/lib/y.py:3:5: NL101"]);
+    assert_eq!(findings(&concise(dir.path(), &["venv"])), ["venv/lib/y.py:3:5: NL101"]);
+    let forced = concise(dir.path(), &["--force-exclude", "venv/lib/y.py", "train.py"]);
+    assert_eq!(findings(&forced), ["train.py:3:5: NL101"]);
+}
+
+#[test]
+fn exclude_extend_exclude_and_per_file_ignores() {
+    let config = "[tool.nanlint]\nextend-exclude = [\"generated\", \"src/legacy_*.py\"]\n\
+                  per-file-ignores = { \"tests/*\" = [\"log-of-possibly-zero\"], \"conftest.py\" = [\"NL1\"] }\n";
+    let dir = project(&[
+        ("pyproject.toml", config),
+        ("src/model.py", SMELLY),
+        ("src/legacy_model.py", SMELLY),
+        ("generated/g.py", SMELLY),
+        ("tests/test_model.py", SMELLY),
+        ("tests/conftest.py", SMELLY),
+        ("conftest.py", SMELLY),
+        (".venv/v.py", SMELLY),
+    ]);
+    let run = concise(dir.path(), &[]);
+    assert_eq!(findings(&run), ["./src/model.py:3:5: NL101"], "{}", run.stdout);
+    // Per-file ignores also stop fixes.
+    nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!(read(dir.path(), "tests/test_model.py"), SMELLY);
+    assert_ne!(read(dir.path(), "src/model.py"), SMELLY);
+    // `exclude` replaces the defaults; so does --exclude on the command line.
+    let replaced = project(&[("pyproject.toml", "[tool.nanlint]\nexclude = [\"other\"]\n"), ("venv/v.py", SMELLY)]);
+    assert_eq!(findings(&concise(replaced.path(), &[])), ["./venv/v.py:3:5: NL101"]);
+    assert_eq!(findings(&concise(replaced.path(), &["--exclude", "venv"])), Vec::<String>::new());
+    assert_usage_error(&nanlint(replaced.path(), &["check", "--extend-exclude", "a[", "."]), "invalid glob");
+}
+
+#[test]
+fn configuration_files_precedence() {
+    let dir = project(&[
+        ("pyproject.toml", "[tool.nanlint]\nepsilon = 1e-3\n"),
+        ("a.py", SMELLY),
+        ("b/nanlint.toml", "epsilon = 1e-4\n"),
+        ("b/pyproject.toml", "[tool.nanlint]\nepsilon = 1e-3\n"),
+        ("b/a.py", SMELLY),
+        ("c/.nanlint.toml", "epsilon = 1e-5\n"),
+        ("c/nanlint.toml", "epsilon = 1e-4\n"),
+        ("c/a.py", SMELLY),
+        // An empty nanlint.toml still counts: the defaults, not the parent's file.
+        ("d/nanlint.toml", ""),
+        ("d/a.py", SMELLY),
+        ("own.toml", "epsilon = 1e-6\n"),
+    ]);
+    let fixes =
+        |args: &[&str]| -> Vec<String> { codes_and_fix(dir.path(), args).into_iter().map(|(_, f)| f).collect() };
+    assert_eq!(
+        fixes(&["a.py", "b/a.py", "c/a.py", "d/a.py"]),
+        [
+            "torch.clamp(p, min=1e-3)",
+            "torch.clamp(p, min=1e-4)",
+            "torch.clamp(p, min=1e-5)",
+            "torch.clamp(p, min=1e-7)"
+        ]
+    );
+    // --config: one file for everything; --isolated: none.
+    assert_eq!(
+        fixes(&["--config", "own.toml", "a.py", "c/a.py"]),
+        ["torch.clamp(p, min=1e-6)", "torch.clamp(p, min=1e-6)"]
+    );
+    assert_eq!(fixes(&["--isolated", "a.py"]), ["torch.clamp(p, min=1e-7)"]);
+    assert_usage_error(&nanlint(dir.path(), &["check", "--config", "nope.toml"]), "--config nope.toml: no such file");
+    // A broken file names itself with line and column.
+    let broken = project(&[("nanlint.toml", "select = [\"NL1\"\nepsilon = 1e-3\n"), ("a.py", SMELLY)]);
+    assert_usage_error(&nanlint(broken.path(), &["check"]), "nanlint.toml:2:1: ");
+}
+
+#[test]
+fn unsafe_fixes_alone_write_nothing() {
+    let dir = project(&[("a.py", SMELLY)]);
+    let run = nanlint(dir.path(), &["check", "--unsafe-fixes", "a.py"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(read(dir.path(), "a.py"), SMELLY);
+    assert!(run.stdout.ends_with("Found 1 smell.\n1 fix available with `--fix`.\n"), "{}", run.stdout);
+}
+
+#[test]
+fn fix_choice_picks_an_alternative() {
+    let src = "import numpy as np\n\ndef f(p):\n    return -np.sum(p * np.log(p))\n";
+    let dir = project(&[("a.py", src), ("b.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--fix-choice", "NL101:xlogy", "a.py"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        "import numpy as np\nfrom scipy.special import xlogy\n\ndef f(p):\n    return -np.sum(xlogy(p, p))\n"
+    );
+    // The JSON `fix` is the chosen one.
+    let json_fix = codes_and_fix(dir.path(), &["--fix-choice", "xlogy", "b.py"]);
+    assert_eq!(json_fix, [("b.py".into(), "from scipy.special import xlogy\n".into())]);
+    // A choice that matches nothing says so, and the preferred fix applies.
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--fix-choice", "xlgy", "b.py"]);
+    assert_eq!(run.stderr, "nanlint: warning: --fix-choice xlgy matched no fix; the preferred fixes apply\n");
+    assert!(read(dir.path(), "b.py").contains("np.clip(p, 1e-7, 1.0)"));
+    assert_usage_error(&nanlint(dir.path(), &["check", "--fix-choice", "NOPE:xlogy"]), "unknown rule selector");
+}
+
+#[test]
+fn negative_epsilon_is_a_value() {
+    let dir = project(&[("a.py", SMELLY)]);
+    assert_usage_error(
+        &nanlint(dir.path(), &["check", "--epsilon", "-1e-7", "a.py"]),
+        "epsilon must be a number in (0, 1), got -1e-7",
+    );
+}
+
+#[test]
+fn stdin_is_checked_and_fixed_to_stdout() {
+    let dir = project(&[("sub/nanlint.toml", "epsilon = 1e-3\n")]);
+    let run = nanlint_with(dir.path(), &["check", "--output-format", "concise", "-"], SMELLY.as_bytes(), &[]);
+    assert_eq!((run.code, findings(&run)), (1, vec!["-:3:5: NL101".to_string()]));
+    // --stdin-filename names it and picks its configuration.
+    let args = ["check", "--output-format", "json", "--stdin-filename", "sub/model.py"];
+    let run = nanlint_with(dir.path(), &args, SMELLY.as_bytes(), &[]);
+    let e = &json(&run)[0];
+    assert!(e["filename"].as_str().unwrap().ends_with("sub/model.py"), "{e}");
+    assert_eq!(e["fix"]["edits"][0]["content"], "torch.clamp(p, min=1e-3)");
+    // With --fix the fixed source goes to stdout, the findings to stderr.
+    let args = ["check", "--fix", "--unsafe-fixes", "--stdin-filename", "sub/model.py"];
+    let run = nanlint_with(dir.path(), &args, SMELLY.as_bytes(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "import torch\n\ny = torch.log(torch.clamp(p, min=1e-3))\n");
+    assert_eq!(run.stderr, "Found 1 smell (1 fixed, 0 remaining).\n");
+    assert!(!dir.path().join("sub/model.py").exists());
+    // Nothing to fix: the source comes back as it was.
+    let run = nanlint_with(dir.path(), &["check", "--fix", "-"], CLEAN.as_bytes(), &[]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, CLEAN));
+}
+
+#[test]
+fn diff_prints_what_fixes_would_change() {
+    let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);
+    let run = nanlint(dir.path(), &["check", "--diff", "--unsafe-fixes", "a.py", "clean.py"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "--- a.py\n+++ a.py\n@@ -1,3 +1,3 @@\n import torch\n \n-y = torch.log(p)\n+y = torch.log(torch.clamp(p, min=1e-7))\n\n"
+    );
+    assert_eq!(run.stderr, "Would fix 1 smell.\n");
+    assert_eq!(read(dir.path(), "a.py"), SMELLY, "--diff writes nothing");
+    // Without unsafe fixes nothing would change.
+    let run = nanlint(dir.path(), &["check", "--diff", "a.py"]);
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", "No fixes available.\n"));
+}
+
+#[test]
+fn statistics_show_fixes_quiet_and_silent() {
+    let dir = project(&[
+        ("a.py", "import torch\ny = torch.log(p)\nz = torch.log(q)\n"),
+        ("b.py", "def f(:\n    import numpy as np\n    np.log(x)\n"),
+    ]);
+    let run = nanlint(dir.path(), &["check", "--statistics"]);
+    assert_eq!(run.code, 1);
+    // Most frequent first; the smell inside the broken function counts too.
+    assert_eq!(run.stdout, "3\tNL101\t[ ] log-of-possibly-zero\n1\tNL000\t[ ] syntax-error\n");
+    let run = nanlint(dir.path(), &["check", "--statistics", "--unsafe-fixes", "--output-format", "json", "a.py"]);
+    assert_eq!(
+        json(&run),
+        [serde_json::json!({"code": "NL101", "name": "log-of-possibly-zero", "count": 2, "fixable": true})]
+    );
+    let quiet = nanlint(dir.path(), &["check", "-q", "--output-format", "concise", "a.py"]);
+    assert_eq!((quiet.code, quiet.stdout.lines().count()), (1, 2), "{}", quiet.stdout);
+    let silent = nanlint(dir.path(), &["check", "-s", "a.py"]);
+    assert_eq!((silent.code, silent.stdout.as_str(), silent.stderr.as_str()), (1, "", ""));
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--show-fixes", "a.py"]);
+    assert_eq!(
+        run.stdout,
+        "Fixed 2 smells:\n- a.py:\n    2 × NL101 (log-of-possibly-zero)\n\nFound 2 smells (2 fixed, 0 remaining).\n"
+    );
+}
+
+#[test]
+fn add_noqa_silences_each_flagged_line() {
+    let src = "import torch\ny = torch.log(p)  # why\nz = torch.log(q) + torch.log(r)  # noqa: NL999\n";
+    let dir = project(&[("a.py", src), ("b.py", "import torch\ny = torch.log(p) + \\\n    1\n")]);
+    let run = nanlint(dir.path(), &["check", "--add-noqa", "a.py"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, "Added 2 noqa directives.\n"));
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        "import torch\ny = torch.log(p)  # why  # noqa: NL101\nz = torch.log(q) + torch.log(r)  # noqa: NL999, NL101\n"
+    );
+    assert_eq!(nanlint(dir.path(), &["check", "a.py"]).code, 0);
+    // A line that continues: the comment would break it, so nothing is written.
+    let run = nanlint(dir.path(), &["check", "--add-noqa", "b.py"]);
+    assert!(run.stderr.contains("b.py: `# noqa` comments not added"), "{}", run.stderr);
+    assert_eq!(read(dir.path(), "b.py"), "import torch\ny = torch.log(p) + \\\n    1\n");
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let dir = project(&[("a.py", SMELLY)]);
+    let plain = nanlint_with(dir.path(), &["check", "--output-format", "concise"], b"", &[]);
+    assert!(!plain.stdout.contains('\x1b'), "a pipe gets no colour");
+    let always = nanlint_with(dir.path(), &["check", "--color", "always"], b"", &[("NO_COLOR", "1")]);
+    assert!(always.stdout.contains("\x1b["), "{}", always.stdout);
+    let forced = nanlint_with(dir.path(), &["check"], b"", &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!forced.stdout.contains('\x1b'), "NO_COLOR wins over CLICOLOR_FORCE");
+    let forced = nanlint_with(dir.path(), &["check"], b"", &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stdout.contains("\x1b["));
+    // Machine formats never carry colour.
+    let json = nanlint_with(dir.path(), &["check", "--color", "always", "--output-format", "json"], b"", &[]);
+    assert!(!json.stdout.contains('\x1b'));
+}
+
+#[test]
+fn github_gitlab_and_junit_formats() {
+    let src = "import numpy as np\n\ndef f(p):\n    return -np.sum(p * np.log(p))\n";
+    let dir = project(&[("pkg/a, b.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--output-format", "github"]);
+    assert_eq!(run.code, 1);
+    let message =
+        json(&nanlint(dir.path(), &["check", "--output-format", "json"]))[0]["message"].as_str().unwrap().to_string();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "::error title=nanlint (NL101),file=./pkg/a%2C b.py,line=4,col=24,endLine=4,endColumn=33::./pkg/a, b.py:4:24: \
+             NL101 {message}\n"
+        )
+    );
+
+    let run = nanlint_with(
+        dir.path(),
+        &["check", "--output-format", "gitlab"],
+        b"",
+        &[("CI_PROJECT_DIR", dir.path().to_str().unwrap())],
+    );
+    let entries = json(&run);
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    assert_eq!(e["check_name"], "NL101");
+    assert!(e["description"].as_str().unwrap().starts_with("NL101: `np.log` of "));
+    assert_eq!(e["severity"], "major");
+    assert_eq!(e["location"]["path"], "pkg/a, b.py");
+    assert_eq!(
+        e["location"]["positions"],
+        serde_json::json!({"begin": {"line": 4, "column": 24}, "end": {"line": 4, "column": 33}})
+    );
+    assert_eq!(e["fingerprint"].as_str().unwrap().len(), 16);
+    let again = nanlint_with(
+        dir.path(),
+        &["check", "--output-format", "gitlab"],
+        b"",
+        &[("CI_PROJECT_DIR", dir.path().to_str().unwrap())],
+    );
+    assert_eq!(json(&again)[0]["fingerprint"], e["fingerprint"], "fingerprints are stable");
+
+    let run = nanlint(dir.path(), &["check", "--output-format", "junit"]);
+    assert!(run.stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nanlint\" tests=\"1\" skipped=\"0\" failures=\"1\" errors=\"0\">"), "{}", run.stdout);
+    assert!(run.stdout.contains("<testsuite name=\"./pkg/a, b.py\" tests=\"1\" skipped=\"0\" errors=\"0\" failures=\"1\" package=\"org.nanlint\">"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("<testcase name=\"org.nanlint.NL101\" classname=\"./pkg/a, b\" line=\"4\" column=\"24\">"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(&format!(">line 4, col 24, {}</failure>", message)), "{}", run.stdout);
+    let clean = project(&[("a.py", CLEAN)]);
+    let run = nanlint(clean.path(), &["check", "--output-format", "junit"]);
+    assert!(run.stdout.contains("<testcase name=\"No errors found\" classname=\"nanlint\"/>"), "{}", run.stdout);
+    assert_eq!(run.code, 0);
+}
+
+#[test]
+fn sarif_holds_rules_locations_and_fixes() {
+    let src = "import torch\n\ndef f(z, y):\n    p = torch.softmax(z, dim=-1)\n    return -(y * torch.log(p)).sum()\n";
+    let dir = project(&[("src/a b.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--output-format", "sarif", "--output-file", "out.sarif"]);
+    assert_eq!((run.code, run.stdout.as_str()), (1, ""));
+    let sarif: Value = serde_json::from_str(&read(dir.path(), "out.sarif")).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["columnKind"], "unicodeCodePoints");
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids[..2], ["NL000", "NL001"]);
+    let nl101 = rules.iter().position(|r| r["id"] == "NL101").unwrap();
+    assert_eq!(rules[nl101]["name"], "log-of-possibly-zero");
+    assert_eq!(rules[nl101]["help"]["markdown"], nanlint::rules::by_code("NL101").unwrap().doc);
+    let result = &run0["results"][0];
+    assert_eq!((result["ruleId"].as_str(), result["ruleIndex"].as_u64()), (Some("NL101"), Some(nl101 as u64)));
+    let loc = &result["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"], serde_json::json!({"uri": "src/a%20b.py", "uriBaseId": "%SRCROOT%"}));
+    assert_eq!(loc["region"], serde_json::json!({"startLine": 5, "startColumn": 18, "endLine": 5, "endColumn": 30}));
+    let base = run0["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(base.starts_with("file:///") && base.ends_with('/'), "{base}");
+    assert_eq!(result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 4);
+    let fixes = result["fixes"].as_array().unwrap();
+    assert_eq!(fixes.len(), 2);
+    let change = &fixes[1]["artifactChanges"][0];
+    assert_eq!(change["replacements"][0]["insertedContent"]["text"], "torch.xlogy(y, p)");
+    assert_eq!(change["replacements"][0]["deletedRegion"]["startColumn"], 14);
+    assert_eq!(fixes[1]["properties"]["applicability"], "unsafe");
+}

@@ -523,7 +523,14 @@ pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Opt
             .iter()
             .any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
     let (new_source, problem) = if options.add_noqa {
-        add_noqa(&source, &smells, settings)
+        let (added, problem) = add_noqa(&source, &smells, settings);
+        (
+            added.map(|(text, lines)| {
+                report.noqa_added = lines;
+                text
+            }),
+            problem,
+        )
     } else if wants_fix {
         let outcome = fix_source_with(&source, settings, options.fix, &|s: &Smell| chosen_fix(s, &options.fix_choice));
         let changed = (outcome.fixed > 0).then_some(outcome.source);
@@ -540,9 +547,7 @@ pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Opt
     match decode::encode(&new_source, decoded.encoding, bytes) {
         Ok(output) => {
             let after = analyze(&new_source, settings);
-            if options.add_noqa {
-                report.noqa_added = smells.len() - after.len();
-            } else {
+            if !options.add_noqa {
                 report.fixed = fixed_by_code(&smells, &after);
             }
             report.output = Some(output);
@@ -557,6 +562,7 @@ pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Opt
                 other => format!(" ({})", other.name()),
             };
             report.problem = Problem::warning(format!("{what} not applied: {why}{encoding}"));
+            report.noqa_added = 0;
             report.source = source;
             report.smells = smells;
         }
@@ -630,7 +636,7 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
 /// Adds `# noqa: CODE` (or the code to an existing `# noqa:` list) on each line where a smell
 /// starts. Refuses (with a warning) when that would not silence them, e.g. a line ending inside
 /// a string or after a backslash.
-fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<String>, Option<Problem>) {
+fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(String, usize)>, Option<Problem>) {
     let mut by_line: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for s in smells.iter().filter(|s| !is_builtin(&s.code)) {
         let line_start = source[..s.span.start_byte.min(source.len())].rfind('\n').map_or(0, |i| i + 1);
@@ -642,7 +648,8 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<Stri
     if by_line.is_empty() {
         return (None, None);
     }
-    let mut out = String::with_capacity(source.len() + 32 * by_line.len());
+    let lines = by_line.len();
+    let mut out = String::with_capacity(source.len() + 32 * lines);
     let mut at = 0;
     for (line_start, codes) in by_line {
         let rest = &source[line_start..];
@@ -666,7 +673,7 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<Stri
             ),
         );
     }
-    (Some(out), None)
+    (Some((out, lines)), None)
 }
 
 /// `line` with `codes` added to its `# noqa:` list, or a new `  # noqa: CODES` comment.

@@ -180,7 +180,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
             (true, false) => FixMode::Safe,
             (true, true) => FixMode::Unsafe,
         },
-        write: args.fix,
+        write: args.fix || args.add_noqa,
         fix_choice,
         add_noqa: args.add_noqa,
     };
