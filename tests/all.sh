@@ -35,6 +35,14 @@ PY="$NANLINT_DEV_CACHE/venv/bin/python"
 step "Numeric truth of the fixes (real numpy, scipy, jax, torch)"
 NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/numeric -q
 
+step "SARIF output against the official SARIF 2.1.0 schema (jsonschema)"
+NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/formats -q
+
+step "pip install . into a fresh venv (maturin wheel), nanlint check and server from it; the pre-commit hooks with real pre-commit"
+# Reuses the release build above: the wheel relinks (~10 s); pre-commit's clone lives at another
+# path, so the nanlint crate itself compiles again in release (~3 min on 2 cores).
+CARGO_TARGET_DIR="$PWD/target" "$PY" -m pytest tests/packaging -q
+
 if [ -d tests/lsp ]; then
   step "Language server driven by pytest-lsp (recorded VS Code and Neovim capabilities)"
   NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/lsp -q
