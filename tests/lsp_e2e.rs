@@ -443,7 +443,11 @@ async fn configuration_is_pulled_after_initialized_and_watchers_registered() {
         json!([{
             "id": "nanlint-pyproject",
             "method": "workspace/didChangeWatchedFiles",
-            "registerOptions": {"watchers": [{"globPattern": "**/pyproject.toml"}]}
+            "registerOptions": {"watchers": [
+                {"globPattern": "**/.nanlint.toml"},
+                {"globPattern": "**/nanlint.toml"},
+                {"globPattern": "**/pyproject.toml"}
+            ]}
         }])
     );
     // The refresh request follows the settings being applied.
@@ -717,6 +721,14 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     client.notify("workspace/didChangeWatchedFiles", watched).await;
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
     assert_eq!(client.pull_diagnostics(&uri).await["items"], json!([]));
+
+    // A nanlint.toml nearer the file wins over the pyproject.toml above it, as in the CLI.
+    let nanlint_toml = source.parent().unwrap().join("nanlint.toml");
+    std::fs::write(&nanlint_toml, "epsilon = 1e-4\n").unwrap();
+    let created = json!({"changes": [{"uri": file_uri(&nanlint_toml), "type": 1}]});
+    client.notify("workspace/didChangeWatchedFiles", created).await;
+    client.wait_for_server_request("workspace/diagnostic/refresh").await;
+    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.clip_by_value(y_conv, 1e-4, 1.0)");
 
     // A file that is broken from the start: defaults, and a message naming it.
     let other = tempfile::tempdir().unwrap();
