@@ -473,7 +473,11 @@ async def test_registration_and_configuration_follow_the_client(client: Language
     if watch:
         (registration,) = client.registrations
         assert registration.method == "workspace/didChangeWatchedFiles"
-        assert [w["globPattern"] for w in registration.register_options["watchers"]] == ["**/pyproject.toml"]
+        assert [w["globPattern"] for w in registration.register_options["watchers"]] == [
+            "**/.nanlint.toml",
+            "**/nanlint.toml",
+            "**/pyproject.toml",
+        ]
     else:
         assert client.registrations == []
     if configuration:
