@@ -853,3 +853,14 @@ fn sarif_holds_rules_locations_and_fixes() {
     assert_eq!(change["replacements"][0]["deletedRegion"]["startColumn"], 14);
     assert_eq!(fixes[1]["properties"]["applicability"], "unsafe");
 }
+
+#[test]
+fn the_readme_sample_output_is_what_nanlint_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let intro = "`nanlint check examples/` (exit code 1):\n\n```text\n";
+    let start = readme.find(intro).expect("the README shows a sample run") + intro.len();
+    let sample = &readme[start..start + readme[start..].find("```").unwrap()];
+    let run = nanlint(root, &["check", "examples/"]);
+    assert_eq!((run.code, run.stdout.as_str()), (1, sample));
+}
