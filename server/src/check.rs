@@ -205,7 +205,6 @@ pub struct Resolver {
     cwd: PathBuf,
     fixed: Option<Arc<Config>>,
     by_dir: Mutex<HashMap<PathBuf, Arc<Config>>>,
-    by_file: Mutex<HashMap<PathBuf, Arc<Config>>>,
     default: Arc<Config>,
 }
 
@@ -225,14 +224,14 @@ impl Resolver {
                 Some(Arc::new(Config::new(Some((&path, &file)), &cwd, &cli, &cwd)?))
             }
         };
-        Ok(Resolver { cli, cwd, fixed, by_dir: Mutex::default(), by_file: Mutex::default(), default })
+        Ok(Resolver { cli, cwd, fixed, by_dir: Mutex::default(), default })
     }
 
     pub fn cwd(&self) -> &Path {
         &self.cwd
     }
 
-    /// The configuration for files in `dir` (absolute).
+    /// The configuration for files in `dir` (absolute): its own file, else its parent's.
     pub fn config_for_dir(&self, dir: &Path) -> Result<Arc<Config>, String> {
         if let Some(c) = &self.fixed {
             return Ok(c.clone());
@@ -240,23 +239,15 @@ impl Resolver {
         if let Some(c) = self.by_dir.lock().unwrap().get(dir) {
             return Ok(c.clone());
         }
-        let config = match settings::find_config(dir)? {
-            None => self.default.clone(),
-            Some(found) => {
-                let cached = self.by_file.lock().unwrap().get(&found.path).cloned();
-                match cached {
-                    Some(c) => c,
-                    None => {
-                        let root = found.path.parent().unwrap_or(Path::new("/"));
-                        let c = Arc::new(
-                            Config::new(Some((&found.path, &found.settings)), root, &self.cli, &self.cwd)
-                                .map_err(|e| format!("{}: {e}", found.path.display()))?,
-                        );
-                        self.by_file.lock().unwrap().insert(found.path.clone(), c.clone());
-                        c
-                    }
-                }
-            }
+        let config = match settings::config_in(dir)? {
+            Some(found) => Arc::new(
+                Config::new(Some((&found.path, &found.settings)), dir, &self.cli, &self.cwd)
+                    .map_err(|e| format!("{}: {e}", found.path.display()))?,
+            ),
+            None => match dir.parent() {
+                Some(parent) => self.config_for_dir(parent)?,
+                None => self.default.clone(),
+            },
         };
         self.by_dir.lock().unwrap().insert(dir.to_path_buf(), config.clone());
         Ok(config)

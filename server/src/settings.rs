@@ -195,13 +195,21 @@ pub struct ConfigFile {
 /// `.nanlint.toml`, then `nanlint.toml`, then a `pyproject.toml` with a `[tool.nanlint]` table.
 pub fn find_config(dir: &Path) -> Result<Option<ConfigFile>, String> {
     for d in dir.ancestors() {
-        for name in CONFIG_FILES {
-            let candidate = d.join(name);
-            if candidate.is_file()
-                && let Some(settings) = read_config(&candidate)?
-            {
-                return Ok(Some(ConfigFile { path: candidate, settings }));
-            }
+        if let Some(found) = config_in(d)? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+/// The configuration file of `dir` itself, if it has one.
+pub fn config_in(dir: &Path) -> Result<Option<ConfigFile>, String> {
+    for name in CONFIG_FILES {
+        let candidate = dir.join(name);
+        if candidate.is_file()
+            && let Some(settings) = read_config(&candidate)?
+        {
+            return Ok(Some(ConfigFile { path: candidate, settings }));
         }
     }
     Ok(None)
