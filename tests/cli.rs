@@ -487,7 +487,8 @@ fn unknown_selectors_are_errors_and_names_and_case_work() {
             &format!("{flag}: unknown rule selector \"NOPE\""),
         );
     }
-    assert_usage_error(&nanlint(dir.path(), &["check", "--ignore", "NL000"]), "always reported");
+    assert_usage_error(&nanlint(dir.path(), &["check", "--ignore", "NL001"]), "always reported");
+    assert_usage_error(&nanlint(dir.path(), &["check", "--ignore", "NL0"]), "only by its exact code or name");
     for good in ["nl101", "NL1", "log-of-possibly-zero", "ALL", "all"] {
         assert_eq!(nanlint(dir.path(), &["check", "--select", good]).code, 1, "--select {good}");
         assert_eq!(nanlint(dir.path(), &["check", "--ignore", good]).code, 0, "--ignore {good}");
@@ -535,11 +536,21 @@ fn syntax_errors_are_reported_and_the_rest_checked() {
     let run = concise(dir.path(), &["a.py"]);
     assert_eq!(run.code, 1);
     assert_eq!(findings(&run), ["a.py:3:12: NL000", "a.py:6:5: NL101"], "{}", run.stdout);
-    assert!(run.stdout.contains("a.py:3:12: NL000 SyntaxError: expected `)`\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("a.py:3:12: NL000 Syntax error: expected `)`\n"), "{}", run.stdout);
     assert!(run.stdout.ends_with("Found 1 smell and 1 syntax error.\n1 fix available with `--fix --unsafe-fixes`.\n"));
-    // Not silenced by --ignore or # noqa.
+    // Not turned off by selecting or ignoring rules...
     let run = concise(dir.path(), &["--ignore", "NL1", "a.py"]);
     assert_eq!((run.code, findings(&run)), (1, vec!["a.py:3:12: NL000".to_string()]));
+    let run = concise(dir.path(), &["--select", "NL101", "a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:12: NL000", "a.py:6:5: NL101"]);
+    // ...only by its own code or name, for syntax the grammar does not know yet (PEP 646).
+    let src = "import numpy as np\ny = np.log(x[*(g(a) for a in b)])\n";
+    let newer = project(&[("b.py", src), ("nanlint.toml", "")]);
+    assert_eq!(findings(&concise(newer.path(), &["b.py"])), ["b.py:2:5: NL101", "b.py:2:13: NL000"]);
+    std::fs::write(newer.path().join("nanlint.toml"), "per-file-ignores = { \"b.py\" = [\"syntax-error\"] }\n")
+        .unwrap();
+    assert_eq!(findings(&concise(newer.path(), &["b.py"])), ["b.py:2:5: NL101"]);
+    assert_eq!(findings(&concise(dir.path(), &["--ignore", "nl000", "a.py"])), ["a.py:6:5: NL101"]);
 }
 
 #[test]

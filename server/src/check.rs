@@ -42,7 +42,9 @@ pub const SYNTAX_ERROR: Builtin = Builtin {
           Only files that name a function a rule looks for are parsed, so a file that could not hold \
           a smell is not checked for syntax errors either: nanlint is not a syntax checker.\n\n\
           ## Why is this bad?\nA smell inside code that does not parse can be missed.\n\n\
-          NL000 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+          NL000 is reported whatever `select` says, and `# noqa` does not silence it. The grammar \
+          (tree-sitter-python) lags the newest syntax (for example `a[*b]`, PEP 646): for such a \
+          file, ignore NL000 by its exact code or name (`per-file-ignores`, `ignore`).\n",
 };
 
 pub const UNREADABLE_FILE: Builtin = Builtin {
@@ -579,7 +581,7 @@ pub fn analyze(source: &str, settings: &Settings) -> Vec<Smell> {
         return Vec::new();
     }
     let tree = engine::parse(source);
-    let mut smells = syntax_errors(&tree, source);
+    let mut smells = if settings.is_enabled(SYNTAX_ERROR.code) { syntax_errors(&tree, source) } else { Vec::new() };
     smells.extend(engine::analyze(source, &tree, settings));
     smells.sort_by(|a, b| {
         (a.span.start_byte, a.span.end_byte, &a.code).cmp(&(b.span.start_byte, b.span.end_byte, &b.code))
@@ -592,7 +594,7 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     fn visit(node: tree_sitter::Node, source: &str, out: &mut Vec<Smell>) {
         if node.is_missing() {
             let what = if node.is_named() { node.kind().replace('_', " ") } else { format!("`{}`", node.kind()) };
-            out.push(builtin_smell(&SYNTAX_ERROR, format!("SyntaxError: expected {what}"), Span::of(node)));
+            out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
             return;
         }
         if node.is_error() {
@@ -603,9 +605,9 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
                 snippet.push('…');
             }
             let message = if snippet.is_empty() {
-                "SyntaxError: invalid syntax".to_string()
+                "Syntax error: invalid syntax".to_string()
             } else {
-                format!("SyntaxError: cannot parse `{snippet}`")
+                format!("Cannot parse `{snippet}`: invalid syntax, or syntax nanlint's Python grammar does not know")
             };
             out.push(builtin_smell(&SYNTAX_ERROR, message, Span::of(node)));
             return;

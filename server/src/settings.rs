@@ -21,8 +21,12 @@ pub const DEFAULT_EPSILON: f64 = 1e-7;
 /// file, then the plain one, then `pyproject.toml`, which counts only with a `[tool.nanlint]`).
 pub const CONFIG_FILES: [&str; 3] = [".nanlint.toml", "nanlint.toml", "pyproject.toml"];
 
-/// Codes nanlint reports about files rather than code smells; always on, never selectable.
+/// Codes nanlint reports about files rather than code smells.
 pub const BUILTIN_CODES: [(&str, &str); 2] = [("NL000", "syntax-error"), ("NL001", "unreadable-file")];
+
+/// NL000 is on whatever `select` says; only an `ignore` naming it exactly (`NL000` or
+/// `syntax-error`) turns it off, for code tree-sitter's Python grammar does not parse yet.
+pub const SYNTAX_ERROR_CODE: &str = "NL000";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -97,6 +101,13 @@ impl Settings {
             };
             if enabled { &mut on } else { &mut off }.push(rule.code.to_string());
         }
+        let exact = |list: &[String]| list.iter().any(|c| c == SYNTAX_ERROR_CODE);
+        let syntax = match (exact(&enable), exact(&disable)) {
+            (_, true) => false,
+            (true, false) => true,
+            (false, false) => self.is_enabled(SYNTAX_ERROR_CODE),
+        };
+        if syntax { &mut on } else { &mut off }.push(SYNTAX_ERROR_CODE.to_string());
         Settings { select: on, ignore: off, epsilon }
     }
 
@@ -119,8 +130,8 @@ fn validate_epsilon(epsilon: f64) -> Result<(), String> {
 
 /// A rule selector as the engine compares it: an upper-case code or prefix. Accepts codes and
 /// prefixes in any case (`nl101`, `NL1`), rule names (`log-of-possibly-zero`) and `ALL`. A
-/// selector must name at least one rule; the built-in codes (`NL000`, `NL001`) are always
-/// reported and cannot be selected or ignored.
+/// selector must name at least one rule, or be `NL000`/`syntax-error` exactly; `NL001` is
+/// always reported and cannot be selected or ignored.
 pub fn normalize_selector(selector: &str) -> Result<String, String> {
     let s = selector.trim();
     if s.eq_ignore_ascii_case("ALL") {
@@ -128,6 +139,9 @@ pub fn normalize_selector(selector: &str) -> Result<String, String> {
     }
     if let Some(rule) = RULES.iter().find(|r| r.name.eq_ignore_ascii_case(s)) {
         return Ok(rule.code.to_string());
+    }
+    if s.eq_ignore_ascii_case(SYNTAX_ERROR_CODE) || s.eq_ignore_ascii_case(BUILTIN_CODES[0].1) {
+        return Ok(SYNTAX_ERROR_CODE.to_string());
     }
     let upper = s.to_ascii_uppercase();
     let is_code = !upper.is_empty() && upper.chars().all(|c| c.is_ascii_alphanumeric());
@@ -137,7 +151,10 @@ pub fn normalize_selector(selector: &str) -> Result<String, String> {
     if let Some((code, name)) = BUILTIN_CODES.iter().find(|(code, name)| {
         *code == upper || name.eq_ignore_ascii_case(s) || code.starts_with(&upper) && upper.len() > 2
     }) {
-        return Err(format!("{code} ({name}) is always reported; it cannot be selected or ignored"));
+        return Err(match *code {
+            SYNTAX_ERROR_CODE => format!("{code} ({name}) can be selected or ignored only by its exact code or name"),
+            _ => format!("{code} ({name}) is always reported; it cannot be selected or ignored"),
+        });
     }
     Err(format!(
         "unknown rule selector {selector:?}: expected a rule code (NL101), a prefix of one (NL1), a rule name \
@@ -441,6 +458,11 @@ mod tests {
         assert!(!base.merged(&layer(None, &[], &["log-of-possibly-zero"])).is_enabled("NL101"));
         let none = base.merged(&layer(Some(&[]), &[], &[]));
         assert!(!none.is_enabled("NL101"), "{none:?}");
+        // NL000 stays on whatever `select` says; only an exact ignore turns it off.
+        assert!(base.merged(&layer(Some(&["NL101"]), &[], &["NL"])).is_enabled("NL000"));
+        let off = base.merged(&layer(None, &[], &["syntax-error"]));
+        assert!(!off.is_enabled("NL000") && off.is_enabled("NL101"));
+        assert!(off.merged(&layer(None, &["NL000"], &[])).is_enabled("NL000"));
         // Epsilon only: the selection is untouched.
         let eps = base.merged(&FileSettings { epsilon: Some(1e-3), ..FileSettings::default() });
         assert_eq!((eps.select.len(), eps.epsilon), (0, 1e-3));
@@ -455,7 +477,9 @@ mod tests {
         assert!(normalize_selector("NL9").is_err());
         assert!(normalize_selector("NL-1").is_err());
         assert!(normalize_selector("").is_err());
-        assert!(normalize_selector("NL000").unwrap_err().contains("always reported"));
+        assert!(normalize_selector("NL001").unwrap_err().contains("always reported"));
+        assert_eq!(normalize_selector("Syntax-Error"), Ok("NL000".into()));
+        assert!(normalize_selector("NL0").unwrap_err().contains("only by its exact code"));
     }
 
     #[test]
