@@ -572,6 +572,20 @@ fn default_excludes_follow_ruff() {
     assert_eq!(findings(&concise(dir.path(), &["venv"])), ["venv/lib/y.py:3:5: NL101"]);
     let forced = concise(dir.path(), &["--force-exclude", "venv/lib/y.py", "train.py"]);
     assert_eq!(findings(&forced), ["train.py:3:5: NL101"]);
+    // Only folders below the project count: a project that lives inside a `venv` folder is
+    // still checked.
+    let outer = project(&[
+        ("venv/proj/a.py", SMELLY),
+        ("venv/proj/gen/b.py", SMELLY),
+        ("venv/proj/nanlint.toml", "extend-exclude = [\"gen\"]\n"),
+    ]);
+    let inner = outer.path().join("venv/proj");
+    assert_eq!(findings(&concise(&inner, &["--force-exclude", "a.py", "gen/b.py"])), ["a.py:3:5: NL101"]);
+    // The same from a folder outside it: its configuration file's folder is where testing stops.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let a = inner.join("a.py");
+    let run = concise(elsewhere.path(), &["--force-exclude", a.to_str().unwrap()]);
+    assert_eq!(findings(&run), [format!("{}:3:5: NL101", a.display())]);
 }
 
 #[test]

@@ -115,6 +115,8 @@ pub const DEFAULT_EXCLUDE: &[&str] = &[
 pub struct Config {
     /// The configuration file, if any.
     pub file: Option<PathBuf>,
+    /// The folder its globs are relative to.
+    pub root: PathBuf,
     pub settings: Settings,
     exclude: GlobSet,
     per_file_ignores: Vec<(GlobSet, FileSettings)>,
@@ -167,6 +169,7 @@ impl Config {
         }
         Ok(Config {
             file: file.map(|(p, _)| p.to_path_buf()),
+            root: root.to_path_buf(),
             settings,
             exclude: exclude.build().map_err(|e| e.to_string())?,
             per_file_ignores,
@@ -259,12 +262,13 @@ impl Resolver {
         self.config_for_dir(abs.parent().unwrap_or(Path::new("/")))
     }
 
-    /// `abs` or a folder above it (below the configuration's folder) is excluded.
+    /// `abs`, or a folder above it below its configuration's folder (the current folder without
+    /// one), is excluded: what `--force-exclude` asks of the paths named on the command line.
     pub fn is_excluded_with_parents(&self, abs: &Path) -> Result<bool, String> {
         for p in abs.ancestors() {
             let Some(dir) = p.parent() else { break };
             let config = self.config_for_dir(dir)?;
-            if config.file.as_deref().and_then(Path::parent) == Some(p) || p == self.cwd {
+            if p != abs && !(p.starts_with(&config.root) && p != config.root) {
                 break;
             }
             if config.is_excluded(p) {
