@@ -5,7 +5,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries").join("python");
+    // Read when the script runs, not when it compiles: a checkout at another path that shares the
+    // target folder (pre-commit's clone, CARGO_TARGET_DIR) reuses this compiled script.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("queries").join("python");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .expect("queries/python exists")
