@@ -39,8 +39,9 @@ step "SARIF output against the official SARIF 2.1.0 schema (jsonschema)"
 NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/formats -q
 
 step "pip install . into a fresh venv (maturin wheel), nanlint check and server from it; the pre-commit hooks with real pre-commit"
-# Reuses the release build above: the wheel relinks (~10 s); pre-commit's clone lives at another
-# path, so the nanlint crate itself compiles again in release (~3 min on 2 cores).
+# The wheel reuses the release build above (~10 s). pre-commit builds its clone in its own target
+# folder in the cache: every dependency on a fresh machine (~6 min on 2 cores), then only the
+# crate (~3 min).
 CARGO_TARGET_DIR="$PWD/target" "$PY" -m pytest tests/packaging -q
 
 if [ -d tests/lsp ]; then

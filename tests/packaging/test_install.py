@@ -6,9 +6,12 @@
 - The real `pre-commit` runs both hooks of `.pre-commit-hooks.yaml` from a snapshot of this
   working tree in a temporary Git repository.
 
-Both compile the crate in release mode. `CARGO_TARGET_DIR` (default: this repository's
-`target/`) lets them reuse `cargo build --release`: the wheel then costs a relink, and the
-pre-commit environment (a clone at another path) recompiles only the nanlint crate itself.
+Both compile the crate in release mode. The wheel builds in `CARGO_TARGET_DIR` (default: this
+repository's `target/`), reusing `cargo build --release`: it costs a relink. pre-commit builds
+in a clone at another path; sharing `target/` with it would make the next `cargo build
+--release` here compile the crate again, so it gets its own target folder in the dev cache
+(`$NANLINT_DEV_CACHE/pre-commit-target`), kept between runs: a fresh machine compiles every
+dependency there once.
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ def build_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("CARGO_TARGET_DIR", str(REPO / "target"))
     env.pop("NO_COLOR", None)
+    return env
+
+
+def pre_commit_env(tmp_path: pathlib.Path) -> dict[str, str]:
+    env = build_env()
+    cache = pathlib.Path(os.environ.get("NANLINT_DEV_CACHE") or pathlib.Path.home() / ".cache" / "nanlint-dev")
+    env["CARGO_TARGET_DIR"] = str(cache / "pre-commit-target")
+    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
     return env
 
 
@@ -171,8 +182,7 @@ def test_pre_commit_hooks(tmp_path: pathlib.Path) -> None:
     (project / "notes.txt").write_text("torch.log(p)\n")
     git(project, "add", "-A")
 
-    env = build_env()
-    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
+    env = pre_commit_env(tmp_path)
     pre_commit = [sys.executable, "-m", "pre_commit"]
 
     check = run([*pre_commit, "run", "nanlint", "--all-files"], cwd=project, env=env)
