@@ -40,7 +40,7 @@ NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/formats -q
 
 step "pip install . into a fresh venv (maturin wheel), nanlint check and server from it; the pre-commit hooks with real pre-commit"
 # The wheel reuses the release build above (~10 s). pre-commit builds its clone in its own target
-# folder in the cache: every dependency on a fresh machine (~6 min on 2 cores), then only the
+# folder in the cache: every dependency on a fresh machine (~8 min of CPU, 0.7 GB), then only the
 # crate (~3 min).
 CARGO_TARGET_DIR="$PWD/target" "$PY" -m pytest tests/packaging -q
 
