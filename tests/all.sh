@@ -35,6 +35,15 @@ PY="$NANLINT_DEV_CACHE/venv/bin/python"
 step "Numeric truth of the fixes (real numpy, scipy, jax, torch)"
 NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/numeric -q
 
+step "SARIF output against the official SARIF 2.1.0 schema (jsonschema)"
+NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/formats -q
+
+step "pip install . into a fresh venv (maturin wheel), nanlint check and server from it; the pre-commit hooks with real pre-commit"
+# The wheel reuses the release build above (~10 s). pre-commit builds its clone in its own target
+# folder in the cache: every dependency on a fresh machine (~8 min of CPU, 0.7 GB), then only the
+# crate (~3 min).
+CARGO_TARGET_DIR="$PWD/target" "$PY" -m pytest tests/packaging -q
+
 if [ -d tests/lsp ]; then
   step "Language server driven by pytest-lsp (recorded VS Code and Neovim capabilities)"
   NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/lsp -q

@@ -81,15 +81,15 @@ fn exit_codes_clean_and_findings() {
 #[test]
 fn usage_and_configuration_errors_exit_2_with_one_line() {
     let dir = project(&[("a.py", SMELLY)]);
-    assert_usage_error(&nanlint(dir.path(), &["check", "missing.py"]), "missing.py: no such file or directory");
-    // A missing path among good ones still fails before anything is checked.
-    assert_usage_error(&nanlint(dir.path(), &["check", "a.py", "missing/"]), "missing");
     assert_usage_error(
         &nanlint(dir.path(), &["check", "a.py", "--epsilon", "2"]),
         "epsilon must be a number in (0, 1)",
     );
     assert_usage_error(&nanlint(dir.path(), &["check", "a.py", "--epsilon=0"]), "epsilon");
-    assert_usage_error(&nanlint(dir.path(), &["check", "a.py", "--select", "NL-1"]), "invalid rule selector");
+    assert_usage_error(
+        &nanlint(dir.path(), &["check", "a.py", "--select", "NL-1"]),
+        "--select: unknown rule selector \"NL-1\"",
+    );
 
     let broken = project(&[("a.py", SMELLY), ("pyproject.toml", "[tool.nanlint\nselect = [\"NL\"]\n")]);
     assert_usage_error(&nanlint(broken.path(), &["check", "a.py"]), "pyproject.toml");
@@ -125,7 +125,7 @@ fn concise_output() {
          a.py:5:5: NL101 `torch.log10` of a value that is not kept away from 0: log(0) = -inf\n\
          b.py:2:5: NL101 `np.log` of a value that is not kept away from 0: log(0) = -inf\n\
          Found 3 smells.\n\
-         3 fixes available with `--unsafe-fixes`.\n"
+         3 fixes available with `--fix --unsafe-fixes`.\n"
     );
 }
 
@@ -137,7 +137,7 @@ fn full_output() {
         run.stdout,
         "a.py:3:5: NL101 `torch.log` of a value that is not kept away from 0: log(0) = -inf\n  |\n\
          3 | y = torch.log(p)\n  |     ^^^^^^^^^^^^ NL101\n  |\n\
-         \x20 = help: Raise `p` to at least 1e-7 (unsafe)\n\nFound 1 smell.\n1 fix available with `--unsafe-fixes`.\n"
+         \x20 = help: Raise `p` to at least 1e-7 (unsafe)\n\nFound 1 smell.\n1 fix available with `--fix --unsafe-fixes`.\n"
     );
 }
 
@@ -167,7 +167,11 @@ fn json_schema() {
     assert_eq!(location(&e["location"]), (4, 24));
     assert_eq!(location(&e["end_location"]), (4, 33));
     assert_eq!(e["noqa_row"], 4);
-    assert!(e["url"].as_str().unwrap().ends_with("/NL101-log-of-possibly-zero/rule.md"));
+    // A link only where Cargo.toml names a repository: never one that points nowhere.
+    match nanlint::rules::by_code("NL101").unwrap().url() {
+        Some(url) => assert!(url.ends_with("/NL101-log-of-possibly-zero/rule.md") && e["url"] == url),
+        None => assert!(e["url"].is_null()),
+    }
 
     let fixes = e["fixes"].as_array().unwrap();
     assert_eq!(fixes.len(), 2, "clip and xlogy");
@@ -229,7 +233,7 @@ fn unsafe_fixes_rewrite_the_file() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path().join("a.py"), std::fs::Permissions::from_mode(0o751)).unwrap();
     }
-    let run = nanlint(dir.path(), &["check", "--unsafe-fixes", "."]);
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stdout, "Found 2 smells (2 fixed, 0 remaining).\n");
     assert_eq!(
@@ -252,14 +256,14 @@ fn unsafe_fixes_rewrite_the_file() {
     // The rewritten file checks clean, and fixing again changes nothing.
     let again = nanlint(dir.path(), &["check", "."]);
     assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"));
-    let again = nanlint(dir.path(), &["check", "--unsafe-fixes", "."]);
+    let again = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
     assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"));
 }
 
 #[test]
 fn unsafe_fixes_keep_crlf() {
     let dir = project(&[("a.py", "import torch\r\ny = torch.log(p)\r\n")]);
-    assert_eq!(nanlint(dir.path(), &["check", "--unsafe-fixes", "a.py"]).code, 0);
+    assert_eq!(nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "a.py"]).code, 0);
     assert_eq!(read(dir.path(), "a.py"), "import torch\r\ny = torch.log(torch.clamp(p, min=1e-7))\r\n");
 }
 
@@ -279,12 +283,15 @@ fn codes_and_fix(dir: &Path, args: &[&str]) -> Vec<(String, String)> {
 fn pyproject_settings_and_overrides() {
     let ignored = project(&[("pyproject.toml", "[tool.nanlint]\nignore = [\"NL101\"]\n"), ("a.py", SMELLY)]);
     assert_eq!(nanlint(ignored.path(), &["check"]).code, 0);
-    // The command line replaces the file's list.
-    assert_eq!(nanlint(ignored.path(), &["check", "--ignore", "NL2"]).code, 1);
+    // As in ruff: the command line's --ignore adds to the file's, --extend-select brings a rule
+    // back, and --select starts the selection afresh.
+    assert_eq!(nanlint(ignored.path(), &["check", "--ignore", "NL1"]).code, 0);
+    assert_eq!(nanlint(ignored.path(), &["check", "--extend-select", "NL101"]).code, 1);
+    assert_eq!(nanlint(ignored.path(), &["check", "--select", "ALL"]).code, 1);
 
-    let selected = project(&[("pyproject.toml", "[tool.nanlint]\nselect = [\"NL2\"]\n"), ("a.py", SMELLY)]);
-    assert_eq!(nanlint(selected.path(), &["check"]).code, 0);
-    assert_eq!(nanlint(selected.path(), &["check", "--select", "NL1"]).code, 1);
+    let selected = project(&[("pyproject.toml", "[tool.nanlint]\nselect = [\"nl1\"]\n"), ("a.py", SMELLY)]);
+    assert_eq!(nanlint(selected.path(), &["check"]).code, 1);
+    assert_eq!(nanlint(selected.path(), &["check", "--ignore", "log-of-possibly-zero"]).code, 0);
 
     let eps =
         project(&[("pyproject.toml", "[project]\nname = \"x\"\n\n[tool.nanlint]\nepsilon = 1e-3\n"), ("a.py", SMELLY)]);
@@ -355,28 +362,52 @@ fn output_order_is_stable_and_sorted() {
     let listed: Vec<PathBuf> = first.lines().filter_map(|l| l.split(':').next()).map(PathBuf::from).collect();
     let expected: Vec<PathBuf> = paths.iter().flat_map(|p| [p.clone(), p.clone()]).collect();
     assert_eq!(listed[..expected.len()], expected[..]);
-    assert!(first.ends_with("Found 120 smells.\n120 fixes available with `--unsafe-fixes`.\n"));
+    assert!(first.ends_with("Found 120 smells.\n120 fixes available with `--fix --unsafe-fixes`.\n"));
 }
 
 #[test]
-fn non_utf8_files_are_skipped_with_a_warning() {
+fn undecodable_files_are_reported_not_passed() {
     let latin1 = b"import torch\n# caf\xe9\ny = torch.log(p)\n";
     let dir = project(&[("ok.py", CLEAN)]);
     write(dir.path(), "latin.py", latin1);
-    let run = nanlint(dir.path(), &["check", "."]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, "All checks passed!\n");
-    assert_eq!(run.stderr, "nanlint: warning: ./latin.py: not valid UTF-8; skipped\n");
-    // The exit code follows the other files.
-    write(dir.path(), "smelly.py", SMELLY.as_bytes());
     let run = nanlint(dir.path(), &["check", "--output-format", "concise", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "./latin.py:1:1: NL001 not valid UTF-8 (byte 18, line 2) and no PEP 263 coding declaration names another \
+         encoding\nFound 1 unreadable file.\n"
+    );
+    // Fixing never rewrites it.
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.starts_with("./smelly.py:3:5: NL101 "), "{}", run.stdout);
-    assert_eq!(run.stderr.lines().count(), 1);
-    // And the file is never rewritten.
-    let run = nanlint(dir.path(), &["check", "--unsafe-fixes", "."]);
-    assert_eq!(run.code, 0);
     assert_eq!(std::fs::read(dir.path().join("latin.py")).unwrap(), latin1);
+}
+
+#[test]
+fn pep263_declared_encodings_are_decoded_and_kept() {
+    let latin1 = b"# -*- coding: latin-1 -*-\nimport torch\ns = 'caf\xe9'; y = torch.log(p)\n";
+    let dir = project(&[]);
+    write(dir.path(), "latin.py", latin1);
+    let run = nanlint(dir.path(), &["check", "--output-format", "concise", "latin.py"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Columns count characters of the decoded text.
+    assert!(run.stdout.starts_with("latin.py:3:17: NL101 `torch.log` of"), "{}", run.stdout);
+    let full = nanlint(dir.path(), &["check", "latin.py"]);
+    assert!(full.stdout.contains("3 | s = 'café'; y = torch.log(p)\n"), "{}", full.stdout);
+    // The fixed file is written back in latin-1.
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "latin.py"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        std::fs::read(dir.path().join("latin.py")).unwrap(),
+        b"# -*- coding: latin-1 -*-\nimport torch\ns = 'caf\xe9'; y = torch.log(torch.clamp(p, min=1e-7))\n"
+    );
+    // An encoding Python does not know is an unreadable file, not a pass.
+    write(dir.path(), "odd.py", b"# coding: klingon\nimport torch\n");
+    let run = nanlint(dir.path(), &["check", "--output-format", "concise", "odd.py"]);
+    assert_eq!(
+        (run.code, run.stdout.lines().next().unwrap()),
+        (1, "odd.py:1:1: NL001 unknown encoding `klingon` declared on line 1")
+    );
 }
 
 #[test]
@@ -392,10 +423,469 @@ fn rule_subcommand() {
 
     let all = nanlint(dir.path(), &["rule", "--all"]);
     assert_eq!(all.code, 0);
-    assert_eq!(all.stdout.lines().count(), nanlint::rules::RULES.len());
-    for (line, rule) in all.stdout.lines().zip(nanlint::rules::RULES) {
+    // The built-in codes first, then the rules.
+    let lines: Vec<&str> = all.stdout.lines().collect();
+    assert_eq!(lines.len(), nanlint::rules::RULES.len() + 2);
+    assert!(lines[0].starts_with("NL000  syntax-error") && lines[1].starts_with("NL001  unreadable-file"), "{lines:?}");
+    for (line, rule) in lines[2..].iter().zip(nanlint::rules::RULES) {
         assert!(line.starts_with(rule.code) && line.contains(rule.name), "{line}");
     }
+    assert!(nanlint(dir.path(), &["rule", "nl000"]).stdout.starts_with("# syntax-error (NL000)"));
 
     assert_usage_error(&nanlint(dir.path(), &["rule", "NL999"]), "unknown rule \"NL999\"");
+}
+
+/// Runs nanlint with `stdin` as its standard input and extra environment variables.
+fn nanlint_with(dir: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nanlint"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CI_PROJECT_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the nanlint binary runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().expect("nanlint exited normally"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// The `path:row:col: CODE` prefixes of concise output, without the summary.
+fn findings(run: &Run) -> Vec<String> {
+    run.stdout
+        .lines()
+        .filter(|l| l.contains(": NL"))
+        .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+fn concise(dir: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["check", "--output-format", "concise"];
+    all.extend_from_slice(args);
+    nanlint(dir, &all)
+}
+
+#[test]
+fn unknown_selectors_are_errors_and_names_and_case_work() {
+    let dir = project(&[("a.py", SMELLY)]);
+    for flag in ["--select", "--ignore", "--extend-select"] {
+        assert_usage_error(
+            &nanlint(dir.path(), &["check", flag, "NOPE"]),
+            &format!("{flag}: unknown rule selector \"NOPE\""),
+        );
+    }
+    assert_usage_error(&nanlint(dir.path(), &["check", "--ignore", "NL001"]), "always reported");
+    assert_usage_error(&nanlint(dir.path(), &["check", "--ignore", "NL0"]), "only by its exact code or name");
+    for good in ["nl101", "NL1", "log-of-possibly-zero", "ALL", "all"] {
+        assert_eq!(nanlint(dir.path(), &["check", "--select", good]).code, 1, "--select {good}");
+        assert_eq!(nanlint(dir.path(), &["check", "--ignore", good]).code, 0, "--ignore {good}");
+    }
+    let file = project(&[("a.py", SMELLY), ("pyproject.toml", "[tool.nanlint]\nselect = [\"NL101\", \"NOPE\"]\n")]);
+    let run = nanlint(file.path(), &["check"]);
+    assert_usage_error(&run, "pyproject.toml:2:20: [tool.nanlint]: select: unknown rule selector \"NOPE\"");
+    let pfi = project(&[("a.py", SMELLY), ("nanlint.toml", "[per-file-ignores]\n\"a.py\" = [\"NL99\"]\n")]);
+    assert_usage_error(
+        &nanlint(pfi.path(), &["check"]),
+        "nanlint.toml:2:11: per-file-ignores \"a.py\": unknown rule selector",
+    );
+}
+
+#[test]
+fn noqa_codes_are_case_insensitive() {
+    let dir = project(&[("a.py", "import torch\ny = torch.log(p)  # noqa: nl101\nz = torch.log(q)  # noqa: NL999\n")]);
+    let run = concise(dir.path(), &["a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:5: NL101"], "{}", run.stdout);
+}
+
+#[test]
+fn a_missing_path_is_reported_and_the_rest_checked() {
+    let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);
+    let run = concise(dir.path(), &["missing.py", "clean.py", "gone/"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "gone/:1:1: NL001 No such file or directory (os error 2)\n\
+         missing.py:1:1: NL001 No such file or directory (os error 2)\nFound 2 unreadable files.\n"
+    );
+    let run = concise(dir.path(), &["missing.py", "a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:5: NL101", "missing.py:1:1: NL001"]);
+    assert!(
+        run.stdout.ends_with("Found 1 smell and 1 unreadable file.\n1 fix available with `--fix --unsafe-fixes`.\n")
+    );
+    // --exit-zero: the findings are printed, the exit code is 0.
+    assert_eq!(concise(dir.path(), &["missing.py", "--exit-zero"]).code, 0);
+}
+
+#[test]
+fn syntax_errors_are_reported_and_the_rest_checked() {
+    let src = "import torch\n\ndef broken(:\n    return 1\n\ny = torch.log(p)\n";
+    let dir = project(&[("a.py", src)]);
+    let run = concise(dir.path(), &["a.py"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(findings(&run), ["a.py:3:12: NL000", "a.py:6:5: NL101"], "{}", run.stdout);
+    assert!(run.stdout.contains("a.py:3:12: NL000 Syntax error: expected `)`\n"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("Found 1 smell and 1 syntax error.\n1 fix available with `--fix --unsafe-fixes`.\n"));
+    // Not turned off by selecting or ignoring rules...
+    let run = concise(dir.path(), &["--ignore", "NL1", "a.py"]);
+    assert_eq!((run.code, findings(&run)), (1, vec!["a.py:3:12: NL000".to_string()]));
+    let run = concise(dir.path(), &["--select", "NL101", "a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:12: NL000", "a.py:6:5: NL101"]);
+    // ...only by its own code or name, for syntax the grammar does not know yet (PEP 646).
+    let src = "import numpy as np\ny = np.log(x[*(g(a) for a in b)])\n";
+    let newer = project(&[("b.py", src), ("nanlint.toml", "")]);
+    assert_eq!(findings(&concise(newer.path(), &["b.py"])), ["b.py:2:5: NL101", "b.py:2:13: NL000"]);
+    std::fs::write(newer.path().join("nanlint.toml"), "per-file-ignores = { \"b.py\" = [\"syntax-error\"] }\n")
+        .unwrap();
+    assert_eq!(findings(&concise(newer.path(), &["b.py"])), ["b.py:2:5: NL101"]);
+    assert_eq!(findings(&concise(dir.path(), &["--ignore", "nl000", "a.py"])), ["a.py:6:5: NL101"]);
+}
+
+#[test]
+fn default_excludes_follow_ruff() {
+    let dir = project(&[
+        ("train.py", SMELLY),
+        (".venv/lib/python3.11/site-packages/keras/x.py", SMELLY),
+        ("venv/lib/y.py", SMELLY),
+        ("env/lib/python3.11/site-packages/torch/z.py", SMELLY),
+        ("node_modules/pkg/n.py", SMELLY),
+        ("dist/d.py", SMELLY),
+        ("__pypackages__/3.11/lib/p.py", SMELLY),
+        ("src/model.py", SMELLY),
+    ]);
+    let run = concise(dir.path(), &[]);
+    assert_eq!(findings(&run), ["./src/model.py:3:5: NL101", "./train.py:3:5: NL101"], "{}", run.stdout);
+    // A path named explicitly is checked, unless --force-exclude (what pre-commit passes).
+    assert_eq!(findings(&concise(dir.path(), &["venv/lib/y.py"])), ["venv/lib/y.py:3:5: NL101"]);
+    assert_eq!(findings(&concise(dir.path(), &["venv"])), ["venv/lib/y.py:3:5: NL101"]);
+    let forced = concise(dir.path(), &["--force-exclude", "venv/lib/y.py", "train.py"]);
+    assert_eq!(findings(&forced), ["train.py:3:5: NL101"]);
+    // Only folders below the project count: a project that lives inside a `venv` folder is
+    // still checked.
+    let outer = project(&[
+        ("venv/proj/a.py", SMELLY),
+        ("venv/proj/gen/b.py", SMELLY),
+        ("venv/proj/nanlint.toml", "extend-exclude = [\"gen\"]\n"),
+    ]);
+    let inner = outer.path().join("venv/proj");
+    assert_eq!(findings(&concise(&inner, &["--force-exclude", "a.py", "gen/b.py"])), ["a.py:3:5: NL101"]);
+    // The same from a folder outside it: its configuration file's folder is where testing stops.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let a = inner.join("a.py");
+    let run = concise(elsewhere.path(), &["--force-exclude", a.to_str().unwrap()]);
+    assert_eq!(findings(&run), [format!("{}:3:5: NL101", a.display())]);
+}
+
+#[test]
+fn exclude_extend_exclude_and_per_file_ignores() {
+    let config = "[tool.nanlint]\nextend-exclude = [\"generated\", \"src/legacy_*.py\"]\n\
+                  per-file-ignores = { \"tests/*\" = [\"log-of-possibly-zero\"], \"conftest.py\" = [\"NL1\"] }\n";
+    let dir = project(&[
+        ("pyproject.toml", config),
+        ("src/model.py", SMELLY),
+        ("src/legacy_model.py", SMELLY),
+        ("generated/g.py", SMELLY),
+        ("tests/test_model.py", SMELLY),
+        ("tests/conftest.py", SMELLY),
+        ("conftest.py", SMELLY),
+        (".venv/v.py", SMELLY),
+    ]);
+    let run = concise(dir.path(), &[]);
+    assert_eq!(findings(&run), ["./src/model.py:3:5: NL101"], "{}", run.stdout);
+    // Per-file ignores also stop fixes.
+    nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!(read(dir.path(), "tests/test_model.py"), SMELLY);
+    assert_ne!(read(dir.path(), "src/model.py"), SMELLY);
+    // `exclude` replaces the defaults; so does --exclude on the command line.
+    let replaced = project(&[("pyproject.toml", "[tool.nanlint]\nexclude = [\"other\"]\n"), ("venv/v.py", SMELLY)]);
+    assert_eq!(findings(&concise(replaced.path(), &[])), ["./venv/v.py:3:5: NL101"]);
+    assert_eq!(findings(&concise(replaced.path(), &["--exclude", "venv"])), Vec::<String>::new());
+    assert_usage_error(&nanlint(replaced.path(), &["check", "--extend-exclude", "a[", "."]), "invalid glob");
+}
+
+#[test]
+fn configuration_files_precedence() {
+    let dir = project(&[
+        ("pyproject.toml", "[tool.nanlint]\nepsilon = 1e-3\n"),
+        ("a.py", SMELLY),
+        ("b/nanlint.toml", "epsilon = 1e-4\n"),
+        ("b/pyproject.toml", "[tool.nanlint]\nepsilon = 1e-3\n"),
+        ("b/a.py", SMELLY),
+        ("c/.nanlint.toml", "epsilon = 1e-5\n"),
+        ("c/nanlint.toml", "epsilon = 1e-4\n"),
+        ("c/a.py", SMELLY),
+        // An empty nanlint.toml still counts: the defaults, not the parent's file.
+        ("d/nanlint.toml", ""),
+        ("d/a.py", SMELLY),
+        ("own.toml", "epsilon = 1e-6\n"),
+    ]);
+    let fixes =
+        |args: &[&str]| -> Vec<String> { codes_and_fix(dir.path(), args).into_iter().map(|(_, f)| f).collect() };
+    assert_eq!(
+        fixes(&["a.py", "b/a.py", "c/a.py", "d/a.py"]),
+        [
+            "torch.clamp(p, min=1e-3)",
+            "torch.clamp(p, min=1e-4)",
+            "torch.clamp(p, min=1e-5)",
+            "torch.clamp(p, min=1e-7)"
+        ]
+    );
+    // --config: one file for everything; --isolated: none.
+    assert_eq!(
+        fixes(&["--config", "own.toml", "a.py", "c/a.py"]),
+        ["torch.clamp(p, min=1e-6)", "torch.clamp(p, min=1e-6)"]
+    );
+    assert_eq!(fixes(&["--isolated", "a.py"]), ["torch.clamp(p, min=1e-7)"]);
+    assert_usage_error(&nanlint(dir.path(), &["check", "--config", "nope.toml"]), "--config nope.toml: no such file");
+    // A broken file names itself with line and column.
+    let broken = project(&[("nanlint.toml", "select = [\"NL1\"\nepsilon = 1e-3\n"), ("a.py", SMELLY)]);
+    assert_usage_error(&nanlint(broken.path(), &["check"]), "nanlint.toml:2:1: ");
+}
+
+#[test]
+fn unsafe_fixes_alone_write_nothing() {
+    let dir = project(&[("a.py", SMELLY)]);
+    let run = nanlint(dir.path(), &["check", "--unsafe-fixes", "a.py"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(read(dir.path(), "a.py"), SMELLY);
+    assert!(run.stdout.ends_with("Found 1 smell.\n1 fix available with `--fix`.\n"), "{}", run.stdout);
+}
+
+#[test]
+fn fix_choice_picks_an_alternative() {
+    let src = "import numpy as np\n\ndef f(p):\n    return -np.sum(p * np.log(p))\n";
+    let dir = project(&[("a.py", src), ("b.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--fix-choice", "NL101:xlogy", "a.py"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        "import numpy as np\nfrom scipy.special import xlogy\n\ndef f(p):\n    return -np.sum(xlogy(p, p))\n"
+    );
+    // The JSON `fix` is the chosen one.
+    let json_fix = codes_and_fix(dir.path(), &["--fix-choice", "xlogy", "b.py"]);
+    assert_eq!(json_fix, [("b.py".into(), "from scipy.special import xlogy\n".into())]);
+    // A choice that matches nothing says so, and the preferred fix applies.
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--fix-choice", "xlgy", "b.py"]);
+    assert_eq!(run.stderr, "nanlint: warning: --fix-choice xlgy matched no fix; the preferred fixes apply\n");
+    assert!(read(dir.path(), "b.py").contains("np.clip(p, 1e-7, 1.0)"));
+    assert_usage_error(&nanlint(dir.path(), &["check", "--fix-choice", "NOPE:xlogy"]), "unknown rule selector");
+}
+
+#[test]
+fn negative_epsilon_is_a_value() {
+    let dir = project(&[("a.py", SMELLY)]);
+    assert_usage_error(
+        &nanlint(dir.path(), &["check", "--epsilon", "-1e-7", "a.py"]),
+        "epsilon must be a number in (0, 1), got -1e-7",
+    );
+}
+
+#[test]
+fn stdin_is_checked_and_fixed_to_stdout() {
+    let dir = project(&[("sub/nanlint.toml", "epsilon = 1e-3\n")]);
+    let run = nanlint_with(dir.path(), &["check", "--output-format", "concise", "-"], SMELLY.as_bytes(), &[]);
+    assert_eq!((run.code, findings(&run)), (1, vec!["-:3:5: NL101".to_string()]));
+    // --stdin-filename names it and picks its configuration.
+    let args = ["check", "--output-format", "json", "--stdin-filename", "sub/model.py"];
+    let run = nanlint_with(dir.path(), &args, SMELLY.as_bytes(), &[]);
+    let e = &json(&run)[0];
+    assert!(e["filename"].as_str().unwrap().ends_with("sub/model.py"), "{e}");
+    assert_eq!(e["fix"]["edits"][0]["content"], "torch.clamp(p, min=1e-3)");
+    // With --fix the fixed source goes to stdout, the findings to stderr.
+    let args = ["check", "--fix", "--unsafe-fixes", "--stdin-filename", "sub/model.py"];
+    let run = nanlint_with(dir.path(), &args, SMELLY.as_bytes(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "import torch\n\ny = torch.log(torch.clamp(p, min=1e-3))\n");
+    assert_eq!(run.stderr, "Found 1 smell (1 fixed, 0 remaining).\n");
+    assert!(!dir.path().join("sub/model.py").exists());
+    // Nothing to fix: the source comes back as it was.
+    let run = nanlint_with(dir.path(), &["check", "--fix", "-"], CLEAN.as_bytes(), &[]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, CLEAN));
+}
+
+#[test]
+fn diff_prints_what_fixes_would_change() {
+    let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);
+    let run = nanlint(dir.path(), &["check", "--diff", "--unsafe-fixes", "a.py", "clean.py"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "--- a.py\n+++ a.py\n@@ -1,3 +1,3 @@\n import torch\n \n-y = torch.log(p)\n+y = torch.log(torch.clamp(p, min=1e-7))\n\n"
+    );
+    assert_eq!(run.stderr, "Would fix 1 smell.\n");
+    assert_eq!(read(dir.path(), "a.py"), SMELLY, "--diff writes nothing");
+    // Without unsafe fixes nothing would change.
+    let run = nanlint(dir.path(), &["check", "--diff", "a.py"]);
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", "No fixes available.\n"));
+}
+
+#[test]
+fn statistics_show_fixes_quiet_and_silent() {
+    let dir = project(&[
+        ("a.py", "import torch\ny = torch.log(p)\nz = torch.log(q)\n"),
+        ("b.py", "def f(:\n    import numpy as np\n    np.log(x)\n"),
+    ]);
+    let run = nanlint(dir.path(), &["check", "--statistics"]);
+    assert_eq!(run.code, 1);
+    // Most frequent first; the smell inside the broken function counts too.
+    assert_eq!(run.stdout, "3\tNL101\t[ ] log-of-possibly-zero\n1\tNL000\t[ ] syntax-error\n");
+    let run = nanlint(dir.path(), &["check", "--statistics", "--unsafe-fixes", "--output-format", "json", "a.py"]);
+    assert_eq!(
+        json(&run),
+        [serde_json::json!({"code": "NL101", "name": "log-of-possibly-zero", "count": 2, "fixable": true})]
+    );
+    let quiet = nanlint(dir.path(), &["check", "-q", "--output-format", "concise", "a.py"]);
+    assert_eq!((quiet.code, quiet.stdout.lines().count()), (1, 2), "{}", quiet.stdout);
+    let silent = nanlint(dir.path(), &["check", "-s", "a.py"]);
+    assert_eq!((silent.code, silent.stdout.as_str(), silent.stderr.as_str()), (1, "", ""));
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--show-fixes", "a.py"]);
+    assert_eq!(
+        run.stdout,
+        "Fixed 2 smells:\n- a.py:\n    2 × NL101 (log-of-possibly-zero)\n\nFound 2 smells (2 fixed, 0 remaining).\n"
+    );
+}
+
+#[test]
+fn add_noqa_silences_each_flagged_line() {
+    let src = "import torch\ny = torch.log(p)  # why\nz = torch.log(q) + torch.log(r)  # noqa: NL999\n";
+    let dir = project(&[("a.py", src), ("b.py", "import torch\ny = torch.log(p) + \\\n    1\n")]);
+    let run = nanlint(dir.path(), &["check", "--add-noqa", "a.py"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, "Added 2 noqa directives.\n"));
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        "import torch\ny = torch.log(p)  # why  # noqa: NL101\nz = torch.log(q) + torch.log(r)  # noqa: NL999, NL101\n"
+    );
+    assert_eq!(nanlint(dir.path(), &["check", "a.py"]).code, 0);
+    // A line that continues: the comment would break it, so nothing is written.
+    let run = nanlint(dir.path(), &["check", "--add-noqa", "b.py"]);
+    assert!(run.stderr.contains("b.py: `# noqa` comments not added"), "{}", run.stderr);
+    assert_eq!(read(dir.path(), "b.py"), "import torch\ny = torch.log(p) + \\\n    1\n");
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let dir = project(&[("a.py", SMELLY)]);
+    let plain = nanlint_with(dir.path(), &["check", "--output-format", "concise"], b"", &[]);
+    assert!(!plain.stdout.contains('\x1b'), "a pipe gets no colour");
+    let always = nanlint_with(dir.path(), &["check", "--color", "always"], b"", &[("NO_COLOR", "1")]);
+    assert!(always.stdout.contains("\x1b["), "{}", always.stdout);
+    let forced = nanlint_with(dir.path(), &["check"], b"", &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!forced.stdout.contains('\x1b'), "NO_COLOR wins over CLICOLOR_FORCE");
+    let forced = nanlint_with(dir.path(), &["check"], b"", &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stdout.contains("\x1b["));
+    // Machine formats never carry colour.
+    let json = nanlint_with(dir.path(), &["check", "--color", "always", "--output-format", "json"], b"", &[]);
+    assert!(!json.stdout.contains('\x1b'));
+}
+
+#[test]
+fn github_gitlab_and_junit_formats() {
+    let src = "import numpy as np\n\ndef f(p):\n    return -np.sum(p * np.log(p))\n";
+    let dir = project(&[("pkg/a, b.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--output-format", "github"]);
+    assert_eq!(run.code, 1);
+    let message =
+        json(&nanlint(dir.path(), &["check", "--output-format", "json"]))[0]["message"].as_str().unwrap().to_string();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "::error title=nanlint (NL101),file=./pkg/a%2C b.py,line=4,col=24,endLine=4,endColumn=33::./pkg/a, b.py:4:24: \
+             NL101 {message}\n"
+        )
+    );
+
+    let run = nanlint_with(
+        dir.path(),
+        &["check", "--output-format", "gitlab"],
+        b"",
+        &[("CI_PROJECT_DIR", dir.path().to_str().unwrap())],
+    );
+    let entries = json(&run);
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    assert_eq!(e["check_name"], "NL101");
+    assert!(e["description"].as_str().unwrap().starts_with("NL101: `np.log` of "));
+    assert_eq!(e["severity"], "major");
+    assert_eq!(e["location"]["path"], "pkg/a, b.py");
+    assert_eq!(
+        e["location"]["positions"],
+        serde_json::json!({"begin": {"line": 4, "column": 24}, "end": {"line": 4, "column": 33}})
+    );
+    assert_eq!(e["fingerprint"].as_str().unwrap().len(), 16);
+    let again = nanlint_with(
+        dir.path(),
+        &["check", "--output-format", "gitlab"],
+        b"",
+        &[("CI_PROJECT_DIR", dir.path().to_str().unwrap())],
+    );
+    assert_eq!(json(&again)[0]["fingerprint"], e["fingerprint"], "fingerprints are stable");
+
+    let run = nanlint(dir.path(), &["check", "--output-format", "junit"]);
+    assert!(run.stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nanlint\" tests=\"1\" skipped=\"0\" failures=\"1\" errors=\"0\">"), "{}", run.stdout);
+    assert!(run.stdout.contains("<testsuite name=\"./pkg/a, b.py\" tests=\"1\" skipped=\"0\" errors=\"0\" failures=\"1\" package=\"org.nanlint\">"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("<testcase name=\"org.nanlint.NL101\" classname=\"./pkg/a, b\" line=\"4\" column=\"24\">"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(&format!(">line 4, col 24, {}</failure>", message)), "{}", run.stdout);
+    let clean = project(&[("a.py", CLEAN)]);
+    let run = nanlint(clean.path(), &["check", "--output-format", "junit"]);
+    assert!(run.stdout.contains("<testcase name=\"No errors found\" classname=\"nanlint\"/>"), "{}", run.stdout);
+    assert_eq!(run.code, 0);
+}
+
+#[test]
+fn sarif_holds_rules_locations_and_fixes() {
+    let src = "import torch\n\ndef f(z, y):\n    p = torch.softmax(z, dim=-1)\n    return -(y * torch.log(p)).sum()\n";
+    let dir = project(&[("src/a b.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--output-format", "sarif", "--output-file", "out.sarif"]);
+    assert_eq!((run.code, run.stdout.as_str()), (1, ""));
+    let sarif: Value = serde_json::from_str(&read(dir.path(), "out.sarif")).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["columnKind"], "unicodeCodePoints");
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids[..2], ["NL000", "NL001"]);
+    let nl101 = rules.iter().position(|r| r["id"] == "NL101").unwrap();
+    assert_eq!(rules[nl101]["name"], "log-of-possibly-zero");
+    assert_eq!(rules[nl101]["help"]["markdown"], nanlint::rules::by_code("NL101").unwrap().doc);
+    let result = &run0["results"][0];
+    assert_eq!((result["ruleId"].as_str(), result["ruleIndex"].as_u64()), (Some("NL101"), Some(nl101 as u64)));
+    let loc = &result["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"], serde_json::json!({"uri": "src/a%20b.py", "uriBaseId": "%SRCROOT%"}));
+    assert_eq!(loc["region"], serde_json::json!({"startLine": 5, "startColumn": 18, "endLine": 5, "endColumn": 30}));
+    let base = run0["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(base.starts_with("file:///") && base.ends_with('/'), "{base}");
+    assert_eq!(result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 4);
+    let fixes = result["fixes"].as_array().unwrap();
+    assert_eq!(fixes.len(), 2);
+    let change = &fixes[1]["artifactChanges"][0];
+    assert_eq!(change["replacements"][0]["insertedContent"]["text"], "torch.xlogy(y, p)");
+    assert_eq!(change["replacements"][0]["deletedRegion"]["startColumn"], 14);
+    assert_eq!(fixes[1]["properties"]["applicability"], "unsafe");
+}
+
+#[test]
+fn the_readme_sample_output_is_what_nanlint_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let intro = "`nanlint check examples/` (exit code 1):\n\n```text\n";
+    let start = readme.find(intro).expect("the README shows a sample run") + intro.len();
+    let sample = &readme[start..start + readme[start..].find("```").unwrap()];
+    let run = nanlint(root, &["check", "examples/"]);
+    assert_eq!((run.code, run.stdout.as_str()), (1, sample));
 }

@@ -140,9 +140,11 @@ async fn open_publishes_diagnostics_with_fixes_and_related_information() {
     assert_eq!(d["code"], "NL101");
     assert_eq!(d["source"], "nanlint");
     assert_eq!(d["severity"], 2);
-    assert!(
-        d["codeDescription"]["href"].as_str().unwrap().ends_with("/queries/python/NL101-log-of-possibly-zero/rule.md")
-    );
+    // A link only where Cargo.toml names a repository: never one that points nowhere.
+    match nanlint::rules::by_code("NL101").unwrap().url() {
+        Some(url) => assert_eq!(d["codeDescription"]["href"], url),
+        None => assert!(d.get("codeDescription").is_none(), "{d}"),
+    }
     let start = client.find(&doc, "tf.log(", 0);
     assert_eq!(pos_of(&d["range"]["start"]), start);
     assert_eq!(pos_of(&d["range"]["end"]), (start.0, start.1 + "tf.log(y_conv)".len() as u32));
@@ -441,7 +443,11 @@ async fn configuration_is_pulled_after_initialized_and_watchers_registered() {
         json!([{
             "id": "nanlint-pyproject",
             "method": "workspace/didChangeWatchedFiles",
-            "registerOptions": {"watchers": [{"globPattern": "**/pyproject.toml"}]}
+            "registerOptions": {"watchers": [
+                {"globPattern": "**/.nanlint.toml"},
+                {"globPattern": "**/nanlint.toml"},
+                {"globPattern": "**/pyproject.toml"}
+            ]}
         }])
     );
     // The refresh request follows the settings being applied.
@@ -697,7 +703,8 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
         let shown = client.wait_for_notification("window/showMessage").await;
         assert_eq!(shown["type"], 1);
         let message = shown["message"].as_str().unwrap();
-        assert!(message.starts_with(&format!("nanlint: {}: ", pyproject.display())), "names the file: {message}");
+        // The file, then the line and column when the error has them.
+        assert!(message.starts_with(&format!("nanlint: {}:", pyproject.display())), "names the file: {message}");
         client.wait_for_server_request("workspace/diagnostic/refresh").await;
         // Still serving, with the last good settings.
         let items = client.pull_diagnostics(&uri).await["items"].clone();
@@ -710,10 +717,18 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.clip_by_value(y_conv, 0.01, 1.0)");
     assert_eq!(client.notifications("window/showMessage").len(), 3, "no message once the file is good again");
 
-    std::fs::write(&pyproject, "[tool.nanlint]\nselect = [\"NL2\"]\n").unwrap();
+    std::fs::write(&pyproject, "[tool.nanlint]\nignore = [\"NL1\"]\n").unwrap();
     client.notify("workspace/didChangeWatchedFiles", watched).await;
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
     assert_eq!(client.pull_diagnostics(&uri).await["items"], json!([]));
+
+    // A nanlint.toml nearer the file wins over the pyproject.toml above it, as in the CLI.
+    let nanlint_toml = source.parent().unwrap().join("nanlint.toml");
+    std::fs::write(&nanlint_toml, "epsilon = 1e-4\n").unwrap();
+    let created = json!({"changes": [{"uri": file_uri(&nanlint_toml), "type": 1}]});
+    client.notify("workspace/didChangeWatchedFiles", created).await;
+    client.wait_for_server_request("workspace/diagnostic/refresh").await;
+    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.clip_by_value(y_conv, 1e-4, 1.0)");
 
     // A file that is broken from the start: defaults, and a message naming it.
     let other = tempfile::tempdir().unwrap();

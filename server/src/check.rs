@@ -1,36 +1,448 @@
-//! `nanlint check`: find Python files, check them in parallel, report in a stable order, and
-//! optionally apply fixes.
+//! `nanlint check`: find Python files, resolve their configuration, check them in parallel,
+//! report in a stable order, and optionally fix them or add `# noqa` comments.
+//!
+//! Besides the rules' smells, two codes report on files themselves and are always on:
+//! `NL000 syntax-error` (tree-sitter could not parse part of a file; the rest is still checked)
+//! and `NL001 unreadable-file` (a path that does not exist, cannot be read, or is not text in
+//! its declared encoding).
 
-use std::collections::HashMap;
+pub mod decode;
+
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
 use crate::engine::{
     self,
-    fix::{FixMode, fix_source},
+    fix::{FixMode, fix_source_with},
 };
-use crate::settings::{self, FileSettings, Settings};
-use crate::smell::Smell;
+use crate::settings::{self, FileSettings, Settings, normalize_selector};
+use crate::smell::{Fix, Point, Smell, Span};
+use decode::SourceEncoding;
 
-/// Settings given on the command line; they win over `[tool.nanlint]`.
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    pub select: Option<Vec<String>>,
-    pub ignore: Option<Vec<String>>,
-    pub epsilon: Option<f64>,
+/// A code nanlint reports about a file rather than a smell in it.
+pub struct Builtin {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub doc: &'static str,
+}
+
+pub const SYNTAX_ERROR: Builtin = Builtin {
+    code: "NL000",
+    name: "syntax-error",
+    summary: "Part of the file is not valid Python; the parts that parse are still checked.",
+    doc: "# syntax-error (NL000)\n\n## What it does\nReports code that tree-sitter could not parse: \
+          each outermost region it had to skip or a token it found missing. The rest of the file is \
+          still checked, so smells outside the broken region are reported too.\n\n\
+          Only files that name a function a rule looks for are parsed, so a file that could not hold \
+          a smell is not checked for syntax errors either: nanlint is not a syntax checker.\n\n\
+          ## Why is this bad?\nA smell inside code that does not parse can be missed.\n\n\
+          NL000 is reported whatever `select` says, and `# noqa` does not silence it. The grammar \
+          (tree-sitter-python) lags the newest syntax (for example `a[*b]`, PEP 646): for such a \
+          file, ignore NL000 by its exact code or name (`per-file-ignores`, `ignore`).\n",
+};
+
+pub const UNREADABLE_FILE: Builtin = Builtin {
+    code: "NL001",
+    name: "unreadable-file",
+    summary: "A path that does not exist, cannot be read, or is not text in its declared encoding.",
+    doc: "# unreadable-file (NL001)\n\n## What it does\nReports a path named on the command line that does \
+          not exist, a file that cannot be read, and a file that is not valid in its encoding: UTF-8, \
+          or the one a PEP 263 declaration (`# -*- coding: latin-1 -*-`) names on its first or second \
+          line. Such a file is not checked; the other files are.\n\n\
+          ## Why is this bad?\nA file nanlint cannot read could hide any smell.\n\n\
+          NL001 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+};
+
+pub const BUILTINS: [&Builtin; 2] = [&SYNTAX_ERROR, &UNREADABLE_FILE];
+
+pub fn is_builtin(code: &str) -> bool {
+    BUILTINS.iter().any(|b| b.code == code)
+}
+
+fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {
+    Smell {
+        code: builtin.code.to_string(),
+        rule: builtin.name.to_string(),
+        message,
+        span,
+        fixes: Vec::new(),
+        related: None,
+    }
+}
+
+fn unreadable(message: String) -> Smell {
+    let at = Point { row: 0, column: 0 };
+    builtin_smell(&UNREADABLE_FILE, message, Span { start_byte: 0, end_byte: 0, start: at, end: at })
+}
+
+/// Ruff's default `exclude`: folders of tools, environments and build output.
+pub const DEFAULT_EXCLUDE: &[&str] = &[
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".vscode",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+];
+
+/// The configuration that applies to a set of files: resolved rule settings and the globs.
+#[derive(Debug)]
+pub struct Config {
+    /// The configuration file, if any.
+    pub file: Option<PathBuf>,
+    /// The folder its globs are relative to.
+    pub root: PathBuf,
+    pub settings: Settings,
+    exclude: GlobSet,
+    per_file_ignores: Vec<(GlobSet, FileSettings)>,
+}
+
+/// A glob matched both against a whole absolute path (anchored at `root`) and, when it has no
+/// `/`, against a file or folder name, as ruff matches `exclude` and `per-file-ignores`.
+fn add_glob(builder: &mut GlobSetBuilder, root: &Path, pattern: &str) -> Result<(), String> {
+    let glob = |p: &str| Glob::new(p).map_err(|e| format!("invalid glob {pattern:?}: {}", e.kind()));
+    builder.add(glob(pattern)?);
+    if !Path::new(pattern).is_absolute() {
+        let anchored = format!("{}/{}", globset::escape(&root.to_string_lossy()), pattern.trim_start_matches("./"));
+        builder.add(glob(&anchored)?);
+    }
+    Ok(())
+}
+
+impl Config {
+    /// `file` layered over the defaults, then the command line. Globs from the file are relative
+    /// to `root` (the file's folder, or the current folder for `--config`); the command line's to
+    /// the current folder.
+    pub fn new(
+        file: Option<(&Path, &FileSettings)>,
+        root: &Path,
+        cli: &FileSettings,
+        cwd: &Path,
+    ) -> Result<Config, String> {
+        let empty = FileSettings::default();
+        let layer = file.map_or(&empty, |(_, f)| f);
+        let settings = Settings::default().merged(layer).merged(cli);
+        settings.validate()?;
+        let mut exclude = GlobSetBuilder::new();
+        match (&cli.exclude, &layer.exclude) {
+            (Some(list), _) => list.iter().try_for_each(|p| add_glob(&mut exclude, cwd, p))?,
+            (None, Some(list)) => list.iter().try_for_each(|p| add_glob(&mut exclude, root, p))?,
+            (None, None) => DEFAULT_EXCLUDE.iter().try_for_each(|p| add_glob(&mut exclude, root, p))?,
+        }
+        for p in layer.extend_exclude.iter().flatten() {
+            add_glob(&mut exclude, root, p)?;
+        }
+        for p in cli.extend_exclude.iter().flatten() {
+            add_glob(&mut exclude, cwd, p)?;
+        }
+        let mut per_file_ignores = Vec::new();
+        for (pattern, codes) in layer.per_file_ignores.iter().flatten() {
+            let mut set = GlobSetBuilder::new();
+            add_glob(&mut set, root, pattern)?;
+            let set = set.build().map_err(|e| e.to_string())?;
+            per_file_ignores.push((set, FileSettings { ignore: Some(codes.clone()), ..FileSettings::default() }));
+        }
+        Ok(Config {
+            file: file.map(|(p, _)| p.to_path_buf()),
+            root: root.to_path_buf(),
+            settings,
+            exclude: exclude.build().map_err(|e| e.to_string())?,
+            per_file_ignores,
+        })
+    }
+
+    fn matches(set: &GlobSet, abs: &Path) -> bool {
+        set.is_match(abs) || abs.file_name().is_some_and(|n| set.is_match(n))
+    }
+
+    /// Whether `exclude`/`extend-exclude` match this file or folder (by name or by path).
+    pub fn is_excluded(&self, abs: &Path) -> bool {
+        Self::matches(&self.exclude, abs)
+    }
+
+    /// The settings for one file, its `per-file-ignores` applied.
+    pub fn settings_for(&self, abs: &Path) -> Settings {
+        self.per_file_ignores
+            .iter()
+            .filter(|(set, _)| Self::matches(set, abs))
+            .fold(self.settings.clone(), |s, (_, layer)| s.merged(layer))
+    }
+}
+
+/// Where configuration comes from.
+pub enum Discovery {
+    /// The nearest configuration file of each file's folder (the default).
+    Hierarchical,
+    /// One file for everything (`--config`).
+    File(PathBuf),
+    /// No configuration file (`--isolated`).
+    Isolated,
+}
+
+/// Finds and caches the configuration of each folder.
+pub struct Resolver {
+    cli: FileSettings,
+    cwd: PathBuf,
+    fixed: Option<Arc<Config>>,
+    by_dir: Mutex<HashMap<PathBuf, Arc<Config>>>,
+    default: Arc<Config>,
+}
+
+impl Resolver {
+    pub fn new(discovery: Discovery, cli: FileSettings) -> Result<Resolver, String> {
+        cli.validate()?;
+        let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+        let default = Arc::new(Config::new(None, &cwd, &cli, &cwd)?);
+        let fixed = match discovery {
+            Discovery::Hierarchical => None,
+            Discovery::Isolated => Some(default.clone()),
+            Discovery::File(path) => {
+                let file = match settings::read_config(&path)? {
+                    Some(f) => f,
+                    None => return Err(format!("{}: has no [tool.nanlint] table", path.display())),
+                };
+                Some(Arc::new(Config::new(Some((&path, &file)), &cwd, &cli, &cwd)?))
+            }
+        };
+        Ok(Resolver { cli, cwd, fixed, by_dir: Mutex::default(), default })
+    }
+
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
+    /// The configuration for files in `dir` (absolute): its own file, else its parent's.
+    pub fn config_for_dir(&self, dir: &Path) -> Result<Arc<Config>, String> {
+        if let Some(c) = &self.fixed {
+            return Ok(c.clone());
+        }
+        if let Some(c) = self.by_dir.lock().unwrap().get(dir) {
+            return Ok(c.clone());
+        }
+        let config = match settings::config_in(dir)? {
+            Some(found) => Arc::new(
+                Config::new(Some((&found.path, &found.settings)), dir, &self.cli, &self.cwd)
+                    .map_err(|e| format!("{}: {e}", found.path.display()))?,
+            ),
+            None => match dir.parent() {
+                Some(parent) => self.config_for_dir(parent)?,
+                None => self.default.clone(),
+            },
+        };
+        self.by_dir.lock().unwrap().insert(dir.to_path_buf(), config.clone());
+        Ok(config)
+    }
+
+    pub fn config_for_file(&self, abs: &Path) -> Result<Arc<Config>, String> {
+        self.config_for_dir(abs.parent().unwrap_or(Path::new("/")))
+    }
+
+    /// `abs`, or a folder above it below its configuration's folder (the current folder without
+    /// one), is excluded: what `--force-exclude` asks of the paths named on the command line.
+    pub fn is_excluded_with_parents(&self, abs: &Path) -> Result<bool, String> {
+        for p in abs.ancestors() {
+            let Some(dir) = p.parent() else { break };
+            let config = self.config_for_dir(dir)?;
+            if p != abs && !(p.starts_with(&config.root) && p != config.root) {
+                break;
+            }
+            if config.is_excluded(p) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A file to check.
+pub struct Target {
+    /// The path as shown to the user.
+    pub path: PathBuf,
+    pub config: Option<Arc<Config>>,
+    /// Why it cannot be checked (a path that does not exist).
+    pub missing: Option<String>,
+}
+
+/// Every Python file under `paths`: folders are walked honouring `.gitignore`, `.ignore`, hidden
+/// files and the `exclude` settings; a file named explicitly is always included unless
+/// `force_exclude`. A path that does not exist becomes a target that reports NL001. Sorted.
+pub fn discover(paths: &[PathBuf], resolver: &Arc<Resolver>, force_exclude: bool) -> Result<Vec<Target>, String> {
+    let mut targets = Vec::new();
+    let error: Arc<Mutex<Option<String>>> = Arc::default();
+    for path in paths {
+        let abs = absolute(path);
+        if std::fs::symlink_metadata(path).is_err() {
+            let message = match std::fs::metadata(path) {
+                Err(e) => settings::io_message(&e),
+                Ok(_) => "No such file or directory".to_string(),
+            };
+            targets.push(Target { path: path.clone(), config: None, missing: Some(message) });
+            continue;
+        }
+        if force_exclude && resolver.is_excluded_with_parents(&abs)? {
+            continue;
+        }
+        if !path.is_dir() {
+            let config = resolver.config_for_file(&abs)?;
+            targets.push(Target { path: path.clone(), config: Some(config), missing: None });
+            continue;
+        }
+        let (r, err) = (resolver.clone(), error.clone());
+        let walker = ignore::WalkBuilder::new(path)
+            .require_git(false)
+            .filter_entry(move |entry| {
+                if entry.depth() == 0 {
+                    return true;
+                }
+                let abs = absolute(entry.path());
+                match r.config_for_file(&abs) {
+                    Ok(c) => !c.is_excluded(&abs),
+                    Err(e) => {
+                        err.lock().unwrap().get_or_insert(e);
+                        false
+                    }
+                }
+            })
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let p = entry.path();
+            if entry.file_type().is_some_and(|t| t.is_file()) && p.extension().is_some_and(|e| e == "py" || e == "pyi")
+            {
+                let config = resolver.config_for_file(&absolute(p))?;
+                targets.push(Target { path: p.to_path_buf(), config: Some(config), missing: None });
+            }
+        }
+        if let Some(e) = error.lock().unwrap().take() {
+            return Err(e);
+        }
+    }
+    targets.sort_by(|a, b| a.path.cmp(&b.path));
+    targets.dedup_by(|a, b| a.path == b.path);
+    Ok(targets)
+}
+
+/// The Python files under `paths` with the default settings (for benchmarks and tools).
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let resolver = Arc::new(Resolver::new(Discovery::Isolated, FileSettings::default())?);
+    let targets = discover(paths, &resolver, false)?;
+    if let Some(t) = targets.iter().find(|t| t.missing.is_some()) {
+        return Err(format!("{}: no such file or directory", t.path.display()));
+    }
+    Ok(targets.into_iter().map(|t| t.path).collect())
+}
+
+/// Which alternative fix to prefer: `--fix-choice xlogy` or `--fix-choice NL101:xlogy`.
+#[derive(Debug)]
+pub struct FixChoice {
+    /// A rule code or prefix the choice is limited to.
+    pub code: Option<String>,
+    /// A word of the fix's title (`xlogy`, `clip`), matched whole and case-insensitively.
+    pub word: String,
+    /// Whether any smell had a fix it picked.
+    pub used: AtomicBool,
+}
+
+impl FixChoice {
+    pub fn parse(text: &str) -> Result<FixChoice, String> {
+        let (code, word) = match text.split_once(':') {
+            Some((code, word)) => (Some(normalize_selector(code)?), word),
+            None => (None, text),
+        };
+        let word = word.trim().to_lowercase();
+        if word.is_empty() || !word.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(format!("--fix-choice {text:?}: expected a word of a fix's title, like xlogy or NL101:xlogy"));
+        }
+        Ok(FixChoice { code, word, used: AtomicBool::new(false) })
+    }
+
+    fn picks<'s>(&self, smell: &'s Smell) -> Option<&'s Fix> {
+        if self.code.as_ref().is_some_and(|c| !smell.code.starts_with(c.as_str())) {
+            return None;
+        }
+        let fix = smell.fixes.iter().find(|f| has_word(&f.title.to_lowercase(), &self.word))?;
+        self.used.store(true, Ordering::Relaxed);
+        Some(fix)
+    }
+}
+
+fn has_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(ident) && !text[i + word.len()..].chars().next().is_some_and(ident)
+    })
+}
+
+/// The fix `--fix` applies to `smell`: the first `choices` entry that picks one, else the
+/// preferred (first) fix.
+pub fn chosen_fix<'s>(smell: &'s Smell, choices: &[FixChoice]) -> Option<&'s Fix> {
+    choices.iter().find_map(|c| c.picks(smell)).or_else(|| smell.fixes.first())
+}
+
+/// What to do with each file besides reporting.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Which fixes to apply; `Off` to only report.
+    pub fix: FixMode,
+    /// Write fixed files back (false for `--diff` and stdin).
+    pub write: bool,
+    pub fix_choice: Vec<FixChoice>,
+    /// Add `# noqa: CODE` to every line with a smell instead of fixing.
+    pub add_noqa: bool,
 }
 
 /// The outcome for one file.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct FileReport {
     pub path: PathBuf,
-    /// The source the smells refer to (after fixes, if any were applied).
+    /// The text the smells refer to (after fixes or added `# noqa`, if any).
     pub source: String,
+    /// The text before fixes, when they changed it.
+    pub original: Option<String>,
+    /// The fixed text in the file's own encoding, when fixes changed it.
+    pub output: Option<Vec<u8>>,
+    /// Smells still there, and NL000/NL001; sorted by position.
     pub smells: Vec<Smell>,
-    pub fixed: usize,
-    /// A problem reading, fixing or writing the file; `warning` ones do not fail the run.
+    /// How many smells of each code fixes removed.
+    pub fixed: BTreeMap<String, usize>,
+    pub noqa_added: usize,
+    /// A problem fixing or writing the file; `warning` ones do not fail the run.
     pub problem: Option<Problem>,
+}
+
+impl FileReport {
+    pub fn fixed_count(&self) -> usize {
+        self.fixed.values().sum()
+    }
 }
 
 #[derive(Debug)]
@@ -39,111 +451,321 @@ pub struct Problem {
     pub is_error: bool,
 }
 
-/// Every Python file under `paths`, honouring `.gitignore`, `.ignore` and hidden-file rules,
-/// sorted. A file named explicitly is always included.
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    for path in paths {
-        if !path.exists() {
-            return Err(format!("{}: no such file or directory", path.display()));
-        }
-        if path.is_file() {
-            files.push(path.clone());
-            continue;
-        }
-        let walker = ignore::WalkBuilder::new(path).require_git(false).build();
-        for entry in walker {
-            let entry = entry.map_err(|e| e.to_string())?;
-            let p = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_file()) && p.extension().is_some_and(|e| e == "py" || e == "pyi")
-            {
-                files.push(p.to_path_buf());
-            }
-        }
+impl Problem {
+    fn warning(message: impl Into<String>) -> Option<Problem> {
+        Some(Problem { message: message.into(), is_error: false })
     }
-    files.sort();
-    files.dedup();
-    Ok(files)
 }
 
-/// Settings per file: the nearest `[tool.nanlint]`, then the command line. One lookup per folder.
-pub fn resolve_settings(files: &[PathBuf], overrides: &Overrides) -> Result<Vec<Settings>, String> {
-    let mut by_dir: HashMap<PathBuf, Settings> = HashMap::new();
-    let cli =
-        FileSettings { select: overrides.select.clone(), ignore: overrides.ignore.clone(), epsilon: overrides.epsilon };
-    Settings::default().merged(&cli).validate()?;
-    files
-        .iter()
-        .map(|f| {
-            let dir = std::path::absolute(f).ok().and_then(|a| a.parent().map(Path::to_path_buf)).unwrap_or_default();
-            if let Some(s) = by_dir.get(&dir) {
-                return Ok(s.clone());
-            }
-            let base = match settings::find_pyproject(&dir)? {
-                Some((_, file)) => Settings::default().merged(&file),
-                None => Settings::default(),
-            };
-            let s = base.merged(&cli);
-            by_dir.insert(dir, s.clone());
-            Ok(s)
+/// Checks (and with `options`, fixes) every target in parallel; reports in input order.
+pub fn check_targets(targets: &[Target], options: &Options) -> Vec<FileReport> {
+    targets
+        .par_iter()
+        .map(|t| match (&t.missing, &t.config) {
+            (None, Some(config)) => check_file(&t.path, config, options),
+            (missing, _) => FileReport {
+                path: t.path.clone(),
+                smells: vec![unreadable(missing.clone().unwrap_or_else(|| "No such file or directory".into()))],
+                ..FileReport::default()
+            },
         })
         .collect()
 }
 
-/// Checks (and with `mode`, fixes) every file, in parallel, results in input order.
-pub fn check_files(files: &[PathBuf], settings: &[Settings], mode: FixMode) -> Vec<FileReport> {
-    files.par_iter().zip(settings.par_iter()).map(|(path, s)| check_file(path, s, mode)).collect()
-}
-
-fn check_file(path: &Path, settings: &Settings, mode: FixMode) -> FileReport {
-    let mut report =
-        FileReport { path: path.to_path_buf(), source: String::new(), smells: Vec::new(), fixed: 0, problem: None };
+fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            report.problem = Some(Problem { message: format!("cannot read: {e}"), is_error: true });
-            return report;
+            return FileReport {
+                path: path.to_path_buf(),
+                smells: vec![unreadable(settings::io_message(&e))],
+                ..FileReport::default()
+            };
         }
     };
-    let Ok(source) = String::from_utf8(bytes) else {
-        report.problem = Some(Problem { message: "not valid UTF-8; skipped".into(), is_error: false });
-        return report;
-    };
-    let smells = engine::check_source(&source, settings);
-    if mode == FixMode::Off || smells.is_empty() {
-        report.source = source;
-        report.smells = smells;
-        return report;
-    }
-    let outcome = fix_source(&source, settings, mode);
-    if outcome.fixed > 0
-        && let Err(e) = write_atomically(path, &outcome.source)
+    let settings = config.settings_for(&absolute(path));
+    let mut report = check_bytes(path, &bytes, &settings, options);
+    if options.write
+        && let Some(output) = &report.output
+        && let Err(e) = write_atomically(path, output)
     {
-        report.problem = Some(Problem { message: format!("cannot write fixes: {e}"), is_error: true });
-        report.smells = smells;
-        report.source = source;
-        return report;
+        report.problem = Some(Problem { message: e, is_error: true });
+        // Nothing was written: report what the file still holds.
+        if let Some(original) = report.original.take() {
+            report.source = original;
+            report.fixed.clear();
+            report.noqa_added = 0;
+            report.output = None;
+            report.smells = analyze(&report.source, &settings);
+        }
     }
-    if let Some(refused) = outcome.refused {
-        report.problem = Some(Problem { message: refused, is_error: false });
-    }
-    report.fixed = outcome.fixed;
-    report.smells = outcome.remaining;
-    report.source = outcome.source;
     report
 }
 
-/// Writes through a temporary file in the same folder and a rename, keeping permissions, so a
-/// crash leaves either the old or the new file, never half of one.
-pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(contents.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
+/// Checks one source given as bytes (a file's or stdin's), shown as `path`; fixes or adds
+/// `# noqa` per `options` in memory (`output` holds the new bytes).
+pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Options) -> FileReport {
+    let mut report = FileReport { path: path.to_path_buf(), ..FileReport::default() };
+    let decoded = match decode::decode(bytes) {
+        Ok(d) => d,
+        Err(why) => {
+            report.smells = vec![unreadable(why)];
+            return report;
+        }
+    };
+    let source = decoded.text;
+    let smells = analyze(&source, settings);
+    let wants_fix = options.fix != FixMode::Off
+        && smells
+            .iter()
+            .any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
+    let (new_source, problem) = if options.add_noqa {
+        let (added, problem) = add_noqa(&source, &smells, settings);
+        (
+            added.map(|(text, lines)| {
+                report.noqa_added = lines;
+                text
+            }),
+            problem,
+        )
+    } else if wants_fix {
+        let outcome = fix_source_with(&source, settings, options.fix, &|s: &Smell| chosen_fix(s, &options.fix_choice));
+        let changed = (outcome.fixed > 0).then_some(outcome.source);
+        (changed, outcome.refused.and_then(Problem::warning))
+    } else {
+        (None, None)
+    };
+    report.problem = problem;
+    let Some(new_source) = new_source.filter(|n| *n != source) else {
+        report.source = source;
+        report.smells = smells;
+        return report;
+    };
+    match decode::encode(&new_source, decoded.encoding, bytes) {
+        Ok(output) => {
+            let after = analyze(&new_source, settings);
+            if !options.add_noqa {
+                report.fixed = fixed_by_code(&smells, &after);
+            }
+            report.output = Some(output);
+            report.original = Some(source);
+            report.source = new_source;
+            report.smells = after;
+        }
+        Err(why) => {
+            let what = if options.add_noqa { "`# noqa` comments" } else { "fixes" };
+            let encoding = match decoded.encoding {
+                SourceEncoding::Utf8 { .. } => String::new(),
+                other => format!(" ({})", other.name()),
+            };
+            report.problem = Problem::warning(format!("{what} not applied: {why}{encoding}"));
+            report.noqa_added = 0;
+            report.source = source;
+            report.smells = smells;
+        }
     }
-    tmp.persist(path).map_err(|e| e.error)?;
+    report
+}
+
+fn fixed_by_code(before: &[Smell], after: &[Smell]) -> BTreeMap<String, usize> {
+    let mut counts: BTreeMap<String, isize> = BTreeMap::new();
+    for s in before.iter().filter(|s| !is_builtin(&s.code)) {
+        *counts.entry(s.code.clone()).or_default() += 1;
+    }
+    for s in after.iter().filter(|s| !is_builtin(&s.code)) {
+        *counts.entry(s.code.clone()).or_default() -= 1;
+    }
+    counts.into_iter().filter(|(_, n)| *n > 0).map(|(c, n)| (c, n as usize)).collect()
+}
+
+/// The one place `check` runs the engine: syntax errors and smells, sorted by position.
+/// Files that cannot hold a smell are neither parsed nor checked for syntax errors.
+pub fn analyze(source: &str, settings: &Settings) -> Vec<Smell> {
+    if !engine::might_smell(source) {
+        return Vec::new();
+    }
+    let tree = engine::parse(source);
+    let mut smells = if settings.is_enabled(SYNTAX_ERROR.code) { syntax_errors(&tree, source) } else { Vec::new() };
+    smells.extend(engine::analyze(source, &tree, settings));
+    smells.sort_by(|a, b| {
+        (a.span.start_byte, a.span.end_byte, &a.code).cmp(&(b.span.start_byte, b.span.end_byte, &b.code))
+    });
+    smells
+}
+
+/// One NL000 per outermost region tree-sitter skipped (`ERROR`) or token it assumed (`MISSING`).
+pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
+    fn visit(node: tree_sitter::Node, source: &str, out: &mut Vec<Smell>) {
+        if node.is_missing() {
+            let what = if node.is_named() { node.kind().replace('_', " ") } else { format!("`{}`", node.kind()) };
+            out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
+            return;
+        }
+        if node.is_error() {
+            let text = source.get(node.byte_range()).unwrap_or("");
+            let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+            let mut snippet: String = first.chars().take(40).collect();
+            if snippet.len() < first.len() {
+                snippet.push('…');
+            }
+            let message = if snippet.is_empty() {
+                "Syntax error: invalid syntax".to_string()
+            } else {
+                format!("Cannot parse `{snippet}`: invalid syntax, or syntax nanlint's Python grammar does not know")
+            };
+            out.push(builtin_smell(&SYNTAX_ERROR, message, Span::of(node)));
+            return;
+        }
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.has_error() {
+                visit(child, source, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if tree.root_node().has_error() {
+        visit(tree.root_node(), source, &mut out);
+    }
+    out
+}
+
+/// Adds `# noqa: CODE` (or the code to an existing `# noqa:` list) on each line where a smell
+/// starts. Refuses (with a warning) when that would not silence them, e.g. a line ending inside
+/// a string or after a backslash.
+fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(String, usize)>, Option<Problem>) {
+    let mut by_line: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for s in smells.iter().filter(|s| !is_builtin(&s.code)) {
+        let line_start = source[..s.span.start_byte.min(source.len())].rfind('\n').map_or(0, |i| i + 1);
+        let codes = by_line.entry(line_start).or_default();
+        if !codes.contains(&s.code.as_str()) {
+            codes.push(&s.code);
+        }
+    }
+    if by_line.is_empty() {
+        return (None, None);
+    }
+    let lines = by_line.len();
+    let mut out = String::with_capacity(source.len() + 32 * lines);
+    let mut at = 0;
+    for (line_start, codes) in by_line {
+        let rest = &source[line_start..];
+        let mut end = line_start + rest.find('\n').unwrap_or(rest.len());
+        if source[..end].ends_with('\r') {
+            end -= 1;
+        }
+        let line = &source[line_start..end];
+        out.push_str(&source[at..line_start]);
+        out.push_str(&with_noqa(line, &codes));
+        at = end;
+    }
+    out.push_str(&source[at..]);
+    let before = engine::parse(source).root_node().has_error();
+    let still = analyze(&out, settings).iter().filter(|s| !is_builtin(&s.code)).count();
+    if (!before && engine::parse(&out).root_node().has_error()) || still > 0 {
+        return (
+            None,
+            Problem::warning(
+                "`# noqa` comments not added: a flagged line ends inside a string or continues onto the next",
+            ),
+        );
+    }
+    (Some((out, lines)), None)
+}
+
+/// `line` with `codes` added to its `# noqa:` list, or a new `  # noqa: CODES` comment.
+fn with_noqa(line: &str, codes: &[&str]) -> String {
+    if let Some(hash) = line.find('#') {
+        let lower = line[hash..].to_ascii_lowercase();
+        if let Some(at) = lower.find("noqa:") {
+            // After the last code of the list.
+            let list_start = hash + at + "noqa:".len();
+            let mut end = list_start;
+            let mut i = list_start;
+            let bytes = line.as_bytes();
+            while i < bytes.len() {
+                let c = bytes[i];
+                if c.is_ascii_alphanumeric() {
+                    let start = i;
+                    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                        i += 1;
+                    }
+                    let token = &bytes[start..i];
+                    if !token[0].is_ascii_alphabetic() || !token.iter().any(u8::is_ascii_digit) {
+                        break;
+                    }
+                    end = i;
+                } else if matches!(c, b',' | b' ' | b'\t') {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let existing = line[list_start..end].to_ascii_uppercase();
+            let new: Vec<&str> = codes.iter().copied().filter(|c| !existing.contains(*c)).collect();
+            if end == list_start {
+                return format!("{} {}{}", &line[..end], new.join(", "), &line[end..]);
+            }
+            return format!("{}, {}{}", &line[..end], new.join(", "), &line[end..]);
+        }
+    }
+    let trimmed = line.trim_end();
+    format!("{trimmed}  # noqa: {}{}", codes.join(", "), &line[trimmed.len()..])
+}
+
+/// Writes through a temporary file in the same folder and a rename, keeping permissions, so a
+/// crash leaves either the old or the new file, never half of one. The error names `path`, never
+/// the temporary file.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let fail = |e: &std::io::Error| format!("cannot write fixes to {}: {}", path.display(), settings::io_message(e));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
+    tmp.write_all(contents).map_err(|e| fail(&e))?;
+    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions()).map_err(|e| fail(&e))?;
+    }
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_errors_name_the_users_file() {
+        let e = write_atomically(Path::new("/nonexistent-nanlint-dir/model.py"), b"x").unwrap_err();
+        assert_eq!(
+            e,
+            "cannot write fixes to /nonexistent-nanlint-dir/model.py: No such file or directory (os error 2)"
+        );
+    }
+
+    #[test]
+    fn noqa_comments() {
+        assert_eq!(with_noqa("y = f(x)", &["NL101"]), "y = f(x)  # noqa: NL101");
+        assert_eq!(with_noqa("y = f(x)  # why", &["NL101"]), "y = f(x)  # why  # noqa: NL101");
+        assert_eq!(with_noqa("y = f(x)  # noqa: NL102 reason", &["NL101"]), "y = f(x)  # noqa: NL102, NL101 reason");
+        assert_eq!(with_noqa("y = f(x)  # noqa:", &["NL101"]), "y = f(x)  # noqa: NL101");
+    }
+
+    #[test]
+    fn fix_choices() {
+        assert!(has_word("use `tf.math.xlogy(y, p)`", "xlogy"));
+        assert!(!has_word("use xlogy_fast", "xlogy"));
+        assert!(FixChoice::parse("NL101:xlogy").unwrap().code.as_deref() == Some("NL101"));
+        assert!(FixChoice::parse("nope:xlogy").is_err());
+        assert!(FixChoice::parse("x y").is_err());
+    }
+
+    #[test]
+    fn syntax_errors_are_found_and_the_rest_checked() {
+        let src = "import numpy as np\ndef f(:\n    pass\ny = np.log(p)\n";
+        let smells = analyze(src, &Settings::default());
+        let codes: Vec<&str> = smells.iter().map(|s| s.code.as_str()).collect();
+        assert!(codes.contains(&"NL000"), "{smells:?}");
+        assert!(codes.contains(&"NL101"), "{smells:?}");
+    }
 }

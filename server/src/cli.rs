@@ -1,15 +1,16 @@
 //! The command line: `nanlint check`, `nanlint rule`, `nanlint server`.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::check::{self, Overrides};
+use crate::check::{self, Discovery, FileReport, FixChoice, Options, Resolver};
 use crate::engine::fix::FixMode;
-use crate::render;
-use crate::rules::{self, RULES};
+use crate::render::{self, Counts, Styles};
+use crate::settings::FileSettings;
 
 #[derive(Parser)]
 #[command(name = "nanlint", version, about = "Finds numeric hazards (log of zero, NaN losses) in Python ML code")]
@@ -20,11 +21,11 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Check Python files and folders (default: the current folder).
-    Check(CheckArgs),
+    /// Check Python files and folders (default: the current folder; `-` reads stdin).
+    Check(Box<CheckArgs>),
     /// Show a rule's documentation, or list all rules.
     Rule {
-        /// A rule code (NL101) or name (log-of-possibly-zero).
+        /// A rule code (NL101) or name (log-of-possibly-zero), in any case.
         code: Option<String>,
         /// List every rule.
         #[arg(long, conflicts_with = "code")]
@@ -34,133 +35,332 @@ pub enum Command {
     Server,
 }
 
-#[derive(Clone, Copy, ValueEnum, Default)]
+#[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
 pub enum OutputFormat {
+    /// Source line, caret and fix titles.
     #[default]
     Full,
+    /// One line per finding: `path:row:col: CODE message`.
     Concise,
+    /// ruff's JSON schema plus `fixes`.
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+    /// JUnit XML.
+    Junit,
+}
+
+#[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// When stdout is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// Files or folders to check.
-    #[arg(default_value = ".")]
+    /// Files or folders to check; `-` reads the source from stdin.
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
     pub output_format: OutputFormat,
-    /// Apply safe fixes.
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+    /// Apply fixes (safe ones; with --unsafe-fixes, unsafe ones too).
     #[arg(long)]
     pub fix: bool,
-    /// Also apply unsafe fixes (with --fix, or alone).
+    /// Enable unsafe fixes: applied with --fix or --diff, counted as available otherwise.
     #[arg(long)]
     pub unsafe_fixes: bool,
-    /// Rule codes or prefixes to enable, comma-separated (default: all).
-    #[arg(long, value_delimiter = ',')]
+    /// Prefer the alternative fix whose title has this word (`xlogy`, `clip`), for every rule or
+    /// one (`NL101:xlogy`); comma-separated or repeated, first match wins.
+    #[arg(long, value_delimiter = ',', value_name = "[CODE:]WORD")]
+    pub fix_choice: Vec<String>,
+    /// Print the changes fixes would make as a unified diff; write nothing.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+    /// List what fixes changed, per file.
+    #[arg(long)]
+    pub show_fixes: bool,
+    /// Print how many findings of each code there are instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Add `# noqa: CODE` to every line with a smell.
+    #[arg(long, conflicts_with_all = ["fix", "diff"])]
+    pub add_noqa: bool,
+    /// Exit with 0 even when findings remain.
+    #[arg(long, short = 'e')]
+    pub exit_zero: bool,
+    /// Print the findings and nothing else (no summary).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print nothing; the exit code tells.
+    #[arg(long, short = 's', conflicts_with = "quiet")]
+    pub silent: bool,
+    /// Rules to enable (codes, prefixes, names or ALL), comma-separated; replaces the configured
+    /// selection.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub select: Option<Vec<String>>,
-    /// Rule codes or prefixes to disable, comma-separated.
-    #[arg(long, value_delimiter = ',')]
+    /// Rules to enable on top of the configured selection.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub extend_select: Option<Vec<String>>,
+    /// Rules to disable, on top of the configured ones.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub ignore: Option<Vec<String>>,
     /// The lower bound clip fixes write (default 1e-7).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub epsilon: Option<f64>,
+    /// Globs of files and folders to skip, replacing the configured and default excludes.
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub exclude: Option<Vec<String>>,
+    /// Globs of files and folders to skip, on top of the others.
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub extend_exclude: Option<Vec<String>>,
+    /// Apply the excludes to files named on the command line too (for pre-commit).
+    #[arg(long)]
+    pub force_exclude: bool,
+    /// Use this configuration file for every file (a pyproject.toml's [tool.nanlint] table, or a
+    /// nanlint.toml); no other file is read.
+    #[arg(long, value_name = "PATH", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long)]
+    pub isolated: bool,
+    /// The path of the file whose source stdin carries (for configuration and messages).
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Colour the text output.
+    #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorWhen,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
 }
 
 pub fn run_check(args: CheckArgs) -> ExitCode {
+    match check(args) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode, String> {
     if let Some(n) = args.threads {
         // Fails only if a pool was already built, which cannot happen before this point.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
     }
-    let overrides = Overrides { select: args.select, ignore: args.ignore, epsilon: args.epsilon };
-    let mode = match (args.fix, args.unsafe_fixes) {
-        (_, true) => FixMode::Unsafe,
-        (true, false) => FixMode::Safe,
-        (false, false) => FixMode::Off,
+    let color = match args.color {
+        ColorWhen::Auto => colorchoice::ColorChoice::Auto,
+        ColorWhen::Always => colorchoice::ColorChoice::Always,
+        ColorWhen::Never => colorchoice::ColorChoice::Never,
     };
-    let files = match check::collect_files(&args.paths) {
-        Ok(f) => f,
-        Err(e) => return fail(&e),
+    color.write_global();
+    let cli = FileSettings {
+        select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
+        ignore: args.ignore.clone(),
+        epsilon: args.epsilon,
+        exclude: args.exclude.clone(),
+        extend_exclude: args.extend_exclude.clone(),
+        per_file_ignores: None,
     };
-    let settings = match check::resolve_settings(&files, &overrides) {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
+    // The keys' errors start with the key: name the flag instead.
+    cli.validate().map_err(|e| if e.starts_with("epsilon") { e } else { format!("--{e}") })?;
+    let fix_choice = args.fix_choice.iter().map(|c| FixChoice::parse(c)).collect::<Result<Vec<_>, _>>()?;
+    let fixing = args.fix || args.diff;
+    let options = Options {
+        fix: match (fixing, args.unsafe_fixes) {
+            (false, _) => FixMode::Off,
+            (true, false) => FixMode::Safe,
+            (true, true) => FixMode::Unsafe,
+        },
+        write: args.fix || args.add_noqa,
+        fix_choice,
+        add_noqa: args.add_noqa,
     };
-    let reports = check::check_files(&files, &settings, mode);
+    let discovery = match (&args.config, args.isolated) {
+        (Some(path), _) => {
+            if !path.is_file() {
+                return Err(format!("--config {}: no such file", path.display()));
+            }
+            Discovery::File(path.clone())
+        }
+        (None, true) => Discovery::Isolated,
+        (None, false) => Discovery::Hierarchical,
+    };
+    let resolver = Arc::new(Resolver::new(discovery, cli)?);
 
-    let mut out = String::new();
-    let mut stderr = std::io::stderr().lock();
+    let stdin = match args.paths.as_slice() {
+        [] => args.stdin_filename.is_some(),
+        [only] => only == Path::new("-"),
+        many => {
+            if many.iter().any(|p| p == Path::new("-")) {
+                return Err("`-` (stdin) cannot be combined with other paths".into());
+            }
+            false
+        }
+    };
+    if stdin {
+        return check_stdin(&args, &resolver, Options { write: false, ..options });
+    }
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let targets = check::discover(&paths, &resolver, args.force_exclude)?;
+    let reports = check::check_targets(&targets, &options);
+    Ok(finish(&args, &reports, &options, resolver.cwd(), Sink::Stdout))
+}
+
+/// Where the findings go: stdout, or stderr when stdout carries the fixed source.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sink {
+    Stdout,
+    Stderr,
+}
+
+fn check_stdin(args: &CheckArgs, resolver: &Resolver, options: Options) -> Result<ExitCode, String> {
+    let mut bytes = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut bytes).map_err(|e| format!("cannot read stdin: {e}"))?;
+    let name = args.stdin_filename.clone().unwrap_or_else(|| PathBuf::from("-"));
+    let abs = std::path::absolute(&name).unwrap_or_else(|_| name.clone());
+    let config = resolver.config_for_file(&abs)?;
+    let excluded = args.force_exclude && args.stdin_filename.is_some() && resolver.is_excluded_with_parents(&abs)?;
+    let report = if excluded {
+        FileReport { path: name, ..FileReport::default() }
+    } else {
+        check::check_bytes(&name, &bytes, &config.settings_for(&abs), &options)
+    };
+    if args.fix {
+        // The fixed source (or the source as it came) goes to stdout, the findings to stderr.
+        let out = report.output.clone().unwrap_or(bytes);
+        std::io::stdout().lock().write_all(&out).map_err(|e| format!("cannot write stdout: {e}"))?;
+        return Ok(finish(args, std::slice::from_ref(&report), &options, resolver.cwd(), Sink::Stderr));
+    }
+    Ok(finish(args, std::slice::from_ref(&report), &options, resolver.cwd(), Sink::Stdout))
+}
+
+/// Prints the findings in the chosen format, the warnings, and returns the exit code.
+fn finish(args: &CheckArgs, reports: &[FileReport], options: &Options, cwd: &Path, sink: Sink) -> ExitCode {
+    let choices = &options.fix_choice;
+    let counts = Counts::of(reports, choices);
+    let mut stderr = anstream::stderr().lock();
     let mut io_error = false;
-    for r in &reports {
-        if let Some(p) = &r.problem {
-            let level = if p.is_error { "error" } else { "warning" };
-            let _ = writeln!(stderr, "nanlint: {level}: {}: {}", r.path.display(), p.message);
-            io_error |= p.is_error;
+    if !args.silent {
+        for r in reports {
+            if let Some(p) = &r.problem {
+                let level = if p.is_error { "error" } else { "warning" };
+                let _ = writeln!(stderr, "nanlint: {level}: {}: {}", r.path.display(), p.message);
+            }
+        }
+        let had_fixes = reports.iter().flat_map(|r| &r.smells).any(|s| !s.fixes.is_empty())
+            || reports.iter().any(|r| r.fixed_count() > 0);
+        for c in choices.iter().filter(|c| had_fixes && !c.used.load(std::sync::atomic::Ordering::Relaxed)) {
+            let scope = c.code.as_ref().map(|c| format!("{c}:")).unwrap_or_default();
+            let _ = writeln!(
+                stderr,
+                "nanlint: warning: --fix-choice {scope}{} matched no fix; the preferred fixes apply",
+                c.word
+            );
         }
     }
-    let found: usize = reports.iter().map(|r| r.smells.len()).sum();
-    let fixed: usize = reports.iter().map(|r| r.fixed).sum();
-    match args.output_format {
-        OutputFormat::Json => out.push_str(&render::json_report(&reports)),
-        format => {
-            for r in reports.iter().filter(|r| !r.smells.is_empty()) {
-                let loc = render::Locator::new(&r.source);
-                for s in &r.smells {
-                    match format {
-                        OutputFormat::Concise => render::concise(&mut out, &r.path, &loc, s),
-                        _ => render::full(&mut out, &r.path, &loc, s),
+    io_error |= reports.iter().any(|r| r.problem.as_ref().is_some_and(|p| p.is_error));
+
+    let text_format = matches!(args.output_format, OutputFormat::Full | OutputFormat::Concise);
+    let styles = if args.output_file.is_none() { Styles::colored() } else { Styles::plain() };
+    let mut out = String::new();
+    let mut note = String::new(); // summary lines that go to stderr
+    if args.add_noqa {
+        let added: usize = reports.iter().map(|r| r.noqa_added).sum();
+        note = format!("Added {added} noqa directive{}.\n", if added == 1 { "" } else { "s" });
+    } else if args.diff {
+        out.push_str(&render::diff(reports, &styles));
+        let n = counts.fixed;
+        note = match n {
+            0 => "No fixes available.\n".to_string(),
+            n => format!("Would fix {n} smell{}.\n", if n == 1 { "" } else { "s" }),
+        };
+    } else if args.statistics {
+        out.push_str(&render::statistics(
+            reports,
+            choices,
+            args.unsafe_fixes,
+            args.output_format == OutputFormat::Json,
+        ));
+    } else {
+        match args.output_format {
+            OutputFormat::Json => out.push_str(&render::json_report(reports, choices)),
+            OutputFormat::Sarif => out.push_str(&render::sarif::report(reports, cwd)),
+            OutputFormat::Github => out.push_str(&render::ci::github(reports)),
+            OutputFormat::Gitlab => out.push_str(&render::ci::gitlab(reports, cwd)),
+            OutputFormat::Junit => out.push_str(&render::ci::junit(reports)),
+            format @ (OutputFormat::Full | OutputFormat::Concise) => {
+                for (r, loc) in render::each(reports) {
+                    for s in &r.smells {
+                        match format {
+                            OutputFormat::Concise => render::concise_styled(&mut out, &r.path, &loc, s, &styles),
+                            _ => render::full_styled(&mut out, &r.path, &loc, s, &styles),
+                        }
                     }
                 }
             }
-            out.push_str(&summary(&reports, found, fixed, mode));
+        }
+        if text_format && !args.quiet {
+            if args.show_fixes {
+                out.push_str(&render::fixed_list(reports));
+            }
+            out.push_str(&render::summary(&counts, args.fix, args.unsafe_fixes));
         }
     }
-    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
-        return ExitCode::from(2);
+
+    if !args.silent {
+        let written = match (&args.output_file, sink) {
+            (Some(path), _) => std::fs::write(path, &out).map_err(|e| format!("cannot write {}: {e}", path.display())),
+            (None, Sink::Stdout) => {
+                anstream::stdout().lock().write_all(out.as_bytes()).map_err(|e| format!("cannot write stdout: {e}"))
+            }
+            (None, Sink::Stderr) => stderr.write_all(out.as_bytes()).map_err(|e| format!("cannot write stderr: {e}")),
+        };
+        if let Err(e) = written {
+            let _ = writeln!(stderr, "nanlint: error: {e}");
+            return ExitCode::from(2);
+        }
+        if !args.quiet && !note.is_empty() {
+            let _ = stderr.write_all(note.as_bytes());
+        }
     }
     if io_error {
         ExitCode::from(2)
-    } else if found > 0 {
+    } else if args.exit_zero || args.add_noqa {
+        ExitCode::SUCCESS
+    } else if args.diff {
+        ExitCode::from(u8::from(counts.fixed > 0))
+    } else if counts.remaining() > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
 }
 
-fn summary(reports: &[FileReport], found: usize, fixed: usize, mode: FixMode) -> String {
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let mut s = match (found, fixed) {
-        (0, 0) => "All checks passed!\n".to_string(),
-        (0, f) => format!("Found {f} smell{} ({f} fixed, 0 remaining).\n", plural(f)),
-        (n, 0) => format!("Found {n} smell{}.\n", plural(n)),
-        (n, f) => format!("Found {} smell{} ({f} fixed, {n} remaining).\n", n + f, plural(n + f)),
-    };
-    let unsafe_fixable = reports.iter().flat_map(|r| &r.smells).filter(|s| !s.fixes.is_empty()).count();
-    if unsafe_fixable > 0 && mode != FixMode::Unsafe {
-        s.push_str(&format!(
-            "{unsafe_fixable} fix{} available with `--unsafe-fixes`.\n",
-            if unsafe_fixable == 1 { "" } else { "es" }
-        ));
-    }
-    s
-}
-
-use crate::check::FileReport;
-
-pub fn run_rule(code: Option<String>, all: bool) -> ExitCode {
+pub fn run_rule(code: Option<String>, _all: bool) -> ExitCode {
     let mut out = String::new();
-    match (code, all) {
-        (Some(code), _) => match rules::by_code(&code) {
-            Some(rule) => out.push_str(rule.doc),
-            None => {
-                return fail(&format!("unknown rule {code:?}; `nanlint rule --all` lists them"));
+    let rules = render::all_rules();
+    match code {
+        Some(code) => {
+            let found = rules
+                .iter()
+                .find(|r| r.code.eq_ignore_ascii_case(code.trim()) || r.name.eq_ignore_ascii_case(code.trim()));
+            match found {
+                Some(rule) => out.push_str(rule.doc),
+                None => return fail(&format!("unknown rule {code:?}; `nanlint rule --all` lists them")),
             }
-        },
-        (None, _) => {
-            for rule in RULES {
-                out.push_str(&format!("{}  {:<24}  {}\n", rule.code, rule.name, rule.summary()));
+        }
+        None => {
+            for rule in &rules {
+                out.push_str(&format!("{}  {:<24}  {}\n", rule.code, rule.name, rule.summary));
             }
         }
     }

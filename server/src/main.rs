@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(args) => cli::run_check(args),
+        Command::Check(args) => cli::run_check(*args),
         Command::Rule { code, all } => cli::run_rule(code, all),
         Command::Server => match nanlint::lsp::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,

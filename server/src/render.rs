@@ -1,13 +1,19 @@
 //! Output formats of `nanlint check`: `full` (source line and caret, like ruff), `concise`
-//! (`path:row:col: CODE message`) and `json` (ruff's JSON schema).
+//! (`path:row:col: CODE message`), `json` (ruff's JSON schema), and for CI `sarif`, `github`,
+//! `gitlab` and `junit` (in [`sarif`] and [`ci`]); plus the summary, `--statistics` and `--diff`.
 
+pub mod ci;
+pub mod sarif;
+
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
+use anstyle::{AnsiColor, Style};
 use serde_json::{Value, json};
 use unicode_width::UnicodeWidthStr;
 
-use crate::check::FileReport;
+use crate::check::{self, FileReport, FixChoice};
 use crate::rules;
 use crate::smell::{Applicability, Fix, Smell};
 use crate::text::{Encoding, LineIndex};
@@ -32,6 +38,39 @@ impl<'s> Locator<'s> {
     }
 }
 
+/// Every smell of every report with its file's locator, in output order.
+pub fn each<'r>(reports: &'r [FileReport]) -> impl Iterator<Item = (&'r FileReport, Locator<'r>)> {
+    reports.iter().filter(|r| !r.smells.is_empty()).map(|r| (r, Locator::new(&r.source)))
+}
+
+/// A rule's or built-in code's name, summary and documentation.
+pub struct RuleInfo {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub summary: String,
+    pub doc: &'static str,
+    pub url: Option<String>,
+}
+
+/// Every code nanlint can report: the built-ins, then the rules.
+pub fn all_rules() -> Vec<RuleInfo> {
+    let builtins = check::BUILTINS.iter().map(|b| RuleInfo {
+        code: b.code,
+        name: b.name,
+        summary: b.summary.to_string(),
+        doc: b.doc,
+        url: None,
+    });
+    let rules = rules::RULES.iter().map(|r| RuleInfo {
+        code: r.code,
+        name: r.name,
+        summary: r.summary(),
+        doc: r.doc,
+        url: r.url(),
+    });
+    builtins.chain(rules).collect()
+}
+
 fn line_of(source: &str, byte: usize) -> (usize, &str) {
     let byte = byte.min(source.len());
     let start = source[..byte].rfind('\n').map_or(0, |i| i + 1);
@@ -39,33 +78,88 @@ fn line_of(source: &str, byte: usize) -> (usize, &str) {
     (start, source[start..end].trim_end_matches('\r'))
 }
 
+/// Colours of the text formats; [`Styles::plain`] writes none. The command line always writes
+/// colours and lets `anstream` strip them unless the terminal, `--color` and `NO_COLOR` allow.
+#[derive(Clone, Copy, Default)]
+pub struct Styles {
+    pub path: Style,
+    pub code: Style,
+    pub caret: Style,
+    pub gutter: Style,
+    pub help: Style,
+    pub insert: Style,
+    pub delete: Style,
+}
+
+impl Styles {
+    pub fn plain() -> Self {
+        Styles::default()
+    }
+
+    pub fn colored() -> Self {
+        Styles {
+            path: Style::new().bold(),
+            code: Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+            caret: Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+            gutter: Style::new().bold().fg_color(Some(AnsiColor::Blue.into())),
+            help: Style::new().bold().fg_color(Some(AnsiColor::Cyan.into())),
+            insert: Style::new().fg_color(Some(AnsiColor::Green.into())),
+            delete: Style::new().fg_color(Some(AnsiColor::Red.into())),
+        }
+    }
+}
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
 pub fn concise(out: &mut String, path: &Path, loc: &Locator, smell: &Smell) {
+    concise_styled(out, path, loc, smell, &Styles::plain());
+}
+
+pub fn concise_styled(out: &mut String, path: &Path, loc: &Locator, smell: &Smell, st: &Styles) {
     let (row, col) = loc.location(smell.span.start_byte);
-    let _ = writeln!(out, "{}:{row}:{col}: {} {}", path.display(), smell.code, smell.message);
+    let _ = writeln!(
+        out,
+        "{}:{row}:{col}: {} {}",
+        paint(st.path, &path.display().to_string()),
+        paint(st.code, &smell.code),
+        smell.message
+    );
 }
 
 pub fn full(out: &mut String, path: &Path, loc: &Locator, smell: &Smell) {
+    full_styled(out, path, loc, smell, &Styles::plain());
+}
+
+pub fn full_styled(out: &mut String, path: &Path, loc: &Locator, smell: &Smell, st: &Styles) {
+    concise_styled(out, path, loc, smell, st);
     let source = loc.source;
-    let (row, col) = loc.location(smell.span.start_byte);
+    if source.is_empty() {
+        out.push('\n');
+        return;
+    }
+    let (row, _) = loc.location(smell.span.start_byte);
     let (line_start, line) = line_of(source, smell.span.start_byte);
-    let _ = writeln!(out, "{}:{row}:{col}: {} {}", path.display(), smell.code, smell.message);
     let gutter = row.to_string().len();
     let pad = " ".repeat(gutter);
+    let bar = |prefix: &str| paint(st.gutter, &format!("{prefix} |"));
     // Carets count display columns: a CJK character or an emoji takes two.
     let caret_start = source[line_start..smell.span.start_byte].width();
     let caret_end_byte = smell.span.end_byte.min(line_start + line.len());
     let width = source.get(smell.span.start_byte..caret_end_byte).map_or(1, |s| s.width()).max(1);
-    let _ = writeln!(out, "{pad} |");
-    let _ = writeln!(out, "{row} | {line}");
-    let _ = writeln!(out, "{pad} | {}{} {}", " ".repeat(caret_start), "^".repeat(width), smell.code);
-    let _ = writeln!(out, "{pad} |");
+    let _ = writeln!(out, "{}", bar(&pad));
+    let _ = writeln!(out, "{} {line}", bar(&row.to_string()));
+    let carets = format!("{} {}", "^".repeat(width), smell.code);
+    let _ = writeln!(out, "{} {}{}", bar(&pad), " ".repeat(caret_start), paint(st.caret, &carets));
+    let _ = writeln!(out, "{}", bar(&pad));
     if let Some(related) = &smell.related {
         let (r, _) = loc.location(related.span.start_byte);
-        let _ = writeln!(out, "{pad} = note: line {r}: {}", related.message);
+        let _ = writeln!(out, "{pad} {} line {r}: {}", paint(st.gutter, "= note:"), related.message);
     }
     for fix in &smell.fixes {
         let note = if fix.applicability == Applicability::Unsafe { " (unsafe)" } else { "" };
-        let _ = writeln!(out, "{pad} = help: {}{note}", fix.title);
+        let _ = writeln!(out, "{pad} {} {}{note}", paint(st.help, "= help:"), fix.title);
     }
     out.push('\n');
 }
@@ -87,33 +181,212 @@ fn fix_json(loc: &Locator, fix: &Fix) -> Value {
     json!({ "applicability": fix.applicability, "message": fix.title, "edits": edits })
 }
 
+/// The path as JSON consumers want it: absolute (ruff does the same).
+pub fn absolute_display(path: &Path) -> String {
+    if path == Path::new("-") {
+        return "-".to_string();
+    }
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}
+
 /// One entry of ruff's JSON output, plus `fixes`: every alternative, the preferred first.
-pub fn json_entry(path: &Path, loc: &Locator, smell: &Smell) -> Value {
+/// `fix` is the one `--fix` would apply (the `--fix-choice` one, if any matches).
+pub fn json_entry(path: &Path, loc: &Locator, smell: &Smell, choices: &[FixChoice]) -> Value {
     let (row, col) = loc.location(smell.span.start_byte);
     let (end_row, end_col) = loc.location(smell.span.end_byte);
-    let filename = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     json!({
         "cell": null,
         "code": smell.code,
         "message": smell.message,
-        "filename": filename.display().to_string(),
+        "filename": absolute_display(path),
         "location": { "row": row, "column": col },
         "end_location": { "row": end_row, "column": end_col },
         "noqa_row": row,
-        "fix": smell.fixes.first().map(|f| fix_json(loc, f)),
+        "fix": check::chosen_fix(smell, choices).map(|f| fix_json(loc, f)),
         "fixes": smell.fixes.iter().map(|f| fix_json(loc, f)).collect::<Vec<_>>(),
-        "url": rules::by_code(&smell.code).map(|r| r.url()),
+        "url": rules::by_code(&smell.code).and_then(|r| r.url()),
     })
 }
 
-pub fn json_report(reports: &[FileReport]) -> String {
-    let entries: Vec<Value> = reports
-        .iter()
-        .filter(|r| !r.smells.is_empty())
-        .flat_map(|r| {
-            let loc = Locator::new(&r.source);
-            r.smells.iter().map(|s| json_entry(&r.path, &loc, s)).collect::<Vec<_>>()
-        })
+pub fn json_report(reports: &[FileReport], choices: &[FixChoice]) -> String {
+    let entries: Vec<Value> = each(reports)
+        .flat_map(|(r, loc)| r.smells.iter().map(|s| json_entry(&r.path, &loc, s, choices)).collect::<Vec<_>>())
         .collect();
     serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into()) + "\n"
+}
+
+/// Counts for the summary line and the statistics.
+#[derive(Default)]
+pub struct Counts {
+    pub smells: usize,
+    pub syntax_errors: usize,
+    pub unreadable: usize,
+    pub fixed: usize,
+    /// Remaining smells whose chosen fix is safe / unsafe.
+    pub safe_fixable: usize,
+    pub unsafe_fixable: usize,
+}
+
+impl Counts {
+    pub fn of(reports: &[FileReport], choices: &[FixChoice]) -> Counts {
+        let mut c = Counts::default();
+        for r in reports {
+            c.fixed += r.fixed_count();
+            for s in &r.smells {
+                match s.code.as_str() {
+                    code if code == check::SYNTAX_ERROR.code => c.syntax_errors += 1,
+                    code if code == check::UNREADABLE_FILE.code => c.unreadable += 1,
+                    _ => {
+                        c.smells += 1;
+                        match check::chosen_fix(s, choices).map(|f| f.applicability) {
+                            Some(Applicability::Safe) => c.safe_fixable += 1,
+                            Some(Applicability::Unsafe) => c.unsafe_fixable += 1,
+                            None => {}
+                        }
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    /// Diagnostics that fail the run.
+    pub fn remaining(&self) -> usize {
+        self.smells + self.syntax_errors + self.unreadable
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The lines after the diagnostics: what was found and fixed, and which fixes are available.
+/// `fixing`: `--fix` was given; `unsafe_fixes`: unsafe fixes are enabled.
+pub fn summary(c: &Counts, fixing: bool, unsafe_fixes: bool) -> String {
+    if c.remaining() == 0 && c.fixed == 0 {
+        return "All checks passed!\n".to_string();
+    }
+    let mut parts = Vec::new();
+    if c.fixed > 0 {
+        let total = c.smells + c.fixed;
+        parts.push(format!("{} ({} fixed, {} remaining)", plural(total, "smell", "smells"), c.fixed, c.smells));
+    } else if c.smells > 0 {
+        parts.push(plural(c.smells, "smell", "smells"));
+    }
+    if c.syntax_errors > 0 {
+        parts.push(plural(c.syntax_errors, "syntax error", "syntax errors"));
+    }
+    if c.unreadable > 0 {
+        parts.push(plural(c.unreadable, "unreadable file", "unreadable files"));
+    }
+    let list = match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let mut s = format!("Found {list}.\n");
+    let fixes = |n: usize| plural(n, "fix", "fixes");
+    if fixing {
+        if !unsafe_fixes && c.unsafe_fixable > 0 {
+            let _ = writeln!(s, "{} available with `--unsafe-fixes`.", fixes(c.unsafe_fixable));
+        }
+    } else if unsafe_fixes {
+        let n = c.safe_fixable + c.unsafe_fixable;
+        if n > 0 {
+            let _ = writeln!(s, "{} available with `--fix`.", fixes(n));
+        }
+    } else {
+        match (c.safe_fixable, c.unsafe_fixable) {
+            (0, 0) => {}
+            (0, u) => {
+                let _ = writeln!(s, "{} available with `--fix --unsafe-fixes`.", fixes(u));
+            }
+            (n, 0) => {
+                let _ = writeln!(s, "{} available with `--fix`.", fixes(n));
+            }
+            (n, u) => {
+                let _ = writeln!(s, "{} available with `--fix` ({u} more with `--unsafe-fixes`).", fixes(n));
+            }
+        }
+    }
+    s
+}
+
+/// `--statistics`: one line per code, most frequent first (ruff's layout; `[*]` marks codes
+/// whose smells all have a fix `--fix` would apply with the current flags).
+pub fn statistics(reports: &[FileReport], choices: &[FixChoice], unsafe_fixes: bool, as_json: bool) -> String {
+    struct Stat {
+        name: String,
+        count: usize,
+        fixable: usize,
+    }
+    let mut by_code: BTreeMap<String, Stat> = BTreeMap::new();
+    for s in reports.iter().flat_map(|r| &r.smells) {
+        let stat = by_code.entry(s.code.clone()).or_insert_with(|| Stat { name: s.rule.clone(), count: 0, fixable: 0 });
+        stat.count += 1;
+        let allowed =
+            check::chosen_fix(s, choices).is_some_and(|f| f.applicability == Applicability::Safe || unsafe_fixes);
+        stat.fixable += usize::from(allowed);
+    }
+    let mut rows: Vec<(String, Stat)> = by_code.into_iter().collect();
+    rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
+    if as_json {
+        let v: Vec<Value> = rows
+            .iter()
+            .map(|(code, s)| json!({"code": code, "name": s.name, "count": s.count, "fixable": s.fixable == s.count}))
+            .collect();
+        return serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
+    }
+    let count_width = rows.iter().map(|(_, s)| s.count.to_string().len()).max().unwrap_or(1);
+    let code_width = rows.iter().map(|(c, _)| c.len()).max().unwrap_or(5);
+    let mut out = String::new();
+    for (code, s) in &rows {
+        let mark = if s.fixable == s.count { "[*]" } else { "[ ]" };
+        let _ = writeln!(out, "{:>count_width$}\t{code:<code_width$}\t{mark} {}", s.count, s.name);
+    }
+    out
+}
+
+/// `--diff`: a unified diff per changed file.
+pub fn diff(reports: &[FileReport], st: &Styles) -> String {
+    let mut out = String::new();
+    for r in reports {
+        let Some(original) = &r.original else { continue };
+        let name = r.path.display().to_string();
+        let text = similar::TextDiff::from_lines(original.as_str(), r.source.as_str());
+        let unified = text.unified_diff().context_radius(3).header(&name, &name).to_string();
+        for line in unified.split_inclusive('\n') {
+            let style = match line.as_bytes().first() {
+                Some(b'+') if !line.starts_with("+++") => st.insert,
+                Some(b'-') if !line.starts_with("---") => st.delete,
+                _ => Style::new(),
+            };
+            let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+            out.push_str(&paint(style, body));
+            out.push_str(nl);
+        }
+        if !unified.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `--show-fixes`: which smells fixes removed, per file (ruff's layout).
+pub fn fixed_list(reports: &[FileReport]) -> String {
+    let total: usize = reports.iter().map(FileReport::fixed_count).sum();
+    if total == 0 {
+        return String::new();
+    }
+    let mut out = format!("Fixed {}:\n", plural(total, "smell", "smells"));
+    for r in reports.iter().filter(|r| r.fixed_count() > 0) {
+        let _ = writeln!(out, "- {}:", r.path.display());
+        for (code, n) in &r.fixed {
+            let name = rules::by_code(code).map_or("", |r| r.name);
+            let _ = writeln!(out, "    {n} × {code} ({name})");
+        }
+    }
+    out.push('\n');
+    out
 }

@@ -252,7 +252,8 @@ async def test_seed_bug_is_reported(client: LanguageClient):
     assert d.source == "nanlint"
     assert d.severity == types.DiagnosticSeverity.Warning
     assert "tf.log" in d.message and "y_conv" in d.message and "softmax" in d.message
-    assert d.code_description is not None and "NL101" in d.code_description.href
+    # A link only where Cargo.toml names a repository (then to the rule's page).
+    assert d.code_description is None or "NL101" in d.code_description.href
     fixes = d.data["fixes"]
     assert [f["title"].split(" ")[0] for f in fixes] == ["Clip", "Use"]
     publish_caps = client.capabilities.text_document.publish_diagnostics
@@ -472,7 +473,11 @@ async def test_registration_and_configuration_follow_the_client(client: Language
     if watch:
         (registration,) = client.registrations
         assert registration.method == "workspace/didChangeWatchedFiles"
-        assert [w["globPattern"] for w in registration.register_options["watchers"]] == ["**/pyproject.toml"]
+        assert [w["globPattern"] for w in registration.register_options["watchers"]] == [
+            "**/.nanlint.toml",
+            "**/nanlint.toml",
+            "**/pyproject.toml",
+        ]
     else:
         assert client.registrations == []
     if configuration:

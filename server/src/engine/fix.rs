@@ -35,6 +35,17 @@ pub struct FixOutcome {
 /// overlap, and an import added once serves the next). A round that would add a syntax error is
 /// refused and stops fixing.
 pub fn fix_source(source: &str, settings: &Settings, mode: FixMode) -> FixOutcome {
+    fix_source_with(source, settings, mode, &|s: &Smell| s.fixes.first())
+}
+
+/// [`fix_source`] with `choose` picking each smell's fix among its alternatives (the command
+/// line's `--fix-choice`); the fix it picks is applied if `mode` allows it.
+pub fn fix_source_with(
+    source: &str,
+    settings: &Settings,
+    mode: FixMode,
+    choose: &dyn for<'s> Fn(&'s Smell) -> Option<&'s Fix>,
+) -> FixOutcome {
     const MAX_ROUNDS: usize = 10;
     let mut current = source.to_string();
     let mut fixed = 0;
@@ -42,8 +53,7 @@ pub fn fix_source(source: &str, settings: &Settings, mode: FixMode) -> FixOutcom
     let mut had_errors = parse(&current).root_node().has_error();
     for _ in 0..MAX_ROUNDS {
         let smells = check_source(&current, settings);
-        let fixes: Vec<&Fix> =
-            smells.iter().filter_map(|s| s.fixes.first()).filter(|f| mode.allows(f.applicability)).collect();
+        let fixes: Vec<&Fix> = smells.iter().filter_map(choose).filter(|f| mode.allows(f.applicability)).collect();
         let (edits, count) = non_overlapping(&fixes);
         if count == 0 {
             break;

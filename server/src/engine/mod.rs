@@ -383,7 +383,8 @@ pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
         .map(str::trim)
         .take_while(|c| {
             c.is_empty()
-                || (c.chars().next().is_some_and(|ch| ch.is_ascii_uppercase())
+                || (c.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic())
+                    && c.chars().any(|ch| ch.is_ascii_digit())
                     && c.chars().all(|ch| ch.is_ascii_alphanumeric()))
         })
         .filter(|c| !c.is_empty())

@@ -96,7 +96,7 @@ fn lsp_severity(severity: Severity) -> lsp::DiagnosticSeverity {
 fn rule_href(code: &str) -> Option<&'static Uri> {
     static HREFS: OnceLock<HashMap<&'static str, Uri>> = OnceLock::new();
     HREFS
-        .get_or_init(|| rules::RULES.iter().filter_map(|r| Some((r.code, r.url().parse::<Uri>().ok()?))).collect())
+        .get_or_init(|| rules::RULES.iter().filter_map(|r| Some((r.code, r.url()?.parse::<Uri>().ok()?))).collect())
         .get(code)
 }
 

@@ -181,10 +181,12 @@ impl LanguageServer for Backend {
             let client = self.client.clone();
             tokio::spawn(async move {
                 let options = lsp::DidChangeWatchedFilesRegistrationOptions {
-                    watchers: vec![lsp::FileSystemWatcher {
-                        glob_pattern: lsp::GlobPattern::String("**/pyproject.toml".into()),
-                        kind: None,
-                    }],
+                    watchers: crate::settings::CONFIG_FILES
+                        .map(|name| lsp::FileSystemWatcher {
+                            glob_pattern: lsp::GlobPattern::String(format!("**/{name}")),
+                            kind: None,
+                        })
+                        .to_vec(),
                 };
                 let registration = lsp::Registration {
                     id: "nanlint-pyproject".into(),

@@ -82,23 +82,23 @@ impl Session {
         let mut problems = Vec::new();
         let mut file = None;
         if let Some(dir) = path.and_then(Path::parent) {
-            for d in dir.ancestors() {
-                let candidate = d.join("pyproject.toml");
+            // In each folder `.nanlint.toml`, `nanlint.toml`, then `pyproject.toml`, as the CLI.
+            'search: for candidate in dir.ancestors().flat_map(|d| settings::CONFIG_FILES.map(|n| d.join(n))) {
                 if !candidate.is_file() {
                     continue;
                 }
-                match settings::read_pyproject(&candidate) {
+                match settings::read_config(&candidate) {
                     Ok(Some(f)) => {
                         self.last_good.insert(candidate, f.clone());
                         file = Some(f);
-                        break;
+                        break 'search;
                     }
                     Ok(None) => {}
                     Err(e) => {
                         problems.push(e);
                         if let Some(good) = self.last_good.get(&candidate) {
                             file = Some(good.clone());
-                            break;
+                            break 'search;
                         }
                     }
                 }

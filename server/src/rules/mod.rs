@@ -89,14 +89,19 @@ impl Rule {
         after.trim_start().split("\n\n").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
-    /// Where the rule's documentation is published.
-    pub fn url(&self) -> String {
-        format!("{DOCS_BASE}/{}/rule.md", self.dir)
+    /// Where the rule's documentation is published: its `rule.md` in the repository that
+    /// `Cargo.toml`'s `repository` names. None while that is unset, so no link points nowhere.
+    pub fn url(&self) -> Option<String> {
+        docs_url(&format!("queries/python/{}/rule.md", self.dir))
     }
 }
 
-/// Rule documentation as browsed in the repository.
-pub const DOCS_BASE: &str = "https://github.com/nanlint/nanlint/blob/main/queries/python";
+/// `path` in the repository `Cargo.toml`'s `package.repository` names (a GitHub-style
+/// `/blob/main/` link); None when it is unset.
+pub fn docs_url(path: &str) -> Option<String> {
+    let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    (!repository.is_empty()).then(|| format!("{repository}/blob/main/{path}"))
+}
 
 #[path = "../../../queries/python/NL101-log-of-possibly-zero/rule.rs"]
 mod nl101;
