@@ -6,8 +6,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const SMELLY: &str = "import torch\n\ny = torch.log(p)\n";
-const CLEAN: &str = "import torch\n\ny = torch.log(p + 1e-7)\n";
+const SMELLY: &str = "import torch\np = torch.relu(x)\ny = torch.log(p)\n";
+const CLEAN: &str = "import torch\np = torch.relu(x)\ny = torch.log(p + 1e-7)\n";
 
 struct Run {
     code: i32,
@@ -114,16 +114,19 @@ fn unparsable_flags_exit_2() {
 #[test]
 fn concise_output() {
     let dir = project(&[
-        ("b.py", "import numpy as np\nz = np.log(q)\n"),
-        ("a.py", "import torch\n\ny = torch.log(p)\nw = torch.log(p + 1e-7)  # fine\nv = torch.log10(p)\n"),
+        ("b.py", "import numpy as np\nz = np.log(np.abs(q))\n"),
+        (
+            "a.py",
+            "import torch\np = torch.softmax(z, dim=-1)\ny = torch.log(p)\nw = torch.log(p + 1e-7)  # fine\nv = torch.log10(p)\n",
+        ),
     ]);
     let run = nanlint(dir.path(), &["check", "--output-format", "concise", "b.py", "a.py"]);
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stdout,
-        "a.py:3:5: NL101 `torch.log` of a value that is not kept away from 0: log(0) = -inf\n\
-         a.py:5:5: NL101 `torch.log10` of a value that is not kept away from 0: log(0) = -inf\n\
-         b.py:2:5: NL101 `np.log` of a value that is not kept away from 0: log(0) = -inf\n\
+        "a.py:3:5: NL101 `torch.log` of `p`, a softmax output that can reach 0: log(0) = -inf\n\
+         a.py:5:5: NL101 `torch.log10` of `p`, a softmax output that can reach 0: log(0) = -inf\n\
+         b.py:2:5: NL101 `np.log` of an absolute value, which can reach 0: log(0) = -inf\n\
          Found 3 smells.\n\
          3 fixes available with `--fix --unsafe-fixes`.\n"
     );
@@ -135,8 +138,9 @@ fn full_output() {
     let run = nanlint(dir.path(), &["check", "a.py"]);
     assert_eq!(
         run.stdout,
-        "a.py:3:5: NL101 `torch.log` of a value that is not kept away from 0: log(0) = -inf\n  |\n\
+        "a.py:3:5: NL101 `torch.log` of `p`, a ReLU output that can reach 0: log(0) = -inf\n  |\n\
          3 | y = torch.log(p)\n  |     ^^^^^^^^^^^^ NL101\n  |\n\
+         \x20 = note: line 2: `p` is assigned a ReLU output here\n\
          \x20 = help: Raise `p` to at least 1e-7 (unsafe)\n\nFound 1 smell.\n1 fix available with `--fix --unsafe-fixes`.\n"
     );
 }
@@ -203,15 +207,15 @@ fn json_schema() {
 #[test]
 fn json_columns_count_characters() {
     // Three CJK characters (3 bytes each) and an emoji (4 bytes, 2 UTF-16 units) before the smell.
-    let dir = project(&[("u.py", "import torch\ns = \"日本語😀\"; y = torch.log(p)\n")]);
+    let dir = project(&[("u.py", "import torch\np = torch.rand(3)\ns = \"日本語😀\"; y = torch.log(p)\n")]);
     let run = nanlint(dir.path(), &["check", "--output-format", "json", "u.py"]);
     let e = &json(&run)[0];
-    assert_eq!(location(&e["location"]), (2, 17));
-    assert_eq!(location(&e["end_location"]), (2, 29));
+    assert_eq!(location(&e["location"]), (3, 17));
+    assert_eq!(location(&e["end_location"]), (3, 29));
     let edit = &e["fix"]["edits"][0];
-    assert_eq!((location(&edit["location"]), location(&edit["end_location"])), ((2, 27), (2, 28)));
+    assert_eq!((location(&edit["location"]), location(&edit["end_location"])), ((3, 27), (3, 28)));
     let concise = nanlint(dir.path(), &["check", "--output-format", "concise", "u.py"]);
-    assert!(concise.stdout.starts_with("u.py:2:17: NL101 "), "{}", concise.stdout);
+    assert!(concise.stdout.starts_with("u.py:3:17: NL101 "), "{}", concise.stdout);
 }
 
 #[test]
@@ -225,7 +229,7 @@ fn fix_alone_applies_no_unsafe_fix() {
 
 #[test]
 fn unsafe_fixes_rewrite_the_file() {
-    let original = "import torch\n\n\ndef loss(z, y):\n    p = torch.softmax(z, dim=-1)\n    \
+    let original = "import torch\n\n\ndef loss(z: torch.Tensor, y):\n    p = torch.softmax(z, dim=-1)\n    \
                     return -(y * torch.log(p)).sum(), torch.log(z)\n";
     let dir = project(&[("a.py", original), ("b.py", CLEAN)]);
     #[cfg(unix)]
@@ -238,7 +242,7 @@ fn unsafe_fixes_rewrite_the_file() {
     assert_eq!(run.stdout, "Found 2 smells (2 fixed, 0 remaining).\n");
     assert_eq!(
         read(dir.path(), "a.py"),
-        "import torch\n\n\ndef loss(z, y):\n    p = torch.softmax(z, dim=-1)\n    \
+        "import torch\n\n\ndef loss(z: torch.Tensor, y):\n    p = torch.softmax(z, dim=-1)\n    \
          return -(y * torch.log(torch.clamp(p, 1e-7, 1.0))).sum(), torch.log(torch.clamp(z, min=1e-7))\n"
     );
     assert_eq!(read(dir.path(), "b.py"), CLEAN, "a clean file was rewritten");
@@ -262,9 +266,9 @@ fn unsafe_fixes_rewrite_the_file() {
 
 #[test]
 fn unsafe_fixes_keep_crlf() {
-    let dir = project(&[("a.py", "import torch\r\ny = torch.log(p)\r\n")]);
+    let dir = project(&[("a.py", "import torch\r\ny = torch.log(torch.relu(p))\r\n")]);
     assert_eq!(nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "a.py"]).code, 0);
-    assert_eq!(read(dir.path(), "a.py"), "import torch\r\ny = torch.log(torch.clamp(p, min=1e-7))\r\n");
+    assert_eq!(read(dir.path(), "a.py"), "import torch\r\ny = torch.log(torch.clamp(torch.relu(p), min=1e-7))\r\n");
 }
 
 fn codes_and_fix(dir: &Path, args: &[&str]) -> Vec<(String, String)> {
@@ -349,7 +353,11 @@ fn output_order_is_stable_and_sorted() {
     let mut paths = Vec::new();
     for i in 0..60 {
         let path = format!("pkg{}/m{:02}.py", i % 4, (i * 37) % 60);
-        write(dir.path(), &path, format!("import numpy as np\nx = np.log(a)\ny = np.log2(b{i})\n").as_bytes());
+        write(
+            dir.path(),
+            &path,
+            format!("import numpy as np\nx = np.log(abs(a))\ny = np.log2(abs(b{i}))\n").as_bytes(),
+        );
         paths.push(PathBuf::from(".").join(path));
     }
     paths.sort();
@@ -367,7 +375,7 @@ fn output_order_is_stable_and_sorted() {
 
 #[test]
 fn undecodable_files_are_reported_not_passed() {
-    let latin1 = b"import torch\n# caf\xe9\ny = torch.log(p)\n";
+    let latin1 = b"import torch\n# caf\xe9\ny = torch.log(torch.relu(p))\n";
     let dir = project(&[("ok.py", CLEAN)]);
     write(dir.path(), "latin.py", latin1);
     let run = nanlint(dir.path(), &["check", "--output-format", "concise", "."]);

@@ -28,8 +28,8 @@ fn with(select: &[&str], ignore: &[&str]) -> Settings {
 /// The control for the negative cases: the same shapes with a real import are found.
 #[test]
 fn imported_names_are_found() {
-    assert_eq!(rows("import tensorflow as tf\ntf.log(x)\n"), [2]);
-    assert_eq!(rows("import numpy as np\n\nclass A:\n    def f(self, x):\n        return np.log(x)\n"), [5]);
+    assert_eq!(rows("import tensorflow as tf\ntf.log(0)\n"), [2]);
+    assert_eq!(rows("import numpy as np\n\nclass A:\n    def forward(self, x):\n        return np.log(x)\n"), [5]);
 }
 
 /// The query runs only around the words a callee can spell (the functions' names and the local
@@ -43,7 +43,7 @@ fn every_spelling_of_a_callee_is_found_once() {
     assert_eq!(
         cols(
             "import torch
-y = torch.log(torch.log(p))
+y = torch.log(torch.log(torch.rand(3)))
 "
         ),
         [(2, 4), (2, 14)]
@@ -54,7 +54,7 @@ y = torch.log(torch.log(p))
             "from torch import log as ln
 
 def f(p):
-    return ln(p)
+    return ln(abs(p))
 "
         ),
         [(4, 11)]
@@ -63,7 +63,7 @@ def f(p):
     assert_eq!(
         cols(
             "import tensorflow as tf
-z = tf.compat.v1.log(p)
+z = tf.compat.v1.log(tf.nn.softmax(p))
 "
         ),
         [(2, 4)]
@@ -71,16 +71,16 @@ z = tf.compat.v1.log(p)
     assert_eq!(
         cols(
             "from tensorflow import math as m
-z = m.log(p)
+z = m.log(m.sigmoid(p))
 "
         ),
         [(2, 4)]
     );
-    // `log` inside a string or a longer name starts nothing.
+    // `log` inside a string or a longer name starts nothing, though the arguments can be 0.
     assert_eq!(
         cols(
             "import numpy as np
-z = np.logaddexp(p, q) + f('log') + catalog(p)
+z = np.logaddexp(abs(p), abs(q)) + f('log') + catalog(abs(p))
 "
         ),
         []
@@ -89,36 +89,38 @@ z = np.logaddexp(p, q) + f('log') + catalog(p)
 
 #[test]
 fn names_that_are_not_imports_are_not_libraries() {
-    assert_eq!(rows("tf = Logger()\ntf.log(\"x\")\n"), NONE);
+    // Each argument can be 0 (`imported_names_are_found` is the control): only the callee is
+    // not a library's log.
+    assert_eq!(rows("tf = Logger()\ntf.log(0)\n"), NONE);
     // A local that shadows nothing but shares a library's conventional alias.
-    assert_eq!(rows("import numpy\ntf = Logger()\ntf.log(\"x\")\n"), NONE);
-    assert_eq!(rows("import torch\n\nclass M:\n    def f(self, x):\n        return self.log(x)\n"), NONE);
-    assert_eq!(rows("import numpy as np\nlogger.log(x)\nmath.log(x)\nlog(x)\n"), NONE);
+    assert_eq!(rows("import numpy\ntf = Logger()\ntf.log(0)\n"), NONE);
+    assert_eq!(rows("import torch\n\nclass M:\n    def forward(self, x):\n        return self.log(x)\n"), NONE);
+    assert_eq!(rows("import numpy as np\nlogger.log(abs(x))\nmath.log(abs(x))\nlog(abs(x))\n"), NONE);
 }
 
 #[test]
 fn star_and_relative_imports_do_not_crash() {
     // A star import binds names we cannot see; nothing is claimed about `log`.
-    assert_eq!(rows("from numpy import *\nlog(x)\n"), NONE);
-    assert_eq!(rows("from numpy import *\nimport numpy as np\nnp.log(x)\n"), [3]);
+    assert_eq!(rows("from numpy import *\nlog(abs(x))\n"), NONE);
+    assert_eq!(rows("from numpy import *\nimport numpy as np\nnp.log(abs(x))\n"), [3]);
     // Relative imports name this project's modules, not a library.
-    assert_eq!(rows("from . import numpy as np\nnp.log(x)\n"), NONE);
-    assert_eq!(rows("from .tf import log\nfrom .. import torch\nlog(x)\ntorch.log(x)\n"), NONE);
-    assert_eq!(rows("from .tf import *\nimport torch\ntorch.log(x)\n"), [3]);
+    assert_eq!(rows("from . import numpy as np\nnp.log(abs(x))\n"), NONE);
+    assert_eq!(rows("from .tf import log\nfrom .. import torch\nlog(abs(x))\ntorch.log(abs(x))\n"), NONE);
+    assert_eq!(rows("from .tf import *\nimport torch\ntorch.log(abs(x))\n"), [3]);
     // Odd but legal import shapes.
-    assert_eq!(rows("import torch, numpy as np\nnp.log(x)\n"), [2]);
-    assert_eq!(rows("from torch import (\n    log as tlog,\n    exp,\n)\ntlog(x)\n"), [5]);
-    assert_eq!(rows("from __future__ import annotations\nimport torch\ntorch.log(x)\n"), [3]);
+    assert_eq!(rows("import torch, numpy as np\nnp.log(abs(x))\n"), [2]);
+    assert_eq!(rows("from torch import (\n    log as tlog,\n    exp,\n)\ntlog(abs(x))\n"), [5]);
+    assert_eq!(rows("from __future__ import annotations\nimport torch\ntorch.log(abs(x))\n"), [3]);
 }
 
 #[test]
 fn a_file_with_syntax_errors_is_still_checked() {
-    let src = "import numpy as np\n\ndef broken(:\n    return )\n\nloss = np.log(p)\n";
+    let src = "import numpy as np\n\ndef broken(:\n    return )\n\nloss = np.log(abs(p))\n";
     assert_eq!(rows(src), [6]);
-    let src = "import torch\nx = [1, 2,\ny = torch.log(p)\n";
+    let src = "import torch\nx = [1, 2,\ny = torch.log(abs(p))\n";
     assert!(!check(src).is_empty(), "a smell after an unclosed bracket was lost");
     // A stray `else:` puts the imports themselves under an ERROR node.
-    assert_eq!(rows("import torch\nelse:\n    y = torch.log(p)\n"), [3]);
+    assert_eq!(rows("import torch\nelse:\n    y = torch.log(abs(p))\n"), [3]);
     // A half-typed call (what an editor sees while typing) must not crash.
     for src in
         ["import torch\ntorch.log(", "import torch\ntorch.log(p", "import torch\ntorch.log(p,", "import torch\ntorch."]
@@ -127,10 +129,22 @@ fn a_file_with_syntax_errors_is_still_checked() {
     }
 }
 
+/// Some broken texts parse to a tree whose root is an ERROR node rather than a module (the
+/// property test in `tests/incremental.rs` types its way into them; so does nesting past
+/// tree-sitter's limit, below).
+#[test]
+fn a_file_whose_root_is_an_error_node_is_still_checked() {
+    // Regression: `Model::outer_value` and `Model::local_definition` climbed scopes until they met
+    // a `module` node; with an ERROR root `scope_of(root)` was the root again, forever.
+    assert_eq!(within(60, || rows("import jax f.log()l'v):")), NONE);
+}
+
 #[test]
 fn deep_parentheses_do_not_overflow_the_stack() {
     let depth = 5_000;
-    let src = format!("import numpy as np\ny = np.log({}x{})\n", "(".repeat(depth), ")".repeat(depth));
+    // The evidence (`abs`) is outside the parentheses: values nested deeper than the engine's
+    // evaluation limit are unknown.
+    let src = format!("import numpy as np\ny = np.log(abs({}x{}))\n", "(".repeat(depth), ")".repeat(depth));
     let smells = check(&src);
     assert_eq!(smells.len(), 1);
     // The preferred fix also walks the expression.
@@ -138,13 +152,14 @@ fn deep_parentheses_do_not_overflow_the_stack() {
     assert_eq!(fixed.fixed, 1);
     assert!(fixed.remaining.is_empty());
     // And a guard under many parentheses.
-    let src = format!("import numpy as np\ny = np.log({}x + 1e-7{})\n", "(".repeat(depth), ")".repeat(depth));
+    let src = format!("import numpy as np\ny = np.log({}abs(x) + 1e-7{})\n", "(".repeat(depth), ")".repeat(depth));
     let _ = check(&src);
 }
 
-/// `def f(p):` holding `depth` nested `if p:` blocks (one space per level) around a log.
+/// `def f(p: torch.Tensor):` (a training-time value) holding `depth` nested `if p:` blocks (one
+/// space per level) around a log.
 fn nested_ifs(depth: usize, guard: &str) -> String {
-    let mut src = format!("import torch\n\ndef f(p):\n {guard}\n");
+    let mut src = format!("import torch\n\ndef f(p: torch.Tensor):\n {guard}\n");
     for i in 0..depth {
         src.push_str(&" ".repeat(i + 1));
         src.push_str("if p:\n");
@@ -160,20 +175,39 @@ fn deeply_nested_blocks_do_not_overflow_the_stack() {
     assert_eq!(rows(&nested_ifs(400, "pass")), [405]);
     assert_eq!(rows(&nested_ifs(400, "p = torch.clamp(p, min=1e-7)")), NONE);
     // Beyond it the file's root is an ERROR node, and still checked.
-    assert_eq!(rows(&nested_ifs(3_000, "pass")), [3_005]);
-    assert_eq!(rows(&nested_ifs(3_000, "p = torch.clamp(p, min=1e-7)")), NONE);
+    // (Any depth from about 514 looped forever before the fix above; `within` turns a hang into
+    // a failure.)
+    assert_eq!(within(120, || rows(&nested_ifs(3_000, "pass"))), [3_005]);
+    assert_eq!(within(120, || rows(&nested_ifs(3_000, "p = torch.clamp(p, min=1e-7)"))), NONE);
+}
+
+/// `f()` on another thread, failing if it has not returned within `seconds` (a hang would stop
+/// the whole test binary).
+fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(seconds)) {
+        Ok(value) => value,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("no result within {seconds} s"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the check panicked"),
+    }
 }
 
 #[test]
 fn deep_binary_expressions_do_not_overflow_the_stack() {
     let terms = vec!["x"; 5_000].join(" + ");
-    let src = format!("import numpy as np\ny = np.log({terms})\nz = np.log({terms} + 1e-7)\n");
-    assert_eq!(rows(&src), [2]);
+    let src = format!(
+        "import numpy as np\n\ndef f(x: np.ndarray):\n    y = np.log({terms})\n    z = np.log({terms} + 1e-7)\n"
+    );
+    assert_eq!(rows(&src), [4]);
 }
 
 #[test]
 fn noqa_comments() {
     let src = "import torch\n\
+               p = torch.softmax(z, dim=-1)\n\
                a = torch.log(p)  # noqa\n\
                b = torch.log(p)  # noqa: NL101\n\
                c = torch.log(p)  # noqa: NL999\n\
@@ -184,18 +218,19 @@ fn noqa_comments() {
                # noqa\n";
     // A code that is not this smell's does not suppress it; neither does a prefix or a noqa on
     // another line.
-    assert_eq!(rows(src), [4, 7, 8]);
+    assert_eq!(rows(src), [5, 8, 9]);
 }
 
 #[test]
 fn noqa_applies_where_the_smell_starts() {
-    let src = "import torch\ny = torch.log(  # noqa: NL101\n    p\n)\nz = torch.log(\n    p  # noqa: NL101\n)\n";
-    assert_eq!(rows(src), [5]);
+    let src = "import torch\np = torch.softmax(w, dim=-1)\n\
+               y = torch.log(  # noqa: NL101\n    p\n)\nz = torch.log(\n    p  # noqa: NL101\n)\n";
+    assert_eq!(rows(src), [6]);
 }
 
 #[test]
 fn select_and_ignore() {
-    let src = "import torch\ny = torch.log(p)\n";
+    let src = "import torch\np = torch.softmax(z, dim=-1)\ny = torch.log(p)\n";
     let found = |s: Settings| check_source(src, &s).len();
     assert_eq!(found(with(&[], &[])), 1);
     assert_eq!(found(with(&["NL101"], &[])), 1);
@@ -209,7 +244,7 @@ fn select_and_ignore() {
 
 #[test]
 fn epsilon_is_written_by_the_fixes() {
-    let src = "import torch\ny = torch.log(p)\nz = torch.log(torch.softmax(w, dim=-1))\n";
+    let src = "import torch\np = torch.relu(x)\ny = torch.log(p)\nz = torch.log(torch.softmax(w, dim=-1))\n";
     let settings = Settings { epsilon: 1e-4, ..Settings::default() };
     let smells = check_source(src, &settings);
     assert_eq!(smells.len(), 2);
@@ -219,7 +254,7 @@ fn epsilon_is_written_by_the_fixes() {
     let fixed = fix_source(src, &settings, FixMode::Unsafe).source;
     assert_eq!(
         fixed,
-        "import torch\ny = torch.log(torch.clamp(p, min=1e-4))\n\
+        "import torch\np = torch.relu(x)\ny = torch.log(torch.clamp(p, min=1e-4))\n\
          z = torch.log(torch.clamp(torch.softmax(w, dim=-1), 1e-4, 1.0))\n"
     );
     // A guard at the configured epsilon counts as a guard.
@@ -239,20 +274,21 @@ fn fixes_use_the_files_own_aliases() {
     );
     // Only `log` itself was imported: the fix adds the library's conventional import.
     assert_eq!(
-        fixed("\"\"\"Doc.\"\"\"\nfrom torch import log\n\ny = log(p)\n"),
-        "\"\"\"Doc.\"\"\"\nfrom torch import log\nimport torch\n\ny = log(torch.clamp(p, min=1e-7))\n"
+        fixed("\"\"\"Doc.\"\"\"\nfrom torch import log\n\ny = log(abs(p))\n"),
+        "\"\"\"Doc.\"\"\"\nfrom torch import log\nimport torch\n\ny = log(torch.clamp(abs(p), min=1e-7))\n"
     );
 }
 
 #[test]
 fn crlf_files() {
-    let src = "import numpy as np\r\n\r\ny = np.log(p)\r\nz = p * np.log(p)  # noqa: NL101\r\nw = p * np.log(p)\r\n";
+    let src = "import numpy as np\r\n\r\np = np.abs(x)\r\ny = np.log(p)\r\nz = p * np.log(p)  # noqa: NL101\r\n\
+               w = p * np.log(p)\r\n";
     let smells = check(src);
-    assert_eq!(smells.iter().map(|s| s.span.start.row + 1).collect::<Vec<_>>(), [3, 5]);
+    assert_eq!(smells.iter().map(|s| s.span.start.row + 1).collect::<Vec<_>>(), [4, 6]);
     let fixed = fix_source(src, &Settings::default(), FixMode::Unsafe).source;
     assert_eq!(
         fixed,
-        "import numpy as np\r\n\r\ny = np.log(np.maximum(p, 1e-7))\r\nz = p * np.log(p)  # noqa: NL101\r\n\
+        "import numpy as np\r\n\r\np = np.abs(x)\r\ny = np.log(np.maximum(p, 1e-7))\r\nz = p * np.log(p)  # noqa: NL101\r\n\
          w = p * np.log(np.clip(p, 1e-7, 1.0))\r\n"
     );
     // The xlogy alternative adds its import with the file's line ending.
@@ -264,7 +300,7 @@ fn crlf_files() {
 
 #[test]
 fn non_ascii_source() {
-    let src = "import torch\ns = \"日本語😀\"; y = torch.log(p)  # é\n";
+    let src = "import torch\np = torch.rand(3)\ns = \"日本語😀\"; y = torch.log(p)  # é\n";
     let smells = check(src);
     assert_eq!(smells.len(), 1);
     assert_eq!(&src[smells[0].span.start_byte..smells[0].span.end_byte], "torch.log(p)");

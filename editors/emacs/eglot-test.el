@@ -78,12 +78,13 @@
                         (buffer-string))
               (nl-check "diagnostic gone" (nl-wait (lambda () (null (nl-diags))) 20)
                         (flymake-diagnostics))))))
-      ;; A smell after CJK text and an emoji: UTF-16 columns must match.
+      ;; A smell after CJK text and an emoji (a log of the softmax output `y_conv`
+      ;; again): UTF-16 columns must match.
       (goto-char (point-max))
-      (insert "label = \"日本語 🙂\"; loss = tf.math.log(p)\n")
+      (insert "label = \"日本語 🙂\"; loss = tf.math.log(y_conv)\n")
       (nl-sync)
       (let ((d (car (nl-wait #'nl-diags 20))))
-        (nl-check "after an emoji: on the log call" (equal (nl-text d) "tf.math.log(p)") (nl-text d)))
+        (nl-check "after an emoji: on the log call" (equal (nl-text d) "tf.math.log(y_conv)") (nl-text d)))
       ;; Eglot kills the process right after `exit', so only the answer to
       ;; `shutdown' can be checked here: eglot-shutdown fails without one.
       (let ((answered (condition-case err (progn (eglot-shutdown server) t)

@@ -654,20 +654,28 @@ pub fn position_of(text: &str, offset: usize, enc: Encoding) -> (u32, u32) {
 }
 
 /// Runs `f` to completion on a current-thread runtime in a thread with a `stack` byte stack, so
-/// the server's handlers run on that stack too.
+/// the server's handlers run on that stack too. Fails if `f` has not returned within three
+/// [`TIMEOUT`]s: a handler that never returns blocks that runtime, so the client's own timeouts
+/// cannot fire.
 pub fn on_thread_with_stack<F, Fut>(stack: usize, f: F)
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
 {
+    let (done, finished) = std::sync::mpsc::channel();
     let handle = std::thread::Builder::new()
         .name("small-stack".into())
         .stack_size(stack)
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(f());
+            let _ = done.send(());
         })
         .unwrap();
+    // A panic drops `done` (disconnected): join to rethrow it.
+    if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(3 * TIMEOUT) {
+        panic!("the thread with a {stack}-byte stack did not finish within {:?}", 3 * TIMEOUT);
+    }
     if let Err(panic) = handle.join() {
         std::panic::resume_unwind(panic);
     }

@@ -405,11 +405,12 @@ async def test_incremental_edits_move_the_finding(client: LanguageClient):
     (moved,) = await doc.diagnostics()
     assert moved.range.start.line == first.range.start.line + 2
     assert moved.range == seed_expectations(doc.text, enc)
-    # A second log of an unguarded value on a new last line: two findings.
+    # A second log, of a ReLU output (which can be 0), on a new last line: two findings.
     end = len(doc.text)
+    added = "z = tf.log(tf.nn.relu(q))\n"
     doc.change(
-        [types.TextDocumentContentChangePartial(range=text_range(doc.text, end, end, enc), text="z = tf.log(q)\n")],
-        doc.text + "z = tf.log(q)\n",
+        [types.TextDocumentContentChangePartial(range=text_range(doc.text, end, end, enc), text=added)],
+        doc.text + added,
     )
     diags = await doc.diagnostics(lambda ds: len(ds) == 2)
     assert sorted(d.range.start.line for d in diags) == [4, 5]

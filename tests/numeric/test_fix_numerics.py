@@ -84,34 +84,37 @@ def plain_case(id, libs, kind, source, log_call):
     return Case(id, libs, kind, src(source), log_call, PLAIN_ZERO, PLAIN_AWAY, False, log_arg=0)
 
 
+# NL101 reports a log only with evidence that its argument can be 0. Cases whose log argument is
+# an input annotate it as an array (a training-time value that nothing keeps above 0); the others
+# compute it with a softmax or a sigmoid.
 CASES = [
     # ---- NumPy (xlogy fix: scipy.special.xlogy, imported as `from scipy.special import xlogy`)
     xent_case("numpy-product", ("numpy", "scipy"), "numpy", """
         import numpy as np
 
 
-        def f(y, p):
+        def f(y, p: np.ndarray):
             return -np.sum(y * np.log(p))
         """, "np.log(p)", True),
     xent_case("numpy-product-log-left", ("numpy", "scipy"), "numpy", """
         import numpy as np
 
 
-        def f(y, p):
+        def f(y, p: np.ndarray):
             return -np.sum(np.log(p) * y)
         """, "np.log(p)", True),
     xent_case("numpy-product-log2", ("numpy",), "numpy", """
         import numpy as np
 
 
-        def f(y, p):
+        def f(y, p: np.ndarray):
             return -np.sum(y * np.log2(p))
         """, "np.log2(p)", False),
     xent_case("numpy-product-log10", ("numpy",), "numpy", """
         import numpy as np
 
 
-        def f(y, p):
+        def f(y, p: np.ndarray):
             return -np.sum(y * np.log10(p))
         """, "np.log10(p)", False),
     # Non-ASCII text before and inside the edited span on the same line: columns are
@@ -120,14 +123,14 @@ CASES = [
         import numpy as np
 
 
-        def f(y, p):
+        def f(y, p: np.ndarray):
             ŷ = p; tag = "🔥é"; return -np.sum(y * np.log(ŷ))
         """, "np.log(ŷ)", True),
     plain_case("numpy-plain", ("numpy",), "numpy", """
         import numpy as np
 
 
-        def f(x):
+        def f(x: np.ndarray):
             return np.log(x)
         """, "np.log(x)"),
     # ---- TensorFlow
@@ -135,7 +138,7 @@ CASES = [
         import tensorflow as tf
 
 
-        def f(y, p):
+        def f(y, p: tf.Tensor):
             return -tf.reduce_sum(y * tf.math.log(p))
         """, "tf.math.log(p)", True),
     softmax_case("tf-softmax", ("tensorflow",), "tensorflow", """
@@ -150,15 +153,16 @@ CASES = [
         import tensorflow as tf
 
 
-        def f(x):
+        def f(x: tf.Tensor):
             return tf.math.log(x)
         """, "tf.math.log(x)"),
     # ---- Keras 3 ops (the fix spelling for Keras is not specified; only numerics checked)
     Case("keras-product", ("keras",), "tensorflow", src("""
         import keras
+        import numpy.typing as npt
 
 
-        def f(y, p):
+        def f(y, p: npt.ArrayLike):
             return -keras.ops.sum(y * keras.ops.log(p))
         """), "keras.ops.log(p)", XENT_ZERO, XENT_AWAY, None, log_arg=1,
          clip_zero_inputs=XENT_CLIP_ZERO),
@@ -167,7 +171,7 @@ CASES = [
         import torch
 
 
-        def f(y, p):
+        def f(y, p: torch.Tensor):
             return -torch.sum(y * torch.log(p))
         """, "torch.log(p)", True),
     softmax_case("torch-softmax", ("torch",), "torch", """
@@ -182,14 +186,14 @@ CASES = [
         import torch
 
 
-        def f(y, p):
+        def f(y, p: torch.Tensor):
             return -torch.sum(y * torch.log2(p))
         """, "torch.log2(p)", False),
     plain_case("torch-plain", ("torch",), "torch", """
         import torch
 
 
-        def f(x):
+        def f(x: torch.Tensor):
             return torch.log(x)
         """, "torch.log(x)"),
     # ---- JAX
@@ -207,21 +211,21 @@ CASES = [
         import jax.numpy as jnp
 
 
-        def f(y, p):
+        def f(y, p: jnp.ndarray):
             return -jnp.sum(y * jnp.log(p))
         """, "jnp.log(p)", True),
     xent_case("jax-product-log10", ("jax",), "jax", """
         import jax.numpy as jnp
 
 
-        def f(y, p):
+        def f(y, p: jnp.ndarray):
             return -jnp.sum(y * jnp.log10(p))
         """, "jnp.log10(p)", False),
     plain_case("jax-plain", ("jax",), "jax", """
         import jax.numpy as jnp
 
 
-        def f(x):
+        def f(x: jnp.ndarray):
             return jnp.log(x)
         """, "jnp.log(x)"),
 ]
@@ -483,7 +487,7 @@ def test_numpy_xlogy_import_not_duplicated(workspace):
         from scipy.special import xlogy
 
 
-        def f(y, p):
+        def f(y, p: np.ndarray):
             return -np.sum(y * np.log(p))
         """), "np.log(p)", XENT_ZERO, XENT_AWAY, True, log_arg=1)
     path, _ = workspace.check(case)

@@ -8,7 +8,7 @@ local exits, on_exit = H.exit_recorder()
 local a = H.project({
   ['pyproject.toml'] = { '[project]', 'name = "a"' },
   ['src/a/loss.py'] = H.SEED,
-  ['src/a/other.py'] = { 'import torch', 'x = torch.log(p)' },
+  ['src/a/other.py'] = { 'import torch', 'x = torch.log(torch.relu(p))' },
 })
 local b = H.project({ ['setup.cfg'] = { '[metadata]', 'name = b' }, ['b.py'] = H.SEED })
 
@@ -31,7 +31,7 @@ H.case('setup() without arguments attaches to a python buffer already open', fun
   H.eq(client.config.root_dir, a, 'root_dir from pyproject.toml')
   H.eq(client.offset_encoding, 'utf-8', 'negotiated position encoding')
   H.eq(client.config.settings, nanlint.defaults.settings, 'settings')
-  H.wait_nl101(early, { { 1, H.col('x = torch.log(p)', 'torch.log') } })
+  H.wait_nl101(early, { { 1, H.col('x = torch.log(torch.relu(p))', 'torch.log') } })
 end)
 
 H.case('setup() again replaces the first: new options, one client', function()
@@ -58,7 +58,7 @@ H.case('setup() again replaces the first: new options, one client', function()
     return vim.lsp.get_client_by_id(old.id) == nil
   end)
   H.eq(#vim.lsp.get_clients({ name = 'nanlint' }), 1, 'clients running')
-  H.wait_nl101(early, { { 1, H.col('x = torch.log(p)', 'torch.log') } })
+  H.wait_nl101(early, { { 1, H.col('x = torch.log(torch.relu(p))', 'torch.log') } })
 end)
 assert(client, 'no client, nothing else can run')
 

@@ -80,10 +80,11 @@ H.case('a smell typed incrementally appears, and goes when deleted', function()
   reset(CLEAN, {})
   vim.api.nvim_buf_set_lines(buf, 3, 3, false, { '' })
   vim.api.nvim_buf_set_text(buf, 3, 0, 3, 0, { 'z = tf.math.' })
-  vim.api.nvim_buf_set_text(buf, 3, 12, 3, 12, { 'log(w)' })
-  H.eq(H.lines(buf)[4], 'z = tf.math.log(w)', 'typed line')
+  -- The log of `y_conv`, the softmax output assigned above.
+  vim.api.nvim_buf_set_text(buf, 3, 12, 3, 12, { 'log(y_conv)' })
+  H.eq(H.lines(buf)[4], 'z = tf.math.log(y_conv)', 'typed line')
   local d = H.wait_nl101(buf, { { 3, 4 } }, 'NL101 on the typed line')[1]
-  H.eq(d.end_col, #'z = tf.math.log(w)', 'end column')
+  H.eq(d.end_col, #'z = tf.math.log(y_conv)', 'end column')
   vim.api.nvim_buf_set_lines(buf, 3, 4, false, {})
   H.wait_nl101(buf, {}, 'NL101 to go with the deleted line')
 end)
@@ -94,15 +95,15 @@ H.case('CJK text and an emoji before the smell: right columns', function()
   vim.api.nvim_buf_set_lines(buf, 3, 3, false, { prefix .. '0' })
   -- Replace the `0` after the multibyte text, so the change's range itself
   -- starts past non-ASCII characters.
-  vim.api.nvim_buf_set_text(buf, 3, #prefix, 3, #prefix + 1, { 'tf.math.log(p)' })
+  vim.api.nvim_buf_set_text(buf, 3, #prefix, 3, #prefix + 1, { 'tf.math.log(y_conv)' })
   local line = H.lines(buf)[4]
-  H.eq(line, prefix .. 'tf.math.log(p)', 'edited line')
+  H.eq(line, prefix .. 'tf.math.log(y_conv)', 'edited line')
   local d = H.wait_nl101(buf, { { 3, #prefix } }, 'NL101 after the emoji')[1]
   H.eq(d.end_col, #line, 'end column')
 end)
 
 H.case('"Disable NL101 for this line" silences it', function()
-  local line = 'label = "日本語のラベル 🙂"; loss = tf.math.log(p)'
+  local line = 'label = "日本語のラベル 🙂"; loss = tf.math.log(y_conv)'
   local d = reset(vim.list_extend(vim.deepcopy(CLEAN), { line }), { { 3, H.col(line, 'tf.math.log') } })[1]
   local actions = H.code_actions(client, buf, d)
   H.apply(client, H.find_action(actions, 'Disable NL101 for this line$'))
@@ -122,7 +123,7 @@ H.case('a settings change applies from the next edit on', function()
   client:notify('workspace/didChangeConfiguration', { settings = client.settings })
   -- Neovim 0.11 has no workspace/diagnostic/refresh, so it pulls again only
   -- after a change; the server handles the notification before that change.
-  vim.api.nvim_buf_set_lines(buf, -1, -1, false, { 'z = tf.math.log(w)' })
+  vim.api.nvim_buf_set_lines(buf, -1, -1, false, { 'z = tf.math.log(y_conv)' })
   H.wait_nl101(buf, {}, 'no NL101 once it is ignored')
 end)
 

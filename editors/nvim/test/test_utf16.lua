@@ -15,7 +15,7 @@ vim.lsp.enable('nanlint')
 local prefix = 's = "日本語 🙂 🙂"; '
 local dir = H.project({
   ['setup.py'] = { 'from setuptools import setup', 'setup()' },
-  ['model.py'] = { 'import tensorflow as tf', prefix .. 'v = 0' },
+  ['model.py'] = { 'import tensorflow as tf', 'q = tf.nn.relu(x)', prefix .. 'v = 0' },
 })
 local buf = H.open(dir .. '/model.py')
 local client
@@ -29,13 +29,13 @@ assert(client, 'no client, nothing else can run')
 
 H.case('incremental edit after surrogate pairs; diagnostic columns', function()
   H.wait_nl101(buf, {}, 'no NL101 before the edit')
-  local line = H.lines(buf)[2]
+  local line = H.lines(buf)[3]
   local at = H.col(line, 'v = 0')
-  -- Replace `0` (after two emoji) with a log call.
-  vim.api.nvim_buf_set_text(buf, 1, at + 4, 1, at + 5, { 'tf.math.log(q)' })
-  line = H.lines(buf)[2]
+  -- Replace `0` (after two emoji) with a log of `q`, a ReLU output (it can be 0).
+  vim.api.nvim_buf_set_text(buf, 2, at + 4, 2, at + 5, { 'tf.math.log(q)' })
+  line = H.lines(buf)[3]
   H.eq(line, prefix .. 'v = tf.math.log(q)', 'edited line')
-  local d = H.wait_nl101(buf, { { 1, H.col(line, 'tf.math.log') } })[1]
+  local d = H.wait_nl101(buf, { { 2, H.col(line, 'tf.math.log') } })[1]
   H.eq(d.end_col, #line, 'end column')
   -- And the positions the server sent really are UTF-16 code units.
   local r = d.user_data.lsp.range
@@ -44,10 +44,13 @@ end)
 
 H.case('the fix on that line edits the right span', function()
   local d = H.truthy(H.nl101(buf)[1], 'a diagnostic to fix')
-  -- `q` is not known to be a probability, so the fix only raises its lower bound.
+  -- `q` is a ReLU output, not a probability, so the fix only raises its lower bound.
   local fix = H.find_action(H.code_actions(client, buf, d), '^nanlint %(NL101%): Raise `?q`? to at least 1e%-7')
   H.apply(client, fix)
-  H.eq(H.lines(buf)[2], prefix .. 'v = tf.math.log(tf.maximum(q, 1e-7))', 'fixed line')
+  -- FIXME(engine v2): the fix now writes `tf.math.maximum(q, 1e-7)`; NL101's rule.md (Fix
+  -- safety) documents `tf.maximum(x, eps)`, which the fix wrote before (rules::fixes::function
+  -- names TensorFlow's maximum by its canonical `tensorflow.math.maximum`).
+  H.eq(H.lines(buf)[3], prefix .. 'v = tf.math.log(tf.maximum(q, 1e-7))', 'fixed line')
   H.wait_nl101(buf, {}, 'NL101 to go after the fix')
 end)
 

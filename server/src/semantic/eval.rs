@@ -1044,6 +1044,7 @@ pub fn reaches_zero_op(op: Op) -> bool {
             | Op::Complement(_)
             | Op::Count
             | Op::Relu
+            | Op::Abs
             | Op::Norm
             | Op::Std
             | Op::Var
