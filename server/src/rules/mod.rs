@@ -9,6 +9,7 @@
 //! themselves.
 
 pub mod fixes;
+pub mod probs;
 pub mod query;
 
 use crate::semantic::Model;
