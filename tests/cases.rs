@@ -10,8 +10,9 @@ use std::path::Path;
 use nanlint::engine::check_source;
 use nanlint::settings::Settings;
 
-/// Families of the catalog that have rules: `log` (NL1xx logarithms).
-const COVERED: &[&str] = &["log"];
+/// Families of the catalog that have rules: `log` (NL1xx logarithms), `ce` (cross-entropy and
+/// entropy written out: NL104, NL106).
+const COVERED: &[&str] = &["log", "ce"];
 
 struct Mark {
     file: String,

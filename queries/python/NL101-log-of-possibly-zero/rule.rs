@@ -4,12 +4,13 @@
 use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
+use crate::rules::probs::{discarded_by_where, discarded_later, narrowed, product_of, replaced_by_nan_to_num, xlogy};
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
 use crate::semantic::eval::reaches_zero_op;
 use crate::semantic::value::{Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Fix, Related};
-use crate::syntax::{Args, Span, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, Span, has_comment, same_expression, short};
 
 pub const RULE: Rule = Rule {
     code: "NL101",
@@ -213,47 +214,6 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
     out
 }
 
-/// `value` narrowed by `cond` being `truth`, for the constraints on `subject`.
-fn narrowed<'a>(model: &Model<'a>, cond: Node<'a>, truth: bool, subject: Node<'a>, mut value: Value<'a>) -> Value<'a> {
-    let mut found = Vec::new();
-    model.constraints_of(cond, truth, 0, &mut found);
-    for c in found {
-        if same_expression(c.subject, subject, model.src) {
-            value.range = value.range.meet(c.range);
-        }
-    }
-    value
-}
-
-/// The log is a branch of a `where` whose condition excludes the argument's zeros there
-/// (`where(t == 0, 0, log(t))`, `where(p > 0, log(p), 0)`): the -inf is discarded. Its gradient
-/// is another matter (NaN in the untaken branch), which another rule reports.
-fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
-    let Some(list) = enclosing_argument_list(call) else { return false };
-    let Some(where_call) = list.parent().filter(|p| p.kind() == "call") else { return false };
-    let is_where = matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where");
-    if !is_where {
-        return false;
-    }
-    let args = Args::of(where_call);
-    let [cond, a, b] = args.positional.as_slice() else { return false };
-    let truth = if contains(*a, call) {
-        true
-    } else if contains(*b, call) {
-        false
-    } else {
-        return false;
-    };
-    let value = narrowed(model, *cond, truth, arg, Value::unknown().with_range(model.value(arg).range));
-    !value.range.contains_zero() || {
-        // `where(t == 0, 0, log(t))` leaves t != 0: the pinhole opens no end of an unknown range,
-        // but it does say the zeros are discarded.
-        let mut found = Vec::new();
-        model.constraints_of(*cond, truth, 0, &mut found);
-        found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
-    }
-}
-
 /// `a.log()[a > 0]` → `a[a > 0].log()`: the same elements, without the log of the others (whose
 /// gradient, 0 * inf, is NaN).
 fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
@@ -269,112 +229,6 @@ fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
         applicability: Applicability::Safe,
         edits: vec![crate::smell::Edit { start: subscript.start_byte(), end: subscript.end_byte(), content }],
     })
-}
-
-/// `values = x * (1 - log(x))` whose every later use is `where(x == 0, 0, values)`: the -inf (or
-/// NaN) the log makes where `x` is 0 is discarded by each use.
-fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
-    // The assignment whose value holds the log through arithmetic.
-    let mut node = call;
-    let assignment = loop {
-        let Some(parent) = node.parent() else { return false };
-        match parent.kind() {
-            "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
-            "assignment" if parent.child_by_field_name("right") == Some(node) => break parent,
-            _ => return false,
-        }
-    };
-    let Some(target) = assignment.child_by_field_name("left").filter(|l| l.kind() == "identifier") else {
-        return false;
-    };
-    let name = model.text(target);
-    let scope = model.scope_of(assignment);
-    let mut uses = Vec::new();
-    let mut stack = vec![scope];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" && n.start_byte() > assignment.end_byte() && model.text(n) == name {
-            uses.push(n);
-        }
-        let mut cursor = n.walk();
-        for child in n.named_children(&mut cursor) {
-            if child.end_byte() > assignment.end_byte()
-                && !(child != scope && matches!(child.kind(), "function_definition" | "lambda" | "class_definition"))
-            {
-                stack.push(child);
-            }
-        }
-    }
-    // Only the uses this assignment reaches, not later targets or uses of a rebinding.
-    let index = model.scope_index(scope);
-    uses.retain(|u| {
-        let target = u.parent().is_some_and(|p| p.kind() == "assignment" && p.child_by_field_name("left") == Some(*u));
-        // `v.dtype`, `v.shape`: metadata, not the values.
-        let metadata = u.parent().is_some_and(|p| {
-            p.kind() == "attribute"
-                && p.child_by_field_name("object") == Some(*u)
-                && p.child_by_field_name("attribute")
-                    .is_some_and(|a| matches!(model.text(a), "dtype" | "shape" | "device" | "ndim"))
-        });
-        !target && !metadata && index.reaching(name, u.start_byte()).entries.iter().any(|e| e.node == assignment)
-    });
-    !uses.is_empty()
-        && uses.iter().all(|u| {
-            if finite_selected(model, *u) {
-                return true;
-            }
-            let Some(list) = u.parent().filter(|p| p.kind() == "argument_list") else { return false };
-            let Some(where_call) = list.parent() else { return false };
-            if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
-                return false;
-            }
-            let args = Args::of(where_call);
-            let [cond, a, b] = args.positional.as_slice() else { return false };
-            let truth = if *a == *u {
-                true
-            } else if *b == *u {
-                false
-            } else {
-                return false;
-            };
-            let mut found = Vec::new();
-            model.constraints_of(*cond, truth, 0, &mut found);
-            found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
-        })
-}
-
-/// `where(isfinite(v), v, fallback)`: the use `v` is kept only where it is finite (both uses of
-/// `v` there count).
-fn finite_selected<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
-    let Some(mut where_call) = use_.parent().and_then(|l| l.parent()) else { return false };
-    let mut branch = use_;
-    if matches!(model.callee(where_call), Some(Callee::Api(api)) if matches!(apis::leaf(&api), "isfinite" | "is_finite"))
-    {
-        // The use inside the test: look at the `where` the test belongs to.
-        let Some(outer) = where_call.parent().and_then(|l| l.parent()) else { return false };
-        let Some(kept) = Args::of(outer).positional.get(1).copied() else { return false };
-        if Args::of(outer).positional.first() != Some(&where_call) {
-            return false;
-        }
-        branch = kept;
-        where_call = outer;
-    }
-    if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
-        return false;
-    }
-    let args = Args::of(where_call);
-    let [cond, a, _] = args.positional.as_slice() else { return false };
-    let test = unparenthesized(*cond);
-    *a == branch
-        && same_expression(branch, use_, model.src)
-        && matches!(model.callee(test), Some(Callee::Api(api)) if matches!(apis::leaf(&api), "isfinite" | "is_finite"))
-        && Args::of(test).positional.first().is_some_and(|v| same_expression(*v, branch, model.src))
-}
-
-/// `nan_to_num(log(x), ...)`: the -inf is replaced.
-fn replaced_by_nan_to_num<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
-    let Some(list) = enclosing_argument_list(call) else { return false };
-    let Some(outer) = list.parent() else { return false };
-    matches!(model.callee(outer), Some(Callee::Api(api)) if apis::leaf(&api) == "nan_to_num")
 }
 
 /// `a.log()[a > 0]`: the log's result is indexed by a condition on its own argument.
@@ -419,22 +273,6 @@ fn constant_nonzero(value: &Value) -> bool {
     value.range.as_point().is_some_and(|c| c != 0.0)
 }
 
-fn enclosing_argument_list(node: Node) -> Option<Node> {
-    let mut n = node;
-    loop {
-        let p = n.parent()?;
-        match p.kind() {
-            "argument_list" => return Some(p),
-            "parenthesized_expression" | "binary_operator" | "unary_operator" => n = p,
-            _ => return None,
-        }
-    }
-}
-
-fn contains(outer: Node, inner: Node) -> bool {
-    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
-}
-
 /// The tensor library a method call most likely belongs to: the file's only one.
 fn file_library(model: &Model) -> Option<Library> {
     let mut found = None;
@@ -465,30 +303,4 @@ fn clip(cx: &Checker, arg: Node, library: Library, probability: bool, alias: Opt
         format!("Raise `{}` to at least {eps}", short(x))
     };
     Some(fixes::replace_with_call(&cx.model.imports, arg, function, alias, &call_args, title, Applicability::Unsafe))
-}
-
-/// The xlogy fix: `a * log(b)` → `xlogy(a, b)`.
-fn xlogy(model: &Model, product: Node, other: Node, arg: Node, library: Library, alias: Option<&str>) -> Option<Fix> {
-    let function = fixes::function(library, Function::Xlogy)?;
-    let args = format!("{}, {}", model.text(unparenthesized(other)), model.text(arg));
-    let (spelled, _) = fixes::spell(&model.imports, function, alias);
-    let title = format!("Use `{}`", short(&format!("{spelled}({args})")));
-    Some(fixes::replace_with_call(&model.imports, product, function, alias, &args, title, Applicability::Unsafe))
-}
-
-/// When `call` is a factor of a product (`a * log(b)` or `log(b) * a`, parentheses allowed):
-/// the product and the other factor.
-fn product_of(call: Node) -> Option<(Node, Node)> {
-    let mut node = call;
-    let mut parent = node.parent()?;
-    while parent.kind() == "parenthesized_expression" {
-        node = parent;
-        parent = node.parent()?;
-    }
-    if parent.kind() != "binary_operator" || parent.child_by_field_name("operator")?.kind() != "*" {
-        return None;
-    }
-    let (left, right) = (parent.child_by_field_name("left")?, parent.child_by_field_name("right")?);
-    let other = if left == node { right } else { left };
-    Some((parent, other))
 }

@@ -29,7 +29,17 @@ pub use cache::{EditSite, UnitCache, unit_around};
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
 /// second's finding is dropped and its fixes become further alternatives of the first's. A
 /// `# noqa` naming any code of a chain silences the whole chain on that line.
-pub const SUPERSEDES: &[(&str, &str)] = &[];
+pub const SUPERSEDES: &[(&str, &str)] = &[
+    // Log family (issue 8): the log of a probability, a cross-entropy or an entropy holds a log
+    // of a value that reaches 0.
+    ("NL102", "NL101"),
+    ("NL103", "NL101"),
+    ("NL104", "NL101"),
+    ("NL104", "NL102"),
+    ("NL104", "NL103"),
+    ("NL106", "NL101"),
+    ("NL106", "NL102"),
+];
 
 /// Rules compiled to run together.
 pub struct RuleSet {
@@ -282,20 +292,31 @@ pub(crate) fn finish(src: &str, smells: &mut Vec<Smell>) {
 }
 
 /// Applies [`SUPERSEDES`]: a superseded finding inside a superseding one is dropped, and its
-/// fixes (those the winner lacks) are appended to the winner's.
+/// fixes (those the winner lacks) are appended to the winner's when every finding the winner
+/// drops is at one place.
 fn settle_precedence(smells: &mut Vec<Smell>) {
     if SUPERSEDES.is_empty() {
         return;
     }
     let mut dropped = vec![false; smells.len()];
     for i in 0..smells.len() {
-        for j in 0..smells.len() {
-            if i == j || dropped[j] || dropped[i] {
-                continue;
-            }
-            let wins = SUPERSEDES.iter().any(|(w, l)| *w == smells[i].code && *l == smells[j].code);
-            if wins && smells[i].span.contains(&smells[j].span) {
-                dropped[j] = true;
+        if dropped[i] {
+            continue;
+        }
+        let losers: Vec<usize> = (0..smells.len())
+            .filter(|&j| {
+                j != i
+                    && !dropped[j]
+                    && SUPERSEDES.iter().any(|(w, l)| *w == smells[i].code && *l == smells[j].code)
+                    && smells[i].span.contains(&smells[j].span)
+            })
+            .collect();
+        // Losers at different places (the two logs of a binary cross-entropy) each fix a part of
+        // the winner's finding, not the whole: their fixes are not alternatives of the winner's.
+        let one_place = losers.windows(2).all(|w| smells[w[0]].span == smells[w[1]].span);
+        for j in losers {
+            dropped[j] = true;
+            if one_place {
                 let extra: Vec<_> = smells[j].fixes.iter().filter(|f| !smells[i].fixes.contains(f)).cloned().collect();
                 smells[i].fixes.extend(extra);
             }

@@ -9,6 +9,7 @@
 //! themselves.
 
 pub mod fixes;
+pub mod probs;
 pub mod query;
 
 use crate::semantic::Model;
@@ -105,9 +106,19 @@ pub fn docs_url(path: &str) -> Option<String> {
 
 #[path = "../../../queries/python/NL101-log-of-possibly-zero/rule.rs"]
 mod nl101;
+#[path = "../../../queries/python/NL102-log-of-softmax/rule.rs"]
+mod nl102;
+#[path = "../../../queries/python/NL103-log-of-sigmoid/rule.rs"]
+mod nl103;
+#[path = "../../../queries/python/NL104-cross-entropy-on-probabilities/rule.rs"]
+mod nl104;
+#[path = "../../../queries/python/NL105-imprecise-log-exp/rule.rs"]
+mod nl105;
+#[path = "../../../queries/python/NL106-entropy-of-log-probabilities/rule.rs"]
+mod nl106;
 
 /// Every rule, in code order.
-pub static ALL: &[&Rule] = &[&nl101::RULE];
+pub static ALL: &[&Rule] = &[&nl101::RULE, &nl102::RULE, &nl103::RULE, &nl104::RULE, &nl105::RULE, &nl106::RULE];
 
 /// Alias kept for callers that list the rules.
 pub use self::ALL as RULES;

@@ -15,6 +15,7 @@
 //! One file at a time; nothing crosses files.
 
 pub mod apis;
+pub mod bindings;
 pub mod constant;
 pub mod eval;
 pub mod facts;

@@ -1,0 +1,63 @@
+"""NL102 fixtures: every marked line takes the natural log of a softmax output."""
+import jax
+import jax.numpy as jnp
+import keras.backend as K
+import numpy as np
+import tensorflow as tf
+import tensorflow.compat.v1 as tf1
+import torch
+import torch.nn.functional as F
+from keras import ops
+from scipy import special
+
+
+def tensorflow_spellings(z):
+    a = tf.math.log(tf.nn.softmax(z))  # error: [NL102]
+    b = tf1.log(tf1.nn.softmax(z, axis=1))  # error: [NL102]
+    c = tf.compat.v1.log(tf.math.softmax(z))  # error: [NL102]
+    return a, b, c
+
+
+def keras_spellings(z):
+    # Keras 2's backend has no log_softmax: the fix is TensorFlow's.
+    a = K.log(K.softmax(z))  # error: [NL102]
+    b = ops.log(ops.softmax(z, axis=-1))  # error: [NL102]
+    return a, b
+
+
+def torch_spellings(z):
+    a = torch.log(F.softmax(z, dim=-1))  # error: [NL102]
+    b = torch.log(torch.softmax(z, 1))  # error: [NL102]
+    c = z.softmax(dim=-1).log()  # error: [NL102]
+    return a, b, c
+
+
+def numpy_and_jax(z):
+    a = np.log(special.softmax(z, axis=-1))  # error: [NL102]
+    b = jnp.log(jax.nn.softmax(z))  # error: [NL102]
+    return a, b
+
+
+def through_a_name(z):
+    # `z` holds the same value at both places: `log_softmax(z, dim=-1)`.
+    p = torch.softmax(z, dim=-1)
+    return torch.log(p)  # error: [NL102]
+
+
+def logits_bound_first(h, w):
+    # The logits are an expression: the fix binds them to a name before the softmax.
+    p = torch.softmax(h @ w, dim=-1)
+    return torch.log(p)  # error: [NL102]
+
+
+def logits_changed(z):
+    # `z` is rebound between the softmax and the log: no fix reads it again.
+    p = torch.softmax(z, dim=-1)
+    z = z * 2
+    return torch.log(p), z  # error: [NL102]
+
+
+def multiline(z):
+    return tf.math.log(  # error: [NL102]
+        tf.nn.softmax(z)
+    )

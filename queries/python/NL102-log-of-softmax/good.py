@@ -1,0 +1,28 @@
+"""NL102 fixtures: nothing here may be reported."""
+import math
+
+import numpy as np
+import tensorflow as tf
+import torch
+import torch.nn.functional as F
+
+
+def log_softmax_already(z):
+    return F.log_softmax(z, dim=-1), tf.nn.log_softmax(z)
+
+
+def guarded(z, eps=1e-8):
+    a = torch.log(torch.softmax(z, -1) + eps)
+    b = tf.math.log(tf.clip_by_value(tf.nn.softmax(z), 1e-7, 1.0))
+    c = torch.log(torch.softmax(z, -1).clamp(min=1e-6))
+    return a, b, c
+
+
+def not_a_softmax(x):
+    # exp(x) + 1 is above 1: neither a softmax nor a zero.
+    p = np.exp(x) + 1.0
+    return np.log(p), math.log(2.0)
+
+
+def suppressed(z):
+    return torch.log(torch.softmax(z, -1))  # noqa: NL102

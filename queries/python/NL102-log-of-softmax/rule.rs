@@ -1,0 +1,81 @@
+//! NL102 log-of-softmax: `log(softmax(z))`, directly or through one name; the fix is
+//! `log_softmax(z)` with the softmax's own arguments.
+
+use crate::rules::probs::{self, Source};
+use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
+use crate::semantic::Model;
+use crate::semantic::value::{Op, Prob};
+use crate::smell::{Applicability, Edit, Fix, Related};
+use crate::syntax::{Span, short};
+
+pub const RULE: Rule = Rule {
+    code: "NL102",
+    name: "log-of-softmax",
+    dir: "NL102-log-of-softmax",
+    query: include_str!("query.scm"),
+    doc: include_str!("rule.md"),
+    captures: &["arg"],
+    anchors: &[],
+    fix: FixAvailability::Sometimes,
+    fixes: "`log_softmax` of the logits with the softmax's axis (safe)",
+    check,
+};
+
+fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
+    let model = cx.model;
+    let Some(call) = captures.get("smell") else { return Vec::new() };
+    let Some((arg, _)) = probs::natural_log(model, call) else { return Vec::new() };
+    if captures.get("arg") != Some(arg) {
+        return Vec::new();
+    }
+    let value = model.value(arg);
+    if value.op() != Some(Op::Softmax) || !value.range.contains_zero() {
+        return Vec::new();
+    }
+    // The -inf is discarded or replaced after the log (see NL101).
+    if probs::minus_inf_discarded(model, call, arg) {
+        return Vec::new();
+    }
+    let Some(source) = probs::source(model, arg).filter(|s| s.prob == Prob::Softmax && !s.log) else {
+        return Vec::new();
+    };
+    let callee = probs::callee_text(model, call);
+    let what = match source.assignment {
+        Some(_) => format!("`{}`, a softmax output", short(model.text(arg))),
+        None => "a softmax output".to_string(),
+    };
+    let message =
+        format!("`{callee}` of {what}: softmax underflows to 0 in float32 and log(0) = -inf; log_softmax does not");
+    let related = source.assignment.map(|a| Related {
+        span: Span::of(a),
+        message: format!("`{}` is assigned a softmax output here", model.text(arg)),
+    });
+    let fixes = log_softmax_fix(model, &source, call).into_iter().collect();
+    vec![Finding { span: None, message, fixes, related }]
+}
+
+/// `log(softmax(z, axis))` → `log_softmax(z, axis)`, written where the log is.
+pub fn log_softmax_fix<'a>(model: &Model<'a>, source: &Source<'a>, call: tree_sitter::Node<'a>) -> Option<Fix> {
+    let logits = probs::logits_at(model, source, call)?;
+    let others: Vec<&str> = source.other_args(model).iter().map(|a| model.text(*a)).collect();
+    let content = if source.method {
+        format!("{}.log_softmax({})", logits.text, others.join(", "))
+    } else {
+        let target = probs::log_space_function(source)?;
+        let (spelled, import) = fixes::spell(&model.imports, &target, source.alias);
+        let args: Vec<&str> = std::iter::once(logits.text.as_str()).chain(others).collect();
+        let mut edits: Vec<Edit> = import.into_iter().collect();
+        let content = format!("{spelled}({})", args.join(", "));
+        edits.extend(logits.edits);
+        edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content: content.clone() });
+        return Some(finish(content, edits));
+    };
+    let mut edits = logits.edits;
+    edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content: content.clone() });
+    Some(finish(content, edits))
+}
+
+fn finish(content: String, mut edits: Vec<Edit>) -> Fix {
+    edits.sort();
+    Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits }
+}

@@ -1,0 +1,48 @@
+"""NL103 fixtures: every marked line takes the log of a sigmoid output, or of one minus one."""
+import jax
+import jax.numpy as jnp
+import keras.backend as K
+import numpy as np
+import tensorflow as tf
+import tensorflow.compat.v1 as tf1
+import torch
+import torch.nn.functional as F
+from keras import ops
+from scipy.special import expit
+
+
+def tensorflow_spellings(z):
+    a = tf.math.log(tf.sigmoid(z))  # error: [NL103]
+    b = tf1.log(tf1.nn.sigmoid(z))  # error: [NL103]
+    c = tf.math.log(1 - tf.math.sigmoid(z))  # error: [NL103]
+    return a, b, c
+
+
+def keras_spellings(z):
+    a = K.log(K.sigmoid(z))  # error: [NL103]
+    b = ops.log(1 - ops.sigmoid(z))  # error: [NL103]
+    return a, b
+
+
+def torch_spellings(z, w):
+    a = torch.log(torch.sigmoid(z))  # error: [NL103]
+    b = torch.log(1 - F.sigmoid(z @ w))  # error: [NL103]
+    c = z.sigmoid().log()  # error: [NL103]
+    return a, b, c
+
+
+def numpy_and_jax(z):
+    a = np.log(expit(z))  # error: [NL103]
+    b = jnp.log(1 - jax.nn.sigmoid(z))  # error: [NL103]
+    return a, b
+
+
+def through_names(z):
+    p = torch.sigmoid(z)
+    q = 1 - torch.sigmoid(z)
+    return torch.log(p), torch.log(q)  # error: [NL103, NL103]
+
+
+def logits_bound_first(h, w):
+    p = tf.sigmoid(tf.matmul(h, w))
+    return tf.math.log(1 - p)  # error: [NL103]

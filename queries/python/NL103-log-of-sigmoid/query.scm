@@ -1,0 +1,35 @@
+; NL103 log-of-sigmoid: the natural log of a sigmoid output (or of one minus one), where
+; log_sigmoid of the logits (or of their negation) computes the same without the underflow.
+;
+; Names are canonical (server/src/semantic/apis.rs folds aliases): `tf.log`, `tf.math.log` and
+; `tf.compat.v1.log` are all "tensorflow.math.log". Sources: TensorFlow `tf.math.log`; Keras 3
+; `keras.ops.log`, `keras.backend.log`; PyTorch `torch.log` and `Tensor.log`; NumPy and
+; `jax.numpy` `log`. Whether the argument is a sigmoid output (or one minus one), directly or
+; through one name, the rule asks the semantic model.
+
+; A library call; `@arg` is its first argument (a comment may stand before it).
+((call
+  function: (_) @_callee
+  arguments: [
+    (argument_list
+      .
+      (expression) @arg)
+    (argument_list
+      .
+      (comment)
+      .
+      (expression) @arg)
+  ]) @smell
+  (#api? @_callee
+    "tensorflow.math.log"
+    "keras.ops.log"
+    "keras.backend.log"
+    "torch.log"
+    "numpy.log"
+    "jax.numpy.log"))
+
+; A tensor method: `p.log()`; `@arg` is the tensor.
+((call
+  function: (attribute
+    object: (_) @arg) @_callee) @smell
+  (#method? @_callee "log"))

@@ -1,0 +1,81 @@
+"""NL104 fixtures: every marked line starts a cross-entropy written out on probabilities."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import tensorflow as tf
+import tensorflow.compat.v1 as tf1
+import torch
+import torch.nn.functional as F
+from keras import ops
+from scipy.special import expit
+
+
+def mnist_loss(x, W, b, y_):
+    # The seed: the classic TF1 tutorial loss.
+    y_conv = tf1.nn.softmax(tf1.matmul(x, W) + b)
+    cross_entropy = -tf1.reduce_sum(y_ * tf1.log(y_conv))  # error: [NL104]
+    return cross_entropy
+
+
+def tutorial_mean(y, z):
+    # Summed over axis 1 while the softmax is over -1: the same axis only for rank 2, which the
+    # code does not say, so xlogy is the fix.
+    p = tf.nn.softmax(z)
+    return tf.reduce_mean(-tf.reduce_sum(y * tf.math.log(p), axis=[1]))  # error: [NL104]
+
+
+def tf_per_example(y, z):
+    p = tf.nn.softmax(z, axis=-1)
+    return tf.reduce_mean(-tf.reduce_sum(y * tf.math.log(p), axis=-1))  # error: [NL104]
+
+
+def keras_ops(y, z):
+    p = ops.softmax(z)
+    return -ops.sum(y * ops.log(p), axis=-1)  # error: [NL104]
+
+
+def torch_classes_on_dim_1(y, z):
+    p = F.softmax(z, dim=1)
+    per_example = -(y * torch.log(p)).sum(dim=1)  # error: [NL104]
+    total = -torch.sum(y * torch.log(p))  # error: [NL104]
+    return per_example.mean(), total
+
+
+def torch_last_dim(y, z):
+    # `F.cross_entropy` takes classes on dim 1; the softmax here is over -1.
+    p = torch.softmax(z, dim=-1)
+    return -(y * torch.log(p)).sum(-1).mean()  # error: [NL104]
+
+
+def jax_with_optax(y, z):
+    p = jax.nn.softmax(z)
+    return jnp.mean(-jnp.sum(y * jnp.log(p), axis=-1))  # error: [NL104]
+
+
+def numpy_inline(y, z):
+    return -np.sum(y * np.log(np.exp(z) / np.sum(np.exp(z))))  # error: [NL104]
+
+
+def binary_torch(y, z):
+    p = torch.sigmoid(z)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()  # error: [NL104]
+
+
+def binary_tf(y, z):
+    p = tf.sigmoid(z)
+    return tf.reduce_mean(-(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p)))  # error: [NL104]
+
+
+def binary_jax(y, z):
+    p = jax.nn.sigmoid(z)
+    return -jnp.mean(y * jnp.log(p) + (1 - y) * jnp.log(1 - p))  # error: [NL104]
+
+
+def binary_numpy(y, z):
+    p = expit(z)
+    loss = -(  # error: [NL104]
+        y * np.log(p)
+        + (1 - y) * np.log(1 - p)
+    )
+    return loss.mean()

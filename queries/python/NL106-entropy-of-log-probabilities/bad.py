@@ -1,0 +1,35 @@
+"""NL106 fixtures: every marked line starts an entropy of probabilities that can be 0."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import tensorflow as tf
+import torch
+import torch.nn.functional as F
+from scipy import special
+
+
+def token_entropy(logits):
+    # Masked vocabulary entries are -inf: exp(-inf) * -inf = 0 * -inf = NaN.
+    logp = F.log_softmax(logits, dim=-1)
+    return -(torch.exp(logp) * logp).sum(-1)  # error: [NL106]
+
+
+def method_forms(logits):
+    logp = logits.log_softmax(-1)
+    p = logits.softmax(-1)
+    a = -(logp.exp() * logp).sum(-1).mean()  # error: [NL106]
+    b = -(p * p.log()).sum(-1)  # error: [NL106]
+    return a, b
+
+
+def probabilities(z):
+    p = tf.nn.softmax(z)
+    return -tf.reduce_sum(p * tf.math.log(p), axis=-1)  # error: [NL106]
+
+
+def numpy_and_jax(z):
+    p = special.softmax(z, axis=-1)
+    logq = jax.nn.log_softmax(z)
+    a = -np.sum(p * np.log(p), axis=-1)  # error: [NL106]
+    b = -jnp.sum(jnp.exp(logq) * logq, axis=-1)  # error: [NL106]
+    return a, b

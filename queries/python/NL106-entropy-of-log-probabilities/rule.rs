@@ -1,0 +1,186 @@
+//! NL106 entropy-of-log-probabilities: `exp(logp) * logp` with `logp` log-probabilities
+//! (`log_softmax`), and `p * log(p)` with `p` a softmax output. Fixes: PyTorch's
+//! `Categorical(logits=z).entropy()` where the sum is over the softmax's last axis, and
+//! `xlogy(p, p)`.
+
+use tree_sitter::Node;
+
+use crate::rules::probs::{self, Chain, Family, Reduce, Source, axis_value, climb, wrap};
+use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
+use crate::semantic::value::{Library, Op, Prob};
+use crate::semantic::{Callee, Model, apis};
+use crate::smell::{Applicability, Edit, Fix, Related};
+use crate::syntax::{Args, Span, has_comment, same_expression, short};
+
+pub const RULE: Rule = Rule {
+    code: "NL106",
+    name: "entropy-of-log-probabilities",
+    dir: "NL106-entropy-of-log-probabilities",
+    query: include_str!("query.scm"),
+    doc: include_str!("rule.md"),
+    captures: &["arg"],
+    anchors: &[],
+    fix: FixAvailability::Sometimes,
+    fixes: "PyTorch's `Categorical(logits=z).entropy()` where it keeps the axis, else `xlogy(p, p)` (both unsafe)",
+    check,
+};
+
+/// Exponentials, by canonical name.
+const EXPS: &[&str] =
+    &["tensorflow.math.exp", "keras.ops.exp", "keras.backend.exp", "torch.exp", "numpy.exp", "jax.numpy.exp"];
+
+fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
+    let model = cx.model;
+    let Some(call) = captures.get("smell") else { return Vec::new() };
+    let Some(arg) = captures.get("arg") else { return Vec::new() };
+    if let Some((log_arg, library)) = probs::natural_log(model, call) {
+        if log_arg != arg {
+            return Vec::new();
+        }
+        return of_log(model, call, arg, library);
+    }
+    let library = match model.callee(call) {
+        Some(Callee::Api(api)) if EXPS.contains(&api.as_str()) => {
+            let args = Args::of(call);
+            if args.positional.len() + args.keyword.len() != 1 || args.positional.first() != Some(&arg) {
+                return Vec::new();
+            }
+            apis::library_of(&api)
+        }
+        Some(Callee::Method { name: "exp", receiver }) if receiver == arg && Args::of(call).is_empty() => {
+            match model.value(receiver).kind {
+                crate::semantic::value::Kind::Array(lib) => Some(lib),
+                _ => None,
+            }
+        }
+        _ => return Vec::new(),
+    };
+    of_exp(model, call, arg, library)
+}
+
+/// `p * log(p)` with `p` a softmax output.
+fn of_log<'a>(model: &Model<'a>, log: Node<'a>, p: Node<'a>, library: Option<Library>) -> Vec<Finding> {
+    let value = model.value(p);
+    if value.op() != Some(Op::Softmax) || !value.range.contains_zero() {
+        return Vec::new();
+    }
+    // The -inf is discarded or replaced after the log (see NL101).
+    if probs::minus_inf_discarded(model, log, p) {
+        return Vec::new();
+    }
+    let Some((product, other)) = probs::product_of(log) else { return Vec::new() };
+    if !same_expression(other, p, model.src) {
+        return Vec::new();
+    }
+    let source = probs::source(model, p).filter(|s| s.prob == Prob::Softmax && !s.log);
+    let message = format!(
+        "Entropy written as `p * log(p)` of {}: softmax underflows to 0, and 0 * log(0) = 0 * -inf = NaN",
+        match &source {
+            Some(s) if s.assignment.is_some() => format!("`{}`, a softmax output", short(model.text(p))),
+            _ => "a softmax output".to_string(),
+        }
+    );
+    let chain = climb(model, product);
+    let mut fixes = Vec::new();
+    if let Some(source) = &source
+        && let Some(fix) = categorical_entropy(model, source, &chain)
+    {
+        fixes.push(fix);
+    }
+    let alias = match model.callee(log) {
+        Some(Callee::Method { .. }) => None,
+        _ => log.child_by_field_name("function").and_then(|f| fixes::root_name(model, f)),
+    };
+    if let Some(library) = library.or_else(|| source.as_ref().map(|s| s.family.library()))
+        && !has_comment(product)
+        && let Some(fix) = probs::xlogy(model, product, other, p, library, alias)
+    {
+        fixes.push(fix);
+    }
+    let related = related(model, &source, p, "a softmax output");
+    vec![Finding { span: Some(Span::of(chain.top)), message, fixes, related }]
+}
+
+/// `exp(logp) * logp` with `logp` log-probabilities.
+fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<Library>) -> Vec<Finding> {
+    if model.value(logp).op() != Some(Op::LogSoftmax) {
+        return Vec::new();
+    }
+    let Some((product, other)) = probs::product_of(exp) else { return Vec::new() };
+    if !same_expression(other, logp, model.src) {
+        return Vec::new();
+    }
+    let source = probs::source(model, logp).filter(|s| s.prob == Prob::Softmax && s.log);
+    let name = short(model.text(logp));
+    let message = format!(
+        "Entropy written as `exp({name}) * {name}` of log-probabilities: where a probability underflows or is masked, the log-probability is -inf and 0 * -inf = NaN"
+    );
+    let chain = climb(model, product);
+    let mut fixes = Vec::new();
+    if let Some(source) = &source
+        && let Some(fix) = categorical_entropy(model, source, &chain)
+    {
+        fixes.push(fix);
+    }
+    // `xlogy(p, p)` with `p = exp(logp)`: 0 where the probability is 0.
+    let library = library.or_else(|| source.as_ref().map(|s| s.family.library()));
+    if let Some(library) = library
+        && let Some(function) = fixes::function(library, fixes::Function::Xlogy)
+        && !has_comment(product)
+    {
+        let alias = match model.callee(exp) {
+            Some(Callee::Method { .. }) => None,
+            _ => exp.child_by_field_name("function").and_then(|f| fixes::root_name(model, f)),
+        };
+        let p = model.text(exp);
+        let args = format!("{p}, {p}");
+        let (spelled, _) = fixes::spell(&model.imports, function, alias);
+        let title = format!("Use `{spelled}(p, p)` with `p = {}`", short(p));
+        fixes.push(fixes::replace_with_call(
+            &model.imports,
+            product,
+            function,
+            alias,
+            &args,
+            title,
+            Applicability::Unsafe,
+        ));
+    }
+    let related = related(model, &source, logp, "log-probabilities");
+    vec![Finding { span: Some(Span::of(chain.top)), message, fixes, related }]
+}
+
+fn related<'a>(model: &Model<'a>, source: &Option<Source<'a>>, arg: Node<'a>, what: &str) -> Option<Related> {
+    let assignment = source.as_ref()?.assignment?;
+    Some(Related { span: Span::of(assignment), message: format!("`{}` is assigned {what} here", model.text(arg)) })
+}
+
+/// `-(p * log(p)).sum(-1)` (or of `exp(logp) * logp`) with the softmax over the last axis →
+/// `torch.distributions.Categorical(logits=z).entropy()`, inside the reductions after it.
+fn categorical_entropy<'a>(model: &Model<'a>, source: &Source<'a>, chain: &Chain<'a>) -> Option<Fix> {
+    if source.family != Family::Torch || chain.negations % 2 != 1 || has_comment(chain.top) {
+        return None;
+    }
+    let first = chain.reductions.first()?;
+    if first.kind != Reduce::Sum || !first.plain || axis_value(model, first.axis?)? != -1 {
+        return None;
+    }
+    if source.axis(model)? != Some(-1) {
+        return None;
+    }
+    let logits = probs::logits_at(model, source, chain.top)?;
+    let (spelled, import) = fixes::spell(&model.imports, "torch.distributions.Categorical", None);
+    let mut expr = format!("{spelled}(logits={}).entropy()", logits.text);
+    for r in &chain.reductions[1..] {
+        expr = wrap(model, expr, r);
+    }
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.extend(logits.edits);
+    edits.push(Edit { start: chain.top.start_byte(), end: chain.top.end_byte(), content: expr });
+    edits.sort();
+    Some(Fix {
+        title: format!("Use `{spelled}(logits={}).entropy()`", short(&logits.text)),
+        applicability: Applicability::Unsafe,
+        edits,
+    })
+}

@@ -1,0 +1,687 @@
+//! What the log family's rules (NL101-NL106) share: where a probability came from (the softmax or
+//! sigmoid call and its logits), how a fix reads those logits again at another place without
+//! evaluating anything twice, each library's log-space functions, and the xlogy rewrite of a
+//! product.
+
+use tree_sitter::Node;
+
+use crate::rules::fixes::{self, Function};
+use crate::semantic::value::{Library, Prob, Value};
+use crate::semantic::{Callee, Model, apis};
+use crate::smell::{Applicability, Edit, Fix};
+use crate::syntax::{Args, same_expression, short, unparenthesized};
+
+/// Softmax functions, by canonical name.
+pub const SOFTMAX: &[&str] =
+    &["torch.softmax", "tensorflow.nn.softmax", "jax.nn.softmax", "keras.ops.softmax", "scipy.special.softmax"];
+/// Sigmoid functions, by canonical name.
+pub const SIGMOID: &[&str] =
+    &["torch.sigmoid", "tensorflow.math.sigmoid", "jax.nn.sigmoid", "keras.ops.sigmoid", "scipy.special.expit"];
+/// Log-softmax functions, by canonical name.
+pub const LOG_SOFTMAX: &[&str] = &[
+    "torch.log_softmax",
+    "tensorflow.nn.log_softmax",
+    "jax.nn.log_softmax",
+    "keras.ops.log_softmax",
+    "scipy.special.log_softmax",
+];
+/// Natural logarithms, by canonical name.
+pub const NATURAL_LOGS: &[&str] =
+    &["tensorflow.math.log", "keras.ops.log", "keras.backend.log", "torch.log", "numpy.log", "jax.numpy.log"];
+
+/// Whose functions a fix writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// TensorFlow, and Keras 2 (`keras.backend`, `tf.keras`), whose tensors are TensorFlow's.
+    TensorFlow,
+    /// Keras 3's `keras.ops`.
+    Keras,
+    Torch,
+    /// NumPy with SciPy.
+    NumPy,
+    Jax,
+}
+
+impl Family {
+    /// The family of a dotted path as the code spelled it (before canonicalization, so that
+    /// `K.softmax` of Keras 2 is told from `keras.ops.softmax`).
+    pub fn of_path(path: &str) -> Option<Family> {
+        let root = path.split('.').next().unwrap_or(path);
+        Some(match root {
+            "tensorflow" | "tf_keras" => Family::TensorFlow,
+            "keras" if path.starts_with("keras.backend") || path.starts_with("keras.layers") => Family::TensorFlow,
+            "keras" => Family::Keras,
+            "torch" => Family::Torch,
+            "numpy" | "scipy" => Family::NumPy,
+            "jax" | "optax" | "flax" => Family::Jax,
+            _ => return None,
+        })
+    }
+
+    pub fn of_library(library: Library) -> Family {
+        match library {
+            Library::TensorFlow | Library::KerasBackend => Family::TensorFlow,
+            Library::KerasOps => Family::Keras,
+            Library::Torch => Family::Torch,
+            Library::NumPy => Family::NumPy,
+            Library::Jax => Family::Jax,
+        }
+    }
+
+    pub fn library(self) -> Library {
+        match self {
+            Family::TensorFlow => Library::TensorFlow,
+            Family::Keras => Library::KerasOps,
+            Family::Torch => Library::Torch,
+            Family::NumPy => Library::NumPy,
+            Family::Jax => Library::Jax,
+        }
+    }
+}
+
+/// The softmax or sigmoid call a value is, directly or through one name.
+#[derive(Clone, Debug)]
+pub struct Source<'a> {
+    pub prob: Prob,
+    /// The call is the log-space form (`log_softmax`).
+    pub log: bool,
+    /// The call: `torch.softmax(z, -1)`, `z.softmax(-1)`, `tf.sigmoid(z)`.
+    pub call: Node<'a>,
+    /// The logits argument (the receiver of a method).
+    pub logits: Node<'a>,
+    /// The call is a tensor method on the logits.
+    pub method: bool,
+    /// The callee's dotted path as spelled (resolved through the imports), for API calls.
+    pub path: Option<String>,
+    /// The local name the callee starts from (`F` in `F.softmax`).
+    pub alias: Option<&'a str>,
+    pub family: Family,
+    /// The assignment that bound the probability to the name it was read through.
+    pub assignment: Option<Node<'a>>,
+}
+
+impl<'a> Source<'a> {
+    /// The call's arguments other than the logits, as written (`dim=-1`, `axis=1`).
+    pub fn other_args(&self, model: &Model<'a>) -> Vec<Node<'a>> {
+        let Some(list) = self.call.child_by_field_name("arguments") else { return Vec::new() };
+        let mut cursor = list.walk();
+        list.named_children(&mut cursor)
+            .filter(|a| a.kind() != "comment" && *a != self.logits)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter(|a| {
+                // `name=` of TensorFlow only names the op.
+                !(a.kind() == "keyword_argument"
+                    && a.child_by_field_name("name").is_some_and(|n| model.text(n) == "name"))
+            })
+            .collect()
+    }
+
+    /// The axis the softmax normalizes over, as written, or the library's default: `Some(None)`
+    /// is "every axis" (SciPy's default), `None` is unknown (PyTorch's implicit `dim`).
+    pub fn axis(&self, model: &Model<'a>) -> Option<Option<i64>> {
+        let args = Args::of(self.call);
+        let (position, keywords): (usize, &[&str]) = if self.method { (0, &["dim"]) } else { (1, &["dim", "axis"]) };
+        match args.get(position, keywords, model.src) {
+            Some(node) => {
+                let text = model.text(node);
+                if text == "None" {
+                    return match self.family {
+                        Family::TensorFlow => Some(Some(-1)),
+                        Family::NumPy => Some(None),
+                        _ => None,
+                    };
+                }
+                let v = model.constant(node)?;
+                (v.fract() == 0.0).then_some(Some(v as i64))
+            }
+            None => match self.family {
+                Family::TensorFlow | Family::Keras | Family::Jax => Some(Some(-1)),
+                Family::NumPy => Some(None),
+                Family::Torch => None,
+            },
+        }
+    }
+}
+
+/// The softmax, log-softmax or sigmoid call `expr` is (inside parentheses), or holds through one
+/// name bound to exactly that call in this function.
+pub fn source<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Source<'a>> {
+    let expr = unparenthesized(expr);
+    let (call, assignment) = match expr.kind() {
+        "call" => (expr, None),
+        "identifier" => {
+            let (assignment, value) = model.assigned_value(expr)?;
+            (value, Some(assignment))
+        }
+        _ => return None,
+    };
+    if call.kind() != "call" {
+        return None;
+    }
+    let function = call.child_by_field_name("function")?;
+    let args = Args::of(call);
+    if args.splat {
+        return None;
+    }
+    match model.callee(call)? {
+        Callee::Api(api) => {
+            let (prob, log) = if SOFTMAX.contains(&api.as_str()) {
+                (Prob::Softmax, false)
+            } else if LOG_SOFTMAX.contains(&api.as_str()) {
+                (Prob::Softmax, true)
+            } else if SIGMOID.contains(&api.as_str()) {
+                (Prob::Sigmoid, false)
+            } else {
+                return None;
+            };
+            let path = model.imports.resolve(function, model.src)?;
+            let logits = args.get(0, &["input", "x", "logits", "features"], model.src)?;
+            Some(Source {
+                prob,
+                log,
+                call,
+                logits,
+                method: false,
+                family: Family::of_path(&path)?,
+                path: Some(path),
+                alias: fixes::root_name(model, function),
+                assignment,
+            })
+        }
+        Callee::Method { name, receiver } => {
+            let (prob, log) = match name {
+                "softmax" => (Prob::Softmax, false),
+                "log_softmax" => (Prob::Softmax, true),
+                "sigmoid" if args.is_empty() => (Prob::Sigmoid, false),
+                _ => return None,
+            };
+            // Tensor methods: PyTorch's.
+            let family = match model.value(receiver).kind {
+                crate::semantic::value::Kind::Array(Library::Torch) => Family::Torch,
+                crate::semantic::value::Kind::Array(_) => return None,
+                _ if imports_torch(model) => Family::Torch,
+                _ => return None,
+            };
+            Some(Source {
+                prob,
+                log,
+                call,
+                logits: receiver,
+                method: true,
+                path: None,
+                alias: None,
+                family,
+                assignment,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn imports_torch(model: &Model) -> bool {
+    model.imports.bindings().any(|(_, path)| path == "torch" || path.starts_with("torch."))
+}
+
+/// The logits of `source`, readable at `at`: their text, and the edits that make it readable
+/// there (binding them to a new name before the probability's assignment, when they are an
+/// expression). `None` when they cannot be read there without evaluating something twice.
+pub struct Logits {
+    pub text: String,
+    pub edits: Vec<Edit>,
+}
+
+pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Option<Logits> {
+    let others_readable = || source.other_args(model).iter().all(|a| model.same_value_at(*a, at));
+    let Some(assignment) = source.assignment else {
+        // The call is right here: its logits are read where they stood.
+        return Some(Logits { text: model.text(source.logits).to_string(), edits: Vec::new() });
+    };
+    if !others_readable() {
+        return None;
+    }
+    // A name holding the same value at both places is read again; a name rebound in between
+    // is not, and nothing else is read twice (a matmul, a model's forward pass).
+    if unparenthesized(source.logits).kind() == "identifier" {
+        if model.same_value_at(source.logits, at) {
+            return Some(Logits { text: model.text(source.logits).to_string(), edits: Vec::new() });
+        }
+        return None;
+    }
+    // `p = softmax(EXPR)`: bind `logits = EXPR` just before, and read `logits` at `at`.
+    let statement = assignment.parent().filter(|s| s.kind() == "expression_statement")?;
+    if !statement.parent().is_some_and(|b| matches!(b.kind(), "block" | "module")) {
+        return None;
+    }
+    if assignment.child_by_field_name("right").map(unparenthesized) != Some(source.call) {
+        return None;
+    }
+    let line_start = model.src[..statement.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &model.src[line_start..statement.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') || crate::syntax::has_comment(source.logits) {
+        return None;
+    }
+    let name = model.fresh_name("logits");
+    let expr = model.text(source.logits);
+    let expr = if expr.contains('\n') { format!("({expr})") } else { expr.to_string() };
+    let line_end = model.src[statement.start_byte()..].find('\n').map(|i| statement.start_byte() + i);
+    let newline = if line_end.is_some_and(|e| e > 0 && model.src.as_bytes()[e - 1] == b'\r') { "\r\n" } else { "\n" };
+    let edits = vec![
+        Edit { start: line_start, end: line_start, content: format!("{indent}{name} = {expr}{newline}") },
+        Edit { start: source.logits.start_byte(), end: source.logits.end_byte(), content: name.clone() },
+    ];
+    Some(Logits { text: name, edits })
+}
+
+/// The log-space function a family computes `log(softmax(...))` (or `log(sigmoid(...))`) with,
+/// by canonical-or-spelled dotted path: the softmax's own module where it has one, so the fix
+/// keeps the call's alias (`F.softmax` → `F.log_softmax`).
+pub fn log_space_function(source: &Source) -> Option<String> {
+    let path = source.path.as_deref();
+    let module = path.and_then(|p| p.rsplit_once('.')).map(|(m, _)| m);
+    Some(match (source.prob, source.family) {
+        (_, Family::TensorFlow) if path.is_some_and(|p| !p.starts_with("tensorflow.")) => match source.prob {
+            // Keras 2's backend has no log_softmax: its tensors are TensorFlow's.
+            Prob::Softmax => "tensorflow.nn.log_softmax".to_string(),
+            Prob::Sigmoid => "tensorflow.math.log_sigmoid".to_string(),
+        },
+        (Prob::Softmax, Family::Torch) if source.method => return None,
+        (Prob::Softmax, _) => format!("{}.log_softmax", module?),
+        (Prob::Sigmoid, Family::TensorFlow) => "tensorflow.math.log_sigmoid".to_string(),
+        (Prob::Sigmoid, Family::Keras) => "keras.ops.log_sigmoid".to_string(),
+        (Prob::Sigmoid, Family::Torch) => "torch.nn.functional.logsigmoid".to_string(),
+        (Prob::Sigmoid, Family::NumPy) => "scipy.special.log_expit".to_string(),
+        (Prob::Sigmoid, Family::Jax) => "jax.nn.log_sigmoid".to_string(),
+    })
+}
+
+/// `-x` as source text: `-z`, `-model(x)`, `-(a + b)`.
+pub fn negated(model: &Model, node: Node) -> String {
+    let node = unparenthesized(node);
+    let text = model.text(node);
+    match node.kind() {
+        "identifier" | "call" | "attribute" | "subscript" | "integer" | "float" => format!("-{text}"),
+        // `-(-z)` is `z`.
+        "unary_operator" if node.child_by_field_name("operator").is_some_and(|o| o.kind() == "-") => node
+            .child_by_field_name("argument")
+            .map(|a| model.text(a).to_string())
+            .unwrap_or_else(|| format!("-({text})")),
+        _ => format!("-({text})"),
+    }
+}
+
+/// When `call` is a factor of a product (`a * log(b)` or `log(b) * a`, parentheses allowed):
+/// the product and the other factor.
+pub fn product_of(call: Node) -> Option<(Node, Node)> {
+    let mut node = call;
+    let mut parent = node.parent()?;
+    while parent.kind() == "parenthesized_expression" {
+        node = parent;
+        parent = node.parent()?;
+    }
+    if parent.kind() != "binary_operator" || parent.child_by_field_name("operator")?.kind() != "*" {
+        return None;
+    }
+    let (left, right) = (parent.child_by_field_name("left")?, parent.child_by_field_name("right")?);
+    let other = if left == node { right } else { left };
+    Some((parent, other))
+}
+
+/// The xlogy fix: `a * log(b)` → `xlogy(a, b)`.
+pub fn xlogy(
+    model: &Model,
+    product: Node,
+    other: Node,
+    arg: Node,
+    library: Library,
+    alias: Option<&str>,
+) -> Option<Fix> {
+    let function = fixes::function(library, Function::Xlogy)?;
+    let args = format!("{}, {}", model.text(unparenthesized(other)), model.text(arg));
+    let (spelled, _) = fixes::spell(&model.imports, function, alias);
+    let title = format!("Use `{}`", short(&format!("{spelled}({args})")));
+    Some(fixes::replace_with_call(&model.imports, product, function, alias, &args, title, Applicability::Unsafe))
+}
+
+/// The natural log a call computes, and its argument: `torch.log(x)`, `np.log(x)`, `x.log()`.
+pub fn natural_log<'a>(model: &Model<'a>, call: Node<'a>) -> Option<(Node<'a>, Option<Library>)> {
+    match model.callee(call)? {
+        Callee::Api(api) if NATURAL_LOGS.contains(&api.as_str()) => {
+            let args = Args::of(call);
+            let arg = args.get(0, &["x", "input", "a"], model.src)?;
+            if args.splat || args.positional.len() + args.keyword.len() != 1 {
+                return None;
+            }
+            Some((arg, apis::library_of(&api)))
+        }
+        Callee::Method { name: "log", receiver } if Args::of(call).is_empty() => {
+            let library = match model.value(receiver).kind {
+                crate::semantic::value::Kind::Array(lib) => Some(lib),
+                _ => None,
+            };
+            Some((receiver, library))
+        }
+        _ => None,
+    }
+}
+
+/// The callee of a call as written, for messages: `tf.math.log`, `.log()`.
+pub fn callee_text<'a>(model: &Model<'a>, call: Node<'a>) -> String {
+    match (model.callee(call), call.child_by_field_name("function")) {
+        (Some(Callee::Method { name, .. }), _) => format!(".{name}()"),
+        (_, Some(f)) => model.text(f).to_string(),
+        _ => "log".to_string(),
+    }
+}
+
+/// A reduction a cross-entropy or entropy term goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduce {
+    Sum,
+    Mean,
+}
+
+pub struct Reduction<'a> {
+    pub kind: Reduce,
+    pub call: Node<'a>,
+    /// A method (`x.sum(1)`), not a function (`torch.sum(x, 1)`).
+    pub method: bool,
+    /// The function as written (`tf.reduce_sum`) or the method name.
+    pub callee: &'a str,
+    /// The axis argument, if given.
+    pub axis: Option<Node<'a>>,
+    /// Every argument but the reduced value, as written.
+    pub rest: Vec<Node<'a>>,
+    /// Only the value and the axis are given.
+    pub plain: bool,
+}
+
+/// The expression a term climbs to through parentheses, negations and sum or mean reductions.
+pub struct Chain<'a> {
+    pub top: Node<'a>,
+    pub negations: usize,
+    /// The reductions from the inside out.
+    pub reductions: Vec<Reduction<'a>>,
+}
+
+pub fn climb<'a>(model: &Model<'a>, inner: Node<'a>) -> Chain<'a> {
+    let mut node = inner;
+    let mut chain = Chain { top: inner, negations: 0, reductions: Vec::new() };
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "parenthesized_expression" => node = parent,
+            "unary_operator" if parent.child_by_field_name("operator").is_some_and(|o| o.kind() == "-") => {
+                chain.negations += 1;
+                node = parent;
+                chain.top = node;
+            }
+            "argument_list" => match reduction_function(model, parent, node) {
+                Some(r) => {
+                    node = r.call;
+                    chain.top = node;
+                    chain.reductions.push(r);
+                }
+                None => break,
+            },
+            "attribute" if parent.child_by_field_name("object") == Some(node) => {
+                match reduction_method(model, parent) {
+                    Some(r) => {
+                        node = r.call;
+                        chain.top = node;
+                        chain.reductions.push(r);
+                    }
+                    None => break,
+                }
+            }
+            _ => break,
+        }
+    }
+    chain
+}
+
+/// `torch.sum(node, dim)`, `tf.reduce_mean(node, axis=1)`.
+fn reduction_function<'a>(model: &Model<'a>, list: Node<'a>, node: Node<'a>) -> Option<Reduction<'a>> {
+    let call = list.parent().filter(|c| c.kind() == "call")?;
+    let Some(Callee::Api(api)) = model.callee(call) else { return None };
+    apis::library_of(&api)?;
+    let kind = match apis::leaf(&api) {
+        "sum" | "reduce_sum" => Reduce::Sum,
+        "mean" | "reduce_mean" => Reduce::Mean,
+        _ => return None,
+    };
+    let args = Args::of(call);
+    if args.splat || args.positional.first() != Some(&node) {
+        return None;
+    }
+    let axis = args.get(1, &["axis", "dim", "reduction_indices"], model.src);
+    let rest: Vec<Node<'a>> = list_args(list).into_iter().filter(|a| *a != node).collect();
+    let plain = rest.len() == usize::from(axis.is_some());
+    let callee = model.text(call.child_by_field_name("function")?);
+    Some(Reduction { kind, call, method: false, callee, axis, rest, plain })
+}
+
+/// `node.sum(1)`, `node.mean()`.
+fn reduction_method<'a>(model: &Model<'a>, attribute: Node<'a>) -> Option<Reduction<'a>> {
+    let call =
+        attribute.parent().filter(|c| c.kind() == "call" && c.child_by_field_name("function") == Some(attribute))?;
+    let name = model.text(attribute.child_by_field_name("attribute")?);
+    let kind = match name {
+        "sum" => Reduce::Sum,
+        "mean" => Reduce::Mean,
+        _ => return None,
+    };
+    let args = Args::of(call);
+    if args.splat {
+        return None;
+    }
+    let axis = args.get(0, &["axis", "dim"], model.src);
+    let rest = call.child_by_field_name("arguments").map(list_args).unwrap_or_default();
+    let plain = rest.len() == usize::from(axis.is_some());
+    Some(Reduction { kind, call, method: true, callee: name, axis, rest, plain })
+}
+
+fn list_args(list: Node) -> Vec<Node> {
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor).filter(|a| a.kind() != "comment").collect()
+}
+
+/// A constant axis: `1`, `-1`, `[1]`, `(1,)`, `axis=1`.
+pub fn axis_value<'a>(model: &Model<'a>, node: Node<'a>) -> Option<i64> {
+    let node = unparenthesized(node);
+    let node = match node.kind() {
+        "list" | "tuple" if node.named_child_count() == 1 => node.named_child(0)?,
+        _ => node,
+    };
+    let v = model.constant(node)?;
+    (v.fract() == 0.0).then_some(v as i64)
+}
+
+/// Wraps `expr` in a reduction as the code wrote it.
+pub fn wrap<'a>(model: &Model<'a>, expr: String, r: &Reduction<'a>) -> String {
+    let rest: Vec<&str> = r.rest.iter().map(|a| model.text(*a)).collect();
+    if r.method {
+        let receiver = if expr.ends_with(')') && !expr.starts_with('(') { expr } else { format!("({expr})") };
+        format!("{receiver}.{}({})", r.callee, rest.join(", "))
+    } else {
+        let args: Vec<&str> = std::iter::once(expr.as_str()).chain(rest).collect();
+        format!("{}({})", r.callee, args.join(", "))
+    }
+}
+
+// When the -inf of a log is discarded or replaced after it is taken (NL101's reading, shared by
+// the rules that report the log of a probability).
+
+/// The log's -inf is discarded by a `where`, replaced by `nan_to_num`, or every use of the value
+/// holding it keeps only its finite elements.
+pub fn minus_inf_discarded<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    discarded_by_where(model, call, arg) || discarded_later(model, call, arg) || replaced_by_nan_to_num(model, call)
+}
+
+/// `value` narrowed by `cond` being `truth`, for the constraints on `subject`.
+pub fn narrowed<'a>(
+    model: &Model<'a>,
+    cond: Node<'a>,
+    truth: bool,
+    subject: Node<'a>,
+    mut value: Value<'a>,
+) -> Value<'a> {
+    let mut found = Vec::new();
+    model.constraints_of(cond, truth, 0, &mut found);
+    for c in found {
+        if same_expression(c.subject, subject, model.src) {
+            value.range = value.range.meet(c.range);
+        }
+    }
+    value
+}
+
+/// The log is a branch of a `where` whose condition excludes the argument's zeros there
+/// (`where(t == 0, 0, log(t))`, `where(p > 0, log(p), 0)`): the -inf is discarded. Its gradient
+/// is another matter (NaN in the untaken branch), which another rule reports.
+pub fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    let Some(list) = enclosing_argument_list(call) else { return false };
+    let Some(where_call) = list.parent().filter(|p| p.kind() == "call") else { return false };
+    let is_where = matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where");
+    if !is_where {
+        return false;
+    }
+    let args = Args::of(where_call);
+    let [cond, a, b] = args.positional.as_slice() else { return false };
+    let truth = if contains(*a, call) {
+        true
+    } else if contains(*b, call) {
+        false
+    } else {
+        return false;
+    };
+    let value = narrowed(model, *cond, truth, arg, Value::unknown().with_range(model.value(arg).range));
+    !value.range.contains_zero() || {
+        // `where(t == 0, 0, log(t))` leaves t != 0: the pinhole opens no end of an unknown range,
+        // but it does say the zeros are discarded.
+        let mut found = Vec::new();
+        model.constraints_of(*cond, truth, 0, &mut found);
+        found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
+    }
+}
+
+/// `values = x * (1 - log(x))` whose every later use is `where(x == 0, 0, values)`: the -inf (or
+/// NaN) the log makes where `x` is 0 is discarded by each use.
+pub fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    // The assignment whose value holds the log through arithmetic.
+    let mut node = call;
+    let assignment = loop {
+        let Some(parent) = node.parent() else { return false };
+        match parent.kind() {
+            "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
+            "assignment" if parent.child_by_field_name("right") == Some(node) => break parent,
+            _ => return false,
+        }
+    };
+    let Some(target) = assignment.child_by_field_name("left").filter(|l| l.kind() == "identifier") else {
+        return false;
+    };
+    let name = model.text(target);
+    let scope = model.scope_of(assignment);
+    let mut uses = Vec::new();
+    let mut stack = vec![scope];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && n.start_byte() > assignment.end_byte() && model.text(n) == name {
+            uses.push(n);
+        }
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            if child.end_byte() > assignment.end_byte()
+                && !(child != scope && matches!(child.kind(), "function_definition" | "lambda" | "class_definition"))
+            {
+                stack.push(child);
+            }
+        }
+    }
+    // Only the uses this assignment reaches, not later targets or uses of a rebinding.
+    let index = model.scope_index(scope);
+    uses.retain(|u| {
+        let target = u.parent().is_some_and(|p| p.kind() == "assignment" && p.child_by_field_name("left") == Some(*u));
+        // `v.dtype`, `v.shape`: metadata, not the values.
+        let metadata = u.parent().is_some_and(|p| {
+            p.kind() == "attribute"
+                && p.child_by_field_name("object") == Some(*u)
+                && p.child_by_field_name("attribute")
+                    .is_some_and(|a| matches!(model.text(a), "dtype" | "shape" | "device" | "ndim"))
+        });
+        !target && !metadata && index.reaching(name, u.start_byte()).entries.iter().any(|e| e.node == assignment)
+    });
+    !uses.is_empty()
+        && uses.iter().all(|u| {
+            if finite_selected(model, *u) {
+                return true;
+            }
+            let Some(list) = u.parent().filter(|p| p.kind() == "argument_list") else { return false };
+            let Some(where_call) = list.parent() else { return false };
+            if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
+                return false;
+            }
+            let args = Args::of(where_call);
+            let [cond, a, b] = args.positional.as_slice() else { return false };
+            let truth = if *a == *u {
+                true
+            } else if *b == *u {
+                false
+            } else {
+                return false;
+            };
+            let mut found = Vec::new();
+            model.constraints_of(*cond, truth, 0, &mut found);
+            found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
+        })
+}
+
+/// `where(isfinite(v), v, fallback)`: the use `v` is kept only where it is finite (both uses of
+/// `v` there count).
+pub fn finite_selected<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
+    let Some(mut where_call) = use_.parent().and_then(|l| l.parent()) else { return false };
+    let mut branch = use_;
+    if matches!(model.callee(where_call), Some(Callee::Api(api)) if matches!(apis::leaf(&api), "isfinite" | "is_finite"))
+    {
+        // The use inside the test: look at the `where` the test belongs to.
+        let Some(outer) = where_call.parent().and_then(|l| l.parent()) else { return false };
+        let Some(kept) = Args::of(outer).positional.get(1).copied() else { return false };
+        if Args::of(outer).positional.first() != Some(&where_call) {
+            return false;
+        }
+        branch = kept;
+        where_call = outer;
+    }
+    if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
+        return false;
+    }
+    let args = Args::of(where_call);
+    let [cond, a, _] = args.positional.as_slice() else { return false };
+    let test = unparenthesized(*cond);
+    *a == branch
+        && same_expression(branch, use_, model.src)
+        && matches!(model.callee(test), Some(Callee::Api(api)) if matches!(apis::leaf(&api), "isfinite" | "is_finite"))
+        && Args::of(test).positional.first().is_some_and(|v| same_expression(*v, branch, model.src))
+}
+
+/// `nan_to_num(log(x), ...)`: the -inf is replaced.
+pub fn replaced_by_nan_to_num<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
+    let Some(list) = enclosing_argument_list(call) else { return false };
+    let Some(outer) = list.parent() else { return false };
+    matches!(model.callee(outer), Some(Callee::Api(api)) if apis::leaf(&api) == "nan_to_num")
+}
+
+pub fn enclosing_argument_list(node: Node) -> Option<Node> {
+    let mut n = node;
+    loop {
+        let p = n.parent()?;
+        match p.kind() {
+            "argument_list" => return Some(p),
+            "parenthesized_expression" | "binary_operator" | "unary_operator" => n = p,
+            _ => return None,
+        }
+    }
+}
+
+pub fn contains(outer: Node, inner: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}

@@ -1,0 +1,65 @@
+"""Helper run in a fresh interpreter by the log family's numeric tests (not a test module).
+
+Reads JSON from stdin: {"module": path, "func": name, "kind": "jax"|"torch"|"tensorflow",
+"grad": index, "inputs": [[arg, ...], ...]} where each arg is a list of floats (or a list of
+lists, for a matrix). Imports the module, converts each arg to a float32 array of `kind`, and
+prints one JSON line: for each input set, the flattened gradient of `sum(func(*args))` with
+respect to argument `grad`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import warnings
+
+from evaluate_module import to_floats
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.read())
+    warnings.simplefilter("ignore")
+    import numpy as np
+
+    np.seterr(all="ignore")
+    spec = importlib.util.spec_from_file_location("nanlint_numeric_subject", request["module"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    func = getattr(module, request["func"])
+    kind, at = request["kind"], request["grad"]
+    out = []
+    for args in request["inputs"]:
+        arrays = [np.asarray(a, dtype=np.float32) for a in args]
+        if kind == "torch":
+            import torch
+
+            xs = [torch.from_numpy(a) for a in arrays]
+            xs[at].requires_grad_(True)
+            func(*xs).sum().backward()
+            out.append(to_floats(xs[at].grad))
+        elif kind == "tensorflow":
+            import tensorflow as tf
+
+            xs = [tf.constant(a) for a in arrays]
+            with tf.GradientTape() as tape:
+                tape.watch(xs[at])
+                y = tf.reduce_sum(func(*xs))
+            out.append(to_floats(tape.gradient(y, xs[at])))
+        elif kind == "jax":
+            import jax
+            import jax.numpy as jnp
+
+            xs = [jnp.asarray(a) for a in arrays]
+
+            def total(x):
+                return jnp.sum(func(*xs[:at], x, *xs[at + 1:]))
+
+            out.append(to_floats(jax.grad(total)(xs[at])))
+        else:
+            raise ValueError(f"no gradients for {kind!r}")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
