@@ -10,6 +10,8 @@
 
 pub mod fixes;
 pub mod query;
+// API contracts (issue 10)
+pub mod contracts;
 
 use crate::semantic::Model;
 use crate::settings::Settings;
@@ -100,9 +102,17 @@ pub const DOCS_BASE: &str = "https://github.com/nanlint/nanlint/blob/main/querie
 
 #[path = "../../../queries/python/NL101-log-of-possibly-zero/rule.rs"]
 mod nl101;
+#[path = "../../../queries/python/NL301-softmax-into-logits-loss/rule.rs"]
+mod nl301;
+#[path = "../../../queries/python/NL302-sigmoid-into-logits-loss/rule.rs"]
+mod nl302;
+#[path = "../../../queries/python/NL303-logits-into-probability-loss/rule.rs"]
+mod nl303;
+#[path = "../../../queries/python/NL304-epsilon-below-dtype/rule.rs"]
+mod nl304;
 
 /// Every rule, in code order.
-pub static ALL: &[&Rule] = &[&nl101::RULE];
+pub static ALL: &[&Rule] = &[&nl101::RULE, &nl301::RULE, &nl302::RULE, &nl303::RULE, &nl304::RULE];
 
 /// Alias kept for callers that list the rules.
 pub use self::ALL as RULES;
