@@ -81,6 +81,8 @@ pub struct LossFlow {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ModuleClass {
     pub name: String,
+    /// The framework of its base: `torch`, `keras` or `flax`.
+    pub framework: &'static str,
     pub min_args: usize,
     /// `usize::MAX` with `*args`.
     pub max_args: usize,
@@ -477,6 +479,12 @@ impl<'a> Model<'a> {
 
     /// What the prediction `node` is and where it comes from.
     pub fn prediction(&self, node: Node<'a>) -> Prediction<'a> {
+        self.prediction_for(node, None)
+    }
+
+    /// [`Model::prediction`] for a loss of `framework` (`torch`, `keras`, `flax`): a parameter
+    /// named like a model resolves only to a module class of that framework.
+    fn prediction_for(&self, node: Node<'a>, framework: Option<&str>) -> Prediction<'a> {
         let mut p = Prediction::default();
         let value = self.value(node);
         if let Some(producer) = value.producer.filter(|pr| contract_op(pr.op)) {
@@ -484,7 +492,7 @@ impl<'a> Model<'a> {
             p.producer = Some(producer.node);
         }
         if let Some(call) = self.traced_call(node, 0) {
-            let (source, op, object) = self.call_source(call);
+            let (source, op, object) = self.call_source(call, framework);
             p.source = source;
             p.object = object;
             if p.op.is_none() {
@@ -617,7 +625,7 @@ impl<'a> Model<'a> {
 
     /// Where the result of `call` comes from: the file's class, function, or a held object; what
     /// it is there; and the object's constructor when built in the same scope.
-    fn call_source(&self, call: Node<'a>) -> (Option<Source>, Option<Op>, Option<Node<'a>>) {
+    fn call_source(&self, call: Node<'a>, framework: Option<&str>) -> (Option<Source>, Option<Op>, Option<Node<'a>>) {
         match self.callee(call) {
             Some(Callee::Local(def)) => match self.qualified_name(def) {
                 Some(q) => {
@@ -637,7 +645,7 @@ impl<'a> Model<'a> {
                         let (holder, constructor) = self.object_holder(function);
                         (holder, object_output(&class), constructor)
                     }
-                    _ => match self.parameter_class(function, &Args::of(call)) {
+                    _ => match self.parameter_class(function, &Args::of(call), framework) {
                         Some(class) => {
                             let op = self.class_output(&class);
                             (Some(Source::Class(class)), op, None)
@@ -688,7 +696,7 @@ impl<'a> Model<'a> {
 
     /// A parameter named like a model (`model`, `net`), called with `args`: the file's one
     /// module class whose forward takes that many arguments.
-    fn parameter_class(&self, function: Node<'a>, args: &Args<'a>) -> Option<String> {
+    fn parameter_class(&self, function: Node<'a>, args: &Args<'a>, framework: Option<&str>) -> Option<String> {
         let function = unparenthesized(function);
         if function.kind() != "identifier" || !model_name(self.text(function)) {
             return None;
@@ -704,8 +712,11 @@ impl<'a> Model<'a> {
         }
         let Fact::ModuleClasses(classes) = self.fact(&FactKey::ModuleClasses) else { return None };
         let n = args.positional.len();
-        let fits: Vec<&ModuleClass> =
-            classes.iter().filter(|c| args.splat || (c.min_args <= n && n <= c.max_args)).collect();
+        let fits: Vec<&ModuleClass> = classes
+            .iter()
+            .filter(|c| framework.is_none_or(|f| c.framework == f))
+            .filter(|c| args.splat || (c.min_args <= n && n <= c.max_args))
+            .collect();
         match fits.as_slice() {
             [one] => Some(one.name.clone()),
             _ => None,
@@ -745,7 +756,7 @@ impl<'a> Model<'a> {
     pub fn loss_prediction(&self, l: &LossCall<'a>) -> Prediction<'a> {
         match (l.compile, l.input) {
             (true, Some(receiver)) => self.model_output(receiver),
-            (false, Some(input)) => self.prediction(input),
+            (false, Some(input)) => self.prediction_for(input, framework_of(&l.loss)),
             _ => Prediction::default(),
         }
     }
@@ -877,16 +888,24 @@ impl<'a> Model<'a> {
             classes.push((self.text(name).to_string(), def, bases));
         }
         // A class is a module class when a base is a library module class or, transitively, one
-        // of the file's module classes.
-        let mut module: Vec<bool> =
-            classes.iter().map(|(_, _, b)| b.iter().any(|b| BASES.contains(&b.as_str()))).collect();
+        // of the file's module classes; it has that class's framework.
+        let mut module: Vec<Option<&'static str>> = classes
+            .iter()
+            .map(|(_, _, b)| b.iter().find(|b| BASES.contains(&b.as_str())).and_then(|b| framework_of(b)))
+            .collect();
         loop {
             let mut changed = false;
             for i in 0..classes.len() {
-                if !module[i]
-                    && classes[i].2.iter().any(|b| classes.iter().zip(&module).any(|((n, _, _), m)| *m && n == b))
-                {
-                    module[i] = true;
+                if module[i].is_some() {
+                    continue;
+                }
+                let inherited = classes[i]
+                    .2
+                    .iter()
+                    .find_map(|b| classes.iter().zip(&module).find(|((n, _, _), m)| m.is_some() && n == b))
+                    .and_then(|(_, m)| *m);
+                if inherited.is_some() {
+                    module[i] = inherited;
                     changed = true;
                 }
             }
@@ -897,12 +916,12 @@ impl<'a> Model<'a> {
         let mut out: Vec<ModuleClass> = classes
             .iter()
             .zip(&module)
-            .filter(|(_, m)| **m)
-            .map(|((name, def, _), _)| {
+            .filter_map(|(c, m)| m.map(|m| (c, m)))
+            .map(|((name, def, _), framework)| {
                 let forward =
                     ["forward", "call", "__call__"].iter().find_map(|m| super::facts::class_method(*def, m, self.src));
                 let (min_args, max_args) = forward.map_or((0, usize::MAX), |f| arity(f, self.src));
-                ModuleClass { name: name.clone(), min_args, max_args }
+                ModuleClass { name: name.clone(), framework, min_args, max_args }
             })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -932,9 +951,7 @@ impl<'a> Model<'a> {
     pub fn source_of_function(&self, function: Node<'a>) -> Option<Source> {
         let q = self.qualified_name(function)?;
         match q.split_once('.') {
-            Some((class, "forward" | "call" | "__call__")) => {
-                Some(Source::Class(class.to_string()))
-            }
+            Some((class, "forward" | "call" | "__call__")) => Some(Source::Class(class.to_string())),
             _ => Some(Source::Function(q)),
         }
     }
@@ -1005,6 +1022,17 @@ fn contains_word(text: &str, word: &str) -> bool {
         let bytes = text.as_bytes();
         !i.checked_sub(1).is_some_and(|j| ident(bytes[j])) && !bytes.get(i + word.len()).copied().is_some_and(ident)
     })
+}
+
+/// The framework whose module classes a library's losses are computed on: `torch`, `keras`
+/// (TensorFlow and Keras), `flax` (optax and JAX).
+fn framework_of(name: &str) -> Option<&'static str> {
+    match name.split('.').next()? {
+        "torch" | "torchvision" => Some("torch"),
+        "tensorflow" | "keras" | "tf_keras" => Some("keras"),
+        "flax" | "optax" | "jax" => Some("flax"),
+        _ => None,
+    }
 }
 
 /// The definition inside a possibly decorated one.
