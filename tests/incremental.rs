@@ -80,6 +80,15 @@ const FRAGMENTS: &[&str] = &[
     "q = torch.sigmoid(x)\n        ",
     "p * np.log(p)",
     ".clamp(min=1e-7)",
+    // API contracts (issue 10): losses, producers in other functions, dtypes.
+    "import torch.nn as nn\n",
+    "criterion = nn.CrossEntropyLoss()\n",
+    "torch.softmax(x, dim=1)",
+    "criterion(q, y)",
+    "class N(nn.Module):\n    def forward(self, x):\n        return torch.softmax(x, 1)\n",
+    "def step(model, x, y):\n    return criterion(model(x), y)\n",
+    ".half()",
+    " + 1e-10",
 ];
 
 #[derive(Clone, Debug)]
@@ -263,4 +272,109 @@ fn many_functions_analyzed_on_several_threads_give_the_same_findings() {
     assert!(text.contains("torch.log(p + EPS)"), "{}", &text[..400]);
     assert_eq!(smells(&session), whole(&text));
     assert_eq!(smells(&session).len(), expected.len() - 1);
+}
+
+/// Replaces the one occurrence of `old` in the document with `new`, as an editor would send it
+/// (ASCII text: columns are bytes).
+fn replace(session: &Session, uri: &Uri, version: i32, old: &str, new: &str) -> String {
+    let text = session.text(uri).unwrap();
+    assert_eq!(text.matches(old).count(), 1, "{old:?} must occur once");
+    let start = text.find(old).unwrap();
+    let at = |byte: usize| {
+        let before = &text[..byte];
+        let line = before.matches('\n').count() as u32;
+        let character = (byte - before.rfind('\n').map_or(0, |i| i + 1)) as u32;
+        Position { line, character }
+    };
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range { start: at(start), end: at(start + old.len()) }),
+        range_length: None,
+        text: new.to_string(),
+    };
+    session.change(uri, version, vec![change]);
+    let updated = session.text(uri).unwrap();
+    assert_eq!(updated, text.replacen(old, new, 1));
+    updated
+}
+
+/// API contracts (issue 10): a finding in one function whose evidence lies in another (the
+/// softmax a module's `forward` returns, the loss a training step computes on its calls), and
+/// dtypes a file-wide setting decides. Edits inside one function take the server's
+/// single-function path; the findings must be those of a fresh check after every edit.
+#[test]
+fn findings_whose_evidence_is_in_another_function_follow_edits_there() {
+    let src = "\
+import torch.nn as nn
+import torch.nn.functional as F
+import tensorflow as tf
+from tensorflow import keras
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=1)
+
+
+criterion = nn.CrossEntropyLoss()
+
+
+def step(model, x, y):
+    return criterion(model(x), y)
+
+
+def other(x):
+    return x
+
+
+class Embed(keras.layers.Layer):
+    def call(self, inputs):
+        return inputs / (tf.norm(inputs) + 1e-12)
+
+
+def main():
+    pass
+";
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/flows.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    let codes = |s: &Session| -> Vec<String> {
+        s.with_doc(&uri, |d| d.smells.iter().map(|x| x.code.clone()).collect()).unwrap()
+    };
+    let check = |s: &Session, text: &str, expected: &[&str]| {
+        let fresh = engine::check_source(text, &Settings::default());
+        let cached = s.with_doc(&uri, |d| d.smells.clone()).unwrap();
+        assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
+        assert_eq!(codes(s), expected, "{text}");
+    };
+    check(&session, src, &["NL301"]);
+    // The training step stops computing a cross-entropy: the softmax in `forward` is fine.
+    let text = replace(&session, &uri, 2, "criterion(model(x), y)", "(model(x) - y).abs().mean()");
+    check(&session, &text, &[]);
+    // Another function, which mentioned no loss, starts to compute one on the model's output.
+    let text = replace(&session, &uri, 3, "    return x\n", "    return criterion(MLP()(x), x)\n");
+    check(&session, &text, &["NL301"]);
+    // ... and stops again.
+    let text = replace(&session, &uri, 4, "criterion(MLP()(x), x)", "MLP()(x)");
+    check(&session, &text, &[]);
+    // Back in the step, a loss that expects log-probabilities: NL303 at its call.
+    let text = replace(&session, &uri, 5, "(model(x) - y).abs().mean()", "F.nll_loss(model(x), y)");
+    check(&session, &text, &["NL303"]);
+    // `forward` returns log-probabilities: nothing to report.
+    let text = replace(&session, &uri, 6, "F.softmax(self.fc(x), dim=1)", "F.log_softmax(self.fc(x), dim=1)");
+    check(&session, &text, &[]);
+    // A function sets a mixed-precision policy: the layer's epsilon now meets float16.
+    let text = replace(
+        &session,
+        &uri,
+        7,
+        "def main():\n    pass\n",
+        "def main():\n    keras.mixed_precision.set_global_policy(\"mixed_float16\")\n",
+    );
+    check(&session, &text, &["NL304"]);
+    let text = replace(&session, &uri, 8, "\"mixed_float16\"", "\"float32\"");
+    check(&session, &text, &[]);
 }

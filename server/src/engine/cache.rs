@@ -301,13 +301,29 @@ impl UnitCache {
             FactKey::Function(q) => Some(q) == qualified.as_ref(),
             FactKey::Attribute { class: c, .. } => Some(c.as_str()) == class,
             FactKey::Global(_) => false,
+            // API contracts (issue 10): the function's own loss calls; the module classes (a
+            // forward's signature) and the precision settings (any function may set them) are
+            // cheap to recompute; the file's flows are the union of the `Flows` facts, each
+            // recorded beside it.
+            FactKey::Flows(q) => Some(q) == qualified.as_ref(),
+            FactKey::ModuleClasses | FactKey::Precision | FactKey::LossHolders => true,
+            FactKey::FileFlows => false,
         };
         let used =
             self.units.values().flatten().flat_map(|c| c.dependencies.iter()).chain(self.loose_dependencies.iter());
+        let mut file_flows = false;
+        let mut own_flows = false;
         for d in used {
             if contributes(&d.key) && model.fact_hash(&d.key) != d.hash {
                 return None;
             }
+            file_flows |= d.key == FactKey::FileFlows;
+            own_flows |= matches!(&d.key, FactKey::Flows(q) if Some(q) == qualified.as_ref());
+        }
+        // The file's flows ask a function only when its text mentions a loss: one that starts to
+        // is a new part of them.
+        if file_flows && !own_flows && model.mentions_a_loss(&src[unit.byte_range()]) {
+            return None;
         }
         let triggers = self.triggers.clone();
         model.take_dependencies();

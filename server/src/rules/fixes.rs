@@ -140,6 +140,26 @@ pub fn replace_with_call(
     Fix { title, applicability, edits }
 }
 
+/// A fix that adds the keyword argument `keyword` (`"eps=1e-4"`) at the end of a call's
+/// arguments; none when the arguments hold a comment.
+pub fn add_keyword(src: &str, call: Node, keyword: &str, title: String) -> Option<Fix> {
+    let list = call.child_by_field_name("arguments").filter(|a| a.kind() == "argument_list")?;
+    if crate::syntax::has_comment(list) {
+        return None;
+    }
+    let close = list.end_byte().checked_sub(1)?;
+    let before = src.get(list.start_byte()..close)?.trim_end();
+    let at = list.start_byte() + before.len();
+    let content = if before == "(" {
+        keyword.to_string()
+    } else if before.ends_with(',') {
+        format!(" {keyword}")
+    } else {
+        format!(", {keyword}")
+    };
+    Some(Fix { title, applicability: Applicability::Unsafe, edits: vec![Edit { start: at, end: at, content }] })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

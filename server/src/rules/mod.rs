@@ -11,6 +11,8 @@
 pub mod fixes;
 pub mod probs;
 pub mod query;
+// API contracts (issue 10)
+pub mod contracts;
 
 use crate::semantic::Model;
 use crate::settings::Settings;
@@ -117,8 +119,28 @@ mod nl105;
 #[path = "../../../queries/python/NL106-entropy-of-log-probabilities/rule.rs"]
 mod nl106;
 
+#[path = "../../../queries/python/NL301-softmax-into-logits-loss/rule.rs"]
+mod nl301;
+#[path = "../../../queries/python/NL302-sigmoid-into-logits-loss/rule.rs"]
+mod nl302;
+#[path = "../../../queries/python/NL303-logits-into-probability-loss/rule.rs"]
+mod nl303;
+#[path = "../../../queries/python/NL304-epsilon-below-dtype/rule.rs"]
+mod nl304;
+
 /// Every rule, in code order.
-pub static ALL: &[&Rule] = &[&nl101::RULE, &nl102::RULE, &nl103::RULE, &nl104::RULE, &nl105::RULE, &nl106::RULE];
+pub static ALL: &[&Rule] = &[
+    &nl101::RULE,
+    &nl102::RULE,
+    &nl103::RULE,
+    &nl104::RULE,
+    &nl105::RULE,
+    &nl106::RULE,
+    &nl301::RULE,
+    &nl302::RULE,
+    &nl303::RULE,
+    &nl304::RULE,
+];
 
 /// Alias kept for callers that list the rules.
 pub use self::ALL as RULES;

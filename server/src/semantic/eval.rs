@@ -27,13 +27,22 @@ impl<'a> Model<'a> {
     /// What is known about the value of `node`.
     pub fn value(&self, node: Node<'a>) -> Value<'a> {
         if let Some(v) = self.values.borrow().get(&node.id()) {
+            // The facts its computation used are used again (API contracts, issue 10).
+            if let Some(used) = self.value_dependencies.borrow().get(&node.id()) {
+                self.dependencies.borrow_mut().extend(used.iter().cloned());
+            }
             return v.clone();
         }
         if self.depth.get() >= MAX_DEPTH || !self.active.borrow_mut().insert(node.id()) {
             return Value::unknown();
         }
         self.depth.set(self.depth.get() + 1);
+        let mark = self.dependencies.borrow().len();
         let value = self.compute(node);
+        let used = self.dependencies.borrow().get(mark..).map(<[_]>::to_vec).unwrap_or_default();
+        if !used.is_empty() {
+            self.value_dependencies.borrow_mut().insert(node.id(), used);
+        }
         self.depth.set(self.depth.get() - 1);
         self.active.borrow_mut().remove(&node.id());
         self.values.borrow_mut().insert(node.id(), value.clone());
@@ -291,7 +300,7 @@ impl<'a> Model<'a> {
         let name = self.text(node);
         let mut scope = scope;
         loop {
-            if scope.kind() == "module" {
+            if self.is_module_scope(scope) {
                 return match self.fact(&FactKey::Global(name.to_string())) {
                     Fact::Value(Some(v)) => v.value(),
                     _ => Value::unknown(),
@@ -306,7 +315,7 @@ impl<'a> Model<'a> {
                 // No enclosing scope found (a damaged tree): nothing known.
                 return Value::unknown();
             }
-            if scope.kind() == "module" {
+            if self.is_module_scope(scope) {
                 continue;
             }
             // A closure: the enclosing function's binding before the nested definition.
@@ -467,7 +476,7 @@ impl<'a> Model<'a> {
                     .with_origin(Origin::Data)
                     .with_kind(Kind::Array(library.unwrap_or(Library::Torch)));
             }
-            return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Object(api.to_string()));
+            return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Object(self.object_kind(api, args)));
         }
         let origin = self.args_origin(args);
         // Gaussian noise changes every step and takes every sign.
@@ -592,8 +601,21 @@ impl<'a> Model<'a> {
         match held.kind {
             Kind::Object(class) => {
                 let lib = apis::library_of(&class).unwrap_or(Library::Torch);
-                let leaf = apis::leaf(&class);
                 let data = Value::unknown().with_origin(Origin::Data).with_kind(Kind::Array(lib));
+                // A configured layer or stack: its output (API contracts, issue 10).
+                if let Some(out) = super::flows::configured_output(&class) {
+                    return match out {
+                        Some(Op::Softmax) => data.with_range(Interval::UNIT).produced(Op::Softmax, call),
+                        Some(Op::Sigmoid) => data.with_range(Interval::UNIT).produced(Op::Sigmoid, call),
+                        Some(Op::LogSoftmax) => data
+                            .with_range(Interval::new(Bound::open(f64::NEG_INFINITY), Bound::closed(0.0)))
+                            .produced(Op::LogSoftmax, call),
+                        Some(Op::Logits) => data.produced(Op::Logits, call),
+                        _ => data,
+                    };
+                }
+                let class = super::flows::split_object(&class).0;
+                let leaf = apis::leaf(class);
                 match leaf {
                     "Softmax" | "Softmax2d" => data.with_range(Interval::UNIT).produced(Op::Softmax, call),
                     "Sigmoid" => data.with_range(Interval::UNIT).produced(Op::Sigmoid, call),

@@ -24,6 +24,17 @@ pub enum FactKey {
     Attribute { class: String, attr: String },
     /// The summary of a module-level function (`f`) or of a method (`Class.method`).
     Function(String),
+    // API contracts (issue 10)
+    /// The loss calls of one function (`f`, `Class.method`) or of the module-level code (`""`).
+    Flows(String),
+    /// The loss calls of every function that mentions a loss, and of the module-level code.
+    FileFlows,
+    /// The file's module classes (`nn.Module`, `keras.Model`, ... subclasses).
+    ModuleClasses,
+    /// File-wide precision settings (a Keras policy, a default dtype, JAX x64).
+    Precision,
+    /// Names assigned a loss object anywhere in the file (`criterion`, `self.kl`: `kl`).
+    LossHolders,
 }
 
 /// A fact's content.
@@ -31,6 +42,11 @@ pub enum FactKey {
 pub enum Fact {
     Value(Option<ValueSummary>),
     Function(Option<Summary>),
+    // API contracts (issue 10)
+    Flows(Vec<super::flows::LossFlow>),
+    ModuleClasses(Vec<super::flows::ModuleClass>),
+    Precision(super::dtype::Precision),
+    Names(Vec<String>),
 }
 
 /// A fact an analysis used, and its hash then.
@@ -90,6 +106,10 @@ impl<'a> Model<'a> {
                     // A fact that depends on itself (recursion): nothing known.
                     return match key {
                         FactKey::Function(_) => Fact::Function(None),
+                        FactKey::Flows(_) | FactKey::FileFlows => Fact::Flows(Vec::new()),
+                        FactKey::ModuleClasses => Fact::ModuleClasses(Vec::new()),
+                        FactKey::Precision => Fact::Precision(Default::default()),
+                        FactKey::LossHolders => Fact::Names(Vec::new()),
                         _ => Fact::Value(None),
                     };
                 }
@@ -129,6 +149,11 @@ impl<'a> Model<'a> {
                 };
                 Fact::Function(def.map(|d| self.summarize(d)))
             }
+            FactKey::Flows(unit) => Fact::Flows(self.compute_flows(unit)),
+            FactKey::FileFlows => Fact::Flows(self.compute_file_flows()),
+            FactKey::ModuleClasses => Fact::ModuleClasses(self.compute_module_classes()),
+            FactKey::Precision => Fact::Precision(self.compute_precision()),
+            FactKey::LossHolders => Fact::Names(super::flows::loss_holders(self.src)),
         }
     }
 
@@ -278,7 +303,7 @@ impl<'a> Model<'a> {
         match self.qualified_name(def) {
             Some(q) => match self.fact(&FactKey::Function(q)) {
                 Fact::Function(s) => s,
-                Fact::Value(_) => None,
+                _ => None,
             },
             None => Some(self.summarize(def)),
         }

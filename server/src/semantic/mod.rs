@@ -11,6 +11,9 @@
 //! - `facts`: what other parts of the file contribute: module-level names, attributes set on
 //!   `self`, function summaries. A use of a fact is recorded ([`Model::dependencies`]) so that a
 //!   cached analysis of one function can tell when facts it relied on changed.
+//! - `losses`, `flows` and `dtype` (API contracts): what each loss expects, where predictions
+//!   come from and which losses receive them across the file, and dtypes with the rounding of
+//!   constants that meet them.
 //!
 //! One file at a time; nothing crosses files.
 
@@ -24,6 +27,10 @@ pub mod imports;
 pub mod scope;
 pub mod transfer;
 pub mod value;
+// API contracts (issue 10)
+pub mod dtype;
+pub mod flows;
+pub mod losses;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -53,6 +60,11 @@ pub struct Model<'a> {
     exits: RefCell<HashMap<usize, guards::Exits<'a>>>,
     /// Facts used since the last [`Model::take_dependencies`].
     dependencies: RefCell<Vec<Dependency>>,
+    /// The facts each memoized value's computation used, replayed when the memo answers (so a
+    /// fact computed after the value still records them).
+    value_dependencies: RefCell<HashMap<usize, Vec<Dependency>>>,
+    /// Loss calls per scope (see `flows`).
+    loss_calls: RefCell<HashMap<usize, Rc<Vec<flows::LossCall<'a>>>>>,
 }
 
 /// What a call calls.
@@ -84,6 +96,8 @@ impl<'a> Model<'a> {
             facts: RefCell::default(),
             exits: RefCell::default(),
             dependencies: RefCell::default(),
+            value_dependencies: RefCell::default(),
+            loss_calls: RefCell::default(),
         }
     }
 
@@ -164,6 +178,12 @@ impl<'a> Model<'a> {
             .unwrap_or(self.tree.root_node())
     }
 
+    /// The module, or the root of a tree whose recovery from syntax errors made the root an
+    /// `ERROR` node (then it holds the module's statements): where walks up the scopes stop.
+    pub fn is_module_scope(&self, scope: Node<'a>) -> bool {
+        scope.kind() == "module" || scope == self.tree.root_node()
+    }
+
     /// The class whose method `function` is, if it is one.
     pub fn class_of_method(&self, function: Node<'a>) -> Option<Node<'a>> {
         let chain = syntax::ancestry(self.tree.root_node(), function);
@@ -195,7 +215,7 @@ impl<'a> Model<'a> {
             if !reaching.entries.is_empty() || !reaching.outer {
                 return None;
             }
-            if scope.kind() == "module" {
+            if self.is_module_scope(scope) {
                 return None;
             }
             // A parameter of that name shadows outer definitions.
@@ -207,7 +227,7 @@ impl<'a> Model<'a> {
             if scope == inner {
                 return None;
             }
-            if scope.kind() == "module" {
+            if self.is_module_scope(scope) {
                 // Module-level definitions are visible from any function, whatever their place;
                 // which ones exist is a fact of the module.
                 self.fact(&FactKey::Global(wanted.to_string()));

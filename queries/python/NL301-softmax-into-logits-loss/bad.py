@@ -1,0 +1,122 @@
+import jax
+import optax
+import tensorflow as tf
+import tensorflow.compat.v1 as tf1
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tensorflow import keras
+from torch.nn.functional import softmax as sm
+
+
+def torch_functional(z, y):
+    p = F.softmax(z, dim=1)  # error: [NL301]
+    return F.cross_entropy(p, y)
+
+
+def tensor_method(z, y):
+    return F.cross_entropy(z.softmax(-1), y)  # error: [NL301]
+
+
+def imported_name(z, y):
+    loss = nn.CrossEntropyLoss()
+    return loss(sm(z, dim=-1), y)  # error: [NL301]
+
+
+def multi_line(z, y):
+    probs = torch.softmax(  # error: [NL301]
+        z,
+        dim=-1,
+    )
+    flat = probs.view(-1, 10)
+    return F.cross_entropy(flat, y.view(-1))
+
+
+def tf2(x, labels):
+    y = tf.nn.softmax(x)  # error: [NL301]
+    return tf.nn.softmax_cross_entropy_with_logits(labels, y)
+
+
+def tf1_graph(x, W, b, y_):
+    y_conv = tf1.nn.softmax(tf1.matmul(x, W) + b)  # error: [NL301]
+    return tf1.reduce_mean(tf1.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=y_conv))
+
+
+def tf1_losses(logits, onehot):
+    return tf1.losses.softmax_cross_entropy(onehot, tf1.nn.softmax(logits))  # error: [NL301]
+
+
+def sparse(x, labels):
+    probs = tf.nn.softmax(x)  # error: [NL301]
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=probs)
+
+
+def keras_function(y_true, z):
+    p = keras.activations.softmax(z)  # error: [NL301]
+    return keras.losses.categorical_crossentropy(y_true, p, from_logits=True)
+
+
+def jax_optax(logits, labels):
+    return optax.softmax_cross_entropy(jax.nn.softmax(logits), labels)  # error: [NL301]
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+        self.criterion = nn.CrossEntropyLoss()
+        self.softmax = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        return self.softmax(self.fc(x))  # error: [NL301]
+
+    def loss(self, x, y):
+        return self.criterion(self(x), y)
+
+
+class Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(16, 4), nn.Softmax(dim=1))  # error: [NL301]
+
+    def forward(self, x):
+        return self.net(x)
+
+
+criterion = nn.CrossEntropyLoss()
+
+
+def train_stack(x, y):
+    return criterion(Stack()(x), y)
+
+
+def keras_sequential():
+    model = keras.Sequential(
+        [
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),  # error: [NL301]
+        ]
+    )
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def keras_add():
+    model = keras.Sequential()
+    model.add(keras.layers.Dense(64, activation="relu"))
+    model.add(keras.layers.Dense(10, activation=tf.nn.softmax))  # error: [NL301]
+    model.compile(optimizer="adam", loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def keras_functional(inputs):
+    outputs = keras.layers.Dense(10, activation="softmax")(inputs)  # error: [NL301]
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def keras_applications():
+    base = keras.applications.ResNet50(weights=None, classes=10)
+    base.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True))  # error: [NL301]
+    return base

@@ -1,0 +1,75 @@
+import jax
+import optax
+import tensorflow as tf
+import tensorflow.compat.v1 as tf1
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tensorflow import keras
+from torch.special import expit
+
+
+def torch_functional(z, y):
+    p = torch.sigmoid(z)  # error: [NL302]
+    return F.binary_cross_entropy_with_logits(p, y)
+
+
+def tensor_method(z, y):
+    return F.binary_cross_entropy_with_logits(z.sigmoid(), y)  # error: [NL302]
+
+
+def loss_object(z, y):
+    loss = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0]))
+    return loss(F.sigmoid(z), y)  # error: [NL302]
+
+
+def special_expit(z, y):
+    probs = expit(  # error: [NL302]
+        z
+    )
+    return F.binary_cross_entropy_with_logits(probs.squeeze(-1), y)
+
+
+def tf2(x, labels):
+    y = tf.sigmoid(x)  # error: [NL302]
+    return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=y)
+
+
+def tf1_losses(logits, labels):
+    return tf1.losses.sigmoid_cross_entropy(labels, tf1.nn.sigmoid(logits))  # error: [NL302]
+
+
+def weighted(x, labels):
+    return tf.nn.weighted_cross_entropy_with_logits(labels, tf.math.sigmoid(x), 2.0)  # error: [NL302]
+
+
+def keras_function(y_true, z):
+    p = keras.activations.sigmoid(z)  # error: [NL302]
+    return keras.losses.binary_crossentropy(y_true, p, from_logits=True)
+
+
+def jax_optax(logits, labels):
+    return optax.sigmoid_binary_cross_entropy(jax.nn.sigmoid(logits), labels)  # error: [NL302]
+
+
+class Detector(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 1)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x):
+        return self.sigmoid(self.fc(x))  # error: [NL302]
+
+
+bce = nn.BCEWithLogitsLoss()
+
+
+def train(x, y):
+    return bce(Detector()(x), y)
+
+
+def keras_sequential():
+    model = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])  # error: [NL302]
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    return model

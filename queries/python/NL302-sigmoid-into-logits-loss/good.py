@@ -1,0 +1,40 @@
+import tensorflow as tf
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tensorflow import keras
+
+
+def logits_into_the_loss(z, y):
+    return F.binary_cross_entropy_with_logits(z, y)
+
+
+def probabilities_for_reporting(z, y):
+    probs = torch.sigmoid(z)
+    return F.binary_cross_entropy_with_logits(z, y), probs
+
+
+def sigmoid_targets(z, teacher):
+    # A sigmoid as the target is what the loss wants.
+    return F.binary_cross_entropy_with_logits(z, torch.sigmoid(teacher))
+
+
+def tf_labels(logits, teacher):
+    return tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.sigmoid(teacher), logits=logits)
+
+
+def keras_probabilities():
+    model = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy())
+    return model
+
+
+def gate(z, x, y):
+    # A sigmoid gate inside the model, then a linear head: the loss gets logits.
+    h = torch.sigmoid(z) * x
+    return F.binary_cross_entropy_with_logits(h.sum(-1), y)
+
+
+def silenced(z, y):
+    p = torch.sigmoid(z)  # noqa: NL302
+    return F.binary_cross_entropy_with_logits(p, y)

@@ -1,0 +1,341 @@
+//! What the loss-contract rules (NL301 softmax-into-logits-loss, NL302 sigmoid-into-logits-loss,
+//! NL303 logits-into-probability-loss) share: finding the losses an activation reaches, and the
+//! fixes that drop an activation or change what a loss expects.
+
+use tree_sitter::Node;
+
+use crate::rules::{Checker, Finding, fixes};
+use crate::semantic::flows::{LossCall, LossFlow, Source, applies, object_output, split_object};
+use crate::semantic::losses::Expects;
+use crate::semantic::value::{Kind, Op, Prob};
+use crate::semantic::{Callee, Model, apis};
+use crate::smell::{Applicability, Edit, Fix, Related};
+use crate::syntax::{Args, Span, short, unparenthesized};
+
+/// A loss an activation reaches.
+pub enum Reached<'a> {
+    /// A loss call in the same function (or module-level code).
+    Here(LossCall<'a>),
+    /// A loss call elsewhere in the file, through `via` (a class, a function, a held object).
+    Elsewhere { flow: LossFlow, via: Source },
+}
+
+/// The op of a probability.
+pub fn prob_op(prob: Prob) -> Op {
+    match prob {
+        Prob::Softmax => Op::Softmax,
+        Prob::Sigmoid => Op::Sigmoid,
+    }
+}
+
+fn prob_name(prob: Prob) -> &'static str {
+    match prob {
+        Prob::Softmax => "softmax",
+        Prob::Sigmoid => "sigmoid",
+    }
+}
+
+/// NL301 and NL302: `node` applies `prob` (a call of softmax, a softmax module or a layer with
+/// that activation) or builds a layer whose output it is; report it where it reaches a loss that
+/// applies `prob` itself.
+pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -> Vec<Finding> {
+    let model = cx.model;
+    let op = prob_op(prob);
+    let value = model.value(node);
+    let applies_here = value.producer.is_some_and(|p| p.node == node && p.op == op);
+    // A layer built with the activation; a stack (`Sequential`, `Model`) is reported at its
+    // last layer instead.
+    let builds = matches!(&value.kind, Kind::Object(class)
+        if object_output(class) == Some(op)
+            && !matches!(apis::leaf(split_object(class).0), "Sequential" | "Model"));
+    if let Some(compile) = compile_without_producer(model, node, prob) {
+        return vec![compile];
+    }
+    if !applies_here && !builds {
+        return Vec::new();
+    }
+    // `z.softmax(-1)` takes a dimension; `helpers.softmax(z)` is some other object's method.
+    if let Some(Callee::Method { .. }) = model.callee(node)
+        && Args::of(node).positional.iter().any(|a| model.constant(*a).is_none_or(|c| c.fract() != 0.0))
+    {
+        return Vec::new();
+    }
+    let reached = reached(model, node, prob, applies_here, builds);
+    let Some(first) = reached.first() else { return Vec::new() };
+    let what = activation_text(model, node, prob);
+    let (message, related) = match first {
+        Reached::Here(l) => (
+            format!(
+                "{what} is passed to `{}`, {}: {} is applied twice",
+                l.display,
+                applies(Expects::Logits(prob)),
+                prob_name(prob)
+            ),
+            Some(Related {
+                span: Span::of(l.call),
+                message: format!("`{}` applies {} to it again", l.display, prob_name(prob)),
+            }),
+        ),
+        Reached::Elsewhere { flow, via } => (
+            format!(
+                "{what} reaches `{}`{} through {}, {}: {} is applied twice",
+                display_loss(&flow.loss),
+                if flow.unit.is_empty() { String::new() } else { format!(" in `{}`", flow.unit) },
+                via_text(via),
+                applies(Expects::Logits(prob)),
+                prob_name(prob)
+            ),
+            None,
+        ),
+    };
+    let fixes = drop_activation(model, node, prob).into_iter().collect();
+    vec![Finding { span: Some(Span::of(node)), message, fixes, related }]
+}
+
+/// The losses `node`'s output reaches.
+fn reached<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, applies_here: bool, builds: bool) -> Vec<Reached<'a>> {
+    let wanted = Some(Expects::Logits(prob));
+    let op = prob_op(prob);
+    let mut out = Vec::new();
+    let scope = model.scope_of(node);
+    // The stack `node` ends, if it is the last layer of one.
+    let stack = enclosing_stack(model, node);
+    for l in model.loss_calls_in(scope).iter() {
+        if l.expects != wanted {
+            continue;
+        }
+        let p = model.loss_prediction(l);
+        let hit =
+            p.producer == Some(node) || (builds && (p.object == Some(node) || (stack.is_some() && p.object == stack)));
+        if hit && p.op == Some(op) {
+            out.push(Reached::Here(l.clone()));
+        }
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    // Returned by a function or a forward: where the file passes its calls' results.
+    if applies_here
+        && scope.kind() == "function_definition"
+        && returns(model, scope, node)
+        && let Some(source) = model.source_of_function(scope)
+    {
+        for flow in model.flows_from(&source) {
+            if flow.expects == wanted && flow.op == Some(op) {
+                out.push(Reached::Elsewhere { flow, via: source.clone() });
+            }
+        }
+    }
+    // A layer, or the last layer of a stack, held in `self.<attr>` or a module-level name.
+    if builds && let Some(holder) = model.holder_of(stack.unwrap_or(node)) {
+        for flow in model.flows_from(&holder) {
+            if flow.expects == wanted && flow.op == Some(op) {
+                out.push(Reached::Elsewhere { flow, via: holder.clone() });
+            }
+        }
+        // Held by a class whose forward returns that activation: the forward's callers. (A
+        // layer held as `self.softmax` is reported where the forward calls it instead.)
+        if let Source::Attribute { class, attr } = &holder
+            && !attr.eq_ignore_ascii_case(prob_name(prob))
+        {
+            let source = Source::Class(class.clone());
+            for flow in model.flows_from(&source) {
+                if flow.expects == wanted && flow.op == Some(op) {
+                    out.push(Reached::Elsewhere { flow, via: source.clone() });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `model.compile(loss=...(from_logits=True))` on a model whose output is `prob` but built where
+/// nanlint cannot point at the activation (`keras.applications.*`): reported at the compile.
+fn compile_without_producer<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> Option<Finding> {
+    let l = model.loss_call(node).filter(|l| l.compile && l.expects == Some(Expects::Logits(prob)))?;
+    let p = model.loss_prediction(&l);
+    if p.op != Some(prob_op(prob)) || p.producer.is_some() || p.source.is_some() {
+        return None;
+    }
+    let receiver = l.input?;
+    let message = format!(
+        "`{}` outputs {} probabilities and is compiled with `{}`, {}: {} is applied twice",
+        short(model.text(receiver)),
+        prob_name(prob),
+        l.display,
+        applies(Expects::Logits(prob)),
+        prob_name(prob)
+    );
+    let fixes = from_logits_false(model, &l).into_iter().collect();
+    Some(Finding { span: None, message, fixes, related: None })
+}
+
+/// The `nn.Sequential(...)` or `keras.Sequential([...])` call `node` is the last layer of.
+fn enclosing_stack<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
+    let mut up = node.parent()?;
+    if up.kind() == "list" {
+        up = up.parent()?;
+    }
+    if up.kind() != "argument_list" {
+        return None;
+    }
+    let call = up.parent()?;
+    (model.sequential_last(call) == Some(node)).then_some(call)
+}
+
+/// A `return` of `function` (outside nested functions) returns the value `node` produced.
+fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
+    let Some(body) = function.child_by_field_name("body") else { return false };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "return_statement" {
+            if let Some(v) = n.named_child(0)
+                && model.value(v).producer.is_some_and(|p| p.node == node)
+            {
+                return true;
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            if !crate::syntax::is_scope(child.kind()) {
+                stack.push(child);
+            }
+        }
+    }
+    false
+}
+
+fn via_text(via: &Source) -> String {
+    match via {
+        Source::Class(c) => format!("the output of `{c}`"),
+        Source::Function(f) => format!("the result of `{f}`"),
+        Source::Attribute { attr, .. } => format!("the calls of `self.{attr}`"),
+        Source::Global(g) => format!("the calls of `{g}`"),
+    }
+}
+
+/// How the message names a loss recorded in a flow.
+pub fn display_loss(loss: &str) -> String {
+    match crate::semantic::losses::by_name(loss) {
+        Some(l) => l.display(),
+        None => format!("\"{loss}\""),
+    }
+}
+
+/// "the softmax output `F.softmax(z, dim=1)`", "the output of `nn.Softmax(dim=1)`".
+fn activation_text<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> String {
+    let spelled = call_text(model, node);
+    match model.value(node).kind {
+        Kind::Object(_) => format!("the output of `{spelled}`"),
+        _ => format!("the {} output `{spelled}`", prob_name(prob)),
+    }
+}
+
+/// A call as messages show it: its text when short and on one line, else `callee(…)`.
+pub fn call_text(model: &Model, call: Node) -> String {
+    let full = model.text(call);
+    if !full.contains('\n') && full.chars().count() <= 40 {
+        return full.to_string();
+    }
+    match call.child_by_field_name("function") {
+        Some(f) if f.kind() != "call" => format!("{}(…)", short(model.text(f))),
+        Some(f) => format!("{}(…)", call_text(model, f)),
+        None => short(full),
+    }
+}
+
+/// The fix that removes the activation: `F.softmax(z, dim=1)` → `z`, `z.softmax(1)` → `z`,
+/// `self.softmax(z)` → `z`, `Dense(10, activation="softmax")` → `activation=None`,
+/// `nn.Sequential(..., nn.Softmax(dim=1))` → `nn.Identity()` as the last layer.
+fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> Option<Fix> {
+    let title = format!("Drop the {}: pass logits to the loss", prob_name(prob));
+    if crate::syntax::has_comment(node) {
+        return None;
+    }
+    let value = model.value(node);
+    // A call that applies the activation to its input.
+    if value.producer.is_some_and(|p| p.node == node) {
+        let function = node.child_by_field_name("function")?;
+        let input = match model.callee(node)? {
+            Callee::Method { receiver, .. } if Args::of(node).positional.len() <= 1 => Some(receiver),
+            Callee::Api(_) | Callee::Value(_) if function.kind() != "call" => {
+                Args::of(node).get(0, &["input", "x", "logits", "features", "z"], model.src)
+            }
+            // `Dense(10, activation="softmax")(x)`: the layer's activation.
+            Callee::Value(ctor) if ctor.kind() == "call" => return activation_none(model, ctor, &title),
+            _ => None,
+        }?;
+        return Some(Fix {
+            title,
+            applicability: Applicability::Unsafe,
+            edits: vec![Edit {
+                start: node.start_byte(),
+                end: node.end_byte(),
+                content: model.text(input).to_string(),
+            }],
+        });
+    }
+    // A layer built with the activation.
+    let api = node.child_by_field_name("function").and_then(|f| model.api(f))?;
+    match apis::leaf(&api) {
+        "Softmax" | "Sigmoid" if api.starts_with("torch.nn.") => {
+            let alias = node.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+            Some(fixes::replace_with_call(
+                &model.imports,
+                node,
+                "torch.nn.Identity",
+                alias,
+                "",
+                title,
+                Applicability::Unsafe,
+            ))
+        }
+        _ => activation_none(model, node, &title),
+    }
+}
+
+/// `activation="softmax"` → `activation=None` (Dense, Conv*), `Activation("softmax")` →
+/// `Activation("linear")`.
+fn activation_none<'a>(model: &Model<'a>, ctor: Node<'a>, title: &str) -> Option<Fix> {
+    let api = ctor.child_by_field_name("function").and_then(|f| model.api(f))?;
+    let args = Args::of(ctor);
+    let (arg, content) = if api == "keras.layers.Activation" {
+        let a = args.get(0, &["activation"], model.src)?;
+        let quote = if model.text(a).starts_with('\'') { "'" } else { "\"" };
+        (a, format!("{quote}linear{quote}"))
+    } else {
+        let position = if apis::leaf(&api) == "Dense" { 1 } else { usize::MAX };
+        (args.get(position, &["activation"], model.src)?, "None".to_string())
+    };
+    Some(Fix {
+        title: title.to_string(),
+        applicability: Applicability::Unsafe,
+        edits: vec![Edit { start: arg.start_byte(), end: arg.end_byte(), content }],
+    })
+}
+
+/// `from_logits=True` → `from_logits=False` in the loss a compile call was given, when the loss
+/// object is built in the call.
+fn from_logits_false(model: &Model, l: &LossCall) -> Option<Fix> {
+    let loss = unparenthesized(l.loss_node?);
+    if loss.kind() != "call" {
+        return None;
+    }
+    let flag = Args::of(loss).keyword(&["from_logits"], model.src).filter(|f| model.text(*f) == "True")?;
+    Some(Fix {
+        title: "Set `from_logits=False`: the model outputs probabilities".to_string(),
+        applicability: Applicability::Unsafe,
+        edits: vec![Edit { start: flag.start_byte(), end: flag.end_byte(), content: "False".to_string() }],
+    })
+}
+
+/// NL303: what is wrong with a prediction `op` for a loss that `expects`, if anything.
+pub fn mismatch(expects: Expects, op: Option<Op>) -> Option<&'static str> {
+    match (expects, op?) {
+        (Expects::Probabilities(_) | Expects::LogProbabilities, Op::Logits) => Some("raw logits"),
+        (Expects::LogProbabilities, Op::Softmax | Op::Sigmoid) => Some("probabilities"),
+        (Expects::Probabilities(_), Op::LogSoftmax | Op::LogSigmoid) => Some("log-probabilities"),
+        _ => None,
+    }
+}
