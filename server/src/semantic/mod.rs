@@ -11,6 +11,9 @@
 //! - `facts`: what other parts of the file contribute: module-level names, attributes set on
 //!   `self`, function summaries. A use of a fact is recorded ([`Model::dependencies`]) so that a
 //!   cached analysis of one function can tell when facts it relied on changed.
+//! - `reductions`: sums, means, maxima, `logsumexp` and norms: what they reduce, over which axis.
+//! - `gradients`: whether gradients flow through an expression (tensor code outside `no_grad`
+//!   and `stop_gradient`).
 //!
 //! One file at a time; nothing crosses files.
 
@@ -18,8 +21,10 @@ pub mod apis;
 pub mod constant;
 pub mod eval;
 pub mod facts;
+pub mod gradients;
 pub mod guards;
 pub mod imports;
+pub mod reductions;
 pub mod scope;
 pub mod transfer;
 pub mod value;
