@@ -8,6 +8,7 @@
 //! Rules read the file through the semantic model; they never walk scopes or resolve names
 //! themselves.
 
+pub mod edits;
 pub mod fixes;
 pub mod query;
 
@@ -100,9 +101,11 @@ pub const DOCS_BASE: &str = "https://github.com/nanlint/nanlint/blob/main/querie
 
 #[path = "../../../queries/python/NL101-log-of-possibly-zero/rule.rs"]
 mod nl101;
+#[path = "../../../queries/python/NL201-division-by-possibly-zero/rule.rs"]
+mod nl201;
 
 /// Every rule, in code order.
-pub static ALL: &[&Rule] = &[&nl101::RULE];
+pub static ALL: &[&Rule] = &[&nl101::RULE, &nl201::RULE];
 
 /// Alias kept for callers that list the rules.
 pub use self::ALL as RULES;

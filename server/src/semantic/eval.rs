@@ -532,6 +532,10 @@ impl<'a> Model<'a> {
             "log" | "log2" | "log10" | "log_" if args.is_empty() => {
                 return Value { range: of.range.log(), producer: None, via: None, ..of }.produced(Op::Log, call);
             }
+            // Range family (issue 9): `.item()` is a Python number with the tensor's value.
+            "item" if args.is_empty() && matches!(of.kind, Kind::Array(_) | Kind::Unknown) => {
+                return Value { kind: Kind::Scalar, via: None, ..of };
+            }
             _ => {}
         }
         match transfer::of_method(name) {
@@ -729,14 +733,16 @@ impl<'a> Model<'a> {
                         self.constraints_of(*c, true, 0, &mut ca);
                         let mut cb = Vec::new();
                         self.constraints_of(*c, false, 0, &mut cb);
+                        // `narrow`, not `meet`: `where(n == 0, 1, n)` leaves `n != 0`, a pinhole
+                        // that opens the closed 0 of a count.
                         for k in ca {
                             if same_expression(k.subject, *a, self.src) {
-                                va.range = va.range.meet(k.range);
+                                va.range = super::guards::narrow(va.range, k.range);
                             }
                         }
                         for k in cb {
                             if same_expression(k.subject, *b, self.src) {
-                                vb.range = vb.range.meet(k.range);
+                                vb.range = super::guards::narrow(vb.range, k.range);
                             }
                         }
                         // Evidence of zeros comes from a branch that reaches 0.

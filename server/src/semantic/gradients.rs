@@ -43,6 +43,12 @@ const TORCH_ONLY_METHODS: &[&str] = &[
     "square",
     "rsqrt",
     "float",
+    "unsqueeze",
+    "masked_fill",
+    "masked_fill_",
+    "permute",
+    "contiguous",
+    "type_as",
 ];
 
 /// Calls whose result carries no gradient of their argument.
@@ -212,8 +218,8 @@ impl Frameworks {
     }
 }
 
-/// The one tensor framework whose functions `function` calls (NumPy when it calls only NumPy),
-/// outside nested functions.
+/// The one tensor framework whose functions (or PyTorch-only methods) `function` calls (NumPy
+/// when it calls only NumPy), outside nested functions.
 fn frameworks_in<'a>(model: &Model<'a>, function: Node<'a>) -> Option<Library> {
     let mut found = Frameworks::default();
     let body = function.child_by_field_name("body")?;
@@ -221,12 +227,18 @@ fn frameworks_in<'a>(model: &Model<'a>, function: Node<'a>) -> Option<Library> {
     while let Some(n) = stack.pop() {
         if n.kind() == "call"
             && let Some(f) = n.child_by_field_name("function")
-            && matches!(f.kind(), "attribute" | "identifier")
-            && callee_name(f, model.src).is_some()
-            && let Some(api) = model.api(f)
-            && let Some(lib) = apis::library_of(&api)
+            && let Some(name) = callee_name(f, model.src)
         {
-            found.add(lib);
+            match model.api(f) {
+                Some(api) => {
+                    if let Some(lib) = apis::library_of(&api) {
+                        found.add(lib);
+                    }
+                }
+                // `m.unsqueeze(-1).float()`: methods only PyTorch tensors have.
+                None if f.kind() == "attribute" && TORCH_ONLY_METHODS.contains(&name) => found.add(Library::Torch),
+                None => {}
+            }
         }
         let mut cursor = n.walk();
         for child in n.named_children(&mut cursor) {
