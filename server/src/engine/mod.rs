@@ -29,7 +29,11 @@ pub use cache::{EditSite, UnitCache, unit_around};
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
 /// second's finding is dropped and its fixes become further alternatives of the first's. A
 /// `# noqa` naming any code of a chain silences the whole chain on that line.
-pub const SUPERSEDES: &[(&str, &str)] = &[];
+pub const SUPERSEDES: &[(&str, &str)] = &[
+    // A division by `sqrt(var)`: the value's division by 0 comes first; `+ eps` under the root
+    // fixes both.
+    ("NL201", "NL202"),
+];
 
 /// Rules compiled to run together.
 pub struct RuleSet {

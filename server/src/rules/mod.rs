@@ -103,9 +103,11 @@ pub const DOCS_BASE: &str = "https://github.com/nanlint/nanlint/blob/main/querie
 mod nl101;
 #[path = "../../../queries/python/NL201-division-by-possibly-zero/rule.rs"]
 mod nl201;
+#[path = "../../../queries/python/NL202-sqrt-or-power-at-zero/rule.rs"]
+mod nl202;
 
 /// Every rule, in code order.
-pub static ALL: &[&Rule] = &[&nl101::RULE, &nl201::RULE];
+pub static ALL: &[&Rule] = &[&nl101::RULE, &nl201::RULE, &nl202::RULE];
 
 /// Alias kept for callers that list the rules.
 pub use self::ALL as RULES;

@@ -51,6 +51,31 @@ const TORCH_ONLY_METHODS: &[&str] = &[
     "type_as",
 ];
 
+/// Parts of function names (split at `_`) that name a loss, distance or divergence.
+const LOSS_WORDS: &[&str] = &[
+    "loss",
+    "losses",
+    "dist",
+    "dists",
+    "distance",
+    "distances",
+    "cdist",
+    "pdist",
+    "rmse",
+    "mse",
+    "criterion",
+    "objective",
+    "penalty",
+    "divergence",
+    "wasserstein",
+    "gwd",
+    "chamfer",
+    "triplet",
+    "contrastive",
+    "regularizer",
+    "regularization",
+];
+
 /// Calls whose result carries no gradient of their argument.
 const STOP_GRADIENT: &[&str] = &["tensorflow.stop_gradient", "jax.lax.stop_gradient", "keras.ops.stop_gradient"];
 
@@ -68,7 +93,57 @@ impl<'a> Model<'a> {
             Some(Library::Torch | Library::TensorFlow | Library::KerasOps | Library::KerasBackend | Library::Jax) => {}
             Some(Library::NumPy) | None => return false,
         }
-        !self.gradient_stopped(node)
+        !self.gradient_stopped(node) && !self.runs_without_gradients(node)
+    }
+
+    /// `node` lies in code that computes a model's output or a loss, where gradients reach
+    /// trained parameters: a `forward` or `call` method (`training_step`, `compute_loss`), or a
+    /// function or method named for a loss, distance or divergence (`rmse`, `gwd_distance`,
+    /// `kl_divergence`, `contrastive_loss`). Tensor code elsewhere is often preprocessing,
+    /// metrics or optimizer internals that no gradient passes through.
+    pub fn in_training_code(&self, node: Node<'a>) -> bool {
+        let names = self.enclosing_names(node);
+        // The innermost function names what it computes (a `_l2` helper inside an optimizer
+        // named for distances is no loss); a forward pass holds its nested helpers.
+        let loss = names
+            .first()
+            .is_some_and(|(name, _)| name.to_ascii_lowercase().split('_').any(|part| LOSS_WORDS.contains(&part)));
+        loss || names.iter().any(|(name, _)| {
+            matches!(*name, "forward" | "call" | "training_step" | "train_step" | "compute_loss" | "loss")
+        })
+    }
+
+    /// Code that runs without gradients by convention: tests (`test_*` functions, classes named
+    /// `*Test`, `*Tests`, `*TestCase`) and data preparation (methods of `*FeatureExtractor`,
+    /// `*Processor`, `*ImageProcessor`, `*Tokenizer` classes).
+    fn runs_without_gradients(&self, node: Node<'a>) -> bool {
+        self.enclosing_names(node).iter().any(|(name, class)| {
+            name.starts_with("test")
+                || class.is_some_and(|c| {
+                    c.ends_with("Test")
+                        || c.ends_with("Tests")
+                        || c.ends_with("TestCase")
+                        || ["FeatureExtractor", "Processor", "Tokenizer"].iter().any(|k| c.contains(k))
+                })
+        })
+    }
+
+    /// The names of the functions holding `node`, innermost first, each with its class when it
+    /// is a method.
+    fn enclosing_names(&self, node: Node<'a>) -> Vec<(&'a str, Option<&'a str>)> {
+        let chain = ancestry(self.tree.root_node(), node);
+        chain
+            .iter()
+            .rev()
+            .skip(1)
+            .filter(|n| n.kind() == "function_definition")
+            .filter_map(|def| {
+                let name = self.text(def.child_by_field_name("name")?);
+                let class =
+                    self.class_of_method(*def).and_then(|c| c.child_by_field_name("name")).map(|n| self.text(n));
+                Some((name, class))
+            })
+            .collect()
     }
 
     /// The array library `node` computes with, as far as the code says (see the module docs).
@@ -293,6 +368,35 @@ mod tests {
         assert!(!differentiated(detached, "torch.sqrt(x)"));
         let item = "import torch\n\ndef f(x):\n    return torch.sqrt(x).mean().item()\n";
         assert!(!differentiated(item, "torch.sqrt(x)"));
+    }
+
+    /// `in_training_code` of the first occurrence of `needle`.
+    fn training(src: &str, needle: &str) -> bool {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.find(needle).unwrap();
+        let node = tree.root_node().descendant_for_byte_range(at, at + needle.len()).unwrap();
+        model.in_training_code(node)
+    }
+
+    #[test]
+    fn training_code_is_forward_passes_and_losses() {
+        let src = "import torch\n\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return x.sqrt()\n\n    def stats(self, y):\n        return y.sqrt()\n\ndef gwd_distance(a, b):\n    return a.sqrt()\n\ndef preprocess(w):\n    return w.sqrt()\n";
+        assert!(training(src, "x.sqrt()"));
+        assert!(!training(src, "y.sqrt()"));
+        assert!(training(src, "a.sqrt()"));
+        assert!(!training(src, "w.sqrt()"));
+    }
+
+    #[test]
+    fn tests_and_data_preparation_run_without_gradients() {
+        let src =
+            "import torch\n\nclass AudioFeatureExtractor:\n    def __call__(self, x):\n        return torch.sqrt(x)\n";
+        assert!(!differentiated(src, "torch.sqrt(x)"));
+        let src = "import torch\n\nclass LossTest:\n    def check(self, x):\n        return torch.sqrt(x)\n";
+        assert!(!differentiated(src, "torch.sqrt(x)"));
+        let src = "import torch\n\ndef test_rmse(x):\n    return torch.sqrt(x)\n";
+        assert!(!differentiated(src, "torch.sqrt(x)"));
     }
 
     #[test]
