@@ -32,6 +32,7 @@ from numeric_support import apply_edits, evaluate, require_libs, run_check
 
 RTOL = 1e-5
 ATOL = 1e-7
+GRAD_ATOL = 1e-6
 
 
 def src(text: str) -> str:
@@ -46,18 +47,17 @@ def grad(a, *rest):
     {func}(a, *rest).sum().backward()
     return a.grad
 """
+# `__import__`, not `import`: an import statement anywhere in the file binds a name nanlint's
+# fixes would take for a module-level one.
 JAX_GRAD = """
 
 def grad(a, *rest):
-    import jax
-
-    return jax.grad(lambda v: {func}(v, *rest).sum())(a)
+    return __import__("jax").grad(lambda v: {func}(v, *rest).sum())(a)
 """
 TF_GRAD = """
 
 def grad(a, *rest):
-    import tensorflow
-
+    tensorflow = __import__("tensorflow")
     v = tensorflow.Variable(a)
     with tensorflow.GradientTape() as tape:
         y = tensorflow.reduce_sum({func}(v, *rest))
@@ -233,6 +233,168 @@ CASES = [
          ("Add 1e-7", "at least 1e-7"), value_hazard=False),
 ]
 
+# ---------------------------------------------------------------- NL203
+LOGITS_HAZARD = [[[100.0, 0.0, -1.0]], [[-1000.0, 0.0, 1000.0]]]
+LOGITS_AWAY = [[[1.0, 2.0, 3.0]], [[-0.5, 0.25, 0.0]]]
+ROWS_HAZARD = [[[[100.0, 0.0], [1.0, 2.0]]]]
+ROWS_AWAY = [[[[1.0, 0.0], [1.0, 2.0]]]]
+GATE_HAZARD = [[[-200.0, 0.0, 3.0]]]
+GATE_AWAY = [[[0.5, -3.0, 2.0]]]
+
+CASES += [
+    Case("nl203-torch-softmax", "NL203", ("torch",), "torch", """
+        import torch
+
+
+        def probs(logits):
+            e = torch.exp(logits)
+            return e / e.sum(dim=-1, keepdim=True)
+        """, "probs", LOGITS_HAZARD, LOGITS_AWAY, ("torch.softmax(logits, dim=-1)",)),
+    Case("nl203-numpy-softmax", "NL203", ("numpy", "scipy"), "numpy", """
+        import numpy as np
+
+
+        def probs(x):
+            return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
+        """, "probs", ROWS_HAZARD, ROWS_AWAY, ("softmax(x, axis=-1)",), gradient=False),
+    Case("nl203-tf-softmax", "NL203", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def probs(z):
+            return tf.exp(z) / tf.reduce_sum(tf.exp(z), axis=-1, keepdims=True)
+        """, "probs", ROWS_HAZARD, ROWS_AWAY, ("tf.nn.softmax(z, axis=-1)",)),
+    Case("nl203-jax-softmax-all", "NL203", ("jax",), "jax", """
+        import jax.numpy as jnp
+
+
+        def probs(x):
+            w = jnp.exp(x)
+            return w / jnp.sum(w)
+        """, "probs", ROWS_HAZARD, ROWS_AWAY, ("softmax(x, axis=None)",)),
+    Case("nl203-torch-logsumexp", "NL203", ("torch",), "torch", """
+        import torch
+
+
+        def lse(scores):
+            return torch.log(torch.sum(torch.exp(scores), dim=1))
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("torch.logsumexp(scores, dim=1)",)),
+    Case("nl203-tf-logsumexp", "NL203", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def lse(scores):
+            return tf.math.log(tf.reduce_sum(tf.exp(scores), axis=-1, keepdims=True))
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("reduce_logsumexp(scores, axis=-",)),
+    Case("nl203-jax-logsumexp", "NL203", ("jax",), "jax", """
+        import jax.numpy as jnp
+
+
+        def lse(scores):
+            return jnp.log(jnp.sum(jnp.exp(scores), axis=0))
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("logsumexp(scores, axis=0)",)),
+    Case("nl203-numpy-logsumexp", "NL203", ("numpy", "scipy"), "numpy", """
+        import numpy as np
+
+
+        def lse(scores):
+            return np.log(np.sum(np.exp(scores)))
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("logsumexp(scores)",), gradient=False),
+    Case("nl203-torch-sigmoid", "NL203", ("torch",), "torch", """
+        import torch
+
+
+        def gate_loss(z):
+            return 1 / (1 + torch.exp(-z))
+        """, "gate_loss", GATE_HAZARD, GATE_AWAY, ("torch.sigmoid(z)",), value_hazard=False),
+    Case("nl203-tf-sigmoid", "NL203", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def gate_loss(z):
+            return 1.0 / (tf.exp(-z) + 1.0)
+        """, "gate_loss", GATE_HAZARD, GATE_AWAY, ("sigmoid(z)",), value_hazard=False),
+    Case("nl203-jax-sigmoid", "NL203", ("jax",), "jax", """
+        import jax.numpy as jnp
+
+
+        def gate_loss(z):
+            return 1 / (1 + jnp.exp(-z))
+        """, "gate_loss", GATE_HAZARD, GATE_AWAY, ("sigmoid(z)",), value_hazard=False),
+    Case("nl203-numpy-logistic", "NL203", ("numpy", "scipy"), "numpy", """
+        import numpy as np
+
+
+        def logistic(x):
+            return np.exp(x) / (1 + np.exp(x))
+        """, "logistic", [[[1000.0, 0.0]]], GATE_AWAY, ("expit(x)",), gradient=False),
+    Case("nl203-keras-cosh", "NL203", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def logcosh_loss(x):
+            return tf.math.log((tf.exp(x) + tf.exp(-x)) / 2.0)
+        """, "logcosh_loss", [[[100.0, -100.0]]], [[[1.0, -2.0]]], ()),
+]
+
+# ---------------------------------------------------------------- NL204
+CASES += [
+    Case("nl204-torch-entropy", "NL204", ("torch",), "torch", """
+        import torch
+
+
+        def entropy_loss(logits):
+            p = torch.softmax(logits, dim=-1)
+            return -torch.where(p > 0, p * torch.log(p), torch.zeros_like(p)).sum(-1)
+        """, "entropy_loss", [[[-1000.0, 0.0, 0.0]]], [[[1.0, 2.0, 3.0]]], ("Select `p`",), value_hazard=False),
+    Case("nl204-torch-masked-mean", "NL204", ("torch",), "torch", """
+        import torch
+
+
+        def masked_mean_loss(x, mask):
+            total = (x * mask).sum(-1)
+            n = mask.sum(-1)
+            return torch.where(n > 0, total / n, torch.zeros_like(total))
+        """, "masked_mean_loss", MASK_HAZARD, MASK_AWAY, ("Select `n`",), value_hazard=False),
+    Case("nl204-jax-distance", "NL204", ("jax",), "jax", """
+        import jax.numpy as jnp
+
+
+        def distance(a, b):
+            d2 = jnp.sum((a - b) ** 2, axis=-1)
+            return jnp.where(d2 > 0, jnp.sqrt(d2), 0.0)
+        """, "distance", [[[1.0, 2.0], [1.0, 2.0]]], [[[1.0, 2.0], [0.0, -1.0]]],
+         # NL202's fixes of the root join as alternatives (SUPERSEDES).
+         ("Select `d2`", "Add 1e-7", "at least 1e-7"), value_hazard=False),
+    Case("nl204-tf-log-sigmoid", "NL204", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def log_q_loss(scores):
+            q = tf.nn.sigmoid(scores)
+            return tf.where(tf.equal(q, 0.0), tf.zeros_like(q), tf.math.log(q))
+        """, "log_q_loss", [[[-200.0, 0.0]]], [[[1.0, -3.0]]], ("Select `q`",), value_hazard=False),
+    Case("nl204-torch-log-one-minus", "NL204", ("torch",), "torch", """
+        import torch
+
+
+        def log_not_loss(z):
+            p = torch.sigmoid(z)
+            return torch.where(p < 1, torch.log(1 - p), torch.zeros_like(p))
+        """, "log_not_loss", [[[200.0, 0.0]]], [[[1.0, -3.0]]],
+         # NL101 reports the log too (its where test knows `1 - p > 0` from `p < 1` less than
+         # NL204 does); its clip joins as an alternative (SUPERSEDES).
+         ("Select `1 - p`", "Clip `1 - p`"), value_hazard=False),
+    Case("nl204-torch-softplus-overflow", "NL204", ("torch",), "torch", """
+        import torch
+
+
+        def forward(x):
+            g = 2.0 * x
+            return torch.where(g > 20.0, g, torch.log(1.0 + torch.exp(g)))
+        """, "forward", [[[50.0, 0.0]]], [[[12.5, -3.0, 1.0]]], ("Select `g`",), value_hazard=False),
+]
+
 CASE_IDS = [c.id for c in CASES]
 
 
@@ -281,9 +443,9 @@ def finite(results) -> bool:
     return all(math.isfinite(v) for r in results for v in r)
 
 
-def close(got, want) -> bool:
+def close(got, want, atol=ATOL) -> bool:
     return len(got) == len(want) and all(
-        len(g) == len(w) and all(math.isfinite(a) and abs(a - b) <= ATOL + RTOL * abs(b) for a, b in zip(g, w))
+        len(g) == len(w) and all(math.isfinite(a) and abs(a - b) <= atol + RTOL * abs(b) for a, b in zip(g, w))
         for g, w in zip(got, want)
     )
 
@@ -295,7 +457,7 @@ def test_the_finding_offers_the_expected_fixes(workspace, case):
     assert len(titles) == len(case.fixes), f"fixes {titles}, expected {case.fixes}"
     for title, want in zip(titles, case.fixes):
         assert want in title, f"fix titles {titles}, expected {case.fixes} in this order"
-    assert d["fix"] == d["fixes"][0]
+    assert d["fix"] == (d["fixes"][0] if d["fixes"] else None)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -331,4 +493,8 @@ def test_every_fix_is_finite_on_the_hazard_and_equal_elsewhere(workspace, case):
         if case.gradient:
             grad_hazard, grad_elsewhere = workspace.run(fixed, case, "grad")
             assert finite(grad_hazard), f"{what}\ngradient on the hazard inputs: {grad_hazard}"
-            assert close(grad_elsewhere, grad_away), f"{what}\ngradient elsewhere: {grad_elsewhere} != {grad_away}"
+            # Gradients that are 0 in exact arithmetic (of a sum of softmax outputs) come out as
+            # float32 rounding noise of either sign, about 1e-7.
+            assert close(grad_elsewhere, grad_away, GRAD_ATOL), (
+                f"{what}\ngradient elsewhere: {grad_elsewhere} != {grad_away}"
+            )

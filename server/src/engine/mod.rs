@@ -33,6 +33,10 @@ pub const SUPERSEDES: &[(&str, &str)] = &[
     // A division by `sqrt(var)`: the value's division by 0 comes first; `+ eps` under the root
     // fixes both.
     ("NL201", "NL202"),
+    // A root or division inside a `where` that guards it: the `where`'s gradient is the finding.
+    ("NL204", "NL202"),
+    ("NL204", "NL201"),
+    ("NL204", "NL101"),
 ];
 
 /// Rules compiled to run together.

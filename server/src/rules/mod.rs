@@ -105,9 +105,13 @@ mod nl101;
 mod nl201;
 #[path = "../../../queries/python/NL202-sqrt-or-power-at-zero/rule.rs"]
 mod nl202;
+#[path = "../../../queries/python/NL203-exp-overflow/rule.rs"]
+mod nl203;
+#[path = "../../../queries/python/NL204-where-gradient-nan/rule.rs"]
+mod nl204;
 
 /// Every rule, in code order.
-pub static ALL: &[&Rule] = &[&nl101::RULE, &nl201::RULE, &nl202::RULE];
+pub static ALL: &[&Rule] = &[&nl101::RULE, &nl201::RULE, &nl202::RULE, &nl203::RULE, &nl204::RULE];
 
 /// Alias kept for callers that list the rules.
 pub use self::ALL as RULES;

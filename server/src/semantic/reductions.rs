@@ -73,7 +73,10 @@ impl<'a> Model<'a> {
                 let operand = args.get(0, &["input", "input_tensor", "a", "x", "A", "tensor"], self.src)?;
                 let (axis_at, keep_at, order_at) = layout;
                 let axis = axis_at.and_then(|i| args.get(i, &["dim", "axis"], self.src));
-                let keep = keep_at.and_then(|i| args.get(i, &["keepdim", "keepdims"], self.src));
+                let keep = match keep_at {
+                    Some(i) => args.get(i, &["keepdim", "keepdims"], self.src),
+                    None => args.keyword(&["keepdim", "keepdims"], self.src),
+                };
                 let order = order_at.and_then(|i| args.get(i, &["p", "ord"], self.src));
                 let known = 1 + [axis, keep, order].iter().filter(|a| a.is_some()).count();
                 let given = args.positional.len() + args.keyword.len();
@@ -148,20 +151,31 @@ impl<'a> Model<'a> {
                 }
                 let args = Args::of(node);
                 match self.callee(node)? {
-                    Callee::Api(api) if apis::leaf(&api) == "stop_gradient" => {
+                    Callee::Api(api) if matches!(apis::leaf(&api), "stop_gradient" | "expand_dims") => {
                         self.reduction_through_at(*args.positional.first()?, depth + 1)
                     }
                     Callee::Method { name: "detach", receiver } if args.is_empty() => {
                         self.reduction_through_at(receiver, depth + 1)
                     }
+                    Callee::Method { name: "unsqueeze", receiver } => self.reduction_through_at(receiver, depth + 1),
                     _ => None,
                 }
             }
+            // `m[0]` of PyTorch's `(values, indices)`; `m[..., None]`, `m[:, None]`: new axes only.
             "subscript" => {
-                let index = node.child_by_field_name("subscript")?;
-                (self.constant(index) == Some(0.0))
-                    .then(|| self.reduction_through_at(node.child_by_field_name("value")?, depth + 1))
-                    .flatten()
+                let mut cursor = node.walk();
+                let mut indices = node.children_by_field_name("subscript", &mut cursor);
+                let first = indices.next()?;
+                let only_axes = |n: Node<'a>| {
+                    matches!(n.kind(), "ellipsis" | "none")
+                        || (n.kind() == "slice" && n.named_child_count() == 0)
+                        || (n.kind() == "attribute"
+                            && n.child_by_field_name("attribute").is_some_and(|a| self.text(a) == "newaxis"))
+                };
+                let rest: Vec<Node<'a>> = indices.collect();
+                let follow = (rest.is_empty() && self.constant(first) == Some(0.0))
+                    || (only_axes(first) && rest.iter().all(|n| only_axes(*n)));
+                follow.then(|| self.reduction_through_at(node.child_by_field_name("value")?, depth + 1)).flatten()
             }
             "attribute" => {
                 let attr = node.child_by_field_name("attribute")?;
@@ -253,6 +267,12 @@ mod tests {
         assert_eq!(r.library, Some(Library::TensorFlow));
         assert!(r.keepdims);
 
+        let src = "import numpy as np\nnp.sum(x, axis=1, keepdims=True)\n";
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let r = model.reduction(last_expression(&tree)).unwrap();
+        assert!(r.keepdims && !r.other);
+
         let src = "import numpy as np\nnp.sum(x, axis=0, dtype=np.float64)\n";
         let tree = parse(src);
         let model = Model::of(src, &tree);
@@ -294,6 +314,23 @@ mod tests {
         let m = tree.root_node().descendant_for_byte_range(at, at + 1).unwrap();
         let r = model.reduction_through(m).unwrap();
         assert_eq!((r.reduce, model.text(r.operand)), (Reduce::Max, "x"));
+        for wrapped in ["m[..., None]", "m[:, None]", "m[None]", "m.unsqueeze(-1)", "jnp.expand_dims(m, -1)"] {
+            let src = format!("import jax.numpy as jnp\ndef f(x):\n    m = x.max(axis=-1)\n    return x - {wrapped}\n");
+            let tree = parse(&src);
+            let model = Model::of(&src, &tree);
+            let at = src.rfind(wrapped).unwrap();
+            let mut node = tree.root_node().descendant_for_byte_range(at, at + wrapped.len()).unwrap();
+            while node.byte_range() != (at..at + wrapped.len()) {
+                node = node.parent().unwrap();
+            }
+            assert!(model.reduction_through(node).is_some_and(|r| r.reduce == Reduce::Max), "{wrapped}");
+        }
+        let src = "def f(x):\n    m = x.max(axis=-1)\n    return m[1]\n";
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.rfind("m[1]").unwrap();
+        let node = tree.root_node().descendant_for_byte_range(at, at + 4).unwrap().parent().unwrap();
+        assert!(model.reduction_through(node).is_none(), "{}", model.text(node));
         let src = "import numpy as np\nnp.exp(x)\n";
         let tree = parse(src);
         let model = Model::of(src, &tree);
