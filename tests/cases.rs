@@ -11,8 +11,9 @@ use nanlint::engine::check_source;
 use nanlint::settings::Settings;
 
 /// Families of the catalog that have rules: `log` (NL1xx logarithms), `ce` (cross-entropy and
-/// entropy written out: NL104, NL106), `api` (NL3xx loss contracts and dtypes).
-const COVERED: &[&str] = &["log", "ce", "api"];
+/// entropy written out: NL104, NL106), `api` (NL3xx loss contracts and dtypes), `range` (NL2xx
+/// divisions, roots, exp overflow, where gradients).
+const COVERED: &[&str] = &["log", "ce", "api", "range"];
 
 struct Mark {
     file: String,

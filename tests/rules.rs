@@ -160,7 +160,14 @@ fn snapshot_preferred_fixes() {
         assert_eq!(outcome.refused, None, "{}: a fix was refused", rule.dir);
         let found = check_source(&src, &Settings::default());
         let fixable = found.iter().filter(|s| !s.fixes.is_empty()).count();
-        assert_eq!(outcome.fixed, fixable, "{}: not every fixable smell was fixed", rule.dir);
+        // A fix may expose a smell its finding superseded (NL104's `xlogy` leaves NL203's written-out
+        // softmax), which the fix loop fixes too: at least every fixable smell is fixed.
+        assert!(
+            outcome.fixed >= fixable,
+            "{}: not every fixable smell was fixed ({} of {fixable})",
+            rule.dir,
+            outcome.fixed
+        );
         // What remains are exactly the smells that came without a fix.
         let left = check_source(&outcome.source, &Settings::default());
         assert!(!parse(&outcome.source).root_node().has_error(), "{}: the fixed source does not parse", rule.dir);

@@ -59,7 +59,7 @@ def binary_cross_entropy(logits, y):
 
 def jax_loss(logits, labels):
     # A softmax written out can reach 0 as well.
-    probs = jnp.exp(logits) / jnp.sum(jnp.exp(logits))
+    probs = jnp.exp(logits) / jnp.sum(jnp.exp(logits))  # error: [NL203]
     return -jnp.mean(labels * jnp.log(probs))  # error: [NL104]
 
 

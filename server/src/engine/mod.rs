@@ -39,6 +39,21 @@ pub const SUPERSEDES: &[(&str, &str)] = &[
     ("NL104", "NL103"),
     ("NL106", "NL101"),
     ("NL106", "NL102"),
+    // Overflowing `exp` inside a log-sum-exp, softplus or softmax written out: `logsumexp`,
+    // `softplus` and the loss on logits remove the `exp`.
+    ("NL105", "NL203"),
+    ("NL104", "NL203"),
+    ("NL106", "NL203"),
+    // A division by `sqrt(var)`: the value's division by 0 comes first; `+ eps` under the root
+    // fixes both.
+    ("NL201", "NL202"),
+    // A root or division inside a `where` that guards it: the `where`'s gradient is the finding.
+    ("NL204", "NL202"),
+    ("NL204", "NL201"),
+    ("NL204", "NL101"),
+    ("NL204", "NL105"),
+    ("NL204", "NL102"),
+    ("NL204", "NL103"),
 ];
 
 /// Rules compiled to run together.

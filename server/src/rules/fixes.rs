@@ -96,6 +96,16 @@ pub enum Function {
     Maximum,
     /// `x * log(y)`, 0 where x is 0.
     Xlogy,
+    /// `a / b`, 0 where `b` is 0.
+    DivideNoNan,
+    /// `x / max(norm(x), eps)` along one axis.
+    Normalize,
+    Softmax,
+    LogSumExp,
+    Sigmoid,
+    IsNan,
+    Where,
+    OnesLike,
 }
 
 /// The canonical name of `function` in `library`, if it has one.
@@ -120,6 +130,47 @@ pub fn function(library: Library, function: Function) -> Option<&'static str> {
         (Jax, Clip) => "jax.numpy.clip",
         (Jax, Maximum) => "jax.numpy.maximum",
         (Jax, Xlogy) => "jax.scipy.special.xlogy",
+        // Range family (issue 9). Keras 3's `keras.backend` has none of these.
+        (KerasBackend, DivideNoNan | Normalize | Softmax | LogSumExp | Sigmoid | IsNan | Where | OnesLike) => {
+            return None;
+        }
+        (TensorFlow, DivideNoNan) => "tensorflow.math.divide_no_nan",
+        (KerasOps, DivideNoNan) => "keras.ops.divide_no_nan",
+        (Torch | NumPy | Jax, DivideNoNan) => return None,
+        (Torch, Normalize) => "torch.nn.functional.normalize",
+        (TensorFlow, Normalize) => "tensorflow.math.l2_normalize",
+        (KerasOps, Normalize) => "keras.ops.normalize",
+        (NumPy | Jax, Normalize) => return None,
+        (Torch, Softmax) => "torch.softmax",
+        (TensorFlow, Softmax) => "tensorflow.nn.softmax",
+        (KerasOps, Softmax) => "keras.ops.softmax",
+        (NumPy, Softmax) => "scipy.special.softmax",
+        (Jax, Softmax) => "jax.nn.softmax",
+        (Torch, LogSumExp) => "torch.logsumexp",
+        (TensorFlow, LogSumExp) => "tensorflow.math.reduce_logsumexp",
+        (KerasOps, LogSumExp) => "keras.ops.logsumexp",
+        (NumPy, LogSumExp) => "scipy.special.logsumexp",
+        (Jax, LogSumExp) => "jax.nn.logsumexp",
+        (Torch, Sigmoid) => "torch.sigmoid",
+        (TensorFlow, Sigmoid) => "tensorflow.math.sigmoid",
+        (KerasOps, Sigmoid) => "keras.ops.sigmoid",
+        (NumPy, Sigmoid) => "scipy.special.expit",
+        (Jax, Sigmoid) => "jax.nn.sigmoid",
+        (Torch, IsNan) => "torch.isnan",
+        (TensorFlow, IsNan) => "tensorflow.math.is_nan",
+        (KerasOps, IsNan) => "keras.ops.isnan",
+        (NumPy, IsNan) => "numpy.isnan",
+        (Jax, IsNan) => "jax.numpy.isnan",
+        (Torch, Where) => "torch.where",
+        (TensorFlow, Where) => "tensorflow.where",
+        (KerasOps, Where) => "keras.ops.where",
+        (NumPy, Where) => "numpy.where",
+        (Jax, Where) => "jax.numpy.where",
+        (Torch, OnesLike) => "torch.ones_like",
+        (TensorFlow, OnesLike) => "tensorflow.ones_like",
+        (KerasOps, OnesLike) => "keras.ops.ones_like",
+        (NumPy, OnesLike) => "numpy.ones_like",
+        (Jax, OnesLike) => "jax.numpy.ones_like",
     })
 }
 

@@ -8,6 +8,7 @@
 //! Rules read the file through the semantic model; they never walk scopes or resolve names
 //! themselves.
 
+pub mod edits;
 pub mod fixes;
 pub mod probs;
 pub mod query;
@@ -128,6 +129,15 @@ mod nl303;
 #[path = "../../../queries/python/NL304-epsilon-below-dtype/rule.rs"]
 mod nl304;
 
+#[path = "../../../queries/python/NL201-division-by-possibly-zero/rule.rs"]
+mod nl201;
+#[path = "../../../queries/python/NL202-sqrt-or-power-at-zero/rule.rs"]
+mod nl202;
+#[path = "../../../queries/python/NL203-exp-overflow/rule.rs"]
+mod nl203;
+#[path = "../../../queries/python/NL204-where-gradient-nan/rule.rs"]
+mod nl204;
+
 /// Every rule, in code order.
 pub static ALL: &[&Rule] = &[
     &nl101::RULE,
@@ -136,6 +146,10 @@ pub static ALL: &[&Rule] = &[
     &nl104::RULE,
     &nl105::RULE,
     &nl106::RULE,
+    &nl201::RULE,
+    &nl202::RULE,
+    &nl203::RULE,
+    &nl204::RULE,
     &nl301::RULE,
     &nl302::RULE,
     &nl303::RULE,

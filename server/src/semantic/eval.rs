@@ -11,6 +11,7 @@ use tree_sitter::Node;
 use super::apis;
 use super::constant;
 use super::facts::{Fact, FactKey};
+use super::reductions::Reduce;
 use super::scope::{Binding, Entry};
 use super::transfer::{self, Arg, RECEIVER, Transfer};
 use super::value::{Bound, Dtype, Interval, Kind, Library, Op, Origin, Prob, Value, Via};
@@ -544,6 +545,10 @@ impl<'a> Model<'a> {
             "log" | "log2" | "log10" | "log_" if args.is_empty() => {
                 return Value { range: of.range.log(), producer: None, via: None, ..of }.produced(Op::Log, call);
             }
+            // Range family (issue 9): `.item()` is a Python number with the tensor's value.
+            "item" if args.is_empty() && matches!(of.kind, Kind::Array(_) | Kind::Unknown) => {
+                return Value { kind: Kind::Scalar, via: None, ..of };
+            }
             _ => {}
         }
         match transfer::of_method(name) {
@@ -616,6 +621,10 @@ impl<'a> Model<'a> {
                 }
                 let class = super::flows::split_object(&class).0;
                 let leaf = apis::leaf(class);
+                // Range family (issue 9): a mean squared error is a mean of squares.
+                if matches!(leaf, "MSELoss" | "MeanSquaredError") {
+                    return data.with_range(Interval::NON_NEGATIVE).produced(Op::SumOfSquares, call);
+                }
                 match leaf {
                     "Softmax" | "Softmax2d" => data.with_range(Interval::UNIT).produced(Op::Softmax, call),
                     "Sigmoid" => data.with_range(Interval::UNIT).produced(Op::Sigmoid, call),
@@ -716,6 +725,10 @@ impl<'a> Model<'a> {
                 None => base,
             },
             Transfer::Within(a, op) => match input(a) {
+                // Range family (issue 9): a mean of squares (`mean((y - t) ** 2)`) is one.
+                Some(x) if x.op().is_some_and(|o| matches!(o, Op::Square | Op::SumOfSquares)) => {
+                    Value { producer: None, via: None, ..x }.with_origin(origin).produced(Op::SumOfSquares, call)
+                }
                 Some(x) => {
                     let keep = x.producer.filter(|p| {
                         p.op.probability().is_some() || matches!(p.op, Op::Mask | Op::Relu | Op::Clip | Op::Exp)
@@ -746,14 +759,16 @@ impl<'a> Model<'a> {
                         self.constraints_of(*c, true, 0, &mut ca);
                         let mut cb = Vec::new();
                         self.constraints_of(*c, false, 0, &mut cb);
+                        // `narrow`, not `meet`: `where(n == 0, 1, n)` leaves `n != 0`, a pinhole
+                        // that opens the closed 0 of a count.
                         for k in ca {
                             if same_expression(k.subject, *a, self.src) {
-                                va.range = va.range.meet(k.range);
+                                va.range = super::guards::narrow(va.range, k.range);
                             }
                         }
                         for k in cb {
                             if same_expression(k.subject, *b, self.src) {
-                                vb.range = vb.range.meet(k.range);
+                                vb.range = super::guards::narrow(vb.range, k.range);
                             }
                         }
                         // Evidence of zeros comes from a branch that reaches 0.
@@ -877,6 +892,8 @@ impl<'a> Model<'a> {
         let op = match x.op() {
             Some(Op::Mask) => Op::Count,
             Some(op) if reaches_zero_op(op) && x.range.is_non_negative() => Op::Count,
+            // Range family (issue 9): a sum of squares is 0 where every term is.
+            Some(Op::Square | Op::SumOfSquares) => Op::SumOfSquares,
             _ => Op::Sum,
         };
         Value { range, via: None, producer: None, ..x }.produced(op, call)
@@ -932,7 +949,42 @@ impl<'a> Model<'a> {
                 }
             }
         }
+        // Range family (issue 9): `x - max(x)` and `x - logsumexp(x)` are at most 0 (the shift
+        // that keeps `exp` from overflowing); `max(x) - min(x)` is a spread, 0 for constant input.
+        if op.kind() == "-"
+            && let Some(v) = self.difference_of_reductions(left, right, &l, &r, node)
+        {
+            return v;
+        }
         arithmetic(op.kind(), &l, &r, node)
+    }
+
+    /// `x - max(x)`, `x - logsumexp(x)` (at most 0) and `max(x) - min(x)` (a spread).
+    fn difference_of_reductions(
+        &self,
+        left: Node<'a>,
+        right: Node<'a>,
+        l: &Value<'a>,
+        r: &Value<'a>,
+        node: Node<'a>,
+    ) -> Option<Value<'a>> {
+        if !matches!(unparenthesized(right).kind(), "call" | "subscript" | "attribute" | "identifier") {
+            return None;
+        }
+        let subtracted = self.reduction_through(right)?;
+        let base = arithmetic("-", l, r, node);
+        match subtracted.reduce {
+            Reduce::Max | Reduce::LogSumExp if same_expression(subtracted.operand, left, self.src) => {
+                let at_most_zero = Interval::new(Bound::open(f64::NEG_INFINITY), Bound::closed(0.0));
+                Some(Value { range: at_most_zero, ..base })
+            }
+            Reduce::Min => {
+                let from = self.reduction_through(left)?;
+                (from.reduce == Reduce::Max && same_expression(from.operand, subtracted.operand, self.src))
+                    .then(|| base.with_range(Interval::NON_NEGATIVE).produced(Op::Spread, node))
+            }
+            _ => None,
+        }
     }
 
     /// A positive guard term: a positive constant, or a name read as an epsilon (`eps`,
@@ -1001,8 +1053,17 @@ pub fn arithmetic<'a>(op: &str, l: &Value<'a>, r: &Value<'a>, node: Node<'a>) ->
             }
             // Two non-negative terms that both reach 0 reach 0 together.
             let zero = [l, r].into_iter().all(|v| v.range.is_non_negative() && v.op().is_some_and(reaches_zero_op));
+            // Range family (issue 9): `dx ** 2 + dy ** 2` is a sum of squares.
+            let squares =
+                [l, r].into_iter().all(|v| v.op().is_some_and(|o| matches!(o, Op::Square | Op::SumOfSquares)));
             let v = base.with_range(range);
-            if zero { v.produced(Op::Count, node) } else { v }
+            if zero {
+                v.produced(Op::Count, node)
+            } else if squares {
+                v.produced(Op::SumOfSquares, node)
+            } else {
+                v
+            }
         }
         "-" => {
             let range = l.range.minus(r.range);

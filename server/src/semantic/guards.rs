@@ -41,6 +41,16 @@ impl<'a> Model<'a> {
     /// The constraints known to hold where `node` is evaluated, innermost condition last.
     pub fn constraints_at(&self, node: Node<'a>) -> Vec<Constraint<'a>> {
         let mut out = Vec::new();
+        for (cond, truth) in self.conditions_at(node) {
+            self.constraints_of(cond, truth, 0, &mut out);
+        }
+        out
+    }
+
+    /// The conditions known to hold (with their truth) where `node` is evaluated, innermost
+    /// last: for the comparisons that constrain no single expression (`if hi == lo: return`).
+    pub fn conditions_at(&self, node: Node<'a>) -> Vec<(Node<'a>, bool)> {
+        let mut out = Vec::new();
         let chain = ancestry(self.tree.root_node(), node);
         // Conditions outside the innermost function do not hold when it runs.
         let start = chain.iter().rposition(|n| matches!(n.kind(), "function_definition" | "lambda")).unwrap_or(0);
@@ -51,26 +61,26 @@ impl<'a> Model<'a> {
                     let (a, cond, b) = (parent.named_child(0), parent.named_child(1), parent.named_child(2));
                     if let Some(cond) = cond {
                         if Some(child) == a {
-                            self.constraints_of(cond, true, 0, &mut out);
+                            out.push((cond, true));
                         } else if Some(child) == b {
-                            self.constraints_of(cond, false, 0, &mut out);
+                            out.push((cond, false));
                         }
                     }
                 }
                 "if_statement" => {
                     let Some(cond) = parent.child_by_field_name("condition") else { continue };
                     if Some(child) == parent.child_by_field_name("consequence") {
-                        self.constraints_of(cond, true, 0, &mut out);
+                        out.push((cond, true));
                     } else if matches!(child.kind(), "elif_clause" | "else_clause") {
                         // Every earlier condition was false.
-                        self.constraints_of(cond, false, 0, &mut out);
+                        out.push((cond, false));
                         let mut cursor = parent.walk();
                         for alt in parent.children_by_field_name("alternative", &mut cursor) {
                             if alt == child {
                                 break;
                             }
                             if let Some(c) = alt.child_by_field_name("condition") {
-                                self.constraints_of(c, false, 0, &mut out);
+                                out.push((c, false));
                             }
                         }
                     }
@@ -80,7 +90,7 @@ impl<'a> Model<'a> {
                     if Some(child) == body
                         && let Some(cond) = parent.child_by_field_name("condition")
                     {
-                        self.constraints_of(cond, true, 0, &mut out);
+                        out.push((cond, true));
                     }
                 }
                 "boolean_operator" => {
@@ -88,7 +98,7 @@ impl<'a> Model<'a> {
                         && let (Some(left), Some(op)) =
                             (parent.child_by_field_name("left"), parent.child_by_field_name("operator"))
                     {
-                        self.constraints_of(left, op.kind() == "and", 0, &mut out);
+                        out.push((left, op.kind() == "and"));
                     }
                 }
                 "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension"
@@ -97,14 +107,14 @@ impl<'a> Model<'a> {
                     let mut cursor = parent.walk();
                     for clause in parent.named_children(&mut cursor).filter(|c| c.kind() == "if_clause") {
                         if let Some(cond) = clause.named_child(0) {
-                            self.constraints_of(cond, true, 0, &mut out);
+                            out.push((cond, true));
                         }
                     }
                 }
                 "block" | "module" => {
                     for (at, cond, truth) in self.exits(parent).iter() {
                         if *at < child.start_byte() {
-                            self.constraints_of(*cond, *truth, 0, &mut out);
+                            out.push((*cond, *truth));
                         }
                     }
                 }
@@ -176,6 +186,23 @@ impl<'a> Model<'a> {
                 }
             }
             "comparison_operator" => self.comparison(cond, truth, out),
+            // Range family (issue 9): element-wise `a & b`, `a | b` and `~a` of array conditions,
+            // as `and`, `or` and `not` of scalar ones.
+            "binary_operator" => {
+                let op = cond.child_by_field_name("operator").map(|o| o.kind());
+                if (op == Some("&") && truth) || (op == Some("|") && !truth) {
+                    for side in
+                        [cond.child_by_field_name("left"), cond.child_by_field_name("right")].into_iter().flatten()
+                    {
+                        self.constraints_of(side, truth, depth, out);
+                    }
+                }
+            }
+            "unary_operator" if cond.child_by_field_name("operator").is_some_and(|o| o.kind() == "~") => {
+                if let Some(arg) = cond.child_by_field_name("argument") {
+                    self.constraints_of(arg, !truth, depth, out);
+                }
+            }
             // `tf.equal(x, 0.0)`, `torch.gt(x, 0)`, `x.ne(0)`: comparisons as calls.
             "call" if self.comparison_call(cond).is_some() => {
                 if let Some((subject, op, other)) = self.comparison_call(cond) {
@@ -286,8 +313,9 @@ impl<'a> Model<'a> {
         };
         let subject = unparenthesized(subject);
         out.push(Constraint { subject, range });
-        // `x.min() > 0`, `np.min(x) > 0`: every element of x.
-        if matches!(op, Some(">") | Some(">=")) && subject.kind() == "call" {
+        // `x.min() > 0`, `np.min(x) > 0`: every element of x. (`x.min() != 0` too: the pinhole
+        // opens only a closed 0 at the bottom of x's range, where the minimum is.)
+        if (matches!(op, Some(">") | Some(">=")) || (op == Some("!=") && c == 0.0)) && subject.kind() == "call" {
             let function = subject.child_by_field_name("function");
             let of = match function.map(|f| (self.api(f), f)) {
                 Some((Some(api), _)) if matches!(super::apis::leaf(&api), "min" | "amin" | "reduce_min") => {
@@ -309,7 +337,7 @@ impl<'a> Model<'a> {
 
 /// Narrows `range` by a constraint. The "not 0" pinhole (an empty-looking open point at 0)
 /// opens an end of `range` that is a closed 0.
-fn narrow(range: Interval, by: Interval) -> Interval {
+pub(super) fn narrow(range: Interval, by: Interval) -> Interval {
     if by.lo.value == 0.0 && by.hi.value == 0.0 && !by.lo.closed && !by.hi.closed {
         let mut r = range;
         if r.lo.value == 0.0 {
@@ -379,5 +407,47 @@ mod tests {
             let _ = at_use(&src);
         };
         std::thread::Builder::new().stack_size(512 * 1024).spawn(run).unwrap().join().unwrap();
+    }
+
+    /// Whether the value of the last `d` in `src` can be 0.
+    fn last_d_reaches_zero(src: &str) -> bool {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.rfind(" d").unwrap() + 1;
+        let node = tree.root_node().descendant_for_byte_range(at, at + 1).unwrap();
+        model.value(node).range.contains_zero()
+    }
+
+    /// Whether `cond` being `truth` keeps `d` away from 0.
+    fn excludes_zero(cond: &str, truth: bool) -> bool {
+        let src = format!("{cond}\n");
+        let tree = parse(&src);
+        let model = Model::of(&src, &tree);
+        let expr = tree.root_node().named_child(0).unwrap().named_child(0).unwrap();
+        let mut found = Vec::new();
+        model.constraints_of(expr, truth, 0, &mut found);
+        found.iter().any(|c| model.text(c.subject) == "d" && !c.range.contains_zero())
+    }
+
+    #[test]
+    fn element_wise_conditions_constrain_like_boolean_ones() {
+        assert!(excludes_zero("(d < 1) | (a < 0)", false));
+        assert!(!excludes_zero("(d < 1) | (a < 0)", true));
+        assert!(excludes_zero("(d > 0) & (a > 0)", true));
+        assert!(!excludes_zero("(d > 0) & (a > 0)", false));
+        assert!(excludes_zero("~(d <= 0)", true));
+        assert!(excludes_zero("d > 0", true));
+    }
+
+    #[test]
+    fn a_minimum_other_than_zero_keeps_a_count_above_it() {
+        let src = "import numpy as np\ndef f(m):\n    d = np.count_nonzero(m, axis=0)\n    if d.min() == 0:\n        raise ValueError\n    return d\n";
+        assert!(!last_d_reaches_zero(src));
+    }
+
+    #[test]
+    fn where_with_a_zero_test_replaces_the_zeros() {
+        let src = "import torch\ndef f(mask):\n    d = mask.sum(-1)\n    d = torch.where(d == 0, 1, d)\n    return d\n";
+        assert!(!last_d_reaches_zero(src));
     }
 }

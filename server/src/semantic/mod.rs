@@ -14,6 +14,9 @@
 //! - `losses`, `flows` and `dtype` (API contracts): what each loss expects, where predictions
 //!   come from and which losses receive them across the file, and dtypes with the rounding of
 //!   constants that meet them.
+//! - `reductions`: sums, means, maxima, `logsumexp` and norms: what they reduce, over which axis.
+//! - `gradients`: whether gradients flow through an expression (tensor code outside `no_grad`
+//!   and `stop_gradient`).
 //!
 //! One file at a time; nothing crosses files.
 
@@ -22,8 +25,10 @@ pub mod bindings;
 pub mod constant;
 pub mod eval;
 pub mod facts;
+pub mod gradients;
 pub mod guards;
 pub mod imports;
+pub mod reductions;
 pub mod scope;
 pub mod transfer;
 pub mod value;

@@ -83,6 +83,12 @@ impl<'t> ScopeIndex<'t> {
                     ) && left.kind() == "identifier"
                     {
                         add(text(left, src), node, Binding::Augmented { op, value });
+                    } else if let Some(array) = node.child_by_field_name("left").filter(|l| l.kind() == "subscript")
+                        && let Some(array) = array.child_by_field_name("value").filter(|a| a.kind() == "identifier")
+                    {
+                        // Range family (issue 9): `w[i:j] += v` changes some elements of `w` by
+                        // an unknown amount (`w = zeros(n)` is no longer all zeros).
+                        add(text(array, src), node, Binding::Opaque);
                     }
                     continue;
                 }
@@ -560,6 +566,9 @@ mod tests {
         assert_eq!(reaching(src, "r"), (vec!["r[0] = 1".into()], false));
         let src = "p = f()\np.clamp_(min=1e-7)\nUSE(p)\n";
         assert_eq!(reaching(src, "p"), (vec!["p.clamp_(min=1e-7)".into()], false));
+        // An augmented assignment to some elements binds the array (to an unknown value).
+        let src = "w = zeros(n)\nw[0:k] += v\nUSE(w)\n";
+        assert_eq!(reaching(src, "w"), (vec!["w[0:k] += v".into()], false));
     }
 
     #[test]

@@ -532,6 +532,31 @@ const ROWS: &[Row] = &[
         ),
         source: "keras.backend.epsilon(): the fuzz factor, 1e-7 by default",
     },
+    // Range family (issue 9)
+    Row {
+        modules: &[TORCH_F, "keras.losses", "keras.metrics", "optax"],
+        leaves: &["mse_loss", "mean_squared_error", "squared_error", "l2_loss"],
+        transfer: Transfer::NonNegative(Op::SumOfSquares),
+        source: "torch.nn.functional.mse_loss, keras.losses.mean_squared_error, optax.squared_error / l2_loss: means (or halves) of squared differences, 0 where prediction equals target",
+    },
+    Row {
+        modules: &[TF_MATH],
+        leaves: &["squared_difference"],
+        transfer: Transfer::NonNegative(Op::Square),
+        source: "tf.math.squared_difference(x, y): (x - y) ** 2",
+    },
+    Row {
+        modules: &[TF_MATH],
+        leaves: &["reduce_euclidean_norm"],
+        transfer: Transfer::NonNegative(Op::Norm),
+        source: "tf.math.reduce_euclidean_norm: sqrt(sum(x ** 2)), 0 for a zero vector",
+    },
+    Row {
+        modules: &[TORCH],
+        leaves: &["dist", "cdist"],
+        transfer: Transfer::NonNegative(Op::Norm),
+        source: "torch.dist(input, other, p), torch.cdist(x1, x2, p): p-norm distances, 0 between equal points",
+    },
 ];
 
 /// Method names with a transfer on their receiver (PyTorch `Tensor`, NumPy `ndarray`, JAX

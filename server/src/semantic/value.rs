@@ -359,6 +359,11 @@ pub enum Op {
     Constant,
     /// A tensor filled with zeros.
     Zeros,
+    /// A sum or mean of squares (`sum(d ** 2)`, `mean(square(e))`, `mse_loss`): 0 where every
+    /// term is, the squared distance of two equal points.
+    SumOfSquares,
+    /// `max(x) - min(x)`: 0 for constant input.
+    Spread,
 }
 
 /// The two probability producers.
@@ -399,6 +404,8 @@ impl Op {
             Op::Where => "a selection",
             Op::Constant => "a constant",
             Op::Zeros => "zeros",
+            Op::SumOfSquares => "a sum of squares",
+            Op::Spread => "`max - min`",
         }
     }
 

@@ -1,0 +1,91 @@
+"""NL201 fixtures: every marked line divides by a value that can be exactly 0."""
+import jax.numpy as jnp
+import numpy as np
+import tensorflow as tf
+import torch
+import torch as th
+import torch.nn.functional as F
+from keras import ops
+
+
+def masked_mse(pred, target, masks):
+    # The field case: an empty mask gives 0 / 0.
+    loss = F.mse_loss(pred, target, reduction="none") * masks
+    return loss.sum([1, 2, 3]) / masks.sum([1, 2, 3])  # error: [NL201]
+
+
+def mean_pooling(hidden, attention_mask):
+    m = attention_mask.unsqueeze(-1).float()
+    summed = (hidden * m).sum(1)
+    counts = m.sum(1)
+    return summed / counts  # error: [NL201]
+
+
+def token_accuracy(logits, labels, pad_id):
+    mask = tf.cast(tf.not_equal(labels, pad_id), tf.float32)
+    hits = tf.cast(tf.equal(tf.argmax(logits, -1), labels), tf.float32) * mask
+    n = tf.reduce_sum(mask)
+    return tf.reduce_sum(hits) / n  # error: [NL201]
+
+
+def nonzero_mean(x):
+    return np.sum(x) / np.count_nonzero(x)  # error: [NL201]
+
+
+def unit(x):
+    return x / x.norm(dim=-1, keepdim=True)  # error: [NL201]
+
+
+def unit_tf(v):
+    return v / tf.norm(v, axis=-1, keepdims=True)  # error: [NL201]
+
+
+def unit_jax(v):
+    return v / jnp.linalg.norm(v)  # error: [NL201]
+
+
+def standardize(x):
+    return (x - x.mean()) / x.std()  # error: [NL201]
+
+
+def standardize_np(a):
+    return (a - a.mean(0)) / np.std(a, axis=0)  # error: [NL201]
+
+
+def min_max(img):
+    return (img - img.min()) / (img.max() - img.min())  # error: [NL201]
+
+
+def calls(scores, mask, z):
+    n = mask.sum(-1)
+    a = torch.div(scores.sum(-1), n)  # error: [NL201]
+    b = th.true_divide(scores.sum(-1), n)  # error: [NL201]
+    c = scores.sum(-1).div(n)  # error: [NL201]
+    d = n.reciprocal()  # error: [NL201]
+    e = tf.math.divide(tf.reduce_sum(z), tf.math.count_nonzero(z, dtype=tf.float32))  # error: [NL201]
+    f = ops.divide(  # error: [NL201]
+        ops.sum(z),
+        ops.sum(mask),
+    )
+    return a, b, c, d, e, f
+
+
+def in_place(total, mask):
+    total /= mask.sum()  # error: [NL201]
+    return total
+
+
+def as_python_number(correct, mask):
+    seen = mask.sum().item()
+    return correct / seen  # error: [NL201]
+
+
+def guard_comes_too_late(x, mask):
+    n = mask.sum()
+    y = x / n  # error: [NL201]
+    n = n.clamp(min=1)
+    return y, x / n
+
+
+def literal_zero(x):
+    return x / 0.0  # error: [NL201]

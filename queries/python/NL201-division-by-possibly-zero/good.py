@@ -1,0 +1,125 @@
+"""NL201 fixtures: nothing here may be reported."""
+import numpy as np
+import tensorflow as tf
+import torch
+import torch.nn.functional as F
+
+EPS = 1e-8
+
+
+def constants_and_sizes(x, images, batch):
+    a = images / 255.0
+    b = x / len(batch)
+    c = x / x.shape[0]
+    d = x.sum() / x.numel()
+    e = x / 2
+    return a, b, c, d, e
+
+
+def unknown_names(a, b, total, steps):
+    # No evidence: a division by a name is not a hazard by itself.
+    return a / b, total / steps, a / a.sum()
+
+
+def guarded(x, mask, v):
+    n = mask.sum(1)
+    a = x.sum(1) / n.clamp(min=1)
+    b = x.sum(1) / torch.clamp(n, min=1e-9)
+    c = x.sum(1) / (n + 1e-6)
+    d = x.sum(1) / torch.where(n > 0, n, torch.ones_like(n))
+    e = x / (x.norm(dim=-1, keepdim=True) + EPS)
+    f = (x - x.mean()) / (x.std() + 1e-5)
+    g = v / np.maximum(np.linalg.norm(v), 1e-12)
+    h = x / max(mask.sum().item(), 1)
+    return a, b, c, d, e, f, g, h
+
+
+def conditions(x, mask):
+    n = mask.sum()
+    if n == 0:
+        return torch.zeros(())
+    return x.sum() / n
+
+
+def conditional_expression(s, mask):
+    n = mask.sum()
+    return s / n if n > 0 else s * 0
+
+
+def discarded(s, mask, a, b):
+    n = mask.sum(-1)
+    kept = torch.where(n > 0, s / n, torch.zeros_like(s))
+    q = np.divide(a, np.count_nonzero(b), out=np.zeros_like(a), where=np.count_nonzero(b) != 0)
+    r = np.nan_to_num(a / np.count_nonzero(b))
+    return kept, q, r
+
+
+def handled(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = a / np.count_nonzero(b)
+    try:
+        share = a / np.count_nonzero(b)
+    except ZeroDivisionError:
+        share = 0.0
+    return ratio, share
+
+
+def library_helpers(x, y, labels):
+    mask = tf.cast(tf.not_equal(labels, 0), tf.float32)
+    a = tf.math.divide_no_nan(tf.reduce_sum(x * mask), tf.reduce_sum(mask))
+    b = F.normalize(y, dim=-1)
+    c = tf.math.l2_normalize(x, axis=-1)
+    return a, b, c
+
+
+def probabilities(z):
+    p = torch.softmax(z, dim=-1)
+    return p / p.sum(-1, keepdim=True)
+
+
+def paths(root):
+    from pathlib import Path
+
+    return Path(root) / "data" / "train.csv"
+
+
+def replaced_zeros(x, valid_mask):
+    n = valid_mask.float().sum(-1)
+    n = torch.where(n == 0, 1, n)
+    return x.sum(-1) / n
+
+
+def spread_checked(data):
+    hi = torch.max(data)
+    lo = torch.min(data)
+    if hi == lo:
+        return data
+    return (data - lo) / (hi - lo)
+
+
+def configuration():
+    # The spread of a fixed table is a number its author sees.
+    table = torch.sin(torch.arange(0, 64) * 0.1)
+    grad = np.array([50.0, 100.0])
+    return table / table.std(), grad / np.linalg.norm(grad)
+
+
+def bitwise_conditions(y0, f0):
+    d0 = np.linalg.norm(y0)
+    d1 = np.linalg.norm(f0)
+    return np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / d1)
+
+
+def filled_by_slices(frames, weight, stride, total):
+    sum_weight = torch.zeros(total)
+    offset = 0
+    for frame in frames:
+        sum_weight[offset : offset + frame.shape[-1]] += weight
+        offset += stride
+    if sum_weight.min() == 0:
+        raise ValueError("every sample needs a frame")
+    return frames[0] / sum_weight
+
+
+def suppressed(x, mask):
+    return x / mask.sum()  # noqa: NL201

@@ -1,0 +1,342 @@
+//! NL201 division-by-possibly-zero: a division by a value with evidence that it can be exactly
+//! 0 (a count of a mask, a norm, a standard deviation or variance, `max - min`, a literal 0),
+//! and its fixes (`divide_no_nan`, a floor, `+ eps`, `normalize`).
+
+use tree_sitter::Node;
+
+use crate::rules::edits::{self, alias_in};
+use crate::rules::fixes::{self, Function};
+use crate::rules::{Anchor, Captures, Checker, Finding, FixAvailability, Rule};
+use crate::semantic::reductions::Reduce;
+use crate::semantic::value::{Kind, Library, Op, Origin, Value};
+use crate::semantic::{Callee, Model, apis};
+use crate::smell::{Applicability, Related};
+use crate::syntax::{Args, ancestry, has_comment, same_expression, short, unparenthesized};
+
+pub const RULE: Rule = Rule {
+    code: "NL201",
+    name: "division-by-possibly-zero",
+    dir: "NL201-division-by-possibly-zero",
+    query: include_str!("query.scm"),
+    doc: include_str!("rule.md"),
+    captures: &["num", "den"],
+    anchors: &[Anchor::Token("/")],
+    fix: FixAvailability::Sometimes,
+    fixes: "`divide_no_nan` (TensorFlow, Keras); a floor of 1 under a count, of eps under other values; `+ eps` under a standard deviation; `normalize` for `x / norm(x)` (all unsafe)",
+    check,
+};
+
+fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
+    let (Some(smell), Some(den)) = (captures.get("smell"), captures.get("den")) else { return Vec::new() };
+    let model = cx.model;
+    let num = captures.get("num");
+    if den.kind() == "comment" || num.is_some_and(|n| n.kind() == "comment") || den.kind() == "keyword_argument" {
+        return Vec::new();
+    }
+    // Most divisions divide by a literal: nothing to evaluate.
+    let bare = unparenthesized(den);
+    if matches!(bare.kind(), "integer" | "float") && model.constant(bare).is_some_and(|c| c != 0.0) {
+        return Vec::new();
+    }
+    if !is_division(model, smell) {
+        return Vec::new();
+    }
+    let value = model.refine(den, model.value(den));
+    let Some(evidence) = evidence(model, &value) else { return Vec::new() };
+    if discarded(model, smell, den) || errors_handled(model, smell) || spread_compared(model, smell, &value) {
+        return Vec::new();
+    }
+    let name = short(model.text(den));
+    let what = match evidence {
+        Op::Count => "a count that is 0 when nothing is counted (an empty mask)",
+        Op::Norm => "a norm, 0 for an all-zero vector",
+        Op::Std => "a standard deviation, 0 for constant input",
+        Op::Var => "a variance, 0 for constant input",
+        Op::Spread => "`max - min`, 0 for constant input",
+        _ => "0",
+    };
+    let message = match &value.via {
+        Some(via) if via.name != model.text(bare) => {
+            format!("Division by `{name}`, which can be 0 (`{}` is {what}): x / 0 = inf and 0 / 0 = NaN", via.name)
+        }
+        _ => format!("Division by `{name}`, {what}: x / 0 = inf and 0 / 0 = NaN"),
+    };
+    let related = value.via.as_ref().map(|via| Related {
+        span: via.assigned,
+        message: format!("`{}` is assigned {} here", via.name, evidence.describe()),
+    });
+    let fixes = fixes_for(cx, smell, num, den, &value, evidence);
+    vec![Finding { span: None, message, fixes, related }]
+}
+
+/// The query's method patterns match any `x.div(y)`; keep tensors' (the `#method?` predicate
+/// checked the receiver), and `reciprocal()` without arguments.
+fn is_division<'a>(model: &Model<'a>, smell: Node<'a>) -> bool {
+    if smell.kind() != "call" {
+        return true;
+    }
+    match model.callee(smell) {
+        Some(Callee::Method { name, .. }) if name.starts_with("reciprocal") => Args::of(smell).is_empty(),
+        Some(Callee::Method { .. }) => Args::of(smell).positional.len() == 1,
+        _ => true,
+    }
+}
+
+/// The evidence that a denominator's value can be exactly 0: its producer.
+fn evidence<'a>(model: &Model<'a>, value: &Value<'a>) -> Option<Op> {
+    if !value.range.contains_zero() {
+        return None;
+    }
+    let op = value.op()?;
+    if matches!(op, Op::Constant | Op::Zeros) {
+        return (value.range.as_point() == Some(0.0)).then_some(op);
+    }
+    // A count, norm or spread of configuration (constants, shapes, `arange`) is a fixed number
+    // its author sees at once; training-time values are the ones that reach 0 unseen.
+    if value.origin == Origin::Config {
+        return None;
+    }
+    // The norm of a value that excludes 0 (`norm(x + 1)` with `x >= 0`) is positive.
+    if op == Op::Norm
+        && let Some(r) = value.producer.and_then(|p| model.reduction(p.node))
+        && !model.value(r.operand).range.contains_zero()
+    {
+        return None;
+    }
+    match op {
+        Op::Count => {
+            // A sum of a mask or of counts (`mask.sum()`, `(x * mask).sum()`); not a sum of
+            // probabilities (1) or of clipped weights (interpolation weights, positive where
+            // they are used).
+            let summed = value.producer.and_then(|p| model.reduction(p.node)).map(|r| model.value(r.operand).op());
+            match summed {
+                Some(Some(Op::Mask | Op::Count)) | None => Some(Op::Count),
+                Some(_) => None,
+            }
+        }
+        Op::Norm | Op::Std | Op::Var | Op::Spread => Some(op),
+        _ => None,
+    }
+}
+
+/// The quotient is thrown away where the denominator is 0: a branch of a `where` whose
+/// condition excludes it (`where(n > 0, s / n, 0)`, whose gradient is another rule's matter), a
+/// `divide(a, d, where=d != 0)`, or `nan_to_num(a / d)`.
+fn discarded<'a>(model: &Model<'a>, smell: Node<'a>, den: Node<'a>) -> bool {
+    let excludes_zero = |cond: Node<'a>, truth: bool| {
+        let mut found = Vec::new();
+        model.constraints_of(cond, truth, 0, &mut found);
+        found.iter().any(|c| same_expression(c.subject, den, model.src) && !c.range.contains_zero())
+    };
+    if smell.kind() == "call"
+        && let Some(cond) = Args::of(smell).keyword(&["where"], model.src)
+        && excludes_zero(cond, true)
+    {
+        return true;
+    }
+    let mut node = smell;
+    loop {
+        let Some(parent) = node.parent() else { return false };
+        match parent.kind() {
+            "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
+            "argument_list" => {
+                let Some(call) = parent.parent() else { return false };
+                let leaf = match model.callee(call) {
+                    Some(Callee::Api(api)) => apis::leaf(&api).to_string(),
+                    _ => return false,
+                };
+                if leaf == "nan_to_num" {
+                    return true;
+                }
+                if leaf != "where" {
+                    return false;
+                }
+                let args = Args::of(call);
+                let [cond, a, b] = args.positional.as_slice() else { return false };
+                return (*a == node && excludes_zero(*cond, true)) || (*b == node && excludes_zero(*cond, false));
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// `hi - lo` where a condition at the division says `hi != lo` (`if hi == lo: return`, `if hi >
+/// lo:`).
+fn spread_compared<'a>(model: &Model<'a>, smell: Node<'a>, value: &Value<'a>) -> bool {
+    let Some(producer) = value.producer.filter(|p| p.op == Op::Spread) else { return false };
+    let (Some(hi), Some(lo)) = (producer.node.child_by_field_name("left"), producer.node.child_by_field_name("right"))
+    else {
+        return false;
+    };
+    model.conditions_at(smell).into_iter().any(|(cond, truth)| {
+        let cond = unparenthesized(cond);
+        if cond.kind() != "comparison_operator" || cond.named_child_count() != 2 {
+            return false;
+        }
+        let (Some(a), Some(b)) = (cond.named_child(0), cond.named_child(1)) else { return false };
+        let same = |x: Node, y: Node| same_expression(x, y, model.src);
+        if !((same(a, hi) && same(b, lo)) || (same(a, lo) && same(b, hi))) {
+            return false;
+        }
+        let mut cursor = cond.walk();
+        let op = cond.children_by_field_name("operators", &mut cursor).next().map(|o| o.kind());
+        matches!((op, truth), (Some("=="), false) | (Some("!=" | ">" | "<"), true))
+    })
+}
+
+/// The division runs where its author handles a zero denominator: inside `np.errstate(divide=...)`
+/// or `np.errstate(invalid=...)`, or a `try` that catches `ZeroDivisionError`.
+fn errors_handled<'a>(model: &Model<'a>, smell: Node<'a>) -> bool {
+    let chain = ancestry(model.tree.root_node(), smell);
+    let start = chain.iter().rposition(|n| matches!(n.kind(), "function_definition" | "lambda")).unwrap_or(0);
+    chain[start..].windows(2).any(|pair| {
+        let (parent, child) = (pair[0], pair[1]);
+        match parent.kind() {
+            "with_statement" if Some(child) == parent.child_by_field_name("body") => {
+                let header = &model.src[parent.start_byte()..child.start_byte()];
+                header.contains("errstate") && (header.contains("divide") || header.contains("invalid"))
+            }
+            "try_statement" if Some(child) == parent.child_by_field_name("body") => {
+                let mut cursor = parent.walk();
+                parent.named_children(&mut cursor).filter(|c| c.kind() == "except_clause").any(|c| {
+                    let header = model.text(c).lines().next().unwrap_or("");
+                    ["ZeroDivisionError", "ArithmeticError", "FloatingPointError"].iter().any(|e| header.contains(e))
+                })
+            }
+            _ => false,
+        }
+    })
+}
+
+/// The fixes, preferred first, for the division's library.
+fn fixes_for<'a>(
+    cx: &Checker<'_, 'a>,
+    smell: Node<'a>,
+    num: Option<Node<'a>>,
+    den: Node<'a>,
+    value: &Value<'a>,
+    evidence: Op,
+) -> Vec<crate::smell::Fix> {
+    let model = cx.model;
+    let eps = cx.settings.epsilon_literal();
+    let mut out = Vec::new();
+    if matches!(evidence, Op::Constant | Op::Zeros) {
+        // A division by a literal 0 is a bug to read, not to patch.
+        return out;
+    }
+    // A Python number: `float(n)`, `n.item()`.
+    let scalar = value.kind == Kind::Scalar
+        || matches!(model.callee(unparenthesized(den)), Some(Callee::Method { name: "item" | "tolist", .. }));
+    let library = match model.callee(smell) {
+        Some(Callee::Api(api)) => apis::library_of(&api),
+        _ if scalar => None,
+        _ => model
+            .array_library(smell)
+            .or_else(|| model.array_library(den))
+            .or_else(|| num.and_then(|n| model.array_library(n))),
+    };
+    let prefer = alias_in(model, den).or_else(|| num.and_then(|n| alias_in(model, n)));
+    let name = short(model.text(unparenthesized(den)));
+
+    // `x / x.norm(dim=d, keepdim=True)`: the library's normalize over the same axis.
+    if evidence == Op::Norm
+        && let Some(fix) = normalize(cx, smell, num, den, library, prefer)
+    {
+        out.push(fix);
+    }
+    // `divide_no_nan(a, d)`: TensorFlow and Keras.
+    if let Some(lib) = library
+        && let Some(target) = fixes::function(lib, Function::DivideNoNan)
+        && !has_comment(smell)
+    {
+        let (spelled, import) = fixes::spell(&model.imports, target, prefer);
+        let numerator = num.map(|n| model.text(unparenthesized(n)).to_string()).unwrap_or_else(|| "1.0".to_string());
+        let call = format!("{spelled}({numerator}, {})", model.text(unparenthesized(den)));
+        let (node, content) = match smell.kind() {
+            "augmented_assignment" => (smell, format!("{numerator} = {call}")),
+            _ => (smell, call),
+        };
+        out.push(edits::replace(
+            node,
+            content,
+            import,
+            format!("Use `{}`: 0 where `{name}` is 0", short(&spelled)),
+            Applicability::Unsafe,
+        ));
+    }
+    // `+ eps` under a standard deviation or variance.
+    if matches!(evidence, Op::Std | Op::Var) {
+        out.push(edits::replace(
+            den,
+            edits::plus_eps(model, den, &eps),
+            None,
+            format!("Add {eps} to `{name}`"),
+            Applicability::Unsafe,
+        ));
+    }
+    // A floor: 1 under a count of a mask, eps under real values.
+    let floor = if evidence == Op::Count && counts_a_mask(model, value) { "1".to_string() } else { eps.clone() };
+    let floor_library = if scalar { None } else { library };
+    if (scalar || library.is_some())
+        && let Some((content, import)) = edits::floored(model, den, floor_library, &floor, prefer)
+    {
+        out.push(edits::replace(
+            den,
+            content,
+            import,
+            format!("Raise `{name}` to at least {floor}"),
+            Applicability::Unsafe,
+        ));
+    }
+    out
+}
+
+/// A count of a mask or of indicator values (`mask.sum()`, `count_nonzero`): its non-zero
+/// values are at least 1, so a floor of 1 changes nothing else.
+fn counts_a_mask<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
+    let Some(producer) = value.producer else { return false };
+    match model.reduction(producer.node) {
+        Some(r) => model.value(r.operand).op() == Some(Op::Mask),
+        None => {
+            matches!(model.callee(producer.node), Some(Callee::Api(api)) if apis::leaf(&api) == "count_nonzero")
+                || matches!(model.callee(producer.node), Some(Callee::Method { name: "count_nonzero", .. }))
+        }
+    }
+}
+
+/// `x / x.norm(dim=d, keepdim=True)` (a 2-norm over one axis, kept): `F.normalize(x, dim=d)`,
+/// `tf.math.l2_normalize(x, axis=d)`, `keras.ops.normalize(x, axis=d)`.
+fn normalize<'a>(
+    cx: &Checker<'_, 'a>,
+    smell: Node<'a>,
+    num: Option<Node<'a>>,
+    den: Node<'a>,
+    library: Option<Library>,
+    prefer: Option<&str>,
+) -> Option<crate::smell::Fix> {
+    let model = cx.model;
+    if smell.kind() != "binary_operator" || has_comment(smell) {
+        return None;
+    }
+    let num = num?;
+    let norm = model.reduction(den)?;
+    if norm.reduce != Reduce::Norm || !norm.keepdims || norm.other || !same_expression(norm.operand, num, model.src) {
+        return None;
+    }
+    let axis = norm.axis?;
+    // One axis, an integer.
+    model.constant(axis).filter(|a| a.fract() == 0.0)?;
+    if let Some(order) = norm.order
+        && model.constant(order) != Some(2.0)
+    {
+        return None;
+    }
+    // `torch.linalg.norm` with an `ord` is a matrix norm only over two axes; with one axis and
+    // no order every listed norm is the 2-norm.
+    let lib = library.or(norm.library)?;
+    let target = fixes::function(lib, Function::Normalize)?;
+    let (spelled, import) = fixes::spell(&model.imports, target, prefer);
+    let keyword = if lib == Library::Torch { "dim" } else { "axis" };
+    let content = format!("{spelled}({}, {keyword}={})", model.text(unparenthesized(num)), model.text(axis));
+    Some(edits::replace(smell, content.clone(), import, format!("Use `{}`", short(&content)), Applicability::Unsafe))
+}

@@ -1,0 +1,74 @@
+"""NL202 fixtures: every marked line takes a root of a value that can be exactly 0, in
+differentiated code that computes a model's output or a loss."""
+import jax.numpy as jnp
+import tensorflow as tf
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from keras import layers, ops
+
+
+def gwd_distance(sigma_p, sigma_t):
+    # The field case: clamp(0), then sqrt.
+    return (sigma_p.det() * sigma_t.det()).clamp(0).sqrt()  # error: [NL202]
+
+
+def pairwise_distance(a, b):
+    d2 = ((a[:, None] - b[None]) ** 2).sum(-1)
+    return torch.sqrt(d2)  # error: [NL202]
+
+
+def rmse(pred, target):
+    return torch.sqrt(F.mse_loss(pred, target))  # error: [NL202]
+
+
+def rmse_tf(y_true, y_pred):
+    return tf.sqrt(tf.reduce_mean(tf.square(y_pred - y_true)))  # error: [NL202]
+
+
+def hinge_loss(x):
+    # TensorFlow's ReLU gradient at 0 times the root's inf is NaN.
+    return tf.nn.relu(x) ** 0.5  # error: [NL202]
+
+
+def clipped_distance(x):
+    return jnp.sqrt(jnp.clip(x, 0.0))  # error: [NL202]
+
+
+def tf_hinge_loss(x):
+    return tf.sqrt(tf.maximum(x, 0.0))  # error: [NL202]
+
+
+class Net(nn.Module):
+    def forward(self, x, h):
+        cube = torch.pow(torch.clamp(x, min=0.0), 1.0 / 3)  # error: [NL202]
+        v = h.var(dim=-1)
+        scale = v.pow(0.5)  # error: [NL202]
+        rms = torch.mean(h ** 2, dim=-1, keepdim=True) ** 0.5  # error: [NL202]
+        return cube, scale, rms
+
+
+class Distance(layers.Layer):
+    def call(self, a, b):
+        return ops.sqrt(ops.sum(ops.square(a - b), axis=-1))  # error: [NL202]
+
+
+def jax_distance_loss(a, b):
+    return jnp.linalg.norm(a - b, axis=-1).mean()  # error: [NL202]
+
+
+def jax_dx_dy_distance(p, q):
+    dx = p[..., 0] - q[..., 0]
+    dy = p[..., 1] - q[..., 1]
+    return jnp.sqrt(dx ** 2 + dy ** 2)  # error: [NL202]
+
+
+def tf_triplet_loss(u, v):
+    diff = u - v
+    return tf.norm(diff, axis=1)  # error: [NL202]
+
+
+def multi_line_distance(a, b):
+    return torch.sqrt(  # error: [NL202]
+        (a - b).pow(2).sum(dim=-1)
+    )

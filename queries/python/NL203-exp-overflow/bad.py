@@ -1,0 +1,76 @@
+"""NL203 fixtures: every marked line normalizes, sums or inverts an exp that can overflow."""
+import jax.numpy as jnp
+import numpy as np
+import tensorflow as tf
+import torch
+from keras import backend as K
+from keras import ops
+
+
+def softmax_torch(logits):
+    e = torch.exp(logits)
+    return e / e.sum(dim=-1, keepdim=True)  # error: [NL203]
+
+
+def softmax_numpy(x):
+    return np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)  # error: [NL203]
+
+
+def softmax_tf(z):
+    return tf.exp(z) / tf.reduce_sum(tf.exp(z), axis=-1, keepdims=True)  # error: [NL203]
+
+
+def softmax_jax_all(x, temperature):
+    scaled = x / temperature
+    weights = jnp.exp(scaled)
+    return weights / jnp.sum(weights)  # error: [NL203]
+
+
+def softmax_method(scores):
+    w = scores.exp()
+    return w / w.sum(1, keepdim=True)  # error: [NL203]
+
+
+def log_sum_exp(scores):
+    return torch.log(torch.sum(torch.exp(scores), dim=1))  # error: [NL105]
+
+
+def log_sum_exp_tf(scores):
+    return tf.math.log(tf.reduce_sum(tf.exp(scores), axis=-1, keepdims=True))  # error: [NL105]
+
+
+def log_mean_exp(x):
+    return np.log(np.mean(np.exp(x)))  # error: [NL203]
+
+
+def logcosh(y_true, y_pred):
+    def cosh(x):
+        return (K.exp(x) + K.exp(-x)) / 2  # error: [NL203]
+
+    return K.mean(K.log(cosh(y_pred - y_true)), axis=-1)
+
+
+def tanh_by_hand(x):
+    return (ops.exp(x) - ops.exp(-x)) / (ops.exp(x) + ops.exp(-x))  # error: [NL203]
+
+
+def gate_loss(z):
+    return 1 / (1 + torch.exp(-z))  # error: [NL203]
+
+
+def gate_tf_loss(z):
+    return 1.0 / (tf.exp(-z) + 1.0)  # error: [NL203]
+
+
+def gate_method_loss(z):
+    return 1 / (1 + (-z).exp())  # error: [NL203]
+
+
+def numpy_logistic(x):
+    # inf / inf in the value itself.
+    return np.exp(x) / (1 + np.exp(x))  # error: [NL203]
+
+
+def float64_log_sum_exp(x):
+    # Precise in float64 (not NL105's), yet exp overflows past 709.
+    return np.log(np.sum(np.exp(x), axis=-1))  # error: [NL203]

@@ -1,0 +1,89 @@
+"""NL203 fixtures: nothing here may be reported."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import tensorflow as tf
+import torch
+import torch.nn.functional as F
+from keras import backend as K
+
+
+def shifted(logits, x, z):
+    e = torch.exp(logits - logits.max(dim=-1, keepdim=True).values)
+    a = e / e.sum(dim=-1, keepdim=True)
+    m = np.max(x, axis=1, keepdims=True)
+    b = np.exp(x - m) / np.sum(np.exp(x - m), axis=1, keepdims=True)
+    c = tf.exp(z - tf.reduce_max(z, axis=-1, keepdims=True))
+    return a, b, c / tf.reduce_sum(c, axis=-1, keepdims=True)
+
+
+def shifted_by_logsumexp(x):
+    return jnp.exp(x - jax.nn.logsumexp(x, axis=-1, keepdims=True))
+
+
+def shifted_with_new_axes(logits):
+    m = logits.max(axis=-1)
+    s = jnp.exp(logits - m[..., None])
+    return s / s.sum(axis=-1)[..., None]
+
+
+def gaussian(x, sigma):
+    g = jnp.exp(-(x ** 2) / (2.0 * sigma ** 2))
+    return g / jnp.sum(g)
+
+
+def lowering(a):
+    # Not a forward pass nor a loss: no gradient is known to pass here.
+    return 1 / (1 + jnp.exp(-a))
+
+
+def tempered(x, temperature):
+    w = jnp.exp((x - jnp.max(x)) / temperature)
+    return w / w.sum()
+
+
+def log_probabilities(z):
+    p = torch.exp(F.log_softmax(z, dim=-1))
+    return p / p.sum(-1, keepdim=True)
+
+
+def library_functions(x, z):
+    return torch.softmax(x, -1), torch.logsumexp(x, 1), torch.sigmoid(z), tf.math.reduce_logsumexp(x)
+
+
+def plain_exp(logvar, mu, eps):
+    std = torch.exp(0.5 * logvar)
+    return mu + eps * std
+
+
+def bounded(x):
+    w = np.exp(-x ** 2)
+    return w / w.sum(), np.log(np.sum(np.exp(np.clip(x, -50.0, 50.0))))
+
+
+def numpy_sigmoid(x):
+    # The value is right (1 / inf = 0) and NumPy has no gradient.
+    return 1 / (1 + np.exp(-x))
+
+
+def no_grad_sigmoid(z):
+    with torch.no_grad():
+        return 1 / (1 + torch.exp(-z))
+
+
+def logcosh(y_true, y_pred):
+    def _logcosh(x):
+        return x + K.softplus(-2.0 * x) - K.log(2.0)
+
+    return K.mean(_logcosh(y_pred - y_true), axis=-1)
+
+
+def transposed(similarity):
+    e = torch.exp(similarity)
+    t = e.T
+    # Reported, but no fix: the numerator is not the exponential itself.
+    return t / torch.sum(t, dim=0, keepdims=True)  # noqa: NL203
+
+
+def suppressed(x):
+    return np.exp(x) / np.sum(np.exp(x))  # noqa: NL203

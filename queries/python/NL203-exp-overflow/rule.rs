@@ -1,0 +1,397 @@
+//! NL203 exp-overflow: `exp` of a value with no upper bound whose result is normalized, summed
+//! or inverted by hand (a softmax, log-sum-exp, cosh or sigmoid written out), and the library
+//! functions that compute the same without overflowing.
+
+use tree_sitter::Node;
+
+use crate::rules::fixes::{self, Function};
+use crate::rules::{Anchor, Captures, Checker, Finding, FixAvailability, Rule};
+use crate::semantic::reductions::{Reduce, Reduction};
+use crate::semantic::value::{Dtype, Library, Op, Value};
+use crate::semantic::{Callee, Model, apis};
+use crate::smell::{Applicability, Edit, Fix, Related};
+use crate::syntax::{Args, has_comment, same_expression, short, unparenthesized};
+
+pub const RULE: Rule = Rule {
+    code: "NL203",
+    name: "exp-overflow",
+    dir: "NL203-exp-overflow",
+    query: include_str!("query.scm"),
+    doc: include_str!("rule.md"),
+    captures: &["num", "den", "arg", "left", "right", "one"],
+    anchors: &[Anchor::Token("/")],
+    fix: FixAvailability::Sometimes,
+    fixes: "the library's `softmax`, `logsumexp` or `sigmoid` over the same axis (safe)",
+    check,
+};
+
+const EXPS: &[&str] =
+    &["tensorflow.math.exp", "keras.ops.exp", "keras.backend.exp", "torch.exp", "numpy.exp", "jax.numpy.exp"];
+
+fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
+    let Some(smell) = captures.get("smell") else { return Vec::new() };
+    if let (Some(one), Some(arg)) = (captures.get("one"), captures.get("arg")) {
+        return sigmoid(cx, smell, captures.get("num"), one, arg);
+    }
+    if let (Some(left), Some(right)) = (captures.get("left"), captures.get("right")) {
+        return cosh(cx, smell, left, right);
+    }
+    if let (Some(num), Some(den)) = (captures.get("num"), captures.get("den")) {
+        return softmax(cx, smell, num, den);
+    }
+    if let Some(arg) = captures.get("arg") {
+        return log_sum_exp(cx, smell, arg);
+    }
+    Vec::new()
+}
+
+/// The exp call a value comes from (`exp(x)`, `x.exp()`, directly or through a name), and its
+/// argument.
+fn exp_call<'a>(model: &Model<'a>, value: &Value<'a>) -> Option<(Node<'a>, Node<'a>)> {
+    let producer = value.producer.filter(|p| p.op == Op::Exp)?;
+    let call = producer.node;
+    match model.callee(call)? {
+        Callee::Api(api) if EXPS.contains(&api.as_str()) => Some((call, *Args::of(call).positional.first()?)),
+        Callee::Method { name: "exp", receiver } if Args::of(call).is_empty() => Some((call, receiver)),
+        _ => None,
+    }
+}
+
+/// `exp`'s argument can exceed the overflow threshold: no upper bound, unless it is a
+/// non-positive value scaled by a configured factor (`(x - max(x)) / temperature`).
+fn unbounded<'a>(model: &Model<'a>, arg: Node<'a>) -> bool {
+    let value = model.value(arg);
+    if value.range.hi.value < 88.0 {
+        return false;
+    }
+    let bare = unparenthesized(arg);
+    if bare.kind() == "binary_operator"
+        && let (Some(l), Some(op), Some(r)) =
+            (bare.child_by_field_name("left"), bare.child_by_field_name("operator"), bare.child_by_field_name("right"))
+        && matches!(op.kind(), "*" | "/")
+    {
+        let at_most_zero = |n: Node<'a>| model.value(n).range.hi.value <= 0.0;
+        // A configured factor (`temperature`), or one that is never negative (`2 * sigma ** 2`).
+        let scale = |n: Node<'a>| {
+            let v = model.value(n);
+            v.origin == crate::semantic::value::Origin::Config || v.range.is_non_negative()
+        };
+        if (at_most_zero(l) && scale(r)) || (op.kind() == "*" && at_most_zero(r) && scale(l)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Where float32 (or the value's float16) overflows.
+fn threshold(value: &Value) -> &'static str {
+    match value.dtype {
+        Some(Dtype::F16) => "~11.1 in float16",
+        _ => "~88.7 in float32 (~11.1 in float16)",
+    }
+}
+
+/// The library a call belongs to, through its API or, for a method, the file's framework.
+fn library_of<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Library> {
+    match model.callee(call)? {
+        Callee::Api(api) => apis::library_of(&api),
+        _ => model.array_library(call),
+    }
+}
+
+/// `exp(x) / sum(exp(x))`.
+fn softmax<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, num: Node<'a>, den: Node<'a>) -> Vec<Finding> {
+    let model = cx.model;
+    // Cheap exits: the numerator must be a call or a name, the denominator a reduction.
+    let (n, d) = (unparenthesized(num), unparenthesized(den));
+    if !matches!(n.kind(), "call" | "identifier") || !matches!(d.kind(), "call" | "identifier" | "subscript") {
+        return Vec::new();
+    }
+    let numerator = model.value(num);
+    let Some((exp, x)) = exp_call(model, &numerator) else { return Vec::new() };
+    let whole = model.value(smell);
+    if whole.op() != Some(Op::Softmax) || whole.producer.is_some_and(|p| p.node != smell) {
+        return Vec::new();
+    }
+    if !unbounded(model, x) {
+        return Vec::new();
+    }
+    let sum = model.reduction_through(den).filter(|r| r.reduce == Reduce::Sum);
+    let message = format!(
+        "Softmax written out as `exp / sum(exp)`: `exp` of `{}`, which has no upper bound, overflows to inf above {}, and inf / inf = NaN",
+        short(model.text(x)),
+        threshold(&numerator)
+    );
+    let related = numerator
+        .via
+        .as_ref()
+        .map(|via| Related { span: via.assigned, message: format!("`{}` is assigned the exponential here", via.name) });
+    let fixes = sum.and_then(|s| softmax_fix(cx, smell, exp, x, num, &s)).into_iter().collect();
+    vec![Finding { span: None, message, fixes, related }]
+}
+
+/// `softmax(x, axis)` for `exp(x) / exp(x).sum(axis, keepdims=True)`, when the axis is one
+/// integer kept (or the leading one), or every axis in NumPy and JAX (`axis=None`).
+fn softmax_fix<'a>(
+    cx: &Checker<'_, 'a>,
+    smell: Node<'a>,
+    exp: Node<'a>,
+    x: Node<'a>,
+    num: Node<'a>,
+    sum: &Reduction<'a>,
+) -> Option<Fix> {
+    let model = cx.model;
+    if has_comment(smell) || sum.other {
+        return None;
+    }
+    // The numerator and the sum's operand are the exponential itself (not `exp(x).T`).
+    if !is_the_exp(model, num, exp) || !is_the_exp(model, sum.operand, exp) {
+        return None;
+    }
+    if !same_meaning_at(model, x, exp, smell) {
+        return None;
+    }
+    let library = library_of(model, exp)?;
+    let axis = match sum.axis {
+        Some(a) => {
+            let value = model.constant(a).filter(|v| v.fract() == 0.0)?;
+            if !sum.keepdims && value != 0.0 {
+                return None;
+            }
+            Some(model.text(a))
+        }
+        None if matches!(library, Library::NumPy | Library::Jax) => None,
+        None => return None,
+    };
+    let target = fixes::function(library, Function::Softmax)?;
+    let prefer = exp.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+    let (spelled, import) = fixes::spell(&model.imports, target, prefer);
+    let keyword = if library == Library::Torch { "dim" } else { "axis" };
+    let content = format!("{spelled}({}, {keyword}={})", model.text(unparenthesized(x)), axis.unwrap_or("None"));
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.push(Edit { start: smell.start_byte(), end: smell.end_byte(), content: content.clone() });
+    Some(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits })
+}
+
+/// `node` is the exp call, the same call written again in the same expression
+/// (`np.exp(x) / np.sum(np.exp(x))`), or a name bound to it alone: `e = exp(x)`, not
+/// `e = exp(x).T`.
+fn is_the_exp<'a>(model: &Model<'a>, node: Node<'a>, exp: Node<'a>) -> bool {
+    let node = unparenthesized(node);
+    if node == exp || (node.kind() == "call" && same_expression(node, exp, model.src)) {
+        return true;
+    }
+    if node.kind() != "identifier" {
+        return false;
+    }
+    let reaching = model.scope_index(model.scope_of(node)).reaching(model.text(node), node.start_byte());
+    match (reaching.entries.as_slice(), reaching.outer) {
+        ([entry], false) => {
+            matches!(entry.binding, crate::semantic::scope::Binding::Value(rhs) if unparenthesized(rhs) == exp)
+        }
+        _ => false,
+    }
+}
+
+/// Every name in `x` (read at `at`, the exp call) has the same bindings at `there`: the fix can
+/// write `x` at `there`.
+fn same_meaning_at<'a>(model: &Model<'a>, x: Node<'a>, at: Node<'a>, there: Node<'a>) -> bool {
+    let scope = model.scope_of(there);
+    if model.scope_of(at) != scope {
+        return false;
+    }
+    let index = model.scope_index(scope);
+    let mut stack = vec![x];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" {
+            let name = model.text(n);
+            let (a, b) = (index.reaching(name, at.start_byte()), index.reaching(name, there.start_byte()));
+            let ids = |r: &crate::semantic::scope::Reaching| r.entries.iter().map(|e| e.node.id()).collect::<Vec<_>>();
+            if ids(&a) != ids(&b) || a.outer != b.outer {
+                return false;
+            }
+            continue;
+        }
+        if n.kind() == "attribute" {
+            // `self.w`, `np.pi`: the object's name.
+            if let Some(object) = n.child_by_field_name("object") {
+                stack.push(object);
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    true
+}
+
+/// `log(sum(exp(x)))` (and `log(mean(exp(x)))`).
+fn log_sum_exp<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Vec<Finding> {
+    let model = cx.model;
+    if arg.kind() == "comment" || !matches!(unparenthesized(arg).kind(), "call" | "identifier") {
+        return Vec::new();
+    }
+    if let Some(Callee::Method { .. }) = model.callee(smell)
+        && !Args::of(smell).is_empty()
+    {
+        return Vec::new();
+    }
+    let Some(reduction) = model.reduction_through(arg).filter(|r| matches!(r.reduce, Reduce::Sum | Reduce::Mean))
+    else {
+        return Vec::new();
+    };
+    let operand = model.value(reduction.operand);
+    let Some((exp, x)) = exp_call(model, &operand) else { return Vec::new() };
+    if !unbounded(model, x) {
+        return Vec::new();
+    }
+    let what = if reduction.reduce == Reduce::Sum { "log(sum(exp(x)))" } else { "log(mean(exp(x)))" };
+    let message = format!(
+        "`{what}` written out: `exp` of `{}`, which has no upper bound, overflows to inf above {}, and the log of inf is inf",
+        short(model.text(x)),
+        threshold(&operand)
+    );
+    let fixes = if reduction.reduce == Reduce::Sum {
+        logsumexp_fix(cx, smell, exp, x, &reduction).into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    vec![Finding { span: None, message, fixes, related: None }]
+}
+
+/// `logsumexp(x, axis, keepdims)` for `log(sum(exp(x), axis, keepdims))`.
+fn logsumexp_fix<'a>(
+    cx: &Checker<'_, 'a>,
+    smell: Node<'a>,
+    exp: Node<'a>,
+    x: Node<'a>,
+    sum: &Reduction<'a>,
+) -> Option<Fix> {
+    let model = cx.model;
+    if has_comment(smell) || sum.other || !same_meaning_at(model, x, exp, smell) {
+        return None;
+    }
+    // The sum is of the exponential itself.
+    if !is_the_exp(model, sum.operand, exp) {
+        return None;
+    }
+    let library = library_of(model, exp)?;
+    let torch = library == Library::Torch;
+    if torch && sum.axis.is_none() {
+        // `torch.logsumexp` needs `dim`.
+        return None;
+    }
+    let target = fixes::function(library, Function::LogSumExp)?;
+    let prefer = exp.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+    let (spelled, import) = fixes::spell(&model.imports, target, prefer);
+    let mut args = model.text(unparenthesized(x)).to_string();
+    if let Some(axis) = sum.axis {
+        args.push_str(&format!(", {}={}", if torch { "dim" } else { "axis" }, model.text(axis)));
+    }
+    if sum.keepdims {
+        args.push_str(&format!(", {}=True", if torch { "keepdim" } else { "keepdims" }));
+    }
+    let content = format!("{spelled}({args})");
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.push(Edit { start: smell.start_byte(), end: smell.end_byte(), content: content.clone() });
+    Some(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits })
+}
+
+/// `exp(x) + exp(-x)`.
+fn cosh<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, left: Node<'a>, right: Node<'a>) -> Vec<Finding> {
+    let model = cx.model;
+    let negated = |a: Node<'a>, b: Node<'a>| {
+        let b = unparenthesized(b);
+        b.kind() == "unary_operator"
+            && b.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
+            && b.child_by_field_name("argument").is_some_and(|inner| same_expression(inner, a, model.src))
+    };
+    let x = if negated(left, right) {
+        left
+    } else if negated(right, left) {
+        right
+    } else {
+        return Vec::new();
+    };
+    let range = model.value(x).range;
+    if range.hi.value < 88.0 && range.lo.value > -88.0 {
+        return Vec::new();
+    }
+    let message = format!(
+        "`exp(x) + exp(-x)` (cosh written out) of `{}`: one of the two overflows to inf once |x| exceeds {}, and its gradient turns NaN; for log(cosh(x)) use `x + softplus(-2 * x) - log(2)`",
+        short(model.text(unparenthesized(x))),
+        threshold(&model.value(x))
+    );
+    let _ = smell;
+    vec![Finding::new(message)]
+}
+
+/// `a / (1 + exp(z))`: a sigmoid of `-z` written out. The value is right where `exp` overflows
+/// (`a / inf = 0`) unless `a` is the same exponential (`inf / inf`); the gradient is NaN there
+/// in differentiated code.
+fn sigmoid<'a>(
+    cx: &Checker<'_, 'a>,
+    smell: Node<'a>,
+    num: Option<Node<'a>>,
+    one: Node<'a>,
+    z: Node<'a>,
+) -> Vec<Finding> {
+    let model = cx.model;
+    if model.constant(one) != Some(1.0) || !unbounded(model, z) {
+        return Vec::new();
+    }
+    let Some(num) = num else { return Vec::new() };
+    // `z` is the call's first argument (its parent is the argument list) or the receiver of
+    // `.exp()` (its parent is the attribute): either way the call is the grandparent.
+    let Some(exp) = z.parent().and_then(|p| p.parent()).filter(|e| e.kind() == "call") else { return Vec::new() };
+    // `exp(z) / (1 + exp(z))`: inf / inf in the value itself, in every library.
+    let own = exp_call(model, &model.value(num)).is_some_and(|(_, n)| same_expression(n, z, model.src));
+    // Otherwise the value is right and the gradient is NaN: reported where gradients reach
+    // trained parameters (a forward pass or a loss; `1 / (1 + exp(-x))` in a kernel's lowering
+    // or a plotting helper is no hazard).
+    if !(own || (model.is_differentiated(exp) && model.in_training_code(smell))) {
+        return Vec::new();
+    }
+    let constant_one = model.constant(num) == Some(1.0);
+    let message = if own {
+        format!(
+            "Sigmoid written out as `exp(z) / (1 + exp(z))`: `exp({})` overflows to inf above {}, and inf / inf = NaN",
+            short(model.text(z)),
+            threshold(&model.value(z))
+        )
+    } else {
+        format!(
+            "Sigmoid written out as `1 / (1 + exp(z))`: `exp({})` overflows to inf above {}, and the gradient there is inf / inf = NaN",
+            short(model.text(z)),
+            threshold(&model.value(z))
+        )
+    };
+    let mut fixes = Vec::new();
+    if (constant_one || own)
+        && !has_comment(smell)
+        && let Some(library) = library_of(model, exp)
+        && let Some(target) = fixes::function(library, Function::Sigmoid)
+    {
+        // 1 / (1 + exp(z)) = sigmoid(-z); exp(z) / (1 + exp(z)) = sigmoid(z).
+        let bare = unparenthesized(z);
+        let argument = if own {
+            model.text(bare).to_string()
+        } else if bare.kind() == "unary_operator"
+            && bare.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
+        {
+            bare.child_by_field_name("argument").map(|a| model.text(a).to_string()).unwrap_or_default()
+        } else if matches!(bare.kind(), "identifier" | "call" | "attribute" | "subscript" | "parenthesized_expression")
+        {
+            format!("-{}", model.text(bare))
+        } else {
+            format!("-({})", model.text(bare))
+        };
+        let prefer = exp.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+        let (spelled, import) = fixes::spell(&model.imports, target, prefer);
+        let content = format!("{spelled}({argument})");
+        let mut edits: Vec<Edit> = import.into_iter().collect();
+        edits.push(Edit { start: smell.start_byte(), end: smell.end_byte(), content: content.clone() });
+        fixes.push(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits });
+    }
+    vec![Finding { span: None, message, fixes, related: None }]
+}

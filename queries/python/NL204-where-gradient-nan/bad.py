@@ -1,0 +1,54 @@
+"""NL204 fixtures: every marked line guards a singular operation with a single `where` in
+differentiated code."""
+import jax.numpy as jnp
+import tensorflow as tf
+import torch
+from keras import ops
+
+
+def entropy_loss(logits):
+    p = torch.softmax(logits, dim=-1)
+    return -torch.where(p > 0, p * torch.log(p), torch.zeros_like(p)).sum(-1)  # error: [NL204]
+
+
+def masked_mean_loss(x, mask):
+    total = (x * mask).sum(-1)
+    n = mask.sum(-1)
+    return torch.where(n > 0, total / n, torch.zeros_like(total))  # error: [NL204]
+
+
+def softplus_by_hand_loss(net, x):
+    g = net(x)
+    # exp overflows in the branch the where discards above 20.
+    return torch.where(g > 20.0, g, torch.log(1.0 + torch.exp(g)))  # error: [NL204]
+
+
+def jax_distance(a, b):
+    d2 = jnp.sum((a - b) ** 2, axis=-1)
+    return jnp.where(d2 > 0, jnp.sqrt(d2), 0.0)  # error: [NL204]
+
+
+def log_ratio_loss(scores, labels):
+    q = tf.nn.sigmoid(scores)
+    return tf.where(tf.equal(q, 0.0), tf.zeros_like(q), labels * tf.math.log(q))  # error: [NL204]
+
+
+def keras_power_loss(h):
+    r = ops.relu(h)
+    return ops.where(r > 0, r ** 0.5, 0.0)  # error: [NL204]
+
+
+class Head(torch.nn.Module):
+    def forward(self, logits):
+        p = logits.softmax(-1)
+        ok = p > 0
+        return torch.where(ok, p.log(), torch.zeros_like(p))  # error: [NL204]
+
+
+def multi_line_loss(z):
+    p = torch.sigmoid(z)
+    return torch.where(  # error: [NL204]
+        p < 1,
+        torch.log(1 - p),
+        torch.zeros_like(p),
+    )

@@ -1,0 +1,60 @@
+"""NL204 fixtures: nothing here may be reported."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import tensorflow as tf
+import torch
+
+
+def kl_div(log_predictions, targets):
+    # The field case: `targets` is data, no gradient flows into its log.
+    loss = targets * (jnp.where(targets == 0, 0, jnp.log(targets)) - log_predictions)
+    return jnp.sum(loss, axis=-1)
+
+
+def double_where_loss(logits):
+    p = torch.softmax(logits, dim=-1)
+    return torch.where(p > 0, p * torch.log(torch.where(p > 0, p, 1.0)), torch.zeros_like(p))
+
+
+def numpy_loss(x):
+    p = np.clip(x, 0.0, 1.0)
+    return np.where(p > 0, np.log(p), 0.0)
+
+
+def no_grad_loss(logits):
+    p = torch.softmax(logits, dim=-1)
+    with torch.no_grad():
+        return torch.where(p > 0, torch.log(p), torch.zeros_like(p))
+
+
+def stopped_loss(x):
+    d = jnp.sum(x ** 2)
+    return jax.lax.stop_gradient(jnp.where(d > 0, jnp.sqrt(d), 0.0))
+
+
+def condition_unrelated_loss(logits, keep):
+    p = torch.softmax(logits, dim=-1)
+    # The condition does not exclude p's zeros: a plain log of a softmax, NL101's matter.
+    return torch.where(keep, torch.log(p + 1e-7), torch.zeros_like(p))
+
+
+def count_loss(mask, n_total):
+    n = mask.sum(-1)
+    return torch.where(n > 0, torch.log(n), torch.zeros_like(n))
+
+
+def selection_loss(x):
+    y = torch.relu(x)
+    return torch.where(y > 0, y * 2.0, torch.zeros_like(y)), tf.where(x > 0, x, tf.zeros_like(x))
+
+
+def lamb_trust_ratio(w_norm, update):
+    # An optimizer's update: no gradient passes through it.
+    g_norm = tf.norm(update, ord=2)
+    return tf.where(tf.greater(g_norm, 0), w_norm / g_norm, 1.0)
+
+
+def suppressed_loss(logits):
+    p = torch.softmax(logits, dim=-1)
+    return torch.where(p > 0, torch.log(p), torch.zeros_like(p))  # noqa: NL204

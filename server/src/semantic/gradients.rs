@@ -1,0 +1,416 @@
+//! Whether gradients flow through an expression: which array library computes it, and whether
+//! the code around it stops gradients.
+//!
+//! Differentiated code is tensor code of PyTorch, TensorFlow (and Keras) or JAX that runs
+//! outside `torch.no_grad()` and `torch.inference_mode()` (blocks and decorators) and
+//! `torch.set_grad_enabled(False)`, and whose value is not passed through `tf.stop_gradient`,
+//! `jax.lax.stop_gradient`, `keras.ops.stop_gradient`, `.detach()` or turned into a Python or
+//! NumPy value (`.item()`, `.tolist()`, `.numpy()`). NumPy code is never differentiated.
+//!
+//! The library is the value's own where the model knows it; else a method only PyTorch tensors
+//! have (`x.sqrt()`, `x.clamp(0)`, `x.pow(p)`: NumPy and JAX arrays and TensorFlow tensors have
+//! no such methods); else the one tensor framework the enclosing function calls; else the one
+//! the file imports.
+
+use tree_sitter::Node;
+
+use super::value::{Kind, Library};
+use super::{Callee, Model, apis};
+use crate::syntax::{Args, ancestry, callee_name};
+
+/// Methods of `torch.Tensor` that NumPy arrays, JAX arrays and TensorFlow tensors lack.
+const TORCH_ONLY_METHODS: &[&str] = &[
+    "sqrt",
+    "sqrt_",
+    "pow",
+    "pow_",
+    "clamp",
+    "clamp_",
+    "clamp_min",
+    "exp",
+    "exp_",
+    "log",
+    "log_",
+    "div",
+    "div_",
+    "reciprocal",
+    "reciprocal_",
+    "norm",
+    "detach",
+    "softmax",
+    "sigmoid",
+    "abs_",
+    "square",
+    "rsqrt",
+    "float",
+    "unsqueeze",
+    "masked_fill",
+    "masked_fill_",
+    "permute",
+    "contiguous",
+    "type_as",
+];
+
+/// Parts of function names (split at `_`) that name a loss, distance or divergence.
+const LOSS_WORDS: &[&str] = &[
+    "loss",
+    "losses",
+    "dist",
+    "dists",
+    "distance",
+    "distances",
+    "cdist",
+    "pdist",
+    "rmse",
+    "mse",
+    "criterion",
+    "objective",
+    "penalty",
+    "divergence",
+    "wasserstein",
+    "gwd",
+    "chamfer",
+    "triplet",
+    "contrastive",
+    "regularizer",
+    "regularization",
+];
+
+/// Calls whose result carries no gradient of their argument.
+const STOP_GRADIENT: &[&str] = &["tensorflow.stop_gradient", "jax.lax.stop_gradient", "keras.ops.stop_gradient"];
+
+/// Methods whose result carries no gradient of their receiver.
+const STOP_METHODS: &[&str] = &["detach", "detach_", "item", "tolist", "numpy"];
+
+/// Context managers and decorators under which PyTorch records no gradients.
+const NO_GRAD: &[&str] =
+    &["torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"];
+
+impl<'a> Model<'a> {
+    /// Whether gradients flow through `node` when its code runs (see the module docs).
+    pub fn is_differentiated(&self, node: Node<'a>) -> bool {
+        match self.array_library(node) {
+            Some(Library::Torch | Library::TensorFlow | Library::KerasOps | Library::KerasBackend | Library::Jax) => {}
+            Some(Library::NumPy) | None => return false,
+        }
+        !self.gradient_stopped(node) && !self.runs_without_gradients(node)
+    }
+
+    /// `node` lies in code that computes a model's output or a loss, where gradients reach
+    /// trained parameters: a `forward` or `call` method (`training_step`, `compute_loss`), or a
+    /// function or method named for a loss, distance or divergence (`rmse`, `gwd_distance`,
+    /// `kl_divergence`, `contrastive_loss`). Tensor code elsewhere is often preprocessing,
+    /// metrics or optimizer internals that no gradient passes through.
+    pub fn in_training_code(&self, node: Node<'a>) -> bool {
+        let names = self.enclosing_names(node);
+        // The innermost function names what it computes (a `_l2` helper inside an optimizer
+        // named for distances is no loss); a forward pass holds its nested helpers.
+        let loss = names
+            .first()
+            .is_some_and(|(name, _)| name.to_ascii_lowercase().split('_').any(|part| LOSS_WORDS.contains(&part)));
+        loss || names.iter().any(|(name, _)| {
+            matches!(*name, "forward" | "call" | "training_step" | "train_step" | "compute_loss" | "loss")
+        })
+    }
+
+    /// Code that runs without gradients by convention: tests (`test_*` functions, classes named
+    /// `*Test`, `*Tests`, `*TestCase`) and data preparation (methods of `*FeatureExtractor`,
+    /// `*Processor`, `*ImageProcessor`, `*Tokenizer` classes).
+    fn runs_without_gradients(&self, node: Node<'a>) -> bool {
+        self.enclosing_names(node).iter().any(|(name, class)| {
+            name.starts_with("test")
+                || class.is_some_and(|c| {
+                    c.ends_with("Test")
+                        || c.ends_with("Tests")
+                        || c.ends_with("TestCase")
+                        || ["FeatureExtractor", "Processor", "Tokenizer"].iter().any(|k| c.contains(k))
+                })
+        })
+    }
+
+    /// The names of the functions holding `node`, innermost first, each with its class when it
+    /// is a method.
+    fn enclosing_names(&self, node: Node<'a>) -> Vec<(&'a str, Option<&'a str>)> {
+        let chain = ancestry(self.tree.root_node(), node);
+        chain
+            .iter()
+            .rev()
+            .skip(1)
+            .filter(|n| n.kind() == "function_definition")
+            .filter_map(|def| {
+                let name = self.text(def.child_by_field_name("name")?);
+                let class =
+                    self.class_of_method(*def).and_then(|c| c.child_by_field_name("name")).map(|n| self.text(n));
+                Some((name, class))
+            })
+            .collect()
+    }
+
+    /// The array library `node` computes with, as far as the code says (see the module docs).
+    pub fn array_library(&self, node: Node<'a>) -> Option<Library> {
+        let value = self.value(node);
+        match value.kind {
+            Kind::Array(lib) => return Some(lib),
+            Kind::Scalar | Kind::NotArray | Kind::Module | Kind::Instance(_) => return None,
+            Kind::Object(ref class) if !class.ends_with("Tensor") => return None,
+            _ => {}
+        }
+        if let Some(Callee::Method { name, .. }) = (node.kind() == "call").then(|| self.callee(node)).flatten()
+            && TORCH_ONLY_METHODS.contains(&name)
+        {
+            return Some(Library::Torch);
+        }
+        let function = self.scope_of(node);
+        if function.kind() == "function_definition"
+            && let Some(lib) = frameworks_in(self, function)
+        {
+            return Some(lib);
+        }
+        self.file_framework()
+    }
+
+    /// The one tensor framework (PyTorch, TensorFlow/Keras, JAX) the file imports, if one; NumPy
+    /// when it imports none of them but NumPy.
+    pub fn file_framework(&self) -> Option<Library> {
+        let mut found = Frameworks::default();
+        for (_, path) in self.imports.bindings() {
+            // `import torch` binds `torch`: the module itself, no dot after it.
+            if let Some(lib) = apis::library_of(&format!("{}.", apis::canonical(path))) {
+                found.add(lib);
+            }
+        }
+        found.single()
+    }
+
+    /// The code around `node` stops its gradient: a `no_grad` block or decorator, a
+    /// `stop_gradient` or `.detach()` of an expression holding it.
+    fn gradient_stopped(&self, node: Node<'a>) -> bool {
+        let chain = ancestry(self.tree.root_node(), node);
+        let innermost = chain.iter().rposition(|n| matches!(n.kind(), "function_definition" | "lambda"));
+        // Decorators of the innermost function definition.
+        if let Some(i) = innermost
+            && i > 0
+            && chain[i - 1].kind() == "decorated_definition"
+        {
+            let mut cursor = chain[i - 1].walk();
+            for decorator in chain[i - 1].named_children(&mut cursor).filter(|d| d.kind() == "decorator") {
+                let Some(expr) = decorator.named_child(0) else { continue };
+                let callee = if expr.kind() == "call" { expr.child_by_field_name("function") } else { Some(expr) };
+                if callee.and_then(|c| self.api(c)).is_some_and(|api| NO_GRAD.contains(&api.as_str())) {
+                    return true;
+                }
+            }
+        }
+        let start = innermost.unwrap_or(0);
+        for i in start..chain.len().saturating_sub(1) {
+            let (parent, child) = (chain[i], chain[i + 1]);
+            match parent.kind() {
+                "with_statement"
+                    if Some(child) == parent.child_by_field_name("body") && self.stops_gradients(parent) =>
+                {
+                    return true;
+                }
+                "argument_list" => {
+                    let Some(call) = parent.parent().filter(|c| c.kind() == "call") else { continue };
+                    let function = call.child_by_field_name("function");
+                    if function.and_then(|f| self.api(f)).is_some_and(|api| STOP_GRADIENT.contains(&api.as_str())) {
+                        return true;
+                    }
+                }
+                // `x.detach()`: the attribute is the function of the call above it.
+                "attribute" if i > 0 && Some(child) == parent.child_by_field_name("object") => {
+                    let called =
+                        chain[i - 1].kind() == "call" && chain[i - 1].child_by_field_name("function") == Some(parent);
+                    let method = parent.child_by_field_name("attribute").map(|a| self.text(a));
+                    if called && method.is_some_and(|m| STOP_METHODS.contains(&m)) && self.api(parent).is_none() {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// `with torch.no_grad():`, `with torch.inference_mode():`, `with torch.set_grad_enabled(False):`.
+    fn stops_gradients(&self, with: Node<'a>) -> bool {
+        let mut stack = vec![with];
+        while let Some(n) = stack.pop() {
+            if n.kind() == "call" {
+                let api = n.child_by_field_name("function").and_then(|f| self.api(f));
+                match api.as_deref() {
+                    Some(a) if NO_GRAD.contains(&a) => return true,
+                    Some("torch.set_grad_enabled" | "torch.autograd.set_grad_enabled") => {
+                        let off = Args::of(n)
+                            .positional
+                            .first()
+                            .is_some_and(|v| self.text(*v) == "False" || self.constant(*v) == Some(0.0));
+                        if off {
+                            return true;
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            if n.kind() == "block" {
+                continue;
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.named_children(&mut cursor));
+        }
+        false
+    }
+}
+
+/// The tensor frameworks seen, NumPy apart.
+#[derive(Default)]
+struct Frameworks {
+    torch: bool,
+    tensorflow: bool,
+    jax: bool,
+    numpy: bool,
+}
+
+impl Frameworks {
+    fn add(&mut self, lib: Library) {
+        match lib {
+            Library::Torch => self.torch = true,
+            Library::TensorFlow | Library::KerasOps | Library::KerasBackend => self.tensorflow = true,
+            Library::Jax => self.jax = true,
+            Library::NumPy => self.numpy = true,
+        }
+    }
+
+    fn single(&self) -> Option<Library> {
+        match (self.torch, self.tensorflow, self.jax) {
+            (true, false, false) => Some(Library::Torch),
+            (false, true, false) => Some(Library::TensorFlow),
+            (false, false, true) => Some(Library::Jax),
+            (false, false, false) if self.numpy => Some(Library::NumPy),
+            _ => None,
+        }
+    }
+}
+
+/// The one tensor framework whose functions (or PyTorch-only methods) `function` calls (NumPy
+/// when it calls only NumPy), outside nested functions.
+fn frameworks_in<'a>(model: &Model<'a>, function: Node<'a>) -> Option<Library> {
+    let mut found = Frameworks::default();
+    let body = function.child_by_field_name("body")?;
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "call"
+            && let Some(f) = n.child_by_field_name("function")
+            && let Some(name) = callee_name(f, model.src)
+        {
+            match model.api(f) {
+                Some(api) => {
+                    if let Some(lib) = apis::library_of(&api) {
+                        found.add(lib);
+                    }
+                }
+                // `m.unsqueeze(-1).float()`: methods only PyTorch tensors have.
+                None if f.kind() == "attribute" && TORCH_ONLY_METHODS.contains(&name) => found.add(Library::Torch),
+                None => {}
+            }
+        }
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            if !matches!(child.kind(), "function_definition" | "lambda" | "class_definition") {
+                stack.push(child);
+            }
+        }
+    }
+    found.single()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::semantic::Model;
+    use crate::syntax::parse;
+
+    /// `is_differentiated` of the first occurrence of `needle` (an expression's text).
+    fn differentiated(src: &str, needle: &str) -> bool {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.find(needle).unwrap_or_else(|| panic!("{needle} not in source"));
+        let mut node = tree.root_node().descendant_for_byte_range(at, at + needle.len()).unwrap();
+        while node.byte_range() != (at..at + needle.len()) {
+            node = node.parent().unwrap();
+        }
+        model.is_differentiated(node)
+    }
+
+    #[test]
+    fn tensor_code_is_differentiated_unless_gradients_stop() {
+        let torch = "import torch\nimport numpy as np\n\ndef f(x):\n    d = torch.relu(x)\n    return d.sqrt()\n";
+        assert!(differentiated(torch, "d.sqrt()"));
+        let numpy = "import numpy as np\n\ndef f(x):\n    return np.sqrt(np.maximum(x, 0))\n";
+        assert!(!differentiated(numpy, "np.sqrt(np.maximum(x, 0))"));
+        let no_grad = "import torch\n\ndef f(x):\n    with torch.no_grad():\n        y = torch.sqrt(x)\n    return y\n";
+        assert!(!differentiated(no_grad, "torch.sqrt(x)"));
+        let decorated = "import torch\n\n@torch.no_grad()\ndef f(x):\n    return torch.sqrt(x)\n";
+        assert!(!differentiated(decorated, "torch.sqrt(x)"));
+        let inference = "import torch\n\n@torch.inference_mode()\ndef f(x):\n    return torch.sqrt(x)\n";
+        assert!(!differentiated(inference, "torch.sqrt(x)"));
+        let disabled =
+            "import torch\n\ndef f(x):\n    with torch.set_grad_enabled(False):\n        return torch.sqrt(x)\n";
+        assert!(!differentiated(disabled, "torch.sqrt(x)"));
+        let enabled =
+            "import torch\n\ndef f(x):\n    with torch.set_grad_enabled(True):\n        return torch.sqrt(x)\n";
+        assert!(differentiated(enabled, "torch.sqrt(x)"));
+        let stopped = "import tensorflow as tf\n\ndef f(x):\n    return tf.stop_gradient(tf.sqrt(x) * 2)\n";
+        assert!(!differentiated(stopped, "tf.sqrt(x)"));
+        let jax = "import jax\nimport jax.numpy as jnp\n\ndef f(x):\n    return jax.lax.stop_gradient(jnp.sqrt(x)) + jnp.sqrt(x)\n";
+        assert!(!differentiated(jax, "jnp.sqrt(x)"));
+        let detached = "import torch\n\ndef f(x):\n    return torch.sqrt(x).detach()\n";
+        assert!(!differentiated(detached, "torch.sqrt(x)"));
+        let item = "import torch\n\ndef f(x):\n    return torch.sqrt(x).mean().item()\n";
+        assert!(!differentiated(item, "torch.sqrt(x)"));
+    }
+
+    /// `in_training_code` of the first occurrence of `needle`.
+    fn training(src: &str, needle: &str) -> bool {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.find(needle).unwrap();
+        let node = tree.root_node().descendant_for_byte_range(at, at + needle.len()).unwrap();
+        model.in_training_code(node)
+    }
+
+    #[test]
+    fn training_code_is_forward_passes_and_losses() {
+        let src = "import torch\n\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return x.sqrt()\n\n    def stats(self, y):\n        return y.sqrt()\n\ndef gwd_distance(a, b):\n    return a.sqrt()\n\ndef preprocess(w):\n    return w.sqrt()\n";
+        assert!(training(src, "x.sqrt()"));
+        assert!(!training(src, "y.sqrt()"));
+        assert!(training(src, "a.sqrt()"));
+        assert!(!training(src, "w.sqrt()"));
+    }
+
+    #[test]
+    fn tests_and_data_preparation_run_without_gradients() {
+        let src =
+            "import torch\n\nclass AudioFeatureExtractor:\n    def __call__(self, x):\n        return torch.sqrt(x)\n";
+        assert!(!differentiated(src, "torch.sqrt(x)"));
+        let src = "import torch\n\nclass LossTest:\n    def check(self, x):\n        return torch.sqrt(x)\n";
+        assert!(!differentiated(src, "torch.sqrt(x)"));
+        let src = "import torch\n\ndef test_rmse(x):\n    return torch.sqrt(x)\n";
+        assert!(!differentiated(src, "torch.sqrt(x)"));
+    }
+
+    #[test]
+    fn the_library_comes_from_the_function_then_the_file() {
+        // A function that calls only JAX in a file that imports NumPy too.
+        let src = "import numpy as np\nimport jax.numpy as jnp\n\ndef f(a, b):\n    d = jnp.sum((a - b) ** 2)\n    return d ** 0.5\n";
+        assert!(differentiated(src, "d ** 0.5"));
+        // The same in a function that calls only NumPy.
+        let src = "import numpy as np\nimport jax.numpy as jnp\n\ndef f(a, b):\n    d = np.sum((a - b) ** 2)\n    return d ** 0.5\n";
+        assert!(!differentiated(src, "d ** 0.5"));
+        // Nothing called: the file's one framework.
+        let src = "import torch\n\ndef f(a, b):\n    return (a * b) ** 0.5\n";
+        assert!(differentiated(src, "(a * b) ** 0.5"));
+        let src = "import torch\nimport tensorflow as tf\n\ndef f(a, b):\n    return (a * b) ** 0.5\n";
+        assert!(!differentiated(src, "(a * b) ** 0.5"));
+    }
+}
