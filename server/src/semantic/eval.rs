@@ -40,7 +40,8 @@ impl<'a> Model<'a> {
         self.depth.set(self.depth.get() + 1);
         let mark = self.dependencies.borrow().len();
         let value = self.compute(node);
-        let used = self.dependencies.borrow().get(mark..).map(<[_]>::to_vec).unwrap_or_default();
+        let used =
+            super::facts::distinct(self.dependencies.borrow().get(mark..).map(<[_]>::to_vec).unwrap_or_default());
         if !used.is_empty() {
             self.value_dependencies.borrow_mut().insert(node.id(), used);
         }

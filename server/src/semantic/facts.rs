@@ -85,7 +85,8 @@ impl Flow {
 #[derive(Default)]
 pub struct Facts {
     /// Each fact with the facts its computation used.
-    cache: HashMap<FactKey, (Fact, Vec<Dependency>)>,
+    /// A fact, its hash, and the facts its computation used (each once).
+    cache: HashMap<FactKey, (Fact, u64, Vec<Dependency>)>,
     active: HashSet<FactKey>,
 }
 
@@ -95,11 +96,19 @@ pub fn hash(fact: &Fact) -> u64 {
     h.finish()
 }
 
+/// `deps` without repeats, in first-use order. Every memoized value and fact keeps the list of
+/// facts it used and hands it on at each use: with repeats, the lists of nested uses grew
+/// exponentially (a 1,100-line file of JAX asked for gigabytes).
+pub(crate) fn distinct(deps: Vec<Dependency>) -> Vec<Dependency> {
+    let mut seen = std::collections::HashSet::with_capacity(deps.len());
+    deps.into_iter().filter(|d| seen.insert(d.clone())).collect()
+}
+
 impl<'a> Model<'a> {
     /// A fact, computed on first use and recorded as a dependency of the current analysis.
     pub fn fact(&self, key: &FactKey) -> Fact {
         let cached = self.facts.borrow().cache.get(key).cloned();
-        let (fact, used) = match cached {
+        let (fact, fact_hash, used) = match cached {
             Some(found) => found,
             None => {
                 if !self.facts.borrow_mut().active.insert(key.clone()) {
@@ -116,15 +125,16 @@ impl<'a> Model<'a> {
                 // The facts this one's computation uses are dependencies of whoever uses it.
                 let mark = self.dependencies.borrow().len();
                 let fact = self.compute_fact(key);
-                let used: Vec<Dependency> = self.dependencies.borrow_mut().split_off(mark);
+                let used = distinct(self.dependencies.borrow_mut().split_off(mark));
+                let fact_hash = hash(&fact);
                 let mut facts = self.facts.borrow_mut();
                 facts.active.remove(key);
-                facts.cache.insert(key.clone(), (fact.clone(), used.clone()));
-                (fact, used)
+                facts.cache.insert(key.clone(), (fact.clone(), fact_hash, used.clone()));
+                (fact, fact_hash, used)
             }
         };
         let mut deps = self.dependencies.borrow_mut();
-        deps.push(Dependency { key: key.clone(), hash: hash(&fact) });
+        deps.push(Dependency { key: key.clone(), hash: fact_hash });
         deps.extend(used);
         fact
     }

@@ -294,7 +294,7 @@ impl<'a> Model<'a> {
 
     /// The facts used since the last call, and forgets them.
     pub fn take_dependencies(&self) -> Vec<Dependency> {
-        std::mem::take(&mut self.dependencies.borrow_mut())
+        facts::distinct(std::mem::take(&mut self.dependencies.borrow_mut()))
     }
 
     /// The current hash of a fact, as [`Dependency::hash`] recorded it.
