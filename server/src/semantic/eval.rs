@@ -11,7 +11,7 @@ use tree_sitter::Node;
 use super::apis;
 use super::constant;
 use super::facts::{Fact, FactKey};
-use super::scope::{Binding, Entry};
+use super::scope::{self, Binding, Entry};
 use super::transfer::{self, Arg, RECEIVER, Transfer};
 use super::value::{Bound, Dtype, Interval, Kind, Library, Op, Origin, Prob, Value, Via};
 use super::{Callee, Model};
@@ -291,7 +291,7 @@ impl<'a> Model<'a> {
         let name = self.text(node);
         let mut scope = scope;
         loop {
-            if scope.kind() == "module" {
+            if scope::is_module(scope) {
                 return match self.fact(&FactKey::Global(name.to_string())) {
                     Fact::Value(Some(v)) => v.value(),
                     _ => Value::unknown(),
@@ -306,7 +306,7 @@ impl<'a> Model<'a> {
                 // No enclosing scope found (a damaged tree): nothing known.
                 return Value::unknown();
             }
-            if scope.kind() == "module" {
+            if scope::is_module(scope) {
                 continue;
             }
             // A closure: the enclosing function's binding before the nested definition.

@@ -194,7 +194,7 @@ impl<'a> Model<'a> {
             if !reaching.entries.is_empty() || !reaching.outer {
                 return None;
             }
-            if scope.kind() == "module" {
+            if scope::is_module(scope) {
                 return None;
             }
             // A parameter of that name shadows outer definitions.
@@ -206,7 +206,7 @@ impl<'a> Model<'a> {
             if scope == inner {
                 return None;
             }
-            if scope.kind() == "module" {
+            if scope::is_module(scope) {
                 // Module-level definitions are visible from any function, whatever their place;
                 // which ones exist is a fact of the module.
                 self.fact(&FactKey::Global(wanted.to_string()));
