@@ -230,7 +230,7 @@ fn fix_alone_applies_no_unsafe_fix() {
 #[test]
 fn unsafe_fixes_rewrite_the_file() {
     let original = "import torch\n\n\ndef loss(z: torch.Tensor, y):\n    p = torch.softmax(z, dim=-1)\n    \
-                    return -(y * torch.log(p)).sum(), torch.log(z)\n";
+                    return -(y * torch.log(p)).sum(), torch.log(torch.relu(z))\n";
     let dir = project(&[("a.py", original), ("b.py", CLEAN)]);
     #[cfg(unix)]
     {
@@ -243,7 +243,7 @@ fn unsafe_fixes_rewrite_the_file() {
     assert_eq!(
         read(dir.path(), "a.py"),
         "import torch\n\n\ndef loss(z: torch.Tensor, y):\n    p = torch.softmax(z, dim=-1)\n    \
-         return -(y * torch.log(torch.clamp(p, 1e-7, 1.0))).sum(), torch.log(torch.clamp(z, min=1e-7))\n"
+         return -(y * torch.log(torch.clamp(p, 1e-7, 1.0))).sum(), torch.log(torch.clamp(torch.relu(z), min=1e-7))\n"
     );
     assert_eq!(read(dir.path(), "b.py"), CLEAN, "a clean file was rewritten");
     #[cfg(unix)]
@@ -393,7 +393,7 @@ fn undecodable_files_are_reported_not_passed() {
 
 #[test]
 fn pep263_declared_encodings_are_decoded_and_kept() {
-    let latin1 = b"# -*- coding: latin-1 -*-\nimport torch\ns = 'caf\xe9'; y = torch.log(p)\n";
+    let latin1 = b"# -*- coding: latin-1 -*-\nimport torch\ns = 'caf\xe9'; y = torch.log(torch.relu(p))\n";
     let dir = project(&[]);
     write(dir.path(), "latin.py", latin1);
     let run = nanlint(dir.path(), &["check", "--output-format", "concise", "latin.py"]);
@@ -401,13 +401,13 @@ fn pep263_declared_encodings_are_decoded_and_kept() {
     // Columns count characters of the decoded text.
     assert!(run.stdout.starts_with("latin.py:3:17: NL101 `torch.log` of"), "{}", run.stdout);
     let full = nanlint(dir.path(), &["check", "latin.py"]);
-    assert!(full.stdout.contains("3 | s = 'café'; y = torch.log(p)\n"), "{}", full.stdout);
+    assert!(full.stdout.contains("3 | s = 'café'; y = torch.log(torch.relu(p))\n"), "{}", full.stdout);
     // The fixed file is written back in latin-1.
     let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "latin.py"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(
         std::fs::read(dir.path().join("latin.py")).unwrap(),
-        b"# -*- coding: latin-1 -*-\nimport torch\ns = 'caf\xe9'; y = torch.log(torch.clamp(p, min=1e-7))\n"
+        b"# -*- coding: latin-1 -*-\nimport torch\ns = 'caf\xe9'; y = torch.log(torch.clamp(torch.relu(p), min=1e-7))\n"
     );
     // An encoding Python does not know is an unreadable file, not a pass.
     write(dir.path(), "odd.py", b"# coding: klingon\nimport torch\n");
@@ -513,7 +513,10 @@ fn unknown_selectors_are_errors_and_names_and_case_work() {
 
 #[test]
 fn noqa_codes_are_case_insensitive() {
-    let dir = project(&[("a.py", "import torch\ny = torch.log(p)  # noqa: nl101\nz = torch.log(q)  # noqa: NL999\n")]);
+    let dir = project(&[(
+        "a.py",
+        "import torch\ny = torch.log(torch.relu(p))  # noqa: nl101\nz = torch.log(torch.relu(q))  # noqa: NL999\n",
+    )]);
     let run = concise(dir.path(), &["a.py"]);
     assert_eq!(findings(&run), ["a.py:3:5: NL101"], "{}", run.stdout);
 }
@@ -539,7 +542,7 @@ fn a_missing_path_is_reported_and_the_rest_checked() {
 
 #[test]
 fn syntax_errors_are_reported_and_the_rest_checked() {
-    let src = "import torch\n\ndef broken(:\n    return 1\n\ny = torch.log(p)\n";
+    let src = "import torch\n\ndef broken(:\n    return 1\n\ny = torch.log(torch.relu(p))\n";
     let dir = project(&[("a.py", src)]);
     let run = concise(dir.path(), &["a.py"]);
     assert_eq!(run.code, 1);
@@ -552,9 +555,9 @@ fn syntax_errors_are_reported_and_the_rest_checked() {
     let run = concise(dir.path(), &["--select", "NL101", "a.py"]);
     assert_eq!(findings(&run), ["a.py:3:12: NL000", "a.py:6:5: NL101"]);
     // ...only by its own code or name, for syntax the grammar does not know yet (PEP 646).
-    let src = "import numpy as np\ny = np.log(x[*(g(a) for a in b)])\n";
+    let src = "import numpy as np\ny = np.log(np.abs(x[*(g(a) for a in b)]))\n";
     let newer = project(&[("b.py", src), ("nanlint.toml", "")]);
-    assert_eq!(findings(&concise(newer.path(), &["b.py"])), ["b.py:2:5: NL101", "b.py:2:13: NL000"]);
+    assert_eq!(findings(&concise(newer.path(), &["b.py"])), ["b.py:2:5: NL101", "b.py:2:20: NL000"]);
     std::fs::write(newer.path().join("nanlint.toml"), "per-file-ignores = { \"b.py\" = [\"syntax-error\"] }\n")
         .unwrap();
     assert_eq!(findings(&concise(newer.path(), &["b.py"])), ["b.py:2:5: NL101"]);
@@ -715,7 +718,7 @@ fn stdin_is_checked_and_fixed_to_stdout() {
     let args = ["check", "--fix", "--unsafe-fixes", "--stdin-filename", "sub/model.py"];
     let run = nanlint_with(dir.path(), &args, SMELLY.as_bytes(), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, "import torch\n\ny = torch.log(torch.clamp(p, min=1e-3))\n");
+    assert_eq!(run.stdout, "import torch\np = torch.relu(x)\ny = torch.log(torch.clamp(p, min=1e-3))\n");
     assert_eq!(run.stderr, "Found 1 smell (1 fixed, 0 remaining).\n");
     assert!(!dir.path().join("sub/model.py").exists());
     // Nothing to fix: the source comes back as it was.
@@ -730,7 +733,7 @@ fn diff_prints_what_fixes_would_change() {
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stdout,
-        "--- a.py\n+++ a.py\n@@ -1,3 +1,3 @@\n import torch\n \n-y = torch.log(p)\n+y = torch.log(torch.clamp(p, min=1e-7))\n\n"
+        "--- a.py\n+++ a.py\n@@ -1,3 +1,3 @@\n import torch\n p = torch.relu(x)\n-y = torch.log(p)\n+y = torch.log(torch.clamp(p, min=1e-7))\n\n"
     );
     assert_eq!(run.stderr, "Would fix 1 smell.\n");
     assert_eq!(read(dir.path(), "a.py"), SMELLY, "--diff writes nothing");
@@ -742,8 +745,8 @@ fn diff_prints_what_fixes_would_change() {
 #[test]
 fn statistics_show_fixes_quiet_and_silent() {
     let dir = project(&[
-        ("a.py", "import torch\ny = torch.log(p)\nz = torch.log(q)\n"),
-        ("b.py", "def f(:\n    import numpy as np\n    np.log(x)\n"),
+        ("a.py", "import torch\ny = torch.log(torch.relu(p))\nz = torch.log(torch.relu(q))\n"),
+        ("b.py", "def f(:\n    import numpy as np\n    np.log(np.abs(x))\n"),
     ]);
     let run = nanlint(dir.path(), &["check", "--statistics"]);
     assert_eq!(run.code, 1);
@@ -767,19 +770,19 @@ fn statistics_show_fixes_quiet_and_silent() {
 
 #[test]
 fn add_noqa_silences_each_flagged_line() {
-    let src = "import torch\ny = torch.log(p)  # why\nz = torch.log(q) + torch.log(r)  # noqa: NL999\n";
-    let dir = project(&[("a.py", src), ("b.py", "import torch\ny = torch.log(p) + \\\n    1\n")]);
+    let src = "import torch\ny = torch.log(torch.relu(p))  # why\nz = torch.log(torch.relu(q)) + torch.log(torch.sigmoid(r))  # noqa: NL999\n";
+    let dir = project(&[("a.py", src), ("b.py", "import torch\ny = torch.log(torch.relu(p)) + \\\n    1\n")]);
     let run = nanlint(dir.path(), &["check", "--add-noqa", "a.py"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, "Added 2 noqa directives.\n"));
     assert_eq!(
         read(dir.path(), "a.py"),
-        "import torch\ny = torch.log(p)  # why  # noqa: NL101\nz = torch.log(q) + torch.log(r)  # noqa: NL999, NL101\n"
+        "import torch\ny = torch.log(torch.relu(p))  # why  # noqa: NL101\nz = torch.log(torch.relu(q)) + torch.log(torch.sigmoid(r))  # noqa: NL999, NL101\n"
     );
     assert_eq!(nanlint(dir.path(), &["check", "a.py"]).code, 0);
     // A line that continues: the comment would break it, so nothing is written.
     let run = nanlint(dir.path(), &["check", "--add-noqa", "b.py"]);
     assert!(run.stderr.contains("b.py: `# noqa` comments not added"), "{}", run.stderr);
-    assert_eq!(read(dir.path(), "b.py"), "import torch\ny = torch.log(p) + \\\n    1\n");
+    assert_eq!(read(dir.path(), "b.py"), "import torch\ny = torch.log(torch.relu(p)) + \\\n    1\n");
 }
 
 #[test]

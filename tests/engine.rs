@@ -121,6 +121,12 @@ fn a_file_with_syntax_errors_is_still_checked() {
     assert!(!check(src).is_empty(), "a smell after an unclosed bracket was lost");
     // A stray `else:` puts the imports themselves under an ERROR node.
     assert_eq!(rows("import torch\nelse:\n    y = torch.log(abs(p))\n"), [3]);
+    // Names assigned under that ERROR node still carry their evidence, and their guards.
+    assert_eq!(rows("import torch\nelse:\n    p = torch.relu(z)\n    y = torch.log(p)\n"), [4]);
+    assert_eq!(
+        rows("import torch\nelse:\n    p = torch.relu(z)\n    p = torch.clamp(p, min=1e-7)\n    y = torch.log(p)\n"),
+        NONE
+    );
     // A half-typed call (what an editor sees while typing) must not crash.
     for src in
         ["import torch\ntorch.log(", "import torch\ntorch.log(p", "import torch\ntorch.log(p,", "import torch\ntorch."]
@@ -156,10 +162,11 @@ fn deep_parentheses_do_not_overflow_the_stack() {
     let _ = check(&src);
 }
 
-/// `def f(p: torch.Tensor):` (a training-time value) holding `depth` nested `if p:` blocks (one
-/// space per level) around a log.
+/// `def f(z):` with `p = torch.relu(z)` (which reaches 0) holding `depth` nested `if p:` blocks
+/// (one space per level) around a log of `p`. Past tree-sitter's nesting limit the root is an
+/// ERROR node, and the evidence through the name `p` must survive that.
 fn nested_ifs(depth: usize, guard: &str) -> String {
-    let mut src = format!("import torch\n\ndef f(p: torch.Tensor):\n {guard}\n");
+    let mut src = format!("import torch\n\ndef f(z):\n p = torch.relu(z); {guard}\n");
     for i in 0..depth {
         src.push_str(&" ".repeat(i + 1));
         src.push_str("if p:\n");
@@ -198,8 +205,10 @@ fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'stati
 #[test]
 fn deep_binary_expressions_do_not_overflow_the_stack() {
     let terms = vec!["x"; 5_000].join(" + ");
+    // The evidence (`abs`) is outside the sum: values nested deeper than the engine's evaluation
+    // limit are unknown.
     let src = format!(
-        "import numpy as np\n\ndef f(x: np.ndarray):\n    y = np.log({terms})\n    z = np.log({terms} + 1e-7)\n"
+        "import numpy as np\n\ndef f(x: np.ndarray):\n    y = np.log(abs({terms}))\n    z = np.log(abs({terms}) + 1e-7)\n"
     );
     assert_eq!(rows(&src), [4]);
 }

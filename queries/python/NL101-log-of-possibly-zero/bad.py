@@ -85,7 +85,10 @@ def zero_lower_bounds(p, x, n):
     b = torch.log(torch.clamp(x, min=0))  # error: [NL101]
     c = torch.log(torch.arange(n))  # error: [NL101]
     d = np.log(1 - 0.5 * 2)  # error: [NL101]
-    return a, b, c, d
+    # A maximum with 0 is a ReLU, whichever side the 0 is on.
+    e = np.log(np.maximum(x, 0))  # error: [NL101]
+    f = np.log(np.maximum(0.0, x))  # error: [NL101]
+    return a, b, c, d, e, f
 
 
 def counts_and_noise(mask, logits):

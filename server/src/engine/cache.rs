@@ -75,21 +75,9 @@ impl UnitCache {
         // final.
         let mut slots: Vec<(UnitKey, CachedUnit, bool)> = Vec::new();
         let mut misses = Vec::new();
-        let mut class_of: Option<(Range<usize>, String)> = None;
         for piece in all {
             let unit = match piece {
                 Piece::Loose(target) => {
-                    // A class header precedes its body's pieces: remember the class.
-                    if target.range.is_some() {
-                        let def = if target.node.kind() == "decorated_definition" {
-                            target.node.child_by_field_name("definition")
-                        } else {
-                            Some(target.node)
-                        };
-                        class_of = def
-                            .and_then(|d| d.child_by_field_name("name"))
-                            .map(|n| (target.node.byte_range(), model.text(n).to_string()));
-                    }
                     loose.push(target);
                     continue;
                 }
@@ -101,7 +89,15 @@ impl UnitCache {
                 }
                 Piece::Unit(unit) => unit,
             };
-            let class = class_of.as_ref().filter(|(r, _)| r.contains(&unit.start_byte())).map(|(_, n)| n.clone());
+            // The class whose method this is, as the analysis sees it. Not the last class header
+            // before it: a nested class (`class C:` inside the body) ends before its outer class's
+            // later methods do.
+            let def =
+                if unit.kind() == "decorated_definition" { unit.child_by_field_name("definition") } else { Some(unit) };
+            let class = def
+                .and_then(|d| model.class_of_method(d))
+                .and_then(|c| c.child_by_field_name("name"))
+                .map(|n| model.text(n).to_string());
             let text = &src[unit.byte_range()];
             let key = UnitKey { hash: hash_text(text), len: text.len(), column: unit.start_position().column, class };
             let (start_byte, start_row) = (unit.start_byte(), unit.start_position().row);

@@ -707,16 +707,21 @@ impl<'a> Model<'a> {
                 match (a, b) {
                     (Some(a), Some(b)) => {
                         // A named bound is a floor its author chose: `maximum(x, self.floor)`,
-                        // `np.maximum(mel_floor, spectrogram)`.
-                        let range = |n: Node<'a>, v: &Value<'a>| {
-                            if self.named_floor(n) && v.range.is_any() && v.origin != Origin::Data {
+                        // `np.maximum(mel_floor, spectrogram)`. Not when the other operand is a
+                        // number: in `maximum(x, 0)` the number is the floor and `x` the value.
+                        let range = |n: Node<'a>, v: &Value<'a>, other: Node<'a>| {
+                            if self.named_floor(n)
+                                && self.constant(other).is_none()
+                                && v.range.is_any()
+                                && v.origin != Origin::Data
+                            {
                                 Interval::POSITIVE
                             } else {
                                 v.range
                             }
                         };
                         let (va, vb) = (self.value(a), self.value(b));
-                        base.with_range(range(a, &va).clamp_below(range(b, &vb))).produced(Op::Clip, call)
+                        base.with_range(range(a, &va, b).max(range(b, &vb, a))).produced(Op::Clip, call)
                     }
                     _ => base,
                 }

@@ -67,7 +67,7 @@ impl<'t> ScopeIndex<'t> {
         let mut add = |name: &'t str, node: Node<'t>, binding: Binding<'t>| {
             by_name.entry(name).or_default().push(Entry { node, binding });
         };
-        let body = if scope.kind() == "module" { Some(scope) } else { scope.child_by_field_name("body") };
+        let body = if is_module(scope) { Some(scope) } else { scope.child_by_field_name("body") };
         let mut stack: Vec<Node<'t>> = body.into_iter().collect();
         while let Some(node) = stack.pop() {
             match node.kind() {
@@ -179,8 +179,7 @@ impl<'t> ScopeIndex<'t> {
         let mut found = Vec::new();
         // At or past the end of the scope: every statement of it comes before.
         if at >= self.scope.end_byte() {
-            let body =
-                if self.scope.kind() == "module" { Some(self.scope) } else { self.scope.child_by_field_name("body") };
+            let body = if is_module(self.scope) { Some(self.scope) } else { self.scope.child_by_field_name("body") };
             let definite = body.is_some_and(|b| self.block_before(entries, b, usize::MAX, usize::MAX, &mut found, 0));
             return Reaching { entries: found, outer: !definite };
         }
@@ -190,7 +189,8 @@ impl<'t> ScopeIndex<'t> {
         // Blocks holding `at`, innermost first, each with the statement of it that holds `at`.
         for i in (1..chain.len()).rev() {
             let block = chain[i];
-            if !matches!(block.kind(), "block" | "module") {
+            // An `ERROR` node holds statements in order, as a block does.
+            if !matches!(block.kind(), "block" | "module" | "ERROR") {
                 continue;
             }
             let Some(&holder) = chain.get(i + 1) else { continue };
@@ -210,7 +210,7 @@ impl<'t> ScopeIndex<'t> {
                 break;
             }
         }
-        if self.scope.kind() == "module" {
+        if is_module(self.scope) {
             let holder = chain.get(1).copied().unwrap_or(target);
             if self.block_before(entries, self.scope, holder.start_byte(), at, &mut found, 0) {
                 return Reaching { entries: found, outer: false };
@@ -391,6 +391,13 @@ impl<'t> ScopeIndex<'t> {
     }
 }
 
+/// The module scope: the tree's root. A file tree-sitter cannot parse as a module (nesting past
+/// its limit, some broken texts) has an `ERROR` root, which is still the module: its statements
+/// bind names as the module's do.
+pub fn is_module(scope: Node) -> bool {
+    scope.kind() == "module" || scope.parent().is_none()
+}
+
 /// Kinds whose children may hold bindings of the same scope.
 fn holds_bindings(kind: &str) -> bool {
     kind.ends_with("_statement")
@@ -399,6 +406,8 @@ fn holds_bindings(kind: &str) -> bool {
             kind,
             "block"
                 | "module"
+                // Statements a syntax error leaves inside an `ERROR` node still bind.
+                | "ERROR"
                 | "expression_statement"
                 | "assignment"
                 | "augmented_assignment"

@@ -235,6 +235,12 @@ impl Interval {
         Interval::new(lo, hi)
     }
 
+    /// The element-wise maximum of a value in `self` and one in `other`: `maximum(a, b)`, where
+    /// either may be the floor (unlike [`Interval::clamp_below`], whose bound is one number).
+    pub fn max(self, other: Interval) -> Interval {
+        Interval::new(max_lo(self.lo, other.lo), max_hi(self.hi, other.hi))
+    }
+
     /// `min(hi, x)`.
     pub fn clamp_above(self, bound: Interval) -> Interval {
         let lo = min_lo(self.lo, bound.hi);
@@ -585,6 +591,11 @@ mod tests {
         assert!(Interval::ANY.clamp_below(Interval::point(1e-7)).is_positive());
         assert!(!Interval::ANY.clamp_below(Interval::point(0.0)).is_positive());
         assert!(Interval::ANY.clamp_below(Interval::point(0.0)).contains_zero());
+        // maximum(a, b) is symmetric: maximum(0, x) and maximum(x, 0) both reach 0.
+        assert_eq!(Interval::point(0.0).max(Interval::ANY), Interval::ANY.max(Interval::point(0.0)));
+        assert!(Interval::point(0.0).max(Interval::ANY).contains_zero());
+        assert!(!Interval::point(0.0).max(Interval::ANY).is_positive());
+        assert!(Interval::POSITIVE.max(Interval::point(0.0)).is_positive());
     }
 
     #[test]
