@@ -239,7 +239,7 @@ fn noqa_applies_where_the_smell_starts() {
 
 #[test]
 fn select_and_ignore() {
-    let src = "import torch\np = torch.softmax(z, dim=-1)\ny = torch.log(p)\n";
+    let src = "import torch\np = torch.relu(z)\ny = torch.log(p)\n";
     let found = |s: Settings| check_source(src, &s).len();
     assert_eq!(found(with(&[], &[])), 1);
     assert_eq!(found(with(&["NL101"], &[])), 1);
@@ -253,18 +253,18 @@ fn select_and_ignore() {
 
 #[test]
 fn epsilon_is_written_by_the_fixes() {
-    let src = "import torch\np = torch.relu(x)\ny = torch.log(p)\nz = torch.log(torch.softmax(w, dim=-1))\n";
+    let src = "import torch\np = torch.relu(x)\ny = torch.log(p)\nz = torch.log(torch.rand(3))\n";
     let settings = Settings { epsilon: 1e-4, ..Settings::default() };
     let smells = check_source(src, &settings);
     assert_eq!(smells.len(), 2);
     assert_eq!(smells[0].fixes[0].edits.last().unwrap().content, "torch.clamp(p, min=1e-4)");
     assert_eq!(smells[0].fixes[0].title, "Raise `p` to at least 1e-4");
-    assert_eq!(smells[1].fixes[0].title, "Clip `torch.softmax(w, dim=-1)` into [1e-4, 1]");
+    assert_eq!(smells[1].fixes[0].title, "Raise `torch.rand(3)` to at least 1e-4");
     let fixed = fix_source(src, &settings, FixMode::Unsafe).source;
     assert_eq!(
         fixed,
         "import torch\np = torch.relu(x)\ny = torch.log(torch.clamp(p, min=1e-4))\n\
-         z = torch.log(torch.clamp(torch.softmax(w, dim=-1), 1e-4, 1.0))\n"
+         z = torch.log(torch.clamp(torch.rand(3), min=1e-4))\n"
     );
     // A guard at the configured epsilon counts as a guard.
     assert!(check_source(&fixed, &settings).is_empty());
@@ -274,12 +274,12 @@ fn epsilon_is_written_by_the_fixes() {
 fn fixes_use_the_files_own_aliases() {
     let fixed = |src: &str| fix_source(src, &Settings::default(), FixMode::Unsafe).source;
     assert_eq!(
-        fixed("import torch as th\np = th.softmax(z, dim=-1)\ny = th.log(p)\n"),
-        "import torch as th\np = th.softmax(z, dim=-1)\ny = th.log(th.clamp(p, 1e-7, 1.0))\n"
+        fixed("import torch as th\np = th.relu(z)\ny = th.log(p)\n"),
+        "import torch as th\np = th.relu(z)\ny = th.log(th.clamp(p, min=1e-7))\n"
     );
     assert_eq!(
-        fixed("import tensorflow.compat.v1 as tf1\np = tf1.nn.softmax(z)\ny = tf1.log(p)\n"),
-        "import tensorflow.compat.v1 as tf1\np = tf1.nn.softmax(z)\ny = tf1.log(tf1.clip_by_value(p, 1e-7, 1.0))\n"
+        fixed("import tensorflow.compat.v1 as tf1\np = tf1.nn.relu(z)\ny = tf1.log(p)\n"),
+        "import tensorflow.compat.v1 as tf1\np = tf1.nn.relu(z)\ny = tf1.log(tf1.math.maximum(p, 1e-7))\n"
     );
     // Only `log` itself was imported: the fix adds the library's conventional import.
     assert_eq!(
@@ -298,7 +298,7 @@ fn crlf_files() {
     assert_eq!(
         fixed,
         "import numpy as np\r\n\r\np = np.abs(x)\r\ny = np.log(np.maximum(p, 1e-7))\r\nz = p * np.log(p)  # noqa: NL101\r\n\
-         w = p * np.log(np.clip(p, 1e-7, 1.0))\r\n"
+         w = p * np.log(np.maximum(p, 1e-7))\r\n"
     );
     // The xlogy alternative adds its import with the file's line ending.
     let xlogy = smells[1].fixes.last().unwrap();
@@ -333,4 +333,15 @@ fn facts_used_by_a_long_chain_of_names_stay_few() {
     }
     src.push_str("    return np.log(np.abs(a60))\n");
     assert_eq!(within(60, move || rows(&src)), [65]);
+}
+
+/// Regression: in `y * log(p)` the clip fix bounded `p` by 1 whatever its range, so a ReLU
+/// output's loss changed wherever it exceeded 1.
+#[test]
+fn only_values_at_most_one_are_clipped_at_one() {
+    let fixes = |src: &str| check(src).into_iter().flat_map(|s| s.fixes).map(|f| f.title).collect::<Vec<_>>();
+    let relu = "import torch\ndef f(z, y):\n    p = torch.relu(z)\n    return -(y * torch.log(p)).sum()\n";
+    assert_eq!(fixes(relu), ["Raise `p` to at least 1e-7", "Use `torch.xlogy(y, p)`"]);
+    let uniform = "import torch\ndef f(y):\n    p = torch.rand(3)\n    return -(y * torch.log(p)).sum()\n";
+    assert_eq!(fixes(uniform), ["Clip `p` into [1e-7, 1]", "Use `torch.xlogy(y, p)`"]);
 }

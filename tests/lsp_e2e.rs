@@ -155,7 +155,7 @@ async fn open_publishes_diagnostics_with_fixes_and_related_information() {
     let fixes = d["data"]["fixes"].as_array().unwrap();
     assert_eq!(fixes.len(), 2);
     assert_eq!(fixes[0]["applicability"], "unsafe");
-    assert_eq!(fixes[0]["edits"][0]["newText"], "tf.clip_by_value(y_conv, 1e-7, 1.0)");
+    assert_eq!(fixes[0]["edits"][0]["newText"], "tf.math.maximum(y_conv, 1e-7)");
     assert_eq!(fixes[1]["edits"][0]["newText"], "tf.math.xlogy(y_, y_conv)");
     insta::assert_json_snapshot!("open_mnist_publish", publish);
 
@@ -255,9 +255,9 @@ async fn hover_shows_the_rewrite_and_the_rule_documentation() {
     assert_eq!(hover["contents"]["kind"], "markdown");
     let md = hover["contents"]["value"].as_str().unwrap();
     assert!(md.starts_with("**NL101** `log-of-possibly-zero`: `tf.log` of `y_conv`"), "{md}");
-    assert!(md.contains("**Quick fix (unsafe: review it):** Clip `y_conv` into [1e-7, 1]"), "{md}");
+    assert!(md.contains("**Quick fix (unsafe: review it):** Raise `y_conv` to at least 1e-7"), "{md}");
     assert!(
-        md.contains("```python\nreturn -tf.reduce_sum(y_ * tf.log(tf.clip_by_value(y_conv, 1e-7, 1.0)))\n```"),
+        md.contains("```python\nreturn -tf.reduce_sum(y_ * tf.log(tf.math.maximum(y_conv, 1e-7)))\n```"),
         "the rewrite of this very line: {md}"
     );
     assert!(md.contains(why_is_this_bad()), "the rule's \"Why is this bad?\": {md}");
@@ -304,7 +304,7 @@ async fn quick_fixes_clip_xlogy_and_noqa() {
     assert_eq!(
         titles(&actions),
         [
-            "nanlint (NL101): Clip `y_conv` into [1e-7, 1]",
+            "nanlint (NL101): Raise `y_conv` to at least 1e-7",
             "nanlint (NL101): Use `tf.math.xlogy(y_, y_conv)`",
             "nanlint (NL101): Disable NL101 for this line",
         ]
@@ -374,19 +374,19 @@ async fn the_seed_is_one_cross_entropy_finding() {
 #[tokio::test]
 async fn noqa_action_extends_an_existing_noqa_comment() {
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
-    let text = "import torch\n\n\ndef f(p: torch.Tensor):\n    return torch.log(torch.relu(p))  # noqa: NL102\n";
+    let text = "import torch\n\n\ndef f(p: torch.Tensor):\n    return torch.log(torch.relu(p))  # noqa: NL301\n";
     let mut doc = client.open(URI, text).await;
     let d = client.wait_for_diagnostics(URI, 1).await;
     assert_eq!(codes(&d), ["NL101"], "another code's noqa does not suppress NL101");
     let actions = client.code_actions(URI, d[0]["range"].clone(), &d, None).await;
     let noqa = &actions.as_array().unwrap().last().unwrap();
     assert_eq!(noqa["title"], "nanlint (NL101): Disable NL101 for this line");
-    let after = client.find(&doc, "NL102", 0);
+    let after = client.find(&doc, "NL301", 0);
     let at = (after.0, after.1 + 5);
     assert_eq!(noqa["edit"]["changes"][URI], json!([{"range": range_json(at, at), "newText": ", NL101"}]));
 
     client.apply_workspace_edit(&mut doc, &noqa["edit"]).await;
-    assert!(doc.text.ends_with("    return torch.log(torch.relu(p))  # noqa: NL102, NL101\n"), "{}", doc.text);
+    assert!(doc.text.ends_with("    return torch.log(torch.relu(p))  # noqa: NL301, NL101\n"), "{}", doc.text);
     assert_eq!(client.wait_for_diagnostics(URI, 2).await, Vec::<Value>::new());
     client.shutdown_and_exit().await;
 }
@@ -395,7 +395,7 @@ async fn noqa_action_extends_an_existing_noqa_comment() {
 async fn applying_each_quick_fix_clears_the_diagnostic() {
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
     let expected_lines = [
-        "    return -tf.reduce_sum(y_ * tf.log(tf.clip_by_value(y_conv, 1e-7, 1.0)))",
+        "    return -tf.reduce_sum(y_ * tf.log(tf.math.maximum(y_conv, 1e-7)))",
         "    return -tf.reduce_sum(tf.math.xlogy(y_, y_conv))",
         "    return -tf.reduce_sum(y_ * tf.log(y_conv))  # noqa: NL101",
     ];
@@ -449,7 +449,7 @@ async fn initialization_options_set_the_epsilon() {
     let mut client = Client::start_initialized(vscode_like(), Some(options), json!({})).await;
     client.open(URI, MNIST).await;
     let d = client.wait_for_diagnostics(URI, 1).await;
-    assert_eq!(clip_text(&d[0]), "tf.clip_by_value(y_conv, 1e-4, 1.0)");
+    assert_eq!(clip_text(&d[0]), "tf.math.maximum(y_conv, 1e-4)");
     assert_eq!(d[0]["severity"], 3);
     assert!(client.notifications("window/showMessage").is_empty());
     client.shutdown_and_exit().await;
@@ -461,7 +461,7 @@ async fn initialization_options_set_the_epsilon() {
     assert_eq!(shown["type"], 1);
     assert!(shown["message"].as_str().unwrap().contains("`epsilon` must be a number in (0, 1)"), "{shown}");
     client.open(URI, MNIST).await;
-    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.clip_by_value(y_conv, 1e-7, 1.0)");
+    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.math.maximum(y_conv, 1e-7)");
     client.shutdown_and_exit().await;
 }
 
@@ -492,7 +492,7 @@ async fn configuration_is_pulled_after_initialized_and_watchers_registered() {
 
     client.open(URI, MNIST).await;
     let report = client.pull_diagnostics(URI).await;
-    assert_eq!(clip_text(&report["items"][0]), "tf.clip_by_value(y_conv, 1e-3, 1.0)");
+    assert_eq!(clip_text(&report["items"][0]), "tf.math.maximum(y_conv, 1e-3)");
     assert_eq!(report["items"][0]["severity"], 1);
     client.shutdown_and_exit().await;
 }
@@ -525,7 +525,7 @@ async fn pushed_settings_republish_every_open_document() {
     // The settings object itself (no `nanlint` key) is accepted too.
     client.notify("workspace/didChangeConfiguration", json!({"settings": {"severity": "hint"}})).await;
     let d = client.wait_for_diagnostics(&a, 1).await;
-    assert_eq!((d.len(), &d[0]["severity"], clip_text(&d[0])), (1, &json!(4), "tf.clip_by_value(y_conv, 1e-7, 1.0)"));
+    assert_eq!((d.len(), &d[0]["severity"], clip_text(&d[0])), (1, &json!(4), "tf.math.maximum(y_conv, 1e-7)"));
     assert_eq!(client.wait_for_diagnostics(&b, 1).await.len(), 3);
     client.shutdown_and_exit().await;
 }
@@ -574,7 +574,7 @@ async fn did_change_configuration_pulls_settings_when_the_client_supports_it() {
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
     let items = client.pull_diagnostics(URI).await["items"].clone();
     assert_eq!(items[0]["severity"], 1);
-    assert_eq!(clip_text(&items[0]), "tf.clip_by_value(y_conv, 1e-6, 1.0)");
+    assert_eq!(clip_text(&items[0]), "tf.math.maximum(y_conv, 1e-6)");
     client.shutdown_and_exit().await;
 }
 
@@ -588,17 +588,17 @@ async fn a_late_configuration_answer_does_not_undo_newer_pushed_settings() {
     client.wait_for_server_request("workspace/configuration").await;
 
     client.open(URI, MNIST).await;
-    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.clip_by_value(y_conv, 1e-7, 1.0)");
+    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.math.maximum(y_conv, 1e-7)");
     let pushed = json!({"settings": {"nanlint": {"epsilon": 1e-5}}});
     client.notify("workspace/didChangeConfiguration", pushed).await;
-    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.clip_by_value(y_conv, 1e-5, 1.0)");
+    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.math.maximum(y_conv, 1e-5)");
 
     // The answer to the first request (epsilon 0.01) arrives now; it is older than the push.
     client.release_configuration_answers();
     client.hover(URI, (0, 0)).await;
     let other = uri("other.py");
     client.open(&other, MNIST).await;
-    assert_eq!(clip_text(&client.wait_for_diagnostics(&other, 1).await[0]), "tf.clip_by_value(y_conv, 1e-5, 1.0)");
+    assert_eq!(clip_text(&client.wait_for_diagnostics(&other, 1).await[0]), "tf.math.maximum(y_conv, 1e-5)");
     client.shutdown_and_exit().await;
     let stale = client
         .notifications("textDocument/publishDiagnostics")
@@ -690,10 +690,7 @@ async fn cjk_and_emoji_before_a_smell_give_the_right_offsets_in_both_encodings()
         let actions = client.code_actions(URI, d[0]["range"].clone(), &d, None).await;
         assert_eq!(actions[2]["edit"]["changes"][URI][0]["range"], range_json((5, eol), (5, eol)), "{encoding:?}");
         client.apply_workspace_edit(&mut doc, &actions[0]["edit"]).await;
-        assert!(
-            doc.text
-                .contains("\"交叉熵🔥\"; loss = -tf.reduce_sum(y_ * tf.log(tf.clip_by_value(y_conv, 1e-7, 1.0)))\n")
-        );
+        assert!(doc.text.contains("\"交叉熵🔥\"; loss = -tf.reduce_sum(y_ * tf.log(tf.math.maximum(y_conv, 1e-7)))\n"));
         assert_eq!(client.wait_for_diagnostics(URI, 2).await, Vec::<Value>::new(), "{encoding:?}");
 
         // Typing right after the emoji lands where the client meant it.
@@ -729,7 +726,7 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     client.wait_for_server_request("client/registerCapability").await;
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
     client.open(&uri, MNIST).await;
-    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.clip_by_value(y_conv, 1e-3, 1.0)");
+    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.math.maximum(y_conv, 1e-3)");
 
     let watched = json!({"changes": [{"uri": file_uri(&pyproject), "type": 2}]});
     for broken in
@@ -745,13 +742,13 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
         client.wait_for_server_request("workspace/diagnostic/refresh").await;
         // Still serving, with the last good settings.
         let items = client.pull_diagnostics(&uri).await["items"].clone();
-        assert_eq!(clip_text(&items[0]), "tf.clip_by_value(y_conv, 1e-3, 1.0)", "after {broken:?}");
+        assert_eq!(clip_text(&items[0]), "tf.math.maximum(y_conv, 1e-3)", "after {broken:?}");
     }
 
     std::fs::write(&pyproject, "[tool.nanlint]\nepsilon = 1e-2\n").unwrap();
     client.notify("workspace/didChangeWatchedFiles", watched.clone()).await;
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
-    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.clip_by_value(y_conv, 0.01, 1.0)");
+    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.math.maximum(y_conv, 0.01)");
     assert_eq!(client.notifications("window/showMessage").len(), 3, "no message once the file is good again");
 
     std::fs::write(&pyproject, "[tool.nanlint]\nignore = [\"NL1\"]\n").unwrap();
@@ -765,7 +762,7 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     let created = json!({"changes": [{"uri": file_uri(&nanlint_toml), "type": 1}]});
     client.notify("workspace/didChangeWatchedFiles", created).await;
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
-    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.clip_by_value(y_conv, 1e-4, 1.0)");
+    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.math.maximum(y_conv, 1e-4)");
 
     // A file that is broken from the start: defaults, and a message naming it.
     let other = tempfile::tempdir().unwrap();
@@ -777,10 +774,7 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     client.open(&other_uri, MNIST).await;
     let shown = client.wait_for_notification("window/showMessage").await;
     assert!(shown["message"].as_str().unwrap().contains(&broken.display().to_string()), "{shown}");
-    assert_eq!(
-        clip_text(&client.pull_diagnostics(&other_uri).await["items"][0]),
-        "tf.clip_by_value(y_conv, 1e-7, 1.0)"
-    );
+    assert_eq!(clip_text(&client.pull_diagnostics(&other_uri).await["items"][0]), "tf.math.maximum(y_conv, 1e-7)");
     client.shutdown_and_exit().await;
 }
 
