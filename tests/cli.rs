@@ -117,15 +117,15 @@ fn concise_output() {
         ("b.py", "import numpy as np\nz = np.log(np.abs(q))\n"),
         (
             "a.py",
-            "import torch\np = torch.softmax(z, dim=-1)\ny = torch.log(p)\nw = torch.log(p + 1e-7)  # fine\nv = torch.log10(p)\n",
+            "import torch\np = torch.relu(z)\ny = torch.log(p)\nw = torch.log(p + 1e-7)  # fine\nv = torch.log10(p)\n",
         ),
     ]);
     let run = nanlint(dir.path(), &["check", "--output-format", "concise", "b.py", "a.py"]);
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stdout,
-        "a.py:3:5: NL101 `torch.log` of `p`, a softmax output that can reach 0: log(0) = -inf\n\
-         a.py:5:5: NL101 `torch.log10` of `p`, a softmax output that can reach 0: log(0) = -inf\n\
+        "a.py:3:5: NL101 `torch.log` of `p`, a ReLU output that can reach 0: log(0) = -inf\n\
+         a.py:5:5: NL101 `torch.log10` of `p`, a ReLU output that can reach 0: log(0) = -inf\n\
          b.py:2:5: NL101 `np.log` of an absolute value, which can reach 0: log(0) = -inf\n\
          Found 3 smells.\n\
          3 fixes available with `--fix --unsafe-fixes`.\n"
@@ -243,7 +243,7 @@ fn unsafe_fixes_rewrite_the_file() {
     assert_eq!(
         read(dir.path(), "a.py"),
         "import torch\n\n\ndef loss(z: torch.Tensor, y):\n    p = torch.softmax(z, dim=-1)\n    \
-         return -(y * torch.log(torch.clamp(p, 1e-7, 1.0))).sum(), torch.log(torch.clamp(torch.relu(z), min=1e-7))\n"
+         return -(torch.xlogy(y, p)).sum(), torch.log(torch.clamp(torch.relu(z), min=1e-7))\n"
     );
     assert_eq!(read(dir.path(), "b.py"), CLEAN, "a clean file was rewritten");
     #[cfg(unix)]
@@ -776,7 +776,7 @@ fn add_noqa_silences_each_flagged_line() {
     assert_eq!((run.code, run.stderr.as_str()), (0, "Added 2 noqa directives.\n"));
     assert_eq!(
         read(dir.path(), "a.py"),
-        "import torch\ny = torch.log(torch.relu(p))  # why  # noqa: NL101\nz = torch.log(torch.relu(q)) + torch.log(torch.sigmoid(r))  # noqa: NL999, NL101\n"
+        "import torch\ny = torch.log(torch.relu(p))  # why  # noqa: NL101\nz = torch.log(torch.relu(q)) + torch.log(torch.sigmoid(r))  # noqa: NL999, NL101, NL103\n"
     );
     assert_eq!(nanlint(dir.path(), &["check", "a.py"]).code, 0);
     // A line that continues: the comment would break it, so nothing is written.
@@ -860,7 +860,7 @@ fn github_gitlab_and_junit_formats() {
 
 #[test]
 fn sarif_holds_rules_locations_and_fixes() {
-    let src = "import torch\n\ndef f(z, y):\n    p = torch.softmax(z, dim=-1)\n    return -(y * torch.log(p)).sum()\n";
+    let src = "import torch\n\ndef f(z, y):\n    p = torch.relu(z)\n    return -(y * torch.log(p)).sum()\n";
     let dir = project(&[("src/a b.py", src)]);
     let run = nanlint(dir.path(), &["check", "--output-format", "sarif", "--output-file", "out.sarif"]);
     assert_eq!((run.code, run.stdout.as_str()), (1, ""));
