@@ -35,7 +35,10 @@ fn marks_and_findings() -> Vec<(Mark, bool)> {
     let mut out = Vec::new();
     for path in files {
         let src = std::fs::read_to_string(&path).unwrap();
-        let rows: Vec<usize> = check_source(&src, &Settings::default()).iter().map(|s| s.span.start.row + 1).collect();
+        let rows: Vec<usize> = check_source(&src, &Settings { preview: true, ..Settings::default() })
+            .iter()
+            .map(|s| s.span.start.row + 1)
+            .collect();
         for (i, line) in src.lines().enumerate() {
             let Some(at) = line.find("# expect: ") else { continue };
             let mut words = line[at + "# expect: ".len()..].split_whitespace();

@@ -338,14 +338,16 @@ class Embed(keras.layers.Layer):
 def main():
     pass
 ";
+    // NL303 is a preview rule: every rule runs here.
     let session = Session::default();
+    assert!(session.set_client_settings(&serde_json::json!({"preview": true})).is_empty());
     let uri: Uri = "file:///virtual/flows.py".parse().unwrap();
     session.open(uri.clone(), 1, src.to_string());
     let codes = |s: &Session| -> Vec<String> {
         s.with_doc(&uri, |d| d.smells.iter().map(|x| x.code.clone()).collect()).unwrap()
     };
     let check = |s: &Session, text: &str, expected: &[&str]| {
-        let fresh = engine::check_source(text, &Settings::default());
+        let fresh = engine::check_source(text, &Settings { preview: true, ..Settings::default() });
         let cached = s.with_doc(&uri, |d| d.smells.clone()).unwrap();
         assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
         assert_eq!(codes(s), expected, "{text}");

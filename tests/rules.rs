@@ -108,7 +108,7 @@ fn fixtures_match_their_markers() {
                     );
                 }
             }
-            let found = found_codes(&check_source(&src, &Settings::default()));
+            let found = found_codes(&check_source(&src, &all_rules()));
             let problems = mismatches(&src, &expected, &found);
             if !problems.is_empty() {
                 failures.push(format!("{}/{file}:\n  {}", rule.dir, problems.join("\n  ")));
@@ -147,7 +147,7 @@ fn full_output(src: &str, smells: &[Smell]) -> String {
 fn snapshot_full_output() {
     for rule in RULES {
         let src = read(rule, "bad.py");
-        let smells = check_source(&src, &Settings::default());
+        let smells = check_source(&src, &all_rules());
         insta::assert_snapshot!(format!("{}__full", rule.dir), full_output(&src, &smells));
     }
 }
@@ -156,9 +156,9 @@ fn snapshot_full_output() {
 fn snapshot_preferred_fixes() {
     for rule in RULES {
         let src = read(rule, "bad.py");
-        let outcome = fix_source(&src, &Settings::default(), FixMode::Unsafe);
+        let outcome = fix_source(&src, &all_rules(), FixMode::Unsafe);
         assert_eq!(outcome.refused, None, "{}: a fix was refused", rule.dir);
-        let found = check_source(&src, &Settings::default());
+        let found = check_source(&src, &all_rules());
         let fixable = found.iter().filter(|s| !s.fixes.is_empty()).count();
         // A fix may expose a smell its finding superseded (NL104's `xlogy` leaves NL203's written-out
         // softmax), which the fix loop fixes too: at least every fixable smell is fixed.
@@ -169,7 +169,7 @@ fn snapshot_preferred_fixes() {
             outcome.fixed
         );
         // What remains are exactly the smells that came without a fix.
-        let left = check_source(&outcome.source, &Settings::default());
+        let left = check_source(&outcome.source, &all_rules());
         assert!(!parse(&outcome.source).root_node().has_error(), "{}: the fixed source does not parse", rule.dir);
         assert_eq!(left.len(), found.len() - fixable, "{}: smells remain after fixing: {left:#?}", rule.dir);
         assert!(left.iter().all(|s| s.fixes.is_empty()), "{}: a fixable smell remains: {left:#?}", rule.dir);
@@ -223,7 +223,7 @@ fn line_diff_shows_changed_and_added_lines() {
 fn snapshot_alternative_fixes() {
     for rule in RULES {
         let src = read(rule, "bad.py");
-        let smells = check_source(&src, &Settings::default());
+        let smells = check_source(&src, &all_rules());
         let mut out = String::new();
         for smell in smells.iter().filter(|s| s.fixes.len() > 1) {
             let fix = smell.fixes.last().unwrap();
@@ -231,7 +231,7 @@ fn snapshot_alternative_fixes() {
             let what = format!("{}/bad.py line {} with `{}`", rule.dir, smell.span.start.row + 1, fix.title);
             assert!(!parse(&fixed).root_node().has_error(), "{what}: the fixed source does not parse:\n{fixed}");
             let before = smells.len();
-            let after = check_source(&fixed, &Settings::default()).len();
+            let after = check_source(&fixed, &all_rules()).len();
             assert_eq!(after + 1, before, "{what}: expected exactly one smell fewer");
             out.push_str(&format!("# line {}: {} ({:?})\n", smell.span.start.row + 1, fix.title, fix.applicability));
             out.push_str(&line_diff(&src, &fixed));
@@ -304,7 +304,7 @@ fn fixtures_fire_through_the_cli_and_the_servers_incremental_path() {
 
             let path = rule_dir(rule).join(file);
             let out = std::process::Command::new(bin)
-                .args(["check", "--output-format", "json"])
+                .args(["check", "--preview", "--output-format", "json"])
                 .arg(&path)
                 .output()
                 .expect("nanlint runs");
@@ -319,6 +319,7 @@ fn fixtures_fire_through_the_cli_and_the_servers_incremental_path() {
             assert!(problems.is_empty(), "{}/{file} through the CLI:\n  {}", rule.dir, problems.join("\n  "));
 
             let session = Session::default();
+            assert!(session.set_client_settings(&serde_json::json!({"preview": true})).is_empty());
             let uri: Uri = format!("file:///fixtures/{}/{file}", rule.dir).parse().unwrap();
             session.open(uri.clone(), 0, String::new());
             let mut typed = String::new();
@@ -340,4 +341,9 @@ fn fixtures_fire_through_the_cli_and_the_servers_incremental_path() {
             assert!(problems.is_empty(), "{}/{file} typed into the server:\n  {}", rule.dir, problems.join("\n  "));
         }
     }
+}
+
+/// Every rule, preview rules included: the fixtures hold all of them.
+fn all_rules() -> Settings {
+    Settings { preview: true, ..Settings::default() }
 }

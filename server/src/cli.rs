@@ -116,6 +116,10 @@ pub struct CheckArgs {
     /// The lower bound clip fixes write (default 1e-7).
     #[arg(long, allow_hyphen_values = true)]
     pub epsilon: Option<f64>,
+    /// Run the preview rules too (rules whose precision on real code is still low; a preview
+    /// rule selected by its code runs without it).
+    #[arg(long)]
+    pub preview: bool,
     /// Globs of files and folders to skip, replacing the configured and default excludes.
     #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
     pub exclude: Option<Vec<String>>,
@@ -166,6 +170,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
         epsilon: args.epsilon,
+        preview: args.preview.then_some(true),
         exclude: args.exclude.clone(),
         extend_exclude: args.extend_exclude.clone(),
         per_file_ignores: None,

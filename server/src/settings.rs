@@ -38,11 +38,13 @@ pub struct Settings {
     pub ignore: Vec<String>,
     /// The lower bound clip fixes write (Keras' default epsilon).
     pub epsilon: f64,
+    /// Preview rules run too (see [`crate::rules::Rule::preview`]).
+    pub preview: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { select: Vec::new(), ignore: Vec::new(), epsilon: DEFAULT_EPSILON }
+        Settings { select: Vec::new(), ignore: Vec::new(), epsilon: DEFAULT_EPSILON, preview: false }
     }
 }
 
@@ -54,6 +56,8 @@ pub struct FileSettings {
     pub extend_select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
     pub epsilon: Option<f64>,
+    /// Run preview rules.
+    pub preview: Option<bool>,
     /// Glob → rule selectors switched off for the files it matches.
     pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     /// Replaces the default excludes.
@@ -62,11 +66,21 @@ pub struct FileSettings {
     pub extend_exclude: Option<Vec<String>>,
 }
 
+/// `code` names a preview rule.
+fn is_preview(code: &str) -> bool {
+    crate::rules::by_code(code).is_some_and(|r| r.preview)
+}
+
 impl Settings {
     /// Ruff's rule: the most specific matching prefix decides; on a tie, `ignore` wins.
+    /// With no selection, preview rules run only in preview mode.
     pub fn is_enabled(&self, code: &str) -> bool {
         let longest = |list: &[String]| list.iter().filter(|p| code.starts_with(p.as_str())).map(String::len).max();
-        let selected = if self.select.is_empty() { Some(0) } else { longest(&self.select) };
+        let selected = match self.select.is_empty() {
+            true if is_preview(code) && !self.preview => None,
+            true => Some(0),
+            false => longest(&self.select),
+        };
         match (selected, longest(&self.ignore)) {
             (None, _) => false,
             (Some(_), None) => true,
@@ -81,23 +95,27 @@ impl Settings {
     /// (check them first with [`FileSettings::validate`]).
     pub fn merged(&self, layer: &FileSettings) -> Settings {
         let epsilon = layer.epsilon.unwrap_or(self.epsilon);
+        let preview = layer.preview.unwrap_or(self.preview);
         let normalized = |lists: &[&Option<Vec<String>>]| -> Vec<String> {
             lists.iter().filter_map(|l| l.as_ref()).flatten().filter_map(|s| normalize_selector(s).ok()).collect()
         };
         let enable = normalized(&[&layer.select, &layer.extend_select]);
         let disable = normalized(&[&layer.ignore]);
         if layer.select.is_none() && enable.is_empty() && disable.is_empty() {
-            return Settings { epsilon, ..self.clone() };
+            return Settings { epsilon, preview, ..self.clone() };
         }
         let longest =
             |list: &[String], code: &str| list.iter().filter(|p| code.starts_with(p.as_str())).map(String::len).max();
         let (mut on, mut off) = (Vec::new(), Vec::new());
         for rule in RULES {
+            // A preview rule is enabled by a prefix (`NL`, `NL2`) only in preview mode; by its own
+            // code always, as ruff's `explicit-preview-rules` does.
+            let by_code = enable.iter().any(|e| e == rule.code);
             let enabled = match (longest(&enable, rule.code), longest(&disable, rule.code)) {
                 (None, None) => layer.select.is_none() && self.is_enabled(rule.code),
-                (Some(_), None) => true,
+                (Some(_), None) => !rule.preview || preview || by_code,
                 (None, Some(_)) => false,
-                (Some(s), Some(i)) => s > i,
+                (Some(s), Some(i)) => s > i && (!rule.preview || preview || by_code),
             };
             if enabled { &mut on } else { &mut off }.push(rule.code.to_string());
         }
@@ -108,7 +126,7 @@ impl Settings {
             (false, false) => self.is_enabled(SYNTAX_ERROR_CODE),
         };
         if syntax { &mut on } else { &mut off }.push(SYNTAX_ERROR_CODE.to_string());
-        Settings { select: on, ignore: off, epsilon }
+        Settings { select: on, ignore: off, epsilon, preview }
     }
 
     /// The epsilon as Python source: `1e-7`.
@@ -348,6 +366,7 @@ struct RawLayer {
     extend_select: Selectors,
     ignore: Selectors,
     epsilon: Option<Spanned<f64>>,
+    preview: Option<bool>,
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     exclude: Selectors,
     extend_exclude: Selectors,
@@ -402,6 +421,7 @@ impl RawLayer {
             extend_select: selectors("extend-select", self.extend_select)?,
             ignore: selectors("ignore", self.ignore)?,
             epsilon,
+            preview: self.preview,
             per_file_ignores,
             exclude: globs("exclude", self.exclude)?,
             extend_exclude: globs("extend-exclude", self.extend_exclude)?,
@@ -419,6 +439,21 @@ mod tests {
             ignore: ignore.iter().map(|s| s.to_string()).collect(),
             ..Settings::default()
         }
+    }
+
+    #[test]
+    fn preview_rules_run_in_preview_mode_or_selected_by_code() {
+        let d = Settings::default();
+        assert!(d.is_enabled("NL101") && !d.is_enabled("NL201"));
+        assert!(Settings { preview: true, ..Settings::default() }.is_enabled("NL201"));
+        let on = |l: FileSettings| d.merged(&l);
+        assert!(!on(layer(Some(&["NL2"]), &[], &[])).is_enabled("NL201"), "a prefix does not enable a preview rule");
+        assert!(on(layer(Some(&["NL2"]), &[], &[])).is_enabled("NL204"), "it does enable the others");
+        assert!(on(layer(None, &["NL201"], &[])).is_enabled("NL201"), "its own code does");
+        let preview = FileSettings { preview: Some(true), ..layer(Some(&["NL2"]), &[], &[]) };
+        assert!(on(preview).is_enabled("NL201"));
+        let text = "preview = true\n";
+        assert_eq!(parse_config_spanned(text).map(|l| l.preview).ok(), Some(Some(true)));
     }
 
     fn layer(select: Option<&[&str]>, extend: &[&str], ignore: &[&str]) -> FileSettings {

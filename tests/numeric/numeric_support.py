@@ -127,7 +127,7 @@ def nanlint_bin() -> Path:
 
 def run_check(path: Path, cwd: Path) -> list[dict[str, Any]]:
     """`nanlint check --output-format json PATH`; returns the parsed diagnostics list."""
-    cmd = [str(nanlint_bin()), "check", "--output-format", "json", str(path)]
+    cmd = [str(nanlint_bin()), "check", "--preview", "--output-format", "json", str(path)]
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
     context = (
         f"command: {' '.join(cmd)} (cwd {cwd})\nexit: {proc.returncode}\n"

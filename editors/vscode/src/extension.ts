@@ -234,6 +234,8 @@ function settings(): Record<string, unknown> {
     ignore: c.get<string[]>('ignore', []),
     // null leaves epsilon to [tool.nanlint] (or the server's default, 1e-7).
     epsilon: c.get<number | null>('epsilon', null),
+    // null leaves preview to [tool.nanlint] (or off).
+    preview: c.get<boolean | null>('preview', null),
     severity: c.get<string>('severity', 'warning'),
     fixAll: { unsafe: c.get<boolean>('fixAll.unsafe', false) },
     configurationPreference: c.get<string>('configurationPreference', 'editorFirst'),

@@ -23,6 +23,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "clip, or xlogy for `a * log(b)` (both unsafe); select before the log (safe)",
     check,
+    preview: false,
 };
 
 /// The logarithms, by canonical name.

@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "`log_softmax` of the logits with the softmax's axis (safe)",
     check,
+    preview: false,
 };
 
 fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {

@@ -21,6 +21,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "`log_sigmoid` of the logits, or of their negation for `1 - sigmoid` (unsafe)",
     check,
+    preview: false,
 };
 
 fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {

@@ -22,6 +22,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "the library's loss on logits where the axis and reductions are kept, else xlogy (both unsafe)",
     check,
+    preview: false,
 };
 
 fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {

@@ -23,6 +23,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "PyTorch's `Categorical(logits=z).entropy()` where it keeps the axis, else `xlogy(p, p)` (both unsafe)",
     check,
+    preview: false,
 };
 
 /// Exponentials, by canonical name.

@@ -24,6 +24,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Always,
     fixes: "the double `where`: the singular operand selected too (safe)",
     check,
+    preview: false,
 };
 
 /// A singular operation inside a branch: its name for messages and the operand whose excluded

@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "drop the sigmoid (unsafe); `from_logits=False` where the sigmoid is out of reach (unsafe)",
     check,
+    preview: false,
 };
 
 fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {

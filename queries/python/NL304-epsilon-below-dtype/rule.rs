@@ -32,6 +32,7 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "an epsilon the dtype represents, or the epsilon added after the subtraction (unsafe)",
     check,
+    preview: false,
 };
 
 /// PyTorch optimizers with an `eps`: its default and position.

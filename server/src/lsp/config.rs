@@ -78,6 +78,12 @@ impl ClientSettings {
                 _ => problems.push(format!("`epsilon` must be a number in (0, 1), got {v}")),
             }
         }
+        if let Some(v) = get("preview") {
+            match v.as_bool() {
+                Some(b) => s.rules.preview = Some(b),
+                None => problems.push(format!("`preview` must be true or false, got {v}")),
+            }
+        }
         if let Some(v) = get("severity") {
             s.severity = match v.as_str().unwrap_or("") {
                 "error" => Severity::Error,
