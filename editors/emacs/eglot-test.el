@@ -51,7 +51,7 @@
   (with-temp-file (expand-file-name "pyproject.toml" dir) (insert "[project]\nname = \"demo\"\n"))
   (with-temp-file file
     (insert "import tensorflow as tf\n"
-            "y_conv = tf.nn.softmax(logits)\n"
+            "y_conv = tf.nn.relu(logits)\n"
             "cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))\n"))
   (find-file file)
   (python-mode)
@@ -78,7 +78,7 @@
                         (buffer-string))
               (nl-check "diagnostic gone" (nl-wait (lambda () (null (nl-diags))) 20)
                         (flymake-diagnostics))))))
-      ;; A smell after CJK text and an emoji (a log of the softmax output `y_conv`
+      ;; A smell after CJK text and an emoji (a log of the ReLU output `y_conv`
       ;; again): UTF-16 columns must match.
       (goto-char (point-max))
       (insert "label = \"日本語 🙂\"; loss = tf.math.log(y_conv)\n")

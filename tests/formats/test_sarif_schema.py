@@ -40,8 +40,8 @@ def sarif(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("sarif")
     (root / "src").mkdir()
     (root / "src" / "losses ünï.py").write_text(
-        "import torch\n\n\ndef loss(z, y):\n    p = torch.softmax(z, dim=-1)\n"
-        "    return -(y * torch.log(p)).sum(), torch.log(z)\n"
+        "import torch\n\n\ndef loss(z, y):\n    p = torch.softmax(z, dim=-1)\n    h = torch.relu(z)\n"
+        "    return -(y * torch.log(p)).sum(), torch.log(h)\n"
     )
     (root / "entropy.py").write_text("import numpy as np\n\ndef h(p):\n    return -np.sum(p * np.log(p))\n")
     (root / "broken.py").write_text("import numpy as np\ndef f(:\n    return np.log(x)\n")
@@ -57,7 +57,9 @@ def test_sarif_output_is_valid(validator: jsonschema.Draft7Validator, sarif: dic
     errors = sorted(validator.iter_errors(sarif), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
     results = sarif["runs"][0]["results"]
-    assert {r["ruleId"] for r in results} == {"NL000", "NL001", "NL101"}
+    # NL104: the cross-entropy written out on a softmax output (here and in examples/);
+    # NL101: the log of a ReLU output and the entropy of an unguarded `p`.
+    assert {r["ruleId"] for r in results} == {"NL000", "NL001", "NL101", "NL104"}
     assert any("fixes" in r for r in results) and any("relatedLocations" in r for r in results)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert "src/losses%20%C3%BCn%C3%AF.py" in uris, uris

@@ -25,9 +25,11 @@ pytestmark = [
     pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning"),
 ]
 
+# The seed bug with evidence for NL101: a ReLU output can be exactly 0, and log(0) = -inf.
+# (On a softmax output the same line is NL104, a cross-entropy to compute from the logits.)
 SEED = (
     "import tensorflow as tf\n"
-    "y_conv = tf.nn.softmax(logits)\n"
+    "y_conv = tf.nn.relu(logits)\n"
     "cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))\n"
 )
 SEED_LOSS_LINE = 2
@@ -39,7 +41,7 @@ NOQA_LINE = "cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))  # noqa: NL101"
 # identifier (3 bytes, 1 UTF-16 unit) and an emoji (4 bytes, 2 UTF-16 units) before the log.
 UNICODE = (
     "import tensorflow as tf\n"
-    "確率 = tf.nn.softmax(logits)\n"
+    "確率 = tf.nn.relu(logits)\n"
     'tag = "🔥"; 損失 = -tf.reduce_sum(y_ * tf.log(確率))\n'
 )
 
@@ -251,14 +253,14 @@ async def test_seed_bug_is_reported(client: LanguageClient):
     assert d.code == "NL101"
     assert d.source == "nanlint"
     assert d.severity == types.DiagnosticSeverity.Warning
-    assert "tf.log" in d.message and "y_conv" in d.message and "softmax" in d.message
+    assert "tf.log" in d.message and "y_conv" in d.message and "ReLU" in d.message
     # A link only where Cargo.toml names a repository (then to the rule's page).
     assert d.code_description is None or "NL101" in d.code_description.href
     fixes = d.data["fixes"]
     assert [f["title"].split(" ")[0] for f in fixes] == ["Clip", "Use"]
     publish_caps = client.capabilities.text_document.publish_diagnostics
     if publish_caps and publish_caps.related_information and d.related_information:
-        # Points at where the value comes from: the softmax on line 1.
+        # Points at where the value comes from: the ReLU on line 1.
         assert [r.location.range.start.line for r in d.related_information] == [1]
         assert all(r.location.uri == doc.uri for r in d.related_information)
 

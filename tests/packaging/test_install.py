@@ -27,8 +27,9 @@ import venv
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SMELLY = "import torch\n\ny = torch.log(p)\n"
-FIXED = "import torch\n\ny = torch.log(torch.clamp(p, min=1e-7))\n"
+# The log of a ReLU output, which can be 0 (evidence for NL101; the log of an unknown `p` is clean).
+SMELLY = "import torch\n\ny = torch.log(torch.relu(p))\n"
+FIXED = "import torch\n\ny = torch.log(torch.clamp(torch.relu(p), min=1e-7))\n"
 
 
 def build_env() -> dict[str, str]:
@@ -79,7 +80,7 @@ def test_pip_install_puts_nanlint_on_path(installed: pathlib.Path, tmp_path: pat
     assert version.stdout.strip() == f"nanlint {cargo_version()}"
 
     (tmp_path / "train.py").write_text(SMELLY)
-    (tmp_path / "clean.py").write_text("import torch\n\ny = torch.log(p + 1e-7)\n")
+    (tmp_path / "clean.py").write_text("import torch\n\ny = torch.log(torch.relu(p) + 1e-7)\n")
     found = run(["nanlint", "check", "--output-format", "concise", "."], env=env, cwd=tmp_path)
     assert found.returncode == 1, found.stderr
     assert found.stdout.startswith("./train.py:3:5: NL101 "), found.stdout
@@ -179,7 +180,7 @@ def test_pre_commit_hooks(tmp_path: pathlib.Path) -> None:
     (project / "train.py").write_text(SMELLY)
     # Tracked, so pre-commit names it; --force-exclude keeps the default excludes in force.
     (project / "venv" / "lib" / "vendored.py").write_text(SMELLY)
-    (project / "notes.txt").write_text("torch.log(p)\n")
+    (project / "notes.txt").write_text("torch.log(torch.relu(p))\n")
     git(project, "add", "-A")
 
     env = pre_commit_env(tmp_path)

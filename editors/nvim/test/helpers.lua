@@ -17,10 +17,12 @@ H.bin = os.getenv('NANLINT_BIN') or (H.repo .. '/target/debug/nanlint')
 -- Generous upper bounds for waits; a case fails when one runs out.
 H.TIMEOUT = tonumber(os.getenv('NANLINT_NVIM_TIMEOUT_MS') or '') or 15000
 
--- The seed bug: softmax output can underflow to exactly 0, and log(0) = -inf.
+-- The seed bug, with evidence for NL101: a ReLU output can be exactly 0, and
+-- log(0) = -inf. (On a softmax output the same line is NL104, a cross-entropy
+-- to compute from the logits.)
 H.SEED = {
   'import tensorflow as tf',
-  'y_conv = tf.nn.softmax(logits)',
+  'y_conv = tf.nn.relu(logits)',
   'cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))',
 }
 

@@ -80,7 +80,7 @@ H.case('a smell typed incrementally appears, and goes when deleted', function()
   reset(CLEAN, {})
   vim.api.nvim_buf_set_lines(buf, 3, 3, false, { '' })
   vim.api.nvim_buf_set_text(buf, 3, 0, 3, 0, { 'z = tf.math.' })
-  -- The log of `y_conv`, the softmax output assigned above.
+  -- The log of `y_conv`, the ReLU output assigned above.
   vim.api.nvim_buf_set_text(buf, 3, 12, 3, 12, { 'log(y_conv)' })
   H.eq(H.lines(buf)[4], 'z = tf.math.log(y_conv)', 'typed line')
   local d = H.wait_nl101(buf, { { 3, 4 } }, 'NL101 on the typed line')[1]

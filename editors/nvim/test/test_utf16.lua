@@ -47,10 +47,9 @@ H.case('the fix on that line edits the right span', function()
   -- `q` is a ReLU output, not a probability, so the fix only raises its lower bound.
   local fix = H.find_action(H.code_actions(client, buf, d), '^nanlint %(NL101%): Raise `?q`? to at least 1e%-7')
   H.apply(client, fix)
-  -- FIXME(engine v2): the fix now writes `tf.math.maximum(q, 1e-7)`; NL101's rule.md (Fix
-  -- safety) documents `tf.maximum(x, eps)`, which the fix wrote before (rules::fixes::function
-  -- names TensorFlow's maximum by its canonical `tensorflow.math.maximum`).
-  H.eq(H.lines(buf)[3], prefix .. 'v = tf.math.log(tf.maximum(q, 1e-7))', 'fixed line')
+  -- The fix spells TensorFlow's maximum by its canonical name (rules::fixes::function),
+  -- as the Rust snapshots of NL101, NL201 and NL202 do.
+  H.eq(H.lines(buf)[3], prefix .. 'v = tf.math.log(tf.math.maximum(q, 1e-7))', 'fixed line')
   H.wait_nl101(buf, {}, 'NL101 to go after the fix')
 end)
 
