@@ -63,7 +63,7 @@
           (nl-check "on the log call" (equal (nl-text d) "tf.log(y_conv)") (nl-text d))
           (let* ((actions (eglot-code-actions (flymake-diagnostic-beg d) (flymake-diagnostic-end d)))
                  (titles (mapcar (lambda (a) (plist-get a :title)) actions))
-                 (clip (cl-find-if (lambda (a) (string-match-p "Clip" (plist-get a :title))) actions)))
+                 (clip (cl-find-if (lambda (a) (string-match-p "Raise" (plist-get a :title))) actions)))
             (nl-check "clip and xlogy offered"
                       (and clip (cl-find-if (lambda (title) (string-match-p "xlogy" title)) titles))
                       titles)
@@ -73,7 +73,7 @@
               ;; 1e-6: the epsilon from eglot-workspace-configuration.
               (nl-check "clip applied with the configured epsilon"
                         (string-match-p
-                         (regexp-quote "tf.log(tf.clip_by_value(y_conv, 1e-6, 1.0))")
+                         (regexp-quote "tf.log(tf.math.maximum(y_conv, 1e-6))")
                          (buffer-string))
                         (buffer-string))
               (nl-check "diagnostic gone" (nl-wait (lambda () (null (nl-diags))) 20)

@@ -33,7 +33,7 @@ SEED = (
     "cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))\n"
 )
 SEED_LOSS_LINE = 2
-CLIP_LINE = "cross_entropy = -tf.reduce_sum(y_ * tf.log(tf.clip_by_value(y_conv, 1e-7, 1.0)))"
+CLIP_LINE = "cross_entropy = -tf.reduce_sum(y_ * tf.log(tf.math.maximum(y_conv, 1e-7)))"
 XLOGY_LINE = "cross_entropy = -tf.reduce_sum(tf.math.xlogy(y_, y_conv))"
 NOQA_LINE = "cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))  # noqa: NL101"
 
@@ -257,7 +257,7 @@ async def test_seed_bug_is_reported(client: LanguageClient):
     # A link only where Cargo.toml names a repository (then to the rule's page).
     assert d.code_description is None or "NL101" in d.code_description.href
     fixes = d.data["fixes"]
-    assert [f["title"].split(" ")[0] for f in fixes] == ["Clip", "Use"]
+    assert [f["title"].split(" ")[0] for f in fixes] == ["Raise", "Use"]
     publish_caps = client.capabilities.text_document.publish_diagnostics
     if publish_caps and publish_caps.related_information and d.related_information:
         # Points at where the value comes from: the ReLU on line 1.
@@ -282,7 +282,7 @@ async def test_hover_explains_the_finding(client: LanguageClient):
     assert md.startswith("**NL101**")
     assert "log-of-possibly-zero" in md
     # The rewrite of this very line, as the preferred fix would make it.
-    assert "tf.clip_by_value(y_conv, 1e-7, 1.0)" in md
+    assert "tf.math.maximum(y_conv, 1e-7)" in md
     assert hover.range == diag.range
 
     nothing = await asyncio.wait_for(
@@ -324,7 +324,7 @@ async def test_code_actions_offer_both_fixes_and_noqa(client: LanguageClient):
     enc = encoding_of(client)
     by_title = {a.title: a for a in actions}
     assert list(by_title) == [
-        "nanlint (NL101): Clip `y_conv` into [1e-7, 1]",
+        "nanlint (NL101): Raise `y_conv` to at least 1e-7",
         "nanlint (NL101): Use `tf.math.xlogy(y_, y_conv)`",
         "nanlint (NL101): Disable NL101 for this line",
     ]
@@ -348,7 +348,7 @@ async def test_applying_a_quick_fix_clears_the_diagnostic(client: LanguageClient
     diags = await doc.diagnostics()
     assert len(diags) == 1
     actions = {a.title.split(": ")[1].split(" ")[0]: a for a in await code_actions(client, doc, diags)}
-    action = actions[{"clip": "Clip", "xlogy": "Use", "noqa": "Disable"}[which]]
+    action = actions[{"clip": "Raise", "xlogy": "Use", "noqa": "Disable"}[which]]
 
     doc.apply(edits_of(action, doc.uri))
     expected = {"clip": CLIP_LINE, "xlogy": XLOGY_LINE, "noqa": NOQA_LINE}[which]
@@ -373,7 +373,7 @@ async def test_positions_follow_the_negotiated_encoding(client: LanguageClient):
 
     actions = await code_actions(client, doc, [diag])
     doc.apply(edits_of(actions[0], doc.uri))
-    assert line_of(doc.text, 2) == 'tag = "🔥"; 損失 = -tf.reduce_sum(y_ * tf.log(tf.clip_by_value(確率, 1e-7, 1.0)))'
+    assert line_of(doc.text, 2) == 'tag = "🔥"; 損失 = -tf.reduce_sum(y_ * tf.log(tf.math.maximum(確率, 1e-7)))'
     assert await doc.diagnostics() == []
 
     # A one-character edit right after the emoji (an incremental change in the encoding).

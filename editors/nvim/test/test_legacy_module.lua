@@ -67,7 +67,7 @@ H.case('a second file under the same root reuses the client', function()
   H.eq(H.client_for(buf, 'nanlint').id, client.id, 'client id')
   local d = H.wait_nl101(buf, { { 2, H.col(H.SEED[3], 'tf.log') } })[1]
   local actions = H.code_actions(client, buf, d)
-  H.find_action(actions, '^nanlint %(NL101%): Clip `?y_conv`? into')
+  H.find_action(actions, '^nanlint %(NL101%): Raise `?y_conv`? to at least')
   H.find_action(actions, 'xlogy')
   H.eq(#vim.lsp.get_clients({ name = 'nanlint' }), 1, 'clients running')
 end)

@@ -52,7 +52,7 @@ end)
 
 H.case('quick fixes: clip and xlogy offered; clip rewrites the line and clears it', function()
   local actions = H.code_actions(client, buf, H.truthy(seed, 'seed diagnostic'))
-  local clip = H.find_action(actions, '^nanlint %(NL101%): Clip `?y_conv`? into %[1e%-7, 1%]')
+  local clip = H.find_action(actions, '^nanlint %(NL101%): Raise `?y_conv`? to at least 1e%-7')
   local xlogy = H.find_action(actions, 'xlogy')
   H.find_action(actions, 'Disable NL101 for this line$')
   H.eq(clip.kind, 'quickfix', 'clip kind')
@@ -63,7 +63,7 @@ H.case('quick fixes: clip and xlogy offered; clip rewrites the line and clears i
   H.eq(#lines, 3, 'line count')
   H.eq(
     lines[3],
-    'cross_entropy = -tf.reduce_sum(y_ * tf.log(tf.clip_by_value(y_conv, 1e-7, 1.0)))',
+    'cross_entropy = -tf.reduce_sum(y_ * tf.log(tf.math.maximum(y_conv, 1e-7)))',
     'fixed line'
   )
   H.wait_nl101(buf, {}, 'NL101 to go after the clip fix')

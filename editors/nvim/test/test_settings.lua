@@ -29,7 +29,7 @@ end)
 H.case('severity and epsilon from the editor win over pyproject.toml', function()
   local d = H.wait_nl101(buf, at)[1]
   H.eq(d.severity, vim.diagnostic.severity.ERROR, 'severity')
-  H.find_action(H.code_actions(client, buf, d), 'Clip `?y_conv`? into %[1e%-6, 1%]')
+  H.find_action(H.code_actions(client, buf, d), 'Raise `?y_conv`? to at least 1e%-6')
 end)
 
 H.case('fixAll.unsafe lets source.fixAll.nanlint apply the preferred fix', function()
@@ -40,7 +40,7 @@ H.case('fixAll.unsafe lets source.fixAll.nanlint apply the preferred fix', funct
   H.apply(client, actions[1])
   H.eq(
     H.lines(buf)[3],
-    'cross_entropy = -tf.reduce_sum(y_ * tf.log(tf.clip_by_value(y_conv, 1e-6, 1.0)))',
+    'cross_entropy = -tf.reduce_sum(y_ * tf.log(tf.math.maximum(y_conv, 1e-6)))',
     'fixed line'
   )
   H.wait_nl101(buf, {}, 'no NL101 after fixing all')
@@ -53,7 +53,7 @@ H.case('configurationPreference = filesystemFirst: pyproject.toml wins', functio
   -- The edit makes Neovim pull again (it has no workspace/diagnostic/refresh).
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, H.SEED)
   local d = H.wait_nl101(buf, at)[1]
-  H.find_action(H.code_actions(client, buf, d), 'Clip `?y_conv`? into %[1e%-3, 1%]')
+  H.find_action(H.code_actions(client, buf, d), 'Raise `?y_conv`? to at least 1e%-3')
 end)
 
 H.case('the server reported no problem with the settings', function()
