@@ -229,7 +229,7 @@ async function main() {
       });
       console.log(`code actions: ${JSON.stringify(actions)}`);
       const titles = (actions ?? []).map((a) => a.title ?? '');
-      check(titles.some((t) => /clip/i.test(t) && t.includes('NL101')), 'a clip quick fix titled with NL101');
+      check(titles.some((t) => /clip|raise/i.test(t) && t.includes('NL101')), 'a clip quick fix titled with NL101');
       check(titles.some((t) => /xlogy/i.test(t) && t.includes('NL101')), 'an xlogy quick fix titled with NL101');
       const wholeFile = { start: { line: 0, character: 0 }, end: { line: SEED.split('\n').length - 1, character: 0 } };
       const askFixAll = () =>
