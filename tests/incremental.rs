@@ -380,3 +380,38 @@ def main():
     let text = replace(&session, &uri, 8, "\"mixed_float16\"", "\"float32\"");
     check(&session, &text, &[]);
 }
+
+/// A file that names no loss taking logits skips following its softmaxes; typing one into another
+/// function must bring back the finding in the function already checked.
+#[test]
+fn a_loss_typed_into_another_function_reaches_a_checked_softmax() {
+    let src = "\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=1)
+
+
+def other(x, y):
+    return x
+";
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/typed_loss.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    let check = |s: &Session, text: &str, expected: &[&str]| {
+        let fresh = engine::check_source(text, &Settings::default());
+        let cached = s.with_doc(&uri, |d| d.smells.clone()).unwrap();
+        assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
+        assert_eq!(cached.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(), expected, "{text}");
+    };
+    check(&session, src, &[]);
+    let text = replace(&session, &uri, 2, "    return x\n", "    return nn.CrossEntropyLoss()(MLP()(x), y)\n");
+    check(&session, &text, &["NL301"]);
+}

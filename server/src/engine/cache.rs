@@ -302,7 +302,7 @@ impl UnitCache {
             // cheap to recompute; the file's flows are the union of the `Flows` facts, each
             // recorded beside it.
             FactKey::Flows(q) => Some(q) == qualified.as_ref(),
-            FactKey::ModuleClasses | FactKey::Precision | FactKey::LossHolders => true,
+            FactKey::ModuleClasses | FactKey::Precision | FactKey::LossHolders | FactKey::LogitsLossWords => true,
             FactKey::FileFlows => false,
         };
         let used =

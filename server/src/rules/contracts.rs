@@ -40,6 +40,9 @@ fn prob_name(prob: Prob) -> &'static str {
 /// applies `prob` itself.
 pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -> Vec<Finding> {
     let model = cx.model;
+    if !model.mentions_logits_loss(prob) {
+        return Vec::new();
+    }
     let op = prob_op(prob);
     let value = model.value(node);
     let applies_here = value.producer.is_some_and(|p| p.node == node && p.op == op);

@@ -35,6 +35,8 @@ pub enum FactKey {
     Precision,
     /// Names assigned a loss object anywhere in the file (`criterion`, `self.kl`: `kl`).
     LossHolders,
+    /// The names of losses that take logits the file's text mentions, and `from_logits`.
+    LogitsLossWords,
 }
 
 /// A fact's content.
@@ -105,6 +107,15 @@ pub(crate) fn distinct(deps: Vec<Dependency>) -> Vec<Dependency> {
 }
 
 impl<'a> Model<'a> {
+    /// The file's text names a loss that applies `prob` itself, or says `from_logits`: without
+    /// one, no activation can reach such a loss (a cheap test before following values there).
+    pub fn mentions_logits_loss(&self, prob: super::value::Prob) -> bool {
+        match self.fact(&FactKey::LogitsLossWords) {
+            Fact::Names(words) => words.iter().any(|w| w == "from_logits" || super::losses::takes_logits(w, prob)),
+            _ => true,
+        }
+    }
+
     /// A fact, computed on first use and recorded as a dependency of the current analysis.
     pub fn fact(&self, key: &FactKey) -> Fact {
         let cached = self.facts.borrow().cache.get(key).cloned();
@@ -118,7 +129,7 @@ impl<'a> Model<'a> {
                         FactKey::Flows(_) | FactKey::FileFlows => Fact::Flows(Vec::new()),
                         FactKey::ModuleClasses => Fact::ModuleClasses(Vec::new()),
                         FactKey::Precision => Fact::Precision(Default::default()),
-                        FactKey::LossHolders => Fact::Names(Vec::new()),
+                        FactKey::LossHolders | FactKey::LogitsLossWords => Fact::Names(Vec::new()),
                         _ => Fact::Value(None),
                     };
                 }
@@ -164,6 +175,7 @@ impl<'a> Model<'a> {
             FactKey::ModuleClasses => Fact::ModuleClasses(self.compute_module_classes()),
             FactKey::Precision => Fact::Precision(self.compute_precision()),
             FactKey::LossHolders => Fact::Names(super::flows::loss_holders(self.src)),
+            FactKey::LogitsLossWords => Fact::Names(super::losses::logits_loss_words_in(self.src)),
         }
     }
 

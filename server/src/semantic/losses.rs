@@ -132,6 +132,27 @@ pub const LOSSES: &[Loss] = &[
     loss("optax.losses.kl_divergence", false, arg(0, &["log_predictions"]), LogProbabilities),
 ];
 
+/// The last segment of each loss name that expects logits (`CrossEntropyLoss`,
+/// `sigmoid_cross_entropy_with_logits`) found in `src`, and `from_logits` if it is there.
+pub fn logits_loss_words_in(src: &str) -> Vec<String> {
+    let mut words: Vec<String> = LOSSES
+        .iter()
+        .filter(|l| matches!(l.expects, Logits(_)))
+        .map(|l| l.name.rsplit('.').next().unwrap_or(l.name))
+        .chain(std::iter::once("from_logits"))
+        .filter(|w| src.contains(w))
+        .map(str::to_string)
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// `word` is the last segment of a loss that applies `prob` to logits.
+pub fn takes_logits(word: &str, prob: Prob) -> bool {
+    LOSSES.iter().any(|l| l.expects == Logits(prob) && l.name.rsplit('.').next() == Some(word))
+}
+
 /// Keras's string names of losses (`model.compile(loss="categorical_crossentropy")`): what they
 /// expect (never logits: a string cannot say `from_logits=True`).
 pub const KERAS_STRINGS: &[(&str, Expects)] = &[
