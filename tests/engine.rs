@@ -32,6 +32,23 @@ fn imported_names_are_found() {
     assert_eq!(rows("import numpy as np\n\nclass A:\n    def forward(self, x):\n        return np.log(x)\n"), [5]);
 }
 
+/// A forward pass's parameters are training-time data with or without an array annotation; an
+/// annotation alone (outside a forward pass) is no evidence that a value reaches 0.
+#[test]
+fn annotated_forward_parameters_are_training_time_data() {
+    let forward =
+        |sig: &str| format!("import torch\n\nclass M(torch.nn.Module):\n    def {sig}:\n        return torch.log(x)\n");
+    assert_eq!(rows(&forward("forward(self, x)")), [5]);
+    assert_eq!(rows(&forward("forward(self, x: torch.Tensor)")), [5]);
+    assert_eq!(rows(&forward("call(self, x: torch.Tensor) -> torch.Tensor")), [5]);
+    assert_eq!(rows(&forward("__call__(self, x: Tensor)")), [5]);
+    assert_eq!(rows("import torch\n\ndef f(x: torch.Tensor):\n    return torch.log(x)\n"), NONE);
+    assert_eq!(
+        rows("import torch\n\nclass M:\n    def scale(self, x: torch.Tensor):\n        return torch.log(x)\n"),
+        NONE
+    );
+}
+
 /// The query runs only around the words a callee can spell (the functions' names and the local
 /// names imports bind to them); every way of reaching a log must still be found, once.
 #[test]

@@ -84,38 +84,56 @@ def plain_case(id, libs, kind, source, log_call):
     return Case(id, libs, kind, src(source), log_call, PLAIN_ZERO, PLAIN_AWAY, False, log_arg=0)
 
 
-# NL101 reports a log only with evidence that its argument can be 0. Cases whose log argument is
-# an input annotate it as an array (a training-time value that nothing keeps above 0); the others
-# compute it with a softmax or a sigmoid.
+# NL101 reports a log only with evidence that its argument can be 0 (an array annotation is not
+# evidence). Cases whose log argument is an input take it in a model's forward pass (`forward` for
+# PyTorch, `call` for Keras and TensorFlow, `__call__` for NumPy and JAX): a training-time value
+# that nothing keeps above 0. The evaluated function `f` is the bound method or the instance, so
+# the inputs reach the log unchanged. The others compute it with a softmax or a sigmoid.
 CASES = [
     # ---- NumPy (xlogy fix: scipy.special.xlogy, imported as `from scipy.special import xlogy`)
     xent_case("numpy-product", ("numpy", "scipy"), "numpy", """
         import numpy as np
 
 
-        def f(y, p: np.ndarray):
-            return -np.sum(y * np.log(p))
+        class Loss:
+            def __call__(self, y, p):
+                return -np.sum(y * np.log(p))
+
+
+        f = Loss()
         """, "np.log(p)", True),
     xent_case("numpy-product-log-left", ("numpy", "scipy"), "numpy", """
         import numpy as np
 
 
-        def f(y, p: np.ndarray):
-            return -np.sum(np.log(p) * y)
+        class Loss:
+            def __call__(self, y, p):
+                return -np.sum(np.log(p) * y)
+
+
+        f = Loss()
         """, "np.log(p)", True),
     xent_case("numpy-product-log2", ("numpy",), "numpy", """
         import numpy as np
 
 
-        def f(y, p: np.ndarray):
-            return -np.sum(y * np.log2(p))
+        class Loss:
+            def __call__(self, y, p):
+                return -np.sum(y * np.log2(p))
+
+
+        f = Loss()
         """, "np.log2(p)", False),
     xent_case("numpy-product-log10", ("numpy",), "numpy", """
         import numpy as np
 
 
-        def f(y, p: np.ndarray):
-            return -np.sum(y * np.log10(p))
+        class Loss:
+            def __call__(self, y, p):
+                return -np.sum(y * np.log10(p))
+
+
+        f = Loss()
         """, "np.log10(p)", False),
     # Non-ASCII text before and inside the edited span on the same line: columns are
     # counted in characters (code points), not bytes or UTF-16 units.
@@ -123,23 +141,35 @@ CASES = [
         import numpy as np
 
 
-        def f(y, p: np.ndarray):
-            ŷ = p; tag = "🔥é"; return -np.sum(y * np.log(ŷ))
+        class Loss:
+            def __call__(self, y, p):
+                ŷ = p; tag = "🔥é"; return -np.sum(y * np.log(ŷ))
+
+
+        f = Loss()
         """, "np.log(ŷ)", True),
     plain_case("numpy-plain", ("numpy",), "numpy", """
         import numpy as np
 
 
-        def f(x: np.ndarray):
-            return np.log(x)
+        class Loss:
+            def __call__(self, x):
+                return np.log(x)
+
+
+        f = Loss()
         """, "np.log(x)"),
     # ---- TensorFlow
     xent_case("tf-product", ("tensorflow",), "tensorflow", """
         import tensorflow as tf
 
 
-        def f(y, p: tf.Tensor):
-            return -tf.reduce_sum(y * tf.math.log(p))
+        class Loss:
+            def call(self, y, p):
+                return -tf.reduce_sum(y * tf.math.log(p))
+
+
+        f = Loss().call
         """, "tf.math.log(p)", True),
     softmax_case("tf-softmax", ("tensorflow",), "tensorflow", """
         import tensorflow as tf
@@ -153,17 +183,24 @@ CASES = [
         import tensorflow as tf
 
 
-        def f(x: tf.Tensor):
-            return tf.math.log(x)
+        class Loss:
+            def call(self, x):
+                return tf.math.log(x)
+
+
+        f = Loss().call
         """, "tf.math.log(x)"),
     # ---- Keras 3 ops (the fix spelling for Keras is not specified; only numerics checked)
     Case("keras-product", ("keras",), "tensorflow", src("""
         import keras
-        import numpy.typing as npt
 
 
-        def f(y, p: npt.ArrayLike):
-            return -keras.ops.sum(y * keras.ops.log(p))
+        class Loss:
+            def call(self, y, p):
+                return -keras.ops.sum(y * keras.ops.log(p))
+
+
+        f = Loss().call
         """), "keras.ops.log(p)", XENT_ZERO, XENT_AWAY, None, log_arg=1,
          clip_zero_inputs=XENT_CLIP_ZERO),
     # ---- PyTorch
@@ -171,8 +208,12 @@ CASES = [
         import torch
 
 
-        def f(y, p: torch.Tensor):
-            return -torch.sum(y * torch.log(p))
+        class Loss(torch.nn.Module):
+            def forward(self, y, p):
+                return -torch.sum(y * torch.log(p))
+
+
+        f = Loss()
         """, "torch.log(p)", True),
     softmax_case("torch-softmax", ("torch",), "torch", """
         import torch
@@ -186,15 +227,23 @@ CASES = [
         import torch
 
 
-        def f(y, p: torch.Tensor):
-            return -torch.sum(y * torch.log2(p))
+        class Loss(torch.nn.Module):
+            def forward(self, y, p):
+                return -torch.sum(y * torch.log2(p))
+
+
+        f = Loss()
         """, "torch.log2(p)", False),
     plain_case("torch-plain", ("torch",), "torch", """
         import torch
 
 
-        def f(x: torch.Tensor):
-            return torch.log(x)
+        class Loss(torch.nn.Module):
+            def forward(self, x):
+                return torch.log(x)
+
+
+        f = Loss()
         """, "torch.log(x)"),
     # ---- JAX
     softmax_case("jax-softmax", ("jax",), "jax", """
@@ -211,22 +260,34 @@ CASES = [
         import jax.numpy as jnp
 
 
-        def f(y, p: jnp.ndarray):
-            return -jnp.sum(y * jnp.log(p))
+        class Loss:
+            def __call__(self, y, p):
+                return -jnp.sum(y * jnp.log(p))
+
+
+        f = Loss()
         """, "jnp.log(p)", True),
     xent_case("jax-product-log10", ("jax",), "jax", """
         import jax.numpy as jnp
 
 
-        def f(y, p: jnp.ndarray):
-            return -jnp.sum(y * jnp.log10(p))
+        class Loss:
+            def __call__(self, y, p):
+                return -jnp.sum(y * jnp.log10(p))
+
+
+        f = Loss()
         """, "jnp.log10(p)", False),
     plain_case("jax-plain", ("jax",), "jax", """
         import jax.numpy as jnp
 
 
-        def f(x: jnp.ndarray):
-            return jnp.log(x)
+        class Loss:
+            def __call__(self, x):
+                return jnp.log(x)
+
+
+        f = Loss()
         """, "jnp.log(x)"),
 ]
 
@@ -500,8 +561,12 @@ def test_numpy_xlogy_import_not_duplicated(workspace):
         from scipy.special import xlogy
 
 
-        def f(y, p: np.ndarray):
-            return -np.sum(y * np.log(p))
+        class Loss:
+            def __call__(self, y, p):
+                return -np.sum(y * np.log(p))
+
+
+        f = Loss()
         """), "np.log(p)", XENT_ZERO, XENT_AWAY, True, log_arg=1)
     path, _ = workspace.check(case)
     fixed = workspace.fixed_path(case, "default", fix_index(workspace, case, "xlogy"))

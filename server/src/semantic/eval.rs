@@ -366,14 +366,18 @@ impl<'a> Model<'a> {
             let range = if c > 0.0 { Interval::POSITIVE } else { Interval::ANY };
             return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar).with_range(range);
         }
+        let forward_pass = class.is_some() && FORWARD_METHODS.contains(&fname);
         if annotation_is_array(annotation) {
-            // An array, but not necessarily a training-time one (`freq: np.ndarray`).
-            return Value::unknown().with_kind(Kind::Unknown);
+            // An array, but not necessarily a training-time one (`freq: np.ndarray`) ...
+            let array = Value::unknown().with_kind(Kind::Unknown);
+            // ... unless a forward pass receives it (`def forward(self, x: Tensor)`): the
+            // annotation says what it is, not that it is any less training-time data.
+            return if forward_pass { array.with_origin(Origin::Data) } else { array };
         }
         if matches!(annotation, "int" | "float" | "bool" | "str") || fname == "__init__" || hyperparameter_name(name) {
             return Value::unknown().with_origin(Origin::Config);
         }
-        if class.is_some() && FORWARD_METHODS.contains(&fname) {
+        if forward_pass {
             return Value::unknown().with_origin(Origin::Data);
         }
         Value::unknown()
