@@ -272,27 +272,30 @@ CASES += [
             w = jnp.exp(x)
             return w / jnp.sum(w)
         """, "probs", ROWS_HAZARD, ROWS_AWAY, ("softmax(x, axis=None)",)),
-    Case("nl203-torch-logsumexp", "NL203", ("torch",), "torch", """
+    # Written out with an array library's float32 functions, the log-sum-exp is NL105's (its
+    # `logsumexp` fix removes the overflow too; NL105 supersedes NL203, whose own `logsumexp`
+    # fix becomes the second alternative); NumPy's stays NL203.
+    Case("nl203-torch-logsumexp", "NL105", ("torch",), "torch", """
         import torch
 
 
         def lse(scores):
             return torch.log(torch.sum(torch.exp(scores), dim=1))
-        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("torch.logsumexp(scores, dim=1)",)),
-    Case("nl203-tf-logsumexp", "NL203", ("tensorflow",), "tensorflow", """
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("torch.logsumexp(scores, 1)", "torch.logsumexp(scores, dim=1)")),
+    Case("nl203-tf-logsumexp", "NL105", ("tensorflow",), "tensorflow", """
         import tensorflow as tf
 
 
         def lse(scores):
             return tf.math.log(tf.reduce_sum(tf.exp(scores), axis=-1, keepdims=True))
-        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("reduce_logsumexp(scores, axis=-",)),
-    Case("nl203-jax-logsumexp", "NL203", ("jax",), "jax", """
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("reduce_logsumexp(scores, -1", "reduce_logsumexp(scores, axis=-")),
+    Case("nl203-jax-logsumexp", "NL105", ("jax",), "jax", """
         import jax.numpy as jnp
 
 
         def lse(scores):
             return jnp.log(jnp.sum(jnp.exp(scores), axis=0))
-        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("logsumexp(scores, axis=0)",)),
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("logsumexp(scores, 0)", "logsumexp(scores, axis=0)")),
     Case("nl203-numpy-logsumexp", "NL203", ("numpy", "scipy"), "numpy", """
         import numpy as np
 
@@ -382,9 +385,9 @@ CASES += [
             p = torch.sigmoid(z)
             return torch.where(p < 1, torch.log(1 - p), torch.zeros_like(p))
         """, "log_not_loss", [[[200.0, 0.0]]], [[[1.0, -3.0]]],
-         # NL101 reports the log too (its where test knows `1 - p > 0` from `p < 1` less than
-         # NL204 does); its clip joins as an alternative (SUPERSEDES).
-         ("Select `1 - p`", "Clip `1 - p`"), value_hazard=False),
+         # NL101 and NL103 report the log too (NL101's where test knows `1 - p > 0` from `p < 1`
+         # less than NL204 does); their clip and log_sigmoid join as alternatives (SUPERSEDES).
+         ("Select `1 - p`", "Clip `1 - p`", "Use `torch.nn.functional.logsigmoid(-z)`"), value_hazard=False),
     Case("nl204-torch-softplus-overflow", "NL204", ("torch",), "torch", """
         import torch
 
@@ -392,7 +395,9 @@ CASES += [
         def forward(x):
             g = 2.0 * x
             return torch.where(g > 20.0, g, torch.log(1.0 + torch.exp(g)))
-        """, "forward", [[[50.0, 0.0]]], [[[12.5, -3.0, 1.0]]], ("Select `g`",), value_hazard=False),
+        """, "forward", [[[50.0, 0.0]]], [[[12.5, -3.0, 1.0]]],
+         # NL105's softplus joins as an alternative (SUPERSEDES).
+         ("Select `g`", "Use `torch.nn.functional.softplus(g)`"), value_hazard=False),
 ]
 
 CASE_IDS = [c.id for c in CASES]
