@@ -107,12 +107,15 @@ impl Settings {
         let longest =
             |list: &[String], code: &str| list.iter().filter(|p| code.starts_with(p.as_str())).map(String::len).max();
         let (mut on, mut off) = (Vec::new(), Vec::new());
+        // Without a selection of its own the layer keeps what these settings enable, in the
+        // layer's preview mode (`preview = true` beside an `ignore` must not lose the preview rules).
+        let base = Settings { preview, ..self.clone() };
         for rule in RULES {
             // A preview rule is enabled by a prefix (`NL`, `NL2`) only in preview mode; by its own
             // code always, as ruff's `explicit-preview-rules` does.
             let by_code = enable.iter().any(|e| e == rule.code);
             let enabled = match (longest(&enable, rule.code), longest(&disable, rule.code)) {
-                (None, None) => layer.select.is_none() && self.is_enabled(rule.code),
+                (None, None) => layer.select.is_none() && base.is_enabled(rule.code),
                 (Some(_), None) => !rule.preview || preview || by_code,
                 (None, Some(_)) => false,
                 (Some(s), Some(i)) => s > i && (!rule.preview || preview || by_code),
@@ -452,6 +455,12 @@ mod tests {
         assert!(on(layer(None, &["NL201"], &[])).is_enabled("NL201"), "its own code does");
         let preview = FileSettings { preview: Some(true), ..layer(Some(&["NL2"]), &[], &[]) };
         assert!(on(preview).is_enabled("NL201"));
+        // Regression: an `ignore` or `extend-select` beside `preview = true` dropped them.
+        let ignoring = FileSettings { preview: Some(true), ..layer(None, &[], &["NL301"]) };
+        assert!(on(ignoring.clone()).is_enabled("NL201") && !on(ignoring).is_enabled("NL301"));
+        let extending = FileSettings { preview: Some(true), ..layer(None, &["NL101"], &[]) };
+        assert!(on(extending).is_enabled("NL201"));
+        assert!(!on(layer(None, &[], &["NL301"])).is_enabled("NL201"), "still off without preview");
         let text = "preview = true\n";
         assert_eq!(parse_config_spanned(text).map(|l| l.preview).ok(), Some(Some(true)));
     }
