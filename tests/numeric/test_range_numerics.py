@@ -140,13 +140,14 @@ CASES = [
         def unit(x):
             return x / tf.norm(x, axis=-1, keepdims=True)
         """, "unit", VEC_HAZARD, VEC_AWAY, ("l2_normalize", "divide_no_nan", "at least 1e-7")),
+    # A floor after JAX's norm keeps the norm's NaN gradient at 0 (jax.grad): no fix is offered.
     Case("nl201-jax-norm", "NL201", ("jax",), "jax", """
         import jax.numpy as jnp
 
 
         def unit(x):
             return x / jnp.linalg.norm(x)
-        """, "unit", VEC_HAZARD, VEC_AWAY, ("at least 1e-7",)),
+        """, "unit", VEC_HAZARD, VEC_AWAY, ()),
     Case("nl201-numpy-std", "NL201", ("numpy",), "numpy", """
         import numpy as np
 

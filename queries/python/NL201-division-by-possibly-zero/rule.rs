@@ -279,7 +279,11 @@ fn fixes_for<'a>(
     // A floor: 1 under a count of a mask, eps under real values.
     let floor = if evidence == Op::Count && counts_a_mask(model, value) { "1".to_string() } else { eps.clone() };
     let floor_library = if scalar { None } else { library };
+    // JAX's norm has a NaN gradient at 0 (x / |x| = 0 / 0), which a floor after the norm still
+    // multiplies by 0: no floor for it (checked with `jax.grad` in tests/numeric).
+    let nan_gradient_norm = evidence == Op::Norm && library == Some(Library::Jax);
     if (scalar || library.is_some())
+        && !nan_gradient_norm
         && let Some((content, import)) = edits::floored(model, den, floor_library, &floor, prefer)
     {
         out.push(edits::replace(
