@@ -34,21 +34,53 @@ impl<'a> Model<'a> {
             }
             return v.clone();
         }
+        if let Some((v, used)) = self.provisional.borrow().get(&node.id()) {
+            self.dependencies.borrow_mut().extend(used.iter().cloned());
+            // Its answer came from a cut: so does every answer built on it.
+            self.tainted.set(true);
+            return v.clone();
+        }
         if self.depth.get() >= MAX_DEPTH || !self.active.borrow_mut().insert(node.id()) {
+            self.tainted.set(true);
             return Value::unknown();
         }
         self.depth.set(self.depth.get() + 1);
+        let outer = self.enter();
         let mark = self.dependencies.borrow().len();
         let value = self.compute(node);
         let used =
             super::facts::distinct(self.dependencies.borrow().get(mark..).map(<[_]>::to_vec).unwrap_or_default());
-        if !used.is_empty() {
-            self.value_dependencies.borrow_mut().insert(node.id(), used);
-        }
         self.depth.set(self.depth.get() - 1);
         self.active.borrow_mut().remove(&node.id());
-        self.values.borrow_mut().insert(node.id(), value.clone());
+        if self.tainted.get() {
+            self.provisional.borrow_mut().insert(node.id(), (value.clone(), used));
+        } else {
+            if !used.is_empty() {
+                self.value_dependencies.borrow_mut().insert(node.id(), used);
+            }
+            self.values.borrow_mut().insert(node.id(), value.clone());
+        }
+        self.leave(outer);
         value
+    }
+
+    /// Starts a computation of a value or a fact: returns whether the one around it met a cut
+    /// so far, and starts this one clean.
+    pub(super) fn enter(&self) -> bool {
+        self.open.set(self.open.get() + 1);
+        self.tainted.replace(false)
+    }
+
+    /// Ends the computation [`Model::enter`] started: a cut it met taints the one around it too.
+    /// When the outermost question is answered, the answers kept provisionally are dropped.
+    pub(super) fn leave(&self, outer: bool) {
+        self.tainted.set(outer || self.tainted.get());
+        self.open.set(self.open.get() - 1);
+        if self.open.get() == 0 {
+            self.tainted.set(false);
+            self.provisional.borrow_mut().clear();
+            self.facts.borrow_mut().provisional.clear();
+        }
     }
 
     fn compute(&self, node: Node<'a>) -> Value<'a> {

@@ -89,6 +89,9 @@ pub struct Facts {
     /// Each fact with the facts its computation used.
     /// A fact, its hash, and the facts its computation used (each once).
     cache: HashMap<FactKey, (Fact, u64, Vec<Dependency>)>,
+    /// Facts whose computation met a cut (see `Model::tainted`), until the outermost question
+    /// is answered.
+    pub(super) provisional: HashMap<FactKey, (Fact, u64, Vec<Dependency>)>,
     active: HashSet<FactKey>,
 }
 
@@ -119,11 +122,19 @@ impl<'a> Model<'a> {
     /// A fact, computed on first use and recorded as a dependency of the current analysis.
     pub fn fact(&self, key: &FactKey) -> Fact {
         let cached = self.facts.borrow().cache.get(key).cloned();
-        let (fact, fact_hash, used) = match cached {
+        let provisional = || {
+            let found = self.facts.borrow().provisional.get(key).cloned();
+            if found.is_some() {
+                self.tainted.set(true);
+            }
+            found
+        };
+        let (fact, fact_hash, used) = match cached.or_else(provisional) {
             Some(found) => found,
             None => {
                 if !self.facts.borrow_mut().active.insert(key.clone()) {
                     // A fact that depends on itself (recursion): nothing known.
+                    self.tainted.set(true);
                     return match key {
                         FactKey::Function(_) => Fact::Function(None),
                         FactKey::Flows(_) | FactKey::FileFlows => Fact::Flows(Vec::new()),
@@ -134,13 +145,18 @@ impl<'a> Model<'a> {
                     };
                 }
                 // The facts this one's computation uses are dependencies of whoever uses it.
+                let outer = self.enter();
                 let mark = self.dependencies.borrow().len();
                 let fact = self.compute_fact(key);
                 let used = distinct(self.dependencies.borrow_mut().split_off(mark));
                 let fact_hash = hash(&fact);
-                let mut facts = self.facts.borrow_mut();
-                facts.active.remove(key);
-                facts.cache.insert(key.clone(), (fact.clone(), fact_hash, used.clone()));
+                {
+                    let mut facts = self.facts.borrow_mut();
+                    facts.active.remove(key);
+                    let table = if self.tainted.get() { &mut facts.provisional } else { &mut facts.cache };
+                    table.insert(key.clone(), (fact.clone(), fact_hash, used.clone()));
+                }
+                self.leave(outer);
                 (fact, fact_hash, used)
             }
         };

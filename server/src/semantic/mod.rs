@@ -60,6 +60,15 @@ pub struct Model<'a> {
     /// Expressions being evaluated (a cycle reads as unknown).
     active: RefCell<HashSet<usize>>,
     depth: Cell<u32>,
+    /// Values and facts being computed, of either kind (see [`Model::leave`]).
+    open: Cell<u32>,
+    /// Whether the computation in progress met a cut: a cycle, or the depth limit. Its answer
+    /// then depends on where the question was first asked (inside a cycle, the member asked
+    /// first is the one read as unknown), so it is kept only until the outermost question is
+    /// answered: in [`Model::provisional`], not in the memo. Every finding is then the same
+    /// whatever order the rules ask in, which the server's per-function cache relies on.
+    tainted: Cell<bool>,
+    provisional: RefCell<HashMap<usize, (Value<'a>, Vec<Dependency>)>>,
     facts: RefCell<facts::Facts>,
     /// Guarding statements per block (see `guards`).
     exits: RefCell<HashMap<usize, guards::Exits<'a>>>,
@@ -98,6 +107,9 @@ impl<'a> Model<'a> {
             values: RefCell::default(),
             active: RefCell::default(),
             depth: Cell::new(0),
+            open: Cell::new(0),
+            tainted: Cell::new(false),
+            provisional: RefCell::default(),
             facts: RefCell::default(),
             exits: RefCell::default(),
             dependencies: RefCell::default(),
