@@ -1,6 +1,7 @@
 //! The field cases in `tests/cases/`: small programs reduced from public bug reports, each line
 //! ending in `# expect: flag FAMILY` or `# expect: clean FAMILY` (see `tests/cases/README.md`).
 //!
+//! The marks hold with the default settings and in preview mode.
 //! Every `clean` mark must be clean, whatever its family: a false alarm is never acceptable.
 //! `flag` marks must be found for the families the catalog covers ([`COVERED`]); the marks of
 //! families still to come are listed, not failed, so the test names what is left.
@@ -23,7 +24,7 @@ struct Mark {
     line: String,
 }
 
-fn marks_and_findings() -> Vec<(Mark, bool)> {
+fn marks_and_findings(settings: &Settings) -> Vec<(Mark, bool)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/cases exists")
@@ -35,10 +36,7 @@ fn marks_and_findings() -> Vec<(Mark, bool)> {
     let mut out = Vec::new();
     for path in files {
         let src = std::fs::read_to_string(&path).unwrap();
-        let rows: Vec<usize> = check_source(&src, &Settings { preview: true, ..Settings::default() })
-            .iter()
-            .map(|s| s.span.start.row + 1)
-            .collect();
+        let rows: Vec<usize> = check_source(&src, settings).iter().map(|s| s.span.start.row + 1).collect();
         for (i, line) in src.lines().enumerate() {
             let Some(at) = line.find("# expect: ") else { continue };
             let mut words = line[at + "# expect: ".len()..].split_whitespace();
@@ -62,9 +60,20 @@ fn marks_and_findings() -> Vec<(Mark, bool)> {
     out
 }
 
+/// With the default rules, as a user who installed nanlint gets them: every mark holds.
 #[test]
 fn clean_marks_are_clean_and_covered_families_are_found() {
-    let marks = marks_and_findings();
+    marks_hold(&Settings::default());
+}
+
+/// In preview mode (more rules and forms): no flag is lost and no false alarm appears.
+#[test]
+fn the_marks_hold_in_preview_mode_too() {
+    marks_hold(&Settings { preview: true, ..Settings::default() });
+}
+
+fn marks_hold(settings: &Settings) {
+    let marks = marks_and_findings(settings);
     let mut wrong = Vec::new();
     let mut pending = Vec::new();
     for (m, found) in &marks {

@@ -207,6 +207,14 @@ fn doc_problems(code: &str, name: &str, doc: &str) -> Vec<String> {
         })
         .map(str::trim_end)
         .collect();
+    // An optional "## Preview" (the forms that run only in preview mode) follows "What it does".
+    let mut found = found;
+    if let Some(at) = found.iter().position(|h| *h == "## Preview") {
+        if at != 1 {
+            problems.push("## Preview should follow ## What it does".to_string());
+        }
+        found.remove(at);
+    }
     if found != HEADINGS {
         problems.push(format!("the headings should be {HEADINGS:?}, found {found:?}"));
     }

@@ -343,7 +343,57 @@ fn fixtures_fire_through_the_cli_and_the_servers_incremental_path() {
     }
 }
 
+/// A rule whose documentation has a "## Preview" section reports some of its fixtures' smells by
+/// default and more in preview mode; any other rule that runs by default reports the same in
+/// both modes.
+#[test]
+fn preview_forms_run_only_in_preview_mode() {
+    for rule in RULES.iter().filter(|r| !r.preview) {
+        let select = |preview: bool| Settings { select: vec![rule.code.to_string()], preview, ..Settings::default() };
+        let src = read(rule, "bad.py");
+        let by_default = check_source(&src, &select(false));
+        let in_preview = check_source(&src, &select(true));
+        if rule.has_preview_forms() {
+            assert!(!by_default.is_empty(), "{}: no form runs by default", rule.code);
+            assert!(
+                by_default.len() < in_preview.len() && by_default.iter().all(|s| in_preview.contains(s)),
+                "{}: the default findings ({}) should be a part of the preview ones ({})",
+                rule.code,
+                by_default.len(),
+                in_preview.len()
+            );
+        } else {
+            assert_eq!(by_default, in_preview, "{}: differs in preview mode without a ## Preview section", rule.code);
+        }
+    }
+}
+
 /// Every rule, preview rules included: the fixtures hold all of them.
 fn all_rules() -> Settings {
     Settings { preview: true, ..Settings::default() }
+}
+
+/// NL201's default form, a masked mean per sample, and what stays in preview: a sum over the
+/// whole batch, an attention mask (by name or made from one), a denominator not weighting the
+/// numerator.
+#[test]
+fn a_masked_mean_per_sample_is_the_default_form_of_nl201() {
+    let head = "import torch\n\n\ndef masked_loss(l, masks, attention_mask):\n";
+    let bodies = [
+        ("    return (l * masks).sum(1) / masks.sum(1)\n", true),
+        ("    w = l * masks\n    return w.sum(dim=1) / masks.sum(dim=1)\n", true),
+        ("    return (l * masks).sum() / masks.sum()\n", false),
+        ("    return (l * attention_mask).sum(1) / attention_mask.sum(1)\n", false),
+        ("    pool_mask = attention_mask[..., None]\n    return (l * pool_mask).sum(1) / pool_mask.sum(1)\n", false),
+        ("    return l.sum(1) / masks.sum(1)\n", false),
+    ];
+    let nl201 = |src: &str, preview: bool| {
+        let settings = Settings { preview, ..Settings::default() };
+        check_source(src, &settings).iter().filter(|s| s.code == "NL201").count()
+    };
+    for (body, by_default) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(nl201(&src, false), usize::from(by_default), "by default:\n{src}");
+        assert_eq!(nl201(&src, true), 1, "in preview mode:\n{src}");
+    }
 }

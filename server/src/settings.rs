@@ -447,20 +447,20 @@ mod tests {
     #[test]
     fn preview_rules_run_in_preview_mode_or_selected_by_code() {
         let d = Settings::default();
-        assert!(d.is_enabled("NL101") && !d.is_enabled("NL201"));
-        assert!(Settings { preview: true, ..Settings::default() }.is_enabled("NL201"));
+        assert!(d.is_enabled("NL101") && d.is_enabled("NL201") && !d.is_enabled("NL105"));
+        assert!(Settings { preview: true, ..Settings::default() }.is_enabled("NL105"));
         let on = |l: FileSettings| d.merged(&l);
-        assert!(!on(layer(Some(&["NL2"]), &[], &[])).is_enabled("NL201"), "a prefix does not enable a preview rule");
-        assert!(on(layer(Some(&["NL2"]), &[], &[])).is_enabled("NL204"), "it does enable the others");
-        assert!(on(layer(None, &["NL201"], &[])).is_enabled("NL201"), "its own code does");
-        let preview = FileSettings { preview: Some(true), ..layer(Some(&["NL2"]), &[], &[]) };
-        assert!(on(preview).is_enabled("NL201"));
+        assert!(!on(layer(Some(&["NL1"]), &[], &[])).is_enabled("NL105"), "a prefix does not enable a preview rule");
+        assert!(on(layer(Some(&["NL1"]), &[], &[])).is_enabled("NL101"), "it does enable the others");
+        assert!(on(layer(None, &["NL105"], &[])).is_enabled("NL105"), "its own code does");
+        let preview = FileSettings { preview: Some(true), ..layer(Some(&["NL1"]), &[], &[]) };
+        assert!(on(preview).is_enabled("NL105"));
         // Regression: an `ignore` or `extend-select` beside `preview = true` dropped them.
         let ignoring = FileSettings { preview: Some(true), ..layer(None, &[], &["NL301"]) };
-        assert!(on(ignoring.clone()).is_enabled("NL201") && !on(ignoring).is_enabled("NL301"));
-        let extending = FileSettings { preview: Some(true), ..layer(None, &["NL101"], &[]) };
-        assert!(on(extending).is_enabled("NL201"));
-        assert!(!on(layer(None, &[], &["NL301"])).is_enabled("NL201"), "still off without preview");
+        assert!(on(ignoring.clone()).is_enabled("NL105") && !on(ignoring).is_enabled("NL301"));
+        let extending = FileSettings { preview: Some(true), ..layer(None, &["NL204"], &[]) };
+        assert!(on(extending).is_enabled("NL105"));
+        assert!(!on(layer(None, &[], &["NL301"])).is_enabled("NL105"), "still off without preview");
         let text = "preview = true\n";
         assert_eq!(parse_config_spanned(text).map(|l| l.preview).ok(), Some(Some(true)));
     }

@@ -24,8 +24,10 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "`divide_no_nan` (TensorFlow, Keras); a floor of 1 under a count, of eps under other values; `+ eps` under a standard deviation; `normalize` for `x / norm(x)` (all unsafe)",
     check,
-    // Preview: few of its findings on real code held up (benches/README.md, "Precision").
-    preview: true,
+    // Stable for a masked mean (`sum(x * mask) / sum(mask)`) in training code; every other
+    // count, norm, spread or deviation only in preview: few of those findings on real code held
+    // up (benches/README.md, "Precision").
+    preview: false,
 };
 
 fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
@@ -45,6 +47,11 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     }
     let value = model.refine(den, model.value(den));
     let Some(evidence) = evidence(model, &value) else { return Vec::new() };
+    // Outside preview mode, only a masked mean.
+    let stable = || evidence == Op::Count && masked_mean(model, smell, num, &value);
+    if !cx.settings.preview && !stable() {
+        return Vec::new();
+    }
     if discarded(model, smell, den) || errors_handled(model, smell) || spread_compared(model, smell, &value) {
         return Vec::new();
     }
@@ -295,6 +302,48 @@ fn fixes_for<'a>(
         ));
     }
     out
+}
+
+/// `sum(x * mask) / sum(mask)` in training code (a forward pass or a loss): a mean over the
+/// elements a mask selects, 0 / 0 where it selects none. The mask is named one, and is not an
+/// attention or padding mask, which by construction keeps at least one token of each sequence.
+fn masked_mean<'a>(model: &Model<'a>, smell: Node<'a>, num: Option<Node<'a>>, den: &Value<'a>) -> bool {
+    // Summed over some axes (a mean per sample or per row): a sum over the whole batch is 0
+    // only when no sample selects anything.
+    let mask_of = |reduced: Node<'a>| {
+        let r = model.reduction(reduced)?;
+        let operand = unparenthesized(r.operand);
+        (r.axis.is_some() && (operand.kind() == "identifier" || operand.kind() == "attribute")).then_some(operand)
+    };
+    let Some(mask) = den.producer.and_then(|p| mask_of(p.node)) else { return false };
+    let mask_value = model.value(mask);
+    if mask_value.op() != Some(Op::Mask) {
+        return false;
+    }
+    let name = model.text(mask).to_ascii_lowercase();
+    let leaf = name.rsplit('.').next().unwrap_or(&name);
+    // Named so, or made from one (`pool_mask = pixel_attention_mask[..., None]`).
+    let made_from = mask_value.producer.map(|p| model.text(p.node).to_ascii_lowercase()).unwrap_or_default();
+    let sequence_mask = |text: &str| ["attention", "attn", "pad"].iter().any(|w| text.contains(w));
+    if !leaf.contains("mask") || sequence_mask(leaf) || sequence_mask(&made_from) {
+        return false;
+    }
+    // The numerator is a reduction of a product with the same mask, written in place or assigned
+    // to the name reduced.
+    let Some(num) = num else { return false };
+    let reduced = model.value(num).producer.and_then(|p| model.reduction(p.node)).map(|r| r.operand);
+    let Some(operand) = reduced else { return false };
+    let weighted = model.value(operand).producer.map_or(operand, |p| p.node);
+    let mask_text = model.text(mask);
+    let mentions = |text: &str| {
+        text.match_indices(mask_text).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + mask_text.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    };
+    (mentions(model.text(operand)) || mentions(model.text(weighted))) && model.in_training_code(smell)
 }
 
 /// A count of a mask or of indicator values (`mask.sum()`, `count_nonzero`): its non-zero

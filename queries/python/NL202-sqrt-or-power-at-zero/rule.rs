@@ -23,8 +23,10 @@ pub const RULE: Rule = Rule {
     fix: FixAvailability::Sometimes,
     fixes: "`+ eps` under the root, or a floor of eps before it (both unsafe)",
     check,
-    // Preview: few of its findings on real code held up (benches/README.md, "Precision").
-    preview: true,
+    // Stable for a root of a value clipped at 0; the other evidence (sums of squares, variances,
+    // spreads, norms) only in preview: few of those findings on real code held up
+    // (benches/README.md, "Precision").
+    preview: false,
 };
 
 const SQRTS: &[&str] =
@@ -84,6 +86,9 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
         }),
     };
     let Some(evidence) = evidence else { return Vec::new() };
+    if !cx.settings.preview && !clipped_at_zero(&form, &evidence) {
+        return Vec::new();
+    }
     if !model.is_differentiated(smell) || !model.in_training_code(smell) {
         return Vec::new();
     }
@@ -132,6 +137,12 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
         _ => root_fixes(cx, smell, arg),
     };
     vec![Finding { span: None, message, fixes, related }]
+}
+
+/// The form reported outside preview mode: a root of a value clipped at 0 on purpose
+/// (`.clamp(0)`, `maximum(x, 0)`, a TensorFlow ReLU), whose zeros are certain.
+fn clipped_at_zero(form: &Form, evidence: &Evidence) -> bool {
+    !matches!(form, Form::Norm) && matches!(evidence, Evidence::Producer(Op::Clip | Op::Relu))
 }
 
 /// Why the value under a root can be exactly 0.

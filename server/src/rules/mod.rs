@@ -90,6 +90,12 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Some of its forms run only in preview mode: its documentation says which, under
+    /// "## Preview" (the rule runs by default in its other forms).
+    pub fn has_preview_forms(&self) -> bool {
+        self.doc.contains("\n## Preview\n")
+    }
+
     /// The first paragraph under "What it does", for tables and short help.
     pub fn summary(&self) -> String {
         let after = self.doc.split("## What it does").nth(1).unwrap_or("");
@@ -174,7 +180,13 @@ pub fn markdown_table() -> String {
             "| [{}](queries/python/{}/rule.md){} | `{}` | {} | {} |\n",
             rule.code,
             rule.dir,
-            if rule.preview { " (preview)" } else { "" },
+            if rule.preview {
+                " (preview)"
+            } else if rule.has_preview_forms() {
+                " (some forms in preview)"
+            } else {
+                ""
+            },
             rule.name,
             rule.summary(),
             rule.fixes
