@@ -122,3 +122,10 @@ class Trainer(nn.Module):
 def suppressed(z):
     p = torch.softmax(z, -1)
     return torch.log(p)  # noqa: NL101
+
+
+def geomspace(start, stop, num=50):
+    # 0 is invalid input here (NumPy raises), not a value that training reaches.
+    log_start = np.log10(np.abs(start))
+    log_stop = np.log10(np.abs(stop))
+    return np.logspace(log_start, log_stop, num)

@@ -104,7 +104,13 @@ fn log_call<'a>(
     }
     let evidence = if selected_after(model, call, arg) {
         Evidence::SelectedAfter
-    } else if value.range.contains_zero() && value.op().is_some_and(reaches_zero_op) && !constant_nonzero(&value) {
+    } else if value.range.contains_zero()
+        && value.op().is_some_and(reaches_zero_op)
+        && !constant_nonzero(&value)
+        // An absolute value reaches 0 where its operand does: known for training-time values;
+        // of an argument (`log(abs(start))` in a `geomspace`), 0 is the caller's invalid input.
+        && (value.op() != Some(Op::Abs) || value.origin == Origin::Data)
+    {
         Evidence::Producer(value.op().unwrap_or(Op::Constant))
     } else if value.origin != Origin::Config && own_factor(model, call, arg) {
         Evidence::OwnFactor
