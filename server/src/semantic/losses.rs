@@ -135,18 +135,35 @@ pub const LOSSES: &[Loss] = &[
 /// The last segment of each loss name that expects logits (`CrossEntropyLoss`,
 /// `sigmoid_cross_entropy_with_logits`) found in `src`, and `from_logits` if it is there.
 pub fn logits_loss_words_in(src: &str) -> Vec<String> {
-    let mut words: Vec<String> = LOSSES
-        .iter()
-        .filter(|l| matches!(l.expects, Logits(_)))
-        .map(|l| l.name.rsplit('.').next().unwrap_or(l.name))
-        .chain(std::iter::once("from_logits"))
-        .filter(|w| src.contains(w))
-        .map(str::to_string)
-        .collect();
-    words.sort();
-    words.dedup();
-    words
+    let (words, matcher) = &*LOGITS_LOSS_WORDS;
+    let mut found = vec![false; words.len()];
+    // Overlapping matches: words hold and overlap one another (`softmax_cross_entropy` in
+    // `softmax_cross_entropy_with_logits`).
+    for m in matcher.find_overlapping_iter(src) {
+        found[m.pattern().as_usize()] = true;
+    }
+    words.iter().zip(found).filter(|(_, f)| *f).map(|(w, _)| w.to_string()).collect()
 }
+
+/// The words of [`logits_loss_words_in`], sorted, and a matcher for all of them at once: one
+/// pass over the text, where a `contains` per word read a large file some forty times on each
+/// keystroke.
+static LOGITS_LOSS_WORDS: std::sync::LazyLock<(Vec<&'static str>, aho_corasick::AhoCorasick)> =
+    std::sync::LazyLock::new(|| {
+        let mut words: Vec<&'static str> = LOSSES
+            .iter()
+            .filter(|l| matches!(l.expects, Logits(_)))
+            .map(|l| l.name.rsplit('.').next().unwrap_or(l.name))
+            .chain(std::iter::once("from_logits"))
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&words)
+            .expect("loss names build a matcher");
+        (words, matcher)
+    });
 
 /// `word` is the last segment of a loss that applies `prob` to logits.
 pub fn takes_logits(word: &str, prob: Prob) -> bool {
@@ -224,5 +241,34 @@ mod tests {
         assert_eq!(by_name("torch.nn.functional.cross_entropy").unwrap().display(), "F.cross_entropy");
         assert!(mentions_a_loss("loss = criterion(out, y)"));
         assert!(!mentions_a_loss("return self.fc(x)"));
+    }
+
+    #[test]
+    fn the_logits_loss_words_found_in_one_pass_are_those_each_word_finds() {
+        // The words one at a time, as the single pass replaced them.
+        let each = |src: &str| {
+            let mut w: Vec<String> = LOSSES
+                .iter()
+                .filter(|l| matches!(l.expects, Logits(_)))
+                .map(|l| l.name.rsplit('.').next().unwrap_or(l.name))
+                .chain(std::iter::once("from_logits"))
+                .filter(|w| src.contains(w))
+                .map(str::to_string)
+                .collect();
+            w.sort();
+            w.dedup();
+            w
+        };
+        let all: String = LOSSES.iter().map(|l| format!("{}(x)\n", l.name)).collect();
+        for src in [
+            "",
+            "loss = nn.CrossEntropyLoss()(out, y)",
+            "tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=z)",
+            "keras.losses.BinaryCrossentropy(from_logits=True)",
+            all.as_str(),
+        ] {
+            assert_eq!(logits_loss_words_in(src), each(src), "in {src:?}");
+        }
+        assert!(logits_loss_words_in(&all).len() > 3);
     }
 }
