@@ -7,6 +7,7 @@
 //! its declared encoding).
 
 pub mod decode;
+pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -485,11 +486,18 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
     };
     let settings = config.settings_for(&absolute(path));
     let mut report = check_bytes(path, &bytes, &settings, options);
-    if options.write
-        && let Some(output) = &report.output
-        && let Err(e) = write_atomically(path, output)
-    {
-        report.problem = Some(Problem { message: e, is_error: true });
+    let problem = match &report.output {
+        Some(output) if options.write => match write::replace(path, &bytes, output) {
+            Ok(write::Written::Replaced) => None,
+            Ok(write::Written::ChangedOnDisk) => {
+                Problem::warning("changed on disk while nanlint checked it: not fixed")
+            }
+            Err(e) => Some(Problem { message: e, is_error: true }),
+        },
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        report.problem = Some(problem);
         // Nothing was written: report what the file still holds.
         if let Some(original) = report.original.take() {
             report.source = original;
@@ -713,30 +721,13 @@ fn with_noqa(line: &str, codes: &[&str]) -> String {
     format!("{trimmed}  # noqa: {}{}", codes.join(", "), &line[trimmed.len()..])
 }
 
-/// Writes through a temporary file in the same folder and a rename, keeping permissions, so a
-/// crash leaves either the old or the new file, never half of one. The error names `path`, never
-/// the temporary file.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    let fail = |e: &std::io::Error| format!("cannot write fixes to {}: {}", path.display(), settings::io_message(e));
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
-    tmp.write_all(contents).map_err(|e| fail(&e))?;
-    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions()).map_err(|e| fail(&e))?;
-    }
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn write_errors_name_the_users_file() {
-        let e = write_atomically(Path::new("/nonexistent-nanlint-dir/model.py"), b"x").unwrap_err();
+        let e = write::replace(Path::new("/nonexistent-nanlint-dir/model.py"), b"", b"x").unwrap_err();
         assert_eq!(
             e,
             "cannot write fixes to /nonexistent-nanlint-dir/model.py: No such file or directory (os error 2)"
