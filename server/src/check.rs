@@ -7,6 +7,7 @@
 //! its declared encoding).
 
 pub mod decode;
+pub mod walk;
 pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
@@ -293,10 +294,22 @@ pub struct Target {
     pub missing: Option<String>,
 }
 
+/// Whether a file found while walking is checked.
+fn is_python(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "py" || e == "pyi")
+}
+
 /// Every Python file under `paths`: folders are walked honouring `.gitignore`, `.ignore`, hidden
 /// files and the `exclude` settings; a file named explicitly is always included unless
-/// `force_exclude`. A path that does not exist becomes a target that reports NL001. Sorted.
-pub fn discover(paths: &[PathBuf], resolver: &Arc<Resolver>, force_exclude: bool) -> Result<Vec<Target>, String> {
+/// `force_exclude`. A path that does not exist, or a folder that cannot be read, becomes a target
+/// that reports NL001. Symlinks: see [`walk`]. What is skipped for a reason the user should know
+/// (a symlink to a folder, a name that is not UTF-8) goes to `warnings`. Sorted.
+pub fn discover(
+    paths: &[PathBuf],
+    resolver: &Arc<Resolver>,
+    force_exclude: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Target>, String> {
     let mut targets = Vec::new();
     let error: Arc<Mutex<Option<String>>> = Arc::default();
     for path in paths {
@@ -335,12 +348,13 @@ pub fn discover(paths: &[PathBuf], resolver: &Arc<Resolver>, force_exclude: bool
             })
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| e.to_string())?;
-            let p = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_file()) && p.extension().is_some_and(|e| e == "py" || e == "pyi")
-            {
-                let config = resolver.config_for_file(&absolute(p))?;
-                targets.push(Target { path: p.to_path_buf(), config: Some(config), missing: None });
+            match walk::classify(entry, is_python, warnings) {
+                walk::Entry::File(p) => {
+                    let config = resolver.config_for_file(&absolute(&p))?;
+                    targets.push(Target { path: p, config: Some(config), missing: None });
+                }
+                walk::Entry::Unreadable(p, why) => targets.push(Target { path: p, config: None, missing: Some(why) }),
+                walk::Entry::Skip => {}
             }
         }
         if let Some(e) = error.lock().unwrap().take() {
@@ -349,13 +363,15 @@ pub fn discover(paths: &[PathBuf], resolver: &Arc<Resolver>, force_exclude: bool
     }
     targets.sort_by(|a, b| a.path.cmp(&b.path));
     targets.dedup_by(|a, b| a.path == b.path);
+    warnings.sort();
+    warnings.extend(walk::non_utf8_names(targets.iter().map(|t| t.path.as_path())));
     Ok(targets)
 }
 
 /// The Python files under `paths` with the default settings (for benchmarks and tools).
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let resolver = Arc::new(Resolver::new(Discovery::Isolated, FileSettings::default())?);
-    let targets = discover(paths, &resolver, false)?;
+    let targets = discover(paths, &resolver, false, &mut Vec::new())?;
     if let Some(t) = targets.iter().find(|t| t.missing.is_some()) {
         return Err(format!("{}: no such file or directory", t.path.display()));
     }
