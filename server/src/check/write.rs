@@ -81,6 +81,8 @@ pub fn replace_with_hook(
     before_check();
     match std::fs::read(&target) {
         Ok(now) if now == original => {}
+        // Fixed meanwhile through another path to it (a symlink checked with its target).
+        Ok(now) if now == contents => return Ok(Written::Replaced),
         Ok(_) => return Ok(Written::ChangedOnDisk),
         Err(e) => return Err(fail(&e)),
     }
