@@ -54,7 +54,8 @@ pub const UNREADABLE_FILE: Builtin = Builtin {
     name: "unreadable-file",
     summary: "A path that does not exist, cannot be read, or is not text in its declared encoding.",
     doc: "# unreadable-file (NL001)\n\n## What it does\nReports a path named on the command line that does \
-          not exist, a file that cannot be read, and a file that is not valid in its encoding: UTF-8, \
+          not exist, a file or folder that cannot be read (a symlink loop with a Python file's name \
+          too), and a file that is not valid in its encoding: UTF-8, \
           or the one a PEP 263 declaration (`# -*- coding: latin-1 -*-`) names on its first or second \
           line. Such a file is not checked; the other files are.\n\n\
           ## Why is this bad?\nA file nanlint cannot read could hide any smell.\n\n\
