@@ -6,7 +6,9 @@
 //! holds what was checked (an editor saved it meanwhile), it is left alone. A temporary file
 //! that a killed run left behind is recognised by its name and removed by the next run
 //! ([`remove_stale`]); the run writing one holds an advisory lock on it, so a run beside it does
-//! not take a live one for stale.
+//! not take a live one for stale. (Between creating its temporary file and locking it a run is
+//! exposed for an instant: a run beside it that removes the file then makes the rename fail, which
+//! is reported and leaves the old file whole.)
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -68,8 +70,8 @@ pub fn replace_with_hook(
     // Held until the process ends or the file is dropped: `remove_stale` skips locked files.
     let _ = tmp.as_file().try_lock();
     tmp.write_all(contents).map_err(|e| fail(&e))?;
-    tmp.as_file().set_permissions(meta.permissions()).map_err(|e| fail(&e))?;
-    // The owner too, where the OS lets this user give it (root, or a group the user is in).
+    // The owner, where the OS lets this user give it (root, or a group the user is in); before
+    // the permissions, because a change of owner clears the set-user-ID and set-group-ID bits.
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -77,6 +79,7 @@ pub fn replace_with_hook(
             let _ = std::os::unix::fs::fchown(tmp.as_file(), None, Some(meta.gid()));
         }
     }
+    tmp.as_file().set_permissions(meta.permissions()).map_err(|e| fail(&e))?;
     tmp.as_file().sync_all().map_err(|e| fail(&e))?;
     before_check();
     match std::fs::read(&target) {
