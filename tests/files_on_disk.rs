@@ -177,6 +177,17 @@ fn symlinks_loops_and_unreadable_folders_are_reported_and_the_rest_checked() {
     expected.push("./loop.py:1:1: NL001 Too many levels of symbolic links (os error 40)");
     expected.push("./pkg/b.py:3:5: NL101 `torch.log` of `p`, a ReLU output that can reach 0: log(0) = -inf");
     assert_eq!(lines, expected, "{}", run.stdout);
+    // A line of an ignore file that does not parse is said, and the rest of the file applies.
+    write(d, "pkg/.ignore", "a{b\nb.py\n");
+    let run = nanlint(d, &["check", "--output-format", "concise", "pkg"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(
+            "nanlint: warning: pkg/.ignore: line 1: error parsing glob 'a{b': unclosed alternate group; missing '}'"
+        ) && run.stderr.lines().count() == 3,
+        "{}",
+        run.stderr
+    );
     // A symlinked folder named on the command line is walked.
     let run = nanlint(d, &["check", "--output-format", "concise", "pkg/data"]);
     assert_eq!(run.code, 1, "{}", run.stderr);

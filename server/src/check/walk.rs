@@ -43,6 +43,16 @@ pub fn classify(
             };
         }
     };
+    // Lines of this folder's ignore files that do not parse (`ignore` skips them).
+    fn each_line(e: &ignore::Error, warnings: &mut Vec<String>) {
+        match e {
+            ignore::Error::Partial(errors) => errors.iter().for_each(|e| each_line(e, warnings)),
+            e => warnings.push(format!("{e}; line skipped")),
+        }
+    }
+    if let Some(e) = entry.error() {
+        each_line(e, warnings);
+    }
     let path = entry.path();
     let Some(kind) = entry.file_type() else { return Entry::Skip };
     if kind.is_file() {
