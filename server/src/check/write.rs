@@ -53,13 +53,15 @@ pub fn replace_with_hook(
     before_check: &dyn Fn(),
 ) -> Result<Written, String> {
     let fail = |e: &std::io::Error| format!("cannot write fixes to {}: {}", path.display(), settings::io_message(e));
-    // A symlink stays a symlink: its target is what gets replaced.
-    let target = std::fs::canonicalize(path).map_err(|e| fail(&e))?;
+    // A symlink stays a symlink: its target is what gets replaced. (Only then is the path
+    // resolved: that needs every folder above it to be searchable.)
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = if is_link { std::fs::canonicalize(path).map_err(|e| fail(&e))? } else { path.to_path_buf() };
     // Renaming over a read-only file would succeed on Unix; ask the OS whether the file may be
     // written instead (root may write any file, so there it is replaced).
     std::fs::OpenOptions::new().write(true).open(&target).map_err(|e| fail(&e))?;
     let meta = std::fs::metadata(&target).map_err(|e| fail(&e))?;
-    let dir = target.parent().unwrap_or(Path::new("."));
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = target.file_name().unwrap_or(OsStr::new("file")).to_string_lossy();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}{MARK}"))
