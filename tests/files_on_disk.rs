@@ -216,13 +216,16 @@ fn permissions_hold_for_an_unprivileged_user() {
             .output()
     };
     std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
-    match switch(&["--version"]) {
-        Ok(out) if out.status.success() => {}
-        _ => {
-            eprintln!("skipped: cannot run nanlint as another user here (no setpriv, or the binary is not reachable)");
-            return;
-        }
+    // Whether that user can fix a file here at all (tempfile needs every folder above to be
+    // searchable, which a temporary folder under /root is not).
+    write(d, "probe.py", SMELLY);
+    std::fs::set_permissions(d.join("probe.py"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let fixed = switch(&["check", "--fix", "--unsafe-fixes", "probe.py"]).is_ok_and(|o| o.status.success());
+    if !fixed || read(d, "probe.py") != FIXED {
+        eprintln!("skipped: cannot fix a file as another user here (no setpriv, or a folder it cannot reach)");
+        return;
     }
+    std::fs::remove_file(d.join("probe.py")).unwrap();
     write(d, "a.py", SMELLY);
     write(d, "b.py", SMELLY);
     write(d, "locked/c.py", SMELLY);
