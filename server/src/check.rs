@@ -7,6 +7,8 @@
 //! its declared encoding).
 
 pub mod decode;
+pub mod walk;
+pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -52,7 +54,8 @@ pub const UNREADABLE_FILE: Builtin = Builtin {
     name: "unreadable-file",
     summary: "A path that does not exist, cannot be read, or is not text in its declared encoding.",
     doc: "# unreadable-file (NL001)\n\n## What it does\nReports a path named on the command line that does \
-          not exist, a file that cannot be read, and a file that is not valid in its encoding: UTF-8, \
+          not exist, a file or folder that cannot be read (a symlink loop with a Python file's name \
+          too), and a file that is not valid in its encoding: UTF-8, \
           or the one a PEP 263 declaration (`# -*- coding: latin-1 -*-`) names on its first or second \
           line. Such a file is not checked; the other files are.\n\n\
           ## Why is this bad?\nA file nanlint cannot read could hide any smell.\n\n\
@@ -292,10 +295,22 @@ pub struct Target {
     pub missing: Option<String>,
 }
 
+/// Whether a file found while walking is checked.
+fn is_python(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "py" || e == "pyi")
+}
+
 /// Every Python file under `paths`: folders are walked honouring `.gitignore`, `.ignore`, hidden
 /// files and the `exclude` settings; a file named explicitly is always included unless
-/// `force_exclude`. A path that does not exist becomes a target that reports NL001. Sorted.
-pub fn discover(paths: &[PathBuf], resolver: &Arc<Resolver>, force_exclude: bool) -> Result<Vec<Target>, String> {
+/// `force_exclude`. A path that does not exist, or a folder that cannot be read, becomes a target
+/// that reports NL001. Symlinks: see [`walk`]. What is skipped for a reason the user should know
+/// (a symlink to a folder, a name that is not UTF-8) goes to `warnings`. Sorted.
+pub fn discover(
+    paths: &[PathBuf],
+    resolver: &Arc<Resolver>,
+    force_exclude: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Target>, String> {
     let mut targets = Vec::new();
     let error: Arc<Mutex<Option<String>>> = Arc::default();
     for path in paths {
@@ -334,12 +349,13 @@ pub fn discover(paths: &[PathBuf], resolver: &Arc<Resolver>, force_exclude: bool
             })
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| e.to_string())?;
-            let p = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_file()) && p.extension().is_some_and(|e| e == "py" || e == "pyi")
-            {
-                let config = resolver.config_for_file(&absolute(p))?;
-                targets.push(Target { path: p.to_path_buf(), config: Some(config), missing: None });
+            match walk::classify(entry, is_python, warnings) {
+                walk::Entry::File(p) => {
+                    let config = resolver.config_for_file(&absolute(&p))?;
+                    targets.push(Target { path: p, config: Some(config), missing: None });
+                }
+                walk::Entry::Unreadable(p, why) => targets.push(Target { path: p, config: None, missing: Some(why) }),
+                walk::Entry::Skip => {}
             }
         }
         if let Some(e) = error.lock().unwrap().take() {
@@ -348,13 +364,15 @@ pub fn discover(paths: &[PathBuf], resolver: &Arc<Resolver>, force_exclude: bool
     }
     targets.sort_by(|a, b| a.path.cmp(&b.path));
     targets.dedup_by(|a, b| a.path == b.path);
+    warnings.sort();
+    warnings.extend(walk::non_utf8_names(targets.iter().map(|t| t.path.as_path())));
     Ok(targets)
 }
 
 /// The Python files under `paths` with the default settings (for benchmarks and tools).
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let resolver = Arc::new(Resolver::new(Discovery::Isolated, FileSettings::default())?);
-    let targets = discover(paths, &resolver, false)?;
+    let targets = discover(paths, &resolver, false, &mut Vec::new())?;
     if let Some(t) = targets.iter().find(|t| t.missing.is_some()) {
         return Err(format!("{}: no such file or directory", t.path.display()));
     }
@@ -485,11 +503,18 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
     };
     let settings = config.settings_for(&absolute(path));
     let mut report = check_bytes(path, &bytes, &settings, options);
-    if options.write
-        && let Some(output) = &report.output
-        && let Err(e) = write_atomically(path, output)
-    {
-        report.problem = Some(Problem { message: e, is_error: true });
+    let problem = match &report.output {
+        Some(output) if options.write => match write::replace(path, &bytes, output) {
+            Ok(write::Written::Replaced) => None,
+            Ok(write::Written::ChangedOnDisk) => {
+                Problem::warning("changed on disk while nanlint checked it: not fixed")
+            }
+            Err(e) => Some(Problem { message: e, is_error: true }),
+        },
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        report.problem = Some(problem);
         // Nothing was written: report what the file still holds.
         if let Some(original) = report.original.take() {
             report.source = original;
@@ -713,30 +738,13 @@ fn with_noqa(line: &str, codes: &[&str]) -> String {
     format!("{trimmed}  # noqa: {}{}", codes.join(", "), &line[trimmed.len()..])
 }
 
-/// Writes through a temporary file in the same folder and a rename, keeping permissions, so a
-/// crash leaves either the old or the new file, never half of one. The error names `path`, never
-/// the temporary file.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    let fail = |e: &std::io::Error| format!("cannot write fixes to {}: {}", path.display(), settings::io_message(e));
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
-    tmp.write_all(contents).map_err(|e| fail(&e))?;
-    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions()).map_err(|e| fail(&e))?;
-    }
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn write_errors_name_the_users_file() {
-        let e = write_atomically(Path::new("/nonexistent-nanlint-dir/model.py"), b"x").unwrap_err();
+        let e = write::replace(Path::new("/nonexistent-nanlint-dir/model.py"), b"", b"x").unwrap_err();
         assert_eq!(
             e,
             "cannot write fixes to /nonexistent-nanlint-dir/model.py: No such file or directory (os error 2)"

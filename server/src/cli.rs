@@ -215,7 +215,21 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         return check_stdin(&args, &resolver, Options { write: false, ..options });
     }
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let targets = check::discover(&paths, &resolver, args.force_exclude)?;
+    let mut warnings = Vec::new();
+    let targets = check::discover(&paths, &resolver, args.force_exclude, &mut warnings)?;
+    // Temporary files a killed `--fix` left next to the files about to be checked.
+    let dirs: std::collections::BTreeSet<&Path> = targets
+        .iter()
+        .filter(|t| t.config.is_some())
+        .map(|t| t.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+        .collect();
+    warnings.extend(check::write::remove_stale(dirs));
+    if !args.silent {
+        let mut stderr = anstream::stderr().lock();
+        for w in &warnings {
+            let _ = writeln!(stderr, "nanlint: warning: {w}");
+        }
+    }
     let reports = check::check_targets(&targets, &options);
     Ok(finish(&args, &reports, &options, resolver.cwd(), Sink::Stdout))
 }
