@@ -71,7 +71,7 @@ y = torch.log(torch.log(torch.rand(3)))
             "from torch import log as ln
 
 def f(p):
-    return ln(abs(p))
+    return ln(max(p, 0))
 "
         ),
         [(4, 11)]
@@ -97,7 +97,7 @@ z = m.log(m.sigmoid(p))
     assert_eq!(
         cols(
             "import numpy as np
-z = np.logaddexp(abs(p), abs(q)) + f('log') + catalog(abs(p))
+z = np.logaddexp(max(p, 0), max(q, 0)) + f('log') + catalog(max(p, 0))
 "
         ),
         []
@@ -112,32 +112,32 @@ fn names_that_are_not_imports_are_not_libraries() {
     // A local that shadows nothing but shares a library's conventional alias.
     assert_eq!(rows("import numpy\ntf = Logger()\ntf.log(0)\n"), NONE);
     assert_eq!(rows("import torch\n\nclass M:\n    def forward(self, x):\n        return self.log(x)\n"), NONE);
-    assert_eq!(rows("import numpy as np\nlogger.log(abs(x))\nmath.log(abs(x))\nlog(abs(x))\n"), NONE);
+    assert_eq!(rows("import numpy as np\nlogger.log(max(x, 0))\nmath.log(max(x, 0))\nlog(max(x, 0))\n"), NONE);
 }
 
 #[test]
 fn star_and_relative_imports_do_not_crash() {
     // A star import binds names we cannot see; nothing is claimed about `log`.
-    assert_eq!(rows("from numpy import *\nlog(abs(x))\n"), NONE);
-    assert_eq!(rows("from numpy import *\nimport numpy as np\nnp.log(abs(x))\n"), [3]);
+    assert_eq!(rows("from numpy import *\nlog(max(x, 0))\n"), NONE);
+    assert_eq!(rows("from numpy import *\nimport numpy as np\nnp.log(max(x, 0))\n"), [3]);
     // Relative imports name this project's modules, not a library.
-    assert_eq!(rows("from . import numpy as np\nnp.log(abs(x))\n"), NONE);
-    assert_eq!(rows("from .tf import log\nfrom .. import torch\nlog(abs(x))\ntorch.log(abs(x))\n"), NONE);
-    assert_eq!(rows("from .tf import *\nimport torch\ntorch.log(abs(x))\n"), [3]);
+    assert_eq!(rows("from . import numpy as np\nnp.log(max(x, 0))\n"), NONE);
+    assert_eq!(rows("from .tf import log\nfrom .. import torch\nlog(max(x, 0))\ntorch.log(max(x, 0))\n"), NONE);
+    assert_eq!(rows("from .tf import *\nimport torch\ntorch.log(max(x, 0))\n"), [3]);
     // Odd but legal import shapes.
-    assert_eq!(rows("import torch, numpy as np\nnp.log(abs(x))\n"), [2]);
-    assert_eq!(rows("from torch import (\n    log as tlog,\n    exp,\n)\ntlog(abs(x))\n"), [5]);
-    assert_eq!(rows("from __future__ import annotations\nimport torch\ntorch.log(abs(x))\n"), [3]);
+    assert_eq!(rows("import torch, numpy as np\nnp.log(max(x, 0))\n"), [2]);
+    assert_eq!(rows("from torch import (\n    log as tlog,\n    exp,\n)\ntlog(max(x, 0))\n"), [5]);
+    assert_eq!(rows("from __future__ import annotations\nimport torch\ntorch.log(max(x, 0))\n"), [3]);
 }
 
 #[test]
 fn a_file_with_syntax_errors_is_still_checked() {
-    let src = "import numpy as np\n\ndef broken(:\n    return )\n\nloss = np.log(abs(p))\n";
+    let src = "import numpy as np\n\ndef broken(:\n    return )\n\nloss = np.log(max(p, 0))\n";
     assert_eq!(rows(src), [6]);
-    let src = "import torch\nx = [1, 2,\ny = torch.log(abs(p))\n";
+    let src = "import torch\nx = [1, 2,\ny = torch.log(max(p, 0))\n";
     assert!(!check(src).is_empty(), "a smell after an unclosed bracket was lost");
     // A stray `else:` puts the imports themselves under an ERROR node.
-    assert_eq!(rows("import torch\nelse:\n    y = torch.log(abs(p))\n"), [3]);
+    assert_eq!(rows("import torch\nelse:\n    y = torch.log(max(p, 0))\n"), [3]);
     // Names assigned under that ERROR node still carry their evidence, and their guards.
     assert_eq!(rows("import torch\nelse:\n    p = torch.relu(z)\n    y = torch.log(p)\n"), [4]);
     assert_eq!(
@@ -167,7 +167,7 @@ fn deep_parentheses_do_not_overflow_the_stack() {
     let depth = 5_000;
     // The evidence (`abs`) is outside the parentheses: values nested deeper than the engine's
     // evaluation limit are unknown.
-    let src = format!("import numpy as np\ny = np.log(abs({}x{}))\n", "(".repeat(depth), ")".repeat(depth));
+    let src = format!("import numpy as np\ny = np.log(max({}x{}, 0))\n", "(".repeat(depth), ")".repeat(depth));
     let smells = check(&src);
     assert_eq!(smells.len(), 1);
     // The preferred fix also walks the expression.
@@ -175,7 +175,7 @@ fn deep_parentheses_do_not_overflow_the_stack() {
     assert_eq!(fixed.fixed, 1);
     assert!(fixed.remaining.is_empty());
     // And a guard under many parentheses.
-    let src = format!("import numpy as np\ny = np.log({}abs(x) + 1e-7{})\n", "(".repeat(depth), ")".repeat(depth));
+    let src = format!("import numpy as np\ny = np.log({}max(x, 0) + 1e-7{})\n", "(".repeat(depth), ")".repeat(depth));
     let _ = check(&src);
 }
 
@@ -225,7 +225,7 @@ fn deep_binary_expressions_do_not_overflow_the_stack() {
     // The evidence (`abs`) is outside the sum: values nested deeper than the engine's evaluation
     // limit are unknown.
     let src = format!(
-        "import numpy as np\n\ndef f(x: np.ndarray):\n    y = np.log(abs({terms}))\n    z = np.log(abs({terms}) + 1e-7)\n"
+        "import numpy as np\n\ndef f(x: np.ndarray):\n    y = np.log(max({terms}, 0))\n    z = np.log(max({terms}, 0) + 1e-7)\n"
     );
     assert_eq!(rows(&src), [4]);
 }
@@ -300,21 +300,21 @@ fn fixes_use_the_files_own_aliases() {
     );
     // Only `log` itself was imported: the fix adds the library's conventional import.
     assert_eq!(
-        fixed("\"\"\"Doc.\"\"\"\nfrom torch import log\n\ny = log(abs(p))\n"),
-        "\"\"\"Doc.\"\"\"\nfrom torch import log\nimport torch\n\ny = log(torch.clamp(abs(p), min=1e-7))\n"
+        fixed("\"\"\"Doc.\"\"\"\nfrom torch import log\n\ny = log(max(p, 0))\n"),
+        "\"\"\"Doc.\"\"\"\nfrom torch import log\nimport torch\n\ny = log(torch.clamp(max(p, 0), min=1e-7))\n"
     );
 }
 
 #[test]
 fn crlf_files() {
-    let src = "import numpy as np\r\n\r\np = np.abs(x)\r\ny = np.log(p)\r\nz = p * np.log(p)  # noqa: NL101\r\n\
+    let src = "import numpy as np\r\n\r\np = np.maximum(x, 0)\r\ny = np.log(p)\r\nz = p * np.log(p)  # noqa: NL101\r\n\
                w = p * np.log(p)\r\n";
     let smells = check(src);
     assert_eq!(smells.iter().map(|s| s.span.start.row + 1).collect::<Vec<_>>(), [4, 6]);
     let fixed = fix_source(src, &Settings::default(), FixMode::Unsafe).source;
     assert_eq!(
         fixed,
-        "import numpy as np\r\n\r\np = np.abs(x)\r\ny = np.log(np.maximum(p, 1e-7))\r\nz = p * np.log(p)  # noqa: NL101\r\n\
+        "import numpy as np\r\n\r\np = np.maximum(x, 0)\r\ny = np.log(np.maximum(p, 1e-7))\r\nz = p * np.log(p)  # noqa: NL101\r\n\
          w = p * np.log(np.maximum(p, 1e-7))\r\n"
     );
     // The xlogy alternative adds its import with the file's line ending.
@@ -348,7 +348,7 @@ fn facts_used_by_a_long_chain_of_names_stay_few() {
     for i in 1..=60 {
         src.push_str(&format!("    a{i} = a{} + a{} * scale\n", i - 1, i - 1));
     }
-    src.push_str("    return np.log(np.abs(a60))\n");
+    src.push_str("    return np.log(np.maximum(a60, 0))\n");
     assert_eq!(within(60, move || rows(&src)), [65]);
 }
 
@@ -361,4 +361,10 @@ fn only_values_at_most_one_are_clipped_at_one() {
     assert_eq!(fixes(relu), ["Raise `p` to at least 1e-7", "Use `torch.xlogy(y, p)`"]);
     let uniform = "import torch\ndef f(y):\n    p = torch.rand(3)\n    return -(y * torch.log(p)).sum()\n";
     assert_eq!(fixes(uniform), ["Clip `p` into [1e-7, 1]", "Use `torch.xlogy(y, p)`"]);
+    // Any value at least 0 with no upper bound at 1, not only the listed producers (a clip at 0
+    // was clipped at 1 too).
+    let floored = "import torch\ndef f(z, y):\n    p = torch.clamp(z, min=0)\n    return -(y * torch.log(p)).sum()\n";
+    assert_eq!(fixes(floored)[0], "Raise `p` to at least 1e-7");
+    let np_floored = "import numpy as np\np = np.maximum(x, 0)\nw = p * np.log(p)\n";
+    assert_eq!(fixes(np_floored)[0], "Raise `p` to at least 1e-7");
 }
