@@ -161,9 +161,10 @@ fn log_call<'a>(
         // Clipped into [eps, 1] for a probability, or a factor of a product (`p * log(p)`,
         // `y * log(p)`) not known to exceed 1: a ReLU output in `y * log(p)` is no probability,
         // and clipping it at 1 would change the loss.
+        // Also any value known to be at least 0 with no upper bound at 1 (`maximum(x, 0)`).
         let unbounded = value.producer.as_ref().is_some_and(|p| {
             matches!(p.op, Op::Relu | Op::Abs | Op::Norm | Op::Std | Op::Var | Op::Count | Op::Arange)
-        });
+        }) || (value.range.lo.value >= 0.0 && value.range.hi.value > 1.0);
         let probability = value.probability().is_some() || (product.is_some() && !unbounded);
         let alias = call.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
         let alias = if matches!(model.callee(call), Some(Callee::Method { .. })) { None } else { alias };
