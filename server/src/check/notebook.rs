@@ -453,6 +453,13 @@ mod tests {
     }
 
     #[test]
+    fn strings_are_escaped_as_nbformat_writes_them() {
+        // Python 3.11: json.dumps('a\t\x01\x7fé\u2028"\\\b\f\r', ensure_ascii=False)
+        let python = "\"a\\t\\u0001\u{7f}é\u{2028}\\\"\\\\\\b\\f\\r\"";
+        assert_eq!(serde_json::to_string("a\t\u{1}\u{7f}é\u{2028}\"\\\u{8}\u{c}\r").unwrap(), python);
+    }
+
+    #[test]
     fn fixes_stay_inside_cells_and_off_ipython_lines() {
         let nb = Notebook::parse(NB.as_bytes()).unwrap();
         let p = &nb.program;
