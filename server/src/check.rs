@@ -56,7 +56,8 @@ pub const UNREADABLE_FILE: Builtin = Builtin {
     doc: "# unreadable-file (NL001)\n\n## What it does\nReports a path named on the command line that does \
           not exist, a file that cannot be read, and a file that is not valid in its encoding: UTF-8, \
           or the one a PEP 263 declaration (`# -*- coding: latin-1 -*-`) names on its first or second \
-          line. Such a file is not checked; the other files are.\n\n\
+          line; and a Jupyter notebook that is not nbformat 4 JSON. Such a file is not checked; the \
+          other files are.\n\n\
           ## Why is this bad?\nA file nanlint cannot read could hide any smell.\n\n\
           NL001 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
 };
