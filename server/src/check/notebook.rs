@@ -6,8 +6,8 @@
 //! The program is each checked code cell's source in order, each followed by a line holding
 //! only [`CELL_END`], so imports and assignments flow from cell to cell and the boundaries can
 //! be found again in a fixed program. A cell whose first line starts with `%%` (a cell magic) is
-//! skipped. In the other cells, a line that is IPython syntax (starting with `%` or `!`, or
-//! starting or ending with `?`, outside comments) becomes `pass` at its indentation with a
+//! skipped. In the other cells, a line that is IPython syntax (starting with `%`, `!` or `?`,
+//! or a name followed by `?` or `??`) becomes `pass` at its indentation with a
 //! [`MAGIC`] comment naming it, so the line count is kept and the original is put back on write.
 //! Cells are numbered as ruff numbers them: 1-based over every cell of the notebook, markdown and
 //! raw cells included (what a reader counts in Jupyter).
@@ -122,13 +122,22 @@ pub fn is_cell_magic(text: &str) -> bool {
 }
 
 /// Whether one line is IPython syntax rather than Python: a line magic (`%matplotlib inline`), a
-/// shell escape (`!pip install x`) or a help request (`?x`, `x?`, `x??`). A comment is Python.
+/// shell escape (`!pip install x`) or a help request (`?x`, `x?`, `x??`). A comment is Python,
+/// and so is a line whose comment ends with `?`: a trailing `?` is help only after a (dotted,
+/// maybe `*`-wildcarded) name, as IPython's own rule has it.
 pub fn is_ipython_line(line: &str) -> bool {
     let t = line.trim();
     if t.starts_with('#') {
         return false;
     }
-    t.starts_with('%') || t.starts_with('!') || t.starts_with('?') || t.ends_with('?')
+    if t.starts_with('%') || t.starts_with('!') || t.starts_with('?') {
+        return true;
+    }
+    let name = t.trim_end_matches('?');
+    let marks = t.len() - name.len();
+    (1..=2).contains(&marks)
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '*'))
 }
 
 /// A cell's text with its IPython lines replaced by `pass` markers (numbered from `magics.len()`,
@@ -399,7 +408,12 @@ mod tests {
         assert!(is_ipython_line("  !pip install torch"));
         assert!(is_ipython_line("torch.log?"));
         assert!(is_ipython_line("??torch.log"));
+        assert!(is_ipython_line("torch.nn.functional.log_softmax??"));
+        assert!(is_ipython_line("np.*load*?"));
         assert!(!is_ipython_line("# why?"));
+        assert!(!is_ipython_line("y = torch.log(p)  # safe?"), "a comment's question mark");
+        assert!(!is_ipython_line("s = 'why?'"));
+        assert!(!is_ipython_line("x???"));
         assert!(!is_ipython_line("y = x % 2"));
         assert!(is_cell_magic("%%time\nx = 1\n"));
         assert!(!is_cell_magic("%time x = 1\n"));
