@@ -9,7 +9,8 @@
 //! skipped. In the other cells, a line that is IPython syntax (starting with `%`, `!` or `?`,
 //! or a name followed by `?` or `??`) becomes `pass` at its indentation with a
 //! [`MAGIC`] comment naming it, so the line count is kept and the original is put back on write.
-//! Cells are numbered as ruff numbers them: 1-based over every cell of the notebook, markdown and
+//! A notebook whose metadata names another language (an R kernel) has no cells to check, as
+//! in ruff. Cells are numbered as ruff numbers them: 1-based over every cell of the notebook, markdown and
 //! raw cells included (what a reader counts in Jupyter).
 
 use std::ops::Range;
@@ -29,6 +30,20 @@ struct RawNotebook<'a> {
     nbformat: u64,
     #[serde(borrow, default)]
     cells: Option<Vec<RawCell<'a>>>,
+    #[serde(default)]
+    metadata: serde_json::Value,
+}
+
+/// Whether a notebook's metadata says it is Python, as ruff decides: `language_info.name`, else
+/// `kernelspec.language`, else yes.
+fn is_python(metadata: &serde_json::Value) -> bool {
+    if let Some(name) = metadata.pointer("/language_info/name") {
+        return name == "python";
+    }
+    if let Some(language) = metadata.pointer("/kernelspec/language") {
+        return language == "python";
+    }
+    true
 }
 
 #[derive(Deserialize)]
@@ -182,8 +197,9 @@ impl Notebook {
         let mut cells = Vec::new();
         let mut magics = Vec::new();
         let mut program = String::new();
+        let python = is_python(&raw.metadata);
         for (i, cell) in raw_cells.iter().enumerate() {
-            if cell.cell_type != "code" {
+            if !python || cell.cell_type != "code" {
                 continue;
             }
             let number = i + 1;
@@ -496,6 +512,21 @@ mod tests {
         assert!(!nb.allows(p, &fix(end, end)), "joined to the cell's end line");
         // A cell boundary removed: nothing is written.
         assert!(nb.rewrite(&p.replacen(&format!("{CELL_END}\n"), "", 1)).is_err());
+    }
+
+    #[test]
+    fn notebooks_of_other_languages_have_no_program() {
+        let nb = |metadata: &str| {
+            let text = format!(
+                r#"{{"nbformat": 4, "metadata": {metadata}, "cells": [{{"cell_type": "code", "source": "log(x)"}}]}}"#
+            );
+            Notebook::parse(text.as_bytes()).unwrap().program
+        };
+        assert_eq!(nb("{}"), format!("log(x)\n{CELL_END}\n"));
+        assert_eq!(nb(r#"{"language_info": {"name": "python"}}"#), format!("log(x)\n{CELL_END}\n"));
+        assert_eq!(nb(r#"{"language_info": {"name": "R"}}"#), "");
+        assert_eq!(nb(r#"{"kernelspec": {"language": "julia", "name": "julia-1.10"}}"#), "");
+        assert_eq!(nb(r#"{"kernelspec": {"language": "python", "name": "python3"}}"#), format!("log(x)\n{CELL_END}\n"));
     }
 
     #[test]
