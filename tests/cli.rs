@@ -900,3 +900,147 @@ fn the_readme_sample_output_is_what_nanlint_prints() {
     let run = nanlint(root, &["check", "examples/"]);
     assert_eq!((run.code, run.stdout.as_str()), (1, sample));
 }
+
+// Jupyter notebooks: tests/notebooks/*.ipynb, written as nbformat writes them (indent 1, sorted
+// keys, non-ASCII as is). flow.ipynb: cell 1 (code, `source` a list) imports, cell 2 is
+// markdown, cell 3 (`source` a string) assigns a softmax, cell 4 is a `%%time` cell (skipped),
+// cell 5 (a list) takes the logs, between shell escapes, help lines and line magics.
+const FLOW: &str = include_str!("notebooks/flow.ipynb");
+
+#[test]
+fn notebooks_are_checked_as_one_program_and_located_by_cell() {
+    let dir =
+        project(&[("flow.ipynb", FLOW), ("sub/nb.ipynb", FLOW), (".ipynb_checkpoints/flow-checkpoint.ipynb", FLOW)]);
+    let run = concise(dir.path(), &["flow.ipynb"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // `p` comes from cell 3, `q` from an import of cell 1; nothing in the skipped `%%time` cell
+    // or the markdown cell; rows count from the start of each cell, cells from the first cell.
+    assert_eq!(lines.len(), 4, "{}", run.stdout);
+    assert!(lines[0].starts_with("flow.ipynb:cell 5:1:8: NL102 `torch.log` of `p`"), "{}", run.stdout);
+    assert!(lines[1].starts_with("flow.ipynb:cell 5:7:5: NL102 `np.log` of `q`"), "{}", run.stdout);
+
+    let full = nanlint(dir.path(), &["check", "flow.ipynb"]);
+    assert!(full.stdout.contains("  |\n1 | loss = torch.log(p)\n  |        ^^^^^^^^^^^^ NL102\n"), "{}", full.stdout);
+    assert!(full.stdout.contains("= note: cell 3, line 2: `p` is assigned a softmax output here"), "{}", full.stdout);
+
+    // A folder walk picks notebooks up, skipping `.ipynb_checkpoints` as ruff does.
+    let all = concise(dir.path(), &["."]);
+    let files: std::collections::BTreeSet<&str> =
+        all.stdout.lines().filter(|l| l.contains(": NL")).map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(files.into_iter().collect::<Vec<_>>(), ["./flow.ipynb", "./sub/nb.ipynb"]);
+}
+
+#[test]
+fn notebook_json_and_ci_formats_name_the_cell() {
+    let dir = project(&[("flow.ipynb", FLOW), ("a.py", SMELLY)]);
+    let run = nanlint(dir.path(), &["check", "--output-format", "json", "flow.ipynb", "a.py"]);
+    let entries = json(&run);
+    assert_eq!(entries.len(), 3);
+    assert!(entries[0]["cell"].is_null(), "a Python file has no cell");
+    assert_eq!(entries[0]["filename"].as_str().map(|f| f.ends_with("a.py")), Some(true));
+    let (first, second) = (&entries[1], &entries[2]);
+    assert_eq!(
+        (first["cell"].as_u64(), location(&first["location"]), location(&first["end_location"])),
+        (Some(5), (1, 8), (1, 20))
+    );
+    assert_eq!((second["cell"].as_u64(), location(&second["location"])), (Some(5), (7, 5)));
+    let edit = &first["fix"]["edits"][0];
+    assert_eq!((edit["content"].as_str(), location(&edit["location"])), (Some("torch.log_softmax(z, -1)"), (1, 8)));
+
+    for format in ["sarif", "github", "gitlab", "junit", "full", "concise"] {
+        let run = nanlint(dir.path(), &["check", "--output-format", format, "flow.ipynb"]);
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        assert!(run.stdout.contains("cell 5"), "{format}: {}", run.stdout);
+    }
+    let github = nanlint(dir.path(), &["check", "--output-format", "github", "flow.ipynb"]);
+    assert!(github.stdout.contains("::flow.ipynb:cell 5:1:8: NL102 "), "{}", github.stdout);
+    let stats = nanlint(dir.path(), &["check", "--statistics", "flow.ipynb"]);
+    assert_eq!(stats.stdout, "2\tNL102\t[*] log-of-softmax\n");
+}
+
+/// `original` with each (from, to) replaced exactly once.
+fn replaced(original: &str, edits: &[(&str, &str)]) -> String {
+    let mut out = original.to_string();
+    for (from, to) in edits {
+        assert_eq!(out.matches(from).count(), 1, "{from:?} occurs once");
+        out = out.replacen(from, to, 1);
+    }
+    out
+}
+
+#[test]
+fn notebook_fixes_rewrite_only_the_changed_cell_sources() {
+    let dir = project(&[("flow.ipynb", FLOW)]);
+    let diff = nanlint(dir.path(), &["check", "--diff", "--unsafe-fixes", "flow.ipynb"]);
+    assert_eq!(diff.code, 1, "{}", diff.stderr);
+    assert!(diff.stdout.starts_with("--- flow.ipynb:cell 1\n+++ flow.ipynb:cell 1\n"), "{}", diff.stdout);
+    assert!(diff.stdout.contains("--- flow.ipynb:cell 5\n+++ flow.ipynb:cell 5\n"), "{}", diff.stdout);
+    assert!(diff.stdout.contains("\n !nvidia-smi\n torch.log?\n"), "IPython lines shown as they are: {}", diff.stdout);
+    assert_eq!(read(dir.path(), "flow.ipynb"), FLOW, "--diff writes nothing");
+
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "flow.ipynb"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "Found 2 smells (2 fixed, 0 remaining).\n");
+    // The whole file: only the two sources changed (an import added at the top of cell 1's list,
+    // cell 5's lines); outputs, metadata, the markdown cell, the magics and the layout kept byte for byte.
+    let expected = replaced(
+        FLOW,
+        &[
+            (
+                "    \"%matplotlib inline\\n\",\n",
+                "    \"from scipy.special import log_softmax\\n\",\n    \"%matplotlib inline\\n\",\n",
+            ),
+            ("\"loss = torch.log(p)\\n\"", "\"loss = torch.log_softmax(z, -1)\\n\""),
+            (
+                "    \"q = softmax(z.numpy())\\n\",\n    \"r = np.log(q)\"\n",
+                "    \"logits = z.numpy()\\n\",\n    \"q = softmax(logits)\\n\",\n    \"r = log_softmax(logits)\"\n",
+            ),
+        ],
+    );
+    let fixed = read(dir.path(), "flow.ipynb");
+    assert_eq!(fixed, expected);
+    let back: Value = serde_json::from_str(&fixed).unwrap();
+    assert_eq!(back["cells"][4]["source"][1], "!nvidia-smi\n");
+    assert_eq!(concise(dir.path(), &["flow.ipynb"]).code, 0);
+}
+
+#[test]
+fn notebook_string_sources_stay_strings_and_noqa_goes_into_the_cell() {
+    let nb = r#"{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": "import torch\np = torch.relu(x)\n%time y = torch.log(p)\nw = torch.log(p)  # safe?\nz = torch.log(p)"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}"#;
+    let dir = project(&[("s.ipynb", nb)]);
+    let run = concise(dir.path(), &["s.ipynb"]);
+    // The `%time` line is blanked; a comment's question mark is no help request.
+    let rows: Vec<&str> = run.stdout.lines().filter(|l| l.contains(": NL")).map(|l| &l[..25]).collect();
+    assert_eq!(rows, ["s.ipynb:cell 1:4:5: NL101", "s.ipynb:cell 1:5:5: NL101"], "{}", run.stdout);
+    let run = nanlint(dir.path(), &["check", "--add-noqa", "s.ipynb"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let noqa = nb
+        .replace("# safe?\\n", "# safe?  # noqa: NL101\\n")
+        .replace("z = torch.log(p)\"", "z = torch.log(p)  # noqa: NL101\"");
+    assert_eq!(read(dir.path(), "s.ipynb"), noqa);
+    assert_eq!(concise(dir.path(), &["s.ipynb"]).stdout, "All checks passed!\n");
+}
+
+#[test]
+fn invalid_notebooks_are_reported_and_the_rest_checked() {
+    let dir = project(&[
+        ("invalid.ipynb", include_str!("notebooks/invalid.ipynb")),
+        ("nbformat3.ipynb", include_str!("notebooks/nbformat3.ipynb")),
+        ("a.py", SMELLY),
+    ]);
+    let run = concise(dir.path(), &["."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].starts_with("./a.py:3:5: NL101 "), "{}", run.stdout);
+    assert!(
+        lines[1].starts_with("./invalid.ipynb:1:1: NL001 not a Jupyter notebook (nbformat 4): EOF while parsing"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(lines[2], "./nbformat3.ipynb:1:1: NL001 an nbformat 3 notebook; only nbformat 4 notebooks are read");
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    assert_eq!(run.code, 1);
+    assert_eq!(read(dir.path(), "invalid.ipynb"), include_str!("notebooks/invalid.ipynb"));
+}

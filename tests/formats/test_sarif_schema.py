@@ -45,6 +45,7 @@ def sarif(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     (root / "entropy.py").write_text("import numpy as np\n\ndef h(p):\n    return -np.sum(p * np.log(p))\n")
     (root / "broken.py").write_text("import numpy as np\ndef f(:\n    return np.log(x)\n")
+    (root / "flow.ipynb").write_bytes((REPO / "tests" / "notebooks" / "flow.ipynb").read_bytes())
     done = subprocess.run(
         [NANLINT_BIN, "check", "--output-format", "sarif", ".", "missing.py", str(REPO / "examples")],
         cwd=root, capture_output=True, text=True,
@@ -58,8 +59,13 @@ def test_sarif_output_is_valid(validator: jsonschema.Draft7Validator, sarif: dic
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
     results = sarif["runs"][0]["results"]
     # NL104: the cross-entropy written out on a softmax output (here and in examples/);
-    # NL101: the log of a ReLU output and the entropy of an unguarded `p`.
-    assert {r["ruleId"] for r in results} == {"NL000", "NL001", "NL101", "NL104"}
+    # NL101: the log of a ReLU output and the entropy of an unguarded `p`; NL102: the notebook's
+    # logs of softmax outputs, whose messages name the cell and which carry no fixes (their
+    # regions would be rows of cells, not of the JSON file).
+    assert {r["ruleId"] for r in results} == {"NL000", "NL001", "NL101", "NL102", "NL104"}
+    notebook = [r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "flow.ipynb"]
+    assert [r["message"]["text"][:7] for r in notebook] == ["cell 5:", "cell 5:"]
+    assert not any("fixes" in r for r in notebook)
     assert any("fixes" in r for r in results) and any("relatedLocations" in r for r in results)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert "src/losses%20%C3%BCn%C3%AF.py" in uris, uris

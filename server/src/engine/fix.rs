@@ -46,6 +46,17 @@ pub fn fix_source_with(
     mode: FixMode,
     choose: &dyn for<'s> Fn(&'s Smell) -> Option<&'s Fix>,
 ) -> FixOutcome {
+    fix_source_in(source, settings, mode, &|_: &str, s: &Smell| choose(s))
+}
+
+/// [`fix_source_with`] with `choose` also given the source the smell was found in (each round's
+/// text), so it can refuse fixes by where their edits land (a notebook's cell boundaries).
+pub fn fix_source_in(
+    source: &str,
+    settings: &Settings,
+    mode: FixMode,
+    choose: &dyn for<'s> Fn(&str, &'s Smell) -> Option<&'s Fix>,
+) -> FixOutcome {
     const MAX_ROUNDS: usize = 10;
     let mut current = source.to_string();
     let mut fixed = 0;
@@ -53,7 +64,8 @@ pub fn fix_source_with(
     let mut had_errors = parse(&current).root_node().has_error();
     for _ in 0..MAX_ROUNDS {
         let smells = check_source(&current, settings);
-        let fixes: Vec<&Fix> = smells.iter().filter_map(choose).filter(|f| mode.allows(f.applicability)).collect();
+        let fixes: Vec<&Fix> =
+            smells.iter().filter_map(|s| choose(&current, s)).filter(|f| mode.allows(f.applicability)).collect();
         let (edits, count) = non_overlapping(&fixes);
         if count == 0 {
             break;

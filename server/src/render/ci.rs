@@ -33,7 +33,7 @@ pub fn github(reports: &[FileReport]) -> String {
                 "::error title={},file={},line={row},col={col},endLine={end_row},endColumn={end_col}::{}\n",
                 escape_property(&format!("nanlint ({})", s.code)),
                 escape_property(&path),
-                escape_data(&format!("{path}:{row}:{col}: {} {}", s.code, s.message)),
+                escape_data(&format!("{path}:{}: {} {}", loc.label(s.span.start_byte), s.code, s.message)),
             ));
         }
     }
@@ -74,9 +74,10 @@ pub fn gitlab(reports: &[FileReport], cwd: &Path) -> String {
             while !seen.insert(fingerprint) {
                 fingerprint = fnv1a(&[&s.code, &s.message, &path], fingerprint);
             }
+            let cell = loc.cell(s.span.start_byte).map(|c| format!(" (cell {c})")).unwrap_or_default();
             entries.push(json!({
                 "check_name": s.code,
-                "description": format!("{}: {}", s.code, s.message),
+                "description": format!("{}: {}{cell}", s.code, s.message),
                 "severity": "major",
                 "fingerprint": format!("{fingerprint:016x}"),
                 "location": {
@@ -107,7 +108,8 @@ pub fn junit(reports: &[FileReport]) -> String {
             let (row, col) = loc.location(s.span.start_byte);
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status.set_message(s.message.as_str());
-            status.set_description(format!("line {row}, col {col}, {}", s.message));
+            let cell = loc.cell(s.span.start_byte).map(|c| format!("cell {c}, ")).unwrap_or_default();
+            status.set_description(format!("{cell}line {row}, col {col}, {}", s.message));
             let mut case = TestCase::new(format!("org.nanlint.{}", s.code), status);
             case.set_classname(classname.as_str());
             case.extra.insert("line".into(), row.to_string().into());

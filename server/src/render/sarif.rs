@@ -161,10 +161,18 @@ pub fn report(reports: &[FileReport], cwd: &Path) -> String {
                         .build()
                 })
                 .collect();
+            // A notebook's rows are in its cells, not the file: the message names the cell, and
+            // edits of the JSON text cannot be given as the fixes' regions.
+            let cell = loc.cell(s.span.start_byte);
+            let text = match cell {
+                Some(c) => format!("cell {c}: {}", s.message),
+                None => s.message.clone(),
+            };
+            let fixes = if cell.is_some() { Vec::new() } else { fixes };
             let mut result = SarifResult::builder()
                 .rule_id(s.code.clone())
                 .level(level)
-                .message(Message::builder().text(s.message.clone()).build())
+                .message(Message::builder().text(text).build())
                 .locations(vec![location])
                 .build();
             result.rule_index = index.get(s.code.as_str()).map(|&i| i as i64);

@@ -1,0 +1,540 @@
+//! Jupyter notebooks (`.ipynb`, nbformat 4): the code cells as one Python program, positions in
+//! it mapped back to cells, and fixed cell sources written back into the notebook's JSON text in
+//! place, so everything else in the file (metadata, outputs, key order, indentation) keeps its
+//! bytes.
+//!
+//! The program is each checked code cell's source in order, each followed by a line holding
+//! only [`CELL_END`], so imports and assignments flow from cell to cell and the boundaries can
+//! be found again in a fixed program. A cell whose first line starts with `%%` (a cell magic) is
+//! skipped. In the other cells, a line that is IPython syntax (starting with `%`, `!` or `?`,
+//! or a name followed by `?` or `??`) becomes `pass` at its indentation with a
+//! [`MAGIC`] comment naming it, so the line count is kept and the original is put back on write.
+//! A notebook whose metadata names another language (an R kernel) has no cells to check, as
+//! in ruff. Cells are numbered as ruff numbers them: 1-based over every cell of the notebook, markdown and
+//! raw cells included (what a reader counts in Jupyter).
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::smell::Fix;
+
+/// The line that ends each cell in the program (a comment: no meaning to Python).
+pub const CELL_END: &str = "#~nanlint~cell~end~";
+/// The comment after `pass` on a blanked IPython line, followed by the line's number.
+pub const MAGIC: &str = "#~nanlint~ipython~";
+
+#[derive(Deserialize)]
+struct RawNotebook<'a> {
+    nbformat: u64,
+    #[serde(borrow, default)]
+    cells: Option<Vec<RawCell<'a>>>,
+    #[serde(default)]
+    metadata: serde_json::Value,
+}
+
+/// Whether a notebook's metadata says it is Python, as ruff decides: `language_info.name`, else
+/// `kernelspec.language`, else yes.
+fn is_python(metadata: &serde_json::Value) -> bool {
+    if let Some(name) = metadata.pointer("/language_info/name") {
+        return name == "python";
+    }
+    if let Some(language) = metadata.pointer("/kernelspec/language") {
+        return language == "python";
+    }
+    true
+}
+
+#[derive(Deserialize)]
+struct RawCell<'a> {
+    cell_type: String,
+    #[serde(borrow, default)]
+    source: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SourceValue {
+    One(String),
+    Lines(Vec<String>),
+}
+
+/// A code cell that is part of the program.
+#[derive(Debug, Clone)]
+pub struct CodeCell {
+    /// 1-based, over every cell of the notebook (ruff's numbering).
+    pub number: usize,
+    /// The byte range of the cell's `source` value in the notebook's text.
+    span: Range<usize>,
+    /// `source` was a list of lines (nbformat's usual form), not one string.
+    as_list: bool,
+    /// The cell's source as it is in the notebook.
+    pub text: String,
+}
+
+/// A parsed notebook: its text, the checked code cells, and the program they make.
+#[derive(Debug, Clone)]
+pub struct Notebook {
+    json: String,
+    pub cells: Vec<CodeCell>,
+    /// The original text of each blanked IPython line, by the number its marker carries.
+    magics: Vec<String>,
+    /// The code cells as one program (see the module documentation).
+    pub program: String,
+}
+
+/// The cell numbers of a program, for locating positions: see [`CellMap`].
+pub type CellNumbers = Vec<usize>;
+
+/// Where each cell starts in a program: (byte, row) of its first line, and its number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CellMap {
+    starts: Vec<(usize, usize, usize)>,
+}
+
+impl CellMap {
+    /// The map of `program` (original or fixed), whose cells are `numbers` in order.
+    pub fn of(program: &str, numbers: &[usize]) -> CellMap {
+        let mut starts = Vec::with_capacity(numbers.len());
+        let (mut byte, mut row) = (0, 0);
+        let mut cells = numbers.iter();
+        if let Some(&n) = cells.next() {
+            starts.push((0, 0, n));
+        }
+        for line in program.split_inclusive('\n') {
+            byte += line.len();
+            row += 1;
+            if is_cell_end(line)
+                && let Some(&n) = cells.next()
+            {
+                starts.push((byte, row, n));
+            }
+        }
+        CellMap { starts }
+    }
+
+    /// The cell number of a program row (0-based) and the row in that cell (0-based).
+    pub fn cell_row(&self, row: usize) -> Option<(usize, usize)> {
+        let i = self.starts.partition_point(|&(_, r, _)| r <= row).checked_sub(1)?;
+        let (_, start_row, number) = self.starts[i];
+        Some((number, row - start_row))
+    }
+
+    /// The index (in program order) of the cell holding `byte`.
+    fn index_of(&self, byte: usize) -> Option<usize> {
+        self.starts.partition_point(|&(b, _, _)| b <= byte).checked_sub(1)
+    }
+}
+
+fn is_cell_end(line: &str) -> bool {
+    line.trim_end_matches(['\n', '\r']) == CELL_END
+}
+
+/// Whether a cell is skipped: its first line is a cell magic (`%%bash`, `%%time`).
+pub fn is_cell_magic(text: &str) -> bool {
+    text.trim_start_matches([' ', '\t']).starts_with("%%")
+}
+
+/// Whether one line is IPython syntax rather than Python: a line magic (`%matplotlib inline`), a
+/// shell escape (`!pip install x`) or a help request (`?x`, `x?`, `x??`). A comment is Python,
+/// and so is a line whose comment ends with `?`: a trailing `?` is help only after a (dotted,
+/// maybe `*`-wildcarded) name, as IPython's own rule has it.
+pub fn is_ipython_line(line: &str) -> bool {
+    let t = line.trim();
+    if t.starts_with('#') {
+        return false;
+    }
+    if t.starts_with('%') || t.starts_with('!') || t.starts_with('?') {
+        return true;
+    }
+    let name = t.trim_end_matches('?');
+    let marks = t.len() - name.len();
+    (1..=2).contains(&marks)
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '*'))
+}
+
+/// A cell's text with its IPython lines replaced by `pass` markers (numbered from `magics.len()`,
+/// their originals pushed onto `magics`); the line count is unchanged.
+pub fn blank_ipython(text: &str, magics: &mut Vec<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if is_ipython_line(body) {
+            let indent = &body[..body.len() - body.trim_start().len()];
+            out.push_str(&format!("{indent}pass  {MAGIC}{}{end}", magics.len()));
+            magics.push(body.to_string());
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The original line a marker line stands for, if `line` (without its newline) is one.
+fn magic_index(line: &str) -> Option<usize> {
+    let rest = line.trim_start().strip_prefix("pass  ")?.strip_prefix(MAGIC)?;
+    rest.parse().ok()
+}
+
+impl Notebook {
+    /// Parses a notebook; the error says why it is not an nbformat 4 notebook.
+    pub fn parse(bytes: &[u8]) -> Result<Notebook, String> {
+        let json = std::str::from_utf8(bytes)
+            .map_err(|e| format!("not a Jupyter notebook: not valid UTF-8 (byte {})", e.valid_up_to()))?
+            .to_string();
+        let body = json.strip_prefix('\u{feff}').unwrap_or(&json);
+        let raw: RawNotebook =
+            serde_json::from_str(body).map_err(|e| format!("not a Jupyter notebook (nbformat 4): {e}"))?;
+        if raw.nbformat != 4 {
+            return Err(format!("an nbformat {} notebook; only nbformat 4 notebooks are read", raw.nbformat));
+        }
+        let raw_cells = raw.cells.ok_or("not a Jupyter notebook (nbformat 4): it has no `cells` list")?;
+        let mut cells = Vec::new();
+        let mut magics = Vec::new();
+        let mut program = String::new();
+        let python = is_python(&raw.metadata);
+        for (i, cell) in raw_cells.iter().enumerate() {
+            if !python || cell.cell_type != "code" {
+                continue;
+            }
+            let number = i + 1;
+            let source =
+                cell.source.ok_or_else(|| format!("not a Jupyter notebook: code cell {number} has no `source`"))?;
+            let value: SourceValue = serde_json::from_str(source.get()).map_err(|_| {
+                format!(
+                    "not a Jupyter notebook: the `source` of cell {number} is neither a string nor a list of strings"
+                )
+            })?;
+            let (text, as_list) = match value {
+                SourceValue::One(s) => (s, false),
+                SourceValue::Lines(lines) => (lines.concat(), true),
+            };
+            if is_cell_magic(&text) {
+                continue;
+            }
+            let start = source.get().as_ptr() as usize - json.as_ptr() as usize;
+            let checked = blank_ipython(&text, &mut magics);
+            program.push_str(&checked);
+            if !checked.is_empty() && !checked.ends_with('\n') {
+                program.push('\n');
+            }
+            program.push_str(CELL_END);
+            program.push('\n');
+            cells.push(CodeCell { number, span: start..start + source.get().len(), as_list, text });
+        }
+        Ok(Notebook { json, cells, magics, program })
+    }
+
+    pub fn numbers(&self) -> CellNumbers {
+        self.cells.iter().map(|c| c.number).collect()
+    }
+
+    /// Whether a fix can be applied to `program` (this notebook's, maybe already fixed): every
+    /// edit stays inside one cell and touches neither a cell's end nor a blanked IPython line.
+    pub fn allows(&self, program: &str, fix: &Fix) -> bool {
+        let map = CellMap::of(program, &self.numbers());
+        let line_start = |b: usize| program[..b].rfind('\n').map_or(0, |i| i + 1);
+        let line_at = |b: usize| {
+            let start = line_start(b);
+            &program[start..program[start..].find('\n').map_or(program.len(), |i| start + i)]
+        };
+        let protected = |line: &str| is_cell_end(line) || magic_index(line.trim_end_matches('\r')).is_some();
+        fix.edits.iter().all(|e| {
+            if e.start > e.end || e.end > program.len() {
+                return false;
+            }
+            if map.index_of(e.start) != map.index_of(e.end.saturating_sub(1).max(e.start)) {
+                return false;
+            }
+            // The lines the edit replaces text of, or inserts into the middle of.
+            if e.start < e.end {
+                let first = line_start(e.start);
+                let last_end = program[e.end - 1..].find('\n').map_or(program.len(), |i| e.end - 1 + i);
+                if program[first..last_end].split('\n').any(protected) {
+                    return false;
+                }
+            } else if line_start(e.start) != e.start && protected(line_at(e.start)) {
+                return false;
+            }
+            // A protected line right after the edit must still start a line.
+            if line_start(e.end) == e.end && e.end < program.len() && protected(line_at(e.end)) {
+                let newline_before = if e.content.is_empty() {
+                    e.start == 0 || program[..e.start].ends_with('\n')
+                } else {
+                    e.content.ends_with('\n')
+                };
+                return newline_before;
+            }
+            true
+        })
+    }
+
+    /// The source of each cell in `program` (this notebook's, maybe fixed), its IPython lines
+    /// put back; `None` if the cells cannot be told apart any more.
+    pub fn cell_texts(&self, program: &str) -> Option<Vec<String>> {
+        let mut texts = Vec::with_capacity(self.cells.len());
+        let mut current = String::new();
+        for line in program.split_inclusive('\n') {
+            if is_cell_end(line) {
+                texts.push(std::mem::take(&mut current));
+                continue;
+            }
+            let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+            match magic_index(body).and_then(|i| self.magics.get(i)) {
+                Some(original) => {
+                    current.push_str(original);
+                    current.push_str(end);
+                }
+                // A marker a fix changed: the original line cannot be put back.
+                None if body.contains(MAGIC) || body.contains(CELL_END) => return None,
+                None => current.push_str(line),
+            }
+        }
+        if texts.len() != self.cells.len() || !current.is_empty() {
+            return None;
+        }
+        for (text, cell) in texts.iter_mut().zip(&self.cells) {
+            // The newline the program added after a cell that did not end with one.
+            if !cell.text.ends_with('\n') && text.ends_with('\n') {
+                text.pop();
+            }
+        }
+        Some(texts)
+    }
+
+    /// The notebook's text with the cells of `program` written back: only the `source` values
+    /// of changed cells are replaced, in the style each had.
+    pub fn rewrite(&self, program: &str) -> Result<String, String> {
+        let texts = self.cell_texts(program).ok_or("a fix would move code across a cell boundary; not applied")?;
+        let mut out = String::with_capacity(self.json.len() + 256);
+        let mut at = 0;
+        for (cell, text) in self.cells.iter().zip(&texts) {
+            if *text == cell.text {
+                continue;
+            }
+            out.push_str(&self.json[at..cell.span.start]);
+            out.push_str(&self.source_value(cell, text));
+            at = cell.span.end;
+        }
+        out.push_str(&self.json[at..]);
+        Ok(out)
+    }
+
+    /// `text` as a `source` value in the style of `cell`'s: one JSON string, or a list of lines
+    /// (each but the last ending in `\n`) laid out as the original list was.
+    fn source_value(&self, cell: &CodeCell, text: &str) -> String {
+        let string = |s: &str| serde_json::to_string(s).expect("a string serializes");
+        if !cell.as_list {
+            return string(text);
+        }
+        let raw = &self.json[cell.span.clone()];
+        let (open, sep, close) = list_layout(raw).unwrap_or_else(|| {
+            // An empty list: nbformat's layout (indent 1) from the indentation of the key's line.
+            let line_start = self.json[..cell.span.start].rfind('\n').map_or(0, |i| i + 1);
+            let indent: String = self.json[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            (format!("\n{indent} "), format!(",\n{indent} "), format!("\n{indent}"))
+        });
+        if text.is_empty() {
+            return "[]".to_string();
+        }
+        let lines: Vec<String> = text.split_inclusive('\n').map(string).collect();
+        format!("[{open}{}{close}]", lines.join(&sep))
+    }
+}
+
+/// The whitespace of a JSON list of strings: after `[`, between items (with the comma) and
+/// before `]`. `None` for an empty list.
+fn list_layout(raw: &str) -> Option<(String, String, String)> {
+    let inner = raw.strip_prefix('[')?.strip_suffix(']')?;
+    let open_len = inner.len() - inner.trim_start().len();
+    let close_len = inner.len() - inner.trim_end().len();
+    if inner.trim().is_empty() {
+        return None;
+    }
+    let open = inner[..open_len].to_string();
+    let close = inner[inner.len() - close_len..].to_string();
+    // The separator after the first string, if there is a second.
+    let items = &inner[open_len..];
+    let bytes = items.as_bytes();
+    let mut i = 1; // past the opening quote
+    while i < bytes.len() && bytes[i] != b'"' {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    let rest = &items[(i + 1).min(items.len())..];
+    let sep = match rest.find('"') {
+        Some(next) if rest[..next].contains(',') => rest[..next].to_string(),
+        _ => format!(",{open}"),
+    };
+    Some((open, sep, close))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smell::{Applicability, Edit};
+
+    const NB: &str = r##"{
+ "cells": [
+  {
+   "cell_type": "code",
+   "execution_count": 1,
+   "metadata": {},
+   "outputs": [],
+   "source": [
+    "%matplotlib inline\n",
+    "import torch\n",
+    "z = torch.randn(3)\n",
+    "p = torch.softmax(z, -1)"
+   ]
+  },
+  {
+   "cell_type": "markdown",
+   "metadata": {},
+   "source": ["# Title"]
+  },
+  {
+   "cell_type": "code",
+   "execution_count": null,
+   "metadata": {},
+   "outputs": [],
+   "source": "%%bash\necho hi\n"
+  },
+  {
+   "cell_type": "code",
+   "execution_count": null,
+   "metadata": {},
+   "outputs": [],
+   "source": "if True:\n    y = torch.log(p)\n    y?\n!ls\n"
+  }
+ ],
+ "metadata": {},
+ "nbformat": 4,
+ "nbformat_minor": 5
+}
+"##;
+
+    #[test]
+    fn magics_are_blanked_line_for_line() {
+        assert!(is_ipython_line("%matplotlib inline"));
+        assert!(is_ipython_line("  !pip install torch"));
+        assert!(is_ipython_line("torch.log?"));
+        assert!(is_ipython_line("??torch.log"));
+        assert!(is_ipython_line("torch.nn.functional.log_softmax??"));
+        assert!(is_ipython_line("np.*load*?"));
+        assert!(!is_ipython_line("# why?"));
+        assert!(!is_ipython_line("y = torch.log(p)  # safe?"), "a comment's question mark");
+        assert!(!is_ipython_line("s = 'why?'"));
+        assert!(!is_ipython_line("x???"));
+        assert!(!is_ipython_line("y = x % 2"));
+        assert!(is_cell_magic("%%time\nx = 1\n"));
+        assert!(!is_cell_magic("%time x = 1\n"));
+        let mut magics = Vec::new();
+        let out = blank_ipython("if a:\n    %time f()\n!ls", &mut magics);
+        assert_eq!(out, format!("if a:\n    pass  {MAGIC}0\n{}pass  {MAGIC}1", ""));
+        assert_eq!(out.lines().count(), 3);
+        assert_eq!(magics, ["    %time f()", "!ls"]);
+    }
+
+    #[test]
+    fn code_cells_make_one_program_with_a_cell_map() {
+        let nb = Notebook::parse(NB.as_bytes()).unwrap();
+        // Cell 2 is markdown, cell 3 a `%%bash` cell: skipped, but counted.
+        assert_eq!(nb.numbers(), [1, 4]);
+        assert_eq!(
+            nb.program,
+            format!(
+                "pass  {MAGIC}0\nimport torch\nz = torch.randn(3)\np = torch.softmax(z, -1)\n{CELL_END}\n\
+                 if True:\n    y = torch.log(p)\n    pass  {MAGIC}1\npass  {MAGIC}2\n{CELL_END}\n"
+            )
+        );
+        let map = CellMap::of(&nb.program, &nb.numbers());
+        assert_eq!(map.cell_row(0), Some((1, 0)));
+        assert_eq!(map.cell_row(3), Some((1, 3)));
+        assert_eq!(map.cell_row(5), Some((4, 0)));
+        assert_eq!(map.cell_row(6), Some((4, 1)));
+        // Unchanged, the notebook is written back byte for byte.
+        assert_eq!(nb.rewrite(&nb.program).unwrap(), NB);
+    }
+
+    #[test]
+    fn only_changed_sources_are_rewritten_in_their_style() {
+        let nb = Notebook::parse(NB.as_bytes()).unwrap();
+        let fixed = nb.program.replace("torch.softmax(z, -1)", "torch.softmax(z, -1) + 1e-7");
+        let out = nb.rewrite(&fixed).unwrap();
+        assert_eq!(out, NB.replace("\"p = torch.softmax(z, -1)\"", "\"p = torch.softmax(z, -1) + 1e-7\""));
+        let fixed = nb.program.replace("torch.log(p)", "torch.log_softmax(z, -1)");
+        let out = nb.rewrite(&fixed).unwrap();
+        assert_eq!(out, NB.replace("torch.log(p)", "torch.log_softmax(z, -1)"));
+        // Lines added to a list cell follow its layout; quotes and non-ASCII are escaped as
+        // json.dump(ensure_ascii=False) does.
+        let fixed = nb.program.replace("import torch\n", "import torch\nimport numpy as np  # \"é\"\n");
+        let out = nb.rewrite(&fixed).unwrap();
+        assert_eq!(
+            out,
+            NB.replace("\"import torch\\n\",\n", "\"import torch\\n\",\n    \"import numpy as np  # \\\"é\\\"\\n\",\n")
+        );
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["cells"][0]["source"][2], "import numpy as np  # \"é\"\n");
+    }
+
+    #[test]
+    fn strings_are_escaped_as_nbformat_writes_them() {
+        // Python 3.11: json.dumps('a\t\x01\x7fé\u2028"\\\b\f\r', ensure_ascii=False)
+        let python = "\"a\\t\\u0001\u{7f}é\u{2028}\\\"\\\\\\b\\f\\r\"";
+        assert_eq!(serde_json::to_string("a\t\u{1}\u{7f}é\u{2028}\"\\\u{8}\u{c}\r").unwrap(), python);
+    }
+
+    #[test]
+    fn fixes_stay_inside_cells_and_off_ipython_lines() {
+        let nb = Notebook::parse(NB.as_bytes()).unwrap();
+        let p = &nb.program;
+        let fix = |start: usize, end: usize| Fix {
+            title: String::new(),
+            applicability: Applicability::Safe,
+            edits: vec![Edit { start, end, content: "x".into() }],
+        };
+        let log = p.find("torch.log").unwrap();
+        assert!(nb.allows(p, &fix(log, log + 9)));
+        let soft = p.find("torch.softmax").unwrap();
+        assert!(!nb.allows(p, &fix(soft, log)), "across the boundary");
+        assert!(!nb.allows(p, &fix(0, 4)), "on a blanked magic line");
+        let end = p.find(CELL_END).unwrap();
+        assert!(!nb.allows(p, &fix(end + 1, end + 1)), "on a cell's end");
+        // An import added as a line of its own at the end of a cell stays in it.
+        let line =
+            |at: usize| Fix { edits: vec![Edit { start: at, end: at, content: "import numpy\n".into() }], ..fix(0, 0) };
+        assert!(nb.allows(p, &line(end)));
+        assert!(!nb.allows(p, &fix(end, end)), "joined to the cell's end line");
+        // A cell boundary removed: nothing is written.
+        assert!(nb.rewrite(&p.replacen(&format!("{CELL_END}\n"), "", 1)).is_err());
+    }
+
+    #[test]
+    fn notebooks_of_other_languages_have_no_program() {
+        let nb = |metadata: &str| {
+            let text = format!(
+                r#"{{"nbformat": 4, "metadata": {metadata}, "cells": [{{"cell_type": "code", "source": "log(x)"}}]}}"#
+            );
+            Notebook::parse(text.as_bytes()).unwrap().program
+        };
+        assert_eq!(nb("{}"), format!("log(x)\n{CELL_END}\n"));
+        assert_eq!(nb(r#"{"language_info": {"name": "python"}}"#), format!("log(x)\n{CELL_END}\n"));
+        assert_eq!(nb(r#"{"language_info": {"name": "R"}}"#), "");
+        assert_eq!(nb(r#"{"kernelspec": {"language": "julia", "name": "julia-1.10"}}"#), "");
+        assert_eq!(nb(r#"{"kernelspec": {"language": "python", "name": "python3"}}"#), format!("log(x)\n{CELL_END}\n"));
+    }
+
+    #[test]
+    fn invalid_notebooks_say_why() {
+        assert!(Notebook::parse(b"{").unwrap_err().starts_with("not a Jupyter notebook"));
+        assert!(Notebook::parse(b"{\"nbformat\": 3, \"cells\": []}").unwrap_err().contains("nbformat 3"));
+        let e = Notebook::parse(br#"{"nbformat": 4, "cells": [{"cell_type": "code", "source": 1}]}"#).unwrap_err();
+        assert!(e.contains("cell 1"), "{e}");
+        assert!(Notebook::parse(b"\xff").is_err());
+    }
+}
