@@ -368,3 +368,17 @@ fn only_values_at_most_one_are_clipped_at_one() {
     let np_floored = "import numpy as np\np = np.maximum(x, 0)\nw = p * np.log(p)\n";
     assert_eq!(fixes(np_floored)[0], "Raise `p` to at least 1e-7");
 }
+
+/// Regression (found by a newcomer run): behind a comment (a licence header, a shebang), the
+/// docstring was not taken for one, so a fix's import went on line 1, before the docstring and
+/// `from __future__`, where Python refuses it.
+#[test]
+fn an_import_a_fix_adds_goes_after_a_commented_docstring_and_future_imports() {
+    let src = "# Copyright\n\"\"\"Utilities.\"\"\"\nfrom __future__ import annotations\n\nimport numpy as np\nfrom scipy.special import softmax\n\n\ndef f(z):\n    return np.log(softmax(z, axis=1))\n";
+    let out = fix_source(src, &Settings::default(), FixMode::Safe).source;
+    assert_ne!(out, src, "the safe fix was applied");
+    let future = out.find("from __future__").unwrap();
+    let added = out.find("from scipy.special import log_softmax").expect("the import the fix needs");
+    assert!(added > future, "the import went before `from __future__`:\n{out}");
+    assert!(out.starts_with("# Copyright\n\"\"\"Utilities.\"\"\"\n"), "{out}");
+}

@@ -199,14 +199,19 @@ impl Imports {
 fn insertion_point(root: Node, src: &str) -> usize {
     let mut at = 0;
     let mut cursor = root.walk();
-    for (i, stmt) in root.named_children(&mut cursor).enumerate() {
-        let is_docstring = i == 0
-            && stmt.kind() == "expression_statement"
-            && stmt.named_child(0).is_some_and(|c| c.kind() == "string");
+    // The docstring is the first statement, after any comments (a licence header, a shebang).
+    let mut first = true;
+    for stmt in root.named_children(&mut cursor) {
+        if stmt.kind() == "comment" {
+            continue;
+        }
+        let is_docstring =
+            first && stmt.kind() == "expression_statement" && stmt.named_child(0).is_some_and(|c| c.kind() == "string");
+        first = false;
         let is_import = matches!(stmt.kind(), "import_statement" | "import_from_statement" | "future_import_statement");
         if is_docstring || is_import {
             at = stmt.end_byte();
-        } else if stmt.kind() != "comment" {
+        } else {
             break;
         }
     }
