@@ -1044,3 +1044,30 @@ fn invalid_notebooks_are_reported_and_the_rest_checked() {
     assert_eq!(run.code, 1);
     assert_eq!(read(dir.path(), "invalid.ipynb"), include_str!("notebooks/invalid.ipynb"));
 }
+
+/// Regression (found by a newcomer run): a fix that removed the file's last trigger word made the
+/// fixed text skip parsing, so its syntax error vanished from the report ("0 remaining", exit 0)
+/// while still in the file.
+#[test]
+fn a_syntax_error_left_after_a_fix_is_still_reported() {
+    let src = "import torch\ndef g(z):\n    x = 1 +\n    return torch.log(torch.softmax(z, -1))\n";
+    let dir = project(&[("se.py", src)]);
+    let before = concise(dir.path(), &["se.py"]);
+    assert!(findings(&before).iter().any(|f| f.contains("NL000")), "{}", before.stdout);
+    let run = nanlint(dir.path(), &["check", "--fix", "--output-format", "concise", "se.py"]);
+    let fixed = std::fs::read_to_string(dir.path().join("se.py")).unwrap();
+    assert_ne!(fixed, src, "the fix was applied");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(findings(&run).iter().any(|f| f.contains("NL000")), "{}", run.stdout);
+}
+
+/// Regression (found by a newcomer run): `--threads 100000` spawned thousands of threads and
+/// never finished; it is refused with the accepted range.
+#[test]
+fn an_absurd_thread_count_is_refused() {
+    let dir = project(&[("a.py", "import torch\ny = torch.log(torch.relu(p))\n")]);
+    let run = nanlint(dir.path(), &["check", "--threads", "100000", "a.py"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("1..=512") || run.stderr.contains("512"), "{}", run.stderr);
+    assert_eq!(nanlint(dir.path(), &["check", "--threads", "512", "a.py"]).code, 1);
+}

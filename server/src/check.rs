@@ -593,7 +593,7 @@ pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Opt
     };
     match decode::encode(&new_source, decoded.encoding, bytes) {
         Ok(output) => {
-            let after = analyze(&new_source, settings);
+            let after = analyze_fixed(&new_source, settings, &smells);
             if !options.add_noqa {
                 report.fixed = fixed_by_code(&smells, &after);
             }
@@ -661,7 +661,7 @@ fn check_notebook(path: &Path, bytes: &[u8], settings: &Settings, options: &Opti
     };
     match nb.rewrite(&new_source) {
         Ok(output) => {
-            let after = notebook_smells(&nb, &new_source, analyze(&new_source, settings));
+            let after = notebook_smells(&nb, &new_source, analyze_fixed(&new_source, settings, &smells));
             if !options.add_noqa {
                 report.fixed = fixed_by_code(&smells, &after);
             }
@@ -720,6 +720,18 @@ pub fn analyze(source: &str, settings: &Settings) -> Vec<Smell> {
         (a.span.start_byte, a.span.end_byte, &a.code).cmp(&(b.span.start_byte, b.span.end_byte, &b.code))
     });
     smells
+}
+
+/// [`analyze`] of a file's fixed text. A fix can remove the last word the prefilter looks for
+/// (`log(softmax(...))` to `log_softmax(...)`), and the file would then not be parsed: its syntax
+/// errors, reported before the fix, would vanish from the report while still in the file.
+fn analyze_fixed(source: &str, settings: &Settings, before: &[Smell]) -> Vec<Smell> {
+    let after = analyze(source, settings);
+    if after.is_empty() && settings.is_enabled(SYNTAX_ERROR.code) && before.iter().any(|s| s.code == SYNTAX_ERROR.code)
+    {
+        return syntax_errors(&engine::parse(source), source);
+    }
+    after
 }
 
 /// One NL000 per outermost region tree-sitter skipped (`ERROR`) or token it assumed (`MISSING`).
