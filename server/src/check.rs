@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::engine::{
     self,
-    fix::{FixMode, fix_source_in, fix_source_with},
+    fix::{FixMode, fix_source_in},
 };
 use crate::settings::{self, FileSettings, Settings, normalize_selector};
 use crate::smell::{Fix, Point, Smell, Span};
@@ -565,28 +565,7 @@ pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Opt
     };
     let source = decoded.text;
     let smells = analyze(&source, settings);
-    let wants_fix = options.fix != FixMode::Off
-        && smells
-            .iter()
-            .any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
-    let (new_source, problem) = if options.add_noqa {
-        let (added, problem) = add_noqa(&source, &smells, settings);
-        (
-            added.map(|(text, lines)| {
-                report.noqa_added = lines;
-                text
-            }),
-            problem,
-        )
-    } else if wants_fix {
-        let outcome = fix_source_with(&source, settings, options.fix, &|s: &Smell| chosen_fix(s, &options.fix_choice));
-        let changed = (outcome.fixed > 0).then_some(outcome.source);
-        (changed, outcome.refused.and_then(Problem::warning))
-    } else {
-        (None, None)
-    };
-    report.problem = problem;
-    let Some(new_source) = new_source.filter(|n| *n != source) else {
+    let Some(new_source) = edited_source(&source, &smells, settings, options, &mut report, &|_, _| true) else {
         report.source = source;
         report.smells = smells;
         return report;
@@ -617,6 +596,44 @@ pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Opt
     report
 }
 
+/// The text `options` ask for, when it differs from `source`: `# noqa` comments added (their
+/// count in `report.noqa_added`), or each smell's chosen fix applied where `allows` accepts it in
+/// the text as fixed so far (a notebook keeps fixes inside one cell). Why something was not
+/// applied goes to `report.problem`.
+fn edited_source(
+    source: &str,
+    smells: &[Smell],
+    settings: &Settings,
+    options: &Options,
+    report: &mut FileReport,
+    allows: &dyn Fn(&str, &Fix) -> bool,
+) -> Option<String> {
+    let wants_fix = options.fix != FixMode::Off
+        && smells
+            .iter()
+            .any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
+    let (new_source, problem) = if options.add_noqa {
+        let (added, problem) = add_noqa(source, smells, settings);
+        (
+            added.map(|(text, lines)| {
+                report.noqa_added = lines;
+                text
+            }),
+            problem,
+        )
+    } else if wants_fix {
+        let outcome = fix_source_in(source, settings, options.fix, &|current: &str, s: &Smell| {
+            chosen_fix(s, &options.fix_choice).filter(|f| allows(current, f))
+        });
+        let changed = (outcome.fixed > 0).then_some(outcome.source);
+        (changed, outcome.refused.and_then(Problem::warning))
+    } else {
+        (None, None)
+    };
+    report.problem = problem;
+    new_source.filter(|n| n != source)
+}
+
 /// [`check_bytes`] for a notebook: its code cells checked as one program; fixes and `# noqa`
 /// comments that stay inside a cell and off IPython lines written back into the cells' sources.
 fn check_notebook(path: &Path, bytes: &[u8], settings: &Settings, options: &Options) -> FileReport {
@@ -631,30 +648,9 @@ fn check_notebook(path: &Path, bytes: &[u8], settings: &Settings, options: &Opti
     report.cells = Some(nb.numbers());
     let source = nb.program.clone();
     let smells = notebook_smells(&nb, &source, analyze(&source, settings));
-    let wants_fix = options.fix != FixMode::Off
-        && smells
-            .iter()
-            .any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
-    let (new_source, problem) = if options.add_noqa {
-        let (added, problem) = add_noqa(&source, &smells, settings);
-        (
-            added.map(|(text, lines)| {
-                report.noqa_added = lines;
-                text
-            }),
-            problem,
-        )
-    } else if wants_fix {
-        let outcome = fix_source_in(&source, settings, options.fix, &|current: &str, s: &Smell| {
-            chosen_fix(s, &options.fix_choice).filter(|f| nb.allows(current, f))
-        });
-        let changed = (outcome.fixed > 0).then_some(outcome.source);
-        (changed, outcome.refused.and_then(Problem::warning))
-    } else {
-        (None, None)
-    };
-    report.problem = problem;
-    let Some(new_source) = new_source.filter(|n| *n != source) else {
+    let Some(new_source) =
+        edited_source(&source, &smells, settings, options, &mut report, &|current, f| nb.allows(current, f))
+    else {
         report.source = source;
         report.smells = smells;
         return report;
