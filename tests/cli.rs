@@ -1,6 +1,9 @@
 //! The `nanlint` binary end to end, in temporary folders: exit codes, output formats, fixes,
 //! configuration, file discovery.
 
+mod binary;
+
+use binary::{Run, nanlint};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -8,26 +11,6 @@ use serde_json::Value;
 
 const SMELLY: &str = "import torch\np = torch.relu(x)\ny = torch.log(p)\n";
 const CLEAN: &str = "import torch\np = torch.relu(x)\ny = torch.log(p + 1e-7)\n";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn nanlint(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_nanlint"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the nanlint binary runs");
-    Run {
-        code: out.status.code().expect("nanlint exited normally, not by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
 
 /// A temporary folder holding `files` (path, contents).
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {

@@ -2,31 +2,14 @@
 //! files, files changed meanwhile, read-only files, a run killed mid-way) and how folders are
 //! walked (symlinks, loops, unreadable folders, names that are not UTF-8).
 
+mod binary;
+
+use binary::nanlint;
 use std::path::Path;
 use std::process::Command;
 
 const SMELLY: &str = "import torch\np = torch.relu(x)\ny = torch.log(p)\n";
 const FIXED: &str = "import torch\np = torch.relu(x)\ny = torch.log(torch.clamp(p, min=1e-7))\n";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn nanlint(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_nanlint"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the nanlint binary runs");
-    Run {
-        code: out.status.code().expect("nanlint exited normally, not by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
 
 fn write(dir: &Path, path: &str, contents: &str) {
     let path = dir.join(path);
