@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Downloads the benchmark corpus: pinned pure-Python wheels of large ML libraries from PyPI,
-# with only their `*.py` files extracted, about 90 MB and 2.2 M lines of real ML code.
+# Downloads a benchmark corpus: pinned pure-Python wheels of ML projects from PyPI, with only
+# their `*.py` files extracted.
 #
-#   bash benches/fetch-corpus.sh        # idempotent; a no-op when the stamp matches the pins
+#   bash benches/fetch-corpus.sh            # the library corpus: large ML libraries, ~90 MB
+#   bash benches/fetch-corpus.sh training   # the training corpus: projects that write losses,
+#                                           # training loops and probabilistic models, ~41 MB
+#
+# Idempotent: a no-op when the stamp matches the pins.
 #
 # The corpus lives outside the repository:
 #   ${NANLINT_DEV_CACHE:-$HOME/.cache/nanlint-dev}/corpus/<name>-<version>/...
+#   ${NANLINT_DEV_CACHE:-$HOME/.cache/nanlint-dev}/corpus-training/<name>-<version>/...
 # The last line on stdout is the corpus folder (progress goes to stderr), so callers can do
 #   CORPUS="$(bash benches/fetch-corpus.sh | tail -n 1)"
 #
@@ -15,11 +20,14 @@
 set -euo pipefail
 
 cache="${NANLINT_DEV_CACHE:-$HOME/.cache/nanlint-dev}"
-corpus="$cache/corpus"
 python="${NANLINT_PYTHON:-python3}"
 
 # Pure-Python wheels (py3-none-any). Changing a pin makes the next run fetch again.
-pins="$(cat <<'EOF'
+case "${1:-library}" in
+library)
+    corpus="$cache/corpus"
+    # Large libraries: layers, models and their numerics.
+    pins="$(cat <<'EOF'
 transformers==5.23.0
 keras==3.15.1
 jax==0.10.2
@@ -28,6 +36,34 @@ flax==0.12.8
 optax==0.2.8
 EOF
 )"
+    ;;
+training)
+    corpus="$cache/corpus-training"
+    # Code nearer to what users write: losses and metrics (segmentation, metric learning,
+    # contrastive, focal), training loops and textbook models (d2l, tensorlayer, allennlp),
+    # reinforcement learning (stable-baselines3) and probabilistic programs (pyro, numpyro).
+    pins="$(cat <<'EOF'
+allennlp==2.10.1
+d2l==1.0.3
+kornia==0.9.0
+monai==1.6.1
+numpyro==0.22.0
+pyro-ppl==1.9.2
+pytorch-metric-learning==2.9.0
+segmentation-models-pytorch==0.6.0
+sentence-transformers==6.2.0
+stable-baselines3==2.9.2
+tensorlayer==2.2.5
+timm==1.0.31
+torchmetrics==1.9.0
+EOF
+)"
+    ;;
+*)
+    echo "fetch-corpus: unknown corpus '$1' (library or training)" >&2
+    exit 2
+    ;;
+esac
 
 stamp="$corpus/.stamp"
 want="$(printf '%s\n' "$pins" | sha256sum | cut -d' ' -f1)"

@@ -3,6 +3,8 @@
 #
 #   bash benches/precision.sh [CODE ...]      # default: every rule; 30 per rule, seed 7
 #   NANLINT_SAMPLE=30 NANLINT_SEED=7 bash benches/precision.sh NL101
+#   NANLINT_CORPUS=training bash benches/precision.sh        # the training corpus
+#   NANLINT_PREVIEW=1 bash benches/precision.sh NL201        # with the preview forms
 #
 # Prints, per rule: how many findings the corpus has, then each drawn finding as
 # `path:row:col`, the message, and the source lines around it (the judge's material). The
@@ -10,11 +12,13 @@
 # same build and corpus give the same sample. Write the verdicts in benches/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus="$(bash benches/fetch-corpus.sh | tail -n 1)"
+corpus="$(bash benches/fetch-corpus.sh "${NANLINT_CORPUS:-library}" | tail -n 1)"
 cargo build --release --quiet
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-./target/release/nanlint check --output-format json "$corpus" >"$out" || [ $? -eq 1 ]
+preview=()
+[ "${NANLINT_PREVIEW:-0}" = 1 ] && preview=(--preview)
+./target/release/nanlint check "${preview[@]}" --output-format json "$corpus" >"$out" || [ $? -eq 1 ]
 python3 - "$out" "$corpus" "$@" <<'PY'
 import json, os, random, sys
 findings, corpus, codes = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3:]
