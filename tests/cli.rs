@@ -420,6 +420,9 @@ fn rule_subcommand() {
     assert!(lines[0].starts_with("NL000  syntax-error") && lines[1].starts_with("NL001  unreadable-file"), "{lines:?}");
     for (line, rule) in lines[2..].iter().zip(nanlint::rules::RULES) {
         assert!(line.starts_with(rule.code) && line.contains(rule.name), "{line}");
+        // Whether it runs by default, as the README table says.
+        assert_eq!(line.ends_with(" (preview)"), rule.preview, "{line}");
+        assert_eq!(line.ends_with(" (some forms in preview)"), !rule.preview && rule.has_preview_forms(), "{line}");
     }
     assert!(nanlint(dir.path(), &["rule", "nl000"]).stdout.starts_with("# syntax-error (NL000)"));
 

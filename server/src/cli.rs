@@ -380,7 +380,7 @@ pub fn run_rule(code: Option<String>, _all: bool) -> ExitCode {
         }
         None => {
             for rule in &rules {
-                out.push_str(&format!("{}  {:<24}  {}\n", rule.code, rule.name, rule.summary));
+                out.push_str(&format!("{}  {:<24}  {}{}\n", rule.code, rule.name, rule.summary, rule.status));
             }
         }
     }

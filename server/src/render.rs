@@ -90,6 +90,8 @@ pub struct RuleInfo {
     pub code: &'static str,
     pub name: &'static str,
     pub summary: String,
+    /// `" (preview)"`, `" (some forms in preview)"` or `""` (built-ins always run).
+    pub status: &'static str,
     pub doc: &'static str,
     pub url: Option<String>,
 }
@@ -100,6 +102,7 @@ pub fn all_rules() -> Vec<RuleInfo> {
         code: b.code,
         name: b.name,
         summary: b.summary.to_string(),
+        status: "",
         doc: b.doc,
         url: None,
     });
@@ -107,6 +110,7 @@ pub fn all_rules() -> Vec<RuleInfo> {
         code: r.code,
         name: r.name,
         summary: r.summary(),
+        status: r.status(),
         doc: r.doc,
         url: r.url(),
     });

@@ -96,6 +96,18 @@ impl Rule {
         self.doc.contains("\n## Preview\n")
     }
 
+    /// Whether it runs by default: `" (preview)"`, `" (some forms in preview)"` or `""`, as the
+    /// README table and `nanlint rule --all` show it.
+    pub fn status(&self) -> &'static str {
+        if self.preview {
+            " (preview)"
+        } else if self.has_preview_forms() {
+            " (some forms in preview)"
+        } else {
+            ""
+        }
+    }
+
     /// The first paragraph under "What it does", for tables and short help.
     pub fn summary(&self) -> String {
         let after = self.doc.split("## What it does").nth(1).unwrap_or("");
@@ -180,13 +192,7 @@ pub fn markdown_table() -> String {
             "| [{}](queries/python/{}/rule.md){} | `{}` | {} | {} |\n",
             rule.code,
             rule.dir,
-            if rule.preview {
-                " (preview)"
-            } else if rule.has_preview_forms() {
-                " (some forms in preview)"
-            } else {
-                ""
-            },
+            rule.status(),
             rule.name,
             rule.summary(),
             rule.fixes
