@@ -188,6 +188,10 @@ impl Notebook {
             .map_err(|e| format!("not a Jupyter notebook: not valid UTF-8 (byte {})", e.valid_up_to()))?
             .to_string();
         let body = json.strip_prefix('\u{feff}').unwrap_or(&json);
+        // serde would read a struct from a JSON array too, and then name its fields by position.
+        if !body.trim_start().starts_with('{') {
+            return Err("not a Jupyter notebook (nbformat 4): the file is not a JSON object".to_string());
+        }
         let raw: RawNotebook =
             serde_json::from_str(body).map_err(|e| format!("not a Jupyter notebook (nbformat 4): {e}"))?;
         if raw.nbformat != 4 {
@@ -536,5 +540,10 @@ mod tests {
         let e = Notebook::parse(br#"{"nbformat": 4, "cells": [{"cell_type": "code", "source": 1}]}"#).unwrap_err();
         assert!(e.contains("cell 1"), "{e}");
         assert!(Notebook::parse(b"\xff").is_err());
+        // A JSON array is not read as the notebook's fields in order.
+        for array in [&b"[1, 2]"[..], br#"[{}, 4, [], []]"#] {
+            let e = Notebook::parse(array).unwrap_err();
+            assert!(e.ends_with("the file is not a JSON object"), "{e}");
+        }
     }
 }
