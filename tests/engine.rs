@@ -268,6 +268,24 @@ fn select_and_ignore() {
     assert_eq!(found(with(&["NL1"], &["NL101"])), 0, "the more specific ignore wins");
 }
 
+/// A `# noqa` naming any code of a precedence chain silences the chain; turning the outer rule
+/// off instead lets the next rule of the chain report the line (the README says both).
+#[test]
+fn noqa_silences_a_chain_and_ignore_hands_the_line_down() {
+    let src = "import tensorflow as tf\n\
+               def loss(y_, logits):\n    y_conv = tf.nn.softmax(logits)\n\
+               \x20   return -tf.reduce_sum(y_ * tf.log(y_conv))\n";
+    let codes = |src: &str, ignore: &[&str]| -> Vec<String> {
+        check_source(src, &with(&[], ignore)).into_iter().map(|s| s.code).collect()
+    };
+    assert_eq!(codes(src, &[]), ["NL104"]);
+    assert_eq!(codes(src, &["NL104"]), ["NL102"]);
+    assert_eq!(codes(src, &["NL104", "NL102"]), ["NL101"]);
+    let silenced = src.replace("(y_conv))\n", "(y_conv))  # noqa: NL104\n");
+    assert_eq!(codes(&silenced, &[]), Vec::<String>::new());
+    assert_eq!(codes(&silenced.replace("NL104", "NL101"), &[]), Vec::<String>::new());
+}
+
 #[test]
 fn epsilon_is_written_by_the_fixes() {
     let src = "import torch\np = torch.relu(x)\ny = torch.log(p)\nz = torch.log(torch.rand(3))\n";
