@@ -397,3 +397,46 @@ fn a_masked_mean_per_sample_is_the_default_form_of_nl201() {
         assert_eq!(nl201(&src, true), 1, "in preview mode:\n{src}");
     }
 }
+
+/// NL101's training-time-value evidence is a preview form: a `forward` input that nothing keeps
+/// above 0 is reported only in preview mode; a producer that reaches 0 (a softmax) and the
+/// `x * log(x)` form are reported by default.
+#[test]
+fn a_training_time_value_alone_is_nl101_evidence_only_in_preview() {
+    let head = "import torch\nfrom torch import nn\n\n\nclass Head(nn.Module):\n    def forward(self, x, z):\n";
+    let bodies = [
+        ("        return torch.log(x)\n", false),
+        ("        return torch.log(x / (1 - x))\n", false),
+        ("        h = torch.relu(x)\n        return torch.log(h)\n", true),
+        ("        return (x * torch.log(x)).sum()\n", true),
+    ];
+    let nl101 = |src: &str, preview: bool| {
+        let settings = Settings { preview, ..Settings::default() };
+        check_source(src, &settings).iter().filter(|s| s.code == "NL101").count()
+    };
+    for (body, by_default) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(nl101(&src, false), usize::from(by_default), "by default:\n{src}");
+        assert_eq!(nl101(&src, true), 1, "in preview mode:\n{src}");
+    }
+}
+
+/// Regression (pyro's brute-force assignment): an accumulator made of zeros and filled in a
+/// loop is not a zero after the loop; inside the loop before the update, or updated outside a loop, its
+/// zeros still count.
+#[test]
+fn an_accumulator_filled_in_a_loop_is_not_zeros_after_it() {
+    let head = "import torch\n\n\ndef probs(logits, pairs):\n    acc = torch.zeros(4)\n";
+    let bodies = [
+        ("    for i, j in pairs:\n        acc[i] += torch.exp(logits[j])\n    return acc.log()\n", false),
+        ("    for i in pairs:\n        acc.add_(torch.exp(logits[i]))\n    return acc.log()\n", false),
+        ("    for i, j in pairs:\n        print(acc.log())\n        acc[i] += torch.exp(logits[j])\n", true),
+        ("    if pairs:\n        acc[0] += 1.0\n    return acc.log()\n", true),
+        ("    return acc.log()\n", true),
+    ];
+    let nl101 = |src: &str| check_source(src, &Settings::default()).iter().filter(|s| s.code == "NL101").count();
+    for (body, flagged) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(nl101(&src), usize::from(flagged), "{src}");
+    }
+}

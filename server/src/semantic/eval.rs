@@ -177,9 +177,15 @@ impl<'a> Model<'a> {
         let scope = self.scope_of(node);
         let index = self.scope_index(scope);
         let reaching = index.reaching(name, node.start_byte());
+        let values: Vec<Value<'a>> = reaching.entries.iter().map(|entry| self.entry_value(name, *entry)).collect();
+        let filled = filled_in_a_loop(&reaching.entries, node);
         let mut joined: Option<Value<'a>> = None;
-        for entry in &reaching.entries {
-            let v = self.entry_value(name, *entry);
+        for (entry, v) in reaching.entries.iter().zip(values) {
+            // `acc = zeros(n)`, then `acc[i] += p` in a loop: the loop may run zero times, but an
+            // accumulator is made to be filled; its initial zeros are no evidence after the loop.
+            if filled && matches!(entry.binding, Binding::Value(_)) && v.op() == Some(Op::Zeros) {
+                continue;
+            }
             joined = Some(match joined {
                 Some(j) => j.join(&v),
                 None => v,
@@ -1301,4 +1307,19 @@ fn method_dtype(name: &str, args: Vec<&str>) -> Option<Dtype> {
 fn _unused(_: &str) -> Option<()> {
     let _ = text;
     None
+}
+
+/// Whether one of `entries` updates the array in place (an element assigned or augmented, an
+/// in-place method, an `out=` argument) inside a loop that `use_` is not in: the array is filled
+/// by the time the loop is left.
+fn filled_in_a_loop(entries: &[Entry<'_>], use_: Node<'_>) -> bool {
+    entries.iter().any(|entry| {
+        matches!(entry.binding, Binding::Element { .. } | Binding::InPlace(_) | Binding::Opaque)
+            && std::iter::successors(entry.node.parent(), |n| n.parent())
+                .take_while(|n| !matches!(n.kind(), "function_definition" | "class_definition" | "module"))
+                .any(|n| {
+                    matches!(n.kind(), "for_statement" | "while_statement")
+                        && !(n.start_byte() <= use_.start_byte() && use_.end_byte() <= n.end_byte())
+                })
+    })
 }
