@@ -399,8 +399,8 @@ fn a_masked_mean_per_sample_is_the_default_form_of_nl201() {
 }
 
 /// NL101's training-time-value evidence is a preview form: a `forward` input that nothing keeps
-/// above 0 is reported only in preview mode; a producer that reaches 0 (a softmax) and the
-/// `x * log(x)` form are reported by default.
+/// above 0 is reported only in preview mode, and so are a norm and a 0/1 mask; a producer that
+/// reaches 0 (a ReLU) and the `x * log(x)` form are reported by default.
 #[test]
 fn a_training_time_value_alone_is_nl101_evidence_only_in_preview() {
     let head = "import torch\nfrom torch import nn\n\n\nclass Head(nn.Module):\n    def forward(self, x, z):\n";
@@ -409,6 +409,9 @@ fn a_training_time_value_alone_is_nl101_evidence_only_in_preview() {
         ("        return torch.log(x / (1 - x))\n", false),
         ("        h = torch.relu(x)\n        return torch.log(h)\n", true),
         ("        return (x * torch.log(x)).sum()\n", true),
+        // A norm and a 0/1 mask are preview forms of the producer evidence.
+        ("        return torch.log(torch.linalg.norm(z, dim=-1))\n", false),
+        ("        return (z == 0).float().log()\n", false),
     ];
     let nl101 = |src: &str, preview: bool| {
         let settings = Settings { preview, ..Settings::default() };

@@ -110,6 +110,9 @@ fn log_call<'a>(
         // An absolute value reaches 0 where its operand does: known for training-time values;
         // of an argument (`log(abs(start))` in a `geomspace`), 0 is the caller's invalid input.
         && (value.op() != Some(Op::Abs) || value.origin == Origin::Data)
+        // Preview only: a norm (of weights or features, 0 only for an all-zero vector) and a 0/1
+        // mask (whose log is the additive -inf mask idiom, `scores + mask.log()`).
+        && (cx.settings.preview || !matches!(value.op(), Some(Op::Norm | Op::Mask)))
     {
         Evidence::Producer(value.op().unwrap_or(Op::Constant))
     } else if value.origin != Origin::Config && own_factor(model, call, arg) {

@@ -432,8 +432,21 @@ fn in_place_target<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
 }
 
 /// `np.add.at(a, ...)`, `np.copyto(a, ...)`, `nn.init.uniform_(w, ...)`: a library function that
-/// writes into its first argument, a plain name.
+/// writes into its first argument, a plain name; `torch.div(a, b, out=c)`, `np.log(x, out=c)`:
+/// one that writes into its `out=` array (NumPy ufuncs, PyTorch functions).
 fn mutated_argument<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
+    let arguments = call.child_by_field_name("arguments")?;
+    let mut cursor = arguments.walk();
+    let out = arguments.named_children(&mut cursor).find_map(|a| {
+        let value = a.child_by_field_name("value")?;
+        (a.kind() == "keyword_argument"
+            && a.child_by_field_name("name").is_some_and(|n| text(n, src) == "out")
+            && value.kind() == "identifier")
+            .then(|| text(value, src))
+    });
+    if out.is_some() {
+        return out;
+    }
     let function = call.child_by_field_name("function")?;
     if function.kind() != "attribute" {
         return None;
@@ -578,6 +591,9 @@ mod tests {
         // An augmented assignment to some elements binds the array (to an unknown value).
         let src = "w = zeros(n)\nw[0:k] += v\nUSE(w)\n";
         assert_eq!(reaching(src, "w"), (vec!["w[0:k] += v".into()], false));
+        // Regression (allennlp's PMI metric): `out=` writes the array.
+        let src = "p = torch.zeros(n)\ntorch.div(c, t, out=p)\nUSE(p)\n";
+        assert_eq!(reaching(src, "p"), (vec!["torch.div(c, t, out=p)".into()], false));
     }
 
     #[test]
