@@ -58,3 +58,11 @@ def lamb_trust_ratio(w_norm, update):
 def suppressed_loss(logits):
     p = torch.softmax(logits, dim=-1)
     return torch.where(p > 0, torch.log(p), torch.zeros_like(p))  # noqa: NL204
+
+
+def charbonnier_loss(img1, img2):
+    # Regression (kornia): the discarded branch is never singular, `squared + 1.0` is at least 1.
+    squared = (img1 - img2) ** 2
+    small = squared < 1.0
+    small_squared = torch.where(small, squared, 0.0)
+    return torch.where(small, small_squared / ((small_squared + 1.0).sqrt() + 1.0), (squared + 1.0).sqrt() - 1.0)

@@ -165,7 +165,9 @@ fn excludes_singular_point<'a>(model: &Model<'a>, cond: Node<'a>, truth: bool, s
     model.constraints_of(cond, truth, 0, &mut found);
     match constrained(model, &found, s.operand, 0) {
         Some(r) if s.overflow => r.hi.value < OVERFLOW && model.value(s.operand).range.hi.value >= OVERFLOW,
-        Some(r) => !r.contains_zero(),
+        // ... and the operand reaches 0 without it: `(squared + 1.0).sqrt()` with `squared = d ** 2`
+        // is never singular, whatever the condition (kornia's Charbonnier loss).
+        Some(r) => !r.contains_zero() && model.value(s.operand).range.contains_zero(),
         None => false,
     }
 }
