@@ -149,6 +149,9 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     documentSelector: [
       { scheme: 'file', language: 'python' },
       { scheme: 'untitled', language: 'python' },
+      // Python cells of Jupyter notebooks: hover and code actions on them, and (with the
+      // server's notebookDocumentSync) the notebook synced as a whole.
+      { notebook: 'jupyter-notebook', language: 'python' },
     ],
     initializationOptions: settings(),
     synchronize: { configurationSection: SECTION },

@@ -175,6 +175,41 @@ pub fn blank_ipython(text: &str, magics: &mut Vec<String>) -> String {
     out
 }
 
+/// Code cells joined into one program (see the module documentation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Joined {
+    pub program: String,
+    /// Per cell given, the byte range its (blanked) text has in `program`, without the newline
+    /// added after a cell that lacks one and without its [`CELL_END`] line; `None` for a cell
+    /// left out (a cell magic).
+    pub spans: Vec<Option<Range<usize>>>,
+    /// The original text of each blanked IPython line, by the number its marker carries.
+    pub magics: Vec<String>,
+}
+
+/// Joins code cells' sources, in order, into one program: cell magics left out, IPython lines
+/// blanked, each cell followed by a [`CELL_END`] line. The CLI's notebooks and the language
+/// server's notebook documents both go through here.
+pub fn join<'a>(cells: impl IntoIterator<Item = &'a str>) -> Joined {
+    let mut joined = Joined::default();
+    for text in cells {
+        if is_cell_magic(text) {
+            joined.spans.push(None);
+            continue;
+        }
+        let checked = blank_ipython(text, &mut joined.magics);
+        let start = joined.program.len();
+        joined.program.push_str(&checked);
+        joined.spans.push(Some(start..joined.program.len()));
+        if !checked.is_empty() && !checked.ends_with('\n') {
+            joined.program.push('\n');
+        }
+        joined.program.push_str(CELL_END);
+        joined.program.push('\n');
+    }
+    joined
+}
+
 /// The original line a marker line stands for, if `line` (without its newline) is one.
 fn magic_index(line: &str) -> Option<usize> {
     let rest = line.trim_start().strip_prefix("pass  ")?.strip_prefix(MAGIC)?;
@@ -199,8 +234,6 @@ impl Notebook {
         }
         let raw_cells = raw.cells.ok_or("not a Jupyter notebook (nbformat 4): it has no `cells` list")?;
         let mut cells = Vec::new();
-        let mut magics = Vec::new();
-        let mut program = String::new();
         let python = is_python(&raw.metadata);
         for (i, cell) in raw_cells.iter().enumerate() {
             if !python || cell.cell_type != "code" {
@@ -222,15 +255,9 @@ impl Notebook {
                 continue;
             }
             let start = source.get().as_ptr() as usize - json.as_ptr() as usize;
-            let checked = blank_ipython(&text, &mut magics);
-            program.push_str(&checked);
-            if !checked.is_empty() && !checked.ends_with('\n') {
-                program.push('\n');
-            }
-            program.push_str(CELL_END);
-            program.push('\n');
             cells.push(CodeCell { number, span: start..start + source.get().len(), as_list, text });
         }
+        let Joined { program, magics, .. } = join(cells.iter().map(|c| c.text.as_str()));
         Ok(Notebook { json, cells, magics, program })
     }
 
@@ -241,41 +268,7 @@ impl Notebook {
     /// Whether a fix can be applied to `program` (this notebook's, maybe already fixed): every
     /// edit stays inside one cell and touches neither a cell's end nor a blanked IPython line.
     pub fn allows(&self, program: &str, fix: &Fix) -> bool {
-        let map = CellMap::of(program, &self.numbers());
-        let line_start = |b: usize| program[..b].rfind('\n').map_or(0, |i| i + 1);
-        let line_at = |b: usize| {
-            let start = line_start(b);
-            &program[start..program[start..].find('\n').map_or(program.len(), |i| start + i)]
-        };
-        let protected = |line: &str| is_cell_end(line) || magic_index(line.trim_end_matches('\r')).is_some();
-        fix.edits.iter().all(|e| {
-            if e.start > e.end || e.end > program.len() {
-                return false;
-            }
-            if map.index_of(e.start) != map.index_of(e.end.saturating_sub(1).max(e.start)) {
-                return false;
-            }
-            // The lines the edit replaces text of, or inserts into the middle of.
-            if e.start < e.end {
-                let first = line_start(e.start);
-                let last_end = program[e.end - 1..].find('\n').map_or(program.len(), |i| e.end - 1 + i);
-                if program[first..last_end].split('\n').any(protected) {
-                    return false;
-                }
-            } else if line_start(e.start) != e.start && protected(line_at(e.start)) {
-                return false;
-            }
-            // A protected line right after the edit must still start a line.
-            if line_start(e.end) == e.end && e.end < program.len() && protected(line_at(e.end)) {
-                let newline_before = if e.content.is_empty() {
-                    e.start == 0 || program[..e.start].ends_with('\n')
-                } else {
-                    e.content.ends_with('\n')
-                };
-                return newline_before;
-            }
-            true
-        })
+        allows(program, &self.numbers(), fix)
     }
 
     /// The source of each cell in `program` (this notebook's, maybe fixed), its IPython lines
@@ -349,6 +342,44 @@ impl Notebook {
         let lines: Vec<String> = text.split_inclusive('\n').map(string).collect();
         format!("[{open}{}{close}]", lines.join(&sep))
     }
+}
+
+fn allows(program: &str, numbers: &[usize], fix: &Fix) -> bool {
+    let map = CellMap::of(program, numbers);
+    let line_start = |b: usize| program[..b].rfind('\n').map_or(0, |i| i + 1);
+    let line_at = |b: usize| {
+        let start = line_start(b);
+        &program[start..program[start..].find('\n').map_or(program.len(), |i| start + i)]
+    };
+    let protected = |line: &str| is_cell_end(line) || magic_index(line.trim_end_matches('\r')).is_some();
+    fix.edits.iter().all(|e| {
+        if e.start > e.end || e.end > program.len() {
+            return false;
+        }
+        if map.index_of(e.start) != map.index_of(e.end.saturating_sub(1).max(e.start)) {
+            return false;
+        }
+        // The lines the edit replaces text of, or inserts into the middle of.
+        if e.start < e.end {
+            let first = line_start(e.start);
+            let last_end = program[e.end - 1..].find('\n').map_or(program.len(), |i| e.end - 1 + i);
+            if program[first..last_end].split('\n').any(protected) {
+                return false;
+            }
+        } else if line_start(e.start) != e.start && protected(line_at(e.start)) {
+            return false;
+        }
+        // A protected line right after the edit must still start a line.
+        if line_start(e.end) == e.end && e.end < program.len() && protected(line_at(e.end)) {
+            let newline_before = if e.content.is_empty() {
+                e.start == 0 || program[..e.start].ends_with('\n')
+            } else {
+                e.content.ends_with('\n')
+            };
+            return newline_before;
+        }
+        true
+    })
 }
 
 /// The whitespace of a JSON list of strings: after `[`, between items (with the comma) and

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod convert;
+pub mod notebook;
 pub mod server;
 pub mod session;
 mod transport;

@@ -15,7 +15,8 @@ use super::convert::{self, FIX_ALL_KIND};
 use super::session::{Capabilities, Publish, Session};
 use super::transport::Outbox;
 use crate::engine::fix::{self, FixMode};
-use crate::text::{Encoding, Pos};
+use crate::smell::Smell;
+use crate::text::{Encoding, LineIndex, Pos};
 
 /// How long a request to the client (e.g. `workspace/configuration`) may take.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -146,6 +147,14 @@ impl LanguageServer for Backend {
                 change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
                 ..Default::default()
             })),
+            // Python cells of Jupyter notebooks, analyzed as one program (see `notebook`).
+            notebook_document_sync: Some(lsp::OneOf::Left(lsp::NotebookDocumentSyncOptions {
+                notebook_selector: vec![lsp::NotebookSelector::ByNotebook {
+                    notebook: lsp::Notebook::String("jupyter-notebook".into()),
+                    cells: Some(vec![lsp::NotebookCellSelector { language: "python".into() }]),
+                }],
+                save: None,
+            })),
             hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
             code_action_provider: Some(lsp::CodeActionProviderCapability::Options(lsp::CodeActionOptions {
                 code_action_kinds: Some(vec![
@@ -228,6 +237,26 @@ impl LanguageServer for Backend {
         self.publish(publish).await;
     }
 
+    async fn notebook_did_open(&self, params: lsp::DidOpenNotebookDocumentParams) {
+        let (publishes, problems) = self.session.notebook_open(params);
+        self.report(problems).await;
+        self.publish(publishes).await;
+    }
+
+    async fn notebook_did_change(&self, params: lsp::DidChangeNotebookDocumentParams) {
+        let (publishes, warnings) = self.session.notebook_change(params);
+        for warning in warnings {
+            tracing::warn!("{warning}");
+            self.client.log_message(lsp::MessageType::WARNING, format!("nanlint: {warning}")).await;
+        }
+        self.publish(publishes).await;
+    }
+
+    async fn notebook_did_close(&self, params: lsp::DidCloseNotebookDocumentParams) {
+        let publishes = self.session.notebook_close(params);
+        self.publish(publishes).await;
+    }
+
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
         let pushed = params.settings.get("nanlint").filter(|v| !v.is_null());
         match pushed {
@@ -250,6 +279,7 @@ impl LanguageServer for Backend {
     }
 
     async fn diagnostic(&self, params: lsp::DocumentDiagnosticParams) -> Result<lsp::DocumentDiagnosticReportResult> {
+        // A notebook cell's diagnostics are pushed (see `notebook`): a pull finds none.
         let (version, items) = self.session.pull(&params.text_document.uri).unwrap_or((0, Vec::new()));
         Ok(lsp::DocumentDiagnosticReportResult::Report(lsp::DocumentDiagnosticReport::Full(
             lsp::RelatedFullDocumentDiagnosticReport {
@@ -266,27 +296,30 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         let enc = self.session.encoding();
         let pos = Pos { line: p.position.line, character: p.position.character };
+        let hover = |text: &str, index: &LineIndex, smells: &[Smell]| {
+            let (byte, _) = index.offset(text, pos, enc);
+            let smell = smells.iter().find(|s| s.span.start_byte <= byte && byte <= s.span.end_byte);
+            let (markdown, range) = match smell {
+                Some(s) => (
+                    convert::hover_smell(text, s),
+                    Some(convert::range(text, index, enc, s.span.start_byte, s.span.end_byte)),
+                ),
+                None => (convert::hover_noqa(text, byte)?, None),
+            };
+            Some(lsp::Hover {
+                contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                    kind: lsp::MarkupKind::Markdown,
+                    value: markdown,
+                }),
+                range,
+            })
+        };
+        let uri = &p.text_document.uri;
         guarded("hover", || {
-            self.session
-                .with_doc(&p.text_document.uri, |doc| {
-                    let (byte, _) = doc.index.offset(&doc.text, pos, enc);
-                    let smell = doc.smells.iter().find(|s| s.span.start_byte <= byte && byte <= s.span.end_byte);
-                    let (markdown, range) = match smell {
-                        Some(s) => (
-                            convert::hover_smell(&doc.text, s),
-                            Some(convert::range(&doc.text, &doc.index, enc, s.span.start_byte, s.span.end_byte)),
-                        ),
-                        None => (convert::hover_noqa(&doc.text, byte)?, None),
-                    };
-                    Some(lsp::Hover {
-                        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
-                            kind: lsp::MarkupKind::Markdown,
-                            value: markdown,
-                        }),
-                        range,
-                    })
-                })
-                .flatten()
+            if self.session.is_cell(uri) {
+                return self.session.with_cell(uri, |cell| hover(cell.text, &cell.index, &cell.smells)).flatten();
+            }
+            self.session.with_doc(uri, |doc| hover(&doc.text, &doc.index, &doc.smells)).flatten()
         })
     }
 
@@ -306,8 +339,13 @@ impl LanguageServer for Backend {
             if wants("quickfix") {
                 for d in &diagnostics {
                     actions.extend(convert::fix_actions(&uri, d).into_iter().map(lsp::CodeActionOrCommand::CodeAction));
-                    let noqa =
-                        self.session.with_doc(&uri, |doc| convert::noqa_action(&uri, &doc.text, &doc.index, enc, d));
+                    let noqa = if self.session.is_cell(&uri) {
+                        self.session.with_cell(&uri, |cell| {
+                            convert::noqa_action(&uri, cell.original, &LineIndex::new(cell.original), enc, d)
+                        })
+                    } else {
+                        self.session.with_doc(&uri, |doc| convert::noqa_action(&uri, &doc.text, &doc.index, enc, d))
+                    };
                     actions.extend(noqa.flatten().map(lsp::CodeActionOrCommand::CodeAction));
                 }
             }

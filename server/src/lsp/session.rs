@@ -57,6 +57,11 @@ pub struct Session {
     last_good: DashMap<PathBuf, FileSettings>,
     /// Bumped on every settings change, so an answer to an older configuration request is dropped.
     generation: std::sync::atomic::AtomicU64,
+    /// Open notebooks by notebook URI (see `super::notebook`).
+    pub(super) notebooks: DashMap<Uri, super::notebook::NotebookDoc>,
+    /// The notebook each open cell (`vscode-notebook-cell:` URI) belongs to. Never locked
+    /// while a `notebooks` entry is being waited for.
+    pub(super) cell_owner: DashMap<Uri, Uri>,
 }
 
 /// A `textDocument/publishDiagnostics` notification for one document, serialized while its
@@ -107,7 +112,8 @@ impl Session {
         (client.effective(file.as_ref()), problems)
     }
 
-    pub fn open(&self, uri: Uri, version: i32, text: String) -> (Option<Publish>, Vec<String>) {
+    /// A document for `text`, parsed and analyzed with the settings of `uri`'s path.
+    pub(super) fn new_document(&self, uri: &Uri, version: i32, text: String) -> (Document, Vec<String>) {
         let path = uri.to_file_path().map(|p| p.into_owned());
         let (settings, mut problems) = self.settings_for(path.as_deref());
         let tree = engine::parse(&text);
@@ -121,9 +127,14 @@ impl Session {
             settings,
             path,
         };
-        if !reanalyze(&uri, &mut doc, None) {
+        if !reanalyze(uri, &mut doc, None) {
             problems.push(format!("analysis of {} failed; see the server log", uri.as_str()));
         }
+        (doc, problems)
+    }
+
+    pub fn open(&self, uri: Uri, version: i32, text: String) -> (Option<Publish>, Vec<String>) {
+        let (doc, problems) = self.new_document(&uri, version, text);
         let publish = self.publish_of(&uri, &doc);
         self.docs.insert(uri, doc);
         (publish, problems)
@@ -154,66 +165,8 @@ impl Session {
             ));
             return (None, warnings);
         }
-        let doc = &mut *doc;
-        let mut full_reparse = false;
-        // A single edit inside one function may be re-analyzed alone (`UnitCache::reanalyze_edit`).
-        let single = changes.len() == 1;
-        let mut site = None;
-        for change in changes {
-            match change.range {
-                None => {
-                    doc.text = change.text;
-                    doc.index = LineIndex::new(&doc.text);
-                    full_reparse = true;
-                }
-                Some(range) => {
-                    let start = Pos { line: range.start.line, character: range.start.character };
-                    let end = Pos { line: range.end.line, character: range.end.character };
-                    // The function holding the edit, found in the old text and tree (the same
-                    // offsets `apply_change` resolves).
-                    let unit = if single {
-                        let (s, _) = doc.index.offset(&doc.text, start, enc);
-                        let (e, _) = doc.index.offset(&doc.text, end, enc);
-                        engine::unit_around(&doc.tree, s.min(e), s.max(e))
-                            .map(|unit| (doc.text[unit.clone()].contains("import"), unit))
-                    } else {
-                        None
-                    };
-                    let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
-                    if e.clamped {
-                        warnings
-                            .push(format!("{}: change range {range:?} is outside the document; clamped", uri.as_str()));
-                    }
-                    site = unit.map(|(unit_imports, unit)| EditSite {
-                        start: e.start,
-                        old_end: e.old_end,
-                        new_end: e.new_end,
-                        rows: e.new_end_point.0 as isize - e.old_end_point.0 as isize,
-                        unit,
-                        unit_imports,
-                    });
-                    doc.index.update(&doc.text, &e);
-                    let point = |(row, column): (usize, usize)| Point { row, column };
-                    doc.tree.edit(&InputEdit {
-                        start_byte: e.start,
-                        old_end_byte: e.old_end,
-                        new_end_byte: e.new_end,
-                        start_position: point(e.start_point),
-                        old_end_position: point(e.old_end_point),
-                        new_end_position: point(e.new_end_point),
-                    });
-                }
-            }
-        }
-        let old = if full_reparse { None } else { Some(&doc.tree) };
-        let tree = engine::reparse(&doc.text, old);
-        let old_tree = std::mem::replace(&mut doc.tree, tree);
-        doc.version = version;
-        let edit = site.map(|site| (old_tree, site));
-        if !reanalyze(uri, doc, edit) {
-            warnings.push(format!("analysis of {} failed; see the server log", uri.as_str()));
-        }
-        (self.publish_of(uri, doc), warnings)
+        warnings.extend(edit_document(uri, &mut doc, version, changes, enc));
+        (self.publish_of(uri, &doc), warnings)
     }
 
     pub fn close(&self, uri: &Uri) -> Option<Publish> {
@@ -246,7 +199,7 @@ impl Session {
     }
 
     /// The position encoding, severity and related-information support diagnostics are made with.
-    fn conversion(&self) -> (Encoding, super::config::Severity, bool) {
+    pub(super) fn conversion(&self) -> (Encoding, super::config::Severity, bool) {
         let related = self.caps.read().map(|c| c.related_information).unwrap_or(true);
         (self.encoding(), self.client_settings().severity, related)
     }
@@ -279,6 +232,9 @@ impl Session {
                 publishes.extend(self.publish_of(&uri, &doc));
             }
         }
+        let (mut notebooks, mut p) = self.refresh_notebooks();
+        publishes.append(&mut notebooks);
+        problems.append(&mut p);
         problems.sort();
         problems.dedup();
         (publishes, problems)
@@ -322,7 +278,78 @@ impl Session {
 /// and tree, loses its findings, and the server goes on. Returns false after a panic. `edit` is
 /// the single edit that made this version (with the edited old tree and the function that held
 /// it), when there was one: then only that function may be analyzed again.
-fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditSite)>) -> bool {
+/// Applies incremental (or full) changes, in the encoding `enc`, to `doc` in order, reparses with
+/// the old tree, re-analyzes and sets the version; returns warnings (a range outside the text,
+/// a failed analysis).
+pub(super) fn edit_document(
+    uri: &Uri,
+    doc: &mut Document,
+    version: i32,
+    changes: Vec<lsp::TextDocumentContentChangeEvent>,
+    enc: Encoding,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut full_reparse = false;
+    // A single edit inside one function may be re-analyzed alone (`UnitCache::reanalyze_edit`).
+    let single = changes.len() == 1;
+    let mut site = None;
+    for change in changes {
+        match change.range {
+            None => {
+                doc.text = change.text;
+                doc.index = LineIndex::new(&doc.text);
+                full_reparse = true;
+            }
+            Some(range) => {
+                let start = Pos { line: range.start.line, character: range.start.character };
+                let end = Pos { line: range.end.line, character: range.end.character };
+                // The function holding the edit, found in the old text and tree (the same
+                // offsets `apply_change` resolves).
+                let unit = if single {
+                    let (s, _) = doc.index.offset(&doc.text, start, enc);
+                    let (e, _) = doc.index.offset(&doc.text, end, enc);
+                    engine::unit_around(&doc.tree, s.min(e), s.max(e))
+                        .map(|unit| (doc.text[unit.clone()].contains("import"), unit))
+                } else {
+                    None
+                };
+                let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
+                if e.clamped {
+                    warnings.push(format!("{}: change range {range:?} is outside the document; clamped", uri.as_str()));
+                }
+                site = unit.map(|(unit_imports, unit)| EditSite {
+                    start: e.start,
+                    old_end: e.old_end,
+                    new_end: e.new_end,
+                    rows: e.new_end_point.0 as isize - e.old_end_point.0 as isize,
+                    unit,
+                    unit_imports,
+                });
+                doc.index.update(&doc.text, &e);
+                let point = |(row, column): (usize, usize)| Point { row, column };
+                doc.tree.edit(&InputEdit {
+                    start_byte: e.start,
+                    old_end_byte: e.old_end,
+                    new_end_byte: e.new_end,
+                    start_position: point(e.start_point),
+                    old_end_position: point(e.old_end_point),
+                    new_end_position: point(e.new_end_point),
+                });
+            }
+        }
+    }
+    let old = if full_reparse { None } else { Some(&doc.tree) };
+    let tree = engine::reparse(&doc.text, old);
+    let old_tree = std::mem::replace(&mut doc.tree, tree);
+    doc.version = version;
+    let edit = site.map(|site| (old_tree, site));
+    if !reanalyze(uri, doc, edit) {
+        warnings.push(format!("analysis of {} failed; see the server log", uri.as_str()));
+    }
+    warnings
+}
+
+pub(super) fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditSite)>) -> bool {
     let Document { text, tree, cache, settings, smells, .. } = doc;
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         if let Some((old_tree, site)) = edit
