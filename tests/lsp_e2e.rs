@@ -911,6 +911,8 @@ async fn out_of_range_positions_are_clamped() {
     client.change(&mut doc, vec![Change::insert((1000, 1000), "\nq = tf.math.log(tf.nn.relu(x))\n")]).await;
     assert!(doc.text.ends_with("))\n\nq = tf.math.log(tf.nn.relu(x))\n"));
     let d = client.wait_for_diagnostics(URI, 2).await;
+    let logged = client.wait_for_notification("window/logMessage").await;
+    assert!(logged["message"].as_str().unwrap().contains("1000:1000 is past the last line"), "{logged}");
     assert_eq!(lines(&d), [5, 7]);
     assert_same_as_fresh(&client, &doc, &d).await;
 
@@ -918,6 +920,8 @@ async fn out_of_range_positions_are_clamped() {
     client.change(&mut doc, vec![Change::range((0, 500), (0, u32::MAX), "  # tf")]).await;
     assert!(doc.text.starts_with("import tensorflow as tf  # tf\n"));
     let d = client.wait_for_diagnostics(URI, 3).await;
+    let logged = client.wait_for_notification("window/logMessage").await;
+    assert!(logged["message"].as_str().unwrap().contains("0:500 is past the end of its line"), "{logged}");
     assert_same_as_fresh(&client, &doc, &d).await;
 
     // A reversed range (end before start) is taken in order: this deletes one blank line.
@@ -925,6 +929,10 @@ async fn out_of_range_positions_are_clamped() {
     doc.version = 4;
     doc.text = doc.text.replacen("\n\n\n", "\n\n", 1);
     let d = client.wait_for_diagnostics(URI, 4).await;
+    // Logged as what it is (it used to say "outside the document").
+    let logged = client.wait_for_notification("window/logMessage").await;
+    let message = logged["message"].as_str().unwrap();
+    assert!(message.contains("reversed range") && !message.contains("outside"), "{logged}");
     assert_eq!(lines(&d), [4, 6]);
     assert_same_as_fresh(&client, &doc, &d).await;
 
@@ -939,6 +947,66 @@ async fn out_of_range_positions_are_clamped() {
     // Still serving.
     client.change(&mut doc, vec![Change::full(MNIST)]).await;
     assert_eq!(lines(&client.wait_for_diagnostics(URI, 5).await), [5]);
+    client.shutdown_and_exit().await;
+}
+
+#[tokio::test]
+async fn a_position_inside_a_character_refuses_the_whole_change() {
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    let text = "import torch\ns = '🔥'\np = torch.relu(z)\ny = torch.log(p)\n";
+    let mut doc = client.open(URI, text).await;
+    client.wait_for_diagnostics(URI, 1).await;
+
+    // Between the two UTF-16 code units of the emoji: no text has a place there.
+    client.send_change(URI, 2, &[Change::insert((1, 6), "x")]).await;
+    let logged = client.wait_for_notification("window/logMessage").await;
+    let message = logged["message"].as_str().unwrap();
+    assert!(message.contains("refused change 1 of 1") && message.contains("position 1:6"), "{logged}");
+    assert!(message.contains("the document keeps version 1"), "{logged}");
+    // Several changes: the valid first one is taken back with the rest.
+    client.send_change(URI, 3, &[Change::insert((0, 0), "# first\n"), Change::insert((2, 6), "x")]).await;
+    let logged = client.wait_for_notification("window/logMessage").await;
+    assert!(logged["message"].as_str().unwrap().contains("refused change 2 of 2"), "{logged}");
+
+    // The server kept the last good text: the next change applies to it.
+    doc.version = 3;
+    client.change(&mut doc, vec![Change::insert((3, 0), "q = torch.log(torch.relu(r))\n")]).await;
+    let d = client.wait_for_diagnostics(URI, 4).await;
+    assert_eq!(lines(&d), [3, 4]);
+    assert_same_as_fresh(&client, &doc, &d).await;
+    client.shutdown_and_exit().await;
+    let versions: Vec<Value> = client
+        .notifications("textDocument/publishDiagnostics")
+        .into_iter()
+        .filter(|p| p["uri"] == URI)
+        .map(|p| p["version"].clone())
+        .collect();
+    assert_eq!(versions, [json!(1), json!(4)], "nothing published for the refused versions");
+
+    // UTF-8 positions: inside the three bytes of a CJK character.
+    let mut client = Client::start_initialized(neovim_like(), None, json!({})).await;
+    client.open(URI, "损失 = 0\n").await;
+    client.send_change(URI, 2, &[Change::insert((0, 4), "x")]).await;
+    let logged = client.wait_for_notification("window/logMessage").await;
+    let message = logged["message"].as_str().unwrap();
+    assert!(message.contains("position 0:4 is inside the UTF-8 bytes of one character"), "{logged}");
+    assert_eq!(client.pull_diagnostics(URI).await["resultId"], "1");
+    client.shutdown_and_exit().await;
+}
+
+#[tokio::test]
+async fn a_notification_of_the_wrong_shape_is_logged_not_dropped_silently() {
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    client.open(URI, MNIST).await;
+    client.wait_for_diagnostics(URI, 1).await;
+    let wrong = json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": "nope"});
+    client.notify("textDocument/didChange", wrong).await;
+    let logged = client.wait_for_notification("window/logMessage").await;
+    let message = logged["message"].as_str().unwrap();
+    assert!(message.contains("`textDocument/didChange`") && message.contains("wrong shape"), "{logged}");
+    // Version 2 is still free: nothing was applied.
+    client.send_change(URI, 2, &[Change::full("import torch\n")]).await;
+    assert_eq!(client.wait_for_diagnostics(URI, 2).await, Vec::<Value>::new());
     client.shutdown_and_exit().await;
 }
 

@@ -26,8 +26,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cli::run_check(*args),
         Command::Rule { code, all } => cli::run_rule(code, all),
+        // The LSP spec: exit code 0 after a `shutdown` request, 1 without one.
         Command::Server => match nanlint::lsp::run_stdio() {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(nanlint::lsp::Ending::AfterShutdown) => ExitCode::SUCCESS,
+            Ok(nanlint::lsp::Ending::WithoutShutdown) => ExitCode::FAILURE,
             Err(e) => cli::fail(&format!("cannot start the language server: {e}")),
         },
     }

@@ -22,6 +22,22 @@ pub enum Encoding {
     Utf16,
 }
 
+/// How a position fitted the text it was resolved in (see [`LineIndex::locate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// It names a character boundary.
+    Exact,
+    /// Its character is past the end of its line's content: it stands for the end of the line
+    /// (the LSP spec: "it defaults back to the line length").
+    PastLineEnd,
+    /// Its line is past the last line: it stands for the end of the text.
+    PastTextEnd,
+    /// It falls inside one character: between the two halves (UTF-16 code units) of a
+    /// surrogate pair, or inside a UTF-8 sequence. No text has a boundary there; it is rounded
+    /// down to the character's start.
+    InsideChar,
+}
+
 /// An LSP-style position: zero-based line and character within it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pos {
@@ -133,20 +149,30 @@ impl LineIndex {
     /// or a surrogate pair rounds down to the char's start. The flag is true
     /// iff any of that happened, i.e. `pos` named no exact char boundary.
     pub fn offset(&self, text: &str, pos: Pos, enc: Encoding) -> (usize, bool) {
+        let (offset, fit) = self.locate(text, pos, enc);
+        (offset, fit != Fit::Exact)
+    }
+
+    /// [`LineIndex::offset`], saying how `pos` fitted the text.
+    pub fn locate(&self, text: &str, pos: Pos, enc: Encoding) -> (usize, Fit) {
         let Some((start, content)) = self.line_content(text, pos.line as usize) else {
-            return (text.len(), true);
+            return (text.len(), Fit::PastTextEnd);
         };
         let want = pos.character as usize;
-        let (col, exact) = match enc {
+        let (col, fit) = match enc {
             Encoding::Utf8 => {
                 let col = floor_char_boundary(content, want);
-                (col, col == want)
+                let fit = match col == want {
+                    true => Fit::Exact,
+                    false if want > content.len() => Fit::PastLineEnd,
+                    false => Fit::InsideChar,
+                };
+                (col, fit)
             }
             Encoding::Utf16 => utf16_to_byte_col(content, want),
         };
-        (start + col, !exact)
+        (start + col, fit)
     }
-
     /// Byte offset -> position. An offset past the end clamps to the end; one
     /// inside a multi-byte char rounds down to its start; one between the
     /// `\r` and `\n` of a CRLF maps to the end of that line's content.
@@ -164,17 +190,17 @@ impl LineIndex {
 }
 
 /// Byte column of UTF-16 column `want` in `line`, rounded down to a char
-/// boundary and clamped to the line's length; the flag says whether it was exact.
-fn utf16_to_byte_col(line: &str, want: usize) -> (usize, bool) {
+/// boundary and clamped to the line's length, and how `want` fitted.
+fn utf16_to_byte_col(line: &str, want: usize) -> (usize, Fit) {
     let mut units = 0;
     for (i, c) in line.char_indices() {
         let next = units + c.len_utf16();
         if next > want {
-            return (i, units == want);
+            return (i, if units == want { Fit::Exact } else { Fit::InsideChar });
         }
         units = next;
     }
-    (line.len(), units == want)
+    (line.len(), if units == want { Fit::Exact } else { Fit::PastLineEnd })
 }
 
 /// The largest char boundary of `s` that is `<= i` (`s.len()` if `i` is past it).
@@ -381,6 +407,23 @@ mod tests {
         assert_eq!(off("a🔥b", 0, 2, Utf16), (1, true));
         assert_eq!(off("🔥🔥\n", 0, 3, Utf16), (4, true));
         assert_eq!(off("x\n🔥", 1, 1, Utf16), (2, true));
+    }
+
+    #[test]
+    fn locate_says_how_a_position_fitted() {
+        let at = |text: &str, line, character, enc| LineIndex::new(text).locate(text, Pos::new(line, character), enc);
+        // Between the halves of a surrogate pair, and inside a 3-byte CJK character in UTF-8.
+        assert_eq!(at("a🔥b\n", 0, 2, Utf16), (1, Fit::InsideChar));
+        assert_eq!(at("a🔥b\n", 0, 3, Utf16), (5, Fit::Exact));
+        assert_eq!(at("日本\n", 0, 1, Utf16), (3, Fit::Exact));
+        assert_eq!(at("日本\n", 0, 1, Utf8), (0, Fit::InsideChar));
+        assert_eq!(at("日本\n", 0, 5, Utf8), (3, Fit::InsideChar));
+        assert_eq!(at("日本\n", 0, 6, Utf8), (6, Fit::Exact));
+        // Past the end of a line, and past the last line.
+        assert_eq!(at("日本\r\nx", 0, 7, Utf8), (6, Fit::PastLineEnd));
+        assert_eq!(at("日本\r\nx", 0, 3, Utf16), (6, Fit::PastLineEnd));
+        assert_eq!(at("日本\r\nx", 2, 0, Utf16), (9, Fit::PastTextEnd));
+        assert_eq!(at("", 0, 0, Utf16), (0, Fit::Exact));
     }
 
     #[test]

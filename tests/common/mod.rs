@@ -154,7 +154,7 @@ pub struct Client {
     out: mpsc::UnboundedSender<Out>,
     changed: watch::Receiver<u64>,
     next_id: AtomicI64,
-    server: Option<JoinHandle<()>>,
+    server: Option<JoinHandle<nanlint::lsp::Ending>>,
     input_waiting: Arc<AtomicBool>,
     /// The negotiated position encoding (UTF-16 until `initialize` says otherwise).
     pub encoding: Encoding,
@@ -542,14 +542,14 @@ impl Client {
         let result = self.request("shutdown", Value::Null).await;
         assert_eq!(result, Value::Null, "shutdown answers null");
         self.notify("exit", Value::Null).await;
-        self.wait_for_serve_to_end().await;
+        assert_eq!(self.wait_for_serve_to_end().await, nanlint::lsp::Ending::AfterShutdown);
     }
 
     /// Waits until `serve` has returned, with no read of its input left pending, and the
-    /// server's output is closed.
-    pub async fn wait_for_serve_to_end(&mut self) {
+    /// server's output is closed; returns how `serve` says the session ended.
+    pub async fn wait_for_serve_to_end(&mut self) -> nanlint::lsp::Ending {
         let server = self.server.take().expect("the server was already awaited");
-        tokio::time::timeout(TIMEOUT, server)
+        let ending = tokio::time::timeout(TIMEOUT, server)
             .await
             .unwrap_or_else(|_| panic!("serve did not return within {TIMEOUT:?}"))
             .expect("the server task panicked");
@@ -565,6 +565,7 @@ impl Client {
         })
         .await
         .expect("the server's output did not end");
+        ending
     }
 }
 

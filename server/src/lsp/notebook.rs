@@ -144,7 +144,7 @@ impl NotebookDoc {
         };
         let change =
             lsp::TextDocumentContentChangeEvent { range: Some(edit.range), range_length: None, text: edit.new_text };
-        let warnings = session::edit_document(uri, doc, version, vec![change], Encoding::Utf8);
+        let (_, warnings) = session::edit_document(uri, doc, version, vec![change], Encoding::Utf8);
         debug_assert_eq!(doc.text, program);
         warnings
     }

@@ -4,6 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -26,11 +27,13 @@ pub struct Backend {
     /// Where pushed diagnostics go, serialized by the session (see `convert::publish_body`).
     outbox: Outbox,
     session: Arc<Session>,
+    /// Set when `shutdown` arrives (the exit code depends on it).
+    shut_down: Arc<AtomicBool>,
 }
 
 impl Backend {
-    pub fn new(client: Client, outbox: Outbox) -> Self {
-        Backend { client, outbox, session: Arc::new(Session::default()) }
+    pub fn new(client: Client, outbox: Outbox, shut_down: Arc<AtomicBool>) -> Self {
+        Backend { client, outbox, session: Arc::new(Session::default()), shut_down }
     }
 
     async fn publish(&self, publishes: impl IntoIterator<Item = Publish>) {
@@ -48,13 +51,13 @@ impl Backend {
             return;
         }
         let (client, session, outbox) = (self.client.clone(), self.session.clone(), self.outbox.clone());
-        let seen = session.generation();
+        let ticket = session.ticket();
         tokio::spawn(async move {
             let item = lsp::ConfigurationItem { scope_uri: None, section: Some("nanlint".into()) };
             match tokio::time::timeout(CLIENT_TIMEOUT, client.configuration(vec![item])).await {
                 Ok(Ok(values)) => {
                     let value = values.into_iter().next().unwrap_or(Value::Null);
-                    match session.set_client_settings_if(seen, &value) {
+                    match session.set_client_settings_if(ticket, &value) {
                         Some(problems) => {
                             report(&client, problems).await;
                             refresh(&client, &outbox, &session).await;
@@ -212,6 +215,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.shut_down.store(true, Ordering::SeqCst);
         Ok(())
     }
 

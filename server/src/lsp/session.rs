@@ -16,7 +16,7 @@ use super::convert;
 use crate::engine::{self, EditSite, UnitCache};
 use crate::settings::{self, FileSettings, Settings};
 use crate::smell::Smell;
-use crate::text::{self, Encoding, LineIndex, Pos};
+use crate::text::{self, Encoding, Fit, LineIndex, Pos};
 
 pub struct Document {
     pub version: i32,
@@ -55,13 +55,16 @@ pub struct Session {
     pub client: RwLock<ClientSettings>,
     /// The last `[tool.nanlint]` that parsed, per `pyproject.toml`, used while the file is broken.
     last_good: DashMap<PathBuf, FileSettings>,
-    /// Bumped on every settings change, so an answer to an older configuration request is dropped.
-    generation: std::sync::atomic::AtomicU64,
     /// Open notebooks by notebook URI (see `super::notebook`).
     pub(super) notebooks: DashMap<Uri, super::notebook::NotebookDoc>,
     /// The notebook each open cell (`vscode-notebook-cell:` URI) belongs to. Never locked
     /// while a `notebooks` entry is being waited for.
     pub(super) cell_owner: DashMap<Uri, Uri>,
+    /// The last ticket handed out: one per configuration request sent and per settings pushed.
+    tickets: std::sync::atomic::AtomicU64,
+    /// The ticket of the settings in force: settings with an older ticket arriving later (the
+    /// answer to an earlier `workspace/configuration` request) are dropped.
+    applied: std::sync::Mutex<u64>,
 }
 
 /// A `textDocument/publishDiagnostics` notification for one document, serialized while its
@@ -142,6 +145,14 @@ impl Session {
 
     /// Applies incremental (or full) changes in order, reparses with the old tree, and
     /// re-analyzes. A version not newer than the document's is stale and dropped.
+    ///
+    /// A range the LSP spec or the reference client library gives a meaning to is applied with
+    /// that meaning, and the repair is logged: a character past the end of its line stands for
+    /// the end of the line (the spec), a line past the last line for the end of the text, and a
+    /// reversed range for the same range in order (as `vscode-languageserver-textdocument` reads
+    /// them). A position inside a character (between the two halves of a UTF-16 surrogate pair,
+    /// or inside a UTF-8 sequence) names no place in any text: the whole notification is refused,
+    /// and the document keeps its last good text, version and findings.
     pub fn change(
         &self,
         uri: &Uri,
@@ -165,7 +176,11 @@ impl Session {
             ));
             return (None, warnings);
         }
-        warnings.extend(edit_document(uri, &mut doc, version, changes, enc));
+        let (accepted, mut more) = edit_document(uri, &mut doc, version, changes, enc);
+        warnings.append(&mut more);
+        if !accepted {
+            return (None, warnings);
+        }
         (self.publish_of(uri, &doc), warnings)
     }
 
@@ -245,19 +260,21 @@ impl Session {
         self.docs.get(uri).map(|d| f(&d))
     }
 
-    /// The settings generation: take it before asking the client, pass it to `set_client_settings_if`.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    /// A ticket for settings about to be asked for: take it before asking the client, pass it to
+    /// `set_client_settings_if` with the answer.
+    pub fn ticket(&self) -> u64 {
+        self.tickets.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
     }
 
-    /// Applies settings fetched when the generation was `seen`, unless newer ones arrived since.
-    pub fn set_client_settings_if(&self, seen: u64, value: &Value) -> Option<Vec<String>> {
-        (self.generation() == seen).then(|| self.set_client_settings(value))
-    }
-
-    /// Applies the client's settings object; returns the problems found in it.
-    pub fn set_client_settings(&self, value: &Value) -> Vec<String> {
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    /// Applies settings asked for with `ticket`, unless settings asked for (or pushed) later have
+    /// been applied already. Answers can arrive in any order: the newest request wins, not the
+    /// latest answer.
+    pub fn set_client_settings_if(&self, ticket: u64, value: &Value) -> Option<Vec<String>> {
+        let mut applied = self.applied.lock().unwrap_or_else(|e| e.into_inner());
+        if ticket <= *applied {
+            return None;
+        }
+        *applied = ticket;
         let (settings, problems) = ClientSettings::from_json(value);
         if let Some(level) = &settings.log_level {
             super::set_log_level(level);
@@ -265,7 +282,13 @@ impl Session {
         if let Ok(mut c) = self.client.write() {
             *c = settings;
         }
-        problems
+        Some(problems)
+    }
+
+    /// Applies the client's settings object (pushed, newer than anything asked for before);
+    /// returns the problems found in it.
+    pub fn set_client_settings(&self, value: &Value) -> Vec<String> {
+        self.set_client_settings_if(self.ticket(), value).unwrap_or_default()
     }
 
     /// The text of an open document (for tests and the benchmark).
@@ -287,56 +310,105 @@ pub(super) fn edit_document(
     version: i32,
     changes: Vec<lsp::TextDocumentContentChangeEvent>,
     enc: Encoding,
-) -> Vec<String> {
+) -> (bool, Vec<String>) {
     let mut warnings = Vec::new();
+    // Several changes apply one after the other, so a later one can only be checked against
+    // the text the earlier ones made: keep the last good text to go back to.
+    let backup = (changes.len() > 1).then(|| (doc.text.clone(), doc.index.clone()));
     let mut full_reparse = false;
     // A single edit inside one function may be re-analyzed alone (`UnitCache::reanalyze_edit`).
-    let single = changes.len() == 1;
+    let count = changes.len();
+    let single = count == 1;
     let mut site = None;
-    for change in changes {
-        match change.range {
-            None => {
-                doc.text = change.text;
-                doc.index = LineIndex::new(&doc.text);
-                full_reparse = true;
+    // The tree is edited only once every change has been accepted.
+    let mut tree_edits = Vec::new();
+    // What was repaired, logged only if the whole notification is accepted.
+    let mut repaired = Vec::new();
+    for (i, change) in changes.into_iter().enumerate() {
+        let Some(range) = change.range else {
+            doc.text = change.text;
+            doc.index = LineIndex::new(&doc.text);
+            full_reparse = true;
+            tree_edits.clear();
+            continue;
+        };
+        let start = Pos { line: range.start.line, character: range.start.character };
+        let end = Pos { line: range.end.line, character: range.end.character };
+        let (s, start_fit) = doc.index.locate(&doc.text, start, enc);
+        let (e, end_fit) = doc.index.locate(&doc.text, end, enc);
+        let name = |p: Pos| format!("{}:{}", p.line, p.character);
+        if let Some(inside) = [(start, start_fit), (end, end_fit)].into_iter().find(|(_, f)| *f == Fit::InsideChar) {
+            let what = match enc {
+                Encoding::Utf16 => "between the two UTF-16 code units of one character",
+                Encoding::Utf8 => "inside the UTF-8 bytes of one character",
+            };
+            warnings.push(format!(
+                "refused change {} of {} to {} version {version}: position {} is {what}; the document keeps version {}",
+                i + 1,
+                count,
+                uri.as_str(),
+                name(inside.0),
+                doc.version
+            ));
+            if let Some((text, index)) = backup {
+                doc.text = text;
+                doc.index = index;
             }
-            Some(range) => {
-                let start = Pos { line: range.start.line, character: range.start.character };
-                let end = Pos { line: range.end.line, character: range.end.character };
-                // The function holding the edit, found in the old text and tree (the same
-                // offsets `apply_change` resolves).
-                let unit = if single {
-                    let (s, _) = doc.index.offset(&doc.text, start, enc);
-                    let (e, _) = doc.index.offset(&doc.text, end, enc);
-                    engine::unit_around(&doc.tree, s.min(e), s.max(e))
-                        .map(|unit| (doc.text[unit.clone()].contains("import"), unit))
-                } else {
-                    None
-                };
-                let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
-                if e.clamped {
-                    warnings.push(format!("{}: change range {range:?} is outside the document; clamped", uri.as_str()));
+            return (false, warnings);
+        }
+        let mut repairs = Vec::new();
+        if s > e {
+            repairs.push("reversed range (end before start): applied from end to start".to_string());
+        }
+        for (p, fit) in [(start, start_fit), (end, end_fit)] {
+            match fit {
+                Fit::PastLineEnd => {
+                    repairs.push(format!("{} is past the end of its line: read as the line's end", name(p)))
                 }
-                site = unit.map(|(unit_imports, unit)| EditSite {
-                    start: e.start,
-                    old_end: e.old_end,
-                    new_end: e.new_end,
-                    rows: e.new_end_point.0 as isize - e.old_end_point.0 as isize,
-                    unit,
-                    unit_imports,
-                });
-                doc.index.update(&doc.text, &e);
-                let point = |(row, column): (usize, usize)| Point { row, column };
-                doc.tree.edit(&InputEdit {
-                    start_byte: e.start,
-                    old_end_byte: e.old_end,
-                    new_end_byte: e.new_end,
-                    start_position: point(e.start_point),
-                    old_end_position: point(e.old_end_point),
-                    new_end_position: point(e.new_end_point),
-                });
+                Fit::PastTextEnd => {
+                    repairs.push(format!("{} is past the last line: read as the end of the document", name(p)))
+                }
+                Fit::Exact | Fit::InsideChar => {}
             }
         }
+        if !repairs.is_empty() {
+            repaired.push(format!(
+                "{} version {version}: change range {range:?}: {}",
+                uri.as_str(),
+                repairs.join("; ")
+            ));
+        }
+        // The function holding the edit, found in the old text and tree (the same offsets
+        // `apply_change` resolves).
+        let unit = if single {
+            engine::unit_around(&doc.tree, s.min(e), s.max(e))
+                .map(|unit| (doc.text[unit.clone()].contains("import"), unit))
+        } else {
+            None
+        };
+        let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
+        site = unit.map(|(unit_imports, unit)| EditSite {
+            start: e.start,
+            old_end: e.old_end,
+            new_end: e.new_end,
+            rows: e.new_end_point.0 as isize - e.old_end_point.0 as isize,
+            unit,
+            unit_imports,
+        });
+        doc.index.update(&doc.text, &e);
+        let point = |(row, column): (usize, usize)| Point { row, column };
+        tree_edits.push(InputEdit {
+            start_byte: e.start,
+            old_end_byte: e.old_end,
+            new_end_byte: e.new_end,
+            start_position: point(e.start_point),
+            old_end_position: point(e.old_end_point),
+            new_end_position: point(e.new_end_point),
+        });
+    }
+    warnings.append(&mut repaired);
+    for edit in &tree_edits {
+        doc.tree.edit(edit);
     }
     let old = if full_reparse { None } else { Some(&doc.tree) };
     let tree = engine::reparse(&doc.text, old);
@@ -346,7 +418,7 @@ pub(super) fn edit_document(
     if !reanalyze(uri, doc, edit) {
         warnings.push(format!("analysis of {} failed; see the server log", uri.as_str()));
     }
-    warnings
+    (true, warnings)
 }
 
 pub(super) fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditSite)>) -> bool {
@@ -387,12 +459,30 @@ mod tests {
     #[test]
     fn an_older_configuration_answer_does_not_undo_a_newer_change() {
         let session = Session::default();
-        let seen = session.generation(); // a workspace/configuration request goes out
+        let seen = session.ticket(); // a workspace/configuration request goes out
         session.set_client_settings(&json!({"epsilon": 1e-3})); // then didChangeConfiguration
         assert_eq!(session.set_client_settings_if(seen, &json!({"epsilon": 1e-5})), None);
         assert_eq!(session.client_settings().rules.epsilon, Some(1e-3));
-        let seen = session.generation();
+        let seen = session.ticket();
         assert_eq!(session.set_client_settings_if(seen, &json!({"epsilon": 1e-5})), Some(vec![]));
         assert_eq!(session.client_settings().rules.epsilon, Some(1e-5));
+    }
+
+    #[test]
+    fn the_answer_to_the_newest_configuration_request_wins_whatever_order_answers_arrive_in() {
+        // Two didChangeConfiguration without settings: two requests go out. The first answer
+        // arriving after the second request was sent used to bump the generation the second had
+        // taken, so the newer answer was dropped and the server kept the older settings.
+        let session = Session::default();
+        let first = session.ticket();
+        let second = session.ticket();
+        assert_eq!(session.set_client_settings_if(first, &json!({"epsilon": 1e-3})), Some(vec![]));
+        assert_eq!(session.set_client_settings_if(second, &json!({"epsilon": 1e-5})), Some(vec![]));
+        assert_eq!(session.client_settings().rules.epsilon, Some(1e-5));
+        // Answered the other way round, the older answer is dropped.
+        let (first, second) = (session.ticket(), session.ticket());
+        assert_eq!(session.set_client_settings_if(second, &json!({"epsilon": 1e-4})), Some(vec![]));
+        assert_eq!(session.set_client_settings_if(first, &json!({"epsilon": 1e-2})), None);
+        assert_eq!(session.client_settings().rules.epsilon, Some(1e-4));
     }
 }

@@ -100,6 +100,13 @@ fn error_response(id: Value, code: i64, message: &str, detail: String) -> Vec<u8
     frame(response.to_string().as_bytes())
 }
 
+/// Logs `message` as a warning, and frames it as a `window/logMessage` for the client.
+fn log_message(message: &str) -> Vec<u8> {
+    tracing::warn!("{message}");
+    let note = json!({"jsonrpc": "2.0", "method": "window/logMessage", "params": {"type": 2, "message": format!("nanlint: {message}")}});
+    frame(note.to_string().as_bytes())
+}
+
 /// What to do with a frame from the client.
 #[derive(Debug, PartialEq)]
 enum Verdict {
@@ -110,20 +117,81 @@ enum Verdict {
     Exit,
     /// The server could not decode it: send this error answer instead.
     Answer(Vec<u8>),
+    /// A notification the server would drop without a word (its params have the wrong shape):
+    /// drop it here, and say so in the log and to the client (`window/logMessage`).
+    Drop(String),
 }
 
+/// Whether `params` has the shape of `T` (what tower-lsp-server decodes a notification's
+/// params into before calling the handler; it drops the notification silently otherwise).
+fn shape<T: serde::de::DeserializeOwned>(params: Option<&Value>) -> Result<(), String> {
+    T::deserialize(params.unwrap_or(&Value::Null)).map(drop).map_err(|e| e.to_string())
+}
+
+/// The notifications the server handles, checked for their params' shape.
+fn notification_shape(method: &str, params: Option<&Value>) -> Result<(), String> {
+    use tower_lsp_server::ls_types as lsp;
+    match method {
+        "textDocument/didOpen" => shape::<lsp::DidOpenTextDocumentParams>(params),
+        "textDocument/didChange" => shape::<lsp::DidChangeTextDocumentParams>(params),
+        "textDocument/didClose" => shape::<lsp::DidCloseTextDocumentParams>(params),
+        "workspace/didChangeConfiguration" => shape::<lsp::DidChangeConfigurationParams>(params),
+        "workspace/didChangeWatchedFiles" => shape::<lsp::DidChangeWatchedFilesParams>(params),
+        "$/cancelRequest" => shape::<lsp::CancelParams>(params),
+        _ => Ok(()),
+    }
+}
+
+/// What the reader has seen of the session so far.
+#[derive(Default)]
+struct Gate {
+    /// An `initialize` request has been passed on.
+    initialize: bool,
+}
+
+impl Gate {
+    /// [`check`], also noting the `initialize` request and what arrives before it.
+    fn check(&mut self, body: &[u8]) -> Verdict {
+        let (verdict, request) = check_request(body);
+        if let Some((method, id)) = request {
+            match id {
+                Some(_) if method == "initialize" => self.initialize = true,
+                // tower-lsp-server answers a request before `initialize` with ServerNotInitialized
+                // (-32002) and drops a notification, as the spec says; say so instead of nothing.
+                None if !self.initialize && verdict == Verdict::Pass => {
+                    tracing::warn!("dropped the notification `{method}`, received before `initialize`")
+                }
+                Some(id) if !self.initialize => {
+                    tracing::warn!(
+                        "refused request {id} `{method}`, received before `initialize` (ServerNotInitialized)"
+                    )
+                }
+                _ => {}
+            }
+        }
+        verdict
+    }
+}
+
+#[cfg(test)]
 fn check(body: &[u8]) -> Verdict {
+    check_request(body).0
+}
+
+/// What to do with a frame, and the method and id of a request or notification that decoded.
+fn check_request(body: &[u8]) -> (Verdict, Option<(String, Option<tower_lsp_server::jsonrpc::Id>)>) {
     let text = match std::str::from_utf8(body) {
         Ok(text) => text,
         Err(e) => {
-            return Verdict::Answer(error_response(Value::Null, -32700, "Parse error", format!("invalid UTF-8: {e}")));
+            let answer = error_response(Value::Null, -32700, "Parse error", format!("invalid UTF-8: {e}"));
+            return (Verdict::Answer(answer), None);
         }
     };
-    match serde_json::from_str::<Message>(text) {
-        Ok(Message::Request(r)) if r.method() == "exit" => Verdict::Exit,
-        Ok(_) => Verdict::Pass,
+    let request = match serde_json::from_str::<Message>(text) {
+        Ok(Message::Request(r)) => r,
+        Ok(Message::Response(_)) => return (Verdict::Pass, None),
         Err(e) if e.is_syntax() || e.is_eof() => {
-            Verdict::Answer(error_response(Value::Null, -32700, "Parse error", e.to_string()))
+            return (Verdict::Answer(error_response(Value::Null, -32700, "Parse error", e.to_string())), None);
         }
         Err(e) => {
             // Valid JSON, but not a JSON-RPC message: answer the request's id if it has one.
@@ -131,9 +199,20 @@ fn check(body: &[u8]) -> Verdict {
                 .ok()
                 .and_then(|v| v.get("id").filter(|id| id.is_number() || id.is_string()).cloned())
                 .unwrap_or(Value::Null);
-            Verdict::Answer(error_response(id, -32600, "Invalid request", e.to_string()))
+            return (Verdict::Answer(error_response(id, -32600, "Invalid request", e.to_string())), None);
         }
-    }
+    };
+    let verdict = match (request.method(), request.id()) {
+        ("exit", _) => Verdict::Exit,
+        (method, None) => match notification_shape(method, request.params()) {
+            Ok(()) => Verdict::Pass,
+            Err(e) => {
+                Verdict::Drop(format!("dropped a `{method}` notification whose params have the wrong shape: {e}"))
+            }
+        },
+        _ => Verdict::Pass,
+    };
+    (verdict, Some((request.method().to_string(), request.id().cloned())))
 }
 
 /// Runs the server made by `server` (from its input and output pipes) between `input` and
@@ -165,11 +244,13 @@ pub async fn run<F: Future<Output = ()>>(
 
     let read = async move {
         let mut input = BufReader::new(input);
+        let mut gate = Gate::default();
         loop {
             let answer = match read_frame(&mut input).await {
                 Ok(Some(Frame::Body(body))) if body.is_empty() => continue,
-                Ok(Some(Frame::Body(body))) => match check(&body) {
+                Ok(Some(Frame::Body(body))) => match gate.check(&body) {
                     Verdict::Answer(answer) => answer,
+                    Verdict::Drop(why) => log_message(&why),
                     verdict => {
                         if to_server.write_all(&frame(&body)).await.is_err() || verdict == Verdict::Exit {
                             break;
