@@ -1057,3 +1057,40 @@ fn an_absurd_thread_count_is_refused() {
     assert!(run.stderr.contains("1..=512") || run.stderr.contains("512"), "{}", run.stderr);
     assert_eq!(nanlint(dir.path(), &["check", "--threads", "512", "a.py"]).code, 1);
 }
+
+#[test]
+fn a_file_over_max_file_size_is_reported_not_checked() {
+    let big = format!("{SMELLY}{}", "# padding\n".repeat(20));
+    let dir = project(&[("nanlint.toml", "max-file-size = 100\n"), ("big.py", &big), ("small.py", SMELLY)]);
+    let run = nanlint(dir.path(), &["check", "--output-format", "concise", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| l.contains(": NL")).collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    assert!(lines[0].starts_with("big.py:1:1: NL002 File too large to check: 248 bytes"), "{}", lines[0]);
+    assert!(lines[1].starts_with("small.py:3:5: NL101"), "{}", lines[1]);
+    // Within the cap, the same file is checked.
+    write(dir.path(), "nanlint.toml", b"max-file-size = 1000\n");
+    let run = nanlint(dir.path(), &["check", "--output-format", "concise", "big.py"]);
+    assert!(run.stdout.starts_with("big.py:3:5: NL101"), "{}", run.stdout);
+    // A size that is not a positive number of bytes is a configuration error.
+    write(dir.path(), "nanlint.toml", b"max-file-size = -1\n");
+    assert_usage_error(&nanlint(dir.path(), &["check", "big.py"]), "max-file-size must be a positive number of bytes");
+}
+
+/// A finding on a very long line shows an excerpt around it, not the line: printing the whole
+/// line under each of its findings made the output (and its memory) quadratic.
+#[test]
+fn findings_on_a_long_line_show_an_excerpt() {
+    let line = format!("y = ({})\n", "torch.log(p), ".repeat(2_000));
+    let dir = project(&[("long.py", &format!("import torch\np = torch.relu(x)\n{line}"))]);
+    let run = nanlint(dir.path(), &["check", "long.py"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stdout.matches(": NL101 ").count(), 2_000);
+    let longest = run.stdout.lines().map(str::len).max().unwrap();
+    assert!(longest < 400, "a line of {longest} bytes in the output");
+    // The caret still points at its call: the 1,000th call's excerpt starts 40 bytes before it.
+    let at = run.stdout.find("long.py:3:13992:").expect("the 1,000th call");
+    let excerpt: Vec<&str> = run.stdout[at..].lines().skip(2).take(2).collect();
+    let caret = excerpt[1].find('^').unwrap() - excerpt[1].find('|').unwrap();
+    assert_eq!(&excerpt[0][excerpt[0].find('|').unwrap() + caret..][..9], "torch.log");
+}

@@ -65,7 +65,36 @@ pub const UNREADABLE_FILE: Builtin = Builtin {
           NL001 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
 };
 
-pub const BUILTINS: [&Builtin; 2] = [&SYNTAX_ERROR, &UNREADABLE_FILE];
+pub const FILE_TOO_LARGE: Builtin = Builtin {
+    code: "NL002",
+    name: "file-too-large",
+    summary: "A file larger than `max-file-size` (default 10 MB), which is not checked.",
+    doc: "# file-too-large (NL002)\n\n## What it does\nReports a file larger than the `max-file-size` \
+          setting, in bytes (default 10,000,000), which is then neither read further, checked nor \
+          fixed. The other files are checked.\n\n\
+          ## Why is this bad?\nA file that large is almost always generated (data, weights, a \
+          bundled dependency), and checking it costs time and memory in proportion: about 1 s and \
+          a few hundred MB per 10 MB. Raise `max-file-size` in the configuration to check it \
+          anyway, or exclude it.\n\n\
+          NL002 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+};
+
+pub const NESTING_TOO_DEEP: Builtin = Builtin {
+    code: "NL003",
+    name: "nesting-too-deep",
+    summary: "Code nested deeper than nanlint follows; the code inside is not checked.",
+    doc: "# nesting-too-deep (NL003)\n\n## What it does\nReports the first place in a statement or \
+          function where the syntax tree is nested deeper than 400 levels below it (about 130 calls \
+          inside one another, or 400 operators chained in one expression). Smells whose outermost \
+          node lies below that depth are not reported; the rest of the file is checked.\n\n\
+          ## Why is this bad?\nPython itself refuses most such code (more than 200 nested \
+          parentheses is a syntax error, and deep expressions exhaust the compiler's recursion \
+          limit), so it is nearly always generated. Following it would make the analysis cost grow \
+          with the square of the depth.\n\n\
+          NL003 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+};
+
+pub const BUILTINS: [&Builtin; 4] = [&SYNTAX_ERROR, &UNREADABLE_FILE, &FILE_TOO_LARGE, &NESTING_TOO_DEEP];
 
 pub fn is_builtin(code: &str) -> bool {
     BUILTINS.iter().any(|b| b.code == code)
@@ -80,6 +109,18 @@ fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {
         fixes: Vec::new(),
         related: None,
     }
+}
+
+/// NL002 for a file of `len` bytes over the `max-file-size` setting.
+fn too_large(len: u64, settings: &Settings) -> Option<Smell> {
+    (len > settings.max_file_size).then(|| {
+        let at = Point { row: 0, column: 0 };
+        let message = format!(
+            "File too large to check: {len} bytes, more than `max-file-size` ({} bytes); not checked",
+            settings.max_file_size
+        );
+        builtin_smell(&FILE_TOO_LARGE, message, Span { start_byte: 0, end_byte: 0, start: at, end: at })
+    })
 }
 
 fn unreadable(message: String) -> Smell {
@@ -510,6 +551,13 @@ pub fn check_targets(targets: &[Target], options: &Options) -> Vec<FileReport> {
 }
 
 fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
+    let settings = config.settings_for(&absolute(path));
+    // A file over the cap is not even read (a 2 GB log named `.py` must not fill the memory).
+    if let Ok(meta) = std::fs::metadata(path)
+        && let Some(smell) = too_large(meta.len(), &settings)
+    {
+        return FileReport { path: path.to_path_buf(), smells: vec![smell], ..FileReport::default() };
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -520,7 +568,6 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
             };
         }
     };
-    let settings = config.settings_for(&absolute(path));
     let mut report = check_bytes(path, &bytes, &settings, options);
     let problem = match &report.output {
         Some(output) if options.write => match write::replace(path, &bytes, output) {
@@ -552,6 +599,9 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
 /// Checks one source given as bytes (a file's or stdin's), shown as `path`; fixes or adds
 /// `# noqa` per `options` in memory (`output` holds the new bytes).
 pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Options) -> FileReport {
+    if let Some(smell) = too_large(bytes.len() as u64, settings) {
+        return FileReport { path: path.to_path_buf(), smells: vec![smell], ..FileReport::default() };
+    }
     if is_notebook(path) {
         return check_notebook(path, bytes, settings, options);
     }

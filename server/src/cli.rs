@@ -172,6 +172,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         ignore: args.ignore.clone(),
         epsilon: args.epsilon,
         preview: args.preview.then_some(true),
+        max_file_size: None,
         exclude: args.exclude.clone(),
         extend_exclude: args.extend_exclude.clone(),
         per_file_ignores: None,

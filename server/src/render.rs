@@ -26,11 +26,14 @@ pub struct Locator<'s> {
     source: &'s str,
     index: LineIndex,
     cells: Option<CellMap>,
+    /// The last column found: (line start, byte, characters from the line start to it), so
+    /// that the findings of one long line, asked in order, count its characters once.
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'s> Locator<'s> {
     pub fn new(source: &'s str) -> Self {
-        Locator { source, index: LineIndex::new(source), cells: None }
+        Locator { source, index: LineIndex::new(source), cells: None, last: std::cell::Cell::new((0, 0, 0)) }
     }
 
     /// The locator of a report's source: a notebook's positions are in its cells.
@@ -43,7 +46,11 @@ impl<'s> Locator<'s> {
         let byte = byte.min(self.source.len());
         let line = self.index.position(self.source, byte, Encoding::Utf8).line as usize;
         let start = self.index.line_start(line).unwrap_or(0).min(byte);
-        (line, self.source.get(start..byte).map_or(0, |s| s.chars().count()) + 1)
+        let (last_start, last_byte, last_chars) = self.last.get();
+        let (from, base) = if last_start == start && last_byte <= byte { (last_byte, last_chars) } else { (start, 0) };
+        let chars = base + self.source.get(from..byte).map_or(0, |s| s.chars().count());
+        self.last.set((start, byte, chars));
+        (line, chars + 1)
     }
 
     /// One-based row (in the cell, for a notebook) and column.
@@ -117,11 +124,31 @@ pub fn all_rules() -> Vec<RuleInfo> {
     builtins.chain(rules).collect()
 }
 
-fn line_of(source: &str, byte: usize) -> (usize, &str) {
-    let byte = byte.min(source.len());
-    let start = source[..byte].rfind('\n').map_or(0, |i| i + 1);
-    let end = source[start..].find('\n').map_or(source.len(), |i| start + i);
-    (start, source[start..end].trim_end_matches('\r'))
+/// Lines longer than this many bytes are shown only around the finding.
+const SHOWN_LINE: usize = 240;
+
+/// The part of the line holding `start` to show under a finding, with the byte it starts at:
+/// the whole line, or for a long line (generated code, minified data) [`SHOWN_LINE`] bytes
+/// from a little before the finding, so each finding prints a bounded excerpt.
+fn shown_line<'s>(loc: &Locator<'s>, start: usize, end: usize) -> (usize, &'s str) {
+    let source = loc.source;
+    let boundary =
+        |i: usize| (i.min(source.len())..=source.len()).find(|&b| source.is_char_boundary(b)).unwrap_or(source.len());
+    let start = start.min(source.len());
+    let line = loc.index.position(source, start, Encoding::Utf8).line as usize;
+    let line_start = loc.index.line_start(line).unwrap_or(0).min(start);
+    // Only up to SHOWN_LINE bytes after the finding are searched for the line's end.
+    let cut = boundary(start + SHOWN_LINE);
+    let (line_end, cut_short) = match source[start..cut].find('\n') {
+        Some(i) => (start + i, false),
+        None => (cut, cut < source.len()),
+    };
+    if !cut_short && line_end - line_start <= SHOWN_LINE {
+        return (line_start, source[line_start..line_end].trim_end_matches('\r'));
+    }
+    let from = boundary(start.saturating_sub(40).max(line_start)).min(start);
+    let to = boundary((end.max(start) + 40).min(line_end));
+    (from, source[from..to].trim_end_matches('\r'))
 }
 
 /// Colours of the text formats; [`Styles::plain`] writes none. The command line always writes
@@ -186,12 +213,12 @@ pub fn full_styled(out: &mut String, path: &Path, loc: &Locator, smell: &Smell, 
         return;
     }
     let (row, _) = loc.location(smell.span.start_byte);
-    let (line_start, line) = line_of(source, smell.span.start_byte);
+    let (line_start, line) = shown_line(loc, smell.span.start_byte, smell.span.end_byte);
     let gutter = row.to_string().len();
     let pad = " ".repeat(gutter);
     let bar = |prefix: &str| paint(st.gutter, &format!("{prefix} |"));
     // Carets count display columns: a CJK character or an emoji takes two.
-    let caret_start = source[line_start..smell.span.start_byte].width();
+    let caret_start = line.get(..smell.span.start_byte - line_start).map_or(0, |s| s.width());
     let caret_end_byte = smell.span.end_byte.min(line_start + line.len());
     let width = source.get(smell.span.start_byte..caret_end_byte).map_or(1, |s| s.width()).max(1);
     let _ = writeln!(out, "{}", bar(&pad));
@@ -267,6 +294,8 @@ pub struct Counts {
     pub smells: usize,
     pub syntax_errors: usize,
     pub unreadable: usize,
+    /// NL002 and NL003: files or code not checked for their size or depth.
+    pub skipped: usize,
     pub fixed: usize,
     /// Remaining smells whose chosen fix is safe / unsafe.
     pub safe_fixable: usize,
@@ -282,6 +311,9 @@ impl Counts {
                 match s.code.as_str() {
                     code if code == check::SYNTAX_ERROR.code => c.syntax_errors += 1,
                     code if code == check::UNREADABLE_FILE.code => c.unreadable += 1,
+                    code if code == check::FILE_TOO_LARGE.code || code == check::NESTING_TOO_DEEP.code => {
+                        c.skipped += 1
+                    }
                     _ => {
                         c.smells += 1;
                         match check::chosen_fix(s, choices).map(|f| f.applicability) {
@@ -298,7 +330,7 @@ impl Counts {
 
     /// Diagnostics that fail the run.
     pub fn remaining(&self) -> usize {
-        self.smells + self.syntax_errors + self.unreadable
+        self.smells + self.syntax_errors + self.unreadable + self.skipped
     }
 }
 
@@ -324,6 +356,9 @@ pub fn summary(c: &Counts, fixing: bool, unsafe_fixes: bool) -> String {
     }
     if c.unreadable > 0 {
         parts.push(plural(c.unreadable, "unreadable file", "unreadable files"));
+    }
+    if c.skipped > 0 {
+        parts.push(plural(c.skipped, "part not checked", "parts not checked"));
     }
     let list = match parts.split_last() {
         Some((last, [])) => last.clone(),

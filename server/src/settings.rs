@@ -17,12 +17,21 @@ use crate::rules::RULES;
 
 pub const DEFAULT_EPSILON: f64 = 1e-7;
 
+/// Files larger than this many bytes are not checked (`max-file-size`; NL002): 10 MB, five
+/// times the largest file of the benchmark corpus, checked in about a second.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10_000_000;
+
 /// Configuration file names, in the order they win within one folder (ruff's order: a dotted
 /// file, then the plain one, then `pyproject.toml`, which counts only with a `[tool.nanlint]`).
 pub const CONFIG_FILES: [&str; 3] = [".nanlint.toml", "nanlint.toml", "pyproject.toml"];
 
 /// Codes nanlint reports about files rather than code smells.
-pub const BUILTIN_CODES: [(&str, &str); 2] = [("NL000", "syntax-error"), ("NL001", "unreadable-file")];
+pub const BUILTIN_CODES: [(&str, &str); 4] = [
+    ("NL000", "syntax-error"),
+    ("NL001", "unreadable-file"),
+    ("NL002", "file-too-large"),
+    ("NL003", "nesting-too-deep"),
+];
 
 /// NL000 is on whatever `select` says; only an `ignore` naming it exactly (`NL000` or
 /// `syntax-error`) turns it off, for code tree-sitter's Python grammar does not parse yet.
@@ -40,11 +49,19 @@ pub struct Settings {
     pub epsilon: f64,
     /// Preview rules run too (see [`crate::rules::Rule::preview`]).
     pub preview: bool,
+    /// Files larger than this, in bytes, are reported as NL002 and not checked.
+    pub max_file_size: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { select: Vec::new(), ignore: Vec::new(), epsilon: DEFAULT_EPSILON, preview: false }
+        Settings {
+            select: Vec::new(),
+            ignore: Vec::new(),
+            epsilon: DEFAULT_EPSILON,
+            preview: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
     }
 }
 
@@ -58,6 +75,8 @@ pub struct FileSettings {
     pub epsilon: Option<f64>,
     /// Run preview rules.
     pub preview: Option<bool>,
+    /// The largest file checked, in bytes.
+    pub max_file_size: Option<u64>,
     /// Glob → rule selectors switched off for the files it matches.
     pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     /// Replaces the default excludes.
@@ -96,13 +115,14 @@ impl Settings {
     pub fn merged(&self, layer: &FileSettings) -> Settings {
         let epsilon = layer.epsilon.unwrap_or(self.epsilon);
         let preview = layer.preview.unwrap_or(self.preview);
+        let max_file_size = layer.max_file_size.unwrap_or(self.max_file_size);
         let normalized = |lists: &[&Option<Vec<String>>]| -> Vec<String> {
             lists.iter().filter_map(|l| l.as_ref()).flatten().filter_map(|s| normalize_selector(s).ok()).collect()
         };
         let enable = normalized(&[&layer.select, &layer.extend_select]);
         let disable = normalized(&[&layer.ignore]);
         if layer.select.is_none() && enable.is_empty() && disable.is_empty() {
-            return Settings { epsilon, preview, ..self.clone() };
+            return Settings { epsilon, preview, max_file_size, ..self.clone() };
         }
         let longest =
             |list: &[String], code: &str| list.iter().filter(|p| code.starts_with(p.as_str())).map(String::len).max();
@@ -129,7 +149,7 @@ impl Settings {
             (false, false) => self.is_enabled(SYNTAX_ERROR_CODE),
         };
         if syntax { &mut on } else { &mut off }.push(SYNTAX_ERROR_CODE.to_string());
-        Settings { select: on, ignore: off, epsilon, preview }
+        Settings { select: on, ignore: off, epsilon, preview, max_file_size }
     }
 
     /// The epsilon as Python source: `1e-7`.
@@ -370,6 +390,7 @@ struct RawLayer {
     ignore: Selectors,
     epsilon: Option<Spanned<f64>>,
     preview: Option<bool>,
+    max_file_size: Option<Spanned<i64>>,
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     exclude: Selectors,
     extend_exclude: Selectors,
@@ -406,6 +427,12 @@ impl RawLayer {
             }
             None => None,
         };
+        let max_file_size = match self.max_file_size {
+            Some(n) => Some(u64::try_from(*n.get_ref()).ok().filter(|&n| n > 0).ok_or_else(|| {
+                (format!("max-file-size must be a positive number of bytes, got {}", n.get_ref()), Some(n.span()))
+            })?),
+            None => None,
+        };
         let per_file_ignores = match self.per_file_ignores {
             Some(map) => {
                 let mut out = BTreeMap::new();
@@ -425,6 +452,7 @@ impl RawLayer {
             ignore: selectors("ignore", self.ignore)?,
             epsilon,
             preview: self.preview,
+            max_file_size,
             per_file_ignores,
             exclude: globs("exclude", self.exclude)?,
             extend_exclude: globs("extend-exclude", self.extend_exclude)?,

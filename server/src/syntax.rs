@@ -154,6 +154,16 @@ impl<'t> Args<'t> {
     }
 }
 
+thread_local! {
+    /// Steps [`ancestry`] took on this thread, for [`crate::engine::Stats`].
+    static ANCESTOR_STEPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The steps [`ancestry`] has taken on this thread so far.
+pub fn ancestor_steps() -> usize {
+    ANCESTOR_STEPS.with(std::cell::Cell::get)
+}
+
 /// The chain of nodes from `root` down to `node` (both included), found in one descent:
 /// tree-sitter nodes do not store their parent, and each `Node::parent` call descends from the
 /// root itself.
@@ -161,6 +171,7 @@ pub fn ancestry<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
     let mut chain = vec![root];
     let mut at = root;
     while at != node {
+        ANCESTOR_STEPS.with(|n| n.set(n.get() + 1));
         match at.child_with_descendant(node) {
             Some(child) if child != at => {
                 chain.push(child);

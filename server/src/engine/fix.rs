@@ -1,6 +1,8 @@
 //! Applying fixes to a whole source: the loop `nanlint check --fix` and the server's
 //! `source.fixAll` share.
 
+use std::collections::BTreeMap;
+
 use super::{check_source, parse};
 use crate::settings::Settings;
 use crate::smell::{Applicability, Edit, Fix, Smell, apply_edits};
@@ -86,22 +88,63 @@ pub fn fix_source_in(
 
 /// The edits of as many fixes as fit without overlapping; identical insertions (the same import
 /// added by two fixes) are kept once.
+///
+/// The chosen edits are disjoint and kept by start, so a new edit can only overlap the chosen
+/// edit starting at or before it and the next one: two lookups per edit. (Comparing every pair
+/// took most of `--fix` on a file with 280,000 fixes.)
 fn non_overlapping(fixes: &[&Fix]) -> (Vec<Edit>, usize) {
-    let mut chosen: Vec<Edit> = Vec::new();
+    let mut chosen: BTreeMap<usize, Edit> = BTreeMap::new();
     let mut count = 0;
     for fix in fixes {
-        let fresh: Vec<&Edit> = fix.edits.iter().filter(|e| !chosen.contains(e)).collect();
-        let overlaps = fresh.iter().any(|e| {
-            chosen.iter().any(|c| {
-                e.start < c.end && c.start < e.end || (e.start == c.start && (e.start == e.end || c.start == c.end))
-            })
-        });
-        if overlaps {
+        let fresh: Vec<&Edit> = fix.edits.iter().filter(|e| chosen.get(&e.start) != Some(*e)).collect();
+        if fresh.iter().any(|e| overlaps_chosen(&chosen, e)) {
             continue;
         }
-        chosen.extend(fresh.into_iter().cloned());
+        for e in fresh {
+            chosen.insert(e.start, e.clone());
+        }
         count += 1;
     }
-    chosen.sort();
-    (chosen, count)
+    (chosen.into_values().collect(), count)
+}
+
+/// `e` overlaps an edit of `chosen` (disjoint edits by start), or is a second insertion where
+/// one starts.
+fn overlaps_chosen(chosen: &BTreeMap<usize, Edit>, e: &Edit) -> bool {
+    let clash =
+        |c: &Edit| e.start < c.end && c.start < e.end || (e.start == c.start && (e.start == e.end || c.start == c.end));
+    chosen.range(..=e.start).next_back().is_some_and(|(_, c)| clash(c))
+        || chosen.range(e.start + 1..).next().is_some_and(|(_, c)| clash(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(edits: &[(usize, usize, &str)]) -> Fix {
+        Fix {
+            title: "t".into(),
+            applicability: Applicability::Safe,
+            edits: edits.iter().map(|&(start, end, c)| Edit { start, end, content: c.into() }).collect(),
+        }
+    }
+
+    #[test]
+    fn overlapping_fixes_are_left_for_a_later_round() {
+        let import = (0, 0, "import torch\n");
+        let fixes = [
+            fix(&[import, (10, 20, "a")]),
+            fix(&[(15, 25, "b")]),            // overlaps the first
+            fix(&[import, (20, 30, "c")]),    // touches it only; shares its import
+            fix(&[(0, 0, "import numpy\n")]), // a second insertion where one is
+            fix(&[(5, 12, "d")]),             // ends inside the first
+            fix(&[(30, 30, "e")]),            // an insertion where the third ends
+            fix(&[(40, 45, "f"), (46, 50, "g")]),
+        ];
+        let refs: Vec<&Fix> = fixes.iter().collect();
+        let (edits, count) = non_overlapping(&refs);
+        assert_eq!(count, 4);
+        let spans: Vec<(usize, usize)> = edits.iter().map(|e| (e.start, e.end)).collect();
+        assert_eq!(spans, [(0, 0), (10, 20), (20, 30), (30, 30), (40, 45), (46, 50)]);
+    }
 }

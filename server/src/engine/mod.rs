@@ -213,6 +213,31 @@ pub fn analyze(src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
 
 /// [`analyze`] with a chosen rule set.
 pub fn analyze_with(rules: &'static RuleSet, src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
+    analyze_counted(rules, src, tree, settings).0
+}
+
+/// How much work one analysis did, for tests that check it grows in proportion to the input
+/// (never with wall time): each count is deterministic for a given source and settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Syntax nodes visited looking for code nested too deep (NL003): every node of the file
+    /// once, in the worst case.
+    pub nodes_visited: usize,
+    /// Query runs (one per byte range queried).
+    pub queries: usize,
+    /// Bytes of source those runs covered.
+    pub bytes_queried: usize,
+    /// Query matches enumerated, repeats included.
+    pub matches: usize,
+    /// Values the semantic model computed (memo misses included, answers from the memo not).
+    pub values_evaluated: usize,
+    /// Steps down the tree taken to find a node's ancestors (`syntax::ancestry`).
+    pub ancestor_steps: usize,
+}
+
+/// [`analyze_with`], also returning the work it did.
+pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings: &Settings) -> (Vec<Smell>, Stats) {
+    let steps = crate::syntax::ancestor_steps();
     let imports = Arc::new(Imports::collect(tree.root_node(), src));
     let model = Model::new(src, tree, imports.clone());
     let triggers = rules.triggers(&imports, tree, src);
@@ -225,9 +250,12 @@ pub fn analyze_with(rules: &'static RuleSet, src: &str, tree: &Tree, settings: &
             Piece::Loose(target) => target,
         })
         .collect();
-    let mut smells = run_rules(rules, &model, settings, &targets, &triggers);
+    let mut stats = Stats::default();
+    let mut smells = run_rules_counted(rules, &model, settings, &targets, &triggers, &mut stats);
     finish(src, &mut smells);
-    smells
+    stats.values_evaluated = model.evaluations();
+    stats.ancestor_steps = crate::syntax::ancestor_steps() - steps;
+    (smells, stats)
 }
 
 /// Where to run the rules: matches inside `node`, intersecting `range` if one is given.
@@ -251,22 +279,47 @@ pub(crate) fn run_rules<'a>(
     targets: &[Target<'a>],
     triggers: &Triggers,
 ) -> Vec<Smell> {
+    run_rules_counted(rules, model, settings, targets, triggers, &mut Stats::default())
+}
+
+/// [`run_rules`], adding the work it does to `stats`.
+///
+/// Matches are started at most [`MAX_NESTING`] levels below a target's node; a target with
+/// code deeper than that gets one NL003 at its first such node.
+pub(crate) fn run_rules_counted<'a>(
+    rules: &'static RuleSet,
+    model: &Model<'a>,
+    settings: &Settings,
+    targets: &[Target<'a>],
+    triggers: &Triggers,
+    stats: &mut Stats,
+) -> Vec<Smell> {
     let mut smells = Vec::new();
     if !model.imports.has_library() {
         return smells;
     }
     let compiled = &rules.compiled;
     let mut cursor = tree_sitter::QueryCursor::new();
+    cursor.set_max_start_depth(Some(MAX_NESTING));
     let checker = Checker { model, settings };
     for target in targets {
         let whole = target.range.clone().unwrap_or(target.node.byte_range());
-        let ranges = triggers.ranges(model.src, whole);
+        let ranges = query_ranges(triggers.ranges(model.src, whole));
+        if ranges.is_empty() {
+            continue;
+        }
+        if let Some(deep) = too_deep(target, &mut stats.nodes_visited) {
+            smells.push(nesting_too_deep(deep));
+        }
         // One match can span several occurrences (`torch.log(torch.log(x))` for the outer call).
         let mut seen: HashSet<(usize, Vec<usize>)> = HashSet::new();
         for range in ranges {
+            stats.queries += 1;
+            stats.bytes_queried += range.len();
             cursor.set_byte_range(range);
             let mut matches = cursor.matches(&compiled.query, target.node, model.src.as_bytes());
             while let Some(m) = matches.next() {
+                stats.matches += 1;
                 let key = (m.pattern_index, m.captures().iter().map(|c| c.node.id()).collect::<Vec<_>>());
                 if !seen.insert(key) {
                     continue;
@@ -293,12 +346,107 @@ pub(crate) fn run_rules<'a>(
     smells
 }
 
+/// How many levels below a target's node (a statement, or a function) the rules look: matches
+/// rooted deeper are not started, and NL003 says so. Python refuses more than 200 nested
+/// parentheses, and real code stays far below this; past it, every node's walk up its ancestors
+/// would make the analysis quadratic in the depth.
+pub const MAX_NESTING: u32 = 400;
+
+/// The first node of `target` (within its range) more than [`MAX_NESTING`] levels below its
+/// node, visiting nodes in order with an explicit cursor (no recursion: a tree can be 100,000
+/// deep); adds the nodes it visits to `visited`.
+fn too_deep<'t>(target: &Target<'t>, visited: &mut usize) -> Option<Node<'t>> {
+    let within = |n: Node| target.range.as_ref().is_none_or(|r| n.start_byte() < r.end && r.start < n.end_byte());
+    let mut cursor = target.node.walk();
+    'walk: loop {
+        *visited += 1;
+        if cursor.depth() > MAX_NESTING {
+            return Some(cursor.node());
+        }
+        if within(cursor.node()) && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                return None;
+            }
+        }
+    }
+}
+
+/// NL003 at the start of `node`.
+fn nesting_too_deep(node: Node) -> Smell {
+    let (code, name) = crate::settings::BUILTIN_CODES[3];
+    let mut span = Span::of(node);
+    (span.end_byte, span.end) = (span.start_byte, span.start);
+    Smell {
+        code: code.to_string(),
+        rule: name.to_string(),
+        message: format!(
+            "Code nested more than {MAX_NESTING} levels deep in one statement: smells inside it are not checked"
+        ),
+        span,
+        fixes: Vec::new(),
+        related: None,
+    }
+}
+
+/// Trigger occurrences closer than this many bytes are queried as one range: walking the code
+/// between them costs less than starting a query again.
+const MERGE_GAP: usize = 1024;
+
+/// More separate ranges than this in one target are queried as one range from the first to the
+/// last.
+const MAX_RANGES: usize = 16;
+
+/// The byte ranges to run the query on, given the sorted trigger occurrences of one target.
+///
+/// A query restricted to a byte range still enters every sibling before the range on its way
+/// down (tree-sitter skips a subtree only after entering its root), so each range costs up to
+/// the size of the target: one query per occurrence made a line of 90,000 calls, or a call
+/// nested 3,200 deep, quadratic. Merged ranges cover each byte at most once, and at most
+/// [`MAX_RANGES`] of them per target keep the skipping linear.
+fn query_ranges(occurrences: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for r in occurrences {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end + MERGE_GAP => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    if merged.len() > MAX_RANGES {
+        let (start, end) = (merged[0].start, merged.iter().map(|r| r.end).max().unwrap_or(0));
+        return vec![start..end];
+    }
+    merged
+}
+
 /// Sorted, deduplicated, precedence settled, `# noqa` applied.
 pub(crate) fn finish(src: &str, smells: &mut Vec<Smell>) {
     smells.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
     smells.dedup_by(|a, b| a.span == b.span && a.code == b.code);
     settle_precedence(smells);
-    smells.retain(|s| !suppressed(src, s));
+    if smells.is_empty() {
+        return;
+    }
+    // One index of the lines for all smells: looking for each smell's line start from its
+    // position made 90,000 smells on one 1 MB line quadratic.
+    let starts: Vec<usize> =
+        std::iter::once(0).chain(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
+    // Smells are sorted: each line's comment is read once.
+    let mut last: Option<(usize, Option<Vec<String>>)> = None;
+    smells.retain(|s| {
+        let at = s.span.start_byte.min(src.len());
+        let line = starts.partition_point(|&l| l <= at) - 1;
+        if last.as_ref().is_none_or(|(l, _)| *l != line) {
+            let end = starts.get(line + 1).map_or(src.len(), |&next| next - 1);
+            last = Some((line, noqa_codes(&src[starts[line]..end])));
+        }
+        !last.as_ref().is_some_and(|(_, codes)| silences(codes.as_deref(), s))
+    });
 }
 
 /// Applies [`SUPERSEDES`]: a superseded finding inside a superseding one is dropped, and its
@@ -395,7 +543,12 @@ pub(crate) fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
 pub fn suppressed(src: &str, smell: &Smell) -> bool {
     let line_start = src[..smell.span.start_byte.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
     let line_end = src[line_start..].find('\n').map_or(src.len(), |i| line_start + i);
-    match noqa_codes(&src[line_start..line_end]) {
+    silences(noqa_codes(&src[line_start..line_end]).as_deref(), smell)
+}
+
+/// A line's `# noqa` codes ([`noqa_codes`]) silence `smell`.
+fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
+    match codes {
         None => false,
         Some(codes) => {
             codes.is_empty() || chain_of(&smell.code).iter().any(|c| codes.iter().any(|n| n.eq_ignore_ascii_case(c)))

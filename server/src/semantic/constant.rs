@@ -82,17 +82,26 @@ fn constant_at(node: Node, src: &str, imports: &Imports, depth: u32) -> Option<f
             }
         }
         "call" => {
+            // The callee first: folding the argument of every call (`log(log(...))`) made each
+            // evaluation of a nested call walk the calls below it.
             let function = node.child_by_field_name("function")?;
+            let float = function.kind() == "identifier" && text(function, src) == "float";
+            let sqrt = !float
+                && imports
+                    .resolve(function, src)
+                    .is_some_and(|name| matches!(name.as_str(), "math.sqrt" | "numpy.sqrt" | "jax.numpy.sqrt"));
+            if !float && !sqrt {
+                return None;
+            }
             let args = Args::of(node);
             let [x] = args.positional.as_slice() else { return None };
             let x = inner(Some(*x))?;
-            let name = match function.kind() {
-                "identifier" if text(function, src) == "float" => return Some(x),
-                _ => imports.resolve(function, src)?,
-            };
-            match name.as_str() {
-                "math.sqrt" | "numpy.sqrt" | "jax.numpy.sqrt" if x >= 0.0 => x.sqrt(),
-                _ => return None,
+            if float {
+                x
+            } else if x >= 0.0 {
+                x.sqrt()
+            } else {
+                return None;
             }
         }
         _ => return None,

@@ -84,6 +84,7 @@ impl<'a> Model<'a> {
     }
 
     fn compute(&self, node: Node<'a>) -> Value<'a> {
+        self.evaluations.set(self.evaluations.get() + 1);
         if constant::is_constant_kind(node.kind())
             && let Some(v) = self.constant(node)
         {

@@ -79,6 +79,8 @@ pub struct Model<'a> {
     value_dependencies: RefCell<HashMap<usize, Vec<Dependency>>>,
     /// Loss calls per scope (see `flows`).
     loss_calls: RefCell<HashMap<usize, Rc<Vec<flows::LossCall<'a>>>>>,
+    /// Values computed so far (see [`Model::evaluations`]).
+    evaluations: Cell<usize>,
 }
 
 /// What a call calls.
@@ -115,7 +117,14 @@ impl<'a> Model<'a> {
             dependencies: RefCell::default(),
             value_dependencies: RefCell::default(),
             loss_calls: RefCell::default(),
+            evaluations: Cell::new(0),
         }
+    }
+
+    /// How many values this model computed (answers from its memo not counted): the work
+    /// tests hold to a multiple of the input's size.
+    pub fn evaluations(&self) -> usize {
+        self.evaluations.get()
     }
 
     /// A model with the file's own import table.

@@ -1,0 +1,124 @@
+//! Issue 14: the work of an analysis grows in proportion to the input, whatever its shape.
+//!
+//! Each test analyzes an input and the same input twice as large and compares the work counted
+//! by `engine::analyze_counted` (nodes visited, query runs and the bytes they cover, matches,
+//! values evaluated, ancestor steps): doubling the input may at most double each count, with
+//! some slack. Never wall time. The shapes are those of `benches/pathological.py`, which was
+//! quadratic or worse on each of them.
+
+use nanlint::check;
+use nanlint::engine::{self, RuleSet, Stats};
+use nanlint::settings::Settings;
+
+const HEADER: &str = "import numpy as np\n\np = np.random.rand(3)\nmask = np.random.rand(3) > 0.5\nn = mask.sum()\n";
+
+fn counted(src: &str) -> (Vec<String>, Stats) {
+    let tree = engine::parse(src);
+    let (smells, stats) = engine::analyze_counted(RuleSet::all(), src, &tree, &Settings::default());
+    (smells.into_iter().map(|s| s.code).collect(), stats)
+}
+
+/// The counts of `shape(2n)` are at most 2.2 times those of `shape(n)`, plus a little for the
+/// header, and the input holds findings (the work is real).
+fn doubles_at_most(shape: fn(usize) -> String, n: usize) {
+    let (codes, small) = counted(&shape(n));
+    let (_, large) = counted(&shape(2 * n));
+    assert!(codes.iter().any(|c| c.starts_with("NL1") || c.starts_with("NL2")), "no finding: {codes:?}");
+    let fields = |s: &Stats| {
+        [
+            ("nodes visited", s.nodes_visited),
+            ("queries", s.queries),
+            ("bytes queried", s.bytes_queried),
+            ("matches", s.matches),
+            ("values evaluated", s.values_evaluated),
+            ("ancestor steps", s.ancestor_steps),
+        ]
+    };
+    for ((what, a), (_, b)) in fields(&small).into_iter().zip(fields(&large)) {
+        assert!(b * 10 <= a * 22 + 2_000, "{what}: {a} for n = {n}, {b} for n = {}\n{small:?}\n{large:?}", 2 * n);
+    }
+}
+
+fn nested_logs(n: usize) -> String {
+    format!("{HEADER}x = {}p{}\n", "np.log(".repeat(n), ")".repeat(n))
+}
+
+fn one_line(n: usize) -> String {
+    format!("{HEADER}x = ({})\n", "np.log(p), ".repeat(n))
+}
+
+fn plus_joined(n: usize) -> String {
+    format!("{HEADER}x = {}\n", vec!["np.log(p)"; n].join(" + "))
+}
+
+fn chained_divisions(n: usize) -> String {
+    format!("{HEADER}x = np.log(0)\ny = p.sum(){}\n", " / n".repeat(n))
+}
+
+fn functions(n: usize) -> String {
+    let f = |i| format!("def f{i}(z):\n    q = np.exp(z) / np.exp(z).sum()\n    return np.log(q)\n\n\n");
+    format!("{HEADER}{}", (0..n).map(f).collect::<String>())
+}
+
+#[test]
+fn nested_calls_cost_linear_work() {
+    doubles_at_most(nested_logs, 1_000);
+}
+
+#[test]
+fn many_calls_on_one_line_cost_linear_work() {
+    doubles_at_most(one_line, 5_000);
+}
+
+#[test]
+fn a_long_sum_costs_linear_work() {
+    doubles_at_most(plus_joined, 1_000);
+}
+
+#[test]
+fn chained_divisions_cost_linear_work() {
+    doubles_at_most(chained_divisions, 1_000);
+}
+
+#[test]
+fn many_functions_cost_linear_work() {
+    doubles_at_most(functions, 1_000);
+}
+
+/// Deeper than `MAX_NESTING`, each shape gets one NL003 and no stack overflow, on a thread with
+/// the 2 MiB stack of rayon's workers (which run `nanlint check`).
+#[test]
+fn a_hundred_thousand_levels_are_reported_not_followed() {
+    let shapes: [(&str, fn(usize) -> String); 10] = [
+        ("calls", |n| format!("np.log({}p{})", "np.log(".repeat(n), ")".repeat(n))),
+        ("parentheses", |n| format!("{}np.log(0){}", "(".repeat(n), ")".repeat(n))),
+        ("lists", |n| format!("{}np.log(0){}", "[".repeat(n), "]".repeat(n))),
+        ("negations", |n| format!("{}np.log(0)", "- ".repeat(n))),
+        ("nots", |n| format!("{}np.log(0)", "not ".repeat(n))),
+        ("attributes", |n| format!("np.log(0){}", ".T".repeat(n))),
+        ("subscripts", |n| format!("{}np.log(0){}", "p[".repeat(n), "]".repeat(n))),
+        ("lambdas", |n| format!("{}np.log(0)", "lambda: ".repeat(n))),
+        ("powers", |n| format!("{}np.log(0)", "p ** ".repeat(n))),
+        ("divisions", |n| format!("{}p.sum() / n{}", "1 / (".repeat(n), ")".repeat(n))),
+    ];
+    for (what, shape) in shapes {
+        let src = format!("{HEADER}y = np.log(0)\nx = {}\n", shape(100_000));
+        let codes = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || check::analyze(&src, &Settings::default()).into_iter().map(|s| s.code).collect::<Vec<_>>())
+            .unwrap()
+            .join()
+            .unwrap_or_else(|_| panic!("{what}: the analysis panicked"));
+        assert!(codes.contains(&"NL003".to_string()), "{what}: {codes:?}");
+        // The statement before the deep one is checked as usual.
+        assert!(codes.contains(&"NL101".to_string()), "{what}: {codes:?}");
+    }
+}
+
+/// The depth limit leaves ordinary nesting alone: a log of 0 inside 60 calls is found.
+#[test]
+fn nesting_below_the_limit_is_checked() {
+    let src = format!("{HEADER}x = {}np.log(0){}\n", "f(".repeat(60), ")".repeat(60));
+    let (codes, _) = counted(&src);
+    assert_eq!(codes, ["NL101"]);
+}
