@@ -85,11 +85,14 @@ fn many_functions_cost_linear_work() {
     doubles_at_most(functions, 1_000);
 }
 
+/// A named way to nest a log `n` levels deep.
+type Nesting = (&'static str, fn(usize) -> String);
+
 /// Deeper than `MAX_NESTING`, each shape gets one NL003 and no stack overflow, on a thread with
 /// the 2 MiB stack of rayon's workers (which run `nanlint check`).
 #[test]
 fn a_hundred_thousand_levels_are_reported_not_followed() {
-    let shapes: [(&str, fn(usize) -> String); 10] = [
+    let shapes: [Nesting; 10] = [
         ("calls", |n| format!("np.log({}p{})", "np.log(".repeat(n), ")".repeat(n))),
         ("parentheses", |n| format!("{}np.log(0){}", "(".repeat(n), ")".repeat(n))),
         ("lists", |n| format!("{}np.log(0){}", "[".repeat(n), "]".repeat(n))),

@@ -419,7 +419,8 @@ fn query_ranges(occurrences: Vec<Range<usize>>) -> Vec<Range<usize>> {
     }
     if merged.len() > MAX_RANGES {
         let (start, end) = (merged[0].start, merged.iter().map(|r| r.end).max().unwrap_or(0));
-        return vec![start..end];
+        merged.truncate(1);
+        merged[0] = start..end;
     }
     merged
 }
