@@ -84,9 +84,10 @@ pub fn fix_source_in(
     FixOutcome { source: current, fixed, remaining, refused }
 }
 
-/// The edits of as many fixes as fit without overlapping; identical insertions (the same import
-/// added by two fixes) are kept once.
-fn non_overlapping(fixes: &[&Fix]) -> (Vec<Edit>, usize) {
+/// The edits of as many fixes as fit without overlapping (one round of [`fix_source_in`]), sorted
+/// by start, and how many fixes they come from; identical insertions (the same import added by two
+/// fixes) are kept once. Public so that `tests/fuzz.rs` can check that no two of them overlap.
+pub fn non_overlapping(fixes: &[&Fix]) -> (Vec<Edit>, usize) {
     let mut chosen: Vec<Edit> = Vec::new();
     let mut count = 0;
     for fix in fixes {
