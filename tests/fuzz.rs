@@ -265,10 +265,10 @@ fn seeds() -> &'static Vec<(PathBuf, Vec<u8>)> {
         for dir in dirs {
             for entry in ignore::WalkBuilder::new(dir).standard_filters(false).build().flatten() {
                 let path = entry.path();
-                if path.extension().is_some_and(|e| e == "py") {
-                    if let Ok(bytes) = std::fs::read(path) {
-                        files.push((path.to_path_buf(), bytes));
-                    }
+                if path.extension().is_some_and(|e| e == "py")
+                    && let Ok(bytes) = std::fs::read(path)
+                {
+                    files.push((path.to_path_buf(), bytes));
                 }
             }
         }

@@ -294,7 +294,7 @@ impl Writer<'_, '_> {
         let compound = depth < 3 && self.statements < 16;
         let kind = self.c.below(if compound { 14 } else { 6 });
         match kind {
-            0 | 1 | 2 => {
+            0..=2 => {
                 let target = self.c.pick(LOCALS);
                 let e = self.expression(scope);
                 self.line(depth, &format!("{target} = {e}"));
@@ -463,7 +463,7 @@ impl Writer<'_, '_> {
 
     fn top_level_item(&mut self) {
         match self.c.below(6) {
-            0 | 1 | 2 => self.function(0, false),
+            0..=2 => self.function(0, false),
             3 => self.class(),
             4 => {
                 let mut scope = vec!["data", "EPS"];
