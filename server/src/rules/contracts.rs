@@ -57,6 +57,11 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
     if !applies_here && !builds {
         return Vec::new();
     }
+    // A whole application (`keras.applications.ResNet50(...)`) has no activation to point at:
+    // it is reported where it is compiled (`compile_without_producer`), once.
+    if builds && matches!(model.callee(node), Some(Callee::Api(api)) if api.starts_with("keras.applications.")) {
+        return Vec::new();
+    }
     // `z.softmax(-1)` takes a dimension; `helpers.softmax(z)` is some other object's method.
     if let Some(Callee::Method { .. }) = model.callee(node)
         && Args::of(node).positional.iter().any(|a| model.constant(*a).is_none_or(|c| c.fract() != 0.0))
