@@ -179,12 +179,16 @@ impl<'a> Model<'a> {
         let index = self.scope_index(scope);
         let reaching = index.reaching(name, node.start_byte());
         let values: Vec<Value<'a>> = reaching.entries.iter().map(|entry| self.entry_value(name, *entry)).collect();
-        let filled = filled_in_a_loop(&reaching.entries, node);
+        // `acc = zeros(n)`, then `acc[i] += p` in a loop: the loop may run zero times, but an
+        // accumulator is made to be filled; its initial zeros are no evidence after the loop.
+        // (Asked only when zeros reach: the ancestor walk stays off the common path.)
+        let zeros =
+            |entry: &Entry<'a>, v: &Value<'a>| matches!(entry.binding, Binding::Value(_)) && v.op() == Some(Op::Zeros);
+        let filled =
+            reaching.entries.iter().zip(&values).any(|(e, v)| zeros(e, v)) && filled_in_a_loop(&reaching.entries, node);
         let mut joined: Option<Value<'a>> = None;
         for (entry, v) in reaching.entries.iter().zip(values) {
-            // `acc = zeros(n)`, then `acc[i] += p` in a loop: the loop may run zero times, but an
-            // accumulator is made to be filled; its initial zeros are no evidence after the loop.
-            if filled && matches!(entry.binding, Binding::Value(_)) && v.op() == Some(Op::Zeros) {
+            if filled && zeros(entry, &v) {
                 continue;
             }
             joined = Some(match joined {
