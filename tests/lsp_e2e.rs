@@ -892,12 +892,7 @@ async fn a_change_with_a_stale_version_is_dropped() {
     let d = client.wait_for_diagnostics(URI, 6).await;
     assert_same_as_fresh(&client, &doc, &d).await;
     client.shutdown_and_exit().await;
-    let versions: Vec<Value> = client
-        .notifications("textDocument/publishDiagnostics")
-        .into_iter()
-        .filter(|p| p["uri"] == URI)
-        .map(|p| p["version"].clone())
-        .collect();
+    let versions = client.published_versions(URI);
     assert_eq!(versions, [json!(5), json!(6)]);
 }
 
@@ -975,12 +970,7 @@ async fn a_position_inside_a_character_refuses_the_whole_change() {
     assert_eq!(lines(&d), [3, 4]);
     assert_same_as_fresh(&client, &doc, &d).await;
     client.shutdown_and_exit().await;
-    let versions: Vec<Value> = client
-        .notifications("textDocument/publishDiagnostics")
-        .into_iter()
-        .filter(|p| p["uri"] == URI)
-        .map(|p| p["version"].clone())
-        .collect();
+    let versions = client.published_versions(URI);
     assert_eq!(versions, [json!(1), json!(4)], "nothing published for the refused versions");
 
     // UTF-8 positions: inside the three bytes of a CJK character.

@@ -373,6 +373,12 @@ fn all_rules() -> Settings {
     Settings { preview: true, ..Settings::default() }
 }
 
+/// How many `code` findings `src` has, with or without the preview forms.
+fn found(code: &str, src: &str, preview: bool) -> usize {
+    let settings = Settings { preview, ..Settings::default() };
+    check_source(src, &settings).iter().filter(|s| s.code == code).count()
+}
+
 /// NL201's default form, a masked mean per sample, and what stays in preview: a sum over the
 /// whole batch, an attention mask (by name or made from one), a denominator not weighting the
 /// numerator.
@@ -387,10 +393,7 @@ fn a_masked_mean_per_sample_is_the_default_form_of_nl201() {
         ("    pool_mask = attention_mask[..., None]\n    return (l * pool_mask).sum(1) / pool_mask.sum(1)\n", false),
         ("    return l.sum(1) / masks.sum(1)\n", false),
     ];
-    let nl201 = |src: &str, preview: bool| {
-        let settings = Settings { preview, ..Settings::default() };
-        check_source(src, &settings).iter().filter(|s| s.code == "NL201").count()
-    };
+    let nl201 = |src: &str, preview: bool| found("NL201", src, preview);
     for (body, by_default) in bodies {
         let src = format!("{head}{body}");
         assert_eq!(nl201(&src, false), usize::from(by_default), "by default:\n{src}");
@@ -413,10 +416,7 @@ fn a_training_time_value_alone_is_nl101_evidence_only_in_preview() {
         ("        return torch.log(torch.linalg.norm(z, dim=-1))\n", false),
         ("        return (z == 0).float().log()\n", false),
     ];
-    let nl101 = |src: &str, preview: bool| {
-        let settings = Settings { preview, ..Settings::default() };
-        check_source(src, &settings).iter().filter(|s| s.code == "NL101").count()
-    };
+    let nl101 = |src: &str, preview: bool| found("NL101", src, preview);
     for (body, by_default) in bodies {
         let src = format!("{head}{body}");
         assert_eq!(nl101(&src, false), usize::from(by_default), "by default:\n{src}");
@@ -437,7 +437,7 @@ fn an_accumulator_filled_in_a_loop_is_not_zeros_after_it() {
         ("    if pairs:\n        acc[0] += 1.0\n    return acc.log()\n", true),
         ("    return acc.log()\n", true),
     ];
-    let nl101 = |src: &str| check_source(src, &Settings::default()).iter().filter(|s| s.code == "NL101").count();
+    let nl101 = |src: &str| found("NL101", src, false);
     for (body, flagged) in bodies {
         let src = format!("{head}{body}");
         assert_eq!(nl101(&src), usize::from(flagged), "{src}");

@@ -445,6 +445,15 @@ impl Client {
             .collect()
     }
 
+    /// The `version` of every `publishDiagnostics` sent for `uri` so far, in order.
+    pub fn published_versions(&self, uri: &str) -> Vec<Value> {
+        self.notifications("textDocument/publishDiagnostics")
+            .into_iter()
+            .filter(|p| p["uri"] == uri)
+            .map(|p| p["version"].clone())
+            .collect()
+    }
+
     fn describe_unclaimed(&self) -> String {
         let unclaimed = self.shared.unclaimed.lock().unwrap();
         let items: Vec<String> = unclaimed
