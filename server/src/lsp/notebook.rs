@@ -337,7 +337,9 @@ fn new_cell(cell: &lsp::NotebookCell, item: Option<lsp::TextDocumentItem>) -> Ce
     Cell { uri: cell.document.clone(), version, code, language, text, sent: None }
 }
 
-/// Applies a cell's content changes in order (as `session::edit_document` does for a file).
+/// Applies a cell's content changes in order (as `session::edit_document` does for a file): a
+/// change with a position inside a character refuses the whole notification for this cell,
+/// which keeps its text.
 fn apply_changes(
     text: &mut String,
     changes: Vec<lsp::TextDocumentContentChangeEvent>,
@@ -345,24 +347,36 @@ fn apply_changes(
     uri: &Uri,
     warnings: &mut Vec<String>,
 ) {
-    let mut index = LineIndex::new(text);
+    let mut new = text.clone();
+    let mut index = LineIndex::new(&new);
+    let mut repaired = Vec::new();
     for change in changes {
         match change.range {
             None => {
-                *text = change.text;
-                index = LineIndex::new(text);
+                new = change.text;
+                index = LineIndex::new(&new);
             }
             Some(range) => {
+                match session::locate_range(&new, &index, range, enc) {
+                    Ok((_, _, repairs)) if !repairs.is_empty() => {
+                        repaired.push(format!("{}: change range {range:?}: {}", uri.as_str(), repairs.join("; ")))
+                    }
+                    Ok(_) => {}
+                    Err(why) => {
+                        warnings
+                            .push(format!("refused a change to cell {}: {why}; the cell keeps its text", uri.as_str()));
+                        return;
+                    }
+                }
                 let start = Pos { line: range.start.line, character: range.start.character };
                 let end = Pos { line: range.end.line, character: range.end.character };
-                let e = text::apply_change(text, &index, start, end, &change.text, enc);
-                if e.clamped {
-                    warnings.push(format!("{}: change range {range:?} is outside the cell; clamped", uri.as_str()));
-                }
-                index.update(text, &e);
+                let e = text::apply_change(&mut new, &index, start, end, &change.text, enc);
+                index.update(&new, &e);
             }
         }
     }
+    warnings.append(&mut repaired);
+    *text = new;
 }
 
 #[cfg(test)]
@@ -444,6 +458,42 @@ mod tests {
         let (publishes, warnings) = session.notebook_change(params);
         assert_eq!(warnings, Vec::<String>::new());
         publishes
+    }
+
+    /// Regression (found reading the merge of the soak and notebook work): a cell's change with
+    /// a position inside a character was clamped and applied; it is refused like a file's, and
+    /// the cell keeps its text. A position past the end of a line is repaired and logged.
+    #[test]
+    fn a_cell_change_inside_a_character_is_refused() {
+        let change = |line, from, to, text: &str| lsp::TextDocumentContentChangeEvent {
+            range: Some(lsp::Range::new(lsp::Position::new(line, from), lsp::Position::new(line, to))),
+            range_length: None,
+            text: text.to_string(),
+        };
+        let uri = cell(1);
+        let mut text = "x = '\u{1F600}'\n".to_string();
+        let mut warnings = Vec::new();
+        // After the first change, UTF-16 code unit 7 is between the emoji's two halves: the
+        // first change is valid, but the whole notification is refused.
+        apply_changes(
+            &mut text,
+            vec![change(0, 0, 0, "y"), change(0, 7, 7, "a")],
+            Encoding::Utf16,
+            &uri,
+            &mut warnings,
+        );
+        assert_eq!(text, "x = '\u{1F600}'\n");
+        assert!(warnings.len() == 1 && warnings[0].contains("refused"), "{warnings:?}");
+        warnings.clear();
+        apply_changes(
+            &mut text,
+            vec![change(0, 0, 0, "y"), change(0, 40, 40, "#")],
+            Encoding::Utf16,
+            &uri,
+            &mut warnings,
+        );
+        assert_eq!(text, "yx = '\u{1F600}'#\n");
+        assert!(warnings.len() == 1 && warnings[0].contains("past the end of its line"), "{warnings:?}");
     }
 
     #[test]

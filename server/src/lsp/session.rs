@@ -297,6 +297,46 @@ impl Session {
     }
 }
 
+/// Where a change's range lies in `text`: its start and end offsets and what was repaired
+/// (a reversed range, a position past its line or past the text, which the LSP spec or the
+/// reference client library give a meaning to); refused, with why, when a position falls inside
+/// one character, where no text has a boundary.
+pub(super) fn locate_range(
+    text: &str,
+    index: &LineIndex,
+    range: lsp::Range,
+    enc: Encoding,
+) -> Result<(usize, usize, Vec<String>), String> {
+    let start = Pos { line: range.start.line, character: range.start.character };
+    let end = Pos { line: range.end.line, character: range.end.character };
+    let (s, start_fit) = index.locate(text, start, enc);
+    let (e, end_fit) = index.locate(text, end, enc);
+    let name = |p: Pos| format!("{}:{}", p.line, p.character);
+    if let Some((inside, _)) = [(start, start_fit), (end, end_fit)].into_iter().find(|(_, f)| *f == Fit::InsideChar) {
+        let what = match enc {
+            Encoding::Utf16 => "between the two UTF-16 code units of one character",
+            Encoding::Utf8 => "inside the UTF-8 bytes of one character",
+        };
+        return Err(format!("position {} is {what}", name(inside)));
+    }
+    let mut repairs = Vec::new();
+    if s > e {
+        repairs.push("reversed range (end before start): applied from end to start".to_string());
+    }
+    for (p, fit) in [(start, start_fit), (end, end_fit)] {
+        match fit {
+            Fit::PastLineEnd => {
+                repairs.push(format!("{} is past the end of its line: read as the line's end", name(p)))
+            }
+            Fit::PastTextEnd => {
+                repairs.push(format!("{} is past the last line: read as the end of the document", name(p)))
+            }
+            Fit::Exact | Fit::InsideChar => {}
+        }
+    }
+    Ok((s, e, repairs))
+}
+
 /// Re-analyzes a document, containing any panic in the engine: the document keeps its new text
 /// and tree, loses its findings, and the server goes on. Returns false after a panic. `edit` is
 /// the single edit that made this version (with the edited old tree and the function that held
@@ -334,43 +374,23 @@ pub(super) fn edit_document(
         };
         let start = Pos { line: range.start.line, character: range.start.character };
         let end = Pos { line: range.end.line, character: range.end.character };
-        let (s, start_fit) = doc.index.locate(&doc.text, start, enc);
-        let (e, end_fit) = doc.index.locate(&doc.text, end, enc);
-        let name = |p: Pos| format!("{}:{}", p.line, p.character);
-        if let Some(inside) = [(start, start_fit), (end, end_fit)].into_iter().find(|(_, f)| *f == Fit::InsideChar) {
-            let what = match enc {
-                Encoding::Utf16 => "between the two UTF-16 code units of one character",
-                Encoding::Utf8 => "inside the UTF-8 bytes of one character",
-            };
-            warnings.push(format!(
-                "refused change {} of {} to {} version {version}: position {} is {what}; the document keeps version {}",
-                i + 1,
-                count,
-                uri.as_str(),
-                name(inside.0),
-                doc.version
-            ));
-            if let Some((text, index)) = backup {
-                doc.text = text;
-                doc.index = index;
-            }
-            return (false, warnings);
-        }
-        let mut repairs = Vec::new();
-        if s > e {
-            repairs.push("reversed range (end before start): applied from end to start".to_string());
-        }
-        for (p, fit) in [(start, start_fit), (end, end_fit)] {
-            match fit {
-                Fit::PastLineEnd => {
-                    repairs.push(format!("{} is past the end of its line: read as the line's end", name(p)))
+        let (s, e, repairs) = match locate_range(&doc.text, &doc.index, range, enc) {
+            Ok(located) => located,
+            Err(why) => {
+                warnings.push(format!(
+                    "refused change {} of {} to {} version {version}: {why}; the document keeps version {}",
+                    i + 1,
+                    count,
+                    uri.as_str(),
+                    doc.version
+                ));
+                if let Some((text, index)) = backup {
+                    doc.text = text;
+                    doc.index = index;
                 }
-                Fit::PastTextEnd => {
-                    repairs.push(format!("{} is past the last line: read as the end of the document", name(p)))
-                }
-                Fit::Exact | Fit::InsideChar => {}
+                return (false, warnings);
             }
-        }
+        };
         if !repairs.is_empty() {
             repaired.push(format!(
                 "{} version {version}: change range {range:?}: {}",
