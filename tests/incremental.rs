@@ -445,3 +445,78 @@ def entropy(c):
     // And again, now from the cache.
     assert_eq!(cache.analyze(src, &tree, &Settings::default()), whole);
 }
+
+/// The server keeps the facts of one analysis for the next (an attribute's value, a summary)
+/// and reuses a fact while the definition it comes from is unchanged and the facts it used hash
+/// as before. Here the class never changes, but the module-level name its attribute is set from
+/// does, and edits at module and class level (syntax errors among them) take the whole-file
+/// path: the findings must be those of a fresh check after every edit.
+#[test]
+fn facts_kept_between_analyses_follow_the_names_they_were_computed_from() {
+    let src = "\
+import torch
+import torch.nn as nn
+
+EPS = 1e-6
+
+
+class Head(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.eps = EPS
+
+    def forward(self, x):
+        probs = torch.softmax(self.proj(x), dim=-1)
+        return torch.log(probs + self.eps)
+
+
+class Tail(nn.Module):
+    def forward(self, x):
+        return x
+";
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/prior.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    let check = |text: &str, expected: usize| {
+        let fresh = engine::check_source(text, &Settings::default());
+        let cached = session.with_doc(&uri, |d| d.smells.clone()).unwrap();
+        assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
+        assert_eq!(cached.len(), expected, "{text}");
+    };
+    check(src, 0);
+    // A class-level line that is a syntax error, then removed: nothing changes.
+    let text = replace(
+        &session,
+        &uri,
+        2,
+        "\n    def forward(self, x):\n        probs",
+        "\nx\n    def forward(self, x):\n        probs",
+    );
+    check(&text, fresh_count(&text));
+    let text = replace(
+        &session,
+        &uri,
+        3,
+        "\nx\n    def forward(self, x):\n        probs",
+        "\n    def forward(self, x):\n        probs",
+    );
+    check(&text, 0);
+    // The module-level epsilon becomes 0: `Head`'s text is unchanged, its attribute is not.
+    let text = replace(&session, &uri, 4, "EPS = 1e-6", "EPS = 0.0");
+    check(&text, 1);
+    // A module-level edit elsewhere keeps the (now reused) facts.
+    let text = replace(&session, &uri, 5, "        return x\n", "        return x * 2\n");
+    check(&text, 1);
+    // Back to a positive epsilon, through a class-level edit in `Head` (a class attribute).
+    let text = replace(&session, &uri, 6, "EPS = 0.0", "EPS = 1e-6");
+    check(&text, 0);
+    let text = replace(&session, &uri, 7, "class Head(nn.Module):\n", "class Head(nn.Module):\n    scale = 2\n");
+    check(&text, 0);
+    let text = replace(&session, &uri, 8, "        self.eps = EPS\n", "        self.eps = EPS * 0\n");
+    check(&text, 1);
+}
+
+fn fresh_count(text: &str) -> usize {
+    engine::check_source(text, &Settings::default()).len()
+}

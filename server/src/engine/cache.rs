@@ -6,6 +6,8 @@
 //! (see `semantic::facts`). Each cached function keeps the facts it used with their hashes; it
 //! is reused, moved to where it now stands, while its text is unchanged and every one of those
 //! facts still hashes the same. Module-level statements and class bodies are analyzed every time.
+//! The facts themselves are kept too ([`PriorFacts`]): checking whether a cached function still
+//! holds then costs hashing the definitions its facts come from, not computing them again.
 //! The incremental property test (`tests/incremental.rs`) checks that this always equals a fresh
 //! analysis.
 
@@ -17,7 +19,7 @@ use tree_sitter::{Node, Tree};
 
 use super::{Piece, RuleSet, Target, Triggers, finish, pieces, run_rules};
 use crate::semantic::imports::Imports;
-use crate::semantic::{Dependency, FactKey, Model};
+use crate::semantic::{Dependency, FactKey, Model, PriorFacts};
 use crate::settings::Settings;
 use crate::smell::Smell;
 
@@ -30,6 +32,8 @@ pub struct UnitCache {
     units: HashMap<UnitKey, Vec<CachedUnit>>,
     /// The facts the last analysis of module-level code and class bodies used.
     loose_dependencies: Vec<Dependency>,
+    /// The facts the last analyses computed, for the next to reuse where they still hold.
+    prior: Arc<PriorFacts>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -57,17 +61,18 @@ impl UnitCache {
     pub fn analyze(&mut self, src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
         let rules = RuleSet::all();
         let imports = Arc::new(Imports::collect(tree.root_node(), src));
-        let triggers = rules.triggers(&imports, tree, src);
+        let triggers = rules.triggers(&imports, src);
         if self.imports.as_deref() != Some(&*imports)
             || self.settings.as_ref() != Some(settings)
             || self.triggers != triggers
         {
             self.units.clear();
+            self.prior = Arc::default();
             self.imports = Some(imports.clone());
             self.triggers = triggers.clone();
             self.settings = Some(settings.clone());
         }
-        let model = Model::new(src, tree, imports.clone());
+        let model = Model::new(src, tree, imports.clone()).with_prior(self.prior.clone());
         let mut all = Vec::new();
         pieces(tree.root_node(), &mut all);
         let mut loose = Vec::new();
@@ -126,7 +131,8 @@ impl UnitCache {
             };
             slots.push((key, cached, analyzed));
         }
-        let mut found = analyze_units(rules, &model, settings, &misses, &triggers).into_iter();
+        let (found, mut prior) = analyze_units(rules, &model, settings, &misses, &triggers, &self.prior);
+        let mut found = found.into_iter();
         let mut smells = Vec::new();
         let mut fresh_units: HashMap<UnitKey, Vec<CachedUnit>> = HashMap::with_capacity(self.units.len());
         for (key, mut cached, analyzed) in slots {
@@ -146,6 +152,8 @@ impl UnitCache {
         model.take_dependencies();
         smells.extend(run_rules(rules, &model, settings, &loose, &triggers));
         self.loose_dependencies = model.take_dependencies();
+        prior.extend(model.take_prior());
+        self.prior = Arc::new(prior);
         finish(src, &mut smells);
         smells
     }
@@ -153,21 +161,25 @@ impl UnitCache {
     /// A cached function with this key whose dependencies still hold.
     fn take_valid(&mut self, key: &UnitKey, model: &Model) -> Option<CachedUnit> {
         let list = self.units.get_mut(key)?;
-        let at = list.iter().position(|c| c.dependencies.iter().all(|d| model.fact_hash(&d.key) == d.hash))?;
+        let at = list.iter().position(|c| model.still_holds(&c.dependencies))?;
         Some(list.swap_remove(at))
     }
 }
 
+/// One function's findings and the facts its analysis used.
+type UnitFindings = (Vec<Smell>, Vec<Dependency>);
+
 /// The findings of each function in `units`, in order, with the facts each used. Many at once
 /// (opening a file, or an edit that changed its imports) are shared among rayon's threads, each
-/// with a model of its own.
+/// with a model of its own (reusing `prior`), whose facts are returned.
 fn analyze_units<'a>(
     rules: &'static RuleSet,
     model: &Model<'a>,
     settings: &Settings,
     units: &[Node<'a>],
     triggers: &Triggers,
-) -> Vec<(Vec<Smell>, Vec<Dependency>)> {
+    prior: &Arc<PriorFacts>,
+) -> (Vec<UnitFindings>, PriorFacts) {
     let one = |model: &Model<'a>, unit: &Node<'a>| {
         model.take_dependencies();
         let smells = run_rules(rules, model, settings, &[Target { node: *unit, range: None }], triggers);
@@ -177,18 +189,26 @@ fn analyze_units<'a>(
         (smells, deps)
     };
     if units.len() < PARALLEL_UNITS || rayon::current_num_threads() < 2 {
-        return units.iter().map(|u| one(model, u)).collect();
+        return (units.iter().map(|u| one(model, u)).collect(), PriorFacts::default());
     }
     use rayon::prelude::*;
     let chunk = units.len().div_ceil(rayon::current_num_threads() * 4).max(PARALLEL_UNITS / 4);
     let (src, tree, imports) = (model.src, model.tree, model.imports.clone());
-    units
+    let chunks: Vec<_> = units
         .par_chunks(chunk)
-        .flat_map_iter(|chunk| {
-            let local = Model::new(src, tree, imports.clone());
-            chunk.iter().map(|u| one(&local, u)).collect::<Vec<_>>()
+        .map(|chunk| {
+            let local = Model::new(src, tree, imports.clone()).with_prior(prior.clone());
+            let found = chunk.iter().map(|u| one(&local, u)).collect::<Vec<_>>();
+            (found, local.take_prior())
         })
-        .collect()
+        .collect();
+    let mut facts = PriorFacts::default();
+    let mut all = Vec::with_capacity(units.len());
+    for (found, local) in chunks {
+        all.extend(found);
+        facts.extend(local);
+    }
+    (all, facts)
 }
 
 /// One edit as the server applied it: `start..old_end` of the old text became `start..new_end`,
@@ -284,11 +304,13 @@ impl UnitCache {
         // widens where the queries look and changes no finding. (Collecting every name of the
         // file again was a fifth of each keystroke's time.)
         if rules.compiled.local_calls
-            && super::defined_names(unit, src).iter().any(|n| self.triggers.words.binary_search(n).is_err())
+            && super::defined_names(&src[unit.byte_range()])
+                .iter()
+                .any(|n| self.triggers.words.binary_search(n).is_err())
         {
             return None;
         }
-        let model = Model::new(src, tree, imports.clone());
+        let model = Model::new(src, tree, imports.clone()).with_prior(self.prior.clone());
         // Facts the edited function contributes must hash as before wherever they were used:
         // its summary, and the attributes of its class. An edit of its name changes which facts
         // those are: not handled here.

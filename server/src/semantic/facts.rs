@@ -86,13 +86,70 @@ impl Flow {
 
 #[derive(Default)]
 pub struct Facts {
-    /// Each fact with the facts its computation used.
     /// A fact, its hash, and the facts its computation used (each once).
     cache: HashMap<FactKey, (Fact, u64, Vec<Dependency>)>,
+    /// The origin of each fact in `cache` that has one (see [`PriorFacts`]).
+    origins: HashMap<FactKey, u64>,
     /// Facts whose computation met a cut (see `Model::tainted`), until the outermost question
     /// is answered.
     pub(super) provisional: HashMap<FactKey, (Fact, u64, Vec<Dependency>)>,
     active: HashSet<FactKey>,
+}
+
+/// The facts an earlier analysis of the same file (same imports, settings and rules) computed,
+/// each with its *origin*: the hash of the text of the definition it was computed from (the
+/// class of an attribute, the function of a summary or of loss flows). Everything else such a
+/// fact depends on is a fact its computation used, recorded with it, so an earlier fact still
+/// holds while its origin hashes the same and each fact it used hashes as it did; the model
+/// then takes it instead of computing it again. A keystroke at class or module level used to
+/// recompute every attribute and summary of the file to check which cached functions still
+/// held (about half of such an edit's time on a 5,000-line file).
+#[derive(Clone, Default)]
+pub struct PriorFacts(HashMap<FactKey, PriorFact>);
+
+#[derive(Clone)]
+struct PriorFact {
+    origin: u64,
+    fact: Fact,
+    hash: u64,
+    used: Vec<Dependency>,
+}
+
+impl PriorFacts {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds `other`'s facts, replacing those of the same key.
+    pub fn extend(&mut self, other: PriorFacts) {
+        self.0.extend(other.0);
+    }
+}
+
+impl Facts {
+    /// The hash of a fact already computed (not provisional), and the facts it used.
+    pub(super) fn hashed(&self, key: &FactKey) -> Option<(u64, &[Dependency])> {
+        self.cache.get(key).map(|(_, hash, used)| (*hash, used.as_slice()))
+    }
+
+    /// The facts with an origin, to be reused by the next analysis of the file.
+    pub(super) fn take_prior(&mut self) -> PriorFacts {
+        let origins = std::mem::take(&mut self.origins);
+        let cache = std::mem::take(&mut self.cache);
+        PriorFacts(
+            cache
+                .into_iter()
+                .filter_map(|(key, (fact, hash, used))| {
+                    let origin = *origins.get(&key)?;
+                    Some((key, PriorFact { origin, fact, hash, used }))
+                })
+                .collect(),
+        )
+    }
 }
 
 pub fn hash(fact: &Fact) -> u64 {
@@ -147,14 +204,24 @@ impl<'a> Model<'a> {
                 // The facts this one's computation uses are dependencies of whoever uses it.
                 let outer = self.enter();
                 let mark = self.dependencies.borrow().len();
-                let fact = self.compute_fact(key);
+                let origin = self.fact_origin(key);
+                let fact = match origin.and_then(|o| self.prior_fact(key, o)) {
+                    Some(fact) => fact,
+                    None => self.compute_fact(key),
+                };
                 let used = distinct(self.dependencies.borrow_mut().split_off(mark));
                 let fact_hash = hash(&fact);
                 {
                     let mut facts = self.facts.borrow_mut();
                     facts.active.remove(key);
-                    let table = if self.tainted.get() { &mut facts.provisional } else { &mut facts.cache };
-                    table.insert(key.clone(), (fact.clone(), fact_hash, used.clone()));
+                    if self.tainted.get() {
+                        facts.provisional.insert(key.clone(), (fact.clone(), fact_hash, used.clone()));
+                    } else {
+                        facts.cache.insert(key.clone(), (fact.clone(), fact_hash, used.clone()));
+                        if let Some(origin) = origin {
+                            facts.origins.insert(key.clone(), origin);
+                        }
+                    }
                 }
                 self.leave(outer);
                 (fact, fact_hash, used)
@@ -164,6 +231,43 @@ impl<'a> Model<'a> {
         deps.push(Dependency { key: key.clone(), hash: fact_hash });
         deps.extend(used);
         fact
+    }
+
+    /// The hash of the text of the definition `key` is computed from, for the facts that have
+    /// one and whose definition parsed without error (see [`PriorFacts`]).
+    fn fact_origin(&self, key: &FactKey) -> Option<u64> {
+        // Only a model that keeps its facts for a later analysis needs origins.
+        self.prior.as_ref()?;
+        let node = match key {
+            FactKey::Attribute { class, .. } => {
+                self.module_definition(class).filter(|c| c.kind() == "class_definition")?
+            }
+            FactKey::Function(q) | FactKey::Flows(q) if !q.is_empty() => self.unit_definition(q)?,
+            _ => return None,
+        };
+        if node.has_error() {
+            return None;
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text(node, self.src).hash(&mut h);
+        Some(h.finish())
+    }
+
+    /// The earlier analysis's `key`, when its origin is `origin` and every fact it used hashes
+    /// as it did then (asking for them records them as this computation's, as computing it
+    /// would have).
+    fn prior_fact(&self, key: &FactKey, origin: u64) -> Option<Fact> {
+        let prior = self.prior.as_ref()?.0.get(key)?;
+        if prior.origin != origin {
+            return None;
+        }
+        for d in &prior.used {
+            if self.fact_hash(&d.key) != d.hash {
+                return None;
+            }
+        }
+        debug_assert_eq!(hash(&prior.fact), prior.hash);
+        Some(prior.fact.clone())
     }
 
     fn compute_fact(&self, key: &FactKey) -> Fact {

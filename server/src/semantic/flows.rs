@@ -846,7 +846,7 @@ impl<'a> Model<'a> {
     }
 
     /// The definition of the unit `f` or `C.m`.
-    fn unit_definition(&self, qualified: &str) -> Option<Node<'a>> {
+    pub(super) fn unit_definition(&self, qualified: &str) -> Option<Node<'a>> {
         match qualified.split_once('.') {
             Some((class, method)) => self
                 .module_definition(class)

@@ -45,7 +45,7 @@ use std::sync::Arc;
 use tree_sitter::{Node, Tree};
 
 use crate::syntax::{self, text};
-pub use facts::{Dependency, FactKey};
+pub use facts::{Dependency, FactKey, PriorFacts};
 use imports::Imports;
 use scope::ScopeIndex;
 use value::{Kind, Value};
@@ -81,6 +81,8 @@ pub struct Model<'a> {
     loss_calls: RefCell<HashMap<usize, Rc<Vec<flows::LossCall<'a>>>>>,
     /// Values computed so far (see [`Model::evaluations`]).
     evaluations: Cell<usize>,
+    /// Facts of an earlier analysis of the file, reused where they still hold.
+    prior: Option<Arc<facts::PriorFacts>>,
 }
 
 /// What a call calls.
@@ -118,7 +120,21 @@ impl<'a> Model<'a> {
             value_dependencies: RefCell::default(),
             loss_calls: RefCell::default(),
             evaluations: Cell::new(0),
+            prior: None,
         }
+    }
+
+    /// This model, reusing the facts of an earlier analysis of the same file (same imports,
+    /// settings and rules) where they still hold (see [`facts::PriorFacts`]).
+    pub fn with_prior(mut self, prior: Arc<facts::PriorFacts>) -> Self {
+        self.prior = Some(prior);
+        self
+    }
+
+    /// The facts this model computed or reused that a later analysis can reuse; the model
+    /// forgets them.
+    pub fn take_prior(&self) -> facts::PriorFacts {
+        self.facts.borrow_mut().take_prior()
     }
 
     /// How many values this model computed (answers from its memo not counted): the work
@@ -318,9 +334,28 @@ impl<'a> Model<'a> {
         facts::distinct(std::mem::take(&mut self.dependencies.borrow_mut()))
     }
 
-    /// The current hash of a fact, as [`Dependency::hash`] recorded it.
+    /// The current hash of a fact, as [`Dependency::hash`] recorded it (recorded as used, as
+    /// [`Model::fact`] records it).
     pub fn fact_hash(&self, key: &FactKey) -> u64 {
+        {
+            let facts = self.facts.borrow();
+            if let Some((hash, used)) = facts.hashed(key) {
+                let mut deps = self.dependencies.borrow_mut();
+                deps.push(Dependency { key: key.clone(), hash });
+                deps.extend_from_slice(used);
+                return hash;
+            }
+        }
         facts::hash(&self.fact(key))
+    }
+
+    /// Whether each of `deps` still hashes as recorded; records nothing as used (a check of a
+    /// cached analysis, not part of one).
+    pub fn still_holds(&self, deps: &[Dependency]) -> bool {
+        let mark = self.dependencies.borrow().len();
+        let holds = deps.iter().all(|d| self.fact_hash(&d.key) == d.hash);
+        self.dependencies.borrow_mut().truncate(mark);
+        holds
     }
 }
 
