@@ -1108,3 +1108,43 @@ async fn closing_the_input_ends_serve() {
     client.close_input();
     client.wait_for_serve_to_end().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// pathological files: line endings
+
+/// `text` with each `\n` replaced by `ending`.
+fn ended(text: &str, ending: &str) -> String {
+    text.replace('\n', ending)
+}
+
+#[tokio::test]
+async fn cr_only_and_mixed_line_endings_are_lines() {
+    // Old Mac line endings: a lone `\r` ends a line for Python and for the LSP. tree-sitter
+    // starts rows only at `\n`, and read the file as one line: the indented bodies did not parse
+    // and the smell inside them was lost.
+    let lf = "import torch\n\n\ndef f(x):\n    p = torch.relu(x)\n    if x:\n        q = 1\n    return torch.log(p)\n";
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    let expected = {
+        let doc = client.open(&uri("lf.py"), lf).await;
+        client.wait_for_diagnostics(&doc.uri, doc.version).await
+    };
+    assert_eq!((codes(&expected), lines(&expected)), (vec!["NL101"], vec![7]), "{expected:?}");
+    let mixed =
+        "import torch\r\n\r\rdef f(x):\n    p = torch.relu(x)\r    if x:\r\n        q = 1\r    return torch.log(p)\r";
+    for (name, text) in [("cr.py", ended(lf, "\r")), ("crlf.py", ended(lf, "\r\n")), ("mixed.py", mixed.to_string())] {
+        let mut doc = client.open(&uri(name), &text).await;
+        let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
+        let ranges: Vec<&Value> = got.iter().map(|d| &d["range"]).collect();
+        assert_eq!(ranges, expected.iter().map(|d| &d["range"]).collect::<Vec<_>>(), "{name}: {got:?}");
+        assert_eq!(got[0]["relatedInformation"][0]["location"]["range"]["start"]["line"], 4, "{name}: {got:?}");
+        // Typing into the file: a new line after a lone `\r`, then joining a `\r` to a new `\n`.
+        client.change(&mut doc, vec![Change::insert((4, 0), "    z = torch.log(torch.softmax(x, 1))\r")]).await;
+        let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
+        assert_eq!((codes(&got), lines(&got)), (vec!["NL102", "NL101"], vec![4, 8]), "{name}: {got:?}");
+        assert_same_as_fresh(&client, &doc, &got).await;
+        client.change(&mut doc, vec![Change::insert((5, 0), "\n")]).await;
+        let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
+        assert_same_as_fresh(&client, &doc, &got).await;
+    }
+    client.shutdown_and_exit().await;
+}

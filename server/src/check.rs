@@ -790,7 +790,7 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         }
         if node.is_error() {
             let text = source.get(node.byte_range()).unwrap_or("");
-            let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+            let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
             let mut snippet: String = first.chars().take(40).collect();
             if snippet.len() < first.len() {
                 snippet.push('…');
@@ -823,7 +823,7 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
 fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(String, usize)>, Option<Problem>) {
     let mut by_line: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for s in smells.iter().filter(|s| !is_builtin(&s.code)) {
-        let line_start = source[..s.span.start_byte.min(source.len())].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = crate::text::line_start(source, s.span.start_byte);
         let codes = by_line.entry(line_start).or_default();
         if !codes.contains(&s.code.as_str()) {
             codes.push(&s.code);
@@ -836,11 +836,7 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(Str
     let mut out = String::with_capacity(source.len() + 32 * lines);
     let mut at = 0;
     for (line_start, codes) in by_line {
-        let rest = &source[line_start..];
-        let mut end = line_start + rest.find('\n').unwrap_or(rest.len());
-        if source[..end].ends_with('\r') {
-            end -= 1;
-        }
+        let end = crate::text::line_end(source, line_start);
         let line = &source[line_start..end];
         out.push_str(&source[at..line_start]);
         out.push_str(&with_noqa(line, &codes));
