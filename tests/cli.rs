@@ -1157,3 +1157,37 @@ fn fixes_and_noqa_comments_keep_each_lines_ending() {
         assert_eq!(read(dir.path(), "a.py"), ended(&noqa, ending), "{ending:?}");
     }
 }
+
+#[test]
+fn a_nul_byte_is_one_clear_syntax_error_and_the_rest_is_checked() {
+    // tree-sitter's lexer takes a NUL for the end of the input: the import on its line was lost
+    // with every finding that needed it, and the message quoted text around an invisible byte.
+    let dir = project(&[
+        ("import.py", "import torch\0\ny = torch.log(torch.relu(p))\n"),
+        ("string.py", "import torch\ns = 'a\0b\0'\ny = torch.log(torch.relu(p))\n"),
+    ]);
+    let run = concise(dir.path(), &["--isolated", "import.py", "string.py"]);
+    assert_eq!(
+        findings(&run),
+        ["import.py:1:13: NL000", "import.py:2:5: NL101", "string.py:2:7: NL000", "string.py:3:5: NL101"],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "string.py:2:7: NL000 Syntax error: a NUL byte (and 1 more); Python refuses source code containing null bytes"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\0'), "{:?}", run.stdout);
+}
+
+#[test]
+fn a_bom_moves_no_column_and_fixes_keep_it() {
+    let bom = "\u{feff}y = torch.log(torch.relu(p)); import torch\n";
+    let dir = project(&[("bom.py", bom)]);
+    assert_eq!(findings(&concise(dir.path(), &["--isolated", "bom.py"])), ["bom.py:1:5: NL101"]);
+    assert_eq!(nanlint(dir.path(), &["check", "--isolated", "--fix", "--unsafe-fixes", "bom.py"]).code, 0);
+    assert_eq!(read(dir.path(), "bom.py"), bom.replace("relu(p)", "clamp(torch.relu(p), min=1e-7)"));
+}

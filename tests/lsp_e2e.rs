@@ -1110,7 +1110,7 @@ async fn closing_the_input_ends_serve() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// pathological files: line endings
+// pathological files: line endings, NUL bytes, a BOM
 
 /// `text` with each `\n` replaced by `ending`.
 fn ended(text: &str, ending: &str) -> String {
@@ -1145,6 +1145,24 @@ async fn cr_only_and_mixed_line_endings_are_lines() {
         client.change(&mut doc, vec![Change::insert((5, 0), "\n")]).await;
         let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
         assert_same_as_fresh(&client, &doc, &got).await;
+    }
+    client.shutdown_and_exit().await;
+}
+
+#[tokio::test]
+async fn a_nul_byte_or_a_bom_loses_no_finding_and_moves_no_column() {
+    // tree-sitter's lexer takes a NUL byte for the end of the input: the import on its line was
+    // lost, and with it every finding of the file.
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    for (name, text, at) in [
+        ("nul_import.py", "import torch\0\ny = torch.log(torch.relu(p))\n", (1, 4)),
+        ("nul_string.py", "import torch\ns = 'a\0b'; y = torch.log(torch.relu(p))\n", (1, 15)),
+        ("bom.py", "\u{feff}y = torch.log(torch.relu(p)); import torch\n", (0, 5)),
+    ] {
+        let doc = client.open(&uri(name), text).await;
+        let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
+        assert_eq!(codes(&got), ["NL101"], "{name}: {got:?}");
+        assert_eq!(pos_of(&got[0]["range"]["start"]), at, "{name}: {got:?}");
     }
     client.shutdown_and_exit().await;
 }

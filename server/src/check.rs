@@ -780,7 +780,9 @@ fn analyze_fixed(source: &str, settings: &Settings, before: &[Smell]) -> Vec<Sme
     after
 }
 
-/// One NL000 per outermost region tree-sitter skipped (`ERROR`) or token it assumed (`MISSING`).
+/// One NL000 per outermost region tree-sitter skipped (`ERROR`) or token it assumed (`MISSING`),
+/// and one at the first NUL byte (Python refuses a source holding any; the tree was parsed with
+/// them read as spaces, see `syntax::reparse`).
 pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     fn visit(node: tree_sitter::Node, source: &str, out: &mut Vec<Smell>) {
         if node.is_missing() {
@@ -811,9 +813,31 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         }
     }
     let mut out = Vec::new();
+    if let Some(at) = source.bytes().position(|b| b == 0) {
+        let more = source.bytes().filter(|&b| b == 0).count() - 1;
+        let more = match more {
+            0 => String::new(),
+            1 => " (and 1 more)".to_string(),
+            n => format!(" (and {n} more)"),
+        };
+        let index = crate::text::LineIndex::new(source);
+        let (row, column) = crate::text::point_of(&index, source, at);
+        let (end_row, end_column) = crate::text::point_of(&index, source, at + 1);
+        let span = Span {
+            start_byte: at,
+            end_byte: at + 1,
+            start: Point { row, column },
+            end: Point { row: end_row, column: end_column },
+        };
+        let message = format!(
+            "Syntax error: a NUL byte{more}; Python refuses source code containing null bytes (the rest is checked)"
+        );
+        out.push(builtin_smell(&SYNTAX_ERROR, message, span));
+    }
     if tree.root_node().has_error() {
         visit(tree.root_node(), source, &mut out);
     }
+    out.sort_by_key(|s| s.span.start_byte);
     out
 }
 

@@ -30,12 +30,16 @@ pub fn parse(src: &str) -> Tree {
 /// lone `\r` is parsed from a copy where each lone `\r` is a `\n`. The two have the same
 /// length, so every byte offset of the tree holds for `src`, and its rows are the lines of
 /// [`crate::text::LineIndex`] (`\n`, `\r\n` and lone `\r` each end one).
+///
+/// A NUL byte is read as a space in that copy: tree-sitter's lexer takes a NUL for the end of
+/// the input, so the rest of its line (or of the file) was lost to one error. Python refuses
+/// any source holding one; `check` reports it (NL000) and checks the rest.
 pub fn reparse(src: &str, old: Option<&Tree>) -> Tree {
     thread_local! {
         static PARSER: RefCell<Parser> = RefCell::new(parser());
     }
     let copy;
-    let src = match has_lone_cr(src) {
+    let src = match has_lone_cr(src) || src.as_bytes().contains(&0) {
         true => {
             copy = as_parsed(src);
             copy.as_str()
@@ -55,8 +59,8 @@ pub fn has_lone_cr(src: &str) -> bool {
     bytes.contains(&b'\r') && bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
-/// `src` as [`reparse`] gives it to tree-sitter: each lone `\r` replaced by `\n` (same length,
-/// same offsets).
+/// `src` as [`reparse`] gives it to tree-sitter: each lone `\r` replaced by `\n` and each NUL
+/// by a space (same length, same offsets).
 pub fn as_parsed(src: &str) -> String {
     let bytes = src.as_bytes();
     let out: Vec<u8> = bytes
@@ -64,6 +68,7 @@ pub fn as_parsed(src: &str) -> String {
         .enumerate()
         .map(|(i, &b)| match b {
             b'\r' if bytes.get(i + 1) != Some(&b'\n') => b'\n',
+            0 => b' ',
             _ => b,
         })
         .collect();
@@ -296,6 +301,24 @@ pub(crate) mod tests {
         let mixed = "import torch\r\rdef f(x):\r\n    if x:\n        q = 1\r    return torch.log(x)\n";
         assert!(!parse(mixed).root_node().has_error());
         assert_eq!(call_point(mixed, "torch.log"), (5, 11));
+    }
+
+    #[test]
+    fn a_nul_byte_costs_no_more_than_itself() {
+        for src in ["import torch\ns = 'a\0b'\ny = torch.log(x)\n", "import torch\0\ny = torch.log(x)\n"] {
+            let tree = parse(src);
+            assert!(!tree.root_node().has_error(), "{src:?}: {}", tree.root_node().to_sexp());
+            assert_eq!(call_point(src, "torch.log"), (src.matches('\n').count() - 1, 4));
+        }
+    }
+
+    #[test]
+    fn a_leading_bom_is_not_code() {
+        // An editor may send a file's byte order mark as the text's first character.
+        let src = "\u{feff}import torch\ny = torch.log(x)\n";
+        let tree = parse(src);
+        assert!(!tree.root_node().has_error(), "{}", tree.root_node().to_sexp());
+        assert_eq!(call_point(src, "torch.log"), (1, 4));
     }
 
     #[test]
