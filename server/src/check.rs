@@ -71,7 +71,9 @@ pub const FILE_TOO_LARGE: Builtin = Builtin {
     summary: "A file larger than `max-file-size` (default 10 MB), which is not checked.",
     doc: "# file-too-large (NL002)\n\n## What it does\nReports a file larger than the `max-file-size` \
           setting, in bytes (default 10,000,000), which is then neither read further, checked nor \
-          fixed. The other files are checked.\n\n\
+          fixed. The other files are checked. The language server does the same with an open \
+          document over the setting (for a notebook, its code cells together): it is not \
+          analyzed until it is back under it.\n\n\
           ## Why is this bad?\nA file that large is almost always generated (data, weights, a \
           bundled dependency), and checking it costs time and memory in proportion: about 1 s and \
           a few hundred MB per 10 MB. Raise `max-file-size` in the configuration to check it \
@@ -111,8 +113,9 @@ fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {
     }
 }
 
-/// NL002 for a file of `len` bytes over the `max-file-size` setting.
-fn too_large(len: u64, settings: &Settings) -> Option<Smell> {
+/// NL002 for a file of `len` bytes over the `max-file-size` setting (also what the language
+/// server reports for an open document over it).
+pub fn too_large(len: u64, settings: &Settings) -> Option<Smell> {
     (len > settings.max_file_size).then(|| {
         let at = Point { row: 0, column: 0 };
         let message = format!(
