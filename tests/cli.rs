@@ -1095,3 +1095,99 @@ fn findings_on_a_long_line_show_an_excerpt() {
     let caret = excerpt[1].find('^').unwrap() - excerpt[1].find('|').unwrap();
     assert_eq!(&excerpt[0][excerpt[0].find('|').unwrap() + caret..][..9], "torch.log");
 }
+
+/// `text` with each `\n` replaced by `ending`.
+fn ended(text: &str, ending: &str) -> String {
+    text.replace('\n', ending)
+}
+
+const INDENTED: &str = "import torch\n\n\ndef f(x):\n    p = torch.relu(x)\n    if x:\n        q = 1\n    return torch.log(p)\n\n\ndef g(x):\n    return torch.log(torch.softmax(x, 1))\n";
+
+#[test]
+fn cr_only_and_mixed_line_endings_are_lines() {
+    // tree-sitter starts rows only at `\n`: a file with old Mac line endings (a lone `\r`, a line
+    // end for Python) was one line, its indented bodies did not parse (NL000) and their smells
+    // were lost, and a `# noqa` anywhere silenced the whole file.
+    let mixed = "import torch\r\n\r\rdef f(x):\n    p = torch.relu(x)\r    if x:\r\n        q = 1\r    return torch.log(p)\n\r\rdef g(x):\r\n    return torch.log(torch.softmax(x, 1))\r";
+    let dir = project(&[("lf.py", INDENTED), ("mixed.py", mixed)]);
+    write(dir.path(), "cr.py", ended(INDENTED, "\r").as_bytes());
+    write(dir.path(), "crlf.py", ended(INDENTED, "\r\n").as_bytes());
+    let expected = ["8:12: NL101", "12:12: NL102"];
+    for name in ["lf.py", "cr.py", "crlf.py", "mixed.py"] {
+        let got: Vec<String> = findings(&concise(dir.path(), &["--isolated", name]))
+            .into_iter()
+            .map(|f| f.trim_start_matches(&format!("{name}:")).to_string())
+            .collect();
+        assert_eq!(got, expected, "{name}");
+    }
+    // The full format shows the finding's line, not the lines after it.
+    let full = nanlint(dir.path(), &["check", "--isolated", "cr.py"]);
+    assert!(full.stdout.contains("8 |     return torch.log(p)\n"), "{}", full.stdout);
+    assert!(!full.stdout.contains('\r'), "{:?}", full.stdout);
+
+    // `# noqa` silences its own line only.
+    let noqa = ended("import torch  # noqa\np = torch.relu(x)\ny = torch.log(p)\nz = torch.log(p)  # noqa\n", "\r");
+    write(dir.path(), "noqa.py", noqa.as_bytes());
+    assert_eq!(findings(&concise(dir.path(), &["--isolated", "noqa.py"])), ["noqa.py:3:5: NL101"]);
+}
+
+#[test]
+fn fixes_and_noqa_comments_keep_each_lines_ending() {
+    let imports = "import numpy as np\nfrom scipy.special import softmax\n\ny = np.log(softmax(z))\n";
+    let imports_fixed = "import numpy as np\nfrom scipy.special import softmax\nfrom scipy.special import log_softmax\n\ny = log_softmax(z)\n";
+    let indented_fixed = INDENTED
+        .replace("torch.log(p)", "torch.log(torch.clamp(p, min=1e-7))")
+        .replace("torch.log(torch.softmax(x, 1))", "torch.log_softmax(x, 1)");
+    for ending in ["\r", "\r\n"] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.py", ended(INDENTED, ending).as_bytes());
+        write(dir.path(), "b.py", ended(imports, ending).as_bytes());
+        let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "--unsafe-fixes", "a.py", "b.py"]);
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        assert_eq!(read(dir.path(), "a.py"), ended(&indented_fixed, ending), "{ending:?}");
+        // The added import ends as the file's lines do.
+        assert_eq!(read(dir.path(), "b.py"), ended(imports_fixed, ending), "{ending:?}");
+
+        write(dir.path(), "a.py", ended(INDENTED, ending).as_bytes());
+        let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", "a.py"]);
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        let noqa = INDENTED
+            .replace("torch.log(p)\n", "torch.log(p)  # noqa: NL101\n")
+            .replace("1))\n", "1))  # noqa: NL102\n");
+        assert_eq!(read(dir.path(), "a.py"), ended(&noqa, ending), "{ending:?}");
+    }
+}
+
+#[test]
+fn a_nul_byte_is_one_clear_syntax_error_and_the_rest_is_checked() {
+    // tree-sitter's lexer takes a NUL for the end of the input: the import on its line was lost
+    // with every finding that needed it, and the message quoted text around an invisible byte.
+    let dir = project(&[
+        ("import.py", "import torch\0\ny = torch.log(torch.relu(p))\n"),
+        ("string.py", "import torch\ns = 'a\0b\0'\ny = torch.log(torch.relu(p))\n"),
+    ]);
+    let run = concise(dir.path(), &["--isolated", "import.py", "string.py"]);
+    assert_eq!(
+        findings(&run),
+        ["import.py:1:13: NL000", "import.py:2:5: NL101", "string.py:2:7: NL000", "string.py:3:5: NL101"],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "string.py:2:7: NL000 Syntax error: a NUL byte (and 1 more); Python refuses source code containing null bytes"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\0'), "{:?}", run.stdout);
+}
+
+#[test]
+fn a_bom_moves_no_column_and_fixes_keep_it() {
+    let bom = "\u{feff}y = torch.log(torch.relu(p)); import torch\n";
+    let dir = project(&[("bom.py", bom)]);
+    assert_eq!(findings(&concise(dir.path(), &["--isolated", "bom.py"])), ["bom.py:1:5: NL101"]);
+    assert_eq!(nanlint(dir.path(), &["check", "--isolated", "--fix", "--unsafe-fixes", "bom.py"]).code, 0);
+    assert_eq!(read(dir.path(), "bom.py"), bom.replace("relu(p)", "clamp(torch.relu(p), min=1e-7)"));
+}

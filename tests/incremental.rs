@@ -49,12 +49,16 @@ r = np.log(np.clip(v, 1e-7, 1))
 /// Fragments that exercise what matters: new smells (each log has evidence that its argument
 /// reaches 0 where it lands in the right function: a softmax or sigmoid name, a training-time
 /// parameter, `x * log(x)`), guards, imports appearing and disappearing, scope changes, broken
-/// syntax, multi-byte and astral characters, CRLF.
+/// syntax, multi-byte and astral characters, CRLF, lone CR, NUL.
 const FRAGMENTS: &[&str] = &[
     "x",
     " ",
     "\n",
     "\r\n",
+    // A lone `\r` ends a line (old Mac line endings), and a NUL byte must cost only itself.
+    "\r",
+    "p = tf.nn.softmax(z)\r",
+    "\0",
     "    ",
     "(",
     ")",

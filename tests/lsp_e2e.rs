@@ -1015,9 +1015,13 @@ async fn a_twenty_megabyte_document_is_handled() {
     text.push_str("\n\ndef last(q: torch.Tensor):\n    return torch.log(torch.relu(q))\n");
     let last_line = text.lines().count() as u64 - 1;
 
+    // Over the default `max-file-size` (10 MB), which would report NL002 and not analyze it
+    // (`a_document_over_max_file_size_is_reported_not_analyzed_until_it_shrinks`): raised here.
+    let dir = limited(30_000_000);
+    let uri = file_uri(&dir.path().join("big.py"));
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
-    let mut doc = client.open(URI, &text).await;
-    let d = client.wait_for_diagnostics(URI, 1).await;
+    let mut doc = client.open(&uri, &text).await;
+    let d = client.wait_for_diagnostics(&uri, 1).await;
     assert_eq!(lines(&d), [4, last_line]);
 
     // Edits in the middle and at the very end.
@@ -1032,9 +1036,9 @@ async fn a_twenty_megabyte_document_is_handled() {
             ],
         )
         .await;
-    let d = client.wait_for_diagnostics(URI, 2).await;
+    let d = client.wait_for_diagnostics(&uri, 2).await;
     assert_eq!(lines(&d), [4, middle.0 as u64 + 1, last_line + 1, last_line + 2]);
-    let hover = client.hover(URI, (end + 1, 10)).await;
+    let hover = client.hover(&uri, (end + 1, 10)).await;
     assert!(hover["contents"]["value"].as_str().unwrap().contains("`torch.log10` of"), "{hover}");
     client.shutdown_and_exit().await;
 }
@@ -1107,4 +1111,155 @@ async fn closing_the_input_ends_serve() {
     client.wait_for_diagnostics(URI, 1).await;
     client.close_input();
     client.wait_for_serve_to_end().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// pathological files: line endings, NUL bytes, max-file-size
+
+/// `text` with each `\n` replaced by `ending`.
+fn ended(text: &str, ending: &str) -> String {
+    text.replace('\n', ending)
+}
+
+#[tokio::test]
+async fn cr_only_and_mixed_line_endings_are_lines() {
+    // Old Mac line endings: a lone `\r` ends a line for Python and for the LSP. tree-sitter
+    // starts rows only at `\n`, and read the file as one line: the indented bodies did not parse
+    // and the smell inside them was lost.
+    let lf = "import torch\n\n\ndef f(x):\n    p = torch.relu(x)\n    if x:\n        q = 1\n    return torch.log(p)\n";
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    let expected = {
+        let doc = client.open(&uri("lf.py"), lf).await;
+        client.wait_for_diagnostics(&doc.uri, doc.version).await
+    };
+    assert_eq!((codes(&expected), lines(&expected)), (vec!["NL101"], vec![7]), "{expected:?}");
+    let mixed =
+        "import torch\r\n\r\rdef f(x):\n    p = torch.relu(x)\r    if x:\r\n        q = 1\r    return torch.log(p)\r";
+    for (name, text) in [("cr.py", ended(lf, "\r")), ("crlf.py", ended(lf, "\r\n")), ("mixed.py", mixed.to_string())] {
+        let mut doc = client.open(&uri(name), &text).await;
+        let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
+        let ranges: Vec<&Value> = got.iter().map(|d| &d["range"]).collect();
+        assert_eq!(ranges, expected.iter().map(|d| &d["range"]).collect::<Vec<_>>(), "{name}: {got:?}");
+        assert_eq!(got[0]["relatedInformation"][0]["location"]["range"]["start"]["line"], 4, "{name}: {got:?}");
+        // Typing into the file: a new line after a lone `\r`, then joining a `\r` to a new `\n`.
+        client.change(&mut doc, vec![Change::insert((4, 0), "    z = torch.log(torch.softmax(x, 1))\r")]).await;
+        let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
+        assert_eq!((codes(&got), lines(&got)), (vec!["NL102", "NL101"], vec![4, 8]), "{name}: {got:?}");
+        assert_same_as_fresh(&client, &doc, &got).await;
+        client.change(&mut doc, vec![Change::insert((5, 0), "\n")]).await;
+        let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
+        assert_same_as_fresh(&client, &doc, &got).await;
+    }
+    client.shutdown_and_exit().await;
+}
+
+#[tokio::test]
+async fn a_nul_byte_or_a_bom_loses_no_finding_and_moves_no_column() {
+    // tree-sitter's lexer takes a NUL byte for the end of the input: the import on its line was
+    // lost, and with it every finding of the file.
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    for (name, text, at) in [
+        ("nul_import.py", "import torch\0\ny = torch.log(torch.relu(p))\n", (1, 4)),
+        ("nul_string.py", "import torch\ns = 'a\0b'; y = torch.log(torch.relu(p))\n", (1, 15)),
+        ("bom.py", "\u{feff}y = torch.log(torch.relu(p)); import torch\n", (0, 5)),
+    ] {
+        let doc = client.open(&uri(name), text).await;
+        let got = client.wait_for_diagnostics(&doc.uri, doc.version).await;
+        assert_eq!(codes(&got), ["NL101"], "{name}: {got:?}");
+        assert_eq!(pos_of(&got[0]["range"]["start"]), at, "{name}: {got:?}");
+    }
+    client.shutdown_and_exit().await;
+}
+
+/// A folder whose `nanlint.toml` sets `max-file-size` to `limit`.
+fn limited(limit: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nanlint.toml"), format!("max-file-size = {limit}\n")).unwrap();
+    dir
+}
+
+/// The CLI's NL002 message for a file of `len` bytes over `limit`.
+fn too_large_message(len: usize, limit: u64) -> String {
+    format!("File too large to check: {len} bytes, more than `max-file-size` ({limit} bytes); not checked")
+}
+
+#[tokio::test]
+async fn a_document_over_max_file_size_is_reported_not_analyzed_until_it_shrinks() {
+    // The server analyzed documents of any size; the CLI skips files over `max-file-size`.
+    let dir = limited(200);
+    let uri = file_uri(&dir.path().join("big.py"));
+    let small = "import torch\ny = torch.log(torch.relu(p))\n";
+    let big = format!("{small}{}", "# padding\n".repeat(20));
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    let mut doc = client.open(&uri, &big).await;
+    let got = client.wait_for_diagnostics(&uri, doc.version).await;
+    assert_eq!(codes(&got), ["NL002"], "{got:?}");
+    assert_eq!(got[0]["range"], range_json((0, 0), (0, 0)));
+    assert_eq!(got[0]["message"], too_large_message(big.len(), 200));
+
+    // Typing in it: still not analyzed (a new smell is not reported), the size follows.
+    let line = "z = torch.log(torch.softmax(x, 1))\n";
+    client.change(&mut doc, vec![Change::insert((2, 0), line)]).await;
+    let got = client.wait_for_diagnostics(&uri, doc.version).await;
+    assert_eq!(
+        (codes(&got), got[0]["message"].clone()),
+        (vec!["NL002"], json!(too_large_message(doc.text.len(), 200)))
+    );
+
+    // Under the limit again: analyzed, as a fresh document is.
+    client.change(&mut doc, vec![Change::range((3, 0), (23, 0), "")]).await;
+    assert_eq!(doc.text, format!("{small}{line}"));
+    let got = client.wait_for_diagnostics(&uri, doc.version).await;
+    assert_eq!(codes(&got), ["NL101", "NL102"], "{got:?}");
+    assert_same_as_fresh(&client, &doc, &got).await;
+
+    // And over it again.
+    client.change(&mut doc, vec![Change::insert((3, 0), &"# padding\n".repeat(20))]).await;
+    let got = client.wait_for_diagnostics(&uri, doc.version).await;
+    assert_eq!(codes(&got), ["NL002"], "{got:?}");
+    client.shutdown_and_exit().await;
+}
+
+#[tokio::test]
+async fn a_notebook_over_max_file_size_is_reported_in_its_first_code_cell() {
+    let dir = limited(200);
+    let nb = file_uri(&dir.path().join("big.ipynb"));
+    let cells = ["import torch\n", "y = torch.log(torch.relu(p))\n"];
+    let cell_uri = |i: usize| format!("vscode-notebook-cell:{}#cell{i}", nb.trim_start_matches("file:"));
+    let padding = "# padding\n".repeat(20);
+    let open = json!({
+        "notebookDocument": {
+            "uri": nb, "notebookType": "jupyter-notebook", "version": 1,
+            "cells": [
+                {"kind": 1, "document": cell_uri(0)},
+                {"kind": 2, "document": cell_uri(1)},
+                {"kind": 2, "document": cell_uri(2)},
+            ]
+        },
+        "cellTextDocuments": [
+            {"uri": cell_uri(0), "languageId": "markdown", "version": 1, "text": "# Title\n"},
+            {"uri": cell_uri(1), "languageId": "python", "version": 1, "text": cells[0]},
+            {"uri": cell_uri(2), "languageId": "python", "version": 1, "text": format!("{}{padding}", cells[1])},
+        ]
+    });
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    client.notify("notebookDocument/didOpen", open).await;
+    let got = client.wait_for_diagnostics(&cell_uri(1), 1).await;
+    assert_eq!(codes(&got), ["NL002"], "{got:?}");
+    assert_eq!(got[0]["range"], range_json((0, 0), (0, 0)));
+    assert!(got[0]["message"].as_str().unwrap().starts_with("File too large to check: "), "{got:?}");
+
+    // The padding removed: the cells are analyzed, the finding in the cell that holds it.
+    let change = json!({
+        "notebookDocument": {"uri": nb, "version": 2},
+        "change": {"cells": {"textContent": [{
+            "document": {"uri": cell_uri(2), "version": 2},
+            "changes": [{"range": range_json((1, 0), (21, 0)), "text": ""}]
+        }]}}
+    });
+    client.notify("notebookDocument/didChange", change).await;
+    let got = client.wait_for_diagnostics(&cell_uri(2), 2).await;
+    assert_eq!((codes(&got), lines(&got)), (vec!["NL101"], vec![0]), "{got:?}");
+    assert_eq!(client.wait_for_diagnostics(&cell_uri(1), 1).await, Vec::<Value>::new());
+    client.shutdown_and_exit().await;
 }

@@ -71,7 +71,9 @@ pub const FILE_TOO_LARGE: Builtin = Builtin {
     summary: "A file larger than `max-file-size` (default 10 MB), which is not checked.",
     doc: "# file-too-large (NL002)\n\n## What it does\nReports a file larger than the `max-file-size` \
           setting, in bytes (default 10,000,000), which is then neither read further, checked nor \
-          fixed. The other files are checked.\n\n\
+          fixed. The other files are checked. The language server does the same with an open \
+          document over the setting (for a notebook, its code cells together): it is not \
+          analyzed until it is back under it.\n\n\
           ## Why is this bad?\nA file that large is almost always generated (data, weights, a \
           bundled dependency), and checking it costs time and memory in proportion: about 1 s and \
           a few hundred MB per 10 MB. Raise `max-file-size` in the configuration to check it \
@@ -111,8 +113,9 @@ fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {
     }
 }
 
-/// NL002 for a file of `len` bytes over the `max-file-size` setting.
-fn too_large(len: u64, settings: &Settings) -> Option<Smell> {
+/// NL002 for a file of `len` bytes over the `max-file-size` setting (also what the language
+/// server reports for an open document over it).
+pub fn too_large(len: u64, settings: &Settings) -> Option<Smell> {
     (len > settings.max_file_size).then(|| {
         let at = Point { row: 0, column: 0 };
         let message = format!(
@@ -780,7 +783,9 @@ fn analyze_fixed(source: &str, settings: &Settings, before: &[Smell]) -> Vec<Sme
     after
 }
 
-/// One NL000 per outermost region tree-sitter skipped (`ERROR`) or token it assumed (`MISSING`).
+/// One NL000 per outermost region tree-sitter skipped (`ERROR`) or token it assumed (`MISSING`),
+/// and one at the first NUL byte (Python refuses a source holding any; the tree was parsed with
+/// them read as spaces, see `syntax::reparse`).
 pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     fn visit(node: tree_sitter::Node, source: &str, out: &mut Vec<Smell>) {
         if node.is_missing() {
@@ -790,7 +795,7 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         }
         if node.is_error() {
             let text = source.get(node.byte_range()).unwrap_or("");
-            let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+            let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
             let mut snippet: String = first.chars().take(40).collect();
             if snippet.len() < first.len() {
                 snippet.push('…');
@@ -811,9 +816,31 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         }
     }
     let mut out = Vec::new();
+    if let Some(at) = source.bytes().position(|b| b == 0) {
+        let more = source.bytes().filter(|&b| b == 0).count() - 1;
+        let more = match more {
+            0 => String::new(),
+            1 => " (and 1 more)".to_string(),
+            n => format!(" (and {n} more)"),
+        };
+        let index = crate::text::LineIndex::new(source);
+        let (row, column) = crate::text::point_of(&index, source, at);
+        let (end_row, end_column) = crate::text::point_of(&index, source, at + 1);
+        let span = Span {
+            start_byte: at,
+            end_byte: at + 1,
+            start: Point { row, column },
+            end: Point { row: end_row, column: end_column },
+        };
+        let message = format!(
+            "Syntax error: a NUL byte{more}; Python refuses source code containing null bytes (the rest is checked)"
+        );
+        out.push(builtin_smell(&SYNTAX_ERROR, message, span));
+    }
     if tree.root_node().has_error() {
         visit(tree.root_node(), source, &mut out);
     }
+    out.sort_by_key(|s| s.span.start_byte);
     out
 }
 
@@ -823,7 +850,7 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
 fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(String, usize)>, Option<Problem>) {
     let mut by_line: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for s in smells.iter().filter(|s| !is_builtin(&s.code)) {
-        let line_start = source[..s.span.start_byte.min(source.len())].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = crate::text::line_start(source, s.span.start_byte);
         let codes = by_line.entry(line_start).or_default();
         if !codes.contains(&s.code.as_str()) {
             codes.push(&s.code);
@@ -836,11 +863,7 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(Str
     let mut out = String::with_capacity(source.len() + 32 * lines);
     let mut at = 0;
     for (line_start, codes) in by_line {
-        let rest = &source[line_start..];
-        let mut end = line_start + rest.find('\n').unwrap_or(rest.len());
-        if source[..end].ends_with('\r') {
-            end -= 1;
-        }
+        let end = crate::text::line_end(source, line_start);
         let line = &source[line_start..end];
         out.push_str(&source[at..line_start]);
         out.push_str(&with_noqa(line, &codes));

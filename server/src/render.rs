@@ -139,7 +139,7 @@ fn shown_line<'s>(loc: &Locator<'s>, start: usize, end: usize) -> (usize, &'s st
     let line_start = loc.index.line_start(line).unwrap_or(0).min(start);
     // Only up to SHOWN_LINE bytes after the finding are searched for the line's end.
     let cut = boundary(start + SHOWN_LINE);
-    let (line_end, cut_short) = match source[start..cut].find('\n') {
+    let (line_end, cut_short) = match source[start..cut].find(['\n', '\r']) {
         Some(i) => (start + i, false),
         None => (cut, cut < source.len()),
     };

@@ -23,14 +23,57 @@ pub fn parse(src: &str) -> Tree {
 
 /// Parses `src`, reusing `old` (already `Tree::edit`ed to match `src`) when given. Uses one
 /// parser per thread: making a parser costs more than a small incremental reparse.
+///
+/// A lone `\r` ends a line for Python (universal newlines) and for the LSP, but tree-sitter
+/// starts rows only at `\n`, and tree-sitter-python reads a lone `\r` as whitespace inside a
+/// line: a file with old Mac line endings parsed as it is would be one line. So a text with a
+/// lone `\r` is parsed from a copy where each lone `\r` is a `\n`. The two have the same
+/// length, so every byte offset of the tree holds for `src`, and its rows are the lines of
+/// [`crate::text::LineIndex`] (`\n`, `\r\n` and lone `\r` each end one).
+///
+/// A NUL byte is read as a space in that copy: tree-sitter's lexer takes a NUL for the end of
+/// the input, so the rest of its line (or of the file) was lost to one error. Python refuses
+/// any source holding one; `check` reports it (NL000) and checks the rest.
 pub fn reparse(src: &str, old: Option<&Tree>) -> Tree {
     thread_local! {
         static PARSER: RefCell<Parser> = RefCell::new(parser());
     }
+    let copy;
+    let src = match has_lone_cr(src) || src.as_bytes().contains(&0) {
+        true => {
+            copy = as_parsed(src);
+            copy.as_str()
+        }
+        false => src,
+    };
     let parsed = PARSER.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.parse(src, old)));
     parsed.unwrap_or_else(|| {
         parser().parse(src, old).expect("parsing without a timeout or cancellation flag always returns a tree")
     })
+}
+
+/// `src` holds a `\r` not followed by `\n`.
+pub fn has_lone_cr(src: &str) -> bool {
+    let bytes = src.as_bytes();
+    // `contains` is a fast memchr; the exact check runs only on texts with a `\r`.
+    bytes.contains(&b'\r') && bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
+/// `src` as [`reparse`] gives it to tree-sitter: each lone `\r` replaced by `\n` and each NUL
+/// by a space (same length, same offsets).
+pub fn as_parsed(src: &str) -> String {
+    let bytes = src.as_bytes();
+    let out: Vec<u8> = bytes
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| match b {
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => b'\n',
+            0 => b' ',
+            _ => b,
+        })
+        .collect();
+    // Only an ASCII byte was replaced by another: still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| src.to_string())
 }
 
 /// A zero-based row and a zero-based *byte* column, as tree-sitter reports them.
@@ -233,6 +276,49 @@ pub(crate) mod tests {
         src.push_str(&" ".repeat(515));
         src.push_str("q = torch.log(p)\n");
         src
+    }
+
+    /// The (row, column) of the call `name(` in the tree of `src`.
+    fn call_point(src: &str, name: &str) -> (usize, usize) {
+        let tree = parse(src);
+        let at = src.find(&format!("{name}(")).unwrap();
+        let node = tree.root_node().descendant_for_byte_range(at, at).unwrap();
+        let p = node.start_position();
+        (p.row, p.column)
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_of_the_tree() {
+        let lf = "import torch\n\ndef f(x):\n    if x:\n        q = 1\n    return torch.log(x)\n";
+        assert!(!parse(lf).root_node().has_error());
+        for ending in ["\r", "\r\n"] {
+            let src = lf.replace('\n', ending);
+            let tree = parse(&src);
+            assert!(!tree.root_node().has_error(), "{src:?}: {}", tree.root_node().to_sexp());
+            assert_eq!(call_point(&src, "torch.log"), (5, 11), "{src:?}");
+        }
+        // Mixed in one file: each terminator ends one line.
+        let mixed = "import torch\r\rdef f(x):\r\n    if x:\n        q = 1\r    return torch.log(x)\n";
+        assert!(!parse(mixed).root_node().has_error());
+        assert_eq!(call_point(mixed, "torch.log"), (5, 11));
+    }
+
+    #[test]
+    fn a_nul_byte_costs_no_more_than_itself() {
+        for src in ["import torch\ns = 'a\0b'\ny = torch.log(x)\n", "import torch\0\ny = torch.log(x)\n"] {
+            let tree = parse(src);
+            assert!(!tree.root_node().has_error(), "{src:?}: {}", tree.root_node().to_sexp());
+            assert_eq!(call_point(src, "torch.log"), (src.matches('\n').count() - 1, 4));
+        }
+    }
+
+    #[test]
+    fn a_leading_bom_is_not_code() {
+        // An editor may send a file's byte order mark as the text's first character.
+        let src = "\u{feff}import torch\ny = torch.log(x)\n";
+        let tree = parse(src);
+        assert!(!tree.root_node().has_error(), "{}", tree.root_node().to_sexp());
+        assert_eq!(call_point(src, "torch.log"), (1, 4));
     }
 
     #[test]

@@ -626,17 +626,38 @@ pub fn pos_of(p: &Value) -> (u32, u32) {
     (p["line"].as_u64().unwrap() as u32, p["character"].as_u64().unwrap() as u32)
 }
 
-/// Byte offset of LSP position `(line, character)` in `text` (lines split at `\n`). Positions
-/// past a line's end or the text's end clamp, like editors do.
-pub fn offset_of(text: &str, (line, character): (u32, u32), enc: Encoding) -> usize {
+/// The lines of `text` as (start, end of content, start of the next line) byte offsets; lines end
+/// at `\n`, `\r\n` or a lone `\r`, as the LSP spec says.
+fn line_spans(text: &str) -> Vec<(usize, usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
     let mut start = 0;
-    for _ in 0..line {
-        match text[start..].find('\n') {
-            Some(i) => start += i + 1,
-            None => return text.len(),
+    let mut i = 0;
+    while i < bytes.len() {
+        let next = match (bytes[i], bytes.get(i + 1)) {
+            (b'\r', Some(b'\n')) => Some(i + 2),
+            (b'\r' | b'\n', _) => Some(i + 1),
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                spans.push((start, i, n));
+                start = n;
+                i = n;
+            }
+            None => i += 1,
         }
     }
-    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    spans.push((start, bytes.len(), bytes.len()));
+    spans
+}
+
+/// Byte offset of LSP position `(line, character)` in `text` (lines end at `\n`, `\r\n` or a
+/// lone `\r`). Positions past a line's end or the text's end clamp, like editors do.
+pub fn offset_of(text: &str, (line, character): (u32, u32), enc: Encoding) -> usize {
+    let Some(&(start, end, _)) = line_spans(text).get(line as usize) else {
+        return text.len();
+    };
     let mut units = 0;
     for (i, c) in text[start..end].char_indices() {
         if units >= character as usize {
@@ -652,10 +673,10 @@ pub fn offset_of(text: &str, (line, character): (u32, u32), enc: Encoding) -> us
 
 /// LSP position of byte `offset` in `text`.
 pub fn position_of(text: &str, offset: usize, enc: Encoding) -> (u32, u32) {
-    let before = &text[..offset];
-    let line = before.matches('\n').count();
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let prefix = &text[line_start..offset];
+    let spans = line_spans(text);
+    let line = spans.iter().rposition(|&(start, _, _)| start <= offset).unwrap_or(0);
+    let (start, end, _) = spans[line];
+    let prefix = &text[start..offset.min(end)];
     let character = match enc {
         Encoding::Utf8 => prefix.len(),
         Encoding::Utf16 => prefix.encode_utf16().count(),

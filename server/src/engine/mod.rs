@@ -424,8 +424,12 @@ pub(crate) fn finish(src: &str, smells: &mut Vec<Smell>) {
     }
     // One index of the lines for all smells: looking for each smell's line start from its
     // position made 90,000 smells on one 1 MB line quadratic.
-    let starts: Vec<usize> =
-        std::iter::once(0).chain(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as for Python and the LSP.
+    let bytes = src.as_bytes();
+    let ends_line = |i: usize, b: u8| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(bytes.iter().enumerate().filter(|&(i, &b)| ends_line(i, b)).map(|(i, _)| i + 1))
+        .collect();
     // Smells are sorted: each line's comment is read once.
     let mut last: Option<(usize, Option<Vec<String>>)> = None;
     smells.retain(|s| {
@@ -433,7 +437,7 @@ pub(crate) fn finish(src: &str, smells: &mut Vec<Smell>) {
         let line = starts.partition_point(|&l| l <= at) - 1;
         if last.as_ref().is_none_or(|(l, _)| *l != line) {
             let end = starts.get(line + 1).map_or(src.len(), |&next| next - 1);
-            last = Some((line, noqa_codes(&src[starts[line]..end])));
+            last = Some((line, noqa_codes(src[starts[line]..end].trim_end_matches('\r'))));
         }
         !last.as_ref().is_some_and(|(_, codes)| silences(codes.as_deref(), s))
     });
@@ -531,8 +535,8 @@ pub(crate) fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
 /// `# noqa` (every code) or `# noqa: NL101, NL102` on the line where the smell starts; a code of
 /// the smell's [`SUPERSEDES`] chain counts as its own.
 pub fn suppressed(src: &str, smell: &Smell) -> bool {
-    let line_start = src[..smell.span.start_byte.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = src[line_start..].find('\n').map_or(src.len(), |i| line_start + i);
+    let line_start = crate::text::line_start(src, smell.span.start_byte);
+    let line_end = crate::text::line_end(src, line_start);
     silences(noqa_codes(&src[line_start..line_end]).as_deref(), smell)
 }
 

@@ -256,11 +256,11 @@ pub fn doc_body(doc: &str) -> &str {
 
 /// The smell's lines after applying `fix`'s edits that touch them.
 fn rewritten_lines(text: &str, smell: &Smell, fix: &crate::smell::Fix) -> Option<String> {
-    let line_start = text[..smell.span.start_byte].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = crate::text::line_start(text, smell.span.start_byte);
     let edits: Vec<_> =
         fix.edits.iter().filter(|e| e.end >= line_start && e.start <= smell.span.end_byte).cloned().collect();
     let last = edits.iter().map(|e| e.end).max()?.max(smell.span.end_byte);
-    let line_end = text[last..].find('\n').map_or(text.len(), |i| last + i);
+    let line_end = crate::text::line_end(text, last);
     let shifted: Vec<_> = edits
         .into_iter()
         .map(|mut e| {
@@ -281,8 +281,8 @@ fn dedent(block: &str) -> String {
 
 /// When `byte` is on a rule code inside a `# noqa: ...` comment, that rule's documentation.
 pub fn hover_noqa(text: &str, byte: usize) -> Option<String> {
-    let line_start = text[..byte].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[byte..].find('\n').map_or(text.len(), |i| byte + i);
+    let line_start = crate::text::line_start(text, byte);
+    let line_end = crate::text::line_end(text, byte);
     let line = &text[line_start..line_end];
     let codes = engine::noqa_codes(line)?;
     let hash = line.find('#')?;
@@ -342,8 +342,7 @@ pub fn noqa_action(
 ) -> Option<lsp::CodeAction> {
     let code = code_of(diagnostic);
     let start = index.offset(text, Pos { line: diagnostic.range.start.line, character: 0 }, enc).0;
-    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let line = text[start..end].trim_end_matches('\r');
+    let line = &text[start..crate::text::line_end(text, start)];
     let line_end = start + line.len();
     let edit = match engine::noqa_codes(line) {
         Some(codes) if codes.is_empty() || codes.contains(&code) => return None,

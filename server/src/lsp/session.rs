@@ -27,6 +27,9 @@ pub struct Document {
     pub smells: Vec<Smell>,
     pub settings: Settings,
     pub path: Option<PathBuf>,
+    /// The text is over `max-file-size` (NL002): it is neither parsed nor analyzed, and `tree`
+    /// is the tree of an empty text, until the text is back under the limit.
+    pub too_large: bool,
 }
 
 impl Document {
@@ -119,7 +122,9 @@ impl Session {
     pub(super) fn new_document(&self, uri: &Uri, version: i32, text: String) -> (Document, Vec<String>) {
         let path = uri.to_file_path().map(|p| p.into_owned());
         let (settings, mut problems) = self.settings_for(path.as_deref());
-        let tree = engine::parse(&text);
+        // A text over `max-file-size` is not parsed (`reanalyze` reports it).
+        let over = (text.len() as u64) > settings.max_file_size;
+        let tree = engine::parse(if over { "" } else { &text });
         let mut doc = Document {
             version,
             index: LineIndex::new(&text),
@@ -129,6 +134,7 @@ impl Session {
             smells: Vec::new(),
             settings,
             path,
+            too_large: false,
         };
         if !reanalyze(uri, &mut doc, None) {
             problems.push(format!("analysis of {} failed; see the server log", uri.as_str()));
@@ -400,7 +406,7 @@ pub(super) fn edit_document(
         }
         // The function holding the edit, found in the old text and tree (the same offsets
         // `apply_change` resolves).
-        let unit = if single {
+        let unit = if single && !doc.too_large {
             engine::unit_around(&doc.tree, s.min(e), s.max(e))
                 .map(|unit| (doc.text[unit.clone()].contains("import"), unit))
         } else {
@@ -427,6 +433,15 @@ pub(super) fn edit_document(
         });
     }
     warnings.append(&mut repaired);
+    if doc.too_large || (doc.text.len() as u64) > doc.settings.max_file_size {
+        // No tree is kept for a text over `max-file-size`: `reanalyze` reports it, or parses the
+        // text afresh once it is back under the limit.
+        doc.version = version;
+        if !reanalyze(uri, doc, None) {
+            warnings.push(format!("analysis of {} failed; see the server log", uri.as_str()));
+        }
+        return (true, warnings);
+    }
     for edit in &tree_edits {
         doc.tree.edit(edit);
     }
@@ -442,6 +457,32 @@ pub(super) fn edit_document(
 }
 
 pub(super) fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditSite)>) -> bool {
+    // Over `max-file-size`: the CLI's NL002, at the top of the file, and no analysis (nor a
+    // tree: parsing is a large part of the cost the limit avoids).
+    if let Some(smell) = crate::check::too_large(doc.text.len() as u64, &doc.settings) {
+        if !doc.too_large {
+            tracing::warn!("{}: {}", uri.as_str(), smell.message);
+            doc.too_large = true;
+            doc.tree = engine::parse("");
+            doc.cache = UnitCache::default();
+        }
+        doc.smells = vec![smell];
+        return true;
+    }
+    let edit = match doc.too_large {
+        true => {
+            tracing::info!(
+                "{}: {} bytes, within `max-file-size` ({} bytes) again: analyzed",
+                uri.as_str(),
+                doc.text.len(),
+                doc.settings.max_file_size
+            );
+            doc.too_large = false;
+            doc.tree = engine::parse(&doc.text);
+            None
+        }
+        false => edit,
+    };
     let Document { text, tree, cache, settings, smells, .. } = doc;
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         if let Some((old_tree, site)) = edit

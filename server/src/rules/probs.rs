@@ -256,7 +256,7 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     if assignment.child_by_field_name("right").map(unparenthesized) != Some(source.call) {
         return None;
     }
-    let line_start = model.src[..statement.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = crate::text::line_start(model.src, statement.start_byte());
     let indent = &model.src[line_start..statement.start_byte()];
     if !indent.chars().all(|c| c == ' ' || c == '\t') || crate::syntax::has_comment(source.logits) {
         return None;
@@ -264,8 +264,7 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     let name = model.fresh_name("logits");
     let expr = model.text(source.logits);
     let expr = if expr.contains('\n') { format!("({expr})") } else { expr.to_string() };
-    let line_end = model.src[statement.start_byte()..].find('\n').map(|i| statement.start_byte() + i);
-    let newline = if line_end.is_some_and(|e| e > 0 && model.src.as_bytes()[e - 1] == b'\r') { "\r\n" } else { "\n" };
+    let newline = crate::text::line_ending(model.src, statement.start_byte());
     let edits = vec![
         Edit { start: line_start, end: line_start, content: format!("{indent}{name} = {expr}{newline}") },
         Edit { start: source.logits.start_byte(), end: source.logits.end_byte(), content: name.clone() },

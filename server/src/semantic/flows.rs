@@ -997,7 +997,7 @@ pub fn loss_holders(src: &str) -> Vec<String> {
     let mut names = Vec::new();
     for ending in ["Loss(", "Crossentropy(", "Divergence("] {
         for (at, _) in src.match_indices(ending) {
-            let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+            let line_start = crate::text::line_start(src, at);
             let line = &src[line_start..at];
             let Some(eq) = line.find('=') else { continue };
             if line[eq + 1..].starts_with('=') || line[..eq].ends_with(['!', '<', '>', '=']) {

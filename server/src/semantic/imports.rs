@@ -219,17 +219,14 @@ fn insertion_point(root: Node, src: &str) -> usize {
         return 0;
     }
     // Move to the start of the next line.
-    match src[at..].find('\n') {
-        Some(nl) => at + nl + 1,
-        None => src.len(),
-    }
+    let end = crate::text::line_end(src, at);
+    (end + crate::text::line_ending(src, end).len()).min(src.len())
 }
 
-/// `\r\n` when the line that ends at `at` (or, at 0, the first line) ends so; else `\n`.
+/// The terminator (`\n`, `\r\n` or a lone `\r`) of the line that ends at `at` (or, at 0, of the
+/// first line); `\n` for a line without one.
 fn line_ending(src: &str, at: usize) -> &'static str {
-    let crlf =
-        if at > 0 { src[..at].ends_with("\r\n") } else { src.find('\n').is_some_and(|i| src[..i].ends_with('\r')) };
-    if crlf { "\r\n" } else { "\n" }
+    crate::text::line_ending(src, at.saturating_sub(1))
 }
 
 /// `a . b` → `a.b` (dotted names may contain spaces and comments).
