@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SEED } from './seed.mjs';
+import { NOTEBOOK_CELLS, SEED, notebookJson } from './seed.mjs';
 
 const env = (name) => {
   const v = process.env[name];
@@ -50,6 +50,7 @@ fs.writeFileSync(path.join(WS, 'model.py'), SEED);
 fs.writeFileSync(path.join(WS, 'severity.py'), SEED);
 fs.writeFileSync(path.join(WS, 'on_save.py'), SEED);
 fs.writeFileSync(path.join(WS, 'fix_all.py'), SEED);
+fs.writeFileSync(path.join(WS, 'loss.ipynb'), notebookJson(NOTEBOOK_CELLS));
 
 const baseSettings = {
   'workbench.startupEditor': 'none',
@@ -201,6 +202,9 @@ let page;
 const blocked = [];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const EDITOR = '.part.editor .editor-group-container.active .monaco-editor';
+// A notebook editor is drawn in an overlay on the workbench, outside its editor group; the
+// test has one notebook open at a time.
+const NOTEBOOK = '.notebookOverlay.notebook-editor';
 
 async function screenshot(name) {
   const file = path.join(OUT, name);
@@ -245,7 +249,7 @@ async function editorLines() {
   }, EDITOR);
 }
 
-async function openFile(name) {
+async function openFile(name, { notebook = false } = {}) {
   await page.keyboard.press('Control+P');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 15_000 });
   await page.keyboard.type(name, { delay: 20 });
@@ -265,14 +269,14 @@ async function openFile(name) {
   }
   await waitFor(
     `the editor tab of ${name}`,
-    (n) => {
+    ({ n, shown }) => {
       const tab = document.querySelector('.part.editor .editor-group-container.active .tab.active');
-      return tab && tab.textContent.includes(n) && document.querySelector('.part.editor .editor-group-container.active .monaco-editor .view-line');
+      return tab && tab.textContent.includes(n) && document.querySelector(shown);
     },
-    name,
+    { n: name, shown: notebook ? `${NOTEBOOK} .monaco-list-row` : `${EDITOR} .view-line` },
     30_000,
   );
-  await page.click(`${EDITOR} .view-lines`);
+  if (!notebook) await page.click(`${EDITOR} .view-lines`);
 }
 
 async function clearNotifications() {
@@ -299,6 +303,73 @@ async function runCommand(title) {
 
 const squiggles = (kind) =>
   page.evaluate((sel) => document.querySelectorAll(sel).length, `${EDITOR} .squiggly-${kind}`);
+
+// ------------------------------------------------------------------ notebook helpers
+
+/**
+ * The cells of the active notebook editor as shown, in order: their kind, the lines of their
+ * editor (a markdown cell not being edited has none), and for each squiggle of `kind`, the
+ * line of the cell it is on, its first column (1-based) and the characters under it.
+ */
+async function notebookCells(kind = 'warning') {
+  return page.evaluate(
+    ({ nb, kind }) => {
+      const norm = (t) => t.replace(/\u00a0/g, ' ');
+      const rows = [...document.querySelectorAll(`${nb} .monaco-list-row.code-cell-row, ${nb} .monaco-list-row.markdown-cell-row`)].sort(
+        (a, b) => Number(a.dataset.index) - Number(b.dataset.index),
+      );
+      return rows.map((row) => {
+        const ed = row.querySelector('.cell-editor-container .monaco-editor');
+        const lineEls = ed
+          ? [...ed.querySelectorAll('.view-lines .view-line')].sort((a, b) => (parseFloat(a.style.top) || 0) - (parseFloat(b.style.top) || 0))
+          : [];
+        const squiggles = ed
+          ? [...ed.querySelectorAll(`.squiggly-${kind}`)].map((sq) => {
+              const box = sq.getBoundingClientRect();
+              const mid = (box.top + box.bottom) / 2;
+              const line = lineEls.findIndex((l) => {
+                const r = l.getBoundingClientRect();
+                return r.top <= mid && mid <= r.bottom;
+              });
+              if (line < 0) return { line: null, column: null, covered: '' };
+              // The characters whose middle lies under the squiggle.
+              let col = 0;
+              let first = null;
+              let covered = '';
+              const walk = document.createTreeWalker(lineEls[line], NodeFilter.SHOW_TEXT);
+              for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+                for (let i = 0; i < n.data.length; i++, col++) {
+                  const r = document.createRange();
+                  r.setStart(n, i);
+                  r.setEnd(n, i + 1);
+                  const cb = r.getBoundingClientRect();
+                  const cx = (cb.left + cb.right) / 2;
+                  if (cx >= box.left && cx <= box.right) {
+                    if (first === null) first = col;
+                    covered += norm(n.data[i]);
+                  }
+                }
+              }
+              return { line: line + 1, column: first === null ? null : first + 1, covered };
+            })
+          : [];
+        return {
+          index: Number(row.dataset.index),
+          kind: row.classList.contains('code-cell-row') ? 'code' : 'markdown',
+          lines: lineEls.map((l) => norm(l.textContent)),
+          squiggles,
+        };
+      });
+    },
+    { nb: NOTEBOOK, kind },
+  );
+}
+
+/** The source of each cell of a notebook file on disk. */
+function cellSources(file) {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return nb.cells.map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
+}
 
 // ------------------------------------------------------------------ failure report
 function tail(file, n) {
@@ -351,6 +422,10 @@ async function report(err) {
       );
       if (notes.length) console.error(`notifications on screen:\n  ${notes.join('\n  ')}`);
       console.error(`active editor:\n  ${(await editorLines()).join('\n  ')}`);
+      const nbCells = await notebookCells();
+      if (nbCells.length) {
+        console.error(`notebook cells:\n  ${nbCells.map((c) => `${c.index + 1} ${c.kind} ${JSON.stringify(c.lines)} squiggles ${JSON.stringify(c.squiggles)}`).join('\n  ')}`);
+      }
     } catch (e) {
       console.error(`(could not inspect the page: ${e.message})`);
     }
@@ -521,6 +596,133 @@ async function main() {
   );
   pass('the Problems entry is gone');
   await screenshot('fixed.png');
+
+  begin('a Jupyter notebook in the notebook editor');
+  const nbFile = path.join(WS, 'loss.ipynb');
+  await openFile('loss.ipynb', { notebook: true });
+  await waitFor(
+    `the notebook editor with its ${NOTEBOOK_CELLS.length} cells`,
+    ({ nb, n }) => document.querySelectorAll(`${nb} .monaco-list-row.code-cell-row, ${nb} .monaco-list-row.markdown-cell-row`).length === n,
+    { nb: NOTEBOOK, n: NOTEBOOK_CELLS.length },
+  );
+  pass('loss.ipynb is open in the notebook editor');
+  await waitFor('a warning squiggle in a cell of the notebook', (sel) => document.querySelectorAll(sel).length > 0, `${NOTEBOOK} .cell-editor-container .squiggly-warning`, 60_000);
+  const cells = await notebookCells();
+  for (const c of cells) console.log(`  cell ${c.index + 1} (${c.kind}): ${JSON.stringify(c.lines)} squiggles ${JSON.stringify(c.squiggles)}`);
+  assert(
+    cells.map((c) => c.kind).join() === NOTEBOOK_CELLS.map(([k]) => k).join(),
+    'the notebook editor shows the cells of loss.ipynb: one markdown cell, then three code cells',
+  );
+  assert(
+    cells.filter((c) => c.kind === 'code').every((c) => c.lines.join('\n') === NOTEBOOK_CELLS[c.index][1]),
+    'each code cell shows its source',
+  );
+  const flagged = cells.filter((c) => c.squiggles.length > 0);
+  assert(flagged.length === 1 && flagged[0].index === 3, 'only the fourth cell (the log of the softmax from the third cell) has a squiggle');
+  const [nbSquiggle] = flagged[0].squiggles;
+  assert(
+    flagged[0].squiggles.length === 1 && nbSquiggle.line === 2 && nbSquiggle.column === 8 && nbSquiggle.covered === '-np.sum(y * np.log(p))',
+    'the squiggle is on line 2 of the cell, under `-np.sum(y * np.log(p))` (columns 8-29, as `nanlint check` reports)',
+  );
+  assert(/notebookDocument\/didOpen/.test(extensionLog()), 'the LSP trace shows the notebook synced as a notebook (notebookDocument/didOpen)');
+  // The Problems panel is still open from above.
+  const nbProblem = await waitFor(
+    'an NL104 entry in the Problems panel',
+    () => [...document.querySelectorAll('.markers-panel .monaco-list-row')].map((r) => r.textContent).find((t) => t.includes('NL104')) ?? false,
+  );
+  console.log(`  problem: ${nbProblem}`);
+  assert(/Ln 2, Col 8\b/.test(nbProblem), 'the Problems entry points at line 2, column 8 (of the cell)');
+  assert(
+    await page.evaluate(() => [...document.querySelectorAll('.markers-panel .monaco-list-row')].some((r) => r.textContent.includes('loss.ipynb'))),
+    'the Problems panel lists it under loss.ipynb',
+  );
+  await runCommand('View: Hide Panel');
+  await waitFor('the panel to close', () => !document.querySelector('.markers-panel .monaco-list-row'), undefined, 15_000);
+
+  begin('hover in a notebook cell');
+  const nbSquiggleEl = page.locator(`${NOTEBOOK} .cell-editor-container .squiggly-warning`).first();
+  const nbBox = await nbSquiggleEl.boundingBox();
+  if (!nbBox) throw new CheckFailed('the squiggle in the cell has no box on screen');
+  await page.mouse.move(nbBox.x + nbBox.width / 2, nbBox.y + nbBox.height / 2);
+  const nbHover = await waitFor(
+    'the hover on the squiggle in the cell',
+    () => {
+      const h = [...document.querySelectorAll('.monaco-hover')].find((e) => e.offsetParent !== null);
+      return h && h.textContent.includes('NL104') ? h.textContent : false;
+    },
+    undefined,
+    30_000,
+  );
+  console.log(`  hover: ${nbHover.slice(0, 300)}${nbHover.length > 300 ? '…' : ''}`);
+  // The rule's name comes from the server's hover for the cell, not from the diagnostic.
+  assert(nbHover.includes('cross-entropy-on-probabilities'), "the hover in the cell shows the rule's documentation (cross-entropy-on-probabilities)");
+  await page.mouse.move(5, 400);
+  await page.keyboard.press('Escape');
+
+  begin('quick fix in a notebook cell');
+  await page.mouse.click(nbBox.x + nbBox.width / 2, nbBox.y + nbBox.height / 2);
+  await page.keyboard.press('Control+.');
+  const nbFixes = await waitFor(
+    'the quick fix menu in the cell',
+    () => {
+      const rows = [...document.querySelectorAll('.action-widget .monaco-list-row')].map((r) => r.textContent);
+      return rows.length ? rows : false;
+    },
+    undefined,
+    30_000,
+  );
+  console.log(`  quick fixes:\n    ${nbFixes.join('\n    ')}`);
+  const nbClip = nbFixes.find((t) => /clip/i.test(t) && t.includes('NL104'));
+  assert(nbClip, 'the clip fix for NL104 is offered in the cell');
+  await screenshot('notebook-quickfix.png');
+  await page.locator('.action-widget .monaco-list-row', { hasText: nbClip.trim().slice(0, 40) }).first().click();
+  const FIXED_CELL = '\nloss = -np.sum(y * np.log(np.clip(p, 1e-7, 1.0)))';
+  await waitFor(
+    'the fourth cell to be rewritten',
+    ({ nb, fixed }) => {
+      const row = document.querySelector(`${nb} .monaco-list-row.code-cell-row[data-index="3"]`);
+      const lines = row
+        ? [...row.querySelectorAll('.cell-editor-container .view-lines .view-line')]
+            .sort((a, b) => (parseFloat(a.style.top) || 0) - (parseFloat(b.style.top) || 0))
+            .map((l) => l.textContent.replace(/\u00a0/g, ' '))
+        : [];
+      return lines.join('\n') === fixed;
+    },
+    { nb: NOTEBOOK, fixed: FIXED_CELL },
+    30_000,
+  );
+  pass('the fourth cell now reads `loss = -np.sum(y * np.log(np.clip(p, 1e-7, 1.0)))` on its line 2');
+  await waitFor('the squiggle in the cell to go away', (sel) => document.querySelectorAll(sel).length === 0, `${NOTEBOOK} .cell-editor-container .squiggly-warning`, 30_000);
+  pass('no squiggle is left in the notebook');
+  const after = await notebookCells();
+  assert(
+    after.filter((c) => c.kind === 'code' && c.index !== 3).every((c) => c.lines.join('\n') === NOTEBOOK_CELLS[c.index][1]),
+    'the other code cells are unchanged',
+  );
+  await screenshot('notebook-fixed.png');
+  // Saved, the fix is in the notebook's file: the edit went into the notebook's cell.
+  await page.keyboard.press('Control+S');
+  const savedDeadline = Date.now() + 30_000;
+  while (cellSources(nbFile)[3] !== FIXED_CELL && Date.now() < savedDeadline) await sleep(250);
+  const savedCells = cellSources(nbFile);
+  console.log(`  saved cells: ${JSON.stringify(savedCells)}`);
+  assert(
+    savedCells.join('\u0000') === [...NOTEBOOK_CELLS.slice(0, 3).map(([, src]) => src), FIXED_CELL].join('\u0000'),
+    'saved, loss.ipynb holds the fixed fourth cell and the other cells as they were',
+  );
+
+  begin('typing in a notebook cell');
+  // The cursor is still in the fourth cell: a new finding typed there gets its squiggle, so
+  // the server follows keystrokes in a cell, not only the quick fix.
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('\nnll = -np.log(p)', { delay: 20 });
+  await waitFor('a squiggle under the typed line', (sel) => document.querySelectorAll(sel).length > 0, `${NOTEBOOK} .cell-editor-container .squiggly-warning`, 30_000);
+  const typed = (await notebookCells()).filter((c) => c.squiggles.length > 0);
+  console.log(`  flagged: ${JSON.stringify(typed.map((c) => ({ cell: c.index + 1, lines: c.lines, squiggles: c.squiggles })))}`);
+  assert(
+    typed.length === 1 && typed[0].index === 3 && typed[0].squiggles.length === 1 && typed[0].squiggles[0].line === 3 && typed[0].squiggles[0].covered === 'np.log(p)',
+    'the typed `nll = -np.log(p)` gets a squiggle under `np.log(p)` on line 3 of the fourth cell',
+  );
 
   begin('changing nanlint.severity applies without a reload');
   await openFile('severity.py');

@@ -191,8 +191,12 @@ impl Session {
 
     /// `notebookDocument/didChange`: cells added, removed or moved (`structure`), their kind
     /// (`data`), and their text (`textContent`, incremental), in that order; then the program
-    /// is joined again and re-analyzed incrementally. A version not newer than the notebook's is
-    /// stale and dropped. Cells removed get empty diagnostics.
+    /// is joined again and re-analyzed incrementally. Cells removed get empty diagnostics.
+    ///
+    /// A notebook version older than the notebook's is stale and the change dropped; the same
+    /// version is not: VS Code keeps a notebook's version when only a cell's text changes, and
+    /// `vscode-languageclient` sends that version with the cell's edit. A cell's text change
+    /// whose cell version is not newer than the cell's is stale and dropped (that cell only).
     pub fn notebook_change(&self, params: lsp::DidChangeNotebookDocumentParams) -> (Vec<Publish>, Vec<String>) {
         let uri = params.notebook_document.uri;
         let version = params.notebook_document.version;
@@ -204,7 +208,7 @@ impl Session {
             return (publishes, warnings);
         };
         let doc = &mut *entry;
-        if version <= doc.version {
+        if version < doc.version {
             warnings.push(format!(
                 "dropped a stale change to notebook {} (version {version}, have {})",
                 uri.as_str(),
@@ -256,6 +260,15 @@ impl Session {
                 ));
                 continue;
             };
+            if content.document.version <= cell.version {
+                warnings.push(format!(
+                    "dropped a stale change to cell {} (version {}, have {})",
+                    cell.uri.as_str(),
+                    content.document.version,
+                    cell.version
+                ));
+                continue;
+            }
             cell.version = content.document.version;
             apply_changes(&mut cell.text, content.changes, enc, &cell.uri, &mut warnings);
         }
@@ -496,6 +509,44 @@ mod tests {
         assert!(warnings.len() == 1 && warnings[0].contains("past the end of its line"), "{warnings:?}");
     }
 
+    /// Regression (found by the VS Code end-to-end test, a quick fix applied in a cell): VS Code
+    /// keeps a notebook's version when only a cell's text changes, and `vscode-languageclient`
+    /// sends that same version with every cell edit. Those edits were dropped as stale, so the
+    /// server kept the old cell text and its finding. Staleness of a cell's text is the cell's
+    /// version's business.
+    #[test]
+    fn a_cell_edit_under_the_same_notebook_version_is_applied() {
+        let session = Session::default();
+        let texts = ["import torch\n", "p = torch.relu(z)\n", "l = torch.log(p)"];
+        assert_eq!(uris_of(&open(&session, &texts)), [cell(2).as_str()]);
+        // The notebook stays at version 1 (as opened), the cell goes from 1 to 2, then 3.
+        assert_eq!(uris_of(&type_in(&session, 1, 2, 2, (0, 0), "#")), [cell(2).as_str()]);
+        assert!(session.with_cell(&cell(2), |c| c.smells.is_empty() && c.text == "#l = torch.log(p)").unwrap());
+        assert_eq!(uris_of(&type_in(&session, 1, 2, 3, (0, 17), "\nm = 1")), Vec::<&str>::new());
+        assert_eq!(session.with_cell(&cell(2), |c| c.text.to_string()).unwrap(), "#l = torch.log(p)\nm = 1");
+        // A cell edit whose cell version is not newer is stale: dropped, that cell keeps its text.
+        let (p, w) = session.notebook_change(lsp::DidChangeNotebookDocumentParams {
+            notebook_document: lsp::VersionedNotebookDocumentIdentifier { version: 1, uri: uri("file:///w/nb.ipynb") },
+            change: lsp::NotebookDocumentChangeEvent {
+                metadata: None,
+                cells: Some(lsp::NotebookDocumentCellChange {
+                    structure: None,
+                    data: None,
+                    text_content: Some(vec![lsp::NotebookDocumentChangeTextContent {
+                        document: lsp::VersionedTextDocumentIdentifier::new(cell(2), 3),
+                        changes: vec![lsp::TextDocumentContentChangeEvent {
+                            range: None,
+                            range_length: None,
+                            text: "l = torch.log(p)".into(),
+                        }],
+                    }]),
+                }),
+            },
+        });
+        assert!(p.is_empty() && w.len() == 1 && w[0].contains("stale change to cell"), "{w:?}");
+        assert_eq!(session.with_cell(&cell(2), |c| c.text.to_string()).unwrap(), "#l = torch.log(p)\nm = 1");
+    }
+
     #[test]
     fn cells_are_one_program_and_only_changed_cells_are_pushed() {
         let session = Session::default();
@@ -528,9 +579,9 @@ mod tests {
         // The import cell broken: the log's cell is pushed (now empty) although not edited.
         assert_eq!(uris_of(&type_in(&session, 4, 0, 2, (0, 0), "#")), [cell(last).as_str()]);
         assert!(session.with_cell(&cell(last), |c| c.smells.is_empty()).unwrap());
-        // A stale version is dropped.
+        // An older notebook version is stale and dropped.
         let (p, w) = session.notebook_change(lsp::DidChangeNotebookDocumentParams {
-            notebook_document: lsp::VersionedNotebookDocumentIdentifier { version: 4, uri: uri("file:///w/nb.ipynb") },
+            notebook_document: lsp::VersionedNotebookDocumentIdentifier { version: 3, uri: uri("file:///w/nb.ipynb") },
             change: lsp::NotebookDocumentChangeEvent { metadata: None, cells: None },
         });
         assert!(p.is_empty() && w[0].contains("stale"), "{w:?}");
