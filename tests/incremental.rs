@@ -524,3 +524,48 @@ class Tail(nn.Module):
 fn fresh_count(text: &str) -> usize {
     engine::check_source(text, &Settings::default()).len()
 }
+
+/// A fix that binds a new variable names it `logits`, or `logits_2` when the file already uses
+/// `logits`: the name depends on the whole text, so a cached function's fixes must follow an
+/// edit elsewhere that frees or takes it (they kept `logits_2`; found by the property test).
+#[test]
+fn a_fresh_name_in_a_cached_fix_follows_edits_in_other_functions() {
+    let src = "\
+import numpy as np
+import tensorflow as tf
+
+
+def head(logits):
+    return logits
+
+
+def entropy(z):
+    p = tf.nn.softmax(z * 2.0)
+    return -np.sum(p * np.log(p))
+";
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/fresh.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    // The variable each fix binds (`name = ...` inserted before the softmax).
+    let bound = || -> Vec<String> {
+        let edits = |s: &nanlint::smell::Smell| -> Vec<String> {
+            s.fixes.iter().flat_map(|f| f.edits.iter().map(|e| e.content.clone())).collect()
+        };
+        let all: Vec<String> = session.with_doc(&uri, |d| d.smells.iter().flat_map(edits).collect()).unwrap();
+        all.iter().filter_map(|c| c.trim_start().split_once(" = ").map(|(n, _)| n.to_string())).collect()
+    };
+    let check = |text: &str| {
+        let fresh = engine::check_source(text, &Settings::default());
+        let cached = session.with_doc(&uri, |d| d.smells.clone()).unwrap();
+        assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
+    };
+    check(src);
+    assert_eq!(bound(), ["logits_2"]);
+    // `head` stops using the name, with an edit inside `head` and then one at module level.
+    let text = replace(&session, &uri, 2, "def head(logits):\n    return logits", "def head(h):\n    return h");
+    check(&text);
+    assert_eq!(bound(), ["logits"]);
+    let text = replace(&session, &uri, 3, "import tensorflow as tf\n", "import tensorflow as tf\nlogits = None\n");
+    check(&text);
+    assert_eq!(bound(), ["logits_2"]);
+}

@@ -330,7 +330,11 @@ impl UnitCache {
             // cheap to recompute; the file's flows are the union of the `Flows` facts, each
             // recorded beside it.
             FactKey::Flows(q) => Some(q) == qualified.as_ref(),
-            FactKey::ModuleClasses | FactKey::Precision | FactKey::LossHolders | FactKey::LogitsLossWords => true,
+            FactKey::ModuleClasses
+            | FactKey::Precision
+            | FactKey::LossHolders
+            | FactKey::LogitsLossWords
+            | FactKey::FreshName(_) => true,
             FactKey::FileFlows => false,
         };
         let used =

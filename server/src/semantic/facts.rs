@@ -37,6 +37,10 @@ pub enum FactKey {
     LossHolders,
     /// The names of losses that take logits the file's text mentions, and `from_logits`.
     LogitsLossWords,
+    /// The name a fix that binds a new variable gives it (`logits`, or `logits_2` when the
+    /// file uses `logits`): it depends on the whole file's text, so a function whose fix took
+    /// it holds only while it is the same.
+    FreshName(String),
 }
 
 /// A fact's content.
@@ -197,7 +201,9 @@ impl<'a> Model<'a> {
                         FactKey::Flows(_) | FactKey::FileFlows => Fact::Flows(Vec::new()),
                         FactKey::ModuleClasses => Fact::ModuleClasses(Vec::new()),
                         FactKey::Precision => Fact::Precision(Default::default()),
-                        FactKey::LossHolders | FactKey::LogitsLossWords => Fact::Names(Vec::new()),
+                        FactKey::LossHolders | FactKey::LogitsLossWords | FactKey::FreshName(_) => {
+                            Fact::Names(Vec::new())
+                        }
                         _ => Fact::Value(None),
                     };
                 }
@@ -296,6 +302,7 @@ impl<'a> Model<'a> {
             FactKey::Precision => Fact::Precision(self.compute_precision()),
             FactKey::LossHolders => Fact::Names(super::flows::loss_holders(self.src)),
             FactKey::LogitsLossWords => Fact::Names(super::losses::logits_loss_words_in(self.src)),
+            FactKey::FreshName(base) => Fact::Names(vec![self.compute_fresh_name(base)]),
         }
     }
 
