@@ -1263,3 +1263,52 @@ async fn a_notebook_over_max_file_size_is_reported_in_its_first_code_cell() {
     assert_eq!(client.wait_for_diagnostics(&cell_uri(1), 1).await, Vec::<Value>::new());
     client.shutdown_and_exit().await;
 }
+
+/// In a notebook cell, NL104's `xlogy` fix adds its import to the cell holding the imports: the
+/// code action offers it, as `documentChanges` (the client takes them) for both cells' URIs with
+/// their versions, the import in the first cell and the rewrite in the finding's cell.
+#[tokio::test]
+async fn a_cell_quick_fix_adding_an_import_edits_the_imports_cell_too() {
+    let nb = "file:///nanlint-e2e/nb.ipynb";
+    let cell_uri = |i: usize| format!("vscode-notebook-cell:/nanlint-e2e/nb.ipynb#cell{i}");
+    let texts =
+        ["import numpy as np\nfrom scipy.special import softmax\n", "p = softmax(z)\nloss = -np.sum(y * np.log(p))"];
+    let open = json!({
+        "notebookDocument": {
+            "uri": nb, "notebookType": "jupyter-notebook", "version": 1,
+            "cells": [{"kind": 2, "document": cell_uri(0)}, {"kind": 2, "document": cell_uri(1)}]
+        },
+        "cellTextDocuments": [
+            {"uri": cell_uri(0), "languageId": "python", "version": 3, "text": texts[0]},
+            {"uri": cell_uri(1), "languageId": "python", "version": 4, "text": texts[1]},
+        ]
+    });
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    client.notify("notebookDocument/didOpen", open).await;
+    let d = client.wait_for_diagnostics(&cell_uri(1), 4).await;
+    assert_eq!(codes(&d), ["NL104"], "{d:?}");
+    let actions = client.code_actions(&cell_uri(1), d[0]["range"].clone(), &d, None).await;
+    assert_eq!(
+        titles(&actions),
+        [
+            "nanlint (NL104): Use `xlogy(y, p)`",
+            "nanlint (NL104): Clip `p` into [1e-7, 1]",
+            "nanlint (NL104): Use `log_softmax(z)`",
+            "nanlint (NL104): Disable NL104 for this line",
+        ]
+    );
+    assert_eq!(
+        actions[0]["edit"]["documentChanges"],
+        json!([
+            {
+                "textDocument": {"uri": cell_uri(0), "version": 3},
+                "edits": [{"range": range_json((2, 0), (2, 0)), "newText": "from scipy.special import xlogy\n"}]
+            },
+            {
+                "textDocument": {"uri": cell_uri(1), "version": 4},
+                "edits": [{"range": range_json((1, 15), (1, 28)), "newText": "xlogy(y, p)"}]
+            }
+        ])
+    );
+    client.shutdown_and_exit().await;
+}

@@ -90,7 +90,8 @@ impl NotebookDoc {
                     s.related = None;
                 }
                 // A fix must edit this cell only, and no blanked IPython line (its text in the
-                // program is not the cell's).
+                // program is not the cell's): what the cell's diagnostics carry and its hover
+                // shows. Code actions also offer fixes editing other cells (`fix_actions`).
                 s.fixes.retain(|f| {
                     f.edits.iter().all(|e| inside(e.start, e.end) && !touches_magic(&program.text, e.start, e.end))
                 });
@@ -99,6 +100,92 @@ impl NotebookDoc {
             })
             .collect();
         Some(CellView { text, index: LineIndex::new(text), smells, original: &self.cells[i].text })
+    }
+
+    /// Where a program edit `start..end` lands: the cell's index and the edit's byte range in
+    /// that cell's text; `None` when it is not inside one analyzed cell (between cells), or
+    /// touches a blanked IPython line (its text in the program is not the cell's).
+    fn locate_edit(&self, start: usize, end: usize) -> Option<(usize, Range<usize>)> {
+        let text = &self.program.text;
+        if start > end || end > text.len() || touches_magic(text, start, end) {
+            return None;
+        }
+        self.spans.iter().enumerate().find_map(|(i, span)| {
+            let span = span.as_ref()?;
+            (span.start <= start && end <= span.end).then(|| (i, start - span.start..end - span.start))
+        })
+    }
+
+    /// The quick fixes of cell `i`'s finding that `diagnostic` stands for (same code, same
+    /// range in the cell), each edit mapped back to the cell it lands in, at that cell's
+    /// positions in `enc`: a fix may also edit another cell (an import added to the cell
+    /// holding the imports). A fix with an edit that lands in no cell is not offered. `None`
+    /// when no current finding matches (the diagnostic is stale).
+    fn fix_actions(
+        &self,
+        i: usize,
+        diagnostic: &lsp::Diagnostic,
+        enc: Encoding,
+        versioned: bool,
+    ) -> Option<Vec<lsp::CodeAction>> {
+        let span = self.spans.get(i)?.clone()?;
+        let program = &self.program.text;
+        let code = convert::code_of(diagnostic);
+        let cell_text = |j: usize| self.spans[j].clone().map(|s| &program[s]).unwrap_or_default();
+        let mut indexes: HashMap<usize, LineIndex> = HashMap::new();
+        let mut range_in = |j: usize, r: Range<usize>| {
+            let text = cell_text(j);
+            let index = indexes.entry(j).or_insert_with(|| LineIndex::new(text));
+            convert::range(text, index, enc, r.start, r.end)
+        };
+        let smell = self.program.smells.iter().find(|s| {
+            s.code == code
+                && span.start <= s.span.start_byte
+                && s.span.end_byte <= span.end
+                && range_in(i, s.span.start_byte - span.start..s.span.end_byte - span.start) == diagnostic.range
+        })?;
+        let mut actions = Vec::new();
+        for fix in &smell.fixes {
+            let Some(located) = fix.edits.iter().map(|e| self.locate_edit(e.start, e.end)).collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            // The edits per cell, cells in notebook order, each cell's edits in the fix's order.
+            let mut per_cell: Vec<(usize, Vec<lsp::TextEdit>)> = Vec::new();
+            for ((j, r), e) in located.into_iter().zip(&fix.edits) {
+                let edit = lsp::TextEdit { range: range_in(j, r), new_text: e.content.clone() };
+                match per_cell.iter_mut().find(|(k, _)| *k == j) {
+                    Some((_, edits)) => edits.push(edit),
+                    None => per_cell.push((j, vec![edit])),
+                }
+            }
+            per_cell.sort_by_key(|(j, _)| *j);
+            let edit = if versioned {
+                let edits = per_cell
+                    .into_iter()
+                    .map(|(j, edits)| lsp::TextDocumentEdit {
+                        text_document: lsp::OptionalVersionedTextDocumentIdentifier {
+                            uri: self.cells[j].uri.clone(),
+                            version: Some(self.cells[j].version),
+                        },
+                        edits: edits.into_iter().map(lsp::OneOf::Left).collect(),
+                    })
+                    .collect();
+                lsp::WorkspaceEdit { document_changes: Some(lsp::DocumentChanges::Edits(edits)), ..Default::default() }
+            } else {
+                let changes = per_cell.into_iter().map(|(j, edits)| (self.cells[j].uri.clone(), edits)).collect();
+                lsp::WorkspaceEdit { changes: Some(changes), ..Default::default() }
+            };
+            actions.push(lsp::CodeAction {
+                title: format!("nanlint ({code}): {}", fix.title),
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(edit),
+                is_preferred: Some(actions.is_empty()),
+                ..Default::default()
+            });
+        }
+        Some(actions)
     }
 
     /// The diagnostics of each cell whose diagnostics differ from what it was last sent.
@@ -319,6 +406,22 @@ impl Session {
         let notebook = self.notebooks.get(&owner)?;
         let i = notebook.cells.iter().position(|c| &c.uri == cell)?;
         notebook.view(i).map(|v| f(&v))
+    }
+
+    /// The quick fixes for `diagnostic` in an open notebook's cell, also those editing other
+    /// cells (see `NotebookDoc::fix_actions`), as `documentChanges` with each cell's version
+    /// when `versioned`, else `changes` by cell URI; `None` when the cell is not open or no
+    /// current finding matches the diagnostic.
+    pub fn cell_fix_actions(
+        &self,
+        cell: &Uri,
+        diagnostic: &lsp::Diagnostic,
+        versioned: bool,
+    ) -> Option<Vec<lsp::CodeAction>> {
+        let owner = self.cell_owner.get(cell)?.clone();
+        let notebook = self.notebooks.get(&owner)?;
+        let i = notebook.cells.iter().position(|c| &c.uri == cell)?;
+        notebook.fix_actions(i, diagnostic, self.encoding(), versioned)
     }
 
     /// Re-analyzes every open notebook (after a settings change); the cells to push again.
@@ -545,6 +648,141 @@ mod tests {
         });
         assert!(p.is_empty() && w.len() == 1 && w[0].contains("stale change to cell"), "{w:?}");
         assert_eq!(session.with_cell(&cell(2), |c| c.text.to_string()).unwrap(), "#l = torch.log(p)\nm = 1");
+    }
+
+    /// The cells of `json` (an `.ipynb`) after `nanlint check --fix --unsafe-fixes
+    /// --fix-choice <choice>` (what the CLI runs, without writing the file).
+    fn cli_fixed_cells(json: &str, choice: &str) -> Vec<String> {
+        use crate::check::{self, FixChoice, Options};
+        let options = Options {
+            fix: crate::engine::fix::FixMode::Unsafe,
+            write: false,
+            fix_choice: vec![FixChoice::parse(choice).unwrap()],
+            add_noqa: false,
+        };
+        let settings = crate::settings::Settings::default();
+        let report = check::check_bytes(std::path::Path::new("nb.ipynb"), json.as_bytes(), &settings, &options);
+        let output = report.output.expect("the CLI fixes the notebook");
+        nb::Notebook::parse(&output).unwrap().cells.into_iter().map(|c| c.text).collect()
+    }
+
+    /// `edits` (UTF-16 positions) applied to `text`.
+    fn apply(text: &str, edits: &[lsp::TextEdit]) -> String {
+        let index = LineIndex::new(text);
+        let at = |p: lsp::Position| index.offset(text, Pos { line: p.line, character: p.character }, Encoding::Utf16).0;
+        let mut edits: Vec<_> = edits.iter().map(|e| (at(e.range.start), at(e.range.end), &e.new_text)).collect();
+        edits.sort_by_key(|(s, _, _)| std::cmp::Reverse(*s));
+        let mut out = text.to_string();
+        for (s, e, new) in edits {
+            out.replace_range(s..e, new);
+        }
+        out
+    }
+
+    /// A quick fix that adds an import to the cell holding the imports (NL104's `xlogy` and
+    /// `log_softmax`) is offered in the finding's cell, as one workspace edit split per cell
+    /// URI, and applying it gives the cells `nanlint check --fix` gives. A fix with an edit
+    /// on a blanked IPython line is still not offered.
+    #[test]
+    fn a_fix_that_adds_an_import_in_another_cell_edits_both_cells() {
+        let texts = [
+            "import numpy as np\nfrom scipy.special import softmax\n",
+            "p = softmax(z)\nloss = -np.sum(y * np.log(p))",
+        ];
+        let session = Session::default();
+        let publishes = open(&session, &texts);
+        assert_eq!(uris_of(&publishes), [cell(1).as_str()]);
+        let body: serde_json::Value = serde_json::from_slice(&publishes[0].body).unwrap();
+        let diagnostic: lsp::Diagnostic = serde_json::from_value(body["params"]["diagnostics"][0].clone()).unwrap();
+        assert_eq!(convert::code_of(&diagnostic), "NL104");
+        // What the diagnostic itself carries: this cell's edits only (the clip fix).
+        let titles = |actions: &[lsp::CodeAction]| actions.iter().map(|a| a.title.clone()).collect::<Vec<_>>();
+        assert_eq!(titles(&convert::fix_actions(&cell(1), &diagnostic)), ["nanlint (NL104): Clip `p` into [1e-7, 1]"]);
+
+        let actions = session.cell_fix_actions(&cell(1), &diagnostic, false).unwrap();
+        assert_eq!(
+            titles(&actions),
+            [
+                "nanlint (NL104): Use `xlogy(y, p)`",
+                "nanlint (NL104): Clip `p` into [1e-7, 1]",
+                "nanlint (NL104): Use `log_softmax(z)`"
+            ]
+        );
+        assert_eq!(actions.iter().map(|a| a.is_preferred.unwrap()).collect::<Vec<_>>(), [true, false, false]);
+        let json = serde_json::json!({
+            "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+            "cells": texts.iter().map(|t| serde_json::json!({
+                "cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": t,
+            })).collect::<Vec<_>>(),
+        })
+        .to_string();
+        for (action, choice) in [(&actions[0], "xlogy"), (&actions[2], "log_softmax")] {
+            let changes = action.edit.as_ref().unwrap().changes.as_ref().unwrap();
+            let mut keys: Vec<&str> = changes.keys().map(|u| u.as_str()).collect();
+            keys.sort();
+            assert_eq!(keys, [cell(0).as_str(), cell(1).as_str()], "{choice}");
+            assert_eq!(changes[&cell(0)].len(), 1, "{choice}");
+            assert_eq!(changes[&cell(1)].len(), 1, "{choice}");
+            let fixed: Vec<String> = (0..2).map(|i| apply(texts[i], &changes[&cell(i)])).collect();
+            assert_eq!(fixed, cli_fixed_cells(&json, choice), "{choice}");
+        }
+        // What the CLI gives for `xlogy` (`nanlint check --fix --unsafe-fixes --fix-choice xlogy`).
+        assert_eq!(
+            cli_fixed_cells(&json, "xlogy"),
+            [
+                "import numpy as np\nfrom scipy.special import softmax\nfrom scipy.special import xlogy\n",
+                "p = softmax(z)\nloss = -np.sum(xlogy(y, p))"
+            ]
+        );
+
+        // A client taking `documentChanges`: the same edits, with each cell's version.
+        let versioned = session.cell_fix_actions(&cell(1), &diagnostic, true).unwrap();
+        let Some(lsp::DocumentChanges::Edits(edits)) = &versioned[0].edit.as_ref().unwrap().document_changes else {
+            panic!("{versioned:?}");
+        };
+        let changes = actions[0].edit.as_ref().unwrap().changes.as_ref().unwrap();
+        assert_eq!(edits.len(), 2);
+        for (i, e) in edits.iter().enumerate() {
+            assert_eq!((&e.text_document.uri, e.text_document.version), (&cell(i), Some(1)));
+            let plain: Vec<lsp::TextEdit> = e
+                .edits
+                .iter()
+                .map(|e| match e {
+                    lsp::OneOf::Left(e) => e.clone(),
+                    lsp::OneOf::Right(a) => a.text_edit.clone(),
+                })
+                .collect();
+            assert_eq!(&plain, &changes[&cell(i)]);
+        }
+
+        // A stale diagnostic (a range no finding has) matches nothing: the caller falls back to
+        // the diagnostic's data.
+        let mut stale = diagnostic.clone();
+        stale.range.start.line += 5;
+        assert!(session.cell_fix_actions(&cell(1), &stale, false).is_none());
+    }
+
+    /// A fix with an edit that lands in no cell is not offered in the finding's cell; its other
+    /// fixes are, the first of them preferred.
+    #[test]
+    fn a_fix_with_an_edit_outside_every_cell_is_not_offered() {
+        // The imports cell lacks its last newline: the import would go after the newline the
+        // program adds, between the cells.
+        let texts =
+            ["import numpy as np\nfrom scipy.special import softmax", "p = softmax(z)\nloss = -np.sum(y * np.log(p))"];
+        let session = Session::default();
+        let publishes = open(&session, &texts);
+        let body: serde_json::Value = serde_json::from_slice(&publishes[0].body).unwrap();
+        let diagnostic: lsp::Diagnostic = serde_json::from_value(body["params"]["diagnostics"][0].clone()).unwrap();
+        let actions = session.cell_fix_actions(&cell(1), &diagnostic, false).unwrap();
+        let titles: Vec<&str> = actions.iter().map(|a| a.title.as_str()).collect();
+        assert_eq!(titles, ["nanlint (NL104): Clip `p` into [1e-7, 1]"]);
+        assert_eq!(actions[0].is_preferred, Some(true));
+        // Dropped for that reason: the import's edit is in the program but in no cell.
+        let notebook = session.notebooks.get(&uri("file:///w/nb.ipynb")).unwrap();
+        let xlogy = notebook.program.smells[0].fixes.iter().find(|f| f.title.contains("xlogy")).unwrap();
+        let unmapped: Vec<_> = xlogy.edits.iter().filter(|e| notebook.locate_edit(e.start, e.end).is_none()).collect();
+        assert!(unmapped.len() == 1 && unmapped[0].content.contains("import xlogy"), "{:?}", xlogy.edits);
     }
 
     #[test]

@@ -130,6 +130,10 @@ impl LanguageServer for Backend {
                 .and_then(|t| t.publish_diagnostics.as_ref())
                 .and_then(|p| p.related_information)
                 .unwrap_or(true),
+            document_changes: workspace
+                .and_then(|w| w.workspace_edit.as_ref())
+                .and_then(|e| e.document_changes)
+                .unwrap_or(false),
         };
         let pull = negotiated.pull;
         if let Ok(mut c) = self.session.caps.write() {
@@ -336,13 +340,22 @@ impl LanguageServer for Backend {
         };
         let enc = self.session.encoding();
         let fix_all_unsafe = self.session.client_settings().fix_all_unsafe;
+        let document_changes = self.session.caps.read().map(|c| c.document_changes).unwrap_or(false);
         let diagnostics: Vec<lsp::Diagnostic> =
             params.context.diagnostics.into_iter().filter(|d| d.source.as_deref() == Some(convert::SOURCE)).collect();
         guarded("code action", || {
             let mut actions = Vec::new();
             if wants("quickfix") {
                 for d in &diagnostics {
-                    actions.extend(convert::fix_actions(&uri, d).into_iter().map(lsp::CodeActionOrCommand::CodeAction));
+                    // In a cell, the fixes come from the notebook's current findings, so that a fix
+                    // also editing another cell (an import) is offered; the diagnostic's own data
+                    // (this cell's edits only) when it matches no current finding.
+                    let fixes = match self.session.is_cell(&uri) {
+                        true => self.session.cell_fix_actions(&uri, d, document_changes),
+                        false => None,
+                    };
+                    let fixes = fixes.unwrap_or_else(|| convert::fix_actions(&uri, d));
+                    actions.extend(fixes.into_iter().map(lsp::CodeActionOrCommand::CodeAction));
                     let noqa = if self.session.is_cell(&uri) {
                         self.session.with_cell(&uri, |cell| {
                             convert::noqa_action(&uri, cell.original, &LineIndex::new(cell.original), enc, d)

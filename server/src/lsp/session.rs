@@ -49,6 +49,8 @@ pub struct Capabilities {
     pub configuration: bool,
     pub watch_files: bool,
     pub related_information: bool,
+    /// The client takes `documentChanges` in a `WorkspaceEdit` (versioned edits per document).
+    pub document_changes: bool,
 }
 
 #[derive(Default)]
