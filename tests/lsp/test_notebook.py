@@ -201,16 +201,30 @@ async def test_hover_and_quick_fix_in_a_cell(client: LanguageClient):
         "nanlint (NL101): Disable NL101 for this line",
     ], titles
     clip, _, noqa = actions
-    # Every edit targets the cell, at positions in the cell.
+    # Every edit targets the cell, at positions in the cell (as `documentChanges` with the cell's
+    # version for a client that takes them, else as `changes`).
     for action in actions:
-        assert set(action.edit.changes) == {loss["uri"]}, action.edit
-    fixed = apply_edits(LOSS, clip.edit.changes[loss["uri"]], enc)
+        assert set(cell_edits(action.edit, loss)) == {loss["uri"]}, action.edit
+    fixed = apply_edits(LOSS, cell_edits(clip.edit, loss)[loss["uri"]], enc)
     assert fixed.split("\n")[2] == CLIP_LINE
-    assert apply_edits(LOSS, noqa.edit.changes[loss["uri"]], enc).split("\n")[2].endswith("  # noqa: NL101")
+    assert apply_edits(LOSS, cell_edits(noqa.edit, loss)[loss["uri"]], enc).split("\n")[2].endswith("  # noqa: NL101")
 
-    nb.edit(2, clip.edit.changes[loss["uri"]])
+    nb.edit(2, cell_edits(clip.edit, loss)[loss["uri"]])
     assert loss["text"] == fixed and loss["version"] == 2
     assert await nb.diagnostics(loss, is_empty) == []
+
+
+def cell_edits(edit: types.WorkspaceEdit, cell: dict) -> dict:
+    """The text edits of a workspace edit per URI, from `changes` or `documentChanges`; a
+    versioned document change must name the cell's current version."""
+    if edit.document_changes is None:
+        return edit.changes
+    out = {}
+    for change in edit.document_changes:
+        if change.text_document.uri == cell["uri"]:
+            assert change.text_document.version == cell["version"], change
+        out[change.text_document.uri] = list(change.edits)
+    return out
 
 
 async def test_imports_flow_across_cells_as_cells_are_edited(client: LanguageClient):
