@@ -120,14 +120,6 @@ struct PriorFact {
 }
 
 impl PriorFacts {
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Adds `other`'s facts, replacing those of the same key.
     pub fn extend(&mut self, other: PriorFacts) {
         self.0.extend(other.0);
