@@ -1132,6 +1132,36 @@ fn cr_only_and_mixed_line_endings_are_lines() {
 }
 
 #[test]
+fn a_colored_diff_paints_each_line_whatever_ends_it() {
+    // The colors were applied per `\n`-ended piece of the diff: with old Mac endings the whole
+    // diff was one piece, left unpainted, the removed and the added line among the context.
+    let (red, green, reset) = ("\x1b[31m", "\x1b[32m", "\x1b[0m");
+    for ending in ["\n", "\r\n", "\r"] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.py", ended(SMELLY, ending).as_bytes());
+        let run =
+            nanlint(dir.path(), &["check", "--isolated", "--diff", "--unsafe-fixes", "--color", "always", "a.py"]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let want = format!(
+            "--- a.py\n+++ a.py\n@@ -1,3 +1,3 @@\n import torch{ending} p = torch.relu(x){ending}\
+             {red}-y = torch.log(p){reset}{ending}{green}+y = torch.log(torch.clamp(p, min=1e-7)){reset}{ending}\n"
+        );
+        assert_eq!(run.stdout, want, "{ending:?}");
+    }
+    // A last line without an ending is marked as diff marks it, after the painted line.
+    let dir = project(&[("a.py", SMELLY.trim_end())]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--diff", "--unsafe-fixes", "--color", "always", "a.py"]);
+    assert!(
+        run.stdout.ends_with(&format!(
+            "{red}-y = torch.log(p){reset}\n\\ No newline at end of file\n\
+             {green}+y = torch.log(torch.clamp(p, min=1e-7)){reset}\n\\ No newline at end of file\n\n"
+        )),
+        "{:?}",
+        run.stdout
+    );
+}
+
+#[test]
 fn fixes_and_noqa_comments_keep_each_lines_ending() {
     let imports = "import numpy as np\nfrom scipy.special import softmax\n\ny = np.log(softmax(z))\n";
     let imports_fixed = "import numpy as np\nfrom scipy.special import softmax\nfrom scipy.special import log_softmax\n\ny = log_softmax(z)\n";

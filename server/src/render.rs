@@ -448,19 +448,32 @@ pub fn diff(reports: &[FileReport], st: &Styles) -> String {
 
 fn unified_diff(out: &mut String, name: &str, before: &str, after: &str, st: &Styles) {
     let text = similar::TextDiff::from_lines(before, after);
-    let unified = text.unified_diff().context_radius(3).header(name, name).to_string();
-    for line in unified.split_inclusive('\n') {
-        let style = match line.as_bytes().first() {
-            Some(b'+') if !line.starts_with("+++") => st.insert,
-            Some(b'-') if !line.starts_with("---") => st.delete,
-            _ => Style::new(),
-        };
-        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
-        out.push_str(&paint(style, body));
-        out.push_str(nl);
-    }
-    if !unified.ends_with('\n') {
-        out.push('\n');
+    let mut unified = text.unified_diff();
+    unified.context_radius(3);
+    // Line by line from similar's own changes rather than by splitting its text at `\n`: a file
+    // with old Mac endings (lone `\r`) has lines that `\n` does not end, each painted on its own.
+    for (i, hunk) in unified.iter_hunks().enumerate() {
+        if i == 0 {
+            let _ = writeln!(out, "--- {name}\n+++ {name}");
+        }
+        let _ = writeln!(out, "{}", hunk.header());
+        for change in hunk.iter_changes() {
+            let style = match change.tag() {
+                similar::ChangeTag::Insert => st.insert,
+                similar::ChangeTag::Delete => st.delete,
+                similar::ChangeTag::Equal => Style::new(),
+            };
+            let line = format!("{}{}", change.tag(), change.value());
+            let body = line.trim_end_matches(['\n', '\r']);
+            out.push_str(&paint(style, body));
+            match &line[body.len()..] {
+                "" => out.push('\n'),
+                ending => out.push_str(ending),
+            }
+            if change.missing_newline() {
+                out.push_str("\\ No newline at end of file\n");
+            }
+        }
     }
     out.push('\n');
 }
