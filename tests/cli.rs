@@ -993,6 +993,41 @@ fn notebook_fixes_rewrite_only_the_changed_cell_sources() {
 }
 
 #[test]
+fn notebook_cells_with_old_mac_or_windows_line_endings_are_lines() {
+    // Notebook cells were split into lines at `\n` only: in a cell ending its lines with a lone
+    // `\r` an IPython line was not blanked (a false NL000 that hid the cell's findings) and rows
+    // were counted wrong.
+    let fixed_lf = replaced(
+        FLOW,
+        &[
+            (
+                "    \"%matplotlib inline\\n\",\n",
+                "    \"from scipy.special import log_softmax\\n\",\n    \"%matplotlib inline\\n\",\n",
+            ),
+            ("\"loss = torch.log(p)\\n\"", "\"loss = torch.log_softmax(z, -1)\\n\""),
+            (
+                "    \"q = softmax(z.numpy())\\n\",\n    \"r = np.log(q)\"\n",
+                "    \"logits = z.numpy()\\n\",\n    \"q = softmax(logits)\\n\",\n    \"r = log_softmax(logits)\"\n",
+            ),
+        ],
+    );
+    for ending in ["\\r", "\\r\\n"] {
+        // In the JSON text: every newline of a source string written as `ending`.
+        let notebook = FLOW.replace("\\n", ending);
+        let dir = project(&[("flow.ipynb", &notebook)]);
+        let run = concise(dir.path(), &["--isolated", "flow.ipynb"]);
+        assert_eq!(run.code, 1, "{ending}: {}{}", run.stdout, run.stderr);
+        let got: Vec<&str> =
+            run.stdout.lines().filter_map(|l| l.split(" NL").next().filter(|_| l.contains(": NL"))).collect();
+        assert_eq!(got, ["flow.ipynb:cell 5:1:8:", "flow.ipynb:cell 5:7:5:"], "{ending}: {}", run.stdout);
+        let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "--unsafe-fixes", "flow.ipynb"]);
+        assert_eq!(run.stdout, "Found 2 smells (2 fixed, 0 remaining).\n", "{ending}: {}", run.stderr);
+        // The same rewrite as with `\n`, each added line ending as the cell's lines do.
+        assert_eq!(read(dir.path(), "flow.ipynb"), fixed_lf.replace("\\n", ending), "{ending}");
+    }
+}
+
+#[test]
 fn notebook_string_sources_stay_strings_and_noqa_goes_into_the_cell() {
     let nb = r#"{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": "import torch\np = torch.relu(x)\n%time y = torch.log(p)\nw = torch.log(p)  # safe?\nz = torch.log(p)"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}"#;
     let dir = project(&[("s.ipynb", nb)]);

@@ -196,6 +196,42 @@ fn floor_char_boundary(s: &str, i: usize) -> usize {
     (0..=i).rev().find(|&j| s.is_char_boundary(j)).unwrap_or(0)
 }
 
+/// The lines of `text`, each with its ending: a line ends at `\n`, `\r\n` or a lone `\r` (old
+/// Mac), as Python's tokenizer and `str.splitlines` end them; the last line may have none.
+pub fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let mut end = start;
+        while end < bytes.len() {
+            end += 1;
+            match bytes[end - 1] {
+                b'\n' => break,
+                b'\r' => {
+                    if bytes.get(end) == Some(&b'\n') {
+                        end += 1;
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let line = &text[start..end];
+        start = end;
+        Some(line)
+    })
+}
+
+/// A line of [`lines_inclusive`] as its content and its ending (`\n`, `\r\n`, `\r` or none).
+pub fn split_ending(line: &str) -> (&str, &str) {
+    let body = line.strip_suffix('\n').unwrap_or(line);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    (body, &line[body.len()..])
+}
+
 /// Where the line holding byte `at` starts: after the `\n`, `\r\n` or lone `\r` before it (an
 /// offset inside a `\r\n` belongs to the line that `\r\n` ends).
 pub fn line_start(text: &str, at: usize) -> usize {
@@ -499,6 +535,17 @@ mod tests {
         assert_eq!(t, "ab\ncXYd");
         assert_eq!((e.start, e.old_end, e.new_end, e.clamped), (4, 4, 6, false));
         assert_eq!((e.start_point, e.old_end_point, e.new_end_point), ((1, 1), (1, 1), (1, 3)));
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_a_lone_cr() {
+        let text = "a\nb\r\nc\rd\r\r\ne";
+        let lines: Vec<&str> = lines_inclusive(text).collect();
+        assert_eq!(lines, ["a\n", "b\r\n", "c\r", "d\r", "\r\n", "e"]);
+        assert_eq!(lines.concat(), text);
+        let split: Vec<(&str, &str)> = lines.iter().map(|l| split_ending(l)).collect();
+        assert_eq!(split, [("a", "\n"), ("b", "\r\n"), ("c", "\r"), ("d", "\r"), ("", "\r\n"), ("e", "")]);
+        assert_eq!(lines_inclusive("").count(), 0);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::smell::Fix;
+use crate::text::{line_end, line_start, lines_inclusive, split_ending};
 
 /// The line that ends each cell in the program (a comment: no meaning to Python).
 pub const CELL_END: &str = "#~nanlint~cell~end~";
@@ -102,7 +103,7 @@ impl CellMap {
         if let Some(&n) = cells.next() {
             starts.push((0, 0, n));
         }
-        for line in program.split_inclusive('\n') {
+        for line in lines_inclusive(program) {
             byte += line.len();
             row += 1;
             if is_cell_end(line)
@@ -159,11 +160,8 @@ pub fn is_ipython_line(line: &str) -> bool {
 /// their originals pushed onto `magics`); the line count is unchanged.
 pub fn blank_ipython(text: &str, magics: &mut Vec<String>) -> String {
     let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let (body, end) = match line.strip_suffix('\n') {
-            Some(b) => (b, "\n"),
-            None => (line, ""),
-        };
+    for line in lines_inclusive(text) {
+        let (body, end) = split_ending(line);
         if is_ipython_line(body) {
             let indent = &body[..body.len() - body.trim_start().len()];
             out.push_str(&format!("{indent}pass  {MAGIC}{}{end}", magics.len()));
@@ -276,12 +274,12 @@ impl Notebook {
     pub fn cell_texts(&self, program: &str) -> Option<Vec<String>> {
         let mut texts = Vec::with_capacity(self.cells.len());
         let mut current = String::new();
-        for line in program.split_inclusive('\n') {
+        for line in lines_inclusive(program) {
             if is_cell_end(line) {
                 texts.push(std::mem::take(&mut current));
                 continue;
             }
-            let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+            let (body, end) = split_ending(line);
             match magic_index(body).and_then(|i| self.magics.get(i)) {
                 Some(original) => {
                     current.push_str(original);
@@ -339,19 +337,17 @@ impl Notebook {
         if text.is_empty() {
             return "[]".to_string();
         }
-        let lines: Vec<String> = text.split_inclusive('\n').map(string).collect();
+        // As nbformat splits a source (`str.splitlines(keepends=True)`).
+        let lines: Vec<String> = lines_inclusive(text).map(string).collect();
         format!("[{open}{}{close}]", lines.join(&sep))
     }
 }
 
 fn allows(program: &str, numbers: &[usize], fix: &Fix) -> bool {
     let map = CellMap::of(program, numbers);
-    let line_start = |b: usize| program[..b].rfind('\n').map_or(0, |i| i + 1);
-    let line_at = |b: usize| {
-        let start = line_start(b);
-        &program[start..program[start..].find('\n').map_or(program.len(), |i| start + i)]
-    };
-    let protected = |line: &str| is_cell_end(line) || magic_index(line.trim_end_matches('\r')).is_some();
+    let line_start = |b: usize| line_start(program, b);
+    let line_at = |b: usize| &program[line_start(b)..line_end(program, b)];
+    let protected = |line: &str| is_cell_end(line) || magic_index(split_ending(line).0).is_some();
     fix.edits.iter().all(|e| {
         if e.start > e.end || e.end > program.len() {
             return false;
@@ -362,8 +358,8 @@ fn allows(program: &str, numbers: &[usize], fix: &Fix) -> bool {
         // The lines the edit replaces text of, or inserts into the middle of.
         if e.start < e.end {
             let first = line_start(e.start);
-            let last_end = program[e.end - 1..].find('\n').map_or(program.len(), |i| e.end - 1 + i);
-            if program[first..last_end].split('\n').any(protected) {
+            let last_end = line_end(program, e.end - 1);
+            if lines_inclusive(&program[first..last_end]).any(protected) {
                 return false;
             }
         } else if line_start(e.start) != e.start && protected(line_at(e.start)) {
@@ -372,9 +368,9 @@ fn allows(program: &str, numbers: &[usize], fix: &Fix) -> bool {
         // A protected line right after the edit must still start a line.
         if line_start(e.end) == e.end && e.end < program.len() && protected(line_at(e.end)) {
             let newline_before = if e.content.is_empty() {
-                e.start == 0 || program[..e.start].ends_with('\n')
+                e.start == 0 || program[..e.start].ends_with(['\n', '\r'])
             } else {
-                e.content.ends_with('\n')
+                e.content.ends_with(['\n', '\r'])
             };
             return newline_before;
         }

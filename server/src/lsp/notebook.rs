@@ -239,9 +239,8 @@ impl NotebookDoc {
 
 /// Whether the lines `start..end` of `program` touch include a blanked IPython line.
 fn touches_magic(program: &str, start: usize, end: usize) -> bool {
-    let first = program[..start].rfind('\n').map_or(0, |i| i + 1);
-    let last = program[end..].find('\n').map_or(program.len(), |i| end + i);
-    program[first..last].split('\n').any(|line| line.contains(MAGIC))
+    let (first, last) = (text::line_start(program, start), text::line_end(program, end));
+    text::lines_inclusive(&program[first..last]).any(|line| line.contains(MAGIC))
 }
 
 fn empty_body(uri: &Uri) -> Vec<u8> {
