@@ -116,7 +116,7 @@ EOF
 esac
 
 stamp="$corpus/.stamp"
-want="$(printf '%s\n' "$pins" "$sdists" | sha256sum | cut -d' ' -f1)"
+want="$(printf '%s\n' "$pins" ${sdists:+"$sdists"} | sha256sum | cut -d' ' -f1)"
 
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "fetch-corpus: downloading $(printf '%s\n' "$pins" "$sdists" | grep -c .) distributions into $corpus" >&2
