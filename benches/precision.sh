@@ -4,21 +4,31 @@
 #   bash benches/precision.sh [CODE ...]      # default: every rule; 30 per rule, seed 7
 #   NANLINT_SAMPLE=30 NANLINT_SEED=7 bash benches/precision.sh NL101
 #   NANLINT_CORPUS=training bash benches/precision.sh        # the training corpus
+#   NANLINT_CORPUS=scripts bash benches/precision.sh         # the scripts corpus
+#   NANLINT_BIN=/path/to/nanlint bash benches/precision.sh   # that binary; no build
 #   NANLINT_PREVIEW=1 bash benches/precision.sh NL201        # with the preview forms
 #
 # Prints, per rule: how many findings the corpus has, then each drawn finding as
 # `path:row:col`, the message, and the source lines around it (the judge's material). The
 # draw is a fixed-seed `random.sample` over the findings sorted by path and position, so the
 # same build and corpus give the same sample. Write the verdicts in benches/README.md.
+#
+# Environment: NANLINT_CORPUS (library, training or scripts; default library), NANLINT_SAMPLE,
+# NANLINT_SEED, NANLINT_PREVIEW, NANLINT_BIN (a nanlint binary to run instead of building
+# target/release/nanlint), and those of benches/fetch-corpus.sh.
 set -euo pipefail
+bin="${NANLINT_BIN:+$(realpath "$NANLINT_BIN")}" # before the cd: a relative path is the caller's
 cd "$(dirname "$0")/.."
 corpus="$(bash benches/fetch-corpus.sh "${NANLINT_CORPUS:-library}" | tail -n 1)"
-cargo build --release --quiet
+if [[ -z "$bin" ]]; then
+    cargo build --release --quiet
+    bin=./target/release/nanlint
+fi
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 preview=()
 [ "${NANLINT_PREVIEW:-0}" = 1 ] && preview=(--preview)
-./target/release/nanlint check "${preview[@]}" --output-format json "$corpus" >"$out" || [ $? -eq 1 ]
+"$bin" check "${preview[@]}" --output-format json "$corpus" >"$out" || [ $? -eq 1 ]
 python3 - "$out" "$corpus" "$@" <<'PY'
 import json, os, random, sys
 findings, corpus, codes = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3:]
