@@ -129,3 +129,18 @@ def geomspace(start, stop, num=50):
     log_start = np.log10(np.abs(start))
     log_stop = np.log10(np.abs(stop))
     return np.logspace(log_start, log_stop, num)
+
+
+def metropolis_step(x, log_ratio):
+    # NumPy draws float64: exactly 0 once in 2^53 draws (float32 draws of torch and TF: 2^-24).
+    accept = np.log(np.random.uniform(low=0, high=1.0, size=np.shape(x)[0])) < log_ratio
+    return np.where(accept, x, -x), np.log(np.random.rand(3))
+
+
+def entropy_of_shifted(x, prob, machine_eps=1e-8):
+    # `x += EPS` guards as `x = x + EPS` does, and a positive value over its positive sum stays
+    # positive.
+    x += EPS
+    x /= jnp.sum(x)
+    prob += machine_eps
+    return -jnp.sum(x * jnp.log(x)), -tf.reduce_sum(prob * tf.math.log(prob))

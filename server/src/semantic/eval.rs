@@ -251,6 +251,12 @@ impl<'a> Model<'a> {
             Binding::Augmented { op, value } => {
                 let previous = self.value_before(name, entry.node);
                 let operand = self.value(value);
+                // `p += eps` guards as `p = p + eps` does.
+                if op.kind() == "+="
+                    && let Some(v) = self.guarded_sum(value, &operand, &previous)
+                {
+                    return v;
+                }
                 arithmetic(op.kind().trim_end_matches('='), &previous, &operand, entry.node)
             }
             Binding::Element { index, value } => {
@@ -839,7 +845,7 @@ impl<'a> Model<'a> {
                     _ => base,
                 }
             }
-            Transfer::Uniform { low, high, default } => {
+            Transfer::Uniform { low, high, default, float64 } => {
                 // Keywords first: `init.uniform_(w, a=1.0, b=16.0)` and `w.uniform_(1.0, 16.0)`.
                 let given = |a: Arg| {
                     if a.position == usize::MAX {
@@ -855,7 +861,12 @@ impl<'a> Model<'a> {
                 // configuration are an initialization in the configured range.
                 let configured = [&lo, &hi].into_iter().flatten().any(|v| v.range.as_point().is_none());
                 let origin = if configured { Origin::Config } else { Origin::Data };
-                let lo_b = lo.map(|v| v.range.lo).unwrap_or(Bound::closed(default.0));
+                let mut lo_b = lo.map(|v| v.range.lo).unwrap_or(Bound::closed(default.0));
+                // A float64 draw is exactly its lower bound once in 2^53 draws: not a value
+                // training meets (NumPy's `uniform()` in a Metropolis test, a data augmentation).
+                if float64 {
+                    lo_b.closed = false;
+                }
                 let hi_b = hi.map(|v| Bound::open(v.range.hi.value)).unwrap_or(Bound::open(default.1));
                 let produced = base.with_origin(origin).with_range(Interval::new(lo_b, hi_b));
                 // Evidence of zeros only where the lower bound is known: `rand()` is [0, 1).
@@ -966,6 +977,20 @@ impl<'a> Model<'a> {
         }
     }
 
+    /// `x + eps`, `x + 1`, `x += eps`: the conventional guard. Its author reads `x` as
+    /// non-negative. A known non-negative `x` plus a known positive term needs no reading: plain
+    /// arithmetic is exact and keeps the upper bound (`None`).
+    fn guarded_sum(&self, guard_node: Node<'a>, guard: &Value<'a>, other: &Value<'a>) -> Option<Value<'a>> {
+        let reads = other.range.is_any() || (other.range.is_non_negative() && !guard.range.is_positive());
+        if !reads || guard.range.hi.value.is_sign_negative() || !self.guard_term(guard_node, guard) {
+            return None;
+        }
+        let lo = if guard.range.is_positive() { guard.range.lo } else { Bound::open(0.0) };
+        let lo = if other.range.is_any() { lo } else { Bound { value: lo.value + other.range.lo.value, ..lo } };
+        let range = Interval::new(lo, Bound::open(f64::INFINITY));
+        Some(Value { range, producer: None, via: None, ..other.clone() }.with_origin(other.origin.join(guard.origin)))
+    }
+
     fn binary_value(&self, node: Node<'a>) -> Value<'a> {
         let (Some(left), Some(op), Some(right)) =
             (node.child_by_field_name("left"), node.child_by_field_name("operator"), node.child_by_field_name("right"))
@@ -986,19 +1011,10 @@ impl<'a> Model<'a> {
                 .with_range(Interval::UNIT)
                 .produced(Op::Softmax, node);
         }
-        // `x + eps`, `x + 1`: the conventional guard. Its author reads `x` as non-negative. A
-        // known non-negative `x` plus a known positive term needs no reading: the arithmetic
-        // below is exact and keeps the upper bound.
         if op.kind() == "+" {
             for (guard_node, guard, other) in [(right, &r, &l), (left, &l, &r)] {
-                let reads = other.range.is_any() || (other.range.is_non_negative() && !guard.range.is_positive());
-                if reads && !guard.range.hi.value.is_sign_negative() && self.guard_term(guard_node, guard) {
-                    let lo = if guard.range.is_positive() { guard.range.lo } else { Bound::open(0.0) };
-                    let lo =
-                        if other.range.is_any() { lo } else { Bound { value: lo.value + other.range.lo.value, ..lo } };
-                    let range = Interval::new(lo, Bound::open(f64::INFINITY));
-                    return Value { range, producer: None, via: None, ..(*other).clone() }
-                        .with_origin(l.origin.join(r.origin));
+                if let Some(v) = self.guarded_sum(guard_node, guard, other) {
+                    return v;
                 }
             }
         }

@@ -51,8 +51,10 @@ pub enum Transfer {
     NonNegative(Op),
     /// `where(cond, a, b)`: one of the two branches.
     Where,
-    /// A uniform draw in [low, high) with the given defaults.
-    Uniform { low: Arg, high: Arg, default: (f64, f64) },
+    /// A uniform draw in [low, high) with the given defaults; `float64`: NumPy's draws, doubles,
+    /// which are exactly `low` with probability 2^-53 (float32 draws: 2^-23 or 2^-24, which a
+    /// training run of millions of draws meets).
+    Uniform { low: Arg, high: Arg, default: (f64, f64), float64: bool },
     /// `arange(start, stop, step)` / `arange(stop)`.
     Arange,
     /// Arrays filled with the value of `fill`.
@@ -436,31 +438,56 @@ const ROWS: &[Row] = &[
     Row {
         modules: &[TORCH],
         leaves: &["rand", "rand_like"],
-        transfer: Transfer::Uniform { low: arg(usize::MAX, &[]), high: arg(usize::MAX, &[]), default: (0.0, 1.0) },
+        transfer: Transfer::Uniform {
+            low: arg(usize::MAX, &[]),
+            high: arg(usize::MAX, &[]),
+            default: (0.0, 1.0),
+            float64: false,
+        },
         source: "torch.rand: uniform on [0, 1)",
     },
     Row {
         modules: &["numpy.random"],
         leaves: &["rand", "random", "random_sample", "sample", "ranf"],
-        transfer: Transfer::Uniform { low: arg(usize::MAX, &[]), high: arg(usize::MAX, &[]), default: (0.0, 1.0) },
+        transfer: Transfer::Uniform {
+            low: arg(usize::MAX, &[]),
+            high: arg(usize::MAX, &[]),
+            default: (0.0, 1.0),
+            float64: true,
+        },
         source: "numpy.random.rand / random: uniform on [0, 1)",
     },
     Row {
         modules: &["numpy.random"],
         leaves: &["uniform"],
-        transfer: Transfer::Uniform { low: arg(0, &["low"]), high: arg(1, &["high"]), default: (0.0, 1.0) },
+        transfer: Transfer::Uniform {
+            low: arg(0, &["low"]),
+            high: arg(1, &["high"]),
+            default: (0.0, 1.0),
+            float64: true,
+        },
         source: "numpy.random.uniform(low=0.0, high=1.0): [low, high)",
     },
     Row {
         modules: &["tensorflow.random", "keras.random"],
         leaves: &["uniform"],
-        transfer: Transfer::Uniform { low: arg(1, &["minval"]), high: arg(2, &["maxval"]), default: (0.0, 1.0) },
+        transfer: Transfer::Uniform {
+            low: arg(1, &["minval"]),
+            high: arg(2, &["maxval"]),
+            default: (0.0, 1.0),
+            float64: false,
+        },
         source: "tf.random.uniform(shape, minval=0, maxval=None): [minval, maxval), [0, 1) by default",
     },
     Row {
         modules: &["jax.random"],
         leaves: &["uniform"],
-        transfer: Transfer::Uniform { low: arg(3, &["minval"]), high: arg(4, &["maxval"]), default: (0.0, 1.0) },
+        transfer: Transfer::Uniform {
+            low: arg(3, &["minval"]),
+            high: arg(4, &["maxval"]),
+            default: (0.0, 1.0),
+            float64: false,
+        },
         source: "jax.random.uniform(key, shape=(), dtype, minval=0.0, maxval=1.0): [minval, maxval)",
     },
     Row {
@@ -635,7 +662,15 @@ const METHODS: &[(&[&str], Transfer)] = &[
         ],
         Transfer::Same(RECEIVER),
     ),
-    (&["uniform_"], Transfer::Uniform { low: arg(0, &["a", "from"]), high: arg(1, &["b", "to"]), default: (0.0, 1.0) }),
+    (
+        &["uniform_"],
+        Transfer::Uniform {
+            low: arg(0, &["a", "from"]),
+            high: arg(1, &["b", "to"]),
+            default: (0.0, 1.0),
+            float64: false,
+        },
+    ),
     (&["bool", "eq", "ne", "gt", "lt", "ge", "le", "isnan", "isinf", "isfinite", "logical_not"], Transfer::Mask),
     (&["zero_"], Transfer::Filled(0.0)),
 ];

@@ -144,14 +144,24 @@ impl Interval {
     }
 
     pub fn times(self, other: Interval) -> Interval {
-        // inf * 0 is undefined; an unbounded factor with a factor that may be 0 gives ANY.
+        // inf * 0 is undefined at the ends themselves; between them, two non-negative factors
+        // give any product in [0, inf) (`x / sum(x)` of a positive `x`: (0, inf)); of other
+        // factors an unbounded one with one that may be 0 gives ANY.
         let ends = [(self.lo, other.lo), (self.lo, other.hi), (self.hi, other.lo), (self.hi, other.hi)];
         let mut lo = Bound::open(f64::INFINITY);
         let mut hi = Bound::open(f64::NEG_INFINITY);
+        let non_negative = self.is_non_negative() && other.is_non_negative();
         for (a, b) in ends {
             let v = a.value * b.value;
             if v.is_nan() {
-                return Interval::ANY;
+                if !non_negative {
+                    return Interval::ANY;
+                }
+                // The zero end is reached only where it is closed; infinity never is.
+                let zero = if a.value == 0.0 { a } else { b };
+                lo = min_lo(lo, Bound { value: 0.0, closed: zero.closed });
+                hi = max_hi(hi, Bound::open(f64::INFINITY));
+                continue;
             }
             let p = Bound {
                 value: v,
@@ -578,6 +588,15 @@ mod tests {
         let unit = Interval::UNIT;
         assert!(unit.contains_zero());
         assert!(unit.plus(Interval::point(1e-7)).is_positive());
+        // inf * 0 at the ends: the products between them, for non-negative factors.
+        let shifted = Interval::new(Bound::closed(1e-6), Bound::open(f64::INFINITY));
+        let positive = Interval::new(Bound::open(0.0), Bound::closed(1e6));
+        assert_eq!(shifted.times(positive), Interval::POSITIVE);
+        assert!(shifted.over(shifted).is_positive(), "x / sum(x) of a positive x");
+        let with_zero = Interval::new(Bound::closed(0.0), Bound::open(f64::INFINITY));
+        assert_eq!(with_zero.times(Interval::UNIT), with_zero);
+        assert_eq!(Interval::ANY.times(positive), Interval::ANY);
+        assert_eq!(with_zero.times(Interval::closed(-1.0, 0.0)), Interval::ANY);
         assert!(!unit.minus(Interval::point(1e-7)).is_positive());
         assert!(Interval::point(1.0).minus(unit).contains_zero());
         assert!(Interval::ANY.exp().is_positive());
