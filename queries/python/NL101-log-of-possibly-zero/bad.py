@@ -95,7 +95,9 @@ def counts_and_noise(mask, logits):
     empty = torch.log(mask.sum(dim=-1))  # error: [NL101]
     u = torch.rand(logits.shape)
     gumbel = -torch.log(-torch.log(u))  # error: [NL101]
-    return empty, gumbel
+    # Gumbel-softmax is differentiable: the infinities reach the softmax and its gradient.
+    relaxed = torch.softmax((logits - torch.log(-torch.log(torch.rand_like(logits)))) / 0.5, -1)  # error: [NL101]
+    return empty, gumbel, relaxed
 
 
 def multiline(z):

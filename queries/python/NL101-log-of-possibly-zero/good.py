@@ -144,3 +144,15 @@ def entropy_of_shifted(x, prob, machine_eps=1e-8):
     x /= jnp.sum(x)
     prob += machine_eps
     return -jnp.sum(x * jnp.log(x)), -tf.reduce_sum(prob * tf.math.log(prob))
+
+
+def gumbel_max(logits, probs, keep):
+    # An entry at -inf is never picked, one at +inf always: argmax and sampling from logits take
+    # the log's infinities as they are meant, and no gradient flows through them.
+    u = torch.rand_like(logits)
+    action = torch.argmax(logits - torch.log(-torch.log(u)), dim=-1)
+    noisy = logits - torch.log(-torch.log(torch.rand_like(logits)))
+    one_hot = F.one_hot(torch.argmax(noisy, dim=-1), num_classes=noisy.shape[-1])
+    best = (logits - torch.log(-torch.log(torch.rand_like(logits)))).argmax(-1)
+    top_p = tf.random.categorical(tf.math.log(tf.where(keep, probs, tf.zeros_like(probs))), 1)
+    return action, one_hot, best, top_p

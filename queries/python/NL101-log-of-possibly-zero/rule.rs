@@ -4,7 +4,9 @@
 use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
-use crate::rules::probs::{discarded_by_where, discarded_later, narrowed, product_of, replaced_by_nan_to_num, xlogy};
+use crate::rules::probs::{
+    discarded_by_where, discarded_later, narrowed, only_picked_from, product_of, replaced_by_nan_to_num, xlogy,
+};
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
 use crate::semantic::eval::reaches_zero_op;
 use crate::semantic::value::{Library, Op, Origin, Value};
@@ -98,6 +100,7 @@ fn log_call<'a>(
     if value.is_positive()
         || discarded_by_where(model, call, arg)
         || discarded_later(model, call, arg)
+        || only_picked_from(model, call)
         || replaced_by_nan_to_num(model, call)
     {
         return Vec::new();

@@ -563,22 +563,20 @@ pub fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) 
     }
 }
 
-/// `values = x * (1 - log(x))` whose every later use is `where(x == 0, 0, values)`: the -inf (or
-/// NaN) the log makes where `x` is 0 is discarded by each use.
-pub fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
-    // The assignment whose value holds the log through arithmetic.
+/// The assignment that holds the log call `call` through arithmetic (`v = x * (1 - log(x))`),
+/// and the uses of its name that this assignment reaches, metadata (`v.shape`) left out; `None`
+/// when the log is not assigned so.
+fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     let mut node = call;
     let assignment = loop {
-        let Some(parent) = node.parent() else { return false };
+        let parent = node.parent()?;
         match parent.kind() {
             "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
             "assignment" if parent.child_by_field_name("right") == Some(node) => break parent,
-            _ => return false,
+            _ => return None,
         }
     };
-    let Some(target) = assignment.child_by_field_name("left").filter(|l| l.kind() == "identifier") else {
-        return false;
-    };
+    let target = assignment.child_by_field_name("left").filter(|l| l.kind() == "identifier")?;
     let name = model.text(target);
     let scope = model.scope_of(assignment);
     let mut uses = Vec::new();
@@ -609,6 +607,75 @@ pub fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> 
         });
         !target && !metadata && index.reaching(name, u.start_byte()).entries.iter().any(|e| e.node == assignment)
     });
+    Some(uses)
+}
+
+fn is_log_call<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
+    call.kind() == "call" && matches!(model.callee(call), Some(Callee::Api(api)) if apis::leaf(&api) == "log")
+}
+
+/// Functions that read their argument as unnormalized log-probabilities or scores and only pick
+/// from them: an entry at -inf is never picked, one at +inf always (`argmax`, sampling from
+/// logits). No gradient flows through them.
+const PICKERS: &[&str] = &["argmax", "argmin", "categorical", "multinomial", "top_k"];
+
+/// Whether `node` (an expression) only reaches a picker (`argmax(logits - log(-log(u)))`, the
+/// Gumbel-max trick; `categorical(log(where(keep, p, 0)))`, a top-p mask), through `+`, `-`,
+/// negation and a log of it.
+fn picked_from<'a>(model: &Model<'a>, mut node: Node<'a>) -> bool {
+    loop {
+        let Some(parent) = node.parent() else { return false };
+        match parent.kind() {
+            "parenthesized_expression" | "unary_operator" => node = parent,
+            "binary_operator"
+                if parent.child_by_field_name("operator").is_some_and(|o| matches!(o.kind(), "+" | "-")) =>
+            {
+                node = parent
+            }
+            "argument_list" => {
+                let Some(call) = parent.parent() else { return false };
+                if is_log_call(model, call) {
+                    node = call;
+                    continue;
+                }
+                return matches!(model.callee(call), Some(Callee::Api(api)) if PICKERS.contains(&apis::leaf(&api)));
+            }
+            // `(logits - log(-log(u))).argmax(-1)`
+            "attribute" if parent.child_by_field_name("object") == Some(node) => {
+                return parent.child_by_field_name("attribute").is_some_and(|a| model.text(a) == "argmax")
+                    && parent.parent().is_some_and(|c| c.kind() == "call");
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// The log's -inf only decides what a picker picks (see [`picked_from`]), directly or through
+/// the one name it is assigned to: it is the intended value, not a hazard.
+pub fn only_picked_from<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
+    if picked_from(model, call) {
+        return true;
+    }
+    // The outermost log of `log(-log(u))` (Gumbel noise) is what gets assigned.
+    let mut outer = call;
+    let mut node = call;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "parenthesized_expression" | "unary_operator" => node = parent,
+            "argument_list" if parent.parent().is_some_and(|c| is_log_call(model, c)) => {
+                outer = parent.parent().unwrap_or(outer);
+                node = outer;
+            }
+            _ => break,
+        }
+    }
+    later_uses(model, outer).is_some_and(|uses| !uses.is_empty() && uses.iter().all(|u| picked_from(model, *u)))
+}
+
+/// `values = x * (1 - log(x))` whose every later use is `where(x == 0, 0, values)`: the -inf (or
+/// NaN) the log makes where `x` is 0 is discarded by each use.
+pub fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    let Some(uses) = later_uses(model, call) else { return false };
     !uses.is_empty()
         && uses.iter().all(|u| {
             if finite_selected(model, *u) {
