@@ -46,3 +46,10 @@ def through_names(z):
 def logits_bound_first(h, w):
     p = tf.sigmoid(tf.matmul(h, w))
     return tf.math.log(1 - p)  # error: [NL103]
+
+
+def sigmoid_of_a_saturating_input():
+    # Past about -88 float32's sigmoid is 0 (subnormal, then 0); past about 16.6 it is 1.
+    low = torch.log(torch.sigmoid(torch.full((3,), -100.0)))  # error: [NL103]
+    high = torch.log(1 - torch.sigmoid(torch.full((3,), 20.0)))  # error: [NL103]
+    return low, high

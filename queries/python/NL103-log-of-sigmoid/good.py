@@ -20,3 +20,10 @@ def guarded(z):
 
 def suppressed(z):
     return torch.log(torch.sigmoid(z))  # noqa: NL103
+
+
+def sigmoid_of_a_known_input():
+    # sigmoid(1) = 0.73: an input known to stay between about -88 and 16.6 keeps float32's
+    # sigmoid away from 0 and 1.
+    factor = -torch.log(torch.sigmoid(torch.ones(1))).item()
+    return factor, torch.log(1 - torch.sigmoid(torch.full((3,), 2.0)))

@@ -1142,7 +1142,7 @@ pub fn arithmetic<'a>(op: &str, l: &Value<'a>, r: &Value<'a>, node: Node<'a>) ->
                     if c == 1.0
                         && r.op().is_some_and(|o| o.probability().is_some() && !matches!(o, Op::Complement(_))) =>
                 {
-                    v.with_range(Interval::UNIT).produced(Op::Complement(p), node)
+                    v.with_range(range.meet(Interval::UNIT)).produced(Op::Complement(p), node)
                 }
                 (Some(1.0), Some(Prob::Softmax | Prob::Sigmoid)) => {
                     // 1 - (1 - p) is p again; keep it a probability.

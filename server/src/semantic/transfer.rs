@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::value::{Interval, Op};
+use super::value::{Bound, Interval, Op};
 
 /// Where a call passes one argument: at `position` (`usize::MAX`: keyword only), or by one of
 /// the `keywords`; [`RECEIVER`] for the object a method is called on.
@@ -124,6 +124,15 @@ fn cosh(x: Interval) -> Interval {
 fn expm1(x: Interval) -> Interval {
     x.map_increasing(f64::exp_m1)
 }
+/// `sigmoid` in float32: 0 below about -88 (exp(88.7) is float32's largest finite value, and
+/// the result is subnormal, then 0, below it), 1 above about 16.6 (1 - 2^-24 rounds to 1); in
+/// between, the exact values. An unknown input reaches both ends.
+fn sigmoid(x: Interval) -> Interval {
+    let f = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let lo = if x.lo.value < -88.0 { Bound::closed(0.0) } else { Bound { value: f(x.lo.value), ..x.lo } };
+    let hi = if x.hi.value > 16.6 { Bound::closed(1.0) } else { Bound { value: f(x.hi.value), ..x.hi } };
+    Interval::new(lo, hi)
+}
 fn log1p(x: Interval) -> Interval {
     if x.lo.value > -1.0 { x.map_increasing(f64::ln_1p) } else { Interval::ANY }
 }
@@ -139,7 +148,7 @@ const ROWS: &[Row] = &[
     Row {
         modules: &[TORCH, TF_MATH, JAX_NN, KOPS, SP],
         leaves: &["sigmoid", "expit"],
-        transfer: Transfer::Fixed(Interval::UNIT, Op::Sigmoid),
+        transfer: Transfer::Map(sigmoid, Op::Sigmoid, X),
         source: "torch.sigmoid, tf.math.sigmoid, jax.nn.sigmoid, keras.ops.sigmoid, scipy.special.expit: 1 / (1 + exp(-x))",
     },
     Row {
@@ -598,7 +607,7 @@ const METHODS: &[(&[&str], Transfer)] = &[
     (&["expm1"], Transfer::Map(expm1, Op::Exp, RECEIVER)),
     (&["log1p"], Transfer::Map(log1p, Op::Log, RECEIVER)),
     (&["softmax"], Transfer::Fixed(Interval::UNIT, Op::Softmax)),
-    (&["sigmoid", "sigmoid_"], Transfer::Fixed(Interval::UNIT, Op::Sigmoid)),
+    (&["sigmoid", "sigmoid_"], Transfer::Map(sigmoid, Op::Sigmoid, RECEIVER)),
     (
         &["log_softmax"],
         Transfer::Fixed(
