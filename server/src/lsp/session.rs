@@ -184,16 +184,23 @@ impl Session {
             ));
             return (None, warnings);
         }
+        let before = doc.text.len();
         let (accepted, mut more) = edit_document(uri, &mut doc, version, changes, enc);
         warnings.append(&mut more);
         if !accepted {
             return (None, warnings);
         }
-        (self.publish_of(uri, &doc), warnings)
+        let publish = self.publish_of(uri, &doc);
+        if before.abs_diff(doc.text.len()) >= TRIM_AFTER_BYTES {
+            release_freed_memory();
+        }
+        (publish, warnings)
     }
 
     pub fn close(&self, uri: &Uri) -> Option<Publish> {
-        self.docs.remove(uri);
+        if self.docs.remove(uri).is_some() {
+            release_freed_memory();
+        }
         let (text, index) = (String::new(), LineIndex::new(""));
         self.push_mode().then(|| Publish {
             body: convert::publish_body(uri, None, &text, &index, Encoding::Utf8, &[], Default::default(), false),
@@ -511,6 +518,22 @@ pub(super) fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditS
             smells.clear();
             false
         }
+    }
+}
+
+/// A change that adds or removes this much text is followed by [`release_freed_memory`], as is
+/// every close.
+const TRIM_AFTER_BYTES: usize = 1 << 20;
+
+/// Hands the memory a large document freed (its old text and tree, the findings of a big paste's
+/// analysis) back to the system. glibc's malloc keeps freed pages in its arenas: after 600
+/// messages of the soak test with 2 MB pastes the server held 399-516 MiB with about 1 MB of
+/// text open. Elsewhere, and with other allocators, nothing to do.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim(3) takes no pointer and only returns free pages of malloc's own heap.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
