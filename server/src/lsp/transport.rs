@@ -58,6 +58,11 @@ async fn read_frame(input: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<
             continue;
         }
         seen_header = true;
+        // After a header block whose length could not be read, the body that followed it was
+        // never consumed: without a newline of its own it runs into the next frame's header
+        // line (`{}Content-Length: 59`). That header is taken where it starts, so the next frame
+        // is read whole and the stream is back in step.
+        let line = last_content_length(line).map_or(line, |at| &line[at..]);
         let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
         if line[..colon].eq_ignore_ascii_case(b"content-length") {
             let value = String::from_utf8_lossy(&line[colon + 1..]).trim().to_string();
@@ -72,6 +77,12 @@ async fn read_frame(input: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<
     let mut body = Vec::new();
     (&mut *input).take(length as u64).read_to_end(&mut body).await?;
     Ok((body.len() == length).then_some(Frame::Body(body)))
+}
+
+/// Where the last `Content-Length:` (any case) in a header line starts.
+fn last_content_length(line: &[u8]) -> Option<usize> {
+    const NAME: &[u8] = b"content-length:";
+    (0..=line.len().checked_sub(NAME.len())?).rev().find(|&i| line[i..i + NAME.len()].eq_ignore_ascii_case(NAME))
 }
 
 /// Sends whole messages (JSON-RPC bodies) to the client, beside the framework's. Weak, so a
@@ -310,6 +321,38 @@ mod tests {
         let Verdict::Answer(bytes) = check(body) else { panic!("no error answer") };
         let text = String::from_utf8(bytes).unwrap();
         serde_json::from_str(text.split_once("\r\n\r\n").unwrap().1).unwrap()
+    }
+
+    async fn frames(input: &[u8]) -> Vec<Result<String, String>> {
+        let mut input = BufReader::new(input);
+        let mut out = Vec::new();
+        while let Some(frame) = read_frame(&mut input).await.unwrap() {
+            out.push(match frame {
+                Frame::Body(b) => Ok(String::from_utf8(b).unwrap()),
+                Frame::BadHeader(why) => Err(why),
+            });
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_bad_content_length_costs_only_its_own_frame() {
+        // The body after an unreadable length ran into the next header line, and every later
+        // frame was read as "missing Content-Length header": the server went deaf.
+        let shutdown = r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#;
+        let input = format!(
+            "Content-Length: abc\r\n\r\n{{}}Content-Length: {}\r\n\r\n{shutdown}content-length: 2\r\n\r\n[]",
+            shutdown.len()
+        );
+        assert_eq!(
+            frames(input.as_bytes()).await,
+            [Err("bad Content-Length \"abc\"".to_string()), Ok(shutdown.to_string()), Ok("[]".to_string())]
+        );
+        // A body with lines of its own: they are read as header lines without a length.
+        let input = format!("Content-Length: -1\r\n\r\n{{\n}}\r\nContent-Length: {}\r\n\r\n{shutdown}", shutdown.len());
+        let got = frames(input.as_bytes()).await;
+        assert_eq!(got.last(), Some(&Ok(shutdown.to_string())), "{got:?}");
+        assert!(got[..got.len() - 1].iter().all(Result::is_err), "{got:?}");
     }
 
     #[test]
