@@ -306,6 +306,20 @@ fn noqa_silences_a_chain_and_ignore_hands_the_line_down() {
     let silenced = src.replace("(y_conv))\n", "(y_conv))  # noqa: NL104\n");
     assert_eq!(codes(&silenced, &[]), Vec::<String>::new());
     assert_eq!(codes(&silenced.replace("NL104", "NL101"), &[]), Vec::<String>::new());
+
+    // Only the finding's own chain: NL101 and NL202 both sit under NL204, but neither holds the
+    // other, so a `# noqa: NL101` left on a line does not hide a root at 0 (it did).
+    let root = "import torch
+def forward(x):
+    return x.clamp(0).sqrt()  # noqa: NL101
+";
+    assert_eq!(codes(root, &[]), ["NL202"]);
+    let softmax = "import torch
+def f(z):
+    p = torch.softmax(z, -1)
+    return torch.log(p)  # noqa: NL201
+";
+    assert_eq!(codes(softmax, &[]), ["NL102"]);
 }
 
 #[test]

@@ -483,19 +483,23 @@ fn settle_precedence(smells: &mut Vec<Smell>) {
     smells.retain(|_| keep.next().unwrap_or(true));
 }
 
-/// The codes linked to `code` by [`SUPERSEDES`], `code` included.
+/// `code`, the codes that hold it and the codes it holds by [`SUPERSEDES`], each transitively:
+/// its own chain (NL104 > NL102 > NL101), not every code linked to it through another
+/// (NL101 and NL202 both sit under NL204, and neither holds the other).
 fn chain_of(code: &str) -> Vec<&str> {
     let mut chain = vec![code];
-    let mut i = 0;
-    while i < chain.len() {
-        for (w, l) in SUPERSEDES {
-            for (a, b) in [(*w, *l), (*l, *w)] {
-                if a == chain[i] && !chain.contains(&b) {
-                    chain.push(b);
+    // Upwards (the codes that hold `code`), then downwards (the codes `code` holds).
+    for up in [true, false] {
+        let mut frontier = vec![code];
+        while let Some(c) = frontier.pop() {
+            for (holder, held) in SUPERSEDES {
+                let (from, to) = if up { (*held, *holder) } else { (*holder, *held) };
+                if from == c && !chain.contains(&to) {
+                    chain.push(to);
+                    frontier.push(to);
                 }
             }
         }
-        i += 1;
     }
     chain
 }
