@@ -556,11 +556,15 @@ fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
 
 /// The codes of a `# noqa` comment on `line`: `None` without one, `Some([])` for a blanket noqa.
 pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
-    let hash = line.find('#')?;
-    let comment = &line[hash..];
+    let comment = &line[comment_start(line)?..];
+    // A directive of its own, as ruff reads it: `#`, spaces, `noqa`, at the comment's start or
+    // after other comment text (`# type: ignore  # noqa`); not a word of a sentence (`# TODO:
+    // drop the noqa`) nor text in a string (`s = "# noqa"`).
     let lower = comment.to_ascii_lowercase();
-    let at = lower.find("noqa")?;
-    // Only `#`, spaces, and other comment text may stand before `noqa` within the comment.
+    let at = lower.match_indices('#').find_map(|(i, _)| {
+        let rest = lower[i + 1..].trim_start_matches([' ', '\t']);
+        rest.starts_with("noqa").then(|| lower.len() - rest.len())
+    })?;
     let after = &comment[at + 4..];
     let Some(list) = after.strip_prefix(':') else {
         return Some(Vec::new());
@@ -580,9 +584,58 @@ pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
     Some(codes)
 }
 
+/// Where the comment of a line of Python starts: its first `#` outside a string literal that
+/// starts on the line (a line inside a multi-line string is read as code).
+fn comment_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    // The open string's quote, and whether it is a triple quote.
+    let mut open: Option<(u8, bool)> = None;
+    let mut i = 0;
+    while i < b.len() {
+        match open {
+            None => match b[i] {
+                b'#' => return Some(i),
+                q @ (b'\'' | b'"') => {
+                    let triple = b[i..].starts_with(&[q, q, q]);
+                    open = Some((q, triple));
+                    i += if triple { 3 } else { 1 };
+                    continue;
+                }
+                _ => {}
+            },
+            Some((q, triple)) => {
+                if b[i] == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if triple && b[i..].starts_with(&[q, q, q]) {
+                    open = None;
+                    i += 3;
+                    continue;
+                }
+                if !triple && b[i] == q {
+                    open = None;
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn noqa_is_a_comment_of_its_own() {
+        // A `#` in a string, `noqa` as a word of a comment: no directive (each hid a finding).
+        assert_eq!(noqa_codes(r##"a = torch.log(p); s = "#"  # see https://example.org/noqa-policy"##), None);
+        assert_eq!(noqa_codes("b = torch.log(p)  # TODO: remove the noqa below"), None);
+        assert_eq!(noqa_codes(r##"c = torch.log(p); t = "# noqa""##), None);
+        assert_eq!(noqa_codes(r##"d = f'{x!r}#' + '\'#'  # noqa: NL101"##), Some(vec!["NL101".to_string()]));
+        assert_eq!(noqa_codes(r##"e = """# noqa""" + x  #noqa"##), Some(vec![]));
+    }
 
     #[test]
     fn noqa_forms() {
