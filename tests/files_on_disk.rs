@@ -174,10 +174,12 @@ fn symlinks_loops_and_unreadable_folders_are_reported_and_the_rest_checked() {
         "{}",
         run.stderr
     );
-    // A symlinked folder named on the command line is walked.
+    // A symlinked folder named on the command line is walked, without a warning that it is not
+    // (there was one, telling the user to name it on the command line).
     let run = nanlint(d, &["check", "--output-format", "concise", "pkg/data"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.starts_with("pkg/data/d.py:3:5: NL101"), "{}", run.stdout);
+    assert_eq!(run.stderr, "", "{}", run.stderr);
 }
 
 /// The binary run as a user for whom permissions hold, when this process is root and can switch

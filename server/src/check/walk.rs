@@ -63,6 +63,8 @@ pub fn classify(
     }
     match std::fs::metadata(path) {
         Ok(target) if target.is_file() && is_python(path) => Entry::File(path.to_path_buf()),
+        // A folder named on the command line (the walk's root) is walked whatever it is.
+        Ok(target) if target.is_dir() && entry.depth() == 0 => Entry::Skip,
         Ok(target) if target.is_dir() => {
             warnings.push(format!(
                 "{}: a symlink to a folder, not followed; name it on the command line to check it",
