@@ -10,7 +10,8 @@ use nanlint::check;
 use nanlint::engine::{self, RuleSet, Stats};
 use nanlint::settings::Settings;
 
-const HEADER: &str = "import numpy as np\n\np = np.random.rand(3)\nmask = np.random.rand(3) > 0.5\nn = mask.sum()\n";
+const HEADER: &str =
+    "import numpy as np\n\np = np.maximum(np.random.randn(3), 0.0)\nmask = np.random.rand(3) > 0.5\nn = mask.sum()\n";
 
 /// The stack the analyses run on: rayon's 2 MiB (what `nanlint check` gives each file) in a
 /// release build; a debug build's frames are several times larger, and the recursion bounded by
