@@ -956,6 +956,25 @@ fn replaced(original: &str, edits: &[(&str, &str)]) -> String {
     out
 }
 
+/// flow.ipynb after `--fix --unsafe-fixes`: an import added at the top of cell 1's list, cell
+/// 5's lines rewritten.
+fn flow_fixed() -> String {
+    replaced(
+        FLOW,
+        &[
+            (
+                "    \"%matplotlib inline\\n\",\n",
+                "    \"from scipy.special import log_softmax\\n\",\n    \"%matplotlib inline\\n\",\n",
+            ),
+            ("\"loss = torch.log(p)\\n\"", "\"loss = torch.log_softmax(z, -1)\\n\""),
+            (
+                "    \"q = softmax(z.numpy())\\n\",\n    \"r = np.log(q)\"\n",
+                "    \"logits = z.numpy()\\n\",\n    \"q = softmax(logits)\\n\",\n    \"r = log_softmax(logits)\"\n",
+            ),
+        ],
+    )
+}
+
 #[test]
 fn notebook_fixes_rewrite_only_the_changed_cell_sources() {
     let dir = project(&[("flow.ipynb", FLOW)]);
@@ -971,20 +990,7 @@ fn notebook_fixes_rewrite_only_the_changed_cell_sources() {
     assert_eq!(run.stdout, "Found 2 smells (2 fixed, 0 remaining).\n");
     // The whole file: only the two sources changed (an import added at the top of cell 1's list,
     // cell 5's lines); outputs, metadata, the markdown cell, the magics and the layout kept byte for byte.
-    let expected = replaced(
-        FLOW,
-        &[
-            (
-                "    \"%matplotlib inline\\n\",\n",
-                "    \"from scipy.special import log_softmax\\n\",\n    \"%matplotlib inline\\n\",\n",
-            ),
-            ("\"loss = torch.log(p)\\n\"", "\"loss = torch.log_softmax(z, -1)\\n\""),
-            (
-                "    \"q = softmax(z.numpy())\\n\",\n    \"r = np.log(q)\"\n",
-                "    \"logits = z.numpy()\\n\",\n    \"q = softmax(logits)\\n\",\n    \"r = log_softmax(logits)\"\n",
-            ),
-        ],
-    );
+    let expected = flow_fixed();
     let fixed = read(dir.path(), "flow.ipynb");
     assert_eq!(fixed, expected);
     let back: Value = serde_json::from_str(&fixed).unwrap();
@@ -997,20 +1003,7 @@ fn notebook_cells_with_old_mac_or_windows_line_endings_are_lines() {
     // Notebook cells were split into lines at `\n` only: in a cell ending its lines with a lone
     // `\r` an IPython line was not blanked (a false NL000 that hid the cell's findings) and rows
     // were counted wrong.
-    let fixed_lf = replaced(
-        FLOW,
-        &[
-            (
-                "    \"%matplotlib inline\\n\",\n",
-                "    \"from scipy.special import log_softmax\\n\",\n    \"%matplotlib inline\\n\",\n",
-            ),
-            ("\"loss = torch.log(p)\\n\"", "\"loss = torch.log_softmax(z, -1)\\n\""),
-            (
-                "    \"q = softmax(z.numpy())\\n\",\n    \"r = np.log(q)\"\n",
-                "    \"logits = z.numpy()\\n\",\n    \"q = softmax(logits)\\n\",\n    \"r = log_softmax(logits)\"\n",
-            ),
-        ],
-    );
+    let fixed_lf = flow_fixed();
     for ending in ["\\r", "\\r\\n"] {
         // In the JSON text: every newline of a source string written as `ending`.
         let notebook = FLOW.replace("\\n", ending);
