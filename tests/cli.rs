@@ -1050,7 +1050,9 @@ fn invalid_notebooks_are_reported_and_the_rest_checked() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].starts_with("./a.py:3:5: NL101 "), "{}", run.stdout);
     assert!(
-        lines[1].starts_with("./invalid.ipynb:1:1: NL001 not a Jupyter notebook (nbformat 4): EOF while parsing"),
+        lines[1].starts_with(
+            "./invalid.ipynb:1:1: NL001 not a valid Jupyter notebook: the file is not valid JSON (EOF while parsing"
+        ),
         "{}",
         run.stdout
     );
