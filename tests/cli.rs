@@ -426,8 +426,40 @@ fn rule_subcommand() {
         assert_eq!(line.ends_with(" (some forms in preview)"), !rule.preview && rule.has_preview_forms(), "{line}");
     }
     assert!(nanlint(dir.path(), &["rule", "nl000"]).stdout.starts_with("# syntax-error (NL000)"));
+    assert!(nanlint(dir.path(), &["rule", "NL003"]).stdout.starts_with("# nesting-too-deep (NL003)"));
 
     assert_usage_error(&nanlint(dir.path(), &["rule", "NL999"]), "unknown rule \"NL999\"");
+}
+
+/// Regression (a newcomer's run): names longer than a fixed width of 24 pushed their summary
+/// right, so `nanlint rule --all` was a ragged table. Each column now starts at one offset in
+/// every row, wide enough for the longest name, and the output (a pipe here) is plain text.
+#[test]
+fn rule_all_is_an_aligned_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = nanlint(dir.path(), &["rule", "--all"]);
+    assert_eq!((all.code, all.stderr.as_str()), (0, ""));
+    assert!(!all.stdout.contains('\x1b') && !all.stdout.contains('\t'), "{}", all.stdout);
+    let infos = nanlint::render::all_rules();
+    let longest = infos.iter().map(|r| r.name.len()).max().unwrap();
+    let lines: Vec<&str> = all.stdout.lines().collect();
+    assert_eq!(lines.len(), infos.len());
+    // The offsets of the name and of the summary, the same in every row.
+    let offsets: Vec<(usize, usize)> = lines
+        .iter()
+        .zip(&infos)
+        .map(|(line, info)| {
+            assert!(line.starts_with(info.code), "{line}");
+            let name = line.find(&format!(" {} ", info.name)).unwrap_or_else(|| panic!("{line}")) + 1;
+            let summary = line.find(&info.summary).unwrap_or_else(|| panic!("{line}"));
+            assert!(line[name + info.name.len()..summary].chars().all(|c| c == ' '), "{line}");
+            (name, summary)
+        })
+        .collect();
+    assert!(offsets.iter().all(|o| *o == offsets[0]), "{offsets:?}\n{}", all.stdout);
+    // Two spaces between columns, and no wider than the longest name needs.
+    assert_eq!(offsets[0], ("NL000".len() + 2, "NL000".len() + 2 + longest + 2), "{}", all.stdout);
+    assert!(lines.iter().all(|l| l.trim_end() == *l), "{}", all.stdout);
 }
 
 /// Runs nanlint with `stdin` as its standard input and extra environment variables.

@@ -380,8 +380,15 @@ pub fn run_rule(code: Option<String>, _all: bool) -> ExitCode {
             }
         }
         None => {
+            // Columns as wide as their longest entry, two spaces apart; one plain line per code,
+            // so the table reads the same in a terminal, a pager or `grep`.
+            let code_width = rules.iter().map(|r| r.code.len()).max().unwrap_or(0);
+            let name_width = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
             for rule in &rules {
-                out.push_str(&format!("{}  {:<24}  {}{}\n", rule.code, rule.name, rule.summary, rule.status));
+                out.push_str(&format!(
+                    "{:<code_width$}  {:<name_width$}  {}{}\n",
+                    rule.code, rule.name, rule.summary, rule.status
+                ));
             }
         }
     }
