@@ -540,6 +540,45 @@ fn noqa_codes_are_case_insensitive() {
     assert_eq!(findings(&run), ["a.py:3:5: NL101"], "{}", run.stdout);
 }
 
+/// Regression (a newcomer's run): `# noqa: none`, or `# noqa:` followed by anything that is not
+/// a code, silenced every rule on its line. As in ruff, such a directive silences nothing and
+/// gets a warning on stderr naming the file and line (in a notebook, the cell and its line).
+#[test]
+fn a_noqa_directive_without_codes_is_not_blanket_and_warned_about() {
+    let src = "import torch\np = torch.relu(x)\na = torch.log(p)  # noqa: none\nb = torch.log(p)  # NOQA:\nc = torch.log(p)  # noqa\nd = 1  # noqa: -\n";
+    let dir = project(&[("a.py", src)]);
+    let run = concise(dir.path(), &["--isolated", "a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:5: NL101", "a.py:4:5: NL101"], "{}", run.stdout);
+    let expected =
+        "expected a comma-separated list of codes after `noqa:` (e.g. `# noqa: NL101, NL102`); it silences nothing";
+    assert_eq!(
+        run.stderr,
+        format!(
+            "nanlint: warning: a.py:3: invalid `# noqa` directive: {expected}\n\
+             nanlint: warning: a.py:4: invalid `# noqa` directive: {expected}\n\
+             nanlint: warning: a.py:6: invalid `# noqa` directive: {expected}\n"
+        )
+    );
+    // `--silent` prints nothing; the findings are the same in JSON.
+    assert_eq!(nanlint(dir.path(), &["check", "--isolated", "--silent", "a.py"]).stderr, "");
+    // `--add-noqa` puts the code into the list, which makes the directive valid.
+    let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", "a.py"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let added = read(dir.path(), "a.py");
+    assert!(added.contains("a = torch.log(p)  # noqa: NL101 none\n"), "{added}");
+    assert!(added.contains("b = torch.log(p)  # NOQA: NL101\n"), "{added}");
+    assert_eq!(findings(&concise(dir.path(), &["--isolated", "a.py"])), Vec::<String>::new());
+
+    // A notebook's warning names the cell and the line in it.
+    let nb = r##"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+      {"cell_type": "code", "metadata": {}, "source": ["import torch\n", "p = torch.relu(x)\n"]},
+      {"cell_type": "code", "metadata": {}, "source": ["y = 1\n", "z = torch.log(p)  # noqa: nothing\n"]}]}"##;
+    let dir = project(&[("n.ipynb", nb)]);
+    let run = concise(dir.path(), &["--isolated", "n.ipynb"]);
+    assert!(run.stdout.starts_with("n.ipynb:cell 2:2:5: NL101 "), "{}", run.stdout);
+    assert_eq!(run.stderr, format!("nanlint: warning: n.ipynb:cell 2:2: invalid `# noqa` directive: {expected}\n"));
+}
+
 #[test]
 fn a_missing_path_is_reported_and_the_rest_checked() {
     let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);

@@ -344,9 +344,12 @@ pub fn noqa_action(
     let start = index.offset(text, Pos { line: diagnostic.range.start.line, character: 0 }, enc).0;
     let line = &text[start..crate::text::line_end(text, start)];
     let line_end = start + line.len();
-    let edit = match engine::noqa_codes(line) {
-        Some(codes) if codes.is_empty() || codes.contains(&code) => return None,
-        Some(codes) => {
+    let edit = match engine::noqa_directive(line) {
+        Some(engine::Noqa::All) => return None,
+        Some(engine::Noqa::Codes(codes)) if codes.contains(&code) => return None,
+        // `# noqa: none` silences nothing: the code goes first in its list, which makes it valid.
+        Some(engine::Noqa::Invalid { list }) => (start + list, start + list, format!(" {code}")),
+        Some(engine::Noqa::Codes(codes)) => {
             // Put the code after the last listed one.
             let last = codes.last()?;
             let hash = line.find('#')?;
