@@ -132,6 +132,47 @@ fn location(v: &Value) -> (u64, u64) {
     (v["row"].as_u64().expect("row is a number"), v["column"].as_u64().expect("column is a number"))
 }
 
+/// Regression (a newcomer's run): `url` was null for the built-in codes (NL000 to NL003) even
+/// in a build whose Cargo.toml names a repository, though each has documentation. Now every
+/// code has a page in the repository, `docs/NL000-syntax-error.md` for a built-in, whose text is
+/// its `nanlint rule` output, and `url` links to it whenever a repository is named; null only
+/// when none is (this repository's Cargo.toml names none yet, so no link points nowhere).
+#[test]
+fn every_code_s_url_is_its_documentation_page() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `{repository}/blob/main/`, or None.
+    let base = nanlint::rules::docs_url("");
+    for info in nanlint::render::all_rules() {
+        let page = std::fs::read_to_string(root.join(&info.page)).unwrap_or_else(|e| panic!("{}: {e}", info.page));
+        assert_eq!(page, info.doc, "{}: the page is the documentation `nanlint rule` prints", info.code);
+        let expected = nanlint::rules::docs_url_in("https://example.org/nanlint", &info.page).unwrap();
+        assert_eq!(expected, format!("https://example.org/nanlint/blob/main/{}", info.page));
+        assert_eq!(info.url, base.as_ref().map(|b| format!("{b}{}", info.page)), "{}", info.code);
+        assert_eq!(nanlint::check::docs_url_of(info.code), info.url, "{}", info.code);
+    }
+    assert_eq!(nanlint::check::SYNTAX_ERROR.page, "docs/NL000-syntax-error.md");
+
+    // In JSON, a syntax error, an unreadable notebook and a rule's finding alike.
+    let dir = project(&[
+        (
+            "a.py",
+            "import torch
+y = torch.log(torch.relu(x))
+z = (
+",
+        ),
+        ("b.ipynb", "{"),
+    ]);
+    let run = nanlint(dir.path(), &["check", "--output-format", "json", "a.py", "b.ipynb"]);
+    let entries = json(&run);
+    let codes: Vec<&str> = entries.iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["NL101", "NL000", "NL001"], "{}", run.stdout);
+    for e in &entries {
+        let url = nanlint::check::docs_url_of(e["code"].as_str().unwrap());
+        assert_eq!(e["url"], serde_json::to_value(&url).unwrap(), "{e}");
+    }
+}
+
 #[test]
 fn json_schema() {
     let dir = project(&[("a.py", "import numpy as np\n\ndef f(p):\n    return -np.sum(p * np.log(p))\n")]);

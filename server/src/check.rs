@@ -28,78 +28,71 @@ use crate::smell::{Fix, Point, Smell, Span};
 use decode::SourceEncoding;
 use notebook::Notebook;
 
-/// A code nanlint reports about a file rather than a smell in it.
+/// A code nanlint reports about a file rather than a smell in it. Its documentation is a page
+/// of its own, `docs/<code>-<name>.md` (as a rule's is its `rule.md`): the same text is
+/// `nanlint rule CODE`, the editor hover, SARIF's help and what `url` links to.
 pub struct Builtin {
     pub code: &'static str,
     pub name: &'static str,
     pub summary: &'static str,
+    /// The documentation page's path in the repository.
+    pub page: &'static str,
     pub doc: &'static str,
+}
+
+impl Builtin {
+    /// Where the documentation is published, as [`crate::rules::Rule::url`].
+    pub fn url(&self) -> Option<String> {
+        crate::rules::docs_url(self.page)
+    }
 }
 
 pub const SYNTAX_ERROR: Builtin = Builtin {
     code: "NL000",
     name: "syntax-error",
     summary: "Part of the file is not valid Python; the parts that parse are still checked.",
-    doc: "# syntax-error (NL000)\n\n## What it does\nReports code that tree-sitter could not parse: \
-          each outermost region it had to skip or a token it found missing. The rest of the file is \
-          still checked, so smells outside the broken region are reported too.\n\n\
-          Only files that name a function a rule looks for are parsed, so a file that could not hold \
-          a smell is not checked for syntax errors either: nanlint is not a syntax checker.\n\n\
-          ## Why is this bad?\nA smell inside code that does not parse can be missed.\n\n\
-          NL000 is reported whatever `select` says, and `# noqa` does not silence it. The grammar \
-          (tree-sitter-python) lags the newest syntax (for example `a[*b]`, PEP 646): for such a \
-          file, ignore NL000 by its exact code or name (`per-file-ignores`, `ignore`).\n",
+    page: "docs/NL000-syntax-error.md",
+    doc: include_str!("../../docs/NL000-syntax-error.md"),
 };
 
 pub const UNREADABLE_FILE: Builtin = Builtin {
     code: "NL001",
     name: "unreadable-file",
     summary: "A path that does not exist, cannot be read, or is not text in its declared encoding.",
-    doc: "# unreadable-file (NL001)\n\n## What it does\nReports a path named on the command line that does \
-          not exist, a file or folder that cannot be read (a symlink loop with a Python file's name \
-          too), and a file that is not valid in its encoding: UTF-8, \
-          or the one a PEP 263 declaration (`# -*- coding: latin-1 -*-`) names on its first or second \
-          line; and a Jupyter notebook that is not nbformat 4 JSON. Such a file is not checked; the \
-          other files are.\n\n\
-          ## Why is this bad?\nA file nanlint cannot read could hide any smell.\n\n\
-          NL001 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+    page: "docs/NL001-unreadable-file.md",
+    doc: include_str!("../../docs/NL001-unreadable-file.md"),
 };
 
 pub const FILE_TOO_LARGE: Builtin = Builtin {
     code: "NL002",
     name: "file-too-large",
     summary: "A file larger than `max-file-size` (default 10 MB), which is not checked.",
-    doc: "# file-too-large (NL002)\n\n## What it does\nReports a file larger than the `max-file-size` \
-          setting, in bytes (default 10,000,000), which is then neither read further, checked nor \
-          fixed. The other files are checked. The language server does the same with an open \
-          document over the setting (for a notebook, its code cells together): it is not \
-          analyzed until it is back under it.\n\n\
-          ## Why is this bad?\nA file that large is almost always generated (data, weights, a \
-          bundled dependency), and checking it costs time and memory in proportion: about 1 s and \
-          a few hundred MB per 10 MB. Raise `max-file-size` in the configuration to check it \
-          anyway, or exclude it.\n\n\
-          NL002 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+    page: "docs/NL002-file-too-large.md",
+    doc: include_str!("../../docs/NL002-file-too-large.md"),
 };
 
 pub const NESTING_TOO_DEEP: Builtin = Builtin {
     code: "NL003",
     name: "nesting-too-deep",
     summary: "Code nested deeper than nanlint follows; the code inside is not checked.",
-    doc: "# nesting-too-deep (NL003)\n\n## What it does\nReports the first place in a statement or \
-          function where the syntax tree is nested deeper than 400 levels below it (about 130 calls \
-          inside one another, or 400 operators chained in one expression). Smells whose outermost \
-          node lies below that depth are not reported; the rest of the file is checked.\n\n\
-          ## Why is this bad?\nPython itself refuses most such code (more than 200 nested \
-          parentheses is a syntax error, and deep expressions exhaust the compiler's recursion \
-          limit), so it is nearly always generated. Following it would make the analysis cost grow \
-          with the square of the depth.\n\n\
-          NL003 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+    page: "docs/NL003-nesting-too-deep.md",
+    doc: include_str!("../../docs/NL003-nesting-too-deep.md"),
 };
 
 pub const BUILTINS: [&Builtin; 4] = [&SYNTAX_ERROR, &UNREADABLE_FILE, &FILE_TOO_LARGE, &NESTING_TOO_DEEP];
 
 pub fn is_builtin(code: &str) -> bool {
     BUILTINS.iter().any(|b| b.code == code)
+}
+
+/// The link to the documentation of `code`, a built-in code's or a rule's: what JSON's `url`,
+/// SARIF's `helpUri` and the editor's `codeDescription` carry. None while `Cargo.toml` names no
+/// `repository` (see [`crate::rules::docs_url`]).
+pub fn docs_url_of(code: &str) -> Option<String> {
+    match BUILTINS.iter().find(|b| b.code == code) {
+        Some(builtin) => builtin.url(),
+        None => crate::rules::by_code(code).and_then(|r| r.url()),
+    }
 }
 
 fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {

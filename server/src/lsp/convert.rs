@@ -92,11 +92,14 @@ fn lsp_severity(severity: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
-/// The link to a rule's documentation, parsed once per rule.
+/// The link to a code's documentation (a rule's or a built-in code's), parsed once per code.
 fn rule_href(code: &str) -> Option<&'static Uri> {
     static HREFS: OnceLock<HashMap<&'static str, Uri>> = OnceLock::new();
     HREFS
-        .get_or_init(|| rules::RULES.iter().filter_map(|r| Some((r.code, r.url()?.parse::<Uri>().ok()?))).collect())
+        .get_or_init(|| {
+            let codes = crate::check::BUILTINS.iter().map(|b| b.code).chain(rules::RULES.iter().map(|r| r.code));
+            codes.filter_map(|code| Some((code, crate::check::docs_url_of(code)?.parse::<Uri>().ok()?))).collect()
+        })
         .get(code)
 }
 
