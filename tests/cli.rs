@@ -663,6 +663,29 @@ fn syntax_errors_are_reported_and_the_rest_checked() {
     assert_eq!(findings(&concise(dir.path(), &["--ignore", "nl000", "a.py"])), ["a.py:6:5: NL101"]);
 }
 
+/// Regression (a newcomer's run): where tree-sitter folds the statements before an error into
+/// one region with it, NL000 was at line 1, column 1, quoting `import torch`. It is reported
+/// where Python reports it: at a bracket never closed (the last one opened), or where the code
+/// stops being whole statements.
+#[test]
+fn syntax_errors_are_located_where_python_locates_them() {
+    let dir = project(&[
+        ("open.py", "import torch\ny = torch.log(z)\nx = {1: (2, [3\n"),
+        ("stray.py", "import torch\ny = torch.log(z)\n}\n"),
+    ]);
+    let run = concise(dir.path(), &["--isolated", "open.py", "stray.py"]);
+    let lines: Vec<&str> = run.stdout.lines().take(2).collect();
+    assert_eq!(
+        lines,
+        [
+            "open.py:3:13: NL000 Syntax error: `[` was never closed (nor were the 2 brackets opened before it)",
+            "stray.py:3:1: NL000 Cannot parse `}`: invalid syntax, or syntax nanlint's Python grammar does not know",
+        ],
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn default_excludes_follow_ruff() {
     let dir = project(&[

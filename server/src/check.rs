@@ -780,34 +780,6 @@ fn analyze_fixed(source: &str, settings: &Settings, before: &[Smell]) -> Vec<Sme
 /// and one at the first NUL byte (Python refuses a source holding any; the tree was parsed with
 /// them read as spaces, see `syntax::reparse`).
 pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
-    fn visit(node: tree_sitter::Node, source: &str, out: &mut Vec<Smell>) {
-        if node.is_missing() {
-            let what = if node.is_named() { node.kind().replace('_', " ") } else { format!("`{}`", node.kind()) };
-            out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
-            return;
-        }
-        if node.is_error() {
-            let text = source.get(node.byte_range()).unwrap_or("");
-            let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-            let mut snippet: String = first.chars().take(40).collect();
-            if snippet.len() < first.len() {
-                snippet.push('…');
-            }
-            let message = if snippet.is_empty() {
-                "Syntax error: invalid syntax".to_string()
-            } else {
-                format!("Cannot parse `{snippet}`: invalid syntax, or syntax nanlint's Python grammar does not know")
-            };
-            out.push(builtin_smell(&SYNTAX_ERROR, message, Span::of(node)));
-            return;
-        }
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
-            if child.has_error() {
-                visit(child, source, out);
-            }
-        }
-    }
     let mut out = Vec::new();
     if let Some(at) = source.bytes().position(|b| b == 0) {
         let more = source.bytes().filter(|&b| b == 0).count() - 1;
@@ -830,11 +802,109 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         );
         out.push(builtin_smell(&SYNTAX_ERROR, message, span));
     }
-    if tree.root_node().has_error() {
-        visit(tree.root_node(), source, &mut out);
+    // Down the nodes holding an error, with a stack rather than recursion: a tree can be
+    // 100,000 levels deep with the error at the bottom.
+    let mut pending = if tree.root_node().has_error() { vec![tree.root_node()] } else { Vec::new() };
+    while let Some(node) = pending.pop() {
+        if node.is_missing() {
+            let what = if node.is_named() { node.kind().replace('_', " ") } else { format!("`{}`", node.kind()) };
+            out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
+        } else if node.is_error() {
+            out.push(error_region(node, source));
+        } else {
+            let mut cursor = node.walk();
+            pending.extend(node.children(&mut cursor).filter(|c| c.has_error()));
+        }
     }
     out.sort_by_key(|s| s.span.start_byte);
     out
+}
+
+/// The NL000 of a region tree-sitter skipped (an `ERROR` node).
+///
+/// A region that runs to the end of the file with brackets still open is a bracket never
+/// closed: reported as CPython reports it, at the last bracket opened (`'(' was never closed`),
+/// rather than at the region's start, which can be the first line of the file. Otherwise the
+/// region less the whole statements it starts with (tree-sitter can fold the statements before
+/// the error into it), with its first line.
+fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
+    if source.get(node.end_byte()..).is_some_and(|rest| rest.trim().is_empty())
+        && let Some((bracket, before)) = unclosed_bracket(node)
+    {
+        let nor = match before {
+            0 => String::new(),
+            1 => " (nor was the bracket opened before it)".to_string(),
+            n => format!(" (nor were the {n} brackets opened before it)"),
+        };
+        let message = format!("Syntax error: `{}` was never closed{nor}", bracket.kind());
+        return builtin_smell(&SYNTAX_ERROR, message, Span::of(bracket));
+    }
+    let mut span = Span::of(node);
+    let mut cursor = node.walk();
+    let children: Vec<tree_sitter::Node> = node.children(&mut cursor).collect();
+    // A statement that parsed whole and ends its line, before the first child that did not.
+    let whole = |(c, next): (&tree_sitter::Node, &tree_sitter::Node)| {
+        let statement = c.kind().ends_with("_statement") || c.kind().ends_with("_definition");
+        c.is_named() && statement && !c.has_error() && next.start_position().row > c.end_position().row
+    };
+    let skipped = children.iter().zip(children.iter().skip(1)).take_while(|&pair| whole(pair)).count();
+    if let Some(first) = children.get(skipped).filter(|_| skipped > 0) {
+        (span.start_byte, span.start) = (first.start_byte(), first.start_position().into());
+    }
+    let text = source.get(span.start_byte..span.end_byte).unwrap_or("");
+    let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut snippet: String = first.chars().take(40).collect();
+    if snippet.len() < first.len() {
+        snippet.push('…');
+    }
+    let message = if snippet.is_empty() {
+        "Syntax error: invalid syntax".to_string()
+    } else {
+        format!("Cannot parse `{snippet}`: invalid syntax, or syntax nanlint's Python grammar does not know")
+    };
+    builtin_smell(&SYNTAX_ERROR, message, span)
+}
+
+/// The last bracket of an `ERROR` region left open in it, and how many before it were left open
+/// too. Only the region's own tokens and the nodes holding errors are read: a node that parsed
+/// without error closes every bracket it opens.
+fn unclosed_bracket(region: tree_sitter::Node) -> Option<(tree_sitter::Node, usize)> {
+    let mut open: Vec<tree_sitter::Node> = Vec::new();
+    let mut cursor = region.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.child_count() == 0 && !node.is_missing() {
+            match node.kind() {
+                "(" | "[" | "{" => open.push(node),
+                closing @ (")" | "]" | "}") => {
+                    let opening = match closing {
+                        ")" => "(",
+                        "]" => "[",
+                        _ => "{",
+                    };
+                    // A closing bracket of another kind is another error; it closes nothing.
+                    if open.last().is_some_and(|o| o.kind() == opening) {
+                        open.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let read_inside = node == region || node.is_error() || node.has_error();
+        if read_inside && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    let last = open.pop()?;
+    Some((last, open.len()))
 }
 
 /// Adds `# noqa: CODE` (or the code to an existing `# noqa:` list) on each line where a smell
