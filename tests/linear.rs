@@ -190,3 +190,44 @@ fn brackets_never_closed_are_reported_at_the_last_one_opened() {
         )]
     );
 }
+
+/// Regression (a newcomer's run): a statement nested 100,000 levels deep was reported only when
+/// it held a word a rule looks for; around a literal it got no finding at all. Every statement
+/// and function of an analyzed file is now looked at, in work that does not grow with the depth
+/// of code that is not deep (see `a_deep_statement_without_a_trigger_costs_linear_work`).
+#[test]
+fn a_deep_statement_is_reported_whatever_it_holds() {
+    for (open, close) in [("(", ")"), ("[", "]"), ("-", "")] {
+        let src = format!("{HEADER}y = np.log(0)\nx = {}1{}\nz = 2\n", open.repeat(100_000), close.repeat(100_000));
+        let found = checked(src);
+        let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(codes, ["NL101", "NL003"], "{open}: {found:?}");
+        assert_eq!(found[1].1, 7, "{open}: {found:?}");
+    }
+    // With a syntax error at the bottom: NL003 for the depth and NL000 where the error is, on a
+    // 2 MiB stack (finding the error once recursed once per level).
+    let src = format!("{HEADER}y = np.log(0)\nx = {}1 +{}\n", "(".repeat(100_000), ")".repeat(100_000));
+    let found = checked(src);
+    let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(codes, ["NL101", "NL003", "NL000"], "{found:?}");
+    assert_eq!((found[2].1, found[2].2), (7, 4 + 100_000 + 3), "{found:?}");
+}
+
+fn deep_literal(n: usize) -> String {
+    format!("{HEADER}y = np.log(0)\nx = {}1{}\n", "(".repeat(n), ")".repeat(n))
+}
+
+#[test]
+fn a_deep_statement_without_a_trigger_costs_linear_work() {
+    doubles_at_most(deep_literal, 1_000);
+}
+
+/// Looking at every statement for depth skips the subtrees too small to be that deep: on 1,000
+/// functions, a small part of the tree is visited.
+#[test]
+fn the_depth_check_visits_a_small_part_of_a_shallow_file() {
+    let src = functions(1_000);
+    let nodes = engine::parse(&src).root_node().descendant_count();
+    let (_, stats) = counted(&src);
+    assert!(stats.nodes_visited * 10 < nodes, "{} of {nodes} nodes visited", stats.nodes_visited);
+}

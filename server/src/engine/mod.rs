@@ -292,13 +292,15 @@ pub(crate) fn run_rules_counted<'a>(
     cursor.set_max_start_depth(Some(MAX_NESTING));
     let checker = Checker { model, settings };
     for target in targets {
+        // Every target, also one no rule is triggered in: code too deep to follow is reported
+        // wherever it is (a statement of 100,000 parentheses around a literal included).
+        if let Some(deep) = too_deep(target, &mut stats.nodes_visited) {
+            smells.push(nesting_too_deep(deep));
+        }
         let whole = target.range.clone().unwrap_or(target.node.byte_range());
         let ranges = query_ranges(triggers.ranges(model.src, whole));
         if ranges.is_empty() {
             continue;
-        }
-        if let Some(deep) = too_deep(target, &mut stats.nodes_visited) {
-            smells.push(nesting_too_deep(deep));
         }
         // One match can span several occurrences (`torch.log(torch.log(x))` for the outer call).
         let mut seen: HashSet<(usize, Vec<usize>)> = HashSet::new();
@@ -344,15 +346,26 @@ pub const MAX_NESTING: u32 = 400;
 /// The first node of `target` (within its range) more than [`MAX_NESTING`] levels below its
 /// node, visiting nodes in order with an explicit cursor (no recursion: a tree can be 100,000
 /// deep); adds the nodes it visits to `visited`.
+///
+/// A subtree of `n` nodes is at most `n - 1` levels deep, and tree-sitter stores each node's
+/// count: the walk does not enter a subtree too small to reach the limit, so it visits only the
+/// few large nodes of ordinary code, and every target can be looked at. The depth is counted
+/// along the walk: `TreeCursor::depth` counts the cursor's whole stack at each call.
 fn too_deep<'t>(target: &Target<'t>, visited: &mut usize) -> Option<Node<'t>> {
     let within = |n: Node| target.range.as_ref().is_none_or(|r| n.start_byte() < r.end && r.start < n.end_byte());
+    let limit = MAX_NESTING as usize;
+    // Can a node `depth` levels below the target's have a descendant deeper than the limit?
+    let may_reach = |n: Node, depth: usize| depth + n.descendant_count() > limit + 1;
     let mut cursor = target.node.walk();
+    let mut depth = 0;
     'walk: loop {
         *visited += 1;
-        if cursor.depth() > MAX_NESTING {
+        if depth > limit {
             return Some(cursor.node());
         }
-        if within(cursor.node()) && cursor.goto_first_child() {
+        let node = cursor.node();
+        if may_reach(node, depth) && within(node) && cursor.goto_first_child() {
+            depth += 1;
             continue;
         }
         loop {
@@ -362,6 +375,7 @@ fn too_deep<'t>(target: &Target<'t>, visited: &mut usize) -> Option<Node<'t>> {
             if !cursor.goto_parent() {
                 return None;
             }
+            depth -= 1;
         }
     }
 }
