@@ -132,6 +132,47 @@ fn location(v: &Value) -> (u64, u64) {
     (v["row"].as_u64().expect("row is a number"), v["column"].as_u64().expect("column is a number"))
 }
 
+/// Regression (a newcomer's run): `url` was null for the built-in codes (NL000 to NL003) even
+/// in a build whose Cargo.toml names a repository, though each has documentation. Now every
+/// code has a page in the repository, `docs/NL000-syntax-error.md` for a built-in, whose text is
+/// its `nanlint rule` output, and `url` links to it whenever a repository is named; null only
+/// when none is (this repository's Cargo.toml names none yet, so no link points nowhere).
+#[test]
+fn every_code_s_url_is_its_documentation_page() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `{repository}/blob/main/`, or None.
+    let base = nanlint::rules::docs_url("");
+    for info in nanlint::render::all_rules() {
+        let page = std::fs::read_to_string(root.join(&info.page)).unwrap_or_else(|e| panic!("{}: {e}", info.page));
+        assert_eq!(page, info.doc, "{}: the page is the documentation `nanlint rule` prints", info.code);
+        let expected = nanlint::rules::docs_url_in("https://example.org/nanlint", &info.page).unwrap();
+        assert_eq!(expected, format!("https://example.org/nanlint/blob/main/{}", info.page));
+        assert_eq!(info.url, base.as_ref().map(|b| format!("{b}{}", info.page)), "{}", info.code);
+        assert_eq!(nanlint::check::docs_url_of(info.code), info.url, "{}", info.code);
+    }
+    assert_eq!(nanlint::check::SYNTAX_ERROR.page, "docs/NL000-syntax-error.md");
+
+    // In JSON, a syntax error, an unreadable notebook and a rule's finding alike.
+    let dir = project(&[
+        (
+            "a.py",
+            "import torch
+y = torch.log(torch.relu(x))
+z = (
+",
+        ),
+        ("b.ipynb", "{"),
+    ]);
+    let run = nanlint(dir.path(), &["check", "--output-format", "json", "a.py", "b.ipynb"]);
+    let entries = json(&run);
+    let codes: Vec<&str> = entries.iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["NL101", "NL000", "NL001"], "{}", run.stdout);
+    for e in &entries {
+        let url = nanlint::check::docs_url_of(e["code"].as_str().unwrap());
+        assert_eq!(e["url"], serde_json::to_value(&url).unwrap(), "{e}");
+    }
+}
+
 #[test]
 fn json_schema() {
     let dir = project(&[("a.py", "import numpy as np\n\ndef f(p):\n    return -np.sum(p * np.log(p))\n")]);
@@ -426,8 +467,40 @@ fn rule_subcommand() {
         assert_eq!(line.ends_with(" (some forms in preview)"), !rule.preview && rule.has_preview_forms(), "{line}");
     }
     assert!(nanlint(dir.path(), &["rule", "nl000"]).stdout.starts_with("# syntax-error (NL000)"));
+    assert!(nanlint(dir.path(), &["rule", "NL003"]).stdout.starts_with("# nesting-too-deep (NL003)"));
 
     assert_usage_error(&nanlint(dir.path(), &["rule", "NL999"]), "unknown rule \"NL999\"");
+}
+
+/// Regression (a newcomer's run): names longer than a fixed width of 24 pushed their summary
+/// right, so `nanlint rule --all` was a ragged table. Each column now starts at one offset in
+/// every row, wide enough for the longest name, and the output (a pipe here) is plain text.
+#[test]
+fn rule_all_is_an_aligned_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = nanlint(dir.path(), &["rule", "--all"]);
+    assert_eq!((all.code, all.stderr.as_str()), (0, ""));
+    assert!(!all.stdout.contains('\x1b') && !all.stdout.contains('\t'), "{}", all.stdout);
+    let infos = nanlint::render::all_rules();
+    let longest = infos.iter().map(|r| r.name.len()).max().unwrap();
+    let lines: Vec<&str> = all.stdout.lines().collect();
+    assert_eq!(lines.len(), infos.len());
+    // The offsets of the name and of the summary, the same in every row.
+    let offsets: Vec<(usize, usize)> = lines
+        .iter()
+        .zip(&infos)
+        .map(|(line, info)| {
+            assert!(line.starts_with(info.code), "{line}");
+            let name = line.find(&format!(" {} ", info.name)).unwrap_or_else(|| panic!("{line}")) + 1;
+            let summary = line.find(&info.summary).unwrap_or_else(|| panic!("{line}"));
+            assert!(line[name + info.name.len()..summary].chars().all(|c| c == ' '), "{line}");
+            (name, summary)
+        })
+        .collect();
+    assert!(offsets.iter().all(|o| *o == offsets[0]), "{offsets:?}\n{}", all.stdout);
+    // Two spaces between columns, and no wider than the longest name needs.
+    assert_eq!(offsets[0], ("NL000".len() + 2, "NL000".len() + 2 + longest + 2), "{}", all.stdout);
+    assert!(lines.iter().all(|l| l.trim_end() == *l), "{}", all.stdout);
 }
 
 /// Runs nanlint with `stdin` as its standard input and extra environment variables.
@@ -508,6 +581,45 @@ fn noqa_codes_are_case_insensitive() {
     assert_eq!(findings(&run), ["a.py:3:5: NL101"], "{}", run.stdout);
 }
 
+/// Regression (a newcomer's run): `# noqa: none`, or `# noqa:` followed by anything that is not
+/// a code, silenced every rule on its line. As in ruff, such a directive silences nothing and
+/// gets a warning on stderr naming the file and line (in a notebook, the cell and its line).
+#[test]
+fn a_noqa_directive_without_codes_is_not_blanket_and_warned_about() {
+    let src = "import torch\np = torch.relu(x)\na = torch.log(p)  # noqa: none\nb = torch.log(p)  # NOQA:\nc = torch.log(p)  # noqa\nd = 1  # noqa: -\n";
+    let dir = project(&[("a.py", src)]);
+    let run = concise(dir.path(), &["--isolated", "a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:5: NL101", "a.py:4:5: NL101"], "{}", run.stdout);
+    let expected =
+        "expected a comma-separated list of codes after `noqa:` (e.g. `# noqa: NL101, NL102`); it silences nothing";
+    assert_eq!(
+        run.stderr,
+        format!(
+            "nanlint: warning: a.py:3: invalid `# noqa` directive: {expected}\n\
+             nanlint: warning: a.py:4: invalid `# noqa` directive: {expected}\n\
+             nanlint: warning: a.py:6: invalid `# noqa` directive: {expected}\n"
+        )
+    );
+    // `--silent` prints nothing; the findings are the same in JSON.
+    assert_eq!(nanlint(dir.path(), &["check", "--isolated", "--silent", "a.py"]).stderr, "");
+    // `--add-noqa` puts the code into the list, which makes the directive valid.
+    let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", "a.py"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let added = read(dir.path(), "a.py");
+    assert!(added.contains("a = torch.log(p)  # noqa: NL101 none\n"), "{added}");
+    assert!(added.contains("b = torch.log(p)  # NOQA: NL101\n"), "{added}");
+    assert_eq!(findings(&concise(dir.path(), &["--isolated", "a.py"])), Vec::<String>::new());
+
+    // A notebook's warning names the cell and the line in it.
+    let nb = r##"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+      {"cell_type": "code", "metadata": {}, "source": ["import torch\n", "p = torch.relu(x)\n"]},
+      {"cell_type": "code", "metadata": {}, "source": ["y = 1\n", "z = torch.log(p)  # noqa: nothing\n"]}]}"##;
+    let dir = project(&[("n.ipynb", nb)]);
+    let run = concise(dir.path(), &["--isolated", "n.ipynb"]);
+    assert!(run.stdout.starts_with("n.ipynb:cell 2:2:5: NL101 "), "{}", run.stdout);
+    assert_eq!(run.stderr, format!("nanlint: warning: n.ipynb:cell 2:2: invalid `# noqa` directive: {expected}\n"));
+}
+
 #[test]
 fn a_missing_path_is_reported_and_the_rest_checked() {
     let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);
@@ -549,6 +661,29 @@ fn syntax_errors_are_reported_and_the_rest_checked() {
         .unwrap();
     assert_eq!(findings(&concise(newer.path(), &["b.py"])), ["b.py:2:5: NL101"]);
     assert_eq!(findings(&concise(dir.path(), &["--ignore", "nl000", "a.py"])), ["a.py:6:5: NL101"]);
+}
+
+/// Regression (a newcomer's run): where tree-sitter folds the statements before an error into
+/// one region with it, NL000 was at line 1, column 1, quoting `import torch`. It is reported
+/// where Python reports it: at a bracket never closed (the last one opened), or where the code
+/// stops being whole statements.
+#[test]
+fn syntax_errors_are_located_where_python_locates_them() {
+    let dir = project(&[
+        ("open.py", "import torch\ny = torch.log(z)\nx = {1: (2, [3\n"),
+        ("stray.py", "import torch\ny = torch.log(z)\n}\n"),
+    ]);
+    let run = concise(dir.path(), &["--isolated", "open.py", "stray.py"]);
+    let lines: Vec<&str> = run.stdout.lines().take(2).collect();
+    assert_eq!(
+        lines,
+        [
+            "open.py:3:13: NL000 Syntax error: `[` was never closed (nor were the 2 brackets opened before it)",
+            "stray.py:3:1: NL000 Cannot parse `}`: invalid syntax, or syntax nanlint's Python grammar does not know",
+        ],
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -1050,7 +1185,9 @@ fn invalid_notebooks_are_reported_and_the_rest_checked() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].starts_with("./a.py:3:5: NL101 "), "{}", run.stdout);
     assert!(
-        lines[1].starts_with("./invalid.ipynb:1:1: NL001 not a Jupyter notebook (nbformat 4): EOF while parsing"),
+        lines[1].starts_with(
+            "./invalid.ipynb:1:1: NL001 not a valid Jupyter notebook: the file is not valid JSON (EOF while parsing"
+        ),
         "{}",
         run.stdout
     );

@@ -142,3 +142,92 @@ fn nesting_below_the_limit_is_checked() {
     let (codes, _) = counted(&src);
     assert_eq!(codes, ["NL101"]);
 }
+
+/// `check::analyze` (syntax errors included) of `src` on a thread with [`STACK`]: each finding's
+/// code, 1-based row and column (in bytes) and message.
+fn checked(src: String) -> Vec<(String, usize, usize, String)> {
+    std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || {
+            let smells = check::analyze(&src, &Settings::default());
+            smells.into_iter().map(|s| (s.code, s.span.start.row + 1, s.span.start.column + 1, s.message)).collect()
+        })
+        .unwrap()
+        .join()
+        .expect("the check panicked (a stack overflow aborts the whole test binary)")
+}
+
+/// Regression (a newcomer's run): a statement of 100,000 opening brackets never closed was one
+/// NL000 at the start of the file ("Cannot parse `import torch`"), where nothing is wrong. It is
+/// reported where Python reports it, at the last bracket opened: `(` was never closed. (The
+/// tree is flat, tree-sitter keeps the brackets side by side in one ERROR node, so no NL003.)
+#[test]
+fn brackets_never_closed_are_reported_at_the_last_one_opened() {
+    for (open, n) in [("(", 100_000), ("[", 100_000), ("{", 100_000), ("(", 1)] {
+        let src = format!("{HEADER}y = np.log(p + 1)\nx = {}\n", open.repeat(n));
+        let found = checked(src);
+        assert_eq!(found.len(), 1, "{open} x {n}: {found:?}");
+        let (code, row, column, message) = &found[0];
+        assert_eq!((code.as_str(), *row, *column), ("NL000", 7, 4 + n), "{open} x {n}: {message}");
+        let more = match n {
+            1 => String::new(),
+            n => format!(" (nor were the {} brackets opened before it)", n - 1),
+        };
+        assert_eq!(*message, format!("Syntax error: `{open}` was never closed{more}"));
+    }
+    // Closed ones do not count, whatever their depth: the one left open is the first.
+    let src = format!("{HEADER}y = np.log(p + 1)\nx = {}1{}\n", "(".repeat(3_000), ")".repeat(2_999));
+    let found = checked(src);
+    assert!(found.contains(&("NL000".into(), 7, 5, "Syntax error: `(` was never closed".into())), "{found:?}");
+    let found = checked(format!("{HEADER}x = np.log(f(a, [b, c\n"));
+    assert_eq!(
+        found,
+        [(
+            "NL000".into(),
+            6,
+            17,
+            "Syntax error: `[` was never closed (nor were the 2 brackets opened before it)".into()
+        )]
+    );
+}
+
+/// Regression (a newcomer's run): a statement nested 100,000 levels deep was reported only when
+/// it held a word a rule looks for; around a literal it got no finding at all. Every statement
+/// and function of an analyzed file is now looked at, in work that does not grow with the depth
+/// of code that is not deep (see `a_deep_statement_without_a_trigger_costs_linear_work`).
+#[test]
+fn a_deep_statement_is_reported_whatever_it_holds() {
+    for (open, close) in [("(", ")"), ("[", "]"), ("-", "")] {
+        let src = format!("{HEADER}y = np.log(0)\nx = {}1{}\nz = 2\n", open.repeat(100_000), close.repeat(100_000));
+        let found = checked(src);
+        let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(codes, ["NL101", "NL003"], "{open}: {found:?}");
+        assert_eq!(found[1].1, 7, "{open}: {found:?}");
+    }
+    // With a syntax error at the bottom: NL003 for the depth and NL000 where the error is, on a
+    // 2 MiB stack (finding the error once recursed once per level).
+    let src = format!("{HEADER}y = np.log(0)\nx = {}1 +{}\n", "(".repeat(100_000), ")".repeat(100_000));
+    let found = checked(src);
+    let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(codes, ["NL101", "NL003", "NL000"], "{found:?}");
+    assert_eq!((found[2].1, found[2].2), (7, 4 + 100_000 + 3), "{found:?}");
+}
+
+fn deep_literal(n: usize) -> String {
+    format!("{HEADER}y = np.log(0)\nx = {}1{}\n", "(".repeat(n), ")".repeat(n))
+}
+
+#[test]
+fn a_deep_statement_without_a_trigger_costs_linear_work() {
+    doubles_at_most(deep_literal, 1_000);
+}
+
+/// Looking at every statement for depth skips the subtrees too small to be that deep: on 1,000
+/// functions, a small part of the tree is visited.
+#[test]
+fn the_depth_check_visits_a_small_part_of_a_shallow_file() {
+    let src = functions(1_000);
+    let nodes = engine::parse(&src).root_node().descendant_count();
+    let (_, stats) = counted(&src);
+    assert!(stats.nodes_visited * 10 < nodes, "{} of {nodes} nodes visited", stats.nodes_visited);
+}

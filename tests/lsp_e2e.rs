@@ -391,6 +391,39 @@ async fn noqa_action_extends_an_existing_noqa_comment() {
     client.shutdown_and_exit().await;
 }
 
+/// Regression (a newcomer's run): `# noqa: none` silenced every rule on its line. As in
+/// `nanlint check`, it silences nothing; the log names the file and line once (not again at
+/// each keystroke on that line), and "Disable NL101" puts the code into its list.
+#[tokio::test]
+async fn a_noqa_directive_without_codes_is_not_blanket_and_logged_once() {
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    let text = "import torch\n\n\ndef f(p: torch.Tensor):\n    return torch.log(torch.relu(p))  # noqa: none\n";
+    let mut doc = client.open(URI, text).await;
+    let d = client.wait_for_diagnostics(URI, 1).await;
+    assert_eq!(codes(&d), ["NL101"], "`# noqa: none` does not silence NL101");
+    let logged = client.wait_for_notification("window/logMessage").await;
+    let expected = format!("nanlint: {URI}:5: invalid `# noqa` directive: expected a comma-separated list of codes");
+    assert!(logged["message"].as_str().unwrap().starts_with(&expected), "{logged}");
+    // Typing in the comment, or a line moving it down, does not log it again.
+    client.change(&mut doc, vec![Change::insert((4, 49), "!")]).await;
+    client.change(&mut doc, vec![Change::insert((0, 0), "# top\n")]).await;
+    let d = client.wait_for_diagnostics(URI, 3).await;
+    let invalid = |client: &Client| {
+        let logged = client.notifications("window/logMessage");
+        logged.iter().filter(|m| m["message"].as_str().is_some_and(|t| t.contains("invalid `# noqa`"))).count()
+    };
+    assert_eq!(invalid(&client), 1);
+
+    let actions = client.code_actions(URI, d[0]["range"].clone(), &d, None).await;
+    let noqa = &actions.as_array().unwrap().last().unwrap();
+    assert_eq!(noqa["title"], "nanlint (NL101): Disable NL101 for this line");
+    client.apply_workspace_edit(&mut doc, &noqa["edit"]).await;
+    assert!(doc.text.ends_with("    return torch.log(torch.relu(p))  # noqa: NL101 none!\n"), "{}", doc.text);
+    assert_eq!(client.wait_for_diagnostics(URI, 4).await, Vec::<Value>::new());
+    client.shutdown_and_exit().await;
+    assert_eq!(invalid(&client), 1);
+}
+
 #[tokio::test]
 async fn applying_each_quick_fix_clears_the_diagnostic() {
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;

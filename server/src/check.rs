@@ -28,78 +28,71 @@ use crate::smell::{Fix, Point, Smell, Span};
 use decode::SourceEncoding;
 use notebook::Notebook;
 
-/// A code nanlint reports about a file rather than a smell in it.
+/// A code nanlint reports about a file rather than a smell in it. Its documentation is a page
+/// of its own, `docs/<code>-<name>.md` (as a rule's is its `rule.md`): the same text is
+/// `nanlint rule CODE`, the editor hover, SARIF's help and what `url` links to.
 pub struct Builtin {
     pub code: &'static str,
     pub name: &'static str,
     pub summary: &'static str,
+    /// The documentation page's path in the repository.
+    pub page: &'static str,
     pub doc: &'static str,
+}
+
+impl Builtin {
+    /// Where the documentation is published, as [`crate::rules::Rule::url`].
+    pub fn url(&self) -> Option<String> {
+        crate::rules::docs_url(self.page)
+    }
 }
 
 pub const SYNTAX_ERROR: Builtin = Builtin {
     code: "NL000",
     name: "syntax-error",
     summary: "Part of the file is not valid Python; the parts that parse are still checked.",
-    doc: "# syntax-error (NL000)\n\n## What it does\nReports code that tree-sitter could not parse: \
-          each outermost region it had to skip or a token it found missing. The rest of the file is \
-          still checked, so smells outside the broken region are reported too.\n\n\
-          Only files that name a function a rule looks for are parsed, so a file that could not hold \
-          a smell is not checked for syntax errors either: nanlint is not a syntax checker.\n\n\
-          ## Why is this bad?\nA smell inside code that does not parse can be missed.\n\n\
-          NL000 is reported whatever `select` says, and `# noqa` does not silence it. The grammar \
-          (tree-sitter-python) lags the newest syntax (for example `a[*b]`, PEP 646): for such a \
-          file, ignore NL000 by its exact code or name (`per-file-ignores`, `ignore`).\n",
+    page: "docs/NL000-syntax-error.md",
+    doc: include_str!("../../docs/NL000-syntax-error.md"),
 };
 
 pub const UNREADABLE_FILE: Builtin = Builtin {
     code: "NL001",
     name: "unreadable-file",
     summary: "A path that does not exist, cannot be read, or is not text in its declared encoding.",
-    doc: "# unreadable-file (NL001)\n\n## What it does\nReports a path named on the command line that does \
-          not exist, a file or folder that cannot be read (a symlink loop with a Python file's name \
-          too), and a file that is not valid in its encoding: UTF-8, \
-          or the one a PEP 263 declaration (`# -*- coding: latin-1 -*-`) names on its first or second \
-          line; and a Jupyter notebook that is not nbformat 4 JSON. Such a file is not checked; the \
-          other files are.\n\n\
-          ## Why is this bad?\nA file nanlint cannot read could hide any smell.\n\n\
-          NL001 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+    page: "docs/NL001-unreadable-file.md",
+    doc: include_str!("../../docs/NL001-unreadable-file.md"),
 };
 
 pub const FILE_TOO_LARGE: Builtin = Builtin {
     code: "NL002",
     name: "file-too-large",
     summary: "A file larger than `max-file-size` (default 10 MB), which is not checked.",
-    doc: "# file-too-large (NL002)\n\n## What it does\nReports a file larger than the `max-file-size` \
-          setting, in bytes (default 10,000,000), which is then neither read further, checked nor \
-          fixed. The other files are checked. The language server does the same with an open \
-          document over the setting (for a notebook, its code cells together): it is not \
-          analyzed until it is back under it.\n\n\
-          ## Why is this bad?\nA file that large is almost always generated (data, weights, a \
-          bundled dependency), and checking it costs time and memory in proportion: about 1 s and \
-          a few hundred MB per 10 MB. Raise `max-file-size` in the configuration to check it \
-          anyway, or exclude it.\n\n\
-          NL002 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+    page: "docs/NL002-file-too-large.md",
+    doc: include_str!("../../docs/NL002-file-too-large.md"),
 };
 
 pub const NESTING_TOO_DEEP: Builtin = Builtin {
     code: "NL003",
     name: "nesting-too-deep",
     summary: "Code nested deeper than nanlint follows; the code inside is not checked.",
-    doc: "# nesting-too-deep (NL003)\n\n## What it does\nReports the first place in a statement or \
-          function where the syntax tree is nested deeper than 400 levels below it (about 130 calls \
-          inside one another, or 400 operators chained in one expression). Smells whose outermost \
-          node lies below that depth are not reported; the rest of the file is checked.\n\n\
-          ## Why is this bad?\nPython itself refuses most such code (more than 200 nested \
-          parentheses is a syntax error, and deep expressions exhaust the compiler's recursion \
-          limit), so it is nearly always generated. Following it would make the analysis cost grow \
-          with the square of the depth.\n\n\
-          NL003 is always reported: it cannot be selected, ignored or silenced with `# noqa`.\n",
+    page: "docs/NL003-nesting-too-deep.md",
+    doc: include_str!("../../docs/NL003-nesting-too-deep.md"),
 };
 
 pub const BUILTINS: [&Builtin; 4] = [&SYNTAX_ERROR, &UNREADABLE_FILE, &FILE_TOO_LARGE, &NESTING_TOO_DEEP];
 
 pub fn is_builtin(code: &str) -> bool {
     BUILTINS.iter().any(|b| b.code == code)
+}
+
+/// The link to the documentation of `code`, a built-in code's or a rule's: what JSON's `url`,
+/// SARIF's `helpUri` and the editor's `codeDescription` carry. None while `Cargo.toml` names no
+/// `repository` (see [`crate::rules::docs_url`]).
+pub fn docs_url_of(code: &str) -> Option<String> {
+    match BUILTINS.iter().find(|b| b.code == code) {
+        Some(builtin) => builtin.url(),
+        None => crate::rules::by_code(code).and_then(|r| r.url()),
+    }
 }
 
 fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {
@@ -787,34 +780,6 @@ fn analyze_fixed(source: &str, settings: &Settings, before: &[Smell]) -> Vec<Sme
 /// and one at the first NUL byte (Python refuses a source holding any; the tree was parsed with
 /// them read as spaces, see `syntax::reparse`).
 pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
-    fn visit(node: tree_sitter::Node, source: &str, out: &mut Vec<Smell>) {
-        if node.is_missing() {
-            let what = if node.is_named() { node.kind().replace('_', " ") } else { format!("`{}`", node.kind()) };
-            out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
-            return;
-        }
-        if node.is_error() {
-            let text = source.get(node.byte_range()).unwrap_or("");
-            let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-            let mut snippet: String = first.chars().take(40).collect();
-            if snippet.len() < first.len() {
-                snippet.push('…');
-            }
-            let message = if snippet.is_empty() {
-                "Syntax error: invalid syntax".to_string()
-            } else {
-                format!("Cannot parse `{snippet}`: invalid syntax, or syntax nanlint's Python grammar does not know")
-            };
-            out.push(builtin_smell(&SYNTAX_ERROR, message, Span::of(node)));
-            return;
-        }
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
-            if child.has_error() {
-                visit(child, source, out);
-            }
-        }
-    }
     let mut out = Vec::new();
     if let Some(at) = source.bytes().position(|b| b == 0) {
         let more = source.bytes().filter(|&b| b == 0).count() - 1;
@@ -837,11 +802,109 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         );
         out.push(builtin_smell(&SYNTAX_ERROR, message, span));
     }
-    if tree.root_node().has_error() {
-        visit(tree.root_node(), source, &mut out);
+    // Down the nodes holding an error, with a stack rather than recursion: a tree can be
+    // 100,000 levels deep with the error at the bottom.
+    let mut pending = if tree.root_node().has_error() { vec![tree.root_node()] } else { Vec::new() };
+    while let Some(node) = pending.pop() {
+        if node.is_missing() {
+            let what = if node.is_named() { node.kind().replace('_', " ") } else { format!("`{}`", node.kind()) };
+            out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
+        } else if node.is_error() {
+            out.push(error_region(node, source));
+        } else {
+            let mut cursor = node.walk();
+            pending.extend(node.children(&mut cursor).filter(|c| c.has_error()));
+        }
     }
     out.sort_by_key(|s| s.span.start_byte);
     out
+}
+
+/// The NL000 of a region tree-sitter skipped (an `ERROR` node).
+///
+/// A region that runs to the end of the file with brackets still open is a bracket never
+/// closed: reported as CPython reports it, at the last bracket opened (`'(' was never closed`),
+/// rather than at the region's start, which can be the first line of the file. Otherwise the
+/// region less the whole statements it starts with (tree-sitter can fold the statements before
+/// the error into it), with its first line.
+fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
+    if source.get(node.end_byte()..).is_some_and(|rest| rest.trim().is_empty())
+        && let Some((bracket, before)) = unclosed_bracket(node)
+    {
+        let nor = match before {
+            0 => String::new(),
+            1 => " (nor was the bracket opened before it)".to_string(),
+            n => format!(" (nor were the {n} brackets opened before it)"),
+        };
+        let message = format!("Syntax error: `{}` was never closed{nor}", bracket.kind());
+        return builtin_smell(&SYNTAX_ERROR, message, Span::of(bracket));
+    }
+    let mut span = Span::of(node);
+    let mut cursor = node.walk();
+    let children: Vec<tree_sitter::Node> = node.children(&mut cursor).collect();
+    // A statement that parsed whole and ends its line, before the first child that did not.
+    let whole = |(c, next): (&tree_sitter::Node, &tree_sitter::Node)| {
+        let statement = c.kind().ends_with("_statement") || c.kind().ends_with("_definition");
+        c.is_named() && statement && !c.has_error() && next.start_position().row > c.end_position().row
+    };
+    let skipped = children.iter().zip(children.iter().skip(1)).take_while(|&pair| whole(pair)).count();
+    if let Some(first) = children.get(skipped).filter(|_| skipped > 0) {
+        (span.start_byte, span.start) = (first.start_byte(), first.start_position().into());
+    }
+    let text = source.get(span.start_byte..span.end_byte).unwrap_or("");
+    let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut snippet: String = first.chars().take(40).collect();
+    if snippet.len() < first.len() {
+        snippet.push('…');
+    }
+    let message = if snippet.is_empty() {
+        "Syntax error: invalid syntax".to_string()
+    } else {
+        format!("Cannot parse `{snippet}`: invalid syntax, or syntax nanlint's Python grammar does not know")
+    };
+    builtin_smell(&SYNTAX_ERROR, message, span)
+}
+
+/// The last bracket of an `ERROR` region left open in it, and how many before it were left open
+/// too. Only the region's own tokens and the nodes holding errors are read: a node that parsed
+/// without error closes every bracket it opens.
+fn unclosed_bracket(region: tree_sitter::Node) -> Option<(tree_sitter::Node, usize)> {
+    let mut open: Vec<tree_sitter::Node> = Vec::new();
+    let mut cursor = region.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.child_count() == 0 && !node.is_missing() {
+            match node.kind() {
+                "(" | "[" | "{" => open.push(node),
+                closing @ (")" | "]" | "}") => {
+                    let opening = match closing {
+                        ")" => "(",
+                        "]" => "[",
+                        _ => "{",
+                    };
+                    // A closing bracket of another kind is another error; it closes nothing.
+                    if open.last().is_some_and(|o| o.kind() == opening) {
+                        open.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let read_inside = node == region || node.is_error() || node.has_error();
+        if read_inside && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    let last = open.pop()?;
+    Some((last, open.len()))
 }
 
 /// Adds `# noqa: CODE` (or the code to an existing `# noqa:` list) on each line where a smell

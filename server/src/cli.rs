@@ -271,10 +271,21 @@ fn finish(args: &CheckArgs, reports: &[FileReport], options: &Options, cwd: &Pat
     let mut stderr = anstream::stderr().lock();
     let mut io_error = false;
     if !args.silent {
-        for r in reports {
+        use rayon::prelude::*;
+        let invalid_noqa: Vec<Vec<usize>> =
+            reports.par_iter().map(|r| crate::engine::invalid_noqa_lines(&r.source)).collect();
+        for (r, invalid_noqa) in reports.iter().zip(invalid_noqa) {
             if let Some(p) = &r.problem {
                 let level = if p.is_error { "error" } else { "warning" };
                 let _ = writeln!(stderr, "nanlint: {level}: {}: {}", r.path.display(), p.message);
+            }
+            // As ruff's "Invalid `# noqa` directive on path:line": the directive is not applied.
+            let loc = render::Locator::of(r);
+            for line in invalid_noqa {
+                let (row, _) = loc.location(line);
+                let cell = loc.cell(line).map(|c| format!("cell {c}:")).unwrap_or_default();
+                let why = crate::engine::INVALID_NOQA;
+                let _ = writeln!(stderr, "nanlint: warning: {}:{cell}{row}: {why}", r.path.display());
             }
         }
         let had_fixes = reports.iter().flat_map(|r| &r.smells).any(|s| !s.fixes.is_empty())
@@ -380,8 +391,15 @@ pub fn run_rule(code: Option<String>, _all: bool) -> ExitCode {
             }
         }
         None => {
+            // Columns as wide as their longest entry, two spaces apart; one plain line per code,
+            // so the table reads the same in a terminal, a pager or `grep`.
+            let code_width = rules.iter().map(|r| r.code.len()).max().unwrap_or(0);
+            let name_width = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
             for rule in &rules {
-                out.push_str(&format!("{}  {:<24}  {}{}\n", rule.code, rule.name, rule.summary, rule.status));
+                out.push_str(&format!(
+                    "{:<code_width$}  {:<name_width$}  {}{}\n",
+                    rule.code, rule.name, rule.summary, rule.status
+                ));
             }
         }
     }

@@ -100,6 +100,8 @@ pub struct RuleInfo {
     /// `" (preview)"`, `" (some forms in preview)"` or `""` (built-ins always run).
     pub status: &'static str,
     pub doc: &'static str,
+    /// The documentation page, as a path in the repository.
+    pub page: String,
     pub url: Option<String>,
 }
 
@@ -111,7 +113,8 @@ pub fn all_rules() -> Vec<RuleInfo> {
         summary: b.summary.to_string(),
         status: "",
         doc: b.doc,
-        url: None,
+        page: b.page.to_string(),
+        url: b.url(),
     });
     let rules = rules::RULES.iter().map(|r| RuleInfo {
         code: r.code,
@@ -119,6 +122,7 @@ pub fn all_rules() -> Vec<RuleInfo> {
         summary: r.summary(),
         status: r.status(),
         doc: r.doc,
+        page: r.page(),
         url: r.url(),
     });
     builtins.chain(rules).collect()
@@ -277,7 +281,7 @@ pub fn json_entry(path: &Path, loc: &Locator, smell: &Smell, choices: &[FixChoic
         "noqa_row": row,
         "fix": check::chosen_fix(smell, choices).map(|f| fix_json(loc, f)),
         "fixes": smell.fixes.iter().map(|f| fix_json(loc, f)).collect::<Vec<_>>(),
-        "url": rules::by_code(&smell.code).and_then(|r| r.url()),
+        "url": check::docs_url_of(&smell.code),
     })
 }
 

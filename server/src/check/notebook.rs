@@ -221,9 +221,21 @@ impl Notebook {
             .map_err(|e| format!("not a Jupyter notebook: not valid UTF-8 (byte {})", e.valid_up_to()))?
             .to_string();
         let body = json.strip_prefix('\u{feff}').unwrap_or(&json);
+        // Not JSON at all (Python saved as `.ipynb`, a truncated file): serde_json's error, with
+        // its line and column, rather than what the notebook's fields lack.
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(body) {
+            return Err(format!("not a valid Jupyter notebook: the file is not valid JSON ({e})"));
+        }
         // serde would read a struct from a JSON array too, and then name its fields by position.
         if !body.trim_start().starts_with('{') {
-            return Err("not a Jupyter notebook (nbformat 4): the file is not a JSON object".to_string());
+            let kind = match body.trim_start().bytes().next() {
+                Some(b'[') => "an array",
+                Some(b'"') => "a string",
+                Some(b't' | b'f') => "a boolean",
+                Some(b'n') => "null",
+                _ => "a number",
+            };
+            return Err(format!("not a Jupyter notebook (nbformat 4): the file is {kind} in JSON, not an object"));
         }
         let raw: RawNotebook =
             serde_json::from_str(body).map_err(|e| format!("not a Jupyter notebook (nbformat 4): {e}"))?;
@@ -562,7 +574,12 @@ mod tests {
 
     #[test]
     fn invalid_notebooks_say_why() {
-        assert!(Notebook::parse(b"{").unwrap_err().starts_with("not a Jupyter notebook"));
+        assert!(
+            Notebook::parse(b"{").unwrap_err().starts_with("not a valid Jupyter notebook: the file is not valid JSON")
+        );
+        // Valid JSON without a notebook's fields.
+        let e = Notebook::parse(b"{}").unwrap_err();
+        assert_eq!(e, "not a Jupyter notebook (nbformat 4): missing field `nbformat` at line 1 column 2");
         assert!(Notebook::parse(b"{\"nbformat\": 3, \"cells\": []}").unwrap_err().contains("nbformat 3"));
         let e = Notebook::parse(br#"{"nbformat": 4, "cells": [{"cell_type": "code", "source": 1}]}"#).unwrap_err();
         assert!(e.contains("cell 1"), "{e}");
@@ -570,7 +587,21 @@ mod tests {
         // A JSON array is not read as the notebook's fields in order.
         for array in [&b"[1, 2]"[..], br#"[{}, 4, [], []]"#] {
             let e = Notebook::parse(array).unwrap_err();
-            assert!(e.ends_with("the file is not a JSON object"), "{e}");
+            assert!(e.ends_with("the file is an array in JSON, not an object"), "{e}");
         }
+        assert!(Notebook::parse(b" 3\n").unwrap_err().ends_with("the file is a number in JSON, not an object"));
+    }
+
+    #[test]
+    fn a_notebook_that_is_not_json_gets_serde_json_s_error() {
+        // Regression (a newcomer's run): Python text saved as `.ipynb`, or a truncated notebook,
+        // was "not a JSON object", which said neither what was wrong nor where.
+        let e = Notebook::parse(b"import torch\nx = torch.log(y)\n").unwrap_err();
+        assert_eq!(e, "not a valid Jupyter notebook: the file is not valid JSON (expected value at line 1 column 1)");
+        let e = Notebook::parse(b"{\n \"cells\": [\n  {\"cell_type\": \"code\"").unwrap_err();
+        assert_eq!(
+            e,
+            "not a valid Jupyter notebook: the file is not valid JSON (EOF while parsing an object at line 3 column 22)"
+        );
     }
 }

@@ -292,13 +292,15 @@ pub(crate) fn run_rules_counted<'a>(
     cursor.set_max_start_depth(Some(MAX_NESTING));
     let checker = Checker { model, settings };
     for target in targets {
+        // Every target, also one no rule is triggered in: code too deep to follow is reported
+        // wherever it is (a statement of 100,000 parentheses around a literal included).
+        if let Some(deep) = too_deep(target, &mut stats.nodes_visited) {
+            smells.push(nesting_too_deep(deep));
+        }
         let whole = target.range.clone().unwrap_or(target.node.byte_range());
         let ranges = query_ranges(triggers.ranges(model.src, whole));
         if ranges.is_empty() {
             continue;
-        }
-        if let Some(deep) = too_deep(target, &mut stats.nodes_visited) {
-            smells.push(nesting_too_deep(deep));
         }
         // One match can span several occurrences (`torch.log(torch.log(x))` for the outer call).
         let mut seen: HashSet<(usize, Vec<usize>)> = HashSet::new();
@@ -344,15 +346,26 @@ pub const MAX_NESTING: u32 = 400;
 /// The first node of `target` (within its range) more than [`MAX_NESTING`] levels below its
 /// node, visiting nodes in order with an explicit cursor (no recursion: a tree can be 100,000
 /// deep); adds the nodes it visits to `visited`.
+///
+/// A subtree of `n` nodes is at most `n - 1` levels deep, and tree-sitter stores each node's
+/// count: the walk does not enter a subtree too small to reach the limit, so it visits only the
+/// few large nodes of ordinary code, and every target can be looked at. The depth is counted
+/// along the walk: `TreeCursor::depth` counts the cursor's whole stack at each call.
 fn too_deep<'t>(target: &Target<'t>, visited: &mut usize) -> Option<Node<'t>> {
     let within = |n: Node| target.range.as_ref().is_none_or(|r| n.start_byte() < r.end && r.start < n.end_byte());
+    let limit = MAX_NESTING as usize;
+    // Can a node `depth` levels below the target's have a descendant deeper than the limit?
+    let may_reach = |n: Node, depth: usize| depth + n.descendant_count() > limit + 1;
     let mut cursor = target.node.walk();
+    let mut depth = 0;
     'walk: loop {
         *visited += 1;
-        if cursor.depth() > MAX_NESTING {
+        if depth > limit {
             return Some(cursor.node());
         }
-        if within(cursor.node()) && cursor.goto_first_child() {
+        let node = cursor.node();
+        if may_reach(node, depth) && within(node) && cursor.goto_first_child() {
+            depth += 1;
             continue;
         }
         loop {
@@ -362,6 +375,7 @@ fn too_deep<'t>(target: &Target<'t>, visited: &mut usize) -> Option<Node<'t>> {
             if !cursor.goto_parent() {
                 return None;
             }
+            depth -= 1;
         }
     }
 }
@@ -554,9 +568,38 @@ fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
     }
 }
 
-/// The codes of a `# noqa` comment on `line`: `None` without one, `Some([])` for a blanket noqa.
+/// The codes of a `# noqa` comment on `line`: `None` without one (or with an invalid one),
+/// `Some([])` for a blanket noqa.
 pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
-    let comment = &line[comment_start(line)?..];
+    match noqa_directive(line)? {
+        Noqa::All => Some(Vec::new()),
+        Noqa::Codes(codes) => Some(codes),
+        Noqa::Invalid { .. } => None,
+    }
+}
+
+/// A line's `# noqa` directive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Noqa {
+    /// `# noqa`: every code.
+    All,
+    /// `# noqa: NL101, NL102`: these codes (as written).
+    Codes(Vec<String>),
+    /// `# noqa:` followed by no code (`# noqa: none`, `# noqa:`). Ruff warns "expected a
+    /// comma-separated list of codes" and applies nothing, rather than read it as `# noqa`; so
+    /// does nanlint ([`INVALID_NOQA`]). `list` is the byte of the line just after the colon,
+    /// where a code can be inserted.
+    Invalid { list: usize },
+}
+
+/// Why an invalid `# noqa` directive ([`Noqa::Invalid`]) is one, for warnings.
+pub const INVALID_NOQA: &str = "invalid `# noqa` directive: expected a comma-separated list of codes after `noqa:` \
+                                (e.g. `# noqa: NL101, NL102`); it silences nothing";
+
+/// The `# noqa` directive of `line`, if it has one.
+pub fn noqa_directive(line: &str) -> Option<Noqa> {
+    let start = comment_start(line)?;
+    let comment = &line[start..];
     // A directive of its own, as ruff reads it: `#`, spaces, `noqa`, at the comment's start or
     // after other comment text (`# type: ignore  # noqa`); not a word of a sentence (`# TODO:
     // drop the noqa`) nor text in a string (`s = "# noqa"`).
@@ -567,7 +610,7 @@ pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
     })?;
     let after = &comment[at + 4..];
     let Some(list) = after.strip_prefix(':') else {
-        return Some(Vec::new());
+        return Some(Noqa::All);
     };
     let codes: Vec<String> = list
         .split([',', ' ', '\t'])
@@ -581,7 +624,38 @@ pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
         .filter(|c| !c.is_empty())
         .map(str::to_string)
         .collect();
-    Some(codes)
+    match codes.is_empty() {
+        true => Some(Noqa::Invalid { list: start + at + "noqa:".len() }),
+        false => Some(Noqa::Codes(codes)),
+    }
+}
+
+/// The byte offsets of the lines of `src` whose `# noqa` directive is invalid
+/// ([`Noqa::Invalid`]), in order: what `nanlint check` warns about and the server logs. One pass
+/// over the text for `noqa` in any case; only the lines holding it are read.
+pub fn invalid_noqa_lines(src: &str) -> Vec<usize> {
+    static NOQA: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let noqa = NOQA.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["noqa"])
+            .expect("one literal pattern always builds")
+    });
+    let mut lines = Vec::new();
+    // The lines before this byte have been read (each line once, however many `noqa` it holds).
+    let mut read = 0;
+    for m in noqa.find_iter(src) {
+        if m.start() < read {
+            continue;
+        }
+        let start = src[read..m.start()].rfind(['\n', '\r']).map_or(read, |i| read + i + 1);
+        let end = crate::text::line_end(src, m.start());
+        if let Some(Noqa::Invalid { .. }) = noqa_directive(&src[start..end]) {
+            lines.push(start);
+        }
+        read = end.max(m.end());
+    }
+    lines
 }
 
 /// Where the comment of a line of Python starts: its first `#` outside a string literal that
@@ -648,6 +722,30 @@ mod tests {
             Some(vec!["NL101".to_string(), "NL102".to_string()])
         );
         assert_eq!(noqa_codes("x = 1  # type: ignore  # noqa:NL101"), Some(vec!["NL101".to_string()]));
+    }
+
+    #[test]
+    fn a_noqa_list_without_codes_is_invalid_not_blanket() {
+        // Regression (a newcomer's run): each of these silenced every rule on its line.
+        for line in
+            ["x = 1  # noqa: none", "x = 1  # NOQA:", "x = 1  # noqa:  ", "x = 1  # noqa: -, NL101", "x  # noqa:all"]
+        {
+            assert_eq!(noqa_codes(line), None, "{line}");
+            let list = line.to_ascii_lowercase().find("noqa:").unwrap() + "noqa:".len();
+            assert_eq!(noqa_directive(line), Some(Noqa::Invalid { list }), "{line}");
+        }
+        // A code first, then prose: the code counts, as before.
+        assert_eq!(noqa_directive("x = 1  # noqa: NL101 none"), Some(Noqa::Codes(vec!["NL101".to_string()])));
+        assert_eq!(noqa_directive("x = 1  # noqa"), Some(Noqa::All));
+        assert_eq!(noqa_directive("x = 1  # nothing"), None);
+    }
+
+    #[test]
+    fn invalid_noqa_lines_are_found_once_each() {
+        let src = "a  # noqa: none noqa\r\nb  # noqa\rc  # NOQA: NL101\nd = 'noqa'  # noqa:\ne  # noqa: x";
+        let starts: Vec<usize> = ["a  #", "d = ", "e  #"].iter().map(|l| src.find(l).unwrap()).collect();
+        assert_eq!(invalid_noqa_lines(src), starts);
+        assert_eq!(invalid_noqa_lines(""), Vec::<usize>::new());
     }
 
     #[test]

@@ -92,11 +92,14 @@ fn lsp_severity(severity: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
-/// The link to a rule's documentation, parsed once per rule.
+/// The link to a code's documentation (a rule's or a built-in code's), parsed once per code.
 fn rule_href(code: &str) -> Option<&'static Uri> {
     static HREFS: OnceLock<HashMap<&'static str, Uri>> = OnceLock::new();
     HREFS
-        .get_or_init(|| rules::RULES.iter().filter_map(|r| Some((r.code, r.url()?.parse::<Uri>().ok()?))).collect())
+        .get_or_init(|| {
+            let codes = crate::check::BUILTINS.iter().map(|b| b.code).chain(rules::RULES.iter().map(|r| r.code));
+            codes.filter_map(|code| Some((code, crate::check::docs_url_of(code)?.parse::<Uri>().ok()?))).collect()
+        })
         .get(code)
 }
 
@@ -344,9 +347,12 @@ pub fn noqa_action(
     let start = index.offset(text, Pos { line: diagnostic.range.start.line, character: 0 }, enc).0;
     let line = &text[start..crate::text::line_end(text, start)];
     let line_end = start + line.len();
-    let edit = match engine::noqa_codes(line) {
-        Some(codes) if codes.is_empty() || codes.contains(&code) => return None,
-        Some(codes) => {
+    let edit = match engine::noqa_directive(line) {
+        Some(engine::Noqa::All) => return None,
+        Some(engine::Noqa::Codes(codes)) if codes.contains(&code) => return None,
+        // `# noqa: none` silences nothing: the code goes first in its list, which makes it valid.
+        Some(engine::Noqa::Invalid { list }) => (start + list, start + list, format!(" {code}")),
+        Some(engine::Noqa::Codes(codes)) => {
             // Put the code after the last listed one.
             let last = codes.last()?;
             let hash = line.find('#')?;

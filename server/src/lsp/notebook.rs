@@ -375,6 +375,25 @@ impl Session {
         (publishes, warnings)
     }
 
+    /// [`Session::noqa_warnings`] for an open notebook: each invalid `# noqa` directive not
+    /// logged before, named by its cell's URI and its line in the cell.
+    pub fn notebook_noqa_warnings(&self, uri: &Uri) -> Vec<String> {
+        let Some(mut entry) = self.notebooks.get_mut(uri) else { return Vec::new() };
+        let doc = &mut *entry;
+        let found = session::new_invalid_noqa(&mut doc.program);
+        let program = &doc.program;
+        found
+            .into_iter()
+            .filter_map(|(byte, row)| {
+                let i = doc.spans.iter().position(|s| s.as_ref().is_some_and(|s| s.contains(&byte)))?;
+                let start = doc.spans[i].as_ref()?.start;
+                let first = program.index.position(&program.text, start, Encoding::Utf8).line as usize;
+                let cell = doc.cells[i].uri.as_str();
+                Some(format!("{cell}:{}: {}", row - first + 1, crate::engine::INVALID_NOQA))
+            })
+            .collect()
+    }
+
     /// `notebookDocument/didClose`: forgets the notebook; every cell gets empty diagnostics.
     pub fn notebook_close(&self, params: lsp::DidCloseNotebookDocumentParams) -> Vec<Publish> {
         let uri = params.notebook_document.uri;
@@ -647,6 +666,21 @@ mod tests {
         });
         assert!(p.is_empty() && w.len() == 1 && w[0].contains("stale change to cell"), "{w:?}");
         assert_eq!(session.with_cell(&cell(2), |c| c.text.to_string()).unwrap(), "#l = torch.log(p)\nm = 1");
+    }
+
+    /// `# noqa: none` in a cell silences nothing, as in a file; the log names the cell and its
+    /// line once, not again after an edit that keeps it.
+    #[test]
+    fn an_invalid_noqa_in_a_cell_is_logged_by_cell_and_line() {
+        let session = Session::default();
+        let texts = ["import torch\n", "p = torch.relu(z)\n", "m = 1\nl = torch.log(p)  # noqa: none"];
+        assert_eq!(uris_of(&open(&session, &texts)), [cell(2).as_str()]);
+        let nb = uri("file:///w/nb.ipynb");
+        let expected = format!("{}:2: {}", cell(2).as_str(), crate::engine::INVALID_NOQA);
+        assert_eq!(session.notebook_noqa_warnings(&nb), [expected]);
+        type_in(&session, 1, 2, 2, (0, 0), "# top\n");
+        assert_eq!(session.notebook_noqa_warnings(&nb), Vec::<String>::new());
+        assert!(session.with_cell(&cell(2), |c| c.smells.len() == 1).unwrap());
     }
 
     /// The cells of `json` (an `.ipynb`) after `nanlint check --fix --unsafe-fixes

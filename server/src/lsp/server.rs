@@ -44,6 +44,14 @@ impl Backend {
         report(&self.client, problems).await;
     }
 
+    /// Logs each warning, and sends it to the client's log (`window/logMessage`).
+    async fn log_warnings(&self, warnings: Vec<String>) {
+        for warning in warnings {
+            tracing::warn!("{warning}");
+            self.client.log_message(lsp::MessageType::WARNING, format!("nanlint: {warning}")).await;
+        }
+    }
+
     /// Fetches `workspace/configuration` in a task of its own (bounded by a timeout), so that a
     /// slow or silent client can never hold one of the server's handler slots.
     fn pull_configuration(&self) {
@@ -225,18 +233,18 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
         let d = params.text_document;
+        let uri = d.uri.clone();
         let (publish, problems) = self.session.open(d.uri, d.version, d.text);
         self.report(problems).await;
+        self.log_warnings(self.session.noqa_warnings(&uri)).await;
         self.publish(publish).await;
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
         let d = params.text_document;
-        let (publish, warnings) = self.session.change(&d.uri, d.version, params.content_changes);
-        for warning in warnings {
-            tracing::warn!("{warning}");
-            self.client.log_message(lsp::MessageType::WARNING, format!("nanlint: {warning}")).await;
-        }
+        let (publish, mut warnings) = self.session.change(&d.uri, d.version, params.content_changes);
+        warnings.extend(self.session.noqa_warnings(&d.uri));
+        self.log_warnings(warnings).await;
         self.publish(publish).await;
     }
 
@@ -246,17 +254,18 @@ impl LanguageServer for Backend {
     }
 
     async fn notebook_did_open(&self, params: lsp::DidOpenNotebookDocumentParams) {
+        let uri = params.notebook_document.uri.clone();
         let (publishes, problems) = self.session.notebook_open(params);
         self.report(problems).await;
+        self.log_warnings(self.session.notebook_noqa_warnings(&uri)).await;
         self.publish(publishes).await;
     }
 
     async fn notebook_did_change(&self, params: lsp::DidChangeNotebookDocumentParams) {
-        let (publishes, warnings) = self.session.notebook_change(params);
-        for warning in warnings {
-            tracing::warn!("{warning}");
-            self.client.log_message(lsp::MessageType::WARNING, format!("nanlint: {warning}")).await;
-        }
+        let uri = params.notebook_document.uri.clone();
+        let (publishes, mut warnings) = self.session.notebook_change(params);
+        warnings.extend(self.session.notebook_noqa_warnings(&uri));
+        self.log_warnings(warnings).await;
         self.publish(publishes).await;
     }
 

@@ -30,6 +30,9 @@ pub struct Document {
     /// The text is over `max-file-size` (NL002): it is neither parsed nor analyzed, and `tree`
     /// is the tree of an empty text, until the text is back under the limit.
     pub too_large: bool,
+    /// The invalid `# noqa` directives already logged, each by its line's text up to `noqa:`
+    /// (see [`Session::noqa_warnings`]).
+    noqa_logged: Vec<String>,
 }
 
 impl Document {
@@ -137,6 +140,7 @@ impl Session {
             settings,
             path,
             too_large: false,
+            noqa_logged: Vec::new(),
         };
         if !reanalyze(uri, &mut doc, None) {
             problems.push(format!("analysis of {} failed; see the server log", uri.as_str()));
@@ -268,6 +272,15 @@ impl Session {
         problems.sort();
         problems.dedup();
         (publishes, problems)
+    }
+
+    /// The warnings for the invalid `# noqa` directives of an open file (`# noqa: none`, which
+    /// silences nothing, see [`engine::Noqa::Invalid`]) not logged before, as `nanlint check`
+    /// prints them: `uri:line: invalid ...`. For the log, on open and after each change.
+    pub fn noqa_warnings(&self, uri: &Uri) -> Vec<String> {
+        let Some(mut doc) = self.docs.get_mut(uri) else { return Vec::new() };
+        let rows = new_invalid_noqa(&mut doc).into_iter().map(|(_, row)| row);
+        rows.map(|row| format!("{}:{}: {}", uri.as_str(), row + 1, engine::INVALID_NOQA)).collect()
     }
 
     /// Runs `f` on an open document (read-only), or returns `None`.
@@ -463,6 +476,27 @@ pub(super) fn edit_document(
         warnings.push(format!("analysis of {} failed; see the server log", uri.as_str()));
     }
     (true, warnings)
+}
+
+/// The invalid `# noqa` directives of `doc` not logged yet, each as the byte its line starts at
+/// and its row (0-based); remembers the current ones. A directive is known by its line's text up
+/// to `noqa:`, so it is logged once while it stays: typing after the colon or moving its line
+/// does not log it again.
+pub(super) fn new_invalid_noqa(doc: &mut Document) -> Vec<(usize, usize)> {
+    let mut current = Vec::new();
+    let mut new = Vec::new();
+    for start in engine::invalid_noqa_lines(&doc.text) {
+        let line = &doc.text[start..text::line_end(&doc.text, start)];
+        let Some(engine::Noqa::Invalid { list }) = engine::noqa_directive(line) else { continue };
+        let key = line[..list].to_string();
+        if !doc.noqa_logged.contains(&key) {
+            let row = doc.index.position(&doc.text, start, Encoding::Utf8).line as usize;
+            new.push((start, row));
+        }
+        current.push(key);
+    }
+    doc.noqa_logged = current;
+    new
 }
 
 pub(super) fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditSite)>) -> bool {

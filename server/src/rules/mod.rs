@@ -114,17 +114,27 @@ impl Rule {
         after.trim_start().split("\n\n").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
+    /// The rule's documentation page (its `rule.md`), as a path in the repository.
+    pub fn page(&self) -> String {
+        format!("queries/python/{}/rule.md", self.dir)
+    }
+
     /// Where the rule's documentation is published: its `rule.md` in the repository that
     /// `Cargo.toml`'s `repository` names. None while that is unset, so no link points nowhere.
     pub fn url(&self) -> Option<String> {
-        docs_url(&format!("queries/python/{}/rule.md", self.dir))
+        docs_url(&self.page())
     }
 }
 
 /// `path` in the repository `Cargo.toml`'s `package.repository` names (a GitHub-style
 /// `/blob/main/` link); None when it is unset.
 pub fn docs_url(path: &str) -> Option<String> {
-    let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    docs_url_in(env!("CARGO_PKG_REPOSITORY"), path)
+}
+
+/// [`docs_url`] with `repository` as `Cargo.toml`'s `repository` key.
+pub fn docs_url_in(repository: &str, path: &str) -> Option<String> {
+    let repository = repository.trim_end_matches('/');
     (!repository.is_empty()).then(|| format!("{repository}/blob/main/{path}"))
 }
 
