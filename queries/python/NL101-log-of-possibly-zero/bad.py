@@ -88,7 +88,9 @@ def zero_lower_bounds(p, x, n):
     # A maximum with 0 is a ReLU, whichever side the 0 is on.
     e = np.log(np.maximum(x, 0))  # error: [NL101]
     f = np.log(np.maximum(0.0, x))  # error: [NL101]
-    return a, b, c, d, e, f
+    # A literal 0 cast to a dtype is still 0.
+    g = tf.log(tf.clip_by_value(p, tf.cast(0.0, tf.float32), 1.0))  # error: [NL101]
+    return a, b, c, d, e, f, g
 
 
 def counts_and_noise(mask, logits):

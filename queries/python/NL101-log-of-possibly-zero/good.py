@@ -10,6 +10,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .config import _EPSILON, _FLOATX
+
 EPS = 1e-8
 LOG_ZERO_GUARD = 1e-12
 logger = logging.getLogger(__name__)
@@ -156,3 +158,10 @@ def gumbel_max(logits, probs, keep):
     best = (logits - torch.log(-torch.log(torch.rand_like(logits)))).argmax(-1)
     top_p = tf.random.categorical(tf.math.log(tf.where(keep, probs, tf.zeros_like(probs))), 1)
     return action, one_hot, best, top_p
+
+
+def clipped_by_an_imported_epsilon(y_pred, y_true):
+    # A lower bound imported from a configuration module (`_EPSILON = 1e-10` there), cast to the
+    # float type: a floor its author chose, as a named bound is.
+    y_pred = tf.clip_by_value(y_pred, tf.cast(_EPSILON, dtype=_FLOATX), tf.cast(1.0 - _EPSILON, dtype=_FLOATX))
+    return -tf.reduce_sum(y_true * tf.math.log(y_pred))

@@ -932,10 +932,37 @@ impl<'a> Model<'a> {
         Some(v.range)
     }
 
-    /// A name or attribute that is not a constant: `threshold`, `self.min_value`, `cfg.floor`.
+    /// A name or attribute that is not a constant: `threshold`, `self.min_value`, `cfg.floor`,
+    /// also converted to a dtype or a tensor (`tf.cast(_EPSILON, dtype=_FLOATX)` with
+    /// `_EPSILON` imported from a configuration module, `eps.to(x)`, `np.float32(floor)`).
     fn named_floor(&self, node: Node<'a>) -> bool {
-        let node = unparenthesized(node);
+        let mut node = unparenthesized(node);
+        for _ in 0..4 {
+            if node.kind() != "call" {
+                break;
+            }
+            match self.converted(node) {
+                Some(inner) => node = unparenthesized(inner),
+                None => return false,
+            }
+        }
         matches!(node.kind(), "identifier" | "attribute") && self.constant(node).is_none()
+    }
+
+    /// The value a conversion call converts: the input of a library function whose elements
+    /// are its input's (`tf.cast`, `torch.tensor`, `np.float32`: [`Transfer::Same`]), or the
+    /// receiver of a dtype or device method (`.to(...)`, `.float()`, `.astype(...)`).
+    fn converted(&self, call: Node<'a>) -> Option<Node<'a>> {
+        match self.callee(call)? {
+            Callee::Api(api) => match transfer::of_api(&api)? {
+                Transfer::Same(a) => Args::of(call).get(a.position, a.keywords, self.src),
+                _ => None,
+            },
+            Callee::Method { name, receiver } => {
+                matches!(name, "to" | "type" | "astype" | "float" | "double" | "half" | "bfloat16").then_some(receiver)
+            }
+            _ => None,
+        }
     }
 
     /// `dtype=` in a call (`torch.zeros(3, dtype=torch.float16)`).
