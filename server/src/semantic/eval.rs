@@ -245,6 +245,11 @@ impl<'a> Model<'a> {
         match entry.binding {
             Binding::Value(rhs) => self.value(rhs),
             Binding::Unpacked(rhs) => {
+                // `a, b = x, y` and `c, n = self.cluster(x)`: the element at `name`'s position.
+                if let Some(v) = unpacked_position(entry.node, name, self.src).and_then(|i| self.element_value(rhs, i))
+                {
+                    return Value { via: None, ..v };
+                }
                 let of = self.value(rhs);
                 Value { range: Interval::ANY, producer: None, via: None, kind: element_kind(&of.kind), ..of }
             }
@@ -1103,8 +1108,52 @@ impl<'a> Model<'a> {
         value.range.is_positive() && value.origin != Origin::Data || epsilon_name(name) || configured
     }
 
+    /// The values of the elements of a tuple or list written out (`x, y`, `(x, y)`, `[x, y]`);
+    /// `None` for anything else, or when an element is starred.
+    pub(super) fn tuple_values(&self, node: Node<'a>) -> Option<Vec<Value<'a>>> {
+        let node = unparenthesized(node);
+        if !matches!(node.kind(), "tuple" | "list" | "expression_list") {
+            return None;
+        }
+        let mut cursor = node.walk();
+        let elements: Vec<Node<'a>> = node.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
+        if elements.iter().any(|e| matches!(e.kind(), "list_splat" | "parenthesized_list_splat")) {
+            return None;
+        }
+        Some(elements.into_iter().map(|e| self.value(e)).collect())
+    }
+
+    /// Element `index` of the tuple `node` evaluates to: of a tuple written out, or of the tuples
+    /// one of the file's functions or methods returns (its summary's elements).
+    pub(super) fn element_value(&self, node: Node<'a>, index: usize) -> Option<Value<'a>> {
+        let node = unparenthesized(node);
+        if node.kind() != "call" {
+            return self.tuple_values(node)?.into_iter().nth(index);
+        }
+        let summary = match self.callee(node)? {
+            Callee::Local(def) => self.summary_of(def)?,
+            Callee::Method { name, receiver } => match self.value(receiver).kind {
+                Kind::Instance(class) => match self.fact(&FactKey::Function(format!("{class}.{name}"))) {
+                    Fact::Function(Some(s)) => s,
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        };
+        summary.elements.get(index).map(|e| e.value())
+    }
+
     fn subscript_value(&self, node: Node<'a>) -> Value<'a> {
         let Some(array) = node.child_by_field_name("value") else { return Value::unknown() };
+        // `f(x)[0]` of a function that returns a tuple: that element.
+        if unparenthesized(array).kind() == "call"
+            && let Some(index) = single_index(node)
+            && let Some(i) = self.constant(index).filter(|c| *c >= 0.0 && c.fract() == 0.0 && *c < 64.0)
+            && let Some(v) = self.element_value(array, i as usize)
+        {
+            return self.refine(node, Value { via: None, ..v });
+        }
         let of = self.value(array);
         let mut v = Value { via: None, ..of.clone() };
         // `p[p > 0]`: boolean-mask selection keeps the elements where the condition holds.
@@ -1355,6 +1404,36 @@ fn method_dtype(name: &str, args: Vec<&str>) -> Option<Dtype> {
 fn _unused(_: &str) -> Option<()> {
     let _ = text;
     None
+}
+
+/// The subscript of `x[i]` when there is exactly one (not `x[i, j]`).
+fn single_index(subscript: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = subscript.walk();
+    let mut indices = subscript.children_by_field_name("subscript", &mut cursor);
+    let first = indices.next()?;
+    indices.next().is_none().then_some(first)
+}
+
+/// The position of `name` among the targets of `a, b = value` (a flat pattern, no starred
+/// target), in any of the assignment's targets (`a, b = c, d = value`).
+fn unpacked_position(assignment: Node<'_>, name: &str, src: &str) -> Option<usize> {
+    let mut node = assignment;
+    loop {
+        let left = node.child_by_field_name("left")?;
+        if matches!(left.kind(), "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list") {
+            let mut cursor = left.walk();
+            let elements: Vec<Node<'_>> = left.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
+            if !elements.iter().any(|e| matches!(e.kind(), "list_splat_pattern" | "list_splat"))
+                && let Some(i) = elements.iter().position(|e| e.kind() == "identifier" && text(*e, src) == name)
+            {
+                return Some(i);
+            }
+        }
+        match node.child_by_field_name("right") {
+            Some(r) if r.kind() == "assignment" => node = r,
+            _ => return None,
+        }
+    }
 }
 
 /// Whether one of `entries` updates the array in place (an element assigned or augmented, an
