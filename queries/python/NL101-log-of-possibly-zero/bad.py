@@ -152,3 +152,42 @@ def discriminator_loss(d_real, ones):
 class LogMagnitude(nn.Module):
     def forward(self, x):
         return torch.log(torch.abs(x))  # error: [NL101]
+
+
+def info_nce_of_raw_embeddings(a, b, tau):
+    # Dot products of embeddings that are not normalized have no bound.
+    pos = torch.exp(torch.sum(a * b, dim=1) / tau)
+    ttl = torch.exp(torch.matmul(a, b.T) / tau).sum(dim=1)
+    return -torch.log(pos / ttl).sum()  # error: [NL101, NL203]
+
+
+def info_nce_too_cold(a, b):
+    # A temperature of 0.01: exponents 200 apart, and e^-200 is 0 in float32.
+    a = F.normalize(a, dim=-1)
+    b = F.normalize(b, dim=-1)
+    pos = torch.exp(torch.sum(a * b, dim=-1) / 0.01)
+    ttl = torch.exp(a @ b.T / 0.01).sum(dim=-1)
+    return -torch.log(pos / ttl).sum()  # error: [NL101, NL203]
+
+
+def info_nce_over_the_batch_axis(a, b, tau):
+    # Summed over the batch axis (dim 0), not over each vector's: no cosine.
+    a = F.normalize(a, dim=1)
+    b = F.normalize(b, dim=1)
+    pos = torch.exp(torch.sum(a * b, dim=0) / tau)
+    ttl = torch.exp(torch.matmul(a.T, b) / tau).sum(dim=1)
+    return -torch.log(pos / ttl).sum()  # error: [NL101, NL203]
+
+
+class LearnedTemperature(nn.Module):
+    def __init__(self):
+        super().__init__()
+        # A trained temperature can shrink without bound.
+        self.temperature = nn.Parameter(torch.tensor(0.07))
+
+    def forward(self, a, b):
+        a = F.normalize(a)
+        b = F.normalize(b)
+        pos = torch.exp((a * b).sum(dim=1) / self.temperature)
+        ttl = torch.exp(a @ b.T / self.temperature).sum(dim=1)
+        return -torch.log(pos / ttl).mean()  # error: [NL101, NL203]

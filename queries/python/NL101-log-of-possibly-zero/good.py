@@ -165,3 +165,54 @@ def clipped_by_an_imported_epsilon(y_pred, y_true):
     # float type: a floor its author chose, as a named bound is.
     y_pred = tf.clip_by_value(y_pred, tf.cast(_EPSILON, dtype=_FLOATX), tf.cast(1.0 - _EPSILON, dtype=_FLOATX))
     return -tf.reduce_sum(y_true * tf.math.log(y_pred))
+
+
+class ContrastiveLoss(nn.Module):
+    # InfoNCE written out over L2-normalized embeddings (recbole's NCL and SGL): a dot product
+    # of unit vectors is a cosine in [-1, 1], so over a temperature of at least 0.025 the
+    # exponents differ by at most 80 and no term of the softmax underflows in float32.
+    def __init__(self, config):
+        super().__init__()
+        self.ssl_temp = config["ssl_temp"]
+        self.centroids = None
+        self.labels = None
+
+    def e_step(self, x):
+        self.centroids, self.labels = self.cluster(x)
+
+    def cluster(self, x):
+        centroids = F.normalize(torch.Tensor(x).to("cuda"), p=2, dim=1)
+        return centroids, torch.zeros(len(x))
+
+    def proto_loss(self, emb, user):
+        norm = F.normalize(emb[user])
+        pos = torch.mul(norm, self.centroids[self.labels[user]]).sum(dim=1)
+        pos = torch.exp(pos / self.ssl_temp)
+        ttl = torch.matmul(norm, self.centroids.transpose(0, 1))
+        ttl = torch.exp(ttl / self.ssl_temp).sum(dim=1)
+        return -torch.log(pos / ttl).sum()
+
+    def ssl_loss(self, a, b, everyone):
+        u1 = F.normalize(a, dim=1)
+        u2 = F.normalize(b, dim=1)
+        all2 = F.normalize(everyone, dim=1)
+        v1 = torch.exp(torch.sum(u1 * u2, dim=1) / self.ssl_temp)
+        v2 = torch.sum(torch.exp(u1.matmul(all2.T) / self.ssl_temp), dim=1)
+        w = torch.exp((u1 @ all2.t()) / 0.07)
+        return -torch.sum(torch.log(v1 / v2)) - torch.log(w / w.sum(dim=-1, keepdim=True)).mean()
+
+
+def tf_info_nce(a, b, temperature):
+    a = tf.math.l2_normalize(a, axis=-1)
+    b = tf.nn.l2_normalize(b, axis=1)
+    pos = tf.exp(tf.reduce_sum(a * b, axis=-1) / temperature)
+    ttl = tf.reduce_sum(tf.exp(tf.matmul(a, b, transpose_b=True) / temperature), axis=1)
+    return -tf.math.log(pos / ttl)
+
+
+def softmax_of_uniform_draws(shape):
+    # Exponents in [0, 1): no term of this softmax underflows.
+    p = np.random.uniform(size=shape)
+    p = np.exp(p)
+    p = p / np.sum(p, axis=-1, keepdims=True)
+    return np.log(p)

@@ -324,7 +324,7 @@ impl<'a> Model<'a> {
         }
         joined.map(|mut v| {
             v.via = None;
-            v.producer = None;
+            v.producer = v.producer.filter(|p| p.op.kept_across_functions());
             v
         })
     }
@@ -380,7 +380,7 @@ impl<'a> Model<'a> {
         }
         joined.map(|mut v| {
             v.via = None;
-            v.producer = None;
+            v.producer = v.producer.filter(|p| p.op.kept_across_functions());
             v
         })
     }

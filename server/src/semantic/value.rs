@@ -7,7 +7,8 @@
 //! only through float32 rounding are given that bound. `softmax` and `sigmoid` are in (0, 1)
 //! mathematically but return exactly 0 (and 1) in float32 once logits differ by more than ~104,
 //! so they are [0, 1] here. `exp` is (0, inf] (its float32 underflow below ~-103 is not modelled:
-//! code that logs an `exp` is treated as guarded).
+//! code that logs an `exp` is treated as guarded); a softmax written out, `exp(a) / sum(exp(b))`,
+//! is [0, 1] like the library's, unless its exponents are bounded within [`SOFTMAX_SPREAD`].
 
 use tree_sitter::Node;
 
@@ -272,6 +273,23 @@ fn min_hi(a: Bound, b: Bound) -> Bound {
     if a.value < b.value || (a.value == b.value && !a.closed) { a } else { b }
 }
 
+/// The largest spread of exponents (`max(b) - min(a)`) at which a softmax written out,
+/// `exp(a) / sum(exp(b))`, cannot underflow to 0 in float32: its smallest term is at least
+/// e^-80 / n, above float32's smallest subnormal (2^-149, about 1.4e-45 or e^-103.3) for
+/// n < 2^24 terms.
+pub const SOFTMAX_SPREAD: f64 = 80.0;
+
+/// The largest exponent at which a sum of up to 2^24 exponentials stays below float32's largest
+/// finite value (about e^88.7).
+pub const EXP_SUM_MAX: f64 = 72.0;
+
+/// The temperature a cosine similarity is assumed to be divided by when the temperature is a
+/// hyperparameter the file does not give (`cos / self.tau`, `tau = config["tau"]`): 1/40, so
+/// that the exponents of `exp(cos / tau)` lie in [-40, 40] and their spread is within
+/// [`SOFTMAX_SPREAD`]. Contrastive losses use 0.05 to 1 (SimCLR 0.1-0.5, MoCo and CLIP's
+/// initial value 0.07, NCL 0.1, SGL 0.2).
+pub const MIN_TEMPERATURE: f64 = 0.025;
+
 /// Where a value comes from. Training-time values change from step to step (data, parameters,
 /// model outputs) and reach the ends of their ranges sooner or later; configuration values
 /// (literals, hyperparameters, attributes set from constructor arguments, shapes) are what the
@@ -380,6 +398,11 @@ pub enum Op {
     SumOfSquares,
     /// `max(x) - min(x)`: 0 for constant input.
     Spread,
+    /// An L2-normalized batch of vectors (`F.normalize(x)`, `tf.math.l2_normalize(x, axis=-1)`):
+    /// each vector along the last axis has norm at most 1, so its elements lie in [-1, 1].
+    Normalized,
+    /// A dot product of two normalized vectors (`(a * b).sum(-1)`, `a @ b.T`): in [-1, 1].
+    Cosine,
 }
 
 /// The two probability producers.
@@ -422,7 +445,17 @@ impl Op {
             Op::Zeros => "zeros",
             Op::SumOfSquares => "a sum of squares",
             Op::Spread => "`max - min`",
+            Op::Normalized => "an L2-normalized tensor",
+            Op::Cosine => "a cosine similarity",
         }
+    }
+
+    /// What a value is rather than evidence of its zeros: kept where the value reaches another
+    /// function through a fact (an attribute set in another method, a function's return), with
+    /// the use as its node. (The other producers stay where they are made: a rule's fix
+    /// rebuilds their call.)
+    pub fn kept_across_functions(self) -> bool {
+        matches!(self, Op::Normalized)
     }
 
     /// A softmax or sigmoid output, or one minus one.
@@ -502,6 +535,14 @@ impl<'a> Value<'a> {
         self.producer.map(|p| p.op)
     }
 
+    /// The value without the producer `op` (an operation that no longer describes it).
+    pub fn without(mut self, op: Op) -> Self {
+        if self.op() == Some(op) {
+            self.producer = None;
+        }
+        self
+    }
+
     /// A softmax or sigmoid output (or one minus one).
     pub fn probability(&self) -> Option<Prob> {
         self.op().and_then(Op::probability)
@@ -522,8 +563,12 @@ impl<'a> Value<'a> {
             origin: self.origin.join(other.origin),
             kind: if self.kind == other.kind { self.kind.clone() } else { Kind::Unknown },
             dtype: if self.dtype == other.dtype { self.dtype } else { None },
-            // A producer that may reach 0 on one path is evidence on the joined value.
+            // A producer that may reach 0 on one path is evidence on the joined value; a
+            // normalized value stays one only if it is on every path.
             producer: match (self.range.contains_zero(), other.range.contains_zero()) {
+                _ if (self.op() == Some(Op::Normalized)) != (other.op() == Some(Op::Normalized)) => {
+                    [self, other].into_iter().find(|v| v.op() != Some(Op::Normalized)).and_then(|v| v.producer)
+                }
                 (false, true) => other.producer,
                 (true, false) => self.producer,
                 _ => self.producer.or(other.producer),
@@ -563,6 +608,16 @@ impl ValueSummary {
             lo: Bound { value: f64::from_bits(self.lo.0), closed: self.lo.1 },
             hi: Bound { value: f64::from_bits(self.hi.0), closed: self.hi.1 },
         }
+    }
+
+    /// The value at a use elsewhere, `node`: the producers [`Op::kept_across_functions`] with
+    /// `node` as theirs, no other (their node lies in another function).
+    pub fn value_at<'a>(&self, node: Node<'a>) -> Value<'a> {
+        let mut v = self.value();
+        if let Some(op) = self.op.filter(|op| op.kept_across_functions()) {
+            v.producer = Some(Producer { op, node });
+        }
+        v
     }
 
     /// The value at a use elsewhere: no producer node (it lies in another function), so rules
