@@ -191,3 +191,18 @@ class LearnedTemperature(nn.Module):
         pos = torch.exp((a * b).sum(dim=1) / self.temperature)
         ttl = torch.exp(a @ b.T / self.temperature).sum(dim=1)
         return -torch.log(pos / ttl).mean()  # error: [NL101, NL203]
+
+
+class LogDeterminant(nn.Module):
+    def forward(self, x):
+        # The LU factors of a training-time matrix: U can be singular.
+        p, l, u = torch.linalg.lu(x)
+        return torch.log(torch.abs(torch.diagonal(u))).sum()  # error: [NL101]
+
+
+class LogDeterminant2(nn.Module):
+    def forward(self, x):
+        q, r = torch.linalg.qr(x)
+        p, l, u = torch.linalg.lu(q)
+        # Off the main diagonal, U has zeros.
+        return torch.log(torch.abs(torch.diagonal(u, offset=1))).sum()  # error: [NL101]

@@ -5,6 +5,7 @@ import math
 import jax.numpy as jnp
 import keras.backend as K
 import numpy as np
+import scipy
 import tensorflow as tf
 import torch
 import torch.nn as nn
@@ -216,3 +217,19 @@ def softmax_of_uniform_draws(shape):
     p = np.exp(p)
     p = p / np.sum(p, axis=-1, keepdims=True)
     return np.log(p)
+
+
+def invertible_1x1_conv_init(channels):
+    # The LU factors of a random rotation (the Q of a QR decomposition): U is invertible, so its
+    # diagonal has no 0 (|det U| = |det Q| = 1).
+    random_matrix = np.random.rand(channels, channels)
+    np_w = scipy.linalg.qr(random_matrix)[0].astype("float32")
+    np_p, np_l, np_u = scipy.linalg.lu(np_w)
+    np_s = np.diag(np_u)
+    return np.sign(np_s), np.log(np.abs(np_s))
+
+
+def torch_init(n):
+    q, _ = torch.linalg.qr(torch.randn(n, n))
+    p, l, u = torch.linalg.lu(q)
+    return torch.log(torch.abs(u.diagonal()))

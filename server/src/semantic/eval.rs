@@ -475,7 +475,7 @@ impl<'a> Model<'a> {
         let value = match attr_name {
             // `x.T`, `x.data`, `x.real`: the same elements (a transpose's vectors are not the
             // rows that were normalized).
-            "T" | "mT" => Value { via: None, ..of.clone() }.without(Op::Normalized),
+            "T" | "mT" => Value { via: None, ..of.clone() }.without_property(),
             "data" | "real" => Value { via: None, ..of.clone() },
             "shape" | "ndim" | "size" | "dtype" | "device" => {
                 Value::unknown().with_origin(Origin::Config).with_kind(Kind::NotArray)
@@ -739,6 +739,11 @@ impl<'a> Model<'a> {
             Transfer::Map(f, op, a) => match input(a) {
                 Some(x) => {
                     let v = Value { range: f(x.range), producer: None, via: None, ..x.clone() }.with_origin(origin);
+                    // `abs` and `square` of a value with no 0 (a pivot of an LU decomposition)
+                    // are positive.
+                    if matches!(op, Op::Abs | Op::Square) && x.op() == Some(Op::NonZero) {
+                        return Value { range: v.range.meet(Interval::POSITIVE), ..v }.produced(op, call);
+                    }
                     // `abs`, `square` and `sqrt` are 0 only where their input is: they carry the
                     // input's evidence of zeros, and have none of their own.
                     if matches!(op, Op::Abs | Op::Square | Op::Sqrt) {
@@ -754,9 +759,9 @@ impl<'a> Model<'a> {
             },
             Transfer::Same(a) => match input(a) {
                 // A reshape, stack or transpose no longer has the normalized vectors along its
-                // last axis; a cast or a copy does.
-                Some(x) if x.op() == Some(Op::Normalized) && !self.keeps_layout(call) => {
-                    Value { via: None, origin: x.origin, ..x }.without(Op::Normalized)
+                // last axis (nor orthonormal columns); a cast or a copy does.
+                Some(x) if x.op().is_some_and(Op::is_property) && !self.keeps_layout(call) => {
+                    Value { via: None, origin: x.origin, ..x }.without_property()
                 }
                 Some(x) => Value { via: None, origin: x.origin, ..x },
                 None => base,
@@ -946,6 +951,16 @@ impl<'a> Model<'a> {
                 };
                 if unit_order && unit_axis { v.produced(Op::Normalized, call) } else { v }
             }
+            Transfer::Diagonal(a) => match input(a) {
+                // The main diagonal only: no offset (`k=`, `offset=`, `diagonal=`) nor axes.
+                Some(x)
+                    if x.op() == Some(Op::Invertible)
+                        && args.positional.len() + args.keyword.len() == usize::from(a != RECEIVER) =>
+                {
+                    Value { producer: None, via: None, ..x }.with_origin(origin).produced(Op::NonZero, call)
+                }
+                _ => base,
+            },
             Transfer::Scalar(f) => match args.positional.first().map(|n| self.value(*n)) {
                 Some(x) => Value { range: f(x.range), producer: None, via: None, ..x },
                 None => base,
@@ -1384,6 +1399,48 @@ impl<'a> Model<'a> {
             && highest <= EXP_SUM_MAX + SLACK
     }
 
+    /// Element `index` of the tuple a library's matrix decomposition returns, where it is known:
+    /// the Q of a QR decomposition has orthonormal columns, and the U of the LU decomposition
+    /// of such a matrix is invertible (it has full column rank, and so does U).
+    ///
+    /// `numpy.linalg.qr(a, mode="reduced")`, `scipy.linalg.qr(a, mode="full", pivoting=False)`,
+    /// `torch.linalg.qr(A, mode="reduced")`, `tf.linalg.qr(input, full_matrices=False)`: `(Q, R)`
+    /// (`mode="r"` and `"raw"` return no Q); `scipy.linalg.lu(a, permute_l=False)`,
+    /// `jax.scipy.linalg.lu(a)`, `torch.linalg.lu(A)`: `(P, L, U)`, `(PL, U)` with `permute_l`.
+    fn api_element(&self, api: &str, call: Node<'a>, index: usize) -> Option<Value<'a>> {
+        let args = Args::of(call);
+        let input = *args.positional.first()?;
+        let library = apis::library_of(api).unwrap_or(Library::NumPy);
+        let base = Value::unknown().with_origin(self.value(input).origin).with_kind(Kind::Array(library));
+        match api {
+            "numpy.linalg.qr"
+            | "scipy.linalg.qr"
+            | "jax.numpy.linalg.qr"
+            | "jax.scipy.linalg.qr"
+            | "torch.linalg.qr"
+            | "torch.qr"
+            | "tensorflow.linalg.qr"
+            | "tensorflow.qr" => {
+                let mode =
+                    args.keyword(&["mode"], self.src).map(|m| self.text(m).trim_matches(|c| c == '"' || c == '\''));
+                let q = mode.is_none_or(|m| matches!(m, "reduced" | "complete" | "full" | "economic"));
+                (index == 0 && q && args.positional.len() == 1)
+                    .then(|| base.with_range(Interval::closed(-1.0, 1.0)).produced(Op::Orthogonal, call))
+            }
+            "scipy.linalg.lu" | "jax.scipy.linalg.lu" | "torch.linalg.lu" => {
+                let permute_l = args.keyword(&["permute_l"], self.src).map(|p| self.text(p));
+                let u = match permute_l {
+                    None | Some("False") => 2,
+                    Some("True") => 1,
+                    Some(_) => return None,
+                };
+                (index == u && args.positional.len() == 1 && self.value(input).op() == Some(Op::Orthogonal))
+                    .then(|| base.produced(Op::Invertible, call))
+            }
+            _ => None,
+        }
+    }
+
     /// The values of the elements of a tuple or list written out (`x, y`, `(x, y)`, `[x, y]`);
     /// `None` for anything else, or when an element is starred.
     pub(super) fn tuple_values(&self, node: Node<'a>) -> Option<Vec<Value<'a>>> {
@@ -1407,6 +1464,7 @@ impl<'a> Model<'a> {
             return self.tuple_values(node)?.into_iter().nth(index);
         }
         let summary = match self.callee(node)? {
+            Callee::Api(api) => return self.api_element(&api, node, index),
             Callee::Local(def) => self.summary_of(def)?,
             Callee::Method { name, receiver } => match self.value(receiver).kind {
                 Kind::Instance(class) => match self.fact(&FactKey::Function(format!("{class}.{name}"))) {
@@ -1433,11 +1491,10 @@ impl<'a> Model<'a> {
         let of = self.value(array);
         let mut v = Value { via: None, ..of.clone() };
         // `x[idx]` gathers rows, normalized as they were; `x[:, k]` and `x[i, j]` do not keep
-        // the normalized vectors.
-        if v.op() == Some(Op::Normalized)
-            && !single_index(node).is_some_and(|i| !matches!(i.kind(), "slice" | "ellipsis"))
-        {
-            v = v.without(Op::Normalized);
+        // the normalized vectors, nor does any index keep another property.
+        let rows = single_index(node).is_some_and(|i| !matches!(i.kind(), "slice" | "ellipsis"));
+        if v.op().is_some_and(Op::is_property) && !(v.op() == Some(Op::Normalized) && rows) {
+            v = v.without_property();
         }
         // `p[p > 0]`: boolean-mask selection keeps the elements where the condition holds.
         if let Some(index) = node.child_by_field_name("subscript") {
@@ -1793,8 +1850,10 @@ def f(x, y, k):
     d5 = (a.view(-1, 4) * b.view(-1, 4)).sum(1)
     d6 = (F.normalize(x, p=float("inf")) * b).sum(1)
     d7 = a.T @ b.T.T
+    e = F.normalize(x) if k else x
+    d8 = (e * b).sum(1)
 "#;
-        for name in ["d1", "d2", "d3", "d4", "d5", "d6", "d7"] {
+        for name in ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"] {
             assert_ne!(assigned(src, name).0, Some(Op::Cosine), "{name}");
         }
     }

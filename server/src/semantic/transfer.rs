@@ -70,6 +70,10 @@ pub enum Transfer {
     /// an L2 norm or smaller (order at most 2) taken along axis 1 or -1 (the feature axis of a
     /// batch of vectors, `[n, d]`) or along every axis.
     Normalize { input: Arg, order: Option<Arg>, axis: Arg, default_axis: Option<f64> },
+    /// The diagonal of a matrix: of an invertible triangular factor ([`Op::Invertible`]), no
+    /// element is 0; of anything else nothing is known (`np.diag` of a vector builds a matrix
+    /// whose other elements are 0).
+    Diagonal(Arg),
 }
 
 /// One row of the table: the functions it covers, spelled `module.leaf` for each module and
@@ -594,6 +598,19 @@ const ROWS: &[Row] = &[
         },
         source: "keras.ops.normalize(x, axis=-1, order=2, epsilon=None): x / its order-norm along axis",
     },
+    // Diagonals.
+    Row {
+        modules: &[NP, JNP, TORCH],
+        leaves: &["diag", "diagonal"],
+        transfer: Transfer::Diagonal(arg(0, &["v", "a", "input"])),
+        source: "numpy.diag(v, k=0), numpy.diagonal(a), torch.diag(input), torch.diagonal(input): the diagonal of a matrix",
+    },
+    Row {
+        modules: &["tensorflow.linalg"],
+        leaves: &["diag_part"],
+        transfer: Transfer::Diagonal(arg(0, &["input"])),
+        source: "tf.linalg.diag_part(input, k=0): the diagonal of a matrix",
+    },
     // Scalars.
     Row { modules: &["math", NP, JNP], leaves: &["sqrt"], transfer: Transfer::Scalar(sqrt), source: "math.sqrt" },
     Row { modules: &["math"], leaves: &["exp"], transfer: Transfer::Scalar(exp), source: "math.exp" },
@@ -721,6 +738,7 @@ const METHODS: &[(&[&str], Transfer)] = &[
     ),
     (&["bool", "eq", "ne", "gt", "lt", "ge", "le", "isnan", "isinf", "isfinite", "logical_not"], Transfer::Mask),
     (&["zero_"], Transfer::Filled(0.0)),
+    (&["diagonal", "diag"], Transfer::Diagonal(RECEIVER)),
 ];
 
 /// The transfer of a library function, by canonical name.

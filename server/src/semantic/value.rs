@@ -403,6 +403,12 @@ pub enum Op {
     Normalized,
     /// A dot product of two normalized vectors (`(a * b).sum(-1)`, `a @ b.T`): in [-1, 1].
     Cosine,
+    /// A matrix with orthonormal columns: the Q of a QR decomposition. It has full column rank.
+    Orthogonal,
+    /// The triangular U of the LU decomposition of a matrix of full column rank: invertible.
+    Invertible,
+    /// The diagonal of an invertible triangular matrix: no element is 0.
+    NonZero,
 }
 
 /// The two probability producers.
@@ -447,7 +453,17 @@ impl Op {
             Op::Spread => "`max - min`",
             Op::Normalized => "an L2-normalized tensor",
             Op::Cosine => "a cosine similarity",
+            Op::Orthogonal => "an orthogonal matrix",
+            Op::Invertible => "an invertible triangular factor",
+            Op::NonZero => "the diagonal of an invertible triangular factor",
         }
+    }
+
+    /// A property of the whole value (unit vectors, orthonormal columns, an invertible factor,
+    /// no zero element) rather than the operation's output range: a reshape, a transpose or an
+    /// index loses it, and a join keeps it only when every path has it.
+    pub fn is_property(self) -> bool {
+        matches!(self, Op::Normalized | Op::Orthogonal | Op::Invertible | Op::NonZero)
     }
 
     /// What a value is rather than evidence of its zeros: kept where the value reaches another
@@ -535,9 +551,10 @@ impl<'a> Value<'a> {
         self.producer.map(|p| p.op)
     }
 
-    /// The value without the producer `op` (an operation that no longer describes it).
-    pub fn without(mut self, op: Op) -> Self {
-        if self.op() == Some(op) {
+    /// The value without a producer that is a property ([`Op::is_property`]): what a reshape,
+    /// a transpose or an index leaves of it.
+    pub fn without_property(mut self) -> Self {
+        if self.op().is_some_and(Op::is_property) {
             self.producer = None;
         }
         self
@@ -564,11 +581,10 @@ impl<'a> Value<'a> {
             kind: if self.kind == other.kind { self.kind.clone() } else { Kind::Unknown },
             dtype: if self.dtype == other.dtype { self.dtype } else { None },
             // A producer that may reach 0 on one path is evidence on the joined value; a
-            // normalized value stays one only if it is on every path.
+            // property (a normalized value) holds only if it holds on every path.
             producer: match (self.range.contains_zero(), other.range.contains_zero()) {
-                _ if (self.op() == Some(Op::Normalized)) != (other.op() == Some(Op::Normalized)) => {
-                    [self, other].into_iter().find(|v| v.op() != Some(Op::Normalized)).and_then(|v| v.producer)
-                }
+                _ if self.op() != other.op() && self.op().is_some_and(Op::is_property) => other.producer,
+                _ if self.op() != other.op() && other.op().is_some_and(Op::is_property) => self.producer,
                 (false, true) => other.producer,
                 (true, false) => self.producer,
                 _ => self.producer.or(other.producer),
