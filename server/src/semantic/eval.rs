@@ -246,15 +246,7 @@ impl<'a> Model<'a> {
     pub(super) fn entry_value(&self, name: &str, entry: Entry<'a>) -> Value<'a> {
         match entry.binding {
             Binding::Value(rhs) => self.value(rhs),
-            Binding::Unpacked(rhs) => {
-                // `a, b = x, y` and `c, n = self.cluster(x)`: the element at `name`'s position.
-                if let Some(v) = unpacked_position(entry.node, name, self.src).and_then(|i| self.element_value(rhs, i))
-                {
-                    return Value { via: None, ..v };
-                }
-                let of = self.value(rhs);
-                Value { range: Interval::ANY, producer: None, via: None, kind: element_kind(&of.kind), ..of }
-            }
+            Binding::Unpacked(rhs) => self.unpacked_value(rhs, unpacked_position(entry.node, name, self.src)),
             Binding::Augmented { op, value } => {
                 let previous = self.value_before(name, entry.node);
                 let operand = self.value(value);
@@ -1439,6 +1431,17 @@ impl<'a> Model<'a> {
             }
             _ => None,
         }
+    }
+
+    /// What a target at `position` of `a, b = rhs` receives: the element, where it is known
+    /// (`a, b = x, y`, `c, n = self.cluster(x)`), else an element of `rhs` with its origin and
+    /// nothing else.
+    pub(super) fn unpacked_value(&self, rhs: Node<'a>, position: Option<usize>) -> Value<'a> {
+        if let Some(v) = position.and_then(|i| self.element_value(rhs, i)) {
+            return Value { via: None, ..v };
+        }
+        let of = self.value(rhs);
+        Value { range: Interval::ANY, producer: None, via: None, kind: element_kind(&of.kind), ..of }
     }
 
     /// The values of the elements of a tuple or list written out (`x, y`, `(x, y)`, `[x, y]`);

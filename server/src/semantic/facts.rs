@@ -349,17 +349,17 @@ impl<'a> Model<'a> {
             match def.kind() {
                 "function_definition" => {
                     let Some(this) = super::first_parameter(def, self.src) else { continue };
-                    for (value, position) in self_assignments(def, this, attr, self.src) {
-                        match (value, position) {
+                    for assigned in self_assignments(def, this, attr, self.src) {
+                        match assigned {
                             // `self.x = None` in `__init__`, an array elsewhere: where the
                             // attribute is used as an array it holds the array (None would
                             // raise), so the None is left out of the join when another
                             // assignment gives a value.
-                            (Some(v), None) if v.kind() == "none" => nones += 1,
-                            (Some(v), None) => add(self.value(v)),
+                            Assigned::Value(v) if v.kind() == "none" => nones += 1,
+                            Assigned::Value(v) => add(self.value(v)),
                             // `self.c, self.n = self.cluster(x)`: that element of the tuple.
-                            (Some(v), Some(i)) => add(self.element_value(v, i).unwrap_or_else(Value::unknown)),
-                            (None, _) => add(Value::unknown()),
+                            Assigned::Element(rhs, position) => add(self.unpacked_value(rhs, position)),
+                            Assigned::Unknown => add(Value::unknown()),
                         }
                     }
                 }
@@ -534,9 +534,18 @@ pub fn parameter_names(def: Node, src: &str) -> Vec<String> {
     params.named_children(&mut cursor).filter_map(|p| super::parameter_name(p, src)).map(str::to_string).collect()
 }
 
-/// `this.attr = value` (and `this.attr += value`, value `None`) in a method body, outside nested
-/// scopes; for `this.a, this.b = value`, the position of `this.attr` in the tuple.
-fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec<(Option<Node<'t>>, Option<usize>)> {
+/// How a method assigns an attribute.
+enum Assigned<'t> {
+    /// `this.attr = value`
+    Value(Node<'t>),
+    /// `this.a, this.b = value`: the element at a position (unknown after a starred target).
+    Element(Node<'t>, Option<usize>),
+    /// `this.attr += value`, a chained assignment, a nested pattern: nothing known.
+    Unknown,
+}
+
+/// The assignments to `this.attr` in a method body, outside nested scopes.
+fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec<Assigned<'t>> {
     let mut out = Vec::new();
     let Some(body) = def.child_by_field_name("body") else { return out };
     if !text(body, src).contains(attr) {
@@ -555,7 +564,7 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
                 while let (Some(l), r) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
                     let value = r.filter(|r| r.kind() != "assignment");
                     if is_target(l) {
-                        out.push((value, None));
+                        out.push(value.map_or(Assigned::Unknown, Assigned::Value));
                     } else if matches!(l.kind(), "pattern_list" | "tuple_pattern" | "tuple" | "list_pattern" | "list") {
                         let mut cursor = l.walk();
                         let elements: Vec<Node> =
@@ -564,12 +573,14 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
                         for (i, e) in elements.iter().enumerate() {
                             if is_target(*e) {
                                 // After a starred target, positions are unknown.
-                                out.push((value.filter(|_| !starred), (!starred).then_some(i)));
+                                out.push(
+                                    value.map_or(Assigned::Unknown, |v| Assigned::Element(v, (!starred).then_some(i))),
+                                );
                             } else if !matches!(e.kind(), "identifier" | "attribute" | "subscript")
                                 && text(*e, src).contains(attr)
                             {
                                 // A nested pattern that may hold it: nothing known.
-                                out.push((None, None));
+                                out.push(Assigned::Unknown);
                             }
                         }
                     }
@@ -582,7 +593,7 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
             }
             "augmented_assignment" => {
                 if node.child_by_field_name("left").is_some_and(is_target) {
-                    out.push((None, None));
+                    out.push(Assigned::Unknown);
                 }
                 continue;
             }
