@@ -583,8 +583,9 @@ impl<'a> Value<'a> {
             // A producer that may reach 0 on one path is evidence on the joined value; a
             // property (a normalized value) holds only if it holds on every path.
             producer: match (self.range.contains_zero(), other.range.contains_zero()) {
-                _ if self.op() != other.op() && self.op().is_some_and(Op::is_property) => other.producer,
-                _ if self.op() != other.op() && other.op().is_some_and(Op::is_property) => self.producer,
+                _ if self.op() != other.op() && [self, other].iter().any(|v| v.op().is_some_and(Op::is_property)) => {
+                    [self, other].into_iter().find(|v| !v.op().is_some_and(Op::is_property)).and_then(|v| v.producer)
+                }
                 (false, true) => other.producer,
                 (true, false) => self.producer,
                 _ => self.producer.or(other.producer),
@@ -686,6 +687,21 @@ mod tests {
         assert!(Interval::point(0.0).max(Interval::ANY).contains_zero());
         assert!(!Interval::point(0.0).max(Interval::ANY).is_positive());
         assert!(Interval::POSITIVE.max(Interval::point(0.0)).is_positive());
+    }
+
+    #[test]
+    fn a_join_keeps_a_property_only_when_both_sides_have_it() {
+        let tree = crate::syntax::parse("x\n");
+        let node = tree.root_node();
+        let unit = Value::unknown().with_range(Interval::closed(-1.0, 1.0));
+        let normalized = unit.clone().produced(Op::Normalized, node);
+        let orthogonal = unit.clone().produced(Op::Orthogonal, node);
+        let softmax = Value::unknown().with_range(Interval::UNIT).produced(Op::Softmax, node);
+        assert_eq!(normalized.join(&normalized).op(), Some(Op::Normalized));
+        assert_eq!(normalized.join(&unit).op(), None);
+        assert_eq!(unit.join(&normalized).op(), None);
+        assert_eq!(normalized.join(&orthogonal).op(), None);
+        assert_eq!(normalized.join(&softmax).op(), Some(Op::Softmax));
     }
 
     #[test]
