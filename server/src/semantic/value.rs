@@ -287,7 +287,7 @@ pub const EXP_SUM_MAX: f64 = 72.0;
 /// hyperparameter the file does not give (`cos / self.tau`, `tau = config["tau"]`): 1/40, so
 /// that the exponents of `exp(cos / tau)` lie in [-40, 40] and their spread is within
 /// [`SOFTMAX_SPREAD`]. Contrastive losses use 0.05 to 1 (SimCLR 0.1-0.5, MoCo and CLIP's
-/// initial value 0.07, NCL 0.1, SGL 0.2).
+/// initial value 0.07, recbole's NCL 0.1 and SGL 0.5 by default).
 pub const MIN_TEMPERATURE: f64 = 0.025;
 
 /// Where a value comes from. Training-time values change from step to step (data, parameters,
