@@ -88,7 +88,9 @@ def zero_lower_bounds(p, x, n):
     # A maximum with 0 is a ReLU, whichever side the 0 is on.
     e = np.log(np.maximum(x, 0))  # error: [NL101]
     f = np.log(np.maximum(0.0, x))  # error: [NL101]
-    return a, b, c, d, e, f
+    # A literal 0 cast to a dtype is still 0.
+    g = tf.log(tf.clip_by_value(p, tf.cast(0.0, tf.float32), 1.0))  # error: [NL101]
+    return a, b, c, d, e, f, g
 
 
 def counts_and_noise(mask, logits):
@@ -150,3 +152,57 @@ def discriminator_loss(d_real, ones):
 class LogMagnitude(nn.Module):
     def forward(self, x):
         return torch.log(torch.abs(x))  # error: [NL101]
+
+
+def info_nce_of_raw_embeddings(a, b, tau):
+    # Dot products of embeddings that are not normalized have no bound.
+    pos = torch.exp(torch.sum(a * b, dim=1) / tau)
+    ttl = torch.exp(torch.matmul(a, b.T) / tau).sum(dim=1)
+    return -torch.log(pos / ttl).sum()  # error: [NL101, NL203]
+
+
+def info_nce_too_cold(a, b):
+    # A temperature of 0.01: exponents 200 apart, and e^-200 is 0 in float32.
+    a = F.normalize(a, dim=-1)
+    b = F.normalize(b, dim=-1)
+    pos = torch.exp(torch.sum(a * b, dim=-1) / 0.01)
+    ttl = torch.exp(a @ b.T / 0.01).sum(dim=-1)
+    return -torch.log(pos / ttl).sum()  # error: [NL101, NL203]
+
+
+def info_nce_over_the_batch_axis(a, b, tau):
+    # Summed over the batch axis (dim 0), not over each vector's: no cosine.
+    a = F.normalize(a, dim=1)
+    b = F.normalize(b, dim=1)
+    pos = torch.exp(torch.sum(a * b, dim=0) / tau)
+    ttl = torch.exp(torch.matmul(a.T, b) / tau).sum(dim=1)
+    return -torch.log(pos / ttl).sum()  # error: [NL101, NL203]
+
+
+class LearnedTemperature(nn.Module):
+    def __init__(self):
+        super().__init__()
+        # A trained temperature can shrink without bound.
+        self.temperature = nn.Parameter(torch.tensor(0.07))
+
+    def forward(self, a, b):
+        a = F.normalize(a)
+        b = F.normalize(b)
+        pos = torch.exp((a * b).sum(dim=1) / self.temperature)
+        ttl = torch.exp(a @ b.T / self.temperature).sum(dim=1)
+        return -torch.log(pos / ttl).mean()  # error: [NL101, NL203]
+
+
+class LogDeterminant(nn.Module):
+    def forward(self, x):
+        # The LU factors of a training-time matrix: U can be singular.
+        p, l, u = torch.linalg.lu(x)
+        return torch.log(torch.abs(torch.diagonal(u))).sum()  # error: [NL101]
+
+
+class LogDeterminant2(nn.Module):
+    def forward(self, x):
+        q, r = torch.linalg.qr(x)
+        p, l, u = torch.linalg.lu(q)
+        # Off the main diagonal, U has zeros.
+        return torch.log(torch.abs(torch.diagonal(u, offset=1))).sum()  # error: [NL101]

@@ -5,10 +5,13 @@ import math
 import jax.numpy as jnp
 import keras.backend as K
 import numpy as np
+import scipy
 import tensorflow as tf
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .config import _EPSILON, _FLOATX
 
 EPS = 1e-8
 LOG_ZERO_GUARD = 1e-12
@@ -156,3 +159,77 @@ def gumbel_max(logits, probs, keep):
     best = (logits - torch.log(-torch.log(torch.rand_like(logits)))).argmax(-1)
     top_p = tf.random.categorical(tf.math.log(tf.where(keep, probs, tf.zeros_like(probs))), 1)
     return action, one_hot, best, top_p
+
+
+def clipped_by_an_imported_epsilon(y_pred, y_true):
+    # A lower bound imported from a configuration module (`_EPSILON = 1e-10` there), cast to the
+    # float type: a floor its author chose, as a named bound is.
+    y_pred = tf.clip_by_value(y_pred, tf.cast(_EPSILON, dtype=_FLOATX), tf.cast(1.0 - _EPSILON, dtype=_FLOATX))
+    return -tf.reduce_sum(y_true * tf.math.log(y_pred))
+
+
+class ContrastiveLoss(nn.Module):
+    # InfoNCE written out over L2-normalized embeddings (recbole's NCL and SGL): a dot product
+    # of unit vectors is a cosine in [-1, 1], so over a temperature of at least 0.025 the
+    # exponents differ by at most 80 and no term of the softmax underflows in float32.
+    def __init__(self, config):
+        super().__init__()
+        self.ssl_temp = config["ssl_temp"]
+        self.centroids = None
+        self.labels = None
+
+    def e_step(self, x):
+        self.centroids, self.labels = self.cluster(x)
+
+    def cluster(self, x):
+        centroids = F.normalize(torch.Tensor(x).to("cuda"), p=2, dim=1)
+        return centroids, torch.zeros(len(x))
+
+    def proto_loss(self, emb, user):
+        norm = F.normalize(emb[user])
+        pos = torch.mul(norm, self.centroids[self.labels[user]]).sum(dim=1)
+        pos = torch.exp(pos / self.ssl_temp)
+        ttl = torch.matmul(norm, self.centroids.transpose(0, 1))
+        ttl = torch.exp(ttl / self.ssl_temp).sum(dim=1)
+        return -torch.log(pos / ttl).sum()
+
+    def ssl_loss(self, a, b, everyone):
+        u1 = F.normalize(a, dim=1)
+        u2 = F.normalize(b, dim=1)
+        all2 = F.normalize(everyone, dim=1)
+        v1 = torch.exp(torch.sum(u1 * u2, dim=1) / self.ssl_temp)
+        v2 = torch.sum(torch.exp(u1.matmul(all2.T) / self.ssl_temp), dim=1)
+        w = torch.exp((u1 @ all2.t()) / 0.07)
+        return -torch.sum(torch.log(v1 / v2)) - torch.log(w / w.sum(dim=-1, keepdim=True)).mean()
+
+
+def tf_info_nce(a, b, temperature):
+    a = tf.math.l2_normalize(a, axis=-1)
+    b = tf.nn.l2_normalize(b, axis=1)
+    pos = tf.exp(tf.reduce_sum(a * b, axis=-1) / temperature)
+    ttl = tf.reduce_sum(tf.exp(tf.matmul(a, b, transpose_b=True) / temperature), axis=1)
+    return -tf.math.log(pos / ttl)
+
+
+def softmax_of_uniform_draws(shape):
+    # Exponents in [0, 1): no term of this softmax underflows.
+    p = np.random.uniform(size=shape)
+    p = np.exp(p)
+    p = p / np.sum(p, axis=-1, keepdims=True)
+    return np.log(p)
+
+
+def invertible_1x1_conv_init(channels):
+    # The LU factors of a random rotation (the Q of a QR decomposition): U is invertible, so its
+    # diagonal has no 0 (|det U| = |det Q| = 1).
+    random_matrix = np.random.rand(channels, channels)
+    np_w = scipy.linalg.qr(random_matrix)[0].astype("float32")
+    np_p, np_l, np_u = scipy.linalg.lu(np_w)
+    np_s = np.diag(np_u)
+    return np.sign(np_s), np.log(np.abs(np_s))
+
+
+def torch_init(n):
+    q, _ = torch.linalg.qr(torch.randn(n, n))
+    p, l, u = torch.linalg.lu(q)
+    return torch.log(torch.abs(u.diagonal()))

@@ -87,3 +87,13 @@ def transposed(similarity):
 
 def suppressed(x):
     return np.exp(x) / np.sum(np.exp(x))  # noqa: NL203
+
+
+def info_nce(a, b, ssl_tau):
+    # Cosine similarities of L2-normalized embeddings over a temperature: the exponents lie in
+    # [-1 / tau, 1 / tau], far below the overflow threshold for any temperature in use.
+    a = F.normalize(a, dim=1)
+    b = F.normalize(b, dim=1)
+    pos = torch.exp(torch.sum(a * b, dim=1) / ssl_tau)
+    ttl = torch.sum(torch.exp(a.matmul(b.T) / ssl_tau), dim=1)
+    return -torch.sum(torch.log(pos / ttl))

@@ -14,7 +14,9 @@ use super::facts::{Fact, FactKey};
 use super::reductions::Reduce;
 use super::scope::{Binding, Entry};
 use super::transfer::{self, Arg, RECEIVER, Transfer};
-use super::value::{Bound, Dtype, Interval, Kind, Library, Op, Origin, Prob, Value, Via};
+use super::value::{
+    Bound, Dtype, EXP_SUM_MAX, Interval, Kind, Library, MIN_TEMPERATURE, Op, Origin, Prob, SOFTMAX_SPREAD, Value, Via,
+};
 use super::{Callee, Model};
 use crate::syntax::{Args, Span, callee_name, same_expression, text, unparenthesized};
 
@@ -244,10 +246,7 @@ impl<'a> Model<'a> {
     pub(super) fn entry_value(&self, name: &str, entry: Entry<'a>) -> Value<'a> {
         match entry.binding {
             Binding::Value(rhs) => self.value(rhs),
-            Binding::Unpacked(rhs) => {
-                let of = self.value(rhs);
-                Value { range: Interval::ANY, producer: None, via: None, kind: element_kind(&of.kind), ..of }
-            }
+            Binding::Unpacked(rhs) => self.unpacked_value(rhs, unpacked_position(entry.node, name, self.src)),
             Binding::Augmented { op, value } => {
                 let previous = self.value_before(name, entry.node);
                 let operand = self.value(value);
@@ -353,7 +352,7 @@ impl<'a> Model<'a> {
         loop {
             if self.is_module_scope(scope) {
                 return match self.fact(&FactKey::Global(name.to_string())) {
-                    Fact::Value(Some(v)) => v.value(),
+                    Fact::Value(Some(v)) => v.value_at(node),
                     _ => Value::unknown(),
                 };
             }
@@ -459,15 +458,17 @@ impl<'a> Model<'a> {
             let class_name = class.child_by_field_name("name").map(|n| self.text(n).to_string()).unwrap_or_default();
             let key = FactKey::Attribute { class: class_name, attr: attr_name.to_string() };
             let value = match self.fact(&key) {
-                Fact::Value(Some(v)) => v.value(),
+                Fact::Value(Some(v)) => v.value_at(node),
                 _ => Value::unknown().with_origin(Origin::Config),
             };
             return self.refine(node, value);
         }
         let of = self.value(object);
         let value = match attr_name {
-            // `x.T`, `x.data`, `x.real`: the same elements.
-            "T" | "mT" | "data" | "real" => Value { via: None, ..of.clone() },
+            // `x.T`, `x.data`, `x.real`: the same elements (a transpose's vectors are not the
+            // rows that were normalized).
+            "T" | "mT" => Value { via: None, ..of.clone() }.without_property(),
+            "data" | "real" => Value { via: None, ..of.clone() },
             "shape" | "ndim" | "size" | "dtype" | "device" => {
                 Value::unknown().with_origin(Origin::Config).with_kind(Kind::NotArray)
             }
@@ -493,12 +494,15 @@ impl<'a> Model<'a> {
     }
 
     fn call_value(&self, call: Node<'a>) -> Value<'a> {
+        if let Some(v) = self.cosine_similarity(call) {
+            return v;
+        }
         let args = Args::of(call);
         match self.callee(call) {
             Some(Callee::Api(api)) => self.api_value(&api, call, &args),
             Some(Callee::Method { name, receiver }) => self.method_value(name, receiver, call, &args),
             Some(Callee::Local(def)) => match self.summary_of(def).and_then(|s| s.returns) {
-                Some(returns) => returns.value(),
+                Some(returns) => returns.value_at(call),
                 None => Value::unknown(),
             },
             Some(Callee::Class(class)) => {
@@ -568,7 +572,7 @@ impl<'a> Model<'a> {
                 // `model.forward(x)` or another method of this file's class.
                 let key = FactKey::Function(format!("{class}.{name}"));
                 return match self.fact(&key) {
-                    Fact::Function(Some(s)) => s.returns.map(|r| r.value()).unwrap_or_else(Value::unknown),
+                    Fact::Function(Some(s)) => s.returns.map(|r| r.value_at(call)).unwrap_or_else(Value::unknown),
                     _ => Value::unknown(),
                 };
             }
@@ -699,7 +703,7 @@ impl<'a> Model<'a> {
                 // Calling a module instance runs its forward (PyTorch), call (Keras) or __call__.
                 for method in FORWARD_METHODS {
                     if let Fact::Function(Some(s)) = self.fact(&FactKey::Function(format!("{class}.{method}"))) {
-                        return s.returns.map(|r| r.value()).unwrap_or_else(Value::unknown);
+                        return s.returns.map(|r| r.value_at(call)).unwrap_or_else(Value::unknown);
                     }
                 }
                 Value::unknown().with_origin(Origin::Data)
@@ -727,6 +731,11 @@ impl<'a> Model<'a> {
             Transfer::Map(f, op, a) => match input(a) {
                 Some(x) => {
                     let v = Value { range: f(x.range), producer: None, via: None, ..x.clone() }.with_origin(origin);
+                    // `abs` and `square` of a value with no 0 (a pivot of an LU decomposition)
+                    // are positive.
+                    if matches!(op, Op::Abs | Op::Square) && x.op() == Some(Op::NonZero) {
+                        return Value { range: v.range.meet(Interval::POSITIVE), ..v }.produced(op, call);
+                    }
                     // `abs`, `square` and `sqrt` are 0 only where their input is: they carry the
                     // input's evidence of zeros, and have none of their own.
                     if matches!(op, Op::Abs | Op::Square | Op::Sqrt) {
@@ -741,6 +750,11 @@ impl<'a> Model<'a> {
                 None => base.with_range(f(Interval::ANY)).produced(op, call),
             },
             Transfer::Same(a) => match input(a) {
+                // A reshape, stack or transpose no longer has the normalized vectors along its
+                // last axis (nor orthonormal columns); a cast or a copy does.
+                Some(x) if x.op().is_some_and(Op::is_property) && !self.keeps_layout(call) => {
+                    Value { via: None, origin: x.origin, ..x }.without_property()
+                }
                 Some(x) => Value { via: None, origin: x.origin, ..x },
                 None => base,
             },
@@ -907,6 +921,38 @@ impl<'a> Model<'a> {
                 base.with_range(Interval::point(v)).produced(op, call)
             }
             Transfer::Mask => base.with_range(Interval::UNIT).produced(Op::Mask, call),
+            Transfer::Normalize { input: a, order, axis, default_axis } => {
+                let x = input(a).unwrap_or_else(Value::unknown);
+                let v =
+                    Value { range: Interval::closed(-1.0, 1.0), producer: None, via: None, ..x }.with_origin(origin);
+                // Unit vectors along the last axis: an L2 norm (or a larger one: order <= 2)
+                // along axis 1 or -1 (the feature axis of a batch of vectors), or every axis.
+                let order = order.and_then(|o| args.get(o.position, o.keywords, self.src)).map(|o| self.constant(o));
+                let unit_order = match order {
+                    None => true,
+                    Some(p) => p.is_some_and(|p| p > 0.0 && p <= 2.0),
+                };
+                let axis = match args.get(axis.position, axis.keywords, self.src) {
+                    Some(n) if self.text(n) == "None" => None,
+                    Some(n) => Some(self.constant(n)),
+                    None => default_axis.map(Some),
+                };
+                let unit_axis = match axis {
+                    None => true,
+                    Some(a) => a.is_some_and(|a| a == 1.0 || a == -1.0),
+                };
+                if unit_order && unit_axis { v.produced(Op::Normalized, call) } else { v }
+            }
+            Transfer::Diagonal(a) => match input(a) {
+                // The main diagonal only: no offset (`k=`, `offset=`, `diagonal=`) nor axes.
+                Some(x)
+                    if x.op() == Some(Op::Invertible)
+                        && args.positional.len() + args.keyword.len() == usize::from(a != RECEIVER) =>
+                {
+                    Value { producer: None, via: None, ..x }.with_origin(origin).produced(Op::NonZero, call)
+                }
+                _ => base,
+            },
             Transfer::Scalar(f) => match args.positional.first().map(|n| self.value(*n)) {
                 Some(x) => Value { range: f(x.range), producer: None, via: None, ..x },
                 None => base,
@@ -932,10 +978,37 @@ impl<'a> Model<'a> {
         Some(v.range)
     }
 
-    /// A name or attribute that is not a constant: `threshold`, `self.min_value`, `cfg.floor`.
+    /// A name or attribute that is not a constant: `threshold`, `self.min_value`, `cfg.floor`,
+    /// also converted to a dtype or a tensor (`tf.cast(_EPSILON, dtype=_FLOATX)` with
+    /// `_EPSILON` imported from a configuration module, `eps.to(x)`, `np.float32(floor)`).
     fn named_floor(&self, node: Node<'a>) -> bool {
-        let node = unparenthesized(node);
+        let mut node = unparenthesized(node);
+        for _ in 0..4 {
+            if node.kind() != "call" {
+                break;
+            }
+            match self.converted(node) {
+                Some(inner) => node = unparenthesized(inner),
+                None => return false,
+            }
+        }
         matches!(node.kind(), "identifier" | "attribute") && self.constant(node).is_none()
+    }
+
+    /// The value a conversion call converts: the input of a library function whose elements
+    /// are its input's (`tf.cast`, `torch.tensor`, `np.float32`: [`Transfer::Same`]), or the
+    /// receiver of a dtype or device method (`.to(...)`, `.float()`, `.astype(...)`).
+    fn converted(&self, call: Node<'a>) -> Option<Node<'a>> {
+        match self.callee(call)? {
+            Callee::Api(api) => match transfer::of_api(&api)? {
+                Transfer::Same(a) => Args::of(call).get(a.position, a.keywords, self.src),
+                _ => None,
+            },
+            Callee::Method { name, receiver } => {
+                matches!(name, "to" | "type" | "astype" | "float" | "double" | "half" | "bfloat16").then_some(receiver)
+            }
+            _ => None,
+        }
     }
 
     /// `dtype=` in a call (`torch.zeros(3, dtype=torch.float16)`).
@@ -997,19 +1070,44 @@ impl<'a> Model<'a> {
         else {
             return Value::unknown();
         };
+        if op.kind() == "@"
+            && let Some(v) = self.cosine_similarity(node)
+        {
+            return v;
+        }
         let l = self.value(left);
         let r = self.value(right);
-        // `exp(x) / sum(exp(x))` is a softmax written out, able to reach 0 as one.
+        // `exp(x) / sum(exp(x))` is a softmax written out, able to reach 0 as one, unless its
+        // exponents are bounded closely enough that no term underflows (`exp(cos / tau)`).
         if op.kind() == "/"
             && l.op() == Some(Op::Exp)
             && matches!(r.op(), Some(Op::Sum) | Some(Op::Count))
             && r.range.is_positive()
         {
+            let range = if self.exponents_within_spread(&l, right) {
+                Interval::new(Bound::open(0.0), Bound::closed(1.0))
+            } else {
+                Interval::UNIT
+            };
             return Value::unknown()
                 .with_origin(l.origin.join(r.origin))
                 .with_kind(l.kind.clone())
-                .with_range(Interval::UNIT)
+                .with_range(range)
                 .produced(Op::Softmax, node);
+        }
+        // A cosine similarity over a temperature the file does not give (`cos / self.tau`, a
+        // name or attribute that is not trained): a hyperparameter, taken to be at least
+        // MIN_TEMPERATURE. A temperature known to be smaller (a literal 0.01) keeps its own
+        // bounds, and a trained one (`nn.Parameter`) has none.
+        if op.kind() == "/"
+            && l.op() == Some(Op::Cosine)
+            && r.origin != Origin::Data
+            && matches!(unparenthesized(right).kind(), "identifier" | "attribute")
+            && r.range.lo.value <= 0.0
+            && r.range.hi.value > MIN_TEMPERATURE
+        {
+            let assumed = r.clone().with_range(r.range.meet(Interval::at_least(MIN_TEMPERATURE)));
+            return arithmetic("/", &l, &assumed, node);
         }
         if op.kind() == "+" {
             for (guard_node, guard, other) in [(right, &r, &l), (left, &l, &r)] {
@@ -1076,10 +1174,331 @@ impl<'a> Model<'a> {
         value.range.is_positive() && value.origin != Origin::Data || epsilon_name(name) || configured
     }
 
+    /// A cast, copy or device move, which keeps an array's layout (`.to(device)`, `.float()`,
+    /// `tf.cast`, `.detach()`), as opposed to a reshape, stack or transpose.
+    fn keeps_layout(&self, call: Node<'a>) -> bool {
+        let name = call.child_by_field_name("function").and_then(|f| callee_name(f, self.src)).unwrap_or("");
+        matches!(
+            name,
+            "to" | "type"
+                | "type_as"
+                | "astype"
+                | "float"
+                | "double"
+                | "half"
+                | "bfloat16"
+                | "cpu"
+                | "cuda"
+                | "detach"
+                | "clone"
+                | "contiguous"
+                | "copy"
+                | "numpy"
+                | "requires_grad_"
+                | "cast"
+                | "convert_to_tensor"
+                | "constant"
+                | "identity"
+                | "stop_gradient"
+                | "tensor"
+                | "as_tensor"
+                | "from_numpy"
+                | "array"
+                | "asarray"
+                | "float16"
+                | "float32"
+                | "float64"
+        )
+    }
+
+    /// A dot product of two L2-normalized batches of vectors along their last axis, which is in
+    /// [-1, 1] (Cauchy-Schwarz): `(a * b).sum(dim=1)`, `torch.mul(a, b).sum(-1)`,
+    /// `tf.reduce_sum(a * b, axis=-1)`, and `a @ b.T`, `torch.matmul(a, b.transpose(0, 1))`,
+    /// `a.mm(b.t())`, `tf.matmul(a, b, transpose_b=True)`. The axis of the sum is read as the
+    /// normalized one when it is 1 or -1 (a batch of vectors, `[n, d]`).
+    fn cosine_similarity(&self, node: Node<'a>) -> Option<Value<'a>> {
+        let unit = |n: Node<'a>| {
+            let v = self.value(n);
+            (v.op() == Some(Op::Normalized)).then_some(v)
+        };
+        let (a, b) = match node.kind() {
+            "binary_operator" => {
+                let op = node.child_by_field_name("operator")?;
+                if op.kind() != "@" {
+                    return None;
+                }
+                let a = unit(node.child_by_field_name("left")?)?;
+                let b = unit(self.transposed(node.child_by_field_name("right")?)?)?;
+                (a, b)
+            }
+            "call" => {
+                let function = node.child_by_field_name("function")?;
+                let name = callee_name(function, self.src)?;
+                if !matches!(name, "sum" | "reduce_sum" | "matmul" | "mm" | "dot") {
+                    return None;
+                }
+                let args = Args::of(node);
+                if matches!(name, "sum" | "reduce_sum") {
+                    let r = self.reduction(node).filter(|r| r.reduce == Reduce::Sum)?;
+                    let axis = self.constant(r.axis?)?;
+                    if axis != 1.0 && axis != -1.0 {
+                        return None;
+                    }
+                    let (x, y) = self.product_operands(r.operand)?;
+                    (unit(x)?, unit(y)?)
+                } else {
+                    let (x, y) = match self.callee(node)? {
+                        Callee::Api(api)
+                            if matches!(
+                                api.as_str(),
+                                "torch.matmul"
+                                    | "torch.mm"
+                                    | "tensorflow.matmul"
+                                    | "tensorflow.linalg.matmul"
+                                    | "numpy.matmul"
+                                    | "numpy.dot"
+                                    | "jax.numpy.matmul"
+                                    | "jax.numpy.dot"
+                                    | "keras.ops.matmul"
+                            ) =>
+                        {
+                            (*args.positional.first()?, *args.positional.get(1)?)
+                        }
+                        Callee::Method { receiver, .. } if args.positional.len() == 1 && args.keyword.is_empty() => {
+                            (receiver, args.positional[0])
+                        }
+                        _ => return None,
+                    };
+                    let transpose_b = args.keyword(&["transpose_b"], self.src).is_some_and(|t| self.text(t) == "True");
+                    let y = if transpose_b { y } else { self.transposed(y)? };
+                    if args.keyword(&["transpose_a", "adjoint_a", "adjoint_b"], self.src).is_some() {
+                        return None;
+                    }
+                    (unit(x)?, unit(y)?)
+                }
+            }
+            _ => return None,
+        };
+        let kind = if matches!(a.kind, Kind::Array(_)) { a.kind.clone() } else { b.kind.clone() };
+        Some(
+            Value::unknown()
+                .with_range(Interval::closed(-1.0, 1.0))
+                .with_origin(a.origin.join(b.origin))
+                .with_kind(kind)
+                .produced(Op::Cosine, node),
+        )
+    }
+
+    /// `a * b`, `torch.mul(a, b)`, `tf.multiply(a, b)`, `a.mul(b)`: the two factors.
+    fn product_operands(&self, node: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
+        let node = unparenthesized(node);
+        match node.kind() {
+            "binary_operator" => (node.child_by_field_name("operator")?.kind() == "*")
+                .then(|| Some((node.child_by_field_name("left")?, node.child_by_field_name("right")?)))
+                .flatten(),
+            "call" => {
+                let args = Args::of(node);
+                match self.callee(node)? {
+                    Callee::Api(api)
+                        if matches!(
+                            api.as_str(),
+                            "torch.mul"
+                                | "torch.multiply"
+                                | "tensorflow.math.multiply"
+                                | "numpy.multiply"
+                                | "jax.numpy.multiply"
+                                | "keras.ops.multiply"
+                        ) && args.positional.len() == 2 =>
+                    {
+                        Some((args.positional[0], args.positional[1]))
+                    }
+                    Callee::Method { name: "mul" | "multiply", receiver } if args.positional.len() == 1 => {
+                        Some((receiver, args.positional[0]))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `x.T`, `x.t()`, `x.transpose(0, 1)` (also `(1, 0)`, `(-1, -2)`, `(-2, -1)`),
+    /// `torch.transpose(x, 0, 1)`, `tf.transpose(x)`: the matrix transposed, `x`.
+    fn transposed(&self, node: Node<'a>) -> Option<Node<'a>> {
+        let node = unparenthesized(node);
+        let swaps_last_two = |args: &[Node<'a>]| match args {
+            [i, j] => {
+                let (i, j) = (self.constant(*i), self.constant(*j));
+                matches!(
+                    (i, j),
+                    (Some(0.0), Some(1.0))
+                        | (Some(1.0), Some(0.0))
+                        | (Some(-1.0), Some(-2.0))
+                        | (Some(-2.0), Some(-1.0))
+                )
+            }
+            _ => false,
+        };
+        match node.kind() {
+            "attribute" => {
+                let attr = node.child_by_field_name("attribute")?;
+                matches!(self.text(attr), "T" | "mT").then(|| node.child_by_field_name("object")).flatten()
+            }
+            "call" => {
+                let args = Args::of(node);
+                if !args.keyword.is_empty() {
+                    return None;
+                }
+                match self.callee(node)? {
+                    Callee::Method { name: "t", receiver } if args.positional.is_empty() => Some(receiver),
+                    Callee::Method { name: "transpose" | "swapaxes", receiver } if swaps_last_two(&args.positional) => {
+                        Some(receiver)
+                    }
+                    Callee::Api(api)
+                        if api == "torch.transpose" && swaps_last_two(args.positional.get(1..).unwrap_or(&[])) =>
+                    {
+                        args.positional.first().copied()
+                    }
+                    Callee::Api(api)
+                        if matches!(
+                            api.as_str(),
+                            "tensorflow.transpose" | "numpy.transpose" | "jax.numpy.transpose"
+                        ) && args.positional.len() == 1 =>
+                    {
+                        args.positional.first().copied()
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `exp(a) / sum(exp(b))` (`l` the numerator's value, `den` the denominator) whose exponents
+    /// are bounded with `max(b) - min(a)` within [`SOFTMAX_SPREAD`] and `max(b)` within
+    /// [`EXP_SUM_MAX`]: no term underflows to 0, and the sum does not overflow, in float32.
+    fn exponents_within_spread(&self, l: &Value<'a>, den: Node<'a>) -> bool {
+        let Some(sum) = self.reduction_through(den).filter(|r| r.reduce == Reduce::Sum) else { return false };
+        let terms = self.value(sum.operand).range;
+        let lowest = l.range.lo.value.ln();
+        let highest = terms.hi.value.max(l.range.hi.value).ln();
+        // ln(exp(x)) is x to within a few ulps.
+        const SLACK: f64 = 1e-9;
+        terms.is_positive()
+            && lowest.is_finite()
+            && highest.is_finite()
+            && highest - lowest <= SOFTMAX_SPREAD + SLACK
+            && highest <= EXP_SUM_MAX + SLACK
+    }
+
+    /// Element `index` of the tuple a library's matrix decomposition returns, where it is known:
+    /// the Q of a QR decomposition has orthonormal columns, and the U of the LU decomposition
+    /// of such a matrix is invertible (it has full column rank, and so does U).
+    ///
+    /// `numpy.linalg.qr(a, mode="reduced")`, `scipy.linalg.qr(a, mode="full", pivoting=False)`,
+    /// `torch.linalg.qr(A, mode="reduced")`, `tf.linalg.qr(input, full_matrices=False)`: `(Q, R)`
+    /// (`mode="r"` and `"raw"` return no Q); `scipy.linalg.lu(a, permute_l=False)`,
+    /// `jax.scipy.linalg.lu(a)`, `torch.linalg.lu(A)`: `(P, L, U)`, `(PL, U)` with `permute_l`.
+    fn api_element(&self, api: &str, call: Node<'a>, index: usize) -> Option<Value<'a>> {
+        let args = Args::of(call);
+        let input = *args.positional.first()?;
+        let library = apis::library_of(api).unwrap_or(Library::NumPy);
+        let base = Value::unknown().with_origin(self.value(input).origin).with_kind(Kind::Array(library));
+        match api {
+            "numpy.linalg.qr"
+            | "scipy.linalg.qr"
+            | "jax.numpy.linalg.qr"
+            | "jax.scipy.linalg.qr"
+            | "torch.linalg.qr"
+            | "torch.qr"
+            | "tensorflow.linalg.qr"
+            | "tensorflow.qr" => {
+                let mode =
+                    args.keyword(&["mode"], self.src).map(|m| self.text(m).trim_matches(|c| c == '"' || c == '\''));
+                let q = mode.is_none_or(|m| matches!(m, "reduced" | "complete" | "full" | "economic"));
+                (index == 0 && q && args.positional.len() == 1)
+                    .then(|| base.with_range(Interval::closed(-1.0, 1.0)).produced(Op::Orthogonal, call))
+            }
+            "scipy.linalg.lu" | "jax.scipy.linalg.lu" | "torch.linalg.lu" => {
+                let permute_l = args.keyword(&["permute_l"], self.src).map(|p| self.text(p));
+                let u = match permute_l {
+                    None | Some("False") => 2,
+                    Some("True") => 1,
+                    Some(_) => return None,
+                };
+                (index == u && args.positional.len() == 1 && self.value(input).op() == Some(Op::Orthogonal))
+                    .then(|| base.produced(Op::Invertible, call))
+            }
+            _ => None,
+        }
+    }
+
+    /// What a target at `position` of `a, b = rhs` receives: the element, where it is known
+    /// (`a, b = x, y`, `c, n = self.cluster(x)`), else an element of `rhs` with its origin and
+    /// nothing else.
+    pub(super) fn unpacked_value(&self, rhs: Node<'a>, position: Option<usize>) -> Value<'a> {
+        if let Some(v) = position.and_then(|i| self.element_value(rhs, i)) {
+            return Value { via: None, ..v };
+        }
+        let of = self.value(rhs);
+        Value { range: Interval::ANY, producer: None, via: None, kind: element_kind(&of.kind), ..of }
+    }
+
+    /// The values of the elements of a tuple or list written out (`x, y`, `(x, y)`, `[x, y]`);
+    /// `None` for anything else, or when an element is starred.
+    pub(super) fn tuple_values(&self, node: Node<'a>) -> Option<Vec<Value<'a>>> {
+        let node = unparenthesized(node);
+        if !matches!(node.kind(), "tuple" | "list" | "expression_list") {
+            return None;
+        }
+        let mut cursor = node.walk();
+        let elements: Vec<Node<'a>> = node.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
+        if elements.iter().any(|e| matches!(e.kind(), "list_splat" | "parenthesized_list_splat")) {
+            return None;
+        }
+        Some(elements.into_iter().map(|e| self.value(e)).collect())
+    }
+
+    /// Element `index` of the tuple `node` evaluates to: of a tuple written out, or of the tuples
+    /// one of the file's functions or methods returns (its summary's elements).
+    pub(super) fn element_value(&self, node: Node<'a>, index: usize) -> Option<Value<'a>> {
+        let node = unparenthesized(node);
+        if node.kind() != "call" {
+            return self.tuple_values(node)?.into_iter().nth(index);
+        }
+        let summary = match self.callee(node)? {
+            Callee::Api(api) => return self.api_element(&api, node, index),
+            Callee::Local(def) => self.summary_of(def)?,
+            Callee::Method { name, receiver } => match self.value(receiver).kind {
+                Kind::Instance(class) => match self.fact(&FactKey::Function(format!("{class}.{name}"))) {
+                    Fact::Function(Some(s)) => s,
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        };
+        summary.elements.get(index).map(|e| e.value_at(node))
+    }
+
     fn subscript_value(&self, node: Node<'a>) -> Value<'a> {
         let Some(array) = node.child_by_field_name("value") else { return Value::unknown() };
+        // `f(x)[0]` of a function that returns a tuple: that element.
+        if unparenthesized(array).kind() == "call"
+            && let Some(index) = single_index(node)
+            && let Some(i) = self.constant(index).filter(|c| *c >= 0.0 && c.fract() == 0.0 && *c < 64.0)
+            && let Some(v) = self.element_value(array, i as usize)
+        {
+            return self.refine(node, Value { via: None, ..v });
+        }
         let of = self.value(array);
         let mut v = Value { via: None, ..of.clone() };
+        // `x[idx]` gathers rows, normalized as they were; `x[:, k]` and `x[i, j]` do not keep
+        // the normalized vectors, nor does any index keep another property.
+        let rows = single_index(node).is_some_and(|i| !matches!(i.kind(), "slice" | "ellipsis"));
+        if v.op().is_some_and(Op::is_property) && !(v.op() == Some(Op::Normalized) && rows) {
+            v = v.without_property();
+        }
         // `p[p > 0]`: boolean-mask selection keeps the elements where the condition holds.
         if let Some(index) = node.child_by_field_name("subscript") {
             let mut found = Vec::new();
@@ -1330,6 +1749,36 @@ fn _unused(_: &str) -> Option<()> {
     None
 }
 
+/// The subscript of `x[i]` when there is exactly one (not `x[i, j]`).
+fn single_index(subscript: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = subscript.walk();
+    let mut indices = subscript.children_by_field_name("subscript", &mut cursor);
+    let first = indices.next()?;
+    indices.next().is_none().then_some(first)
+}
+
+/// The position of `name` among the targets of `a, b = value` (a flat pattern, no starred
+/// target), in any of the assignment's targets (`a, b = c, d = value`).
+fn unpacked_position(assignment: Node<'_>, name: &str, src: &str) -> Option<usize> {
+    let mut node = assignment;
+    loop {
+        let left = node.child_by_field_name("left")?;
+        if matches!(left.kind(), "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list") {
+            let mut cursor = left.walk();
+            let elements: Vec<Node<'_>> = left.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
+            if !elements.iter().any(|e| matches!(e.kind(), "list_splat_pattern" | "list_splat"))
+                && let Some(i) = elements.iter().position(|e| e.kind() == "identifier" && text(*e, src) == name)
+            {
+                return Some(i);
+            }
+        }
+        match node.child_by_field_name("right") {
+            Some(r) if r.kind() == "assignment" => node = r,
+            _ => return None,
+        }
+    }
+}
+
 /// Whether one of `entries` updates the array in place (an element assigned or augmented, an
 /// in-place method, an `out=` argument) inside a loop that `use_` is not in: the array is filled
 /// by the time the loop is left.
@@ -1343,4 +1792,91 @@ fn filled_in_a_loop(entries: &[Entry<'_>], use_: Node<'_>) -> bool {
                         && !(n.start_byte() <= use_.start_byte() && use_.end_byte() <= n.end_byte())
                 })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    /// The value of the right side of the last assignment to `name` in `src`.
+    fn assigned(src: &str, name: &str) -> (Option<Op>, Interval) {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.rfind(&format!("{name} = ")).unwrap() + name.len() + 3;
+        let mut node = tree.root_node().descendant_for_byte_range(at, at).unwrap();
+        while node.parent().is_some_and(|p| p.kind() != "assignment") {
+            node = node.parent().unwrap();
+        }
+        let v = model.value(node);
+        (v.op(), v.range)
+    }
+
+    #[test]
+    fn dot_products_of_normalized_vectors_are_cosines() {
+        let unit = Interval::closed(-1.0, 1.0);
+        let src = r#"import torch
+import torch.nn.functional as F
+import tensorflow as tf
+def f(x, y, z, tau):
+    a = F.normalize(x)
+    b = F.normalize(y, p=2, dim=-1).cuda()
+    c1 = (a * b).sum(dim=1)
+    c2 = torch.mul(a, b[z]).sum(-1)
+    c3 = a @ b.T
+    c4 = torch.matmul(a, b.transpose(0, 1))
+    c5 = a.mm(b.t())
+    t1 = tf.math.l2_normalize(x, axis=1)
+    c6 = tf.matmul(t1, tf.nn.l2_normalize(y, -1), transpose_b=True)
+    c7 = tf.reduce_sum(t1 * t1, axis=-1)
+    s = c1 / tau
+    s2 = c1 / 0.01
+"#;
+        for name in ["c1", "c2", "c3", "c4", "c5", "c6", "c7"] {
+            assert_eq!(assigned(src, name), (Some(Op::Cosine), unit), "{name}");
+        }
+        assert_eq!(assigned(src, "a"), (Some(Op::Normalized), unit));
+        // Over a temperature the file does not give: at least MIN_TEMPERATURE.
+        assert_eq!(assigned(src, "s").1, Interval::closed(-1.0 / MIN_TEMPERATURE, 1.0 / MIN_TEMPERATURE));
+        assert_eq!(assigned(src, "s2").1, Interval::closed(-100.0, 100.0));
+        // Not cosines: another axis, an operand not normalized, no transpose, a column, a
+        // reshape, an L-inf normalization.
+        let src = r#"import torch
+import torch.nn.functional as F
+def f(x, y, k):
+    a = F.normalize(x)
+    b = F.normalize(y)
+    d1 = (a * b).sum(dim=0)
+    d2 = (a * y).sum(dim=1)
+    d3 = a @ b
+    d4 = (a[:, k] * b[:, k]).sum(1)
+    d5 = (a.view(-1, 4) * b.view(-1, 4)).sum(1)
+    d6 = (F.normalize(x, p=float("inf")) * b).sum(1)
+    d7 = a.T @ b.T.T
+    e = F.normalize(x) if k else x
+    d8 = (e * b).sum(1)
+"#;
+        for name in ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"] {
+            assert_ne!(assigned(src, name).0, Some(Op::Cosine), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_softmax_written_out_is_positive_only_with_exponents_close_enough() {
+        let src = r#"import numpy as np
+import torch
+def f(x, shape):
+    u = np.exp(np.random.uniform(size=shape))
+    p = u / np.sum(u, axis=-1, keepdims=True)
+    e = torch.exp(x)
+    q = e / e.sum(-1, keepdim=True)
+    w = torch.exp(torch.clamp(x, -50, 50))
+    r = w / w.sum(-1, keepdim=True)
+"#;
+        let (op, range) = assigned(src, "p");
+        assert!(op == Some(Op::Softmax) && range.is_positive(), "exponents in [0, 1)");
+        assert_eq!(assigned(src, "q"), (Some(Op::Softmax), Interval::UNIT));
+        // Exponents in [-50, 50]: 100 apart, past SOFTMAX_SPREAD.
+        assert!(assigned(src, "r").1.contains_zero());
+    }
 }

@@ -12,7 +12,7 @@ use tree_sitter::Node;
 
 use super::Model;
 use super::transfer::RECEIVER;
-use super::value::{Value, ValueSummary};
+use super::value::{Kind, Origin, Value, ValueSummary};
 use crate::syntax::{Args, is_scope, text};
 
 /// Names a fact.
@@ -69,6 +69,10 @@ pub struct Summary {
     pub params: Vec<String>,
     /// The join of its `return` values; `None` when it returns no value.
     pub returns: Option<ValueSummary>,
+    /// Element by element, the join of its `return`ed tuples (`return centroids, labels`), when
+    /// every `return` returns a tuple of the same length; empty otherwise. What `a, b = f(x)`
+    /// binds and `f(x)[0]` is.
+    pub elements: Vec<ValueSummary>,
     /// Parameters passed on unchanged to library functions or methods.
     pub flows: Vec<Flow>,
 }
@@ -320,7 +324,7 @@ impl<'a> Model<'a> {
         }
         joined.map(|mut v| {
             v.via = None;
-            v.producer = None;
+            v.producer = v.producer.filter(|p| p.op.kept_across_functions());
             v
         })
     }
@@ -330,6 +334,7 @@ impl<'a> Model<'a> {
     fn attribute_value(&self, class: Node<'a>, attr: &str) -> Option<Value<'a>> {
         let body = class.child_by_field_name("body")?;
         let mut joined: Option<Value<'a>> = None;
+        let mut nones = 0;
         let mut add = |v: Value<'a>| {
             joined = Some(match joined.take() {
                 Some(j) => j.join(&v),
@@ -344,12 +349,18 @@ impl<'a> Model<'a> {
             match def.kind() {
                 "function_definition" => {
                     let Some(this) = super::first_parameter(def, self.src) else { continue };
-                    for (target, value) in self_assignments(def, this, attr, self.src) {
-                        match value {
-                            Some(v) => add(self.value(v)),
-                            None => add(Value::unknown()),
+                    for assigned in self_assignments(def, this, attr, self.src) {
+                        match assigned {
+                            // `self.x = None` in `__init__`, an array elsewhere: where the
+                            // attribute is used as an array it holds the array (None would
+                            // raise), so the None is left out of the join when another
+                            // assignment gives a value.
+                            Assigned::Value(v) if v.kind() == "none" => nones += 1,
+                            Assigned::Value(v) => add(self.value(v)),
+                            // `self.c, self.n = self.cluster(x)`: that element of the tuple.
+                            Assigned::Element(rhs, position) => add(self.unpacked_value(rhs, position)),
+                            Assigned::Unknown => add(Value::unknown()),
                         }
-                        let _ = target;
                     }
                 }
                 "expression_statement" => {
@@ -364,9 +375,12 @@ impl<'a> Model<'a> {
                 _ => {}
             }
         }
+        if joined.is_none() && nones > 0 {
+            joined = Some(Value::unknown().with_origin(Origin::Config).with_kind(Kind::NotArray));
+        }
         joined.map(|mut v| {
             v.via = None;
-            v.producer = None;
+            v.producer = v.producer.filter(|p| p.op.kept_across_functions());
             v
         })
     }
@@ -375,21 +389,40 @@ impl<'a> Model<'a> {
     pub fn summarize(&self, def: Node<'a>) -> Summary {
         let params = parameter_names(def, self.src);
         let mut returns: Option<Value<'a>> = None;
+        // `Some(elements)` while every return so far returned a tuple of that many elements.
+        let mut elements: Option<Vec<Value<'a>>> = None;
+        let mut tuples = true;
         let mut flows = Vec::new();
         let index = self.scope_index(def);
         let Some(body) = def.child_by_field_name("body") else {
-            return Summary { params, returns: None, flows };
+            return Summary { params, returns: None, elements: Vec::new(), flows };
         };
         let mut stack = vec![body];
         while let Some(node) = stack.pop() {
             match node.kind() {
                 "return_statement" => {
-                    if let Some(value) = node.named_child(0) {
+                    let value = node.named_child(0);
+                    if let Some(value) = value {
                         let v = self.value(value);
                         returns = Some(match returns {
                             Some(r) => r.join(&v),
                             None => v,
                         });
+                    }
+                    match value.and_then(|v| self.tuple_values(v)) {
+                        Some(these) if tuples => {
+                            elements = match elements.take() {
+                                None => Some(these),
+                                Some(so_far) if so_far.len() == these.len() => {
+                                    Some(so_far.iter().zip(&these).map(|(a, b)| a.join(b)).collect())
+                                }
+                                Some(_) => {
+                                    tuples = false;
+                                    None
+                                }
+                            };
+                        }
+                        _ => tuples = false,
                     }
                 }
                 "call" => {
@@ -429,7 +462,13 @@ impl<'a> Model<'a> {
         }
         flows.sort_by(|a, b| (a.param, &a.into, a.arg).cmp(&(b.param, &b.into, b.arg)));
         flows.dedup();
-        Summary { params, returns: returns.map(|r| r.summary()), flows }
+        let elements = if tuples { elements.unwrap_or_default() } else { Vec::new() };
+        Summary {
+            params,
+            returns: returns.map(|r| r.summary()),
+            elements: elements.iter().map(Value::summary).collect(),
+            flows,
+        }
     }
 
     /// The value a binding gives `name`.
@@ -495,9 +534,18 @@ pub fn parameter_names(def: Node, src: &str) -> Vec<String> {
     params.named_children(&mut cursor).filter_map(|p| super::parameter_name(p, src)).map(str::to_string).collect()
 }
 
-/// `this.attr = value` (and `this.attr += value`, value `None`) in a method body, outside nested
-/// scopes.
-fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec<(Node<'t>, Option<Node<'t>>)> {
+/// How a method assigns an attribute.
+enum Assigned<'t> {
+    /// `this.attr = value`
+    Value(Node<'t>),
+    /// `this.a, this.b = value`: the element at a position (unknown after a starred target).
+    Element(Node<'t>, Option<usize>),
+    /// `this.attr += value`, a chained assignment, a nested pattern: nothing known.
+    Unknown,
+}
+
+/// The assignments to `this.attr` in a method body, outside nested scopes.
+fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec<Assigned<'t>> {
     let mut out = Vec::new();
     let Some(body) = def.child_by_field_name("body") else { return out };
     if !text(body, src).contains(attr) {
@@ -514,8 +562,27 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
             "assignment" => {
                 let mut n = node;
                 while let (Some(l), r) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                    let value = r.filter(|r| r.kind() != "assignment");
                     if is_target(l) {
-                        out.push((l, r.filter(|r| r.kind() != "assignment")));
+                        out.push(value.map_or(Assigned::Unknown, Assigned::Value));
+                    } else if matches!(l.kind(), "pattern_list" | "tuple_pattern" | "tuple" | "list_pattern" | "list") {
+                        let mut cursor = l.walk();
+                        let elements: Vec<Node> =
+                            l.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
+                        let starred = elements.iter().any(|e| matches!(e.kind(), "list_splat_pattern" | "list_splat"));
+                        for (i, e) in elements.iter().enumerate() {
+                            if is_target(*e) {
+                                // After a starred target, positions are unknown.
+                                out.push(
+                                    value.map_or(Assigned::Unknown, |v| Assigned::Element(v, (!starred).then_some(i))),
+                                );
+                            } else if !matches!(e.kind(), "identifier" | "attribute" | "subscript")
+                                && text(*e, src).contains(attr)
+                            {
+                                // A nested pattern that may hold it: nothing known.
+                                out.push(Assigned::Unknown);
+                            }
+                        }
                     }
                     match r {
                         Some(r) if r.kind() == "assignment" => n = r,
@@ -526,7 +593,7 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
             }
             "augmented_assignment" => {
                 if node.child_by_field_name("left").is_some_and(is_target) {
-                    out.push((node, None));
+                    out.push(Assigned::Unknown);
                 }
                 continue;
             }
@@ -540,4 +607,70 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::semantic::Model;
+    use crate::semantic::value::Interval;
+    use crate::syntax::parse;
+
+    /// The value of the expression `expr` where it first occurs in the last line of `src`.
+    fn value_of(src: &str, expr: &str) -> Interval {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let last = src.trim_end().rfind('\n').unwrap();
+        let at = last + src[last..].find(expr).unwrap();
+        // `expr` may end in the character that follows it ("a " for the name `a`).
+        let len = expr.trim_end().len();
+        let mut node = tree.root_node().descendant_for_byte_range(at, at + len).unwrap();
+        while node.byte_range() != (at..at + len) {
+            node = node.parent().unwrap();
+        }
+        model.value(node).range
+    }
+
+    #[test]
+    fn tuples_keep_their_elements_through_returns_unpacking_and_attributes() {
+        let src = r#"import torch
+class M:
+    def __init__(self):
+        self.c = None
+        self.n = None
+    def step(self, x):
+        self.c, self.n = self.cluster(x)
+    def cluster(self, x):
+        c = torch.sigmoid(x)
+        return c, torch.exp(x)
+    def use(self):
+        return self.c + self.n
+    def other(self):
+        return self.n + self.c
+def pair(x):
+    return torch.exp(x), x
+def f(x, y):
+    a, b = pair(x)
+    c, d = y, torch.exp(y)
+    return a + pair(y)[0] + d
+"#;
+        assert!(value_of(src, "a ").is_positive(), "unpacked from a function's tuple");
+        assert!(value_of(src, "pair(y)[0]").is_positive(), "indexed");
+        assert!(value_of(src, "d\n").is_positive(), "unpacked from a tuple written out");
+        let class_end = src.find("def pair").unwrap();
+        assert_eq!(value_of(&src[..class_end], "self.c"), Interval::UNIT, "the first element of a method's tuple");
+        assert!(value_of(&src[..class_end], "self.n").is_positive());
+        // Returns of different lengths, or a starred target: nothing known.
+        let src = r#"import torch
+def g(x):
+    if x:
+        return torch.exp(x), 1
+    return torch.exp(x), 1, 2
+def f(x):
+    a, b = g(x)
+    *c, d = torch.exp(x), torch.exp(x)
+    return a + d
+"#;
+        assert!(value_of(src, "a ").is_any());
+        assert!(value_of(src, "d\n").is_any());
+    }
 }

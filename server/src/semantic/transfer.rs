@@ -65,6 +65,15 @@ pub enum Transfer {
     Mask,
     /// A Python builtin or library scalar function of one number (`float`, `math.sqrt`).
     Scalar(fn(Interval) -> Interval),
+    /// `input` divided by its `order`-norm along `axis` (`default_axis` when not given; `None`:
+    /// every axis): elements in [-1, 1], and unit vectors along the last axis where the norm is
+    /// an L2 norm or smaller (order at most 2) taken along axis 1 or -1 (the feature axis of a
+    /// batch of vectors, `[n, d]`) or along every axis.
+    Normalize { input: Arg, order: Option<Arg>, axis: Arg, default_axis: Option<f64> },
+    /// The diagonal of a matrix: of an invertible triangular factor ([`Op::Invertible`]), no
+    /// element is 0; of anything else nothing is known (`np.diag` of a vector builds a matrix
+    /// whose other elements are 0).
+    Diagonal(Arg),
 }
 
 /// One row of the table: the functions it covers, spelled `module.leaf` for each module and
@@ -555,6 +564,53 @@ const ROWS: &[Row] = &[
         transfer: Transfer::Mask,
         source: "comparisons: booleans",
     },
+    // Normalized vectors.
+    Row {
+        modules: &[TORCH_F],
+        leaves: &["normalize"],
+        transfer: Transfer::Normalize {
+            input: arg(0, &["input"]),
+            order: Some(arg(1, &["p"])),
+            axis: arg(2, &["dim"]),
+            default_axis: Some(1.0),
+        },
+        source: "torch.nn.functional.normalize(input, p=2.0, dim=1, eps=1e-12): v / max(||v||_p, eps) along dim",
+    },
+    Row {
+        modules: &[TF_MATH, "tensorflow.linalg"],
+        leaves: &["l2_normalize"],
+        transfer: Transfer::Normalize {
+            input: arg(0, &["x"]),
+            order: None,
+            axis: arg(1, &["axis", "dim"]),
+            default_axis: None,
+        },
+        source: "tf.math.l2_normalize(x, axis=None, epsilon=1e-12): x / sqrt(max(sum(x ** 2, axis), epsilon)); aliases tf.nn.l2_normalize, tf.linalg.l2_normalize",
+    },
+    Row {
+        modules: &[KOPS],
+        leaves: &["normalize"],
+        transfer: Transfer::Normalize {
+            input: arg(0, &["x"]),
+            order: Some(arg(2, &["order"])),
+            axis: arg(1, &["axis"]),
+            default_axis: Some(-1.0),
+        },
+        source: "keras.ops.normalize(x, axis=-1, order=2, epsilon=None): x / its order-norm along axis",
+    },
+    // Diagonals.
+    Row {
+        modules: &[NP, JNP, TORCH],
+        leaves: &["diag", "diagonal"],
+        transfer: Transfer::Diagonal(arg(0, &["v", "a", "input"])),
+        source: "numpy.diag(v, k=0), numpy.diagonal(a), torch.diag(input), torch.diagonal(input): the diagonal of a matrix",
+    },
+    Row {
+        modules: &["tensorflow.linalg"],
+        leaves: &["diag_part"],
+        transfer: Transfer::Diagonal(arg(0, &["input"])),
+        source: "tf.linalg.diag_part(input, k=0): the diagonal of a matrix",
+    },
     // Scalars.
     Row { modules: &["math", NP, JNP], leaves: &["sqrt"], transfer: Transfer::Scalar(sqrt), source: "math.sqrt" },
     Row { modules: &["math"], leaves: &["exp"], transfer: Transfer::Scalar(exp), source: "math.exp" },
@@ -682,6 +738,7 @@ const METHODS: &[(&[&str], Transfer)] = &[
     ),
     (&["bool", "eq", "ne", "gt", "lt", "ge", "le", "isnan", "isinf", "isfinite", "logical_not"], Transfer::Mask),
     (&["zero_"], Transfer::Filled(0.0)),
+    (&["diagonal", "diag"], Transfer::Diagonal(RECEIVER)),
 ];
 
 /// The transfer of a library function, by canonical name.

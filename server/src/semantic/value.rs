@@ -7,7 +7,8 @@
 //! only through float32 rounding are given that bound. `softmax` and `sigmoid` are in (0, 1)
 //! mathematically but return exactly 0 (and 1) in float32 once logits differ by more than ~104,
 //! so they are [0, 1] here. `exp` is (0, inf] (its float32 underflow below ~-103 is not modelled:
-//! code that logs an `exp` is treated as guarded).
+//! code that logs an `exp` is treated as guarded); a softmax written out, `exp(a) / sum(exp(b))`,
+//! is [0, 1] like the library's, unless its exponents are bounded within [`SOFTMAX_SPREAD`].
 
 use tree_sitter::Node;
 
@@ -272,6 +273,23 @@ fn min_hi(a: Bound, b: Bound) -> Bound {
     if a.value < b.value || (a.value == b.value && !a.closed) { a } else { b }
 }
 
+/// The largest spread of exponents (`max(b) - min(a)`) at which a softmax written out,
+/// `exp(a) / sum(exp(b))`, cannot underflow to 0 in float32: its smallest term is at least
+/// e^-80 / n, above float32's smallest subnormal (2^-149, about 1.4e-45 or e^-103.3) for
+/// n < 2^24 terms.
+pub const SOFTMAX_SPREAD: f64 = 80.0;
+
+/// The largest exponent at which a sum of up to 2^24 exponentials stays below float32's largest
+/// finite value (about e^88.7).
+pub const EXP_SUM_MAX: f64 = 72.0;
+
+/// The temperature a cosine similarity is assumed to be divided by when the temperature is a
+/// hyperparameter the file does not give (`cos / self.tau`, `tau = config["tau"]`): 1/40, so
+/// that the exponents of `exp(cos / tau)` lie in [-40, 40] and their spread is within
+/// [`SOFTMAX_SPREAD`]. Contrastive losses use 0.05 to 1 (SimCLR 0.1-0.5, MoCo and CLIP's
+/// initial value 0.07, recbole's NCL 0.1 and SGL 0.5 by default).
+pub const MIN_TEMPERATURE: f64 = 0.025;
+
 /// Where a value comes from. Training-time values change from step to step (data, parameters,
 /// model outputs) and reach the ends of their ranges sooner or later; configuration values
 /// (literals, hyperparameters, attributes set from constructor arguments, shapes) are what the
@@ -380,6 +398,17 @@ pub enum Op {
     SumOfSquares,
     /// `max(x) - min(x)`: 0 for constant input.
     Spread,
+    /// An L2-normalized batch of vectors (`F.normalize(x)`, `tf.math.l2_normalize(x, axis=-1)`):
+    /// each vector along the last axis has norm at most 1, so its elements lie in [-1, 1].
+    Normalized,
+    /// A dot product of two normalized vectors (`(a * b).sum(-1)`, `a @ b.T`): in [-1, 1].
+    Cosine,
+    /// A matrix with orthonormal columns: the Q of a QR decomposition. It has full column rank.
+    Orthogonal,
+    /// The triangular U of the LU decomposition of a matrix of full column rank: invertible.
+    Invertible,
+    /// The diagonal of an invertible triangular matrix: no element is 0.
+    NonZero,
 }
 
 /// The two probability producers.
@@ -422,7 +451,27 @@ impl Op {
             Op::Zeros => "zeros",
             Op::SumOfSquares => "a sum of squares",
             Op::Spread => "`max - min`",
+            Op::Normalized => "an L2-normalized tensor",
+            Op::Cosine => "a cosine similarity",
+            Op::Orthogonal => "an orthogonal matrix",
+            Op::Invertible => "an invertible triangular factor",
+            Op::NonZero => "the diagonal of an invertible triangular factor",
         }
+    }
+
+    /// A property of the whole value (unit vectors, orthonormal columns, an invertible factor,
+    /// no zero element) rather than the operation's output range: a reshape, a transpose or an
+    /// index loses it, and a join keeps it only when every path has it.
+    pub fn is_property(self) -> bool {
+        matches!(self, Op::Normalized | Op::Orthogonal | Op::Invertible | Op::NonZero)
+    }
+
+    /// What a value is rather than evidence of its zeros: kept where the value reaches another
+    /// function through a fact (an attribute set in another method, a function's return), with
+    /// the use as its node. (The other producers stay where they are made: a rule's fix
+    /// rebuilds their call.)
+    pub fn kept_across_functions(self) -> bool {
+        matches!(self, Op::Normalized)
     }
 
     /// A softmax or sigmoid output, or one minus one.
@@ -502,6 +551,15 @@ impl<'a> Value<'a> {
         self.producer.map(|p| p.op)
     }
 
+    /// The value without a producer that is a property ([`Op::is_property`]): what a reshape,
+    /// a transpose or an index leaves of it.
+    pub fn without_property(mut self) -> Self {
+        if self.op().is_some_and(Op::is_property) {
+            self.producer = None;
+        }
+        self
+    }
+
     /// A softmax or sigmoid output (or one minus one).
     pub fn probability(&self) -> Option<Prob> {
         self.op().and_then(Op::probability)
@@ -522,8 +580,12 @@ impl<'a> Value<'a> {
             origin: self.origin.join(other.origin),
             kind: if self.kind == other.kind { self.kind.clone() } else { Kind::Unknown },
             dtype: if self.dtype == other.dtype { self.dtype } else { None },
-            // A producer that may reach 0 on one path is evidence on the joined value.
+            // A producer that may reach 0 on one path is evidence on the joined value; a
+            // property (a normalized value) holds only if it holds on every path.
             producer: match (self.range.contains_zero(), other.range.contains_zero()) {
+                _ if self.op() != other.op() && [self, other].iter().any(|v| v.op().is_some_and(Op::is_property)) => {
+                    [self, other].into_iter().find(|v| !v.op().is_some_and(Op::is_property)).and_then(|v| v.producer)
+                }
                 (false, true) => other.producer,
                 (true, false) => self.producer,
                 _ => self.producer.or(other.producer),
@@ -563,6 +625,16 @@ impl ValueSummary {
             lo: Bound { value: f64::from_bits(self.lo.0), closed: self.lo.1 },
             hi: Bound { value: f64::from_bits(self.hi.0), closed: self.hi.1 },
         }
+    }
+
+    /// The value at a use elsewhere, `node`: the producers [`Op::kept_across_functions`] with
+    /// `node` as theirs, no other (their node lies in another function).
+    pub fn value_at<'a>(&self, node: Node<'a>) -> Value<'a> {
+        let mut v = self.value();
+        if let Some(op) = self.op.filter(|op| op.kept_across_functions()) {
+            v.producer = Some(Producer { op, node });
+        }
+        v
     }
 
     /// The value at a use elsewhere: no producer node (it lies in another function), so rules
@@ -615,6 +687,21 @@ mod tests {
         assert!(Interval::point(0.0).max(Interval::ANY).contains_zero());
         assert!(!Interval::point(0.0).max(Interval::ANY).is_positive());
         assert!(Interval::POSITIVE.max(Interval::point(0.0)).is_positive());
+    }
+
+    #[test]
+    fn a_join_keeps_a_property_only_when_both_sides_have_it() {
+        let tree = crate::syntax::parse("x\n");
+        let node = tree.root_node();
+        let unit = Value::unknown().with_range(Interval::closed(-1.0, 1.0));
+        let normalized = unit.clone().produced(Op::Normalized, node);
+        let orthogonal = unit.clone().produced(Op::Orthogonal, node);
+        let softmax = Value::unknown().with_range(Interval::UNIT).produced(Op::Softmax, node);
+        assert_eq!(normalized.join(&normalized).op(), Some(Op::Normalized));
+        assert_eq!(normalized.join(&unit).op(), None);
+        assert_eq!(unit.join(&normalized).op(), None);
+        assert_eq!(normalized.join(&orthogonal).op(), None);
+        assert_eq!(normalized.join(&softmax).op(), Some(Op::Softmax));
     }
 
     #[test]
