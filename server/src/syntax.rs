@@ -2,12 +2,68 @@
 //! layer above uses to read nodes (their text, a call's arguments, parentheses).
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, Parser, Tree};
 
 pub fn language() -> tree_sitter::Language {
     tree_sitter_python::LANGUAGE.into()
+}
+
+/// Declares [`Fields`] and [`FIELD`]: one id per field name the layers above read.
+macro_rules! fields {
+    ($($field:ident = $name:literal),* $(,)?) => {
+        /// tree-sitter-python's field ids, each looked up once. `Node::child_by_field_name` looks
+        /// its name up in the grammar's field table (a string comparison per field) on every
+        /// call; `node.child_by_field_id(FIELD.left)` does not.
+        pub struct Fields {
+            $(pub $field: u16,)*
+        }
+
+        pub static FIELD: LazyLock<Fields> = LazyLock::new(|| {
+            let language = language();
+            let id = |name: &str| {
+                language
+                    .field_id_for_name(name)
+                    .unwrap_or_else(|| panic!("tree-sitter-python has no field `{name}`"))
+                    .get()
+            };
+            Fields { $($field: id($name),)* }
+        });
+
+        #[cfg(test)]
+        impl Fields {
+            /// Each id with the name it was looked up by.
+            fn named(&self) -> Vec<(u16, &'static str)> {
+                vec![$((self.$field, $name),)*]
+            }
+        }
+    };
+}
+
+fields! {
+    alias = "alias",
+    alternative = "alternative",
+    argument = "argument",
+    arguments = "arguments",
+    attribute = "attribute",
+    body = "body",
+    condition = "condition",
+    consequence = "consequence",
+    definition = "definition",
+    function = "function",
+    left = "left",
+    module_name = "module_name",
+    name = "name",
+    object = "object",
+    operator = "operator",
+    parameters = "parameters",
+    right = "right",
+    subscript = "subscript",
+    superclasses = "superclasses",
+    type_ = "type",
+    value = "value",
 }
 
 pub fn parser() -> Parser {
@@ -139,7 +195,7 @@ pub fn unparenthesized(mut node: Node) -> Node {
 /// The name a callee ends in: `log` for `np.log`, `x.log` and `log`.
 pub fn callee_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
     match function.kind() {
-        "attribute" => function.child_by_field_name("attribute").map(|a| text(a, src)),
+        "attribute" => function.child_by_field_id(FIELD.attribute).map(|a| text(a, src)),
         "identifier" => Some(text(function, src)),
         _ => None,
     }
@@ -147,7 +203,7 @@ pub fn callee_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
 
 /// The function node of a call, if `node` is a call.
 pub fn call_function(node: Node) -> Option<Node> {
-    (node.kind() == "call").then(|| node.child_by_field_name("function")).flatten()
+    (node.kind() == "call").then(|| node.child_by_field_id(FIELD.function)).flatten()
 }
 
 /// Positional and keyword arguments of a call.
@@ -163,14 +219,15 @@ pub struct Args<'t> {
 impl<'t> Args<'t> {
     pub fn of(call: Node<'t>) -> Args<'t> {
         let mut args = Args::default();
-        let Some(list) = call.child_by_field_name("arguments") else {
+        let Some(list) = call.child_by_field_id(FIELD.arguments) else {
             return args;
         };
         let mut cursor = list.walk();
         for arg in list.named_children(&mut cursor) {
             match arg.kind() {
                 "keyword_argument" => {
-                    if let (Some(k), Some(v)) = (arg.child_by_field_name("name"), arg.child_by_field_name("value")) {
+                    if let (Some(k), Some(v)) = (arg.child_by_field_id(FIELD.name), arg.child_by_field_id(FIELD.value))
+                    {
                         args.keyword.push((k, v));
                     }
                 }
@@ -276,6 +333,26 @@ pub(crate) mod tests {
         src.push_str(&" ".repeat(515));
         src.push_str("q = torch.log(p)\n");
         src
+    }
+
+    #[test]
+    fn each_field_id_is_the_grammars_id_for_its_name() {
+        let language = language();
+        let named = FIELD.named();
+        assert!(named.len() > 20);
+        for (id, name) in named {
+            assert_eq!(language.field_name_for_id(id), Some(name), "field id {id}");
+        }
+        // Read through an id, a binary operator's sides are its operands.
+        let src = "a = left + right\n";
+        let tree = parse(src);
+        let sum = tree.root_node().descendant_for_byte_range(4, 16).unwrap();
+        assert_eq!(sum.kind(), "binary_operator");
+        let side = |id| sum.child_by_field_id(id).map(|n| &src[n.byte_range()]);
+        assert_eq!(
+            (side(FIELD.left), side(FIELD.operator), side(FIELD.right)),
+            (Some("left"), Some("+"), Some("right"))
+        );
     }
 
     /// The (row, column) of the call `name(` in the tree of `src`.

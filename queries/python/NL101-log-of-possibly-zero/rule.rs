@@ -12,7 +12,7 @@ use crate::semantic::eval::reaches_zero_op;
 use crate::semantic::value::{Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Fix, Related};
-use crate::syntax::{Args, Span, has_comment, same_expression, short};
+use crate::syntax::{Args, FIELD, Span, has_comment, same_expression, short};
 
 pub const RULE: Rule = Rule {
     code: "NL101",
@@ -152,7 +152,7 @@ fn log_call<'a>(
     } else {
         "log(0) = -inf"
     };
-    let callee_text = match (model.callee(call), call.child_by_field_name("function")) {
+    let callee_text = match (model.callee(call), call.child_by_field_id(FIELD.function)) {
         (Some(Callee::Method { name, .. }), _) => format!(".{name}()"),
         (_, Some(f)) => model.text(f).to_string(),
         (_, None) => callee.to_string(),
@@ -174,7 +174,7 @@ fn log_call<'a>(
             matches!(p.op, Op::Relu | Op::Abs | Op::Norm | Op::Std | Op::Var | Op::Count | Op::Arange)
         }) || (value.range.lo.value >= 0.0 && value.range.hi.value > 1.0);
         let probability = value.probability().is_some() || (product.is_some() && !unbounded);
-        let alias = call.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+        let alias = call.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
         let alias = if matches!(model.callee(call), Some(Callee::Method { .. })) { None } else { alias };
         fixes.extend(clip(cx, arg, library, probability, alias));
         let natural = matches!(apis::leaf(callee), "log" | "log_");
@@ -196,7 +196,7 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
     let Some(summary) = model.summary_of(def) else { return Vec::new() };
     let args = Args::of(call);
     let is_method = model.class_of_method(def).is_some()
-        && call.child_by_field_name("function").is_some_and(|f| f.kind() == "attribute");
+        && call.child_by_field_id(FIELD.function).is_some_and(|f| f.kind() == "attribute");
     let mut out = Vec::new();
     for flow in &summary.flows {
         let logs = LOGS.contains(&flow.into.as_str())
@@ -217,7 +217,7 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
         if constant_nonzero(&value) {
             continue;
         }
-        let function = model.text(def.child_by_field_name("name").unwrap_or(def));
+        let function = model.text(def.child_by_field_id(FIELD.name).unwrap_or(def));
         let message = format!(
             "`{function}` takes the log of its parameter `{param}`, and `{}` here is {} that can reach 0: log(0) = -inf",
             short(model.text(given)),
@@ -228,7 +228,7 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
             message,
             fixes: Vec::new(),
             related: Some(Related {
-                span: Span::of(def.child_by_field_name("name").unwrap_or(def)),
+                span: Span::of(def.child_by_field_id(FIELD.name).unwrap_or(def)),
                 message: format!("`{function}` logs `{param}` without a guard"),
             }),
         });
@@ -240,8 +240,8 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
 /// gradient, 0 * inf, is NaN).
 fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
     let subscript = call.parent().filter(|p| p.kind() == "subscript")?;
-    let index = subscript.child_by_field_name("subscript")?;
-    let method = call.child_by_field_name("function")?.child_by_field_name("attribute")?;
+    let index = subscript.child_by_field_id(FIELD.subscript)?;
+    let method = call.child_by_field_id(FIELD.function)?.child_by_field_id(FIELD.attribute)?;
     if has_comment(subscript) {
         return None;
     }
@@ -256,10 +256,10 @@ fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
 /// `a.log()[a > 0]`: the log's result is indexed by a condition on its own argument.
 fn selected_after<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
     let Some(parent) = call.parent() else { return false };
-    if parent.kind() != "subscript" || parent.child_by_field_name("value") != Some(call) {
+    if parent.kind() != "subscript" || parent.child_by_field_id(FIELD.value) != Some(call) {
         return false;
     }
-    let Some(index) = parent.child_by_field_name("subscript") else { return false };
+    let Some(index) = parent.child_by_field_id(FIELD.subscript) else { return false };
     let mut found = Vec::new();
     model.constraints_of(index, true, 0, &mut found);
     found.iter().any(|c| same_expression(c.subject, arg, model.src) && !c.range.contains_zero())
@@ -273,11 +273,11 @@ fn own_factor<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
         match parent.kind() {
             "parenthesized_expression" => node = parent,
             "binary_operator" => {
-                let op = parent.child_by_field_name("operator").map(|o| o.kind());
+                let op = parent.child_by_field_id(FIELD.operator).map(|o| o.kind());
                 match op {
                     Some("+") | Some("-") => node = parent,
                     Some("*") => {
-                        let (l, r) = (parent.child_by_field_name("left"), parent.child_by_field_name("right"));
+                        let (l, r) = (parent.child_by_field_id(FIELD.left), parent.child_by_field_id(FIELD.right));
                         let other = if l == Some(node) { r } else { l };
                         return other.is_some_and(|o| same_expression(o, arg, model.src));
                     }

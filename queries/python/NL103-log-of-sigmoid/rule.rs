@@ -8,7 +8,7 @@ use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
 use crate::semantic::Model;
 use crate::semantic::value::{Op, Prob};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Span, short, unparenthesized};
+use crate::syntax::{FIELD, Span, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL103",
@@ -88,13 +88,13 @@ pub fn sigmoid_source<'a>(
         _ => (arg, None),
     };
     if difference.kind() != "binary_operator"
-        || difference.child_by_field_name("operator").map(|o| o.kind()) != Some("-")
-        || difference.child_by_field_name("left").and_then(|l| model.constant(l)) != Some(1.0)
+        || difference.child_by_field_id(FIELD.operator).map(|o| o.kind()) != Some("-")
+        || difference.child_by_field_id(FIELD.left).and_then(|l| model.constant(l)) != Some(1.0)
     {
         return None;
     }
     let mut source =
-        probs::source(model, difference.child_by_field_name("right")?).filter(|s| s.prob == Prob::Sigmoid)?;
+        probs::source(model, difference.child_by_field_id(FIELD.right)?).filter(|s| s.prob == Prob::Sigmoid)?;
     // Read through `q = 1 - sigmoid(z)`: the logits are read at the log, not where they stood.
     if through.is_some() {
         source.assignment = through;

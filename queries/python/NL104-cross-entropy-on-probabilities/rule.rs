@@ -9,7 +9,7 @@ use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
 use crate::semantic::value::{Library, Op, Prob};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Span, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{FIELD, Span, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL104",
@@ -153,7 +153,7 @@ fn related<'a>(model: &Model<'a>, source: &Option<Source<'a>>, arg: Node<'a>, wh
 fn log_alias<'a>(model: &Model<'a>, log: Node<'a>) -> Option<&'a str> {
     match model.callee(log) {
         Some(Callee::Method { .. }) => None,
-        _ => log.child_by_field_name("function").and_then(|f| fixes::root_name(model, f)),
+        _ => log.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f)),
     }
 }
 
@@ -180,8 +180,8 @@ fn is_exp<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
 fn labels_of(factor: Node) -> (Node, bool) {
     let f = unparenthesized(factor);
     if f.kind() == "unary_operator"
-        && f.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
-        && let Some(inner) = f.child_by_field_name("argument")
+        && f.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+        && let Some(inner) = f.child_by_field_id(FIELD.argument)
     {
         return (unparenthesized(inner), true);
     }
@@ -196,20 +196,20 @@ fn term_of(product: Node) -> Option<(Node, Node)> {
         node = parent;
         parent = node.parent()?;
     }
-    if parent.kind() != "binary_operator" || parent.child_by_field_name("operator")?.kind() != "+" {
+    if parent.kind() != "binary_operator" || parent.child_by_field_id(FIELD.operator)?.kind() != "+" {
         return None;
     }
-    let (left, right) = (parent.child_by_field_name("left")?, parent.child_by_field_name("right")?);
+    let (left, right) = (parent.child_by_field_id(FIELD.left)?, parent.child_by_field_id(FIELD.right)?);
     Some((parent, if left == node { right } else { left }))
 }
 
 /// A term `a * log(b)` (or `log(b) * a`): the log call and `a`.
 fn factors_with_log<'a>(model: &Model<'a>, term: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
     let term = unparenthesized(term);
-    if term.kind() != "binary_operator" || term.child_by_field_name("operator")?.kind() != "*" {
+    if term.kind() != "binary_operator" || term.child_by_field_id(FIELD.operator)?.kind() != "*" {
         return None;
     }
-    let (left, right) = (term.child_by_field_name("left")?, term.child_by_field_name("right")?);
+    let (left, right) = (term.child_by_field_id(FIELD.left)?, term.child_by_field_id(FIELD.right)?);
     for (log, other) in [(right, left), (left, right)] {
         let log = unparenthesized(log);
         if log.kind() == "call" && probs::natural_log(model, log).is_some() {
@@ -223,9 +223,9 @@ fn factors_with_log<'a>(model: &Model<'a>, term: Node<'a>) -> Option<(Node<'a>, 
 fn is_one_minus<'a>(model: &Model<'a>, node: Node<'a>, of: Node<'a>) -> bool {
     let node = unparenthesized(node);
     node.kind() == "binary_operator"
-        && node.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
-        && node.child_by_field_name("left").and_then(|l| model.constant(l)) == Some(1.0)
-        && node.child_by_field_name("right").is_some_and(|r| same_expression(r, of, model.src))
+        && node.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+        && node.child_by_field_id(FIELD.left).and_then(|l| model.constant(l)) == Some(1.0)
+        && node.child_by_field_id(FIELD.right).is_some_and(|r| same_expression(r, of, model.src))
 }
 
 /// `-sum(y * log(softmax(z, axis=k)), axis=k)` (or summed over everything) → the library's

@@ -8,7 +8,7 @@ use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
 use crate::semantic::value::{Dtype, Kind, Library, Op, Origin};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, has_comment, short, unparenthesized};
+use crate::syntax::{Args, FIELD, has_comment, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL105",
@@ -54,7 +54,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
 }
 
 fn written<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> Option<Written<'a>> {
-    let function = call.child_by_field_name("function")?;
+    let function = call.child_by_field_id(FIELD.function)?;
     match model.callee(call)? {
         Callee::Api(api) if probs::NATURAL_LOGS.contains(&api.as_str()) || EXPS.contains(&api.as_str()) => {
             let args = Args::of(call);
@@ -116,7 +116,7 @@ fn integral<'a>(model: &Model<'a>, x: Node<'a>) -> bool {
     let x = unparenthesized(x);
     let x = model.assigned_value(x).map_or(x, |(_, value)| value);
     match x.kind() {
-        "binary_operator" => x.child_by_field_name("operator").is_some_and(|o| o.kind() == "//"),
+        "binary_operator" => x.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "//"),
         "call" => {
             let name = match model.callee(x) {
                 Some(Callee::Api(api)) => apis::leaf(&api).to_string(),
@@ -142,7 +142,7 @@ fn names_the_precise_form<'a>(model: &Model<'a>, node: Node<'a>, precise: &str) 
     let held = statement
         .named_child(0)
         .filter(|a| a.kind() == "assignment")
-        .and_then(|a| a.child_by_field_name("right"))
+        .and_then(|a| a.child_by_field_id(FIELD.right))
         .unwrap_or(statement);
     model.text(held).contains(precise)
 }
@@ -150,10 +150,10 @@ fn names_the_precise_form<'a>(model: &Model<'a>, node: Node<'a>, precise: &str) 
 /// `x` of `1 + x` or `x + 1`.
 fn one_plus<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
     let node = unparenthesized(node);
-    if node.kind() != "binary_operator" || node.child_by_field_name("operator")?.kind() != "+" {
+    if node.kind() != "binary_operator" || node.child_by_field_id(FIELD.operator)?.kind() != "+" {
         return None;
     }
-    let (l, r) = (node.child_by_field_name("left")?, node.child_by_field_name("right")?);
+    let (l, r) = (node.child_by_field_id(FIELD.left)?, node.child_by_field_id(FIELD.right)?);
     match (model.constant(l), model.constant(r)) {
         (Some(1.0), None) => Some(r),
         (None, Some(1.0)) => Some(l),
@@ -339,10 +339,10 @@ fn shifted_by_max<'a>(model: &Model<'a>, x: Node<'a>) -> bool {
     let x = unparenthesized(x);
     // `shifted = x - m` then `exp(shifted)`.
     let x = model.assigned_value(x).map_or(x, |(_, value)| value);
-    if x.kind() != "binary_operator" || x.child_by_field_name("operator").is_none_or(|o| o.kind() != "-") {
+    if x.kind() != "binary_operator" || x.child_by_field_id(FIELD.operator).is_none_or(|o| o.kind() != "-") {
         return false;
     }
-    let Some(right) = x.child_by_field_name("right").map(unparenthesized) else { return false };
+    let Some(right) = x.child_by_field_id(FIELD.right).map(unparenthesized) else { return false };
     // `m = x.max(-1, keepdims=True)` then `exp(x - m)`.
     let shift = model.assigned_value(right).map_or(right, |(_, value)| value);
     model.text(shift).contains("max")
@@ -363,9 +363,9 @@ fn exp_minus_one<'a>(model: &Model<'a>, exp: Node<'a>, x: Node<'a>, written: &Wr
         };
     }
     let minus_one = parent.kind() == "binary_operator"
-        && parent.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
-        && parent.child_by_field_name("left") == Some(node)
-        && parent.child_by_field_name("right").and_then(|r| model.constant(r)) == Some(1.0);
+        && parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+        && parent.child_by_field_id(FIELD.left) == Some(node)
+        && parent.child_by_field_id(FIELD.right).and_then(|r| model.constant(r)) == Some(1.0);
     if !minus_one || !plausible(model, x, written) || names_the_precise_form(model, parent, "expm1") {
         return Vec::new();
     }

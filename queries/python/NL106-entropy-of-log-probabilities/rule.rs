@@ -10,7 +10,7 @@ use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
 use crate::semantic::value::{Library, Op, Prob};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, Span, has_comment, same_expression, short};
+use crate::syntax::{Args, FIELD, Span, has_comment, same_expression, short};
 
 pub const RULE: Rule = Rule {
     code: "NL106",
@@ -90,7 +90,7 @@ fn of_log<'a>(model: &Model<'a>, log: Node<'a>, p: Node<'a>, library: Option<Lib
     }
     let alias = match model.callee(log) {
         Some(Callee::Method { .. }) => None,
-        _ => log.child_by_field_name("function").and_then(|f| fixes::root_name(model, f)),
+        _ => log.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f)),
     };
     if let Some(library) = library.or_else(|| source.as_ref().map(|s| s.family.library()))
         && !has_comment(product)
@@ -131,7 +131,7 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
     {
         let alias = match model.callee(exp) {
             Some(Callee::Method { .. }) => None,
-            _ => exp.child_by_field_name("function").and_then(|f| fixes::root_name(model, f)),
+            _ => exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f)),
         };
         let p = model.text(exp);
         let args = format!("{p}, {p}");

@@ -11,7 +11,7 @@ use crate::semantic::reductions::Reduce;
 use crate::semantic::value::{Kind, Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Related};
-use crate::syntax::{Args, ancestry, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, ancestry, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL201",
@@ -173,7 +173,8 @@ fn discarded<'a>(model: &Model<'a>, smell: Node<'a>, den: Node<'a>) -> bool {
 /// lo:`).
 fn spread_compared<'a>(model: &Model<'a>, smell: Node<'a>, value: &Value<'a>) -> bool {
     let Some(producer) = value.producer.filter(|p| p.op == Op::Spread) else { return false };
-    let (Some(hi), Some(lo)) = (producer.node.child_by_field_name("left"), producer.node.child_by_field_name("right"))
+    let (Some(hi), Some(lo)) =
+        (producer.node.child_by_field_id(FIELD.left), producer.node.child_by_field_id(FIELD.right))
     else {
         return false;
     };
@@ -201,11 +202,11 @@ fn errors_handled<'a>(model: &Model<'a>, smell: Node<'a>) -> bool {
     chain[start..].windows(2).any(|pair| {
         let (parent, child) = (pair[0], pair[1]);
         match parent.kind() {
-            "with_statement" if Some(child) == parent.child_by_field_name("body") => {
+            "with_statement" if Some(child) == parent.child_by_field_id(FIELD.body) => {
                 let header = &model.src[parent.start_byte()..child.start_byte()];
                 header.contains("errstate") && (header.contains("divide") || header.contains("invalid"))
             }
-            "try_statement" if Some(child) == parent.child_by_field_name("body") => {
+            "try_statement" if Some(child) == parent.child_by_field_id(FIELD.body) => {
                 let mut cursor = parent.walk();
                 parent.named_children(&mut cursor).filter(|c| c.kind() == "except_clause").any(|c| {
                     let header = model.text(c).lines().next().unwrap_or("");

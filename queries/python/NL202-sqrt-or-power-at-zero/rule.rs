@@ -10,7 +10,7 @@ use crate::semantic::reductions::Reduce;
 use crate::semantic::value::{Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, has_comment, short, unparenthesized};
+use crate::syntax::{Args, FIELD, has_comment, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL202",
@@ -94,7 +94,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     }
     let callee = match (&form, smell.kind()) {
         (Form::Power, "binary_operator") => format!("`** {}`", model.text(exponent.unwrap_or(smell))),
-        _ => match (model.callee(smell), smell.child_by_field_name("function")) {
+        _ => match (model.callee(smell), smell.child_by_field_id(FIELD.function)) {
             (Some(Callee::Method { name, .. }), _) => format!("`.{name}()`"),
             (_, Some(f)) => format!("`{}`", model.text(f)),
             _ => "the root".to_string(),
@@ -184,7 +184,7 @@ fn norm_evidence<'a>(
     }
     let bare = unparenthesized(arg);
     let difference =
-        |n: Node| n.kind() == "binary_operator" && n.child_by_field_name("operator").is_some_and(|o| o.kind() == "-");
+        |n: Node| n.kind() == "binary_operator" && n.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-");
     if difference(bare) {
         return Some(Evidence::Difference);
     }
@@ -194,7 +194,7 @@ fn norm_evidence<'a>(
         && let Some(assigned) =
             model.tree.root_node().descendant_for_byte_range(via.assigned.start_byte, via.assigned.end_byte)
         && assigned.kind() == "assignment"
-        && assigned.child_by_field_name("right").map(unparenthesized).is_some_and(difference)
+        && assigned.child_by_field_id(FIELD.right).map(unparenthesized).is_some_and(difference)
     {
         return Some(Evidence::Difference);
     }
@@ -300,7 +300,7 @@ fn norm_fix<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Option<
         Library::TensorFlow => ("tensorflow.math.sqrt", "tensorflow.math.reduce_sum", "tensorflow.math.square"),
         _ => return None,
     };
-    let prefer = smell.child_by_field_name("function").and_then(|f| crate::rules::fixes::root_name(model, f));
+    let prefer = smell.child_by_field_id(FIELD.function).and_then(|f| crate::rules::fixes::root_name(model, f));
     let spell = |t: &str| crate::rules::fixes::spell(&model.imports, t, prefer);
     let (sqrt, import) = spell(sqrt);
     let (sum, _) = spell(sum);

@@ -10,7 +10,7 @@ use crate::semantic::reductions::{Reduce, Reduction};
 use crate::semantic::value::{Dtype, Library, Op, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL203",
@@ -72,8 +72,11 @@ fn unbounded<'a>(model: &Model<'a>, arg: Node<'a>) -> bool {
     }
     let bare = unparenthesized(arg);
     if bare.kind() == "binary_operator"
-        && let (Some(l), Some(op), Some(r)) =
-            (bare.child_by_field_name("left"), bare.child_by_field_name("operator"), bare.child_by_field_name("right"))
+        && let (Some(l), Some(op), Some(r)) = (
+            bare.child_by_field_id(FIELD.left),
+            bare.child_by_field_id(FIELD.operator),
+            bare.child_by_field_id(FIELD.right),
+        )
         && matches!(op.kind(), "*" | "/")
     {
         let at_most_zero = |n: Node<'a>| model.value(n).range.hi.value <= 0.0;
@@ -170,7 +173,7 @@ fn softmax_fix<'a>(
         None => return None,
     };
     let target = fixes::function(library, Function::Softmax)?;
-    let prefer = exp.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+    let prefer = exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
     let (spelled, import) = fixes::spell(&model.imports, target, prefer);
     let keyword = if library == Library::Torch { "dim" } else { "axis" };
     let content = format!("{spelled}({}, {keyword}={})", model.text(unparenthesized(x)), axis.unwrap_or("None"));
@@ -220,7 +223,7 @@ fn same_meaning_at<'a>(model: &Model<'a>, x: Node<'a>, at: Node<'a>, there: Node
         }
         if n.kind() == "attribute" {
             // `self.w`, `np.pi`: the object's name.
-            if let Some(object) = n.child_by_field_name("object") {
+            if let Some(object) = n.child_by_field_id(FIELD.object) {
                 stack.push(object);
             }
             continue;
@@ -288,7 +291,7 @@ fn logsumexp_fix<'a>(
         return None;
     }
     let target = fixes::function(library, Function::LogSumExp)?;
-    let prefer = exp.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+    let prefer = exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
     let (spelled, import) = fixes::spell(&model.imports, target, prefer);
     let mut args = model.text(unparenthesized(x)).to_string();
     if let Some(axis) = sum.axis {
@@ -309,8 +312,8 @@ fn cosh<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, left: Node<'a>, right: Node<'
     let negated = |a: Node<'a>, b: Node<'a>| {
         let b = unparenthesized(b);
         b.kind() == "unary_operator"
-            && b.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
-            && b.child_by_field_name("argument").is_some_and(|inner| same_expression(inner, a, model.src))
+            && b.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+            && b.child_by_field_id(FIELD.argument).is_some_and(|inner| same_expression(inner, a, model.src))
     };
     let x = if negated(left, right) {
         left
@@ -383,16 +386,16 @@ fn sigmoid<'a>(
         let argument = if own {
             model.text(bare).to_string()
         } else if bare.kind() == "unary_operator"
-            && bare.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
+            && bare.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
         {
-            bare.child_by_field_name("argument").map(|a| model.text(a).to_string()).unwrap_or_default()
+            bare.child_by_field_id(FIELD.argument).map(|a| model.text(a).to_string()).unwrap_or_default()
         } else if matches!(bare.kind(), "identifier" | "call" | "attribute" | "subscript" | "parenthesized_expression")
         {
             format!("-{}", model.text(bare))
         } else {
             format!("-({})", model.text(bare))
         };
-        let prefer = exp.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+        let prefer = exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
         let (spelled, import) = fixes::spell(&model.imports, target, prefer);
         let content = format!("{spelled}({argument})");
         let mut edits: Vec<Edit> = import.into_iter().collect();

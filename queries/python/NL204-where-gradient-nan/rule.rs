@@ -11,7 +11,7 @@ use crate::semantic::scope::Binding;
 use crate::semantic::value::{Interval, Library, Op, Origin};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL204",
@@ -136,8 +136,8 @@ fn singular_parts<'a>(model: &Model<'a>, branch: Node<'a>) -> Vec<Singular<'a>> 
                 }
             }
             "binary_operator" => {
-                let op = n.child_by_field_name("operator").map(|o| o.kind());
-                let (l, r) = (n.child_by_field_name("left"), n.child_by_field_name("right"));
+                let op = n.child_by_field_id(FIELD.operator).map(|o| o.kind());
+                let (l, r) = (n.child_by_field_id(FIELD.left), n.child_by_field_id(FIELD.right));
                 match (op, l, r) {
                     (Some("/"), Some(l), Some(r)) => {
                         out.push(Singular { what: "a division", overflow: false, operand: r, numerator: Some(l) })
@@ -190,8 +190,11 @@ fn constrained<'a>(
     if depth > 2 || node.kind() != "binary_operator" {
         return None;
     }
-    let (l, op, r) =
-        (node.child_by_field_name("left")?, node.child_by_field_name("operator")?, node.child_by_field_name("right")?);
+    let (l, op, r) = (
+        node.child_by_field_id(FIELD.left)?,
+        node.child_by_field_id(FIELD.operator)?,
+        node.child_by_field_id(FIELD.right)?,
+    );
     let (lc, rc) = (model.constant(l), model.constant(r));
     match (op.kind(), lc, rc) {
         ("-", Some(c), None) => Some(Interval::point(c).minus(constrained(model, found, r, depth + 1)?)),
@@ -243,7 +246,7 @@ fn double_where<'a>(model: &Model<'a>, smell: Node<'a>, cond: Node<'a>, found: &
     if has_comment(smell) {
         return None;
     }
-    let function = smell.child_by_field_name("function")?;
+    let function = smell.child_by_field_id(FIELD.function)?;
     let Some(Callee::Api(api)) = model.callee(smell) else { return None };
     let library = apis::library_of(&api)?;
     let prefer = fixes::root_name(model, function);

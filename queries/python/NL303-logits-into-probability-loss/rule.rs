@@ -12,7 +12,7 @@ use crate::semantic::losses::{self, Expects};
 use crate::semantic::value::Op;
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, Span, has_comment, short};
+use crate::syntax::{Args, FIELD, Span, has_comment, short};
 
 pub const RULE: Rule = Rule {
     code: "NL303",
@@ -204,7 +204,7 @@ fn class_fix<'a>(model: &Model<'a>, ctor: Node<'a>, op: Option<Op>) -> Option<Fi
     if op != Some(Op::Logits) || has_comment(ctor) {
         return None;
     }
-    let api = ctor.child_by_field_name("function").and_then(|f| model.api(f))?;
+    let api = ctor.child_by_field_id(FIELD.function).and_then(|f| model.api(f))?;
     let spec = losses::by_name(&api)?;
     if spec.from_logits.is_some() {
         return add_keyword(model, ctor, "from_logits=True", "Pass `from_logits=True`: the input is logits");
@@ -220,14 +220,14 @@ fn class_fix<'a>(model: &Model<'a>, ctor: Node<'a>, op: Option<Op>) -> Option<Fi
 /// Calls `target` instead: the last name of the callee changes (`F.nll_loss` → `F.cross_entropy`),
 /// or the whole callee when it is a plain name.
 fn rename<'a>(model: &Model<'a>, call: Node<'a>, target: &str) -> Option<Fix> {
-    let function = call.child_by_field_name("function")?;
+    let function = call.child_by_field_id(FIELD.function)?;
     let leaf = apis::leaf(target);
     let title = format!("Use `{leaf}`, which takes logits");
     let (node, content, import) = match function.kind() {
         "attribute" => {
-            let attr = function.child_by_field_name("attribute")?;
+            let attr = function.child_by_field_id(FIELD.attribute)?;
             // `F.nll_loss` → `F.cross_entropy` only where `F.cross_entropy` resolves to the target.
-            let object = function.child_by_field_name("object")?;
+            let object = function.child_by_field_id(FIELD.object)?;
             let module = model.api(object).map(|m| apis::canonical(&format!("{m}.{leaf}")));
             if module.as_deref() != Some(target) {
                 return None;
@@ -301,15 +301,15 @@ fn log_softmax_fix<'a>(model: &Model<'a>, p: &Prediction<'a>, expects: Expects) 
         return None;
     }
     let producer = p.producer?;
-    let function = producer.child_by_field_name("function")?;
+    let function = producer.child_by_field_id(FIELD.function)?;
     if function.kind() != "attribute" || has_comment(producer) {
         return None;
     }
-    let attr = function.child_by_field_name("attribute")?;
+    let attr = function.child_by_field_id(FIELD.attribute)?;
     if model.text(attr) != "softmax" {
         return None;
     }
-    if let Some(object) = function.child_by_field_name("object")
+    if let Some(object) = function.child_by_field_id(FIELD.object)
         && let Some(m) = model.api(object)
         && apis::leaf(&apis::canonical(&format!("{m}.log_softmax"))) != "log_softmax"
     {

@@ -10,7 +10,7 @@ use crate::semantic::dtype::{DtypeAt, absorbed, round_to, rounds_to_zero};
 use crate::semantic::value::{Dtype, Library};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, short, unparenthesized};
+use crate::syntax::{Args, FIELD, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL304",
@@ -157,11 +157,11 @@ fn literal<'a>(model: &Model<'a>, lit: Node<'a>) -> Option<Finding> {
             argument(model, lit, v, call)
         }
         "binary_operator" => {
-            let op = parent.child_by_field_name("operator")?.kind();
+            let op = parent.child_by_field_id(FIELD.operator)?.kind();
             if !matches!(op, "+" | "-") {
                 return None;
             }
-            let (l, r) = (parent.child_by_field_name("left")?, parent.child_by_field_name("right")?);
+            let (l, r) = (parent.child_by_field_id(FIELD.left)?, parent.child_by_field_id(FIELD.right)?);
             let other = if l == node { r } else { l };
             if model.constant(other).is_some() {
                 return absorbed_in_sum(model, lit, v, parent, other);
@@ -301,8 +301,8 @@ fn with_replacement(model: &Model, lit: Node, dtype: Dtype, message: String) -> 
 /// `A + 1e-10` (a constant sum) that then meets an array: in the array's dtype the sum is `A`.
 fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, other: Node<'a>) -> Option<Finding> {
     let a = model.constant(other)?;
-    let op = sum.child_by_field_name("operator")?.kind();
-    let lit_right = sum.child_by_field_name("right").is_some_and(|r| unparenthesized(r) == lit);
+    let op = sum.child_by_field_id(FIELD.operator)?.kind();
+    let lit_right = sum.child_by_field_id(FIELD.right).is_some_and(|r| unparenthesized(r) == lit);
     let b = if op == "-" && lit_right { -v } else { v };
     if op == "-" && !lit_right {
         // `1e-10 - 1`: not a guard.
@@ -315,8 +315,8 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
     let outer = up.parent()?;
     let sum_text = model.text(sum).to_string();
     match outer.kind() {
-        "binary_operator" if matches!(outer.child_by_field_name("operator")?.kind(), "+" | "-") => {
-            let (l, r) = (outer.child_by_field_name("left")?, outer.child_by_field_name("right")?);
+        "binary_operator" if matches!(outer.child_by_field_id(FIELD.operator)?.kind(), "+" | "-") => {
+            let (l, r) = (outer.child_by_field_id(FIELD.left)?, outer.child_by_field_id(FIELD.right)?);
             if l != up {
                 return None;
             }
@@ -325,7 +325,7 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
             if !absorbed(a, b, d.dtype) {
                 return None;
             }
-            let outer_op = outer.child_by_field_name("operator")?.kind();
+            let outer_op = outer.child_by_field_id(FIELD.operator)?.kind();
             let message = format!(
                 "`{}` is absorbed: `{sum_text}` rounds to {} in {} ({}), so `{}` gets no guard from it",
                 model.text(lit),
@@ -415,7 +415,7 @@ fn array_dtype<'a>(model: &Model<'a>, array: Node<'a>, context: Node<'a>) -> Opt
             matches!(model.callee(call), Some(Callee::Api(api)) if apis::library_of(&api) == Some(Library::Torch))
         }),
         "attribute" => {
-            parent.child_by_field_name("attribute").is_some_and(|a| {
+            parent.child_by_field_id(FIELD.attribute).is_some_and(|a| {
                 matches!(model.text(a), "log" | "log2" | "log10" | "clamp" | "clamp_min" | "sqrt" | "rsqrt" | "reciprocal")
             }) && parent.parent().is_some_and(|c| c.kind() == "call")
         }
@@ -461,12 +461,12 @@ fn parameters_receiver<'a>(model: &Model<'a>, node: Node<'a>, depth: u32) -> Opt
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
         if n.kind() == "call"
-            && let Some(f) = n.child_by_field_name("function")
+            && let Some(f) = n.child_by_field_id(FIELD.function)
             && f.kind() == "attribute"
-            && f.child_by_field_name("attribute")
+            && f.child_by_field_id(FIELD.attribute)
                 .is_some_and(|a| matches!(model.text(a), "parameters" | "named_parameters"))
         {
-            return f.child_by_field_name("object");
+            return f.child_by_field_id(FIELD.object);
         }
         let mut cursor = n.walk();
         stack.extend(n.named_children(&mut cursor));

@@ -22,6 +22,7 @@ use crate::semantic::imports::Imports;
 use crate::semantic::{Dependency, FactKey, Model, PriorFacts};
 use crate::settings::Settings;
 use crate::smell::Smell;
+use crate::syntax::FIELD;
 
 #[derive(Default)]
 pub struct UnitCache {
@@ -97,11 +98,14 @@ impl UnitCache {
             // The class whose method this is, as the analysis sees it. Not the last class header
             // before it: a nested class (`class C:` inside the body) ends before its outer class's
             // later methods do.
-            let def =
-                if unit.kind() == "decorated_definition" { unit.child_by_field_name("definition") } else { Some(unit) };
+            let def = if unit.kind() == "decorated_definition" {
+                unit.child_by_field_id(FIELD.definition)
+            } else {
+                Some(unit)
+            };
             let class = def
                 .and_then(|d| model.class_of_method(d))
-                .and_then(|c| c.child_by_field_name("name"))
+                .and_then(|c| c.child_by_field_id(FIELD.name))
                 .map(|n| model.text(n).to_string());
             let text = &src[unit.byte_range()];
             let key = UnitKey { hash: hash_text(text), len: text.len(), column: unit.start_position().column, class };
@@ -240,11 +244,12 @@ fn unit_node_around(root: Node, start: usize, end: usize) -> Option<Node> {
         if child.start_byte() >= start || child.end_byte() < end {
             return None;
         }
-        let def = if child.kind() == "decorated_definition" { child.child_by_field_name("definition")? } else { child };
+        let def =
+            if child.kind() == "decorated_definition" { child.child_by_field_id(FIELD.definition)? } else { child };
         match def.kind() {
             "function_definition" => return Some(child),
             "class_definition" => {
-                let body = def.child_by_field_name("body")?;
+                let body = def.child_by_field_id(FIELD.body)?;
                 if start <= body.start_byte() {
                     return None;
                 }
@@ -314,13 +319,13 @@ impl UnitCache {
         // Facts the edited function contributes must hash as before wherever they were used:
         // its summary, and the attributes of its class. An edit of its name changes which facts
         // those are: not handled here.
-        let def = if unit.kind() == "decorated_definition" { unit.child_by_field_name("definition")? } else { unit };
-        let name = def.child_by_field_name("name")?;
+        let def = if unit.kind() == "decorated_definition" { unit.child_by_field_id(FIELD.definition)? } else { unit };
+        let name = def.child_by_field_id(FIELD.name)?;
         if name.end_byte() >= site.start && name.start_byte() <= site.new_end {
             return None;
         }
         let qualified = model.qualified_name(def);
-        let class = model.class_of_method(def).and_then(|c| c.child_by_field_name("name")).map(|n| model.text(n));
+        let class = model.class_of_method(def).and_then(|c| c.child_by_field_id(FIELD.name)).map(|n| model.text(n));
         let contributes = |key: &FactKey| match key {
             FactKey::Function(q) => Some(q) == qualified.as_ref(),
             FactKey::Attribute { class: c, .. } => Some(c.as_str()) == class,

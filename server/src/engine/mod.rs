@@ -23,7 +23,7 @@ use crate::semantic::{Model, apis};
 use crate::settings::Settings;
 use crate::smell::Smell;
 use crate::syntax::Span;
-pub use crate::syntax::{parse, reparse};
+pub use crate::syntax::{FIELD, parse, reparse};
 pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
@@ -533,11 +533,14 @@ pub(crate) enum Piece<'t> {
 pub(crate) fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
     let mut cursor = root.walk();
     for child in root.children(&mut cursor) {
-        let def =
-            if child.kind() == "decorated_definition" { child.child_by_field_name("definition") } else { Some(child) };
+        let def = if child.kind() == "decorated_definition" {
+            child.child_by_field_id(FIELD.definition)
+        } else {
+            Some(child)
+        };
         match def.map(|d| d.kind()) {
             Some("function_definition") => out.push(Piece::Unit(child)),
-            Some("class_definition") => match def.and_then(|d| d.child_by_field_name("body")) {
+            Some("class_definition") => match def.and_then(|d| d.child_by_field_id(FIELD.body)) {
                 Some(body) => {
                     // The header (decorators, name, bases) is loose; the body is split further.
                     out.push(Piece::Loose(Target { node: child, range: Some(child.start_byte()..body.start_byte()) }));

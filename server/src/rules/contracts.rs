@@ -10,7 +10,7 @@ use crate::semantic::losses::Expects;
 use crate::semantic::value::{Kind, Op, Prob};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, Span, short, unparenthesized};
+use crate::syntax::{Args, FIELD, Span, short, unparenthesized};
 
 /// A loss an activation reaches.
 pub enum Reached<'a> {
@@ -193,7 +193,7 @@ fn enclosing_stack<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
 
 /// A `return` of `function` (outside nested functions) returns the value `node` produced.
 fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
-    let Some(body) = function.child_by_field_name("body") else { return false };
+    let Some(body) = function.child_by_field_id(FIELD.body) else { return false };
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         if n.kind() == "return_statement" {
@@ -246,7 +246,7 @@ pub fn call_text(model: &Model, call: Node) -> String {
     if !full.contains('\n') && full.chars().count() <= 40 {
         return full.to_string();
     }
-    match call.child_by_field_name("function") {
+    match call.child_by_field_id(FIELD.function) {
         Some(f) if f.kind() != "call" => format!("{}(…)", short(model.text(f))),
         Some(f) => format!("{}(…)", call_text(model, f)),
         None => short(full),
@@ -264,7 +264,7 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> Option<
     let value = model.value(node);
     // A call that applies the activation to its input.
     if value.producer.is_some_and(|p| p.node == node) {
-        let function = node.child_by_field_name("function")?;
+        let function = node.child_by_field_id(FIELD.function)?;
         let input = match model.callee(node)? {
             Callee::Method { receiver, .. } if Args::of(node).positional.len() <= 1 => Some(receiver),
             Callee::Api(_) | Callee::Value(_) if function.kind() != "call" => {
@@ -285,10 +285,10 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> Option<
         });
     }
     // A layer built with the activation.
-    let api = node.child_by_field_name("function").and_then(|f| model.api(f))?;
+    let api = node.child_by_field_id(FIELD.function).and_then(|f| model.api(f))?;
     match apis::leaf(&api) {
         "Softmax" | "Sigmoid" if api.starts_with("torch.nn.") => {
-            let alias = node.child_by_field_name("function").and_then(|f| fixes::root_name(model, f));
+            let alias = node.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
             Some(fixes::replace_with_call(
                 &model.imports,
                 node,
@@ -306,7 +306,7 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> Option<
 /// `activation="softmax"` → `activation=None` (Dense, Conv*), `Activation("softmax")` →
 /// `Activation("linear")`.
 fn activation_none<'a>(model: &Model<'a>, ctor: Node<'a>, title: &str) -> Option<Fix> {
-    let api = ctor.child_by_field_name("function").and_then(|f| model.api(f))?;
+    let api = ctor.child_by_field_id(FIELD.function).and_then(|f| model.api(f))?;
     let args = Args::of(ctor);
     let (arg, content) = if api == "keras.layers.Activation" {
         let a = args.get(0, &["activation"], model.src)?;

@@ -8,7 +8,7 @@ use super::fixes::{self, Function};
 use crate::semantic::Model;
 use crate::semantic::value::Library;
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::unparenthesized;
+use crate::syntax::{FIELD, unparenthesized};
 
 /// The text of `node` as the receiver of a method or an operand of `+`: parenthesized unless it
 /// is a primary expression (a name, call, attribute, subscript, literal or parenthesized).
@@ -66,7 +66,7 @@ pub fn alias_in<'s>(model: &Model<'s>, node: Node) -> Option<&'s str> {
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
         if n.kind() == "call"
-            && let Some(f) = n.child_by_field_name("function")
+            && let Some(f) = n.child_by_field_id(FIELD.function)
             && model.api(f).is_some()
         {
             return fixes::root_name(model, f);

@@ -8,6 +8,7 @@ use crate::semantic::imports::Imports;
 use crate::semantic::value::Library;
 use crate::semantic::{Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
+use crate::syntax::FIELD;
 
 /// Spells the canonical function `target` with this file's own names: `tensorflow.clip_by_value`
 /// becomes `tf.clip_by_value` after `import tensorflow.compat.v1 as tf`. `prefer` is the local
@@ -82,7 +83,7 @@ fn new_import(target: &str, taken: impl Fn(&str) -> bool) -> (String, String) {
 pub fn root_name<'s>(model: &Model<'s>, callee: Node) -> Option<&'s str> {
     let mut node = callee;
     while node.kind() == "attribute" {
-        node = node.child_by_field_name("object")?;
+        node = node.child_by_field_id(FIELD.object)?;
     }
     (node.kind() == "identifier").then(|| model.text(node))
 }
@@ -194,7 +195,7 @@ pub fn replace_with_call(
 /// A fix that adds the keyword argument `keyword` (`"eps=1e-4"`) at the end of a call's
 /// arguments; none when the arguments hold a comment.
 pub fn add_keyword(src: &str, call: Node, keyword: &str, title: String) -> Option<Fix> {
-    let list = call.child_by_field_name("arguments").filter(|a| a.kind() == "argument_list")?;
+    let list = call.child_by_field_id(FIELD.arguments).filter(|a| a.kind() == "argument_list")?;
     if crate::syntax::has_comment(list) {
         return None;
     }

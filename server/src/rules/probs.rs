@@ -9,7 +9,7 @@ use crate::rules::fixes::{self, Function};
 use crate::semantic::value::{Library, Prob, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, same_expression, short, unparenthesized};
 
 /// Softmax functions, by canonical name.
 pub const SOFTMAX: &[&str] =
@@ -103,7 +103,7 @@ pub struct Source<'a> {
 impl<'a> Source<'a> {
     /// The call's arguments other than the logits, as written (`dim=-1`, `axis=1`).
     pub fn other_args(&self, model: &Model<'a>) -> Vec<Node<'a>> {
-        let Some(list) = self.call.child_by_field_name("arguments") else { return Vec::new() };
+        let Some(list) = self.call.child_by_field_id(FIELD.arguments) else { return Vec::new() };
         let mut cursor = list.walk();
         list.named_children(&mut cursor)
             .filter(|a| a.kind() != "comment" && *a != self.logits)
@@ -112,7 +112,7 @@ impl<'a> Source<'a> {
             .filter(|a| {
                 // `name=` of TensorFlow only names the op.
                 !(a.kind() == "keyword_argument"
-                    && a.child_by_field_name("name").is_some_and(|n| model.text(n) == "name"))
+                    && a.child_by_field_id(FIELD.name).is_some_and(|n| model.text(n) == "name"))
             })
             .collect()
     }
@@ -159,7 +159,7 @@ pub fn source<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Source<'a>> {
     if call.kind() != "call" {
         return None;
     }
-    let function = call.child_by_field_name("function")?;
+    let function = call.child_by_field_id(FIELD.function)?;
     let args = Args::of(call);
     if args.splat {
         return None;
@@ -253,7 +253,7 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     if !statement.parent().is_some_and(|b| matches!(b.kind(), "block" | "module")) {
         return None;
     }
-    if assignment.child_by_field_name("right").map(unparenthesized) != Some(source.call) {
+    if assignment.child_by_field_id(FIELD.right).map(unparenthesized) != Some(source.call) {
         return None;
     }
     let line_start = crate::text::line_start(model.src, statement.start_byte());
@@ -301,8 +301,8 @@ pub fn negated(model: &Model, node: Node) -> String {
     match node.kind() {
         "identifier" | "call" | "attribute" | "subscript" | "integer" | "float" => format!("-{text}"),
         // `-(-z)` is `z`.
-        "unary_operator" if node.child_by_field_name("operator").is_some_and(|o| o.kind() == "-") => node
-            .child_by_field_name("argument")
+        "unary_operator" if node.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-") => node
+            .child_by_field_id(FIELD.argument)
             .map(|a| model.text(a).to_string())
             .unwrap_or_else(|| format!("-({text})")),
         _ => format!("-({text})"),
@@ -318,10 +318,10 @@ pub fn product_of(call: Node) -> Option<(Node, Node)> {
         node = parent;
         parent = node.parent()?;
     }
-    if parent.kind() != "binary_operator" || parent.child_by_field_name("operator")?.kind() != "*" {
+    if parent.kind() != "binary_operator" || parent.child_by_field_id(FIELD.operator)?.kind() != "*" {
         return None;
     }
-    let (left, right) = (parent.child_by_field_name("left")?, parent.child_by_field_name("right")?);
+    let (left, right) = (parent.child_by_field_id(FIELD.left)?, parent.child_by_field_id(FIELD.right)?);
     let other = if left == node { right } else { left };
     Some((parent, other))
 }
@@ -366,7 +366,7 @@ pub fn natural_log<'a>(model: &Model<'a>, call: Node<'a>) -> Option<(Node<'a>, O
 
 /// The callee of a call as written, for messages: `tf.math.log`, `.log()`.
 pub fn callee_text<'a>(model: &Model<'a>, call: Node<'a>) -> String {
-    match (model.callee(call), call.child_by_field_name("function")) {
+    match (model.callee(call), call.child_by_field_id(FIELD.function)) {
         (Some(Callee::Method { name, .. }), _) => format!(".{name}()"),
         (_, Some(f)) => model.text(f).to_string(),
         _ => "log".to_string(),
@@ -409,7 +409,7 @@ pub fn climb<'a>(model: &Model<'a>, inner: Node<'a>) -> Chain<'a> {
     while let Some(parent) = node.parent() {
         match parent.kind() {
             "parenthesized_expression" => node = parent,
-            "unary_operator" if parent.child_by_field_name("operator").is_some_and(|o| o.kind() == "-") => {
+            "unary_operator" if parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-") => {
                 chain.negations += 1;
                 node = parent;
                 chain.top = node;
@@ -422,7 +422,7 @@ pub fn climb<'a>(model: &Model<'a>, inner: Node<'a>) -> Chain<'a> {
                 }
                 None => break,
             },
-            "attribute" if parent.child_by_field_name("object") == Some(node) => {
+            "attribute" if parent.child_by_field_id(FIELD.object) == Some(node) => {
                 match reduction_method(model, parent) {
                     Some(r) => {
                         node = r.call;
@@ -455,15 +455,15 @@ fn reduction_function<'a>(model: &Model<'a>, list: Node<'a>, node: Node<'a>) -> 
     let axis = args.get(1, &["axis", "dim", "reduction_indices"], model.src);
     let rest: Vec<Node<'a>> = list_args(list).into_iter().filter(|a| *a != node).collect();
     let plain = rest.len() == usize::from(axis.is_some());
-    let callee = model.text(call.child_by_field_name("function")?);
+    let callee = model.text(call.child_by_field_id(FIELD.function)?);
     Some(Reduction { kind, call, method: false, callee, axis, rest, plain })
 }
 
 /// `node.sum(1)`, `node.mean()`.
 fn reduction_method<'a>(model: &Model<'a>, attribute: Node<'a>) -> Option<Reduction<'a>> {
     let call =
-        attribute.parent().filter(|c| c.kind() == "call" && c.child_by_field_name("function") == Some(attribute))?;
-    let name = model.text(attribute.child_by_field_name("attribute")?);
+        attribute.parent().filter(|c| c.kind() == "call" && c.child_by_field_id(FIELD.function) == Some(attribute))?;
+    let name = model.text(attribute.child_by_field_id(FIELD.attribute)?);
     let kind = match name {
         "sum" => Reduce::Sum,
         "mean" => Reduce::Mean,
@@ -474,7 +474,7 @@ fn reduction_method<'a>(model: &Model<'a>, attribute: Node<'a>) -> Option<Reduct
         return None;
     }
     let axis = args.get(0, &["axis", "dim"], model.src);
-    let rest = call.child_by_field_name("arguments").map(list_args).unwrap_or_default();
+    let rest = call.child_by_field_id(FIELD.arguments).map(list_args).unwrap_or_default();
     let plain = rest.len() == usize::from(axis.is_some());
     Some(Reduction { kind, call, method: true, callee: name, axis, rest, plain })
 }
@@ -572,11 +572,11 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
         let parent = node.parent()?;
         match parent.kind() {
             "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
-            "assignment" if parent.child_by_field_name("right") == Some(node) => break parent,
+            "assignment" if parent.child_by_field_id(FIELD.right) == Some(node) => break parent,
             _ => return None,
         }
     };
-    let target = assignment.child_by_field_name("left").filter(|l| l.kind() == "identifier")?;
+    let target = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind() == "identifier")?;
     let name = model.text(target);
     let scope = model.scope_of(assignment);
     let mut uses = Vec::new();
@@ -597,12 +597,13 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     // Only the uses this assignment reaches, not later targets or uses of a rebinding.
     let index = model.scope_index(scope);
     uses.retain(|u| {
-        let target = u.parent().is_some_and(|p| p.kind() == "assignment" && p.child_by_field_name("left") == Some(*u));
+        let target =
+            u.parent().is_some_and(|p| p.kind() == "assignment" && p.child_by_field_id(FIELD.left) == Some(*u));
         // `v.dtype`, `v.shape`: metadata, not the values.
         let metadata = u.parent().is_some_and(|p| {
             p.kind() == "attribute"
-                && p.child_by_field_name("object") == Some(*u)
-                && p.child_by_field_name("attribute")
+                && p.child_by_field_id(FIELD.object) == Some(*u)
+                && p.child_by_field_id(FIELD.attribute)
                     .is_some_and(|a| matches!(model.text(a), "dtype" | "shape" | "device" | "ndim"))
         });
         !target && !metadata && index.reaching(name, u.start_byte()).entries.iter().any(|e| e.node == assignment)
@@ -628,7 +629,7 @@ fn picked_from<'a>(model: &Model<'a>, mut node: Node<'a>) -> bool {
         match parent.kind() {
             "parenthesized_expression" | "unary_operator" => node = parent,
             "binary_operator"
-                if parent.child_by_field_name("operator").is_some_and(|o| matches!(o.kind(), "+" | "-")) =>
+                if parent.child_by_field_id(FIELD.operator).is_some_and(|o| matches!(o.kind(), "+" | "-")) =>
             {
                 node = parent
             }
@@ -641,8 +642,8 @@ fn picked_from<'a>(model: &Model<'a>, mut node: Node<'a>) -> bool {
                 return matches!(model.callee(call), Some(Callee::Api(api)) if PICKERS.contains(&apis::leaf(&api)));
             }
             // `(logits - log(-log(u))).argmax(-1)`
-            "attribute" if parent.child_by_field_name("object") == Some(node) => {
-                return parent.child_by_field_name("attribute").is_some_and(|a| model.text(a) == "argmax")
+            "attribute" if parent.child_by_field_id(FIELD.object) == Some(node) => {
+                return parent.child_by_field_id(FIELD.attribute).is_some_and(|a| model.text(a) == "argmax")
                     && parent.parent().is_some_and(|c| c.kind() == "call");
             }
             _ => return false,

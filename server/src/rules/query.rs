@@ -19,6 +19,7 @@ use tree_sitter::{Node, Query, QueryMatch, QueryPredicateArg};
 use super::{Anchor, Rule};
 use crate::semantic::value::Kind;
 use crate::semantic::{Callee, Model, apis};
+use crate::syntax::FIELD;
 
 pub const ENGINE_PREDICATES: &[&str] = &["api?", "method?", "local?"];
 
@@ -224,7 +225,7 @@ impl Compiled {
     pub fn predicates_hold<'a>(&self, model: &Model<'a>, m: &QueryMatch<'_, 'a>) -> bool {
         self.predicates[m.pattern_index].iter().all(|p| match p {
             Predicate::Api { capture, names, leaves } => m.nodes_for_capture_index(*capture).all(|n| {
-                let attribute = (n.kind() == "attribute").then(|| n.child_by_field_name("attribute")).flatten();
+                let attribute = (n.kind() == "attribute").then(|| n.child_by_field_id(FIELD.attribute)).flatten();
                 attribute.is_none_or(|a| leaves.contains(model.text(a)))
                     && model.api(n).is_some_and(|api| names.contains(&api))
             }),
@@ -244,7 +245,8 @@ fn method_holds<'a>(model: &Model<'a>, callee: Node<'a>, names: &HashSet<String>
     if callee.kind() != "attribute" {
         return false;
     }
-    let (Some(receiver), Some(attr)) = (callee.child_by_field_name("object"), callee.child_by_field_name("attribute"))
+    let (Some(receiver), Some(attr)) =
+        (callee.child_by_field_id(FIELD.object), callee.child_by_field_id(FIELD.attribute))
     else {
         return false;
     };

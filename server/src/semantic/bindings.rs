@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use super::Model;
 use super::scope::Binding;
-use crate::syntax::unparenthesized;
+use crate::syntax::{FIELD, unparenthesized};
 
 impl<'a> Model<'a> {
     /// `(assignment, value)` when the name `name` holds exactly `value` at this use: one
@@ -52,12 +52,12 @@ impl<'a> Model<'a> {
                 }
                 "attribute" => {
                     // `self.dim`: the object is read; the attribute name is no binding.
-                    match node.child_by_field_name("object") {
+                    match node.child_by_field_id(FIELD.object) {
                         Some(object) => stack.push(object),
                         None => return false,
                     }
                 }
-                "keyword_argument" => match node.child_by_field_name("value") {
+                "keyword_argument" => match node.child_by_field_id(FIELD.value) {
                     Some(v) => stack.push(v),
                     None => return false,
                 },

@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use super::imports::Imports;
-use crate::syntax::{Args, text};
+use crate::syntax::{Args, FIELD, text};
 
 /// How deep constant expressions are folded before giving up.
 const MAX_DEPTH: u32 = 24;
@@ -52,17 +52,17 @@ fn constant_at(node: Node, src: &str, imports: &Imports, depth: u32) -> Option<f
         "integer" | "float" => literal_value(text(node, src))?,
         "parenthesized_expression" => inner(node.named_child(0))?,
         "unary_operator" => {
-            let x = inner(node.child_by_field_name("argument"))?;
-            match node.child_by_field_name("operator")?.kind() {
+            let x = inner(node.child_by_field_id(FIELD.argument))?;
+            match node.child_by_field_id(FIELD.operator)?.kind() {
                 "-" => -x,
                 "+" => x,
                 _ => return None,
             }
         }
         "binary_operator" => {
-            let l = inner(node.child_by_field_name("left"))?;
-            let r = inner(node.child_by_field_name("right"))?;
-            match node.child_by_field_name("operator")?.kind() {
+            let l = inner(node.child_by_field_id(FIELD.left))?;
+            let r = inner(node.child_by_field_id(FIELD.right))?;
+            match node.child_by_field_id(FIELD.operator)?.kind() {
                 "+" => l + r,
                 "-" => l - r,
                 "*" => l * r,
@@ -84,7 +84,7 @@ fn constant_at(node: Node, src: &str, imports: &Imports, depth: u32) -> Option<f
         "call" => {
             // The callee first: folding the argument of every call (`log(log(...))`) made each
             // evaluation of a nested call walk the calls below it.
-            let function = node.child_by_field_name("function")?;
+            let function = node.child_by_field_id(FIELD.function)?;
             let float = function.kind() == "identifier" && text(function, src) == "float";
             let sqrt = !float
                 && imports
@@ -120,7 +120,7 @@ mod tests {
         let tree = parse(&src);
         let imports = Imports::collect(tree.root_node(), &src);
         let stmt = tree.root_node().named_child(3).unwrap();
-        let right = stmt.named_child(0).unwrap().child_by_field_name("right").unwrap();
+        let right = stmt.named_child(0).unwrap().child_by_field_id(FIELD.right).unwrap();
         constant(right, &src, &imports)
     }
 

@@ -14,7 +14,7 @@ use super::eval::dtype_named;
 use super::facts::{Fact, FactKey};
 use super::value::{Dtype, Kind, Library};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, ancestry, callee_name, text, unparenthesized};
+use crate::syntax::{Args, FIELD, ancestry, callee_name, text, unparenthesized};
 
 /// File-wide precision settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -228,7 +228,7 @@ impl<'a> Model<'a> {
                 let chain = ancestry(root, string);
                 let setter = chain.iter().rev().take(6).any(|n| {
                     n.kind() == "call"
-                        && n.child_by_field_name("function")
+                        && n.child_by_field_id(FIELD.function)
                             .and_then(|f| callee_name(f, self.src))
                             .is_some_and(|c| matches!(c, "set_global_policy" | "set_policy" | "set_dtype_policy"))
                 });
@@ -294,10 +294,10 @@ impl<'a> Model<'a> {
                 }
                 self.policy_dtype(node)
             }
-            "subscript" => self.stated_dtype(node.child_by_field_name("value")?, depth + 1),
+            "subscript" => self.stated_dtype(node.child_by_field_id(FIELD.value)?, depth + 1),
             "binary_operator" => {
-                let l = node.child_by_field_name("left").and_then(|l| self.dtype_at(l, depth + 1));
-                let r = node.child_by_field_name("right").and_then(|r| self.dtype_at(r, depth + 1));
+                let l = node.child_by_field_id(FIELD.left).and_then(|l| self.dtype_at(l, depth + 1));
+                let r = node.child_by_field_id(FIELD.right).and_then(|r| self.dtype_at(r, depth + 1));
                 match (l, r) {
                     (Some(a), Some(b)) => Some(if a.dtype.width() >= b.dtype.width() { a } else { b }),
                     (Some(a), None) | (None, Some(a)) => Some(a),
@@ -379,7 +379,7 @@ impl<'a> Model<'a> {
     fn policy_dtype(&self, name: Node<'a>) -> Option<DtypeAt> {
         let function = self.scope_of(name);
         if function.kind() != "function_definition"
-            || function.child_by_field_name("name").map(|n| self.text(n)) != Some("call")
+            || function.child_by_field_id(FIELD.name).map(|n| self.text(n)) != Some("call")
             || self.class_of_method(function).is_none()
         {
             return None;
@@ -397,7 +397,7 @@ impl<'a> Model<'a> {
 
     /// A call PyTorch autocast runs in float32, inside an enabled `autocast` block.
     fn autocast_float32(&self, call: Node<'a>) -> Option<DtypeAt> {
-        let name = call.child_by_field_name("function").and_then(|f| callee_name(f, self.src))?;
+        let name = call.child_by_field_id(FIELD.function).and_then(|f| callee_name(f, self.src))?;
         if !AUTOCAST_FLOAT32.contains(&name) || !self.in_autocast(call) {
             return None;
         }
@@ -418,7 +418,7 @@ impl<'a> Model<'a> {
             let Some(clause) = n.named_child(0).filter(|c| c.kind() == "with_clause") else { continue };
             let mut cursor = clause.walk();
             for item in clause.named_children(&mut cursor) {
-                let mut value = item.child_by_field_name("value").unwrap_or(item);
+                let mut value = item.child_by_field_id(FIELD.value).unwrap_or(item);
                 if value.kind() == "as_pattern" {
                     value = value.named_child(0).unwrap_or(value);
                 }
@@ -426,7 +426,7 @@ impl<'a> Model<'a> {
                     continue;
                 }
                 let autocast = value
-                    .child_by_field_name("function")
+                    .child_by_field_id(FIELD.function)
                     .and_then(|f| self.api(f))
                     .is_some_and(|a| a.starts_with("torch.") && apis::leaf(&a) == "autocast");
                 let disabled = Args::of(value).keyword(&["enabled"], self.src).is_some_and(|e| self.text(e) == "False");
@@ -451,7 +451,7 @@ impl<'a> Model<'a> {
         }
         // `model.half()` as a statement, before `at`, in the same scope.
         let scope = self.scope_of(at);
-        let body = if self.is_module_scope(scope) { Some(scope) } else { scope.child_by_field_name("body") };
+        let body = if self.is_module_scope(scope) { Some(scope) } else { scope.child_by_field_id(FIELD.body) };
         let spelled = self.text(module);
         let mut stack: Vec<Node<'a>> = body.into_iter().collect();
         let mut last: Option<(usize, DtypeAt)> = None;
@@ -489,9 +489,9 @@ impl<'a> Model<'a> {
     /// `x.half()`, `x.to(torch.float16)`, `x.cuda().half()` (calls on the text `spelled`, or on
     /// anything when `spelled` is empty): the dtype it converts to.
     fn conversion_of(&self, call: Node<'a>, spelled: &str) -> Option<DtypeAt> {
-        let function = call.child_by_field_name("function").filter(|f| f.kind() == "attribute")?;
-        let name = text(function.child_by_field_name("attribute")?, self.src);
-        let receiver = function.child_by_field_name("object")?;
+        let function = call.child_by_field_id(FIELD.function).filter(|f| f.kind() == "attribute")?;
+        let name = text(function.child_by_field_id(FIELD.attribute)?, self.src);
+        let receiver = function.child_by_field_id(FIELD.object)?;
         let args = Args::of(call);
         let d = match name {
             "half" => Some(Dtype::F16),
@@ -530,8 +530,8 @@ impl<'a> Model<'a> {
     fn conversion_of_receiver(&self, receiver: Node<'a>, spelled: &str) -> bool {
         receiver.kind() == "call"
             && receiver
-                .child_by_field_name("function")
-                .and_then(|f| f.child_by_field_name("object"))
+                .child_by_field_id(FIELD.function)
+                .and_then(|f| f.child_by_field_id(FIELD.object))
                 .is_some_and(|o| self.text(o) == spelled || self.conversion_of_receiver(o, spelled))
     }
 

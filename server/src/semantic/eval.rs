@@ -18,7 +18,7 @@ use super::value::{
     Bound, Dtype, EXP_SUM_MAX, Interval, Kind, Library, MIN_TEMPERATURE, Op, Origin, Prob, SOFTMAX_SPREAD, Value, Via,
 };
 use super::{Callee, Model};
-use crate::syntax::{Args, Span, callee_name, same_expression, text, unparenthesized};
+use crate::syntax::{Args, FIELD, Span, callee_name, same_expression, text, unparenthesized};
 
 /// How many nested evaluations one question may take before the answer is "unknown".
 const MAX_DEPTH: u32 = 96;
@@ -230,11 +230,11 @@ impl<'a> Model<'a> {
             ) {
                 let mut cursor = n.walk();
                 for clause in n.named_children(&mut cursor).filter(|c| c.kind() == "for_in_clause") {
-                    let left = clause.child_by_field_name("left");
+                    let left = clause.child_by_field_id(FIELD.left);
                     if left.is_some_and(|l| l.kind() == "identifier" && self.text(l) == name)
                         && !left.is_some_and(|l| l == node)
                     {
-                        return clause.child_by_field_name("right");
+                        return clause.child_by_field_id(FIELD.right);
                     }
                 }
             }
@@ -279,7 +279,8 @@ impl<'a> Model<'a> {
             }
             Binding::InPlace(call) => {
                 let previous = self.value_before(name, entry.node);
-                let method = call.child_by_field_name("function").and_then(|f| callee_name(f, self.src)).unwrap_or("");
+                let method =
+                    call.child_by_field_id(FIELD.function).and_then(|f| callee_name(f, self.src)).unwrap_or("");
                 let base = method.trim_end_matches('_');
                 match transfer::of_method(method).or_else(|| transfer::of_method(base)) {
                     Some(t) => {
@@ -389,12 +390,14 @@ impl<'a> Model<'a> {
     /// with a number as default are configuration. Ranges are unknown: callers pass anything.
     fn parameter_value(&self, function: Node<'a>, param: Node<'a>) -> Value<'a> {
         let name = super::parameter_name(param, self.src).unwrap_or("");
-        let fname = function.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
+        let fname = function.child_by_field_id(FIELD.name).map(|n| self.text(n)).unwrap_or("");
         let class = self.class_of_method(function);
         if class.is_some() && super::first_parameter(function, self.src) == Some(name) && !is_static(function, self.src)
         {
-            let class_name =
-                class.and_then(|c| c.child_by_field_name("name")).map(|n| self.text(n).to_string()).unwrap_or_default();
+            let class_name = class
+                .and_then(|c| c.child_by_field_id(FIELD.name))
+                .map(|n| self.text(n).to_string())
+                .unwrap_or_default();
             return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Instance(class_name));
         }
         if matches!(param.kind(), "list_splat_pattern" | "dictionary_splat_pattern") {
@@ -404,8 +407,8 @@ impl<'a> Model<'a> {
         if mask_name(name) {
             return Value::unknown().with_origin(Origin::Data).with_range(Interval::UNIT).produced(Op::Mask, param);
         }
-        let annotation = param.child_by_field_name("type").map(|t| self.text(t)).unwrap_or("");
-        let default = param.child_by_field_name("value");
+        let annotation = param.child_by_field_id(FIELD.type_).map(|t| self.text(t)).unwrap_or("");
+        let default = param.child_by_field_id(FIELD.value);
         if let Some(d) = default
             && let Some(c) = self.constant(d)
         {
@@ -434,7 +437,8 @@ impl<'a> Model<'a> {
     /// `a.b`: `self.x` reads the class's attribute fact; constants fold; attributes of
     /// training-time values are training-time; other objects' attributes are configuration.
     fn attribute_value_at(&self, node: Node<'a>) -> Value<'a> {
-        let (Some(object), Some(attr)) = (node.child_by_field_name("object"), node.child_by_field_name("attribute"))
+        let (Some(object), Some(attr)) =
+            (node.child_by_field_id(FIELD.object), node.child_by_field_id(FIELD.attribute))
         else {
             return Value::unknown();
         };
@@ -455,7 +459,7 @@ impl<'a> Model<'a> {
             };
         }
         if let Some(class) = self.self_class(object) {
-            let class_name = class.child_by_field_name("name").map(|n| self.text(n).to_string()).unwrap_or_default();
+            let class_name = class.child_by_field_id(FIELD.name).map(|n| self.text(n).to_string()).unwrap_or_default();
             let key = FactKey::Attribute { class: class_name, attr: attr_name.to_string() };
             let value = match self.fact(&key) {
                 Fact::Value(Some(v)) => v.value_at(node),
@@ -488,7 +492,7 @@ impl<'a> Model<'a> {
     fn is_finfo(&self, node: Node<'a>) -> bool {
         node.kind() == "call"
             && node
-                .child_by_field_name("function")
+                .child_by_field_id(FIELD.function)
                 .and_then(|f| callee_name(f, self.src))
                 .is_some_and(|n| matches!(n, "finfo" | "iinfo"))
     }
@@ -506,7 +510,7 @@ impl<'a> Model<'a> {
                 None => Value::unknown(),
             },
             Some(Callee::Class(class)) => {
-                let name = class.child_by_field_name("name").map(|n| self.text(n).to_string()).unwrap_or_default();
+                let name = class.child_by_field_id(FIELD.name).map(|n| self.text(n).to_string()).unwrap_or_default();
                 Value::unknown().with_origin(Origin::Config).with_kind(Kind::Instance(name))
             }
             Some(Callee::Value(function)) => self.called_object(function, call, &args),
@@ -1037,9 +1041,9 @@ impl<'a> Model<'a> {
     }
 
     fn unary_value(&self, node: Node<'a>) -> Value<'a> {
-        let Some(arg) = node.child_by_field_name("argument") else { return Value::unknown() };
+        let Some(arg) = node.child_by_field_id(FIELD.argument) else { return Value::unknown() };
         let v = self.value(arg);
-        match node.child_by_field_name("operator").map(|o| o.kind()) {
+        match node.child_by_field_id(FIELD.operator).map(|o| o.kind()) {
             Some("-") => {
                 // `-expm1(-x)` = 1 - exp(-x).
                 let keep = v.producer.filter(|p| p.op == Op::Constant);
@@ -1065,9 +1069,11 @@ impl<'a> Model<'a> {
     }
 
     fn binary_value(&self, node: Node<'a>) -> Value<'a> {
-        let (Some(left), Some(op), Some(right)) =
-            (node.child_by_field_name("left"), node.child_by_field_name("operator"), node.child_by_field_name("right"))
-        else {
+        let (Some(left), Some(op), Some(right)) = (
+            node.child_by_field_id(FIELD.left),
+            node.child_by_field_id(FIELD.operator),
+            node.child_by_field_id(FIELD.right),
+        ) else {
             return Value::unknown();
         };
         if op.kind() == "@"
@@ -1163,8 +1169,8 @@ impl<'a> Model<'a> {
         let node = unparenthesized(node);
         let name = match node.kind() {
             "identifier" => self.text(node),
-            "attribute" => node.child_by_field_name("attribute").map(|a| self.text(a)).unwrap_or(""),
-            "call" => node.child_by_field_name("function").and_then(|f| callee_name(f, self.src)).unwrap_or(""),
+            "attribute" => node.child_by_field_id(FIELD.attribute).map(|a| self.text(a)).unwrap_or(""),
+            "call" => node.child_by_field_id(FIELD.function).and_then(|f| callee_name(f, self.src)).unwrap_or(""),
             _ => "",
         };
         // A configured offset (`x + self.log_domain_offset`, `x + cfg.shift`) is a guard its
@@ -1177,7 +1183,7 @@ impl<'a> Model<'a> {
     /// A cast, copy or device move, which keeps an array's layout (`.to(device)`, `.float()`,
     /// `tf.cast`, `.detach()`), as opposed to a reshape, stack or transpose.
     fn keeps_layout(&self, call: Node<'a>) -> bool {
-        let name = call.child_by_field_name("function").and_then(|f| callee_name(f, self.src)).unwrap_or("");
+        let name = call.child_by_field_id(FIELD.function).and_then(|f| callee_name(f, self.src)).unwrap_or("");
         matches!(
             name,
             "to" | "type"
@@ -1223,16 +1229,16 @@ impl<'a> Model<'a> {
         };
         let (a, b) = match node.kind() {
             "binary_operator" => {
-                let op = node.child_by_field_name("operator")?;
+                let op = node.child_by_field_id(FIELD.operator)?;
                 if op.kind() != "@" {
                     return None;
                 }
-                let a = unit(node.child_by_field_name("left")?)?;
-                let b = unit(self.transposed(node.child_by_field_name("right")?)?)?;
+                let a = unit(node.child_by_field_id(FIELD.left)?)?;
+                let b = unit(self.transposed(node.child_by_field_id(FIELD.right)?)?)?;
                 (a, b)
             }
             "call" => {
-                let function = node.child_by_field_name("function")?;
+                let function = node.child_by_field_id(FIELD.function)?;
                 let name = callee_name(function, self.src)?;
                 if !matches!(name, "sum" | "reduce_sum" | "matmul" | "mm" | "dot") {
                     return None;
@@ -1293,8 +1299,8 @@ impl<'a> Model<'a> {
     fn product_operands(&self, node: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
         let node = unparenthesized(node);
         match node.kind() {
-            "binary_operator" => (node.child_by_field_name("operator")?.kind() == "*")
-                .then(|| Some((node.child_by_field_name("left")?, node.child_by_field_name("right")?)))
+            "binary_operator" => (node.child_by_field_id(FIELD.operator)?.kind() == "*")
+                .then(|| Some((node.child_by_field_id(FIELD.left)?, node.child_by_field_id(FIELD.right)?)))
                 .flatten(),
             "call" => {
                 let args = Args::of(node);
@@ -1341,8 +1347,8 @@ impl<'a> Model<'a> {
         };
         match node.kind() {
             "attribute" => {
-                let attr = node.child_by_field_name("attribute")?;
-                matches!(self.text(attr), "T" | "mT").then(|| node.child_by_field_name("object")).flatten()
+                let attr = node.child_by_field_id(FIELD.attribute)?;
+                matches!(self.text(attr), "T" | "mT").then(|| node.child_by_field_id(FIELD.object)).flatten()
             }
             "call" => {
                 let args = Args::of(node);
@@ -1482,7 +1488,7 @@ impl<'a> Model<'a> {
     }
 
     fn subscript_value(&self, node: Node<'a>) -> Value<'a> {
-        let Some(array) = node.child_by_field_name("value") else { return Value::unknown() };
+        let Some(array) = node.child_by_field_id(FIELD.value) else { return Value::unknown() };
         // `f(x)[0]` of a function that returns a tuple: that element.
         if unparenthesized(array).kind() == "call"
             && let Some(index) = single_index(node)
@@ -1500,7 +1506,7 @@ impl<'a> Model<'a> {
             v = v.without_property();
         }
         // `p[p > 0]`: boolean-mask selection keeps the elements where the condition holds.
-        if let Some(index) = node.child_by_field_name("subscript") {
+        if let Some(index) = node.child_by_field_id(FIELD.subscript) {
             let mut found = Vec::new();
             self.constraints_of(index, true, 0, &mut found);
             for c in found {
@@ -1762,7 +1768,7 @@ fn single_index(subscript: Node<'_>) -> Option<Node<'_>> {
 fn unpacked_position(assignment: Node<'_>, name: &str, src: &str) -> Option<usize> {
     let mut node = assignment;
     loop {
-        let left = node.child_by_field_name("left")?;
+        let left = node.child_by_field_id(FIELD.left)?;
         if matches!(left.kind(), "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list") {
             let mut cursor = left.walk();
             let elements: Vec<Node<'_>> = left.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
@@ -1772,7 +1778,7 @@ fn unpacked_position(assignment: Node<'_>, name: &str, src: &str) -> Option<usiz
                 return Some(i);
             }
         }
-        match node.child_by_field_name("right") {
+        match node.child_by_field_id(FIELD.right) {
             Some(r) if r.kind() == "assignment" => node = r,
             _ => return None,
         }

@@ -13,7 +13,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::transfer::RECEIVER;
 use super::value::{Kind, Origin, Value, ValueSummary};
-use crate::syntax::{Args, is_scope, text};
+use crate::syntax::{Args, FIELD, is_scope, text};
 
 /// Names a fact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -332,7 +332,7 @@ impl<'a> Model<'a> {
     /// The value `self.<attr>` has in the methods of `class`: the join of every assignment to
     /// it in the class's methods and of a class-level assignment.
     fn attribute_value(&self, class: Node<'a>, attr: &str) -> Option<Value<'a>> {
-        let body = class.child_by_field_name("body")?;
+        let body = class.child_by_field_id(FIELD.body)?;
         let mut joined: Option<Value<'a>> = None;
         let mut nones = 0;
         let mut add = |v: Value<'a>| {
@@ -343,8 +343,11 @@ impl<'a> Model<'a> {
         };
         let mut cursor = body.walk();
         for stmt in body.named_children(&mut cursor) {
-            let def =
-                if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
+            let def = if stmt.kind() == "decorated_definition" {
+                stmt.child_by_field_id(FIELD.definition)
+            } else {
+                Some(stmt)
+            };
             let Some(def) = def else { continue };
             match def.kind() {
                 "function_definition" => {
@@ -365,7 +368,7 @@ impl<'a> Model<'a> {
                 }
                 "expression_statement" => {
                     if let Some(a) = def.named_child(0).filter(|a| a.kind() == "assignment")
-                        && let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right"))
+                        && let (Some(l), Some(r)) = (a.child_by_field_id(FIELD.left), a.child_by_field_id(FIELD.right))
                         && l.kind() == "identifier"
                         && text(l, self.src) == attr
                     {
@@ -394,7 +397,7 @@ impl<'a> Model<'a> {
         let mut tuples = true;
         let mut flows = Vec::new();
         let index = self.scope_index(def);
-        let Some(body) = def.child_by_field_name("body") else {
+        let Some(body) = def.child_by_field_id(FIELD.body) else {
             return Summary { params, returns: None, elements: Vec::new(), flows };
         };
         let mut stack = vec![body];
@@ -492,7 +495,7 @@ impl<'a> Model<'a> {
     /// `f` for a module-level function, `C.m` for a method of a module-level class, `None`
     /// for nested functions.
     pub fn qualified_name(&self, def: Node<'a>) -> Option<String> {
-        let name = text(def.child_by_field_name("name")?, self.src);
+        let name = text(def.child_by_field_id(FIELD.name)?, self.src);
         let enclosing = self.enclosing_function(def);
         if enclosing.is_some() {
             return None;
@@ -502,7 +505,7 @@ impl<'a> Model<'a> {
                 if self.enclosing_function(class).is_some() || self.class_of_method(class).is_some() {
                     return None;
                 }
-                let class_name = text(class.child_by_field_name("name")?, self.src);
+                let class_name = text(class.child_by_field_id(FIELD.name)?, self.src);
                 (self.module_definition(class_name) == Some(class)).then(|| format!("{class_name}.{name}"))
             }
             None => (self.module_definition(name) == Some(def)).then(|| name.to_string()),
@@ -512,14 +515,14 @@ impl<'a> Model<'a> {
 
 /// The method `name` defined directly in `class`'s body (possibly decorated).
 pub fn class_method<'t>(class: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
-    let body = class.child_by_field_name("body")?;
+    let body = class.child_by_field_id(FIELD.body)?;
     let mut cursor = body.walk();
     let mut found = None;
     for stmt in body.named_children(&mut cursor) {
         let def =
-            if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
+            if stmt.kind() == "decorated_definition" { stmt.child_by_field_id(FIELD.definition) } else { Some(stmt) };
         if let Some(def) = def.filter(|d| d.kind() == "function_definition")
-            && def.child_by_field_name("name").is_some_and(|n| text(n, src) == name)
+            && def.child_by_field_id(FIELD.name).is_some_and(|n| text(n, src) == name)
         {
             found = Some(def);
         }
@@ -529,7 +532,7 @@ pub fn class_method<'t>(class: Node<'t>, name: &str, src: &str) -> Option<Node<'
 
 /// Parameter names of a function, in order.
 pub fn parameter_names(def: Node, src: &str) -> Vec<String> {
-    let Some(params) = def.child_by_field_name("parameters") else { return Vec::new() };
+    let Some(params) = def.child_by_field_id(FIELD.parameters) else { return Vec::new() };
     let mut cursor = params.walk();
     params.named_children(&mut cursor).filter_map(|p| super::parameter_name(p, src)).map(str::to_string).collect()
 }
@@ -547,21 +550,21 @@ enum Assigned<'t> {
 /// The assignments to `this.attr` in a method body, outside nested scopes.
 fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec<Assigned<'t>> {
     let mut out = Vec::new();
-    let Some(body) = def.child_by_field_name("body") else { return out };
+    let Some(body) = def.child_by_field_id(FIELD.body) else { return out };
     if !text(body, src).contains(attr) {
         return out;
     }
     let is_target = |n: Node| {
         n.kind() == "attribute"
-            && n.child_by_field_name("object").is_some_and(|o| o.kind() == "identifier" && text(o, src) == this)
-            && n.child_by_field_name("attribute").is_some_and(|a| text(a, src) == attr)
+            && n.child_by_field_id(FIELD.object).is_some_and(|o| o.kind() == "identifier" && text(o, src) == this)
+            && n.child_by_field_id(FIELD.attribute).is_some_and(|a| text(a, src) == attr)
     };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         match node.kind() {
             "assignment" => {
                 let mut n = node;
-                while let (Some(l), r) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                while let (Some(l), r) = (n.child_by_field_id(FIELD.left), n.child_by_field_id(FIELD.right)) {
                     let value = r.filter(|r| r.kind() != "assignment");
                     if is_target(l) {
                         out.push(value.map_or(Assigned::Unknown, Assigned::Value));
@@ -592,7 +595,7 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
                 continue;
             }
             "augmented_assignment" => {
-                if node.child_by_field_name("left").is_some_and(is_target) {
+                if node.child_by_field_id(FIELD.left).is_some_and(is_target) {
                     out.push(Assigned::Unknown);
                 }
                 continue;

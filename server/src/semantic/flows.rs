@@ -33,7 +33,7 @@ use super::scope::Binding;
 use super::transfer::Arg;
 use super::value::{Kind, Op, Prob};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, callee_name, is_scope, text, unparenthesized};
+use crate::syntax::{Args, FIELD, callee_name, is_scope, text, unparenthesized};
 
 /// Where a prediction comes from, or where a loss object is held, named without positions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -366,7 +366,7 @@ impl<'a> Model<'a> {
                     expects: resolve(l, flag),
                     input: args.get(l.input.position, l.input.keywords, self.src),
                     compile: false,
-                    loss_node: call.child_by_field_name("function"),
+                    loss_node: call.child_by_field_id(FIELD.function),
                     holder: None,
                 })
             }
@@ -424,11 +424,11 @@ impl<'a> Model<'a> {
             "call" => (None, Some(function)),
             "attribute" => {
                 let (Some(object), Some(attr)) =
-                    (function.child_by_field_name("object"), function.child_by_field_name("attribute"))
+                    (function.child_by_field_id(FIELD.object), function.child_by_field_id(FIELD.attribute))
                 else {
                     return (None, None);
                 };
-                match self.self_class(object).and_then(|c| c.child_by_field_name("name")) {
+                match self.self_class(object).and_then(|c| c.child_by_field_id(FIELD.name)) {
                     Some(class) => (
                         Some(Source::Attribute {
                             class: self.text(class).to_string(),
@@ -523,7 +523,7 @@ impl<'a> Model<'a> {
         {
             p.object = Some(ctor);
             // `keras.Model(inputs, outputs)`: what its outputs are.
-            let api = ctor.child_by_field_name("function").and_then(|f| self.api(f));
+            let api = ctor.child_by_field_id(FIELD.function).and_then(|f| self.api(f));
             if matches!(api.as_deref(), Some("keras.Model" | "keras.models.Model"))
                 && let Some(outputs) = Args::of(ctor).get(1, &["outputs"], self.src)
             {
@@ -548,7 +548,7 @@ impl<'a> Model<'a> {
 
     /// The last layer of a Keras `Sequential([...])` or `nn.Sequential(...)` call.
     pub fn sequential_last(&self, ctor: Node<'a>) -> Option<Node<'a>> {
-        let api = ctor.child_by_field_name("function").and_then(|f| self.api(f))?;
+        let api = ctor.child_by_field_id(FIELD.function).and_then(|f| self.api(f))?;
         let args = Args::of(ctor);
         match api.as_str() {
             "torch.nn.Sequential" => args.positional.last().copied(),
@@ -568,7 +568,7 @@ impl<'a> Model<'a> {
     fn adds_to(&self, at: Node<'a>) -> Vec<Node<'a>> {
         let name = self.text(at);
         let scope = self.scope_of(at);
-        let body = if self.is_module_scope(scope) { Some(scope) } else { scope.child_by_field_name("body") };
+        let body = if self.is_module_scope(scope) { Some(scope) } else { scope.child_by_field_id(FIELD.body) };
         let mut out = Vec::new();
         let mut stack: Vec<Node<'a>> = body.into_iter().collect();
         while let Some(node) = stack.pop() {
@@ -576,10 +576,10 @@ impl<'a> Model<'a> {
                 continue;
             }
             if node.kind() == "call"
-                && let Some(f) = node.child_by_field_name("function")
+                && let Some(f) = node.child_by_field_id(FIELD.function)
                 && f.kind() == "attribute"
                 && callee_name(f, self.src) == Some("add")
-                && f.child_by_field_name("object").is_some_and(|o| o.kind() == "identifier" && self.text(o) == name)
+                && f.child_by_field_id(FIELD.object).is_some_and(|o| o.kind() == "identifier" && self.text(o) == name)
                 && let Some(layer) = Args::of(node).positional.first()
             {
                 out.push((node.start_byte(), *layer));
@@ -605,7 +605,7 @@ impl<'a> Model<'a> {
         let node = unparenthesized(node);
         match node.kind() {
             "identifier" => self.traced_call(self.local_binding(node)?, depth + 1),
-            "subscript" => self.traced_call(node.child_by_field_name("value")?, depth + 1),
+            "subscript" => self.traced_call(node.child_by_field_id(FIELD.value)?, depth + 1),
             "call" => {
                 match self.callee(node) {
                     Some(Callee::Method { name, receiver }) if KEEPING_METHODS.contains(&name) => {
@@ -812,7 +812,7 @@ impl<'a> Model<'a> {
                     }
                 }
                 "class_definition" => {
-                    let Some(body) = def.child_by_field_name("body") else { continue };
+                    let Some(body) = def.child_by_field_id(FIELD.body) else { continue };
                     let mut c = body.walk();
                     for stmt in body.named_children(&mut c) {
                         let method = definition(stmt);
@@ -874,9 +874,9 @@ impl<'a> Model<'a> {
             if def.kind() != "class_definition" {
                 continue;
             }
-            let Some(name) = def.child_by_field_name("name") else { continue };
+            let Some(name) = def.child_by_field_id(FIELD.name) else { continue };
             let mut bases = Vec::new();
-            if let Some(list) = def.child_by_field_name("superclasses") {
+            if let Some(list) = def.child_by_field_id(FIELD.superclasses) {
                 let mut c = list.walk();
                 for base in list.named_children(&mut c) {
                     match self.api(base) {
@@ -965,16 +965,16 @@ impl<'a> Model<'a> {
                 node = parent;
                 continue;
             }
-            if parent.kind() != "assignment" || parent.child_by_field_name("right") != Some(node) {
+            if parent.kind() != "assignment" || parent.child_by_field_id(FIELD.right) != Some(node) {
                 return None;
             }
-            let left = parent.child_by_field_name("left")?;
+            let left = parent.child_by_field_id(FIELD.left)?;
             return match left.kind() {
                 "attribute" => {
-                    let object = left.child_by_field_name("object")?;
-                    let attr = left.child_by_field_name("attribute")?;
+                    let object = left.child_by_field_id(FIELD.object)?;
+                    let attr = left.child_by_field_id(FIELD.attribute)?;
                     let class = self.self_class(object)?;
-                    let name = class.child_by_field_name("name")?;
+                    let name = class.child_by_field_id(FIELD.name)?;
                     (self.module_definition(self.text(name)) == Some(class)).then(|| Source::Attribute {
                         class: self.text(name).to_string(),
                         attr: self.text(attr).to_string(),
@@ -1037,12 +1037,12 @@ fn framework_of(name: &str) -> Option<&'static str> {
 
 /// The definition inside a possibly decorated one.
 fn definition(node: Node) -> Node {
-    if node.kind() == "decorated_definition" { node.child_by_field_name("definition").unwrap_or(node) } else { node }
+    if node.kind() == "decorated_definition" { node.child_by_field_id(FIELD.definition).unwrap_or(node) } else { node }
 }
 
 /// How many positional arguments a method accepts after `self`: (required, at most).
 fn arity(function: Node, src: &str) -> (usize, usize) {
-    let Some(params) = function.child_by_field_name("parameters") else { return (0, usize::MAX) };
+    let Some(params) = function.child_by_field_id(FIELD.parameters) else { return (0, usize::MAX) };
     let mut cursor = params.walk();
     let mut required = 0;
     let mut total = 0;

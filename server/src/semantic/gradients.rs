@@ -16,7 +16,7 @@ use tree_sitter::Node;
 
 use super::value::{Kind, Library};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, ancestry, callee_name};
+use crate::syntax::{Args, FIELD, ancestry, callee_name};
 
 /// Methods of `torch.Tensor` that NumPy arrays, JAX arrays and TensorFlow tensors lack.
 const TORCH_ONLY_METHODS: &[&str] = &[
@@ -138,9 +138,9 @@ impl<'a> Model<'a> {
             .skip(1)
             .filter(|n| n.kind() == "function_definition")
             .filter_map(|def| {
-                let name = self.text(def.child_by_field_name("name")?);
+                let name = self.text(def.child_by_field_id(FIELD.name)?);
                 let class =
-                    self.class_of_method(*def).and_then(|c| c.child_by_field_name("name")).map(|n| self.text(n));
+                    self.class_of_method(*def).and_then(|c| c.child_by_field_id(FIELD.name)).map(|n| self.text(n));
                 Some((name, class))
             })
             .collect()
@@ -195,7 +195,7 @@ impl<'a> Model<'a> {
             let mut cursor = chain[i - 1].walk();
             for decorator in chain[i - 1].named_children(&mut cursor).filter(|d| d.kind() == "decorator") {
                 let Some(expr) = decorator.named_child(0) else { continue };
-                let callee = if expr.kind() == "call" { expr.child_by_field_name("function") } else { Some(expr) };
+                let callee = if expr.kind() == "call" { expr.child_by_field_id(FIELD.function) } else { Some(expr) };
                 if callee.and_then(|c| self.api(c)).is_some_and(|api| NO_GRAD.contains(&api.as_str())) {
                     return true;
                 }
@@ -206,22 +206,22 @@ impl<'a> Model<'a> {
             let (parent, child) = (chain[i], chain[i + 1]);
             match parent.kind() {
                 "with_statement"
-                    if Some(child) == parent.child_by_field_name("body") && self.stops_gradients(parent) =>
+                    if Some(child) == parent.child_by_field_id(FIELD.body) && self.stops_gradients(parent) =>
                 {
                     return true;
                 }
                 "argument_list" => {
                     let Some(call) = parent.parent().filter(|c| c.kind() == "call") else { continue };
-                    let function = call.child_by_field_name("function");
+                    let function = call.child_by_field_id(FIELD.function);
                     if function.and_then(|f| self.api(f)).is_some_and(|api| STOP_GRADIENT.contains(&api.as_str())) {
                         return true;
                     }
                 }
                 // `x.detach()`: the attribute is the function of the call above it.
-                "attribute" if i > 0 && Some(child) == parent.child_by_field_name("object") => {
+                "attribute" if i > 0 && Some(child) == parent.child_by_field_id(FIELD.object) => {
                     let called =
-                        chain[i - 1].kind() == "call" && chain[i - 1].child_by_field_name("function") == Some(parent);
-                    let method = parent.child_by_field_name("attribute").map(|a| self.text(a));
+                        chain[i - 1].kind() == "call" && chain[i - 1].child_by_field_id(FIELD.function) == Some(parent);
+                    let method = parent.child_by_field_id(FIELD.attribute).map(|a| self.text(a));
                     if called && method.is_some_and(|m| STOP_METHODS.contains(&m)) && self.api(parent).is_none() {
                         return true;
                     }
@@ -237,7 +237,7 @@ impl<'a> Model<'a> {
         let mut stack = vec![with];
         while let Some(n) = stack.pop() {
             if n.kind() == "call" {
-                let api = n.child_by_field_name("function").and_then(|f| self.api(f));
+                let api = n.child_by_field_id(FIELD.function).and_then(|f| self.api(f));
                 match api.as_deref() {
                     Some(a) if NO_GRAD.contains(&a) => return true,
                     Some("torch.set_grad_enabled" | "torch.autograd.set_grad_enabled") => {
@@ -297,11 +297,11 @@ impl Frameworks {
 /// when it calls only NumPy), outside nested functions.
 fn frameworks_in<'a>(model: &Model<'a>, function: Node<'a>) -> Option<Library> {
     let mut found = Frameworks::default();
-    let body = function.child_by_field_name("body")?;
+    let body = function.child_by_field_id(FIELD.body)?;
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         if n.kind() == "call"
-            && let Some(f) = n.child_by_field_name("function")
+            && let Some(f) = n.child_by_field_id(FIELD.function)
             && let Some(name) = callee_name(f, model.src)
         {
             match model.api(f) {

@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::scope::Binding;
 use super::value::{Bound, Interval, Value};
-use crate::syntax::{Args, ancestry, same_expression, text, unparenthesized};
+use crate::syntax::{Args, FIELD, ancestry, same_expression, text, unparenthesized};
 
 /// `subject` lies in `range` where the condition holds.
 #[derive(Clone, Copy, Debug)]
@@ -68,8 +68,8 @@ impl<'a> Model<'a> {
                     }
                 }
                 "if_statement" => {
-                    let Some(cond) = parent.child_by_field_name("condition") else { continue };
-                    if Some(child) == parent.child_by_field_name("consequence") {
+                    let Some(cond) = parent.child_by_field_id(FIELD.condition) else { continue };
+                    if Some(child) == parent.child_by_field_id(FIELD.consequence) {
                         out.push((cond, true));
                     } else if matches!(child.kind(), "elif_clause" | "else_clause") {
                         // Every earlier condition was false.
@@ -79,24 +79,25 @@ impl<'a> Model<'a> {
                             if alt == child {
                                 break;
                             }
-                            if let Some(c) = alt.child_by_field_name("condition") {
+                            if let Some(c) = alt.child_by_field_id(FIELD.condition) {
                                 out.push((c, false));
                             }
                         }
                     }
                 }
                 "elif_clause" | "while_statement" => {
-                    let body = parent.child_by_field_name("consequence").or_else(|| parent.child_by_field_name("body"));
+                    let body =
+                        parent.child_by_field_id(FIELD.consequence).or_else(|| parent.child_by_field_id(FIELD.body));
                     if Some(child) == body
-                        && let Some(cond) = parent.child_by_field_name("condition")
+                        && let Some(cond) = parent.child_by_field_id(FIELD.condition)
                     {
                         out.push((cond, true));
                     }
                 }
                 "boolean_operator" => {
-                    if Some(child) == parent.child_by_field_name("right")
+                    if Some(child) == parent.child_by_field_id(FIELD.right)
                         && let (Some(left), Some(op)) =
-                            (parent.child_by_field_name("left"), parent.child_by_field_name("operator"))
+                            (parent.child_by_field_id(FIELD.left), parent.child_by_field_id(FIELD.operator))
                     {
                         out.push((left, op.kind() == "and"));
                     }
@@ -139,9 +140,9 @@ impl<'a> Model<'a> {
                         found.push((stmt.end_byte(), cond, true));
                     }
                 }
-                "if_statement" if stmt.child_by_field_name("alternative").is_none() => {
+                "if_statement" if stmt.child_by_field_id(FIELD.alternative).is_none() => {
                     let exits = stmt
-                        .child_by_field_name("consequence")
+                        .child_by_field_id(FIELD.consequence)
                         .and_then(|b| b.named_child((b.named_child_count() as u32).saturating_sub(1)))
                         .is_some_and(|last| {
                             matches!(
@@ -149,7 +150,7 @@ impl<'a> Model<'a> {
                                 "return_statement" | "raise_statement" | "continue_statement" | "break_statement"
                             )
                         });
-                    if exits && let Some(cond) = stmt.child_by_field_name("condition") {
+                    if exits && let Some(cond) = stmt.child_by_field_id(FIELD.condition) {
                         found.push((stmt.end_byte(), cond, false));
                     }
                 }
@@ -170,16 +171,16 @@ impl<'a> Model<'a> {
         let cond = unparenthesized(cond);
         match cond.kind() {
             "not_operator" => {
-                if let Some(arg) = cond.child_by_field_name("argument") {
+                if let Some(arg) = cond.child_by_field_id(FIELD.argument) {
                     self.constraints_of(arg, !truth, depth + 1, out);
                 }
             }
             "boolean_operator" => {
-                let op = cond.child_by_field_name("operator").map(|o| o.kind());
+                let op = cond.child_by_field_id(FIELD.operator).map(|o| o.kind());
                 let both = (op == Some("and") && truth) || (op == Some("or") && !truth);
                 if both {
                     for side in
-                        [cond.child_by_field_name("left"), cond.child_by_field_name("right")].into_iter().flatten()
+                        [cond.child_by_field_id(FIELD.left), cond.child_by_field_id(FIELD.right)].into_iter().flatten()
                     {
                         self.constraints_of(side, truth, depth + 1, out);
                     }
@@ -189,17 +190,17 @@ impl<'a> Model<'a> {
             // Range family (issue 9): element-wise `a & b`, `a | b` and `~a` of array conditions,
             // as `and`, `or` and `not` of scalar ones.
             "binary_operator" => {
-                let op = cond.child_by_field_name("operator").map(|o| o.kind());
+                let op = cond.child_by_field_id(FIELD.operator).map(|o| o.kind());
                 if (op == Some("&") && truth) || (op == Some("|") && !truth) {
                     for side in
-                        [cond.child_by_field_name("left"), cond.child_by_field_name("right")].into_iter().flatten()
+                        [cond.child_by_field_id(FIELD.left), cond.child_by_field_id(FIELD.right)].into_iter().flatten()
                     {
                         self.constraints_of(side, truth, depth, out);
                     }
                 }
             }
-            "unary_operator" if cond.child_by_field_name("operator").is_some_and(|o| o.kind() == "~") => {
-                if let Some(arg) = cond.child_by_field_name("argument") {
+            "unary_operator" if cond.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "~") => {
+                if let Some(arg) = cond.child_by_field_id(FIELD.argument) {
                     self.constraints_of(arg, !truth, depth, out);
                 }
             }
@@ -211,7 +212,7 @@ impl<'a> Model<'a> {
             }
             // `(x > 0).detach()`, `mask.float()`: the same condition.
             "call"
-                if cond.child_by_field_name("function").is_some_and(|f| {
+                if cond.child_by_field_id(FIELD.function).is_some_and(|f| {
                     f.kind() == "attribute"
                         && matches!(
                             crate::syntax::callee_name(f, self.src),
@@ -220,21 +221,21 @@ impl<'a> Model<'a> {
                 }) =>
             {
                 if let Some(receiver) =
-                    cond.child_by_field_name("function").and_then(|f| f.child_by_field_name("object"))
+                    cond.child_by_field_id(FIELD.function).and_then(|f| f.child_by_field_id(FIELD.object))
                 {
                     self.constraints_of(receiver, truth, depth + 1, out);
                 }
             }
             "call" if truth => {
                 // `np.all(x > 0)`, `torch.all(x > 0)`, `(x > 0).all()`, `tf.reduce_all(x > 0)`
-                let Some(function) = cond.child_by_field_name("function") else { return };
+                let Some(function) = cond.child_by_field_id(FIELD.function) else { return };
                 let name = crate::syntax::callee_name(function, self.src);
                 let inner = match (self.api(function), name) {
                     (Some(api), _) if matches!(super::apis::leaf(&api), "all" | "reduce_all") => {
                         Args::of(cond).positional.first().copied()
                     }
                     (None, Some("all")) if function.kind() == "attribute" && Args::of(cond).is_empty() => {
-                        function.child_by_field_name("object")
+                        function.child_by_field_id(FIELD.object)
                     }
                     _ => None,
                 };
@@ -258,13 +259,13 @@ impl<'a> Model<'a> {
 
     /// `(a, op, b)` of a comparison written as a call: `tf.equal(a, b)`, `torch.gt(a, b)`, `a.ne(b)`.
     fn comparison_call(&self, call: Node<'a>) -> Option<(Node<'a>, &'static str, Node<'a>)> {
-        let function = call.child_by_field_name("function")?;
+        let function = call.child_by_field_id(FIELD.function)?;
         let args = Args::of(call);
         let (name, a, b) = match self.api(function) {
             Some(api) => (super::apis::leaf(&api).to_string(), *args.positional.first()?, *args.positional.get(1)?),
             None if function.kind() == "attribute" => {
                 let name = crate::syntax::callee_name(function, self.src)?.to_string();
-                (name, function.child_by_field_name("object")?, *args.positional.first()?)
+                (name, function.child_by_field_id(FIELD.object)?, *args.positional.first()?)
             }
             None => return None,
         };
@@ -316,7 +317,7 @@ impl<'a> Model<'a> {
         // `x.min() > 0`, `np.min(x) > 0`: every element of x. (`x.min() != 0` too: the pinhole
         // opens only a closed 0 at the bottom of x's range, where the minimum is.)
         if (matches!(op, Some(">") | Some(">=")) || (op == Some("!=") && c == 0.0)) && subject.kind() == "call" {
-            let function = subject.child_by_field_name("function");
+            let function = subject.child_by_field_id(FIELD.function);
             let of = match function.map(|f| (self.api(f), f)) {
                 Some((Some(api), _)) if matches!(super::apis::leaf(&api), "min" | "amin" | "reduce_min") => {
                     Args::of(subject).positional.first().copied()
@@ -324,7 +325,7 @@ impl<'a> Model<'a> {
                 Some((None, f))
                     if f.kind() == "attribute" && crate::syntax::callee_name(f, self.src) == Some("min") =>
                 {
-                    f.child_by_field_name("object")
+                    f.child_by_field_id(FIELD.object)
                 }
                 _ => None,
             };

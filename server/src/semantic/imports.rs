@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::apis;
-use crate::syntax::text;
+use crate::syntax::{FIELD, text};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imports {
@@ -84,7 +84,7 @@ impl Imports {
                 // `import a.b as x` binds `x` to `a.b`.
                 "aliased_import" => {
                     if let (Some(path), Some(alias)) =
-                        (name.child_by_field_name("name"), name.child_by_field_name("alias"))
+                        (name.child_by_field_id(FIELD.name), name.child_by_field_id(FIELD.alias))
                     {
                         self.bindings.insert(text(alias, src).to_string(), compact(text(path, src)));
                     }
@@ -95,7 +95,7 @@ impl Imports {
     }
 
     fn add_from_import(&mut self, node: Node, src: &str) {
-        let Some(module) = node.child_by_field_name("module_name") else {
+        let Some(module) = node.child_by_field_id(FIELD.module_name) else {
             return;
         };
         if module.kind() != "dotted_name" {
@@ -106,7 +106,8 @@ impl Imports {
             for name in node.children_by_field_name("name", &mut cursor) {
                 let (path, local) = match name.kind() {
                     "dotted_name" => (text(name, src), text(name, src)),
-                    "aliased_import" => match (name.child_by_field_name("name"), name.child_by_field_name("alias")) {
+                    "aliased_import" => match (name.child_by_field_id(FIELD.name), name.child_by_field_id(FIELD.alias))
+                    {
                         (Some(p), Some(a)) => (text(p, src), text(a, src)),
                         _ => continue,
                     },
@@ -128,7 +129,7 @@ impl Imports {
                 }
                 "aliased_import" => {
                     if let (Some(path), Some(alias)) =
-                        (name.child_by_field_name("name"), name.child_by_field_name("alias"))
+                        (name.child_by_field_id(FIELD.name), name.child_by_field_id(FIELD.alias))
                     {
                         self.bindings
                             .insert(text(alias, src).to_string(), format!("{module}.{}", compact(text(path, src))));
@@ -170,8 +171,8 @@ impl Imports {
             // A relative import names this project's code, never a library.
             "identifier" => self.binding(text(node, src)).filter(|p| !p.starts_with('.')).map(str::to_string),
             "attribute" => {
-                let object = node.child_by_field_name("object")?;
-                let attr = node.child_by_field_name("attribute")?;
+                let object = node.child_by_field_id(FIELD.object)?;
+                let attr = node.child_by_field_id(FIELD.attribute)?;
                 let base = self.resolve(object, src)?;
                 Some(format!("{base}.{}", text(attr, src)))
             }
@@ -243,7 +244,7 @@ mod tests {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
         let call = find(tree.root_node(), "call").expect("a call");
-        imports.api(call.child_by_field_name("function").unwrap(), src)
+        imports.api(call.child_by_field_id(FIELD.function).unwrap(), src)
     }
 
     fn find<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {

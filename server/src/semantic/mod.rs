@@ -44,7 +44,7 @@ use std::sync::Arc;
 
 use tree_sitter::{Node, Tree};
 
-use crate::syntax::{self, text};
+use crate::syntax::{self, FIELD, text};
 pub use facts::{Dependency, FactKey, PriorFacts};
 use imports::Imports;
 use scope::ScopeIndex;
@@ -175,8 +175,8 @@ impl<'a> Model<'a> {
                 _ => Some(Callee::Value(function)),
             },
             "attribute" => {
-                let receiver = function.child_by_field_name("object")?;
-                let name = self.text(function.child_by_field_name("attribute")?);
+                let receiver = function.child_by_field_id(FIELD.object)?;
+                let name = self.text(function.child_by_field_id(FIELD.attribute)?);
                 // `self.helper(x)`: a method of this file's class.
                 if let Some(method) = self.method_of_self(receiver, name) {
                     return Some(Callee::Local(method));
@@ -296,7 +296,7 @@ impl<'a> Model<'a> {
     fn method_of_self(&self, receiver: Node<'a>, name: &str) -> Option<Node<'a>> {
         let class = self.self_class(receiver)?;
         // Whether the class defines the method is a fact its other methods use.
-        if let Some(class_name) = class.child_by_field_name("name") {
+        if let Some(class_name) = class.child_by_field_id(FIELD.name) {
             self.fact(&FactKey::Function(format!("{}.{name}", self.text(class_name))));
         }
         facts::class_method(class, name, self.src)
@@ -324,7 +324,7 @@ impl<'a> Model<'a> {
 
     /// The parameter node of `function` named `name`.
     pub fn parameter(&self, function: Node<'a>, name: &str) -> Option<Node<'a>> {
-        let params = function.child_by_field_name("parameters")?;
+        let params = function.child_by_field_id(FIELD.parameters)?;
         let mut cursor = params.walk();
         params.named_children(&mut cursor).find(|p| parameter_name(*p, self.src) == Some(name))
     }
@@ -363,7 +363,7 @@ impl<'a> Model<'a> {
 pub fn parameter_name<'s>(param: Node, src: &'s str) -> Option<&'s str> {
     let name = match param.kind() {
         "identifier" => Some(param),
-        "default_parameter" | "typed_default_parameter" => param.child_by_field_name("name"),
+        "default_parameter" | "typed_default_parameter" => param.child_by_field_id(FIELD.name),
         "typed_parameter" => param.named_child(0),
         "list_splat_pattern" | "dictionary_splat_pattern" => param.named_child(0),
         _ => None,
@@ -373,7 +373,7 @@ pub fn parameter_name<'s>(param: Node, src: &'s str) -> Option<&'s str> {
 
 /// The first parameter's name (`self` of a method).
 pub fn first_parameter<'s>(function: Node, src: &'s str) -> Option<&'s str> {
-    let params = function.child_by_field_name("parameters")?;
+    let params = function.child_by_field_id(FIELD.parameters)?;
     let mut cursor = params.walk();
     let first = params.named_children(&mut cursor).find(|p| p.kind() != "comment")?;
     parameter_name(first, src)

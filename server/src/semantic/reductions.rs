@@ -20,7 +20,7 @@ use tree_sitter::Node;
 
 use super::value::{Kind, Library};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, unparenthesized};
+use crate::syntax::{Args, FIELD, unparenthesized};
 
 /// What a reduction computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,17 +170,17 @@ impl<'a> Model<'a> {
                     matches!(n.kind(), "ellipsis" | "none")
                         || (n.kind() == "slice" && n.named_child_count() == 0)
                         || (n.kind() == "attribute"
-                            && n.child_by_field_name("attribute").is_some_and(|a| self.text(a) == "newaxis"))
+                            && n.child_by_field_id(FIELD.attribute).is_some_and(|a| self.text(a) == "newaxis"))
                 };
                 let rest: Vec<Node<'a>> = indices.collect();
                 let follow = (rest.is_empty() && self.constant(first) == Some(0.0))
                     || (only_axes(first) && rest.iter().all(|n| only_axes(*n)));
-                follow.then(|| self.reduction_through_at(node.child_by_field_name("value")?, depth + 1)).flatten()
+                follow.then(|| self.reduction_through_at(node.child_by_field_id(FIELD.value)?, depth + 1)).flatten()
             }
             "attribute" => {
-                let attr = node.child_by_field_name("attribute")?;
+                let attr = node.child_by_field_id(FIELD.attribute)?;
                 (self.text(attr) == "values")
-                    .then(|| self.reduction_through_at(node.child_by_field_name("object")?, depth + 1))
+                    .then(|| self.reduction_through_at(node.child_by_field_id(FIELD.object)?, depth + 1))
                     .flatten()
             }
             "identifier" => {
@@ -245,7 +245,7 @@ mod tests {
         let root = tree.root_node();
         let stmt = root.named_child(root.named_child_count() as u32 - 1).unwrap();
         let expr = stmt.named_child(0).unwrap();
-        if expr.kind() == "assignment" { expr.child_by_field_name("right").unwrap() } else { expr }
+        if expr.kind() == "assignment" { expr.child_by_field_id(FIELD.right).unwrap() } else { expr }
     }
 
     #[test]

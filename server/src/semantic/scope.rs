@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use crate::syntax::{ancestry, is_scope, text};
+use crate::syntax::{FIELD, ancestry, is_scope, text};
 
 /// How a statement binds a name.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,7 +67,7 @@ impl<'t> ScopeIndex<'t> {
         let mut add = |name: &'t str, node: Node<'t>, binding: Binding<'t>| {
             by_name.entry(name).or_default().push(Entry { node, binding });
         };
-        let body = if is_module(scope) { Some(scope) } else { scope.child_by_field_name("body") };
+        let body = if is_module(scope) { Some(scope) } else { scope.child_by_field_id(FIELD.body) };
         let mut stack: Vec<Node<'t>> = body.into_iter().collect();
         while let Some(node) = stack.pop() {
             match node.kind() {
@@ -77,14 +77,14 @@ impl<'t> ScopeIndex<'t> {
                 }
                 "augmented_assignment" => {
                     if let (Some(left), Some(op), Some(value)) = (
-                        node.child_by_field_name("left"),
-                        node.child_by_field_name("operator"),
-                        node.child_by_field_name("right"),
+                        node.child_by_field_id(FIELD.left),
+                        node.child_by_field_id(FIELD.operator),
+                        node.child_by_field_id(FIELD.right),
                     ) && left.kind() == "identifier"
                     {
                         add(text(left, src), node, Binding::Augmented { op, value });
-                    } else if let Some(array) = node.child_by_field_name("left").filter(|l| l.kind() == "subscript")
-                        && let Some(array) = array.child_by_field_name("value").filter(|a| a.kind() == "identifier")
+                    } else if let Some(array) = node.child_by_field_id(FIELD.left).filter(|l| l.kind() == "subscript")
+                        && let Some(array) = array.child_by_field_id(FIELD.value).filter(|a| a.kind() == "identifier")
                     {
                         // Range family (issue 9): `w[i:j] += v` changes some elements of `w` by
                         // an unknown amount (`w = zeros(n)` is no longer all zeros).
@@ -101,14 +101,14 @@ impl<'t> ScopeIndex<'t> {
                     continue;
                 }
                 "function_definition" | "class_definition" => {
-                    if let Some(name) = node.child_by_field_name("name") {
+                    if let Some(name) = node.child_by_field_id(FIELD.name) {
                         add(text(name, src), node, Binding::Definition(node));
                     }
                     continue;
                 }
                 "for_statement" => {
                     if let (Some(left), Some(right)) =
-                        (node.child_by_field_name("left"), node.child_by_field_name("right"))
+                        (node.child_by_field_id(FIELD.left), node.child_by_field_id(FIELD.right))
                     {
                         for name in identifiers(left) {
                             let binding =
@@ -118,7 +118,7 @@ impl<'t> ScopeIndex<'t> {
                     }
                 }
                 "as_pattern" | "except_clause" => {
-                    if let Some(alias) = node.child_by_field_name("alias") {
+                    if let Some(alias) = node.child_by_field_id(FIELD.alias) {
                         for name in identifiers(alias) {
                             add(text(name, src), alias, Binding::Opaque);
                         }
@@ -128,12 +128,12 @@ impl<'t> ScopeIndex<'t> {
                     let mut cursor = node.walk();
                     for child in node.named_children(&mut cursor) {
                         let name = match child.kind() {
-                            "aliased_import" => child.child_by_field_name("alias"),
+                            "aliased_import" => child.child_by_field_id(FIELD.alias),
                             "dotted_name" => child.named_child(0),
                             "identifier" => Some(child),
                             _ => None,
                         };
-                        if node.child_by_field_name("module_name") == Some(child) {
+                        if node.child_by_field_id(FIELD.module_name) == Some(child) {
                             continue;
                         }
                         if let Some(name) = name {
@@ -179,7 +179,7 @@ impl<'t> ScopeIndex<'t> {
         let mut found = Vec::new();
         // At or past the end of the scope: every statement of it comes before.
         if at >= self.scope.end_byte() {
-            let body = if is_module(self.scope) { Some(self.scope) } else { self.scope.child_by_field_name("body") };
+            let body = if is_module(self.scope) { Some(self.scope) } else { self.scope.child_by_field_id(FIELD.body) };
             let definite = body.is_some_and(|b| self.block_before(entries, b, usize::MAX, usize::MAX, &mut found, 0));
             return Reaching { entries: found, outer: !definite };
         }
@@ -206,7 +206,7 @@ impl<'t> ScopeIndex<'t> {
                 found.push(entries[hi - 1]);
                 return Reaching { entries: found, outer: false };
             }
-            if Some(block) == self.scope.child_by_field_name("body") {
+            if Some(block) == self.scope.child_by_field_id(FIELD.body) {
                 break;
             }
         }
@@ -279,7 +279,7 @@ impl<'t> ScopeIndex<'t> {
                 let mut all = true;
                 let mut has_else = false;
                 let mut cursor = statement.walk();
-                let branches: Vec<Node> = std::iter::once(statement.child_by_field_name("consequence"))
+                let branches: Vec<Node> = std::iter::once(statement.child_by_field_id(FIELD.consequence))
                     .flatten()
                     .chain(statement.children_by_field_name("alternative", &mut cursor))
                     .collect();
@@ -288,7 +288,7 @@ impl<'t> ScopeIndex<'t> {
                     let block = if branch.kind() == "block" {
                         Some(branch)
                     } else {
-                        branch.child_by_field_name("consequence").or_else(|| branch.child_by_field_name("body"))
+                        branch.child_by_field_id(FIELD.consequence).or_else(|| branch.child_by_field_id(FIELD.body))
                     };
                     let definite = match block {
                         Some(b) => self.block_before(entries, b, b.end_byte(), usize::MAX, found, depth + 1),
@@ -300,15 +300,16 @@ impl<'t> ScopeIndex<'t> {
             }
             "for_statement" | "while_statement" => {
                 // The loop target itself binds before the body runs; the body may not run.
-                let body_start = statement.child_by_field_name("body").map_or(statement.end_byte(), |b| b.start_byte());
+                let body_start =
+                    statement.child_by_field_id(FIELD.body).map_or(statement.end_byte(), |b| b.start_byte());
                 let lo = entries.partition_point(|e| e.node.start_byte() < statement.start_byte());
                 let hi = entries.partition_point(|e| e.node.start_byte() < body_start);
                 found.extend_from_slice(&entries[lo..hi]);
-                if let Some(body) = statement.child_by_field_name("body") {
+                if let Some(body) = statement.child_by_field_id(FIELD.body) {
                     self.block_before(entries, body, body.end_byte(), usize::MAX, found, depth + 1);
                 }
                 if let Some(alt) =
-                    statement.child_by_field_name("alternative").and_then(|a| a.child_by_field_name("body"))
+                    statement.child_by_field_id(FIELD.alternative).and_then(|a| a.child_by_field_id(FIELD.body))
                 {
                     self.block_before(entries, alt, alt.end_byte(), usize::MAX, found, depth + 1);
                 }
@@ -332,12 +333,13 @@ impl<'t> ScopeIndex<'t> {
             }
             "with_statement" => {
                 let mut definite = false;
-                if let Some(body) = statement.child_by_field_name("body") {
+                if let Some(body) = statement.child_by_field_id(FIELD.body) {
                     definite = self.block_before(entries, body, body.end_byte(), usize::MAX, found, depth + 1);
                 }
                 // `with ... as name` binds before the body.
                 let lo = entries.partition_point(|e| e.node.start_byte() < statement.start_byte());
-                let body_start = statement.child_by_field_name("body").map_or(statement.end_byte(), |b| b.start_byte());
+                let body_start =
+                    statement.child_by_field_id(FIELD.body).map_or(statement.end_byte(), |b| b.start_byte());
                 let hi = entries.partition_point(|e| e.node.start_byte() < body_start);
                 if !definite && lo < hi {
                     found.push(entries[hi - 1]);
@@ -422,12 +424,12 @@ fn holds_bindings(kind: &str) -> bool {
 
 /// `name.clamp_(...)`: the name an in-place method (ending in `_`) is called on.
 fn in_place_target<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
-    let function = call.child_by_field_name("function")?;
+    let function = call.child_by_field_id(FIELD.function)?;
     if function.kind() != "attribute" {
         return None;
     }
-    let object = function.child_by_field_name("object")?;
-    let method = text(function.child_by_field_name("attribute")?, src);
+    let object = function.child_by_field_id(FIELD.object)?;
+    let method = text(function.child_by_field_id(FIELD.attribute)?, src);
     (object.kind() == "identifier" && method.ends_with('_') && !method.starts_with('_')).then(|| text(object, src))
 }
 
@@ -435,27 +437,27 @@ fn in_place_target<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
 /// writes into its first argument, a plain name; `torch.div(a, b, out=c)`, `np.log(x, out=c)`:
 /// one that writes into its `out=` array (NumPy ufuncs, PyTorch functions).
 fn mutated_argument<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
-    let arguments = call.child_by_field_name("arguments")?;
+    let arguments = call.child_by_field_id(FIELD.arguments)?;
     let mut cursor = arguments.walk();
     let out = arguments.named_children(&mut cursor).find_map(|a| {
-        let value = a.child_by_field_name("value")?;
+        let value = a.child_by_field_id(FIELD.value)?;
         (a.kind() == "keyword_argument"
-            && a.child_by_field_name("name").is_some_and(|n| text(n, src) == "out")
+            && a.child_by_field_id(FIELD.name).is_some_and(|n| text(n, src) == "out")
             && value.kind() == "identifier")
             .then(|| text(value, src))
     });
     if out.is_some() {
         return out;
     }
-    let function = call.child_by_field_name("function")?;
+    let function = call.child_by_field_id(FIELD.function)?;
     if function.kind() != "attribute" {
         return None;
     }
-    let name = text(function.child_by_field_name("attribute")?, src);
+    let name = text(function.child_by_field_id(FIELD.attribute)?, src);
     let writes = name == "at"
         || (name.ends_with('_') && !name.starts_with('_'))
         || matches!(name, "copyto" | "put" | "place" | "putmask" | "fill_diagonal");
-    let first = call.child_by_field_name("arguments")?.named_child(0)?;
+    let first = call.child_by_field_id(FIELD.arguments)?.named_child(0)?;
     (writes && first.kind() == "identifier").then(|| text(first, src))
 }
 
@@ -464,7 +466,7 @@ fn bind_assignment<'t>(assignment: Node<'t>, src: &'t str, add: &mut impl FnMut(
     let mut targets = Vec::new();
     let mut node = assignment;
     let value = loop {
-        let (Some(left), right) = (node.child_by_field_name("left"), node.child_by_field_name("right")) else {
+        let (Some(left), right) = (node.child_by_field_id(FIELD.left), node.child_by_field_id(FIELD.right)) else {
             return;
         };
         targets.push(left);
@@ -480,7 +482,7 @@ fn bind_assignment<'t>(assignment: Node<'t>, src: &'t str, add: &mut impl FnMut(
             "identifier" => add(text(target, src), assignment, Binding::Value(value)),
             "subscript" => {
                 if let (Some(array), Some(index)) =
-                    (target.child_by_field_name("value"), target.child_by_field_name("subscript"))
+                    (target.child_by_field_id(FIELD.value), target.child_by_field_id(FIELD.subscript))
                     && array.kind() == "identifier"
                 {
                     add(text(array, src), assignment, Binding::Element { index, value });
