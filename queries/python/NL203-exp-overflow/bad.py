@@ -3,6 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import tensorflow as tf
 import torch
+import torch.nn.functional as F
 from keras import backend as K
 from keras import ops
 
@@ -29,6 +30,15 @@ def softmax_jax_all(x, temperature):
 def softmax_method(scores):
     w = scores.exp()
     return w / w.sum(1, keepdim=True)  # error: [NL203]
+
+
+def softmax_over_cold_cosines(a, b):
+    # Cosines of unit vectors are in [-1, 1]; over 0.01 they reach 100, past exp's threshold.
+    a = F.normalize(a, dim=1)
+    b = F.normalize(b, dim=1)
+    sims = torch.matmul(a, b.transpose(0, 1)) / 0.01
+    e = torch.exp(sims)
+    return e / e.sum(dim=1, keepdim=True)  # error: [NL203]
 
 
 def log_sum_exp(scores):

@@ -97,3 +97,11 @@ def info_nce(a, b, ssl_tau):
     pos = torch.exp(torch.sum(a * b, dim=1) / ssl_tau)
     ttl = torch.sum(torch.exp(a.matmul(b.T) / ssl_tau), dim=1)
     return -torch.sum(torch.log(pos / ttl))
+
+
+def softmax_over_warm_cosines(a, b):
+    # Cosines of unit vectors over 0.07 reach 1 / 0.07 = 14.3, far below exp's threshold.
+    a = F.normalize(a, dim=1)
+    b = F.normalize(b, dim=1)
+    e = torch.exp(torch.matmul(a, b.transpose(0, 1)) / 0.07)
+    return e / e.sum(dim=1, keepdim=True)

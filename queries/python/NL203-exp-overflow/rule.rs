@@ -1,6 +1,7 @@
-//! NL203 exp-overflow: `exp` of a value with no upper bound whose result is normalized, summed
-//! or inverted by hand (a softmax, log-sum-exp, cosh or sigmoid written out), and the library
-//! functions that compute the same without overflowing.
+//! NL203 exp-overflow: `exp` of a value with no upper bound (or one past the overflow
+//! threshold) whose result is normalized, summed or inverted by hand (a softmax, log-sum-exp,
+//! cosh or sigmoid written out), and the library functions that compute the same without
+//! overflowing.
 
 use tree_sitter::Node;
 
@@ -92,6 +93,21 @@ fn unbounded<'a>(model: &Model<'a>, arg: Node<'a>) -> bool {
     true
 }
 
+/// What is known of the argument's upper end, for the message: a finite bound past the overflow
+/// threshold (`cos / 0.01` reaches 100) is named, not called absent.
+fn upper_bound(value: &Value) -> String {
+    let hi = value.range.hi.value;
+    if !hi.is_finite() {
+        return "which has no upper bound".to_string();
+    }
+    let shown = if hi == hi.trunc() && hi.abs() < 1e15 {
+        format!("{}", hi as i64)
+    } else {
+        format!("{hi:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    format!("which can reach {shown}")
+}
+
 /// Where float32 (or the value's float16) overflows.
 fn threshold(value: &Value) -> &'static str {
     match value.dtype {
@@ -127,8 +143,9 @@ fn softmax<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, num: Node<'a>, den: Node<'
     }
     let sum = model.reduction_through(den).filter(|r| r.reduce == Reduce::Sum);
     let message = format!(
-        "Softmax written out as `exp / sum(exp)`: `exp` of `{}`, which has no upper bound, overflows to inf above {}, and inf / inf = NaN",
+        "Softmax written out as `exp / sum(exp)`: `exp` of `{}`, {}, overflows to inf above {}, and inf / inf = NaN",
         short(model.text(x)),
+        upper_bound(&model.value(x)),
         threshold(&numerator)
     );
     let related = numerator
@@ -256,8 +273,9 @@ fn log_sum_exp<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Vec<
     }
     let what = if reduction.reduce == Reduce::Sum { "log(sum(exp(x)))" } else { "log(mean(exp(x)))" };
     let message = format!(
-        "`{what}` written out: `exp` of `{}`, which has no upper bound, overflows to inf above {}, and the log of inf is inf",
+        "`{what}` written out: `exp` of `{}`, {}, overflows to inf above {}, and the log of inf is inf",
         short(model.text(x)),
+        upper_bound(&model.value(x)),
         threshold(&operand)
     );
     let fixes = if reduction.reduce == Reduce::Sum {
