@@ -620,6 +620,24 @@ fn a_noqa_directive_without_codes_is_not_blanket_and_warned_about() {
     assert_eq!(run.stderr, format!("nanlint: warning: n.ipynb:cell 2:2: invalid `# noqa` directive: {expected}\n"));
 }
 
+/// Regression: `noqa` with text glued to it (`# noqaNL101`, a colon forgotten) silenced every
+/// rule on its line. As in ruff, it silences nothing and is warned about; `# noqa : NL101` (a
+/// space before the colon) lists its codes; `--add-noqa` adds the colon and the code.
+#[test]
+fn a_noqa_glued_to_other_text_is_not_blanket() {
+    let src = "import torch\np = torch.relu(x)\na = torch.log(p)  # noqaNL101\nb = torch.log(p)  # noqa : NL101\n";
+    let dir = project(&[("a.py", src)]);
+    let run = concise(dir.path(), &["--isolated", "a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:5: NL101"], "{}", run.stdout);
+    assert!(run.stderr.starts_with("nanlint: warning: a.py:3: invalid `# noqa` directive: "), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", "a.py"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let added = read(dir.path(), "a.py");
+    assert!(added.contains("a = torch.log(p)  # noqa: NL101 NL101\n"), "{added}");
+    assert_eq!(findings(&concise(dir.path(), &["--isolated", "a.py"])), Vec::<String>::new());
+}
+
 #[test]
 fn a_missing_path_is_reported_and_the_rest_checked() {
     let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);

@@ -948,11 +948,24 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(Str
 
 /// `line` with `codes` added to its `# noqa:` list, or a new `  # noqa: CODES` comment.
 fn with_noqa(line: &str, codes: &[&str]) -> String {
+    // `# noqaNL101` (invalid, no colon): the codes and a colon go right after `noqa`.
+    if let Some(engine::Noqa::Invalid { list }) = engine::noqa_directive(line)
+        && !line[..list].ends_with(':')
+    {
+        let (at, text) = engine::Noqa::insertion(line, list, &codes.join(", "));
+        return format!("{}{text}{}", &line[..at], &line[at..]);
+    }
     if let Some(hash) = line.find('#') {
         let lower = line[hash..].to_ascii_lowercase();
-        if let Some(at) = lower.find("noqa:") {
+        // The list after `noqa:`, or `noqa :` as ruff reads it too.
+        let colon = lower.match_indices("noqa").find_map(|(i, _)| {
+            let rest = &lower[i + "noqa".len()..];
+            let spaced = rest.trim_start();
+            spaced.starts_with(':').then(|| i + "noqa".len() + (rest.len() - spaced.len()) + 1)
+        });
+        if let Some(list) = colon {
             // After the last code of the list.
-            let list_start = hash + at + "noqa:".len();
+            let list_start = hash + list;
             let mut end = list_start;
             let mut i = list_start;
             let bytes = line.as_bytes();
@@ -1005,6 +1018,12 @@ mod tests {
         assert_eq!(with_noqa("y = f(x)  # why", &["NL101"]), "y = f(x)  # why  # noqa: NL101");
         assert_eq!(with_noqa("y = f(x)  # noqa: NL102 reason", &["NL101"]), "y = f(x)  # noqa: NL102, NL101 reason");
         assert_eq!(with_noqa("y = f(x)  # noqa:", &["NL101"]), "y = f(x)  # noqa: NL101");
+        // Regression: `noqa` glued to text was read as blanket; it is invalid, and the codes
+        // (with the missing colon) go right after the word.
+        assert_eq!(with_noqa("y = f(x)  # noqaXYZ", &["NL101"]), "y = f(x)  # noqa: NL101 XYZ");
+        assert_eq!(with_noqa("y = f(x)  # noqa;NL102", &["NL101"]), "y = f(x)  # noqa: NL101 ;NL102");
+        // A colon after spaces starts the list too.
+        assert_eq!(with_noqa("y = f(x)  # noqa : NL102", &["NL101"]), "y = f(x)  # noqa : NL102, NL101");
     }
 
     #[test]

@@ -588,11 +588,23 @@ pub enum Noqa {
     All,
     /// `# noqa: NL101, NL102`: these codes (as written).
     Codes(Vec<String>),
-    /// `# noqa:` followed by no code (`# noqa: none`, `# noqa:`). Ruff warns "expected a
-    /// comma-separated list of codes" and applies nothing, rather than read it as `# noqa`; so
-    /// does nanlint ([`INVALID_NOQA`]). `list` is the byte of the line just after the colon,
-    /// where a code can be inserted.
+    /// `# noqa:` followed by no code (`# noqa: none`, `# noqa:`), or `noqa` with other text glued
+    /// to it (`# noqaNL101`). Ruff warns ("expected a comma-separated list of codes", "expected
+    /// `:` followed by ...") and applies nothing, rather than read it as `# noqa`; so does
+    /// nanlint ([`INVALID_NOQA`]). `list` is the byte of the line just after the colon, where a
+    /// code can be inserted, or, without a colon, just after `noqa` (see [`Noqa::insertion`]).
     Invalid { list: usize },
+}
+
+impl Noqa {
+    /// For an invalid directive of `line`: where to insert `codes` and the text that makes it
+    /// valid with them first in its list (`# noqa: NL101 none`, `# noqa: NL101 NL101x`).
+    pub fn insertion(line: &str, list: usize, codes: &str) -> (usize, String) {
+        match line[..list].ends_with(':') {
+            true => (list, format!(" {codes}")),
+            false => (list, format!(": {codes} ")),
+        }
+    }
 }
 
 /// Why an invalid `# noqa` directive ([`Noqa::Invalid`]) is one, for warnings.
@@ -612,8 +624,17 @@ pub fn noqa_directive(line: &str) -> Option<Noqa> {
         rest.starts_with("noqa").then(|| lower.len() - rest.len())
     })?;
     let after = &comment[at + 4..];
-    let Some(list) = after.strip_prefix(':') else {
-        return Some(Noqa::All);
+    // As ruff lexes what follows `noqa`: nothing, or a space and prose (`# noqa because`), is
+    // every code; a colon, also after spaces (`# noqa : NL101`), starts the list; anything else
+    // glued to the word (`# noqaNL101`, `# noqa;NL101`) makes the directive invalid.
+    let list = match after.chars().next() {
+        None | Some('#') => return Some(Noqa::All),
+        Some(':') => &after[1..],
+        Some(c) if c.is_whitespace() => match after.trim_start().strip_prefix(':') {
+            Some(list) => list,
+            None => return Some(Noqa::All),
+        },
+        Some(_) => return Some(Noqa::Invalid { list: start + at + "noqa".len() }),
     };
     let codes: Vec<String> = list
         .split([',', ' ', '\t'])
@@ -628,7 +649,7 @@ pub fn noqa_directive(line: &str) -> Option<Noqa> {
         .map(str::to_string)
         .collect();
     match codes.is_empty() {
-        true => Some(Noqa::Invalid { list: start + at + "noqa:".len() }),
+        true => Some(Noqa::Invalid { list: line.len() - list.len() }),
         false => Some(Noqa::Codes(codes)),
     }
 }
@@ -741,6 +762,28 @@ mod tests {
         assert_eq!(noqa_directive("x = 1  # noqa: NL101 none"), Some(Noqa::Codes(vec!["NL101".to_string()])));
         assert_eq!(noqa_directive("x = 1  # noqa"), Some(Noqa::All));
         assert_eq!(noqa_directive("x = 1  # nothing"), None);
+    }
+
+    #[test]
+    fn noqa_glued_to_other_text_is_invalid_and_a_spaced_colon_starts_the_list() {
+        // Regression: each of these silenced every rule on its line (ruff: "expected `:`").
+        for line in ["x = 1  # noqaXYZ", "x = 1  # NOQA-please", "x = 1  # noqa;NL101", "x = 1  # noqaNL101"] {
+            assert_eq!(noqa_codes(line), None, "{line}");
+            let list = line.to_ascii_lowercase().find("noqa").unwrap() + "noqa".len();
+            assert_eq!(noqa_directive(line), Some(Noqa::Invalid { list }), "{line}");
+            // The quick fix's insertion makes it a valid list holding the code.
+            let (at, text) = Noqa::insertion(line, list, "NL102");
+            let fixed = format!("{}{text}{}", &line[..at], &line[at..]);
+            assert!(noqa_codes(&fixed).is_some_and(|c| c.first().is_some_and(|c| c == "NL102")), "{fixed}");
+        }
+        // Prose after a space is still blanket, a `#` ends the word, and a colon after spaces
+        // starts the list, as in ruff.
+        assert_eq!(noqa_directive("x = 1  # noqa because"), Some(Noqa::All));
+        assert_eq!(noqa_directive("x = 1  # noqa#why"), Some(Noqa::All));
+        assert_eq!(noqa_directive("x = 1  # noqa : NL101"), Some(Noqa::Codes(vec!["NL101".to_string()])));
+        let spaced = "x = 1  # noqa :  none";
+        assert_eq!(noqa_directive(spaced), Some(Noqa::Invalid { list: spaced.find(':').unwrap() + 1 }));
+        assert_eq!(invalid_noqa_lines("a  # noqaXYZ\nb  # noqa\n"), vec![0]);
     }
 
     #[test]

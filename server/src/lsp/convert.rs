@@ -351,7 +351,10 @@ pub fn noqa_action(
         Some(engine::Noqa::All) => return None,
         Some(engine::Noqa::Codes(codes)) if codes.contains(&code) => return None,
         // `# noqa: none` silences nothing: the code goes first in its list, which makes it valid.
-        Some(engine::Noqa::Invalid { list }) => (start + list, start + list, format!(" {code}")),
+        Some(engine::Noqa::Invalid { list }) => {
+            let (at, text) = engine::Noqa::insertion(line, list, &code);
+            (start + at, start + at, text)
+        }
         Some(engine::Noqa::Codes(codes)) => {
             // Put the code after the last listed one.
             let last = codes.last()?;
