@@ -216,6 +216,32 @@ proptest! {
     }
 }
 
+/// Regression (found by the property test): in broken code a statement can follow a function on
+/// the function's last line; after an edit in the function, a finding in that statement kept its
+/// column while its byte moved, so the editor underlined the wrong characters.
+#[test]
+fn a_finding_after_an_edit_on_the_same_line_moves_its_column() {
+    let src = "import numpy as np\nimport torch\n\n\ndef entropy(c):  p = c / c.sutorch.softmax(x, dim=1)m()p * np.log(p)\n    return -np.sum(p * np.log(p))\n";
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/same_line.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    let line = 4;
+    let column = "def entropy(c):  p = c / c.sutor".len() as u32;
+    let at = Position { line, character: column };
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range { start: at, end: at }),
+        range_length: None,
+        text: "🔥".to_string(),
+    };
+    session.change(&uri, 2, vec![change]);
+    let (incremental, own) = session
+        .with_doc(&uri, |d| (d.smells.clone(), engine::analyze(&d.text, d.tree(), &Settings::default())))
+        .unwrap();
+    let on_the_line: Vec<_> = own.iter().filter(|s| s.span.start.row == line as usize).collect();
+    assert!(!on_the_line.is_empty(), "the fixture has a finding after the edit on its line: {own:#?}");
+    assert_eq!(incremental, own);
+}
+
 #[test]
 fn the_position_reference_counts_utf16_units() {
     let chars: Vec<char> = "a🔥b\r\n概c".chars().collect();

@@ -369,9 +369,24 @@ impl UnitCache {
         // dependencies now are these.
         let _ = model.take_dependencies();
         finish(src, &mut fresh);
+        // A finding after the edit on the line the edit ends on (a statement after the function
+        // on its last line, in broken code) moved along that line: its column changed too.
+        let edit_line = crate::text::line_start(src, site.new_end);
+        let recolumn = |span: &mut crate::syntax::Span| {
+            if span.start_byte >= site.new_end && crate::text::line_start(src, span.start_byte) == edit_line {
+                span.start.column = span.start_byte - edit_line;
+            }
+            if span.end_byte >= site.new_end && crate::text::line_start(src, span.end_byte) == edit_line {
+                span.end.column = span.end_byte - edit_line;
+            }
+        };
         let moved = |s: &Smell| {
             let mut s = s.clone();
             s.move_from(site.old_end, delta, site.rows);
+            recolumn(&mut s.span);
+            if let Some(r) = s.related.as_mut() {
+                recolumn(&mut r.span);
+            }
             s
         };
         let before = previous.partition_point(|s| s.span.start_byte < old_unit.start);
