@@ -638,6 +638,21 @@ fn a_noqa_glued_to_other_text_is_not_blanket() {
     assert_eq!(findings(&concise(dir.path(), &["--isolated", "a.py"])), Vec::<String>::new());
 }
 
+/// Regression (a newcomer's run): the safe fixes of a softmax and a log-sum-exp written out
+/// imported SciPy's functions under the names of the user's own functions, which then called
+/// themselves (RecursionError, TypeError).
+#[test]
+fn a_fix_never_imports_a_name_the_file_defines() {
+    let src = "import numpy as np\n\n\ndef logsumexp(x):\n    return np.log(np.sum(np.exp(x)))\n\n\ndef softmax(x):\n    e = np.exp(x)\n    return e / np.sum(e, axis=-1, keepdims=True)\n";
+    let dir = project(&[("a.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--preview", "--fix", "a.py"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        "import numpy as np\nimport scipy.special\n\n\ndef logsumexp(x):\n    return scipy.special.logsumexp(x)\n\n\ndef softmax(x):\n    e = np.exp(x)\n    return scipy.special.softmax(x, axis=-1)\n"
+    );
+}
+
 #[test]
 fn a_missing_path_is_reported_and_the_rest_checked() {
     let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);

@@ -309,7 +309,7 @@ impl UnitCache {
         // widens where the queries look and changes no finding. (Collecting every name of the
         // file again was a fifth of each keystroke's time.)
         if rules.compiled.local_calls
-            && super::defined_names(&src[unit.byte_range()])
+            && crate::syntax::defined_names(&src[unit.byte_range()])
                 .iter()
                 .any(|n| self.triggers.words.binary_search(n).is_err())
         {

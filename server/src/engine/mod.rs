@@ -22,8 +22,8 @@ use crate::semantic::imports::Imports;
 use crate::semantic::{Model, apis};
 use crate::settings::Settings;
 use crate::smell::Smell;
-use crate::syntax::Span;
 pub use crate::syntax::{FIELD, parse, reparse};
+use crate::syntax::{Span, defined_names, identifiers};
 pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
@@ -124,52 +124,6 @@ impl Triggers {
         ranges.sort_by_key(|r| (r.start, r.end));
         ranges
     }
-}
-
-/// The identifier-like words of `text` (maximal runs of identifier bytes not starting with a
-/// digit) with their offsets plus `base`.
-fn identifiers(text: &str, base: usize) -> impl Iterator<Item = (usize, &str)> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < bytes.len() {
-            if ident_byte(bytes[i]) {
-                let start = i;
-                while i < bytes.len() && ident_byte(bytes[i]) {
-                    i += 1;
-                }
-                if !bytes[start].is_ascii_digit() {
-                    // Identifier bytes include all non-ASCII bytes, so the run ends on a char boundary.
-                    return Some((base + start, &text[start..i]));
-                }
-            } else {
-                i += 1;
-            }
-        }
-        None
-    })
-}
-
-/// Names of the functions and methods `text` defines (for rules anchored on local calls): each
-/// identifier that follows the keyword `def`, found in the text rather than the tree. That may
-/// also take a `def` in a string or comment, an extra trigger word, which widens where the
-/// queries look and changes no finding; it takes every function, also one defined in a loop.
-/// (Walking the tree for them was 3 ms of each keystroke outside a function on a 5,000-line
-/// file; scanning the text is a tenth of that.)
-pub(crate) fn defined_names(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut after_def = None;
-    for (at, word) in identifiers(text, 0) {
-        if let Some(end) = after_def.take()
-            && text[end..at].bytes().all(|b| matches!(b, b' ' | b'\t' | b'\\' | b'\r' | b'\n'))
-        {
-            names.push(word.to_string());
-        }
-        if word == "def" {
-            after_def = Some(at + word.len());
-        }
-    }
-    names
 }
 
 /// Cheap text test run before parsing: can this file hold any smell at all? A file that never
@@ -516,11 +470,6 @@ fn chain_of(code: &str) -> Vec<&str> {
         }
     }
     chain
-}
-
-/// Bytes that continue a Python identifier; non-ASCII bytes count, as identifiers may be Unicode.
-fn ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii()
 }
 
 /// A function definition (at module level or directly in a class body, possibly decorated)

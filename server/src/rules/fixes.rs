@@ -44,7 +44,7 @@ pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, 
     if let Some((_, spelled)) = best {
         return (spelled, None);
     }
-    let (statement, spelled) = new_import(target, |name| imports.binding(name).is_some());
+    let (statement, spelled) = new_import(target, |name| imports.is_taken(name));
     let edit = Edit {
         start: imports.insert_at(),
         end: imports.insert_at(),
@@ -263,5 +263,17 @@ mod tests {
             spell_in("from foo import tf\nfrom tensorflow.math import log\n", "tensorflow.clip_by_value");
         assert_eq!(spelled, "tensorflow.clip_by_value");
         assert!(fixed.unwrap().contains("\nimport tensorflow\n"));
+    }
+
+    /// Regression (a newcomer's run): in a file that defines `logsumexp` (or `softmax`), the
+    /// safe fix imported SciPy's function under that name, so the fixed function called itself.
+    #[test]
+    fn a_new_import_takes_no_name_the_file_defines() {
+        let src = "import numpy as np\n\n\ndef logsumexp(x):\n    return np.log(np.sum(np.exp(x)))\n";
+        let (spelled, fixed) = spell_in(src, "scipy.special.logsumexp");
+        assert_eq!(spelled, "scipy.special.logsumexp");
+        assert!(fixed.unwrap().contains("import numpy as np\nimport scipy.special\n"));
+        let (spelled, _) = spell_in("import numpy as np\n\ndef np_softmax(x):\n    pass\n", "scipy.special.softmax");
+        assert_eq!(spelled, "softmax");
     }
 }

@@ -19,6 +19,10 @@ pub struct Imports {
     insert_at: usize,
     /// The line ending of the line before `insert_at` (or of the first line): a new import uses it.
     newline: &'static str,
+    /// The names the file's own `def`s bind, sorted: a new import must not take one (`from
+    /// scipy.special import logsumexp` in a file that defines `logsumexp` would make the fixed
+    /// function call itself).
+    defined: Vec<String>,
 }
 
 /// Statement kinds that may contain import statements in their bodies. `ERROR` is where
@@ -68,6 +72,9 @@ impl Imports {
         }
         imports.insert_at = insertion_point(root, src);
         imports.newline = line_ending(src, imports.insert_at);
+        imports.defined = crate::syntax::defined_names(src);
+        imports.defined.sort();
+        imports.defined.dedup();
         imports
     }
 
@@ -152,6 +159,11 @@ impl Imports {
     /// The dotted path a local name is bound to by an import.
     pub fn binding(&self, name: &str) -> Option<&str> {
         self.bindings.get(name).map(String::as_str)
+    }
+
+    /// A new import must not bind `name`: an import or one of the file's `def`s binds it.
+    pub fn is_taken(&self, name: &str) -> bool {
+        self.bindings.contains_key(name) || self.defined.binary_search_by(|d| d.as_str().cmp(name)).is_ok()
     }
 
     /// Where a new top-level import would be inserted.
