@@ -8,20 +8,24 @@
 //! facts still hashes the same. Module-level statements and class bodies are analyzed every time.
 //! The facts themselves are kept too ([`PriorFacts`]): checking whether a cached function still
 //! holds then costs hashing the definitions its facts come from, not computing them again.
+//! An edit of the import table that keeps its modules (an alias typed or renamed, an import line
+//! moved) keeps the functions that name none of the names it changed ([`Renamed`]); the facts
+//! are computed again then, and any other change of the table drops every function.
 //! The incremental property test (`tests/incremental.rs`) checks that this always equals a fresh
 //! analysis.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
 use tree_sitter::{Node, Tree};
 
 use super::{Piece, RuleSet, Target, Triggers, finish, pieces, run_rules};
+use crate::rules::fixes;
 use crate::semantic::imports::Imports;
 use crate::semantic::{Dependency, FactKey, Model, PriorFacts};
 use crate::settings::Settings;
-use crate::smell::Smell;
+use crate::smell::{Edit, Smell};
 use crate::syntax::FIELD;
 
 #[derive(Default)]
@@ -35,6 +39,8 @@ pub struct UnitCache {
     loose_dependencies: Vec<Dependency>,
     /// The facts the last analyses computed, for the next to reuse where they still hold.
     prior: Arc<PriorFacts>,
+    /// How many functions the last [`UnitCache::analyze`] analyzed (not reused).
+    analyzed: usize,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -63,11 +69,20 @@ impl UnitCache {
         let rules = RuleSet::all();
         let imports = Arc::new(Imports::collect(tree.root_node(), src));
         let triggers = rules.triggers(&imports, src);
-        if self.imports.as_deref() != Some(&*imports)
-            || self.settings.as_ref() != Some(settings)
-            || self.triggers != triggers
-        {
-            self.units.clear();
+        // After an edit of the import table that leaves its modules as they were (an alias
+        // renamed, an import line moved or retyped), the cached functions that mention none of
+        // the names it changed are kept; any other change of the table, the settings or the
+        // triggers drops them all. The facts are computed again in either case.
+        let mut renamed = None;
+        let settings_same = self.settings.as_ref() == Some(settings);
+        if !settings_same || self.imports.as_deref() != Some(&*imports) || self.triggers != triggers {
+            renamed = match &self.imports {
+                Some(old) if settings_same => Renamed::between(old, &imports, &self.triggers, &triggers),
+                _ => None,
+            };
+            if renamed.is_none() {
+                self.units.clear();
+            }
             self.prior = Arc::default();
             self.imports = Some(imports.clone());
             self.triggers = triggers.clone();
@@ -110,7 +125,7 @@ impl UnitCache {
             let text = &src[unit.byte_range()];
             let key = UnitKey { hash: hash_text(text), len: text.len(), column: unit.start_position().column, class };
             let (start_byte, start_row) = (unit.start_byte(), unit.start_position().row);
-            let reused = self.take_valid(&key, &model);
+            let reused = self.take_valid(&key, &model).filter(|c| renamed.as_ref().is_none_or(|r| r.keeps(text, c)));
             let (cached, analyzed) = match reused {
                 Some(c) => {
                     let (db, dr) =
@@ -135,6 +150,7 @@ impl UnitCache {
             };
             slots.push((key, cached, analyzed));
         }
+        self.analyzed = misses.len();
         let (found, mut prior) = analyze_units(rules, &model, settings, &misses, &triggers, &self.prior);
         let mut found = found.into_iter();
         let mut smells = Vec::new();
@@ -167,6 +183,70 @@ impl UnitCache {
         let list = self.units.get_mut(key)?;
         let at = list.iter().position(|c| model.still_holds(&c.dependencies))?;
         Some(list.swap_remove(at))
+    }
+}
+
+/// What an edit of the import table changed, when it left the table's modules as they were.
+struct Renamed {
+    /// The names whose binding changed (bound before or after, to another module or to none).
+    changed: Triggers,
+    /// Every name bound, before or after, into a package one of the changed names is bound
+    /// into: a fix spelled with one of them may be spelled otherwise now (`np.clip` after
+    /// `np` became `npx`, `torch.nn.functional.softmax` after `F` came to stand for it).
+    related: Triggers,
+    /// A fix that adds an import may no longer hold: the point where imports are added moved, or
+    /// a changed name is one a new import would take (`np`), so a fresh one may differ.
+    imports_moved: bool,
+}
+
+impl Renamed {
+    /// `None` unless `old` and `new` bind the same modules (only names differ) with the same
+    /// line ending, and the triggers differ only in those names.
+    fn between(old: &Imports, new: &Imports, old_triggers: &Triggers, new_triggers: &Triggers) -> Option<Renamed> {
+        let modules = |i: &Imports| i.bindings().map(|(_, path)| path.to_string()).collect::<BTreeSet<_>>();
+        if old.newline() != new.newline() || modules(old) != modules(new) || old_triggers.tokens != new_triggers.tokens
+        {
+            return None;
+        }
+        let both = || old.bindings().chain(new.bindings());
+        let changed: BTreeSet<&str> =
+            both().filter(|(n, _)| old.binding(n) != new.binding(n)).map(|(n, _)| n).collect();
+        let (a, b) = (&old_triggers.words, &new_triggers.words);
+        if a.iter()
+            .filter(|w| !b.contains(w))
+            .chain(b.iter().filter(|w| !a.contains(w)))
+            .any(|w| !changed.contains(w.as_str()))
+        {
+            return None;
+        }
+        let package = |path: &str| path.split('.').next().unwrap_or(path).to_string();
+        let packages: BTreeSet<String> = both().filter(|(n, _)| changed.contains(n)).map(|(_, p)| package(p)).collect();
+        let related: BTreeSet<&str> = both().filter(|(_, p)| packages.contains(&package(p))).map(|(n, _)| n).collect();
+        let words = |names: BTreeSet<&str>| Triggers {
+            words: names.into_iter().map(str::to_string).collect(),
+            tokens: Vec::new(),
+        };
+        let imports_moved =
+            old.insert_at() != new.insert_at() || changed.iter().any(|n| fixes::CONVENTIONAL_ALIASES.contains(n));
+        Some(Renamed { changed: words(changed), related: words(related), imports_moved })
+    }
+
+    /// A cached function (`text`, the same before and after) still holds: its text names none
+    /// of the changed names, its findings spell none of the related ones, and none adds an
+    /// import (an edit outside the function, where imports are added) that may now be added
+    /// elsewhere or under another name ([`Renamed::imports_moved`], or a changed name in it).
+    fn keeps(&self, text: &str, cached: &CachedUnit) -> bool {
+        let inside = |e: &Edit| cached.start_byte <= e.start && e.end <= cached.start_byte + text.len();
+        let spells = |s: &str| self.related.mentioned_in(s);
+        let holds = |e: &Edit| {
+            !spells(&e.content) && (inside(e) || !(self.imports_moved || self.changed.mentioned_in(&e.content)))
+        };
+        !self.changed.mentioned_in(text)
+            && cached.smells.iter().all(|smell| {
+                !spells(&smell.message)
+                    && smell.related.as_ref().is_none_or(|r| !spells(&r.message))
+                    && smell.fixes.iter().all(|f| !spells(&f.title) && f.edits.iter().all(holds))
+            })
     }
 }
 
@@ -404,4 +484,82 @@ fn hash_text(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    /// `n` functions, every third using `np` (a log of a softmax written out, with a clip fix
+    /// spelled `np.clip`), the others PyTorch only, and `head` before the imports.
+    fn file(head: &str, alias: &str, n: usize) -> String {
+        let mut src = format!("{head}import numpy as {alias}\nimport torch\n\n");
+        for i in 0..n {
+            let body = match i % 3 {
+                0 => format!("    p = {alias}.exp(x) / {alias}.exp(x).sum()\n    return -(y * {alias}.log(p)).sum()\n"),
+                1 => "    p = torch.softmax(x, dim=-1)\n    return -(y * torch.log(p)).sum()\n".to_string(),
+                _ => format!("    return x.sum() * {i}\n"),
+            };
+            src.push_str(&format!("def f{i}(x, y):\n{body}\n\n"));
+        }
+        src
+    }
+
+    /// The cache's findings for `src` after `before`, with how many functions it analyzed,
+    /// checked against a fresh analysis.
+    fn after(before: &str, src: &str) -> (Vec<Smell>, usize) {
+        let settings = Settings::default();
+        let mut cache = UnitCache::default();
+        cache.analyze(before, &parse(before), &settings);
+        let tree = parse(src);
+        let smells = cache.analyze(src, &tree, &settings);
+        assert_eq!(smells, super::super::analyze(src, &tree, &settings), "the cache differs from a fresh analysis");
+        (smells, cache.analyzed)
+    }
+
+    #[test]
+    fn renaming_an_alias_no_function_uses_keeps_every_function() {
+        // `import math as m` retyped as `... as mm`: the same modules, no function names either
+        // alias, no fix spells a name of that package, and the import, after the functions,
+        // moves no point where a fix adds one.
+        let before = format!("{}import math as m\n", file("", "np", 30));
+        let src = before.replace("import math as m\n", "import math as mm\n");
+        let (smells, analyzed) = after(&before, &src);
+        assert!(!smells.is_empty());
+        assert_eq!(analyzed, 0);
+    }
+
+    #[test]
+    fn renaming_an_alias_analyzes_the_functions_that_name_it() {
+        let before = file("", "np", 30);
+        let src = before.replace("import numpy as np\n", "import numpy as npx\n");
+        // `np` now names nothing: the ten NumPy functions are analyzed again (their findings
+        // go); the twenty others are kept.
+        let (smells, analyzed) = after(&before, &src);
+        assert_eq!(analyzed, 10);
+        assert!(smells.iter().all(|s| !s.message.contains("np.")), "{smells:#?}");
+        // And back: the ten come again, with fixes spelled `np`.
+        let (smells, analyzed) = after(&src, &before);
+        assert_eq!(analyzed, 10);
+        assert!(
+            smells.iter().any(|s| s.fixes.iter().any(|f| f.edits.iter().any(|e| e.content.starts_with("np.clip("))))
+        );
+    }
+
+    #[test]
+    fn an_edit_before_the_imports_analyzes_the_functions_whose_fixes_add_one() {
+        // The xlogy fix of a NumPy cross-entropy adds `from scipy.special import xlogy` where the
+        // imports end; a longer docstring moves that point, so those functions are analyzed
+        // again (their cached edit would land a byte early), the others kept.
+        let before = file("\"\"\"Doc.\"\"\"\n", "np", 30);
+        let src = before.replacen("Doc.", "Docs.", 1);
+        let tree = parse(&before);
+        let smells = super::super::analyze(&before, &tree, &Settings::default());
+        let first = before.find("def f0").unwrap();
+        let outside = smells.iter().filter(|s| s.fixes.iter().any(|f| f.edits.iter().any(|e| e.start < first)));
+        assert_eq!(outside.count(), 10, "the fixture's NumPy findings add an import");
+        let (_, analyzed) = after(&before, &src);
+        assert_eq!(analyzed, 10);
+    }
 }

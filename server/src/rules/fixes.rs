@@ -53,10 +53,15 @@ pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, 
     (spelled, Some(edit))
 }
 
+/// The libraries a new import brings in under their conventional alias.
+const CONVENTIONS: &[(&str, &str)] =
+    &[("jax.numpy", "jnp"), ("tensorflow", "tf"), ("numpy", "np"), ("torch", "torch"), ("keras", "keras")];
+
+/// The aliases a new import takes when they are free ([`CONVENTIONS`]).
+pub const CONVENTIONAL_ALIASES: &[&str] = &["jnp", "tf", "np", "torch", "keras"];
+
 /// The conventional import for a function's library, and the function's spelling under it.
 fn new_import(target: &str, taken: impl Fn(&str) -> bool) -> (String, String) {
-    const CONVENTIONS: &[(&str, &str)] =
-        &[("jax.numpy", "jnp"), ("tensorflow", "tf"), ("numpy", "np"), ("torch", "torch"), ("keras", "keras")];
     // Functions from a `special` module read best imported by name: `xlogy(a, b)`.
     if let Some((module, func)) = target.rsplit_once('.')
         && module.ends_with(".special")
@@ -216,6 +221,12 @@ pub fn add_keyword(src: &str, call: Node, keyword: &str, title: String) -> Optio
 mod tests {
     use super::*;
     use crate::syntax::parse;
+
+    #[test]
+    fn the_conventional_aliases_are_those_of_the_conventions() {
+        let aliases: Vec<&str> = CONVENTIONS.iter().map(|(_, alias)| *alias).collect();
+        assert_eq!(aliases, CONVENTIONAL_ALIASES);
+    }
 
     fn spell_in(src: &str, target: &str) -> (String, Option<String>) {
         let tree = parse(src);
