@@ -68,7 +68,7 @@ impl UnitCache {
     pub fn analyze(&mut self, src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
         let rules = RuleSet::all();
         let imports = Arc::new(Imports::collect(tree.root_node(), src));
-        let triggers = rules.triggers(&imports, src);
+        let triggers = rules.triggers(&imports);
         // After an edit of the import table that leaves its modules as they were (an alias
         // renamed, an import line moved or retyped), the cached functions that mention none of
         // the names it changed are kept; any other change of the table, the settings or the

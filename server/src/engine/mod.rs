@@ -23,7 +23,7 @@ use crate::semantic::{Model, apis};
 use crate::settings::Settings;
 use crate::smell::Smell;
 pub use crate::syntax::{FIELD, parse, reparse};
-use crate::syntax::{Span, defined_names, identifiers};
+use crate::syntax::{Span, identifiers};
 pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
@@ -82,12 +82,12 @@ impl RuleSet {
     /// The words and tokens around which this file's code is queried: the rules' words, the
     /// local names imports bind to the rules' functions (`ln` after `from torch import log as
     /// ln`), and, for rules anchored on local calls, the names of the file's functions.
-    pub fn triggers(&self, imports: &Imports, src: &str) -> Triggers {
+    pub fn triggers(&self, imports: &Imports) -> Triggers {
         let c = &self.compiled;
         let mut words = c.words.clone();
         words.extend(imports.names_reaching(|api| c.words.iter().any(|w| apis::leaf(api) == w.as_str())));
         if c.local_calls {
-            words.extend(defined_names(src));
+            words.extend(imports.defined().iter().cloned());
         }
         words.sort();
         words.dedup();
@@ -183,7 +183,7 @@ pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings
     let steps = crate::syntax::ancestor_steps();
     let imports = Arc::new(Imports::collect(tree.root_node(), src));
     let model = Model::new(src, tree, imports.clone());
-    let triggers = rules.triggers(&imports, src);
+    let triggers = rules.triggers(&imports);
     let mut all = Vec::new();
     pieces(tree.root_node(), &mut all);
     let targets: Vec<Target> = all

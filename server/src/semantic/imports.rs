@@ -166,6 +166,11 @@ impl Imports {
         self.bindings.contains_key(name) || self.defined.binary_search_by(|d| d.as_str().cmp(name)).is_ok()
     }
 
+    /// The names the file's own `def`s bind, sorted and without repeats.
+    pub fn defined(&self) -> &[String] {
+        &self.defined
+    }
+
     /// Where a new top-level import would be inserted.
     pub fn insert_at(&self) -> usize {
         self.insert_at
