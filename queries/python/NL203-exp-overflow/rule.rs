@@ -100,12 +100,7 @@ fn upper_bound(value: &Value) -> String {
     if !hi.is_finite() {
         return "which has no upper bound".to_string();
     }
-    let shown = if hi == hi.trunc() && hi.abs() < 1e15 {
-        format!("{}", hi as i64)
-    } else {
-        format!("{hi:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
-    };
-    format!("which can reach {shown}")
+    format!("which can reach {}", crate::rules::message_number(hi))
 }
 
 /// Where float32 (or the value's float16) overflows.

@@ -329,7 +329,7 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
             let message = format!(
                 "`{}` is absorbed: `{sum_text}` rounds to {} in {} ({}), so `{}` gets no guard from it",
                 model.text(lit),
-                fmt_number(round_to(a + b, d.dtype)),
+                crate::rules::message_number(round_to(a + b, d.dtype)),
                 d.dtype.name(),
                 d.why,
                 short(model.text(outer))
@@ -375,11 +375,11 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
             }
             let message = format!(
                 "`{sum_text}` rounds to {} in {} ({}): the clip does not keep `{}` below {}",
-                fmt_number(round_to(a + b, d.dtype)),
+                crate::rules::message_number(round_to(a + b, d.dtype)),
                 d.dtype.name(),
                 d.why,
                 short(model.text(input)),
-                fmt_number(a)
+                crate::rules::message_number(a)
             );
             let survives = match d.dtype {
                 Dtype::F32 => "1e-7",
@@ -426,10 +426,6 @@ fn array_dtype<'a>(model: &Model<'a>, array: Node<'a>, context: Node<'a>) -> Opt
     }
     let dtype = model.precision().torch_default.unwrap_or(Dtype::F32);
     Some(DtypeAt { dtype, stated: false, why: format!("{} by default in PyTorch", dtype.name()) })
-}
-
-fn fmt_number(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
 }
 
 fn contains(outer: Node, inner: Node) -> bool {

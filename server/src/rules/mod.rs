@@ -126,6 +126,18 @@ impl Rule {
     }
 }
 
+/// A number as a message shows it: an integer without a point (`100`), others with at most four
+/// decimals and no trailing zeros (`14.2857`, `0.9995`), tiny ones in scientific form (`1e-8`).
+pub fn message_number(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    if v != 0.0 && v.abs() < 1e-3 {
+        return format!("{v:e}");
+    }
+    format!("{v:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// `path` in the repository `Cargo.toml`'s `package.repository` names (a GitHub-style
 /// `/blob/main/` link); None when it is unset.
 pub fn docs_url(path: &str) -> Option<String> {
@@ -209,4 +221,20 @@ pub fn markdown_table() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod message_number_tests {
+    use super::message_number;
+
+    #[test]
+    fn integers_have_no_point_and_fractions_at_most_four_decimals() {
+        assert_eq!(message_number(100.0), "100");
+        assert_eq!(message_number(-3.0), "-3");
+        assert_eq!(message_number(1.0 / 0.07), "14.2857");
+        assert_eq!(message_number(0.99951171875), "0.9995");
+        assert_eq!(message_number(0.5), "0.5");
+        assert_eq!(message_number(1e-8), "1e-8");
+        assert_eq!(message_number(f64::INFINITY), "inf");
+    }
 }
