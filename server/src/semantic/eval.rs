@@ -1803,20 +1803,7 @@ fn filled_in_a_loop(entries: &[Entry<'_>], use_: Node<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::parse;
-
-    /// The value of the right side of the last assignment to `name` in `src`.
-    fn assigned(src: &str, name: &str) -> (Option<Op>, Interval) {
-        let tree = parse(src);
-        let model = Model::of(src, &tree);
-        let at = src.rfind(&format!("{name} = ")).unwrap() + name.len() + 3;
-        let mut node = tree.root_node().descendant_for_byte_range(at, at).unwrap();
-        while node.parent().is_some_and(|p| p.kind() != "assignment") {
-            node = node.parent().unwrap();
-        }
-        let v = model.value(node);
-        (v.op(), v.range)
-    }
+    use crate::semantic::test_support::assigned;
 
     #[test]
     fn dot_products_of_normalized_vectors_are_cosines() {

@@ -32,6 +32,27 @@ pub mod reductions;
 pub mod scope;
 pub mod transfer;
 pub mod value;
+
+/// Helpers the semantic modules' unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Model;
+    use super::value::{Interval, Op};
+    use crate::syntax::parse;
+
+    /// The operation and interval of the right side of the last assignment to `name` in `src`.
+    pub fn assigned(src: &str, name: &str) -> (Option<Op>, Interval) {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.rfind(&format!("{name} = ")).unwrap() + name.len() + 3;
+        let mut node = tree.root_node().descendant_for_byte_range(at, at).unwrap();
+        while node.parent().is_some_and(|p| p.kind() != "assignment") {
+            node = node.parent().unwrap();
+        }
+        let v = model.value(node);
+        (v.op(), v.range)
+    }
+}
 // API contracts (issue 10)
 pub mod dtype;
 pub mod flows;

@@ -239,6 +239,7 @@ fn api_reduction(api: &str) -> Option<(Reduce, Layout)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::semantic::test_support::assigned;
     use crate::syntax::parse;
 
     fn last_expression<'t>(tree: &'t tree_sitter::Tree) -> Node<'t> {
@@ -277,19 +278,6 @@ mod tests {
         let tree = parse(src);
         let model = Model::of(src, &tree);
         assert!(model.reduction(last_expression(&tree)).unwrap().other);
-    }
-
-    /// The value of the right side of `name = ...` in `src`.
-    fn assigned(src: &str, name: &str) -> (Option<crate::semantic::value::Op>, crate::semantic::value::Interval) {
-        let tree = parse(src);
-        let model = Model::of(src, &tree);
-        let at = src.find(&format!("{name} = ")).unwrap() + name.len() + 3;
-        let mut node = tree.root_node().descendant_for_byte_range(at, at).unwrap();
-        while node.parent().is_some_and(|p| p.kind() != "assignment") {
-            node = node.parent().unwrap();
-        }
-        let v = model.value(node);
-        (v.op(), v.range)
     }
 
     #[test]
