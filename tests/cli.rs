@@ -622,19 +622,24 @@ fn a_noqa_directive_without_codes_is_not_blanket_and_warned_about() {
 
 /// Regression: `noqa` with text glued to it (`# noqaNL101`, a colon forgotten) silenced every
 /// rule on its line. As in ruff, it silences nothing and is warned about; `# noqa : NL101` (a
-/// space before the colon) lists its codes; `--add-noqa` adds the colon and the code.
+/// space before the colon) lists its codes; `--add-noqa` adds the colon, and the code unless it
+/// is the one glued on (it wrote `# noqa: NL101 NL101`).
 #[test]
 fn a_noqa_glued_to_other_text_is_not_blanket() {
     let src = "import torch\np = torch.relu(x)\na = torch.log(p)  # noqaNL101\nb = torch.log(p)  # noqa : NL101\n";
     let dir = project(&[("a.py", src)]);
     let run = concise(dir.path(), &["--isolated", "a.py"]);
     assert_eq!(findings(&run), ["a.py:3:5: NL101"], "{}", run.stdout);
-    assert!(run.stderr.starts_with("nanlint: warning: a.py:3: invalid `# noqa` directive: "), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("nanlint: warning: a.py:3: invalid `# noqa` directive: expected `:` followed by"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", "a.py"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let added = read(dir.path(), "a.py");
-    assert!(added.contains("a = torch.log(p)  # noqa: NL101 NL101\n"), "{added}");
+    assert!(added.contains("a = torch.log(p)  # noqa: NL101\n"), "{added}");
     assert_eq!(findings(&concise(dir.path(), &["--isolated", "a.py"])), Vec::<String>::new());
 }
 
@@ -928,7 +933,9 @@ fn add_noqa_silences_each_flagged_line() {
     let src = "import torch\ny = torch.log(torch.relu(p))  # why\nz = torch.log(torch.relu(q)) + torch.log(torch.sigmoid(r))  # noqa: NL999\n";
     let dir = project(&[("a.py", src), ("b.py", "import torch\ny = torch.log(torch.relu(p)) + \\\n    1\n")]);
     let run = nanlint(dir.path(), &["check", "--add-noqa", "a.py"]);
-    assert_eq!((run.code, run.stderr.as_str()), (0, "Added 2 noqa directives.\n"));
+    let unknown = "nanlint: warning: a.py:3: `# noqa` names `NL999`, which is no nanlint rule (`nanlint rule --all` \
+                   lists them); it silences nothing\n";
+    assert_eq!((run.code, run.stderr.as_str()), (0, format!("{unknown}Added 2 noqa directives.\n").as_str()));
     assert_eq!(
         read(dir.path(), "a.py"),
         "import torch\ny = torch.log(torch.relu(p))  # why  # noqa: NL101\nz = torch.log(torch.relu(q)) + torch.log(torch.sigmoid(r))  # noqa: NL999, NL101, NL103\n"
@@ -1418,4 +1425,20 @@ fn a_bom_moves_no_column_and_fixes_keep_it() {
     assert_eq!(findings(&concise(dir.path(), &["--isolated", "bom.py"])), ["bom.py:1:5: NL101"]);
     assert_eq!(nanlint(dir.path(), &["check", "--isolated", "--fix", "--unsafe-fixes", "bom.py"]).code, 0);
     assert_eq!(read(dir.path(), "bom.py"), bom.replace("relu(p)", "clamp(torch.relu(p), min=1e-7)"));
+}
+
+/// A `# noqa` naming a code no nanlint rule has (`NL999`, a typo of a code) silences nothing of
+/// nanlint's, and the check says so, as ruff warns of an invalid rule code; other tools' codes
+/// (`E501`) are theirs and pass without a word.
+#[test]
+fn a_noqa_naming_an_unknown_nanlint_code_is_warned_about() {
+    let src = "import torch\np = torch.relu(x)\na = torch.log(p)  # noqa: NL999, E501\nb = 1  # noqa: E501\n";
+    let dir = project(&[("a.py", src)]);
+    let run = concise(dir.path(), &["--isolated", "a.py"]);
+    assert_eq!(findings(&run), ["a.py:3:5: NL101"], "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "nanlint: warning: a.py:3: `# noqa` names `NL999`, which is no nanlint rule (`nanlint rule --all` lists \
+         them); it silences nothing\n"
+    );
 }

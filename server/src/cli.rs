@@ -272,20 +272,20 @@ fn finish(args: &CheckArgs, reports: &[FileReport], options: &Options, cwd: &Pat
     let mut io_error = false;
     if !args.silent {
         use rayon::prelude::*;
-        let invalid_noqa: Vec<Vec<usize>> =
-            reports.par_iter().map(|r| crate::engine::invalid_noqa_lines(&r.source)).collect();
-        for (r, invalid_noqa) in reports.iter().zip(invalid_noqa) {
+        let noqa_warnings: Vec<Vec<crate::engine::NoqaWarning>> =
+            reports.par_iter().map(|r| crate::engine::noqa_warnings(&r.source)).collect();
+        for (r, noqa_warnings) in reports.iter().zip(noqa_warnings) {
             if let Some(p) = &r.problem {
                 let level = if p.is_error { "error" } else { "warning" };
                 let _ = writeln!(stderr, "nanlint: {level}: {}: {}", r.path.display(), p.message);
             }
-            // As ruff's "Invalid `# noqa` directive on path:line": the directive is not applied.
+            // As ruff's "Invalid `# noqa` directive on path:line" and "Invalid rule code provided
+            // to `# noqa`": the directive, or the code, is not applied.
             let loc = render::Locator::of(r);
-            for line in invalid_noqa {
-                let (row, _) = loc.location(line);
-                let cell = loc.cell(line).map(|c| format!("cell {c}:")).unwrap_or_default();
-                let why = crate::engine::INVALID_NOQA;
-                let _ = writeln!(stderr, "nanlint: warning: {}:{cell}{row}: {why}", r.path.display());
+            for w in noqa_warnings {
+                let (row, _) = loc.location(w.line);
+                let cell = loc.cell(w.line).map(|c| format!("cell {c}:")).unwrap_or_default();
+                let _ = writeln!(stderr, "nanlint: warning: {}:{cell}{row}: {}", r.path.display(), w.message);
             }
         }
         let had_fixes = reports.iter().flat_map(|r| &r.smells).any(|s| !s.fixes.is_empty())

@@ -540,7 +540,7 @@ pub enum Noqa {
     /// `# noqa:` followed by no code (`# noqa: none`, `# noqa:`), or `noqa` with other text glued
     /// to it (`# noqaNL101`). Ruff warns ("expected a comma-separated list of codes", "expected
     /// `:` followed by ...") and applies nothing, rather than read it as `# noqa`; so does
-    /// nanlint ([`INVALID_NOQA`]). `list` is the byte of the line just after the colon, where a
+    /// nanlint ([`invalid_noqa_reason`]). `list` is the byte of the line just after the colon, where a
     /// code can be inserted, or, without a colon, just after `noqa` (see [`Noqa::insertion`]).
     Invalid { list: usize },
 }
@@ -548,17 +548,80 @@ pub enum Noqa {
 impl Noqa {
     /// For an invalid directive of `line`: where to insert `codes` and the text that makes it
     /// valid with them first in its list (`# noqa: NL101 none`, `# noqa: NL101 NL101x`).
+    /// Text glued to `noqa` that is itself one of `codes` (`# noqaNL102`) gets only the colon.
     pub fn insertion(line: &str, list: usize, codes: &str) -> (usize, String) {
-        match line[..list].ends_with(':') {
-            true => (list, format!(" {codes}")),
-            false => (list, format!(": {codes} ")),
+        if line[..list].ends_with(':') {
+            return (list, format!(" {codes}"));
+        }
+        let rest = &line[list..];
+        let glued = &rest[..rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len())];
+        let others: Vec<&str> = codes.split(", ").filter(|c| *c != glued).collect();
+        match others.len() == codes.split(", ").count() {
+            true => (list, format!(": {codes} ")),
+            false if others.is_empty() => (list, ": ".to_string()),
+            false => (list, format!(": {}, ", others.join(", "))),
         }
     }
 }
 
-/// Why an invalid `# noqa` directive ([`Noqa::Invalid`]) is one, for warnings.
-pub const INVALID_NOQA: &str = "invalid `# noqa` directive: expected a comma-separated list of codes after `noqa:` \
-                                (e.g. `# noqa: NL101, NL102`); it silences nothing";
+/// Why an invalid `# noqa` directive ([`Noqa::Invalid`]) of `line` is one, for warnings: `noqa`
+/// with text glued to it wants a colon (`# noqaNL101`), a colon wants codes (`# noqa: none`).
+pub fn invalid_noqa_reason(line: &str, list: usize) -> &'static str {
+    if line[..list].ends_with(':') {
+        "invalid `# noqa` directive: expected a comma-separated list of codes after `noqa:` \
+         (e.g. `# noqa: NL101, NL102`); it silences nothing"
+    } else {
+        "invalid `# noqa` directive: expected `:` followed by a comma-separated list of codes \
+         (e.g. `# noqa: NL101, NL102`); it silences nothing"
+    }
+}
+
+/// A `# noqa` directive that does not do what it seems to, for a warning: invalid (it silences
+/// nothing) or naming a nanlint-shaped code no rule has (`# noqa: NL999`; codes of other tools,
+/// `E501`, are theirs and pass).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoqaWarning {
+    /// The byte of `src` its line starts at.
+    pub line: usize,
+    /// The bytes of the line, from its start, that the warning is about: the text up to the
+    /// list of an invalid directive, or up to the end of an unknown code. A client that logs
+    /// warnings once per directive keys them by this text.
+    pub key: usize,
+    pub message: String,
+}
+
+/// `NL` and three or more digits, which no rule or file code (`NL000`-`NL003`) is.
+fn unknown_nanlint_code(code: &str) -> bool {
+    code.strip_prefix("NL").is_some_and(|d| d.len() >= 3 && d.bytes().all(|b| b.is_ascii_digit()))
+        && crate::rules::by_code(code).is_none()
+        && !crate::settings::BUILTIN_CODES.iter().any(|(c, _)| *c == code)
+}
+
+/// The warnings of one line's `# noqa` directive (see [`NoqaWarning`]), `line` starting at byte
+/// `start` of the file.
+pub fn noqa_line_warnings(line: &str, start: usize) -> Vec<NoqaWarning> {
+    match noqa_directive(line) {
+        Some(Noqa::Invalid { list }) => {
+            vec![NoqaWarning { line: start, key: list, message: invalid_noqa_reason(line, list).to_string() }]
+        }
+        Some(Noqa::Codes(codes)) => {
+            let list = line.to_ascii_lowercase().rfind("noqa").unwrap_or(0);
+            codes
+                .iter()
+                .filter(|c| unknown_nanlint_code(c))
+                .map(|c| NoqaWarning {
+                    line: start,
+                    key: line[list..].find(c.as_str()).map_or(line.len(), |i| list + i + c.len()),
+                    message: format!(
+                        "`# noqa` names `{c}`, which is no nanlint rule (`nanlint rule --all` lists them); \
+                         it silences nothing"
+                    ),
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
 
 /// The `# noqa` directive of `line`, if it has one.
 pub fn noqa_directive(line: &str) -> Option<Noqa> {
@@ -603,10 +666,10 @@ pub fn noqa_directive(line: &str) -> Option<Noqa> {
     }
 }
 
-/// The byte offsets of the lines of `src` whose `# noqa` directive is invalid
-/// ([`Noqa::Invalid`]), in order: what `nanlint check` warns about and the server logs. One pass
-/// over the text for `noqa` in any case; only the lines holding it are read.
-pub fn invalid_noqa_lines(src: &str) -> Vec<usize> {
+/// The warnings of the file's `# noqa` directives ([`NoqaWarning`]), in order: what `nanlint
+/// check` prints and the server logs. One pass over the text for `noqa` in any case; only the
+/// lines holding it are read.
+pub fn noqa_warnings(src: &str) -> Vec<NoqaWarning> {
     static NOQA: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
     let noqa = NOQA.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
@@ -614,7 +677,7 @@ pub fn invalid_noqa_lines(src: &str) -> Vec<usize> {
             .build(["noqa"])
             .expect("one literal pattern always builds")
     });
-    let mut lines = Vec::new();
+    let mut warnings = Vec::new();
     // The lines before this byte have been read (each line once, however many `noqa` it holds).
     let mut read = 0;
     for m in noqa.find_iter(src) {
@@ -623,12 +686,10 @@ pub fn invalid_noqa_lines(src: &str) -> Vec<usize> {
         }
         let start = src[read..m.start()].rfind(['\n', '\r']).map_or(read, |i| read + i + 1);
         let end = crate::text::line_end(src, m.start());
-        if let Some(Noqa::Invalid { .. }) = noqa_directive(&src[start..end]) {
-            lines.push(start);
-        }
+        warnings.extend(noqa_line_warnings(&src[start..end], start));
         read = end.max(m.end());
     }
-    lines
+    warnings
 }
 
 /// Where the comment of a line of Python starts: its first `#` outside a string literal that
@@ -732,15 +793,45 @@ mod tests {
         assert_eq!(noqa_directive("x = 1  # noqa : NL101"), Some(Noqa::Codes(vec!["NL101".to_string()])));
         let spaced = "x = 1  # noqa :  none";
         assert_eq!(noqa_directive(spaced), Some(Noqa::Invalid { list: spaced.find(':').unwrap() + 1 }));
-        assert_eq!(invalid_noqa_lines("a  # noqaXYZ\nb  # noqa\n"), vec![0]);
+        let lines = |src: &str| noqa_warnings(src).into_iter().map(|w| w.line).collect::<Vec<_>>();
+        assert_eq!(lines("a  # noqaXYZ\nb  # noqa\n"), vec![0]);
     }
 
     #[test]
-    fn invalid_noqa_lines_are_found_once_each() {
+    fn noqa_warnings_are_found_once_each() {
+        let lines = |src: &str| noqa_warnings(src).into_iter().map(|w| w.line).collect::<Vec<_>>();
         let src = "a  # noqa: none noqa\r\nb  # noqa\rc  # NOQA: NL101\nd = 'noqa'  # noqa:\ne  # noqa: x";
         let starts: Vec<usize> = ["a  #", "d = ", "e  #"].iter().map(|l| src.find(l).unwrap()).collect();
-        assert_eq!(invalid_noqa_lines(src), starts);
-        assert_eq!(invalid_noqa_lines(""), Vec::<usize>::new());
+        assert_eq!(lines(src), starts);
+        assert_eq!(lines(""), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn glued_and_empty_noqa_lists_are_told_apart() {
+        let glued = noqa_warnings("x  # noqaNL101\n");
+        assert!(glued[0].message.contains("expected `:` followed by"), "{glued:?}");
+        assert_eq!(glued[0].key, "x  # noqa".len());
+        let empty = noqa_warnings("x  # noqa: none\n");
+        assert!(empty[0].message.contains("after `noqa:`"), "{empty:?}");
+    }
+
+    #[test]
+    fn a_noqa_code_no_rule_has_is_warned_and_other_tools_codes_are_not() {
+        let src = "x  # noqa: E501, NL999, NL101, NL000\ny  # noqa: NL10, F401\nz  # noqa: NL1234\n";
+        let warnings = noqa_warnings(src);
+        let named: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line, &src[w.line..w.line + w.key])).collect();
+        assert_eq!(named, vec![(0, "x  # noqa: E501, NL999"), (src.find("z  #").unwrap(), "z  # noqa: NL1234")]);
+        assert!(warnings[0].message.contains("`NL999`, which is no nanlint rule"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_code_glued_to_noqa_gets_a_colon_not_a_second_copy() {
+        // Regression (a newcomer's run): `--add-noqa` wrote `# noqa: NL102 NL102`.
+        let line = "x  # noqaNL102";
+        let list = "x  # noqa".len();
+        assert_eq!(Noqa::insertion(line, list, "NL102"), (list, ": ".to_string()));
+        assert_eq!(Noqa::insertion(line, list, "NL101, NL102"), (list, ": NL101, ".to_string()));
+        assert_eq!(Noqa::insertion(line, list, "NL101"), (list, ": NL101 ".to_string()));
     }
 
     #[test]

@@ -380,16 +380,17 @@ impl Session {
     pub fn notebook_noqa_warnings(&self, uri: &Uri) -> Vec<String> {
         let Some(mut entry) = self.notebooks.get_mut(uri) else { return Vec::new() };
         let doc = &mut *entry;
-        let found = session::new_invalid_noqa(&mut doc.program);
+        let found = session::new_noqa_warnings(&mut doc.program);
         let program = &doc.program;
         found
             .into_iter()
-            .filter_map(|(byte, row)| {
+            .filter_map(|(w, row)| {
+                let byte = w.line;
                 let i = doc.spans.iter().position(|s| s.as_ref().is_some_and(|s| s.contains(&byte)))?;
                 let start = doc.spans[i].as_ref()?.start;
                 let first = program.index.position(&program.text, start, Encoding::Utf8).line as usize;
                 let cell = doc.cells[i].uri.as_str();
-                Some(format!("{cell}:{}: {}", row - first + 1, crate::engine::INVALID_NOQA))
+                Some(format!("{cell}:{}: {}", row - first + 1, w.message))
             })
             .collect()
     }
@@ -676,7 +677,9 @@ mod tests {
         let texts = ["import torch\n", "p = torch.relu(z)\n", "m = 1\nl = torch.log(p)  # noqa: none"];
         assert_eq!(uris_of(&open(&session, &texts)), [cell(2).as_str()]);
         let nb = uri("file:///w/nb.ipynb");
-        let expected = format!("{}:2: {}", cell(2).as_str(), crate::engine::INVALID_NOQA);
+        let line = "l = torch.log(p)  # noqa: none";
+        let why = crate::engine::invalid_noqa_reason(line, line.len() - " none".len());
+        let expected = format!("{}:2: {why}", cell(2).as_str());
         assert_eq!(session.notebook_noqa_warnings(&nb), [expected]);
         type_in(&session, 1, 2, 2, (0, 0), "# top\n");
         assert_eq!(session.notebook_noqa_warnings(&nb), Vec::<String>::new());

@@ -279,8 +279,8 @@ impl Session {
     /// prints them: `uri:line: invalid ...`. For the log, on open and after each change.
     pub fn noqa_warnings(&self, uri: &Uri) -> Vec<String> {
         let Some(mut doc) = self.docs.get_mut(uri) else { return Vec::new() };
-        let rows = new_invalid_noqa(&mut doc).into_iter().map(|(_, row)| row);
-        rows.map(|row| format!("{}:{}: {}", uri.as_str(), row + 1, engine::INVALID_NOQA)).collect()
+        let new = new_noqa_warnings(&mut doc).into_iter();
+        new.map(|(w, row)| format!("{}:{}: {}", uri.as_str(), row + 1, w.message)).collect()
     }
 
     /// Runs `f` on an open document (read-only), or returns `None`.
@@ -478,20 +478,18 @@ pub(super) fn edit_document(
     (true, warnings)
 }
 
-/// The invalid `# noqa` directives of `doc` not logged yet, each as the byte its line starts at
-/// and its row (0-based); remembers the current ones. A directive is known by its line's text up
-/// to `noqa:`, so it is logged once while it stays: typing after the colon or moving its line
-/// does not log it again.
-pub(super) fn new_invalid_noqa(doc: &mut Document) -> Vec<(usize, usize)> {
+/// The `# noqa` warnings of `doc` not logged yet, each with its row (0-based); remembers the
+/// current ones. A warning is known by its message and its line's text up to what it is about
+/// (`noqa:` for an invalid directive, the code for an unknown one), so it is logged once while
+/// it stays: typing after it or moving its line does not log it again.
+pub(super) fn new_noqa_warnings(doc: &mut Document) -> Vec<(engine::NoqaWarning, usize)> {
     let mut current = Vec::new();
     let mut new = Vec::new();
-    for start in engine::invalid_noqa_lines(&doc.text) {
-        let line = &doc.text[start..text::line_end(&doc.text, start)];
-        let Some(engine::Noqa::Invalid { list }) = engine::noqa_directive(line) else { continue };
-        let key = line[..list].to_string();
+    for w in engine::noqa_warnings(&doc.text) {
+        let key = format!("{}\n{}", &doc.text[w.line..w.line + w.key], w.message);
         if !doc.noqa_logged.contains(&key) {
-            let row = doc.index.position(&doc.text, start, Encoding::Utf8).line as usize;
-            new.push((start, row));
+            let row = doc.index.position(&doc.text, w.line, Encoding::Utf8).line as usize;
+            new.push((w, row));
         }
         current.push(key);
     }
