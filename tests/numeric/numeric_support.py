@@ -26,6 +26,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -222,4 +223,26 @@ def evaluate(module_path: Path, func: str, kind: str, inputs: list[list[list[flo
             f"--- source ---\n{module_path.read_text(encoding='utf-8')}\n"
             f"--- stderr ---\n{proc.stderr[-4000:]}"
         )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def src(text: str) -> str:
+    """A test's Python source written indented in a triple-quoted string, dedented."""
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def run_module(path: Path, body: str) -> Any:
+    """Imports the module at `path` as `m` in a fresh interpreter, runs `body`, which must print
+    one JSON line, and returns it parsed."""
+    code = (
+        "import importlib.util, json, math, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        f"spec = importlib.util.spec_from_file_location('subject', {str(path)!r})\n"
+        "m = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(m)\n" + textwrap.dedent(body)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(), timeout=300
+    )
+    assert proc.returncode == 0, f"--- module ---\n{path.read_text()}\n--- stderr ---\n{proc.stderr[-3000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])

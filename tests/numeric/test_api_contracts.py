@@ -16,18 +16,11 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from numeric_support import apply_edits, require_libs, run_check, subprocess_env
-
-
-def src(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
+from numeric_support import apply_edits, require_libs, run_check, run_module, src
 
 
 def check(tmp_path: Path, source: str, name: str = "subject.py") -> list[dict]:
@@ -45,23 +38,6 @@ def only(findings: list[dict], code: str) -> dict:
 def preferred_fix(source: str, finding: dict) -> str:
     assert finding["fixes"], f"no fix offered: {finding}"
     return apply_edits(source, finding["fixes"][0]["edits"])
-
-
-def run(path: Path, body: str):
-    """Imports the module at `path` as `m` in a fresh interpreter, runs `body`, which must print
-    one JSON line, and returns it parsed."""
-    code = (
-        "import importlib.util, json, math, warnings\n"
-        "warnings.simplefilter('ignore')\n"
-        f"spec = importlib.util.spec_from_file_location('subject', {str(path)!r})\n"
-        "m = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(m)\n" + textwrap.dedent(body)
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(), timeout=300
-    )
-    assert proc.returncode == 0, f"--- module ---\n{path.read_text()}\n--- stderr ---\n{proc.stderr[-3000:]}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def write(tmp_path: Path, name: str, source: str) -> Path:
@@ -101,8 +77,8 @@ def test_double_softmax_torch(tmp_path):
         y = torch.tensor({LABELS})
         print(json.dumps([m.f(z, y).tolist(), F.cross_entropy(z, y, reduction="none").tolist()]))
         """
-    original, reference = run(write(tmp_path, "original.py", source), body)
-    fixed_values, _ = run(fixed, body)
+    original, reference = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values, _ = run_module(fixed, body)
     assert fixed_values == pytest.approx(reference, rel=1e-6, abs=1e-7)
     # The double softmax cannot go below its floor; confident rows show it.
     assert all(v >= FLOOR - 1e-6 for v in original)
@@ -128,8 +104,8 @@ def test_double_softmax_tensorflow(tmp_path):
         print(json.dumps([m.f(labels, x).numpy().tolist(),
                           tf.nn.softmax_cross_entropy_with_logits(labels, x).numpy().tolist()]))
         """
-    original, reference = run(write(tmp_path, "original.py", source), body)
-    fixed_values, _ = run(fixed, body)
+    original, reference = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values, _ = run_module(fixed, body)
     assert fixed_values == pytest.approx(reference, rel=1e-5, abs=1e-6)
     assert all(v >= FLOOR - 1e-5 for v in original)
     assert original[0] > fixed_values[0] + 0.5
@@ -176,8 +152,8 @@ def test_double_softmax_through_a_module_forward(tmp_path):
         logits = model.fc(x) * 10
         print(json.dumps([m.f(x, y).tolist(), F.cross_entropy(logits, y, reduction="none").tolist()]))
         """
-    original, reference = run(write(tmp_path, "original.py", source), body)
-    fixed_values, _ = run(fixed, body)
+    original, reference = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values, _ = run_module(fixed, body)
     assert fixed_values == pytest.approx(reference, rel=1e-5, abs=1e-6)
     assert min(original) >= FLOOR - 1e-6
     assert min(fixed_values) < FLOOR  # the logits' loss goes where the double softmax cannot
@@ -203,8 +179,8 @@ def test_double_sigmoid_torch(tmp_path):
         y = torch.tensor([1.0, 0.0, 1.0, 0.0])
         print(json.dumps([m.f(z, y).tolist(), F.binary_cross_entropy_with_logits(z, y, reduction="none").tolist()]))
         """
-    original, reference = run(write(tmp_path, "original.py", source), body)
-    fixed_values, _ = run(fixed, body)
+    original, reference = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values, _ = run_module(fixed, body)
     assert fixed_values == pytest.approx(reference, rel=1e-6, abs=1e-7)
     # sigmoid(sigmoid(z)) lies in (0.5, 0.73): the loss of a certain positive stays above
     # log(1 + e^-1), of a certain negative above log(2).
@@ -238,8 +214,8 @@ def test_logits_into_nll_loss(tmp_path):
         with torch.no_grad():
             print(json.dumps([m.f(x, y).tolist(), F.nll_loss(F.log_softmax(x, dim=1), y, reduction="none").tolist()]))
         """
-    original, reference = run(write(tmp_path, "original.py", source), body)
-    fixed_values, _ = run(fixed, body)
+    original, reference = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values, _ = run_module(fixed, body)
     assert fixed_values == pytest.approx(reference, rel=1e-6, abs=1e-7)
     # NLL of logits is minus the label's logit: negative, unbounded below.
     assert original[0] == pytest.approx(-20.0) and min(original) < 0
@@ -280,8 +256,8 @@ def test_logits_into_bce(tmp_path):
                 out = str(e)
             print(json.dumps([out, F.binary_cross_entropy(torch.sigmoid(x.squeeze(-1)), y, reduction="none").tolist()]))
         """
-    original, reference = run(write(tmp_path, "original.py", source), body)
-    fixed_values, _ = run(fixed, body)
+    original, reference = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values, _ = run_module(fixed, body)
     # ... while logits outside [0, 1] make BCELoss raise.
     assert isinstance(original, str) and "between 0 and 1" in original
     assert fixed_values == pytest.approx(reference, rel=1e-5, abs=1e-6)
@@ -307,8 +283,8 @@ def test_probabilities_into_kl_div(tmp_path):
         kl = float((t.numpy() * (np.log(t.numpy()) - np.log(q))).sum())
         print(json.dumps([float(m.f(s, t)), kl]))
         """
-    original, reference = run(write(tmp_path, "original.py", source), body)
-    fixed_value, _ = run(fixed, body)
+    original, reference = run_module(write(tmp_path, "original.py", source), body)
+    fixed_value, _ = run_module(fixed, body)
     assert fixed_value == pytest.approx(reference, rel=1e-5)
     assert abs(original - reference) > 0.1
 
@@ -341,7 +317,7 @@ def test_float16_underflow_matches_numpy_and_torch(tmp_path):
     findings = check(tmp_path, source)
     flagged = {f["location"]["row"] for f in findings if f["code"] == "NL304"}
     rows = [5 + 4 * i for i in range(len(HALF_LITERALS))]
-    truth = run(
+    truth = run_module(
         write(tmp_path, "probe.py", "x = 1\n"),
         f"""
         import numpy as np
@@ -366,7 +342,7 @@ def test_float32_absorption_matches_numpy(tmp_path):
     source = "import torch\n\n\n" + funcs
     findings = check(tmp_path, source)
     flagged = {f["location"]["row"] for f in findings if f["code"] == "NL304"}
-    truth = run(
+    truth = run_module(
         write(tmp_path, "probe.py", "x = 1\n"),
         f"""
         import numpy as np
@@ -398,8 +374,8 @@ def test_absorbed_guard_and_its_fix(tmp_path):
         z = torch.tensor([100.0, 0.0, -3.0])
         print(json.dumps([[float(v) for v in m.f(z)], [float(v) for v in torch.log(1 - torch.sigmoid(z.double()))]]))
         """
-    original, exact = run(write(tmp_path, "original.py", source), body)
-    fixed_values, _ = run(fixed, body)
+    original, exact = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values, _ = run_module(fixed, body)
     assert original[0] == -math.inf
     assert math.isfinite(fixed_values[0]) and fixed_values[0] == pytest.approx(math.log(1e-10), rel=1e-4)
     assert fixed_values[1:] == pytest.approx(exact[1:], rel=1e-5)
@@ -422,8 +398,8 @@ def test_absorbed_clip_bound_and_its_fix(tmp_path):
         import tensorflow as tf
         print(json.dumps([float(v) for v in m.f(tf.constant([100.0, 0.0])).numpy()]))
         """
-    original = run(write(tmp_path, "original.py", source), body)
-    fixed_values = run(fixed, body)
+    original = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values = run_module(fixed, body)
     assert original[0] == -math.inf
     assert math.isfinite(fixed_values[0])
     assert fixed_values[1] == pytest.approx(original[1])
@@ -458,8 +434,8 @@ def test_adam_eps_on_half_parameters(tmp_path):
             "bias_step": (before[1] - after[1]).float().tolist(),
         }))
         """
-    original = run(write(tmp_path, "original.py", source), body)
-    fixed_values = run(fixed, body)
+    original = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values = run_module(fixed, body)
     # eps=1e-8 is 0 in float16: 0 / (sqrt(0) + 0) = NaN for the weights.
     assert original["finite"][0] is False
     assert fixed_values["finite"] == [True, True] and fixed_values["weight_unchanged"]
@@ -484,8 +460,8 @@ def test_normalize_default_eps_on_half(tmp_path):
         h = torch.tensor([[0.0, 0.0, 0.0], [3.0, 4.0, 0.0]])
         print(json.dumps(m.f(h).float().tolist()))
         """
-    original = run(write(tmp_path, "original.py", source), body)
-    fixed_values = run(fixed, body)
+    original = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values = run_module(fixed, body)
     assert all(math.isnan(v) for v in original[0])
     assert fixed_values[0] == [0.0, 0.0, 0.0]
     assert fixed_values[1] == pytest.approx([0.6, 0.8, 0.0], abs=1e-3) == original[1]
@@ -506,8 +482,8 @@ def test_half_division_guard(tmp_path):
         x = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
         print(json.dumps(m.f(x).float().tolist()))
         """
-    original = run(write(tmp_path, "original.py", source), body)
-    fixed_values = run(fixed, body)
+    original = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values = run_module(fixed, body)
     assert all(math.isnan(v) for v in original[0])
     assert fixed_values[0] == [0.0, 0.0]
     assert fixed_values[1] == pytest.approx(original[1], abs=1e-3)
@@ -536,5 +512,5 @@ def test_float32_and_bfloat16_keep_the_guard(tmp_path):
         import torch
         print(json.dumps([t.float().tolist() for t in m.f(torch.zeros(2, 2))]))
         """
-    values = run(write(tmp_path, "original.py", source), body)
+    values = run_module(write(tmp_path, "original.py", source), body)
     assert values == [[[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]]

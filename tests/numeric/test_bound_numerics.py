@@ -16,41 +16,17 @@ module itself in a fresh interpreter.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from numeric_support import require_libs, run_check, subprocess_env
-
-
-def src(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
+from numeric_support import require_libs, run_check, run_module, src
 
 
 def nl101(tmp_path: Path, name: str, source: str) -> tuple[Path, list[dict]]:
     path = tmp_path / name
     path.write_text(source, encoding="utf-8")
     return path, [f for f in run_check(path, tmp_path) if f["code"] == "NL101"]
-
-
-def run(path: Path, body: str):
-    """Imports the module at `path` as `m` in a fresh interpreter, runs `body`, which must print
-    one JSON line, and returns it parsed."""
-    code = (
-        "import importlib.util, json, math, warnings\n"
-        "warnings.simplefilter('ignore')\n"
-        f"spec = importlib.util.spec_from_file_location('subject', {str(path)!r})\n"
-        "m = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(m)\n" + textwrap.dedent(body)
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(), timeout=300
-    )
-    assert proc.returncode == 0, f"--- module ---\n{path.read_text()}\n--- stderr ---\n{proc.stderr[-3000:]}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 INFO_NCE = src(
@@ -95,7 +71,7 @@ def test_a_cosine_over_an_unknown_temperature_is_finite_down_to_the_assumed_floo
     path, found = nl101(tmp_path, "info_nce.py", INFO_NCE.replace("TEMPERATURE", "tau"))
     assert not found, f"reported although the cosines are bounded: {json.dumps(found, indent=1)}"
     # rule.md: a temperature the file does not give is assumed to be at least 0.025.
-    result = run(path, WORST_CASE.format(n=n, tau=0.025))
+    result = run_module(path, WORST_CASE.format(n=n, tau=0.025))
     assert result["finite"] and result["grad_finite"], result
 
 
@@ -104,7 +80,7 @@ def test_a_cosine_over_a_literal_small_temperature_is_reported_and_overflows(tmp
     path, found = nl101(tmp_path, "info_nce_cold.py", INFO_NCE.replace("TEMPERATURE", "0.01"))
     assert len(found) == 1, f"expected one NL101, got {json.dumps(found, indent=1)}"
     # e^(1/0.01) = e^100 is past float32's largest value (about e^88.7): inf / inf.
-    result = run(path, WORST_CASE.format(n=256, tau="None"))
+    result = run_module(path, WORST_CASE.format(n=256, tau="None"))
     assert not result["finite"], result
 
 
@@ -127,7 +103,7 @@ def test_the_lu_diagonal_of_a_rotation_has_no_zero(tmp_path):
     require_libs("numpy", "scipy")
     path, found = nl101(tmp_path, "glow_init.py", GLOW_INIT)
     assert not found, f"reported although U is invertible: {json.dumps(found, indent=1)}"
-    result = run(
+    result = run_module(
         path,
         """
         worst = math.inf

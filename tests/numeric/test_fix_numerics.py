@@ -16,14 +16,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from numeric_support import apply_edits, evaluate, require_libs, run_check
+from numeric_support import apply_edits, evaluate, require_libs, run_check, src
 
 DEFAULT_EPSILON = 1e-7
 RTOL = 1e-5
@@ -51,10 +50,6 @@ class Case:
     # Extra input sets for the clip fix only: a 0 log argument with a non-zero coefficient.
     clip_zero_inputs: list[list[list[float]]] = field(default_factory=list)
     func: str = "f"
-
-
-def src(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 # Cross-entropy style inputs: y is a distribution, p a probability vector.

@@ -20,7 +20,6 @@ import json
 import math
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -28,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from numeric_support import apply_edits, evaluate, require_libs, run_check, subprocess_env
+from numeric_support import apply_edits, evaluate, require_libs, run_check, src, subprocess_env
 
 HERE = Path(__file__).resolve().parent
 RTOL = 1e-4
@@ -51,10 +50,6 @@ class Case:
     # The fix may keep a NaN gradient at the hazard inputs (xlogy; stated in the rule's doc).
     nan_gradient_at_hazard: bool = False
     func: str = "f"
-
-
-def src(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 # Logits whose softmax underflows to exactly 0 in float32, and ordinary ones.

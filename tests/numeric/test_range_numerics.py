@@ -21,22 +21,17 @@ from __future__ import annotations
 import functools
 import json
 import math
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from numeric_support import apply_edits, evaluate, require_libs, run_check
+from numeric_support import apply_edits, evaluate, require_libs, run_check, src
 
 RTOL = 1e-5
 ATOL = 1e-7
 GRAD_ATOL = 1e-6
-
-
-def src(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 # The gradient of sum(func(*args)) with respect to the first argument.
