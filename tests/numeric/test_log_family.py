@@ -104,6 +104,10 @@ def lse_ref(x):
     return np.logaddexp.reduce(np.asarray(x, dtype=np.float64), axis=-1)
 
 
+def lse_pair_ref(x, m):
+    return np.logaddexp.reduce(np.ravel(np.asarray(x, dtype=np.float64) - np.asarray(m, dtype=np.float64)))
+
+
 def softplus_ref(x):
     return np.logaddexp(0.0, np.asarray(x, dtype=np.float64))
 
@@ -112,6 +116,9 @@ SMALL = [[[1e-10, 3e-8, -2e-9]]]
 SMALL_NORMAL = [[[0.5, 2.0, -0.25]]]
 BIG = [[[[100.0, 99.0, -5.0], [-110.0, -120.0, -115.0]]]]
 BIG_NORMAL = [[[[1.0, 0.5, -2.0], [0.0, 3.0, -1.0]]]]
+# (x, m) pairs whose difference overflows exp in float32, and ordinary ones.
+BIG_PAIR = [[[[100.0, 99.0, -5.0], [-110.0, -120.0, -115.0]], [[-1.0, 0.0, 1.0], [0.0, 0.5, 2.0]]]]
+BIG_PAIR_NORMAL = [[[[1.0, 0.5, -2.0], [0.0, 3.0, -1.0]], [[0.5, 0.0, 1.0], [0.0, 0.5, 2.0]]]]
 SP_BIG = [[[100.0, 95.0, -3.0]]]
 SP_NORMAL = [[[1.0, -2.0, 0.5]]]
 
@@ -445,6 +452,14 @@ CASES = [
         def f(x):
             return torch.log(torch.sum(torch.exp(x), dim=-1))
         """, "logsumexp", BIG, BIG_NORMAL, lse_ref),
+    # A sum over every element: PyTorch's logsumexp needs a dim, so the fix flattens.
+    precision_case("nl105-logsumexp-torch-every-element", ("torch",), "torch", """
+        import torch
+
+
+        def f(x, m):
+            return torch.log(torch.sum(torch.exp(x - m)))
+        """, "logsumexp((x - m).flatten(), 0)", BIG_PAIR, BIG_PAIR_NORMAL, lse_pair_ref),
     precision_case("nl105-logsumexp-tf", ("tensorflow",), "tensorflow", """
         import tensorflow as tf
 

@@ -304,17 +304,26 @@ fn logsumexp_fix<'a>(
     let (target, keep) = match family {
         Family::TensorFlow => ("tensorflow.math.reduce_logsumexp", "keepdims"),
         Family::Keras => ("keras.ops.logsumexp", "keepdims"),
-        // `torch.logsumexp` requires `dim`.
-        Family::Torch => {
-            axis?;
-            ("torch.logsumexp", "keepdim")
-        }
+        // `torch.logsumexp` requires `dim`: a sum over every element (`torch.sum(e)`, a 0-d
+        // tensor) is the logsumexp of the flattened tensor along dim 0, also 0-d.
+        Family::Torch => ("torch.logsumexp", "keepdim"),
         Family::NumPy => ("scipy.special.logsumexp", "keepdims"),
         Family::Jax => ("jax.nn.logsumexp", "keepdims"),
     };
     let mut args = vec![model.text(x).to_string()];
-    if let Some(axis) = axis {
-        args.push(model.text(axis).to_string());
+    match axis {
+        Some(axis) => args.push(model.text(axis).to_string()),
+        None if family == Family::Torch => {
+            // `keepdim` needs a `dim` in `torch.sum`; without one the call is not PyTorch's.
+            if keepdims.is_some() {
+                return None;
+            }
+            let primary =
+                matches!(x.kind(), "identifier" | "attribute" | "call" | "subscript" | "parenthesized_expression");
+            args[0] = if primary { format!("{}.flatten()", args[0]) } else { format!("({}).flatten()", args[0]) };
+            args.push("0".to_string());
+        }
+        None => {}
     }
     if let Some(k) = keepdims {
         args.push(format!("{keep}={}", model.text(k)));
