@@ -11,7 +11,8 @@
 //!   cargo bench --bench keystroke_phases
 //!
 //! One thread for the analysis (`RAYON_NUM_THREADS=1` is set unless given). It prints p50 and
-//! p99 in milliseconds, and asserts nothing about them.
+//! p99 in milliseconds, and asserts nothing about them. `NANLINT_BENCH_ROWS=header` runs only the
+//! rows whose name contains that text (to profile one, e.g. under `perf record`).
 
 use std::process::Command;
 use std::time::Instant;
@@ -45,7 +46,8 @@ fn main() {
         "{:<52} {:>12} {:>12} {:>12} {:>12}",
         "where the keystroke lands", "reparse p50", "reparse p99", "change p50", "change p99"
     );
-    for (name, line) in rows {
+    let only = std::env::var("NANLINT_BENCH_ROWS").unwrap_or_default();
+    for (name, line) in rows.into_iter().filter(|(name, _)| name.contains(only.as_str())) {
         let column = lines[line].len();
         let offset = lines[..line].iter().map(|l| l.len() + 1).sum::<usize>() + column;
         let mut reparse = reparse_times(&src, line, column, offset);
