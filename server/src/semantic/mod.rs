@@ -59,7 +59,9 @@ pub mod flows;
 pub mod losses;
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+// The model's memos are keyed by node ids and names and looked up millions of times a
+// keystroke's analysis; foldhash, not SipHash (no untrusted keys here).
+use foldhash::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -104,6 +106,12 @@ pub struct Model<'a> {
     evaluations: Cell<usize>,
     /// Facts of an earlier analysis of the file, reused where they still hold.
     prior: Option<Arc<facts::PriorFacts>>,
+    /// [`Model::module_definition`] by name: each fact of a class or function looks its
+    /// definition up, and a keystroke's check of the cached functions asks for thousands.
+    module_definitions: RefCell<HashMap<String, Option<Node<'a>>>>,
+    /// The hash of a definition's text by its start byte (see `Model::fact_origin`): a class's
+    /// attributes and methods share it.
+    definition_hashes: RefCell<HashMap<usize, u64>>,
 }
 
 /// What a call calls.
@@ -142,6 +150,8 @@ impl<'a> Model<'a> {
             loss_calls: RefCell::default(),
             evaluations: Cell::new(0),
             prior: None,
+            module_definitions: RefCell::default(),
+            definition_hashes: RefCell::default(),
         }
     }
 
@@ -302,15 +312,20 @@ impl<'a> Model<'a> {
     /// A function or class defined at module level (possibly decorated, possibly inside an
     /// `if` or `try` at module level) with this name: the last one.
     pub fn module_definition(&self, name: &str) -> Option<Node<'a>> {
+        if let Some(found) = self.module_definitions.borrow().get(name) {
+            return *found;
+        }
         let index = self.scope_index(self.tree.root_node());
         let reaching = index.reaching(name, self.src.len());
-        match reaching.entries.as_slice() {
+        let found = match reaching.entries.as_slice() {
             [entry] => match entry.binding {
                 scope::Binding::Definition(def) => Some(def),
                 _ => None,
             },
             _ => None,
-        }
+        };
+        self.module_definitions.borrow_mut().insert(name.to_string(), found);
+        found
     }
 
     /// `self.name` inside a method: the method `name` of the same class, if defined there.
@@ -374,7 +389,10 @@ impl<'a> Model<'a> {
     /// cached analysis, not part of one).
     pub fn still_holds(&self, deps: &[Dependency]) -> bool {
         let mark = self.dependencies.borrow().len();
-        let holds = deps.iter().all(|d| self.fact_hash(&d.key) == d.hash);
+        // A fact this model has computed is compared without recording it (most of a
+        // keystroke's checks: the cached functions of a file share their facts).
+        let known = |key: &FactKey| self.facts.borrow().hashed(key).map(|(hash, _)| hash);
+        let holds = deps.iter().all(|d| known(&d.key).unwrap_or_else(|| self.fact_hash(&d.key)) == d.hash);
         self.dependencies.borrow_mut().truncate(mark);
         holds
     }
