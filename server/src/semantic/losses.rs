@@ -135,35 +135,73 @@ pub const LOSSES: &[Loss] = &[
 /// The last segment of each loss name that expects logits (`CrossEntropyLoss`,
 /// `sigmoid_cross_entropy_with_logits`) found in `src`, and `from_logits` if it is there.
 pub fn logits_loss_words_in(src: &str) -> Vec<String> {
-    let (words, matcher) = &*LOGITS_LOSS_WORDS;
-    let mut found = vec![false; words.len()];
-    // Overlapping matches: words hold and overlap one another (`softmax_cross_entropy` in
-    // `softmax_cross_entropy_with_logits`).
-    for m in matcher.find_overlapping_iter(src) {
-        found[m.pattern().as_usize()] = true;
+    let words = &*LOGITS_LOSS_WORDS;
+    let mut found = vec![false; words.words.len()];
+    // Every word holds one of the anchors, so only the text around an anchor is searched (most
+    // files hold none: the search was 6 % of a class-level keystroke's instructions on a
+    // 5,000-line file). Windows that overlap are merged, so no match is cut in two.
+    let bytes = src.as_bytes();
+    let mut hits: Vec<usize> = words.anchors.iter().flat_map(|a| a.find_iter(bytes)).collect();
+    hits.sort_unstable();
+    let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
+    for at in hits {
+        let window = at.saturating_sub(words.longest)..(at + words.longest).min(bytes.len());
+        match windows.last_mut() {
+            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+            _ => windows.push(window),
+        }
     }
-    words.iter().zip(found).filter(|(_, f)| *f).map(|(w, _)| w.to_string()).collect()
+    for window in windows {
+        // Overlapping matches: words hold and overlap one another (`softmax_cross_entropy` in
+        // `softmax_cross_entropy_with_logits`).
+        let input = aho_corasick::Input::new(bytes).span(window);
+        let mut state = aho_corasick::automaton::OverlappingState::start();
+        loop {
+            words.matcher.find_overlapping(input.clone(), &mut state);
+            match state.get_match() {
+                Some(m) => found[m.pattern().as_usize()] = true,
+                None => break,
+            }
+        }
+    }
+    words.words.iter().zip(found).filter(|(_, f)| *f).map(|(w, _)| w.to_string()).collect()
 }
 
-/// The words of [`logits_loss_words_in`], sorted, and a matcher for all of them at once: one
-/// pass over the text, where a `contains` per word read a large file some forty times on each
-/// keystroke.
-static LOGITS_LOSS_WORDS: std::sync::LazyLock<(Vec<&'static str>, aho_corasick::AhoCorasick)> =
-    std::sync::LazyLock::new(|| {
-        let mut words: Vec<&'static str> = LOSSES
-            .iter()
-            .filter(|l| matches!(l.expects, Logits(_)))
-            .map(|l| l.name.rsplit('.').next().unwrap_or(l.name))
-            .chain(std::iter::once("from_logits"))
-            .collect();
-        words.sort_unstable();
-        words.dedup();
-        let matcher = aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&words)
-            .expect("loss names build a matcher");
-        (words, matcher)
-    });
+/// The words of [`logits_loss_words_in`], sorted, a matcher for all of them at once (one pass
+/// over the text, where a `contains` per word read a large file some forty times on each
+/// keystroke), and the anchors one of which each word holds, found first with SIMD substring
+/// search.
+struct LogitsLossWords {
+    words: Vec<&'static str>,
+    matcher: aho_corasick::AhoCorasick,
+    anchors: Vec<memchr::memmem::Finder<'static>>,
+    /// The longest word's length: a match holding an anchor lies within this of it.
+    longest: usize,
+}
+
+/// Substrings one of which every word of [`LOGITS_LOSS_WORDS`] holds (checked when it is built).
+const LOGITS_LOSS_ANCHORS: [&str; 4] = ["ntropy", "ogits", "argin", "focal"];
+
+static LOGITS_LOSS_WORDS: std::sync::LazyLock<LogitsLossWords> = std::sync::LazyLock::new(|| {
+    let mut words: Vec<&'static str> = LOSSES
+        .iter()
+        .filter(|l| matches!(l.expects, Logits(_)))
+        .map(|l| l.name.rsplit('.').next().unwrap_or(l.name))
+        .chain(std::iter::once("from_logits"))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    if let Some(bare) = words.iter().find(|w| !LOGITS_LOSS_ANCHORS.iter().any(|a| w.contains(a))) {
+        panic!("the logits loss word {bare:?} holds none of LOGITS_LOSS_ANCHORS: add one");
+    }
+    let matcher = aho_corasick::AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(&words)
+        .expect("loss names build a matcher");
+    let anchors = LOGITS_LOSS_ANCHORS.iter().map(|a| memchr::memmem::Finder::new(a.as_bytes())).collect();
+    let longest = words.iter().map(|w| w.len()).max().unwrap_or(0);
+    LogitsLossWords { words, matcher, anchors, longest }
+});
 
 /// `word` is the last segment of a loss that applies `prob` to logits.
 pub fn takes_logits(word: &str, prob: Prob) -> bool {
@@ -260,8 +298,13 @@ mod tests {
             w
         };
         let all: String = LOSSES.iter().map(|l| format!("{}(x)\n", l.name)).collect();
+        // Far apart, at the very ends, among multi-byte text: each found in its own window.
+        let spread: String = LOSSES.iter().map(|l| format!("{}{}\n", l.name, "é = 1  # ...\n".repeat(20))).collect();
         for src in [
             "",
+            "cross_entropy",
+            "from_logits é sigmoid_focal_loss",
+            spread.as_str(),
             "loss = nn.CrossEntropyLoss()(out, y)",
             "tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=z)",
             "keras.losses.BinaryCrossentropy(from_logits=True)",
