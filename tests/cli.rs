@@ -80,6 +80,17 @@ fn usage_and_configuration_errors_exit_2_with_one_line() {
     assert_usage_error(&nanlint(unknown.path(), &["check", "a.py"]), "unknown field `epsilom`");
     let bad_value = project(&[("a.py", SMELLY), ("pyproject.toml", "[tool.nanlint]\nepsilon = \"small\"\n")]);
     assert_usage_error(&nanlint(bad_value.path(), &["check", "a.py"]), "[tool.nanlint]");
+
+    // The file codes that say a file was not (wholly) checked cannot be turned off, by flag or
+    // by configuration, as the README says.
+    for (flag, code) in [("--ignore", "NL002"), ("--select", "NL003"), ("--ignore", "file-too-large")] {
+        assert_usage_error(
+            &nanlint(dir.path(), &["check", "a.py", flag, code]),
+            "is always reported; it cannot be selected or ignored",
+        );
+    }
+    let ignored = project(&[("a.py", SMELLY), ("pyproject.toml", "[tool.nanlint]\nignore = [\"NL003\"]\n")]);
+    assert_usage_error(&nanlint(ignored.path(), &["check", "a.py"]), "NL003 (nesting-too-deep) is always reported");
 }
 
 #[test]

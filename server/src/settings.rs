@@ -171,8 +171,8 @@ fn validate_epsilon(epsilon: f64) -> Result<(), String> {
 
 /// A rule selector as the engine compares it: an upper-case code or prefix. Accepts codes and
 /// prefixes in any case (`nl101`, `NL1`), rule names (`log-of-possibly-zero`) and `ALL`. A
-/// selector must name at least one rule, or be `NL000`/`syntax-error` exactly; `NL001` is
-/// always reported and cannot be selected or ignored.
+/// selector must name at least one rule, or be `NL000`/`syntax-error` exactly; `NL001` to
+/// `NL003` are always reported and cannot be selected or ignored.
 pub fn normalize_selector(selector: &str) -> Result<String, String> {
     let s = selector.trim();
     if s.eq_ignore_ascii_case("ALL") {
