@@ -540,8 +540,9 @@ pub enum Noqa {
     /// `# noqa:` followed by no code (`# noqa: none`, `# noqa:`), or `noqa` with other text glued
     /// to it (`# noqaNL101`). Ruff warns ("expected a comma-separated list of codes", "expected
     /// `:` followed by ...") and applies nothing, rather than read it as `# noqa`; so does
-    /// nanlint ([`invalid_noqa_reason`]). `list` is the byte of the line just after the colon, where a
-    /// code can be inserted, or, without a colon, just after `noqa` (see [`Noqa::insertion`]).
+    /// nanlint ([`invalid_noqa_reason`]). `list` is the byte of the line just after the colon,
+    /// where a code can be inserted, or, without a colon, just after `noqa` (see
+    /// [`Noqa::insertion`]).
     Invalid { list: usize },
 }
 
@@ -590,10 +591,12 @@ pub struct NoqaWarning {
     pub message: String,
 }
 
-/// `NL` and three or more digits, which no rule or file code (`NL000`-`NL003`) is.
+/// `NL` and three or more digits, in any case as `# noqa` reads codes, which no rule or file
+/// code (`NL000`-`NL003`) is.
 fn unknown_nanlint_code(code: &str) -> bool {
+    let code = code.to_ascii_uppercase();
     code.strip_prefix("NL").is_some_and(|d| d.len() >= 3 && d.bytes().all(|b| b.is_ascii_digit()))
-        && crate::rules::by_code(code).is_none()
+        && crate::rules::by_code(&code).is_none()
         && !crate::settings::BUILTIN_CODES.iter().any(|(c, _)| *c == code)
 }
 
@@ -817,10 +820,14 @@ mod tests {
 
     #[test]
     fn a_noqa_code_no_rule_has_is_warned_and_other_tools_codes_are_not() {
-        let src = "x  # noqa: E501, NL999, NL101, NL000\ny  # noqa: NL10, F401\nz  # noqa: NL1234\n";
+        let src = "x  # noqa: E501, NL999, NL101, nl101, NL000\ny  # noqa: NL10, F401\nz  # noqa: NL1234, nl998\n";
         let warnings = noqa_warnings(src);
         let named: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line, &src[w.line..w.line + w.key])).collect();
-        assert_eq!(named, vec![(0, "x  # noqa: E501, NL999"), (src.find("z  #").unwrap(), "z  # noqa: NL1234")]);
+        let z = src.find("z  #").unwrap();
+        assert_eq!(
+            named,
+            vec![(0, "x  # noqa: E501, NL999"), (z, "z  # noqa: NL1234"), (z, "z  # noqa: NL1234, nl998")]
+        );
         assert!(warnings[0].message.contains("`NL999`, which is no nanlint rule"), "{warnings:?}");
     }
 
