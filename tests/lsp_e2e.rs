@@ -424,6 +424,26 @@ async fn a_noqa_directive_without_codes_is_not_blanket_and_logged_once() {
     assert_eq!(invalid(&client), 1);
 }
 
+/// A `# noqa` naming a code no rule has (`NL110`, a typo of `NL101`) is logged once, as
+/// `nanlint check` warns of it, and the finding it meant to silence stays.
+#[tokio::test]
+async fn a_noqa_naming_an_unknown_code_is_logged_once() {
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    let text = "import torch\n\n\ndef f(p: torch.Tensor):\n    return torch.log(torch.relu(p))  # noqa: NL110\n";
+    let mut doc = client.open(URI, text).await;
+    assert_eq!(codes(&client.wait_for_diagnostics(URI, 1).await), ["NL101"]);
+    let logged = client.wait_for_notification("window/logMessage").await;
+    let expected = format!("nanlint: {URI}:5: `# noqa` names `NL110`, which is no nanlint rule");
+    assert!(logged["message"].as_str().unwrap().starts_with(&expected), "{logged}");
+    // Typing after the code does not log it again.
+    client.change(&mut doc, vec![Change::insert((4, 50), " (typo)")]).await;
+    client.wait_for_diagnostics(URI, 2).await;
+    client.shutdown_and_exit().await;
+    let logged = client.notifications("window/logMessage");
+    let unknown = logged.iter().filter(|m| m["message"].as_str().is_some_and(|t| t.contains("`NL110`"))).count();
+    assert_eq!(unknown, 1, "{logged:?}");
+}
+
 #[tokio::test]
 async fn applying_each_quick_fix_clears_the_diagnostic() {
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
