@@ -246,6 +246,37 @@ fn a_finding_after_an_edit_on_the_same_line_moves_its_column() {
     assert_eq!(incremental, own);
 }
 
+/// Regression (found by the property test): a file that starts with a function, its imports
+/// further down. A new import goes at the top with the first line's ending; an edit inside that
+/// function that made the line end in `\r\n` left the other functions' fixes adding
+/// `from scipy.special import xlogy\n`, where a fresh check writes `\r\n`.
+#[test]
+fn an_edit_of_the_first_line_ending_reaches_the_fixes_that_add_imports() {
+    let src = "def step(model, x):\n    return model(x)\n\n\nimport numpy as np\n\n\ndef entropy(c):\n    p = c / c.sum()\n    return -np.sum(p * np.log(p))\n";
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/first_line.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    let at = Position { line: 0, character: "def step(model, x):".len() as u32 };
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range { start: at, end: at }),
+        range_length: None,
+        text: "\r".to_string(),
+    };
+    session.change(&uri, 2, vec![change]);
+    let (incremental, own) = session
+        .with_doc(&uri, |d| (d.smells.clone(), engine::analyze(&d.text, d.tree(), &Settings::default())))
+        .unwrap();
+    let adds_import = |smells: &[nanlint::smell::Smell]| {
+        smells
+            .iter()
+            .flat_map(|s| &s.fixes)
+            .flat_map(|f| &f.edits)
+            .any(|e| e.content == "from scipy.special import xlogy\r\n")
+    };
+    assert!(adds_import(&own), "the fixture has a fix that adds an import with the new line ending: {own:#?}");
+    assert_eq!(incremental, own);
+}
+
 #[test]
 fn the_position_reference_counts_utf16_units() {
     let chars: Vec<char> = "a🔥b\r\n概c".chars().collect();

@@ -379,7 +379,11 @@ impl UnitCache {
         // Imports are collected at module level and in bodies that mention `import`: unless the
         // function does (before or after the edit), the table is the last analysis's.
         let imports = self.imports.clone()?;
-        if site.unit_imports || src[unit.byte_range()].contains("import") || old_unit.start < imports.insert_at() {
+        if site.unit_imports
+            || src[unit.byte_range()].contains("import")
+            || old_unit.start < imports.insert_at()
+            || !imports.newline_holds(src)
+        {
             return None;
         }
         let rules = RuleSet::all();

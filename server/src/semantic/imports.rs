@@ -211,6 +211,13 @@ impl Imports {
     pub fn newline(&self) -> &'static str {
         self.newline
     }
+
+    /// `src` still has the line ending this table took for new imports (that of the line
+    /// before the insertion point, or of the first line: an edit of a function at the top of
+    /// the file can change it without changing any import).
+    pub fn newline_holds(&self, src: &str) -> bool {
+        line_ending(src, self.insert_at) == self.newline
+    }
 }
 
 /// After the module docstring, `from __future__` imports and the leading block of imports.
