@@ -460,6 +460,21 @@ CASES = [
         def f(x, m):
             return torch.log(torch.sum(torch.exp(x - m)))
         """, "logsumexp((x - m).flatten(), 0)", BIG_PAIR, BIG_PAIR_NORMAL, lse_pair_ref),
+    # `dim=None` and `dim=()` also sum every element; `torch.logsumexp` takes neither.
+    precision_case("nl105-logsumexp-torch-dim-none", ("torch",), "torch", """
+        import torch
+
+
+        def f(x, m):
+            return torch.log(torch.sum(torch.exp(x - m), dim=None))
+        """, "logsumexp((x - m).flatten(), 0)", BIG_PAIR, BIG_PAIR_NORMAL, lse_pair_ref),
+    precision_case("nl105-logsumexp-torch-dim-empty-tuple", ("torch",), "torch", """
+        import torch
+
+
+        def f(x, m):
+            return torch.log(torch.exp(x - m).sum(dim=()))
+        """, "logsumexp((x - m).flatten(), 0)", BIG_PAIR, BIG_PAIR_NORMAL, lse_pair_ref),
     precision_case("nl105-logsumexp-tf", ("tensorflow",), "tensorflow", """
         import tensorflow as tf
 

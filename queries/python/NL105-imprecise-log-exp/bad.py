@@ -30,9 +30,14 @@ def log_sum_exp(x):
     b = tf.math.log(tf.reduce_sum(tf.exp(x), axis=1, keepdims=True))  # error: [NL105]
     c = np.log(np.sum(np.exp(x.astype(np.float16)), axis=0))  # error: [NL105]
     d = jnp.log(jnp.exp(x).sum(axis=-1))  # error: [NL105]
-    # `torch.logsumexp` requires `dim`: reported, no fix.
+    # `torch.logsumexp` requires `dim`: the fix flattens and takes dim 0.
     e = torch.log(torch.exp(x).sum())  # error: [NL105]
-    return a, b, c, d, e
+    # `dim=None` and `dim=()` sum every element too, and `torch.logsumexp` takes neither.
+    f = torch.log(torch.sum(torch.exp(x), dim=None))  # error: [NL105]
+    g = torch.log(torch.exp(x).sum(dim=()))  # error: [NL105]
+    # Every element with `keepdim=True` keeps each axis as 1: reported, no fix.
+    h = torch.log(torch.sum(torch.exp(x), dim=None, keepdim=True))  # error: [NL105]
+    return a, b, c, d, e, f, g, h
 
 
 def softplus_written_out(x):

@@ -5,6 +5,7 @@ use tree_sitter::Node;
 
 use crate::rules::probs::{self, Family};
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
+use crate::semantic::reductions::names_every_element;
 use crate::semantic::value::{Dtype, Kind, Library, Op, Origin};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
@@ -311,6 +312,8 @@ fn logsumexp_fix<'a>(
         Family::Jax => ("jax.nn.logsumexp", "keepdims"),
     };
     let mut args = vec![model.text(x).to_string()];
+    // `torch.sum(e, dim=None)` and `dim=()` are the sum without a `dim`.
+    let axis = axis.filter(|a| !names_every_element(model.src, *a, family == Family::Torch));
     match axis {
         Some(axis) => args.push(model.text(axis).to_string()),
         None if family == Family::Torch => {

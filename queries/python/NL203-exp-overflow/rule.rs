@@ -7,7 +7,7 @@ use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
 use crate::rules::{Anchor, Captures, Checker, Finding, FixAvailability, Rule};
-use crate::semantic::reductions::{Reduce, Reduction};
+use crate::semantic::reductions::{Reduce, Reduction, names_every_element};
 use crate::semantic::value::{Dtype, Library, Op, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
@@ -299,8 +299,8 @@ fn logsumexp_fix<'a>(
     }
     let library = library_of(model, exp)?;
     let torch = library == Library::Torch;
-    if torch && sum.axis.is_none() {
-        // `torch.logsumexp` needs `dim`.
+    if torch && sum.axis.is_none_or(|axis| names_every_element(model.src, axis, true)) {
+        // `torch.logsumexp` needs `dim` (NL105 flattens a sum over every element).
         return None;
     }
     let target = fixes::function(library, Function::LogSumExp)?;
