@@ -958,6 +958,24 @@ fn add_noqa_silences_each_flagged_line() {
     assert_eq!(read(dir.path(), "b.py"), "import torch\ny = torch.log(torch.relu(p)) + \\\n    1\n");
 }
 
+/// Regression (a newcomer's run): a string holding `# noqa: ...` on a flagged line, or a list
+/// whose codes are glued (`NL103NL102`), made `--add-noqa` refuse the whole file, saying a line
+/// "ends inside a string".
+#[test]
+fn add_noqa_writes_past_noqa_text_in_strings_and_glued_codes() {
+    let src = "import torch\n\n\ndef f(z):\n    a = torch.log(torch.sigmoid(z)); s = \"# noqa: NL102\"\n    b = torch.log(torch.sigmoid(z))  # noqa: NL103NL102\n    return a, b\n";
+    let dir = project(&[("a.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", "a.py"]);
+    assert!(run.stderr.ends_with("Added 2 noqa directives.\n"), "{}", run.stderr);
+    assert!(run.stderr.contains("`NL103NL102`, which is no nanlint rule: codes are separated"), "{}", run.stderr);
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        src.replace("\"# noqa: NL102\"\n", "\"# noqa: NL102\"  # noqa: NL103\n")
+            .replace("NL103NL102\n", "NL103NL102, NL103\n")
+    );
+    assert_eq!(nanlint(dir.path(), &["check", "--isolated", "a.py"]).code, 0);
+}
+
 #[test]
 fn color_follows_the_flag_and_no_color() {
     let dir = project(&[("a.py", SMELLY)]);

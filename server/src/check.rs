@@ -946,57 +946,12 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(Str
     (Some((out, lines)), None)
 }
 
-/// `line` with `codes` added to its `# noqa:` list, or a new `  # noqa: CODES` comment.
+/// `line` with `codes` added to its `# noqa` directive ([`engine::noqa_insertion`]).
 fn with_noqa(line: &str, codes: &[&str]) -> String {
-    // `# noqaNL101` (invalid, no colon): the codes and a colon go right after `noqa`.
-    if let Some(engine::Noqa::Invalid { list }) = engine::noqa_directive(line)
-        && !line[..list].ends_with(':')
-    {
-        let (at, text) = engine::Noqa::insertion(line, list, &codes.join(", "));
-        return format!("{}{text}{}", &line[..at], &line[at..]);
+    match engine::noqa_insertion(line, codes) {
+        Some((at, text)) => format!("{}{text}{}", &line[..at], &line[at..]),
+        None => line.to_string(),
     }
-    if let Some(hash) = line.find('#') {
-        let lower = line[hash..].to_ascii_lowercase();
-        // The list after `noqa:`, or `noqa :` as ruff reads it too.
-        let colon = lower.match_indices("noqa").find_map(|(i, _)| {
-            let rest = &lower[i + "noqa".len()..];
-            let spaced = rest.trim_start();
-            spaced.starts_with(':').then(|| i + "noqa".len() + (rest.len() - spaced.len()) + 1)
-        });
-        if let Some(list) = colon {
-            // After the last code of the list.
-            let list_start = hash + list;
-            let mut end = list_start;
-            let mut i = list_start;
-            let bytes = line.as_bytes();
-            while i < bytes.len() {
-                let c = bytes[i];
-                if c.is_ascii_alphanumeric() {
-                    let start = i;
-                    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                        i += 1;
-                    }
-                    let token = &bytes[start..i];
-                    if !token[0].is_ascii_alphabetic() || !token.iter().any(u8::is_ascii_digit) {
-                        break;
-                    }
-                    end = i;
-                } else if matches!(c, b',' | b' ' | b'\t') {
-                    i += 1;
-                } else {
-                    break;
-                }
-            }
-            let existing = line[list_start..end].to_ascii_uppercase();
-            let new: Vec<&str> = codes.iter().copied().filter(|c| !existing.contains(*c)).collect();
-            if end == list_start {
-                return format!("{} {}{}", &line[..end], new.join(", "), &line[end..]);
-            }
-            return format!("{}, {}{}", &line[..end], new.join(", "), &line[end..]);
-        }
-    }
-    let trimmed = line.trim_end();
-    format!("{trimmed}  # noqa: {}{}", codes.join(", "), &line[trimmed.len()..])
 }
 
 #[cfg(test)]

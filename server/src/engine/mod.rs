@@ -525,7 +525,7 @@ fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
 pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
     match noqa_directive(line)? {
         Noqa::All => Some(Vec::new()),
-        Noqa::Codes(codes) => Some(codes),
+        Noqa::Codes { codes, .. } => Some(codes),
         Noqa::Invalid { .. } => None,
     }
 }
@@ -535,8 +535,9 @@ pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
 pub enum Noqa {
     /// `# noqa`: every code.
     All,
-    /// `# noqa: NL101, NL102`: these codes (as written).
-    Codes(Vec<String>),
+    /// `# noqa: NL101, NL102`: these codes (as written), and the byte of the line just after
+    /// the last of them (where another code is added).
+    Codes { codes: Vec<String>, end: usize },
     /// `# noqa:` followed by no code (`# noqa: none`, `# noqa:`), or `noqa` with other text glued
     /// to it (`# noqaNL101`). Ruff warns ("expected a comma-separated list of codes", "expected
     /// `:` followed by ...") and applies nothing, rather than read it as `# noqa`; so does
@@ -556,7 +557,7 @@ impl Noqa {
         }
         let rest = &line[list..];
         let glued = &rest[..rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len())];
-        let others: Vec<&str> = codes.split(", ").filter(|c| *c != glued).collect();
+        let others: Vec<&str> = codes.split(", ").filter(|c| !c.eq_ignore_ascii_case(glued)).collect();
         match others.len() == codes.split(", ").count() {
             true => (list, format!(": {codes} ")),
             false if others.is_empty() => (list, ": ".to_string()),
@@ -568,7 +569,13 @@ impl Noqa {
 /// Why an invalid `# noqa` directive ([`Noqa::Invalid`]) of `line` is one, for warnings: `noqa`
 /// with text glued to it wants a colon (`# noqaNL101`), a colon wants codes (`# noqa: none`).
 pub fn invalid_noqa_reason(line: &str, list: usize) -> &'static str {
-    if line[..list].ends_with(':') {
+    let listed = line[list..].trim_start();
+    let all = listed.get(..3).is_some_and(|w| w.eq_ignore_ascii_case("all"))
+        && !listed[3..].starts_with(|c: char| c.is_ascii_alphanumeric());
+    if line[..list].ends_with(':') && all {
+        "invalid `# noqa` directive: `ALL` is no code (a bare `# noqa` silences every code on its \
+         line, `# noqa: NL101, NL102` these codes); it silences nothing"
+    } else if line[..list].ends_with(':') {
         "invalid `# noqa` directive: expected a comma-separated list of codes after `noqa:` \
          (e.g. `# noqa: NL101, NL102`); it silences nothing"
     } else {
@@ -591,11 +598,12 @@ pub struct NoqaWarning {
     pub message: String,
 }
 
-/// `NL` and three or more digits, in any case as `# noqa` reads codes, which no rule or file
-/// code (`NL000`-`NL003`) is.
+/// `NL` and a digit, then letters and digits (`NL999`, `NL10`, `NL103NL102`), in any case as
+/// `# noqa` reads codes, that is no rule or file code (`NL000`-`NL003`). Codes of other tools
+/// (`E501`, `NLP001`) are theirs.
 fn unknown_nanlint_code(code: &str) -> bool {
     let code = code.to_ascii_uppercase();
-    code.strip_prefix("NL").is_some_and(|d| d.len() >= 3 && d.bytes().all(|b| b.is_ascii_digit()))
+    code.strip_prefix("NL").is_some_and(|d| d.starts_with(|c: char| c.is_ascii_digit()))
         && crate::rules::by_code(&code).is_none()
         && !crate::settings::BUILTIN_CODES.iter().any(|(c, _)| *c == code)
 }
@@ -607,7 +615,7 @@ pub fn noqa_line_warnings(line: &str, start: usize) -> Vec<NoqaWarning> {
         Some(Noqa::Invalid { list }) => {
             vec![NoqaWarning { line: start, key: list, message: invalid_noqa_reason(line, list).to_string() }]
         }
-        Some(Noqa::Codes(codes)) => {
+        Some(Noqa::Codes { codes, .. }) => {
             let list = line.to_ascii_lowercase().rfind("noqa").unwrap_or(0);
             codes
                 .iter()
@@ -615,10 +623,22 @@ pub fn noqa_line_warnings(line: &str, start: usize) -> Vec<NoqaWarning> {
                 .map(|c| NoqaWarning {
                     line: start,
                     key: line[list..].find(c.as_str()).map_or(line.len(), |i| list + i + c.len()),
-                    message: format!(
-                        "`# noqa` names `{c}`, which is no nanlint rule (`nanlint rule --all` lists them); \
-                         it silences nothing"
-                    ),
+                    message: match &c.to_ascii_uppercase()[2..] {
+                        // `# noqa: NL10`: flake8 reads codes as prefixes, ruff and nanlint do not.
+                        digits if digits.len() < 3 && digits.bytes().all(|b| b.is_ascii_digit()) => format!(
+                            "`# noqa` names `{c}`, which is no nanlint rule: a prefix silences nothing, name \
+                             each code (`# noqa: NL101, NL102`)"
+                        ),
+                        // `# noqa: NL103NL102` is one word, as in ruff.
+                        digits if digits.contains("NL") => format!(
+                            "`# noqa` names `{c}`, which is no nanlint rule: codes are separated by commas \
+                             or spaces (`# noqa: NL101, NL102`); it silences nothing"
+                        ),
+                        _ => format!(
+                            "`# noqa` names `{c}`, which is no nanlint rule (`nanlint rule --all` lists \
+                             them); it silences nothing"
+                        ),
+                    },
                 })
                 .collect()
         }
@@ -651,21 +671,54 @@ pub fn noqa_directive(line: &str) -> Option<Noqa> {
         },
         Some(_) => return Some(Noqa::Invalid { list: start + at + "noqa".len() }),
     };
-    let codes: Vec<String> = list
-        .split([',', ' ', '\t'])
-        .map(str::trim)
-        .take_while(|c| {
-            c.is_empty()
-                || (c.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic())
-                    && c.chars().any(|ch| ch.is_ascii_digit())
-                    && c.chars().all(|ch| ch.is_ascii_alphanumeric()))
-        })
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect();
+    // Codes separated by commas and whitespace, up to the first word that is no code (prose).
+    let list_at = line.len() - list.len();
+    let (mut codes, mut end) = (Vec::new(), list_at);
+    let mut words = list.split_inclusive(|c: char| c == ',' || c.is_whitespace());
+    let mut at = list_at;
+    for piece in words.by_ref() {
+        let word = piece.trim_end_matches(|c: char| c == ',' || c.is_whitespace());
+        if !word.is_empty() {
+            if !is_code_shaped(word) {
+                break;
+            }
+            codes.push(word.to_string());
+            end = at + word.len();
+        }
+        at += piece.len();
+    }
     match codes.is_empty() {
-        true => Some(Noqa::Invalid { list: line.len() - list.len() }),
-        false => Some(Noqa::Codes(codes)),
+        true => Some(Noqa::Invalid { list: list_at }),
+        false => Some(Noqa::Codes { codes, end }),
+    }
+}
+
+/// A word `# noqa` reads as a code: a letter first, a digit somewhere, letters and digits only
+/// (`NL101`, `E501`, `nl101`; not `none` or `-`).
+fn is_code_shaped(word: &str) -> bool {
+    word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && word.chars().any(|c| c.is_ascii_digit())
+        && word.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Where to insert into `line`, and what, so that its `# noqa` directive silences `codes` too:
+/// after the last code of its list, as the first codes of an invalid directive's list
+/// ([`Noqa::insertion`]), or a new `  # noqa: CODES` after the code. `None` when the line's
+/// directive silences every one of them already. What `check --add-noqa` and the language
+/// server's "Disable" quick fix write.
+pub fn noqa_insertion(line: &str, codes: &[&str]) -> Option<(usize, String)> {
+    match noqa_directive(line) {
+        Some(Noqa::All) => None,
+        Some(Noqa::Invalid { list }) => Some(Noqa::insertion(line, list, &codes.join(", "))),
+        Some(Noqa::Codes { codes: listed, end }) => {
+            let new: Vec<&str> =
+                codes.iter().copied().filter(|c| !listed.iter().any(|l| l.eq_ignore_ascii_case(c))).collect();
+            (!new.is_empty()).then(|| (end, format!(", {}", new.join(", "))))
+        }
+        None => {
+            let code_end = line.trim_end().len();
+            Some((code_end, format!("  # noqa: {}", codes.join(", "))))
+        }
     }
 }
 
@@ -772,7 +825,11 @@ mod tests {
             assert_eq!(noqa_directive(line), Some(Noqa::Invalid { list }), "{line}");
         }
         // A code first, then prose: the code counts, as before.
-        assert_eq!(noqa_directive("x = 1  # noqa: NL101 none"), Some(Noqa::Codes(vec!["NL101".to_string()])));
+        let end = "x = 1  # noqa: NL101".len();
+        assert_eq!(
+            noqa_directive("x = 1  # noqa: NL101 none"),
+            Some(Noqa::Codes { codes: vec!["NL101".to_string()], end })
+        );
         assert_eq!(noqa_directive("x = 1  # noqa"), Some(Noqa::All));
         assert_eq!(noqa_directive("x = 1  # nothing"), None);
     }
@@ -793,7 +850,8 @@ mod tests {
         // starts the list, as in ruff.
         assert_eq!(noqa_directive("x = 1  # noqa because"), Some(Noqa::All));
         assert_eq!(noqa_directive("x = 1  # noqa#why"), Some(Noqa::All));
-        assert_eq!(noqa_directive("x = 1  # noqa : NL101"), Some(Noqa::Codes(vec!["NL101".to_string()])));
+        let line = "x = 1  # noqa : NL101";
+        assert_eq!(noqa_directive(line), Some(Noqa::Codes { codes: vec!["NL101".to_string()], end: line.len() }));
         let spaced = "x = 1  # noqa :  none";
         assert_eq!(noqa_directive(spaced), Some(Noqa::Invalid { list: spaced.find(':').unwrap() + 1 }));
         let lines = |src: &str| noqa_warnings(src).into_iter().map(|w| w.line).collect::<Vec<_>>();
@@ -820,7 +878,7 @@ mod tests {
 
     #[test]
     fn a_noqa_code_no_rule_has_is_warned_and_other_tools_codes_are_not() {
-        let src = "x  # noqa: E501, NL999, NL101, nl101, NL000\ny  # noqa: NL10, F401\nz  # noqa: NL1234, nl998\n";
+        let src = "x  # noqa: E501, NL999, NL101, nl101, NL000\ny  # noqa: NLP001, F401\nz  # noqa: NL1234, nl998\n";
         let warnings = noqa_warnings(src);
         let named: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line, &src[w.line..w.line + w.key])).collect();
         let z = src.find("z  #").unwrap();
@@ -829,6 +887,51 @@ mod tests {
             vec![(0, "x  # noqa: E501, NL999"), (z, "z  # noqa: NL1234"), (z, "z  # noqa: NL1234, nl998")]
         );
         assert!(warnings[0].message.contains("`NL999`, which is no nanlint rule"), "{warnings:?}");
+    }
+
+    #[test]
+    fn prefixes_glued_codes_and_all_in_a_noqa_list_are_warned_about() {
+        // Regression (a newcomer's run): each silenced nothing without a word.
+        let message = |line: &str| noqa_warnings(line).into_iter().map(|w| w.message).collect::<Vec<_>>();
+        for (line, says) in [
+            ("x  # noqa: NL10", "a prefix silences nothing"),
+            ("x  # noqa: nl1", "a prefix silences nothing"),
+            ("x  # noqa: NL103NL102", "codes are separated by commas or spaces"),
+            ("x  # noqa: ALL", "`ALL` is no code"),
+            ("x  # noqa:all because", "`ALL` is no code"),
+        ] {
+            let said = message(line);
+            assert!(said.len() == 1 && said[0].contains(says), "{line}: {said:?}");
+        }
+        // `# noqa: allow` is prose, not `ALL`.
+        assert!(!message("x  # noqa: allow")[0].contains("`ALL`"));
+    }
+
+    #[test]
+    fn a_code_is_added_to_the_directive_of_the_comment_not_to_text_in_a_string() {
+        let added = |line: &str, codes: &[&str]| {
+            noqa_insertion(line, codes).map(|(at, text)| format!("{}{text}{}", &line[..at], &line[at..]))
+        };
+        // Regression: `--add-noqa` wrote the code into the string, refused the file.
+        assert_eq!(
+            added(r##"h = f(z); s = "# noqa: NL102""##, &["NL103"]).as_deref(),
+            Some(r##"h = f(z); s = "# noqa: NL102"  # noqa: NL103"##)
+        );
+        // Regression: `NL103` is part of the word `NL103NL102`, not listed.
+        assert_eq!(
+            added("b = f(z)  # noqa: NL103NL102 why", &["NL103"]).as_deref(),
+            Some("b = f(z)  # noqa: NL103NL102, NL103 why")
+        );
+        // Regression: glued text that is the code in another case got the code again.
+        assert_eq!(added("e = f(z)  # noqanl101", &["NL101"]).as_deref(), Some("e = f(z)  # noqa: nl101"));
+        assert_eq!(added("e = f(z)  # noqa: nl101, E501", &["NL101"]), None);
+        assert_eq!(added("e = f(z)  # noqa", &["NL101"]), None);
+        assert_eq!(added("e = f(z)  \t", &["NL101", "NL102"]).as_deref(), Some("e = f(z)  # noqa: NL101, NL102  \t"));
+        for line in [r##"h = f(z); s = "# noqa: NL102""##, "b = f(z)  # noqa: NL103NL102 why", "e = f(z)  # noqaNL101"]
+        {
+            let with = added(line, &["NL103"]).unwrap();
+            assert!(noqa_codes(&with).is_some_and(|c| c.iter().any(|c| c == "NL103")), "{with}");
+        }
     }
 
     #[test]

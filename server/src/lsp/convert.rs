@@ -346,25 +346,8 @@ pub fn noqa_action(
     let code = code_of(diagnostic);
     let start = index.offset(text, Pos { line: diagnostic.range.start.line, character: 0 }, enc).0;
     let line = &text[start..crate::text::line_end(text, start)];
-    let line_end = start + line.len();
-    let edit = match engine::noqa_directive(line) {
-        Some(engine::Noqa::All) => return None,
-        Some(engine::Noqa::Codes(codes)) if codes.contains(&code) => return None,
-        // `# noqa: none` silences nothing: the code goes first in its list, which makes it valid.
-        Some(engine::Noqa::Invalid { list }) => {
-            let (at, text) = engine::Noqa::insertion(line, list, &code);
-            (start + at, start + at, text)
-        }
-        Some(engine::Noqa::Codes(codes)) => {
-            // Put the code after the last listed one.
-            let last = codes.last()?;
-            let hash = line.find('#')?;
-            let at = start + hash + line[hash..].rfind(last.as_str())? + last.len();
-            (at, at, format!(", {code}"))
-        }
-        None => (line_end, line_end, format!("  # noqa: {code}")),
-    };
-    let (s, e, new_text) = edit;
+    let (at, new_text) = engine::noqa_insertion(line, &[code.as_str()])?;
+    let (s, e) = (start + at, start + at);
     Some(lsp::CodeAction {
         title: format!("nanlint ({code}): Disable {code} for this line"),
         kind: Some(lsp::CodeActionKind::QUICKFIX),
