@@ -11,6 +11,7 @@
 use nanlint::engine;
 use nanlint::lsp::session::Session;
 use nanlint::settings::Settings;
+use nanlint::smell::Smell;
 use proptest::prelude::*;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
@@ -220,27 +221,30 @@ proptest! {
     }
 }
 
+/// Opens `src` in a session, inserts `text` at `at` (UTF-16 columns) as one change, and returns
+/// the session's findings after it beside those of a whole-file analysis of its text and tree.
+fn insert_once(name: &str, src: &str, at: Position, text: &str) -> (Vec<Smell>, Vec<Smell>) {
+    let session = Session::default();
+    let uri: Uri = format!("file:///virtual/{name}").parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    let change = TextDocumentContentChangeEvent {
+        range: Some(Range { start: at, end: at }),
+        range_length: None,
+        text: text.to_string(),
+    };
+    session.change(&uri, 2, vec![change]);
+    session.with_doc(&uri, |d| (d.smells.clone(), engine::analyze(&d.text, d.tree(), &Settings::default()))).unwrap()
+}
+
 /// Regression (found by the property test): in broken code a statement can follow a function on
 /// the function's last line; after an edit in the function, a finding in that statement kept its
 /// column while its byte moved, so the editor underlined the wrong characters.
 #[test]
 fn a_finding_after_an_edit_on_the_same_line_moves_its_column() {
     let src = "import numpy as np\nimport torch\n\n\ndef entropy(c):  p = c / c.sutorch.softmax(x, dim=1)m()p * np.log(p)\n    return -np.sum(p * np.log(p))\n";
-    let session = Session::default();
-    let uri: Uri = "file:///virtual/same_line.py".parse().unwrap();
-    session.open(uri.clone(), 1, src.to_string());
     let line = 4;
     let column = "def entropy(c):  p = c / c.sutor".len() as u32;
-    let at = Position { line, character: column };
-    let change = TextDocumentContentChangeEvent {
-        range: Some(Range { start: at, end: at }),
-        range_length: None,
-        text: "🔥".to_string(),
-    };
-    session.change(&uri, 2, vec![change]);
-    let (incremental, own) = session
-        .with_doc(&uri, |d| (d.smells.clone(), engine::analyze(&d.text, d.tree(), &Settings::default())))
-        .unwrap();
+    let (incremental, own) = insert_once("same_line.py", src, Position { line, character: column }, "🔥");
     let on_the_line: Vec<_> = own.iter().filter(|s| s.span.start.row == line as usize).collect();
     assert!(!on_the_line.is_empty(), "the fixture has a finding after the edit on its line: {own:#?}");
     assert_eq!(incremental, own);
@@ -253,20 +257,9 @@ fn a_finding_after_an_edit_on_the_same_line_moves_its_column() {
 #[test]
 fn an_edit_of_the_first_line_ending_reaches_the_fixes_that_add_imports() {
     let src = "def step(model, x):\n    return model(x)\n\n\nimport numpy as np\n\n\ndef entropy(c):\n    p = c / c.sum()\n    return -np.sum(p * np.log(p))\n";
-    let session = Session::default();
-    let uri: Uri = "file:///virtual/first_line.py".parse().unwrap();
-    session.open(uri.clone(), 1, src.to_string());
     let at = Position { line: 0, character: "def step(model, x):".len() as u32 };
-    let change = TextDocumentContentChangeEvent {
-        range: Some(Range { start: at, end: at }),
-        range_length: None,
-        text: "\r".to_string(),
-    };
-    session.change(&uri, 2, vec![change]);
-    let (incremental, own) = session
-        .with_doc(&uri, |d| (d.smells.clone(), engine::analyze(&d.text, d.tree(), &Settings::default())))
-        .unwrap();
-    let adds_import = |smells: &[nanlint::smell::Smell]| {
+    let (incremental, own) = insert_once("first_line.py", src, at, "\r");
+    let adds_import = |smells: &[Smell]| {
         smells
             .iter()
             .flat_map(|s| &s.fixes)
