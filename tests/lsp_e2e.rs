@@ -66,9 +66,11 @@ fn lines(diagnostics: &[Value]) -> Vec<u64> {
     diagnostics.iter().map(|d| d["range"]["start"]["line"].as_u64().unwrap()).collect()
 }
 
-/// The text of the first fix's first edit: where the epsilon shows.
-fn clip_text(diagnostic: &Value) -> &str {
-    diagnostic["data"]["fixes"][0]["edits"][0]["newText"].as_str().unwrap()
+/// The text of the first quick fix's first edit for `diagnostic` of `uri`, which the server
+/// makes from its current finding: where the epsilon shows.
+async fn clip_text(client: &Client, uri: &str, diagnostic: &Value) -> String {
+    let actions = client.code_actions(uri, diagnostic["range"].clone(), std::slice::from_ref(diagnostic), None).await;
+    actions[0]["edit"]["changes"][uri][0]["newText"].as_str().unwrap().to_string()
 }
 
 fn titles(actions: &Value) -> Vec<&str> {
@@ -132,7 +134,7 @@ async fn initialize_announces_utf8_only_when_the_client_offers_it() {
 // open, change
 
 #[tokio::test]
-async fn open_publishes_diagnostics_with_fixes_and_related_information() {
+async fn open_publishes_diagnostics_with_related_information_and_fixes_on_request() {
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
     let doc = client.open(URI, MNIST).await;
     let publish = client.wait_for_publish(URI, 1).await;
@@ -152,11 +154,23 @@ async fn open_publishes_diagnostics_with_fixes_and_related_information() {
     let related = &d["relatedInformation"][0];
     assert_eq!(related["location"]["uri"], URI);
     assert_eq!(related["location"]["range"]["start"]["line"], 4, "points at the ReLU assignment");
-    let fixes = d["data"]["fixes"].as_array().unwrap();
-    assert_eq!(fixes.len(), 2);
-    assert_eq!(fixes[0]["applicability"], "unsafe");
-    assert_eq!(fixes[0]["edits"][0]["newText"], "tf.math.maximum(y_conv, 1e-7)");
-    assert_eq!(fixes[1]["edits"][0]["newText"], "tf.math.xlogy(y_, y_conv)");
+    // The fixes are made when asked for, from the current finding, not sent with every publish.
+    assert_eq!(d.get("data"), None, "{d}");
+    let actions = client.code_actions(URI, d["range"].clone(), std::slice::from_ref(d), None).await;
+    let new_text = |a: &Value| a["edit"]["changes"][URI][0]["newText"].as_str().unwrap().to_string();
+    assert_eq!(
+        titles(&actions)[..2],
+        ["nanlint (NL101): Raise `y_conv` to at least 1e-7", "nanlint (NL101): Use `tf.math.xlogy(y_, y_conv)`"]
+    );
+    assert_eq!(new_text(&actions[0]), "tf.math.maximum(y_conv, 1e-7)");
+    assert_eq!(new_text(&actions[1]), "tf.math.xlogy(y_, y_conv)");
+    assert_eq!((&actions[0]["isPreferred"], &actions[1]["isPreferred"]), (&json!(true), &json!(false)));
+    // A diagnostic no current finding has (the client's, from before an edit): no fix is made
+    // for text it was not computed on.
+    let mut stale = d.clone();
+    stale["range"]["start"]["line"] = json!(0);
+    let actions = client.code_actions(URI, stale["range"].clone(), &[stale], None).await;
+    assert!(titles(&actions).iter().all(|t| t.contains("Disable")), "{actions}");
     insta::assert_json_snapshot!("open_mnist_publish", publish);
 
     // A client that does not want related information does not get it.
@@ -502,7 +516,7 @@ async fn initialization_options_set_the_epsilon() {
     let mut client = Client::start_initialized(vscode_like(), Some(options), json!({})).await;
     client.open(URI, MNIST).await;
     let d = client.wait_for_diagnostics(URI, 1).await;
-    assert_eq!(clip_text(&d[0]), "tf.math.maximum(y_conv, 1e-4)");
+    assert_eq!(clip_text(&client, URI, &d[0]).await, "tf.math.maximum(y_conv, 1e-4)");
     assert_eq!(d[0]["severity"], 3);
     assert!(client.notifications("window/showMessage").is_empty());
     client.shutdown_and_exit().await;
@@ -514,7 +528,8 @@ async fn initialization_options_set_the_epsilon() {
     assert_eq!(shown["type"], 1);
     assert!(shown["message"].as_str().unwrap().contains("`epsilon` must be a number in (0, 1)"), "{shown}");
     client.open(URI, MNIST).await;
-    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.math.maximum(y_conv, 1e-7)");
+    let d = client.wait_for_diagnostics(URI, 1).await;
+    assert_eq!(clip_text(&client, URI, &d[0]).await, "tf.math.maximum(y_conv, 1e-7)");
     client.shutdown_and_exit().await;
 }
 
@@ -545,7 +560,7 @@ async fn configuration_is_pulled_after_initialized_and_watchers_registered() {
 
     client.open(URI, MNIST).await;
     let report = client.pull_diagnostics(URI).await;
-    assert_eq!(clip_text(&report["items"][0]), "tf.math.maximum(y_conv, 1e-3)");
+    assert_eq!(clip_text(&client, URI, &report["items"][0]).await, "tf.math.maximum(y_conv, 1e-3)");
     assert_eq!(report["items"][0]["severity"], 1);
     client.shutdown_and_exit().await;
 }
@@ -564,7 +579,10 @@ async fn pushed_settings_republish_every_open_document() {
     for (uri, n) in [(&a, 1), (&b, 3)] {
         let d = client.wait_for_diagnostics(uri, 1).await;
         assert_eq!(d.len(), n);
-        assert!(d.iter().all(|d| d["severity"] == 1 && clip_text(d).contains("1e-5")), "{d:?}");
+        for d in &d {
+            assert_eq!(d["severity"], 1);
+            assert!(clip_text(&client, uri, d).await.contains("1e-5"), "{d}");
+        }
     }
 
     client.notify("workspace/didChangeConfiguration", push(json!({"select": ["NL2"]}))).await;
@@ -578,7 +596,8 @@ async fn pushed_settings_republish_every_open_document() {
     // The settings object itself (no `nanlint` key) is accepted too.
     client.notify("workspace/didChangeConfiguration", json!({"settings": {"severity": "hint"}})).await;
     let d = client.wait_for_diagnostics(&a, 1).await;
-    assert_eq!((d.len(), &d[0]["severity"], clip_text(&d[0])), (1, &json!(4), "tf.math.maximum(y_conv, 1e-7)"));
+    assert_eq!((d.len(), &d[0]["severity"]), (1, &json!(4)));
+    assert_eq!(clip_text(&client, &a, &d[0]).await, "tf.math.maximum(y_conv, 1e-7)");
     assert_eq!(client.wait_for_diagnostics(&b, 1).await.len(), 3);
     client.shutdown_and_exit().await;
 }
@@ -611,7 +630,9 @@ async fn did_change_configuration_pulls_settings_when_the_client_supports_it() {
     for uri in [&a, &b] {
         let m = client.wait_for("severity 4", |m| severity_is(4)(m) && m["params"]["uri"] == uri.as_str()).await;
         assert_eq!(m["params"]["version"], 1);
-        assert!(m["params"]["diagnostics"].as_array().unwrap().iter().all(|d| clip_text(d).contains("0.01")), "{m}");
+        for d in m["params"]["diagnostics"].as_array().unwrap() {
+            assert!(clip_text(&client, uri, d).await.contains("0.01"), "{m}");
+        }
     }
     client.shutdown_and_exit().await;
 
@@ -627,7 +648,7 @@ async fn did_change_configuration_pulls_settings_when_the_client_supports_it() {
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
     let items = client.pull_diagnostics(URI).await["items"].clone();
     assert_eq!(items[0]["severity"], 1);
-    assert_eq!(clip_text(&items[0]), "tf.math.maximum(y_conv, 1e-6)");
+    assert_eq!(clip_text(&client, URI, &items[0]).await, "tf.math.maximum(y_conv, 1e-6)");
     client.shutdown_and_exit().await;
 }
 
@@ -635,29 +656,33 @@ async fn did_change_configuration_pulls_settings_when_the_client_supports_it() {
 async fn a_late_configuration_answer_does_not_undo_newer_pushed_settings() {
     let caps = with(vscode_like(), "/workspace/configuration", json!(true));
     let (mut client, _) = Client::start(caps, None).await;
-    client.set_configuration(json!({"epsilon": 0.01}));
+    // The stale answer's severity (hint, 4) shows in every publish it would reach.
+    client.set_configuration(json!({"epsilon": 0.01, "severity": "hint"}));
     client.hold_configuration_answers();
     client.notify("initialized", json!({})).await;
     client.wait_for_server_request("workspace/configuration").await;
 
     client.open(URI, MNIST).await;
-    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.math.maximum(y_conv, 1e-7)");
+    let d = client.wait_for_diagnostics(URI, 1).await;
+    assert_eq!(clip_text(&client, URI, &d[0]).await, "tf.math.maximum(y_conv, 1e-7)");
     let pushed = json!({"settings": {"nanlint": {"epsilon": 1e-5}}});
     client.notify("workspace/didChangeConfiguration", pushed).await;
-    assert_eq!(clip_text(&client.wait_for_diagnostics(URI, 1).await[0]), "tf.math.maximum(y_conv, 1e-5)");
+    let d = client.wait_for_diagnostics(URI, 1).await;
+    assert_eq!(clip_text(&client, URI, &d[0]).await, "tf.math.maximum(y_conv, 1e-5)");
 
     // The answer to the first request (epsilon 0.01) arrives now; it is older than the push.
     client.release_configuration_answers();
     client.hover(URI, (0, 0)).await;
     let other = uri("other.py");
     client.open(&other, MNIST).await;
-    assert_eq!(clip_text(&client.wait_for_diagnostics(&other, 1).await[0]), "tf.math.maximum(y_conv, 1e-5)");
+    let d = client.wait_for_diagnostics(&other, 1).await;
+    assert_eq!(clip_text(&client, &other, &d[0]).await, "tf.math.maximum(y_conv, 1e-5)");
     client.shutdown_and_exit().await;
     let stale = client
         .notifications("textDocument/publishDiagnostics")
         .into_iter()
-        .filter(|p| p["diagnostics"].as_array().unwrap().iter().any(|d| clip_text(d).contains("0.01")));
-    assert_eq!(stale.count(), 0, "nothing was ever published with the stale epsilon");
+        .filter(|p| p["diagnostics"].as_array().unwrap().iter().any(|d| d["severity"] == 4));
+    assert_eq!(stale.count(), 0, "nothing was ever published with the stale settings");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -732,15 +757,14 @@ async fn cjk_and_emoji_before_a_smell_give_the_right_offsets_in_both_encodings()
         let mut doc = client.open(URI, &text).await;
         let d = client.wait_for_diagnostics(URI, 1).await;
         assert_eq!(d[0]["range"], range_json((5, start), (5, end)), "{encoding:?}");
-        // The fixes' edits are in the same units.
-        assert_eq!(d[0]["data"]["fixes"][0]["edits"][0]["range"], range_json((5, start + 7), (5, end - 1)));
-        assert_eq!(d[0]["data"]["fixes"][1]["edits"][0]["range"], range_json((5, start - 5), (5, end)));
-
         let hover = client.hover(URI, (5, start + 3)).await;
         assert_eq!(hover["range"], d[0]["range"], "{encoding:?}");
         assert_eq!(client.hover(URI, (5, start - 3)).await, Value::Null);
 
         let actions = client.code_actions(URI, d[0]["range"].clone(), &d, None).await;
+        // The fixes' edits are in the same units.
+        assert_eq!(actions[0]["edit"]["changes"][URI][0]["range"], range_json((5, start + 7), (5, end - 1)));
+        assert_eq!(actions[1]["edit"]["changes"][URI][0]["range"], range_json((5, start - 5), (5, end)));
         assert_eq!(actions[2]["edit"]["changes"][URI][0]["range"], range_json((5, eol), (5, eol)), "{encoding:?}");
         client.apply_workspace_edit(&mut doc, &actions[0]["edit"]).await;
         assert!(doc.text.contains("\"交叉熵🔥\"; loss = -tf.reduce_sum(y_ * tf.log(tf.math.maximum(y_conv, 1e-7)))\n"));
@@ -779,7 +803,10 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     client.wait_for_server_request("client/registerCapability").await;
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
     client.open(&uri, MNIST).await;
-    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.math.maximum(y_conv, 1e-3)");
+    assert_eq!(
+        clip_text(&client, &uri, &client.pull_diagnostics(&uri).await["items"][0]).await,
+        "tf.math.maximum(y_conv, 1e-3)"
+    );
 
     let watched = json!({"changes": [{"uri": file_uri(&pyproject), "type": 2}]});
     for broken in
@@ -795,13 +822,16 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
         client.wait_for_server_request("workspace/diagnostic/refresh").await;
         // Still serving, with the last good settings.
         let items = client.pull_diagnostics(&uri).await["items"].clone();
-        assert_eq!(clip_text(&items[0]), "tf.math.maximum(y_conv, 1e-3)", "after {broken:?}");
+        assert_eq!(clip_text(&client, &uri, &items[0]).await, "tf.math.maximum(y_conv, 1e-3)", "after {broken:?}");
     }
 
     std::fs::write(&pyproject, "[tool.nanlint]\nepsilon = 1e-2\n").unwrap();
     client.notify("workspace/didChangeWatchedFiles", watched.clone()).await;
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
-    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.math.maximum(y_conv, 0.01)");
+    assert_eq!(
+        clip_text(&client, &uri, &client.pull_diagnostics(&uri).await["items"][0]).await,
+        "tf.math.maximum(y_conv, 0.01)"
+    );
     assert_eq!(client.notifications("window/showMessage").len(), 3, "no message once the file is good again");
 
     std::fs::write(&pyproject, "[tool.nanlint]\nignore = [\"NL1\"]\n").unwrap();
@@ -815,7 +845,10 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     let created = json!({"changes": [{"uri": file_uri(&nanlint_toml), "type": 1}]});
     client.notify("workspace/didChangeWatchedFiles", created).await;
     client.wait_for_server_request("workspace/diagnostic/refresh").await;
-    assert_eq!(clip_text(&client.pull_diagnostics(&uri).await["items"][0]), "tf.math.maximum(y_conv, 1e-4)");
+    assert_eq!(
+        clip_text(&client, &uri, &client.pull_diagnostics(&uri).await["items"][0]).await,
+        "tf.math.maximum(y_conv, 1e-4)"
+    );
 
     // A file that is broken from the start: defaults, and a message naming it.
     let other = tempfile::tempdir().unwrap();
@@ -827,7 +860,10 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     client.open(&other_uri, MNIST).await;
     let shown = client.wait_for_notification("window/showMessage").await;
     assert!(shown["message"].as_str().unwrap().contains(&broken.display().to_string()), "{shown}");
-    assert_eq!(clip_text(&client.pull_diagnostics(&other_uri).await["items"][0]), "tf.math.maximum(y_conv, 1e-7)");
+    assert_eq!(
+        clip_text(&client, &other_uri, &client.pull_diagnostics(&other_uri).await["items"][0]).await,
+        "tf.math.maximum(y_conv, 1e-7)"
+    );
     client.shutdown_and_exit().await;
 }
 

@@ -1,10 +1,12 @@
-//! Engine results in LSP shapes: diagnostics (with their fixes in `data`), hovers and code
-//! actions. Positions go through `text::LineIndex` in the negotiated encoding.
+//! Engine results in LSP shapes: diagnostics, hovers and code actions. Positions go through
+//! `text::LineIndex` in the negotiated encoding. A diagnostic carries no fixes (`data`): a code
+//! action takes them from the document's current findings, so a keystroke's publish costs what
+//! its diagnostics do, not every alternative's edits, and a diagnostic from before an edit gets
+//! no edit made for other text.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use super::config::Severity;
@@ -29,20 +31,6 @@ fn span_range(text: &str, index: &LineIndex, enc: Encoding, span: &Span) -> lsp:
     range(text, index, enc, span.start_byte, span.end_byte)
 }
 
-/// A fix as it travels in `Diagnostic.data`: ready-made edits, so a code action needs no
-/// re-analysis.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct FixData {
-    pub title: String,
-    pub applicability: Applicability,
-    pub edits: Vec<lsp::TextEdit>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct DiagnosticData {
-    pub fixes: Vec<FixData>,
-}
-
 pub fn diagnostic(
     uri: &Uri,
     text: &str,
@@ -52,19 +40,6 @@ pub fn diagnostic(
     severity: Severity,
     related: bool,
 ) -> lsp::Diagnostic {
-    let fixes = smell
-        .fixes
-        .iter()
-        .map(|f| FixData {
-            title: f.title.clone(),
-            applicability: f.applicability,
-            edits: f
-                .edits
-                .iter()
-                .map(|e| lsp::TextEdit { range: range(text, index, enc, e.start, e.end), new_text: e.content.clone() })
-                .collect(),
-        })
-        .collect();
     lsp::Diagnostic {
         range: span_range(text, index, enc, &smell.span),
         severity: Some(lsp_severity(severity)),
@@ -79,7 +54,7 @@ pub fn diagnostic(
             }]
         }),
         tags: None,
-        data: serde_json::to_value(DiagnosticData { fixes }).ok(),
+        data: None,
     }
 }
 
@@ -105,8 +80,7 @@ fn rule_href(code: &str) -> Option<&'static Uri> {
 
 /// The body of a `textDocument/publishDiagnostics` notification, serialized straight from the
 /// findings. It is the JSON that [`diagnostic`] gives through `lsp::Diagnostic` (a test holds
-/// them equal), without building those first and their `data` as a `serde_json::Value`, and
-/// without the framework turning the notification into a `Value` before writing it: pushing
+/// them equal), without building those first, and without the framework turning the notification into a `Value` before writing it: pushing
 /// every diagnostic after every keystroke is the server's hottest path.
 #[allow(clippy::too_many_arguments)]
 pub fn publish_body(
@@ -135,21 +109,6 @@ pub fn publish_body(
                     message: &r.message,
                 }]
             }),
-            data: wire::Data {
-                fixes: smell
-                    .fixes
-                    .iter()
-                    .map(|f| wire::Fix {
-                        title: &f.title,
-                        applicability: f.applicability,
-                        edits: f
-                            .edits
-                            .iter()
-                            .map(|e| wire::TextEdit { range: range(e.start, e.end), new_text: &e.content })
-                            .collect(),
-                    })
-                    .collect(),
-            },
         })
         .collect();
     let notification = wire::Notification {
@@ -164,8 +123,6 @@ pub fn publish_body(
 mod wire {
     use serde::Serialize;
     use tower_lsp_server::ls_types::{self as lsp, Uri};
-
-    use crate::smell::Applicability;
 
     #[derive(Serialize)]
     pub struct Notification<'a> {
@@ -194,7 +151,6 @@ mod wire {
         pub message: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub related_information: Option<[Related<'a>; 1]>,
-        pub data: Data<'a>,
     }
 
     #[derive(Serialize)]
@@ -212,25 +168,6 @@ mod wire {
     pub struct Location<'a> {
         pub uri: &'a Uri,
         pub range: lsp::Range,
-    }
-
-    #[derive(Serialize)]
-    pub struct Data<'a> {
-        pub fixes: Vec<Fix<'a>>,
-    }
-
-    #[derive(Serialize)]
-    pub struct Fix<'a> {
-        pub title: &'a str,
-        pub applicability: Applicability,
-        pub edits: Vec<TextEdit<'a>>,
-    }
-
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct TextEdit<'a> {
-        pub range: lsp::Range,
-        pub new_text: &'a str,
     }
 }
 
@@ -307,22 +244,41 @@ pub fn workspace_edit(uri: &Uri, edits: Vec<lsp::TextEdit>) -> lsp::WorkspaceEdi
     lsp::WorkspaceEdit { changes: Some(HashMap::from([(uri.clone(), edits)])), ..Default::default() }
 }
 
-/// One quick fix per alternative carried in the diagnostic's data; the first is preferred.
-pub fn fix_actions(uri: &Uri, diagnostic: &lsp::Diagnostic) -> Vec<lsp::CodeAction> {
+/// One quick fix per alternative of the current finding `diagnostic` shows (its code and range
+/// in `text`), the first preferred; none when no current finding has them (a diagnostic from
+/// before an edit: the client asks again once the new diagnostics arrive).
+pub fn fix_actions(
+    uri: &Uri,
+    text: &str,
+    index: &LineIndex,
+    enc: Encoding,
+    smells: &[Smell],
+    diagnostic: &lsp::Diagnostic,
+) -> Vec<lsp::CodeAction> {
     let code = code_of(diagnostic);
-    let Some(data) = diagnostic.data.clone().and_then(|d| serde_json::from_value::<DiagnosticData>(d).ok()) else {
+    let Some(smell) =
+        smells.iter().find(|s| s.code == code && span_range(text, index, enc, &s.span) == diagnostic.range)
+    else {
         return Vec::new();
     };
-    data.fixes
-        .into_iter()
+    smell
+        .fixes
+        .iter()
         .enumerate()
-        .map(|(i, fix)| lsp::CodeAction {
-            title: format!("nanlint ({code}): {}", fix.title),
-            kind: Some(lsp::CodeActionKind::QUICKFIX),
-            diagnostics: Some(vec![diagnostic.clone()]),
-            edit: Some(workspace_edit(uri, fix.edits)),
-            is_preferred: Some(i == 0),
-            ..Default::default()
+        .map(|(i, fix)| {
+            let edits = fix
+                .edits
+                .iter()
+                .map(|e| lsp::TextEdit { range: range(text, index, enc, e.start, e.end), new_text: e.content.clone() })
+                .collect();
+            lsp::CodeAction {
+                title: format!("nanlint ({code}): {}", fix.title),
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(workspace_edit(uri, edits)),
+                is_preferred: Some(i == 0),
+                ..Default::default()
+            }
         })
         .collect()
 }

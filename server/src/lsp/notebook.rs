@@ -731,9 +731,9 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&publishes[0].body).unwrap();
         let diagnostic: lsp::Diagnostic = serde_json::from_value(body["params"]["diagnostics"][0].clone()).unwrap();
         assert_eq!(convert::code_of(&diagnostic), "NL104");
-        // What the diagnostic itself carries: this cell's edits only (the clip fix).
+        // The diagnostic carries no fix: the actions come from the notebook's findings.
+        assert_eq!(diagnostic.data, None);
         let titles = |actions: &[lsp::CodeAction]| actions.iter().map(|a| a.title.clone()).collect::<Vec<_>>();
-        assert_eq!(titles(&convert::fix_actions(&cell(1), &diagnostic)), ["nanlint (NL104): Clip `p` into [1e-7, 1]"]);
 
         let actions = session.cell_fix_actions(&cell(1), &diagnostic, false).unwrap();
         assert_eq!(
@@ -791,8 +791,7 @@ mod tests {
             assert_eq!(&plain, &changes[&cell(i)]);
         }
 
-        // A stale diagnostic (a range no finding has) matches nothing: the caller falls back to
-        // the diagnostic's data.
+        // A stale diagnostic (a range no finding has) matches nothing: no fix is offered.
         let mut stale = diagnostic.clone();
         stale.range.start.line += 5;
         assert!(session.cell_fix_actions(&cell(1), &stale, false).is_none());

@@ -356,14 +356,15 @@ impl LanguageServer for Backend {
             let mut actions = Vec::new();
             if wants("quickfix") {
                 for d in &diagnostics {
-                    // In a cell, the fixes come from the notebook's current findings, so that a fix
-                    // also editing another cell (an import) is offered; the diagnostic's own data
-                    // (this cell's edits only) when it matches no current finding.
+                    // The fixes of the current finding the diagnostic shows; in a cell, of the
+                    // notebook's, so that a fix also editing another cell (an import) is offered.
                     let fixes = match self.session.is_cell(&uri) {
                         true => self.session.cell_fix_actions(&uri, d, document_changes),
-                        false => None,
+                        false => self.session.with_doc(&uri, |doc| {
+                            convert::fix_actions(&uri, &doc.text, &doc.index, enc, &doc.smells, d)
+                        }),
                     };
-                    let fixes = fixes.unwrap_or_else(|| convert::fix_actions(&uri, d));
+                    let fixes = fixes.unwrap_or_default();
                     actions.extend(fixes.into_iter().map(lsp::CodeActionOrCommand::CodeAction));
                     let noqa = if self.session.is_cell(&uri) {
                         self.session.with_cell(&uri, |cell| {
