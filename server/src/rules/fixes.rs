@@ -17,8 +17,9 @@ use crate::syntax::FIELD;
 /// target, returns the spelling under a new import and the edit that adds that import.
 pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
     // Ranking: the preferred name, then the longest module (`F.softmax` over
-    // `torch.nn.functional.softmax`), then the shorter spelling, then alphabetical.
-    type Rank = (bool, usize, std::cmp::Reverse<usize>);
+    // `torch.nn.functional.softmax`), then the library's conventional name (`torch` over `T`
+    // when a file has both), then the shorter spelling, then alphabetical.
+    type Rank = (bool, usize, bool, std::cmp::Reverse<usize>);
     let mut best: Option<(Rank, String)> = None;
     for (local, path) in imports.bindings() {
         // The module this binding stands for, and its canonical spelling.
@@ -30,7 +31,8 @@ pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, 
             };
             if let Some(rest) = rest {
                 let spelled = format!("{local}{rest}");
-                let rank = (prefer == Some(local), module.len(), std::cmp::Reverse(spelled.len()));
+                let conventional = CONVENTIONS.iter().any(|(m, alias)| *m == module && *alias == local);
+                let rank = (prefer == Some(local), module.len(), conventional, std::cmp::Reverse(spelled.len()));
                 let better = match &best {
                     None => true,
                     Some((r, s)) => rank > *r || (rank == *r && spelled < *s),
@@ -236,15 +238,28 @@ mod tests {
     }
 
     #[test]
+    fn of_two_names_for_one_library_the_conventional_one_spells_the_fix() {
+        // Regression: `import torch as T` beside `import torch` gave `T.nn.functional.logsigmoid`
+        // in a file that writes `torch.` everywhere.
+        for src in ["import torch as T\nimport torch\n", "import torch\nimport torch as T\n"] {
+            assert_eq!(spell_in(src, "torch.nn.functional.logsigmoid").0, "torch.nn.functional.logsigmoid", "{src}");
+        }
+        assert_eq!(spell_in("import numpy\nimport numpy as np\n", "numpy.clip").0, "np.clip");
+        // The longest module still wins over the conventional name.
+        let src = "import torch\nimport torch.nn.functional as F\n";
+        assert_eq!(spell_in(src, "torch.nn.functional.logsigmoid").0, "F.logsigmoid");
+    }
+
+    #[test]
     fn spells_with_the_files_own_aliases() {
         assert_eq!(spell_in("import torch as th\n", "torch.clamp").0, "th.clamp");
-        // The alias the call itself used wins over a shorter one.
+        // The alias the call itself used wins over the conventional one.
         let src = "import torch\nimport torch as th\n";
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        assert_eq!(spell(&imports, "torch.clamp", None).0, "th.clamp");
-        assert_eq!(spell(&imports, "torch.clamp", Some("torch")).0, "torch.clamp");
-        assert_eq!(spell(&imports, "torch.clamp", Some("F")).0, "th.clamp");
+        assert_eq!(spell(&imports, "torch.clamp", None).0, "torch.clamp");
+        assert_eq!(spell(&imports, "torch.clamp", Some("th")).0, "th.clamp");
+        assert_eq!(spell(&imports, "torch.clamp", Some("F")).0, "torch.clamp");
         assert_eq!(spell_in("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
         assert_eq!(
             spell_in("from tensorflow import math as tfm\nimport tensorflow as tf\n", "tensorflow.math.xlogy").0,
