@@ -560,7 +560,9 @@ const TRIM_AFTER_BYTES: usize = 1 << 20;
 /// Hands the memory a large document freed (its old text and tree, the findings of a big paste's
 /// analysis) back to the system. glibc's malloc keeps freed pages in its arenas: after 600
 /// messages of the soak test with 2 MB pastes the server held 399-516 MiB with about 1 MB of
-/// text open. Elsewhere, and with other allocators, nothing to do.
+/// text open. The binary's own values live in jemalloc on Linux (`main.rs`), which hands freed
+/// pages back after a second by itself; tree-sitter's trees are allocated by the C library's
+/// `malloc` (tree-sitter's default allocator), which this trims. Elsewhere, nothing to do.
 fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim(3) takes no pointer and only returns free pages of malloc's own heap.
