@@ -750,7 +750,7 @@ pub fn noqa_warnings(src: &str) -> Vec<NoqaWarning> {
 
 /// Where the comment of a line of Python starts: its first `#` outside a string literal that
 /// starts on the line (a line inside a multi-line string is read as code).
-fn comment_start(line: &str) -> Option<usize> {
+pub fn comment_start(line: &str) -> Option<usize> {
     let b = line.as_bytes();
     // The open string's quote, and whether it is a triple quote.
     let mut open: Option<(u8, bool)> = None;

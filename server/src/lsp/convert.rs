@@ -225,7 +225,8 @@ pub fn hover_noqa(text: &str, byte: usize) -> Option<String> {
     let line_end = crate::text::line_end(text, byte);
     let line = &text[line_start..line_end];
     let codes = engine::noqa_codes(line)?;
-    let hash = line.find('#')?;
+    // From the comment on: a code in a string before it (`s = "NL101"  # noqa: NL101`) is text.
+    let hash = engine::comment_start(line)?;
     let at = byte - line_start;
     for code in codes {
         let mut from = hash;
@@ -338,6 +339,15 @@ pub fn minimal_edit(old: &str, new: &str, index: &LineIndex, enc: Encoding) -> O
 mod tests {
     use super::*;
     use crate::settings::Settings;
+
+    #[test]
+    fn a_noqa_code_is_hovered_in_the_comment_not_in_a_string_before_it() {
+        let text = "s = \"# NL101\"; x = 1  # noqa: NL101\n";
+        let in_string = text.find("NL101").unwrap() + 1;
+        let in_comment = text.rfind("NL101").unwrap() + 1;
+        assert_eq!(hover_noqa(text, in_string), None);
+        assert!(hover_noqa(text, in_comment).is_some_and(|h| h.starts_with("**NL101**")));
+    }
 
     /// The pushed notification must be exactly what the framework would send for the
     /// `lsp::Diagnostic`s that pull mode and code actions use.
