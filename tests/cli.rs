@@ -976,6 +976,23 @@ fn add_noqa_writes_past_noqa_text_in_strings_and_glued_codes() {
     assert_eq!(nanlint(dir.path(), &["check", "--isolated", "a.py"]).code, 0);
 }
 
+/// Regression (a newcomer's run): `--add-noqa` on stdin said "Added 1 noqa directive" and wrote
+/// nothing anywhere; and `# noqa:ALL` made `--add-noqa` refuse the whole file.
+#[test]
+fn add_noqa_on_stdin_writes_the_source_and_a_colon_glued_word_stays_a_word() {
+    let src = "import torch\n\n\ndef f(z):\n    a = torch.log(torch.softmax(z, -1))  # noqa:ALL\n    b = torch.log(torch.softmax(z, -1))\n    return a, b\n";
+    let dir = project(&[]);
+    let run = nanlint_with(dir.path(), &["check", "--isolated", "--add-noqa", "-"], src.as_bytes(), &[]);
+    let with = src.replace("# noqa:ALL", "# noqa: NL102 ALL").replace(
+        "    b = torch.log(torch.softmax(z, -1))\n",
+        "    b = torch.log(torch.softmax(z, -1))  # noqa: NL102\n",
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (0, with.as_str()), "{}", run.stderr);
+    assert!(run.stderr.contains("Added 2 noqa directives."), "{}", run.stderr);
+    let again = nanlint_with(dir.path(), &["check", "--isolated", "-"], with.as_bytes(), &[]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
 #[test]
 fn color_follows_the_flag_and_no_color() {
     let dir = project(&[("a.py", SMELLY)]);

@@ -255,8 +255,9 @@ fn check_stdin(args: &CheckArgs, resolver: &Resolver, options: Options) -> Resul
     } else {
         check::check_bytes(&name, &bytes, &config.settings_for(&abs), &options)
     };
-    if args.fix {
-        // The fixed source (or the source as it came) goes to stdout, the findings to stderr.
+    if args.fix || args.add_noqa {
+        // The fixed source, or the one with `# noqa` added (or the source as it came), goes to
+        // stdout, the findings to stderr.
         let out = report.output.clone().unwrap_or(bytes);
         std::io::stdout().lock().write_all(&out).map_err(|e| format!("cannot write stdout: {e}"))?;
         return Ok(finish(args, std::slice::from_ref(&report), &options, resolver.cwd(), Sink::Stderr));

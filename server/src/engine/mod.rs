@@ -553,7 +553,9 @@ impl Noqa {
     /// Text glued to `noqa` that is itself one of `codes` (`# noqaNL102`) gets only the colon.
     pub fn insertion(line: &str, list: usize, codes: &str) -> (usize, String) {
         if line[..list].ends_with(':') {
-            return (list, format!(" {codes}"));
+            // `# noqa:ALL` gets `# noqa: NL101 ALL`, not the word `NL101ALL`.
+            let glued = line[list..].starts_with(|c: char| !c.is_whitespace());
+            return (list, format!(" {codes}{}", if glued { " " } else { "" }));
         }
         let rest = &line[list..];
         let glued = &rest[..rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len())];
@@ -922,6 +924,16 @@ mod tests {
             added("b = f(z)  # noqa: NL103NL102 why", &["NL103"]).as_deref(),
             Some("b = f(z)  # noqa: NL103NL102, NL103 why")
         );
+        // Regression: text glued to the colon made one word with the code (`NL102ALL`).
+        for (line, with) in [
+            ("a = f(z)  # noqa:ALL", "a = f(z)  # noqa: NL102 ALL"),
+            ("a = f(z)  # noqa:ALL,NL101", "a = f(z)  # noqa: NL102 ALL,NL101"),
+            ("a = f(z)  # noqa:none", "a = f(z)  # noqa: NL102 none"),
+            ("a = f(z)  # noqa:", "a = f(z)  # noqa: NL102"),
+        ] {
+            assert_eq!(added(line, &["NL102"]).as_deref(), Some(with), "{line}");
+            assert!(noqa_codes(with).is_some_and(|c| c[0] == "NL102"), "{with}");
+        }
         // Regression: glued text that is the code in another case got the code again.
         assert_eq!(added("e = f(z)  # noqanl101", &["NL101"]).as_deref(), Some("e = f(z)  # noqa: nl101"));
         assert_eq!(added("e = f(z)  # noqa: nl101, E501", &["NL101"]), None);
