@@ -181,6 +181,19 @@ pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
     src.get(node.byte_range()).unwrap_or("")
 }
 
+/// Whether byte `byte` lies inside a string literal of the tree (after its opening quote and
+/// before its closing one): a `#` written there is text, not a comment.
+pub fn inside_string(root: Node, byte: usize) -> bool {
+    let mut node = root.descendant_for_byte_range(byte, byte);
+    while let Some(n) = node {
+        if n.kind() == "string" {
+            return n.start_byte() < byte && byte < n.end_byte();
+        }
+        node = n.parent();
+    }
+    false
+}
+
 /// The expression inside any number of parentheses: `((x))` → `x`.
 pub fn unparenthesized(mut node: Node) -> Node {
     while node.kind() == "parenthesized_expression" {

@@ -246,7 +246,7 @@ pub fn workspace_edit(uri: &Uri, edits: Vec<lsp::TextEdit>) -> lsp::WorkspaceEdi
 }
 
 /// One quick fix per alternative of the current finding `diagnostic` shows (its code and range
-/// in `text`), the first preferred; none when no current finding has them (a diagnostic from
+/// in `text`), the first preferred; `None` when no current finding has them (a diagnostic from
 /// before an edit: the client asks again once the new diagnostics arrive).
 pub fn fix_actions(
     uri: &Uri,
@@ -255,14 +255,10 @@ pub fn fix_actions(
     enc: Encoding,
     smells: &[Smell],
     diagnostic: &lsp::Diagnostic,
-) -> Vec<lsp::CodeAction> {
+) -> Option<Vec<lsp::CodeAction>> {
     let code = code_of(diagnostic);
-    let Some(smell) =
-        smells.iter().find(|s| s.code == code && span_range(text, index, enc, &s.span) == diagnostic.range)
-    else {
-        return Vec::new();
-    };
-    smell
+    let smell = smells.iter().find(|s| s.code == code && span_range(text, index, enc, &s.span) == diagnostic.range)?;
+    let actions = smell
         .fixes
         .iter()
         .enumerate()
@@ -281,7 +277,8 @@ pub fn fix_actions(
                 ..Default::default()
             }
         })
-        .collect()
+        .collect();
+    Some(actions)
 }
 
 pub fn code_of(diagnostic: &lsp::Diagnostic) -> String {
@@ -292,17 +289,23 @@ pub fn code_of(diagnostic: &lsp::Diagnostic) -> String {
     }
 }
 
-/// "Disable CODE for this line": extends an existing `# noqa: ...` or appends one.
+/// "Disable CODE for this line": extends an existing `# noqa: ...` or appends one. None where a
+/// comment at the line's end would not be one: after a backslash, or inside a string the line
+/// leaves open (`in_string(byte)`, from the document's tree), as `check --add-noqa` refuses.
 pub fn noqa_action(
     uri: &Uri,
     text: &str,
     index: &LineIndex,
     enc: Encoding,
     diagnostic: &lsp::Diagnostic,
+    in_string: impl Fn(usize) -> bool,
 ) -> Option<lsp::CodeAction> {
     let code = code_of(diagnostic);
     let start = index.offset(text, Pos { line: diagnostic.range.start.line, character: 0 }, enc).0;
     let line = &text[start..crate::text::line_end(text, start)];
+    if line.trim_end().ends_with('\\') || in_string(start + line.len()) {
+        return None;
+    }
     let (at, new_text) = engine::noqa_insertion(line, &[code.as_str()])?;
     let (s, e) = (start + at, start + at);
     Some(lsp::CodeAction {

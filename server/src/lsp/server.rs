@@ -358,20 +358,29 @@ impl LanguageServer for Backend {
                 for d in &diagnostics {
                     // The fixes of the current finding the diagnostic shows; in a cell, of the
                     // notebook's, so that a fix also editing another cell (an import) is offered.
+                    // A diagnostic no current finding has (from before an edit) gets nothing,
+                    // neither a fix nor a `# noqa` on a line that may now hold other code.
                     let fixes = match self.session.is_cell(&uri) {
                         true => self.session.cell_fix_actions(&uri, d, document_changes),
-                        false => self.session.with_doc(&uri, |doc| {
-                            convert::fix_actions(&uri, &doc.text, &doc.index, enc, &doc.smells, d)
-                        }),
+                        false => self
+                            .session
+                            .with_doc(&uri, |doc| {
+                                convert::fix_actions(&uri, &doc.text, &doc.index, enc, &doc.smells, d)
+                            })
+                            .flatten(),
                     };
-                    let fixes = fixes.unwrap_or_default();
+                    let Some(fixes) = fixes else { continue };
                     actions.extend(fixes.into_iter().map(lsp::CodeActionOrCommand::CodeAction));
                     let noqa = if self.session.is_cell(&uri) {
+                        // A cell's text has no tree of its own: only the backslash is seen.
                         self.session.with_cell(&uri, |cell| {
-                            convert::noqa_action(&uri, cell.original, &LineIndex::new(cell.original), enc, d)
+                            convert::noqa_action(&uri, cell.original, &LineIndex::new(cell.original), enc, d, |_| false)
                         })
                     } else {
-                        self.session.with_doc(&uri, |doc| convert::noqa_action(&uri, &doc.text, &doc.index, enc, d))
+                        self.session.with_doc(&uri, |doc| {
+                            let in_string = |byte: usize| crate::syntax::inside_string(doc.tree().root_node(), byte);
+                            convert::noqa_action(&uri, &doc.text, &doc.index, enc, d, in_string)
+                        })
                     };
                     actions.extend(noqa.flatten().map(lsp::CodeActionOrCommand::CodeAction));
                 }
