@@ -313,7 +313,7 @@ fn logsumexp_fix<'a>(
     };
     let mut args = vec![model.text(x).to_string()];
     // `torch.sum(e, dim=None)` and `dim=()` are the sum without a `dim`.
-    let axis = axis.filter(|a| !names_every_element(model.src, *a, family == Family::Torch));
+    let axis = axis.filter(|a| !names_every_element(*a, family == Family::Torch));
     match axis {
         Some(axis) => args.push(model.text(axis).to_string()),
         None if family == Family::Torch => {

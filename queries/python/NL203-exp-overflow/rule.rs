@@ -299,7 +299,7 @@ fn logsumexp_fix<'a>(
     }
     let library = library_of(model, exp)?;
     let torch = library == Library::Torch;
-    if torch && sum.axis.is_none_or(|axis| names_every_element(model.src, axis, true)) {
+    if torch && sum.axis.is_none_or(|axis| names_every_element(axis, true)) {
         // `torch.logsumexp` needs `dim` (NL105 flattens a sum over every element).
         return None;
     }

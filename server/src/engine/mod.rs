@@ -551,7 +551,7 @@ impl Noqa {
     /// For an invalid directive of `line`: where to insert `codes` and the text that makes it
     /// valid with them first in its list (`# noqa: NL101 none`, `# noqa: NL101 NL101x`).
     /// Text glued to `noqa` that is itself one of `codes` (`# noqaNL102`) gets only the colon.
-    pub fn insertion(line: &str, list: usize, codes: &str) -> (usize, String) {
+    fn insertion(line: &str, list: usize, codes: &str) -> (usize, String) {
         if line[..list].ends_with(':') {
             // `# noqa:ALL` gets `# noqa: NL101 ALL`, not the word `NL101ALL`.
             let glued = line[list..].starts_with(|c: char| !c.is_whitespace());
@@ -676,9 +676,8 @@ pub fn noqa_directive(line: &str) -> Option<Noqa> {
     // Codes separated by commas and whitespace, up to the first word that is no code (prose).
     let list_at = line.len() - list.len();
     let (mut codes, mut end) = (Vec::new(), list_at);
-    let mut words = list.split_inclusive(|c: char| c == ',' || c.is_whitespace());
     let mut at = list_at;
-    for piece in words.by_ref() {
+    for piece in list.split_inclusive(|c: char| c == ',' || c.is_whitespace()) {
         let word = piece.trim_end_matches(|c: char| c == ',' || c.is_whitespace());
         if !word.is_empty() {
             if !is_code_shaped(word) {
