@@ -1420,3 +1420,45 @@ async fn a_cell_quick_fix_adding_an_import_edits_the_imports_cell_too() {
     );
     client.shutdown_and_exit().await;
 }
+
+/// Regression: in a notebook cell, "Disable" was offered on a line a string leaves open (the
+/// cell's text had no tree; `# noqa` written there would have been string text). It is read in
+/// the notebook's program now, and its edit lands at the cell's position past an IPython line
+/// (blanked in the program, a different length there).
+#[tokio::test]
+async fn a_cell_noqa_is_offered_where_a_comment_would_be_one() {
+    let nb = "file:///nanlint-e2e/nb.ipynb";
+    let cell_uri = |i: usize| format!("vscode-notebook-cell:/nanlint-e2e/nb.ipynb#cell{i}");
+    let texts = [
+        "import torch\n",
+        "%matplotlib inline\ne = torch.log(torch.softmax(z, -1)); s = \"\"\"x\ny\"\"\"\na = torch.log(torch.softmax(z, -1))  # why",
+    ];
+    let open = json!({
+        "notebookDocument": {
+            "uri": nb, "notebookType": "jupyter-notebook", "version": 1,
+            "cells": [{"kind": 2, "document": cell_uri(0)}, {"kind": 2, "document": cell_uri(1)}]
+        },
+        "cellTextDocuments": [
+            {"uri": cell_uri(0), "languageId": "python", "version": 1, "text": texts[0]},
+            {"uri": cell_uri(1), "languageId": "python", "version": 1, "text": texts[1]},
+        ]
+    });
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    client.notify("notebookDocument/didOpen", open).await;
+    let d = client.wait_for_diagnostics(&cell_uri(1), 1).await;
+    assert_eq!(lines(&d), [1, 3], "{d:?}");
+    let disable = |actions: &Value| {
+        actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("Disable")).cloned()
+    };
+    let first = client.code_actions(&cell_uri(1), d[0]["range"].clone(), &d[0..=0], None).await;
+    assert!(titles(&first).iter().any(|t| t.contains("log_softmax")), "{first}");
+    assert_eq!(disable(&first), None, "{first}");
+    let last = client.code_actions(&cell_uri(1), d[1]["range"].clone(), &d[1..=1], None).await;
+    let noqa = disable(&last).expect("a Disable action");
+    let end = texts[1].lines().nth(3).unwrap().len() as u32;
+    assert_eq!(
+        noqa["edit"]["changes"][cell_uri(1)],
+        json!([{"range": range_json((3, end), (3, end)), "newText": "  # noqa: NL102"}])
+    );
+    client.shutdown_and_exit().await;
+}

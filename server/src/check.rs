@@ -925,15 +925,15 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(Str
     let lines = by_line.len();
     let mut out = String::with_capacity(source.len() + 32 * lines);
     let mut at = 0;
+    let tree = engine::parse(source);
     for (line_start, codes) in by_line {
-        let end = crate::text::line_end(source, line_start);
-        let line = &source[line_start..end];
+        let (line, comment) = engine::line_with_comment(tree.root_node(), source, line_start);
         out.push_str(&source[at..line_start]);
-        out.push_str(&with_noqa(line, &codes));
-        at = end;
+        out.push_str(&with_noqa(line, comment, &codes));
+        at = line_start + line.len();
     }
     out.push_str(&source[at..]);
-    let before = engine::parse(source).root_node().has_error();
+    let before = tree.root_node().has_error();
     let still = analyze(&out, settings).iter().filter(|s| !is_builtin(&s.code)).count();
     if (!before && engine::parse(&out).root_node().has_error()) || still > 0 {
         return (
@@ -946,9 +946,10 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(Str
     (Some((out, lines)), None)
 }
 
-/// `line` with `codes` added to its `# noqa` directive ([`engine::noqa_insertion`]).
-fn with_noqa(line: &str, codes: &[&str]) -> String {
-    match engine::noqa_insertion(line, codes) {
+/// `line` with `codes` added to its `# noqa` directive ([`engine::noqa_insertion`]), its
+/// comment starting at byte `comment` of it ([`engine::line_with_comment`]).
+fn with_noqa(line: &str, comment: Option<usize>, codes: &[&str]) -> String {
+    match engine::noqa_insertion(line, comment, codes) {
         Some((at, text)) => format!("{}{text}{}", &line[..at], &line[at..]),
         None => line.to_string(),
     }
@@ -957,6 +958,11 @@ fn with_noqa(line: &str, codes: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::with_noqa`] of a line read as a whole file.
+    fn with_noqa(line: &str, codes: &[&str]) -> String {
+        super::with_noqa(line, engine::line_with_comment(engine::parse(line).root_node(), line, 0).1, codes)
+    }
 
     #[test]
     fn write_errors_name_the_users_file() {

@@ -274,7 +274,7 @@ fn finish(args: &CheckArgs, reports: &[FileReport], options: &Options, cwd: &Pat
     if !args.silent {
         use rayon::prelude::*;
         let noqa_warnings: Vec<Vec<crate::engine::NoqaWarning>> =
-            reports.par_iter().map(|r| crate::engine::noqa_warnings(&r.source)).collect();
+            reports.par_iter().map(|r| crate::engine::noqa_warnings(&r.source, None)).collect();
         for (r, noqa_warnings) in reports.iter().zip(noqa_warnings) {
             if let Some(p) = &r.problem {
                 let level = if p.is_error { "error" } else { "warning" };

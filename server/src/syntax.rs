@@ -194,6 +194,17 @@ pub fn inside_string(root: Node, byte: usize) -> bool {
     false
 }
 
+/// Where the comment ending a line of the source starts (a byte of the source): `line` is the
+/// line's text (its terminator excluded), starting at byte `start`; the comment is the tree's
+/// `comment` node holding its last non-blank byte. A `#` inside a string is text, also on a line
+/// a multi-line string continues onto (`"""...` above, `# noqa` on this line); a `#` after such
+/// a string closes on the line starts a comment.
+pub fn line_comment(root: Node, line: &str, start: usize) -> Option<usize> {
+    let last = start + line.trim_end().len().checked_sub(1)?;
+    let node = root.descendant_for_byte_range(last, last + 1)?;
+    (node.kind() == "comment" && node.start_byte() >= start).then(|| node.start_byte())
+}
+
 /// The expression inside any number of parentheses: `((x))` → `x`.
 pub fn unparenthesized(mut node: Node) -> Node {
     while node.kind() == "parenthesized_expression" {

@@ -174,7 +174,7 @@ impl UnitCache {
         self.loose_dependencies = model.take_dependencies();
         prior.extend(model.take_prior());
         self.prior = Arc::new(prior);
-        finish(src, &mut smells);
+        finish(src, tree.root_node(), &mut smells);
         smells
     }
 
@@ -452,7 +452,7 @@ impl UnitCache {
         // The edited function's own cache entry is refreshed by the next full analysis; its
         // dependencies now are these.
         let _ = model.take_dependencies();
-        finish(src, &mut fresh);
+        finish(src, tree.root_node(), &mut fresh);
         // A finding after the edit on the line the edit ends on (a statement after the function
         // on its last line, in broken code) moved along that line: its column changed too.
         let edit_line = crate::text::line_start(src, site.new_end);

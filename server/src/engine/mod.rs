@@ -195,7 +195,7 @@ pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings
         .collect();
     let mut stats = Stats::default();
     let mut smells = run_rules_counted(rules, &model, settings, &targets, &triggers, &mut stats);
-    finish(src, &mut smells);
+    finish(src, tree.root_node(), &mut smells);
     stats.values_evaluated = model.evaluations();
     stats.ancestor_steps = crate::syntax::ancestor_steps() - steps;
     (smells, stats)
@@ -383,7 +383,7 @@ fn query_ranges(occurrences: Vec<Range<usize>>) -> Vec<Range<usize>> {
 }
 
 /// Sorted, deduplicated, precedence settled, `# noqa` applied.
-pub(crate) fn finish(src: &str, smells: &mut Vec<Smell>) {
+pub(crate) fn finish(src: &str, root: Node, smells: &mut Vec<Smell>) {
     smells.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
     smells.dedup_by(|a, b| a.span == b.span && a.code == b.code);
     settle_precedence(smells);
@@ -404,8 +404,8 @@ pub(crate) fn finish(src: &str, smells: &mut Vec<Smell>) {
         let at = s.span.start_byte.min(src.len());
         let line = starts.partition_point(|&l| l <= at) - 1;
         if last.as_ref().is_none_or(|(l, _)| *l != line) {
-            let end = starts.get(line + 1).map_or(src.len(), |&next| next - 1);
-            last = Some((line, noqa_codes(src[starts[line]..end].trim_end_matches('\r'))));
+            let (text, comment) = line_with_comment(root, src, starts[line]);
+            last = Some((line, noqa_codes(text, comment)));
         }
         !last.as_ref().is_some_and(|(_, codes)| silences(codes.as_deref(), s))
     });
@@ -503,11 +503,18 @@ pub(crate) fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
 }
 
 /// `# noqa` (every code) or `# noqa: NL101, NL102` on the line where the smell starts; a code of
-/// the smell's [`SUPERSEDES`] chain counts as its own.
-pub fn suppressed(src: &str, smell: &Smell) -> bool {
-    let line_start = crate::text::line_start(src, smell.span.start_byte);
-    let line_end = crate::text::line_end(src, line_start);
-    silences(noqa_codes(&src[line_start..line_end]).as_deref(), smell)
+/// the smell's [`SUPERSEDES`] chain counts as its own. `root` is the tree of `src`.
+pub fn suppressed(src: &str, root: Node, smell: &Smell) -> bool {
+    let (line, comment) = line_with_comment(root, src, crate::text::line_start(src, smell.span.start_byte));
+    silences(noqa_codes(line, comment).as_deref(), smell)
+}
+
+/// The line of `src` that starts at byte `start` (its terminator excluded), and the byte of it
+/// where its comment starts, read from `root`, the tree of `src` ([`crate::syntax::line_comment`]): a
+/// `#` in a string, also in one continuing from an earlier line, starts none.
+pub fn line_with_comment<'s>(root: Node, src: &'s str, start: usize) -> (&'s str, Option<usize>) {
+    let line = &src[start..crate::text::line_end(src, start)];
+    (line, crate::syntax::line_comment(root, line, start).map(|c| c - start))
 }
 
 /// A line's `# noqa` codes ([`noqa_codes`]) silence `smell`.
@@ -520,10 +527,11 @@ fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
     }
 }
 
-/// The codes of a `# noqa` comment on `line`: `None` without one (or with an invalid one),
-/// `Some([])` for a blanket noqa.
-pub fn noqa_codes(line: &str) -> Option<Vec<String>> {
-    match noqa_directive(line)? {
+/// The codes of a `# noqa` comment on `line` (its comment starting at byte `comment`, see
+/// [`line_with_comment`]): `None` without one (or with an invalid one), `Some([])` for a blanket
+/// noqa.
+pub fn noqa_codes(line: &str, comment: Option<usize>) -> Option<Vec<String>> {
+    match noqa_directive(line, comment)? {
         Noqa::All => Some(Vec::new()),
         Noqa::Codes { codes, .. } => Some(codes),
         Noqa::Invalid { .. } => None,
@@ -611,14 +619,25 @@ fn unknown_nanlint_code(code: &str) -> bool {
 }
 
 /// The warnings of one line's `# noqa` directive (see [`NoqaWarning`]), `line` starting at byte
-/// `start` of the file.
-pub fn noqa_line_warnings(line: &str, start: usize) -> Vec<NoqaWarning> {
-    match noqa_directive(line) {
+/// `start` of the file and its comment at byte `comment` of it ([`line_with_comment`]).
+pub fn noqa_line_warnings(line: &str, comment: Option<usize>, start: usize) -> Vec<NoqaWarning> {
+    match noqa_directive(line, comment) {
         Some(Noqa::Invalid { list }) => {
             vec![NoqaWarning { line: start, key: list, message: invalid_noqa_reason(line, list).to_string() }]
         }
-        Some(Noqa::Codes { codes, .. }) => {
+        Some(Noqa::Codes { codes, end }) => {
             let list = line.to_ascii_lowercase().rfind("noqa").unwrap_or(0);
+            // `# noqa: NL102, ALL`: the list ends at `ALL` (no code), read as prose.
+            let rest = line[end..].trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+            let all = rest.get(..3).is_some_and(|w| w.eq_ignore_ascii_case("all"))
+                && !rest[3..].starts_with(|c: char| c.is_ascii_alphanumeric());
+            let all = all.then(|| NoqaWarning {
+                line: start,
+                key: line.len() - rest.len() + 3,
+                message: "`# noqa` names `ALL`, which is no code: it silences only the codes before it (a bare \
+                          `# noqa` silences every code on its line)"
+                    .to_string(),
+            });
             codes
                 .iter()
                 .filter(|c| unknown_nanlint_code(c))
@@ -642,15 +661,17 @@ pub fn noqa_line_warnings(line: &str, start: usize) -> Vec<NoqaWarning> {
                         ),
                     },
                 })
+                .chain(all)
                 .collect()
         }
         _ => Vec::new(),
     }
 }
 
-/// The `# noqa` directive of `line`, if it has one.
-pub fn noqa_directive(line: &str) -> Option<Noqa> {
-    let start = comment_start(line)?;
+/// The `# noqa` directive of `line`, if it has one, in its comment starting at byte `comment`
+/// ([`line_with_comment`]; `None`: the line has no comment).
+pub fn noqa_directive(line: &str, comment: Option<usize>) -> Option<Noqa> {
+    let start = comment?;
     let comment = &line[start..];
     // A directive of its own, as ruff reads it: `#`, spaces, `noqa`, at the comment's start or
     // after other comment text (`# type: ignore  # noqa`); not a word of a sentence (`# TODO:
@@ -706,9 +727,10 @@ fn is_code_shaped(word: &str) -> bool {
 /// after the last code of its list, as the first codes of an invalid directive's list
 /// ([`Noqa::insertion`]), or a new `  # noqa: CODES` after the code. `None` when the line's
 /// directive silences every one of them already. What `check --add-noqa` and the language
-/// server's "Disable" quick fix write.
-pub fn noqa_insertion(line: &str, codes: &[&str]) -> Option<(usize, String)> {
-    match noqa_directive(line) {
+/// server's "Disable" quick fix write. `comment` is where the line's comment starts
+/// ([`line_with_comment`]).
+pub fn noqa_insertion(line: &str, comment: Option<usize>, codes: &[&str]) -> Option<(usize, String)> {
+    match noqa_directive(line, comment) {
         Some(Noqa::All) => None,
         Some(Noqa::Invalid { list }) => Some(Noqa::insertion(line, list, &codes.join(", "))),
         Some(Noqa::Codes { codes: listed, end }) => {
@@ -725,8 +747,9 @@ pub fn noqa_insertion(line: &str, codes: &[&str]) -> Option<(usize, String)> {
 
 /// The warnings of the file's `# noqa` directives ([`NoqaWarning`]), in order: what `nanlint
 /// check` prints and the server logs. One pass over the text for `noqa` in any case; only the
-/// lines holding it are read.
-pub fn noqa_warnings(src: &str) -> Vec<NoqaWarning> {
+/// lines holding it are read, their comments from `tree`, the tree of `src` (parsed here, only
+/// if `noqa` occurs, when `None`).
+pub fn noqa_warnings(src: &str, tree: Option<&Tree>) -> Vec<NoqaWarning> {
     static NOQA: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
     let noqa = NOQA.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
@@ -737,60 +760,63 @@ pub fn noqa_warnings(src: &str) -> Vec<NoqaWarning> {
     let mut warnings = Vec::new();
     // The lines before this byte have been read (each line once, however many `noqa` it holds).
     let mut read = 0;
+    let mut parsed = None;
     for m in noqa.find_iter(src) {
         if m.start() < read {
             continue;
         }
+        let root = match tree {
+            Some(tree) => tree.root_node(),
+            None => parsed.get_or_insert_with(|| parse(src)).root_node(),
+        };
         let start = src[read..m.start()].rfind(['\n', '\r']).map_or(read, |i| read + i + 1);
-        let end = crate::text::line_end(src, m.start());
-        warnings.extend(noqa_line_warnings(&src[start..end], start));
+        let (line, comment) = line_with_comment(root, src, start);
+        let end = start + line.len();
+        warnings.extend(noqa_line_warnings(line, comment, start));
         read = end.max(m.end());
     }
     warnings
 }
 
-/// Where the comment of a line of Python starts: its first `#` outside a string literal that
-/// starts on the line (a line inside a multi-line string is read as code).
-pub fn comment_start(line: &str) -> Option<usize> {
-    let b = line.as_bytes();
-    // The open string's quote, and whether it is a triple quote.
-    let mut open: Option<(u8, bool)> = None;
-    let mut i = 0;
-    while i < b.len() {
-        match open {
-            None => match b[i] {
-                b'#' => return Some(i),
-                q @ (b'\'' | b'"') => {
-                    let triple = b[i..].starts_with(&[q, q, q]);
-                    open = Some((q, triple));
-                    i += if triple { 3 } else { 1 };
-                    continue;
-                }
-                _ => {}
-            },
-            Some((q, triple)) => {
-                if b[i] == b'\\' {
-                    i += 2;
-                    continue;
-                }
-                if triple && b[i..].starts_with(&[q, q, q]) {
-                    open = None;
-                    i += 3;
-                    continue;
-                }
-                if !triple && b[i] == q {
-                    open = None;
-                }
-            }
-        }
-        i += 1;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // One line read as a whole file: its comment from its own tree.
+    fn comment(line: &str) -> Option<usize> {
+        line_with_comment(parse(line).root_node(), line, 0).1
+    }
+    fn noqa_codes(line: &str) -> Option<Vec<String>> {
+        super::noqa_codes(line, comment(line))
+    }
+    fn noqa_directive(line: &str) -> Option<Noqa> {
+        super::noqa_directive(line, comment(line))
+    }
+    fn noqa_insertion(line: &str, codes: &[&str]) -> Option<(usize, String)> {
+        super::noqa_insertion(line, comment(line), codes)
+    }
+    fn noqa_warnings(src: &str) -> Vec<NoqaWarning> {
+        super::noqa_warnings(src, None)
+    }
+
+    #[test]
+    fn a_noqa_inside_a_multi_line_string_is_text() {
+        // Regression: lines were read alone, so `# noqa` on a line a triple-quoted string
+        // continues onto silenced the finding after the string, and a docstring's example
+        // directive was warned about.
+        let src = "import tensorflow as tf\ny = f(\"\"\"a\nb\"\"\", tf.log(tf.nn.softmax(z)), \"\"\" # noqa \"\"\")\n";
+        let tree = parse(src);
+        let line = crate::text::line_start(src, src.find("# noqa").unwrap());
+        assert_eq!(line_with_comment(tree.root_node(), src, line).1, None);
+        let smells = analyze(src, &tree, &Settings::default());
+        assert_eq!(smells.iter().map(|s| s.code.as_str()).collect::<Vec<_>>(), ["NL102"], "{smells:?}");
+        let doc = "def f():\n    \"\"\"Use as\n\n    y = log(p)  # noqa: NL999\n    \"\"\"\n";
+        assert_eq!(noqa_warnings(doc), []);
+        // A string that closes on the line, then a comment: a directive.
+        let closed = "import tensorflow as tf\ny = f(\"\"\"a\n\"\"\", tf.log(tf.nn.softmax(z)))  # noqa: NL102\n";
+        assert_eq!(analyze(closed, &parse(closed), &Settings::default()), []);
+        assert_eq!(noqa_warnings("s = \"\"\"\n\"\"\"  # noqa: NL999\n").len(), 1);
+    }
 
     #[test]
     fn noqa_is_a_comment_of_its_own() {
@@ -904,6 +930,10 @@ mod tests {
             let said = message(line);
             assert!(said.len() == 1 && said[0].contains(says), "{line}: {said:?}");
         }
+        // After codes, `ALL` silences nothing more (the codes before it still count).
+        assert!(message("x  # noqa: NL102, ALL")[0].contains("names `ALL`, which is no code"));
+        assert!(message("x  # noqa: NL102 all because")[0].contains("names `ALL`"));
+        assert_eq!(message("x  # noqa: NL102, allowed"), Vec::<String>::new());
         // `# noqa: allow` is prose, not `ALL`.
         assert!(!message("x  # noqa: allow")[0].contains("`ALL`"));
     }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use tower_lsp_server::ls_types::{self as lsp, Uri};
+use tree_sitter::Node;
 
 use super::config::Severity;
 use crate::engine;
@@ -220,13 +221,14 @@ fn dedent(block: &str) -> String {
 }
 
 /// When `byte` is on a rule code inside a `# noqa: ...` comment, that rule's documentation.
-pub fn hover_noqa(text: &str, byte: usize) -> Option<String> {
+/// `text` starts at byte `base` of the source `root` is the tree of (a cell's text is a part of
+/// its notebook's program).
+pub fn hover_noqa(text: &str, byte: usize, root: Node, base: usize) -> Option<String> {
     let line_start = crate::text::line_start(text, byte);
-    let line_end = crate::text::line_end(text, byte);
-    let line = &text[line_start..line_end];
-    let codes = engine::noqa_codes(line)?;
+    let (line, comment) = line_in(text, line_start, root, base);
+    let codes = engine::noqa_codes(line, comment)?;
     // From the comment on: a code in a string before it (`s = "NL101"  # noqa: NL101`) is text.
-    let hash = engine::comment_start(line)?;
+    let hash = comment?;
     let at = byte - line_start;
     for code in codes {
         let mut from = hash;
@@ -291,22 +293,25 @@ pub fn code_of(diagnostic: &lsp::Diagnostic) -> String {
 
 /// "Disable CODE for this line": extends an existing `# noqa: ...` or appends one. None where a
 /// comment at the line's end would not be one: after a backslash, or inside a string the line
-/// leaves open (`in_string(byte)`, from the document's tree), as `check --add-noqa` refuses.
+/// leaves open, as `check --add-noqa` refuses. `text` starts at byte `base` of the source `root`
+/// is the tree of (see [`hover_noqa`]); a cell's line holding a finding reads the same in the
+/// program as in the cell, so the edit's position is the cell's.
 pub fn noqa_action(
     uri: &Uri,
     text: &str,
     index: &LineIndex,
     enc: Encoding,
     diagnostic: &lsp::Diagnostic,
-    in_string: impl Fn(usize) -> bool,
+    root: Node,
+    base: usize,
 ) -> Option<lsp::CodeAction> {
     let code = code_of(diagnostic);
     let start = index.offset(text, Pos { line: diagnostic.range.start.line, character: 0 }, enc).0;
-    let line = &text[start..crate::text::line_end(text, start)];
-    if line.trim_end().ends_with('\\') || in_string(start + line.len()) {
+    let (line, comment) = line_in(text, start, root, base);
+    if line.trim_end().ends_with('\\') || crate::syntax::inside_string(root, base + start + line.len()) {
         return None;
     }
-    let (at, new_text) = engine::noqa_insertion(line, &[code.as_str()])?;
+    let (at, new_text) = engine::noqa_insertion(line, comment, &[code.as_str()])?;
     let (s, e) = (start + at, start + at);
     Some(lsp::CodeAction {
         title: format!("nanlint ({code}): Disable {code} for this line"),
@@ -316,6 +321,13 @@ pub fn noqa_action(
         is_preferred: Some(false),
         ..Default::default()
     })
+}
+
+/// The line of `text` starting at byte `start` and where its comment starts in it, `text`
+/// being the part of the source at `base` that `root` is the tree of.
+fn line_in<'t>(text: &'t str, start: usize, root: Node, base: usize) -> (&'t str, Option<usize>) {
+    let line = &text[start..crate::text::line_end(text, start)];
+    (line, crate::syntax::line_comment(root, line, base + start).map(|c| c - base - start))
 }
 
 /// The smallest single edit turning `old` into `new` (common prefix and suffix kept).
@@ -348,8 +360,18 @@ mod tests {
         let text = "s = \"# NL101\"; x = 1  # noqa: NL101\n";
         let in_string = text.find("NL101").unwrap() + 1;
         let in_comment = text.rfind("NL101").unwrap() + 1;
-        assert_eq!(hover_noqa(text, in_string), None);
-        assert!(hover_noqa(text, in_comment).is_some_and(|h| h.starts_with("**NL101**")));
+        let tree = crate::engine::parse(text);
+        assert_eq!(hover_noqa(text, in_string, tree.root_node(), 0), None);
+        assert!(hover_noqa(text, in_comment, tree.root_node(), 0).is_some_and(|h| h.starts_with("**NL101**")));
+        // A part of a larger source (a cell of a program): read from the source's tree.
+        let program = format!("x = '''\n'''\n{text}");
+        let tree = crate::engine::parse(&program);
+        let base = program.len() - text.len();
+        assert!(hover_noqa(text, in_comment, tree.root_node(), base).is_some_and(|h| h.starts_with("**NL101**")));
+        // A line a string continues onto holds no directive.
+        let open = "x = '''\n# noqa: NL101\n'''\n";
+        let tree = crate::engine::parse(open);
+        assert_eq!(hover_noqa(open, open.find("NL101").unwrap() + 1, tree.root_node(), 0), None);
     }
 
     /// The pushed notification must be exactly what the framework would send for the

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use tower_lsp_server::ls_types::{self as lsp, Uri};
+use tree_sitter::Tree;
 
 use super::convert;
 use super::session::{self, Document, Publish, Session};
@@ -56,6 +57,9 @@ pub struct CellView<'a> {
     pub smells: Vec<Smell>,
     /// The cell's text as the client has it (its IPython lines as written).
     pub original: &'a str,
+    /// The program's tree, and the byte of the program `text` starts at.
+    pub tree: &'a Tree,
+    pub base: usize,
 }
 
 fn is_python_code(kind: &lsp::NotebookCellKind, language: Option<&str>) -> bool {
@@ -99,7 +103,14 @@ impl NotebookDoc {
                 s
             })
             .collect();
-        Some(CellView { text, index: LineIndex::new(text), smells, original: &self.cells[i].text })
+        Some(CellView {
+            text,
+            index: LineIndex::new(text),
+            smells,
+            original: &self.cells[i].text,
+            tree: program.tree(),
+            base: span.start,
+        })
     }
 
     /// Where a program edit `start..end` lands: the cell's index and the edit's byte range in

@@ -313,7 +313,7 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         let enc = self.session.encoding();
         let pos = Pos { line: p.position.line, character: p.position.character };
-        let hover = |text: &str, index: &LineIndex, smells: &[Smell]| {
+        let hover = |text: &str, index: &LineIndex, smells: &[Smell], tree: &tree_sitter::Tree, base: usize| {
             let (byte, _) = index.offset(text, pos, enc);
             let smell = smells.iter().find(|s| s.span.start_byte <= byte && byte <= s.span.end_byte);
             let (markdown, range) = match smell {
@@ -321,7 +321,7 @@ impl LanguageServer for Backend {
                     convert::hover_smell(text, s),
                     Some(convert::range(text, index, enc, s.span.start_byte, s.span.end_byte)),
                 ),
-                None => (convert::hover_noqa(text, byte)?, None),
+                None => (convert::hover_noqa(text, byte, tree.root_node(), base)?, None),
             };
             Some(lsp::Hover {
                 contents: lsp::HoverContents::Markup(lsp::MarkupContent {
@@ -334,9 +334,12 @@ impl LanguageServer for Backend {
         let uri = &p.text_document.uri;
         guarded("hover", || {
             if self.session.is_cell(uri) {
-                return self.session.with_cell(uri, |cell| hover(cell.text, &cell.index, &cell.smells)).flatten();
+                return self
+                    .session
+                    .with_cell(uri, |cell| hover(cell.text, &cell.index, &cell.smells, cell.tree, cell.base))
+                    .flatten();
             }
-            self.session.with_doc(uri, |doc| hover(&doc.text, &doc.index, &doc.smells)).flatten()
+            self.session.with_doc(uri, |doc| hover(&doc.text, &doc.index, &doc.smells, doc.tree(), 0)).flatten()
         })
     }
 
@@ -372,14 +375,13 @@ impl LanguageServer for Backend {
                     let Some(fixes) = fixes else { continue };
                     actions.extend(fixes.into_iter().map(lsp::CodeActionOrCommand::CodeAction));
                     let noqa = if self.session.is_cell(&uri) {
-                        // A cell's text has no tree of its own: only the backslash is seen.
+                        // Read in the notebook's program, whose tree holds the cell's text.
                         self.session.with_cell(&uri, |cell| {
-                            convert::noqa_action(&uri, cell.original, &LineIndex::new(cell.original), enc, d, |_| false)
+                            convert::noqa_action(&uri, cell.text, &cell.index, enc, d, cell.tree.root_node(), cell.base)
                         })
                     } else {
                         self.session.with_doc(&uri, |doc| {
-                            let in_string = |byte: usize| crate::syntax::inside_string(doc.tree().root_node(), byte);
-                            convert::noqa_action(&uri, &doc.text, &doc.index, enc, d, in_string)
+                            convert::noqa_action(&uri, &doc.text, &doc.index, enc, d, doc.tree().root_node(), 0)
                         })
                     };
                     actions.extend(noqa.flatten().map(lsp::CodeActionOrCommand::CodeAction));

@@ -485,7 +485,7 @@ pub(super) fn edit_document(
 pub(super) fn new_noqa_warnings(doc: &mut Document) -> Vec<(engine::NoqaWarning, usize)> {
     let mut current = Vec::new();
     let mut new = Vec::new();
-    for w in engine::noqa_warnings(&doc.text) {
+    for w in engine::noqa_warnings(&doc.text, Some(doc.tree())) {
         let key = format!("{}\n{}", &doc.text[w.line..w.line + w.key], w.message);
         if !doc.noqa_logged.contains(&key) {
             let row = doc.index.position(&doc.text, w.line, Encoding::Utf8).line as usize;
