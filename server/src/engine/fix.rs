@@ -148,4 +148,24 @@ mod tests {
         let spans: Vec<(usize, usize)> = edits.iter().map(|e| (e.start, e.end)).collect();
         assert_eq!(spans, [(0, 0), (10, 20), (20, 30), (30, 30), (40, 45), (46, 50)]);
     }
+
+    /// Regression (the fuzz campaign, a mutated fixture): the keywords of a call broken by a
+    /// typo sat in an ERROR node, NL304 saw no `eps=`, and each round appended `eps=1e-4`, ten
+    /// in one `--fix`. A finding whose code holds a syntax error is reported without fixes; the
+    /// same call written correctly is fixed once.
+    #[test]
+    fn a_finding_holding_a_syntax_error_is_not_fixed() {
+        let head =
+            "import torch.nn as nn\nfrom torch import optim\n\n\ndef f(model: nn.Module):\n    model = model.half()\n";
+        let broken = format!("{head}    return optim.Adam(model.parameters()[ lr=1e-3)\n");
+        let out = fix_source(&broken, &Settings::default(), FixMode::Unsafe);
+        assert_eq!((out.source.as_str(), out.fixed), (broken.as_str(), 0));
+        let nl304: Vec<_> = out.remaining.iter().filter(|s| s.code == "NL304").collect();
+        assert!(nl304.len() == 1 && nl304[0].fixes.is_empty(), "{nl304:?}");
+        let good = format!("{head}    return optim.Adam(model.parameters(), lr=1e-3)\n");
+        let out = fix_source(&good, &Settings::default(), FixMode::Unsafe);
+        assert_eq!(out.fixed, 1);
+        assert!(out.source.ends_with("lr=1e-3, eps=1e-4)\n"), "{}", out.source);
+        assert_eq!(fix_source(&out.source, &Settings::default(), FixMode::Unsafe).fixed, 0);
+    }
 }

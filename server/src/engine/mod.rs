@@ -409,6 +409,17 @@ pub(crate) fn finish(src: &str, root: Node, smells: &mut Vec<Smell>) {
         }
         !last.as_ref().is_some_and(|(_, codes)| silences(codes.as_deref(), s))
     });
+    // A finding whose code holds a syntax error keeps no fix: the rule read a tree-sitter
+    // recovery, not the user's call. Regression (the fuzz campaign): in
+    // `optim.Adam(model.parameters()[ lr=1e-3)` the keywords sit in an ERROR node, NL304 saw no
+    // `eps=`, and each `--fix` round appended another `eps=1e-4`.
+    if root.has_error() {
+        for s in smells.iter_mut().filter(|s| !s.fixes.is_empty()) {
+            if root.descendant_for_byte_range(s.span.start_byte, s.span.end_byte).is_some_and(|n| n.has_error()) {
+                s.fixes.clear();
+            }
+        }
+    }
 }
 
 /// Applies [`SUPERSEDES`]: a superseded finding inside a superseding one is dropped, and its
