@@ -954,8 +954,22 @@ fn add_noqa_silences_each_flagged_line() {
     assert_eq!(nanlint(dir.path(), &["check", "a.py"]).code, 0);
     // A line that continues: the comment would break it, so nothing is written.
     let run = nanlint(dir.path(), &["check", "--add-noqa", "b.py"]);
-    assert!(run.stderr.contains("b.py: `# noqa` comments not added"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("b.py: `# noqa` comments not added: line 2 continues onto the next with a backslash"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(read(dir.path(), "b.py"), "import torch\ny = torch.log(torch.relu(p)) + \\\n    1\n");
+}
+
+/// The refusal names the line (a newcomer could not tell which of a file's lines blocked it).
+#[test]
+fn add_noqa_names_the_line_that_cannot_take_a_comment() {
+    let src = "import torch\n\na = torch.log(torch.relu(p))\nb = torch.log(torch.relu(q)); s = \"\"\"x\ny\"\"\"\n";
+    let dir = project(&[("c.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--add-noqa", "c.py"]);
+    assert!(run.stderr.contains("c.py: `# noqa` comments not added: line 4 ends inside a string"), "{}", run.stderr);
+    assert_eq!(read(dir.path(), "c.py"), src);
 }
 
 /// Regression (a newcomer's run): a string holding `# noqa: ...` on a flagged line, or a list

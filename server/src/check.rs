@@ -926,6 +926,26 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(Str
     let mut out = String::with_capacity(source.len() + 32 * lines);
     let mut at = 0;
     let tree = engine::parse(source);
+    // A flagged line a comment cannot end: the user is told which, and the file stays as it was.
+    let blocked = by_line.keys().find_map(|&start| {
+        let line = &source[start..crate::text::line_end(source, start)];
+        let why = if crate::syntax::inside_string(tree.root_node(), start + line.len()) {
+            "ends inside a string (a `#` there would be text)"
+        } else if line.trim_end().ends_with('\\') {
+            "continues onto the next with a backslash"
+        } else {
+            return None;
+        };
+        let row = crate::text::LineIndex::new(source).position(source, start, crate::text::Encoding::Utf8).line;
+        Some(format!(
+            "`# noqa` comments not added: line {} {why}; silence its finding with `per-file-ignores` or \
+             split the line",
+            row + 1
+        ))
+    });
+    if let Some(message) = blocked {
+        return (None, Problem::warning(message));
+    }
     for (line_start, codes) in by_line {
         let (line, comment) = engine::line_with_comment(tree.root_node(), source, line_start);
         out.push_str(&source[at..line_start]);
