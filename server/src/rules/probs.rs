@@ -579,21 +579,11 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     let target = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind() == "identifier")?;
     let name = model.text(target);
     let scope = model.scope_of(assignment);
-    let mut uses = Vec::new();
-    let mut stack = vec![scope];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" && n.start_byte() > assignment.end_byte() && model.text(n) == name {
-            uses.push(n);
-        }
-        let mut cursor = n.walk();
-        for child in n.named_children(&mut cursor) {
-            if child.end_byte() > assignment.end_byte()
-                && !(child != scope && matches!(child.kind(), "function_definition" | "lambda" | "class_definition"))
-            {
-                stack.push(child);
-            }
-        }
-    }
+    let identifiers = model.identifiers(scope);
+    let named = identifiers.get(name).map_or(&[][..], Vec::as_slice);
+    let after = named.partition_point(|n| n.start_byte() <= assignment.end_byte());
+    let mut uses = named[after..].to_vec();
+    model.count_identifiers(uses.len());
     // Only the uses this assignment reaches, not later targets or uses of a rebinding.
     let index = model.scope_index(scope);
     uses.retain(|u| {
