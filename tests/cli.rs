@@ -970,6 +970,31 @@ fn add_noqa_names_the_line_that_cannot_take_a_comment() {
     let run = nanlint(dir.path(), &["check", "--add-noqa", "c.py"]);
     assert!(run.stderr.contains("c.py: `# noqa` comments not added: line 4 ends inside a string"), "{}", run.stderr);
     assert_eq!(read(dir.path(), "c.py"), src);
+    // Regressions (a newcomer's run): a string continued with a backslash, and an f-string's
+    // replacement field left open, got a comment written into them (the first no longer
+    // parsed; `#` in a replacement field is a syntax error before Python 3.12).
+    let head = "import torch\na = torch.log(torch.softmax(z, 1)) + len(";
+    for (name, tail) in [("d.py", "\"abc\\\ndef\")\n"), ("e.py", "f\"\"\"{x\n}\"\"\")\n"), ("f.py", "f\"{x +\n1}\")\n")]
+    {
+        let src = format!("{head}{tail}");
+        let dir = project(&[(name, &src)]);
+        let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", name]);
+        let want = format!("{name}: `# noqa` comments not added: line 2 ends inside a string");
+        assert!(run.stderr.contains(&want), "{}", run.stderr);
+        assert_eq!(read(dir.path(), name), src);
+    }
+    // In a notebook, the line is named by its cell.
+    let nb = r##"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+      {"cell_type": "code", "metadata": {}, "source": ["import torch\n"]},
+      {"cell_type": "code", "metadata": {}, "source": ["y = 1\n", "a = torch.log(torch.softmax(z, 1)); s = '''x\n", "'''\n"]}]}"##;
+    let dir = project(&[("n.ipynb", nb)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", "n.ipynb"]);
+    assert!(
+        run.stderr.contains("n.ipynb: `# noqa` comments not added: cell 2, line 2 ends inside a string"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read(dir.path(), "n.ipynb"), nb);
 }
 
 /// Regression (a newcomer's run): a string holding `# noqa: ...` on a flagged line, or a list

@@ -659,7 +659,7 @@ fn edited_source(
             .iter()
             .any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
     let (new_source, problem) = if options.add_noqa {
-        let (added, problem) = add_noqa(source, smells, settings);
+        let (added, problem) = add_noqa(source, smells, settings, report.cells.as_deref());
         (
             added.map(|(text, lines)| {
                 report.noqa_added = lines;
@@ -910,7 +910,13 @@ fn unclosed_bracket(region: tree_sitter::Node) -> Option<(tree_sitter::Node, usi
 /// Adds `# noqa: CODE` (or the code to an existing `# noqa:` list) on each line where a smell
 /// starts. Refuses (with a warning) when that would not silence them, e.g. a line ending inside
 /// a string or after a backslash.
-fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(String, usize)>, Option<Problem>) {
+/// `cells`: a notebook's cell numbers, to name a line by its cell.
+fn add_noqa(
+    source: &str,
+    smells: &[Smell],
+    settings: &Settings,
+    cells: Option<&[usize]>,
+) -> (Option<(String, usize)>, Option<Problem>) {
     let mut by_line: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for s in smells.iter().filter(|s| !is_builtin(&s.code)) {
         let line_start = crate::text::line_start(source, s.span.start_byte);
@@ -936,11 +942,15 @@ fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> (Option<(Str
         } else {
             return None;
         };
-        let row = crate::text::LineIndex::new(source).position(source, start, crate::text::Encoding::Utf8).line;
+        let row =
+            crate::text::LineIndex::new(source).position(source, start, crate::text::Encoding::Utf8).line as usize;
+        let place = match cells.and_then(|numbers| notebook::CellMap::of(source, numbers).cell_row(row)) {
+            Some((cell, row)) => format!("cell {cell}, line {}", row + 1),
+            None => format!("line {}", row + 1),
+        };
         Some(format!(
-            "`# noqa` comments not added: line {} {why}; silence its finding with `per-file-ignores` or \
-             split the line",
-            row + 1
+            "`# noqa` comments not added: {place} {why}; silence its finding with `per-file-ignores` or split \
+             the line"
         ))
     });
     if let Some(message) = blocked {
