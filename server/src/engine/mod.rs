@@ -176,9 +176,9 @@ pub struct Stats {
     pub values_evaluated: usize,
     /// Steps down the tree taken to find a node's ancestors (`syntax::ancestry`).
     pub ancestor_steps: usize,
-    /// Nodes walked indexing a scope's identifiers by name, and identifiers rules examined
-    /// from those indexes (`Model::identifier_work`).
-    pub identifier_work: usize,
+    /// Nodes walked building a scope's indexes (its identifiers by name, its dtype
+    /// conversions) and entries rules examined from them (`Model::index_work`).
+    pub index_work: usize,
 }
 
 /// [`analyze_with`], also returning the work it did.
@@ -200,7 +200,7 @@ pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings
     let mut smells = run_rules_counted(rules, &model, settings, &targets, &triggers, &mut stats);
     finish(src, tree.root_node(), &mut smells);
     stats.values_evaluated = model.evaluations();
-    stats.identifier_work = model.identifier_work();
+    stats.index_work = model.index_work();
     stats.ancestor_steps = crate::syntax::ancestor_steps() - steps;
     (smells, stats)
 }

@@ -583,7 +583,7 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     let named = identifiers.get(name).map_or(&[][..], Vec::as_slice);
     let after = named.partition_point(|n| n.start_byte() <= assignment.end_byte());
     let mut uses = named[after..].to_vec();
-    model.count_identifiers(uses.len());
+    model.count_index_work(uses.len());
     // Only the uses this assignment reaches, not later targets or uses of a rebinding.
     let index = model.scope_index(scope);
     uses.retain(|u| {

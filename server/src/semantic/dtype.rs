@@ -449,32 +449,17 @@ impl<'a> Model<'a> {
         {
             found = self.converted_module(rhs);
         }
-        // `model.half()` as a statement, before `at`, in the same scope.
-        let scope = self.scope_of(at);
-        let body = if self.is_module_scope(scope) { Some(scope) } else { scope.child_by_field_id(FIELD.body) };
+        // `model.half()` as a statement, before `at`, in the same scope: the last one.
         let spelled = self.text(module);
-        let mut stack: Vec<Node<'a>> = body.into_iter().collect();
-        let mut last: Option<(usize, DtypeAt)> = None;
-        while let Some(node) = stack.pop() {
-            if node.start_byte() >= at.start_byte() {
-                continue;
-            }
-            if node.kind() == "expression_statement"
-                && let Some(call) = node.named_child(0).filter(|c| c.kind() == "call")
-                && let Some(d) = self.conversion_of(call, spelled)
-                && last.as_ref().is_none_or(|(b, _)| *b < node.start_byte())
-            {
-                last = Some((node.start_byte(), d));
-                continue;
-            }
-            let mut cursor = node.walk();
-            for child in node.named_children(&mut cursor) {
-                if !crate::syntax::is_scope(child.kind()) {
-                    stack.push(child);
-                }
-            }
-        }
-        if let Some((_, d)) = last {
+        let conversions = self.conversion_statements(self.scope_of(at));
+        let before = conversions.partition_point(|s| s.start_byte() < at.start_byte());
+        let mut examined = 0;
+        let last = conversions[..before].iter().rev().find_map(|s| {
+            examined += 1;
+            self.conversion_of(s.named_child(0)?, spelled)
+        });
+        self.count_index_work(examined);
+        if let Some(d) = last {
             found = Some(d);
         }
         found.or_else(|| {
@@ -484,6 +469,39 @@ impl<'a> Model<'a> {
                 why: format!("`torch.set_default_dtype` makes parameters {}", d.name()),
             })
         })
+    }
+
+    /// The expression statements of `scope` (outside the scopes nested in it) that convert a
+    /// dtype (`x.half()`, on any receiver), in source order; found once per scope. Each
+    /// `Adam(model.parameters())` walked the scope for them: quadratic in a notebook's
+    /// module-level code.
+    fn conversion_statements(&self, scope: Node<'a>) -> std::rc::Rc<Vec<Node<'a>>> {
+        if let Some(found) = self.conversions.borrow().get(&scope.id()) {
+            return found.clone();
+        }
+        let body = if self.is_module_scope(scope) { Some(scope) } else { scope.child_by_field_id(FIELD.body) };
+        let mut stack: Vec<Node<'a>> = body.into_iter().collect();
+        let mut found = Vec::new();
+        while let Some(node) = stack.pop() {
+            self.count_index_work(1);
+            if node.kind() == "expression_statement"
+                && let Some(call) = node.named_child(0).filter(|c| c.kind() == "call")
+                && self.conversion_of(call, "").is_some()
+            {
+                found.push(node);
+                continue;
+            }
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if !crate::syntax::is_scope(child.kind()) {
+                    stack.push(child);
+                }
+            }
+        }
+        found.sort_by_key(|n| n.start_byte());
+        let found = std::rc::Rc::new(found);
+        self.conversions.borrow_mut().insert(scope.id(), found.clone());
+        found
     }
 
     /// `x.half()`, `x.to(torch.float16)`, `x.cuda().half()` (calls on the text `spelled`, or on

@@ -84,6 +84,8 @@ pub struct Model<'a> {
     scopes: RefCell<HashMap<usize, Rc<ScopeIndex<'a>>>>,
     /// Per scope, its identifiers by name ([`Model::identifiers`]).
     identifiers: RefCell<HashMap<usize, Rc<Identifiers<'a>>>>,
+    /// Per scope, its statements converting a module's dtype (`Model::conversion_statements`).
+    pub(crate) conversions: RefCell<HashMap<usize, Rc<Vec<Node<'a>>>>>,
     values: RefCell<HashMap<usize, Value<'a>>>,
     /// Expressions being evaluated (a cycle reads as unknown).
     active: RefCell<HashSet<usize>>,
@@ -109,8 +111,8 @@ pub struct Model<'a> {
     loss_calls: RefCell<HashMap<usize, Rc<Vec<flows::LossCall<'a>>>>>,
     /// Values computed so far (see [`Model::evaluations`]).
     evaluations: Cell<usize>,
-    /// Identifiers walked or examined by name (see [`Model::identifier_work`]).
-    identifier_work: Cell<usize>,
+    /// Nodes walked building per-scope indexes, entries examined from them ([`Model::index_work`]).
+    index_work: Cell<usize>,
     /// Facts of an earlier analysis of the file, reused where they still hold.
     prior: Option<Arc<facts::PriorFacts>>,
     /// [`Model::module_definition`] by name: each fact of a class or function looks its
@@ -145,6 +147,7 @@ impl<'a> Model<'a> {
             imports,
             scopes: RefCell::default(),
             identifiers: RefCell::default(),
+            conversions: RefCell::default(),
             values: RefCell::default(),
             active: RefCell::default(),
             depth: Cell::new(0),
@@ -157,7 +160,7 @@ impl<'a> Model<'a> {
             value_dependencies: RefCell::default(),
             loss_calls: RefCell::default(),
             evaluations: Cell::new(0),
-            identifier_work: Cell::new(0),
+            index_work: Cell::new(0),
             prior: None,
             module_definitions: RefCell::default(),
             definition_hashes: RefCell::default(),
@@ -183,15 +186,16 @@ impl<'a> Model<'a> {
         self.evaluations.get()
     }
 
-    /// Syntax nodes walked building [`Model::identifiers`] plus the identifiers rules examined
-    /// from it ([`Model::count_identifiers`]): work tests hold to a multiple of the input's size.
-    pub fn identifier_work(&self) -> usize {
-        self.identifier_work.get()
+    /// Syntax nodes walked building per-scope indexes ([`Model::identifiers`], the dtype
+    /// conversions) plus the entries examined from them ([`Model::count_index_work`]): work
+    /// tests hold to a multiple of the input's size.
+    pub fn index_work(&self) -> usize {
+        self.index_work.get()
     }
 
-    /// Counts `n` identifiers a rule examined, for [`Model::identifier_work`].
-    pub fn count_identifiers(&self, n: usize) {
-        self.identifier_work.set(self.identifier_work.get() + n);
+    /// Counts `n` nodes walked or index entries examined, for [`Model::index_work`].
+    pub fn count_index_work(&self, n: usize) {
+        self.index_work.set(self.index_work.get() + n);
     }
 
     /// A model with the file's own import table.
@@ -263,7 +267,7 @@ impl<'a> Model<'a> {
         let mut by_name: Identifiers<'a> = HashMap::default();
         let mut stack = vec![scope];
         while let Some(n) = stack.pop() {
-            self.count_identifiers(1);
+            self.count_index_work(1);
             if n.kind() == "identifier" {
                 by_name.entry(self.text(n)).or_default().push(n);
             }
