@@ -1372,27 +1372,32 @@ async fn a_notebook_over_max_file_size_is_reported_in_its_first_code_cell() {
     client.shutdown_and_exit().await;
 }
 
+/// `notebookDocument/didOpen` of `nb.ipynb` with two code cells (`#cell0`, `#cell1`) holding
+/// `texts`, at the cell documents' `versions`.
+fn two_cells_open(texts: [&str; 2], versions: [i32; 2]) -> Value {
+    let cell_uri = |i: usize| format!("vscode-notebook-cell:/nanlint-e2e/nb.ipynb#cell{i}");
+    json!({
+        "notebookDocument": {
+            "uri": "file:///nanlint-e2e/nb.ipynb", "notebookType": "jupyter-notebook", "version": 1,
+            "cells": [{"kind": 2, "document": cell_uri(0)}, {"kind": 2, "document": cell_uri(1)}]
+        },
+        "cellTextDocuments": [
+            {"uri": cell_uri(0), "languageId": "python", "version": versions[0], "text": texts[0]},
+            {"uri": cell_uri(1), "languageId": "python", "version": versions[1], "text": texts[1]},
+        ]
+    })
+}
+
 /// In a notebook cell, NL104's `xlogy` fix adds its import to the cell holding the imports: the
 /// code action offers it, as `documentChanges` (the client takes them) for both cells' URIs with
 /// their versions, the import in the first cell and the rewrite in the finding's cell.
 #[tokio::test]
 async fn a_cell_quick_fix_adding_an_import_edits_the_imports_cell_too() {
-    let nb = "file:///nanlint-e2e/nb.ipynb";
     let cell_uri = |i: usize| format!("vscode-notebook-cell:/nanlint-e2e/nb.ipynb#cell{i}");
     let texts =
         ["import numpy as np\nfrom scipy.special import softmax\n", "p = softmax(z)\nloss = -np.sum(y * np.log(p))"];
-    let open = json!({
-        "notebookDocument": {
-            "uri": nb, "notebookType": "jupyter-notebook", "version": 1,
-            "cells": [{"kind": 2, "document": cell_uri(0)}, {"kind": 2, "document": cell_uri(1)}]
-        },
-        "cellTextDocuments": [
-            {"uri": cell_uri(0), "languageId": "python", "version": 3, "text": texts[0]},
-            {"uri": cell_uri(1), "languageId": "python", "version": 4, "text": texts[1]},
-        ]
-    });
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
-    client.notify("notebookDocument/didOpen", open).await;
+    client.notify("notebookDocument/didOpen", two_cells_open(texts, [3, 4])).await;
     let d = client.wait_for_diagnostics(&cell_uri(1), 4).await;
     assert_eq!(codes(&d), ["NL104"], "{d:?}");
     let actions = client.code_actions(&cell_uri(1), d[0]["range"].clone(), &d, None).await;
@@ -1427,24 +1432,13 @@ async fn a_cell_quick_fix_adding_an_import_edits_the_imports_cell_too() {
 /// (blanked in the program, a different length there).
 #[tokio::test]
 async fn a_cell_noqa_is_offered_where_a_comment_would_be_one() {
-    let nb = "file:///nanlint-e2e/nb.ipynb";
     let cell_uri = |i: usize| format!("vscode-notebook-cell:/nanlint-e2e/nb.ipynb#cell{i}");
     let texts = [
         "import torch\n",
         "%matplotlib inline\ne = torch.log(torch.softmax(z, -1)); s = \"\"\"x\ny\"\"\"\na = torch.log(torch.softmax(z, -1))  # why",
     ];
-    let open = json!({
-        "notebookDocument": {
-            "uri": nb, "notebookType": "jupyter-notebook", "version": 1,
-            "cells": [{"kind": 2, "document": cell_uri(0)}, {"kind": 2, "document": cell_uri(1)}]
-        },
-        "cellTextDocuments": [
-            {"uri": cell_uri(0), "languageId": "python", "version": 1, "text": texts[0]},
-            {"uri": cell_uri(1), "languageId": "python", "version": 1, "text": texts[1]},
-        ]
-    });
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
-    client.notify("notebookDocument/didOpen", open).await;
+    client.notify("notebookDocument/didOpen", two_cells_open(texts, [1, 1])).await;
     let d = client.wait_for_diagnostics(&cell_uri(1), 1).await;
     assert_eq!(lines(&d), [1, 3], "{d:?}");
     let disable = |actions: &Value| {

@@ -935,13 +935,7 @@ fn add_noqa(
     // A flagged line a comment cannot end: the user is told which, and the file stays as it was.
     let blocked = by_line.keys().find_map(|&start| {
         let line = &source[start..crate::text::line_end(source, start)];
-        let why = if crate::syntax::inside_string(tree.root_node(), start + line.len()) {
-            "ends inside a string (a `#` there would be text)"
-        } else if line.trim_end().ends_with('\\') {
-            "continues onto the next with a backslash"
-        } else {
-            return None;
-        };
+        let why = engine::comment_cannot_end(tree.root_node(), line, start)?;
         let row =
             crate::text::LineIndex::new(source).position(source, start, crate::text::Encoding::Utf8).line as usize;
         let place = match cells.and_then(|numbers| notebook::CellMap::of(source, numbers).cell_row(row)) {

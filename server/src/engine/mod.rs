@@ -532,6 +532,20 @@ pub fn line_with_comment<'s>(root: Node, src: &'s str, start: usize) -> (&'s str
     (line, crate::syntax::line_comment(root, line, start).map(|c| c - start))
 }
 
+/// Why no comment can end `line` (a line of the source `root` is the tree of, starting at byte
+/// `start`, its terminator excluded): it ends inside a string (a `#` there is text) or continues
+/// with a backslash. `None` when a `# noqa` can be appended. What `check --add-noqa` refuses and
+/// the server's "Disable" is not offered for.
+pub fn comment_cannot_end(root: Node, line: &str, start: usize) -> Option<&'static str> {
+    if crate::syntax::inside_string(root, start + line.len()) {
+        Some("ends inside a string (a `#` there would be text)")
+    } else if line.trim_end().ends_with('\\') {
+        Some("continues onto the next with a backslash")
+    } else {
+        None
+    }
+}
+
 /// A line's `# noqa` codes ([`noqa_codes`]) silence `smell`.
 fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
     match codes {

@@ -308,7 +308,7 @@ pub fn noqa_action(
     let code = code_of(diagnostic);
     let start = index.offset(text, Pos { line: diagnostic.range.start.line, character: 0 }, enc).0;
     let (line, comment) = line_in(text, start, root, base);
-    if line.trim_end().ends_with('\\') || crate::syntax::inside_string(root, base + start + line.len()) {
+    if engine::comment_cannot_end(root, line, base + start).is_some() {
         return None;
     }
     let (at, new_text) = engine::noqa_insertion(line, comment, &[code.as_str()])?;
