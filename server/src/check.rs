@@ -816,8 +816,39 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
             pending.extend(node.children(&mut cursor).filter(|c| c.has_error()));
         }
     }
+    out.extend(
+        crate::syntax::bad_indentation(tree.root_node(), source).into_iter().map(|b| indentation_error(b, source)),
+    );
     out.sort_by_key(|s| s.span.start_byte);
     out
+}
+
+/// The NL000 of indentation Python refuses and tree-sitter accepts, in CPython's words.
+fn indentation_error(bad: crate::syntax::BadIndent, source: &str) -> Smell {
+    use crate::syntax::BadIndent;
+    let (message, node) = match bad {
+        BadIndent::Unexpected(s) => ("Syntax error: unexpected indent (IndentationError)".to_string(), s),
+        BadIndent::Unindent(s) => {
+            ("Syntax error: unindent does not match any outer indentation level (IndentationError)".to_string(), s)
+        }
+        BadIndent::EmptyBody(header) => {
+            let what = match header.kind() {
+                "function_definition" => "function definition".to_string(),
+                "class_definition" => "class definition".to_string(),
+                kind => format!("'{}' statement", kind.trim_end_matches("_statement").trim_end_matches("_clause")),
+            };
+            let line = header.start_position().row + 1;
+            (format!("Syntax error: expected an indented block after {what} on line {line} (IndentationError)"), header)
+        }
+    };
+    // The statement's first line: a whole class is no place to point at.
+    let mut span = Span::of(node);
+    let text = source.get(span.start_byte..span.end_byte).unwrap_or("");
+    if let Some(first) = text.find(['\n', '\r']).filter(|_| span.end.row > span.start.row) {
+        span.end_byte = span.start_byte + text[..first].trim_end().len();
+        span.end = Point { row: span.start.row, column: span.start.column + (span.end_byte - span.start_byte) };
+    }
+    builtin_smell(&SYNTAX_ERROR, message, span)
 }
 
 /// The NL000 of a region tree-sitter skipped (an `ERROR` node).
@@ -1027,5 +1058,74 @@ mod tests {
         let codes: Vec<&str> = smells.iter().map(|s| s.code.as_str()).collect();
         assert!(codes.contains(&"NL000"), "{smells:?}");
         assert!(codes.contains(&"NL101"), "{smells:?}");
+    }
+
+    /// The NL000 messages of `src`, each with its 1-based line and column.
+    fn syntax_messages(src: &str) -> Vec<(usize, usize, String)> {
+        let tree = engine::parse(src);
+        let at = |s: &Smell| (s.span.start.row + 1, s.span.start.column + 1, s.message.clone());
+        syntax_errors(&tree, src).iter().map(at).collect()
+    }
+
+    #[test]
+    fn indentation_python_refuses_is_a_syntax_error() {
+        // Each message is CPython 3.11's (`compile(src, "f", "exec")`); the place is the statement,
+        // or the header of the empty body (CPython points at the line after it).
+        let unexpected = "def f(x):\n    y = np.log(x)\n      z = 1\n    return y\n";
+        let unindent = "if True:\n    a = np.log(x)\n  b = 2\n";
+        let module = "import numpy as np\n  x = np.log(y)\n";
+        let empty = "def f():\n    # only a comment\nx = np.log(y)\n";
+        let except = "try:\n    pass\nexcept E:\npass\n";
+        let expected = [
+            (unexpected, (3, 7, "Syntax error: unexpected indent (IndentationError)")),
+            (unindent, (3, 3, "Syntax error: unindent does not match any outer indentation level (IndentationError)")),
+            (module, (2, 3, "Syntax error: unexpected indent (IndentationError)")),
+            (
+                empty,
+                (
+                    1,
+                    1,
+                    "Syntax error: expected an indented block after function definition on line 1 (IndentationError)",
+                ),
+            ),
+            (
+                except,
+                (
+                    3,
+                    1,
+                    "Syntax error: expected an indented block after 'except' statement on line 3 (IndentationError)",
+                ),
+            ),
+        ];
+        for (src, (row, column, message)) in expected {
+            assert_eq!(syntax_messages(src), vec![(row, column, message.to_string())], "{src}");
+        }
+        // The span of a compound statement is its first line, not its whole body.
+        let smells = syntax_errors(&engine::parse(except), except);
+        assert_eq!(smells[0].span.end.row, smells[0].span.start.row);
+    }
+
+    #[test]
+    fn indentation_python_accepts_is_no_syntax_error() {
+        let valid = [
+            // Tabs, each block consistent.
+            "def f():\n\tif x:\n\t\treturn np.log(x)\n\treturn 0\n",
+            // Bodies on the header's line, and statements after `;`.
+            "if x: a = 1; b = 2\nclass A: pass\ndef g(): return np.log(y)\n",
+            // Comments at any column.
+            "class A:\n    @staticmethod\n    def f():\n# at column 0\n            # deeper\n        return 1\n",
+            // A string, a bracket and a backslash continued onto less indented lines.
+            "def f():\n    s = \"\"\"\ntext at column 0\n\"\"\"\n    t = (1,\n2)\n    u = 1 + \\\n3\n    return s\n",
+            // match / case, else / elif / except / finally, nested definitions.
+            "match x:\n    case 1:\n        pass\n    case _:\n        pass\nif a:\n    pass\nelif b:\n    pass\nelse:\n    pass\ntry:\n    pass\nexcept E:\n    pass\nfinally:\n    pass\ndef f():\n    def g():\n        return 1\n    return g\n",
+        ];
+        for src in valid {
+            assert_eq!(syntax_messages(src), vec![], "{src}");
+        }
+        // A tree with a syntax error gets no indentation verdict: its recovery can move the
+        // statements after the error into another block (a comment at column 0 in brackets).
+        let recovered = "def f(x):\n    res = (x if a\n#  else y\n           else z)\n    return res\n";
+        let messages = syntax_messages(recovered);
+        assert!(messages.iter().all(|(_, _, m)| !m.contains("IndentationError")), "{messages:?}");
     }
 }

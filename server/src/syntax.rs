@@ -392,6 +392,112 @@ pub fn has_comment(node: Node) -> bool {
     false
 }
 
+/// Indentation Python refuses but tree-sitter-python's error recovery accepts without an
+/// `ERROR` node (its scanner keeps a statement indented deeper than its block in that block,
+/// and gives a body that is not indented an empty `block`). Python raises `IndentationError`
+/// for each: the [tokenizer](https://docs.python.org/3/reference/lexical_analysis.html#indentation)
+/// compares every logical line's indentation with the stack of enclosing blocks' levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadIndent<'t> {
+    /// A statement indented deeper than the statements before it in its block, after a line
+    /// that is not deeper (`unexpected indent`).
+    Unexpected(Node<'t>),
+    /// A statement indented to a level no enclosing block has (`unindent does not match any
+    /// outer indentation level`).
+    Unindent(Node<'t>),
+    /// A compound statement or clause (`def`, `if`, `else:` ...) whose body holds no statement
+    /// (`expected an indented block`).
+    EmptyBody(Node<'t>),
+}
+
+/// The statements of `root` (a module) Python would refuse for their indentation, in source
+/// order. Reads the statements and their bodies only, not expressions, with a stack (a tree can
+/// be nested 100,000 deep). Nothing in a tree holding a syntax error: its recovery can move the
+/// statements after the error into another block (a comment at column 0 inside brackets ends
+/// the function for tree-sitter-python), and Python stops at the first error anyway. A statement
+/// that does not start its line (after `;`, or a body on its header's line) has no indentation
+/// of its own, and a line whose indentation holds a form feed is skipped (Python resets its
+/// column count there).
+pub fn bad_indentation<'t>(root: Node<'t>, src: &str) -> Vec<BadIndent<'t>> {
+    let mut out = Vec::new();
+    if root.has_error() {
+        return out;
+    }
+    // Containers of statements: the module and every `block`; the column its statements must
+    // share (`None`: the first statement that starts a line sets it).
+    let mut pending: Vec<(Node<'t>, Option<usize>)> = vec![(root, Some(0))];
+    while let Some((container, mut level)) = pending.pop() {
+        let mut cursor = container.walk();
+        let mut reported = false;
+        for statement in container.named_children(&mut cursor) {
+            if statement.kind() == "comment" {
+                continue;
+            }
+            if !reported && let Some(column) = indentation(statement, src) {
+                match level {
+                    None => level = Some(column),
+                    Some(l) if column > l && previous_code_indentation(src, statement).is_none_or(|p| p <= column) => {
+                        out.push(BadIndent::Unexpected(statement));
+                        reported = true;
+                    }
+                    Some(l) if column != l => {
+                        out.push(BadIndent::Unindent(statement));
+                        reported = true;
+                    }
+                    Some(_) => {}
+                }
+            }
+            bodies(statement, &mut pending, &mut out);
+        }
+    }
+    out.sort_by_key(|b| match b {
+        BadIndent::Unexpected(n) | BadIndent::Unindent(n) | BadIndent::EmptyBody(n) => n.start_byte(),
+    });
+    out
+}
+
+/// Queues the bodies (`block`s) of `statement` and of its clauses, and reports those holding no
+/// statement.
+fn bodies<'t>(statement: Node<'t>, pending: &mut Vec<(Node<'t>, Option<usize>)>, out: &mut Vec<BadIndent<'t>>) {
+    let mut stack = vec![statement];
+    while let Some(node) = stack.pop() {
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            let kind = child.kind();
+            if kind == "block" {
+                let mut c = child.walk();
+                let empty = !child.named_children(&mut c).any(|s| s.kind() != "comment");
+                if empty {
+                    out.push(BadIndent::EmptyBody(node));
+                }
+                pending.push((child, None));
+            } else if kind.ends_with("_clause") || kind.ends_with("_definition") || kind.ends_with("_statement") {
+                stack.push(child);
+            }
+        }
+    }
+}
+
+/// The byte column of `node` when it is the first thing on its line and the indentation before
+/// it is spaces and tabs only.
+fn indentation(node: Node, src: &str) -> Option<usize> {
+    let start = node.start_byte();
+    let column = node.start_position().column;
+    let before = src.get(start - column..start)?;
+    before.bytes().all(|b| b == b' ' || b == b'\t').then_some(column)
+}
+
+/// The indentation of the last line before `node`'s that holds code (not blank, not only a
+/// comment): what Python's tokenizer compares a new logical line with. A line continuing a
+/// bracket or a string counts too; this only chooses which of two messages to give.
+fn previous_code_indentation(src: &str, node: Node) -> Option<usize> {
+    let line_start = node.start_byte() - node.start_position().column;
+    src[..line_start].lines().rev().find_map(|line| {
+        let code = line.trim_start_matches([' ', '\t']);
+        (!code.trim().is_empty() && !code.starts_with('#')).then(|| line.len() - code.len())
+    })
+}
+
 /// Source text for a message or title: one line, at most 40 characters.
 pub fn short(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
