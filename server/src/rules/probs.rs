@@ -582,22 +582,40 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     let identifiers = model.identifiers(scope);
     let named = identifiers.get(name).map_or(&[][..], Vec::as_slice);
     let after = named.partition_point(|n| n.start_byte() <= assignment.end_byte());
-    let mut uses = named[after..].to_vec();
-    model.count_index_work(uses.len());
     // Only the uses this assignment reaches, not later targets or uses of a rebinding.
     let index = model.scope_index(scope);
-    uses.retain(|u| {
-        let target =
-            u.parent().is_some_and(|p| p.kind() == "assignment" && p.child_by_field_id(FIELD.left) == Some(*u));
+    // A rebinding `name = ...` that is a statement of the assignment's own block: the scope
+    // index reads it as binding on every path, so no use after that statement is reached. The
+    // scan stops there: n assignments of one name, each followed by a use, cost n, not n².
+    let block = assignment.parent().filter(|s| s.kind() == "expression_statement").and_then(|s| s.parent());
+    let mut stop = usize::MAX;
+    let mut uses = Vec::new();
+    for &u in &named[after..] {
+        if u.start_byte() >= stop {
+            break;
+        }
+        model.count_index_work(1);
+        let parent = u.parent();
+        if let Some(p) = parent.filter(|p| p.kind() == "assignment" && p.child_by_field_id(FIELD.left) == Some(u)) {
+            if let Some(statement) = p.parent().filter(|s| s.kind() == "expression_statement")
+                && block.is_some()
+                && statement.parent() == block
+            {
+                stop = statement.end_byte();
+            }
+            continue;
+        }
         // `v.dtype`, `v.shape`: metadata, not the values.
-        let metadata = u.parent().is_some_and(|p| {
+        let metadata = parent.is_some_and(|p| {
             p.kind() == "attribute"
-                && p.child_by_field_id(FIELD.object) == Some(*u)
+                && p.child_by_field_id(FIELD.object) == Some(u)
                 && p.child_by_field_id(FIELD.attribute)
                     .is_some_and(|a| matches!(model.text(a), "dtype" | "shape" | "device" | "ndim"))
         });
-        !target && !metadata && index.reaching(name, u.start_byte()).entries.iter().any(|e| e.node == assignment)
-    });
+        if !metadata && index.reaching(name, u.start_byte()).entries.iter().any(|e| e.node == assignment) {
+            uses.push(u);
+        }
+    }
     Some(uses)
 }
 
