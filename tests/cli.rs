@@ -1527,3 +1527,19 @@ fn a_noqa_naming_an_unknown_nanlint_code_is_warned_about() {
          them); it silences nothing\n"
     );
 }
+
+/// A notebook exercise left to fill (`def run_app(img_path):` and only comments, from a course's
+/// notebook) is an `IndentationError` tree-sitter parses without an error: reported at the
+/// header, in the cell's own line numbers (CPython's "on line N" would have named the line of
+/// the cells joined).
+#[test]
+fn an_empty_body_in_a_notebook_cell_is_reported_at_its_header() {
+    let nb = r##"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+      {"cell_type": "code", "metadata": {}, "source": ["import torch\n", "p = torch.relu(x)\n", "y = torch.log(p)\n"]},
+      {"cell_type": "code", "metadata": {}, "source": ["# TODO: write it\n", "\n", "def run_app(img_path):\n", "    ## handle the cases\n", "    \n"]}]}"##;
+    let dir = project(&[("n.ipynb", nb)]);
+    let run = concise(dir.path(), &["--isolated", "n.ipynb"]);
+    let expected = "n.ipynb:cell 2:3:1: NL000 Syntax error: expected an indented block after function definition (IndentationError)\n";
+    assert!(run.stdout.contains(expected), "{}", run.stdout);
+    assert!(run.stdout.starts_with("n.ipynb:cell 1:3:5: NL101 "), "{}", run.stdout);
+}

@@ -837,8 +837,9 @@ fn indentation_error(bad: crate::syntax::BadIndent, source: &str) -> Smell {
                 "class_definition" => "class definition".to_string(),
                 kind => format!("'{}' statement", kind.trim_end_matches("_statement").trim_end_matches("_clause")),
             };
-            let line = header.start_position().row + 1;
-            (format!("Syntax error: expected an indented block after {what} on line {line} (IndentationError)"), header)
+            // CPython adds "on line N", the header's line: the finding is reported there, and
+            // in a notebook the program's line numbers are not the cell's.
+            (format!("Syntax error: expected an indented block after {what} (IndentationError)"), header)
         }
     };
     // The statement's first line: a whole class is no place to point at.
@@ -1069,8 +1070,9 @@ mod tests {
 
     #[test]
     fn indentation_python_refuses_is_a_syntax_error() {
-        // Each message is CPython 3.11's (`compile(src, "f", "exec")`); the place is the statement,
-        // or the header of the empty body (CPython points at the line after it).
+        // Each message is CPython 3.11's (`compile(src, "f", "exec")`), less the header's line
+        // number; the place is the statement, or the header of the empty body (CPython points at
+        // the line after it).
         let unexpected = "def f(x):\n    y = np.log(x)\n      z = 1\n    return y\n";
         let unindent = "if True:\n    a = np.log(x)\n  b = 2\n";
         let module = "import numpy as np\n  x = np.log(y)\n";
@@ -1080,22 +1082,8 @@ mod tests {
             (unexpected, (3, 7, "Syntax error: unexpected indent (IndentationError)")),
             (unindent, (3, 3, "Syntax error: unindent does not match any outer indentation level (IndentationError)")),
             (module, (2, 3, "Syntax error: unexpected indent (IndentationError)")),
-            (
-                empty,
-                (
-                    1,
-                    1,
-                    "Syntax error: expected an indented block after function definition on line 1 (IndentationError)",
-                ),
-            ),
-            (
-                except,
-                (
-                    3,
-                    1,
-                    "Syntax error: expected an indented block after 'except' statement on line 3 (IndentationError)",
-                ),
-            ),
+            (empty, (1, 1, "Syntax error: expected an indented block after function definition (IndentationError)")),
+            (except, (3, 1, "Syntax error: expected an indented block after 'except' statement (IndentationError)")),
         ];
         for (src, (row, column, message)) in expected {
             assert_eq!(syntax_messages(src), vec![(row, column, message.to_string())], "{src}");
