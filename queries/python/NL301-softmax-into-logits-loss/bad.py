@@ -120,3 +120,15 @@ def keras_applications():
     base = keras.applications.ResNet50(weights=None, classes=10)
     base.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True))  # error: [NL301]
     return base
+
+
+# Softmax on every path: both branches, and a name bound on each branch of an `if`.
+def branches(x, wide):
+    if wide:
+        out = tf.nn.softmax(tf.compat.v1.layers.dense(x, 10))  # error: [NL301]
+    else:
+        out = tf.nn.softmax(tf.compat.v1.layers.dense(x, 4))  # error: [NL301]
+    return out
+
+
+branch_loss = tf.nn.softmax_cross_entropy_with_logits(labels=[0.0] * 10, logits=branches(tf.zeros([8, 4]), True))

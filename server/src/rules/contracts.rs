@@ -7,6 +7,7 @@ use tree_sitter::Node;
 use crate::rules::{Checker, Finding, fixes};
 use crate::semantic::flows::{LossCall, LossFlow, Source, applies, object_output, split_object};
 use crate::semantic::losses::Expects;
+use crate::semantic::scope::Binding;
 use crate::semantic::value::{Kind, Op, Prob};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
@@ -66,6 +67,11 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
     if let Some(Callee::Method { .. }) = model.callee(node)
         && Args::of(node).positional.iter().any(|a| model.constant(*a).is_none_or(|c| c.fract() != 0.0))
     {
+        return Vec::new();
+    }
+    // `softmax(z) if not is_training else z`: applied on one branch only, as tutorials write a
+    // network that returns logits to the training loss and probabilities to evaluation.
+    if applies_here && on_one_branch_only(model, node, op) {
         return Vec::new();
     }
     let reached = reached(model, node, prob, applies_here, builds);
@@ -191,17 +197,22 @@ fn enclosing_stack<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
     (model.sequential_last(call) == Some(node)).then_some(call)
 }
 
-/// A `return` of `function` (outside nested functions) returns the value `node` produced.
+/// A `return` of `function` (outside nested functions) returns the value `node` produced, and
+/// every `return` of it returns an output of `node`'s operation on every path: a function
+/// that returns the activation on one path only (`if self.training: return z` before
+/// `return softmax(z)`, `out = softmax(out)` under an `if`) gives its callers logits on another.
 fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
     let Some(body) = function.child_by_field_id(FIELD.body) else { return false };
+    let Some(op) = model.value(node).op() else { return false };
     let mut stack = vec![body];
+    let mut returned = false;
     while let Some(n) = stack.pop() {
         if n.kind() == "return_statement" {
-            if let Some(v) = n.named_child(0)
-                && model.value(v).producer.is_some_and(|p| p.node == node)
-            {
-                return true;
+            let Some(v) = n.named_child(0) else { return false };
+            if !always_produced(model, v, op, 0) {
+                return false;
             }
+            returned |= may_produce(model, v, node, 0);
             continue;
         }
         let mut cursor = n.walk();
@@ -211,7 +222,82 @@ fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
             }
         }
     }
+    returned
+}
+
+/// `expr` can be the output of `node` (through the same paths as [`always_produced`]): the
+/// joined value of `out` bound on both branches of an `if` keeps only one producer.
+fn may_produce<'a>(model: &Model<'a>, expr: Node<'a>, node: Node<'a>, depth: u32) -> bool {
+    let expr = unparenthesized(expr);
+    if model.value(expr).producer.is_some_and(|p| p.node == node) {
+        return true;
+    }
+    if depth > 4 {
+        return false;
+    }
+    match expr.kind() {
+        "conditional_expression" => [expr.named_child(0), expr.named_child(2)]
+            .into_iter()
+            .any(|b| b.is_some_and(|b| may_produce(model, b, node, depth + 1))),
+        "identifier" => {
+            let scope = model.scope_of(expr);
+            let reaching = model.scope_index(scope).reaching(model.text(expr), expr.start_byte());
+            reaching
+                .entries
+                .iter()
+                .any(|e| matches!(e.binding, Binding::Value(v) if may_produce(model, v, node, depth + 1)))
+        }
+        _ => false,
+    }
+}
+
+/// `node` (a call applying `op`) is one branch of a conditional expression whose other branch
+/// does not apply it (`softmax(z) if not is_training else z`).
+fn on_one_branch_only<'a>(model: &Model<'a>, node: Node<'a>, op: Op) -> bool {
+    let mut inner = node;
+    while let Some(up) = inner.parent() {
+        match up.kind() {
+            "parenthesized_expression" => inner = up,
+            "conditional_expression" => {
+                let (a, b) = (up.named_child(0), up.named_child(2));
+                let other = if a == Some(inner) {
+                    b
+                } else if b == Some(inner) {
+                    a
+                } else {
+                    return false;
+                };
+                return other.is_none_or(|o| !always_produced(model, o, op, 0));
+            }
+            _ => return false,
+        }
+    }
     false
+}
+
+/// Every value `expr` can have is an output of `op`: through conditional expressions and the
+/// bindings of a name that reach it (none from outside its scope), a few levels deep.
+fn always_produced<'a>(model: &Model<'a>, expr: Node<'a>, op: Op, depth: u32) -> bool {
+    let expr = unparenthesized(expr);
+    if depth > 4 {
+        return false;
+    }
+    match expr.kind() {
+        "conditional_expression" => [expr.named_child(0), expr.named_child(2)]
+            .into_iter()
+            .all(|b| b.is_some_and(|b| always_produced(model, b, op, depth + 1))),
+        "identifier" => {
+            let scope = model.scope_of(expr);
+            let reaching = model.scope_index(scope).reaching(model.text(expr), expr.start_byte());
+            !reaching.outer
+                && !reaching.entries.is_empty()
+                && reaching.entries.iter().all(|e| match e.binding {
+                    Binding::Value(v) => always_produced(model, v, op, depth + 1),
+                    _ => false,
+                })
+        }
+        _ => model.value(expr).op() == Some(op),
+    }
 }
 
 fn via_text(via: &Source) -> String {
