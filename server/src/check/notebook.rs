@@ -157,17 +157,28 @@ pub fn is_ipython_line(line: &str) -> bool {
 }
 
 /// A cell's text with its IPython lines replaced by `pass` markers (numbered from `magics.len()`,
-/// their originals pushed onto `magics`); the line count is unchanged.
+/// their originals pushed onto `magics`); the line count is unchanged. A magic or shell escape
+/// ending with a backslash goes on to the next line (IPython joins them into one command:
+/// `!saved_model_cli show \` then `    --dir model`): those lines are IPython too, and their
+/// markers take the first line's indentation.
 pub fn blank_ipython(text: &str, magics: &mut Vec<String>) -> String {
     let mut out = String::with_capacity(text.len());
+    // The indentation of the IPython line the previous line continues, if it does.
+    let mut continued: Option<&str> = None;
     for line in lines_inclusive(text) {
         let (body, end) = split_ending(line);
-        if is_ipython_line(body) {
-            let indent = &body[..body.len() - body.trim_start().len()];
-            out.push_str(&format!("{indent}pass  {MAGIC}{}{end}", magics.len()));
-            magics.push(body.to_string());
-        } else {
-            out.push_str(line);
+        let indent = match continued {
+            Some(indent) => Some(indent),
+            None if is_ipython_line(body) => Some(&body[..body.len() - body.trim_start().len()]),
+            None => None,
+        };
+        match indent {
+            Some(indent) => {
+                out.push_str(&format!("{indent}pass  {MAGIC}{}{end}", magics.len()));
+                magics.push(body.to_string());
+                continued = body.ends_with('\\').then_some(indent);
+            }
+            None => out.push_str(line),
         }
     }
     out
@@ -481,6 +492,22 @@ mod tests {
         assert_eq!(out, format!("if a:\n    pass  {MAGIC}0\n{}pass  {MAGIC}1", ""));
         assert_eq!(out.lines().count(), 3);
         assert_eq!(magics, ["    %time f()", "!ls"]);
+    }
+
+    /// Regression (a course notebook): the lines a shell escape continues onto with a backslash
+    /// were read as Python, each an NL000; they are IPython, and their markers take the first
+    /// line's indentation (theirs would be an unexpected indent).
+    #[test]
+    fn a_shell_escape_continued_with_backslashes_is_blanked_whole() {
+        let cell = "!saved_model_cli show --dir model \\\n    --tag_set serve \\\n    --all\ny = 1\n";
+        let mut magics = Vec::new();
+        let out = blank_ipython(cell, &mut magics);
+        let marker = |n| format!("pass  {MAGIC}{n}\n");
+        assert_eq!(out, format!("{}{}{}y = 1\n", marker(0), marker(1), marker(2)));
+        assert_eq!(magics, ["!saved_model_cli show --dir model \\", "    --tag_set serve \\", "    --all"]);
+        let program = join([cell]).program;
+        let tree = crate::syntax::parse(&program);
+        assert!(crate::check::syntax_errors(&tree, &program).is_empty(), "{program}");
     }
 
     #[test]
