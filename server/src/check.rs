@@ -25,6 +25,7 @@ use crate::engine::{
 };
 use crate::settings::{self, FileSettings, Settings, normalize_selector};
 use crate::smell::{Fix, Point, Smell, Span};
+use crate::syntax::{Refused, refused_statements};
 use decode::SourceEncoding;
 use notebook::Notebook;
 
@@ -816,22 +817,41 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
             pending.extend(node.children(&mut cursor).filter(|c| c.has_error()));
         }
     }
-    out.extend(
-        crate::syntax::bad_indentation(tree.root_node(), source).into_iter().map(|b| indentation_error(b, source)),
-    );
+    // Python 2's statements once, at the first: a Python 2 file has dozens of `print x`.
+    let refused = refused_statements(tree.root_node(), source);
+    let python2 = refused.iter().filter(|r| matches!(r, Refused::Python2(_))).count();
+    let mut first_python2 = true;
+    for r in refused {
+        if matches!(r, Refused::Python2(_)) {
+            if !std::mem::take(&mut first_python2) {
+                continue;
+            }
+            let mut smell = refused_error(r, source);
+            if python2 > 1 {
+                let more = if python2 == 2 {
+                    "1 more Python 2 statement".to_string()
+                } else {
+                    format!("{} more Python 2 statements", python2 - 1)
+                };
+                smell.message = format!("{} (and {more})", smell.message);
+            }
+            out.push(smell);
+        } else {
+            out.push(refused_error(r, source));
+        }
+    }
     out.sort_by_key(|s| s.span.start_byte);
     out
 }
 
-/// The NL000 of indentation Python refuses and tree-sitter accepts, in CPython's words.
-fn indentation_error(bad: crate::syntax::BadIndent, source: &str) -> Smell {
-    use crate::syntax::BadIndent;
+/// The NL000 of a statement Python 3 refuses and tree-sitter accepts, in CPython's words.
+fn refused_error(bad: Refused, source: &str) -> Smell {
     let (message, node) = match bad {
-        BadIndent::Unexpected(s) => ("Syntax error: unexpected indent (IndentationError)".to_string(), s),
-        BadIndent::Unindent(s) => {
+        Refused::Unexpected(s) => ("Syntax error: unexpected indent (IndentationError)".to_string(), s),
+        Refused::Unindent(s) => {
             ("Syntax error: unindent does not match any outer indentation level (IndentationError)".to_string(), s)
         }
-        BadIndent::EmptyBody(header) => {
+        Refused::EmptyBody(header) => {
             let what = match header.kind() {
                 "function_definition" => "function definition".to_string(),
                 "class_definition" => "class definition".to_string(),
@@ -840,6 +860,10 @@ fn indentation_error(bad: crate::syntax::BadIndent, source: &str) -> Smell {
             // CPython adds "on line N", the header's line: the finding is reported there, and
             // in a notebook the program's line numbers are not the cell's.
             (format!("Syntax error: expected an indented block after {what} (IndentationError)"), header)
+        }
+        Refused::Python2(statement) => {
+            let keyword = if statement.kind() == "exec_statement" { "exec" } else { "print" };
+            (format!("Syntax error: Missing parentheses in call to '{keyword}' (Python 2 syntax)"), statement)
         }
     };
     // The statement's first line: a whole class is no place to point at.
@@ -1088,6 +1112,11 @@ mod tests {
         for (src, (row, column, message)) in expected {
             assert_eq!(syntax_messages(src), vec![(row, column, message.to_string())], "{src}");
         }
+        // Python 2's statements: once, at the first (`print >>f, x` is a tuple to Python 3).
+        let python2 = "print 'loss', np.log(x)\nprint >>f, x\nexec 'y = 1'\nprint\nprint(x)\n";
+        let message =
+            "Syntax error: Missing parentheses in call to 'print' (Python 2 syntax) (and 1 more Python 2 statement)";
+        assert_eq!(syntax_messages(python2), vec![(1, 1, message.to_string())]);
         // The span of a compound statement is its first line, not its whole body.
         let smells = syntax_errors(&engine::parse(except), except);
         assert_eq!(smells[0].span.end.row, smells[0].span.start.row);

@@ -392,13 +392,14 @@ pub fn has_comment(node: Node) -> bool {
     false
 }
 
-/// Indentation Python refuses but tree-sitter-python's error recovery accepts without an
+/// Statements Python 3 refuses but tree-sitter-python parses without an error: indentation its
+/// error recovery accepts without an
 /// `ERROR` node (its scanner keeps a statement indented deeper than its block in that block,
 /// and gives a body that is not indented an empty `block`). Python raises `IndentationError`
 /// for each: the [tokenizer](https://docs.python.org/3/reference/lexical_analysis.html#indentation)
 /// compares every logical line's indentation with the stack of enclosing blocks' levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BadIndent<'t> {
+pub enum Refused<'t> {
     /// A statement indented deeper than the statements before it in its block, after a line
     /// that is not deeper (`unexpected indent`).
     Unexpected(Node<'t>),
@@ -408,17 +409,20 @@ pub enum BadIndent<'t> {
     /// A compound statement or clause (`def`, `if`, `else:` ...) whose body holds no statement
     /// (`expected an indented block`).
     EmptyBody(Node<'t>),
+    /// Python 2's `print x` or `exec code`, which tree-sitter-python still parses (`print >>f, x`
+    /// is left alone: Python 3 parses it as a tuple).
+    Python2(Node<'t>),
 }
 
-/// The statements of `root` (a module) Python would refuse for their indentation, in source
-/// order. Reads the statements and their bodies only, not expressions, with a stack (a tree can
+/// The statements of `root` (a module) Python 3 would refuse (their indentation, Python 2's
+/// `print` and `exec` statements), in source order. Reads the statements and their bodies only, not expressions, with a stack (a tree can
 /// be nested 100,000 deep). Nothing in a tree holding a syntax error: its recovery can move the
 /// statements after the error into another block (a comment at column 0 inside brackets ends
 /// the function for tree-sitter-python), and Python stops at the first error anyway. A statement
 /// that does not start its line (after `;`, or a body on its header's line) has no indentation
 /// of its own, and a line whose indentation holds a form feed is skipped (Python resets its
 /// column count there).
-pub fn bad_indentation<'t>(root: Node<'t>, src: &str) -> Vec<BadIndent<'t>> {
+pub fn refused_statements<'t>(root: Node<'t>, src: &str) -> Vec<Refused<'t>> {
     let mut out = Vec::new();
     if root.has_error() {
         return out;
@@ -433,15 +437,19 @@ pub fn bad_indentation<'t>(root: Node<'t>, src: &str) -> Vec<BadIndent<'t>> {
             if statement.kind() == "comment" {
                 continue;
             }
+            let chevron = |s: Node| s.named_child(0).is_some_and(|c| c.kind() == "chevron");
+            if statement.kind() == "exec_statement" || (statement.kind() == "print_statement" && !chevron(statement)) {
+                out.push(Refused::Python2(statement));
+            }
             if !reported && let Some(column) = indentation(statement, src) {
                 match level {
                     None => level = Some(column),
                     Some(l) if column > l && previous_code_indentation(src, statement).is_none_or(|p| p <= column) => {
-                        out.push(BadIndent::Unexpected(statement));
+                        out.push(Refused::Unexpected(statement));
                         reported = true;
                     }
                     Some(l) if column != l => {
-                        out.push(BadIndent::Unindent(statement));
+                        out.push(Refused::Unindent(statement));
                         reported = true;
                     }
                     Some(_) => {}
@@ -451,14 +459,14 @@ pub fn bad_indentation<'t>(root: Node<'t>, src: &str) -> Vec<BadIndent<'t>> {
         }
     }
     out.sort_by_key(|b| match b {
-        BadIndent::Unexpected(n) | BadIndent::Unindent(n) | BadIndent::EmptyBody(n) => n.start_byte(),
+        Refused::Unexpected(n) | Refused::Unindent(n) | Refused::EmptyBody(n) | Refused::Python2(n) => n.start_byte(),
     });
     out
 }
 
 /// Queues the bodies (`block`s) of `statement` and of its clauses, and reports those holding no
 /// statement.
-fn bodies<'t>(statement: Node<'t>, pending: &mut Vec<(Node<'t>, Option<usize>)>, out: &mut Vec<BadIndent<'t>>) {
+fn bodies<'t>(statement: Node<'t>, pending: &mut Vec<(Node<'t>, Option<usize>)>, out: &mut Vec<Refused<'t>>) {
     let mut stack = vec![statement];
     while let Some(node) = stack.pop() {
         let mut cursor = node.walk();
@@ -468,7 +476,7 @@ fn bodies<'t>(statement: Node<'t>, pending: &mut Vec<(Node<'t>, Option<usize>)>,
                 let mut c = child.walk();
                 let empty = !child.named_children(&mut c).any(|s| s.kind() != "comment");
                 if empty {
-                    out.push(BadIndent::EmptyBody(node));
+                    out.push(Refused::EmptyBody(node));
                 }
                 pending.push((child, None));
             } else if kind.ends_with("_clause") || kind.ends_with("_definition") || kind.ends_with("_statement") {
