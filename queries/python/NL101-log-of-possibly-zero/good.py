@@ -233,3 +233,15 @@ def torch_init(n):
     q, _ = torch.linalg.qr(torch.randn(n, n))
     p, l, u = torch.linalg.lu(q)
     return torch.log(torch.abs(u.diagonal()))
+
+
+class InvConv2d(nn.Module):
+    # Glow's invertible 1x1 convolution: 0 only for an exactly singular weight.
+    def __init__(self, channels):
+        super().__init__()
+        q, _ = torch.linalg.qr(torch.randn(channels, channels))
+        self.weight = nn.Parameter(q)
+
+    def forward(self, x):
+        log_det = x.shape[2] * x.shape[3] * torch.log(torch.abs(torch.det(self.weight)))
+        return F.conv2d(x, self.weight[:, :, None, None]), log_det + torch.log(self.weight.det().abs())

@@ -102,6 +102,9 @@ fn log_call<'a>(
         || discarded_later(model, call, arg)
         || only_picked_from(model, call)
         || replaced_by_nan_to_num(model, call)
+        // `log(abs(det(W)))` of an invertible flow's weight: 0 only for a matrix exactly
+        // singular, which the log-determinant in the likelihood repels.
+        || abs_of_determinant(model, &value)
     {
         return Vec::new();
     }
@@ -325,4 +328,22 @@ fn clip(cx: &Checker, arg: Node, library: Library, probability: bool, alias: Opt
         format!("Raise `{}` to at least {eps}", short(x))
     };
     Some(fixes::replace_with_call(&cx.model.imports, arg, function, alias, &call_args, title, Applicability::Unsafe))
+}
+
+/// `value` is the absolute value of a determinant: `abs(det(w))`, `det(w).abs()`,
+/// `torch.linalg.det(w).abs()`.
+fn abs_of_determinant<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
+    let Some(abs) = value.producer.filter(|p| p.op == Op::Abs).map(|p| p.node) else { return false };
+    let operand = match model.callee(abs) {
+        Some(Callee::Method { receiver, .. }) => Some(receiver),
+        _ => Args::of(abs).positional.first().copied(),
+    };
+    let Some(operand) = operand.map(crate::syntax::unparenthesized).filter(|o| o.kind() == "call") else {
+        return false;
+    };
+    match model.callee(operand) {
+        Some(Callee::Api(api)) => apis::leaf(&api) == "det",
+        Some(Callee::Method { name, .. }) => name == "det",
+        _ => false,
+    }
 }
