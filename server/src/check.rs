@@ -818,7 +818,9 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         }
     }
     // Python 2's statements once, at the first: a Python 2 file has dozens of `print x`.
-    let refused = refused_statements(tree.root_node(), source);
+    // A notebook's cells joined (`notebook::join` ends each with a marker line).
+    let cells = memchr::memmem::find(source.as_bytes(), notebook::CELL_END.as_bytes()).is_some();
+    let refused = refused_statements(tree.root_node(), source, cells);
     let python2 = refused.iter().filter(|r| matches!(r, Refused::Python2(_))).count();
     let mut first_python2 = true;
     for r in refused {
@@ -855,6 +857,14 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
             let what = match header.kind() {
                 "function_definition" => "function definition".to_string(),
                 "class_definition" => "class definition".to_string(),
+                "except_clause" | "except_group_clause"
+                    if source
+                        .get(header.byte_range())
+                        .and_then(|t| t.strip_prefix("except"))
+                        .is_some_and(|rest| rest.trim_start().starts_with('*')) =>
+                {
+                    "'except*' statement".to_string()
+                }
                 kind => format!("'{}' statement", kind.trim_end_matches("_statement").trim_end_matches("_clause")),
             };
             // CPython adds "on line N", the header's line: the finding is reported there, and
@@ -884,6 +894,10 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
 /// region less the whole statements it starts with (tree-sitter can fold the statements before
 /// the error into it), with its first line.
 fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
+    if let Some(operator) = dangling_operator(node) {
+        let message = format!("Syntax error: expected an expression after `{}`", operator.kind());
+        return builtin_smell(&SYNTAX_ERROR, message, Span::of(operator));
+    }
     if source.get(node.end_byte()..).is_some_and(|rest| rest.trim().is_empty())
         && let Some((bracket, before)) = unclosed_bracket(node)
     {
@@ -919,6 +933,57 @@ fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
         format!("Cannot parse `{snippet}`: invalid syntax, or syntax nanlint's Python grammar does not know")
     };
     builtin_smell(&SYNTAX_ERROR, message, span)
+}
+
+/// The operator ending the line before an `ERROR` region that starts on a later line (comments
+/// between skipped): `loss = ` left blank in an exercise, which tree-sitter continues with the
+/// next line's `return` (or, in a notebook, the next cell's first statement) and reports there.
+/// Python reports the line of the `=`, and so does nanlint.
+fn dangling_operator(region: tree_sitter::Node) -> Option<tree_sitter::Node> {
+    let mut previous = region.prev_sibling()?;
+    while previous.kind() == "comment" {
+        previous = previous.prev_sibling()?;
+    }
+    let operator = !previous.is_named()
+        && matches!(
+            previous.kind(),
+            "=" | "+="
+                | "-="
+                | "*="
+                | "/="
+                | "//="
+                | "%="
+                | "**="
+                | "@="
+                | "&="
+                | "|="
+                | "^="
+                | ">>="
+                | "<<="
+                | ":="
+                | "+"
+                | "-"
+                | "*"
+                | "/"
+                | "//"
+                | "%"
+                | "**"
+                | "@"
+                | "&"
+                | "|"
+                | "^"
+                | "<<"
+                | ">>"
+                | "and"
+                | "or"
+                | "=="
+                | "!="
+                | "<"
+                | ">"
+                | "<="
+                | ">="
+        );
+    (operator && previous.end_position().row < region.start_position().row).then_some(previous)
 }
 
 /// The last bracket of an `ERROR` region left open in it, and how many before it were left open
@@ -1102,12 +1167,14 @@ mod tests {
         let module = "import numpy as np\n  x = np.log(y)\n";
         let empty = "def f():\n    # only a comment\nx = np.log(y)\n";
         let except = "try:\n    pass\nexcept E:\npass\n";
+        let group = "try:\n    pass\nexcept* E:\npass\n";
         let expected = [
             (unexpected, (3, 7, "Syntax error: unexpected indent (IndentationError)")),
             (unindent, (3, 3, "Syntax error: unindent does not match any outer indentation level (IndentationError)")),
             (module, (2, 3, "Syntax error: unexpected indent (IndentationError)")),
             (empty, (1, 1, "Syntax error: expected an indented block after function definition (IndentationError)")),
             (except, (3, 1, "Syntax error: expected an indented block after 'except' statement (IndentationError)")),
+            (group, (3, 1, "Syntax error: expected an indented block after 'except*' statement (IndentationError)")),
         ];
         for (src, (row, column, message)) in expected {
             assert_eq!(syntax_messages(src), vec![(row, column, message.to_string())], "{src}");
@@ -1120,6 +1187,18 @@ mod tests {
         // The span of a compound statement is its first line, not its whole body.
         let smells = syntax_errors(&engine::parse(except), except);
         assert_eq!(smells[0].span.end.row, smells[0].span.start.row);
+    }
+
+    /// Regression (a course's exercise notebooks): `loss = ` left blank was reported at the
+    /// next line's `return` (or the next cell's first line), where tree-sitter goes on; Python
+    /// reports the line of the `=`.
+    #[test]
+    fn an_operator_ending_a_line_before_an_error_is_reported() {
+        let blank = "def f(x):\n    # TODO\n    loss = \n    return loss\ny = np.log(x)\n";
+        let message = "Syntax error: expected an expression after `=`".to_string();
+        assert_eq!(syntax_messages(blank), vec![(3, 10, message.clone())]);
+        let cells = "y = np.log(x)\ng_optimizer = \n# a comment\nimport numpy\n";
+        assert_eq!(syntax_messages(cells), vec![(2, 13, message)]);
     }
 
     #[test]
@@ -1136,7 +1215,15 @@ mod tests {
             // match / case, else / elif / except / finally, nested definitions.
             "match x:\n    case 1:\n        pass\n    case _:\n        pass\nif a:\n    pass\nelif b:\n    pass\nelse:\n    pass\ntry:\n    pass\nexcept E:\n    pass\nfinally:\n    pass\ndef f():\n    def g():\n        return 1\n    return g\n",
         ];
-        for src in valid {
+        // Regressions (a newcomer's run): a statement on a line a backslash continues is no new
+        // logical line, nor is a block's first statement after a line that is only `\`.
+        let continued = [
+            "if x:\n    a = np.log(y); \\\n        b = 2\n",
+            "if x:\n    a = np.log(y); \\\nb = 2\n",
+            "def f():\n    x = np.log(y)\n    \\\n        z = 2\n",
+            "if x:\n    \\\n      a = np.log(y)\n    b = 2\n",
+        ];
+        for src in valid.into_iter().chain(continued) {
             assert_eq!(syntax_messages(src), vec![], "{src}");
         }
         // A tree with a syntax error gets no indentation verdict: its recovery can move the

@@ -422,7 +422,11 @@ pub enum Refused<'t> {
 /// that does not start its line (after `;`, or a body on its header's line) has no indentation
 /// of its own, and a line whose indentation holds a form feed is skipped (Python resets its
 /// column count there).
-pub fn refused_statements<'t>(root: Node<'t>, src: &str) -> Vec<Refused<'t>> {
+///
+/// With `cells` (a notebook's cells joined), the module's own statements are not compared:
+/// IPython removes the indentation of a cell's first line from the cell before running it, so a
+/// cell indented as a whole runs.
+pub fn refused_statements<'t>(root: Node<'t>, src: &str, cells: bool) -> Vec<Refused<'t>> {
     let mut out = Vec::new();
     if root.has_error() {
         return out;
@@ -431,17 +435,28 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str) -> Vec<Refused<'t>> {
     // share (`None`: the first statement that starts a line sets it).
     let mut pending: Vec<(Node<'t>, Option<usize>)> = vec![(root, Some(0))];
     while let Some((container, mut level)) = pending.pop() {
+        let compared = !(cells && container == root);
         let mut cursor = container.walk();
         let mut reported = false;
+        // The statement before, when a backslash ends its header (`if x: \`, or a body's first
+        // line that is only `\`): tree-sitter-python then takes the block's level from the
+        // continued line, and can put the block's later statements after it.
+        let mut after_continuation = false;
         for statement in container.named_children(&mut cursor) {
             if statement.kind() == "comment" {
                 continue;
             }
+            let continued = statement.children(&mut statement.walk()).any(|k| k.kind() == "line_continuation");
+            let follows_continuation = std::mem::replace(&mut after_continuation, continued);
             let chevron = |s: Node| s.named_child(0).is_some_and(|c| c.kind() == "chevron");
             if statement.kind() == "exec_statement" || (statement.kind() == "print_statement" && !chevron(statement)) {
                 out.push(Refused::Python2(statement));
             }
-            if !reported && let Some(column) = indentation(statement, src) {
+            if !reported
+                && compared
+                && !follows_continuation
+                && let Some(column) = indentation(statement, src)
+            {
                 match level {
                     None => level = Some(column),
                     Some(l) if column > l && previous_code_indentation(src, statement).is_none_or(|p| p <= column) => {
@@ -492,7 +507,11 @@ fn indentation(node: Node, src: &str) -> Option<usize> {
     let start = node.start_byte();
     let column = node.start_position().column;
     let before = src.get(start - column..start)?;
-    before.bytes().all(|b| b == b' ' || b == b'\t').then_some(column)
+    // A line the one before continues with a backslash is no new logical line: Python joins
+    // them, and the statement has no indentation of its own (`a = 1; \` then `    b = 2`).
+    let previous = src.get(..start - column)?.trim_end_matches(['\n', '\r']);
+    let continued = previous.ends_with('\\');
+    (!continued && before.bytes().all(|b| b == b' ' || b == b'\t')).then_some(column)
 }
 
 /// The indentation of the last line before `node`'s that holds code (not blank, not only a

@@ -149,6 +149,17 @@ pub fn is_ipython_line(line: &str) -> bool {
     if t.starts_with('%') || t.starts_with('!') || t.starts_with('?') {
         return true;
     }
+    // `files = !ls`, `a, b = %time f()`: a shell escape or magic assigned to names (IPython's
+    // `assign_from_system` and `assign_from_magic`).
+    if let Some((names, value)) = t.split_once('=')
+        && value.trim_start().starts_with(['!', '%'])
+        && names.split(',').all(|n| {
+            let n = n.trim();
+            !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))
+        })
+    {
+        return true;
+    }
     let name = t.trim_end_matches('?');
     let marks = t.len() - name.len();
     (1..=2).contains(&marks)
@@ -167,8 +178,11 @@ pub fn blank_ipython(text: &str, magics: &mut Vec<String>) -> String {
     let mut continued: Option<&str> = None;
     for line in lines_inclusive(text) {
         let (body, end) = split_ending(line);
-        let indent = match continued {
-            Some(indent) => Some(indent),
+        let indent = match continued.take() {
+            // Not onto a line holding a triple quote: the `!` line was then text inside a
+            // string (IPython reads tokens; this reads lines).
+            Some(indent) if !body.contains("\"\"\"") && !body.contains("'''") => Some(indent),
+            Some(_) => None,
             None if is_ipython_line(body) => Some(&body[..body.len() - body.trim_start().len()]),
             None => None,
         };
@@ -485,6 +499,11 @@ mod tests {
         assert!(!is_ipython_line("s = 'why?'"));
         assert!(!is_ipython_line("x???"));
         assert!(!is_ipython_line("y = x % 2"));
+        assert!(is_ipython_line("files = !ls -l /tmp"));
+        assert!(is_ipython_line("  a, b.c = %time f()"));
+        assert!(!is_ipython_line("x != 3"), "not an assignment");
+        assert!(!is_ipython_line("x == !y"));
+        assert!(!is_ipython_line("d[k] = !x"), "IPython assigns only to names");
         assert!(is_cell_magic("%%time\nx = 1\n"));
         assert!(!is_cell_magic("%time x = 1\n"));
         let mut magics = Vec::new();
@@ -506,6 +525,16 @@ mod tests {
         assert_eq!(out, format!("{}{}{}y = 1\n", marker(0), marker(1), marker(2)));
         assert_eq!(magics, ["!saved_model_cli show --dir model \\", "    --tag_set serve \\", "    --all"]);
         let program = join([cell]).program;
+        // A string holding a `!` line that ends with a backslash: the line closing the string
+        // is Python.
+        let mut magics = Vec::new();
+        let quoted = "s = '''\n!echo \\\n'''\n";
+        assert_eq!(blank_ipython(quoted, &mut magics), format!("s = '''\npass  {MAGIC}0\n'''\n"));
+        let tree = crate::syntax::parse(&program);
+        assert!(crate::check::syntax_errors(&tree, &program).is_empty(), "{program}");
+        // A cell indented as a whole runs (IPython removes its first line's indentation), also
+        // after a cell ending in a continued shell escape.
+        let program = join(["!echo a \\\n", "    p = np.log(x)\n    y = p\n"]).program;
         let tree = crate::syntax::parse(&program);
         assert!(crate::check::syntax_errors(&tree, &program).is_empty(), "{program}");
     }
