@@ -132,3 +132,24 @@ def branches(x, wide):
 
 
 branch_loss = tf.nn.softmax_cross_entropy_with_logits(labels=[0.0] * 10, logits=branches(tf.zeros([8, 4]), True))
+
+
+# A `None` guard gives the loss no logits: the softmax is still applied twice.
+class Guarded(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        if x is None:
+            return None
+        return F.softmax(self.fc(x), dim=1)  # error: [NL301]
+
+
+def train_guarded(x, y):
+    return F.cross_entropy(Guarded()(x), y)
+
+
+def optional_probs(z, y):
+    p = F.softmax(z, dim=1) if z is not None else None  # error: [NL301]
+    return F.cross_entropy(p, y)

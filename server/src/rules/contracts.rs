@@ -208,7 +208,8 @@ fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
     let mut returned = false;
     while let Some(n) = stack.pop() {
         if n.kind() == "return_statement" {
-            let Some(v) = n.named_child(0) else { return false };
+            // A bare `return` (a guard such as `if x is None: return`) gives no logits.
+            let Some(v) = n.named_child(0) else { continue };
             if !always_produced(model, v, op, 0) {
                 return false;
             }
@@ -275,14 +276,17 @@ fn on_one_branch_only<'a>(model: &Model<'a>, node: Node<'a>, op: Op) -> bool {
     false
 }
 
-/// Every value `expr` can have is an output of `op`: through conditional expressions and the
-/// bindings of a name that reach it (none from outside its scope), a few levels deep.
+/// Every value `expr` can have is an output of `op` or `None`: through conditional expressions
+/// and the bindings of a name that reach it (none from outside its scope), a few levels deep.
 fn always_produced<'a>(model: &Model<'a>, expr: Node<'a>, op: Op, depth: u32) -> bool {
     let expr = unparenthesized(expr);
     if depth > 4 {
         return false;
     }
     match expr.kind() {
+        // `None` (`return None` as a guard, `softmax(z) if z is not None else None`) gives no
+        // logits to a loss.
+        "none" => true,
         "conditional_expression" => [expr.named_child(0), expr.named_child(2)]
             .into_iter()
             .all(|b| b.is_some_and(|b| always_produced(model, b, op, depth + 1))),
