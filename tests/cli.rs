@@ -1543,3 +1543,24 @@ fn an_empty_body_in_a_notebook_cell_is_reported_at_its_header() {
     assert!(run.stdout.contains(expected), "{}", run.stdout);
     assert!(run.stdout.starts_with("n.ipynb:cell 1:3:5: NL101 "), "{}", run.stdout);
 }
+
+/// Regression (a newcomer's run): `nanlint check | head` printed `cannot write stdout: Broken
+/// pipe` once `head` had gone. The reader closes its end before nanlint writes (a file of 2,000
+/// findings); stderr stays quiet and the exit code is the findings' (1).
+#[test]
+fn a_reader_gone_is_no_error() {
+    let src = format!("import numpy as np\n{}", "y = np.log(np.maximum(p, 0))\n".repeat(2_000));
+    let dir = project(&[("a.py", &src)]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nanlint"))
+        .args(["check", "--isolated", "a.py"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the nanlint binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr, "", "{stderr}");
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -352,9 +352,11 @@ fn finish(args: &CheckArgs, reports: &[FileReport], options: &Options, cwd: &Pat
     if !args.silent {
         let written = match (&args.output_file, sink) {
             (Some(path), _) => std::fs::write(path, &out).map_err(|e| format!("cannot write {}: {e}", path.display())),
-            (None, Sink::Stdout) => {
-                anstream::stdout().lock().write_all(out.as_bytes()).map_err(|e| format!("cannot write stdout: {e}"))
-            }
+            (None, Sink::Stdout) => match anstream::stdout().lock().write_all(out.as_bytes()) {
+                // `nanlint check | head`: the reader has gone, and no one is left to tell.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                written => written.map_err(|e| format!("cannot write stdout: {e}")),
+            },
             (None, Sink::Stderr) => stderr.write_all(out.as_bytes()).map_err(|e| format!("cannot write stderr: {e}")),
         };
         if let Err(e) = written {
