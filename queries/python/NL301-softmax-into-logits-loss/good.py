@@ -96,3 +96,11 @@ class EvalSoftmax(nn.Module):
 
 def train_eval_softmax(x, y):
     return F.cross_entropy(EvalSoftmax()(x), y)
+
+
+def probabilities_on_request(z, y, flag):
+    if flag:
+        p = F.softmax(z, dim=1)
+    else:
+        p = z
+    return F.cross_entropy(p, y)

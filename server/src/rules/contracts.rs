@@ -119,9 +119,15 @@ fn reached<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, applies_here: bool
             continue;
         }
         let p = model.loss_prediction(l);
-        let hit =
-            p.producer == Some(node) || (builds && (p.object == Some(node) || (stack.is_some() && p.object == stack)));
-        if hit && p.op == Some(op) {
+        // The prediction's value keeps one producer of a join: `softmax(a) if c else
+        // softmax(b)` reaches the loss through both.
+        let produced =
+            p.producer == Some(node) || l.input.is_some_and(|i| !l.compile && may_produce(model, i, node, 0));
+        let hit = produced || (builds && (p.object == Some(node) || (stack.is_some() && p.object == stack)));
+        // On every path (a softmax under `if flag:` with `p = z` on the other path gives the
+        // loss logits there, as a conditional expression does).
+        let every_path = builds || l.compile || l.input.is_none_or(|i| always_produced(model, i, op, 0));
+        if hit && p.op == Some(op) && every_path {
             out.push(Reached::Here(l.clone()));
         }
     }
