@@ -245,3 +245,19 @@ class InvConv2d(nn.Module):
     def forward(self, x):
         log_det = x.shape[2] * x.shape[3] * torch.log(torch.abs(torch.det(self.weight)))
         return F.conv2d(x, self.weight[:, :, None, None]), log_det + torch.log(self.weight.det().abs())
+
+
+class SubsetOperator(nn.Module):
+    # A relaxed top-k; torch.max of two tensors is the element-wise maximum: a floor at the
+    # smallest normal float32.
+    def __init__(self, k):
+        super().__init__()
+        self.k = k
+
+    def forward(self, scores):
+        onehot = torch.zeros_like(scores)
+        for _ in range(self.k):
+            khot_mask = torch.max(1.0 - onehot, torch.tensor([np.finfo(np.float32).tiny]).cuda())
+            scores = scores + torch.log(khot_mask)
+            onehot = F.softmax(scores, dim=1)
+        return scores

@@ -521,7 +521,14 @@ impl<'a> Model<'a> {
     /// A library function or class.
     fn api_value(&self, api: &str, call: Node<'a>, args: &Args<'a>) -> Value<'a> {
         let library = apis::library_of(api);
-        if let Some(t) = transfer::of_api(api) {
+        // `torch.max(input, other)` with a tensor as its second argument is the element-wise
+        // maximum (`torch.maximum`), not a reduction along a dimension (torch.max's docs).
+        let elementwise_max = api == "torch.max"
+            && args.positional.len() == 2
+            && args.keyword.is_empty()
+            && !args.splat
+            && self.constant(args.positional[1]).is_none();
+        if let Some(t) = if elementwise_max { Some(Transfer::Maximum) } else { transfer::of_api(api) } {
             let v = self.apply(t, call, args, None, api);
             return match library {
                 Some(lib) if !matches!(v.kind, Kind::Array(_)) && !matches!(t, Transfer::Scalar(_)) => {
