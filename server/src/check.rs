@@ -817,30 +817,20 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
             pending.extend(node.children(&mut cursor).filter(|c| c.has_error()));
         }
     }
-    // Python 2's statements once, at the first: a Python 2 file has dozens of `print x`.
     // A notebook's cells joined (`notebook::join` ends each with a marker line).
     let cells = memchr::memmem::find(source.as_bytes(), notebook::CELL_END.as_bytes()).is_some();
-    let refused = refused_statements(tree.root_node(), source, cells);
-    let python2 = refused.iter().filter(|r| matches!(r, Refused::Python2(_))).count();
-    let mut first_python2 = true;
-    for r in refused {
-        if matches!(r, Refused::Python2(_)) {
-            if !std::mem::take(&mut first_python2) {
-                continue;
-            }
-            let mut smell = refused_error(r, source);
-            if python2 > 1 {
-                let more = if python2 == 2 {
-                    "1 more Python 2 statement".to_string()
-                } else {
-                    format!("{} more Python 2 statements", python2 - 1)
-                };
-                smell.message = format!("{} (and {more})", smell.message);
-            }
-            out.push(smell);
-        } else {
-            out.push(refused_error(r, source));
+    let (python2, others): (Vec<Refused>, Vec<Refused>) =
+        refused_statements(tree.root_node(), source, cells).into_iter().partition(|r| matches!(r, Refused::Python2(_)));
+    out.extend(others.into_iter().map(|r| refused_error(r, source)));
+    // Python 2's statements once, at the first: a Python 2 file has dozens of `print x`.
+    if let Some((&first, rest)) = python2.split_first() {
+        let mut smell = refused_error(first, source);
+        match rest.len() {
+            0 => {}
+            1 => smell.message.push_str(" (and 1 more Python 2 statement)"),
+            n => smell.message.push_str(&format!(" (and {n} more Python 2 statements)")),
         }
+        out.push(smell);
     }
     out.sort_by_key(|s| s.span.start_byte);
     out

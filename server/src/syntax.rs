@@ -392,12 +392,12 @@ pub fn has_comment(node: Node) -> bool {
     false
 }
 
-/// Statements Python 3 refuses but tree-sitter-python parses without an error: indentation its
-/// error recovery accepts without an
-/// `ERROR` node (its scanner keeps a statement indented deeper than its block in that block,
-/// and gives a body that is not indented an empty `block`). Python raises `IndentationError`
-/// for each: the [tokenizer](https://docs.python.org/3/reference/lexical_analysis.html#indentation)
-/// compares every logical line's indentation with the stack of enclosing blocks' levels.
+/// Statements Python 3 refuses but tree-sitter-python parses without an error. Indentation its
+/// error recovery accepts without an `ERROR` node (its scanner keeps a statement indented deeper
+/// than its block in that block, and gives a body that is not indented an empty `block`), for
+/// which Python raises `IndentationError`: the
+/// [tokenizer](https://docs.python.org/3/reference/lexical_analysis.html#indentation) compares
+/// every logical line's indentation with the stack of enclosing blocks' levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused<'t> {
     /// A statement indented deeper than the statements before it in its block, after a line
@@ -415,13 +415,14 @@ pub enum Refused<'t> {
 }
 
 /// The statements of `root` (a module) Python 3 would refuse (their indentation, Python 2's
-/// `print` and `exec` statements), in source order. Reads the statements and their bodies only, not expressions, with a stack (a tree can
-/// be nested 100,000 deep). Nothing in a tree holding a syntax error: its recovery can move the
-/// statements after the error into another block (a comment at column 0 inside brackets ends
-/// the function for tree-sitter-python), and Python stops at the first error anyway. A statement
-/// that does not start its line (after `;`, or a body on its header's line) has no indentation
-/// of its own, and a line whose indentation holds a form feed is skipped (Python resets its
-/// column count there).
+/// `print` and `exec` statements), in source order. Reads the statements and their bodies only,
+/// not expressions, with a stack (a tree can be nested 100,000 deep). Nothing in a tree holding
+/// a syntax error: its recovery can move the statements after the error into another block (a
+/// comment at column 0 inside brackets ends the function for tree-sitter-python), and Python
+/// stops at the first error anyway. A statement that does not start its line (after `;`, or a
+/// body on its header's line, or on a line a backslash continues) has no indentation of its
+/// own, and a line whose indentation holds a form feed is skipped (Python resets its column
+/// count there).
 ///
 /// With `cells` (a notebook's cells joined), the module's own statements are not compared:
 /// IPython removes the indentation of a cell's first line from the cell before running it, so a
@@ -509,8 +510,9 @@ fn indentation(node: Node, src: &str) -> Option<usize> {
     let before = src.get(start - column..start)?;
     // A line the one before continues with a backslash is no new logical line: Python joins
     // them, and the statement has no indentation of its own (`a = 1; \` then `    b = 2`).
-    let previous = src.get(..start - column)?.trim_end_matches(['\n', '\r']);
-    let continued = previous.ends_with('\\');
+    let previous = src.get(..start - column)?;
+    let previous = previous.strip_suffix('\n').unwrap_or(previous);
+    let continued = previous.strip_suffix('\r').unwrap_or(previous).ends_with('\\');
     (!continued && before.bytes().all(|b| b == b' ' || b == b'\t')).then_some(column)
 }
 

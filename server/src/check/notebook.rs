@@ -525,13 +525,13 @@ mod tests {
         assert_eq!(out, format!("{}{}{}y = 1\n", marker(0), marker(1), marker(2)));
         assert_eq!(magics, ["!saved_model_cli show --dir model \\", "    --tag_set serve \\", "    --all"]);
         let program = join([cell]).program;
+        let tree = crate::syntax::parse(&program);
+        assert!(crate::check::syntax_errors(&tree, &program).is_empty(), "{program}");
         // A string holding a `!` line that ends with a backslash: the line closing the string
         // is Python.
         let mut magics = Vec::new();
         let quoted = "s = '''\n!echo \\\n'''\n";
         assert_eq!(blank_ipython(quoted, &mut magics), format!("s = '''\npass  {MAGIC}0\n'''\n"));
-        let tree = crate::syntax::parse(&program);
-        assert!(crate::check::syntax_errors(&tree, &program).is_empty(), "{program}");
         // A cell indented as a whole runs (IPython removes its first line's indentation), also
         // after a cell ending in a continued shell escape.
         let program = join(["!echo a \\\n", "    p = np.log(x)\n    y = p\n"]).program;

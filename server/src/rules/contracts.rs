@@ -121,12 +121,11 @@ fn reached<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, applies_here: bool
         let p = model.loss_prediction(l);
         // The prediction's value keeps one producer of a join: `softmax(a) if c else
         // softmax(b)` reaches the loss through both.
-        let produced =
-            p.producer == Some(node) || l.input.is_some_and(|i| !l.compile && may_produce(model, i, node, 0));
+        let produced = p.producer == Some(node) || l.input.is_some_and(|i| !l.compile && may_produce(model, i, node));
         let hit = produced || (builds && (p.object == Some(node) || (stack.is_some() && p.object == stack)));
         // On every path (a softmax under `if flag:` with `p = z` on the other path gives the
         // loss logits there, as a conditional expression does).
-        let every_path = builds || l.compile || l.input.is_none_or(|i| always_produced(model, i, op, 0));
+        let every_path = builds || l.compile || l.input.is_none_or(|i| always_produced(model, i, op));
         if hit && p.op == Some(op) && every_path {
             out.push(Reached::Here(l.clone()));
         }
@@ -216,10 +215,10 @@ fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
         if n.kind() == "return_statement" {
             // A bare `return` (a guard such as `if x is None: return`) gives no logits.
             let Some(v) = n.named_child(0) else { continue };
-            if !always_produced(model, v, op, 0) {
+            if !always_produced(model, v, op) {
                 return false;
             }
-            returned |= may_produce(model, v, node, 0);
+            returned |= may_produce(model, v, node);
             continue;
         }
         let mut cursor = n.walk();
@@ -232,30 +231,46 @@ fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
     returned
 }
 
-/// `expr` can be the output of `node` (through the same paths as [`always_produced`]): the
-/// joined value of `out` bound on both branches of an `if` keeps only one producer.
-fn may_produce<'a>(model: &Model<'a>, expr: Node<'a>, node: Node<'a>, depth: u32) -> bool {
-    let expr = unparenthesized(expr);
-    if model.value(expr).producer.is_some_and(|p| p.node == node) {
-        return true;
-    }
-    if depth > 4 {
-        return false;
-    }
-    match expr.kind() {
-        "conditional_expression" => [expr.named_child(0), expr.named_child(2)]
-            .into_iter()
-            .any(|b| b.is_some_and(|b| may_produce(model, b, node, depth + 1))),
-        "identifier" => {
-            let scope = model.scope_of(expr);
-            let reaching = model.scope_index(scope).reaching(model.text(expr), expr.start_byte());
-            reaching
-                .entries
-                .iter()
-                .any(|e| matches!(e.binding, Binding::Value(v) if may_produce(model, v, node, depth + 1)))
+/// `expr` can be the output of `node`, on one of its [`values`]: the joined value of `out`
+/// bound on both branches of an `if` keeps only one producer.
+fn may_produce<'a>(model: &Model<'a>, expr: Node<'a>, node: Node<'a>) -> bool {
+    let produces = |e: Node<'a>| model.value(e).producer.is_some_and(|p| p.node == node);
+    produces(expr) || values(model, expr).0.into_iter().any(produces)
+}
+
+/// The expressions whose value `expr` can take: through conditional expressions and the
+/// `name = value` bindings of a name that reach it, a few levels deep; and whether that is
+/// every value (no level cut off, no binding from outside the scope or of another kind).
+fn values<'a>(model: &Model<'a>, expr: Node<'a>) -> (Vec<Node<'a>>, bool) {
+    let (mut out, mut every) = (Vec::new(), true);
+    let mut pending = vec![(expr, 0)];
+    while let Some((expr, depth)) = pending.pop() {
+        let expr = unparenthesized(expr);
+        match expr.kind() {
+            _ if depth > 4 => every = false,
+            "conditional_expression" => {
+                for branch in [expr.named_child(0), expr.named_child(2)] {
+                    match branch {
+                        Some(b) => pending.push((b, depth + 1)),
+                        None => every = false,
+                    }
+                }
+            }
+            "identifier" => {
+                let scope = model.scope_of(expr);
+                let reaching = model.scope_index(scope).reaching(model.text(expr), expr.start_byte());
+                every &= !reaching.outer && !reaching.entries.is_empty();
+                for e in &reaching.entries {
+                    match e.binding {
+                        Binding::Value(v) => pending.push((v, depth + 1)),
+                        _ => every = false,
+                    }
+                }
+            }
+            _ => out.push(expr),
         }
-        _ => false,
     }
+    (out, every)
 }
 
 /// `node` (a call applying `op`) is one branch of a conditional expression whose other branch
@@ -274,7 +289,7 @@ fn on_one_branch_only<'a>(model: &Model<'a>, node: Node<'a>, op: Op) -> bool {
                 } else {
                     return false;
                 };
-                return other.is_none_or(|o| !always_produced(model, o, op, 0));
+                return other.is_none_or(|o| !always_produced(model, o, op));
             }
             _ => return false,
         }
@@ -282,32 +297,11 @@ fn on_one_branch_only<'a>(model: &Model<'a>, node: Node<'a>, op: Op) -> bool {
     false
 }
 
-/// Every value `expr` can have is an output of `op` or `None`: through conditional expressions
-/// and the bindings of a name that reach it (none from outside its scope), a few levels deep.
-fn always_produced<'a>(model: &Model<'a>, expr: Node<'a>, op: Op, depth: u32) -> bool {
-    let expr = unparenthesized(expr);
-    if depth > 4 {
-        return false;
-    }
-    match expr.kind() {
-        // `None` (`return None` as a guard, `softmax(z) if z is not None else None`) gives no
-        // logits to a loss.
-        "none" => true,
-        "conditional_expression" => [expr.named_child(0), expr.named_child(2)]
-            .into_iter()
-            .all(|b| b.is_some_and(|b| always_produced(model, b, op, depth + 1))),
-        "identifier" => {
-            let scope = model.scope_of(expr);
-            let reaching = model.scope_index(scope).reaching(model.text(expr), expr.start_byte());
-            !reaching.outer
-                && !reaching.entries.is_empty()
-                && reaching.entries.iter().all(|e| match e.binding {
-                    Binding::Value(v) => always_produced(model, v, op, depth + 1),
-                    _ => false,
-                })
-        }
-        _ => model.value(expr).op() == Some(op),
-    }
+/// Every value `expr` can have ([`values`]) is an output of `op` or `None` (`return None` as a
+/// guard, `softmax(z) if z is not None else None`: no logits reach a loss).
+fn always_produced<'a>(model: &Model<'a>, expr: Node<'a>, op: Op) -> bool {
+    let (values, every) = values(model, expr);
+    every && values.into_iter().all(|v| v.kind() == "none" || model.value(v).op() == Some(op))
 }
 
 fn via_text(via: &Source) -> String {
