@@ -200,6 +200,8 @@ pub fn inside_string(root: Node, byte: usize) -> bool {
 /// a multi-line string continues onto (`"""...` above, `# noqa` on this line); a `#` after such
 /// a string closes on the line starts a comment.
 pub fn line_comment(root: Node, line: &str, start: usize) -> Option<usize> {
+    // A comment holds its `#` on its own line: without one, no tree to search.
+    memchr::memchr(b'#', line.as_bytes())?;
     let last = start + line.trim_end().len().checked_sub(1)?;
     let node = root.descendant_for_byte_range(last, last + 1)?;
     (node.kind() == "comment" && node.start_byte() >= start).then(|| node.start_byte())

@@ -527,9 +527,9 @@ pub(super) fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditS
     let Document { text, tree, cache, settings, smells, .. } = doc;
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         if let Some((old_tree, site)) = edit
-            && let Some(found) = cache.reanalyze_edit(text, &old_tree, tree, settings, smells, &site)
+            && cache.reanalyze_edit(text, &old_tree, tree, settings, smells, &site).is_some()
         {
-            return found;
+            return std::mem::take(smells);
         }
         if engine::might_smell(text) {
             cache.analyze(text, tree, settings)
