@@ -97,31 +97,23 @@ impl UnitCache {
         let mut slots: Vec<(UnitKey, CachedUnit, bool)> = Vec::new();
         let mut misses = Vec::new();
         for piece in all {
-            let unit = match piece {
+            let (unit, class) = match piece {
                 Piece::Loose(target) => {
                     loose.push(target);
                     continue;
                 }
                 // A function with a syntax error in it is parsed according to its surroundings
                 // (error recovery), so its text alone does not determine its findings.
-                Piece::Unit(unit) if unit.has_error() => {
+                Piece::Unit(unit, _) if unit.has_error() => {
                     loose.push(Target { node: unit, range: None });
                     continue;
                 }
-                Piece::Unit(unit) => unit,
+                Piece::Unit(unit, class) => (unit, class),
             };
-            // The class whose method this is, as the analysis sees it. Not the last class header
-            // before it: a nested class (`class C:` inside the body) ends before its outer class's
-            // later methods do.
-            let def = if unit.kind() == "decorated_definition" {
-                unit.child_by_field_id(FIELD.definition)
-            } else {
-                Some(unit)
-            };
-            let class = def
-                .and_then(|d| model.class_of_method(d))
-                .and_then(|c| c.child_by_field_id(FIELD.name))
-                .map(|n| model.text(n).to_string());
+            // The class whose method this is, as the analysis sees it ([`Model::class_of_method`],
+            // which `pieces` found on its way down). Not the last class header before it: a nested
+            // class (`class C:` inside the body) ends before its outer class's later methods do.
+            let class = class.and_then(|c| c.child_by_field_id(FIELD.name)).map(|n| model.text(n).to_string());
             let text = &src[unit.byte_range()];
             let key = UnitKey { hash: hash_text(text), len: text.len(), column: unit.start_position().column, class };
             let (start_byte, start_row) = (unit.start_byte(), unit.start_position().row);
@@ -483,10 +475,7 @@ impl UnitCache {
 }
 
 fn hash_text(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
+    crate::semantic::facts::stable_hash(text)
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings
     let targets: Vec<Target> = all
         .into_iter()
         .map(|piece| match piece {
-            Piece::Unit(node) => Target { node, range: None },
+            Piece::Unit(node, _) => Target { node, range: None },
             Piece::Loose(target) => target,
         })
         .collect();
@@ -520,11 +520,16 @@ fn chain_of(code: &str) -> Vec<&str> {
 /// A function definition (at module level or directly in a class body, possibly decorated)
 /// whose findings can be cached, or code that is always analyzed.
 pub(crate) enum Piece<'t> {
-    Unit(Node<'t>),
+    /// A function, with the class whose body holds it (its methods' `self`).
+    Unit(Node<'t>, Option<Node<'t>>),
     Loose(Target<'t>),
 }
 
 pub(crate) fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
+    pieces_in(root, None, out)
+}
+
+fn pieces_in<'t>(root: Node<'t>, class: Option<Node<'t>>, out: &mut Vec<Piece<'t>>) {
     let mut cursor = root.walk();
     for child in root.children(&mut cursor) {
         let def = if child.kind() == "decorated_definition" {
@@ -533,12 +538,12 @@ pub(crate) fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
             Some(child)
         };
         match def.map(|d| d.kind()) {
-            Some("function_definition") => out.push(Piece::Unit(child)),
+            Some("function_definition") => out.push(Piece::Unit(child, class)),
             Some("class_definition") => match def.and_then(|d| d.child_by_field_id(FIELD.body)) {
                 Some(body) => {
                     // The header (decorators, name, bases) is loose; the body is split further.
                     out.push(Piece::Loose(Target { node: child, range: Some(child.start_byte()..body.start_byte()) }));
-                    pieces(body, out);
+                    pieces_in(body, def, out);
                 }
                 None => out.push(Piece::Loose(Target { node: child, range: None })),
             },
@@ -840,6 +845,31 @@ pub fn noqa_warnings(src: &str, tree: Option<&Tree>) -> Vec<NoqaWarning> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The class `pieces` gives each function is the one the model says it is a method of.
+    #[test]
+    fn pieces_know_the_class_of_each_method() {
+        let src = "def f(): pass\nclass A:\n    def m(self): pass\n    @staticmethod\n    def s(): pass\n    \
+                   class B:\n        def n(self): pass\n    def k(self):\n        def inner(): pass\n\
+                   @dec\nclass C:\n    if x:\n        def hidden(self): pass\n    def c(self): pass\n";
+        let tree = parse(src);
+        let model = Model::new(src, &tree, Arc::new(Imports::collect(tree.root_node(), src)));
+        let mut all = Vec::new();
+        pieces(tree.root_node(), &mut all);
+        let mut seen = Vec::new();
+        for piece in all {
+            if let Piece::Unit(unit, class) = piece {
+                let def = match unit.kind() {
+                    "decorated_definition" => unit.child_by_field_id(FIELD.definition).unwrap(),
+                    _ => unit,
+                };
+                assert_eq!(class, model.class_of_method(def), "{}", model.text(def));
+                let name = |n: Node| model.text(n.child_by_field_id(FIELD.name).unwrap()).to_string();
+                seen.push(format!("{}:{}", class.map(name).unwrap_or_default(), name(def)));
+            }
+        }
+        assert_eq!(seen, [":f", "A:m", "A:s", "B:n", "A:k", "C:c"]);
+    }
 
     proptest::proptest! {
         /// Line starts found for ascending offsets are those found by searching back from each.

@@ -8,7 +8,7 @@
 // foldhash rather than std's SipHash for the maps keyed by facts: a keystroke's check of the
 // cached functions looks facts up some 900 times, and SipHash was 9 % of its instructions.
 use foldhash::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 
 use tree_sitter::Node;
 
@@ -155,9 +155,16 @@ impl Facts {
 }
 
 pub fn hash(fact: &Fact) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    fact.hash(&mut h);
-    h.finish()
+    stable_hash(fact)
+}
+
+/// A hash of `value` that stays the same for the life of the process, to tell whether a fact, a
+/// definition or a function's text changed between two analyses. foldhash's quality variant with
+/// a fixed seed: std's SipHash, whose resistance to chosen keys nothing here needs, was a twentieth
+/// of a class-level keystroke (hashing the file's function texts and definitions).
+pub fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x006e_616e_6c69_6e74).hash_one(value)
 }
 
 /// `deps` without repeats, in first-use order. Every memoized value and fact keeps the list of
@@ -258,9 +265,7 @@ impl<'a> Model<'a> {
         if let Some(hash) = self.definition_hashes.borrow().get(&node.start_byte()) {
             return Some(*hash);
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        text(node, self.src).hash(&mut h);
-        let hash = h.finish();
+        let hash = stable_hash(text(node, self.src));
         self.definition_hashes.borrow_mut().insert(node.start_byte(), hash);
         Some(hash)
     }
