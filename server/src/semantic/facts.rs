@@ -9,6 +9,7 @@
 // cached functions looks facts up some 900 times, and SipHash was 9 % of its instructions.
 use foldhash::{HashMap, HashSet};
 use std::hash::Hash;
+use std::sync::Arc;
 
 use tree_sitter::Node;
 
@@ -97,12 +98,12 @@ impl Flow {
 #[derive(Default)]
 pub struct Facts {
     /// A fact, its hash, and the facts its computation used (each once).
-    cache: HashMap<FactKey, (Fact, u64, Vec<Dependency>)>,
+    cache: HashMap<FactKey, (Arc<Fact>, u64, Vec<Dependency>)>,
     /// The origin of each fact in `cache` that has one (see [`PriorFacts`]).
     origins: HashMap<FactKey, u64>,
     /// Facts whose computation met a cut (see `Model::tainted`), until the outermost question
     /// is answered.
-    pub(super) provisional: HashMap<FactKey, (Fact, u64, Vec<Dependency>)>,
+    pub(super) provisional: HashMap<FactKey, (Arc<Fact>, u64, Vec<Dependency>)>,
     active: HashSet<FactKey>,
 }
 
@@ -120,7 +121,9 @@ pub struct PriorFacts(HashMap<FactKey, PriorFact>);
 #[derive(Clone)]
 struct PriorFact {
     origin: u64,
-    fact: Fact,
+    /// Shared with the analyses that take it: checking that a cached function still holds
+    /// asks for many facts and reads only their hashes.
+    fact: Arc<Fact>,
     hash: u64,
     used: Vec<Dependency>,
 }
@@ -190,7 +193,17 @@ impl<'a> Model<'a> {
 
     /// A fact, computed on first use and recorded as a dependency of the current analysis.
     pub fn fact(&self, key: &FactKey) -> Fact {
-        let cached = self.facts.borrow().cache.get(key).cloned();
+        Fact::clone(&self.fact_and_hash(key).0)
+    }
+
+    /// [`Model::fact`] and its hash, without copying the fact.
+    pub(super) fn fact_and_hash(&self, key: &FactKey) -> (Arc<Fact>, u64) {
+        if let Some((fact, fact_hash, used)) = self.facts.borrow().cache.get(key) {
+            let mut deps = self.dependencies.borrow_mut();
+            deps.push(Dependency { key: key.clone(), hash: *fact_hash });
+            deps.extend_from_slice(used);
+            return (fact.clone(), *fact_hash);
+        }
         let provisional = || {
             let found = self.facts.borrow().provisional.get(key).cloned();
             if found.is_some() {
@@ -198,13 +211,13 @@ impl<'a> Model<'a> {
             }
             found
         };
-        let (fact, fact_hash, used) = match cached.or_else(provisional) {
+        let (fact, fact_hash, used) = match provisional() {
             Some(found) => found,
             None => {
                 if !self.facts.borrow_mut().active.insert(key.clone()) {
                     // A fact that depends on itself (recursion): nothing known.
                     self.tainted.set(true);
-                    return match key {
+                    let fact = match key {
                         FactKey::Function(_) => Fact::Function(None),
                         FactKey::Flows(_) | FactKey::FileFlows => Fact::Flows(Vec::new()),
                         FactKey::ModuleClasses => Fact::ModuleClasses(Vec::new()),
@@ -214,17 +227,22 @@ impl<'a> Model<'a> {
                         }
                         _ => Fact::Value(None),
                     };
+                    let fact_hash = hash(&fact);
+                    return (Arc::new(fact), fact_hash);
                 }
                 // The facts this one's computation uses are dependencies of whoever uses it.
                 let outer = self.enter();
                 let mark = self.dependencies.borrow().len();
                 let origin = self.fact_origin(key);
-                let fact = match origin.and_then(|o| self.prior_fact(key, o)) {
-                    Some(fact) => fact,
-                    None => self.compute_fact(key),
+                let (fact, fact_hash) = match origin.and_then(|o| self.prior_fact(key, o)) {
+                    Some(prior) => prior,
+                    None => {
+                        let fact = self.compute_fact(key);
+                        let fact_hash = hash(&fact);
+                        (Arc::new(fact), fact_hash)
+                    }
                 };
                 let used = distinct(self.dependencies.borrow_mut().split_off(mark));
-                let fact_hash = hash(&fact);
                 {
                     let mut facts = self.facts.borrow_mut();
                     facts.active.remove(key);
@@ -244,7 +262,7 @@ impl<'a> Model<'a> {
         let mut deps = self.dependencies.borrow_mut();
         deps.push(Dependency { key: key.clone(), hash: fact_hash });
         deps.extend(used);
-        fact
+        (fact, fact_hash)
     }
 
     /// The hash of the text of the definition `key` is computed from, for the facts that have
@@ -273,7 +291,7 @@ impl<'a> Model<'a> {
     /// The earlier analysis's `key`, when its origin is `origin` and every fact it used hashes
     /// as it did then (asking for them records them as this computation's, as computing it
     /// would have).
-    fn prior_fact(&self, key: &FactKey, origin: u64) -> Option<Fact> {
+    fn prior_fact(&self, key: &FactKey, origin: u64) -> Option<(Arc<Fact>, u64)> {
         let prior = self.prior.as_ref()?.0.get(key)?;
         if prior.origin != origin {
             return None;
@@ -284,7 +302,7 @@ impl<'a> Model<'a> {
             }
         }
         debug_assert_eq!(hash(&prior.fact), prior.hash);
-        Some(prior.fact.clone())
+        Some((prior.fact.clone(), prior.hash))
     }
 
     fn compute_fact(&self, key: &FactKey) -> Fact {

@@ -436,7 +436,7 @@ impl<'a> Model<'a> {
                 return hash;
             }
         }
-        facts::hash(&self.fact(key))
+        self.fact_and_hash(key).1
     }
 
     /// Whether each of `deps` still hashes as recorded; records nothing as used (a check of a
