@@ -403,14 +403,14 @@ impl UnitCache {
         let qualified = model.qualified_name(def);
         let class = model.class_of_method(def).and_then(|c| c.child_by_field_id(FIELD.name)).map(|n| model.text(n));
         let contributes = |key: &FactKey| match key {
-            FactKey::Function(q) => Some(q) == qualified.as_ref(),
-            FactKey::Attribute { class: c, .. } => Some(c.as_str()) == class,
+            FactKey::Function(q) => Some(&**q) == qualified.as_deref(),
+            FactKey::Attribute { class: c, .. } => Some(&**c) == class,
             FactKey::Global(_) => false,
             // API contracts (issue 10): the function's own loss calls; the module classes (a
             // forward's signature) and the precision settings (any function may set them) are
             // cheap to recompute; the file's flows are the union of the `Flows` facts, each
             // recorded beside it.
-            FactKey::Flows(q) => Some(q) == qualified.as_ref(),
+            FactKey::Flows(q) => Some(&**q) == qualified.as_deref(),
             FactKey::ModuleClasses
             | FactKey::Precision
             | FactKey::LossHolders
@@ -427,7 +427,7 @@ impl UnitCache {
                 return None;
             }
             file_flows |= d.key == FactKey::FileFlows;
-            own_flows |= matches!(&d.key, FactKey::Flows(q) if Some(q) == qualified.as_ref());
+            own_flows |= matches!(&d.key, FactKey::Flows(q) if Some(&**q) == qualified.as_deref());
         }
         // The file's flows ask a function only when its text mentions a loss: one that starts to
         // is a new part of them.

@@ -95,7 +95,7 @@ impl<'a> Model<'a> {
     /// `base` if no identifier of the file spells it and no import binds it, else `base_2`,
     /// `base_3`...: a name a new binding can take without shadowing anything.
     pub fn fresh_name(&self, base: &str) -> String {
-        match self.fact(&super::FactKey::FreshName(base.to_string())) {
+        match self.fact(&super::FactKey::FreshName(base.into())) {
             super::facts::Fact::Names(names) if !names.is_empty() => names[0].clone(),
             _ => self.compute_fresh_name(base),
         }

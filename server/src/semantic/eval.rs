@@ -352,7 +352,7 @@ impl<'a> Model<'a> {
         let mut scope = scope;
         loop {
             if self.is_module_scope(scope) {
-                return match self.fact(&FactKey::Global(name.to_string())) {
+                return match self.fact(&FactKey::Global(name.into())) {
                     Fact::Value(Some(v)) => v.value_at(node),
                     _ => Value::unknown(),
                 };
@@ -460,7 +460,7 @@ impl<'a> Model<'a> {
         }
         if let Some(class) = self.self_class(object) {
             let class_name = class.child_by_field_id(FIELD.name).map(|n| self.text(n).to_string()).unwrap_or_default();
-            let key = FactKey::Attribute { class: class_name, attr: attr_name.to_string() };
+            let key = FactKey::Attribute { class: class_name.into(), attr: attr_name.into() };
             let value = match self.fact(&key) {
                 Fact::Value(Some(v)) => v.value_at(node),
                 _ => Value::unknown().with_origin(Origin::Config),
@@ -581,7 +581,7 @@ impl<'a> Model<'a> {
             }
             Kind::Instance(class) => {
                 // `model.forward(x)` or another method of this file's class.
-                let key = FactKey::Function(format!("{class}.{name}"));
+                let key = FactKey::Function(format!("{class}.{name}").into());
                 return match self.fact(&key) {
                     Fact::Function(Some(s)) => s.returns.map(|r| r.value_at(call)).unwrap_or_else(Value::unknown),
                     _ => Value::unknown(),
@@ -713,7 +713,7 @@ impl<'a> Model<'a> {
             Kind::Instance(class) => {
                 // Calling a module instance runs its forward (PyTorch), call (Keras) or __call__.
                 for method in FORWARD_METHODS {
-                    if let Fact::Function(Some(s)) = self.fact(&FactKey::Function(format!("{class}.{method}"))) {
+                    if let Fact::Function(Some(s)) = self.fact(&FactKey::Function(format!("{class}.{method}").into())) {
                         return s.returns.map(|r| r.value_at(call)).unwrap_or_else(Value::unknown);
                     }
                 }
@@ -1483,7 +1483,7 @@ impl<'a> Model<'a> {
             Callee::Api(api) => return self.api_element(&api, node, index),
             Callee::Local(def) => self.summary_of(def)?,
             Callee::Method { name, receiver } => match self.value(receiver).kind {
-                Kind::Instance(class) => match self.fact(&FactKey::Function(format!("{class}.{name}"))) {
+                Kind::Instance(class) => match self.fact(&FactKey::Function(format!("{class}.{name}").into())) {
                     Fact::Function(Some(s)) => s,
                     _ => return None,
                 },

@@ -22,14 +22,14 @@ use crate::syntax::{Args, FIELD, is_scope, text};
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FactKey {
     /// The value of a module-level name, as functions see it.
-    Global(String),
+    Global(Name),
     /// The value of `self.<attr>` in methods of the module-level class `class`.
-    Attribute { class: String, attr: String },
+    Attribute { class: Name, attr: Name },
     /// The summary of a module-level function (`f`) or of a method (`Class.method`).
-    Function(String),
+    Function(Name),
     // API contracts (issue 10)
     /// The loss calls of one function (`f`, `Class.method`) or of the module-level code (`""`).
-    Flows(String),
+    Flows(Name),
     /// The loss calls of every function that mentions a loss, and of the module-level code.
     FileFlows,
     /// The file's module classes (`nn.Module`, `keras.Model`, ... subclasses).
@@ -43,8 +43,12 @@ pub enum FactKey {
     /// The name a fix that binds a new variable gives it (`logits`, or `logits_2` when the
     /// file uses `logits`): it depends on the whole file's text, so a function whose fix took
     /// it holds only while it is the same.
-    FreshName(String),
+    FreshName(Name),
 }
+
+/// A name in a [`FactKey`]: keys are cloned into every dependency list that records them
+/// (thousands a keystroke), so a clone shares the text rather than copying it.
+pub type Name = Arc<str>;
 
 /// A fact's content.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -517,7 +521,7 @@ impl<'a> Model<'a> {
     /// (they belong to the code being analyzed).
     pub fn summary_of(&self, def: Node<'a>) -> Option<Summary> {
         match self.qualified_name(def) {
-            Some(q) => match self.fact(&FactKey::Function(q)) {
+            Some(q) => match self.fact(&FactKey::Function(q.into())) {
                 Fact::Function(s) => s,
                 _ => None,
             },

@@ -678,7 +678,7 @@ impl<'a> Model<'a> {
 
     /// What the file's function or method `q` returns, if a contract operation.
     fn function_output(&self, q: &str) -> Option<Op> {
-        match self.fact(&FactKey::Function(q.to_string())) {
+        match self.fact(&FactKey::Function(q.into())) {
             Fact::Function(Some(s)) => s.returns.and_then(|r| r.op).filter(|op| contract_op(*op)),
             _ => None,
         }
@@ -687,7 +687,7 @@ impl<'a> Model<'a> {
     /// What calling an instance of the file's class returns, if a contract operation.
     fn class_output(&self, class: &str) -> Option<Op> {
         for method in ["forward", "call", "__call__"] {
-            if let Fact::Function(Some(s)) = self.fact(&FactKey::Function(format!("{class}.{method}"))) {
+            if let Fact::Function(Some(s)) = self.fact(&FactKey::Function(format!("{class}.{method}").into())) {
                 return s.returns.and_then(|r| r.op).filter(|op| contract_op(*op));
             }
         }
@@ -794,7 +794,7 @@ impl<'a> Model<'a> {
     pub(super) fn compute_file_flows(&self) -> Vec<LossFlow> {
         let mut out = Vec::new();
         let mut ask = |q: String| {
-            if let Fact::Flows(f) = self.fact(&FactKey::Flows(q)) {
+            if let Fact::Flows(f) = self.fact(&FactKey::Flows(q.into())) {
                 out.extend(f);
             }
         };

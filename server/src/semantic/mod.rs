@@ -357,7 +357,7 @@ impl<'a> Model<'a> {
             if self.is_module_scope(scope) {
                 // Module-level definitions are visible from any function, whatever their place;
                 // which ones exist is a fact of the module.
-                self.fact(&FactKey::Global(wanted.to_string()));
+                self.fact(&FactKey::Global(wanted.into()));
                 return self.module_definition(wanted);
             }
         }
@@ -387,7 +387,7 @@ impl<'a> Model<'a> {
         let class = self.self_class(receiver)?;
         // Whether the class defines the method is a fact its other methods use.
         if let Some(class_name) = class.child_by_field_id(FIELD.name) {
-            self.fact(&FactKey::Function(format!("{}.{name}", self.text(class_name))));
+            self.fact(&FactKey::Function(format!("{}.{name}", self.text(class_name)).into()));
         }
         facts::class_method(class, name, self.src)
     }
