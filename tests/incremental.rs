@@ -98,12 +98,49 @@ const FRAGMENTS: &[&str] = &[
     // the functions that name none of the changed names.
     "import numpy as npx\n",
     " as nq",
+    // Expressions outside functions that bind and call nothing (the server moves the
+    // functions' findings and analyzes only the code outside them): a later use of a name,
+    // the name a fix would take, an attribute of a class.
+    "\nv\n",
+    "x.y[0] + 1 > z\n",
+    "logits",
+    "\n    scale * 2\n",
+];
+
+/// Whole lines put at the start of a line: expressions that bind and call nothing (which the
+/// server analyzes without checking the functions, `UnitCache::reanalyze_loose_edit`), at
+/// module level, in a class body or (indented deeper) in a function, and some that bind or
+/// call, for contrast.
+const LINES: &[&str] = &[
+    "x\n",
+    "v\n",
+    "p\n",
+    "logits\n",
+    "EPS * 2\n",
+    "    scale\n",
+    "    self.scale * 2 > EPS\n",
+    "        q[0] + 1\n",
+    "\n",
+    "y = 1\n",
+    "p = tf.nn.softmax(z)\n",
+    "    eps = 1e-7\n",
 ];
 
 #[derive(Clone, Debug)]
 enum Op {
-    Insert { at: usize, fragment: usize },
-    Delete { at: usize, len: usize },
+    Insert {
+        at: usize,
+        fragment: usize,
+    },
+    Delete {
+        at: usize,
+        len: usize,
+    },
+    /// [`LINES`]`[fragment]` put at the start of line `line` (modulo the lines there are).
+    Line {
+        line: usize,
+        fragment: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -161,6 +198,12 @@ fn run(ops: &[Op], batch: usize) -> Result<(), TestCaseError> {
                     let end = snap(&chars, (start + len).min(chars.len()));
                     (start, end, "")
                 }
+                Op::Line { line, fragment } => {
+                    let starts: Vec<usize> = std::iter::once(0)
+                        .chain((0..chars.len()).filter(|&i| chars[i] == '\n').map(|i| i + 1))
+                        .collect();
+                    (starts[line % starts.len()], starts[line % starts.len()], LINES[*fragment])
+                }
             };
             changes.push(TextDocumentContentChangeEvent {
                 range: Some(Range { start: position(&chars, start, false), end: position(&chars, end, false) }),
@@ -212,6 +255,16 @@ proptest! {
 
     #[test]
     fn one_change_per_notification(ops in prop::collection::vec(op(), 1..25)) {
+        run(&ops, 1)?;
+    }
+
+    /// Lines typed between statements, the characters of some deleted, `x` typed anywhere.
+    #[test]
+    fn lines_typed_between_statements(ops in prop::collection::vec(prop_oneof![
+        3 => (any::<usize>(), 0..LINES.len()).prop_map(|(line, fragment)| Op::Line { line, fragment }),
+        2 => (any::<usize>(), 1usize..3).prop_map(|(at, len)| Op::Delete { at, len }),
+        1 => any::<usize>().prop_map(|at| Op::Insert { at, fragment: 0 }),
+    ], 1..20)) {
         run(&ops, 1)?;
     }
 

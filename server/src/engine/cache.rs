@@ -289,16 +289,18 @@ fn analyze_units<'a>(
 
 /// One edit as the server applied it: `start..old_end` of the old text became `start..new_end`,
 /// the text from `old_end` on moved by `rows` lines, and `unit` is the function that held the
-/// edit in the old text ([`unit_around`] on the old tree, before `Tree::edit`); `unit_imports`
-/// says whether its old text mentioned `import`.
+/// edit in the old text ([`unit_around`] on the old tree, before `Tree::edit`), if one did;
+/// `unit_imports` says whether its old text mentioned `import`. Outside a function, `plain`
+/// says that neither the text replaced nor the text typed holds `#`, a quote or a backslash.
 #[derive(Clone, Debug)]
 pub struct EditSite {
     pub start: usize,
     pub old_end: usize,
     pub new_end: usize,
     pub rows: isize,
-    pub unit: Range<usize>,
+    pub unit: Option<Range<usize>>,
     pub unit_imports: bool,
+    pub plain: bool,
 }
 
 /// The function whose findings the cache keeps (a definition at module level or directly in a
@@ -351,7 +353,7 @@ impl UnitCache {
         previous: &mut Vec<Smell>,
         site: &EditSite,
     ) -> Option<()> {
-        let old_unit = site.unit.clone();
+        let old_unit = site.unit.clone()?;
         if self.settings.as_ref() != Some(settings) {
             return None;
         }
@@ -474,6 +476,183 @@ impl UnitCache {
     }
 }
 
+impl UnitCache {
+    /// Turns `previous` into the findings after an edit outside every function that leaves
+    /// every binding, call and import of the file as it was: the statements it touched (module
+    /// level or in a class body), before and after, are expressions of names, attributes,
+    /// subscripts, numbers and operators (`x`, `self.scale * 2`), or there are none (blank
+    /// space), the edit is plain ([`EditSite::plain`]), after the imports, and neither tree has a
+    /// syntax error nor differs from the other outside those statements. Then no function's
+    /// findings can change but through the file-wide facts read from its text (a fresh name a
+    /// fix takes, the losses named): those are checked. The functions' findings are moved; the
+    /// code outside functions is analyzed again (its findings may read a name's later uses,
+    /// which such a statement adds). `None`, with `previous` as it was, when it does not apply.
+    pub fn reanalyze_loose_edit(
+        &mut self,
+        src: &str,
+        old_tree: &Tree,
+        tree: &Tree,
+        settings: &Settings,
+        previous: &mut Vec<Smell>,
+        site: &EditSite,
+    ) -> Option<()> {
+        if !site.plain || self.settings.as_ref() != Some(settings) {
+            return None;
+        }
+        let imports = self.imports.clone()?;
+        if site.start <= imports.insert_at()
+            || !imports.newline_holds(src)
+            || old_tree.root_node().has_error()
+            || tree.root_node().has_error()
+        {
+            return None;
+        }
+        // The edited old tree is in the new text's offsets, as is `site.start..site.new_end`.
+        let (before, class_before) = touched_statements(old_tree.root_node(), site.start, site.new_end)?;
+        let (after, class_after) = touched_statements(tree.root_node(), site.start, site.new_end)?;
+        if class_before.map(|c| c.byte_range()) != class_after.map(|c| c.byte_range())
+            || !before.iter().chain(&after).all(|s| inert(*s))
+        {
+            return None;
+        }
+        let lo = before.iter().chain(&after).map(|s| s.start_byte()).min().unwrap_or(site.start);
+        let hi = before.iter().chain(&after).map(|s| s.end_byte()).max().unwrap_or(site.new_end);
+        if old_tree.changed_ranges(tree).any(|r| r.start_byte < lo || r.end_byte > hi) {
+            return None;
+        }
+        let rules = RuleSet::all();
+        let model = Model::new(src, tree, imports).with_prior(self.prior.clone());
+        // Facts read from the file's text, and the attributes of the class edited (whose text
+        // is their origin), must hash as before wherever a function used them.
+        let class = class_after.and_then(|c| c.child_by_field_id(FIELD.name)).map(|n| model.text(n));
+        let may_change = |key: &FactKey| match key {
+            FactKey::Attribute { class: c, .. } => Some(&**c) == class,
+            FactKey::Flows(q) => q.is_empty(),
+            FactKey::Global(_) | FactKey::Function(_) => false,
+            FactKey::ModuleClasses
+            | FactKey::Precision
+            | FactKey::LossHolders
+            | FactKey::LogitsLossWords
+            | FactKey::FreshName(_)
+            | FactKey::FileFlows => true,
+        };
+        let used = self.units.values().flatten().flat_map(|c| c.dependencies.iter());
+        if used.filter(|d| may_change(&d.key)).any(|d| model.fact_hash(&d.key) != d.hash) {
+            return None;
+        }
+        let mut all = Vec::new();
+        pieces(tree.root_node(), &mut all);
+        let mut units = Vec::new();
+        let mut loose = Vec::new();
+        for piece in all {
+            match piece {
+                Piece::Unit(unit, _) => units.push(unit.byte_range()),
+                Piece::Loose(target) => {
+                    let range = target.range.clone().unwrap_or(target.node.byte_range());
+                    if self.triggers.mentioned_in(&src[range]) {
+                        loose.push(target);
+                    }
+                }
+            }
+        }
+        model.take_dependencies();
+        let mut fresh = run_rules(rules, &model, settings, &loose, &self.triggers);
+        self.loose_dependencies = model.take_dependencies();
+        let mut prior = PriorFacts::clone(&self.prior);
+        prior.extend(model.take_prior());
+        self.prior = Arc::new(prior);
+        finish(src, tree.root_node(), &mut fresh);
+        // The functions' findings, moved; the rest were findings of the code outside functions.
+        let delta = site.new_end as isize - site.old_end as isize;
+        let in_unit = |at: usize| {
+            let i = units.partition_point(|u| u.end <= at);
+            units.get(i).is_some_and(|u| u.start <= at)
+        };
+        previous.retain_mut(|s| {
+            s.move_from(site.old_end, delta, site.rows);
+            in_unit(s.span.start_byte)
+        });
+        previous.append(&mut fresh);
+        previous.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
+        Some(())
+    }
+}
+
+/// The statements directly in the module or in one class body (the class, if any) that
+/// `start..end` touches: those it overlaps, the one ending at `start` (text typed at its end
+/// changes it, and tree-sitter reports no change of structure when a name grows) and the one
+/// starting there; `None` when it touches a function or a class's header.
+fn touched_statements(root: Node, start: usize, end: usize) -> Option<(Vec<Node>, Option<Node>)> {
+    let mut parent = root;
+    let mut class = None;
+    loop {
+        let mut cursor = parent.walk();
+        let touched: Vec<Node> = parent
+            .children(&mut cursor)
+            .filter(|c| c.end_byte() >= start && (c.start_byte() < end || c.start_byte() == start))
+            .collect();
+        let [only] = touched.as_slice() else { return Some((touched, class)) };
+        if only.kind() != "class_definition" {
+            return Some((touched, class));
+        }
+        let body = only.child_by_field_id(FIELD.body)?;
+        if start <= body.start_byte() {
+            return None;
+        }
+        class = Some(*only);
+        parent = body;
+    }
+}
+
+/// An expression statement that binds, calls and imports nothing, holds no string, comment or
+/// lambda: names, attributes, subscripts, numbers, constants and operators.
+fn inert(statement: Node) -> bool {
+    if statement.kind() != "expression_statement" {
+        return false;
+    }
+    let mut cursor = statement.walk();
+    let mut ok = true;
+    'walk: loop {
+        let node = cursor.node();
+        if node.is_named()
+            && !matches!(
+                node.kind(),
+                "expression_statement"
+                    | "identifier"
+                    | "attribute"
+                    | "subscript"
+                    | "slice"
+                    | "integer"
+                    | "float"
+                    | "true"
+                    | "false"
+                    | "none"
+                    | "ellipsis"
+                    | "binary_operator"
+                    | "unary_operator"
+                    | "boolean_operator"
+                    | "not_operator"
+                    | "comparison_operator"
+                    | "parenthesized_expression"
+                    | "tuple"
+                    | "list"
+            )
+        {
+            ok = false;
+            break;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() || cursor.node() == statement {
+                break 'walk;
+            }
+        }
+    }
+    ok
+}
+
 fn hash_text(text: &str) -> u64 {
     crate::semantic::facts::stable_hash(text)
 }
@@ -508,6 +687,103 @@ mod tests {
         let smells = cache.analyze(src, &tree, &settings);
         assert_eq!(smells, super::super::analyze(src, &tree, &settings), "the cache differs from a fresh analysis");
         (smells, cache.analyzed)
+    }
+
+    /// `typed` put in place of `before[start..old_end]` outside every function, as the server
+    /// does it: the cache's findings after [`UnitCache::reanalyze_loose_edit`] (`None` when it
+    /// does not apply), checked against a fresh analysis of the new text.
+    fn loose_edit(before: &str, start: usize, old_end: usize, typed: &str) -> Option<Vec<Smell>> {
+        let settings = Settings::default();
+        let mut cache = UnitCache::default();
+        let mut old_tree = parse(before);
+        let mut smells = cache.analyze(before, &old_tree, &settings);
+        let src = format!("{}{typed}{}", &before[..start], &before[old_end..]);
+        let new_end = start + typed.len();
+        let point = |text: &str, at: usize| {
+            let row = text[..at].matches('\n').count();
+            tree_sitter::Point { row, column: at - text[..at].rfind('\n').map_or(0, |i| i + 1) }
+        };
+        old_tree.edit(&tree_sitter::InputEdit {
+            start_byte: start,
+            old_end_byte: old_end,
+            new_end_byte: new_end,
+            start_position: point(before, start),
+            old_end_position: point(before, old_end),
+            new_end_position: point(&src, new_end),
+        });
+        let tree = crate::syntax::reparse(&src, Some(&old_tree));
+        let plain = |t: &str| !t.contains(['#', '\'', '"', '\\']);
+        let site = EditSite {
+            start,
+            old_end,
+            new_end,
+            rows: point(&src, new_end).row as isize - point(before, old_end).row as isize,
+            unit: None,
+            unit_imports: false,
+            plain: plain(typed) && plain(&before[start..old_end]),
+        };
+        cache.reanalyze_loose_edit(&src, &old_tree, &tree, &settings, &mut smells, &site)?;
+        assert_eq!(smells, super::super::analyze(&src, &tree, &settings), "the shortcut differs from a fresh analysis");
+        Some(smells)
+    }
+
+    #[test]
+    fn an_expression_typed_outside_functions_moves_their_findings() {
+        // Findings in functions, in methods and at module level.
+        let before = format!(
+            "{}class M:\n    def f(self, y):\n        return torch.log(torch.sigmoid(y))\n\n    def g(self):\n        pass\n\n\
+             r = np.log(np.exp(z) / np.exp(z).sum())\n",
+            file("", "np", 6)
+        );
+        let fresh = super::super::analyze(&before, &parse(&before), &Settings::default());
+        assert!(fresh.iter().any(|s| s.span.start_byte > before.find("\nr = ").unwrap()), "{fresh:#?}");
+        let at = |needle: &str| before.find(needle).unwrap();
+        // At module level, between two functions, on a new line: typed, then deleted.
+        let blank = at("def f3");
+        let typed = loose_edit(&before, blank, blank, "x.y[0] + 1 > z\n").expect("an inert statement");
+        assert_eq!(typed.len(), fresh.len());
+        let after = format!("{}x.y[0] + 1 > z\n{}", &before[..blank], &before[blank..]);
+        assert!(loose_edit(&after, blank, blank + 14, "").is_some(), "deleted again");
+        // The line deleted with it: the next function then starts where the edit is.
+        assert!(loose_edit(&after, blank, blank + 15, "").is_none());
+        // In a class body, between two methods, indented.
+        let method = at("    def g(self)");
+        assert!(loose_edit(&before, method, method, "    scale\n").is_some());
+        // A blank typed in the blank space between two functions.
+        assert!(loose_edit(&before, blank - 1, blank - 1, " ").is_some());
+    }
+
+    #[test]
+    fn a_name_typed_outside_functions_reaches_the_fixes_that_would_take_it() {
+        // The log-softmax fix binds the softmax's logits to a fresh name: `logits`, and
+        // `logits_2` once the file spells `logits` anywhere, also outside every function.
+        let before =
+            "import torch\n\n\ndef f(h, w):\n    p = torch.softmax(h @ w, dim=-1)\n    return torch.log(p)\n\n\n";
+        let fix_text = |smells: &[Smell]| {
+            smells.iter().flat_map(|s| &s.fixes).flat_map(|f| &f.edits).map(|e| e.content.clone()).collect::<Vec<_>>()
+        };
+        let fresh = super::super::analyze(before, &parse(before), &Settings::default());
+        assert!(fix_text(&fresh).iter().any(|c| c.contains("logits = h @ w")), "{:#?}", fix_text(&fresh));
+        let end = before.len();
+        if let Some(after) = loose_edit(before, end, end, "logits\n") {
+            assert!(fix_text(&after).iter().any(|c| c.contains("logits_2 = h @ w")), "{:#?}", fix_text(&after));
+        }
+    }
+
+    #[test]
+    fn a_binding_call_string_or_comment_outside_functions_is_analyzed_as_a_whole() {
+        let before = file("", "np", 6);
+        let blank = before.find("def f3").unwrap();
+        for typed in ["x = 1\n", "f0(x)\n", "import math\n", "'doc'\n", "x  # noqa\n", "lambda: 0\n", "def h(): pass\n"]
+        {
+            assert!(loose_edit(&before, blank, blank, typed).is_none(), "{typed:?}");
+        }
+        // A statement that splits a class: its later methods leave it.
+        let class = format!("{before}class M:\n    def f(self):\n        pass\n\n    def g(self):\n        pass\n");
+        let method = class.find("\n    def g").unwrap() + 1;
+        assert!(loose_edit(&class, method, method, "x\n").is_none());
+        // Before the imports end (a fix adding an import would land after the text typed).
+        assert!(loose_edit(&before, 0, 0, "x\n").is_none());
     }
 
     #[test]

@@ -428,20 +428,26 @@ pub(super) fn edit_document(
         }
         // The function holding the edit, found in the old text and tree (the same offsets
         // `apply_change` resolves).
+        // Outside any function, whether the text replaced and the text typed are plain (no
+        // comment, string or line continuation begins or ends in them).
+        let plain = |t: &str| !t.contains(['#', '\'', '"', '\\']);
         let unit = if single && !doc.too_large {
-            engine::unit_around(&doc.tree, s.min(e), s.max(e))
-                .map(|unit| (doc.text[unit.clone()].contains("import"), unit))
+            match engine::unit_around(&doc.tree, s.min(e), s.max(e)) {
+                Some(unit) => Some((doc.text[unit.clone()].contains("import"), Some(unit), false)),
+                None => Some((false, None, plain(&doc.text[s.min(e)..s.max(e)]) && plain(&change.text))),
+            }
         } else {
             None
         };
         let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
-        site = unit.map(|(unit_imports, unit)| EditSite {
+        site = unit.map(|(unit_imports, unit, plain)| EditSite {
             start: e.start,
             old_end: e.old_end,
             new_end: e.new_end,
             rows: e.new_end_point.0 as isize - e.old_end_point.0 as isize,
             unit,
             unit_imports,
+            plain,
         });
         doc.index.update(&doc.text, &e);
         let point = |(row, column): (usize, usize)| Point { row, column };
@@ -526,10 +532,14 @@ pub(super) fn reanalyze(uri: &Uri, doc: &mut Document, edit: Option<(Tree, EditS
     };
     let Document { text, tree, cache, settings, smells, .. } = doc;
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        if let Some((old_tree, site)) = edit
-            && cache.reanalyze_edit(text, &old_tree, tree, settings, smells, &site).is_some()
-        {
-            return std::mem::take(smells);
+        if let Some((old_tree, site)) = edit {
+            let done = match site.unit {
+                Some(_) => cache.reanalyze_edit(text, &old_tree, tree, settings, smells, &site),
+                None => cache.reanalyze_loose_edit(text, &old_tree, tree, settings, smells, &site),
+            };
+            if done.is_some() {
+                return std::mem::take(smells);
+            }
         }
         if engine::might_smell(text) {
             cache.analyze(text, tree, settings)
