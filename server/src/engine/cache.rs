@@ -6,6 +6,9 @@
 //! (see `semantic::facts`). Each cached function keeps the facts it used with their hashes; it
 //! is reused, moved to where it now stands, while its text is unchanged and every one of those
 //! facts still hashes the same. Module-level statements and class bodies are analyzed every time.
+//! Two edits skip the check of every cached function: one inside a function
+//! ([`UnitCache::reanalyze_edit`], which analyzes that function alone) and one outside functions
+//! that binds, calls and imports nothing ([`UnitCache::reanalyze_loose_edit`]).
 //! The facts themselves are kept too ([`PriorFacts`]): checking whether a cached function still
 //! holds then costs hashing the definitions its facts come from, not computing them again.
 //! An edit of the import table that keeps its modules (an alias typed or renamed, an import line
