@@ -121,6 +121,9 @@ const LINES: &[&str] = &[
     "    self.scale * 2 > EPS\n",
     "        q[0] + 1\n",
     "\n",
+    // A form feed: Python resets the indentation count at it (a regression of the shortcut,
+    // which kept the old column of a finding on a one-line `def` after it).
+    "\x0c",
     "y = 1\n",
     "p = tf.nn.softmax(z)\n",
     "    eps = 1e-7\n",

@@ -365,6 +365,15 @@ impl UnitCache {
         if unit.start_byte() != old_unit.start || unit.end_byte() as isize != old_unit.end as isize + delta {
             return None;
         }
+        // A line the function shares with other code (recovered from broken code: `p * log(p)
+        // def f(x):  # noqa`) holds findings outside it whose `# noqa` the edit may change.
+        // (A function may end between the `\r` and `\n` of a line ending: its line ends before.)
+        let first_line = crate::text::line_start(src, unit.start_byte());
+        let last_line_end = crate::text::line_end(src, unit.end_byte());
+        let blank = |range: Range<usize>| src.get(range).is_none_or(|t| t.trim().is_empty());
+        if !blank(first_line..unit.start_byte()) || !blank(unit.end_byte()..last_line_end) {
+            return None;
+        }
         // Where either tree has a syntax error, an incremental reparse may recover differently
         // elsewhere; without errors the text outside the function, unchanged, parses the same.
         let erroneous = old_tree.root_node().has_error() || tree.root_node().has_error();
@@ -452,22 +461,7 @@ impl UnitCache {
         finish(src, tree.root_node(), &mut fresh);
         // A finding after the edit on the line the edit ends on (a statement after the function
         // on its last line, in broken code) moved along that line: its column changed too.
-        let edit_line = crate::text::line_start(src, site.new_end);
-        let recolumn = |span: &mut crate::syntax::Span| {
-            if span.start_byte >= site.new_end && crate::text::line_start(src, span.start_byte) == edit_line {
-                span.start.column = span.start_byte - edit_line;
-            }
-            if span.end_byte >= site.new_end && crate::text::line_start(src, span.end_byte) == edit_line {
-                span.end.column = span.end_byte - edit_line;
-            }
-        };
-        let move_one = |s: &mut Smell| {
-            s.move_from(site.old_end, delta, site.rows);
-            recolumn(&mut s.span);
-            if let Some(r) = s.related.as_mut() {
-                recolumn(&mut r.span);
-            }
-        };
+        let move_one = |s: &mut Smell| move_past(s, src, site);
         // The other findings are moved where they lie, not cloned (cloning every finding with
         // its fixes was a tenth of a keystroke's time).
         let before = previous.partition_point(|s| s.span.start_byte < old_unit.start);
@@ -502,12 +496,13 @@ impl UnitCache {
         if !site.plain || self.settings.as_ref() != Some(settings) {
             return None;
         }
+        if old_tree.root_node().has_error() || tree.root_node().has_error() {
+            return None;
+        }
+        // The import table as it was, where fixes add imports included (a statement deleted
+        // between two imports moves it).
         let imports = self.imports.clone()?;
-        if site.start <= imports.insert_at()
-            || !imports.newline_holds(src)
-            || old_tree.root_node().has_error()
-            || tree.root_node().has_error()
-        {
+        if site.start <= imports.insert_at() || *imports != Imports::collect(tree.root_node(), src) {
             return None;
         }
         // The edited old tree is in the new text's offsets, as is `site.start..site.new_end`.
@@ -566,18 +561,38 @@ impl UnitCache {
         self.prior = Arc::new(prior);
         finish(src, tree.root_node(), &mut fresh);
         // The functions' findings, moved; the rest were findings of the code outside functions.
-        let delta = site.new_end as isize - site.old_end as isize;
         let in_unit = |at: usize| {
             let i = units.partition_point(|u| u.end <= at);
             units.get(i).is_some_and(|u| u.start <= at)
         };
         previous.retain_mut(|s| {
-            s.move_from(site.old_end, delta, site.rows);
+            move_past(s, src, site);
             in_unit(s.span.start_byte)
         });
         previous.append(&mut fresh);
         previous.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
         Some(())
+    }
+}
+
+/// Moves a finding of the text before `site`'s edit to where it stands after it: by the bytes
+/// and lines the edit added, and, on the line the edit ends on, to its new column (a finding
+/// after the edit on that line: a statement after a function on its last line in broken code,
+/// a one-line `def` after a form feed typed before it).
+fn move_past(smell: &mut Smell, src: &str, site: &EditSite) {
+    smell.move_from(site.old_end, site.new_end as isize - site.old_end as isize, site.rows);
+    let edit_line = crate::text::line_start(src, site.new_end);
+    let recolumn = |span: &mut crate::syntax::Span| {
+        if span.start_byte >= site.new_end && crate::text::line_start(src, span.start_byte) == edit_line {
+            span.start.column = span.start_byte - edit_line;
+        }
+        if span.end_byte >= site.new_end && crate::text::line_start(src, span.end_byte) == edit_line {
+            span.end.column = span.end_byte - edit_line;
+        }
+    };
+    recolumn(&mut smell.span);
+    if let Some(r) = smell.related.as_mut() {
+        recolumn(&mut r.span);
     }
 }
 
@@ -754,6 +769,25 @@ mod tests {
         assert!(loose_edit(&before, method, method, "    scale\n").is_some());
         // A blank typed in the blank space between two functions.
         assert!(loose_edit(&before, blank - 1, blank - 1, " ").is_some());
+    }
+
+    #[test]
+    fn whitespace_typed_before_a_one_line_def_moves_its_findings_column() {
+        // Regression (review): a form feed before `def` leaves its indentation at 0 and the
+        // trees alike, and the finding on that line moved by a byte kept its column.
+        let before = "import torch\n\n\ndef f(y): return torch.log(torch.sigmoid(y))\n";
+        let def = before.find("def").unwrap();
+        let after = loose_edit(before, def, def, "\x0c").expect("the shortcut applies");
+        assert_eq!(after[0].span.start.column, after[0].span.start_byte - def);
+    }
+
+    #[test]
+    fn a_statement_deleted_between_two_imports_is_analyzed_as_a_whole() {
+        // Regression (review): imports are added after the first block of them; once the `x`
+        // between two is gone, the block ends after `import torch`.
+        let before = "import numpy as np\n\nx\nimport torch\n\n\ndef f(p):\n    return -(p * np.log(p)).sum()\n";
+        let x = before.find("x\n").unwrap();
+        assert!(loose_edit(before, x, x + 1, "").is_none());
     }
 
     #[test]
