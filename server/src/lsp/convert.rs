@@ -81,8 +81,10 @@ fn rule_href(code: &str) -> Option<&'static Uri> {
 
 /// The body of a `textDocument/publishDiagnostics` notification, serialized straight from the
 /// findings. It is the JSON that [`diagnostic`] gives through `lsp::Diagnostic` (a test holds
-/// them equal), without building those first, and without the framework turning the notification into a `Value` before writing it: pushing
-/// every diagnostic after every keystroke is the server's hottest path.
+/// them equal), without building those first, and without the framework turning the
+/// notification into a `Value` before writing it: pushing every diagnostic after every keystroke
+/// is the server's hottest path. With a `cache` (the document's), a diagnostic that says what
+/// one of the last publish said, at the same range, is copied from it rather than serialized.
 #[allow(clippy::too_many_arguments)]
 pub fn publish_body(
     uri: &Uri,
@@ -93,31 +95,126 @@ pub fn publish_body(
     smells: &[Smell],
     severity: Severity,
     related: bool,
+    cache: Option<&mut PublishCache>,
 ) -> Vec<u8> {
-    let range = |start: usize, end: usize| range(text, index, enc, start, end);
-    let diagnostics = smells
-        .iter()
-        .map(|smell| wire::Diagnostic {
-            range: range(smell.span.start_byte, smell.span.end_byte),
-            severity: lsp_severity(severity),
-            code: &smell.code,
-            code_description: rule_href(&smell.code).map(|href| wire::Href { href }),
-            source: SOURCE,
-            message: &smell.message,
-            related_information: smell.related.as_ref().filter(|_| related).map(|r| {
-                [wire::Related {
-                    location: wire::Location { uri, range: range(r.span.start_byte, r.span.end_byte) },
-                    message: &r.message,
-                }]
-            }),
-        })
-        .collect();
-    let notification = wire::Notification {
-        jsonrpc: "2.0",
-        method: "textDocument/publishDiagnostics",
-        params: wire::PublishParams { uri, diagnostics, version },
+    let diagnostic = |smell| wire_diagnostic(uri, text, index, enc, smell, severity, related);
+    let Some(cache) = cache else {
+        let notification = wire::Notification {
+            jsonrpc: "2.0",
+            method: "textDocument/publishDiagnostics",
+            params: wire::PublishParams { uri, diagnostics: smells.iter().map(diagnostic).collect(), version },
+        };
+        return serde_json::to_vec(&notification).unwrap_or_default();
     };
-    serde_json::to_vec(&notification).unwrap_or_default()
+    // The same JSON written around the diagnostics' own (field order as `wire::Notification`).
+    let mut out = Vec::with_capacity(cache.bytes + 256);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#);
+    let _ = serde_json::to_writer(&mut out, uri);
+    out.extend_from_slice(br#","diagnostics":["#);
+    let mut kept: foldhash::HashMap<u64, Vec<Said>> = foldhash::HashMap::default();
+    kept.reserve(smells.len());
+    for (i, smell) in smells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let d = diagnostic(smell);
+        let key = Said::key(&d);
+        // Taken from the last publish (moved, not copied), or serialized.
+        let said = match cache
+            .last
+            .get_mut(&key)
+            .and_then(|list| list.iter().position(|s| s.is(&d)).map(|at| list.swap_remove(at)))
+        {
+            Some(said) => said,
+            None => Said::of(&d),
+        };
+        out.extend_from_slice(&said.json);
+        kept.entry(key).or_default().push(said);
+    }
+    out.push(b']');
+    if let Some(version) = version {
+        out.extend_from_slice(br#","version":"#);
+        out.extend_from_slice(version.to_string().as_bytes());
+    }
+    out.extend_from_slice(b"}}");
+    cache.bytes = out.len();
+    cache.last = kept;
+    out
+}
+
+/// A finding as the borrowed shape [`publish_body`] serializes.
+fn wire_diagnostic<'a>(
+    uri: &'a Uri,
+    text: &str,
+    index: &LineIndex,
+    enc: Encoding,
+    smell: &'a Smell,
+    severity: Severity,
+    related: bool,
+) -> wire::Diagnostic<'a> {
+    let range = |start: usize, end: usize| range(text, index, enc, start, end);
+    wire::Diagnostic {
+        range: range(smell.span.start_byte, smell.span.end_byte),
+        severity: lsp_severity(severity),
+        code: &smell.code,
+        code_description: rule_href(&smell.code).map(|href| wire::Href { href }),
+        source: SOURCE,
+        message: &smell.message,
+        related_information: smell.related.as_ref().filter(|_| related).map(|r| {
+            [wire::Related {
+                location: wire::Location { uri, range: range(r.span.start_byte, r.span.end_byte) },
+                message: &r.message,
+            }]
+        }),
+    }
+}
+
+/// The serialized diagnostics of a document's last publish, by what each said and where.
+#[derive(Debug, Default)]
+pub struct PublishCache {
+    /// By [`Said::key`].
+    last: foldhash::HashMap<u64, Vec<Said>>,
+    /// The size of the last body.
+    bytes: usize,
+}
+
+/// A serialized diagnostic with everything it was made of (the document's URI aside: a cache
+/// is one document's).
+#[derive(Debug)]
+struct Said {
+    range: lsp::Range,
+    severity: lsp::DiagnosticSeverity,
+    code: String,
+    message: String,
+    related: Option<(lsp::Range, String)>,
+    json: Vec<u8>,
+}
+
+impl Said {
+    fn of(d: &wire::Diagnostic) -> Said {
+        Said {
+            range: d.range,
+            severity: d.severity,
+            code: d.code.to_string(),
+            message: d.message.to_string(),
+            related: d.related_information.as_ref().map(|[r]| (r.location.range, r.message.to_string())),
+            json: serde_json::to_vec(d).unwrap_or_default(),
+        }
+    }
+
+    fn is(&self, d: &wire::Diagnostic) -> bool {
+        self.range == d.range
+            && self.severity == d.severity
+            && self.code == d.code
+            && self.message == d.message
+            && self.related.as_ref().map(|(range, message)| (*range, message.as_str()))
+                == d.related_information.as_ref().map(|[r]| (r.location.range, r.message))
+    }
+
+    fn key(d: &wire::Diagnostic) -> u64 {
+        let related = d.related_information.as_ref().map(|[r]| (r.location.range, r.message));
+        crate::semantic::facts::stable_hash(&(d.range, d.code, d.message, related))
+    }
 }
 
 /// Borrowing mirrors of the `ls_types` shapes a publish carries.
@@ -374,6 +471,39 @@ mod tests {
         assert_eq!(hover_noqa(open, open.find("NL101").unwrap() + 1, tree.root_node(), 0), None);
     }
 
+    /// A document's cache serves only diagnostics that say the same at the same place: after a
+    /// message, a range or the related information changes, or a finding is repeated, the body
+    /// is the one serialized without a cache.
+    #[test]
+    fn a_cached_publish_follows_what_changed() {
+        let src = "import torch\np = torch.softmax(z, -1)\na = torch.log(p)\nb = torch.log(torch.softmax(y, -1))\n";
+        let smells = engine::check_source(src, &Settings::default());
+        assert_eq!(smells.len(), 2, "{smells:#?}");
+        let uri: Uri = "file:///w/m.py".parse().unwrap();
+        let index = LineIndex::new(src);
+        let body = |smells: &[Smell], cache: Option<&mut PublishCache>| {
+            let body =
+                publish_body(&uri, Some(1), src, &index, Encoding::Utf16, smells, Severity::Warning, true, cache);
+            String::from_utf8(body).unwrap()
+        };
+        let mut cache = PublishCache::default();
+        assert_eq!(body(&smells, Some(&mut cache)), body(&smells, None));
+        let mut changed = smells.clone();
+        changed[0].message.push_str(" (changed)");
+        changed[1].span.start_byte += 2;
+        changed.push(smells[0].clone());
+        changed.push(smells[0].clone());
+        let mut no_related = smells[0].clone();
+        no_related.related = None;
+        changed.push(no_related);
+        let fresh = body(&changed, None);
+        assert!(fresh.contains("(changed)"));
+        assert_eq!(body(&changed, Some(&mut cache)), fresh);
+        assert_eq!(body(&changed, Some(&mut cache)), fresh);
+        assert_eq!(body(&smells, Some(&mut cache)), body(&smells, None));
+        assert_eq!(body(&[], Some(&mut cache)), body(&[], None));
+    }
+
     /// The pushed notification must be exactly what the framework would send for the
     /// `lsp::Diagnostic`s that pull mode and code actions use.
     #[test]
@@ -390,7 +520,14 @@ mod tests {
             (Encoding::Utf8, Severity::Error, false, None),
             (Encoding::Utf16, Severity::Hint, true, Some(-1)),
         ] {
-            let body = publish_body(&uri, version, src, &index, enc, &smells, severity, related);
+            let body = publish_body(&uri, version, src, &index, enc, &smells, severity, related, None);
+            // The same bytes from a document's cache, empty and then holding them.
+            let mut cache = PublishCache::default();
+            for _ in 0..2 {
+                let cached =
+                    publish_body(&uri, version, src, &index, enc, &smells, severity, related, Some(&mut cache));
+                assert_eq!(String::from_utf8_lossy(&cached), String::from_utf8_lossy(&body));
+            }
             let sent: serde_json::Value = serde_json::from_slice(&body).unwrap();
             let diagnostics = smells.iter().map(|s| diagnostic(&uri, src, &index, enc, s, severity, related)).collect();
             let params = lsp::PublishDiagnosticsParams { uri: uri.clone(), diagnostics, version };

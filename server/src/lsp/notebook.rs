@@ -219,6 +219,7 @@ impl NotebookDoc {
                     &v.smells,
                     severity,
                     related,
+                    None,
                 ),
                 None => empty_body(&cell.uri),
             };

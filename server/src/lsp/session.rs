@@ -33,6 +33,8 @@ pub struct Document {
     /// The invalid `# noqa` directives already logged, each by its line's text up to `noqa:`
     /// (see [`Session::noqa_warnings`]).
     noqa_logged: Vec<String>,
+    /// The diagnostics of the last publish, serialized ([`convert::PublishCache`]).
+    publish_cache: std::sync::Mutex<convert::PublishCache>,
 }
 
 impl Document {
@@ -141,6 +143,7 @@ impl Session {
             path,
             too_large: false,
             noqa_logged: Vec::new(),
+            publish_cache: Default::default(),
         };
         if !reanalyze(uri, &mut doc, None) {
             problems.push(format!("analysis of {} failed; see the server log", uri.as_str()));
@@ -207,7 +210,7 @@ impl Session {
         }
         let (text, index) = (String::new(), LineIndex::new(""));
         self.push_mode().then(|| Publish {
-            body: convert::publish_body(uri, None, &text, &index, Encoding::Utf8, &[], Default::default(), false),
+            body: convert::publish_body(uri, None, &text, &index, Encoding::Utf8, &[], Default::default(), false, None),
         })
     }
 
@@ -228,6 +231,7 @@ impl Session {
                 &doc.smells,
                 severity,
                 related,
+                doc.publish_cache.lock().as_deref_mut().ok(),
             ),
         })
     }
