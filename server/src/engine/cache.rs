@@ -461,7 +461,8 @@ impl UnitCache {
         finish(src, tree.root_node(), &mut fresh);
         // A finding after the edit on the line the edit ends on (a statement after the function
         // on its last line, in broken code) moved along that line: its column changed too.
-        let move_one = |s: &mut Smell| move_past(s, src, site);
+        let mover = Mover::new(src, site);
+        let move_one = |s: &mut Smell| mover.move_one(s);
         // The other findings are moved where they lie, not cloned (cloning every finding with
         // its fixes was a tenth of a keystroke's time).
         let before = previous.partition_point(|s| s.span.start_byte < old_unit.start);
@@ -565,8 +566,9 @@ impl UnitCache {
             let i = units.partition_point(|u| u.end <= at);
             units.get(i).is_some_and(|u| u.start <= at)
         };
+        let mover = Mover::new(src, site);
         previous.retain_mut(|s| {
-            move_past(s, src, site);
+            mover.move_one(s);
             in_unit(s.span.start_byte)
         });
         previous.append(&mut fresh);
@@ -575,24 +577,43 @@ impl UnitCache {
     }
 }
 
-/// Moves a finding of the text before `site`'s edit to where it stands after it: by the bytes
-/// and lines the edit added, and, on the line the edit ends on, to its new column (a finding
+/// Moves findings of the text before `site`'s edit to where they stand after it: by the bytes
+/// and lines the edit added, and, on the line the edit ends on, to their new column (a finding
 /// after the edit on that line: a statement after a function on its last line in broken code,
-/// a one-line `def` after a form feed typed before it).
-fn move_past(smell: &mut Smell, src: &str, site: &EditSite) {
-    smell.move_from(site.old_end, site.new_end as isize - site.old_end as isize, site.rows);
-    let edit_line = crate::text::line_start(src, site.new_end);
-    let recolumn = |span: &mut crate::syntax::Span| {
-        if span.start_byte >= site.new_end && crate::text::line_start(src, span.start_byte) == edit_line {
-            span.start.column = span.start_byte - edit_line;
+/// a one-line `def` after a form feed typed before it). That line is found once per edit, not
+/// searched for from each finding.
+struct Mover<'e> {
+    site: &'e EditSite,
+    /// Where the line holding `site.new_end` starts, and its last byte (its terminator's).
+    line: (usize, usize),
+}
+
+impl<'e> Mover<'e> {
+    fn new(src: &str, site: &'e EditSite) -> Self {
+        let start = crate::text::line_start(src, site.new_end);
+        let end = crate::text::line_end(src, site.new_end);
+        // Between the `\r` and `\n` of a line ending is still the line before it.
+        let last = if src[end..].starts_with("\r\n") { end + 1 } else { end };
+        Mover { site, line: (start, last) }
+    }
+
+    fn move_one(&self, smell: &mut Smell) {
+        let site = self.site;
+        smell.move_from(site.old_end, site.new_end as isize - site.old_end as isize, site.rows);
+        let (start, last) = self.line;
+        let on_line = |at: usize| at >= site.new_end && at <= last;
+        let recolumn = |span: &mut crate::syntax::Span| {
+            if on_line(span.start_byte) {
+                span.start.column = span.start_byte - start;
+            }
+            if on_line(span.end_byte) {
+                span.end.column = span.end_byte - start;
+            }
+        };
+        recolumn(&mut smell.span);
+        if let Some(r) = smell.related.as_mut() {
+            recolumn(&mut r.span);
         }
-        if span.end_byte >= site.new_end && crate::text::line_start(src, span.end_byte) == edit_line {
-            span.end.column = span.end_byte - edit_line;
-        }
-    };
-    recolumn(&mut smell.span);
-    if let Some(r) = smell.related.as_mut() {
-        recolumn(&mut r.span);
     }
 }
 
@@ -625,50 +646,39 @@ fn touched_statements(root: Node, start: usize, end: usize) -> Option<(Vec<Node>
 /// An expression statement that binds, calls and imports nothing, holds no string, comment or
 /// lambda: names, attributes, subscripts, numbers, constants and operators.
 fn inert(statement: Node) -> bool {
+    const INERT: &[&str] = &[
+        "expression_statement",
+        "identifier",
+        "attribute",
+        "subscript",
+        "slice",
+        "integer",
+        "float",
+        "true",
+        "false",
+        "none",
+        "ellipsis",
+        "binary_operator",
+        "unary_operator",
+        "boolean_operator",
+        "not_operator",
+        "comparison_operator",
+        "parenthesized_expression",
+        "tuple",
+        "list",
+    ];
     if statement.kind() != "expression_statement" {
         return false;
     }
-    let mut cursor = statement.walk();
-    let mut ok = true;
-    'walk: loop {
-        let node = cursor.node();
-        if node.is_named()
-            && !matches!(
-                node.kind(),
-                "expression_statement"
-                    | "identifier"
-                    | "attribute"
-                    | "subscript"
-                    | "slice"
-                    | "integer"
-                    | "float"
-                    | "true"
-                    | "false"
-                    | "none"
-                    | "ellipsis"
-                    | "binary_operator"
-                    | "unary_operator"
-                    | "boolean_operator"
-                    | "not_operator"
-                    | "comparison_operator"
-                    | "parenthesized_expression"
-                    | "tuple"
-                    | "list"
-            )
-        {
-            ok = false;
-            break;
+    let mut stack = vec![statement];
+    while let Some(node) = stack.pop() {
+        if node.is_named() && !INERT.contains(&node.kind()) {
+            return false;
         }
-        if cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() || cursor.node() == statement {
-                break 'walk;
-            }
-        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
     }
-    ok
+    true
 }
 
 fn hash_text(text: &str) -> u64 {
