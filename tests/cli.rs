@@ -1544,6 +1544,29 @@ fn an_empty_body_in_a_notebook_cell_is_reported_at_its_header() {
     assert!(run.stdout.starts_with("n.ipynb:cell 1:3:5: NL101 "), "{}", run.stdout);
 }
 
+/// Regression (issue 14's review): a cell that ends with `def f(x):` and leaves the body to the
+/// next cell fails in Jupyter (IPython compiles each cell alone: `IndentationError: expected an
+/// indented block`), but the cells joined parse whole, the body after the cell's end. Reported at
+/// the header; the same two lines in one cell are not.
+#[test]
+fn a_body_left_to_the_next_cell_is_reported_at_its_header() {
+    let notebook = |cells: &[&str]| {
+        let cells: Vec<String> = cells
+            .iter()
+            .map(|source| format!(r#"{{"cell_type": "code", "metadata": {{}}, "source": {source:?}}}"#))
+            .collect();
+        format!(r#"{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{}}, "cells": [{}]}}"#, cells.join(", "))
+    };
+    let split = notebook(&["import numpy as np\ndef f(x):", "    return np.log(np.maximum(x, 0))\n"]);
+    let whole = notebook(&["import numpy as np\ndef f(x):\n    return np.log(np.maximum(x, 0))\n"]);
+    let dir = project(&[("split.ipynb", &split), ("whole.ipynb", &whole)]);
+    let run = concise(dir.path(), &["--isolated", "split.ipynb", "whole.ipynb"]);
+    let expected = "split.ipynb:cell 1:2:1: NL000 Syntax error: expected an indented block after function definition (IndentationError)\n";
+    assert!(run.stdout.contains(expected), "{}", run.stdout);
+    assert_eq!(run.stdout.matches("NL000").count(), 1, "{}", run.stdout);
+    assert!(run.stdout.contains("whole.ipynb:cell 1:3:12: NL101 "), "{}", run.stdout);
+}
+
 /// Regression (a newcomer's run): `nanlint check | head` printed `cannot write stdout: Broken
 /// pipe` once `head` had gone. The reader closes its end before nanlint writes (a file of 2,000
 /// findings); stderr stays quiet and the exit code is the findings' (1).

@@ -819,8 +819,10 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     }
     // A notebook's cells joined (`notebook::join` ends each with a marker line).
     let cells = memchr::memmem::find(source.as_bytes(), notebook::CELL_END.as_bytes()).is_some();
-    let (python2, others): (Vec<Refused>, Vec<Refused>) =
-        refused_statements(tree.root_node(), source, cells).into_iter().partition(|r| matches!(r, Refused::Python2(_)));
+    let cell_end = cells.then_some(notebook::CELL_END);
+    let (python2, others): (Vec<Refused>, Vec<Refused>) = refused_statements(tree.root_node(), source, cell_end)
+        .into_iter()
+        .partition(|r| matches!(r, Refused::Python2(_)));
     out.extend(others.into_iter().map(|r| refused_error(r, source)));
     // Python 2's statements once, at the first: a Python 2 file has dozens of `print x`.
     if let Some((&first, rest)) = python2.split_first() {
@@ -842,6 +844,9 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
         Refused::Unexpected(s) => ("Syntax error: unexpected indent (IndentationError)".to_string(), s),
         Refused::Unindent(s) => {
             ("Syntax error: unindent does not match any outer indentation level (IndentationError)".to_string(), s)
+        }
+        Refused::Tabs(s) => {
+            ("Syntax error: inconsistent use of tabs and spaces in indentation (TabError)".to_string(), s)
         }
         Refused::EmptyBody(header) => {
             let what = match header.kind() {
@@ -1177,6 +1182,43 @@ mod tests {
         // The span of a compound statement is its first line, not its whole body.
         let smells = syntax_errors(&engine::parse(except), except);
         assert_eq!(smells[0].span.end.row, smells[0].span.start.row);
+    }
+
+    /// Regressions (issue 14's review): tabs and spaces mixed so that a tab counted as 8 columns
+    /// and as 1 compare differently is CPython's `TabError` (it was named "unexpected indent" or
+    /// missed); a form feed in the indentation sets the column back to 0 (such lines were
+    /// skipped); a statement indented deeper than a bracket's continuation line, but not deeper
+    /// than any block open before it, is an unexpected indent. Each message is CPython 3.11's.
+    #[test]
+    fn tabs_form_feeds_and_open_levels_are_counted_as_python_counts_them() {
+        let tab = "Syntax error: inconsistent use of tabs and spaces in indentation (TabError)";
+        let unindent = "Syntax error: unindent does not match any outer indentation level (IndentationError)";
+        let unexpected = "Syntax error: unexpected indent (IndentationError)";
+        let refused = [
+            ("def f():\n\ta = np.log(x)\n        b = 2\n", (3, 9, tab)),
+            ("def f():\n\ta = np.log(x)\n    b = 2\n", (3, 5, unindent)),
+            ("if x:\n        if y:\n\t    a = np.log(x)\n", (3, 6, tab)),
+            ("class A:\n\tdef f(self):\n\t    return 1\n        def g(self):\n\t    return 2\n", (4, 9, tab)),
+            ("if x:\n\tif y:\n\t\ta = 1\n        b = 2\n", (4, 9, tab)),
+            ("if x:\n    if y:\n\ta = 1\n", (3, 2, tab)),
+            ("if x:\n    a = 1\n\tb = 2\n", (3, 2, tab)),
+            ("x = np.log(y)\n\x0c  y = 2\n", (2, 4, unexpected)),
+            ("if x:\n    if y:\n        a = 1\n      b = 2\n", (4, 7, unindent)),
+            ("def f():\n    x = (1,\n            2)\n      y = 3\n", (4, 7, unexpected)),
+        ];
+        for (src, (row, column, message)) in refused {
+            assert_eq!(syntax_messages(src), vec![(row, column, message.to_string())], "{src:?}");
+        }
+        let accepted = [
+            "if x:\n\tif y:\n\t    a = np.log(x)\n\t    b = 2\n",
+            "x = 1\n\x0cdef f():\n    return np.log(x)\n",
+            "def f():\n    a = 1\n  \x0c    b = 2\n",
+            "x = 1\n  \x0cy = 2\n",
+            "if x:\n    if y:\n        a = 1\n    b = 2\nc = 3\n",
+        ];
+        for src in accepted {
+            assert_eq!(syntax_messages(src), vec![], "{src:?}");
+        }
     }
 
     /// Regression (a course's exercise notebooks): `loss = ` left blank was reported at the

@@ -397,23 +397,42 @@ pub fn has_comment(node: Node) -> bool {
 /// Statements Python 3 refuses but tree-sitter-python parses without an error. Indentation its
 /// error recovery accepts without an `ERROR` node (its scanner keeps a statement indented deeper
 /// than its block in that block, and gives a body that is not indented an empty `block`), for
-/// which Python raises `IndentationError`: the
+/// which Python raises `IndentationError` or `TabError`: the
 /// [tokenizer](https://docs.python.org/3/reference/lexical_analysis.html#indentation) compares
 /// every logical line's indentation with the stack of enclosing blocks' levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused<'t> {
-    /// A statement indented deeper than the statements before it in its block, after a line
-    /// that is not deeper (`unexpected indent`).
+    /// A statement indented deeper than every level open before it, where no block starts
+    /// (`unexpected indent`).
     Unexpected(Node<'t>),
     /// A statement indented to a level no enclosing block has (`unindent does not match any
     /// outer indentation level`).
     Unindent(Node<'t>),
+    /// A statement whose indentation compares one way with its block's level when a tab counts
+    /// to the next multiple of 8 columns and another way when it counts as 1 (`inconsistent use
+    /// of tabs and spaces in indentation`, a `TabError`).
+    Tabs(Node<'t>),
     /// A compound statement or clause (`def`, `if`, `else:` ...) whose body holds no statement
-    /// (`expected an indented block`).
+    /// (`expected an indented block`); in a notebook, also one whose body starts in a later
+    /// cell (IPython runs each cell on its own).
     EmptyBody(Node<'t>),
     /// Python 2's `print x` or `exec code`, which tree-sitter-python still parses (`print >>f, x`
     /// is left alone: Python 3 parses it as a tuple).
     Python2(Node<'t>),
+}
+
+/// A line's indentation as CPython's tokenizer counts it (`Parser/tokenizer.c`): `col` with a
+/// tab taking the column to the next multiple of 8, `alt` with a tab as one column; a form feed
+/// sets both back to 0. Two lines whose `col`s and `alt`s compare differently mix tabs and
+/// spaces inconsistently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Indent {
+    col: usize,
+    alt: usize,
+}
+
+impl Indent {
+    const MODULE: Indent = Indent { col: 0, alt: 0 };
 }
 
 /// The statements of `root` (a module) Python 3 would refuse (their indentation, Python 2's
@@ -423,28 +442,30 @@ pub enum Refused<'t> {
 /// comment at column 0 inside brackets ends the function for tree-sitter-python), and Python
 /// stops at the first error anyway. A statement that does not start its line (after `;`, or a
 /// body on its header's line, or on a line a backslash continues) has no indentation of its
-/// own, and a line whose indentation holds a form feed is skipped (Python resets its column
-/// count there).
+/// own.
 ///
-/// With `cells` (a notebook's cells joined), the module's own statements are not compared:
-/// IPython removes the indentation of a cell's first line from the cell before running it, so a
-/// cell indented as a whole runs.
-pub fn refused_statements<'t>(root: Node<'t>, src: &str, cells: bool) -> Vec<Refused<'t>> {
+/// `cell_end`: the comment line that ends each cell when `root` is a notebook's cells joined.
+/// The module's own statements are then not compared (IPython removes the indentation of a
+/// cell's first line from the cell before running it, so a cell indented as a whole runs), and
+/// a body that starts after that line is a body its header's cell lacks.
+pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>) -> Vec<Refused<'t>> {
     let mut out = Vec::new();
     if root.has_error() {
         return out;
     }
-    // Containers of statements: the module and every `block`; the column its statements must
-    // share (`None`: the first statement that starts a line sets it).
-    let mut pending: Vec<(Node<'t>, Option<usize>)> = vec![(root, Some(0))];
-    while let Some((container, mut level)) = pending.pop() {
-        let compared = !(cells && container == root);
+    // Containers of statements: the module and every `block`; the level its statements must
+    // share (`None`: the first statement that starts a line sets it); the level of the line
+    // that opened it (the header's).
+    let mut pending: Vec<(Node<'t>, Option<Indent>, Option<Indent>)> = vec![(root, Some(Indent::MODULE), None)];
+    while let Some((container, mut level, outer)) = pending.pop() {
+        let compared = !(cell_end.is_some() && container == root);
         let mut cursor = container.walk();
         let mut reported = false;
         // The statement before, when a backslash ends its header (`if x: \`, or a body's first
         // line that is only `\`): tree-sitter-python then takes the block's level from the
         // continued line, and can put the block's later statements after it.
         let mut after_continuation = false;
+        let mut previous = None;
         for statement in container.named_children(&mut cursor) {
             if statement.kind() == "comment" {
                 continue;
@@ -455,48 +476,149 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cells: bool) -> Vec<Ref
             if statement.kind() == "exec_statement" || (statement.kind() == "print_statement" && !chevron(statement)) {
                 out.push(Refused::Python2(statement));
             }
+            let own = indentation(statement, src);
+            let mut refused_here = false;
             if !reported
                 && compared
                 && !follows_continuation
-                && let Some(column) = indentation(statement, src)
+                && let Some(indent) = own
             {
-                match level {
-                    None => level = Some(column),
-                    Some(l) if column > l && previous_code_indentation(src, statement).is_none_or(|p| p <= column) => {
-                        out.push(Refused::Unexpected(statement));
-                        reported = true;
+                let verdict = match level {
+                    None => {
+                        level = Some(indent);
+                        // A block's first line opens a level: deeper than its header's both ways.
+                        outer.filter(|o| indent.col > o.col && indent.alt <= o.alt).map(|_| Refused::Tabs(statement))
                     }
-                    Some(l) if column != l => {
-                        out.push(Refused::Unindent(statement));
-                        reported = true;
-                    }
-                    Some(_) => {}
+                    Some(l) => compare(statement, indent, l, previous, src),
+                };
+                if let Some(verdict) = verdict {
+                    out.push(verdict);
+                    (reported, refused_here) = (true, true);
                 }
             }
-            bodies(statement, &mut pending, &mut out);
+            // A body opened from a line refused above is compared within itself only: its first
+            // line's level against a header Python never accepted says nothing more.
+            let header = if refused_here { None } else { own.or(level) };
+            bodies(statement, header, src, cell_end, &mut pending, &mut out);
+            previous = Some(statement);
         }
     }
-    out.sort_by_key(|b| match b {
-        Refused::Unexpected(n) | Refused::Unindent(n) | Refused::EmptyBody(n) | Refused::Python2(n) => n.start_byte(),
-    });
+    out.sort_by_key(|r| r.node().start_byte());
     out
 }
 
-/// Queues the bodies (`block`s) of `statement` and of its clauses, and reports those holding no
-/// statement.
-fn bodies<'t>(statement: Node<'t>, pending: &mut Vec<(Node<'t>, Option<usize>)>, out: &mut Vec<Refused<'t>>) {
+impl<'t> Refused<'t> {
+    /// The statement refused (for an empty body, its header).
+    pub fn node(&self) -> Node<'t> {
+        match *self {
+            Refused::Unexpected(n)
+            | Refused::Unindent(n)
+            | Refused::Tabs(n)
+            | Refused::EmptyBody(n)
+            | Refused::Python2(n) => n,
+        }
+    }
+}
+
+/// What Python says of `statement`, which tree-sitter put in a block of level `level` after
+/// `previous`, at `indent`. The tokenizer's stack there holds the block's level and, above it,
+/// the levels of the blocks `previous` ends with (its body, that body's last statement's body
+/// ...): deeper than all of them is an indent where no block starts; between two of them is a
+/// dedent to no level; at one of them, or at the block's level, the tab-as-one count must agree.
+fn compare<'t>(
+    statement: Node<'t>,
+    indent: Indent,
+    level: Indent,
+    previous: Option<Node>,
+    src: &str,
+) -> Option<Refused<'t>> {
+    if indent.col < level.col {
+        return Some(Refused::Unindent(statement));
+    }
+    let mut open = vec![level];
+    open.extend(previous.map(|p| ending_levels(p, src)).unwrap_or_default().into_iter().filter(|l| l.col > level.col));
+    let deepest = *open.last().unwrap_or(&level);
+    if indent.col > deepest.col {
+        return Some(if indent.alt <= deepest.alt { Refused::Tabs(statement) } else { Refused::Unexpected(statement) });
+    }
+    match open.iter().find(|l| l.col == indent.col) {
+        None => Some(Refused::Unindent(statement)),
+        Some(l) if l.alt != indent.alt => Some(Refused::Tabs(statement)),
+        // A level tree-sitter-python's scanner counts otherwise (it adds 8 for a tab wherever it
+        // is): no verdict.
+        Some(_) => None,
+    }
+}
+
+/// The levels of the blocks `statement` ends with, outermost first: its last body's, that
+/// body's last statement's last body's, and so on (what the tokenizer's stack holds on the line
+/// after it). A body on its header's line opens no level.
+fn ending_levels(statement: Node, src: &str) -> Vec<Indent> {
+    let mut levels = Vec::new();
+    let mut node = statement;
+    while let Some(last) = last_named_non_comment(node) {
+        let kind = last.kind();
+        if kind == "block" {
+            let Some(first) = first_named_non_comment(last) else { break };
+            let Some(level) = indentation(first, src) else { break };
+            levels.push(level);
+            match last_named_non_comment(last) {
+                Some(inner) => node = inner,
+                None => break,
+            }
+        } else if kind.ends_with("_clause") || kind.ends_with("_definition") {
+            node = last;
+        } else {
+            break;
+        }
+    }
+    levels
+}
+
+fn last_named_non_comment(node: Node) -> Option<Node> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).filter(|c| c.kind() != "comment").last()
+}
+
+fn first_named_non_comment(node: Node) -> Option<Node> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).find(|c| c.kind() != "comment")
+}
+
+/// Queues the bodies (`block`s) of `statement` and of its clauses, opened from the level
+/// `header`, and reports those holding no statement, or (with `cell_end`) whose first statement
+/// is in a later cell than the `:` before it.
+fn bodies<'t>(
+    statement: Node<'t>,
+    header: Option<Indent>,
+    src: &str,
+    cell_end: Option<&str>,
+    pending: &mut Vec<(Node<'t>, Option<Indent>, Option<Indent>)>,
+    out: &mut Vec<Refused<'t>>,
+) {
     let mut stack = vec![statement];
     while let Some(node) = stack.pop() {
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
             let kind = child.kind();
             if kind == "block" {
-                let mut c = child.walk();
-                let empty = !child.named_children(&mut c).any(|s| s.kind() != "comment");
+                let empty = match first_named_non_comment(child) {
+                    None => true,
+                    Some(first) => cell_end.is_some_and(|marker| {
+                        // Comments after the `:` can be the header's children, before the block.
+                        let mut colon = child.prev_sibling();
+                        while let Some(c) = colon.filter(|c| c.kind() == "comment") {
+                            colon = c.prev_sibling();
+                        }
+                        let colon = colon.map_or(node.start_byte(), |c| c.end_byte());
+                        src.get(colon..first.start_byte())
+                            .is_some_and(|between| between.lines().any(|line| line.trim_end() == marker))
+                    }),
+                };
                 if empty {
                     out.push(Refused::EmptyBody(node));
                 }
-                pending.push((child, None));
+                pending.push((child, None, header));
             } else if kind.ends_with("_clause") || kind.ends_with("_definition") || kind.ends_with("_statement") {
                 stack.push(child);
             }
@@ -504,9 +626,9 @@ fn bodies<'t>(statement: Node<'t>, pending: &mut Vec<(Node<'t>, Option<usize>)>,
     }
 }
 
-/// The byte column of `node` when it is the first thing on its line and the indentation before
-/// it is spaces and tabs only.
-fn indentation(node: Node, src: &str) -> Option<usize> {
+/// The indentation of `node` when it is the first thing on its line and the indentation before
+/// it is spaces, tabs and form feeds only.
+fn indentation(node: Node, src: &str) -> Option<Indent> {
     let start = node.start_byte();
     let column = node.start_position().column;
     let before = src.get(start - column..start)?;
@@ -514,19 +636,19 @@ fn indentation(node: Node, src: &str) -> Option<usize> {
     // them, and the statement has no indentation of its own (`a = 1; \` then `    b = 2`).
     let previous = src.get(..start - column)?;
     let previous = previous.strip_suffix('\n').unwrap_or(previous);
-    let continued = previous.strip_suffix('\r').unwrap_or(previous).ends_with('\\');
-    (!continued && before.bytes().all(|b| b == b' ' || b == b'\t')).then_some(column)
-}
-
-/// The indentation of the last line before `node`'s that holds code (not blank, not only a
-/// comment): what Python's tokenizer compares a new logical line with. A line continuing a
-/// bracket or a string counts too; this only chooses which of two messages to give.
-fn previous_code_indentation(src: &str, node: Node) -> Option<usize> {
-    let line_start = node.start_byte() - node.start_position().column;
-    src[..line_start].lines().rev().find_map(|line| {
-        let code = line.trim_start_matches([' ', '\t']);
-        (!code.trim().is_empty() && !code.starts_with('#')).then(|| line.len() - code.len())
-    })
+    if previous.strip_suffix('\r').unwrap_or(previous).ends_with('\\') {
+        return None;
+    }
+    let mut indent = Indent::MODULE;
+    for b in before.bytes() {
+        match b {
+            b' ' => (indent.col, indent.alt) = (indent.col + 1, indent.alt + 1),
+            b'\t' => (indent.col, indent.alt) = ((indent.col / 8 + 1) * 8, indent.alt + 1),
+            b'\x0c' => indent = Indent::MODULE,
+            _ => return None,
+        }
+    }
+    Some(indent)
 }
 
 /// Source text for a message or title: one line, at most 40 characters.
