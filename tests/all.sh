@@ -35,7 +35,7 @@ PY="$NANLINT_DEV_CACHE/venv/bin/python"
 step "Numeric truth of the fixes (real numpy, scipy, jax, torch)"
 NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/numeric -q
 
-step "SARIF output against the official SARIF 2.1.0 schema (jsonschema); fixed notebooks against nbformat"
+step "SARIF output against the official SARIF 2.1.0 schema (jsonschema); fixed notebooks against nbformat; NL000's indentation verdicts against CPython's compile()"
 NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/formats -q
 
 step "pip install . into a fresh venv (maturin wheel), nanlint check and server from it; the pre-commit hooks with real pre-commit"

@@ -2,6 +2,7 @@
 //! layer above uses to read nodes (their text, a call's arguments, parentheses).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -454,10 +455,10 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
         return out;
     }
     // Containers of statements: the module and every `block`; the level its statements must
-    // share (`None`: the first statement that starts a line sets it); the level of the line
-    // that opened it (the header's).
-    let mut pending: Vec<(Node<'t>, Option<Indent>, Option<Indent>)> = vec![(root, Some(Indent::MODULE), None)];
-    while let Some((container, mut level, outer)) = pending.pop() {
+    // share (`None`: the first statement that starts a line sets it); the levels of the lines
+    // that opened it, innermost (its header's) first.
+    let mut pending: Vec<Container<'t>> = vec![(root, Some(Indent::MODULE), None)];
+    while let Some((container, mut level, enclosing)) = pending.pop() {
         let compared = !(cell_end.is_some() && container == root);
         let mut cursor = container.walk();
         let mut reported = false;
@@ -486,10 +487,9 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
                 let verdict = match level {
                     None => {
                         level = Some(indent);
-                        // A block's first line opens a level: deeper than its header's both ways.
-                        outer.filter(|o| indent.col > o.col && indent.alt <= o.alt).map(|_| Refused::Tabs(statement))
+                        opening(statement, indent, enclosing.as_deref())
                     }
-                    Some(l) => compare(statement, indent, l, previous, src),
+                    Some(l) => compare(statement, indent, l, enclosing.as_deref(), previous, src),
                 };
                 if let Some(verdict) = verdict {
                     out.push(verdict);
@@ -498,13 +498,70 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
             }
             // A body opened from a line refused above is compared within itself only: its first
             // line's level against a header Python never accepted says nothing more.
-            let header = if refused_here { None } else { own.or(level) };
+            let header = if refused_here {
+                None
+            } else {
+                own.or(level).map(|level| Rc::new(Enclosing { level, up: enclosing.clone() }))
+            };
             bodies(statement, header, src, cell_end, &mut pending, &mut out);
             previous = Some(statement);
         }
     }
+    first_per_program(&mut out, src, cell_end);
     out.sort_by_key(|r| r.node().start_byte());
     out
+}
+
+/// Keeps, of the indentation refusals, the one CPython meets first in each program it compiles
+/// (the file, or each cell of a notebook): it stops there, and what it would say of the lines
+/// after depends on how that line is mended. CPython meets a line's indentation (`TabError`,
+/// `unindent`, `unexpected indent`) when it reaches the line, and an empty body when it reaches
+/// the first line of code after the header, after that line's own indentation.
+fn first_per_program(out: &mut Vec<Refused>, src: &str, cell_end: Option<&str>) {
+    let cell_ends: Vec<usize> = match cell_end {
+        Some(marker) => memchr::memmem::find_iter(src.as_bytes(), marker.as_bytes()).collect(),
+        None => Vec::new(),
+    };
+    let program = |r: &Refused| cell_ends.partition_point(|&end| end < r.node().start_byte());
+    let met_at = |r: &Refused| match r {
+        Refused::EmptyBody(header) => (next_code_line(src, header.start_byte()), 1),
+        other => (other.node().start_byte() - other.node().start_position().column, 0),
+    };
+    let mut first: Vec<Option<(usize, (usize, u8))>> = Vec::new();
+    for (i, r) in out.iter().enumerate() {
+        if matches!(r, Refused::Python2(_)) {
+            continue;
+        }
+        let p = program(r);
+        if first.len() <= p {
+            first.resize(p + 1, None);
+        }
+        let at = met_at(r);
+        if first[p].is_none_or(|(_, best)| at < best) {
+            first[p] = Some((i, at));
+        }
+    }
+    let mut keep: Vec<bool> = out.iter().map(|r| matches!(r, Refused::Python2(_))).collect();
+    for (i, _) in first.into_iter().flatten() {
+        keep[i] = true;
+    }
+    let mut kept = keep.into_iter();
+    out.retain(|_| kept.next().unwrap_or(false));
+}
+
+/// The start of the first line after the one holding `at` that holds code (not blank, not only a
+/// comment); the end of `src` when none does.
+fn next_code_line(src: &str, at: usize) -> usize {
+    let mut start = src[at..].find('\n').map_or(src.len(), |n| at + n + 1);
+    while start < src.len() {
+        let end = src[start..].find('\n').map_or(src.len(), |n| start + n + 1);
+        let code = src[start..end].trim_start_matches([' ', '\t', '\x0c']).trim_end();
+        if !code.is_empty() && !code.starts_with('#') {
+            return start;
+        }
+        start = end;
+    }
+    src.len()
 }
 
 impl<'t> Refused<'t> {
@@ -529,11 +586,12 @@ fn compare<'t>(
     statement: Node<'t>,
     indent: Indent,
     level: Indent,
+    enclosing: Option<&Enclosing>,
     previous: Option<Node>,
     src: &str,
 ) -> Option<Refused<'t>> {
     if indent.col < level.col {
-        return Some(Refused::Unindent(statement));
+        return dedent(statement, indent, enclosing);
     }
     let mut open = vec![level];
     open.extend(previous.map(|p| ending_levels(p, src)).unwrap_or_default().into_iter().filter(|l| l.col > level.col));
@@ -547,6 +605,51 @@ fn compare<'t>(
         // A level tree-sitter-python's scanner counts otherwise (it adds 8 for a tab wherever it
         // is): no verdict.
         Some(_) => None,
+    }
+}
+
+/// A container of statements to compare (the module or a `block`), the level its statements
+/// must share (`None`: the first that starts a line sets it), and the levels of the lines that
+/// opened it.
+type Container<'t> = (Node<'t>, Option<Indent>, Option<Rc<Enclosing>>);
+
+/// The levels of the lines that opened a block and the blocks around it: its header's, then
+/// the header's block's header's, and so on (the tokenizer's stack below the block's level).
+struct Enclosing {
+    level: Indent,
+    up: Option<Rc<Enclosing>>,
+}
+
+impl Enclosing {
+    /// Innermost first; at most 100 (CPython's tokenizer refuses deeper indentation).
+    fn levels(&self) -> impl Iterator<Item = Indent> + '_ {
+        std::iter::successors(Some(self), |e| e.up.as_deref()).map(|e| e.level).take(100)
+    }
+}
+
+/// What Python says of a block's first line, at `indent`, under its header's level (the first of
+/// `enclosing`): it opens a level when deeper both ways, a tab counted as 8 columns and as 1.
+fn opening<'t>(statement: Node<'t>, indent: Indent, enclosing: Option<&Enclosing>) -> Option<Refused<'t>> {
+    let header = enclosing?.level;
+    if indent.col > header.col {
+        (indent.alt <= header.alt).then_some(Refused::Tabs(statement))
+    } else if indent.col == header.col {
+        (indent.alt != header.alt).then_some(Refused::Tabs(statement))
+    } else {
+        dedent(statement, indent, enclosing)
+    }
+}
+
+/// What Python says of a line at `indent`, less deep than the block tree-sitter kept it in (it
+/// counts a tab after spaces as 8 more columns, Python to the next multiple of 8): the tokenizer
+/// leaves each level of `enclosing` deeper than the line, and the level it stops at must be the
+/// line's, both ways. At that level exactly, nothing to say (the two parses differ from there).
+fn dedent<'t>(statement: Node<'t>, indent: Indent, enclosing: Option<&Enclosing>) -> Option<Refused<'t>> {
+    let stop = enclosing?.levels().find(|l| l.col <= indent.col)?;
+    if stop.col != indent.col {
+        Some(Refused::Unindent(statement))
+    } else {
+        (stop.alt != indent.alt).then_some(Refused::Tabs(statement))
     }
 }
 
@@ -590,10 +693,10 @@ fn first_named_non_comment(node: Node) -> Option<Node> {
 /// is in a later cell than the `:` before it.
 fn bodies<'t>(
     statement: Node<'t>,
-    header: Option<Indent>,
+    header: Option<Rc<Enclosing>>,
     src: &str,
     cell_end: Option<&str>,
-    pending: &mut Vec<(Node<'t>, Option<Indent>, Option<Indent>)>,
+    pending: &mut Vec<Container<'t>>,
     out: &mut Vec<Refused<'t>>,
 ) {
     let mut stack = vec![statement];
@@ -618,7 +721,7 @@ fn bodies<'t>(
                 if empty {
                     out.push(Refused::EmptyBody(node));
                 }
-                pending.push((child, None, header));
+                pending.push((child, None, header.clone()));
             } else if kind.ends_with("_clause") || kind.ends_with("_definition") || kind.ends_with("_statement") {
                 stack.push(child);
             }
