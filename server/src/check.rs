@@ -848,6 +848,27 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
         Refused::Tabs(s) => {
             ("Syntax error: inconsistent use of tabs and spaces in indentation (TabError)".to_string(), s)
         }
+        Refused::NoHandler(_, at) => {
+            // Where CPython reports it: that line's code, not the `try` statement.
+            let index = crate::text::LineIndex::new(source);
+            let line = source[at..].split(['\n', '\r']).next().unwrap_or("");
+            let code = line.trim_start_matches([' ', '\t', '\x0c']);
+            let start_byte = at + (line.len() - code.len());
+            let end_byte = start_byte + code.trim_end().len();
+            let (row, column) = crate::text::point_of(&index, source, start_byte);
+            let (end_row, end_column) = crate::text::point_of(&index, source, end_byte);
+            let span = Span {
+                start_byte,
+                end_byte,
+                start: Point { row, column },
+                end: Point { row: end_row, column: end_column },
+            };
+            return builtin_smell(
+                &SYNTAX_ERROR,
+                "Syntax error: expected 'except' or 'finally' block".to_string(),
+                span,
+            );
+        }
         Refused::EmptyBody(header) => {
             let what = match header.kind() {
                 "function_definition" => "function definition".to_string(),
@@ -1194,6 +1215,7 @@ mod tests {
         let tab = "Syntax error: inconsistent use of tabs and spaces in indentation (TabError)";
         let unindent = "Syntax error: unindent does not match any outer indentation level (IndentationError)";
         let unexpected = "Syntax error: unexpected indent (IndentationError)";
+        let no_handler = "Syntax error: expected 'except' or 'finally' block";
         let refused = [
             ("def f():\n\ta = np.log(x)\n        b = 2\n", (3, 9, tab)),
             ("def f():\n\ta = np.log(x)\n    b = 2\n", (3, 5, unindent)),
@@ -1205,6 +1227,26 @@ mod tests {
             ("x = np.log(y)\n\x0c  y = 2\n", (2, 4, unexpected)),
             ("if x:\n    if y:\n        a = 1\n      b = 2\n", (4, 7, unindent)),
             ("def f():\n    x = (1,\n            2)\n      y = 3\n", (4, 7, unexpected)),
+            // A clause's line and a decorated definition's are lines of the statement's level.
+            ("for i in y:\n\ty = np.log(x)\n else:\n\tw = 1\n", (3, 2, unindent)),
+            ("if x:\n    a = np.log(x)\n  elif y:\n    b = 2\n", (3, 3, unindent)),
+            ("@dec\n  def g():\n    return np.log(x)\n", (2, 3, unexpected)),
+            (
+                "try:\n        try:\n            a = np.log(x)\n        except E:\n            pass\n    finally:\n        pass\n",
+                (6, 5, unindent),
+            ),
+            // A `try` with neither `except` nor `finally`, where CPython reports it: the next
+            // line of code after its body, or the file's last line.
+            ("try:\n    a = np.log(x)\nelse:\n    b = 2\n", (3, 1, no_handler)),
+            ("def f():\n    try:\n        a = np.log(x)\n    # c\n\n    b = 2\n", (6, 5, no_handler)),
+            ("try:\n    a = np.log(x)\n", (2, 5, no_handler)),
+            // An empty body comes first.
+            (
+                "try:\n# c\nx = np.log(y)\n",
+                (1, 1, "Syntax error: expected an indented block after 'try' statement (IndentationError)"),
+            ),
+            // The body before a refused clause is still compared: its error comes first.
+            ("def g():\n    try:\n\t\ty = np.log(x)\n\t  else:\n        w = 1\n", (3, 3, tab)),
         ];
         for (src, (row, column, message)) in refused {
             assert_eq!(syntax_messages(src), vec![(row, column, message.to_string())], "{src:?}");

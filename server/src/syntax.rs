@@ -420,6 +420,10 @@ pub enum Refused<'t> {
     /// Python 2's `print x` or `exec code`, which tree-sitter-python still parses (`print >>f, x`
     /// is left alone: Python 3 parses it as a tuple).
     Python2(Node<'t>),
+    /// A `try` with neither `except` nor `finally` (`expected 'except' or 'finally' block`), and
+    /// the byte where CPython reports it: the start of the first line of code after the `try`'s
+    /// body (its `else:`, or the next statement), or of the file's last line.
+    NoHandler(Node<'t>, usize),
 }
 
 /// A line's indentation as CPython's tokenizer counts it (`Parser/tokenizer.c`): `col` with a
@@ -477,6 +481,9 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
             if statement.kind() == "exec_statement" || (statement.kind() == "print_statement" && !chevron(statement)) {
                 out.push(Refused::Python2(statement));
             }
+            if let Some(at) = handlerless_try(statement, src) {
+                out.push(Refused::NoHandler(statement, at));
+            }
             let own = indentation(statement, src);
             let mut refused_here = false;
             if !reported
@@ -491,9 +498,22 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
                     }
                     Some(l) => compare(statement, indent, l, enclosing.as_deref(), previous, src),
                 };
+                refused_here = verdict.is_some();
+                // Each later line of the statement (`elif:`, `else:`, `except:`, `finally:`, a
+                // decorated `def`) is a logical line of the same level. (The bodies before a
+                // refused one were opened from an accepted line: still compared.)
+                let verdict = verdict.or_else(|| {
+                    let level = level?;
+                    parts(statement).find_map(|part| {
+                        let indent = indentation(part, src)?;
+                        let before = std::iter::successors(part.prev_named_sibling(), |p| p.prev_named_sibling())
+                            .find(|p| p.kind() != "comment");
+                        compare(part, indent, level, enclosing.as_deref(), before, src)
+                    })
+                });
                 if let Some(verdict) = verdict {
                     out.push(verdict);
-                    (reported, refused_here) = (true, true);
+                    reported = true;
                 }
             }
             // A body opened from a line refused above is compared within itself only: its first
@@ -525,6 +545,8 @@ fn first_per_program(out: &mut Vec<Refused>, src: &str, cell_end: Option<&str>) 
     let program = |r: &Refused| cell_ends.partition_point(|&end| end < r.node().start_byte());
     let met_at = |r: &Refused| match r {
         Refused::EmptyBody(header) => (next_code_line(src, header.start_byte()), 1),
+        // After the body it follows, even an empty one.
+        Refused::NoHandler(_, at) => (*at, 2),
         other => (other.node().start_byte() - other.node().start_position().column, 0),
     };
     let mut first: Vec<Option<(usize, (usize, u8))>> = Vec::new();
@@ -547,6 +569,29 @@ fn first_per_program(out: &mut Vec<Refused>, src: &str, cell_end: Option<&str>) 
     }
     let mut kept = keep.into_iter();
     out.retain(|_| kept.next().unwrap_or(false));
+}
+
+/// Where CPython reports a `try` statement that has neither `except` nor `finally` (see
+/// [`Refused::NoHandler`]); `None` for any other statement.
+fn handlerless_try(statement: Node, src: &str) -> Option<usize> {
+    if statement.kind() != "try_statement" {
+        return None;
+    }
+    let mut cursor = statement.walk();
+    let handled = statement
+        .named_children(&mut cursor)
+        .any(|c| matches!(c.kind(), "except_clause" | "except_group_clause" | "finally_clause"));
+    if handled {
+        return None;
+    }
+    let body = statement.child_by_field_id(FIELD.body)?;
+    let next = next_code_line(src, body.end_byte().saturating_sub(1).max(body.start_byte()));
+    if next < src.len() {
+        return Some(next);
+    }
+    // At the end of the file CPython points at its last line.
+    let last = src.trim_end_matches(['\n', '\r', ' ', '\t', '\x0c']);
+    Some(last.rfind(['\n', '\r']).map_or(0, |n| n + 1))
 }
 
 /// The start of the first line after the one holding `at` that holds code (not blank, not only a
@@ -572,7 +617,8 @@ impl<'t> Refused<'t> {
             | Refused::Unindent(n)
             | Refused::Tabs(n)
             | Refused::EmptyBody(n)
-            | Refused::Python2(n) => n,
+            | Refused::Python2(n)
+            | Refused::NoHandler(n, _) => n,
         }
     }
 }
@@ -658,24 +704,34 @@ fn dedent<'t>(statement: Node<'t>, indent: Indent, enclosing: Option<&Enclosing>
 /// after it). A body on its header's line opens no level.
 fn ending_levels(statement: Node, src: &str) -> Vec<Indent> {
     let mut levels = Vec::new();
-    let mut node = statement;
-    while let Some(last) = last_named_non_comment(node) {
+    // A clause's part before it can be a body itself (`if`'s, before `else:`).
+    let mut next = if statement.kind() == "block" { Some(statement) } else { last_named_non_comment(statement) };
+    while let Some(last) = next {
         let kind = last.kind();
         if kind == "block" {
             let Some(first) = first_named_non_comment(last) else { break };
             let Some(level) = indentation(first, src) else { break };
             levels.push(level);
-            match last_named_non_comment(last) {
-                Some(inner) => node = inner,
-                None => break,
-            }
+            next = last_named_non_comment(last).and_then(last_named_non_comment);
         } else if kind.ends_with("_clause") || kind.ends_with("_definition") {
-            node = last;
+            next = last_named_non_comment(last);
         } else {
             break;
         }
     }
     levels
+}
+
+/// The parts of a statement after its first line that start lines of their own at its level:
+/// its clauses (`elif`, `else`, `except`, `finally`), and a decorated definition's later
+/// decorators and `def` or `class` line.
+fn parts<'t>(statement: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+    let mut cursor = statement.walk();
+    let children: Vec<Node<'t>> = statement.named_children(&mut cursor).collect();
+    children.into_iter().skip(1).filter(|c| {
+        let kind = c.kind();
+        kind.ends_with("_clause") || kind.ends_with("_definition") || kind == "decorator"
+    })
 }
 
 fn last_named_non_comment(node: Node) -> Option<Node> {
