@@ -1257,6 +1257,12 @@ mod tests {
             "def f():\n    a = 1\n  \x0c    b = 2\n",
             "x = 1\n  \x0cy = 2\n",
             "if x:\n    if y:\n        a = 1\n    b = 2\nc = 3\n",
+            // Regressions (a reviewer's run; false before this change too): a block whose first
+            // line is only `\` (tree-sitter-python puts the block's later statements after it), a
+            // line holding only `\` before a blank line (the statement after starts with it).
+            "if a:\n  if b:\n      \\\n      c = 1\n      if d:\n          e = np.log(x)\n      f = 2\n  g = 3\n",
+            "if a:\n    x = 1\n    if b:\n        \\\n  c = 1\n        if d:\n            e = np.log(x)\n        f = 2\n",
+            "if a:\n    b = np.log(x)\n  \\\n\nc = 1\n",
         ];
         for src in accepted {
             assert_eq!(syntax_messages(src), vec![], "{src:?}");

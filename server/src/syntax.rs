@@ -466,9 +466,10 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
         let compared = !(cell_end.is_some() && container == root);
         let mut cursor = container.walk();
         let mut reported = false;
-        // The statement before, when a backslash ends its header (`if x: \`, or a body's first
-        // line that is only `\`): tree-sitter-python then takes the block's level from the
-        // continued line, and can put the block's later statements after it.
+        // A statement before in this container a backslash continues (`if x: \`, or a body's
+        // first line that is only `\`): tree-sitter-python then takes the block's level from
+        // the continued line, and can put the block's later statements after it, in this
+        // container, where their levels say nothing of Python's blocks.
         let mut after_continuation = false;
         let mut previous = None;
         for statement in container.named_children(&mut cursor) {
@@ -476,7 +477,8 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
                 continue;
             }
             let continued = statement.children(&mut statement.walk()).any(|k| k.kind() == "line_continuation");
-            let follows_continuation = std::mem::replace(&mut after_continuation, continued);
+            let follows_continuation = after_continuation;
+            after_continuation |= continued;
             let chevron = |s: Node| s.named_child(0).is_some_and(|c| c.kind() == "chevron");
             if statement.kind() == "exec_statement" || (statement.kind() == "print_statement" && !chevron(statement)) {
                 out.push(Refused::Python2(statement));
@@ -667,7 +669,9 @@ struct Enclosing {
 }
 
 impl Enclosing {
-    /// Innermost first; at most 100 (CPython's tokenizer refuses deeper indentation).
+    /// Innermost first; at most 100: CPython's tokenizer refuses deeper indentation (`too many
+    /// levels of indentation`, which nanlint does not name), and a dedent past them gets no
+    /// verdict.
     fn levels(&self) -> impl Iterator<Item = Indent> + '_ {
         std::iter::successors(Some(self), |e| e.up.as_deref()).map(|e| e.level).take(100)
     }
@@ -766,12 +770,16 @@ fn bodies<'t>(
                     Some(first) => cell_end.is_some_and(|marker| {
                         // Comments after the `:` can be the header's children, before the block.
                         let mut colon = child.prev_sibling();
-                        while let Some(c) = colon.filter(|c| c.kind() == "comment") {
+                        while let Some(c) = colon.filter(|c| matches!(c.kind(), "comment" | "line_continuation")) {
                             colon = c.prev_sibling();
                         }
                         let colon = colon.map_or(node.start_byte(), |c| c.end_byte());
-                        src.get(colon..first.start_byte())
-                            .is_some_and(|between| between.lines().any(|line| line.trim_end() == marker))
+                        // A header a backslash continues into the cell's end is another
+                        // error of CPython's (`unexpected EOF while parsing`).
+                        src.get(colon..first.start_byte()).is_some_and(|between| {
+                            between.lines().any(|line| line.trim_end() == marker)
+                                && !between.lines().any(|line| line.trim_end().ends_with('\\'))
+                        })
                     }),
                 };
                 if empty {
@@ -795,7 +803,10 @@ fn indentation(node: Node, src: &str) -> Option<Indent> {
     // them, and the statement has no indentation of its own (`a = 1; \` then `    b = 2`).
     let previous = src.get(..start - column)?;
     let previous = previous.strip_suffix('\n').unwrap_or(previous);
-    if previous.strip_suffix('\r').unwrap_or(previous).ends_with('\\') {
+    // A statement that starts with a backslash (tree-sitter-python puts a line holding only `\`
+    // into the statement after it) is a logical line joined across lines: CPython's verdict
+    // depends on what it joins (a blank line after it makes the whole a blank line).
+    if previous.strip_suffix('\r').unwrap_or(previous).ends_with('\\') || src[start..].starts_with('\\') {
         return None;
     }
     let mut indent = Indent::MODULE;
