@@ -789,15 +789,7 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
             1 => " (and 1 more)".to_string(),
             n => format!(" (and {n} more)"),
         };
-        let index = crate::text::LineIndex::new(source);
-        let (row, column) = crate::text::point_of(&index, source, at);
-        let (end_row, end_column) = crate::text::point_of(&index, source, at + 1);
-        let span = Span {
-            start_byte: at,
-            end_byte: at + 1,
-            start: Point { row, column },
-            end: Point { row: end_row, column: end_column },
-        };
+        let span = span_of(source, at..at + 1);
         let message = format!(
             "Syntax error: a NUL byte{more}; Python refuses source code containing null bytes (the rest is checked)"
         );
@@ -838,6 +830,20 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     out
 }
 
+/// The span of a byte range of `source` (rows and byte columns as the tree counts them), for a
+/// finding that is no node's.
+fn span_of(source: &str, bytes: std::ops::Range<usize>) -> Span {
+    let index = crate::text::LineIndex::new(source);
+    let (row, column) = crate::text::point_of(&index, source, bytes.start);
+    let (end_row, end_column) = crate::text::point_of(&index, source, bytes.end);
+    Span {
+        start_byte: bytes.start,
+        end_byte: bytes.end,
+        start: Point { row, column },
+        end: Point { row: end_row, column: end_column },
+    }
+}
+
 /// The NL000 of a statement Python 3 refuses and tree-sitter accepts, in CPython's words.
 fn refused_error(bad: Refused, source: &str) -> Smell {
     let (message, node) = match bad {
@@ -850,19 +856,10 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
         }
         Refused::NoHandler(_, at) => {
             // Where CPython reports it: that line's code, not the `try` statement.
-            let index = crate::text::LineIndex::new(source);
             let line = source[at..].split(['\n', '\r']).next().unwrap_or("");
             let code = line.trim_start_matches([' ', '\t', '\x0c']);
             let start_byte = at + (line.len() - code.len());
-            let end_byte = start_byte + code.trim_end().len();
-            let (row, column) = crate::text::point_of(&index, source, start_byte);
-            let (end_row, end_column) = crate::text::point_of(&index, source, end_byte);
-            let span = Span {
-                start_byte,
-                end_byte,
-                start: Point { row, column },
-                end: Point { row: end_row, column: end_column },
-            };
+            let span = span_of(source, start_byte..start_byte + code.trim_end().len());
             return builtin_smell(
                 &SYNTAX_ERROR,
                 "Syntax error: expected 'except' or 'finally' block".to_string(),

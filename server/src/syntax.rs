@@ -641,6 +641,10 @@ fn compare<'t>(
     if indent.col < level.col {
         return dedent(statement, indent, enclosing);
     }
+    if indent.col == level.col {
+        // The block's level (the levels opened after it are deeper): no walk of `previous`.
+        return (indent.alt != level.alt).then_some(Refused::Tabs(statement));
+    }
     let mut open = vec![level];
     open.extend(previous.map(|p| ending_levels(p, src)).unwrap_or_default().into_iter().filter(|l| l.col > level.col));
     let deepest = *open.last().unwrap_or(&level);
