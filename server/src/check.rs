@@ -854,6 +854,7 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
         Refused::Tabs(s) => {
             ("Syntax error: inconsistent use of tabs and spaces in indentation (TabError)".to_string(), s)
         }
+        Refused::TooDeep(s) => ("Syntax error: too many levels of indentation (IndentationError)".to_string(), s),
         Refused::NoHandler(_, at) => {
             // Where CPython reports it: that line's code, not the `try` statement.
             let line = source[at..].split(['\n', '\r']).next().unwrap_or("");
@@ -1264,6 +1265,29 @@ mod tests {
         for src in accepted {
             assert_eq!(syntax_messages(src), vec![], "{src:?}");
         }
+    }
+
+    /// CPython's tokenizer holds 100 levels of indentation, the module's included: the line that
+    /// would open the hundredth is refused (line 102 here), whether a block starts there or not.
+    #[test]
+    fn the_hundredth_level_of_indentation_is_refused() {
+        let nested = |levels: usize, last: &str| {
+            let mut src = String::from("p = np.log(q)\n");
+            for i in 0..levels {
+                src.push_str(&format!("{}if p:\n", " ".repeat(i)));
+            }
+            src + last
+        };
+        let too_deep = "Syntax error: too many levels of indentation (IndentationError)".to_string();
+        let unexpected = "Syntax error: unexpected indent (IndentationError)".to_string();
+        let body = |levels: usize| format!("{}y = 1\n", " ".repeat(levels));
+        assert_eq!(syntax_messages(&nested(99, &body(99))), vec![]);
+        assert_eq!(syntax_messages(&nested(100, &body(100))), vec![(102, 101, too_deep.clone())]);
+        assert_eq!(syntax_messages(&nested(140, &body(140))), vec![(102, 101, too_deep.clone())]);
+        // Deeper than the block's level, where no block starts: one level short, and at the limit.
+        let unopened = |levels: usize| format!("{}y = 1\n{}z = 2\n", " ".repeat(levels), " ".repeat(levels + 1));
+        assert_eq!(syntax_messages(&nested(98, &unopened(98))), vec![(101, 100, unexpected)]);
+        assert_eq!(syntax_messages(&nested(99, &unopened(99))), vec![(102, 101, too_deep)]);
     }
 
     /// Regression (a course's exercise notebooks): `loss = ` left blank was reported at the

@@ -420,6 +420,10 @@ pub enum Refused<'t> {
     /// Python 2's `print x` or `exec code`, which tree-sitter-python still parses (`print >>f, x`
     /// is left alone: Python 3 parses it as a tuple).
     Python2(Node<'t>),
+    /// A block's first line that would open a hundredth level of indentation (`too many levels
+    /// of indentation`: CPython's tokenizer holds at most 100 levels, the module's included,
+    /// `MAXINDENT` in `Parser/tokenizer.h`). tree-sitter-python parses some 500 levels.
+    TooDeep(Node<'t>),
     /// A `try` with neither `except` nor `finally` (`expected 'except' or 'finally' block`), and
     /// the byte where CPython reports it: the start of the first line of code after the `try`'s
     /// body (its `else:`, or the next statement), or of the file's last line.
@@ -618,6 +622,7 @@ impl<'t> Refused<'t> {
             Refused::Unexpected(n)
             | Refused::Unindent(n)
             | Refused::Tabs(n)
+            | Refused::TooDeep(n)
             | Refused::EmptyBody(n)
             | Refused::Python2(n)
             | Refused::NoHandler(n, _) => n,
@@ -649,6 +654,10 @@ fn compare<'t>(
     open.extend(previous.map(|p| ending_levels(p, src)).unwrap_or_default().into_iter().filter(|l| l.col > level.col));
     let deepest = *open.last().unwrap_or(&level);
     if indent.col > deepest.col {
+        // The tokenizer's stack: the enclosing headers' levels, the block's, those after it.
+        if enclosing.map_or(0, |e| e.levels().count()) + open.len() >= MAX_LEVELS {
+            return Some(Refused::TooDeep(statement));
+        }
         return Some(if indent.alt <= deepest.alt { Refused::Tabs(statement) } else { Refused::Unexpected(statement) });
     }
     match open.iter().find(|l| l.col == indent.col) {
@@ -673,24 +682,33 @@ struct Enclosing {
 }
 
 impl Enclosing {
-    /// Innermost first; at most 100: CPython's tokenizer refuses deeper indentation (`too many
-    /// levels of indentation`, which nanlint does not name), and a dedent past them gets no
-    /// verdict.
+    /// Innermost first; at most 100 ([`MAX_LEVELS`]: CPython's tokenizer refuses deeper
+    /// indentation, [`Refused::TooDeep`]), so that a dedent past them gets no verdict.
     fn levels(&self) -> impl Iterator<Item = Indent> + '_ {
-        std::iter::successors(Some(self), |e| e.up.as_deref()).map(|e| e.level).take(100)
+        std::iter::successors(Some(self), |e| e.up.as_deref()).map(|e| e.level).take(MAX_LEVELS)
     }
 }
 
+/// How many levels of indentation CPython's tokenizer holds, the module's included (`MAXINDENT`
+/// in `Parser/tokenizer.h`): a line that would open one more is refused.
+const MAX_LEVELS: usize = 100;
+
 /// What Python says of a block's first line, at `indent`, under its header's level (the first of
-/// `enclosing`): it opens a level when deeper both ways, a tab counted as 8 columns and as 1.
+/// `enclosing`): it opens a level when deeper both ways, a tab counted as 8 columns and as 1,
+/// unless the levels open (the enclosing headers') are already [`MAX_LEVELS`]; the tokenizer
+/// checks that first.
 fn opening<'t>(statement: Node<'t>, indent: Indent, enclosing: Option<&Enclosing>) -> Option<Refused<'t>> {
-    let header = enclosing?.level;
+    let enclosing = enclosing?;
+    let header = enclosing.level;
     if indent.col > header.col {
+        if enclosing.levels().count() >= MAX_LEVELS {
+            return Some(Refused::TooDeep(statement));
+        }
         (indent.alt <= header.alt).then_some(Refused::Tabs(statement))
     } else if indent.col == header.col {
         (indent.alt != header.alt).then_some(Refused::Tabs(statement))
     } else {
-        dedent(statement, indent, enclosing)
+        dedent(statement, indent, Some(enclosing))
     }
 }
 

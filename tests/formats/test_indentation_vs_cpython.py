@@ -180,6 +180,42 @@ def test_indentation_verdicts_are_cpythons(tmp_path: pathlib.Path) -> None:
     assert tally["not reported"] <= tally["right"] // 20, tally
 
 
+def draw_deep_program(rng: random.Random) -> str:
+    """Blocks nested about as deep as CPython's tokenizer allows (100 levels, the module's
+    included), one space or one tab more per level, then a line deeper where no block starts, a
+    dedent, or more blocks."""
+    step = rng.choice([" ", "\t", "  "])
+    lines = ["import numpy as np", "p = np.log(q)"]
+    depth = 0
+    for _ in range(rng.randint(95, 104)):
+        lines.append(step * depth + rng.choice(["if x:", "for i in y:", "def f(x):", "while x:", "class A:"]))
+        depth += 1
+    lines.append(step * depth + "y = np.log(x)")
+    r = rng.random()
+    if r < 0.3:
+        lines.append(step * (depth + 1) + "z = 1")
+    elif r < 0.6:
+        depth = rng.randint(0, depth)
+        lines.append(step * depth + "z = np.log(y)")
+        lines.append(step * depth + "if z:")
+        lines.append(step * (depth + 1) + "w = 1")
+    return "\n".join(lines) + "\n"
+
+
+def test_deep_nesting_verdicts_are_cpythons(tmp_path: pathlib.Path) -> None:
+    rng = random.Random(int(os.environ.get("NANLINT_INDENT_SEED", "20261203")))
+    for k in range(200):
+        (tmp_path / f"d{k:03d}.py").write_text(draw_deep_program(rng), encoding="utf-8")
+    shown: list[str] = []
+    tally = compare(NANLINT_BIN, tmp_path, show=shown.append)
+    print(tally)
+    assert tally["wrong"] == 0 and tally["more after the first"] == 0 and tally["not reported"] == 0, "\n".join(
+        shown[:20]
+    )
+    # About half the programs pass the limit.
+    assert tally["right"] >= 50, tally
+
+
 if __name__ == "__main__":
     totals: dict[str, int] = {}
     for folder in sys.argv[2:]:
