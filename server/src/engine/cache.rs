@@ -17,7 +17,9 @@
 //! The incremental property test (`tests/incremental.rs`) checks that this always equals a fresh
 //! analysis.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -149,7 +151,8 @@ impl UnitCache {
         let (found, mut prior) = analyze_units(rules, &model, settings, &misses, &triggers, &self.prior);
         let mut found = found.into_iter();
         let mut smells = Vec::new();
-        let mut fresh_units: HashMap<UnitKey, Vec<CachedUnit>> = HashMap::with_capacity(self.units.len());
+        let mut fresh_units: HashMap<UnitKey, Vec<CachedUnit>> =
+            HashMap::with_capacity_and_hasher(self.units.len(), Default::default());
         for (key, mut cached, analyzed) in slots {
             if !analyzed {
                 let (s, deps) = found.next().unwrap_or_default();

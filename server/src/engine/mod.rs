@@ -10,7 +10,6 @@
 pub mod cache;
 pub mod fix;
 
-use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
@@ -261,7 +260,7 @@ pub(crate) fn run_rules_counted<'a>(
             continue;
         }
         // One match can span several occurrences (`torch.log(torch.log(x))` for the outer call).
-        let mut seen: HashSet<(usize, Vec<usize>)> = HashSet::new();
+        let mut seen: foldhash::HashSet<(usize, Vec<usize>)> = Default::default();
         for range in ranges {
             stats.queries += 1;
             stats.bytes_queried += range.len();

@@ -12,7 +12,7 @@
 //! Every pattern needs an anchor (see [`super::Anchor`]): the words or tokens every match
 //! contains, around which the engine runs the query.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 
 use tree_sitter::{Node, Query, QueryMatch, QueryPredicateArg};
 
@@ -142,7 +142,7 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
                             apis::canonical(bad)
                         ));
                     }
-                    let mut leaves = HashSet::new();
+                    let mut leaves = HashSet::default();
                     for name in &strings {
                         leaves.insert(apis::leaf(name).to_string());
                         leaves.extend(apis::aliases_of(name).map(|a| apis::leaf(&a).to_string()));

@@ -4,7 +4,7 @@
 //! `tf.log`, `tf.math.log` and `tf_log` (after `from tensorflow.math import log as tf_log`) are one
 //! API, and a `tf` that was never imported is just a name.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use tree_sitter::Node;
 

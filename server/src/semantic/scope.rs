@@ -9,7 +9,8 @@
 //! the `if` that holds `at`) are skipped. Loop back edges are not followed: a use inside a loop
 //! sees the bindings before it in the loop body and above the loop.
 
-use std::collections::HashMap;
+// foldhash, not SipHash: built for each scope an analysis reads (no untrusted keys here).
+use foldhash::HashMap;
 
 use tree_sitter::Node;
 
@@ -63,7 +64,7 @@ impl<'t> ScopeIndex<'t> {
     /// Every binding in `scope` (a function definition or the module), outside nested scopes.
     /// Iterative: deep nesting cannot overflow the stack.
     pub fn build(scope: Node<'t>, src: &'t str) -> Self {
-        let mut by_name: HashMap<&'t str, Vec<Entry<'t>>> = HashMap::new();
+        let mut by_name: HashMap<&'t str, Vec<Entry<'t>>> = HashMap::default();
         let mut add = |name: &'t str, node: Node<'t>, binding: Binding<'t>| {
             by_name.entry(name).or_default().push(Entry { node, binding });
         };
