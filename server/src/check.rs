@@ -25,7 +25,7 @@ use crate::engine::{
 };
 use crate::settings::{self, FileSettings, Settings, normalize_selector};
 use crate::smell::{Fix, Point, Smell, Span};
-use crate::syntax::{Refused, refused_statements};
+use crate::syntax::{KindName, Refused, refused_statements};
 use decode::SourceEncoding;
 use notebook::Notebook;
 
@@ -800,7 +800,8 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     let mut pending = if tree.root_node().has_error() { vec![tree.root_node()] } else { Vec::new() };
     while let Some(node) = pending.pop() {
         if node.is_missing() {
-            let what = if node.is_named() { node.kind().replace('_', " ") } else { format!("`{}`", node.kind()) };
+            let what =
+                if node.is_named() { node.kind_name().replace('_', " ") } else { format!("`{}`", node.kind_name()) };
             out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
         } else if node.is_error() {
             out.push(error_region(node, source));
@@ -868,7 +869,7 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
             );
         }
         Refused::EmptyBody(header) => {
-            let what = match header.kind() {
+            let what = match header.kind_name() {
                 "function_definition" => "function definition".to_string(),
                 "class_definition" => "class definition".to_string(),
                 "except_clause" | "except_group_clause"
@@ -886,7 +887,7 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
             (format!("Syntax error: expected an indented block after {what} (IndentationError)"), header)
         }
         Refused::Python2(statement) => {
-            let keyword = if statement.kind() == "exec_statement" { "exec" } else { "print" };
+            let keyword = if statement.kind_name() == "exec_statement" { "exec" } else { "print" };
             (format!("Syntax error: Missing parentheses in call to '{keyword}' (Python 2 syntax)"), statement)
         }
     };
@@ -909,7 +910,7 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
 /// the error into it), with its first line.
 fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
     if let Some(operator) = dangling_operator(node) {
-        let message = format!("Syntax error: expected an expression after `{}`", operator.kind());
+        let message = format!("Syntax error: expected an expression after `{}`", operator.kind_name());
         return builtin_smell(&SYNTAX_ERROR, message, Span::of(operator));
     }
     if source.get(node.end_byte()..).is_some_and(|rest| rest.trim().is_empty())
@@ -920,7 +921,7 @@ fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
             1 => " (nor was the bracket opened before it)".to_string(),
             n => format!(" (nor were the {n} brackets opened before it)"),
         };
-        let message = format!("Syntax error: `{}` was never closed{nor}", bracket.kind());
+        let message = format!("Syntax error: `{}` was never closed{nor}", bracket.kind_name());
         return builtin_smell(&SYNTAX_ERROR, message, Span::of(bracket));
     }
     let mut span = Span::of(node);
@@ -928,7 +929,7 @@ fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
     let children: Vec<tree_sitter::Node> = node.children(&mut cursor).collect();
     // A statement that parsed whole and ends its line, before the first child that did not.
     let whole = |(c, next): (&tree_sitter::Node, &tree_sitter::Node)| {
-        let statement = c.kind().ends_with("_statement") || c.kind().ends_with("_definition");
+        let statement = c.kind_name().ends_with("_statement") || c.kind_name().ends_with("_definition");
         c.is_named() && statement && !c.has_error() && next.start_position().row > c.end_position().row
     };
     let skipped = children.iter().zip(children.iter().skip(1)).take_while(|&pair| whole(pair)).count();
@@ -955,12 +956,12 @@ fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
 /// Python reports the line of the `=`, and so does nanlint.
 fn dangling_operator(region: tree_sitter::Node) -> Option<tree_sitter::Node> {
     let mut previous = region.prev_sibling()?;
-    while previous.kind() == "comment" {
+    while previous.kind_name() == "comment" {
         previous = previous.prev_sibling()?;
     }
     let operator = !previous.is_named()
         && matches!(
-            previous.kind(),
+            previous.kind_name(),
             "=" | "+="
                 | "-="
                 | "*="
@@ -1009,7 +1010,7 @@ fn unclosed_bracket(region: tree_sitter::Node) -> Option<(tree_sitter::Node, usi
     'walk: loop {
         let node = cursor.node();
         if node.child_count() == 0 && !node.is_missing() {
-            match node.kind() {
+            match node.kind_name() {
                 "(" | "[" | "{" => open.push(node),
                 closing @ (")" | "]" | "}") => {
                     let opening = match closing {
@@ -1018,7 +1019,7 @@ fn unclosed_bracket(region: tree_sitter::Node) -> Option<(tree_sitter::Node, usi
                         _ => "{",
                     };
                     // A closing bracket of another kind is another error; it closes nothing.
-                    if open.last().is_some_and(|o| o.kind() == opening) {
+                    if open.last().is_some_and(|o| o.kind_name() == opening) {
                         open.pop();
                     }
                 }

@@ -67,6 +67,30 @@ fields! {
     value = "value",
 }
 
+/// tree-sitter-python's node kinds by id, each looked up once.
+static KINDS: LazyLock<Vec<Box<str>>> = LazyLock::new(|| {
+    let language = language();
+    (0..language.node_kind_count() as u16).map(|id| language.node_kind_for_id(id).unwrap_or_default().into()).collect()
+});
+
+/// A node's kind from [`KINDS`]. `Node::kind` measures the grammar's C string and checks that
+/// it is UTF-8 on every call, some 4 % of the instructions of a keystroke's analysis; the walks
+/// above ask it of every node they pass.
+pub trait KindName<'t> {
+    /// The same text as `Node::kind`.
+    fn kind_name(&self) -> &'t str;
+}
+
+impl<'t> KindName<'t> for Node<'t> {
+    fn kind_name(&self) -> &'t str {
+        match KINDS.get(usize::from(self.kind_id())) {
+            Some(kind) => kind,
+            // `ERROR` and the other built-in ids lie past the table.
+            None => self.kind(),
+        }
+    }
+}
+
 pub fn parser() -> Parser {
     let mut parser = Parser::new();
     parser.set_language(&language()).expect("the bundled Python grammar matches the tree-sitter version");
@@ -187,7 +211,7 @@ pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
 pub fn inside_string(root: Node, byte: usize) -> bool {
     let mut node = root.descendant_for_byte_range(byte, byte);
     while let Some(n) = node {
-        if n.kind() == "string" {
+        if n.kind_name() == "string" {
             return n.start_byte() < byte && byte < n.end_byte();
         }
         node = n.parent();
@@ -205,12 +229,12 @@ pub fn line_comment(root: Node, line: &str, start: usize) -> Option<usize> {
     memchr::memchr(b'#', line.as_bytes())?;
     let last = start + line.trim_end().len().checked_sub(1)?;
     let node = root.descendant_for_byte_range(last, last + 1)?;
-    (node.kind() == "comment" && node.start_byte() >= start).then(|| node.start_byte())
+    (node.kind_name() == "comment" && node.start_byte() >= start).then(|| node.start_byte())
 }
 
 /// The expression inside any number of parentheses: `((x))` → `x`.
 pub fn unparenthesized(mut node: Node) -> Node {
-    while node.kind() == "parenthesized_expression" {
+    while node.kind_name() == "parenthesized_expression" {
         match node.named_child(0) {
             Some(inner) if node.named_child_count() == 1 => node = inner,
             _ => break,
@@ -221,7 +245,7 @@ pub fn unparenthesized(mut node: Node) -> Node {
 
 /// The name a callee ends in: `log` for `np.log`, `x.log` and `log`.
 pub fn callee_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
-    match function.kind() {
+    match function.kind_name() {
         "attribute" => function.child_by_field_id(FIELD.attribute).map(|a| text(a, src)),
         "identifier" => Some(text(function, src)),
         _ => None,
@@ -230,7 +254,7 @@ pub fn callee_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
 
 /// The function node of a call, if `node` is a call.
 pub fn call_function(node: Node) -> Option<Node> {
-    (node.kind() == "call").then(|| node.child_by_field_id(FIELD.function)).flatten()
+    (node.kind_name() == "call").then(|| node.child_by_field_id(FIELD.function)).flatten()
 }
 
 /// Positional and keyword arguments of a call.
@@ -251,7 +275,7 @@ impl<'t> Args<'t> {
         };
         let mut cursor = list.walk();
         for arg in list.named_children(&mut cursor) {
-            match arg.kind() {
+            match arg.kind_name() {
                 "keyword_argument" => {
                     if let (Some(k), Some(v)) = (arg.child_by_field_id(FIELD.name), arg.child_by_field_id(FIELD.value))
                     {
@@ -386,7 +410,7 @@ pub fn is_scope(kind: &str) -> bool {
 pub fn has_comment(node: Node) -> bool {
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        if n.kind() == "comment" {
+        if n.kind_name() == "comment" {
             return true;
         }
         let mut cursor = n.walk();
@@ -477,14 +501,16 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
         let mut after_continuation = false;
         let mut previous = None;
         for statement in container.named_children(&mut cursor) {
-            if statement.kind() == "comment" {
+            if statement.kind_name() == "comment" {
                 continue;
             }
-            let continued = statement.children(&mut statement.walk()).any(|k| k.kind() == "line_continuation");
+            let continued = statement.children(&mut statement.walk()).any(|k| k.kind_name() == "line_continuation");
             let follows_continuation = after_continuation;
             after_continuation |= continued;
-            let chevron = |s: Node| s.named_child(0).is_some_and(|c| c.kind() == "chevron");
-            if statement.kind() == "exec_statement" || (statement.kind() == "print_statement" && !chevron(statement)) {
+            let chevron = |s: Node| s.named_child(0).is_some_and(|c| c.kind_name() == "chevron");
+            if statement.kind_name() == "exec_statement"
+                || (statement.kind_name() == "print_statement" && !chevron(statement))
+            {
                 out.push(Refused::Python2(statement));
             }
             if let Some(at) = handlerless_try(statement, src) {
@@ -513,7 +539,7 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
                     parts(statement).find_map(|part| {
                         let indent = indentation(part, src)?;
                         let before = std::iter::successors(part.prev_named_sibling(), |p| p.prev_named_sibling())
-                            .find(|p| p.kind() != "comment");
+                            .find(|p| p.kind_name() != "comment");
                         compare(part, indent, level, enclosing.as_deref(), before, src)
                     })
                 });
@@ -580,13 +606,13 @@ fn first_per_program(out: &mut Vec<Refused>, src: &str, cell_end: Option<&str>) 
 /// Where CPython reports a `try` statement that has neither `except` nor `finally` (see
 /// [`Refused::NoHandler`]); `None` for any other statement.
 fn handlerless_try(statement: Node, src: &str) -> Option<usize> {
-    if statement.kind() != "try_statement" {
+    if statement.kind_name() != "try_statement" {
         return None;
     }
     let mut cursor = statement.walk();
     let handled = statement
         .named_children(&mut cursor)
-        .any(|c| matches!(c.kind(), "except_clause" | "except_group_clause" | "finally_clause"));
+        .any(|c| matches!(c.kind_name(), "except_clause" | "except_group_clause" | "finally_clause"));
     if handled {
         return None;
     }
@@ -731,9 +757,9 @@ fn dedent<'t>(statement: Node<'t>, indent: Indent, enclosing: Option<&Enclosing>
 fn ending_levels(statement: Node, src: &str) -> Vec<Indent> {
     let mut levels = Vec::new();
     // A clause's part before it can be a body itself (`if`'s, before `else:`).
-    let mut next = if statement.kind() == "block" { Some(statement) } else { last_named_non_comment(statement) };
+    let mut next = if statement.kind_name() == "block" { Some(statement) } else { last_named_non_comment(statement) };
     while let Some(last) = next {
-        let kind = last.kind();
+        let kind = last.kind_name();
         if kind == "block" {
             let Some(first) = first_named_non_comment(last) else { break };
             let Some(level) = indentation(first, src) else { break };
@@ -755,19 +781,19 @@ fn parts<'t>(statement: Node<'t>) -> impl Iterator<Item = Node<'t>> {
     let mut cursor = statement.walk();
     let children: Vec<Node<'t>> = statement.named_children(&mut cursor).collect();
     children.into_iter().skip(1).filter(|c| {
-        let kind = c.kind();
+        let kind = c.kind_name();
         kind.ends_with("_clause") || kind.ends_with("_definition") || kind == "decorator"
     })
 }
 
 fn last_named_non_comment(node: Node) -> Option<Node> {
     let mut cursor = node.walk();
-    node.named_children(&mut cursor).filter(|c| c.kind() != "comment").last()
+    node.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").last()
 }
 
 fn first_named_non_comment(node: Node) -> Option<Node> {
     let mut cursor = node.walk();
-    node.named_children(&mut cursor).find(|c| c.kind() != "comment")
+    node.named_children(&mut cursor).find(|c| c.kind_name() != "comment")
 }
 
 /// Queues the bodies (`block`s) of `statement` and of its clauses, opened from the level
@@ -785,14 +811,14 @@ fn bodies<'t>(
     while let Some(node) = stack.pop() {
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            let kind = child.kind();
+            let kind = child.kind_name();
             if kind == "block" {
                 let empty = match first_named_non_comment(child) {
                     None => true,
                     Some(first) => cell_end.is_some_and(|marker| {
                         // Comments after the `:` can be the header's children, before the block.
                         let mut colon = child.prev_sibling();
-                        while let Some(c) = colon.filter(|c| matches!(c.kind(), "comment" | "line_continuation")) {
+                        while let Some(c) = colon.filter(|c| matches!(c.kind_name(), "comment" | "line_continuation")) {
                             colon = c.prev_sibling();
                         }
                         let colon = colon.map_or(node.start_byte(), |c| c.end_byte());
@@ -853,7 +879,7 @@ pub fn short(text: &str) -> String {
 pub fn same_expression(a: Node, b: Node, src: &str) -> bool {
     let (a, b) = (unparenthesized(a), unparenthesized(b));
     let squash = |n: Node| text(n, src).chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    a.kind() == b.kind() && squash(a) == squash(b)
+    a.kind_name() == b.kind_name() && squash(a) == squash(b)
 }
 
 #[cfg(test)]
@@ -919,7 +945,7 @@ pub(crate) mod tests {
         let src = "a = left + right\n";
         let tree = parse(src);
         let sum = tree.root_node().descendant_for_byte_range(4, 16).unwrap();
-        assert_eq!(sum.kind(), "binary_operator");
+        assert_eq!(sum.kind_name(), "binary_operator");
         let side = |id| sum.child_by_field_id(id).map(|n| &src[n.byte_range()]);
         assert_eq!(
             (side(FIELD.left), side(FIELD.operator), side(FIELD.right)),
@@ -934,6 +960,48 @@ pub(crate) mod tests {
         let node = tree.root_node().descendant_for_byte_range(at, at).unwrap();
         let p = node.start_position();
         (p.row, p.column)
+    }
+
+    #[test]
+    fn kind_name_is_node_kind_for_every_node() {
+        // The field cases and the fixtures of every rule, and broken code: `ERROR` and
+        // `MISSING` nodes, keywords, punctuation, string parts.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = vec![
+            "def f(x:\n    return [1, 2\nclass C(: pass\n".to_string(),
+            "print 'a'\nexec code\nx = f'{a!r:>{w}}' + b\"\\n\" @ c\n".to_string(),
+            "match x:\n    case [1, *rest] | {'k': _} if rest: pass\nlambda *a, **k: (yield)\n".to_string(),
+        ];
+        let mut dirs = vec![root.join("tests/cases")];
+        dirs.extend(std::fs::read_dir(root.join("queries/python")).unwrap().map(|e| e.unwrap().path()));
+        for dir in dirs {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "py") {
+                    sources.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for src in &sources {
+            let tree = parse(src);
+            let mut cursor = tree.walk();
+            'walk: loop {
+                let node = cursor.node();
+                assert_eq!(node.kind_name(), node.kind(), "id {} in {src:?}", node.kind_id());
+                seen.insert(node.kind().to_string());
+                if cursor.goto_first_child() {
+                    continue;
+                }
+                while !cursor.goto_next_sibling() {
+                    if !cursor.goto_parent() {
+                        break 'walk;
+                    }
+                }
+            }
+        }
+        assert!(seen.contains("ERROR") && seen.contains("identifier") && seen.contains("def"), "{seen:?}");
+        assert!(seen.len() > 80, "{} kinds", seen.len());
     }
 
     #[test]

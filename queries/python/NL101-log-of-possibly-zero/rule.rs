@@ -12,7 +12,7 @@ use crate::semantic::eval::reaches_zero_op;
 use crate::semantic::value::{Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Fix, Related};
-use crate::syntax::{Args, FIELD, Span, has_comment, same_expression, short};
+use crate::syntax::{Args, FIELD, KindName, Span, has_comment, same_expression, short};
 
 pub const RULE: Rule = Rule {
     code: "NL101",
@@ -199,7 +199,7 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
     let Some(summary) = model.summary_of(def) else { return Vec::new() };
     let args = Args::of(call);
     let is_method = model.class_of_method(def).is_some()
-        && call.child_by_field_id(FIELD.function).is_some_and(|f| f.kind() == "attribute");
+        && call.child_by_field_id(FIELD.function).is_some_and(|f| f.kind_name() == "attribute");
     let mut out = Vec::new();
     for flow in &summary.flows {
         let logs = LOGS.contains(&flow.into.as_str())
@@ -242,7 +242,7 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
 /// `a.log()[a > 0]` → `a[a > 0].log()`: the same elements, without the log of the others (whose
 /// gradient, 0 * inf, is NaN).
 fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
-    let subscript = call.parent().filter(|p| p.kind() == "subscript")?;
+    let subscript = call.parent().filter(|p| p.kind_name() == "subscript")?;
     let index = subscript.child_by_field_id(FIELD.subscript)?;
     let method = call.child_by_field_id(FIELD.function)?.child_by_field_id(FIELD.attribute)?;
     if has_comment(subscript) {
@@ -259,7 +259,7 @@ fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
 /// `a.log()[a > 0]`: the log's result is indexed by a condition on its own argument.
 fn selected_after<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
     let Some(parent) = call.parent() else { return false };
-    if parent.kind() != "subscript" || parent.child_by_field_id(FIELD.value) != Some(call) {
+    if parent.kind_name() != "subscript" || parent.child_by_field_id(FIELD.value) != Some(call) {
         return false;
     }
     let Some(index) = parent.child_by_field_id(FIELD.subscript) else { return false };
@@ -273,10 +273,10 @@ fn selected_after<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool 
 fn own_factor<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
     let mut node = call;
     while let Some(parent) = node.parent() {
-        match parent.kind() {
+        match parent.kind_name() {
             "parenthesized_expression" => node = parent,
             "binary_operator" => {
-                let op = parent.child_by_field_id(FIELD.operator).map(|o| o.kind());
+                let op = parent.child_by_field_id(FIELD.operator).map(|o| o.kind_name());
                 match op {
                     Some("+") | Some("-") => node = parent,
                     Some("*") => {
@@ -338,7 +338,7 @@ fn abs_of_determinant<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
         Some(Callee::Method { receiver, .. }) => Some(receiver),
         _ => Args::of(abs).positional.first().copied(),
     };
-    let Some(operand) = operand.map(crate::syntax::unparenthesized).filter(|o| o.kind() == "call") else {
+    let Some(operand) = operand.map(crate::syntax::unparenthesized).filter(|o| o.kind_name() == "call") else {
         return false;
     };
     match model.callee(operand) {

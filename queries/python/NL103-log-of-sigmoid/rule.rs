@@ -8,7 +8,7 @@ use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
 use crate::semantic::Model;
 use crate::semantic::value::{Op, Prob};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{FIELD, Span, short, unparenthesized};
+use crate::syntax::{FIELD, KindName, Span, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL103",
@@ -80,15 +80,15 @@ pub fn sigmoid_source<'a>(
     }
     // `1 - X`, inline or through one name.
     let arg = unparenthesized(arg);
-    let (difference, through) = match arg.kind() {
+    let (difference, through) = match arg.kind_name() {
         "identifier" => {
             let (assignment, value) = model.assigned_value(arg)?;
             (value, Some(assignment))
         }
         _ => (arg, None),
     };
-    if difference.kind() != "binary_operator"
-        || difference.child_by_field_id(FIELD.operator).map(|o| o.kind()) != Some("-")
+    if difference.kind_name() != "binary_operator"
+        || difference.child_by_field_id(FIELD.operator).map(|o| o.kind_name()) != Some("-")
         || difference.child_by_field_id(FIELD.left).and_then(|l| model.constant(l)) != Some(1.0)
     {
         return None;

@@ -9,7 +9,7 @@ use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
 use crate::semantic::value::{Library, Op, Prob};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{FIELD, Span, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{FIELD, KindName, Span, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL104",
@@ -179,8 +179,8 @@ fn is_exp<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
 /// The labels of a factor: `y`, or `y` of `-y` (negated).
 fn labels_of(factor: Node) -> (Node, bool) {
     let f = unparenthesized(factor);
-    if f.kind() == "unary_operator"
-        && f.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+    if f.kind_name() == "unary_operator"
+        && f.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
         && let Some(inner) = f.child_by_field_id(FIELD.argument)
     {
         return (unparenthesized(inner), true);
@@ -192,11 +192,11 @@ fn labels_of(factor: Node) -> (Node, bool) {
 fn term_of(product: Node) -> Option<(Node, Node)> {
     let mut node = product;
     let mut parent = node.parent()?;
-    while parent.kind() == "parenthesized_expression" {
+    while parent.kind_name() == "parenthesized_expression" {
         node = parent;
         parent = node.parent()?;
     }
-    if parent.kind() != "binary_operator" || parent.child_by_field_id(FIELD.operator)?.kind() != "+" {
+    if parent.kind_name() != "binary_operator" || parent.child_by_field_id(FIELD.operator)?.kind_name() != "+" {
         return None;
     }
     let (left, right) = (parent.child_by_field_id(FIELD.left)?, parent.child_by_field_id(FIELD.right)?);
@@ -206,13 +206,13 @@ fn term_of(product: Node) -> Option<(Node, Node)> {
 /// A term `a * log(b)` (or `log(b) * a`): the log call and `a`.
 fn factors_with_log<'a>(model: &Model<'a>, term: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
     let term = unparenthesized(term);
-    if term.kind() != "binary_operator" || term.child_by_field_id(FIELD.operator)?.kind() != "*" {
+    if term.kind_name() != "binary_operator" || term.child_by_field_id(FIELD.operator)?.kind_name() != "*" {
         return None;
     }
     let (left, right) = (term.child_by_field_id(FIELD.left)?, term.child_by_field_id(FIELD.right)?);
     for (log, other) in [(right, left), (left, right)] {
         let log = unparenthesized(log);
-        if log.kind() == "call" && probs::natural_log(model, log).is_some() {
+        if log.kind_name() == "call" && probs::natural_log(model, log).is_some() {
             return Some((log, other));
         }
     }
@@ -222,8 +222,8 @@ fn factors_with_log<'a>(model: &Model<'a>, term: Node<'a>) -> Option<(Node<'a>, 
 /// `node` is `1 - of` (spelled so, parentheses aside).
 fn is_one_minus<'a>(model: &Model<'a>, node: Node<'a>, of: Node<'a>) -> bool {
     let node = unparenthesized(node);
-    node.kind() == "binary_operator"
-        && node.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+    node.kind_name() == "binary_operator"
+        && node.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
         && node.child_by_field_id(FIELD.left).and_then(|l| model.constant(l)) == Some(1.0)
         && node.child_by_field_id(FIELD.right).is_some_and(|r| same_expression(r, of, model.src))
 }
@@ -340,7 +340,7 @@ fn binary_with_logits<'a>(model: &Model<'a>, source: &Source<'a>, labels: Node<'
 
 /// An operand of `*` as text: parenthesized unless it is an atom.
 fn atom<'a>(model: &Model<'a>, node: Node<'a>) -> String {
-    match node.kind() {
+    match node.kind_name() {
         "identifier" | "call" | "attribute" | "subscript" | "integer" | "float" | "parenthesized_expression" => {
             model.text(node).to_string()
         }

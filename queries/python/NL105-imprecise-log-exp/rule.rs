@@ -9,7 +9,7 @@ use crate::semantic::reductions::names_every_element;
 use crate::semantic::value::{Dtype, Kind, Library, Op, Origin};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, FIELD, has_comment, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, has_comment, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL105",
@@ -116,8 +116,8 @@ fn plausible<'a>(model: &Model<'a>, x: Node<'a>, written: &Written<'a>) -> bool 
 fn integral<'a>(model: &Model<'a>, x: Node<'a>) -> bool {
     let x = unparenthesized(x);
     let x = model.assigned_value(x).map_or(x, |(_, value)| value);
-    match x.kind() {
-        "binary_operator" => x.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "//"),
+    match x.kind_name() {
+        "binary_operator" => x.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "//"),
         "call" => {
             let name = match model.callee(x) {
                 Some(Callee::Api(api)) => apis::leaf(&api).to_string(),
@@ -135,14 +135,14 @@ fn integral<'a>(model: &Model<'a>, x: Node<'a>) -> bool {
 fn names_the_precise_form<'a>(model: &Model<'a>, node: Node<'a>, precise: &str) -> bool {
     let mut statement = node;
     while let Some(parent) = statement.parent() {
-        if matches!(parent.kind(), "block" | "module") {
+        if matches!(parent.kind_name(), "block" | "module") {
             break;
         }
         statement = parent;
     }
     let held = statement
         .named_child(0)
-        .filter(|a| a.kind() == "assignment")
+        .filter(|a| a.kind_name() == "assignment")
         .and_then(|a| a.child_by_field_id(FIELD.right))
         .unwrap_or(statement);
     model.text(held).contains(precise)
@@ -151,7 +151,7 @@ fn names_the_precise_form<'a>(model: &Model<'a>, node: Node<'a>, precise: &str) 
 /// `x` of `1 + x` or `x + 1`.
 fn one_plus<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
     let node = unparenthesized(node);
-    if node.kind() != "binary_operator" || node.child_by_field_id(FIELD.operator)?.kind() != "+" {
+    if node.kind_name() != "binary_operator" || node.child_by_field_id(FIELD.operator)?.kind_name() != "+" {
         return None;
     }
     let (l, r) = (node.child_by_field_id(FIELD.left)?, node.child_by_field_id(FIELD.right)?);
@@ -165,7 +165,7 @@ fn one_plus<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
 /// The exponential's argument when `node` is `exp(x)` (or `x.exp()`).
 fn exp_of<'a>(model: &Model<'a>, node: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
     let node = unparenthesized(node);
-    if node.kind() != "call" {
+    if node.kind_name() != "call" {
         return None;
     }
     match model.callee(node)? {
@@ -246,7 +246,7 @@ fn softplus<'a>(model: &Model<'a>, log: Node<'a>, x: Node<'a>, written: &Written
 /// `log(sum(exp(x), axis))` → `logsumexp(x, axis)`.
 fn logsumexp<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, written: &Written<'a>) -> Vec<Finding> {
     let sum = unparenthesized(arg);
-    if sum.kind() != "call" {
+    if sum.kind_name() != "call" {
         return Vec::new();
     }
     let args = Args::of(sum);
@@ -322,7 +322,7 @@ fn logsumexp_fix<'a>(
                 return None;
             }
             let primary =
-                matches!(x.kind(), "identifier" | "attribute" | "call" | "subscript" | "parenthesized_expression");
+                matches!(x.kind_name(), "identifier" | "attribute" | "call" | "subscript" | "parenthesized_expression");
             args[0] = if primary { format!("{}.flatten()", args[0]) } else { format!("({}).flatten()", args[0]) };
             args.push("0".to_string());
         }
@@ -351,7 +351,7 @@ fn shifted_by_max<'a>(model: &Model<'a>, x: Node<'a>) -> bool {
     let x = unparenthesized(x);
     // `shifted = x - m` then `exp(shifted)`.
     let x = model.assigned_value(x).map_or(x, |(_, value)| value);
-    if x.kind() != "binary_operator" || x.child_by_field_id(FIELD.operator).is_none_or(|o| o.kind() != "-") {
+    if x.kind_name() != "binary_operator" || x.child_by_field_id(FIELD.operator).is_none_or(|o| o.kind_name() != "-") {
         return false;
     }
     let Some(right) = x.child_by_field_id(FIELD.right).map(unparenthesized) else { return false };
@@ -367,15 +367,15 @@ fn exp_minus_one<'a>(model: &Model<'a>, exp: Node<'a>, x: Node<'a>, written: &Wr
         Some(p) => p,
         None => return Vec::new(),
     };
-    while parent.kind() == "parenthesized_expression" {
+    while parent.kind_name() == "parenthesized_expression" {
         node = parent;
         parent = match node.parent() {
             Some(p) => p,
             None => return Vec::new(),
         };
     }
-    let minus_one = parent.kind() == "binary_operator"
-        && parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+    let minus_one = parent.kind_name() == "binary_operator"
+        && parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
         && parent.child_by_field_id(FIELD.left) == Some(node)
         && parent.child_by_field_id(FIELD.right).and_then(|r| model.constant(r)) == Some(1.0);
     if !minus_one || !plausible(model, x, written) || names_the_precise_form(model, parent, "expm1") {
@@ -409,7 +409,7 @@ fn simple_fix<'a>(
     }
     if written.method {
         let x_text = model.text(x);
-        let receiver = match unparenthesized(x).kind() {
+        let receiver = match unparenthesized(x).kind_name() {
             "identifier" | "call" | "attribute" | "subscript" => x_text.to_string(),
             _ => format!("({x_text})"),
         };

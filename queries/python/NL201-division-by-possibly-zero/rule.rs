@@ -11,7 +11,7 @@ use crate::semantic::reductions::Reduce;
 use crate::semantic::value::{Kind, Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Related};
-use crate::syntax::{Args, FIELD, ancestry, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, ancestry, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL201",
@@ -34,12 +34,15 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     let (Some(smell), Some(den)) = (captures.get("smell"), captures.get("den")) else { return Vec::new() };
     let model = cx.model;
     let num = captures.get("num");
-    if den.kind() == "comment" || num.is_some_and(|n| n.kind() == "comment") || den.kind() == "keyword_argument" {
+    if den.kind_name() == "comment"
+        || num.is_some_and(|n| n.kind_name() == "comment")
+        || den.kind_name() == "keyword_argument"
+    {
         return Vec::new();
     }
     // Most divisions divide by a literal: nothing to evaluate.
     let bare = unparenthesized(den);
-    if matches!(bare.kind(), "integer" | "float") && model.constant(bare).is_some_and(|c| c != 0.0) {
+    if matches!(bare.kind_name(), "integer" | "float") && model.constant(bare).is_some_and(|c| c != 0.0) {
         return Vec::new();
     }
     if !is_division(model, smell) {
@@ -81,7 +84,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
 /// The query's method patterns match any `x.div(y)`; keep tensors' (the `#method?` predicate
 /// checked the receiver), and `reciprocal()` without arguments.
 fn is_division<'a>(model: &Model<'a>, smell: Node<'a>) -> bool {
-    if smell.kind() != "call" {
+    if smell.kind_name() != "call" {
         return true;
     }
     match model.callee(smell) {
@@ -137,7 +140,7 @@ fn discarded<'a>(model: &Model<'a>, smell: Node<'a>, den: Node<'a>) -> bool {
         model.constraints_of(cond, truth, 0, &mut found);
         found.iter().any(|c| same_expression(c.subject, den, model.src) && !c.range.contains_zero())
     };
-    if smell.kind() == "call"
+    if smell.kind_name() == "call"
         && let Some(cond) = Args::of(smell).keyword(&["where"], model.src)
         && excludes_zero(cond, true)
     {
@@ -146,7 +149,7 @@ fn discarded<'a>(model: &Model<'a>, smell: Node<'a>, den: Node<'a>) -> bool {
     let mut node = smell;
     loop {
         let Some(parent) = node.parent() else { return false };
-        match parent.kind() {
+        match parent.kind_name() {
             "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
             "argument_list" => {
                 let Some(call) = parent.parent() else { return false };
@@ -180,7 +183,7 @@ fn spread_compared<'a>(model: &Model<'a>, smell: Node<'a>, value: &Value<'a>) ->
     };
     model.conditions_at(smell).into_iter().any(|(cond, truth)| {
         let cond = unparenthesized(cond);
-        if cond.kind() != "comparison_operator" || cond.named_child_count() != 2 {
+        if cond.kind_name() != "comparison_operator" || cond.named_child_count() != 2 {
             return false;
         }
         let (Some(a), Some(b)) = (cond.named_child(0), cond.named_child(1)) else { return false };
@@ -189,7 +192,7 @@ fn spread_compared<'a>(model: &Model<'a>, smell: Node<'a>, value: &Value<'a>) ->
             return false;
         }
         let mut cursor = cond.walk();
-        let op = cond.children_by_field_name("operators", &mut cursor).next().map(|o| o.kind());
+        let op = cond.children_by_field_name("operators", &mut cursor).next().map(|o| o.kind_name());
         matches!((op, truth), (Some("=="), false) | (Some("!=" | ">" | "<"), true))
     })
 }
@@ -198,17 +201,17 @@ fn spread_compared<'a>(model: &Model<'a>, smell: Node<'a>, value: &Value<'a>) ->
 /// or `np.errstate(invalid=...)`, or a `try` that catches `ZeroDivisionError`.
 fn errors_handled<'a>(model: &Model<'a>, smell: Node<'a>) -> bool {
     let chain = ancestry(model.tree.root_node(), smell);
-    let start = chain.iter().rposition(|n| matches!(n.kind(), "function_definition" | "lambda")).unwrap_or(0);
+    let start = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda")).unwrap_or(0);
     chain[start..].windows(2).any(|pair| {
         let (parent, child) = (pair[0], pair[1]);
-        match parent.kind() {
+        match parent.kind_name() {
             "with_statement" if Some(child) == parent.child_by_field_id(FIELD.body) => {
                 let header = &model.src[parent.start_byte()..child.start_byte()];
                 header.contains("errstate") && (header.contains("divide") || header.contains("invalid"))
             }
             "try_statement" if Some(child) == parent.child_by_field_id(FIELD.body) => {
                 let mut cursor = parent.walk();
-                parent.named_children(&mut cursor).filter(|c| c.kind() == "except_clause").any(|c| {
+                parent.named_children(&mut cursor).filter(|c| c.kind_name() == "except_clause").any(|c| {
                     let header = model.text(c).lines().next().unwrap_or("");
                     ["ZeroDivisionError", "ArithmeticError", "FloatingPointError"].iter().any(|e| header.contains(e))
                 })
@@ -262,7 +265,7 @@ fn fixes_for<'a>(
         let (spelled, import) = fixes::spell(&model.imports, target, prefer);
         let numerator = num.map(|n| model.text(unparenthesized(n)).to_string()).unwrap_or_else(|| "1.0".to_string());
         let call = format!("{spelled}({numerator}, {})", model.text(unparenthesized(den)));
-        let (node, content) = match smell.kind() {
+        let (node, content) = match smell.kind_name() {
             "augmented_assignment" => (smell, format!("{numerator} = {call}")),
             _ => (smell, call),
         };
@@ -314,7 +317,8 @@ fn masked_mean<'a>(model: &Model<'a>, smell: Node<'a>, num: Option<Node<'a>>, de
     let mask_of = |reduced: Node<'a>| {
         let r = model.reduction(reduced)?;
         let operand = unparenthesized(r.operand);
-        (r.axis.is_some() && (operand.kind() == "identifier" || operand.kind() == "attribute")).then_some(operand)
+        (r.axis.is_some() && (operand.kind_name() == "identifier" || operand.kind_name() == "attribute"))
+            .then_some(operand)
     };
     let Some(mask) = den.producer.and_then(|p| mask_of(p.node)) else { return false };
     let mask_value = model.value(mask);
@@ -371,7 +375,7 @@ fn normalize<'a>(
     prefer: Option<&str>,
 ) -> Option<crate::smell::Fix> {
     let model = cx.model;
-    if smell.kind() != "binary_operator" || has_comment(smell) {
+    if smell.kind_name() != "binary_operator" || has_comment(smell) {
         return None;
     }
     let num = num?;

@@ -10,7 +10,7 @@ use crate::semantic::reductions::Reduce;
 use crate::semantic::value::{Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, FIELD, has_comment, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, has_comment, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL202",
@@ -49,13 +49,13 @@ enum Form {
 fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     let (Some(smell), Some(arg)) = (captures.get("smell"), captures.get("arg")) else { return Vec::new() };
     let model = cx.model;
-    if arg.kind() == "comment" || arg.kind() == "keyword_argument" {
+    if arg.kind_name() == "comment" || arg.kind_name() == "keyword_argument" {
         return Vec::new();
     }
     let exponent = captures.get("exponent");
     // The exponent first: most `**` are squares.
     let power = |e: Option<Node<'a>>| e.and_then(|e| model.constant(e)).filter(|p| *p > 0.0 && *p < 1.0);
-    let form = match smell.kind() {
+    let form = match smell.kind_name() {
         "binary_operator" => match power(exponent) {
             Some(_) => Form::Power,
             None => return Vec::new(),
@@ -92,7 +92,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     if !model.is_differentiated(smell) || !model.in_training_code(smell) {
         return Vec::new();
     }
-    let callee = match (&form, smell.kind()) {
+    let callee = match (&form, smell.kind_name()) {
         (Form::Power, "binary_operator") => format!("`** {}`", model.text(exponent.unwrap_or(smell))),
         _ => match (model.callee(smell), smell.child_by_field_id(FIELD.function)) {
             (Some(Callee::Method { name, .. }), _) => format!("`.{name}()`"),
@@ -183,17 +183,18 @@ fn norm_evidence<'a>(
         return Some(e);
     }
     let bare = unparenthesized(arg);
-    let difference =
-        |n: Node| n.kind() == "binary_operator" && n.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-");
+    let difference = |n: Node| {
+        n.kind_name() == "binary_operator" && n.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
+    };
     if difference(bare) {
         return Some(Evidence::Difference);
     }
     // Through a name assigned a difference in the same function.
-    if bare.kind() == "identifier"
+    if bare.kind_name() == "identifier"
         && let Some(via) = &value.via
         && let Some(assigned) =
             model.tree.root_node().descendant_for_byte_range(via.assigned.start_byte, via.assigned.end_byte)
-        && assigned.kind() == "assignment"
+        && assigned.kind_name() == "assignment"
         && assigned.child_by_field_id(FIELD.right).map(unparenthesized).is_some_and(difference)
     {
         return Some(Evidence::Difference);
@@ -207,7 +208,7 @@ fn root_fixes<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Vec<F
     let model = cx.model;
     let eps = cx.settings.epsilon_literal();
     let name = short(model.text(unparenthesized(arg)));
-    let in_call_args = arg.parent().is_some_and(|p| p.kind() == "argument_list");
+    let in_call_args = arg.parent().is_some_and(|p| p.kind_name() == "argument_list");
     let plus = if in_call_args {
         format!("{} + {eps}", model.text(unparenthesized(arg)))
     } else {
@@ -247,7 +248,7 @@ fn root_fixes<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Vec<F
 /// `x.clamp(min=0)`, `torch.clamp(x, min=0.0)`, `tf.maximum(x, 0.0)`, `jnp.maximum(x, 0)`.
 fn zero_bound<'a>(model: &Model<'a>, arg: Node<'a>) -> Option<Node<'a>> {
     let call = unparenthesized(arg);
-    if call.kind() != "call" || has_comment(call) {
+    if call.kind_name() != "call" || has_comment(call) {
         return None;
     }
     let args = Args::of(call);
@@ -264,7 +265,7 @@ fn zero_bound<'a>(model: &Model<'a>, arg: Node<'a>) -> Option<Node<'a>> {
         }
         _ => None,
     }?;
-    (matches!(bound.kind(), "integer" | "float") && model.constant(bound) == Some(0.0)).then_some(bound)
+    (matches!(bound.kind_name(), "integer" | "float") && model.constant(bound) == Some(0.0)).then_some(bound)
 }
 
 /// `jnp.linalg.norm(x)` / `tf.norm(x)` (a 2-norm) → `sqrt(sum(square(x)) + eps)` over the same

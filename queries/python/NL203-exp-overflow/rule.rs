@@ -11,7 +11,7 @@ use crate::semantic::reductions::{Reduce, Reduction, names_every_element};
 use crate::semantic::value::{Dtype, Library, Op, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, FIELD, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL203",
@@ -72,13 +72,13 @@ fn unbounded<'a>(model: &Model<'a>, arg: Node<'a>) -> bool {
         return false;
     }
     let bare = unparenthesized(arg);
-    if bare.kind() == "binary_operator"
+    if bare.kind_name() == "binary_operator"
         && let (Some(l), Some(op), Some(r)) = (
             bare.child_by_field_id(FIELD.left),
             bare.child_by_field_id(FIELD.operator),
             bare.child_by_field_id(FIELD.right),
         )
-        && matches!(op.kind(), "*" | "/")
+        && matches!(op.kind_name(), "*" | "/")
     {
         let at_most_zero = |n: Node<'a>| model.value(n).range.hi.value <= 0.0;
         // A configured factor (`temperature`), or one that is never negative (`2 * sigma ** 2`).
@@ -86,7 +86,7 @@ fn unbounded<'a>(model: &Model<'a>, arg: Node<'a>) -> bool {
             let v = model.value(n);
             v.origin == crate::semantic::value::Origin::Config || v.range.is_non_negative()
         };
-        if (at_most_zero(l) && scale(r)) || (op.kind() == "*" && at_most_zero(r) && scale(l)) {
+        if (at_most_zero(l) && scale(r)) || (op.kind_name() == "*" && at_most_zero(r) && scale(l)) {
             return false;
         }
     }
@@ -124,7 +124,8 @@ fn softmax<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, num: Node<'a>, den: Node<'
     let model = cx.model;
     // Cheap exits: the numerator must be a call or a name, the denominator a reduction.
     let (n, d) = (unparenthesized(num), unparenthesized(den));
-    if !matches!(n.kind(), "call" | "identifier") || !matches!(d.kind(), "call" | "identifier" | "subscript") {
+    if !matches!(n.kind_name(), "call" | "identifier") || !matches!(d.kind_name(), "call" | "identifier" | "subscript")
+    {
         return Vec::new();
     }
     let numerator = model.value(num);
@@ -199,10 +200,10 @@ fn softmax_fix<'a>(
 /// `e = exp(x).T`.
 fn is_the_exp<'a>(model: &Model<'a>, node: Node<'a>, exp: Node<'a>) -> bool {
     let node = unparenthesized(node);
-    if node == exp || (node.kind() == "call" && same_expression(node, exp, model.src)) {
+    if node == exp || (node.kind_name() == "call" && same_expression(node, exp, model.src)) {
         return true;
     }
-    if node.kind() != "identifier" {
+    if node.kind_name() != "identifier" {
         return false;
     }
     let reaching = model.scope_index(model.scope_of(node)).reaching(model.text(node), node.start_byte());
@@ -224,7 +225,7 @@ fn same_meaning_at<'a>(model: &Model<'a>, x: Node<'a>, at: Node<'a>, there: Node
     let index = model.scope_index(scope);
     let mut stack = vec![x];
     while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" {
+        if n.kind_name() == "identifier" {
             let name = model.text(n);
             let (a, b) = (index.reaching(name, at.start_byte()), index.reaching(name, there.start_byte()));
             let ids = |r: &crate::semantic::scope::Reaching| r.entries.iter().map(|e| e.node.id()).collect::<Vec<_>>();
@@ -233,7 +234,7 @@ fn same_meaning_at<'a>(model: &Model<'a>, x: Node<'a>, at: Node<'a>, there: Node
             }
             continue;
         }
-        if n.kind() == "attribute" {
+        if n.kind_name() == "attribute" {
             // `self.w`, `np.pi`: the object's name.
             if let Some(object) = n.child_by_field_id(FIELD.object) {
                 stack.push(object);
@@ -249,7 +250,7 @@ fn same_meaning_at<'a>(model: &Model<'a>, x: Node<'a>, at: Node<'a>, there: Node
 /// `log(sum(exp(x)))` (and `log(mean(exp(x)))`).
 fn log_sum_exp<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Vec<Finding> {
     let model = cx.model;
-    if arg.kind() == "comment" || !matches!(unparenthesized(arg).kind(), "call" | "identifier") {
+    if arg.kind_name() == "comment" || !matches!(unparenthesized(arg).kind_name(), "call" | "identifier") {
         return Vec::new();
     }
     if let Some(Callee::Method { .. }) = model.callee(smell)
@@ -324,8 +325,8 @@ fn cosh<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, left: Node<'a>, right: Node<'
     let model = cx.model;
     let negated = |a: Node<'a>, b: Node<'a>| {
         let b = unparenthesized(b);
-        b.kind() == "unary_operator"
-            && b.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+        b.kind_name() == "unary_operator"
+            && b.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
             && b.child_by_field_id(FIELD.argument).is_some_and(|inner| same_expression(inner, a, model.src))
     };
     let x = if negated(left, right) {
@@ -365,7 +366,7 @@ fn sigmoid<'a>(
     let Some(num) = num else { return Vec::new() };
     // `z` is the call's first argument (its parent is the argument list) or the receiver of
     // `.exp()` (its parent is the attribute): either way the call is the grandparent.
-    let Some(exp) = z.parent().and_then(|p| p.parent()).filter(|e| e.kind() == "call") else { return Vec::new() };
+    let Some(exp) = z.parent().and_then(|p| p.parent()).filter(|e| e.kind_name() == "call") else { return Vec::new() };
     // `exp(z) / (1 + exp(z))`: inf / inf in the value itself, in every library.
     let own = exp_call(model, &model.value(num)).is_some_and(|(_, n)| same_expression(n, z, model.src));
     // Otherwise the value is right and the gradient is NaN: reported where gradients reach
@@ -398,12 +399,14 @@ fn sigmoid<'a>(
         let bare = unparenthesized(z);
         let argument = if own {
             model.text(bare).to_string()
-        } else if bare.kind() == "unary_operator"
-            && bare.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-")
+        } else if bare.kind_name() == "unary_operator"
+            && bare.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
         {
             bare.child_by_field_id(FIELD.argument).map(|a| model.text(a).to_string()).unwrap_or_default()
-        } else if matches!(bare.kind(), "identifier" | "call" | "attribute" | "subscript" | "parenthesized_expression")
-        {
+        } else if matches!(
+            bare.kind_name(),
+            "identifier" | "call" | "attribute" | "subscript" | "parenthesized_expression"
+        ) {
             format!("-{}", model.text(bare))
         } else {
             format!("-({})", model.text(bare))

@@ -11,7 +11,7 @@ use crate::semantic::scope::Binding;
 use crate::semantic::value::{Interval, Library, Op, Origin};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, FIELD, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL204",
@@ -46,7 +46,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
         return Vec::new();
     };
     let model = cx.model;
-    if [cond, then, otherwise].iter().any(|n| matches!(n.kind(), "comment" | "keyword_argument")) {
+    if [cond, then, otherwise].iter().any(|n| matches!(n.kind_name(), "comment" | "keyword_argument")) {
         return Vec::new();
     }
     let mut found = Vec::new();
@@ -82,7 +82,7 @@ fn singular_parts<'a>(model: &Model<'a>, branch: Node<'a>) -> Vec<Singular<'a>> 
     let mut out = Vec::new();
     let mut stack = vec![branch];
     while let Some(n) = stack.pop() {
-        match n.kind() {
+        match n.kind_name() {
             "lambda" | "function_definition" => continue,
             "call" => {
                 let args = Args::of(n);
@@ -136,7 +136,7 @@ fn singular_parts<'a>(model: &Model<'a>, branch: Node<'a>) -> Vec<Singular<'a>> 
                 }
             }
             "binary_operator" => {
-                let op = n.child_by_field_id(FIELD.operator).map(|o| o.kind());
+                let op = n.child_by_field_id(FIELD.operator).map(|o| o.kind_name());
                 let (l, r) = (n.child_by_field_id(FIELD.left), n.child_by_field_id(FIELD.right));
                 match (op, l, r) {
                     (Some("/"), Some(l), Some(r)) => {
@@ -187,7 +187,7 @@ fn constrained<'a>(
     if let Some(c) = found.iter().find(|c| same_expression(c.subject, node, model.src)) {
         return Some(c.range);
     }
-    if depth > 2 || node.kind() != "binary_operator" {
+    if depth > 2 || node.kind_name() != "binary_operator" {
         return None;
     }
     let (l, op, r) = (
@@ -196,7 +196,7 @@ fn constrained<'a>(
         node.child_by_field_id(FIELD.right)?,
     );
     let (lc, rc) = (model.constant(l), model.constant(r));
-    match (op.kind(), lc, rc) {
+    match (op.kind_name(), lc, rc) {
         ("-", Some(c), None) => Some(Interval::point(c).minus(constrained(model, found, r, depth + 1)?)),
         ("-", None, Some(c)) => Some(constrained(model, found, l, depth + 1)?.minus(Interval::point(c))),
         ("+", Some(c), None) => Some(Interval::point(c).plus(constrained(model, found, r, depth + 1)?)),
@@ -215,7 +215,7 @@ fn carries_gradient<'a>(model: &Model<'a>, s: &Singular<'a>) -> bool {
 
 fn computed<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
     let node = unparenthesized(node);
-    match node.kind() {
+    match node.kind_name() {
         "identifier" => {
             let reaching = model.scope_index(model.scope_of(node)).reaching(model.text(node), node.start_byte());
             if reaching.entries.is_empty() || reaching.entries.iter().any(|e| !matches!(e.binding, Binding::Value(_))) {

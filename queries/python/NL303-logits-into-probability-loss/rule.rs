@@ -12,7 +12,7 @@ use crate::semantic::losses::{self, Expects};
 use crate::semantic::value::Op;
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, FIELD, Span, has_comment, short};
+use crate::syntax::{Args, FIELD, KindName, Span, has_comment, short};
 
 pub const RULE: Rule = Rule {
     code: "NL303",
@@ -223,7 +223,7 @@ fn rename<'a>(model: &Model<'a>, call: Node<'a>, target: &str) -> Option<Fix> {
     let function = call.child_by_field_id(FIELD.function)?;
     let leaf = apis::leaf(target);
     let title = format!("Use `{leaf}`, which takes logits");
-    let (node, content, import) = match function.kind() {
+    let (node, content, import) = match function.kind_name() {
         "attribute" => {
             let attr = function.child_by_field_id(FIELD.attribute)?;
             // `F.nll_loss` → `F.cross_entropy` only where `F.cross_entropy` resolves to the target.
@@ -256,7 +256,7 @@ fn add_keyword(model: &Model, call: Node, keyword: &str, title: &str) -> Option<
 /// `model.compile(loss="categorical_crossentropy")` → the Keras class with `from_logits=True`.
 fn compile_fix<'a>(model: &Model<'a>, l: &LossCall<'a>) -> Option<Fix> {
     let loss = l.loss_node?;
-    if loss.kind() == "call" {
+    if loss.kind_name() == "call" {
         return add_keyword(model, loss, "from_logits=True", "Pass `from_logits=True`: the model outputs logits");
     }
     let class = match l.loss.as_str() {
@@ -302,7 +302,7 @@ fn log_softmax_fix<'a>(model: &Model<'a>, p: &Prediction<'a>, expects: Expects) 
     }
     let producer = p.producer?;
     let function = producer.child_by_field_id(FIELD.function)?;
-    if function.kind() != "attribute" || has_comment(producer) {
+    if function.kind_name() != "attribute" || has_comment(producer) {
         return None;
     }
     let attr = function.child_by_field_id(FIELD.attribute)?;

@@ -10,7 +10,7 @@ use crate::semantic::dtype::{DtypeAt, absorbed, round_to, rounds_to_zero};
 use crate::semantic::value::{Dtype, Library};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, FIELD, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL304",
@@ -119,7 +119,7 @@ const CLIPS: &[Clip] = &[
 fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     let Some(node) = captures.get("smell") else { return Vec::new() };
     let model = cx.model;
-    let found = match node.kind() {
+    let found = match node.kind_name() {
         "float" => literal(model, node),
         "call" => match model.callee(node) {
             Some(Callee::Api(api)) => {
@@ -146,18 +146,18 @@ fn literal<'a>(model: &Model<'a>, lit: Node<'a>) -> Option<Finding> {
         return None;
     }
     let mut node = lit;
-    while let Some(p) = node.parent().filter(|p| p.kind() == "parenthesized_expression") {
+    while let Some(p) = node.parent().filter(|p| p.kind_name() == "parenthesized_expression") {
         node = p;
     }
     let parent = node.parent()?;
-    match parent.kind() {
+    match parent.kind_name() {
         "keyword_argument" | "argument_list" => {
-            let list = if parent.kind() == "keyword_argument" { parent.parent()? } else { parent };
-            let call = list.parent().filter(|c| c.kind() == "call")?;
+            let list = if parent.kind_name() == "keyword_argument" { parent.parent()? } else { parent };
+            let call = list.parent().filter(|c| c.kind_name() == "call")?;
             argument(model, lit, v, call)
         }
         "binary_operator" => {
-            let op = parent.child_by_field_id(FIELD.operator)?.kind();
+            let op = parent.child_by_field_id(FIELD.operator)?.kind_name();
             if !matches!(op, "+" | "-") {
                 return None;
             }
@@ -301,7 +301,7 @@ fn with_replacement(model: &Model, lit: Node, dtype: Dtype, message: String) -> 
 /// `A + 1e-10` (a constant sum) that then meets an array: in the array's dtype the sum is `A`.
 fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, other: Node<'a>) -> Option<Finding> {
     let a = model.constant(other)?;
-    let op = sum.child_by_field_id(FIELD.operator)?.kind();
+    let op = sum.child_by_field_id(FIELD.operator)?.kind_name();
     let lit_right = sum.child_by_field_id(FIELD.right).is_some_and(|r| unparenthesized(r) == lit);
     let b = if op == "-" && lit_right { -v } else { v };
     if op == "-" && !lit_right {
@@ -309,13 +309,13 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
         return None;
     }
     let mut up = sum;
-    while let Some(p) = up.parent().filter(|p| p.kind() == "parenthesized_expression") {
+    while let Some(p) = up.parent().filter(|p| p.kind_name() == "parenthesized_expression") {
         up = p;
     }
     let outer = up.parent()?;
     let sum_text = model.text(sum).to_string();
-    match outer.kind() {
-        "binary_operator" if matches!(outer.child_by_field_id(FIELD.operator)?.kind(), "+" | "-") => {
+    match outer.kind_name() {
+        "binary_operator" if matches!(outer.child_by_field_id(FIELD.operator)?.kind_name(), "+" | "-") => {
             let (l, r) = (outer.child_by_field_id(FIELD.left)?, outer.child_by_field_id(FIELD.right)?);
             if l != up {
                 return None;
@@ -325,7 +325,7 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
             if !absorbed(a, b, d.dtype) {
                 return None;
             }
-            let outer_op = outer.child_by_field_id(FIELD.operator)?.kind();
+            let outer_op = outer.child_by_field_id(FIELD.operator)?.kind_name();
             let message = format!(
                 "`{}` is absorbed: `{sum_text}` rounds to {} in {} ({}), so `{}` gets no guard from it",
                 model.text(lit),
@@ -351,8 +351,8 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
         }
         "argument_list" | "keyword_argument" => {
             // An upper clip bound: `clip(p, 1e-10, 1 - 1e-10)`.
-            let list = if outer.kind() == "keyword_argument" { outer.parent()? } else { outer };
-            let call = list.parent().filter(|c| c.kind() == "call")?;
+            let list = if outer.kind_name() == "keyword_argument" { outer.parent()? } else { outer };
+            let call = list.parent().filter(|c| c.kind_name() == "call")?;
             let args = Args::of(call);
             let (clip, receiver) = match model.callee(call)? {
                 Callee::Api(api) => (CLIPS.iter().find(|c| !c.method && c.name == api)?, None),
@@ -406,18 +406,18 @@ fn array_dtype<'a>(model: &Model<'a>, array: Node<'a>, context: Node<'a>) -> Opt
         return Some(d);
     }
     let mut node = context;
-    while let Some(p) = node.parent().filter(|p| p.kind() == "parenthesized_expression") {
+    while let Some(p) = node.parent().filter(|p| p.kind_name() == "parenthesized_expression") {
         node = p;
     }
     let parent = node.parent()?;
-    let torch = match parent.kind() {
+    let torch = match parent.kind_name() {
         "argument_list" => parent.parent().is_some_and(|call| {
             matches!(model.callee(call), Some(Callee::Api(api)) if apis::library_of(&api) == Some(Library::Torch))
         }),
         "attribute" => {
             parent.child_by_field_id(FIELD.attribute).is_some_and(|a| {
                 matches!(model.text(a), "log" | "log2" | "log10" | "clamp" | "clamp_min" | "sqrt" | "rsqrt" | "reciprocal")
-            }) && parent.parent().is_some_and(|c| c.kind() == "call")
+            }) && parent.parent().is_some_and(|c| c.kind_name() == "call")
         }
         _ => false,
     };
@@ -451,14 +451,14 @@ fn parameters_receiver<'a>(model: &Model<'a>, node: Node<'a>, depth: u32) -> Opt
         return None;
     }
     let node = unparenthesized(node);
-    if node.kind() == "identifier" {
+    if node.kind_name() == "identifier" {
         return parameters_receiver(model, model.local_binding(node)?, depth + 1);
     }
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        if n.kind() == "call"
+        if n.kind_name() == "call"
             && let Some(f) = n.child_by_field_id(FIELD.function)
-            && f.kind() == "attribute"
+            && f.kind_name() == "attribute"
             && f.child_by_field_id(FIELD.attribute)
                 .is_some_and(|a| matches!(model.text(a), "parameters" | "named_parameters"))
         {

@@ -31,7 +31,7 @@ use crate::semantic::imports::Imports;
 use crate::semantic::{Dependency, FactKey, Model, PriorFacts};
 use crate::settings::Settings;
 use crate::smell::{Edit, Smell};
-use crate::syntax::FIELD;
+use crate::syntax::{FIELD, KindName};
 
 #[derive(Default)]
 pub struct UnitCache {
@@ -324,9 +324,12 @@ fn unit_node_around(root: Node, start: usize, end: usize) -> Option<Node> {
         if child.start_byte() >= start || child.end_byte() < end {
             return None;
         }
-        let def =
-            if child.kind() == "decorated_definition" { child.child_by_field_id(FIELD.definition)? } else { child };
-        match def.kind() {
+        let def = if child.kind_name() == "decorated_definition" {
+            child.child_by_field_id(FIELD.definition)?
+        } else {
+            child
+        };
+        match def.kind_name() {
             "function_definition" => return Some(child),
             "class_definition" => {
                 let body = def.child_by_field_id(FIELD.body)?;
@@ -412,7 +415,8 @@ impl UnitCache {
         // Facts the edited function contributes must hash as before wherever they were used:
         // its summary, and the attributes of its class. An edit of its name changes which facts
         // those are: not handled here.
-        let def = if unit.kind() == "decorated_definition" { unit.child_by_field_id(FIELD.definition)? } else { unit };
+        let def =
+            if unit.kind_name() == "decorated_definition" { unit.child_by_field_id(FIELD.definition)? } else { unit };
         let name = def.child_by_field_id(FIELD.name)?;
         if name.end_byte() >= site.start && name.start_byte() <= site.new_end {
             return None;
@@ -634,7 +638,7 @@ fn touched_statements(root: Node, start: usize, end: usize) -> Option<(Vec<Node>
             .filter(|c| c.end_byte() >= start && (c.start_byte() < end || c.start_byte() == start))
             .collect();
         let [only] = touched.as_slice() else { return Some((touched, class)) };
-        if only.kind() != "class_definition" {
+        if only.kind_name() != "class_definition" {
             return Some((touched, class));
         }
         let body = only.child_by_field_id(FIELD.body)?;
@@ -670,12 +674,12 @@ fn inert(statement: Node) -> bool {
         "tuple",
         "list",
     ];
-    if statement.kind() != "expression_statement" {
+    if statement.kind_name() != "expression_statement" {
         return false;
     }
     let mut stack = vec![statement];
     while let Some(node) = stack.pop() {
-        if node.is_named() && !INERT.contains(&node.kind()) {
+        if node.is_named() && !INERT.contains(&node.kind_name()) {
             return false;
         }
         let mut cursor = node.walk();

@@ -22,7 +22,7 @@ use crate::semantic::{Model, apis};
 use crate::settings::Settings;
 use crate::smell::Smell;
 pub use crate::syntax::{FIELD, parse, reparse};
-use crate::syntax::{Span, identifiers};
+use crate::syntax::{KindName, Span, identifiers};
 pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
@@ -531,12 +531,12 @@ pub(crate) fn pieces<'t>(root: Node<'t>, out: &mut Vec<Piece<'t>>) {
 fn pieces_in<'t>(root: Node<'t>, class: Option<Node<'t>>, out: &mut Vec<Piece<'t>>) {
     let mut cursor = root.walk();
     for child in root.children(&mut cursor) {
-        let def = if child.kind() == "decorated_definition" {
+        let def = if child.kind_name() == "decorated_definition" {
             child.child_by_field_id(FIELD.definition)
         } else {
             Some(child)
         };
-        match def.map(|d| d.kind()) {
+        match def.map(|d| d.kind_name()) {
             Some("function_definition") => out.push(Piece::Unit(child, class)),
             Some("class_definition") => match def.and_then(|d| d.child_by_field_id(FIELD.body)) {
                 Some(body) => {
@@ -858,7 +858,7 @@ mod tests {
         let mut seen = Vec::new();
         for piece in all {
             if let Piece::Unit(unit, class) = piece {
-                let def = match unit.kind() {
+                let def = match unit.kind_name() {
                     "decorated_definition" => unit.child_by_field_id(FIELD.definition).unwrap(),
                     _ => unit,
                 };

@@ -11,7 +11,7 @@ use crate::semantic::scope::Binding;
 use crate::semantic::value::{Kind, Op, Prob};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, FIELD, Span, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, Span, short, unparenthesized};
 
 /// A loss an activation reaches.
 pub enum Reached<'a> {
@@ -135,7 +135,7 @@ fn reached<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, applies_here: bool
     }
     // Returned by a function or a forward: where the file passes its calls' results.
     if applies_here
-        && scope.kind() == "function_definition"
+        && scope.kind_name() == "function_definition"
         && returns(model, scope, node)
         && let Some(source) = model.source_of_function(scope)
     {
@@ -192,10 +192,10 @@ fn compile_without_producer<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -
 /// The `nn.Sequential(...)` or `keras.Sequential([...])` call `node` is the last layer of.
 fn enclosing_stack<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
     let mut up = node.parent()?;
-    if up.kind() == "list" {
+    if up.kind_name() == "list" {
         up = up.parent()?;
     }
-    if up.kind() != "argument_list" {
+    if up.kind_name() != "argument_list" {
         return None;
     }
     let call = up.parent()?;
@@ -212,7 +212,7 @@ fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
     let mut stack = vec![body];
     let mut returned = false;
     while let Some(n) = stack.pop() {
-        if n.kind() == "return_statement" {
+        if n.kind_name() == "return_statement" {
             // A bare `return` (a guard such as `if x is None: return`) gives no logits.
             let Some(v) = n.named_child(0) else { continue };
             if !always_produced(model, v, op) {
@@ -223,7 +223,7 @@ fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
         }
         let mut cursor = n.walk();
         for child in n.named_children(&mut cursor) {
-            if !crate::syntax::is_scope(child.kind()) {
+            if !crate::syntax::is_scope(child.kind_name()) {
                 stack.push(child);
             }
         }
@@ -246,7 +246,7 @@ fn values<'a>(model: &Model<'a>, expr: Node<'a>) -> (Vec<Node<'a>>, bool) {
     let mut pending = vec![(expr, 0)];
     while let Some((expr, depth)) = pending.pop() {
         let expr = unparenthesized(expr);
-        match expr.kind() {
+        match expr.kind_name() {
             _ if depth > 4 => every = false,
             "conditional_expression" => {
                 for branch in [expr.named_child(0), expr.named_child(2)] {
@@ -278,7 +278,7 @@ fn values<'a>(model: &Model<'a>, expr: Node<'a>) -> (Vec<Node<'a>>, bool) {
 fn on_one_branch_only<'a>(model: &Model<'a>, node: Node<'a>, op: Op) -> bool {
     let mut inner = node;
     while let Some(up) = inner.parent() {
-        match up.kind() {
+        match up.kind_name() {
             "parenthesized_expression" => inner = up,
             "conditional_expression" => {
                 let (a, b) = (up.named_child(0), up.named_child(2));
@@ -301,7 +301,7 @@ fn on_one_branch_only<'a>(model: &Model<'a>, node: Node<'a>, op: Op) -> bool {
 /// guard, `softmax(z) if z is not None else None`: no logits reach a loss).
 fn always_produced<'a>(model: &Model<'a>, expr: Node<'a>, op: Op) -> bool {
     let (values, every) = values(model, expr);
-    every && values.into_iter().all(|v| v.kind() == "none" || model.value(v).op() == Some(op))
+    every && values.into_iter().all(|v| v.kind_name() == "none" || model.value(v).op() == Some(op))
 }
 
 fn via_text(via: &Source) -> String {
@@ -337,7 +337,7 @@ pub fn call_text(model: &Model, call: Node) -> String {
         return full.to_string();
     }
     match call.child_by_field_id(FIELD.function) {
-        Some(f) if f.kind() != "call" => format!("{}(…)", short(model.text(f))),
+        Some(f) if f.kind_name() != "call" => format!("{}(…)", short(model.text(f))),
         Some(f) => format!("{}(…)", call_text(model, f)),
         None => short(full),
     }
@@ -357,11 +357,11 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> Option<
         let function = node.child_by_field_id(FIELD.function)?;
         let input = match model.callee(node)? {
             Callee::Method { receiver, .. } if Args::of(node).positional.len() <= 1 => Some(receiver),
-            Callee::Api(_) | Callee::Value(_) if function.kind() != "call" => {
+            Callee::Api(_) | Callee::Value(_) if function.kind_name() != "call" => {
                 Args::of(node).get(0, &["input", "x", "logits", "features", "z"], model.src)
             }
             // `Dense(10, activation="softmax")(x)`: the layer's activation.
-            Callee::Value(ctor) if ctor.kind() == "call" => return activation_none(model, ctor, &title),
+            Callee::Value(ctor) if ctor.kind_name() == "call" => return activation_none(model, ctor, &title),
             _ => None,
         }?;
         return Some(Fix {
@@ -417,7 +417,7 @@ fn activation_none<'a>(model: &Model<'a>, ctor: Node<'a>, title: &str) -> Option
 /// object is built in the call.
 fn from_logits_false(model: &Model, l: &LossCall) -> Option<Fix> {
     let loss = unparenthesized(l.loss_node?);
-    if loss.kind() != "call" {
+    if loss.kind_name() != "call" {
         return None;
     }
     let flag = Args::of(loss).keyword(&["from_logits"], model.src).filter(|f| model.text(*f) == "True")?;

@@ -8,13 +8,13 @@ use super::fixes::{self, Function};
 use crate::semantic::Model;
 use crate::semantic::value::Library;
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{FIELD, unparenthesized};
+use crate::syntax::{FIELD, KindName, unparenthesized};
 
 /// The text of `node` as the receiver of a method or an operand of `+`: parenthesized unless it
 /// is a primary expression (a name, call, attribute, subscript, literal or parenthesized).
 pub fn operand(model: &Model, node: Node) -> String {
     let text = model.text(node);
-    match node.kind() {
+    match node.kind_name() {
         "identifier"
         | "call"
         | "attribute"
@@ -65,7 +65,7 @@ pub fn replace(node: Node, content: String, import: Option<Edit>, title: String,
 pub fn alias_in<'s>(model: &Model<'s>, node: Node) -> Option<&'s str> {
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        if n.kind() == "call"
+        if n.kind_name() == "call"
             && let Some(f) = n.child_by_field_id(FIELD.function)
             && model.api(f).is_some()
         {

@@ -8,7 +8,7 @@ use crate::semantic::imports::Imports;
 use crate::semantic::value::Library;
 use crate::semantic::{Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::FIELD;
+use crate::syntax::{FIELD, KindName};
 
 /// Spells the canonical function `target` with this file's own names: `tensorflow.clip_by_value`
 /// becomes `tf.clip_by_value` after `import tensorflow.compat.v1 as tf`. `prefer` is the local
@@ -89,10 +89,10 @@ fn new_import(target: &str, taken: impl Fn(&str) -> bool) -> (String, String) {
 /// The local name a callee starts from (`th` in `th.log`), so fixes reuse the same alias.
 pub fn root_name<'s>(model: &Model<'s>, callee: Node) -> Option<&'s str> {
     let mut node = callee;
-    while node.kind() == "attribute" {
+    while node.kind_name() == "attribute" {
         node = node.child_by_field_id(FIELD.object)?;
     }
-    (node.kind() == "identifier").then(|| model.text(node))
+    (node.kind_name() == "identifier").then(|| model.text(node))
 }
 
 /// Functions fixes call, by what they do.
@@ -202,7 +202,7 @@ pub fn replace_with_call(
 /// A fix that adds the keyword argument `keyword` (`"eps=1e-4"`) at the end of a call's
 /// arguments; none when the arguments hold a comment.
 pub fn add_keyword(src: &str, call: Node, keyword: &str, title: String) -> Option<Fix> {
-    let list = call.child_by_field_id(FIELD.arguments).filter(|a| a.kind() == "argument_list")?;
+    let list = call.child_by_field_id(FIELD.arguments).filter(|a| a.kind_name() == "argument_list")?;
     if crate::syntax::has_comment(list) {
         return None;
     }

@@ -9,7 +9,7 @@ use crate::rules::fixes::{self, Function};
 use crate::semantic::value::{Library, Prob, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, FIELD, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, same_expression, short, unparenthesized};
 
 /// Softmax functions, by canonical name.
 pub const SOFTMAX: &[&str] =
@@ -106,12 +106,12 @@ impl<'a> Source<'a> {
         let Some(list) = self.call.child_by_field_id(FIELD.arguments) else { return Vec::new() };
         let mut cursor = list.walk();
         list.named_children(&mut cursor)
-            .filter(|a| a.kind() != "comment" && *a != self.logits)
+            .filter(|a| a.kind_name() != "comment" && *a != self.logits)
             .collect::<Vec<_>>()
             .into_iter()
             .filter(|a| {
                 // `name=` of TensorFlow only names the op.
-                !(a.kind() == "keyword_argument"
+                !(a.kind_name() == "keyword_argument"
                     && a.child_by_field_id(FIELD.name).is_some_and(|n| model.text(n) == "name"))
             })
             .collect()
@@ -148,7 +148,7 @@ impl<'a> Source<'a> {
 /// name bound to exactly that call in this function.
 pub fn source<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Source<'a>> {
     let expr = unparenthesized(expr);
-    let (call, assignment) = match expr.kind() {
+    let (call, assignment) = match expr.kind_name() {
         "call" => (expr, None),
         "identifier" => {
             let (assignment, value) = model.assigned_value(expr)?;
@@ -156,7 +156,7 @@ pub fn source<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Source<'a>> {
         }
         _ => return None,
     };
-    if call.kind() != "call" {
+    if call.kind_name() != "call" {
         return None;
     }
     let function = call.child_by_field_id(FIELD.function)?;
@@ -242,15 +242,15 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     }
     // A name holding the same value at both places is read again; a name rebound in between
     // is not, and nothing else is read twice (a matmul, a model's forward pass).
-    if unparenthesized(source.logits).kind() == "identifier" {
+    if unparenthesized(source.logits).kind_name() == "identifier" {
         if model.same_value_at(source.logits, at) {
             return Some(Logits { text: model.text(source.logits).to_string(), edits: Vec::new() });
         }
         return None;
     }
     // `p = softmax(EXPR)`: bind `logits = EXPR` just before, and read `logits` at `at`.
-    let statement = assignment.parent().filter(|s| s.kind() == "expression_statement")?;
-    if !statement.parent().is_some_and(|b| matches!(b.kind(), "block" | "module")) {
+    let statement = assignment.parent().filter(|s| s.kind_name() == "expression_statement")?;
+    if !statement.parent().is_some_and(|b| matches!(b.kind_name(), "block" | "module")) {
         return None;
     }
     if assignment.child_by_field_id(FIELD.right).map(unparenthesized) != Some(source.call) {
@@ -298,10 +298,10 @@ pub fn log_space_function(source: &Source) -> Option<String> {
 pub fn negated(model: &Model, node: Node) -> String {
     let node = unparenthesized(node);
     let text = model.text(node);
-    match node.kind() {
+    match node.kind_name() {
         "identifier" | "call" | "attribute" | "subscript" | "integer" | "float" => format!("-{text}"),
         // `-(-z)` is `z`.
-        "unary_operator" if node.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-") => node
+        "unary_operator" if node.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-") => node
             .child_by_field_id(FIELD.argument)
             .map(|a| model.text(a).to_string())
             .unwrap_or_else(|| format!("-({text})")),
@@ -314,11 +314,11 @@ pub fn negated(model: &Model, node: Node) -> String {
 pub fn product_of(call: Node) -> Option<(Node, Node)> {
     let mut node = call;
     let mut parent = node.parent()?;
-    while parent.kind() == "parenthesized_expression" {
+    while parent.kind_name() == "parenthesized_expression" {
         node = parent;
         parent = node.parent()?;
     }
-    if parent.kind() != "binary_operator" || parent.child_by_field_id(FIELD.operator)?.kind() != "*" {
+    if parent.kind_name() != "binary_operator" || parent.child_by_field_id(FIELD.operator)?.kind_name() != "*" {
         return None;
     }
     let (left, right) = (parent.child_by_field_id(FIELD.left)?, parent.child_by_field_id(FIELD.right)?);
@@ -407,9 +407,9 @@ pub fn climb<'a>(model: &Model<'a>, inner: Node<'a>) -> Chain<'a> {
     let mut node = inner;
     let mut chain = Chain { top: inner, negations: 0, reductions: Vec::new() };
     while let Some(parent) = node.parent() {
-        match parent.kind() {
+        match parent.kind_name() {
             "parenthesized_expression" => node = parent,
-            "unary_operator" if parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "-") => {
+            "unary_operator" if parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-") => {
                 chain.negations += 1;
                 node = parent;
                 chain.top = node;
@@ -440,7 +440,7 @@ pub fn climb<'a>(model: &Model<'a>, inner: Node<'a>) -> Chain<'a> {
 
 /// `torch.sum(node, dim)`, `tf.reduce_mean(node, axis=1)`.
 fn reduction_function<'a>(model: &Model<'a>, list: Node<'a>, node: Node<'a>) -> Option<Reduction<'a>> {
-    let call = list.parent().filter(|c| c.kind() == "call")?;
+    let call = list.parent().filter(|c| c.kind_name() == "call")?;
     let Some(Callee::Api(api)) = model.callee(call) else { return None };
     apis::library_of(&api)?;
     let kind = match apis::leaf(&api) {
@@ -461,8 +461,9 @@ fn reduction_function<'a>(model: &Model<'a>, list: Node<'a>, node: Node<'a>) -> 
 
 /// `node.sum(1)`, `node.mean()`.
 fn reduction_method<'a>(model: &Model<'a>, attribute: Node<'a>) -> Option<Reduction<'a>> {
-    let call =
-        attribute.parent().filter(|c| c.kind() == "call" && c.child_by_field_id(FIELD.function) == Some(attribute))?;
+    let call = attribute
+        .parent()
+        .filter(|c| c.kind_name() == "call" && c.child_by_field_id(FIELD.function) == Some(attribute))?;
     let name = model.text(attribute.child_by_field_id(FIELD.attribute)?);
     let kind = match name {
         "sum" => Reduce::Sum,
@@ -481,13 +482,13 @@ fn reduction_method<'a>(model: &Model<'a>, attribute: Node<'a>) -> Option<Reduct
 
 fn list_args(list: Node) -> Vec<Node> {
     let mut cursor = list.walk();
-    list.named_children(&mut cursor).filter(|a| a.kind() != "comment").collect()
+    list.named_children(&mut cursor).filter(|a| a.kind_name() != "comment").collect()
 }
 
 /// A constant axis: `1`, `-1`, `[1]`, `(1,)`, `axis=1`.
 pub fn axis_value<'a>(model: &Model<'a>, node: Node<'a>) -> Option<i64> {
     let node = unparenthesized(node);
-    let node = match node.kind() {
+    let node = match node.kind_name() {
         "list" | "tuple" if node.named_child_count() == 1 => node.named_child(0)?,
         _ => node,
     };
@@ -539,7 +540,7 @@ pub fn narrowed<'a>(
 /// is another matter (NaN in the untaken branch), which another rule reports.
 pub fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
     let Some(list) = enclosing_argument_list(call) else { return false };
-    let Some(where_call) = list.parent().filter(|p| p.kind() == "call") else { return false };
+    let Some(where_call) = list.parent().filter(|p| p.kind_name() == "call") else { return false };
     let is_where = matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where");
     if !is_where {
         return false;
@@ -570,13 +571,13 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     let mut node = call;
     let assignment = loop {
         let parent = node.parent()?;
-        match parent.kind() {
+        match parent.kind_name() {
             "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
             "assignment" if parent.child_by_field_id(FIELD.right) == Some(node) => break parent,
             _ => return None,
         }
     };
-    let target = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind() == "identifier")?;
+    let target = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier")?;
     let name = model.text(target);
     let scope = model.scope_of(assignment);
     let identifiers = model.identifiers(scope);
@@ -587,7 +588,7 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     // A rebinding `name = ...` that is a statement of the assignment's own block: the scope
     // index reads it as binding on every path, so no use after that statement is reached. The
     // scan stops there: n assignments of one name, each followed by a use, cost n, not n².
-    let block = assignment.parent().filter(|s| s.kind() == "expression_statement").and_then(|s| s.parent());
+    let block = assignment.parent().filter(|s| s.kind_name() == "expression_statement").and_then(|s| s.parent());
     let mut stop = usize::MAX;
     let mut uses = Vec::new();
     for &u in &named[after..] {
@@ -596,8 +597,9 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
         }
         model.count_index_work(1);
         let parent = u.parent();
-        if let Some(p) = parent.filter(|p| p.kind() == "assignment" && p.child_by_field_id(FIELD.left) == Some(u)) {
-            if let Some(statement) = p.parent().filter(|s| s.kind() == "expression_statement")
+        if let Some(p) = parent.filter(|p| p.kind_name() == "assignment" && p.child_by_field_id(FIELD.left) == Some(u))
+        {
+            if let Some(statement) = p.parent().filter(|s| s.kind_name() == "expression_statement")
                 && block.is_some()
                 && statement.parent() == block
             {
@@ -607,7 +609,7 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
         }
         // `v.dtype`, `v.shape`: metadata, not the values.
         let metadata = parent.is_some_and(|p| {
-            p.kind() == "attribute"
+            p.kind_name() == "attribute"
                 && p.child_by_field_id(FIELD.object) == Some(u)
                 && p.child_by_field_id(FIELD.attribute)
                     .is_some_and(|a| matches!(model.text(a), "dtype" | "shape" | "device" | "ndim"))
@@ -620,7 +622,7 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
 }
 
 fn is_log_call<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
-    call.kind() == "call" && matches!(model.callee(call), Some(Callee::Api(api)) if apis::leaf(&api) == "log")
+    call.kind_name() == "call" && matches!(model.callee(call), Some(Callee::Api(api)) if apis::leaf(&api) == "log")
 }
 
 /// Functions that read their argument as unnormalized log-probabilities or scores and only pick
@@ -634,10 +636,10 @@ const PICKERS: &[&str] = &["argmax", "argmin", "categorical", "multinomial", "to
 fn picked_from<'a>(model: &Model<'a>, mut node: Node<'a>) -> bool {
     loop {
         let Some(parent) = node.parent() else { return false };
-        match parent.kind() {
+        match parent.kind_name() {
             "parenthesized_expression" | "unary_operator" => node = parent,
             "binary_operator"
-                if parent.child_by_field_id(FIELD.operator).is_some_and(|o| matches!(o.kind(), "+" | "-")) =>
+                if parent.child_by_field_id(FIELD.operator).is_some_and(|o| matches!(o.kind_name(), "+" | "-")) =>
             {
                 node = parent
             }
@@ -652,7 +654,7 @@ fn picked_from<'a>(model: &Model<'a>, mut node: Node<'a>) -> bool {
             // `(logits - log(-log(u))).argmax(-1)`
             "attribute" if parent.child_by_field_id(FIELD.object) == Some(node) => {
                 return parent.child_by_field_id(FIELD.attribute).is_some_and(|a| model.text(a) == "argmax")
-                    && parent.parent().is_some_and(|c| c.kind() == "call");
+                    && parent.parent().is_some_and(|c| c.kind_name() == "call");
             }
             _ => return false,
         }
@@ -669,7 +671,7 @@ pub fn only_picked_from<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
     let mut outer = call;
     let mut node = call;
     while let Some(parent) = node.parent() {
-        match parent.kind() {
+        match parent.kind_name() {
             "parenthesized_expression" | "unary_operator" => node = parent,
             "argument_list" if parent.parent().is_some_and(|c| is_log_call(model, c)) => {
                 outer = parent.parent().unwrap_or(outer);
@@ -690,7 +692,7 @@ pub fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> 
             if finite_selected(model, *u) {
                 return true;
             }
-            let Some(list) = u.parent().filter(|p| p.kind() == "argument_list") else { return false };
+            let Some(list) = u.parent().filter(|p| p.kind_name() == "argument_list") else { return false };
             let Some(where_call) = list.parent() else { return false };
             if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
                 return false;
@@ -749,7 +751,7 @@ pub fn enclosing_argument_list(node: Node) -> Option<Node> {
     let mut n = node;
     loop {
         let p = n.parent()?;
-        match p.kind() {
+        match p.kind_name() {
             "argument_list" => return Some(p),
             "parenthesized_expression" | "binary_operator" | "unary_operator" => n = p,
             _ => return None,

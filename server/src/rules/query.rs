@@ -19,7 +19,7 @@ use tree_sitter::{Node, Query, QueryMatch, QueryPredicateArg};
 use super::{Anchor, Rule};
 use crate::semantic::value::Kind;
 use crate::semantic::{Callee, Model, apis};
-use crate::syntax::FIELD;
+use crate::syntax::{FIELD, KindName};
 
 pub const ENGINE_PREDICATES: &[&str] = &["api?", "method?", "local?"];
 
@@ -225,7 +225,7 @@ impl Compiled {
     pub fn predicates_hold<'a>(&self, model: &Model<'a>, m: &QueryMatch<'_, 'a>) -> bool {
         self.predicates[m.pattern_index].iter().all(|p| match p {
             Predicate::Api { capture, names, leaves } => m.nodes_for_capture_index(*capture).all(|n| {
-                let attribute = (n.kind() == "attribute").then(|| n.child_by_field_id(FIELD.attribute)).flatten();
+                let attribute = (n.kind_name() == "attribute").then(|| n.child_by_field_id(FIELD.attribute)).flatten();
                 attribute.is_none_or(|a| leaves.contains(model.text(a)))
                     && model.api(n).is_some_and(|api| names.contains(&api))
             }),
@@ -233,7 +233,7 @@ impl Compiled {
                 m.nodes_for_capture_index(*capture).all(|n| method_holds(model, n, names))
             }
             Predicate::Local { capture } => m.nodes_for_capture_index(*capture).all(|n| {
-                let call = n.parent().filter(|c| c.kind() == "call");
+                let call = n.parent().filter(|c| c.kind_name() == "call");
                 call.is_some_and(|c| matches!(model.callee(c), Some(Callee::Local(_))))
             }),
         })
@@ -242,7 +242,7 @@ impl Compiled {
 
 /// `receiver.name` with `name` in `names`, not an import, on a receiver that may be an array.
 fn method_holds<'a>(model: &Model<'a>, callee: Node<'a>, names: &HashSet<String>) -> bool {
-    if callee.kind() != "attribute" {
+    if callee.kind_name() != "attribute" {
         return false;
     }
     let (Some(receiver), Some(attr)) =

@@ -9,13 +9,13 @@ use tree_sitter::Node;
 
 use super::Model;
 use super::scope::Binding;
-use crate::syntax::{FIELD, unparenthesized};
+use crate::syntax::{FIELD, KindName, unparenthesized};
 
 impl<'a> Model<'a> {
     /// `(assignment, value)` when the name `name` holds exactly `value` at this use: one
     /// `name = value` reaches it and nothing from outside the scope does.
     pub fn assigned_value(&self, name: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
-        if name.kind() != "identifier" {
+        if name.kind_name() != "identifier" {
             return None;
         }
         let scope = self.scope_of(name);
@@ -43,7 +43,7 @@ impl<'a> Model<'a> {
             if budget == 0 {
                 return false;
             }
-            match node.kind() {
+            match node.kind_name() {
                 "integer" | "float" | "string" | "true" | "false" | "none" | "ellipsis" | "comment" => {}
                 "identifier" => {
                     if !self.same_bindings(node, at) {

@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use super::imports::Imports;
-use crate::syntax::{Args, FIELD, text};
+use crate::syntax::{Args, FIELD, KindName, text};
 
 /// How deep constant expressions are folded before giving up.
 const MAX_DEPTH: u32 = 24;
@@ -48,12 +48,12 @@ fn constant_at(node: Node, src: &str, imports: &Imports, depth: u32) -> Option<f
         return None;
     }
     let inner = |n: Option<Node>| constant_at(n?, src, imports, depth + 1);
-    let value = match node.kind() {
+    let value = match node.kind_name() {
         "integer" | "float" => literal_value(text(node, src))?,
         "parenthesized_expression" => inner(node.named_child(0))?,
         "unary_operator" => {
             let x = inner(node.child_by_field_id(FIELD.argument))?;
-            match node.child_by_field_id(FIELD.operator)?.kind() {
+            match node.child_by_field_id(FIELD.operator)?.kind_name() {
                 "-" => -x,
                 "+" => x,
                 _ => return None,
@@ -62,7 +62,7 @@ fn constant_at(node: Node, src: &str, imports: &Imports, depth: u32) -> Option<f
         "binary_operator" => {
             let l = inner(node.child_by_field_id(FIELD.left))?;
             let r = inner(node.child_by_field_id(FIELD.right))?;
-            match node.child_by_field_id(FIELD.operator)?.kind() {
+            match node.child_by_field_id(FIELD.operator)?.kind_name() {
                 "+" => l + r,
                 "-" => l - r,
                 "*" => l * r,
@@ -85,7 +85,7 @@ fn constant_at(node: Node, src: &str, imports: &Imports, depth: u32) -> Option<f
             // The callee first: folding the argument of every call (`log(log(...))`) made each
             // evaluation of a nested call walk the calls below it.
             let function = node.child_by_field_id(FIELD.function)?;
-            let float = function.kind() == "identifier" && text(function, src) == "float";
+            let float = function.kind_name() == "identifier" && text(function, src) == "float";
             let sqrt = !float
                 && imports
                     .resolve(function, src)

@@ -14,7 +14,7 @@ use super::eval::dtype_named;
 use super::facts::{Fact, FactKey};
 use super::value::{Dtype, Kind, Library};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, FIELD, ancestry, callee_name, text, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, ancestry, callee_name, text, unparenthesized};
 
 /// File-wide precision settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -227,7 +227,7 @@ impl<'a> Model<'a> {
                 // The string, possibly inside `Policy("mixed_float16")`, given to a setter.
                 let chain = ancestry(root, string);
                 let setter = chain.iter().rev().take(6).any(|n| {
-                    n.kind() == "call"
+                    n.kind_name() == "call"
                         && n.child_by_field_id(FIELD.function)
                             .and_then(|f| callee_name(f, self.src))
                             .is_some_and(|c| matches!(c, "set_global_policy" | "set_policy" | "set_dtype_policy"))
@@ -239,7 +239,7 @@ impl<'a> Model<'a> {
         }
         for (at, _) in self.src.match_indices("set_default_dtype") {
             let Some(name) = root.descendant_for_byte_range(at, at + "set_default_dtype".len()) else { continue };
-            let call = ancestry(root, name).into_iter().rev().find(|n| n.kind() == "call");
+            let call = ancestry(root, name).into_iter().rev().find(|n| n.kind_name() == "call");
             if let Some(call) = call
                 && let Some(first) = Args::of(call).positional.first()
                 && let Some(d) = dtype_named(self.text(*first))
@@ -249,7 +249,7 @@ impl<'a> Model<'a> {
         }
         for (at, _) in self.src.match_indices("jax_enable_x64") {
             let Some(node) = root.descendant_for_byte_range(at, at + "jax_enable_x64".len()) else { continue };
-            let call = ancestry(root, node).into_iter().rev().find(|n| n.kind() == "call");
+            let call = ancestry(root, node).into_iter().rev().find(|n| n.kind_name() == "call");
             if let Some(call) = call
                 && Args::of(call).positional.iter().any(|a| matches!(self.text(*a), "True" | "1"))
             {
@@ -287,7 +287,7 @@ impl<'a> Model<'a> {
     /// their input's dtype).
     fn stated_dtype(&self, node: Node<'a>, depth: u32) -> Option<DtypeAt> {
         let node = unparenthesized(node);
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => {
                 if let Some(rhs) = self.local_binding(node) {
                     return self.dtype_at(rhs, depth + 1);
@@ -378,7 +378,7 @@ impl<'a> Model<'a> {
     /// layer inputs to the policy's compute dtype.
     fn policy_dtype(&self, name: Node<'a>) -> Option<DtypeAt> {
         let function = self.scope_of(name);
-        if function.kind() != "function_definition"
+        if function.kind_name() != "function_definition"
             || function.child_by_field_id(FIELD.name).map(|n| self.text(n)) != Some("call")
             || self.class_of_method(function).is_none()
         {
@@ -409,20 +409,20 @@ impl<'a> Model<'a> {
     pub fn in_autocast(&self, node: Node<'a>) -> bool {
         let chain = ancestry(self.tree.root_node(), node);
         for n in chain.iter().rev() {
-            if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+            if matches!(n.kind_name(), "function_definition" | "lambda" | "class_definition") {
                 return false;
             }
-            if n.kind() != "with_statement" {
+            if n.kind_name() != "with_statement" {
                 continue;
             }
-            let Some(clause) = n.named_child(0).filter(|c| c.kind() == "with_clause") else { continue };
+            let Some(clause) = n.named_child(0).filter(|c| c.kind_name() == "with_clause") else { continue };
             let mut cursor = clause.walk();
             for item in clause.named_children(&mut cursor) {
                 let mut value = item.child_by_field_id(FIELD.value).unwrap_or(item);
-                if value.kind() == "as_pattern" {
+                if value.kind_name() == "as_pattern" {
                     value = value.named_child(0).unwrap_or(value);
                 }
-                if value.kind() != "call" {
+                if value.kind_name() != "call" {
                     continue;
                 }
                 let autocast = value
@@ -444,7 +444,7 @@ impl<'a> Model<'a> {
     pub fn module_dtype(&self, module: Node<'a>, at: Node<'a>) -> Option<DtypeAt> {
         let module = unparenthesized(module);
         let mut found = None;
-        if module.kind() == "identifier"
+        if module.kind_name() == "identifier"
             && let Some(rhs) = self.local_binding(module)
         {
             found = self.converted_module(rhs);
@@ -484,8 +484,8 @@ impl<'a> Model<'a> {
         let mut found = Vec::new();
         while let Some(node) = stack.pop() {
             self.count_index_work(1);
-            if node.kind() == "expression_statement"
-                && let Some(call) = node.named_child(0).filter(|c| c.kind() == "call")
+            if node.kind_name() == "expression_statement"
+                && let Some(call) = node.named_child(0).filter(|c| c.kind_name() == "call")
                 && self.conversion_of(call, "").is_some()
             {
                 found.push(node);
@@ -493,7 +493,7 @@ impl<'a> Model<'a> {
             }
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                if !crate::syntax::is_scope(child.kind()) {
+                if !crate::syntax::is_scope(child.kind_name()) {
                     stack.push(child);
                 }
             }
@@ -507,7 +507,7 @@ impl<'a> Model<'a> {
     /// `x.half()`, `x.to(torch.float16)`, `x.cuda().half()` (calls on the text `spelled`, or on
     /// anything when `spelled` is empty): the dtype it converts to.
     fn conversion_of(&self, call: Node<'a>, spelled: &str) -> Option<DtypeAt> {
-        let function = call.child_by_field_id(FIELD.function).filter(|f| f.kind() == "attribute")?;
+        let function = call.child_by_field_id(FIELD.function).filter(|f| f.kind_name() == "attribute")?;
         let name = text(function.child_by_field_id(FIELD.attribute)?, self.src);
         let receiver = function.child_by_field_id(FIELD.object)?;
         let args = Args::of(call);
@@ -538,7 +538,7 @@ impl<'a> Model<'a> {
             }
             Some(_) => None,
             // `model.cuda().half()`: look through moves.
-            None if matches!(name, "cuda" | "cpu" | "to" | "eval" | "train") && receiver.kind() == "call" => {
+            None if matches!(name, "cuda" | "cpu" | "to" | "eval" | "train") && receiver.kind_name() == "call" => {
                 self.conversion_of(receiver, spelled)
             }
             None => None,
@@ -546,7 +546,7 @@ impl<'a> Model<'a> {
     }
 
     fn conversion_of_receiver(&self, receiver: Node<'a>, spelled: &str) -> bool {
-        receiver.kind() == "call"
+        receiver.kind_name() == "call"
             && receiver
                 .child_by_field_id(FIELD.function)
                 .and_then(|f| f.child_by_field_id(FIELD.object))
@@ -556,7 +556,7 @@ impl<'a> Model<'a> {
     /// The dtype a module built by `rhs` has (`Net().half()`, `model.to(torch.float16)`).
     fn converted_module(&self, rhs: Node<'a>) -> Option<DtypeAt> {
         let rhs = unparenthesized(rhs);
-        if rhs.kind() != "call" {
+        if rhs.kind_name() != "call" {
             return None;
         }
         self.conversion_of(rhs, "")

@@ -18,7 +18,7 @@ use super::value::{
     Bound, Dtype, EXP_SUM_MAX, Interval, Kind, Library, MIN_TEMPERATURE, Op, Origin, Prob, SOFTMAX_SPREAD, Value, Via,
 };
 use super::{Callee, Model};
-use crate::syntax::{Args, FIELD, Span, callee_name, same_expression, text, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, Span, callee_name, same_expression, text, unparenthesized};
 
 /// How many nested evaluations one question may take before the answer is "unknown".
 const MAX_DEPTH: u32 = 96;
@@ -87,12 +87,12 @@ impl<'a> Model<'a> {
 
     fn compute(&self, node: Node<'a>) -> Value<'a> {
         self.evaluations.set(self.evaluations.get() + 1);
-        if constant::is_constant_kind(node.kind())
+        if constant::is_constant_kind(node.kind_name())
             && let Some(v) = self.constant(node)
         {
             return Value::constant(v).produced(Op::Constant, node);
         }
-        match node.kind() {
+        match node.kind_name() {
             "integer" | "float" => match constant::literal_value(self.text(node)) {
                 Some(v) => Value::constant(v).produced(Op::Constant, node),
                 None => Value::unknown().with_origin(Origin::Config).with_kind(Kind::Scalar),
@@ -147,7 +147,7 @@ impl<'a> Model<'a> {
         let mut cursor = node.walk();
         let mut joined: Option<Value<'a>> = None;
         for child in node.named_children(&mut cursor) {
-            if child.kind() == "comment" {
+            if child.kind_name() == "comment" {
                 continue;
             }
             let v = self.value(child);
@@ -221,17 +221,17 @@ impl<'a> Model<'a> {
         let name = self.text(node);
         let chain = crate::syntax::ancestry(self.tree.root_node(), node);
         for n in chain.iter().rev() {
-            if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+            if matches!(n.kind_name(), "function_definition" | "lambda" | "class_definition") {
                 return None;
             }
             if matches!(
-                n.kind(),
+                n.kind_name(),
                 "list_comprehension" | "generator_expression" | "set_comprehension" | "dictionary_comprehension"
             ) {
                 let mut cursor = n.walk();
-                for clause in n.named_children(&mut cursor).filter(|c| c.kind() == "for_in_clause") {
+                for clause in n.named_children(&mut cursor).filter(|c| c.kind_name() == "for_in_clause") {
                     let left = clause.child_by_field_id(FIELD.left);
-                    if left.is_some_and(|l| l.kind() == "identifier" && self.text(l) == name)
+                    if left.is_some_and(|l| l.kind_name() == "identifier" && self.text(l) == name)
                         && !left.is_some_and(|l| l == node)
                     {
                         return clause.child_by_field_id(FIELD.right);
@@ -251,12 +251,12 @@ impl<'a> Model<'a> {
                 let previous = self.value_before(name, entry.node);
                 let operand = self.value(value);
                 // `p += eps` guards as `p = p + eps` does.
-                if op.kind() == "+="
+                if op.kind_name() == "+="
                     && let Some(v) = self.guarded_sum(value, &operand, &previous)
                 {
                     return v;
                 }
-                arithmetic(op.kind().trim_end_matches('='), &previous, &operand, entry.node)
+                arithmetic(op.kind_name().trim_end_matches('='), &previous, &operand, entry.node)
             }
             Binding::Element { index, value } => {
                 let previous = self.value_before(name, entry.node);
@@ -330,7 +330,7 @@ impl<'a> Model<'a> {
         }
         if reaching.outer {
             let ident = Value::unknown();
-            let outer = match scope.kind() {
+            let outer = match scope.kind_name() {
                 "function_definition" => match self.parameter(scope, name) {
                     Some(p) => self.parameter_value(scope, p),
                     None => ident,
@@ -400,7 +400,7 @@ impl<'a> Model<'a> {
                 .unwrap_or_default();
             return Value::unknown().with_origin(Origin::Config).with_kind(Kind::Instance(class_name));
         }
-        if matches!(param.kind(), "list_splat_pattern" | "dictionary_splat_pattern") {
+        if matches!(param.kind_name(), "list_splat_pattern" | "dictionary_splat_pattern") {
             return Value::unknown().with_kind(Kind::NotArray);
         }
         // `mask`, `attention_mask`, `masks`: 0/1 values by name; their sums are counts.
@@ -490,7 +490,7 @@ impl<'a> Model<'a> {
     }
 
     fn is_finfo(&self, node: Node<'a>) -> bool {
-        node.kind() == "call"
+        node.kind_name() == "call"
             && node
                 .child_by_field_id(FIELD.function)
                 .and_then(|f| callee_name(f, self.src))
@@ -642,7 +642,7 @@ impl<'a> Model<'a> {
     /// An object called: a layer (its output is logits), an activation module, this file's
     /// module class (its forward's return), a loss, or a builtin.
     fn called_object(&self, function: Node<'a>, call: Node<'a>, args: &Args<'a>) -> Value<'a> {
-        if function.kind() == "identifier" {
+        if function.kind_name() == "identifier" {
             let builtin = self.text(function);
             let first = args.positional.first().map(|a| self.value(*a));
             match (builtin, first) {
@@ -995,7 +995,7 @@ impl<'a> Model<'a> {
     fn named_floor(&self, node: Node<'a>) -> bool {
         let mut node = unparenthesized(node);
         for _ in 0..4 {
-            if node.kind() != "call" {
+            if node.kind_name() != "call" {
                 break;
             }
             match self.converted(node) {
@@ -1003,7 +1003,7 @@ impl<'a> Model<'a> {
                 None => return false,
             }
         }
-        matches!(node.kind(), "identifier" | "attribute") && self.constant(node).is_none()
+        matches!(node.kind_name(), "identifier" | "attribute") && self.constant(node).is_none()
     }
 
     /// The value a conversion call converts: the input of a library function whose elements
@@ -1050,7 +1050,7 @@ impl<'a> Model<'a> {
     fn unary_value(&self, node: Node<'a>) -> Value<'a> {
         let Some(arg) = node.child_by_field_id(FIELD.argument) else { return Value::unknown() };
         let v = self.value(arg);
-        match node.child_by_field_id(FIELD.operator).map(|o| o.kind()) {
+        match node.child_by_field_id(FIELD.operator).map(|o| o.kind_name()) {
             Some("-") => {
                 // `-expm1(-x)` = 1 - exp(-x).
                 let keep = v.producer.filter(|p| p.op == Op::Constant);
@@ -1083,7 +1083,7 @@ impl<'a> Model<'a> {
         ) else {
             return Value::unknown();
         };
-        if op.kind() == "@"
+        if op.kind_name() == "@"
             && let Some(v) = self.cosine_similarity(node)
         {
             return v;
@@ -1092,7 +1092,7 @@ impl<'a> Model<'a> {
         let r = self.value(right);
         // `exp(x) / sum(exp(x))` is a softmax written out, able to reach 0 as one, unless its
         // exponents are bounded closely enough that no term underflows (`exp(cos / tau)`).
-        if op.kind() == "/"
+        if op.kind_name() == "/"
             && l.op() == Some(Op::Exp)
             && matches!(r.op(), Some(Op::Sum) | Some(Op::Count))
             && r.range.is_positive()
@@ -1112,17 +1112,17 @@ impl<'a> Model<'a> {
         // name or attribute that is not trained): a hyperparameter, taken to be at least
         // MIN_TEMPERATURE. A temperature known to be smaller (a literal 0.01) keeps its own
         // bounds, and a trained one (`nn.Parameter`) has none.
-        if op.kind() == "/"
+        if op.kind_name() == "/"
             && l.op() == Some(Op::Cosine)
             && r.origin != Origin::Data
-            && matches!(unparenthesized(right).kind(), "identifier" | "attribute")
+            && matches!(unparenthesized(right).kind_name(), "identifier" | "attribute")
             && r.range.lo.value <= 0.0
             && r.range.hi.value > MIN_TEMPERATURE
         {
             let assumed = r.clone().with_range(r.range.meet(Interval::at_least(MIN_TEMPERATURE)));
             return arithmetic("/", &l, &assumed, node);
         }
-        if op.kind() == "+" {
+        if op.kind_name() == "+" {
             for (guard_node, guard, other) in [(right, &r, &l), (left, &l, &r)] {
                 if let Some(v) = self.guarded_sum(guard_node, guard, other) {
                     return v;
@@ -1131,12 +1131,12 @@ impl<'a> Model<'a> {
         }
         // Range family (issue 9): `x - max(x)` and `x - logsumexp(x)` are at most 0 (the shift
         // that keeps `exp` from overflowing); `max(x) - min(x)` is a spread, 0 for constant input.
-        if op.kind() == "-"
+        if op.kind_name() == "-"
             && let Some(v) = self.difference_of_reductions(left, right, &l, &r, node)
         {
             return v;
         }
-        arithmetic(op.kind(), &l, &r, node)
+        arithmetic(op.kind_name(), &l, &r, node)
     }
 
     /// `x - max(x)`, `x - logsumexp(x)` (at most 0) and `max(x) - min(x)` (a spread).
@@ -1148,7 +1148,7 @@ impl<'a> Model<'a> {
         r: &Value<'a>,
         node: Node<'a>,
     ) -> Option<Value<'a>> {
-        if !matches!(unparenthesized(right).kind(), "call" | "subscript" | "attribute" | "identifier") {
+        if !matches!(unparenthesized(right).kind_name(), "call" | "subscript" | "attribute" | "identifier") {
             return None;
         }
         let subtracted = self.reduction_through(right)?;
@@ -1174,7 +1174,7 @@ impl<'a> Model<'a> {
             return c > 0.0;
         }
         let node = unparenthesized(node);
-        let name = match node.kind() {
+        let name = match node.kind_name() {
             "identifier" => self.text(node),
             "attribute" => node.child_by_field_id(FIELD.attribute).map(|a| self.text(a)).unwrap_or(""),
             "call" => node.child_by_field_id(FIELD.function).and_then(|f| callee_name(f, self.src)).unwrap_or(""),
@@ -1182,8 +1182,9 @@ impl<'a> Model<'a> {
         };
         // A configured offset (`x + self.log_domain_offset`, `x + cfg.shift`) is a guard its
         // author chose too.
-        let configured =
-            matches!(node.kind(), "identifier" | "attribute") && value.origin == Origin::Config && value.range.is_any();
+        let configured = matches!(node.kind_name(), "identifier" | "attribute")
+            && value.origin == Origin::Config
+            && value.range.is_any();
         value.range.is_positive() && value.origin != Origin::Data || epsilon_name(name) || configured
     }
 
@@ -1234,10 +1235,10 @@ impl<'a> Model<'a> {
             let v = self.value(n);
             (v.op() == Some(Op::Normalized)).then_some(v)
         };
-        let (a, b) = match node.kind() {
+        let (a, b) = match node.kind_name() {
             "binary_operator" => {
                 let op = node.child_by_field_id(FIELD.operator)?;
-                if op.kind() != "@" {
+                if op.kind_name() != "@" {
                     return None;
                 }
                 let a = unit(node.child_by_field_id(FIELD.left)?)?;
@@ -1305,8 +1306,8 @@ impl<'a> Model<'a> {
     /// `a * b`, `torch.mul(a, b)`, `tf.multiply(a, b)`, `a.mul(b)`: the two factors.
     fn product_operands(&self, node: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
         let node = unparenthesized(node);
-        match node.kind() {
-            "binary_operator" => (node.child_by_field_id(FIELD.operator)?.kind() == "*")
+        match node.kind_name() {
+            "binary_operator" => (node.child_by_field_id(FIELD.operator)?.kind_name() == "*")
                 .then(|| Some((node.child_by_field_id(FIELD.left)?, node.child_by_field_id(FIELD.right)?)))
                 .flatten(),
             "call" => {
@@ -1352,7 +1353,7 @@ impl<'a> Model<'a> {
             }
             _ => false,
         };
-        match node.kind() {
+        match node.kind_name() {
             "attribute" => {
                 let attr = node.child_by_field_id(FIELD.attribute)?;
                 matches!(self.text(attr), "T" | "mT").then(|| node.child_by_field_id(FIELD.object)).flatten()
@@ -1461,12 +1462,12 @@ impl<'a> Model<'a> {
     /// `None` for anything else, or when an element is starred.
     pub(super) fn tuple_values(&self, node: Node<'a>) -> Option<Vec<Value<'a>>> {
         let node = unparenthesized(node);
-        if !matches!(node.kind(), "tuple" | "list" | "expression_list") {
+        if !matches!(node.kind_name(), "tuple" | "list" | "expression_list") {
             return None;
         }
         let mut cursor = node.walk();
-        let elements: Vec<Node<'a>> = node.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
-        if elements.iter().any(|e| matches!(e.kind(), "list_splat" | "parenthesized_list_splat")) {
+        let elements: Vec<Node<'a>> = node.named_children(&mut cursor).filter(|e| e.kind_name() != "comment").collect();
+        if elements.iter().any(|e| matches!(e.kind_name(), "list_splat" | "parenthesized_list_splat")) {
             return None;
         }
         Some(elements.into_iter().map(|e| self.value(e)).collect())
@@ -1476,7 +1477,7 @@ impl<'a> Model<'a> {
     /// one of the file's functions or methods returns (its summary's elements).
     pub(super) fn element_value(&self, node: Node<'a>, index: usize) -> Option<Value<'a>> {
         let node = unparenthesized(node);
-        if node.kind() != "call" {
+        if node.kind_name() != "call" {
             return self.tuple_values(node)?.into_iter().nth(index);
         }
         let summary = match self.callee(node)? {
@@ -1497,7 +1498,7 @@ impl<'a> Model<'a> {
     fn subscript_value(&self, node: Node<'a>) -> Value<'a> {
         let Some(array) = node.child_by_field_id(FIELD.value) else { return Value::unknown() };
         // `f(x)[0]` of a function that returns a tuple: that element.
-        if unparenthesized(array).kind() == "call"
+        if unparenthesized(array).kind_name() == "call"
             && let Some(index) = single_index(node)
             && let Some(i) = self.constant(index).filter(|c| *c >= 0.0 && c.fract() == 0.0 && *c < 64.0)
             && let Some(v) = self.element_value(array, i as usize)
@@ -1508,7 +1509,7 @@ impl<'a> Model<'a> {
         let mut v = Value { via: None, ..of.clone() };
         // `x[idx]` gathers rows, normalized as they were; `x[:, k]` and `x[i, j]` do not keep
         // the normalized vectors, nor does any index keep another property.
-        let rows = single_index(node).is_some_and(|i| !matches!(i.kind(), "slice" | "ellipsis"));
+        let rows = single_index(node).is_some_and(|i| !matches!(i.kind_name(), "slice" | "ellipsis"));
         if v.op().is_some_and(Op::is_property) && !(v.op() == Some(Op::Normalized) && rows) {
             v = v.without_property();
         }
@@ -1522,7 +1523,7 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        if matches!(of.kind, Kind::NotArray) && !matches!(array.kind(), "list" | "tuple") {
+        if matches!(of.kind, Kind::NotArray) && !matches!(array.kind_name(), "list" | "tuple") {
             // An element of a container: nothing known of it but its origin.
             v = Value::unknown().with_origin(of.origin);
         }
@@ -1776,17 +1777,18 @@ fn unpacked_position(assignment: Node<'_>, name: &str, src: &str) -> Option<usiz
     let mut node = assignment;
     loop {
         let left = node.child_by_field_id(FIELD.left)?;
-        if matches!(left.kind(), "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list") {
+        if matches!(left.kind_name(), "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list") {
             let mut cursor = left.walk();
-            let elements: Vec<Node<'_>> = left.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
-            if !elements.iter().any(|e| matches!(e.kind(), "list_splat_pattern" | "list_splat"))
-                && let Some(i) = elements.iter().position(|e| e.kind() == "identifier" && text(*e, src) == name)
+            let elements: Vec<Node<'_>> =
+                left.named_children(&mut cursor).filter(|e| e.kind_name() != "comment").collect();
+            if !elements.iter().any(|e| matches!(e.kind_name(), "list_splat_pattern" | "list_splat"))
+                && let Some(i) = elements.iter().position(|e| e.kind_name() == "identifier" && text(*e, src) == name)
             {
                 return Some(i);
             }
         }
         match node.child_by_field_id(FIELD.right) {
-            Some(r) if r.kind() == "assignment" => node = r,
+            Some(r) if r.kind_name() == "assignment" => node = r,
             _ => return None,
         }
     }
@@ -1799,9 +1801,9 @@ fn filled_in_a_loop(entries: &[Entry<'_>], use_: Node<'_>) -> bool {
     entries.iter().any(|entry| {
         matches!(entry.binding, Binding::Element { .. } | Binding::InPlace(_) | Binding::Opaque)
             && std::iter::successors(entry.node.parent(), |n| n.parent())
-                .take_while(|n| !matches!(n.kind(), "function_definition" | "class_definition" | "module"))
+                .take_while(|n| !matches!(n.kind_name(), "function_definition" | "class_definition" | "module"))
                 .any(|n| {
-                    matches!(n.kind(), "for_statement" | "while_statement")
+                    matches!(n.kind_name(), "for_statement" | "while_statement")
                         && !(n.start_byte() <= use_.start_byte() && use_.end_byte() <= n.end_byte())
                 })
     })

@@ -16,7 +16,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::transfer::RECEIVER;
 use super::value::{Kind, Origin, Value, ValueSummary};
-use crate::syntax::{Args, FIELD, is_scope, text};
+use crate::syntax::{Args, FIELD, KindName, is_scope, text};
 
 /// Names a fact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -276,7 +276,7 @@ impl<'a> Model<'a> {
         self.prior.as_ref()?;
         let node = match key {
             FactKey::Attribute { class, .. } => {
-                self.module_definition(class).filter(|c| c.kind() == "class_definition")?
+                self.module_definition(class).filter(|c| c.kind_name() == "class_definition")?
             }
             FactKey::Function(q) | FactKey::Flows(q) if !q.is_empty() => self.unit_definition(q)?,
             _ => return None,
@@ -315,7 +315,7 @@ impl<'a> Model<'a> {
             FactKey::Attribute { class, attr } => {
                 let value = self
                     .module_definition(class)
-                    .filter(|c| c.kind() == "class_definition")
+                    .filter(|c| c.kind_name() == "class_definition")
                     .and_then(|c| self.attribute_value(c, attr));
                 Fact::Value(value.map(|v| v.summary()))
             }
@@ -323,9 +323,9 @@ impl<'a> Model<'a> {
                 let def = match qualified.split_once('.') {
                     Some((class, method)) => self
                         .module_definition(class)
-                        .filter(|c| c.kind() == "class_definition")
+                        .filter(|c| c.kind_name() == "class_definition")
                         .and_then(|c| class_method(c, method, self.src)),
-                    None => self.module_definition(qualified).filter(|d| d.kind() == "function_definition"),
+                    None => self.module_definition(qualified).filter(|d| d.kind_name() == "function_definition"),
                 };
                 Fact::Function(def.map(|d| self.summarize(d)))
             }
@@ -380,13 +380,13 @@ impl<'a> Model<'a> {
         };
         let mut cursor = body.walk();
         for stmt in body.named_children(&mut cursor) {
-            let def = if stmt.kind() == "decorated_definition" {
+            let def = if stmt.kind_name() == "decorated_definition" {
                 stmt.child_by_field_id(FIELD.definition)
             } else {
                 Some(stmt)
             };
             let Some(def) = def else { continue };
-            match def.kind() {
+            match def.kind_name() {
                 "function_definition" => {
                     let Some(this) = super::first_parameter(def, self.src) else { continue };
                     for assigned in self_assignments(def, this, attr, self.src) {
@@ -395,7 +395,7 @@ impl<'a> Model<'a> {
                             // attribute is used as an array it holds the array (None would
                             // raise), so the None is left out of the join when another
                             // assignment gives a value.
-                            Assigned::Value(v) if v.kind() == "none" => nones += 1,
+                            Assigned::Value(v) if v.kind_name() == "none" => nones += 1,
                             Assigned::Value(v) => add(self.value(v)),
                             // `self.c, self.n = self.cluster(x)`: that element of the tuple.
                             Assigned::Element(rhs, position) => add(self.unpacked_value(rhs, position)),
@@ -404,9 +404,9 @@ impl<'a> Model<'a> {
                     }
                 }
                 "expression_statement" => {
-                    if let Some(a) = def.named_child(0).filter(|a| a.kind() == "assignment")
+                    if let Some(a) = def.named_child(0).filter(|a| a.kind_name() == "assignment")
                         && let (Some(l), Some(r)) = (a.child_by_field_id(FIELD.left), a.child_by_field_id(FIELD.right))
-                        && l.kind() == "identifier"
+                        && l.kind_name() == "identifier"
                         && text(l, self.src) == attr
                     {
                         add(self.value(r));
@@ -439,7 +439,7 @@ impl<'a> Model<'a> {
         };
         let mut stack = vec![body];
         while let Some(node) = stack.pop() {
-            match node.kind() {
+            match node.kind_name() {
                 "return_statement" => {
                     let value = node.named_child(0);
                     if let Some(value) = value {
@@ -478,7 +478,7 @@ impl<'a> Model<'a> {
                             .into_iter()
                             .chain(args.positional.iter().copied().enumerate());
                         for (arg, node) in passed {
-                            if node.kind() != "identifier" {
+                            if node.kind_name() != "identifier" {
                                 continue;
                             }
                             let name = text(node, self.src);
@@ -495,7 +495,7 @@ impl<'a> Model<'a> {
             }
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                if !is_scope(child.kind()) {
+                if !is_scope(child.kind_name()) {
                     stack.push(child);
                 }
             }
@@ -556,9 +556,12 @@ pub fn class_method<'t>(class: Node<'t>, name: &str, src: &str) -> Option<Node<'
     let mut cursor = body.walk();
     let mut found = None;
     for stmt in body.named_children(&mut cursor) {
-        let def =
-            if stmt.kind() == "decorated_definition" { stmt.child_by_field_id(FIELD.definition) } else { Some(stmt) };
-        if let Some(def) = def.filter(|d| d.kind() == "function_definition")
+        let def = if stmt.kind_name() == "decorated_definition" {
+            stmt.child_by_field_id(FIELD.definition)
+        } else {
+            Some(stmt)
+        };
+        if let Some(def) = def.filter(|d| d.kind_name() == "function_definition")
             && def.child_by_field_id(FIELD.name).is_some_and(|n| text(n, src) == name)
         {
             found = Some(def);
@@ -592,31 +595,35 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
         return out;
     }
     let is_target = |n: Node| {
-        n.kind() == "attribute"
-            && n.child_by_field_id(FIELD.object).is_some_and(|o| o.kind() == "identifier" && text(o, src) == this)
+        n.kind_name() == "attribute"
+            && n.child_by_field_id(FIELD.object).is_some_and(|o| o.kind_name() == "identifier" && text(o, src) == this)
             && n.child_by_field_id(FIELD.attribute).is_some_and(|a| text(a, src) == attr)
     };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
-        match node.kind() {
+        match node.kind_name() {
             "assignment" => {
                 let mut n = node;
                 while let (Some(l), r) = (n.child_by_field_id(FIELD.left), n.child_by_field_id(FIELD.right)) {
-                    let value = r.filter(|r| r.kind() != "assignment");
+                    let value = r.filter(|r| r.kind_name() != "assignment");
                     if is_target(l) {
                         out.push(value.map_or(Assigned::Unknown, Assigned::Value));
-                    } else if matches!(l.kind(), "pattern_list" | "tuple_pattern" | "tuple" | "list_pattern" | "list") {
+                    } else if matches!(
+                        l.kind_name(),
+                        "pattern_list" | "tuple_pattern" | "tuple" | "list_pattern" | "list"
+                    ) {
                         let mut cursor = l.walk();
                         let elements: Vec<Node> =
-                            l.named_children(&mut cursor).filter(|e| e.kind() != "comment").collect();
-                        let starred = elements.iter().any(|e| matches!(e.kind(), "list_splat_pattern" | "list_splat"));
+                            l.named_children(&mut cursor).filter(|e| e.kind_name() != "comment").collect();
+                        let starred =
+                            elements.iter().any(|e| matches!(e.kind_name(), "list_splat_pattern" | "list_splat"));
                         for (i, e) in elements.iter().enumerate() {
                             if is_target(*e) {
                                 // After a starred target, positions are unknown.
                                 out.push(
                                     value.map_or(Assigned::Unknown, |v| Assigned::Element(v, (!starred).then_some(i))),
                                 );
-                            } else if !matches!(e.kind(), "identifier" | "attribute" | "subscript")
+                            } else if !matches!(e.kind_name(), "identifier" | "attribute" | "subscript")
                                 && text(*e, src).contains(attr)
                             {
                                 // A nested pattern that may hold it: nothing known.
@@ -625,7 +632,7 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
                         }
                     }
                     match r {
-                        Some(r) if r.kind() == "assignment" => n = r,
+                        Some(r) if r.kind_name() == "assignment" => n = r,
                         _ => break,
                     }
                 }
@@ -641,7 +648,7 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
         }
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            if !is_scope(child.kind()) {
+            if !is_scope(child.kind_name()) {
                 stack.push(child);
             }
         }

@@ -33,7 +33,7 @@ use super::scope::Binding;
 use super::transfer::Arg;
 use super::value::{Kind, Op, Prob};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, FIELD, callee_name, is_scope, text, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, callee_name, is_scope, text, unparenthesized};
 
 /// Where a prediction comes from, or where a loss object is held, named without positions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -261,9 +261,9 @@ impl<'a> Model<'a> {
         } else if matches!(api, "keras.Sequential" | "keras.models.Sequential") {
             let layers = args.get(0, &["layers"], self.src).map(unparenthesized);
             Some(match layers {
-                Some(list) if list.kind() == "list" => {
+                Some(list) if list.kind_name() == "list" => {
                     let mut cursor = list.walk();
-                    let last = list.named_children(&mut cursor).filter(|c| c.kind() != "comment").last();
+                    let last = list.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").last();
                     last.map_or("?", |l| self.element_output(l))
                 }
                 _ => "?",
@@ -304,7 +304,7 @@ impl<'a> Model<'a> {
     /// A Keras activation argument: `"softmax"`, `tf.nn.softmax`, `None`.
     fn activation_name(&self, node: Node<'a>) -> &'static str {
         let node = unparenthesized(node);
-        let name = match node.kind() {
+        let name = match node.kind_name() {
             "none" => return "logits",
             "string" => self.text(node).trim_matches(|c| c == '"' || c == '\''),
             "identifier" | "attribute" => match self.api(node) {
@@ -389,7 +389,7 @@ impl<'a> Model<'a> {
             Callee::Method { name: "compile", receiver } => {
                 let given = args.get(1, &["loss"], self.src)?;
                 let node = unparenthesized(given);
-                let (loss, display, expects) = if node.kind() == "string" {
+                let (loss, display, expects) = if node.kind_name() == "string" {
                     let s = self.text(node).trim_matches(|c| c == '"' || c == '\'');
                     let (name, e) = KERAS_STRINGS.iter().find(|(n, _)| *n == s)?;
                     (name.to_string(), format!("\"{name}\""), Some(*e))
@@ -420,7 +420,7 @@ impl<'a> Model<'a> {
     /// module-level name), and its constructor when it is built in the same scope or inline.
     fn object_holder(&self, function: Node<'a>) -> (Option<Source>, Option<Node<'a>>) {
         let function = unparenthesized(function);
-        match function.kind() {
+        match function.kind_name() {
             "call" => (None, Some(function)),
             "attribute" => {
                 let (Some(object), Some(attr)) =
@@ -465,7 +465,7 @@ impl<'a> Model<'a> {
     /// A name used in a function that is not bound there and names a module-level binding.
     fn is_module_name(&self, name: Node<'a>) -> bool {
         let scope = self.scope_of(name);
-        if scope.kind() != "function_definition" {
+        if scope.kind_name() != "function_definition" {
             return false;
         }
         let wanted = self.text(name);
@@ -519,7 +519,7 @@ impl<'a> Model<'a> {
         p.source = holder;
         // A stack built here: its last layer (`Sequential([...])`, then `model.add(...)`).
         if let Some(ctor) = constructor
-            && receiver.kind() == "identifier"
+            && receiver.kind_name() == "identifier"
         {
             p.object = Some(ctor);
             // `keras.Model(inputs, outputs)`: what its outputs are.
@@ -554,11 +554,11 @@ impl<'a> Model<'a> {
             "torch.nn.Sequential" => args.positional.last().copied(),
             "keras.Sequential" | "keras.models.Sequential" => {
                 let list = unparenthesized(args.get(0, &["layers"], self.src)?);
-                if list.kind() != "list" {
+                if list.kind_name() != "list" {
                     return None;
                 }
                 let mut cursor = list.walk();
-                list.named_children(&mut cursor).filter(|c| c.kind() != "comment").last()
+                list.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").last()
             }
             _ => None,
         }
@@ -575,11 +575,12 @@ impl<'a> Model<'a> {
             if node.start_byte() >= at.start_byte() {
                 continue;
             }
-            if node.kind() == "call"
+            if node.kind_name() == "call"
                 && let Some(f) = node.child_by_field_id(FIELD.function)
-                && f.kind() == "attribute"
+                && f.kind_name() == "attribute"
                 && callee_name(f, self.src) == Some("add")
-                && f.child_by_field_id(FIELD.object).is_some_and(|o| o.kind() == "identifier" && self.text(o) == name)
+                && f.child_by_field_id(FIELD.object)
+                    .is_some_and(|o| o.kind_name() == "identifier" && self.text(o) == name)
                 && let Some(layer) = Args::of(node).positional.first()
             {
                 out.push((node.start_byte(), *layer));
@@ -587,7 +588,7 @@ impl<'a> Model<'a> {
             }
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                if !is_scope(child.kind()) {
+                if !is_scope(child.kind_name()) {
                     stack.push(child);
                 }
             }
@@ -603,7 +604,7 @@ impl<'a> Model<'a> {
             return None;
         }
         let node = unparenthesized(node);
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => self.traced_call(self.local_binding(node)?, depth + 1),
             "subscript" => self.traced_call(node.child_by_field_id(FIELD.value)?, depth + 1),
             "call" => {
@@ -698,11 +699,11 @@ impl<'a> Model<'a> {
     /// module class whose forward takes that many arguments.
     fn parameter_class(&self, function: Node<'a>, args: &Args<'a>, framework: Option<&str>) -> Option<String> {
         let function = unparenthesized(function);
-        if function.kind() != "identifier" || !model_name(self.text(function)) {
+        if function.kind_name() != "identifier" || !model_name(self.text(function)) {
             return None;
         }
         let scope = self.scope_of(function);
-        if scope.kind() != "function_definition" {
+        if scope.kind_name() != "function_definition" {
             return None;
         }
         let name = self.text(function);
@@ -732,7 +733,7 @@ impl<'a> Model<'a> {
         let mut out = Vec::new();
         let mut stack = vec![scope];
         while let Some(node) = stack.pop() {
-            if node.kind() == "call"
+            if node.kind_name() == "call"
                 && let Some(l) = self.loss_call(node)
             {
                 out.push(l);
@@ -740,7 +741,7 @@ impl<'a> Model<'a> {
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
                 let nested =
-                    matches!(child.kind(), "function_definition" | "class_definition" | "decorated_definition");
+                    matches!(child.kind_name(), "function_definition" | "class_definition" | "decorated_definition");
                 if !(self.is_module_scope(scope) && nested) {
                     stack.push(child);
                 }
@@ -803,7 +804,7 @@ impl<'a> Model<'a> {
         let mut cursor = root.walk();
         for child in root.named_children(&mut cursor) {
             let def = definition(child);
-            match def.kind() {
+            match def.kind_name() {
                 "function_definition" => {
                     if let Some(q) = self.qualified_name(def)
                         && self.mentions_a_loss(text(child, self.src))
@@ -816,7 +817,7 @@ impl<'a> Model<'a> {
                     let mut c = body.walk();
                     for stmt in body.named_children(&mut c) {
                         let method = definition(stmt);
-                        if method.kind() == "function_definition"
+                        if method.kind_name() == "function_definition"
                             && let Some(q) = self.qualified_name(method)
                             && self.mentions_a_loss(text(stmt, self.src))
                         {
@@ -850,9 +851,9 @@ impl<'a> Model<'a> {
         match qualified.split_once('.') {
             Some((class, method)) => self
                 .module_definition(class)
-                .filter(|c| c.kind() == "class_definition")
+                .filter(|c| c.kind_name() == "class_definition")
                 .and_then(|c| super::facts::class_method(c, method, self.src)),
-            None => self.module_definition(qualified).filter(|d| d.kind() == "function_definition"),
+            None => self.module_definition(qualified).filter(|d| d.kind_name() == "function_definition"),
         }
     }
 
@@ -871,7 +872,7 @@ impl<'a> Model<'a> {
         let mut cursor = root.walk();
         for child in root.named_children(&mut cursor) {
             let def = definition(child);
-            if def.kind() != "class_definition" {
+            if def.kind_name() != "class_definition" {
                 continue;
             }
             let Some(name) = def.child_by_field_id(FIELD.name) else { continue };
@@ -961,15 +962,15 @@ impl<'a> Model<'a> {
     pub fn holder_of(&self, ctor: Node<'a>) -> Option<Source> {
         let mut node = ctor;
         while let Some(parent) = node.parent() {
-            if parent.kind() == "parenthesized_expression" {
+            if parent.kind_name() == "parenthesized_expression" {
                 node = parent;
                 continue;
             }
-            if parent.kind() != "assignment" || parent.child_by_field_id(FIELD.right) != Some(node) {
+            if parent.kind_name() != "assignment" || parent.child_by_field_id(FIELD.right) != Some(node) {
                 return None;
             }
             let left = parent.child_by_field_id(FIELD.left)?;
-            return match left.kind() {
+            return match left.kind_name() {
                 "attribute" => {
                     let object = left.child_by_field_id(FIELD.object)?;
                     let attr = left.child_by_field_id(FIELD.attribute)?;
@@ -1037,7 +1038,11 @@ fn framework_of(name: &str) -> Option<&'static str> {
 
 /// The definition inside a possibly decorated one.
 fn definition(node: Node) -> Node {
-    if node.kind() == "decorated_definition" { node.child_by_field_id(FIELD.definition).unwrap_or(node) } else { node }
+    if node.kind_name() == "decorated_definition" {
+        node.child_by_field_id(FIELD.definition).unwrap_or(node)
+    } else {
+        node
+    }
 }
 
 /// How many positional arguments a method accepts after `self`: (required, at most).
@@ -1047,11 +1052,11 @@ fn arity(function: Node, src: &str) -> (usize, usize) {
     let mut required = 0;
     let mut total = 0;
     let mut star = false;
-    for (i, p) in params.named_children(&mut cursor).filter(|p| p.kind() != "comment").enumerate() {
+    for (i, p) in params.named_children(&mut cursor).filter(|p| p.kind_name() != "comment").enumerate() {
         if i == 0 {
             continue;
         }
-        match p.kind() {
+        match p.kind_name() {
             "identifier" | "typed_parameter" => {
                 required += 1;
                 total += 1;

@@ -16,7 +16,7 @@ use tree_sitter::Node;
 
 use super::value::{Kind, Library};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, FIELD, ancestry, callee_name};
+use crate::syntax::{Args, FIELD, KindName, ancestry, callee_name};
 
 /// Methods of `torch.Tensor` that NumPy arrays, JAX arrays and TensorFlow tensors lack.
 const TORCH_ONLY_METHODS: &[&str] = &[
@@ -136,7 +136,7 @@ impl<'a> Model<'a> {
             .iter()
             .rev()
             .skip(1)
-            .filter(|n| n.kind() == "function_definition")
+            .filter(|n| n.kind_name() == "function_definition")
             .filter_map(|def| {
                 let name = self.text(def.child_by_field_id(FIELD.name)?);
                 let class =
@@ -155,13 +155,13 @@ impl<'a> Model<'a> {
             Kind::Object(ref class) if !class.ends_with("Tensor") => return None,
             _ => {}
         }
-        if let Some(Callee::Method { name, .. }) = (node.kind() == "call").then(|| self.callee(node)).flatten()
+        if let Some(Callee::Method { name, .. }) = (node.kind_name() == "call").then(|| self.callee(node)).flatten()
             && TORCH_ONLY_METHODS.contains(&name)
         {
             return Some(Library::Torch);
         }
         let function = self.scope_of(node);
-        if function.kind() == "function_definition"
+        if function.kind_name() == "function_definition"
             && let Some(lib) = frameworks_in(self, function)
         {
             return Some(lib);
@@ -186,16 +186,17 @@ impl<'a> Model<'a> {
     /// `stop_gradient` or `.detach()` of an expression holding it.
     fn gradient_stopped(&self, node: Node<'a>) -> bool {
         let chain = ancestry(self.tree.root_node(), node);
-        let innermost = chain.iter().rposition(|n| matches!(n.kind(), "function_definition" | "lambda"));
+        let innermost = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda"));
         // Decorators of the innermost function definition.
         if let Some(i) = innermost
             && i > 0
-            && chain[i - 1].kind() == "decorated_definition"
+            && chain[i - 1].kind_name() == "decorated_definition"
         {
             let mut cursor = chain[i - 1].walk();
-            for decorator in chain[i - 1].named_children(&mut cursor).filter(|d| d.kind() == "decorator") {
+            for decorator in chain[i - 1].named_children(&mut cursor).filter(|d| d.kind_name() == "decorator") {
                 let Some(expr) = decorator.named_child(0) else { continue };
-                let callee = if expr.kind() == "call" { expr.child_by_field_id(FIELD.function) } else { Some(expr) };
+                let callee =
+                    if expr.kind_name() == "call" { expr.child_by_field_id(FIELD.function) } else { Some(expr) };
                 if callee.and_then(|c| self.api(c)).is_some_and(|api| NO_GRAD.contains(&api.as_str())) {
                     return true;
                 }
@@ -204,14 +205,14 @@ impl<'a> Model<'a> {
         let start = innermost.unwrap_or(0);
         for i in start..chain.len().saturating_sub(1) {
             let (parent, child) = (chain[i], chain[i + 1]);
-            match parent.kind() {
+            match parent.kind_name() {
                 "with_statement"
                     if Some(child) == parent.child_by_field_id(FIELD.body) && self.stops_gradients(parent) =>
                 {
                     return true;
                 }
                 "argument_list" => {
-                    let Some(call) = parent.parent().filter(|c| c.kind() == "call") else { continue };
+                    let Some(call) = parent.parent().filter(|c| c.kind_name() == "call") else { continue };
                     let function = call.child_by_field_id(FIELD.function);
                     if function.and_then(|f| self.api(f)).is_some_and(|api| STOP_GRADIENT.contains(&api.as_str())) {
                         return true;
@@ -219,8 +220,8 @@ impl<'a> Model<'a> {
                 }
                 // `x.detach()`: the attribute is the function of the call above it.
                 "attribute" if i > 0 && Some(child) == parent.child_by_field_id(FIELD.object) => {
-                    let called =
-                        chain[i - 1].kind() == "call" && chain[i - 1].child_by_field_id(FIELD.function) == Some(parent);
+                    let called = chain[i - 1].kind_name() == "call"
+                        && chain[i - 1].child_by_field_id(FIELD.function) == Some(parent);
                     let method = parent.child_by_field_id(FIELD.attribute).map(|a| self.text(a));
                     if called && method.is_some_and(|m| STOP_METHODS.contains(&m)) && self.api(parent).is_none() {
                         return true;
@@ -236,7 +237,7 @@ impl<'a> Model<'a> {
     fn stops_gradients(&self, with: Node<'a>) -> bool {
         let mut stack = vec![with];
         while let Some(n) = stack.pop() {
-            if n.kind() == "call" {
+            if n.kind_name() == "call" {
                 let api = n.child_by_field_id(FIELD.function).and_then(|f| self.api(f));
                 match api.as_deref() {
                     Some(a) if NO_GRAD.contains(&a) => return true,
@@ -253,7 +254,7 @@ impl<'a> Model<'a> {
                 }
                 continue;
             }
-            if n.kind() == "block" {
+            if n.kind_name() == "block" {
                 continue;
             }
             let mut cursor = n.walk();
@@ -300,7 +301,7 @@ fn frameworks_in<'a>(model: &Model<'a>, function: Node<'a>) -> Option<Library> {
     let body = function.child_by_field_id(FIELD.body)?;
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
-        if n.kind() == "call"
+        if n.kind_name() == "call"
             && let Some(f) = n.child_by_field_id(FIELD.function)
             && let Some(name) = callee_name(f, model.src)
         {
@@ -311,13 +312,13 @@ fn frameworks_in<'a>(model: &Model<'a>, function: Node<'a>) -> Option<Library> {
                     }
                 }
                 // `m.unsqueeze(-1).float()`: methods only PyTorch tensors have.
-                None if f.kind() == "attribute" && TORCH_ONLY_METHODS.contains(&name) => found.add(Library::Torch),
+                None if f.kind_name() == "attribute" && TORCH_ONLY_METHODS.contains(&name) => found.add(Library::Torch),
                 None => {}
             }
         }
         let mut cursor = n.walk();
         for child in n.named_children(&mut cursor) {
-            if !matches!(child.kind(), "function_definition" | "lambda" | "class_definition") {
+            if !matches!(child.kind_name(), "function_definition" | "lambda" | "class_definition") {
                 stack.push(child);
             }
         }

@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::scope::Binding;
 use super::value::{Bound, Interval, Value};
-use crate::syntax::{Args, FIELD, ancestry, same_expression, text, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, ancestry, same_expression, text, unparenthesized};
 
 /// `subject` lies in `range` where the condition holds.
 #[derive(Clone, Copy, Debug)]
@@ -53,10 +53,10 @@ impl<'a> Model<'a> {
         let mut out = Vec::new();
         let chain = ancestry(self.tree.root_node(), node);
         // Conditions outside the innermost function do not hold when it runs.
-        let start = chain.iter().rposition(|n| matches!(n.kind(), "function_definition" | "lambda")).unwrap_or(0);
+        let start = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda")).unwrap_or(0);
         for pair in chain[start..].windows(2) {
             let (parent, child) = (pair[0], pair[1]);
-            match parent.kind() {
+            match parent.kind_name() {
                 "conditional_expression" => {
                     let (a, cond, b) = (parent.named_child(0), parent.named_child(1), parent.named_child(2));
                     if let Some(cond) = cond {
@@ -71,7 +71,7 @@ impl<'a> Model<'a> {
                     let Some(cond) = parent.child_by_field_id(FIELD.condition) else { continue };
                     if Some(child) == parent.child_by_field_id(FIELD.consequence) {
                         out.push((cond, true));
-                    } else if matches!(child.kind(), "elif_clause" | "else_clause") {
+                    } else if matches!(child.kind_name(), "elif_clause" | "else_clause") {
                         // Every earlier condition was false.
                         out.push((cond, false));
                         let mut cursor = parent.walk();
@@ -99,14 +99,14 @@ impl<'a> Model<'a> {
                         && let (Some(left), Some(op)) =
                             (parent.child_by_field_id(FIELD.left), parent.child_by_field_id(FIELD.operator))
                     {
-                        out.push((left, op.kind() == "and"));
+                        out.push((left, op.kind_name() == "and"));
                     }
                 }
                 "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension"
                     if Some(child) == parent.named_child(0) =>
                 {
                     let mut cursor = parent.walk();
-                    for clause in parent.named_children(&mut cursor).filter(|c| c.kind() == "if_clause") {
+                    for clause in parent.named_children(&mut cursor).filter(|c| c.kind_name() == "if_clause") {
                         if let Some(cond) = clause.named_child(0) {
                             out.push((cond, true));
                         }
@@ -134,7 +134,7 @@ impl<'a> Model<'a> {
         let mut found = Vec::new();
         let mut cursor = block.walk();
         for stmt in block.named_children(&mut cursor) {
-            match stmt.kind() {
+            match stmt.kind_name() {
                 "assert_statement" => {
                     if let Some(cond) = stmt.named_child(0) {
                         found.push((stmt.end_byte(), cond, true));
@@ -146,7 +146,7 @@ impl<'a> Model<'a> {
                         .and_then(|b| b.named_child((b.named_child_count() as u32).saturating_sub(1)))
                         .is_some_and(|last| {
                             matches!(
-                                last.kind(),
+                                last.kind_name(),
                                 "return_statement" | "raise_statement" | "continue_statement" | "break_statement"
                             )
                         });
@@ -169,14 +169,14 @@ impl<'a> Model<'a> {
             return;
         }
         let cond = unparenthesized(cond);
-        match cond.kind() {
+        match cond.kind_name() {
             "not_operator" => {
                 if let Some(arg) = cond.child_by_field_id(FIELD.argument) {
                     self.constraints_of(arg, !truth, depth + 1, out);
                 }
             }
             "boolean_operator" => {
-                let op = cond.child_by_field_id(FIELD.operator).map(|o| o.kind());
+                let op = cond.child_by_field_id(FIELD.operator).map(|o| o.kind_name());
                 let both = (op == Some("and") && truth) || (op == Some("or") && !truth);
                 if both {
                     for side in
@@ -190,7 +190,7 @@ impl<'a> Model<'a> {
             // Range family (issue 9): element-wise `a & b`, `a | b` and `~a` of array conditions,
             // as `and`, `or` and `not` of scalar ones.
             "binary_operator" => {
-                let op = cond.child_by_field_id(FIELD.operator).map(|o| o.kind());
+                let op = cond.child_by_field_id(FIELD.operator).map(|o| o.kind_name());
                 if (op == Some("&") && truth) || (op == Some("|") && !truth) {
                     for side in
                         [cond.child_by_field_id(FIELD.left), cond.child_by_field_id(FIELD.right)].into_iter().flatten()
@@ -199,7 +199,7 @@ impl<'a> Model<'a> {
                     }
                 }
             }
-            "unary_operator" if cond.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind() == "~") => {
+            "unary_operator" if cond.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "~") => {
                 if let Some(arg) = cond.child_by_field_id(FIELD.argument) {
                     self.constraints_of(arg, !truth, depth, out);
                 }
@@ -213,7 +213,7 @@ impl<'a> Model<'a> {
             // `(x > 0).detach()`, `mask.float()`: the same condition.
             "call"
                 if cond.child_by_field_id(FIELD.function).is_some_and(|f| {
-                    f.kind() == "attribute"
+                    f.kind_name() == "attribute"
                         && matches!(
                             crate::syntax::callee_name(f, self.src),
                             Some("detach" | "float" | "bool" | "to" | "cpu" | "cuda" | "clone" | "type")
@@ -234,7 +234,7 @@ impl<'a> Model<'a> {
                     (Some(api), _) if matches!(super::apis::leaf(&api), "all" | "reduce_all") => {
                         Args::of(cond).positional.first().copied()
                     }
-                    (None, Some("all")) if function.kind() == "attribute" && Args::of(cond).is_empty() => {
+                    (None, Some("all")) if function.kind_name() == "attribute" && Args::of(cond).is_empty() => {
                         function.child_by_field_id(FIELD.object)
                     }
                     _ => None,
@@ -263,7 +263,7 @@ impl<'a> Model<'a> {
         let args = Args::of(call);
         let (name, a, b) = match self.api(function) {
             Some(api) => (super::apis::leaf(&api).to_string(), *args.positional.first()?, *args.positional.get(1)?),
-            None if function.kind() == "attribute" => {
+            None if function.kind_name() == "attribute" => {
                 let name = crate::syntax::callee_name(function, self.src)?.to_string();
                 (name, function.child_by_field_id(FIELD.object)?, *args.positional.first()?)
             }
@@ -288,7 +288,7 @@ impl<'a> Model<'a> {
         }
         let (Some(a), Some(b)) = (cond.named_child(0), cond.named_child(1)) else { return };
         let mut cursor = cond.walk();
-        let ops: Vec<&str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind()).collect();
+        let ops: Vec<&str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind_name()).collect();
         let [op] = ops.as_slice() else { return };
         self.compare(a, op, b, truth, out);
     }
@@ -316,14 +316,14 @@ impl<'a> Model<'a> {
         out.push(Constraint { subject, range });
         // `x.min() > 0`, `np.min(x) > 0`: every element of x. (`x.min() != 0` too: the pinhole
         // opens only a closed 0 at the bottom of x's range, where the minimum is.)
-        if (matches!(op, Some(">") | Some(">=")) || (op == Some("!=") && c == 0.0)) && subject.kind() == "call" {
+        if (matches!(op, Some(">") | Some(">=")) || (op == Some("!=") && c == 0.0)) && subject.kind_name() == "call" {
             let function = subject.child_by_field_id(FIELD.function);
             let of = match function.map(|f| (self.api(f), f)) {
                 Some((Some(api), _)) if matches!(super::apis::leaf(&api), "min" | "amin" | "reduce_min") => {
                     Args::of(subject).positional.first().copied()
                 }
                 Some((None, f))
-                    if f.kind() == "attribute" && crate::syntax::callee_name(f, self.src) == Some("min") =>
+                    if f.kind_name() == "attribute" && crate::syntax::callee_name(f, self.src) == Some("min") =>
                 {
                     f.child_by_field_id(FIELD.object)
                 }

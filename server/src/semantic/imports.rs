@@ -9,7 +9,7 @@ use foldhash::HashMap;
 use tree_sitter::Node;
 
 use super::apis;
-use crate::syntax::{FIELD, text};
+use crate::syntax::{FIELD, KindName, text};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imports {
@@ -56,7 +56,7 @@ impl Imports {
         let mut imports = Imports::default();
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
-            match node.kind() {
+            match node.kind_name() {
                 "import_statement" => imports.add_import(node, src),
                 "import_from_statement" => imports.add_from_import(node, src),
                 "future_import_statement" => {}
@@ -81,7 +81,7 @@ impl Imports {
     fn add_import(&mut self, node: Node, src: &str) {
         let mut cursor = node.walk();
         for name in node.children_by_field_name("name", &mut cursor) {
-            match name.kind() {
+            match name.kind_name() {
                 // `import a.b.c` binds `a`.
                 "dotted_name" => {
                     let path = text(name, src);
@@ -105,13 +105,13 @@ impl Imports {
         let Some(module) = node.child_by_field_id(FIELD.module_name) else {
             return;
         };
-        if module.kind() != "dotted_name" {
+        if module.kind_name() != "dotted_name" {
             // Relative imports name this project's modules, not a library: the names they bind
             // resolve to paths starting with `.`, which no library has.
             let module = compact(text(module, src));
             let mut cursor = node.walk();
             for name in node.children_by_field_name("name", &mut cursor) {
-                let (path, local) = match name.kind() {
+                let (path, local) = match name.kind_name() {
                     "dotted_name" => (text(name, src), text(name, src)),
                     "aliased_import" => match (name.child_by_field_id(FIELD.name), name.child_by_field_id(FIELD.alias))
                     {
@@ -129,7 +129,7 @@ impl Imports {
         let module = compact(text(module, src));
         let mut cursor = node.walk();
         for name in node.children_by_field_name("name", &mut cursor) {
-            match name.kind() {
+            match name.kind_name() {
                 "dotted_name" => {
                     let n = text(name, src);
                     self.bindings.insert(n.to_string(), format!("{module}.{n}"));
@@ -184,7 +184,7 @@ impl Imports {
     /// Resolves an identifier or attribute chain to the dotted path it names, through the imports.
     /// `None` when its root is not an imported name (a local variable, `self`, a call result...).
     pub fn resolve(&self, node: Node, src: &str) -> Option<String> {
-        match node.kind() {
+        match node.kind_name() {
             // A relative import names this project's code, never a library.
             "identifier" => self.binding(text(node, src)).filter(|p| !p.starts_with('.')).map(str::to_string),
             "attribute" => {
@@ -227,13 +227,15 @@ fn insertion_point(root: Node, src: &str) -> usize {
     // The docstring is the first statement, after any comments (a licence header, a shebang).
     let mut first = true;
     for stmt in root.named_children(&mut cursor) {
-        if stmt.kind() == "comment" {
+        if stmt.kind_name() == "comment" {
             continue;
         }
-        let is_docstring =
-            first && stmt.kind() == "expression_statement" && stmt.named_child(0).is_some_and(|c| c.kind() == "string");
+        let is_docstring = first
+            && stmt.kind_name() == "expression_statement"
+            && stmt.named_child(0).is_some_and(|c| c.kind_name() == "string");
         first = false;
-        let is_import = matches!(stmt.kind(), "import_statement" | "import_from_statement" | "future_import_statement");
+        let is_import =
+            matches!(stmt.kind_name(), "import_statement" | "import_from_statement" | "future_import_statement");
         if is_docstring || is_import {
             at = stmt.end_byte();
         } else {
@@ -272,7 +274,7 @@ mod tests {
     }
 
     fn find<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
-        if node.kind() == kind {
+        if node.kind_name() == kind {
             return Some(node);
         }
         let mut cursor = node.walk();

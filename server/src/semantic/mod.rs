@@ -38,7 +38,7 @@ pub mod value;
 pub(crate) mod test_support {
     use super::Model;
     use super::value::{Interval, Op};
-    use crate::syntax::parse;
+    use crate::syntax::{KindName, parse};
 
     /// The operation and interval of the right side of the last assignment to `name` in `src`.
     pub fn assigned(src: &str, name: &str) -> (Option<Op>, Interval) {
@@ -46,7 +46,7 @@ pub(crate) mod test_support {
         let model = Model::of(src, &tree);
         let at = src.rfind(&format!("{name} = ")).unwrap() + name.len() + 3;
         let mut node = tree.root_node().descendant_for_byte_range(at, at).unwrap();
-        while node.parent().is_some_and(|p| p.kind() != "assignment") {
+        while node.parent().is_some_and(|p| p.kind_name() != "assignment") {
             node = node.parent().unwrap();
         }
         let v = model.value(node);
@@ -67,7 +67,7 @@ use std::sync::Arc;
 
 use tree_sitter::{Node, Tree};
 
-use crate::syntax::{self, FIELD, text};
+use crate::syntax::{self, FIELD, KindName, text};
 pub use facts::{Dependency, FactKey, PriorFacts};
 use imports::Imports;
 use scope::ScopeIndex;
@@ -223,10 +223,10 @@ impl<'a> Model<'a> {
         if let Some(api) = self.api(function) {
             return Some(Callee::Api(api));
         }
-        match function.kind() {
+        match function.kind_name() {
             "identifier" => match self.local_definition(function) {
-                Some(def) if def.kind() == "function_definition" => Some(Callee::Local(def)),
-                Some(def) if def.kind() == "class_definition" => Some(Callee::Class(def)),
+                Some(def) if def.kind_name() == "function_definition" => Some(Callee::Local(def)),
+                Some(def) if def.kind_name() == "class_definition" => Some(Callee::Class(def)),
                 _ => Some(Callee::Value(function)),
             },
             "attribute" => {
@@ -268,12 +268,12 @@ impl<'a> Model<'a> {
         let mut stack = vec![scope];
         while let Some(n) = stack.pop() {
             self.count_index_work(1);
-            if n.kind() == "identifier" {
+            if n.kind_name() == "identifier" {
                 by_name.entry(self.text(n)).or_default().push(n);
             }
             let mut cursor = n.walk();
             for child in n.named_children(&mut cursor) {
-                if !matches!(child.kind(), "function_definition" | "lambda" | "class_definition") {
+                if !matches!(child.kind_name(), "function_definition" | "lambda" | "class_definition") {
                     stack.push(child);
                 }
             }
@@ -292,7 +292,7 @@ impl<'a> Model<'a> {
             .into_iter()
             .rev()
             .skip(1)
-            .find(|n| matches!(n.kind(), "function_definition" | "lambda"))
+            .find(|n| matches!(n.kind_name(), "function_definition" | "lambda"))
     }
 
     /// The innermost function definition holding `node` (not a lambda), else the module.
@@ -301,14 +301,14 @@ impl<'a> Model<'a> {
             .into_iter()
             .rev()
             .skip(1)
-            .find(|n| n.kind() == "function_definition")
+            .find(|n| n.kind_name() == "function_definition")
             .unwrap_or(self.tree.root_node())
     }
 
     /// The module, or the root of a tree whose recovery from syntax errors made the root an
     /// `ERROR` node (then it holds the module's statements): where walks up the scopes stop.
     pub fn is_module_scope(&self, scope: Node<'a>) -> bool {
-        scope.kind() == "module" || scope == self.tree.root_node()
+        scope.kind_name() == "module" || scope == self.tree.root_node()
     }
 
     /// The class whose method `function` is, if it is one.
@@ -316,13 +316,13 @@ impl<'a> Model<'a> {
         let chain = syntax::ancestry(self.tree.root_node(), function);
         let mut up = chain.iter().rev().skip(1);
         let mut parent = up.next()?;
-        if parent.kind() == "decorated_definition" {
+        if parent.kind_name() == "decorated_definition" {
             parent = up.next()?;
         }
-        if parent.kind() != "block" {
+        if parent.kind_name() != "block" {
             return None;
         }
-        up.next().filter(|c| c.kind() == "class_definition").copied()
+        up.next().filter(|c| c.kind_name() == "class_definition").copied()
     }
 
     /// The definition a plain name refers to when it is a function or class defined in this
@@ -394,11 +394,11 @@ impl<'a> Model<'a> {
 
     /// The class `receiver` is the instance of, when it is the first parameter of a method.
     pub fn self_class(&self, receiver: Node<'a>) -> Option<Node<'a>> {
-        if receiver.kind() != "identifier" {
+        if receiver.kind_name() != "identifier" {
             return None;
         }
         let function = self.scope_of(receiver);
-        if function.kind() != "function_definition" {
+        if function.kind_name() != "function_definition" {
             return None;
         }
         let first = first_parameter(function, self.src)?;
@@ -454,20 +454,20 @@ impl<'a> Model<'a> {
 
 /// The name a parameter node binds (`x`, `x=1`, `x: T`, `*args`, `**kw`).
 pub fn parameter_name<'s>(param: Node, src: &'s str) -> Option<&'s str> {
-    let name = match param.kind() {
+    let name = match param.kind_name() {
         "identifier" => Some(param),
         "default_parameter" | "typed_default_parameter" => param.child_by_field_id(FIELD.name),
         "typed_parameter" => param.named_child(0),
         "list_splat_pattern" | "dictionary_splat_pattern" => param.named_child(0),
         _ => None,
     }?;
-    (name.kind() == "identifier").then(|| text(name, src))
+    (name.kind_name() == "identifier").then(|| text(name, src))
 }
 
 /// The first parameter's name (`self` of a method).
 pub fn first_parameter<'s>(function: Node, src: &'s str) -> Option<&'s str> {
     let params = function.child_by_field_id(FIELD.parameters)?;
     let mut cursor = params.walk();
-    let first = params.named_children(&mut cursor).find(|p| p.kind() != "comment")?;
+    let first = params.named_children(&mut cursor).find(|p| p.kind_name() != "comment")?;
     parameter_name(first, src)
 }

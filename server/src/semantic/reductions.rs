@@ -20,7 +20,7 @@ use tree_sitter::Node;
 
 use super::value::{Kind, Library};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, FIELD, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, unparenthesized};
 
 /// What a reduction computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl<'a> Model<'a> {
     /// The reduction `node` calls, if it is one.
     pub fn reduction(&self, node: Node<'a>) -> Option<Reduction<'a>> {
         let call = unparenthesized(node);
-        if call.kind() != "call" {
+        if call.kind_name() != "call" {
             return None;
         }
         let args = Args::of(call);
@@ -144,7 +144,7 @@ impl<'a> Model<'a> {
             return None;
         }
         let node = unparenthesized(node);
-        match node.kind() {
+        match node.kind_name() {
             "call" => {
                 if let Some(r) = self.reduction(node) {
                     return Some(r);
@@ -167,9 +167,9 @@ impl<'a> Model<'a> {
                 let mut indices = node.children_by_field_name("subscript", &mut cursor);
                 let first = indices.next()?;
                 let only_axes = |n: Node<'a>| {
-                    matches!(n.kind(), "ellipsis" | "none")
-                        || (n.kind() == "slice" && n.named_child_count() == 0)
-                        || (n.kind() == "attribute"
+                    matches!(n.kind_name(), "ellipsis" | "none")
+                        || (n.kind_name() == "slice" && n.named_child_count() == 0)
+                        || (n.kind_name() == "attribute"
                             && n.child_by_field_id(FIELD.attribute).is_some_and(|a| self.text(a) == "newaxis"))
                 };
                 let rest: Vec<Node<'a>> = indices.collect();
@@ -205,7 +205,7 @@ impl<'a> Model<'a> {
 /// none of these (`None`: TypeError, `()`: RuntimeError), so a fix that moves the axis must know.
 pub fn names_every_element(axis: Node, torch: bool) -> bool {
     let axis = unparenthesized(axis);
-    match axis.kind() {
+    match axis.kind_name() {
         "none" => true,
         "tuple" | "list" => torch && axis.named_child_count() == 0,
         _ => false,
@@ -259,7 +259,7 @@ mod tests {
         let root = tree.root_node();
         let stmt = root.named_child(root.named_child_count() as u32 - 1).unwrap();
         let expr = stmt.named_child(0).unwrap();
-        if expr.kind() == "assignment" { expr.child_by_field_id(FIELD.right).unwrap() } else { expr }
+        if expr.kind_name() == "assignment" { expr.child_by_field_id(FIELD.right).unwrap() } else { expr }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use foldhash::HashMap;
 
 use tree_sitter::Node;
 
-use crate::syntax::{FIELD, ancestry, is_scope, text};
+use crate::syntax::{FIELD, KindName, ancestry, is_scope, text};
 
 /// How a statement binds a name.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -71,7 +71,7 @@ impl<'t> ScopeIndex<'t> {
         let body = if is_module(scope) { Some(scope) } else { scope.child_by_field_id(FIELD.body) };
         let mut stack: Vec<Node<'t>> = body.into_iter().collect();
         while let Some(node) = stack.pop() {
-            match node.kind() {
+            match node.kind_name() {
                 "assignment" => {
                     bind_assignment(node, src, &mut add);
                     continue;
@@ -81,11 +81,13 @@ impl<'t> ScopeIndex<'t> {
                         node.child_by_field_id(FIELD.left),
                         node.child_by_field_id(FIELD.operator),
                         node.child_by_field_id(FIELD.right),
-                    ) && left.kind() == "identifier"
+                    ) && left.kind_name() == "identifier"
                     {
                         add(text(left, src), node, Binding::Augmented { op, value });
-                    } else if let Some(array) = node.child_by_field_id(FIELD.left).filter(|l| l.kind() == "subscript")
-                        && let Some(array) = array.child_by_field_id(FIELD.value).filter(|a| a.kind() == "identifier")
+                    } else if let Some(array) =
+                        node.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "subscript")
+                        && let Some(array) =
+                            array.child_by_field_id(FIELD.value).filter(|a| a.kind_name() == "identifier")
                     {
                         // Range family (issue 9): `w[i:j] += v` changes some elements of `w` by
                         // an unknown amount (`w = zeros(n)` is no longer all zeros).
@@ -113,7 +115,7 @@ impl<'t> ScopeIndex<'t> {
                     {
                         for name in identifiers(left) {
                             let binding =
-                                if left.kind() == "identifier" { Binding::Loop(right) } else { Binding::Opaque };
+                                if left.kind_name() == "identifier" { Binding::Loop(right) } else { Binding::Opaque };
                             add(text(name, src), left, binding);
                         }
                     }
@@ -128,7 +130,7 @@ impl<'t> ScopeIndex<'t> {
                 "global_statement" | "nonlocal_statement" | "import_statement" | "import_from_statement" => {
                     let mut cursor = node.walk();
                     for child in node.named_children(&mut cursor) {
-                        let name = match child.kind() {
+                        let name = match child.kind_name() {
                             "aliased_import" => child.child_by_field_id(FIELD.alias),
                             "dotted_name" => child.named_child(0),
                             "identifier" => Some(child),
@@ -147,12 +149,12 @@ impl<'t> ScopeIndex<'t> {
             }
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                if is_scope(child.kind()) && child.kind() != "lambda" {
+                if is_scope(child.kind_name()) && child.kind_name() != "lambda" {
                     // The definition binds its name; its body is another scope.
                     stack.push(child);
                     continue;
                 }
-                if holds_bindings(child.kind()) {
+                if holds_bindings(child.kind_name()) {
                     stack.push(child);
                 }
             }
@@ -191,7 +193,7 @@ impl<'t> ScopeIndex<'t> {
         for i in (1..chain.len()).rev() {
             let block = chain[i];
             // An `ERROR` node holds statements in order, as a block does.
-            if !matches!(block.kind(), "block" | "module" | "ERROR") {
+            if !matches!(block.kind_name(), "block" | "module" | "ERROR") {
                 continue;
             }
             let Some(&holder) = chain.get(i + 1) else { continue };
@@ -275,7 +277,7 @@ impl<'t> ScopeIndex<'t> {
         if !inside(statement) {
             return false;
         }
-        match statement.kind() {
+        match statement.kind_name() {
             "if_statement" => {
                 let mut all = true;
                 let mut has_else = false;
@@ -285,8 +287,8 @@ impl<'t> ScopeIndex<'t> {
                     .chain(statement.children_by_field_name("alternative", &mut cursor))
                     .collect();
                 for branch in branches {
-                    has_else |= branch.kind() == "else_clause";
-                    let block = if branch.kind() == "block" {
+                    has_else |= branch.kind_name() == "else_clause";
+                    let block = if branch.kind_name() == "block" {
                         Some(branch)
                     } else {
                         branch.child_by_field_id(FIELD.consequence).or_else(|| branch.child_by_field_id(FIELD.body))
@@ -320,14 +322,14 @@ impl<'t> ScopeIndex<'t> {
                 let mut definite = false;
                 let mut cursor = statement.walk();
                 for child in statement.named_children(&mut cursor) {
-                    let block = if child.kind() == "block" {
+                    let block = if child.kind_name() == "block" {
                         Some(child)
                     } else {
-                        child.named_children(&mut child.walk()).find(|c| c.kind() == "block")
+                        child.named_children(&mut child.walk()).find(|c| c.kind_name() == "block")
                     };
                     if let Some(b) = block {
                         let d = self.block_before(entries, b, b.end_byte(), usize::MAX, found, depth + 1);
-                        definite |= d && child.kind() == "finally_clause";
+                        definite |= d && child.kind_name() == "finally_clause";
                     }
                 }
                 definite
@@ -352,24 +354,24 @@ impl<'t> ScopeIndex<'t> {
                 let mut cursor = statement.walk();
                 let mut definite = false;
                 for child in statement.named_children(&mut cursor) {
-                    if child.kind() == "block" {
+                    if child.kind_name() == "block" {
                         self.block_before(entries, child, child.end_byte(), usize::MAX, found, depth + 1);
                     }
-                    if statement.kind() == "decorated_definition"
-                        && matches!(child.kind(), "function_definition" | "class_definition")
+                    if statement.kind_name() == "decorated_definition"
+                        && matches!(child.kind_name(), "function_definition" | "class_definition")
                     {
                         definite |= self.statement_binds(entries, child, found, depth + 1);
                     }
                 }
-                if statement.kind() == "match_statement" {
+                if statement.kind_name() == "match_statement" {
                     // Each case is a branch that may not run.
                     let mut stack = vec![statement];
                     while let Some(n) = stack.pop() {
                         let mut c = n.walk();
                         for child in n.named_children(&mut c) {
-                            if child.kind() == "block" {
+                            if child.kind_name() == "block" {
                                 self.block_before(entries, child, child.end_byte(), usize::MAX, found, depth + 1);
-                            } else if !is_scope(child.kind()) {
+                            } else if !is_scope(child.kind_name()) {
                                 stack.push(child);
                             }
                         }
@@ -398,7 +400,7 @@ impl<'t> ScopeIndex<'t> {
 /// its limit, some broken texts) has an `ERROR` root, which is still the module: its statements
 /// bind names as the module's do.
 pub fn is_module(scope: Node) -> bool {
-    scope.kind() == "module" || scope.parent().is_none()
+    scope.kind_name() == "module" || scope.parent().is_none()
 }
 
 /// Kinds whose children may hold bindings of the same scope.
@@ -426,12 +428,12 @@ fn holds_bindings(kind: &str) -> bool {
 /// `name.clamp_(...)`: the name an in-place method (ending in `_`) is called on.
 fn in_place_target<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
     let function = call.child_by_field_id(FIELD.function)?;
-    if function.kind() != "attribute" {
+    if function.kind_name() != "attribute" {
         return None;
     }
     let object = function.child_by_field_id(FIELD.object)?;
     let method = text(function.child_by_field_id(FIELD.attribute)?, src);
-    (object.kind() == "identifier" && method.ends_with('_') && !method.starts_with('_')).then(|| text(object, src))
+    (object.kind_name() == "identifier" && method.ends_with('_') && !method.starts_with('_')).then(|| text(object, src))
 }
 
 /// `np.add.at(a, ...)`, `np.copyto(a, ...)`, `nn.init.uniform_(w, ...)`: a library function that
@@ -442,16 +444,16 @@ fn mutated_argument<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
     let mut cursor = arguments.walk();
     let out = arguments.named_children(&mut cursor).find_map(|a| {
         let value = a.child_by_field_id(FIELD.value)?;
-        (a.kind() == "keyword_argument"
+        (a.kind_name() == "keyword_argument"
             && a.child_by_field_id(FIELD.name).is_some_and(|n| text(n, src) == "out")
-            && value.kind() == "identifier")
+            && value.kind_name() == "identifier")
             .then(|| text(value, src))
     });
     if out.is_some() {
         return out;
     }
     let function = call.child_by_field_id(FIELD.function)?;
-    if function.kind() != "attribute" {
+    if function.kind_name() != "attribute" {
         return None;
     }
     let name = text(function.child_by_field_id(FIELD.attribute)?, src);
@@ -459,7 +461,7 @@ fn mutated_argument<'t>(call: Node<'t>, src: &'t str) -> Option<&'t str> {
         || (name.ends_with('_') && !name.starts_with('_'))
         || matches!(name, "copyto" | "put" | "place" | "putmask" | "fill_diagonal");
     let first = call.child_by_field_id(FIELD.arguments)?.named_child(0)?;
-    (writes && first.kind() == "identifier").then(|| text(first, src))
+    (writes && first.kind_name() == "identifier").then(|| text(first, src))
 }
 
 /// The names an assignment binds, and how.
@@ -472,19 +474,19 @@ fn bind_assignment<'t>(assignment: Node<'t>, src: &'t str, add: &mut impl FnMut(
         };
         targets.push(left);
         match right {
-            Some(r) if r.kind() == "assignment" => node = r,
+            Some(r) if r.kind_name() == "assignment" => node = r,
             Some(r) => break r,
             // `x: int` binds nothing.
             None => return,
         }
     };
     for target in targets {
-        match target.kind() {
+        match target.kind_name() {
             "identifier" => add(text(target, src), assignment, Binding::Value(value)),
             "subscript" => {
                 if let (Some(array), Some(index)) =
                     (target.child_by_field_id(FIELD.value), target.child_by_field_id(FIELD.subscript))
-                    && array.kind() == "identifier"
+                    && array.kind_name() == "identifier"
                 {
                     add(text(array, src), assignment, Binding::Element { index, value });
                 }
@@ -505,7 +507,7 @@ fn identifiers(target: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut stack = vec![target];
     while let Some(n) = stack.pop() {
-        match n.kind() {
+        match n.kind_name() {
             "identifier" => out.push(n),
             "pattern_list"
             | "tuple_pattern"
@@ -536,7 +538,7 @@ mod tests {
         // The innermost function holding the use, else the module.
         let mut scope = root;
         for n in ancestry(root, root.descendant_for_byte_range(at, at).unwrap()) {
-            if n.kind() == "function_definition" {
+            if n.kind_name() == "function_definition" {
                 scope = n;
             }
         }
