@@ -7,7 +7,7 @@ use nanlint::settings::Settings;
 
 /// (one-based row, code) of every finding.
 fn found(src: &str) -> Vec<(usize, String)> {
-    check_source(src, &Settings::default()).iter().map(|s| (s.span.start.row + 1, s.code.clone())).collect()
+    check_source(src, &Settings::default()).iter().map(|s| (s.span.start.row + 1, s.code.to_string())).collect()
 }
 
 const MODULE: &str = "\

@@ -439,7 +439,7 @@ fn generated_programs_reach_every_rule() {
             .collect();
         let program = programs::program(&mut Choices::new(&choices), 3);
         assert!(!engine::parse(&program.source).root_node().has_error(), "{}", program.source);
-        seen.extend(engine::check_source(&program.source, &settings(true)).into_iter().map(|s| s.code));
+        seen.extend(engine::check_source(&program.source, &settings(true)).into_iter().map(|s| s.code.to_string()));
     }
     let all: Vec<String> = nanlint::rules::ALL.iter().map(|r| r.code.to_string()).collect();
     let missing: Vec<&String> = all.iter().filter(|c| !seen.contains(*c)).collect();

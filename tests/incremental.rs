@@ -458,7 +458,7 @@ def main():
     let uri: Uri = "file:///virtual/flows.py".parse().unwrap();
     session.open(uri.clone(), 1, src.to_string());
     let codes = |s: &Session| -> Vec<String> {
-        s.with_doc(&uri, |d| d.smells.iter().map(|x| x.code.clone()).collect()).unwrap()
+        s.with_doc(&uri, |d| d.smells.iter().map(|x| x.code.to_string()).collect()).unwrap()
     };
     let check = |s: &Session, text: &str, expected: &[&str]| {
         let fresh = engine::check_source(text, &Settings { preview: true, ..Settings::default() });
@@ -523,7 +523,7 @@ def other(x, y):
         let fresh = engine::check_source(text, &Settings::default());
         let cached = s.with_doc(&uri, |d| d.smells.clone()).unwrap();
         assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
-        assert_eq!(cached.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(), expected, "{text}");
+        assert_eq!(cached.iter().map(|x| x.code).collect::<Vec<_>>(), expected, "{text}");
     };
     check(&session, src, &[]);
     let text = replace(&session, &uri, 2, "    return x\n", "    return nn.CrossEntropyLoss()(MLP()(x), y)\n");

@@ -46,7 +46,7 @@ fn expected_codes(src: &str) -> BTreeMap<usize, Vec<String>> {
 fn found_codes(smells: &[Smell]) -> BTreeMap<usize, Vec<String>> {
     let mut found: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for s in smells {
-        found.entry(s.span.start.row + 1).or_default().push(s.code.clone());
+        found.entry(s.span.start.row + 1).or_default().push(s.code.to_string());
     }
     for codes in found.values_mut() {
         codes.sort();

@@ -97,14 +97,7 @@ pub fn docs_url_of(code: &str) -> Option<String> {
 }
 
 fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {
-    Smell {
-        code: builtin.code.to_string(),
-        rule: builtin.name.to_string(),
-        message,
-        span,
-        fixes: Vec::new(),
-        related: None,
-    }
+    Smell { code: builtin.code, rule: builtin.name, message, span, fixes: Vec::new(), related: None }
 }
 
 /// NL002 for a file of `len` bytes over the `max-file-size` setting (also what the language
@@ -741,11 +734,11 @@ fn notebook_smells(nb: &Notebook, program: &str, mut smells: Vec<Smell>) -> Vec<
 
 fn fixed_by_code(before: &[Smell], after: &[Smell]) -> BTreeMap<String, usize> {
     let mut counts: BTreeMap<String, isize> = BTreeMap::new();
-    for s in before.iter().filter(|s| !is_builtin(&s.code)) {
-        *counts.entry(s.code.clone()).or_default() += 1;
+    for s in before.iter().filter(|s| !is_builtin(s.code)) {
+        *counts.entry(s.code.to_string()).or_default() += 1;
     }
-    for s in after.iter().filter(|s| !is_builtin(&s.code)) {
-        *counts.entry(s.code.clone()).or_default() -= 1;
+    for s in after.iter().filter(|s| !is_builtin(s.code)) {
+        *counts.entry(s.code.to_string()).or_default() -= 1;
     }
     counts.into_iter().filter(|(_, n)| *n > 0).map(|(c, n)| (c, n as usize)).collect()
 }
@@ -1054,11 +1047,11 @@ fn add_noqa(
     cells: Option<&[usize]>,
 ) -> (Option<(String, usize)>, Option<Problem>) {
     let mut by_line: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
-    for s in smells.iter().filter(|s| !is_builtin(&s.code)) {
+    for s in smells.iter().filter(|s| !is_builtin(s.code)) {
         let line_start = crate::text::line_start(source, s.span.start_byte);
         let codes = by_line.entry(line_start).or_default();
-        if !codes.contains(&s.code.as_str()) {
-            codes.push(&s.code);
+        if !codes.contains(&s.code) {
+            codes.push(s.code);
         }
     }
     if by_line.is_empty() {
@@ -1094,7 +1087,7 @@ fn add_noqa(
     }
     out.push_str(&source[at..]);
     let before = tree.root_node().has_error();
-    let still = analyze(&out, settings).iter().filter(|s| !is_builtin(&s.code)).count();
+    let still = analyze(&out, settings).iter().filter(|s| !is_builtin(s.code)).count();
     if (!before && engine::parse(&out).root_node().has_error()) || still > 0 {
         return (
             None,
@@ -1160,7 +1153,7 @@ mod tests {
     fn syntax_errors_are_found_and_the_rest_checked() {
         let src = "import numpy as np\ndef f(:\n    pass\ny = np.log(np.maximum(p, 0))\n";
         let smells = analyze(src, &Settings::default());
-        let codes: Vec<&str> = smells.iter().map(|s| s.code.as_str()).collect();
+        let codes: Vec<&str> = smells.iter().map(|s| s.code).collect();
         assert!(codes.contains(&"NL000"), "{smells:?}");
         assert!(codes.contains(&"NL101"), "{smells:?}");
     }

@@ -200,7 +200,7 @@ pub fn concise_styled(out: &mut String, path: &Path, loc: &Locator, smell: &Smel
         "{}:{}: {} {}",
         paint(st.path, &path.display().to_string()),
         loc.label(smell.span.start_byte),
-        paint(st.code, &smell.code),
+        paint(st.code, smell.code),
         smell.message
     );
 }
@@ -281,7 +281,7 @@ pub fn json_entry(path: &Path, loc: &Locator, smell: &Smell, choices: &[FixChoic
         "noqa_row": row,
         "fix": check::chosen_fix(smell, choices).map(|f| fix_json(loc, f)),
         "fixes": smell.fixes.iter().map(|f| fix_json(loc, f)).collect::<Vec<_>>(),
-        "url": check::docs_url_of(&smell.code),
+        "url": check::docs_url_of(smell.code),
     })
 }
 
@@ -312,7 +312,7 @@ impl Counts {
         for r in reports {
             c.fixed += r.fixed_count();
             for s in &r.smells {
-                match s.code.as_str() {
+                match s.code {
                     code if code == check::SYNTAX_ERROR.code => c.syntax_errors += 1,
                     code if code == check::UNREADABLE_FILE.code => c.unreadable += 1,
                     code if code == check::FILE_TOO_LARGE.code || code == check::NESTING_TOO_DEEP.code => {
@@ -407,7 +407,11 @@ pub fn statistics(reports: &[FileReport], choices: &[FixChoice], unsafe_fixes: b
     }
     let mut by_code: BTreeMap<String, Stat> = BTreeMap::new();
     for s in reports.iter().flat_map(|r| &r.smells) {
-        let stat = by_code.entry(s.code.clone()).or_insert_with(|| Stat { name: s.rule.clone(), count: 0, fixable: 0 });
+        let stat = by_code.entry(s.code.to_string()).or_insert_with(|| Stat {
+            name: s.rule.to_string(),
+            count: 0,
+            fixable: 0,
+        });
         stat.count += 1;
         let allowed =
             check::chosen_fix(s, choices).is_some_and(|f| f.applicability == Applicability::Safe || unsafe_fixes);

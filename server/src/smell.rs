@@ -31,11 +31,13 @@ pub struct Fix {
     pub edits: Vec<Edit>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Smell {
-    pub code: String,
+    /// The rule's code, e.g. `NL101`: the rule table's own text, not a copy (a keystroke's
+    /// analysis clones every cached finding of the file).
+    pub code: &'static str,
     /// The rule's name, e.g. `log-of-possibly-zero`.
-    pub rule: String,
+    pub rule: &'static str,
     /// What is wrong here and why, in one line.
     pub message: String,
     pub span: Span,

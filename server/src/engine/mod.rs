@@ -280,8 +280,8 @@ pub(crate) fn run_rules_counted<'a>(
                 let Some(smell_node) = captures.get("smell") else { continue };
                 for finding in (rule.check)(&checker, &captures) {
                     smells.push(Smell {
-                        code: rule.code.to_string(),
-                        rule: rule.name.to_string(),
+                        code: rule.code,
+                        rule: rule.name,
                         message: finding.message,
                         span: finding.span.unwrap_or_else(|| Span::of(smell_node)),
                         fixes: finding.fixes,
@@ -343,8 +343,8 @@ fn nesting_too_deep(node: Node) -> Smell {
     let mut span = Span::of(node);
     (span.end_byte, span.end) = (span.start_byte, span.start);
     Smell {
-        code: code.to_string(),
-        rule: name.to_string(),
+        code,
+        rule: name,
         message: format!(
             "Code nested more than {MAX_NESTING} levels deep in one statement: smells inside it are not checked"
         ),
@@ -585,7 +585,7 @@ fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
     match codes {
         None => false,
         Some(codes) => {
-            codes.is_empty() || chain_of(&smell.code).iter().any(|c| codes.iter().any(|n| n.eq_ignore_ascii_case(c)))
+            codes.is_empty() || chain_of(smell.code).iter().any(|c| codes.iter().any(|n| n.eq_ignore_ascii_case(c)))
         }
     }
 }
@@ -913,7 +913,7 @@ mod tests {
         let line = crate::text::line_start(src, src.find("# noqa").unwrap());
         assert_eq!(line_with_comment(tree.root_node(), src, line).1, None);
         let smells = analyze(src, &tree, &Settings::default());
-        assert_eq!(smells.iter().map(|s| s.code.as_str()).collect::<Vec<_>>(), ["NL102"], "{smells:?}");
+        assert_eq!(smells.iter().map(|s| s.code).collect::<Vec<_>>(), ["NL102"], "{smells:?}");
         let doc = "def f():\n    \"\"\"Use as\n\n    y = log(p)  # noqa: NL999\n    \"\"\"\n";
         assert_eq!(noqa_warnings(doc), []);
         // A string that closes on the line, then a comment: a directive.

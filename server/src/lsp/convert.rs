@@ -44,8 +44,8 @@ pub fn diagnostic(
     lsp::Diagnostic {
         range: span_range(text, index, enc, &smell.span),
         severity: Some(lsp_severity(severity)),
-        code: Some(lsp::NumberOrString::String(smell.code.clone())),
-        code_description: rule_href(&smell.code).map(|href| lsp::CodeDescription { href: href.clone() }),
+        code: Some(lsp::NumberOrString::String(smell.code.to_string())),
+        code_description: rule_href(smell.code).map(|href| lsp::CodeDescription { href: href.clone() }),
         source: Some(SOURCE.to_string()),
         message: smell.message.clone(),
         related_information: smell.related.as_ref().filter(|_| related).map(|r| {
@@ -156,8 +156,8 @@ fn wire_diagnostic<'a>(
     wire::Diagnostic {
         range: range(smell.span.start_byte, smell.span.end_byte),
         severity: lsp_severity(severity),
-        code: &smell.code,
-        code_description: rule_href(&smell.code).map(|href| wire::Href { href }),
+        code: smell.code,
+        code_description: rule_href(smell.code).map(|href| wire::Href { href }),
         source: SOURCE,
         message: &smell.message,
         related_information: smell.related.as_ref().filter(|_| related).map(|r| {
@@ -280,7 +280,7 @@ pub fn hover_smell(text: &str, smell: &Smell) -> String {
             md.push_str(&format!("```python\n{rewritten}\n```\n\n"));
         }
     }
-    if let Some(rule) = rules::by_code(&smell.code) {
+    if let Some(rule) = rules::by_code(smell.code) {
         md.push_str("---\n\n");
         md.push_str(doc_body(rule.doc));
     }

@@ -70,9 +70,9 @@ pub fn gitlab(reports: &[FileReport], cwd: &Path) -> String {
         for s in &r.smells {
             let (row, col) = loc.location(s.span.start_byte);
             let (end_row, end_col) = loc.location(s.span.end_byte);
-            let mut fingerprint = fnv1a(&[&s.code, &s.message, &path], 0);
+            let mut fingerprint = fnv1a(&[s.code, &s.message, &path], 0);
             while !seen.insert(fingerprint) {
-                fingerprint = fnv1a(&[&s.code, &s.message, &path], fingerprint);
+                fingerprint = fnv1a(&[s.code, &s.message, &path], fingerprint);
             }
             let cell = loc.cell(s.span.start_byte).map(|c| format!(" (cell {c})")).unwrap_or_default();
             entries.push(json!({

@@ -109,7 +109,7 @@ pub fn report(reports: &[FileReport], cwd: &Path) -> String {
                         .build(),
                 )
                 .build();
-            let level = if check::is_builtin(&s.code) { ResultLevel::Error } else { ResultLevel::Warning };
+            let level = if check::is_builtin(s.code) { ResultLevel::Error } else { ResultLevel::Warning };
             let fixes: Vec<SarifFix> = s
                 .fixes
                 .iter()
@@ -170,12 +170,12 @@ pub fn report(reports: &[FileReport], cwd: &Path) -> String {
             };
             let fixes = if cell.is_some() { Vec::new() } else { fixes };
             let mut result = SarifResult::builder()
-                .rule_id(s.code.clone())
+                .rule_id(s.code)
                 .level(level)
                 .message(Message::builder().text(text).build())
                 .locations(vec![location])
                 .build();
-            result.rule_index = index.get(s.code.as_str()).map(|&i| i as i64);
+            result.rule_index = index.get(s.code).map(|&i| i as i64);
             result.fixes = (!fixes.is_empty()).then_some(fixes);
             result.related_locations = (!related.is_empty()).then_some(related);
             results.push(result);
