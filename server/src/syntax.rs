@@ -319,11 +319,16 @@ pub fn ancestor_steps() -> usize {
 /// tree-sitter nodes do not store their parent, and each `Node::parent` call descends from the
 /// root itself.
 pub fn ancestry<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
+    descend(root, node, None)
+}
+
+/// [`ancestry`], with the first step below `root` already found (`Some(step)`) or not.
+fn descend<'t>(root: Node<'t>, node: Node<'t>, mut first: Option<Option<Node<'t>>>) -> Vec<Node<'t>> {
     let mut chain = vec![root];
     let mut at = root;
     while at != node {
         ANCESTOR_STEPS.with(|n| n.set(n.get() + 1));
-        match at.child_with_descendant(node) {
+        match first.take().unwrap_or_else(|| at.child_with_descendant(node)) {
             Some(child) if child != at => {
                 chain.push(child);
                 at = child;
@@ -337,6 +342,55 @@ pub fn ancestry<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
         }
     }
     chain
+}
+
+/// The root's children in order, to find the one that holds a node by binary search.
+/// tree-sitter nodes do not store their parent: `Node::parent` and [`ancestry`] descend from the
+/// root through each node's children one by one, and a module's root holds a child per
+/// statement (some 300 in a 5,000-line file), the longest list of the descent; a `Node::parent`
+/// call there cost some 9,500 instructions, 6 % of a whole file's check.
+pub struct TopLevel<'t> {
+    root: Node<'t>,
+    children: Vec<Node<'t>>,
+}
+
+impl<'t> TopLevel<'t> {
+    pub fn new(root: Node<'t>) -> Self {
+        let mut cursor = root.walk();
+        TopLevel { root, children: root.children(&mut cursor).collect() }
+    }
+
+    /// `root.child_with_descendant(node)`, by tree-sitter's rule (`ts_node_child_with_descendant`):
+    /// the first child that ends at or after `node` and is `node` or has children, unless it
+    /// starts after `node`. An empty `node` is left to tree-sitter (its rule differs).
+    fn child_holding(&self, node: Node<'t>) -> Option<Node<'t>> {
+        let (start, end) = (node.start_byte(), node.end_byte());
+        if start == end {
+            return self.root.child_with_descendant(node);
+        }
+        let first = self.children.partition_point(|c| c.end_byte() < end);
+        let child = self.children[first..].iter().find(|c| **c == node || c.child_count() > 0)?;
+        (child.start_byte() <= start).then_some(*child)
+    }
+
+    /// `node.parent()`, as tree-sitter finds it (`ts_node_parent`).
+    pub fn parent(&self, node: Node<'t>) -> Option<Node<'t>> {
+        if node == self.root {
+            return None;
+        }
+        let mut at = self.root;
+        let mut next = self.child_holding(node);
+        while let Some(child) = next.filter(|c| *c != node) {
+            at = child;
+            next = at.child_with_descendant(node);
+        }
+        Some(at)
+    }
+
+    /// `ancestry(root, node)`.
+    pub fn ancestry(&self, node: Node<'t>) -> Vec<Node<'t>> {
+        descend(self.root, node, Some(self.child_holding(node)))
+    }
 }
 
 /// The identifier-like words of `text` (maximal runs of identifier bytes not starting with a
@@ -962,18 +1016,12 @@ pub(crate) mod tests {
         (p.row, p.column)
     }
 
-    #[test]
-    fn kind_name_is_node_kind_for_every_node() {
-        // The field cases and the fixtures of every rule, and broken code: `ERROR` and
-        // `MISSING` nodes, keywords, punctuation, string parts.
+    /// The field cases and the rules' fixtures.
+    pub(crate) fn field_sources() -> Vec<String> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut sources = vec![
-            "def f(x:\n    return [1, 2\nclass C(: pass\n".to_string(),
-            "print 'a'\nexec code\nx = f'{a!r:>{w}}' + b\"\\n\" @ c\n".to_string(),
-            "match x:\n    case [1, *rest] | {'k': _} if rest: pass\nlambda *a, **k: (yield)\n".to_string(),
-        ];
         let mut dirs = vec![root.join("tests/cases")];
         dirs.extend(std::fs::read_dir(root.join("queries/python")).unwrap().map(|e| e.unwrap().path()));
+        let mut sources = Vec::new();
         for dir in dirs {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -982,6 +1030,71 @@ pub(crate) mod tests {
                 }
             }
         }
+        sources
+    }
+
+    /// `text` broken at every 37th character: a byte deleted, a bracket or a quote put in.
+    pub(crate) fn broken_variants(text: &str) -> impl Iterator<Item = String> + '_ {
+        text.char_indices().enumerate().step_by(37).map(|(i, (at, _))| {
+            let mut src = text.to_string();
+            match i % 3 {
+                0 => drop(src.remove(at)),
+                1 => src.insert(at, '('),
+                _ => src.insert(at, '"'),
+            }
+            src
+        })
+    }
+
+    /// Every node of `tree`, in document order.
+    pub(crate) fn all_nodes(tree: &Tree) -> Vec<Node<'_>> {
+        let mut nodes = Vec::new();
+        let mut cursor = tree.walk();
+        'walk: loop {
+            nodes.push(cursor.node());
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        nodes
+    }
+
+    /// `TopLevel` finds the parent and the ancestry tree-sitter finds, for every node of the
+    /// field cases and the fixtures, whole and broken.
+    #[test]
+    fn top_level_finds_the_parents_tree_sitter_finds() {
+        let (mut nodes, mut broken) = (0, 0);
+        for text in field_sources() {
+            for src in std::iter::once(text.clone()).chain(broken_variants(&text)) {
+                let tree = parse(&src);
+                let root = tree.root_node();
+                broken += usize::from(root.has_error());
+                let top = TopLevel::new(root);
+                for node in all_nodes(&tree) {
+                    assert_eq!(top.parent(node), node.parent(), "{node:?} in {src:?}");
+                    assert_eq!(top.ancestry(node), ancestry(root, node), "{node:?} in {src:?}");
+                    nodes += 1;
+                }
+            }
+        }
+        assert!(nodes > 1_000_000 && broken > 1_000, "{nodes} nodes, {broken} broken");
+    }
+
+    #[test]
+    fn kind_name_is_node_kind_for_every_node() {
+        // The field cases and the fixtures of every rule, and broken code: `ERROR` and
+        // `MISSING` nodes, keywords, punctuation, string parts.
+        let mut sources = vec![
+            "def f(x:\n    return [1, 2\nclass C(: pass\n".to_string(),
+            "print 'a'\nexec code\nx = f'{a!r:>{w}}' + b\"\\n\" @ c\n".to_string(),
+            "match x:\n    case [1, *rest] | {'k': _} if rest: pass\nlambda *a, **k: (yield)\n".to_string(),
+        ];
+        sources.extend(field_sources());
         let mut seen = std::collections::BTreeSet::new();
         for src in &sources {
             let tree = parse(src);

@@ -130,7 +130,7 @@ fn log_call<'a>(
     } else {
         return Vec::new();
     };
-    let product = product_of(call).filter(|(_, other)| model.constant(*other).is_none_or(|v| v == 0.0));
+    let product = product_of(model, call).filter(|(_, other)| model.constant(*other).is_none_or(|v| v == 0.0));
     let name = short(model.text(arg));
     let what = match (&evidence, &value.via) {
         (Evidence::Producer(op), Some(via)) if via.name == model.text(arg) => {
@@ -241,8 +241,8 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
 
 /// `a.log()[a > 0]` → `a[a > 0].log()`: the same elements, without the log of the others (whose
 /// gradient, 0 * inf, is NaN).
-fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
-    let subscript = call.parent().filter(|p| p.kind_name() == "subscript")?;
+fn select_first<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> Option<Fix> {
+    let subscript = model.parent(call).filter(|p| p.kind_name() == "subscript")?;
     let index = subscript.child_by_field_id(FIELD.subscript)?;
     let method = call.child_by_field_id(FIELD.function)?.child_by_field_id(FIELD.attribute)?;
     if has_comment(subscript) {
@@ -258,7 +258,7 @@ fn select_first(model: &Model, call: Node, arg: Node) -> Option<Fix> {
 
 /// `a.log()[a > 0]`: the log's result is indexed by a condition on its own argument.
 fn selected_after<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
-    let Some(parent) = call.parent() else { return false };
+    let Some(parent) = model.parent(call) else { return false };
     if parent.kind_name() != "subscript" || parent.child_by_field_id(FIELD.value) != Some(call) {
         return false;
     }
@@ -272,7 +272,7 @@ fn selected_after<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool 
 /// log is a term of.
 fn own_factor<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
     let mut node = call;
-    while let Some(parent) = node.parent() {
+    while let Some(parent) = model.parent(node) {
         match parent.kind_name() {
             "parenthesized_expression" => node = parent,
             "binary_operator" => {

@@ -51,7 +51,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
 
 /// `y * log(p)` with `p` a softmax output, and the sums and negations around it.
 fn categorical<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Option<Library>) -> Vec<Finding> {
-    let Some((product, other)) = probs::product_of(log) else { return Vec::new() };
+    let Some((product, other)) = probs::product_of(model, log) else { return Vec::new() };
     // `p * log(p)` is an entropy (NL106); a constant factor is no label.
     if same_expression(other, arg, model.src) || model.constant(other).is_some() || is_exp(model, other) {
         return Vec::new();
@@ -92,7 +92,7 @@ fn categorical<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Opt
 /// `y * log(p) + (1 - y) * log(1 - p)` with `p` a sigmoid output (either order of terms and
 /// factors), and the negations and reductions around it.
 fn binary<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Option<Library>) -> Vec<Finding> {
-    let Some((product, labels)) = probs::product_of(log) else { return Vec::new() };
+    let Some((product, labels)) = probs::product_of(model, log) else { return Vec::new() };
     let Some((sum, other_term)) = term_of(product) else { return Vec::new() };
     // The other term: `(1 - y) * log(1 - p)`.
     let Some((complement_log, complement_labels)) = factors_with_log(model, other_term) else { return Vec::new() };

@@ -69,7 +69,7 @@ fn of_log<'a>(model: &Model<'a>, log: Node<'a>, p: Node<'a>, library: Option<Lib
     if probs::minus_inf_discarded(model, log, p) {
         return Vec::new();
     }
-    let Some((product, other)) = probs::product_of(log) else { return Vec::new() };
+    let Some((product, other)) = probs::product_of(model, log) else { return Vec::new() };
     if !same_expression(other, p, model.src) {
         return Vec::new();
     }
@@ -107,7 +107,7 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
     if model.value(logp).op() != Some(Op::LogSoftmax) {
         return Vec::new();
     }
-    let Some((product, other)) = probs::product_of(exp) else { return Vec::new() };
+    let Some((product, other)) = probs::product_of(model, exp) else { return Vec::new() };
     if !same_expression(other, logp, model.src) {
         return Vec::new();
     }

@@ -11,7 +11,7 @@ use crate::semantic::reductions::Reduce;
 use crate::semantic::value::{Kind, Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Related};
-use crate::syntax::{Args, FIELD, KindName, ancestry, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL201",
@@ -200,7 +200,7 @@ fn spread_compared<'a>(model: &Model<'a>, smell: Node<'a>, value: &Value<'a>) ->
 /// The division runs where its author handles a zero denominator: inside `np.errstate(divide=...)`
 /// or `np.errstate(invalid=...)`, or a `try` that catches `ZeroDivisionError`.
 fn errors_handled<'a>(model: &Model<'a>, smell: Node<'a>) -> bool {
-    let chain = ancestry(model.tree.root_node(), smell);
+    let chain = model.ancestry(smell);
     let start = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda")).unwrap_or(0);
     chain[start..].windows(2).any(|pair| {
         let (parent, child) = (pair[0], pair[1]);

@@ -872,27 +872,9 @@ mod tests {
     /// fixtures broken at many places (a deleted byte, a bracket or a quote put in).
     #[test]
     fn a_syntax_error_is_found_as_the_search_from_the_root_finds_it() {
-        let root_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut dirs = vec![root_dir.join("tests/cases")];
-        dirs.extend(std::fs::read_dir(root_dir.join("queries/python")).unwrap().map(|e| e.unwrap().path()));
-        let mut texts = Vec::new();
-        for dir in dirs {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.extension().is_some_and(|e| e == "py") {
-                    texts.push(std::fs::read_to_string(path).unwrap());
-                }
-            }
-        }
         let (mut broken, mut spans, mut with_error) = (0, 0, 0);
-        for text in &texts {
-            for (i, (at, _)) in text.char_indices().enumerate().step_by(37) {
-                let mut src = text.clone();
-                match i % 3 {
-                    0 => drop(src.remove(at)),
-                    1 => src.insert(at, '('),
-                    _ => src.insert(at, '"'),
-                }
+        for text in crate::syntax::tests::field_sources() {
+            for src in crate::syntax::tests::broken_variants(&text) {
                 let tree = parse(&src);
                 let root = tree.root_node();
                 if !root.has_error() {
@@ -902,9 +884,7 @@ mod tests {
                 let mut cursor = root.walk();
                 let statements: Vec<Statement> =
                     root.children(&mut cursor).map(|c| (c.start_byte(), c.end_byte(), c.has_error())).collect();
-                let mut walk = root.walk();
-                'walk: loop {
-                    let node = walk.node();
+                for node in crate::syntax::tests::all_nodes(&tree) {
                     let a = Span::of(node);
                     let (mut empty_start, mut empty_end) = (a, a);
                     empty_start.end_byte = empty_start.start_byte;
@@ -916,14 +896,6 @@ mod tests {
                         assert_eq!(holds_syntax_error(root, &statements, &span), expected, "{span:?} in {src:?}");
                         spans += 1;
                         with_error += usize::from(expected);
-                    }
-                    if walk.goto_first_child() {
-                        continue;
-                    }
-                    while !walk.goto_next_sibling() {
-                        if !walk.goto_parent() {
-                            break 'walk;
-                        }
                     }
                 }
             }

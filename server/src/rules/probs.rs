@@ -311,12 +311,12 @@ pub fn negated(model: &Model, node: Node) -> String {
 
 /// When `call` is a factor of a product (`a * log(b)` or `log(b) * a`, parentheses allowed):
 /// the product and the other factor.
-pub fn product_of(call: Node) -> Option<(Node, Node)> {
+pub fn product_of<'a>(model: &Model<'a>, call: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
     let mut node = call;
-    let mut parent = node.parent()?;
+    let mut parent = model.parent(node)?;
     while parent.kind_name() == "parenthesized_expression" {
         node = parent;
-        parent = node.parent()?;
+        parent = model.parent(node)?;
     }
     if parent.kind_name() != "binary_operator" || parent.child_by_field_id(FIELD.operator)?.kind_name() != "*" {
         return None;
@@ -406,7 +406,7 @@ pub struct Chain<'a> {
 pub fn climb<'a>(model: &Model<'a>, inner: Node<'a>) -> Chain<'a> {
     let mut node = inner;
     let mut chain = Chain { top: inner, negations: 0, reductions: Vec::new() };
-    while let Some(parent) = node.parent() {
+    while let Some(parent) = model.parent(node) {
         match parent.kind_name() {
             "parenthesized_expression" => node = parent,
             "unary_operator" if parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-") => {
@@ -440,7 +440,7 @@ pub fn climb<'a>(model: &Model<'a>, inner: Node<'a>) -> Chain<'a> {
 
 /// `torch.sum(node, dim)`, `tf.reduce_mean(node, axis=1)`.
 fn reduction_function<'a>(model: &Model<'a>, list: Node<'a>, node: Node<'a>) -> Option<Reduction<'a>> {
-    let call = list.parent().filter(|c| c.kind_name() == "call")?;
+    let call = model.parent(list).filter(|c| c.kind_name() == "call")?;
     let Some(Callee::Api(api)) = model.callee(call) else { return None };
     apis::library_of(&api)?;
     let kind = match apis::leaf(&api) {
@@ -461,8 +461,8 @@ fn reduction_function<'a>(model: &Model<'a>, list: Node<'a>, node: Node<'a>) -> 
 
 /// `node.sum(1)`, `node.mean()`.
 fn reduction_method<'a>(model: &Model<'a>, attribute: Node<'a>) -> Option<Reduction<'a>> {
-    let call = attribute
-        .parent()
+    let call = model
+        .parent(attribute)
         .filter(|c| c.kind_name() == "call" && c.child_by_field_id(FIELD.function) == Some(attribute))?;
     let name = model.text(attribute.child_by_field_id(FIELD.attribute)?);
     let kind = match name {
@@ -539,8 +539,8 @@ pub fn narrowed<'a>(
 /// (`where(t == 0, 0, log(t))`, `where(p > 0, log(p), 0)`): the -inf is discarded. Its gradient
 /// is another matter (NaN in the untaken branch), which another rule reports.
 pub fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
-    let Some(list) = enclosing_argument_list(call) else { return false };
-    let Some(where_call) = list.parent().filter(|p| p.kind_name() == "call") else { return false };
+    let Some(list) = enclosing_argument_list(model, call) else { return false };
+    let Some(where_call) = model.parent(list).filter(|p| p.kind_name() == "call") else { return false };
     let is_where = matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where");
     if !is_where {
         return false;
@@ -570,7 +570,7 @@ pub fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) 
 fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     let mut node = call;
     let assignment = loop {
-        let parent = node.parent()?;
+        let parent = model.parent(node)?;
         match parent.kind_name() {
             "parenthesized_expression" | "binary_operator" | "unary_operator" => node = parent,
             "assignment" if parent.child_by_field_id(FIELD.right) == Some(node) => break parent,
@@ -588,7 +588,8 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
     // A rebinding `name = ...` that is a statement of the assignment's own block: the scope
     // index reads it as binding on every path, so no use after that statement is reached. The
     // scan stops there: n assignments of one name, each followed by a use, cost n, not n².
-    let block = assignment.parent().filter(|s| s.kind_name() == "expression_statement").and_then(|s| s.parent());
+    let block =
+        model.parent(assignment).filter(|s| s.kind_name() == "expression_statement").and_then(|s| model.parent(s));
     let mut stop = usize::MAX;
     let mut uses = Vec::new();
     for &u in &named[after..] {
@@ -596,12 +597,12 @@ fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
             break;
         }
         model.count_index_work(1);
-        let parent = u.parent();
+        let parent = model.parent(u);
         if let Some(p) = parent.filter(|p| p.kind_name() == "assignment" && p.child_by_field_id(FIELD.left) == Some(u))
         {
-            if let Some(statement) = p.parent().filter(|s| s.kind_name() == "expression_statement")
+            if let Some(statement) = model.parent(p).filter(|s| s.kind_name() == "expression_statement")
                 && block.is_some()
-                && statement.parent() == block
+                && model.parent(statement) == block
             {
                 stop = statement.end_byte();
             }
@@ -635,7 +636,7 @@ const PICKERS: &[&str] = &["argmax", "argmin", "categorical", "multinomial", "to
 /// negation and a log of it.
 fn picked_from<'a>(model: &Model<'a>, mut node: Node<'a>) -> bool {
     loop {
-        let Some(parent) = node.parent() else { return false };
+        let Some(parent) = model.parent(node) else { return false };
         match parent.kind_name() {
             "parenthesized_expression" | "unary_operator" => node = parent,
             "binary_operator"
@@ -644,7 +645,7 @@ fn picked_from<'a>(model: &Model<'a>, mut node: Node<'a>) -> bool {
                 node = parent
             }
             "argument_list" => {
-                let Some(call) = parent.parent() else { return false };
+                let Some(call) = model.parent(parent) else { return false };
                 if is_log_call(model, call) {
                     node = call;
                     continue;
@@ -654,7 +655,7 @@ fn picked_from<'a>(model: &Model<'a>, mut node: Node<'a>) -> bool {
             // `(logits - log(-log(u))).argmax(-1)`
             "attribute" if parent.child_by_field_id(FIELD.object) == Some(node) => {
                 return parent.child_by_field_id(FIELD.attribute).is_some_and(|a| model.text(a) == "argmax")
-                    && parent.parent().is_some_and(|c| c.kind_name() == "call");
+                    && model.parent(parent).is_some_and(|c| c.kind_name() == "call");
             }
             _ => return false,
         }
@@ -670,11 +671,11 @@ pub fn only_picked_from<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
     // The outermost log of `log(-log(u))` (Gumbel noise) is what gets assigned.
     let mut outer = call;
     let mut node = call;
-    while let Some(parent) = node.parent() {
+    while let Some(parent) = model.parent(node) {
         match parent.kind_name() {
             "parenthesized_expression" | "unary_operator" => node = parent,
-            "argument_list" if parent.parent().is_some_and(|c| is_log_call(model, c)) => {
-                outer = parent.parent().unwrap_or(outer);
+            "argument_list" if model.parent(parent).is_some_and(|c| is_log_call(model, c)) => {
+                outer = model.parent(parent).unwrap_or(outer);
                 node = outer;
             }
             _ => break,
@@ -692,8 +693,8 @@ pub fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> 
             if finite_selected(model, *u) {
                 return true;
             }
-            let Some(list) = u.parent().filter(|p| p.kind_name() == "argument_list") else { return false };
-            let Some(where_call) = list.parent() else { return false };
+            let Some(list) = model.parent(*u).filter(|p| p.kind_name() == "argument_list") else { return false };
+            let Some(where_call) = model.parent(list) else { return false };
             if !matches!(model.callee(where_call), Some(Callee::Api(api)) if apis::leaf(&api) == "where") {
                 return false;
             }
@@ -715,12 +716,12 @@ pub fn discarded_later<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> 
 /// `where(isfinite(v), v, fallback)`: the use `v` is kept only where it is finite (both uses of
 /// `v` there count).
 pub fn finite_selected<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
-    let Some(mut where_call) = use_.parent().and_then(|l| l.parent()) else { return false };
+    let Some(mut where_call) = model.parent(use_).and_then(|l| model.parent(l)) else { return false };
     let mut branch = use_;
     if matches!(model.callee(where_call), Some(Callee::Api(api)) if matches!(apis::leaf(&api), "isfinite" | "is_finite"))
     {
         // The use inside the test: look at the `where` the test belongs to.
-        let Some(outer) = where_call.parent().and_then(|l| l.parent()) else { return false };
+        let Some(outer) = model.parent(where_call).and_then(|l| model.parent(l)) else { return false };
         let Some(kept) = Args::of(outer).positional.get(1).copied() else { return false };
         if Args::of(outer).positional.first() != Some(&where_call) {
             return false;
@@ -742,15 +743,15 @@ pub fn finite_selected<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
 
 /// `nan_to_num(log(x), ...)`: the -inf is replaced.
 pub fn replaced_by_nan_to_num<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
-    let Some(list) = enclosing_argument_list(call) else { return false };
-    let Some(outer) = list.parent() else { return false };
+    let Some(list) = enclosing_argument_list(model, call) else { return false };
+    let Some(outer) = model.parent(list) else { return false };
     matches!(model.callee(outer), Some(Callee::Api(api)) if apis::leaf(&api) == "nan_to_num")
 }
 
-pub fn enclosing_argument_list(node: Node) -> Option<Node> {
+pub fn enclosing_argument_list<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
     let mut n = node;
     loop {
-        let p = n.parent()?;
+        let p = model.parent(n)?;
         match p.kind_name() {
             "argument_list" => return Some(p),
             "parenthesized_expression" | "binary_operator" | "unary_operator" => n = p,

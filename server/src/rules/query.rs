@@ -233,7 +233,7 @@ impl Compiled {
                 m.nodes_for_capture_index(*capture).all(|n| method_holds(model, n, names))
             }
             Predicate::Local { capture } => m.nodes_for_capture_index(*capture).all(|n| {
-                let call = n.parent().filter(|c| c.kind_name() == "call");
+                let call = model.parent(n).filter(|c| c.kind_name() == "call");
                 call.is_some_and(|c| matches!(model.callee(c), Some(Callee::Local(_))))
             }),
         })

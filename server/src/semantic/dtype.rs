@@ -407,7 +407,7 @@ impl<'a> Model<'a> {
     /// `node` lies in `with torch.autocast(...)`, `with torch.cuda.amp.autocast():` (not
     /// `enabled=False`), in the same function.
     pub fn in_autocast(&self, node: Node<'a>) -> bool {
-        let chain = ancestry(self.tree.root_node(), node);
+        let chain = self.ancestry(node);
         for n in chain.iter().rev() {
             if matches!(n.kind_name(), "function_definition" | "lambda" | "class_definition") {
                 return false;

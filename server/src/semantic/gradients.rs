@@ -16,7 +16,7 @@ use tree_sitter::Node;
 
 use super::value::{Kind, Library};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, FIELD, KindName, ancestry, callee_name};
+use crate::syntax::{Args, FIELD, KindName, callee_name};
 
 /// Methods of `torch.Tensor` that NumPy arrays, JAX arrays and TensorFlow tensors lack.
 const TORCH_ONLY_METHODS: &[&str] = &[
@@ -131,7 +131,7 @@ impl<'a> Model<'a> {
     /// The names of the functions holding `node`, innermost first, each with its class when it
     /// is a method.
     fn enclosing_names(&self, node: Node<'a>) -> Vec<(&'a str, Option<&'a str>)> {
-        let chain = ancestry(self.tree.root_node(), node);
+        let chain = self.ancestry(node);
         chain
             .iter()
             .rev()
@@ -185,7 +185,7 @@ impl<'a> Model<'a> {
     /// The code around `node` stops its gradient: a `no_grad` block or decorator, a
     /// `stop_gradient` or `.detach()` of an expression holding it.
     fn gradient_stopped(&self, node: Node<'a>) -> bool {
-        let chain = ancestry(self.tree.root_node(), node);
+        let chain = self.ancestry(node);
         let innermost = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda"));
         // Decorators of the innermost function definition.
         if let Some(i) = innermost

@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::scope::Binding;
 use super::value::{Bound, Interval, Value};
-use crate::syntax::{Args, FIELD, KindName, ancestry, same_expression, text, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, same_expression, text, unparenthesized};
 
 /// `subject` lies in `range` where the condition holds.
 #[derive(Clone, Copy, Debug)]
@@ -51,7 +51,7 @@ impl<'a> Model<'a> {
     /// last: for the comparisons that constrain no single expression (`if hi == lo: return`).
     pub fn conditions_at(&self, node: Node<'a>) -> Vec<(Node<'a>, bool)> {
         let mut out = Vec::new();
-        let chain = ancestry(self.tree.root_node(), node);
+        let chain = self.ancestry(node);
         // Conditions outside the innermost function do not hold when it runs.
         let start = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda")).unwrap_or(0);
         for pair in chain[start..].windows(2) {

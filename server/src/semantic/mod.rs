@@ -121,6 +121,8 @@ pub struct Model<'a> {
     /// The hash of a definition's text by its start byte (see `Model::fact_origin`): a class's
     /// attributes and methods share it.
     definition_hashes: RefCell<HashMap<usize, u64>>,
+    /// The root's children, to find a node's parent without a walk through them (`Model::parent`).
+    top_level: std::cell::OnceCell<syntax::TopLevel<'a>>,
 }
 
 /// What a call calls.
@@ -164,6 +166,7 @@ impl<'a> Model<'a> {
             prior: None,
             module_definitions: RefCell::default(),
             definition_hashes: RefCell::default(),
+            top_level: std::cell::OnceCell::new(),
         }
     }
 
@@ -286,9 +289,24 @@ impl<'a> Model<'a> {
         by_name
     }
 
+    /// `node.parent()`, found without tree-sitter's walk through the module's statements
+    /// ([`syntax::TopLevel`]).
+    pub fn parent(&self, node: Node<'a>) -> Option<Node<'a>> {
+        self.top_level().parent(node)
+    }
+
+    /// The chain from the root down to `node`, both included ([`syntax::ancestry`]).
+    pub fn ancestry(&self, node: Node<'a>) -> Vec<Node<'a>> {
+        self.top_level().ancestry(node)
+    }
+
+    fn top_level(&self) -> &syntax::TopLevel<'a> {
+        self.top_level.get_or_init(|| syntax::TopLevel::new(self.tree.root_node()))
+    }
+
     /// The innermost function (or lambda) holding `node`, if any.
     pub fn enclosing_function(&self, node: Node<'a>) -> Option<Node<'a>> {
-        syntax::ancestry(self.tree.root_node(), node)
+        self.ancestry(node)
             .into_iter()
             .rev()
             .skip(1)
@@ -297,7 +315,7 @@ impl<'a> Model<'a> {
 
     /// The innermost function definition holding `node` (not a lambda), else the module.
     pub fn scope_of(&self, node: Node<'a>) -> Node<'a> {
-        syntax::ancestry(self.tree.root_node(), node)
+        self.ancestry(node)
             .into_iter()
             .rev()
             .skip(1)
@@ -313,7 +331,7 @@ impl<'a> Model<'a> {
 
     /// The class whose method `function` is, if it is one.
     pub fn class_of_method(&self, function: Node<'a>) -> Option<Node<'a>> {
-        let chain = syntax::ancestry(self.tree.root_node(), function);
+        let chain = self.ancestry(function);
         let mut up = chain.iter().rev().skip(1);
         let mut parent = up.next()?;
         if parent.kind_name() == "decorated_definition" {
