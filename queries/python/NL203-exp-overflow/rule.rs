@@ -6,7 +6,7 @@
 use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
-use crate::rules::{Anchor, Captures, Checker, Finding, FixAvailability, Rule};
+use crate::rules::{Anchor, Captures, Checker, Finding, FixAvailability, Rule, query};
 use crate::semantic::reductions::{Reduce, Reduction, names_every_element};
 use crate::semantic::value::{Dtype, Library, Op, Value};
 use crate::semantic::{Callee, Model, apis};
@@ -19,7 +19,7 @@ pub const RULE: Rule = Rule {
     dir: "NL203-exp-overflow",
     query: include_str!("query.scm"),
     doc: include_str!("rule.md"),
-    captures: &["num", "den", "arg", "left", "right", "one"],
+    captures: &["num", "den", "arg", "left", "right"],
     anchors: &[Anchor::Token("/")],
     fix: FixAvailability::Sometimes,
     fixes: "the library's `softmax`, `logsumexp` or `sigmoid` over the same axis (safe)",
@@ -40,11 +40,12 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     if !cx.settings.preview {
         return Vec::new();
     }
-    if let (Some(one), Some(arg)) = (captures.get("one"), captures.get("arg")) {
-        return sigmoid(cx, smell, captures.get("num"), one, arg);
-    }
     if let (Some(num), Some(den)) = (captures.get("num"), captures.get("den")) {
-        return softmax(cx, smell, num, den);
+        let mut found = softmax(cx, smell, num, den);
+        for (one, z) in sigmoid_denominator(cx.model, den) {
+            found.extend(sigmoid(cx, smell, num, one, z));
+        }
+        return found;
     }
     if let Some(arg) = captures.get("arg") {
         return log_sum_exp(cx, smell, arg);
@@ -349,21 +350,53 @@ fn cosh<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, left: Node<'a>, right: Node<'
     vec![Finding::new(message)]
 }
 
+/// The parts of a division's denominator written as a sigmoid's, `(1 + exp(z))`,
+/// `(exp(z) + 1)` or `(1 + z.exp())`: the term beside the exponential (`1`, checked by the
+/// caller) and `z`, once for each way the sum reads (`(exp(a) + exp(b))` reads two ways).
+fn sigmoid_denominator<'a>(model: &Model<'a>, den: Node<'a>) -> Vec<(Node<'a>, Node<'a>)> {
+    // `exp(z)`'s first argument, or `z` of `z.exp()` (the method only on the right, as written).
+    let exp_argument = |call: Node<'a>, method: bool| -> Option<Node<'a>> {
+        let function = call.child_by_field_id(FIELD.function).filter(|_| call.kind_name() == "call")?;
+        if method {
+            let receiver = function.child_by_field_id(FIELD.object).filter(|_| function.kind_name() == "attribute");
+            return receiver.filter(|_| query::is_method(model, function, "exp"));
+        }
+        let arguments = call.child_by_field_id(FIELD.arguments).filter(|a| a.kind_name() == "argument_list")?;
+        // tree-sitter's `(_)` matches no ERROR node, so `exp(-)` (being typed) has no `z`.
+        let first = arguments.named_child(0).filter(|a| !a.is_error())?;
+        model.api(function).is_some_and(|api| EXPS.contains(&api.as_str())).then_some(first)
+    };
+    let mut found = Vec::new();
+    if den.kind_name() != "parenthesized_expression" {
+        return found;
+    }
+    let mut cursor = den.walk();
+    for sum in den.named_children(&mut cursor).filter(|n| n.kind_name() == "binary_operator") {
+        let (Some(left), Some(operator), Some(right)) = (
+            sum.child_by_field_id(FIELD.left),
+            sum.child_by_field_id(FIELD.operator),
+            sum.child_by_field_id(FIELD.right),
+        ) else {
+            continue;
+        };
+        if operator.kind_name() != "+" {
+            continue;
+        }
+        found.extend(exp_argument(right, false).map(|z| (left, z)));
+        found.extend(exp_argument(left, false).map(|z| (right, z)));
+        found.extend(exp_argument(right, true).map(|z| (left, z)));
+    }
+    found
+}
+
 /// `a / (1 + exp(z))`: a sigmoid of `-z` written out. The value is right where `exp` overflows
 /// (`a / inf = 0`) unless `a` is the same exponential (`inf / inf`); the gradient is NaN there
 /// in differentiated code.
-fn sigmoid<'a>(
-    cx: &Checker<'_, 'a>,
-    smell: Node<'a>,
-    num: Option<Node<'a>>,
-    one: Node<'a>,
-    z: Node<'a>,
-) -> Vec<Finding> {
+fn sigmoid<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, num: Node<'a>, one: Node<'a>, z: Node<'a>) -> Vec<Finding> {
     let model = cx.model;
     if model.constant(one) != Some(1.0) || !unbounded(model, z) {
         return Vec::new();
     }
-    let Some(num) = num else { return Vec::new() };
     // `z` is the call's first argument (its parent is the argument list) or the receiver of
     // `.exp()` (its parent is the attribute): either way the call is the grandparent.
     let Some(exp) = z.parent().and_then(|p| p.parent()).filter(|e| e.kind_name() == "call") else { return Vec::new() };
@@ -419,4 +452,99 @@ fn sigmoid<'a>(
         fixes.push(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits });
     }
     vec![Finding { span: None, message, fixes, related: None }]
+}
+
+#[cfg(test)]
+mod tests {
+    use tree_sitter::{QueryCursor, StreamingIterator};
+
+    use super::*;
+    use crate::rules::query::{RuleQuery, compile_from};
+    use crate::syntax::parse;
+    use crate::syntax::tests::{all_nodes, broken_variants, field_sources};
+
+    /// The three patterns `sigmoid_denominator` replaced, as they were in `query.scm`.
+    const PATTERNS: &str = r#"
+((binary_operator left: (_) @num operator: "/"
+  right: (parenthesized_expression (binary_operator left: (_) @one operator: "+"
+    right: (call function: (_) @_exp arguments: (argument_list . (_) @arg))))) @smell
+  (#api? @_exp "tensorflow.math.exp" "keras.ops.exp" "keras.backend.exp" "torch.exp" "numpy.exp" "jax.numpy.exp"))
+((binary_operator left: (_) @num operator: "/"
+  right: (parenthesized_expression (binary_operator
+    left: (call function: (_) @_exp arguments: (argument_list . (_) @arg)) operator: "+" right: (_) @one))) @smell
+  (#api? @_exp "tensorflow.math.exp" "keras.ops.exp" "keras.backend.exp" "torch.exp" "numpy.exp" "jax.numpy.exp"))
+((binary_operator left: (_) @num operator: "/"
+  right: (parenthesized_expression (binary_operator left: (_) @one operator: "+"
+    right: (call function: (attribute object: (_) @arg) @_exp)))) @smell
+  (#method? @_exp "exp"))
+"#;
+
+    /// Divisions whose denominators are sigmoids written in ways the patterns' anchors, fields
+    /// and predicates tell apart: comments, keywords and generators as the first argument, the
+    /// method on either side, other operators, names that are not `exp`.
+    const SHAPES: &str = "import numpy as np\nimport torch\nfrom jax.numpy import exp as jexp\n\
+        a = 1 / (1 + np.exp(-z))\nb = x / (np.exp(z) + 1)\nc = 1 / (1 + z.exp())\nd = 1 / (z.exp() + 1)\n\
+        e = 1 / (np.exp(a) + np.exp(b))\nf = 1 / (1 + np.exp(  # why\n    z))\ng = 1 / (1 + np.exp(x=z))\n\
+        h = 1 / (1 + np.exp(v for v in z))\ni = 1 / (1 - np.exp(z))\nj = 1 / (1 + np.log(z))\n\
+        k = 1 / (1 + jexp(z))\nl = 1 / (1 + torch.exp(z) + 1)\nm = 1 / ((1 + torch.exp(z)))\n\
+        n = 1 / (1 + 'a'.exp())\no = 1 / (  # c\n 1 + torch.exp(z))\np = 1 / (1 + np.exp())\n\
+        q = 1 / (1 + z.exp(2))\nr = 1 // (1 + np.exp(z))\ns = 1 / (1 + exp(z))\n\
+        t = 1 / (1 + np.exp(-))\nu = 1 / (1 + np.exp(, z))\nv = 1 / (1 + (-).exp())\n";
+
+    /// `sigmoid_denominator` reads a division's denominator as the three patterns it replaced
+    /// matched it: the same `@one` and `@arg`, for every division of the field cases, the
+    /// fixtures and the shapes above, whole and broken.
+    #[test]
+    fn sigmoid_denominator_reads_what_the_patterns_matched() {
+        let rule = RuleQuery {
+            code: "NL203",
+            name: "exp-overflow",
+            query: PATTERNS,
+            captures: &["num", "one", "arg"],
+            anchors: &[],
+        };
+        let compiled = compile_from(&[rule]).expect("the old patterns compile");
+        let capture = |name: &str| compiled.query.capture_index_for_name(name).expect("a capture");
+        let (smell, one, arg) = (capture("smell"), capture("one"), capture("arg"));
+        let (mut divisions, mut sigmoids) = (0, 0);
+        for text in field_sources().into_iter().chain([SHAPES.to_string()]) {
+            for src in std::iter::once(text.clone()).chain(broken_variants(&text)) {
+                let tree = parse(&src);
+                let model = Model::of(&src, &tree);
+                let mut expected = Vec::new();
+                let mut cursor = QueryCursor::new();
+                let mut matches = cursor.matches(&compiled.query, tree.root_node(), src.as_bytes());
+                while let Some(m) = matches.next() {
+                    if compiled.predicates_hold(&model, m) {
+                        let node = |c: u32| {
+                            let n = m.nodes_for_capture_index(c).next().expect("captured");
+                            ((n.start_byte(), n.end_byte()), model.text(n))
+                        };
+                        expected.push((node(smell), node(one), node(arg)));
+                    }
+                }
+                let mut found = Vec::new();
+                for division in all_nodes(&tree).into_iter().filter(|n| n.kind_name() == "binary_operator") {
+                    let (Some(operator), Some(den)) =
+                        (division.child_by_field_id(FIELD.operator), division.child_by_field_id(FIELD.right))
+                    else {
+                        continue;
+                    };
+                    if operator.kind_name() != "/" || division.child_by_field_id(FIELD.left).is_none() {
+                        continue;
+                    }
+                    divisions += 1;
+                    let read = |n: Node<'_>| ((n.start_byte(), n.end_byte()), model.text(n));
+                    found.extend(
+                        sigmoid_denominator(&model, den).into_iter().map(|(o, z)| (read(division), read(o), read(z))),
+                    );
+                }
+                expected.sort_unstable_by_key(|(d, o, z)| (d.0, o.0, z.0));
+                found.sort_unstable_by_key(|(d, o, z)| (d.0, o.0, z.0));
+                sigmoids += found.len();
+                assert_eq!(found, expected, "in a source of {} bytes", src.len());
+            }
+        }
+        assert!(divisions > 1_000 && sigmoids > 100, "{divisions} divisions, {sigmoids} sigmoids");
+    }
 }

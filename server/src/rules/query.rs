@@ -242,6 +242,16 @@ impl Compiled {
 
 /// `receiver.name` with `name` in `names`, not an import, on a receiver that may be an array.
 fn method_holds<'a>(model: &Model<'a>, callee: Node<'a>, names: &HashSet<String>) -> bool {
+    method_named(model, callee, |name| names.contains(name))
+}
+
+/// What `(#method? @callee "name")` checks, for a rule that checks a pattern's inner parts in
+/// Rust: `callee` is `receiver.name`, not an import, on a receiver that may be an array.
+pub fn is_method<'a>(model: &Model<'a>, callee: Node<'a>, name: &str) -> bool {
+    method_named(model, callee, |n| n == name)
+}
+
+fn method_named<'a>(model: &Model<'a>, callee: Node<'a>, wanted: impl Fn(&str) -> bool) -> bool {
     if callee.kind_name() != "attribute" {
         return false;
     }
@@ -250,7 +260,7 @@ fn method_holds<'a>(model: &Model<'a>, callee: Node<'a>, names: &HashSet<String>
     else {
         return false;
     };
-    if !names.contains(model.text(attr)) || model.api(callee).is_some() {
+    if !wanted(model.text(attr)) || model.api(callee).is_some() {
         return false;
     }
     match model.value(receiver).kind {
