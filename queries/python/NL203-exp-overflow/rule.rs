@@ -362,8 +362,11 @@ fn sigmoid_denominator<'a>(model: &Model<'a>, den: Node<'a>) -> Vec<(Node<'a>, N
             return receiver.filter(|_| query::is_method(model, function, "exp"));
         }
         let arguments = call.child_by_field_id(FIELD.arguments).filter(|a| a.kind_name() == "argument_list")?;
-        // tree-sitter's `(_)` matches no ERROR node, so `exp(-)` (being typed) has no `z`.
-        let first = arguments.named_child(0).filter(|a| !a.is_error())?;
+        // The first argument, past comments (the patterns this replaced took a comment for `z`
+        // and named it in the message); none while it is being typed (`exp(-)`, an ERROR).
+        let mut cursor = arguments.walk();
+        let first =
+            arguments.named_children(&mut cursor).find(|a| a.kind_name() != "comment").filter(|a| !a.is_error())?;
         model.api(function).is_some_and(|api| EXPS.contains(&api.as_str())).then_some(first)
     };
     let mut found = Vec::new();
@@ -489,11 +492,13 @@ mod tests {
         k = 1 / (1 + jexp(z))\nl = 1 / (1 + torch.exp(z) + 1)\nm = 1 / ((1 + torch.exp(z)))\n\
         n = 1 / (1 + 'a'.exp())\no = 1 / (  # c\n 1 + torch.exp(z))\np = 1 / (1 + np.exp())\n\
         q = 1 / (1 + z.exp(2))\nr = 1 // (1 + np.exp(z))\ns = 1 / (1 + exp(z))\n\
-        t = 1 / (1 + np.exp(-))\nu = 1 / (1 + np.exp(, z))\nv = 1 / (1 + (-).exp())\n";
+        t = 1 / (1 + np.exp(-))\nu = 1 / (1 + np.exp(, z))\nv = 1 / (1 + (-).exp())\n\
+        w = 1 / (1 + np.exp(  # a\n  # b\n  z))\ny = 1 / (1 + np.exp(  # a\n  -))\n";
 
     /// `sigmoid_denominator` reads a division's denominator as the three patterns it replaced
     /// matched it: the same `@one` and `@arg`, for every division of the field cases, the
-    /// fixtures and the shapes above, whole and broken.
+    /// fixtures and the shapes above, whole and broken; except that where the patterns took a
+    /// comment for `@arg` (`exp(  # why\n z)`), it reads the first argument after the comments.
     #[test]
     fn sigmoid_denominator_reads_what_the_patterns_matched() {
         let rule = RuleQuery {
@@ -516,11 +521,15 @@ mod tests {
                 let mut matches = cursor.matches(&compiled.query, tree.root_node(), src.as_bytes());
                 while let Some(m) = matches.next() {
                     if compiled.predicates_hold(&model, m) {
-                        let node = |c: u32| {
-                            let n = m.nodes_for_capture_index(c).next().expect("captured");
-                            ((n.start_byte(), n.end_byte()), model.text(n))
-                        };
-                        expected.push((node(smell), node(one), node(arg)));
+                        let first = |c: u32| m.nodes_for_capture_index(c).next().expect("captured");
+                        let read = |n: Node<'_>| ((n.start_byte(), n.end_byte()), model.text(n));
+                        let mut z = Some(first(arg));
+                        while let Some(comment) = z.filter(|n| n.kind_name() == "comment") {
+                            z = comment.next_named_sibling();
+                        }
+                        if let Some(z) = z.filter(|n| !n.is_error()) {
+                            expected.push((read(first(smell)), read(first(one)), read(z)));
+                        }
                     }
                 }
                 let mut found = Vec::new();
@@ -546,5 +555,18 @@ mod tests {
             }
         }
         assert!(divisions > 1_000 && sigmoids > 100, "{divisions} divisions, {sigmoids} sigmoids");
+    }
+
+    /// A comment before the exponent's argument is not taken for it: the message names `-h`
+    /// (it named the comment, `exp(# logits)`, when three patterns read the denominator).
+    #[test]
+    fn a_comment_before_the_exponent_is_not_named_as_it() {
+        let src = "import torch\nimport torch.nn as nn\n\n\nclass Gate(nn.Module):\n    def forward(self, h):\n        \
+                   return 1 / (1 + torch.exp(  # logits\n            -h))\n";
+        let settings = crate::settings::Settings { preview: true, ..Default::default() };
+        let smells = crate::engine::check_source(src, &settings);
+        let messages: Vec<&str> = smells.iter().filter(|s| s.code == "NL203").map(|s| s.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{smells:?}");
+        assert!(messages[0].contains("`exp(-h)` overflows"), "{}", messages[0]);
     }
 }
