@@ -218,10 +218,19 @@ fn run(ops: &[Op], batch: usize) -> Result<(), TestCaseError> {
         version += 1;
         session.change(&uri, version, changes);
         let expected: String = chars.iter().collect();
-        let text = session.text(&uri).unwrap();
+        agrees(&session, &uri, version, &expected)?;
+    }
+    Ok(())
+}
+
+/// The session's text is `expected`, and its findings those of a fresh analysis of its own
+/// tree, and of a fresh parse when neither has a syntax error.
+fn agrees(session: &Session, uri: &Uri, version: i32, expected: &str) -> Result<(), TestCaseError> {
+    {
+        let text = session.text(uri).unwrap();
         prop_assert_eq!(&text, &expected);
         let (incremental, of_own_tree, broken) = session
-            .with_doc(&uri, |d| {
+            .with_doc(uri, |d| {
                 let own = if engine::might_smell(&d.text) {
                     engine::analyze(&d.text, d.tree(), &Settings::default())
                 } else {
@@ -237,9 +246,9 @@ fn run(ops: &[Op], batch: usize) -> Result<(), TestCaseError> {
             version,
             expected
         );
-        let fresh_tree = engine::parse(&expected);
+        let fresh_tree = engine::parse(expected);
         if !broken && !fresh_tree.root_node().has_error() {
-            let fresh = engine::check_source(&expected, &Settings::default());
+            let fresh = engine::check_source(expected, &Settings::default());
             prop_assert_eq!(incremental, fresh, "after version {} the text is:\n{}", version, expected);
         }
     }
@@ -275,6 +284,92 @@ proptest! {
     fn several_changes_per_notification(ops in prop::collection::vec(op(), 1..25), batch in 2usize..5) {
         run(&ops, batch)?;
     }
+
+    /// Facts one function gives others (an attribute set in `__init__`, a method's or a
+    /// function's summary) changed by edits inside functions, each a value put in one of
+    /// [`SLOTS`]' places: the server analyzes the edited function and those that used a changed
+    /// fact.
+    #[test]
+    fn facts_between_functions_follow_edits_inside_them(
+        edits in prop::collection::vec((0..SLOTS.len(), any::<usize>()), 1..20)
+    ) {
+        slot_edits(&edits)?;
+    }
+}
+
+/// A module whose functions read each other's facts: `{N}` is [`SLOTS`]`[N]`'s place.
+const FACTS: &str = "\
+import torch
+import torch.nn as nn
+
+EPS = 1e-6
+
+
+class Head(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.eps = {0}
+        self.scale = {1}
+
+    def floor(self):
+        return {2}
+
+    def forward(self, x):
+        p = torch.softmax(x, dim=-1)
+        return torch.log(p + {3})
+
+    def loss(self, x, y):
+        return -(y * torch.log({4})).sum()
+
+
+def helper(x):
+    return {5}
+
+
+def other(x):
+    return torch.log(helper(x) + {6})
+";
+
+/// Per place: the text just before it, and the values it takes (the first is the initial one).
+const SLOTS: &[(&str, &[&str])] = &[
+    ("self.eps = ", &["1e-6", "0.0", "EPS", "dim", "1e-6x", "self.scale"]),
+    ("self.scale = ", &["1.0", "0.0", "EPS * 0", "1e-3"]),
+    ("def floor(self):\n        return ", &["self.eps", "self.scale", "0.0", "1e-6", "self.eps * 0", "self.floor()"]),
+    ("torch.log(p + ", &["self.eps", "self.floor()", "0.0", "1e-6", "self.scale", "EPS"]),
+    ("y * torch.log(", &["self.forward(x)", "torch.softmax(x, -1)", "x", "self.floor() + x", "helper(x)"]),
+    ("def helper(x):\n    return ", &["x", "torch.softmax(x, -1)", "torch.sigmoid(x)", "x * 0", "torch.relu(x)"]),
+    ("torch.log(helper(x) + ", &["1.0", "0.0", "EPS"]),
+];
+
+fn slot_edits(edits: &[(usize, usize)]) -> Result<(), TestCaseError> {
+    let mut values: Vec<&str> = SLOTS.iter().map(|(_, v)| v[0]).collect();
+    let mut text = FACTS.to_string();
+    for (i, v) in values.iter().enumerate() {
+        text = text.replace(&format!("{{{i}}}"), v);
+    }
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/facts.py".parse().unwrap();
+    session.open(uri.clone(), 1, text.clone());
+    agrees(&session, &uri, 1, &text)?;
+    for (n, &(slot, pick)) in edits.iter().enumerate() {
+        let (before, choices) = SLOTS[slot];
+        let new = choices[pick % choices.len()];
+        let start = text.find(before).expect("the place") + before.len();
+        let end = start + values[slot].len();
+        let chars: Vec<char> = text.chars().collect();
+        let at = |byte: usize| position(&chars, text[..byte].chars().count(), false);
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range { start: at(start), end: at(end) }),
+            range_length: None,
+            text: new.to_string(),
+        };
+        let version = n as i32 + 2;
+        session.change(&uri, version, vec![change]);
+        text.replace_range(start..end, new);
+        values[slot] = new;
+        agrees(&session, &uri, version, &text)?;
+    }
+    Ok(())
 }
 
 /// Opens `src` in a session, inserts `text` at `at` (UTF-16 columns) as one change, and returns
@@ -678,4 +773,68 @@ def entropy(z):
     let text = replace(&session, &uri, 3, "import tensorflow as tf\n", "import tensorflow as tf\nlogits = None\n");
     check(&text);
     assert_eq!(bound(), ["logits_2"]);
+}
+
+/// An edit inside one function is analyzed with that function alone, and the facts it
+/// contributes (an attribute it sets on `self`, its summary) are checked where other functions
+/// used them: those functions are analyzed again with it. A function edited that way must count
+/// among them with the facts it reads since its edit, not those of its text before: here
+/// `forward` starts to read `self.eps` (then `self.floor()`, whose summary returns it) in one
+/// edit, and `__init__` sets it to 0 in the next. The finding in `forward` went missing
+/// (`forward`'s facts were those of `return x`).
+#[test]
+fn a_function_edited_alone_follows_the_facts_it_reads_since() {
+    let src = "\
+import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.eps = 1e-6
+
+    def floor(self):
+        return self.eps
+
+    def forward(self, x):
+        return x
+
+
+def other(x):
+    return torch.log(x + 1.0)
+";
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/edited.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    let check = |text: &str, expected: usize| {
+        let fresh = engine::check_source(text, &Settings::default());
+        let cached = session.with_doc(&uri, |d| d.smells.clone()).unwrap();
+        assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
+        assert_eq!(cached.len(), expected, "{text}");
+    };
+    check(src, 0);
+    let text = replace(&session, &uri, 2, "return x", "return torch.log(torch.softmax(x, dim=-1) + self.eps)");
+    check(&text, 0);
+    let text = replace(&session, &uri, 3, "self.eps = 1e-6", "self.eps = 0.0");
+    check(&text, 1);
+    // Typed into, as a syntax error, and back.
+    let text = replace(&session, &uri, 4, "self.eps = 0.0", "self.eps = 0.0x");
+    check(&text, fresh_count(&text));
+    let text = replace(&session, &uri, 5, "self.eps = 0.0x", "self.eps = 1e-6");
+    check(&text, 0);
+    // Through a method's summary.
+    let text = replace(&session, &uri, 6, "+ self.eps)", "+ self.floor())");
+    check(&text, 0);
+    let text = replace(&session, &uri, 7, "self.eps = 1e-6", "self.eps = 0.0");
+    check(&text, 1);
+    let text = replace(&session, &uri, 8, "self.eps = 0.0", "self.eps = 1e-6");
+    check(&text, 0);
+    // The summary itself edited, then the attribute again.
+    let text = replace(&session, &uri, 9, "return self.eps", "return self.eps * 0");
+    check(&text, 1);
+    let text = replace(&session, &uri, 10, "return self.eps * 0", "return self.eps");
+    check(&text, 0);
+    let text = replace(&session, &uri, 11, "self.eps = 1e-6", "self.eps = 0.0");
+    check(&text, 1);
 }

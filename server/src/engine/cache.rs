@@ -46,6 +46,9 @@ pub struct UnitCache {
     prior: Arc<PriorFacts>,
     /// How many functions the last [`UnitCache::analyze`] analyzed (not reused).
     analyzed: usize,
+    /// The functions analyzed alone since the last [`UnitCache::analyze`], with the facts they
+    /// used then.
+    edited: Vec<EditedUnit>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -94,6 +97,8 @@ impl UnitCache {
             self.settings = Some(settings.clone());
         }
         let model = Model::new(src, tree, imports.clone()).with_prior(self.prior.clone());
+        // Every function is looked up by its text again: those analyzed alone since are in it.
+        self.edited.clear();
         let mut all = Vec::new();
         pieces(tree.root_node(), &mut all);
         let mut loose = Vec::new();
@@ -371,13 +376,9 @@ impl UnitCache {
         if unit.start_byte() != old_unit.start || unit.end_byte() as isize != old_unit.end as isize + delta {
             return None;
         }
-        // A line the function shares with other code (recovered from broken code: `p * log(p)
-        // def f(x):  # noqa`) holds findings outside it whose `# noqa` the edit may change.
-        // (A function may end between the `\r` and `\n` of a line ending: its line ends before.)
-        let first_line = crate::text::line_start(src, unit.start_byte());
-        let last_line_end = crate::text::line_end(src, unit.end_byte());
-        let blank = |range: Range<usize>| src.get(range).is_none_or(|t| t.trim().is_empty());
-        if !blank(first_line..unit.start_byte()) || !blank(unit.end_byte()..last_line_end) {
+        // A line the function shares with other code holds findings outside it whose `# noqa`
+        // the edit may change.
+        if !on_own_lines(src, unit) {
             return None;
         }
         // Where either tree has a syntax error, an incremental reparse may recover differently
@@ -421,51 +422,85 @@ impl UnitCache {
         if name.end_byte() >= site.start && name.start_byte() <= site.new_end {
             return None;
         }
-        let qualified = model.qualified_name(def);
-        let class = model.class_of_method(def).and_then(|c| c.child_by_field_id(FIELD.name)).map(|n| model.text(n));
-        let contributes = |key: &FactKey| match key {
-            FactKey::Function(q) => Some(&**q) == qualified.as_deref(),
-            FactKey::Attribute { class: c, .. } => Some(&**c) == class,
-            FactKey::Global(_) => false,
-            // API contracts (issue 10): the function's own loss calls; the module classes (a
-            // forward's signature) and the precision settings (any function may set them) are
-            // cheap to recompute; the file's flows are the union of the `Flows` facts, each
-            // recorded beside it.
-            FactKey::Flows(q) => Some(&**q) == qualified.as_deref(),
-            FactKey::ModuleClasses
-            | FactKey::Precision
-            | FactKey::LossHolders
-            | FactKey::LogitsLossWords
-            | FactKey::FreshName(_) => true,
-            FactKey::FileFlows => false,
+        let own = Contributor::of(&model, def);
+        // Where the function was analyzed alone before, its facts are recorded at its old place.
+        let shifted = |r: &Range<usize>| -> Range<usize> {
+            if r.start >= old_unit.end {
+                (r.start as isize + delta) as usize..(r.end as isize + delta) as usize
+            } else {
+                r.clone()
+            }
         };
-        let used =
-            self.units.values().flatten().flat_map(|c| c.dependencies.iter()).chain(self.loose_dependencies.iter());
+        let mut edited: Vec<EditedUnit> = std::mem::take(&mut self.edited)
+            .into_iter()
+            .filter(|e| e.range != old_unit)
+            .map(|e| EditedUnit { range: shifted(&e.range), dependencies: e.dependencies })
+            .collect();
         let mut file_flows = false;
         let mut own_flows = false;
+        let used = self
+            .units
+            .values()
+            .flatten()
+            .flat_map(|c| c.dependencies.iter())
+            .chain(self.loose_dependencies.iter())
+            .chain(edited.iter().flat_map(|e| e.dependencies.iter()));
         for d in used {
-            if contributes(&d.key) && model.fact_hash(&d.key) != d.hash {
-                return None;
-            }
             file_flows |= d.key == FactKey::FileFlows;
-            own_flows |= matches!(&d.key, FactKey::Flows(q) if Some(&**q) == qualified.as_deref());
+            own_flows |= matches!(&d.key, FactKey::Flows(q) if Some(&**q) == own.qualified.as_deref());
         }
         // The file's flows ask a function only when its text mentions a loss: one that starts to
         // is a new part of them.
         if file_flows && !own_flows && model.mentions_a_loss(&src[unit.byte_range()]) {
+            self.edited = edited;
             return None;
         }
-        let triggers = self.triggers.clone();
-        model.take_dependencies();
-        let mut fresh = if triggers.mentioned_in(&src[unit.byte_range()]) {
-            run_rules(rules, &model, settings, &[Target { node: unit, range: None }], &triggers)
-        } else {
-            Vec::new()
+        // Facts the edited function contributes (its summary, the attributes of its class) may
+        // hash otherwise now: the functions that used one are analyzed again with it. Code
+        // outside functions that used one, or too many functions, and the whole file is
+        // analyzed.
+        let Some(dependents) = self.dependents(&model, unit, &own, &edited) else {
+            self.edited = edited;
+            return None;
         };
-        // The edited function's own cache entry is refreshed by the next full analysis; its
-        // dependencies now are these.
-        let _ = model.take_dependencies();
-        finish(src, tree.root_node(), &mut fresh);
+        for node in dependents.iter().map(|d| d.node) {
+            if !on_own_lines(src, node) {
+                self.edited = edited;
+                return None;
+            }
+        }
+        let triggers = self.triggers.clone();
+        let mut targets = vec![unit];
+        targets.extend(dependents.iter().map(|d| d.node));
+        let mentioned: Vec<Node> =
+            targets.iter().copied().filter(|t| triggers.mentioned_in(&src[t.byte_range()])).collect();
+        let (found, _) = analyze_units(rules, &model, settings, &mentioned, &triggers, &self.prior);
+        let mut found = found.into_iter();
+        let mut results: Vec<UnitFindings> = targets
+            .iter()
+            .map(|t| match triggers.mentioned_in(&src[t.byte_range()]) {
+                true => found.next().unwrap_or_default(),
+                false => UnitFindings::default(),
+            })
+            .collect();
+        let (mut fresh, own_dependencies) = results.remove(0);
+        edited.push(EditedUnit { range: unit.byte_range(), dependencies: own_dependencies });
+        // The dependents' cache entries now hold what they found; a list of functions with one
+        // text is refilled with every function that has it now.
+        for (dependent, (smells, dependencies)) in dependents.iter().zip(&results) {
+            if let Some(key) = &dependent.key {
+                self.units.entry(key.clone()).or_default().push(CachedUnit {
+                    start_byte: dependent.node.start_byte(),
+                    start_row: dependent.node.start_position().row,
+                    smells: smells.clone(),
+                    dependencies: dependencies.clone(),
+                });
+            }
+            if let Some(e) = edited.iter_mut().find(|e| e.range == dependent.node.byte_range()) {
+                e.dependencies = dependencies.clone();
+            }
+        }
+        self.edited = edited;
         // A finding after the edit on the line the edit ends on (a statement after the function
         // on its last line, in broken code) moved along that line: its column changed too.
         let mover = Mover::new(src, site);
@@ -476,9 +511,151 @@ impl UnitCache {
         let after = previous.partition_point(|s| s.span.start_byte < old_unit.end);
         let (head, tail) = previous.split_at_mut(after);
         head[..before].iter_mut().chain(tail).for_each(move_one);
-        previous.splice(before..after, fresh);
+        if dependents.is_empty() {
+            finish(src, tree.root_node(), &mut fresh);
+            previous.splice(before..after, fresh);
+            return Some(());
+        }
+        previous.drain(before..after);
+        let ranges: Vec<Range<usize>> = dependents.iter().map(|d| d.node.byte_range()).collect();
+        previous.retain(|s| !ranges.iter().any(|r| r.contains(&s.span.start_byte)));
+        fresh.extend(results.into_iter().flat_map(|(smells, _)| smells));
+        finish(src, tree.root_node(), &mut fresh);
+        previous.extend(fresh);
+        previous.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
         Some(())
     }
+
+    /// The functions to analyze again after an edit of `unit` alone (not `unit` itself): those
+    /// whose recorded facts, among the ones `unit` contributes, hash otherwise now. (A fact
+    /// records the facts it was computed from among its user's: a summary that returns the
+    /// attribute changed is found through the attribute.) Each is found in the current tree: a
+    /// cached function by its key (every function with that text is taken, and the cache's list
+    /// for the key emptied, to be refilled), one analyzed alone since the last whole analysis by
+    /// its place in `edited`. `None` when code outside functions used a changed fact, when more
+    /// than [`MAX_DEPENDENTS`] functions did, or when one cannot be found or has a syntax error.
+    fn dependents<'a>(
+        &mut self,
+        model: &Model<'a>,
+        unit: Node<'a>,
+        own: &Contributor,
+        edited: &[EditedUnit],
+    ) -> Option<Vec<Dependent<'a>>> {
+        let changed = |d: &Dependency| own.contributes(&d.key) && model.fact_hash(&d.key) != d.hash;
+        if self.loose_dependencies.iter().any(changed) {
+            return None;
+        }
+        let keys: Vec<UnitKey> = self
+            .units
+            .iter()
+            .filter(|(_, list)| list.iter().any(|c| c.dependencies.iter().any(changed)))
+            .map(|(key, _)| key.clone())
+            .collect();
+        let ranges: Vec<Range<usize>> =
+            edited.iter().filter(|e| e.dependencies.iter().any(changed)).map(|e| e.range.clone()).collect();
+        let mut found: Vec<Dependent<'a>> = Vec::new();
+        if keys.is_empty() && ranges.is_empty() {
+            return Some(found);
+        }
+        let mut all = Vec::new();
+        pieces(model.tree.root_node(), &mut all);
+        let current: Vec<(Node<'a>, Option<Node<'a>>)> = all
+            .into_iter()
+            .filter_map(|p| match p {
+                Piece::Unit(node, class) => Some((node, class)),
+                Piece::Loose(_) => None,
+            })
+            .collect();
+        for range in ranges {
+            let (node, _) = current.iter().find(|(n, _)| n.byte_range() == range)?;
+            found.push(Dependent { node: *node, key: None });
+        }
+        for key in keys {
+            for &(node, class) in &current {
+                let text = &model.src[node.byte_range()];
+                if node == unit
+                    || text.len() != key.len
+                    || node.start_position().column != key.column
+                    || found.iter().any(|d| d.node == node)
+                {
+                    continue;
+                }
+                let class = class.and_then(|c| c.child_by_field_id(FIELD.name)).map(|n| model.text(n));
+                if hash_text(text) != key.hash || class != key.class.as_deref() {
+                    continue;
+                }
+                if node.has_error() {
+                    return None;
+                }
+                found.push(Dependent { node, key: Some(key.clone()) });
+            }
+            self.units.remove(&key);
+        }
+        (found.len() <= MAX_DEPENDENTS).then_some(found)
+    }
+}
+
+/// Beyond this many functions to analyze again after an edit of one (those that used a fact it
+/// contributes that changed), the whole file is analyzed.
+const MAX_DEPENDENTS: usize = 16;
+
+/// A function analyzed again because a fact it used changed, and its cache key (`None` for one
+/// analyzed alone since the last whole analysis, found in [`UnitCache::edited`]).
+struct Dependent<'a> {
+    node: Node<'a>,
+    key: Option<UnitKey>,
+}
+
+/// A function analyzed alone since the last whole analysis ([`UnitCache::reanalyze_edit`]),
+/// where it stands now, with the facts it used: its cache entry is for its text before the
+/// edit, so these are what an edit elsewhere is checked against.
+struct EditedUnit {
+    range: Range<usize>,
+    dependencies: Vec<Dependency>,
+}
+
+/// The facts a function contributes to others: its summary and loss calls (by its qualified
+/// name, `f` or `C.m`), the attributes its class's methods set, and the file-wide ones any
+/// function may change.
+struct Contributor {
+    qualified: Option<String>,
+    class: Option<String>,
+}
+
+impl Contributor {
+    fn of<'a>(model: &Model<'a>, def: Node<'a>) -> Contributor {
+        let class = model.class_of_method(def).and_then(|c| c.child_by_field_id(FIELD.name));
+        Contributor { qualified: model.qualified_name(def), class: class.map(|n| model.text(n).to_string()) }
+    }
+
+    fn contributes(&self, key: &FactKey) -> bool {
+        match key {
+            FactKey::Function(q) => Some(&**q) == self.qualified.as_deref(),
+            FactKey::Attribute { class: c, .. } => Some(&**c) == self.class.as_deref(),
+            FactKey::Global(_) => false,
+            // API contracts (issue 10): the function's own loss calls; the module classes (a
+            // forward's signature) and the precision settings (any function may set them) are
+            // cheap to recompute; the file's flows are the union of the `Flows` facts, each
+            // recorded beside it.
+            FactKey::Flows(q) => Some(&**q) == self.qualified.as_deref(),
+            FactKey::ModuleClasses
+            | FactKey::Precision
+            | FactKey::LossHolders
+            | FactKey::LogitsLossWords
+            | FactKey::FreshName(_) => true,
+            FactKey::FileFlows => false,
+        }
+    }
+}
+
+/// Whether `node` shares none of its lines with other code (recovered from broken code: `p *
+/// log(p) def f(x):  # noqa`), whose findings and `# noqa` an edit of it could change. (A
+/// function may end between the `\r` and `\n` of a line ending: its line ends before.)
+fn on_own_lines(src: &str, node: Node) -> bool {
+    let first_line = crate::text::line_start(src, node.start_byte());
+    let last_line_end = crate::text::line_end(src, node.end_byte());
+    let blank = |range: Range<usize>| src.get(range).is_none_or(|t| t.trim().is_empty());
+    blank(first_line..node.start_byte()) && blank(node.end_byte()..last_line_end)
 }
 
 impl UnitCache {
@@ -542,8 +719,19 @@ impl UnitCache {
             | FactKey::FreshName(_)
             | FactKey::FileFlows => true,
         };
-        let used = self.units.values().flatten().flat_map(|c| c.dependencies.iter());
+        let used = self
+            .units
+            .values()
+            .flatten()
+            .flat_map(|c| c.dependencies.iter())
+            .chain(self.edited.iter().flat_map(|e| e.dependencies.iter()));
         if used.filter(|d| may_change(&d.key)).any(|d| model.fact_hash(&d.key) != d.hash) {
+            return None;
+        }
+        // The functions analyzed alone since the last whole analysis stand after or before the
+        // edit, which is outside every function.
+        let delta = site.new_end as isize - site.old_end as isize;
+        if self.edited.iter().any(|e| e.range.start < site.old_end && e.range.end > site.start) {
             return None;
         }
         let mut all = Vec::new();
@@ -580,6 +768,9 @@ impl UnitCache {
         });
         previous.append(&mut fresh);
         previous.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
+        for e in self.edited.iter_mut().filter(|e| e.range.start >= site.old_end) {
+            e.range = (e.range.start as isize + delta) as usize..(e.range.end as isize + delta) as usize;
+        }
         Some(())
     }
 }
@@ -883,5 +1074,130 @@ mod tests {
         assert_eq!(outside.count(), 10, "the fixture's NumPy findings add an import");
         let (_, analyzed) = after(&before, &src);
         assert_eq!(analyzed, 10);
+    }
+
+    /// A document edited as the server edits it: the shortcut for an edit inside one function
+    /// or outside every function when it applies, a whole analysis (reusing the cache) when not;
+    /// the findings checked against a fresh analysis after every edit.
+    struct Doc {
+        cache: UnitCache,
+        text: String,
+        tree: Tree,
+        smells: Vec<Smell>,
+    }
+
+    impl Doc {
+        fn new(text: &str) -> Doc {
+            let mut cache = UnitCache::default();
+            let tree = parse(text);
+            let smells = cache.analyze(text, &tree, &Settings::default());
+            Doc { cache, text: text.to_string(), tree, smells }
+        }
+
+        /// `typed` in place of the one occurrence of `old`: whether a shortcut applied.
+        fn replace(&mut self, old: &str, typed: &str) -> bool {
+            assert_eq!(self.text.matches(old).count(), 1, "{old:?}");
+            let start = self.text.find(old).unwrap();
+            self.edit(start, start + old.len(), typed)
+        }
+
+        fn edit(&mut self, start: usize, old_end: usize, typed: &str) -> bool {
+            let settings = Settings::default();
+            let before = std::mem::take(&mut self.text);
+            let src = format!("{}{typed}{}", &before[..start], &before[old_end..]);
+            let new_end = start + typed.len();
+            let point = |text: &str, at: usize| {
+                let row = text[..at].matches('\n').count();
+                tree_sitter::Point { row, column: at - text[..at].rfind('\n').map_or(0, |i| i + 1) }
+            };
+            let unit = unit_around(&self.tree, start, old_end);
+            let plain = |t: &str| !t.contains(['#', '\'', '"', '\\']);
+            let site = EditSite {
+                start,
+                old_end,
+                new_end,
+                rows: point(&src, new_end).row as isize - point(&before, old_end).row as isize,
+                unit_imports: unit.clone().is_some_and(|u| before[u].contains("import")),
+                unit,
+                plain: plain(typed) && plain(&before[start..old_end]),
+            };
+            let mut old_tree = self.tree.clone();
+            old_tree.edit(&tree_sitter::InputEdit {
+                start_byte: start,
+                old_end_byte: old_end,
+                new_end_byte: new_end,
+                start_position: point(&before, start),
+                old_end_position: point(&before, old_end),
+                new_end_position: point(&src, new_end),
+            });
+            let tree = crate::syntax::reparse(&src, Some(&old_tree));
+            let cache = &mut self.cache;
+            let done = match site.unit {
+                Some(_) => cache.reanalyze_edit(&src, &old_tree, &tree, &settings, &mut self.smells, &site),
+                None => cache.reanalyze_loose_edit(&src, &old_tree, &tree, &settings, &mut self.smells, &site),
+            };
+            if done.is_none() {
+                self.smells = cache.analyze(&src, &tree, &settings);
+            }
+            assert_eq!(
+                self.smells,
+                super::super::analyze(&src, &tree, &settings),
+                "differs from a fresh analysis:\n{src}"
+            );
+            self.text = src;
+            self.tree = tree;
+            done.is_some()
+        }
+    }
+
+    /// An edit inside one function that changes a fact another function used (an attribute of
+    /// its class) analyzes the two, not the file; so does the next, after an edit outside every
+    /// function moved the first (then found where it stands now, not by its text).
+    #[test]
+    fn an_attribute_set_in_one_method_analyzes_the_methods_that_read_it() {
+        let head = "class Head:\n    def __init__(self):\n        self.eps = 1e-6\n\n    def forward(self, x):\n        \
+                    return torch.log(torch.softmax(x, dim=-1) + self.eps)\n\n\n";
+        let mut doc = Doc::new(&format!("{}{head}", file("", "np", 6)));
+        let count = doc.smells.len();
+        assert!(doc.replace("self.eps = 1e-6", "self.eps = 0.0"), "a shortcut");
+        assert_eq!(doc.smells.len(), count + 1, "forward reads eps = 0");
+        // Typed into, a syntax error (`1e-6x`), and deleted.
+        assert!(doc.replace("self.eps = 0.0", "self.eps = 1e-6x"));
+        assert!(doc.replace("self.eps = 1e-6x", "self.eps = 1e-6"));
+        assert_eq!(doc.smells.len(), count);
+        // `forward` edited alone, then moved by an edit at module level, then read again.
+        assert!(doc.replace("+ self.eps)", "+ self.eps * 1)"));
+        let blank = doc.text.find("\ndef f2").unwrap();
+        assert!(doc.edit(blank, blank, "z\n"), "an inert statement");
+        assert!(doc.replace("self.eps = 1e-6", "self.eps = 0.0"));
+        assert_eq!(doc.smells.len(), count + 1);
+        // Read by more functions than the shortcut takes: the whole file.
+        let many: String = (0..MAX_DEPENDENTS)
+            .map(|i| format!("    def m{i}(self, x):\n        return torch.log(x + self.eps)\n\n"))
+            .collect();
+        let mut doc = Doc::new(
+            &format!("{}{head}", file("", "np", 3)).replace("    def forward", &format!("{many}    def forward")),
+        );
+        assert!(!doc.replace("self.eps = 1e-6", "self.eps = 0.0"));
+        assert!(!doc.replace("self.eps = 0.0", "self.eps = 1e-6"));
+    }
+
+    /// A function analyzed alone since the last whole analysis counts with the facts it read
+    /// then: here the fresh name its fix binds (`logits`), which a name typed at module level
+    /// takes. (Its cache entry was for `return z`, which read nothing; the edit at module level
+    /// kept its fix binding `logits`.)
+    #[test]
+    fn a_name_typed_outside_functions_reaches_a_function_edited_alone() {
+        let mut doc = Doc::new(&format!("{}def entropy(z):\n    return z\n", file("", "np", 3)));
+        let written = "p = torch.softmax(z * 2.0, dim=-1)\n    return -(p * torch.log(p)).sum()";
+        assert!(doc.replace("return z", written));
+        let bound = |doc: &Doc| -> Vec<String> {
+            let edits = doc.smells.iter().flat_map(|s| s.fixes.iter().flat_map(|f| f.edits.iter()));
+            edits.filter_map(|e| e.content.trim_start().split_once(" = ").map(|(n, _)| n.to_string())).collect()
+        };
+        assert_eq!(bound(&doc), ["logits"]);
+        let blank = doc.text.find("\ndef f2").unwrap();
+        doc.edit(blank, blank, "logits\n");
+        assert_eq!(bound(&doc), ["logits_2"]);
     }
 }
