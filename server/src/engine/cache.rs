@@ -7,8 +7,11 @@
 //! is reused, moved to where it now stands, while its text is unchanged and every one of those
 //! facts still hashes the same. Module-level statements and class bodies are analyzed every time.
 //! Two edits skip the check of every cached function: one inside a function
-//! ([`UnitCache::reanalyze_edit`], which analyzes that function alone) and one outside functions
-//! that binds, calls and imports nothing ([`UnitCache::reanalyze_loose_edit`]).
+//! ([`UnitCache::reanalyze_edit`], which analyzes that function and the few that used a fact it
+//! changed) and one outside functions that binds, calls and imports nothing
+//! ([`UnitCache::reanalyze_loose_edit`]). The functions analyzed that way since the last whole
+//! analysis are kept apart with the facts they used then ([`EditedUnit`]): their cache entries
+//! are for their text before.
 //! The facts themselves are kept too ([`PriorFacts`]): checking whether a cached function still
 //! holds then costs hashing the definitions its facts come from, not computing them again.
 //! An edit of the import table that keeps its modules (an alias typed or renamed, an import line
@@ -350,14 +353,15 @@ fn unit_node_around(root: Node, start: usize, end: usize) -> Option<Node> {
 
 impl UnitCache {
     /// Turns `previous` (the findings before an edit inside one function) into the findings
-    /// after it, with a fresh analysis of that function alone; `None`, with `previous` as it
-    /// was, when the shortcut does not apply and [`UnitCache::analyze`] must run. It applies when the edit lies inside the function that
+    /// after it, with a fresh analysis of that function and of the functions that used a fact
+    /// it contributes (its summary, the attributes it sets on `self`) that hashes otherwise now;
+    /// `None`, with `previous` as it was, when the shortcut does not apply and
+    /// [`UnitCache::analyze`] must run. It applies when the edit lies inside the function that
     /// was at `site.unit` before it, that function still starts there and ends where the edit
     /// moved its end, the reparse changed the tree nowhere else (`old_tree` is the edited old
-    /// tree), the imports, triggers and settings are those of the last analysis, and the facts
-    /// the edited function contributes (its summary, the attributes it sets on `self`) hash as
-    /// before wherever another function used them. Everything else kept its text, so the other
-    /// findings only move.
+    /// tree), the imports, triggers and settings are those of the last analysis, no code outside
+    /// functions used a changed fact and at most [`MAX_DEPENDENTS`] functions did. Everything
+    /// else kept its text and its facts, so the other findings only move.
     pub fn reanalyze_edit(
         &mut self,
         src: &str,
