@@ -427,19 +427,11 @@ impl UnitCache {
             return None;
         }
         let own = Contributor::of(&model, def);
-        // Where the function was analyzed alone before, its facts are recorded at its old place.
-        let shifted = |r: &Range<usize>| -> Range<usize> {
-            if r.start >= old_unit.end {
-                (r.start as isize + delta) as usize..(r.end as isize + delta) as usize
-            } else {
-                r.clone()
-            }
-        };
-        let mut edited: Vec<EditedUnit> = std::mem::take(&mut self.edited)
-            .into_iter()
-            .filter(|e| e.range != old_unit)
-            .map(|e| EditedUnit { range: shifted(&e.range), dependencies: e.dependencies })
-            .collect();
+        // Where the function was analyzed alone before, its facts are those of its text before
+        // the edit; the others analyzed alone since stand before or after it. (If the shortcut
+        // does not apply, the whole analysis clears the list.)
+        self.edited.retain(|e| e.range != old_unit);
+        shift_edited(&mut self.edited, old_unit.end, delta);
         let mut file_flows = false;
         let mut own_flows = false;
         let used = self
@@ -448,7 +440,7 @@ impl UnitCache {
             .flatten()
             .flat_map(|c| c.dependencies.iter())
             .chain(self.loose_dependencies.iter())
-            .chain(edited.iter().flat_map(|e| e.dependencies.iter()));
+            .chain(self.edited.iter().flat_map(|e| e.dependencies.iter()));
         for d in used {
             file_flows |= d.key == FactKey::FileFlows;
             own_flows |= matches!(&d.key, FactKey::Flows(q) if Some(&**q) == own.qualified.as_deref());
@@ -456,39 +448,29 @@ impl UnitCache {
         // The file's flows ask a function only when its text mentions a loss: one that starts to
         // is a new part of them.
         if file_flows && !own_flows && model.mentions_a_loss(&src[unit.byte_range()]) {
-            self.edited = edited;
             return None;
         }
         // Facts the edited function contributes (its summary, the attributes of its class) may
         // hash otherwise now: the functions that used one are analyzed again with it. Code
         // outside functions that used one, or too many functions, and the whole file is
         // analyzed.
-        let Some(dependents) = self.dependents(&model, unit, &own, &edited) else {
-            self.edited = edited;
+        let dependents = self.dependents(&model, unit, &own)?;
+        if !dependents.iter().all(|d| on_own_lines(src, d.node)) {
             return None;
-        };
-        for node in dependents.iter().map(|d| d.node) {
-            if !on_own_lines(src, node) {
-                self.edited = edited;
-                return None;
-            }
         }
         let triggers = self.triggers.clone();
         let mut targets = vec![unit];
         targets.extend(dependents.iter().map(|d| d.node));
-        let mentioned: Vec<Node> =
-            targets.iter().copied().filter(|t| triggers.mentioned_in(&src[t.byte_range()])).collect();
+        let mentions: Vec<bool> = targets.iter().map(|t| triggers.mentioned_in(&src[t.byte_range()])).collect();
+        let mentioned: Vec<Node> = targets.iter().zip(&mentions).filter(|(_, m)| **m).map(|(t, _)| *t).collect();
         let (found, _) = analyze_units(rules, &model, settings, &mentioned, &triggers, &self.prior);
         let mut found = found.into_iter();
-        let mut results: Vec<UnitFindings> = targets
+        let mut results: Vec<UnitFindings> = mentions
             .iter()
-            .map(|t| match triggers.mentioned_in(&src[t.byte_range()]) {
-                true => found.next().unwrap_or_default(),
-                false => UnitFindings::default(),
-            })
+            .map(|m| if *m { found.next().unwrap_or_default() } else { UnitFindings::default() })
             .collect();
         let (mut fresh, own_dependencies) = results.remove(0);
-        edited.push(EditedUnit { range: unit.byte_range(), dependencies: own_dependencies });
+        self.edited.push(EditedUnit { range: unit.byte_range(), dependencies: own_dependencies });
         // The dependents' cache entries now hold what they found; a list of functions with one
         // text is refilled with every function that has it now.
         for (dependent, (smells, dependencies)) in dependents.iter().zip(&results) {
@@ -500,11 +482,10 @@ impl UnitCache {
                     dependencies: dependencies.clone(),
                 });
             }
-            if let Some(e) = edited.iter_mut().find(|e| e.range == dependent.node.byte_range()) {
+            if let Some(e) = self.edited.iter_mut().find(|e| e.range == dependent.node.byte_range()) {
                 e.dependencies = dependencies.clone();
             }
         }
-        self.edited = edited;
         // A finding after the edit on the line the edit ends on (a statement after the function
         // on its last line, in broken code) moved along that line: its column changed too.
         let mover = Mover::new(src, site);
@@ -536,15 +517,9 @@ impl UnitCache {
     /// attribute changed is found through the attribute.) Each is found in the current tree: a
     /// cached function by its key (every function with that text is taken, and the cache's list
     /// for the key emptied, to be refilled), one analyzed alone since the last whole analysis by
-    /// its place in `edited`. `None` when code outside functions used a changed fact, when more
+    /// its place in [`UnitCache::edited`]. `None` when code outside functions used a changed fact, when more
     /// than [`MAX_DEPENDENTS`] functions did, or when one cannot be found or has a syntax error.
-    fn dependents<'a>(
-        &mut self,
-        model: &Model<'a>,
-        unit: Node<'a>,
-        own: &Contributor,
-        edited: &[EditedUnit],
-    ) -> Option<Vec<Dependent<'a>>> {
+    fn dependents<'a>(&mut self, model: &Model<'a>, unit: Node<'a>, own: &Contributor) -> Option<Vec<Dependent<'a>>> {
         let changed = |d: &Dependency| own.contributes(&d.key) && model.fact_hash(&d.key) != d.hash;
         if self.loose_dependencies.iter().any(changed) {
             return None;
@@ -556,7 +531,7 @@ impl UnitCache {
             .map(|(key, _)| key.clone())
             .collect();
         let ranges: Vec<Range<usize>> =
-            edited.iter().filter(|e| e.dependencies.iter().any(changed)).map(|e| e.range.clone()).collect();
+            self.edited.iter().filter(|e| e.dependencies.iter().any(changed)).map(|e| e.range.clone()).collect();
         let mut found: Vec<Dependent<'a>> = Vec::new();
         if keys.is_empty() && ranges.is_empty() {
             return Some(found);
@@ -616,6 +591,14 @@ struct Dependent<'a> {
 struct EditedUnit {
     range: Range<usize>,
     dependencies: Vec<Dependency>,
+}
+
+/// Moves the functions in `edited` that start at or after `from` by `delta` bytes (an edit
+/// ended at `from`, before them).
+fn shift_edited(edited: &mut [EditedUnit], from: usize, delta: isize) {
+    for e in edited.iter_mut().filter(|e| e.range.start >= from) {
+        e.range = e.range.start.saturating_add_signed(delta)..e.range.end.saturating_add_signed(delta);
+    }
 }
 
 /// The facts a function contributes to others: its summary and loss calls (by its qualified
@@ -772,9 +755,7 @@ impl UnitCache {
         });
         previous.append(&mut fresh);
         previous.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
-        for e in self.edited.iter_mut().filter(|e| e.range.start >= site.old_end) {
-            e.range = (e.range.start as isize + delta) as usize..(e.range.end as isize + delta) as usize;
-        }
+        shift_edited(&mut self.edited, site.old_end, delta);
         Some(())
     }
 }
