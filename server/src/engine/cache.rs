@@ -20,6 +20,7 @@
 //! The incremental property test (`tests/incremental.rs`) checks that this always equals a fresh
 //! analysis.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use foldhash::HashMap;
@@ -520,18 +521,39 @@ impl UnitCache {
     /// its place in [`UnitCache::edited`]. `None` when code outside functions used a changed fact, when more
     /// than [`MAX_DEPENDENTS`] functions did, or when one cannot be found or has a syntax error.
     fn dependents<'a>(&mut self, model: &Model<'a>, unit: Node<'a>, own: &Contributor) -> Option<Vec<Dependent<'a>>> {
-        let changed = |d: &Dependency| own.contributes(&d.key) && model.fact_hash(&d.key) != d.hash;
-        if self.loose_dependencies.iter().any(changed) {
+        // The facts a contributed fact is computed from now. A user that recorded it without one
+        // of them is stale though the fact hashes as before: `floor` returned `0.0`, now
+        // `self.eps * 0` (both 0), and `forward`, reading `self.floor()`, must record `self.eps`
+        // for an edit of `__init__` to reach it.
+        let sources: RefCell<HashMap<FactKey, Vec<Dependency>>> = RefCell::default();
+        let sources_of = |key: &FactKey| -> Vec<Dependency> {
+            if let Some(found) = sources.borrow().get(key) {
+                return found.clone();
+            }
+            model.take_dependencies();
+            model.fact_hash(key);
+            let found = model.take_dependencies();
+            sources.borrow_mut().insert(key.clone(), found.clone());
+            found
+        };
+        let stale = |deps: &[Dependency]| {
+            deps.iter().any(|d| {
+                own.contributes(&d.key)
+                    && (model.fact_hash(&d.key) != d.hash
+                        || !sources_of(&d.key).iter().all(|s| deps.iter().any(|r| r.key == s.key)))
+            })
+        };
+        if stale(&self.loose_dependencies) {
             return None;
         }
         let keys: Vec<UnitKey> = self
             .units
             .iter()
-            .filter(|(_, list)| list.iter().any(|c| c.dependencies.iter().any(changed)))
+            .filter(|(_, list)| list.iter().any(|c| stale(&c.dependencies)))
             .map(|(key, _)| key.clone())
             .collect();
         let ranges: Vec<Range<usize>> =
-            self.edited.iter().filter(|e| e.dependencies.iter().any(changed)).map(|e| e.range.clone()).collect();
+            self.edited.iter().filter(|e| stale(&e.dependencies)).map(|e| e.range.clone()).collect();
         let mut found: Vec<Dependent<'a>> = Vec::new();
         if keys.is_empty() && ranges.is_empty() {
             return Some(found);
