@@ -684,15 +684,8 @@ class Tail(nn.Module):
     def forward(self, x):
         return x
 ";
-    let session = Session::default();
-    let uri: Uri = "file:///virtual/prior.py".parse().unwrap();
-    session.open(uri.clone(), 1, src.to_string());
-    let check = |text: &str, expected: usize| {
-        let fresh = engine::check_source(text, &Settings::default());
-        let cached = session.with_doc(&uri, |d| d.smells.clone()).unwrap();
-        assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
-        assert_eq!(cached.len(), expected, "{text}");
-    };
+    let (session, uri) = open("prior.py", src);
+    let check = |text: &str, expected: usize| fresh_and_counted(&session, &uri, text, expected);
     check(src, 0);
     // A class-level line that is a syntax error, then removed: nothing changes.
     let text = replace(
@@ -724,6 +717,22 @@ class Tail(nn.Module):
     check(&text, 0);
     let text = replace(&session, &uri, 8, "        self.eps = EPS\n", "        self.eps = EPS * 0\n");
     check(&text, 1);
+}
+
+/// A session with `src` open as `name`.
+fn open(name: &str, src: &str) -> (Session, Uri) {
+    let session = Session::default();
+    let uri: Uri = format!("file:///virtual/{name}").parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    (session, uri)
+}
+
+/// The session's findings for `text` are those of a fresh check, and there are `expected`.
+fn fresh_and_counted(session: &Session, uri: &Uri, text: &str, expected: usize) {
+    let fresh = engine::check_source(text, &Settings::default());
+    let cached = session.with_doc(uri, |d| d.smells.clone()).unwrap();
+    assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
+    assert_eq!(cached.len(), expected, "{text}");
 }
 
 fn fresh_count(text: &str) -> usize {
@@ -804,15 +813,8 @@ class Head(nn.Module):
 def other(x):
     return torch.log(x + 1.0)
 ";
-    let session = Session::default();
-    let uri: Uri = "file:///virtual/edited.py".parse().unwrap();
-    session.open(uri.clone(), 1, src.to_string());
-    let check = |text: &str, expected: usize| {
-        let fresh = engine::check_source(text, &Settings::default());
-        let cached = session.with_doc(&uri, |d| d.smells.clone()).unwrap();
-        assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
-        assert_eq!(cached.len(), expected, "{text}");
-    };
+    let (session, uri) = open("edited.py", src);
+    let check = |text: &str, expected: usize| fresh_and_counted(&session, &uri, text, expected);
     check(src, 0);
     let text = replace(&session, &uri, 2, "return x", "return torch.log(torch.softmax(x, dim=-1) + self.eps)");
     check(&text, 0);
