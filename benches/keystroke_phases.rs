@@ -10,6 +10,9 @@
 //!
 //!   cargo bench --bench keystroke_phases
 //!
+//! Before the rows, `open`: `Session::open` of the whole file in a fresh session (7 of them, the
+//! query compiled beforehand as the server does at start), beside the parse alone.
+//!
 //! One thread for the analysis (`RAYON_NUM_THREADS=1` is set unless given). It prints p50 and
 //! p99 in milliseconds, and asserts nothing about them. `NANLINT_BENCH_ROWS=header` runs only the
 //! rows whose name contains that text (to profile one, e.g. under `perf record`).
@@ -47,6 +50,12 @@ fn main() {
         "where the keystroke lands", "reparse p50", "reparse p99", "change p50", "change p99"
     );
     let only = std::env::var("NANLINT_BENCH_ROWS").unwrap_or_default();
+    if "open".contains(only.as_str()) {
+        let (mut parse, mut open) = open_times(&src);
+        let (p50, p99) = percentiles(&mut parse);
+        let (o50, o99) = percentiles(&mut open);
+        println!("{:<52} {p50:>12.2} {p99:>12.2} {o50:>12.2} {o99:>12.2}", "open (parse alone; Session::open)");
+    }
     for (name, line) in rows.into_iter().filter(|(name, _)| name.contains(only.as_str())) {
         let column = lines[line].len();
         let offset = lines[..line].iter().map(|l| l.len() + 1).sum::<usize>() + column;
@@ -95,6 +104,25 @@ fn reparse_times(src: &str, line: usize, column: usize, offset: usize) -> Vec<f6
         tree = new;
     }
     times
+}
+
+/// Milliseconds of 7 parses of the whole file and of 7 `Session::open`s, each in a fresh session.
+fn open_times(src: &str) -> (Vec<f64>, Vec<f64>) {
+    nanlint::engine::RuleSet::all();
+    let (mut parse, mut open) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let mut parser = Parser::new();
+        parser.set_language(&tree_sitter_python::LANGUAGE.into()).expect("the Python grammar loads");
+        let t = Instant::now();
+        std::hint::black_box(parser.parse(src, None).expect("a tree"));
+        parse.push(t.elapsed().as_secs_f64() * 1e3);
+        let session = Session::default();
+        let uri: Uri = "file:///bench/latency_file.py".parse().expect("a URI");
+        let t = Instant::now();
+        std::hint::black_box(session.open(uri, 1, src.to_string()));
+        open.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    (parse, open)
 }
 
 /// Milliseconds of each `Session::change`, `x` typed at the end of `line` and deleted in turn.
