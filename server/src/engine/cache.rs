@@ -275,7 +275,7 @@ fn analyze_units<'a>(
         model.take_dependencies();
         let smells = run_rules(rules, model, settings, &[Target { node: *unit, range: None }], triggers);
         let mut deps = model.take_dependencies();
-        deps.sort_by(|a, b| format!("{:?}", a.key).cmp(&format!("{:?}", b.key)));
+        deps.sort();
         deps.dedup();
         (smells, deps)
     };

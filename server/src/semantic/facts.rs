@@ -19,7 +19,7 @@ use super::value::{Kind, Origin, Value, ValueSummary};
 use crate::syntax::{Args, FIELD, KindName, is_scope, text};
 
 /// Names a fact.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FactKey {
     /// The value of a module-level name, as functions see it.
     Global(Name),
@@ -63,7 +63,7 @@ pub enum Fact {
 }
 
 /// A fact an analysis used, and its hash then.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Dependency {
     pub key: FactKey,
     pub hash: u64,
