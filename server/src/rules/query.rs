@@ -18,7 +18,7 @@ use tree_sitter::{Node, Query, QueryMatch, QueryPredicateArg};
 
 use super::{Anchor, Rule};
 use crate::semantic::value::Kind;
-use crate::semantic::{Callee, Model, apis};
+use crate::semantic::{Model, apis};
 use crate::syntax::{FIELD, KindName};
 
 pub const ENGINE_PREDICATES: &[&str] = &["api?", "method?", "local?"];
@@ -234,7 +234,7 @@ impl Compiled {
             }
             Predicate::Local { capture } => m.nodes_for_capture_index(*capture).all(|n| {
                 let call = model.parent(n).filter(|c| c.kind_name() == "call");
-                call.is_some_and(|c| matches!(model.callee(c), Some(Callee::Local(_))))
+                call.is_some_and(|c| model.local_callee(c).is_some())
             }),
         })
     }
