@@ -274,3 +274,31 @@ fn readme_rule_table_is_current() {
         "README.md's rule table is stale; run `NANLINT_BLESS=1 cargo test --test queries` or paste:\n\n{BEGIN}{fresh}{END}\n"
     );
 }
+
+/// Patterns that differ only in engine predicates and comments are matched once, the first of
+/// them standing for all; a tree-sitter predicate (`#eq?`) makes a pattern of its own.
+#[test]
+fn patterns_differing_only_in_engine_predicates_are_matched_once() {
+    use nanlint::syntax::parse;
+    use tree_sitter::{QueryCursor, StreamingIterator};
+    let other = RuleQuery {
+        code: "NL998",
+        name: "other-test-rule",
+        query: "; the same shape\n((call\n   function: (_) @_callee) @smell\n  (#method? @_callee \"log\" \"exp\"))",
+        captures: &[],
+        anchors: &[],
+    };
+    let eq = "((call function: (_) @_callee) @smell (#api? @_callee \"torch.exp\") (#eq? @_callee \"torch.exp\"))";
+    let compiled = compile_from(&[test_rule(CALL), other, test_rule(eq)]).unwrap();
+    assert_eq!(compiled.shared, vec![vec![0, 1], vec![], vec![2]]);
+    let src = "import torch\ntorch.log(x)\ntorch.exp(y)\n";
+    let tree = parse(src);
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&compiled.query, tree.root_node(), src.as_bytes());
+    let mut patterns = Vec::new();
+    while let Some(m) = matches.next() {
+        patterns.push(m.pattern_index);
+    }
+    // Pattern 1 is disabled (pattern 0 matches for it); pattern 2 matches only `torch.exp`.
+    assert_eq!(patterns, vec![0, 0, 2]);
+}

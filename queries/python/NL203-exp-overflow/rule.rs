@@ -520,7 +520,7 @@ mod tests {
                 let mut cursor = QueryCursor::new();
                 let mut matches = cursor.matches(&compiled.query, tree.root_node(), src.as_bytes());
                 while let Some(m) = matches.next() {
-                    if compiled.predicates_hold(&model, m) {
+                    if compiled.shared[m.pattern_index].iter().any(|&p| compiled.predicates_hold(&model, m, p)) {
                         let first = |c: u32| m.nodes_for_capture_index(c).next().expect("captured");
                         let read = |n: Node<'_>| ((n.start_byte(), n.end_byte()), model.text(n));
                         let mut z = Some(first(arg));

@@ -272,21 +272,24 @@ pub(crate) fn run_rules_counted<'a>(
                 if !seen.insert(key) {
                     continue;
                 }
-                let rule = rules.rules[compiled.pattern_rule[m.pattern_index]];
-                if !settings.is_enabled(rule.code) || !compiled.predicates_hold(model, m) {
-                    continue;
-                }
-                let captures = Captures::new(&compiled.query, m);
-                let Some(smell_node) = captures.get("smell") else { continue };
-                for finding in (rule.check)(&checker, &captures) {
-                    smells.push(Smell {
-                        code: rule.code,
-                        rule: rule.name,
-                        message: finding.message,
-                        span: finding.span.unwrap_or_else(|| Span::of(smell_node)),
-                        fixes: finding.fixes,
-                        related: finding.related,
-                    });
+                let mut captures = None;
+                for &pattern in &compiled.shared[m.pattern_index] {
+                    let rule = rules.rules[compiled.pattern_rule[pattern]];
+                    if !settings.is_enabled(rule.code) || !compiled.predicates_hold(model, m, pattern) {
+                        continue;
+                    }
+                    let captures = captures.get_or_insert_with(|| Captures::new(&compiled.query, m));
+                    let Some(smell_node) = captures.get("smell") else { continue };
+                    for finding in (rule.check)(&checker, captures) {
+                        smells.push(Smell {
+                            code: rule.code,
+                            rule: rule.name,
+                            message: finding.message,
+                            span: finding.span.unwrap_or_else(|| Span::of(smell_node)),
+                            fixes: finding.fixes,
+                            related: finding.related,
+                        });
+                    }
                 }
             }
         }
