@@ -259,6 +259,9 @@ pub(crate) fn run_rules_counted<'a>(
         if ranges.is_empty() {
             continue;
         }
+        if target.range.is_none() {
+            model.index_parents(target.node);
+        }
         // One match can span several occurrences (`torch.log(torch.log(x))` for the outer call).
         let mut seen: foldhash::HashSet<(usize, Vec<usize>)> = Default::default();
         for range in ranges {
