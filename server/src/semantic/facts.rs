@@ -389,7 +389,7 @@ impl<'a> Model<'a> {
             match def.kind_name() {
                 "function_definition" => {
                     let Some(this) = super::first_parameter(def, self.src) else { continue };
-                    for assigned in self_assignments(def, this, attr, self.src) {
+                    for assigned in self.assignments_to(def, this, attr) {
                         match assigned {
                             // `self.x = None` in `__init__`, an array elsewhere: where the
                             // attribute is used as an array it holds the array (None would
@@ -578,7 +578,8 @@ pub fn parameter_names(def: Node, src: &str) -> Vec<String> {
 }
 
 /// How a method assigns an attribute.
-enum Assigned<'t> {
+#[derive(Clone, Copy)]
+pub(super) enum Assigned<'t> {
     /// `this.attr = value`
     Value(Node<'t>),
     /// `this.a, this.b = value`: the element at a position (unknown after a starred target).
@@ -587,17 +588,51 @@ enum Assigned<'t> {
     Unknown,
 }
 
-/// The assignments to `this.attr` in a method body, outside nested scopes.
-fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec<Assigned<'t>> {
+/// Which attributes an entry of [`method_assignments`] is about.
+#[derive(Clone, Copy)]
+pub(super) enum AssignedTo<'t> {
+    /// `this.<name>`.
+    Attribute(&'t str),
+    /// A nested pattern (`(a, [self.x, b]) = ...`) with this text: any attribute whose name
+    /// the text contains may be assigned in it.
+    Within(&'t str),
+}
+
+impl<'a> Model<'a> {
+    /// The assignments to `this.attr` in the body of the method `def` (whose first parameter is
+    /// `this`), outside nested scopes, in the order of [`method_assignments`], which is walked
+    /// once per method: the value of each attribute a class's methods read walked every method
+    /// of the class again (half of an import edit's re-check of the latency file).
+    fn assignments_to(&self, def: Node<'a>, this: &str, attr: &str) -> Vec<Assigned<'a>> {
+        let all = self
+            .method_assignments
+            .borrow_mut()
+            .entry(def.id())
+            .or_insert_with(|| std::rc::Rc::new(method_assignments(def, this, self.src)))
+            .clone();
+        all.iter()
+            .filter(|(to, _)| match to {
+                AssignedTo::Attribute(name) => *name == attr,
+                AssignedTo::Within(text) => text.contains(attr),
+            })
+            .map(|(_, assigned)| *assigned)
+            .collect()
+    }
+}
+
+/// The assignments to attributes of `this` in a method body, outside nested scopes, in the
+/// order of a depth-first walk (children pushed in order, the last first).
+pub(super) fn method_assignments<'t>(def: Node<'t>, this: &str, src: &'t str) -> Vec<(AssignedTo<'t>, Assigned<'t>)> {
     let mut out = Vec::new();
     let Some(body) = def.child_by_field_id(FIELD.body) else { return out };
-    if !text(body, src).contains(attr) {
-        return out;
-    }
-    let is_target = |n: Node| {
-        n.kind_name() == "attribute"
-            && n.child_by_field_id(FIELD.object).is_some_and(|o| o.kind_name() == "identifier" && text(o, src) == this)
-            && n.child_by_field_id(FIELD.attribute).is_some_and(|a| text(a, src) == attr)
+    // `this.<name>`: the name.
+    let attribute_of_this = |n: Node<'t>| {
+        if n.kind_name() != "attribute"
+            || !n.child_by_field_id(FIELD.object).is_some_and(|o| o.kind_name() == "identifier" && text(o, src) == this)
+        {
+            return None;
+        }
+        n.child_by_field_id(FIELD.attribute).map(|a| AssignedTo::Attribute(text(a, src)))
     };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
@@ -606,8 +641,8 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
                 let mut n = node;
                 while let (Some(l), r) = (n.child_by_field_id(FIELD.left), n.child_by_field_id(FIELD.right)) {
                     let value = r.filter(|r| r.kind_name() != "assignment");
-                    if is_target(l) {
-                        out.push(value.map_or(Assigned::Unknown, Assigned::Value));
+                    if let Some(to) = attribute_of_this(l) {
+                        out.push((to, value.map_or(Assigned::Unknown, Assigned::Value)));
                     } else if matches!(
                         l.kind_name(),
                         "pattern_list" | "tuple_pattern" | "tuple" | "list_pattern" | "list"
@@ -618,16 +653,14 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
                         let starred =
                             elements.iter().any(|e| matches!(e.kind_name(), "list_splat_pattern" | "list_splat"));
                         for (i, e) in elements.iter().enumerate() {
-                            if is_target(*e) {
+                            if let Some(to) = attribute_of_this(*e) {
                                 // After a starred target, positions are unknown.
-                                out.push(
-                                    value.map_or(Assigned::Unknown, |v| Assigned::Element(v, (!starred).then_some(i))),
-                                );
-                            } else if !matches!(e.kind_name(), "identifier" | "attribute" | "subscript")
-                                && text(*e, src).contains(attr)
-                            {
+                                let assigned =
+                                    value.map_or(Assigned::Unknown, |v| Assigned::Element(v, (!starred).then_some(i)));
+                                out.push((to, assigned));
+                            } else if !matches!(e.kind_name(), "identifier" | "attribute" | "subscript") {
                                 // A nested pattern that may hold it: nothing known.
-                                out.push(Assigned::Unknown);
+                                out.push((AssignedTo::Within(text(*e, src)), Assigned::Unknown));
                             }
                         }
                     }
@@ -639,8 +672,8 @@ fn self_assignments<'t>(def: Node<'t>, this: &str, attr: &str, src: &str) -> Vec
                 continue;
             }
             "augmented_assignment" => {
-                if node.child_by_field_id(FIELD.left).is_some_and(is_target) {
-                    out.push(Assigned::Unknown);
+                if let Some(to) = node.child_by_field_id(FIELD.left).and_then(attribute_of_this) {
+                    out.push((to, Assigned::Unknown));
                 }
                 continue;
             }
@@ -719,5 +752,35 @@ def f(x):
 "#;
         assert!(value_of(src, "a ").is_any());
         assert!(value_of(src, "d\n").is_any());
+    }
+
+    /// What the methods assign to each attribute, read from one walk of each method: a nested
+    /// pattern that may hold it, an augmented or chained assignment make it unknown; another
+    /// object's attribute of the same name does not count.
+    #[test]
+    fn attributes_join_every_assignment_of_every_method() {
+        let src = r#"import torch
+class M:
+    def __init__(self, x0, other):
+        self.alpha = torch.exp(x0)
+        self.beta = torch.exp(x0)
+        (p, [self.beta, q]) = x0
+        self.gamma = 1.0
+        other.delta = -1.0
+        self.first = self.second = 2.0
+    def later(self, x0):
+        self.gamma += 1
+        self.delta = torch.exp(x0)
+        self.omega = torch.exp(x0)
+    def use(self):
+        return self.alpha + self.beta + self.gamma + self.delta + self.first + self.second + self.omega
+"#;
+        assert!(value_of(src, "self.alpha").is_positive());
+        assert!(value_of(src, "self.beta").is_any(), "assigned in a nested pattern");
+        assert!(value_of(src, "self.gamma").is_any(), "augmented in another method");
+        assert!(value_of(src, "self.delta").is_positive(), "`other.delta` is another object's");
+        assert!(value_of(src, "self.first").is_any(), "the middle of a chained assignment");
+        assert_eq!(value_of(src, "self.second"), Interval::point(2.0));
+        assert!(value_of(src, "self.omega").is_positive(), "assigned in a later method only");
     }
 }

@@ -130,7 +130,11 @@ pub struct Model<'a> {
     /// level, and the rules ask it of the same few nodes of a function again and again (a
     /// fifth of a file's analysis).
     parents: RefCell<HashMap<usize, Node<'a>>>,
+    /// [`facts::method_assignments`] of each method by its node id.
+    method_assignments: RefCell<HashMap<usize, MethodAssignments<'a>>>,
 }
+
+type MethodAssignments<'a> = Rc<Vec<(facts::AssignedTo<'a>, facts::Assigned<'a>)>>;
 
 /// What a call calls.
 #[derive(Clone, Debug, PartialEq)]
@@ -175,6 +179,7 @@ impl<'a> Model<'a> {
             definition_hashes: RefCell::default(),
             top_level: std::cell::OnceCell::new(),
             parents: RefCell::default(),
+            method_assignments: RefCell::default(),
         }
     }
 
