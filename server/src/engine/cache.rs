@@ -696,7 +696,7 @@ impl UnitCache {
         // The import table as it was, where fixes add imports included (a statement deleted
         // between two imports moves it).
         let imports = self.imports.clone()?;
-        if site.start <= imports.insert_at() || *imports != Imports::collect(tree.root_node(), src) {
+        if site.start <= imports.insert_at() {
             return None;
         }
         // The edited old tree is in the new text's offsets, as is `site.start..site.new_end`.
@@ -705,6 +705,11 @@ impl UnitCache {
         if class_before.map(|c| c.byte_range()) != class_after.map(|c| c.byte_range())
             || !before.iter().chain(&after).all(|s| inert(*s))
         {
+            return None;
+        }
+        // Last, as the costliest test (a walk of the module's statements): on its failure the
+        // whole analysis collects the table again.
+        if *imports != Imports::collect(tree.root_node(), src) {
             return None;
         }
         let lo = before.iter().chain(&after).map(|s| s.start_byte()).min().unwrap_or(site.start);

@@ -319,16 +319,7 @@ impl<'a> Model<'a> {
                     .and_then(|c| self.attribute_value(c, attr));
                 Fact::Value(value.map(|v| v.summary()))
             }
-            FactKey::Function(qualified) => {
-                let def = match qualified.split_once('.') {
-                    Some((class, method)) => self
-                        .module_definition(class)
-                        .filter(|c| c.kind_name() == "class_definition")
-                        .and_then(|c| class_method(c, method, self.src)),
-                    None => self.module_definition(qualified).filter(|d| d.kind_name() == "function_definition"),
-                };
-                Fact::Function(def.map(|d| self.summarize(d)))
-            }
+            FactKey::Function(qualified) => Fact::Function(self.unit_definition(qualified).map(|d| self.summarize(d))),
             FactKey::Flows(unit) => Fact::Flows(self.compute_flows(unit)),
             FactKey::FileFlows => Fact::Flows(self.compute_file_flows()),
             FactKey::ModuleClasses => Fact::ModuleClasses(self.compute_module_classes()),

@@ -848,13 +848,18 @@ impl<'a> Model<'a> {
 
     /// The definition of the unit `f` or `C.m`.
     pub(super) fn unit_definition(&self, qualified: &str) -> Option<Node<'a>> {
-        match qualified.split_once('.') {
+        if let Some(found) = self.unit_definitions.borrow().get(qualified) {
+            return *found;
+        }
+        let found = match qualified.split_once('.') {
             Some((class, method)) => self
                 .module_definition(class)
                 .filter(|c| c.kind_name() == "class_definition")
                 .and_then(|c| super::facts::class_method(c, method, self.src)),
             None => self.module_definition(qualified).filter(|d| d.kind_name() == "function_definition"),
-        }
+        };
+        self.unit_definitions.borrow_mut().insert(qualified.to_string(), found);
+        found
     }
 
     /// The file's module classes.

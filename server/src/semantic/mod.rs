@@ -118,6 +118,9 @@ pub struct Model<'a> {
     /// [`Model::module_definition`] by name: each fact of a class or function looks its
     /// definition up, and a keystroke's check of the cached functions asks for thousands.
     module_definitions: RefCell<HashMap<String, Option<Node<'a>>>>,
+    /// `Model::unit_definition` by qualified name (`f`, `Class.method`): checking a keystroke's
+    /// cached functions asks it twice for every summary they used, each a walk of the class.
+    unit_definitions: RefCell<HashMap<String, Option<Node<'a>>>>,
     /// The hash of a definition's text by its start byte (see `Model::fact_origin`): a class's
     /// attributes and methods share it.
     definition_hashes: RefCell<HashMap<usize, u64>>,
@@ -176,6 +179,7 @@ impl<'a> Model<'a> {
             index_work: Cell::new(0),
             prior: None,
             module_definitions: RefCell::default(),
+            unit_definitions: RefCell::default(),
             definition_hashes: RefCell::default(),
             top_level: std::cell::OnceCell::new(),
             parents: RefCell::default(),
