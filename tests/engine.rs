@@ -436,3 +436,18 @@ fn an_import_a_fix_adds_goes_after_a_commented_docstring_and_future_imports() {
     assert!(added > future, "the import went before `from __future__`:\n{out}");
     assert!(out.starts_with("# Copyright\n\"\"\"Utilities.\"\"\"\n"), "{out}");
 }
+
+/// An epsilon below float16's range written `1E-10` or `0.0000000001` holds none of NL304's
+/// trigger tokens; it is found when a trigger near it (here the `/` of the division) puts it in
+/// the range queried. Regression: querying exact trigger ranges only (`d2f5858`, reverted) lost
+/// both, which a review found comparing builds on generated inputs.
+#[test]
+fn an_epsilon_without_a_trigger_token_is_found_beside_one() {
+    for eps in ["1E-10", "0.0000000001", "1e-10"] {
+        let src = format!(
+            "import torch\n\n\ndef tensor_guard(x):\n    h = x.half()\n    return h / (h.norm(dim=-1, keepdim=True) + {eps}) / 2\n"
+        );
+        let found = check(&src);
+        assert!(found.iter().any(|s| s.code == "NL304" && s.span.start.row == 5), "{eps}: {found:?}");
+    }
+}
