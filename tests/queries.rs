@@ -302,3 +302,19 @@ fn patterns_differing_only_in_engine_predicates_are_matched_once() {
     // Pattern 1 is disabled (pattern 0 matches for it); pattern 2 matches only `torch.exp`.
     assert_eq!(patterns, vec![0, 0, 2]);
 }
+
+/// A comment inside an engine predicate is skipped with it: its `(` opens nothing, so a
+/// tree-sitter predicate after it stays part of the shape and two patterns it tells apart are
+/// not shared. Regression: the `(` of the comment swallowed `(#eq? @arg "x")`, and the second
+/// pattern was disabled and run on the first's matches (found in review).
+#[test]
+fn a_comment_inside_an_engine_predicate_keeps_the_predicates_after_it() {
+    let pattern = |name: &str| {
+        format!(
+            "((call function: (_) @_callee arguments: (argument_list . (_) @_arg)) @smell\n  (#api? @_callee \"torch.sqrt\" ; sqrt (not pow\n  )\n  (#eq? @_arg \"{name}\"))"
+        )
+    };
+    let (x, y) = (pattern("x"), pattern("y"));
+    let compiled = compile_from(&[test_rule(&x), test_rule(&y)]).unwrap();
+    assert_eq!(compiled.shared, vec![vec![0], vec![1]]);
+}

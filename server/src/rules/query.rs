@@ -301,11 +301,19 @@ fn engine_predicate_at(mut rest: impl Iterator<Item = char>) -> bool {
     ENGINE_PREDICATES.contains(&name.as_str())
 }
 
-/// Skips to the `)` that closes a group whose `(` was just read, over nested groups and strings.
+/// Skips to the `)` that closes a group whose `(` was just read, over nested groups, strings and
+/// comments (a `(` in a comment opens nothing).
 fn skip_group(chars: &mut impl Iterator<Item = char>) {
     let mut depth = 1;
     while let Some(c) = chars.next() {
         match c {
+            ';' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
             '(' => depth += 1,
             ')' => {
                 depth -= 1;
