@@ -258,24 +258,13 @@ fn shape(pattern: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             ';' => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
+                skip_comment(&mut chars);
                 space = true;
             }
             '"' => {
                 push_space(&mut out, &mut space);
                 out.push(c);
-                while let Some(c) = chars.next() {
-                    out.push(c);
-                    match c {
-                        '\\' => out.extend(chars.next()),
-                        '"' => break,
-                        _ => {}
-                    }
-                }
+                out.push_str(&string_rest(&mut chars));
             }
             '(' if chars.peek() == Some(&'#') && engine_predicate_at(chars.clone()) => skip_group(&mut chars),
             c if c.is_whitespace() => space = true,
@@ -307,13 +296,7 @@ fn skip_group(chars: &mut impl Iterator<Item = char>) {
     let mut depth = 1;
     while let Some(c) = chars.next() {
         match c {
-            ';' => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
+            ';' => skip_comment(chars),
             '(' => depth += 1,
             ')' => {
                 depth -= 1;
@@ -321,20 +304,33 @@ fn skip_group(chars: &mut impl Iterator<Item = char>) {
                     return;
                 }
             }
-            '"' => {
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => {
-                            chars.next();
-                        }
-                        '"' => break,
-                        _ => {}
-                    }
-                }
-            }
+            '"' => drop(string_rest(chars)),
             _ => {}
         }
     }
+}
+
+/// Skips the rest of a `;` comment, its line end included.
+fn skip_comment(chars: &mut impl Iterator<Item = char>) {
+    for c in chars.by_ref() {
+        if c == '\n' {
+            break;
+        }
+    }
+}
+
+/// The rest of a string whose `"` was just read, up to its closing `"` included, escapes kept.
+fn string_rest(chars: &mut impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match c {
+            '\\' => out.extend(chars.next()),
+            '"' => break,
+            _ => {}
+        }
+    }
+    out
 }
 
 impl Compiled {
