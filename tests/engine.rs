@@ -437,17 +437,23 @@ fn an_import_a_fix_adds_goes_after_a_commented_docstring_and_future_imports() {
     assert!(out.starts_with("# Copyright\n\"\"\"Utilities.\"\"\"\n"), "{out}");
 }
 
-/// An epsilon below float16's range written `1E-10` or `0.0000000001` holds none of NL304's
-/// trigger tokens; it is found when a trigger near it (here the `/` of the division) puts it in
-/// the range queried. Regression: querying exact trigger ranges only (`d2f5858`, reverted) lost
-/// both, which a review found comparing builds on generated inputs.
+/// An epsilon below float16's range is found however it is written, also with no other trigger
+/// of any rule in its function: NL304's anchor is a small float literal found by its value, not
+/// a set of tokens (`e-8`, `e-1`, ... held neither `1E-10` nor `0.0000000001`, so those were
+/// found only when a trigger of another rule within 1,024 bytes put them in a merged range).
 #[test]
-fn an_epsilon_without_a_trigger_token_is_found_beside_one() {
-    for eps in ["1E-10", "0.0000000001", "1e-10"] {
-        let src = format!(
-            "import torch\n\n\ndef tensor_guard(x):\n    h = x.half()\n    return h / (h.norm(dim=-1, keepdim=True) + {eps}) / 2\n"
-        );
-        let found = check(&src);
-        assert!(found.iter().any(|s| s.code == "NL304" && s.span.start.row == 5), "{eps}: {found:?}");
+fn an_epsilon_is_found_however_it_is_written() {
+    for eps in ["1E-10", "0.0000000001", "1e-10", "0.000_000_000_1", "1e-050", "5E-60", ".00000001", "1.0e-8"] {
+        // Beside a trigger of another rule (the `/` of a division), and alone.
+        for body in [format!("h / (h.norm(dim=-1, keepdim=True) + {eps}) / 2"), format!("h + {eps}")] {
+            let src = format!("import torch\n\n\ndef tensor_guard(x):\n    h = x.half()\n    return {body}\n");
+            let found = check(&src);
+            assert!(found.iter().any(|s| s.code == "NL304" && s.span.start.row == 5), "{body}: {found:?}");
+        }
+    }
+    // Not below float16's range, or no number: nothing.
+    for eps in ["1e-7", "6e-8", "1e-0", "x1e-10", "0x1e-10"] {
+        let src = format!("import torch\n\n\ndef tensor_guard(x):\n    h = x.half()\n    return h + {eps}\n");
+        assert!(check(&src).iter().all(|s| s.code != "NL304"), "{eps}");
     }
 }

@@ -94,6 +94,9 @@ const FRAGMENTS: &[&str] = &[
     "def step(model, x, y):\n    return criterion(model(x), y)\n",
     ".half()",
     " + 1e-10",
+    // Epsilons no token spells (NL304's anchor is their value).
+    " + 1E-10",
+    "0.000000001",
     // Import edits that keep the table's modules (an alias added or renamed): the cache keeps
     // the functions that name none of the changed names.
     "import numpy as npx\n",
@@ -399,6 +402,20 @@ fn a_finding_after_an_edit_on_the_same_line_moves_its_column() {
     let on_the_line: Vec<_> = own.iter().filter(|s| s.span.start.row == line as usize).collect();
     assert!(!on_the_line.is_empty(), "the fixture has a finding after the edit on its line: {own:#?}");
     assert_eq!(incremental, own);
+}
+
+/// An epsilon typed into a function with no other trigger of any rule, written so that no token
+/// spells it (`1E-10`): the function is analyzed again and NL304 found, as a fresh check finds it.
+/// The function was kept with no findings while the triggers were tokens (`e-1`, `e-8`, ...).
+#[test]
+fn an_epsilon_typed_alone_in_a_function_is_found() {
+    let src = "import torch\n\n\ndef guard(x):\n    h = x.half()\n    return h\n";
+    for eps in [" + 1E-10", " + 0.0000000001"] {
+        let at = Position { line: 5, character: "    return h".len() as u32 };
+        let (incremental, own) = insert_once("eps_alone.py", src, at, eps);
+        assert!(own.iter().any(|s| s.code == "NL304"), "{eps}: {own:#?}");
+        assert_eq!(incremental, own);
+    }
 }
 
 /// Regression (found by the property test): a file that starts with a function, its imports

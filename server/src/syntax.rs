@@ -417,6 +417,58 @@ pub(crate) fn identifiers(text: &str, base: usize) -> impl Iterator<Item = (usiz
     })
 }
 
+/// The numeric literals of `text` (decimal integers and floats, with their `_` separators,
+/// exponent and imaginary `j`) with their offsets plus `base`, found in the text rather than the
+/// tree: a number inside a string or comment is taken too. Digits that continue an identifier
+/// (`x1e5`) or a hexadecimal, octal or binary literal (`0x1e`) are not a literal of their own.
+pub(crate) fn numeric_literals(text: &str, base: usize) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = text.as_bytes();
+    let digit = move |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_digit() || (b == b'.' && digit(i + 1)) {
+                let start = i;
+                let digits = |mut i: usize| {
+                    while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'_') {
+                        i += 1;
+                    }
+                    i
+                };
+                i = digits(i);
+                if bytes.get(i) == Some(&b'.') {
+                    i = digits(i + 1);
+                }
+                if matches!(bytes.get(i), Some(b'e' | b'E')) {
+                    let sign = usize::from(matches!(bytes.get(i + 1), Some(b'+' | b'-')));
+                    if digit(i + 1 + sign) {
+                        i = digits(i + 1 + sign);
+                    }
+                }
+                if matches!(bytes.get(i), Some(b'j' | b'J')) {
+                    i += 1;
+                }
+                return Some((base + start, &text[start..i]));
+            } else if ident_byte(b) {
+                while i < bytes.len() && ident_byte(bytes[i]) {
+                    i += 1;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        None
+    })
+}
+
+/// The value of a numeric literal as [`numeric_literals`] finds it (`1E-10`, `0.000_000_01`,
+/// `1e-10j` for its imaginary part), if it is a number.
+pub(crate) fn numeric_value(literal: &str) -> Option<f64> {
+    let digits: String = literal.trim_end_matches(['j', 'J']).chars().filter(|c| *c != '_').collect();
+    digits.parse().ok()
+}
+
 /// Names of the functions and methods `text` defines (for rules anchored on local calls): each
 /// identifier that follows the keyword `def`, found in the text rather than the tree. That may
 /// also take a `def` in a string or comment, an extra trigger word, which widens where the
@@ -974,6 +1026,36 @@ pub(crate) mod tests {
         assert_eq!(super::defined_names("def f(): pass\ndef g(): pass"), ["f", "g"]);
     }
     use super::*;
+
+    #[test]
+    fn numeric_literals_are_the_integers_and_floats_tree_sitter_finds() {
+        // Decimal literals only: `0x1e` is one integer for tree-sitter and `0` for the scan.
+        let src = "a = 1E-10 + 0.0000000001 - .5e+3 * 5. + 1_000.000_1e-0_8\n\
+                   b = x1e5 + y_2 + 7j + 1.5J + 3e2j + f(2)[3] + 1if c else 2\n\
+                   c = 1e-10.real + 10e + 0 + 00 + é3 + 1.e5\n";
+        let tree = parse(src);
+        let mut nodes = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            if matches!(n.kind_name(), "integer" | "float") {
+                nodes.push((n.start_byte(), &src[n.byte_range()]));
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.children(&mut cursor));
+        }
+        nodes.sort();
+        let scanned: Vec<(usize, &str)> = numeric_literals(src, 0).collect();
+        // `10e` is the integer 10 followed by the name `e` (a syntax error tree-sitter reads
+        // otherwise); compare the rest with the tree.
+        let ok = |s: &&str| *s != "10";
+        assert_eq!(
+            scanned.iter().map(|(_, s)| *s).filter(ok).collect::<Vec<_>>(),
+            nodes.iter().map(|(_, s)| *s).filter(ok).collect::<Vec<_>>()
+        );
+        let values: Vec<Option<f64>> = scanned.iter().take(5).map(|(_, s)| numeric_value(s)).collect();
+        assert_eq!(values, [Some(1e-10), Some(1e-10), Some(500.0), Some(5.0), Some(1000.0001e-8)]);
+        assert_eq!(numeric_value("3e2j"), Some(300.0));
+    }
 
     /// 514 nested `if`s: past tree-sitter-python's indentation limit, recovered as errors.
     pub fn deep_ifs() -> String {

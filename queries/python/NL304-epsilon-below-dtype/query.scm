@@ -2,9 +2,9 @@
 ; dtype of the array it meets.
 ;
 ; float16's smallest subnormal is 2^-24 (about 5.96e-8): anything below half of it rounds to 0.
-; Next to 1, float32 absorbs anything below 2^-25 (1 + 1e-10 == 1). So only literals written
-; with an exponent of -8 or below matter; the rule's anchors are the tokens `e-8`, `e-9`,
-; `e-08`, `e-09`, and `e-1` to `e-4` (for -10 to -49).
+; Next to 1, float32 absorbs anything below 2^-25 (1 + 1e-10 == 1). So only literals
+; below 1e-7 matter, however they are written (`1e-10`, `1E-10`, `0.0000000001`): the rule's
+; anchor is such a literal (`Anchor::SmallFloat`), found by its value.
 
 ; A float literal: `x.half() + 1e-10`, `eps=1e-8`, `clamp(min=1e-12)`, `1 + 1e-10 - p`.
 ((float) @smell)

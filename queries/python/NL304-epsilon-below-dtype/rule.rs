@@ -5,7 +5,7 @@
 
 use tree_sitter::Node;
 
-use crate::rules::{Anchor, Captures, Checker, Finding, FixAvailability, Rule, fixes};
+use crate::rules::{Anchor, Captures, Checker, Finding, FixAvailability, Rule, SMALL_FLOAT, fixes};
 use crate::semantic::dtype::{DtypeAt, absorbed, round_to, rounds_to_zero};
 use crate::semantic::value::{Dtype, Library};
 use crate::semantic::{Callee, Model, apis};
@@ -19,16 +19,7 @@ pub const RULE: Rule = Rule {
     query: include_str!("query.scm"),
     doc: include_str!("rule.md"),
     captures: &[],
-    anchors: &[
-        Anchor::Token("e-8"),
-        Anchor::Token("e-9"),
-        Anchor::Token("e-1"),
-        Anchor::Token("e-2"),
-        Anchor::Token("e-3"),
-        Anchor::Token("e-4"),
-        Anchor::Token("e-08"),
-        Anchor::Token("e-09"),
-    ],
+    anchors: &[Anchor::SmallFloat],
     fix: FixAvailability::Sometimes,
     fixes: "an epsilon the dtype represents, or the epsilon added after the subtraction (unsafe)",
     check,
@@ -142,7 +133,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
 /// bound, a term of a sum with an array, or a term of a constant sum that then meets one.
 fn literal<'a>(model: &Model<'a>, lit: Node<'a>) -> Option<Finding> {
     let v = model.constant(lit)?;
-    if !(v > 0.0 && v < 1e-7) {
+    if !(v > 0.0 && v < SMALL_FLOAT) {
         return None;
     }
     let mut node = lit;

@@ -211,7 +211,10 @@ impl Renamed {
     /// line ending, and the triggers differ only in those names.
     fn between(old: &Imports, new: &Imports, old_triggers: &Triggers, new_triggers: &Triggers) -> Option<Renamed> {
         let modules = |i: &Imports| i.bindings().map(|(_, path)| path.to_string()).collect::<BTreeSet<_>>();
-        if old.newline() != new.newline() || modules(old) != modules(new) || old_triggers.tokens != new_triggers.tokens
+        if old.newline() != new.newline()
+            || modules(old) != modules(new)
+            || old_triggers.tokens != new_triggers.tokens
+            || old_triggers.small_floats != new_triggers.small_floats
         {
             return None;
         }
@@ -232,6 +235,7 @@ impl Renamed {
         let words = |names: BTreeSet<&str>| Triggers {
             words: names.into_iter().map(str::to_string).collect(),
             tokens: Vec::new(),
+            small_floats: false,
         };
         let imports_moved =
             old.insert_at() != new.insert_at() || changed.iter().any(|n| fixes::CONVENTIONAL_ALIASES.contains(n));

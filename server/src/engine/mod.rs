@@ -22,7 +22,7 @@ use crate::semantic::{Model, apis};
 use crate::settings::Settings;
 use crate::smell::Smell;
 pub use crate::syntax::{FIELD, parse, reparse};
-use crate::syntax::{KindName, Span, identifiers};
+use crate::syntax::{KindName, Span, identifiers, numeric_literals, numeric_value};
 pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
@@ -90,15 +90,23 @@ impl RuleSet {
         }
         words.sort();
         words.dedup();
-        Triggers { words, tokens: c.tokens.clone() }
+        Triggers { words, tokens: c.tokens.clone(), small_floats: c.small_floats }
     }
 }
 
-/// Words (matched whole) and tokens (matched anywhere) one of which every match contains.
+/// Words (matched whole), tokens (matched anywhere) and small float literals, one of which every
+/// match contains.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Triggers {
     pub words: Vec<String>,
     pub tokens: Vec<String>,
+    /// Numeric literals above 0 and below [`rules::SMALL_FLOAT`] ([`rules::Anchor::SmallFloat`]).
+    pub small_floats: bool,
+}
+
+/// The numeric literals of `text` (offsets plus `base`) above 0 and below [`rules::SMALL_FLOAT`].
+fn small_floats(text: &str, base: usize) -> impl Iterator<Item = (usize, &str)> {
+    numeric_literals(text, base).filter(|(_, l)| numeric_value(l).is_some_and(|v| v > 0.0 && v < rules::SMALL_FLOAT))
 }
 
 impl Triggers {
@@ -106,11 +114,12 @@ impl Triggers {
     pub fn mentioned_in(&self, text: &str) -> bool {
         self.tokens.iter().any(|t| text.contains(t.as_str()))
             || identifiers(text, 0).any(|(_, w)| self.words.binary_search_by(|x| x.as_str().cmp(w)).is_ok())
+            || (self.small_floats && small_floats(text, 0).next().is_some())
     }
 
     /// The byte ranges of the trigger occurrences in `src[within]`, in order: one pass over the
-    /// identifiers of the text (the words are sorted, so each is a binary search), and one search
-    /// per token.
+    /// identifiers of the text (the words are sorted, so each is a binary search), one search
+    /// per token, and one pass over the numbers if small floats are triggers.
     fn ranges(&self, src: &str, within: Range<usize>) -> Vec<Range<usize>> {
         let Some(text) = src.get(within.clone()) else { return vec![within] };
         let words = identifiers(text, within.start)
@@ -119,7 +128,9 @@ impl Triggers {
         let tokens = self.tokens.iter().flat_map(|t| {
             text.match_indices(t.as_str()).map(move |(i, _)| within.start + i..within.start + i + t.len())
         });
-        let mut ranges: Vec<Range<usize>> = words.chain(tokens).collect();
+        let floats =
+            small_floats(if self.small_floats { text } else { "" }, within.start).map(|(at, l)| at..at + l.len());
+        let mut ranges: Vec<Range<usize>> = words.chain(tokens).chain(floats).collect();
         ranges.sort_by_key(|r| (r.start, r.end));
         ranges
     }
@@ -135,7 +146,8 @@ pub fn might_smell(src: &str) -> bool {
     // a few hundred words. Tokens first: `/` is in most files.
     c.roots.iter().any(|r| src.contains(r.as_str()))
         && (c.tokens.iter().any(|t| src.contains(t.as_str()))
-            || identifiers(src, 0).any(|(_, w)| c.words.binary_search_by(|x| x.as_str().cmp(w)).is_ok()))
+            || identifiers(src, 0).any(|(_, w)| c.words.binary_search_by(|x| x.as_str().cmp(w)).is_ok())
+            || (c.small_floats && small_floats(src, 0).next().is_some()))
 }
 
 /// Parses and analyzes a whole file.

@@ -65,7 +65,14 @@ pub enum Anchor {
     Word(&'static str),
     /// Calls of this file's own functions and methods: their names are the words.
     LocalCall,
+    /// A numeric literal with a value above 0 and below [`SMALL_FLOAT`], however it is written
+    /// (`1e-10`, `1E-10`, `0.000_000_000_1`): no set of tokens holds them all.
+    SmallFloat,
 }
+
+/// The literals [`Anchor::SmallFloat`] takes are below this: 1e-7, above float16's smallest
+/// subnormal (2^-24, about 5.96e-8) and float32's half machine epsilon (2^-24 too).
+pub const SMALL_FLOAT: f64 = 1e-7;
 
 /// A rule's metadata, check and embedded texts.
 pub struct Rule {

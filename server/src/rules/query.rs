@@ -55,6 +55,8 @@ pub struct Compiled {
     pub tokens: Vec<String>,
     /// Some pattern is anchored on calls of the file's own functions.
     pub local_calls: bool,
+    /// Some pattern is anchored on small float literals ([`super::Anchor::SmallFloat`]).
+    pub small_floats: bool,
     /// Pattern index → the patterns that match exactly what it matches (itself first), when it
     /// is the first of them; empty for the others, which are disabled in `query`. Patterns that
     /// differ only in engine predicates (every rule's `(call function: (attribute ...))` with its
@@ -116,6 +118,7 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     let mut words: Vec<String> = Vec::new();
     let mut tokens: Vec<String> = Vec::new();
     let mut local_calls = false;
+    let mut small_floats = false;
     for i in 0..query.pattern_count() {
         let r = rule_at(query.start_byte_for_pattern(i));
         pattern_rule.push(r);
@@ -214,6 +217,7 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
                     Anchor::Token(t) => tokens.push(t.to_string()),
                     Anchor::Word(w) => words.push(w.to_string()),
                     Anchor::LocalCall => local_calls = true,
+                    Anchor::SmallFloat => small_floats = true,
                 }
             }
         }
@@ -232,7 +236,7 @@ pub fn compile_from(rules: &[RuleQuery]) -> Result<Compiled, String> {
     words.dedup();
     tokens.sort();
     tokens.dedup();
-    Ok(Compiled { query, pattern_rule, predicates, roots, words, tokens, local_calls, shared })
+    Ok(Compiled { query, pattern_rule, predicates, roots, words, tokens, local_calls, small_floats, shared })
 }
 
 /// [`Compiled::shared`]: patterns are grouped by their text without engine predicates and
