@@ -417,6 +417,18 @@ pub(crate) fn identifiers(text: &str, base: usize) -> impl Iterator<Item = (usiz
     })
 }
 
+/// `word` (an identifier) occurs in `text` as a whole word: one of the [`identifiers`] of `text`
+/// is `word`. Found with `memchr`'s substring search, each occurrence checked for identifier
+/// bytes on either side.
+pub(crate) fn contains_word(text: &str, word: &str) -> bool {
+    let b = text.as_bytes();
+    !word.is_empty()
+        && memchr::memmem::find_iter(b, word.as_bytes()).any(|at| {
+            let end = at + word.len();
+            (at == 0 || !ident_byte(b[at - 1])) && b.get(end).is_none_or(|&c| !ident_byte(c))
+        })
+}
+
 /// The numeric literals of `text` (decimal integers and floats, with their `_` separators,
 /// exponent and imaginary `j`) with their offsets plus `base`, found in the text rather than the
 /// tree: a number inside a string or comment is taken too. Digits that continue an identifier
@@ -1026,6 +1038,25 @@ pub(crate) mod tests {
         assert_eq!(super::defined_names("def f(): pass\ndef g(): pass"), ["f", "g"]);
     }
     use super::*;
+
+    #[test]
+    fn contains_word_is_a_search_of_the_identifiers() {
+        let texts = [
+            "import numpy as npx\nnp.log(x)",
+            "np",
+            "xnp np_ npé énp 1np np1 (np)",
+            "a.np\tnp\r\n",
+            "",
+            "概率np np概率",
+        ];
+        for text in texts {
+            for word in ["np", "npx", "x", "log", "概率", "a"] {
+                let by_words = identifiers(text, 0).any(|(_, w)| w == word);
+                assert_eq!(contains_word(text, word), by_words, "{word:?} in {text:?}");
+            }
+        }
+        assert!(contains_word("1np np", "np") && !contains_word("1np", "np"));
+    }
 
     #[test]
     fn numeric_literals_are_the_integers_and_floats_tree_sitter_finds() {
