@@ -614,6 +614,16 @@ impl<'a> Model<'a> {
 /// The assignments to attributes of `this` in a method body, outside nested scopes, in the
 /// order of a depth-first walk (children pushed in order, the last first).
 pub(super) fn method_assignments<'t>(def: Node<'t>, this: &str, src: &'t str) -> Vec<(AssignedTo<'t>, Assigned<'t>)> {
+    assignments_entering(def, this, src, may_hold_statements)
+}
+
+/// [`method_assignments`], entering only the nodes `enter` accepts.
+fn assignments_entering<'t>(
+    def: Node<'t>,
+    this: &str,
+    src: &'t str,
+    enter: fn(Node) -> bool,
+) -> Vec<(AssignedTo<'t>, Assigned<'t>)> {
     let mut out = Vec::new();
     let Some(body) = def.child_by_field_id(FIELD.body) else { return out };
     // `this.<name>`: the name.
@@ -672,13 +682,39 @@ pub(super) fn method_assignments<'t>(def: Node<'t>, this: &str, src: &'t str) ->
         }
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            if !is_scope(child.kind_name()) {
+            if !is_scope(child.kind_name()) && enter(child) {
                 stack.push(child);
             }
         }
     }
     out
 }
+
+/// Whether `node` can hold an assignment statement: a statement or a part of one that holds a
+/// block (the walk for assignments enters no expression, nearly all of a method's nodes), or
+/// broken code, where tree-sitter's recovery can put a statement anywhere.
+fn may_hold_statements(node: Node) -> bool {
+    STATEMENT_KINDS.contains(&node.kind_name()) || node.has_error()
+}
+
+/// Statements and the parts of statements that hold blocks.
+const STATEMENT_KINDS: &[&str] = &[
+    "block",
+    "expression_statement",
+    "assignment",
+    "augmented_assignment",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "for_statement",
+    "while_statement",
+    "try_statement",
+    "except_clause",
+    "finally_clause",
+    "with_statement",
+    "match_statement",
+    "case_clause",
+];
 
 #[cfg(test)]
 mod tests {
@@ -773,5 +809,81 @@ class M:
         assert!(value_of(src, "self.first").is_any(), "the middle of a chained assignment");
         assert_eq!(value_of(src, "self.second"), Interval::point(2.0));
         assert!(value_of(src, "self.omega").is_positive(), "assigned in a later method only");
+    }
+
+    /// The walk that enters only statements finds what a walk of every node finds, in the same
+    /// order: in every block a method can nest, beside expressions, in broken code.
+    #[test]
+    fn assignments_are_found_entering_statements_only() {
+        use super::{AssignedTo, assignments_entering, may_hold_statements, method_assignments};
+        let src = r#"class M:
+    def __init__(self, x, items):
+        self.a = x
+        if x:
+            self.b = 1
+        elif items:
+            self.c = [self.z for self.z in items]
+        else:
+            self.d, (self.e, y) = x, (1, 2)
+        for i in items:
+            self.f += i
+        else:
+            self.g = 2
+        while x:
+            with open(x) as f:
+                self.h = f
+        try:
+            self.i = x
+        except ValueError as e:
+            self.j = e
+        except* TypeError:
+            self.k = 0
+        else:
+            self.l = 1
+        finally:
+            self.m = self.n = 3
+        match x:
+            case 1:
+                self.o = 1
+            case _:
+                self.p = (lambda: 0)()
+        def inner():
+            self.q = 1
+        print(self.r if x else (self.s := 1))
+        self.t = x +
+        self.u = 5
+"#;
+        let tree = parse(src);
+        let mut defs = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            if n.kind() == "function_definition" {
+                defs.push(n);
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.children(&mut cursor));
+        }
+        let names = |found: &[(AssignedTo, _)]| -> Vec<String> {
+            found
+                .iter()
+                .map(|(to, _)| match to {
+                    AssignedTo::Attribute(name) => name.to_string(),
+                    AssignedTo::Within(text) => format!("within {text}"),
+                })
+                .collect()
+        };
+        let init = defs.iter().find(|d| src[d.byte_range()].starts_with("def __init__")).unwrap();
+        let found = names(&method_assignments(*init, "self", src));
+        assert!(found.len() >= 15 && found.contains(&"t".to_string()), "{found:?}");
+        for def in defs {
+            let all = assignments_entering(def, "self", src, |_| true);
+            assert_eq!(names(&method_assignments(def, "self", src)), names(&all));
+        }
+        // Each kind entered is one of the grammar's.
+        let language = crate::syntax::language();
+        for kind in super::STATEMENT_KINDS {
+            assert_ne!(language.id_for_node_kind(kind, true), 0, "{kind}");
+        }
+        assert!(!may_hold_statements(tree.root_node().child(0).unwrap().child(0).unwrap()));
     }
 }
