@@ -1368,6 +1368,78 @@ fn a_file_over_max_file_size_is_reported_not_checked() {
     assert_usage_error(&nanlint(dir.path(), &["check", "big.py"]), "max-file-size must be a positive number of bytes");
 }
 
+/// Input over `max-file-size` is not read whole: at most the cap and one byte are, then NL002.
+/// Regression: stdin (and `/dev/zero` named as a file) was read to the end before the size was
+/// compared, so `nanlint check - < /dev/zero` filled the memory. Here the writer offers 64 MB
+/// and finds the pipe closed long before; with `--fix` the input comes back as it was.
+#[test]
+fn stdin_over_max_file_size_is_not_read_whole() {
+    use std::io::Write;
+    let dir = project(&[("nanlint.toml", "max-file-size = 1000\n")]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nanlint"))
+        .args(["check", "--output-format", "concise", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = "# padding\n".repeat(6_400);
+        let mut written = 0usize;
+        for _ in 0..1_000 {
+            if stdin.write_all(chunk.as_bytes()).is_err() {
+                break;
+            }
+            written += chunk.len();
+        }
+        written
+    });
+    let out = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("-:1:1: NL002 File too large to check: more than `max-file-size` (1000 bytes) read"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Found 1 file too large to check."), "{stdout}");
+    assert!(written < 64_000_000, "the whole input was read");
+    // With --fix, what was read and the rest pass through unchanged.
+    let input = format!("{SMELLY}{}", "# padding\n".repeat(500));
+    let run = nanlint_with(dir.path(), &["check", "--fix", "-"], input.as_bytes(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stdout, input);
+    assert!(run.stderr.contains("NL002"), "{}", run.stderr);
+}
+
+/// A named pipe or a device named `*.py` in a folder is reported (NL001), not opened (a pipe
+/// blocks until something writes to it) and not skipped in silence ("All checks passed!" was
+/// printed). Named on the command line, a device is read up to `max-file-size`.
+#[cfg(unix)]
+#[test]
+fn special_files_in_a_folder_are_reported_not_read() {
+    let dir = project(&[("nanlint.toml", "max-file-size = 1000\n"), ("ok.py", CLEAN)]);
+    let made = Command::new("mkfifo").arg(dir.path().join("pipe.py")).status().unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.py")).unwrap();
+    let run = nanlint(dir.path(), &["check", "--output-format", "concise", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.lines().filter(|l| l.contains(": NL")).collect::<Vec<_>>(),
+        [
+            "./pipe.py:1:1: NL001 Not a regular file (a named pipe): not read in a folder's walk; name it on the command line to read it",
+            "./zero.py:1:1: NL001 Not a regular file (a device): not read in a folder's walk; name it on the command line to read it",
+        ],
+        "{}",
+        run.stdout
+    );
+    let run = nanlint(dir.path(), &["check", "--output-format", "concise", "zero.py"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.starts_with("zero.py:1:1: NL002 File too large to check: more than"), "{}", run.stdout);
+}
+
 /// A finding on a very long line shows an excerpt around it, not the line: printing the whole
 /// line under each of its findings made the output (and its memory) quadratic.
 #[test]

@@ -104,13 +104,33 @@ fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {
 /// server reports for an open document over it).
 pub fn too_large(len: u64, settings: &Settings) -> Option<Smell> {
     (len > settings.max_file_size).then(|| {
-        let at = Point { row: 0, column: 0 };
-        let message = format!(
+        file_too_large(format!(
             "File too large to check: {len} bytes, more than `max-file-size` ({} bytes); not checked",
             settings.max_file_size
-        );
-        builtin_smell(&FILE_TOO_LARGE, message, Span { start_byte: 0, end_byte: 0, start: at, end: at })
+        ))
     })
+}
+
+fn file_too_large(message: String) -> Smell {
+    let at = Point { row: 0, column: 0 };
+    builtin_smell(&FILE_TOO_LARGE, message, Span { start_byte: 0, end_byte: 0, start: at, end: at })
+}
+
+/// Reads at most `max-file-size` bytes and one more from `input`, with NL002 if it holds more: a
+/// file that is no regular file (`/dev/zero`, a pipe from `<(...)`) has no length to compare
+/// before reading, and a regular one can grow while it is read. Reading it whole filled the
+/// memory. The bytes read are returned either way.
+pub fn read_capped(input: impl std::io::Read, settings: &Settings) -> std::io::Result<(Vec<u8>, Option<Smell>)> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    input.take(settings.max_file_size.saturating_add(1)).read_to_end(&mut bytes)?;
+    let over = (bytes.len() as u64 > settings.max_file_size).then(|| {
+        file_too_large(format!(
+            "File too large to check: more than `max-file-size` ({} bytes) read; not checked",
+            settings.max_file_size
+        ))
+    });
+    Ok((bytes, over))
 }
 
 fn unreadable(message: String) -> Smell {
@@ -548,8 +568,11 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
     {
         return FileReport { path: path.to_path_buf(), smells: vec![smell], ..FileReport::default() };
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let bytes = match std::fs::File::open(path).and_then(|f| read_capped(f, &settings)) {
+        Ok((b, None)) => b,
+        Ok((_, Some(smell))) => {
+            return FileReport { path: path.to_path_buf(), smells: vec![smell], ..FileReport::default() };
+        }
         Err(e) => {
             return FileReport {
                 path: path.to_path_buf(),

@@ -1,6 +1,6 @@
 //! The command line: `nanlint check`, `nanlint rule`, `nanlint server`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -244,22 +244,34 @@ enum Sink {
 }
 
 fn check_stdin(args: &CheckArgs, resolver: &Resolver, options: Options) -> Result<ExitCode, String> {
-    let mut bytes = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut bytes).map_err(|e| format!("cannot read stdin: {e}"))?;
     let name = args.stdin_filename.clone().unwrap_or_else(|| PathBuf::from("-"));
     let abs = std::path::absolute(&name).unwrap_or_else(|_| name.clone());
     let config = resolver.config_for_file(&abs)?;
+    let settings = config.settings_for(&abs);
+    // At most `max-file-size` bytes and one more are read: `nanlint check - < /dev/zero` filled
+    // the memory. Past the cap, NL002; with `--fix` the rest is passed through unread.
+    let mut stdin = std::io::stdin().lock();
+    let (bytes, too_large) =
+        check::read_capped(&mut stdin, &settings).map_err(|e| format!("cannot read stdin: {e}"))?;
+    let passed_through = too_large.is_some();
     let excluded = args.force_exclude && args.stdin_filename.is_some() && resolver.is_excluded_with_parents(&abs)?;
     let report = if excluded {
         FileReport { path: name, ..FileReport::default() }
+    } else if let Some(smell) = too_large {
+        FileReport { path: name, smells: vec![smell], ..FileReport::default() }
     } else {
-        check::check_bytes(&name, &bytes, &config.settings_for(&abs), &options)
+        check::check_bytes(&name, &bytes, &settings, &options)
     };
     if args.fix || args.add_noqa {
         // The fixed source, or the one with `# noqa` added (or the source as it came), goes to
         // stdout, the findings to stderr.
+        let mut stdout = std::io::stdout().lock();
         let out = report.output.clone().unwrap_or(bytes);
-        std::io::stdout().lock().write_all(&out).map_err(|e| format!("cannot write stdout: {e}"))?;
+        stdout.write_all(&out).map_err(|e| format!("cannot write stdout: {e}"))?;
+        if passed_through {
+            // What was read to find the input too large, then the rest as it comes.
+            std::io::copy(&mut stdin, &mut stdout).map_err(|e| format!("cannot pass stdin through: {e}"))?;
+        }
         return Ok(finish(args, std::slice::from_ref(&report), &options, resolver.cwd(), Sink::Stderr));
     }
     Ok(finish(args, std::slice::from_ref(&report), &options, resolver.cwd(), Sink::Stdout))

@@ -298,8 +298,10 @@ pub struct Counts {
     pub smells: usize,
     pub syntax_errors: usize,
     pub unreadable: usize,
-    /// NL002 and NL003: files or code not checked for their size or depth.
-    pub skipped: usize,
+    /// NL002: files not checked for their size.
+    pub too_large: usize,
+    /// NL003: code not checked for its depth.
+    pub too_deep: usize,
     pub fixed: usize,
     /// Remaining smells whose chosen fix is safe / unsafe.
     pub safe_fixable: usize,
@@ -315,9 +317,8 @@ impl Counts {
                 match s.code {
                     code if code == check::SYNTAX_ERROR.code => c.syntax_errors += 1,
                     code if code == check::UNREADABLE_FILE.code => c.unreadable += 1,
-                    code if code == check::FILE_TOO_LARGE.code || code == check::NESTING_TOO_DEEP.code => {
-                        c.skipped += 1
-                    }
+                    code if code == check::FILE_TOO_LARGE.code => c.too_large += 1,
+                    code if code == check::NESTING_TOO_DEEP.code => c.too_deep += 1,
                     _ => {
                         c.smells += 1;
                         match check::chosen_fix(s, choices).map(|f| f.applicability) {
@@ -334,7 +335,7 @@ impl Counts {
 
     /// Diagnostics that fail the run.
     pub fn remaining(&self) -> usize {
-        self.smells + self.syntax_errors + self.unreadable + self.skipped
+        self.smells + self.syntax_errors + self.unreadable + self.too_large + self.too_deep
     }
 }
 
@@ -361,8 +362,11 @@ pub fn summary(c: &Counts, fixing: bool, unsafe_fixes: bool) -> String {
     if c.unreadable > 0 {
         parts.push(plural(c.unreadable, "unreadable file", "unreadable files"));
     }
-    if c.skipped > 0 {
-        parts.push(plural(c.skipped, "part not checked", "parts not checked"));
+    if c.too_large > 0 {
+        parts.push(plural(c.too_large, "file too large to check", "files too large to check"));
+    }
+    if c.too_deep > 0 {
+        parts.push(plural(c.too_deep, "part not checked", "parts not checked"));
     }
     let list = match parts.split_last() {
         Some((last, [])) => last.clone(),

@@ -59,10 +59,19 @@ pub fn classify(
         return if is_python(path) { Entry::File(path.to_path_buf()) } else { Entry::Skip };
     }
     if !kind.is_symlink() {
-        return Entry::Skip;
+        return match special(&kind) {
+            Some(what) if is_python(path) => Entry::Unreadable(path.to_path_buf(), not_regular(what)),
+            _ => Entry::Skip,
+        };
     }
     match std::fs::metadata(path) {
         Ok(target) if target.is_file() && is_python(path) => Entry::File(path.to_path_buf()),
+        Ok(target)
+            if is_python(path)
+                && let Some(what) = special(&target.file_type()) =>
+        {
+            Entry::Unreadable(path.to_path_buf(), not_regular(what))
+        }
         // A folder named on the command line (the walk's root) is walked whatever it is.
         Ok(target) if target.is_dir() && entry.depth() == 0 => Entry::Skip,
         Ok(target) if target.is_dir() => {
@@ -79,6 +88,33 @@ pub fn classify(
             Entry::Skip
         }
     }
+}
+
+/// What a file that is neither a regular file, a folder nor a symlink is: a walk does not open
+/// it (a named pipe blocks until something writes to it, `/dev/zero` never ends), and one named
+/// `*.py` gets NL001 rather than being skipped in silence.
+fn special(kind: &std::fs::FileType) -> Option<&'static str> {
+    if kind.is_file() || kind.is_dir() || kind.is_symlink() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a named pipe");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return Some("a device");
+        }
+    }
+    Some("a special file")
+}
+
+fn not_regular(what: &str) -> String {
+    format!("Not a regular file ({what}): not read in a folder's walk; name it on the command line to read it")
 }
 
 /// The I/O error and the path it happened at, under `ignore`'s wrappers.
