@@ -76,7 +76,12 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
     }
     let reached = reached(model, node, prob, applies_here, builds);
     let Some(first) = reached.first() else { return Vec::new() };
-    let what = activation_text(model, node, prob);
+    // A message starts with a capital, as every other rule's does.
+    let what = {
+        let text = activation_text(model, node, prob);
+        let mut chars = text.chars();
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or(text)
+    };
     let (message, related) = match first {
         Reached::Here(l) => (
             format!(
