@@ -831,6 +831,8 @@ fn configuration_files_precedence() {
     );
     assert_eq!(fixes(&["--isolated", "a.py"]), ["torch.clamp(p, min=1e-7)"]);
     assert_usage_error(&nanlint(dir.path(), &["check", "--config", "nope.toml"]), "--config nope.toml: no such file");
+    // A folder given as the file says so (it was called "no such file").
+    assert_usage_error(&nanlint(dir.path(), &["check", "--config", "c"]), "--config c: a folder");
     // A broken file names itself with line and column.
     let broken = project(&[("nanlint.toml", "select = [\"NL1\"\nepsilon = 1e-3\n"), ("a.py", SMELLY)]);
     assert_usage_error(&nanlint(broken.path(), &["check"]), "nanlint.toml:2:1: ");
@@ -1438,6 +1440,19 @@ fn special_files_in_a_folder_are_reported_not_read() {
     let run = nanlint(dir.path(), &["check", "--output-format", "concise", "zero.py"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.starts_with("zero.py:1:1: NL002 File too large to check: more than"), "{}", run.stdout);
+}
+
+/// When no file is checked (an exclude that takes every file, a folder with no Python), stderr
+/// says so, as ruff does; "All checks passed!" alone read as if the files had been checked.
+#[test]
+fn no_python_file_found_is_a_warning() {
+    let dir = project(&[("m.py", SMELLY), ("notes.txt", "log(0)\n")]);
+    let run = nanlint(dir.path(), &["check", "--exclude", "m.py", "."]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, "All checks passed!\n"), "{}", run.stderr);
+    assert_eq!(run.stderr, "nanlint: warning: No Python files found under the given path(s)\n");
+    let run = nanlint(dir.path(), &["check", "."]);
+    assert_eq!(run.code, 1);
+    assert!(!run.stderr.contains("No Python files"), "{}", run.stderr);
 }
 
 /// A finding on a very long line shows an excerpt around it, not the line: printing the whole

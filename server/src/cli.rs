@@ -193,8 +193,16 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     };
     let discovery = match (&args.config, args.isolated) {
         (Some(path), _) => {
-            if !path.is_file() {
-                return Err(format!("--config {}: no such file", path.display()));
+            match std::fs::metadata(path) {
+                Ok(m) if m.is_dir() => {
+                    return Err(format!("--config {}: a folder; give the configuration file", path.display()));
+                }
+                Ok(m) if m.is_file() => {}
+                Ok(_) => return Err(format!("--config {}: not a regular file", path.display())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(format!("--config {}: no such file", path.display()));
+                }
+                Err(e) => return Err(format!("--config {}: {}", path.display(), crate::settings::io_message(&e))),
             }
             Discovery::File(path.clone())
         }
@@ -226,6 +234,11 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         .map(|t| t.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")))
         .collect();
     warnings.extend(check::write::remove_stale(dirs));
+    if targets.is_empty() {
+        // As ruff says: a mistyped path or an exclude that takes everything would otherwise read
+        // as "All checks passed!".
+        warnings.push("No Python files found under the given path(s)".to_string());
+    }
     if !args.silent {
         let mut stderr = anstream::stderr().lock();
         for w in &warnings {
