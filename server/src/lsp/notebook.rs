@@ -322,8 +322,19 @@ impl Session {
         let mut closed: Vec<Uri> = Vec::new();
         let mut opened: Vec<Uri> = Vec::new();
         if let Some(structure) = cells.structure {
-            let start = (structure.array.start as usize).min(doc.cells.len());
-            let end = (start + structure.array.delete_count as usize).min(doc.cells.len());
+            let (asked, count, len) =
+                (structure.array.start as usize, structure.array.delete_count as usize, doc.cells.len());
+            let start = asked.min(len);
+            let end = start.saturating_add(count).min(len);
+            // Repaired as far as it can be, and said: a client that sends it is out of step.
+            if asked > len || asked.saturating_add(count) > len {
+                warnings.push(format!(
+                    "repaired a cell change of notebook {}: cells {asked}..{} asked for, it has {len}; \
+                     cells {start}..{end} replaced",
+                    uri.as_str(),
+                    asked.saturating_add(count),
+                ));
+            }
             let mut removed: HashMap<Uri, Cell> = doc.cells.drain(start..end).map(|c| (c.uri.clone(), c)).collect();
             let mut items: HashMap<Uri, lsp::TextDocumentItem> =
                 structure.did_open.unwrap_or_default().into_iter().map(|d| (d.uri.clone(), d)).collect();
@@ -346,8 +357,12 @@ impl Session {
             closed.extend(structure.did_close.unwrap_or_default().into_iter().map(|d| d.uri));
         }
         for data in cells.data.unwrap_or_default() {
-            if let Some(cell) = doc.cells.iter_mut().find(|c| c.uri == data.document) {
-                cell.code = is_python_code(&data.kind, cell.language.as_deref());
+            match doc.cells.iter_mut().find(|c| c.uri == data.document) {
+                Some(cell) => cell.code = is_python_code(&data.kind, cell.language.as_deref()),
+                None => warnings.push(format!(
+                    "ignored a change of kind of cell {}, which is not in the notebook",
+                    data.document.as_str()
+                )),
             }
         }
         for content in cells.text_content.unwrap_or_default() {
@@ -605,6 +620,60 @@ mod tests {
         let (publishes, warnings) = session.notebook_change(params);
         assert_eq!(warnings, Vec::<String>::new());
         publishes
+    }
+
+    /// A structure change past the notebook's cells is applied as far as it goes and logged
+    /// (it was applied in silence; a newcomer's trial sent `start: 50` to a 3-cell notebook).
+    #[test]
+    fn a_structure_change_past_the_cells_is_repaired_and_logged() {
+        let session = Session::default();
+        open(&session, &["import torch\n", "x = 1\n", "y = 2\n"]);
+        let change = |start: u32, delete_count: u32, version: i32| lsp::DidChangeNotebookDocumentParams {
+            notebook_document: lsp::VersionedNotebookDocumentIdentifier { version, uri: uri("file:///w/nb.ipynb") },
+            change: lsp::NotebookDocumentChangeEvent {
+                metadata: None,
+                cells: Some(lsp::NotebookDocumentCellChange {
+                    structure: Some(lsp::NotebookDocumentCellChangeStructure {
+                        array: lsp::NotebookCellArrayChange {
+                            start,
+                            delete_count,
+                            cells: Some(vec![lsp::NotebookCell {
+                                kind: lsp::NotebookCellKind::CODE,
+                                document: cell(9),
+                                metadata: None,
+                                execution_summary: None,
+                            }]),
+                        },
+                        did_open: Some(vec![lsp::TextDocumentItem::new(
+                            cell(9),
+                            "python".into(),
+                            1,
+                            "p = torch.softmax(x, 1)\nz = torch.log(p)\n".into(),
+                        )]),
+                        did_close: None,
+                    }),
+                    data: Some(vec![lsp::NotebookCell {
+                        document: cell(42),
+                        kind: lsp::NotebookCellKind::CODE,
+                        metadata: None,
+                        execution_summary: None,
+                    }]),
+                    text_content: None,
+                }),
+            },
+        };
+        let (publishes, warnings) = session.notebook_change(change(50, 0, 2));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("cells 50..50 asked for, it has 3; cells 3..3 replaced"), "{warnings:?}");
+        assert!(warnings[1].contains("which is not in the notebook"), "{warnings:?}");
+        // Appended at the end, and analyzed with the others.
+        assert!(uris_of(&publishes).contains(&cell(9).as_str().to_string()), "{:?}", uris_of(&publishes));
+        // Within the cells, nothing is said.
+        let (_, warnings) = session.notebook_change(lsp::DidChangeNotebookDocumentParams {
+            change: lsp::NotebookDocumentChangeEvent { metadata: None, cells: None },
+            ..change(0, 0, 3)
+        });
+        assert_eq!(warnings, Vec::<String>::new());
     }
 
     /// Regression (found reading the merge of the soak and notebook work): a cell's change with
