@@ -913,6 +913,9 @@ fn diff_prints_what_fixes_would_change() {
     // Without unsafe fixes nothing would change.
     let run = nanlint(dir.path(), &["check", "--diff", "a.py"]);
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", "No fixes available.\n"));
+    // --statistics with it was dropped in silence; the two do not combine.
+    let run = nanlint(dir.path(), &["check", "--diff", "--statistics", "a.py"]);
+    assert_usage_error(&run, "'--diff' cannot be used with '--statistics'");
 }
 
 #[test]

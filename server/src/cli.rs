@@ -89,7 +89,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub show_fixes: bool,
     /// Print how many findings of each code there are instead of the findings.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "diff")]
     pub statistics: bool,
     /// Add `# noqa: CODE` to every line with a smell.
     #[arg(long, conflicts_with_all = ["fix", "diff"])]
