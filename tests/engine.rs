@@ -445,7 +445,11 @@ fn an_import_a_fix_adds_goes_after_a_commented_docstring_and_future_imports() {
 fn an_epsilon_is_found_however_it_is_written() {
     for eps in ["1E-10", "0.0000000001", "1e-10", "0.000_000_000_1", "1e-050", "5E-60", ".00000001", "1.0e-8"] {
         // Beside a trigger of another rule (the `/` of a division), and alone.
-        for body in [format!("h / (h.norm(dim=-1, keepdim=True) + {eps}) / 2"), format!("h + {eps}")] {
+        // After a no-break space, which tree-sitter skips as a space (a review found the
+        // literal scanner taking it into a name).
+        for body in
+            [format!("h / (h.norm(dim=-1, keepdim=True) + {eps}) / 2"), format!("h + {eps}"), format!("h +\u{a0}{eps}")]
+        {
             let src = format!("import torch\n\n\ndef tensor_guard(x):\n    h = x.half()\n    return {body}\n");
             let found = check(&src);
             assert!(found.iter().any(|s| s.code == "NL304" && s.span.start.row == 5), "{body}: {found:?}");

@@ -462,16 +462,27 @@ pub(crate) fn numeric_literals(text: &str, base: usize) -> impl Iterator<Item = 
                     i += 1;
                 }
                 return Some((base + start, &text[start..i]));
-            } else if ident_byte(b) {
-                while i < bytes.len() && ident_byte(bytes[i]) {
-                    i += 1;
+            } else if let Some(c) = text[i..].chars().next().filter(|c| continues_name(*c)) {
+                i += c.len_utf8();
+                while let Some(c) = text[i..].chars().next().filter(|c| continues_name(*c)) {
+                    i += c.len_utf8();
                 }
             } else {
-                i += 1;
+                // A character that continues no name: ASCII punctuation, or a space tree-sitter
+                // skips (U+00A0, U+3000, U+FEFF), which may come right before a literal.
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
             }
         }
         None
     })
+}
+
+/// A character that continues a name for [`numeric_literals`]: ASCII letters, digits and `_`,
+/// and letters and digits beyond ASCII. (Python's rule, XID_Continue, also takes combining
+/// marks; one taken for a separator here can only make a literal of the digits after it, an
+/// extra place to query.)
+fn continues_name(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 /// The value of a numeric literal as [`numeric_literals`] finds it (`1E-10`, `0.000_000_01`,
@@ -1086,6 +1097,13 @@ pub(crate) mod tests {
         let values: Vec<Option<f64>> = scanned.iter().take(5).map(|(_, s)| numeric_value(s)).collect();
         assert_eq!(values, [Some(1e-10), Some(1e-10), Some(500.0), Some(5.0), Some(1000.0001e-8)]);
         assert_eq!(numeric_value("3e2j"), Some(300.0));
+        // After a space tree-sitter skips but Rust's identifier bytes took: a literal. After a
+        // letter beyond ASCII, still part of a name.
+        for space in ["\u{a0}", "\u{3000}", "\u{200b}", "\u{feff}", "\u{2060}"] {
+            let src = format!("y = x +{space}1e-10");
+            assert_eq!(numeric_literals(&src, 0).map(|(_, l)| l).collect::<Vec<_>>(), ["1e-10"], "{src:?}");
+        }
+        assert_eq!(numeric_literals("é1e-10 + 概2", 0).map(|(_, l)| l).collect::<Vec<_>>(), ["10"]);
     }
 
     /// 514 nested `if`s: past tree-sitter-python's indentation limit, recovered as errors.
