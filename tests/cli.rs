@@ -1419,6 +1419,23 @@ fn stdin_over_max_file_size_is_not_read_whole() {
     assert!(run.stderr.contains("NL002"), "{}", run.stderr);
 }
 
+/// `--fix` on a file with two hard links replaces it under the name fixed and says that the
+/// other name keeps the old text (the links were split in silence).
+#[cfg(unix)]
+#[test]
+fn a_fix_that_splits_hard_links_says_so() {
+    let dir = project(&[("h1.py", SMELLY)]);
+    std::fs::hard_link(dir.path().join("h1.py"), dir.path().join("h2.py")).unwrap();
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "h1.py"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "nanlint: warning: h1.py: fixed as a new file under this name; it had 2 hard links, and the other names keep the old text\n"
+    );
+    assert_eq!(read(dir.path(), "h2.py"), SMELLY);
+    assert_ne!(read(dir.path(), "h1.py"), SMELLY);
+}
+
 /// A named pipe or a device named `*.py` in a folder is reported (NL001), not opened (a pipe
 /// blocks until something writes to it) and not skipped in silence ("All checks passed!" was
 /// printed). Named on the command line, a device is read up to `max-file-size`.

@@ -585,6 +585,13 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
     let problem = match &report.output {
         Some(output) if options.write => match write::replace(path, &bytes, output) {
             Ok(write::Written::Replaced) => None,
+            Ok(write::Written::LinksSplit(links)) => {
+                // Written: the report stands, with a warning.
+                report.problem = Problem::warning(format!(
+                    "fixed as a new file under this name; it had {links} hard links, and the other names keep the old text"
+                ));
+                None
+            }
             Ok(write::Written::ChangedOnDisk) => {
                 Problem::warning("changed on disk while nanlint checked it: not fixed")
             }

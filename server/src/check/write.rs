@@ -2,9 +2,10 @@
 //!
 //! A fixed file is written to a temporary file next to it, named `.<file>.nanlint-<random>.tmp`,
 //! synced, given the file's permissions and renamed over it, so a crash leaves the old file or
-//! the new one, never half of one. A file with several hard links is then written in place
-//! instead (a rename would split the links); a crash during that write leaves the new text
-//! whole in the temporary file. Just before the rename the file is read again: if it no longer
+//! the new one, never half of one. A file with several hard links is replaced the same way, so
+//! its other names keep the old text: [`Written::LinksSplit`] says so. (Writing it in place
+//! instead, as ruff and vim do, could leave it half-written, and a run fixing two of its names
+//! read it half-written through the other one.) Just before the rename the file is read again: if it no longer
 //! holds what was checked (an editor saved it meanwhile), it is left alone. A temporary file
 //! that a killed run left behind is recognised by its name and removed by the next run
 //! ([`remove_stale`]); the run writing one holds an advisory lock on it, so a run beside it does
@@ -27,6 +28,8 @@ const RANDOM_LEN: usize = 6;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {
     Replaced,
+    /// Replaced, but the file had this many hard links: the other names keep the old text.
+    LinksSplit(u64),
     /// The file no longer holds the bytes that were checked; nothing was written.
     ChangedOnDisk,
 }
@@ -93,23 +96,17 @@ pub fn replace_with_hook(
         Ok(_) => return Ok(Written::ChangedOnDisk),
         Err(e) => return Err(fail(&e)),
     }
-    // A file with other hard links is written in place, as vim does: a rename would give this
-    // name a new file and leave the other names with the old text. The complete new text is in
-    // the synced temporary file until the write is done.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if meta.nlink() > 1 {
-            let mut file =
-                std::fs::OpenOptions::new().write(true).truncate(true).open(&target).map_err(|e| fail(&e))?;
-            file.write_all(contents).and_then(|()| file.sync_all()).map_err(|e| fail(&e))?;
-            return Ok(Written::Replaced);
-        }
-    }
     tmp.persist(&target).map_err(|e| fail(&e.error))?;
     // The rename is durable once the folder is synced (not possible everywhere, hence no error).
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            return Ok(Written::LinksSplit(meta.nlink()));
+        }
     }
     Ok(Written::Replaced)
 }
@@ -225,24 +222,20 @@ mod tests {
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
     }
 
-    /// Every hard link of a fixed file sees the fix: it is written in place (the rename gave the
-    /// fixed name a new file and left the other name with the old text; a newcomer's trial).
+    /// A file with several hard links is replaced under the name fixed, and the result says so:
+    /// its other names keep the old text (a newcomer's trial found the links split in silence).
     #[cfg(unix)]
     #[test]
-    fn every_hard_link_sees_the_fix() {
-        use std::os::unix::fs::MetadataExt;
+    fn a_hard_linked_file_is_replaced_and_said() {
         let dir = tempfile::tempdir().unwrap();
         let (one, two) = (dir.path().join("h1.py"), dir.path().join("h2.py"));
         std::fs::write(&one, "old").unwrap();
         std::fs::hard_link(&one, &two).unwrap();
-        let inode = std::fs::metadata(&one).unwrap().ino();
-        assert_eq!(replace(&one, b"old", b"new text"), Ok(Written::Replaced));
-        assert_eq!(std::fs::read(&two).unwrap(), b"new text");
-        assert_eq!(std::fs::metadata(&one).unwrap().ino(), inode);
-        assert_eq!(std::fs::metadata(&two).unwrap().nlink(), 2);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "the temporary file is gone");
-        // Changed on disk meanwhile: left alone, as for a file with one name.
-        assert_eq!(replace(&two, b"old", b"newer"), Ok(Written::ChangedOnDisk));
+        assert_eq!(replace(&one, b"old", b"new text"), Ok(Written::LinksSplit(2)));
         assert_eq!(std::fs::read(&one).unwrap(), b"new text");
+        assert_eq!(std::fs::read(&two).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "the temporary file is gone");
+        // Each has one name now.
+        assert_eq!(replace(&two, b"old", b"newer"), Ok(Written::Replaced));
     }
 }
