@@ -76,12 +76,7 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
     }
     let reached = reached(model, node, prob, applies_here, builds);
     let Some(first) = reached.first() else { return Vec::new() };
-    // A message starts with a capital, as every other rule's does.
-    let what = {
-        let text = activation_text(model, node, prob);
-        let mut chars = text.chars();
-        chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or(text)
-    };
+    let what = activation_text(model, node, prob);
     let (message, related) = match first {
         Reached::Here(l) => (
             format!(
@@ -326,12 +321,13 @@ pub fn display_loss(loss: &str) -> String {
     }
 }
 
-/// "the softmax output `F.softmax(z, dim=1)`", "the output of `nn.Softmax(dim=1)`".
+/// "The softmax output `F.softmax(z, dim=1)`", "The output of `nn.Softmax(dim=1)`": the start
+/// of a message, capitalized as every rule's message is.
 fn activation_text<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> String {
     let spelled = call_text(model, node);
     match model.value(node).kind {
-        Kind::Object(_) => format!("the output of `{spelled}`"),
-        _ => format!("the {} output `{spelled}`", prob_name(prob)),
+        Kind::Object(_) => format!("The output of `{spelled}`"),
+        _ => format!("The {} output `{spelled}`", prob_name(prob)),
     }
 }
 
