@@ -139,8 +139,8 @@ impl Triggers {
         let tokens = self.tokens.iter().flat_map(|t| {
             text.match_indices(t.as_str()).map(move |(i, _)| within.start + i..within.start + i + t.len())
         });
-        let floats =
-            small_floats(if self.small_floats { text } else { "" }, within.start).map(|(at, l)| at..at + l.len());
+        let floats = self.small_floats.then(|| small_floats(text, within.start)).into_iter().flatten();
+        let floats = floats.map(|(at, l)| at..at + l.len());
         let mut ranges: Vec<Range<usize>> = words.chain(tokens).chain(floats).collect();
         ranges.sort_by_key(|r| (r.start, r.end));
         ranges
