@@ -5,11 +5,11 @@
 //! the new one, never half of one. A file with several hard links is replaced the same way, so
 //! its other names keep the old text: [`Written::LinksSplit`] says so. (Writing it in place
 //! instead, as ruff and vim do, could leave it half-written, and a run fixing two of its names
-//! read it half-written through the other one.) Just before the rename the file is read again: if it no longer
-//! holds what was checked (an editor saved it meanwhile), it is left alone. A temporary file
-//! that a killed run left behind is recognised by its name and removed by the next run
-//! ([`remove_stale`]); the run writing one holds an advisory lock on it, so a run beside it does
-//! not take a live one for stale. (Between creating its temporary file and locking it a run is
+//! read it half-written through the other one.) Just before the rename the file is read again:
+//! if it no longer holds what was checked (an editor saved it meanwhile), it is left alone. A
+//! temporary file that a killed run left behind is recognised by its name and removed by the
+//! next run ([`remove_stale`]); the run writing one holds an advisory lock on it, so a run beside
+//! it does not take a live one for stale. (Between creating its temporary file and locking it a run is
 //! exposed for an instant: a run beside it that removes the file then makes the rename fail, which
 //! is reported and leaves the old file whole.)
 
