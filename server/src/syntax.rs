@@ -421,12 +421,50 @@ pub(crate) fn identifiers(text: &str, base: usize) -> impl Iterator<Item = (usiz
 /// is `word`. Found with `memchr`'s substring search, each occurrence checked for identifier
 /// bytes on either side.
 pub(crate) fn contains_word(text: &str, word: &str) -> bool {
+    !word.is_empty() && whole_word_in(text, word.len(), memchr::memmem::find_iter(text.as_bytes(), word.as_bytes()))
+}
+
+/// One of `occurrences` (offsets in `text` of a word `len` bytes long) has no identifier byte
+/// on either side.
+fn whole_word_in(text: &str, len: usize, mut occurrences: impl Iterator<Item = usize>) -> bool {
     let b = text.as_bytes();
-    !word.is_empty()
-        && memchr::memmem::find_iter(b, word.as_bytes()).any(|at| {
-            let end = at + word.len();
-            (at == 0 || !ident_byte(b[at - 1])) && b.get(end).is_none_or(|&c| !ident_byte(c))
-        })
+    occurrences.any(|at| (at == 0 || !ident_byte(b[at - 1])) && b.get(at + len).is_none_or(|&c| !ident_byte(c)))
+}
+
+/// A set of identifiers to look for, as whole words, in many texts: [`Words::in_text`] is
+/// [`contains_word`] of any of them. A few words are each searched for with a substring
+/// searcher built once (building it was a third of a search through a short text); more are
+/// looked up one by one in a pass over the text's identifiers.
+pub(crate) struct Words {
+    /// Sorted, without duplicates or empty words.
+    words: Vec<String>,
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Words {
+    /// Past this many words, one pass over the identifiers is cheaper than a search per word.
+    const FEW: usize = 4;
+
+    pub(crate) fn new<S: Into<String>>(words: impl IntoIterator<Item = S>) -> Words {
+        let mut words: Vec<String> = words.into_iter().map(Into::into).filter(|w| !w.is_empty()).collect();
+        words.sort();
+        words.dedup();
+        let finders = if words.len() <= Self::FEW {
+            words.iter().map(|w| memchr::memmem::Finder::new(w.as_bytes()).into_owned()).collect()
+        } else {
+            Vec::new()
+        };
+        Words { words, finders }
+    }
+
+    /// One of the words is one of the [`identifiers`] of `text`.
+    pub(crate) fn in_text(&self, text: &str) -> bool {
+        if self.words.len() <= Self::FEW {
+            self.finders.iter().any(|f| whole_word_in(text, f.needle().len(), f.find_iter(text.as_bytes())))
+        } else {
+            identifiers(text, 0).any(|(_, w)| self.words.binary_search_by(|x| x.as_str().cmp(w)).is_ok())
+        }
+    }
 }
 
 /// The numeric literals of `text` (decimal integers and floats, with their `_` separators,
@@ -1068,6 +1106,30 @@ pub(crate) mod tests {
             }
         }
         assert!(contains_word("1np np", "np") && !contains_word("1np", "np"));
+    }
+
+    /// [`Words::in_text`] is [`contains_word`] of any of its words, with few words (a searcher
+    /// per word) and with many (a pass over the identifiers).
+    #[test]
+    fn words_in_a_text_are_whole_words_of_it() {
+        let texts = ["import numpy as npx\nnp.log(x)", "xnp np_ npé énp 1np np1 (np)", "", "概率np np概率", "a.b"];
+        let sets: [&[&str]; 5] = [
+            &["np"],
+            &["npx", "", "npx"],
+            &["x", "log", "概率", "q"],
+            &["tf", "torch", "jnp", "np", "F", "nn"],
+            &["a", "b", "c", "d", "e", "f", "g"],
+        ];
+        let mut found = 0;
+        for words in sets {
+            let set = Words::new(words.iter().copied());
+            for text in texts {
+                let expected = words.iter().any(|w| contains_word(text, w));
+                assert_eq!(set.in_text(text), expected, "{words:?} in {text:?}");
+                found += usize::from(expected);
+            }
+        }
+        assert!(found >= 6, "{found}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ use crate::semantic::imports::Imports;
 use crate::semantic::{Dependency, FactKey, Model, PriorFacts};
 use crate::settings::Settings;
 use crate::smell::{Edit, Smell};
-use crate::syntax::{FIELD, KindName};
+use crate::syntax::{FIELD, KindName, Words};
 
 #[derive(Default)]
 pub struct UnitCache {
@@ -196,11 +196,11 @@ impl UnitCache {
 /// What an edit of the import table changed, when it left the table's modules as they were.
 struct Renamed {
     /// The names whose binding changed (bound before or after, to another module or to none).
-    changed: Triggers,
+    changed: Words,
     /// Every name bound, before or after, into a package one of the changed names is bound
     /// into: a fix spelled with one of them may be spelled otherwise now (`np.clip` after
     /// `np` became `npx`, `torch.nn.functional.softmax` after `F` came to stand for it).
-    related: Triggers,
+    related: Words,
     /// A fix that adds an import may no longer hold: the point where imports are added moved, or
     /// a changed name is one a new import would take (`np`), so a fresh one may differ.
     imports_moved: bool,
@@ -232,14 +232,9 @@ impl Renamed {
         let package = |path: &str| path.split('.').next().unwrap_or(path).to_string();
         let packages: BTreeSet<String> = both().filter(|(n, _)| changed.contains(n)).map(|(_, p)| package(p)).collect();
         let related: BTreeSet<&str> = both().filter(|(_, p)| packages.contains(&package(p))).map(|(n, _)| n).collect();
-        let words = |names: BTreeSet<&str>| Triggers {
-            words: names.into_iter().map(str::to_string).collect(),
-            tokens: Vec::new(),
-            small_floats: false,
-        };
         let imports_moved =
             old.insert_at() != new.insert_at() || changed.iter().any(|n| fixes::CONVENTIONAL_ALIASES.contains(n));
-        Some(Renamed { changed: words(changed), related: words(related), imports_moved })
+        Some(Renamed { changed: Words::new(changed), related: Words::new(related), imports_moved })
     }
 
     /// A cached function (`text`, the same before and after) still holds: its text names none
@@ -248,11 +243,10 @@ impl Renamed {
     /// elsewhere or under another name ([`Renamed::imports_moved`], or a changed name in it).
     fn keeps(&self, text: &str, cached: &CachedUnit) -> bool {
         let inside = |e: &Edit| cached.start_byte <= e.start && e.end <= cached.start_byte + text.len();
-        let spells = |s: &str| self.related.mentioned_in(s);
-        let holds = |e: &Edit| {
-            !spells(&e.content) && (inside(e) || !(self.imports_moved || self.changed.mentioned_in(&e.content)))
-        };
-        !self.changed.mentioned_in(text)
+        let spells = |s: &str| self.related.in_text(s);
+        let holds =
+            |e: &Edit| !spells(&e.content) && (inside(e) || !(self.imports_moved || self.changed.in_text(&e.content)));
+        !self.changed.in_text(text)
             && cached.smells.iter().all(|smell| {
                 !spells(&smell.message)
                     && smell.related.as_ref().is_none_or(|r| !spells(&r.message))

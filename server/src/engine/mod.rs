@@ -22,7 +22,7 @@ use crate::semantic::{Model, apis};
 use crate::settings::Settings;
 use crate::smell::Smell;
 pub use crate::syntax::{FIELD, parse, reparse};
-use crate::syntax::{KindName, Span, contains_word, identifiers, numeric_literals, numeric_value};
+use crate::syntax::{KindName, Span, identifiers, numeric_literals, numeric_value};
 pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
@@ -110,20 +110,10 @@ fn small_floats(text: &str, base: usize) -> impl Iterator<Item = (usize, &str)> 
 }
 
 impl Triggers {
-    /// Some trigger occurs in `text` (whole words as whole words).
-    ///
-    /// A few words (the names an import edit changed, [`cache`]'s `Renamed`) are each searched
-    /// for with `memchr`'s substring search; more are looked up word by word in one pass over
-    /// the identifiers. Splitting every cached function's text and findings into words to look
-    /// for one changed alias was a fifth of an import-line keystroke on the latency file.
+    /// Some trigger occurs in `text` (whole words as whole words, looked up one by one in a
+    /// pass over the identifiers of the text).
     pub fn mentioned_in(&self, text: &str) -> bool {
-        const FEW_WORDS: usize = 4;
-        let words = if self.words.len() <= FEW_WORDS {
-            self.words.iter().any(|w| contains_word(text, w))
-        } else {
-            identifiers(text, 0).any(|(_, w)| self.words.binary_search_by(|x| x.as_str().cmp(w)).is_ok())
-        };
-        words
+        identifiers(text, 0).any(|(_, w)| self.words.binary_search_by(|x| x.as_str().cmp(w)).is_ok())
             || self.tokens.iter().any(|t| text.contains(t.as_str()))
             || (self.small_floats && small_floats(text, 0).next().is_some())
     }

@@ -33,7 +33,7 @@ use super::scope::Binding;
 use super::transfer::Arg;
 use super::value::{Kind, Op, Prob};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, FIELD, KindName, callee_name, is_scope, text, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, callee_name, contains_word, is_scope, text, unparenthesized};
 
 /// Where a prediction comes from, or where a loss object is held, named without positions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1019,15 +1019,6 @@ pub fn loss_holders(src: &str) -> Vec<String> {
     names.sort();
     names.dedup();
     names
-}
-
-/// `word` occurs in `text` with no identifier character on either side.
-fn contains_word(text: &str, word: &str) -> bool {
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
-    text.match_indices(word).any(|(i, _)| {
-        let bytes = text.as_bytes();
-        !i.checked_sub(1).is_some_and(|j| ident(bytes[j])) && !bytes.get(i + word.len()).copied().is_some_and(ident)
-    })
 }
 
 /// The framework whose module classes a library's losses are computed on: `torch`, `keras`
