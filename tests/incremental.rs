@@ -298,6 +298,14 @@ proptest! {
     ) {
         slot_edits(&edits)?;
     }
+
+    /// Import edits that bind the same modules under other names ([`RENAMED`]): aliases swapped
+    /// between two import lines, or one taking an unused name. The server keeps the functions
+    /// and facts that name none of the changed names.
+    #[test]
+    fn renames_follow_the_modules_names_stand_for(ops in prop::collection::vec((0usize..4, 0usize..5), 1..12)) {
+        renames(&ops)?;
+    }
 }
 
 /// A module whose functions read each other's facts: `{N}` is [`SLOTS`]`[N]`'s place.
@@ -370,6 +378,82 @@ fn slot_edits(edits: &[(usize, usize)]) -> Result<(), TestCaseError> {
         session.change(&uri, version, vec![change]);
         text.replace_range(start..end, new);
         values[slot] = new;
+        agrees(&session, &uri, version, &text)?;
+    }
+    Ok(())
+}
+
+/// A module whose classes and functions read values through the aliases of its four import
+/// lines: `numpy`'s `np.zeros(1)` is an epsilon of 0, `torch.softmax` a softmax. What they
+/// resolve to, and the findings, depend on which module each name stands for.
+const RENAMED: &str = "
+EPS = np.zeros(1)
+
+
+class Head(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.eps = np.zeros(1)
+        self.act = nn.Softmax(dim=-1)
+        self.floor = F.relu(torch.zeros(1))
+
+    def probs(self, x):
+        return F.softmax(x, dim=-1)
+
+    def forward(self, x):
+        p = torch.softmax(x, dim=-1)
+        return torch.log(p + self.eps)
+
+    def other(self, x):
+        return torch.log(self.probs(x) + self.floor)
+
+
+def helper(x):
+    return F.softmax(x, dim=-1)
+
+
+def entropy(z):
+    p = torch.softmax(z, -1)
+    return torch.log(p + EPS)
+
+
+def logp(x):
+    return torch.log(helper(x))
+";
+
+/// The modules of [`RENAMED`]'s import lines, and the names they may be imported as.
+const MODULES: [&str; 4] = ["numpy", "torch", "torch.nn", "torch.nn.functional"];
+const ALIASES: [&str; 5] = ["np", "torch", "nn", "F", "th"];
+
+/// Each op `(i, j)`: line `i` swaps its alias with line `j`, or takes the unused name (`j`
+/// 4), the import lines replaced as one change.
+fn renames(ops: &[(usize, usize)]) -> Result<(), TestCaseError> {
+    let header = |aliases: &[&str; 4]| -> String {
+        MODULES.iter().zip(aliases).map(|(m, a)| format!("import {m} as {a}\n")).collect()
+    };
+    let mut aliases = ["np", "torch", "nn", "F"];
+    let mut text = format!("{}{RENAMED}", header(&aliases));
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/renamed.py".parse().unwrap();
+    session.open(uri.clone(), 1, text.clone());
+    agrees(&session, &uri, 1, &text)?;
+    prop_assert!(!session.with_doc(&uri, |d| d.smells.is_empty()).unwrap(), "the first text has findings to lose");
+    for (n, &(i, j)) in ops.iter().enumerate() {
+        let old = header(&aliases);
+        match j {
+            4 => aliases[i] = ALIASES.into_iter().find(|a| !aliases.contains(a)).unwrap(),
+            j => aliases.swap(i, j),
+        }
+        let new = header(&aliases);
+        let end = old.lines().count() as u32;
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range { start: Position { line: 0, character: 0 }, end: Position { line: end, character: 0 } }),
+            range_length: None,
+            text: new.clone(),
+        };
+        let version = n as i32 + 2;
+        session.change(&uri, version, vec![change]);
+        text.replace_range(..old.len(), &new);
         agrees(&session, &uri, version, &text)?;
     }
     Ok(())
@@ -733,6 +817,45 @@ class Tail(nn.Module):
     let text = replace(&session, &uri, 7, "class Head(nn.Module):\n", "class Head(nn.Module):\n    scale = 2\n");
     check(&text, 0);
     let text = replace(&session, &uri, 8, "        self.eps = EPS\n", "        self.eps = EPS * 0\n");
+    check(&text, 1);
+}
+
+/// An import edit that binds the same modules under other names keeps the facts of the last
+/// analysis but those computed from a definition that names a changed name: here `np` comes to
+/// stand for `torch.nn`, so `Head`'s epsilon is no longer `numpy.zeros(1)`, though `Head`'s text
+/// and the facts its attribute used are as they were (and `forward`, which names neither
+/// alias, is a cached function the rename keeps).
+#[test]
+fn facts_kept_across_a_rename_follow_the_names_it_binds_otherwise() {
+    let src = "\
+import torch
+import torch.nn as nn
+import numpy as np
+
+
+class Head(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.eps = np.zeros(1)
+
+    def forward(self, x):
+        p = torch.softmax(x, dim=-1)
+        return torch.log(p + self.eps)
+
+
+def entropy(c):
+    return -(c * torch.log(c + 1e-7)).sum()
+";
+    let (session, uri) = open("rebound.py", src);
+    let check = |text: &str, expected: usize| fresh_and_counted(&session, &uri, text, expected);
+    check(src, 1);
+    let swapped = "import torch.nn as np\nimport numpy as nn\n";
+    let text = replace(&session, &uri, 2, "import torch.nn as nn\nimport numpy as np\n", swapped);
+    check(&text, 0);
+    let text = replace(&session, &uri, 3, swapped, "import torch.nn as nn\nimport numpy as np\n");
+    check(&text, 1);
+    // A rename no definition names: every fact is kept.
+    let text = replace(&session, &uri, 4, "import torch\n", "import torch\nimport numpy as npx\n");
     check(&text, 1);
 }
 

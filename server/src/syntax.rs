@@ -457,6 +457,11 @@ impl Words {
         Words { words, finders }
     }
 
+    /// The words, sorted.
+    pub(crate) fn words(&self) -> &[String] {
+        &self.words
+    }
+
     /// One of the words is one of the [`identifiers`] of `text`.
     pub(crate) fn in_text(&self, text: &str) -> bool {
         if self.words.len() <= Self::FEW {

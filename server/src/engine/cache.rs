@@ -84,7 +84,8 @@ impl UnitCache {
         // After an edit of the import table that leaves its modules as they were (an alias
         // renamed, an import line moved or retyped), the cached functions that mention none of
         // the names it changed are kept; any other change of the table, the settings or the
-        // triggers drops them all. The facts are computed again in either case.
+        // triggers drops them all, and the facts with them; after a rename, the facts are kept
+        // but for those computed from a definition that names a changed name.
         let mut renamed = None;
         let settings_same = self.settings.as_ref() == Some(settings);
         if !settings_same || self.imports.as_deref() != Some(&*imports) || self.triggers != triggers {
@@ -92,10 +93,13 @@ impl UnitCache {
                 Some(old) if settings_same => Renamed::between(old, &imports, &self.triggers, &triggers),
                 _ => None,
             };
-            if renamed.is_none() {
-                self.units.clear();
+            match &renamed {
+                Some(r) => Arc::make_mut(&mut self.prior).rebound(r.changed.words().iter().cloned()),
+                None => {
+                    self.units.clear();
+                    self.prior = Arc::default();
+                }
             }
-            self.prior = Arc::default();
             self.imports = Some(imports.clone());
             self.triggers = triggers.clone();
             self.settings = Some(settings.clone());

@@ -16,7 +16,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::transfer::RECEIVER;
 use super::value::{Kind, Origin, Value, ValueSummary};
-use crate::syntax::{Args, FIELD, KindName, is_scope, text};
+use crate::syntax::{Args, FIELD, KindName, contains_word, is_scope, text};
 
 /// Names a fact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -111,16 +111,24 @@ pub struct Facts {
     active: HashSet<FactKey>,
 }
 
-/// The facts an earlier analysis of the same file (same imports, settings and rules) computed,
-/// each with its *origin*: the hash of the text of the definition it was computed from (the
-/// class of an attribute, the function of a summary or of loss flows). Everything else such a
-/// fact depends on is a fact its computation used, recorded with it, so an earlier fact still
-/// holds while its origin hashes the same and each fact it used hashes as it did; the model
-/// then takes it instead of computing it again. A keystroke at class or module level used to
-/// recompute every attribute and summary of the file to check which cached functions still
-/// held (about half of such an edit's time on a 5,000-line file).
+/// The facts an earlier analysis of the same file (same settings and rules) computed, each
+/// with its *origin*: the hash of the text of the definition it was computed from (the class of
+/// an attribute, the function of a summary or of loss flows). Everything else such a fact
+/// depends on is a fact its computation used, recorded with it, or the import table, so an
+/// earlier fact still holds while its origin hashes the same, each fact it used hashes as it
+/// did, and its origin's text names none of the names the table now binds otherwise
+/// ([`PriorFacts::rebound`]); the model then takes it instead of computing it again. A
+/// keystroke at class or module level used to recompute every attribute and summary of the file
+/// to check which cached functions still held (about half of such an edit's time on a
+/// 5,000-line file).
 #[derive(Clone, Default)]
-pub struct PriorFacts(HashMap<FactKey, PriorFact>);
+pub struct PriorFacts {
+    facts: HashMap<FactKey, PriorFact>,
+    /// The names whose import binding changed since these facts were computed (an alias added,
+    /// renamed or removed, the table's modules the same): a fact whose origin's text names one
+    /// may have resolved it to another module.
+    rebound: Vec<String>,
+}
 
 #[derive(Clone)]
 struct PriorFact {
@@ -135,7 +143,13 @@ struct PriorFact {
 impl PriorFacts {
     /// Adds `other`'s facts, replacing those of the same key.
     pub fn extend(&mut self, other: PriorFacts) {
-        self.0.extend(other.0);
+        self.facts.extend(other.facts);
+    }
+
+    /// These facts, for an analysis whose import table binds `names` otherwise (and binds the
+    /// same modules): those whose origin's text names none of them still hold.
+    pub fn rebound(&mut self, names: impl IntoIterator<Item = String>) {
+        self.rebound.extend(names);
     }
 }
 
@@ -149,15 +163,14 @@ impl Facts {
     pub(super) fn take_prior(&mut self) -> PriorFacts {
         let origins = std::mem::take(&mut self.origins);
         let cache = std::mem::take(&mut self.cache);
-        PriorFacts(
-            cache
-                .into_iter()
-                .filter_map(|(key, (fact, hash, used))| {
-                    let origin = *origins.get(&key)?;
-                    Some((key, PriorFact { origin, fact, hash, used }))
-                })
-                .collect(),
-        )
+        let facts = cache
+            .into_iter()
+            .filter_map(|(key, (fact, hash, used))| {
+                let origin = *origins.get(&key)?;
+                Some((key, PriorFact { origin, fact, hash, used }))
+            })
+            .collect();
+        PriorFacts { facts, rebound: Vec::new() }
     }
 }
 
@@ -273,7 +286,7 @@ impl<'a> Model<'a> {
     /// one and whose definition parsed without error (see [`PriorFacts`]).
     fn fact_origin(&self, key: &FactKey) -> Option<u64> {
         // Only a model that keeps its facts for a later analysis needs origins.
-        self.prior.as_ref()?;
+        let prior = self.prior.as_ref()?;
         let node = match key {
             FactKey::Attribute { class, .. } => {
                 self.module_definition(class).filter(|c| c.kind_name() == "class_definition")?
@@ -287,7 +300,13 @@ impl<'a> Model<'a> {
         if let Some(hash) = self.definition_hashes.borrow().get(&node.start_byte()) {
             return Some(*hash);
         }
-        let hash = stable_hash(text(node, self.src));
+        let definition = text(node, self.src);
+        // A definition that names a name the import table binds otherwise now: no origin, so
+        // neither an earlier fact nor a later analysis takes what is computed from it here.
+        if prior.rebound.iter().any(|name| contains_word(definition, name)) {
+            return None;
+        }
+        let hash = stable_hash(definition);
         self.definition_hashes.borrow_mut().insert(node.start_byte(), hash);
         Some(hash)
     }
@@ -296,7 +315,7 @@ impl<'a> Model<'a> {
     /// as it did then (asking for them records them as this computation's, as computing it
     /// would have).
     fn prior_fact(&self, key: &FactKey, origin: u64) -> Option<(Arc<Fact>, u64)> {
-        let prior = self.prior.as_ref()?.0.get(key)?;
+        let prior = self.prior.as_ref()?.facts.get(key)?;
         if prior.origin != origin {
             return None;
         }
