@@ -237,7 +237,7 @@ pub fn split_ending(line: &str) -> (&str, &str) {
 pub fn line_start(text: &str, at: usize) -> usize {
     let mut at = floor_char_boundary(text, at);
     loop {
-        match text[..at].rfind(['\n', '\r']) {
+        match memchr::memrchr2(b'\n', b'\r', &text.as_bytes()[..at]) {
             // Between the `\r` and `\n` of a CRLF: the line is the one before.
             Some(i) if text.as_bytes()[i] == b'\r' && text.as_bytes().get(i + 1) == Some(&b'\n') => at = i,
             Some(i) => return i + 1,
@@ -253,7 +253,9 @@ pub fn line_end(text: &str, at: usize) -> usize {
     if text[..at].ends_with('\r') && text[at..].starts_with('\n') {
         return at - 1;
     }
-    text[at..].find(['\n', '\r']).map_or(text.len(), |i| at + i)
+    // memchr's two-byte search: `find` with a char pattern decodes each char (a thousand
+    // instructions per line found, a tenth of a keystroke's `finish` with 295 findings).
+    memchr::memchr2(b'\n', b'\r', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i)
 }
 
 /// The terminator of the line holding byte `at` (`\n`, `\r\n` or `\r`); `\n` for a last line
@@ -546,6 +548,25 @@ mod tests {
         let split: Vec<(&str, &str)> = lines.iter().map(|l| split_ending(l)).collect();
         assert_eq!(split, [("a", "\n"), ("b", "\r\n"), ("c", "\r"), ("d", "\r"), ("", "\r\n"), ("e", "")]);
         assert_eq!(lines_inclusive("").count(), 0);
+    }
+
+    /// At every char boundary of texts with every line ending and multi-byte chars,
+    /// [`line_start`] and [`line_end`] bound the line [`lines_inclusive`] puts it in (the end
+    /// before the terminator; a byte of a terminator belongs to the line it ends).
+    #[test]
+    fn line_start_and_end_bound_the_line_of_every_offset() {
+        for text in ["a\nb\r\nc\rd\r\r\ne", "", "\n", "\r\n\r\n", "概率\r🔥\n é\r\n", "x\r"] {
+            let mut start = 0;
+            for line in lines_inclusive(text) {
+                let (body, _) = split_ending(line);
+                for at in (start..start + line.len()).filter(|&at| text.is_char_boundary(at)) {
+                    assert_eq!(line_start(text, at), start, "start of {at} in {text:?}");
+                    assert_eq!(line_end(text, at), start + body.len(), "end of {at} in {text:?}");
+                }
+                start += line.len();
+            }
+            assert_eq!(line_end(text, text.len()), text.len(), "{text:?}");
+        }
     }
 
     #[test]
