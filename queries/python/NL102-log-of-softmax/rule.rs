@@ -67,16 +67,18 @@ pub fn log_softmax_fix<'a>(model: &Model<'a>, source: &Source<'a>, call: tree_si
         let args: Vec<&str> = std::iter::once(logits.text.as_str()).chain(others).collect();
         let mut edits: Vec<Edit> = import.into_iter().collect();
         let content = format!("{spelled}({})", args.join(", "));
+        let title = logits.fix_title(&short(&content));
         edits.extend(logits.edits);
-        edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content: content.clone() });
-        return Some(finish(content, edits));
+        edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });
+        return Some(finish(title, edits));
     };
+    let title = logits.fix_title(&short(&content));
     let mut edits = logits.edits;
-    edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content: content.clone() });
-    Some(finish(content, edits))
+    edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });
+    Some(finish(title, edits))
 }
 
-fn finish(content: String, mut edits: Vec<Edit>) -> Fix {
+fn finish(title: String, mut edits: Vec<Edit>) -> Fix {
     edits.sort();
-    Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits }
+    Fix { title, applicability: Applicability::Safe, edits }
 }

@@ -118,9 +118,10 @@ pub fn log_sigmoid_fix<'a>(model: &Model<'a>, source: &Source<'a>, complement: b
     let alias = if source.method || source.family == probs::Family::Torch { None } else { source.alias };
     let (spelled, import) = fixes::spell(&model.imports, &target, alias);
     let content = format!("{spelled}({x})");
+    let title = logits.fix_title(&short(&content));
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.extend(logits.edits);
-    edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content: content.clone() });
+    edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });
     edits.sort();
-    Some(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Unsafe, edits })
+    Some(Fix { title, applicability: Applicability::Unsafe, edits })
 }

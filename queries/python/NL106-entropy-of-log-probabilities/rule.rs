@@ -171,6 +171,7 @@ fn categorical_entropy<'a>(model: &Model<'a>, source: &Source<'a>, chain: &Chain
     }
     let logits = probs::logits_at(model, source, chain.top)?;
     let (spelled, import) = fixes::spell(&model.imports, "torch.distributions.Categorical", None);
+    let title = logits.fix_title(&format!("{spelled}(logits={}).entropy()", short(&logits.text)));
     let mut expr = format!("{spelled}(logits={}).entropy()", logits.text);
     for r in &chain.reductions[1..] {
         expr = wrap(model, expr, r);
@@ -179,9 +180,5 @@ fn categorical_entropy<'a>(model: &Model<'a>, source: &Source<'a>, chain: &Chain
     edits.extend(logits.edits);
     edits.push(Edit { start: chain.top.start_byte(), end: chain.top.end_byte(), content: expr });
     edits.sort();
-    Some(Fix {
-        title: format!("Use `{spelled}(logits={}).entropy()`", short(&logits.text)),
-        applicability: Applicability::Unsafe,
-        edits,
-    })
+    Some(Fix { title, applicability: Applicability::Unsafe, edits })
 }

@@ -231,6 +231,18 @@ pub struct Logits {
     pub edits: Vec<Edit>,
 }
 
+impl Logits {
+    /// The title of a fix that writes `code` with these logits: `Use `code``, or, when the fix
+    /// first binds them to a new name, says so (the name in `code` is not in the file yet).
+    pub fn fix_title(&self, code: &str) -> String {
+        if self.edits.is_empty() {
+            format!("Use `{code}`")
+        } else {
+            format!("Bind the logits to `{}`, then use `{code}`", self.text)
+        }
+    }
+}
+
 pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Option<Logits> {
     let others_readable = || source.other_args(model).iter().all(|a| model.same_value_at(*a, at));
     let Some(assignment) = source.assignment else {
