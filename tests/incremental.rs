@@ -859,6 +859,46 @@ def entropy(c):
     check(&text, 1);
 }
 
+/// A finding of a cached function whose related location is in another function (where a
+/// summary's callee logs its parameter) follows edits between the two: the cached function was
+/// moved by its own shift, its related location with it or not at all (found by a review's
+/// differential test of import renames; the related location kept its old bytes and row).
+#[test]
+fn a_related_location_in_another_function_follows_edits_between_them() {
+    let body = "
+
+def mylog(t):
+    return torch.log(t)
+
+
+def entropy_loss(x):
+    p = torch.softmax(x, dim=-1)
+    return mylog(p)
+";
+    let src = format!("import torch\nimport numpy as np\nEPS = 1\n{body}");
+    let (session, uri) = open("related.py", &src);
+    let check = |text: &str| fresh_and_counted(&session, &uri, text, 1);
+    let smells = engine::check_source(&src, &Settings::default());
+    let callee = src.find("def mylog").unwrap()..src.find("def entropy_loss").unwrap();
+    assert!(
+        smells.iter().any(|s| s.related.as_ref().is_some_and(|r| callee.contains(&r.span.start_byte))),
+        "the finding's related location is in `mylog`: {smells:#?}"
+    );
+    check(&src);
+    let text = replace(&session, &uri, 2, "import numpy as np\n", "import numpy as npx\n");
+    check(&text);
+    let text = replace(&session, &uri, 3, "EPS = 1\n", "EPS = 10\n");
+    check(&text);
+    let text = replace(&session, &uri, 4, "import torch\n", "# a comment\nimport torch\n");
+    check(&text);
+    // The callee below the caller, a module-level line between them.
+    let below = "import torch\n\n\ndef entropy_loss(x):\n    p = torch.softmax(x, dim=-1)\n    return mylog(p)\n\nEPS = 1\n\ndef mylog(t):\n    return torch.log(t)\n";
+    let (session, uri) = open("related_below.py", below);
+    fresh_and_counted(&session, &uri, below, 1);
+    let text = replace(&session, &uri, 2, "EPS = 1\n", "EPS = 10\n");
+    fresh_and_counted(&session, &uri, &text, 1);
+}
+
 /// A session with `src` open as `name`.
 fn open(name: &str, src: &str) -> (Session, Uri) {
     let session = Session::default();

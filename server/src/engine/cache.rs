@@ -189,11 +189,25 @@ impl UnitCache {
         smells
     }
 
-    /// A cached function with this key whose dependencies still hold.
+    /// A cached function with this key whose dependencies still hold, and whose findings point
+    /// nowhere outside it ([`CachedUnit::self_contained`]).
     fn take_valid(&mut self, key: &UnitKey, model: &Model) -> Option<CachedUnit> {
         let list = self.units.get_mut(key)?;
-        let at = list.iter().position(|c| model.still_holds(&c.dependencies))?;
+        let at = list.iter().position(|c| c.self_contained(key.len) && model.still_holds(&c.dependencies))?;
         Some(list.swap_remove(at))
+    }
+}
+
+impl CachedUnit {
+    /// Every related location of the findings of this function (`len` bytes long) lies inside
+    /// it. A reused function's findings are moved by the function's own shift, which is not that
+    /// of a place in another function (the line where a summary's callee logs its parameter):
+    /// an edit between the two moved one and not the other.
+    fn self_contained(&self, len: usize) -> bool {
+        let (start, end) = (self.start_byte, self.start_byte + len);
+        self.smells
+            .iter()
+            .all(|s| s.related.as_ref().is_none_or(|r| start <= r.span.start_byte && r.span.end_byte <= end))
     }
 }
 
