@@ -59,26 +59,18 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
 pub fn log_softmax_fix<'a>(model: &Model<'a>, source: &Source<'a>, call: tree_sitter::Node<'a>) -> Option<Fix> {
     let logits = probs::logits_at(model, source, call)?;
     let others: Vec<&str> = source.other_args(model).iter().map(|a| model.text(*a)).collect();
-    let content = if source.method {
-        format!("{}.log_softmax({})", logits.text, others.join(", "))
+    let (content, import) = if source.method {
+        (format!("{}.log_softmax({})", logits.text, others.join(", ")), None)
     } else {
         let target = probs::log_space_function(source)?;
         let (spelled, import) = fixes::spell(&model.imports, &target, source.alias);
         let args: Vec<&str> = std::iter::once(logits.text.as_str()).chain(others).collect();
-        let mut edits: Vec<Edit> = import.into_iter().collect();
-        let content = format!("{spelled}({})", args.join(", "));
-        let title = logits.fix_title(&short(&content));
-        edits.extend(logits.edits);
-        edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });
-        return Some(finish(title, edits));
+        (format!("{spelled}({})", args.join(", ")), import)
     };
     let title = logits.fix_title(&short(&content));
-    let mut edits = logits.edits;
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.extend(logits.edits);
     edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });
-    Some(finish(title, edits))
-}
-
-fn finish(title: String, mut edits: Vec<Edit>) -> Fix {
     edits.sort();
-    Fix { title, applicability: Applicability::Safe, edits }
+    Some(Fix { title, applicability: Applicability::Safe, edits })
 }
