@@ -435,6 +435,7 @@ fn whole_word_in(text: &str, len: usize, mut occurrences: impl Iterator<Item = u
 /// [`contains_word`] of any of them. A few words are each searched for with a substring
 /// searcher built once (building it was a third of a search through a short text); more are
 /// looked up one by one in a pass over the text's identifiers.
+#[derive(Clone, Default)]
 pub(crate) struct Words {
     /// Sorted, without duplicates or empty words.
     words: Vec<String>,
@@ -457,9 +458,9 @@ impl Words {
         Words { words, finders }
     }
 
-    /// The words, sorted.
-    pub(crate) fn words(&self) -> &[String] {
-        &self.words
+    /// These words and `more`.
+    pub(crate) fn with(&self, more: &Words) -> Words {
+        Words::new(self.words.iter().chain(&more.words).cloned())
     }
 
     /// One of the words is one of the [`identifiers`] of `text`.

@@ -94,7 +94,7 @@ impl UnitCache {
                 _ => None,
             };
             match &renamed {
-                Some(r) => Arc::make_mut(&mut self.prior).rebound(r.changed.words().iter().cloned()),
+                Some(r) => Arc::make_mut(&mut self.prior).rebound(&r.changed),
                 None => {
                     self.units.clear();
                     self.prior = Arc::default();

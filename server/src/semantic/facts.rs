@@ -16,7 +16,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::transfer::RECEIVER;
 use super::value::{Kind, Origin, Value, ValueSummary};
-use crate::syntax::{Args, FIELD, KindName, contains_word, is_scope, text};
+use crate::syntax::{Args, FIELD, KindName, Words, is_scope, text};
 
 /// Names a fact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -127,7 +127,7 @@ pub struct PriorFacts {
     /// The names whose import binding changed since these facts were computed (an alias added,
     /// renamed or removed, the table's modules the same): a fact whose origin's text names one
     /// may have resolved it to another module.
-    rebound: Vec<String>,
+    rebound: Words,
 }
 
 #[derive(Clone)]
@@ -148,8 +148,8 @@ impl PriorFacts {
 
     /// These facts, for an analysis whose import table binds `names` otherwise (and binds the
     /// same modules): those whose origin's text names none of them still hold.
-    pub fn rebound(&mut self, names: impl IntoIterator<Item = String>) {
-        self.rebound.extend(names);
+    pub(crate) fn rebound(&mut self, names: &Words) {
+        self.rebound = self.rebound.with(names);
     }
 }
 
@@ -170,7 +170,7 @@ impl Facts {
                 Some((key, PriorFact { origin, fact, hash, used }))
             })
             .collect();
-        PriorFacts { facts, rebound: Vec::new() }
+        PriorFacts { facts, rebound: Words::default() }
     }
 }
 
@@ -303,7 +303,7 @@ impl<'a> Model<'a> {
         let definition = text(node, self.src);
         // A definition that names a name the import table binds otherwise now: no origin, so
         // neither an earlier fact nor a later analysis takes what is computed from it here.
-        if prior.rebound.iter().any(|name| contains_word(definition, name)) {
+        if prior.rebound.in_text(definition) {
             return None;
         }
         let hash = stable_hash(definition);
