@@ -1373,10 +1373,12 @@ fn a_file_over_max_file_size_is_reported_not_checked() {
     assert_usage_error(&nanlint(dir.path(), &["check", "big.py"]), "max-file-size must be a positive number of bytes");
 }
 
-/// Input over `max-file-size` is not read whole: at most the cap and one byte are, then NL002.
+/// Input over `max-file-size` is not kept whole: at most the cap and one byte are, then NL002.
 /// Regression: stdin (and `/dev/zero` named as a file) was read to the end before the size was
-/// compared, so `nanlint check - < /dev/zero` filled the memory. Here the writer offers 64 MB
-/// and finds the pipe closed long before; with `--fix` the input comes back as it was.
+/// compared, so `nanlint check - < /dev/zero` filled the memory. Then, regression: the rest of a
+/// pipe was left unread, so its writer got EPIPE (and failed a `set -o pipefail` pipeline). Here
+/// the writer offers 256 MB and writes it all, which nanlint reads into nothing; a device as
+/// stdin is not read past the cap; with `--fix` the input comes back as it was.
 #[test]
 fn stdin_over_max_file_size_is_not_read_whole() {
     use std::io::Write;
@@ -1393,13 +1395,13 @@ fn stdin_over_max_file_size_is_not_read_whole() {
     let writer = std::thread::spawn(move || {
         let chunk = "# padding\n".repeat(6_400);
         let mut written = 0usize;
-        for _ in 0..1_000 {
-            if stdin.write_all(chunk.as_bytes()).is_err() {
-                break;
+        for _ in 0..4_000 {
+            if let Err(e) = stdin.write_all(chunk.as_bytes()) {
+                return Err((written, e.kind()));
             }
             written += chunk.len();
         }
-        written
+        Ok(written)
     });
     let out = child.wait_with_output().unwrap();
     let written = writer.join().unwrap();
@@ -1410,7 +1412,28 @@ fn stdin_over_max_file_size_is_not_read_whole() {
         "{stdout}"
     );
     assert!(stdout.contains("Found 1 file too large to check."), "{stdout}");
-    assert!(written < 64_000_000, "the whole input was read");
+    assert_eq!(written, Ok(256_000_000), "the writer found the pipe closed");
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // The largest resident size of the children waited for so far (this test's and the
+        // others', each a few tens of MB), in KiB: not the 256 MB passed through.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+        assert!(usage.ru_maxrss < 160 * 1024, "a child held {} KiB", usage.ru_maxrss);
+    }
+    // A device has no writer: read up to the cap and no further (an endless read otherwise).
+    #[cfg(unix)]
+    {
+        let out = Command::new(env!("CARGO_BIN_EXE_nanlint"))
+            .args(["check", "--output-format", "concise", "-"])
+            .current_dir(dir.path())
+            .stdin(std::fs::File::open("/dev/zero").unwrap())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains("NL002"), "{stdout}");
+    }
     // With --fix, what was read and the rest pass through unchanged.
     let input = format!("{SMELLY}{}", "# padding\n".repeat(500));
     let run = nanlint_with(dir.path(), &["check", "--fix", "-"], input.as_bytes(), &[]);

@@ -261,12 +261,19 @@ fn check_stdin(args: &CheckArgs, resolver: &Resolver, options: Options) -> Resul
     let abs = std::path::absolute(&name).unwrap_or_else(|_| name.clone());
     let config = resolver.config_for_file(&abs)?;
     let settings = config.settings_for(&abs);
-    // At most `max-file-size` bytes and one more are read: `nanlint check - < /dev/zero` filled
-    // the memory. Past the cap, NL002; with `--fix` the rest is passed through unread.
+    // At most `max-file-size` bytes and one more are kept: `nanlint check - < /dev/zero` filled
+    // the memory. Past the cap, NL002; with `--fix` the rest is passed through unread, without it
+    // a pipe's rest is read and dropped.
     let mut stdin = std::io::stdin().lock();
     let (bytes, too_large) =
         check::read_capped(&mut stdin, &settings).map_err(|e| format!("cannot read stdin: {e}"))?;
     let passed_through = too_large.is_some();
+    if passed_through && !(args.fix || args.add_noqa) && stdin_is_pipe() {
+        // The program writing into the pipe would otherwise get EPIPE (SIGPIPE) and fail its
+        // pipeline under `set -o pipefail`, when the size was reported as NL002. The rest is read
+        // into nothing, in constant memory; a device (`< /dev/zero`) has no writer and is not read.
+        std::io::copy(&mut stdin, &mut std::io::sink()).map_err(|e| format!("cannot read stdin: {e}"))?;
+    }
     let excluded = args.force_exclude && args.stdin_filename.is_some() && resolver.is_excluded_with_parents(&abs)?;
     let report = if excluded {
         FileReport { path: name, ..FileReport::default() }
@@ -288,6 +295,21 @@ fn check_stdin(args: &CheckArgs, resolver: &Resolver, options: Options) -> Resul
         return Ok(finish(args, std::slice::from_ref(&report), &options, resolver.cwd(), Sink::Stderr));
     }
     Ok(finish(args, std::slice::from_ref(&report), &options, resolver.cwd(), Sink::Stdout))
+}
+
+/// Whether stdin is a pipe or a socket, which a writer holds open: not a file or a device.
+#[cfg(unix)]
+fn stdin_is_pipe() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else { return false };
+    std::fs::File::from(fd).metadata().is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_socket())
+}
+
+/// Whether stdin is a pipe; elsewhere than Unix it is read to the end.
+#[cfg(not(unix))]
+fn stdin_is_pipe() -> bool {
+    true
 }
 
 /// Prints the findings in the chosen format, the warnings, and returns the exit code.
