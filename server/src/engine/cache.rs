@@ -542,22 +542,22 @@ impl UnitCache {
         // `self.eps * 0` (both 0), and `forward`, reading `self.floor()`, must record `self.eps`
         // for an edit of `__init__` to reach it.
         let sources: RefCell<HashMap<FactKey, Vec<Dependency>>> = RefCell::default();
-        let sources_of = |key: &FactKey| -> Vec<Dependency> {
+        // Whether `deps` records every fact `key` is computed from now.
+        let sources_in = |key: &FactKey, deps: &[Dependency]| -> bool {
+            let recorded = |found: &[Dependency]| found.iter().all(|s| deps.iter().any(|r| r.key == s.key));
             if let Some(found) = sources.borrow().get(key) {
-                return found.clone();
+                return recorded(found);
             }
             model.take_dependencies();
             model.fact_hash(key);
             let found = model.take_dependencies();
-            sources.borrow_mut().insert(key.clone(), found.clone());
-            found
+            let answer = recorded(&found);
+            sources.borrow_mut().insert(key.clone(), found);
+            answer
         };
         let stale = |deps: &[Dependency]| {
-            deps.iter().any(|d| {
-                own.contributes(&d.key)
-                    && (model.fact_hash(&d.key) != d.hash
-                        || !sources_of(&d.key).iter().all(|s| deps.iter().any(|r| r.key == s.key)))
-            })
+            deps.iter()
+                .any(|d| own.contributes(&d.key) && (model.current_hash(&d.key) != d.hash || !sources_in(&d.key, deps)))
         };
         if stale(&self.loose_dependencies) {
             return None;

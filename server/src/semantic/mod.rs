@@ -551,13 +551,20 @@ impl<'a> Model<'a> {
     /// Whether each of `deps` still hashes as recorded; records nothing as used (a check of a
     /// cached analysis, not part of one).
     pub fn still_holds(&self, deps: &[Dependency]) -> bool {
+        deps.iter().all(|d| self.current_hash(&d.key) == d.hash)
+    }
+
+    /// The current hash of a fact, recording nothing as used: a check of a cached analysis, not
+    /// part of one. A fact this model has computed is looked up (most of a keystroke's checks:
+    /// the cached functions of a file share their facts).
+    pub fn current_hash(&self, key: &FactKey) -> u64 {
+        if let Some((hash, _)) = self.facts.borrow().hashed(key) {
+            return hash;
+        }
         let mark = self.dependencies.borrow().len();
-        // A fact this model has computed is compared without recording it (most of a
-        // keystroke's checks: the cached functions of a file share their facts).
-        let known = |key: &FactKey| self.facts.borrow().hashed(key).map(|(hash, _)| hash);
-        let holds = deps.iter().all(|d| known(&d.key).unwrap_or_else(|| self.fact_hash(&d.key)) == d.hash);
+        let hash = self.fact_and_hash(key).1;
         self.dependencies.borrow_mut().truncate(mark);
-        holds
+        hash
     }
 }
 
