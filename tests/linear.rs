@@ -48,6 +48,7 @@ fn doubles_at_most(shape: fn(usize) -> String, n: usize) {
             ("values evaluated", s.values_evaluated),
             ("ancestor steps", s.ancestor_steps),
             ("index work", s.index_work),
+            ("facts recorded", s.facts_recorded),
         ]
     };
     for ((what, a), (_, b)) in fields(&small).into_iter().zip(fields(&large)) {
@@ -101,6 +102,26 @@ fn chained_divisions_cost_linear_work() {
 #[test]
 fn many_functions_cost_linear_work() {
     doubles_at_most(functions, 1_000);
+}
+
+/// Regression (a newcomer's run): modules whose `forward` returns a softmax and functions that
+/// give a softmax to a loss taking logits. Each use of the file's loss flows recorded every
+/// function's flows as used, and the one model of `nanlint check` kept them all: 2,000 of each
+/// took 1 GB, 4,000 about 7 GB.
+fn modules_and_losses(n: usize) -> String {
+    let f = |i| {
+        format!(
+            "class Net{i}(nn.Module):\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n\n\n\
+             def loss{i}(logits, y):\n    crit = nn.CrossEntropyLoss()\n    return crit(torch.softmax(logits, dim=1), y)\n\n\n"
+        )
+    };
+    let header = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n";
+    format!("{header}{}def g(p):\n    return torch.log(torch.softmax(p, -1))\n", (0..n).map(f).collect::<String>())
+}
+
+#[test]
+fn modules_and_losses_cost_linear_work() {
+    doubles_at_most(modules_and_losses, 300);
 }
 
 /// Regression (a newcomer's run): each log assigned in one function walked the whole function

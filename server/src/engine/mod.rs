@@ -191,13 +191,17 @@ pub struct Stats {
     /// Nodes walked building a scope's indexes (its identifiers by name, its dtype
     /// conversions) and entries rules examined from them (`Model::index_work`).
     pub index_work: usize,
+    /// Facts recorded as used, for a cache to check later (`Model::recorded`): none, as no
+    /// cache keeps this analysis.
+    pub facts_recorded: usize,
 }
 
 /// [`analyze_with`], also returning the work it did.
 pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings: &Settings) -> (Vec<Smell>, Stats) {
     let steps = crate::syntax::ancestor_steps();
     let imports = Arc::new(Imports::collect(tree.root_node(), src));
-    let model = Model::new(src, tree, imports.clone());
+    // No cache keeps these findings: the facts they used are not recorded.
+    let model = Model::new(src, tree, imports.clone()).without_dependencies();
     let triggers = rules.triggers(&imports);
     let mut all = Vec::new();
     pieces(tree.root_node(), &mut all);
@@ -213,6 +217,7 @@ pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings
     finish(src, tree.root_node(), &mut smells);
     stats.values_evaluated = model.evaluations();
     stats.index_work = model.index_work();
+    stats.facts_recorded = model.recorded();
     stats.ancestor_steps = crate::syntax::ancestor_steps() - steps;
     (smells, stats)
 }

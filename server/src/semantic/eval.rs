@@ -32,12 +32,12 @@ impl<'a> Model<'a> {
         if let Some(v) = self.values.borrow().get(&node.id()) {
             // The facts its computation used are used again (API contracts, issue 10).
             if let Some(used) = self.value_dependencies.borrow().get(&node.id()) {
-                self.dependencies.borrow_mut().extend(used.iter().cloned());
+                self.record_all(used);
             }
             return v.clone();
         }
         if let Some((v, used)) = self.provisional.borrow().get(&node.id()) {
-            self.dependencies.borrow_mut().extend(used.iter().cloned());
+            self.record_all(used);
             // Its answer came from a cut: so does every answer built on it.
             self.tainted.set(true);
             return v.clone();

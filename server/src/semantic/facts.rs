@@ -216,9 +216,7 @@ impl<'a> Model<'a> {
     /// [`Model::fact`] and its hash, without copying the fact.
     pub(super) fn fact_and_hash(&self, key: &FactKey) -> (Arc<Fact>, u64) {
         if let Some((fact, fact_hash, used)) = self.facts.borrow().cache.get(key) {
-            let mut deps = self.dependencies.borrow_mut();
-            deps.push(Dependency { key: key.clone(), hash: *fact_hash });
-            deps.extend_from_slice(used);
+            self.record(key, *fact_hash, used);
             return (fact.clone(), *fact_hash);
         }
         let provisional = || {
@@ -276,9 +274,7 @@ impl<'a> Model<'a> {
                 (fact, fact_hash, used)
             }
         };
-        let mut deps = self.dependencies.borrow_mut();
-        deps.push(Dependency { key: key.clone(), hash: fact_hash });
-        deps.extend(used);
+        self.record(key, fact_hash, &used);
         (fact, fact_hash)
     }
 

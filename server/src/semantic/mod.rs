@@ -104,6 +104,10 @@ pub struct Model<'a> {
     exits: RefCell<HashMap<usize, guards::Exits<'a>>>,
     /// Facts used since the last [`Model::take_dependencies`].
     dependencies: RefCell<Vec<Dependency>>,
+    /// Whether facts used are recorded: only a cache that checks them later needs them, and
+    /// one model over a whole file, recording, kept every use of a file-wide fact with all the
+    /// facts it was computed from (a file of 2,000 classes and 2,000 losses held 1 GB).
+    records: bool,
     /// The facts each memoized value's computation used, replayed when the memo answers (so a
     /// fact computed after the value still records them).
     value_dependencies: RefCell<HashMap<usize, Vec<Dependency>>>,
@@ -111,6 +115,8 @@ pub struct Model<'a> {
     loss_calls: RefCell<HashMap<usize, Rc<Vec<flows::LossCall<'a>>>>>,
     /// Values computed so far (see [`Model::evaluations`]).
     evaluations: Cell<usize>,
+    /// Facts recorded as used (see [`Model::recorded`]).
+    recorded: Cell<usize>,
     /// Nodes walked building per-scope indexes, entries examined from them ([`Model::index_work`]).
     index_work: Cell<usize>,
     /// Facts of an earlier analysis of the file, reused where they still hold.
@@ -173,9 +179,11 @@ impl<'a> Model<'a> {
             facts: RefCell::default(),
             exits: RefCell::default(),
             dependencies: RefCell::default(),
+            records: true,
             value_dependencies: RefCell::default(),
             loss_calls: RefCell::default(),
             evaluations: Cell::new(0),
+            recorded: Cell::new(0),
             index_work: Cell::new(0),
             prior: None,
             module_definitions: RefCell::default(),
@@ -184,6 +192,31 @@ impl<'a> Model<'a> {
             top_level: std::cell::OnceCell::new(),
             parents: RefCell::default(),
             method_assignments: RefCell::default(),
+        }
+    }
+
+    /// This model, recording no fact as used: for an analysis whose findings no cache keeps
+    /// ([`Model::take_dependencies`] then returns nothing).
+    pub fn without_dependencies(mut self) -> Self {
+        self.records = false;
+        self
+    }
+
+    /// Records `key`, which hashes as `hash`, and the facts it was computed from as used.
+    fn record(&self, key: &FactKey, hash: u64, used: &[Dependency]) {
+        if self.records {
+            let mut deps = self.dependencies.borrow_mut();
+            deps.push(Dependency { key: key.clone(), hash });
+            deps.extend_from_slice(used);
+            self.recorded.set(self.recorded.get() + 1 + used.len());
+        }
+    }
+
+    /// Records the facts a memoized value's computation used as used again.
+    fn record_all(&self, used: &[Dependency]) {
+        if self.records {
+            self.dependencies.borrow_mut().extend_from_slice(used);
+            self.recorded.set(self.recorded.get() + used.len());
         }
     }
 
@@ -211,6 +244,12 @@ impl<'a> Model<'a> {
     /// tests hold to a multiple of the input's size.
     pub fn index_work(&self) -> usize {
         self.index_work.get()
+    }
+
+    /// How many times a fact was recorded as used, the facts it was computed from included:
+    /// what the model's list of used facts held, in all.
+    pub fn recorded(&self) -> usize {
+        self.recorded.get()
     }
 
     /// Counts `n` nodes walked or index entries examined, for [`Model::index_work`].
@@ -539,9 +578,7 @@ impl<'a> Model<'a> {
         {
             let facts = self.facts.borrow();
             if let Some((hash, used)) = facts.hashed(key) {
-                let mut deps = self.dependencies.borrow_mut();
-                deps.push(Dependency { key: key.clone(), hash });
-                deps.extend_from_slice(used);
+                self.record(key, hash, used);
                 return hash;
             }
         }
