@@ -1442,6 +1442,29 @@ fn stdin_over_max_file_size_is_not_read_whole() {
     assert!(run.stderr.contains("NL002"), "{}", run.stderr);
 }
 
+/// Regression (a newcomer's run): `-o a.py` with `a.py` checked wrote the report over the
+/// source. Now a usage error, whether the output names the file, a file in a folder checked, or
+/// a hard link to one; the source is kept. A report beside them is written as before.
+#[test]
+fn an_output_file_that_is_a_file_checked_is_refused() {
+    let dir = project(&[("a.py", SMELLY), ("pkg/b.py", SMELLY)]);
+    assert_usage_error(
+        &nanlint(dir.path(), &["check", "a.py", "-o", "a.py"]),
+        "--output-file a.py: is a.py, a file being checked",
+    );
+    assert_usage_error(&nanlint(dir.path(), &["check", "pkg", "-o", "pkg/b.py"]), "a file being checked");
+    #[cfg(unix)]
+    {
+        std::fs::hard_link(dir.path().join("a.py"), dir.path().join("link.txt")).unwrap();
+        assert_usage_error(&nanlint(dir.path(), &["check", "a.py", "-o", "link.txt"]), "a file being checked");
+    }
+    assert_eq!(read(dir.path(), "a.py"), SMELLY);
+    assert_eq!(read(dir.path(), "pkg/b.py"), SMELLY);
+    let run = nanlint(dir.path(), &["check", "a.py", "-o", "report.txt"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(read(dir.path(), "report.txt").contains("a.py:"), "{}", read(dir.path(), "report.txt"));
+}
+
 /// `--fix` on a file with two hard links replaces it under the name fixed and says that the
 /// other name keeps the old text (the links were split in silence).
 #[cfg(unix)]

@@ -227,6 +227,16 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let mut warnings = Vec::new();
     let targets = check::discover(&paths, &resolver, args.force_exclude, &mut warnings)?;
+    // The report written over a file being checked would replace its source.
+    if let Some(out) = &args.output_file
+        && let Some(t) = targets.iter().find(|t| same_file::is_same_file(out, &t.path).unwrap_or(false))
+    {
+        return Err(format!(
+            "--output-file {}: is {}, a file being checked; the report would replace it",
+            out.display(),
+            t.path.display()
+        ));
+    }
     // Temporary files a killed `--fix` left next to the files about to be checked.
     let dirs: std::collections::BTreeSet<&Path> = targets
         .iter()
