@@ -13,6 +13,9 @@ KIND and SIZE (each file holds at least one real finding):
   `a if c else (a if c else ...)`, `x ** x ** ...`, `1 / (1 / (... / n))`).
 - `lines N`: N functions of four lines, each with one finding (about 100 bytes a function).
 - `mb N`: as `lines`, as many functions as fit in N megabytes (1,000,000 bytes).
+- `modules N`: N modules whose `forward` returns a softmax, each followed by a loss function
+  that gives a softmax to `nn.CrossEntropyLoss` (NL301; about 300 bytes a pair). Every use of
+  the file's loss flows depends on all N modules and losses.
 
 Prints the path of the file it wrote.
 """
@@ -27,7 +30,18 @@ def function(i):
     return f"def f{i}(z):\n    q = np.exp(z) / np.exp(z).sum()\n    return np.log(q)\n\n\n"
 
 
+def module_and_loss(i):
+    return (
+        f"class Net{i}(nn.Module):\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n\n\n"
+        f"def loss{i}(logits, y):\n    crit = nn.CrossEntropyLoss()\n"
+        f"    return crit(torch.softmax(logits, dim=1), y)\n\n\n"
+    )
+
+
 def source(kind, size):
+    if kind == "modules":
+        header = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+        return header + "".join(module_and_loss(i) for i in range(size))
     if kind == "nest":
         return HEADER + "x = " + "np.log(" * size + "p" + ")" * size + "\n"
     if kind == "line":
