@@ -423,6 +423,24 @@ fn only_values_at_most_one_are_clipped_at_one() {
     assert_eq!(fixes(np_floored)[0], "Raise `p` to at least 1e-7");
 }
 
+/// Regression (a newcomer's trial): in a file that imports TensorFlow and NumPy, a min-max
+/// normalization of a parameter (`x.max() - x.min()`, methods `tf.Tensor` lacks) was offered
+/// `tf.math.divide_no_nan`, which would turn the NumPy result into a `tf.Tensor`. A TensorFlow
+/// count beside it keeps its fixes.
+#[test]
+fn a_division_of_arrays_with_numpy_methods_gets_no_tensorflow_fix() {
+    let src = "import numpy as np\nimport tensorflow as tf\n\n\ndef minmax(x):\n    return (x - x.min()) / (x.max() - x.min())\n\n\n\
+               def masked_mean(x, mask):\n    m = tf.cast(mask, tf.float32)\n    return tf.reduce_sum(x * m) / tf.reduce_sum(m)\n";
+    let smells = nanlint::engine::check_source(src, &Settings { preview: true, ..Settings::default() });
+    let titles: Vec<Vec<&str>> = smells.iter().map(|s| s.fixes.iter().map(|f| f.title.as_str()).collect()).collect();
+    assert_eq!(smells.len(), 2, "{titles:?}");
+    assert!(titles[0].iter().all(|t| !t.contains("tf.") && !t.contains("divide_no_nan")), "{titles:?}");
+    assert_eq!(
+        titles[1],
+        ["Use `tf.math.divide_no_nan`: 0 where `tf.reduce_sum(m)` is 0", "Raise `tf.reduce_sum(m)` to at least 1"]
+    );
+}
+
 /// Regression (found by a newcomer run): behind a comment (a licence header, a shebang), the
 /// docstring was not taken for one, so a fix's import went on line 1, before the docstring and
 /// `from __future__`, where Python refuses it.

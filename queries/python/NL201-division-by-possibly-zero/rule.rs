@@ -222,6 +222,26 @@ fn errors_handled<'a>(model: &Model<'a>, smell: Node<'a>) -> bool {
 }
 
 /// The fixes, preferred first, for the division's library.
+/// Reductions that NumPy arrays and PyTorch tensors have as methods and TensorFlow's tensors
+/// do not (TensorFlow reduces with functions, `tf.reduce_min`: the `tf.Tensor` API reference
+/// lists no `min`, `max`, `sum`, `mean`, `std`, `var` or `prod` method).
+const NOT_TENSORFLOW_METHODS: &[&str] = &["min", "max", "sum", "mean", "std", "var", "prod", "amin", "amax"];
+
+/// Whether `node` holds a call of a method TensorFlow's tensors lack ([`NOT_TENSORFLOW_METHODS`]).
+fn calls_a_method_tensorflow_lacks<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind_name() == "call"
+            && matches!(model.callee(n), Some(Callee::Method { name, .. }) if NOT_TENSORFLOW_METHODS.contains(&name))
+        {
+            return true;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
+}
+
 fn fixes_for<'a>(
     cx: &Checker<'_, 'a>,
     smell: Node<'a>,
@@ -246,7 +266,14 @@ fn fixes_for<'a>(
         _ => model
             .array_library(smell)
             .or_else(|| model.array_library(den))
-            .or_else(|| num.and_then(|n| model.array_library(n))),
+            .or_else(|| num.and_then(|n| model.array_library(n)))
+            // The file's framework is not the operands': `(x - x.min()) / (x.max() - x.min())`
+            // in a file that imports TensorFlow divides NumPy arrays or PyTorch tensors, which
+            // a TensorFlow or Keras fix would turn into a `tf.Tensor`.
+            .filter(|lib| {
+                !matches!(lib, Library::TensorFlow | Library::KerasOps | Library::KerasBackend)
+                    || ![Some(den), num].into_iter().flatten().any(|n| calls_a_method_tensorflow_lacks(model, n))
+            }),
     };
     let prefer = alias_in(model, den).or_else(|| num.and_then(|n| alias_in(model, n)));
     let name = short(model.text(unparenthesized(den)));
