@@ -33,7 +33,9 @@ bash tests/python-env.sh
 PY="$NANLINT_DEV_CACHE/venv/bin/python"
 
 step "Numeric truth of the fixes (real numpy, scipy, jax, torch)"
-NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/numeric -q
+# Two pytest-xdist workers: each test waits mostly on a fresh interpreter importing torch or
+# TensorFlow, one core's work.
+NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/numeric -q -n 2
 
 step "SARIF output against the official SARIF 2.1.0 schema (jsonschema); fixed notebooks against nbformat; NL000's indentation verdicts against CPython's compile()"
 NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/formats -q

@@ -37,6 +37,7 @@ base_python="${NANLINT_PYTHON:-python3}"
 # Exact pins of what the tests import directly. Transitive dependencies are resolved by pip.
 requirements="$(cat <<'EOF'
 pytest==9.2.0
+pytest-xdist==3.8.0
 hypothesis==6.170.17
 numpy==2.4.6
 scipy==1.17.1
@@ -116,7 +117,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import math
 import numpy as np, scipy.special, jax.numpy as jnp, torch, tensorflow as tf, pytest, pytest_lsp
-import jsonschema, nbformat, pre_commit, hypothesis
+import jsonschema, nbformat, pre_commit, hypothesis, xdist
 import optax, tf_keras
 with np.errstate(divide="ignore"):
     assert np.log(np.float32(0.0)) == -np.inf

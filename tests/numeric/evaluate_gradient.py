@@ -1,20 +1,20 @@
 """Helper run in a fresh interpreter by the log family's numeric tests (not a test module).
 
-Reads JSON from stdin: {"module": path, "func": name, "kind": "jax"|"torch"|"tensorflow",
-"grad": index, "inputs": [[arg, ...], ...]} where each arg is a list of floats (or a list of
-lists, for a matrix). Imports the module, converts each arg to a float32 array of `kind`, and
-prints one JSON line: for each input set, the flattened gradient of `sum(func(*args))` with
-respect to argument `grad`.
+Reads JSON from stdin: {"jobs": [job, ...]}, each job {"module": path, "func": name, "kind":
+"jax"|"torch"|"tensorflow", "grad": index, "inputs": [[arg, ...], ...]} where each arg is a list
+of floats (or a list of lists, for a matrix). For each job in order: imports the module and
+converts each arg to a float32 array of `kind`. Prints one JSON line: per job, for each input
+set, the flattened gradient of `sum(func(*args))` with respect to argument `grad`. As in
+evaluate_module.py, only the first job's module is imported in a fresh interpreter.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import warnings
 
-from evaluate_module import to_floats
+from evaluate_module import load, to_floats
 
 
 def main() -> None:
@@ -23,13 +23,16 @@ def main() -> None:
     import numpy as np
 
     np.seterr(all="ignore")
-    spec = importlib.util.spec_from_file_location("nanlint_numeric_subject", request["module"])
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    func = getattr(module, request["func"])
-    kind, at = request["kind"], request["grad"]
+    print(json.dumps([gradients(job, number) for number, job in enumerate(request["jobs"])]))
+
+
+def gradients(job: dict, number: int) -> list[list[float]]:
+    import numpy as np
+
+    func = getattr(load(job["module"], number), job["func"])
+    kind, at = job["kind"], job["grad"]
     out = []
-    for args in request["inputs"]:
+    for args in job["inputs"]:
         arrays = [np.asarray(a, dtype=np.float32) for a in args]
         if kind == "torch":
             import torch
@@ -58,7 +61,7 @@ def main() -> None:
             out.append(to_floats(jax.grad(total)(xs[at])))
         else:
             raise ValueError(f"no gradients for {kind!r}")
-    print(json.dumps(out))
+    return out
 
 
 if __name__ == "__main__":

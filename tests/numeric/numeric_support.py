@@ -208,7 +208,16 @@ def evaluate(module_path: Path, func: str, kind: str, inputs: list[list[list[flo
     """Imports `module_path` in a fresh interpreter (so imports a fix forgot are not masked
     by modules loaded earlier), converts each argument to a float32 array of `kind`, calls
     `func(*args)` for each input set and returns the flattened float results."""
-    payload = json.dumps({"module": str(module_path), "func": func, "kind": kind, "inputs": inputs})
+    return evaluate_jobs([(module_path, func, kind, inputs)])[0]
+
+
+def evaluate_jobs(jobs: list[tuple[Path, str, str, list[list[list[float]]]]]) -> list[list[list[float]]]:
+    """[`evaluate`] of each (module_path, func, kind, inputs) in one interpreter, in order: only
+    the first module is imported in a fresh one, so it must be the one whose imports are under
+    test (the fixed module; the original's imports are the subject's own)."""
+    payload = json.dumps(
+        {"jobs": [{"module": str(p), "func": f, "kind": k, "inputs": i} for p, f, k, i in jobs]}
+    )
     proc = subprocess.run(
         [sys.executable, str(EVALUATOR)],
         input=payload,
@@ -218,12 +227,16 @@ def evaluate(module_path: Path, func: str, kind: str, inputs: list[list[list[flo
         timeout=300,
     )
     if proc.returncode != 0:
-        raise AssertionError(
-            f"evaluating {module_path.name} failed (exit {proc.returncode}):\n"
-            f"--- source ---\n{module_path.read_text(encoding='utf-8')}\n"
-            f"--- stderr ---\n{proc.stderr[-4000:]}"
+        sources = "".join(
+            f"--- {Path(p).name} ---\n{Path(p).read_text(encoding='utf-8')}\n" for p, *_ in jobs
         )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise AssertionError(
+            f"evaluating {', '.join(Path(p).name for p, *_ in jobs)} failed (exit {proc.returncode}):\n"
+            f"{sources}--- stderr ---\n{proc.stderr[-4000:]}"
+        )
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(results) == len(jobs), f"{len(jobs)} jobs, {len(results)} results: {proc.stdout[-2000:]}"
+    return results
 
 
 def src(text: str) -> str:

@@ -3,7 +3,8 @@
 test_fix_numerics.py checks each case on a few hand-picked input sets. Here Hypothesis draws
 batches of input sets (float32 values in the case's domain, exact zeros, subnormals and the
 epsilon itself drawn often) for every case whose log argument is one of the function's inputs,
-and each batch is evaluated with the real library in fresh interpreters:
+and each batch is evaluated with the real library, the fixed module and then the original in
+one fresh interpreter (the fixed module imported first, so an import its fix forgot fails):
 
   * clip fix: finite on every input set, and equal to the original evaluated with the log
     argument raised to epsilon (`max(v, 1e-7)`), on every input set;
@@ -30,7 +31,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from numeric_support import evaluate, require_libs  # noqa: E402
+from numeric_support import evaluate_jobs, require_libs  # noqa: E402
 from test_fix_numerics import ATOL, CASES, DEFAULT_EPSILON, RTOL, Workspace, fix_index  # noqa: E402
 
 EXAMPLES = int(os.environ.get("NANLINT_NUMERIC_EXAMPLES", "2"))
@@ -100,8 +101,9 @@ def test_clip_fix_on_random_inputs(workspace, case):
     @SETTINGS
     @given(input_sets(case))
     def holds(batch):
-        got = evaluate(fixed, case.func, case.kind, batch)
-        want = evaluate(path, case.func, case.kind, [raised(case, args) for args in batch])
+        # One interpreter, the fixed module first (imported fresh).
+        got, want = evaluate_jobs([(fixed, case.func, case.kind, batch),
+                                   (path, case.func, case.kind, [raised(case, args) for args in batch])])
         for args, g, w in zip(batch, got, want):
             assert all(math.isfinite(v) for v in g), f"clip fix not finite at {args}: {g}\n{fixed_src}"
             assert len(g) == len(w) and all(close(a, b) for a, b in zip(g, w)), (
@@ -126,8 +128,8 @@ def test_xlogy_fix_on_random_inputs(workspace, case):
     @SETTINGS
     @given(input_sets(case))
     def holds(batch):
-        got = evaluate(fixed, case.func, case.kind, batch)
-        original = evaluate(path, case.func, case.kind, batch)
+        # One interpreter, the fixed module first (imported fresh).
+        got, original = evaluate_jobs([(fixed, case.func, case.kind, batch), (path, case.func, case.kind, batch)])
         for args, g, o in zip(batch, got, original):
             if all(math.isfinite(v) for v in o):
                 assert all(close(a, b) for a, b in zip(g, o)), f"xlogy fix at {args}: {g}, original {o}\n{fixed_src}"

@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from numeric_support import apply_edits, evaluate, require_libs, run_check, src, subprocess_env
+from numeric_support import apply_edits, evaluate_jobs, require_libs, run_check, src, subprocess_env
 
 HERE = Path(__file__).resolve().parent
 RTOL = 1e-4
@@ -620,13 +620,18 @@ def workspace(tmp_path_factory) -> Workspace:
     return Workspace(tmp_path_factory.mktemp("log-family"))
 
 
-def gradients(path: Path, case: Case, inputs: list) -> list[list[float]]:
-    payload = json.dumps({"module": str(path), "func": case.func, "kind": case.kind, "grad": case.grad,
-                          "inputs": inputs})
+def gradients(jobs: list[tuple[Path, Case, list]]) -> list[list[list[float]]]:
+    """The gradients of each (module, case, inputs), in one interpreter: the first module is
+    imported in a fresh one (see evaluate_gradient.py), so the fixed module goes first."""
+    payload = json.dumps({"jobs": [{"module": str(path), "func": case.func, "kind": case.kind, "grad": case.grad,
+                                    "inputs": inputs} for path, case, inputs in jobs]})
     proc = subprocess.run([sys.executable, str(HERE / "evaluate_gradient.py")], input=payload,
                           capture_output=True, text=True, env=subprocess_env(), timeout=300, cwd=HERE)
-    assert proc.returncode == 0, f"gradient of {path.name} failed:\n{path.read_text()}\n{proc.stderr[-3000:]}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    names = ", ".join(path.name for path, _, _ in jobs)
+    assert proc.returncode == 0, f"gradient of {names} failed:\n{jobs[0][0].read_text()}\n{proc.stderr[-3000:]}"
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(results) == len(jobs), proc.stdout[-2000:]
+    return results
 
 
 def finite(values) -> bool:
@@ -661,8 +666,12 @@ def test_fix_values(workspace, case):
     path, _ = workspace.check(case)
     fixed = workspace.fixed(case)
     fixed_src = fixed.read_text(encoding="utf-8")
-    original_hazard = evaluate(path, case.func, case.kind, case.hazard)
-    fixed_hazard = evaluate(fixed, case.func, case.kind, case.hazard)
+    # One interpreter, the fixed module first (imported fresh: an import its fix forgot fails).
+    fixed_all, original_all = evaluate_jobs([(fixed, case.func, case.kind, case.hazard + case.normal),
+                                             (path, case.func, case.kind, case.hazard + case.normal)])
+    hazards = len(case.hazard)
+    fixed_hazard, got = fixed_all[:hazards], fixed_all[hazards:]
+    original_hazard, original = original_all[:hazards], original_all[hazards:]
     if case.reference is None:
         assert not finite(original_hazard), f"{case.id}: the original is finite: {original_hazard}"
         assert finite(fixed_hazard), f"{case.id}: fixed {fixed_hazard}\n{fixed_src}"
@@ -670,8 +679,6 @@ def test_fix_values(workspace, case):
         want = reference(case, case.hazard)
         assert not close(original_hazard, want, rtol=1e-3, atol=0.0), f"{case.id}: the original is precise"
         assert close(fixed_hazard, want, rtol=1e-5, atol=0.0), f"{case.id}: fixed {fixed_hazard} != {want}\n{fixed_src}"
-    original = evaluate(path, case.func, case.kind, case.normal)
-    got = evaluate(fixed, case.func, case.kind, case.normal)
     assert close(got, original), f"{case.id}: fixed {got} != original {original}\n{fixed_src}"
 
 
@@ -685,11 +692,11 @@ def test_fix_gradients(workspace, case):
     fixed = workspace.fixed(case)
     fixed_src = fixed.read_text(encoding="utf-8")
     # xlogy's gradient at an exact 0 is the library's own (NaN in PyTorch): not promised.
-    if not case.nan_gradient_at_hazard:
-        at_hazard = gradients(fixed, case, case.hazard)
-        assert finite(at_hazard), f"{case.id}: fixed gradient {at_hazard}\n{fixed_src}"
-    want = gradients(path, case, case.normal)
-    got = gradients(fixed, case, case.normal)
+    # One interpreter, the fixed module first (imported fresh).
+    hazard = [] if case.nan_gradient_at_hazard else case.hazard
+    fixed_all, want = gradients([(fixed, case, hazard + case.normal), (path, case, case.normal)])
+    at_hazard, got = fixed_all[:len(hazard)], fixed_all[len(hazard):]
+    assert finite(at_hazard), f"{case.id}: fixed gradient {at_hazard}\n{fixed_src}"
     assert close(got, want), f"{case.id}: fixed gradient {got} != original {want}\n{fixed_src}"
 
 

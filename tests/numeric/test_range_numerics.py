@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from numeric_support import apply_edits, evaluate, require_libs, run_check, src
+from numeric_support import apply_edits, evaluate_jobs, require_libs, run_check, src
 
 RTOL = 1e-5
 ATOL = 1e-7
@@ -428,11 +428,18 @@ class Workspace:
         out.write_text(apply_edits(case.source, fix["edits"]), encoding="utf-8")
         return out
 
-    @functools.cache
     def run(self, path: Path, case: Case, func: str) -> tuple[list[list[float]], list[list[float]]]:
         """(results on the hazard inputs, results on the other inputs) of `func`."""
-        results = evaluate(path, func, case.kind, case.hazard + case.away)
-        return results[: len(case.hazard)], results[len(case.hazard) :]
+        return self._run_all(path, case)[func]
+
+    @functools.cache
+    def _run_all(self, path: Path, case: Case) -> dict[str, tuple[list[list[float]], list[list[float]]]]:
+        """The case's function and its `grad` (if any) on one module, in one fresh interpreter
+        (one module: no import of another can mask one it lacks)."""
+        funcs = [case.func] + (["grad"] if case.gradient else [])
+        results = evaluate_jobs([(path, f, case.kind, case.hazard + case.away) for f in funcs])
+        n = len(case.hazard)
+        return {f: (r[:n], r[n:]) for f, r in zip(funcs, results)}
 
 
 @pytest.fixture(scope="module")
