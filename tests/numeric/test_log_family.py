@@ -283,6 +283,23 @@ CASES = [
             p = ops.softmax(z)
             return -ops.sum(y * ops.log(p), axis=-1)
         """, "categorical_crossentropy"),
+    # A module whose forward returns the softmax; the log is taken by its caller. Only xlogy is
+    # offered (the softmax is in forward). The module holds no weights, so both runs agree.
+    ce_case("nl104-torch-module-forward-xlogy", ("torch",), "torch", """
+        import torch
+        import torch.nn.functional as F
+
+
+        class Classifier(torch.nn.Module):
+            def forward(self, z):
+                return F.softmax(z * 1.0, dim=1)
+
+
+        def f(y, z):
+            model = Classifier()
+            out = model(z)
+            return -torch.sum(y * torch.log(out))
+        """, "xlogy", nan_gradient=True),
     ce_case("nl104-torch-dim1", ("torch",), "torch", """
         import torch
         import torch.nn.functional as F

@@ -79,3 +79,31 @@ def binary_numpy(y, z):
         + (1 - y) * np.log(1 - p)
     )
     return loss.mean()
+
+
+class SoftmaxClassifier(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 4)
+
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=-1)
+
+
+def through_a_module_forward(x, y):
+    # The module's every return is a softmax output: its caller's log is the same hazard (only
+    # xlogy is offered here; the softmax to replace is in `forward`).
+    model = SoftmaxClassifier()
+    out = model(x)
+    return -torch.sum(y * torch.log(out))  # error: [NL104]
+
+
+def written_out_softmax(x):
+    z = x - torch.max(x, dim=1, keepdim=True)[0]
+    return torch.exp(z) / torch.sum(torch.exp(z), dim=1, keepdim=True)
+
+
+def through_a_function(x, y):
+    # Reduced from a continual-learning library's loss: its stable softmax still underflows.
+    outputs = written_out_softmax(x)
+    return -(y * outputs.log()).sum(1)  # error: [NL104]

@@ -25,3 +25,15 @@ def guarded(y, z):
 def suppressed(y, z):
     p = torch.softmax(z, dim=-1)
     return -(y * torch.log(p)).sum(-1)  # noqa: NL104
+
+
+def probabilities_or_logits(z, as_probabilities):
+    if as_probabilities:
+        return F.softmax(z, dim=-1)
+    return z
+
+
+def a_function_that_may_return_logits(y, z):
+    # One of its returns is not in [0, 1]: its output is not known to be probabilities.
+    out = probabilities_or_logits(z, False)
+    return -(y * torch.log(out)).sum(-1)

@@ -60,9 +60,10 @@ fn categorical<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Opt
     let chain = climb(model, product);
     let top = chain.top;
     let source = probs::source(model, arg).filter(|s| s.prob == Prob::Softmax && !s.log);
-    let what = match &source {
-        Some(s) if s.assignment.is_some() => format!("`{}`, a softmax output", short(model.text(arg))),
-        _ => "a softmax output".to_string(),
+    let assignment = assignment(model, &source, arg);
+    let what = match assignment {
+        Some(_) => format!("`{}`, a softmax output", short(model.text(arg))),
+        None => "a softmax output".to_string(),
     };
     let message = format!(
         "Cross-entropy written out on {what}: softmax underflows to 0, log(0) = -inf and 0 * -inf = NaN; compute it from the logits"
@@ -85,7 +86,7 @@ fn categorical<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Opt
         span: Some(Span::of(top)),
         message,
         fixes,
-        related: related(model, &source, arg, "a softmax output"),
+        related: related(model, assignment, arg, "a softmax output"),
     }]
 }
 
@@ -105,9 +106,10 @@ fn binary<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Option<L
     }
     let chain = climb(model, sum);
     let source = probs::source(model, arg).filter(|s| s.prob == Prob::Sigmoid);
-    let what = match &source {
-        Some(s) if s.assignment.is_some() => format!("`{}`, a sigmoid output", short(model.text(arg))),
-        _ => "a sigmoid output".to_string(),
+    let assignment = assignment(model, &source, arg);
+    let what = match assignment {
+        Some(_) => format!("`{}`, a sigmoid output", short(model.text(arg))),
+        None => "a sigmoid output".to_string(),
     };
     let message = format!(
         "Binary cross-entropy written out on {what}: sigmoid reaches 0 and 1, log(0) = -inf and 0 * -inf = NaN; compute it from the logits"
@@ -139,13 +141,24 @@ fn binary<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Option<L
         span: Some(Span::of(chain.top)),
         message,
         fixes,
-        related: related(model, &source, arg, "a sigmoid output"),
+        related: related(model, assignment, arg, "a sigmoid output"),
     }]
 }
 
-fn related<'a>(model: &Model<'a>, source: &Option<Source<'a>>, arg: Node<'a>, what: &str) -> Option<Related> {
-    let assignment = source.as_ref()?.assignment?;
-    Some(Related { span: Span::of(assignment), message: format!("`{}` is assigned {what} here", model.text(arg)) })
+/// Where the name `arg` is given the probabilities: the assignment of the softmax or sigmoid
+/// call (`source`), or else the one the value came through (`out = model(x)` of a module whose
+/// `forward` returns them).
+fn assignment<'a>(model: &Model<'a>, source: &Option<Source<'a>>, arg: Node<'a>) -> Option<Span> {
+    if let Some(source) = source {
+        return source.assignment.map(Span::of);
+    }
+    let via = model.value(arg).via?;
+    (arg.kind_name() == "identifier" && via.name == model.text(arg)).then_some(via.assigned)
+}
+
+fn related<'a>(model: &Model<'a>, assignment: Option<Span>, arg: Node<'a>, what: &str) -> Option<Related> {
+    let assignment = assignment?;
+    Some(Related { span: assignment, message: format!("`{}` is assigned {what} here", model.text(arg)) })
 }
 
 /// The alias the log call used (`th` in `th.log`), as NL101's xlogy fix takes it, so the two

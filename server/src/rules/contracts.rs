@@ -46,7 +46,7 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
     }
     let op = prob_op(prob);
     let value = model.value(node);
-    let applies_here = value.producer.is_some_and(|p| p.node == node && p.op == op);
+    let applies_here = value.producer.is_some_and(|p| p.node == node && p.op == op) && !returns_it(model, node);
     // A layer built with the activation; a stack (`Sequential`, `Model`) is reported at its
     // last layer instead.
     let builds = matches!(&value.kind, Kind::Object(class)
@@ -104,6 +104,18 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
     };
     let fixes = drop_activation(model, node, prob).into_iter().collect();
     vec![Finding { span: Some(Span::of(node)), message, fixes, related }]
+}
+
+/// `node` calls a function, a method or a module of the file that returns the activation's
+/// output: the activation is applied in there, and followed from there to the losses its
+/// callers compute (reported once, at the activation, not again at each call).
+fn returns_it<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
+    match model.callee(node) {
+        Some(Callee::Local(_)) => true,
+        Some(Callee::Method { name, .. }) => !matches!(name, "softmax" | "sigmoid"),
+        Some(Callee::Value(f)) => matches!(model.value(f).kind, Kind::Instance(_)),
+        _ => false,
+    }
 }
 
 /// The losses `node`'s output reaches.

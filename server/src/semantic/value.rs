@@ -628,10 +628,16 @@ impl ValueSummary {
     }
 
     /// The value at a use elsewhere, `node`: the producers [`Op::kept_across_functions`] with
-    /// `node` as theirs, no other (their node lies in another function).
+    /// `node` as theirs, no other (their node lies in another function). A softmax or sigmoid
+    /// output whose every value lies in [0, 1] (every `return` of a function, not one of a
+    /// softmax and logits) is kept too: `log(model(x))` of a module whose forward returns a
+    /// softmax is the hazard `log(softmax(z))` is. Its node is the use, so a rule sees the
+    /// probabilities but finds no softmax call there to rewrite.
     pub fn value_at<'a>(&self, node: Node<'a>) -> Value<'a> {
         let mut v = self.value();
-        if let Some(op) = self.op.filter(|op| op.kept_across_functions()) {
+        let unit = v.range.lo.value >= 0.0 && v.range.hi.value <= 1.0;
+        let probabilities = |op: &Op| op.probability().is_some() && unit;
+        if let Some(op) = self.op.filter(|op| op.kept_across_functions() || probabilities(op)) {
             v.producer = Some(Producer { op, node });
         }
         v
