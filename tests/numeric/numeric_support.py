@@ -212,26 +212,30 @@ def evaluate(module_path: Path, func: str, kind: str, inputs: list[list[list[flo
 
 
 def evaluate_jobs(jobs: list[tuple[Path, str, str, list[list[list[float]]]]]) -> list[list[list[float]]]:
-    """[`evaluate`] of each (module_path, func, kind, inputs) in one interpreter, in order: only
-    the first module is imported in a fresh one, so it must be the one whose imports are under
-    test (the fixed module; the original's imports are the subject's own)."""
-    payload = json.dumps(
-        {"jobs": [{"module": str(p), "func": f, "kind": k, "inputs": i} for p, f, k, i in jobs]}
-    )
+    """[`evaluate`] of each (module_path, func, kind, inputs) in one interpreter, in order (see
+    [`run_jobs`])."""
+    return run_jobs(EVALUATOR, [{"module": str(p), "func": f, "kind": k, "inputs": i} for p, f, k, i in jobs])
+
+
+def run_jobs(script: Path, jobs: list[dict[str, Any]]) -> list[Any]:
+    """The results of `script` (evaluate_module.py, evaluate_gradient.py) on `jobs`, each a dict
+    with its "module" path, one result per job, in one interpreter, in order: only the first
+    module is imported in a fresh one, so it must be the one whose imports are under test (the
+    fixed module; the original's imports are the subject's own). A failure shows each module's
+    source and the interpreter's stderr."""
     proc = subprocess.run(
-        [sys.executable, str(EVALUATOR)],
-        input=payload,
+        [sys.executable, str(script)],
+        input=json.dumps({"jobs": jobs}),
         capture_output=True,
         text=True,
         env=subprocess_env(),
         timeout=300,
     )
+    paths = [Path(job["module"]) for job in jobs]
     if proc.returncode != 0:
-        sources = "".join(
-            f"--- {Path(p).name} ---\n{Path(p).read_text(encoding='utf-8')}\n" for p, *_ in jobs
-        )
+        sources = "".join(f"--- {p.name} ---\n{p.read_text(encoding='utf-8')}\n" for p in paths)
         raise AssertionError(
-            f"evaluating {', '.join(Path(p).name for p, *_ in jobs)} failed (exit {proc.returncode}):\n"
+            f"{script.name} on {', '.join(p.name for p in paths)} failed (exit {proc.returncode}):\n"
             f"{sources}--- stderr ---\n{proc.stderr[-4000:]}"
         )
     results = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -18,8 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -27,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from numeric_support import apply_edits, evaluate_jobs, require_libs, run_check, src, subprocess_env
+from numeric_support import apply_edits, evaluate_jobs, require_libs, run_check, run_jobs, src
 
 HERE = Path(__file__).resolve().parent
 RTOL = 1e-4
@@ -638,17 +636,11 @@ def workspace(tmp_path_factory) -> Workspace:
 
 
 def gradients(jobs: list[tuple[Path, Case, list]]) -> list[list[list[float]]]:
-    """The gradients of each (module, case, inputs), in one interpreter: the first module is
-    imported in a fresh one (see evaluate_gradient.py), so the fixed module goes first."""
-    payload = json.dumps({"jobs": [{"module": str(path), "func": case.func, "kind": case.kind, "grad": case.grad,
-                                    "inputs": inputs} for path, case, inputs in jobs]})
-    proc = subprocess.run([sys.executable, str(HERE / "evaluate_gradient.py")], input=payload,
-                          capture_output=True, text=True, env=subprocess_env(), timeout=300, cwd=HERE)
-    names = ", ".join(path.name for path, _, _ in jobs)
-    assert proc.returncode == 0, f"gradient of {names} failed:\n{jobs[0][0].read_text()}\n{proc.stderr[-3000:]}"
-    results = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert len(results) == len(jobs), proc.stdout[-2000:]
-    return results
+    """The gradients of each (module, case, inputs), in one interpreter (evaluate_gradient.py):
+    the fixed module goes first (see [`run_jobs`])."""
+    return run_jobs(HERE / "evaluate_gradient.py", [
+        {"module": str(path), "func": case.func, "kind": case.kind, "grad": case.grad, "inputs": inputs}
+        for path, case, inputs in jobs])
 
 
 def finite(values) -> bool:
