@@ -297,3 +297,32 @@ fn the_depth_check_visits_a_small_part_of_a_shallow_file() {
     let (_, stats) = counted(&src);
     assert!(stats.nodes_visited * 10 < nodes, "{} of {nodes} nodes visited", stats.nodes_visited);
 }
+
+/// The facts the language server's cache keeps after opening `shape(n)`.
+fn facts_held(shape: fn(usize) -> String, n: usize) -> usize {
+    let src = shape(n);
+    std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || {
+            let tree = engine::parse(&src);
+            let mut cache = engine::UnitCache::default();
+            let smells = cache.analyze(&src, &tree, &Settings::default());
+            assert!(smells.iter().any(|s| s.code.starts_with("NL1")), "no finding");
+            cache.facts_held()
+        })
+        .unwrap()
+        .join()
+        .expect("the analysis panicked")
+}
+
+/// Regression (issue 14): the language server's cache kept, for each function, every fact it
+/// used with the facts that one was computed from, copied: each loss reading the file's loss
+/// flows copied all the modules' flows, and the modules-and-losses file of 4,000 pairs held
+/// 934 MB once open. A fact's sources are now one list, shared by its users.
+#[test]
+fn the_servers_cache_keeps_facts_in_proportion_to_the_file() {
+    let small = facts_held(modules_and_losses, 300);
+    let large = facts_held(modules_and_losses, 600);
+    assert!(small > 0, "no fact recorded: the test measures nothing");
+    assert!(large * 10 <= small * 22 + 2_000, "{small} facts kept for 300 pairs, {large} for 600");
+}

@@ -23,7 +23,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -32,7 +32,7 @@ use tree_sitter::{Node, Tree};
 use super::{Piece, RuleSet, Target, Triggers, finish, pieces, run_rules};
 use crate::rules::fixes;
 use crate::semantic::imports::Imports;
-use crate::semantic::{Dependency, FactKey, Model, PriorFacts};
+use crate::semantic::{Dependencies, Dependency, FactKey, Model, PriorFacts, each_once};
 use crate::settings::Settings;
 use crate::smell::{Edit, Smell};
 use crate::syntax::{FIELD, KindName, Words};
@@ -45,7 +45,7 @@ pub struct UnitCache {
     /// Functions with identical text (boilerplate methods) share a key, so each key holds a list.
     units: HashMap<UnitKey, Vec<CachedUnit>>,
     /// The facts the last analysis of module-level code and class bodies used.
-    loose_dependencies: Vec<Dependency>,
+    loose_dependencies: Dependencies,
     /// The facts the last analyses computed, for the next to reuse where they still hold.
     prior: Arc<PriorFacts>,
     /// How many functions the last [`UnitCache::analyze`] analyzed (not reused).
@@ -68,7 +68,7 @@ struct CachedUnit {
     start_byte: usize,
     start_row: usize,
     smells: Vec<Smell>,
-    dependencies: Vec<Dependency>,
+    dependencies: Dependencies,
 }
 
 /// Below this many functions to analyze, one thread does it: handing work to a second core costs
@@ -76,6 +76,18 @@ struct CachedUnit {
 const PARALLEL_UNITS: usize = 64;
 
 impl UnitCache {
+    /// How many recorded facts this cache keeps, for its functions, its code outside functions
+    /// and the facts kept for reuse, a list shared by several counted once: what its memory
+    /// grows with.
+    pub fn facts_held(&self) -> usize {
+        let lists = self.units.values().flatten().map(|c| &c.dependencies);
+        let lists = lists.chain(self.edited.iter().map(|e| &e.dependencies)).chain([&self.loose_dependencies]);
+        let mut seen: HashSet<*const Dependency> = HashSet::default();
+        let prior = self.prior.used_lists().filter(|l| seen.insert(l.as_ptr())).map(|l| l.len()).sum::<usize>();
+        // A list the prior facts keep and a function shares is counted twice: a bound, not a tally.
+        each_once(lists).count() + prior
+    }
+
     /// The same findings as `analyze(src, tree, settings)`, reusing unchanged functions.
     pub fn analyze(&mut self, src: &str, tree: &Tree, settings: &Settings) -> Vec<Smell> {
         let rules = RuleSet::all();
@@ -150,12 +162,16 @@ impl UnitCache {
                         .collect();
                     (CachedUnit { start_byte, start_row, smells, dependencies: c.dependencies }, true)
                 }
-                None if !triggers.mentioned_in(text) => {
-                    (CachedUnit { start_byte, start_row, smells: Vec::new(), dependencies: Vec::new() }, true)
-                }
+                None if !triggers.mentioned_in(text) => (
+                    CachedUnit { start_byte, start_row, smells: Vec::new(), dependencies: Dependencies::default() },
+                    true,
+                ),
                 None => {
                     misses.push(unit);
-                    (CachedUnit { start_byte, start_row, smells: Vec::new(), dependencies: Vec::new() }, false)
+                    (
+                        CachedUnit { start_byte, start_row, smells: Vec::new(), dependencies: Dependencies::default() },
+                        false,
+                    )
                 }
             };
             slots.push((key, cached, analyzed));
@@ -274,7 +290,7 @@ impl Renamed {
 }
 
 /// One function's findings and the facts its analysis used.
-type UnitFindings = (Vec<Smell>, Vec<Dependency>);
+type UnitFindings = (Vec<Smell>, Dependencies);
 
 /// The findings of each function in `units`, in order, with the facts each used. Many at once
 /// (opening a file, or an edit that changed its imports) are shared among rayon's threads, each
@@ -290,10 +306,7 @@ fn analyze_units<'a>(
     let one = |model: &Model<'a>, unit: &Node<'a>| {
         model.take_dependencies();
         let smells = run_rules(rules, model, settings, &[Target { node: *unit, range: None }], triggers);
-        let mut deps = model.take_dependencies();
-        deps.sort();
-        deps.dedup();
-        (smells, deps)
+        (smells, model.take_dependencies().sorted())
     };
     if units.len() < PARALLEL_UNITS || rayon::current_num_threads() < 2 {
         return (units.iter().map(|u| one(model, u)).collect(), PriorFacts::default());
@@ -451,14 +464,9 @@ impl UnitCache {
         shift_edited(&mut self.edited, old_unit.end, delta);
         let mut file_flows = false;
         let mut own_flows = false;
-        let used = self
-            .units
-            .values()
-            .flatten()
-            .flat_map(|c| c.dependencies.iter())
-            .chain(self.loose_dependencies.iter())
-            .chain(self.edited.iter().flat_map(|e| e.dependencies.iter()));
-        for d in used {
+        let lists = self.units.values().flatten().map(|c| &c.dependencies);
+        let lists = lists.chain([&self.loose_dependencies]).chain(self.edited.iter().map(|e| &e.dependencies));
+        for d in each_once(lists) {
             file_flows |= d.key == FactKey::FileFlows;
             own_flows |= matches!(&d.key, FactKey::Flows(q) if Some(&**q) == own.qualified.as_deref());
         }
@@ -543,21 +551,20 @@ impl UnitCache {
         // for an edit of `__init__` to reach it.
         let sources: RefCell<HashMap<FactKey, Vec<Dependency>>> = RefCell::default();
         // Whether `deps` records every fact `key` is computed from now.
-        let sources_in = |key: &FactKey, deps: &[Dependency]| -> bool {
-            let recorded = |found: &[Dependency]| found.iter().all(|s| deps.iter().any(|r| r.key == s.key));
+        let sources_in = |key: &FactKey, deps: &Dependencies| -> bool {
+            let recorded = |found: &[Dependency]| found.iter().all(|s| deps.any(|r| r.key == s.key));
             if let Some(found) = sources.borrow().get(key) {
                 return recorded(found);
             }
             model.take_dependencies();
             model.fact_hash(key);
-            let found = model.take_dependencies();
+            let found: Vec<Dependency> = model.take_dependencies().iter().cloned().collect();
             let answer = recorded(&found);
             sources.borrow_mut().insert(key.clone(), found);
             answer
         };
-        let stale = |deps: &[Dependency]| {
-            deps.iter()
-                .any(|d| own.contributes(&d.key) && (model.current_hash(&d.key) != d.hash || !sources_in(&d.key, deps)))
+        let stale = |deps: &Dependencies| {
+            deps.any(|d| own.contributes(&d.key) && (model.current_hash(&d.key) != d.hash || !sources_in(&d.key, deps)))
         };
         if stale(&self.loose_dependencies) {
             return None;
@@ -628,7 +635,7 @@ struct Dependent<'a> {
 /// edit, so these are what an edit elsewhere is checked against.
 struct EditedUnit {
     range: Range<usize>,
-    dependencies: Vec<Dependency>,
+    dependencies: Dependencies,
 }
 
 /// Moves the functions in `edited` that start at or after `from` by `delta` bytes (an edit
@@ -749,12 +756,8 @@ impl UnitCache {
             | FactKey::FreshName(_)
             | FactKey::FileFlows => true,
         };
-        let used = self
-            .units
-            .values()
-            .flatten()
-            .flat_map(|c| c.dependencies.iter())
-            .chain(self.edited.iter().flat_map(|e| e.dependencies.iter()));
+        let lists = self.units.values().flatten().map(|c| &c.dependencies);
+        let used = each_once(lists.chain(self.edited.iter().map(|e| &e.dependencies)));
         if used.filter(|d| may_change(&d.key)).any(|d| model.fact_hash(&d.key) != d.hash) {
             return None;
         }

@@ -48,10 +48,9 @@ impl<'a> Model<'a> {
         }
         self.depth.set(self.depth.get() + 1);
         let outer = self.enter();
-        let mark = self.dependencies.borrow().len();
+        let mark = self.dependencies.borrow().mark();
         let value = self.compute(node);
-        let used =
-            super::facts::distinct(self.dependencies.borrow().get(mark..).map(<[_]>::to_vec).unwrap_or_default());
+        let used = self.dependencies.borrow().since(mark);
         self.depth.set(self.depth.get() - 1);
         self.active.borrow_mut().remove(&node.id());
         if self.tainted.get() {

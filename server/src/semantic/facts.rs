@@ -9,7 +9,7 @@
 // cached functions looks facts up some 900 times, and SipHash was 9 % of its instructions.
 use foldhash::{HashMap, HashSet};
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use tree_sitter::Node;
 
@@ -69,7 +69,163 @@ pub struct Dependency {
     pub hash: u64,
 }
 
-/// What a function does, as its callers see it.
+/// The facts one fact was computed from, each once, as the fact keeps them: shared by every
+/// analysis that uses the fact, not copied into each.
+pub type Sources = Arc<[Dependency]>;
+
+/// The facts an analysis used: each fact used directly, and for each fact used the facts it
+/// was computed from, as the list that fact keeps (shared, not copied). A file-wide fact used
+/// by each of n functions was computed from some 2n facts: copied into each user's list, the
+/// cache held n² dependencies (a file of 4,000 classes and 4,000 losses held 1 GB).
+///
+/// The same fact may be listed more than once (in two shared lists, or directly and in one):
+/// every question asked of the list (does each still hash as recorded, does one of them change)
+/// answers the same for repeats.
+#[derive(Clone, Debug, Default)]
+pub struct Dependencies {
+    direct: Vec<Dependency>,
+    shared: Vec<Sources>,
+}
+
+/// A point in a [`Dependencies`] list ([`Dependencies::mark`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mark {
+    direct: usize,
+    shared: usize,
+}
+
+impl Dependencies {
+    /// Every fact listed, repeats included.
+    pub fn iter(&self) -> impl Iterator<Item = &Dependency> + Clone + '_ {
+        self.direct.iter().chain(self.shared.iter().flat_map(|s| s.iter()))
+    }
+
+    /// Whether `f` holds of one fact listed: [`Dependencies::iter`]`().any(f)`, a slice at a
+    /// time (a chained iterator over the lists is several times slower).
+    pub fn any(&self, mut f: impl FnMut(&Dependency) -> bool) -> bool {
+        self.direct.iter().any(&mut f) || self.shared.iter().any(|s| s.iter().any(&mut f))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.direct.is_empty() && self.shared.iter().all(|s| s.is_empty())
+    }
+
+    /// How many facts are listed, repeats included.
+    pub fn len(&self) -> usize {
+        self.direct.len() + self.shared.iter().map(|s| s.len()).sum::<usize>()
+    }
+
+    pub(crate) fn push(&mut self, d: Dependency) {
+        self.direct.push(d);
+    }
+
+    /// Lists the facts of `list`, sharing it.
+    pub(crate) fn push_shared(&mut self, list: &Sources) {
+        if !list.is_empty() {
+            self.shared.push(list.clone());
+        }
+    }
+
+    pub(crate) fn extend(&mut self, other: &Dependencies) {
+        self.direct.extend_from_slice(&other.direct);
+        self.shared.extend(other.shared.iter().cloned());
+    }
+
+    pub(crate) fn mark(&self) -> Mark {
+        Mark { direct: self.direct.len(), shared: self.shared.len() }
+    }
+
+    pub(crate) fn truncate(&mut self, mark: Mark) {
+        self.direct.truncate(mark.direct);
+        self.shared.truncate(mark.shared);
+    }
+
+    /// The facts listed since `mark`, which this list forgets.
+    pub(crate) fn split_off(&mut self, mark: Mark) -> Dependencies {
+        Dependencies {
+            direct: self.direct.split_off(mark.direct.min(self.direct.len())),
+            shared: self.shared.split_off(mark.shared.min(self.shared.len())),
+        }
+    }
+
+    /// The facts listed since `mark`, without repeats of a direct fact or of a shared list.
+    pub(crate) fn since(&self, mark: Mark) -> Dependencies {
+        Dependencies {
+            direct: self.direct.get(mark.direct..).map(<[_]>::to_vec).unwrap_or_default(),
+            shared: self.shared.get(mark.shared..).map(<[_]>::to_vec).unwrap_or_default(),
+        }
+        .distinct()
+    }
+
+    /// This list without repeats of a direct fact or of a shared list (the same list shared
+    /// twice), in first-use order.
+    pub(crate) fn distinct(self) -> Dependencies {
+        let direct = if self.direct.len() <= 1 { self.direct } else { distinct(self.direct) };
+        let mut shared = self.shared;
+        if shared.len() > 1 {
+            // Most lists share a few; a scan beats hashing (and allocates nothing).
+            if shared.len() <= 16 {
+                let mut kept = 0;
+                for i in 0..shared.len() {
+                    if !shared[..kept].iter().any(|s| Arc::ptr_eq(s, &shared[i])) {
+                        shared.swap(kept, i);
+                        kept += 1;
+                    }
+                }
+                shared.truncate(kept);
+            } else {
+                let mut seen: HashSet<*const Dependency> = HashSet::default();
+                shared.retain(|s| seen.insert(s.as_ptr()));
+            }
+        }
+        Dependencies { direct, shared }
+    }
+
+    /// Every fact listed, each once, in first-use order: a fact's own list.
+    pub(crate) fn flatten(self) -> Sources {
+        // Most facts use none or one other: their list is shared, not allocated.
+        static NONE: LazyLock<Sources> = LazyLock::new(|| Arc::new([]));
+        if self.direct.is_empty() && self.shared.len() <= 1 {
+            return self.shared.into_iter().next().unwrap_or_else(|| NONE.clone());
+        }
+        let mut all = self.direct;
+        for s in &self.shared {
+            all.extend_from_slice(s);
+        }
+        distinct(all).into()
+    }
+
+    /// The direct facts sorted, without repeats; shared lists without repeats.
+    pub(crate) fn sorted(self) -> Dependencies {
+        let mut d = self.distinct();
+        d.direct.sort();
+        d
+    }
+
+    /// The shared lists (each kept by the fact it lists the sources of).
+    pub(crate) fn shared(&self) -> &[Sources] {
+        &self.shared
+    }
+
+    /// The facts listed directly.
+    pub(crate) fn direct(&self) -> &[Dependency] {
+        &self.direct
+    }
+}
+
+/// Every fact listed in `lists`, a list shared by several visited once: the questions asked of
+/// them (is one of them some fact, does one hash otherwise now) answer the same for repeats, and
+/// the functions of a file share the lists of its file-wide facts.
+pub fn each_once<'d>(lists: impl IntoIterator<Item = &'d Dependencies>) -> impl Iterator<Item = &'d Dependency> {
+    let mut seen: HashSet<*const Dependency> = HashSet::default();
+    let mut slices: Vec<&'d [Dependency]> = Vec::new();
+    for deps in lists {
+        slices.push(&deps.direct);
+        slices.extend(deps.shared.iter().filter(|l| seen.insert(l.as_ptr())).map(|l| &l[..]));
+    }
+    slices.into_iter().flatten()
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Summary {
     /// Parameter names in order (`self` included for methods).
@@ -102,12 +258,12 @@ impl Flow {
 #[derive(Default)]
 pub struct Facts {
     /// A fact, its hash, and the facts its computation used (each once).
-    cache: HashMap<FactKey, (Arc<Fact>, u64, Vec<Dependency>)>,
+    cache: HashMap<FactKey, (Arc<Fact>, u64, Sources)>,
     /// The origin of each fact in `cache` that has one (see [`PriorFacts`]).
     origins: HashMap<FactKey, u64>,
     /// Facts whose computation met a cut (see `Model::tainted`), until the outermost question
     /// is answered.
-    pub(super) provisional: HashMap<FactKey, (Arc<Fact>, u64, Vec<Dependency>)>,
+    pub(super) provisional: HashMap<FactKey, (Arc<Fact>, u64, Sources)>,
     active: HashSet<FactKey>,
 }
 
@@ -137,7 +293,7 @@ struct PriorFact {
     /// asks for many facts and reads only their hashes.
     fact: Arc<Fact>,
     hash: u64,
-    used: Vec<Dependency>,
+    used: Sources,
 }
 
 impl PriorFacts {
@@ -151,12 +307,17 @@ impl PriorFacts {
     pub(crate) fn rebound(&mut self, names: &Words) {
         self.rebound = self.rebound.with(names);
     }
+
+    /// The lists of facts each kept fact was computed from.
+    pub(crate) fn used_lists(&self) -> impl Iterator<Item = &Sources> {
+        self.facts.values().map(|f| &f.used)
+    }
 }
 
 impl Facts {
     /// The hash of a fact already computed (not provisional), and the facts it used.
-    pub(super) fn hashed(&self, key: &FactKey) -> Option<(u64, &[Dependency])> {
-        self.cache.get(key).map(|(_, hash, used)| (*hash, used.as_slice()))
+    pub(super) fn hashed(&self, key: &FactKey) -> Option<(u64, &Sources)> {
+        self.cache.get(key).map(|(_, hash, used)| (*hash, used))
     }
 
     /// The facts with an origin, to be reused by the next analysis of the file.
@@ -247,7 +408,7 @@ impl<'a> Model<'a> {
                 }
                 // The facts this one's computation uses are dependencies of whoever uses it.
                 let outer = self.enter();
-                let mark = self.dependencies.borrow().len();
+                let mark = self.dependencies.borrow().mark();
                 let origin = self.fact_origin(key);
                 let (fact, fact_hash) = match origin.and_then(|o| self.prior_fact(key, o)) {
                     Some(prior) => prior,
@@ -257,7 +418,7 @@ impl<'a> Model<'a> {
                         (Arc::new(fact), fact_hash)
                     }
                 };
-                let used = distinct(self.dependencies.borrow_mut().split_off(mark));
+                let used = self.dependencies.borrow_mut().split_off(mark).flatten();
                 {
                     let mut facts = self.facts.borrow_mut();
                     facts.active.remove(key);
@@ -315,7 +476,7 @@ impl<'a> Model<'a> {
         if prior.origin != origin {
             return None;
         }
-        for d in &prior.used {
+        for d in prior.used.iter() {
             if self.fact_hash(&d.key) != d.hash {
                 return None;
             }

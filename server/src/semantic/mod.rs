@@ -68,7 +68,7 @@ use std::sync::Arc;
 use tree_sitter::{Node, Tree};
 
 use crate::syntax::{self, FIELD, KindName, text};
-pub use facts::{Dependency, FactKey, PriorFacts};
+pub use facts::{Dependencies, Dependency, FactKey, PriorFacts, Sources, each_once};
 use imports::Imports;
 use scope::ScopeIndex;
 use value::{Kind, Value};
@@ -98,19 +98,23 @@ pub struct Model<'a> {
     /// answered: in [`Model::provisional`], not in the memo. Every finding is then the same
     /// whatever order the rules ask in, which the server's per-function cache relies on.
     tainted: Cell<bool>,
-    provisional: RefCell<HashMap<usize, (Value<'a>, Vec<Dependency>)>>,
+    provisional: RefCell<HashMap<usize, (Value<'a>, Dependencies)>>,
     facts: RefCell<facts::Facts>,
     /// Guarding statements per block (see `guards`).
     exits: RefCell<HashMap<usize, guards::Exits<'a>>>,
     /// Facts used since the last [`Model::take_dependencies`].
-    dependencies: RefCell<Vec<Dependency>>,
+    dependencies: RefCell<Dependencies>,
     /// Whether facts used are recorded: only a cache that checks them later needs them, and
     /// one model over a whole file, recording, kept every use of a file-wide fact with all the
     /// facts it was computed from (a file of 2,000 classes and 2,000 losses held 1 GB).
     records: bool,
     /// The facts each memoized value's computation used, replayed when the memo answers (so a
     /// fact computed after the value still records them).
-    value_dependencies: RefCell<HashMap<usize, Vec<Dependency>>>,
+    value_dependencies: RefCell<HashMap<usize, Dependencies>>,
+    /// Whether each shared list of facts [`Model::still_holds`] checked still holds, by the
+    /// list's address (the list kept alive here, so no other takes its address): the cached
+    /// functions of a file share the lists of the file-wide facts they used, each checked once.
+    lists_checked: RefCell<HashMap<usize, (Sources, bool)>>,
     /// Loss calls per scope (see `flows`).
     loss_calls: RefCell<HashMap<usize, Rc<Vec<flows::LossCall<'a>>>>>,
     /// Values computed so far (see [`Model::evaluations`]).
@@ -181,6 +185,7 @@ impl<'a> Model<'a> {
             dependencies: RefCell::default(),
             records: true,
             value_dependencies: RefCell::default(),
+            lists_checked: RefCell::default(),
             loss_calls: RefCell::default(),
             evaluations: Cell::new(0),
             recorded: Cell::new(0),
@@ -203,19 +208,19 @@ impl<'a> Model<'a> {
     }
 
     /// Records `key`, which hashes as `hash`, and the facts it was computed from as used.
-    fn record(&self, key: &FactKey, hash: u64, used: &[Dependency]) {
+    fn record(&self, key: &FactKey, hash: u64, used: &Sources) {
         if self.records {
             let mut deps = self.dependencies.borrow_mut();
             deps.push(Dependency { key: key.clone(), hash });
-            deps.extend_from_slice(used);
+            deps.push_shared(used);
             self.recorded.set(self.recorded.get() + 1 + used.len());
         }
     }
 
     /// Records the facts a memoized value's computation used as used again.
-    fn record_all(&self, used: &[Dependency]) {
+    fn record_all(&self, used: &Dependencies) {
         if self.records {
-            self.dependencies.borrow_mut().extend_from_slice(used);
+            self.dependencies.borrow_mut().extend(used);
             self.recorded.set(self.recorded.get() + used.len());
         }
     }
@@ -568,8 +573,8 @@ impl<'a> Model<'a> {
     }
 
     /// The facts used since the last call, and forgets them.
-    pub fn take_dependencies(&self) -> Vec<Dependency> {
-        facts::distinct(std::mem::take(&mut self.dependencies.borrow_mut()))
+    pub fn take_dependencies(&self) -> Dependencies {
+        std::mem::take(&mut *self.dependencies.borrow_mut()).distinct()
     }
 
     /// The current hash of a fact, as [`Dependency::hash`] recorded it (recorded as used, as
@@ -587,8 +592,20 @@ impl<'a> Model<'a> {
 
     /// Whether each of `deps` still hashes as recorded; records nothing as used (a check of a
     /// cached analysis, not part of one).
-    pub fn still_holds(&self, deps: &[Dependency]) -> bool {
-        deps.iter().all(|d| self.current_hash(&d.key) == d.hash)
+    pub fn still_holds(&self, deps: &Dependencies) -> bool {
+        deps.direct().iter().all(|d| self.current_hash(&d.key) == d.hash)
+            && deps.shared().iter().all(|list| self.list_holds(list))
+    }
+
+    /// Whether each fact of `list` still hashes as recorded, checked once per list.
+    fn list_holds(&self, list: &Sources) -> bool {
+        let at = list.as_ptr() as usize;
+        if let Some((_, held)) = self.lists_checked.borrow().get(&at) {
+            return *held;
+        }
+        let held = list.iter().all(|d| self.current_hash(&d.key) == d.hash);
+        self.lists_checked.borrow_mut().insert(at, (list.clone(), held));
+        held
     }
 
     /// The current hash of a fact, recording nothing as used: a check of a cached analysis, not
@@ -598,7 +615,7 @@ impl<'a> Model<'a> {
         if let Some((hash, _)) = self.facts.borrow().hashed(key) {
             return hash;
         }
-        let mark = self.dependencies.borrow().len();
+        let mark = self.dependencies.borrow().mark();
         let hash = self.fact_and_hash(key).1;
         self.dependencies.borrow_mut().truncate(mark);
         hash
