@@ -51,7 +51,10 @@ def discarded(s, mask, a, b):
     kept = torch.where(n > 0, s / n, torch.zeros_like(s))
     q = np.divide(a, np.count_nonzero(b), out=np.zeros_like(a), where=np.count_nonzero(b) != 0)
     r = np.nan_to_num(a / np.count_nonzero(b))
-    return kept, q, r
+    # The condition is on the count, the division by its float copy (exact for integers).
+    hist = torch.bincount(b.flatten(), minlength=4)
+    dice = torch.where(hist > 0, a / hist.float(), torch.ones_like(a))
+    return kept, q, r, dice
 
 
 def handled(a, b):

@@ -1,5 +1,5 @@
 //! NL201 division-by-possibly-zero: a division by a value with evidence that it can be exactly
-//! 0 (a count of a mask, a norm, a standard deviation or variance, `max - min`, a literal 0),
+//! 0 (a count of a mask, a `bincount`, a norm, a standard deviation or variance, `max - min`, a literal 0),
 //! and its fixes (`divide_no_nan`, a floor, `+ eps`, `normalize`).
 
 use tree_sitter::Node;
@@ -138,7 +138,17 @@ fn discarded<'a>(model: &Model<'a>, smell: Node<'a>, den: Node<'a>) -> bool {
     let excludes_zero = |cond: Node<'a>, truth: bool| {
         let mut found = Vec::new();
         model.constraints_of(cond, truth, 0, &mut found);
-        found.iter().any(|c| same_expression(c.subject, den, model.src) && !c.range.contains_zero())
+        let guarded = |subject: Node<'a>| {
+            let mut d = Some(den);
+            while let Some(node) = d {
+                if same_expression(subject, node, model.src) {
+                    return true;
+                }
+                d = exact_copy_of(model, node);
+            }
+            false
+        };
+        found.iter().any(|c| guarded(c.subject) && !c.range.contains_zero())
     };
     if smell.kind_name() == "call"
         && let Some(cond) = Args::of(smell).keyword(&["where"], model.src)
@@ -169,6 +179,18 @@ fn discarded<'a>(model: &Model<'a>, smell: Node<'a>, den: Node<'a>) -> bool {
             }
             _ => return false,
         }
+    }
+}
+
+/// What `node` copies with its zeros and only them: the receiver of `n.detach()`, `n.cpu()`,
+/// ..., and of `n.float()` or `n.double()` when `n` is a count (an integer, exact in floating
+/// point). A condition on `n` then holds of `node` (`where(n > 0, s / n.float(), 1)`).
+fn exact_copy_of<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
+    let Some(Callee::Method { name, receiver }) = model.callee(unparenthesized(node)) else { return None };
+    match name {
+        "detach" | "clone" | "cpu" | "cuda" | "contiguous" => Some(receiver),
+        "float" | "double" if model.value(receiver).op() == Some(Op::Count) => Some(receiver),
+        _ => None,
     }
 }
 
@@ -378,16 +400,19 @@ fn masked_mean<'a>(model: &Model<'a>, smell: Node<'a>, num: Option<Node<'a>>, de
     (mentions(model.text(operand)) || mentions(model.text(weighted))) && model.in_training_code(smell)
 }
 
-/// A count of a mask or of indicator values (`mask.sum()`, `count_nonzero`): its non-zero
-/// values are at least 1, so a floor of 1 changes nothing else.
+/// A count of a mask, of indicator values or of each value's occurrences (`mask.sum()`,
+/// `count_nonzero`, `bincount`): its non-zero values are at least 1, so a floor of 1 changes
+/// nothing else.
 fn counts_a_mask<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
     let Some(producer) = value.producer else { return false };
+    let counting = |name: &str| matches!(name, "count_nonzero" | "bincount");
     match model.reduction(producer.node) {
         Some(r) => model.value(r.operand).op() == Some(Op::Mask),
-        None => {
-            matches!(model.callee(producer.node), Some(Callee::Api(api)) if apis::leaf(&api) == "count_nonzero")
-                || matches!(model.callee(producer.node), Some(Callee::Method { name: "count_nonzero", .. }))
-        }
+        None => match model.callee(producer.node) {
+            Some(Callee::Api(api)) => counting(apis::leaf(&api)),
+            Some(Callee::Method { name, .. }) => counting(name),
+            _ => false,
+        },
     }
 }
 

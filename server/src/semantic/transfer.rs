@@ -416,6 +416,12 @@ const ROWS: &[Row] = &[
         source: "count_nonzero: an integer in [0, n]",
     },
     Row {
+        modules: &[TORCH, NP, JNP, TF_MATH],
+        leaves: &["bincount"],
+        transfer: Transfer::Count,
+        source: "bincount: each value's number of occurrences, 0 for one that never occurs",
+    },
+    Row {
         modules: &["torch.linalg", "numpy.linalg", "jax.numpy.linalg", "tensorflow.linalg", KOPS, TORCH],
         leaves: &["norm", "vector_norm", "matrix_norm"],
         transfer: Transfer::NonNegative(Op::Norm),
@@ -682,7 +688,7 @@ const METHODS: &[(&[&str], Transfer)] = &[
     (&["clamp_min", "clamp_min_"], Transfer::Clip { input: RECEIVER, lower: Some(arg(0, &["min"])), upper: None }),
     (&["sum", "nansum"], Transfer::Sum(RECEIVER)),
     (&["mean", "max", "min", "amax", "amin", "nanmean"], Transfer::Within(RECEIVER, Op::Mean)),
-    (&["count_nonzero"], Transfer::Count),
+    (&["count_nonzero", "bincount"], Transfer::Count),
     (&["norm"], Transfer::NonNegative(Op::Norm)),
     (&["std"], Transfer::NonNegative(Op::Std)),
     (&["var"], Transfer::NonNegative(Op::Var)),

@@ -367,7 +367,8 @@ pub enum Op {
     Complement(Prob),
     Exp,
     Log,
-    /// A sum or count of a mask or of indicator values (`mask.sum()`, `count_nonzero`).
+    /// A sum or count of a mask or of indicator values, or each value's occurrences (`mask.sum()`,
+    /// `count_nonzero`, `bincount`).
     Count,
     Sum,
     Mean,
@@ -430,7 +431,7 @@ impl Op {
             Op::Complement(Prob::Sigmoid) => "one minus a sigmoid output",
             Op::Exp => "an exponential",
             Op::Log => "a logarithm",
-            Op::Count => "a count of a mask",
+            Op::Count => "a count",
             Op::Sum => "a sum",
             Op::Mean => "a mean",
             Op::Norm => "a norm",
