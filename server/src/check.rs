@@ -960,6 +960,12 @@ fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
         (span.start_byte, span.start) = (first.start_byte(), first.start_position().into());
     }
     let text = source.get(span.start_byte..span.end_byte).unwrap_or("");
+    // A control character where code starts (U+0001 pasted from a terminal): CPython names it,
+    // and a snippet of it would print as nothing.
+    if let Some(c) = text.trim_start().chars().next().filter(|c| c.is_control()) {
+        let message = format!("Syntax error: invalid non-printable character U+{:04X}", u32::from(c));
+        return builtin_smell(&SYNTAX_ERROR, message, span);
+    }
     let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let mut snippet: String = first.chars().take(40).collect();
     if snippet.len() < first.len() {
@@ -1225,6 +1231,18 @@ mod tests {
         // The span of a compound statement is its first line, not its whole body.
         let smells = syntax_errors(&engine::parse(except), except);
         assert_eq!(smells[0].span.end.row, smells[0].span.start.row);
+    }
+
+    /// Regression (a newcomer's trial): a control character at a line's start gave "Cannot parse
+    /// ``" (its snippet prints as nothing). The message is CPython 3.11's.
+    #[test]
+    fn a_non_printable_character_is_named() {
+        for (src, code) in [("import numpy as np\n\u{1}y = np.log(0)\n", "0001"), ("x = 1 +\u{7f}2\n", "007F")] {
+            let messages = syntax_messages(src);
+            let message = format!("Syntax error: invalid non-printable character U+{code}");
+            assert!(messages.iter().any(|(_, _, m)| *m == message), "{src:?}: {messages:?}");
+            assert!(messages.iter().all(|(_, _, m)| !m.contains("``")), "{src:?}: {messages:?}");
+        }
     }
 
     /// Regressions (issue 14's review): tabs and spaces mixed so that a tab counted as 8 columns
