@@ -897,6 +897,14 @@ fn stdin_is_checked_and_fixed_to_stdout() {
     // Nothing to fix: the source comes back as it was.
     let run = nanlint_with(dir.path(), &["check", "--fix", "-"], CLEAN.as_bytes(), &[]);
     assert_eq!((run.code, run.stdout.as_str()), (0, CLEAN));
+    // With paths, stdin was not read and --stdin-filename was dropped in silence.
+    write(dir.path(), "a.py", SMELLY.as_bytes());
+    let args = ["check", "--stdin-filename", "sub/model.py", "a.py"];
+    let run = nanlint_with(dir.path(), &args, CLEAN.as_bytes(), &[]);
+    assert_usage_error(&run, "--stdin-filename names the source read from stdin; it cannot be used with the path a.py");
+    // `-` is stdin itself.
+    let args = ["check", "--stdin-filename", "sub/model.py", "-"];
+    assert_eq!(nanlint_with(dir.path(), &args, CLEAN.as_bytes(), &[]).code, 0);
 }
 
 #[test]
@@ -916,6 +924,14 @@ fn diff_prints_what_fixes_would_change() {
     // --statistics with it was dropped in silence; the two do not combine.
     let run = nanlint(dir.path(), &["check", "--diff", "--statistics", "a.py"]);
     assert_usage_error(&run, "'--diff' cannot be used with '--statistics'");
+    // So were the machine formats other than JSON: --statistics printed its text table.
+    for format in ["sarif", "github", "gitlab", "junit"] {
+        let run = nanlint(dir.path(), &["check", "--statistics", "--output-format", format, "a.py"]);
+        assert_usage_error(
+            &run,
+            &format!("--statistics prints text or JSON; it cannot be used with --output-format {format}"),
+        );
+    }
 }
 
 #[test]

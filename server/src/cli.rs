@@ -179,6 +179,20 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     };
     // The keys' errors start with the key: name the flag instead.
     cli.validate().map_err(|e| if e.starts_with("epsilon") { e } else { format!("--{e}") })?;
+    // As `--statistics --diff`: one of the two would be dropped in silence.
+    if args.statistics && !matches!(args.output_format, OutputFormat::Full | OutputFormat::Concise | OutputFormat::Json)
+    {
+        let format = args.output_format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+        return Err(format!("--statistics prints text or JSON; it cannot be used with --output-format {format}"));
+    }
+    if args.stdin_filename.is_some()
+        && let Some(path) = args.paths.iter().find(|p| *p != Path::new("-"))
+    {
+        return Err(format!(
+            "--stdin-filename names the source read from stdin; it cannot be used with the path {}",
+            path.display()
+        ));
+    }
     let fix_choice = args.fix_choice.iter().map(|c| FixChoice::parse(c)).collect::<Result<Vec<_>, _>>()?;
     let fixing = args.fix || args.diff;
     let options = Options {
