@@ -306,7 +306,7 @@ fn analyze_units<'a>(
     let one = |model: &Model<'a>, unit: &Node<'a>| {
         model.take_dependencies();
         let smells = run_rules(rules, model, settings, &[Target { node: *unit, range: None }], triggers);
-        (smells, model.take_dependencies().sorted())
+        (smells, model.take_dependencies())
     };
     if units.len() < PARALLEL_UNITS || rayon::current_num_threads() < 2 {
         return (units.iter().map(|u| one(model, u)).collect(), PriorFacts::default());

@@ -195,13 +195,6 @@ impl Dependencies {
         distinct(all).into()
     }
 
-    /// The direct facts sorted, without repeats; shared lists without repeats.
-    pub(crate) fn sorted(self) -> Dependencies {
-        let mut d = self.distinct();
-        d.direct.sort();
-        d
-    }
-
     /// The shared lists (each kept by the fact it lists the sources of).
     pub(crate) fn shared(&self) -> &[Sources] {
         &self.shared
