@@ -1622,8 +1622,11 @@ fn a_colored_diff_paints_each_line_whatever_ends_it() {
 
 #[test]
 fn fixes_and_noqa_comments_keep_each_lines_ending() {
-    let imports = "import numpy as np\nfrom scipy.special import softmax\n\ny = np.log(softmax(z))\n";
-    let imports_fixed = "import numpy as np\nfrom scipy.special import softmax\nfrom scipy.special import log_softmax\n\ny = log_softmax(z)\n";
+    // The function imports `softmax` itself: the fix's import is a new line after the file's
+    // (a `from scipy.special import` among them would be joined, with no line added).
+    let imports =
+        "import numpy as np\n\n\ndef g(z):\n    from scipy.special import softmax\n    return np.log(softmax(z))\n";
+    let imports_fixed = "import numpy as np\nfrom scipy.special import log_softmax\n\n\ndef g(z):\n    from scipy.special import softmax\n    return log_softmax(z)\n";
     let indented_fixed = INDENTED
         .replace("torch.log(p)", "torch.log(torch.clamp(p, min=1e-7))")
         .replace("torch.log(torch.softmax(x, 1))", "torch.log_softmax(x, 1)");

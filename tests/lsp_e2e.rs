@@ -1388,9 +1388,10 @@ fn two_cells_open(texts: [&str; 2], versions: [i32; 2]) -> Value {
     })
 }
 
-/// In a notebook cell, NL104's `xlogy` fix adds its import to the cell holding the imports: the
-/// code action offers it, as `documentChanges` (the client takes them) for both cells' URIs with
-/// their versions, the import in the first cell and the rewrite in the finding's cell.
+/// In a notebook cell, NL104's `xlogy` fix adds its import to the cell holding the imports
+/// (joining its `from scipy.special import`): the code action offers it, as `documentChanges`
+/// (the client takes them) for both cells' URIs with their versions, the import in the first
+/// cell and the rewrite in the finding's cell.
 #[tokio::test]
 async fn a_cell_quick_fix_adding_an_import_edits_the_imports_cell_too() {
     let cell_uri = |i: usize| format!("vscode-notebook-cell:/nanlint-e2e/nb.ipynb#cell{i}");
@@ -1415,7 +1416,7 @@ async fn a_cell_quick_fix_adding_an_import_edits_the_imports_cell_too() {
         json!([
             {
                 "textDocument": {"uri": cell_uri(0), "version": 3},
-                "edits": [{"range": range_json((2, 0), (2, 0)), "newText": "from scipy.special import xlogy\n"}]
+                "edits": [{"range": range_json((1, 33), (1, 33)), "newText": ", xlogy"}]
             },
             {
                 "textDocument": {"uri": cell_uri(1), "version": 4},

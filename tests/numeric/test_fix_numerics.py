@@ -572,6 +572,32 @@ def test_numpy_xlogy_import_not_duplicated(workspace):
                  "xlogy fix away from zero", fixed_src)
 
 
+def test_numpy_xlogy_joins_the_files_scipy_special_import(workspace):
+    # The file already imports from scipy.special: the fix adds `xlogy` to that statement,
+    # and the fixed module imports and runs.
+    require_libs("numpy", "scipy")
+    case = Case("numpy-product-joins-import", ("numpy", "scipy"), "numpy", src("""
+        import numpy as np
+        from scipy.special import expit
+
+
+        class Loss:
+            def __call__(self, y, p):
+                return -np.sum(y * np.log(p))
+
+
+        f = Loss()
+        """), "np.log(p)", XENT_ZERO, XENT_AWAY, True, log_arg=1)
+    path, _ = workspace.check(case)
+    fixed = workspace.fixed_path(case, "default", fix_index(workspace, case, "xlogy"))
+    fixed_src = fixed.read_text(encoding="utf-8")
+    assert "from scipy.special import expit, xlogy\n" in fixed_src, fixed_src
+    assert fixed_src.count("from scipy.special import") == 1, fixed_src
+    assert_all_finite(workspace.evaluate(fixed, case, "zero"), "xlogy fix at zero", fixed_src)
+    assert_close(workspace.evaluate(fixed, case, "away"), workspace.evaluate(path, case, "away"),
+                 "xlogy fix away from zero", fixed_src)
+
+
 EPSILON_PYPROJECT = "[tool.nanlint]\nepsilon = 1e-4\n"
 
 

@@ -266,8 +266,7 @@ impl Renamed {
         let package = |path: &str| path.split('.').next().unwrap_or(path).to_string();
         let packages: BTreeSet<String> = both().filter(|(n, _)| changed.contains(n)).map(|(_, p)| package(p)).collect();
         let related: BTreeSet<&str> = both().filter(|(_, p)| packages.contains(&package(p))).map(|(n, _)| n).collect();
-        let imports_moved =
-            old.insert_at() != new.insert_at() || changed.iter().any(|n| fixes::CONVENTIONAL_ALIASES.contains(n));
+        let imports_moved = !old.inserts_as(new) || changed.iter().any(|n| fixes::CONVENTIONAL_ALIASES.contains(n));
         Some(Renamed { changed: Words::new(changed), related: Words::new(related), imports_moved })
     }
 
@@ -1105,6 +1104,26 @@ mod tests {
         assert_eq!(outside.count(), 10, "the fixture's NumPy findings add an import");
         let (_, analyzed) = after(&before, &src);
         assert_eq!(analyzed, 10);
+    }
+
+    /// The xlogy fix joins `from scipy.special import expit`; swapping it with the line after
+    /// it keeps the modules and the insertion point, but moves where `, xlogy` goes: the
+    /// function is analyzed again (its cached edit would land inside `from scipy`).
+    #[test]
+    fn moving_the_from_import_a_fix_joins_analyzes_the_function_again() {
+        let body = "\n\ndef f(x, y):\n    p = np.exp(x) / np.exp(x).sum()\n    return -(y * np.log(p)).sum()\n";
+        let before = format!("from scipy.special import expit\nimport numpy as np\n{body}");
+        let before = before.as_str();
+        let joins = |smells: &[Smell], content: &str| {
+            smells.iter().any(|s| s.fixes.iter().any(|f| f.edits.iter().any(|e| e.content == content)))
+        };
+        let tree = parse(before);
+        assert!(joins(&super::super::analyze(before, &tree, &Settings::default()), ", xlogy"));
+        let src = format!("import numpy as np\nfrom scipy.special import expit\n{body}");
+        let (smells, analyzed) = after(before, &src);
+        assert_eq!(analyzed, 1);
+        let at = src.find("expit").unwrap() + "expit".len();
+        assert!(smells.iter().any(|s| s.fixes.iter().any(|f| f.edits.iter().any(|e| e.start == at))), "{smells:#?}");
     }
 
     /// A document edited as the server edits it: the shortcut for an edit inside one function

@@ -847,7 +847,7 @@ mod tests {
         assert_eq!(
             cli_fixed_cells(&json, "xlogy"),
             [
-                "import numpy as np\nfrom scipy.special import softmax\nfrom scipy.special import xlogy\n",
+                "import numpy as np\nfrom scipy.special import softmax, xlogy\n",
                 "p = softmax(z)\nloss = -np.sum(xlogy(y, p))"
             ]
         );
@@ -883,9 +883,12 @@ mod tests {
     #[test]
     fn a_fix_with_an_edit_outside_every_cell_is_not_offered() {
         // The imports cell lacks its last newline: the import would go after the newline the
-        // program adds, between the cells.
-        let texts =
-            ["import numpy as np\nfrom scipy.special import softmax", "p = softmax(z)\nloss = -np.sum(y * np.log(p))"];
+        // program adds, between the cells. (The function imports `softmax` itself: with it in
+        // the first cell, `xlogy` would join that statement, in the cell.)
+        let texts = [
+            "import numpy as np",
+            "def f(z, y):\n    from scipy.special import softmax\n    p = softmax(z)\n    return -np.sum(y * np.log(p))",
+        ];
         let session = Session::default();
         let publishes = open(&session, &texts);
         let body: serde_json::Value = serde_json::from_slice(&publishes[0].body).unwrap();

@@ -14,7 +14,9 @@ use crate::syntax::{FIELD, KindName};
 /// becomes `tf.clip_by_value` after `import tensorflow.compat.v1 as tf`. `prefer` is the local
 /// name the surrounding code used (`th` in `th.log(p)`): when it reaches the target it wins,
 /// so one expression never mixes two aliases of a library. When no imported name reaches the
-/// target, returns the spelling under a new import and the edit that adds that import.
+/// target, returns the spelling under a new import and the edit that adds that import: a new
+/// line after the leading imports, or `, name` joining a `from` statement of the same module
+/// there.
 pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
     // Ranking: the preferred name, then the longest module (`F.softmax` over
     // `torch.nn.functional.softmax`), then the library's conventional name (`torch` over `T`
@@ -47,10 +49,18 @@ pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, 
         return (spelled, None);
     }
     let (statement, spelled) = new_import(target, |name| imports.is_taken(name));
-    let edit = Edit {
-        start: imports.insert_at(),
-        end: imports.insert_at(),
-        content: format!("{statement}{}", imports.newline()),
+    // `from M import f` joins a `from M import ...` the file already has.
+    let extended = statement
+        .strip_prefix("from ")
+        .and_then(|s| s.split_once(" import "))
+        .and_then(|(module, name)| Some((imports.from_import_end(module)?, name)));
+    let edit = match extended {
+        Some((at, name)) => Edit { start: at, end: at, content: format!(", {name}") },
+        None => Edit {
+            start: imports.insert_at(),
+            end: imports.insert_at(),
+            content: format!("{statement}{}", imports.newline()),
+        },
     };
     (spelled, Some(edit))
 }
@@ -289,6 +299,35 @@ mod tests {
             spell_in("from foo import tf\nfrom tensorflow.math import log\n", "tensorflow.clip_by_value");
         assert_eq!(spelled, "tensorflow.clip_by_value");
         assert!(fixed.unwrap().contains("\nimport tensorflow\n"));
+    }
+
+    /// A name from a module the leading imports already take names from joins that statement
+    /// (the last one, after its last name) instead of a second `from` line.
+    #[test]
+    fn a_new_name_joins_the_files_from_import_of_its_module() {
+        let joined = |src: &str| spell_in(src, "scipy.special.xlogy").1.unwrap();
+        assert_eq!(
+            joined("import numpy as np\nfrom scipy.special import softmax\n\nx = 1\n"),
+            "import numpy as np\nfrom scipy.special import softmax, xlogy\n\nx = 1\n"
+        );
+        assert_eq!(
+            joined(
+                "from scipy.special import expit\nfrom scipy.special import (\n    softmax as sm,\n    logit,\n)\nx = 1\n"
+            ),
+            "from scipy.special import expit\nfrom scipy.special import (\n    softmax as sm,\n    logit, xlogy,\n)\nx = 1\n"
+        );
+        assert_eq!(
+            joined("from scipy.special import softmax  # probabilities\nx = 1\n"),
+            "from scipy.special import softmax, xlogy  # probabilities\nx = 1\n"
+        );
+        // Another module, a wildcard, or an import after the code: a line of its own.
+        for src in [
+            "from scipy.stats import entropy\nx = 1\n",
+            "from scipy.special import *\nx = 1\n",
+            "import numpy as np\nx = 1\nfrom scipy.special import softmax\n",
+        ] {
+            assert!(joined(src).contains("from scipy.special import xlogy\n"), "{src:?}: {}", joined(src));
+        }
     }
 
     /// Regression (a newcomer's run): in a file that defines `logsumexp` (or `softmax`), the

@@ -19,6 +19,10 @@ pub struct Imports {
     insert_at: usize,
     /// The line ending of the line before `insert_at` (or of the first line): a new import uses it.
     newline: &'static str,
+    /// Each `from M import a, b` of the leading block of imports (before `insert_at`): M and the
+    /// offset after its last name. A new name from M extends the last of them (`, c` after `b`)
+    /// rather than taking a line of its own.
+    from_ends: Vec<(String, usize)>,
     /// The names the file's own `def`s bind, sorted: a new import must not take one (`from
     /// scipy.special import logsumexp` in a file that defines `logsumexp` would make the fixed
     /// function call itself).
@@ -72,6 +76,7 @@ impl Imports {
         }
         imports.insert_at = insertion_point(root, src);
         imports.newline = line_ending(src, imports.insert_at);
+        imports.from_ends = from_imports_before(root, src, imports.insert_at);
         imports.defined = crate::syntax::defined_names(src);
         imports.defined.sort();
         imports.defined.dedup();
@@ -207,6 +212,18 @@ impl Imports {
         self.bindings.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Where a new name imported from `module` goes when the leading block of imports has a
+    /// `from module import ...`: after its last name.
+    pub fn from_import_end(&self, module: &str) -> Option<usize> {
+        self.from_ends.iter().rev().find(|(m, _)| m == module).map(|&(_, at)| at)
+    }
+
+    /// New imports go where they went in `other`: the same insertion point, the same `from`
+    /// statements to extend at the same offsets.
+    pub fn inserts_as(&self, other: &Imports) -> bool {
+        self.insert_at == other.insert_at && self.from_ends == other.from_ends
+    }
+
     /// The line ending a new import line uses.
     pub fn newline(&self) -> &'static str {
         self.newline
@@ -248,6 +265,29 @@ fn insertion_point(root: Node, src: &str) -> usize {
     // Move to the start of the next line.
     let end = crate::text::line_end(src, at);
     (end + crate::text::line_ending(src, end).len()).min(src.len())
+}
+
+/// The `from M import ...` statements among the module's statements before `end` (the leading
+/// block): M and the offset after the last name. Wildcard, relative and broken ones are left out.
+fn from_imports_before(root: Node, src: &str, end: usize) -> Vec<(String, usize)> {
+    let mut found = Vec::new();
+    let mut cursor = root.walk();
+    for stmt in root.named_children(&mut cursor) {
+        if stmt.start_byte() >= end {
+            break;
+        }
+        if stmt.kind_name() != "import_from_statement" || stmt.has_error() {
+            continue;
+        }
+        let Some(module) = stmt.child_by_field_id(FIELD.module_name).filter(|m| m.kind_name() == "dotted_name") else {
+            continue;
+        };
+        let mut names = stmt.walk();
+        if let Some(last) = stmt.children_by_field_name("name", &mut names).last() {
+            found.push((compact(text(module, src)), last.end_byte()));
+        }
+    }
+    found
 }
 
 /// The terminator (`\n`, `\r\n` or a lone `\r`) of the line that ends at `at` (or, at 0, of the
