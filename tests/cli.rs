@@ -901,7 +901,10 @@ fn stdin_is_checked_and_fixed_to_stdout() {
     write(dir.path(), "a.py", SMELLY.as_bytes());
     let args = ["check", "--stdin-filename", "sub/model.py", "a.py"];
     let run = nanlint_with(dir.path(), &args, CLEAN.as_bytes(), &[]);
-    assert_usage_error(&run, "--stdin-filename names the source read from stdin; it cannot be used with the path a.py");
+    assert_usage_error(
+        &run,
+        "--stdin-filename names the source read from stdin; it cannot be used with the path a.py (see `nanlint check --help`)",
+    );
     // `-` is stdin itself.
     let args = ["check", "--stdin-filename", "sub/model.py", "-"];
     assert_eq!(nanlint_with(dir.path(), &args, CLEAN.as_bytes(), &[]).code, 0);
@@ -924,6 +927,12 @@ fn diff_prints_what_fixes_would_change() {
     // --statistics with it was dropped in silence; the two do not combine.
     let run = nanlint(dir.path(), &["check", "--diff", "--statistics", "a.py"]);
     assert_usage_error(&run, "'--diff' cannot be used with '--statistics'");
+    // clap's lines before its usage make the one line: the values a flag takes included.
+    let run = nanlint(dir.path(), &["check", "--output-format", "xml", "a.py"]);
+    assert_usage_error(
+        &run,
+        "invalid value 'xml' for '--output-format <OUTPUT_FORMAT>' [possible values: full, concise, json, sarif, github, gitlab, junit] (see `nanlint --help`)",
+    );
     // So were the machine formats other than JSON: --statistics printed its text table.
     for format in ["sarif", "github", "gitlab", "junit"] {
         let run = nanlint(dir.path(), &["check", "--statistics", "--output-format", format, "a.py"]);
@@ -958,6 +967,31 @@ fn statistics_show_fixes_quiet_and_silent() {
         run.stdout,
         "Fixed 2 smells:\n- a.py:\n    2 × NL101 (log-of-possibly-zero)\n\nFound 2 smells (2 fixed, 0 remaining).\n"
     );
+    // Without --fix there is nothing to list: the flag was ignored without a word.
+    let run = nanlint(dir.path(), &["check", "--show-fixes", "a.py"]);
+    assert_usage_error(&run, "--show-fixes lists what --fix changed; it needs --fix (see `nanlint check --help`)");
+}
+
+/// A selection that enables no rule (`select = []`, `--ignore ALL`) says so: "All checks
+/// passed!" alone reads as a clean file.
+#[test]
+fn a_selection_enabling_no_rule_is_warned_of() {
+    let dir =
+        project(&[("a.py", SMELLY), ("quiet/pyproject.toml", "[tool.nanlint]\nselect = []\n"), ("quiet/b.py", SMELLY)]);
+    let warning = |source: &str| {
+        format!(
+            "nanlint: warning: no rule is enabled (the selection of {source}): only syntax errors and unreadable files are reported\n"
+        )
+    };
+    let run = nanlint(dir.path(), &["check", "quiet"]);
+    assert_eq!((run.code, run.stderr), (0, warning("quiet/pyproject.toml")));
+    let run = nanlint(dir.path(), &["check", "--isolated", "--ignore", "ALL", "a.py"]);
+    assert_eq!((run.code, run.stderr), (0, warning("--select/--extend-select/--ignore")));
+    let run = nanlint(dir.path(), &["check", "--extend-select", "NL1", "quiet"]);
+    assert_eq!((run.code, run.stderr.as_str()), (1, ""));
+    // Both folders: one warning, for the one that enables nothing.
+    let run = nanlint(dir.path(), &["check", "a.py", "quiet"]);
+    assert_eq!((run.code, run.stderr), (1, warning("quiet/pyproject.toml")));
 }
 
 #[test]

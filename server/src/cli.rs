@@ -85,7 +85,7 @@ pub struct CheckArgs {
     /// Print the changes fixes would make as a unified diff; write nothing.
     #[arg(long, conflicts_with = "fix")]
     pub diff: bool,
-    /// List what fixes changed, per file.
+    /// List what fixes changed, per file (with --fix).
     #[arg(long)]
     pub show_fixes: bool,
     /// Print how many findings of each code there are instead of the findings.
@@ -178,22 +178,28 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         per_file_ignores: None,
     };
     // The keys' errors start with the key: name the flag instead.
-    cli.validate().map_err(|e| if e.starts_with("epsilon") { e } else { format!("--{e}") })?;
+    cli.validate().map_err(|e| usage(if e.starts_with("epsilon") { e } else { format!("--{e}") }))?;
     // As `--statistics --diff`: one of the two would be dropped in silence.
     if args.statistics && !matches!(args.output_format, OutputFormat::Full | OutputFormat::Concise | OutputFormat::Json)
     {
         let format = args.output_format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
-        return Err(format!("--statistics prints text or JSON; it cannot be used with --output-format {format}"));
+        return Err(usage(format!(
+            "--statistics prints text or JSON; it cannot be used with --output-format {format}"
+        )));
     }
     if args.stdin_filename.is_some()
         && let Some(path) = args.paths.iter().find(|p| *p != Path::new("-"))
     {
-        return Err(format!(
+        return Err(usage(format!(
             "--stdin-filename names the source read from stdin; it cannot be used with the path {}",
             path.display()
-        ));
+        )));
     }
-    let fix_choice = args.fix_choice.iter().map(|c| FixChoice::parse(c)).collect::<Result<Vec<_>, _>>()?;
+    if args.show_fixes && !args.fix {
+        return Err(usage("--show-fixes lists what --fix changed; it needs --fix".to_string()));
+    }
+    let fix_choice =
+        args.fix_choice.iter().map(|c| FixChoice::parse(c)).collect::<Result<Vec<_>, _>>().map_err(usage)?;
     let fixing = args.fix || args.diff;
     let options = Options {
         fix: match (fixing, args.unsafe_fixes) {
@@ -223,6 +229,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         (None, true) => Discovery::Isolated,
         (None, false) => Discovery::Hierarchical,
     };
+    let selects = cli.select.is_some() || cli.extend_select.is_some() || cli.ignore.is_some();
     let resolver = Arc::new(Resolver::new(discovery, cli)?);
 
     let stdin = match args.paths.as_slice() {
@@ -230,7 +237,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         [only] => only == Path::new("-"),
         many => {
             if many.iter().any(|p| p == Path::new("-")) {
-                return Err("`-` (stdin) cannot be combined with other paths".into());
+                return Err(usage("`-` (stdin) cannot be combined with other paths".into()));
             }
             false
         }
@@ -258,6 +265,25 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         .map(|t| t.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")))
         .collect();
     warnings.extend(check::write::remove_stale(dirs));
+    // A configuration that enables no rule (`select = []`, or `ignore = ["ALL"]`) would read as
+    // "All checks passed!" however many hazards the files hold.
+    let mut silenced = std::collections::BTreeSet::new();
+    for config in targets.iter().filter_map(|t| t.config.as_deref()) {
+        if !crate::rules::ALL.iter().any(|r| config.settings.is_enabled(r.code)) {
+            let shown = |f: &PathBuf| f.strip_prefix(resolver.cwd()).unwrap_or(f).display().to_string();
+            silenced.insert(config.file.as_ref().map(shown));
+        }
+    }
+    for file in silenced {
+        let source = match (file, selects) {
+            (Some(f), false) => f,
+            (Some(f), true) => format!("{f} with --select/--extend-select/--ignore"),
+            (None, _) => "--select/--extend-select/--ignore".to_string(),
+        };
+        warnings.push(format!(
+            "no rule is enabled (the selection of {source}): only syntax errors and unreadable files are reported"
+        ));
+    }
     if targets.is_empty() {
         // As ruff says: a mistyped path or an exclude that takes everything would otherwise read
         // as "All checks passed!".
@@ -479,6 +505,11 @@ pub fn run_rule(code: Option<String>, _all: bool) -> ExitCode {
     }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     ExitCode::SUCCESS
+}
+
+/// A usage error's message, pointing to the help as clap's own do.
+fn usage(message: String) -> String {
+    format!("{message} (see `nanlint check --help`)")
 }
 
 pub fn fail(message: &str) -> ExitCode {

@@ -31,9 +31,12 @@ fn main() -> ExitCode {
             ) {
                 e.exit();
             }
-            // One line on stderr, like every other usage error.
+            // One line on stderr, like every other usage error: clap's lines up to the usage (a
+            // missing argument's name is on the line after the message).
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let lines: Vec<&str> = text.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+            let joined = lines.join(" ");
+            let first = if joined.is_empty() { "invalid arguments" } else { joined.trim_start_matches("error: ") };
             return cli::fail(&format!("{first} (see `nanlint --help`)"));
         }
     };

@@ -165,10 +165,11 @@ impl Settings {
 fn validate_epsilon(epsilon: f64) -> Result<(), String> {
     if !(epsilon.is_finite() && epsilon > 0.0 && epsilon < 1.0) {
         // `1e-400` is read as 0.0 (below float64's smallest subnormal) and `1e400` as infinity:
-        // say so, rather than show a number the user did not write.
+        // only the parsed value reaches here, so name both readings rather than show a number
+        // the user may not have written.
         let why = match epsilon {
-            0.0 => " (a number that small is 0 in float64)",
-            e if e.is_infinite() => " (a number that large is infinite in float64)",
+            0.0 => " (0, or a number below float64's smallest subnormal, about 4.9e-324)",
+            e if e.is_infinite() => " (infinity, or a number above float64's largest, about 1.8e308)",
             _ => "",
         };
         return Err(format!("epsilon must be a number in (0, 1), got {}{why}", format_float(epsilon)));
@@ -580,9 +581,14 @@ mod tests {
             parse_pyproject("[tool.nanlint]\nepsilon = -1\n").unwrap_err(),
             "2:11: [tool.nanlint]: epsilon must be a number in (0, 1), got -1.0"
         );
-        // Read as 0.0: the message says why rather than show a number nobody wrote.
-        let e = parse_pyproject("[tool.nanlint]\nepsilon = 1e-400\n").unwrap_err();
-        assert!(e.ends_with("got 0.0 (a number that small is 0 in float64)"), "{e}");
+        // Read as 0.0: the message says why rather than show a number nobody wrote; a 0 written
+        // as 0 gets the same (only the value reaches the check), which says both.
+        for written in ["1e-400", "0.0"] {
+            let e = parse_pyproject(&format!("[tool.nanlint]\nepsilon = {written}\n")).unwrap_err();
+            assert!(e.ends_with("got 0.0 (0, or a number below float64's smallest subnormal, about 4.9e-324)"), "{e}");
+        }
+        let e = parse_pyproject("[tool.nanlint]\nepsilon = inf\n").unwrap_err();
+        assert!(e.ends_with("(infinity, or a number above float64's largest, about 1.8e308)"), "{e}");
         assert!(parse_pyproject("[tool.nanlint]\nepsilom = 1e-4\n").unwrap_err().contains("epsilom"));
         assert!(parse_pyproject("[tool.nanlint\n").unwrap_err().starts_with("1:"));
         let e = parse_pyproject("[tool.nanlint]\nselect = [\"NL1\",\n  \"NOPE\"]\n").unwrap_err();
