@@ -284,6 +284,17 @@ CASES = [
 
         f = Loss()
         """, "jnp.log(x)"),
+    # A softmax output scaled by weights above 1: the clip must not cap `w * p` at 1 (values
+    # away from zero exceed it); it raises the lower bound only.
+    Case("torch-scaled-softmax", ("torch",), "torch", src("""
+        import torch
+
+
+        def f(z, w):
+            p = torch.softmax(z, -1)
+            return -(p * torch.log(w * p)).sum()
+        """), "torch.log(w * p)", [[[-1000.0, 0.0, -1000.0], [4.0, 4.0, 4.0]]],
+        [[[0.2, 0.5, 0.3], [4.0, 4.0, 4.0]], [[0.0, 1.0, 0.0], [2.0, 3.0, 5.0]]], True),
 ]
 
 CASE_IDS = [c.id for c in CASES]

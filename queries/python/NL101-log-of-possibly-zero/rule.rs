@@ -172,11 +172,14 @@ fn log_call<'a>(
         // Clipped into [eps, 1] for a probability, or a factor of a product (`p * log(p)`,
         // `y * log(p)`) not known to exceed 1: a ReLU output in `y * log(p)` is no probability,
         // and clipping it at 1 would change the loss.
-        // Also any value known to be at least 0 with no upper bound at 1 (`maximum(x, 0)`).
+        // Also any value known to be at least 0 with no upper bound at 1 (`maximum(x, 0)`), and
+        // a probability scaled by a factor of unknown range (`w * p`, `p / q`): its zeros are
+        // the probability's, its values can exceed 1.
         let unbounded = value.producer.as_ref().is_some_and(|p| {
             matches!(p.op, Op::Relu | Op::Abs | Op::Norm | Op::Std | Op::Var | Op::Count | Op::Arange)
-        }) || (value.range.lo.value >= 0.0 && value.range.hi.value > 1.0);
-        let probability = value.probability().is_some() || (product.is_some() && !unbounded);
+        }) || (value.range.lo.value >= 0.0 && value.range.hi.value > 1.0)
+            || (value.probability().is_some() && value.range.hi.value > 1.0);
+        let probability = !unbounded && (value.probability().is_some() || product.is_some());
         let alias = call.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
         let alias = if matches!(model.callee(call), Some(Callee::Method { .. })) { None } else { alias };
         fixes.extend(clip(cx, arg, library, probability, alias));
