@@ -261,3 +261,8 @@ class SubsetOperator(nn.Module):
             scores = scores + torch.log(khot_mask)
             onehot = F.softmax(scores, dim=1)
         return scores
+
+
+def weighted_prior(labels, weights):
+    # Weighted: each bin sums its weights, no count; a sum of unseen values is no evidence of 0.
+    return np.log(np.bincount(labels, weights))

@@ -124,5 +124,11 @@ def filled_by_slices(frames, weight, stride, total):
     return frames[0] / sum_weight
 
 
+def weighted_bins(labels, weights, totals):
+    # Each bin sums its weights: no count (a floor of 1 would change every bin below 1), and a
+    # sum of values nanlint cannot see is no evidence of 0.
+    return totals / torch.bincount(labels, weights=weights), totals / labels.bincount(weights)
+
+
 def suppressed(x, mask):
     return x / mask.sum()  # noqa: NL201

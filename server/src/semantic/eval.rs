@@ -282,9 +282,9 @@ impl<'a> Model<'a> {
                     call.child_by_field_id(FIELD.function).and_then(|f| callee_name(f, self.src)).unwrap_or("");
                 let base = method.trim_end_matches('_');
                 match transfer::of_method(method).or_else(|| transfer::of_method(base)) {
-                    Some(t) => {
-                        self.apply(t, call, &Args::of(call), Some(previous.clone()), "").with_origin(previous.origin)
-                    }
+                    Some(t) => self
+                        .apply(t, call, &Args::of(call), Some(previous.clone()), method)
+                        .with_origin(previous.origin),
                     None if matches!(base, "add" | "mul" | "div" | "sub") => {
                         let args = Args::of(call);
                         let operand = args.positional.first().map(|a| self.value(*a)).unwrap_or_else(Value::unknown);
@@ -621,7 +621,7 @@ impl<'a> Model<'a> {
         }
         match transfer::of_method(name) {
             Some(t) => {
-                let v = self.apply(t, call, args, Some(of.clone()), "");
+                let v = self.apply(t, call, args, Some(of.clone()), name);
                 let origin = of.origin.join(v.origin);
                 let kind = if matches!(v.kind, Kind::Unknown) { of.kind.clone() } else { v.kind.clone() };
                 let dtype = method_dtype(name, self.text_args(args)).or(v.dtype).or(of.dtype);
@@ -725,7 +725,8 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Applies a transfer. `receiver` is the value of the object a method is called on.
+    /// Applies a transfer. `receiver` is the value of the object a method is called on; `api` is
+    /// the function's canonical name, or the method's name.
     fn apply(&self, t: Transfer, call: Node<'a>, args: &Args<'a>, receiver: Option<Value<'a>>, api: &str) -> Value<'a> {
         let input = |a: Arg| -> Option<Value<'a>> {
             if a == RECEIVER {
@@ -828,6 +829,17 @@ impl<'a> Model<'a> {
                 }
                 None => base,
             },
+            // A weighted `bincount` sums each bin's weights (`bincount(x, weights)`, the method's
+            // first argument): 0 for an empty bin, but no count (weights may be below 1 or
+            // negative, and a floor of 1 would change every bin).
+            Transfer::Count
+                if apis::leaf(api) == "bincount"
+                    && args
+                        .get(usize::from(receiver.is_none()), &["weights"], self.src)
+                        .is_some_and(|w| crate::syntax::text(w, self.src) != "None") =>
+            {
+                base
+            }
             Transfer::Count => {
                 base.with_range(Interval::NON_NEGATIVE).with_kind(Kind::Unknown).produced(Op::Count, call)
             }
@@ -968,7 +980,6 @@ impl<'a> Model<'a> {
                 None => base,
             },
         };
-        let _ = api;
         Value { dtype: v.dtype.or(dtype), ..v }
     }
 
