@@ -355,6 +355,16 @@ CASES += [
             n = mask.sum(-1)
             return torch.where(n > 0, total / n, torch.zeros_like(total))
         """, "masked_mean_loss", MASK_HAZARD, MASK_AWAY, ("Select `n`",), value_hazard=False),
+    # The count made float: the guard on `n` holds of `n.float()`, and the fix selects it.
+    Case("nl204-torch-masked-mean-float", "NL204", ("torch",), "torch", """
+        import torch
+
+
+        def masked_mean_loss(x, mask):
+            total = (x * mask).sum(-1)
+            n = mask.sum(-1)
+            return torch.where(n > 0, total / n.float(), torch.zeros_like(total))
+        """, "masked_mean_loss", MASK_HAZARD, MASK_AWAY, ("Select `n.float()`",), value_hazard=False),
     Case("nl204-jax-distance", "NL204", ("jax",), "jax", """
         import jax.numpy as jnp
 

@@ -138,17 +138,7 @@ fn discarded<'a>(model: &Model<'a>, smell: Node<'a>, den: Node<'a>) -> bool {
     let excludes_zero = |cond: Node<'a>, truth: bool| {
         let mut found = Vec::new();
         model.constraints_of(cond, truth, 0, &mut found);
-        let guarded = |subject: Node<'a>| {
-            let mut d = Some(den);
-            while let Some(node) = d {
-                if same_expression(subject, node, model.src) {
-                    return true;
-                }
-                d = exact_copy_of(model, node);
-            }
-            false
-        };
-        found.iter().any(|c| guarded(c.subject) && !c.range.contains_zero())
+        found.iter().any(|c| model.is_or_copies(den, c.subject) && !c.range.contains_zero())
     };
     if smell.kind_name() == "call"
         && let Some(cond) = Args::of(smell).keyword(&["where"], model.src)
@@ -179,18 +169,6 @@ fn discarded<'a>(model: &Model<'a>, smell: Node<'a>, den: Node<'a>) -> bool {
             }
             _ => return false,
         }
-    }
-}
-
-/// What `node` copies with its zeros and only them: the receiver of `n.detach()`, `n.cpu()`,
-/// ..., and of `n.float()` or `n.double()` when `n` is a count (an integer, exact in floating
-/// point). A condition on `n` then holds of `node` (`where(n > 0, s / n.float(), 1)`).
-fn exact_copy_of<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
-    let Some(Callee::Method { name, receiver }) = model.callee(unparenthesized(node)) else { return None };
-    match name {
-        "detach" | "clone" | "cpu" | "cuda" | "contiguous" => Some(receiver),
-        "float" | "double" if model.value(receiver).op() == Some(Op::Count) => Some(receiver),
-        _ => None,
     }
 }
 

@@ -52,3 +52,10 @@ def multi_line_loss(z):
         torch.log(1 - p),
         torch.zeros_like(p),
     )
+
+
+def masked_mean_loss(x, mask):
+    # `n.float()` of a count: the guard on `n` guards it, for the value only.
+    n = mask.sum()
+    total = (x * mask).sum()
+    return torch.where(n > 0, total / n.float(), torch.zeros_like(total))  # error: [NL204]

@@ -187,7 +187,14 @@ fn constrained<'a>(
     if let Some(c) = found.iter().find(|c| same_expression(c.subject, node, model.src)) {
         return Some(c.range);
     }
-    if depth > 2 || node.kind_name() != "binary_operator" {
+    if depth > 2 {
+        return None;
+    }
+    // `n.float()` of a count `n`, `n.detach()`: what holds of `n` holds of it.
+    if let Some(copied) = model.exact_copy_of(node) {
+        return constrained(model, found, copied, depth + 1);
+    }
+    if node.kind_name() != "binary_operator" {
         return None;
     }
     let (l, op, r) = (

@@ -857,12 +857,12 @@ impl<'a> Model<'a> {
                         // `narrow`, not `meet`: `where(n == 0, 1, n)` leaves `n != 0`, a pinhole
                         // that opens the closed 0 of a count.
                         for k in ca {
-                            if same_expression(k.subject, *a, self.src) {
+                            if self.is_or_copies(*a, k.subject) {
                                 va.range = super::guards::narrow(va.range, k.range);
                             }
                         }
                         for k in cb {
-                            if same_expression(k.subject, *b, self.src) {
+                            if self.is_or_copies(*b, k.subject) {
                                 vb.range = super::guards::narrow(vb.range, k.range);
                             }
                         }

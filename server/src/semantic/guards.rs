@@ -28,6 +28,31 @@ const MAX_NESTING: u32 = 32;
 const NAMED_COST: u32 = 8;
 
 impl<'a> Model<'a> {
+    /// `node` is `subject`, or an exact copy of it ([`Model::exact_copy_of`], repeated).
+    pub fn is_or_copies(&self, node: Node<'a>, subject: Node<'a>) -> bool {
+        let mut at = Some(node);
+        while let Some(n) = at {
+            if same_expression(subject, n, self.src) {
+                return true;
+            }
+            at = self.exact_copy_of(n);
+        }
+        false
+    }
+
+    /// What `node` copies with its zeros and only them: the receiver of `n.detach()`,
+    /// `n.cpu()`, ..., and of `n.float()` or `n.double()` when `n` is a count (an integer, exact
+    /// in floating point). A condition on `n` then holds of `node` (`where(n > 0, s /
+    /// n.float(), 1)`).
+    pub fn exact_copy_of(&self, node: Node<'a>) -> Option<Node<'a>> {
+        let Some(super::Callee::Method { name, receiver }) = self.callee(unparenthesized(node)) else { return None };
+        match name {
+            "detach" | "clone" | "cpu" | "cuda" | "contiguous" => Some(receiver),
+            "float" | "double" if self.value(receiver).op() == Some(super::value::Op::Count) => Some(receiver),
+            _ => None,
+        }
+    }
+
     /// `value` (of `expr`) narrowed by the conditions that hold where `expr` is evaluated.
     pub fn refine(&self, expr: Node<'a>, mut value: Value<'a>) -> Value<'a> {
         for c in self.constraints_at(expr) {
