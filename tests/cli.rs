@@ -989,6 +989,9 @@ fn a_selection_enabling_no_rule_is_warned_of() {
     assert_eq!((run.code, run.stderr), (0, warning("--select/--extend-select/--ignore")));
     let run = nanlint(dir.path(), &["check", "--extend-select", "NL1", "quiet"]);
     assert_eq!((run.code, run.stderr.as_str()), (1, ""));
+    // Syntax errors alone, asked for by name: no warning.
+    let run = nanlint(dir.path(), &["check", "--isolated", "--select", "NL000", "a.py"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     // Both folders: one warning, for the one that enables nothing.
     let run = nanlint(dir.path(), &["check", "a.py", "quiet"]);
     assert_eq!((run.code, run.stderr), (1, warning("quiet/pyproject.toml")));

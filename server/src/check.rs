@@ -960,13 +960,16 @@ fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
         (span.start_byte, span.start) = (first.start_byte(), first.start_position().into());
     }
     let text = source.get(span.start_byte..span.end_byte).unwrap_or("");
-    // A control character where code starts (U+0001 pasted from a terminal): CPython names it,
-    // and a snippet of it would print as nothing.
-    if let Some(c) = text.trim_start().chars().next().filter(|c| c.is_control()) {
+    let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    // A character CPython calls non-printable in the code of the region's first line (U+0001
+    // pasted from a terminal, a no-break space from a web page): CPython names it, and a
+    // snippet of it would print as nothing, or as a space.
+    let python_space = [' ', '\t', '\x0c'];
+    let first_line = text.split(['\n', '\r']).find(|l| !l.trim_matches(python_space).is_empty()).unwrap_or("");
+    if let Some(c) = non_printable_in_code(first_line) {
         let message = format!("Syntax error: invalid non-printable character U+{:04X}", u32::from(c));
         return builtin_smell(&SYNTAX_ERROR, message, span);
     }
-    let first = text.split(['\n', '\r']).map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let mut snippet: String = first.chars().take(40).collect();
     if snippet.len() < first.len() {
         snippet.push('…');
@@ -977,6 +980,49 @@ fn error_region(node: tree_sitter::Node, source: &str) -> Smell {
         format!("Cannot parse `{snippet}`: invalid syntax, or syntax nanlint's Python grammar does not know")
     };
     builtin_smell(&SYNTAX_ERROR, message, span)
+}
+
+/// The first character of `line` outside strings and comments that CPython's tokenizer
+/// rejects as non-printable (`str.isprintable()` false: controls, format characters, private
+/// use, unassigned code points, and separators other than the space), tab and form feed
+/// excepted (Python whitespace). Quotes are followed one line at a time, as a first line shows.
+fn non_printable_in_code(line: &str) -> Option<char> {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in line.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '#' => return None,
+            None if c == ' ' || c == '\t' || c == '\x0c' => {}
+            None => {
+                let rejected = matches!(
+                    c.general_category(),
+                    G::Control
+                        | G::Format
+                        | G::Surrogate
+                        | G::PrivateUse
+                        | G::Unassigned
+                        | G::SpaceSeparator
+                        | G::LineSeparator
+                        | G::ParagraphSeparator
+                );
+                if rejected {
+                    return Some(c);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The operator ending the line before an `ERROR` region that starts on a later line (comments
@@ -1237,11 +1283,30 @@ mod tests {
     /// ``" (its snippet prints as nothing). The message is CPython 3.11's.
     #[test]
     fn a_non_printable_character_is_named() {
-        for (src, code) in [("import numpy as np\n\u{1}y = np.log(0)\n", "0001"), ("x = 1 +\u{7f}2\n", "007F")] {
+        // Controls, and (a reviewer's cases, each CPython 3.11's message) a no-break space at a
+        // line's start or in it, a left-to-right mark (a format character), a control after
+        // code, an ideographic space.
+        for (src, code) in [
+            ("import numpy as np\n\u{1}y = np.log(0)\n", "0001"),
+            ("x = 1 +\u{7f}2\n", "007F"),
+            ("import numpy as np\n\u{a0}y = np.log(0)\n", "00A0"),
+            ("import numpy as np\ny = np.log(0)\u{a0}+ 1\n", "00A0"),
+            ("import numpy as np\n\u{200e}y = np.log(0)\n", "200E"),
+            ("import numpy as np\ny = np.log(0)\nz = 1 \u{1}\n", "0001"),
+            ("import numpy as np\ndef f():\n    y = np.log(0)\u{3000}\n", "3000"),
+        ] {
             let messages = syntax_messages(src);
             let message = format!("Syntax error: invalid non-printable character U+{code}");
             assert!(messages.iter().any(|(_, _, m)| *m == message), "{src:?}: {messages:?}");
             assert!(messages.iter().all(|(_, _, m)| !m.contains("``")), "{src:?}: {messages:?}");
+        }
+        // In a string or a comment of the broken line, Python takes it: the region is named.
+        for src in
+            ["import numpy as np\ny = np.log(\"a\u{a0}b\" +)\n", "import numpy as np\ny = np.log(0 +)  # \u{a0}\n"]
+        {
+            let messages = syntax_messages(src);
+            assert!(messages.iter().all(|(_, _, m)| !m.contains("non-printable")), "{src:?}: {messages:?}");
+            assert!(!messages.is_empty(), "{src:?}");
         }
     }
 

@@ -267,9 +267,12 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     warnings.extend(check::write::remove_stale(dirs));
     // A configuration that enables no rule (`select = []`, or `ignore = ["ALL"]`) would read as
     // "All checks passed!" however many hazards the files hold.
+    // `--select NL000` asks for syntax errors alone: no warning.
+    let syntax_only =
+        args.select.iter().flatten().any(|s| crate::settings::normalize_selector(s).is_ok_and(|c| c == "NL000"));
     let mut silenced = std::collections::BTreeSet::new();
     for config in targets.iter().filter_map(|t| t.config.as_deref()) {
-        if !crate::rules::ALL.iter().any(|r| config.settings.is_enabled(r.code)) {
+        if !syntax_only && !crate::rules::ALL.iter().any(|r| config.settings.is_enabled(r.code)) {
             let shown = |f: &PathBuf| f.strip_prefix(resolver.cwd()).unwrap_or(f).display().to_string();
             silenced.insert(config.file.as_ref().map(shown));
         }
