@@ -89,6 +89,12 @@ fn usage_and_configuration_errors_exit_2_with_one_line() {
             "is always reported; it cannot be selected or ignored",
         );
     }
+    // Standard input is one source: it is read once, alone.
+    assert_usage_error(
+        &nanlint(dir.path(), &["check", "-", "a.py"]),
+        "`-` (stdin) cannot be combined with other paths",
+    );
+    assert_usage_error(&nanlint(dir.path(), &["check", "-", "-"]), "`-` (stdin) can be given only once");
     let ignored = project(&[("a.py", SMELLY), ("pyproject.toml", "[tool.nanlint]\nignore = [\"NL003\"]\n")]);
     assert_usage_error(&nanlint(ignored.path(), &["check", "a.py"]), "NL003 (nesting-too-deep) is always reported");
 }

@@ -236,8 +236,12 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         [] => args.stdin_filename.is_some(),
         [only] => only == Path::new("-"),
         many => {
-            if many.iter().any(|p| p == Path::new("-")) {
-                return Err(usage("`-` (stdin) cannot be combined with other paths".into()));
+            match many.iter().filter(|p| *p == Path::new("-")).count() {
+                0 => {}
+                n if n == many.len() => {
+                    return Err(usage("`-` (stdin) can be given only once".into()));
+                }
+                _ => return Err(usage("`-` (stdin) cannot be combined with other paths".into())),
             }
             false
         }

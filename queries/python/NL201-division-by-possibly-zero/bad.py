@@ -89,3 +89,17 @@ def guard_comes_too_late(x, mask):
 
 def literal_zero(x):
     return x / 0.0  # error: [NL201]
+
+
+def class_weights(labels, num_classes):
+    # A class absent from the batch has count 0.
+    counts = torch.bincount(labels, minlength=num_classes)
+    return counts.sum() / counts  # error: [NL201]
+
+
+def condition_on_an_older_count(s, labels, other):
+    n = torch.bincount(labels)
+    m = n.float()
+    n = torch.bincount(other)
+    # `m > 0` says nothing of the new `n`.
+    return torch.where(m > 0, s / n, 0.0)  # error: [NL201]

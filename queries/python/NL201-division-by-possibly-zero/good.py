@@ -54,7 +54,12 @@ def discarded(s, mask, a, b):
     # The condition is on the count, the division by its float copy (exact for integers).
     hist = torch.bincount(b.flatten(), minlength=4)
     dice = torch.where(hist > 0, a / hist.float(), torch.ones_like(a))
-    return kept, q, r, dice
+    # ... and the other way round, on a device copy, or on a name bound to a copy.
+    moved = torch.where(hist.float() > 0, a / hist, 0.0)
+    on_device = torch.where(hist.to(a.device) > 0, a / hist, 0.0)
+    counted = hist.float()
+    named = torch.where(counted > 0, a / hist, 0.0)
+    return kept, q, r, dice, moved, on_device, named
 
 
 def handled(a, b):

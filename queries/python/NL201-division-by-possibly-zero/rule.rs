@@ -60,6 +60,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     }
     let name = short(model.text(den));
     let what = match evidence {
+        Op::Count if bins(model, &value) => "a `bincount`, 0 for a bin no value falls in",
         Op::Count => "a count that is 0 when nothing is counted (an empty mask)",
         Op::Norm => "a norm, 0 for an all-zero vector",
         Op::Std => "a standard deviation, 0 for constant input",
@@ -128,6 +129,15 @@ fn evidence<'a>(model: &Model<'a>, value: &Value<'a>) -> Option<Op> {
         }
         Op::Norm | Op::Std | Op::Var | Op::Spread => Some(op),
         _ => None,
+    }
+}
+
+/// The count is a `bincount`'s: one count per bin, not the size of a mask.
+fn bins<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
+    match value.producer.as_ref().and_then(|p| model.callee(p.node)) {
+        Some(Callee::Api(api)) => apis::leaf(&api) == "bincount",
+        Some(Callee::Method { name, .. }) => name == "bincount",
+        _ => false,
     }
 }
 

@@ -11,7 +11,7 @@ use crate::semantic::scope::Binding;
 use crate::semantic::value::{Interval, Library, Op, Origin};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
-use crate::syntax::{Args, FIELD, KindName, has_comment, same_expression, short, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, has_comment, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL204",
@@ -184,15 +184,12 @@ fn constrained<'a>(
     depth: u32,
 ) -> Option<Interval> {
     let node = unparenthesized(node);
-    if let Some(c) = found.iter().find(|c| same_expression(c.subject, node, model.src)) {
+    // `n.float()` of a count `n`, `n.detach()`: what holds of `n` holds of it.
+    if let Some(c) = found.iter().find(|c| model.is_or_copies(node, c.subject)) {
         return Some(c.range);
     }
     if depth > 2 {
         return None;
-    }
-    // `n.float()` of a count `n`, `n.detach()`: what holds of `n` holds of it.
-    if let Some(copied) = model.exact_copy_of(node) {
-        return constrained(model, found, copied, depth + 1);
     }
     if node.kind_name() != "binary_operator" {
         return None;

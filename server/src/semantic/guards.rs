@@ -26,29 +26,58 @@ pub type Exits<'a> = Rc<Vec<(usize, Node<'a>, bool)>>;
 const MAX_NESTING: u32 = 32;
 /// What following a named condition (`ok = x > 0`) counts against [`MAX_NESTING`].
 const NAMED_COST: u32 = 8;
+/// How many copies deep [`Model::is_or_copies`] follows (`n.float().detach()` is two).
+const MAX_COPIES: usize = 6;
 
 impl<'a> Model<'a> {
-    /// `node` is `subject`, or an exact copy of it ([`Model::exact_copy_of`], repeated).
+    /// `node` and `subject` hold the same zeros: one is the other, or both copy one expression
+    /// ([`Model::exact_copy_of`], repeated, and names bound to a copy:
+    /// `m = n.float(); where(m > 0, s / n, 0)`). A condition on one then holds of the other.
     pub fn is_or_copies(&self, node: Node<'a>, subject: Node<'a>) -> bool {
-        let mut at = Some(node);
-        while let Some(n) = at {
-            if same_expression(subject, n, self.src) {
-                return true;
-            }
-            at = self.exact_copy_of(n);
+        let (ours, theirs) = (self.copies(node), self.copies(subject));
+        ours.iter().any(|a| theirs.iter().any(|b| same_expression(*a, *b, self.src)))
+    }
+
+    /// `node`, what it copies, what that copies, ...: a few steps.
+    fn copies(&self, node: Node<'a>) -> Vec<Node<'a>> {
+        let mut out = vec![node];
+        while out.len() < MAX_COPIES
+            && let Some(next) = self.copied_by(out[out.len() - 1])
+        {
+            out.push(next);
         }
-        false
+        out
+    }
+
+    /// The expression `node` copies, read where `node` stands: the receiver of an exact copy,
+    /// or, for a name whose one binding is a copy or another name (`m = n.float()`, `m = n`),
+    /// what that binding copies when it still holds the same value at `node`.
+    fn copied_by(&self, node: Node<'a>) -> Option<Node<'a>> {
+        if let Some(copied) = self.exact_copy_of(node) {
+            return Some(copied);
+        }
+        let (_, mut rhs) = self.assigned_value(unparenthesized(node))?;
+        let mut steps = 0;
+        while rhs.kind_name() == "call" && steps < MAX_COPIES {
+            rhs = unparenthesized(self.exact_copy_of(rhs)?);
+            steps += 1;
+        }
+        (matches!(rhs.kind_name(), "identifier" | "attribute") && self.same_value_at(rhs, node)).then_some(rhs)
     }
 
     /// What `node` copies with its zeros and only them: the receiver of `n.detach()`,
-    /// `n.cpu()`, ..., and of `n.float()` or `n.double()` when `n` is a count (an integer, exact
-    /// in floating point). A condition on `n` then holds of `node` (`where(n > 0, s /
-    /// n.float(), 1)`).
+    /// `n.cpu()`, ..., and, when `n` is a count (an integer, exact in floating point and 0 only
+    /// where it is 0), of `n.float()`, `n.double()` and `n.to(...)` to a device or a floating
+    /// dtype. A condition on `n` then holds of `node` (`where(n > 0, s / n.float(), 1)`).
     pub fn exact_copy_of(&self, node: Node<'a>) -> Option<Node<'a>> {
-        let Some(super::Callee::Method { name, receiver }) = self.callee(unparenthesized(node)) else { return None };
+        let call = unparenthesized(node);
+        let Some(super::Callee::Method { name, receiver }) = self.callee(call) else { return None };
+        let count = || self.value(receiver).op() == Some(super::value::Op::Count);
         match name {
             "detach" | "clone" | "cpu" | "cuda" | "contiguous" => Some(receiver),
-            "float" | "double" if self.value(receiver).op() == Some(super::value::Op::Count) => Some(receiver),
+            "float" | "double" if count() => Some(receiver),
+            // A narrow integer dtype wraps (a count of 256 is 0 as `int8`).
+            "to" if count() && !["int8", "int16"].iter().any(|w| text(call, self.src).contains(w)) => Some(receiver),
             _ => None,
         }
     }
