@@ -295,6 +295,29 @@ CASES = [
             return -(p * torch.log(w * p)).sum()
         """), "torch.log(w * p)", [[[-1000.0, 0.0, -1000.0], [4.0, 4.0, 4.0]]],
         [[[0.2, 0.5, 0.3], [4.0, 4.0, 4.0]], [[0.0, 1.0, 0.0], [2.0, 3.0, 5.0]]], True),
+    # A KL divergence of two softmax outputs: `p / q` is 0 where `p` underflows (q does not
+    # here; where both do, 0 / 0 is NaN before any log, which no fix of the log can mend).
+    Case("torch-kl-divergence", ("torch",), "torch", src("""
+        import torch
+
+
+        def f(a, b):
+            p = torch.softmax(a, -1)
+            q = torch.softmax(b, -1)
+            return (p * torch.log(p / q)).sum()
+        """), "torch.log(p / q)", [[[-1000.0, 0.0, -1000.0], [0.2, 0.5, 0.3]]],
+        [[[0.2, 0.5, 0.3], [0.1, 0.5, -0.2]], [[0.0, 1.0, 0.0], [2.0, 1.0, 0.0]]], True),
+    Case("numpy-kl-divergence", ("numpy", "scipy"), "numpy", src("""
+        import numpy as np
+        from scipy.special import softmax
+
+
+        def f(a, b):
+            p = softmax(a, axis=-1).astype(np.float32)
+            q = softmax(b, axis=-1).astype(np.float32)
+            return np.sum(p * np.log(p / q))
+        """), "np.log(p / q)", [[[-1000.0, 0.0, -1000.0], [0.2, 0.5, 0.3]]],
+        [[[0.2, 0.5, 0.3], [0.1, 0.5, -0.2]], [[0.0, 1.0, 0.0], [2.0, 1.0, 0.0]]], True),
 ]
 
 CASE_IDS = [c.id for c in CASES]

@@ -213,3 +213,15 @@ class LogDeterminant2(nn.Module):
 def larger_of_two_relus(x):
     # Element-wise maximum of two values that are both 0 wherever x <= 0.
     return torch.log(torch.max(torch.relu(x), torch.relu(2 * x)))  # error: [NL101]
+
+
+def kl_divergence(z_p, z_q):
+    # A KL divergence of two softmax outputs: where `p` underflows, p / q is 0 and 0 * -inf = NaN.
+    p = F.softmax(z_p, dim=-1)
+    q = F.softmax(z_q, dim=-1)
+    return torch.sum(p * torch.log(p / q), dim=-1)  # error: [NL101]
+
+
+def scaled_probabilities(logits, weights):
+    p = tf.nn.softmax(logits)
+    return tf.math.log(weights * p)  # error: [NL101]

@@ -266,3 +266,15 @@ class SubsetOperator(nn.Module):
 def weighted_prior(labels, weights):
     # Weighted: each bin sums its weights, no count; a sum of unseen values is no evidence of 0.
     return np.log(np.bincount(labels, weights))
+
+
+def kl_divergence_smoothed(z_p, z_q):
+    p = F.softmax(z_p, dim=-1)
+    q = F.softmax(z_q, dim=-1)
+    return torch.sum(p * torch.log((p + 1e-8) / (q + 1e-8)), dim=-1)
+
+
+def ratio_where_positive(z_p, q):
+    # The quotient is 0 only where `p` is, and the `where` keeps those out.
+    p = F.softmax(z_p, dim=-1)
+    return torch.log(torch.where(p > 0, p / q, torch.ones_like(p)))

@@ -132,19 +132,27 @@ fn log_call<'a>(
     };
     let product = product_of(model, call).filter(|(_, other)| model.constant(*other).is_none_or(|v| v == 0.0));
     let name = short(model.text(arg));
-    let what = match (&evidence, &value.via) {
-        (Evidence::Producer(op), Some(via)) if via.name == model.text(arg) => {
+    // `w * p`, `p / q`: the zeros are a factor's.
+    let factor = value.producer.and_then(|p| model.zero_factor(p.node)).map(|f| short(model.text(f)));
+    let what = match (&evidence, &value.via, &factor) {
+        (Evidence::Producer(op), _, Some(f)) => {
+            format!("`{name}`, which is 0 where `{f}`, {}, is", op.describe())
+        }
+        (Evidence::Producer(op), Some(via), None) if via.name == model.text(arg) => {
             format!("`{name}`, {} that can reach 0", op.describe())
         }
-        (Evidence::Producer(op), Some(via)) => {
+        (Evidence::Producer(op), Some(via), None) => {
             format!("`{name}`, which can reach 0 (`{}` is {})", via.name, op.describe())
         }
-        (Evidence::Producer(op), None) => format!("{}, which can reach 0", op.describe()),
-        (Evidence::Data, _) => format!("`{name}`, a training-time value that nothing keeps above 0"),
-        (Evidence::OwnFactor, _) => format!("`{name}`, which also multiplies this log, so its zeros matter"),
-        (Evidence::SelectedAfter, _) => format!("`{name}` before its positive elements are selected"),
+        (Evidence::Producer(op), None, None) => format!("{}, which can reach 0", op.describe()),
+        (Evidence::Data, ..) => format!("`{name}`, a training-time value that nothing keeps above 0"),
+        (Evidence::OwnFactor, ..) => format!("`{name}`, which also multiplies this log, so its zeros matter"),
+        (Evidence::SelectedAfter, ..) => format!("`{name}` before its positive elements are selected"),
     };
     let related = match (&evidence, &value.via) {
+        (Evidence::Producer(_), Some(via)) if factor.is_some() => {
+            Some(Related { span: via.assigned, message: format!("`{}` is assigned here", via.name) })
+        }
         (Evidence::Producer(op), Some(via)) => {
             Some(Related { span: via.assigned, message: format!("`{}` is assigned {} here", via.name, op.describe()) })
         }

@@ -40,6 +40,11 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     if probs::minus_inf_discarded(model, call, arg) {
         return Vec::new();
     }
+    // A multiple or quotient of probabilities (`w * p`, the KL divergence's `p / q`) is no
+    // probability a loss on logits takes: NL101 reports its log.
+    if value.producer.is_some_and(|p| model.zero_factor(p.node).is_some()) {
+        return Vec::new();
+    }
     let library = library.or_else(|| file_library(model));
     match value.op() {
         Some(Op::Softmax) => categorical(model, call, arg, library),

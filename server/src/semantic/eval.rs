@@ -856,14 +856,17 @@ impl<'a> Model<'a> {
                         self.constraints_of(*c, false, 0, &mut cb);
                         // `narrow`, not `meet`: `where(n == 0, 1, n)` leaves `n != 0`, a pinhole
                         // that opens the closed 0 of a count.
-                        for k in ca {
-                            if self.is_or_copies(*a, k.subject) {
-                                va.range = super::guards::narrow(va.range, k.range);
-                            }
-                        }
-                        for k in cb {
-                            if self.is_or_copies(*b, k.subject) {
-                                vb.range = super::guards::narrow(vb.range, k.range);
+                        for (branch, v, found) in [(*a, &mut va, &ca), (*b, &mut vb, &cb)] {
+                            // `where(p > 0, p / q, 1)`: the quotient is 0 only where `p` is.
+                            let factor = v.producer.and_then(|p| self.zero_factor(p.node));
+                            for k in found {
+                                if self.is_or_copies(branch, k.subject) {
+                                    v.range = super::guards::narrow(v.range, k.range);
+                                } else if factor.is_some_and(|f| self.is_or_copies(f, k.subject))
+                                    && !k.range.contains_zero()
+                                {
+                                    v.producer = None;
+                                }
                             }
                         }
                         // Evidence of zeros comes from a branch that reaches 0.
@@ -1541,6 +1544,45 @@ impl<'a> Model<'a> {
     }
 }
 
+impl<'a> Model<'a> {
+    /// The operand whose zeros a product or quotient carries, through nested ones: `p` of
+    /// `w * p` and of `p / q` with `p` a softmax output. Where it is not 0, neither is `node`.
+    /// None when `node` applies its producer itself (`softmax(z)`, `exp(x) / sum(exp(x))`).
+    pub fn zero_factor(&self, node: Node<'a>) -> Option<Node<'a>> {
+        let mut at = unparenthesized(node);
+        let op = self.value(at).op()?;
+        let carries = |n: Node<'a>| {
+            let v = self.value(n);
+            v.op() == Some(op) && v.range.contains_zero()
+        };
+        let mut found = None;
+        for _ in 0..MAX_FACTOR_DEPTH {
+            if at.kind_name() != "binary_operator" {
+                break;
+            }
+            let (Some(l), Some(o), Some(r)) = (
+                at.child_by_field_id(FIELD.left),
+                at.child_by_field_id(FIELD.operator),
+                at.child_by_field_id(FIELD.right),
+            ) else {
+                break;
+            };
+            let next = match o.kind_name() {
+                "/" => Some(l).filter(|l| carries(*l)),
+                "*" => [l, r].into_iter().find(|n| carries(*n)),
+                _ => None,
+            };
+            let Some(next) = next else { break };
+            at = unparenthesized(next);
+            found = Some(at);
+        }
+        found
+    }
+}
+
+/// How many nested products and quotients [`Model::zero_factor`] follows.
+const MAX_FACTOR_DEPTH: usize = 16;
+
 /// Interval arithmetic with producers: `1 - p` of a probability is its complement; a product
 /// with a factor that reaches 0 reaches 0; `x ** 2` is a square.
 pub fn arithmetic<'a>(op: &str, l: &Value<'a>, r: &Value<'a>, node: Node<'a>) -> Value<'a> {
@@ -1612,7 +1654,15 @@ pub fn arithmetic<'a>(op: &str, l: &Value<'a>, r: &Value<'a>, node: Node<'a>) ->
                 _ => v,
             }
         }
-        "/" => base.with_range(l.range.over(r.range)),
+        // `p / q` of a probability is 0 where `p` is (the KL divergence's `log(p / q)`). Other
+        // numerators are left: a norm or a mask over a scale is most often normalized.
+        "/" => {
+            let v = base.with_range(l.range.over(r.range));
+            match l.op().filter(|o| o.probability().is_some() && l.range.contains_zero()) {
+                Some(op) if v.range.contains_zero() => v.produced(op, node),
+                _ => v,
+            }
+        }
         "**" => match r.range.as_point() {
             Some(2.0) => {
                 let v = base.with_range(l.range.square());
