@@ -73,3 +73,21 @@ def keras_sequential():
     model = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])  # error: [NL302]
     model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
     return model
+
+
+class FactoredSimilarity(nn.Module):
+    # The forward returns another method's result: its callers are that method's (recbole's FISM).
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+        self.bce = nn.BCEWithLogitsLoss()
+
+    def inter_forward(self, x):
+        scores = torch.sigmoid(self.fc(x))  # error: [NL302]
+        return scores
+
+    def forward(self, x):
+        return self.inter_forward(x)
+
+    def calculate_loss(self, x, label):
+        return self.bce(self.forward(x), label)

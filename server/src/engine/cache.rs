@@ -1232,6 +1232,33 @@ mod tests {
         assert!(!doc.replace("self.eps = 0.0", "self.eps = 1e-6"));
     }
 
+    /// A method whose sigmoid reaches a loss through another method that returns its result
+    /// (`forward` returns `self.inter_forward(x)`): editing that other method so it no longer
+    /// passes the result on re-analyzes the first (its finding goes), and back.
+    #[test]
+    fn a_method_that_stops_returning_another_s_result_analyzes_that_one() {
+        let class = concat!(
+            "class Fism(torch.nn.Module):\n",
+            "    def __init__(self):\n",
+            "        super().__init__()\n",
+            "        self.fc = torch.nn.Linear(4, 1)\n",
+            "        self.bce = torch.nn.BCEWithLogitsLoss()\n\n",
+            "    def inter_forward(self, x):\n",
+            "        return torch.sigmoid(self.fc(x))\n\n",
+            "    def forward(self, x):\n",
+            "        return self.inter_forward(x)\n\n",
+            "    def loss(self, x, y):\n",
+            "        return self.bce(self.forward(x), y)\n",
+        );
+        let mut doc = Doc::new(&format!("{}{class}", file("", "np", 3)));
+        let double = |doc: &Doc| doc.smells.iter().filter(|s| s.code == "NL302").count();
+        assert_eq!(double(&doc), 1);
+        assert!(doc.replace("return self.inter_forward(x)", "return self.fc(x)"), "a shortcut");
+        assert_eq!(double(&doc), 0);
+        assert!(doc.replace("return self.fc(x)", "return self.inter_forward(x)"));
+        assert_eq!(double(&doc), 1);
+    }
+
     /// A function analyzed alone since the last whole analysis counts with the facts it read
     /// then: here the fresh name its fix binds (`logits`), which a name typed at module level
     /// takes. (Its cache entry was for `return z`, which read nothing; the edit at module level

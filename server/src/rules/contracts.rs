@@ -156,6 +156,17 @@ fn reached<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, applies_here: bool
                 out.push(Reached::Elsewhere { flow, via: source.clone() });
             }
         }
+        // Returned on by another function of the file: that function's callers.
+        if let Some(q) = model.qualified_name(scope) {
+            for flow in model.flows_passing_through(&q) {
+                if flow.expects == wanted
+                    && flow.op == Some(op)
+                    && let Some(via) = flow.source.clone()
+                {
+                    out.push(Reached::Elsewhere { flow, via });
+                }
+            }
+        }
     }
     // A layer, or the last layer of a stack, held in `self.<attr>` or a module-level name.
     if builds && let Some(holder) = model.holder_of(stack.unwrap_or(node)) {

@@ -16,7 +16,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::transfer::RECEIVER;
 use super::value::{Kind, Origin, Value, ValueSummary};
-use crate::syntax::{Args, FIELD, KindName, Words, is_scope, text};
+use crate::syntax::{Args, FIELD, KindName, Words, is_scope, text, unparenthesized};
 
 /// Names a fact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -231,6 +231,9 @@ pub struct Summary {
     pub elements: Vec<ValueSummary>,
     /// Parameters passed on unchanged to library functions or methods.
     pub flows: Vec<Flow>,
+    /// The file's function (qualified, `C.m` or `f`) whose result every `return` returns
+    /// unchanged: `inter_forward` of `def forward(self, x): return self.inter_forward(x)`.
+    pub forwards_to: Option<String>,
 }
 
 /// Parameter `param` is passed, unchanged, as argument `arg` of `into`: a canonical API name, or
@@ -595,13 +598,24 @@ impl<'a> Model<'a> {
         let mut flows = Vec::new();
         let index = self.scope_index(def);
         let Some(body) = def.child_by_field_id(FIELD.body) else {
-            return Summary { params, returns: None, elements: Vec::new(), flows };
+            return Summary { params, returns: None, elements: Vec::new(), flows, forwards_to: None };
         };
+        // `Some(q)` while every `return` so far returned a call of the file's function `q`.
+        let mut forwards: Option<Option<String>> = None;
         let mut stack = vec![body];
         while let Some(node) = stack.pop() {
             match node.kind_name() {
                 "return_statement" => {
                     let value = node.named_child(0);
+                    let callee = value
+                        .map(unparenthesized)
+                        .filter(|v| v.kind_name() == "call")
+                        .and_then(|call| self.local_callee(call))
+                        .and_then(|def| self.qualified_name(def));
+                    forwards = match forwards {
+                        None => Some(callee),
+                        Some(so_far) => Some(so_far.filter(|q| callee.as_ref() == Some(q))),
+                    };
                     if let Some(value) = value {
                         let v = self.value(value);
                         returns = Some(match returns {
@@ -668,6 +682,7 @@ impl<'a> Model<'a> {
             returns: returns.map(|r| r.summary()),
             elements: elements.iter().map(Value::summary).collect(),
             flows,
+            forwards_to: forwards.flatten(),
         }
     }
 

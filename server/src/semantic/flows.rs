@@ -35,6 +35,9 @@ use super::value::{Kind, Op, Prob};
 use super::{Callee, Model, apis};
 use crate::syntax::{Args, FIELD, KindName, callee_name, contains_word, is_scope, text, unparenthesized};
 
+/// How many functions that return another's result [`Model::flows_passing_through`] follows.
+const MAX_FORWARDS: usize = 4;
+
 /// Where a prediction comes from, or where a loss object is held, named without positions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {
@@ -942,6 +945,41 @@ impl<'a> Model<'a> {
             Fact::Flows(all) => all.into_iter().filter(|f| f.source.as_ref() == Some(source)).collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// The flows whose prediction is the result of the file's function `q` (qualified) returned
+    /// unchanged by other functions of the file, up to [`MAX_FORWARDS`] deep: `def forward(self,
+    /// x): return self.inter_forward(x)` makes the callers of the class those of
+    /// `inter_forward`. Each comes with the function its callers call.
+    pub fn flows_passing_through(&self, q: &str) -> Vec<LossFlow> {
+        let Fact::Flows(all) = self.fact(&FactKey::FileFlows) else { return Vec::new() };
+        all.into_iter()
+            .filter(|flow| {
+                let mut names: Vec<String> = match &flow.source {
+                    Some(Source::Function(f)) => vec![f.clone()],
+                    Some(Source::Class(c)) => {
+                        ["forward", "call", "__call__"].iter().map(|m| format!("{c}.{m}")).collect()
+                    }
+                    _ => return false,
+                };
+                for _ in 0..MAX_FORWARDS {
+                    names = names
+                        .iter()
+                        .filter_map(|n| match self.fact(&FactKey::Function(n.as_str().into())) {
+                            Fact::Function(Some(s)) => s.forwards_to,
+                            _ => None,
+                        })
+                        .collect();
+                    if names.is_empty() {
+                        return false;
+                    }
+                    if names.iter().any(|n| n == q) {
+                        return true;
+                    }
+                }
+                false
+            })
+            .collect()
     }
 
     /// The flows recorded in the file whose loss object is held in `holder`.
