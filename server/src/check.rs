@@ -818,6 +818,9 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         );
         out.push(builtin_smell(&SYNTAX_ERROR, message, span));
     }
+    // tree-sitter may stumble on the line of such a character too: the character is the error.
+    let (refused, refused_rows) = whitespace_python_refuses(tree, source);
+    out.extend(refused);
     // Down the nodes holding an error, with a stack rather than recursion: a tree can be
     // 100,000 levels deep with the error at the bottom.
     let mut pending = if tree.root_node().has_error() { vec![tree.root_node()] } else { Vec::new() };
@@ -827,7 +830,9 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
                 if node.is_named() { node.kind_name().replace('_', " ") } else { format!("`{}`", node.kind_name()) };
             out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
         } else if node.is_error() {
-            out.push(error_region(node, source));
+            if !refused_rows.contains(&node.start_position().row) {
+                out.push(error_region(node, source));
+            }
         } else {
             let mut cursor = node.walk();
             pending.extend(node.children(&mut cursor).filter(|c| c.has_error()));
@@ -852,6 +857,60 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     }
     out.sort_by_key(|s| s.span.start_byte);
     out
+}
+
+/// Characters tree-sitter-python skips as whitespace (its `extras`) that CPython's tokenizer
+/// refuses as non-printable: a vertical tab, a zero-width space, a word joiner, and a byte order
+/// mark after the file's start (one at the start is the encoding's, and skipped by both).
+const SKIPPED_BUT_REFUSED: [char; 4] = ['\x0b', '\u{200b}', '\u{2060}', '\u{feff}'];
+
+/// The first of [`SKIPPED_BUT_REFUSED`] in code (not in a string or a comment), in CPython's
+/// words, with how many more there are: tree-sitter parses around it, Python refuses the file.
+/// With the rows that hold one.
+fn whitespace_python_refuses(tree: &tree_sitter::Tree, source: &str) -> (Option<Smell>, Vec<usize>) {
+    // Most files hold none: a byte search before any character is decoded.
+    let bytes = source.as_bytes();
+    let possible = memchr::memchr3_iter(0x0b, 0xe2, 0xef, bytes).any(|i| {
+        let tail = &bytes[i..];
+        tail[0] == 0x0b || ["\u{200b}", "\u{2060}", "\u{feff}"].iter().any(|c| tail.starts_with(c.as_bytes()))
+    });
+    if !possible {
+        return (None, Vec::new());
+    }
+    // The strings and comments, in order, from one walk down the tree (not into them).
+    let mut quoted: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut cursor = tree.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let inside = matches!(node.kind_name(), "string" | "comment" | "concatenated_string");
+        if inside {
+            quoted.push(node.byte_range());
+        }
+        if !inside && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    let in_code = |at: usize| {
+        let i = quoted.partition_point(|r| r.end <= at);
+        at > 0 && quoted.get(i).is_none_or(|r| at < r.start)
+    };
+    let found: Vec<(usize, char)> =
+        source.char_indices().filter(|&(at, c)| SKIPPED_BUT_REFUSED.contains(&c) && in_code(at)).collect();
+    let Some(&(at, c)) = found.first() else { return (None, Vec::new()) };
+    let more = match found.len() - 1 {
+        0 => String::new(),
+        1 => " (and 1 more)".to_string(),
+        n => format!(" (and {n} more)"),
+    };
+    let message = format!("Syntax error: invalid non-printable character U+{:04X}{more}", u32::from(c));
+    let index = crate::text::LineIndex::new(source);
+    let rows = found.iter().map(|&(at, _)| crate::text::point_of(&index, source, at).0).collect();
+    (Some(builtin_smell(&SYNTAX_ERROR, message, span_of(source, at..at + c.len_utf8()))), rows)
 }
 
 /// The span of a byte range of `source` (rows and byte columns as the tree counts them), for a
@@ -1300,6 +1359,23 @@ mod tests {
             assert!(messages.iter().any(|(_, _, m)| *m == message), "{src:?}: {messages:?}");
             assert!(messages.iter().all(|(_, _, m)| !m.contains("``")), "{src:?}: {messages:?}");
         }
+        // Characters the grammar skips as whitespace, which Python refuses (a file that parses).
+        for (src, code, at) in [
+            ("import numpy as np\ny = np.log(0)\x0b+ 1\n", "000B", (2, 14)),
+            ("import numpy as np\ny = np.log(0)\nz = 1 +\u{200b} 2\n", "200B", (3, 8)),
+            ("import numpy as np\n\u{2060}y = np.log(0)\n", "2060", (2, 1)),
+            ("import numpy as np\ny = 1\u{feff}\n", "FEFF", (2, 6)),
+        ] {
+            let messages = syntax_messages(src);
+            let message = format!("Syntax error: invalid non-printable character U+{code}");
+            assert_eq!(messages, vec![(at.0, at.1, message)], "{src:?}");
+        }
+        // One message for many, and none for those in strings and comments or a leading BOM.
+        let many = syntax_messages("x = 1\u{200b}\ny = 2\u{200b}\nz = 3\u{200b}\n");
+        assert_eq!(many, vec![(1, 6, "Syntax error: invalid non-printable character U+200B (and 2 more)".into())]);
+        let quiet =
+            "\u{feff}import numpy as np\ns = \"a\u{200b}b\"  # \u{2060}\nt = '''\x0b'''\nu = f\"{1}\u{200b}\"\n";
+        assert_eq!(syntax_messages(quiet), vec![], "{quiet:?}");
         // In a string or a comment of the broken line, Python takes it: the region is named.
         for src in
             ["import numpy as np\ny = np.log(\"a\u{a0}b\" +)\n", "import numpy as np\ny = np.log(0 +)  # \u{a0}\n"]
