@@ -134,7 +134,11 @@ fn log_call<'a>(
     let name = short(model.text(arg));
     // `w * p`, `p / q`: the zeros are a factor's.
     let factor = value.producer.and_then(|p| model.zero_factor(p.node)).map(|f| short(model.text(f)));
+    // A literal 0, or a name bound to one: said as it is.
+    let zero = matches!(evidence, Evidence::Producer(Op::Constant | Op::Zeros)) && value.range.as_point() == Some(0.0);
     let what = match (&evidence, &value.via, &factor) {
+        _ if zero && model.constant(arg) == Some(0.0) && value.via.is_none() => "0".to_string(),
+        _ if zero => format!("`{name}`, which is 0"),
         (Evidence::Producer(op), _, Some(f)) => {
             format!("`{name}`, which is 0 where `{f}`, {}, is", op.describe())
         }
@@ -152,6 +156,9 @@ fn log_call<'a>(
     let related = match (&evidence, &value.via) {
         (Evidence::Producer(_), Some(via)) if factor.is_some() => {
             Some(Related { span: via.assigned, message: format!("`{}` is assigned here", via.name) })
+        }
+        (Evidence::Producer(_), Some(via)) if zero => {
+            Some(Related { span: via.assigned, message: format!("`{}` is assigned 0 here", via.name) })
         }
         (Evidence::Producer(op), Some(via)) => {
             Some(Related { span: via.assigned, message: format!("`{}` is assigned {} here", via.name, op.describe()) })
