@@ -76,8 +76,11 @@ fn of_log<'a>(model: &Model<'a>, log: Node<'a>, p: Node<'a>, library: Option<Lib
     let source = probs::source(model, p).filter(|s| s.prob == Prob::Softmax && !s.log);
     let message = format!(
         "Entropy written as `p * log(p)` of {}: softmax underflows to 0, and 0 * log(0) = 0 * -inf = NaN",
-        match &source {
-            Some(s) if s.assignment.is_some() => format!("`{}`, a softmax output", short(model.text(p))),
+        match (&source, model.value(p).producer.and_then(|v| model.zero_factor(v.node))) {
+            // `w * p * log(w * p)`: 0 where the softmax output is.
+            (_, Some(f)) =>
+                format!("`{}`, 0 where the softmax output `{}` is", short(model.text(p)), short(model.text(f))),
+            (Some(s), None) if s.assignment.is_some() => format!("`{}`, a softmax output", short(model.text(p))),
             _ => "a softmax output".to_string(),
         }
     );
