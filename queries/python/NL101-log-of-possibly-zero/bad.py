@@ -225,3 +225,9 @@ def kl_divergence(z_p, z_q):
 def scaled_probabilities(logits, weights):
     p = tf.nn.softmax(logits)
     return tf.math.log(weights * p)  # error: [NL101]
+
+
+def kl_divergence_where_q_is_positive(z_p, q):
+    # The `where` keeps q's zeros out, not p's.
+    p = F.softmax(z_p, dim=-1)
+    return (p * torch.log(torch.where(q > 0, p / q, 1.0))).sum()  # error: [NL101, NL204]

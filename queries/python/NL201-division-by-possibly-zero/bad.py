@@ -103,3 +103,19 @@ def condition_on_an_older_count(s, labels, other):
     n = torch.bincount(other)
     # `m > 0` says nothing of the new `n`.
     return torch.where(m > 0, s / n, 0.0)  # error: [NL201]
+
+
+def condition_on_a_narrow_integer_copy(s, mask):
+    n = mask.sum()
+    # A count of 256 is 0 as a byte: the condition does not exclude n == 0.
+    return torch.where(n.to(torch.byte) > 0, s / n, 0.0)  # error: [NL201]
+
+
+def copy_taken_before_the_loop(s, masks):
+    n = masks[0].sum()
+    m = n.float()
+    for mask in masks:
+        # On the next pass `n` is another mask's count; `m` is still the first one's.
+        out = torch.where(m > 0, s / n, 0.0)  # error: [NL201]
+        n = mask.sum()
+    return out

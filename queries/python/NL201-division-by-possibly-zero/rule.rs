@@ -66,11 +66,14 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
         Op::Std => "a standard deviation, 0 for constant input",
         Op::Var => "a variance, 0 for constant input",
         Op::Spread => "`max - min`, 0 for constant input",
-        _ => "0",
+        _ => "which can be 0",
     };
     let message = match &value.via {
         Some(via) if via.name != model.text(bare) => {
             format!("Division by `{name}`, which can be 0 (`{}` is {what}): x / 0 = inf and 0 / 0 = NaN", via.name)
+        }
+        _ if matches!(bare.kind_name(), "integer" | "float") => {
+            format!("Division by `{name}`: x / 0 = inf and 0 / 0 = NaN")
         }
         _ => format!("Division by `{name}`, {what}: x / 0 = inf and 0 / 0 = NaN"),
     };

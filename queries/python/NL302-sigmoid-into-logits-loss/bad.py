@@ -87,6 +87,8 @@ class FactoredSimilarity(nn.Module):
         return scores
 
     def forward(self, x):
+        if x is None:
+            return
         return self.inter_forward(x)
 
     def calculate_loss(self, x, label):

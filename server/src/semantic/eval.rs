@@ -1545,8 +1545,9 @@ impl<'a> Model<'a> {
 }
 
 impl<'a> Model<'a> {
-    /// The operand whose zeros a product or quotient carries, through nested ones: `p` of
-    /// `w * p` and of `p / q` with `p` a softmax output. Where it is not 0, neither is `node`.
+    /// The operand whose zeros a product or quotient carries, through nested ones and the
+    /// branches of a `where`: `p` of `w * p`, of `p / q` and of `where(q > 0, p / q, 1)` with `p`
+    /// a softmax output. Where it is not 0, neither is `node`.
     /// None when `node` applies its producer itself (`softmax(z)`, `exp(x) / sum(exp(x))`).
     pub fn zero_factor(&self, node: Node<'a>) -> Option<Node<'a>> {
         let mut at = unparenthesized(node);
@@ -1557,6 +1558,18 @@ impl<'a> Model<'a> {
         };
         let mut found = None;
         for _ in 0..MAX_FACTOR_DEPTH {
+            // `where(q > 0, p / q, 1)`: the branch that carries them.
+            if at.kind_name() == "call"
+                && matches!(self.callee(at), Some(Callee::Api(api)) if apis::leaf(&api) == "where")
+                && let [_, a, b] = Args::of(at).positional.as_slice()
+                && let Some(branch) = [*a, *b].into_iter().find(|n| carries(*n))
+                // A product or quotient in the branch; a name or a constant is no factor.
+                && matches!(unparenthesized(branch).kind_name(), "binary_operator" | "call")
+            {
+                at = unparenthesized(branch);
+                found = Some(at);
+                continue;
+            }
             if at.kind_name() != "binary_operator" {
                 break;
             }

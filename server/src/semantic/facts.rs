@@ -613,6 +613,8 @@ impl<'a> Model<'a> {
                         .and_then(|call| self.local_callee(call))
                         .and_then(|def| self.qualified_name(def));
                     forwards = match forwards {
+                        // A bare `return` gives no value a loss could take.
+                        _ if value.is_none() => forwards,
                         None => Some(callee),
                         Some(so_far) => Some(so_far.filter(|q| callee.as_ref() == Some(q))),
                     };

@@ -26,6 +26,8 @@ pub type Exits<'a> = Rc<Vec<(usize, Node<'a>, bool)>>;
 const MAX_NESTING: u32 = 32;
 /// What following a named condition (`ok = x > 0`) counts against [`MAX_NESTING`].
 const NAMED_COST: u32 = 8;
+/// The floating dtypes a count can be cast to and keep its zeros (`n.to(torch.float32)`).
+const FLOAT_DTYPES: [&str; 7] = ["float16", "float32", "float64", "half", "float", "double", "bfloat16"];
 /// How many copies deep [`Model::is_or_copies`] follows (`n.float().detach()` is two).
 const MAX_COPIES: usize = 6;
 
@@ -56,13 +58,38 @@ impl<'a> Model<'a> {
         if let Some(copied) = self.exact_copy_of(node) {
             return Some(copied);
         }
-        let (_, mut rhs) = self.assigned_value(unparenthesized(node))?;
+        let (assignment, mut rhs) = self.assigned_value(unparenthesized(node))?;
         let mut steps = 0;
         while rhs.kind_name() == "call" && steps < MAX_COPIES {
             rhs = unparenthesized(self.exact_copy_of(rhs)?);
             steps += 1;
         }
-        (matches!(rhs.kind_name(), "identifier" | "attribute") && self.same_value_at(rhs, node)).then_some(rhs)
+        let copied = matches!(rhs.kind_name(), "identifier" | "attribute") && self.same_value_at(rhs, node);
+        (copied && !self.rebound_in_a_loop(rhs, assignment, node)).then_some(rhs)
+    }
+
+    /// A name `expr` reads is bound in a loop that holds `at` and not `assignment`: on the loop's
+    /// next pass it holds another value at `at` than the copy taken before the loop.
+    fn rebound_in_a_loop(&self, expr: Node<'a>, assignment: Node<'a>, at: Node<'a>) -> bool {
+        let index = self.scope_index(self.scope_of(at));
+        let mut names = Vec::new();
+        let mut stack = vec![expr];
+        while let Some(n) = stack.pop() {
+            match n.kind_name() {
+                "identifier" => names.push(self.text(n)),
+                // `self.n`: the object is the name; the attribute is set by assignments the
+                // scope index does not hold, so any loop around `at` is enough doubt.
+                "attribute" => return self.ancestry(at).iter().any(|a| is_loop(*a) && !contains(*a, assignment)),
+                _ => {
+                    let mut cursor = n.walk();
+                    stack.extend(n.named_children(&mut cursor));
+                }
+            }
+        }
+        self.ancestry(at)
+            .iter()
+            .filter(|a| is_loop(**a) && !contains(**a, assignment))
+            .any(|l| names.iter().any(|name| index.binds_within(name, l.byte_range())))
     }
 
     /// What `node` copies with its zeros and only them: the receiver of `n.detach()`,
@@ -76,10 +103,26 @@ impl<'a> Model<'a> {
         match name {
             "detach" | "clone" | "cpu" | "cuda" | "contiguous" => Some(receiver),
             "float" | "double" if count() => Some(receiver),
-            // A narrow integer dtype wraps (a count of 256 is 0 as `int8`).
-            "to" if count() && !["int8", "int16"].iter().any(|w| text(call, self.src).contains(w)) => Some(receiver),
+            // To a device or a floating dtype only: a narrow integer wraps (a count of 256 is 0
+            // as `torch.uint8`, `torch.byte`), and a dtype not spelled out may be one.
+            "to" if count() && self.to_device_or_float(call) => Some(receiver),
             _ => None,
         }
+    }
+
+    /// `x.to(...)` to a device (`"cuda"`, `device`, `x.device`, `torch.device(...)`) or a
+    /// floating dtype, each argument spelled out.
+    fn to_device_or_float(&self, call: Node<'a>) -> bool {
+        let args = Args::of(call);
+        let dtype = args.keyword(&["dtype"], self.src);
+        args.positional.iter().copied().chain(dtype).all(|a| {
+            let t = text(a, self.src);
+            let leaf = t.rsplit('.').next().unwrap_or(t);
+            t.starts_with(['"', '\''])
+                || leaf.contains("device")
+                || t.starts_with("torch.device(")
+                || FLOAT_DTYPES.contains(&leaf)
+        })
     }
 
     /// `value` (of `expr`) narrowed by the conditions that hold where `expr` is evaluated.
@@ -404,6 +447,14 @@ pub(super) fn narrow(range: Interval, by: Interval) -> Interval {
         return r;
     }
     range.meet(by)
+}
+
+fn is_loop(node: Node) -> bool {
+    matches!(node.kind_name(), "for_statement" | "while_statement")
+}
+
+fn contains(outer: Node, inner: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
 }
 
 fn flip(op: &str) -> &str {

@@ -174,6 +174,15 @@ impl<'t> ScopeIndex<'t> {
         self.by_name.contains_key(name)
     }
 
+    /// Whether this scope binds `name` inside the byte range `within` (a loop's body, whose
+    /// bindings reach its start again on the next pass, which [`ScopeIndex::reaching`] leaves out).
+    pub fn binds_within(&self, name: &str, within: std::ops::Range<usize>) -> bool {
+        self.by_name.get(name).is_some_and(|entries| {
+            let i = entries.partition_point(|e| e.node.start_byte() < within.start);
+            entries.get(i).is_some_and(|e| e.node.start_byte() < within.end)
+        })
+    }
+
     /// The bindings of `name` that may reach byte `at` (see the module documentation).
     pub fn reaching(&self, name: &str, at: usize) -> Reaching<'t> {
         let Some(entries) = self.by_name.get(name) else {
