@@ -539,7 +539,11 @@ fn nanlint_with(dir: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the nanlint binary runs");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    // A usage error exits before reading stdin: the pipe may be closed by then.
+    match child.stdin.take().unwrap().write_all(stdin) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.unwrap(),
+    }
     let out = child.wait_with_output().unwrap();
     Run {
         code: out.status.code().expect("nanlint exited normally"),
