@@ -864,16 +864,18 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
 /// mark after the file's start (one at the start is the encoding's, and skipped by both).
 const SKIPPED_BUT_REFUSED: [char; 4] = ['\x0b', '\u{200b}', '\u{2060}', '\u{feff}'];
 
+/// The first bytes of the UTF-8 encodings of [`SKIPPED_BUT_REFUSED`] (a test checks they are).
+const REFUSED_LEAD_BYTES: [u8; 3] = [0x0b, 0xe2, 0xef];
+
 /// The first of [`SKIPPED_BUT_REFUSED`] in code (not in a string or a comment), in CPython's
 /// words, with how many more there are: tree-sitter parses around it, Python refuses the file.
 /// With the rows that hold one.
 fn whitespace_python_refuses(tree: &tree_sitter::Tree, source: &str) -> (Option<Smell>, Vec<usize>) {
     // Most files hold none: a byte search before any character is decoded.
     let bytes = source.as_bytes();
-    let possible = memchr::memchr3_iter(0x0b, 0xe2, 0xef, bytes).any(|i| {
-        let tail = &bytes[i..];
-        tail[0] == 0x0b || ["\u{200b}", "\u{2060}", "\u{feff}"].iter().any(|c| tail.starts_with(c.as_bytes()))
-    });
+    let [a, b, c] = REFUSED_LEAD_BYTES;
+    let possible = memchr::memchr3_iter(a, b, c, bytes)
+        .any(|i| SKIPPED_BUT_REFUSED.iter().any(|c| bytes[i..].starts_with(c.encode_utf8(&mut [0; 4]).as_bytes())));
     if !possible {
         return (None, Vec::new());
     }
@@ -1252,6 +1254,14 @@ fn with_noqa(line: &str, comment: Option<usize>, codes: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_search_starts_at_every_refused_character() {
+        let mut leads: Vec<u8> = SKIPPED_BUT_REFUSED.iter().map(|c| c.encode_utf8(&mut [0; 4]).as_bytes()[0]).collect();
+        leads.sort_unstable();
+        leads.dedup();
+        assert_eq!(leads, REFUSED_LEAD_BYTES);
+    }
 
     /// [`super::with_noqa`] of a line read as a whole file.
     fn with_noqa(line: &str, codes: &[&str]) -> String {

@@ -359,9 +359,5 @@ fn abs_of_determinant<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
     let Some(operand) = operand.map(crate::syntax::unparenthesized).filter(|o| o.kind_name() == "call") else {
         return false;
     };
-    match model.callee(operand) {
-        Some(Callee::Api(api)) => apis::leaf(&api) == "det",
-        Some(Callee::Method { name, .. }) => name == "det",
-        _ => false,
-    }
+    model.callee(operand).is_some_and(|c| c.leaf() == Some("det"))
 }

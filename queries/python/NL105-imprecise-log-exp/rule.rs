@@ -42,12 +42,8 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     let model = cx.model;
     let (Some(call), Some(arg)) = (captures.get("smell"), captures.get("arg")) else { return Vec::new() };
     let Some(written) = written(model, call, arg) else { return Vec::new() };
-    let function = match model.callee(call) {
-        Some(Callee::Api(api)) => apis::leaf(&api).to_string(),
-        Some(Callee::Method { name, .. }) => name.to_string(),
-        _ => return Vec::new(),
-    };
-    match function.as_str() {
+    let Some(callee) = model.callee(call) else { return Vec::new() };
+    match callee.leaf().unwrap_or_default() {
         "log" => log_of(model, call, arg, &written),
         "exp" => exp_minus_one(model, call, arg, &written),
         _ => Vec::new(),
@@ -118,14 +114,9 @@ fn integral<'a>(model: &Model<'a>, x: Node<'a>) -> bool {
     let x = model.assigned_value(x).map_or(x, |(_, value)| value);
     match x.kind_name() {
         "binary_operator" => x.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "//"),
-        "call" => {
-            let name = match model.callee(x) {
-                Some(Callee::Api(api)) => apis::leaf(&api).to_string(),
-                Some(Callee::Method { name, .. }) => name.to_string(),
-                _ => return false,
-            };
-            matches!(name.as_str(), "floor" | "ceil" | "round" | "trunc" | "rint" | "floor_divide" | "fix")
-        }
+        "call" => model.callee(x).is_some_and(|c| {
+            matches!(c.leaf(), Some("floor" | "ceil" | "round" | "trunc" | "rint" | "floor_divide" | "fix"))
+        }),
         _ => false,
     }
 }

@@ -137,11 +137,7 @@ fn evidence<'a>(model: &Model<'a>, value: &Value<'a>) -> Option<Op> {
 
 /// The count is a `bincount`'s: one count per bin, not the size of a mask.
 fn bins<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
-    match value.producer.as_ref().and_then(|p| model.callee(p.node)) {
-        Some(Callee::Api(api)) => apis::leaf(&api) == "bincount",
-        Some(Callee::Method { name, .. }) => name == "bincount",
-        _ => false,
-    }
+    value.producer.as_ref().and_then(|p| model.callee(p.node)).is_some_and(|c| c.leaf() == Some("bincount"))
 }
 
 /// The quotient is thrown away where the denominator is 0: a branch of a `where` whose
@@ -396,14 +392,9 @@ fn masked_mean<'a>(model: &Model<'a>, smell: Node<'a>, num: Option<Node<'a>>, de
 /// nothing else.
 fn counts_a_mask<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
     let Some(producer) = value.producer else { return false };
-    let counting = |name: &str| matches!(name, "count_nonzero" | "bincount");
     match model.reduction(producer.node) {
         Some(r) => model.value(r.operand).op() == Some(Op::Mask),
-        None => match model.callee(producer.node) {
-            Some(Callee::Api(api)) => counting(apis::leaf(&api)),
-            Some(Callee::Method { name, .. }) => counting(name),
-            _ => false,
-        },
+        None => model.callee(producer.node).is_some_and(|c| matches!(c.leaf(), Some("count_nonzero" | "bincount"))),
     }
 }
 

@@ -165,6 +165,18 @@ pub enum Callee<'a> {
     Value(Node<'a>),
 }
 
+impl Callee<'_> {
+    /// The function's own name, whoever provides it: `bincount` for `torch.bincount(x)` and for
+    /// `x.bincount()`. None for a local function, a class or an object called.
+    pub fn leaf(&self) -> Option<&str> {
+        match self {
+            Callee::Api(api) => Some(apis::leaf(api)),
+            Callee::Method { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
 impl<'a> Model<'a> {
     pub fn new(src: &'a str, tree: &'a Tree, imports: Arc<Imports>) -> Model<'a> {
         Model {
