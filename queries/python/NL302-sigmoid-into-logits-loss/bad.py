@@ -93,3 +93,21 @@ class FactoredSimilarity(nn.Module):
 
     def calculate_loss(self, x, label):
         return self.bce(self.forward(x), label)
+
+    def predict(self, x):
+        # Gets logits too once the sigmoid is dropped: the fix's title names it.
+        return torch.sigmoid(self.forward(x))
+
+
+class ExplicitForward(nn.Module):
+    # `self.forward(x)` is a call of the module, as `self(x)` is.
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+        self.bce = nn.BCEWithLogitsLoss()
+
+    def forward(self, x):
+        return torch.sigmoid(self.fc(x))  # error: [NL302]
+
+    def calculate_loss(self, x, label):
+        return self.bce(self.forward(x), label)

@@ -668,13 +668,13 @@ impl Contributor {
             // forward's signature) and the precision settings (any function may set them) are
             // cheap to recompute; the file's flows are the union of the `Flows` facts, each
             // recorded beside it.
-            FactKey::Flows(q) => Some(&**q) == self.qualified.as_deref(),
+            FactKey::Flows(q) | FactKey::Calls(q) => Some(&**q) == self.qualified.as_deref(),
             FactKey::ModuleClasses
             | FactKey::Precision
             | FactKey::LossHolders
             | FactKey::LogitsLossWords
             | FactKey::FreshName(_) => true,
-            FactKey::FileFlows => false,
+            FactKey::FileFlows | FactKey::FileCalls => false,
         }
     }
 }
@@ -746,14 +746,15 @@ impl UnitCache {
         let class = class_after.and_then(|c| c.child_by_field_id(FIELD.name)).map(|n| model.text(n));
         let may_change = |key: &FactKey| match key {
             FactKey::Attribute { class: c, .. } => Some(&**c) == class,
-            FactKey::Flows(q) => q.is_empty(),
+            FactKey::Flows(q) | FactKey::Calls(q) => q.is_empty(),
             FactKey::Global(_) | FactKey::Function(_) => false,
             FactKey::ModuleClasses
             | FactKey::Precision
             | FactKey::LossHolders
             | FactKey::LogitsLossWords
             | FactKey::FreshName(_)
-            | FactKey::FileFlows => true,
+            | FactKey::FileFlows
+            | FactKey::FileCalls => true,
         };
         let lists = self.units.values().flatten().map(|c| &c.dependencies);
         let used = each_once(lists.chain(self.edited.iter().map(|e| &e.dependencies)));
@@ -1257,6 +1258,37 @@ mod tests {
         assert_eq!(double(&doc), 0);
         assert!(doc.replace("return self.fc(x)", "return self.inter_forward(x)"));
         assert_eq!(double(&doc), 1);
+    }
+
+    /// The fix that drops an activation names the other functions that get logits then: an
+    /// edit of one of them alone (it stops calling the forward, and starts again) changes the
+    /// title of the finding in another function.
+    #[test]
+    fn a_caller_edited_alone_changes_the_title_of_a_fix_elsewhere() {
+        let class = concat!(
+            "class Fism(torch.nn.Module):\n",
+            "    def __init__(self):\n",
+            "        super().__init__()\n",
+            "        self.fc = torch.nn.Linear(4, 1)\n",
+            "        self.bce = torch.nn.BCEWithLogitsLoss()\n\n",
+            "    def forward(self, x):\n",
+            "        return torch.sigmoid(self.fc(x))\n\n",
+            "    def loss(self, x, y):\n",
+            "        return self.bce(self.forward(x), y)\n\n",
+            "    def predict(self, x):\n",
+            "        return self.forward(x)\n",
+        );
+        let mut doc = Doc::new(&format!("{}{class}", file("", "np", 3)));
+        let titles = |doc: &Doc| -> Vec<String> {
+            let fixes = doc.smells.iter().filter(|s| s.code == "NL302").flat_map(|s| s.fixes.iter());
+            fixes.map(|f| f.title.clone()).collect()
+        };
+        let named = ["Drop the sigmoid: pass logits to the loss (and to `Fism.predict`)"];
+        assert_eq!(titles(&doc), named);
+        assert!(doc.replace("return self.forward(x)", "return self.fc(x)"), "a shortcut");
+        assert_eq!(titles(&doc), ["Drop the sigmoid: pass logits to the loss"]);
+        assert!(doc.replace("return self.fc(x)", "return self.forward(x)"));
+        assert_eq!(titles(&doc), named);
     }
 
     /// A function analyzed alone since the last whole analysis counts with the facts it read

@@ -102,8 +102,73 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
             None,
         ),
     };
-    let fixes = drop_activation(model, node, prob).into_iter().collect();
+    let others = if applies_here { other_callers(model, node, &reached) } else { Vec::new() };
+    let fixes = drop_activation(model, node, prob, &others).into_iter().collect();
     vec![Finding { span: Some(Span::of(node)), message, fixes, related }]
+}
+
+/// The file's units (`f`, `C.m`, `""`) that call the function returning the activation, or one
+/// that returns its result on, other than the losses it reaches and those functions: dropping
+/// the activation gives them logits too (`predict`, which calls the `forward` a loss calls).
+fn other_callers<'a>(model: &Model<'a>, node: Node<'a>, reached: &[Reached<'a>]) -> Vec<String> {
+    let Some(own) = model.source_of_function(model.scope_of(node)) else { return Vec::new() };
+    let mut chain = vec![own];
+    let mut losses = Vec::new();
+    for r in reached {
+        if let Reached::Elsewhere { flow, via } = r {
+            chain.push(via.clone());
+            losses.push(flow.unit.as_str());
+        }
+    }
+    if losses.is_empty() {
+        return Vec::new();
+    }
+    // `self.forward(x)` calls the function `C.forward`, `model(x)` the class `C`: one function.
+    let forwards: Vec<Source> = chain
+        .iter()
+        .flat_map(|s| match s {
+            Source::Class(c) => {
+                ["forward", "call", "__call__"].iter().map(|m| Source::Function(format!("{c}.{m}"))).collect()
+            }
+            Source::Function(f) => match f.split_once('.') {
+                Some((c, "forward" | "call" | "__call__")) => vec![Source::Class(c.to_string())],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        })
+        .collect();
+    chain.extend(forwards);
+    chain.sort();
+    chain.dedup();
+    let functions: Vec<String> = chain
+        .iter()
+        .flat_map(|s| match s {
+            Source::Class(c) => ["forward", "call", "__call__"].iter().map(|m| format!("{c}.{m}")).collect(),
+            Source::Function(f) => vec![f.clone()],
+            _ => Vec::new(),
+        })
+        .collect();
+    let mut out: Vec<String> = chain
+        .iter()
+        .flat_map(|s| model.callers_of(s))
+        .filter(|u| !functions.contains(u) && !losses.contains(&u.as_str()))
+        .collect();
+    // Functions by name, then the module-level code.
+    out.sort_by(|a, b| (a.is_empty(), a).cmp(&(b.is_empty(), b)));
+    out.dedup();
+    out
+}
+
+/// `` (and to `a`, `b` and 2 more)`` for a fix's title, or nothing.
+fn and_to(others: &[String]) -> String {
+    let name = |u: &String| if u.is_empty() { "the module-level code".to_string() } else { format!("`{u}`") };
+    let names: Vec<String> = others.iter().take(2).map(name).collect();
+    match others.len() {
+        0 => String::new(),
+        1 => format!(" (and to {})", names[0]),
+        2 => format!(" (and to {} and {})", names[0], names[1]),
+        n => format!(" (and to {}, {} and {} more)", names[0], names[1], n - 2),
+    }
 }
 
 /// `node` calls a function, a method or a module of the file that returns the activation's
@@ -370,8 +435,9 @@ pub fn call_text(model: &Model, call: Node) -> String {
 /// The fix that removes the activation: `F.softmax(z, dim=1)` → `z`, `z.softmax(1)` → `z`,
 /// `self.softmax(z)` → `z`, `Dense(10, activation="softmax")` → `activation=None`,
 /// `nn.Sequential(..., nn.Softmax(dim=1))` → `nn.Identity()` as the last layer.
-fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob) -> Option<Fix> {
-    let title = format!("Drop the {}: pass logits to the loss", prob_name(prob));
+/// `others`: the file's units that get logits too ([`other_callers`]), named in its title.
+fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, others: &[String]) -> Option<Fix> {
+    let title = format!("Drop the {}: pass logits to the loss{}", prob_name(prob), and_to(others));
     if crate::syntax::has_comment(node) {
         return None;
     }

@@ -32,6 +32,11 @@ pub enum FactKey {
     Flows(Name),
     /// The loss calls of every function that mentions a loss, and of the module-level code.
     FileFlows,
+    /// What the calls of one function (`f`, `Class.method`, with the functions nested in it) or
+    /// of the module-level code (`""`) call of the file: its classes, functions, held objects.
+    Calls(Name),
+    /// Which unit calls what, for every unit of the file (the union of the `Calls` facts).
+    FileCalls,
     /// The file's module classes (`nn.Module`, `keras.Model`, ... subclasses).
     ModuleClasses,
     /// File-wide precision settings (a Keras policy, a default dtype, JAX x64).
@@ -60,6 +65,9 @@ pub enum Fact {
     ModuleClasses(Vec<super::flows::ModuleClass>),
     Precision(super::dtype::Precision),
     Names(Vec<String>),
+    Sources(Vec<super::flows::Source>),
+    /// A unit (`f`, `C.m`, `""`) and a source it calls, sorted.
+    Callers(Vec<(String, super::flows::Source)>),
 }
 
 /// A fact an analysis used, and its hash then.
@@ -393,6 +401,8 @@ impl<'a> Model<'a> {
                         FactKey::Function(_) => Fact::Function(None),
                         FactKey::Flows(_) | FactKey::FileFlows => Fact::Flows(Vec::new()),
                         FactKey::ModuleClasses => Fact::ModuleClasses(Vec::new()),
+                        FactKey::Calls(_) => Fact::Sources(Vec::new()),
+                        FactKey::FileCalls => Fact::Callers(Vec::new()),
                         FactKey::Precision => Fact::Precision(Default::default()),
                         FactKey::LossHolders | FactKey::LogitsLossWords | FactKey::FreshName(_) => {
                             Fact::Names(Vec::new())
@@ -444,7 +454,7 @@ impl<'a> Model<'a> {
             FactKey::Attribute { class, .. } => {
                 self.module_definition(class).filter(|c| c.kind_name() == "class_definition")?
             }
-            FactKey::Function(q) | FactKey::Flows(q) if !q.is_empty() => self.unit_definition(q)?,
+            FactKey::Function(q) | FactKey::Flows(q) | FactKey::Calls(q) if !q.is_empty() => self.unit_definition(q)?,
             _ => return None,
         };
         if node.has_error() {
@@ -494,6 +504,8 @@ impl<'a> Model<'a> {
             FactKey::Function(qualified) => Fact::Function(self.unit_definition(qualified).map(|d| self.summarize(d))),
             FactKey::Flows(unit) => Fact::Flows(self.compute_flows(unit)),
             FactKey::FileFlows => Fact::Flows(self.compute_file_flows()),
+            FactKey::Calls(unit) => Fact::Sources(self.compute_calls(unit)),
+            FactKey::FileCalls => Fact::Callers(self.compute_file_calls()),
             FactKey::ModuleClasses => Fact::ModuleClasses(self.compute_module_classes()),
             FactKey::Precision => Fact::Precision(self.compute_precision()),
             FactKey::LossHolders => Fact::Names(super::flows::loss_holders(self.src)),

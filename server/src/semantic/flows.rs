@@ -632,6 +632,12 @@ impl<'a> Model<'a> {
     fn call_source(&self, call: Node<'a>, framework: Option<&str>) -> (Option<Source>, Option<Op>, Option<Node<'a>>) {
         match self.callee(call) {
             Some(Callee::Local(def)) => match self.qualified_name(def) {
+                // `self.forward(x)` calls what `self(x)` does (see `source_of_function`).
+                Some(q) if matches!(q.split_once('.'), Some((_, "forward" | "call" | "__call__"))) => {
+                    let class = q.split_once('.').map_or(q.as_str(), |(c, _)| c).to_string();
+                    let op = self.class_output(&class);
+                    (Some(Source::Class(class)), op, None)
+                }
                 Some(q) => {
                     let op = self.function_output(&q);
                     (Some(Source::Function(q)), op, None)
@@ -835,6 +841,78 @@ impl<'a> Model<'a> {
             ask(String::new());
         }
         out
+    }
+
+    /// What the calls of the unit `unit` (`f`, `C.m`, or `""`: the module-level code, outside
+    /// definitions) call of the file ([`FactKey::Calls`]), sorted.
+    pub(super) fn compute_calls(&self, unit: &str) -> Vec<Source> {
+        let root = self.tree.root_node();
+        let node = if unit.is_empty() { Some(root) } else { self.unit_definition(unit) };
+        let Some(node) = node else { return Vec::new() };
+        let mut out = Vec::new();
+        let mut cursor = node.walk();
+        'walk: loop {
+            let n = cursor.node();
+            let skip = unit.is_empty() && matches!(n.kind_name(), "function_definition" | "class_definition");
+            if n.kind_name() == "call"
+                && let (Some(source), _, _) = self.call_source(n, None)
+            {
+                out.push(source);
+            }
+            if !skip && cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() || cursor.node() == node {
+                    break 'walk;
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Every unit of the file with what it calls of the file ([`FactKey::FileCalls`]): the
+    /// module-level functions, the methods of module-level classes and the module-level code.
+    pub(super) fn compute_file_calls(&self) -> Vec<(String, Source)> {
+        let mut units = vec![String::new()];
+        let root = self.tree.root_node();
+        let mut cursor = root.walk();
+        for child in root.named_children(&mut cursor) {
+            let def = definition(child);
+            match def.kind_name() {
+                "function_definition" => units.extend(self.qualified_name(def)),
+                "class_definition" => {
+                    let Some(body) = def.child_by_field_id(FIELD.body) else { continue };
+                    let mut c = body.walk();
+                    for stmt in body.named_children(&mut c) {
+                        let method = definition(stmt);
+                        if method.kind_name() == "function_definition" {
+                            units.extend(self.qualified_name(method));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for unit in units {
+            if let Fact::Sources(sources) = self.fact(&FactKey::Calls(unit.as_str().into())) {
+                out.extend(sources.into_iter().map(|s| (unit.clone(), s)));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The units of the file (`f`, `C.m`, `""` for the module-level code) that call `source`.
+    pub fn callers_of(&self, source: &Source) -> Vec<String> {
+        match self.fact(&FactKey::FileCalls) {
+            Fact::Callers(all) => all.into_iter().filter(|(_, s)| s == source).map(|(u, _)| u).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Code that may call a loss: it mentions a loss word, or a name the file assigns a loss
