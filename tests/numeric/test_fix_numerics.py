@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from numeric_support import apply_edits, evaluate, require_libs, run_check, src
+from numeric_support import apply_edits, evaluate, require_libs, run_check, run_module, src
 
 DEFAULT_EPSILON = 1e-7
 RTOL = 1e-5
@@ -567,6 +567,49 @@ def test_xlogy_fix_numerics(workspace, case):
         f"{case.id} xlogy fix away from zero",
         fixed_src,
     )
+
+
+def test_kl_divergence_where_both_underflow(workspace):
+    """Where `p` and `q` both underflow, `p / q` is 0 / 0 = NaN: the message says so, neither fix
+    mends it (NL101's page says so too), and the log-probability form the page gives does, with
+    finite gradients."""
+    require_libs("torch")
+    case = next(c for c in CASES if c.id == "torch-kl-divergence")
+    path, diagnostics = workspace.check(case)
+    (d,) = nl101(diagnostics)
+    assert "0 / 0 = NaN where `q` is 0 too" in d["message"], d["message"]
+    # p[0] and q[0] underflow; p[2] underflows where q[2] does not.
+    both = [[[-1000.0, 0.0, -1000.0], [-1000.0, 0.0, 0.0]]]
+    assert_nonfinite_somewhere(evaluate(path, case.func, case.kind, both), "original where both underflow")
+    for kind in ("clip", "xlogy"):
+        fixed = workspace.fixed_path(case, "default", fix_index(workspace, case, kind))
+        assert_nonfinite_somewhere(evaluate(fixed, case.func, case.kind, both), f"{kind} fix where both underflow")
+    log_space = workspace.case_dir(case.id, "log-space") / "subject.py"
+    log_space.write_text(src("""
+        import torch
+
+
+        def f(a, b):
+            lp = torch.log_softmax(a, -1)
+            lq = torch.log_softmax(b, -1)
+            return (lp.exp() * (lp - lq)).sum()
+        """), encoding="utf-8")
+    source = log_space.read_text(encoding="utf-8")
+    assert_all_finite(evaluate(log_space, "f", "torch", both), "log-probabilities where both underflow", source)
+    assert_close(
+        evaluate(log_space, "f", "torch", case.away_inputs),
+        workspace.evaluate(path, case, "away"),
+        "log-probabilities away from zero",
+        source,
+    )
+    grads = run_module(log_space, """
+        import torch
+        a = torch.tensor([-1000.0, 0.0, -1000.0], requires_grad=True)
+        b = torch.tensor([-1000.0, 0.0, 0.0], requires_grad=True)
+        m.f(a, b).backward()
+        print(json.dumps(a.grad.tolist() + b.grad.tolist()))
+    """)
+    assert all(math.isfinite(g) for g in grads), grads
 
 
 CLEAN_PARAMS = [(c, k) for c in CASES for k in ("clip", "xlogy") if k == "clip" or c.xlogy is True]

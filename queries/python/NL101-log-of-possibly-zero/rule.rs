@@ -133,15 +133,22 @@ fn log_call<'a>(
     let product = product_of(model, call).filter(|(_, other)| model.constant(*other).is_none_or(|v| v == 0.0));
     let name = short(model.text(arg));
     // `w * p`, `p / q`: the zeros are a factor's.
-    let factor = value.producer.and_then(|p| model.zero_factor(p.node)).map(|f| short(model.text(f)));
+    let factor_node = value.producer.and_then(|p| model.zero_factor(p.node));
+    let factor = factor_node.map(|f| short(model.text(f)));
+    // `p / q` with `q` a probability too: where both underflow, the quotient is 0 / 0 = NaN
+    // before the log, which no fix of the log mends.
+    let both = factor_node.and_then(|f| zero_denominator(model, f)).map(|q| short(model.text(q)));
     // A literal 0, or a name bound to one: said as it is.
     let zero = matches!(evidence, Evidence::Producer(Op::Constant | Op::Zeros)) && value.range.as_point() == Some(0.0);
     let what = match (&evidence, &value.via, &factor) {
         _ if zero && model.constant(arg) == Some(0.0) && value.via.is_none() => "0".to_string(),
         _ if zero => format!("`{name}`, which is 0"),
-        (Evidence::Producer(op), _, Some(f)) => {
-            format!("`{name}`, which is 0 where `{f}`, {}, is", op.describe())
-        }
+        (Evidence::Producer(op), _, Some(f)) => match &both {
+            Some(q) => {
+                format!("`{name}`, which is 0 where `{f}`, {}, is, and 0 / 0 = NaN where `{q}` is 0 too", op.describe())
+            }
+            None => format!("`{name}`, which is 0 where `{f}`, {}, is", op.describe()),
+        },
         (Evidence::Producer(op), Some(via), None) if via.name == model.text(arg) => {
             format!("`{name}`, {} that can reach 0", op.describe())
         }
@@ -360,4 +367,20 @@ fn abs_of_determinant<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
         return false;
     };
     model.callee(operand).is_some_and(|c| c.leaf() == Some("det"))
+}
+
+/// The denominator of the quotient whose numerator is `factor` (`q` in `p / q`), when it can be
+/// 0 too as a probability (a softmax or sigmoid output, or one minus one).
+fn zero_denominator<'a>(model: &Model<'a>, factor: Node<'a>) -> Option<Node<'a>> {
+    let mut quotient = factor.parent()?;
+    while quotient.kind_name() == "parenthesized_expression" {
+        quotient = quotient.parent()?;
+    }
+    if quotient.kind_name() != "binary_operator" || quotient.child_by_field_id(FIELD.operator)?.kind_name() != "/" {
+        return None;
+    }
+    let left = crate::syntax::unparenthesized(quotient.child_by_field_id(FIELD.left)?);
+    let right = quotient.child_by_field_id(FIELD.right)?;
+    let q = model.value(right);
+    (left == factor && q.probability().is_some() && q.range.contains_zero()).then_some(right)
 }
