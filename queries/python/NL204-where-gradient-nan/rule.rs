@@ -65,8 +65,10 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     }
     let (first, _) = &found[0];
     let operand = short(model.text(unparenthesized(first.operand)));
+    // `a division by n`, `a log of p`.
+    let preposition = if first.what == "a division" { "by" } else { "of" };
     let message = format!(
-        "`where` discards {} of `{operand}` where `{}` fails, but the gradient of the discarded branch is still computed there: 0 * inf = NaN",
+        "`where` discards {} {preposition} `{operand}` where `{}` fails, but the gradient of the discarded branch is still computed there: 0 * inf = NaN",
         first.what,
         short(model.text(unparenthesized(cond)))
     );
