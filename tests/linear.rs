@@ -303,8 +303,13 @@ fn the_depth_check_visits_a_small_part_of_a_shallow_file() {
 /// per thread), and each chunk computes the file-wide facts it reads, with their lists of
 /// sources, once (on 16 threads the 600-pair file keeps about 41,000; benches/README.md).
 fn facts_held(shape: fn(usize) -> String, n: usize) -> usize {
+    facts_held_on(shape, n, 2)
+}
+
+/// [`facts_held`] on a pool of `threads` threads.
+fn facts_held_on(shape: fn(usize) -> String, n: usize, threads: usize) -> usize {
     let src = shape(n);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).stack_size(STACK).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).stack_size(STACK).build().unwrap();
     pool.install(|| {
         let tree = engine::parse(&src);
         let mut cache = engine::UnitCache::default();
@@ -324,4 +329,15 @@ fn the_servers_cache_keeps_facts_in_proportion_to_the_file() {
     let large = facts_held(modules_and_losses, 600);
     assert!(small > 0, "no fact recorded: the test measures nothing");
     assert!(large * 10 <= small * 22 + 2_000, "{small} facts kept for 300 pairs, {large} for 600");
+}
+
+/// Regression (issue 14): the chunks the functions are shared in grew with the threads (four per
+/// thread), each keeping its copy of the file-wide facts: 128 copies on 32 threads. They are
+/// now at most 8 (`MAX_CHUNKS` in the engine's cache), as many as on two threads.
+#[test]
+fn the_facts_kept_stop_growing_with_the_threads() {
+    let four = facts_held_on(modules_and_losses, 600, 4);
+    let many = facts_held_on(modules_and_losses, 600, 32);
+    assert!(four > 0, "no fact recorded: the test measures nothing");
+    assert!(many * 10 <= four * 11, "{four} facts kept on 4 threads, {many} on 32");
 }

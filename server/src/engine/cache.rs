@@ -75,6 +75,12 @@ struct CachedUnit {
 /// more than a few functions (about 10 to 50 µs each).
 const PARALLEL_UNITS: usize = 64;
 
+/// At most this many chunks share the functions of one analysis (four per thread on two
+/// threads). Each chunk's model computes the file-wide facts it reads once, the cache keeps them,
+/// and the models of the chunks that run at once are alive together: with four chunks per thread
+/// and no bound, 32 threads kept 128 copies (benches/README.md, "Chunks").
+const MAX_CHUNKS: usize = 8;
+
 impl UnitCache {
     /// How many recorded facts this cache keeps, for its functions, its code outside functions
     /// and the facts kept for reuse, a list shared by several counted once: what its memory
@@ -311,7 +317,7 @@ fn analyze_units<'a>(
         return (units.iter().map(|u| one(model, u)).collect(), PriorFacts::default());
     }
     use rayon::prelude::*;
-    let chunk = units.len().div_ceil(rayon::current_num_threads() * 4).max(PARALLEL_UNITS / 4);
+    let chunk = units.len().div_ceil((rayon::current_num_threads() * 4).min(MAX_CHUNKS)).max(PARALLEL_UNITS / 4);
     let (src, tree, imports) = (model.src, model.tree, model.imports.clone());
     let chunks: Vec<_> = units
         .par_chunks(chunk)
