@@ -383,7 +383,7 @@ fn ignored_files_are_skipped() {
     let run = nanlint(dir.path(), &["check", "--output-format", "concise"]);
     let files: Vec<&str> =
         run.stdout.lines().filter_map(|l| l.split(':').next()).filter(|f| f.ends_with(".py")).collect();
-    assert_eq!(files, ["./kept.py", "./sub/kept.py"], "{}", run.stdout);
+    assert_eq!(files, ["kept.py", "sub/kept.py"], "{}", run.stdout);
     // A file named on the command line is checked even when ignored.
     assert_eq!(nanlint(dir.path(), &["check", "generated.py"]).code, 1);
 }
@@ -399,7 +399,7 @@ fn output_order_is_stable_and_sorted() {
             &path,
             format!("import numpy as np\nx = np.log(np.maximum(a, 0))\ny = np.log2(np.maximum(b{i}, 0))\n").as_bytes(),
         );
-        paths.push(PathBuf::from(".").join(path));
+        paths.push(PathBuf::from(path));
     }
     paths.sort();
     let run =
@@ -423,7 +423,7 @@ fn undecodable_files_are_reported_not_passed() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "./latin.py:1:1: NL001 not valid UTF-8 (byte 18, line 2) and no PEP 263 coding declaration names another \
+        "latin.py:1:1: NL001 not valid UTF-8 (byte 18, line 2) and no PEP 263 coding declaration names another \
          encoding\nFound 1 unreadable file.\n"
     );
     // Fixing never rewrites it.
@@ -758,7 +758,7 @@ fn default_excludes_follow_ruff() {
         ("src/model.py", SMELLY),
     ]);
     let run = concise(dir.path(), &[]);
-    assert_eq!(findings(&run), ["./src/model.py:3:5: NL101", "./train.py:3:5: NL101"], "{}", run.stdout);
+    assert_eq!(findings(&run), ["src/model.py:3:5: NL101", "train.py:3:5: NL101"], "{}", run.stdout);
     // A path named explicitly is checked, unless --force-exclude (what pre-commit passes).
     assert_eq!(findings(&concise(dir.path(), &["venv/lib/y.py"])), ["venv/lib/y.py:3:5: NL101"]);
     assert_eq!(findings(&concise(dir.path(), &["venv"])), ["venv/lib/y.py:3:5: NL101"]);
@@ -795,14 +795,14 @@ fn exclude_extend_exclude_and_per_file_ignores() {
         (".venv/v.py", SMELLY),
     ]);
     let run = concise(dir.path(), &[]);
-    assert_eq!(findings(&run), ["./src/model.py:3:5: NL101"], "{}", run.stdout);
+    assert_eq!(findings(&run), ["src/model.py:3:5: NL101"], "{}", run.stdout);
     // Per-file ignores also stop fixes.
     nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
     assert_eq!(read(dir.path(), "tests/test_model.py"), SMELLY);
     assert_ne!(read(dir.path(), "src/model.py"), SMELLY);
     // `exclude` replaces the defaults; so does --exclude on the command line.
     let replaced = project(&[("pyproject.toml", "[tool.nanlint]\nexclude = [\"other\"]\n"), ("venv/v.py", SMELLY)]);
-    assert_eq!(findings(&concise(replaced.path(), &[])), ["./venv/v.py:3:5: NL101"]);
+    assert_eq!(findings(&concise(replaced.path(), &[])), ["venv/v.py:3:5: NL101"]);
     assert_eq!(findings(&concise(replaced.path(), &["--exclude", "venv"])), Vec::<String>::new());
     assert_usage_error(&nanlint(replaced.path(), &["check", "--extend-exclude", "a[", "."]), "invalid glob");
 }
@@ -1127,7 +1127,7 @@ fn github_gitlab_and_junit_formats() {
     assert_eq!(
         run.stdout,
         format!(
-            "::error title=nanlint (NL101),file=./pkg/a%2C b.py,line=4,col=24,endLine=4,endColumn=33::./pkg/a, b.py:4:24: \
+            "::error title=nanlint (NL101),file=pkg/a%2C b.py,line=4,col=24,endLine=4,endColumn=33::pkg/a, b.py:4:24: \
              NL101 {message}\n"
         )
     );
@@ -1160,9 +1160,9 @@ fn github_gitlab_and_junit_formats() {
 
     let run = nanlint(dir.path(), &["check", "--output-format", "junit"]);
     assert!(run.stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nanlint\" tests=\"1\" skipped=\"0\" failures=\"1\" errors=\"0\">"), "{}", run.stdout);
-    assert!(run.stdout.contains("<testsuite name=\"./pkg/a, b.py\" tests=\"1\" skipped=\"0\" errors=\"0\" failures=\"1\" package=\"org.nanlint\">"), "{}", run.stdout);
+    assert!(run.stdout.contains("<testsuite name=\"pkg/a, b.py\" tests=\"1\" skipped=\"0\" errors=\"0\" failures=\"1\" package=\"org.nanlint\">"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("<testcase name=\"org.nanlint.NL101\" classname=\"./pkg/a, b\" line=\"4\" column=\"24\">"),
+        run.stdout.contains("<testcase name=\"org.nanlint.NL101\" classname=\"pkg/a, b\" line=\"4\" column=\"24\">"),
         "{}",
         run.stdout
     );
@@ -1243,7 +1243,7 @@ fn notebooks_are_checked_as_one_program_and_located_by_cell() {
     let all = concise(dir.path(), &["."]);
     let files: std::collections::BTreeSet<&str> =
         all.stdout.lines().filter(|l| l.contains(": NL")).map(|l| l.split(':').next().unwrap()).collect();
-    assert_eq!(files.into_iter().collect::<Vec<_>>(), ["./flow.ipynb", "./sub/nb.ipynb"]);
+    assert_eq!(files.into_iter().collect::<Vec<_>>(), ["flow.ipynb", "sub/nb.ipynb"]);
 }
 
 #[test]
@@ -1376,15 +1376,15 @@ fn invalid_notebooks_are_reported_and_the_rest_checked() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stderr, "");
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert!(lines[0].starts_with("./a.py:3:5: NL101 "), "{}", run.stdout);
+    assert!(lines[0].starts_with("a.py:3:5: NL101 "), "{}", run.stdout);
     assert!(
         lines[1].starts_with(
-            "./invalid.ipynb:1:1: NL001 not a valid Jupyter notebook: the file is not valid JSON (EOF while parsing"
+            "invalid.ipynb:1:1: NL001 not a valid Jupyter notebook: the file is not valid JSON (EOF while parsing"
         ),
         "{}",
         run.stdout
     );
-    assert_eq!(lines[2], "./nbformat3.ipynb:1:1: NL001 an nbformat 3 notebook; only nbformat 4 notebooks are read");
+    assert_eq!(lines[2], "nbformat3.ipynb:1:1: NL001 an nbformat 3 notebook; only nbformat 4 notebooks are read");
     let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
     assert_eq!(run.code, 1);
     assert_eq!(read(dir.path(), "invalid.ipynb"), include_str!("notebooks/invalid.ipynb"));
@@ -1425,8 +1425,8 @@ fn a_file_over_max_file_size_is_reported_not_checked() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().filter(|l| l.contains(": NL")).collect();
     assert_eq!(lines.len(), 2, "{}", run.stdout);
-    assert!(lines[0].starts_with("./big.py:1:1: NL002 File too large to check: 248 bytes"), "{}", lines[0]);
-    assert!(lines[1].starts_with("./small.py:3:5: NL101"), "{}", lines[1]);
+    assert!(lines[0].starts_with("big.py:1:1: NL002 File too large to check: 248 bytes"), "{}", lines[0]);
+    assert!(lines[1].starts_with("small.py:3:5: NL101"), "{}", lines[1]);
     // Within the cap, the same file is checked.
     write(dir.path(), "nanlint.toml", b"max-file-size = 1000\n");
     let run = nanlint(dir.path(), &["check", "--output-format", "concise", "big.py"]);
@@ -1560,8 +1560,8 @@ fn special_files_in_a_folder_are_reported_not_read() {
     assert_eq!(
         run.stdout.lines().filter(|l| l.contains(": NL")).collect::<Vec<_>>(),
         [
-            "./pipe.py:1:1: NL001 Not a regular file (a named pipe): not read in a folder's walk; name it on the command line to read it",
-            "./zero.py:1:1: NL001 Not a regular file (a device): not read in a folder's walk; name it on the command line to read it",
+            "pipe.py:1:1: NL001 Not a regular file (a named pipe): not read in a folder's walk; name it on the command line to read it",
+            "zero.py:1:1: NL001 Not a regular file (a device): not read in a folder's walk; name it on the command line to read it",
         ],
         "{}",
         run.stdout

@@ -416,11 +416,20 @@ pub fn discover(
             return Err(e);
         }
     }
+    for t in &mut targets {
+        t.path = shown(&t.path).to_path_buf();
+    }
     targets.sort_by(|a, b| a.path.cmp(&b.path));
     targets.dedup_by(|a, b| a.path == b.path);
     warnings.sort();
     warnings.extend(walk::non_utf8_names(targets.iter().map(|t| t.path.as_path())));
     Ok(targets)
+}
+
+/// `path` as the report shows it: `./a.py` as `a.py`, as ruff shows it (`nanlint check .`, or no
+/// path at all, walks `./`).
+pub fn shown(path: &Path) -> &Path {
+    path.strip_prefix(".").ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path)
 }
 
 /// What a folder walk picks up, as ruff's default `include`: Python files, stubs and Jupyter
@@ -830,7 +839,10 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
                 if node.is_named() { node.kind_name().replace('_', " ") } else { format!("`{}`", node.kind_name()) };
             out.push(builtin_smell(&SYNTAX_ERROR, format!("Syntax error: expected {what}"), Span::of(node)));
         } else if node.is_error() {
-            if !refused_rows.contains(&node.start_position().row) {
+            // A region that holds such a character's row is that character's error (`def f(p):`
+            // on the line before `return log(p)\x0b`): Python reports the character alone.
+            let rows = node.start_position().row..=node.end_position().row;
+            if !refused_rows.iter().any(|r| rows.contains(r)) {
                 out.push(error_region(node, source));
             }
         } else {
@@ -1375,6 +1387,8 @@ mod tests {
             ("import numpy as np\ny = np.log(0)\nz = 1 +\u{200b} 2\n", "200B", (3, 8)),
             ("import numpy as np\n\u{2060}y = np.log(0)\n", "2060", (2, 1)),
             ("import numpy as np\ny = 1\u{feff}\n", "FEFF", (2, 6)),
+            // At a function's last line, the error region starts at its `def`: one message.
+            ("import torch\ndef f(p):\n    return torch.log(p)\x0b\n", "000B", (3, 24)),
         ] {
             let messages = syntax_messages(src);
             let message = format!("Syntax error: invalid non-printable character U+{code}");

@@ -86,7 +86,7 @@ def test_pip_install_puts_nanlint_on_path(installed: pathlib.Path, tmp_path: pat
     (tmp_path / "clean.py").write_text("import torch\n\ny = torch.log(torch.relu(p) + 1e-7)\n")
     found = run(["nanlint", "check", "--output-format", "concise", "."], env=env, cwd=tmp_path)
     assert found.returncode == 1, found.stderr
-    assert found.stdout.startswith("./train.py:3:5: NL101 "), found.stdout
+    assert found.stdout.startswith("train.py:3:5: NL101 "), found.stdout
     clean = run(["nanlint", "check", "clean.py"], env=env, cwd=tmp_path)
     assert (clean.returncode, clean.stdout) == (0, "All checks passed!\n")
 

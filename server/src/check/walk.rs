@@ -77,14 +77,18 @@ pub fn classify(
         Ok(target) if target.is_dir() => {
             warnings.push(format!(
                 "{}: a symlink to a folder, not followed; name it on the command line to check it",
-                path.display()
+                super::shown(path).display()
             ));
             Entry::Skip
         }
         Ok(_) => Entry::Skip,
         Err(e) if is_python(path) => Entry::Unreadable(path.to_path_buf(), settings::io_message(&e)),
         Err(e) => {
-            warnings.push(format!("{}: cannot follow this symlink: {}", path.display(), settings::io_message(&e)));
+            warnings.push(format!(
+                "{}: cannot follow this symlink: {}",
+                super::shown(path).display(),
+                settings::io_message(&e)
+            ));
             Entry::Skip
         }
     }

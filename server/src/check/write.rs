@@ -129,11 +129,11 @@ pub fn remove_stale<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Vec<String>
             match std::fs::remove_file(&path) {
                 Ok(()) => messages.push(format!(
                     "removed {}, a temporary file left by an interrupted `nanlint --fix`",
-                    path.display()
+                    super::shown(&path).display()
                 )),
                 Err(e) => messages.push(format!(
                     "cannot remove {}, a temporary file left by an interrupted `nanlint --fix`: {}",
-                    path.display(),
+                    super::shown(&path).display(),
                     settings::io_message(&e)
                 )),
             }
