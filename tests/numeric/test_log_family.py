@@ -560,6 +560,26 @@ CASES = [
             logp = F.log_softmax(logits, dim=-1)
             return -(torch.exp(logp) * logp).sum(-1)
         """, "xlogy", nan_gradient=True),
+    entropy_case("nl106-torch-named-categorical", ("torch",), "torch", """
+        import torch
+        import torch.nn.functional as F
+
+
+        def f(logits):
+            logp = F.log_softmax(logits, dim=-1)
+            p = logp.exp()
+            return -(p * logp).sum(-1)
+        """, "Categorical"),
+    entropy_case("nl106-torch-named-xlogy", ("torch",), "torch", """
+        import torch
+        import torch.nn.functional as F
+
+
+        def f(logits):
+            logp = F.log_softmax(logits, dim=-1)
+            p = logp.exp()
+            return -(p * logp).sum(-1)
+        """, "xlogy", nan_gradient=True),
     entropy_case("nl106-torch-p-log-p", ("torch",), "torch", """
         import torch
 

@@ -21,3 +21,26 @@ def not_an_entropy(logits, x):
 def suppressed(logits):
     logp = F.log_softmax(logits, dim=-1)
     return -(torch.exp(logp) * logp).sum(-1)  # noqa: NL106
+
+
+def named_probabilities(logits, other):
+    # `p` is bound to exp(logp), but `logp` is bound again before the product, or `p` is.
+    logp = F.log_softmax(logits, dim=-1)
+    p = logp.exp()
+    a = torch.xlogy(p, p).sum(-1)
+    logp = other
+    b = (p * logp).sum(-1)
+    q = torch.exp(F.log_softmax(logits, dim=-1))
+    q = torch.ones_like(q)
+    return a, b, q
+
+
+def nan_skipped(scores):
+    # The NaN is the author's to skip (transformers' typical-p sampling).
+    normalized = F.log_softmax(scores, dim=-1)
+    p = torch.exp(normalized)
+    a = -(normalized * p).nansum(-1, keepdim=True)
+    b = -torch.nansum(torch.exp(normalized) * normalized, dim=-1)
+    q = F.softmax(scores, dim=-1)
+    c = torch.nan_to_num(q * torch.log(q)).sum(-1)
+    return a, b, c

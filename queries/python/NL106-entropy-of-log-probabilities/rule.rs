@@ -10,7 +10,7 @@ use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule, fixes};
 use crate::semantic::value::{Library, Op, Prob};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
-use crate::syntax::{Args, FIELD, Span, has_comment, same_expression, short};
+use crate::syntax::{Args, FIELD, KindName, Span, has_comment, same_expression, short};
 
 pub const RULE: Rule = Rule {
     code: "NL106",
@@ -70,7 +70,7 @@ fn of_log<'a>(model: &Model<'a>, log: Node<'a>, p: Node<'a>, library: Option<Lib
         return Vec::new();
     }
     let Some((product, other)) = probs::product_of(model, log) else { return Vec::new() };
-    if !same_expression(other, p, model.src) {
+    if !same_expression(other, p, model.src) || probs::nan_discarded(model, product) {
         return Vec::new();
     }
     let source = probs::source(model, p).filter(|s| s.prob == Prob::Softmax && !s.log);
@@ -110,48 +110,113 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
     if model.value(logp).op() != Some(Op::LogSoftmax) {
         return Vec::new();
     }
-    let Some((product, other)) = probs::product_of(model, exp) else { return Vec::new() };
-    if !same_expression(other, logp, model.src) {
-        return Vec::new();
-    }
     let source = probs::source(model, logp).filter(|s| s.prob == Prob::Softmax && s.log);
     let name = short(model.text(logp));
+    // `exp(logp) * logp`, or `p = exp(logp)` ... `p * logp` (the product of the name).
+    let (products, written) = match probs::product_of(model, exp) {
+        Some((product, other)) if same_expression(other, logp, model.src) => {
+            (vec![(product, exp)], format!("`exp({name}) * {name}`"))
+        }
+        Some(_) => return Vec::new(),
+        None => match products_of_name(model, exp, logp) {
+            (found, Some(p)) if !found.is_empty() => (found, format!("`{p} * {name}` with `{p} = exp({name})`")),
+            _ => return Vec::new(),
+        },
+    };
     let message = format!(
-        "Entropy written as `exp({name}) * {name}` of log-probabilities: where a probability underflows or is masked, the log-probability is -inf and 0 * -inf = NaN"
+        "Entropy written as {written} of log-probabilities: where a probability underflows or is masked, the log-probability is -inf and 0 * -inf = NaN"
     );
-    let chain = climb(model, product);
-    let mut fixes = Vec::new();
-    if let Some(source) = &source
-        && let Some(fix) = categorical_entropy(model, source, &chain)
-    {
-        fixes.push(fix);
-    }
-    // `xlogy(p, p)` with `p = exp(logp)`: 0 where the probability is 0.
-    let library = library.or_else(|| source.as_ref().map(|s| s.family.library()));
-    if let Some(library) = library
-        && let Some(function) = fixes::function(library, fixes::Function::Xlogy)
-        && !has_comment(product)
-    {
-        let alias = match model.callee(exp) {
-            Some(Callee::Method { .. }) => None,
-            _ => exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f)),
-        };
-        let p = model.text(exp);
-        let args = format!("{p}, {p}");
-        let (spelled, _) = fixes::spell(&model.imports, function, alias);
-        let title = format!("Use `{spelled}(p, p)` with `p = {}`", short(p));
-        fixes.push(fixes::replace_with_call(
-            &model.imports,
-            product,
-            function,
-            alias,
-            &args,
-            title,
-            Applicability::Unsafe,
-        ));
-    }
     let related = related(model, &source, logp, "log-probabilities");
-    vec![Finding { span: Some(Span::of(chain.top)), message, fixes, related }]
+    let library = library.or_else(|| source.as_ref().map(|s| s.family.library()));
+    let mut out = Vec::new();
+    for (product, p) in products {
+        if probs::nan_discarded(model, product) {
+            continue;
+        }
+        let chain = climb(model, product);
+        let mut fixes = Vec::new();
+        if let Some(source) = &source
+            && let Some(fix) = categorical_entropy(model, source, &chain)
+        {
+            fixes.push(fix);
+        }
+        // `xlogy(p, p)` with `p = exp(logp)`: 0 where the probability is 0.
+        if let Some(library) = library
+            && let Some(function) = fixes::function(library, fixes::Function::Xlogy)
+            && !has_comment(product)
+        {
+            let alias = match model.callee(exp) {
+                Some(Callee::Method { .. }) => None,
+                _ => exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f)),
+            };
+            let text = model.text(p);
+            let args = format!("{text}, {text}");
+            let (spelled, _) = fixes::spell(&model.imports, function, alias);
+            let title = format!("Use `{spelled}(p, p)` with `p = {}`", short(model.text(exp)));
+            fixes.push(fixes::replace_with_call(
+                &model.imports,
+                product,
+                function,
+                alias,
+                &args,
+                title,
+                Applicability::Unsafe,
+            ));
+        }
+        out.push(Finding {
+            span: Some(Span::of(chain.top)),
+            message: message.clone(),
+            fixes,
+            related: related.clone(),
+        });
+    }
+    out
+}
+
+/// `p = exp(logp)` ... `p * logp`: the products, in the scope of the assignment, of the name
+/// bound to the exponential `exp` (where that binding alone reaches it) with `logp` read again
+/// (the same bindings reach it), each with its use of the name; and the name.
+fn products_of_name<'a>(
+    model: &Model<'a>,
+    exp: Node<'a>,
+    logp: Node<'a>,
+) -> (Vec<(Node<'a>, Node<'a>)>, Option<String>) {
+    let Some(assignment) = model.parent(exp).filter(|a| a.kind_name() == "assignment") else {
+        return (Vec::new(), None);
+    };
+    let Some(left) = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier") else {
+        return (Vec::new(), None);
+    };
+    if assignment.child_by_field_id(FIELD.right) != Some(exp) {
+        return (Vec::new(), None);
+    }
+    let name = model.text(left);
+    let scope = model.scope_of(exp);
+    let mut found = Vec::new();
+    let mut cursor = scope.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let nested = node != scope && crate::syntax::is_scope(node.kind_name());
+        if node.kind_name() == "identifier"
+            && node.start_byte() > assignment.end_byte()
+            && model.text(node) == name
+            && model.assigned_value(node).is_some_and(|(_, value)| value == exp)
+            && let Some((product, other)) = probs::product_of(model, node)
+            && same_expression(other, logp, model.src)
+            && model.same_value_at(logp, other)
+        {
+            found.push((product, node));
+        }
+        if !nested && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    (found, Some(name.to_string()))
 }
 
 fn related<'a>(model: &Model<'a>, source: &Option<Source<'a>>, arg: Node<'a>, what: &str) -> Option<Related> {

@@ -753,6 +753,27 @@ pub fn finite_selected<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
         && Args::of(test).positional.first().is_some_and(|v| same_expression(*v, branch, model.src))
 }
 
+/// `expr` is reduced by a reduction that skips NaN (`nansum`, `nanmean`, as a function or a
+/// method) or replaced by `nan_to_num`, a few operators and calls up: its author discards the NaN
+/// (`-(logp * p).nansum(-1)`, transformers' typical-p sampling).
+pub fn nan_discarded<'a>(model: &Model<'a>, expr: Node<'a>) -> bool {
+    let mut node = expr;
+    for _ in 0..8 {
+        let Some(parent) = model.parent(node) else { return false };
+        match parent.kind_name() {
+            "parenthesized_expression" | "unary_operator" | "binary_operator" | "argument_list" | "attribute" => {}
+            "call" => {
+                if model.callee(parent).is_some_and(|c| matches!(c.leaf(), Some("nansum" | "nanmean" | "nan_to_num"))) {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+        node = parent;
+    }
+    false
+}
+
 /// `nan_to_num(log(x), ...)`: the -inf is replaced.
 pub fn replaced_by_nan_to_num<'a>(model: &Model<'a>, call: Node<'a>) -> bool {
     let Some(list) = enclosing_argument_list(model, call) else { return false };
