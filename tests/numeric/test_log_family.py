@@ -394,6 +394,14 @@ CASES = [
             p = expit(z)
             return -(y * np.log(p) + (1 - y) * np.log(1 - p))
         """), "logaddexp", BCE_HAZARD, BCE_NORMAL),
+    Case("nl104-bce-numpy-written-sigmoid", "NL104", ("numpy", "scipy"), "numpy", src("""
+        import numpy as np
+
+
+        def f(y, z):
+            p = 1 / (1 + np.exp(-z))
+            return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        """), "xlogy", BCE_HAZARD, BCE_NORMAL),
     # ---- NL105 imprecise-log-exp
     precision_case("nl105-log1p-numpy", ("numpy",), "numpy", """
         import numpy as np

@@ -278,3 +278,10 @@ def ratio_where_positive(z_p, q):
     # The quotient is 0 only where `p` is, and the `where` keeps those out.
     p = F.softmax(z_p, dim=-1)
     return torch.log(torch.where(p > 0, p / q, torch.ones_like(p)))
+
+
+def logistic_regression_with_bounded_logits(w, x, y):
+    # The exponent clipped to [-15, 15]: the sigmoid written out stays inside (0, 1).
+    t = np.clip(x @ w, -15, 15)
+    p = 1 / (1 + np.exp(-t))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))

@@ -107,3 +107,9 @@ def through_a_function(x, y):
     # Reduced from a continual-learning library's loss: its stable softmax still underflows.
     outputs = written_out_softmax(x)
     return -(y * outputs.log()).sum(1)  # error: [NL104]
+
+
+def logistic_regression(w, x, y):
+    # A sigmoid written out by hand: 1 - p rounds to 0 for x @ w above about 37 (float64).
+    p = 1 / (1 + np.exp(-(x @ w)))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))  # error: [NL104]

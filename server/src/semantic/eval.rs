@@ -1088,6 +1088,21 @@ impl<'a> Model<'a> {
         Some(Value { range, producer: None, via: None, ..other.clone() }.with_origin(other.origin.join(guard.origin)))
     }
 
+    /// The value of `exp(x)` in `1 + exp(x)` (either order, parenthesized or not).
+    fn one_plus_exp(&self, node: Node<'a>) -> Option<Value<'a>> {
+        let node = unparenthesized(node);
+        if node.kind_name() != "binary_operator" || node.child_by_field_id(FIELD.operator)?.kind_name() != "+" {
+            return None;
+        }
+        let (a, b) =
+            (self.value(node.child_by_field_id(FIELD.left)?), self.value(node.child_by_field_id(FIELD.right)?));
+        match (a.range.as_point(), b.range.as_point()) {
+            (Some(1.0), _) if b.op() == Some(Op::Exp) => Some(b),
+            (_, Some(1.0)) if a.op() == Some(Op::Exp) => Some(a),
+            _ => None,
+        }
+    }
+
     fn binary_value(&self, node: Node<'a>) -> Value<'a> {
         let (Some(left), Some(op), Some(right)) = (
             node.child_by_field_id(FIELD.left),
@@ -1120,6 +1135,24 @@ impl<'a> Model<'a> {
                 .with_kind(l.kind.clone())
                 .with_range(range)
                 .produced(Op::Softmax, node);
+        }
+        // `1 / (1 + exp(-z))` is a sigmoid written out, able to reach 0 and 1 as one (`exp(-z)`
+        // overflows to inf for z below about -710 in float64, and 1 + exp(-z) rounds to 1 for z
+        // above about 37).
+        // An exponent kept within bounds (`clamp(-x, -50, 50)`) keeps it from either end in
+        // float32: exp(80) = 5.5e34 leaves 1 / (1 + exp) above the smallest normal float, and
+        // 1 + exp(-15) stays above 1.
+        if op.kind_name() == "/"
+            && l.range.as_point() == Some(1.0)
+            && let Some(e) = self.one_plus_exp(right)
+        {
+            let lo = if e.range.hi.value <= 80f64.exp() { Bound::open(0.0) } else { Bound::closed(0.0) };
+            let hi = if e.range.lo.value >= (-15f64).exp() { Bound::open(1.0) } else { Bound::closed(1.0) };
+            return Value::unknown()
+                .with_origin(l.origin.join(r.origin))
+                .with_kind(r.kind.clone())
+                .with_range(Interval::new(lo, hi))
+                .produced(Op::Sigmoid, node);
         }
         // A cosine similarity over a temperature the file does not give (`cos / self.tau`, a
         // name or attribute that is not trained): a hyperparameter, taken to be at least
