@@ -231,3 +231,9 @@ def kl_divergence_where_q_is_positive(z_p, q):
     # The `where` keeps q's zeros out, not p's.
     p = F.softmax(z_p, dim=-1)
     return (p * torch.log(torch.where(q > 0, p / q, 1.0))).sum()  # error: [NL101, NL204]
+
+
+def log_odds(z):
+    # A probability and its complement are never 0 together: no 0 / 0 here, only log(0).
+    p = torch.sigmoid(z)
+    return torch.log((1 - p) / p)  # error: [NL101]

@@ -285,3 +285,10 @@ def logistic_regression_with_bounded_logits(w, x, y):
     t = np.clip(x @ w, -15, 15)
     p = 1 / (1 + np.exp(-t))
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def float64_log_likelihood(w, x):
+    # NumPy's float64: an exponent clipped to [-500, 500] leaves the written-out sigmoid above
+    # 1e-217, whose log is finite.
+    p = 1 / (1 + np.exp(-np.clip(x @ w, -500, 500)))
+    return np.sum(np.log(p))

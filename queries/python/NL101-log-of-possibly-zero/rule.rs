@@ -382,5 +382,16 @@ fn zero_denominator<'a>(model: &Model<'a>, factor: Node<'a>) -> Option<Node<'a>>
     let left = crate::syntax::unparenthesized(quotient.child_by_field_id(FIELD.left)?);
     let right = quotient.child_by_field_id(FIELD.right)?;
     let q = model.value(right);
+    // `(1 - p) / p`, `p / (1 - p)`: a probability and its complement are never 0 together.
+    let one_minus = |a: Node<'a>, b: Node<'a>| {
+        let a = crate::syntax::unparenthesized(a);
+        a.kind_name() == "binary_operator"
+            && a.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
+            && a.child_by_field_id(FIELD.left).is_some_and(|one| model.constant(one) == Some(1.0))
+            && a.child_by_field_id(FIELD.right).is_some_and(|x| same_expression(x, b, model.src))
+    };
+    if one_minus(left, right) || one_minus(right, left) {
+        return None;
+    }
     (left == factor && q.probability().is_some() && q.range.contains_zero()).then_some(right)
 }

@@ -44,3 +44,25 @@ def nan_skipped(scores):
     q = F.softmax(scores, dim=-1)
     c = torch.nan_to_num(q * torch.log(q)).sum(-1)
     return a, b, c
+
+
+def smoothed_in_a_loop(logits, n):
+    # `p` (or `logp`) is bound again in the loop: from its second pass the product is no entropy
+    # of `logits`, and no fix may rewrite it as one.
+    logp = F.log_softmax(logits, dim=-1)
+    p = logp.exp()
+    for _ in range(n):
+        ent = -(p * logp).sum(-1)
+        p = 0.5 * p + 0.5 / p.shape[-1]
+    return ent
+
+
+def shifted_in_a_loop(logits, n):
+    logp = F.log_softmax(logits, dim=-1)
+    p = logp.exp()
+    ent = 0.0
+    while n > 0:
+        ent = ent - (p * logp).sum(-1)
+        logp = logp - 1.0
+        n -= 1
+    return ent

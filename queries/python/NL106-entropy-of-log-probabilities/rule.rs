@@ -204,6 +204,10 @@ fn products_of_name<'a>(
             && let Some((product, other)) = probs::product_of(model, node)
             && same_expression(other, logp, model.src)
             && model.same_value_at(logp, other)
+            // A loop around the product that binds `p` or `logp` again: on its next pass they
+            // are no longer `exp(logp)` and `logp`.
+            && !model.rebound_in_a_loop(node, assignment, product)
+            && !model.rebound_in_a_loop(other, assignment, product)
         {
             found.push((product, node));
         }

@@ -1139,15 +1139,16 @@ impl<'a> Model<'a> {
         // `1 / (1 + exp(-z))` is a sigmoid written out, able to reach 0 and 1 as one (`exp(-z)`
         // overflows to inf for z below about -710 in float64, and 1 + exp(-z) rounds to 1 for z
         // above about 37).
-        // An exponent kept within bounds (`clamp(-x, -50, 50)`) keeps it from either end in
-        // float32: exp(80) = 5.5e34 leaves 1 / (1 + exp) above the smallest normal float, and
-        // 1 + exp(-15) stays above 1.
+        // An exponent kept within bounds (`clamp(-x, -50, 50)`) keeps it from either end: in
+        // float32, exp(80) = 5.5e34 leaves 1 / (1 + exp) above the smallest normal float, and
+        // 1 + exp(-15) stays above 1 (NumPy's default float64, float16 and bfloat16 below).
         if op.kind_name() == "/"
             && l.range.as_point() == Some(1.0)
             && let Some(e) = self.one_plus_exp(right)
         {
-            let lo = if e.range.hi.value <= 80f64.exp() { Bound::open(0.0) } else { Bound::closed(0.0) };
-            let hi = if e.range.lo.value >= (-15f64).exp() { Bound::open(1.0) } else { Bound::closed(1.0) };
+            let (max_exponent, min_exponent) = sigmoid_exponents(&e);
+            let lo = if e.range.hi.value <= max_exponent.exp() { Bound::open(0.0) } else { Bound::closed(0.0) };
+            let hi = if e.range.lo.value >= min_exponent.exp() { Bound::open(1.0) } else { Bound::closed(1.0) };
             return Value::unknown()
                 .with_origin(l.origin.join(r.origin))
                 .with_kind(r.kind.clone())
@@ -1623,6 +1624,21 @@ impl<'a> Model<'a> {
             found = Some(at);
         }
         found
+    }
+}
+
+/// The exponents `x` between which `1 / (1 + exp(x))` stays inside (0, 1) in the format of
+/// `exp(x)`'s value: above the largest, `exp(x)` overflows (or leaves the quotient subnormal), and
+/// below the smallest, `1 + exp(x)` rounds to 1 (half an ulp of 1 is 2^-24 in float32, 2^-53 in
+/// float64, 2^-11 in float16, 2^-8 in bfloat16). NumPy's default is float64, the others' float32.
+fn sigmoid_exponents(e: &Value) -> (f64, f64) {
+    use super::value::{Dtype, Library};
+    match e.dtype {
+        Some(Dtype::F16) => (11.0, -7.0),
+        Some(Dtype::BF16) => (80.0, -5.0),
+        Some(Dtype::F64) => (700.0, -36.0),
+        None if matches!(e.kind, Kind::Array(Library::NumPy)) => (700.0, -36.0),
+        _ => (80.0, -15.0),
     }
 }
 

@@ -70,7 +70,7 @@ impl<'a> Model<'a> {
 
     /// A name `expr` reads is bound in a loop that holds `at` and not `assignment`: on the loop's
     /// next pass it holds another value at `at` than the copy taken before the loop.
-    fn rebound_in_a_loop(&self, expr: Node<'a>, assignment: Node<'a>, at: Node<'a>) -> bool {
+    pub fn rebound_in_a_loop(&self, expr: Node<'a>, assignment: Node<'a>, at: Node<'a>) -> bool {
         let index = self.scope_index(self.scope_of(at));
         let mut names = Vec::new();
         let mut stack = vec![expr];
