@@ -893,22 +893,13 @@ fn whitespace_python_refuses(tree: &tree_sitter::Tree, source: &str) -> (Option<
     }
     // The strings and comments, in order, from one walk down the tree (not into them).
     let mut quoted: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut cursor = tree.walk();
-    'walk: loop {
-        let node = cursor.node();
+    crate::syntax::visit(tree.root_node(), |node| {
         let inside = matches!(node.kind_name(), "string" | "comment" | "concatenated_string");
         if inside {
             quoted.push(node.byte_range());
         }
-        if !inside && cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
+        !inside
+    });
     let in_code = |at: usize| {
         let i = quoted.partition_point(|r| r.end <= at);
         at > 0 && quoted.get(i).is_none_or(|r| at < r.start)

@@ -575,6 +575,22 @@ fn ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii()
 }
 
+/// Visits `node` and the nodes under it in document order, each before its children;
+/// `visit` says whether to go into the children of the node it is given.
+pub fn visit<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = node.walk();
+    'walk: loop {
+        if visit(cursor.node()) && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+}
+
 /// Kinds that open a new scope for names.
 pub fn is_scope(kind: &str) -> bool {
     matches!(kind, "function_definition" | "lambda" | "class_definition")

@@ -118,10 +118,12 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
             (vec![(product, exp)], format!("`exp({name}) * {name}`"))
         }
         Some(_) => return Vec::new(),
-        None => match products_of_name(model, exp, logp) {
-            (found, Some(p)) if !found.is_empty() => (found, format!("`{p} * {name}` with `{p} = exp({name})`")),
-            _ => return Vec::new(),
-        },
+        None => {
+            let found = products_of_name(model, exp, logp);
+            let Some(&(_, p)) = found.first() else { return Vec::new() };
+            let p = model.text(p);
+            (found, format!("`{p} * {name}` with `{p} = exp({name})`"))
+        }
     };
     let message = format!(
         "Entropy written as {written} of log-probabilities: where a probability underflows or is masked, the log-probability is -inf and 0 * -inf = NaN"
@@ -175,28 +177,19 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
 
 /// `p = exp(logp)` ... `p * logp`: the products, in the scope of the assignment, of the name
 /// bound to the exponential `exp` (where that binding alone reaches it) with `logp` read again
-/// (the same bindings reach it), each with its use of the name; and the name.
-fn products_of_name<'a>(
-    model: &Model<'a>,
-    exp: Node<'a>,
-    logp: Node<'a>,
-) -> (Vec<(Node<'a>, Node<'a>)>, Option<String>) {
-    let Some(assignment) = model.parent(exp).filter(|a| a.kind_name() == "assignment") else {
-        return (Vec::new(), None);
-    };
+/// (the same bindings reach it), each with its use of the name.
+fn products_of_name<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>) -> Vec<(Node<'a>, Node<'a>)> {
+    let Some(assignment) = model.parent(exp).filter(|a| a.kind_name() == "assignment") else { return Vec::new() };
     let Some(left) = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier") else {
-        return (Vec::new(), None);
+        return Vec::new();
     };
     if assignment.child_by_field_id(FIELD.right) != Some(exp) {
-        return (Vec::new(), None);
+        return Vec::new();
     }
     let name = model.text(left);
     let scope = model.scope_of(exp);
     let mut found = Vec::new();
-    let mut cursor = scope.walk();
-    'walk: loop {
-        let node = cursor.node();
-        let nested = node != scope && crate::syntax::is_scope(node.kind_name());
+    crate::syntax::visit(scope, |node| {
         if node.kind_name() == "identifier"
             && node.start_byte() > assignment.end_byte()
             && model.text(node) == name
@@ -211,16 +204,9 @@ fn products_of_name<'a>(
         {
             found.push((product, node));
         }
-        if !nested && cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
-    (found, Some(name.to_string()))
+        node == scope || !crate::syntax::is_scope(node.kind_name())
+    });
+    found
 }
 
 fn related<'a>(model: &Model<'a>, source: &Option<Source<'a>>, arg: Node<'a>, what: &str) -> Option<Related> {

@@ -5,6 +5,7 @@
 use tree_sitter::Node;
 
 use crate::rules::{Checker, Finding, fixes};
+use crate::semantic::eval::FORWARD_METHODS;
 use crate::semantic::flows::{LossCall, LossFlow, Source, applies, object_output, split_object};
 use crate::semantic::losses::Expects;
 use crate::semantic::scope::Binding;
@@ -123,27 +124,14 @@ fn other_callers<'a>(model: &Model<'a>, node: Node<'a>, reached: &[Reached<'a>])
     if losses.is_empty() {
         return Vec::new();
     }
-    // `self.forward(x)` calls the function `C.forward`, `model(x)` the class `C`: one function.
-    let forwards: Vec<Source> = chain
-        .iter()
-        .flat_map(|s| match s {
-            Source::Class(c) => {
-                ["forward", "call", "__call__"].iter().map(|m| Source::Function(format!("{c}.{m}"))).collect()
-            }
-            Source::Function(f) => match f.split_once('.') {
-                Some((c, "forward" | "call" | "__call__")) => vec![Source::Class(c.to_string())],
-                _ => Vec::new(),
-            },
-            _ => Vec::new(),
-        })
-        .collect();
-    chain.extend(forwards);
     chain.sort();
     chain.dedup();
+    // The functions of the chain (a class's calls are those of its forward), whose calls of one
+    // another pass the activation on.
     let functions: Vec<String> = chain
         .iter()
         .flat_map(|s| match s {
-            Source::Class(c) => ["forward", "call", "__call__"].iter().map(|m| format!("{c}.{m}")).collect(),
+            Source::Class(c) => FORWARD_METHODS.iter().map(|m| format!("{c}.{m}")).collect(),
             Source::Function(f) => vec![f.clone()],
             _ => Vec::new(),
         })

@@ -24,7 +24,7 @@ use crate::syntax::{Args, FIELD, KindName, Span, callee_name, same_expression, t
 const MAX_DEPTH: u32 = 96;
 
 /// Methods named like this are where a module or layer computes its output.
-const FORWARD_METHODS: &[&str] = &["forward", "call", "__call__"];
+pub const FORWARD_METHODS: &[&str] = &["forward", "call", "__call__"];
 
 impl<'a> Model<'a> {
     /// What is known about the value of `node`.
@@ -1136,12 +1136,11 @@ impl<'a> Model<'a> {
                 .with_range(range)
                 .produced(Op::Softmax, node);
         }
-        // `1 / (1 + exp(-z))` is a sigmoid written out, able to reach 0 and 1 as one (`exp(-z)`
-        // overflows to inf for z below about -710 in float64, and 1 + exp(-z) rounds to 1 for z
-        // above about 37).
-        // An exponent kept within bounds (`clamp(-x, -50, 50)`) keeps it from either end: in
-        // float32, exp(80) = 5.5e34 leaves 1 / (1 + exp) above the smallest normal float, and
-        // 1 + exp(-15) stays above 1 (NumPy's default float64, float16 and bfloat16 below).
+        // `1 / (1 + exp(-z))` is a sigmoid written out, able to reach 0 and 1 as one: `exp(-z)`
+        // overflows to inf for z below about -88 in float32, and 1 + exp(-z) rounds to 1 for z
+        // above about 17. An exponent kept within bounds (`clamp(-x, -50, 50)`) keeps it from
+        // either end (`sigmoid_exponents`: exp(80) = 5.5e34 leaves 1 / (1 + exp) above the
+        // smallest normal float32, and 1 + exp(-15) stays above 1).
         if op.kind_name() == "/"
             && l.range.as_point() == Some(1.0)
             && let Some(e) = self.one_plus_exp(right)

@@ -631,18 +631,17 @@ impl<'a> Model<'a> {
     /// it is there; and the object's constructor when built in the same scope.
     fn call_source(&self, call: Node<'a>, framework: Option<&str>) -> (Option<Source>, Option<Op>, Option<Node<'a>>) {
         match self.callee(call) {
-            Some(Callee::Local(def)) => match self.qualified_name(def) {
-                // `self.forward(x)` calls what `self(x)` does (see `source_of_function`).
-                Some(q) if matches!(q.split_once('.'), Some((_, "forward" | "call" | "__call__"))) => {
-                    let class = q.split_once('.').map_or(q.as_str(), |(c, _)| c).to_string();
+            // `self.forward(x)` calls what `self(x)` does: the class (`source_of_function`).
+            Some(Callee::Local(def)) => match self.source_of_function(def) {
+                Some(Source::Class(class)) => {
                     let op = self.class_output(&class);
                     (Some(Source::Class(class)), op, None)
                 }
-                Some(q) => {
+                Some(Source::Function(q)) => {
                     let op = self.function_output(&q);
                     (Some(Source::Function(q)), op, None)
                 }
-                None => (None, None, None),
+                _ => (None, None, None),
             },
             Some(Callee::Value(function)) => {
                 let held = self.value(function);
@@ -808,39 +807,50 @@ impl<'a> Model<'a> {
                 out.extend(f);
             }
         };
+        for (statement, def) in self.file_units() {
+            if let Some(q) = self.qualified_name(def)
+                && self.mentions_a_loss(text(statement, self.src))
+            {
+                ask(q);
+            }
+        }
         let root = self.tree.root_node();
-        let mut loose = false;
+        let mut cursor = root.walk();
+        let loose = root.named_children(&mut cursor).any(|child| {
+            !matches!(definition(child).kind_name(), "function_definition" | "class_definition")
+                && self.mentions_a_loss(text(child, self.src))
+        });
+        if loose {
+            ask(String::new());
+        }
+        out
+    }
+
+    /// The module-level functions and the methods of module-level classes, in order, each as
+    /// its statement (with its decorators) and its definition: the file's units besides its
+    /// module-level code.
+    fn file_units(&self) -> Vec<(Node<'a>, Node<'a>)> {
+        let mut units = Vec::new();
+        let root = self.tree.root_node();
         let mut cursor = root.walk();
         for child in root.named_children(&mut cursor) {
             let def = definition(child);
             match def.kind_name() {
-                "function_definition" => {
-                    if let Some(q) = self.qualified_name(def)
-                        && self.mentions_a_loss(text(child, self.src))
-                    {
-                        ask(q);
-                    }
-                }
+                "function_definition" => units.push((child, def)),
                 "class_definition" => {
                     let Some(body) = def.child_by_field_id(FIELD.body) else { continue };
                     let mut c = body.walk();
                     for stmt in body.named_children(&mut c) {
                         let method = definition(stmt);
-                        if method.kind_name() == "function_definition"
-                            && let Some(q) = self.qualified_name(method)
-                            && self.mentions_a_loss(text(stmt, self.src))
-                        {
-                            ask(q);
+                        if method.kind_name() == "function_definition" {
+                            units.push((stmt, method));
                         }
                     }
                 }
-                _ => loose = loose || self.mentions_a_loss(text(child, self.src)),
+                _ => {}
             }
         }
-        if loose {
-            ask(String::new());
-        }
-        out
+        units
     }
 
     /// What the calls of the unit `unit` (`f`, `C.m`, or `""`: the module-level code, outside
@@ -850,24 +860,14 @@ impl<'a> Model<'a> {
         let node = if unit.is_empty() { Some(root) } else { self.unit_definition(unit) };
         let Some(node) = node else { return Vec::new() };
         let mut out = Vec::new();
-        let mut cursor = node.walk();
-        'walk: loop {
-            let n = cursor.node();
-            let skip = unit.is_empty() && matches!(n.kind_name(), "function_definition" | "class_definition");
+        crate::syntax::visit(node, |n| {
             if n.kind_name() == "call"
                 && let (Some(source), _, _) = self.call_source(n, None)
             {
                 out.push(source);
             }
-            if !skip && cursor.goto_first_child() {
-                continue;
-            }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() || cursor.node() == node {
-                    break 'walk;
-                }
-            }
-        }
+            !(unit.is_empty() && matches!(n.kind_name(), "function_definition" | "class_definition"))
+        });
         out.sort();
         out.dedup();
         out
@@ -877,25 +877,7 @@ impl<'a> Model<'a> {
     /// module-level functions, the methods of module-level classes and the module-level code.
     pub(super) fn compute_file_calls(&self) -> Vec<(String, Source)> {
         let mut units = vec![String::new()];
-        let root = self.tree.root_node();
-        let mut cursor = root.walk();
-        for child in root.named_children(&mut cursor) {
-            let def = definition(child);
-            match def.kind_name() {
-                "function_definition" => units.extend(self.qualified_name(def)),
-                "class_definition" => {
-                    let Some(body) = def.child_by_field_id(FIELD.body) else { continue };
-                    let mut c = body.walk();
-                    for stmt in body.named_children(&mut c) {
-                        let method = definition(stmt);
-                        if method.kind_name() == "function_definition" {
-                            units.extend(self.qualified_name(method));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
+        units.extend(self.file_units().into_iter().filter_map(|(_, def)| self.qualified_name(def)));
         let mut out = Vec::new();
         for unit in units {
             if let Fact::Sources(sources) = self.fact(&FactKey::Calls(unit.as_str().into())) {
