@@ -233,6 +233,16 @@ fn rule_docs_have_the_headings_in_order() {
         let problems = doc_problems(rule.code, rule.name, rule.doc);
         assert!(problems.is_empty(), "{}/rule.md:\n  {}", rule.dir, problems.join("\n  "));
         assert!(!rule.summary().is_empty(), "{}: empty summary", rule.code);
+        // The README row says what runs by default: the Preview section opens with one
+        // paragraph naming both (a newcomer took NL202's distance root for a default form).
+        if rule.has_preview_forms() {
+            let forms = rule.preview_summary();
+            assert!(
+                forms.starts_with("By default") && forms.contains("in preview only"),
+                "{}/rule.md: \"## Preview\" opens with \"By default ...; ... in preview only.\", not {forms:?}",
+                rule.dir
+            );
+        }
     }
 }
 

@@ -121,6 +121,13 @@ impl Rule {
         after.trim_start().split("\n\n").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
+    /// The first paragraph under "Preview": which forms run by default and which only in
+    /// preview mode, for the README table. Empty for a rule without preview forms.
+    pub fn preview_summary(&self) -> String {
+        let Some(after) = self.doc.split("\n## Preview\n").nth(1) else { return String::new() };
+        after.trim_start().split("\n\n").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     /// The rule's documentation page (its `rule.md`), as a path in the repository.
     pub fn page(&self) -> String {
         format!("queries/python/{}/rule.md", self.dir)
@@ -217,13 +224,18 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 pub fn markdown_table() -> String {
     let mut out = String::from("| Code | Name | What it catches | Fixes |\n| --- | --- | --- | --- |\n");
     for rule in ALL {
+        let mut catches = rule.summary();
+        let forms = rule.preview_summary();
+        if !forms.is_empty() {
+            catches.push_str(&format!(" <br>*{forms}*"));
+        }
         out.push_str(&format!(
             "| [{}](queries/python/{}/rule.md){} | `{}` | {} | {} |\n",
             rule.code,
             rule.dir,
             rule.status(),
             rule.name,
-            rule.summary(),
+            catches,
             rule.fixes
         ));
     }
