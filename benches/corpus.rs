@@ -45,7 +45,12 @@ fn main() {
     let settings = Settings::default();
     // Compile the rules' query outside the timings.
     let compiled = &RuleSet::all().compiled;
-    println!("rules: {}, query patterns: {}", rules::ALL.len(), compiled.query.pattern_count());
+    println!(
+        "rules: {}, query patterns: {} ({} shapes compiled)",
+        rules::ALL.len(),
+        compiled.pattern_rule.len(),
+        compiled.query.pattern_count()
+    );
 
     let sections = std::env::var("NANLINT_BENCH_ONLY").unwrap_or_default();
     let want = |name: &str| sections.is_empty() || sections.split(',').any(|s| s.trim() == name);

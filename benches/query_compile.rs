@@ -42,7 +42,7 @@ fn main() {
             shares.push(whole - compile_ms(&rest));
             wholes.push(whole);
         }
-        let patterns = compile_from(&[RuleQuery::from(*rule)]).expect("compiles").query.pattern_count();
+        let patterns = compile_from(&[RuleQuery::from(*rule)]).expect("compiles").pattern_rule.len();
         rows.push((rule.code, patterns, median(shares)));
     }
     println!("every rule's query compiled together: {:.2} ms (median of {})", median(wholes), RUNS * ALL.len());

@@ -63,7 +63,7 @@ def main() -> None:
     send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": document}})
     published = diagnostics_of(1)
     opened = time.perf_counter() - started
-    print(f"{os.path.basename(args.file)}: {len(text):,} bytes, first diagnostics after {opened:.2f} s "
+    print(f"{os.path.basename(args.file)}: {len(text):,} bytes, first diagnostics after {opened * 1e3:.1f} ms "
           f"({len(published['params']['diagnostics'])} diagnostics)")
 
     if args.keystrokes:
