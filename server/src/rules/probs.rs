@@ -576,11 +576,11 @@ pub fn discarded_by_where<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) 
     }
 }
 
-/// The assignment that holds the log call `call` through arithmetic (`v = x * (1 - log(x))`),
+/// The assignment that holds `expr` (a log call) through arithmetic (`v = x * (1 - log(x))`),
 /// and the uses of its name that this assignment reaches, metadata (`v.shape`) left out; `None`
-/// when the log is not assigned so.
-fn later_uses<'a>(model: &Model<'a>, call: Node<'a>) -> Option<Vec<Node<'a>>> {
-    let mut node = call;
+/// when `expr` is not assigned so.
+fn later_uses<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Vec<Node<'a>>> {
+    let mut node = expr;
     let assignment = loop {
         let parent = model.parent(node)?;
         match parent.kind_name() {
@@ -755,8 +755,15 @@ pub fn finite_selected<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
 
 /// `expr` is reduced by a reduction that skips NaN (`nansum`, `nanmean`, as a function or a
 /// method) or replaced by `nan_to_num`, a few operators and calls up: its author discards the NaN
-/// (`-(logp * p).nansum(-1)`, transformers' typical-p sampling).
+/// (`-(logp * p).nansum(-1)`, transformers' typical-p sampling). Also through the name it is
+/// assigned to (`h = p * logp` ... `h.nansum(-1)`) where every use that assignment reaches does so.
 pub fn nan_discarded<'a>(model: &Model<'a>, expr: Node<'a>) -> bool {
+    nan_discarded_here(model, expr)
+        || later_uses(model, expr)
+            .is_some_and(|uses| !uses.is_empty() && uses.iter().all(|&u| nan_discarded_here(model, u)))
+}
+
+fn nan_discarded_here<'a>(model: &Model<'a>, expr: Node<'a>) -> bool {
     let mut node = expr;
     for _ in 0..8 {
         let Some(parent) = model.parent(node) else { return false };
