@@ -111,3 +111,19 @@ class ExplicitForward(nn.Module):
 
     def calculate_loss(self, x, label):
         return self.bce(self.forward(x), label)
+
+
+def ranked(x):
+    # Called by the loss below, and by a function defined under `if __name__ == "__main__":`,
+    # which is module-level code: the fix's title names it.
+    return torch.sigmoid(x)  # error: [NL302]
+
+
+def ranking_loss(x, y):
+    return F.binary_cross_entropy_with_logits(ranked(x), y)
+
+
+if __name__ == "__main__":
+
+    def show(x):
+        print(ranked(x))

@@ -853,8 +853,8 @@ impl<'a> Model<'a> {
         units
     }
 
-    /// What the calls of the unit `unit` (`f`, `C.m`, or `""`: the module-level code, outside
-    /// definitions) call of the file ([`FactKey::Calls`]), sorted.
+    /// What the calls of the unit `unit` (`f`, `C.m`, or `""`: the module-level code, outside the
+    /// units' definitions) call of the file ([`FactKey::Calls`]), sorted.
     pub(super) fn compute_calls(&self, unit: &str) -> Vec<Source> {
         let root = self.tree.root_node();
         let node = if unit.is_empty() { Some(root) } else { self.unit_definition(unit) };
@@ -866,7 +866,14 @@ impl<'a> Model<'a> {
             {
                 out.push(source);
             }
-            !(unit.is_empty() && matches!(n.kind_name(), "function_definition" | "class_definition"))
+            // The module-level code stops at the units (and their classes); a function defined
+            // under `if __name__ == "__main__":` or `try:` is no unit, and its calls are the
+            // module-level code's.
+            !(unit.is_empty() && matches!(n.kind_name(), "function_definition" | "class_definition") && {
+                let parent =
+                    n.parent().filter(|p| p.kind_name() != "decorated_definition").or_else(|| n.parent()?.parent());
+                parent == Some(root)
+            })
         });
         out.sort();
         out.dedup();
