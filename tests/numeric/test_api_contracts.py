@@ -188,6 +188,51 @@ def test_double_sigmoid_torch(tmp_path):
     assert fixed_values[0] < 1e-6
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "1 / (1 + torch.exp(-z))",
+        "1.0 / (torch.exp(-z) + 1.0)",
+        "1 / (1 + (-z).exp())",
+        "1 / (1 + torch.exp(-(z * 1.0)))",
+        "1 / (1 + torch.exp(z * -1.0))",
+    ],
+)
+def test_double_sigmoid_written_out_torch(tmp_path, written):
+    # A sigmoid written out (the newcomer trial's logistic regression from scratch) into a loss
+    # on logits: the fix puts the exponent's negation, the logits, in its place.
+    require_libs("torch")
+    source = src(f"""
+        import torch
+        import torch.nn.functional as F
+
+
+        def f(z, y):
+            p = {written}
+            return F.binary_cross_entropy_with_logits(p, y, reduction="none")
+        """)
+    finding = only(check(tmp_path, source), "NL302")
+    fixed = write(tmp_path, "fixed.py", preferred_fix(source, finding))
+    assert not [f for f in check(tmp_path, fixed.read_text(), "fixed.py") if f["code"].startswith("NL3")]
+    body = """
+        import torch
+        import torch.nn.functional as F
+        z = torch.tensor([20.0, -20.0, 0.5, -1.0], requires_grad=True)
+        y = torch.tensor([1.0, 0.0, 1.0, 0.0])
+        loss = m.f(z, y)
+        (grad,) = torch.autograd.grad(loss.sum(), z)
+        reference = F.binary_cross_entropy_with_logits(z, y, reduction="none")
+        (reference_grad,) = torch.autograd.grad(reference.sum(), z)
+        print(json.dumps([loss.tolist() + grad.tolist(), reference.tolist() + reference_grad.tolist()]))
+        """
+    original, reference = run_module(write(tmp_path, "original.py", source), body)
+    fixed_values, _ = run_module(fixed, body)
+    assert fixed_values == pytest.approx(reference, rel=1e-6, abs=1e-7)
+    # The double sigmoid's loss of a certain positive stays above log(1 + e^-1).
+    assert original[0] >= math.log1p(math.exp(-1)) - 1e-6
+    assert fixed_values[0] < 1e-6
+
+
 # ----------------------------------------------------------------------------- NL303
 
 

@@ -66,3 +66,9 @@ class ForwardOnOnePath(nn.Module):
 
     def calculate_loss(self, x, label):
         return self.bce(self.forward(x), label)
+
+
+def written_out_probabilities(x, w, y):
+    # A sigmoid written out into a loss on probabilities.
+    out = 1.0 / (1.0 + torch.exp(-(x @ w)))
+    return F.binary_cross_entropy(out, y)

@@ -7,3 +7,11 @@
 ; and `model.compile(loss=...)`. `rule.rs` keeps the calls that apply or build a sigmoid, and
 ; the losses are those of `server/src/semantic/losses.rs` (PyTorch, TensorFlow, Keras, optax).
 ((call) @smell)
+
+; A sigmoid written out, `1 / (1 + exp(-z))`, around the word `exp` (the model reads the
+; division as a sigmoid output; `rule.rs` keeps those). The same text as NL203's division
+; pattern, so that both are matched once.
+((binary_operator
+  left: (_) @num
+  operator: "/"
+  right: (_) @den) @smell)

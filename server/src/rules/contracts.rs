@@ -420,6 +420,37 @@ pub fn call_text(model: &Model, call: Node) -> String {
     }
 }
 
+/// The logits of a sigmoid written out, `1 / (1 + exp(a))` (either order of the sum): `-a`, as
+/// `1 / (1 + exp(a)) = sigmoid(-a)`, written `t` for `a = -t` and parenthesized where `a` is no
+/// single term. `exp(a)` is a function's call or `a.exp()`.
+fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<String> {
+    if model.constant(division.child_by_field_id(FIELD.left)?) != Some(1.0) {
+        return None;
+    }
+    let sum = unparenthesized(division.child_by_field_id(FIELD.right)?);
+    let (left, right) = (sum.child_by_field_id(FIELD.left)?, sum.child_by_field_id(FIELD.right)?);
+    let exp = [left, right].into_iter().map(unparenthesized).find(|n| model.value(*n).op() == Some(Op::Exp))?;
+    if exp.kind_name() != "call" || crate::syntax::has_comment(exp) {
+        return None;
+    }
+    let exponent = match model.callee(exp)? {
+        Callee::Method { receiver, .. } if Args::of(exp).positional.is_empty() => receiver,
+        Callee::Api(_) => *Args::of(exp).positional.first()?,
+        _ => return None,
+    };
+    let exponent = unparenthesized(exponent);
+    if exponent.kind_name() == "unary_operator"
+        && exponent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
+    {
+        return Some(model.text(exponent.child_by_field_id(FIELD.argument)?).to_string());
+    }
+    let single = matches!(
+        exponent.kind_name(),
+        "identifier" | "attribute" | "call" | "subscript" | "integer" | "float" | "parenthesized_expression"
+    );
+    Some(if single { format!("-{}", model.text(exponent)) } else { format!("-({})", model.text(exponent)) })
+}
+
 /// The fix that removes the activation: `F.softmax(z, dim=1)` → `z`, `z.softmax(1)` → `z`,
 /// `self.softmax(z)` → `z`, `Dense(10, activation="softmax")` → `activation=None`,
 /// `nn.Sequential(..., nn.Softmax(dim=1))` → `nn.Identity()` as the last layer.
@@ -430,6 +461,15 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, others: &[
         return None;
     }
     let value = model.value(node);
+    // A sigmoid written out: its logits in place of the division.
+    if node.kind_name() == "binary_operator" {
+        let logits = written_sigmoid_logits(model, node)?;
+        return Some(Fix {
+            title,
+            applicability: Applicability::Unsafe,
+            edits: vec![Edit { start: node.start_byte(), end: node.end_byte(), content: logits }],
+        });
+    }
     // A call that applies the activation to its input.
     if value.producer.is_some_and(|p| p.node == node) {
         let function = node.child_by_field_id(FIELD.function)?;
