@@ -4,9 +4,7 @@
 use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
-use crate::rules::probs::{
-    discarded_by_where, discarded_later, narrowed, only_picked_from, product_of, replaced_by_nan_to_num, xlogy,
-};
+use crate::rules::probs::{minus_inf_discarded, narrowed, only_picked_from, product_of, xlogy};
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
 use crate::semantic::eval::reaches_zero_op;
 use crate::semantic::value::{Library, Op, Origin, Value};
@@ -98,10 +96,8 @@ fn log_call<'a>(
         value = narrowed(model, cond, true, arg, value);
     }
     if value.is_positive()
-        || discarded_by_where(model, call, arg)
-        || discarded_later(model, call, arg)
+        || minus_inf_discarded(model, call, arg)
         || only_picked_from(model, call)
-        || replaced_by_nan_to_num(model, call)
         // `log(abs(det(W)))` of an invertible flow's weight: 0 only for a matrix exactly
         // singular, which the log-determinant in the likelihood repels.
         || abs_of_determinant(model, &value)

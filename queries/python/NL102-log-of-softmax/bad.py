@@ -61,3 +61,10 @@ def multiline(z):
     return tf.math.log(  # error: [NL102]
         tf.nn.softmax(z)
     )
+
+
+def entropy_nan_skipped_and_more(z):
+    # `logp` is read again outside the entropy: its -inf is not discarded there.
+    p = torch.softmax(z, -1)
+    logp = torch.log(p)  # error: [NL102]
+    return -(p * logp).nansum(-1), logp.max(-1)

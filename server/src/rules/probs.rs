@@ -526,7 +526,37 @@ pub fn wrap<'a>(model: &Model<'a>, expr: String, r: &Reduction<'a>) -> String {
 /// The log's -inf is discarded by a `where`, replaced by `nan_to_num`, or every use of the value
 /// holding it keeps only its finite elements.
 pub fn minus_inf_discarded<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
-    discarded_by_where(model, call, arg) || discarded_later(model, call, arg) || replaced_by_nan_to_num(model, call)
+    discarded_by_where(model, call, arg)
+        || discarded_later(model, call, arg)
+        || replaced_by_nan_to_num(model, call)
+        || entropy_nan_discarded(model, call, arg)
+}
+
+/// The log meets only its own argument's zeros, in `p * log(p)` (directly, or through the name
+/// `logp = log(p)` at each of its uses) whose NaN is discarded ([`nan_discarded`]): where the
+/// -inf is, the product is 0 * -inf = NaN, and its author skips it. NL106 leaves such an entropy
+/// alone, and so do the rules about its log. (`nansum(y * log(p))` keeps the -inf: not this.)
+fn entropy_nan_discarded<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
+    let own_entropy = |factor: Node<'a>| {
+        let Some(product) = model.parent(factor).filter(|p| {
+            p.kind_name() == "binary_operator"
+                && p.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "*")
+        }) else {
+            return false;
+        };
+        let other = [product.child_by_field_id(FIELD.left), product.child_by_field_id(FIELD.right)]
+            .into_iter()
+            .flatten()
+            .find(|side| *side != factor);
+        other.is_some_and(|o| same_expression(o, arg, model.src)) && nan_discarded(model, product)
+    };
+    if own_entropy(call) {
+        return true;
+    }
+    let assigned = model
+        .parent(call)
+        .is_some_and(|a| a.kind_name() == "assignment" && a.child_by_field_id(FIELD.right) == Some(call));
+    assigned && later_uses(model, call).is_some_and(|uses| !uses.is_empty() && uses.iter().all(|&u| own_entropy(u)))
 }
 
 /// `value` narrowed by `cond` being `truth`, for the constraints on `subject`.
