@@ -133,3 +133,9 @@ def logistic_regression(x, w, y):
     # A sigmoid written out (logistic regression from scratch): its logits are `x @ w`.
     out = 1.0 / (1.0 + torch.exp(-(x @ w)))  # error: [NL302]
     return F.binary_cross_entropy_with_logits(out, y)
+
+
+def written_into_a_buffer(z, y, buf):
+    # Reported; no fix: the exponential is written into `buf` too.
+    out = 1 / (1 + torch.exp(-z, out=buf))  # error: [NL302]
+    return F.binary_cross_entropy_with_logits(out, y)

@@ -422,7 +422,7 @@ pub fn call_text(model: &Model, call: Node) -> String {
 
 /// The logits of a sigmoid written out, `1 / (1 + exp(a))` (either order of the sum): `-a`, as
 /// `1 / (1 + exp(a)) = sigmoid(-a)`, written `t` for `a = -t` and parenthesized where `a` is no
-/// single term. `exp(a)` is a function's call or `a.exp()`.
+/// single term. `exp(a)` is a function's call or `a.exp()`, with no other argument.
 fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<String> {
     if model.constant(division.child_by_field_id(FIELD.left)?) != Some(1.0) {
         return None;
@@ -433,9 +433,15 @@ fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<S
     if exp.kind_name() != "call" || crate::syntax::has_comment(exp) {
         return None;
     }
-    let exponent = match model.callee(exp)? {
-        Callee::Method { receiver, .. } if Args::of(exp).positional.is_empty() => receiver,
-        Callee::Api(_) => *Args::of(exp).positional.first()?,
+    // `exp(a)` itself, no `out=` written to and no other argument.
+    let callee = model.callee(exp)?;
+    let args = Args::of(exp);
+    if callee.leaf() != Some("exp") || !args.keyword.is_empty() || args.splat {
+        return None;
+    }
+    let exponent = match (callee, args.positional.as_slice()) {
+        (Callee::Method { receiver, .. }, []) => receiver,
+        (Callee::Api(_), [a]) => *a,
         _ => return None,
     };
     let exponent = unparenthesized(exponent);

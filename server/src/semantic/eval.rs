@@ -1088,17 +1088,26 @@ impl<'a> Model<'a> {
         Some(Value { range, producer: None, via: None, ..other.clone() }.with_origin(other.origin.join(guard.origin)))
     }
 
-    /// The value of `exp(x)` in `1 + exp(x)` (either order, parenthesized or not).
+    /// The value of `exp(x)` in `1 + exp(x)` (either order, parenthesized or not): a call of
+    /// `exp` itself (`torch.exp(x)`, `x.exp()`), not `expm1`, `exp2`, nor an exponential cast,
+    /// reshaped or reduced after the call (`exp(x).mean()`), which are no sigmoid's.
     fn one_plus_exp(&self, node: Node<'a>) -> Option<Value<'a>> {
         let node = unparenthesized(node);
         if node.kind_name() != "binary_operator" || node.child_by_field_id(FIELD.operator)?.kind_name() != "+" {
             return None;
         }
-        let (a, b) =
-            (self.value(node.child_by_field_id(FIELD.left)?), self.value(node.child_by_field_id(FIELD.right)?));
-        match (a.range.as_point(), b.range.as_point()) {
-            (Some(1.0), _) if b.op() == Some(Op::Exp) => Some(b),
-            (_, Some(1.0)) if a.op() == Some(Op::Exp) => Some(a),
+        let (left, right) = (node.child_by_field_id(FIELD.left)?, node.child_by_field_id(FIELD.right)?);
+        let exp_call = |side: Node<'a>| {
+            let side = unparenthesized(side);
+            let value = self.value(side);
+            let own = value.op() == Some(Op::Exp)
+                && value.producer.is_some_and(|p| p.node == side)
+                && self.callee(side).is_some_and(|c| c.leaf() == Some("exp"));
+            own.then_some(value)
+        };
+        match (self.value(left).range.as_point(), self.value(right).range.as_point()) {
+            (Some(1.0), _) => exp_call(right),
+            (_, Some(1.0)) => exp_call(left),
             _ => None,
         }
     }
