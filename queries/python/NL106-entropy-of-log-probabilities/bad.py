@@ -53,3 +53,22 @@ def entropy_kept_by_name(logits):
     logp = F.log_softmax(logits, dim=-1)
     h = logp.exp() * logp  # error: [NL106]
     return -h.nansum(-1), -h.sum(-1)
+
+
+def entropy_read_in_a_lambda(logits):
+    # The lambda reads `h` too, with `sum`: not every use skips the NaN.
+    logp = F.log_softmax(logits, dim=-1)
+    h = logp.exp() * logp  # error: [NL106]
+    return -h.nansum(-1), lambda: -h.sum(-1)
+
+
+def entropy_in_a_loop(logits, n):
+    # `total` reads the previous pass's `h` before it is bound again.
+    total = 0.0
+    for _ in range(n):
+        if total:
+            total = total + h.sum()
+        logp = F.log_softmax(logits, dim=-1)
+        h = logp.exp() * logp  # error: [NL106]
+        total = total - h.nansum()
+    return total

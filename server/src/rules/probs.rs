@@ -556,7 +556,7 @@ fn entropy_nan_discarded<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -
     let assigned = model
         .parent(call)
         .is_some_and(|a| a.kind_name() == "assignment" && a.child_by_field_id(FIELD.right) == Some(call));
-    assigned && later_uses(model, call).is_some_and(|uses| !uses.is_empty() && uses.iter().all(|&u| own_entropy(u)))
+    assigned && every_use(model, call).is_some_and(|uses| uses.iter().all(|&u| own_entropy(u)))
 }
 
 /// `value` narrowed by `cond` being `truth`, for the constraints on `subject`.
@@ -789,8 +789,39 @@ pub fn finite_selected<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
 /// assigned to (`h = p * logp` ... `h.nansum(-1)`) where every use that assignment reaches does so.
 pub fn nan_discarded<'a>(model: &Model<'a>, expr: Node<'a>) -> bool {
     nan_discarded_here(model, expr)
-        || later_uses(model, expr)
-            .is_some_and(|uses| !uses.is_empty() && uses.iter().all(|&u| nan_discarded_here(model, u)))
+        || every_use(model, expr).is_some_and(|uses| uses.iter().all(|&u| nan_discarded_here(model, u)))
+}
+
+/// [`later_uses`] where they are every read of the value, and some: the assignment is in a
+/// function, in no loop (a use before it in the loop reads the previous pass's value), and no
+/// function or lambda nested in that function reads the name. `None` otherwise, or where `expr`
+/// is not assigned to a name.
+fn every_use<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Vec<Node<'a>>> {
+    let uses = later_uses(model, expr)?;
+    let name = model.text(*uses.first()?);
+    let scope = model.scope_of(expr);
+    if scope.kind_name() != "function_definition" {
+        return None;
+    }
+    let mut node = expr;
+    while let Some(parent) = model.parent(node).filter(|p| *p != scope) {
+        if matches!(parent.kind_name(), "for_statement" | "while_statement") {
+            return None;
+        }
+        node = parent;
+    }
+    let mut read_nested = false;
+    crate::syntax::visit(scope, |n| {
+        if n != scope && matches!(n.kind_name(), "function_definition" | "lambda") {
+            crate::syntax::visit(n, |m| {
+                read_nested |= m.kind_name() == "identifier" && model.text(m) == name;
+                !read_nested
+            });
+            return false;
+        }
+        !read_nested
+    });
+    (!read_nested).then_some(uses)
 }
 
 fn nan_discarded_here<'a>(model: &Model<'a>, expr: Node<'a>) -> bool {

@@ -288,7 +288,9 @@ fn whole_query_error(rules: &[RuleQuery], source: &str, starts: &[usize], split:
             )
         }
         Ok(q) => format!(
-            "the rules' query was read as {split} patterns where tree-sitter reads {}, or its engine predicates differently",
+            "the rules' query compiles, but nanlint read it differently from tree-sitter ({split} patterns, tree-sitter {}): \
+             write each engine predicate as `(#api? @capture \"name\" ...)` on a capture of its own pattern, \
+             `(` and `#` together, its names quoted",
             q.pattern_count()
         ),
     }
@@ -391,6 +393,15 @@ fn skip_blank(bytes: &[u8], mut at: usize) -> usize {
 /// for a pattern it compiled. `Err` where the text is not `(#name? @capture "string" ...)`.
 fn engine_predicates(pattern: &str, query: &Query) -> Result<Vec<QueryPredicate>, ()> {
     let bytes = pattern.as_bytes();
+    // A capture is the pattern's own: named outside its engine predicates (tree-sitter rejects
+    // one it does not define; `query` holds the captures of every pattern).
+    let structure = shape(pattern);
+    let own = |name: &str| {
+        structure.match_indices('@').any(|(at, _)| {
+            let rest = &structure[at + 1..];
+            rest.starts_with(name) && skip_name(rest.as_bytes(), 0) == name.len()
+        })
+    };
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
@@ -411,12 +422,20 @@ fn engine_predicates(pattern: &str, query: &Query) -> Result<Vec<QueryPredicate>
                         Some(b')') => break,
                         Some(b'@') => {
                             let end = skip_name(bytes, at + 1);
-                            let index = query.capture_index_for_name(&pattern[at + 1..end]).ok_or(())?;
+                            let name = &pattern[at + 1..end];
+                            if !own(name) {
+                                return Err(());
+                            }
+                            let index = query.capture_index_for_name(name).ok_or(())?;
                             args.push(QueryPredicateArg::Capture(index));
                             at = end;
                         }
                         Some(b'"') => {
                             let end = skip_string(bytes, at);
+                            // A line break in a string is tree-sitter's syntax error.
+                            if bytes[at..end].contains(&b'\n') {
+                                return Err(());
+                            }
                             args.push(QueryPredicateArg::String(
                                 unescape(pattern.get(at + 1..end - 1).ok_or(())?)?.into(),
                             ));
@@ -664,5 +683,24 @@ mod tests {
         assert!(compile_from(&[rule(good), rule(good)]).is_ok());
         let error = compile_from(&[rule(good), rule(bad)]).err().expect("an unknown capture is an error");
         assert!(error.contains("Capture") && error.contains("_g"), "{error}");
+    }
+
+    /// What tree-sitter accepts and the engine would read wrongly is refused: an engine
+    /// predicate on another pattern's capture (it would hold vacuously: that pattern's match has
+    /// no such node), in a pattern compiled or shared; and a line break inside a predicate's
+    /// string, which tree-sitter refuses, in a shared pattern it never reads.
+    #[test]
+    fn engine_predicates_on_foreign_captures_or_broken_strings_are_refused() {
+        let rule = |query| RuleQuery { code: "NL999", name: "test-rule", query, captures: &[], anchors: &[] };
+        let first = "((call function: (_) @_f) @smell (#method? @_f \"log\"))";
+        let other = "((identifier) @_g @smell (#method? @_g \"x\"))";
+        let foreign = "((call function: (_) @_f) @smell (#method? @_g \"exp\"))";
+        assert!(compile_from(&[rule(first), rule(other)]).is_ok());
+        let shared = compile_from(&[rule(first), rule(other), rule(foreign)]).err().expect("refused");
+        assert!(shared.contains("read it differently"), "{shared}");
+        let compiled = compile_from(&[rule(other), rule(foreign)]).err().expect("refused");
+        assert!(compiled.contains("read it differently"), "{compiled}");
+        let broken = "((call function: (_) @_f) @smell (#method? @_f \"ex\np\"))";
+        assert!(compile_from(&[rule(first), rule(broken)]).is_err());
     }
 }
