@@ -461,6 +461,15 @@ impl UnitCache {
         if name.end_byte() >= site.start && name.start_byte() <= site.new_end {
             return None;
         }
+        // Nor where the reparse gave it another name: in `def s\rafe(self):` the name was `afe`
+        // (`s` an error); a character typed into `afe` made `s` the name, away from the edit.
+        let old_def = unit_node_around(old_tree.root_node(), site.start, site.new_end).map(|u| {
+            if u.kind_name() == "decorated_definition" { u.child_by_field_id(FIELD.definition) } else { Some(u) }
+        });
+        let old_name = old_def.flatten().and_then(|d| d.child_by_field_id(FIELD.name));
+        if old_name.map(|n| n.byte_range()) != Some(name.byte_range()) {
+            return None;
+        }
         let own = Contributor::of(&model, def);
         // Where the function was analyzed alone before, its facts are those of its text before
         // the edit; the others analyzed alone since stand before or after it. (If the shortcut
@@ -1264,6 +1273,27 @@ mod tests {
         assert_eq!(double(&doc), 0);
         assert!(doc.replace("return self.fc(x)", "return self.inter_forward(x)"));
         assert_eq!(double(&doc), 1);
+    }
+
+    /// A character typed into a function's name can give it another name away from the edit:
+    /// in `def s\rafe(x):` tree-sitter names it `afe` (`s` an error), and `af🔥e` makes `s` the
+    /// name, which then binds `s` between the softmax and the log at module level (so its
+    /// `log_softmax(logits, s)` fix no longer holds). Regression: the function was analyzed
+    /// alone and the module's finding kept its fix (found by `tests/incremental.rs`).
+    #[test]
+    fn an_edit_that_renames_a_function_away_from_it_is_no_edit_inside_it() {
+        let text = concat!(
+            "import tensorflow as tf\n\n",
+            "p = tf.nn.softmax(logits, s)\n\n\n",
+            "def s\rafe(x):\n    return x\n\n\n",
+            "r = tf.math.log(p)\n",
+        );
+        let mut doc = Doc::new(text);
+        let fixes = |doc: &Doc| doc.smells.iter().map(|s| s.fixes.len()).collect::<Vec<_>>();
+        let before = fixes(&doc);
+        let shortcut = doc.replace("afe", "af\u{1F525}e");
+        assert_ne!(fixes(&doc), before, "the name `s` binds between the softmax and the log now");
+        assert!(!shortcut, "the function was analyzed alone");
     }
 
     /// The fix that drops an activation names the other functions that get logits then: an
