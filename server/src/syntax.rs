@@ -233,6 +233,15 @@ pub fn line_comment(root: Node, line: &str, start: usize) -> Option<usize> {
 }
 
 /// The expression inside any number of parentheses: `((x))` → `x`.
+/// The definition inside a possibly decorated one.
+pub fn definition(node: Node) -> Node {
+    if node.kind_name() == "decorated_definition" {
+        node.child_by_field_id(FIELD.definition).unwrap_or(node)
+    } else {
+        node
+    }
+}
+
 pub fn unparenthesized(mut node: Node) -> Node {
     while node.kind_name() == "parenthesized_expression" {
         match node.named_child(0) {

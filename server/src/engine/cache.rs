@@ -455,18 +455,15 @@ impl UnitCache {
         // Facts the edited function contributes must hash as before wherever they were used:
         // its summary, and the attributes of its class. An edit of its name changes which facts
         // those are: not handled here.
-        let def =
-            if unit.kind_name() == "decorated_definition" { unit.child_by_field_id(FIELD.definition)? } else { unit };
+        let def = crate::syntax::definition(unit);
         let name = def.child_by_field_id(FIELD.name)?;
         if name.end_byte() >= site.start && name.start_byte() <= site.new_end {
             return None;
         }
         // Nor where the reparse gave it another name: in `def s\rafe(self):` the name was `afe`
         // (`s` an error); a character typed into `afe` made `s` the name, away from the edit.
-        let old_def = unit_node_around(old_tree.root_node(), site.start, site.new_end).map(|u| {
-            if u.kind_name() == "decorated_definition" { u.child_by_field_id(FIELD.definition) } else { Some(u) }
-        });
-        let old_name = old_def.flatten().and_then(|d| d.child_by_field_id(FIELD.name));
+        let old_def = unit_node_around(old_tree.root_node(), site.start, site.new_end).map(crate::syntax::definition);
+        let old_name = old_def.and_then(|d| d.child_by_field_id(FIELD.name));
         if old_name.map(|n| n.byte_range()) != Some(name.byte_range()) {
             return None;
         }

@@ -427,16 +427,14 @@ fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<S
     if model.constant(division.child_by_field_id(FIELD.left)?) != Some(1.0) {
         return None;
     }
-    let sum = unparenthesized(division.child_by_field_id(FIELD.right)?);
-    let (left, right) = (sum.child_by_field_id(FIELD.left)?, sum.child_by_field_id(FIELD.right)?);
-    let exp = [left, right].into_iter().map(unparenthesized).find(|n| model.value(*n).op() == Some(Op::Exp))?;
-    if exp.kind_name() != "call" || crate::syntax::has_comment(exp) {
+    // The call of `exp` itself (`Model::one_plus_exp`), no `out=` written to, no other argument.
+    let exp = model.one_plus_exp(division.child_by_field_id(FIELD.right)?)?.producer?.node;
+    if crate::syntax::has_comment(exp) {
         return None;
     }
-    // `exp(a)` itself, no `out=` written to and no other argument.
     let callee = model.callee(exp)?;
     let args = Args::of(exp);
-    if callee.leaf() != Some("exp") || !args.keyword.is_empty() || args.splat {
+    if !args.keyword.is_empty() || args.splat {
         return None;
     }
     let exponent = match (callee, args.positional.as_slice()) {

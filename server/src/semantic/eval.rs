@@ -1091,7 +1091,7 @@ impl<'a> Model<'a> {
     /// The value of `exp(x)` in `1 + exp(x)` (either order, parenthesized or not): a call of
     /// `exp` itself (`torch.exp(x)`, `x.exp()`), not `expm1`, `exp2`, nor an exponential cast,
     /// reshaped or reduced after the call (`exp(x).mean()`), which are no sigmoid's.
-    fn one_plus_exp(&self, node: Node<'a>) -> Option<Value<'a>> {
+    pub fn one_plus_exp(&self, node: Node<'a>) -> Option<Value<'a>> {
         let node = unparenthesized(node);
         if node.kind_name() != "binary_operator" || node.child_by_field_id(FIELD.operator)?.kind_name() != "+" {
             return None;

@@ -33,7 +33,7 @@ use super::scope::Binding;
 use super::transfer::Arg;
 use super::value::{Kind, Op, Prob};
 use super::{Callee, Model, apis};
-use crate::syntax::{Args, FIELD, KindName, callee_name, contains_word, is_scope, text, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, callee_name, contains_word, definition, is_scope, text, unparenthesized};
 
 /// How many functions that return another's result [`Model::flows_passing_through`] follows.
 const MAX_FORWARDS: usize = 4;
@@ -1134,15 +1134,6 @@ fn framework_of(name: &str) -> Option<&'static str> {
         "tensorflow" | "keras" | "tf_keras" => Some("keras"),
         "flax" | "optax" | "jax" => Some("flax"),
         _ => None,
-    }
-}
-
-/// The definition inside a possibly decorated one.
-fn definition(node: Node) -> Node {
-    if node.kind_name() == "decorated_definition" {
-        node.child_by_field_id(FIELD.definition).unwrap_or(node)
-    } else {
-        node
     }
 }
 
