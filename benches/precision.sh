@@ -7,19 +7,28 @@
 #   NANLINT_CORPUS=scripts bash benches/precision.sh         # the scripts corpus
 #   NANLINT_BIN=/path/to/nanlint bash benches/precision.sh   # that binary; no build
 #   NANLINT_PREVIEW=1 bash benches/precision.sh NL201        # with the preview forms
+#   NANLINT_CORPUS="library training scripts DIR" bash benches/precision.sh   # one draw over all
 #
 # Prints, per rule: how many findings the corpus has, then each drawn finding as
 # `path:row:col`, the message, and the source lines around it (the judge's material). The
 # draw is a fixed-seed `random.sample` over the findings sorted by path and position, so the
 # same build and corpus give the same sample. Write the verdicts in benches/README.md.
 #
-# Environment: NANLINT_CORPUS (library, training or scripts; default library), NANLINT_SAMPLE,
+# A notebook's finding is shown with the lines of its cell. Environment: NANLINT_CORPUS (one or
+# more of library, training, scripts or a directory, space-separated; default library), NANLINT_SAMPLE,
 # NANLINT_SEED, NANLINT_PREVIEW, NANLINT_BIN (a nanlint binary to run instead of building
 # target/release/nanlint), and those of benches/fetch-corpus.sh.
 set -euo pipefail
 bin="${NANLINT_BIN:+$(realpath "$NANLINT_BIN")}" # before the cd: a relative path is the caller's
 cd "$(dirname "$0")/.."
-corpus="$(bash benches/fetch-corpus.sh "${NANLINT_CORPUS:-library}" | tail -n 1)"
+corpora=()
+for c in ${NANLINT_CORPUS:-library}; do
+    if [[ -d "$c" ]]; then
+        corpora+=("$(realpath "$c")")
+    else
+        corpora+=("$(bash benches/fetch-corpus.sh "$c" | tail -n 1)")
+    fi
+done
 if [[ -z "$bin" ]]; then
     cargo build --release --quiet
     bin=./target/release/nanlint
@@ -28,10 +37,10 @@ out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 preview=()
 [ "${NANLINT_PREVIEW:-0}" = 1 ] && preview=(--preview)
-"$bin" check "${preview[@]}" --output-format json "$corpus" >"$out" || [ $? -eq 1 ]
-python3 - "$out" "$corpus" "$@" <<'PY'
+"$bin" check --isolated "${preview[@]}" --output-format json "${corpora[@]}" >"$out" || [ $? -eq 1 ]
+python3 - "$out" "$@" <<'PY'
 import json, os, random, sys
-findings, corpus, codes = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3:]
+findings, codes = json.load(open(sys.argv[1])), sys.argv[2:]
 n = int(os.environ.get("NANLINT_SAMPLE", "30"))
 seed = int(os.environ.get("NANLINT_SEED", "7"))
 by_code = {}
@@ -42,10 +51,16 @@ for code in sorted(codes or by_code):
     drawn = random.Random(seed).sample(found, min(n, len(found)))
     print(f"## {code}: {len(found)} findings in the corpus, {len(drawn)} drawn (seed {seed})\n")
     for i, f in enumerate(drawn, 1):
-        path = os.path.relpath(f["filename"], corpus)
         row = f["location"]["row"]
-        print(f"{i}. {path}:{row}:{f['location']['column']}: {f['message']}")
-        lines = open(f["filename"], encoding="utf-8", errors="replace").read().splitlines()
+        text = open(f["filename"], encoding="utf-8", errors="replace").read()
+        cell = f.get("cell")
+        if cell is not None:  # a notebook: rows count within the code cell
+            cells = json.loads(text)["cells"]
+            source = cells[cell - 1]["source"] if cell <= len(cells) else ""
+            text = "".join(source) if isinstance(source, list) else source
+        where = f"{f['filename']}" + (f" cell {cell}" if cell is not None else "")
+        print(f"{i}. {where}:{row}:{f['location']['column']}: {f['message']}")
+        lines = text.splitlines()
         for r in range(max(1, row - 6), min(len(lines), row + 3) + 1):
             print(f"   {'>' if r == row else ' '}{r:5} {lines[r - 1]}")
         print()
