@@ -866,14 +866,10 @@ impl<'a> Model<'a> {
             {
                 out.push(source);
             }
-            // The module-level code stops at the units (and their classes); a function defined
-            // under `if __name__ == "__main__":` or `try:` is no unit, and its calls are the
-            // module-level code's.
-            !(unit.is_empty() && matches!(n.kind_name(), "function_definition" | "class_definition") && {
-                let parent =
-                    n.parent().filter(|p| p.kind_name() != "decorated_definition").or_else(|| n.parent()?.parent());
-                parent == Some(root)
-            })
+            // The module-level code stops at the units only: it holds the bodies of the module's
+            // classes (run at import), and the calls of a function that is no unit (defined
+            // under `if __name__ == "__main__":` or `try:`, a class's nested class's method).
+            !(unit.is_empty() && is_unit(n, root))
         });
         out.sort();
         out.dedup();
@@ -1172,4 +1168,23 @@ pub fn applies(expects: Expects) -> &'static str {
         Expects::Probabilities(_) => "which expects probabilities",
         Expects::LogProbabilities => "which expects log-probabilities",
     }
+}
+
+/// `def` is a unit of [`Model::file_units`]: a module-level function, or a method of a
+/// module-level class (decorated or not).
+fn is_unit<'t>(def: Node<'t>, root: Node<'t>) -> bool {
+    // The block or module holding the statement `n` is.
+    fn holder(n: Node<'_>) -> Option<Node<'_>> {
+        let parent = n.parent()?;
+        if parent.kind_name() == "decorated_definition" { parent.parent() } else { Some(parent) }
+    }
+    if def.kind_name() != "function_definition" {
+        return false;
+    }
+    let Some(parent) = holder(def) else { return false };
+    if parent == root {
+        return true;
+    }
+    parent.kind_name() == "block"
+        && parent.parent().is_some_and(|class| class.kind_name() == "class_definition" && holder(class) == Some(root))
 }
