@@ -293,7 +293,7 @@ fn select_and_ignore() {
 /// A `# noqa` naming any code of a precedence chain silences the chain; turning the outer rule
 /// off instead lets the next rule of the chain report the line (the README says both).
 #[test]
-fn noqa_silences_a_chain_and_ignore_hands_the_line_down() {
+fn noqa_silences_a_finding_and_what_it_holds_and_ignore_hands_the_line_down() {
     let src = "import tensorflow as tf\n\
                def loss(y_, logits):\n    y_conv = tf.nn.softmax(logits)\n\
                \x20   return -tf.reduce_sum(y_ * tf.log(y_conv))\n";
@@ -320,6 +320,26 @@ def f(z):
     return torch.log(p)  # noqa: NL201
 ";
     assert_eq!(codes(softmax, &[]), ["NL102"]);
+
+    // An outer code silences nothing else: a ReLU output's log is no log of a softmax, and a
+    // `# noqa: NL102` on its line (or for another finding of the line) leaves it reported.
+    let relu = "import torch
+def f(x):
+    return torch.log(torch.relu(x))  # noqa: NL102
+";
+    assert_eq!(codes(relu, &[]), ["NL101"]);
+    assert_eq!(codes(&relu.replace("NL102", "NL204"), &[]), ["NL101"]);
+    let two = "import torch
+def f(x, z):
+    return torch.log(torch.relu(x)) + torch.log(torch.softmax(z, -1))  # noqa: NL102
+";
+    assert_eq!(codes(two, &[]), ["NL101"]);
+    assert_eq!(codes(&two.replace("NL102", "NL101, NL102"), &[]), Vec::<String>::new());
+    let clamped = "import torch
+def forward(x):
+    return x.clamp(min=0).sqrt()  # noqa: NL201
+";
+    assert_eq!(codes(clamped, &[]), ["NL202"]);
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
 /// second's finding is dropped and its fixes become further alternatives of the first's. A
-/// `# noqa` naming any code of a chain silences the whole chain on that line.
+/// `# noqa` naming the second silences the first there too.
 pub const SUPERSEDES: &[(&str, &str)] = &[
     // Log family (issue 8): the log of a probability, a cross-entropy or an entropy holds a log
     // of a value that reaches 0.
@@ -545,25 +545,22 @@ fn settle_precedence(smells: &mut Vec<Smell>) {
     smells.retain(|_| keep.next().unwrap_or(true));
 }
 
-/// `code`, the codes that hold it and the codes it holds by [`SUPERSEDES`], each transitively:
-/// its own chain (NL104 > NL102 > NL101), not every code linked to it through another
-/// (NL101 and NL202 both sit under NL204, and neither holds the other).
-fn chain_of(code: &str) -> Vec<&str> {
-    let mut chain = vec![code];
-    // Upwards (the codes that hold `code`), then downwards (the codes `code` holds).
-    for up in [true, false] {
-        let mut frontier = vec![code];
-        while let Some(c) = frontier.pop() {
-            for (holder, held) in SUPERSEDES {
-                let (from, to) = if up { (*held, *holder) } else { (*holder, *held) };
-                if from == c && !chain.contains(&to) {
-                    chain.push(to);
-                    frontier.push(to);
-                }
+/// `code` and the codes it holds by [`SUPERSEDES`], transitively (NL104: NL102, NL101, ...):
+/// a `# noqa` naming an inner code silences the finding that took its place (one written for
+/// the log before NL104 existed still holds), and one naming an outer code silences nothing
+/// else on its line (`# noqa: NL102` left on a line does not hide a log of a ReLU output).
+fn held_codes(code: &str) -> Vec<&str> {
+    let mut held = vec![code];
+    let mut frontier = vec![code];
+    while let Some(c) = frontier.pop() {
+        for (holder, inner) in SUPERSEDES {
+            if *holder == c && !held.contains(inner) {
+                held.push(inner);
+                frontier.push(inner);
             }
         }
     }
-    chain
+    held
 }
 
 /// A function definition (at module level or directly in a class body, possibly decorated)
@@ -601,8 +598,8 @@ fn pieces_in<'t>(root: Node<'t>, class: Option<Node<'t>>, out: &mut Vec<Piece<'t
     }
 }
 
-/// `# noqa` (every code) or `# noqa: NL101, NL102` on the line where the smell starts; a code of
-/// the smell's [`SUPERSEDES`] chain counts as its own. `root` is the tree of `src`.
+/// `# noqa` (every code) or `# noqa: NL101, NL102` on the line where the smell starts; a code
+/// the smell's rule holds by [`SUPERSEDES`] counts as its own ([`held_codes`]). `root` is the tree of `src`.
 pub fn suppressed(src: &str, root: Node, smell: &Smell) -> bool {
     let (line, comment) = line_with_comment(root, src, crate::text::line_start(src, smell.span.start_byte));
     silences(noqa_codes(line, comment).as_deref(), smell)
@@ -635,7 +632,7 @@ fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
     match codes {
         None => false,
         Some(codes) => {
-            codes.is_empty() || chain_of(smell.code).iter().any(|c| codes.iter().any(|n| n.eq_ignore_ascii_case(c)))
+            codes.is_empty() || held_codes(smell.code).iter().any(|c| codes.iter().any(|n| n.eq_ignore_ascii_case(c)))
         }
     }
 }
