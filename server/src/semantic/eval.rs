@@ -1052,6 +1052,10 @@ impl<'a> Model<'a> {
         };
         let op = match x.op() {
             Some(Op::Mask) => Op::Count,
+            // A sum of probabilities, draws, magnitudes or spreads is 0 only where every term
+            // is: a softmax summed over its own axis is 1 (`log(p.sum(-1))` was "a count").
+            Some(op) if op.probability().is_some() => Op::Sum,
+            Some(Op::Uniform | Op::Arange | Op::Abs | Op::Norm | Op::Std | Op::Var) => Op::Sum,
             Some(op) if reaches_zero_op(op) && x.range.is_non_negative() => Op::Count,
             // Range family (issue 9): a sum of squares is 0 where every term is.
             Some(Op::Square | Op::SumOfSquares) => Op::SumOfSquares,
