@@ -237,3 +237,9 @@ def log_odds(z):
     # A probability and its complement are never 0 together: no 0 / 0 here, only log(0).
     p = torch.sigmoid(z)
     return torch.log((1 - p) / p)  # error: [NL101]
+
+
+def where_ceiling(z, eps):
+    # `where(p < eps, p, eps)` is the minimum: p where it is smallest, down to 0.
+    p = torch.softmax(z, -1)
+    return torch.log(torch.where(p < eps, p, eps))  # error: [NL101]

@@ -305,3 +305,9 @@ def log_of_a_total_probability(z):
     # term is: neither is a count.
     p = torch.softmax(z, -1)
     return torch.log(p.sum(-1)) + torch.log(torch.abs(z).sum(-1))
+
+
+def where_floor(z, eps):
+    # `where(p > eps, p, eps)` is `maximum(p, eps)`: a floor at a named epsilon, either order.
+    p = torch.softmax(z, -1)
+    return torch.log(torch.where(p > eps, p, eps)) + torch.log(torch.where(eps > p, eps, p))

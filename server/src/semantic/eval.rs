@@ -780,30 +780,10 @@ impl<'a> Model<'a> {
                 }
                 Value { range, producer: None, via: None, ..x }.with_origin(origin).produced(Op::Clip, call)
             }
-            Transfer::Maximum => {
-                let (a, b) = (args.positional.first().copied(), args.positional.get(1).copied());
-                match (a, b) {
-                    (Some(a), Some(b)) => {
-                        // A named bound is a floor its author chose: `maximum(x, self.floor)`,
-                        // `np.maximum(mel_floor, spectrogram)`. Not when the other operand is a
-                        // number: in `maximum(x, 0)` the number is the floor and `x` the value.
-                        let range = |n: Node<'a>, v: &Value<'a>, other: Node<'a>| {
-                            if self.named_floor(n)
-                                && self.constant(other).is_none()
-                                && v.range.is_any()
-                                && v.origin != Origin::Data
-                            {
-                                Interval::POSITIVE
-                            } else {
-                                v.range
-                            }
-                        };
-                        let (va, vb) = (self.value(a), self.value(b));
-                        base.with_range(range(a, &va, b).max(range(b, &vb, a))).produced(Op::Clip, call)
-                    }
-                    _ => base,
-                }
-            }
+            Transfer::Maximum => match (args.positional.first().copied(), args.positional.get(1).copied()) {
+                (Some(a), Some(b)) => self.maximum_of(a, b, base, call),
+                _ => base,
+            },
             Transfer::Sum(a) => match input(a) {
                 Some(x) => self.sum_of(x, call).with_origin(origin),
                 None => base,
@@ -847,6 +827,10 @@ impl<'a> Model<'a> {
             Transfer::Where => {
                 let (c, a, b) = (args.positional.first(), args.positional.get(1), args.positional.get(2));
                 match (c, a, b) {
+                    // `where(p > eps, p, eps)`: the maximum of `p` and `eps`.
+                    (Some(c), Some(a), Some(b)) if self.selects_the_larger(*c, *a, *b) => {
+                        self.maximum_of(*a, *b, base, call)
+                    }
                     (Some(c), Some(a), Some(b)) => {
                         let mut va = self.value(*a);
                         let mut vb = self.value(*b);
@@ -1042,6 +1026,41 @@ impl<'a> Model<'a> {
 
     /// The sum of an array with elements in `x`'s interval: positive when they are; a sum of a
     /// mask or of values that reach 0 is a count that can be 0.
+    /// `maximum(a, b)`: the larger range, where a named bound is a floor its author chose
+    /// (`maximum(x, self.floor)`, `np.maximum(mel_floor, spectrogram)`). Not when the other
+    /// operand is a number: in `maximum(x, 0)` the number is the floor and `x` the value.
+    fn maximum_of(&self, a: Node<'a>, b: Node<'a>, base: Value<'a>, call: Node<'a>) -> Value<'a> {
+        let range = |n: Node<'a>, v: &Value<'a>, other: Node<'a>| {
+            if self.named_floor(n) && self.constant(other).is_none() && v.range.is_any() && v.origin != Origin::Data {
+                Interval::POSITIVE
+            } else {
+                v.range
+            }
+        };
+        let (va, vb) = (self.value(a), self.value(b));
+        base.with_range(range(a, &va, b).max(range(b, &vb, a))).produced(Op::Clip, call)
+    }
+
+    /// `where(cond, a, b)` is `maximum(a, b)`: `cond` compares `a` and `b` (as written) and holds
+    /// where `a` is the larger (`a > b`, `b < a`, `a >= b`, `b <= a`).
+    fn selects_the_larger(&self, cond: Node<'a>, a: Node<'a>, b: Node<'a>) -> bool {
+        let cond = unparenthesized(cond);
+        if cond.kind_name() != "comparison_operator" || cond.named_child_count() != 2 {
+            return false;
+        }
+        let (Some(left), Some(right)) = (cond.named_child(0), cond.named_child(1)) else { return false };
+        let mut cursor = cond.walk();
+        let ops: Vec<&str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind_name()).collect();
+        let same = |x: Node<'a>, y: Node<'a>| {
+            crate::syntax::text(unparenthesized(x), self.src) == crate::syntax::text(unparenthesized(y), self.src)
+        };
+        match ops.as_slice() {
+            [">" | ">="] => same(left, a) && same(right, b),
+            ["<" | "<="] => same(right, a) && same(left, b),
+            _ => false,
+        }
+    }
+
     fn sum_of(&self, x: Value<'a>, call: Node<'a>) -> Value<'a> {
         let range = if x.range.is_positive() {
             Interval::POSITIVE
