@@ -252,6 +252,11 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     if !others_readable() {
         return None;
     }
+    // `with torch.no_grad(): t = softmax(z)`, then `log(t)` outside: the log-space form at the
+    // log would carry gradients into `z` that the probability never had.
+    if model.gradient_stopped(source.call) && !model.gradient_stopped(at) {
+        return None;
+    }
     // A name holding the same value at both places is read again; a name rebound in between
     // is not, and nothing else is read twice (a matmul, a model's forward pass).
     if unparenthesized(source.logits).kind_name() == "identifier" {

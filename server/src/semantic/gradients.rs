@@ -184,7 +184,7 @@ impl<'a> Model<'a> {
 
     /// The code around `node` stops its gradient: a `no_grad` block or decorator, a
     /// `stop_gradient` or `.detach()` of an expression holding it.
-    fn gradient_stopped(&self, node: Node<'a>) -> bool {
+    pub fn gradient_stopped(&self, node: Node<'a>) -> bool {
         let chain = self.ancestry(node);
         let innermost = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda"));
         // Decorators of the innermost function definition.
