@@ -612,6 +612,18 @@ async fn pushed_settings_republish_every_open_document() {
     assert_eq!(client.wait_for_diagnostics(&a, 1).await, Vec::<Value>::new());
     assert_eq!(client.wait_for_diagnostics(&b, 1).await, Vec::<Value>::new());
 
+    // A selector naming no rule is reported with the command line's message, and its list is not
+    // applied: before, `select: ["NL999"]` switched every rule off without a word.
+    client.notify("workspace/didChangeConfiguration", push(json!({"select": ["NL999"], "ignore": ["bogus"]}))).await;
+    for (key, selector) in [("select", "NL999"), ("ignore", "bogus")] {
+        let shown = client.wait_for_notification("window/showMessage").await;
+        assert_eq!(shown["type"], 1);
+        let expected = format!("nanlint: `{key}`: unknown rule selector \"{selector}\": expected a rule code");
+        assert!(shown["message"].as_str().unwrap().starts_with(&expected), "{shown}");
+    }
+    assert_eq!(client.wait_for_diagnostics(&a, 1).await.len(), 1);
+    assert_eq!(client.wait_for_diagnostics(&b, 1).await.len(), 3);
+
     // The settings object itself (no `nanlint` key) is accepted too.
     client.notify("workspace/didChangeConfiguration", json!({"settings": {"severity": "hint"}})).await;
     let d = client.wait_for_diagnostics(&a, 1).await;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::settings::{FileSettings, Settings};
+use crate::settings::{FileSettings, Settings, normalize_selector};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Severity {
@@ -63,7 +63,15 @@ impl ClientSettings {
             {
                 // An empty list means "not set": editors send their defaults.
                 Some(l) if l.is_empty() => None,
-                Some(l) => Some(l),
+                // A selector naming no rule would silently switch rules off (in `select`, all of
+                // them): the list is refused, with the command line's message.
+                Some(l) => match l.iter().try_for_each(|x| normalize_selector(x).map(drop)) {
+                    Ok(()) => Some(l),
+                    Err(e) => {
+                        problems.push(format!("`{key}`: {e}"));
+                        None
+                    }
+                },
                 None => {
                     problems.push(format!("`{key}` must be a list of rule codes, got {v}"));
                     None
@@ -154,6 +162,16 @@ mod tests {
         let (s, p) = ClientSettings::from_json(&json!({"epsilon": "tiny", "severity": "loud", "select": "NL101"}));
         assert_eq!(p.len(), 3, "{p:?}");
         assert_eq!(s, ClientSettings::default());
+        // A selector naming no rule, as the command line refuses it: `select` would otherwise
+        // switch every rule off without a word.
+        let (s, p) = ClientSettings::from_json(&json!({"select": ["NL1", "NL999"], "ignore": ["bogus"]}));
+        assert_eq!(s, ClientSettings::default());
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].starts_with("`select`: unknown rule selector \"NL999\": expected a rule code"), "{p:?}");
+        assert!(p[1].starts_with("`ignore`: unknown rule selector \"bogus\""), "{p:?}");
+        let (s, p) = ClientSettings::from_json(&json!({"select": ["nl1", "log-of-possibly-zero", "ALL"]}));
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(s.rules.select.map(|l| l.len()), Some(3));
         let (_, p) = ClientSettings::from_json(&json!(42));
         assert_eq!(p.len(), 1);
         // Neovim sends an empty Lua table as an empty array.
