@@ -840,9 +840,13 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
     );
 
     let watched = json!({"changes": [{"uri": file_uri(&pyproject), "type": 2}]});
-    for broken in
-        ["[tool.nanlint]\nepsilon = \"tiny\"\n", "[tool.nanlint\nepsilon = 1e-2\n", "[tool.nanlint]\nepsilon = 2.0\n"]
-    {
+    for broken in [
+        "[tool.nanlint]\nepsilon = \"tiny\"\n",
+        "[tool.nanlint\nepsilon = 1e-2\n",
+        "[tool.nanlint]\nepsilon = 2.0\n",
+        // As the command line refuses it (exit 2): a selector naming no rule.
+        "[tool.nanlint]\nselect = [\"NL999\"]\n",
+    ] {
         std::fs::write(&pyproject, broken).unwrap();
         client.notify("workspace/didChangeWatchedFiles", watched.clone()).await;
         let shown = client.wait_for_notification("window/showMessage").await;
@@ -850,6 +854,13 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
         let message = shown["message"].as_str().unwrap();
         // The file, then the line and column when the error has them.
         assert!(message.starts_with(&format!("nanlint: {}:", pyproject.display())), "names the file: {message}");
+        if broken.contains("NL999") {
+            let expected = format!(
+                "nanlint: {}:2:11: [tool.nanlint]: select: unknown rule selector \"NL999\"",
+                pyproject.display()
+            );
+            assert!(message.starts_with(&expected), "{message}");
+        }
         client.wait_for_server_request("workspace/diagnostic/refresh").await;
         // Still serving, with the last good settings.
         let items = client.pull_diagnostics(&uri).await["items"].clone();
@@ -863,7 +874,7 @@ async fn pyproject_settings_apply_and_a_broken_file_keeps_the_last_good_ones() {
         clip_text(&client, &uri, &client.pull_diagnostics(&uri).await["items"][0]).await,
         "tf.math.maximum(y_conv, 0.01)"
     );
-    assert_eq!(client.notifications("window/showMessage").len(), 3, "no message once the file is good again");
+    assert_eq!(client.notifications("window/showMessage").len(), 4, "no message once the file is good again");
 
     std::fs::write(&pyproject, "[tool.nanlint]\nignore = [\"NL1\"]\n").unwrap();
     client.notify("workspace/didChangeWatchedFiles", watched).await;
