@@ -1543,6 +1543,22 @@ fn a_fix_that_splits_hard_links_says_so() {
     );
     assert_eq!(read(dir.path(), "h2.py"), SMELLY);
     assert_ne!(read(dir.path(), "h1.py"), SMELLY);
+
+    // Through a symlink the file written is its target, and the warning names it (it named the
+    // symlink, which stays a symlink).
+    let dir = project(&[("real.py", SMELLY)]);
+    std::fs::hard_link(dir.path().join("real.py"), dir.path().join("hard.py")).unwrap();
+    std::os::unix::fs::symlink("real.py", dir.path().join("link.py")).unwrap();
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "link.py"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "nanlint: warning: link.py: fixed real.py, the file this symlink points to, as a new file under that name; it \
+         had 2 hard links, and the other names keep the old text\n"
+    );
+    assert!(std::fs::symlink_metadata(dir.path().join("link.py")).unwrap().file_type().is_symlink());
+    assert_eq!(read(dir.path(), "hard.py"), SMELLY);
+    assert_ne!(read(dir.path(), "real.py"), SMELLY);
 }
 
 /// A named pipe or a device named `*.py` in a folder is reported (NL001), not opened (a pipe

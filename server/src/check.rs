@@ -594,11 +594,20 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
     let problem = match &report.output {
         Some(output) if options.write => match write::replace(path, &bytes, output) {
             Ok(write::Written::Replaced) => None,
-            Ok(write::Written::LinksSplit(links)) => {
-                // Written: the report stands, with a warning.
-                report.problem = Problem::warning(format!(
-                    "fixed as a new file under this name; it had {links} hard links, and the other names keep the old text"
-                ));
+            Ok(write::Written::LinksSplit { links, target }) => {
+                // Written: the report stands, with a warning naming the file written (through a
+                // symlink, its target: the symlink stays one), relative to the current folder.
+                let split = format!("it had {links} hard links, and the other names keep the old text");
+                report.problem = Problem::warning(match target {
+                    None => format!("fixed as a new file under this name; {split}"),
+                    Some(target) => {
+                        let cwd = std::env::current_dir().unwrap_or_default();
+                        let written = target.strip_prefix(&cwd).unwrap_or(&target).display();
+                        format!(
+                            "fixed {written}, the file this symlink points to, as a new file under that name; {split}"
+                        )
+                    }
+                });
                 None
             }
             Ok(write::Written::ChangedOnDisk) => {

@@ -28,8 +28,12 @@ const RANDOM_LEN: usize = 6;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {
     Replaced,
-    /// Replaced, but the file had this many hard links: the other names keep the old text.
-    LinksSplit(u64),
+    /// Replaced, but the file had `links` hard links: the other names keep the old text. `target`
+    /// is the file written when the path fixed was a symlink (resolved, absolute).
+    LinksSplit {
+        links: u64,
+        target: Option<PathBuf>,
+    },
     /// The file no longer holds the bytes that were checked; nothing was written.
     ChangedOnDisk,
 }
@@ -105,7 +109,7 @@ pub fn replace_with_hook(
     {
         use std::os::unix::fs::MetadataExt;
         if meta.nlink() > 1 {
-            return Ok(Written::LinksSplit(meta.nlink()));
+            return Ok(Written::LinksSplit { links: meta.nlink(), target: is_link.then_some(target) });
         }
     }
     Ok(Written::Replaced)
@@ -231,11 +235,28 @@ mod tests {
         let (one, two) = (dir.path().join("h1.py"), dir.path().join("h2.py"));
         std::fs::write(&one, "old").unwrap();
         std::fs::hard_link(&one, &two).unwrap();
-        assert_eq!(replace(&one, b"old", b"new text"), Ok(Written::LinksSplit(2)));
+        assert_eq!(replace(&one, b"old", b"new text"), Ok(Written::LinksSplit { links: 2, target: None }));
         assert_eq!(std::fs::read(&one).unwrap(), b"new text");
         assert_eq!(std::fs::read(&two).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "the temporary file is gone");
         // Each has one name now.
         assert_eq!(replace(&two, b"old", b"newer"), Ok(Written::Replaced));
+    }
+
+    /// Through a symlink, the file written is its target, and the result names it: the
+    /// warning named the symlink, which stays a symlink (a newcomer's trial).
+    #[cfg(unix)]
+    #[test]
+    fn a_hard_linked_file_fixed_through_a_symlink_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (real, hard, link) = (dir.path().join("real.py"), dir.path().join("hard.py"), dir.path().join("link.py"));
+        std::fs::write(&real, "old").unwrap();
+        std::fs::hard_link(&real, &hard).unwrap();
+        std::os::unix::fs::symlink("real.py", &link).unwrap();
+        let target = Some(std::fs::canonicalize(&real).unwrap());
+        assert_eq!(replace(&link, b"old", b"new"), Ok(Written::LinksSplit { links: 2, target }));
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        assert_eq!(std::fs::read(&hard).unwrap(), b"old");
     }
 }
