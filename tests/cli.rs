@@ -284,7 +284,7 @@ fn unsafe_fixes_rewrite_the_file() {
     assert_eq!(
         read(dir.path(), "a.py"),
         "import torch\n\n\ndef loss(z: torch.Tensor, y):\n    p = torch.softmax(z, dim=-1)\n    \
-         return -(torch.xlogy(y, p)).sum(), torch.log(torch.clamp(torch.relu(z), min=1e-7))\n"
+         return -(y * torch.log_softmax(z, dim=-1)).sum(), torch.log(torch.clamp(torch.relu(z), min=1e-7))\n"
     );
     assert_eq!(read(dir.path(), "b.py"), CLEAN, "a clean file was rewritten");
     #[cfg(unix)]

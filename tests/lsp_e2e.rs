@@ -371,7 +371,8 @@ async fn quick_fixes_clip_xlogy_and_noqa() {
 }
 
 /// The seed's own line, the TF1 tutorial's loss on a softmax output: one diagnostic, NL104, whose
-/// quick fixes are the loss on logits (preferred), xlogy, then NL101's clip.
+/// quick fixes are the loss on logits (preferred), NL102's safe `log_softmax`, xlogy, then
+/// NL101's clip.
 #[tokio::test]
 async fn the_seed_is_one_cross_entropy_finding() {
     let seed = MNIST.replace("tf.nn.relu(", "tf.nn.softmax(");
@@ -384,9 +385,10 @@ async fn the_seed_is_one_cross_entropy_finding() {
     let actions = client.code_actions(URI, d[0]["range"].clone(), &d, None).await;
     let titles = titles(&actions);
     assert_eq!(
-        titles[..3],
+        titles[..4],
         [
             "nanlint (NL104): Use `softmax_cross_entropy_with_logits` on the logits",
+            "nanlint (NL104): Bind the logits to `logits`, then use `tf.nn.log_softmax(logits)`",
             "nanlint (NL104): Use `tf.math.xlogy(y_, y_conv)`",
             "nanlint (NL104): Clip `y_conv` into [1e-7, 1]",
         ]
@@ -1428,14 +1430,14 @@ async fn a_cell_quick_fix_adding_an_import_edits_the_imports_cell_too() {
     assert_eq!(
         titles(&actions),
         [
+            "nanlint (NL104): Use `log_softmax(z)`",
             "nanlint (NL104): Use `xlogy(y, p)`",
             "nanlint (NL104): Clip `p` into [1e-7, 1]",
-            "nanlint (NL104): Use `log_softmax(z)`",
             "nanlint (NL104): Disable NL104 for this line",
         ]
     );
     assert_eq!(
-        actions[0]["edit"]["documentChanges"],
+        actions[1]["edit"]["documentChanges"],
         json!([
             {
                 "textDocument": {"uri": cell_uri(0), "version": 3},

@@ -533,6 +533,7 @@ fn settle_precedence(smells: &mut Vec<Smell>) {
         // Losers at different places (the two logs of a binary cross-entropy) each fix a part of
         // the winner's finding, not the whole: their fixes are not alternatives of the winner's.
         let one_place = losers.windows(2).all(|w| smells[w[0]].span == smells[w[1]].span);
+        let merged = one_place && !losers.is_empty();
         for j in losers {
             dropped[j] = true;
             if one_place {
@@ -540,9 +541,30 @@ fn settle_precedence(smells: &mut Vec<Smell>) {
                 smells[i].fixes.extend(extra);
             }
         }
+        if merged {
+            order_merged_fixes(&mut smells[i]);
+        }
     }
     let mut keep = dropped.iter().map(|d| !d);
     smells.retain(|_| keep.next().unwrap_or(true));
+}
+
+/// The fixes of a finding that took an inner one's place, in the order of preference: those that
+/// rewrite the whole finding (the loss on logits for a cross-entropy written out), then the safe
+/// ones (`log_softmax` of the inner log, which `--fix` applies), then the rest (`xlogy`, the
+/// clip), each group in its own order.
+fn order_merged_fixes(smell: &mut Smell) {
+    let (start, end) = (smell.span.start_byte, smell.span.end_byte);
+    let rank = |f: &crate::smell::Fix| {
+        if f.edits.iter().any(|e| e.start == start && e.end == end) {
+            0
+        } else if f.applicability == crate::smell::Applicability::Safe {
+            1
+        } else {
+            2
+        }
+    };
+    smell.fixes.sort_by_key(rank);
 }
 
 /// `code` and the codes it holds by [`SUPERSEDES`], transitively (NL104: NL102, NL101, ...):

@@ -820,9 +820,9 @@ mod tests {
         assert_eq!(
             titles(&actions),
             [
+                "nanlint (NL104): Use `log_softmax(z)`",
                 "nanlint (NL104): Use `xlogy(y, p)`",
-                "nanlint (NL104): Clip `p` into [1e-7, 1]",
-                "nanlint (NL104): Use `log_softmax(z)`"
+                "nanlint (NL104): Clip `p` into [1e-7, 1]"
             ]
         );
         assert_eq!(actions.iter().map(|a| a.is_preferred.unwrap()).collect::<Vec<_>>(), [true, false, false]);
@@ -833,7 +833,7 @@ mod tests {
             })).collect::<Vec<_>>(),
         })
         .to_string();
-        for (action, choice) in [(&actions[0], "xlogy"), (&actions[2], "log_softmax")] {
+        for (action, choice) in [(&actions[1], "xlogy"), (&actions[0], "log_softmax")] {
             let changes = action.edit.as_ref().unwrap().changes.as_ref().unwrap();
             let mut keys: Vec<&str> = changes.keys().map(|u| u.as_str()).collect();
             keys.sort();
