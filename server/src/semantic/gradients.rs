@@ -74,7 +74,17 @@ const LOSS_WORDS: &[&str] = &[
     "contrastive",
     "regularizer",
     "regularization",
+    "elbo",
+    "kl",
+    "nll",
 ];
+
+/// A part of a function name that names a loss: one of [`LOSS_WORDS`], with a number after it
+/// (`loss1`, `kl2`), or `loss` run into another word (`lossfn`, `lossfunc`).
+fn is_loss_word(part: &str) -> bool {
+    let word = part.trim_end_matches(|c: char| c.is_ascii_digit());
+    LOSS_WORDS.contains(&word) || part.starts_with("loss")
+}
 
 /// Calls whose result carries no gradient of their argument.
 const STOP_GRADIENT: &[&str] = &["tensorflow.stop_gradient", "jax.lax.stop_gradient", "keras.ops.stop_gradient"];
@@ -105,9 +115,7 @@ impl<'a> Model<'a> {
         let names = self.enclosing_names(node);
         // The innermost function names what it computes (a `_l2` helper inside an optimizer
         // named for distances is no loss); a forward pass holds its nested helpers.
-        let loss = names
-            .first()
-            .is_some_and(|(name, _)| name.to_ascii_lowercase().split('_').any(|part| LOSS_WORDS.contains(&part)));
+        let loss = names.first().is_some_and(|(name, _)| name.to_ascii_lowercase().split('_').any(is_loss_word));
         loss || names.iter().any(|(name, _)| {
             matches!(*name, "forward" | "call" | "training_step" | "train_step" | "compute_loss" | "loss")
         })
@@ -387,6 +395,14 @@ mod tests {
         assert!(!training(src, "y.sqrt()"));
         assert!(training(src, "a.sqrt()"));
         assert!(!training(src, "w.sqrt()"));
+        // Numbered and run-together loss names, an ELBO, a KL or NLL term; not a word that only
+        // ends in one (`closs`) nor a generic helper.
+        for name in ["loss1", "loss_2", "lossfn", "elbo", "kl_term", "compute_nll"] {
+            assert!(training(&src.replace("gwd_distance", name), "a.sqrt()"), "{name}");
+        }
+        for name in ["closs", "masked_mean", "klass"] {
+            assert!(!training(&src.replace("gwd_distance", name), "a.sqrt()"), "{name}");
+        }
     }
 
     #[test]
