@@ -63,12 +63,14 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     if found.is_empty() || !model.is_differentiated(smell) || !model.in_training_code(smell) {
         return Vec::new();
     }
-    let (first, _) = &found[0];
+    let (first, in_then) = &found[0];
+    // The branch is discarded where the condition does not select it.
+    let discarded_where = if *in_then { "fails" } else { "holds" };
     let operand = short(model.text(unparenthesized(first.operand)));
     // `a division by n`, `a log of p`.
     let preposition = if first.what == "a division" { "by" } else { "of" };
     let message = format!(
-        "`where` discards {} {preposition} `{operand}` where `{}` fails, but the gradient of the discarded branch is still computed there: 0 * inf = NaN",
+        "`where` discards {} {preposition} `{operand}` where `{}` {discarded_where}, but the gradient of the discarded branch is still computed there: 0 * inf = NaN",
         first.what,
         short(model.text(unparenthesized(cond)))
     );
@@ -228,7 +230,16 @@ fn computed<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
                 // A parameter, a name from outside, a loop variable: data.
                 return false;
             }
+            // `y_true = tf.cast(y_true, tf.float32)`: a cast or copy of data is data.
+            let cast_of_data = |e: &_| match e {
+                Binding::Value(v) => model.converted(unparenthesized(*v)).is_some_and(|inner| !computed(model, inner)),
+                _ => false,
+            };
+            if reaching.entries.iter().all(|e| cast_of_data(&e.binding)) {
+                return false;
+            }
         }
+        "call" if model.converted(node).is_some_and(|inner| !computed(model, inner)) => return false,
         "call" | "binary_operator" | "unary_operator" | "subscript" => {}
         _ => return false,
     }

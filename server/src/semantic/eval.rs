@@ -1006,7 +1006,7 @@ impl<'a> Model<'a> {
     /// The value a conversion call converts: the input of a library function whose elements
     /// are its input's (`tf.cast`, `torch.tensor`, `np.float32`: [`Transfer::Same`]), or the
     /// receiver of a dtype or device method (`.to(...)`, `.float()`, `.astype(...)`).
-    fn converted(&self, call: Node<'a>) -> Option<Node<'a>> {
+    pub fn converted(&self, call: Node<'a>) -> Option<Node<'a>> {
         match self.callee(call)? {
             Callee::Api(api) => match transfer::of_api(&api)? {
                 Transfer::Same(a) => Args::of(call).get(a.position, a.keywords, self.src),
