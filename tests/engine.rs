@@ -501,3 +501,34 @@ fn an_epsilon_is_found_however_it_is_written() {
         assert!(check(&src).iter().all(|s| s.code != "NL304"), "{eps}");
     }
 }
+
+/// A newcomer's trial: in a file that imports NumPy and PyTorch, `(x - x.min()) / (x.max() -
+/// x.min())` of an `x` nothing types got PyTorch's `.clamp`, which fails on the NumPy array the
+/// script passed. A floor is offered only where the code names the library (or the file has no
+/// other).
+#[test]
+fn a_floor_is_written_in_the_library_the_code_names() {
+    let settings = Settings { preview: true, ..Settings::default() };
+    let floors = |src: &str| -> Vec<String> {
+        let smells = check_source(src, &settings);
+        assert_eq!(smells.iter().map(|s| s.code).collect::<Vec<_>>(), ["NL201"], "{src}");
+        smells[0].fixes.iter().flat_map(|f| f.edits.iter().map(|e| e.content.clone())).collect()
+    };
+    let body = "def minmax(x):\n    return (x - x.min()) / (x.max() - x.min())\n";
+    assert_eq!(floors(&format!("import numpy as np\nimport torch\n\n{body}")), Vec::<String>::new());
+    assert_eq!(floors(&format!("import torch\n\n{body}")), ["(x.max() - x.min()).clamp(min=1e-7)"]);
+    assert_eq!(floors(&format!("import numpy as np\n\n{body}")), ["np.maximum(x.max() - x.min(), 1e-7)"]);
+    let typed = body.replace("(x):\n", "(x):\n    x = torch.as_tensor(x)\n");
+    assert_eq!(
+        floors(&format!("import numpy as np\nimport torch\n\n{typed}")),
+        ["(x.max() - x.min()).clamp(min=1e-7)"]
+    );
+    // A dtype names the library too (SAM's stability score in transformers).
+    let dtype = "def score(m):\n    return (m > 1).sum(-1) / (m > 0).sum(-1, dtype=torch.int32)\n";
+    let fixes = floors(&format!("import numpy as np\nimport torch\n\n{dtype}"));
+    assert!(fixes.iter().any(|f| f.ends_with(".clamp(min=1)")), "{fixes:?}");
+    assert_eq!(
+        floors(&format!("import numpy as np\nimport torch\n\n{}", dtype.replace(", dtype=torch.int32", ""))),
+        Vec::<String>::new()
+    );
+}

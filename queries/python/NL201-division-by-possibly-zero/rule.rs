@@ -284,6 +284,15 @@ fn fixes_for<'a>(
                     || ![Some(den), num].into_iter().flatten().any(|n| calls_a_method_tensorflow_lacks(model, n))
             }),
     };
+    // Only the file's imports name the library, and the file imports NumPy too: the operands may
+    // be NumPy arrays, on which a PyTorch `.clamp` fails (a newcomer's trial), or tensors,
+    // which `np.maximum` turns into arrays. No library's fix then.
+    let from_the_code = [Some(smell), Some(den), num].into_iter().flatten().any(|n| model.code_library(n).is_some());
+    let library = library.filter(|lib| {
+        from_the_code
+            || *lib == Library::NumPy
+            || !model.imports.bindings().any(|(_, path)| path.split('.').next() == Some("numpy"))
+    });
     let prefer = alias_in(model, den).or_else(|| num.and_then(|n| alias_in(model, n)));
     let name = short(model.text(unparenthesized(den)));
 

@@ -80,10 +80,10 @@ const LOSS_WORDS: &[&str] = &[
 ];
 
 /// A part of a function name that names a loss: one of [`LOSS_WORDS`], with a number after it
-/// (`loss1`, `kl2`), or `loss` run into another word (`lossfn`, `lossfunc`).
+/// (`loss1`, `kl2`), or `lossfn`, `lossfunc` (not `lossless`, `lossy`).
 fn is_loss_word(part: &str) -> bool {
     let word = part.trim_end_matches(|c: char| c.is_ascii_digit());
-    LOSS_WORDS.contains(&word) || part.starts_with("loss")
+    LOSS_WORDS.contains(&word) || matches!(part, "lossfn" | "lossfunc" | "lossfunction")
 }
 
 /// Calls whose result carries no gradient of their argument.
@@ -91,6 +91,15 @@ const STOP_GRADIENT: &[&str] = &["tensorflow.stop_gradient", "jax.lax.stop_gradi
 
 /// Methods whose result carries no gradient of their receiver.
 const STOP_METHODS: &[&str] = &["detach", "detach_", "item", "tolist", "numpy"];
+
+/// What the code says of a value's array library ([`Model::array_library`]).
+enum Evidence {
+    Found(Library),
+    /// A number, a module, an object that is no tensor.
+    NoArray,
+    /// Nothing: the file's imports decide.
+    None,
+}
 
 /// Context managers and decorators under which PyTorch records no gradients.
 const NO_GRAD: &[&str] =
@@ -156,25 +165,43 @@ impl<'a> Model<'a> {
 
     /// The array library `node` computes with, as far as the code says (see the module docs).
     pub fn array_library(&self, node: Node<'a>) -> Option<Library> {
+        match self.library_evidence(node) {
+            Evidence::Found(lib) => Some(lib),
+            Evidence::NoArray => None,
+            Evidence::None => self.file_framework(),
+        }
+    }
+
+    /// The array library of `node` where the value or its function says it, not only the file's
+    /// imports: `(x - x.min()) / (x.max() - x.min())` in a file importing NumPy and PyTorch
+    /// has none (its `x` may be either).
+    pub fn code_library(&self, node: Node<'a>) -> Option<Library> {
+        match self.library_evidence(node) {
+            Evidence::Found(lib) => Some(lib),
+            _ => None,
+        }
+    }
+
+    fn library_evidence(&self, node: Node<'a>) -> Evidence {
         let value = self.value(node);
         match value.kind {
-            Kind::Array(lib) => return Some(lib),
-            Kind::Scalar | Kind::NotArray | Kind::Module | Kind::Instance(_) => return None,
-            Kind::Object(ref class) if !class.ends_with("Tensor") => return None,
+            Kind::Array(lib) => return Evidence::Found(lib),
+            Kind::Scalar | Kind::NotArray | Kind::Module | Kind::Instance(_) => return Evidence::NoArray,
+            Kind::Object(ref class) if !class.ends_with("Tensor") => return Evidence::NoArray,
             _ => {}
         }
         if let Some(Callee::Method { name, .. }) = (node.kind_name() == "call").then(|| self.callee(node)).flatten()
             && TORCH_ONLY_METHODS.contains(&name)
         {
-            return Some(Library::Torch);
+            return Evidence::Found(Library::Torch);
         }
         let function = self.scope_of(node);
         if function.kind_name() == "function_definition"
             && let Some(lib) = frameworks_in(self, function)
         {
-            return Some(lib);
+            return Evidence::Found(lib);
         }
-        self.file_framework()
+        Evidence::None
     }
 
     /// The one tensor framework (PyTorch, TensorFlow/Keras, JAX) the file imports, if one; NumPy
@@ -324,6 +351,14 @@ fn frameworks_in<'a>(model: &Model<'a>, function: Node<'a>) -> Option<Library> {
                 None => {}
             }
         }
+        // `.sum(-1, dtype=torch.int16)`: a dtype is its library's.
+        if n.kind_name() == "keyword_argument"
+            && n.child_by_field_id(FIELD.name).is_some_and(|k| model.text(k) == "dtype")
+            && let Some(lib) =
+                n.child_by_field_id(FIELD.value).and_then(|v| model.api(v)).and_then(|a| apis::library_of(&a))
+        {
+            found.add(lib);
+        }
         let mut cursor = n.walk();
         for child in n.named_children(&mut cursor) {
             if !matches!(child.kind_name(), "function_definition" | "lambda" | "class_definition") {
@@ -400,7 +435,7 @@ mod tests {
         for name in ["loss1", "loss_2", "lossfn", "elbo", "kl_term", "compute_nll"] {
             assert!(training(&src.replace("gwd_distance", name), "a.sqrt()"), "{name}");
         }
-        for name in ["closs", "masked_mean", "klass"] {
+        for name in ["closs", "masked_mean", "klass", "lossless_compress", "lossy"] {
             assert!(!training(&src.replace("gwd_distance", name), "a.sqrt()"), "{name}");
         }
     }
