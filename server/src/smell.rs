@@ -29,6 +29,11 @@ pub struct Fix {
     pub applicability: Applicability,
     /// Non-overlapping edits, sorted by start.
     pub edits: Vec<Edit>,
+    /// The fix computes the whole finding another way, from the logits (the loss on logits for
+    /// a cross-entropy written out, `Categorical(logits=z).entropy()`): preferred over the fixes
+    /// of the inner findings it took the place of. Not serialized.
+    #[serde(skip)]
+    pub whole: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

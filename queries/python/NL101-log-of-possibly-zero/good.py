@@ -300,12 +300,6 @@ def entropy_nan_skipped(x):
     return -(p * torch.log(p)).nansum(-1)
 
 
-def log_of_a_total_probability(z):
-    # A softmax summed over its own axis is 1, and a sum of magnitudes is 0 only where every
-    # term is: neither is a count.
-    p = torch.softmax(z, -1)
-    return torch.log(p.sum(-1)) + torch.log(torch.abs(z).sum(-1))
-
 
 def where_floor(z, eps):
     # `where(p > eps, p, eps)` is `maximum(p, eps)`: a floor at a named epsilon, either order.

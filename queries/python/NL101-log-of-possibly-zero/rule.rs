@@ -274,6 +274,7 @@ fn select_first<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> Option<
         title: format!("Select before taking the log: `{}`", short(&content)),
         applicability: Applicability::Safe,
         edits: vec![crate::smell::Edit { start: subscript.start_byte(), end: subscript.end_byte(), content }],
+        whole: false,
     })
 }
 

@@ -72,5 +72,5 @@ pub fn log_softmax_fix<'a>(model: &Model<'a>, source: &Source<'a>, call: tree_si
     edits.extend(logits.edits);
     edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });
     edits.sort();
-    Some(Fix { title, applicability: Applicability::Safe, edits })
+    Some(Fix { title, applicability: Applicability::Safe, edits, whole: false })
 }

@@ -123,5 +123,5 @@ pub fn log_sigmoid_fix<'a>(model: &Model<'a>, source: &Source<'a>, complement: b
     edits.extend(logits.edits);
     edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });
     edits.sort();
-    Some(Fix { title, applicability: Applicability::Unsafe, edits })
+    Some(Fix { title, applicability: Applicability::Unsafe, edits, whole: false })
 }

@@ -140,6 +140,7 @@ fn binary<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Option<L
             title: "Use `xlogy` for both terms".to_string(),
             applicability: Applicability::Unsafe,
             edits,
+            whole: false,
         });
     }
     vec![Finding {
@@ -312,6 +313,7 @@ fn categorical_with_logits<'a>(
         title: format!("Use `{}` on the logits", apis::leaf(&spelled)),
         applicability: Applicability::Unsafe,
         edits,
+        whole: true,
     })
 }
 
@@ -353,6 +355,7 @@ fn binary_with_logits<'a>(model: &Model<'a>, source: &Source<'a>, labels: Node<'
         title: format!("Use `{}` on the logits", apis::leaf(&spelled)),
         applicability: Applicability::Unsafe,
         edits,
+        whole: true,
     })
 }
 

@@ -409,6 +409,7 @@ fn simple_fix<'a>(
             title: format!("{title}: `{}`", short(&content)),
             applicability: Applicability::Safe,
             edits: vec![Edit { start: node.start_byte(), end: node.end_byte(), content }],
+            whole: false,
         });
     }
     let target = sibling(written, leaf)?;

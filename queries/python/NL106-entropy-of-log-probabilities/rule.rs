@@ -238,5 +238,5 @@ fn categorical_entropy<'a>(model: &Model<'a>, source: &Source<'a>, chain: &Chain
     edits.extend(logits.edits);
     edits.push(Edit { start: chain.top.start_byte(), end: chain.top.end_byte(), content: expr });
     edits.sort();
-    Some(Fix { title, applicability: Applicability::Unsafe, edits })
+    Some(Fix { title, applicability: Applicability::Unsafe, edits, whole: true })
 }

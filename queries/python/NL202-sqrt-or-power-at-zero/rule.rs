@@ -221,6 +221,7 @@ fn root_fixes<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Vec<F
             title: format!("Clamp `{name}` to at least {eps} instead of 0"),
             applicability: Applicability::Unsafe,
             edits: vec![Edit { start: bound.start_byte(), end: bound.end_byte(), content: eps.clone() }],
+            whole: false,
         }),
         None => {
             let prefer = edits::alias_in(model, smell);

@@ -193,7 +193,7 @@ fn softmax_fix<'a>(
     let content = format!("{spelled}({}, {keyword}={})", model.text(unparenthesized(x)), axis.unwrap_or("None"));
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: smell.start_byte(), end: smell.end_byte(), content: content.clone() });
-    Some(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits })
+    Some(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits, whole: false })
 }
 
 /// `node` is the exp call, the same call written again in the same expression
@@ -318,7 +318,7 @@ fn logsumexp_fix<'a>(
     let content = format!("{spelled}({args})");
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: smell.start_byte(), end: smell.end_byte(), content: content.clone() });
-    Some(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits })
+    Some(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits, whole: false })
 }
 
 /// `exp(x) + exp(-x)`.
@@ -452,7 +452,12 @@ fn sigmoid<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, num: Node<'a>, one: Node<'
         let content = format!("{spelled}({argument})");
         let mut edits: Vec<Edit> = import.into_iter().collect();
         edits.push(Edit { start: smell.start_byte(), end: smell.end_byte(), content: content.clone() });
-        fixes.push(Fix { title: format!("Use `{}`", short(&content)), applicability: Applicability::Safe, edits });
+        fixes.push(Fix {
+            title: format!("Use `{}`", short(&content)),
+            applicability: Applicability::Safe,
+            edits,
+            whole: false,
+        });
     }
     vec![Finding { span: None, message, fixes, related: None }]
 }

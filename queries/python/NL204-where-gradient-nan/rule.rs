@@ -230,16 +230,25 @@ fn computed<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
                 // A parameter, a name from outside, a loop variable: data.
                 return false;
             }
-            // `y_true = tf.cast(y_true, tf.float32)`: a cast or copy of data is data.
+            // `y_true = tf.cast(y_true, tf.float32)`: a cast or copy of data is data (not of an
+            // attribute: `self.scale.to(x.dtype)` of a trained parameter carries its gradient).
             let cast_of_data = |e: &_| match e {
-                Binding::Value(v) => model.converted(unparenthesized(*v)).is_some_and(|inner| !computed(model, inner)),
+                Binding::Value(v) => model
+                    .converted(unparenthesized(*v))
+                    .is_some_and(|inner| unparenthesized(inner).kind_name() == "identifier" && !computed(model, inner)),
                 _ => false,
             };
             if reaching.entries.iter().all(|e| cast_of_data(&e.binding)) {
                 return false;
             }
         }
-        "call" if model.converted(node).is_some_and(|inner| !computed(model, inner)) => return false,
+        "call"
+            if model
+                .converted(node)
+                .is_some_and(|inner| unparenthesized(inner).kind_name() == "identifier" && !computed(model, inner)) =>
+        {
+            return false;
+        }
         "call" | "binary_operator" | "unary_operator" | "subscript" => {}
         _ => return false,
     }
@@ -308,5 +317,6 @@ fn double_where<'a>(model: &Model<'a>, smell: Node<'a>, cond: Node<'a>, found: &
         ),
         applicability: Applicability::Safe,
         edits,
+        whole: false,
     })
 }

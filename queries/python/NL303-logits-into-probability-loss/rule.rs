@@ -241,7 +241,7 @@ fn rename<'a>(model: &Model<'a>, call: Node<'a>, target: &str) -> Option<Fix> {
     };
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: node.start_byte(), end: node.end_byte(), content });
-    Some(Fix { title, applicability: Applicability::Unsafe, edits })
+    Some(Fix { title, applicability: Applicability::Unsafe, edits, whole: false })
 }
 
 /// Adds a keyword argument at the end of a call's arguments, unless it is passed already.
@@ -276,6 +276,7 @@ fn compile_fix<'a>(model: &Model<'a>, l: &LossCall<'a>) -> Option<Fix> {
         title: format!("Use `{class}(from_logits=True)`: the model outputs logits"),
         applicability: Applicability::Unsafe,
         edits,
+        whole: false,
     })
 }
 
@@ -319,5 +320,6 @@ fn log_softmax_fix<'a>(model: &Model<'a>, p: &Prediction<'a>, expects: Expects) 
         title: "Use `log_softmax`: the loss expects log-probabilities".to_string(),
         applicability: Applicability::Unsafe,
         edits: vec![Edit { start: attr.start_byte(), end: attr.end_byte(), content: "log_softmax".to_string() }],
+        whole: false,
     })
 }

@@ -282,6 +282,7 @@ fn with_replacement(model: &Model, lit: Node, dtype: Dtype, message: String) -> 
             title: format!("Use `{r}`, a normal {} number", dtype.name()),
             applicability: Applicability::Unsafe,
             edits: vec![Edit { start: lit.start_byte(), end: lit.end_byte(), content: r.to_string() }],
+            whole: false,
         })
         .into_iter()
         .collect();
@@ -337,6 +338,7 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
                 ),
                 applicability: Applicability::Unsafe,
                 edits: vec![Edit { start: outer.start_byte(), end: outer.end_byte(), content }],
+                whole: false,
             });
             Some(Finding { span: None, message, fixes: fix.into_iter().collect(), related: None })
         }
@@ -382,6 +384,7 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
                 title: format!("Use `{survives}`, which `{}` keeps in {}", model.text(other), d.dtype.name()),
                 applicability: Applicability::Unsafe,
                 edits: vec![Edit { start: lit.start_byte(), end: lit.end_byte(), content: survives.to_string() }],
+                whole: false,
             };
             Some(Finding { span: None, message, fixes: vec![fix], related: None })
         }

@@ -596,6 +596,7 @@ mod tests {
             title: String::new(),
             applicability: Applicability::Safe,
             edits: vec![Edit { start, end, content: "x".into() }],
+            whole: false,
         };
         let log = p.find("torch.log").unwrap();
         assert!(nb.allows(p, &fix(log, log + 9)));

@@ -127,6 +127,7 @@ mod tests {
             title: "t".into(),
             applicability: Applicability::Safe,
             edits: edits.iter().map(|&(start, end, c)| Edit { start, end, content: c.into() }).collect(),
+            whole: false,
         }
     }
 

@@ -550,13 +550,12 @@ fn settle_precedence(smells: &mut Vec<Smell>) {
 }
 
 /// The fixes of a finding that took an inner one's place, in the order of preference: those that
-/// rewrite the whole finding (the loss on logits for a cross-entropy written out), then the safe
-/// ones (`log_softmax` of the inner log, which `--fix` applies), then the rest (`xlogy`, the
-/// clip), each group in its own order.
+/// compute the whole finding from the logits ([`crate::smell::Fix::whole`]: the loss on logits
+/// for a cross-entropy written out), then the safe ones (`log_softmax` of the inner log, which
+/// `--fix` applies), then the rest (`xlogy`, the clip), each group in its own order.
 fn order_merged_fixes(smell: &mut Smell) {
-    let (start, end) = (smell.span.start_byte, smell.span.end_byte);
     let rank = |f: &crate::smell::Fix| {
-        if f.edits.iter().any(|e| e.start == start && e.end == end) {
+        if f.whole {
             0
         } else if f.applicability == crate::smell::Applicability::Safe {
             1

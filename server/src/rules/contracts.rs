@@ -461,7 +461,9 @@ fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<S
 /// `others`: the file's units that get logits too ([`other_callers`]), named in its title.
 fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, others: &[String]) -> Option<Fix> {
     let title = format!("Drop the {}: pass logits to the loss{}", prob_name(prob), and_to(others));
-    if crate::syntax::has_comment(node) {
+    // Under `no_grad` (a teacher's probabilities), the logits in its place may carry a
+    // gradient the activation's output never had: `t = teacher_logits` is an alias there.
+    if crate::syntax::has_comment(node) || model.gradient_stopped(node) {
         return None;
     }
     let value = model.value(node);
@@ -472,6 +474,7 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, others: &[
             title,
             applicability: Applicability::Unsafe,
             edits: vec![Edit { start: node.start_byte(), end: node.end_byte(), content: logits }],
+            whole: false,
         });
     }
     // A call that applies the activation to its input.
@@ -494,6 +497,7 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, others: &[
                 end: node.end_byte(),
                 content: model.text(input).to_string(),
             }],
+            whole: false,
         });
     }
     // A layer built with the activation.
@@ -532,6 +536,7 @@ fn activation_none<'a>(model: &Model<'a>, ctor: Node<'a>, title: &str) -> Option
         title: title.to_string(),
         applicability: Applicability::Unsafe,
         edits: vec![Edit { start: arg.start_byte(), end: arg.end_byte(), content }],
+        whole: false,
     })
 }
 
@@ -547,6 +552,7 @@ fn from_logits_false(model: &Model, l: &LossCall) -> Option<Fix> {
         title: "Set `from_logits=False`: the model outputs probabilities".to_string(),
         applicability: Applicability::Unsafe,
         edits: vec![Edit { start: flag.start_byte(), end: flag.end_byte(), content: "False".to_string() }],
+        whole: false,
     })
 }
 

@@ -57,7 +57,7 @@ pub fn floored(
 pub fn replace(node: Node, content: String, import: Option<Edit>, title: String, applicability: Applicability) -> Fix {
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: node.start_byte(), end: node.end_byte(), content });
-    Fix { title, applicability, edits }
+    Fix { title, applicability, edits, whole: false }
 }
 
 /// The local name the first library call in `node` starts from (`th` in `th.sum(m)`), so a fix

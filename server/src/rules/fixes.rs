@@ -206,7 +206,7 @@ pub fn replace_with_call(
     let (spelled, import) = spell(imports, target, prefer);
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: node.start_byte(), end: node.end_byte(), content: format!("{spelled}({args})") });
-    Fix { title, applicability, edits }
+    Fix { title, applicability, edits, whole: false }
 }
 
 /// A fix that adds the keyword argument `keyword` (`"eps=1e-4"`) at the end of a call's
@@ -226,7 +226,12 @@ pub fn add_keyword(src: &str, call: Node, keyword: &str, title: String) -> Optio
     } else {
         format!(", {keyword}")
     };
-    Some(Fix { title, applicability: Applicability::Unsafe, edits: vec![Edit { start: at, end: at, content }] })
+    Some(Fix {
+        title,
+        applicability: Applicability::Unsafe,
+        edits: vec![Edit { start: at, end: at, content }],
+        whole: false,
+    })
 }
 
 #[cfg(test)]

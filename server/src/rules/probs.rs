@@ -253,8 +253,14 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
         return None;
     }
     // `with torch.no_grad(): t = softmax(z)`, then `log(t)` outside: the log-space form at the
-    // log would carry gradients into `z` that the probability never had.
-    if model.gradient_stopped(source.call) && !model.gradient_stopped(at) {
+    // log would carry gradients into `z` that the probability never had, unless `z` was
+    // computed with its gradient stopped too (`zt = teacher(x)` in the block; an expression,
+    // bound to a new name just before the softmax, is).
+    if model.gradient_stopped(source.call)
+        && !model.gradient_stopped(at)
+        && unparenthesized(source.logits).kind_name() == "identifier"
+        && !bound_with_gradient_stopped(model, source.logits)
+    {
         return None;
     }
     // A name holding the same value at both places is read again; a name rebound in between
@@ -287,6 +293,17 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
         Edit { start: source.logits.start_byte(), end: source.logits.end_byte(), content: name.clone() },
     ];
     Some(Logits { text: name, edits })
+}
+
+/// Every binding of the name `name` that reaches it is an assignment in code whose gradient is
+/// stopped (a parameter, or a name bound elsewhere, is not).
+pub fn bound_with_gradient_stopped<'a>(model: &Model<'a>, name: Node<'a>) -> bool {
+    let reaching = model.scope_index(model.scope_of(name)).reaching(model.text(name), name.start_byte());
+    !reaching.entries.is_empty()
+        && reaching.entries.iter().all(|e| match e.binding {
+            crate::semantic::scope::Binding::Value(v) => model.gradient_stopped(v),
+            _ => false,
+        })
 }
 
 /// The log-space function a family computes `log(softmax(...))` (or `log(sigmoid(...))`) with,

@@ -1024,8 +1024,6 @@ impl<'a> Model<'a> {
         args.keyword(&["dtype"], self.src).and_then(|d| dtype_named(self.text(d)))
     }
 
-    /// The sum of an array with elements in `x`'s interval: positive when they are; a sum of a
-    /// mask or of values that reach 0 is a count that can be 0.
     /// `maximum(a, b)`: the larger range, where a named bound is a floor its author chose
     /// (`maximum(x, self.floor)`, `np.maximum(mel_floor, spectrogram)`). Not when the other
     /// operand is a number: in `maximum(x, 0)` the number is the floor and `x` the value.
@@ -1061,6 +1059,8 @@ impl<'a> Model<'a> {
         }
     }
 
+    /// The sum of an array with elements in `x`'s interval: positive when they are; a sum of a
+    /// mask or of values that reach 0 is a count that can be 0.
     fn sum_of(&self, x: Value<'a>, call: Node<'a>) -> Value<'a> {
         let range = if x.range.is_positive() {
             Interval::POSITIVE
@@ -1071,10 +1071,13 @@ impl<'a> Model<'a> {
         };
         let op = match x.op() {
             Some(Op::Mask) => Op::Count,
-            // A sum of probabilities, draws, magnitudes or spreads is 0 only where every term
-            // is: a softmax summed over its own axis is 1 (`log(p.sum(-1))` was "a count").
-            Some(op) if op.probability().is_some() => Op::Sum,
-            Some(Op::Uniform | Op::Arange | Op::Abs | Op::Norm | Op::Std | Op::Var) => Op::Sum,
+            // A sum of magnitudes is an L1 norm (0 for a zero row: evidence as a norm's, in
+            // preview), not a count; a sum of draws, of an `arange` or of spreads is 0 only
+            // where every term is. (A sum of probabilities stays evidence: over a subset of
+            // classes or a mask it is 0 where they underflow, though a softmax summed over its
+            // own axis is 1.)
+            Some(Op::Abs | Op::Norm) => Op::Norm,
+            Some(Op::Uniform | Op::Arange | Op::Std | Op::Var) => Op::Sum,
             Some(op) if reaches_zero_op(op) && x.range.is_non_negative() => Op::Count,
             // Range family (issue 9): a sum of squares is 0 where every term is.
             Some(Op::Square | Op::SumOfSquares) => Op::SumOfSquares,
