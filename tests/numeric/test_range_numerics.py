@@ -270,28 +270,28 @@ CASES += [
         """, "probs", ROWS_HAZARD, ROWS_AWAY, ("softmax(x, axis=None)",)),
     # Written out with an array library's float32 functions, the log-sum-exp is NL105's (its
     # `logsumexp` fix removes the overflow too; NL105 supersedes NL203, whose own `logsumexp`
-    # fix becomes the second alternative); NumPy's stays NL203.
+    # fix, safe, comes first: safe fixes before unsafe ones); NumPy's stays NL203.
     Case("nl203-torch-logsumexp", "NL105", ("torch",), "torch", """
         import torch
 
 
         def lse(scores):
             return torch.log(torch.sum(torch.exp(scores), dim=1))
-        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("torch.logsumexp(scores, 1)", "torch.logsumexp(scores, dim=1)")),
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("torch.logsumexp(scores, dim=1)", "torch.logsumexp(scores, 1)")),
     Case("nl203-tf-logsumexp", "NL105", ("tensorflow",), "tensorflow", """
         import tensorflow as tf
 
 
         def lse(scores):
             return tf.math.log(tf.reduce_sum(tf.exp(scores), axis=-1, keepdims=True))
-        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("reduce_logsumexp(scores, -1", "reduce_logsumexp(scores, axis=-")),
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("reduce_logsumexp(scores, axis=-", "reduce_logsumexp(scores, -1")),
     Case("nl203-jax-logsumexp", "NL105", ("jax",), "jax", """
         import jax.numpy as jnp
 
 
         def lse(scores):
             return jnp.log(jnp.sum(jnp.exp(scores), axis=0))
-        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("logsumexp(scores, 0)", "logsumexp(scores, axis=0)")),
+        """, "lse", ROWS_HAZARD, ROWS_AWAY, ("logsumexp(scores, axis=0)", "logsumexp(scores, 0)")),
     Case("nl203-numpy-logsumexp", "NL203", ("numpy", "scipy"), "numpy", """
         import numpy as np
 
