@@ -230,25 +230,12 @@ fn computed<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
                 // A parameter, a name from outside, a loop variable: data.
                 return false;
             }
-            // `y_true = tf.cast(y_true, tf.float32)`: a cast or copy of data is data (not of an
-            // attribute: `self.scale.to(x.dtype)` of a trained parameter carries its gradient).
-            let cast_of_data = |e: &_| match e {
-                Binding::Value(v) => model
-                    .converted(unparenthesized(*v))
-                    .is_some_and(|inner| unparenthesized(inner).kind_name() == "identifier" && !computed(model, inner)),
-                _ => false,
-            };
-            if reaching.entries.iter().all(|e| cast_of_data(&e.binding)) {
+            // `y_true = tf.cast(y_true, tf.float32)`.
+            if reaching.entries.iter().all(|e| matches!(e.binding, Binding::Value(v) if cast_of_data(model, v))) {
                 return false;
             }
         }
-        "call"
-            if model
-                .converted(node)
-                .is_some_and(|inner| unparenthesized(inner).kind_name() == "identifier" && !computed(model, inner)) =>
-        {
-            return false;
-        }
+        "call" if cast_of_data(model, node) => return false,
         "call" | "binary_operator" | "unary_operator" | "subscript" => {}
         _ => return false,
     }
@@ -263,6 +250,14 @@ fn computed<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
         Some(Op::Arange | Op::Uniform | Op::Zeros | Op::Constant) => false,
         _ => true,
     }
+}
+
+/// A cast or copy of a name that is data is data (`tf.cast(y_true, tf.float32)`, `p.float()`);
+/// not of an attribute: `self.scale.to(x.dtype)` of a trained parameter carries its gradient.
+fn cast_of_data<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
+    model
+        .converted(unparenthesized(node))
+        .is_some_and(|inner| unparenthesized(inner).kind_name() == "identifier" && !computed(model, inner))
 }
 
 /// The double `where`: each singular operand `x` becomes `where(cond, x, 1)` (or `where(cond,

@@ -297,7 +297,7 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
 
 /// Every binding of the name `name` that reaches it is an assignment in code whose gradient is
 /// stopped (a parameter, or a name bound elsewhere, is not).
-pub fn bound_with_gradient_stopped<'a>(model: &Model<'a>, name: Node<'a>) -> bool {
+fn bound_with_gradient_stopped<'a>(model: &Model<'a>, name: Node<'a>) -> bool {
     let reaching = model.scope_index(model.scope_of(name)).reaching(model.text(name), name.start_byte());
     !reaching.entries.is_empty()
         && reaching.entries.iter().all(|e| match e.binding {

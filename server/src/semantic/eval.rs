@@ -1042,19 +1042,13 @@ impl<'a> Model<'a> {
     /// `where(cond, a, b)` is `maximum(a, b)`: `cond` compares `a` and `b` (as written) and holds
     /// where `a` is the larger (`a > b`, `b < a`, `a >= b`, `b <= a`).
     fn selects_the_larger(&self, cond: Node<'a>, a: Node<'a>, b: Node<'a>) -> bool {
-        let cond = unparenthesized(cond);
-        if cond.kind_name() != "comparison_operator" || cond.named_child_count() != 2 {
-            return false;
-        }
-        let (Some(left), Some(right)) = (cond.named_child(0), cond.named_child(1)) else { return false };
-        let mut cursor = cond.walk();
-        let ops: Vec<&str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind_name()).collect();
+        let Some((left, op, right)) = super::guards::comparison_parts(unparenthesized(cond)) else { return false };
         let same = |x: Node<'a>, y: Node<'a>| {
             crate::syntax::text(unparenthesized(x), self.src) == crate::syntax::text(unparenthesized(y), self.src)
         };
-        match ops.as_slice() {
-            [">" | ">="] => same(left, a) && same(right, b),
-            ["<" | "<="] => same(right, a) && same(left, b),
+        match op {
+            ">" | ">=" => same(left, a) && same(right, b),
+            "<" | "<=" => same(right, a) && same(left, b),
             _ => false,
         }
     }

@@ -859,6 +859,9 @@ impl<'a> Model<'a> {
         let root = self.tree.root_node();
         let node = if unit.is_empty() { Some(root) } else { self.unit_definition(unit) };
         let Some(node) = node else { return Vec::new() };
+        // The units the module-level code stops at.
+        let units: Vec<Node<'a>> =
+            if unit.is_empty() { self.file_units().into_iter().map(|(_, def)| def).collect() } else { Vec::new() };
         let mut out = Vec::new();
         crate::syntax::visit(node, |n| {
             if n.kind_name() == "call"
@@ -869,7 +872,7 @@ impl<'a> Model<'a> {
             // The module-level code stops at the units only: it holds the bodies of the module's
             // classes (run at import), and the calls of a function that is no unit (defined
             // under `if __name__ == "__main__":` or `try:`, a class's nested class's method).
-            !(unit.is_empty() && is_unit(n, root))
+            !units.contains(&n)
         });
         out.sort();
         out.dedup();
@@ -1168,23 +1171,4 @@ pub fn applies(expects: Expects) -> &'static str {
         Expects::Probabilities(_) => "which expects probabilities",
         Expects::LogProbabilities => "which expects log-probabilities",
     }
-}
-
-/// `def` is a unit of [`Model::file_units`]: a module-level function, or a method of a
-/// module-level class (decorated or not).
-fn is_unit<'t>(def: Node<'t>, root: Node<'t>) -> bool {
-    // The block or module holding the statement `n` is.
-    fn holder(n: Node<'_>) -> Option<Node<'_>> {
-        let parent = n.parent()?;
-        if parent.kind_name() == "decorated_definition" { parent.parent() } else { Some(parent) }
-    }
-    if def.kind_name() != "function_definition" {
-        return false;
-    }
-    let Some(parent) = holder(def) else { return false };
-    if parent == root {
-        return true;
-    }
-    parent.kind_name() == "block"
-        && parent.parent().is_some_and(|class| class.kind_name() == "class_definition" && holder(class) == Some(root))
 }

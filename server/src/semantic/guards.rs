@@ -380,14 +380,9 @@ impl<'a> Model<'a> {
 
     /// `subject OP constant` or `constant OP subject`, one operator.
     fn comparison(&self, cond: Node<'a>, truth: bool, out: &mut Vec<Constraint<'a>>) {
-        if cond.named_child_count() != 2 {
-            return;
+        if let Some((a, op, b)) = comparison_parts(cond) {
+            self.compare(a, op, b, truth, out);
         }
-        let (Some(a), Some(b)) = (cond.named_child(0), cond.named_child(1)) else { return };
-        let mut cursor = cond.walk();
-        let ops: Vec<&str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind_name()).collect();
-        let [op] = ops.as_slice() else { return };
-        self.compare(a, op, b, truth, out);
     }
 
     /// The constraint `a OP b` (one side a constant) puts on the other side when it is `truth`.
@@ -431,6 +426,18 @@ impl<'a> Model<'a> {
             }
         }
     }
+}
+
+/// The operands and the operator of a comparison with one operator (`a > b`; not `a < b < c`).
+pub(super) fn comparison_parts<'t>(cond: Node<'t>) -> Option<(Node<'t>, &'t str, Node<'t>)> {
+    if cond.kind_name() != "comparison_operator" || cond.named_child_count() != 2 {
+        return None;
+    }
+    let (a, b) = (cond.named_child(0)?, cond.named_child(1)?);
+    let mut cursor = cond.walk();
+    let ops: Vec<&'t str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind_name()).collect();
+    let [op] = ops.as_slice() else { return None };
+    Some((a, op, b))
 }
 
 /// Narrows `range` by a constraint. The "not 0" pinhole (an empty-looking open point at 0)
