@@ -243,3 +243,14 @@ def where_ceiling(z, eps):
     # `where(p < eps, p, eps)` is the minimum: p where it is smallest, down to 0.
     p = torch.softmax(z, -1)
     return torch.log(torch.where(p < eps, p, eps))  # error: [NL101]
+
+
+def summed_over_another_axis(z, mask):
+    # Summed over the batch, over a slice or under a mask, a softmax's zeros stay: a class that
+    # underflows in every row sums to 0.
+    p = F.softmax(z, dim=-1)
+    per_class = torch.log(p.sum(0))  # error: [NL101]
+    first = torch.log(p[:, :3].sum(-1))  # error: [NL101]
+    kept = torch.log((p * mask).sum(-1))  # error: [NL101]
+    q = tf.nn.softmax(z)
+    return per_class, first, kept, tf.math.log(tf.reduce_sum(q, axis=0))  # error: [NL101]

@@ -305,3 +305,14 @@ def where_floor(z, eps):
     # `where(p > eps, p, eps)` is `maximum(p, eps)`: a floor at a named epsilon, either order.
     p = torch.softmax(z, -1)
     return torch.log(torch.where(p > eps, p, eps)) + torch.log(torch.where(eps > p, eps, p))
+
+
+def softmax_totals(z):
+    # A softmax summed over its own axis is 1 in every row; over every element, the row count.
+    p = F.softmax(z, dim=-1)
+    row = torch.log(p.sum(-1))
+    total = torch.log(p.sum())
+    kept = torch.log(torch.sum(p, dim=-1, keepdim=True))
+    q = tf.nn.softmax(z)
+    s = tf.reduce_sum(q, axis=-1)
+    return row, total, kept, tf.math.log(s), np.log(scipy.special.softmax(z).sum())

@@ -4,13 +4,13 @@
 use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
-use crate::rules::probs::{minus_inf_discarded, narrowed, only_picked_from, product_of, xlogy};
+use crate::rules::probs::{minus_inf_discarded, narrowed, only_picked_from, product_of, softmax_total, xlogy};
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
 use crate::semantic::eval::reaches_zero_op;
 use crate::semantic::value::{Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Fix, Related};
-use crate::syntax::{Args, FIELD, KindName, Span, has_comment, same_expression, short};
+use crate::syntax::{Args, FIELD, KindName, Span, has_comment, same_expression, short, unparenthesized};
 
 pub const RULE: Rule = Rule {
     code: "NL101",
@@ -101,6 +101,8 @@ fn log_call<'a>(
         // `log(abs(det(W)))` of an invertible flow's weight: 0 only for a matrix exactly
         // singular, which the log-determinant in the likelihood repels.
         || abs_of_determinant(model, &value)
+        // `log(p.sum(-1))` of a softmax over its own axis: 1 in every row.
+        || total_of_softmax(model, arg)
     {
         return Vec::new();
     }
@@ -136,22 +138,23 @@ fn log_call<'a>(
     let both = factor_node.and_then(|f| zero_denominator(model, f)).map(|q| short(model.text(q)));
     // A literal 0, or a name bound to one: said as it is.
     let zero = matches!(evidence, Evidence::Producer(Op::Constant | Op::Zeros)) && value.range.as_point() == Some(0.0);
+    let describe = |op: Op| producer_words(model, &value, op);
     let what = match (&evidence, &value.via, &factor) {
         _ if zero && model.constant(arg) == Some(0.0) && value.via.is_none() => "0".to_string(),
         _ if zero => format!("`{name}`, which is 0"),
         (Evidence::Producer(op), _, Some(f)) => match &both {
             Some(q) => {
-                format!("`{name}`, which is 0 where `{f}`, {}, is, and 0 / 0 = NaN where `{q}` is 0 too", op.describe())
+                format!("`{name}`, which is 0 where `{f}`, {}, is, and 0 / 0 = NaN where `{q}` is 0 too", describe(*op))
             }
-            None => format!("`{name}`, which is 0 where `{f}`, {}, is", op.describe()),
+            None => format!("`{name}`, which is 0 where `{f}`, {}, is", describe(*op)),
         },
         (Evidence::Producer(op), Some(via), None) if via.name == model.text(arg) => {
-            format!("`{name}`, {} that can reach 0", op.describe())
+            format!("`{name}`, {} that can reach 0", describe(*op))
         }
         (Evidence::Producer(op), Some(via), None) => {
-            format!("`{name}`, which can reach 0 (`{}` is {})", via.name, op.describe())
+            format!("`{name}`, which can reach 0 (`{}` is {})", via.name, describe(*op))
         }
-        (Evidence::Producer(op), None, None) => format!("{}, which can reach 0", op.describe()),
+        (Evidence::Producer(op), None, None) => format!("{}, which can reach 0", describe(*op)),
         (Evidence::Data, ..) => format!("`{name}`, a training-time value that nothing keeps above 0"),
         (Evidence::OwnFactor, ..) => format!("`{name}`, which also multiplies this log, so its zeros matter"),
         (Evidence::SelectedAfter, ..) => format!("`{name}` before its positive elements are selected"),
@@ -164,7 +167,7 @@ fn log_call<'a>(
             Some(Related { span: via.assigned, message: format!("`{}` is assigned 0 here", via.name) })
         }
         (Evidence::Producer(op), Some(via)) => {
-            Some(Related { span: via.assigned, message: format!("`{}` is assigned {} here", via.name, op.describe()) })
+            Some(Related { span: via.assigned, message: format!("`{}` is assigned {} here", via.name, describe(*op)) })
         }
         _ => None,
     };
@@ -313,6 +316,35 @@ fn own_factor<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> bool {
         }
     }
     false
+}
+
+/// How a message names the producer `op` of `value`: a sum of probabilities is no count.
+fn producer_words<'a>(model: &Model<'a>, value: &Value<'a>, op: Op) -> String {
+    let summed = value
+        .producer
+        .filter(|_| op == Op::Count)
+        .and_then(|p| model.reduction(p.node))
+        .and_then(|r| model.value(r.operand).op());
+    match summed {
+        Some(Op::Softmax) => "a sum of softmax probabilities".to_string(),
+        Some(Op::Sigmoid) => "a sum of sigmoid probabilities".to_string(),
+        Some(Op::Complement(_)) => "a sum of complements of probabilities".to_string(),
+        Some(Op::Relu) => "a sum of ReLU outputs".to_string(),
+        _ => op.describe().to_string(),
+    }
+}
+
+/// `arg` is (or names) a softmax summed over its own axis or over every element.
+fn total_of_softmax<'a>(model: &Model<'a>, arg: Node<'a>) -> bool {
+    let arg = unparenthesized(arg);
+    let sum = match arg.kind_name() {
+        "identifier" => match model.assigned_value(arg) {
+            Some((_, value)) => value,
+            None => return false,
+        },
+        _ => arg,
+    };
+    softmax_total(model, sum)
 }
 
 /// A constant that is not 0 (a log of `-1.0` is NaN, but that is no zero to guard).

@@ -6,6 +6,7 @@
 use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
+use crate::semantic::reductions::{self, names_every_element};
 use crate::semantic::value::{Library, Prob, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
@@ -221,6 +222,25 @@ pub fn source<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Source<'a>> {
 
 fn imports_torch(model: &Model) -> bool {
     model.imports.bindings().any(|(_, path)| path == "torch" || path.starts_with("torch."))
+}
+
+/// `p.sum(-1)` of a softmax `p` over its own axis (1 in every row: the softmax normalizes it
+/// so), or over every element (the number of rows), as a sum or a mean: no zero to fear. A slice,
+/// a masked product, a `where=` or another axis keeps the zeros of the terms (`p.sum(0)` over
+/// the batch is 0 where a class underflows in every row).
+pub fn softmax_total<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
+    let Some(r) = model.reduction(node) else { return false };
+    if !matches!(r.reduce, reductions::Reduce::Sum | reductions::Reduce::Mean) || r.other {
+        return false;
+    }
+    let Some(source) = source(model, r.operand).filter(|s| s.prob == Prob::Softmax && !s.log) else {
+        return false;
+    };
+    match r.axis {
+        None => true,
+        Some(axis) if names_every_element(axis, r.library == Some(Library::Torch)) => true,
+        Some(axis) => matches!((source.axis(model), axis_value(model, axis)), (Some(Some(a)), Some(b)) if a == b),
+    }
 }
 
 /// The logits of `source`, readable at `at`: their text, and the edits that make it readable
