@@ -45,8 +45,10 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
         Some(_) => format!("`{}`, a softmax output", short(model.text(arg))),
         None => "a softmax output".to_string(),
     };
-    let message =
-        format!("`{callee}` of {what}: softmax underflows to 0 in float32 and log(0) = -inf; log_softmax does not");
+    let message = format!(
+        "`{callee}` of {what}: softmax underflows to 0 in {} and log(0) = -inf; log_softmax does not",
+        probs::dtype_name(model, arg)
+    );
     let related = source.assignment.map(|a| Related {
         span: Span::of(a),
         message: format!("`{}` is assigned a softmax output here", model.text(arg)),

@@ -53,3 +53,10 @@ def sigmoid_of_a_saturating_input():
     low = torch.log(torch.sigmoid(torch.full((3,), -100.0)))  # error: [NL103]
     high = torch.log(1 - torch.sigmoid(torch.full((3,), 20.0)))  # error: [NL103]
     return low, high
+
+
+def sigmoid_in_other_dtypes(z):
+    # The message names the dtype: float64's sigmoid is 0 past about -745, float16's past -17.
+    wide = torch.log(torch.sigmoid(z.double()))  # error: [NL103]
+    half = torch.log(torch.sigmoid(z.half()))  # error: [NL103]
+    return wide, half

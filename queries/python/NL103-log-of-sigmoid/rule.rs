@@ -53,7 +53,8 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
         (None, true) => "one minus a sigmoid output".to_string(),
     };
     let (reach, instead) = if complement { ("1", "log_sigmoid(-z) does not") } else { ("0", "log_sigmoid does not") };
-    let message = format!("`{callee}` of {what}: sigmoid reaches {reach} in float32 and log(0) = -inf; {instead}");
+    let dtype = probs::dtype_name(model, arg);
+    let message = format!("`{callee}` of {what}: sigmoid reaches {reach} in {dtype} and log(0) = -inf; {instead}");
     let related = through.map(|a| Related {
         span: Span::of(a),
         message: format!(

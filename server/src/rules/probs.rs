@@ -224,6 +224,12 @@ fn imports_torch(model: &Model) -> bool {
     model.imports.bindings().any(|(_, path)| path == "torch" || path.starts_with("torch."))
 }
 
+/// The floating-point dtype `node` is computed in, for messages: the one the code states or its
+/// library's default (float64 for NumPy), float32 where nothing says.
+pub fn dtype_name<'a>(model: &Model<'a>, node: Node<'a>) -> &'static str {
+    model.dtype_of(node).map(|d| d.dtype).filter(|d| d.is_float()).map_or("float32", |d| d.name())
+}
+
 /// `p.sum(-1)` of a softmax `p` over its own axis (1 in every row: the softmax normalizes it
 /// so), or over every element (the number of rows), as a sum or a mean: no zero to fear. A slice,
 /// a masked product, a `where=` or another axis keeps the zeros of the terms (`p.sum(0)` over
