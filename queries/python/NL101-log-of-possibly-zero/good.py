@@ -316,3 +316,16 @@ def softmax_totals(z):
     q = tf.nn.softmax(z)
     s = tf.reduce_sum(q, axis=-1)
     return row, total, kept, tf.math.log(s), np.log(scipy.special.softmax(z).sum())
+
+
+def picked_where_positive(z, sample):
+    # At indices drawn from the probabilities themselves: a sampled entry had positive weight,
+    # and the largest entry of a softmax is at least 1/K (transformers' generation loop).
+    probs = F.softmax(z, dim=-1)
+    if sample:
+        tokens = torch.multinomial(probs, num_samples=1)
+    else:
+        tokens = torch.argmax(probs, dim=-1, keepdim=True)
+    chosen = probs.gather(dim=1, index=tokens).squeeze(-1).log()
+    best = torch.log(probs.gather(1, probs.argmax(-1)[:, None]))
+    return chosen, best

@@ -559,6 +559,49 @@ impl<'a> Model<'a> {
     }
 
     /// The join of the arguments' origins (configuration when there are none).
+    /// How the indices `index` were drawn from `array` (the same expression): its argmax, or a
+    /// sample with its entries as weights (`multinomial`), through names bound on every path,
+    /// reshapes and subscripts (`idx[:, None]`).
+    fn drawn_from(&self, index: Node<'a>, array: Node<'a>, depth: u32) -> Option<Draw> {
+        if depth > 6 {
+            return None;
+        }
+        let index = unparenthesized(index);
+        match index.kind_name() {
+            "identifier" => {
+                let scope = self.scope_of(index);
+                let reaching = self.scope_index(scope).reaching(self.text(index), index.start_byte());
+                if reaching.outer || reaching.entries.is_empty() {
+                    return None;
+                }
+                let mut draws = Vec::new();
+                for entry in &reaching.entries {
+                    let Binding::Value(rhs) = entry.binding else { return None };
+                    draws.push(self.drawn_from(rhs, array, depth + 1)?);
+                }
+                draws.into_iter().min()
+            }
+            "subscript" => self.drawn_from(index.child_by_field_id(FIELD.value)?, array, depth + 1),
+            "call" => {
+                let args = Args::of(index);
+                let (name, operand) = match self.callee(index)? {
+                    Callee::Method { name, receiver } => (name.to_string(), Some(receiver)),
+                    Callee::Api(api) => (apis::leaf(&api).to_string(), args.positional.first().copied()),
+                    _ => return None,
+                };
+                let operand = operand?;
+                match name.as_str() {
+                    "argmax" => same_expression(operand, array, self.src).then_some(Draw::Argmax),
+                    "multinomial" => same_expression(operand, array, self.src).then_some(Draw::Sampled),
+                    "squeeze" | "unsqueeze" | "reshape" | "view" | "view_as" | "expand" | "expand_as"
+                    | "expand_dims" | "flatten" | "long" | "int" | "to" => self.drawn_from(operand, array, depth + 1),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     fn args_origin(&self, args: &Args<'a>) -> Origin {
         let mut origin = Origin::Config;
         for a in args.positional.iter().chain(args.keyword.iter().map(|(_, v)| v)) {
@@ -767,6 +810,31 @@ impl<'a> Model<'a> {
                     Value { via: None, origin: x.origin, ..x }.without_property()
                 }
                 Some(x) => Value { via: None, origin: x.origin, ..x },
+                None => base,
+            },
+            // As a subscript: the picked elements' range and producer; the origin is the
+            // indices' too (data-dependent indices pick data-dependent elements).
+            Transfer::Select(a) => match input(a) {
+                Some(x) => {
+                    let mut v = Value { via: None, ..x };
+                    if v.op().is_some_and(Op::is_property) {
+                        v = v.without_property();
+                    }
+                    let array =
+                        if a == RECEIVER { receiver_node(call) } else { args.get(a.position, a.keywords, self.src) };
+                    if let Some(array) = array {
+                        let indices = args.positional.iter().chain(args.keyword.iter().map(|(_, n)| n));
+                        let draws = indices.filter(|n| **n != array).filter_map(|n| self.drawn_from(*n, array, 0));
+                        if let Some(draw) = draws.max() {
+                            // A sampled entry had positive weight; the largest of a softmax is
+                            // at least 1/K.
+                            if draw == Draw::Sampled || v.op() == Some(Op::Softmax) {
+                                v.range = v.range.meet(Interval::POSITIVE);
+                            }
+                        }
+                    }
+                    v.with_origin(origin)
+                }
                 None => base,
             },
             Transfer::Clip { input: a, lower, upper } => {
@@ -2031,4 +2099,20 @@ def f(x, shape):
         // Exponents in [-50, 50]: 100 apart, past SOFTMAX_SPREAD.
         assert!(assigned(src, "r").1.contains_zero());
     }
+}
+
+/// How selection indices were drawn from the array they select from (see `drawn_from`), from
+/// the weaker claim to the stronger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Draw {
+    /// Its argmax: the largest entry.
+    Argmax,
+    /// A sample weighted by its entries: an entry of positive weight.
+    Sampled,
+}
+
+/// The object a method call is called on (`x` in `x.gather(1, i)`).
+fn receiver_node(call: Node) -> Option<Node> {
+    let function = call.child_by_field_id(FIELD.function)?;
+    (function.kind_name() == "attribute").then(|| function.child_by_field_id(FIELD.object)).flatten()
 }

@@ -37,6 +37,10 @@ pub enum Transfer {
     Map(fn(Interval) -> Interval, Op, Arg),
     /// The result has `input`'s elements (casts, reshapes, conversions, copies).
     Same(Arg),
+    /// Some of `input`'s elements, picked by indices or a mask (`gather`, `take_along_dim`,
+    /// `tf.gather`, `take`): their range and producer, as for a subscript `x[idx]`, but no
+    /// property of the whole array (unit rows, orthonormal columns).
+    Select(Arg),
     /// At least `lower` and at most `upper` (clip, clamp).
     Clip { input: Arg, lower: Option<Arg>, upper: Option<Arg> },
     /// The element-wise maximum of two arrays (either may be the floor).
@@ -304,6 +308,25 @@ const ROWS: &[Row] = &[
         leaves: &["stop_gradient"],
         transfer: Transfer::Same(arg(0, &["x"])),
         source: "jax.lax.stop_gradient: identity in the forward pass",
+    },
+    // Selections: the elements picked keep their values.
+    Row {
+        modules: &[TORCH],
+        leaves: &["gather", "take_along_dim", "index_select", "masked_select", "take"],
+        transfer: Transfer::Select(arg(0, &["input"])),
+        source: "torch.gather / torch.take_along_dim / torch.index_select / torch.masked_select / torch.take: elements of input",
+    },
+    Row {
+        modules: &[TF, "tensorflow.experimental.numpy"],
+        leaves: &["gather", "gather_nd", "boolean_mask", "take_along_axis"],
+        transfer: Transfer::Select(arg(0, &["params", "tensor", "arr", "a"])),
+        source: "tf.gather / tf.gather_nd / tf.boolean_mask: elements of params (tensor)",
+    },
+    Row {
+        modules: &[NP, JNP, KOPS],
+        leaves: &["take", "take_along_axis"],
+        transfer: Transfer::Select(arg(0, &["a", "arr", "x"])),
+        source: "numpy.take / numpy.take_along_axis, keras.ops.take / take_along_axis: elements of a (arr)",
     },
     // Clips.
     Row {
@@ -742,6 +765,7 @@ const METHODS: &[(&[&str], Transfer)] = &[
             float64: false,
         },
     ),
+    (&["gather", "take_along_dim", "index_select", "masked_select", "take"], Transfer::Select(RECEIVER)),
     (&["bool", "eq", "ne", "gt", "lt", "ge", "le", "isnan", "isinf", "isfinite", "logical_not"], Transfer::Mask),
     (&["zero_"], Transfer::Filled(0.0)),
     (&["diagonal", "diag"], Transfer::Diagonal(RECEIVER)),
