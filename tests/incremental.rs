@@ -1020,3 +1020,28 @@ def other(x):
     let text = replace(&session, &uri, 11, "self.eps = 1e-6", "self.eps = 0.0");
     check(&text, 1);
 }
+
+/// A function passed to a differentiation transform (`jax.grad(f)`) is differentiated code
+/// whatever its name, and its first parameter carries the gradient (NL204): the transform is
+/// written at module level, away from the function, so the cached analysis of the function must
+/// follow that edit and its undoing.
+#[test]
+fn a_transform_typed_at_module_level_reaches_the_function_it_differentiates() {
+    let src = "\
+import jax
+import jax.numpy as jnp
+
+
+def energy(x):
+    return jnp.sum(jnp.where(x > 0, jnp.sqrt(x), 0.0))
+
+
+steps = 10
+";
+    let (session, uri) = open("transform.py", src);
+    fresh_and_counted(&session, &uri, src, 0);
+    let text = replace(&session, &uri, 2, "steps = 10\n", "force = jax.grad(energy)\n");
+    fresh_and_counted(&session, &uri, &text, 1);
+    let text = replace(&session, &uri, 3, "force = jax.grad(energy)\n", "force = jax.grad(other)\n");
+    fresh_and_counted(&session, &uri, &text, 0);
+}

@@ -375,6 +375,19 @@ CASES += [
         """, "distance", [[[1.0, 2.0], [1.0, 2.0]]], [[[1.0, 2.0], [0.0, -1.0]]],
          # NL202's fixes of the root join as alternatives (SUPERSEDES).
          ("Select `d2`", "Add 1e-7", "at least 1e-7"), value_hazard=False),
+    # Not named for a loss: differentiated because the module passes it to jax.grad, whose
+    # gradient with respect to `x` is the NaN.
+    Case("nl204-jax-grad-transform", "NL204", ("jax",), "jax", """
+        import jax
+        import jax.numpy as jnp
+
+
+        def energy(x):
+            return jnp.sum(jnp.where(x > 0, jnp.sqrt(x), 0.0))
+
+
+        force = jax.grad(energy)
+        """, "energy", [[[0.0, 1.0]]], [[[1.0, 4.0]]], ("Select `x`",), value_hazard=False),
     Case("nl204-tf-log-sigmoid", "NL204", ("tensorflow",), "tensorflow", """
         import tensorflow as tf
 

@@ -74,3 +74,12 @@ def kl_divergence(y_true, y_pred):
     y_pred = tf.cast(y_pred, tf.float32)
     summand = tf.where(tf.equal(y_true, 0.0), tf.zeros_like(y_true), y_true * (tf.math.log(y_true) - tf.math.log(y_pred)))
     return tf.reduce_sum(summand) + tf.reduce_sum(tf.where(y_pred > 0, tf.math.log(tf.cast(y_pred, tf.float64)), 0.0))
+
+
+def weighted_root(w, x):
+    # jax.grad differentiates the first argument only (argnums=0): `x` is data here, and the
+    # `where`'s discarded branch gets no gradient.
+    return jnp.sum(w * jnp.where(x > 0, jnp.sqrt(x), 0.0))
+
+
+grad_w = jax.grad(weighted_root)

@@ -226,6 +226,10 @@ fn computed<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
     match node.kind_name() {
         "identifier" => {
             let reaching = model.scope_index(model.scope_of(node)).reaching(model.text(node), node.start_byte());
+            if reaching.entries.is_empty() && model.differentiated_parameter(node) {
+                // `x` of `f` in `jax.grad(f)`: the variable differentiated.
+                return true;
+            }
             if reaching.entries.is_empty() || reaching.entries.iter().any(|e| !matches!(e.binding, Binding::Value(_))) {
                 // A parameter, a name from outside, a loop variable: data.
                 return false;

@@ -685,6 +685,7 @@ impl Contributor {
             | FactKey::Precision
             | FactKey::LossHolders
             | FactKey::LogitsLossWords
+            | FactKey::Differentiated
             | FactKey::FreshName(_) => true,
             FactKey::FileFlows | FactKey::FileCalls => false,
         }
@@ -764,6 +765,7 @@ impl UnitCache {
             | FactKey::Precision
             | FactKey::LossHolders
             | FactKey::LogitsLossWords
+            | FactKey::Differentiated
             | FactKey::FreshName(_)
             | FactKey::FileFlows
             | FactKey::FileCalls => true,

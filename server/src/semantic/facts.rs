@@ -45,6 +45,8 @@ pub enum FactKey {
     LossHolders,
     /// The names of losses that take logits the file's text mentions, and `from_logits`.
     LogitsLossWords,
+    /// The functions the file's text passes to a differentiation transform (`jax.grad(f)`).
+    Differentiated,
     /// The name a fix that binds a new variable gives it (`logits`, or `logits_2` when the
     /// file uses `logits`): it depends on the whole file's text, so a function whose fix took
     /// it holds only while it is the same.
@@ -404,9 +406,10 @@ impl<'a> Model<'a> {
                         FactKey::Calls(_) => Fact::Sources(Vec::new()),
                         FactKey::FileCalls => Fact::Callers(Vec::new()),
                         FactKey::Precision => Fact::Precision(Default::default()),
-                        FactKey::LossHolders | FactKey::LogitsLossWords | FactKey::FreshName(_) => {
-                            Fact::Names(Vec::new())
-                        }
+                        FactKey::LossHolders
+                        | FactKey::LogitsLossWords
+                        | FactKey::Differentiated
+                        | FactKey::FreshName(_) => Fact::Names(Vec::new()),
                         _ => Fact::Value(None),
                     };
                     let fact_hash = hash(&fact);
@@ -510,6 +513,7 @@ impl<'a> Model<'a> {
             FactKey::Precision => Fact::Precision(self.compute_precision()),
             FactKey::LossHolders => Fact::Names(super::flows::loss_holders(self.src)),
             FactKey::LogitsLossWords => Fact::Names(super::losses::logits_loss_words_in(self.src)),
+            FactKey::Differentiated => Fact::Names(super::gradients::differentiated_names(self.src)),
             FactKey::FreshName(base) => Fact::Names(vec![self.compute_fresh_name(base)]),
         }
     }

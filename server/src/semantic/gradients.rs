@@ -14,6 +14,7 @@
 
 use tree_sitter::Node;
 
+use super::facts::{Fact, FactKey};
 use super::value::{Kind, Library};
 use super::{Callee, Model, apis};
 use crate::syntax::{Args, FIELD, KindName, callee_name};
@@ -101,6 +102,43 @@ enum Evidence {
     None,
 }
 
+/// Transforms whose first argument is the function they differentiate: JAX's (`jax.grad`,
+/// `jax.value_and_grad`, `jax.jacrev`, `jax.jacfwd`, `jax.hessian`, `jax.vjp`, `jax.jvp`),
+/// `torch.func`'s (`grad`, `grad_and_value`, `jacrev`, `jacfwd`, `hessian`, `vjp`, `jvp`) and
+/// `torch.autograd.functional`'s (`jacobian`, `hessian`, `vjp`, `jvp`).
+const TRANSFORMS: &[&str] =
+    &["grad", "value_and_grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "jacobian", "vjp", "jvp"];
+
+/// The names of the functions `src` passes to a differentiation transform ([`TRANSFORMS`]) as
+/// the function to differentiate, found in the text: `jax.grad(loss_fn)`, `value_and_grad(f,
+/// has_aux=True)`, `torch.func.grad(self.energy)` (the last dotted part, `energy`); sorted. A
+/// gradient of a tensor (`torch.autograd.grad(loss, params)`) names a tensor, no function.
+pub fn differentiated_names(src: &str) -> Vec<String> {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = src.as_bytes();
+    let mut names = Vec::new();
+    for (open, _) in src.match_indices('(') {
+        let start = (0..open).rev().take_while(|&i| word(bytes[i])).last().unwrap_or(open);
+        if !TRANSFORMS.contains(&&src[start..open]) {
+            continue;
+        }
+        let rest = &src[open + 1..];
+        let arg = rest.trim_start();
+        let len = arg.bytes().take_while(|&b| word(b) || b == b'.').count();
+        let after = arg[len..].trim_start();
+        if len == 0 || !(after.starts_with(',') || after.starts_with(')')) {
+            continue;
+        }
+        let name = arg[..len].rsplit('.').next().unwrap_or_default();
+        if !name.is_empty() && !name.as_bytes()[0].is_ascii_digit() {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Context managers and decorators under which PyTorch records no gradients.
 const NO_GRAD: &[&str] =
     &["torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"];
@@ -127,7 +165,47 @@ impl<'a> Model<'a> {
         let loss = names.first().is_some_and(|(name, _)| name.to_ascii_lowercase().split('_').any(is_loss_word));
         loss || names.iter().any(|(name, _)| {
             matches!(*name, "forward" | "call" | "training_step" | "train_step" | "compute_loss" | "loss")
-        })
+        }) || self.passed_to_a_transform(&names)
+    }
+
+    /// `name` is the parameter a differentiation transform of the file differentiates: the
+    /// first parameter (after `self`) of a function passed to one (`jax.grad(f)` differentiates
+    /// `f` with respect to its first argument by default, `argnums=0`), not rebound before.
+    pub fn differentiated_parameter(&self, name: Node<'a>) -> bool {
+        let function = self.scope_of(name);
+        if function.kind_name() != "function_definition" {
+            return false;
+        }
+        let wanted = self.text(name);
+        let reaching = self.scope_index(function).reaching(wanted, name.start_byte());
+        if !reaching.entries.is_empty() || self.parameter(function, wanted).is_none() {
+            return false;
+        }
+        let Some(function_name) = function.child_by_field_id(FIELD.name).map(|n| self.text(n)) else { return false };
+        let method = self.class_of_method(function).is_some();
+        let Some(params) = function.child_by_field_id(FIELD.parameters) else { return false };
+        let mut cursor = params.walk();
+        let first = params
+            .named_children(&mut cursor)
+            .filter(|p| p.kind_name() != "comment")
+            .nth(usize::from(method))
+            .and_then(|p| super::parameter_name(p, self.src));
+        if first != Some(wanted) {
+            return false;
+        }
+        matches!(self.fact(&FactKey::Differentiated), Fact::Names(found) if found.iter().any(|f| f == function_name))
+    }
+
+    /// One of the functions holding `node` is the function a differentiation transform of the
+    /// file takes (`jax.grad(f)`, see [`differentiated_names`]), whatever its name.
+    fn passed_to_a_transform(&self, names: &[(&'a str, Option<&'a str>)]) -> bool {
+        if names.is_empty() {
+            return false;
+        }
+        match self.fact(&FactKey::Differentiated) {
+            Fact::Names(found) => names.iter().any(|(name, _)| found.iter().any(|f| f == name)),
+            _ => false,
+        }
     }
 
     /// Code that runs without gradients by convention: tests (`test_*` functions, classes named
@@ -373,6 +451,15 @@ fn frameworks_in<'a>(model: &Model<'a>, function: Node<'a>) -> Option<Library> {
 mod tests {
     use crate::semantic::Model;
     use crate::syntax::parse;
+
+    /// The functions a transform takes, and not a tensor's gradient or another `grad(`.
+    #[test]
+    fn differentiated_names_are_the_transforms_first_arguments() {
+        let src = "g = jax.grad(loss_fn)\nvg = jax.value_and_grad( f , has_aux=True)\n\
+                   h = torch.func.grad_and_value(self.energy)(x)\nj = jacrev(lambda p: p)\n\
+                   d = torch.autograd.grad(loss.sum(), params)\nopt.zero_grad()\nclip_grad(w, 1)\n";
+        assert_eq!(super::differentiated_names(src), ["energy", "f", "loss_fn"]);
+    }
 
     /// `is_differentiated` of the first occurrence of `needle` (an expression's text).
     fn differentiated(src: &str, needle: &str) -> bool {
