@@ -266,3 +266,8 @@ def gathered_probabilities(z, y):
     q = tf.nn.softmax(z)
     d = tf.math.log(tf.gather(q, y, batch_dims=1))  # error: [NL101]
     return a, b, c, d
+
+
+def bound_in_passing(z):
+    # An assignment expression is the value it binds.
+    return torch.log((p := F.softmax(z, dim=-1))), p  # error: [NL101]

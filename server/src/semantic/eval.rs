@@ -106,6 +106,11 @@ impl<'a> Model<'a> {
                 Some(inner) if node.named_child_count() == 1 => self.value(inner),
                 _ => Value::unknown(),
             },
+            // `(n := mask.sum())` is the value it binds.
+            "named_expression" => match node.child_by_field_id(FIELD.value) {
+                Some(value) => Value { via: None, ..self.value(value) },
+                None => Value::unknown(),
+            },
             "identifier" => self.name_value(node),
             "attribute" => self.attribute_value_at(node),
             "call" => self.call_value(node),
