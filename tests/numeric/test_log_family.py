@@ -187,6 +187,33 @@ CASES = [
         def f(z):
             return jnp.log(jax.nn.softmax(z))
         """),
+    # The labelled class's probability, picked: the pick of log_softmax (the hazard rows pick
+    # the class that underflows).
+    softmax_case("nl102-torch-gather", ("torch",), "torch", """
+        import torch
+        import torch.nn.functional as F
+
+
+        def f(z):
+            p = F.softmax(z, dim=-1)
+            return torch.log(p.gather(1, torch.tensor([[1], [2]])))
+        """),
+    softmax_case("nl102-torch-index", ("torch",), "torch", """
+        import torch
+
+
+        def f(z):
+            p = torch.softmax(z, dim=1)
+            return torch.log(p[torch.arange(2), torch.tensor([1, 2])])
+        """),
+    softmax_case("nl102-tf-gather", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def f(z):
+            q = tf.nn.softmax(z)
+            return tf.math.log(tf.gather(q, tf.constant([1, 2]), batch_dims=1))
+        """),
     Case("nl102-numpy-scipy", "NL102", ("numpy", "scipy"), "numpy", src("""
         import numpy as np
         from scipy import special

@@ -256,18 +256,6 @@ def summed_over_another_axis(z, mask):
     return per_class, first, kept, tf.math.log(tf.reduce_sum(q, axis=0))  # error: [NL101]
 
 
-def gathered_probabilities(z, y):
-    # The probability of the labelled class, picked by gather, take or tf.gather: 0 where it
-    # underflows (a monai transformer's log-likelihood, `log(gather(p, 1, target))`).
-    p = F.softmax(z, dim=-1)
-    a = torch.log(p.gather(1, y[:, None]))  # error: [NL101]
-    b = torch.log(torch.take_along_dim(p, y[:, None], dim=1))  # error: [NL101]
-    c = torch.log(p.gather(1, z.argmax(-1, keepdim=True)))  # error: [NL101]
-    q = tf.nn.softmax(z)
-    d = tf.math.log(tf.gather(q, y, batch_dims=1))  # error: [NL101]
-    return a, b, c, d
-
-
 def bound_in_passing(z):
     # An assignment expression is the value it binds.
     return torch.log((p := F.softmax(z, dim=-1))), p  # error: [NL101]

@@ -86,3 +86,17 @@ def distill_logits_in_the_block(teacher, x, s):
         zt = teacher(x)
         t = F.softmax(zt, dim=-1)
     return (t * (torch.log(t) - s)).sum(-1).mean()  # error: [NL102]
+
+
+def gathered_probabilities(z, y):
+    # The probability of the labelled class, picked by gather, take, tf.gather or an index: 0
+    # where it underflows (a monai transformer's log-likelihood, `log(gather(p, 1, target))`).
+    # The log of the picked elements is the same pick of log_softmax.
+    p = F.softmax(z, dim=-1)
+    a = torch.log(p.gather(1, y[:, None]))  # error: [NL102]
+    b = torch.log(torch.take_along_dim(p, y[:, None], dim=1))  # error: [NL102]
+    c = torch.log(p.gather(1, z.argmax(-1, keepdim=True)))  # error: [NL102]
+    q = tf.nn.softmax(z)
+    d = tf.math.log(tf.gather(q, y, batch_dims=1))  # error: [NL102]
+    e = torch.log(p[torch.arange(len(y)), y])  # error: [NL102]
+    return a, b, c, d, e

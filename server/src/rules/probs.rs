@@ -7,6 +7,7 @@ use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
 use crate::semantic::reductions::{self, names_every_element};
+use crate::semantic::transfer::{self, Transfer};
 use crate::semantic::value::{Library, Prob, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
@@ -222,6 +223,29 @@ pub fn source<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Source<'a>> {
 
 fn imports_torch(model: &Model) -> bool {
     model.imports.bindings().any(|(_, path)| path == "torch" || path.starts_with("torch."))
+}
+
+/// The array `node` picks elements of, and the selection (unparenthesized): `p[i]`,
+/// `p.gather(1, y)`, `torch.take_along_dim(p, y, 1)`, `tf.gather(p, y)` (the library
+/// functions and methods of [`Transfer::Select`]).
+pub fn elements_of<'a>(model: &Model<'a>, node: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
+    let node = unparenthesized(node);
+    let array = match node.kind_name() {
+        "subscript" => node.child_by_field_id(FIELD.value)?,
+        "call" => match model.callee(node)? {
+            Callee::Api(api) => match transfer::of_api(&api)? {
+                Transfer::Select(a) => Args::of(node).get(a.position, a.keywords, model.src)?,
+                _ => return None,
+            },
+            Callee::Method { name, receiver } => match transfer::of_method(name)? {
+                Transfer::Select(_) => receiver,
+                _ => return None,
+            },
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some((unparenthesized(array), node))
 }
 
 /// The floating-point dtype `node` is computed in, for messages: the one the code states or its
