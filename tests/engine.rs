@@ -342,6 +342,81 @@ def forward(x):
     assert_eq!(codes(clamped, &[]), ["NL202"]);
 }
 
+/// Regression (a review of 68cbe95): a `# noqa` code silenced every finding whose rule could hold
+/// that code, though the finding took no such finding's place: `# noqa: NL101` hid an NL204 on
+/// a division, a root or a guarded log of a softmax output, where no NL101 was found. A code
+/// silences an outer finding only where it absorbed one of that code (`Smell::absorbed`),
+/// through a chain too: an NL104 that took the place of an NL102, which had taken an NL101's.
+#[test]
+fn noqa_silences_an_outer_finding_only_for_the_codes_it_absorbed() {
+    let codes = |src: &str| -> Vec<String> { check(src).into_iter().map(|s| s.code.to_string()).collect() };
+    let wheres = "import torch
+import jax.numpy as jnp
+
+
+def masked_mean_loss(x, mask):
+    total = (x * mask).sum(-1)
+    n = mask.sum(-1)
+    return torch.where(n > 0, total / n, torch.zeros_like(total))  # noqa: NL101
+
+
+def jax_distance(a, b):
+    d2 = jnp.sum((a - b) ** 2, axis=-1)
+    return jnp.where(d2 > 0, jnp.sqrt(d2), 0.0)  # noqa: NL101
+
+
+def entropy_loss(logits):
+    p = torch.softmax(logits, dim=-1)
+    return -torch.where(p > 0, p * torch.log(p), torch.zeros_like(p)).sum(-1)  # noqa: NL101
+";
+    assert_eq!(codes(wheres), ["NL204", "NL204", "NL204"]);
+    assert_eq!(rows(wheres), [8, 13, 18]);
+    assert_eq!(codes(&wheres.replace("NL101", "NL102")), ["NL204", "NL204", "NL204"]);
+    assert_eq!(codes(&wheres.replace("NL101", "NL201, NL202")), ["NL204", "NL204", "NL204"]);
+    // The wheres guard what they discard, so NL204 took no finding's place; its own code and a
+    // bare `# noqa` still silence it.
+    assert_eq!(codes(&wheres.replace("NL101", "NL204")), Vec::<String>::new());
+    assert_eq!(codes(&wheres.replace(": NL101", "")), Vec::<String>::new());
+
+    // NL104 took the place of an NL102 and an NL101 on the same log: either code silences it,
+    // NL103 (which it could hold, on a sigmoid) does not.
+    let ce = "import torch
+
+
+def cross_entropy(y, z):
+    p = torch.softmax(z, -1)
+    return -(y * torch.log(p)).sum(-1).mean()  # noqa: NL101
+";
+    assert_eq!(codes(ce), Vec::<String>::new());
+    assert_eq!(codes(&ce.replace("NL101", "NL102")), Vec::<String>::new());
+    assert_eq!(codes(&ce.replace("NL101", "NL103")), ["NL104"]);
+
+    // The log starts where the product does: NL102 takes NL101's place first, then NL104 takes
+    // NL102's, and NL102 hands NL101 on.
+    let chained = "import torch
+
+
+def cross_entropy(y, z):
+    p = torch.softmax(z, -1)
+    ce = torch.log(p) * y  # noqa: NL101
+    return ce
+";
+    assert_eq!(codes(chained), Vec::<String>::new());
+    assert_eq!(codes(&chained.replace("NL101", "NL102")), Vec::<String>::new());
+    assert_eq!(codes(&chained.replace("NL101", "NL106")), ["NL104"]);
+
+    // A binary cross-entropy's two logs of a sigmoid output: NL103 and NL101, no NL102.
+    let bce = "import torch
+
+
+def bce(y, z):
+    p = torch.sigmoid(z)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()  # noqa: NL103
+";
+    assert_eq!(codes(bce), Vec::<String>::new());
+    assert_eq!(codes(&bce.replace("NL103", "NL102")), ["NL104"]);
+}
+
 #[test]
 fn epsilon_is_written_by_the_fixes() {
     let src = "import torch\np = torch.relu(x)\ny = torch.log(p)\nz = torch.log(torch.rand(3))\n";

@@ -325,6 +325,56 @@ async fn hover_over_a_code_in_a_noqa_comment_shows_the_rule() {
     client.shutdown_and_exit().await;
 }
 
+/// Regression (a review of 68cbe95): `# noqa: NL101` silenced an NL204 that took no NL101's
+/// place (the `where` guards its division); it silences an NL104 that took the place of an NL102
+/// holding an NL101, also after edits that reuse the cached functions (a line above) or analyze
+/// one function alone (a line in each), and no longer once it names a code the NL104 did not
+/// absorb.
+#[tokio::test]
+async fn a_noqa_code_silences_an_outer_finding_only_where_it_absorbed_that_code() {
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    let text = "import torch
+
+
+def masked_mean_loss(x, mask):
+    total = (x * mask).sum(-1)
+    n = mask.sum(-1)
+    return torch.where(n > 0, total / n, torch.zeros_like(total))  # noqa: NL101
+
+
+def cross_entropy(y, z):
+    p = torch.softmax(z, -1)
+    ce = torch.log(p) * y  # noqa: NL101
+    return ce
+";
+    let mut doc = client.open(URI, text).await;
+    let d = client.wait_for_diagnostics(URI, 1).await;
+    assert_eq!((codes(&d), lines(&d)), (vec!["NL204"], vec![6]));
+
+    client.change(&mut doc, vec![Change::insert((0, 0), "# header\n")]).await;
+    let d = client.wait_for_diagnostics(URI, 2).await;
+    assert_eq!((codes(&d), lines(&d)), (vec!["NL204"], vec![7]));
+    assert_same_as_fresh(&client, &doc, &d).await;
+
+    client.change(&mut doc, vec![Change::insert((11, 0), "    y = y.float()\n")]).await;
+    let d = client.wait_for_diagnostics(URI, 3).await;
+    assert_eq!((codes(&d), lines(&d)), (vec!["NL204"], vec![7]));
+    assert_same_as_fresh(&client, &doc, &d).await;
+
+    client.change(&mut doc, vec![Change::insert((5, 0), "    x = x * 2\n")]).await;
+    let d = client.wait_for_diagnostics(URI, 4).await;
+    assert_eq!((codes(&d), lines(&d)), (vec!["NL204"], vec![8]));
+    assert_same_as_fresh(&client, &doc, &d).await;
+
+    let at = client.find(&doc, "NL101", 1);
+    client.change(&mut doc, vec![Change::range(at, (at.0, at.1 + 5), "NL103")]).await;
+    assert!(doc.text.contains("ce = torch.log(p) * y  # noqa: NL103\n"), "{}", doc.text);
+    let d = client.wait_for_diagnostics(URI, 5).await;
+    assert_eq!((codes(&d), lines(&d)), (vec!["NL204", "NL104"], vec![8, 14]));
+    assert_same_as_fresh(&client, &doc, &d).await;
+    client.shutdown_and_exit().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // code actions
 

@@ -97,7 +97,15 @@ pub fn docs_url_of(code: &str) -> Option<String> {
 }
 
 fn builtin_smell(builtin: &Builtin, message: String, span: Span) -> Smell {
-    Smell { code: builtin.code, rule: builtin.name, message, span, fixes: Vec::new(), related: None }
+    Smell {
+        code: builtin.code,
+        rule: builtin.name,
+        message,
+        span,
+        fixes: Vec::new(),
+        related: None,
+        absorbed: Vec::new(),
+    }
 }
 
 /// NL002 for a file of `len` bytes over the `max-file-size` setting (also what the language

@@ -50,6 +50,12 @@ pub struct Smell {
     pub fixes: Vec<Fix>,
     /// A second place that explains this one (where a softmax output was assigned).
     pub related: Option<Related>,
+    /// The codes of the findings this one took the place of by [`crate::engine::SUPERSEDES`],
+    /// transitively (an NL104 that dropped an NL102 which had dropped an NL101 holds both),
+    /// sorted: a `# noqa` naming one of them silences this finding. Empty for a finding that took
+    /// no other's place. Not serialized.
+    #[serde(skip)]
+    pub absorbed: Vec<&'static str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

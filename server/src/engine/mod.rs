@@ -27,7 +27,8 @@ pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
 /// second's finding is dropped and its fixes become further alternatives of the first's. A
-/// `# noqa` naming the second silences the first there too.
+/// `# noqa` naming the second silences the first where it took a finding of the second's place
+/// ([`Smell::absorbed`]).
 pub const SUPERSEDES: &[(&str, &str)] = &[
     // Log family (issue 8): the log of a probability, a cross-entropy or an entropy holds a log
     // of a value that reaches 0.
@@ -309,6 +310,7 @@ pub(crate) fn run_rules_counted<'a>(
                             span: finding.span.unwrap_or_else(|| Span::of(smell_node)),
                             fixes: finding.fixes,
                             related: finding.related,
+                            absorbed: Vec::new(),
                         });
                     }
                 }
@@ -375,6 +377,7 @@ fn nesting_too_deep(node: Node) -> Smell {
         span,
         fixes: Vec::new(),
         related: None,
+        absorbed: Vec::new(),
     }
 }
 
@@ -505,9 +508,10 @@ impl LineStarts {
     }
 }
 
-/// Applies [`SUPERSEDES`]: a superseded finding inside a superseding one is dropped, and its
-/// fixes (those the winner lacks) are appended to the winner's when every finding the winner
-/// drops is at one place. `smells` are sorted by span.
+/// Applies [`SUPERSEDES`]: a superseded finding inside a superseding one is dropped, its code
+/// and those it had absorbed join the winner's [`Smell::absorbed`], and its fixes (those the
+/// winner lacks) are appended to the winner's when every finding the winner drops is at one
+/// place. `smells` are sorted by span.
 fn settle_precedence(smells: &mut Vec<Smell>) {
     if SUPERSEDES.is_empty() {
         return;
@@ -536,11 +540,18 @@ fn settle_precedence(smells: &mut Vec<Smell>) {
         let merged = one_place && !losers.is_empty();
         for j in losers {
             dropped[j] = true;
+            // Transitively: a loser that had taken another's place (an NL102 that dropped an
+            // NL101 before NL104 dropped it) hands its codes on.
+            let mut absorbed = std::mem::take(&mut smells[j].absorbed);
+            absorbed.push(smells[j].code);
+            smells[i].absorbed.extend(absorbed);
             if one_place {
                 let extra: Vec<_> = smells[j].fixes.iter().filter(|f| !smells[i].fixes.contains(f)).cloned().collect();
                 smells[i].fixes.extend(extra);
             }
         }
+        smells[i].absorbed.sort_unstable();
+        smells[i].absorbed.dedup();
         if merged {
             order_merged_fixes(&mut smells[i]);
         }
@@ -564,24 +575,6 @@ fn order_merged_fixes(smell: &mut Smell) {
         }
     };
     smell.fixes.sort_by_key(rank);
-}
-
-/// `code` and the codes it holds by [`SUPERSEDES`], transitively (NL104: NL102, NL101, ...):
-/// a `# noqa` naming an inner code silences the finding that took its place (one written for
-/// the log before NL104 existed still holds), and one naming an outer code silences nothing
-/// else on its line (`# noqa: NL102` left on a line does not hide a log of a ReLU output).
-fn held_codes(code: &str) -> Vec<&str> {
-    let mut held = vec![code];
-    let mut frontier = vec![code];
-    while let Some(c) = frontier.pop() {
-        for (holder, inner) in SUPERSEDES {
-            if *holder == c && !held.contains(inner) {
-                held.push(inner);
-                frontier.push(inner);
-            }
-        }
-    }
-    held
 }
 
 /// A function definition (at module level or directly in a class body, possibly decorated)
@@ -619,8 +612,9 @@ fn pieces_in<'t>(root: Node<'t>, class: Option<Node<'t>>, out: &mut Vec<Piece<'t
     }
 }
 
-/// `# noqa` (every code) or `# noqa: NL101, NL102` on the line where the smell starts; a code
-/// the smell's rule holds by [`SUPERSEDES`] counts as its own ([`held_codes`]). `root` is the tree of `src`.
+/// `# noqa` (every code) or `# noqa: NL101, NL102` on the line where the smell starts; the code
+/// of a finding the smell took the place of counts as its own ([`Smell::absorbed`]). `root` is
+/// the tree of `src`.
 pub fn suppressed(src: &str, root: Node, smell: &Smell) -> bool {
     let (line, comment) = line_with_comment(root, src, crate::text::line_start(src, smell.span.start_byte));
     silences(noqa_codes(line, comment).as_deref(), smell)
@@ -648,12 +642,16 @@ pub fn comment_cannot_end(root: Node, line: &str, start: usize) -> Option<&'stat
     }
 }
 
-/// A line's `# noqa` codes ([`noqa_codes`]) silence `smell`.
+/// A line's `# noqa` codes ([`noqa_codes`]) silence `smell`: a blanket `# noqa`, its own code, or
+/// the code of a finding it took the place of ([`Smell::absorbed`]). One written for the log
+/// before NL104 existed still silences the NL104 that holds that log now; a code the smell's rule
+/// could hold but did not (`# noqa: NL101` on a `where` that absorbed no log) silences nothing.
 fn silences(codes: Option<&[String]>, smell: &Smell) -> bool {
     match codes {
         None => false,
         Some(codes) => {
-            codes.is_empty() || held_codes(smell.code).iter().any(|c| codes.iter().any(|n| n.eq_ignore_ascii_case(c)))
+            let named = |c: &&str| codes.iter().any(|n| n.eq_ignore_ascii_case(c));
+            codes.is_empty() || std::iter::once(&smell.code).chain(&smell.absorbed).any(named)
         }
     }
 }
@@ -949,6 +947,30 @@ mod tests {
         // Both answers occur many times.
         assert!(broken > 300 && spans > 100_000 && with_error > 10_000, "{broken} {spans} {with_error}");
         assert!(spans - with_error > 10_000, "{spans} {with_error}");
+    }
+
+    /// A finding records the codes of those it took the place of, sorted, and those they had
+    /// taken the place of: an NL102 that dropped an NL101 before NL104 dropped it hands NL101 on
+    /// (the log starts where the product does, so NL102 comes first); the two logs of a binary
+    /// cross-entropy give NL103 and NL101. A finding that took no other's place has none.
+    #[test]
+    fn a_finding_absorbs_the_codes_of_those_it_took_the_place_of() {
+        let absorbed = |src: &str| -> Vec<(&'static str, Vec<&'static str>)> {
+            check_source(src, &Settings::default()).into_iter().map(|s| (s.code, s.absorbed)).collect()
+        };
+        let head = "import torch\n\n\ndef loss(y, z):\n";
+        let chained = format!("{head}    p = torch.softmax(z, -1)\n    ce = torch.log(p) * y\n    return ce\n");
+        assert_eq!(absorbed(&chained), [("NL104", vec!["NL101", "NL102"])]);
+        let ce = format!("{head}    p = torch.softmax(z, -1)\n    return -(y * torch.log(p)).sum(-1)\n");
+        assert_eq!(absorbed(&ce), [("NL104", vec!["NL101", "NL102"])]);
+        let bce = format!(
+            "{head}    p = torch.sigmoid(z)\n    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()\n"
+        );
+        assert_eq!(absorbed(&bce), [("NL104", vec!["NL101", "NL103"])]);
+        let guarded = format!("{head}    n = y.sum(-1)\n    return torch.where(n > 0, z / n, torch.zeros_like(z))\n");
+        assert_eq!(absorbed(&guarded), [("NL204", vec![])]);
+        let relu = format!("{head}    return torch.log(torch.relu(z))\n");
+        assert_eq!(absorbed(&relu), [("NL101", vec![])]);
     }
 
     /// The class `pieces` gives each function is the one the model says it is a method of.
