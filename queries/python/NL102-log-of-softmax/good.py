@@ -33,3 +33,11 @@ def entropy_nan_skipped(z):
     p = torch.softmax(z, -1)
     logp = torch.log(p)
     return -(p * torch.log(p)).nansum(-1), -(p * logp).nansum(-1)
+
+
+def cosine_scores_over_a_temperature(z, prototypes):
+    # Cosine similarities over 0.1 lie within [-10, 10]: the smallest softmax element is at
+    # least e^-20 / K, far above float32's smallest subnormal.
+    z = F.normalize(z, dim=1)
+    w = F.normalize(prototypes, dim=1)
+    return torch.log(F.softmax(z @ w.T / 0.1, dim=1))

@@ -564,6 +564,21 @@ impl<'a> Model<'a> {
     }
 
     /// The join of the arguments' origins (configuration when there are none).
+    /// The logits `x` lie in a band so narrow that no element of their softmax underflows:
+    /// [`SOFTMAX_GAP`] wide, or [`SOFTMAX_GAP_F16`] in float16 (the value's dtype, a Keras
+    /// `mixed_float16` policy or PyTorch's default dtype).
+    fn no_softmax_underflow(&self, x: &Value<'a>) -> bool {
+        let width = x.range.hi.value - x.range.lo.value;
+        if !x.range.lo.value.is_finite() || width > SOFTMAX_GAP {
+            return false;
+        }
+        let precision = self.precision();
+        let half = x.dtype == Some(Dtype::F16)
+            || precision.keras_policy == Some(Dtype::F16)
+            || precision.torch_default == Some(Dtype::F16);
+        !half || width <= SOFTMAX_GAP_F16
+    }
+
     /// How the indices `index` were drawn from `array` (the same expression): its argmax, or a
     /// sample with its entries as weights (`multinomial`), through names bound on every path,
     /// reshapes and subscripts (`idx[:, None]`).
@@ -786,6 +801,17 @@ impl<'a> Model<'a> {
         let base = Value::unknown().with_origin(origin);
         let dtype = self.dtype_argument(args).or_else(|| receiver.as_ref().and_then(|r| r.dtype));
         let v = match t {
+            // A softmax of logits within a band narrower than `SOFTMAX_GAP` (cosine scores over a
+            // temperature above 0.025) has no element that underflows.
+            Transfer::Fixed(range, Op::Softmax)
+                if receiver
+                    .as_ref()
+                    .or(args.positional.first().map(|n| self.value(*n)).as_ref())
+                    .is_some_and(|x| self.no_softmax_underflow(x)) =>
+            {
+                let lo = Bound::open(0.0);
+                base.with_range(Interval::new(lo, range.hi)).produced(Op::Softmax, call)
+            }
             Transfer::Fixed(range, op) => base.with_range(range).produced(op, call),
             Transfer::Map(f, op, a) => match input(a) {
                 Some(x) => {
@@ -2105,6 +2131,14 @@ def f(x, shape):
         assert!(assigned(src, "r").1.contains_zero());
     }
 }
+
+/// The widest band of logits whose softmax has no element that underflows to 0 in float32: the
+/// smallest element is at least exp(-gap) / K, and exp(-80) / 2^24 is about 1e-42, above the
+/// smallest subnormal (1.4e-45).
+const SOFTMAX_GAP: f64 = 80.0;
+/// The same in float16, whose smallest subnormal is 2^-24 (about 6e-8, e^-16.6): exp(-10) / K
+/// stays above it for K up to about 370 classes.
+const SOFTMAX_GAP_F16: f64 = 10.0;
 
 /// How selection indices were drawn from the array they select from (see `drawn_from`), from
 /// the weaker claim to the stronger.
