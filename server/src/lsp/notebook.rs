@@ -648,7 +648,7 @@ mod tests {
                             cell(9),
                             "python".into(),
                             1,
-                            "p = torch.softmax(x, 1)\nz = torch.log(p)\n".into(),
+                            "p = torch.softmax(h, 1)\nz = torch.log(p)\n".into(),
                         )]),
                         did_close: None,
                     }),
