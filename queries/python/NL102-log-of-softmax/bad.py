@@ -109,3 +109,16 @@ def cosine_scores_over_a_small_temperature(z, prototypes):
     cold = torch.log(F.softmax(z @ w.T / 0.01, dim=1))  # error: [NL102]
     half = torch.log(F.softmax((z @ w.T).half() / 0.1, dim=1))  # error: [NL102]
     return cold, half
+
+
+def picked_at_indices_drawn_elsewhere(z):
+    # Indices drawn from another softmax (rebound in between), or along another axis, prove
+    # nothing about the elements picked.
+    p = F.softmax(z, dim=-1)
+    i = torch.multinomial(p, 1)
+    j = torch.argmax(p, dim=0, keepdim=True)
+    k = p.argmax(-1, keepdim=True)
+    across = torch.log(p.gather(1, j))  # error: [NL102]
+    down = torch.log(p.gather(0, k))  # error: [NL102]
+    p = F.softmax(z * 100, dim=-1)
+    return across, down, torch.log(p.gather(1, i))  # error: [NL102]

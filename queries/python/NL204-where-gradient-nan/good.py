@@ -83,3 +83,11 @@ def weighted_root(w, x):
 
 
 grad_w = jax.grad(weighted_root)
+
+
+def potential(x):
+    # Named only in a comment and a string, `jax.grad(potential)` differentiates nothing.
+    return jnp.sum(jnp.where(x > 0, jnp.sqrt(x), 0.0))
+
+
+USAGE = "force = jax.grad(potential)"

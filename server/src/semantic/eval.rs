@@ -579,10 +579,12 @@ impl<'a> Model<'a> {
         !half || width <= SOFTMAX_GAP_F16
     }
 
-    /// How the indices `index` were drawn from `array` (the same expression): its argmax, or a
-    /// sample with its entries as weights (`multinomial`), through names bound on every path,
-    /// reshapes and subscripts (`idx[:, None]`).
-    fn drawn_from(&self, index: Node<'a>, array: Node<'a>, depth: u32) -> Option<Draw> {
+    /// How the indices `index` were drawn from `array` for a pick along `axis`: its argmax along
+    /// that axis (1 and -1 taken as the same, the class axis of a batch of rows), or a sample with its entries as weights (`multinomial`, whose indices run along
+    /// the last axis, so the pick's is 1 or -1). Through names bound on every path, reshapes and
+    /// subscripts (`idx[:, None]`); the array the draw read must hold the same value as the one
+    /// picked from (the same name, with the same reaching bindings).
+    fn drawn_from(&self, index: Node<'a>, array: Node<'a>, axis: i64, depth: u32) -> Option<Draw> {
         if depth > 6 {
             return None;
         }
@@ -597,29 +599,60 @@ impl<'a> Model<'a> {
                 let mut draws = Vec::new();
                 for entry in &reaching.entries {
                     let Binding::Value(rhs) = entry.binding else { return None };
-                    draws.push(self.drawn_from(rhs, array, depth + 1)?);
+                    draws.push(self.drawn_from(rhs, array, axis, depth + 1)?);
                 }
                 draws.into_iter().min()
             }
-            "subscript" => self.drawn_from(index.child_by_field_id(FIELD.value)?, array, depth + 1),
+            "subscript" => self.drawn_from(index.child_by_field_id(FIELD.value)?, array, axis, depth + 1),
             "call" => {
                 let args = Args::of(index);
-                let (name, operand) = match self.callee(index)? {
-                    Callee::Method { name, receiver } => (name.to_string(), Some(receiver)),
-                    Callee::Api(api) => (apis::leaf(&api).to_string(), args.positional.first().copied()),
+                let (name, operand, method) = match self.callee(index)? {
+                    Callee::Method { name, receiver } => (name.to_string(), Some(receiver), true),
+                    Callee::Api(api) => (apis::leaf(&api).to_string(), args.positional.first().copied(), false),
                     _ => return None,
                 };
                 let operand = operand?;
+                let same = || {
+                    same_expression(operand, array, self.src)
+                        && unparenthesized(array).kind_name() == "identifier"
+                        && self.same_value_at(operand, array)
+                };
                 match name.as_str() {
-                    "argmax" => same_expression(operand, array, self.src).then_some(Draw::Argmax),
-                    "multinomial" => same_expression(operand, array, self.src).then_some(Draw::Sampled),
+                    "argmax" => {
+                        let dim = args.get(usize::from(!method), &["dim", "axis"], self.src)?;
+                        // 1 and -1 name the same axis of a batch of rows, `[n, K]`.
+                        let along = self
+                            .constant(dim)
+                            .is_some_and(|d| d == axis as f64 || (matches!(axis, 1 | -1) && (d == 1.0 || d == -1.0)));
+                        (along && same()).then_some(Draw::Argmax)
+                    }
+                    "multinomial" => (matches!(axis, 1 | -1) && same()).then_some(Draw::Sampled),
                     "squeeze" | "unsqueeze" | "reshape" | "view" | "view_as" | "expand" | "expand_as"
-                    | "expand_dims" | "flatten" | "long" | "int" | "to" => self.drawn_from(operand, array, depth + 1),
+                    | "expand_dims" | "flatten" | "long" | "int" | "to" => {
+                        self.drawn_from(operand, array, axis, depth + 1)
+                    }
                     _ => None,
                 }
             }
             _ => None,
         }
+    }
+
+    /// The constant axis a pick runs along, where its signature has one: `gather(dim, index)`
+    /// and `take_along_dim(indices, dim)` (methods), `torch.gather(input, dim, index)`,
+    /// `torch.take_along_dim(input, indices, dim)`, `take_along_axis(arr, indices, axis)`.
+    fn pick_axis(&self, api: &str, method: bool, args: &Args<'a>) -> Option<i64> {
+        let leaf = api.rsplit('.').next().unwrap_or(api);
+        let at = match (leaf, method) {
+            ("gather", true) => args.get(0, &["dim"], self.src),
+            ("take_along_dim", true) => args.get(1, &["dim"], self.src),
+            ("gather", false) if api.starts_with("torch.") => args.get(1, &["dim"], self.src),
+            ("take_along_dim", false) => args.get(2, &["dim"], self.src),
+            ("take_along_axis", false) => args.get(2, &["axis"], self.src),
+            _ => None,
+        }?;
+        let v = self.constant(at)?;
+        (v.fract() == 0.0).then_some(v as i64)
     }
 
     fn args_origin(&self, args: &Args<'a>) -> Origin {
@@ -853,9 +886,12 @@ impl<'a> Model<'a> {
                     }
                     let array =
                         if a == RECEIVER { receiver_node(call) } else { args.get(a.position, a.keywords, self.src) };
-                    if let Some(array) = array {
+                    if let Some(array) = array
+                        && let Some(axis) = self.pick_axis(api, a == RECEIVER, args)
+                    {
                         let indices = args.positional.iter().chain(args.keyword.iter().map(|(_, n)| n));
-                        let draws = indices.filter(|n| **n != array).filter_map(|n| self.drawn_from(*n, array, 0));
+                        let draws =
+                            indices.filter(|n| **n != array).filter_map(|n| self.drawn_from(*n, array, axis, 0));
                         if let Some(draw) = draws.max() {
                             // A sampled entry had positive weight; the largest of a softmax is
                             // at least 1/K.

@@ -513,7 +513,9 @@ impl<'a> Model<'a> {
             FactKey::Precision => Fact::Precision(self.compute_precision()),
             FactKey::LossHolders => Fact::Names(super::flows::loss_holders(self.src)),
             FactKey::LogitsLossWords => Fact::Names(super::losses::logits_loss_words_in(self.src)),
-            FactKey::Differentiated => Fact::Names(super::gradients::differentiated_names(self.src)),
+            FactKey::Differentiated => {
+                Fact::Names(super::gradients::differentiated_names(self.src, self.tree.root_node()))
+            }
             FactKey::FreshName(base) => Fact::Names(vec![self.compute_fresh_name(base)]),
         }
     }

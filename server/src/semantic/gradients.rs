@@ -111,15 +111,21 @@ const TRANSFORMS: &[&str] =
 
 /// The names of the functions `src` passes to a differentiation transform ([`TRANSFORMS`]) as
 /// the function to differentiate, found in the text: `jax.grad(loss_fn)`, `value_and_grad(f,
-/// has_aux=True)`, `torch.func.grad(self.energy)` (the last dotted part, `energy`); sorted. A
+/// has_aux=True)`, `torch.func.grad(self.energy)` (the last dotted part, `energy`), in calls
+/// of the tree `root` (not in comments or strings); sorted. A
 /// gradient of a tensor (`torch.autograd.grad(loss, params)`) names a tensor, no function.
-pub fn differentiated_names(src: &str) -> Vec<String> {
+pub fn differentiated_names(src: &str, root: Node) -> Vec<String> {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let bytes = src.as_bytes();
     let mut names = Vec::new();
     for (open, _) in src.match_indices('(') {
         let start = (0..open).rev().take_while(|&i| word(bytes[i])).last().unwrap_or(open);
         if !TRANSFORMS.contains(&&src[start..open]) {
+            continue;
+        }
+        // A call's argument list, not a comment or a string (`# jax.grad(f)`, a docstring).
+        let paren = root.descendant_for_byte_range(open, open + 1);
+        if paren.and_then(|p| p.parent()).is_none_or(|l| l.kind_name() != "argument_list") {
             continue;
         }
         let rest = &src[open + 1..];
@@ -458,7 +464,10 @@ mod tests {
         let src = "g = jax.grad(loss_fn)\nvg = jax.value_and_grad( f , has_aux=True)\n\
                    h = torch.func.grad_and_value(self.energy)(x)\nj = jacrev(lambda p: p)\n\
                    d = torch.autograd.grad(loss.sum(), params)\nopt.zero_grad()\nclip_grad(w, 1)\n";
-        assert_eq!(super::differentiated_names(src), ["energy", "f", "loss_fn"]);
+        let tree = parse(src);
+        assert_eq!(super::differentiated_names(src, tree.root_node()), ["energy", "f", "loss_fn"]);
+        let quoted = "# g = jax.grad(loss_fn)\ns = 'jax.grad(f)'\n\"\"\"\n>>> jax.grad(energy)\n\"\"\"\n";
+        assert!(super::differentiated_names(quoted, parse(quoted).root_node()).is_empty());
     }
 
     /// `is_differentiated` of the first occurrence of `needle` (an expression's text).
