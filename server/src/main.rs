@@ -18,7 +18,31 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 static JEMALLOC_CONF: Option<&std::ffi::c_char> =
     Some(unsafe { &*c"narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0".as_ptr() });
 
+/// tree-sitter's trees, parsers and queries allocated by jemalloc too, not by the C library's
+/// `malloc` (tree-sitter's default). A full-file reparse (a string delimiter typed, a paste)
+/// holds the old and the new tree at once; in glibc's heap the freed tree stayed resident beside
+/// jemalloc's pages (the server held 38-39 MB on the latency file afterwards, 31 MB with one
+/// allocator; benches/README.md).
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn trees_in_jemalloc() {
+    // SAFETY: called first in `main`, before any tree-sitter object exists and before any other
+    // thread starts; the four functions are jemalloc's, one family, and return pointers aligned
+    // as `malloc`'s.
+    unsafe {
+        tree_sitter::set_allocator(Some(tree_sitter::Allocator {
+            malloc: tikv_jemalloc_sys::malloc,
+            calloc: tikv_jemalloc_sys::calloc,
+            realloc: tikv_jemalloc_sys::realloc,
+            free: tikv_jemalloc_sys::free,
+        }));
+    }
+}
+
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn trees_in_jemalloc() {}
+
 fn main() -> ExitCode {
+    trees_in_jemalloc();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -575,8 +575,9 @@ const TRIM_AFTER_BYTES: usize = 1 << 20;
 /// analysis) back to the system. glibc's malloc keeps freed pages in its arenas: after 600
 /// messages of the soak test with 2 MB pastes the server held 399-516 MiB with about 1 MB of
 /// text open. The binary's own values live in jemalloc on Linux (`main.rs`), which hands freed
-/// pages back after a second by itself; tree-sitter's trees are allocated by the C library's
-/// `malloc` (tree-sitter's default allocator), which this trims. Elsewhere, nothing to do.
+/// pages back after a second by itself, and the binary gives tree-sitter's trees to jemalloc too;
+/// this trims what still uses the C library's `malloc` (the library built without the binary's
+/// allocator, as the tests run it, and C code outside tree-sitter). Elsewhere, nothing to do.
 fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim(3) takes no pointer and only returns free pages of malloc's own heap.
