@@ -85,6 +85,41 @@ def test_double_softmax_torch(tmp_path):
     assert original[0] > fixed_values[0] + 0.5
 
 
+def test_double_softmax_whose_probabilities_are_read_again(tmp_path):
+    # The fix gives the loss the logits and leaves `p` the probabilities its other readers (a
+    # confidence, an entropy) take; rebinding `p = z` would hand them logits.
+    require_libs("torch")
+    source = src("""
+        import torch
+        import torch.nn.functional as F
+
+
+        def f(z, y):
+            p = F.softmax(z, dim=1)
+            loss = F.cross_entropy(p, y, reduction="none")
+            return loss, p.max(1).values, -(p * torch.log(p)).sum(1)
+        """)
+    finding = only(check(tmp_path, source), "NL301")
+    fixed = write(tmp_path, "fixed.py", preferred_fix(source, finding))
+    assert "p = F.softmax(z, dim=1)" in fixed.read_text()
+    body = f"""
+        import torch
+        import torch.nn.functional as F
+        z = torch.tensor({LOGITS})
+        y = torch.tensor({LABELS})
+        loss, conf, ent = m.f(z, y)
+        print(json.dumps([[loss.tolist(), conf.tolist(), ent.tolist()],
+                          F.cross_entropy(z, y, reduction="none").tolist()]))
+        """
+    (loss, conf, ent), reference = run_module(write(tmp_path, "original.py", source), body)
+    (fixed_loss, fixed_conf, fixed_ent), _ = run_module(fixed, body)
+    assert fixed_loss == pytest.approx(reference, rel=1e-6, abs=1e-7)
+    assert all(v >= FLOOR - 1e-6 for v in loss)
+    # The other readers still get probabilities: the same confidences and entropies.
+    assert fixed_conf == pytest.approx(conf, rel=1e-6) and fixed_ent == pytest.approx(ent, rel=1e-6, abs=1e-7)
+    assert all(0 < c <= 1 for c in fixed_conf)
+
+
 def test_double_softmax_tensorflow(tmp_path):
     require_libs("tensorflow")
     source = src("""

@@ -90,6 +90,41 @@ def train_stack(x, y):
     return criterion(Stack()(x), y)
 
 
+class HeldStack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))  # error: [NL301]
+
+    def forward(self, x):
+        return self.body(x)
+
+
+held = HeldStack()
+
+
+def nll_of_held(x, y):
+    # Reads the probabilities: the fix's title names it.
+    return F.nll_loss(torch.log(held(x)), y)  # error: [NL101]
+
+
+def ce_of_held(x, y):
+    return nn.CrossEntropyLoss()(held(x), y)
+
+
+def probabilities_read_again(z, y):
+    # The loss gets the logits; `p` keeps the probabilities for its other readers.
+    p = F.softmax(z, dim=1)  # error: [NL301]
+    loss = F.cross_entropy(p.view(-1, 10), y)
+    return loss, p.max(1).values
+
+
+def logits_rebound_before_the_loss(z, y):
+    # `z` holds other values at the loss and `p` is read again: no fix.
+    p = F.softmax(z, dim=1)  # error: [NL301]
+    z = z * 2
+    return F.cross_entropy(p, y), p.argmax(1), z
+
+
 def keras_sequential():
     model = keras.Sequential(
         [

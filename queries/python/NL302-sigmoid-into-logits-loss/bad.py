@@ -157,3 +157,10 @@ def written_into_a_buffer(z, y, buf):
     # Reported; no fix: the exponential is written into `buf` too.
     out = 1 / (1 + torch.exp(-z, out=buf))  # error: [NL302]
     return F.binary_cross_entropy_with_logits(out, y)
+
+
+def threshold_read_again(z, y):
+    # The loss gets the logits; the threshold stays on the probabilities.
+    p = torch.sigmoid(z)  # error: [NL302]
+    loss = F.binary_cross_entropy_with_logits(p, y)
+    return loss, p > 0.5

@@ -103,17 +103,22 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
             None,
         ),
     };
-    let others = if applies_here { other_callers(model, node, &reached) } else { Vec::new() };
-    let fixes = drop_activation(model, node, prob, &others).into_iter().collect();
+    let others = other_callers(model, node, &reached, applies_here);
+    let fixes = drop_activation(model, node, prob, &others, &reached).into_iter().collect();
     vec![Finding { span: Some(Span::of(node)), message, fixes, related }]
 }
 
 /// The file's units (`f`, `C.m`, `""`) that call the function returning the activation, or one
 /// that returns its result on, other than the losses it reaches and those functions: dropping
 /// the activation gives them logits too (`predict`, which calls the `forward` a loss calls).
-fn other_callers<'a>(model: &Model<'a>, node: Node<'a>, reached: &[Reached<'a>]) -> Vec<String> {
-    let Some(own) = model.source_of_function(model.scope_of(node)) else { return Vec::new() };
-    let mut chain = vec![own];
+/// A layer built with the activation (`applies_here` false) passes it on through the classes and
+/// holders the losses are reached through: their other callers get logits too.
+fn other_callers<'a>(model: &Model<'a>, node: Node<'a>, reached: &[Reached<'a>], applies_here: bool) -> Vec<String> {
+    let mut chain = Vec::new();
+    if applies_here {
+        let Some(own) = model.source_of_function(model.scope_of(node)) else { return Vec::new() };
+        chain.push(own);
+    }
     let mut losses = Vec::new();
     for r in reached {
         if let Reached::Elsewhere { flow, via } = r {
@@ -459,7 +464,18 @@ fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<S
 /// `self.softmax(z)` → `z`, `Dense(10, activation="softmax")` → `activation=None`,
 /// `nn.Sequential(..., nn.Softmax(dim=1))` → `nn.Identity()` as the last layer.
 /// `others`: the file's units that get logits too ([`other_callers`]), named in its title.
-fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, others: &[String]) -> Option<Fix> {
+///
+/// Where the activation's output is bound to a name that other code reads too (`p = softmax(z)`,
+/// the loss of `p`, then `p.max(1)` or an entropy of `p`), the name keeps the probabilities and
+/// the losses read the logits instead (`cross_entropy(z, y)`), if the logits can be read again
+/// there; otherwise no fix: rebinding the name would hand logits to every reader.
+fn drop_activation<'a>(
+    model: &Model<'a>,
+    node: Node<'a>,
+    prob: Prob,
+    others: &[String],
+    reached: &[Reached<'a>],
+) -> Option<Fix> {
     let title = format!("Drop the {}: pass logits to the loss{}", prob_name(prob), and_to(others));
     // Under `no_grad` (a teacher's probabilities), the logits in its place may carry a
     // gradient the activation's output never had: `t = teacher_logits` is an alias there.
@@ -489,6 +505,25 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, others: &[
             Callee::Value(ctor) if ctor.kind_name() == "call" => return activation_none(model, ctor, &title),
             _ => None,
         }?;
+        if let Some((assignment, name)) = bound_name(model, node) {
+            let here = reached.iter().any(|r| matches!(r, Reached::Here(_)));
+            // Returned to the file's callers: the `return`s read it, and are rewritten with it.
+            let returned = !here;
+            let readers: Vec<Node<'a>> = if returned {
+                return_values(model.scope_of(node))
+            } else {
+                reached
+                    .iter()
+                    .filter_map(|r| match r {
+                        Reached::Here(l) => l.input,
+                        Reached::Elsewhere { .. } => None,
+                    })
+                    .collect()
+            };
+            if read_elsewhere(model, assignment, name, &readers) {
+                return if returned { None } else { logits_to_losses(model, input, assignment, name, &readers, title) };
+            }
+        }
         return Some(Fix {
             title,
             applicability: Applicability::Unsafe,
@@ -517,6 +552,128 @@ fn drop_activation<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, others: &[
         }
         _ => activation_none(model, node, &title),
     }
+}
+
+/// `(assignment, name)` when `node` is the whole value of `name = node`.
+fn bound_name<'a>(model: &Model<'a>, node: Node<'a>) -> Option<(Node<'a>, &'a str)> {
+    let mut up = node.parent()?;
+    let mut inner = node;
+    while up.kind_name() == "parenthesized_expression" {
+        inner = up;
+        up = up.parent()?;
+    }
+    let left = up.child_by_field_id(FIELD.left)?;
+    (up.kind_name() == "assignment"
+        && up.child_by_field_id(FIELD.right) == Some(inner)
+        && left.kind_name() == "identifier")
+        .then(|| (up, model.text(left)))
+}
+
+/// The values of the `return` statements of `function` (outside nested scopes).
+fn return_values(function: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![function];
+    while let Some(n) = stack.pop() {
+        if n.kind_name() == "return_statement" {
+            out.extend(n.named_child(0));
+            continue;
+        }
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            if !crate::syntax::is_scope(child.kind_name()) {
+                stack.push(child);
+            }
+        }
+    }
+    out
+}
+
+/// `name`, bound by `assignment`, is read outside the expressions `readers`: a use in its scope
+/// that the binding reaches, or any use of the name in a function nested in the scope.
+fn read_elsewhere<'a>(model: &Model<'a>, assignment: Node<'a>, name: &str, readers: &[Node<'a>]) -> bool {
+    let scope = model.scope_of(assignment);
+    let index = model.scope_index(scope);
+    let mut stack = vec![scope];
+    while let Some(n) = stack.pop() {
+        if n.end_byte() <= assignment.end_byte() && n != scope {
+            continue;
+        }
+        if readers.iter().any(|r| r.start_byte() <= n.start_byte() && n.end_byte() <= r.end_byte()) {
+            continue;
+        }
+        if n.kind_name() == "identifier"
+            && model.text(n) == name
+            && n.start_byte() >= assignment.end_byte()
+            && !names_no_value(n)
+        {
+            if model.scope_of(n) != scope
+                || index.reaching(name, n.start_byte()).entries.iter().any(|e| e.node == assignment)
+            {
+                return true;
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
+}
+
+/// An identifier that reads no variable: the target of `name = ...`, a keyword argument's name,
+/// an attribute's name.
+fn names_no_value(id: Node) -> bool {
+    let Some(parent) = id.parent() else { return false };
+    let field = |f| parent.child_by_field_id(f) == Some(id);
+    match parent.kind_name() {
+        "assignment" => field(FIELD.left),
+        "keyword_argument" => field(FIELD.name),
+        "attribute" => field(FIELD.attribute),
+        _ => false,
+    }
+}
+
+/// The drop fix that leaves `name = activation(logits)` to its other readers and gives each
+/// loss in `losses` the logits where it reads `name`: `cross_entropy(p, y)` →
+/// `cross_entropy(z, y)`. None when the logits cannot be read again at a loss (a call, a name
+/// rebound in between).
+fn logits_to_losses<'a>(
+    model: &Model<'a>,
+    logits: Node<'a>,
+    assignment: Node<'a>,
+    name: &str,
+    losses: &[Node<'a>],
+    title: String,
+) -> Option<Fix> {
+    let logits = unparenthesized(logits);
+    let text = model.text(logits);
+    let content = match logits.kind_name() {
+        "identifier" | "attribute" | "subscript" => text.to_string(),
+        _ => format!("({text})"),
+    };
+    let scope = model.scope_of(assignment);
+    let index = model.scope_index(scope);
+    let mut edits = Vec::new();
+    for &loss in losses {
+        let mut stack = vec![loss];
+        while let Some(n) = stack.pop() {
+            if n.kind_name() == "identifier" && model.text(n) == name && !names_no_value(n) {
+                let from_here = model.scope_of(n) == scope
+                    && index.reaching(name, n.start_byte()).entries.iter().any(|e| e.node == assignment);
+                if !from_here || !model.same_value_at(logits, n) {
+                    return None;
+                }
+                edits.push(Edit { start: n.start_byte(), end: n.end_byte(), content: content.clone() });
+                continue;
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.named_children(&mut cursor));
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|e| e.start);
+    Some(Fix { title, applicability: Applicability::Unsafe, edits, whole: false })
 }
 
 /// `activation="softmax"` → `activation=None` (Dense, Conv*), `Activation("softmax")` →
