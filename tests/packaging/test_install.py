@@ -32,6 +32,25 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 # The log of a ReLU output, which can be 0 (evidence for NL101; the log of an unknown `p` is clean).
 SMELLY = "import torch\n\ny = torch.log(torch.relu(p))\n"
 FIXED = "import torch\n\ny = torch.log(torch.clamp(torch.relu(p), min=1e-7))\n"
+# The same code as a notebook's one cell: the hooks' `types_or` includes `jupyter`.
+NOTEBOOK = json.dumps(
+    {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "c1",
+                "metadata": {},
+                "outputs": [],
+                "source": SMELLY.splitlines(keepends=True),
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    },
+    indent=1,
+)
 
 
 def build_env() -> dict[str, str]:
@@ -181,6 +200,7 @@ def test_pre_commit_hooks(tmp_path: pathlib.Path) -> None:
         "        stages: [manual]\n"
     )
     (project / "train.py").write_text(SMELLY)
+    (project / "explore.ipynb").write_text(NOTEBOOK)
     # Tracked, so pre-commit names it; --force-exclude keeps the default excludes in force.
     (project / "venv" / "lib" / "vendored.py").write_text(SMELLY)
     (project / "notes.txt").write_text("torch.log(torch.relu(p))\n")
@@ -192,12 +212,15 @@ def test_pre_commit_hooks(tmp_path: pathlib.Path) -> None:
     check = run([*pre_commit, "run", "nanlint", "--all-files"], cwd=project, env=env)
     assert check.returncode == 1, check.stdout + check.stderr
     assert "train.py:3:5: NL101 " in check.stdout, check.stdout
+    assert "explore.ipynb:cell 1:3:5: NL101 " in check.stdout, check.stdout
     assert "vendored.py" not in check.stdout, check.stdout
 
     fix = run([*pre_commit, "run", "nanlint-fix", "--all-files", "--hook-stage", "manual"], cwd=project, env=env)
     assert fix.returncode == 1, "a hook that changed files fails the commit"
     assert "files were modified by this hook" in fix.stdout, fix.stdout
     assert (project / "train.py").read_text() == FIXED
+    cells = json.loads((project / "explore.ipynb").read_text())["cells"]
+    assert "".join(cells[0]["source"]) == FIXED
     assert (project / "venv" / "lib" / "vendored.py").read_text() == SMELLY
 
     git(project, "add", "-A")

@@ -21,7 +21,7 @@
 return {
   cmd = { 'nanlint', 'server' },
   filetypes = { 'python' },
-  root_markers = { 'pyproject.toml', 'setup.py', 'setup.cfg', '.git' },
+  root_markers = { '.nanlint.toml', 'nanlint.toml', 'pyproject.toml', 'setup.py', 'setup.cfg', '.git' },
   settings = {
     nanlint = {
       select = {}, -- rule codes or prefixes to enable, e.g. { 'NL1' }; empty: all

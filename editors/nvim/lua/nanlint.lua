@@ -17,7 +17,7 @@ M.defaults = {
   name = 'nanlint',
   cmd = { 'nanlint', 'server' },
   filetypes = { 'python' },
-  root_markers = { 'pyproject.toml', 'setup.py', 'setup.cfg', '.git' },
+  root_markers = { '.nanlint.toml', 'nanlint.toml', 'pyproject.toml', 'setup.py', 'setup.cfg', '.git' },
   -- The same defaults as lsp/nanlint.lua; see there.
   settings = {
     nanlint = {
