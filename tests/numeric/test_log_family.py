@@ -369,6 +369,16 @@ CASES = [
             p = torch.sigmoid(z)
             return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
         """, "binary_cross_entropy_with_logits"),
+    # A sigmoid written out: the loss on the logits read from the exponent (xlogy alone leaves a
+    # NaN gradient where the sigmoid saturates).
+    bce_case("nl104-bce-torch-written-sigmoid", ("torch",), "torch", """
+        import torch
+
+
+        def f(y, z):
+            p = 1 / (1 + torch.exp(-z))
+            return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+        """, "binary_cross_entropy_with_logits"),
     bce_case("nl104-bce-torch-xlogy", ("torch",), "torch", """
         import torch
 
@@ -419,6 +429,14 @@ CASES = [
 
         def f(y, z):
             p = expit(z)
+            return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        """), "logaddexp", BCE_HAZARD, BCE_NORMAL),
+    Case("nl104-bce-numpy-written-sigmoid-logaddexp", "NL104", ("numpy",), "numpy", src("""
+        import numpy as np
+
+
+        def f(y, z):
+            p = 1 / (1 + np.exp(-z))
             return -(y * np.log(p) + (1 - y) * np.log(1 - p))
         """), "logaddexp", BCE_HAZARD, BCE_NORMAL),
     Case("nl104-bce-numpy-written-sigmoid", "NL104", ("numpy", "scipy"), "numpy", src("""

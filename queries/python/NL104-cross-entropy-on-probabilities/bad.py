@@ -115,6 +115,19 @@ def logistic_regression(w, x, y):
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))  # error: [NL104]
 
 
+def written_sigmoid_of_a_name(z, y):
+    # `z` is read again at the loss: the library's loss of `z` first.
+    p = 1 / (1 + torch.exp(-z))
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()  # error: [NL104]
+
+
+def written_sigmoid_logits_rebound(z, y):
+    # `z` holds other values at the loss: xlogy only.
+    p = 1 / (1 + torch.exp(-z))
+    z = z * 2
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean() + z.sum()  # error: [NL104]
+
+
 def half_precision_logistic(z, y):
     # In float16, exp(15) overflows and 1 + exp(-15) rounds to 1: the clip keeps neither end.
     z = z.half()

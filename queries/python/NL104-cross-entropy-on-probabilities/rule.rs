@@ -126,6 +126,13 @@ fn binary<'a>(model: &Model<'a>, log: Node<'a>, arg: Node<'a>, library: Option<L
     {
         fixes.push(fix);
     }
+    if source.is_none()
+        && chain.negations % 2 == 1
+        && let Some(library) = library
+        && let Some(fix) = written_binary_with_logits(model, arg, unparenthesized(labels), &chain, library)
+    {
+        fixes.push(fix);
+    }
     let alias = log_alias(model, log);
     if let Some(library) = library
         && !has_comment(sum)
@@ -324,9 +331,62 @@ fn binary_with_logits<'a>(model: &Model<'a>, source: &Source<'a>, labels: Node<'
         return None;
     }
     let logits = probs::logits_at(model, source, chain.top)?;
+    Some(binary_loss_on_logits(model, source.family, source.alias, &logits.text, logits.edits, labels, chain))
+}
+
+/// `-(y * log(p) + (1 - y) * log(1 - p))` with `p = 1 / (1 + exp(-z))`, a sigmoid written out
+/// (here or in the one binding of `p` that reaches the loss): the library's binary cross-entropy
+/// on `z`, where `z` can be read again at the loss. xlogy alone leaves a NaN gradient where the
+/// sigmoid saturates (`torch.xlogy`'s gradient in its second argument at 0).
+fn written_binary_with_logits<'a>(
+    model: &Model<'a>,
+    arg: Node<'a>,
+    labels: Node<'a>,
+    chain: &Chain<'a>,
+    library: Library,
+) -> Option<Fix> {
+    if has_comment(chain.top) {
+        return None;
+    }
+    let arg = unparenthesized(arg);
+    let division = match arg.kind_name() {
+        "identifier" => model.assigned_value(arg)?.1,
+        _ => arg,
+    };
+    let written = crate::rules::contracts::written_sigmoid(model, division)?;
+    // Bound to a name: only a name is read again at the loss (a matmul is not computed twice).
+    if division != arg
+        && (unparenthesized(written.read).kind_name() != "identifier" || !model.same_value_at(written.read, chain.top))
+    {
+        return None;
+    }
+    // As `probs::logits_at`: no log-space form across a stopped gradient.
+    if model.gradient_stopped(division) != model.gradient_stopped(chain.top) {
+        return None;
+    }
+    // `exp(-(x @ w))`: the logits `x @ w`, parenthesized again where the loss's form needs it.
+    let text = match written.read.kind_name() {
+        "parenthesized_expression" if written.text == model.text(written.read) => {
+            model.text(unparenthesized(written.read)).to_string()
+        }
+        _ => written.text,
+    };
+    Some(binary_loss_on_logits(model, Family::of_library(library), None, &text, Vec::new(), labels, chain))
+}
+
+/// The library's binary cross-entropy on the logits `z`, element-wise, inside the reductions
+/// of `chain`, in place of its top.
+fn binary_loss_on_logits<'a>(
+    model: &Model<'a>,
+    family: Family,
+    alias: Option<&'a str>,
+    z: &str,
+    logit_edits: Vec<Edit>,
+    labels: Node<'a>,
+    chain: &Chain<'a>,
+) -> Fix {
     let y = model.text(labels);
-    let z = logits.text.as_str();
-    let (target, args, form) = match source.family {
+    let (target, args, form) = match family {
         Family::TensorFlow => ("tensorflow.nn.sigmoid_cross_entropy_with_logits", format!("labels={y}, logits={z}"), 0),
         Family::Keras => ("keras.ops.binary_crossentropy", format!("{y}, {z}, from_logits=True"), 0),
         Family::Torch => {
@@ -338,7 +398,7 @@ fn binary_with_logits<'a>(model: &Model<'a>, source: &Source<'a>, labels: Node<'
         Family::NumPy => ("numpy.logaddexp", format!("0, {z}"), 1),
     };
     // `F.cross_entropy` over `torch.nn.functional.cross_entropy`: the longest module wins.
-    let prefer = if target.starts_with("torch.") { None } else { source.alias };
+    let prefer = if target.starts_with("torch.") { None } else { alias };
     let (spelled, import) = fixes::spell(&model.imports, target, prefer);
     let mut expr = match form {
         0 => format!("{spelled}({args})"),
@@ -348,15 +408,15 @@ fn binary_with_logits<'a>(model: &Model<'a>, source: &Source<'a>, labels: Node<'
         expr = wrap(model, expr, r);
     }
     let mut edits: Vec<Edit> = import.into_iter().collect();
-    edits.extend(logits.edits);
+    edits.extend(logit_edits);
     edits.push(Edit { start: chain.top.start_byte(), end: chain.top.end_byte(), content: expr });
     edits.sort();
-    Some(Fix {
+    Fix {
         title: format!("Use `{}` on the logits", apis::leaf(&spelled)),
         applicability: Applicability::Unsafe,
         edits,
         whole: true,
-    })
+    }
 }
 
 /// An operand of `*` as text: parenthesized unless it is an atom.

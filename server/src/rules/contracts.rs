@@ -429,7 +429,23 @@ pub fn call_text(model: &Model, call: Node) -> String {
 /// `1 / (1 + exp(a)) = sigmoid(-a)`, written `t` for `a = -t` and parenthesized where `a` is no
 /// single term. `exp(a)` is a function's call or `a.exp()`, with no other argument.
 fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<String> {
-    if model.constant(division.child_by_field_id(FIELD.left)?) != Some(1.0) {
+    written_sigmoid(model, division).map(|w| w.text)
+}
+
+/// A sigmoid written out, `1 / (1 + exp(a))`, read as its logits.
+pub struct WrittenSigmoid<'a> {
+    /// The call of `exp`.
+    pub exp: Node<'a>,
+    /// The expression the logits are read from: `t` for `exp(-t)`, else `a`.
+    pub read: Node<'a>,
+    /// The logits as text: `t`, or `-a`.
+    pub text: String,
+}
+
+/// [`written_sigmoid_logits`], with the nodes it reads.
+pub fn written_sigmoid<'a>(model: &Model<'a>, division: Node<'a>) -> Option<WrittenSigmoid<'a>> {
+    if division.kind_name() != "binary_operator" || model.constant(division.child_by_field_id(FIELD.left)?) != Some(1.0)
+    {
         return None;
     }
     // The call of `exp` itself (`Model::one_plus_exp`), no `out=` written to, no other argument.
@@ -451,13 +467,15 @@ fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<S
     if exponent.kind_name() == "unary_operator"
         && exponent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
     {
-        return Some(model.text(exponent.child_by_field_id(FIELD.argument)?).to_string());
+        let read = exponent.child_by_field_id(FIELD.argument)?;
+        return Some(WrittenSigmoid { exp, read, text: model.text(read).to_string() });
     }
     let single = matches!(
         exponent.kind_name(),
         "identifier" | "attribute" | "call" | "subscript" | "integer" | "float" | "parenthesized_expression"
     );
-    Some(if single { format!("-{}", model.text(exponent)) } else { format!("-({})", model.text(exponent)) })
+    let text = if single { format!("-{}", model.text(exponent)) } else { format!("-({})", model.text(exponent)) };
+    Some(WrittenSigmoid { exp, read: exponent, text })
 }
 
 /// The fix that removes the activation: `F.softmax(z, dim=1)` → `z`, `z.softmax(1)` → `z`,
