@@ -151,6 +151,17 @@ def discriminator_loss(d_real, ones):
     return bce(torch.sigmoid(d_real), ones)  # error: [NL101]
 
 
+def log_or_floor_at_zero(a):
+    # `a >= 0` lets 0 through to the log.
+    if a >= 0:
+        return torch.log(a)
+    return -30.0
+
+
+def floored_relu(h):
+    return log_or_floor_at_zero(torch.relu(h))  # error: [NL101]
+
+
 class LogMagnitude(nn.Module):
     def forward(self, x):
         return torch.log(torch.abs(x))  # error: [NL101]

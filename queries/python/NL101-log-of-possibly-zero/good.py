@@ -329,3 +329,21 @@ def picked_where_positive(z, sample):
     chosen = probs.gather(dim=1, index=tokens).squeeze(-1).log()
     best = torch.log(probs.gather(1, probs.argmax(-1)[:, None]))
     return chosen, best
+
+
+def log_or_floor(a):
+    # The helper's guard keeps 0 away from its log: a call with 0 is not reported.
+    if a > 0:
+        return np.log(a)
+    return -30.0
+
+
+def log_past_an_early_return(a):
+    if a <= 0:
+        return -30.0
+    return np.log(a)
+
+
+def floored_counts(labels):
+    counts = np.bincount(labels)
+    return log_or_floor(counts.sum()), log_past_an_early_return(np.count_nonzero(labels)), log_or_floor(0)

@@ -677,9 +677,14 @@ impl<'a> Model<'a> {
                             }
                             let name = text(node, self.src);
                             let Some(param) = params.iter().position(|p| p == name) else { continue };
-                            // Unchanged: no binding in the function reaches this use.
+                            // Unchanged: no binding in the function reaches this use. A use
+                            // its guards keep away from 0 (`if a > 0: return log(a)`) passes no
+                            // zero on.
                             let reaching = index.reaching(name, node.start_byte());
-                            if reaching.entries.is_empty() && reaching.outer {
+                            if reaching.entries.is_empty()
+                                && reaching.outer
+                                && self.refine(node, Value::unknown()).range.contains_zero()
+                            {
                                 flows.push(Flow { param, into: into.clone(), arg });
                             }
                         }
