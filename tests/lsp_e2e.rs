@@ -1499,6 +1499,13 @@ async fn a_cell_quick_fix_adding_an_import_edits_the_imports_cell_too() {
             }
         ])
     );
+    // Regression (a newcomer's trial): the hover named the clip, the first fix editing this
+    // cell alone, while the code actions preferred `log_softmax`. It names the same fix now,
+    // showing its rewrite of this cell's line.
+    let hover = client.hover(&cell_uri(1), (1, 20)).await;
+    let md = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("no hover: {hover}"));
+    assert!(md.contains("**Quick fix:** Use `log_softmax(z)`"), "{md}");
+    assert!(md.contains("loss = -np.sum(y * log_softmax(z))"), "{md}");
     client.shutdown_and_exit().await;
 }
 

@@ -13,7 +13,7 @@ use tree_sitter::Node;
 use super::config::Severity;
 use crate::engine;
 use crate::rules;
-use crate::smell::{Applicability, Smell, Span};
+use crate::smell::{Applicability, Fix, Smell, Span};
 use crate::text::{Encoding, LineIndex, Pos};
 
 pub const SOURCE: &str = "nanlint";
@@ -272,8 +272,14 @@ mod wire {
 /// Markdown for a hover over a smell: the finding, the rewrite of this very line, then the rule's
 /// documentation.
 pub fn hover_smell(text: &str, smell: &Smell) -> String {
+    hover_smell_with(text, smell, smell.fixes.first())
+}
+
+/// [`hover_smell`] naming `fix` as the quick fix (in a notebook's cell, one that may also edit
+/// other cells, its edits in this cell given).
+pub fn hover_smell_with(text: &str, smell: &Smell, fix: Option<&Fix>) -> String {
     let mut md = format!("**{}** `{}`: {}\n\n", smell.code, smell.rule, smell.message);
-    if let Some(fix) = smell.fixes.first() {
+    if let Some(fix) = fix {
         let safety = if fix.applicability == Applicability::Unsafe { " (unsafe: review it)" } else { "" };
         md.push_str(&format!("**Quick fix{safety}:** {}\n\n", fix.title));
         if let Some(rewritten) = rewritten_lines(text, smell, fix) {

@@ -21,7 +21,7 @@ use tree_sitter::Tree;
 use super::convert;
 use super::session::{self, Document, Publish, Session};
 use crate::check::notebook::{self as nb, MAGIC};
-use crate::smell::Smell;
+use crate::smell::{Fix, Smell};
 use crate::text::{self, Encoding, LineIndex, Pos};
 
 /// One cell of an open notebook.
@@ -55,6 +55,10 @@ pub struct CellView<'a> {
     pub text: &'a str,
     pub index: LineIndex,
     pub smells: Vec<Smell>,
+    /// Per smell, the first of its fixes that code actions offer (`fix_actions`: also one
+    /// editing other cells), with its edits in this cell only, in the cell's bytes: what a hover
+    /// names as the quick fix, as it does in a file.
+    pub preferred: Vec<Option<Fix>>,
     /// The cell's text as the client has it (its IPython lines as written).
     pub original: &'a str,
     /// The program's tree, and the byte of the program `text` starts at.
@@ -83,10 +87,21 @@ impl NotebookDoc {
         let text = &program.text[span.clone()];
         let rows = program.index.position(&program.text, span.start, Encoding::Utf8).line as isize;
         let inside = |s: usize, e: usize| span.start <= s && s <= e && e <= span.end;
-        let smells = program
-            .smells
-            .iter()
-            .filter(|s| inside(s.span.start_byte, s.span.end_byte))
+        let here = || program.smells.iter().filter(|s| inside(s.span.start_byte, s.span.end_byte));
+        let preferred = here()
+            .map(|s| {
+                let fix =
+                    s.fixes.iter().find(|f| f.edits.iter().all(|e| self.locate_edit(e.start, e.end).is_some()))?;
+                let mut fix = fix.clone();
+                fix.edits.retain(|e| inside(e.start, e.end));
+                for e in &mut fix.edits {
+                    e.start -= span.start;
+                    e.end -= span.start;
+                }
+                Some(fix)
+            })
+            .collect();
+        let smells = here()
             .map(|s| {
                 let mut s = s.clone();
                 // Another cell's place cannot be shown under this cell's URI.
@@ -107,6 +122,7 @@ impl NotebookDoc {
             text,
             index: LineIndex::new(text),
             smells,
+            preferred,
             original: &self.cells[i].text,
             tree: program.tree(),
             base: span.start,

@@ -16,7 +16,7 @@ use super::convert::{self, FIX_ALL_KIND};
 use super::session::{Capabilities, Publish, Session};
 use super::transport::Outbox;
 use crate::engine::fix::{self, FixMode};
-use crate::smell::Smell;
+use crate::smell::{Fix, Smell};
 use crate::text::{Encoding, LineIndex, Pos};
 
 /// How long a request to the client (e.g. `workspace/configuration`) may take.
@@ -313,12 +313,20 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         let enc = self.session.encoding();
         let pos = Pos { line: p.position.line, character: p.position.character };
-        let hover = |text: &str, index: &LineIndex, smells: &[Smell], tree: &tree_sitter::Tree, base: usize| {
+        let hover = |text: &str,
+                     index: &LineIndex,
+                     smells: &[Smell],
+                     preferred: Option<&[Option<Fix>]>,
+                     tree: &tree_sitter::Tree,
+                     base: usize| {
             let (byte, _) = index.offset(text, pos, enc);
-            let smell = smells.iter().find(|s| s.span.start_byte <= byte && byte <= s.span.end_byte);
-            let (markdown, range) = match smell {
-                Some(s) => (
-                    convert::hover_smell(text, s),
+            let found = smells.iter().position(|s| s.span.start_byte <= byte && byte <= s.span.end_byte);
+            let (markdown, range) = match found.map(|i| (i, &smells[i])) {
+                Some((i, s)) => (
+                    match preferred {
+                        Some(p) => convert::hover_smell_with(text, s, p.get(i).and_then(Option::as_ref)),
+                        None => convert::hover_smell(text, s),
+                    },
                     Some(convert::range(text, index, enc, s.span.start_byte, s.span.end_byte)),
                 ),
                 None => (convert::hover_noqa(text, byte, tree.root_node(), base)?, None),
@@ -336,10 +344,12 @@ impl LanguageServer for Backend {
             if self.session.is_cell(uri) {
                 return self
                     .session
-                    .with_cell(uri, |cell| hover(cell.text, &cell.index, &cell.smells, cell.tree, cell.base))
+                    .with_cell(uri, |cell| {
+                        hover(cell.text, &cell.index, &cell.smells, Some(&cell.preferred), cell.tree, cell.base)
+                    })
                     .flatten();
             }
-            self.session.with_doc(uri, |doc| hover(&doc.text, &doc.index, &doc.smells, doc.tree(), 0)).flatten()
+            self.session.with_doc(uri, |doc| hover(&doc.text, &doc.index, &doc.smells, None, doc.tree(), 0)).flatten()
         })
     }
 
