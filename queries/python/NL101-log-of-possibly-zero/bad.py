@@ -270,3 +270,34 @@ def summed_over_another_axis(z, mask):
 def bound_in_passing(z):
     # An assignment expression is the value it binds.
     return torch.log((p := F.softmax(z, dim=-1))), p  # error: [NL101]
+
+
+def selected_but_not_by_its_own_zeros(labels, y, other):
+    # Another array's mask, a condition that keeps 0, JAX's padded indices, torch's [n, ndim]
+    # indices (rows of a matrix), and a mask of a count since rebound: zeros stay.
+    counts = np.bincount(labels)
+    a = np.log(counts[y > 0])  # error: [NL101]
+    b = np.log(counts[counts > -1])  # error: [NL101]
+    c = jnp.log(jnp.bincount(labels)[jnp.nonzero(jnp.bincount(labels), size=3)])  # error: [NL101]
+    t = torch.bincount(labels)
+    d = torch.log(t[torch.nonzero(t)])  # error: [NL101]
+    ok = counts > 0
+    counts = np.bincount(other)
+    return a, b, c, d, np.log(counts[ok])  # error: [NL101]
+
+
+def selected_over_another_total(labels, other):
+    # The total of another count is no bound on the selected elements: it can be 0 alone.
+    counts = np.bincount(labels)
+    p = counts[counts > 0] / np.bincount(other).sum()  # error: [NL201]
+    return -(p * np.log(p)).sum()  # error: [NL101]
+
+
+def padded_or_not_the_counts(labels):
+    # JAX pads the counts of `unique(..., size=n)`; with `return_inverse` the second element is the
+    # inverse, not the counts.
+    _, j = jnp.unique(labels, return_counts=True, size=8)
+    j = j / j.sum()
+    inverse = np.unique(labels, return_inverse=True, return_counts=True)[1]
+    inverse = inverse / inverse.sum()
+    return (j * jnp.log(j)).sum(), (inverse * np.log(inverse)).sum()  # error: [NL101, NL101]

@@ -347,3 +347,43 @@ def log_past_an_early_return(a):
 def floored_counts(labels):
     counts = np.bincount(labels)
     return log_or_floor(counts.sum()), log_past_an_early_return(np.count_nonzero(labels)), log_or_floor(0)
+
+
+def selected_nonzero_counts(labels):
+    # A count's elements selected by a condition on the same count that excludes 0 are positive,
+    # and so is each over their total (0 only when nothing is selected).
+    counts = np.bincount(labels)
+    p = counts[counts > 0] / counts.sum()
+    entropy = -(p * np.log(p)).sum()
+    kept = np.log(counts[counts != 0]) + np.log(counts[np.nonzero(counts)]) + np.log(counts[counts.nonzero()])
+    nz = np.nonzero(counts)
+    ok = counts > 0
+    named = np.log(counts[nz]) + np.log(counts[ok]) + np.log(counts[np.where(counts > 0)])
+    t = torch.bincount(labels)
+    by_torch = torch.log(t[t > 0]) + torch.log(t[torch.nonzero(t, as_tuple=True)]) + t[t.nonzero(as_tuple=True)].log()
+    return entropy, kept, named, by_torch
+
+
+def unique_counts(labels):
+    # Each count `unique` returns is at least 1: a value is listed because it occurs.
+    _, counts = np.unique(labels, return_counts=True)
+    p = counts / counts.sum()
+    entropy = -(p * np.log(p)).sum()
+    last = np.unique(labels, return_counts=True)[-1]
+    last = last / last.sum()
+    second = np.unique(labels, return_counts=True)[1]
+    second = second / second.sum()
+    _, _, after_inverse = np.unique(labels, return_inverse=True, return_counts=True)
+    after_inverse = after_inverse / after_inverse.sum()
+    _, t = torch.unique(labels, return_counts=True)
+    t = t / t.sum()
+    _, j = jnp.unique(labels, return_counts=True)
+    j = j / j.sum()
+    return (
+        entropy,
+        (last * np.log(last)).sum(),
+        (second * np.log(second)).sum(),
+        (after_inverse * np.log(after_inverse)).sum(),
+        (t * torch.log(t)).sum(),
+        (j * jnp.log(j)).sum(),
+    )

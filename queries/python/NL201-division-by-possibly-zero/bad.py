@@ -119,3 +119,12 @@ def copy_taken_before_the_loop(s, masks):
         out = torch.where(m > 0, s / n, 0.0)  # error: [NL201]
         n = mask.sum()
     return out
+
+
+def selected_by_another_mask(labels, other, keep):
+    # Elements chosen by another array's mask can all be 0 with their total; a total of another
+    # count is 0 on its own.
+    counts = np.bincount(labels)
+    total = np.bincount(other)
+    p = counts[keep > 0] / counts.sum()  # error: [NL201]
+    return p, counts[counts > 0] / total.sum()  # error: [NL201]

@@ -137,3 +137,9 @@ def weighted_bins(labels, weights, totals):
 
 def suppressed(x, mask):
     return x / mask.sum()  # noqa: NL201
+
+
+def selected_over_its_total(labels):
+    # Where the total is 0 every count is, and no element is selected: nothing is divided.
+    counts = np.bincount(labels)
+    return counts[counts > 0] / counts.sum(), counts[np.nonzero(counts)] / np.sum(counts)

@@ -55,7 +55,11 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     if !cx.settings.preview && !stable() {
         return Vec::new();
     }
-    if discarded(model, smell, den) || errors_handled(model, smell) || spread_compared(model, smell, &value) {
+    // `x[x > 0] / x.sum()`: where the total is 0 no element is selected, so nothing is divided.
+    let selected =
+        smell.kind_name() == "binary_operator" && num.is_some_and(|n| model.selection_over_its_total(n, den));
+    if selected || discarded(model, smell, den) || errors_handled(model, smell) || spread_compared(model, smell, &value)
+    {
         return Vec::new();
     }
     let name = short(model.text(den));

@@ -11,6 +11,7 @@ use tree_sitter::Node;
 use super::apis;
 use super::constant;
 use super::facts::{Fact, FactKey};
+use super::guards::Constraint;
 use super::reductions::Reduce;
 use super::scope::{Binding, Entry};
 use super::transfer::{self, Arg, RECEIVER, Transfer};
@@ -1318,6 +1319,14 @@ impl<'a> Model<'a> {
                 .with_range(Interval::new(lo, hi))
                 .produced(Op::Sigmoid, node);
         }
+        // `x[x > 0] / x.sum()` of a non-negative `x`: the total is at least each element kept,
+        // so it is positive wherever there is an element to divide, and the quotient is in (0, 1].
+        if op.kind_name() == "/" && self.selection_over_its_total(left, right) {
+            return Value::unknown()
+                .with_origin(l.origin.join(r.origin))
+                .with_kind(l.kind.clone())
+                .with_range(Interval::new(Bound::open(0.0), Bound::closed(1.0)));
+        }
         // A cosine similarity over a temperature the file does not give (`cos / self.tau`, a
         // name or attribute that is not trained): a hyperparameter, taken to be at least
         // MIN_TEMPERATURE. A temperature known to be smaller (a literal 0.01) keeps its own
@@ -1347,6 +1356,37 @@ impl<'a> Model<'a> {
             return v;
         }
         arithmetic(op.kind_name(), &l, &r, node)
+    }
+
+    /// `left` selects positive elements of an array `x` that is non-negative (`x[x > 0]`), and `right`
+    /// sums all of `x`, the same binding, over every axis (`x.sum()`, `np.sum(x)`): the total is
+    /// 0 only when every element is, and then nothing is selected.
+    pub fn selection_over_its_total(&self, left: Node<'a>, right: Node<'a>) -> bool {
+        let (left, right) = (unparenthesized(left), unparenthesized(right));
+        let Some(array) = left.child_by_field_id(FIELD.value).filter(|_| left.kind_name() == "subscript") else {
+            return false;
+        };
+        if right.kind_name() != "call"
+            || !self.value(left).range.is_positive()
+            || !self.value(array).range.is_non_negative()
+        {
+            return false;
+        }
+        let args = Args::of(right);
+        let summed = match self.callee(right) {
+            Some(Callee::Method { name: "sum" | "nansum", receiver }) if args.is_empty() => receiver,
+            Some(Callee::Api(api))
+                if matches!(apis::leaf(&api), "sum" | "nansum")
+                    && matches!(apis::library_of(&api), Some(Library::NumPy | Library::Torch | Library::Jax))
+                    && args.keyword.is_empty()
+                    && !args.splat
+                    && args.positional.len() == 1 =>
+            {
+                args.positional[0]
+            }
+            _ => return false,
+        };
+        same_expression(summed, array, self.src) && self.same_value_at(summed, array)
     }
 
     /// `x - max(x)`, `x - logsumexp(x)` (at most 0) and `max(x) - min(x)` (a spread).
@@ -1653,8 +1693,37 @@ impl<'a> Model<'a> {
                 (index == u && args.positional.len() == 1 && self.value(input).op() == Some(Op::Orthogonal))
                     .then(|| base.produced(Op::Invertible, call))
             }
+            "numpy.unique" | "jax.numpy.unique" | "torch.unique" | "torch.unique_consecutive" => {
+                let (counts, _) = self.unique_counts(api, &args)?;
+                (index == counts).then(|| Value { dtype: Some(Dtype::Int), ..base.with_range(Interval::at_least(1.0)) })
+            }
             _ => None,
         }
+    }
+
+    /// Where the counts are in the tuple `unique(..., return_counts=True)` returns, and the
+    /// tuple's length: after the unique values and, when asked, the first indices and the
+    /// inverse. Each count is at least 1 (a value is unique because it occurs). `numpy.unique(ar,
+    /// return_index=False, return_inverse=False, return_counts=False, axis=None)`,
+    /// `jax.numpy.unique` (not with `size=`: it pads the counts), `torch.unique(input,
+    /// sorted=True, return_inverse=False, return_counts=False, dim=None)`,
+    /// `torch.unique_consecutive(input, return_inverse=False, return_counts=False, dim=None)`.
+    /// Flags given positionally or by an expression are not read.
+    fn unique_counts(&self, api: &str, args: &Args<'a>) -> Option<(usize, usize)> {
+        if args.positional.len() != 1 || args.splat || args.keyword(&["size"], self.src).is_some() {
+            return None;
+        }
+        let flag = |name: &str| match args.keyword(&[name], self.src).map(|v| self.text(v)) {
+            None | Some("False") => Some(false),
+            Some("True") => Some(true),
+            Some(_) => None,
+        };
+        if !flag("return_counts")? {
+            return None;
+        }
+        let index = !api.starts_with("torch.") && flag("return_index")?;
+        let counts = 1 + usize::from(index) + usize::from(flag("return_inverse")?);
+        Some((counts, counts + 1))
     }
 
     /// What a target at `position` of `a, b = rhs` receives: the element, where it is known
@@ -1705,13 +1774,30 @@ impl<'a> Model<'a> {
         summary.elements.get(index).map(|e| e.value_at(node))
     }
 
+    /// The length of the tuple a call returns, where it is known (`unique(..., return_counts=True)`):
+    /// what a negative index counts from.
+    fn tuple_length(&self, call: Node<'a>) -> Option<usize> {
+        let call = unparenthesized(call);
+        match self.callee(call)? {
+            Callee::Api(api) if matches!(apis::leaf(&api), "unique" | "unique_consecutive") => {
+                self.unique_counts(&api, &Args::of(call)).map(|(_, len)| len)
+            }
+            _ => None,
+        }
+    }
+
     fn subscript_value(&self, node: Node<'a>) -> Value<'a> {
         let Some(array) = node.child_by_field_id(FIELD.value) else { return Value::unknown() };
         // `f(x)[0]` of a function that returns a tuple: that element.
         if unparenthesized(array).kind_name() == "call"
             && let Some(index) = single_index(node)
-            && let Some(i) = self.constant(index).filter(|c| *c >= 0.0 && c.fract() == 0.0 && *c < 64.0)
-            && let Some(v) = self.element_value(array, i as usize)
+            && let Some(i) = self.constant(index).filter(|c| c.fract() == 0.0 && c.abs() < 64.0)
+            && let Some(i) = if i >= 0.0 {
+                Some(i as usize)
+            } else {
+                self.tuple_length(array).and_then(|n| n.checked_sub(-i as usize))
+            }
+            && let Some(v) = self.element_value(array, i)
         {
             return self.refine(node, Value { via: None, ..v });
         }
@@ -1723,13 +1809,16 @@ impl<'a> Model<'a> {
         if v.op().is_some_and(Op::is_property) && !(v.op() == Some(Op::Normalized) && rows) {
             v = v.without_property();
         }
-        // `p[p > 0]`: boolean-mask selection keeps the elements where the condition holds.
+        // `p[p > 0]`, `x[x != 0]`, `x[np.nonzero(x)]`: a selection by a condition on the array
+        // itself keeps the elements where the condition holds. A condition written elsewhere
+        // (`ok = x > 0; x[ok]`) must have read the same binding of the array.
         if let Some(index) = node.child_by_field_id(FIELD.subscript) {
             let mut found = Vec::new();
-            self.constraints_of(index, true, 0, &mut found);
+            self.selection_constraints(index, 0, &mut found);
             for c in found {
-                if same_expression(c.subject, array, self.src) {
-                    v.range = v.range.meet(c.range);
+                let inline = index.start_byte() <= c.subject.start_byte() && c.subject.end_byte() <= index.end_byte();
+                if same_expression(c.subject, array, self.src) && (inline || self.same_value_at(c.subject, array)) {
+                    v.range = super::guards::narrow(v.range, c.range);
                 }
             }
         }
@@ -1738,6 +1827,67 @@ impl<'a> Model<'a> {
             v = Value::unknown().with_origin(of.origin);
         }
         self.refine(node, v)
+    }
+
+    /// What a selection `x[index]` says of the elements it keeps: the constraints of a boolean
+    /// mask (`x > 0`, `ok` bound to one), or, for the indices of an array's non-zero elements
+    /// ([`Model::nonzero_of`]), that array is not 0 there (the pinhole [`super::guards::narrow`]
+    /// reads) and the condition it is holds. Through names bound once.
+    fn selection_constraints(&self, index: Node<'a>, depth: u32, out: &mut Vec<Constraint<'a>>) {
+        let index = unparenthesized(index);
+        if depth < 4
+            && index.kind_name() == "identifier"
+            && let Some((_, rhs)) = self.assigned_value(index)
+        {
+            return self.selection_constraints(rhs, depth + 1, out);
+        }
+        match self.nonzero_of(index) {
+            Some(of) => {
+                self.constraints_of(of, true, 0, out);
+                let not_zero = Interval { lo: Bound::open(0.0), hi: Bound::open(0.0) };
+                out.push(Constraint { subject: unparenthesized(of), range: not_zero });
+            }
+            None => self.constraints_of(index, true, 0, out),
+        }
+    }
+
+    /// The array whose non-zero elements `call` gives the indices of, as a tuple of index arrays
+    /// that selects exactly those elements (`x[np.nonzero(x)]`): `np.nonzero(a)`, `a.nonzero()`
+    /// of a NumPy or JAX array, `np.where(cond)` with one argument, `torch.nonzero(x,
+    /// as_tuple=True)` and `torch.where(cond)` (numpy.nonzero, torch.nonzero and torch.where
+    /// docs). Not `torch.nonzero(x)` without `as_tuple`, an `[n, ndim]` tensor that indexes rows
+    /// of a matrix; nor JAX's with `size=`, padded with `fill_value` (index 0 by default).
+    fn nonzero_of(&self, call: Node<'a>) -> Option<Node<'a>> {
+        if call.kind_name() != "call" {
+            return None;
+        }
+        let args = Args::of(call);
+        if args.splat {
+            return None;
+        }
+        let as_tuple = args.keyword(&["as_tuple"], self.src).is_some_and(|t| self.text(t) == "True");
+        match self.callee(call)? {
+            Callee::Api(api) => {
+                let [of] = args.positional.as_slice() else { return None };
+                let only = |kw: &[&str]| args.keyword.iter().all(|(k, _)| kw.contains(&self.text(*k)));
+                match api.as_str() {
+                    "numpy.nonzero" | "numpy.where" | "jax.numpy.nonzero" | "jax.numpy.where" | "torch.where"
+                        if args.keyword.is_empty() =>
+                    {
+                        Some(*of)
+                    }
+                    "torch.nonzero" if as_tuple && only(&["as_tuple"]) => Some(*of),
+                    _ => None,
+                }
+            }
+            Callee::Method { name: "nonzero", receiver } => {
+                let numpy = matches!(self.value(receiver).kind, Kind::Array(Library::NumPy | Library::Jax));
+                let plain = args.is_empty() && numpy;
+                let tuple = as_tuple && args.positional.is_empty() && args.keyword.len() == 1;
+                (plain || tuple).then_some(receiver)
+            }
+            _ => None,
+        }
     }
 }
 
