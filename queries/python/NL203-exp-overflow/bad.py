@@ -84,3 +84,12 @@ def numpy_logistic(x):
 def float64_log_sum_exp(x):
     # Precise in float64 (not NL105's), yet exp overflows past 709.
     return np.log(np.sum(np.exp(x), axis=-1))  # error: [NL203]
+
+
+def scaled_or_unbounded_exponents(h):
+    # A bounded output scaled past the threshold, and functions with no bound (sinh, atanh).
+    a = torch.tanh(h) * 100
+    b = torch.sinh(h)
+    c = torch.atanh(h)
+    d = torch.exp(a) + torch.exp(-a)  # error: [NL203]
+    return d, torch.exp(b) + torch.exp(-b), torch.exp(c) + torch.exp(-c)  # error: [NL203, NL203]

@@ -6,6 +6,7 @@ import tensorflow as tf
 import torch
 import torch.nn.functional as F
 from keras import backend as K
+from keras import ops
 
 
 def shifted(logits, x, z):
@@ -105,3 +106,34 @@ def softmax_over_warm_cosines(a, b):
     b = F.normalize(b, dim=1)
     e = torch.exp(torch.matmul(a, b.transpose(0, 1)) / 0.07)
     return e / e.sum(dim=1, keepdim=True)
+
+
+class BoundedExponents(torch.nn.Module):
+    # tanh, sin, cos and erf lie in [-1, 1]: exp(x) and exp(-x) stay within [1/e, e].
+    def __init__(self):
+        super().__init__()
+        self.act = torch.nn.Tanh()
+
+    def forward(self, h, theta):
+        a = torch.tanh(h)
+        b = h.tanh()
+        c = torch.cos(theta)
+        d = torch.erf(h)
+        e = self.act(h)
+        f = torch.special.erf(theta).sin()
+        return (
+            torch.exp(a) + torch.exp(-a),
+            torch.exp(b) + torch.exp(-b),
+            torch.exp(c) + torch.exp(-c),
+            torch.exp(d) + torch.exp(-d),
+            torch.exp(e) + torch.exp(-e),
+            torch.exp(f) + torch.exp(-f),
+        )
+
+
+def bounded_exponents_elsewhere(h):
+    a = tf.math.tanh(h)
+    b = np.sin(h)
+    c = jnp.cos(h)
+    d = ops.erf(h)
+    return tf.exp(a) + tf.exp(-a), np.exp(b) + np.exp(-b), jnp.exp(c) + jnp.exp(-c), ops.exp(d) + ops.exp(-d)

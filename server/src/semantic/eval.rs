@@ -798,6 +798,7 @@ impl<'a> Model<'a> {
                         .produced(Op::LogSoftmax, call),
                     "ReLU" | "ReLU6" => data.with_range(Interval::NON_NEGATIVE).produced(Op::Relu, call),
                     "Softplus" => data.with_range(Interval::POSITIVE).produced(Op::Softplus, call),
+                    "Tanh" => data.with_range(Interval::closed(-1.0, 1.0)).produced(Op::Bounded, call),
                     "Linear" | "Dense" | "Conv1d" | "Conv2d" | "Conv3d" | "Conv1D" | "Conv2D" | "Conv3D"
                     | "Bilinear" | "LazyLinear" | "EinsumDense" => data.produced(Op::Logits, call),
                     _ if leaf.ends_with("Loss") || class.starts_with("keras.losses.") => {

@@ -146,6 +146,17 @@ fn sigmoid(x: Interval) -> Interval {
     let hi = if x.hi.value > 16.6 { Bound::closed(1.0) } else { Bound { value: f(x.hi.value), ..x.hi } };
     Interval::new(lo, hi)
 }
+/// `tanh`, increasing, in float32: -1 below about -9.01 and 1 above (1 - 2^-24 rounds to 1 once
+/// 2 exp(-2x) < 2^-24); in between, the exact values.
+fn tanh(x: Interval) -> Interval {
+    let lo = if x.lo.value < -9.0 { Bound::closed(-1.0) } else { Bound { value: x.lo.value.tanh(), ..x.lo } };
+    let hi = if x.hi.value > 9.0 { Bound::closed(1.0) } else { Bound { value: x.hi.value.tanh(), ..x.hi } };
+    Interval::new(lo, hi)
+}
+/// `sin`, `cos`, `erf`: within [-1, 1] whatever the argument.
+fn unit_bounded(_: Interval) -> Interval {
+    Interval::closed(-1.0, 1.0)
+}
 fn log1p(x: Interval) -> Interval {
     if x.lo.value > -1.0 { x.map_increasing(f64::ln_1p) } else { Interval::ANY }
 }
@@ -225,6 +236,24 @@ const ROWS: &[Row] = &[
         leaves: &["cosh"],
         transfer: Transfer::Map(cosh, Op::Constant, X),
         source: "cosh: >= 1",
+    },
+    Row {
+        modules: &[TORCH, NP, JNP, TF_MATH, KOPS, KB, "keras.activations"],
+        leaves: &["tanh"],
+        transfer: Transfer::Map(tanh, Op::Bounded, X),
+        source: "tanh: increasing, in (-1, 1), saturating to -1 and 1 in float32 (torch.tanh and its alias torch.nn.functional.tanh, numpy.tanh, tf.math.tanh and tf.nn.tanh, keras.ops.tanh, keras.activations.tanh)",
+    },
+    Row {
+        modules: &[TORCH, NP, JNP, TF_MATH, KOPS, KB],
+        leaves: &["sin", "cos"],
+        transfer: Transfer::Map(unit_bounded, Op::Bounded, X),
+        source: "sin, cos: within [-1, 1]",
+    },
+    Row {
+        modules: &[TORCH, "torch.special", TF_MATH, KOPS, SP, "jax.scipy.special", "jax.lax"],
+        leaves: &["erf"],
+        transfer: Transfer::Map(unit_bounded, Op::Bounded, X),
+        source: "erf: within [-1, 1] (torch.erf, torch.special.erf, tf.math.erf, keras.ops.erf, scipy.special.erf, jax.scipy.special.erf, jax.lax.erf)",
     },
     Row {
         modules: ELEMENTWISE,
@@ -690,6 +719,8 @@ const METHODS: &[(&[&str], Transfer)] = &[
     (&["relu", "relu_"], Transfer::Map(relu, Op::Relu, RECEIVER)),
     (&["cosh"], Transfer::Map(cosh, Op::Constant, RECEIVER)),
     (&["expm1"], Transfer::Map(expm1, Op::Exp, RECEIVER)),
+    (&["tanh", "tanh_"], Transfer::Map(tanh, Op::Bounded, RECEIVER)),
+    (&["sin", "sin_", "cos", "cos_", "erf", "erf_"], Transfer::Map(unit_bounded, Op::Bounded, RECEIVER)),
     (&["log1p"], Transfer::Map(log1p, Op::Log, RECEIVER)),
     (&["softmax"], Transfer::Fixed(Interval::UNIT, Op::Softmax)),
     (&["sigmoid", "sigmoid_"], Transfer::Map(sigmoid, Op::Sigmoid, RECEIVER)),

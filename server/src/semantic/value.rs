@@ -410,6 +410,8 @@ pub enum Op {
     Invertible,
     /// The diagonal of an invertible triangular matrix: no element is 0.
     NonZero,
+    /// An output within [-1, 1]: tanh, sine, cosine, erf.
+    Bounded,
 }
 
 /// The two probability producers.
@@ -457,6 +459,7 @@ impl Op {
             Op::Orthogonal => "an orthogonal matrix",
             Op::Invertible => "an invertible triangular factor",
             Op::NonZero => "the diagonal of an invertible triangular factor",
+            Op::Bounded => "an output of tanh, sin, cos or erf, within [-1, 1]",
         }
     }
 
