@@ -301,3 +301,13 @@ def padded_or_not_the_counts(labels):
     inverse = np.unique(labels, return_inverse=True, return_counts=True)[1]
     inverse = inverse / inverse.sum()
     return (j * jnp.log(j)).sum(), (inverse * np.log(inverse)).sum()  # error: [NL101, NL101]
+
+
+def range_sliced_but_keeping_its_zero(n, k, y):
+    # A slice from 0, from an unknown index or backwards, a range from below 0, and a product
+    # sliced: the 0 can stay.
+    a = np.log(np.arange(n + 1)[0:])  # error: [NL101]
+    b = np.log(np.arange(n + 1)[k:])  # error: [NL101]
+    c = np.log(np.arange(n + 1)[1::-1])  # error: [NL101]
+    d = np.log(np.arange(-3, n)[1:])  # error: [NL101]
+    return a, b, c, d, np.log((np.arange(n) * y)[1:])  # error: [NL101]

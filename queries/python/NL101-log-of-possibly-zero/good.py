@@ -387,3 +387,10 @@ def unique_counts(labels):
         (t * torch.log(t)).sum(),
         (j * jnp.log(j)).sum(),
     )
+
+
+def range_without_its_zero(n):
+    # An ascending range from 0 sliced from index 1 on starts above 0 (log-factorials).
+    a = np.cumsum(np.log(np.arange(n + 1)[1:]))
+    r = torch.arange(n)
+    return a, torch.log(r[2:]), np.log(np.arange(0, n, 2)[1:n:1])

@@ -1823,11 +1823,52 @@ impl<'a> Model<'a> {
                 }
             }
         }
+        // `arange(n + 1)[1:]`: an ascending range from 0 or above without its first element.
+        if self.drops_the_first_of_a_range(node, array, &of) {
+            v.range = v.range.meet(Interval::POSITIVE);
+        }
         if matches!(of.kind, Kind::NotArray) && !matches!(array.kind_name(), "list" | "tuple") {
             // An element of a container: nothing known of it but its origin.
             v = Value::unknown().with_origin(of.origin);
         }
         self.refine(node, v)
+    }
+
+    /// `node` is `array[k:]` (any stop, no step or a positive one) with a literal `k >= 1`, and
+    /// `array` an `arange` with a positive step from 0 or above (the call, or a name bound once to
+    /// it): every element left is above the first, so above 0.
+    fn drops_the_first_of_a_range(&self, node: Node<'a>, array: Node<'a>, of: &Value<'a>) -> bool {
+        if of.op() != Some(Op::Arange) || of.range.is_any() || of.range.lo.value < 0.0 {
+            return false;
+        }
+        let source = match unparenthesized(array).kind_name() {
+            "call" => unparenthesized(array),
+            "identifier" => match self.assigned_value(array) {
+                Some((_, value)) => value,
+                None => return false,
+            },
+            _ => return false,
+        };
+        let arange = |api: &str| matches!(transfer::of_api(api), Some(Transfer::Arange));
+        if source.kind_name() != "call" || !matches!(self.callee(source), Some(Callee::Api(api)) if arange(&api)) {
+            return false;
+        }
+        let Some(slice) = single_index(node).filter(|i| i.kind_name() == "slice") else { return false };
+        // The parts of `start:stop:step`, by the colons between them.
+        let mut parts: [Option<Node<'a>>; 3] = [None; 3];
+        let mut at = 0;
+        let mut cursor = slice.walk();
+        for child in slice.children(&mut cursor) {
+            match child.kind_name() {
+                ":" => at += 1,
+                "comment" => {}
+                _ if at < 3 => parts[at] = Some(child),
+                _ => return false,
+            }
+        }
+        let start = parts[0].filter(|s| s.kind_name() == "integer").and_then(|s| self.constant(s));
+        let step = parts[2].map(|s| self.constant(s));
+        start.is_some_and(|k| k >= 1.0) && step.is_none_or(|s| s.is_some_and(|s| s > 0.0))
     }
 
     /// What a selection `x[index]` says of the elements it keeps: the constraints of a boolean
