@@ -368,7 +368,13 @@ fn file_library(model: &Model) -> Option<Library> {
 }
 
 /// The clip fix: into `[eps, 1]` for a probability, else only the lower bound is raised.
-fn clip(cx: &Checker, arg: Node, library: Library, probability: bool, alias: Option<&str>) -> Option<Fix> {
+fn clip<'a>(
+    cx: &Checker<'_, 'a>,
+    arg: Node<'a>,
+    library: Library,
+    probability: bool,
+    alias: Option<&str>,
+) -> Option<Fix> {
     let eps = cx.settings.epsilon_literal();
     let x = cx.model.text(arg);
     let (function, call_args) = match (library, probability) {
@@ -381,7 +387,7 @@ fn clip(cx: &Checker, arg: Node, library: Library, probability: bool, alias: Opt
     } else {
         format!("Raise `{}` to at least {eps}", short(x))
     };
-    Some(fixes::replace_with_call(&cx.model.imports, arg, function, alias, &call_args, title, Applicability::Unsafe))
+    Some(fixes::replace_with_call(cx.model, arg, function, alias, &call_args, title, Applicability::Unsafe))
 }
 
 /// `value` is the absolute value of a determinant: `abs(det(w))`, `det(w).abs()`,

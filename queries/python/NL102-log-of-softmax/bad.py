@@ -122,3 +122,15 @@ def picked_at_indices_drawn_elsewhere(z):
     down = torch.log(p.gather(0, k))  # error: [NL102]
     p = F.softmax(z * 100, dim=-1)
     return across, down, torch.log(p.gather(1, i))  # error: [NL102]
+
+
+def per_class_with_a_comprehension_variable_named_like_an_alias(z, classes):
+    # Regression (a newcomer's trial): the fix wrote `F.log_softmax(...)[:, F]`, `F` a class
+    # index in the comprehension.
+    p = F.softmax(z, dim=-1)
+    return [torch.log(p)[:, F] for F in classes]  # error: [NL102]
+
+
+def parameter_named_like_an_alias(z, F):
+    p = torch.softmax(z, dim=-1)
+    return torch.log(p)[:, F]  # error: [NL102]

@@ -60,3 +60,25 @@ def sigmoid_in_other_dtypes(z):
     wide = torch.log(torch.sigmoid(z.double()))  # error: [NL103]
     half = torch.log(torch.sigmoid(z.half()))  # error: [NL103]
     return wide, half
+
+
+def local_named_like_an_alias(x):
+    # Regression (a newcomer's trial): the fix wrote `F.logsigmoid(x) * F` with `F` the number
+    # of features here, an int: it must spell the function through an alias that reaches it.
+    F = x.shape[-1]  # number of features
+    return torch.log(torch.sigmoid(x)) * F  # error: [NL103]
+
+
+def parameter_named_like_an_alias(x, F):
+    return torch.log(torch.sigmoid(x)) * F  # error: [NL103]
+
+
+def comprehension_variable_named_like_an_alias(xs):
+    return [torch.log(torch.sigmoid(x)) * F for F, x in enumerate(xs)]  # error: [NL103]
+
+
+class ClassAttributeNamedLikeAnAlias:
+    F = 3  # not visible in the methods: `F` there is the module's
+
+    def forward(self, x):
+        return torch.log(torch.sigmoid(x))  # error: [NL103]

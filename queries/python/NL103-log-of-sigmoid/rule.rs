@@ -117,7 +117,7 @@ pub fn log_sigmoid_fix<'a>(model: &Model<'a>, source: &Source<'a>, complement: b
     let target = probs::log_space_function(source)?;
     // `F.logsigmoid` over `torch.nn.functional.logsigmoid`: the longest module wins for PyTorch.
     let alias = if source.method || source.family == probs::Family::Torch { None } else { source.alias };
-    let (spelled, import) = fixes::spell(&model.imports, &target, alias);
+    let (spelled, import) = fixes::spell(model, call, &target, alias);
     let content = format!("{spelled}({x})");
     let title = logits.fix_title(&short(&content));
     let mut edits: Vec<Edit> = import.into_iter().collect();

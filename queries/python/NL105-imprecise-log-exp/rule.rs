@@ -220,9 +220,9 @@ fn softplus<'a>(model: &Model<'a>, log: Node<'a>, x: Node<'a>, written: &Written
     let prefer = if target.starts_with("torch.") || target.starts_with("jax.nn") { None } else { written.alias };
     let mut fixes = Vec::new();
     if !has_comment(log) {
-        let (spelled, _) = fixes::spell(&model.imports, target, prefer);
+        let (spelled, _) = fixes::spell(model, log, target, prefer);
         fixes.push(fixes::replace_with_call(
-            &model.imports,
+            model,
             log,
             target,
             prefer,
@@ -325,9 +325,9 @@ fn logsumexp_fix<'a>(
     let prefer =
         if matches!(family, Family::TensorFlow | Family::Keras | Family::Torch) { written.alias } else { None };
     let args = args.join(", ");
-    let (spelled, _) = fixes::spell(&model.imports, target, prefer);
+    let (spelled, _) = fixes::spell(model, log, target, prefer);
     Some(fixes::replace_with_call(
-        &model.imports,
+        model,
         log,
         target,
         prefer,
@@ -413,10 +413,10 @@ fn simple_fix<'a>(
         });
     }
     let target = sibling(written, leaf)?;
-    let (spelled, _) = fixes::spell(&model.imports, &target, written.alias);
+    let (spelled, _) = fixes::spell(model, node, &target, written.alias);
     let args = model.text(unparenthesized(x)).to_string();
     Some(fixes::replace_with_call(
-        &model.imports,
+        model,
         node,
         &target,
         written.alias,

@@ -153,17 +153,9 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
             };
             let text = model.text(p);
             let args = format!("{text}, {text}");
-            let (spelled, _) = fixes::spell(&model.imports, function, alias);
+            let (spelled, _) = fixes::spell(model, product, function, alias);
             let title = format!("Use `{spelled}(p, p)` with `p = {}`", short(model.text(exp)));
-            fixes.push(fixes::replace_with_call(
-                &model.imports,
-                product,
-                function,
-                alias,
-                &args,
-                title,
-                Applicability::Unsafe,
-            ));
+            fixes.push(fixes::replace_with_call(model, product, function, alias, &args, title, Applicability::Unsafe));
         }
         out.push(Finding {
             span: Some(Span::of(chain.top)),
@@ -228,7 +220,7 @@ fn categorical_entropy<'a>(model: &Model<'a>, source: &Source<'a>, chain: &Chain
         return None;
     }
     let logits = probs::logits_at(model, source, chain.top)?;
-    let (spelled, import) = fixes::spell(&model.imports, "torch.distributions.Categorical", None);
+    let (spelled, import) = fixes::spell(model, chain.top, "torch.distributions.Categorical", None);
     let title = logits.fix_title(&format!("{spelled}(logits={}).entropy()", short(&logits.text)));
     let mut expr = format!("{spelled}(logits={}).entropy()", logits.text);
     for r in &chain.reductions[1..] {

@@ -686,7 +686,8 @@ impl Contributor {
             | FactKey::LossHolders
             | FactKey::LogitsLossWords
             | FactKey::Differentiated
-            | FactKey::FreshName(_) => true,
+            | FactKey::FreshName(_)
+            | FactKey::Rebound(_) => true,
             FactKey::FileFlows | FactKey::FileCalls => false,
         }
     }
@@ -767,6 +768,7 @@ impl UnitCache {
             | FactKey::LogitsLossWords
             | FactKey::Differentiated
             | FactKey::FreshName(_)
+            | FactKey::Rebound(_)
             | FactKey::FileFlows
             | FactKey::FileCalls => true,
         };

@@ -36,9 +36,9 @@ pub fn plus_eps(model: &Model, node: Node, eps: &str) -> String {
 /// `node` raised to at least `floor` in `library`'s spelling: `d.clamp(min=1)` for a PyTorch
 /// tensor, `tf.maximum(d, 1)`, `np.maximum(d, 1)`, and `max(d, 1)` for a Python number
 /// (`library` `None`). The text and the import it needs.
-pub fn floored(
-    model: &Model,
-    node: Node,
+pub fn floored<'a>(
+    model: &Model<'a>,
+    node: Node<'a>,
     library: Option<Library>,
     floor: &str,
     prefer: Option<&str>,
@@ -47,7 +47,7 @@ pub fn floored(
         None => Some((format!("max({}, {floor})", model.text(unparenthesized(node))), None)),
         Some(Library::Torch) => Some((format!("{}.clamp(min={floor})", operand(model, node)), None)),
         Some(lib) => {
-            let (spelled, import) = fixes::spell(&model.imports, fixes::function(lib, Function::Maximum)?, prefer);
+            let (spelled, import) = fixes::spell(model, node, fixes::function(lib, Function::Maximum)?, prefer);
             Some((format!("{spelled}({}, {floor})", model.text(unparenthesized(node))), import))
         }
     }

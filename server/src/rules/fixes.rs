@@ -16,8 +16,21 @@ use crate::syntax::{FIELD, KindName};
 /// so one expression never mixes two aliases of a library. When no imported name reaches the
 /// target, returns the spelling under a new import and the edit that adds that import: a new
 /// line after the leading imports, or `, name` joining a `from` statement of the same module
-/// there.
-pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
+/// there. The spelling is for code at `site`: an alias that a local binding shadows there (`F =
+/// x.shape[-1]` in the function, a parameter `F`) is never written, another one that reaches
+/// the target is (`torch.nn.functional.logsigmoid` through `torch`), and a new import takes no
+/// name shadowed there.
+pub fn spell<'a>(model: &Model<'a>, site: Node<'a>, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
+    spell_with(&model.imports, target, prefer, &|name| model.shadows(name, site))
+}
+
+/// [`spell`] with `shadowed` saying which names a local binding shadows at the fix's site.
+pub fn spell_with(
+    imports: &Imports,
+    target: &str,
+    prefer: Option<&str>,
+    shadowed: &dyn Fn(&str) -> bool,
+) -> (String, Option<Edit>) {
     // Ranking: the preferred name, then the longest module (`F.softmax` over
     // `torch.nn.functional.softmax`), then the library's conventional name (`torch` over `T`
     // when a file has both), then the shorter spelling, then alphabetical.
@@ -31,7 +44,11 @@ pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, 
             } else {
                 target.strip_prefix(&format!("{module}.")).map(|r| format!(".{r}"))
             };
-            if let Some(rest) = rest {
+            // Asked only of the names that reach the target: each answer is a fact a cached
+            // function depends on.
+            if let Some(rest) = rest
+                && !shadowed(local)
+            {
                 let spelled = format!("{local}{rest}");
                 let conventional = CONVENTIONS.iter().any(|(m, alias)| *m == module && *alias == local);
                 let rank = (prefer == Some(local), module.len(), conventional, std::cmp::Reverse(spelled.len()));
@@ -48,7 +65,7 @@ pub fn spell(imports: &Imports, target: &str, prefer: Option<&str>) -> (String, 
     if let Some((_, spelled)) = best {
         return (spelled, None);
     }
-    let (statement, spelled) = new_import(target, |name| imports.is_taken(name));
+    let (statement, spelled) = new_import(target, |name| imports.is_taken(name) || shadowed(name));
     // `from M import f` joins a `from M import ...` the file already has.
     let extended = statement
         .strip_prefix("from ")
@@ -194,16 +211,16 @@ pub fn function(library: Library, function: Function) -> Option<&'static str> {
 
 /// A fix that replaces `node` with `content` (calling `target`, spelled with the file's aliases
 /// and preferring `prefer`), adding the import the spelling needs.
-pub fn replace_with_call(
-    imports: &Imports,
-    node: Node,
+pub fn replace_with_call<'a>(
+    model: &Model<'a>,
+    node: Node<'a>,
     target: &str,
     prefer: Option<&str>,
     args: &str,
     title: String,
     applicability: Applicability,
 ) -> Fix {
-    let (spelled, import) = spell(imports, target, prefer);
+    let (spelled, import) = spell(model, node, target, prefer);
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: node.start_byte(), end: node.end_byte(), content: format!("{spelled}({args})") });
     Fix { title, applicability, edits, whole: false }
@@ -248,7 +265,7 @@ mod tests {
     fn spell_in(src: &str, target: &str) -> (String, Option<String>) {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        let (spelled, edit) = spell(&imports, target, None);
+        let (spelled, edit) = spell_with(&imports, target, None, &|_| false);
         (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
     }
 
@@ -272,9 +289,9 @@ mod tests {
         let src = "import torch\nimport torch as th\n";
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        assert_eq!(spell(&imports, "torch.clamp", None).0, "torch.clamp");
-        assert_eq!(spell(&imports, "torch.clamp", Some("th")).0, "th.clamp");
-        assert_eq!(spell(&imports, "torch.clamp", Some("F")).0, "torch.clamp");
+        assert_eq!(spell_with(&imports, "torch.clamp", None, &|_| false).0, "torch.clamp");
+        assert_eq!(spell_with(&imports, "torch.clamp", Some("th"), &|_| false).0, "th.clamp");
+        assert_eq!(spell_with(&imports, "torch.clamp", Some("F"), &|_| false).0, "torch.clamp");
         assert_eq!(spell_in("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
         assert_eq!(
             spell_in("from tensorflow import math as tfm\nimport tensorflow as tf\n", "tensorflow.math.xlogy").0,
@@ -345,5 +362,69 @@ mod tests {
         assert!(fixed.unwrap().contains("import numpy as np\nimport scipy.special\n"));
         let (spelled, _) = spell_in("import numpy as np\n\ndef np_softmax(x):\n    pass\n", "scipy.special.softmax");
         assert_eq!(spelled, "softmax");
+    }
+
+    /// The spelling for code at the identifier `SITE` of `src` (and the file with its import).
+    fn spell_at_site(src: &str, target: &str, prefer: Option<&str>) -> (String, Option<String>) {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.find("SITE").expect("a SITE");
+        let site = tree.root_node().descendant_for_byte_range(at, at + 4).unwrap();
+        let (spelled, edit) = spell(&model, site, target, prefer);
+        (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
+    }
+
+    /// Regression (a newcomer's trial): with `F = x.shape[-1]` in the function, a fix wrote
+    /// `F.logsigmoid(x) * F`, an AttributeError at run time. An alias a local binding shadows
+    /// at the fix's site is never written, whatever the binding.
+    #[test]
+    fn an_alias_shadowed_at_the_site_is_not_written() {
+        let torch = "import torch\nimport torch.nn.functional as F\n";
+        let logsigmoid = "torch.nn.functional.logsigmoid";
+        for (code, want) in [
+            ("def f(x):\n    F = x.shape[-1]\n    return SITE * F\n", "torch.nn.functional.logsigmoid"),
+            ("def f(x, F):\n    return SITE * F\n", "torch.nn.functional.logsigmoid"),
+            ("def f(x, *, F=2):\n    return SITE * F\n", "torch.nn.functional.logsigmoid"),
+            ("def f(xs):\n    for F in xs:\n        pass\n    return SITE\n", "torch.nn.functional.logsigmoid"),
+            ("def f(xs):\n    return [SITE * F for F in xs]\n", "torch.nn.functional.logsigmoid"),
+            ("g = lambda x, F: SITE * F\n", "torch.nn.functional.logsigmoid"),
+            ("def f(x):\n    def g():\n        return SITE * F\n    F = 2\n    return g\n", logsigmoid),
+            // A module-level rebinding after the import shadows it in every function...
+            ("def f(x):\n    return SITE\nF = 3\n", "torch.nn.functional.logsigmoid"),
+            // ... and in module-level code it reaches.
+            ("F = 3\ny = SITE\n", "torch.nn.functional.logsigmoid"),
+            // Not shadowed: a class attribute seen from a method, a comprehension elsewhere, a
+            // function's own import, module-level code before the rebinding.
+            ("class C:\n    F = 3\n    def f(self, x):\n        return SITE\n", "F.logsigmoid"),
+            ("def f(xs):\n    a = [F for F in xs]\n    return SITE\n", "F.logsigmoid"),
+            ("def g(F):\n    pass\ndef f(x):\n    return SITE\n", "F.logsigmoid"),
+            ("def f(x):\n    import torch.nn.functional as F\n    return SITE\n", "F.logsigmoid"),
+            ("y = SITE\nF = 3\n", "F.logsigmoid"),
+        ] {
+            let src = format!("{torch}{code}");
+            assert_eq!(spell_at_site(&src, logsigmoid, None), (want.to_string(), None), "{code}");
+        }
+        // The alias the call used is not written either when shadowed.
+        let src = "import numpy\nimport numpy as np\n\ndef f(x):\n    np = len(x)\n    return SITE / np\n";
+        assert_eq!(spell_at_site(src, "numpy.clip", Some("np")).0, "numpy.clip");
+        // `tf = tf.compat.v1` keeps TensorFlow under the name.
+        let src = "import tensorflow as tf\ntf = tf.compat.v1\n\ndef f(x):\n    return SITE\n";
+        assert_eq!(spell_at_site(src, "tensorflow.math.log_sigmoid", None), ("tf.math.log_sigmoid".into(), None));
+    }
+
+    /// When no alias reaches the site, the new import takes no name shadowed there.
+    #[test]
+    fn a_new_import_takes_no_name_shadowed_at_the_site() {
+        let src = "from tensorflow.math import log\n\ndef f(z, tf):\n    return SITE / tf\n";
+        let (spelled, fixed) = spell_at_site(src, "tensorflow.math.log_sigmoid", None);
+        assert_eq!(spelled, "tensorflow.math.log_sigmoid");
+        assert!(fixed.unwrap().starts_with("from tensorflow.math import log\nimport tensorflow.math\n"));
+        let src = "from numpy import log\n\ndef f(x):\n    np = x.shape[0]\n    return SITE / np\n";
+        let (spelled, fixed) = spell_at_site(src, "numpy.clip", None);
+        assert_eq!(spelled, "numpy.clip");
+        assert!(fixed.unwrap().starts_with("from numpy import log\nimport numpy\n"));
+        // Unshadowed, the conventional alias as before.
+        let src = "from numpy import log\n\ndef f(x):\n    return SITE\n";
+        assert_eq!(spell_at_site(src, "numpy.clip", None).0, "np.clip");
     }
 }

@@ -411,19 +411,19 @@ pub fn product_of<'a>(model: &Model<'a>, call: Node<'a>) -> Option<(Node<'a>, No
 }
 
 /// The xlogy fix: `a * log(b)` → `xlogy(a, b)`.
-pub fn xlogy(
-    model: &Model,
-    product: Node,
-    other: Node,
-    arg: Node,
+pub fn xlogy<'a>(
+    model: &Model<'a>,
+    product: Node<'a>,
+    other: Node<'a>,
+    arg: Node<'a>,
     library: Library,
     alias: Option<&str>,
 ) -> Option<Fix> {
     let function = fixes::function(library, Function::Xlogy)?;
     let args = format!("{}, {}", model.text(unparenthesized(other)), model.text(arg));
-    let (spelled, _) = fixes::spell(&model.imports, function, alias);
+    let (spelled, _) = fixes::spell(model, product, function, alias);
     let title = format!("Use `{}`", short(&format!("{spelled}({args})")));
-    Some(fixes::replace_with_call(&model.imports, product, function, alias, &args, title, Applicability::Unsafe))
+    Some(fixes::replace_with_call(model, product, function, alias, &args, title, Applicability::Unsafe))
 }
 
 /// The natural log a call computes, and its argument: `torch.log(x)`, `np.log(x)`, `x.log()`.

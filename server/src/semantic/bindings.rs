@@ -118,4 +118,76 @@ impl<'a> Model<'a> {
         }
         (2..).map(|n| format!("{base}_{n}")).find(|n| !used(n)).unwrap_or_else(|| base.to_string())
     }
+
+    /// Whether something other than an import binds `name` where code at `site` reads it, so
+    /// that a fix writing `name.f(...)` there would call an attribute of that value: a
+    /// parameter (of the enclosing functions or lambdas), a variable of a comprehension holding
+    /// `site`, any assignment, loop variable, `with ... as` or definition of `name` in an
+    /// enclosing function (Python makes it local to the whole function), or at module level a
+    /// binding after which no import binds it again (for code in a function, the last binding in
+    /// the file; for module-level code, one that may reach `site`). Class bodies do not count:
+    /// their names are not visible inside their methods; nor does `tf = tf.compat.v1`, which
+    /// keeps a module of the same library under the name.
+    pub fn shadows(&self, name: &str, site: Node<'a>) -> bool {
+        let chain = self.ancestry(site);
+        let mut in_function = false;
+        for node in chain.iter().rev().skip(1) {
+            match node.kind_name() {
+                "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression" => {
+                    let mut cursor = node.walk();
+                    for clause in node.named_children(&mut cursor).filter(|c| c.kind_name() == "for_in_clause") {
+                        if let Some(left) = clause.child_by_field_id(FIELD.left)
+                            && super::scope::identifiers(left).iter().any(|n| self.text(*n) == name)
+                        {
+                            return true;
+                        }
+                    }
+                }
+                "lambda" if self.parameter(*node, name).is_some() => return true,
+                "function_definition" => {
+                    in_function = true;
+                    if self.parameter(*node, name).is_some() {
+                        return true;
+                    }
+                    let index = self.scope_index(*node);
+                    let entries = index.entries(name);
+                    if entries.iter().any(|e| !self.keeps_the_import(name, e)) {
+                        return true;
+                    }
+                    if !entries.is_empty() {
+                        // The function imports the name itself.
+                        return false;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if in_function {
+            // A fact of the module: a function's cached findings hold while it is the same.
+            return matches!(self.fact(&super::FactKey::Rebound(name.into())), super::facts::Fact::Names(n) if !n.is_empty());
+        }
+        let index = self.scope_index(self.tree.root_node());
+        index.reaching(name, site.start_byte()).entries.iter().any(|e| !self.keeps_the_import(name, e))
+    }
+
+    /// [`super::FactKey::Rebound`]: the last module-level binding of `name` is no import.
+    pub(super) fn compute_rebound(&self, name: &str) -> bool {
+        let index = self.scope_index(self.tree.root_node());
+        index.entries(name).last().is_some_and(|e| !self.keeps_the_import(name, e))
+    }
+
+    /// An import, or `tf = tf.compat.v1`: a module of the same library under the same name.
+    fn keeps_the_import(&self, name: &str, e: &super::scope::Entry<'a>) -> bool {
+        matches!(e.node.kind_name(), "import_statement" | "import_from_statement")
+            || matches!(e.binding, Binding::Value(value) if {
+                let value = unparenthesized(value);
+                let mut root = value;
+                while let Some(object) =
+                    root.child_by_field_id(FIELD.object).filter(|_| root.kind_name() == "attribute")
+                {
+                    root = object;
+                }
+                root != value && root.kind_name() == "identifier" && self.text(root) == name
+            })
+    }
 }

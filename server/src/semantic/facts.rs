@@ -51,6 +51,9 @@ pub enum FactKey {
     /// file uses `logits`): it depends on the whole file's text, so a function whose fix took
     /// it holds only while it is the same.
     FreshName(Name),
+    /// Whether module-level code binds the name last with something other than an import (`F
+    /// = 3` after `import torch.nn.functional as F`): a fix in a function must not write it.
+    Rebound(Name),
 }
 
 /// A name in a [`FactKey`]: keys are cloned into every dependency list that records them
@@ -409,7 +412,8 @@ impl<'a> Model<'a> {
                         FactKey::LossHolders
                         | FactKey::LogitsLossWords
                         | FactKey::Differentiated
-                        | FactKey::FreshName(_) => Fact::Names(Vec::new()),
+                        | FactKey::FreshName(_)
+                        | FactKey::Rebound(_) => Fact::Names(Vec::new()),
                         _ => Fact::Value(None),
                     };
                     let fact_hash = hash(&fact);
@@ -517,6 +521,9 @@ impl<'a> Model<'a> {
                 Fact::Names(super::gradients::differentiated_names(self.src, self.tree.root_node()))
             }
             FactKey::FreshName(base) => Fact::Names(vec![self.compute_fresh_name(base)]),
+            FactKey::Rebound(name) => {
+                Fact::Names(if self.compute_rebound(name) { vec![name.to_string()] } else { Vec::new() })
+            }
         }
     }
 

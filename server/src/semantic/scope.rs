@@ -169,6 +169,11 @@ impl<'t> ScopeIndex<'t> {
         self.scope
     }
 
+    /// Every binding of `name` in this scope, in source order.
+    pub fn entries(&self, name: &str) -> &[Entry<'t>] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
     /// Whether this scope binds `name` anywhere.
     pub fn binds(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
@@ -512,7 +517,7 @@ fn bind_assignment<'t>(assignment: Node<'t>, src: &'t str, add: &mut impl FnMut(
 
 /// The identifiers a target pattern binds (`a, (b, *c)` → a, b, c), not those inside subscripts
 /// or attributes.
-fn identifiers(target: Node) -> Vec<Node> {
+pub(crate) fn identifiers(target: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut stack = vec![target];
     while let Some(n) = stack.pop() {
