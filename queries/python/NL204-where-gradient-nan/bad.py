@@ -85,3 +85,35 @@ def energy(x):
 
 
 force = torch.func.grad(energy)
+
+
+def step(model, x, opt):
+    # A `GradientTape` block is differentiated code whatever the function's name.
+    with tf.GradientTape() as tape:
+        p = tf.nn.softmax(model(x))
+        loss = -tf.reduce_sum(tf.where(p > 0, p * tf.math.log(p), 0.0))  # error: [NL204]
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+
+
+def update(model, x, opt):
+    # The function calls `.backward()` on what it computes: that code is differentiated.
+    p = torch.softmax(model(x), -1)
+    ent = -torch.where(p > 0, p * torch.log(p), torch.zeros_like(p)).sum(-1).mean()  # error: [NL204]
+    opt.zero_grad()
+    ent.backward()
+    opt.step()
+
+
+def amp_update(model, x, scaler):
+    d = model(x)
+    total = torch.where(d > 0, torch.sqrt(d), torch.zeros_like(d)).sum()  # error: [NL204]
+    scaler.scale(total).backward()
+
+
+# A script: its module-level code calls `.backward()`, so module-level code is training code; a
+# tensor made with `requires_grad=True` carries the gradient whatever its value.
+leaf = torch.tensor([200.0, 0.0, -200.0], requires_grad=True)
+q = torch.softmax(leaf, -1)
+script_loss = -torch.where(q > 0, q * torch.log(q), torch.zeros_like(q)).sum()  # error: [NL204]
+script_loss.backward()

@@ -91,3 +91,45 @@ def potential(x):
 
 
 USAGE = "force = jax.grad(potential)"
+
+
+def entropy_metric(model, x):
+    # No loss name, no tape, no `.backward()`: an entropy reported as a metric.
+    p = tf.nn.softmax(model(x))
+    return -tf.reduce_sum(tf.where(p > 0, p * tf.math.log(p), 0.0))
+
+
+def predictive_entropy(logits):
+    # `entropy` is no loss word: entropies are as often uncertainty scores and metrics.
+    p = torch.softmax(logits, dim=-1)
+    return -torch.where(p > 0, p * torch.log(p), torch.zeros_like(p)).sum(-1)
+
+
+def after_the_tape(model, x):
+    # Only the code inside the `GradientTape` block is recorded.
+    with tf.GradientTape() as tape:
+        y = model(x)
+    p = tf.nn.softmax(y)
+    return tape, -tf.reduce_sum(tf.where(p > 0, p * tf.math.log(p), 0.0))
+
+
+def update_then_evaluate(model, x, opt):
+    loss = model(x).sum()
+    loss.backward()
+    opt.step()
+    with torch.no_grad():
+        p = torch.softmax(model(x), -1)
+        return -torch.where(p > 0, p * torch.log(p), torch.zeros_like(p)).sum(-1)
+
+
+def backward_of_a_value_given(model, x, loss):
+    # `.backward()` of a parameter: nothing says this function computes what is differentiated.
+    p = torch.softmax(model(x), -1)
+    ent = -torch.where(p > 0, p * torch.log(p), torch.zeros_like(p)).sum(-1)
+    loss.backward()
+    return ent
+
+
+# Module-level code of a file whose module-level code takes no gradient.
+scores = torch.softmax(torch.randn(4, 3) @ torch.randn(3, 3), -1)
+script_entropy = -torch.where(scores > 0, scores * torch.log(scores), torch.zeros_like(scores)).sum()

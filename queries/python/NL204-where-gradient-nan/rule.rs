@@ -60,7 +60,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     // Where gradients reach trained parameters: a forward pass or a loss. A `where` in an
     // optimizer's update (`trust_ratio = where(g_norm > 0, w_norm / g_norm, 1)`) or a kernel
     // is never differentiated.
-    if found.is_empty() || !model.is_differentiated(smell) || !model.in_training_code(smell) {
+    if found.is_empty() || !model.is_differentiated(smell) || !model.in_differentiated_code(smell) {
         return Vec::new();
     }
     let (first, in_then) = &found[0];
@@ -243,6 +243,11 @@ fn computed<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
         "call" | "binary_operator" | "unary_operator" | "subscript" => {}
         _ => return false,
     }
+    // `x = torch.tensor([...], requires_grad=True)`, and values computed from it: a leaf the
+    // gradient is taken of, whatever its value.
+    if from_a_leaf(model, node, 4) {
+        return true;
+    }
     let value = model.value(node);
     if value.origin == Origin::Config {
         return false;
@@ -253,6 +258,28 @@ fn computed<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
         Some(Op::Mask | Op::Count) => !value.range.is_non_negative(),
         Some(Op::Arange | Op::Uniform | Op::Zeros | Op::Constant) => false,
         _ => true,
+    }
+}
+
+/// `node` is, or is computed (through at most `depth` names) from, a tensor made with
+/// `requires_grad=True` (`torch.tensor(v, requires_grad=True)`, `torch.zeros(n,
+/// requires_grad=True)`): `p = torch.softmax(logits, -1)` of such `logits`.
+fn from_a_leaf<'a>(model: &Model<'a>, node: Node<'a>, depth: u32) -> bool {
+    let node = unparenthesized(node);
+    match node.kind_name() {
+        "identifier" if depth > 0 => {
+            let reaching = model.scope_index(model.scope_of(node)).reaching(model.text(node), node.start_byte());
+            reaching.entries.iter().any(|e| matches!(e.binding, Binding::Value(v) if from_a_leaf(model, v, depth - 1)))
+        }
+        "call" if Args::of(node).keyword(&["requires_grad"], model.src).is_some_and(|v| model.text(v) == "True") => {
+            true
+        }
+        "call" => Args::of(node).positional.iter().any(|a| from_a_leaf(model, *a, depth)),
+        "binary_operator" | "unary_operator" | "parenthesized_expression" => {
+            let mut cursor = node.walk();
+            node.named_children(&mut cursor).any(|c| from_a_leaf(model, c, depth))
+        }
+        _ => false,
     }
 }
 

@@ -174,6 +174,98 @@ impl<'a> Model<'a> {
         }) || self.passed_to_a_transform(&names)
     }
 
+    /// `node` lies in code whose gradient is taken, by its name ([`Model::in_training_code`]) or
+    /// by what the code around it does: inside `with tf.GradientTape() as tape:` (whatever the
+    /// function's name), in a function that calls `.backward()` on a value it computes
+    /// (`loss.backward()`, `scaler.scale(loss).backward()`: the code computing that loss is
+    /// differentiated), or in module-level code (a script, a notebook) when the module-level code
+    /// of the file calls `.backward()` on such a value or opens a `GradientTape`. Whether
+    /// gradients are stopped there (`torch.no_grad()`) is [`Model::is_differentiated`]'s
+    /// question.
+    pub fn in_differentiated_code(&self, node: Node<'a>) -> bool {
+        if self.in_training_code(node) {
+            return true;
+        }
+        let chain = self.ancestry(node);
+        let innermost = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda"));
+        for i in innermost.unwrap_or(0)..chain.len().saturating_sub(1) {
+            if chain[i].kind_name() == "with_statement"
+                && chain[i].child_by_field_id(FIELD.body) == Some(chain[i + 1])
+                && self.opens_a_gradient_tape(chain[i])
+            {
+                return true;
+            }
+        }
+        let scope = match innermost {
+            Some(i) if chain[i].kind_name() == "function_definition" => chain[i],
+            Some(_) => return false,
+            None if chain.iter().any(|n| n.kind_name() == "class_definition") => return false,
+            None => self.tree.root_node(),
+        };
+        self.takes_gradients(scope)
+    }
+
+    /// `with tf.GradientTape() as tape:` (or `tf.GradientTape(persistent=True)`, or one item of
+    /// several).
+    fn opens_a_gradient_tape(&self, with: Node<'a>) -> bool {
+        let Some(clause) = with.named_child(0).filter(|c| c.kind_name() == "with_clause") else { return false };
+        let mut cursor = clause.walk();
+        clause.named_children(&mut cursor).any(|item| {
+            let mut value = item.child_by_field_id(FIELD.value);
+            if let Some(pattern) = value.filter(|v| v.kind_name() == "as_pattern") {
+                value = pattern.named_child(0);
+            }
+            value
+                .filter(|v| v.kind_name() == "call")
+                .and_then(|call| call.child_by_field_id(FIELD.function))
+                .and_then(|f| self.api(f))
+                .is_some_and(|api| api.starts_with("tensorflow.") && apis::leaf(&api) == "GradientTape")
+        })
+    }
+
+    /// The code of `scope` (a function, or the module's code outside functions and classes)
+    /// calls `.backward()` on a value it computes (a name it binds, or an expression such as
+    /// `scaler.scale(loss)`; not a parameter or an attribute), or, at module level, opens a
+    /// `GradientTape`.
+    fn takes_gradients(&self, scope: Node<'a>) -> bool {
+        let text = self.text(scope);
+        if !text.contains("backward") && !text.contains("GradientTape") {
+            return false;
+        }
+        let module = self.is_module_scope(scope);
+        let index = self.scope_index(scope);
+        let mut stack = vec![if module { scope } else { scope.child_by_field_id(FIELD.body).unwrap_or(scope) }];
+        while let Some(n) = stack.pop() {
+            match n.kind_name() {
+                "function_definition" | "class_definition" | "decorated_definition" | "lambda" => continue,
+                // In a function, only the block's code is recorded (above).
+                "with_statement" if module && self.opens_a_gradient_tape(n) => return true,
+                "call" => {
+                    if let Some(function) = n.child_by_field_id(FIELD.function).filter(|f| f.kind_name() == "attribute")
+                        && function.child_by_field_id(FIELD.attribute).is_some_and(|a| self.text(a) == "backward")
+                        && let Some(receiver) = function.child_by_field_id(FIELD.object)
+                    {
+                        let computed = match receiver.kind_name() {
+                            "identifier" => {
+                                !index.entries(self.text(receiver)).is_empty()
+                                    && (module || self.parameter(scope, self.text(receiver)).is_none())
+                            }
+                            "attribute" => false,
+                            _ => true,
+                        };
+                        if computed && self.api(function).is_none() {
+                            return true;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.named_children(&mut cursor));
+        }
+        false
+    }
+
     /// `name` is the parameter a differentiation transform of the file differentiates: the
     /// first parameter (after `self`) of a function passed to one (`jax.grad(f)` differentiates
     /// `f` with respect to its first argument by default, `argnums=0`), not rebound before.
