@@ -134,3 +134,10 @@ def per_class_with_a_comprehension_variable_named_like_an_alias(z, classes):
 def parameter_named_like_an_alias(z, F):
     p = torch.softmax(z, dim=-1)
     return torch.log(p)[:, F]  # error: [NL102]
+
+
+def nested_log_inside_the_logits(x):
+    # Regression (a newcomer's trial): the inner log of a ReLU stays in the argument the
+    # log_softmax fix keeps; its NL101 was absorbed by the outer NL102 and appeared only after
+    # the fix. The outer log's own NL101 is the NL102.
+    return torch.log(torch.softmax(torch.log(torch.relu(x)), -1))  # error: [NL102, NL101]

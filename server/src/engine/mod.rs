@@ -26,7 +26,9 @@ use crate::syntax::{KindName, Span, identifiers, numeric_literals, numeric_value
 pub use cache::{EditSite, UnitCache, unit_around};
 
 /// Precedence between rules: where the first rule reports a span that holds the second's, the
-/// second's finding is dropped and its fixes become further alternatives of the first's. A
+/// second's finding is dropped and its fixes become further alternatives of the first's (not
+/// one strictly inside another such finding of the second rule: that one is about an inner value
+/// the first's fix leaves in place). A
 /// `# noqa` naming the second silences the first where it took a finding of the second's place
 /// ([`Smell::absorbed`]).
 pub const SUPERSEDES: &[(&str, &str)] = &[
@@ -532,6 +534,21 @@ fn settle_precedence(smells: &mut Vec<Smell>) {
                     && !dropped[j]
                     && SUPERSEDES.iter().any(|(w, l)| *w == smells[i].code && *l == smells[j].code)
                     && smells[i].span.contains(&smells[j].span)
+            })
+            .collect();
+        // A loser strictly inside another of the same rule is about another value: the inner
+        // log of `log(softmax(log(relu(x))))` stays in the argument the outer NL102's fix keeps
+        // (`log_softmax(log(relu(x)))`); only the outer log's NL101 is the same finding.
+        let losers: Vec<usize> = losers
+            .iter()
+            .copied()
+            .filter(|&j| {
+                !losers.iter().any(|&k| {
+                    k != j
+                        && smells[k].code == smells[j].code
+                        && smells[k].span != smells[j].span
+                        && smells[k].span.contains(&smells[j].span)
+                })
             })
             .collect();
         // Losers at different places (the two logs of a binary cross-entropy) each fix a part of
