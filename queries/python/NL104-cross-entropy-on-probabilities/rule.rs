@@ -356,7 +356,14 @@ fn written_binary_with_logits<'a>(
     let written = crate::rules::contracts::written_sigmoid(model, division)?;
     // Bound to a name: only a name is read again at the loss (a matmul is not computed twice).
     if division != arg
-        && (unparenthesized(written.read).kind_name() != "identifier" || !model.same_value_at(written.read, chain.top))
+        && (unparenthesized(written.read).kind_name() != "identifier"
+            || !model.same_value_at(written.read, chain.top)
+            || !crate::rules::contracts::unchanged_between(
+                model,
+                unparenthesized(written.read),
+                division.end_byte(),
+                chain.top,
+            ))
     {
         return None;
     }

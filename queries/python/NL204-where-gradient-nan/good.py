@@ -133,3 +133,21 @@ def backward_of_a_value_given(model, x, loss):
 # Module-level code of a file whose module-level code takes no gradient.
 scores = torch.softmax(torch.randn(4, 3) @ torch.randn(3, 3), -1)
 script_entropy = -torch.where(scores > 0, scores * torch.log(scores), torch.zeros_like(scores)).sum()
+
+
+def gradient_norm_after_backward(model, x):
+    # Code after the backward pass differentiates nothing (a review).
+    out = model(x)
+    out.sum().backward()
+    n = sum(p.grad.norm() for p in model.parameters())
+    return torch.where(n > 0, 1.0 / n, torch.zeros_like(n))
+
+
+def tape_that_stops_recording(model, x):
+    with tf.GradientTape() as tape:
+        y = model(x)
+        loss = tf.reduce_sum(y)
+        with tape.stop_recording():
+            p = tf.nn.softmax(y)
+            ent = -tf.reduce_sum(tf.where(p > 0, p * tf.math.log(p), 0.0))
+    return tape.gradient(loss, model.trainable_variables), ent

@@ -200,3 +200,32 @@ def distill_ce(teacher_logits, y):
     with torch.no_grad():
         t = F.softmax(teacher_logits, dim=-1)  # error: [NL301]
     return F.cross_entropy(t, y)
+
+
+class RebindsItsLogits:
+    def run(self, y):
+        # `self.z` holds other values at the loss (a review): no fix.
+        p = F.softmax(self.z, dim=1)  # error: [NL301]
+        self.z = self.z * 2
+        return F.cross_entropy(p, y), p.argmax(1)
+
+
+def logits_rebound_by_a_walrus(z, y):
+    p = F.softmax(z, dim=1)  # error: [NL301]
+    if (z := z * 2) is not None:
+        pass
+    return F.cross_entropy(p, y), p.argmax(1)
+
+
+def loss_in_a_loop_that_rebinds_the_logits(z, y, n):
+    p = F.softmax(z, dim=1)  # error: [NL301]
+    total = 0
+    for _ in range(n):
+        total = total + F.cross_entropy(p, y)
+        z = z * 2
+    return total, p.argmax(1)
+
+
+def two_names(z, y):
+    p = q = F.softmax(z, dim=1)  # error: [NL301]
+    return F.cross_entropy(p, y), q

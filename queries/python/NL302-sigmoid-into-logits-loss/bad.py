@@ -164,3 +164,10 @@ def threshold_read_again(z, y):
     p = torch.sigmoid(z)  # error: [NL302]
     loss = F.binary_cross_entropy_with_logits(p, y)
     return loss, p > 0.5
+
+
+def written_sigmoid_read_again(z, y):
+    # A review: the written-out sigmoid's readers keep it too.
+    p = 1 / (1 + torch.exp(-z))  # error: [NL302]
+    loss = F.binary_cross_entropy_with_logits(p, y)
+    return loss, p > 0.5

@@ -425,13 +425,6 @@ pub fn call_text(model: &Model, call: Node) -> String {
     }
 }
 
-/// The logits of a sigmoid written out, `1 / (1 + exp(a))` (either order of the sum): `-a`, as
-/// `1 / (1 + exp(a)) = sigmoid(-a)`, written `t` for `a = -t` and parenthesized where `a` is no
-/// single term. `exp(a)` is a function's call or `a.exp()`, with no other argument.
-fn written_sigmoid_logits<'a>(model: &Model<'a>, division: Node<'a>) -> Option<String> {
-    written_sigmoid(model, division).map(|w| w.text)
-}
-
 /// A sigmoid written out, `1 / (1 + exp(a))`, read as its logits.
 pub struct WrittenSigmoid<'a> {
     /// The call of `exp`.
@@ -442,7 +435,9 @@ pub struct WrittenSigmoid<'a> {
     pub text: String,
 }
 
-/// [`written_sigmoid_logits`], with the nodes it reads.
+/// The logits of a sigmoid written out, `1 / (1 + exp(a))` (either order of the sum): `-a`, as
+/// `1 / (1 + exp(a)) = sigmoid(-a)`, written `t` for `a = -t` and parenthesized where `a` is no
+/// single term. `exp(a)` is a function's call or `a.exp()`, with no other argument.
 pub fn written_sigmoid<'a>(model: &Model<'a>, division: Node<'a>) -> Option<WrittenSigmoid<'a>> {
     if division.kind_name() != "binary_operator" || model.constant(division.child_by_field_id(FIELD.left)?) != Some(1.0)
     {
@@ -503,7 +498,11 @@ fn drop_activation<'a>(
     let value = model.value(node);
     // A sigmoid written out: its logits in place of the division.
     if node.kind_name() == "binary_operator" {
-        let logits = written_sigmoid_logits(model, node)?;
+        let written = written_sigmoid(model, node)?;
+        if let Some(fix) = readers_keep_the_activation(model, node, written.read, reached, &title) {
+            return fix;
+        }
+        let logits = written.text;
         return Some(Fix {
             title,
             applicability: Applicability::Unsafe,
@@ -523,24 +522,8 @@ fn drop_activation<'a>(
             Callee::Value(ctor) if ctor.kind_name() == "call" => return activation_none(model, ctor, &title),
             _ => None,
         }?;
-        if let Some((assignment, name)) = bound_name(model, node) {
-            let here = reached.iter().any(|r| matches!(r, Reached::Here(_)));
-            // Returned to the file's callers: the `return`s read it, and are rewritten with it.
-            let returned = !here;
-            let readers: Vec<Node<'a>> = if returned {
-                return_values(model.scope_of(node))
-            } else {
-                reached
-                    .iter()
-                    .filter_map(|r| match r {
-                        Reached::Here(l) => l.input,
-                        Reached::Elsewhere { .. } => None,
-                    })
-                    .collect()
-            };
-            if read_elsewhere(model, assignment, name, &readers) {
-                return if returned { None } else { logits_to_losses(model, input, assignment, name, &readers, title) };
-            }
+        if let Some(fix) = readers_keep_the_activation(model, node, input, reached, &title) {
+            return fix;
         }
         return Some(Fix {
             title,
@@ -553,6 +536,14 @@ fn drop_activation<'a>(
             whole: false,
         });
     }
+    // A layer built and called at once, `p = nn.Softmax(dim=1)(z)`: its output's readers.
+    if let Some(outer) =
+        node.parent().filter(|p| p.kind_name() == "call" && p.child_by_field_id(FIELD.function) == Some(node))
+        && let Some(input) = Args::of(outer).get(0, &["input"], model.src)
+        && let Some(fix) = readers_keep_the_activation(model, outer, input, reached, &title)
+    {
+        return fix;
+    }
     // A layer built with the activation.
     let api = node.child_by_field_id(FIELD.function).and_then(|f| model.api(f))?;
     match apis::leaf(&api) {
@@ -561,6 +552,125 @@ fn drop_activation<'a>(
             Some(fixes::replace_with_call(model, node, "torch.nn.Identity", alias, "", title, Applicability::Unsafe))
         }
         _ => activation_none(model, node, &title),
+    }
+}
+
+/// Where the activation `node` is bound to a name other code reads too: `Some(fix)`, the fix
+/// that gives the losses the logits `input` in its place (`Some(None)`: none can); `None` where
+/// rebinding the name is the fix (no other reader).
+fn readers_keep_the_activation<'a>(
+    model: &Model<'a>,
+    node: Node<'a>,
+    input: Node<'a>,
+    reached: &[Reached<'a>],
+    title: &str,
+) -> Option<Option<Fix>> {
+    // Any other form of binding (`p = q = softmax(z)`, a `global`): no fix.
+    let Some((assignment, name)) = bound_name(model, node) else {
+        return node.parent().is_some_and(|p| p.kind_name() == "assignment").then_some(None);
+    };
+    let here = reached.iter().any(|r| matches!(r, Reached::Here(_)));
+    // Returned to the file's callers: the `return`s read it, and are rewritten with it.
+    let returned = !here;
+    let readers: Vec<Node<'a>> = if returned {
+        return_values(model.scope_of(node))
+    } else {
+        reached
+            .iter()
+            .filter_map(|r| match r {
+                Reached::Here(l) => l.input,
+                Reached::Elsewhere { .. } => None,
+            })
+            .collect()
+    };
+    let global = declared_global(model, node, name);
+    if global || read_elsewhere(model, assignment, name, &readers) {
+        return Some(if returned || global {
+            None
+        } else {
+            logits_to_losses(model, input, assignment, name, &readers, title.to_string())
+        });
+    }
+    None
+}
+
+/// `name` is declared `global` or `nonlocal` in the function holding `node`.
+fn declared_global<'a>(model: &Model<'a>, node: Node<'a>, name: &str) -> bool {
+    let scope = model.scope_of(node);
+    let text = model.text(scope);
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        (l.starts_with("global ") || l.starts_with("nonlocal ")) && l.split([' ', ',']).any(|w| w.trim() == name)
+    })
+}
+
+/// The name `logits` is bound nowhere in `scope` between byte `from` and byte `to` (no `:=`,
+/// no `with ... as`, no loop target, no assignment or augmented assignment, no in-place method,
+/// no `del`), and no loop holds `to` without holding `from` (a later pass could read a rebound
+/// value). Conservative: any occurrence of the name other than a plain read refuses.
+pub fn unchanged_between<'a>(model: &Model<'a>, logits: Node<'a>, from: usize, to: Node<'a>) -> bool {
+    let scope = model.scope_of(to);
+    if logits.kind_name() != "identifier" || model.scope_of(logits) != scope {
+        return false;
+    }
+    // A loop around the use but not around the binding.
+    let mut up = to.parent();
+    while let Some(n) = up {
+        if n == scope {
+            break;
+        }
+        if matches!(n.kind_name(), "for_statement" | "while_statement" | "lambda" | "function_definition")
+            && !(n.start_byte() <= from && from <= n.end_byte())
+        {
+            return false;
+        }
+        up = n.parent();
+    }
+    let name = model.text(logits);
+    let mut stack = vec![scope];
+    while let Some(n) = stack.pop() {
+        if n.end_byte() <= from || n.start_byte() >= to.start_byte() {
+            continue;
+        }
+        if n.kind_name() == "identifier" && model.text(n) == name && n.start_byte() >= from {
+            if !plain_read(model, n) {
+                return false;
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    true
+}
+
+/// An identifier read as a value, in a context that cannot rebind it.
+fn plain_read(model: &Model, id: Node) -> bool {
+    let Some(parent) = id.parent() else { return false };
+    let field = |f| parent.child_by_field_id(f) == Some(id);
+    match parent.kind_name() {
+        "argument_list"
+        | "binary_operator"
+        | "comparison_operator"
+        | "unary_operator"
+        | "not_operator"
+        | "boolean_operator"
+        | "parenthesized_expression"
+        | "return_statement"
+        | "expression_statement"
+        | "list"
+        | "tuple"
+        | "conditional_expression"
+        | "expression_list" => true,
+        "assignment" => field(FIELD.right),
+        "keyword_argument" => field(FIELD.value),
+        "subscript" => field(FIELD.value),
+        // `z.argmax(1)` reads; `z.mul_(2)` writes in place.
+        "attribute" => {
+            field(FIELD.object)
+                && !parent.child_by_field_id(FIELD.attribute).is_some_and(|a| model.text(a).ends_with('_'))
+        }
+        _ => false,
     }
 }
 
@@ -573,7 +683,10 @@ fn bound_name<'a>(model: &Model<'a>, node: Node<'a>) -> Option<(Node<'a>, &'a st
         up = up.parent()?;
     }
     let left = up.child_by_field_id(FIELD.left)?;
+    // `p = q = node`: two names.
+    let chained = up.parent().is_some_and(|p| p.kind_name() == "assignment");
     (up.kind_name() == "assignment"
+        && !chained
         && up.child_by_field_id(FIELD.right) == Some(inner)
         && left.kind_name() == "identifier")
         .then(|| (up, model.text(left)))
@@ -669,7 +782,10 @@ fn logits_to_losses<'a>(
             if n.kind_name() == "identifier" && model.text(n) == name && !names_no_value(n) {
                 let from_here = model.scope_of(n) == scope
                     && index.reaching(name, n.start_byte()).entries.iter().any(|e| e.node == assignment);
-                if !from_here || !model.same_value_at(logits, n) {
+                if !from_here
+                    || !model.same_value_at(logits, n)
+                    || !unchanged_between(model, logits, assignment.start_byte(), n)
+                {
                     return None;
                 }
                 edits.push(Edit { start: n.start_byte(), end: n.end_byte(), content: content.clone() });

@@ -188,12 +188,17 @@ impl<'a> Model<'a> {
         }
         let chain = self.ancestry(node);
         let innermost = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda"));
-        for i in innermost.unwrap_or(0)..chain.len().saturating_sub(1) {
-            if chain[i].kind_name() == "with_statement"
-                && chain[i].child_by_field_id(FIELD.body) == Some(chain[i + 1])
-                && self.opens_a_gradient_tape(chain[i])
+        // Innermost block first: `with tape.stop_recording():` inside a tape's block records
+        // nothing.
+        for i in (innermost.unwrap_or(0)..chain.len().saturating_sub(1)).rev() {
+            if chain[i].kind_name() == "with_statement" && chain[i].child_by_field_id(FIELD.body) == Some(chain[i + 1])
             {
-                return true;
+                if self.stops_recording(chain[i]) {
+                    return false;
+                }
+                if self.opens_a_gradient_tape(chain[i]) {
+                    return true;
+                }
             }
         }
         let scope = match innermost {
@@ -202,7 +207,21 @@ impl<'a> Model<'a> {
             None if chain.iter().any(|n| n.kind_name() == "class_definition") => return false,
             None => self.tree.root_node(),
         };
-        self.takes_gradients(scope)
+        self.takes_gradients(scope, node.start_byte())
+    }
+
+    /// `with tape.stop_recording():`.
+    fn stops_recording(&self, with: Node<'a>) -> bool {
+        let Some(clause) = with.named_child(0).filter(|c| c.kind_name() == "with_clause") else { return false };
+        let mut cursor = clause.walk();
+        clause.named_children(&mut cursor).any(|item| {
+            item.child_by_field_id(FIELD.value)
+                .filter(|v| v.kind_name() == "call")
+                .and_then(|call| call.child_by_field_id(FIELD.function))
+                .filter(|f| f.kind_name() == "attribute")
+                .and_then(|f| f.child_by_field_id(FIELD.attribute))
+                .is_some_and(|a| self.text(a) == "stop_recording")
+        })
     }
 
     /// `with tf.GradientTape() as tape:` (or `tf.GradientTape(persistent=True)`, or one item of
@@ -225,9 +244,10 @@ impl<'a> Model<'a> {
 
     /// The code of `scope` (a function, or the module's code outside functions and classes)
     /// calls `.backward()` on a value it computes (a name it binds, or an expression such as
-    /// `scaler.scale(loss)`; not a parameter or an attribute), or, at module level, opens a
-    /// `GradientTape`.
-    fn takes_gradients(&self, scope: Node<'a>) -> bool {
+    /// `scaler.scale(loss)`; not a parameter or an attribute) after byte `after`: code that runs
+    /// after the backward pass (a gradient norm of `p.grad`, a script's evaluation) computes no
+    /// value it differentiates. At module level, opening a `GradientTape` after `after` counts.
+    fn takes_gradients(&self, scope: Node<'a>, after: usize) -> bool {
         let text = self.text(scope);
         if !text.contains("backward") && !text.contains("GradientTape") {
             return false;
@@ -239,7 +259,7 @@ impl<'a> Model<'a> {
             match n.kind_name() {
                 "function_definition" | "class_definition" | "decorated_definition" | "lambda" => continue,
                 // In a function, only the block's code is recorded (above).
-                "with_statement" if module && self.opens_a_gradient_tape(n) => return true,
+                "with_statement" if module && n.start_byte() > after && self.opens_a_gradient_tape(n) => return true,
                 "call" => {
                     if let Some(function) = n.child_by_field_id(FIELD.function).filter(|f| f.kind_name() == "attribute")
                         && function.child_by_field_id(FIELD.attribute).is_some_and(|a| self.text(a) == "backward")
@@ -253,7 +273,7 @@ impl<'a> Model<'a> {
                             "attribute" => false,
                             _ => true,
                         };
-                        if computed && self.api(function).is_none() {
+                        if computed && self.api(function).is_none() && n.start_byte() > after {
                             return true;
                         }
                     }
