@@ -290,26 +290,9 @@ fn enclosing_stack<'a>(model: &Model<'a>, node: Node<'a>) -> Option<Node<'a>> {
 fn returns<'a>(model: &Model<'a>, function: Node<'a>, node: Node<'a>) -> bool {
     let Some(body) = function.child_by_field_id(FIELD.body) else { return false };
     let Some(op) = model.value(node).op() else { return false };
-    let mut stack = vec![body];
-    let mut returned = false;
-    while let Some(n) = stack.pop() {
-        if n.kind_name() == "return_statement" {
-            // A bare `return` (a guard such as `if x is None: return`) gives no logits.
-            let Some(v) = n.named_child(0) else { continue };
-            if !always_produced(model, v, op) {
-                return false;
-            }
-            returned |= may_produce(model, v, node);
-            continue;
-        }
-        let mut cursor = n.walk();
-        for child in n.named_children(&mut cursor) {
-            if !crate::syntax::is_scope(child.kind_name()) {
-                stack.push(child);
-            }
-        }
-    }
-    returned
+    // A bare `return` (a guard such as `if x is None: return`) gives no logits.
+    let values = return_values(body);
+    values.iter().all(|v| always_produced(model, *v, op)) && values.iter().any(|v| may_produce(model, *v, node))
 }
 
 /// `expr` can be the output of `node`, on one of its [`values`]: the joined value of `out`
@@ -594,14 +577,11 @@ fn readers_keep_the_activation<'a>(
     None
 }
 
-/// `name` is declared `global` or `nonlocal` in the function holding `node`.
+/// `name` is declared `global` or `nonlocal` in the function holding `node` (the scope index
+/// records the declaration as a binding).
 fn declared_global<'a>(model: &Model<'a>, node: Node<'a>, name: &str) -> bool {
-    let scope = model.scope_of(node);
-    let text = model.text(scope);
-    text.lines().any(|l| {
-        let l = l.trim_start();
-        (l.starts_with("global ") || l.starts_with("nonlocal ")) && l.split([' ', ',']).any(|w| w.trim() == name)
-    })
+    let index = model.scope_index(model.scope_of(node));
+    index.entries(name).iter().any(|e| matches!(e.node.kind_name(), "global_statement" | "nonlocal_statement"))
 }
 
 /// The name `logits` is bound nowhere in `scope` between byte `from` and byte `to` (no `:=`,
