@@ -41,9 +41,9 @@ step "SARIF output against the official SARIF 2.1.0 schema (jsonschema); fixed n
 NANLINT_BIN="$PWD/target/debug/nanlint" "$PY" -m pytest tests/formats -q
 
 step "pip install . into a fresh venv (maturin wheel), nanlint check and server from it; the pre-commit hooks with real pre-commit"
-# The wheel reuses the release build above (~10 s). pre-commit builds its clone in its own target
-# folder in the cache: every dependency on a fresh machine (~8 min of CPU, 0.7 GB), then only the
-# crate (~3 min).
+# The wheel builds with the `dist` profile (release with whole-program LTO, what users install):
+# every dependency in that profile on a fresh machine, then the crate and its LTO link. pre-commit
+# builds its clone in the same target folder, reusing those dependencies.
 CARGO_TARGET_DIR="$PWD/target" "$PY" -m pytest tests/packaging -q
 
 if [ -d tests/lsp ]; then

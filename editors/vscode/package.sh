@@ -3,9 +3,9 @@
 #
 #   editors/vscode/package.sh            # -> editors/vscode/nanlint-<target>-<version>.vsix
 #
-# The server binary is taken from $NANLINT_BIN if set, else the newer of
-# target/release/nanlint and target/debug/nanlint (build one first with
-# `cargo build --release`). Without any, the .vsix is built without a server and the
+# The server binary is taken from $NANLINT_BIN if set, else the newest of
+# target/dist/nanlint, target/release/nanlint and target/debug/nanlint (build one first with
+# `cargo build --profile dist`, the profile of the installed binary, or `--release`). Without any, the .vsix is built without a server and the
 # extension uses `nanlint` from PATH or the nanlint.path setting. A .vsix with a bundled
 # server is marked for this platform (vsce --target), since the binary only runs here.
 #
@@ -26,8 +26,8 @@ case "$(uname -s)" in MINGW*|MSYS*|CYGWIN*) exe=nanlint.exe ;; esac
 
 bin="${NANLINT_BIN:-}"
 if [ -z "$bin" ]; then
-  # The newer of the release and debug builds, so that a stale build is not shipped.
-  for candidate in "$ROOT/target/release/$exe" "$ROOT/target/debug/$exe"; do
+  # The newest of the dist, release and debug builds, so that a stale build is not shipped.
+  for candidate in "$ROOT/target/dist/$exe" "$ROOT/target/release/$exe" "$ROOT/target/debug/$exe"; do
     if [ -x "$candidate" ] && { [ -z "$bin" ] || [ "$candidate" -nt "$bin" ]; }; then bin="$candidate"; fi
   done
 fi
@@ -46,7 +46,7 @@ if [ -n "$bin" ]; then
   target_args=(--target "$target")
   echo "package.sh: bundling $bin for $target"
 else
-  echo "package.sh: no server binary found (target/release/nanlint or target/debug/nanlint); packaging without one" >&2
+  echo "package.sh: no server binary found (target/dist, target/release or target/debug); packaging without one" >&2
 fi
 
 version="$(node -p 'require("./package.json").version')"

@@ -6,14 +6,15 @@
 - The real `pre-commit` runs both hooks of `.pre-commit-hooks.yaml` from a snapshot of this
   working tree in a temporary Git repository.
 
-Both compile the crate in release mode. The wheel builds in `CARGO_TARGET_DIR` (default: this
-repository's `target/`), reusing `cargo build --release`: it costs a relink. pre-commit builds
-in a clone at another path. Under `tests/all.sh` (`CI=true`: CI runs on a fresh machine) it
-shares this repository's `target/`, reusing the dependencies `cargo build --release` compiled:
-only the clone's crate compiles (about 3 minutes on 2 cores, not 8 for every dependency).
+Both compile the crate with Cargo's `dist` profile (pyproject.toml's `[tool.maturin] profile`:
+release with whole-program LTO). The wheel builds in `CARGO_TARGET_DIR` (default: this
+repository's `target/`, where a first run compiles every dependency in that profile, as a user's
+`pip install .` does). pre-commit builds in a clone at another path. Under `tests/all.sh`
+(`CI=true`: CI runs on a fresh machine) it shares this repository's `target/`, reusing the
+dependencies the wheel compiled: only the clone's crate compiles and links.
 Otherwise it gets its own target folder in the dev cache (`$NANLINT_DEV_CACHE/pre-commit-target`,
-kept between runs): sharing `target/` would make the next `cargo build --release` here compile
-the crate again.
+kept between runs): sharing `target/` would make the next `cargo build --profile dist` here
+compile the crate again.
 """
 
 from __future__ import annotations
