@@ -229,3 +229,27 @@ def loss_in_a_loop_that_rebinds_the_logits(z, y, n):
 def two_names(z, y):
     p = q = F.softmax(z, dim=1)  # error: [NL301]
     return F.cross_entropy(p, y), q
+
+
+# A layer built and applied at once: one finding, at the application (a review: the layer
+# `nn.Softmax(dim=1)` and its application were reported apart, two findings for one softmax).
+def softmax_layer_applied_at_once(z, y):
+    return F.cross_entropy(nn.Softmax(dim=1)(z), y)  # error: [NL301]
+
+
+def softmax_layer_applied_at_once_into_a_held_loss(logits, y):
+    loss_fn = nn.CrossEntropyLoss()
+    return loss_fn(nn.Softmax(dim=1)(logits), y)  # error: [NL301]
+
+
+def softmax_layer_applied_at_once_read_again(z, y):
+    p = nn.Softmax(dim=1)(z)  # error: [NL301]
+    return F.cross_entropy(p, y), p.argmax(1)
+
+
+def keras_softmax_layer_applied_at_once(x, y):
+    return keras.losses.categorical_crossentropy(y, keras.layers.Softmax()(x), from_logits=True)  # error: [NL301]
+
+
+def keras_activation_layer_applied_at_once(x, y):
+    return keras.losses.categorical_crossentropy(y, keras.layers.Activation("softmax")(x), from_logits=True)  # error: [NL301]

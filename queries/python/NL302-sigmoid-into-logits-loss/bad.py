@@ -171,3 +171,8 @@ def written_sigmoid_read_again(z, y):
     p = 1 / (1 + torch.exp(-z))  # error: [NL302]
     loss = F.binary_cross_entropy_with_logits(p, y)
     return loss, p > 0.5
+
+
+def sigmoid_layer_applied_at_once(z, y):
+    # One finding, at the application (not also at the layer `nn.Sigmoid()` it builds).
+    return F.binary_cross_entropy_with_logits(nn.Sigmoid()(z), y)  # error: [NL302]

@@ -59,6 +59,11 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
     if !applies_here && !builds {
         return Vec::new();
     }
+    // A layer built and applied at once, `nn.Softmax(dim=1)(z)`: the application is the
+    // activation's output and is reported itself (the call around this one), once.
+    if builds && !applies_here && applied_at_once(model, node, op).is_some() {
+        return Vec::new();
+    }
     // A whole application (`keras.applications.ResNet50(...)`) has no activation to point at:
     // it is reported where it is compiled (`compile_without_producer`), once.
     if builds && matches!(model.callee(node), Some(Callee::Api(api)) if api.starts_with("keras.applications.")) {
@@ -106,6 +111,15 @@ pub fn double_activation<'a>(cx: &Checker<'_, 'a>, node: Node<'a>, prob: Prob) -
     let others = other_callers(model, node, &reached, applies_here);
     let fixes = drop_activation(model, node, prob, &others, &reached).into_iter().collect();
     vec![Finding { span: Some(Span::of(node)), message, fixes, related }]
+}
+
+/// The call that applies the layer `ctor` builds where it is built (`nn.Softmax(dim=1)(z)` for
+/// `nn.Softmax(dim=1)`), when that call applies `op` and is reported itself.
+fn applied_at_once<'a>(model: &Model<'a>, ctor: Node<'a>, op: Op) -> Option<Node<'a>> {
+    let outer =
+        ctor.parent().filter(|p| p.kind_name() == "call" && p.child_by_field_id(FIELD.function) == Some(ctor))?;
+    let applies = model.value(outer).producer.is_some_and(|p| p.node == outer && p.op == op);
+    (applies && !returns_it(model, outer)).then_some(outer)
 }
 
 /// The file's units (`f`, `C.m`, `""`) that call the function returning the activation, or one
@@ -501,6 +515,14 @@ fn drop_activation<'a>(
             Callee::Api(_) | Callee::Value(_) if function.kind_name() != "call" => {
                 Args::of(node).get(0, &["input", "x", "logits", "features", "z"], model.src)
             }
+            // `nn.Softmax(dim=1)(z)`, `keras.layers.Activation("softmax")(x)`: a layer that is the
+            // activation, applied to its one input.
+            Callee::Value(ctor) if ctor.kind_name() == "call" && is_the_activation(model, ctor) => {
+                let args = Args::of(node);
+                (args.positional.len() + args.keyword.len() == 1 && !args.splat)
+                    .then(|| args.get(0, &["input", "inputs"], model.src))
+                    .flatten()
+            }
             // `Dense(10, activation="softmax")(x)`: the layer's activation.
             Callee::Value(ctor) if ctor.kind_name() == "call" => return activation_none(model, ctor, &title),
             _ => None,
@@ -518,14 +540,6 @@ fn drop_activation<'a>(
             }],
             whole: false,
         });
-    }
-    // A layer built and called at once, `p = nn.Softmax(dim=1)(z)`: its output's readers.
-    if let Some(outer) =
-        node.parent().filter(|p| p.kind_name() == "call" && p.child_by_field_id(FIELD.function) == Some(node))
-        && let Some(input) = Args::of(outer).get(0, &["input"], model.src)
-        && let Some(fix) = readers_keep_the_activation(model, outer, input, reached, &title)
-    {
-        return fix;
     }
     // A layer built with the activation.
     let api = node.child_by_field_id(FIELD.function).and_then(|f| model.api(f))?;
@@ -784,6 +798,14 @@ fn logits_to_losses<'a>(
 
 /// `activation="softmax"` → `activation=None` (Dense, Conv*), `Activation("softmax")` →
 /// `Activation("linear")`.
+/// `ctor` builds a layer that is only the activation: `nn.Softmax(dim=1)`, `nn.Sigmoid()`,
+/// `keras.layers.Softmax()`, `keras.layers.Activation("softmax")`.
+fn is_the_activation(model: &Model, ctor: Node) -> bool {
+    ctor.child_by_field_id(FIELD.function)
+        .and_then(|f| model.api(f))
+        .is_some_and(|api| matches!(apis::leaf(&api), "Softmax" | "Sigmoid" | "Activation"))
+}
+
 fn activation_none<'a>(model: &Model<'a>, ctor: Node<'a>, title: &str) -> Option<Fix> {
     let api = ctor.child_by_field_id(FIELD.function).and_then(|f| model.api(f))?;
     let args = Args::of(ctor);
