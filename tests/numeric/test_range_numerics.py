@@ -159,8 +159,8 @@ CASES = [
             return (x - lo) / (torch.max(x) - lo)
         """, "rescale", CONST_HAZARD, CONST_AWAY, ("at least 1e-7",)),
     # ---------------------------------------------------------------- NL202
-    # PyTorch's clamp selects a 0 gradient at its boundary since pytorch#185831 (2026), so the
-    # clip cases use JAX and TensorFlow, where a clip at 0 still passes inf (and NaN below).
+    # PyTorch's clamp selects a 0 gradient at its boundary since mid-2026 (pytorch#184572; 2.15
+    # does), so the clip cases use JAX and TensorFlow, where a clip at 0 still passes inf.
     Case("nl202-jax-clip0-sqrt", "NL202", ("jax",), "jax", """
         import jax.numpy as jnp
 
@@ -529,3 +529,202 @@ def test_every_fix_is_finite_on_the_hazard_and_equal_elsewhere(workspace, case):
             assert close(grad_elsewhere, grad_away, GRAD_ATOL), (
                 f"{what}\ngradient elsewhere: {grad_elsewhere} != {grad_away}"
             )
+
+
+# ---------------------------------------------------------------- NL202's gradient claims
+# NL202's message says what the root's infinite gradient at 0 becomes at the input of the clip,
+# ReLU or squares that produced the 0. Each claim below is a phrase of that message and the
+# gradient (of the sum, with respect to x) it states; every case is checked against the library
+# itself, so the message cannot drift from what the libraries compute. Clip inputs are
+# x = [-1, 0, 1] (below the floor, at it, above it); the squares' inputs make them all 0.
+CLIP_INPUT = [[[-1.0, 0.0, 1.0]]]
+CLAIMS = {
+    "the input's gradient is inf at exactly 0 and NaN below the floor": ("nan", "inf"),
+    "the input's gradient is inf at exactly 0 (0 below the floor)": ("0", "inf"),
+    "the input's gradient is NaN at 0 and below": ("nan", "nan"),
+    # PyTorch's clamp: inf at the bound while its subgradient there is 1, 0 once it is 0.
+    "where clamp's subgradient at the bound is 1 (PyTorch before mid-2026; 2.15 gives 0)": ("0", "clamp"),
+    "NaN at the inputs of": ("nan", "nan"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class GradientClaim:
+    id: str
+    kind: str
+    body: str
+    func: str
+    inputs: list[list[list[float]]] = field(default_factory=lambda: CLIP_INPUT)
+    # No finding: the library's gradient is finite everywhere (a PyTorch or JAX ReLU).
+    reported: bool = True
+
+
+GRADIENT_CLAIMS = [
+    GradientClaim("torch-clamp-sqrt", "torch", """
+        import torch
+
+
+        def hinge_loss(x):
+            return torch.sqrt(torch.clamp(x, min=0))
+        """, "hinge_loss"),
+    GradientClaim("torch-clamp-method-sqrt", "torch", """
+        import torch
+
+
+        def hinge_loss(x):
+            return x.clamp(0).sqrt()
+        """, "hinge_loss"),
+    GradientClaim("torch-clamp-power", "torch", """
+        import torch
+
+
+        def hinge_loss(x):
+            return torch.clamp(x, min=0.0) ** 0.5
+        """, "hinge_loss"),
+    GradientClaim("torch-relu-sqrt", "torch", """
+        import torch
+
+
+        def hinge_loss(x):
+            return torch.sqrt(torch.relu(x))
+        """, "hinge_loss", reported=False),
+    GradientClaim("torch-sum-of-squares", "torch", """
+        import torch
+
+
+        def distance_loss(x):
+            return torch.sqrt((x ** 2).sum(-1))
+        """, "distance_loss", [[[0.0, 0.0, 0.0]]]),
+    GradientClaim("torch-variance", "torch", """
+        import torch
+
+
+        def spread_loss(x):
+            return torch.sqrt(x.var())
+        """, "spread_loss", [[[2.0, 2.0, 2.0]]]),
+    GradientClaim("jax-maximum-sqrt", "jax", """
+        import jax.numpy as jnp
+
+
+        def hinge_loss(x):
+            return jnp.sqrt(jnp.maximum(x, 0.0))
+        """, "hinge_loss"),
+    GradientClaim("jax-clip-sqrt", "jax", """
+        import jax.numpy as jnp
+
+
+        def hinge_loss(x):
+            return jnp.sqrt(jnp.clip(x, 0.0))
+        """, "hinge_loss"),
+    GradientClaim("jax-maximum-power", "jax", """
+        import jax.numpy as jnp
+
+
+        def hinge_loss(x):
+            return jnp.maximum(x, 0.0) ** 0.5
+        """, "hinge_loss"),
+    GradientClaim("jax-relu-sqrt", "jax", """
+        import jax
+        import jax.numpy as jnp
+
+
+        def hinge_loss(x):
+            return jnp.sqrt(jax.nn.relu(x))
+        """, "hinge_loss", reported=False),
+    GradientClaim("jax-mean-of-squares", "jax", """
+        import jax.numpy as jnp
+
+
+        def rmse(x):
+            return jnp.sqrt(jnp.mean(jnp.square(x)))
+        """, "rmse", [[[0.0, 0.0, 0.0]]]),
+    GradientClaim("tf-maximum-sqrt", "tensorflow", """
+        import tensorflow as tf
+
+
+        def hinge_loss(x):
+            return tf.sqrt(tf.maximum(x, 0.0))
+        """, "hinge_loss"),
+    GradientClaim("tf-clip-by-value-sqrt", "tensorflow", """
+        import tensorflow as tf
+
+
+        def hinge_loss(x):
+            return tf.sqrt(tf.clip_by_value(x, 0.0, 10.0))
+        """, "hinge_loss"),
+    GradientClaim("tf-relu-sqrt", "tensorflow", """
+        import tensorflow as tf
+
+
+        def hinge_loss(x):
+            return tf.sqrt(tf.nn.relu(x))
+        """, "hinge_loss"),
+    GradientClaim("tf-relu-power", "tensorflow", """
+        import tensorflow as tf
+
+
+        def hinge_loss(x):
+            return tf.nn.relu(x) ** 0.5
+        """, "hinge_loss"),
+    GradientClaim("tf-variance", "tensorflow", """
+        import tensorflow as tf
+
+
+        def spread_loss(x):
+            return tf.sqrt(tf.math.reduce_variance(x))
+        """, "spread_loss", [[[2.0, 2.0, 2.0]]]),
+]
+
+# PyTorch's clamp at its bound: the subgradient of `clamp(x, min=0)` at x = 0.
+CLAMP_SUBGRADIENT = """
+import torch
+
+
+def subgradient(a):
+    a = a.clone().requires_grad_(True)
+    torch.clamp(a, min=0.0).sum().backward()
+    return a.grad
+
+
+def version(a):
+    major, minor = (int(p) for p in torch.__version__.split(".")[:2])
+    return torch.tensor([float(major), float(minor)])
+"""
+
+
+def matches(got: float, want: str) -> bool:
+    return {"nan": math.isnan(got), "inf": math.isinf(got) and got > 0, "0": got == 0.0}[want]
+
+
+@pytest.mark.parametrize("claim", GRADIENT_CLAIMS, ids=[c.id for c in GRADIENT_CLAIMS])
+def test_nl202_gradients(tmp_path, claim):
+    require_libs(claim.kind)
+    path = tmp_path / "subject.py"
+    path.write_text(src(claim.body) + GRADS[claim.kind].format(func=claim.func), encoding="utf-8")
+    found = [d for d in run_check(path, cwd=tmp_path) if d.get("code") == "NL202"]
+    grad = evaluate_jobs([(path, "grad", claim.kind, claim.inputs)])[0][0]
+    if not claim.reported:
+        assert not found, f"{claim.id}: no NL202 expected, got {found}"
+        assert finite([grad]), f"{claim.id}: unreported, but the gradient is {grad}"
+        return
+    assert len(found) == 1, f"{claim.id}: expected one NL202, got {found}"
+    message = found[0]["message"]
+    stated = [want for phrase, want in CLAIMS.items() if phrase in message]
+    assert len(stated) == 1, f"{claim.id}: the message states no known gradient claim: {message}"
+    below, at = stated[0]
+    if claim.inputs is not CLIP_INPUT:
+        assert all(matches(g, "nan") for g in grad), f"{claim.id}: {message}\ngradient {grad}"
+        return
+    if at == "clamp":
+        module = tmp_path / "clamp.py"
+        module.write_text(CLAMP_SUBGRADIENT, encoding="utf-8")
+        (subgradient,), (version,) = evaluate_jobs(
+            [(module, "subgradient", "torch", [[[0.0]]]), (module, "version", "torch", [[[0.0]]])]
+        )
+        assert subgradient[0] in (0.0, 1.0), f"clamp's subgradient at its bound: {subgradient}"
+        # The message says 2.15 gives 0 at the bound.
+        assert version < [2.0, 15.0] or subgradient[0] == 0.0, f"PyTorch {version}: subgradient {subgradient}"
+        at = "inf" if subgradient[0] == 1.0 else "0"
+    assert matches(grad[0], below), f"{claim.id}: {message}\ngradient below the floor: {grad[0]}"
+    assert matches(grad[1], at), f"{claim.id}: {message}\ngradient at 0: {grad[1]}"
+    assert math.isfinite(grad[2]), f"{claim.id}: gradient above the floor: {grad[2]}"

@@ -114,13 +114,14 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
         },
         Evidence::Difference => "a difference, 0 where the two sides are equal",
     };
+    let root = match form {
+        Form::Sqrt => "sqrt".to_string(),
+        Form::Power => format!("x ** {}", short(model.text(exponent.unwrap_or(smell)))),
+        Form::Norm => String::new(),
+    };
     let consequence = match form {
-        Form::Sqrt => "the gradient of sqrt at 0 is inf, and NaN once multiplied by 0".to_string(),
-        Form::Power => format!(
-            "the gradient of x ** {} at 0 is inf, and NaN once multiplied by 0",
-            short(model.text(exponent.unwrap_or(smell)))
-        ),
         Form::Norm => "its gradient at the zero vector is NaN".to_string(),
+        _ => format!("the gradient of {root} at 0 is inf{}", passed_on(model, arg, &value, &evidence, library)),
     };
     let message = match &value.via {
         Some(via) if via.name != name => {
@@ -137,6 +138,68 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
         _ => root_fixes(cx, smell, arg),
     };
     vec![Finding { span: None, message, fixes, related }]
+}
+
+/// What the root's infinite gradient at 0 becomes at the input of what produced the 0, as
+/// measured with the libraries (tests/numeric/test_range_numerics.py, `test_nl202_gradients`):
+/// a clip at 0 passes it at exactly 0 (PyTorch's `clamp` did until its subgradient at the bound
+/// became 0; JAX's `maximum` and `clip` give NaN below the floor, TensorFlow's 0); TensorFlow's
+/// ReLU gives NaN at 0 and below; squares, variances, spreads and norms are NaN at their 0.
+fn passed_on<'a>(
+    model: &Model<'a>,
+    arg: Node<'a>,
+    value: &Value<'a>,
+    evidence: &Evidence,
+    library: Option<Library>,
+) -> String {
+    let op = match evidence {
+        Evidence::Producer(op) => *op,
+        Evidence::Difference => return ", and NaN once multiplied by 0".to_string(),
+    };
+    let what = match op {
+        Op::SumOfSquares => "the squares",
+        Op::Var => "the variance",
+        Op::Std => "the standard deviation",
+        Op::Spread => "`max - min`",
+        Op::Norm => "the norm",
+        Op::Clip | Op::Relu => "",
+        _ => return ", and NaN once multiplied by 0".to_string(),
+    };
+    if !what.is_empty() {
+        return format!(", and NaN at the inputs of {what}");
+    }
+    // The clip: the value's producer, or the `maximum(x, 0)` written in place.
+    let clip = value
+        .producer
+        .filter(|p| p.op == op)
+        .map(|p| p.node)
+        .or_else(|| zero_bound(model, arg).map(|_| unparenthesized(arg)));
+    let Some((name, shown)) = clip.and_then(|c| match model.callee(c)? {
+        Callee::Method { name, .. } => Some((name.to_string(), format!("`.{name}()`"))),
+        Callee::Api(api) => {
+            Some((apis::leaf(&api).to_string(), format!("`{}`", model.text(c.child_by_field_id(FIELD.function)?))))
+        }
+        _ => None,
+    }) else {
+        return ", and NaN once multiplied by 0".to_string();
+    };
+    // Not `keras.ops`, whose backend may be JAX (NaN below the floor) or PyTorch.
+    let tensorflow = matches!(library, Some(Library::TensorFlow | Library::KerasBackend));
+    let torch = library == Some(Library::Torch);
+    match name.as_str() {
+        "clamp" | "clamp_" | "clip" | "clip_" | "clamp_min" | "clamp_min_" if torch => format!(
+            "; {shown} passes it on at exactly 0 where clamp's subgradient at the bound is 1 (PyTorch before \
+             mid-2026; 2.15 gives 0), NaN once multiplied by 0"
+        ),
+        "maximum" | "clip" if library == Some(Library::Jax) => {
+            format!("; through {shown} the input's gradient is inf at exactly 0 and NaN below the floor")
+        }
+        "maximum" | "clip_by_value" if torch || tensorflow => format!(
+            "; through {shown} the input's gradient is inf at exactly 0 (0 below the floor), NaN once multiplied by 0"
+        ),
+        "relu" if tensorflow => format!("; through {shown} the input's gradient is NaN at 0 and below"),
+        _ => ", and NaN once multiplied by 0".to_string(),
+    }
 }
 
 /// The form reported outside preview mode: a root of a value clipped at 0 on purpose
