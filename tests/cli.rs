@@ -1065,6 +1065,21 @@ fn add_noqa_names_the_line_that_cannot_take_a_comment() {
     assert_eq!(read(dir.path(), "n.ipynb"), nb);
 }
 
+/// Every line that cannot take a comment is named, not only the first (a review: a file with
+/// three such lines needed three runs to find them all).
+#[test]
+fn add_noqa_names_every_line_that_cannot_take_a_comment() {
+    let src = "import torch\n\na = torch.log(torch.relu(p)); s = \"\"\"x\ny\"\"\"\nb = torch.log(torch.relu(q))\nc = torch.log(torch.relu(r)) + \\\n    1\nd = torch.log(torch.relu(t)); u = f\"{t +\n1}\"\n";
+    let dir = project(&[("g.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--add-noqa", "g.py"]);
+    let want = "g.py: `# noqa` comments not added: 3 flagged lines cannot end with a comment: line 3 ends inside a \
+                string (a `#` there would be text), line 6 continues onto the next with a backslash, line 8 ends \
+                inside a string (a `#` there would be text); silence their findings with `per-file-ignores` or \
+                split the lines";
+    assert!(run.stderr.contains(want), "{}", run.stderr);
+    assert_eq!(read(dir.path(), "g.py"), src);
+}
+
 /// Regression (a newcomer's run): a string holding `# noqa: ...` on a flagged line, or a list
 /// whose codes are glued (`NL103NL102`), made `--add-noqa` refuse the whole file, saying a line
 /// "ends inside a string".

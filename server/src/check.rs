@@ -1224,23 +1224,43 @@ fn add_noqa(
     let mut out = String::with_capacity(source.len() + 32 * lines);
     let mut at = 0;
     let tree = engine::parse(source);
-    // A flagged line a comment cannot end: the user is told which, and the file stays as it was.
-    let blocked = by_line.keys().find_map(|&start| {
-        let line = &source[start..crate::text::line_end(source, start)];
-        let why = engine::comment_cannot_end(tree.root_node(), line, start)?;
-        let row =
-            crate::text::LineIndex::new(source).position(source, start, crate::text::Encoding::Utf8).line as usize;
-        let place = match cells.and_then(|numbers| notebook::CellMap::of(source, numbers).cell_row(row)) {
-            Some((cell, row)) => format!("cell {cell}, line {}", row + 1),
-            None => format!("line {}", row + 1),
-        };
-        Some(format!(
-            "`# noqa` comments not added: {place} {why}; silence its finding with `per-file-ignores` or split \
-             the line"
-        ))
-    });
-    if let Some(message) = blocked {
-        return (None, Problem::warning(message));
+    // Flagged lines a comment cannot end: the user is told each, and the file stays as it was.
+    let lines_index = crate::text::LineIndex::new(source);
+    let cell_map = cells.map(|numbers| notebook::CellMap::of(source, numbers));
+    let blocked: Vec<String> = by_line
+        .keys()
+        .filter_map(|&start| {
+            let line = &source[start..crate::text::line_end(source, start)];
+            let why = engine::comment_cannot_end(tree.root_node(), line, start)?;
+            let row = lines_index.position(source, start, crate::text::Encoding::Utf8).line as usize;
+            let place = match cell_map.as_ref().and_then(|map| map.cell_row(row)) {
+                Some((cell, row)) => format!("cell {cell}, line {}", row + 1),
+                None => format!("line {}", row + 1),
+            };
+            Some(format!("{place} {why}"))
+        })
+        .collect();
+    match blocked.as_slice() {
+        [] => {}
+        [one] => {
+            return (
+                None,
+                Problem::warning(format!(
+                    "`# noqa` comments not added: {one}; silence its finding with `per-file-ignores` or split the line"
+                )),
+            );
+        }
+        many => {
+            return (
+                None,
+                Problem::warning(format!(
+                    "`# noqa` comments not added: {} flagged lines cannot end with a comment: {}; silence their \
+                     findings with `per-file-ignores` or split the lines",
+                    many.len(),
+                    many.join(", ")
+                )),
+            );
+        }
     }
     for (line_start, codes) in by_line {
         let (line, comment) = engine::line_with_comment(tree.root_node(), source, line_start);
