@@ -172,13 +172,17 @@ type Nesting = (&'static str, fn(usize) -> String);
 /// the 2 MiB stack of rayon's workers (which run `nanlint check`).
 #[test]
 fn a_hundred_thousand_levels_are_reported_not_followed() {
-    let shapes: [Nesting; 10] = [
+    let shapes: [Nesting; 12] = [
         ("calls", |n| format!("np.log({}p{})", "np.log(".repeat(n), ")".repeat(n))),
         ("parentheses", |n| format!("{}np.log(0){}", "(".repeat(n), ")".repeat(n))),
         ("lists", |n| format!("{}np.log(0){}", "[".repeat(n), "]".repeat(n))),
         ("negations", |n| format!("{}np.log(0)", "- ".repeat(n))),
         ("nots", |n| format!("{}np.log(0)", "not ".repeat(n))),
         ("attributes", |n| format!("np.log(0){}", ".T".repeat(n))),
+        // Regression (a newcomer's run): a chain inside a call a rule reads was resolved
+        // through the imports by a recursion, one frame per link; 35,000 overflowed the stack.
+        ("attributes in a call", |n| format!("np.log(p{}) + np.log(0)", ".T".repeat(n))),
+        ("module attributes in a call", |n| format!("np.log(np{}) + np.log(0)", ".T".repeat(n))),
         ("subscripts", |n| format!("{}np.log(0){}", "p[".repeat(n), "]".repeat(n))),
         ("lambdas", |n| format!("{}np.log(0)", "lambda: ".repeat(n))),
         ("powers", |n| format!("{}np.log(0)", "p ** ".repeat(n))),

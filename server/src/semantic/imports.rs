@@ -189,17 +189,29 @@ impl Imports {
     /// Resolves an identifier or attribute chain to the dotted path it names, through the imports.
     /// `None` when its root is not an imported name (a local variable, `self`, a call result...).
     pub fn resolve(&self, node: Node, src: &str) -> Option<String> {
-        match node.kind_name() {
-            // A relative import names this project's code, never a library.
-            "identifier" => self.binding(text(node, src)).filter(|p| !p.starts_with('.')).map(str::to_string),
-            "attribute" => {
-                let object = node.child_by_field_id(FIELD.object)?;
-                let attr = node.child_by_field_id(FIELD.attribute)?;
-                let base = self.resolve(object, src)?;
-                Some(format!("{base}.{}", text(attr, src)))
+        // A loop down the chain, not a recursion: a chain of 35,000 attributes inside a call a
+        // rule reads overflowed the stack. No module path is longer than `MAX_PATH` names, and
+        // the model asks this of every link of a chain: stopping there keeps it linear.
+        const MAX_PATH: usize = 32;
+        let mut attrs = Vec::new();
+        let mut root = node;
+        while root.kind_name() == "attribute" {
+            if attrs.len() == MAX_PATH {
+                return None;
             }
-            _ => None,
+            attrs.push(root.child_by_field_id(FIELD.attribute)?);
+            root = root.child_by_field_id(FIELD.object)?;
         }
+        if root.kind_name() != "identifier" {
+            return None;
+        }
+        // A relative import names this project's code, never a library.
+        let mut path = self.binding(text(root, src)).filter(|p| !p.starts_with('.'))?.to_string();
+        for attr in attrs.iter().rev() {
+            path.push('.');
+            path.push_str(text(*attr, src));
+        }
+        Some(path)
     }
 
     /// Resolves and canonicalizes a callee (`tf.log` → `tensorflow.math.log`).
