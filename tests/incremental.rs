@@ -964,6 +964,51 @@ def entropy(z):
     assert_eq!(bound(), ["logits_2"]);
 }
 
+/// A fix in a function writes an alias only where the module binds it to its import (an
+/// alias only another function imports is a NameError there): a cached function's fix must
+/// follow a module-level edit that adds, rebinds or removes the module's import, though the
+/// import table (the name's module) stays the same throughout.
+#[test]
+fn an_alias_in_a_cached_fix_follows_the_modules_bindings_of_it() {
+    let src = "\
+import torch
+
+
+def helper():
+    import torch.nn.functional as F
+    return F
+
+
+def entropy(x):
+    return torch.log(torch.sigmoid(x))
+
+y = 1
+";
+    let (session, uri) = open("alias.py", src);
+    let written = || -> Vec<String> {
+        let all: Vec<String> = session
+            .with_doc(&uri, |d| {
+                d.smells.iter().flat_map(|s| &s.fixes).flat_map(|f| f.edits.iter().map(|e| e.content.clone())).collect()
+            })
+            .unwrap();
+        all.into_iter().filter(|c| c.contains("logsigmoid")).collect()
+    };
+    let check = |text: &str, want: &str| {
+        fresh_and_counted(&session, &uri, text, 1);
+        assert_eq!(written(), [want], "{text}");
+    };
+    check(src, "torch.nn.functional.logsigmoid(x)");
+    let text = replace(&session, &uri, 2, "\ny = 1\n", "\nimport torch.nn.functional as F\n");
+    check(&text, "F.logsigmoid(x)");
+    let text =
+        replace(&session, &uri, 3, "\nimport torch.nn.functional as F\n", "\nimport torch.nn.functional as F\nF = 2\n");
+    check(&text, "torch.nn.functional.logsigmoid(x)");
+    let text = replace(&session, &uri, 4, "F = 2\n", "y = 2\n");
+    check(&text, "F.logsigmoid(x)");
+    let text = replace(&session, &uri, 5, "\nimport torch.nn.functional as F\ny = 2\n", "\ny = 2\n");
+    check(&text, "torch.nn.functional.logsigmoid(x)");
+}
+
 /// An edit inside one function is analyzed with that function alone, and the facts it
 /// contributes (an attribute it sets on `self`, its summary) are checked where other functions
 /// used them: those functions are analyzed again with it. A function edited that way must count

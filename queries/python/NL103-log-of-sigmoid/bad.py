@@ -82,3 +82,31 @@ class ClassAttributeNamedLikeAnAlias:
 
     def forward(self, x):
         return torch.log(torch.sigmoid(x))  # error: [NL103]
+
+
+def walrus_named_like_an_alias(x):
+    # `F` is the number of features (Python makes a walrus target local to the whole function):
+    # the fix must not write `F.logsigmoid`.
+    scale = (F := x.shape[-1]) ** 0.5
+    return torch.log(torch.sigmoid(x)) * F / scale  # error: [NL103]
+
+
+def exception_named_like_an_alias(x):
+    try:
+        y = x.float()
+    except RuntimeError as F:
+        raise ValueError("not a tensor") from F
+    return torch.log(torch.sigmoid(y))  # error: [NL103]
+
+
+def match_capture_named_like_an_alias(x, spec):
+    match spec:
+        case {"features": F}:
+            return torch.log(torch.sigmoid(x)) * F  # error: [NL103]
+    return x
+
+
+def another_module_imported_under_the_alias(x):
+    import numpy as F  # `F.logsigmoid` would be NumPy's: an AttributeError
+
+    return torch.log(torch.sigmoid(x)) + F.float32(0)  # error: [NL103]

@@ -46,3 +46,13 @@ def softplus_written_out(x):
     b = torch.log(1 + torch.exp(x))  # error: [NL105]
     c = ops.log(1 + ops.exp(x))  # error: [NL105]
     return a, b, c
+
+
+def imports_its_own_alias(x):
+    # `F` exists only in this function: the other functions' fixes must not write `F.softplus`.
+    import torch.nn.functional as F
+
+    return F.relu(x)
+
+
+c_softplus = torch.log(1 + torch.exp(torch.randn(3)))  # error: [NL105]

@@ -288,7 +288,7 @@ fn keras_spelling<'a>(model: &Model<'a>, site: Node<'a>, target: &str) -> (Strin
         return (spelled, None);
     }
     for (local, path) in model.imports.bindings() {
-        if path == "tensorflow" && !model.shadows(local, site) {
+        if path == "tensorflow" && model.alias_reaches(local, path, site) {
             return (format!("{local}.{target}"), None);
         }
     }

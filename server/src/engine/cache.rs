@@ -687,7 +687,8 @@ impl Contributor {
             | FactKey::LogitsLossWords
             | FactKey::Differentiated
             | FactKey::FreshName(_)
-            | FactKey::Rebound(_) => true,
+            | FactKey::Rebound(_)
+            | FactKey::ModuleBinding(_) => true,
             FactKey::FileFlows | FactKey::FileCalls => false,
         }
     }
@@ -769,6 +770,7 @@ impl UnitCache {
             | FactKey::Differentiated
             | FactKey::FreshName(_)
             | FactKey::Rebound(_)
+            | FactKey::ModuleBinding(_)
             | FactKey::FileFlows
             | FactKey::FileCalls => true,
         };

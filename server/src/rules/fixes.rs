@@ -16,19 +16,26 @@ use crate::syntax::{FIELD, KindName};
 /// so one expression never mixes two aliases of a library. When no imported name reaches the
 /// target, returns the spelling under a new import and the edit that adds that import: a new
 /// line after the leading imports, or `, name` joining a `from` statement of the same module
-/// there. The spelling is for code at `site`: an alias that a local binding shadows there (`F =
-/// x.shape[-1]` in the function, a parameter `F`) is never written, another one that reaches
-/// the target is (`torch.nn.functional.logsigmoid` through `torch`), and a new import takes no
-/// name shadowed there.
+/// there. The spelling is for code at `site`: an alias is written only where its import is
+/// what the name holds there ([`Model::alias_reaches`]): not where a local binding shadows it
+/// (`F = x.shape[-1]` or `(F := ...)` in the function, a parameter `F`, `except E as F`), nor
+/// where only another function imports it; another alias that reaches the target is written
+/// instead (`torch.nn.functional.logsigmoid` through `torch`), and a new import takes no name
+/// shadowed there.
 pub fn spell<'a>(model: &Model<'a>, site: Node<'a>, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
-    spell_with(&model.imports, target, prefer, &|name| model.shadows(name, site))
+    spell_with(&model.imports, target, prefer, &|name, path| model.alias_reaches(name, path, site), &|name| {
+        model.shadows(name, site)
+    })
 }
 
-/// [`spell`] with `shadowed` saying which names a local binding shadows at the fix's site.
+/// [`spell`] with `reaches` saying whether an alias (a name, and the module the import table
+/// binds it to) holds that import at the fix's site, and `shadowed` which names a local
+/// binding shadows there (a new import takes none of them).
 pub fn spell_with(
     imports: &Imports,
     target: &str,
     prefer: Option<&str>,
+    reaches: &dyn Fn(&str, &str) -> bool,
     shadowed: &dyn Fn(&str) -> bool,
 ) -> (String, Option<Edit>) {
     // Ranking: the preferred name, then the longest module (`F.softmax` over
@@ -47,7 +54,7 @@ pub fn spell_with(
             // Asked only of the names that reach the target: each answer is a fact a cached
             // function depends on.
             if let Some(rest) = rest
-                && !shadowed(local)
+                && reaches(local, path)
             {
                 let spelled = format!("{local}{rest}");
                 let conventional = CONVENTIONS.iter().any(|(m, alias)| *m == module && *alias == local);
@@ -265,7 +272,7 @@ mod tests {
     fn spell_in(src: &str, target: &str) -> (String, Option<String>) {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        let (spelled, edit) = spell_with(&imports, target, None, &|_| false);
+        let (spelled, edit) = spell_with(&imports, target, None, &|_, _| true, &|_| false);
         (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
     }
 
@@ -289,9 +296,9 @@ mod tests {
         let src = "import torch\nimport torch as th\n";
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        assert_eq!(spell_with(&imports, "torch.clamp", None, &|_| false).0, "torch.clamp");
-        assert_eq!(spell_with(&imports, "torch.clamp", Some("th"), &|_| false).0, "th.clamp");
-        assert_eq!(spell_with(&imports, "torch.clamp", Some("F"), &|_| false).0, "torch.clamp");
+        assert_eq!(spell_with(&imports, "torch.clamp", None, &|_, _| true, &|_| false).0, "torch.clamp");
+        assert_eq!(spell_with(&imports, "torch.clamp", Some("th"), &|_, _| true, &|_| false).0, "th.clamp");
+        assert_eq!(spell_with(&imports, "torch.clamp", Some("F"), &|_, _| true, &|_| false).0, "torch.clamp");
         assert_eq!(spell_in("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
         assert_eq!(
             spell_in("from tensorflow import math as tfm\nimport tensorflow as tf\n", "tensorflow.math.xlogy").0,
@@ -400,6 +407,23 @@ mod tests {
             ("def g(F):\n    pass\ndef f(x):\n    return SITE\n", "F.logsigmoid"),
             ("def f(x):\n    import torch.nn.functional as F\n    return SITE\n", "F.logsigmoid"),
             ("y = SITE\nF = 3\n", "F.logsigmoid"),
+            // A walrus, `except ... as`, `with ... as`, a `case` capture, an import of another
+            // module under the name: each makes `F` something else at the site.
+            ("def f(x):\n    n = (F := x.shape[-1])\n    return SITE * F\n", logsigmoid),
+            ("def f(xs):\n    ys = [y for x in xs if (F := x)]\n    return SITE\n", logsigmoid),
+            ("def f(x):\n    try:\n        pass\n    except E as F:\n        pass\n    return SITE\n", logsigmoid),
+            ("def f(x):\n    with g() as F:\n        return SITE\n", logsigmoid),
+            ("def f(x, k):\n    match k:\n        case F:\n            return SITE * F\n", logsigmoid),
+            ("def f(x, k):\n    match k:\n        case [1, *F]:\n            return SITE\n", logsigmoid),
+            ("def f(x, k):\n    match k:\n        case P(a=F):\n            return SITE\n", logsigmoid),
+            ("def f(x, k):\n    match k:\n        case P() as F:\n            return SITE\n", logsigmoid),
+            ("def f(x):\n    import numpy as F\n    return SITE\n", logsigmoid),
+            ("(F := 3)\ny = SITE\n", logsigmoid),
+            ("class C:\n    F = 3\n    y = SITE\n", logsigmoid),
+            // A dotted value pattern and a class pattern's class capture nothing; `global F`
+            // reads the module's.
+            ("def f(x, k):\n    match k:\n        case F.x | P():\n            return SITE\n", "F.logsigmoid"),
+            ("def f(x):\n    global F\n    return SITE\n", "F.logsigmoid"),
         ] {
             let src = format!("{torch}{code}");
             assert_eq!(spell_at_site(&src, logsigmoid, None), (want.to_string(), None), "{code}");
@@ -410,6 +434,32 @@ mod tests {
         // `tf = tf.compat.v1` keeps TensorFlow under the name.
         let src = "import tensorflow as tf\ntf = tf.compat.v1\n\ndef f(x):\n    return SITE\n";
         assert_eq!(spell_at_site(src, "tensorflow.math.log_sigmoid", None), ("tf.math.log_sigmoid".into(), None));
+    }
+
+    /// An alias imported only in another function is no name at the site (a NameError); one
+    /// the site's own function imports only after it is unbound there.
+    #[test]
+    fn an_alias_another_function_imports_is_not_written() {
+        let logsigmoid = "torch.nn.functional.logsigmoid";
+        let other = "import torch\n\ndef a():\n    import torch.nn.functional as F\n    return F\n\n";
+        for (code, want) in [
+            ("def b(x):\n    return SITE\n", logsigmoid),
+            ("y = SITE\n", logsigmoid),
+            ("class C:\n    def b(self, x):\n        return SITE\n", logsigmoid),
+            ("def b(x):\n    y = SITE\n    import torch.nn.functional as F\n    return y\n", logsigmoid),
+            // The site's own function, or one enclosing it, imports it first.
+            ("def b(x):\n    import torch.nn.functional as F\n    return SITE\n", "F.logsigmoid"),
+            ("def b(x):\n    import torch.nn.functional as F\n    def g():\n        return SITE\n", "F.logsigmoid"),
+            ("def b(x):\n    def g():\n        return SITE\n    import torch.nn.functional as F\n", "F.logsigmoid"),
+        ] {
+            let src = format!("{other}{code}");
+            assert_eq!(spell_at_site(&src, logsigmoid, None), (want.to_string(), None), "{code}");
+        }
+        // No other alias reaches it: a new import, at the module's top.
+        let src = "def a():\n    import numpy as np\n\ndef b(x):\n    return SITE\n";
+        let (spelled, fixed) = spell_at_site(src, "numpy.clip", None);
+        assert_eq!(spelled, "numpy.clip");
+        assert!(fixed.unwrap().starts_with("import numpy\n"));
     }
 
     /// When no alias reaches the site, the new import takes no name shadowed there.

@@ -11,6 +11,10 @@ use super::Model;
 use super::scope::Binding;
 use crate::syntax::{FIELD, KindName, unparenthesized};
 
+/// In a [`super::FactKey::ModuleBinding`] fact: `tf = tf.compat.v1`, a module of the same
+/// library kept under the name.
+const KEEPS: &str = "=";
+
 impl<'a> Model<'a> {
     /// `(assignment, value)` when the name `name` holds exactly `value` at this use: one
     /// `name = value` reaches it and nothing from outside the scope does.
@@ -168,6 +172,111 @@ impl<'a> Model<'a> {
         }
         let index = self.scope_index(self.tree.root_node());
         index.reaching(name, site.start_byte()).entries.iter().any(|e| !self.keeps_the_import(name, e))
+    }
+
+    /// Whether the import binding `name` to the module `path` is what code at `site` reads
+    /// under `name`, so that a fix may write `name.f(...)` there: read through the scopes
+    /// enclosing `site` (comprehensions, lambdas, functions, a class body holding it directly,
+    /// then the module), the first scope that binds `name` binds it only with imports of
+    /// `path` (or `tf = tf.compat.v1`, which keeps a module of the same library under the
+    /// name). Not when something else binds it there (a parameter, an assignment, a walrus,
+    /// `except ... as`, a `case` capture, an import of another module under the name), nor
+    /// when only another function imports it (a NameError), nor when the innermost function
+    /// importing it does so only after `site`. For code in a function the module's bindings
+    /// are those that reach the end of the module (the function runs later), a fact
+    /// ([`super::FactKey::ModuleBinding`]); for module-level code, those that reach `site`.
+    ///
+    /// [`Model::shadows`] answers another question, the names a new import may not take.
+    pub fn alias_reaches(&self, name: &str, path: &str, site: Node<'a>) -> bool {
+        let chain = self.ancestry(site);
+        let mut in_function = false;
+        let mut innermost = true;
+        for node in chain.iter().rev().skip(1) {
+            let scope = match node.kind_name() {
+                "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression" => {
+                    let mut cursor = node.walk();
+                    for clause in node.named_children(&mut cursor).filter(|c| c.kind_name() == "for_in_clause") {
+                        if let Some(left) = clause.child_by_field_id(FIELD.left)
+                            && super::scope::identifiers(left).iter().any(|n| self.text(*n) == name)
+                        {
+                            return false;
+                        }
+                    }
+                    continue;
+                }
+                "lambda" if self.parameter(*node, name).is_some() => return false,
+                "function_definition" => {
+                    if self.parameter(*node, name).is_some() {
+                        return false;
+                    }
+                    in_function = true;
+                    *node
+                }
+                // A class body's names are not visible in its methods, only in its own code.
+                "class_definition" if !in_function => *node,
+                _ => continue,
+            };
+            let index = self.scope_index(scope);
+            let entries = index.entries(name);
+            let declared =
+                |e: &super::scope::Entry| matches!(e.node.kind_name(), "global_statement" | "nonlocal_statement");
+            if entries.iter().filter(|e| !declared(e)).any(|e| !self.imports_path(name, path, e)) {
+                return false;
+            }
+            if entries.iter().any(declared) {
+                // `global F`: the name is the module's (or, `nonlocal`, an enclosing function's).
+                innermost = false;
+                continue;
+            }
+            if !entries.is_empty() {
+                // Local to the scope: imported before `site` on some path, or any time before
+                // a nested function holding `site` runs.
+                return !innermost || !index.reaching(name, site.start_byte()).entries.is_empty();
+            }
+            innermost = false;
+        }
+        if in_function {
+            // A fact of the module: a function's cached findings hold while it is the same.
+            let super::facts::Fact::Names(bound) = self.fact(&super::FactKey::ModuleBinding(name.into())) else {
+                return false;
+            };
+            return !bound.is_empty() && bound.iter().all(|b| b == path || b == KEEPS);
+        }
+        let index = self.scope_index(self.tree.root_node());
+        let reaching = index.reaching(name, site.start_byte());
+        !reaching.entries.is_empty() && reaching.entries.iter().all(|e| self.imports_path(name, path, e))
+    }
+
+    /// [`super::FactKey::ModuleBinding`]: for each module-level binding of `name` that reaches
+    /// the end of the module, the module an import binds it to, [`KEEPS`] for `tf =
+    /// tf.compat.v1`, or `""` for anything else.
+    pub(super) fn compute_module_binding(&self, name: &str) -> Vec<String> {
+        let index = self.scope_index(self.tree.root_node());
+        let mut bound: Vec<String> = index
+            .reaching(name, self.src.len())
+            .entries
+            .iter()
+            .map(|e| match e.node.kind_name() {
+                "import_statement" | "import_from_statement" => {
+                    super::imports::Imports::bound_by(e.node, self.src, name).unwrap_or_default()
+                }
+                _ if self.keeps_the_import(name, e) => KEEPS.to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        bound.sort();
+        bound.dedup();
+        bound
+    }
+
+    /// The binding `e` of `name` is an import of `path`, or `tf = tf.compat.v1`.
+    fn imports_path(&self, name: &str, path: &str, e: &super::scope::Entry<'a>) -> bool {
+        match e.node.kind_name() {
+            "import_statement" | "import_from_statement" => {
+                super::imports::Imports::bound_by(e.node, self.src, name).as_deref() == Some(path)
+            }
+            _ => self.keeps_the_import(name, e),
+        }
     }
 
     /// [`super::FactKey::Rebound`]: the last module-level binding of `name` is no import.

@@ -54,6 +54,10 @@ pub enum FactKey {
     /// Whether module-level code binds the name last with something other than an import (`F
     /// = 3` after `import torch.nn.functional as F`): a fix in a function must not write it.
     Rebound(Name),
+    /// What the module-level bindings of the name that reach the end of the module bind it to
+    /// (an import's module, `tf = tf.compat.v1`, something else): a fix in a function may write
+    /// an alias only when the module's bindings of it are imports of that module.
+    ModuleBinding(Name),
 }
 
 /// A name in a [`FactKey`]: keys are cloned into every dependency list that records them
@@ -413,7 +417,8 @@ impl<'a> Model<'a> {
                         | FactKey::LogitsLossWords
                         | FactKey::Differentiated
                         | FactKey::FreshName(_)
-                        | FactKey::Rebound(_) => Fact::Names(Vec::new()),
+                        | FactKey::Rebound(_)
+                        | FactKey::ModuleBinding(_) => Fact::Names(Vec::new()),
                         _ => Fact::Value(None),
                     };
                     let fact_hash = hash(&fact);
@@ -524,6 +529,7 @@ impl<'a> Model<'a> {
             FactKey::Rebound(name) => {
                 Fact::Names(if self.compute_rebound(name) { vec![name.to_string()] } else { Vec::new() })
             }
+            FactKey::ModuleBinding(name) => Fact::Names(self.compute_module_binding(name)),
         }
     }
 

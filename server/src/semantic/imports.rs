@@ -152,6 +152,17 @@ impl Imports {
         }
     }
 
+    /// The dotted path the import statement `statement` binds `name` to, if it binds it.
+    pub fn bound_by(statement: Node, src: &str, name: &str) -> Option<String> {
+        let mut one = Imports::default();
+        match statement.kind_name() {
+            "import_statement" => one.add_import(statement, src),
+            "import_from_statement" => one.add_from_import(statement, src),
+            _ => return None,
+        }
+        one.bindings.remove(name)
+    }
+
     /// Local names bound to a function whose canonical name satisfies `wanted`.
     pub fn names_reaching(&self, wanted: impl Fn(&str) -> bool) -> Vec<String> {
         self.bindings

@@ -127,6 +127,15 @@ impl<'t> ScopeIndex<'t> {
                         }
                     }
                 }
+                "case_clause" => {
+                    // `case F:`, `case [a, *rest]`, `case P(x=c) as d`: the pattern's captures.
+                    let mut cursor = node.walk();
+                    for pattern in node.named_children(&mut cursor).filter(|c| c.kind_name() == "case_pattern") {
+                        for name in captures(pattern) {
+                            add(text(name, src), pattern, Binding::Opaque);
+                        }
+                    }
+                }
                 "global_statement" | "nonlocal_statement" | "import_statement" | "import_from_statement" => {
                     let mut cursor = node.walk();
                     for child in node.named_children(&mut cursor) {
@@ -157,6 +166,26 @@ impl<'t> ScopeIndex<'t> {
                 if holds_bindings(child.kind_name()) {
                     stack.push(child);
                 }
+            }
+        }
+        // `(F := x.shape[-1])` anywhere in the scope's expressions (a comprehension's included,
+        // whose walrus binds in the enclosing scope) binds the name: Python makes it local to
+        // the whole function. Most scopes have none; a text search is cheaper than a walk.
+        if let Some(body) = body
+            && text(body, src).contains(":=")
+        {
+            let mut stack = vec![body];
+            while let Some(node) = stack.pop() {
+                if node.kind_name() == "named_expression"
+                    && let Some(name) = node.child_by_field_id(FIELD.name)
+                {
+                    add(text(name, src), node, Binding::Opaque);
+                }
+                let mut cursor = node.walk();
+                stack.extend(
+                    node.named_children(&mut cursor)
+                        .filter(|c| !matches!(c.kind_name(), "function_definition" | "class_definition" | "lambda")),
+                );
             }
         }
         for entries in by_name.values_mut() {
@@ -529,11 +558,40 @@ pub(crate) fn identifiers(target: Node) -> Vec<Node> {
             | "tuple"
             | "list"
             | "list_splat_pattern"
-            | "parenthesized_expression" => {
+            | "parenthesized_expression"
+            // `with ... as f`, `except E as F`: the name after `as`.
+            | "as_pattern_target" => {
                 let mut cursor = n.walk();
                 stack.extend(n.named_children(&mut cursor));
             }
             _ => {}
+        }
+    }
+    out
+}
+
+/// The names a `case` pattern captures: a lone name (`case F:`, `P(x=F)`, `[F, *rest]`), a
+/// `*rest` or `**rest`, the name after `as`. Not a class's name (`P(...)`), nor a dotted value
+/// pattern (`Color.RED`), nor a keyword (`x=` in `P(x=F)`).
+fn captures(pattern: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![pattern];
+    while let Some(n) = stack.pop() {
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            match child.kind_name() {
+                "dotted_name" => {
+                    if child.named_child_count() == 1 && n.kind_name() != "class_pattern" {
+                        out.extend(child.named_child(0).filter(|c| c.kind_name() == "identifier"));
+                    }
+                }
+                "identifier" => {
+                    if matches!(n.kind_name(), "splat_pattern" | "as_pattern") {
+                        out.push(child);
+                    }
+                }
+                _ => stack.push(child),
+            }
         }
     }
     out
@@ -613,6 +671,36 @@ mod tests {
         // Regression (allennlp's PMI metric): `out=` writes the array.
         let src = "p = torch.zeros(n)\ntorch.div(c, t, out=p)\nUSE(p)\n";
         assert_eq!(reaching(src, "p"), (vec!["torch.div(c, t, out=p)".into()], false));
+    }
+
+    /// A walrus (in a comprehension too), `with ... as`, `except ... as` and a `case` pattern's
+    /// captures bind in the function; a class pattern's class, a dotted value pattern and a
+    /// keyword do not.
+    #[test]
+    fn walrus_as_targets_and_case_captures_bind() {
+        let src = "def f(x, k):
+    y = [v for v in x if (a := v)]
+    with g() as (b, c):
+        pass
+    try:
+        pass
+    except E as d:
+        pass
+    match k:
+        case P(key=e) | [*f1, 1] | {'k': g1, **h}:
+            pass
+        case Color.RED as i:
+            pass
+";
+        let tree = parse(src);
+        let def = tree.root_node().named_child(0).unwrap();
+        let index = ScopeIndex::build(def, src);
+        for name in ["a", "b", "c", "d", "e", "f1", "g1", "h", "i"] {
+            assert_eq!(index.entries(name).len(), 1, "{name}");
+        }
+        for name in ["P", "key", "Color", "RED", "v", "E"] {
+            assert!(index.entries(name).is_empty(), "{name}");
+        }
     }
 
     #[test]
