@@ -44,6 +44,7 @@ def through_names(z):
 
 
 def logits_bound_first(h, w):
+    # The fix binds the logits to a new name: "logits" in a comment or a string uses no name.
     p = tf.sigmoid(tf.matmul(h, w))
     return tf.math.log(1 - p)  # error: [NL103]
 

@@ -97,7 +97,8 @@ impl<'a> Model<'a> {
     }
 
     /// `base` if no identifier of the file spells it and no import binds it, else `base_2`,
-    /// `base_3`...: a name a new binding can take without shadowing anything.
+    /// `base_3`...: a name a new binding can take without shadowing anything. A word in a
+    /// comment or a string is no identifier (`# the logits` leaves `logits` free).
     pub fn fresh_name(&self, base: &str) -> String {
         match self.fact(&super::FactKey::FreshName(base.into())) {
             super::facts::Fact::Names(names) if !names.is_empty() => names[0].clone(),
@@ -105,8 +106,10 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// [`Model::fresh_name`], computed from the file's text.
+    /// [`Model::fresh_name`], computed from the file's text: each whole-word occurrence of a
+    /// name is looked up in the tree, and counts unless it is in a comment or a string's text.
     pub(super) fn compute_fresh_name(&self, base: &str) -> String {
+        let root = self.tree.root_node();
         let used = |name: &str| {
             self.imports.binding(name).is_some()
                 || self.src.match_indices(name).any(|(i, _)| {
@@ -114,7 +117,11 @@ impl<'a> Model<'a> {
                     let before = i.checked_sub(1).map(|j| bytes[j]);
                     let after = bytes.get(i + name.len()).copied();
                     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
-                    !before.is_some_and(ident) && !after.is_some_and(ident)
+                    !before.is_some_and(ident)
+                        && !after.is_some_and(ident)
+                        && !root.descendant_for_byte_range(i, i + name.len()).is_some_and(|n| {
+                            matches!(n.kind_name(), "comment" | "string_content" | "string" | "string_start")
+                        })
                 })
         };
         if !used(base) {
