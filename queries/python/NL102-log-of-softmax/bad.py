@@ -141,3 +141,11 @@ def nested_log_inside_the_logits(x):
     # log_softmax fix keeps; its NL101 was absorbed by the outer NL102 and appeared only after
     # the fix. The outer log's own NL101 is the NL102.
     return torch.log(torch.softmax(torch.log(torch.relu(x)), -1))  # error: [NL102, NL101]
+
+
+def softmax_call_split_over_lines(z):
+    # The fix rewrites the whole log call: it must not drop the comment between the arguments.
+    return torch.log(torch.softmax(  # error: [NL102]
+        z,  # logits of the classes
+        dim=-1,
+    ))

@@ -68,7 +68,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
 /// `log(softmax(z, axis))` → `log_softmax(z, axis)`, written where the log is.
 pub fn log_softmax_fix<'a>(model: &Model<'a>, source: &Source<'a>, call: tree_sitter::Node<'a>) -> Option<Fix> {
     let (content, logits, import) = log_softmax_expr(model, source, call)?;
-    Some(replacing_log(call, content, logits, import))
+    replacing_log(model, call, content, logits, import)
 }
 
 /// `log(softmax(z, axis).gather(1, y))` → `log_softmax(z, axis).gather(1, y)`: the log of the
@@ -88,18 +88,26 @@ fn picked_log_softmax_fix<'a>(
         &src[selection.start_byte()..array.start_byte()],
         &src[array.end_byte()..selection.end_byte()]
     );
-    Some(replacing_log(call, content, logits, import))
+    replacing_log(model, call, content, logits, import)
 }
 
 /// The safe fix that writes `content` in place of the log `call`, with the edits that make the
-/// logits readable there and the import the content needs.
-fn replacing_log(call: tree_sitter::Node, content: String, logits: probs::Logits, import: Option<Edit>) -> Fix {
+/// logits readable there and the import the content needs; the comments inside the log's call
+/// that `content` drops are moved into it ([`fixes::keeping_comments`]).
+fn replacing_log(
+    model: &Model,
+    call: tree_sitter::Node,
+    content: String,
+    logits: probs::Logits,
+    import: Option<Edit>,
+) -> Option<Fix> {
     let title = logits.fix_title(&short(&content));
+    let content = fixes::keeping_comments(model, call, content)?;
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.extend(logits.edits);
     edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });
     edits.sort();
-    Fix { title, applicability: Applicability::Safe, edits, whole: false }
+    Some(Fix { title, applicability: Applicability::Safe, edits, whole: false })
 }
 
 /// `log_softmax(z, axis)` of `source`'s logits read at `at`: its text, the logits (with the

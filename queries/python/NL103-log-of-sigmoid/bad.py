@@ -111,3 +111,10 @@ def another_module_imported_under_the_alias(x):
     import numpy as F  # `F.logsigmoid` would be NumPy's: an AttributeError
 
     return torch.log(torch.sigmoid(x)) + F.float32(0)  # error: [NL103]
+
+
+def sigmoid_call_split_over_lines(z):
+    # The fix rewrites the whole log call: it must not drop the comment inside it.
+    return torch.log(torch.sigmoid(  # error: [NL103]
+        z  # logits
+    ))

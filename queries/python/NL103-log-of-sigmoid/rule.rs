@@ -120,6 +120,7 @@ pub fn log_sigmoid_fix<'a>(model: &Model<'a>, source: &Source<'a>, complement: b
     let (spelled, import) = fixes::spell(model, call, &target, alias);
     let content = format!("{spelled}({x})");
     let title = logits.fix_title(&short(&content));
+    let content = fixes::keeping_comments(model, call, content)?;
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.extend(logits.edits);
     edits.push(Edit { start: call.start_byte(), end: call.end_byte(), content });

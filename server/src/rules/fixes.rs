@@ -233,6 +233,42 @@ pub fn replace_with_call<'a>(
     Fix { title, applicability, edits, whole: false }
 }
 
+/// `content`, the text a fix writes in place of `node`, with the comments inside `node` that
+/// it does not hold moved into its first parentheses, so a fix that rewrites a call split over
+/// lines keeps them: `log(softmax(\n z,  # logits\n))` becomes `log_softmax(  # logits\n
+/// z)`, each comment on its own line and the rest on a line below, indented one level more
+/// than `node`'s first line. `None` when comments would be lost and `content` opens no call to
+/// hold them (its text up to the first `(` is not a dotted name).
+pub fn keeping_comments(model: &Model, node: Node, content: String) -> Option<String> {
+    let mut lost: Vec<Node> = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind_name() == "comment" {
+            if !content.contains(model.text(n)) {
+                lost.push(n);
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.children(&mut cursor));
+    }
+    if lost.is_empty() {
+        return Some(content);
+    }
+    lost.sort_by_key(|c| c.start_byte());
+    let lost: Vec<&str> = lost.iter().map(|c| model.text(*c)).collect();
+    let open = content.find('(')?;
+    let callee = &content[..open];
+    if callee.is_empty() || !callee.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+        return None;
+    }
+    let line_start = crate::text::line_start(model.src, node.start_byte());
+    let indent: String = model.src[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+    let newline = crate::text::line_ending(model.src, node.start_byte());
+    let inner = format!("{newline}{indent}    ");
+    Some(format!("{}  {}{inner}{}", &content[..=open], lost.join(&inner), content[open + 1..].trim_start()))
+}
+
 /// A fix that adds the keyword argument `keyword` (`"eps=1e-4"`) at the end of a call's
 /// arguments; none when the arguments hold a comment.
 pub fn add_keyword(src: &str, call: Node, keyword: &str, title: String) -> Option<Fix> {
