@@ -481,6 +481,9 @@ mod tests {
         for (code, want) in [
             ("def b(x):\n    return SITE\n", logsigmoid),
             ("y = SITE\n", logsigmoid),
+            // Module-level code before the module's own import reads the module's.
+            ("y = SITE\nimport torch.nn.functional as F\n", "F.logsigmoid"),
+            ("y = SITE\nimport numpy as F\n", logsigmoid),
             ("class C:\n    def b(self, x):\n        return SITE\n", logsigmoid),
             ("def b(x):\n    y = SITE\n    import torch.nn.functional as F\n    return y\n", logsigmoid),
             // The site's own function, or one enclosing it, imports it first.

@@ -191,7 +191,8 @@ impl<'a> Model<'a> {
     /// when only another function imports it (a NameError), nor when the innermost function
     /// importing it does so only after `site`. For code in a function the module's bindings
     /// are those that reach the end of the module (the function runs later), a fact
-    /// ([`super::FactKey::ModuleBinding`]); for module-level code, those that reach `site`.
+    /// ([`super::FactKey::ModuleBinding`]); for module-level code, those that reach `site`, or
+    /// when none does, every module-level binding of it.
     ///
     /// [`Model::shadows`] answers another question, the names a new import may not take.
     pub fn alias_reaches(&self, name: &str, path: &str, site: Node<'a>) -> bool {
@@ -251,7 +252,13 @@ impl<'a> Model<'a> {
         }
         let index = self.scope_index(self.tree.root_node());
         let reaching = index.reaching(name, site.start_byte());
-        !reaching.entries.is_empty() && reaching.entries.iter().all(|e| self.imports_path(name, path, e))
+        if reaching.entries.is_empty() {
+            // Module-level code before the module's import of the name (a notebook's cells run
+            // out of order, `y = torch.log(p); import torch`) reads it as the module binds it.
+            let entries = index.entries(name);
+            return !entries.is_empty() && entries.iter().all(|e| self.imports_path(name, path, e));
+        }
+        reaching.entries.iter().all(|e| self.imports_path(name, path, e))
     }
 
     /// [`super::FactKey::ModuleBinding`]: for each module-level binding of `name` that reaches
