@@ -27,3 +27,9 @@ def sigmoid_of_a_known_input():
     # sigmoid away from 0 and 1.
     factor = -torch.log(torch.sigmoid(torch.ones(1))).item()
     return factor, torch.log(1 - torch.sigmoid(torch.full((3,), 2.0)))
+
+
+def shadowed_by_a_loop_variable(x, backends):
+    for F in backends:
+        x = torch.log(F.sigmoid(x))
+    return x

@@ -800,7 +800,7 @@ fn logits_to_losses<'a>(
 /// `Activation("linear")`.
 /// `ctor` builds a layer that is only the activation: `nn.Softmax(dim=1)`, `nn.Sigmoid()`,
 /// `keras.layers.Softmax()`, `keras.layers.Activation("softmax")`.
-fn is_the_activation(model: &Model, ctor: Node) -> bool {
+fn is_the_activation<'a>(model: &Model<'a>, ctor: Node<'a>) -> bool {
     ctor.child_by_field_id(FIELD.function)
         .and_then(|f| model.api(f))
         .is_some_and(|api| matches!(apis::leaf(&api), "Softmax" | "Sigmoid" | "Activation"))

@@ -62,7 +62,7 @@ pub fn replace(node: Node, content: String, import: Option<Edit>, title: String,
 
 /// The local name the first library call in `node` starts from (`th` in `th.sum(m)`), so a fix
 /// reuses the alias the expression itself used.
-pub fn alias_in<'s>(model: &Model<'s>, node: Node) -> Option<&'s str> {
+pub fn alias_in<'s>(model: &Model<'s>, node: Node<'s>) -> Option<&'s str> {
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
         if n.kind_name() == "call"

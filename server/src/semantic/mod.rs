@@ -284,8 +284,15 @@ impl<'a> Model<'a> {
     }
 
     /// The canonical API an identifier or attribute chain names through the imports.
-    pub fn api(&self, node: Node) -> Option<String> {
-        self.imports.api(node, self.src)
+    pub fn api(&self, node: Node<'a>) -> Option<String> {
+        let api = self.imports.api(node, self.src)?;
+        // `def f(x, F): F.softmax(x)` or `for F in backends:`: a local binding of the import's
+        // name holds something else there.
+        let mut root = node;
+        while root.kind_name() == "attribute" {
+            root = root.child_by_field_id(FIELD.object)?;
+        }
+        (!self.shadows(self.text(root), node)).then_some(api)
     }
 
     /// The constant value of an expression, if it is one.
@@ -580,6 +587,11 @@ impl<'a> Model<'a> {
     /// The parameter node of `function` named `name`.
     pub fn parameter(&self, function: Node<'a>, name: &str) -> Option<Node<'a>> {
         let params = function.child_by_field_id(FIELD.parameters)?;
+        // Asked for every library call's alias (is `F` a parameter here?): a parameter of that
+        // name is spelled in the list's text, and a substring search is cheaper than a walk.
+        if !self.src[params.byte_range()].contains(name) {
+            return None;
+        }
         let mut cursor = params.walk();
         params.named_children(&mut cursor).find(|p| parameter_name(*p, self.src) == Some(name))
     }
