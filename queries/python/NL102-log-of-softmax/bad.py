@@ -57,6 +57,37 @@ def logits_changed(z):
     return torch.log(p), z  # error: [NL102]
 
 
+def logits_written_in_place_in_between(z):
+    # Regression (a newcomer's trial): an in-place write between the softmax and the log may
+    # reach the logits through a view or an alias, so no fix reads them again at the log:
+    # `logits = z[0]` is a view of `z`; `w` is `z`; `.data` is `z`'s storage.
+    p = torch.softmax(z[0], -1)
+    z[0] = 5.0
+    a = torch.log(p)  # error: [NL102]
+    p = torch.softmax(z, -1)
+    w = z
+    w *= 2
+    b = torch.log(p)  # error: [NL102]
+    p = torch.softmax(z, -1)
+    z.data.fill_(0)
+    c = torch.log(p)  # error: [NL102]
+    return a, b, c
+
+
+class Head:
+    def scores(self):
+        # `self.step()` may change `self.logits` in place.
+        p = torch.softmax(self.logits, -1)
+        self.step()
+        return torch.log(p)  # error: [NL102]
+
+    def kept(self, x):
+        # A plain assignment of a new name in between changes nothing: the fix is offered.
+        p = torch.softmax(self.logits, -1)
+        n = x.shape[0]
+        return torch.log(p) / n  # error: [NL102]
+
+
 def multiline(z):
     return tf.math.log(  # error: [NL102]
         tf.nn.softmax(z)
