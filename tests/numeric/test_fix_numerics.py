@@ -775,3 +775,42 @@ def test_two_findings_fixed_together(workspace, case, kind):
     assert not remaining, (
         f"still reported after the {kind} fixes:\n{fixed_src}\n{json.dumps(remaining, indent=1)}"
     )
+
+
+# ---- `x * log(x)` of a value not known to be at most 1 (a newcomer's trial): the preferred fix
+# clipped x into [1e-7, 1], dropping 5 * log(5). The first fix must be exact: x * log(x) where
+# x > 0 and 0 where x = 0.
+OWN_FACTOR_CASES = [
+    ("numpy-own-factor", ("numpy", "scipy"), "numpy", src("""
+        import numpy as np
+
+
+        def f(x):
+            return x * np.log(x)
+        """)),
+    ("torch-own-factor", ("torch",), "torch", src("""
+        import torch
+
+
+        def f(x):
+            return x * torch.log(x)
+        """)),
+]
+
+
+@pytest.mark.parametrize("case", OWN_FACTOR_CASES, ids=[c[0] for c in OWN_FACTOR_CASES])
+def test_first_fix_of_own_factor_is_exact(tmp_path, case):
+    name, libs, kind, source = case
+    require_libs(*libs)
+    path = tmp_path / "subject.py"
+    path.write_text(source, encoding="utf-8")
+    found = nl101(run_check(path, cwd=tmp_path))
+    assert len(found) == 1, f"expected one NL101 finding, got:\n{json.dumps(found, indent=1)}"
+    first = found[0]["fixes"][0]
+    fixed_src = apply_edits(source, first["edits"])
+    fixed = tmp_path / "fixed.py"
+    fixed.write_text(fixed_src, encoding="utf-8")
+    xs = [0.0, 0.5, 5.0]
+    (got,) = evaluate(fixed, "f", kind, [[xs]])
+    want = [x * math.log(x) if x > 0 else 0.0 for x in xs]
+    assert_close([got], [want], f"{name}: first fix {first['message']!r}", fixed_src)

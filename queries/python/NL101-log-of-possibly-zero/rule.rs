@@ -190,17 +190,19 @@ fn log_call<'a>(
         fixes.push(fix);
     }
     if let Some(library) = library {
-        // Clipped into [eps, 1] for a probability, or a factor of a product (`p * log(p)`,
-        // `y * log(p)`) not known to exceed 1: a ReLU output in `y * log(p)` is no probability,
-        // and clipping it at 1 would change the loss.
-        // Also any value known to be at least 0 with no upper bound at 1 (`maximum(x, 0)`), and
-        // a probability scaled by a factor of unknown range (`w * p`, `p / q`): its zeros are
-        // the probability's, its values can exceed 1.
+        // Clipped into [eps, 1] for a probability (softmax, sigmoid), or a factor of a product
+        // (`x * log(x)`, `y * log(p)`) whose interval ends at 1. A factor not known to be at most
+        // 1 (a parameter, a ReLU output) has only its lower bound raised: clipping it at 1 would
+        // drop `5 * log(5)` from an entropy-like sum.
+        // Not a probability either: any value known to be at least 0 with no upper bound at 1
+        // (`maximum(x, 0)`), and a probability scaled by a factor of unknown range (`w * p`,
+        // `p / q`): its zeros are the probability's, its values can exceed 1.
         let unbounded = value.producer.as_ref().is_some_and(|p| {
             matches!(p.op, Op::Relu | Op::Abs | Op::Norm | Op::Std | Op::Var | Op::Count | Op::Arange)
         }) || (value.range.lo.value >= 0.0 && value.range.hi.value > 1.0)
             || (value.probability().is_some() && value.range.hi.value > 1.0);
-        let probability = !unbounded && (value.probability().is_some() || product.is_some());
+        let at_most_one = value.range.lo.value >= 0.0 && value.range.hi.value <= 1.0;
+        let probability = !unbounded && (value.probability().is_some() || (product.is_some() && at_most_one));
         let alias = call.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
         let alias = if matches!(model.callee(call), Some(Callee::Method { .. })) { None } else { alias };
         fixes.extend(clip(cx, arg, library, probability, alias));
@@ -210,7 +212,13 @@ fn log_call<'a>(
             && !has_comment(product)
             && let Some(fix) = xlogy(model, product, other, arg, library, alias)
         {
-            fixes.push(fix);
+            // `x * log(x)`: `xlogy(x, x)` is exact (0 where x is 0, x * log(x) elsewhere), the
+            // clip is not (it moves the zeros to eps * log(eps)): the preferred fix.
+            if matches!(evidence, Evidence::OwnFactor) {
+                fixes.insert(0, fix);
+            } else {
+                fixes.push(fix);
+            }
         }
     }
     vec![Finding { span: None, message, fixes, related }]
