@@ -138,3 +138,12 @@ def half_precision_logistic(z, y):
 def nested_log_inside_the_logits(x, y):
     # The fixed loss keeps its input, and the log of a ReLU in it.
     return -(y * torch.log(torch.softmax(torch.log(torch.relu(x)), -1))).sum(-1)  # error: [NL104, NL101]
+
+
+def logits_written_through_an_alias(z, y):
+    # Regression (a newcomer's trial): `w` is `z`, so `w *= 2` changes `z` after the softmax
+    # read it: no fix reads `z` again at the loss.
+    p = torch.softmax(z, -1)
+    w = z
+    w *= 2
+    return -(y * torch.log(p)).sum(-1).mean()  # error: [NL104]
