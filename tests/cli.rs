@@ -219,7 +219,7 @@ fn json_schema() {
     }
 
     let fixes = e["fixes"].as_array().unwrap();
-    assert_eq!(fixes.len(), 2, "xlogy and clip");
+    assert_eq!(fixes.len(), 2, "clip and xlogy");
     assert_eq!(e["fix"], fixes[0], "`fix` is the preferred (first) alternative");
     for fix in fixes {
         assert_eq!(fix["applicability"], "unsafe");
@@ -230,12 +230,12 @@ fn json_schema() {
             location(&edit["end_location"]);
         }
     }
-    // `p * log(p)`: xlogy first (exact), then the clip, which only raises `p` (nothing says
-    // p <= 1).
-    let clip = &fixes[1]["edits"][0];
+    // `p * log(p)`: the clip first, which only raises `p` (nothing says p <= 1; its gradient
+    // stays finite at 0), then xlogy.
+    let clip = &fixes[0]["edits"][0];
     assert_eq!((clip["content"].as_str().unwrap(), location(&clip["location"])), ("np.maximum(p, 1e-7)", (4, 31)));
     // xlogy: the import (an insertion at the start of line 2), then the product.
-    let xlogy = fixes[0]["edits"].as_array().unwrap();
+    let xlogy = fixes[1]["edits"].as_array().unwrap();
     assert_eq!(xlogy[0]["content"], "from scipy.special import xlogy\n");
     assert_eq!((location(&xlogy[0]["location"]), location(&xlogy[0]["end_location"])), ((2, 1), (2, 1)));
     assert_eq!(xlogy[1]["content"], "xlogy(p, p)");
@@ -861,22 +861,22 @@ fn unsafe_fixes_alone_write_nothing() {
 
 #[test]
 fn fix_choice_picks_an_alternative() {
-    // `p * log(p)`: xlogy is preferred; the clip (raising `p` to eps) is the alternative.
+    // `p * log(p)`: the clip (raising `p` to eps) is preferred; xlogy is the alternative.
     let src = "import numpy as np\n\ndef f(p):\n    return -np.sum(p * np.log(p))\n";
     let dir = project(&[("a.py", src), ("b.py", src)]);
-    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--fix-choice", "NL101:raise", "a.py"]);
+    let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--fix-choice", "NL101:xlogy", "a.py"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     assert_eq!(
         read(dir.path(), "a.py"),
-        "import numpy as np\n\ndef f(p):\n    return -np.sum(p * np.log(np.maximum(p, 1e-7)))\n"
+        "import numpy as np\nfrom scipy.special import xlogy\n\ndef f(p):\n    return -np.sum(xlogy(p, p))\n"
     );
     // The JSON `fix` is the chosen one.
-    let json_fix = codes_and_fix(dir.path(), &["--fix-choice", "raise", "b.py"]);
-    assert_eq!(json_fix, [("b.py".into(), "np.maximum(p, 1e-7)".into())]);
+    let json_fix = codes_and_fix(dir.path(), &["--fix-choice", "xlogy", "b.py"]);
+    assert_eq!(json_fix, [("b.py".into(), "from scipy.special import xlogy\n".into())]);
     // A choice that matches nothing says so, and the preferred fix applies.
     let run = nanlint(dir.path(), &["check", "--fix", "--unsafe-fixes", "--fix-choice", "xlgy", "b.py"]);
     assert_eq!(run.stderr, "nanlint: warning: --fix-choice xlgy matched no fix; the preferred fixes apply\n");
-    assert!(read(dir.path(), "b.py").contains("xlogy(p, p)"));
+    assert!(read(dir.path(), "b.py").contains("np.maximum(p, 1e-7)"));
     assert_usage_error(&nanlint(dir.path(), &["check", "--fix-choice", "NOPE:xlogy"]), "unknown rule selector");
 }
 

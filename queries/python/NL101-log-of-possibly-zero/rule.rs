@@ -212,13 +212,9 @@ fn log_call<'a>(
             && !has_comment(product)
             && let Some(fix) = xlogy(model, product, other, arg, library, alias)
         {
-            // `x * log(x)`: `xlogy(x, x)` is exact (0 where x is 0, x * log(x) elsewhere), the
-            // clip is not (it moves the zeros to eps * log(eps)): the preferred fix.
-            if matches!(evidence, Evidence::OwnFactor) {
-                fixes.insert(0, fix);
-            } else {
-                fixes.push(fix);
-            }
+            // Second, also for `x * log(x)`: `xlogy(x, x)` is exact in value, but its gradient
+            // is NaN where x is 0 (x / x in the derivative); the floor's is finite.
+            fixes.push(fix);
         }
     }
     vec![Finding { span: None, message, fixes, related }]
