@@ -920,8 +920,6 @@ fn logits_to_losses<'a>(
     Some(Fix { title, applicability: Applicability::Unsafe, edits, whole: false })
 }
 
-/// `activation="softmax"` → `activation=None` (Dense, Conv*), `Activation("softmax")` →
-/// `Activation("linear")`.
 /// `ctor` builds a layer that is only the activation: `nn.Softmax(dim=1)`, `nn.Sigmoid()`,
 /// `keras.layers.Softmax()`, `keras.layers.Activation("softmax")`.
 fn is_the_activation<'a>(model: &Model<'a>, ctor: Node<'a>) -> bool {
@@ -930,6 +928,8 @@ fn is_the_activation<'a>(model: &Model<'a>, ctor: Node<'a>) -> bool {
         .is_some_and(|api| matches!(apis::leaf(&api), "Softmax" | "Sigmoid" | "Activation"))
 }
 
+/// `activation="softmax"` → `activation=None` (Dense, Conv*), `Activation("softmax")` →
+/// `Activation("linear")`.
 fn activation_none<'a>(model: &Model<'a>, ctor: Node<'a>, title: &str) -> Option<Fix> {
     let api = ctor.child_by_field_id(FIELD.function).and_then(|f| model.api(f))?;
     let args = Args::of(ctor);

@@ -130,6 +130,16 @@ impl<'a> Model<'a> {
         (2..).map(|n| format!("{base}_{n}")).find(|n| !used(n)).unwrap_or_else(|| base.to_string())
     }
 
+    /// A `for` clause of the comprehension `node` binds `name` (`[F(x) for F in fs]`).
+    fn comprehension_binds(&self, node: Node<'a>, name: &str) -> bool {
+        let mut cursor = node.walk();
+        node.named_children(&mut cursor).filter(|c| c.kind_name() == "for_in_clause").any(|clause| {
+            clause
+                .child_by_field_id(FIELD.left)
+                .is_some_and(|left| super::scope::identifiers(left).iter().any(|n| self.text(*n) == name))
+        })
+    }
+
     /// Whether something other than an import binds `name` where code at `site` reads it, so
     /// that a fix writing `name.f(...)` there would call an attribute of that value: a
     /// parameter (of the enclosing functions or lambdas), a variable of a comprehension holding
@@ -144,15 +154,10 @@ impl<'a> Model<'a> {
         let mut in_function = false;
         for node in chain.iter().rev().skip(1) {
             match node.kind_name() {
-                "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression" => {
-                    let mut cursor = node.walk();
-                    for clause in node.named_children(&mut cursor).filter(|c| c.kind_name() == "for_in_clause") {
-                        if let Some(left) = clause.child_by_field_id(FIELD.left)
-                            && super::scope::identifiers(left).iter().any(|n| self.text(*n) == name)
-                        {
-                            return true;
-                        }
-                    }
+                "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression"
+                    if self.comprehension_binds(*node, name) =>
+                {
+                    return true;
                 }
                 "lambda" if self.parameter(*node, name).is_some() => return true,
                 "function_definition" => {
@@ -202,13 +207,8 @@ impl<'a> Model<'a> {
         for node in chain.iter().rev().skip(1) {
             let scope = match node.kind_name() {
                 "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression" => {
-                    let mut cursor = node.walk();
-                    for clause in node.named_children(&mut cursor).filter(|c| c.kind_name() == "for_in_clause") {
-                        if let Some(left) = clause.child_by_field_id(FIELD.left)
-                            && super::scope::identifiers(left).iter().any(|n| self.text(*n) == name)
-                        {
-                            return false;
-                        }
+                    if self.comprehension_binds(*node, name) {
+                        return false;
                     }
                     continue;
                 }
