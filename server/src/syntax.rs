@@ -400,6 +400,11 @@ impl<'t> TopLevel<'t> {
     pub fn ancestry(&self, node: Node<'t>) -> Vec<Node<'t>> {
         descend(self.root, node, Some(self.child_holding(node)))
     }
+
+    /// The root's children in order, named and anonymous (`root.children(..)`).
+    pub fn children(&self) -> &[Node<'t>] {
+        &self.children
+    }
 }
 
 /// The identifier-like words of `text` (maximal runs of identifier bytes not starting with a

@@ -349,12 +349,19 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// The bindings of a function or the module, indexed on first use.
+    /// The bindings of a function or the module, indexed on first use (the module's from the
+    /// root's children [`Model::parent`] keeps).
     pub fn scope_index(&self, scope: Node<'a>) -> Rc<ScopeIndex<'a>> {
         self.scopes
             .borrow_mut()
             .entry(scope.id())
-            .or_insert_with(|| Rc::new(ScopeIndex::build(scope, self.src)))
+            .or_insert_with(|| {
+                Rc::new(if scope == self.tree.root_node() {
+                    ScopeIndex::build_module(scope, self.top_level().children(), self.src)
+                } else {
+                    ScopeIndex::build(scope, self.src)
+                })
+            })
             .clone()
     }
 
