@@ -1009,6 +1009,41 @@ y = 1
     check(&text, "torch.nn.functional.logsigmoid(x)");
 }
 
+/// A fix that reads the logits again after a call of one of the file's functions is offered
+/// only while that function writes into no array that exists when it is called: a cached
+/// caller's fixes must follow an edit inside the callee alone that adds or removes such a
+/// write (a fact of the callee, [`nanlint::semantic::FactKey::InPlaceWrites`]).
+#[test]
+fn a_cached_fix_follows_the_in_place_writes_of_a_function_it_calls() {
+    let src = "\
+import torch
+
+
+def scale(x):
+    return x * 2
+
+
+def head(z):
+    p = torch.softmax(z, -1)
+    scale(z)
+    return torch.log(p)
+";
+    let (session, uri) = open("writes.py", src);
+    let offered = || -> bool {
+        session
+            .with_doc(&uri, |d| d.smells.iter().flat_map(|s| &s.fixes).any(|f| f.title.contains("log_softmax")))
+            .unwrap()
+    };
+    fresh_and_counted(&session, &uri, src, 1);
+    assert!(offered());
+    let text = replace(&session, &uri, 2, "    return x * 2\n", "    x *= 2\n");
+    fresh_and_counted(&session, &uri, &text, 1);
+    assert!(!offered(), "{text}");
+    let text = replace(&session, &uri, 3, "    x *= 2\n", "    y = x * 2\n    y *= 2\n");
+    fresh_and_counted(&session, &uri, &text, 1);
+    assert!(offered(), "{text}");
+}
+
 /// An edit inside one function is analyzed with that function alone, and the facts it
 /// contributes (an attribute it sets on `self`, its summary) are checked where other functions
 /// used them: those functions are analyzed again with it. A function edited that way must count

@@ -787,3 +787,73 @@ def test_fixed_module_is_clean(workspace, case):
     fixed = workspace.fixed(case)
     remaining = [d for d in run_check(fixed, cwd=fixed.parent) if d["code"] == case.code]
     assert not remaining, f"{fixed.read_text()}\n{json.dumps(remaining, indent=1)}"
+
+
+# --------------------------------------------------------------------------- writes in between
+
+# A write between the softmax and the log: a fix that reads the logits again at the log
+# (log_softmax) is right only if the write cannot reach them. `offered` says whether the
+# log_softmax fix is offered; every fix offered must give the original's values.
+WRITE_CASES = [
+    # `g`, a function of the file, writes into its closure's `z` after the softmax read it.
+    (softmax_case("nl102-torch-closure-writes-the-logits", ("torch",), "torch", """
+        import torch
+
+
+        def f(z):
+            z = z.clone()
+
+            def g():
+                z[0] = 5.0
+
+            p = torch.softmax(z, dim=-1)
+            g()
+            return torch.log(p)
+        """), False),
+    # A module-level function scales its parameter in place.
+    (softmax_case("nl102-torch-function-writes-its-parameter", ("torch",), "torch", """
+        import torch
+
+
+        def scale(x):
+            x *= 2.0
+
+
+        def f(z):
+            z = z.clone()
+            p = torch.softmax(z, dim=-1)
+            scale(z)
+            return torch.log(p)
+        """), False),
+    # Writes only into arrays made in the function: the logits are as the softmax read them.
+    (softmax_case("nl102-torch-writes-into-arrays-made-here", ("torch",), "torch", """
+        import torch
+
+
+        def f(z):
+            total = torch.zeros_like(z)
+            p = torch.softmax(z, dim=-1)
+            total += p
+            w = torch.zeros(3)
+            w[0] = 5.0
+            return torch.log(p) + 0.0 * total + 0.0 * w.sum()
+        """), True),
+]
+
+
+@pytest.mark.parametrize("case,offered", WRITE_CASES, ids=[c.id for c, _ in WRITE_CASES])
+def test_fixes_across_a_write_in_between(workspace, case, offered):
+    require_libs(*case.libs)
+    d = workspace.finding(case)
+    titles = [f["message"] for f in d["fixes"]]
+    assert any(case.fix in t for t in titles) == offered, titles
+    path, _ = workspace.check(case)
+    jobs = []
+    for i, fix in enumerate(d["fixes"]):
+        fixed = path.parent / f"fixed_{i}.py"
+        fixed.write_text(apply_edits(case.source, fix["edits"]), encoding="utf-8")
+        jobs.append((fixed, case.func, case.kind, case.normal))
+    results = evaluate_jobs(jobs + [(path, case.func, case.kind, case.normal)])
+    original = results[-1]
+    for (fixed, *_), got, title in zip(jobs, results, titles):
+        assert close(got, original), f"{case.id}: {title}: {got} != original {original}\n{fixed.read_text()}"

@@ -180,3 +180,83 @@ def softmax_call_split_over_lines(z):
         z,  # logits of the classes
         dim=-1,
     ))
+
+
+def arrays_made_here_written_in_between(z, x, y):
+    # Writes into arrays the code made itself (nothing else can hold them) leave the logits as
+    # the softmax read them: the log_softmax fix is offered. `total` is made before the softmax
+    # and not read until after it; `w`, `acc` and `q` after it.
+    total = torch.zeros_like(x)
+    p = torch.softmax(z, -1)
+    total += x
+    w = torch.zeros(3)
+    w[0] = 5.0
+    acc = x + y
+    acc *= 2
+    q = p.pow(2).to(torch.float64)
+    q[0] = 1.0
+    return torch.log(p), total, w, acc, q  # error: [NL102]
+
+
+def views_and_aliases_written_in_between(z, zs):
+    # Each written array may be the logits' storage: no fix reads them again at the log.
+    # `detach()` and `view()` share `z`'s storage; `t` is made here, but the logits are a view
+    # of it; `u`, a loop variable, may be `z`.
+    p = torch.softmax(z, -1)
+    w = z.detach()
+    w *= 2
+    a = torch.log(p)  # error: [NL102]
+    p = torch.softmax(z, -1)
+    v = z.view(-1)
+    v[0] = 5.0
+    b = torch.log(p)  # error: [NL102]
+    t = z.clone()
+    logits = t[:3]
+    p = torch.softmax(logits, -1)
+    t += 1
+    c = torch.log(p)  # error: [NL102]
+    for u in zs:
+        p = torch.softmax(z, -1)
+        u += 1
+        d = torch.log(p)  # error: [NL102]
+    return a, b, c, d
+
+
+def scale_in_place(x):
+    x *= 2
+
+
+def tally(x):
+    counts = torch.zeros(3)
+    counts += x
+    return counts
+
+
+def written_by_the_files_functions_in_between(z):
+    # A call of the file's function that writes into an existing array (`g` into its closure's
+    # `z`, `scale_in_place` into its parameter) may change the logits: no fix reads them again.
+    # `tally` writes only into an array it makes: the fix is offered.
+    def g():
+        z[0] = 5.0
+
+    p = torch.softmax(z, -1)
+    g()
+    a = torch.log(p)  # error: [NL102]
+    p = torch.softmax(z, -1)
+    scale_in_place(z)
+    b = torch.log(p)  # error: [NL102]
+    p = torch.softmax(z, -1)
+    tally(z)
+    c = torch.log(p)  # error: [NL102]
+    return a, b, c
+
+
+class Scorer:
+    def scores(self, z):
+        # `self.clip(z)` clamps `z` in place.
+        p = torch.softmax(z, -1)
+        self.clip(z)
+        return torch.log(p)  # error: [NL102]
+
+    def clip(self, t):
+        t.clamp_(-10.0, 10.0)

@@ -118,3 +118,32 @@ def sigmoid_call_split_over_lines(z):
     return torch.log(torch.sigmoid(  # error: [NL103]
         z  # logits
     ))
+
+
+def focal_weights_written_in_between(outputs, index, quality):
+    # Reduced from transformers' LW-DETR loss: the weights are arrays made here (a zeros_like,
+    # a power of the probabilities), so writing into them leaves the logits as the sigmoid
+    # read them: the logsigmoid fixes are offered.
+    source_logits = outputs["logits"]
+    prob = source_logits.sigmoid()
+    pos_weights = torch.zeros_like(source_logits)
+    neg_weights = prob.pow(2).to(source_logits.dtype)
+    pos_weights[index] = quality
+    neg_weights[index] = 1 - quality
+    return -pos_weights * prob.log() - neg_weights * (1 - prob).log()  # error: [NL103, NL103]
+
+
+if HAVE_LOGSIGMOID:
+    from torch.nn.functional import logsigmoid
+
+
+def alias_imported_under_an_if(z):
+    # `logsigmoid` is imported only under a module-level `if`, and this function reads it
+    # nowhere: it may be unbound here (a NameError), so the fix writes `F.logsigmoid`.
+    return torch.log(torch.sigmoid(z))  # error: [NL103]
+
+
+def alias_imported_under_an_if_read_here(z, y):
+    # This function reads `logsigmoid` already: the fix may write it.
+    a = torch.log(torch.sigmoid(z))  # error: [NL103]
+    return a + logsigmoid(y)

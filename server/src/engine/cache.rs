@@ -680,7 +680,9 @@ impl Contributor {
             // forward's signature) and the precision settings (any function may set them) are
             // cheap to recompute; the file's flows are the union of the `Flows` facts, each
             // recorded beside it.
-            FactKey::Flows(q) | FactKey::Calls(q) => Some(&**q) == self.qualified.as_deref(),
+            FactKey::Flows(q) | FactKey::Calls(q) | FactKey::InPlaceWrites(q) => {
+                Some(&**q) == self.qualified.as_deref()
+            }
             FactKey::ModuleClasses
             | FactKey::Precision
             | FactKey::LossHolders
@@ -762,7 +764,7 @@ impl UnitCache {
         let may_change = |key: &FactKey| match key {
             FactKey::Attribute { class: c, .. } => Some(&**c) == class,
             FactKey::Flows(q) | FactKey::Calls(q) => q.is_empty(),
-            FactKey::Global(_) | FactKey::Function(_) => false,
+            FactKey::Global(_) | FactKey::Function(_) | FactKey::InPlaceWrites(_) => false,
             FactKey::ModuleClasses
             | FactKey::Precision
             | FactKey::LossHolders

@@ -10,6 +10,7 @@ use crate::semantic::flows::{LossCall, LossFlow, Source, applies, object_output,
 use crate::semantic::losses::Expects;
 use crate::semantic::scope::Binding;
 use crate::semantic::value::{Kind, Op, Prob};
+use crate::semantic::writes::Written;
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
 use crate::syntax::{Args, FIELD, KindName, Span, short, unparenthesized};
@@ -641,15 +642,24 @@ pub fn unchanged_between<'a>(model: &Model<'a>, logits: Node<'a>, from: usize, t
 /// No statement of `to`'s scope that runs between byte `from` and `to` may write into an
 /// existing array in place, so the logits `logits` (an expression read again at `to`, or bound
 /// to a new name before `from`) still hold the values the activation saw. Conservative, since
-/// names may alias (`w = z; w *= 2`, `logits = z[0]` a view of `z`): any augmented assignment
-/// to anything but a name holding a Python number, any assignment to an element or an
-/// attribute, any call of an in-place method (PyTorch's trailing `_`, `.data`, NumPy's
-/// `copyto`/`put`/`place`/`putmask`/`fill_diagonal`, `ufunc.at`, an `out=` argument) refuses;
-/// and where the logits read an attribute of an object (`self.logits`), so does any call of a
-/// method of that object or any call it is passed to (`self.step()`).
+/// names may alias (`w = z; w *= 2`, `logits = z[0]` a view of `z`, `w = z.detach()` sharing
+/// its storage): any augmented assignment to anything but a name holding a Python number, any
+/// assignment to an element or an attribute, any call of an in-place method (PyTorch's
+/// trailing `_`, `.data`, NumPy's `copyto`/`put`/`place`/`putmask`/`fill_diagonal`,
+/// `ufunc.at`, an `out=` argument), any call of one of the file's functions that may write in
+/// place (`def g(): z[0] = 5.0` ... `g()`), refuses ([`Model::writes_in_place`]); and where the
+/// logits read an attribute of an object (`self.logits`), so does any call of a method of that
+/// object or any call it is passed to (`self.step()`). Spared: writes into an array a name of
+/// the scope holds that the code made itself, after the logits were read or before with
+/// nothing reading the name until they were (`loss = torch.zeros_like(z)` ... `loss += l`,
+/// `pos_weights[i] = q`): [`Model::written_apart`].
 pub fn no_write_between<'a>(model: &Model<'a>, logits: Node<'a>, from: usize, to: Node<'a>) -> bool {
     let scope = model.scope_of(to);
     let objects = attribute_roots(model, logits);
+    // By `from` the activation has read the logits (`from` is its end, or the start of the
+    // assignment holding it).
+    let read_end = from.max(logits.end_byte());
+    let spared = |w: Written<'a>| model.written_apart(w, logits, read_end);
     let mut stack = vec![scope];
     while let Some(n) = stack.pop() {
         if n.end_byte() <= from || n.start_byte() >= to.start_byte() {
@@ -660,7 +670,7 @@ pub fn no_write_between<'a>(model: &Model<'a>, logits: Node<'a>, from: usize, to
         }
         // Only what finishes before `to` is read runs between (`x[i] = log(p)` writes after).
         let before = n.start_byte() >= from && n.end_byte() <= to.start_byte();
-        if before && writes_in_place(model, n, &objects) {
+        if before && model.writes_in_place(n, &objects, &spared) {
             return false;
         }
         let mut cursor = n.walk();
@@ -697,69 +707,6 @@ fn attribute_roots<'a>(model: &Model<'a>, logits: Node<'a>) -> Vec<&'a str> {
         }
     }
     out
-}
-
-/// `node` may write into an existing array in place (see [`no_write_between`]).
-fn writes_in_place<'a>(model: &Model<'a>, node: Node<'a>, objects: &[&str]) -> bool {
-    let target_writes = |left: Node| {
-        let mut stack = vec![left];
-        while let Some(t) = stack.pop() {
-            match t.kind_name() {
-                "subscript" | "attribute" => return true,
-                "identifier" => {}
-                _ => {
-                    let mut cursor = t.walk();
-                    stack.extend(t.named_children(&mut cursor));
-                }
-            }
-        }
-        false
-    };
-    match node.kind_name() {
-        "augmented_assignment" => match node.child_by_field_id(FIELD.left) {
-            Some(left) if left.kind_name() == "identifier" => !matches!(model.value(left).kind, Kind::Scalar),
-            _ => true,
-        },
-        "assignment" => node.child_by_field_id(FIELD.left).is_none_or(target_writes),
-        "call" => {
-            let Some(function) = node.child_by_field_id(FIELD.function) else { return true };
-            let text = model.text(function);
-            if text.contains(".data") {
-                return true;
-            }
-            let out = node.child_by_field_id(FIELD.arguments).is_some_and(|arguments| {
-                let mut cursor = arguments.walk();
-                arguments.named_children(&mut cursor).any(|a| {
-                    a.kind_name() == "keyword_argument"
-                        && a.child_by_field_id(FIELD.name).is_some_and(|n| model.text(n) == "out")
-                })
-            });
-            if out {
-                return true;
-            }
-            if function.kind_name() == "attribute"
-                && let Some(name) = function.child_by_field_id(FIELD.attribute).map(|a| model.text(a))
-                && ((name.ends_with('_') && !name.starts_with('_'))
-                    || matches!(name, "at" | "copyto" | "put" | "place" | "putmask" | "fill_diagonal"))
-            {
-                return true;
-            }
-            // `self.step()`, `update(self)`: the object the logits are read from may change.
-            if objects.is_empty() {
-                return false;
-            }
-            let mut stack = vec![node];
-            while let Some(n) = stack.pop() {
-                if n.kind_name() == "identifier" && objects.contains(&model.text(n)) {
-                    return true;
-                }
-                let mut cursor = n.walk();
-                stack.extend(n.named_children(&mut cursor));
-            }
-            false
-        }
-        _ => false,
-    }
 }
 
 /// An identifier read as a value, in a context that cannot rebind it.

@@ -501,6 +501,40 @@ mod tests {
         assert!(fixed.unwrap().starts_with("import numpy\n"));
     }
 
+    /// An alias imported on some paths only (under a module-level `if`, in a `try` whose
+    /// handler binds nothing, under an `if` in the function) may be unbound at the site, a
+    /// NameError: it is written only where the import precedes the site in its own block, or
+    /// where the code at the site already reads it (its statement outside a branch, or its
+    /// function's body outside annotations).
+    #[test]
+    fn an_alias_imported_on_some_paths_only_is_written_where_the_site_reads_it() {
+        let logsigmoid = "torch.nn.functional.logsigmoid";
+        let under_if = "if HAVE:\n    import torch.nn.functional as F\n";
+        for (code, want) in [
+            (format!("{under_if}\ndef f(x):\n    return SITE\n"), logsigmoid),
+            ("try:\n    import torch.nn.functional as F\nexcept ImportError:\n    pass\n\ndef f(x):\n    return SITE\n".into(), logsigmoid),
+            (format!("{under_if}y = SITE\n"), logsigmoid),
+            (format!("y = SITE\n{under_if}"), logsigmoid),
+            ("def f(x, c):\n    if c:\n        import torch.nn.functional as F\n    return SITE\n".into(), logsigmoid),
+            ("def f(x, c):\n    if c:\n        import torch.nn.functional as F\n    def g():\n        return SITE\n".into(), logsigmoid),
+            // Read only in a branch of the statement (module-level code: no function), or only
+            // in an annotation (`if TYPE_CHECKING:`).
+            (format!("{under_if}y = SITE if c else F.relu(x)\n"), logsigmoid),
+            (format!("{under_if}\ndef f(x: F.Tensor) -> F.Tensor:\n    y: F.Tensor = x\n    return SITE\n"), logsigmoid),
+            // The statement or the function reads it already; the import precedes the site in
+            // its block; every path imports it.
+            (format!("{under_if}\ndef f(x):\n    return SITE + F.relu(x)\n"), "F.logsigmoid"),
+            (format!("{under_if}\ndef f(x, c):\n    if c:\n        x = F.relu(x)\n    return SITE\n"), "F.logsigmoid"),
+            (format!("{under_if}y = SITE * F.relu(x)\n"), "F.logsigmoid"),
+            (format!("{under_if}    y = SITE\n"), "F.logsigmoid"),
+            ("def f(x, c):\n    if c:\n        import torch.nn.functional as F\n        return SITE\n".into(), "F.logsigmoid"),
+            (format!("{under_if}else:\n    import torch.nn.functional as F\n\ndef f(x):\n    return SITE\n"), "F.logsigmoid"),
+        ] {
+            let src = format!("import torch\n{code}");
+            assert_eq!(spell_at_site(&src, logsigmoid, None), (want.to_string(), None), "{code}");
+        }
+    }
+
     /// When no alias reaches the site, the new import takes no name shadowed there.
     #[test]
     fn a_new_import_takes_no_name_shadowed_at_the_site() {

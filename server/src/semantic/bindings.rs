@@ -15,6 +15,10 @@ use crate::syntax::{FIELD, KindName, unparenthesized};
 /// library kept under the name.
 const KEEPS: &str = "=";
 
+/// In a [`super::FactKey::ModuleBinding`] fact: some path through the module binds the name
+/// nowhere (`if HAVE_TORCH: import torch.nn.functional as F`, `try: import ... except: pass`).
+const MAY_BE_UNBOUND: &str = "?";
+
 impl<'a> Model<'a> {
     /// `(assignment, value)` when the name `name` holds exactly `value` at this use: one
     /// `name = value` reaches it and nothing from outside the scope does.
@@ -214,7 +218,11 @@ impl<'a> Model<'a> {
     /// importing it does so only after `site`. For code in a function the module's bindings
     /// are those that reach the end of the module (the function runs later), a fact
     /// ([`super::FactKey::ModuleBinding`]); for module-level code, those that reach `site`, or
-    /// when none does, every module-level binding of it.
+    /// when none does, every module-level binding of it. Where the scope binds it on some
+    /// paths only (`if HAVE_TORCH: import torch.nn.functional as F`, an import in a `try`
+    /// whose handler binds nothing, `if TYPE_CHECKING: import torch`), the name may be unbound
+    /// at `site`: only where the code at `site` already reads it ([`Model::site_reads`]: its
+    /// statement, or its function's body), so a fix adds no NameError.
     ///
     /// [`Model::shadows`] answers another question, the names a new import may not take.
     pub fn alias_reaches(&self, name: &str, path: &str, site: Node<'a>) -> bool {
@@ -255,8 +263,14 @@ impl<'a> Model<'a> {
             }
             if !entries.is_empty() {
                 // Local to the scope: imported before `site` on some path, or any time before
-                // a nested function holding `site` runs.
-                return !innermost || !index.reaching(name, site.start_byte()).entries.is_empty();
+                // a nested function holding `site` runs. Imported on some paths only (under an
+                // `if`, in a `try`): the name may be unbound there.
+                let reaching = if innermost {
+                    index.reaching(name, site.start_byte())
+                } else {
+                    index.reaching(name, scope.end_byte())
+                };
+                return !reaching.entries.is_empty() && (!reaching.outer || self.site_reads(name, site));
             }
             innermost = false;
         }
@@ -265,26 +279,104 @@ impl<'a> Model<'a> {
             let super::facts::Fact::Names(bound) = self.fact(&super::FactKey::ModuleBinding(name.into())) else {
                 return false;
             };
-            return !bound.is_empty() && bound.iter().all(|b| b == path || b == KEEPS);
+            return !bound.is_empty()
+                && bound.iter().all(|b| b == path || b == KEEPS || b == MAY_BE_UNBOUND)
+                && (!bound.iter().any(|b| b == MAY_BE_UNBOUND) || self.site_reads(name, site));
         }
         let index = self.scope_index(self.tree.root_node());
         let reaching = index.reaching(name, site.start_byte());
         if reaching.entries.is_empty() {
             // Module-level code before the module's import of the name (a notebook's cells run
-            // out of order, `y = torch.log(p); import torch`) reads it as the module binds it.
+            // out of order, `y = torch.log(p); import torch`) reads it as the module binds it,
+            // where the module binds it on every path.
             let entries = index.entries(name);
-            return !entries.is_empty() && entries.iter().all(|e| self.imports_path(name, path, e));
+            let everywhere = !index.reaching(name, self.src.len()).outer;
+            return !entries.is_empty()
+                && entries.iter().all(|e| self.imports_path(name, path, e))
+                && (everywhere || self.site_reads(name, site));
         }
         reaching.entries.iter().all(|e| self.imports_path(name, path, e))
+            && (!reaching.outer || self.site_reads(name, site))
+    }
+
+    /// The code at `site` already reads the name `name`, so that were it unbound there, the
+    /// code would already raise the NameError a fix writing `name` there could: the simple
+    /// statement holding `site` (an expression, an assignment, a `return`) reads it wherever
+    /// it runs (not in a branch of a conditional expression, an operand `and`/`or` may skip, a
+    /// lambda or a comprehension), or the body of the function holding `site` reads it
+    /// anywhere outside annotations (`if is_torch_available(): import torch` and a method that
+    /// calls `torch.arange`: the function is written for a module where the import ran;
+    /// `torch.Tensor` in an annotation under `if TYPE_CHECKING:` is no such use).
+    fn site_reads(&self, name: &str, site: Node<'a>) -> bool {
+        let reads_value = |n: Node<'a>| {
+            let Some(parent) = self.parent(n) else { return false };
+            let field = |f| parent.child_by_field_id(f) == Some(n);
+            !match parent.kind_name() {
+                "attribute" => field(FIELD.attribute),
+                "keyword_argument" => field(FIELD.name),
+                "assignment" | "augmented_assignment" => field(FIELD.left),
+                // `import torch.nn.functional as F`, `global F`: binds or declares, reads nothing.
+                "aliased_import" | "dotted_name" | "global_statement" | "nonlocal_statement" => true,
+                _ => false,
+            }
+        };
+        let chain = self.ancestry(site);
+        if let Some(i) = chain.iter().rposition(|n| matches!(n.kind_name(), "block" | "module"))
+            && let Some(&statement) = chain.get(i + 1)
+            && matches!(
+                statement.kind_name(),
+                "expression_statement" | "return_statement" | "assert_statement" | "delete_statement"
+            )
+        {
+            let mut stack = vec![statement];
+            while let Some(n) = stack.pop() {
+                match n.kind_name() {
+                    "conditional_expression"
+                    | "boolean_operator"
+                    | "lambda"
+                    | "list_comprehension"
+                    | "set_comprehension"
+                    | "dictionary_comprehension"
+                    | "generator_expression" => continue,
+                    "identifier" if self.text(n) == name && reads_value(n) => return true,
+                    _ => {}
+                }
+                let mut cursor = n.walk();
+                stack.extend(n.named_children(&mut cursor));
+            }
+        }
+        let Some(&function) = chain.iter().rev().find(|n| n.kind_name() == "function_definition") else {
+            return false;
+        };
+        let Some(body) = function.child_by_field_id(FIELD.body) else { return false };
+        let in_annotation = |n: Node<'a>| {
+            let mut up = self.parent(n);
+            while let Some(p) = up.filter(|p| *p != function) {
+                if p.kind_name() == "type" {
+                    return true;
+                }
+                up = self.parent(p);
+            }
+            false
+        };
+        self.identifiers(function).get(name).is_some_and(|uses| {
+            uses.iter().any(|&u| {
+                body.start_byte() <= u.start_byte()
+                    && u.end_byte() <= body.end_byte()
+                    && reads_value(u)
+                    && !in_annotation(u)
+            })
+        })
     }
 
     /// [`super::FactKey::ModuleBinding`]: for each module-level binding of `name` that reaches
     /// the end of the module, the module an import binds it to, [`KEEPS`] for `tf =
-    /// tf.compat.v1`, or `""` for anything else.
+    /// tf.compat.v1`, or `""` for anything else; and [`MAY_BE_UNBOUND`] when some path
+    /// through the module binds it nowhere.
     pub(super) fn compute_module_binding(&self, name: &str) -> Vec<String> {
         let index = self.scope_index(self.tree.root_node());
-        let mut bound: Vec<String> = index
-            .reaching(name, self.src.len())
+        let reaching = index.reaching(name, self.src.len());
+        let mut bound: Vec<String> = reaching
             .entries
             .iter()
             .map(|e| match e.node.kind_name() {
@@ -295,6 +387,9 @@ impl<'a> Model<'a> {
                 _ => String::new(),
             })
             .collect();
+        if !bound.is_empty() && reaching.outer {
+            bound.push(MAY_BE_UNBOUND.to_string());
+        }
         bound.sort();
         bound.dedup();
         bound

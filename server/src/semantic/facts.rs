@@ -58,6 +58,10 @@ pub enum FactKey {
     /// (an import's module, `tf = tf.compat.v1`, something else): a fix in a function may write
     /// an alias only when the module's bindings of it are imports of that module.
     ModuleBinding(Name),
+    /// Whether the module-level function (`f`) or method (`Class.method`) may write into an
+    /// array that exists when it is called (its parameters', its closure's, the module's): a
+    /// fix reading the logits again after a call of it in between must not be offered.
+    InPlaceWrites(Name),
 }
 
 /// A name in a [`FactKey`]: keys are cloned into every dependency list that records them
@@ -418,7 +422,8 @@ impl<'a> Model<'a> {
                         | FactKey::Differentiated
                         | FactKey::FreshName(_)
                         | FactKey::Rebound(_)
-                        | FactKey::ModuleBinding(_) => Fact::Names(Vec::new()),
+                        | FactKey::ModuleBinding(_)
+                        | FactKey::InPlaceWrites(_) => Fact::Names(Vec::new()),
                         _ => Fact::Value(None),
                     };
                     let fact_hash = hash(&fact);
@@ -466,7 +471,11 @@ impl<'a> Model<'a> {
             FactKey::Attribute { class, .. } => {
                 self.module_definition(class).filter(|c| c.kind_name() == "class_definition")?
             }
-            FactKey::Function(q) | FactKey::Flows(q) | FactKey::Calls(q) if !q.is_empty() => self.unit_definition(q)?,
+            FactKey::Function(q) | FactKey::Flows(q) | FactKey::Calls(q) | FactKey::InPlaceWrites(q)
+                if !q.is_empty() =>
+            {
+                self.unit_definition(q)?
+            }
             _ => return None,
         };
         if node.has_error() {
@@ -530,6 +539,12 @@ impl<'a> Model<'a> {
                 Fact::Names(if self.compute_rebound(name) { vec![name.to_string()] } else { Vec::new() })
             }
             FactKey::ModuleBinding(name) => Fact::Names(self.compute_module_binding(name)),
+            FactKey::InPlaceWrites(qualified) => Fact::Names(
+                self.unit_definition(qualified)
+                    .filter(|def| self.compute_in_place_writes(*def))
+                    .map(|_| vec![qualified.to_string()])
+                    .unwrap_or_default(),
+            ),
         }
     }
 

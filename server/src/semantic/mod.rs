@@ -32,6 +32,7 @@ pub mod reductions;
 pub mod scope;
 pub mod transfer;
 pub mod value;
+pub mod writes;
 
 /// Helpers the semantic modules' unit tests share.
 #[cfg(test)]
