@@ -319,3 +319,13 @@ def entropy_of_a_value_not_known_to_be_at_most_one(x):
     # Regression (a newcomer's trial): `x * log(x)` of a parameter. `xlogy(x, x)` is exact and
     # comes first; the clip only raises x (clipping at 1 would drop 5 * log(5)).
     return (x * torch.log(x)).sum()  # error: [NL101]
+
+
+def select_after_a_function(z, b):
+    # The fix keeps the function and selects inside it: a NumPy or JAX array has no `.log()`;
+    # a sum is selected in parentheses.
+    p = np.maximum(z, 0)
+    q = torch.relu(b)
+    a = np.log(p)[p > 0]  # error: [NL101]
+    c = jnp.log(jnp.maximum(z, 0))[jnp.maximum(z, 0) > 0]  # error: [NL101]
+    return a, c, torch.log(q)[q > 0], (q + q).log()[q + q > 0]  # error: [NL101, NL101]

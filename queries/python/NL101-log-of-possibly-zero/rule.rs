@@ -267,16 +267,37 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
     out
 }
 
-/// `a.log()[a > 0]` → `a[a > 0].log()`: the same elements, without the log of the others (whose
-/// gradient, 0 * inf, is NaN).
+/// `a.log()[a > 0]` → `a[a > 0].log()`, `np.log(a)[a > 0]` → `np.log(a[a > 0])` (the function
+/// kept: a NumPy or JAX array has no `.log()` method): the same elements, without the log of the
+/// others (whose gradient, 0 * inf, is NaN).
 fn select_first<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> Option<Fix> {
     let subscript = model.parent(call).filter(|p| p.kind_name() == "subscript")?;
     let index = subscript.child_by_field_id(FIELD.subscript)?;
-    let method = call.child_by_field_id(FIELD.function)?.child_by_field_id(FIELD.attribute)?;
+    let function = call.child_by_field_id(FIELD.function)?;
     if has_comment(subscript) {
         return None;
     }
-    let content = format!("{}[{}].{}()", model.text(arg), model.text(index), model.text(method));
+    // `p + q` is selected as `(p + q)[m]`.
+    let arg = unparenthesized(arg);
+    let selected = match arg.kind_name() {
+        "identifier" | "attribute" | "subscript" | "call" => format!("{}[{}]", model.text(arg), model.text(index)),
+        _ => format!("({})[{}]", model.text(arg), model.text(index)),
+    };
+    let args = Args::of(call);
+    let content = match model.callee(call) {
+        Some(Callee::Method { name, receiver }) if unparenthesized(receiver) == arg && args.is_empty() => {
+            format!("{selected}.{name}()")
+        }
+        Some(Callee::Api(_))
+            if args.positional.len() == 1
+                && args.keyword.is_empty()
+                && !args.splat
+                && unparenthesized(args.positional[0]) == arg =>
+        {
+            format!("{}({selected})", model.text(function))
+        }
+        _ => return None,
+    };
     Some(Fix {
         title: format!("Select before taking the log: `{}`", short(&content)),
         applicability: Applicability::Safe,
