@@ -347,6 +347,17 @@ fn norm_fix<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Option<
                 if model.constant(order) != Some(2.0) && text != "euclidean" {
                     return None;
                 }
+                // `ord=2` over two axes is the spectral norm, the largest singular value, not
+                // the root of the sum of squares: JAX's over a matrix without `axis` (TensorFlow
+                // reads every element as one vector there), and both over an `axis` pair. A
+                // vector's 2-norm needs one integer axis, or TensorFlow's none.
+                let vector = match r.axis {
+                    Some(a) => model.constant(a).is_some_and(|v| v.fract() == 0.0),
+                    None => r.library == Some(Library::TensorFlow),
+                };
+                if model.constant(order) == Some(2.0) && !vector {
+                    return None;
+                }
             }
             (r.axis, r.keepdims, r.library?)
         }
