@@ -296,8 +296,9 @@ fn categorical_with_logits<'a>(
             let axis = if softmax_axis == -1 { String::new() } else { format!(", axis={softmax_axis}") };
             ("keras.ops.categorical_crossentropy", format!("{y}, {z}, from_logits=True{axis}"))
         }
-        // Class probabilities on dim 1: `cross_entropy` with probability targets.
-        Family::Torch if softmax_axis == 1 => {
+        // Class probabilities on dim 1: `cross_entropy` with probability targets (float ones:
+        // integer targets are class indices, `F.one_hot`'s raise).
+        Family::Torch if softmax_axis == 1 && !integer_labels(model, labels) => {
             ("torch.nn.functional.cross_entropy", format!("{z}, {y}, reduction=\"none\""))
         }
         Family::Jax if softmax_axis == -1 && imports_optax(model) => {
@@ -331,7 +332,7 @@ fn binary_with_logits<'a>(model: &Model<'a>, source: &Source<'a>, labels: Node<'
         return None;
     }
     let logits = probs::logits_at(model, source, chain.top)?;
-    Some(binary_loss_on_logits(model, source.family, source.alias, &logits.text, logits.edits, labels, chain))
+    binary_loss_on_logits(model, source.family, source.alias, &logits.text, logits.edits, labels, chain)
 }
 
 /// `-(y * log(p) + (1 - y) * log(1 - p))` with `p = 1 / (1 + exp(-z))`, a sigmoid written out
@@ -378,7 +379,7 @@ fn written_binary_with_logits<'a>(
         }
         _ => written.text,
     };
-    Some(binary_loss_on_logits(model, Family::of_library(library), None, &text, Vec::new(), labels, chain))
+    binary_loss_on_logits(model, Family::of_library(library), None, &text, Vec::new(), labels, chain)
 }
 
 /// The library's binary cross-entropy on the logits `z`, element-wise, inside the reductions
@@ -391,11 +392,13 @@ fn binary_loss_on_logits<'a>(
     logit_edits: Vec<Edit>,
     labels: Node<'a>,
     chain: &Chain<'a>,
-) -> Fix {
+) -> Option<Fix> {
     let y = model.text(labels);
     let (target, args, form) = match family {
         Family::TensorFlow => ("tensorflow.nn.sigmoid_cross_entropy_with_logits", format!("labels={y}, logits={z}"), 0),
         Family::Keras => ("keras.ops.binary_crossentropy", format!("{y}, {z}, from_logits=True"), 0),
+        // Float labels only: an integer tensor raises there (`result type Float can't be cast`).
+        Family::Torch if integer_labels(model, labels) => return None,
         Family::Torch => {
             ("torch.nn.functional.binary_cross_entropy_with_logits", format!("{z}, {y}, reduction=\"none\""), 0)
         }
@@ -418,11 +421,47 @@ fn binary_loss_on_logits<'a>(
     edits.extend(logit_edits);
     edits.push(Edit { start: chain.top.start_byte(), end: chain.top.end_byte(), content: expr });
     edits.sort();
-    Fix {
+    Some(Fix {
         title: format!("Use `{}` on the logits", apis::leaf(&spelled)),
         applicability: Applicability::Unsafe,
         edits,
         whole: true,
+    })
+}
+
+/// PyTorch labels known to be integers, which its losses on logits do not take as
+/// probabilities: `F.one_hot(y, k)` (int64), directly or through the one name bound to it, or an
+/// array the model knows is an integer or bool one (`torch.tensor([1, 0, 1])`).
+fn integer_labels<'a>(model: &Model<'a>, labels: Node<'a>) -> bool {
+    let labels = unparenthesized(labels);
+    if model.dtype_of(labels).is_some_and(|d| !d.dtype.is_float()) {
+        return true;
+    }
+    let value = model.assigned_value(labels).map_or(labels, |(_, value)| value);
+    if value.kind_name() != "call" {
+        return false;
+    }
+    match model.callee(value) {
+        Some(Callee::Api(api)) if api == "torch.nn.functional.one_hot" => true,
+        // `torch.tensor([1, 0, 1])`: integers and no `dtype=`.
+        Some(Callee::Api(api)) if api == "torch.tensor" => {
+            let args = crate::syntax::Args::of(value);
+            args.keyword.is_empty() && args.positional.len() == 1 && integer_literals(args.positional[0])
+        }
+        _ => false,
+    }
+}
+
+/// A list or tuple, possibly nested, of integer literals only.
+fn integer_literals(node: Node) -> bool {
+    let mut cursor = node.walk();
+    match node.kind_name() {
+        "integer" => true,
+        "list" | "tuple" => {
+            let items: Vec<Node> = node.named_children(&mut cursor).collect();
+            !items.is_empty() && items.into_iter().all(integer_literals)
+        }
+        _ => false,
     }
 }
 
