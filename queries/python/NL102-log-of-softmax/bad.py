@@ -260,3 +260,57 @@ class Scorer:
 
     def clip(self, t):
         t.clamp_(-10.0, 10.0)
+
+
+def tf_keras_backend(z):
+    # `tf.keras.backend` has `log` and `softmax` but no `log_softmax`: the fix writes
+    # TensorFlow's, as for Keras 2's backend.
+    import tensorflow.keras.backend as KB
+
+    return KB.log(KB.softmax(z))  # error: [NL102]
+
+
+def logits_rebound_where_the_bindings_do_not_show_it(z, h):
+    # The logits change between the softmax and the log in ways the reaching bindings miss, so
+    # no fix reads them again at the log: a loop's next pass (the log in a loop, the softmax
+    # before it), `:=` in a condition, `del`, `inplace=True`, a nested function's `nonlocal`.
+    p = torch.softmax(z, -1)
+    out = []
+    for _ in range(2):
+        out.append(torch.log(p))  # error: [NL102]
+        z = z * 2
+    p = torch.softmax(z, -1)
+    if (z := z * 4).sum() > 0:
+        pass
+    a = torch.log(p)  # error: [NL102]
+    p = torch.softmax(h, -1)
+    del h
+    b = torch.log(p)  # error: [NL102]
+    p = torch.softmax(z, -1)
+    F.relu(z, inplace=True)
+    c = torch.log(p)  # error: [NL102]
+
+    def step():
+        nonlocal z
+        z = z * 2
+
+    p = torch.softmax(z, -1)
+    step()
+    return out, a, b, c, torch.log(p)  # error: [NL102]
+
+
+def two_softmaxes_of_expressions(h, w1, w2):
+    # Each fix binds its logits to a new name first; fixed together, the second takes another
+    # name (`logits_2`) rather than rebinding the first's under its log.
+    p = F.softmax(h @ w1, dim=1)
+    q = F.softmax(h @ w2, dim=1)
+    return torch.log(p) + torch.log(q)  # error: [NL102, NL102]
+
+
+def logits_rebound_in_the_loop_after_the_log(z):
+    # The softmax runs again in every pass before the log: the fix stays.
+    for _ in range(2):
+        p = torch.softmax(z, -1)
+        a = torch.log(p)  # error: [NL102]
+        z = z * 2
+    return a, z

@@ -56,3 +56,11 @@ def imports_its_own_alias(x):
 
 
 c_softplus = torch.log(1 + torch.exp(torch.randn(3)))  # error: [NL105]
+
+
+def tf_keras_backend(x):
+    # `tf.keras.backend` has `log` and `exp` but no `log1p` or `expm1`: the fix writes
+    # TensorFlow's, as for Keras 2's backend.
+    import tensorflow.keras.backend as KB
+
+    return KB.log(1 + x), KB.exp(x) - 1  # error: [NL105, NL105]

@@ -79,11 +79,12 @@ fn written<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>) -> Option<Writt
 }
 
 /// The function `leaf` next to the one written (`tf.log` → `tensorflow.log1p`), in the same
-/// module; Keras 2's backend lacks these, and its tensors are TensorFlow's.
+/// module; Keras 2's backend and `tf.keras.backend` lack these, and their tensors are
+/// TensorFlow's.
 fn sibling(written: &Written, leaf: &str) -> Option<String> {
     let path = written.path.as_deref()?;
     let (module, _) = path.rsplit_once('.')?;
-    if Family::of_path(path) == Some(Family::TensorFlow) && !path.starts_with("tensorflow.") {
+    if crate::rules::probs::keras_backend(path) {
         return Some(format!("tensorflow.math.{leaf}"));
     }
     Some(format!("{module}.{leaf}"))

@@ -224,6 +224,13 @@ fn same_meaning_at<'a>(model: &Model<'a>, x: Node<'a>, at: Node<'a>, there: Node
         return false;
     }
     let index = model.scope_index(scope);
+    // The exp bound to a name before (`e = exp(x)` ... `e / e.sum()`): what the reaching
+    // bindings miss (a loop's next pass, `:=` in a condition, `del`) is checked too.
+    let apart = !(there.start_byte() <= at.start_byte() && at.end_byte() <= there.end_byte());
+    let mut statement = at;
+    while let Some(parent) = statement.parent().filter(|p| !matches!(p.kind_name(), "block" | "module")) {
+        statement = parent;
+    }
     let mut stack = vec![x];
     while let Some(n) = stack.pop() {
         if n.kind_name() == "identifier" {
@@ -231,6 +238,9 @@ fn same_meaning_at<'a>(model: &Model<'a>, x: Node<'a>, at: Node<'a>, there: Node
             let (a, b) = (index.reaching(name, at.start_byte()), index.reaching(name, there.start_byte()));
             let ids = |r: &crate::semantic::scope::Reaching| r.entries.iter().map(|e| e.node.id()).collect::<Vec<_>>();
             if ids(&a) != ids(&b) || a.outer != b.outer {
+                return false;
+            }
+            if apart && !crate::rules::contracts::name_unchanged_at(model, n, at.end_byte(), statement, there) {
                 return false;
             }
             continue;

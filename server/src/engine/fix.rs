@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::{check_source, parse};
 use crate::settings::Settings;
 use crate::smell::{Applicability, Edit, Fix, Smell, apply_edits};
+use crate::syntax::KindName;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FixMode {
@@ -68,7 +69,10 @@ pub fn fix_source_in(
         let smells = check_source(&current, settings);
         let fixes: Vec<&Fix> =
             smells.iter().filter_map(|s| choose(&current, s)).filter(|f| mode.allows(f.applicability)).collect();
-        let (edits, count) = non_overlapping(&fixes);
+        // A fix that binds a new name: the scope it lands in, read from this round's text.
+        let tree = fixes.iter().flat_map(|f| &f.edits).any(|e| inserted_binding(e).is_some()).then(|| parse(&current));
+        let scope_at = |at: usize| tree.as_ref().map_or(0, |t| scope_start(t, at));
+        let (edits, count) = non_overlapping_in(&fixes, &scope_at);
         if count == 0 {
             break;
         }
@@ -93,20 +97,65 @@ pub fn fix_source_in(
 /// The chosen edits are disjoint and kept by start, so a new edit can only overlap the chosen
 /// edit starting at or before it and the next one: two lookups per edit. (Comparing every pair
 /// took most of `--fix` on a file with 280,000 fixes.)
+///
+/// A fix that binds a new name first (`logits = h @ w1` inserted before `p = softmax(logits)`)
+/// picked that name on the text before the round, so a second fix binding the same name in the
+/// same scope (`logits = h @ w2`) would rebind it under the first one's readers: it is left for
+/// a later round, where the name is taken and it picks another (`logits_2`). The same insertion
+/// made by two fixes (two findings reading one softmax) is one binding, kept once. Here every
+/// binding counts as in one scope; [`non_overlapping_in`] tells scopes apart.
 pub fn non_overlapping(fixes: &[&Fix]) -> (Vec<Edit>, usize) {
+    non_overlapping_in(fixes, &|_| 0)
+}
+
+/// [`non_overlapping`], with `scope_at` giving the start of the scope (function, class, lambda or
+/// module) that holds a byte of the text: bindings of one name in different scopes do not clash.
+pub fn non_overlapping_in(fixes: &[&Fix], scope_at: &dyn Fn(usize) -> usize) -> (Vec<Edit>, usize) {
     let mut chosen: BTreeMap<usize, Edit> = BTreeMap::new();
+    let mut bound: Vec<(usize, String)> = Vec::new();
     let mut count = 0;
     for fix in fixes {
         let fresh: Vec<&Edit> = fix.edits.iter().filter(|e| chosen.get(&e.start) != Some(*e)).collect();
         if fresh.iter().any(|e| overlaps_chosen(&chosen, e)) {
             continue;
         }
+        let binds: Vec<(usize, &str)> =
+            fresh.iter().filter_map(|e| inserted_binding(e).map(|name| (scope_at(e.start), name))).collect();
+        if binds.iter().any(|(scope, name)| bound.iter().any(|(s, b)| s == scope && b == name)) {
+            continue;
+        }
+        bound.extend(binds.into_iter().map(|(scope, name)| (scope, name.to_string())));
         for e in fresh {
             chosen.insert(e.start, e.clone());
         }
         count += 1;
     }
     (chosen.into_values().collect(), count)
+}
+
+/// The start of the innermost function, class or lambda of `tree` holding byte `at` (0, the
+/// module's, outside any).
+fn scope_start(tree: &tree_sitter::Tree, at: usize) -> usize {
+    let mut node = tree.root_node().descendant_for_byte_range(at, at);
+    while let Some(n) = node {
+        if crate::syntax::is_scope(n.kind_name()) {
+            return n.start_byte();
+        }
+        node = n.parent();
+    }
+    0
+}
+
+/// The name an inserted statement binds: `name` for `    name = value\n` inserted (an edit
+/// that replaces nothing), as the log-space fixes bind an expression's logits first.
+fn inserted_binding(e: &Edit) -> Option<&str> {
+    if e.start != e.end {
+        return None;
+    }
+    let text = e.content.trim_start_matches([' ', '\t']);
+    let end = text.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+    let (name, rest) = text.split_at(end);
+    (!name.is_empty() && rest.starts_with(" = ")).then_some(name)
 }
 
 /// `e` overlaps an edit of `chosen` (disjoint edits by start), or is a second insertion where
@@ -148,6 +197,33 @@ mod tests {
         assert_eq!(count, 4);
         let spans: Vec<(usize, usize)> = edits.iter().map(|e| (e.start, e.end)).collect();
         assert_eq!(spans, [(0, 0), (10, 20), (20, 30), (30, 30), (40, 45), (46, 50)]);
+    }
+
+    /// Regression (a helper's review): two softmaxes of expressions, each bound to a new name
+    /// before it by a log-space fix that picked `logits` on the same text; applied in one round,
+    /// the second binding took the first's place under its log: `log_softmax(h @ w2)` twice.
+    #[test]
+    fn two_fixes_binding_the_same_new_name_take_two_rounds() {
+        let src = "import torch\nimport torch.nn.functional as F\n\n\ndef f(h, w1, w2):\n    p = F.softmax(h @ w1, dim=1)\n    q = F.softmax(h @ w2, dim=1)\n    return torch.log(p) + torch.log(q)\n";
+        let out = fix_source(src, &Settings::default(), FixMode::Safe);
+        assert_eq!(out.fixed, 2, "{}", out.source);
+        assert!(
+            out.source.contains("    logits = h @ w1\n    p = F.softmax(logits, dim=1)\n")
+                && out.source.contains("    logits_2 = h @ w2\n    q = F.softmax(logits_2, dim=1)\n")
+                && out.source.contains("return F.log_softmax(logits, dim=1) + F.log_softmax(logits_2, dim=1)\n"),
+            "{}",
+            out.source
+        );
+    }
+
+    #[test]
+    fn one_insertion_two_fixes_share_is_one_binding() {
+        let bind = (0, 0, "    logits = h @ w\n");
+        let fixes = [fix(&[bind, (10, 20, "a")]), fix(&[bind, (30, 40, "b")]), fix(&[(5, 5, "    logits = x\n")])];
+        let refs: Vec<&Fix> = fixes.iter().collect();
+        let (edits, count) = non_overlapping(&refs);
+        assert_eq!(count, 2);
+        assert_eq!(edits.len(), 3);
     }
 
     /// Regression (the fuzz campaign, a mutated fixture): the keywords of a call broken by a

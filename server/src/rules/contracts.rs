@@ -646,8 +646,8 @@ pub fn unchanged_between<'a>(model: &Model<'a>, logits: Node<'a>, from: usize, t
 /// its storage): any augmented assignment to anything but a name holding a Python number, any
 /// assignment to an element or an attribute, any call of an in-place method (PyTorch's
 /// trailing `_`, `.data`, NumPy's `copyto`/`put`/`place`/`putmask`/`fill_diagonal`,
-/// `ufunc.at`, an `out=` argument), any call of one of the file's functions that may write in
-/// place (`def g(): z[0] = 5.0` ... `g()`), refuses ([`Model::writes_in_place`]); and where the
+/// `ufunc.at`, an `out=` argument, PyTorch's `inplace=True`), any call of one of the file's
+/// functions that may write in place (`def g(): z[0] = 5.0` ... `g()`), refuses ([`Model::writes_in_place`]); and where the
 /// logits read an attribute of an object (`self.logits`), so does any call of a method of that
 /// object or any call it is passed to (`self.step()`). Spared: writes into an array a name of
 /// the scope holds that the code made itself, after the logits were read or before with
@@ -818,6 +818,114 @@ fn names_no_value(id: Node) -> bool {
         "attribute" => field(FIELD.attribute),
         _ => false,
     }
+}
+
+/// The name `logits`, read by an activation whose call ends at byte `from` in the statement
+/// `statement`, still holds that value where it is read again at `to`, for a log-space fix that
+/// reads it there (`p = softmax(z)` ... `log(p)` → `log_softmax(z)`). Beyond the same reaching
+/// bindings ([`Model::same_value_at`], which follows no loop back edge and reads no condition's
+/// `:=`), conservative on what the scope index does not see:
+/// - between the two, no occurrence of the name other than a plain read (`:=` in a condition,
+///   `del`, a loop or `with` target) and no in-place write ([`no_write_between`]);
+/// - no loop around `to` lets a later pass reach it with a rebound or rewritten name: a loop
+///   around `to` but not around the activation (`p = softmax(z)`, then `for ...: log(p); z =
+///   2 * z`), or around both where the activation's statement may be skipped on the way to
+///   `to`, must have no such occurrence and no in-place write anywhere in it;
+/// - the name is not declared `global` or `nonlocal` where it is read, nor `nonlocal` in a
+///   function nested in that scope, nor `global` anywhere in a module-level script: a call may
+///   rebind it.
+pub fn name_unchanged_at<'a>(
+    model: &Model<'a>,
+    logits: Node<'a>,
+    from: usize,
+    statement: Node<'a>,
+    to: Node<'a>,
+) -> bool {
+    let scope = model.scope_of(to);
+    if logits.kind_name() != "identifier" || model.scope_of(logits) != scope {
+        return false;
+    }
+    let name = model.text(logits);
+    if declared_global(model, to, name) || declared_by_others(model, scope, name) {
+        return false;
+    }
+    // Between the two: no rebinding, and no in-place write but into arrays the code made.
+    if changes_within(model, scope, name, from, to.start_byte(), false) || !no_write_between(model, logits, from, to) {
+        return false;
+    }
+    // The activation runs on every path to `to` within one pass of a loop that holds both
+    // when its statement sits in a block that holds `to` (only loops inside that block can
+    // skip it, and those hold `to` without holding `from`).
+    let block = statement.parent();
+    let dominates = block.is_some_and(|b| b.start_byte() <= to.start_byte() && to.end_byte() <= b.end_byte());
+    let mut up = to.parent();
+    while let Some(n) = up {
+        if n == scope {
+            break;
+        }
+        if matches!(n.kind_name(), "for_statement" | "while_statement") {
+            let holds_from = n.start_byte() <= from && from <= n.end_byte();
+            if !(holds_from && dominates) && changes_within(model, n, name, n.start_byte(), n.end_byte(), true) {
+                return false;
+            }
+        }
+        up = n.parent();
+    }
+    true
+}
+
+/// Some node of `root` within bytes `lo..hi` (nested scopes aside) rebinds `name`, or, with
+/// `writes`, may write into an array in place: an occurrence of the name other than a plain
+/// read, or a statement or call that [`Model::writes_in_place`] (sparing no array).
+fn changes_within<'a>(model: &Model<'a>, root: Node<'a>, name: &str, lo: usize, hi: usize, writes: bool) -> bool {
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.end_byte() <= lo || n.start_byte() >= hi {
+            continue;
+        }
+        if n != root && crate::syntax::is_scope(n.kind_name()) {
+            continue;
+        }
+        if n.kind_name() == "identifier" && model.text(n) == name && n.start_byte() >= lo {
+            // `f(z=1)`, `self.z`: a keyword's or an attribute's name, no read of the variable.
+            let other = n.parent().is_some_and(|p| matches!(p.kind_name(), "keyword_argument" | "attribute"))
+                && names_no_value(n);
+            if !other && !plain_read(model, n) {
+                return true;
+            }
+            continue;
+        }
+        if writes && n.start_byte() >= lo && n.end_byte() <= hi && model.writes_in_place(n, &[], &|_| false) {
+            return true;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
+}
+
+/// A function nested in `scope` declares `nonlocal name`, or `scope` is the module and a
+/// function of it declares `global name`: calling it may rebind the name.
+fn declared_by_others<'a>(model: &Model<'a>, scope: Node<'a>, name: &str) -> bool {
+    let module = crate::semantic::scope::is_module(scope);
+    // Most scopes declare nothing: a text search first.
+    let text = model.text(scope);
+    if !(text.contains("nonlocal") || (module && text.contains("global"))) {
+        return false;
+    }
+    let mut stack = vec![scope];
+    while let Some(n) = stack.pop() {
+        let kind = n.kind_name();
+        if (kind == "nonlocal_statement" || (module && kind == "global_statement")) && model.scope_of(n) != scope {
+            let mut cursor = n.walk();
+            if n.named_children(&mut cursor).any(|c| c.kind_name() == "identifier" && model.text(c) == name) {
+                return true;
+            }
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
 }
 
 /// The drop fix that leaves `name = activation(logits)` to its other readers and gives each

@@ -321,7 +321,16 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     // A name holding the same value at both places is read again; a name rebound in between
     // is not, and nothing else is read twice (a matmul, a model's forward pass).
     if unparenthesized(source.logits).kind_name() == "identifier" {
-        if model.same_value_at(source.logits, at) {
+        let statement = assignment.parent().unwrap_or(assignment);
+        if model.same_value_at(source.logits, at)
+            && crate::rules::contracts::name_unchanged_at(
+                model,
+                unparenthesized(source.logits),
+                source.call.end_byte(),
+                statement,
+                at,
+            )
+        {
             return Some(Logits { text: model.text(source.logits).to_string(), edits: Vec::new() });
         }
         return None;
@@ -368,8 +377,9 @@ pub fn log_space_function(source: &Source) -> Option<String> {
     let path = source.path.as_deref();
     let module = path.and_then(|p| p.rsplit_once('.')).map(|(m, _)| m);
     Some(match (source.prob, source.family) {
-        (_, Family::TensorFlow) if path.is_some_and(|p| !p.starts_with("tensorflow.")) => match source.prob {
-            // Keras 2's backend has no log_softmax: its tensors are TensorFlow's.
+        (_, Family::TensorFlow) if path.is_some_and(keras_backend) => match source.prob {
+            // Keras 2's backend has no log_softmax (nor does `tf.keras.backend`, Keras 3's
+            // legacy one under TensorFlow): its tensors are TensorFlow's.
             Prob::Softmax => "tensorflow.nn.log_softmax".to_string(),
             Prob::Sigmoid => "tensorflow.math.log_sigmoid".to_string(),
         },
@@ -381,6 +391,15 @@ pub fn log_space_function(source: &Source) -> Option<String> {
         (Prob::Sigmoid, Family::NumPy) => "scipy.special.log_expit".to_string(),
         (Prob::Sigmoid, Family::Jax) => "jax.nn.log_sigmoid".to_string(),
     })
+}
+
+/// A Keras backend's function of TensorFlow tensors, by the path the code spells: Keras 2's
+/// (`keras.backend`, `tf_keras`), or `tf.keras.backend` (`tensorflow.keras.backend.log`,
+/// `tensorflow.compat.v1.keras.backend.log`), which has `log`, `softmax` and `sigmoid` but no
+/// `log_softmax`, `log1p` or `expm1`.
+pub fn keras_backend(path: &str) -> bool {
+    Family::of_path(path) == Some(Family::TensorFlow)
+        && (!path.starts_with("tensorflow.") || path.contains(".keras.backend."))
 }
 
 /// `-x` as source text: `-z`, `-model(x)`, `-(a + b)`.

@@ -222,6 +222,19 @@ impl<'a> Model<'a> {
                 {
                     return true;
                 }
+                // PyTorch's `F.relu(z, inplace=True)`, `nn.functional.dropout(z, p, True, inplace=True)`.
+                if let Some(flag) = args.keyword(&["inplace"], self.src)
+                    && self.text(flag) != "False"
+                    && writes_into(
+                        args.positional
+                            .first()
+                            .copied()
+                            .filter(|a| a.kind_name() == "identifier")
+                            .map(|name| Written { name, deep: false }),
+                    )
+                {
+                    return true;
+                }
                 if function.kind_name() == "attribute"
                     && let Some(name) = function.child_by_field_id(FIELD.attribute).map(|a| self.text(a))
                     && ((name.ends_with('_') && !name.starts_with('_')) || WRITING.contains(&name))
