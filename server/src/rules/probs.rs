@@ -302,11 +302,6 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     if !others_readable() {
         return None;
     }
-    // An in-place write in between (`z[0] = 5.0`, `w = z; w *= 2`, `self.step()`) may change the
-    // logits after the activation read them.
-    if !crate::rules::contracts::no_write_between(model, source.logits, source.call.end_byte(), at) {
-        return None;
-    }
     // `with torch.no_grad(): t = softmax(z)`, then `log(t)` outside: the log-space form at the
     // log would carry gradients into `z` that the probability never had, unless `z` was
     // computed with its gradient stopped too (`zt = teacher(x)` in the block; an expression,
@@ -333,6 +328,11 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
         {
             return Some(Logits { text: model.text(source.logits).to_string(), edits: Vec::new() });
         }
+        return None;
+    }
+    // An in-place write in between (`z[0] = 5.0`, `w = z; w *= 2`, `self.step()`) may change the
+    // logits after the activation read them (for a name, `name_unchanged_at` asks it).
+    if !crate::rules::contracts::no_write_between(model, source.logits, source.call.end_byte(), at) {
         return None;
     }
     // `p = softmax(EXPR)`: bind `logits = EXPR` just before, and read `logits` at `at`.

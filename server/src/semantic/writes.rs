@@ -161,8 +161,9 @@ impl<'a> Model<'a> {
     /// `node` may write into an existing array in place: an augmented assignment to anything
     /// but a name holding a Python number, an assignment to an element or an attribute, a call
     /// of an in-place method (PyTorch's trailing `_`, `.data`, NumPy's `copyto`/`put`/`place`/
-    /// `putmask`/`fill_diagonal`, `ufunc.at`, an `out=` argument), a call of one of the file's
-    /// functions whose body may (module level, nested, `self.method`); where `objects` names
+    /// `putmask`/`fill_diagonal`, `ufunc.at`, an `out=` argument, PyTorch's `inplace=True`), a
+    /// call of one of the file's functions whose body may (module level, nested,
+    /// `self.method`); where `objects` names
     /// objects the logits are read from (`self` of `self.logits`), any call of a method of
     /// them or that is passed them. A write into an array a name holds (`w`, or an element or
     /// view of it: [`Written`]) does not count where `spared` says so (an array made after
