@@ -129,6 +129,28 @@ def filled_by_slices(frames, weight, stride, total):
     return frames[0] / sum_weight
 
 
+class EmptyMaskRefused(torch.nn.Module):
+    # `if any(count == 0): raise` leaves every count nonzero below it.
+    def forward(self, x, mask):
+        mask = mask.float()
+        count = mask.sum(1, keepdim=True)
+        if (count == 0).any():
+            raise ValueError("every sample needs a token")
+        per_sample = (x * mask.unsqueeze(-1)).sum(1) / count
+        total = torch.sum(mask, 1)
+        if torch.any(total == 0):
+            raise ValueError("every sample needs a token")
+        return per_sample, (x * mask).sum(1) / total
+
+
+def empty_mask_refused_loss(loss, mask):
+    mask = tf.cast(mask, tf.float32)
+    count = tf.reduce_sum(mask, axis=1)
+    if tf.reduce_any(tf.equal(count, 0.0)):
+        raise ValueError("every sample needs a token")
+    return tf.reduce_sum(loss * mask, axis=1) / count
+
+
 def weighted_bins(labels, weights, totals):
     # Each bin sums its weights: no count (a floor of 1 would change every bin below 1), and a
     # sum of values nanlint cannot see is no evidence of 0.

@@ -340,6 +340,24 @@ impl<'a> Model<'a> {
                     self.constraints_of(inner, true, depth + 1, out);
                 }
             }
+            "call" => {
+                // False: `np.any(x == 0)`, `torch.any(x == 0)`, `(x == 0).any()`,
+                // `tf.reduce_any(x == 0)`; no element meets the condition (`if (n == 0).any(): raise`).
+                let Some(function) = cond.child_by_field_id(FIELD.function) else { return };
+                let name = crate::syntax::callee_name(function, self.src);
+                let inner = match (self.api(function), name) {
+                    (Some(api), _) if matches!(super::apis::leaf(&api), "any" | "reduce_any") => {
+                        Args::of(cond).positional.first().copied()
+                    }
+                    (None, Some("any")) if function.kind_name() == "attribute" && Args::of(cond).is_empty() => {
+                        function.child_by_field_id(FIELD.object)
+                    }
+                    _ => None,
+                };
+                if let Some(inner) = inner {
+                    self.constraints_of(inner, false, depth + 1, out);
+                }
+            }
             "identifier" => {
                 // A named condition: `ok = x > 0`.
                 let scope = self.scope_of(cond);
