@@ -89,7 +89,8 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     if !cx.settings.preview && !clipped_at_zero(&form, &evidence) {
         return Vec::new();
     }
-    if !model.is_differentiated(smell) || !model.in_training_code(smell) {
+    // `x.clamp(min=0).detach().sqrt()`: no gradient reaches `x` through the root.
+    if !model.is_differentiated(smell) || !model.in_training_code(smell) || model.is_gradient_stop(arg) {
         return Vec::new();
     }
     let callee = match (&form, smell.kind_name()) {

@@ -464,6 +464,24 @@ impl<'a> Model<'a> {
         false
     }
 
+    /// `expr` is itself a call whose result carries no gradient of its argument or receiver:
+    /// `tf.stop_gradient(x)`, `jax.lax.stop_gradient(x)`, `x.detach()`, `x.numpy()`, so nothing
+    /// computed from it directly (`x.detach().sqrt()`) is differentiated with respect to `x`.
+    pub fn is_gradient_stop(&self, expr: Node<'a>) -> bool {
+        let expr = crate::syntax::unparenthesized(expr);
+        if expr.kind_name() != "call" {
+            return false;
+        }
+        let Some(function) = expr.child_by_field_id(FIELD.function) else { return false };
+        match self.api(function) {
+            Some(api) => STOP_GRADIENT.contains(&api.as_str()),
+            None => {
+                function.kind_name() == "attribute"
+                    && function.child_by_field_id(FIELD.attribute).is_some_and(|a| STOP_METHODS.contains(&self.text(a)))
+            }
+        }
+    }
+
     /// `with torch.no_grad():`, `with torch.inference_mode():`, `with torch.set_grad_enabled(False):`.
     fn stops_gradients(&self, with: Node<'a>) -> bool {
         let mut stack = vec![with];
