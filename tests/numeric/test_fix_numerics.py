@@ -570,20 +570,38 @@ def test_xlogy_fix_numerics(workspace, case):
 
 
 def test_kl_divergence_where_both_underflow(workspace):
-    """Where `p` and `q` both underflow, `p / q` is 0 / 0 = NaN: the message says so, neither fix
-    mends it (NL101's page says so too), and the log-probability form the page gives does, with
-    finite gradients."""
+    """Where `p` and `q` both underflow, `p / q` is 0 / 0 = NaN: the message says so, the clip
+    does not mend it, the xlogy difference `xlogy(p, p) - xlogy(p, q)` (offered first) does in
+    value but not in gradient (NL101's page says both), and the log-probability form the page
+    gives does, with finite gradients."""
     require_libs("torch")
     case = next(c for c in CASES if c.id == "torch-kl-divergence")
     path, diagnostics = workspace.check(case)
     (d,) = nl101(diagnostics)
     assert "0 / 0 = NaN where `q` is 0 too" in d["message"], d["message"]
+    assert [fix_kind(f) for f in d["fixes"]][:2] == ["xlogy", "clip"], d["fixes"]
     # p[0] and q[0] underflow; p[2] underflows where q[2] does not.
     both = [[[-1000.0, 0.0, -1000.0], [-1000.0, 0.0, 0.0]]]
     assert_nonfinite_somewhere(evaluate(path, case.func, case.kind, both), "original where both underflow")
-    for kind in ("clip", "xlogy"):
-        fixed = workspace.fixed_path(case, "default", fix_index(workspace, case, kind))
-        assert_nonfinite_somewhere(evaluate(fixed, case.func, case.kind, both), f"{kind} fix where both underflow")
+    clipped = workspace.fixed_path(case, "default", fix_index(workspace, case, "clip"))
+    assert_nonfinite_somewhere(evaluate(clipped, case.func, case.kind, both), "clip fix where both underflow")
+    difference = workspace.fixed_path(case, "default", fix_index(workspace, case, "xlogy"))
+    difference_src = difference.read_text(encoding="utf-8")
+    assert "torch.xlogy(p, p) - torch.xlogy(p, q)" in difference_src, difference_src
+    # p = [0, 1, 0] and q = [0, 0.5, 0.5]: the terms are 0 (0 / 0), log(2) and 0 (p = 0).
+    assert_close(evaluate(difference, case.func, case.kind, both), [[math.log(2.0)]],
+                 "xlogy fix where both underflow", difference_src)
+    assert_close(evaluate(difference, case.func, case.kind, case.away_inputs),
+                 workspace.evaluate(path, case, "away"), "xlogy fix away from zero", difference_src)
+    grads = run_module(difference, """
+        import torch
+        a = torch.tensor([-1000.0, 0.0, -1000.0], requires_grad=True)
+        b = torch.tensor([-1000.0, 0.0, 0.0], requires_grad=True)
+        m.f(a, b).backward()
+        print(json.dumps([str(g) for g in a.grad.tolist() + b.grad.tolist()]))
+    """)
+    # xlogy's derivative in its second argument is p / q: 0 / 0 where both underflow.
+    assert "nan" in grads, grads
     log_space = workspace.case_dir(case.id, "log-space") / "subject.py"
     log_space.write_text(src("""
         import torch

@@ -233,6 +233,13 @@ def kl_divergence(z_p, z_q):
     return torch.sum(p * torch.log(p / q), dim=-1)  # error: [NL101]
 
 
+def kl_divergence_plus_entropy(z_p, z_q, h):
+    # The KL term inside a sum: its xlogy difference is parenthesized.
+    p = tf.nn.softmax(z_p)
+    q = tf.nn.softmax(z_q)
+    return h + p * tf.math.log(p / q)  # error: [NL101]
+
+
 def scaled_probabilities(logits, weights):
     p = tf.nn.softmax(logits)
     return tf.math.log(weights * p)  # error: [NL101]

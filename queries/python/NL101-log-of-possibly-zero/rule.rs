@@ -4,7 +4,9 @@
 use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
-use crate::rules::probs::{minus_inf_discarded, narrowed, only_picked_from, product_of, softmax_total, xlogy};
+use crate::rules::probs::{
+    minus_inf_discarded, narrowed, only_picked_from, product_of, softmax_total, xlogy, xlogy_of_ratio,
+};
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
 use crate::semantic::eval::reaches_zero_op;
 use crate::semantic::value::{Library, Op, Origin, Value};
@@ -205,11 +207,15 @@ fn log_call<'a>(
         let probability = !unbounded && (value.probability().is_some() || (product.is_some() && at_most_one));
         let alias = call.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
         let alias = if matches!(model.callee(call), Some(Callee::Method { .. })) { None } else { alias };
-        fixes.extend(clip(cx, arg, library, probability, alias));
         let natural = matches!(apis::leaf(callee), "log" | "log_");
-        if let Some((product, other)) = product
-            && natural
-            && !has_comment(product)
+        let product = product.filter(|(product, _)| natural && !has_comment(*product));
+        // First for a KL divergence's `p * log(p / q)`: the only fix that mends its 0 / 0.
+        let ratio = product.and_then(|(product, other)| xlogy_of_ratio(model, product, other, arg, library, alias));
+        let xlogy_first = ratio.is_some();
+        fixes.extend(ratio);
+        fixes.extend(clip(cx, arg, library, probability, alias));
+        if !xlogy_first
+            && let Some((product, other)) = product
             && let Some(fix) = xlogy(model, product, other, arg, library, alias)
         {
             // Second, also for `x * log(x)`: `xlogy(x, x)` is exact in value, but its gradient

@@ -450,6 +450,47 @@ pub fn xlogy<'a>(
     Some(fixes::replace_with_call(model, product, function, alias, &args, title, Applicability::Unsafe))
 }
 
+/// The xlogy fix of a ratio whose numerator is the other factor, a KL divergence's term:
+/// `p * log(p / q)` → `xlogy(p, p) - xlogy(p, q)`. Equal in value wherever the original is
+/// defined, and 0 where `p` is, also where `q` is 0 too (the original's 0 / 0 = NaN; SciPy's
+/// `rel_entr` is the same function). The gradient there stays NaN (`xlogy`'s derivative in `q`
+/// is `p / q`). Parenthesized unless the product stands alone (an argument, the right side of an
+/// assignment, a `return`).
+pub fn xlogy_of_ratio<'a>(
+    model: &Model<'a>,
+    product: Node<'a>,
+    other: Node<'a>,
+    arg: Node<'a>,
+    library: Library,
+    alias: Option<&str>,
+) -> Option<Fix> {
+    let ratio = unparenthesized(arg);
+    if ratio.kind_name() != "binary_operator" || ratio.child_by_field_id(FIELD.operator)?.kind_name() != "/" {
+        return None;
+    }
+    let (numerator, denominator) =
+        (unparenthesized(ratio.child_by_field_id(FIELD.left)?), unparenthesized(ratio.child_by_field_id(FIELD.right)?));
+    let p = model.text(unparenthesized(other));
+    if numerator.kind_name() != "identifier" || model.text(numerator) != p {
+        return None;
+    }
+    let function = fixes::function(library, Function::Xlogy)?;
+    let (spelled, import) = fixes::spell(model, product, function, alias);
+    let q = model.text(denominator);
+    let difference = format!("{spelled}({p}, {p}) - {spelled}({p}, {q})");
+    let alone = model.parent(product).is_some_and(|parent| {
+        matches!(
+            parent.kind_name(),
+            "argument_list" | "parenthesized_expression" | "assignment" | "return_statement" | "expression_statement"
+        )
+    });
+    let content = if alone { difference.clone() } else { format!("({difference})") };
+    let title = format!("Use `{}`", short(&difference));
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.push(Edit { start: product.start_byte(), end: product.end_byte(), content });
+    Some(Fix { title, applicability: Applicability::Unsafe, edits, whole: false })
+}
+
 /// The natural log a call computes, and its argument: `torch.log(x)`, `np.log(x)`, `x.log()`.
 pub fn natural_log<'a>(model: &Model<'a>, call: Node<'a>) -> Option<(Node<'a>, Option<Library>)> {
     match model.callee(call)? {
