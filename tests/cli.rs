@@ -934,8 +934,13 @@ fn diff_prints_what_fixes_would_change() {
     );
     assert_eq!(run.stderr, "Would fix 1 smell.\n");
     assert_eq!(read(dir.path(), "a.py"), SMELLY, "--diff writes nothing");
-    // Without unsafe fixes nothing would change.
+    // Without unsafe fixes nothing would change; the note says what `--unsafe-fixes` adds.
     let run = nanlint(dir.path(), &["check", "--diff", "a.py"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "No fixes available (1 more fix with `--unsafe-fixes`).\n")
+    );
+    let run = nanlint(dir.path(), &["check", "--diff", "clean.py"]);
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", "No fixes available.\n"));
     // --statistics with it was dropped in silence; the two do not combine.
     let run = nanlint(dir.path(), &["check", "--diff", "--statistics", "a.py"]);

@@ -415,10 +415,16 @@ fn finish(args: &CheckArgs, reports: &[FileReport], options: &Options, cwd: &Pat
         note = format!("Added {added} noqa directive{}.\n", if added == 1 { "" } else { "s" });
     } else if args.diff {
         out.push_str(&render::diff(reports, &styles));
-        let n = counts.fixed;
-        note = match n {
-            0 => "No fixes available.\n".to_string(),
-            n => format!("Would fix {n} smell{}.\n", if n == 1 { "" } else { "s" }),
+        // As ruff does, the fixes `--unsafe-fixes` would add are named, so that "No fixes
+        // available" does not contradict `check`'s "1 fix available with `--fix --unsafe-fixes`".
+        let hidden = match counts.unsafe_fixable {
+            u if u == 0 || args.unsafe_fixes => String::new(),
+            1 => " (1 more fix with `--unsafe-fixes`)".to_string(),
+            u => format!(" ({u} more fixes with `--unsafe-fixes`)"),
+        };
+        note = match counts.fixed {
+            0 => format!("No fixes available{hidden}.\n"),
+            n => format!("Would fix {n} smell{}{hidden}.\n", if n == 1 { "" } else { "s" }),
         };
     } else if args.statistics {
         out.push_str(&render::statistics(
