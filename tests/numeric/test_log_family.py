@@ -604,7 +604,7 @@ CASES = [
             logp = F.log_softmax(logits, dim=-1)
             return -(torch.exp(logp) * logp).sum(-1)
         """, "Categorical"),
-    entropy_case("nl106-torch-xlogy", ("torch",), "torch", """
+    entropy_case("nl106-torch-clamp", ("torch",), "torch", """
         import torch
         import torch.nn.functional as F
 
@@ -612,7 +612,7 @@ CASES = [
         def f(logits):
             logp = F.log_softmax(logits, dim=-1)
             return -(torch.exp(logp) * logp).sum(-1)
-        """, "xlogy", nan_gradient=True),
+        """, "least finite value"),
     entropy_case("nl106-torch-named-categorical", ("torch",), "torch", """
         import torch
         import torch.nn.functional as F
@@ -623,7 +623,7 @@ CASES = [
             p = logp.exp()
             return -(p * logp).sum(-1)
         """, "Categorical"),
-    entropy_case("nl106-torch-named-xlogy", ("torch",), "torch", """
+    entropy_case("nl106-torch-named-clamp", ("torch",), "torch", """
         import torch
         import torch.nn.functional as F
 
@@ -632,7 +632,7 @@ CASES = [
             logp = F.log_softmax(logits, dim=-1)
             p = logp.exp()
             return -(p * logp).sum(-1)
-        """, "xlogy", nan_gradient=True),
+        """, "least finite value"),
     entropy_case("nl106-torch-p-log-p", ("torch",), "torch", """
         import torch
 
@@ -649,7 +649,7 @@ CASES = [
             p = tf.nn.softmax(z)
             return -tf.reduce_sum(p * tf.math.log(p), axis=-1)
         """, "xlogy", nan_gradient=True),
-    entropy_case("nl106-jax-xlogy", ("jax",), "jax", """
+    entropy_case("nl106-jax-clamp", ("jax",), "jax", """
         import jax
         import jax.numpy as jnp
 
@@ -657,7 +657,25 @@ CASES = [
         def f(z):
             logq = jax.nn.log_softmax(z)
             return -jnp.sum(jnp.exp(logq) * logq, axis=-1)
-        """, "xlogy", nan_gradient=True),
+        """, "least finite value"),
+    entropy_case("nl106-tf-exp-clamp", ("tensorflow",), "tensorflow", """
+        import tensorflow as tf
+
+
+        def f(z):
+            logq = tf.nn.log_softmax(z)
+            return -tf.reduce_sum(tf.exp(logq) * logq, axis=-1)
+        """, "least finite value"),
+    entropy_case("nl106-numpy-exp-clamp", ("numpy", "scipy"), "numpy", """
+        import numpy as np
+        from scipy import special
+
+
+        def f(z):
+            logq = special.log_softmax(z, axis=-1)
+            q = np.exp(logq)
+            return -np.sum(q * logq, axis=-1)
+        """, "least finite value"),
     Case("nl106-numpy-xlogy", "NL106", ("numpy", "scipy"), "numpy", src("""
         import numpy as np
         from scipy import special

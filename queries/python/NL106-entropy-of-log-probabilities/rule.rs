@@ -1,7 +1,7 @@
 //! NL106 entropy-of-log-probabilities: `exp(logp) * logp` with `logp` log-probabilities
 //! (`log_softmax`), and `p * log(p)` with `p` a softmax output. Fixes: PyTorch's
-//! `Categorical(logits=z).entropy()` where the sum is over the softmax's last axis, and
-//! `xlogy(p, p)`.
+//! `Categorical(logits=z).entropy()` where the sum is over the softmax's last axis, `logp`
+//! raised to its dtype's least finite value (`exp(logp) * logp`), and `xlogy(p, p)`.
 
 use tree_sitter::Node;
 
@@ -21,7 +21,7 @@ pub const RULE: Rule = Rule {
     captures: &["arg"],
     anchors: &[],
     fix: FixAvailability::Sometimes,
-    fixes: "PyTorch's `Categorical(logits=z).entropy()` where it keeps the axis, else `xlogy(p, p)` (both unsafe)",
+    fixes: "PyTorch's `Categorical(logits=z).entropy()` where it keeps the axis, else `logp` raised to its dtype's least finite value or `xlogy(p, p)` (all unsafe)",
     check,
     preview: false,
 };
@@ -142,20 +142,32 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
         {
             fixes.push(fix);
         }
-        // `xlogy(p, p)` with `p = exp(logp)`: 0 where the probability is 0.
+        // `p * max(logp, finfo.min)` with `p = exp(logp)`: 0 where the probability is 0, with
+        // a finite gradient (xlogy's divides by the 0); else `xlogy(p, p)`.
         if let Some(library) = library
-            && let Some(function) = fixes::function(library, fixes::Function::Xlogy)
             && !has_comment(product)
         {
             let alias = match model.callee(exp) {
                 Some(Callee::Method { .. }) => None,
                 _ => exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f)),
             };
-            let text = model.text(p);
-            let args = format!("{text}, {text}");
-            let (spelled, _) = fixes::spell(model, product, function, alias);
-            let title = format!("Use `{spelled}(p, p)` with `p = {}`", short(model.text(exp)));
-            fixes.push(fixes::replace_with_call(model, product, function, alias, &args, title, Applicability::Unsafe));
+            if let Some(fix) = clamped(model, product, p, library, alias) {
+                fixes.push(fix);
+            } else if let Some(function) = fixes::function(library, fixes::Function::Xlogy) {
+                let text = model.text(p);
+                let args = format!("{text}, {text}");
+                let (spelled, _) = fixes::spell(model, product, function, alias);
+                let title = format!("Use `{spelled}(p, p)` with `p = {}`", short(model.text(exp)));
+                fixes.push(fixes::replace_with_call(
+                    model,
+                    product,
+                    function,
+                    alias,
+                    &args,
+                    title,
+                    Applicability::Unsafe,
+                ));
+            }
         }
         out.push(Finding {
             span: Some(Span::of(chain.top)),
@@ -165,6 +177,54 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
         });
     }
     out
+}
+
+/// `p * logp` (`p = exp(logp)`, `logp` a name or attribute) with `logp` raised to its dtype's
+/// least finite value: `torch.clamp(logp, torch.finfo(logp.dtype).min)`,
+/// `tf.math.maximum(logp, logp.dtype.min)`, `np.maximum(logp, np.finfo(logp.dtype).min)`,
+/// `jnp.maximum(logp, jnp.finfo(logp.dtype).min)`, as `Categorical.entropy` clamps its logits.
+/// Only a `-inf` changes (to the least finite value), so the product is 0 there instead of NaN
+/// and its gradient 0 too. `None` for Keras (no `finfo`) and a `logp` that is a call.
+fn clamped<'a>(
+    model: &Model<'a>,
+    product: Node<'a>,
+    p: Node<'a>,
+    library: Library,
+    alias: Option<&str>,
+) -> Option<Fix> {
+    let finfo = match library {
+        Library::Torch => Some("torch.finfo"),
+        Library::NumPy => Some("numpy.finfo"),
+        Library::Jax => Some("jax.numpy.finfo"),
+        Library::TensorFlow => None,
+        Library::KerasOps | Library::KerasBackend => return None,
+    };
+    let maximum = fixes::function(library, fixes::Function::Maximum)?;
+    let operand = [FIELD.left, FIELD.right]
+        .into_iter()
+        .filter_map(|f| product.child_by_field_id(f))
+        .find(|o| o.byte_range() != p.byte_range())?;
+    if !matches!(operand.kind_name(), "identifier" | "attribute") {
+        return None;
+    }
+    let logp = model.text(operand);
+    let (spelled, import) = fixes::spell(model, product, maximum, alias);
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    let least = match finfo {
+        Some(finfo) => {
+            let (finfo, import) = fixes::spell(model, product, finfo, alias);
+            edits.extend(import.filter(|i| !edits.contains(i)));
+            format!("{finfo}({logp}.dtype).min")
+        }
+        None => format!("{logp}.dtype.min"),
+    };
+    let title = format!("Raise `{}` to its dtype's least finite value: `{spelled}({}, ...)`", short(logp), short(logp));
+    edits.push(Edit {
+        start: operand.start_byte(),
+        end: operand.end_byte(),
+        content: format!("{spelled}({logp}, {least})"),
+    });
+    Some(Fix { title, applicability: Applicability::Unsafe, edits, whole: false })
 }
 
 /// `p = exp(logp)` ... `p * logp`: the products, in the scope of the assignment, of the name
