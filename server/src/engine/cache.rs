@@ -31,6 +31,7 @@ use tree_sitter::{Node, Tree};
 
 use super::{Piece, RuleSet, Target, Triggers, finish, pieces, run_rules};
 use crate::rules::fixes;
+use crate::semantic::facts::{TextFacts, unit_contribution};
 use crate::semantic::imports::Imports;
 use crate::semantic::{Dependencies, Dependency, FactKey, Model, PriorFacts, each_once};
 use crate::settings::Settings;
@@ -53,6 +54,11 @@ pub struct UnitCache {
     /// The functions analyzed alone since the last [`UnitCache::analyze`], with the facts they
     /// used then.
     edited: Vec<EditedUnit>,
+    /// The facts read from the text alone that the last analysis computed, for the text it
+    /// analyzed (of `text_len` bytes): an edit inside a function keeps those its text
+    /// contributes to as before ([`crate::semantic::facts::unit_contribution`]).
+    text_facts: TextFacts,
+    text_len: usize,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -205,6 +211,8 @@ impl UnitCache {
         model.take_dependencies();
         smells.extend(run_rules(rules, &model, settings, &loose, &triggers));
         self.loose_dependencies = model.take_dependencies();
+        self.text_facts = model.text_facts();
+        self.text_len = src.len();
         prior.extend(model.take_prior());
         self.prior = Arc::new(prior);
         finish(src, tree.root_node(), &mut smells);
@@ -350,6 +358,8 @@ pub struct EditSite {
     pub unit: Option<Range<usize>>,
     pub unit_imports: bool,
     pub plain: bool,
+    /// The text the edit replaced (`start..old_end` of the text before it).
+    pub replaced: String,
 }
 
 /// The function whose findings the cache keeps (a definition at module level or directly in a
@@ -451,7 +461,19 @@ impl UnitCache {
         {
             return None;
         }
-        let model = Model::new(src, tree, imports.clone()).with_prior(self.prior.clone());
+        // The facts read from the text that the function's text contributes to as before hold.
+        let old_text =
+            [&src[unit.start_byte()..site.start], &site.replaced, &src[site.new_end..unit.end_byte()]].concat();
+        let new_text = &src[unit.byte_range()];
+        let mut carried = std::mem::take(&mut self.text_facts);
+        if self.text_len as isize + delta != src.len() as isize {
+            carried.clear();
+        }
+        carried.retain(|(key, _, _)| {
+            let before = unit_contribution(key, &old_text);
+            before.is_some() && before == unit_contribution(key, new_text)
+        });
+        let model = Model::new(src, tree, imports.clone()).with_prior(self.prior.clone()).with_text_facts(carried);
         // Facts the edited function contributes must hash as before wherever they were used:
         // its summary, and the attributes of its class. An edit of its name changes which facts
         // those are: not handled here.
@@ -532,6 +554,8 @@ impl UnitCache {
         let after = previous.partition_point(|s| s.span.start_byte < old_unit.end);
         let (head, tail) = previous.split_at_mut(after);
         head[..before].iter_mut().chain(tail).for_each(move_one);
+        self.text_facts = model.text_facts();
+        self.text_len = src.len();
         if dependents.is_empty() {
             finish(src, tree.root_node(), &mut fresh);
             previous.splice(before..after, fresh);
@@ -805,6 +829,8 @@ impl UnitCache {
         model.take_dependencies();
         let mut fresh = run_rules(rules, &model, settings, &loose, &self.triggers);
         self.loose_dependencies = model.take_dependencies();
+        self.text_facts = model.text_facts();
+        self.text_len = src.len();
         let mut prior = PriorFacts::clone(&self.prior);
         prior.extend(model.take_prior());
         self.prior = Arc::new(prior);
@@ -937,6 +963,7 @@ fn hash_text(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::semantic::facts::Fact;
     use crate::syntax::parse;
 
     /// `n` functions, every third using `np` (a log of a softmax written out, with a clip fix
@@ -998,6 +1025,7 @@ mod tests {
             unit: None,
             unit_imports: false,
             plain: plain(typed) && plain(&before[start..old_end]),
+            replaced: before[start..old_end].to_string(),
         };
         cache.reanalyze_loose_edit(&src, &old_tree, &tree, &settings, &mut smells, &site)?;
         assert_eq!(smells, super::super::analyze(&src, &tree, &settings), "the shortcut differs from a fresh analysis");
@@ -1191,6 +1219,7 @@ mod tests {
                 unit_imports: unit.clone().is_some_and(|u| before[u].contains("import")),
                 unit,
                 plain: plain(typed) && plain(&before[start..old_end]),
+                replaced: before[start..old_end].to_string(),
             };
             let mut old_tree = self.tree.clone();
             old_tree.edit(&tree_sitter::InputEdit {
@@ -1349,5 +1378,37 @@ mod tests {
         let blank = doc.text.find("\ndef f2").unwrap();
         doc.edit(blank, blank, "logits\n");
         assert_eq!(bound(&doc), ["logits_2"]);
+    }
+
+    /// The facts read from the text alone are kept across an edit inside a function whose text
+    /// contributes to them as before (not computed again: the same allocation), and computed
+    /// again after one that names a loss word, sets the precision or calls a transform.
+    #[test]
+    fn an_edit_inside_a_function_keeps_the_text_facts_it_contributes_to_as_before() {
+        let src = "import torch\nimport torch.nn.functional as F\n\n\ndef loss_of(x, y):\n    \
+                   p = torch.softmax(x, dim=-1)\n    return F.cross_entropy(p, y)\n\n\n\
+                   def scale(x):\n    p = torch.softmax(x, dim=-1)\n    return torch.log(p + 1e-10)\n";
+        let mut doc = Doc::new(src);
+        let fact = |doc: &Doc, key: &FactKey| {
+            doc.cache.text_facts.iter().find(|(k, _, _)| k == key).map(|(_, fact, _)| fact.clone())
+        };
+        let words = fact(&doc, &FactKey::LogitsLossWords).expect("the loss words were read");
+        assert_eq!(*words, Fact::Names(vec!["cross_entropy".to_string()]));
+        let precision = fact(&doc, &FactKey::Precision).expect("the precision was read");
+        assert!(doc.replace("p + 1e-10)", "p + 2e-10)"), "a shortcut");
+        assert!(Arc::ptr_eq(&words, &fact(&doc, &FactKey::LogitsLossWords).unwrap()), "kept");
+        assert!(Arc::ptr_eq(&precision, &fact(&doc, &FactKey::Precision).unwrap()), "kept");
+        // A loss word typed (and deleted), the precision set: read again.
+        assert!(doc.replace("p + 2e-10)", "p + from_logits)"));
+        let now = fact(&doc, &FactKey::LogitsLossWords).unwrap();
+        assert_eq!(*now, Fact::Names(vec!["cross_entropy".to_string(), "from_logits".to_string()]));
+        assert!(doc.replace("p + from_logits)", "p + 2e-10)"));
+        assert_eq!(fact(&doc, &FactKey::LogitsLossWords).unwrap(), words);
+        assert!(doc.replace(
+            "return torch.log(p + 2e-10)",
+            "torch.set_default_dtype(torch.float16)\n    return torch.log(p + 1e-10)"
+        ));
+        assert!(!Arc::ptr_eq(&precision, &fact(&doc, &FactKey::Precision).unwrap()), "read again");
+        // Each step's findings were those of a fresh analysis ([`Doc::edit`]).
     }
 }

@@ -443,8 +443,11 @@ pub(super) fn edit_document(
         } else {
             None
         };
+        let replaced = if unit.is_some() { doc.text[s.min(e)..s.max(e)].to_string() } else { String::new() };
         let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
+        debug_assert!(unit.is_none() || replaced.len() == e.old_end - e.start);
         site = unit.map(|(unit_imports, unit, plain)| EditSite {
+            replaced,
             start: e.start,
             old_end: e.old_end,
             new_end: e.new_end,

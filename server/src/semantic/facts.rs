@@ -337,6 +337,21 @@ impl Facts {
         self.cache.get(key).map(|(_, hash, used)| (*hash, used))
     }
 
+    /// Takes `fact` as computed, having used no other fact.
+    pub(super) fn seed(&mut self, key: FactKey, fact: Arc<Fact>, hash: u64) {
+        self.cache.insert(key, (fact, hash, Sources::from([])));
+    }
+
+    /// The facts computed that read the text alone ([`FactKey::reads_text_only`]), each having
+    /// used no other fact.
+    pub(super) fn text_facts(&self) -> TextFacts {
+        self.cache
+            .iter()
+            .filter(|(key, (_, _, used))| key.reads_text_only() && used.is_empty())
+            .map(|(key, (fact, hash, _))| (key.clone(), fact.clone(), *hash))
+            .collect()
+    }
+
     /// The facts with an origin, to be reused by the next analysis of the file.
     pub(super) fn take_prior(&mut self) -> PriorFacts {
         let origins = std::mem::take(&mut self.origins);
@@ -349,6 +364,42 @@ impl Facts {
             })
             .collect();
         PriorFacts { facts, rebound: Words::default() }
+    }
+}
+
+/// File-wide facts read from the file's text alone ([`FactKey::reads_text_only`]), as computed
+/// for one version of the text: their computation used no other fact. After an edit inside one
+/// function they still hold when the function's text contributes to them, before and after the
+/// edit, what it did ([`unit_contribution`]); a keystroke then does not scan the whole file again.
+pub type TextFacts = Vec<(FactKey, Arc<Fact>, u64)>;
+
+impl FactKey {
+    /// Whether the fact is computed from the file's text (and tree) alone, with no other fact:
+    /// the losses and loss holders it names, the precision settings, the functions passed to a
+    /// differentiation transform.
+    pub fn reads_text_only(&self) -> bool {
+        matches!(self, FactKey::LogitsLossWords | FactKey::LossHolders | FactKey::Precision | FactKey::Differentiated)
+    }
+}
+
+/// What the text of one function (a definition on lines of its own: nothing but blank space
+/// shares its first and last lines) contributes to the text fact `key`
+/// ([`FactKey::reads_text_only`]), such that the fact of a file is the same after an edit of
+/// that function alone when the contribution is: the loss words and loss holders in it (each
+/// fact is the union of what each stretch of the file holds, and no word crosses the blank
+/// space around the function); for the precision settings and the differentiated functions,
+/// nothing when the text holds none of the words they start from (their value then reads no
+/// node in the function), `None` (unknown: compute the fact) when it does.
+pub fn unit_contribution(key: &FactKey, unit: &str) -> Option<Vec<String>> {
+    match key {
+        FactKey::LogitsLossWords => Some(super::losses::logits_loss_words_in(unit)),
+        FactKey::LossHolders => Some(super::flows::loss_holders(unit)),
+        FactKey::Precision => {
+            let words = ["mixed_float16", "mixed_bfloat16", "set_default_dtype", "jax_enable_x64"];
+            (!words.iter().any(|w| unit.contains(w))).then(Vec::new)
+        }
+        FactKey::Differentiated => (!super::gradients::names_a_transform(unit)).then(Vec::new),
+        _ => None,
     }
 }
 

@@ -109,6 +109,17 @@ enum Evidence {
 const TRANSFORMS: &[&str] =
     &["grad", "value_and_grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "jacobian", "vjp", "jvp"];
 
+/// Whether `src` holds a [`TRANSFORMS`] name followed by `(` (a call of a transform as
+/// [`differentiated_names`] finds them, whatever the tree says of it).
+pub fn names_a_transform(src: &str) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = src.as_bytes();
+    src.match_indices('(').any(|(open, _)| {
+        let start = (0..open).rev().take_while(|&i| word(bytes[i])).last().unwrap_or(open);
+        TRANSFORMS.contains(&&src[start..open])
+    })
+}
+
 /// The names of the functions `src` passes to a differentiation transform ([`TRANSFORMS`]) as
 /// the function to differentiate, found in the text: `jax.grad(loss_fn)`, `value_and_grad(f,
 /// has_aux=True)`, `torch.func.grad(self.energy)` (the last dotted part, `energy`), in calls

@@ -245,6 +245,26 @@ impl<'a> Model<'a> {
         self
     }
 
+    /// This model, taking `facts` (known to hold for its text: see [`facts::TextFacts`]) as
+    /// computed: they used no other fact, so a use records them alone, as a computation would.
+    pub fn with_text_facts(self, facts: facts::TextFacts) -> Self {
+        {
+            let mut cache = self.facts.borrow_mut();
+            for (key, fact, hash) in facts {
+                debug_assert!(key.reads_text_only());
+                debug_assert_eq!(facts::hash(&fact), hash);
+                cache.seed(key, fact, hash);
+            }
+        }
+        self
+    }
+
+    /// The facts read from the text alone ([`facts::FactKey::reads_text_only`]) this model
+    /// computed or was given, for a later analysis of an edit of the same text.
+    pub fn text_facts(&self) -> facts::TextFacts {
+        self.facts.borrow().text_facts()
+    }
+
     /// The facts this model computed or reused that a later analysis can reuse; the model
     /// forgets them.
     pub fn take_prior(&self) -> facts::PriorFacts {
