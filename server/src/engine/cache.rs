@@ -715,6 +715,8 @@ impl Contributor {
             | FactKey::FreshName(_)
             | FactKey::Rebound(_)
             | FactKey::ModuleBinding(_) => true,
+            // Computed again and compared (they keep no sources: `FactKey::recomputed`).
+            FactKey::FlowsFrom(_) | FactKey::FlowsInto(_) | FactKey::FlowsThrough(_) => true,
             FactKey::FileFlows | FactKey::FileCalls => false,
         }
     }
@@ -798,7 +800,10 @@ impl UnitCache {
             | FactKey::Rebound(_)
             | FactKey::ModuleBinding(_)
             | FactKey::FileFlows
-            | FactKey::FileCalls => true,
+            | FactKey::FileCalls
+            | FactKey::FlowsFrom(_)
+            | FactKey::FlowsInto(_)
+            | FactKey::FlowsThrough(_) => true,
         };
         let lists = self.units.values().flatten().map(|c| &c.dependencies);
         let used = each_once(lists.chain(self.edited.iter().map(|e| &e.dependencies)));
@@ -1410,5 +1415,58 @@ mod tests {
         ));
         assert!(!Arc::ptr_eq(&precision, &fact(&doc, &FactKey::Precision).unwrap()), "read again");
         // Each step's findings were those of a fresh analysis ([`Doc::edit`]).
+    }
+
+    /// `n` modules whose forward returns a softmax, each followed by a loss that gives a softmax
+    /// to `nn.CrossEntropyLoss` (`benches/pathological.py modules`): every forward reads the
+    /// file's loss flows.
+    fn modules(n: usize) -> String {
+        let mut src = String::from("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n");
+        for i in 0..n {
+            src.push_str(&format!(
+                "class Net{i}(nn.Module):\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n\n\n\
+                 def loss{i}(logits, y):\n    crit = nn.CrossEntropyLoss()\n    \
+                 return crit(torch.softmax(logits, dim=1), y)\n\n\n"
+            ));
+        }
+        src
+    }
+
+    /// A keystroke inside one loss of a file where more functions than the shortcut takes read
+    /// the file's loss flows analyzes that loss alone: each reader used its slice of the flows,
+    /// which is the same (it analyzed the whole file while each used all the flows).
+    #[test]
+    fn a_keystroke_in_one_loss_leaves_the_readers_of_other_flows() {
+        let mut doc = Doc::new(&modules(MAX_DEPENDENTS + 4));
+        let count = doc.smells.len();
+        let loss = doc.text.find("def loss5(").unwrap();
+        let at = loss + doc.text[loss..].find("crit = ").unwrap() + "crit = ".len();
+        assert!(doc.edit(at, at, "x"), "a shortcut");
+        assert!(doc.edit(at, at + 1, ""), "a shortcut");
+        assert_eq!(doc.smells.len(), count);
+    }
+
+    /// A loss edited so its flow from a module changes: the module's forward, which read that
+    /// flow, is analyzed again with it (its finding goes, and comes back).
+    #[test]
+    fn a_changed_flow_reaches_the_function_that_read_it() {
+        let src = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n\
+                   class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n\n\n\
+                   def step(x, y):\n    net = Net()\n    crit = nn.CrossEntropyLoss()\n    return crit(net(x), y)\n";
+        let mut doc = Doc::new(src);
+        let at_forward = |doc: &Doc| {
+            let forward = doc.text.find("def forward").unwrap()..doc.text.find("def step").unwrap();
+            doc.smells
+                .iter()
+                .filter(|s| forward.contains(&s.span.start_byte))
+                .map(|s| s.code.clone())
+                .collect::<Vec<_>>()
+        };
+        let found = at_forward(&doc);
+        assert!(!found.is_empty(), "a softmax given to CrossEntropyLoss: {:#?}", doc.smells);
+        assert!(doc.replace("return crit(net(x), y)", "return crit(torch.randn(3), y)"), "a shortcut");
+        assert!(at_forward(&doc).is_empty(), "{:#?}", doc.smells);
+        assert!(doc.replace("return crit(torch.randn(3), y)", "return crit(net(x), y)"));
+        assert_eq!(at_forward(&doc), found);
     }
 }

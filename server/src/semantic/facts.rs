@@ -32,6 +32,13 @@ pub enum FactKey {
     Flows(Name),
     /// The loss calls of every function that mentions a loss, and of the module-level code.
     FileFlows,
+    /// The slice of [`FactKey::FileFlows`] whose prediction comes from the source.
+    FlowsFrom(super::flows::Source),
+    /// The slice of [`FactKey::FileFlows`] whose loss object is held in the source.
+    FlowsInto(super::flows::Source),
+    /// The slice of [`FactKey::FileFlows`] whose prediction is the result of the function
+    /// (`f`, `C.m`) returned unchanged by others ([`Model::flows_passing_through`]).
+    FlowsThrough(Name),
     /// What the calls of one function (`f`, `Class.method`, with the functions nested in it) or
     /// of the module-level code (`""`) call of the file: its classes, functions, held objects.
     Calls(Name),
@@ -374,6 +381,16 @@ impl Facts {
 pub type TextFacts = Vec<(FactKey, Arc<Fact>, u64)>;
 
 impl FactKey {
+    /// Whether the fact keeps none of the facts it was computed from ([`Model::fact`]): a
+    /// check of an analysis that used it computes it again and compares (an early cutoff:
+    /// its users hold while it hashes the same, whatever changed among its sources). The
+    /// slices of the file's loss flows a function reads: every loss of a file of N modules and
+    /// losses reads them, and an edit of one loss changed the file's flows, so all N were
+    /// analyzed again.
+    pub fn recomputed(&self) -> bool {
+        matches!(self, FactKey::FlowsFrom(_) | FactKey::FlowsInto(_) | FactKey::FlowsThrough(_))
+    }
+
     /// Whether the fact is computed from the file's text (and tree) alone, with no other fact:
     /// the losses and loss holders it names, the precision settings, the functions passed to a
     /// differentiation transform.
@@ -463,7 +480,11 @@ impl<'a> Model<'a> {
                     self.tainted.set(true);
                     let fact = match key {
                         FactKey::Function(_) => Fact::Function(None),
-                        FactKey::Flows(_) | FactKey::FileFlows => Fact::Flows(Vec::new()),
+                        FactKey::Flows(_)
+                        | FactKey::FileFlows
+                        | FactKey::FlowsFrom(_)
+                        | FactKey::FlowsInto(_)
+                        | FactKey::FlowsThrough(_) => Fact::Flows(Vec::new()),
                         FactKey::ModuleClasses => Fact::ModuleClasses(Vec::new()),
                         FactKey::Calls(_) => Fact::Sources(Vec::new()),
                         FactKey::FileCalls => Fact::Callers(Vec::new()),
@@ -493,6 +514,11 @@ impl<'a> Model<'a> {
                     }
                 };
                 let used = self.dependencies.borrow_mut().split_off(mark).flatten();
+                // A slice of the file's flows keeps no sources: its users hold while it hashes
+                // the same, so an edit that changes flows elsewhere (each a source of the file's
+                // flows) leaves them be. Every check of a user computes it again
+                // ([`FactKey::recomputed`]).
+                let used = if key.recomputed() { Sources::from([]) } else { used };
                 {
                     let mut facts = self.facts.borrow_mut();
                     facts.active.remove(key);
@@ -576,6 +602,9 @@ impl<'a> Model<'a> {
             FactKey::Function(qualified) => Fact::Function(self.unit_definition(qualified).map(|d| self.summarize(d))),
             FactKey::Flows(unit) => Fact::Flows(self.compute_flows(unit)),
             FactKey::FileFlows => Fact::Flows(self.compute_file_flows()),
+            FactKey::FlowsFrom(source) => Fact::Flows(self.compute_flows_from(source)),
+            FactKey::FlowsInto(holder) => Fact::Flows(self.compute_flows_into(holder)),
+            FactKey::FlowsThrough(q) => Fact::Flows(self.compute_flows_passing_through(q)),
             FactKey::Calls(unit) => Fact::Sources(self.compute_calls(unit)),
             FactKey::FileCalls => Fact::Callers(self.compute_file_calls()),
             FactKey::ModuleClasses => Fact::ModuleClasses(self.compute_module_classes()),

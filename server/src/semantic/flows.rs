@@ -1007,6 +1007,13 @@ impl<'a> Model<'a> {
     /// The flows recorded in the file whose prediction comes from `source` (see
     /// [`FactKey::FileFlows`]).
     pub fn flows_from(&self, source: &Source) -> Vec<LossFlow> {
+        match self.fact(&FactKey::FlowsFrom(source.clone())) {
+            Fact::Flows(flows) => flows,
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn compute_flows_from(&self, source: &Source) -> Vec<LossFlow> {
         match self.fact(&FactKey::FileFlows) {
             Fact::Flows(all) => all.into_iter().filter(|f| f.source.as_ref() == Some(source)).collect(),
             _ => Vec::new(),
@@ -1018,6 +1025,13 @@ impl<'a> Model<'a> {
     /// x): return self.inter_forward(x)` makes the callers of the class those of
     /// `inter_forward`. Each comes with the function its callers call.
     pub fn flows_passing_through(&self, q: &str) -> Vec<LossFlow> {
+        match self.fact(&FactKey::FlowsThrough(q.into())) {
+            Fact::Flows(flows) => flows,
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn compute_flows_passing_through(&self, q: &str) -> Vec<LossFlow> {
         let Fact::Flows(all) = self.fact(&FactKey::FileFlows) else { return Vec::new() };
         all.into_iter()
             .filter(|flow| {
@@ -1050,6 +1064,13 @@ impl<'a> Model<'a> {
 
     /// The flows recorded in the file whose loss object is held in `holder`.
     pub fn flows_into(&self, holder: &Source) -> Vec<LossFlow> {
+        match self.fact(&FactKey::FlowsInto(holder.clone())) {
+            Fact::Flows(flows) => flows,
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn compute_flows_into(&self, holder: &Source) -> Vec<LossFlow> {
         match self.fact(&FactKey::FileFlows) {
             Fact::Flows(all) => all.into_iter().filter(|f| f.holder.as_ref() == Some(holder)).collect(),
             _ => Vec::new(),
