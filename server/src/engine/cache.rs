@@ -1456,11 +1456,7 @@ mod tests {
         let mut doc = Doc::new(src);
         let at_forward = |doc: &Doc| {
             let forward = doc.text.find("def forward").unwrap()..doc.text.find("def step").unwrap();
-            doc.smells
-                .iter()
-                .filter(|s| forward.contains(&s.span.start_byte))
-                .map(|s| s.code.clone())
-                .collect::<Vec<_>>()
+            doc.smells.iter().filter(|s| forward.contains(&s.span.start_byte)).map(|s| s.code).collect::<Vec<_>>()
         };
         let found = at_forward(&doc);
         assert!(!found.is_empty(), "a softmax given to CrossEntropyLoss: {:#?}", doc.smells);
