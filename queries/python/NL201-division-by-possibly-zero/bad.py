@@ -128,3 +128,17 @@ def selected_by_another_mask(labels, other, keep):
     total = np.bincount(other)
     p = counts[keep > 0] / counts.sum()  # error: [NL201]
     return p, counts[counts > 0] / total.sum()  # error: [NL201]
+
+
+def empty_mask_not_floored(x, mask, flag):
+    # The `if` rebinds `n` on another condition, does not rebind it, or a later binding holds.
+    n = mask.sum(1, keepdim=True)
+    if flag:
+        n = n.clamp(min=1)
+    m = mask.sum(1, keepdim=True)
+    if (m == 0).any():
+        print("empty")
+    k = mask.sum(1, keepdim=True)
+    if (k == 0).all():
+        k = k.clamp(min=1)
+    return x.sum(1) / n, x.sum(1) / m, x.sum(1) / k  # error: [NL201, NL201, NL201]

@@ -165,3 +165,14 @@ def selected_over_its_total(labels):
     # Where the total is 0 every count is, and no element is selected: nothing is divided.
     counts = np.bincount(labels)
     return counts[counts > 0] / counts.sum(), counts[np.nonzero(counts)] / np.sum(counts)
+
+
+def empty_mask_floored_loss(x, mask):
+    # Where the `if` is not taken no count is 0; where it is, the count is floored at 1.
+    n = mask.sum(1, keepdim=True)
+    if (n == 0).any():
+        n = n.clamp(min=1)
+    total = mask.sum()
+    if total == 0:
+        total = 1
+    return x.sum(1) / n, x.sum() / total

@@ -194,10 +194,13 @@ impl<'a> Model<'a> {
         let filled =
             reaching.entries.iter().zip(&values).any(|(e, v)| zeros(e, v)) && filled_in_a_loop(&reaching.entries, node);
         let mut joined: Option<Value<'a>> = None;
+        // More than one binding reaches: some may reach only past an `if c: name = ...`.
+        let bypass = reaching.entries.len() + usize::from(reaching.outer) > 1;
         for (entry, v) in reaching.entries.iter().zip(values) {
             if filled && zeros(entry, &v) {
                 continue;
             }
+            let v = if bypass { self.refine_bypassed(node, entry.node.end_byte(), v) } else { v };
             joined = Some(match joined {
                 Some(j) => j.join(&v),
                 None => v,
@@ -205,6 +208,7 @@ impl<'a> Model<'a> {
         }
         if reaching.outer {
             let outer = self.outer_value(node, scope);
+            let outer = if bypass { self.refine_bypassed(node, scope.start_byte(), outer) } else { outer };
             joined = Some(match joined {
                 Some(j) => j.join(&outer),
                 None => outer,

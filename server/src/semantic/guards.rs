@@ -135,6 +135,61 @@ impl<'a> Model<'a> {
         value
     }
 
+    /// `value`, which a binding of the name `node` made at or before byte `after` gives `node`,
+    /// narrowed by the conditions that are false on every path it takes to `node`: an
+    /// `if c: name = ...` without `else` that stands after the binding in a block holding `node`
+    /// rebinds the name whenever `c` holds, so the binding reaches past it only where `c` is
+    /// false (`n = mask.sum(1); if (n == 0).any(): n = n.clamp(min=1)`: the first `n` is nonzero
+    /// wherever it reaches a use below).
+    pub(super) fn refine_bypassed(&self, node: Node<'a>, after: usize, mut value: Value<'a>) -> Value<'a> {
+        let name = self.text(node);
+        let chain = self.ancestry(node);
+        let start = chain
+            .iter()
+            .rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda" | "class_definition"))
+            .unwrap_or(0);
+        let mut out = Vec::new();
+        for block in chain[start..].iter().filter(|b| matches!(b.kind_name(), "block" | "module")) {
+            let mut cursor = block.walk();
+            for stmt in block.named_children(&mut cursor) {
+                if stmt.start_byte() < after {
+                    continue;
+                }
+                if stmt.end_byte() > node.start_byte() {
+                    break;
+                }
+                if stmt.kind_name() == "if_statement"
+                    && stmt.child_by_field_id(FIELD.alternative).is_none()
+                    && stmt.child_by_field_id(FIELD.consequence).is_some_and(|b| self.always_rebinds(b, name))
+                    && let Some(cond) = stmt.child_by_field_id(FIELD.condition)
+                {
+                    self.constraints_of(cond, false, 0, &mut out);
+                }
+            }
+        }
+        for c in out {
+            if same_expression(c.subject, node, self.src) {
+                value.range = narrow(value.range, c.range);
+            }
+        }
+        value
+    }
+
+    /// Every path through `block` that runs to its end assigns `name` (`name = ...` or
+    /// `name op= ...` among its statements), or it leaves (`return`, `raise`, `continue`, `break`).
+    fn always_rebinds(&self, block: Node<'a>, name: &str) -> bool {
+        let mut cursor = block.walk();
+        block.named_children(&mut cursor).any(|stmt| match stmt.kind_name() {
+            "return_statement" | "raise_statement" | "continue_statement" | "break_statement" => true,
+            "expression_statement" => stmt.named_child(0).is_some_and(|e| {
+                matches!(e.kind_name(), "assignment" | "augmented_assignment")
+                    && e.child_by_field_id(FIELD.left)
+                        .is_some_and(|l| l.kind_name() == "identifier" && self.text(l) == name)
+            }),
+            _ => false,
+        })
+    }
+
     /// The constraints known to hold where `node` is evaluated, innermost condition last.
     pub fn constraints_at(&self, node: Node<'a>) -> Vec<Constraint<'a>> {
         let mut out = Vec::new();
