@@ -84,3 +84,12 @@ def jax_spectral_distance(a, b):
 
 def tf_spectral_distance(a, b):
     return tf.norm(a - b, ord=2, axis=[-2, -1]) + tf.norm(a - b, ord=2)  # error: [NL202, NL202]
+
+
+def detached_on_one_path_loss(d, y):
+    # `s` is detached only when the `if` is taken; `q` starts a graph of its own again.
+    s = d.clamp(min=0)
+    if y.sum() > 0:
+        s = s.detach()
+    q = d.clamp(min=0).detach().requires_grad_()
+    return s.sqrt(), q.sqrt()  # error: [NL202, NL202]

@@ -39,7 +39,13 @@ def detached_distance(d, x, y):
     b = torch.sqrt(d.clamp(0).detach())
     c = tf.sqrt(tf.stop_gradient(tf.nn.relu(x)))
     e = jnp.sqrt(jax.lax.stop_gradient(jnp.maximum(y, 0.0)))
-    return a, b, c, e
+    # A name bound only to a detached value, and what is computed from detached values and
+    # constants alone.
+    r = d.clamp(min=0).detach()
+    f = r.sqrt()
+    g = torch.sqrt(d.clamp(0).detach()) ** 0.5
+    h = (d.clamp(min=0).detach() * 2).sqrt()
+    return a, b, c, e, f, g, h
 
 
 @torch.no_grad()

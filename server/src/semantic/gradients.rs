@@ -15,6 +15,7 @@
 use tree_sitter::Node;
 
 use super::facts::{Fact, FactKey};
+use super::scope::Binding;
 use super::value::{Kind, Library};
 use super::{Callee, Model, apis};
 use crate::syntax::{Args, FIELD, KindName, callee_name};
@@ -92,6 +93,9 @@ const STOP_GRADIENT: &[&str] = &["tensorflow.stop_gradient", "jax.lax.stop_gradi
 
 /// Methods whose result carries no gradient of their receiver.
 const STOP_METHODS: &[&str] = &["detach", "detach_", "item", "tolist", "numpy"];
+
+/// How deep [`Model::is_gradient_stop`] follows names, operands and arguments.
+const MAX_STOP_DEPTH: u32 = 12;
 
 /// What the code says of a value's array library ([`Model::array_library`]).
 enum Evidence {
@@ -475,22 +479,107 @@ impl<'a> Model<'a> {
         false
     }
 
-    /// `expr` is itself a call whose result carries no gradient of its argument or receiver:
-    /// `tf.stop_gradient(x)`, `jax.lax.stop_gradient(x)`, `x.detach()`, `x.numpy()`, so nothing
-    /// computed from it directly (`x.detach().sqrt()`) is differentiated with respect to `x`.
+    /// `expr` carries no gradient of anything it is computed from, and some of it is a value cut
+    /// from the graph: a call `tf.stop_gradient(x)`, `jax.lax.stop_gradient(x)`, `x.detach()`,
+    /// `x.numpy()`; a name every reaching binding of which is such a value (`r = x.detach()`);
+    /// or arithmetic, subscripts, tensor methods and array-library functions of such values and
+    /// constants only (`torch.sqrt(x.detach()) ** 0.5`). Nothing computed from it directly
+    /// (`x.detach().sqrt()`) is differentiated with respect to `x`. `x.detach() + y`, a
+    /// parameter (nothing known of what callers pass) or a name rebound in a loop around `expr`
+    /// does not qualify.
     pub fn is_gradient_stop(&self, expr: Node<'a>) -> bool {
+        self.gradient_free(expr, 0) == Some(true)
+    }
+
+    /// `Some(true)`: `expr` carries no gradient and holds a value cut from the graph;
+    /// `Some(false)`: a constant; `None`: it may carry a gradient (or is not known).
+    fn gradient_free(&self, expr: Node<'a>, depth: u32) -> Option<bool> {
+        if depth > MAX_STOP_DEPTH {
+            return None;
+        }
         let expr = crate::syntax::unparenthesized(expr);
-        if expr.kind_name() != "call" {
-            return false;
+        let both = |a: Option<Node<'a>>, b: Option<Node<'a>>| {
+            let (a, b) = (self.gradient_free(a?, depth + 1)?, self.gradient_free(b?, depth + 1)?);
+            Some(a || b)
+        };
+        match expr.kind_name() {
+            "integer" | "float" | "true" | "false" | "none" => Some(false),
+            "binary_operator" => both(expr.child_by_field_id(FIELD.left), expr.child_by_field_id(FIELD.right)),
+            "unary_operator" => self.gradient_free(expr.child_by_field_id(FIELD.argument)?, depth + 1),
+            // An index carries no gradient to what it selects.
+            "subscript" => self.gradient_free(expr.child_by_field_id(FIELD.value)?, depth + 1),
+            "identifier" => self.name_gradient_free(expr, depth),
+            "call" => self.call_gradient_free(expr, depth),
+            _ => self.constant(expr).map(|_| false),
         }
-        let Some(function) = expr.child_by_field_id(FIELD.function) else { return false };
-        match self.api(function) {
-            Some(api) => STOP_GRADIENT.contains(&api.as_str()),
-            None => {
-                function.kind_name() == "attribute"
-                    && function.child_by_field_id(FIELD.attribute).is_some_and(|a| STOP_METHODS.contains(&self.text(a)))
+    }
+
+    /// A name: every binding that reaches it is `name = value` with a gradient-free value, none
+    /// comes from outside the scope, and no loop around the use rebinds it (a binding the next
+    /// pass sees, which reaching bindings leave out).
+    fn name_gradient_free(&self, name: Node<'a>, depth: u32) -> Option<bool> {
+        if self.constant(name).is_some() {
+            return Some(false);
+        }
+        let scope = self.scope_of(name);
+        let index = self.scope_index(scope);
+        let text = self.text(name);
+        let reaching = index.reaching(text, name.start_byte());
+        if reaching.outer || reaching.entries.is_empty() {
+            return None;
+        }
+        let in_loop = self.ancestry(name).iter().any(|a| {
+            matches!(a.kind_name(), "for_statement" | "while_statement") && index.binds_within(text, a.byte_range())
+        });
+        if in_loop {
+            return None;
+        }
+        let mut stopped = false;
+        for entry in &reaching.entries {
+            let Binding::Value(rhs) = entry.binding else { return None };
+            stopped |= self.gradient_free(rhs, depth + 1)?;
+        }
+        Some(stopped)
+    }
+
+    /// A call: a gradient stop itself, a method of a gradient-free receiver, or an array
+    /// library's function, each with gradient-free arguments only. Methods and functions that
+    /// start a graph again (`requires_grad_`, `nn.Parameter`, `tf.Variable`, `requires_grad=True`,
+    /// `trainable=True`) and calls of anything else (a layer, a local function) do not qualify.
+    fn call_gradient_free(&self, call: Node<'a>, depth: u32) -> Option<bool> {
+        let function = call.child_by_field_id(FIELD.function)?;
+        let api = self.api(function);
+        if let Some(api) = &api
+            && STOP_GRADIENT.contains(&api.as_str())
+        {
+            return Some(true);
+        }
+        let method = (api.is_none() && function.kind_name() == "attribute")
+            .then(|| function.child_by_field_id(FIELD.attribute).map(|a| self.text(a)))
+            .flatten();
+        if method.is_some_and(|m| STOP_METHODS.contains(&m)) {
+            return Some(true);
+        }
+        let args = Args::of(call);
+        if args.splat || args.keyword.iter().any(|(k, _)| matches!(self.text(*k), "requires_grad" | "trainable")) {
+            return None;
+        }
+        let mut stopped = match (&api, method) {
+            (Some(api), _)
+                if ["torch.", "numpy.", "jax.numpy.", "jax.nn.", "tensorflow."].iter().any(|p| api.starts_with(p))
+                    && !matches!(apis::leaf(api), "Parameter" | "Variable") =>
+            {
+                false
             }
+            (None, Some(m)) if !m.starts_with("requires_grad") => {
+                self.gradient_free(function.child_by_field_id(FIELD.object)?, depth + 1)?
+            }
+            _ => return None,
+        };
+        for a in args.positional.iter().chain(args.keyword.iter().map(|(_, v)| v)) {
+            stopped |= self.gradient_free(*a, depth + 1)?;
         }
+        Some(stopped)
     }
 
     /// `with torch.no_grad():`, `with torch.inference_mode():`, `with torch.set_grad_enabled(False):`.
