@@ -137,3 +137,16 @@ def bounded_exponents_elsewhere(h):
     c = jnp.cos(h)
     d = ops.erf(h)
     return tf.exp(a) + tf.exp(-a), np.exp(b) + np.exp(-b), jnp.exp(c) + jnp.exp(-c), ops.exp(d) + ops.exp(-d)
+
+
+class FactorIndependence(torch.nn.Module):
+    # Cosines over a configured temperature, the positives on the diagonal (KGIN's mutual
+    # information): the exponents are bounded by the configuration, not known to overflow.
+    def __init__(self, temperature):
+        super().__init__()
+        self.temperature = temperature
+
+    def forward(self, factors):
+        f = F.normalize(factors, dim=1)
+        scores = torch.exp(torch.mm(f, f.t()) / self.temperature)
+        return -torch.sum(torch.log(scores.diag() / scores.sum(1)))

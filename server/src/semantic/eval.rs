@@ -1101,6 +1101,15 @@ impl<'a> Model<'a> {
                 {
                     Value { producer: None, via: None, ..x }.with_origin(origin).produced(Op::NonZero, call)
                 }
+                // Of an exponential: elements of it, which overflow with it (`e.diag() / e.sum(-1)`,
+                // InfoNCE written out). Read as a selection: `diag` of a vector, a matrix with
+                // zeros off its diagonal, is not told apart (no rank is known here).
+                Some(x)
+                    if x.op() == Some(Op::Exp)
+                        && args.positional.len() + args.keyword.len() == usize::from(a != RECEIVER) =>
+                {
+                    Value { via: None, ..x }
+                }
                 _ => base,
             },
             Transfer::Scalar(f) => match args.positional.first().map(|n| self.value(*n)) {
