@@ -302,10 +302,7 @@ pub fn apply_change(
     let (e, end_clamped) = index.offset(text, end, enc);
     let swapped = s > e;
     let (s, e) = (s.min(e), s.max(e));
-    // Whether a `\r` just before the edit ends a line depends on the byte after it (`\r\n` is
-    // one terminator), which the edit may change: then the edit starts at that `\r`, so the
-    // tree relexes it. No byte after the edit changes meaning (a `\r` depends on the next byte).
-    let from = if s > 0 && text.as_bytes()[s - 1] == b'\r' { s - 1 } else { s };
+    let from = edit_start(text, s);
     let start_point = point_of(index, text, from);
     let old_end_point = point_of(index, text, e);
     text.replace_range(s..e, new_text);
@@ -320,6 +317,14 @@ pub fn apply_change(
         old_end_point,
         new_end_point,
     }
+}
+
+/// Where an edit of `text` at byte `s` starts for the tree: whether a `\r` just before it ends a
+/// line depends on the byte after it (`\r\n` is one terminator), which the edit may change, so
+/// the edit then starts at that `\r` and the tree relexes it. No byte after the edit changes
+/// meaning (a `\r` depends on the next byte). [`apply_change`]'s `start`.
+pub fn edit_start(text: &str, s: usize) -> usize {
+    if s > 0 && text.as_bytes()[s - 1] == b'\r' { s - 1 } else { s }
 }
 
 /// Byte offset -> tree-sitter point `(row, byte column)` of the tree

@@ -443,7 +443,11 @@ pub(super) fn edit_document(
         } else {
             None
         };
-        let replaced = if unit.is_some() { doc.text[s.min(e)..s.max(e)].to_string() } else { String::new() };
+        // From where the edit starts for the tree (a `\r` before it included), as `e.start`.
+        let replaced = match unit {
+            Some(_) => doc.text[text::edit_start(&doc.text, s.min(e))..s.max(e)].to_string(),
+            None => String::new(),
+        };
         let e = text::apply_change(&mut doc.text, &doc.index, start, end, &change.text, enc);
         debug_assert!(unit.is_none() || replaced.len() == e.old_end - e.start);
         site = unit.map(|(unit_imports, unit, plain)| EditSite {
