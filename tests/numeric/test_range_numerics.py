@@ -673,6 +673,30 @@ GRADIENT_CLAIMS = [
         def spread_loss(x):
             return tf.sqrt(tf.math.reduce_variance(x))
         """, "spread_loss", [[[2.0, 2.0, 2.0]]]),
+    # A root of a value cut from the graph: no gradient reaches the clip, so nothing is reported
+    # and the input's gradient is the 1 of `x +` alone.
+    GradientClaim("torch-detached-moved-sqrt", "torch", """
+        import torch
+
+
+        def hinge_loss(x):
+            return x + x.clamp(0).detach().to(x.device).float().view(-1, 3).sqrt()
+        """, "hinge_loss", reported=False),
+    GradientClaim("jax-stop-gradient-sqrt", "jax", """
+        import jax
+        import jax.numpy as jnp
+
+
+        def hinge_loss(x):
+            return x + jnp.sqrt(jax.lax.stop_gradient(jnp.maximum(x, 0.0)))
+        """, "hinge_loss", reported=False),
+    GradientClaim("tf-stop-gradient-sqrt", "tensorflow", """
+        import tensorflow as tf
+
+
+        def hinge_loss(x):
+            return x + tf.sqrt(tf.stop_gradient(tf.maximum(x, 0.0)))
+        """, "hinge_loss", reported=False),
 ]
 
 # PyTorch's clamp at its bound: the subgradient of `clamp(x, min=0)` at x = 0.
@@ -728,3 +752,4 @@ def test_nl202_gradients(tmp_path, claim):
     assert matches(grad[0], below), f"{claim.id}: {message}\ngradient below the floor: {grad[0]}"
     assert matches(grad[1], at), f"{claim.id}: {message}\ngradient at 0: {grad[1]}"
     assert math.isfinite(grad[2]), f"{claim.id}: gradient above the floor: {grad[2]}"
+

@@ -93,3 +93,9 @@ def detached_on_one_path_loss(d, y):
         s = s.detach()
     q = d.clamp(min=0).detach().requires_grad_()
     return s.sqrt(), q.sqrt()  # error: [NL202, NL202]
+
+
+def cast_like_a_detached_tensor_loss(d, x):
+    # Only `x` is detached: `type_as` reads its dtype, the root's argument still carries d's
+    # gradient.
+    return d.clamp(min=0).type_as(x.detach()).sqrt()  # error: [NL202]

@@ -45,7 +45,11 @@ def detached_distance(d, x, y):
     f = r.sqrt()
     g = torch.sqrt(d.clamp(0).detach()) ** 0.5
     h = (d.clamp(min=0).detach() * 2).sqrt()
-    return a, b, c, e, f, g, h
+    # Moved to a device, cast or reshaped after the cut: no gradient reaches a device, a dtype
+    # or a shape.
+    k = d.clamp(min=0).detach().to("cuda").sqrt()
+    m = torch.sqrt(d.clamp(0).detach().to(x.device).float().view(-1, x.shape[-1]))
+    return a, b, c, e, f, g, h, k, m
 
 
 @torch.no_grad()

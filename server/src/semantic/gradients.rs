@@ -94,6 +94,35 @@ const STOP_GRADIENT: &[&str] = &["tensorflow.stop_gradient", "jax.lax.stop_gradi
 /// Methods whose result carries no gradient of their receiver.
 const STOP_METHODS: &[&str] = &["detach", "detach_", "item", "tolist", "numpy"];
 
+/// Tensor methods whose arguments are a device, a dtype or a shape (or a tensor read only for
+/// those, `type_as`, `view_as`, `expand_as`): no gradient reaches the arguments, so the result
+/// carries a gradient only if the receiver does (`x.detach().to(device)`, `.view(-1, d)`). From
+/// the PyTorch `torch.Tensor` reference (`Tensor.to`, `Tensor.view`, `Tensor.type_as`, ...).
+const LAYOUT_METHODS: &[&str] = &[
+    "to",
+    "cuda",
+    "cpu",
+    "float",
+    "double",
+    "half",
+    "bfloat16",
+    "type",
+    "type_as",
+    "contiguous",
+    "view",
+    "view_as",
+    "reshape",
+    "reshape_as",
+    "squeeze",
+    "unsqueeze",
+    "permute",
+    "transpose",
+    "flatten",
+    "expand",
+    "expand_as",
+    "t",
+];
+
 /// How deep [`Model::is_gradient_stop`] follows names, operands and arguments.
 const MAX_STOP_DEPTH: u32 = 12;
 
@@ -503,7 +532,7 @@ impl<'a> Model<'a> {
             Some(a || b)
         };
         match expr.kind_name() {
-            "integer" | "float" | "true" | "false" | "none" => Some(false),
+            "integer" | "float" | "true" | "false" | "none" | "string" => Some(false),
             "binary_operator" => both(expr.child_by_field_id(FIELD.left), expr.child_by_field_id(FIELD.right)),
             "unary_operator" => self.gradient_free(expr.child_by_field_id(FIELD.argument)?, depth + 1),
             // An index carries no gradient to what it selects.
@@ -570,6 +599,9 @@ impl<'a> Model<'a> {
                     && !matches!(apis::leaf(api), "Parameter" | "Variable") =>
             {
                 false
+            }
+            (None, Some(m)) if LAYOUT_METHODS.contains(&m) => {
+                return self.gradient_free(function.child_by_field_id(FIELD.object)?, depth + 1);
             }
             (None, Some(m)) if !m.starts_with("requires_grad") => {
                 self.gradient_free(function.child_by_field_id(FIELD.object)?, depth + 1)?
