@@ -105,7 +105,7 @@ CASES = [
 
         def masked_mean(x, mask):
             return (x * mask).sum() / mask.sum()
-        """, "masked_mean", MASK_HAZARD, MASK_AWAY, ("at least 1",)),
+        """, "masked_mean", MASK_HAZARD, MASK_AWAY, ("at least 1", "at least 1e-7")),
     Case("nl201-tf-masked-mean", "NL201", ("tensorflow",), "tensorflow", """
         import tensorflow as tf
 
@@ -753,3 +753,49 @@ def test_nl202_gradients(tmp_path, claim):
     assert matches(grad[1], at), f"{claim.id}: {message}\ngradient at 0: {grad[1]}"
     assert math.isfinite(grad[2]), f"{claim.id}: gradient above the floor: {grad[2]}"
 
+
+# ---------------------------------------------------------------- NL201's floors under a mask
+# A mask known only by its parameter's name gets a floor of 1 (exact for 0/1 values), then a
+# floor of eps: a soft mask's count can be 0.5, where only the eps floor keeps the mean, and an
+# integer mask's count must take the float floor (type promotion).
+MASK_FLOORS = {
+    "torch": ("import torch", "mask.long()"),
+    "numpy": ("import numpy as np", "mask.astype(np.int64)"),
+    "jax": ("import jax.numpy as jnp", "mask.astype(jnp.int32)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MASK_FLOORS))
+def test_nl201_mask_floors_on_soft_and_integer_masks(tmp_path, kind):
+    require_libs(kind)
+    imports, integer = MASK_FLOORS[kind]
+    source = src(f"""
+        {imports}
+
+
+        def masked_mean(x, mask):
+            return (x * mask).sum() / mask.sum()
+
+
+        def integer_masked_mean(x, mask):
+            return masked_mean(x, {integer})
+        """)
+    path = tmp_path / "subject.py"
+    path.write_text(source, encoding="utf-8")
+    found = [d for d in run_check(path, cwd=tmp_path) if d.get("code") == "NL201"]
+    assert len(found) == 1, found
+    titles = [f["message"] for f in found[0]["fixes"]]
+    assert [t.rsplit(" ", 1)[-1] for t in titles] == ["1", "1e-7"], titles
+    soft = [[0.5, -2.0, 4.0], [0.2, 0.3, 0.0]]  # count 0.5: the mean is (0.1 - 0.6) / 0.5 = -1
+    empty, ones = [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], [[1.0, 2.0, 3.0], [1.0, 0.0, 1.0]]
+    jobs = []
+    for index, fix in enumerate(found[0]["fixes"]):
+        fixed = tmp_path / f"fix{index}" / "subject.py"
+        fixed.parent.mkdir()
+        fixed.write_text(apply_edits(source, fix["edits"]), encoding="utf-8")
+        jobs += [(fixed, "masked_mean", kind, [soft]), (fixed, "integer_masked_mean", kind, [empty, ones])]
+    (one_soft, one_integer, eps_soft, eps_integer) = evaluate_jobs(jobs)
+    assert close(one_soft, [[-0.5]]), f"a floor of 1 under a count of 0.5: {one_soft}"
+    assert close(eps_soft, [[-1.0]]), f"a floor of eps under a count of 0.5: {eps_soft}"
+    for got in (one_integer, eps_integer):
+        assert got == [[0.0], [2.0]], f"an integer mask, empty then two ones: {got}"

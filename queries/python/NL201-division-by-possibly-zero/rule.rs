@@ -342,19 +342,42 @@ fn fixes_for<'a>(
     // JAX's norm has a NaN gradient at 0 (x / |x| = 0 / 0), which a floor after the norm still
     // multiplies by 0: no floor for it (checked with `jax.grad` in tests/numeric).
     let nan_gradient_norm = evidence == Op::Norm && library == Some(Library::Jax);
-    if (scalar || library.is_some())
-        && !nan_gradient_norm
-        && let Some((content, import)) = edits::floored(model, den, floor_library, &floor, prefer)
-    {
-        out.push(edits::replace(
-            den,
-            content,
-            import,
-            format!("Raise `{name}` to at least {floor}"),
-            Applicability::Unsafe,
-        ));
+    // A mask known by its name alone may hold weights between 0 and 1, whose count a floor of 1
+    // would change: eps too, as an alternative, where an integer count takes a float floor
+    // (PyTorch, NumPy and JAX promote it; TensorFlow's `maximum` refuses mixed dtypes).
+    let mut floors = vec![floor.clone()];
+    let promotes = matches!(floor_library, None | Some(Library::Torch | Library::NumPy | Library::Jax));
+    if floor == "1" && promotes && mask_by_name(model, value) {
+        floors.push(eps.clone());
+    }
+    for floor in floors {
+        if (scalar || library.is_some())
+            && !nan_gradient_norm
+            && let Some((content, import)) = edits::floored(model, den, floor_library, &floor, prefer)
+        {
+            out.push(edits::replace(
+                den,
+                content,
+                import,
+                format!("Raise `{name}` to at least {floor}"),
+                Applicability::Unsafe,
+            ));
+        }
     }
     out
+}
+
+/// The count is of a mask known only by its parameter's name (`mask`, `attention_mask`):
+/// nothing says its values are 0 and 1 rather than weights between them (a soft mask), whose
+/// count can be above 0 and below 1.
+fn mask_by_name<'a>(model: &Model<'a>, value: &Value<'a>) -> bool {
+    let Some(producer) = value.producer else { return false };
+    let Some(reduction) = model.reduction(producer.node).filter(|r| r.reduce == Reduce::Sum) else { return false };
+    model.value(reduction.operand).producer.is_some_and(|p| {
+        p.op == Op::Mask
+            && (p.node.parent().is_some_and(|n| n.kind_name() == "parameters")
+                || p.node.kind_name().ends_with("_parameter"))
+    })
 }
 
 /// `sum(x * mask) / sum(mask)` in training code (a forward pass or a loss): a mean over the
