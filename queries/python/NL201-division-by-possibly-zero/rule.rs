@@ -22,7 +22,7 @@ pub const RULE: Rule = Rule {
     captures: &["num", "den"],
     anchors: &[Anchor::Token("/")],
     fix: FixAvailability::Sometimes,
-    fixes: "`divide_no_nan` (TensorFlow, Keras); a floor of 1 under a count, of eps under other values; `+ eps` under a standard deviation; `normalize` for `x / norm(x)` (all unsafe)",
+    fixes: "`divide_no_nan` (TensorFlow, Keras); a floor of 1 under a count (then eps under a mask known only by its name), of eps under other values; `+ eps` under a standard deviation; `normalize` for `x / norm(x)` (all unsafe)",
     check,
     // Stable for a masked mean (`sum(x * mask) / sum(mask)`) in training code; every other
     // count, norm, spread or deviation only in preview: few of those findings on real code held
