@@ -209,6 +209,16 @@ const KEEPS_DTYPE: &[&str] = &[
     "var",
 ];
 
+/// The words the precision settings [`Model::compute_precision`] reads are spelled with, in the
+/// order of its `MIXED_F16`, `MIXED_BF16`, `TORCH_DEFAULT` and `JAX_X64`.
+const PRECISION_WORDS: [&str; 4] = ["mixed_float16", "mixed_bfloat16", "set_default_dtype", "jax_enable_x64"];
+
+/// Whether `src` holds a word a precision setting is spelled with ([`PRECISION_WORDS`]): text
+/// without one sets no precision.
+pub fn names_a_precision_setting(src: &str) -> bool {
+    PRECISION_WORDS.iter().any(|w| src.contains(w))
+}
+
 impl<'a> Model<'a> {
     /// The file-wide precision settings (a fact: see [`FactKey::Precision`]).
     pub fn precision(&self) -> Precision {
@@ -228,10 +238,8 @@ impl<'a> Model<'a> {
         const MIXED_BF16: usize = 1;
         const TORCH_DEFAULT: usize = 2;
         const JAX_X64: usize = 3;
-        let finders = FINDERS.get_or_init(|| {
-            ["mixed_float16", "mixed_bfloat16", "set_default_dtype", "jax_enable_x64"]
-                .map(|w| memchr::memmem::Finder::new(w.as_bytes()).into_owned())
-        });
+        let finders =
+            FINDERS.get_or_init(|| PRECISION_WORDS.map(|w| memchr::memmem::Finder::new(w.as_bytes()).into_owned()));
         let found: [Vec<(usize, usize)>; 4] = std::array::from_fn(|i| {
             let len = finders[i].needle().len();
             finders[i].find_iter(self.src.as_bytes()).map(|at| (at, at + len)).collect()

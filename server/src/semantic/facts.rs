@@ -411,10 +411,7 @@ pub fn unit_contribution(key: &FactKey, unit: &str) -> Option<Vec<String>> {
     match key {
         FactKey::LogitsLossWords => Some(super::losses::logits_loss_words_in(unit)),
         FactKey::LossHolders => Some(super::flows::loss_holders(unit)),
-        FactKey::Precision => {
-            let words = ["mixed_float16", "mixed_bfloat16", "set_default_dtype", "jax_enable_x64"];
-            (!words.iter().any(|w| unit.contains(w))).then(Vec::new)
-        }
+        FactKey::Precision => (!super::dtype::names_a_precision_setting(unit)).then(Vec::new),
         FactKey::Differentiated => (!super::gradients::names_a_transform(unit)).then(Vec::new),
         _ => None,
     }
