@@ -572,7 +572,8 @@ impl<'a> Model<'a> {
     }
 
     /// A call: a gradient stop itself, a method of a gradient-free receiver, or an array
-    /// library's function, each with gradient-free arguments only. Methods and functions that
+    /// library's function, each with gradient-free arguments only ([`LAYOUT_METHODS`]: whatever
+    /// the arguments, a device, a dtype or a shape). Methods and functions that
     /// start a graph again (`requires_grad_`, `nn.Parameter`, `tf.Variable`, `requires_grad=True`,
     /// `trainable=True`) and calls of anything else (a layer, a local function) do not qualify.
     fn call_gradient_free(&self, call: Node<'a>, depth: u32) -> Option<bool> {
