@@ -424,6 +424,49 @@ fn a_training_time_value_alone_is_nl101_evidence_only_in_preview() {
     }
 }
 
+/// NL101 on a probability in float32 that the code's losses keep away from 0 is a preview form
+/// (rule.md, "Preview"): a sigmoid output's log unless a minimized loss holds it positively, a
+/// softmax output's or one minus a probability's where every loss holds it negated. A loss that
+/// lowers it, a product with labels and a float16 value stay reported by default.
+#[test]
+fn a_probability_its_losses_keep_from_0_is_nl101_evidence_only_in_preview() {
+    let head = "import torch\nfrom torch import nn\n\n\nclass Discriminator(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(784, 1)\n\n    def forward(self, x):\n        return torch.sigmoid(self.fc(x))\n\n\nD = Discriminator()\n\n\ndef step(real, fake, y, opt):\n    d_real = D(real)\n    d_fake = D(fake)\n";
+    let bodies = [
+        // A discriminator's loss raises both: its own gradient moves them away from 0.
+        ("    d_loss = -torch.mean(torch.log(d_real))\n", 1, false),
+        ("    d_loss = -torch.mean(torch.log(1.0 - d_fake))\n", 1, false),
+        ("    d_loss = -torch.mean(torch.log(d_real) + torch.log(1.0 - d_fake))\n", 2, false),
+        ("    (-torch.log(1.0 - d_fake).mean()).backward()\n", 1, false),
+        ("    score = torch.log(1.0 - d_fake)\n    d_loss = -(score.sum() * 0.5)\n", 1, false),
+        ("    score = torch.log(1.0 - d_fake)\n    objective = -score.mean()\n    opt.minimize(objective)\n", 1, false),
+        // The non-saturating generator loss: its log needs a logit below about -88.
+        ("    g_loss = -torch.mean(torch.log(d_fake))\n", 1, false),
+        ("    metric = torch.log(d_real)\n    return metric\n", 1, false),
+        // The saturating generator loss lowers `1 - d_fake` to 0, and so does a loss that
+        // holds the log positively, directly or through a name that another loss negates.
+        ("    g_loss = torch.mean(torch.log(1.0 - d_fake))\n", 1, true),
+        ("    g_loss = torch.mean(torch.log(d_fake))\n", 1, true),
+        (
+            "    score = torch.log(1.0 - d_fake)\n    d_loss = -score.mean()\n    g_obj = score.mean()\n    g_obj.backward()\n",
+            1,
+            true,
+        ),
+        // A minus sign the walk does not see through, or a name used elsewhere: unknown.
+        ("    d_loss = -torch.mean(torch.log(1.0 - d_fake) ** 2)\n", 1, true),
+        ("    score = torch.log(1.0 - d_fake)\n    print(score)\n    d_loss = -score.mean()\n", 1, true),
+        // A product with labels is the cross-entropy's 0 * -inf.
+        ("    d_loss = -torch.mean(y * torch.log(d_real))\n", 1, true),
+        // float16: one minus a sigmoid output is 0 above a logit of about 8.3.
+        ("    half = d_fake.half()\n    d_loss = -torch.mean(torch.log(1.0 - half))\n", 1, true),
+    ];
+    let nl101 = |src: &str, preview: bool| found("NL101", src, preview);
+    for (body, in_preview, by_default) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(nl101(&src, true), in_preview, "in preview mode:\n{src}");
+        assert_eq!(nl101(&src, false), if by_default { in_preview } else { 0 }, "by default:\n{src}");
+    }
+}
+
 /// Regression (pyro's brute-force assignment): an accumulator made of zeros and filled in a
 /// loop is not a zero after the loop; inside the loop before the update, or updated outside a loop, its
 /// zeros still count.

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -25,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from numeric_support import apply_edits, evaluate_jobs, require_libs, run_check, run_jobs, src
+from numeric_support import apply_edits, evaluate_jobs, nanlint_bin, require_libs, run_check, run_jobs, src
 
 HERE = Path(__file__).resolve().parent
 RTOL = 1e-4
@@ -875,3 +876,145 @@ def test_fixes_across_a_write_in_between(workspace, case, offered):
     original = results[-1]
     for (fixed, *_), got, title in zip(jobs, results, titles):
         assert close(got, original), f"{case.id}: {title}: {got} != original {original}\n{fixed.read_text()}"
+
+
+# ------------------------------------------------- what NL101 leaves unreported, by the numbers
+def default_check(path: Path) -> list[dict[str, Any]]:
+    """`nanlint check` with the default settings (run_check turns preview on)."""
+    proc = subprocess.run(
+        [str(nanlint_bin()), "check", "--isolated", "--output-format", "json", str(path)],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+# Gumbel-softmax with the inner log of its noise taken where the draw is 0: the noise is -inf
+# there, that entry's probability 0, and the value and the gradient with respect to the logits
+# finite. The gradient is of the probabilities weighted by 1, 2, 3 (their plain sum is 1).
+GUMBEL = {
+    "torch": """
+        import torch
+
+
+        def relaxed(logits, u):
+            return torch.softmax((logits - torch.log(-torch.log(u))) / 0.5, -1)
+
+
+        def grad(logits, u):
+            logits = logits.clone().requires_grad_(True)
+            (relaxed(logits, u) * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+            return logits.grad
+        """,
+    "jax": """
+        import jax
+        import jax.numpy as jnp
+
+
+        def relaxed(logits, u):
+            return jax.nn.softmax((logits - jnp.log(-jnp.log(u))) / 0.5, -1)
+
+
+        def grad(logits, u):
+            return jax.grad(lambda v: (relaxed(v, u) * jnp.array([1.0, 2.0, 3.0])).sum())(logits)
+        """,
+    "tensorflow": """
+        import tensorflow as tf
+
+
+        def relaxed(logits, u):
+            return tf.nn.softmax((logits - tf.math.log(-tf.math.log(u))) / 0.5, -1)
+
+
+        def grad(logits, u):
+            v = tf.Variable(logits)
+            with tf.GradientTape() as tape:
+                y = tf.reduce_sum(relaxed(v, u) * tf.constant([1.0, 2.0, 3.0]))
+            return tape.gradient(y, v)
+        """,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(GUMBEL))
+def test_nl101_gumbel_noise_is_finite_where_the_draw_is_0(tmp_path, kind):
+    require_libs(kind)
+    path = tmp_path / "subject.py"
+    path.write_text(src(GUMBEL[kind]), encoding="utf-8")
+    assert not [d for d in run_check(path, tmp_path) if d["code"] == "NL101"], "Gumbel noise reported"
+    inputs = [[[1.0, 2.0, 3.0], [0.0, 0.5, 0.3]]]
+    (value,), (gradient,) = evaluate_jobs([(path, "relaxed", kind, inputs), (path, "grad", kind, inputs)])
+    assert finite([value]) and value[0] == 0.0, f"{kind}: probabilities {value}"
+    assert finite([gradient]), f"{kind}: gradient {gradient}"
+
+
+# The thresholds rule.md gives for a probability kept from 0 by its losses: float32 sigmoid is
+# positive at a logit of -80 and 0 at -110; one minus it is 0 at 17 (positive at 15); there the
+# saturating generator loss's gradient is NaN. Where the default reports and where it does not.
+GAN = {
+    "torch": """
+        import torch
+
+
+        def log_sigmoid_output(z):
+            return torch.log(torch.sigmoid(z))
+
+
+        def log_one_minus(z):
+            return torch.log(1.0 - torch.sigmoid(z))
+
+
+        def saturating_grad(z):
+            z = z.clone().requires_grad_(True)
+            g_loss = torch.mean(torch.log(1.0 - torch.sigmoid(z)))
+            g_loss.backward()
+            return z.grad
+
+
+        def discriminate(logits):
+            return torch.sigmoid(logits)
+
+
+        def discriminator_loss(real_logits, fake_logits):
+            d_real = discriminate(real_logits)
+            d_fake = discriminate(fake_logits)
+            d_loss = -torch.mean(torch.log(d_real) + torch.log(1.0 - d_fake))
+            return d_loss
+
+
+        def generator_losses(fake_logits):
+            d_fake = discriminate(fake_logits)
+            non_saturating_loss = -torch.mean(torch.log(d_fake))
+            saturating_loss = torch.mean(torch.log(1.0 - d_fake))
+            return non_saturating_loss, saturating_loss
+        """,
+}
+
+
+def test_nl101_probability_thresholds_and_the_losses_that_keep_it_from_0(tmp_path):
+    require_libs("torch")
+    path = tmp_path / "subject.py"
+    path.write_text(src(GAN["torch"]), encoding="utf-8")
+    (below, above), (one_minus,), (grad,) = evaluate_jobs(
+        [
+            (path, "log_sigmoid_output", "torch", [[[-80.0]], [[-110.0]]]),
+            (path, "log_one_minus", "torch", [[[15.0, 17.0]]]),
+            (path, "saturating_grad", "torch", [[[17.0]]]),
+        ]
+    )
+    assert math.isfinite(below[0]) and above[0] == -math.inf, f"log(sigmoid) at -80, -110: {below}, {above}"
+    assert math.isfinite(one_minus[0]) and one_minus[1] == -math.inf, f"log(1 - sigmoid) at 15, 17: {one_minus}"
+    assert math.isnan(grad[0]), f"the saturating loss's gradient at 17: {grad}"
+    source = src(GAN["torch"]).splitlines()
+    rows = {
+        name: i
+        for i, line in enumerate(source, 1)
+        for name in ("d_loss =", "non_saturating", "saturating_loss =")
+        if line.lstrip().startswith(name)
+    }
+    by_default = {d["location"]["row"] for d in default_check(path) if d["code"] == "NL101"}
+    in_preview = {d["location"]["row"] for d in run_check(path, tmp_path) if d["code"] == "NL101"}
+    assert by_default == {rows["saturating_loss ="]}, f"by default: rows {by_default}, {rows}"
+    assert in_preview == set(rows.values()), f"in preview mode: rows {in_preview}, {rows}"

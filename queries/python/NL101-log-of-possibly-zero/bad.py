@@ -97,11 +97,10 @@ def counts_and_noise(mask, logits):
     empty = torch.log(mask.sum(dim=-1))  # error: [NL101]
     # A class that never occurs has a count of 0: log(0) = -inf.
     prior = np.log(np.bincount(mask.long().flatten().numpy()))  # error: [NL101]
+    # Exponential noise: where the draw is 0 it is inf, and inf / inf = NaN.
     u = torch.rand(logits.shape)
-    gumbel = -torch.log(-torch.log(u))  # error: [NL101]
-    # Gumbel-softmax is differentiable: the infinities reach the softmax and its gradient.
-    relaxed = torch.softmax((logits - torch.log(-torch.log(torch.rand_like(logits)))) / 0.5, -1)  # error: [NL101]
-    return empty, prior, gumbel, relaxed
+    noise = -torch.log(u)  # error: [NL101]
+    return empty, prior, noise / noise.sum(-1, keepdim=True)
 
 
 def multiline(z):

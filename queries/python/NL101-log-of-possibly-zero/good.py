@@ -161,6 +161,16 @@ def gumbel_max(logits, probs, keep):
     return action, one_hot, best, top_p
 
 
+def gumbel_noise(logits):
+    # Gumbel noise `-log(-log(u))` is -inf where the draw is 0: the distribution's own limit.
+    # Added to logits it makes that entry's probability 0 after a softmax, value and gradient
+    # finite (Gumbel-softmax differentiates only through the logits).
+    u = torch.rand(logits.shape)
+    gumbel = -torch.log(-torch.log(u))
+    relaxed = torch.softmax((logits - torch.log(-torch.log(torch.rand_like(logits)))) / 0.5, -1)
+    return logits + gumbel, relaxed
+
+
 def clipped_by_an_imported_epsilon(y_pred, y_true):
     # A lower bound imported from a configuration module (`_EPSILON = 1e-10` there), cast to the
     # float type: a floor its author chose, as a named bound is.

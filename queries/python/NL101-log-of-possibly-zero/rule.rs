@@ -5,11 +5,12 @@ use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
 use crate::rules::probs::{
-    minus_inf_discarded, narrowed, only_picked_from, product_of, softmax_total, xlogy, xlogy_of_ratio,
+    Push, minus_inf_discarded, narrowed, natural_log, only_picked_from, product_of, push_of_losses, softmax_total,
+    xlogy, xlogy_of_ratio,
 };
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
 use crate::semantic::eval::reaches_zero_op;
-use crate::semantic::value::{Library, Op, Origin, Value};
+use crate::semantic::value::{Dtype, Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Fix, Related};
 use crate::syntax::{Args, FIELD, KindName, Span, has_comment, same_expression, short, unparenthesized};
@@ -105,6 +106,7 @@ fn log_call<'a>(
         || abs_of_determinant(model, &value)
         // `log(p.sum(-1))` of a softmax over its own axis: 1 in every row.
         || total_of_softmax(model, arg)
+        || gumbel_noise(model, call, &value)
     {
         return Vec::new();
     }
@@ -131,6 +133,15 @@ fn log_call<'a>(
         return Vec::new();
     };
     let product = product_of(model, call).filter(|(_, other)| model.constant(*other).is_none_or(|v| v == 0.0));
+    // Preview only: a probability that its losses keep away from 0 (see `kept_from_underflow`).
+    // A product (`y * log(p)`) stays: its 0 * -inf is the cross-entropy's hazard.
+    if let Evidence::Producer(op) = evidence
+        && !cx.settings.preview
+        && product.is_none()
+        && kept_from_underflow(model, call, arg, &value, op)
+    {
+        return Vec::new();
+    }
     let name = short(model.text(arg));
     // `w * p`, `p / q`: the zeros are a factor's.
     let factor_node = value.producer.and_then(|p| model.zero_factor(p.node));
@@ -252,6 +263,11 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
             continue;
         };
         if constant_nonzero(&value) {
+            continue;
+        }
+        // Preview only, as in `kept_from_underflow`: a sigmoid output of float32 or wider is 0
+        // only below a logit of about -88.7.
+        if prob == Op::Sigmoid && !cx.settings.preview && !half_precision(model, given, &value) {
             continue;
         }
         let function = model.text(def.child_by_field_id(FIELD.name).unwrap_or(def));
@@ -460,4 +476,58 @@ fn zero_denominator<'a>(model: &Model<'a>, factor: Node<'a>) -> Option<Node<'a>>
         return None;
     }
     (left == factor && q.probability().is_some() && q.range.contains_zero()).then_some(right)
+}
+
+/// A probability in float32 or wider whose 0 needs a logit far out, where the losses that hold
+/// the log do not drive it: a float32 sigmoid output is 0 only below a logit of about -88.7
+/// (`exp(-z)` overflows; PyTorch, TensorFlow and JAX alike), a softmax output only about 104
+/// below the largest logit (`exp` underflows past the subnormals), one minus a sigmoid output
+/// above about 16.6 (float64: -745, 745 and 36.7). A sigmoid output is kept from 0 unless a
+/// minimized loss holds its log with a positive sign ([`Push::Lowered`]: minimizing
+/// `mean(log(sigmoid(z)))` drives `z` down with a gradient that does not vanish); a softmax
+/// output and one minus a probability only where every loss holds the log negated
+/// ([`Push::Raised`]: `-log(1 - D(G(z)))` in a discriminator's loss, whose own gradient raises
+/// `1 - D(G(z))`). In float16 they are 0 at a logit of about -17.3, a gap of about 17, and 8.3.
+fn kept_from_underflow<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>, value: &Value<'a>, op: Op) -> bool {
+    if op.probability().is_none() || half_precision(model, arg, value) {
+        return false;
+    }
+    match (op, push_of_losses(model, call)) {
+        (_, Push::Lowered) => false,
+        (Op::Sigmoid, _) | (_, Push::Raised) => true,
+        (_, Push::Unknown) => false,
+    }
+}
+
+/// The value is float16, by the code's word (`.half()`, `dtype=torch.float16`, a
+/// `mixed_float16` policy).
+fn half_precision<'a>(model: &Model<'a>, arg: Node<'a>, value: &Value<'a>) -> bool {
+    value.dtype == Some(Dtype::F16) || model.dtype_of(arg).is_some_and(|d| d.dtype == Dtype::F16)
+}
+
+/// The inner log of Gumbel noise, `-log(-log(u))` of a uniform draw `u`: where `u` is 0 the
+/// noise is -inf, the distribution's own limit (a candidate never picked, a probability of 0
+/// after a softmax), not a NaN.
+fn gumbel_noise<'a>(model: &Model<'a>, call: Node<'a>, value: &Value<'a>) -> bool {
+    if value.op() != Some(Op::Uniform) {
+        return false;
+    }
+    let outer = |mut node: Node<'a>| {
+        while let Some(parent) = model.parent(node).filter(|p| p.kind_name() == "parenthesized_expression") {
+            node = parent;
+        }
+        model.parent(node).map(|p| (node, p))
+    };
+    let Some((_, negation)) = outer(call) else { return false };
+    if negation.kind_name() != "unary_operator"
+        || negation.child_by_field_id(FIELD.operator).is_none_or(|o| o.kind_name() != "-")
+    {
+        return false;
+    }
+    let Some((_, list)) = outer(negation) else { return false };
+    let Some(log) = model.parent(list).filter(|c| list.kind_name() == "argument_list" && c.kind_name() == "call")
+    else {
+        return false;
+    };
+    natural_log(model, log).is_some_and(|(arg, _)| unparenthesized(arg) == negation)
 }

@@ -756,6 +756,12 @@ fn later_uses<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Vec<Node<'a>>> {
             _ => return None,
         }
     };
+    reached_uses(model, assignment)
+}
+
+/// The uses of the name `assignment` binds that it reaches, after it, metadata (`v.shape`) left
+/// out; `None` when its target is not a plain name.
+fn reached_uses<'a>(model: &Model<'a>, assignment: Node<'a>) -> Option<Vec<Node<'a>>> {
     let target = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier")?;
     let name = model.text(target);
     let scope = model.scope_of(assignment);
@@ -1000,4 +1006,164 @@ pub fn enclosing_argument_list<'a>(model: &Model<'a>, node: Node<'a>) -> Option<
 
 pub fn contains(outer: Node, inner: Node) -> bool {
     outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+/// Which way minimizing the losses that hold `expr` (a log of a probability) moves the
+/// probability, as far as the code says: a loss is minimized where it is a name with the word
+/// `loss` or `cost` in it, the receiver of `.backward()`, the argument of an optimizer's
+/// `minimize(...)`, or what a function named for a loss returns. `expr` reaches it through
+/// negations, sums and means, `+`, `-` (the subtrahend changes sign) and positive constant
+/// factors, directly or through names (`score = log(p); loss = -mean(score)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Push {
+    /// Every loss reached holds `expr` negated (`d_loss = -tf.reduce_mean(tf.log(d_real) +
+    /// tf.log(1. - d_fake))`, `loss = -torch.log(p).mean()`): its own gradient raises the
+    /// probability, away from the 0 that breaks the log.
+    Raised,
+    /// A loss holds it with a positive sign (the saturating generator loss
+    /// `mean(log(1 - D(G(z))))`): minimizing drives the probability to 0.
+    Lowered,
+    /// No loss found, or a step the sign is not known through.
+    Unknown,
+}
+
+pub fn push_of_losses<'a>(model: &Model<'a>, expr: Node<'a>) -> Push {
+    push_from(model, expr, false, 0)
+}
+
+/// Parts of a name (split at `_`, digits after them dropped) that say the value is minimized.
+fn names_a_minimized_loss(name: &str) -> bool {
+    name.to_ascii_lowercase()
+        .split('_')
+        .any(|part| matches!(part.trim_end_matches(|c: char| c.is_ascii_digit()), "loss" | "cost" | "losses"))
+}
+
+/// [`push_of_losses`] from `start`, whose sign in the expression climbed so far is `negative`;
+/// `depth` counts the names followed.
+fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: usize) -> Push {
+    let sink = |negative: bool| if negative { Push::Raised } else { Push::Lowered };
+    if depth > 4 {
+        return Push::Unknown;
+    }
+    let mut node = start;
+    loop {
+        let Some(parent) = model.parent(node) else { return Push::Unknown };
+        match parent.kind_name() {
+            "parenthesized_expression" => {}
+            "unary_operator" => match parent.child_by_field_id(FIELD.operator).map(|o| o.kind_name()) {
+                Some("-") => negative = !negative,
+                Some("+") => {}
+                _ => return Push::Unknown,
+            },
+            "binary_operator" => {
+                let left = parent.child_by_field_id(FIELD.left);
+                let right = parent.child_by_field_id(FIELD.right);
+                let other = if left == Some(node) { right } else { left };
+                match parent.child_by_field_id(FIELD.operator).map(|o| o.kind_name()) {
+                    Some("+") => {}
+                    Some("-") if right == Some(node) => negative = !negative,
+                    Some("-") => {}
+                    // A constant factor, or a constant divisor (not `c / expr`).
+                    Some("*") | Some("/")
+                        if left == Some(node)
+                            || parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "*") =>
+                    {
+                        match other.and_then(|o| model.constant(o)) {
+                            Some(c) if c > 0.0 => {}
+                            Some(c) if c < 0.0 => negative = !negative,
+                            _ => return Push::Unknown,
+                        }
+                    }
+                    _ => return Push::Unknown,
+                }
+            }
+            "argument_list" => {
+                if let Some(r) = reduction_function(model, parent, node) {
+                    node = r.call;
+                    continue;
+                }
+                let Some(call) = model.parent(parent).filter(|c| c.kind_name() == "call") else { return Push::Unknown };
+                let minimize = call
+                    .child_by_field_id(FIELD.function)
+                    .filter(|f| f.kind_name() == "attribute")
+                    .and_then(|f| f.child_by_field_id(FIELD.attribute))
+                    .is_some_and(|a| model.text(a) == "minimize");
+                return if minimize && Args::of(call).get(0, &["loss"], model.src) == Some(node) {
+                    sink(negative)
+                } else {
+                    Push::Unknown
+                };
+            }
+            "attribute" if parent.child_by_field_id(FIELD.object) == Some(node) => {
+                if let Some(r) = reduction_method(model, parent) {
+                    node = r.call;
+                    continue;
+                }
+                let backward = parent.child_by_field_id(FIELD.attribute).is_some_and(|a| model.text(a) == "backward")
+                    && model.parent(parent).is_some_and(|c| c.kind_name() == "call");
+                return if backward { sink(negative) } else { Push::Unknown };
+            }
+            "return_statement" => {
+                let named = model
+                    .enclosing_function(parent)
+                    .and_then(|f| f.child_by_field_id(FIELD.name))
+                    .is_some_and(|n| names_a_minimized_loss(model.text(n)));
+                return if named { sink(negative) } else { Push::Unknown };
+            }
+            "assignment" if parent.child_by_field_id(FIELD.right) == Some(node) => {
+                let Some(target) = parent.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier")
+                else {
+                    return Push::Unknown;
+                };
+                if names_a_minimized_loss(model.text(target)) {
+                    return sink(negative);
+                }
+                let Some(uses) = followed_uses(model, parent, target) else { return Push::Unknown };
+                let pushes: Vec<Push> = uses.iter().map(|u| push_from(model, *u, negative, depth + 1)).collect();
+                return if pushes.contains(&Push::Lowered) {
+                    Push::Lowered
+                } else if pushes.iter().all(|p| *p == Push::Raised) {
+                    Push::Raised
+                } else {
+                    Push::Unknown
+                };
+            }
+            _ => return Push::Unknown,
+        }
+        node = parent;
+    }
+}
+
+/// The uses `assignment` reaches of the name it binds, where they are all its reads: at least
+/// one, none before it in an enclosing loop (those read the previous pass's value), and no
+/// function or lambda in the scope reads the name.
+fn followed_uses<'a>(model: &Model<'a>, assignment: Node<'a>, target: Node<'a>) -> Option<Vec<Node<'a>>> {
+    let uses = reached_uses(model, assignment).filter(|u| !u.is_empty())?;
+    let name = model.text(target);
+    let scope = model.scope_of(assignment);
+    let mut node = assignment;
+    while let Some(parent) = model.parent(node).filter(|p| *p != scope) {
+        if matches!(parent.kind_name(), "for_statement" | "while_statement") {
+            let identifiers = model.identifiers(scope);
+            let before = identifiers.get(name).is_some_and(|all| {
+                all.iter().any(|n| n.start_byte() >= parent.start_byte() && n.start_byte() < target.start_byte())
+            });
+            if before {
+                return None;
+            }
+        }
+        node = parent;
+    }
+    let mut read_nested = false;
+    crate::syntax::visit(scope, |n| {
+        if n != scope && matches!(n.kind_name(), "function_definition" | "lambda") {
+            crate::syntax::visit(n, |m| {
+                read_nested |= m.kind_name() == "identifier" && model.text(m) == name;
+                !read_nested
+            });
+            return false;
+        }
+        !read_nested
+    });
+    (!read_nested).then_some(uses)
 }
