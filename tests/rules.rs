@@ -467,6 +467,23 @@ fn a_probability_its_losses_keep_from_0_is_nl101_evidence_only_in_preview() {
     }
 }
 
+/// NL204's `exp` form is a preview form: a softplus guarded at 20 has a NaN gradient only where
+/// `exp` overflows (above 88.7 in float32). A log the `where` discards stays reported.
+#[test]
+fn an_exp_in_a_discarded_branch_is_nl204_only_in_preview() {
+    let head = "import torch\n\n\ndef forward(x):\n    g = 2.0 * x\n";
+    let bodies = [
+        ("    return torch.where(g > 20.0, g, torch.log(1.0 + torch.exp(g)))\n", false),
+        ("    return torch.where(g > 0, torch.log(g), torch.zeros_like(g))\n", true),
+    ];
+    let nl204 = |src: &str, preview: bool| found("NL204", src, preview);
+    for (body, by_default) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(nl204(&src, false), usize::from(by_default), "by default:\n{src}");
+        assert_eq!(nl204(&src, true), 1, "in preview mode:\n{src}");
+    }
+}
+
 /// Regression (pyro's brute-force assignment): an accumulator made of zeros and filled in a
 /// loop is not a zero after the loop; inside the loop before the update, or updated outside a loop, its
 /// zeros still count.

@@ -52,6 +52,11 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     let mut found = Vec::new();
     for (branch, truth) in [(then, true), (otherwise, false)] {
         for s in singular_parts(model, branch) {
+            // Preview only: an `exp` is singular only where it overflows, far above the
+            // condition's bound (`g > 20` of a softplus; float32 overflows above 88.7).
+            if s.overflow && !cx.settings.preview {
+                continue;
+            }
             if excludes_singular_point(model, cond, truth, &s) && carries_gradient(model, &s) {
                 found.push((s, truth));
             }
@@ -69,11 +74,20 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     let operand = short(model.text(unparenthesized(first.operand)));
     // `a division by n`, `a log of p`.
     let preposition = if first.what == "a division" { "by" } else { "of" };
-    let message = format!(
-        "`where` discards {} {preposition} `{operand}` where `{}` {discarded_where}, but the gradient of the discarded branch is still computed there: 0 * inf = NaN",
-        first.what,
-        short(model.text(unparenthesized(cond)))
-    );
+    let condition = short(model.text(unparenthesized(cond)));
+    let message = if first.overflow {
+        // The gradient of `log(1 + exp(g))` is `exp(g) / (1 + exp(g))`: about 1 above the
+        // bound, inf / inf = NaN only where `exp` overflows.
+        format!(
+            "`where` discards {} {preposition} `{operand}` where `{condition}` {discarded_where}, but the gradient of the discarded branch is still computed there: where `{operand}` exceeds 88.7, `exp` overflows in float32 and the gradient is NaN",
+            first.what,
+        )
+    } else {
+        format!(
+            "`where` discards {} {preposition} `{operand}` where `{condition}` {discarded_where}, but the gradient of the discarded branch is still computed there: 0 * inf = NaN",
+            first.what,
+        )
+    };
     let fixes = double_where(model, smell, cond, &found).into_iter().collect();
     vec![Finding { span: None, message, fixes, related: None }]
 }
