@@ -467,6 +467,27 @@ fn a_probability_its_losses_keep_from_0_is_nl101_evidence_only_in_preview() {
     }
 }
 
+/// NL103 in a loss that raises the sigmoid output is a preview form; a bare log, a loss that
+/// lowers it, a product and a float16 value stay reported by default.
+#[test]
+fn a_log_sigmoid_its_loss_raises_is_nl103_only_in_preview() {
+    let head = "import torch\n\n\ndef negative_sampling_loss(pos, neg, y):\n";
+    let bodies = [
+        ("    return -torch.log(torch.sigmoid(pos)).mean()\n", false),
+        ("    out_loss = torch.log(torch.sigmoid(pos)).squeeze()\n    return -(out_loss + neg).mean()\n", false),
+        ("    return torch.log(torch.sigmoid(pos)).mean()\n", true),
+        ("    p = torch.log(torch.sigmoid(pos))\n    print(p)\n    return neg\n", true),
+        ("    return -(y * torch.log(torch.sigmoid(pos))).mean()\n", true),
+        ("    return -torch.log(torch.sigmoid(pos.half())).mean()\n", true),
+    ];
+    let nl103 = |src: &str, preview: bool| found("NL103", src, preview);
+    for (body, by_default) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(nl103(&src, true), 1, "in preview mode:\n{src}");
+        assert_eq!(nl103(&src, false), usize::from(by_default), "by default:\n{src}");
+    }
+}
+
 /// NL204's `exp` form is a preview form: a softplus guarded at 20 has a NaN gradient only where
 /// `exp` overflows (above 88.7 in float32). A log the `where` discards stays reported.
 #[test]

@@ -5,12 +5,12 @@ use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
 use crate::rules::probs::{
-    Push, minus_inf_discarded, narrowed, natural_log, only_picked_from, product_of, push_of_losses, softmax_total,
-    xlogy, xlogy_of_ratio,
+    half_precision, kept_from_underflow, minus_inf_discarded, narrowed, natural_log, only_picked_from, product_of,
+    softmax_total, xlogy, xlogy_of_ratio,
 };
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
 use crate::semantic::eval::reaches_zero_op;
-use crate::semantic::value::{Dtype, Library, Op, Origin, Value};
+use crate::semantic::value::{Library, Op, Origin, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Fix, Related};
 use crate::syntax::{Args, FIELD, KindName, Span, has_comment, same_expression, short, unparenthesized};
@@ -476,33 +476,6 @@ fn zero_denominator<'a>(model: &Model<'a>, factor: Node<'a>) -> Option<Node<'a>>
         return None;
     }
     (left == factor && q.probability().is_some() && q.range.contains_zero()).then_some(right)
-}
-
-/// A probability in float32 or wider whose 0 needs a logit far out, where the losses that hold
-/// the log do not drive it: a float32 sigmoid output is 0 only below a logit of about -88.7
-/// (`exp(-z)` overflows; PyTorch, TensorFlow and JAX alike), a softmax output only about 104
-/// below the largest logit (`exp` underflows past the subnormals), one minus a sigmoid output
-/// above about 16.6 (float64: -745, 745 and 36.7). A sigmoid output is kept from 0 unless a
-/// minimized loss holds its log with a positive sign ([`Push::Lowered`]: minimizing
-/// `mean(log(sigmoid(z)))` drives `z` down with a gradient that does not vanish); a softmax
-/// output and one minus a probability only where every loss holds the log negated
-/// ([`Push::Raised`]: `-log(1 - D(G(z)))` in a discriminator's loss, whose own gradient raises
-/// `1 - D(G(z))`). In float16 they are 0 at a logit of about -17.3, a gap of about 17, and 8.3.
-fn kept_from_underflow<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>, value: &Value<'a>, op: Op) -> bool {
-    if op.probability().is_none() || half_precision(model, arg, value) {
-        return false;
-    }
-    match (op, push_of_losses(model, call)) {
-        (_, Push::Lowered) => false,
-        (Op::Sigmoid, _) | (_, Push::Raised) => true,
-        (_, Push::Unknown) => false,
-    }
-}
-
-/// The value is float16, by the code's word (`.half()`, `dtype=torch.float16`, a
-/// `mixed_float16` policy).
-fn half_precision<'a>(model: &Model<'a>, arg: Node<'a>, value: &Value<'a>) -> bool {
-    value.dtype == Some(Dtype::F16) || model.dtype_of(arg).is_some_and(|d| d.dtype == Dtype::F16)
 }
 
 /// The inner log of Gumbel noise, `-log(-log(u))` of a uniform draw `u`: where `u` is 0 the

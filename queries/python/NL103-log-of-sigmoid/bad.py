@@ -147,3 +147,10 @@ def alias_imported_under_an_if_read_here(z, y):
     # This function reads `logsigmoid` already: the fix may write it.
     a = torch.log(torch.sigmoid(z))  # error: [NL103]
     return a + logsigmoid(y)
+
+
+def negative_sampling_loss(pos, neg):
+    # Preview only: the loss raises both sigmoid outputs (rule.md, "Preview").
+    out_loss = torch.log(torch.sigmoid(pos)).squeeze()  # error: [NL103]
+    noise_loss = torch.log(torch.sigmoid(-neg)).sum(1)  # error: [NL103]
+    return -(out_loss + noise_loss).mean()

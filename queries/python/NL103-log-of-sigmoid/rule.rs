@@ -44,6 +44,17 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     if probs::minus_inf_discarded(model, call, arg) {
         return Vec::new();
     }
+    // Preview only: a float32 sigmoid output whose every loss holds the log negated
+    // (`-mean(log(sigmoid(s)))`): its own gradient raises it, away from the logit of about -88
+    // that makes it 0 (16.6 for one minus it). Not a factor of a product (`y * log(p)`).
+    let product = probs::product_of(model, call).filter(|(_, other)| model.constant(*other).is_none_or(|v| v == 0.0));
+    if !cx.settings.preview
+        && product.is_none()
+        && !probs::half_precision(model, arg, &value)
+        && probs::push_of_losses(model, call) == probs::Push::Raised
+    {
+        return Vec::new();
+    }
     let Some((source, through)) = sigmoid_source(model, arg, complement) else { return Vec::new() };
     let callee = probs::callee_text(model, call);
     let what = match (through, complement) {

@@ -8,7 +8,7 @@ use tree_sitter::Node;
 use crate::rules::fixes::{self, Function};
 use crate::semantic::reductions::{self, names_every_element};
 use crate::semantic::transfer::{self, Transfer};
-use crate::semantic::value::{Library, Prob, Value};
+use crate::semantic::value::{Dtype, Library, Op, Prob, Value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
 use crate::syntax::{Args, FIELD, KindName, same_expression, short, unparenthesized};
@@ -1099,39 +1099,119 @@ fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: 
                     node = r.call;
                     continue;
                 }
+                if let Some(call) = shape_method(model, parent) {
+                    node = call;
+                    continue;
+                }
                 let backward = parent.child_by_field_id(FIELD.attribute).is_some_and(|a| model.text(a) == "backward")
                     && model.parent(parent).is_some_and(|c| c.kind_name() == "call");
                 return if backward { sink(negative) } else { Push::Unknown };
             }
             "return_statement" => {
-                let named = model
-                    .enclosing_function(parent)
+                let function = model.enclosing_function(parent);
+                let named = function
                     .and_then(|f| f.child_by_field_id(FIELD.name))
                     .is_some_and(|n| names_a_minimized_loss(model.text(n)));
-                return if named { sink(negative) } else { Push::Unknown };
+                // The forward pass of a loss module (`class NegativeSamplingLoss(nn.Module)`).
+                let loss_module = function
+                    .filter(|f| {
+                        f.child_by_field_id(FIELD.name)
+                            .is_some_and(|n| matches!(model.text(n), "forward" | "call" | "__call__"))
+                    })
+                    .and_then(|f| model.class_of_method(f))
+                    .and_then(|c| c.child_by_field_id(FIELD.name))
+                    .is_some_and(|n| model.text(n).to_ascii_lowercase().ends_with("loss"));
+                return if named || loss_module { sink(negative) } else { Push::Unknown };
             }
             "assignment" if parent.child_by_field_id(FIELD.right) == Some(node) => {
                 let Some(target) = parent.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier")
                 else {
                     return Push::Unknown;
                 };
+                let uses = followed_uses(model, parent, target);
                 if names_a_minimized_loss(model.text(target)) {
-                    return sink(negative);
+                    // A term named for a loss that later arithmetic turns into the loss
+                    // (`out_loss = log(sigmoid(s)); return -(out_loss + noise_loss).mean()`):
+                    // its sign there counts. Otherwise it is the loss minimized.
+                    let terms: Vec<Node<'a>> =
+                        uses.iter().flatten().copied().filter(|u| in_arithmetic(model, *u)).collect();
+                    if terms.is_empty() {
+                        return sink(negative);
+                    }
+                    return combined(terms.iter().map(|u| push_from(model, *u, negative, depth + 1)));
                 }
-                let Some(uses) = followed_uses(model, parent, target) else { return Push::Unknown };
-                let pushes: Vec<Push> = uses.iter().map(|u| push_from(model, *u, negative, depth + 1)).collect();
-                return if pushes.contains(&Push::Lowered) {
-                    Push::Lowered
-                } else if pushes.iter().all(|p| *p == Push::Raised) {
-                    Push::Raised
-                } else {
-                    Push::Unknown
-                };
+                let Some(uses) = uses else { return Push::Unknown };
+                return combined(uses.iter().map(|u| push_from(model, *u, negative, depth + 1)));
             }
             _ => return Push::Unknown,
         }
         node = parent;
     }
+}
+
+/// Tensor methods that change a value's shape, layout or dtype, not its sign.
+const SHAPE_METHODS: &[&str] = &[
+    "squeeze",
+    "unsqueeze",
+    "view",
+    "reshape",
+    "flatten",
+    "permute",
+    "transpose",
+    "contiguous",
+    "float",
+    "double",
+    "t",
+];
+
+/// The call `attribute(...)` when it is a shape method of its object (`x.squeeze()`).
+fn shape_method<'a>(model: &Model<'a>, attribute: Node<'a>) -> Option<Node<'a>> {
+    let name = model.text(attribute.child_by_field_id(FIELD.attribute)?);
+    if !SHAPE_METHODS.contains(&name) {
+        return None;
+    }
+    model
+        .parent(attribute)
+        .filter(|c| c.kind_name() == "call" && c.child_by_field_id(FIELD.function) == Some(attribute))
+}
+
+/// The pushes of several uses together: lowered by one, raised by all, else unknown.
+fn combined(pushes: impl Iterator<Item = Push>) -> Push {
+    let pushes: Vec<Push> = pushes.collect();
+    if pushes.contains(&Push::Lowered) {
+        Push::Lowered
+    } else if !pushes.is_empty() && pushes.iter().all(|p| *p == Push::Raised) {
+        Push::Raised
+    } else {
+        Push::Unknown
+    }
+}
+
+/// `use` is an operand of arithmetic or of a sum or mean, or reshaped into another name, not a
+/// statement's own value, a call's argument or a method's receiver (`print(loss)`,
+/// `loss.backward()`, `losses.append(loss)`).
+fn in_arithmetic<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
+    let mut node = use_;
+    while let Some(parent) = model.parent(node) {
+        match parent.kind_name() {
+            "parenthesized_expression" => node = parent,
+            "unary_operator" | "binary_operator" => return true,
+            // `out_loss = out_loss.squeeze()`: the term goes on under the name.
+            "assignment" => return parent.child_by_field_id(FIELD.right) == Some(node) && node != use_,
+            "argument_list" => return reduction_function(model, parent, node).is_some(),
+            "attribute" if parent.child_by_field_id(FIELD.object) == Some(node) => {
+                if reduction_method(model, parent).is_some() {
+                    return true;
+                }
+                match shape_method(model, parent) {
+                    Some(call) => node = call,
+                    None => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The uses `assignment` reaches of the name it binds, where they are all its reads: at least
@@ -1166,4 +1246,31 @@ fn followed_uses<'a>(model: &Model<'a>, assignment: Node<'a>, target: Node<'a>) 
         !read_nested
     });
     (!read_nested).then_some(uses)
+}
+
+/// A probability in float32 or wider whose 0 needs a logit far out, where the losses that hold
+/// the log do not drive it: a float32 sigmoid output is 0 only below a logit of about -88.7
+/// (`exp(-z)` overflows; PyTorch, TensorFlow and JAX alike), a softmax output only about 104
+/// below the largest logit (`exp` underflows past the subnormals), one minus a sigmoid output
+/// above about 16.6 (float64: -745, 745 and 36.7). A sigmoid output is kept from 0 unless a
+/// minimized loss holds its log with a positive sign ([`Push::Lowered`]: minimizing
+/// `mean(log(sigmoid(z)))` drives `z` down with a gradient that does not vanish); a softmax
+/// output and one minus a probability only where every loss holds the log negated
+/// ([`Push::Raised`]: `-log(1 - D(G(z)))` in a discriminator's loss, whose own gradient raises
+/// `1 - D(G(z))`). In float16 they are 0 at a logit of about -17.3, a gap of about 17, and 8.3.
+pub fn kept_from_underflow<'a>(model: &Model<'a>, call: Node<'a>, arg: Node<'a>, value: &Value<'a>, op: Op) -> bool {
+    if op.probability().is_none() || half_precision(model, arg, value) {
+        return false;
+    }
+    match (op, push_of_losses(model, call)) {
+        (_, Push::Lowered) => false,
+        (Op::Sigmoid, _) | (_, Push::Raised) => true,
+        (_, Push::Unknown) => false,
+    }
+}
+
+/// The value is float16, by the code's word (`.half()`, `dtype=torch.float16`, a
+/// `mixed_float16` policy).
+pub fn half_precision<'a>(model: &Model<'a>, arg: Node<'a>, value: &Value<'a>) -> bool {
+    value.dtype == Some(Dtype::F16) || model.dtype_of(arg).is_some_and(|d| d.dtype == Dtype::F16)
 }
