@@ -317,6 +317,13 @@ impl<'t> Args<'t> {
 thread_local! {
     /// Steps [`ancestry`] took on this thread, for [`crate::engine::Stats`].
     static ANCESTOR_STEPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Nodes [`visit`] walked on this thread, for [`crate::engine::Stats`].
+    static NODES_WALKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The nodes [`visit`] has walked on this thread so far.
+pub fn nodes_walked() -> usize {
+    NODES_WALKED.with(std::cell::Cell::get)
 }
 
 /// The steps [`ancestry`] has taken on this thread so far.
@@ -594,6 +601,7 @@ fn ident_byte(b: u8) -> bool {
 pub fn visit<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) {
     let mut cursor = node.walk();
     'walk: loop {
+        NODES_WALKED.with(|n| n.set(n.get() + 1));
         if visit(cursor.node()) && cursor.goto_first_child() {
             continue;
         }

@@ -197,11 +197,14 @@ pub struct Stats {
     /// Facts recorded as used, for a cache to check later (`Model::recorded`): none, as no
     /// cache keeps this analysis.
     pub facts_recorded: usize,
+    /// Nodes walked by the rules' and the model's own walks of a subtree (`syntax::visit`).
+    pub nodes_walked: usize,
 }
 
 /// [`analyze_with`], also returning the work it did.
 pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings: &Settings) -> (Vec<Smell>, Stats) {
     let steps = crate::syntax::ancestor_steps();
+    let walked = crate::syntax::nodes_walked();
     let imports = Arc::new(Imports::collect(tree.root_node(), src));
     // No cache keeps these findings: the facts they used are not recorded.
     let model = Model::new(src, tree, imports.clone()).without_dependencies();
@@ -222,6 +225,7 @@ pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings
     stats.index_work = model.index_work();
     stats.facts_recorded = model.recorded();
     stats.ancestor_steps = crate::syntax::ancestor_steps() - steps;
+    stats.nodes_walked = crate::syntax::nodes_walked() - walked;
     (smells, stats)
 }
 

@@ -953,18 +953,7 @@ fn every_use<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Vec<Node<'a>>> {
         }
         node = parent;
     }
-    let mut read_nested = false;
-    crate::syntax::visit(scope, |n| {
-        if n != scope && matches!(n.kind_name(), "function_definition" | "lambda") {
-            crate::syntax::visit(n, |m| {
-                read_nested |= m.kind_name() == "identifier" && model.text(m) == name;
-                !read_nested
-            });
-            return false;
-        }
-        !read_nested
-    });
-    (!read_nested).then_some(uses)
+    (!model.nested_names(scope).contains(name)).then_some(uses)
 }
 
 fn nan_discarded_here<'a>(model: &Model<'a>, expr: Node<'a>) -> bool {
@@ -1234,18 +1223,7 @@ fn followed_uses<'a>(model: &Model<'a>, assignment: Node<'a>, target: Node<'a>) 
         }
         node = parent;
     }
-    let mut read_nested = false;
-    crate::syntax::visit(scope, |n| {
-        if n != scope && matches!(n.kind_name(), "function_definition" | "lambda") {
-            crate::syntax::visit(n, |m| {
-                read_nested |= m.kind_name() == "identifier" && model.text(m) == name;
-                !read_nested
-            });
-            return false;
-        }
-        !read_nested
-    });
-    (!read_nested).then_some(uses)
+    (!model.nested_names(scope).contains(name)).then_some(uses)
 }
 
 /// A probability in float32 or wider whose 0 needs a logit far out, where the losses that hold

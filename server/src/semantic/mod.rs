@@ -85,6 +85,9 @@ pub struct Model<'a> {
     scopes: RefCell<HashMap<usize, Rc<ScopeIndex<'a>>>>,
     /// Per scope, its identifiers by name ([`Model::identifiers`]).
     identifiers: RefCell<HashMap<usize, Rc<Identifiers<'a>>>>,
+    /// Per scope, the names its nested functions, lambdas and classes mention
+    /// ([`Model::nested_names`]).
+    nested_names: RefCell<HashMap<usize, Rc<HashSet<&'a str>>>>,
     /// Per scope, its statements converting a module's dtype (`Model::conversion_statements`).
     pub(crate) conversions: RefCell<HashMap<usize, Rc<Vec<Node<'a>>>>>,
     values: RefCell<HashMap<usize, Value<'a>>>,
@@ -186,6 +189,7 @@ impl<'a> Model<'a> {
             imports,
             scopes: RefCell::default(),
             identifiers: RefCell::default(),
+            nested_names: RefCell::default(),
             conversions: RefCell::default(),
             values: RefCell::default(),
             active: RefCell::default(),
@@ -414,6 +418,34 @@ impl<'a> Model<'a> {
         let by_name = Rc::new(by_name);
         self.identifiers.borrow_mut().insert(scope.id(), by_name.clone());
         by_name
+    }
+
+    /// Every name an identifier spells inside the functions, lambdas and classes nested in
+    /// `scope` (at any depth): the names a closure may read or write, which
+    /// [`Model::identifiers`] leaves out. Built once per scope: asking per name walked the
+    /// scope each time.
+    pub fn nested_names(&self, scope: Node<'a>) -> Rc<HashSet<&'a str>> {
+        if let Some(found) = self.nested_names.borrow().get(&scope.id()) {
+            return found.clone();
+        }
+        let mut names = HashSet::default();
+        crate::syntax::visit(scope, |n| {
+            self.count_index_work(1);
+            if n != scope && matches!(n.kind_name(), "function_definition" | "lambda" | "class_definition") {
+                crate::syntax::visit(n, |m| {
+                    self.count_index_work(1);
+                    if m.kind_name() == "identifier" {
+                        names.insert(self.text(m));
+                    }
+                    true
+                });
+                return false;
+            }
+            true
+        });
+        let names = Rc::new(names);
+        self.nested_names.borrow_mut().insert(scope.id(), names.clone());
+        names
     }
 
     /// `node.parent()`, found without tree-sitter's walk through the module's statements
