@@ -1125,3 +1125,58 @@ steps = 10
     let text = replace(&session, &uri, 3, "force = jax.grad(energy)\n", "force = jax.grad(other)\n");
     fresh_and_counted(&session, &uri, &text, 0);
 }
+
+/// The losses NL101 and NL103 follow a log of a probability into (`probs::push_of_losses`): an edit inside
+/// a function that changes the loss's sign, and an edit of another function that starts to
+/// mention a module-level name, give the findings of a fresh check (default settings, where the
+/// narrowing applies).
+#[test]
+fn the_losses_a_log_is_followed_into_follow_edits() {
+    let src = "\
+import torch
+
+p = torch.sigmoid(torch.randn(3))
+a = torch.log(1 - p)
+d_loss = -torch.mean(a)
+
+
+def other():
+    return 0
+
+
+def step(z):
+    q = torch.sigmoid(z)
+    b = torch.log(1 - q)
+    g_loss = -torch.mean(b)
+    return g_loss
+";
+    let session = Session::default();
+    let uri: Uri = "file:///virtual/losses.py".parse().unwrap();
+    session.open(uri.clone(), 1, src.to_string());
+    let rows = |s: &Session| -> Vec<u32> {
+        s.with_doc(&uri, |d| {
+            d.smells.iter().filter(|x| matches!(&*x.code, "NL101" | "NL103")).map(|x| x.span.start.row as u32).collect()
+        })
+        .unwrap()
+    };
+    let check = |s: &Session, text: &str, expected: &[u32]| {
+        let fresh = engine::check_source(text, &Settings::default());
+        let cached = s.with_doc(&uri, |d| d.smells.clone()).unwrap();
+        assert_eq!(cached, fresh, "cache differs from a fresh check of:\n{text}");
+        assert_eq!(rows(s), expected, "{text}");
+    };
+    // Module level: the uses of `a` are not followed (the functions' text decides them).
+    check(&session, src, &[3]);
+    let text = replace(&session, &uri, 2, "    return 0\n", "    return a\n");
+    check(&session, &text, &[3]);
+    let text = replace(&session, &uri, 3, "    return a\n", "    return 0\n");
+    check(&session, &text, &[3]);
+    // In a function: the loss raises `1 - q`; made to lower it, the log is reported.
+    let text = replace(&session, &uri, 4, "g_loss = -torch.mean(b)", "g_loss = torch.mean(b)");
+    check(&session, &text, &[3, 13]);
+    let text = replace(&session, &uri, 5, "g_loss = torch.mean(b)", "g_loss = -torch.mean(b)");
+    check(&session, &text, &[3]);
+    // A nested function that mentions `b`: its uses are no longer all known.
+    let text = replace(&session, &uri, 6, "    return g_loss\n", "    return g_loss, lambda: b\n");
+    check(&session, &text, &[3, 13]);
+}

@@ -1203,13 +1203,18 @@ fn in_arithmetic<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
     false
 }
 
-/// The uses `assignment` reaches of the name it binds, where they are all its reads: at least
-/// one, none before it in an enclosing loop (those read the previous pass's value), and no
-/// function or lambda in the scope reads the name.
+/// The uses `assignment` reaches of the name it binds, where they are all its reads: in a
+/// function, at least one, none before it in an enclosing loop (those read the previous pass's
+/// value), and no function, lambda or class nested in it mentions the name.
 fn followed_uses<'a>(model: &Model<'a>, assignment: Node<'a>, target: Node<'a>) -> Option<Vec<Node<'a>>> {
+    let scope = model.scope_of(assignment);
+    // Not at module level: whether a function reads the name there is in the functions' text,
+    // which the language server's cache does not analyze again with the module's code.
+    if model.is_module_scope(scope) {
+        return None;
+    }
     let uses = reached_uses(model, assignment).filter(|u| !u.is_empty())?;
     let name = model.text(target);
-    let scope = model.scope_of(assignment);
     let mut node = assignment;
     while let Some(parent) = model.parent(node).filter(|p| *p != scope) {
         if matches!(parent.kind_name(), "for_statement" | "while_statement") {
