@@ -1155,7 +1155,7 @@ def step(z):
     session.open(uri.clone(), 1, src.to_string());
     let rows = |s: &Session| -> Vec<u32> {
         s.with_doc(&uri, |d| {
-            d.smells.iter().filter(|x| matches!(&*x.code, "NL101" | "NL103")).map(|x| x.span.start.row as u32).collect()
+            d.smells.iter().filter(|x| matches!(x.code, "NL101" | "NL103")).map(|x| x.span.start.row as u32).collect()
         })
         .unwrap()
     };
