@@ -181,6 +181,24 @@ fn many_findings_in_one_function_cost_linear_work() {
     doubles_at_most(logs_in_one_function, 400);
 }
 
+/// Regression (a review): the walk from a log to the losses that hold it (`probs::push_of_losses`)
+/// followed every use of every name it reached, four names deep: names each used `n` times, each
+/// use reaching `n` uses of the next, cost n^5 (`n = 20` took 17 s).
+fn names_used_many_times(n: usize) -> String {
+    let mut src = String::from("import torch\n\n\ndef f(z, c):\n    x0 = torch.log(1 - torch.sigmoid(z))\n");
+    for i in 1..6 {
+        src.push_str(&format!("    x{i} = x{}\n", i - 1));
+        src.push_str(&format!("    if c:\n        x{i} = x{i} + x{}\n", i - 1).repeat(n));
+    }
+    src.push_str("    loss = x5.mean()\n    loss.backward()\n");
+    src
+}
+
+#[test]
+fn names_used_many_times_cost_linear_work() {
+    doubles_at_most(names_used_many_times, 50);
+}
+
 /// A named way to nest a log `n` levels deep.
 type Nesting = (&'static str, fn(usize) -> String);
 

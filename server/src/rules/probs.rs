@@ -3,6 +3,8 @@
 //! evaluating anything twice, each library's log-space functions, and the xlogy rewrite of a
 //! product.
 
+use std::cell::Cell;
+
 use tree_sitter::Node;
 
 use crate::rules::fixes::{self, Function};
@@ -1017,8 +1019,13 @@ pub enum Push {
 }
 
 pub fn push_of_losses<'a>(model: &Model<'a>, expr: Node<'a>) -> Push {
-    push_from(model, expr, false, 0)
+    push_from(model, expr, false, 0, &Cell::new(USES_FOLLOWED))
 }
+
+/// How many uses of names one [`push_of_losses`] follows: each name reached can have many uses,
+/// and following all of them four names deep grew as a power of the uses (a chain of names each
+/// used 20 times took 17 s). Past it the push is unknown.
+const USES_FOLLOWED: usize = 64;
 
 /// Parts of a name (split at `_`, digits after them dropped) that say the value is minimized.
 fn names_a_minimized_loss(name: &str) -> bool {
@@ -1028,12 +1035,13 @@ fn names_a_minimized_loss(name: &str) -> bool {
 }
 
 /// [`push_of_losses`] from `start`, whose sign in the expression climbed so far is `negative`;
-/// `depth` counts the names followed.
-fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: usize) -> Push {
+/// `depth` counts the names followed, `budget` the uses that may still be.
+fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: usize, budget: &Cell<usize>) -> Push {
     let sink = |negative: bool| if negative { Push::Raised } else { Push::Lowered };
-    if depth > 4 {
+    if depth > 4 || budget.get() == 0 {
         return Push::Unknown;
     }
+    budget.set(budget.get() - 1);
     let mut node = start;
     loop {
         let Some(parent) = model.parent(node) else { return Push::Unknown };
@@ -1127,10 +1135,10 @@ fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: 
                     if terms.is_empty() {
                         return sink(negative);
                     }
-                    return combined(terms.iter().map(|u| push_from(model, *u, negative, depth + 1)));
+                    return combined(terms.iter().map(|u| push_from(model, *u, negative, depth + 1, budget)));
                 }
                 let Some(uses) = uses else { return Push::Unknown };
-                return combined(uses.iter().map(|u| push_from(model, *u, negative, depth + 1)));
+                return combined(uses.iter().map(|u| push_from(model, *u, negative, depth + 1, budget)));
             }
             _ => return Push::Unknown,
         }
