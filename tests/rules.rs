@@ -451,8 +451,20 @@ fn a_probability_its_losses_keep_from_0_is_nl101_evidence_only_in_preview() {
             1,
             true,
         ),
+        // A loss minimized as it is and kept negated for a log (review): lowered.
+        (
+            "    g_loss = torch.mean(torch.log(1.0 - d_fake))\n    g_loss.backward()\n    neg_loss = -g_loss\n    print(neg_loss)\n",
+            1,
+            true,
+        ),
         // A minus sign the walk does not see through, or a name used elsewhere: unknown.
         ("    d_loss = -torch.mean(torch.log(1.0 - d_fake) ** 2)\n", 1, true),
+        // A loss read in a loop before it is assigned (review): those reads are not followed.
+        (
+            "    d_loss = None\n    for _ in range(3):\n        print(d_loss)\n        d_loss = -torch.mean(torch.log(1.0 - d_fake))\n        (-d_loss).backward()\n",
+            1,
+            true,
+        ),
         ("    score = torch.log(1.0 - d_fake)\n    print(score)\n    d_loss = -score.mean()\n", 1, true),
         // A product with labels is the cross-entropy's 0 * -inf.
         ("    d_loss = -torch.mean(y * torch.log(d_real))\n", 1, true),

@@ -1127,18 +1127,35 @@ fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: 
                 };
                 let uses = followed_uses(model, parent, target);
                 if names_a_minimized_loss(model.text(target)) {
-                    // A term named for a loss that later arithmetic turns into the loss
-                    // (`out_loss = log(sigmoid(s)); return -(out_loss + noise_loss).mean()`):
-                    // its sign there counts. Otherwise it is the loss minimized.
-                    let terms: Vec<Node<'a>> =
-                        uses.iter().flatten().copied().filter(|u| in_arithmetic(model, *u)).collect();
-                    if terms.is_empty() {
+                    // A name for a loss is the loss minimized, unless its uses say otherwise: a
+                    // term that later arithmetic turns into the loss (`out_loss =
+                    // log(sigmoid(s)); return -(out_loss + noise_loss).mean()`) counts with its
+                    // sign there, and so does any other use that minimizes it (`.backward()`
+                    // beside a `neg_loss = -loss` kept for a log); a use that says nothing
+                    // (`print(loss)`, `losses.append(loss)`) does not count. Reads the uses
+                    // miss (a loop's earlier pass, a nested function) leave it unknown.
+                    // At module level the uses are not followed (`followed_uses`): the name
+                    // is the loss minimized.
+                    let Some(uses) = uses else {
+                        return if model.is_module_scope(model.scope_of(parent)) {
+                            sink(negative)
+                        } else {
+                            Push::Unknown
+                        };
+                    };
+                    let pushes: Vec<Push> = uses
+                        .iter()
+                        .filter_map(|u| {
+                            let push = push_from(model, *u, negative, depth + 1, budget);
+                            (in_arithmetic(model, *u) || push != Push::Unknown).then_some(push)
+                        })
+                        .collect();
+                    if pushes.is_empty() {
                         return sink(negative);
                     }
-                    return combined(terms.iter().map(|u| push_from(model, *u, negative, depth + 1, budget)));
+                    return combined(pushes.into_iter());
                 }
-                let Some(uses) = uses else { return Push::Unknown };
-                return combined(uses.iter().map(|u| push_from(model, *u, negative, depth + 1, budget)));
+                return combined(uses.iter().flatten().map(|u| push_from(model, *u, negative, depth + 1, budget)));
             }
             _ => return Push::Unknown,
         }
@@ -1211,17 +1228,20 @@ fn in_arithmetic<'a>(model: &Model<'a>, use_: Node<'a>) -> bool {
     false
 }
 
-/// The uses `assignment` reaches of the name it binds, where they are all its reads: in a
-/// function, at least one, none before it in an enclosing loop (those read the previous pass's
-/// value), and no function, lambda or class nested in it mentions the name.
+/// The uses `assignment` reaches of the name it binds (maybe none), where they are all its reads:
+/// in a function, none before it in an enclosing loop (those read the previous pass's value),
+/// and no function, lambda or class nested in it mentions the name. `None` at module level:
+/// whether a function reads the name there is in the functions' text, which the language
+/// server's cache does not analyze again with the module's code.
 fn followed_uses<'a>(model: &Model<'a>, assignment: Node<'a>, target: Node<'a>) -> Option<Vec<Node<'a>>> {
     let scope = model.scope_of(assignment);
-    // Not at module level: whether a function reads the name there is in the functions' text,
-    // which the language server's cache does not analyze again with the module's code.
     if model.is_module_scope(scope) {
         return None;
     }
-    let uses = reached_uses(model, assignment).filter(|u| !u.is_empty())?;
+    let uses = reached_uses(model, assignment)?;
+    if uses.is_empty() {
+        return Some(uses);
+    }
     let name = model.text(target);
     let mut node = assignment;
     while let Some(parent) = model.parent(node).filter(|p| *p != scope) {
