@@ -457,6 +457,23 @@ fn a_probability_its_losses_keep_from_0_is_nl101_evidence_only_in_preview() {
             1,
             true,
         ),
+        // Augmented assignments (review): a sum of losses, a subtrahend, a factor.
+        (
+            "    g_loss = 0.0\n    for _ in range(2):\n        g_loss += torch.log(d_fake).mean()\n    g_loss.backward()\n",
+            1,
+            true,
+        ),
+        (
+            "    d_loss = 0.0\n    for _ in range(2):\n        d_loss -= torch.log(1.0 - d_fake).mean()\n    d_loss.backward()\n",
+            1,
+            false,
+        ),
+        (
+            "    d_loss = -torch.log(d_real).mean()\n    d_loss -= torch.log(1.0 - d_fake).mean()\n    d_loss.backward()\n",
+            2,
+            false,
+        ),
+        ("    g_loss = -torch.log(1.0 - d_fake).mean()\n    g_loss *= -1.0\n    g_loss.backward()\n", 1, true),
         // A minus sign the walk does not see through, or a name used elsewhere: unknown.
         ("    d_loss = -torch.mean(torch.log(1.0 - d_fake) ** 2)\n", 1, true),
         // A loss read in a loop before it is assigned (review): those reads are not followed.
@@ -491,6 +508,9 @@ fn a_log_sigmoid_its_loss_raises_is_nl103_only_in_preview() {
         ("    p = torch.log(torch.sigmoid(pos))\n    print(p)\n    return neg\n", true),
         ("    return -(y * torch.log(torch.sigmoid(pos))).mean()\n", true),
         ("    return -torch.log(torch.sigmoid(pos.half())).mean()\n", true),
+        // Augmented assignments (review): `-=` raises it, `+=` lowers it.
+        ("    loss = neg.mean()\n    loss -= torch.log(torch.sigmoid(pos)).mean()\n    return loss\n", false),
+        ("    loss = neg.mean()\n    loss += torch.log(torch.sigmoid(pos)).mean()\n    return loss\n", true),
     ];
     let nl103 = |src: &str, preview: bool| found("NL103", src, preview);
     for (body, by_default) in bodies {

@@ -1125,42 +1125,75 @@ fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: 
                 else {
                     return Push::Unknown;
                 };
-                let uses = followed_uses(model, parent, target);
-                if names_a_minimized_loss(model.text(target)) {
-                    // A name for a loss is the loss minimized, unless its uses say otherwise: a
-                    // term that later arithmetic turns into the loss (`out_loss =
-                    // log(sigmoid(s)); return -(out_loss + noise_loss).mean()`) counts with its
-                    // sign there, and so does any other use that minimizes it (`.backward()`
-                    // beside a `neg_loss = -loss` kept for a log); a use that says nothing
-                    // (`print(loss)`, `losses.append(loss)`) does not count. Reads the uses
-                    // miss (a loop's earlier pass, a nested function) leave it unknown.
-                    // At module level the uses are not followed (`followed_uses`): the name
-                    // is the loss minimized.
-                    let Some(uses) = uses else {
-                        return if model.is_module_scope(model.scope_of(parent)) {
-                            sink(negative)
-                        } else {
-                            Push::Unknown
-                        };
-                    };
-                    let pushes: Vec<Push> = uses
-                        .iter()
-                        .filter_map(|u| {
-                            let push = push_from(model, *u, negative, depth + 1, budget);
-                            (in_arithmetic(model, *u) || push != Push::Unknown).then_some(push)
-                        })
-                        .collect();
-                    if pushes.is_empty() {
-                        return sink(negative);
-                    }
-                    return combined(pushes.into_iter());
+                return through_name(model, parent, target, negative, depth, budget);
+            }
+            // `loss += term`, `loss -= term` (the subtrahend changes sign), and the accumulator
+            // itself going on (`loss += reg`, `loss *= -1.0` after `loss = ...`).
+            "augmented_assignment" => {
+                let Some(target) = parent.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier")
+                else {
+                    return Push::Unknown;
+                };
+                let right = parent.child_by_field_id(FIELD.right);
+                let operator = parent.child_by_field_id(FIELD.operator).map(|o| o.kind_name());
+                match operator {
+                    Some("-=") if right == Some(node) => negative = !negative,
+                    Some("+=" | "-=") => {}
+                    Some("*=" | "/=") if target == node => match right.and_then(|r| model.constant(r)) {
+                        Some(c) if c > 0.0 => {}
+                        Some(c) if c < 0.0 => negative = !negative,
+                        _ => return Push::Unknown,
+                    },
+                    _ => return Push::Unknown,
                 }
-                return combined(uses.iter().flatten().map(|u| push_from(model, *u, negative, depth + 1, budget)));
+                return through_name(model, parent, target, negative, depth, budget);
             }
             _ => return Push::Unknown,
         }
         node = parent;
     }
+}
+
+/// [`push_from`] on through the name `target` that `statement` (an assignment or augmented
+/// assignment) binds, the value holding the log with the sign `negative`.
+fn through_name<'a>(
+    model: &Model<'a>,
+    statement: Node<'a>,
+    target: Node<'a>,
+    negative: bool,
+    depth: usize,
+    budget: &Cell<usize>,
+) -> Push {
+    let uses = followed_uses(model, statement, target);
+    if names_a_minimized_loss(model.text(target)) {
+        // A name for a loss is the loss minimized, unless its uses say otherwise: a term that
+        // later arithmetic turns into the loss (`out_loss = log(sigmoid(s)); return -(out_loss +
+        // noise_loss).mean()`) counts with its sign there, and so does any other use that
+        // minimizes it (`.backward()` beside a `neg_loss = -loss` kept for a log); a use that
+        // says nothing (`print(loss)`, `losses.append(loss)`) does not count. Reads the uses miss
+        // (a loop's earlier pass, a nested function) leave it unknown.
+        // At module level the uses are not followed (`followed_uses`): the name is the loss
+        // minimized.
+        let Some(uses) = uses else {
+            return if model.is_module_scope(model.scope_of(statement)) {
+                if negative { Push::Raised } else { Push::Lowered }
+            } else {
+                Push::Unknown
+            };
+        };
+        let pushes: Vec<Push> = uses
+            .iter()
+            .filter_map(|u| {
+                let push = push_from(model, *u, negative, depth + 1, budget);
+                (in_arithmetic(model, *u) || push != Push::Unknown).then_some(push)
+            })
+            .collect();
+        if pushes.is_empty() {
+            return if negative { Push::Raised } else { Push::Lowered };
+        }
+        return combined(pushes.into_iter());
+    }
+    combined(uses.iter().flatten().map(|u| push_from(model, *u, negative, depth + 1, budget)))
 }
 
 /// Tensor methods that change a value's shape, layout or dtype, not its sign.
