@@ -474,6 +474,19 @@ fn a_probability_its_losses_keep_from_0_is_nl101_evidence_only_in_preview() {
             false,
         ),
         ("    g_loss = -torch.log(1.0 - d_fake).mean()\n    g_loss *= -1.0\n    g_loss.backward()\n", 1, true),
+        // A loss returned beside auxiliary results, and a Keras `add_loss` (review).
+        (
+            "    return 0\n\n\ndef g_loss_fn(fake):\n    d_fake = D(fake)\n    return torch.mean(torch.log(d_fake)), d_fake\n",
+            1,
+            true,
+        ),
+        (
+            "    return 0\n\n\ndef g_loss_fn(fake):\n    d_fake = D(fake)\n    return d_fake, torch.mean(torch.log(d_fake))\n",
+            1,
+            false,
+        ),
+        ("    opt.add_loss(torch.mean(torch.log(d_fake)))\n", 1, true),
+        ("    opt.add_loss(-torch.mean(torch.log(1.0 - d_fake)))\n", 1, false),
         // A minus sign the walk does not see through, or a name used elsewhere: unknown.
         ("    d_loss = -torch.mean(torch.log(1.0 - d_fake) ** 2)\n", 1, true),
         // A loss read in a loop before it is assigned (review): those reads are not followed.
@@ -508,6 +521,10 @@ fn a_log_sigmoid_its_loss_raises_is_nl103_only_in_preview() {
         ("    p = torch.log(torch.sigmoid(pos))\n    print(p)\n    return neg\n", true),
         ("    return -(y * torch.log(torch.sigmoid(pos))).mean()\n", true),
         ("    return -torch.log(torch.sigmoid(pos.half())).mean()\n", true),
+        // A loss returned beside auxiliary results (review): the first result is the loss.
+        ("    return -torch.log(torch.sigmoid(pos)).mean(), neg\n", false),
+        ("    return torch.log(torch.sigmoid(pos)).mean(), neg\n", true),
+        ("    return neg, -torch.log(torch.sigmoid(pos)).mean()\n", true),
         // Augmented assignments (review): `-=` raises it, `+=` lowers it.
         ("    loss = neg.mean()\n    loss -= torch.log(torch.sigmoid(pos)).mean()\n    return loss\n", false),
         ("    loss = neg.mean()\n    loss += torch.log(torch.sigmoid(pos)).mean()\n    return loss\n", true),

@@ -1080,12 +1080,13 @@ fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: 
                     continue;
                 }
                 let Some(call) = model.parent(parent).filter(|c| c.kind_name() == "call") else { return Push::Unknown };
+                // An optimizer's `minimize(loss)`, a Keras layer's or model's `add_loss(loss)`.
                 let minimize = call
                     .child_by_field_id(FIELD.function)
                     .filter(|f| f.kind_name() == "attribute")
                     .and_then(|f| f.child_by_field_id(FIELD.attribute))
-                    .is_some_and(|a| model.text(a) == "minimize");
-                return if minimize && Args::of(call).get(0, &["loss"], model.src) == Some(node) {
+                    .is_some_and(|a| matches!(model.text(a), "minimize" | "add_loss"));
+                return if minimize && Args::of(call).get(0, &["loss", "losses"], model.src) == Some(node) {
                     sink(negative)
                 } else {
                     Push::Unknown
@@ -1104,6 +1105,11 @@ fn push_from<'a>(model: &Model<'a>, start: Node<'a>, mut negative: bool, depth: 
                     && model.parent(parent).is_some_and(|c| c.kind_name() == "call");
                 return if backward { sink(negative) } else { Push::Unknown };
             }
+            // `return loss, aux` (`jax.value_and_grad(loss_fn, has_aux=True)`): the first of a
+            // loss function's results is its loss.
+            "expression_list" | "tuple"
+                if parent.named_child(0) == Some(node)
+                    && model.parent(parent).is_some_and(|r| r.kind_name() == "return_statement") => {}
             "return_statement" => {
                 let function = model.enclosing_function(parent);
                 let named = function
