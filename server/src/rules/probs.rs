@@ -11,7 +11,7 @@ use crate::rules::fixes::{self, Function};
 use crate::semantic::reductions::{self, names_every_element};
 use crate::semantic::transfer::{self, Transfer};
 use crate::semantic::value::{Dtype, Library, Op, Prob, Value};
-use crate::semantic::{Callee, Model, apis};
+use crate::semantic::{Callee, Model, apis, flows};
 use crate::smell::{Applicability, Edit, Fix};
 use crate::syntax::{Args, FIELD, KindName, same_expression, short, unparenthesized};
 
@@ -1202,25 +1202,11 @@ fn through_name<'a>(
     combined(uses.iter().flatten().map(|u| push_from(model, *u, negative, depth + 1, budget)))
 }
 
-/// Tensor methods that change a value's shape, layout or dtype, not its sign.
-const SHAPE_METHODS: &[&str] = &[
-    "squeeze",
-    "unsqueeze",
-    "view",
-    "reshape",
-    "flatten",
-    "permute",
-    "transpose",
-    "contiguous",
-    "float",
-    "double",
-    "t",
-];
-
-/// The call `attribute(...)` when it is a shape method of its object (`x.squeeze()`).
+/// The call `attribute(...)` when it is a method that keeps its object's values
+/// (`x.squeeze()`, `x.float()`; [`flows::KEEPING_METHODS`]).
 fn shape_method<'a>(model: &Model<'a>, attribute: Node<'a>) -> Option<Node<'a>> {
     let name = model.text(attribute.child_by_field_id(FIELD.attribute)?);
-    if !SHAPE_METHODS.contains(&name) {
+    if !flows::KEEPING_METHODS.contains(&name) {
         return None;
     }
     model

@@ -199,8 +199,9 @@ fn model_name(name: &str) -> bool {
     name.to_ascii_lowercase().split('_').any(|p| WORDS.contains(&p))
 }
 
-/// Methods that keep a tensor's values (and so its contract): reshapes, casts, moves.
-const KEEPING_METHODS: &[&str] = &[
+/// Methods that keep a tensor's values (and so its contract and sign): reshapes, transposes,
+/// casts, moves between devices.
+pub const KEEPING_METHODS: &[&str] = &[
     "view",
     "reshape",
     "squeeze",
@@ -208,6 +209,7 @@ const KEEPING_METHODS: &[&str] = &[
     "flatten",
     "permute",
     "transpose",
+    "t",
     "contiguous",
     "float",
     "double",
