@@ -315,7 +315,8 @@ impl<'t> Args<'t> {
 }
 
 thread_local! {
-    /// Steps [`ancestry`] took on this thread, for [`crate::engine::Stats`].
+    /// Steps [`ancestry`] took on this thread, and steps up through recorded parents
+    /// ([`count_steps_up`]), for [`crate::engine::Stats`].
     static ANCESTOR_STEPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Nodes [`visit`] walked on this thread, for [`crate::engine::Stats`].
     static NODES_WALKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -329,6 +330,12 @@ pub fn nodes_walked() -> usize {
 /// The steps [`ancestry`] has taken on this thread so far.
 pub fn ancestor_steps() -> usize {
     ANCESTOR_STEPS.with(std::cell::Cell::get)
+}
+
+/// Counts `n` steps from a node to its parent taken without a descent (through parents the
+/// model recorded), with [`ancestry`]'s.
+pub fn count_steps_up(n: usize) {
+    ANCESTOR_STEPS.with(|c| c.set(c.get() + n));
 }
 
 /// The chain of nodes from `root` down to `node` (both included), found in one descent:
@@ -356,6 +363,61 @@ fn descend<'t>(root: Node<'t>, node: Node<'t>, mut first: Option<Option<Node<'t>
                 break;
             }
         }
+    }
+    chain
+}
+
+/// Whether `node` binds names of its own, seen by the code inside it: a function, a lambda, a
+/// class body, a comprehension.
+pub fn binds_names(node: Node) -> bool {
+    matches!(
+        node.kind_name(),
+        "function_definition"
+            | "lambda"
+            | "class_definition"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression"
+    )
+}
+
+/// The chain from `scope` down to the statement that holds byte `at`: the blocks and compound
+/// statements on the way, then that statement (or the header expression of a compound one);
+/// never the expressions inside it. Bindings reach by statements, and an expression can be
+/// thousands of levels deep (a sum of 3,000 terms): a descent to the smallest node at `at` cost
+/// time in proportion to that depth, at every use asked about.
+pub fn statements_holding<'t>(scope: Node<'t>, at: usize) -> Vec<Node<'t>> {
+    let mut chain = vec![scope];
+    let mut node = scope;
+    loop {
+        ANCESTOR_STEPS.with(|n| n.set(n.get() + 1));
+        let Some(child) = node.first_child_for_byte(at).filter(|c| c.start_byte() <= at) else { break };
+        chain.push(child);
+        if !matches!(
+            child.kind_name(),
+            "block"
+                | "module"
+                | "ERROR"
+                | "if_statement"
+                | "for_statement"
+                | "while_statement"
+                | "try_statement"
+                | "with_statement"
+                | "match_statement"
+                | "function_definition"
+                | "class_definition"
+                | "decorated_definition"
+                | "elif_clause"
+                | "else_clause"
+                | "except_clause"
+                | "except_group_clause"
+                | "finally_clause"
+                | "case_clause"
+        ) {
+            break;
+        }
+        node = child;
     }
     chain
 }

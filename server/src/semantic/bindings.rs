@@ -168,22 +168,21 @@ impl<'a> Model<'a> {
     }
 
     fn shadows_where(&self, name: &str, site: Node<'a>, module_rebinding: bool) -> bool {
-        let chain = self.ancestry(site);
         let mut in_function = false;
-        for node in chain.iter().rev().skip(1) {
+        for node in self.binders_from(site).skip(1) {
             match node.kind_name() {
                 "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression"
-                    if self.comprehension_binds(*node, name) =>
+                    if self.comprehension_binds(node, name) =>
                 {
                     return true;
                 }
-                "lambda" if self.parameter(*node, name).is_some() => return true,
+                "lambda" if self.parameter(node, name).is_some() => return true,
                 "function_definition" => {
                     in_function = true;
-                    if self.parameter(*node, name).is_some() {
+                    if self.parameter(node, name).is_some() {
                         return true;
                     }
-                    let index = self.scope_index(*node);
+                    let index = self.scope_index(node);
                     let entries = index.entries(name);
                     if entries.iter().any(|e| !self.keeps_the_import(name, e)) {
                         return true;

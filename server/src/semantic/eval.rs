@@ -228,8 +228,7 @@ impl<'a> Model<'a> {
     /// The iterable a comprehension variable `node` ranges over, if `node` is one.
     fn comprehension_source(&self, node: Node<'a>) -> Option<Node<'a>> {
         let name = self.text(node);
-        let chain = self.ancestry(node);
-        for n in chain.iter().rev() {
+        for n in self.binders_from(node) {
             if matches!(n.kind_name(), "function_definition" | "lambda" | "class_definition") {
                 return None;
             }

@@ -22,6 +22,14 @@ pub struct Constraint<'a> {
 /// Guarding statements of a block: (the byte after which it holds, the condition, its truth).
 pub type Exits<'a> = Rc<Vec<(usize, Node<'a>, bool)>>;
 
+/// The conditions known to hold at a node, innermost first, sharing its parent's
+/// ([`Model::conditions_at`]).
+pub enum Conditions<'a> {
+    None,
+    /// A condition (with its truth), then those of the levels above.
+    Then((Node<'a>, bool), Rc<Conditions<'a>>),
+}
+
 /// How deep conditions are read (`not`, `and`, `all(...)` each count one level).
 const MAX_NESTING: u32 = 32;
 /// What following a named condition (`ok = x > 0`) counts against [`MAX_NESTING`].
@@ -203,78 +211,120 @@ impl<'a> Model<'a> {
     /// last: for the comparisons that constrain no single expression (`if hi == lo: return`).
     pub fn conditions_at(&self, node: Node<'a>) -> Vec<(Node<'a>, bool)> {
         let mut out = Vec::new();
-        let chain = self.ancestry(node);
-        // Conditions outside the innermost function do not hold when it runs.
-        let start = chain.iter().rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda")).unwrap_or(0);
-        for pair in chain[start..].windows(2) {
-            let (parent, child) = (pair[0], pair[1]);
-            match parent.kind_name() {
-                "conditional_expression" => {
-                    let (a, cond, b) = (parent.named_child(0), parent.named_child(1), parent.named_child(2));
-                    if let Some(cond) = cond {
-                        if Some(child) == a {
-                            out.push((cond, true));
-                        } else if Some(child) == b {
-                            out.push((cond, false));
-                        }
-                    }
-                }
-                "if_statement" => {
-                    let Some(cond) = parent.child_by_field_id(FIELD.condition) else { continue };
-                    if Some(child) == parent.child_by_field_id(FIELD.consequence) {
-                        out.push((cond, true));
-                    } else if matches!(child.kind_name(), "elif_clause" | "else_clause") {
-                        // Every earlier condition was false.
-                        out.push((cond, false));
-                        let mut cursor = parent.walk();
-                        for alt in parent.children_by_field_name("alternative", &mut cursor) {
-                            if alt == child {
-                                break;
-                            }
-                            if let Some(c) = alt.child_by_field_id(FIELD.condition) {
-                                out.push((c, false));
-                            }
-                        }
-                    }
-                }
-                "elif_clause" | "while_statement" => {
-                    let body =
-                        parent.child_by_field_id(FIELD.consequence).or_else(|| parent.child_by_field_id(FIELD.body));
-                    if Some(child) == body
-                        && let Some(cond) = parent.child_by_field_id(FIELD.condition)
-                    {
-                        out.push((cond, true));
-                    }
-                }
-                "boolean_operator" => {
-                    if Some(child) == parent.child_by_field_id(FIELD.right)
-                        && let (Some(left), Some(op)) =
-                            (parent.child_by_field_id(FIELD.left), parent.child_by_field_id(FIELD.operator))
-                    {
-                        out.push((left, op.kind_name() == "and"));
-                    }
-                }
-                "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension"
-                    if Some(child) == parent.named_child(0) =>
-                {
-                    let mut cursor = parent.walk();
-                    for clause in parent.named_children(&mut cursor).filter(|c| c.kind_name() == "if_clause") {
-                        if let Some(cond) = clause.named_child(0) {
-                            out.push((cond, true));
-                        }
-                    }
-                }
-                "block" | "module" => {
-                    for (at, cond, truth) in self.exits(parent).iter() {
-                        if *at < child.start_byte() {
-                            out.push((*cond, *truth));
-                        }
-                    }
-                }
-                _ => {}
-            }
+        let mut list = &self.condition_list(node);
+        while let Conditions::Then(condition, rest) = &**list {
+            out.push(*condition);
+            list = rest;
         }
+        out.reverse();
         out
+    }
+
+    /// [`Model::conditions_at`] as a list shared with the node's parent, innermost first:
+    /// up through the parents to the innermost function or lambda (conditions outside it do not
+    /// hold when it runs) or to a node whose list is known, then down again, each node's list
+    /// its parent's with what the step adds. Each node's is found once: a node of an expression
+    /// thousands of levels deep is as many steps from its function, and the values of many of
+    /// its nodes ask for their conditions.
+    fn condition_list(&self, node: Node<'a>) -> Rc<Conditions<'a>> {
+        let mut path = Vec::new();
+        let mut at = node;
+        let mut list = loop {
+            if let Some(list) = self.condition_lists.borrow().get(&at.id()) {
+                break list.clone();
+            }
+            if matches!(at.kind_name(), "function_definition" | "lambda") {
+                break Rc::new(Conditions::None);
+            }
+            match self.parent(at) {
+                Some(parent) => {
+                    path.push(at);
+                    at = parent;
+                }
+                None => break Rc::new(Conditions::None),
+            }
+        };
+        let mut lists = self.condition_lists.borrow_mut();
+        lists.insert(at.id(), list.clone());
+        let mut step = Vec::new();
+        for &child in path.iter().rev() {
+            step.clear();
+            self.conditions_of_step(at, child, &mut step);
+            for condition in step.drain(..) {
+                list = Rc::new(Conditions::Then(condition, list));
+            }
+            lists.insert(child.id(), list.clone());
+            at = child;
+        }
+        list
+    }
+
+    /// The conditions (with their truth) known to hold in `child` beyond those in `parent`.
+    fn conditions_of_step(&self, parent: Node<'a>, child: Node<'a>, out: &mut Vec<(Node<'a>, bool)>) {
+        match parent.kind_name() {
+            "conditional_expression" => {
+                let (a, cond, b) = (parent.named_child(0), parent.named_child(1), parent.named_child(2));
+                if let Some(cond) = cond {
+                    if Some(child) == a {
+                        out.push((cond, true));
+                    } else if Some(child) == b {
+                        out.push((cond, false));
+                    }
+                }
+            }
+            "if_statement" => {
+                let Some(cond) = parent.child_by_field_id(FIELD.condition) else { return };
+                if Some(child) == parent.child_by_field_id(FIELD.consequence) {
+                    out.push((cond, true));
+                } else if matches!(child.kind_name(), "elif_clause" | "else_clause") {
+                    // Every earlier condition was false.
+                    out.push((cond, false));
+                    let mut cursor = parent.walk();
+                    for alt in parent.children_by_field_name("alternative", &mut cursor) {
+                        if alt == child {
+                            break;
+                        }
+                        if let Some(c) = alt.child_by_field_id(FIELD.condition) {
+                            out.push((c, false));
+                        }
+                    }
+                }
+            }
+            "elif_clause" | "while_statement" => {
+                let body = parent.child_by_field_id(FIELD.consequence).or_else(|| parent.child_by_field_id(FIELD.body));
+                if Some(child) == body
+                    && let Some(cond) = parent.child_by_field_id(FIELD.condition)
+                {
+                    out.push((cond, true));
+                }
+            }
+            "boolean_operator" => {
+                if Some(child) == parent.child_by_field_id(FIELD.right)
+                    && let (Some(left), Some(op)) =
+                        (parent.child_by_field_id(FIELD.left), parent.child_by_field_id(FIELD.operator))
+                {
+                    out.push((left, op.kind_name() == "and"));
+                }
+            }
+            "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension"
+                if Some(child) == parent.named_child(0) =>
+            {
+                let mut cursor = parent.walk();
+                for clause in parent.named_children(&mut cursor).filter(|c| c.kind_name() == "if_clause") {
+                    if let Some(cond) = clause.named_child(0) {
+                        out.push((cond, true));
+                    }
+                }
+            }
+            "block" | "module" => {
+                for (at, cond, truth) in self.exits(parent).iter() {
+                    if *at < child.start_byte() {
+                        out.push((*cond, *truth));
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Statements of `block` after which a condition holds for the rest of it: `assert c`, and

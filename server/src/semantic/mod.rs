@@ -106,6 +106,9 @@ pub struct Model<'a> {
     facts: RefCell<facts::Facts>,
     /// Guarding statements per block (see `guards`).
     exits: RefCell<HashMap<usize, guards::Exits<'a>>>,
+    /// [`Model::conditions_at`] of the nodes asked about and of those between them and their
+    /// function, by node id; cleared with `parents`.
+    condition_lists: RefCell<HashMap<usize, Rc<guards::Conditions<'a>>>>,
     /// Facts used since the last [`Model::take_dependencies`].
     dependencies: RefCell<Dependencies>,
     /// Whether facts used are recorded: only a cache that checks them later needs them, and
@@ -147,6 +150,11 @@ pub struct Model<'a> {
     /// level, and the rules ask it of the same few nodes of a function again and again (a
     /// fifth of a file's analysis).
     parents: RefCell<HashMap<usize, Node<'a>>>,
+    /// [`Model::binder_of`] of the nodes it was asked of and of the nodes between them and their
+    /// binder, by node id; cleared with `parents`. A node of an expression thousands of levels
+    /// deep (a sum of as many terms) is as many steps from its function, and the rules ask the
+    /// scope of many nodes of one expression.
+    binders: RefCell<HashMap<usize, Option<Node<'a>>>>,
     /// [`facts::method_assignments`] of each method by its node id.
     method_assignments: RefCell<HashMap<usize, MethodAssignments<'a>>>,
 }
@@ -199,6 +207,7 @@ impl<'a> Model<'a> {
             provisional: RefCell::default(),
             facts: RefCell::default(),
             exits: RefCell::default(),
+            condition_lists: RefCell::default(),
             dependencies: RefCell::default(),
             records: true,
             value_dependencies: RefCell::default(),
@@ -213,6 +222,7 @@ impl<'a> Model<'a> {
             definition_hashes: RefCell::default(),
             top_level: std::cell::OnceCell::new(),
             parents: RefCell::default(),
+            binders: RefCell::default(),
             method_assignments: RefCell::default(),
         }
     }
@@ -452,6 +462,7 @@ impl<'a> Model<'a> {
     /// ([`syntax::TopLevel`]).
     pub fn parent(&self, node: Node<'a>) -> Option<Node<'a>> {
         if let Some(parent) = self.parents.borrow().get(&node.id()) {
+            syntax::count_steps_up(1);
             return Some(*parent);
         }
         let chain = self.ancestry(node);
@@ -471,6 +482,7 @@ impl<'a> Model<'a> {
                 up.push(*parent);
                 at = *parent;
             }
+            syntax::count_steps_up(up.len() - 1);
         }
         let top = up.pop().unwrap_or(node);
         let mut chain = if top == root { vec![root] } else { self.top_level().ancestry(top) };
@@ -484,17 +496,20 @@ impl<'a> Model<'a> {
         chain
     }
 
-    /// Records the parent of every node inside `node` (down to `MAX_NESTING` levels below it), in
+    /// Records the parent of every node inside `node`, however deep (one descent to a node below a
+    /// limit cost as many steps as it is deep, for every such node asked about), in
     /// place of the parents recorded before, so that [`Model::parent`] and [`Model::ancestry`]
     /// find them without a descent from the root: one walk of a function before its analysis.
     pub fn index_parents(&self, node: Node<'a>) {
         let mut parents = self.parents.borrow_mut();
         // Only the last function's: a whole file's would hold a node per 2 bytes of source.
         parents.clear();
+        self.binders.borrow_mut().clear();
+        self.condition_lists.borrow_mut().clear();
         let mut cursor = node.walk();
         let mut stack = vec![node];
         'walk: loop {
-            if stack.len() <= crate::engine::MAX_NESTING as usize && cursor.goto_first_child() {
+            if cursor.goto_first_child() {
                 let child = cursor.node();
                 parents.insert(child.id(), stack[stack.len() - 1]);
                 stack.push(child);
@@ -529,12 +544,40 @@ impl<'a> Model<'a> {
 
     /// The innermost function definition holding `node` (not a lambda), else the module.
     pub fn scope_of(&self, node: Node<'a>) -> Node<'a> {
-        self.ancestry(node)
-            .into_iter()
-            .rev()
-            .skip(1)
-            .find(|n| n.kind_name() == "function_definition")
-            .unwrap_or(self.tree.root_node())
+        let mut at = node;
+        while let Some(binder) = self.binder_of(at) {
+            if binder.kind_name() == "function_definition" {
+                return binder;
+            }
+            at = binder;
+        }
+        self.tree.root_node()
+    }
+
+    /// The innermost node strictly above `node` that binds names of its own: a function, a
+    /// lambda, a class or a comprehension. Up through the parents to one, or to a node whose
+    /// binder is known: the nodes on the way have the same.
+    pub fn binder_of(&self, node: Node<'a>) -> Option<Node<'a>> {
+        let mut path = Vec::new();
+        let mut at = node;
+        let binder = loop {
+            if let Some(binder) = self.binders.borrow().get(&at.id()) {
+                break *binder;
+            }
+            path.push(at.id());
+            match self.parent(at) {
+                None => break None,
+                Some(parent) if syntax::binds_names(parent) => break Some(parent),
+                Some(parent) => at = parent,
+            }
+        };
+        self.binders.borrow_mut().extend(path.into_iter().map(|id| (id, binder)));
+        binder
+    }
+
+    /// `node` and the nodes that bind names above it ([`Model::binder_of`]), innermost first.
+    pub fn binders_from(&self, node: Node<'a>) -> impl Iterator<Item = Node<'a>> + '_ {
+        std::iter::successors(Some(node), move |n| self.binder_of(*n))
     }
 
     /// The module, or the root of a tree whose recovery from syntax errors made the root an

@@ -14,7 +14,7 @@ use foldhash::HashMap;
 
 use tree_sitter::Node;
 
-use crate::syntax::{FIELD, KindName, ancestry, is_scope, text};
+use crate::syntax::{FIELD, KindName, is_scope, statements_holding, text};
 
 /// How a statement binds a name.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -254,9 +254,7 @@ impl<'t> ScopeIndex<'t> {
             let definite = body.is_some_and(|b| self.block_before(entries, b, usize::MAX, usize::MAX, &mut found, 0));
             return Reaching { entries: found, outer: !definite };
         }
-        // The node at `at`: the smallest named node of the scope starting there.
-        let target = self.scope.descendant_for_byte_range(at, at).unwrap_or(self.scope);
-        let chain = ancestry(self.scope, target);
+        let chain = statements_holding(self.scope, at);
         // Blocks holding `at`, innermost first, each with the statement of it that holds `at`.
         for i in (1..chain.len()).rev() {
             let block = chain[i];
@@ -282,7 +280,7 @@ impl<'t> ScopeIndex<'t> {
             }
         }
         if is_module(self.scope) {
-            let holder = chain.get(1).copied().unwrap_or(target);
+            let holder = chain.get(1).copied().unwrap_or(self.scope);
             if self.block_before(entries, self.scope, holder.start_byte(), at, &mut found, 0) {
                 return Reaching { entries: found, outer: false };
             }
@@ -631,7 +629,7 @@ fn captures(pattern: Node) -> Vec<Node> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::parse;
+    use crate::syntax::{ancestry, parse};
 
     /// The texts of the bindings of `name` reaching the last occurrence of `USE`.
     fn reaching(src: &str, name: &str) -> (Vec<String>, bool) {
