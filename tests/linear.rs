@@ -76,8 +76,8 @@ fn chained_divisions(n: usize) -> String {
 }
 
 fn functions(n: usize) -> String {
-    let f = |i| format!("def f{i}(z):\n    q = np.exp(z) / np.exp(z).sum()\n    return np.log(q)\n\n\n");
-    format!("{HEADER}{}", (0..n).map(f).collect::<String>())
+    let f = |i| format!("def f{i}(z):\n    q = torch.exp(z) / torch.exp(z).sum()\n    return torch.log(q)\n\n\n");
+    format!("{HEADER}import torch\n\n\n{}", (0..n).map(f).collect::<String>())
 }
 
 /// Regression: logs of sigmoid outputs in one function, each in a loss NL101 follows to see
@@ -143,16 +143,16 @@ fn modules_and_losses_cost_linear_work() {
 /// Regression (a newcomer's run): each log assigned in one function walked the whole function
 /// for its name's later uses; 800 took 3.5 s, 400 took 1.1 s.
 fn logs_in_one_function(n: usize) -> String {
-    let line = |i| format!("    a{i} = np.log(np.exp(z) / np.exp(z).sum())\n");
-    format!("{HEADER}\n\ndef f(z):\n{}    return 0\n", (0..n).map(line).collect::<String>())
+    let line = |i| format!("    a{i} = torch.log(torch.exp(z) / torch.exp(z).sum())\n");
+    format!("{HEADER}import torch\n\n\ndef f(z):\n{}    return 0\n", (0..n).map(line).collect::<String>())
 }
 
 /// Regression: one name assigned a log again and again, each value used once. Each log's later
 /// uses were every later use of the name, each asked for its reaching definitions: 2,000 took
 /// 21.7 s, 1,000 took 4.9 s.
 fn one_name_assigned_logs(n: usize) -> String {
-    let line = "    a = np.log(np.exp(z) / np.exp(z).sum())\n    b = a * 2\n";
-    format!("{HEADER}\n\ndef f(z):\n{}    return b\n", line.repeat(n))
+    let line = "    a = torch.log(torch.exp(z) / torch.exp(z).sum())\n    b = a * 2\n";
+    format!("{HEADER}import torch\n\n\ndef f(z):\n{}    return b\n", line.repeat(n))
 }
 
 #[test]

@@ -509,6 +509,46 @@ fn a_probability_its_losses_keep_from_0_is_nl101_evidence_only_in_preview() {
     }
 }
 
+/// NL101 on a probability's log in NumPy, no factor of a product, is a preview form (rule.md,
+/// "Preview"): no gradient meets the -inf, which sums and sorting keep. A product (the
+/// cross-entropy's 0 * -inf), a float16 value, other libraries and other producers stay
+/// reported by default; so does a helper of the file that logs its parameter with another
+/// library.
+#[test]
+fn a_probabilitys_log_in_numpy_is_nl101_evidence_only_in_preview() {
+    let head = "import numpy as np\nimport torch\n\n\ndef softmax(z):\n    e = np.exp(z - z.max(-1, keepdims=True))\n    return e / e.sum(-1, keepdims=True)\n\n\ndef rank(beam):\n    p = softmax(beam)\n";
+    let bodies = [
+        // A beam search's scores: -inf is ranked last.
+        ("    scores = np.log(p) + 1.0\n    return np.argsort(scores)\n", 1, false),
+        ("    return np.log(1.0 - p).sum()\n", 1, false),
+        ("    return np_helper(p)\n\n\ndef np_helper(q):\n    return np.log(q).max()\n", 1, false),
+        // 0 * -inf = NaN.
+        ("    y = np.eye(3)[0]\n    return -(y * np.log(p)).sum()\n", 1, true),
+        ("    return -(p * np.log(p)).sum()\n", 1, true),
+        // float16: a gap of about 17 underflows.
+        ("    h = p.astype(np.float16)\n    return np.log(h).max()\n", 1, true),
+        // Another library: gradients meet the -inf.
+        ("    t = torch.softmax(torch.randn(3), -1)\n    return torch.log(t).sum()\n", 1, true),
+        (
+            "    return torch_helper(torch.softmax(torch.randn(3), -1))\n\n\ndef torch_helper(q):\n    return torch.log(q).sum()\n",
+            1,
+            true,
+        ),
+        // Another producer: a count is 0 without any underflow.
+        ("    n = np.count_nonzero(beam > 0)\n    return np.log(n)\n", 1, true),
+    ];
+    // The log family: a product is NL104's or NL106's, a softmax's log NL102's, each taking the
+    // line from NL101.
+    let nl101 = |src: &str, preview: bool| {
+        ["NL101", "NL102", "NL103", "NL104", "NL106"].iter().map(|c| found(c, src, preview)).sum::<usize>()
+    };
+    for (body, in_preview, by_default) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(nl101(&src, true), in_preview, "in preview mode:\n{src}");
+        assert_eq!(nl101(&src, false), if by_default { in_preview } else { 0 }, "by default:\n{src}");
+    }
+}
+
 /// NL103 in a loss that raises the sigmoid output is a preview form; a bare log, a loss that
 /// lowers it, a product and a float16 value stay reported by default.
 #[test]

@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from numeric_support import apply_edits, evaluate_jobs, nanlint_bin, require_libs, run_check, run_jobs, src
+from numeric_support import apply_edits, evaluate_jobs, nanlint_bin, require_libs, run_check, run_jobs, run_module, src
 
 HERE = Path(__file__).resolve().parent
 RTOL = 1e-4
@@ -1017,4 +1017,55 @@ def test_nl101_probability_thresholds_and_the_losses_that_keep_it_from_0(tmp_pat
     by_default = {d["location"]["row"] for d in default_check(path) if d["code"] == "NL101"}
     in_preview = {d["location"]["row"] for d in run_check(path, tmp_path) if d["code"] == "NL101"}
     assert by_default == {rows["saturating_loss ="]}, f"by default: rows {by_default}, {rows}"
+    assert in_preview == set(rows.values()), f"in preview mode: rows {in_preview}, {rows}"
+
+
+# A softmax in NumPy (float32) whose smallest entry underflows to 0 (a logit gap of 120): its log
+# is -inf, which a beam search's sums keep and its ranking puts last; no NaN without a product,
+# and NumPy has no gradient for the -inf to meet. A cross-entropy's product with a 0 label is
+# 0 * -inf = NaN.
+NUMPY_BEAM = """
+    import numpy as np
+
+
+    def softmax(z):
+        e = np.exp(z - z.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+
+    def beam_scores(logits, prefix):
+        p = softmax(logits.astype(np.float32))
+        scores = prefix + np.log(p)
+        return scores
+
+
+    def cross_entropy(logits, y):
+        p = softmax(logits.astype(np.float32))
+        return -(y * np.log(p)).sum()
+    """
+
+
+def test_nl101_a_probabilitys_log_in_numpy_is_minus_inf_not_nan(tmp_path):
+    require_libs("numpy")
+    path = tmp_path / "subject.py"
+    path.write_text(src(NUMPY_BEAM), encoding="utf-8")
+    got = run_module(
+        path,
+        "import numpy as np\n"
+        "logits = np.array([0.0, 120.0, 118.0])\n"
+        "s = m.beam_scores(logits, 1.5)\n"
+        "ce = m.cross_entropy(logits, np.array([0.0, 1.0, 0.0]))\n"
+        "print(json.dumps({'minus_inf': bool(s[0] == -np.inf), 'nan': bool(np.isnan(s).any()),\n"
+        "    'ranked_last': int(np.argsort(-s)[-1]), 'total_nan': bool(np.isnan(s.sum())),\n"
+        "    'ce_nan': bool(np.isnan(ce))}))\n",
+    )
+    assert got == {"minus_inf": True, "nan": False, "ranked_last": 0, "total_nan": False, "ce_nan": True}, got
+    source = src(NUMPY_BEAM).splitlines()
+    rows = {
+        name: i for i, line in enumerate(source, 1) for name in ("scores =", "return -(y") if line.lstrip().startswith(name)
+    }
+    log_family = ("NL101", "NL104", "NL106")
+    by_default = {d["location"]["row"] for d in default_check(path) if d["code"] in log_family}
+    in_preview = {d["location"]["row"] for d in run_check(path, tmp_path) if d["code"] in log_family}
+    assert by_default == {rows["return -(y"]}, f"by default: rows {by_default}, {rows}"
     assert in_preview == set(rows.values()), f"in preview mode: rows {in_preview}, {rows}"

@@ -142,6 +142,16 @@ fn log_call<'a>(
     {
         return Vec::new();
     }
+    // Preview only: a probability's log in NumPy, no factor of a product (see
+    // `without_gradients`).
+    if let Evidence::Producer(op) = evidence
+        && !cx.settings.preview
+        && product.is_none()
+        && library == Some(Library::NumPy)
+        && without_gradients(model, arg, &value, op)
+    {
+        return Vec::new();
+    }
     let name = short(model.text(arg));
     // `w * p`, `p / q`: the zeros are a factor's.
     let factor_node = value.producer.and_then(|p| model.zero_factor(p.node));
@@ -270,6 +280,11 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
         if prob == Op::Sigmoid && !cx.settings.preview && !half_precision(model, given, &value) {
             continue;
         }
+        // Preview only, as in `without_gradients`: the helper's log is NumPy's (a product with
+        // the probability there is the helper's own finding).
+        if flow.into.starts_with("numpy.") && !cx.settings.preview && without_gradients(model, given, &value, prob) {
+            continue;
+        }
         let function = model.text(def.child_by_field_id(FIELD.name).unwrap_or(def));
         let message = format!(
             "`{function}` takes the log of its parameter `{param}`, and `{}` here is {} that can reach 0: log(0) = -inf",
@@ -287,6 +302,14 @@ fn helper_call<'a>(cx: &Checker<'_, 'a>, call: Node<'a>, def: Node<'a>) -> Vec<F
         });
     }
     out
+}
+
+/// A probability (softmax or sigmoid output, or one minus one) whose log NumPy takes: NumPy has
+/// no gradients, and where the probability underflowed to 0 its log is -inf, the right value of
+/// log 0, which sums, maxima and sorting keep (a beam search ranks it last); NaN comes only
+/// from 0 * -inf, a product, which stays reported. Not a float16 value, 0 far sooner.
+fn without_gradients<'a>(model: &Model<'a>, arg: Node<'a>, value: &Value<'a>, op: Op) -> bool {
+    op.probability().is_some() && !half_precision(model, arg, value)
 }
 
 /// `a.log()[a > 0]` → `a[a > 0].log()`, `np.log(a)[a > 0]` → `np.log(a[a > 0])` (the function

@@ -1042,7 +1042,7 @@ mod tests {
         // Findings in functions, in methods and at module level.
         let before = format!(
             "{}class M:\n    def f(self, y):\n        return torch.log(torch.sigmoid(y))\n\n    def g(self):\n        pass\n\n\
-             r = np.log(np.exp(z) / np.exp(z).sum())\n",
+             r = torch.log(torch.exp(z) / torch.exp(z).sum())\n",
             file("", "np", 6)
         );
         let fresh = super::super::analyze(&before, &parse(&before), &Settings::default());
