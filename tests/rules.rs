@@ -549,6 +549,30 @@ fn a_probabilitys_log_in_numpy_is_nl101_evidence_only_in_preview() {
     }
 }
 
+/// NL304 on a clip's upper bound `1 - eps` that rounds to 1 is a preview form where nothing
+/// takes the clipped value's complement (rule.md, "Preview"): the bound keeps `1 - p` above 0,
+/// and without `1 - p` it guards nothing.
+#[test]
+fn a_bound_below_1_nothing_needs_is_nl304_only_in_preview() {
+    let head =
+        "import tensorflow as tf\nimport torch\n\n\ndef f(z, x):\n    p = tf.nn.sigmoid(z)\n    q = torch.sigmoid(x)\n";
+    let bodies = [
+        ("    p = tf.clip_by_value(p, 1e-10, 1.0 - 1e-10)\n    return tf.math.log(p)\n", false),
+        ("    policy = q.clamp(max=1-1e-20)\n    return policy\n", false),
+        ("    p = tf.clip_by_value(p, 1e-10, 1.0 - 1e-10)\n    return tf.math.log(1.0 - p)\n", true),
+        ("    return torch.log1p(-torch.clamp(q, max=1 - 1e-10))\n", true),
+        ("    q = torch.clamp(q, 1e-10, 1 - 1e-10)\n    return q / (1 - q)\n", true),
+        ("    return torch.log(1 - (q.clamp(max=1 - 1e-12)))\n", true),
+        // A rebinding before the complement: the clipped value is not what it takes.
+        ("    r = q.clamp(max=1 - 1e-12)\n    r = q\n    return torch.log(1 - r)\n", false),
+    ];
+    for (body, by_default) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(found("NL304", &src, true), 1, "in preview mode:\n{src}");
+        assert_eq!(found("NL304", &src, false), usize::from(by_default), "by default:\n{src}");
+    }
+}
+
 /// NL103 in a loss that raises the sigmoid output is a preview form; a bare log, a loss that
 /// lowers it, a product and a float16 value stay reported by default.
 #[test]

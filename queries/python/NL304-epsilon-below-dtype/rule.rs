@@ -111,7 +111,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
     let Some(node) = captures.get("smell") else { return Vec::new() };
     let model = cx.model;
     let found = match node.kind_name() {
-        "float" => literal(model, node),
+        "float" => literal(model, node, cx.settings.preview),
         "call" => match model.callee(node) {
             Some(Callee::Api(api)) => {
                 if let Some((name, default, position)) = OPTIMIZERS.iter().find(|o| o.0 == api) {
@@ -131,7 +131,7 @@ fn check<'a>(cx: &Checker<'_, 'a>, captures: &Captures<'a>) -> Vec<Finding> {
 
 /// The literal's meeting with an array: an optimizer's or a normalization's epsilon, a clip
 /// bound, a term of a sum with an array, or a term of a constant sum that then meets one.
-fn literal<'a>(model: &Model<'a>, lit: Node<'a>) -> Option<Finding> {
+fn literal<'a>(model: &Model<'a>, lit: Node<'a>, preview: bool) -> Option<Finding> {
     let v = model.constant(lit)?;
     if !(v > 0.0 && v < SMALL_FLOAT) {
         return None;
@@ -155,7 +155,7 @@ fn literal<'a>(model: &Model<'a>, lit: Node<'a>) -> Option<Finding> {
             let (l, r) = (parent.child_by_field_id(FIELD.left)?, parent.child_by_field_id(FIELD.right)?);
             let other = if l == node { r } else { l };
             if model.constant(other).is_some() {
-                return absorbed_in_sum(model, lit, v, parent, other);
+                return absorbed_in_sum(model, lit, v, parent, other, preview);
             }
             let d = model.dtype_of(other)?;
             if !rounds_to_zero(v, d.dtype) {
@@ -291,7 +291,14 @@ fn with_replacement(model: &Model, lit: Node, dtype: Dtype, message: String) -> 
 }
 
 /// `A + 1e-10` (a constant sum) that then meets an array: in the array's dtype the sum is `A`.
-fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, other: Node<'a>) -> Option<Finding> {
+fn absorbed_in_sum<'a>(
+    model: &Model<'a>,
+    lit: Node<'a>,
+    v: f64,
+    sum: Node<'a>,
+    other: Node<'a>,
+    preview: bool,
+) -> Option<Finding> {
     let a = model.constant(other)?;
     let op = sum.child_by_field_id(FIELD.operator)?.kind_name();
     let lit_right = sum.child_by_field_id(FIELD.right).is_some_and(|r| unparenthesized(r) == lit);
@@ -366,6 +373,11 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
             if !absorbed(a, b, d.dtype) {
                 return None;
             }
+            // Preview only: a bound below 1 that nothing needs, the clipped value's complement
+            // taken nowhere the function shows.
+            if !preview && a == 1.0 && !complement_taken(model, call) {
+                return None;
+            }
             let message = format!(
                 "`{sum_text}` rounds to {} in {} ({}): the clip does not keep `{}` below {}",
                 crate::rules::message_number(round_to(a + b, d.dtype)),
@@ -390,6 +402,46 @@ fn absorbed_in_sum<'a>(model: &Model<'a>, lit: Node<'a>, v: f64, sum: Node<'a>, 
         }
         _ => None,
     }
+}
+
+/// Whether the code takes the complement of the value `clip` returns, which the bound below 1
+/// was to keep above 0: `1 - v` (so `log(1 - v)`, `v / (1 - v)`) or `log1p(-v)`, of the call
+/// itself or of the name it is assigned to, where that assignment reaches.
+fn complement_taken<'a>(model: &Model<'a>, clip: Node<'a>) -> bool {
+    let mut node = clip;
+    while let Some(p) = model.parent(node).filter(|p| p.kind_name() == "parenthesized_expression") {
+        node = p;
+    }
+    let uses = match model.parent(node) {
+        Some(a) if a.kind_name() == "assignment" && a.child_by_field_id(FIELD.right) == Some(node) => {
+            crate::rules::probs::reached_uses(model, a).unwrap_or_default()
+        }
+        _ => vec![node],
+    };
+    uses.into_iter().any(|u| {
+        let mut u = u;
+        while let Some(p) = model.parent(u).filter(|p| p.kind_name() == "parenthesized_expression") {
+            u = p;
+        }
+        let Some(parent) = model.parent(u) else { return false };
+        match parent.kind_name() {
+            "binary_operator" => {
+                parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
+                    && parent.child_by_field_id(FIELD.right) == Some(u)
+                    && parent.child_by_field_id(FIELD.left).and_then(|l| model.constant(l)) == Some(1.0)
+            }
+            "unary_operator" => {
+                parent.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "-")
+                    && model
+                        .parent(parent)
+                        .filter(|l| l.kind_name() == "argument_list")
+                        .and_then(|l| model.parent(l))
+                        .and_then(|c| model.callee(c))
+                        .is_some_and(|c| matches!(c, Callee::Api(api) if apis::leaf(&api) == "log1p"))
+            }
+            _ => false,
+        }
+    })
 }
 
 /// The dtype an array operand has; a PyTorch call or tensor method around `context` says the

@@ -763,7 +763,7 @@ fn later_uses<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Vec<Node<'a>>> {
 
 /// The uses of the name `assignment` binds that it reaches, after it, metadata (`v.shape`) left
 /// out; `None` when its target is not a plain name.
-fn reached_uses<'a>(model: &Model<'a>, assignment: Node<'a>) -> Option<Vec<Node<'a>>> {
+pub fn reached_uses<'a>(model: &Model<'a>, assignment: Node<'a>) -> Option<Vec<Node<'a>>> {
     let target = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier")?;
     let name = model.text(target);
     let scope = model.scope_of(assignment);
