@@ -660,8 +660,22 @@ pub fn no_write_between<'a>(model: &Model<'a>, logits: Node<'a>, from: usize, to
     // assignment holding it).
     let read_end = from.max(logits.end_byte());
     let spared = |w: Written<'a>| model.written_apart(w, logits, read_end);
+    if objects.is_empty() {
+        // The nodes the walk below would reach that may write, from the scope's list: each
+        // between `from` and `to`, nonempty or before `to`, so each of its ancestors is too.
+        let candidates = model.may_write_in_place_in(scope);
+        let first = candidates.partition_point(|n| n.start_byte() < from);
+        for &n in candidates[first..].iter().take_while(|n| n.start_byte() < to.start_byte()) {
+            model.count_index_work(1);
+            if n.end_byte() > from && n.end_byte() <= to.start_byte() && model.writes_in_place(n, &objects, &spared) {
+                return false;
+            }
+        }
+        return true;
+    }
     let mut stack = vec![scope];
     while let Some(n) = stack.pop() {
+        model.count_index_work(1);
         if n.end_byte() <= from || n.start_byte() >= to.start_byte() {
             continue;
         }
@@ -710,8 +724,8 @@ fn attribute_roots<'a>(model: &Model<'a>, logits: Node<'a>) -> Vec<&'a str> {
 }
 
 /// An identifier read as a value, in a context that cannot rebind it.
-fn plain_read(model: &Model, id: Node) -> bool {
-    let Some(parent) = id.parent() else { return false };
+fn plain_read<'a>(model: &Model<'a>, id: Node<'a>) -> bool {
+    let Some(parent) = model.parent(id) else { return false };
     let field = |f| parent.child_by_field_id(f) == Some(id);
     match parent.kind_name() {
         "argument_list"
@@ -850,15 +864,15 @@ pub fn name_unchanged_at<'a>(
         return false;
     }
     // Between the two: no rebinding, and no in-place write but into arrays the code made.
-    if changes_within(model, scope, name, from, to.start_byte(), false) || !no_write_between(model, logits, from, to) {
+    if rebound_within(model, scope, name, from, to.start_byte()) || !no_write_between(model, logits, from, to) {
         return false;
     }
     // The activation runs on every path to `to` within one pass of a loop that holds both
     // when its statement sits in a block that holds `to` (only loops inside that block can
     // skip it, and those hold `to` without holding `from`).
-    let block = statement.parent();
+    let block = model.parent(statement);
     let dominates = block.is_some_and(|b| b.start_byte() <= to.start_byte() && to.end_byte() <= b.end_byte());
-    let mut up = to.parent();
+    let mut up = model.parent(to);
     while let Some(n) = up {
         if n == scope {
             break;
@@ -869,7 +883,7 @@ pub fn name_unchanged_at<'a>(
                 return false;
             }
         }
-        up = n.parent();
+        up = model.parent(n);
     }
     true
 }
@@ -880,6 +894,7 @@ pub fn name_unchanged_at<'a>(
 fn changes_within<'a>(model: &Model<'a>, root: Node<'a>, name: &str, lo: usize, hi: usize, writes: bool) -> bool {
     let mut stack = vec![root];
     while let Some(n) = stack.pop() {
+        model.count_index_work(1);
         if n.end_byte() <= lo || n.start_byte() >= hi {
             continue;
         }
@@ -902,6 +917,21 @@ fn changes_within<'a>(model: &Model<'a>, root: Node<'a>, name: &str, lo: usize, 
         stack.extend(n.named_children(&mut cursor));
     }
     false
+}
+
+/// [`changes_within`] the scope `scope` without `writes`, from the scope's identifiers by name
+/// ([`Model::identifiers`], the nodes that walk reaches): an occurrence of `name` starting
+/// within `lo..hi` other than a plain read.
+fn rebound_within<'a>(model: &Model<'a>, scope: Node<'a>, name: &str, lo: usize, hi: usize) -> bool {
+    let identifiers = model.identifiers(scope);
+    let Some(occurrences) = identifiers.get(name) else { return false };
+    let first = occurrences.partition_point(|n| n.start_byte() < lo);
+    occurrences[first..].iter().take_while(|n| n.start_byte() < hi).any(|&n| {
+        model.count_index_work(1);
+        let other = model.parent(n).is_some_and(|p| matches!(p.kind_name(), "keyword_argument" | "attribute"))
+            && names_no_value(n);
+        n.end_byte() > lo && !other && !plain_read(model, n)
+    })
 }
 
 /// A function nested in `scope` declares `nonlocal name`, or `scope` is the module and a

@@ -85,6 +85,9 @@ pub struct Model<'a> {
     scopes: RefCell<HashMap<usize, Rc<ScopeIndex<'a>>>>,
     /// Per scope, its identifiers by name ([`Model::identifiers`]).
     identifiers: RefCell<HashMap<usize, Rc<Identifiers<'a>>>>,
+    /// Per scope, the nodes that may write into an array in place, in source order
+    /// ([`Model::may_write_in_place_in`]).
+    in_place_candidates: RefCell<HashMap<usize, Rc<Vec<Node<'a>>>>>,
     /// Per scope, the names its nested functions, lambdas and classes mention
     /// ([`Model::nested_names`]).
     nested_names: RefCell<HashMap<usize, Rc<HashSet<&'a str>>>>,
@@ -197,6 +200,7 @@ impl<'a> Model<'a> {
             imports,
             scopes: RefCell::default(),
             identifiers: RefCell::default(),
+            in_place_candidates: RefCell::default(),
             nested_names: RefCell::default(),
             conversions: RefCell::default(),
             values: RefCell::default(),

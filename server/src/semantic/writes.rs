@@ -11,6 +11,8 @@
 //! place is a fact ([`super::FactKey::InPlaceWrites`]): a function's cached findings hold while
 //! the functions it calls are the same.
 
+use std::rc::Rc;
+
 use tree_sitter::Node;
 
 use super::Model;
@@ -158,6 +160,61 @@ const WRITING: &[&str] = &["at", "copyto", "put", "place", "putmask", "fill_diag
 const MAX_CALL_DEPTH: u32 = 8;
 
 impl<'a> Model<'a> {
+    /// The nodes of `scope` (outside the functions, lambdas and classes nested in it) for which
+    /// [`Model::writes_in_place`] with no `objects` may hold, whatever it spares, sorted by
+    /// their start: every other node writes nothing. Built once per scope: a check between a
+    /// binding and each of n uses walked the code between them, n² for n names bound and read
+    /// far apart.
+    pub fn may_write_in_place_in(&self, scope: Node<'a>) -> Rc<Vec<Node<'a>>> {
+        if let Some(found) = self.in_place_candidates.borrow().get(&scope.id()) {
+            return found.clone();
+        }
+        let mut found = Vec::new();
+        let mut stack = vec![scope];
+        while let Some(n) = stack.pop() {
+            self.count_index_work(1);
+            if n != scope && crate::syntax::is_scope(n.kind_name()) {
+                continue;
+            }
+            if self.may_write_in_place(n) {
+                found.push(n);
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.named_children(&mut cursor));
+        }
+        found.sort_by_key(|n| n.start_byte());
+        let found = Rc::new(found);
+        self.in_place_candidates.borrow_mut().insert(scope.id(), found.clone());
+        found
+    }
+
+    /// False where [`Model::writes_in_place`] with no `objects` is false whatever it spares
+    /// (read from the syntax and the callee alone, no value).
+    fn may_write_in_place(&self, node: Node<'a>) -> bool {
+        match node.kind_name() {
+            "augmented_assignment" => true,
+            "assignment" => node.child_by_field_id(FIELD.left).is_none_or(|left| left.kind_name() != "identifier"),
+            "call" => {
+                let Some(function) = node.child_by_field_id(FIELD.function) else { return true };
+                if self.text(function).contains(".data") {
+                    return true;
+                }
+                let args = Args::of(node);
+                if args.keyword(&["out", "inplace"], self.src).is_some() {
+                    return true;
+                }
+                if function.kind_name() == "attribute"
+                    && let Some(name) = function.child_by_field_id(FIELD.attribute).map(|a| self.text(a))
+                    && ((name.ends_with('_') && !name.starts_with('_')) || WRITING.contains(&name))
+                {
+                    return true;
+                }
+                self.local_callee(node).is_some()
+            }
+            _ => false,
+        }
+    }
+
     /// `node` may write into an existing array in place: an augmented assignment to anything
     /// but a name holding a Python number, an assignment to an element or an attribute, a call
     /// of an in-place method (PyTorch's trailing `_`, `.data`, NumPy's `copyto`/`put`/`place`/
