@@ -1288,6 +1288,19 @@ async fn shutdown_then_exit_ends_serve() {
 }
 
 #[tokio::test]
+async fn exit_right_behind_shutdown_is_a_clean_ending() {
+    // A client that sends `exit` without waiting for the answer to `shutdown` (the framework
+    // then cancels the `shutdown` handler) still sent `shutdown` first: exit code 0, not the
+    // code 1 of a session ended without one.
+    let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
+    client.open(URI, MNIST).await;
+    client.wait_for_diagnostics(URI, 1).await;
+    client.send(&json!({"jsonrpc": "2.0", "id": 9999, "method": "shutdown"}));
+    client.notify("exit", Value::Null).await;
+    assert_eq!(client.wait_for_serve_to_end().await, nanlint::lsp::Ending::AfterShutdown);
+}
+
+#[tokio::test]
 async fn closing_the_input_ends_serve() {
     let mut client = Client::start_initialized(vscode_like(), None, json!({})).await;
     client.open(URI, MNIST).await;

@@ -61,7 +61,7 @@ pub async fn serve(input: impl AsyncRead + Unpin, output: impl AsyncWrite) -> En
     });
     let shut_down = Arc::new(AtomicBool::new(false));
     let flag = shut_down.clone();
-    transport::run(input, output, |input, output, outbox| {
+    transport::run(input, output, shut_down.clone(), |input, output, outbox| {
         let (service, socket) = LspService::new(move |client| server::Backend::new(client, outbox, flag));
         Server::new(input, output, socket).serve(service)
     })

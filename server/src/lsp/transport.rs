@@ -12,6 +12,8 @@
 //! between the framework's messages the same way.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -154,10 +156,14 @@ fn notification_shape(method: &str, params: Option<&Value>) -> Result<(), String
 }
 
 /// What the reader has seen of the session so far.
-#[derive(Default)]
 struct Gate {
     /// An `initialize` request has been passed on.
     initialize: bool,
+    /// Set when a `shutdown` request is passed on after `initialize`. Set here, as the frame
+    /// is read, and not only in the server's handler: a client that sends `exit` right behind
+    /// `shutdown` has the framework cancel the handler before it runs, and the session then
+    /// ended with exit code 1 and a log saying no `shutdown` came.
+    shut_down: Arc<AtomicBool>,
 }
 
 impl Gate {
@@ -167,6 +173,9 @@ impl Gate {
         if let Some((method, id)) = request {
             match id {
                 Some(_) if method == "initialize" => self.initialize = true,
+                Some(_) if method == "shutdown" && self.initialize && verdict == Verdict::Pass => {
+                    self.shut_down.store(true, Ordering::SeqCst)
+                }
                 // tower-lsp-server answers a request before `initialize` with ServerNotInitialized
                 // (-32002) and drops a notification, as the spec says; say so instead of nothing.
                 None if !self.initialize && verdict == Verdict::Pass => {
@@ -233,6 +242,7 @@ fn check_request(body: &[u8]) -> (Verdict, Option<(String, Option<tower_lsp_serv
 pub async fn run<F: Future<Output = ()>>(
     input: impl AsyncRead + Unpin,
     output: impl AsyncWrite,
+    shut_down: Arc<AtomicBool>,
     server: impl FnOnce(DuplexStream, DuplexStream, Outbox) -> F,
 ) {
     let (mut to_server, server_input) = tokio::io::duplex(PIPE);
@@ -255,7 +265,7 @@ pub async fn run<F: Future<Output = ()>>(
 
     let read = async move {
         let mut input = BufReader::new(input);
-        let mut gate = Gate::default();
+        let mut gate = Gate { initialize: false, shut_down };
         loop {
             let answer = match read_frame(&mut input).await {
                 Ok(Some(Frame::Body(body))) if body.is_empty() => continue,
