@@ -169,20 +169,18 @@ impl<'a> Model<'a> {
         if let Some(found) = self.in_place_candidates.borrow().get(&scope.id()) {
             return found.clone();
         }
+        // In document order, so sorted by start.
         let mut found = Vec::new();
-        let mut stack = vec![scope];
-        while let Some(n) = stack.pop() {
+        crate::syntax::visit(scope, |n| {
             self.count_index_work(1);
             if n != scope && crate::syntax::is_scope(n.kind_name()) {
-                continue;
+                return false;
             }
             if self.may_write_in_place(n) {
                 found.push(n);
             }
-            let mut cursor = n.walk();
-            stack.extend(n.named_children(&mut cursor));
-        }
-        found.sort_by_key(|n| n.start_byte());
+            true
+        });
         let found = Rc::new(found);
         self.in_place_candidates.borrow_mut().insert(scope.id(), found.clone());
         found
