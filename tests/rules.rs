@@ -379,6 +379,17 @@ fn found(code: &str, src: &str, preview: bool) -> usize {
     check_source(src, &settings).iter().filter(|s| s.code == code).count()
 }
 
+/// Each body after `head`: `in_preview` findings of `codes` in preview mode, and by default the
+/// same (`by_default`) or none.
+fn preview_split(codes: &[&str], head: &str, bodies: &[(&str, usize, bool)]) {
+    let count = |src: &str, preview: bool| codes.iter().map(|c| found(c, src, preview)).sum::<usize>();
+    for &(body, in_preview, by_default) in bodies {
+        let src = format!("{head}{body}");
+        assert_eq!(count(&src, true), in_preview, "in preview mode:\n{src}");
+        assert_eq!(count(&src, false), if by_default { in_preview } else { 0 }, "by default:\n{src}");
+    }
+}
+
 /// NL201's default form, a masked mean per sample, and what stays in preview: a sum over the
 /// whole batch, an attention mask (by name or made from one), a denominator not weighting the
 /// numerator.
@@ -501,12 +512,7 @@ fn a_probability_its_losses_keep_from_0_is_nl101_evidence_only_in_preview() {
         // float16: one minus a sigmoid output is 0 above a logit of about 8.3.
         ("    half = d_fake.half()\n    d_loss = -torch.mean(torch.log(1.0 - half))\n", 1, true),
     ];
-    let nl101 = |src: &str, preview: bool| found("NL101", src, preview);
-    for (body, in_preview, by_default) in bodies {
-        let src = format!("{head}{body}");
-        assert_eq!(nl101(&src, true), in_preview, "in preview mode:\n{src}");
-        assert_eq!(nl101(&src, false), if by_default { in_preview } else { 0 }, "by default:\n{src}");
-    }
+    preview_split(&["NL101"], head, &bodies);
 }
 
 /// NL101 on a probability's log in NumPy, no factor of a product, is a preview form (rule.md,
@@ -539,14 +545,7 @@ fn a_probabilitys_log_in_numpy_is_nl101_evidence_only_in_preview() {
     ];
     // The log family: a product is NL104's or NL106's, a softmax's log NL102's, each taking the
     // line from NL101.
-    let nl101 = |src: &str, preview: bool| {
-        ["NL101", "NL102", "NL103", "NL104", "NL106"].iter().map(|c| found(c, src, preview)).sum::<usize>()
-    };
-    for (body, in_preview, by_default) in bodies {
-        let src = format!("{head}{body}");
-        assert_eq!(nl101(&src, true), in_preview, "in preview mode:\n{src}");
-        assert_eq!(nl101(&src, false), if by_default { in_preview } else { 0 }, "by default:\n{src}");
-    }
+    preview_split(&["NL101", "NL102", "NL103", "NL104", "NL106"], head, &bodies);
 }
 
 /// NL304 on a clip's upper bound `1 - eps` that rounds to 1 is a preview form where nothing
@@ -557,20 +556,16 @@ fn a_bound_below_1_nothing_needs_is_nl304_only_in_preview() {
     let head =
         "import tensorflow as tf\nimport torch\n\n\ndef f(z, x):\n    p = tf.nn.sigmoid(z)\n    q = torch.sigmoid(x)\n";
     let bodies = [
-        ("    p = tf.clip_by_value(p, 1e-10, 1.0 - 1e-10)\n    return tf.math.log(p)\n", false),
-        ("    policy = q.clamp(max=1-1e-20)\n    return policy\n", false),
-        ("    p = tf.clip_by_value(p, 1e-10, 1.0 - 1e-10)\n    return tf.math.log(1.0 - p)\n", true),
-        ("    return torch.log1p(-torch.clamp(q, max=1 - 1e-10))\n", true),
-        ("    q = torch.clamp(q, 1e-10, 1 - 1e-10)\n    return q / (1 - q)\n", true),
-        ("    return torch.log(1 - (q.clamp(max=1 - 1e-12)))\n", true),
+        ("    p = tf.clip_by_value(p, 1e-10, 1.0 - 1e-10)\n    return tf.math.log(p)\n", 1, false),
+        ("    policy = q.clamp(max=1-1e-20)\n    return policy\n", 1, false),
+        ("    p = tf.clip_by_value(p, 1e-10, 1.0 - 1e-10)\n    return tf.math.log(1.0 - p)\n", 1, true),
+        ("    return torch.log1p(-torch.clamp(q, max=1 - 1e-10))\n", 1, true),
+        ("    q = torch.clamp(q, 1e-10, 1 - 1e-10)\n    return q / (1 - q)\n", 1, true),
+        ("    return torch.log(1 - (q.clamp(max=1 - 1e-12)))\n", 1, true),
         // A rebinding before the complement: the clipped value is not what it takes.
-        ("    r = q.clamp(max=1 - 1e-12)\n    r = q\n    return torch.log(1 - r)\n", false),
+        ("    r = q.clamp(max=1 - 1e-12)\n    r = q\n    return torch.log(1 - r)\n", 1, false),
     ];
-    for (body, by_default) in bodies {
-        let src = format!("{head}{body}");
-        assert_eq!(found("NL304", &src, true), 1, "in preview mode:\n{src}");
-        assert_eq!(found("NL304", &src, false), usize::from(by_default), "by default:\n{src}");
-    }
+    preview_split(&["NL304"], head, &bodies);
 }
 
 /// NL103 in a loss that raises the sigmoid output is a preview form; a bare log, a loss that
@@ -579,26 +574,21 @@ fn a_bound_below_1_nothing_needs_is_nl304_only_in_preview() {
 fn a_log_sigmoid_its_loss_raises_is_nl103_only_in_preview() {
     let head = "import torch\n\n\ndef negative_sampling_loss(pos, neg, y):\n";
     let bodies = [
-        ("    return -torch.log(torch.sigmoid(pos)).mean()\n", false),
-        ("    out_loss = torch.log(torch.sigmoid(pos)).squeeze()\n    return -(out_loss + neg).mean()\n", false),
-        ("    return torch.log(torch.sigmoid(pos)).mean()\n", true),
-        ("    p = torch.log(torch.sigmoid(pos))\n    print(p)\n    return neg\n", true),
-        ("    return -(y * torch.log(torch.sigmoid(pos))).mean()\n", true),
-        ("    return -torch.log(torch.sigmoid(pos.half())).mean()\n", true),
+        ("    return -torch.log(torch.sigmoid(pos)).mean()\n", 1, false),
+        ("    out_loss = torch.log(torch.sigmoid(pos)).squeeze()\n    return -(out_loss + neg).mean()\n", 1, false),
+        ("    return torch.log(torch.sigmoid(pos)).mean()\n", 1, true),
+        ("    p = torch.log(torch.sigmoid(pos))\n    print(p)\n    return neg\n", 1, true),
+        ("    return -(y * torch.log(torch.sigmoid(pos))).mean()\n", 1, true),
+        ("    return -torch.log(torch.sigmoid(pos.half())).mean()\n", 1, true),
         // A loss returned beside auxiliary results (review): the first result is the loss.
-        ("    return -torch.log(torch.sigmoid(pos)).mean(), neg\n", false),
-        ("    return torch.log(torch.sigmoid(pos)).mean(), neg\n", true),
-        ("    return neg, -torch.log(torch.sigmoid(pos)).mean()\n", true),
+        ("    return -torch.log(torch.sigmoid(pos)).mean(), neg\n", 1, false),
+        ("    return torch.log(torch.sigmoid(pos)).mean(), neg\n", 1, true),
+        ("    return neg, -torch.log(torch.sigmoid(pos)).mean()\n", 1, true),
         // Augmented assignments (review): `-=` raises it, `+=` lowers it.
-        ("    loss = neg.mean()\n    loss -= torch.log(torch.sigmoid(pos)).mean()\n    return loss\n", false),
-        ("    loss = neg.mean()\n    loss += torch.log(torch.sigmoid(pos)).mean()\n    return loss\n", true),
+        ("    loss = neg.mean()\n    loss -= torch.log(torch.sigmoid(pos)).mean()\n    return loss\n", 1, false),
+        ("    loss = neg.mean()\n    loss += torch.log(torch.sigmoid(pos)).mean()\n    return loss\n", 1, true),
     ];
-    let nl103 = |src: &str, preview: bool| found("NL103", src, preview);
-    for (body, by_default) in bodies {
-        let src = format!("{head}{body}");
-        assert_eq!(nl103(&src, true), 1, "in preview mode:\n{src}");
-        assert_eq!(nl103(&src, false), usize::from(by_default), "by default:\n{src}");
-    }
+    preview_split(&["NL103"], head, &bodies);
 }
 
 /// NL204's `exp` form is a preview form: a softplus guarded at 20 has a NaN gradient only where
@@ -607,15 +597,10 @@ fn a_log_sigmoid_its_loss_raises_is_nl103_only_in_preview() {
 fn an_exp_in_a_discarded_branch_is_nl204_only_in_preview() {
     let head = "import torch\n\n\ndef forward(x):\n    g = 2.0 * x\n";
     let bodies = [
-        ("    return torch.where(g > 20.0, g, torch.log(1.0 + torch.exp(g)))\n", false),
-        ("    return torch.where(g > 0, torch.log(g), torch.zeros_like(g))\n", true),
+        ("    return torch.where(g > 20.0, g, torch.log(1.0 + torch.exp(g)))\n", 1, false),
+        ("    return torch.where(g > 0, torch.log(g), torch.zeros_like(g))\n", 1, true),
     ];
-    let nl204 = |src: &str, preview: bool| found("NL204", src, preview);
-    for (body, by_default) in bodies {
-        let src = format!("{head}{body}");
-        assert_eq!(nl204(&src, false), usize::from(by_default), "by default:\n{src}");
-        assert_eq!(nl204(&src, true), 1, "in preview mode:\n{src}");
-    }
+    preview_split(&["NL204"], head, &bodies);
 }
 
 /// Regression (pyro's brute-force assignment): an accumulator made of zeros and filled in a
