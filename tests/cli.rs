@@ -942,6 +942,16 @@ fn diff_prints_what_fixes_would_change() {
     );
     let run = nanlint(dir.path(), &["check", "--diff", "clean.py"]);
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", "No fixes available.\n"));
+    // As ruff's, `--diff` wins over `--fix`: the same diff, nothing written (it was refused).
+    let with_fix = nanlint(dir.path(), &["check", "--fix", "--diff", "--unsafe-fixes", "a.py"]);
+    assert_eq!((with_fix.code, with_fix.stderr.as_str()), (1, "Would fix 1 smell.\n"));
+    assert!(with_fix.stdout.contains("+y = torch.log(torch.clamp(p, min=1e-7))"), "{}", with_fix.stdout);
+    assert_eq!(read(dir.path(), "a.py"), SMELLY, "--fix --diff writes nothing");
+    let from_stdin =
+        nanlint_with(dir.path(), &["check", "--fix", "--diff", "--unsafe-fixes", "-"], SMELLY.as_bytes(), &[]);
+    assert_eq!(from_stdin.stdout, with_fix.stdout.replace("a.py", "-"), "stdin's diff, not its fixed source");
+    let run = nanlint(dir.path(), &["check", "--diff", "--show-fixes", "--fix", "a.py"]);
+    assert_usage_error(&run, "'--diff' cannot be used with '--show-fixes'");
     // --statistics with it was dropped in silence; the two do not combine.
     let run = nanlint(dir.path(), &["check", "--diff", "--statistics", "a.py"]);
     assert_usage_error(&run, "'--diff' cannot be used with '--statistics'");

@@ -82,11 +82,11 @@ pub struct CheckArgs {
     /// one (`NL101:xlogy`); comma-separated or repeated, first match wins.
     #[arg(long, value_delimiter = ',', value_name = "[CODE:]WORD")]
     pub fix_choice: Vec<String>,
-    /// Print the changes fixes would make as a unified diff; write nothing.
-    #[arg(long, conflicts_with = "fix")]
+    /// Print the changes fixes would make as a unified diff; write nothing (also with --fix).
+    #[arg(long)]
     pub diff: bool,
     /// List what fixes changed, per file (with --fix).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "diff")]
     pub show_fixes: bool,
     /// Print how many findings of each code there are instead of the findings.
     #[arg(long, conflicts_with = "diff")]
@@ -155,7 +155,7 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn check(args: CheckArgs) -> Result<ExitCode, String> {
+fn check(mut args: CheckArgs) -> Result<ExitCode, String> {
     if let Some(n) = args.threads {
         // Fails only if a pool was already built, which cannot happen before this point.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(usize::from(n)).build_global();
@@ -195,6 +195,8 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
             path.display()
         )));
     }
+    // As ruff's: `--fix --diff` prints the diff and writes nothing.
+    args.fix &= !args.diff;
     if args.show_fixes && !args.fix {
         return Err(usage("--show-fixes lists what --fix changed; it needs --fix".to_string()));
     }
