@@ -159,6 +159,10 @@ fn notification_shape(method: &str, params: Option<&Value>) -> Result<(), String
 struct Gate {
     /// An `initialize` request has been passed on.
     initialize: bool,
+    /// Set when the server's answer to `initialize` goes to the client (by the relay, which
+    /// sees it in [`answers_initialize`]). tower-lsp-server drops a notification that comes
+    /// before its `initialize` handler has returned, in silence.
+    answered: Arc<AtomicBool>,
     /// Set when a `shutdown` request is passed on after `initialize`. Set here, as the frame
     /// is read, and not only in the server's handler: a client that sends `exit` right behind
     /// `shutdown` has the framework cancel the handler before it runs, and the session then
@@ -176,21 +180,53 @@ impl Gate {
                 Some(_) if method == "shutdown" && self.initialize && verdict == Verdict::Pass => {
                     self.shut_down.store(true, Ordering::SeqCst)
                 }
-                // tower-lsp-server answers a request before `initialize` with ServerNotInitialized
-                // (-32002) and drops a notification, as the spec says; say so instead of nothing.
-                None if !self.initialize && verdict == Verdict::Pass => {
-                    tracing::warn!("dropped the notification `{method}`, received before `initialize`")
-                }
-                Some(id) if !self.initialize => {
-                    tracing::warn!(
-                        "refused request {id} `{method}`, received before `initialize` (ServerNotInitialized)"
-                    )
-                }
                 _ => {}
+            }
+            if let Some(warning) = self.early(&method, id.as_ref(), &verdict) {
+                tracing::warn!("{warning}");
             }
         }
         verdict
     }
+
+    /// What to log of a message that came before `initialize` was answered: tower-lsp-server
+    /// answers such a request with ServerNotInitialized (-32002) and drops such a notification,
+    /// as the spec says ("the client must not send any additional requests or notifications to
+    /// the server until it has received the InitializeResult"); say so instead of nothing.
+    fn early(&self, method: &str, id: Option<&tower_lsp_server::jsonrpc::Id>, verdict: &Verdict) -> Option<String> {
+        if *verdict != Verdict::Pass || method == "initialize" || self.answered.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(match (id, self.initialize) {
+            (None, false) => format!("dropped the notification `{method}`, received before `initialize`"),
+            (Some(id), false) => {
+                format!("refused request {id} `{method}`, received before `initialize` (ServerNotInitialized)")
+            }
+            // The handler may have returned in the instant since the answer was last looked at.
+            (None, true) => format!(
+                "the notification `{method}` came before the answer to `initialize` (the spec forbids it): \
+                 dropped unless initializing had just ended"
+            ),
+            (Some(id), true) => format!(
+                "request {id} `{method}` came before the answer to `initialize` (the spec forbids it): refused \
+                 (ServerNotInitialized) unless initializing had just ended"
+            ),
+        })
+    }
+}
+
+/// Whether a message of the server is its answer to `initialize` (a result holding
+/// `capabilities`, the `InitializeResult`). Looked at only until that answer has gone.
+fn answers_initialize(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        result: Option<Result>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Result {
+        capabilities: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Answer>(body).is_ok_and(|a| a.result.is_some_and(|r| r.capabilities.is_some()))
 }
 
 #[cfg(test)]
@@ -251,10 +287,15 @@ pub async fn run<F: Future<Output = ()>>(
     let (frames, mut outbox) = mpsc::channel::<Vec<u8>>(16);
     let direct = Outbox(frames.downgrade());
 
+    let answered = Arc::new(AtomicBool::new(false));
     let relay_frames = frames.clone();
+    let relay_answered = answered.clone();
     let relay = async move {
         let mut from_server = BufReader::new(from_server);
         while let Ok(Some(Frame::Body(body))) = read_frame(&mut from_server).await {
+            if !relay_answered.load(Ordering::SeqCst) && answers_initialize(&body) {
+                relay_answered.store(true, Ordering::SeqCst);
+            }
             if relay_frames.send(frame(&body)).await.is_err() {
                 break;
             }
@@ -265,7 +306,7 @@ pub async fn run<F: Future<Output = ()>>(
 
     let read = async move {
         let mut input = BufReader::new(input);
-        let mut gate = Gate { initialize: false, shut_down };
+        let mut gate = Gate { initialize: false, answered, shut_down };
         loop {
             let answer = match read_frame(&mut input).await {
                 Ok(Some(Frame::Body(body))) if body.is_empty() => continue,
@@ -319,6 +360,46 @@ pub async fn run<F: Future<Output = ()>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: a notification sent right behind `initialize`, before its answer, was
+    /// dropped by tower-lsp-server with no word in the log.
+    #[test]
+    fn what_comes_before_initialize_is_answered_is_logged() {
+        let mut gate = Gate { initialize: false, answered: Arc::default(), shut_down: Arc::default() };
+        let open = br#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///a.py","languageId":"python","version":1,"text":""}}}"#;
+        let hover = br#"{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///a.py"},"position":{"line":0,"character":0}}}"#;
+        let early = |gate: &mut Gate, body: &[u8]| {
+            let (verdict, request) = check_request(body);
+            let (method, id) = request.unwrap();
+            assert_eq!(gate.check(body), verdict);
+            gate.early(&method, id.as_ref(), &verdict)
+        };
+        assert_eq!(
+            early(&mut gate, open).as_deref(),
+            Some("dropped the notification `textDocument/didOpen`, received before `initialize`")
+        );
+        assert!(early(&mut gate, hover).unwrap().starts_with("refused request 7 `textDocument/hover`"));
+        let initialize = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#;
+        assert_eq!(early(&mut gate, initialize), None);
+        let warning = early(&mut gate, open).expect("no word of the notification before the answer");
+        assert!(warning.starts_with("the notification `textDocument/didOpen` came before the answer"), "{warning}");
+        assert!(early(&mut gate, hover).unwrap().starts_with("request 7 `textDocument/hover` came before the answer"));
+        // Once the answer has gone to the client, all is as it should be.
+        gate.answered.store(true, Ordering::SeqCst);
+        assert_eq!(early(&mut gate, open), None);
+        assert_eq!(early(&mut gate, hover), None);
+    }
+
+    #[test]
+    fn the_answer_to_initialize_is_told_from_other_messages() {
+        assert!(answers_initialize(br#"{"jsonrpc":"2.0","id":1,"result":{"capabilities":{"hoverProvider":true}}}"#));
+        assert!(!answers_initialize(br#"{"jsonrpc":"2.0","id":2,"result":null}"#));
+        assert!(!answers_initialize(br#"{"jsonrpc":"2.0","id":2,"result":{"contents":"capabilities"}}"#));
+        assert!(!answers_initialize(br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32002,"message":"x"}}"#));
+        assert!(!answers_initialize(
+            br#"{"jsonrpc":"2.0","method":"window/logMessage","params":{"type":3,"message":"capabilities"}}"#
+        ));
+    }
 
     #[test]
     fn check_passes_what_the_server_decodes() {
