@@ -181,6 +181,31 @@ fn a_loss_summing_many_named_logs_costs_linear_work() {
     doubles_at_most(named_terms_of_one_sum, 600);
 }
 
+/// Regression: a class of n layers and n methods, each calling its layer and reading two
+/// attributes. Each attribute's value walked every method of the class, and each
+/// `self.<name>(...)` call looked the method up statement by statement: 1,600 methods took 3.1 s,
+/// 3,200 about four times as long.
+fn methods_of_one_class(n: usize) -> String {
+    let mut src = String::from(
+        "import torch\nimport torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n",
+    );
+    for i in 0..n {
+        src.push_str(&format!("        self.a{i} = nn.Linear(4, 4)\n"));
+    }
+    src.push_str("        self.eps = 0.0\n        self.d = (torch.rand(3) > 0.5).sum()\n");
+    for i in 0..n {
+        src.push_str(&format!(
+            "    def m{i}(self, x):\n        p = torch.softmax(self.a{i}(x), -1)\n        return torch.log(p) / self.d + self.eps\n"
+        ));
+    }
+    src
+}
+
+#[test]
+fn a_class_of_many_methods_costs_linear_work() {
+    doubles_at_most(methods_of_one_class, 200);
+}
+
 /// Regression: each optimizer built on a module's parameters walked the scope before it for
 /// `model.half()` statements; a notebook's module-level code (200 cells) took 0.23 s to check,
 /// four times as many cells 2.3 s.

@@ -653,9 +653,9 @@ impl<'a> Model<'a> {
     }
 
     /// The value `self.<attr>` has in the methods of `class`: the join of every assignment to
-    /// it in the class's methods and of a class-level assignment.
+    /// it in the class's methods and of a class-level assignment, in the order of the class body.
     fn attribute_value(&self, class: Node<'a>, attr: &str) -> Option<Value<'a>> {
-        let body = class.child_by_field_id(FIELD.body)?;
+        let index = self.class_index(class)?;
         let mut joined: Option<Value<'a>> = None;
         let mut nones = 0;
         let mut add = |v: Value<'a>| {
@@ -664,41 +664,18 @@ impl<'a> Model<'a> {
                 None => v,
             });
         };
-        let mut cursor = body.walk();
-        for stmt in body.named_children(&mut cursor) {
-            let def = if stmt.kind_name() == "decorated_definition" {
-                stmt.child_by_field_id(FIELD.definition)
-            } else {
-                Some(stmt)
-            };
-            let Some(def) = def else { continue };
-            match def.kind_name() {
-                "function_definition" => {
-                    let Some(this) = super::first_parameter(def, self.src) else { continue };
-                    for assigned in self.assignments_to(def, this, attr) {
-                        match assigned {
-                            // `self.x = None` in `__init__`, an array elsewhere: where the
-                            // attribute is used as an array it holds the array (None would
-                            // raise), so the None is left out of the join when another
-                            // assignment gives a value.
-                            Assigned::Value(v) if v.kind_name() == "none" => nones += 1,
-                            Assigned::Value(v) => add(self.value(v)),
-                            // `self.c, self.n = self.cluster(x)`: that element of the tuple.
-                            Assigned::Element(rhs, position) => add(self.unpacked_value(rhs, position)),
-                            Assigned::Unknown => add(Value::unknown()),
-                        }
-                    }
-                }
-                "expression_statement" => {
-                    if let Some(a) = def.named_child(0).filter(|a| a.kind_name() == "assignment")
-                        && let (Some(l), Some(r)) = (a.child_by_field_id(FIELD.left), a.child_by_field_id(FIELD.right))
-                        && l.kind_name() == "identifier"
-                        && text(l, self.src) == attr
-                    {
-                        add(self.value(r));
-                    }
-                }
-                _ => {}
+        let assignments = index.assignments(attr);
+        self.count_index_work(1 + assignments.len() + index.within.len());
+        for found in assignments {
+            match found {
+                // `self.x = None` in `__init__`, an array elsewhere: where the attribute is used
+                // as an array it holds the array (None would raise), so the None is left out of
+                // the join when another assignment gives a value.
+                Found::InMethod(Assigned::Value(v)) if v.kind_name() == "none" => nones += 1,
+                Found::InMethod(Assigned::Value(v)) | Found::InBody(v) => add(self.value(v)),
+                // `self.c, self.n = self.cluster(x)`: that element of the tuple.
+                Found::InMethod(Assigned::Element(rhs, position)) => add(self.unpacked_value(rhs, position)),
+                Found::InMethod(Assigned::Unknown) => add(Value::unknown()),
             }
         }
         if joined.is_none() && nones > 0 {
@@ -709,6 +686,18 @@ impl<'a> Model<'a> {
             v.producer = v.producer.filter(|p| p.op.kept_across_functions());
             v
         })
+    }
+
+    /// The [`ClassIndex`] of `class`, built once: a class of n methods reading n attributes
+    /// walked every method for each attribute and each `self.method(...)` call (quadratic work).
+    pub(super) fn class_index(&self, class: Node<'a>) -> Option<std::rc::Rc<ClassIndex<'a>>> {
+        if let Some(index) = self.class_indexes.borrow().get(&class.id()) {
+            return Some(index.clone());
+        }
+        let index = std::rc::Rc::new(ClassIndex::of(class, self.src)?);
+        self.count_index_work(index.statements + index.found.len());
+        self.class_indexes.borrow_mut().insert(class.id(), index.clone());
+        Some(index)
     }
 
     /// The summary of a function: its parameters, what it returns, where parameters go.
@@ -855,26 +844,6 @@ impl<'a> Model<'a> {
     }
 }
 
-/// The method `name` defined directly in `class`'s body (possibly decorated).
-pub fn class_method<'t>(class: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
-    let body = class.child_by_field_id(FIELD.body)?;
-    let mut cursor = body.walk();
-    let mut found = None;
-    for stmt in body.named_children(&mut cursor) {
-        let def = if stmt.kind_name() == "decorated_definition" {
-            stmt.child_by_field_id(FIELD.definition)
-        } else {
-            Some(stmt)
-        };
-        if let Some(def) = def.filter(|d| d.kind_name() == "function_definition")
-            && def.child_by_field_id(FIELD.name).is_some_and(|n| text(n, src) == name)
-        {
-            found = Some(def);
-        }
-    }
-    found
-}
-
 /// Parameter names of a function, in order.
 pub fn parameter_names(def: Node, src: &str) -> Vec<String> {
     let Some(params) = def.child_by_field_id(FIELD.parameters) else { return Vec::new() };
@@ -903,25 +872,97 @@ pub(super) enum AssignedTo<'t> {
     Within(&'t str),
 }
 
-impl<'a> Model<'a> {
-    /// The assignments to `this.attr` in the body of the method `def` (whose first parameter is
-    /// `this`), outside nested scopes, in the order of [`method_assignments`], which is walked
-    /// once per method: the value of each attribute a class's methods read walked every method
-    /// of the class again (half of an import edit's re-check of the latency file).
-    fn assignments_to(&self, def: Node<'a>, this: &str, attr: &str) -> Vec<Assigned<'a>> {
-        let all = self
-            .method_assignments
-            .borrow_mut()
-            .entry(def.id())
-            .or_insert_with(|| std::rc::Rc::new(method_assignments(def, this, self.src)))
-            .clone();
-        all.iter()
-            .filter(|(to, _)| match to {
-                AssignedTo::Attribute(name) => *name == attr,
-                AssignedTo::Within(text) => text.contains(attr),
-            })
-            .map(|(_, assigned)| *assigned)
-            .collect()
+/// An assignment [`ClassIndex::assignments`] finds.
+#[derive(Clone, Copy)]
+pub(super) enum Found<'t> {
+    /// In a method, to an attribute of its first parameter.
+    InMethod(Assigned<'t>),
+    /// `attr = value` in the class body: the value.
+    InBody(Node<'t>),
+}
+
+/// What a class body defines, read once: its methods by name and the assignments to
+/// attributes, in the order of the class body and, within a method, of
+/// [`method_assignments`].
+pub(super) struct ClassIndex<'t> {
+    /// The last definition of each name, as at run time (decorated ones included).
+    methods: HashMap<&'t str, Node<'t>>,
+    found: Vec<Found<'t>>,
+    /// The positions in `found` of the assignments to each attribute name.
+    by_name: HashMap<&'t str, Vec<usize>>,
+    /// The positions of nested patterns (`AssignedTo::Within`), with their text: any attribute
+    /// whose name the text contains may be assigned there.
+    within: Vec<(&'t str, usize)>,
+    /// The statements of the class body (for [`Model::count_index_work`]).
+    statements: usize,
+}
+
+impl<'t> ClassIndex<'t> {
+    fn of(class: Node<'t>, src: &'t str) -> Option<Self> {
+        let body = class.child_by_field_id(FIELD.body)?;
+        let mut index = ClassIndex {
+            methods: HashMap::default(),
+            found: Vec::new(),
+            by_name: HashMap::default(),
+            within: Vec::new(),
+            statements: 0,
+        };
+        let mut cursor = body.walk();
+        for stmt in body.named_children(&mut cursor) {
+            index.statements += 1;
+            let def = if stmt.kind_name() == "decorated_definition" {
+                stmt.child_by_field_id(FIELD.definition)
+            } else {
+                Some(stmt)
+            };
+            let Some(def) = def else { continue };
+            match def.kind_name() {
+                "function_definition" => {
+                    if let Some(name) = def.child_by_field_id(FIELD.name) {
+                        index.methods.insert(text(name, src), def);
+                    }
+                    let Some(this) = super::first_parameter(def, src) else { continue };
+                    for (to, assigned) in method_assignments(def, this, src) {
+                        index.push(to, Found::InMethod(assigned));
+                    }
+                }
+                "expression_statement" => {
+                    if let Some(a) = def.named_child(0).filter(|a| a.kind_name() == "assignment")
+                        && let (Some(l), Some(r)) = (a.child_by_field_id(FIELD.left), a.child_by_field_id(FIELD.right))
+                        && l.kind_name() == "identifier"
+                    {
+                        index.push(AssignedTo::Attribute(text(l, src)), Found::InBody(r));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(index)
+    }
+
+    fn push(&mut self, to: AssignedTo<'t>, found: Found<'t>) {
+        let at = self.found.len();
+        self.found.push(found);
+        match to {
+            AssignedTo::Attribute(name) => self.by_name.entry(name).or_default().push(at),
+            AssignedTo::Within(text) => self.within.push((text, at)),
+        }
+    }
+
+    /// The method of the class named `name`, if it defines one.
+    pub(super) fn method(&self, name: &str) -> Option<Node<'t>> {
+        self.methods.get(name).copied()
+    }
+
+    /// The assignments that may give the attribute `attr` its value, in order.
+    fn assignments(&self, attr: &str) -> Vec<Found<'t>> {
+        let mut at: Vec<usize> = self.by_name.get(attr).cloned().unwrap_or_default();
+        let before = at.len();
+        at.extend(self.within.iter().filter(|(text, _)| text.contains(attr)).map(|&(_, i)| i));
+        if at.len() > before {
+            at.sort_unstable();
+        }
+        at.into_iter().map(|i| self.found[i]).collect()
     }
 }
 

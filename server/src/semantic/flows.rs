@@ -926,7 +926,7 @@ impl<'a> Model<'a> {
             Some((class, method)) => self
                 .module_definition(class)
                 .filter(|c| c.kind_name() == "class_definition")
-                .and_then(|c| super::facts::class_method(c, method, self.src)),
+                .and_then(|c| self.class_index(c)?.method(method)),
             None => self.module_definition(qualified).filter(|d| d.kind_name() == "function_definition"),
         };
         self.unit_definitions.borrow_mut().insert(qualified.to_string(), found);
@@ -995,8 +995,7 @@ impl<'a> Model<'a> {
             .zip(&module)
             .filter_map(|(c, m)| m.map(|m| (c, m)))
             .map(|((name, def, _), framework)| {
-                let forward =
-                    ["forward", "call", "__call__"].iter().find_map(|m| super::facts::class_method(*def, m, self.src));
+                let forward = ["forward", "call", "__call__"].iter().find_map(|m| self.class_index(*def)?.method(m));
                 let (min_args, max_args) = forward.map_or((0, usize::MAX), |f| arity(f, self.src));
                 ModuleClass { name: name.clone(), framework, min_args, max_args }
             })

@@ -158,11 +158,9 @@ pub struct Model<'a> {
     /// deep (a sum of as many terms) is as many steps from its function, and the rules ask the
     /// scope of many nodes of one expression.
     binders: RefCell<HashMap<usize, Option<Node<'a>>>>,
-    /// [`facts::method_assignments`] of each method by its node id.
-    method_assignments: RefCell<HashMap<usize, MethodAssignments<'a>>>,
+    /// [`facts::ClassIndex`] of each class by its node id.
+    class_indexes: RefCell<HashMap<usize, Rc<facts::ClassIndex<'a>>>>,
 }
-
-type MethodAssignments<'a> = Rc<Vec<(facts::AssignedTo<'a>, facts::Assigned<'a>)>>;
 
 /// What a call calls.
 #[derive(Clone, Debug, PartialEq)]
@@ -227,7 +225,7 @@ impl<'a> Model<'a> {
             top_level: std::cell::OnceCell::new(),
             parents: RefCell::default(),
             binders: RefCell::default(),
-            method_assignments: RefCell::default(),
+            class_indexes: RefCell::default(),
         }
     }
 
@@ -668,7 +666,8 @@ impl<'a> Model<'a> {
         if let Some(class_name) = class.child_by_field_id(FIELD.name) {
             self.fact(&FactKey::Function(format!("{}.{name}", self.text(class_name)).into()));
         }
-        facts::class_method(class, name, self.src)
+        self.count_index_work(1);
+        self.class_index(class)?.method(name)
     }
 
     /// The class `receiver` is the instance of, when it is the first parameter of a method.
