@@ -10,7 +10,7 @@ use crate::semantic::flows::{LossCall, LossFlow, Source, applies, object_output,
 use crate::semantic::losses::Expects;
 use crate::semantic::scope::Binding;
 use crate::semantic::value::{Kind, Op, Prob};
-use crate::semantic::writes::Written;
+use crate::semantic::writes::{Written, names_no_value};
 use crate::semantic::{Callee, Model, apis};
 use crate::smell::{Applicability, Edit, Fix, Related};
 use crate::syntax::{Args, FIELD, KindName, Span, short, unparenthesized};
@@ -628,7 +628,7 @@ pub fn unchanged_between<'a>(model: &Model<'a>, logits: Node<'a>, from: usize, t
             continue;
         }
         if n.kind_name() == "identifier" && model.text(n) == name && n.start_byte() >= from {
-            if !plain_read(model, n) {
+            if !model.plain_read(n) {
                 return false;
             }
             continue;
@@ -723,36 +723,6 @@ fn attribute_roots<'a>(model: &Model<'a>, logits: Node<'a>) -> Vec<&'a str> {
     out
 }
 
-/// An identifier read as a value, in a context that cannot rebind it.
-fn plain_read<'a>(model: &Model<'a>, id: Node<'a>) -> bool {
-    let Some(parent) = model.parent(id) else { return false };
-    let field = |f| parent.child_by_field_id(f) == Some(id);
-    match parent.kind_name() {
-        "argument_list"
-        | "binary_operator"
-        | "comparison_operator"
-        | "unary_operator"
-        | "not_operator"
-        | "boolean_operator"
-        | "parenthesized_expression"
-        | "return_statement"
-        | "expression_statement"
-        | "list"
-        | "tuple"
-        | "conditional_expression"
-        | "expression_list" => true,
-        "assignment" => field(FIELD.right),
-        "keyword_argument" => field(FIELD.value),
-        "subscript" => field(FIELD.value),
-        // `z.argmax(1)` reads; `z.mul_(2)` writes in place.
-        "attribute" => {
-            field(FIELD.object)
-                && !parent.child_by_field_id(FIELD.attribute).is_some_and(|a| model.text(a).ends_with('_'))
-        }
-        _ => false,
-    }
-}
-
 /// `(assignment, name)` when `node` is the whole value of `name = node`.
 fn bound_name<'a>(model: &Model<'a>, node: Node<'a>) -> Option<(Node<'a>, &'a str)> {
     let mut up = node.parent()?;
@@ -819,19 +789,6 @@ fn read_elsewhere<'a>(model: &Model<'a>, assignment: Node<'a>, name: &str, reade
         stack.extend(n.named_children(&mut cursor));
     }
     false
-}
-
-/// An identifier that reads no variable: the target of `name = ...`, a keyword argument's name,
-/// an attribute's name.
-fn names_no_value(id: Node) -> bool {
-    let Some(parent) = id.parent() else { return false };
-    let field = |f| parent.child_by_field_id(f) == Some(id);
-    match parent.kind_name() {
-        "assignment" => field(FIELD.left),
-        "keyword_argument" => field(FIELD.name),
-        "attribute" => field(FIELD.attribute),
-        _ => false,
-    }
 }
 
 /// The name `logits`, read by an activation whose call ends at byte `from` in the statement
@@ -905,7 +862,7 @@ fn changes_within<'a>(model: &Model<'a>, root: Node<'a>, name: &str, lo: usize, 
             // `f(z=1)`, `self.z`: a keyword's or an attribute's name, no read of the variable.
             let other = n.parent().is_some_and(|p| matches!(p.kind_name(), "keyword_argument" | "attribute"))
                 && names_no_value(n);
-            if !other && !plain_read(model, n) {
+            if !other && !model.plain_read(n) {
                 return true;
             }
             continue;
@@ -923,15 +880,10 @@ fn changes_within<'a>(model: &Model<'a>, root: Node<'a>, name: &str, lo: usize, 
 /// ([`Model::identifiers`], the nodes that walk reaches): an occurrence of `name` starting
 /// within `lo..hi` other than a plain read.
 fn rebound_within<'a>(model: &Model<'a>, scope: Node<'a>, name: &str, lo: usize, hi: usize) -> bool {
-    let identifiers = model.identifiers(scope);
-    let Some(occurrences) = identifiers.get(name) else { return false };
-    let first = occurrences.partition_point(|n| n.start_byte() < lo);
-    occurrences[first..].iter().take_while(|n| n.start_byte() < hi).any(|&n| {
-        model.count_index_work(1);
-        let other = model.parent(n).is_some_and(|p| matches!(p.kind_name(), "keyword_argument" | "attribute"))
-            && names_no_value(n);
-        n.end_byte() > lo && !other && !plain_read(model, n)
-    })
+    let changing = model.changing_occurrences(scope, name);
+    let first = changing.partition_point(|n| n.start_byte() < lo);
+    model.count_index_work(1);
+    changing[first..].iter().take_while(|n| n.start_byte() < hi).any(|n| n.end_byte() > lo)
 }
 
 /// A function nested in `scope` declares `nonlocal name`, or `scope` is the module and a

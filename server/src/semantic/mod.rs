@@ -88,6 +88,9 @@ pub struct Model<'a> {
     /// Per scope, the nodes that may write into an array in place, in source order
     /// ([`Model::may_write_in_place_in`]).
     in_place_candidates: RefCell<HashMap<usize, Rc<Vec<Node<'a>>>>>,
+    /// Per scope, the occurrences of each name that may change it
+    /// ([`Model::changing_occurrences`]).
+    changing_occurrences: RefCell<HashMap<usize, HashMap<&'a str, Rc<Vec<Node<'a>>>>>>,
     /// Per scope, the names its nested functions, lambdas and classes mention
     /// ([`Model::nested_names`]).
     nested_names: RefCell<HashMap<usize, Rc<HashSet<&'a str>>>>,
@@ -199,6 +202,7 @@ impl<'a> Model<'a> {
             scopes: RefCell::default(),
             identifiers: RefCell::default(),
             in_place_candidates: RefCell::default(),
+            changing_occurrences: RefCell::default(),
             nested_names: RefCell::default(),
             conversions: RefCell::default(),
             values: RefCell::default(),

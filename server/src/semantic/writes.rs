@@ -160,6 +160,69 @@ const WRITING: &[&str] = &["at", "copyto", "put", "place", "putmask", "fill_diag
 const MAX_CALL_DEPTH: u32 = 8;
 
 impl<'a> Model<'a> {
+    /// The occurrences of `name` in `scope` (outside the functions, lambdas and classes nested
+    /// in it) that may change what it holds, in source order: every occurrence but a plain read
+    /// ([`Model::plain_read`]) and a name that reads no variable ([`names_no_value`]) under a
+    /// keyword argument or an attribute. Built once per scope, for all its names: a check that
+    /// a name is not rebound between a binding and each of n reads looked at every occurrence
+    /// in between, n² for a name read n times (`a_i = softmax(z)` ... `log(a_i)`).
+    pub fn changing_occurrences(&self, scope: Node<'a>, name: &str) -> Rc<Vec<Node<'a>>> {
+        if let Some(found) = self.changing_occurrences.borrow().get(&scope.id()) {
+            return found.get(name).cloned().unwrap_or_default();
+        }
+        let identifiers = self.identifiers(scope);
+        let mut by_name: super::HashMap<&'a str, Rc<Vec<Node<'a>>>> = super::HashMap::default();
+        for (&text, occurrences) in identifiers.iter() {
+            let changing: Vec<Node<'a>> = occurrences
+                .iter()
+                .copied()
+                .filter(|&n| {
+                    self.count_index_work(1);
+                    let other =
+                        self.parent(n).is_some_and(|p| matches!(p.kind_name(), "keyword_argument" | "attribute"))
+                            && names_no_value(n);
+                    !other && !self.plain_read(n)
+                })
+                .collect();
+            if !changing.is_empty() {
+                by_name.insert(text, Rc::new(changing));
+            }
+        }
+        let found = by_name.get(name).cloned().unwrap_or_default();
+        self.changing_occurrences.borrow_mut().insert(scope.id(), by_name);
+        found
+    }
+
+    /// An identifier read as a value, in a context that cannot rebind it.
+    pub fn plain_read(&self, id: Node<'a>) -> bool {
+        let Some(parent) = self.parent(id) else { return false };
+        let field = |f| parent.child_by_field_id(f) == Some(id);
+        match parent.kind_name() {
+            "argument_list"
+            | "binary_operator"
+            | "comparison_operator"
+            | "unary_operator"
+            | "not_operator"
+            | "boolean_operator"
+            | "parenthesized_expression"
+            | "return_statement"
+            | "expression_statement"
+            | "list"
+            | "tuple"
+            | "conditional_expression"
+            | "expression_list" => true,
+            "assignment" => field(FIELD.right),
+            "keyword_argument" => field(FIELD.value),
+            "subscript" => field(FIELD.value),
+            // `z.argmax(1)` reads; `z.mul_(2)` writes in place.
+            "attribute" => {
+                field(FIELD.object)
+                    && !parent.child_by_field_id(FIELD.attribute).is_some_and(|a| self.text(a).ends_with('_'))
+            }
+            _ => false,
+        }
+    }
+
     /// The nodes of `scope` (outside the functions, lambdas and classes nested in it) for which
     /// [`Model::writes_in_place`] with no `objects` may hold, whatever it spares, sorted by
     /// their start: every other node writes nothing. Built once per scope: a check between a
@@ -611,5 +674,18 @@ fn written_through<'a>(target: Node<'a>) -> Option<Written<'a>> {
             "parenthesized_expression" => value = unparenthesized(value),
             _ => return None,
         }
+    }
+}
+
+/// An identifier that reads no variable: the target of `name = ...`, a keyword argument's name,
+/// an attribute's name.
+pub fn names_no_value(id: Node) -> bool {
+    let Some(parent) = id.parent() else { return false };
+    let field = |f| parent.child_by_field_id(f) == Some(id);
+    match parent.kind_name() {
+        "assignment" => field(FIELD.left),
+        "keyword_argument" => field(FIELD.name),
+        "attribute" => field(FIELD.attribute),
+        _ => false,
     }
 }
