@@ -6,7 +6,7 @@ use tree_sitter::Node;
 
 use crate::rules::{Checker, Finding, fixes};
 use crate::semantic::eval::FORWARD_METHODS;
-use crate::semantic::flows::{LossCall, LossFlow, Source, applies, object_output, split_object};
+use crate::semantic::flows::{LossCall, LossFlow, LossesByProducer, Source, applies, object_output, split_object};
 use crate::semantic::losses::Expects;
 use crate::semantic::scope::Binding;
 use crate::semantic::value::{Kind, Op, Prob};
@@ -199,19 +199,18 @@ fn reached<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, applies_here: bool
     let scope = model.scope_of(node);
     // The stack `node` ends, if it is the last layer of one.
     let stack = enclosing_stack(model, node);
-    for l in model.loss_calls_in(scope).iter() {
-        if l.expects != wanted {
-            continue;
+    let losses = model.losses_by_producer(scope, op, || losses_by_producer(model, scope, prob));
+    let mut hits: Vec<usize> = losses.by_producer.get(&node.id()).cloned().unwrap_or_default();
+    if builds {
+        for object in [Some(node), stack].into_iter().flatten() {
+            hits.extend(losses.by_object.get(&object.id()).into_iter().flatten());
         }
-        let p = model.loss_prediction(l);
-        // The prediction's value keeps one producer of a join: `softmax(a) if c else
-        // softmax(b)` reaches the loss through both.
-        let produced = p.producer == Some(node) || l.input.is_some_and(|i| !l.compile && may_produce(model, i, node));
-        let hit = produced || (builds && (p.object == Some(node) || (stack.is_some() && p.object == stack)));
-        // On every path (a softmax under `if flag:` with `p = z` on the other path gives the
-        // loss logits there, as a conditional expression does).
-        let every_path = builds || l.compile || l.input.is_none_or(|i| always_produced(model, i, op));
-        if hit && p.op == Some(op) && every_path {
+    }
+    hits.sort_unstable();
+    hits.dedup();
+    for i in hits {
+        let (l, _, every_path) = &losses.losses[i];
+        if builds || *every_path {
             out.push(Reached::Here(l.clone()));
         }
     }
@@ -260,6 +259,49 @@ fn reached<'a>(model: &Model<'a>, node: Node<'a>, prob: Prob, applies_here: bool
                 }
             }
         }
+    }
+    out
+}
+
+/// The loss calls of `scope` that expect the logits of `prob` and receive its output, indexed by
+/// the nodes that may produce what they receive: the prediction's producer, and those of the
+/// values the input can take ([`may_produce`]: the prediction's value keeps one producer of a
+/// join, and `softmax(a) if c else softmax(b)` reaches the loss through both); by object, the
+/// constructor of the object whose call gives the prediction. Each says whether every value its
+/// input can take is the output ([`always_produced`]): a softmax under `if flag:` with `p = z`
+/// on the other path gives the loss logits there, as a conditional expression does.
+fn losses_by_producer<'a>(model: &Model<'a>, scope: Node<'a>, prob: Prob) -> LossesByProducer<'a> {
+    let wanted = Some(Expects::Logits(prob));
+    let op = prob_op(prob);
+    let mut out = LossesByProducer::default();
+    for l in model.loss_calls_in(scope).iter() {
+        if l.expects != wanted {
+            continue;
+        }
+        let p = model.loss_prediction(l);
+        if p.op != Some(op) {
+            continue;
+        }
+        let i = out.losses.len();
+        let mut producers: Vec<Node<'a>> = p.producer.into_iter().collect();
+        let mut every_path = l.compile || l.input.is_none();
+        if let Some(input) = l.input
+            && !l.compile
+        {
+            let (values, every) = values(model, input);
+            producers.extend(model.value(input).producer.map(|pr| pr.node));
+            producers.extend(values.iter().filter_map(|v| model.value(*v).producer.map(|pr| pr.node)));
+            every_path = every && values.iter().all(|v| v.kind_name() == "none" || model.value(*v).op() == Some(op));
+        }
+        producers.sort_unstable_by_key(|n| n.id());
+        producers.dedup();
+        for producer in producers {
+            out.by_producer.entry(producer.id()).or_default().push(i);
+        }
+        if let Some(object) = p.object {
+            out.by_object.entry(object.id()).or_default().push(i);
+        }
+        out.losses.push((l.clone(), p, every_path));
     }
     out
 }

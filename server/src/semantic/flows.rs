@@ -25,6 +25,8 @@
 
 use std::rc::Rc;
 
+use foldhash::HashMap;
+
 use tree_sitter::Node;
 
 use super::facts::{Fact, FactKey};
@@ -120,6 +122,19 @@ pub struct Prediction<'a> {
     /// The constructor of the object (a layer stack, a layer) whose call gave the prediction,
     /// when it is built in the same scope.
     pub object: Option<Node<'a>>,
+}
+
+/// The loss calls of a scope whose prediction may be the output of an operation, each with what
+/// it receives, indexed by the nodes whose output may reach it ([`Model::losses_by_producer`]).
+#[derive(Default)]
+pub struct LossesByProducer<'a> {
+    /// The loss calls, in source order, each with its prediction and whether it receives the
+    /// operation's output on every path.
+    pub losses: Vec<(LossCall<'a>, Prediction<'a>, bool)>,
+    /// By a node's id, the losses (indices into `losses`, ascending) that may receive its output.
+    pub by_producer: HashMap<usize, Vec<usize>>,
+    /// By a constructor's id, the losses whose prediction is the output of the object it builds.
+    pub by_object: HashMap<usize, Vec<usize>>,
 }
 
 /// Operations a loss contract is about.
@@ -761,6 +776,26 @@ impl<'a> Model<'a> {
         let out = Rc::new(out);
         self.loss_calls.borrow_mut().insert(scope.id(), out.clone());
         out
+    }
+
+    /// The loss calls of `scope` that may receive `op`'s output, indexed by the nodes that may
+    /// produce it: `build` makes it once per scope and operation. Each activation of a scope asks
+    /// which of its losses it reaches; asking each loss in turn cost time in proportion to the
+    /// activations times the losses (a function binding 1,600 softmaxes to names and passing
+    /// each to a loss of its own took 18 s). No facts are recorded again when it is found here:
+    /// the activations of a scope are analysed as one unit, the one that built it.
+    pub fn losses_by_producer(
+        &self,
+        scope: Node<'a>,
+        op: Op,
+        build: impl FnOnce() -> LossesByProducer<'a>,
+    ) -> Rc<LossesByProducer<'a>> {
+        if let Some(found) = self.losses_by_producer.borrow().get(&(scope.id(), op)) {
+            return found.clone();
+        }
+        let built = Rc::new(build());
+        self.losses_by_producer.borrow_mut().insert((scope.id(), op), built.clone());
+        built
     }
 
     /// The prediction a loss call receives.

@@ -130,6 +130,9 @@ pub struct Model<'a> {
     lists_checked: RefCell<HashMap<usize, (Sources, bool)>>,
     /// Loss calls per scope (see `flows`).
     loss_calls: RefCell<HashMap<usize, Rc<Vec<flows::LossCall<'a>>>>>,
+    /// The loss calls per scope and operation, by the nodes that may produce what each
+    /// receives ([`Model::losses_by_producer`]).
+    losses_by_producer: RefCell<HashMap<(usize, value::Op), Rc<flows::LossesByProducer<'a>>>>,
     /// Values computed so far (see [`Model::evaluations`]).
     evaluations: Cell<usize>,
     /// Facts recorded as used (see [`Model::recorded`]).
@@ -219,6 +222,7 @@ impl<'a> Model<'a> {
             value_dependencies: RefCell::default(),
             lists_checked: RefCell::default(),
             loss_calls: RefCell::default(),
+            losses_by_producer: RefCell::default(),
             evaluations: Cell::new(0),
             recorded: Cell::new(0),
             index_work: Cell::new(0),
