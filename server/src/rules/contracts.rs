@@ -807,12 +807,30 @@ fn return_values(function: Node) -> Vec<Node> {
 fn read_elsewhere<'a>(model: &Model<'a>, assignment: Node<'a>, name: &str, readers: &[Node<'a>]) -> bool {
     let scope = model.scope_of(assignment);
     let index = model.scope_index(scope);
+    let outside_readers =
+        |n: Node<'a>| !readers.iter().any(|r| r.start_byte() <= n.start_byte() && n.end_byte() <= r.end_byte());
+    // The scope's occurrences of the name, from its index, unless a function, lambda or class
+    // nested in it spells the name too: walking the scope after the assignment, for each
+    // activation bound to a name, cost time in proportion to the activations times the scope.
+    if !model.nested_names(scope).contains(name) {
+        let identifiers = model.identifiers(scope);
+        let Some(uses) = identifiers.get(name) else { return false };
+        let first = uses.partition_point(|n| n.start_byte() < assignment.end_byte());
+        return uses[first..].iter().any(|&n| {
+            model.count_index_work(1);
+            outside_readers(n)
+                && !names_no_value(n)
+                && (model.scope_of(n) != scope
+                    || index.reaching(name, n.start_byte()).entries.iter().any(|e| e.node == assignment))
+        });
+    }
     let mut stack = vec![scope];
     while let Some(n) = stack.pop() {
+        model.count_index_work(1);
         if n.end_byte() <= assignment.end_byte() && n != scope {
             continue;
         }
-        if readers.iter().any(|r| r.start_byte() <= n.start_byte() && n.end_byte() <= r.end_byte()) {
+        if !outside_readers(n) {
             continue;
         }
         if n.kind_name() == "identifier"
