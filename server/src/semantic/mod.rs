@@ -77,6 +77,9 @@ use value::{Kind, Value};
 /// A scope's identifiers by name, each list in source order ([`Model::identifiers`]).
 pub type Identifiers<'a> = HashMap<&'a str, Vec<Node<'a>>>;
 
+/// Some occurrences of each name of a scope, in source order ([`Model::changing_occurrences`]).
+pub type NamedOccurrences<'a> = HashMap<&'a str, Rc<Vec<Node<'a>>>>;
+
 /// The model of one file, built lazily as rules ask.
 pub struct Model<'a> {
     pub src: &'a str,
@@ -90,7 +93,7 @@ pub struct Model<'a> {
     in_place_candidates: RefCell<HashMap<usize, Rc<Vec<Node<'a>>>>>,
     /// Per scope, the occurrences of each name that may change it
     /// ([`Model::changing_occurrences`]).
-    changing_occurrences: RefCell<HashMap<usize, HashMap<&'a str, Rc<Vec<Node<'a>>>>>>,
+    changing_occurrences: RefCell<HashMap<usize, NamedOccurrences<'a>>>,
     /// Per scope, the names its nested functions, lambdas and classes mention
     /// ([`Model::nested_names`]).
     nested_names: RefCell<HashMap<usize, Rc<HashSet<&'a str>>>>,

@@ -171,7 +171,7 @@ impl<'a> Model<'a> {
             return found.get(name).cloned().unwrap_or_default();
         }
         let identifiers = self.identifiers(scope);
-        let mut by_name: super::HashMap<&'a str, Rc<Vec<Node<'a>>>> = super::HashMap::default();
+        let mut by_name = super::NamedOccurrences::default();
         for (&text, occurrences) in identifiers.iter() {
             let changing: Vec<Node<'a>> = occurrences
                 .iter()
