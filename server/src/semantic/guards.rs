@@ -135,7 +135,9 @@ impl<'a> Model<'a> {
 
     /// `value` (of `expr`) narrowed by the conditions that hold where `expr` is evaluated.
     pub fn refine(&self, expr: Node<'a>, mut value: Value<'a>) -> Value<'a> {
-        for c in self.constraints_at(expr) {
+        let constraints = self.constraints_at(expr);
+        self.count_index_work(constraints.len());
+        for c in constraints {
             if same_expression(c.subject, expr, self.src) {
                 value.range = narrow(value.range, c.range);
             }
@@ -250,6 +252,7 @@ impl<'a> Model<'a> {
         for &child in path.iter().rev() {
             step.clear();
             self.conditions_of_step(at, child, &mut step);
+            self.count_index_work(step.len());
             for condition in step.drain(..) {
                 list = Rc::new(Conditions::Then(condition, list));
             }
