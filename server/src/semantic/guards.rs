@@ -3,6 +3,7 @@
 //! `[np.log(v) for v in vs if v > 0]`, early exits (`if n == 0: return`), `assert`, and named
 //! conditions (`ok = x > 0; where(ok, x, 1)`).
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -26,8 +27,20 @@ pub type Exits<'a> = Rc<Vec<(usize, Node<'a>, bool)>>;
 /// ([`Model::conditions_at`]).
 pub enum Conditions<'a> {
     None,
-    /// A condition (with its truth), then those of the levels above.
-    Then((Node<'a>, bool), Rc<Conditions<'a>>),
+    /// A condition (with its truth), then those of the levels above, and, once read, the
+    /// constraints of this list that constrain something.
+    Then((Node<'a>, bool), Rc<Conditions<'a>>, OnceCell<Constrained<'a>>),
+}
+
+/// The constraints a list of conditions puts on expressions: those of its innermost condition
+/// that constrains something, each with its subject's text (as [`same_expression`] compares
+/// it), then those of the conditions further out. Conditions that constrain nothing are
+/// skipped: the tests `c == 1`, `c == 2`, ... of earlier `elif` branches, false, say nothing.
+type Constrained<'a> = Option<Rc<ConstraintsOf<'a>>>;
+
+pub struct ConstraintsOf<'a> {
+    constraints: Vec<(String, Constraint<'a>)>,
+    rest: Constrained<'a>,
 }
 
 /// How deep conditions are read (`not`, `and`, `all(...)` each count one level).
@@ -135,14 +148,62 @@ impl<'a> Model<'a> {
 
     /// `value` (of `expr`) narrowed by the conditions that hold where `expr` is evaluated.
     pub fn refine(&self, expr: Node<'a>, mut value: Value<'a>) -> Value<'a> {
-        let constraints = self.constraints_at(expr);
-        self.count_index_work(constraints.len());
-        for c in constraints {
-            if same_expression(c.subject, expr, self.src) {
-                value.range = narrow(value.range, c.range);
-            }
+        let list = self.condition_list(expr);
+        let expr = unparenthesized(expr);
+        let key = squashed(expr, self.src);
+        // Outermost first, each condition's in their order, as `constraints_at` lists them.
+        let mut found = Vec::new();
+        let mut at = self.constrained(&list);
+        while let Some(of) = at {
+            self.count_index_work(of.constraints.len());
+            let start = found.len();
+            found.extend(
+                of.constraints
+                    .iter()
+                    .filter(|(text, c)| *text == key && unparenthesized(c.subject).kind_name() == expr.kind_name())
+                    .map(|(_, c)| c.range),
+            );
+            found[start..].reverse();
+            at = of.rest.as_ref();
+        }
+        for range in found.into_iter().rev() {
+            value.range = narrow(value.range, range);
         }
         value
+    }
+
+    /// The constraints of `list` that constrain something ([`Constrained`]), read once per list:
+    /// down to the first list whose are known, then up again, each sharing those further out.
+    fn constrained<'l>(&self, list: &'l Rc<Conditions<'a>>) -> Option<&'l Rc<ConstraintsOf<'a>>> {
+        let mut pending = Vec::new();
+        let mut at = list;
+        while let Conditions::Then(_, rest, cell) = &**at {
+            if cell.get().is_some() {
+                break;
+            }
+            pending.push(at);
+            at = rest;
+        }
+        let mut below = match &**at {
+            Conditions::Then(_, _, cell) => cell.get().cloned().flatten(),
+            Conditions::None => None,
+        };
+        for list in pending.into_iter().rev() {
+            let Conditions::Then((cond, truth), _, cell) = &**list else { continue };
+            let mut out = Vec::new();
+            self.constraints_of(*cond, *truth, 0, &mut out);
+            self.count_index_work(1);
+            if !out.is_empty() {
+                let constraints =
+                    out.into_iter().map(|c| (squashed(unparenthesized(c.subject), self.src), c)).collect();
+                below = Some(Rc::new(ConstraintsOf { constraints, rest: below }));
+            }
+            let _ = cell.set(below.clone());
+        }
+        match &**list {
+            Conditions::Then(_, _, cell) => cell.get().and_then(Option::as_ref),
+            Conditions::None => None,
+        }
     }
 
     /// `value`, which a binding of the name `node` made at or before byte `after` gives `node`,
@@ -214,7 +275,7 @@ impl<'a> Model<'a> {
     pub fn conditions_at(&self, node: Node<'a>) -> Vec<(Node<'a>, bool)> {
         let mut out = Vec::new();
         let mut list = &self.condition_list(node);
-        while let Conditions::Then(condition, rest) = &**list {
+        while let Conditions::Then(condition, rest, _) = &**list {
             out.push(*condition);
             list = rest;
         }
@@ -250,16 +311,62 @@ impl<'a> Model<'a> {
         lists.insert(at.id(), list.clone());
         let mut step = Vec::new();
         for &child in path.iter().rev() {
+            if let Some(alternatives) = self.alternatives_lists(at, child, &list) {
+                for (alternative, its) in alternatives {
+                    lists.insert(alternative.id(), its);
+                }
+                if let Some(its) = lists.get(&child.id()) {
+                    list = its.clone();
+                    at = child;
+                    continue;
+                }
+            }
             step.clear();
             self.conditions_of_step(at, child, &mut step);
             self.count_index_work(step.len());
             for condition in step.drain(..) {
-                list = Rc::new(Conditions::Then(condition, list));
+                list = Rc::new(Conditions::Then(condition, list, OnceCell::new()));
             }
             lists.insert(child.id(), list.clone());
             at = child;
         }
         list
+    }
+
+    /// When `child` is an `elif` or `else` of the `if` statement `parent` (whose list is
+    /// `list`): the lists of all its alternatives, in one pass, each its predecessor's with the
+    /// predecessor's test false (the `if`'s own for the first). Built one by one, the `k`-th
+    /// held its `k` earlier tests afresh: `n` branches, `n²` conditions.
+    fn alternatives_lists(
+        &self,
+        parent: Node<'a>,
+        child: Node<'a>,
+        list: &Rc<Conditions<'a>>,
+    ) -> Option<Vec<(Node<'a>, Rc<Conditions<'a>>)>> {
+        if parent.kind_name() != "if_statement" || !matches!(child.kind_name(), "elif_clause" | "else_clause") {
+            return None;
+        }
+        let mut cursor = parent.walk();
+        let alternatives: Vec<Node<'a>> = parent.children_by_field_name("alternative", &mut cursor).collect();
+        if !alternatives.contains(&child) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(alternatives.len());
+        let Some(cond) = parent.child_by_field_id(FIELD.condition) else {
+            // No test (broken code): nothing is known in any branch.
+            return Some(alternatives.into_iter().map(|a| (a, list.clone())).collect());
+        };
+        let mut test = Some(cond);
+        let mut list = list.clone();
+        for alternative in alternatives {
+            if let Some(test) = test {
+                self.count_index_work(1);
+                list = Rc::new(Conditions::Then((test, false), list, OnceCell::new()));
+            }
+            out.push((alternative, list.clone()));
+            test = alternative.child_by_field_id(FIELD.condition);
+        }
+        Some(out)
     }
 
     /// The conditions (with their truth) known to hold in `child` beyond those in `parent`.
@@ -552,6 +659,12 @@ impl<'a> Model<'a> {
             }
         }
     }
+}
+
+/// The text of `node` without its blanks: two expressions of one kind and this text are the
+/// same ([`same_expression`]).
+fn squashed(node: Node, src: &str) -> String {
+    text(node, src).chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// The operands and the operator of a comparison with one operator (`a > b`; not `a < b < c`).
