@@ -766,46 +766,25 @@ fn later_uses<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Vec<Node<'a>>> {
 pub fn reached_uses<'a>(model: &Model<'a>, assignment: Node<'a>) -> Option<Vec<Node<'a>>> {
     let target = assignment.child_by_field_id(FIELD.left).filter(|l| l.kind_name() == "identifier")?;
     let name = model.text(target);
-    let scope = model.scope_of(assignment);
-    let identifiers = model.identifiers(scope);
-    let named = identifiers.get(name).map_or(&[][..], Vec::as_slice);
-    let after = named.partition_point(|n| n.start_byte() <= assignment.end_byte());
-    // Only the uses this assignment reaches, not later targets or uses of a rebinding.
-    let index = model.scope_index(scope);
-    // A rebinding `name = ...` that is a statement of the assignment's own block: the scope
-    // index reads it as binding on every path, so no use after that statement is reached. The
-    // scan stops there: n assignments of one name, each followed by a use, cost n, not n².
-    let block =
-        model.parent(assignment).filter(|s| s.kind_name() == "expression_statement").and_then(|s| model.parent(s));
-    let mut stop = usize::MAX;
-    let mut uses = Vec::new();
-    for &u in &named[after..] {
-        if u.start_byte() >= stop {
-            break;
-        }
-        model.count_index_work(1);
-        let parent = model.parent(u);
-        if let Some(p) = parent.filter(|p| p.kind_name() == "assignment" && p.child_by_field_id(FIELD.left) == Some(u))
-        {
-            if let Some(statement) = model.parent(p).filter(|s| s.kind_name() == "expression_statement")
-                && block.is_some()
-                && model.parent(statement) == block
-            {
-                stop = statement.end_byte();
-            }
-            continue;
-        }
-        // `v.dtype`, `v.shape`: metadata, not the values.
-        let metadata = parent.is_some_and(|p| {
-            p.kind_name() == "attribute"
-                && p.child_by_field_id(FIELD.object) == Some(u)
-                && p.child_by_field_id(FIELD.attribute)
-                    .is_some_and(|a| matches!(model.text(a), "dtype" | "shape" | "device" | "ndim"))
-        });
-        if !metadata && index.reaching(name, u.start_byte()).entries.iter().any(|e| e.node == assignment) {
-            uses.push(u);
-        }
-    }
+    // The reads this assignment reaches, from those of every binding of the name, found once
+    // per scope and name: not later targets, nor uses of a rebinding.
+    let reached = model.reads_reached(model.scope_of(assignment), name);
+    let reads = reached.get(&assignment.id()).map_or(&[][..], Vec::as_slice);
+    let after = reads.partition_point(|n| n.start_byte() <= assignment.end_byte());
+    let uses = reads[after..]
+        .iter()
+        .copied()
+        .filter(|&u| {
+            // `v.dtype`, `v.shape`: metadata, not the values.
+            let metadata = model.parent(u).is_some_and(|p| {
+                p.kind_name() == "attribute"
+                    && p.child_by_field_id(FIELD.object) == Some(u)
+                    && p.child_by_field_id(FIELD.attribute)
+                        .is_some_and(|a| matches!(model.text(a), "dtype" | "shape" | "device" | "ndim"))
+            });
+            !metadata
+        })
+        .collect();
     Some(uses)
 }
 

@@ -80,6 +80,10 @@ pub type Identifiers<'a> = HashMap<&'a str, Vec<Node<'a>>>;
 /// Some occurrences of each name of a scope, in source order ([`Model::changing_occurrences`]).
 pub type NamedOccurrences<'a> = HashMap<&'a str, Rc<Vec<Node<'a>>>>;
 
+/// The reads of a name in a scope that each of its bindings reaches, by the binding's node id
+/// (as [`scope::Entry::node`]), each list in source order ([`Model::reads_reached`]).
+pub type ReadsReached<'a> = HashMap<usize, Vec<Node<'a>>>;
+
 /// The model of one file, built lazily as rules ask.
 pub struct Model<'a> {
     pub src: &'a str,
@@ -88,6 +92,8 @@ pub struct Model<'a> {
     scopes: RefCell<HashMap<usize, Rc<ScopeIndex<'a>>>>,
     /// Per scope, its identifiers by name ([`Model::identifiers`]).
     identifiers: RefCell<HashMap<usize, Rc<Identifiers<'a>>>>,
+    /// Per scope and name, the reads each binding reaches ([`Model::reads_reached`]).
+    reads_reached: RefCell<HashMap<(usize, &'a str), Rc<ReadsReached<'a>>>>,
     /// Per scope, the nodes that may write into an array in place, in source order
     /// ([`Model::may_write_in_place_in`]).
     in_place_candidates: RefCell<HashMap<usize, Rc<Vec<Node<'a>>>>>,
@@ -207,6 +213,7 @@ impl<'a> Model<'a> {
             imports,
             scopes: RefCell::default(),
             identifiers: RefCell::default(),
+            reads_reached: RefCell::default(),
             in_place_candidates: RefCell::default(),
             changing_occurrences: RefCell::default(),
             nested_names: RefCell::default(),
@@ -441,6 +448,40 @@ impl<'a> Model<'a> {
         let by_name = Rc::new(by_name);
         self.identifiers.borrow_mut().insert(scope.id(), by_name.clone());
         by_name
+    }
+
+    /// The identifiers of `name` in `scope` ([`Model::identifiers`]) that are not the target
+    /// of an assignment (`name = ...`), by the bindings that may reach them (the scope index's
+    /// reaching definitions): each read asked once per scope and name. Asked per binding, the
+    /// reads after each were each asked again: `n` branches `elif ...: w = log(x)` before one
+    /// `return w` walked the later branches' targets and every branch for what reaches
+    /// `return w`, for each of the `n` logs.
+    pub fn reads_reached(&self, scope: Node<'a>, name: &'a str) -> Rc<ReadsReached<'a>> {
+        if let Some(found) = self.reads_reached.borrow().get(&(scope.id(), name)) {
+            return found.clone();
+        }
+        let identifiers = self.identifiers(scope);
+        let index = self.scope_index(scope);
+        let mut reached: ReadsReached<'a> = HashMap::default();
+        for &u in identifiers.get(name).map_or(&[][..], Vec::as_slice) {
+            self.count_index_work(1);
+            let target = self
+                .parent(u)
+                .is_some_and(|p| p.kind_name() == "assignment" && p.child_by_field_id(FIELD.left) == Some(u));
+            if target {
+                continue;
+            }
+            for entry in index.reaching(name, u.start_byte()).entries {
+                self.count_index_work(1);
+                let reads = reached.entry(entry.node.id()).or_default();
+                if reads.last() != Some(&u) {
+                    reads.push(u);
+                }
+            }
+        }
+        let reached = Rc::new(reached);
+        self.reads_reached.borrow_mut().insert((scope.id(), name), reached.clone());
+        reached
     }
 
     /// Every name an identifier spells inside the functions, lambdas and classes nested in
