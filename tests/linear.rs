@@ -319,6 +319,25 @@ fn elif_branches_assigning_one_name_cost_linear_work() {
     doubles_at_most(elif_branches_assigning_one_name, 200);
 }
 
+/// Regression: the `elif` branches each test a different name and divide by it. The branches
+/// share their conditions, but the constraints were not indexed by subject: each value in the
+/// `k`-th branch read the constraints of all `k - 1` earlier tests to find those about it.
+fn elif_branches_testing_each_a_name(n: usize) -> String {
+    let params: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let mut src = format!("import torch\n\n\ndef f(z, {}):\n", params.join(", "));
+    for i in 0..n {
+        let keyword = if i == 0 { "if" } else { "elif" };
+        src.push_str(&format!("    {keyword} a{i} > 0:\n        w = torch.log(torch.relu(z)) / a{i}\n"));
+    }
+    src.push_str("    else:\n        w = z\n    return w\n");
+    src
+}
+
+#[test]
+fn elif_branches_testing_each_a_name_cost_linear_work() {
+    doubles_at_most(elif_branches_testing_each_a_name, 400);
+}
+
 /// A named way to nest a log `n` levels deep.
 type Nesting = (&'static str, fn(usize) -> String);
 

@@ -6,6 +6,9 @@
 use std::cell::OnceCell;
 use std::rc::Rc;
 
+use archery::RcK;
+use foldhash::fast::FixedState;
+use rpds::{HashTrieMap, List};
 use tree_sitter::Node;
 
 use super::Model;
@@ -32,16 +35,16 @@ pub enum Conditions<'a> {
     Then((Node<'a>, bool), Rc<Conditions<'a>>, OnceCell<Constrained<'a>>),
 }
 
-/// The constraints a list of conditions puts on expressions: those of its innermost condition
-/// that constrains something, each with its subject's text (as [`same_expression`] compares
-/// it), then those of the conditions further out. Conditions that constrain nothing are
-/// skipped: the tests `c == 1`, `c == 2`, ... of earlier `elif` branches, false, say nothing.
-type Constrained<'a> = Option<Rc<ConstraintsOf<'a>>>;
+/// The constraints a list of conditions puts on expressions, by subject: its kind and its text
+/// (as [`same_expression`] compares them) give the ranges the list's conditions hold it in,
+/// innermost first. Each list's map is that of the list further out with its innermost
+/// condition's constraints added, sharing the rest: a value looks up its own constraints, not
+/// those of every earlier `elif` test about other names. Conditions that constrain nothing add
+/// nothing (the tests `c == 1`, `c == 2`, ... of earlier `elif` branches, false, say nothing),
+/// and a list none of whose conditions constrain has no map.
+type Constrained<'a> = Option<BySubject<'a>>;
 
-pub struct ConstraintsOf<'a> {
-    constraints: Vec<(String, Constraint<'a>)>,
-    rest: Constrained<'a>,
-}
+type BySubject<'a> = HashTrieMap<(&'a str, String), List<Interval>, RcK, FixedState>;
 
 /// How deep conditions are read (`not`, `and`, `all(...)` each count one level).
 const MAX_NESTING: u32 = 32;
@@ -150,31 +153,21 @@ impl<'a> Model<'a> {
     pub fn refine(&self, expr: Node<'a>, mut value: Value<'a>) -> Value<'a> {
         let list = self.condition_list(expr);
         let expr = unparenthesized(expr);
-        let key = squashed(expr, self.src);
-        // Outermost first, each condition's in their order, as `constraints_at` lists them.
-        let mut found = Vec::new();
-        let mut at = self.constrained(&list);
-        while let Some(of) = at {
-            self.count_index_work(of.constraints.len());
-            let start = found.len();
-            found.extend(
-                of.constraints
-                    .iter()
-                    .filter(|(text, c)| *text == key && unparenthesized(c.subject).kind_name() == expr.kind_name())
-                    .map(|(_, c)| c.range),
-            );
-            found[start..].reverse();
-            at = of.rest.as_ref();
-        }
+        let key = (expr.kind_name(), squashed(expr, self.src));
+        let ranges = self.constrained(&list).and_then(|by_subject| by_subject.get(&key));
+        self.count_index_work(1 + ranges.map_or(0, List::len));
+        // Outermost first, each condition's in their order, as `constraints_at` lists them:
+        // `narrow` gives up on an empty meet, so the order can matter.
+        let found: Vec<Interval> = ranges.into_iter().flatten().copied().collect();
         for range in found.into_iter().rev() {
             value.range = narrow(value.range, range);
         }
         value
     }
 
-    /// The constraints of `list` that constrain something ([`Constrained`]), read once per list:
-    /// down to the first list whose are known, then up again, each sharing those further out.
-    fn constrained<'l>(&self, list: &'l Rc<Conditions<'a>>) -> Option<&'l Rc<ConstraintsOf<'a>>> {
+    /// The constraints of `list` by subject ([`Constrained`]), read once per list: down to the
+    /// first list whose are known, then up again, each adding to those further out.
+    fn constrained<'l>(&self, list: &'l Rc<Conditions<'a>>) -> Option<&'l BySubject<'a>> {
         let mut pending = Vec::new();
         let mut at = list;
         while let Conditions::Then(_, rest, cell) = &**at {
@@ -188,15 +181,22 @@ impl<'a> Model<'a> {
             Conditions::Then(_, _, cell) => cell.get().cloned().flatten(),
             Conditions::None => None,
         };
+        let mut out = Vec::new();
         for list in pending.into_iter().rev() {
             let Conditions::Then((cond, truth), _, cell) = &**list else { continue };
-            let mut out = Vec::new();
+            out.clear();
             self.constraints_of(*cond, *truth, 0, &mut out);
-            self.count_index_work(1);
+            self.count_index_work(1 + out.len());
             if !out.is_empty() {
-                let constraints =
-                    out.into_iter().map(|c| (squashed(unparenthesized(c.subject), self.src), c)).collect();
-                below = Some(Rc::new(ConstraintsOf { constraints, rest: below }));
+                let mut by_subject =
+                    below.unwrap_or_else(|| HashTrieMap::new_with_hasher_and_ptr_kind(FixedState::default()));
+                for c in out.drain(..) {
+                    let subject = unparenthesized(c.subject);
+                    let key = (subject.kind_name(), squashed(subject, self.src));
+                    let ranges = by_subject.get(&key).cloned().unwrap_or_default().push_front(c.range);
+                    by_subject.insert_mut(key, ranges);
+                }
+                below = Some(by_subject);
             }
             let _ = cell.set(below.clone());
         }
