@@ -321,7 +321,8 @@ fn elif_branches_assigning_one_name_cost_linear_work() {
 
 /// Regression: the `elif` branches each test a different name and divide by it. The branches
 /// share their conditions, but the constraints were not indexed by subject: each value in the
-/// `k`-th branch read the constraints of all `k - 1` earlier tests to find those about it.
+/// `k`-th branch read the constraints of all `k - 1` earlier tests to find those about it, and
+/// each use of a name scanned the function's `n` parameters for it.
 fn elif_branches_testing_each_a_name(n: usize) -> String {
     let params: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
     let mut src = format!("import torch\n\n\ndef f(z, {}):\n", params.join(", "));

@@ -84,6 +84,11 @@ pub type NamedOccurrences<'a> = HashMap<&'a str, Rc<Vec<Node<'a>>>>;
 /// (as [`scope::Entry::node`]), each list in source order ([`Model::reads_reached`]).
 pub type ReadsReached<'a> = HashMap<usize, Vec<Node<'a>>>;
 
+/// Parameter lists at most this long are searched where a name is asked about; longer ones are
+/// indexed by name once ([`Model::parameter`]): a function of `n` parameters, each used, read
+/// them all per use.
+const MAX_SCANNED_PARAMETERS: usize = 16;
+
 /// The model of one file, built lazily as rules ask.
 pub struct Model<'a> {
     pub src: &'a str,
@@ -124,6 +129,9 @@ pub struct Model<'a> {
     /// [`Model::conditions_at`] of the nodes asked about and of those between them and their
     /// function, by node id; cleared with `parents`.
     condition_lists: RefCell<HashMap<usize, Rc<guards::Conditions<'a>>>>,
+    /// The parameters of the long parameter lists asked about, by name, by the list's node id
+    /// ([`Model::parameter`]).
+    parameter_lists: RefCell<HashMap<usize, Rc<HashMap<&'a str, Node<'a>>>>>,
     /// Facts used since the last [`Model::take_dependencies`].
     dependencies: RefCell<Dependencies>,
     /// Whether facts used are recorded: only a cache that checks them later needs them, and
@@ -227,6 +235,7 @@ impl<'a> Model<'a> {
             facts: RefCell::default(),
             exits: RefCell::default(),
             condition_lists: RefCell::default(),
+            parameter_lists: RefCell::default(),
             dependencies: RefCell::default(),
             records: true,
             value_dependencies: RefCell::default(),
@@ -745,6 +754,12 @@ impl<'a> Model<'a> {
     /// The parameter node of `function` named `name`.
     pub fn parameter(&self, function: Node<'a>, name: &str) -> Option<Node<'a>> {
         let params = function.child_by_field_id(FIELD.parameters)?;
+        let count = params.named_child_count();
+        if count > MAX_SCANNED_PARAMETERS {
+            self.count_index_work(1);
+            return self.parameters_by_name(params).get(name).copied();
+        }
+        self.count_index_work(count);
         // Asked for every library call's alias (is `F` a parameter here?): a parameter of that
         // name is spelled in the list's text, and a substring search is cheaper than a walk.
         if !self.src[params.byte_range()].contains(name) {
@@ -752,6 +767,24 @@ impl<'a> Model<'a> {
         }
         let mut cursor = params.walk();
         params.named_children(&mut cursor).find(|p| parameter_name(*p, self.src) == Some(name))
+    }
+
+    /// The parameters of the list `params` by name (the first of each name), built once per list.
+    fn parameters_by_name(&self, params: Node<'a>) -> Rc<HashMap<&'a str, Node<'a>>> {
+        if let Some(found) = self.parameter_lists.borrow().get(&params.id()) {
+            return found.clone();
+        }
+        let mut by_name = HashMap::default();
+        let mut cursor = params.walk();
+        for p in params.named_children(&mut cursor) {
+            self.count_index_work(1);
+            if let Some(name) = parameter_name(p, self.src) {
+                by_name.entry(name).or_insert(p);
+            }
+        }
+        let by_name = Rc::new(by_name);
+        self.parameter_lists.borrow_mut().insert(params.id(), by_name.clone());
+        by_name
     }
 
     /// The facts used since the last call, and forgets them.
