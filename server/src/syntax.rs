@@ -1152,8 +1152,13 @@ pub fn short(text: &str) -> String {
 /// Two expressions spell the same thing, ignoring whitespace, comments and outer parentheses.
 pub fn same_expression(a: Node, b: Node, src: &str) -> bool {
     let (a, b) = (unparenthesized(a), unparenthesized(b));
-    let squash = |n: Node| text(n, src).chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    a.kind_name() == b.kind_name() && squash(a) == squash(b)
+    a.kind_name() == b.kind_name() && squashed(a, src) == squashed(b, src)
+}
+
+/// The text of `node` without its whitespace: the key under which [`same_expression`] finds two
+/// spellings of one expression equal.
+pub fn squashed(node: Node, src: &str) -> String {
+    text(node, src).chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use tree_sitter::Node;
 use super::Model;
 use super::scope::Binding;
 use super::value::{Bound, Interval, Value};
-use crate::syntax::{Args, FIELD, KindName, same_expression, text, unparenthesized};
+use crate::syntax::{Args, FIELD, KindName, same_expression, squashed, text, unparenthesized};
 
 /// `subject` lies in `range` where the condition holds.
 #[derive(Clone, Copy, Debug)]
@@ -153,8 +153,9 @@ impl<'a> Model<'a> {
     pub fn refine(&self, expr: Node<'a>, mut value: Value<'a>) -> Value<'a> {
         let list = self.condition_list(expr);
         let expr = unparenthesized(expr);
-        let key = (expr.kind_name(), squashed(expr, self.src));
-        let ranges = self.constrained(&list).and_then(|by_subject| by_subject.get(&key));
+        let ranges = self
+            .constrained(&list)
+            .and_then(|by_subject| by_subject.get(&(expr.kind_name(), squashed(expr, self.src))));
         self.count_index_work(1 + ranges.map_or(0, List::len));
         // Outermost first, each condition's in their order, as `constraints_at` lists them:
         // `narrow` gives up on an empty meet, so the order can matter.
@@ -663,10 +664,6 @@ impl<'a> Model<'a> {
 
 /// The text of `node` without its blanks: two expressions of one kind and this text are the
 /// same ([`same_expression`]).
-fn squashed(node: Node, src: &str) -> String {
-    text(node, src).chars().filter(|c| !c.is_whitespace()).collect()
-}
-
 /// The operands and the operator of a comparison with one operator (`a > b`; not `a < b < c`).
 pub(super) fn comparison_parts<'t>(cond: Node<'t>) -> Option<(Node<'t>, &'t str, Node<'t>)> {
     if cond.kind_name() != "comparison_operator" || cond.named_child_count() != 2 {
