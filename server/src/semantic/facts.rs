@@ -664,8 +664,12 @@ impl<'a> Model<'a> {
                 None => v,
             });
         };
-        let assignments = index.assignments(attr);
-        self.count_index_work(1 + assignments.len() + index.within.len());
+        let (attributes, built) = index.attributes();
+        if built {
+            self.count_index_work(attributes.found.len());
+        }
+        let assignments = attributes.assignments(attr);
+        self.count_index_work(1 + assignments.len() + attributes.within.len());
         for found in assignments {
             match found {
                 // `self.x = None` in `__init__`, an array elsewhere: where the attribute is used
@@ -695,7 +699,7 @@ impl<'a> Model<'a> {
             return Some(index.clone());
         }
         let index = std::rc::Rc::new(ClassIndex::of(class, self.src)?);
-        self.count_index_work(index.statements + index.found.len());
+        self.count_index_work(index.statements);
         self.class_indexes.borrow_mut().insert(class.id(), index.clone());
         Some(index)
     }
@@ -872,7 +876,7 @@ pub(super) enum AssignedTo<'t> {
     Within(&'t str),
 }
 
-/// An assignment [`ClassIndex::assignments`] finds.
+/// An assignment [`AttributeIndex::assignments`] finds.
 #[derive(Clone, Copy)]
 pub(super) enum Found<'t> {
     /// In a method, to an attribute of its first parameter.
@@ -881,46 +885,77 @@ pub(super) enum Found<'t> {
     InBody(Node<'t>),
 }
 
-/// What a class body defines, read once: its methods by name and the assignments to
-/// attributes, in the order of the class body and, within a method, of
-/// [`method_assignments`].
+/// What a class body defines, read once: its methods by name and, on first need, the
+/// assignments to attributes ([`AttributeIndex`]). Finding a method reads only the class body's
+/// statements; the attributes' index walks every method body, which a check of which method a
+/// name calls does not need.
 pub(super) struct ClassIndex<'t> {
+    body: Node<'t>,
+    src: &'t str,
     /// The last definition of each name, as at run time (decorated ones included).
     methods: HashMap<&'t str, Node<'t>>,
+    attributes: std::cell::OnceCell<AttributeIndex<'t>>,
+    /// The statements of the class body (for [`Model::count_index_work`]).
+    statements: usize,
+}
+
+/// The assignments to attributes of a class, in the order of the class body and, within a
+/// method, of [`method_assignments`].
+struct AttributeIndex<'t> {
     found: Vec<Found<'t>>,
     /// The positions in `found` of the assignments to each attribute name.
     by_name: HashMap<&'t str, Vec<usize>>,
     /// The positions of nested patterns (`AssignedTo::Within`), with their text: any attribute
     /// whose name the text contains may be assigned there.
     within: Vec<(&'t str, usize)>,
-    /// The statements of the class body (for [`Model::count_index_work`]).
-    statements: usize,
+}
+
+/// A statement of a class body, or the definition it decorates.
+fn class_statement(stmt: Node) -> Option<Node> {
+    if stmt.kind_name() == "decorated_definition" { stmt.child_by_field_id(FIELD.definition) } else { Some(stmt) }
 }
 
 impl<'t> ClassIndex<'t> {
     fn of(class: Node<'t>, src: &'t str) -> Option<Self> {
         let body = class.child_by_field_id(FIELD.body)?;
-        let mut index = ClassIndex {
-            methods: HashMap::default(),
-            found: Vec::new(),
-            by_name: HashMap::default(),
-            within: Vec::new(),
-            statements: 0,
-        };
+        let mut index =
+            ClassIndex { body, src, methods: HashMap::default(), attributes: Default::default(), statements: 0 };
         let mut cursor = body.walk();
         for stmt in body.named_children(&mut cursor) {
             index.statements += 1;
-            let def = if stmt.kind_name() == "decorated_definition" {
-                stmt.child_by_field_id(FIELD.definition)
-            } else {
-                Some(stmt)
-            };
-            let Some(def) = def else { continue };
+            if let Some(def) = class_statement(stmt).filter(|d| d.kind_name() == "function_definition")
+                && let Some(name) = def.child_by_field_id(FIELD.name)
+            {
+                index.methods.insert(text(name, src), def);
+            }
+        }
+        Some(index)
+    }
+
+    /// The method of the class named `name`, if it defines one.
+    pub(super) fn method(&self, name: &str) -> Option<Node<'t>> {
+        self.methods.get(name).copied()
+    }
+
+    /// The index of the attributes' assignments, and whether this call built it.
+    fn attributes(&self) -> (&AttributeIndex<'t>, bool) {
+        let mut built = false;
+        let index = self.attributes.get_or_init(|| {
+            built = true;
+            AttributeIndex::of(self.body, self.src)
+        });
+        (index, built)
+    }
+}
+
+impl<'t> AttributeIndex<'t> {
+    fn of(body: Node<'t>, src: &'t str) -> Self {
+        let mut index = AttributeIndex { found: Vec::new(), by_name: HashMap::default(), within: Vec::new() };
+        let mut cursor = body.walk();
+        for stmt in body.named_children(&mut cursor) {
+            let Some(def) = class_statement(stmt) else { continue };
             match def.kind_name() {
                 "function_definition" => {
-                    if let Some(name) = def.child_by_field_id(FIELD.name) {
-                        index.methods.insert(text(name, src), def);
-                    }
                     let Some(this) = super::first_parameter(def, src) else { continue };
                     for (to, assigned) in method_assignments(def, this, src) {
                         index.push(to, Found::InMethod(assigned));
@@ -937,7 +972,7 @@ impl<'t> ClassIndex<'t> {
                 _ => {}
             }
         }
-        Some(index)
+        index
     }
 
     fn push(&mut self, to: AssignedTo<'t>, found: Found<'t>) {
@@ -947,11 +982,6 @@ impl<'t> ClassIndex<'t> {
             AssignedTo::Attribute(name) => self.by_name.entry(name).or_default().push(at),
             AssignedTo::Within(text) => self.within.push((text, at)),
         }
-    }
-
-    /// The method of the class named `name`, if it defines one.
-    pub(super) fn method(&self, name: &str) -> Option<Node<'t>> {
-        self.methods.get(name).copied()
     }
 
     /// The assignments that may give the attribute `attr` its value, in order.
