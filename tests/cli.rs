@@ -145,6 +145,38 @@ fn full_output() {
     );
 }
 
+/// Regression (a newcomer's run): the source line was printed raw while its carets counted a tab
+/// as one column, so under a tab-indented line they pointed three columns early; and with colour
+/// on, an escape sequence or a bell in the source reached the terminal. As ruff does, a tab is
+/// shown as four spaces and other control characters as their Unicode symbols (`␛`, `␇`).
+#[test]
+fn full_output_shows_tabs_and_control_characters_under_their_carets() {
+    let source = "import torch\ndef f(z):\n\ts = \"\x1b[31m\x07\"; return torch.log(torch.softmax(z, -1))\n\
+                  w = torch.log(torch.softmax(d[\"\x1b[2J\"], -1))\n";
+    let dir = project(&[("t.py", source)]);
+    let run = nanlint(dir.path(), &["check", "--color", "always", "t.py"]);
+    let plain = |s: &str| {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find("\x1b[") {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i + 2..];
+            let end = tail.find('m').expect("a style escape ends with m");
+            rest = &tail[end + 1..];
+        }
+        out + rest
+    };
+    let lines: Vec<String> = run.stdout.lines().map(plain).collect();
+    let shown = lines.iter().find(|l| l.starts_with("3 |")).expect("the source line is shown");
+    assert_eq!(shown, "3 |     s = \"␛[31m␇\"; return torch.log(torch.softmax(z, -1))");
+    let carets = lines.iter().find(|l| l.contains('^')).expect("carets are shown");
+    let column = |s: &str, needle: &str| s[..s.find(needle).expect("found")].chars().count();
+    assert_eq!(column(carets, "^"), column(shown, "torch.log"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\x07') && !run.stdout.contains('\t'), "{:?}", run.stdout);
+    // The message and the fix titles quote the source too.
+    assert!(!run.stdout.contains("\x1b[2J") && run.stdout.contains("d[\"␛[2J\"]"), "{:?}", run.stdout);
+}
+
 fn location(v: &Value) -> (u64, u64) {
     (v["row"].as_u64().expect("row is a number"), v["column"].as_u64().expect("column is a number"))
 }

@@ -186,6 +186,27 @@ impl Styles {
     }
 }
 
+/// Source text as the text formats show it, as ruff shows it: a tab as four spaces (a terminal's
+/// tab stops would not match the carets), other control characters as their Unicode symbols
+/// (`\x1b` as `␛`, DEL as `␡`, C1 controls as `�`), so that an escape sequence or a bell in a
+/// checked file never reaches the terminal and every character shown has the width counted.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("    "),
+            '\0'..='\x1f' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}')),
+            '\x7f' => out.push('\u{2421}'),
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
 fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
@@ -201,7 +222,7 @@ pub fn concise_styled(out: &mut String, path: &Path, loc: &Locator, smell: &Smel
         paint(st.path, &path.display().to_string()),
         loc.label(smell.span.start_byte),
         paint(st.code, smell.code),
-        smell.message
+        printable(&smell.message)
     );
 }
 
@@ -221,22 +242,23 @@ pub fn full_styled(out: &mut String, path: &Path, loc: &Locator, smell: &Smell, 
     let gutter = row.to_string().len();
     let pad = " ".repeat(gutter);
     let bar = |prefix: &str| paint(st.gutter, &format!("{prefix} |"));
-    // Carets count display columns: a CJK character or an emoji takes two.
-    let caret_start = line.get(..smell.span.start_byte - line_start).map_or(0, |s| s.width());
+    // Carets count display columns of the line as shown: a CJK character or an emoji takes two,
+    // a tab four (see `printable`).
+    let caret_start = line.get(..smell.span.start_byte - line_start).map_or(0, |s| printable(s).width());
     let caret_end_byte = smell.span.end_byte.min(line_start + line.len());
-    let width = source.get(smell.span.start_byte..caret_end_byte).map_or(1, |s| s.width()).max(1);
+    let width = source.get(smell.span.start_byte..caret_end_byte).map_or(1, |s| printable(s).width()).max(1);
     let _ = writeln!(out, "{}", bar(&pad));
-    let _ = writeln!(out, "{} {line}", bar(&row.to_string()));
+    let _ = writeln!(out, "{} {}", bar(&row.to_string()), printable(line));
     let carets = format!("{} {}", "^".repeat(width), smell.code);
     let _ = writeln!(out, "{} {}{}", bar(&pad), " ".repeat(caret_start), paint(st.caret, &carets));
     let _ = writeln!(out, "{}", bar(&pad));
     if let Some(related) = &smell.related {
         let at = loc.line_label(related.span.start_byte);
-        let _ = writeln!(out, "{pad} {} {at}: {}", paint(st.gutter, "= note:"), related.message);
+        let _ = writeln!(out, "{pad} {} {at}: {}", paint(st.gutter, "= note:"), printable(&related.message));
     }
     for fix in &smell.fixes {
         let note = if fix.applicability == Applicability::Unsafe { " (unsafe)" } else { "" };
-        let _ = writeln!(out, "{pad} {} {}{note}", paint(st.help, "= help:"), fix.title);
+        let _ = writeln!(out, "{pad} {} {}{note}", paint(st.help, "= help:"), printable(&fix.title));
     }
     out.push('\n');
 }
