@@ -703,7 +703,9 @@ impl Contributor {
         match key {
             FactKey::Function(q) => Some(&**q) == self.qualified.as_deref(),
             FactKey::Attribute { class: c, .. } => Some(&**c) == self.class.as_deref(),
-            FactKey::Global(_) => false,
+            // The module scope's bindings: its statements, which enter no function (a
+            // definition binds its name, which the edit left as it was).
+            FactKey::Global(_) | FactKey::Rebound(_) | FactKey::ModuleBinding(_) => false,
             // API contracts (issue 10): the function's own loss calls; the module classes (a
             // forward's signature) and the precision settings (any function may set them) are
             // cheap to recompute; the file's flows are the union of the `Flows` facts, each
@@ -716,9 +718,7 @@ impl Contributor {
             | FactKey::LossHolders
             | FactKey::LogitsLossWords
             | FactKey::Differentiated
-            | FactKey::FreshName(_)
-            | FactKey::Rebound(_)
-            | FactKey::ModuleBinding(_) => true,
+            | FactKey::FreshName(_) => true,
             // Computed again and compared (they keep no sources: `FactKey::recomputed`).
             FactKey::FlowsFrom(_) | FactKey::FlowsInto(_) | FactKey::FlowsThrough(_) => true,
             FactKey::FileFlows | FactKey::FileCalls => false,
