@@ -11,7 +11,7 @@ use tree_sitter::Node;
 use super::apis;
 use super::constant;
 use super::facts::{Fact, FactKey};
-use super::guards::Constraint;
+use super::guards::{Constraint, refine_bypassed};
 use super::reductions::Reduce;
 use super::scope::{Binding, Entry};
 use super::transfer::{self, Arg, RECEIVER, Transfer};
@@ -196,11 +196,18 @@ impl<'a> Model<'a> {
         let mut joined: Option<Value<'a>> = None;
         // More than one binding reaches: some may reach only past an `if c: name = ...`.
         let bypass = reaching.entries.len() + usize::from(reaching.outer) > 1;
+        let bypassing = if bypass {
+            let ends = reaching.entries.iter().map(|e| e.node.end_byte());
+            let from = ends.chain(reaching.outer.then(|| scope.start_byte())).min().unwrap_or(0);
+            self.bypassing(node, from)
+        } else {
+            Vec::new()
+        };
         for (entry, v) in reaching.entries.iter().zip(values) {
             if filled && zeros(entry, &v) {
                 continue;
             }
-            let v = if bypass { self.refine_bypassed(node, entry.node.end_byte(), v) } else { v };
+            let v = if bypass { refine_bypassed(&bypassing, entry.node.end_byte(), v) } else { v };
             joined = Some(match joined {
                 Some(j) => j.join(&v),
                 None => v,
@@ -208,7 +215,7 @@ impl<'a> Model<'a> {
         }
         if reaching.outer {
             let outer = self.outer_value(node, scope);
-            let outer = if bypass { self.refine_bypassed(node, scope.start_byte(), outer) } else { outer };
+            let outer = if bypass { refine_bypassed(&bypassing, scope.start_byte(), outer) } else { outer };
             joined = Some(match joined {
                 Some(j) => j.join(&outer),
                 None => outer,

@@ -7,6 +7,7 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use archery::RcK;
+use foldhash::HashMap;
 use foldhash::fast::FixedState;
 use rpds::{HashTrieMap, List};
 use tree_sitter::Node;
@@ -25,6 +26,11 @@ pub struct Constraint<'a> {
 
 /// Guarding statements of a block: (the byte after which it holds, the condition, its truth).
 pub type Exits<'a> = Rc<Vec<(usize, Node<'a>, bool)>>;
+
+/// The `if c: name = ...` statements without `else` of a block, by the name they rebind on
+/// every path and `not c` constrains: (the statement's start, its end, the range), in order
+/// ([`refine_bypassed`]).
+pub type Bypasses<'a> = Rc<HashMap<&'a str, Vec<(usize, usize, Interval)>>>;
 
 /// The conditions known to hold at a node, innermost first, sharing its parent's
 /// ([`Model::conditions_at`]).
@@ -207,44 +213,70 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// `value`, which a binding of the name `node` made at or before byte `after` gives `node`,
-    /// narrowed by the conditions that are false on every path it takes to `node`: an
-    /// `if c: name = ...` without `else` that stands after the binding in a block holding `node`
-    /// rebinds the name whenever `c` holds, so the binding reaches past it only where `c` is
-    /// false (`n = mask.sum(1); if (n == 0).any(): n = n.clamp(min=1)`: the first `n` is nonzero
-    /// wherever it reaches a use below).
-    pub(super) fn refine_bypassed(&self, node: Node<'a>, after: usize, mut value: Value<'a>) -> Value<'a> {
+    /// The ranges that the `if` statements [`refine_bypassed`] reads put on the name
+    /// `node`, with the start of each statement, in source order: those starting at or after
+    /// byte `from` and ending before `node`, in the blocks holding `node` in its function. Each
+    /// block's are read once ([`Model::bypasses`]): a name with many bindings reaching it, each
+    /// past many such statements (`if c == i: p = p * 2`, n times), scanned the block once per
+    /// binding and per use.
+    pub(super) fn bypassing(&self, node: Node<'a>, from: usize) -> Vec<(usize, Interval)> {
         let name = self.text(node);
         let chain = self.ancestry(node);
         let start = chain
             .iter()
             .rposition(|n| matches!(n.kind_name(), "function_definition" | "lambda" | "class_definition"))
             .unwrap_or(0);
-        let mut out = Vec::new();
+        let mut found = Vec::new();
+        // Outermost block first: its statements before `node` come before those of a block
+        // inside it.
         for block in chain[start..].iter().filter(|b| matches!(b.kind_name(), "block" | "module")) {
-            let mut cursor = block.walk();
-            for stmt in block.named_children(&mut cursor) {
-                if stmt.start_byte() < after {
+            let bypasses = self.bypasses(*block);
+            let Some(statements) = bypasses.get(name) else { continue };
+            let lo = statements.partition_point(|&(start, _, _)| start < from);
+            let hi = statements.partition_point(|&(_, end, _)| end <= node.start_byte()).max(lo);
+            self.count_index_work(1 + hi - lo);
+            found.extend(statements[lo..hi].iter().map(|&(start, _, range)| (start, range)));
+        }
+        found
+    }
+
+    /// The `if` statements of `block` without `else` whose consequence rebinds, on every path, a
+    /// name their condition constrains, by that name ([`Bypasses`]).
+    fn bypasses(&self, block: Node<'a>) -> Bypasses<'a> {
+        if let Some(found) = self.bypasses.borrow().get(&block.id()) {
+            return found.clone();
+        }
+        let mut by_name: HashMap<&'a str, Vec<(usize, usize, Interval)>> = HashMap::default();
+        let mut out = Vec::new();
+        let mut cursor = block.walk();
+        let mut statements = 0;
+        for stmt in block.named_children(&mut cursor) {
+            statements += 1;
+            if stmt.kind_name() != "if_statement" || stmt.child_by_field_id(FIELD.alternative).is_some() {
+                continue;
+            }
+            let (Some(consequence), Some(cond)) =
+                (stmt.child_by_field_id(FIELD.consequence), stmt.child_by_field_id(FIELD.condition))
+            else {
+                continue;
+            };
+            out.clear();
+            self.constraints_of(cond, false, 0, &mut out);
+            for c in &out {
+                let subject = unparenthesized(c.subject);
+                if subject.kind_name() != "identifier" {
                     continue;
                 }
-                if stmt.end_byte() > node.start_byte() {
-                    break;
-                }
-                if stmt.kind_name() == "if_statement"
-                    && stmt.child_by_field_id(FIELD.alternative).is_none()
-                    && stmt.child_by_field_id(FIELD.consequence).is_some_and(|b| self.always_rebinds(b, name))
-                    && let Some(cond) = stmt.child_by_field_id(FIELD.condition)
-                {
-                    self.constraints_of(cond, false, 0, &mut out);
+                let name = self.text(subject);
+                if self.always_rebinds(consequence, name) {
+                    by_name.entry(name).or_default().push((stmt.start_byte(), stmt.end_byte(), c.range));
                 }
             }
         }
-        for c in out {
-            if same_expression(c.subject, node, self.src) {
-                value.range = narrow(value.range, c.range);
-            }
-        }
-        value
+        self.count_index_work(statements);
+        let found = Rc::new(by_name);
+        self.bypasses.borrow_mut().insert(block.id(), found.clone());
+        found
     }
 
     /// Every path through `block` that runs to its end assigns `name` (`name = ...` or
@@ -660,6 +692,20 @@ impl<'a> Model<'a> {
             }
         }
     }
+}
+
+/// `value`, which a binding of a name made at or before byte `after` gives a use of it, narrowed
+/// by the conditions that are false on every path it takes to the use: an `if c: name = ...`
+/// without `else` that stands after the binding in a block holding the use rebinds the name
+/// whenever `c` holds, so the binding reaches past it only where `c` is false
+/// (`n = mask.sum(1); if (n == 0).any(): n = n.clamp(min=1)`: the first `n` is nonzero wherever
+/// it reaches a use below). `bypassing` is [`Model::bypassing`] of the use.
+pub(super) fn refine_bypassed<'a>(bypassing: &[(usize, Interval)], after: usize, mut value: Value<'a>) -> Value<'a> {
+    let from = bypassing.partition_point(|&(start, _)| start < after);
+    for &(_, range) in &bypassing[from..] {
+        value.range = narrow(value.range, range);
+    }
+    value
 }
 
 /// The text of `node` without its blanks: two expressions of one kind and this text are the

@@ -126,6 +126,9 @@ pub struct Model<'a> {
     facts: RefCell<facts::Facts>,
     /// Guarding statements per block (see `guards`).
     exits: RefCell<HashMap<usize, guards::Exits<'a>>>,
+    /// Per block, its `if` statements without `else` that rebind a name their condition
+    /// constrains ([`guards::Bypasses`]).
+    bypasses: RefCell<HashMap<usize, guards::Bypasses<'a>>>,
     /// [`Model::conditions_at`] of the nodes asked about and of those between them and their
     /// function, by node id; cleared with `parents`.
     condition_lists: RefCell<HashMap<usize, Rc<guards::Conditions<'a>>>>,
@@ -234,6 +237,7 @@ impl<'a> Model<'a> {
             provisional: RefCell::default(),
             facts: RefCell::default(),
             exits: RefCell::default(),
+            bypasses: RefCell::default(),
             condition_lists: RefCell::default(),
             parameter_lists: RefCell::default(),
             dependencies: RefCell::default(),
