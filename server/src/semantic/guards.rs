@@ -708,8 +708,6 @@ pub(super) fn refine_bypassed<'a>(bypassing: &[(usize, Interval)], after: usize,
     value
 }
 
-/// The text of `node` without its blanks: two expressions of one kind and this text are the
-/// same ([`same_expression`]).
 /// The operands and the operator of a comparison with one operator (`a > b`; not `a < b < c`).
 pub(super) fn comparison_parts<'t>(cond: Node<'t>) -> Option<(Node<'t>, &'t str, Node<'t>)> {
     if cond.kind_name() != "comparison_operator" || cond.named_child_count() != 2 {
