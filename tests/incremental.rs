@@ -503,7 +503,8 @@ fn an_epsilon_typed_alone_in_a_function_is_found() {
 }
 
 /// Regression (found by the property test): a file that starts with a function, its imports
-/// further down. A new import goes at the top with the first line's ending; an edit inside that
+/// further down. A new import goes at the top with the first line's ending (its two blank lines
+/// before the `def` too); an edit inside that
 /// function that made the line end in `\r\n` left the other functions' fixes adding
 /// `from scipy.special import xlogy\n`, where a fresh check writes `\r\n`.
 #[test]
@@ -516,7 +517,7 @@ fn an_edit_of_the_first_line_ending_reaches_the_fixes_that_add_imports() {
             .iter()
             .flat_map(|s| &s.fixes)
             .flat_map(|f| &f.edits)
-            .any(|e| e.content == "from scipy.special import xlogy\r\n")
+            .any(|e| e.content == "from scipy.special import xlogy\r\n\r\n\r\n")
     };
     assert!(adds_import(&own), "the fixture has a fix that adds an import with the new line ending: {own:#?}");
     assert_eq!(incremental, own);

@@ -80,11 +80,16 @@ pub fn spell_with(
         .and_then(|(module, name)| Some((imports.from_import_end(module)?, name)));
     let edit = match extended {
         Some((at, name)) => Edit { start: at, end: at, content: format!(", {name}") },
-        None => Edit {
-            start: imports.insert_at(),
-            end: imports.insert_at(),
-            content: format!("{statement}{}", imports.newline()),
-        },
+        None => {
+            let newline = imports.newline();
+            // PEP 8: two blank lines before a top-level `def` or `class`.
+            let blank = if imports.before_definition() { newline.repeat(2) } else { String::new() };
+            Edit {
+                start: imports.insert_at(),
+                end: imports.insert_at(),
+                content: format!("{statement}{newline}{blank}"),
+            }
+        }
     };
     (spelled, Some(edit))
 }
@@ -549,5 +554,29 @@ mod tests {
         // Unshadowed, the conventional alias as before.
         let src = "from numpy import log\n\ndef f(x):\n    return SITE\n";
         assert_eq!(spell_at_site(src, "numpy.clip", None).0, "np.clip");
+    }
+
+    /// An import added at the top right above a `def` or a `class` (or the comments right above
+    /// one) takes two blank lines after it (PEP 8; ruff's isort); one followed by a blank line
+    /// or by other code takes none.
+    #[test]
+    fn a_new_import_before_a_definition_takes_two_blank_lines() {
+        let fixed = |src: &str| spell_in(src, "torch.log_softmax").1.unwrap();
+        assert_eq!(fixed("def a(z):\n    pass\n"), "import torch\n\n\ndef a(z):\n    pass\n");
+        assert_eq!(
+            fixed("\"\"\"Doc.\"\"\"\n@f\nclass A:\n    pass\n"),
+            "\"\"\"Doc.\"\"\"\nimport torch\n\n\n@f\nclass A:\n    pass\n"
+        );
+        assert_eq!(fixed("# a helper\ndef a(z):\n    pass\n"), "import torch\n\n\n# a helper\ndef a(z):\n    pass\n");
+        assert_eq!(
+            fixed("import numpy\r\ndef a(z):\r\n    pass\r\n"),
+            "import numpy\r\nimport torch\r\n\r\n\r\ndef a(z):\r\n    pass\r\n"
+        );
+        assert_eq!(
+            fixed("import numpy\n\n\ndef a(z):\n    pass\n"),
+            "import numpy\nimport torch\n\n\ndef a(z):\n    pass\n"
+        );
+        assert_eq!(fixed("x = 1\ndef a(z):\n    pass\n"), "import torch\nx = 1\ndef a(z):\n    pass\n");
+        assert_eq!(fixed("\"\"\"Doc.\"\"\"\nx = 1\n"), "\"\"\"Doc.\"\"\"\nimport torch\nx = 1\n");
     }
 }

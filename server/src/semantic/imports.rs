@@ -19,6 +19,9 @@ pub struct Imports {
     insert_at: usize,
     /// The line ending of the line before `insert_at` (or of the first line): a new import uses it.
     newline: &'static str,
+    /// The line at `insert_at` starts a `def` or a `class` (or the comments right above one): a
+    /// new import there takes the two blank lines PEP 8 wants before a top-level definition.
+    before_definition: bool,
     /// Each `from M import a, b` of the leading block of imports (before `insert_at`): M and the
     /// offset after its last name. A new name from M extends the last of them (`, c` after `b`)
     /// rather than taking a line of its own.
@@ -76,6 +79,7 @@ impl Imports {
         }
         imports.insert_at = insertion_point(root, src);
         imports.newline = line_ending(src, imports.insert_at);
+        imports.before_definition = starts_definition(root, src, imports.insert_at);
         imports.from_ends = from_imports_before(root, src, imports.insert_at);
         imports.defined = crate::syntax::defined_names(src);
         imports.defined.sort();
@@ -244,7 +248,15 @@ impl Imports {
     /// New imports go where they went in `other`: the same insertion point, the same `from`
     /// statements to extend at the same offsets.
     pub fn inserts_as(&self, other: &Imports) -> bool {
-        self.insert_at == other.insert_at && self.from_ends == other.from_ends
+        self.insert_at == other.insert_at
+            && self.before_definition == other.before_definition
+            && self.from_ends == other.from_ends
+    }
+
+    /// Whether the line where a new top-level import goes starts a `def` or a `class` (or the
+    /// comments right above one): the import then takes two blank lines after it (PEP 8).
+    pub fn before_definition(&self) -> bool {
+        self.before_definition
     }
 
     /// The line ending a new import line uses.
@@ -288,6 +300,18 @@ fn insertion_point(root: Node, src: &str) -> usize {
     // Move to the start of the next line.
     let end = crate::text::line_end(src, at);
     (end + crate::text::line_ending(src, end).len()).min(src.len())
+}
+
+/// Whether the module statement at or after `at` (a line start) is a function or class
+/// definition with nothing but comment lines between `at` and it (no blank line).
+fn starts_definition(root: Node, src: &str, at: usize) -> bool {
+    let mut cursor = root.walk();
+    let Some(next) = root.named_children(&mut cursor).find(|s| s.start_byte() >= at && s.kind_name() != "comment")
+    else {
+        return false;
+    };
+    matches!(next.kind_name(), "function_definition" | "class_definition" | "decorated_definition")
+        && src[at..next.start_byte()].lines().all(|l| l.trim_start().starts_with('#'))
 }
 
 /// The `from M import ...` statements among the module's statements before `end` (the leading
