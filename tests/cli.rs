@@ -713,6 +713,68 @@ fn a_fix_never_imports_a_name_the_file_defines() {
     );
 }
 
+/// Regression (a newcomer's trial): with torch imported only in a `try` whose handler covers
+/// a missing library, or only in the function, the safe `log_softmax` fix added `import torch`
+/// at the top of the file: the module then failed to import without torch (and the import was
+/// glued onto the `def`). The import now goes beside the file's own, and the fixed file parses.
+#[test]
+fn a_fix_imports_a_conditionally_imported_package_beside_the_files_own_import() {
+    let in_try = "try:\n    from torch import log, softmax\nexcept ImportError:\n    pass\n\n\ndef a(z):\n    return log(softmax(z, -1))\n";
+    let in_function = "def a(z):\n    from torch import log, softmax\n    return log(softmax(z, -1))\n";
+    let one_line = "try: from torch import log, softmax\nexcept ImportError: pass\n\n\ndef a(z):\n    return log(softmax(z, -1))\n";
+    let dir = project(&[("imp3.py", in_try), ("imp2.py", in_function), ("one_line.py", one_line)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "imp3.py", "imp2.py", "one_line.py"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let fixed = read(dir.path(), "imp3.py");
+    assert_eq!(
+        fixed,
+        "try:\n    from torch import log, softmax\n    import torch\nexcept ImportError:\n    pass\n\n\ndef a(z):\n    return torch.log_softmax(z, -1)\n"
+    );
+    // Without torch, the `try` still catches the ImportError: no import of torch runs outside it.
+    let top_level = |l: &&str| l.starts_with("import ") || l.starts_with("from ");
+    assert_eq!(fixed.lines().filter(top_level).count(), 0, "{fixed}");
+    assert_eq!(
+        read(dir.path(), "imp2.py"),
+        "def a(z):\n    from torch import log, softmax\n    import torch\n    return torch.log_softmax(z, -1)\n"
+    );
+    assert_eq!(
+        read(dir.path(), "one_line.py"),
+        "try: from torch import log, softmax; import torch\nexcept ImportError: pass\n\n\ndef a(z):\n    return torch.log_softmax(z, -1)\n"
+    );
+    // The fixed files parse (no NL000) and hold nothing more to fix.
+    let again = nanlint(dir.path(), &["check", "--isolated", "--unsafe-fixes", "imp3.py", "imp2.py", "one_line.py"]);
+    assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"), "{}", again.stderr);
+}
+
+/// Where no import of the package holds at the fix's site (only another function imports
+/// torch), an import at the top would change what importing the module does: the fix is
+/// unsafe and its title says why; with `--unsafe-fixes` the import goes at the top, two blank
+/// lines before the `def`.
+#[test]
+fn a_fix_that_must_import_a_conditionally_imported_package_at_the_top_is_unsafe() {
+    let src =
+        "def b():\n    from torch import log, softmax\n    return log\n\n\ndef a(z):\n    return log(softmax(z, -1))\n";
+    let dir = project(&[("a.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--output-format", "json", "a.py"]);
+    let findings = json(&run);
+    assert_eq!(findings.len(), 1, "{}", run.stdout);
+    let fix = &findings[0]["fixes"][0];
+    assert_eq!(fix["applicability"], "unsafe");
+    assert_eq!(
+        fix["message"],
+        "Use `torch.log_softmax(z, -1)` (adds `import torch` at the top, where the module imports torch only conditionally)"
+    );
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "a.py"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(read(dir.path(), "a.py"), src, "--fix applied an unsafe fix");
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "--unsafe-fixes", "a.py"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        format!("import torch\n\n\n{}", src.replace("log(softmax(z, -1))", "torch.log_softmax(z, -1)"))
+    );
+}
+
 #[test]
 fn a_missing_path_is_reported_and_the_rest_checked() {
     let dir = project(&[("a.py", SMELLY), ("clean.py", CLEAN)]);
@@ -1765,11 +1827,11 @@ fn a_colored_diff_paints_each_line_whatever_ends_it() {
 
 #[test]
 fn fixes_and_noqa_comments_keep_each_lines_ending() {
-    // The function imports `softmax` itself: the fix's import is a new line after the file's
-    // (a `from scipy.special import` among them would be joined, with no line added).
-    let imports =
-        "import numpy as np\n\n\ndef g(z):\n    from scipy.special import softmax\n    return np.log(softmax(z))\n";
-    let imports_fixed = "import numpy as np\nfrom scipy.special import log_softmax\n\n\ndef g(z):\n    from scipy.special import softmax\n    return log_softmax(z)\n";
+    // The function imports `softmax` itself, and the module SciPy (`stats`): the fix's import is
+    // a new line after the file's (a `from scipy.special import` among them would be joined,
+    // and with SciPy imported only in the function, the function's own import).
+    let imports = "import numpy as np\nfrom scipy import stats\n\n\ndef g(z):\n    from scipy.special import softmax\n    return np.log(softmax(z))\n";
+    let imports_fixed = "import numpy as np\nfrom scipy import stats\nfrom scipy.special import log_softmax\n\n\ndef g(z):\n    from scipy.special import softmax\n    return log_softmax(z)\n";
     let indented_fixed = INDENTED
         .replace("torch.log(p)", "torch.log(torch.clamp(p, min=1e-7))")
         .replace("torch.log(torch.softmax(x, 1))", "torch.log_softmax(x, 1)");

@@ -455,11 +455,14 @@ impl UnitCache {
             }
         }
         // Imports are collected at module level and in bodies that mention `import`: unless the
-        // function does (before or after the edit), the table is the last analysis's.
+        // function does (before or after the edit), the table is the last analysis's, but for the
+        // offsets it keeps: where new imports go, and the imports in blocks after the function
+        // (a fix's import goes beside one), which the edit moves.
         let imports = self.imports.clone()?;
         if site.unit_imports
             || src[unit.byte_range()].contains("import")
             || old_unit.start < imports.insert_at()
+            || imports.nested_from(old_unit.start)
             || !imports.newline_holds(src)
         {
             return None;
@@ -1282,6 +1285,26 @@ mod tests {
         assert_eq!(analyzed, 1);
         let at = src.find("expit").unwrap() + "expit".len();
         assert!(smells.iter().any(|s| s.fixes.iter().any(|f| f.edits.iter().any(|e| e.start == at))), "{smells:#?}");
+    }
+
+    /// A fix whose import goes beside a module-level `try`'s import of torch (torch imported
+    /// nowhere else) holds where a fresh analysis puts it: after an edit in a function before
+    /// that import (which moves it), and after one on its line that makes it share the line
+    /// (the import then follows it after a `;`).
+    #[test]
+    fn edits_moving_the_conditional_import_a_fix_goes_beside_keep_the_fix_right() {
+        let src = "def b(x):\n    return x + 1\n\n\ntry:\n    from torch import log, softmax  # c\nexcept ImportError:\n    pass\n\n\ndef a(z):\n    return log(softmax(z, -1))\n";
+        let adds = |doc: &Doc, content: &str| {
+            doc.smells.iter().any(|s| s.fixes.iter().any(|f| f.edits.iter().any(|e| e.content == content)))
+        };
+        let mut doc = Doc::new(src);
+        assert!(adds(&doc, "    import torch\n"));
+        assert!(!doc.replace("x + 1", "x + 12"), "the import after the function moved: no shortcut");
+        assert!(adds(&doc, "    import torch\n"));
+        doc.replace("  # c", "; y=2");
+        assert!(adds(&doc, "; import torch"), "{:#?}", doc.smells);
+        doc.replace("; y=2", "  # c");
+        assert!(adds(&doc, "    import torch\n"));
     }
 
     /// A document edited as the server edits it: the shortcut for an edit inside one function

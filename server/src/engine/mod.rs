@@ -308,7 +308,11 @@ pub(crate) fn run_rules_counted<'a>(
                     }
                     let captures = captures.get_or_insert_with(|| Captures::new(&compiled.query, m));
                     let Some(smell_node) = captures.get("smell") else { continue };
-                    for finding in (rule.check)(&checker, captures) {
+                    crate::rules::fixes::take_import_caveats();
+                    let findings = (rule.check)(&checker, captures);
+                    let caveats = crate::rules::fixes::take_import_caveats();
+                    for mut finding in findings {
+                        downgrade(&mut finding.fixes, &caveats);
                         smells.push(Smell {
                             code: rule.code,
                             rule: rule.name,
@@ -324,6 +328,21 @@ pub(crate) fn run_rules_counted<'a>(
         }
     }
     smells
+}
+
+/// Makes each fix holding an import edit a caveat names (an import at the top of a package the
+/// module imports only conditionally: [`crate::rules::fixes::take_import_caveats`]) unsafe,
+/// adding the caveat to its title.
+fn downgrade(fixes: &mut [crate::smell::Fix], caveats: &[(crate::smell::Edit, String)]) {
+    if caveats.is_empty() {
+        return;
+    }
+    for fix in fixes {
+        if let Some((_, caveat)) = caveats.iter().find(|(edit, _)| fix.edits.contains(edit)) {
+            fix.applicability = crate::smell::Applicability::Unsafe;
+            fix.title = format!("{} ({caveat})", fix.title);
+        }
+    }
 }
 
 /// How many levels below a target's node (a statement, or a function) the rules look: matches

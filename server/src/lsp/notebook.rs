@@ -900,9 +900,10 @@ mod tests {
     fn a_fix_with_an_edit_outside_every_cell_is_not_offered() {
         // The imports cell lacks its last newline: the import would go after the newline the
         // program adds, between the cells. (The function imports `softmax` itself: with it in
-        // the first cell, `xlogy` would join that statement, in the cell.)
+        // the first cell, `xlogy` would join that statement, in the cell; with SciPy imported
+        // in the function only, it would join the function's. `stats` is imported in the first.)
         let texts = [
-            "import numpy as np",
+            "import numpy as np\nfrom scipy import stats",
             "def f(z, y):\n    from scipy.special import softmax\n    p = softmax(z)\n    return -np.sum(y * np.log(p))",
         ];
         let session = Session::default();

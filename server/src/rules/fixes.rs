@@ -22,22 +22,58 @@ use crate::syntax::{FIELD, KindName};
 /// where only another function imports it; another alias that reaches the target is written
 /// instead (`torch.nn.functional.logsigmoid` through `torch`), and a new import takes no name
 /// shadowed there.
+///
+/// Where the module imports the package only conditionally (in a `try`, under an `if`, in a
+/// function: [`Imports::imports_only_conditionally`]), an import at the top would run where
+/// the module's own did not (a `try` whose handler covers a missing library), so the new import
+/// goes beside the file's own import of the package that holds at `site` ([`beside`]): in the
+/// same block, with its indentation, or joining it. Where none holds there, it goes at the
+/// top and the engine makes every fix holding it unsafe, its title saying why
+/// ([`take_import_caveats`]).
 pub fn spell<'a>(model: &Model<'a>, site: Node<'a>, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
-    spell_with(&model.imports, target, prefer, &|name, path| model.alias_reaches(name, path, site), &|name| {
-        model.shadows(name, site)
-    })
+    let (spelled, import, caveat) = spell_with(
+        &model.imports,
+        target,
+        prefer,
+        &|name, path| model.alias_reaches(name, path, site),
+        &|name| model.shadows(name, site),
+        &|package, statement| beside(model, site, package, statement),
+    );
+    if let (Some(edit), Some(caveat)) = (&import, caveat) {
+        IMPORT_CAVEATS.with_borrow_mut(|c| c.push((edit.clone(), caveat)));
+    }
+    (spelled, import)
+}
+
+thread_local! {
+    /// The import edits [`spell`] made on this thread that no fix holding them may apply as
+    /// safe, each with why (see [`take_import_caveats`]).
+    static IMPORT_CAVEATS: std::cell::RefCell<Vec<(Edit, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The import edits [`spell`] made on this thread since the last call that are not sound
+/// (an import at the top of a package the module imports only conditionally), each with why:
+/// the engine takes them after each rule's check and makes the fixes holding one unsafe,
+/// adding why to their titles. The edits are the same wherever they are made in one file, so
+/// a fix holding one is unsound whichever rule made it.
+pub fn take_import_caveats() -> Vec<(Edit, String)> {
+    IMPORT_CAVEATS.with_borrow_mut(std::mem::take)
 }
 
 /// [`spell`] with `reaches` saying whether an alias (a name, and the module the import table
-/// binds it to) holds that import at the fix's site, and `shadowed` which names a local
-/// binding shadows there (a new import takes none of them).
+/// binds it to) holds that import at the fix's site, `shadowed` which names a local binding
+/// shadows there (a new import takes none of them), and `beside` where a new import of a
+/// package the module imports only conditionally goes (a package, the statement). Returns the
+/// spelling, the edit adding the import it needs, and why that edit is not sound (an import at
+/// the top of a package the module imports only conditionally).
 pub fn spell_with(
     imports: &Imports,
     target: &str,
     prefer: Option<&str>,
     reaches: &dyn Fn(&str, &str) -> bool,
     shadowed: &dyn Fn(&str) -> bool,
-) -> (String, Option<Edit>) {
+    beside: &dyn Fn(&str, &str) -> Option<Edit>,
+) -> (String, Option<Edit>, Option<String>) {
     // Ranking: the preferred name, then the longest module (`F.softmax` over
     // `torch.nn.functional.softmax`), then the library's conventional name (`torch` over `T`
     // when a file has both), then the shorter spelling, then alphabetical.
@@ -70,9 +106,18 @@ pub fn spell_with(
         }
     }
     if let Some((_, spelled)) = best {
-        return (spelled, None);
+        return (spelled, None, None);
     }
     let (statement, spelled) = new_import(target, |name| imports.is_taken(name) || shadowed(name));
+    let module = imported_module(&statement);
+    let package = module.split('.').next().unwrap_or(module);
+    let mut caveat = None;
+    if imports.imports_only_conditionally(package) {
+        if let Some(edit) = beside(package, &statement) {
+            return (spelled, Some(edit), None);
+        }
+        caveat = Some(format!("adds `{statement}` at the top, where the module imports {package} only conditionally"));
+    }
     // `from M import f` joins a `from M import ...` the file already has.
     let extended = statement
         .strip_prefix("from ")
@@ -91,9 +136,124 @@ pub fn spell_with(
             }
         }
     };
-    (spelled, Some(edit))
+    (spelled, Some(edit), caveat)
 }
 
+/// The module a statement [`new_import`] made imports: `a.b` for `import a.b`, `import a.b as
+/// c` and `from a.b import f`.
+fn imported_module(statement: &str) -> &str {
+    if let Some(rest) = statement.strip_prefix("from ") {
+        return rest.split_once(" import ").map_or(rest, |(module, _)| module);
+    }
+    let rest = statement.strip_prefix("import ").unwrap_or(statement);
+    rest.split_once(" as ").map_or(rest, |(module, _)| module)
+}
+
+/// Where the new import `statement` of `package` goes, for a fix at `site`, in a module that
+/// imports the package only conditionally: beside an import of the package that holds at
+/// `site` (so the new one runs wherever the code at `site` could read that one's names), the
+/// innermost first (the functions holding `site`, then the module's blocks). That import
+/// qualifies when a name it binds is what that name holds at `site` ([`Model::alias_reaches`],
+/// which asks that the name be imported on every path to `site`, or that the code at `site`
+/// read it already) and no other import binds the name there. `from M import f` joins a `from
+/// M import ...` so chosen; any other statement takes the line after it, with its indentation
+/// (`; statement` after it where it shares its line). `None` when no import qualifies.
+fn beside<'a>(model: &Model<'a>, site: Node<'a>, package: &str, statement: &str) -> Option<Edit> {
+    let mut candidates: Vec<Node<'a>> = Vec::new();
+    // Names the functions holding `site` bind by an import of the package: the module's imports
+    // of them are not what the names hold at `site`.
+    let mut local_names: Vec<String> = Vec::new();
+    for function in model.ancestry(site).into_iter().rev().filter(|n| n.kind_name() == "function_definition") {
+        // A default value, a decorator or an annotation runs outside the function.
+        let Some(body) = function.child_by_field_id(FIELD.body) else { continue };
+        if !(body.start_byte() <= site.start_byte() && site.end_byte() <= body.end_byte()) {
+            continue;
+        }
+        let found = Imports::of_package_in(body, model.src, package);
+        // A name two imports of the function bind is not the first's alone.
+        let mut names: Vec<String> = found.iter().flat_map(|a| names_of(model, *a, package)).map(|(n, _)| n).collect();
+        names.sort();
+        let repeated: Vec<String> = names.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
+        for a in found {
+            let sole: Vec<(String, String)> = names_of(model, a, package)
+                .into_iter()
+                .filter(|(n, _)| !repeated.contains(n) && !local_names.contains(n))
+                .collect();
+            if sole.iter().any(|(n, p)| model.alias_reaches(n, p, site)) {
+                return Some(edit_beside(model, a, statement));
+            }
+        }
+        local_names.extend(names);
+    }
+    let root = model.tree.root_node();
+    for range in model.imports.nested_imports(package) {
+        let Some(a) = statement_at(root, range) else { continue };
+        let sole: Vec<(String, String)> = names_of(model, a, package)
+            .into_iter()
+            .filter(|(n, _)| !model.imports.is_repeated(n) && !local_names.contains(n))
+            .collect();
+        if sole.iter().any(|(n, p)| model.alias_reaches(n, p, site)) {
+            candidates.push(a);
+        }
+    }
+    // The last one before `site`, or else the first.
+    let chosen = candidates.iter().rev().find(|a| a.end_byte() <= site.start_byte()).or(candidates.first())?;
+    Some(edit_beside(model, *chosen, statement))
+}
+
+/// The names an import statement binds to a path in `package`, with those paths.
+fn names_of(model: &Model, statement: Node, package: &str) -> Vec<(String, String)> {
+    let mut names = Imports::bound_names(statement, model.src);
+    names.retain(|(_, path)| path.split('.').next() == Some(package));
+    names
+}
+
+/// The import statement spanning exactly `range`.
+fn statement_at(root: Node, range: std::ops::Range<usize>) -> Option<Node> {
+    let mut node = root.descendant_for_byte_range(range.start, range.end)?;
+    loop {
+        if node.byte_range() == range && matches!(node.kind_name(), "import_statement" | "import_from_statement") {
+            return Some(node);
+        }
+        if node.start_byte() < range.start || node.end_byte() > range.end {
+            return None;
+        }
+        node = node.parent()?;
+    }
+}
+
+/// The edit adding `statement` beside the import statement `anchor` ([`beside`]).
+fn edit_beside(model: &Model, anchor: Node, statement: &str) -> Edit {
+    let src = model.src;
+    // `from M import f` joins `from M import a, b` (after its last name).
+    if let Some((module, name)) = statement.strip_prefix("from ").and_then(|s| s.split_once(" import "))
+        && anchor.kind_name() == "import_from_statement"
+        && !anchor.has_error()
+        && anchor
+            .child_by_field_id(FIELD.module_name)
+            .is_some_and(|m| m.kind_name() == "dotted_name" && compact(model.text(m)) == module)
+    {
+        let mut cursor = anchor.walk();
+        if let Some(last) = anchor.children_by_field_name("name", &mut cursor).last() {
+            return Edit { start: last.end_byte(), end: last.end_byte(), content: format!(", {name}") };
+        }
+    }
+    match Imports::beside(anchor, src) {
+        (at, true) => {
+            let indent = &src[crate::text::line_start(src, anchor.start_byte())..anchor.start_byte()];
+            let newline = crate::text::line_ending(src, anchor.end_byte());
+            Edit { start: at, end: at, content: format!("{indent}{statement}{newline}") }
+        }
+        // On a line with other code (`try: from torch import log`, `from torch import log; x = 1`),
+        // or the file's last line without a terminator: the same logical line.
+        (at, false) => Edit { start: at, end: at, content: format!("; {statement}") },
+    }
+}
+
+/// `a . b` → `a.b`.
+fn compact(dotted: &str) -> String {
+    dotted.chars().filter(|c| !c.is_whitespace()).collect()
+}
 /// The libraries a new import brings in under their conventional alias.
 const CONVENTIONS: &[(&str, &str)] =
     &[("jax.numpy", "jnp"), ("tensorflow", "tf"), ("numpy", "np"), ("torch", "torch"), ("keras", "keras")];
@@ -313,7 +473,7 @@ mod tests {
     fn spell_in(src: &str, target: &str) -> (String, Option<String>) {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        let (spelled, edit) = spell_with(&imports, target, None, &|_, _| true, &|_| false);
+        let (spelled, edit, _) = spell_with(&imports, target, None, &|_, _| true, &|_| false, &|_, _| None);
         (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
     }
 
@@ -337,9 +497,15 @@ mod tests {
         let src = "import torch\nimport torch as th\n";
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        assert_eq!(spell_with(&imports, "torch.clamp", None, &|_, _| true, &|_| false).0, "torch.clamp");
-        assert_eq!(spell_with(&imports, "torch.clamp", Some("th"), &|_, _| true, &|_| false).0, "th.clamp");
-        assert_eq!(spell_with(&imports, "torch.clamp", Some("F"), &|_, _| true, &|_| false).0, "torch.clamp");
+        assert_eq!(spell_with(&imports, "torch.clamp", None, &|_, _| true, &|_| false, &|_, _| None).0, "torch.clamp");
+        assert_eq!(
+            spell_with(&imports, "torch.clamp", Some("th"), &|_, _| true, &|_| false, &|_, _| None).0,
+            "th.clamp"
+        );
+        assert_eq!(
+            spell_with(&imports, "torch.clamp", Some("F"), &|_, _| true, &|_| false, &|_, _| None).0,
+            "torch.clamp"
+        );
         assert_eq!(spell_in("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
         assert_eq!(
             spell_in("from tensorflow import math as tfm\nimport tensorflow as tf\n", "tensorflow.math.xlogy").0,
@@ -554,6 +720,90 @@ mod tests {
         // Unshadowed, the conventional alias as before.
         let src = "from numpy import log\n\ndef f(x):\n    return SITE\n";
         assert_eq!(spell_at_site(src, "numpy.clip", None).0, "np.clip");
+    }
+
+    /// Regression (a newcomer's trial): with torch imported only in a `try` (its handler
+    /// covering a missing library) or in the function, the safe `log_softmax` fix added `import
+    /// torch` at the top, so the module no longer imported without torch (and, with no import
+    /// there before, glued it onto the `def`). The new import goes beside the file's own import
+    /// of the package that holds at the site.
+    #[test]
+    fn a_new_import_goes_beside_a_conditional_import_of_its_package() {
+        let log_softmax = "torch.log_softmax";
+        let cases = [
+            (
+                "try:\n    from torch import log, softmax\nexcept ImportError:\n    pass\n\n\ndef a(z):\n    return SITE\n",
+                "try:\n    from torch import log, softmax\n    import torch\nexcept ImportError:\n    pass\n\n\ndef a(z):\n    return SITE\n",
+            ),
+            (
+                "def a(z):\n    from torch import log, softmax\n    return SITE\n",
+                "def a(z):\n    from torch import log, softmax\n    import torch\n    return SITE\n",
+            ),
+            // A comment after it, tabs, a nested function, an `if` in the function.
+            (
+                "def a(z):\n\tfrom torch import log  # mine\n\tdef g():\n\t\treturn SITE\n",
+                "def a(z):\n\tfrom torch import log  # mine\n\timport torch\n\tdef g():\n\t\treturn SITE\n",
+            ),
+            (
+                "def a(z, c):\n    if c:\n        from torch import log\n    return SITE\n",
+                "def a(z, c):\n    if c:\n        from torch import log\n        import torch\n    return SITE\n",
+            ),
+            // On a line with other code: the same logical line.
+            (
+                "try: from torch import log\nexcept ImportError: pass\n\ndef a(z):\n    return SITE\n",
+                "try: from torch import log; import torch\nexcept ImportError: pass\n\ndef a(z):\n    return SITE\n",
+            ),
+            // Under `if TYPE_CHECKING:` the site's function fails without it just as before.
+            (
+                "if TYPE_CHECKING:\n    from torch import log\n\ndef a(z):\n    return SITE\n",
+                "if TYPE_CHECKING:\n    from torch import log\n    import torch\n\ndef a(z):\n    return SITE\n",
+            ),
+            // The function's own import, not the module's, holds at the site.
+            (
+                "try:\n    from torch import log\nexcept ImportError:\n    pass\n\ndef a(z):\n    from torch import log\n    return SITE\n",
+                "try:\n    from torch import log\nexcept ImportError:\n    pass\n\ndef a(z):\n    from torch import log\n    import torch\n    return SITE\n",
+            ),
+        ];
+        for (src, want) in cases {
+            let (src, want) = (src.replace("SITE", "SITE + log(z)"), want.replace("SITE", "SITE + log(z)"));
+            let (spelled, fixed) = spell_at_site(&src, log_softmax, None);
+            assert_eq!((spelled.as_str(), fixed.as_deref()), ("torch.log_softmax", Some(want.as_str())), "{src}");
+            assert_eq!(take_import_caveats(), [], "{src}");
+        }
+        // `from M import f` joins the `from M import ...` it goes beside.
+        let src = "import numpy as np\ntry:\n    from scipy.special import softmax\nexcept ImportError:\n    pass\n\ndef a(p):\n    return SITE + softmax(p)\n";
+        let (spelled, fixed) = spell_at_site(src, "scipy.special.xlogy", None);
+        assert_eq!(spelled, "xlogy");
+        assert_eq!(fixed.unwrap(), src.replace("import softmax\n", "import softmax, xlogy\n"));
+        assert_eq!(take_import_caveats(), []);
+    }
+
+    /// Where no import of the package holds at the site (another function's, or a name two
+    /// imports bind), the import goes at the top, and the fix is made unsafe, saying why. A
+    /// module-level statement of the package anywhere keeps the top, as ever.
+    #[test]
+    fn a_new_import_no_conditional_import_holds_for_goes_at_the_top_with_a_caveat() {
+        let caveat = "adds `import torch` at the top, where the module imports torch only conditionally";
+        for src in [
+            "def b():\n    from torch import log\n    return log\n\n\ndef a(z):\n    return SITE + log(z)\n",
+            "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef a(z):\n    return SITE + log(z)\n",
+            "if A:\n    from torch import log\nelse:\n    from torch import log\n\n\ndef a(z):\n    return SITE + log(z)\n",
+        ] {
+            let (spelled, fixed) = spell_at_site(src, "torch.log_softmax", None);
+            assert_eq!(spelled, "torch.log_softmax");
+            let fixed = fixed.unwrap();
+            assert!(fixed.starts_with("import torch\n") && fixed.ends_with(src), "{fixed}");
+            let caveats = take_import_caveats();
+            assert_eq!(caveats.len(), 1, "{src}");
+            assert_eq!(caveats[0].1, caveat);
+        }
+        let plain = "import torch.nn as nn\ntry:\n    from torch import log\nexcept ImportError:\n    pass\n\n\ndef a(z):\n    return SITE\n";
+        let (_, fixed) = spell_at_site(plain, "torch.log_softmax", None);
+        assert_eq!(fixed.unwrap(), plain.replace("as nn\n", "as nn\nimport torch\n"));
+        let late = "def a(z):\n    from torch import log\n    return SITE\n\n\nimport torch.nn as nn\n";
+        let (_, fixed) = spell_at_site(late, "torch.log_softmax", None);
+        assert_eq!(fixed.unwrap(), format!("import torch\n\n\n{late}"));
+        assert_eq!(take_import_caveats(), []);
     }
 
     /// An import added at the top right above a `def` or a `class` (or the comments right above

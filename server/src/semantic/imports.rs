@@ -4,6 +4,8 @@
 //! `tf.log`, `tf.math.log` and `tf_log` (after `from tensorflow.math import log as tf_log`) are one
 //! API, and a `tf` that was never imported is just a name.
 
+use std::ops::Range;
+
 use foldhash::HashMap;
 
 use tree_sitter::Node;
@@ -26,6 +28,22 @@ pub struct Imports {
     /// offset after its last name. A new name from M extends the last of them (`, c` after `b`)
     /// rather than taking a line of its own.
     from_ends: Vec<(String, usize)>,
+    /// The packages (`torch`, `scipy`) a statement directly in the module imports from,
+    /// sorted: a new import of one of them at the top adds no dependency the module lacked.
+    plain: Vec<String>,
+    /// The other imports of a library outside functions (in a `try`, under an `if`, in a class
+    /// body): the statement's byte range, where a statement beside it goes
+    /// ([`Imports::beside`]) and a package it imports from, in source order. A new import of a
+    /// package the module imports only so goes beside one of them, not at the top, where it
+    /// would run where the module's own import of the package does not (a `try` whose handler
+    /// covers a missing library).
+    nested: Vec<(usize, usize, (usize, bool), String)>,
+    /// The packages only functions import, sorted (their statements are found in the function
+    /// a fix is made in: they move with it).
+    in_functions: Vec<String>,
+    /// The names two import statements outside functions bind (or one twice), sorted: a new
+    /// import beside one of them may not run where the name holds the other's.
+    repeated: Vec<String>,
     /// The names the file's own `def`s bind, sorted: a new import must not take one (`from
     /// scipy.special import logsumexp` in a file that defines `logsumexp` would make the fixed
     /// function call itself).
@@ -61,22 +79,59 @@ impl Imports {
     /// expressions, iteratively so deep nesting cannot overflow the stack.
     pub fn collect(root: Node, src: &str) -> Imports {
         let mut imports = Imports::default();
-        let mut stack = vec![root];
-        while let Some(node) = stack.pop() {
+        // Each node with whether it is in a function.
+        let mut stack = vec![(root, false)];
+        let mut plain = Vec::new();
+        let mut in_functions = Vec::new();
+        let mut bound_outside: foldhash::HashSet<String> = Default::default();
+        while let Some((node, in_function)) = stack.pop() {
             match node.kind_name() {
-                "import_statement" => imports.add_import(node, src),
-                "import_from_statement" => imports.add_from_import(node, src),
+                kind @ ("import_statement" | "import_from_statement") => {
+                    if kind == "import_statement" {
+                        imports.add_import(node, src);
+                    } else {
+                        imports.add_from_import(node, src);
+                    }
+                    if !in_function {
+                        for (name, _) in Imports::bound_names(node, src) {
+                            if !bound_outside.insert(name.clone()) {
+                                imports.repeated.push(name);
+                            }
+                        }
+                    }
+                    for package in packages(node, src) {
+                        if node.parent() == Some(root) && root.kind_name() == "module" {
+                            plain.push(package);
+                        } else if in_function {
+                            in_functions.push(package);
+                        } else {
+                            let beside = Imports::beside(node, src);
+                            imports.nested.push((node.start_byte(), node.end_byte(), beside, package));
+                        }
+                    }
+                }
                 "future_import_statement" => {}
                 // Most functions and classes import nothing; a text search is cheaper than a walk.
                 "function_definition" | "class_definition" | "decorated_definition"
                     if !text(node, src).contains("import") => {}
                 kind if holds_statements(kind) => {
+                    let in_function = in_function || kind == "function_definition";
                     let mut cursor = node.walk();
-                    stack.extend(node.named_children(&mut cursor));
+                    stack.extend(node.named_children(&mut cursor).map(|c| (c, in_function)));
                 }
                 _ => {}
             }
         }
+        imports.nested.sort();
+        plain.sort();
+        plain.dedup();
+        in_functions.sort();
+        in_functions.dedup();
+        in_functions.retain(|p| plain.binary_search(p).is_err());
+        imports.plain = plain;
+        imports.in_functions = in_functions;
+        imports.repeated.sort();
+        imports.repeated.dedup();
         imports.insert_at = insertion_point(root, src);
         imports.newline = line_ending(src, imports.insert_at);
         imports.before_definition = starts_definition(root, src, imports.insert_at);
@@ -87,6 +142,11 @@ impl Imports {
         imports
     }
 
+    /// Binds `local` to `path`.
+    fn bind(&mut self, local: String, path: String) {
+        self.bindings.insert(local, path);
+    }
+
     fn add_import(&mut self, node: Node, src: &str) {
         let mut cursor = node.walk();
         for name in node.children_by_field_name("name", &mut cursor) {
@@ -95,14 +155,14 @@ impl Imports {
                 "dotted_name" => {
                     let path = text(name, src);
                     let root = path.split('.').next().unwrap_or(path).to_string();
-                    self.bindings.insert(root.clone(), root);
+                    self.bind(root.clone(), root);
                 }
                 // `import a.b as x` binds `x` to `a.b`.
                 "aliased_import" => {
                     if let (Some(path), Some(alias)) =
                         (name.child_by_field_id(FIELD.name), name.child_by_field_id(FIELD.alias))
                     {
-                        self.bindings.insert(text(alias, src).to_string(), compact(text(path, src)));
+                        self.bind(text(alias, src).to_string(), compact(text(path, src)));
                     }
                 }
                 _ => {}
@@ -130,8 +190,7 @@ impl Imports {
                     _ => continue,
                 };
                 let module = module.trim_end_matches('.');
-                self.bindings
-                    .insert(local.to_string(), format!(".{}.{}", module.trim_start_matches('.'), compact(path)));
+                self.bind(local.to_string(), format!(".{}.{}", module.trim_start_matches('.'), compact(path)));
             }
             return;
         }
@@ -141,14 +200,13 @@ impl Imports {
             match name.kind_name() {
                 "dotted_name" => {
                     let n = text(name, src);
-                    self.bindings.insert(n.to_string(), format!("{module}.{n}"));
+                    self.bind(n.to_string(), format!("{module}.{n}"));
                 }
                 "aliased_import" => {
                     if let (Some(path), Some(alias)) =
                         (name.child_by_field_id(FIELD.name), name.child_by_field_id(FIELD.alias))
                     {
-                        self.bindings
-                            .insert(text(alias, src).to_string(), format!("{module}.{}", compact(text(path, src))));
+                        self.bind(text(alias, src).to_string(), format!("{module}.{}", compact(text(path, src))));
                     }
                 }
                 _ => {}
@@ -165,6 +223,58 @@ impl Imports {
             _ => return None,
         }
         one.bindings.remove(name)
+    }
+
+    /// Where a statement beside the import statement `statement` goes: the start of the line
+    /// after it, with `true`, where it has its line to itself (but for a comment after it), or
+    /// right after it, with `false`, on the same logical line after a `;` (`try: import torch`,
+    /// `import torch; x = 1`, or the file's last line without a terminator).
+    pub fn beside(statement: Node, src: &str) -> (usize, bool) {
+        let line_start = crate::text::line_start(src, statement.start_byte());
+        let indent = &src[line_start..statement.start_byte()];
+        let line_end = crate::text::line_end(src, statement.end_byte());
+        let after = src[statement.end_byte()..line_end].trim_start();
+        let own_line = indent.chars().all(|c| c == ' ' || c == '\t') && (after.is_empty() || after.starts_with('#'));
+        if own_line && line_end < src.len() {
+            (line_end + crate::text::line_ending(src, line_end).len(), true)
+        } else {
+            (statement.end_byte(), false)
+        }
+    }
+
+    /// The names the import statement `statement` binds, each with its dotted path, sorted.
+    pub fn bound_names(statement: Node, src: &str) -> Vec<(String, String)> {
+        let mut one = Imports::default();
+        match statement.kind_name() {
+            "import_statement" => one.add_import(statement, src),
+            "import_from_statement" => one.add_from_import(statement, src),
+            _ => {}
+        }
+        let mut names: Vec<(String, String)> = one.bindings.into_iter().collect();
+        names.sort();
+        names
+    }
+
+    /// The import statements of `package` in `block` (a function's body), in source order,
+    /// not those of the functions and classes it defines (their own scopes).
+    pub fn of_package_in<'t>(block: Node<'t>, src: &str, package: &str) -> Vec<Node<'t>> {
+        let mut found = Vec::new();
+        let mut stack = vec![block];
+        while let Some(node) = stack.pop() {
+            match node.kind_name() {
+                "import_statement" | "import_from_statement" => {
+                    found.extend(packages(node, src).iter().any(|p| p == package).then_some(node));
+                }
+                "function_definition" | "class_definition" | "decorated_definition" => {}
+                kind if holds_statements(kind) => {
+                    let mut cursor = node.walk();
+                    stack.extend(node.named_children(&mut cursor));
+                }
+                _ => {}
+            }
+        }
+        found.sort_by_key(|n| n.start_byte());
+        found
     }
 
     /// Local names bound to a function whose canonical name satisfies `wanted`.
@@ -251,6 +361,36 @@ impl Imports {
         self.insert_at == other.insert_at
             && self.before_definition == other.before_definition
             && self.from_ends == other.from_ends
+            && self.plain == other.plain
+            && self.nested == other.nested
+            && self.in_functions == other.in_functions
+            && self.repeated == other.repeated
+    }
+
+    /// Whether the module imports `package` only where a statement of its own cannot stand for
+    /// every path: no statement directly in the module imports from it, and one in a block (a
+    /// `try`, an `if`, a class body) or a function does.
+    pub fn imports_only_conditionally(&self, package: &str) -> bool {
+        self.plain.binary_search_by(|p| p.as_str().cmp(package)).is_err()
+            && (self.nested.iter().any(|(_, _, _, p)| p == package)
+                || self.in_functions.binary_search_by(|p| p.as_str().cmp(package)).is_ok())
+    }
+
+    /// The byte ranges of the imports of `package` outside functions that are not directly in
+    /// the module (in source order).
+    pub fn nested_imports<'s>(&'s self, package: &'s str) -> impl Iterator<Item = Range<usize>> + 's {
+        self.nested.iter().filter(move |(_, _, _, p)| p == package).map(|(start, end, _, _)| *start..*end)
+    }
+
+    /// Whether an import outside functions but not directly in the module (of a library)
+    /// starts at or after `at`: an edit before it moves it.
+    pub fn nested_from(&self, at: usize) -> bool {
+        self.nested.iter().any(|(start, _, _, _)| *start >= at)
+    }
+
+    /// Whether two imports outside functions bind `name` (or one binds it twice).
+    pub fn is_repeated(&self, name: &str) -> bool {
+        self.repeated.binary_search_by(|n| n.as_str().cmp(name)).is_ok()
     }
 
     /// Whether the line where a new top-level import goes starts a `def` or a `class` (or the
@@ -341,6 +481,34 @@ fn from_imports_before(root: Node, src: &str, end: usize) -> Vec<(String, usize)
 /// first line); `\n` for a line without one.
 fn line_ending(src: &str, at: usize) -> &'static str {
     crate::text::line_ending(src, at.saturating_sub(1))
+}
+
+/// The numeric libraries ([`apis::LIBRARY_ROOTS`]) an import statement imports from: `torch`
+/// for `import torch.nn as nn` and `from torch import log`; none for a relative import.
+fn packages(statement: Node, src: &str) -> Vec<String> {
+    let mut dotted = Vec::new();
+    if statement.kind_name() == "import_from_statement" {
+        dotted.extend(statement.child_by_field_id(FIELD.module_name).filter(|m| m.kind_name() == "dotted_name"));
+    } else {
+        let mut cursor = statement.walk();
+        for name in statement.children_by_field_name("name", &mut cursor) {
+            match name.kind_name() {
+                "dotted_name" => dotted.push(name),
+                "aliased_import" => dotted.extend(name.child_by_field_id(FIELD.name)),
+                _ => {}
+            }
+        }
+    }
+    let mut found: Vec<String> = dotted
+        .into_iter()
+        .map(|d| compact(text(d, src)))
+        .filter_map(|d| {
+            let root = d.split('.').next().unwrap_or(&d);
+            apis::LIBRARY_ROOTS.contains(&root).then(|| root.to_string())
+        })
+        .collect();
+    found.dedup();
+    found
 }
 
 /// `a . b` → `a.b` (dotted names may contain spaces and comments).
