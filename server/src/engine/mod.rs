@@ -308,9 +308,8 @@ pub(crate) fn run_rules_counted<'a>(
                     }
                     let captures = captures.get_or_insert_with(|| Captures::new(&compiled.query, m));
                     let Some(smell_node) = captures.get("smell") else { continue };
-                    crate::rules::fixes::take_import_caveats();
                     let findings = (rule.check)(&checker, captures);
-                    let caveats = crate::rules::fixes::take_import_caveats();
+                    let caveats = checker.model.take_import_caveats();
                     for mut finding in findings {
                         downgrade(&mut finding.fixes, &caveats);
                         smells.push(Smell {
@@ -331,7 +330,7 @@ pub(crate) fn run_rules_counted<'a>(
 }
 
 /// Makes each fix holding an import edit a caveat names (an import at the top of a package the
-/// module imports only conditionally: [`crate::rules::fixes::take_import_caveats`]) unsafe,
+/// module imports only conditionally: [`Model::take_import_caveats`]) unsafe,
 /// adding the caveat to its title.
 fn downgrade(fixes: &mut [crate::smell::Fix], caveats: &[(crate::smell::Edit, String)]) {
     if caveats.is_empty() {

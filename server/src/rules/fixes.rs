@@ -4,7 +4,7 @@
 
 use tree_sitter::Node;
 
-use crate::semantic::imports::Imports;
+use crate::semantic::imports::{Imports, compact};
 use crate::semantic::value::Library;
 use crate::semantic::{Model, apis};
 use crate::smell::{Applicability, Edit, Fix};
@@ -29,7 +29,7 @@ use crate::syntax::{FIELD, KindName};
 /// goes beside the file's own import of the package that holds at `site` ([`beside`]): in the
 /// same block, with its indentation, or joining it. Where none holds there, it goes at the
 /// top and the engine makes every fix holding it unsafe, its title saying why
-/// ([`take_import_caveats`]).
+/// ([`Model::take_import_caveats`]).
 pub fn spell<'a>(model: &Model<'a>, site: Node<'a>, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
     let (spelled, import, caveat) = spell_with(
         &model.imports,
@@ -40,24 +40,9 @@ pub fn spell<'a>(model: &Model<'a>, site: Node<'a>, target: &str, prefer: Option
         &|package, statement| beside(model, site, package, statement),
     );
     if let (Some(edit), Some(caveat)) = (&import, caveat) {
-        IMPORT_CAVEATS.with_borrow_mut(|c| c.push((edit.clone(), caveat)));
+        model.add_import_caveat(edit.clone(), caveat);
     }
     (spelled, import)
-}
-
-thread_local! {
-    /// The import edits [`spell`] made on this thread that no fix holding them may apply as
-    /// safe, each with why (see [`take_import_caveats`]).
-    static IMPORT_CAVEATS: std::cell::RefCell<Vec<(Edit, String)>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The import edits [`spell`] made on this thread since the last call that are not sound
-/// (an import at the top of a package the module imports only conditionally), each with why:
-/// the engine takes them after each rule's check and makes the fixes holding one unsafe,
-/// adding why to their titles. The edits are the same wherever they are made in one file, so
-/// a fix holding one is unsound whichever rule made it.
-pub fn take_import_caveats() -> Vec<(Edit, String)> {
-    IMPORT_CAVEATS.with_borrow_mut(std::mem::take)
 }
 
 /// [`spell`] with `reaches` saying whether an alias (a name, and the module the import table
@@ -250,10 +235,6 @@ fn edit_beside(model: &Model, anchor: Node, statement: &str) -> Edit {
     }
 }
 
-/// `a . b` → `a.b`.
-fn compact(dotted: &str) -> String {
-    dotted.chars().filter(|c| !c.is_whitespace()).collect()
-}
 /// The libraries a new import brings in under their conventional alias.
 const CONVENTIONS: &[(&str, &str)] =
     &[("jax.numpy", "jnp"), ("tensorflow", "tf"), ("numpy", "np"), ("torch", "torch"), ("keras", "keras")];
@@ -580,12 +561,24 @@ mod tests {
 
     /// The spelling for code at the identifier `SITE` of `src` (and the file with its import).
     fn spell_at_site(src: &str, target: &str, prefer: Option<&str>) -> (String, Option<String>) {
+        let (spelled, fixed, _) = spell_at_site_with_caveats(src, target, prefer);
+        (spelled, fixed)
+    }
+
+    /// [`spell_at_site`], with why the import edit is not sound ([`Model::take_import_caveats`]).
+    fn spell_at_site_with_caveats(
+        src: &str,
+        target: &str,
+        prefer: Option<&str>,
+    ) -> (String, Option<String>, Vec<String>) {
         let tree = parse(src);
         let model = Model::of(src, &tree);
         let at = src.find("SITE").expect("a SITE");
         let site = tree.root_node().descendant_for_byte_range(at, at + 4).unwrap();
         let (spelled, edit) = spell(&model, site, target, prefer);
-        (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
+        let caveats = model.take_import_caveats();
+        assert!(caveats.iter().all(|(e, _)| Some(e) == edit.as_ref()), "{caveats:?}");
+        (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])), caveats.into_iter().map(|(_, why)| why).collect())
     }
 
     /// Regression (a newcomer's trial): with `F = x.shape[-1]` in the function, a fix wrote
@@ -766,16 +759,16 @@ mod tests {
         ];
         for (src, want) in cases {
             let (src, want) = (src.replace("SITE", "SITE + log(z)"), want.replace("SITE", "SITE + log(z)"));
-            let (spelled, fixed) = spell_at_site(&src, log_softmax, None);
+            let (spelled, fixed, caveats) = spell_at_site_with_caveats(&src, log_softmax, None);
             assert_eq!((spelled.as_str(), fixed.as_deref()), ("torch.log_softmax", Some(want.as_str())), "{src}");
-            assert_eq!(take_import_caveats(), [], "{src}");
+            assert_eq!(caveats, [] as [String; 0], "{src}");
         }
         // `from M import f` joins the `from M import ...` it goes beside.
         let src = "import numpy as np\ntry:\n    from scipy.special import softmax\nexcept ImportError:\n    pass\n\ndef a(p):\n    return SITE + softmax(p)\n";
-        let (spelled, fixed) = spell_at_site(src, "scipy.special.xlogy", None);
+        let (spelled, fixed, caveats) = spell_at_site_with_caveats(src, "scipy.special.xlogy", None);
         assert_eq!(spelled, "xlogy");
         assert_eq!(fixed.unwrap(), src.replace("import softmax\n", "import softmax, xlogy\n"));
-        assert_eq!(take_import_caveats(), []);
+        assert_eq!(caveats, [] as [String; 0]);
     }
 
     /// Where no import of the package holds at the site (another function's, or a name two
@@ -789,21 +782,20 @@ mod tests {
             "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef a(z):\n    return SITE + log(z)\n",
             "if A:\n    from torch import log\nelse:\n    from torch import log\n\n\ndef a(z):\n    return SITE + log(z)\n",
         ] {
-            let (spelled, fixed) = spell_at_site(src, "torch.log_softmax", None);
+            let (spelled, fixed, caveats) = spell_at_site_with_caveats(src, "torch.log_softmax", None);
             assert_eq!(spelled, "torch.log_softmax");
             let fixed = fixed.unwrap();
             assert!(fixed.starts_with("import torch\n") && fixed.ends_with(src), "{fixed}");
-            let caveats = take_import_caveats();
-            assert_eq!(caveats.len(), 1, "{src}");
-            assert_eq!(caveats[0].1, caveat);
+            assert_eq!(caveats, [caveat], "{src}");
         }
         let plain = "import torch.nn as nn\ntry:\n    from torch import log\nexcept ImportError:\n    pass\n\n\ndef a(z):\n    return SITE\n";
-        let (_, fixed) = spell_at_site(plain, "torch.log_softmax", None);
+        let (_, fixed, caveats) = spell_at_site_with_caveats(plain, "torch.log_softmax", None);
         assert_eq!(fixed.unwrap(), plain.replace("as nn\n", "as nn\nimport torch\n"));
+        assert_eq!(caveats, [] as [String; 0]);
         let late = "def a(z):\n    from torch import log\n    return SITE\n\n\nimport torch.nn as nn\n";
-        let (_, fixed) = spell_at_site(late, "torch.log_softmax", None);
+        let (_, fixed, caveats) = spell_at_site_with_caveats(late, "torch.log_softmax", None);
         assert_eq!(fixed.unwrap(), format!("import torch\n\n\n{late}"));
-        assert_eq!(take_import_caveats(), []);
+        assert_eq!(caveats, [] as [String; 0]);
     }
 
     /// An import added at the top right above a `def` or a `class` (or the comments right above

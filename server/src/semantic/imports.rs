@@ -512,7 +512,7 @@ fn packages(statement: Node, src: &str) -> Vec<String> {
 }
 
 /// `a . b` → `a.b` (dotted names may contain spaces and comments).
-fn compact(dotted: &str) -> String {
+pub(crate) fn compact(dotted: &str) -> String {
     dotted.chars().filter(|c| !c.is_whitespace()).collect()
 }
 

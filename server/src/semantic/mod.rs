@@ -186,6 +186,10 @@ pub struct Model<'a> {
     binders: RefCell<HashMap<usize, Option<Node<'a>>>>,
     /// [`facts::ClassIndex`] of each class by its node id.
     class_indexes: RefCell<HashMap<usize, Rc<facts::ClassIndex<'a>>>>,
+    /// The import edits fixes made that no fix holding them may apply as safe, each with why:
+    /// an import at the top of a package the module imports only conditionally
+    /// (`rules::fixes::spell`). The engine takes them after each rule ([`Model::take_import_caveats`]).
+    import_caveats: RefCell<Vec<(crate::smell::Edit, String)>>,
 }
 
 /// What a call calls.
@@ -257,7 +261,22 @@ impl<'a> Model<'a> {
             parents: RefCell::default(),
             binders: RefCell::default(),
             class_indexes: RefCell::default(),
+            import_caveats: RefCell::default(),
         }
+    }
+
+    /// Records that a fix's import edit `edit` is not sound, and why ([`Model::take_import_caveats`]).
+    pub fn add_import_caveat(&self, edit: crate::smell::Edit, why: String) {
+        self.import_caveats.borrow_mut().push((edit, why));
+    }
+
+    /// The import edits recorded since the last call that are not sound (an import at the top of
+    /// a package the module imports only conditionally), each with why: the engine takes them
+    /// after each rule's check and makes the fixes holding one unsafe, adding why to their
+    /// titles. An edit adding one import is the same whichever rule made it in one file, so a
+    /// fix holding one is unsound whichever rule made it.
+    pub fn take_import_caveats(&self) -> Vec<(crate::smell::Edit, String)> {
+        std::mem::take(&mut self.import_caveats.borrow_mut())
     }
 
     /// This model, recording no fact as used: for an analysis whose findings no cache keeps
