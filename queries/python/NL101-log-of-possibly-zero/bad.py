@@ -278,6 +278,15 @@ def bound_in_passing(z):
     return torch.log((p := F.softmax(z, dim=-1))), p  # error: [NL101]
 
 
+def bound_in_a_condition(z, x):
+    # A walrus in an `if`'s condition binds in the branches and past the statement.
+    if (p := F.softmax(z, dim=-1)) is not None:
+        a = torch.log(p)  # error: [NL101]
+    if (q := F.softmax(x, dim=-1)).dim() > 1:
+        pass
+    return a, torch.log(q)  # error: [NL101]
+
+
 def selected_but_not_by_its_own_zeros(labels, y, other):
     # Another array's mask, a condition that keeps 0, JAX's padded indices, torch's [n, ndim]
     # indices (rows of a matrix), and a mask of a count since rebound: zeros stay.

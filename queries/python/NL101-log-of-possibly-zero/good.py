@@ -404,3 +404,15 @@ def range_without_its_zero(n):
     a = np.cumsum(np.log(np.arange(n + 1)[1:]))
     r = torch.arange(n)
     return a, torch.log(r[2:]), np.log(np.arange(0, n, 2)[1:n:1])
+
+
+def bound_by_a_walrus_that_may_not_run(z, flag, x):
+    # After `and` a walrus may not run: the clamped value may still be what is logged. A walrus
+    # in the condition that keeps the sum away from 0 guards the `else` branch.
+    p = z.clamp(min=1e-6)
+    if flag and (p := torch.softmax(z, -1)) is not None:
+        pass
+    if (s := x.sum()) <= 0:
+        return torch.log(p)
+    else:
+        return torch.log(p) + torch.log(s)

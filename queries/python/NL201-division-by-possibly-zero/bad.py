@@ -105,6 +105,12 @@ def condition_on_an_older_count(s, labels, other):
     return torch.where(m > 0, s / n, 0.0)  # error: [NL201]
 
 
+def count_bound_in_a_condition(x, mask):
+    # A walrus in the condition binds the count; the condition does not exclude 0.
+    if (n := mask.sum()) is not None:
+        return x.sum() / n  # error: [NL201]
+
+
 def condition_on_a_narrow_integer_copy(s, mask):
     n = mask.sum()
     # A count of 256 is 0 as a byte: the condition does not exclude n == 0.

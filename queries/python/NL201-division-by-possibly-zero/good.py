@@ -41,6 +41,13 @@ def conditions(x, mask):
     return x.sum() / n
 
 
+def conditions_on_a_walrus(x, mask):
+    # The count bound in the condition that returns where it is 0.
+    if (n := mask.sum()) == 0:
+        return torch.zeros(())
+    return x.sum() / n
+
+
 def conditional_expression(s, mask):
     n = mask.sum()
     return s / n if n > 0 else s * 0

@@ -29,8 +29,12 @@ impl<'a> Model<'a> {
         let scope = self.scope_of(name);
         let reaching = self.scope_index(scope).reaching(self.text(name), name.start_byte());
         match (reaching.entries.as_slice(), reaching.outer) {
+            // An assignment statement (a walrus binds inside an expression: a fix writes no
+            // statement beside it).
             ([entry], false) => match entry.binding {
-                Binding::Value(rhs) => Some((entry.node, unparenthesized(rhs))),
+                Binding::Value(rhs) if entry.node.kind_name() == "assignment" => {
+                    Some((entry.node, unparenthesized(rhs)))
+                }
                 _ => None,
             },
             _ => None,

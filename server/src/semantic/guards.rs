@@ -670,7 +670,15 @@ impl<'a> Model<'a> {
             Some("!=") if c == 0.0 => Interval { lo: Bound::open(0.0), hi: Bound::open(0.0) },
             _ => return,
         };
-        let subject = unparenthesized(subject);
+        let mut subject = unparenthesized(subject);
+        // `(m := mask.sum()) == 0`: the name the walrus binds, and its value.
+        if subject.kind_name() == "named_expression"
+            && let (Some(name), Some(value)) =
+                (subject.child_by_field_id(FIELD.name), subject.child_by_field_id(FIELD.value))
+        {
+            out.push(Constraint { subject: name, range });
+            subject = unparenthesized(value);
+        }
         out.push(Constraint { subject, range });
         // `x.min() > 0`, `np.min(x) > 0`: every element of x. (`x.min() != 0` too: the pinhole
         // opens only a closed 0 at the bottom of x's range, where the minimum is.)

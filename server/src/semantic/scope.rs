@@ -196,20 +196,38 @@ impl<'t> ScopeIndex<'t> {
             }),
             None => body.is_some_and(|b| text(b, src).contains(":=")),
         };
+        // A walrus that runs whenever its statement does binds its value (`if (p := softmax(z))
+        // is not None:`); one that may not run (after `and`/`or`, in a branch of a conditional
+        // expression, in a comprehension) binds something unknown.
         if let Some(body) = body
             && walrus
         {
-            let mut stack = vec![body];
-            while let Some(node) = stack.pop() {
+            let mut stack = vec![(body, false)];
+            while let Some((node, conditional)) = stack.pop() {
                 if node.kind_name() == "named_expression"
                     && let Some(name) = node.child_by_field_id(FIELD.name)
                 {
-                    add(text(name, src), node, Binding::Opaque);
+                    let binding = match node.child_by_field_id(FIELD.value) {
+                        Some(value) if !conditional => Binding::Value(value),
+                        _ => Binding::Opaque,
+                    };
+                    add(text(name, src), node, binding);
                 }
+                let conditional = conditional
+                    || matches!(
+                        node.kind_name(),
+                        "boolean_operator"
+                            | "conditional_expression"
+                            | "list_comprehension"
+                            | "set_comprehension"
+                            | "dictionary_comprehension"
+                            | "generator_expression"
+                    );
                 let mut cursor = node.walk();
                 stack.extend(
                     node.named_children(&mut cursor)
-                        .filter(|c| !matches!(c.kind_name(), "function_definition" | "class_definition" | "lambda")),
+                        .filter(|c| !matches!(c.kind_name(), "function_definition" | "class_definition" | "lambda"))
+                        .map(|c| (c, conditional)),
                 );
             }
         }
@@ -274,6 +292,22 @@ impl<'t> ScopeIndex<'t> {
             if lo < hi && owner != self.scope {
                 found.push(entries[hi - 1]);
                 return Reaching { entries: found, outer: false };
+            }
+            // An `elif` or `else` branch runs after the `if`'s condition: a walrus there binds
+            // before it (`if (n := len(x)) == 0: ... else: 1 / n`).
+            if matches!(owner.kind_name(), "elif_clause" | "else_clause")
+                && let Some(&statement) = i.checked_sub(2).and_then(|k| chain.get(k))
+                && statement.kind_name() == "if_statement"
+                && let Some(consequence) = statement.child_by_field_id(FIELD.consequence)
+            {
+                let lo = entries.partition_point(|e| e.node.start_byte() < statement.start_byte());
+                let hi = entries.partition_point(|e| e.node.start_byte() < consequence.start_byte());
+                if let Some(last) = entries[lo..hi].last() {
+                    found.push(*last);
+                    if matches!(last.binding, Binding::Value(_)) {
+                        return Reaching { entries: found, outer: false };
+                    }
+                }
             }
             if Some(block) == self.scope.child_by_field_id(FIELD.body) {
                 break;
@@ -343,6 +377,26 @@ impl<'t> ScopeIndex<'t> {
         if !inside(statement) {
             return false;
         }
+        // A walrus in the header (an `if`'s condition, a `match`'s subject) runs whenever the
+        // statement does, before any branch: it reaches past the statement unless every branch
+        // binds again.
+        let header = |found: &mut Vec<Entry<'t>>| {
+            let end = match statement.kind_name() {
+                "if_statement" => statement.child_by_field_id(FIELD.consequence),
+                "match_statement" => statement.child_by_field_id(FIELD.body),
+                _ => None,
+            }
+            .map_or(statement.start_byte(), |b| b.start_byte());
+            let lo = entries.partition_point(|e| e.node.start_byte() < statement.start_byte());
+            let hi = entries.partition_point(|e| e.node.start_byte() < end);
+            match entries[lo..hi].last() {
+                Some(last) if last.node.kind_name() == "named_expression" => {
+                    found.push(*last);
+                    matches!(last.binding, Binding::Value(_))
+                }
+                _ => false,
+            }
+        };
         match statement.kind_name() {
             "if_statement" => {
                 let mut all = true;
@@ -365,7 +419,11 @@ impl<'t> ScopeIndex<'t> {
                     };
                     all &= definite;
                 }
-                all && has_else
+                // Every branch binds: the header's binding is overwritten.
+                if all && has_else {
+                    return true;
+                }
+                header(found)
             }
             "for_statement" | "while_statement" => {
                 // The loop target itself binds before the body runs; the body may not run.
@@ -382,7 +440,12 @@ impl<'t> ScopeIndex<'t> {
                 {
                     self.block_before(entries, alt, alt.end_byte(), usize::MAX, found, depth + 1);
                 }
-                false
+                // A walrus in a `while`'s condition (among the bindings before the body, added
+                // above) runs at least once.
+                statement.kind_name() == "while_statement"
+                    && entries[lo..hi].last().is_some_and(|e| {
+                        e.node.kind_name() == "named_expression" && matches!(e.binding, Binding::Value(_))
+                    })
             }
             "try_statement" => {
                 let mut definite = false;
@@ -443,7 +506,7 @@ impl<'t> ScopeIndex<'t> {
                         }
                     }
                 }
-                definite
+                definite || header(found)
             }
             _ => {
                 // A simple statement: its bindings in order, the last one wins; an augmented or
@@ -686,6 +749,120 @@ mod tests {
         assert_eq!(reaching(src, "p"), (vec!["p".into()], false));
         let src = "p = 0\ntry:\n    p = 1\nexcept E:\n    p = 2\nUSE(p)\n";
         assert_eq!(reaching(src, "p"), (vec!["p = 0".into(), "p = 1".into(), "p = 2".into()], false));
+    }
+
+    /// A walrus binds its value where it always runs with its statement, and something unknown
+    /// where it may not (after `and`, in a comprehension); one in an `if`'s or a `while`'s
+    /// condition reaches the branches and past the statement.
+    #[test]
+    fn walrus_bindings() {
+        let kinds = |src: &str, name: &str| -> Vec<(String, bool)> {
+            let tree = parse(src);
+            let at = src.rfind("USE").expect("a USE marker");
+            let index = ScopeIndex::build(tree.root_node(), src);
+            let r = index.reaching(name, at);
+            assert!(!r.outer, "{src}");
+            r.entries.iter().map(|e| (text(e.node, src).to_string(), matches!(e.binding, Binding::Value(_)))).collect()
+        };
+        let value = |t: &str| vec![(t.to_string(), true)];
+        assert_eq!(
+            kinds(
+                "p = 0
+if (p := f(x)) is None:
+    USE(p)
+",
+                "p"
+            ),
+            value("p := f(x)")
+        );
+        assert_eq!(
+            kinds(
+                "p = 0
+if (p := f(x)) is None:
+    pass
+USE(p)
+",
+                "p"
+            ),
+            value("p := f(x)")
+        );
+        assert_eq!(
+            kinds(
+                "p = 0
+if (p := f(x)) is None:
+    pass
+else:
+    USE(p)
+",
+                "p"
+            ),
+            value("p := f(x)")
+        );
+        assert_eq!(
+            kinds(
+                "if (p := f(x)) is None:
+    pass
+elif c:
+    USE(p)
+",
+                "p"
+            ),
+            value("p := f(x)")
+        );
+        assert_eq!(
+            kinds(
+                "p = 0
+while (p := f(p)) > 1:
+    pass
+USE(p)
+",
+                "p"
+            ),
+            value("p := f(p)")
+        );
+        assert_eq!(
+            kinds(
+                "p = 0
+match (p := f(x)):
+    case 1:
+        pass
+USE(p)
+",
+                "p"
+            ),
+            value("p := f(x)")
+        );
+        assert_eq!(
+            kinds(
+                "p = 0
+y = 2 * (p := f(x))
+USE(p)
+",
+                "p"
+            ),
+            value("p := f(x)")
+        );
+        // Every branch binds again: the condition's binding does not reach.
+        let src = "if (p := f(x)) is None:
+    p = 1
+else:
+    p = 2
+USE(p)
+";
+        assert_eq!(kinds(src, "p"), vec![("p = 1".into(), true), ("p = 2".into(), true)]);
+        // After `and`, and in a comprehension, it may not run: nothing known, the earlier
+        // binding still reaches.
+        let src = "p = 0
+if c and (p := f(x)):
+    pass
+USE(p)
+";
+        assert_eq!(kinds(src, "p"), vec![("p := f(x)".into(), false), ("p = 0".into(), true)]);
+        let src = "p = 0
+y = [q for q in r if (p := q)]
+USE(p)
+";
+        assert_eq!(kinds(src, "p"), vec![("p := q".into(), false)]);
     }
 
     #[test]
