@@ -542,8 +542,10 @@ fn a_division_of_arrays_with_numpy_methods_gets_no_tensorflow_fix() {
 #[test]
 fn an_import_a_fix_adds_goes_after_a_commented_docstring_and_future_imports() {
     // The function imports `softmax` itself: the fix adds a line (a `from scipy.special
-    // import` in the leading block would be joined instead).
-    let src = "# Copyright\n\"\"\"Utilities.\"\"\"\nfrom __future__ import annotations\n\nimport numpy as np\n\n\ndef f(z):\n    from scipy.special import softmax\n    return np.log(softmax(z, axis=1))\n";
+    // import` in the leading block would be joined instead). SciPy is imported at module level
+    // too (`stats`): with SciPy imported in the function only, the import would join the
+    // function's.
+    let src = "# Copyright\n\"\"\"Utilities.\"\"\"\nfrom __future__ import annotations\n\nimport numpy as np\nfrom scipy import stats\n\n\ndef f(z):\n    from scipy.special import softmax\n    return np.log(softmax(z, axis=1)) + stats.norm.pdf(z)\n";
     let out = fix_source(src, &Settings::default(), FixMode::Safe).source;
     assert_ne!(out, src, "the safe fix was applied");
     let future = out.find("from __future__").unwrap();
