@@ -416,3 +416,17 @@ def bound_by_a_walrus_that_may_not_run(z, flag, x):
         return torch.log(p)
     else:
         return torch.log(p) + torch.log(s)
+
+
+class SoftmaxHead(nn.Module):
+    def probs(self, x):
+        return F.softmax(x, dim=-1)
+
+
+class ClampedTagger(SoftmaxHead):
+    # The class's own `probs` is called, not its base's.
+    def probs(self, x):
+        return F.softmax(x, dim=-1).clamp(min=1e-7)
+
+    def forward(self, x):
+        return torch.log(self.probs(x))

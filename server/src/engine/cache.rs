@@ -1190,9 +1190,9 @@ mod tests {
     }
 
     #[test]
-    fn a_name_typed_outside_functions_reaches_the_fixes_that_would_take_it() {
-        // The log-softmax fix binds the softmax's logits to a fresh name: `logits`, and
-        // `logits_2` once the file spells `logits` anywhere, also outside every function.
+    fn a_name_typed_outside_functions_leaves_the_fresh_name_of_a_functions_fix() {
+        // The log-softmax fix binds the softmax's logits to a fresh name: `logits`, which a
+        // `logits` typed outside the function leaves free (the function reads no such name).
         let before =
             "import torch\n\n\ndef f(h, w):\n    p = torch.softmax(h @ w, dim=-1)\n    return torch.log(p)\n\n\n";
         let fix_text = |smells: &[Smell]| {
@@ -1202,7 +1202,7 @@ mod tests {
         assert!(fix_text(&fresh).iter().any(|c| c.contains("logits = h @ w")), "{:#?}", fix_text(&fresh));
         let end = before.len();
         if let Some(after) = loose_edit(before, end, end, "logits\n") {
-            assert!(fix_text(&after).iter().any(|c| c.contains("logits_2 = h @ w")), "{:#?}", fix_text(&after));
+            assert!(fix_text(&after).iter().any(|c| c.contains("logits = h @ w")), "{:#?}", fix_text(&after));
         }
     }
 
@@ -1493,12 +1493,10 @@ mod tests {
         assert_eq!(titles(&doc), named);
     }
 
-    /// A function analyzed alone since the last whole analysis counts with the facts it read
-    /// then: here the fresh name its fix binds (`logits`), which a name typed at module level
-    /// takes. (Its cache entry was for `return z`, which read nothing; the edit at module level
-    /// kept its fix binding `logits`.)
+    /// The fresh name a function's fix binds (`logits`) is its own text's: a name typed at
+    /// module level leaves it, one typed in the function takes it.
     #[test]
-    fn a_name_typed_outside_functions_reaches_a_function_edited_alone() {
+    fn a_fresh_name_follows_the_functions_text_not_the_modules() {
         let mut doc = Doc::new(&format!("{}def entropy(z):\n    return z\n", file("", "np", 3)));
         let written = "p = torch.softmax(z * 2.0, dim=-1)\n    return -(p * torch.log(p)).sum()";
         assert!(doc.replace("return z", written));
@@ -1509,6 +1507,8 @@ mod tests {
         assert_eq!(bound(&doc), ["logits"]);
         let blank = doc.text.find("\ndef f2").unwrap();
         doc.edit(blank, blank, "logits\n");
+        assert_eq!(bound(&doc), ["logits"]);
+        assert!(doc.replace("    return -(p", "    logits = 0\n    return -(p"));
         assert_eq!(bound(&doc), ["logits_2"]);
     }
 

@@ -350,7 +350,7 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     if !indent.chars().all(|c| c == ' ' || c == '\t') || crate::syntax::has_comment(source.logits) {
         return None;
     }
-    let name = model.fresh_name("logits");
+    let name = model.fresh_name("logits", model.scope_of(statement));
     let expr = model.text(source.logits);
     let expr = if expr.contains('\n') { format!("({expr})") } else { expr.to_string() };
     let newline = crate::text::line_ending(model.src, statement.start_byte());

@@ -104,23 +104,35 @@ impl<'a> Model<'a> {
         here.outer == there.outer && ids(&here) == ids(&there)
     }
 
-    /// `base` if no identifier of the file spells it and no import binds it, else `base_2`,
-    /// `base_3`...: a name a new binding can take without shadowing anything. A word in a
-    /// comment or a string is no identifier (`# the logits` leaves `logits` free).
-    pub fn fresh_name(&self, base: &str) -> String {
+    /// The name a new binding in `scope` (a function, a class body or the module) can take
+    /// without shadowing anything: `base` if no identifier of the scope spells it, else `base_2`,
+    /// `base_3`... A word in a comment or a string is no identifier (`# the logits` leaves
+    /// `logits` free). In a function (or a class body) only its own text counts, nested
+    /// functions included: a name the function never spells is one it reads from nowhere, so a
+    /// local of that name changes nothing else (another function's `logits` parameter, or an
+    /// import of `logits` the function does not use, leaves `logits` free). At module level the
+    /// whole file's text counts, and the import table.
+    pub fn fresh_name(&self, base: &str, scope: Node<'a>) -> String {
+        if !super::scope::is_module(scope) {
+            return self.compute_fresh_name(base, Some(scope));
+        }
         match self.fact(&super::FactKey::FreshName(base.into())) {
             super::facts::Fact::Names(names) if !names.is_empty() => names[0].clone(),
-            _ => self.compute_fresh_name(base),
+            _ => self.compute_fresh_name(base, None),
         }
     }
 
-    /// [`Model::fresh_name`], computed from the file's text: each whole-word occurrence of a
-    /// name is looked up in the tree, and counts unless it is in a comment or a string's text.
-    pub(super) fn compute_fresh_name(&self, base: &str) -> String {
+    /// [`Model::fresh_name`], computed from the text of `within` (else of the file, with the
+    /// import table): each whole-word occurrence of a name is looked up in the tree, and counts
+    /// unless it is in a comment or a string's text.
+    pub(super) fn compute_fresh_name(&self, base: &str, within: Option<Node<'a>>) -> String {
         let root = self.tree.root_node();
+        let range = within.map_or(0..self.src.len(), |w| w.byte_range());
+        let text = &self.src[range.clone()];
         let used = |name: &str| {
-            self.imports.binding(name).is_some()
-                || self.src.match_indices(name).any(|(i, _)| {
+            (within.is_none() && self.imports.binding(name).is_some())
+                || text.match_indices(name).any(|(i, _)| {
+                    let i = range.start + i;
                     let bytes = self.src.as_bytes();
                     let before = i.checked_sub(1).map(|j| bytes[j]);
                     let after = bytes.get(i + name.len()).copied();

@@ -54,9 +54,10 @@ pub enum FactKey {
     LogitsLossWords,
     /// The functions the file's text passes to a differentiation transform (`jax.grad(f)`).
     Differentiated,
-    /// The name a fix that binds a new variable gives it (`logits`, or `logits_2` when the
-    /// file uses `logits`): it depends on the whole file's text, so a function whose fix took
-    /// it holds only while it is the same.
+    /// The name a fix that binds a new variable in module-level code gives it (`logits`, or
+    /// `logits_2` when the file uses `logits`): it depends on the whole file's text, so code
+    /// whose fix took it holds only while it is the same. (In a function only the function's
+    /// text counts: [`Model::fresh_name`].)
     FreshName(Name),
     /// Whether module-level code binds the name last with something other than an import (`F
     /// = 3` after `import torch.nn.functional as F`): a fix in a function must not write it.
@@ -441,6 +442,10 @@ pub(crate) fn distinct(deps: Vec<Dependency>) -> Vec<Dependency> {
     deps.into_iter().zip(first).filter_map(|(d, first)| first.then_some(d)).collect()
 }
 
+/// How many classes [`Model::method_of_class`] reads for one method: a chain of bases longer
+/// than this is not followed to its end.
+const MAX_BASES: usize = 16;
+
 impl<'a> Model<'a> {
     /// The file's text names a loss that applies `prob` itself, or says `from_logits`: without
     /// one, no activation can reach such a loss (a cheap test before following values there).
@@ -611,7 +616,7 @@ impl<'a> Model<'a> {
             FactKey::Differentiated => {
                 Fact::Names(super::gradients::differentiated_names(self.src, self.tree.root_node()))
             }
-            FactKey::FreshName(base) => Fact::Names(vec![self.compute_fresh_name(base)]),
+            FactKey::FreshName(base) => Fact::Names(vec![self.compute_fresh_name(base, None)]),
             FactKey::Rebound(name) => {
                 Fact::Names(if self.compute_rebound(name) { vec![name.to_string()] } else { Vec::new() })
             }
@@ -702,6 +707,39 @@ impl<'a> Model<'a> {
         self.count_index_work(index.statements);
         self.class_indexes.borrow_mut().insert(class.id(), index.clone());
         Some(index)
+    }
+
+    /// The method `name` an instance of the file's class `class` has: the class's own, else the
+    /// first one a base class defined in the file (at module level) has, bases read depth first
+    /// and left to right (Python's method resolution order wherever no two bases share a base
+    /// of the file), [`MAX_BASES`] classes at most. Bases from libraries (`nn.Module`) and
+    /// expressions other than a name are not read.
+    pub(super) fn method_of_class(&self, class: Node<'a>, name: &str) -> Option<Node<'a>> {
+        let mut stack = vec![class];
+        let mut seen: Vec<usize> = Vec::new();
+        while let Some(c) = stack.pop() {
+            if seen.contains(&c.id()) {
+                continue;
+            }
+            if seen.len() == MAX_BASES {
+                return None;
+            }
+            seen.push(c.id());
+            if let Some(method) = self.class_index(c).and_then(|index| index.method(name)) {
+                return Some(method);
+            }
+            let Some(list) = c.child_by_field_id(FIELD.superclasses) else { continue };
+            let mut cursor = list.walk();
+            let bases: Vec<Node<'a>> = list
+                .named_children(&mut cursor)
+                .filter(|b| b.kind_name() == "identifier")
+                .filter_map(|b| self.module_definition(self.text(b)))
+                .filter(|d| d.kind_name() == "class_definition")
+                .collect();
+            self.count_index_work(1 + bases.len());
+            stack.extend(bases.into_iter().rev());
+        }
+        None
     }
 
     /// The summary of a function: its parameters, what it returns, where parameters go.

@@ -961,7 +961,7 @@ impl<'a> Model<'a> {
             Some((class, method)) => self
                 .module_definition(class)
                 .filter(|c| c.kind_name() == "class_definition")
-                .and_then(|c| self.class_index(c)?.method(method)),
+                .and_then(|c| self.method_of_class(c, method)),
             None => self.module_definition(qualified).filter(|d| d.kind_name() == "function_definition"),
         };
         self.unit_definitions.borrow_mut().insert(qualified.to_string(), found);
@@ -1030,7 +1030,7 @@ impl<'a> Model<'a> {
             .zip(&module)
             .filter_map(|(c, m)| m.map(|m| (c, m)))
             .map(|((name, def, _), framework)| {
-                let forward = ["forward", "call", "__call__"].iter().find_map(|m| self.class_index(*def)?.method(m));
+                let forward = ["forward", "call", "__call__"].iter().find_map(|m| self.method_of_class(*def, m));
                 let (min_args, max_args) = forward.map_or((0, usize::MAX), |f| arity(f, self.src));
                 ModuleClass { name: name.clone(), framework, min_args, max_args }
             })

@@ -743,7 +743,8 @@ impl<'a> Model<'a> {
         found
     }
 
-    /// `self.name` inside a method: the method `name` of the same class, if defined there.
+    /// `self.name` inside a method: the method `name` of the same class, defined there or in a
+    /// base class of the file ([`Model::method_of_class`]).
     fn method_of_self(&self, receiver: Node<'a>, name: &str) -> Option<Node<'a>> {
         let class = self.self_class(receiver)?;
         // Whether the class defines the method is a fact its other methods use.
@@ -751,7 +752,7 @@ impl<'a> Model<'a> {
             self.fact(&FactKey::Function(format!("{}.{name}", self.text(class_name)).into()));
         }
         self.count_index_work(1);
-        self.class_index(class)?.method(name)
+        self.method_of_class(class, name)
     }
 
     /// The class `receiver` is the instance of, when it is the first parameter of a method.
