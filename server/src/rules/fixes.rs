@@ -59,38 +59,7 @@ pub fn spell_with(
     shadowed: &dyn Fn(&str) -> bool,
     beside: &dyn Fn(&str, &str) -> Option<Edit>,
 ) -> (String, Option<Edit>, Option<String>) {
-    // Ranking: the preferred name, then the longest module (`F.softmax` over
-    // `torch.nn.functional.softmax`), then the library's conventional name (`torch` over `T`
-    // when a file has both), then the shorter spelling, then alphabetical.
-    type Rank = (bool, usize, bool, std::cmp::Reverse<usize>);
-    let mut best: Option<(Rank, String)> = None;
-    for (local, path) in imports.bindings() {
-        // The module this binding stands for, and its canonical spelling.
-        for module in [path.to_string(), apis::canonical(&format!("{path}.")).trim_end_matches('.').to_string()] {
-            let rest = if target == module {
-                Some(String::new())
-            } else {
-                target.strip_prefix(&format!("{module}.")).map(|r| format!(".{r}"))
-            };
-            // Asked only of the names that reach the target: each answer is a fact a cached
-            // function depends on.
-            if let Some(rest) = rest
-                && reaches(local, path)
-            {
-                let spelled = format!("{local}{rest}");
-                let conventional = CONVENTIONS.iter().any(|(m, alias)| *m == module && *alias == local);
-                let rank = (prefer == Some(local), module.len(), conventional, std::cmp::Reverse(spelled.len()));
-                let better = match &best {
-                    None => true,
-                    Some((r, s)) => rank > *r || (rank == *r && spelled < *s),
-                };
-                if better {
-                    best = Some((rank, spelled));
-                }
-            }
-        }
-    }
-    if let Some((_, spelled)) = best {
+    if let Some(spelled) = spell_alias(imports, target, prefer, reaches) {
         return (spelled, None, None);
     }
     let (statement, spelled) = new_import(target, |name| imports.is_taken(name) || shadowed(name));
@@ -122,6 +91,57 @@ pub fn spell_with(
         }
     };
     (spelled, Some(edit), caveat)
+}
+
+/// The best spelling of `target` through a name the file imports that `reaches` says holds its
+/// import at the fix's site, if any. Ranking: the preferred name, then the longest module
+/// (`F.softmax` over `torch.nn.functional.softmax`), then the library's conventional name
+/// (`torch` over `T` when a file has both), then the shorter spelling, then alphabetical. The
+/// ranking does not depend on the site: the names are asked in its order, and the first that
+/// reaches wins, so a fix asks about one name, not every alias of the module
+/// ([`Imports::names_of_module`] holds them in order). Asked only of the names that reach the
+/// target: each answer is a fact a cached function depends on.
+fn spell_alias(
+    imports: &Imports,
+    target: &str,
+    prefer: Option<&str>,
+    reaches: &dyn Fn(&str, &str) -> bool,
+) -> Option<String> {
+    // The modules `target` is in (or is), longest first: what follows one is the spelling's rest.
+    let modules = std::iter::once(target)
+        .chain(target.char_indices().rev().filter(|&(_, c)| c == '.').map(|(i, _)| &target[..i]));
+    // Whether the name `local`, bound to `path`, stands for `module`, as written or canonically.
+    let stands_for = |path: &str, module: &str| {
+        path == module || apis::canonical(&format!("{path}.")).trim_end_matches('.') == module
+    };
+    let prefer = prefer.and_then(|local| Some((local, imports.binding(local)?)));
+    if let Some((local, path)) = prefer
+        && let Some(module) = modules.clone().find(|m| stands_for(path, m))
+        && reaches(local, path)
+    {
+        return Some(format!("{local}{}", &target[module.len()..]));
+    }
+    let skip = prefer.map(|(local, _)| local);
+    for module in modules {
+        let rest = &target[module.len()..];
+        let conventional = CONVENTIONS
+            .iter()
+            .find(|(m, _)| *m == module)
+            .map(|(_, alias)| *alias)
+            .filter(|alias| imports.binding(alias).is_some_and(|path| stands_for(path, module)));
+        let names = imports.names_of_module(module).iter().map(String::as_str).filter(|n| Some(*n) != conventional);
+        for local in conventional.into_iter().chain(names) {
+            if Some(local) == skip {
+                continue;
+            }
+            if let Some(path) = imports.binding(local)
+                && reaches(local, path)
+            {
+                return Some(format!("{local}{rest}"));
+            }
+        }
+    }
+    None
 }
 
 /// The module a statement [`new_import`] made imports: `a.b` for `import a.b`, `import a.b as
@@ -469,6 +489,127 @@ mod tests {
         // The longest module still wins over the conventional name.
         let src = "import torch\nimport torch.nn.functional as F\n";
         assert_eq!(spell_in(src, "torch.nn.functional.logsigmoid").0, "F.logsigmoid");
+    }
+
+    /// [`spell_alias`] as it was: every binding ranked, each that reaches the target asked.
+    fn spell_alias_by_ranking_all(
+        imports: &Imports,
+        target: &str,
+        prefer: Option<&str>,
+        reaches: &dyn Fn(&str, &str) -> bool,
+    ) -> Option<String> {
+        type Rank = (bool, usize, bool, std::cmp::Reverse<usize>);
+        let mut best: Option<(Rank, String)> = None;
+        for (local, path) in imports.bindings() {
+            for module in [path.to_string(), apis::canonical(&format!("{path}.")).trim_end_matches('.').to_string()] {
+                let rest = if target == module {
+                    Some(String::new())
+                } else {
+                    target.strip_prefix(&format!("{module}.")).map(|r| format!(".{r}"))
+                };
+                if let Some(rest) = rest
+                    && reaches(local, path)
+                {
+                    let spelled = format!("{local}{rest}");
+                    let conventional = CONVENTIONS.iter().any(|(m, alias)| *m == module && *alias == local);
+                    let rank = (prefer == Some(local), module.len(), conventional, std::cmp::Reverse(spelled.len()));
+                    let better = match &best {
+                        None => true,
+                        Some((r, s)) => rank > *r || (rank == *r && spelled < *s),
+                    };
+                    if better {
+                        best = Some((rank, spelled));
+                    }
+                }
+            }
+        }
+        best.map(|(_, spelled)| spelled)
+    }
+
+    /// Asking the names in ranked order and stopping at the first that reaches (issue 14: a
+    /// fix asked every alias of the module) chooses what ranking every name that reaches chose,
+    /// whatever the imports, the preferred name and the names that reach.
+    #[test]
+    fn the_first_name_in_ranked_order_is_the_best_that_reaches() {
+        const IMPORTS: &[&str] = &[
+            "import torch",
+            "import torch as T",
+            "import torch as th",
+            "import torch as t",
+            "import torch as np",
+            "import torch.nn.functional as F",
+            "from torch.nn import functional as G",
+            "from torch import nn",
+            "import tensorflow as tf",
+            "import tensorflow.compat.v1 as tf",
+            "import tensorflow.compat.v1 as v1",
+            "from tensorflow import math as tfm",
+            "from tensorflow import keras",
+            "import keras",
+            "import keras.backend as K",
+            "import numpy",
+            "import numpy as np",
+            "import numpy as n",
+            "import numpy as torch",
+            "import jax.numpy as jnp",
+            "import jax",
+            "from jax import numpy as jn",
+            "import scipy",
+            "from scipy import special",
+            "from scipy.special import xlogy",
+            "import scipy.special as sp",
+            "from . import torch as rel",
+        ];
+        const TARGETS: &[&str] = &[
+            "torch",
+            "torch.clamp",
+            "torch.nn.functional.logsigmoid",
+            "torch.nn.functional.normalize",
+            "tensorflow.clip_by_value",
+            "tensorflow.math.xlogy",
+            "keras.backend.clip",
+            "keras.ops.clip",
+            "numpy.clip",
+            "scipy.special.xlogy",
+            "jax.numpy.clip",
+            "jax.nn.softmax",
+        ];
+        const PREFER: &[Option<&str>] =
+            &[None, Some("torch"), Some("T"), Some("t"), Some("F"), Some("np"), Some("tf"), Some("jn"), Some("x")];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3_000 {
+            let src: String = IMPORTS.iter().filter(|_| next() % 3 == 0).map(|line| format!("{line}\n")).collect();
+            let tree = parse(&src);
+            let imports = Imports::collect(tree.root_node(), &src);
+            let seed = next();
+            // Which names hold their import at the site: all, none, or some.
+            let reaches = |local: &str, path: &str| match seed % 4 {
+                0 => true,
+                1 => false,
+                _ => {
+                    let h = local
+                        .bytes()
+                        .chain(path.bytes())
+                        .fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+                    h % 3 != 0
+                }
+            };
+            for target in TARGETS {
+                for prefer in PREFER {
+                    assert_eq!(
+                        spell_alias(&imports, target, *prefer, &reaches),
+                        spell_alias_by_ranking_all(&imports, target, *prefer, &reaches),
+                        "{target} preferring {prefer:?} (seed {seed}) in\n{src}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub struct Imports {
     /// scipy.special import logsumexp` in a file that defines `logsumexp` would make the fixed
     /// function call itself).
     defined: Vec<String>,
+    /// Module → the local names bound to it, as written or canonically (`tf` under both
+    /// `tensorflow.compat.v1` and `tensorflow`), shortest first, then alphabetical
+    /// ([`Imports::names_of_module`]).
+    by_module: HashMap<String, Vec<String>>,
 }
 
 /// Statement kinds that may contain import statements in their bodies. `ERROR` is where
@@ -139,6 +143,16 @@ impl Imports {
         imports.defined = crate::syntax::defined_names(src);
         imports.defined.sort();
         imports.defined.dedup();
+        for (local, path) in &imports.bindings {
+            let canonical = apis::canonical(&format!("{path}.")).trim_end_matches('.').to_string();
+            if canonical != *path {
+                imports.by_module.entry(canonical).or_default().push(local.clone());
+            }
+            imports.by_module.entry(path.clone()).or_default().push(local.clone());
+        }
+        for names in imports.by_module.values_mut() {
+            names.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        }
         imports
     }
 
@@ -342,6 +356,12 @@ impl Imports {
     /// Resolves and canonicalizes a callee (`tf.log` → `tensorflow.math.log`).
     pub fn api(&self, node: Node, src: &str) -> Option<String> {
         self.resolve(node, src).map(|p| apis::canonical(&p))
+    }
+
+    /// The local names bound to `module` (`torch.nn.functional`), by the path an import wrote
+    /// or its canonical spelling ([`apis::canonical`]), shortest first, then alphabetical.
+    pub fn names_of_module(&self, module: &str) -> &[String] {
+        self.by_module.get(module).map_or(&[], Vec::as_slice)
     }
 
     /// Every import binding: (local name, dotted path).
