@@ -85,6 +85,23 @@ pub struct Notebook {
     pub program: String,
 }
 
+thread_local! {
+    /// Lines of a program [`CellMap::of`] and [`Notebook::allows`] read on this thread
+    /// ([`lines_read`]).
+    static LINES_READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The lines of programs [`CellMap::of`] and [`Notebook::allows`] have read on this thread so
+/// far: work that grows with a notebook's findings and cells, outside the engine's counters
+/// (issue 14).
+pub fn lines_read() -> usize {
+    LINES_READ.with(std::cell::Cell::get)
+}
+
+fn count_lines_read(n: usize) {
+    LINES_READ.with(|c| c.set(c.get() + n));
+}
+
 /// The cell numbers of a program, for locating positions: see [`CellMap`].
 pub type CellNumbers = Vec<usize>;
 
@@ -112,6 +129,7 @@ impl CellMap {
                 starts.push((byte, row, n));
             }
         }
+        count_lines_read(row);
         CellMap { starts }
     }
 
@@ -384,7 +402,10 @@ fn allows(program: &str, numbers: &[usize], fix: &Fix) -> bool {
     let map = CellMap::of(program, numbers);
     let line_start = |b: usize| line_start(program, b);
     let line_at = |b: usize| &program[line_start(b)..line_end(program, b)];
-    let protected = |line: &str| is_cell_end(line) || magic_index(split_ending(line).0).is_some();
+    let protected = |line: &str| {
+        count_lines_read(1);
+        is_cell_end(line) || magic_index(split_ending(line).0).is_some()
+    };
     fix.edits.iter().all(|e| {
         if e.start > e.end || e.end > program.len() {
             return false;
