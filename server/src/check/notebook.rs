@@ -141,6 +141,7 @@ impl CellMap {
     }
 
     /// The index (in program order) of the cell holding `byte`.
+    #[cfg(test)]
     fn index_of(&self, byte: usize) -> Option<usize> {
         self.starts.partition_point(|&(b, _, _)| b <= byte).checked_sub(1)
     }
@@ -321,7 +322,7 @@ impl Notebook {
     /// Whether a fix can be applied to `program` (this notebook's, maybe already fixed): every
     /// edit stays inside one cell and touches neither a cell's end nor a blanked IPython line.
     pub fn allows(&self, program: &str, fix: &Fix) -> bool {
-        allows(program, &self.numbers(), fix)
+        allows(program, fix)
     }
 
     /// The source of each cell in `program` (this notebook's, maybe fixed), its IPython lines
@@ -398,8 +399,11 @@ impl Notebook {
     }
 }
 
-fn allows(program: &str, numbers: &[usize], fix: &Fix) -> bool {
-    let map = CellMap::of(program, numbers);
+/// Reads only the lines an edit touches: an edit across a cell boundary replaces text of the
+/// cell's end line between (the line ending at the next cell's first byte, which the edit
+/// covers), a protected line. (Finding each edit's cell in a map of the whole program made the
+/// findings of a notebook of n cells take n² steps.)
+fn allows(program: &str, fix: &Fix) -> bool {
     let line_start = |b: usize| line_start(program, b);
     let line_at = |b: usize| &program[line_start(b)..line_end(program, b)];
     let protected = |line: &str| {
@@ -408,9 +412,6 @@ fn allows(program: &str, numbers: &[usize], fix: &Fix) -> bool {
     };
     fix.edits.iter().all(|e| {
         if e.start > e.end || e.end > program.len() {
-            return false;
-        }
-        if map.index_of(e.start) != map.index_of(e.end.saturating_sub(1).max(e.start)) {
             return false;
         }
         // The lines the edit replaces text of, or inserts into the middle of.
@@ -633,6 +634,59 @@ mod tests {
         assert!(!nb.allows(p, &fix(end, end)), "joined to the cell's end line");
         // A cell boundary removed: nothing is written.
         assert!(nb.rewrite(&p.replacen(&format!("{CELL_END}\n"), "", 1)).is_err());
+    }
+
+    /// [`allows`] as it was, finding each edit's cell in a map of the whole program.
+    fn allows_by_cell_map(program: &str, numbers: &[usize], fix: &Fix) -> bool {
+        let map = CellMap::of(program, numbers);
+        let in_one_cell = fix.edits.iter().all(|e| {
+            e.start > e.end
+                || e.end > program.len()
+                || map.index_of(e.start) == map.index_of(e.end.saturating_sub(1).max(e.start))
+        });
+        in_one_cell && allows(program, fix)
+    }
+
+    /// The cell check [`allows`] dropped (issue 14) refused nothing the lines check does not:
+    /// every edit of every span of programs with `\n`, `\r\n` and `\r` line endings, IPython
+    /// lines, non-ASCII text and cell boundaries changed by a fix gets the same answer.
+    #[test]
+    fn an_edit_across_cells_is_refused_by_the_lines_it_touches() {
+        let nb = Notebook::parse(NB.as_bytes()).unwrap();
+        let numbers = nb.numbers();
+        let p = nb.program.clone();
+        let programs = [
+            p.clone(),
+            p.replace('\n', "\r\n"),
+            p.replace('\n', "\r"),
+            p.replace("z = ", "é = "),
+            p.replacen(&format!("{CELL_END}\n"), "", 1),
+            format!("{p}{CELL_END}\nx = 1\n"),
+        ];
+        for program in &programs {
+            for start in 0..=program.len() + 1 {
+                for end in start.saturating_sub(1)..=program.len() + 1 {
+                    // Edits start and end between characters.
+                    let between = |at: usize| at > program.len() || program.is_char_boundary(at);
+                    if !between(start) || !between(end) {
+                        continue;
+                    }
+                    for content in ["", "x", "x\n", "\r\n"] {
+                        let fix = Fix {
+                            title: String::new(),
+                            applicability: Applicability::Safe,
+                            edits: vec![Edit { start, end, content: content.into() }],
+                            whole: false,
+                        };
+                        assert_eq!(
+                            allows(program, &fix),
+                            allows_by_cell_map(program, &numbers, &fix),
+                            "{start}..{end} {content:?} in {program:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
