@@ -523,6 +523,42 @@ fn rule_subcommand() {
     assert_usage_error(&nanlint(dir.path(), &["rule", "NL999"]), "unknown rule \"NL999\"");
 }
 
+/// `nanlint rule --output-format json`, as ruff's: one object for a rule, an array for `--all`,
+/// with the code, name, summary, full documentation, fix availability and preview status.
+#[test]
+fn rule_json_has_ruffs_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = nanlint(dir.path(), &["rule", "NL102", "--output-format", "json"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let one: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let rule = nanlint::rules::by_code("NL102").unwrap();
+    assert_eq!(one["code"], "NL102");
+    assert_eq!(one["name"], "log-of-softmax");
+    assert_eq!(one["summary"], rule.summary());
+    assert_eq!(one["explanation"], rule.doc);
+    let fix = (one["fix_availability"].as_str(), one["fix"].as_str());
+    assert_eq!(fix, (Some("Sometimes"), Some("Fix is sometimes available.")));
+    assert_eq!((one["preview"].as_bool(), one["preview_forms"].as_bool()), (Some(false), Some(false)));
+    // A preview rule, one with preview forms, and a built-in code (no fix).
+    let of = |code: &str| -> Value {
+        serde_json::from_str(&nanlint(dir.path(), &["rule", code, "--output-format=json"]).stdout).unwrap()
+    };
+    assert_eq!(of("NL105")["preview"], true);
+    assert_eq!((of("NL101")["preview"].as_bool(), of("NL101")["preview_forms"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(of("NL204")["fix_availability"], "Always");
+    assert_eq!(of("nl000")["fix_availability"], "None");
+
+    let all = nanlint(dir.path(), &["rule", "--all", "--output-format", "json"]);
+    assert_eq!((all.code, all.stderr.as_str()), (0, ""));
+    let list = json(&all);
+    let codes: Vec<&str> = list.iter().map(|r| r["code"].as_str().unwrap()).collect();
+    let want: Vec<&str> = nanlint::render::all_rules().iter().map(|r| r.code).collect();
+    assert_eq!(codes, want);
+    assert_eq!(list.iter().find(|r| r["code"] == "NL102"), Some(&one));
+    // Text stays the default.
+    assert_eq!(nanlint(dir.path(), &["rule", "NL102"]).stdout, rule.doc);
+}
+
 /// Regression (a newcomer's run): names longer than a fixed width of 24 pushed their summary
 /// right, so `nanlint rule --all` was a ragged table. Each column now starts at one offset in
 /// every row, wide enough for the longest name, and the output (a pipe here) is plain text.

@@ -30,6 +30,10 @@ pub enum Command {
         /// List every rule.
         #[arg(long, conflicts_with = "code")]
         all: bool,
+        /// `text` (default), or `json`: an object for one rule, an array for all, with ruff's
+        /// fields (code, name, summary, explanation, fix_availability, preview...).
+        #[arg(long, value_enum, default_value_t)]
+        output_format: RuleFormat,
     },
     /// Run the language server over stdio.
     Server,
@@ -52,6 +56,16 @@ pub enum OutputFormat {
     Gitlab,
     /// JUnit XML.
     Junit,
+}
+
+/// What `nanlint rule` prints, as ruff's `rule --output-format`.
+#[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum RuleFormat {
+    /// The documentation (one rule), or one line per rule.
+    #[default]
+    Text,
+    /// A JSON object per rule (an array of them for the list).
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -492,18 +506,23 @@ fn finish(args: &CheckArgs, reports: &[FileReport], options: &Options, cwd: &Pat
     }
 }
 
-pub fn run_rule(code: Option<String>, _all: bool) -> ExitCode {
+pub fn run_rule(code: Option<String>, _all: bool, format: RuleFormat) -> ExitCode {
     let mut out = String::new();
     let rules = render::all_rules();
+    let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
     match code {
         Some(code) => {
             let found = rules
                 .iter()
                 .find(|r| r.code.eq_ignore_ascii_case(code.trim()) || r.name.eq_ignore_ascii_case(code.trim()));
-            match found {
-                Some(rule) => out.push_str(rule.doc),
-                None => return fail(&format!("unknown rule {code:?}; `nanlint rule --all` lists them")),
+            match (found, format) {
+                (Some(rule), RuleFormat::Text) => out.push_str(rule.doc),
+                (Some(rule), RuleFormat::Json) => out.push_str(&pretty(&rule.to_json())),
+                (None, _) => return fail(&format!("unknown rule {code:?}; `nanlint rule --all` lists them")),
             }
+        }
+        None if format == RuleFormat::Json => {
+            out.push_str(&pretty(&serde_json::Value::Array(rules.iter().map(render::RuleInfo::to_json).collect())));
         }
         None => {
             // Columns as wide as their longest entry, two spaces apart; one plain line per code,

@@ -66,7 +66,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => cli::run_check(*args),
-        Command::Rule { code, all } => cli::run_rule(code, all),
+        Command::Rule { code, all, output_format } => cli::run_rule(code, all, output_format),
         // The LSP spec: exit code 0 after a `shutdown` request, 1 without one.
         Command::Server => match nanlint::lsp::run_stdio() {
             Ok(nanlint::lsp::Ending::AfterShutdown) => ExitCode::SUCCESS,

@@ -103,6 +103,12 @@ pub struct RuleInfo {
     /// The documentation page, as a path in the repository.
     pub page: String,
     pub url: Option<String>,
+    /// Whether it offers fixes (never for the built-ins).
+    pub fix: rules::FixAvailability,
+    /// Runs only in preview mode (or selected by its code).
+    pub preview: bool,
+    /// Some of its forms run only in preview mode.
+    pub preview_forms: bool,
 }
 
 /// Every code nanlint can report: the built-ins, then the rules.
@@ -115,6 +121,9 @@ pub fn all_rules() -> Vec<RuleInfo> {
         doc: b.doc,
         page: b.page.to_string(),
         url: b.url(),
+        fix: rules::FixAvailability::None,
+        preview: false,
+        preview_forms: false,
     });
     let rules = rules::RULES.iter().map(|r| RuleInfo {
         code: r.code,
@@ -124,8 +133,35 @@ pub fn all_rules() -> Vec<RuleInfo> {
         doc: r.doc,
         page: r.page(),
         url: r.url(),
+        fix: r.fix,
+        preview: r.preview,
+        preview_forms: !r.preview && r.has_preview_forms(),
     });
     builtins.chain(rules).collect()
+}
+
+impl RuleInfo {
+    /// `nanlint rule --output-format json`: ruff's fields for `ruff rule --output-format json`
+    /// that nanlint has (`code`, `name`, `summary`, `explanation`, `fix`, `fix_availability`,
+    /// `preview`), plus `preview_forms` (some forms run only in preview mode) and `url`.
+    pub fn to_json(&self) -> Value {
+        let (fix, availability) = match self.fix {
+            rules::FixAvailability::Always => ("Fix is always available.", "Always"),
+            rules::FixAvailability::Sometimes => ("Fix is sometimes available.", "Sometimes"),
+            rules::FixAvailability::None => ("Fix is not available.", "None"),
+        };
+        json!({
+            "code": self.code,
+            "name": self.name,
+            "summary": self.summary,
+            "explanation": self.doc,
+            "fix": fix,
+            "fix_availability": availability,
+            "preview": self.preview,
+            "preview_forms": self.preview_forms,
+            "url": self.url,
+        })
+    }
 }
 
 /// Lines longer than this many bytes are shown only around the finding.
