@@ -535,6 +535,9 @@ pub struct FileReport {
     /// How many smells of each code fixes removed.
     pub fixed: BTreeMap<String, usize>,
     pub noqa_added: usize,
+    /// With `--add-noqa`, the flagged lines (0-based rows of `source`) that cannot end with a
+    /// comment, and why ([`engine::comment_cannot_end`]); the others got theirs.
+    pub noqa_refused: Vec<(usize, &'static str)>,
     /// A problem fixing or writing the file; `warning` ones do not fail the run.
     pub problem: Option<Problem>,
     /// For a notebook, the numbers of the cells `source` holds, in order (`source` is then the
@@ -709,13 +712,14 @@ fn edited_source(
             .iter()
             .any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
     let (new_source, problem) = if options.add_noqa {
-        let (added, problem) = add_noqa(source, smells, settings, report.cells.as_deref());
+        let outcome = add_noqa(source, smells, settings);
+        report.noqa_refused = outcome.refused;
         (
-            added.map(|(text, lines)| {
+            outcome.added.map(|(text, lines)| {
                 report.noqa_added = lines;
                 text
             }),
-            problem,
+            outcome.problem,
         )
     } else if wants_fix {
         let outcome = fix_source_in(source, settings, options.fix, &|current: &str, s: &Smell| {
@@ -1200,15 +1204,12 @@ fn unclosed_bracket(region: tree_sitter::Node) -> Option<(tree_sitter::Node, usi
 }
 
 /// Adds `# noqa: CODE` (or the code to an existing `# noqa:` list) on each line where a smell
-/// starts. Refuses (with a warning) when that would not silence them, e.g. a line ending inside
-/// a string or after a backslash.
-/// `cells`: a notebook's cell numbers, to name a line by its cell.
-fn add_noqa(
-    source: &str,
-    smells: &[Smell],
-    settings: &Settings,
-    cells: Option<&[usize]>,
-) -> (Option<(String, usize)>, Option<Problem>) {
+/// starts and a comment can end the line. The lines where one cannot (a line ending inside a
+/// string or after a backslash: [`engine::comment_cannot_end`]) are left as they are and returned
+/// with the reason, as 0-based rows of `source` (adding comments moves no line). Refuses the whole
+/// file (with a warning) when the comments it adds would not parse or not silence their lines.
+fn add_noqa(source: &str, smells: &[Smell], settings: &Settings) -> NoqaOutcome {
+    let mut outcome = NoqaOutcome::default();
     let mut by_line: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for s in smells.iter().filter(|s| !is_builtin(s.code)) {
         let line_start = crate::text::line_start(source, s.span.start_byte);
@@ -1218,68 +1219,57 @@ fn add_noqa(
         }
     }
     if by_line.is_empty() {
-        return (None, None);
+        return outcome;
     }
-    let lines = by_line.len();
-    let mut out = String::with_capacity(source.len() + 32 * lines);
-    let mut at = 0;
     let tree = engine::parse(source);
-    // Flagged lines a comment cannot end: the user is told each, and the file stays as it was.
     let lines_index = crate::text::LineIndex::new(source);
-    let cell_map = cells.map(|numbers| notebook::CellMap::of(source, numbers));
-    let blocked: Vec<String> = by_line
-        .keys()
-        .filter_map(|&start| {
-            let line = &source[start..crate::text::line_end(source, start)];
-            let why = engine::comment_cannot_end(tree.root_node(), line, start)?;
-            let row = lines_index.position(source, start, crate::text::Encoding::Utf8).line as usize;
-            let place = match cell_map.as_ref().and_then(|map| map.cell_row(row)) {
-                Some((cell, row)) => format!("cell {cell}, line {}", row + 1),
-                None => format!("line {}", row + 1),
-            };
-            Some(format!("{place} {why}"))
-        })
-        .collect();
-    match blocked.as_slice() {
-        [] => {}
-        [one] => {
-            return (
-                None,
-                Problem::warning(format!(
-                    "`# noqa` comments not added: {one}; silence its finding with `per-file-ignores` or split the line"
-                )),
-            );
-        }
-        many => {
-            return (
-                None,
-                Problem::warning(format!(
-                    "`# noqa` comments not added: {} flagged lines cannot end with a comment: {}; silence their \
-                     findings with `per-file-ignores` or split the lines",
-                    many.len(),
-                    many.join(", ")
-                )),
-            );
-        }
-    }
+    let row_of = |index: &crate::text::LineIndex, text: &str, byte: usize| {
+        index.position(text, byte, crate::text::Encoding::Utf8).line as usize
+    };
+    let mut out = String::with_capacity(source.len() + 32 * by_line.len());
+    let mut at = 0;
+    let mut added = 0;
     for (line_start, codes) in by_line {
         let (line, comment) = engine::line_with_comment(tree.root_node(), source, line_start);
+        if let Some(why) = engine::comment_cannot_end(tree.root_node(), line, line_start) {
+            outcome.refused.push((row_of(&lines_index, source, line_start), why));
+            continue;
+        }
         out.push_str(&source[at..line_start]);
         out.push_str(&with_noqa(line, comment, &codes));
         at = line_start + line.len();
+        added += 1;
+    }
+    if added == 0 {
+        return outcome;
     }
     out.push_str(&source[at..]);
+    // Every smell left must be on a line that could take no comment.
     let before = tree.root_node().has_error();
-    let still = analyze(&out, settings).iter().filter(|s| !is_builtin(s.code)).count();
-    if (!before && engine::parse(&out).root_node().has_error()) || still > 0 {
-        return (
-            None,
-            Problem::warning(
-                "`# noqa` comments not added: a flagged line ends inside a string or continues onto the next",
-            ),
+    let out_index = crate::text::LineIndex::new(&out);
+    let unsilenced = analyze(&out, settings).iter().filter(|s| !is_builtin(s.code)).any(|s| {
+        let row = row_of(&out_index, &out, s.span.start_byte);
+        !outcome.refused.iter().any(|(r, _)| *r == row)
+    });
+    if (!before && engine::parse(&out).root_node().has_error()) || unsilenced {
+        outcome.problem = Problem::warning(
+            "`# noqa` comments not added: a flagged line ends inside a string or continues onto the next",
         );
+        return outcome;
     }
-    (Some((out, lines)), None)
+    outcome.added = Some((out, added));
+    outcome
+}
+
+/// What [`add_noqa`] did to a source.
+#[derive(Default)]
+struct NoqaOutcome {
+    /// The new text and how many lines got a comment, when any did.
+    added: Option<(String, usize)>,
+    /// Flagged lines (0-based rows) that cannot end with a comment, and why.
+    refused: Vec<(usize, &'static str)>,
+    /// Why nothing was written, when the comments were refused altogether.
+    problem: Option<Problem>,
 }
 
 /// `line` with `codes` added to its `# noqa` directive ([`engine::noqa_insertion`]), its

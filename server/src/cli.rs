@@ -408,6 +408,16 @@ fn finish(args: &CheckArgs, reports: &[FileReport], options: &Options, cwd: &Pat
                 let cell = loc.cell(w.line).map(|c| format!("cell {c}:")).unwrap_or_default();
                 let _ = writeln!(stderr, "nanlint: warning: {}:{cell}{row}: {}", r.path.display(), w.message);
             }
+            // `--add-noqa`: the flagged lines a comment cannot end; the others got theirs.
+            for (row, why) in &r.noqa_refused {
+                let _ = writeln!(
+                    stderr,
+                    "nanlint: warning: {}:{}: no `# noqa` added: the line {why}; silence its finding with \
+                     `per-file-ignores` or split the line",
+                    r.path.display(),
+                    loc.row_label(*row)
+                );
+            }
         }
         let had_fixes = reports.iter().flat_map(|r| &r.smells).any(|s| !s.fixes.is_empty())
             || reports.iter().any(|r| r.fixed_count() > 0);

@@ -68,6 +68,15 @@ impl<'s> Locator<'s> {
         self.cells.as_ref()?.cell_row(line).map(|(cell, _)| cell)
     }
 
+    /// `row`, or `cell N:row` in a notebook, of the 0-based row `line` of the source: where a
+    /// warning about a whole line points (`path:3`, ruff's "Invalid `# noqa` directive on").
+    pub fn row_label(&self, line: usize) -> String {
+        match self.cells.as_ref().and_then(|c| c.cell_row(line)) {
+            Some((cell, row)) => format!("cell {cell}:{}", row + 1),
+            None => format!("{}", line + 1),
+        }
+    }
+
     /// `row:col`, or `cell N:row:col` in a notebook (ruff's layout).
     pub fn label(&self, byte: usize) -> String {
         let (row, col) = self.location(byte);
