@@ -838,7 +838,8 @@ fn syntax_errors_are_reported_and_the_rest_checked() {
     assert_eq!(run.code, 1);
     assert_eq!(findings(&run), ["a.py:3:12: NL000", "a.py:6:5: NL101"], "{}", run.stdout);
     assert!(run.stdout.contains("a.py:3:12: NL000 Syntax error: expected `)`\n"), "{}", run.stdout);
-    assert!(run.stdout.ends_with("Found 1 smell and 1 syntax error.\n1 fix available with `--fix --unsafe-fixes`.\n"));
+    // A file with a syntax error offers no fix (see `a_file_with_a_syntax_error_is_not_fixed`).
+    assert!(run.stdout.ends_with("Found 1 smell and 1 syntax error.\n"), "{}", run.stdout);
     // Not turned off by selecting or ignoring rules...
     let run = concise(dir.path(), &["--ignore", "NL1", "a.py"]);
     assert_eq!((run.code, findings(&run)), (1, vec!["a.py:3:12: NL000".to_string()]));
@@ -1577,20 +1578,50 @@ fn invalid_notebooks_are_reported_and_the_rest_checked() {
     assert_eq!(read(dir.path(), "invalid.ipynb"), include_str!("notebooks/invalid.ipynb"));
 }
 
-/// Regression (found by a newcomer run): a fix that removed the file's last trigger word made the
-/// fixed text skip parsing, so its syntax error vanished from the report ("0 remaining", exit 0)
-/// while still in the file.
+/// Regression (a newcomer's trial): `--fix` rewrote files with syntax errors, where tree-sitter
+/// recovered around the error and the code near it may be misread. As ruff, nanlint fixes a file
+/// only once it parses: the findings are reported without fixes, and `--fix` and `--diff` say
+/// why on stderr, naming the error's line; whatever `select` says about NL000.
 #[test]
-fn a_syntax_error_left_after_a_fix_is_still_reported() {
+fn a_file_with_a_syntax_error_is_not_fixed() {
     let src = "import torch\ndef g(z):\n    x = 1 +\n    return torch.log(torch.softmax(z, -1))\n";
     let dir = project(&[("se.py", src)]);
-    let before = concise(dir.path(), &["se.py"]);
-    assert!(findings(&before).iter().any(|f| f.contains("NL000")), "{}", before.stdout);
-    let run = nanlint(dir.path(), &["check", "--fix", "--output-format", "concise", "se.py"]);
-    let fixed = std::fs::read_to_string(dir.path().join("se.py")).unwrap();
-    assert_ne!(fixed, src, "the fix was applied");
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(findings(&run).iter().any(|f| f.contains("NL000")), "{}", run.stdout);
+    let warning = "nanlint: warning: se.py: fixes not applied: the file has a syntax error (line 3); a file is \
+                   fixed only once it parses, as the code around an error may be misread\n";
+    for ignore in [None, Some("NL000")] {
+        let mut args = vec!["check", "--isolated", "--fix", "--output-format", "concise", "se.py"];
+        args.extend(ignore.iter().flat_map(|code| ["--ignore", code]));
+        let run = nanlint(dir.path(), &args);
+        assert_eq!(read(dir.path(), "se.py"), src, "{ignore:?}");
+        assert_eq!((run.code, run.stderr.as_str()), (1, warning), "{ignore:?}");
+        assert!(findings(&run).iter().any(|f| f.contains("NL102")), "{}", run.stdout);
+    }
+    let run = nanlint(dir.path(), &["check", "--isolated", "--diff", "se.py"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    assert_eq!(run.stderr, format!("{warning}No fixes available.\n"));
+    // The findings show no fix, and none is counted.
+    let run = nanlint(dir.path(), &["check", "--isolated", "--output-format", "json", "se.py"]);
+    assert!(json(&run).iter().all(|d| d["fix"].is_null()), "{}", run.stdout);
+    let run = concise(dir.path(), &["se.py"]);
+    assert!(run.stdout.ends_with("Found 1 smell and 1 syntax error.\n"), "{}", run.stdout);
+    assert_eq!(run.stderr, "");
+    // Once it parses, it is fixed.
+    write(dir.path(), "se.py", src.replace("1 +", "1").as_bytes());
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "se.py"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert!(read(dir.path(), "se.py").contains("torch.log_softmax(z, -1)"));
+    // In a notebook, the line is named in its cell.
+    let nb = r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+      {"cell_type": "code", "metadata": {}, "source": ["import torch\n"]},
+      {"cell_type": "code", "metadata": {}, "source": ["y = (1 +\n", "z = torch.log(torch.softmax(y, -1))\n"]}]}"#;
+    let dir = project(&[("n.ipynb", nb)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "n.ipynb"]);
+    assert!(
+        run.stderr.contains("n.ipynb: fixes not applied: the file has a syntax error (cell 2, line 1)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read(dir.path(), "n.ipynb"), nb);
 }
 
 /// Regression (found by a newcomer run): `--threads 100000` spawned thousands of threads and

@@ -636,7 +636,7 @@ fn check_file(path: &Path, config: &Config, options: &Options) -> FileReport {
             report.fixed.clear();
             report.noqa_added = 0;
             report.output = None;
-            report.smells = analyze(&report.source, &settings);
+            report.smells = analyze_for_fixes(&report.source, &settings, &Options::default(), None).0;
             if let Some(nb) = report.cells.as_ref().and(Notebook::parse(&bytes).ok()) {
                 report.smells = notebook_smells(&nb, &report.source, report.smells);
             }
@@ -663,8 +663,9 @@ pub fn check_bytes(path: &Path, bytes: &[u8], settings: &Settings, options: &Opt
         }
     };
     let source = decoded.text;
-    let smells = analyze(&source, settings);
+    let (smells, unfixable) = analyze_for_fixes(&source, settings, options, None);
     let Some(new_source) = edited_source(&source, &smells, settings, options, &mut report, &|_, _| true) else {
+        report.problem = report.problem.or(unfixable);
         report.source = source;
         report.smells = smells;
         return report;
@@ -747,10 +748,12 @@ fn check_notebook(path: &Path, bytes: &[u8], settings: &Settings, options: &Opti
     };
     report.cells = Some(nb.numbers());
     let source = nb.program.clone();
-    let smells = notebook_smells(&nb, &source, analyze(&source, settings));
+    let (smells, unfixable) = analyze_for_fixes(&source, settings, options, report.cells.as_deref());
+    let smells = notebook_smells(&nb, &source, smells);
     let Some(new_source) =
         edited_source(&source, &smells, settings, options, &mut report, &|current, f| nb.allows(current, f))
     else {
+        report.problem = report.problem.or(unfixable);
         report.source = source;
         report.smells = smells;
         return report;
@@ -816,6 +819,56 @@ pub fn analyze(source: &str, settings: &Settings) -> Vec<Smell> {
         (a.span.start_byte, a.span.end_byte, &a.code).cmp(&(b.span.start_byte, b.span.end_byte, &b.code))
     });
     smells
+}
+
+/// [`analyze`] of a file as it is read, before any fix: in a file with a syntax error, which
+/// tree-sitter parsed by recovering around it, every smell loses its fixes (ruff's rule: a file
+/// that does not parse is not fixed, and its diagnostics show no fix), so that neither `--fix`,
+/// `--diff` nor the counts of available fixes rely on a tree the error may have misread. When
+/// `options` asked for fixes that this took away, the warning that says so, naming the first
+/// syntax error's line (in its cell: `cells`, a notebook's cell numbers).
+fn analyze_for_fixes(
+    source: &str,
+    settings: &Settings,
+    options: &Options,
+    cells: Option<&[usize]>,
+) -> (Vec<Smell>, Option<Problem>) {
+    let mut smells = analyze(source, settings);
+    if smells.iter().all(|s| s.fixes.is_empty()) {
+        return (smells, None);
+    }
+    let first_error = match settings.is_enabled(SYNTAX_ERROR.code) {
+        true => smells.iter().find(|s| s.code == SYNTAX_ERROR.code).map(|s| s.span.start_byte),
+        false => first_syntax_error(&engine::parse(source), source),
+    };
+    let Some(at) = first_error else { return (smells, None) };
+    let wanted =
+        smells.iter().any(|s| chosen_fix(s, &options.fix_choice).is_some_and(|f| options.fix.allows(f.applicability)));
+    for s in &mut smells {
+        s.fixes.clear();
+    }
+    let problem = wanted.then(|| {
+        let row = crate::text::LineIndex::new(source).position(source, at, crate::text::Encoding::Utf8).line as usize;
+        let place = match cells.map(|numbers| notebook::CellMap::of(source, numbers)).and_then(|m| m.cell_row(row)) {
+            Some((cell, row)) => format!("cell {cell}, line {}", row + 1),
+            None => format!("line {}", row + 1),
+        };
+        Problem {
+            message: format!(
+                "fixes not applied: the file has a syntax error ({place}); a file is fixed only once it parses, \
+                 as the code around an error may be misread"
+            ),
+            is_error: false,
+        }
+    });
+    (smells, problem)
+}
+
+/// The byte where the first syntax error of `source` starts (what [`syntax_errors`] reports
+/// first), whatever the selection: a file with one is not fixed, by `check` or by the language
+/// server.
+pub fn first_syntax_error(tree: &tree_sitter::Tree, source: &str) -> Option<usize> {
+    syntax_errors(tree, source).first().map(|s| s.span.start_byte)
 }
 
 /// [`analyze`] of a file's fixed text. A fix can remove the last word the prefilter looks for

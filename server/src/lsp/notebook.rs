@@ -172,6 +172,10 @@ impl NotebookDoc {
                 && range_in(i, s.span.start_byte - span.start..s.span.end_byte - span.start) == diagnostic.range
         })?;
         let mut actions = Vec::new();
+        // As `nanlint check --fix` on the notebook: none while its cells hold a syntax error.
+        if crate::check::first_syntax_error(self.program.tree(), program).is_some() {
+            return Some(actions);
+        }
         for fix in &smell.fixes {
             let Some(located) = fix.edits.iter().map(|e| self.locate_edit(e.start, e.end)).collect::<Option<Vec<_>>>()
             else {
@@ -810,6 +814,26 @@ mod tests {
             out.replace_range(s..e, new);
         }
         out
+    }
+
+    /// As `nanlint check --fix` on the notebook: no quick fix while a cell holds a syntax error
+    /// (the cells are one program), and the fixes come back once it parses.
+    #[test]
+    fn no_fix_is_offered_while_a_cell_holds_a_syntax_error() {
+        for (broken, offered) in [("y = (1 +\n", false), ("y = (1)\n", true)] {
+            let texts = ["import torch\n", broken, "q = torch.log(torch.softmax(z, -1))\n"];
+            let session = Session::default();
+            let publishes = open(&session, &texts);
+            let at = publishes.iter().position(|p| {
+                let body: serde_json::Value = serde_json::from_slice(&p.body).unwrap();
+                body["params"]["uri"] == cell(2).as_str()
+            });
+            let body: serde_json::Value = serde_json::from_slice(&publishes[at.unwrap()].body).unwrap();
+            let diagnostic: lsp::Diagnostic = serde_json::from_value(body["params"]["diagnostics"][0].clone()).unwrap();
+            assert_eq!(convert::code_of(&diagnostic), "NL102");
+            let actions = session.cell_fix_actions(&cell(2), &diagnostic, false).unwrap();
+            assert_eq!(!actions.is_empty(), offered, "{broken:?}");
+        }
     }
 
     /// A quick fix that adds an import to the cell holding the imports (NL104's `xlogy` and

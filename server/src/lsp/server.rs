@@ -367,6 +367,17 @@ impl LanguageServer for Backend {
             params.context.diagnostics.into_iter().filter(|d| d.source.as_deref() == Some(convert::SOURCE)).collect();
         guarded("code action", || {
             let mut actions = Vec::new();
+            // As `nanlint check --fix` (and ruff's server): no fix in a document with a syntax
+            // error, whose tree was parsed by recovering around it; the "Disable" `# noqa` stays.
+            // A cell's notebook is asked in `cell_fix_actions`.
+            let broken_cell = std::cell::OnceCell::new();
+            let broken = || {
+                *broken_cell.get_or_init(|| {
+                    self.session
+                        .with_doc(&uri, |doc| crate::check::first_syntax_error(doc.tree(), &doc.text).is_some())
+                        .unwrap_or(false)
+                })
+            };
             if wants("quickfix") {
                 for d in &diagnostics {
                     // The fixes of the current finding the diagnostic shows; in a cell, of the
@@ -380,7 +391,8 @@ impl LanguageServer for Backend {
                             .with_doc(&uri, |doc| {
                                 convert::fix_actions(&uri, &doc.text, &doc.index, enc, &doc.smells, d)
                             })
-                            .flatten(),
+                            .flatten()
+                            .map(|fixes| if broken() { Vec::new() } else { fixes }),
                     };
                     let Some(fixes) = fixes else { continue };
                     actions.extend(fixes.into_iter().map(lsp::CodeActionOrCommand::CodeAction));
@@ -397,7 +409,7 @@ impl LanguageServer for Backend {
                     actions.extend(noqa.flatten().map(lsp::CodeActionOrCommand::CodeAction));
                 }
             }
-            if wants(FIX_ALL_KIND) {
+            if wants(FIX_ALL_KIND) && !broken() {
                 let edit = self.session.with_doc(&uri, |doc| {
                     let mode = if fix_all_unsafe { FixMode::Unsafe } else { FixMode::Safe };
                     let fixed = fix::fix_source(&doc.text, &doc.settings, mode);
