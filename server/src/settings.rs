@@ -357,8 +357,63 @@ pub fn io_message(e: &std::io::Error) -> String {
 
 type Spanned2<T> = Result<T, (String, Option<Range<usize>>)>;
 
-fn toml_error(e: toml::de::Error) -> (String, Option<Range<usize>>) {
-    (e.message().trim_end().replace('\n', "; "), e.span())
+/// A TOML error for a Python user: serde's words for a value of the wrong type ("invalid type:
+/// string \"x\", expected f64") become `key: expected a number, found the string "x"`; the span
+/// (the file's line and column) is kept.
+fn toml_error(mut e: toml::de::Error) -> (String, Option<Range<usize>>) {
+    let span = e.span();
+    let message = e.message().trim_end().to_string();
+    // Without its input, the error's text is its message and the key it is about (`in `a.b``).
+    e.set_input(None);
+    let text = e.to_string();
+    let key = text.trim_end().strip_prefix(message.as_str()).and_then(|k| k.strip_prefix("\nin `")?.strip_suffix('`'));
+    // `[tool.nanlint]: ` is prefixed by the caller.
+    let key = key.map(|k| if k == "tool.nanlint" { "" } else { k.strip_prefix("tool.nanlint.").unwrap_or(k) });
+    let message = python_words(&message).replace('\n', "; ");
+    match key {
+        Some(key) if !key.is_empty() => (format!("{key}: {message}"), span),
+        _ => (message, span),
+    }
+}
+
+/// serde's "invalid type: FOUND, expected EXPECTED" in words a Python user reads: "expected a
+/// number, found the string \"1e-7\"". Other messages are kept.
+fn python_words(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: ")) else {
+        return message.to_string();
+    };
+    let Some((found, expected)) = rest.rsplit_once(", expected ") else { return message.to_string() };
+    let expected = match expected {
+        "f32" | "f64" => "a number",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128" | "isize" | "usize" => {
+            "a whole number"
+        }
+        "a boolean" => "true or false",
+        // Every list nanlint reads holds strings (selectors, globs).
+        "a sequence" => "a list of strings",
+        "a map" => "a table",
+        e if e.starts_with("struct ") => "a table",
+        e => e,
+    };
+    let unquoted = |s: &str| s.trim_matches('`').to_string();
+    let found = if let Some(s) = found.strip_prefix("string ") {
+        format!("the string {s}")
+    } else if let Some(n) = found.strip_prefix("integer ").or_else(|| found.strip_prefix("floating point ")) {
+        format!("the number {}", unquoted(n))
+    } else if let Some(b) = found.strip_prefix("boolean ") {
+        unquoted(b)
+    } else {
+        match found {
+            "sequence" => "a list".to_string(),
+            "map" => "a table".to_string(),
+            f => f.to_string(),
+        }
+    };
+    let hint = match (expected, found.starts_with("the string ")) {
+        ("a number" | "a whole number", true) => " (write it without quotes)",
+        _ => "",
+    };
+    format!("expected {expected}, found {found}{hint}")
 }
 
 fn parse_pyproject_spanned(text: &str) -> Spanned2<Option<FileSettings>> {
@@ -608,6 +663,42 @@ mod tests {
         assert_eq!(parse_config("select = [\"NL1\"]\n").unwrap().select, Some(vec!["NL1".to_string()]));
         assert!(parse_config("[tool.nanlint]\nselect = [\"NL1\"]\n").unwrap_err().contains("unknown field `tool`"));
         assert_eq!(parse_config("").unwrap(), FileSettings::default());
+    }
+
+    /// Regression (a newcomer's trial): a value of the wrong type read as serde's Rust words
+    /// ("invalid type: string \"1e-7\", expected f64"). They name the key and Python's types, at
+    /// the value's line and column.
+    #[test]
+    fn type_errors_read_for_a_python_user() {
+        let pyproject = |body: &str| parse_pyproject(&format!("[tool.nanlint]\n{body}\n")).unwrap_err();
+        assert_eq!(
+            pyproject("epsilon = \"1e-7\""),
+            "2:11: [tool.nanlint]: epsilon: expected a number, found the string \"1e-7\" (write it without quotes)"
+        );
+        assert_eq!(
+            pyproject("preview = \"yes\""),
+            "2:11: [tool.nanlint]: preview: expected true or false, found the string \"yes\""
+        );
+        assert_eq!(
+            pyproject("select = \"NL1\""),
+            "2:10: [tool.nanlint]: select: expected a list of strings, found the string \"NL1\""
+        );
+        assert_eq!(
+            pyproject("max-file-size = 1.5"),
+            "2:17: [tool.nanlint]: max-file-size: expected a whole number, found the number 1.5"
+        );
+        assert_eq!(
+            pyproject("per-file-ignores = [\"a\"]"),
+            "2:20: [tool.nanlint]: per-file-ignores: expected a table, found a list"
+        );
+        let config = parse_config("ignore = [\"NL1\", 2]\n").unwrap_err();
+        assert_eq!(config, "1:18: ignore: expected a string, found the number 2");
+        assert_eq!(parse_config("epsilon = true\n").unwrap_err(), "1:11: epsilon: expected a number, found true");
+        assert_eq!(
+            parse_pyproject("[tool]\nnanlint = 1\n").unwrap_err(),
+            "2:11: [tool.nanlint]: expected a table, found the number 1"
+        );
+        assert!(pyproject("epsilom = 1").starts_with("2:1: [tool.nanlint]: unknown field `epsilom`, expected one of"));
     }
 
     #[test]
