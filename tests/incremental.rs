@@ -344,7 +344,7 @@ def other(x):
 
 class Tail({7}):
     def forward(self, x):
-        return torch.log(self.floor()) * x
+        return torch.log(self.floor()) * x + torch.log(x.abs() + self.eps)
 ";
 
 /// Per place: the text just before it, and the values it takes (the first is the initial one).

@@ -430,3 +430,31 @@ class ClampedTagger(SoftmaxHead):
 
     def forward(self, x):
         return torch.log(self.probs(x))
+
+
+class EpsHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.eps = 1e-6
+
+
+class EpsTagger(EpsHead):
+    def forward(self, x):
+        # `self.eps` is set by the base class's `__init__`, above 0.
+        return torch.log(x.abs() + self.eps)
+
+
+class ZeroEpsHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.eps = 0.0
+
+
+class OwnEpsTagger(ZeroEpsHead):
+    def __init__(self):
+        super().__init__()
+        self.eps = 1e-6
+
+    def forward(self, x):
+        # The class's own assignment, not its base's.
+        return torch.log(x.abs() + self.eps)

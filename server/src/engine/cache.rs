@@ -1307,6 +1307,24 @@ mod tests {
         assert!(adds(&doc, "    import torch\n"));
     }
 
+    /// A method or an attribute a class inherits from a base class of the file: an edit inside
+    /// the base's method (the server's shortcut for one function) reaches the findings of the
+    /// subclass's methods that read it.
+    #[test]
+    fn an_edit_in_a_base_class_reaches_what_its_subclasses_inherit() {
+        let src = "import torch\nimport torch.nn as nn\n\n\nclass Head(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.eps = 1e-6\n\n    def probs(self, x):\n        return torch.softmax(x, -1)\n\n\nclass Tail(Head):\n    def forward(self, x):\n        return torch.log(self.probs(x)) + torch.log(x.abs() + self.eps)\n";
+        let count = |doc: &Doc| doc.smells.iter().filter(|s| s.code.starts_with("NL1")).count();
+        let mut doc = Doc::new(src);
+        assert_eq!(count(&doc), 1, "{:#?}", doc.smells);
+        assert!(doc.replace("softmax(x, -1)", "softmax(x, -1).clamp(min=1e-7)"), "a shortcut");
+        assert_eq!(count(&doc), 0, "{:#?}", doc.smells);
+        assert!(doc.replace("self.eps = 1e-6", "self.eps = 0.0"), "a shortcut");
+        assert_eq!(count(&doc), 1, "{:#?}", doc.smells);
+        doc.replace("self.eps = 0.0", "self.eps = 1e-6");
+        doc.replace(".clamp(min=1e-7)", "");
+        assert_eq!(count(&doc), 1, "{:#?}", doc.smells);
+    }
+
     /// A document edited as the server edits it: the shortcut for an edit inside one function
     /// or outside every function when it applies, a whole analysis (reusing the cache) when not;
     /// the findings checked against a fresh analysis after every edit.

@@ -442,8 +442,8 @@ pub(crate) fn distinct(deps: Vec<Dependency>) -> Vec<Dependency> {
     deps.into_iter().zip(first).filter_map(|(d, first)| first.then_some(d)).collect()
 }
 
-/// How many classes [`Model::method_of_class`] reads for one method: a chain of bases longer
-/// than this is not followed to its end.
+/// How many classes [`Model::class_and_bases`] reads: a chain of bases longer than this is not
+/// followed to its end.
 const MAX_BASES: usize = 16;
 
 impl<'a> Model<'a> {
@@ -546,32 +546,41 @@ impl<'a> Model<'a> {
     fn fact_origin(&self, key: &FactKey) -> Option<u64> {
         // Only a model that keeps its facts for a later analysis needs origins.
         let prior = self.prior.as_ref()?;
-        let node = match key {
+        // An attribute's value is the class's, or a base class's of the file: the texts of all.
+        let nodes = match key {
             FactKey::Attribute { class, .. } => {
-                self.module_definition(class).filter(|c| c.kind_name() == "class_definition")?
+                self.class_and_bases(self.module_definition(class).filter(|c| c.kind_name() == "class_definition")?)
             }
             FactKey::Function(q) | FactKey::Flows(q) | FactKey::Calls(q) | FactKey::InPlaceWrites(q)
                 if !q.is_empty() =>
             {
-                self.unit_definition(q)?
+                vec![self.unit_definition(q)?]
             }
             _ => return None,
         };
-        if node.has_error() {
-            return None;
+        let mut hashes = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            if node.has_error() {
+                return None;
+            }
+            if let Some(hash) = self.definition_hashes.borrow().get(&node.start_byte()) {
+                hashes.push(*hash);
+                continue;
+            }
+            let definition = text(node, self.src);
+            // A definition that names a name the import table binds otherwise now: no origin, so
+            // neither an earlier fact nor a later analysis takes what is computed from it here.
+            if prior.rebound.in_text(definition) {
+                return None;
+            }
+            let hash = stable_hash(definition);
+            self.definition_hashes.borrow_mut().insert(node.start_byte(), hash);
+            hashes.push(hash);
         }
-        if let Some(hash) = self.definition_hashes.borrow().get(&node.start_byte()) {
-            return Some(*hash);
+        match hashes.as_slice() {
+            [one] => Some(*one),
+            _ => Some(stable_hash(&hashes)),
         }
-        let definition = text(node, self.src);
-        // A definition that names a name the import table binds otherwise now: no origin, so
-        // neither an earlier fact nor a later analysis takes what is computed from it here.
-        if prior.rebound.in_text(definition) {
-            return None;
-        }
-        let hash = stable_hash(definition);
-        self.definition_hashes.borrow_mut().insert(node.start_byte(), hash);
-        Some(hash)
     }
 
     /// The earlier analysis's `key`, when its origin is `origin` and every fact it used hashes
@@ -595,11 +604,30 @@ impl<'a> Model<'a> {
         match key {
             FactKey::Global(name) => Fact::Value(self.global_value(name).map(|v| v.summary())),
             FactKey::Attribute { class, attr } => {
-                let value = self
-                    .module_definition(class)
-                    .filter(|c| c.kind_name() == "class_definition")
-                    .and_then(|c| self.attribute_value(c, attr));
-                Fact::Value(value.map(|v| v.summary()))
+                // The class's own assignments, else what the first of its bases of the file that
+                // has the attribute gives it (`self.eps` set in the base's `__init__`), read as
+                // that class's fact: an edit of the base's methods reaches this one's users.
+                let Some(c) = self.module_definition(class).filter(|c| c.kind_name() == "class_definition") else {
+                    return Fact::Value(None);
+                };
+                if let Some(value) = self.attribute_value(c, attr) {
+                    return Fact::Value(Some(value.summary()));
+                }
+                let bases = self.class_and_bases(c);
+                let direct = c.child_by_field_id(FIELD.superclasses).map_or(Vec::new(), |list| {
+                    let mut cursor = list.walk();
+                    list.named_children(&mut cursor).filter(|b| b.kind_name() == "identifier").collect::<Vec<_>>()
+                });
+                let inherited = direct
+                    .into_iter()
+                    .filter(|b| self.module_definition(self.text(*b)).is_some_and(|d| bases.contains(&d)))
+                    .find_map(|b| {
+                        match self.fact(&FactKey::Attribute { class: self.text(b).into(), attr: attr.clone() }) {
+                            Fact::Value(v) => v,
+                            _ => None,
+                        }
+                    });
+                Fact::Value(inherited)
             }
             FactKey::Function(qualified) => Fact::Function(self.unit_definition(qualified).map(|d| self.summarize(d))),
             FactKey::Flows(unit) => Fact::Flows(self.compute_flows(unit)),
@@ -710,24 +738,29 @@ impl<'a> Model<'a> {
     }
 
     /// The method `name` an instance of the file's class `class` has: the class's own, else the
-    /// first one a base class defined in the file (at module level) has, bases read depth first
-    /// and left to right (Python's method resolution order wherever no two bases share a base
-    /// of the file), [`MAX_BASES`] classes at most. Bases from libraries (`nn.Module`) and
-    /// expressions other than a name are not read.
+    /// first one a base class of the file has ([`Model::class_and_bases`]).
     pub(super) fn method_of_class(&self, class: Node<'a>, name: &str) -> Option<Node<'a>> {
+        if let Some(method) = self.class_index(class).and_then(|index| index.method(name)) {
+            return Some(method);
+        }
+        self.class_and_bases(class).into_iter().skip(1).find_map(|c| self.class_index(c)?.method(name))
+    }
+
+    /// `class`, then the base classes defined in the file (at module level) it inherits from,
+    /// depth first and left to right (Python's method resolution order wherever no two bases
+    /// share a base of the file), [`MAX_BASES`] classes at most. Bases from libraries
+    /// (`nn.Module`) and expressions other than a name are not read.
+    pub(super) fn class_and_bases(&self, class: Node<'a>) -> Vec<Node<'a>> {
         let mut stack = vec![class];
-        let mut seen: Vec<usize> = Vec::new();
+        let mut chain: Vec<Node<'a>> = Vec::new();
         while let Some(c) = stack.pop() {
-            if seen.contains(&c.id()) {
+            if chain.contains(&c) {
                 continue;
             }
-            if seen.len() == MAX_BASES {
-                return None;
+            if chain.len() == MAX_BASES {
+                break;
             }
-            seen.push(c.id());
-            if let Some(method) = self.class_index(c).and_then(|index| index.method(name)) {
-                return Some(method);
-            }
+            chain.push(c);
             let Some(list) = c.child_by_field_id(FIELD.superclasses) else { continue };
             let mut cursor = list.walk();
             let bases: Vec<Node<'a>> = list
@@ -739,7 +772,7 @@ impl<'a> Model<'a> {
             self.count_index_work(1 + bases.len());
             stack.extend(bases.into_iter().rev());
         }
-        None
+        chain
     }
 
     /// The summary of a function: its parameters, what it returns, where parameters go.
