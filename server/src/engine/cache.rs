@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use tree_sitter::{Node, Tree};
 
-use super::{Piece, RuleSet, Target, Triggers, finish, pieces, run_rules};
+use super::{Piece, RuleSet, Target, Triggers, finish, pieces, run_rules, settle};
 use crate::rules::fixes;
 use crate::semantic::facts::{TextFacts, unit_contribution};
 use crate::semantic::imports::Imports;
@@ -322,7 +322,8 @@ fn analyze_units<'a>(
 ) -> (Vec<UnitFindings>, PriorFacts) {
     let one = |model: &Model<'a>, unit: &Node<'a>| {
         model.take_dependencies();
-        let smells = run_rules(rules, model, settings, &[Target { node: *unit, range: None }], triggers);
+        let mut smells = run_rules(rules, model, settings, &[Target { node: *unit, range: None }], triggers);
+        settle(&mut smells);
         (smells, model.take_dependencies())
     };
     if units.len() < PARALLEL_UNITS || rayon::current_num_threads() < 2 {
@@ -1142,6 +1143,23 @@ mod tests {
         assert!(small > 0);
         // The edited class's own 30 more attributes are read again: 221 and 251 when measured.
         assert!(large <= small + 4 * 30, "index work {small} with 10 attributes a class, {large} with 40");
+    }
+
+    /// A function's findings are cached settled: an `NL101` under the `NL102` that supersedes it
+    /// is not kept, to be copied and dropped again on every keystroke.
+    #[test]
+    fn the_cache_keeps_each_functions_findings_settled() {
+        let src = "import torch\n\n\ndef f(x):\n    return torch.log(torch.softmax(x, dim=-1))\n";
+        let settings = Settings::default();
+        let mut cache = UnitCache::default();
+        let tree = parse(src);
+        let smells = cache.analyze(src, &tree, &settings);
+        assert_eq!(smells, super::super::analyze(src, &tree, &settings));
+        let codes = |list: &[Smell]| list.iter().map(|s| s.code.to_string()).collect::<Vec<_>>();
+        assert!(codes(&smells).iter().any(|c| c == "NL102"), "{:?}", codes(&smells));
+        let cached: Vec<Smell> = cache.units.values().flatten().flat_map(|c| c.smells.clone()).collect();
+        assert_eq!(cached.len(), smells.len(), "cached {:?}, reported {:?}", codes(&cached), codes(&smells));
+        assert!(!codes(&cached).iter().any(|c| c == "NL101"), "{:?}", codes(&cached));
     }
 
     #[test]

@@ -442,9 +442,7 @@ fn query_ranges(occurrences: Vec<Range<usize>>) -> Vec<Range<usize>> {
 
 /// Sorted, deduplicated, precedence settled, `# noqa` applied.
 pub(crate) fn finish(src: &str, root: Node, smells: &mut Vec<Smell>) {
-    smells.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
-    smells.dedup_by(|a, b| a.span == b.span && a.code == b.code);
-    settle_precedence(smells);
+    settle(smells);
     if smells.is_empty() {
         return;
     }
@@ -532,10 +530,21 @@ impl LineStarts {
     }
 }
 
+/// Orders `smells`, drops duplicates and the findings another supersedes
+/// ([`settle_precedence`]). A winner's span holds its losers', so a function's findings settle
+/// alone: the cache keeps them settled, and a keystroke neither copies nor drops the losers of
+/// every cached function again (`NL101` under each `NL102`). Settling again changes nothing.
+pub(crate) fn settle(smells: &mut Vec<Smell>) {
+    smells.sort_by(|a, b| (a.span, &a.code).cmp(&(b.span, &b.code)));
+    smells.dedup_by(|a, b| a.span == b.span && a.code == b.code);
+    settle_precedence(smells);
+}
+
 /// Applies [`SUPERSEDES`]: a superseded finding inside a superseding one is dropped, its code
 /// and those it had absorbed join the winner's [`Smell::absorbed`], and its fixes (those the
 /// winner lacks) are appended to the winner's when every finding the winner drops is at one
-/// place. `smells` are sorted by span.
+/// place. `smells` are sorted by span. Settled findings settle as they are: a winner takes no
+/// finding of a code it has absorbed (every finding rules make has absorbed none).
 fn settle_precedence(smells: &mut Vec<Smell>) {
     if SUPERSEDES.is_empty() {
         return;
@@ -555,6 +564,9 @@ fn settle_precedence(smells: &mut Vec<Smell>) {
                 j != i
                     && !dropped[j]
                     && SUPERSEDES.iter().any(|(w, l)| *w == smells[i].code && *l == smells[j].code)
+                    // Findings settled before (a cached function's): a winner that took a code's
+                    // place kept the findings of that code it did not take, on purpose (below).
+                    && !smells[i].absorbed.contains(&smells[j].code)
                     && smells[i].span.contains(&smells[j].span)
             })
             .collect();
@@ -986,6 +998,24 @@ mod tests {
         // Both answers occur many times.
         assert!(broken > 300 && spans > 100_000 && with_error > 10_000, "{broken} {spans} {with_error}");
         assert!(spans - with_error > 10_000, "{spans} {with_error}");
+    }
+
+    /// Settling findings already settled changes nothing: the cache keeps each function's
+    /// findings settled and the whole file's are settled again. Regression: the inner log of
+    /// `log(softmax(log(relu(x))))` keeps its NL101 once the outer log's NL101 is gone, and a
+    /// second settling dropped it under the NL102.
+    #[test]
+    fn settled_findings_settle_as_they_are() {
+        let mut kept_inside = 0;
+        for src in crate::syntax::tests::field_sources() {
+            let settings = Settings { preview: true, ..Settings::default() };
+            let once = analyze(&src, &parse(&src), &settings);
+            let mut twice = once.clone();
+            settle(&mut twice);
+            assert_eq!(once, twice, "settled again in {src:?}");
+            kept_inside += once.iter().filter(|s| !s.absorbed.is_empty()).count();
+        }
+        assert!(kept_inside > 20, "{kept_inside} winners");
     }
 
     /// A finding records the codes of those it took the place of, sorted, and those they had
