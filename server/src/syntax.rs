@@ -422,6 +422,20 @@ pub fn statements_holding<'t>(scope: Node<'t>, at: usize) -> Vec<Node<'t>> {
     chain
 }
 
+/// `parent.child_with_descendant(node)`, by tree-sitter's rule (`ts_node_child_with_descendant`),
+/// found by binary search in `children`, every child of `parent` in order: the first child that
+/// ends at or after `node` and is `node` or has children, unless it starts after `node`. An empty
+/// `node` is left to tree-sitter (its rule differs).
+pub fn child_holding<'t>(parent: Node<'t>, children: &[Node<'t>], node: Node<'t>) -> Option<Node<'t>> {
+    let (start, end) = (node.start_byte(), node.end_byte());
+    if start == end {
+        return parent.child_with_descendant(node);
+    }
+    let first = children.partition_point(|c| c.end_byte() < end);
+    let child = children[first..].iter().find(|c| **c == node || c.child_count() > 0)?;
+    (child.start_byte() <= start).then_some(*child)
+}
+
 /// The root's children in order, to find the one that holds a node by binary search.
 /// tree-sitter nodes do not store their parent: `Node::parent` and [`ancestry`] descend from the
 /// root through each node's children one by one, and a module's root holds a child per
@@ -438,17 +452,9 @@ impl<'t> TopLevel<'t> {
         TopLevel { root, children: root.children(&mut cursor).collect() }
     }
 
-    /// `root.child_with_descendant(node)`, by tree-sitter's rule (`ts_node_child_with_descendant`):
-    /// the first child that ends at or after `node` and is `node` or has children, unless it
-    /// starts after `node`. An empty `node` is left to tree-sitter (its rule differs).
+    /// `root.child_with_descendant(node)` ([`child_holding`]).
     fn child_holding(&self, node: Node<'t>) -> Option<Node<'t>> {
-        let (start, end) = (node.start_byte(), node.end_byte());
-        if start == end {
-            return self.root.child_with_descendant(node);
-        }
-        let first = self.children.partition_point(|c| c.end_byte() < end);
-        let child = self.children[first..].iter().find(|c| **c == node || c.child_count() > 0)?;
-        (child.start_byte() <= start).then_some(*child)
+        child_holding(self.root, &self.children, node)
     }
 
     /// `node.parent()`, as tree-sitter finds it (`ts_node_parent`).

@@ -548,9 +548,9 @@ impl<'a> Model<'a> {
         let prior = self.prior.as_ref()?;
         // An attribute's value is the class's, or a base class's of the file: the texts of all.
         let nodes = match key {
-            FactKey::Attribute { class, .. } => {
-                self.class_and_bases(self.module_definition(class).filter(|c| c.kind_name() == "class_definition")?)
-            }
+            FactKey::Attribute { class, .. } => self
+                .class_and_bases(self.module_definition(class).filter(|c| c.kind_name() == "class_definition")?)
+                .to_vec(),
             FactKey::Function(q) | FactKey::Flows(q) | FactKey::Calls(q) | FactKey::InPlaceWrites(q)
                 if !q.is_empty() =>
             {
@@ -743,14 +743,17 @@ impl<'a> Model<'a> {
         if let Some(method) = self.class_index(class).and_then(|index| index.method(name)) {
             return Some(method);
         }
-        self.class_and_bases(class).into_iter().skip(1).find_map(|c| self.class_index(c)?.method(name))
+        self.class_and_bases(class).iter().skip(1).find_map(|c| self.class_index(*c)?.method(name))
     }
 
     /// `class`, then the base classes defined in the file (at module level) it inherits from,
     /// depth first and left to right (Python's method resolution order wherever no two bases
     /// share a base of the file), [`MAX_BASES`] classes at most. Bases from libraries
     /// (`nn.Module`) and expressions other than a name are not read.
-    pub(super) fn class_and_bases(&self, class: Node<'a>) -> Vec<Node<'a>> {
+    pub(super) fn class_and_bases(&self, class: Node<'a>) -> std::rc::Rc<[Node<'a>]> {
+        if let Some(chain) = self.class_chains.borrow().get(&class.id()) {
+            return chain.clone();
+        }
         let mut stack = vec![class];
         let mut chain: Vec<Node<'a>> = Vec::new();
         while let Some(c) = stack.pop() {
@@ -772,6 +775,8 @@ impl<'a> Model<'a> {
             self.count_index_work(1 + bases.len());
             stack.extend(bases.into_iter().rev());
         }
+        let chain: std::rc::Rc<[Node<'a>]> = chain.into();
+        self.class_chains.borrow_mut().insert(class.id(), chain.clone());
         chain
     }
 

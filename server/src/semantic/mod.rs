@@ -77,8 +77,8 @@ use value::{Kind, Value};
 /// A scope's identifiers by name, each list in source order ([`Model::identifiers`]).
 pub type Identifiers<'a> = HashMap<&'a str, Vec<Node<'a>>>;
 
-/// Some occurrences of each name of a scope, in source order ([`Model::changing_occurrences`]).
-pub type NamedOccurrences<'a> = HashMap<&'a str, Rc<Vec<Node<'a>>>>;
+/// Some occurrences of a name in a scope, in source order ([`Model::changing_occurrences`]).
+pub type Occurrences<'a> = Rc<Vec<Node<'a>>>;
 
 /// The reads of a name in a scope that each of its bindings reaches, by the binding's node id
 /// (as [`scope::Entry::node`]), each list in source order ([`Model::reads_reached`]).
@@ -102,9 +102,9 @@ pub struct Model<'a> {
     /// Per scope, the nodes that may write into an array in place, in source order
     /// ([`Model::may_write_in_place_in`]).
     in_place_candidates: RefCell<HashMap<usize, Rc<Vec<Node<'a>>>>>,
-    /// Per scope, the occurrences of each name that may change it
+    /// Per scope and name, the occurrences of the name that may change it
     /// ([`Model::changing_occurrences`]).
-    changing_occurrences: RefCell<HashMap<usize, NamedOccurrences<'a>>>,
+    changing_occurrences: RefCell<HashMap<(usize, &'a str), Occurrences<'a>>>,
     /// Per scope, the names its nested functions, lambdas and classes mention
     /// ([`Model::nested_names`]).
     nested_names: RefCell<HashMap<usize, Rc<HashSet<&'a str>>>>,
@@ -186,6 +186,9 @@ pub struct Model<'a> {
     binders: RefCell<HashMap<usize, Option<Node<'a>>>>,
     /// [`facts::ClassIndex`] of each class by its node id.
     class_indexes: RefCell<HashMap<usize, Rc<facts::ClassIndex<'a>>>>,
+    /// [`Model::class_and_bases`] of each class by its node id: a keystroke's check of the cached
+    /// functions asks it of each class once for every attribute and missing method they read.
+    class_chains: RefCell<HashMap<usize, Rc<[Node<'a>]>>>,
     /// The import edits fixes made that no fix holding them may apply as safe, each with why:
     /// an import at the top of a package the module imports only conditionally
     /// (`rules::fixes::spell`). The engine takes them after each rule ([`Model::take_import_caveats`]).
@@ -261,6 +264,7 @@ impl<'a> Model<'a> {
             parents: RefCell::default(),
             binders: RefCell::default(),
             class_indexes: RefCell::default(),
+            class_chains: RefCell::default(),
             import_caveats: RefCell::default(),
         }
     }

@@ -14,7 +14,7 @@ use foldhash::HashMap;
 
 use tree_sitter::Node;
 
-use crate::syntax::{FIELD, KindName, is_scope, statements_holding, text};
+use crate::syntax::{FIELD, KindName, child_holding, is_scope, statements_holding, text};
 
 /// How a statement binds a name.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,6 +58,11 @@ const MAX_NESTING: u32 = 48;
 pub struct ScopeIndex<'t> {
     scope: Node<'t>,
     by_name: HashMap<&'t str, Vec<Entry<'t>>>,
+    /// Every child of the root, in order, when `scope` is the root and they were given: the
+    /// statement of the module holding a binding is found by binary search in them. tree-sitter
+    /// searches a module's some 300 statements one by one (`Node::child_with_descendant`), and a
+    /// keystroke's check of the cached functions asks it of each class they read.
+    root_children: Option<Vec<Node<'t>>>,
 }
 
 impl<'t> ScopeIndex<'t> {
@@ -89,9 +94,11 @@ impl<'t> ScopeIndex<'t> {
         // The root's named children, when given (a `module` or `ERROR` root, which the loop
         // below reads as a node whose children hold bindings): pushed as the loop would push
         // them after popping the root.
-        let root_children: Option<Vec<Node<'t>>> = root_children
+        let every_child = root_children
             .filter(|_| scope.parent().is_none() && matches!(scope.kind_name(), "module" | "ERROR"))
-            .map(|children| children.iter().copied().filter(Node::is_named).collect());
+            .map(<[Node<'t>]>::to_vec);
+        let root_children: Option<Vec<Node<'t>>> =
+            every_child.as_ref().map(|children| children.iter().copied().filter(Node::is_named).collect());
         let mut stack: Vec<Node<'t>> = Vec::new();
         match &root_children {
             Some(children) => stack.extend(children.iter().copied().filter(|c| enters(c.kind_name()))),
@@ -234,7 +241,7 @@ impl<'t> ScopeIndex<'t> {
         for entries in by_name.values_mut() {
             entries.sort_by_key(|e| e.node.start_byte());
         }
-        ScopeIndex { scope, by_name }
+        ScopeIndex { scope, by_name, root_children: every_child }
     }
 
     pub fn scope(&self) -> Node<'t> {
@@ -344,7 +351,11 @@ impl<'t> ScopeIndex<'t> {
         while i > lo {
             let entry = entries[i - 1];
             // The statement of `block` that holds this binding.
-            let statement = block.child_with_descendant(entry.node).unwrap_or(entry.node);
+            let statement = match &self.root_children {
+                Some(children) if block == self.scope => child_holding(block, children, entry.node),
+                _ => block.child_with_descendant(entry.node),
+            }
+            .unwrap_or(entry.node);
             let statement = if statement == block { entry.node } else { statement };
             if statement.end_byte() > at && statement.start_byte() < limit {
                 // Holds `at` itself (`p = f(p)` at the use inside): not before it.

@@ -163,17 +163,19 @@ impl<'a> Model<'a> {
     /// The occurrences of `name` in `scope` (outside the functions, lambdas and classes nested
     /// in it) that may change what it holds, in source order: every occurrence but a plain read
     /// ([`Model::plain_read`]) and a name that reads no variable ([`names_no_value`]) under a
-    /// keyword argument or an attribute. Built once per scope, for all its names: a check that
-    /// a name is not rebound between a binding and each of n reads looked at every occurrence
-    /// in between, n² for a name read n times (`a_i = softmax(z)` ... `log(a_i)`).
+    /// keyword argument or an attribute. Built once per scope and name: a check that a name is
+    /// not rebound between a binding and each of n reads looked at every occurrence in between,
+    /// n² for a name read n times (`a_i = softmax(z)` ... `log(a_i)`). Not for every name of the
+    /// scope at once: a keystroke in a function asks it of one or two names of that function.
     pub fn changing_occurrences(&self, scope: Node<'a>, name: &str) -> Rc<Vec<Node<'a>>> {
-        if let Some(found) = self.changing_occurrences.borrow().get(&scope.id()) {
-            return found.get(name).cloned().unwrap_or_default();
-        }
         let identifiers = self.identifiers(scope);
-        let mut by_name = super::NamedOccurrences::default();
-        for (&text, occurrences) in identifiers.iter() {
-            let changing: Vec<Node<'a>> = occurrences
+        // The name as the source spells it, to key the memo (the scope's index keeps it).
+        let Some((&name, occurrences)) = identifiers.get_key_value(name) else { return Rc::default() };
+        if let Some(found) = self.changing_occurrences.borrow().get(&(scope.id(), name)) {
+            return found.clone();
+        }
+        let changing: Rc<Vec<Node<'a>>> = Rc::new(
+            occurrences
                 .iter()
                 .copied()
                 .filter(|&n| {
@@ -183,14 +185,10 @@ impl<'a> Model<'a> {
                             && names_no_value(n);
                     !other && !self.plain_read(n)
                 })
-                .collect();
-            if !changing.is_empty() {
-                by_name.insert(text, Rc::new(changing));
-            }
-        }
-        let found = by_name.get(name).cloned().unwrap_or_default();
-        self.changing_occurrences.borrow_mut().insert(scope.id(), by_name);
-        found
+                .collect(),
+        );
+        self.changing_occurrences.borrow_mut().insert((scope.id(), name), changing.clone());
+        changing
     }
 
     /// An identifier read as a value, in a context that cannot rebind it.
