@@ -782,6 +782,24 @@ fn a_fix_imports_a_conditionally_imported_package_beside_the_files_own_import() 
     assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"), "{}", again.stderr);
 }
 
+/// Regression (a newcomer's trial): with torch's names set to `None` where torch is missing
+/// (`except ImportError: log = softmax = None`), the `log_softmax` fix put `import torch` at
+/// the top and was unsafe. The fix only runs where the import did (with `None` the call fails
+/// anyway): the import goes into the `try` beside the file's own, and the fix is safe.
+#[test]
+fn a_fix_imports_beside_an_import_with_a_none_fallback() {
+    let fallback = "try:\n    from torch import log, softmax\nexcept ImportError:\n    log = softmax = None\n\n\ndef f(z):\n    return log(softmax(z, dim=-1))\n";
+    let dir = project(&[("fallback.py", fallback)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "fallback.py"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        read(dir.path(), "fallback.py"),
+        "try:\n    from torch import log, softmax\n    import torch\nexcept ImportError:\n    log = softmax = None\n\n\ndef f(z):\n    return torch.log_softmax(z, dim=-1)\n"
+    );
+    let again = nanlint(dir.path(), &["check", "--isolated", "--unsafe-fixes", "fallback.py"]);
+    assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"), "{}", again.stderr);
+}
+
 /// Where no import of the package holds at the fix's site (only another function imports
 /// torch), an import at the top would change what importing the module does: the fix is
 /// unsafe and its title says why; with `--unsafe-fixes` the import goes at the top, two blank

@@ -158,11 +158,12 @@ fn imported_module(statement: &str) -> &str {
 /// imports the package only conditionally: beside an import of the package that holds at
 /// `site` (so the new one runs wherever the code at `site` could read that one's names), the
 /// innermost first (the functions holding `site`, then the module's blocks). That import
-/// qualifies when a name it binds is what that name holds at `site` ([`Model::alias_reaches`],
+/// qualifies when a name it binds is what that name holds at `site` ([`Model::import_holds`],
 /// which asks that the name be imported on every path to `site`, or that the code at `site`
-/// read it already) and no other import binds the name there. `from M import f` joins a `from
-/// M import ...` so chosen; any other statement takes the line after it, with its indentation
-/// (`; statement` after it where it shares its line). `None` when no import qualifies.
+/// read it already, a `name = None` fallback counting as no binding) and no other import binds
+/// the name there. `from M import f` joins a `from M import ...` so chosen; any other
+/// statement takes the line after it, with its indentation (`; statement` after it where it
+/// shares its line). `None` when no import qualifies.
 fn beside<'a>(model: &Model<'a>, site: Node<'a>, package: &str, statement: &str) -> Option<Edit> {
     let mut candidates: Vec<Node<'a>> = Vec::new();
     // Names the functions holding `site` bind by an import of the package: the module's imports
@@ -180,12 +181,13 @@ fn beside<'a>(model: &Model<'a>, site: Node<'a>, package: &str, statement: &str)
         names.sort();
         let repeated: Vec<String> = names.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
         for a in found {
-            let sole: Vec<(String, String)> = names_of(model, a, package)
-                .into_iter()
-                .filter(|(n, _)| !repeated.contains(n) && !local_names.contains(n))
-                .collect();
-            if sole.iter().any(|(n, p)| model.alias_reaches(n, p, site)) {
-                return Some(edit_beside(model, a, statement));
+            for (n, p) in names_of(model, a, package) {
+                if local_names.contains(&n) || !model.import_holds(&n, &p, site) {
+                    continue;
+                }
+                if !repeated.contains(&n) {
+                    return Some(edit_beside(model, a, statement));
+                }
             }
         }
         local_names.extend(names);
@@ -193,12 +195,14 @@ fn beside<'a>(model: &Model<'a>, site: Node<'a>, package: &str, statement: &str)
     let root = model.tree.root_node();
     for range in model.imports.nested_imports(package) {
         let Some(a) = statement_at(root, range) else { continue };
-        let sole: Vec<(String, String)> = names_of(model, a, package)
-            .into_iter()
-            .filter(|(n, _)| !model.imports.is_repeated(n) && !local_names.contains(n))
-            .collect();
-        if sole.iter().any(|(n, p)| model.alias_reaches(n, p, site)) {
-            candidates.push(a);
+        for (n, p) in names_of(model, a, package) {
+            if local_names.contains(&n) || !model.import_holds(&n, &p, site) {
+                continue;
+            }
+            if !model.imports.is_repeated(&n) {
+                candidates.push(a);
+                break;
+            }
         }
     }
     // The last one before `site`, or else the first.
@@ -897,6 +901,33 @@ mod tests {
                 "try:\n    from torch import log\nexcept ImportError:\n    pass\n\ndef a(z):\n    from torch import log\n    return SITE\n",
                 "try:\n    from torch import log\nexcept ImportError:\n    pass\n\ndef a(z):\n    from torch import log\n    import torch\n    return SITE\n",
             ),
+            // The handler binds `None` for a missing library: the code at the site reads the
+            // name, so it runs where the import did (with `None` it fails on the call anyway).
+            (
+                "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef a(z):\n    return SITE\n",
+                "try:\n    from torch import log\n    import torch\nexcept ImportError:\n    log = None\n\n\ndef a(z):\n    return SITE\n",
+            ),
+            (
+                "log = None\nif A:\n    from torch import log\n\n\ndef a(z):\n    return SITE\n",
+                "log = None\nif A:\n    from torch import log\n    import torch\n\n\ndef a(z):\n    return SITE\n",
+            ),
+            (
+                "if A:\n    from torch import log\nelse:\n    log = None\n\n\ndef a(z):\n    return SITE\n",
+                "if A:\n    from torch import log\n    import torch\nelse:\n    log = None\n\n\ndef a(z):\n    return SITE\n",
+            ),
+            (
+                "def a(z):\n    try:\n        from torch import log\n    except ImportError:\n        log = None\n    return SITE\n",
+                "def a(z):\n    try:\n        from torch import log\n        import torch\n    except ImportError:\n        log = None\n    return SITE\n",
+            ),
+            // A `try` in the function whose handler leaves it, the site after it.
+            (
+                "def a(z):\n    try:\n        from torch import log\n    except ImportError:\n        return None\n    else:\n        print(1)\n    return SITE\n",
+                "def a(z):\n    try:\n        from torch import log\n        import torch\n    except ImportError:\n        return None\n    else:\n        print(1)\n    return SITE\n",
+            ),
+            (
+                "def a(z):\n    try:\n        import numpy\n    except ImportError:\n        return None\n    else:\n        from torch import log\n    return SITE\n",
+                "def a(z):\n    try:\n        import numpy\n    except ImportError:\n        return None\n    else:\n        from torch import log\n        import torch\n    return SITE\n",
+            ),
         ];
         for (src, want) in cases {
             let (src, want) = (src.replace("SITE", "SITE + log(z)"), want.replace("SITE", "SITE + log(z)"));
@@ -912,16 +943,26 @@ mod tests {
         assert_eq!(caveats, [] as [String; 0]);
     }
 
-    /// Where no import of the package holds at the site (another function's, or a name two
-    /// imports bind), the import goes at the top, and the fix is made unsafe, saying why. A
-    /// module-level statement of the package anywhere keeps the top, as ever.
+    /// Where no import of the package holds at the site (another function's; a fallback the
+    /// site need not fail with: the site does not read the name, or the handler binds another
+    /// function; a name two imports bind), the import goes at the top, and the fix is made
+    /// unsafe, saying why. A module-level statement of the package anywhere keeps the top, as
+    /// ever.
     #[test]
     fn a_new_import_no_conditional_import_holds_for_goes_at_the_top_with_a_caveat() {
         let caveat = "adds `import torch` at the top, where the module imports torch only conditionally";
         for src in [
             "def b():\n    from torch import log\n    return log\n\n\ndef a(z):\n    return SITE + log(z)\n",
-            "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef a(z):\n    return SITE + log(z)\n",
+            "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef a(z):\n    return SITE\n",
+            "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef b(z):\n    return log(z)\n\n\ndef a(z):\n    return SITE\n",
+            "try:\n    from torch import log\nexcept ImportError:\n    log = my_log\n\n\ndef a(z):\n    return SITE + log(z)\n",
+            "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef a(z):\n    log = None\n    return SITE + log(z)\n",
             "if A:\n    from torch import log\nelse:\n    from torch import log\n\n\ndef a(z):\n    return SITE + log(z)\n",
+            "if A:\n    from torch import log\nelif B:\n    from torch import log\n\n\ndef a(z):\n    return SITE + log(z)\n",
+            "if A:\n    from torch import log\n    check()\nelse:\n    from torch import log\n\n\ndef a(z):\n    return SITE + log(z)\n",
+            "if A:\n    from torch import log\nelse:\n    from torch import log\nif B:\n    from torch import log\n\ndef a(z):\n    return SITE + log(z)\n",
+            "if A:\n    from torch import log\nelse: from torch import log; x = 1\n\n\ndef a(z):\n    return SITE + log(z)\n",
+            "def a(z):\n    return SITE + log(z)\nif A:\n    from torch import log\nelse: from torch import log",
         ] {
             let (spelled, fixed, caveats) = spell_at_site_with_caveats(src, "torch.log_softmax", None);
             assert_eq!(spelled, "torch.log_softmax");

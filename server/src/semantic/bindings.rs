@@ -19,6 +19,10 @@ const KEEPS: &str = "=";
 /// nowhere (`if HAVE_TORCH: import torch.nn.functional as F`, `try: import ... except: pass`).
 const MAY_BE_UNBOUND: &str = "?";
 
+/// In a [`super::FactKey::ModuleBinding`] fact: `name = None`, a fallback for a missing
+/// library (`except ImportError: softmax = None`).
+const NONE: &str = "None";
+
 impl<'a> Model<'a> {
     /// `(assignment, value)` when the name `name` holds exactly `value` at this use: one
     /// `name = value` reaches it and nothing from outside the scope does.
@@ -241,6 +245,20 @@ impl<'a> Model<'a> {
     ///
     /// [`Model::shadows`] answers another question, the names a new import may not take.
     pub fn alias_reaches(&self, name: &str, path: &str, site: Node<'a>) -> bool {
+        self.reaches(name, path, site, false)
+    }
+
+    /// [`Model::alias_reaches`], where a `name = None` binding (`except ImportError: softmax =
+    /// None`, the fallback for a missing library) counts as a path binding the name nowhere:
+    /// code at `site` that reads the name is written for the module where the import ran, and
+    /// fails where the fallback ran (calling `None`) just as it would with the name unbound. A
+    /// new import placed beside that import holds there ([`crate::rules::fixes::spell`]);
+    /// `name` itself is not written through this (the fallback runs without the library).
+    pub fn import_holds(&self, name: &str, path: &str, site: Node<'a>) -> bool {
+        self.reaches(name, path, site, true)
+    }
+
+    fn reaches(&self, name: &str, path: &str, site: Node<'a>, none_unbinds: bool) -> bool {
         let chain = self.ancestry(site);
         let mut in_function = false;
         let mut innermost = true;
@@ -268,7 +286,8 @@ impl<'a> Model<'a> {
             let entries = index.entries(name);
             let declared =
                 |e: &super::scope::Entry| matches!(e.node.kind_name(), "global_statement" | "nonlocal_statement");
-            if entries.iter().filter(|e| !declared(e)).any(|e| !self.imports_path(name, path, e)) {
+            let fallback = |e: &super::scope::Entry<'a>| none_unbinds && self.binds_none(e);
+            if entries.iter().filter(|e| !declared(e)).any(|e| !self.imports_path(name, path, e) && !fallback(e)) {
                 return false;
             }
             if entries.iter().any(declared) {
@@ -285,7 +304,9 @@ impl<'a> Model<'a> {
                 } else {
                     index.reaching(name, scope.end_byte())
                 };
-                return !reaching.entries.is_empty() && (!reaching.outer || self.site_reads(name, site));
+                let unbound = reaching.outer || reaching.entries.iter().any(fallback);
+                return reaching.entries.iter().any(|e| self.imports_path(name, path, e))
+                    && (!unbound || self.site_reads(name, site));
             }
             innermost = false;
         }
@@ -294,10 +315,12 @@ impl<'a> Model<'a> {
             let super::facts::Fact::Names(bound) = self.fact(&super::FactKey::ModuleBinding(name.into())) else {
                 return false;
             };
-            return !bound.is_empty()
-                && bound.iter().all(|b| b == path || b == KEEPS || b == MAY_BE_UNBOUND)
-                && (!bound.iter().any(|b| b == MAY_BE_UNBOUND) || self.site_reads(name, site));
+            let unbound = |b: &String| b == MAY_BE_UNBOUND || (none_unbinds && b == NONE);
+            return bound.iter().any(|b| b == path || b == KEEPS)
+                && bound.iter().all(|b| b == path || b == KEEPS || unbound(b))
+                && (!bound.iter().any(unbound) || self.site_reads(name, site));
         }
+        let fallback = |e: &super::scope::Entry<'a>| none_unbinds && self.binds_none(e);
         let index = self.scope_index(self.tree.root_node());
         let reaching = index.reaching(name, site.start_byte());
         if reaching.entries.is_empty() {
@@ -306,12 +329,14 @@ impl<'a> Model<'a> {
             // where the module binds it on every path.
             let entries = index.entries(name);
             let everywhere = !index.reaching(name, self.src.len()).outer;
-            return !entries.is_empty()
-                && entries.iter().all(|e| self.imports_path(name, path, e))
-                && (everywhere || self.site_reads(name, site));
+            return entries.iter().any(|e| self.imports_path(name, path, e))
+                && entries.iter().all(|e| self.imports_path(name, path, e) || fallback(e))
+                && ((everywhere && !entries.iter().any(fallback)) || self.site_reads(name, site));
         }
-        reaching.entries.iter().all(|e| self.imports_path(name, path, e))
-            && (!reaching.outer || self.site_reads(name, site))
+        let unbound = reaching.outer || reaching.entries.iter().any(fallback);
+        reaching.entries.iter().any(|e| self.imports_path(name, path, e))
+            && reaching.entries.iter().all(|e| self.imports_path(name, path, e) || fallback(e))
+            && (!unbound || self.site_reads(name, site))
     }
 
     /// The code at `site` already reads the name `name`, so that were it unbound there, the
@@ -399,6 +424,7 @@ impl<'a> Model<'a> {
                     super::imports::Imports::bound_by(e.node, self.src, name).unwrap_or_default()
                 }
                 _ if self.keeps_the_import(name, e) => KEEPS.to_string(),
+                _ if self.binds_none(e) => NONE.to_string(),
                 _ => String::new(),
             })
             .collect();
@@ -424,6 +450,11 @@ impl<'a> Model<'a> {
     pub(super) fn compute_rebound(&self, name: &str) -> bool {
         let index = self.scope_index(self.tree.root_node());
         index.entries(name).last().is_some_and(|e| !self.keeps_the_import(name, e))
+    }
+
+    /// The binding `e` is `name = None` (`log = softmax = None`).
+    fn binds_none(&self, e: &super::scope::Entry<'a>) -> bool {
+        matches!(e.binding, Binding::Value(value) if unparenthesized(value).kind_name() == "none")
     }
 
     /// An import, or `tf = tf.compat.v1`: a module of the same library under the same name.
