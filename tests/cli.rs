@@ -783,20 +783,26 @@ fn a_fix_imports_a_conditionally_imported_package_beside_the_files_own_import() 
 }
 
 /// Regression (a newcomer's trial): with torch's names set to `None` where torch is missing
-/// (`except ImportError: log = softmax = None`), the `log_softmax` fix put `import torch` at
-/// the top and was unsafe. The fix only runs where the import did (with `None` the call fails
-/// anyway): the import goes into the `try` beside the file's own, and the fix is safe.
+/// (`except ImportError: log = softmax = None`), or imported in every branch of an `if`, the
+/// `log_softmax` fix put `import torch` at the top and was unsafe. The fix only runs where the
+/// import did (with `None` the call fails anyway): the import goes into the `try` beside the
+/// file's own, or after the `if`, and the fix is safe.
 #[test]
-fn a_fix_imports_beside_an_import_with_a_none_fallback() {
+fn a_fix_imports_beside_an_import_with_a_none_fallback_or_in_every_branch() {
     let fallback = "try:\n    from torch import log, softmax\nexcept ImportError:\n    log = softmax = None\n\n\ndef f(z):\n    return log(softmax(z, dim=-1))\n";
-    let dir = project(&[("fallback.py", fallback)]);
-    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "fallback.py"]);
+    let branches = "import os\n\nif os.environ.get(\"A\"):\n    from torch import log, softmax\nelse:\n    from torch import log, softmax\n\n\ndef g(z):\n    return log(softmax(z, dim=-1))\n";
+    let dir = project(&[("fallback.py", fallback), ("branches.py", branches)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "fallback.py", "branches.py"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(
         read(dir.path(), "fallback.py"),
         "try:\n    from torch import log, softmax\n    import torch\nexcept ImportError:\n    log = softmax = None\n\n\ndef f(z):\n    return torch.log_softmax(z, dim=-1)\n"
     );
-    let again = nanlint(dir.path(), &["check", "--isolated", "--unsafe-fixes", "fallback.py"]);
+    assert_eq!(
+        read(dir.path(), "branches.py"),
+        "import os\n\nif os.environ.get(\"A\"):\n    from torch import log, softmax\nelse:\n    from torch import log, softmax\nimport torch\n\n\ndef g(z):\n    return torch.log_softmax(z, dim=-1)\n"
+    );
+    let again = nanlint(dir.path(), &["check", "--isolated", "--unsafe-fixes", "fallback.py", "branches.py"]);
     assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"), "{}", again.stderr);
 }
 

@@ -161,9 +161,10 @@ fn imported_module(statement: &str) -> &str {
 /// qualifies when a name it binds is what that name holds at `site` ([`Model::import_holds`],
 /// which asks that the name be imported on every path to `site`, or that the code at `site`
 /// read it already, a `name = None` fallback counting as no binding) and no other import binds
-/// the name there. `from M import f` joins a `from M import ...` so chosen; any other
-/// statement takes the line after it, with its indentation (`; statement` after it where it
-/// shares its line). `None` when no import qualifies.
+/// the name there; where each import binding it ends a branch of one `if` ([`branching_if`]),
+/// the new one goes after that `if`. `from M import f` joins a `from M import ...` so chosen;
+/// any other statement takes the line after it, with its indentation (`; statement` after it
+/// where it shares its line). `None` when no import qualifies.
 fn beside<'a>(model: &Model<'a>, site: Node<'a>, package: &str, statement: &str) -> Option<Edit> {
     let mut candidates: Vec<Node<'a>> = Vec::new();
     // Names the functions holding `site` bind by an import of the package: the module's imports
@@ -188,6 +189,9 @@ fn beside<'a>(model: &Model<'a>, site: Node<'a>, package: &str, statement: &str)
                 if !repeated.contains(&n) {
                     return Some(edit_beside(model, a, statement));
                 }
+                if let Some(branches) = branching_if(model, function, a, &n, &p) {
+                    return Some(edit_beside(model, branches, statement));
+                }
             }
         }
         local_names.extend(names);
@@ -203,11 +207,80 @@ fn beside<'a>(model: &Model<'a>, site: Node<'a>, package: &str, statement: &str)
                 candidates.push(a);
                 break;
             }
+            if let Some(branches) = branching_if(model, root, a, &n, &p) {
+                candidates.push(branches);
+                break;
+            }
         }
     }
     // The last one before `site`, or else the first.
     let chosen = candidates.iter().rev().find(|a| a.end_byte() <= site.start_byte()).or(candidates.first())?;
     Some(edit_beside(model, *chosen, statement))
+}
+
+/// For a name `n` several imports of `scope` (a function, or the module) bind, the import
+/// `a` among them: the innermost `if` statement holding `a` each of whose branches (`else`
+/// included) ends with an import binding `n` to `path` (or with such an `if`), where those
+/// imports are every import binding `n` in `scope` (`if A: from torch import log / else: from
+/// torch import log`; what else binds it the caller asked of [`Model::import_holds`]). A new
+/// import on the line after that `if`, with its indentation, runs right after whichever of
+/// them ran, and only then; `None` when there is no such `if`, or when it does not end its
+/// line.
+fn branching_if<'a>(model: &Model<'a>, scope: Node<'a>, a: Node<'a>, n: &str, path: &str) -> Option<Node<'a>> {
+    let index = model.scope_index(scope);
+    let entries = index.entries(n);
+    let mut up = model.parent(a);
+    while let Some(node) = up.filter(|u| *u != scope) {
+        if node.kind_name() == "if_statement"
+            && let Some(tails) = tail_imports(model, node, n, path)
+        {
+            let import = |e: &&crate::semantic::scope::Entry| {
+                matches!(e.node.kind_name(), "import_statement" | "import_from_statement")
+            };
+            if entries.iter().filter(import).all(|e| tails.contains(&e.node)) {
+                return Imports::beside(node, model.src).1.then_some(node);
+            }
+            // An outer `if` covering more branches holds this one in one of its tails.
+        }
+        if matches!(node.kind_name(), "function_definition" | "class_definition") {
+            return None;
+        }
+        up = model.parent(node);
+    }
+    None
+}
+
+/// The imports binding `n` to `path` that end `statement` on every path through it: itself
+/// when it is one, or those ending each branch of an `if` with an `else`. `None` when some
+/// path through it ends otherwise.
+fn tail_imports<'a>(model: &Model<'a>, statement: Node<'a>, n: &str, path: &str) -> Option<Vec<Node<'a>>> {
+    match statement.kind_name() {
+        "import_statement" | "import_from_statement" => Imports::bound_names(statement, model.src)
+            .iter()
+            .any(|(name, p)| name == n && p == path)
+            .then(|| vec![statement]),
+        "if_statement" => {
+            let mut blocks = vec![statement.child_by_field_id(FIELD.consequence)?];
+            let mut cursor = statement.walk();
+            let mut has_else = false;
+            for clause in statement.children_by_field_name("alternative", &mut cursor) {
+                has_else |= clause.kind_name() == "else_clause";
+                let field = if clause.kind_name() == "else_clause" { FIELD.body } else { FIELD.consequence };
+                blocks.push(clause.child_by_field_id(field)?);
+            }
+            if !has_else {
+                return None;
+            }
+            let mut tails = Vec::new();
+            for block in blocks {
+                let mut cursor = block.walk();
+                let last = block.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").last()?;
+                tails.extend(tail_imports(model, last, n, path)?);
+            }
+            Some(tails)
+        }
+        _ => None,
+    }
 }
 
 /// The names an import statement binds to a path in `package`, with those paths.
@@ -919,6 +992,19 @@ mod tests {
                 "def a(z):\n    try:\n        from torch import log\n    except ImportError:\n        log = None\n    return SITE\n",
                 "def a(z):\n    try:\n        from torch import log\n        import torch\n    except ImportError:\n        log = None\n    return SITE\n",
             ),
+            // Every branch of an `if` ends with the import: after the `if`, with its indentation.
+            (
+                "if A:\n    from torch import log\nelse:\n    from torch import log\n\n\ndef a(z):\n    return SITE\n",
+                "if A:\n    from torch import log\nelse:\n    from torch import log\nimport torch\n\n\ndef a(z):\n    return SITE\n",
+            ),
+            (
+                "try:\n    if A:\n        x = 1\n        from torch import log\n    elif B:\n        from torch import log  # B\n    else:\n        if C:\n            from torch import log\n        else:\n            from torch import log\nexcept ImportError:\n    log = None\n\ndef a(z):\n    return SITE\n",
+                "try:\n    if A:\n        x = 1\n        from torch import log\n    elif B:\n        from torch import log  # B\n    else:\n        if C:\n            from torch import log\n        else:\n            from torch import log\n    import torch\nexcept ImportError:\n    log = None\n\ndef a(z):\n    return SITE\n",
+            ),
+            (
+                "def a(z, c):\n    if c:\n        from torch import log\n    else:\n        from torch import log\n    return SITE\n",
+                "def a(z, c):\n    if c:\n        from torch import log\n    else:\n        from torch import log\n    import torch\n    return SITE\n",
+            ),
             // A `try` in the function whose handler leaves it, the site after it.
             (
                 "def a(z):\n    try:\n        from torch import log\n    except ImportError:\n        return None\n    else:\n        print(1)\n    return SITE\n",
@@ -945,9 +1031,9 @@ mod tests {
 
     /// Where no import of the package holds at the site (another function's; a fallback the
     /// site need not fail with: the site does not read the name, or the handler binds another
-    /// function; a name two imports bind), the import goes at the top, and the fix is made
-    /// unsafe, saying why. A module-level statement of the package anywhere keeps the top, as
-    /// ever.
+    /// function; a name two imports bind, unless each ends a branch of one `if` with an `else`
+    /// and the `if` ends its line), the import goes at the top, and the fix is made unsafe,
+    /// saying why. A module-level statement of the package anywhere keeps the top, as ever.
     #[test]
     fn a_new_import_no_conditional_import_holds_for_goes_at_the_top_with_a_caveat() {
         let caveat = "adds `import torch` at the top, where the module imports torch only conditionally";
@@ -957,7 +1043,6 @@ mod tests {
             "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef b(z):\n    return log(z)\n\n\ndef a(z):\n    return SITE\n",
             "try:\n    from torch import log\nexcept ImportError:\n    log = my_log\n\n\ndef a(z):\n    return SITE + log(z)\n",
             "try:\n    from torch import log\nexcept ImportError:\n    log = None\n\n\ndef a(z):\n    log = None\n    return SITE + log(z)\n",
-            "if A:\n    from torch import log\nelse:\n    from torch import log\n\n\ndef a(z):\n    return SITE + log(z)\n",
             "if A:\n    from torch import log\nelif B:\n    from torch import log\n\n\ndef a(z):\n    return SITE + log(z)\n",
             "if A:\n    from torch import log\n    check()\nelse:\n    from torch import log\n\n\ndef a(z):\n    return SITE + log(z)\n",
             "if A:\n    from torch import log\nelse:\n    from torch import log\nif B:\n    from torch import log\n\ndef a(z):\n    return SITE + log(z)\n",
