@@ -25,7 +25,7 @@ use crate::engine::{
 };
 use crate::settings::{self, FileSettings, Settings, normalize_selector};
 use crate::smell::{Fix, Point, Smell, Span};
-use crate::syntax::{KindName, Refused, refused_statements};
+use crate::syntax::{KindName, Refused, refused_statements, refused_walruses};
 use decode::SourceEncoding;
 use notebook::Notebook;
 
@@ -931,6 +931,7 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
         .into_iter()
         .partition(|r| matches!(r, Refused::Python2(_)));
     out.extend(others.into_iter().map(|r| refused_error(r, source)));
+    out.extend(refused_walruses(tree.root_node(), source).into_iter().map(|r| refused_error(r, source)));
     // Python 2's statements once, at the first: a Python 2 file has dozens of `print x`.
     if let Some((&first, rest)) = python2.split_first() {
         let mut smell = refused_error(first, source);
@@ -1027,6 +1028,16 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
                 &SYNTAX_ERROR,
                 "Syntax error: expected 'except' or 'finally' block".to_string(),
                 span,
+            );
+        }
+        Refused::Walrus(walrus) => {
+            // Where CPython points: the `:=`.
+            let mut cursor = walrus.walk();
+            let operator = walrus.children(&mut cursor).find(|c| c.kind_name() == ":=").unwrap_or(walrus);
+            return builtin_smell(
+                &SYNTAX_ERROR,
+                "Syntax error: invalid syntax (an assignment expression `:=` needs parentheses here)".to_string(),
+                Span::of(operator),
             );
         }
         Refused::EmptyBody(header) => {
@@ -1429,6 +1440,110 @@ mod tests {
         // The span of a compound statement is its first line, not its whole body.
         let smells = syntax_errors(&engine::parse(except), except);
         assert_eq!(smells[0].span.end.row, smells[0].span.start.row);
+    }
+
+    /// Regression (a newcomer's trial): `p := torch.softmax(x, dim=-1)` as a statement is invalid
+    /// syntax, but tree-sitter-python parses it, and the file got fixes. Each verdict is CPython
+    /// 3.11's (`compile(src, "f", "exec")`); CPython points at the `:=`.
+    #[test]
+    fn an_assignment_expression_python_refuses_is_a_syntax_error() {
+        let refused = [
+            "p := f(x)",
+            "p := f(x), 2",
+            "1, p := 2",
+            "x = y := 1",
+            "x = 1, y := 2",
+            "t = p := 1,",
+            "x = y = p := 1",
+            "x += y := 1",
+            "x: int = y := 1",
+            "x: p := int = 1",
+            "f(a=b:=1)",
+            "class A(metaclass=p := B): pass",
+            "def g(): return p := 1",
+            "def g(): return 1, p := 1",
+            "def g(): yield p := 1",
+            "x = (yield p := 1)",
+            "def g(a=p:=1): pass",
+            "def f(a: p := int): pass",
+            "x = lambda a=p:=1: a",
+            "lambda: p := 1",
+            "a if p := 1 else b",
+            "p := 1 if a else b",
+            "a if b else p := 1",
+            "{a := 1: 2}",
+            "{1: a := 2}",
+            "{a: b := 2 for a in c}",
+            "[x for x in y if z := 1]",
+            "[x for x in z := y]",
+            "for x in y := z: pass",
+            "for x in 1, p := 2: pass",
+            "with p := f(): pass",
+            "with p := f() as g: pass",
+            "assert p := 1",
+            "assert x, p := 1",
+            "raise p := 1",
+            "raise x from p := 1",
+            "del p := 1",
+            "a and p := 1",
+            "y = f(x) or p := 1",
+            "not p := 1",
+            "a[p := 1:2]",
+            "print(*p := 1)",
+            "f(**p := 1)",
+            "f(p := q := 1)",
+            "try:\n    pass\nexcept p := E:\n    pass",
+            "if a: p := 1",
+            "import a; p := 1",
+        ];
+        for src in refused {
+            let src = format!("import torch\n{src}\n");
+            let column = src.lines().find_map(|l| l.rfind(":=")).unwrap() + 1;
+            let found = syntax_messages(&src);
+            assert_eq!(found.len(), 1, "{src}: {found:?}");
+            assert_eq!(found[0].1, column, "{src}");
+            assert!(found[0].2.contains("`:=` needs parentheses"), "{src}: {found:?}");
+        }
+        let valid = [
+            "if p := f(): pass",
+            "while chunk := read(): pass",
+            "if x: pass\nelif p := f(): pass",
+            "r = [y := f(x), y**2]",
+            "f(x := 1)",
+            "f(a, p := 1, b=2)",
+            "class A(p := B): pass",
+            "{y := 1, 2}",
+            "(y := 1, 2)",
+            "x = (p := 1)",
+            "x = 1 if (p := 2) else 3",
+            "a[y := 1]",
+            "a[1:2, y := 1]",
+            "x[p := 1] = 2",
+            "[z := x for x in y]",
+            "{z := x for x in y}",
+            "g(z := x for y in w)",
+            "x = [y for y in z if (p := y)]",
+            "with (p := f()): pass",
+            "@p := f\ndef g(): pass",
+            "@a(p := 1)\ndef g(): pass",
+            "match p := 1:\n    case 1: pass",
+            "match a, p := 1:\n    case 1: pass",
+            "match x:\n    case 1 if p := 2: pass",
+            // A format spec `= 1`, not an assignment expression.
+            "f\"{p := 1}\"",
+            "f\"{a, p := 1}\"",
+            "s = \"a := b\"  # c := d",
+        ];
+        for src in valid {
+            let src = format!("import torch\n{src}\n");
+            assert_eq!(syntax_messages(&src), vec![], "{src}");
+        }
+        // The file is checked, and offered no fix.
+        let src = "import torch\ndef f(x):\n    p := torch.softmax(x, dim=-1)\n    return torch.log(torch.softmax(x, dim=-1))\n";
+        assert!(analyze(src, &Settings::default()).iter().any(|s| s.code == "NL102" && !s.fixes.is_empty()));
+        let (smells, _) = analyze_for_fixes(src, &Settings::default(), &Options::default(), None);
+        assert!(smells.iter().any(|s| s.code == "NL102") && smells.iter().all(|s| s.fixes.is_empty()), "{smells:?}");
+        assert_eq!(first_syntax_error(&engine::parse(src), src), src.find(":="));
     }
 
     /// Regression (a newcomer's trial): a control character at a line's start gave "Cannot parse

@@ -732,6 +732,11 @@ pub enum Refused<'t> {
     /// the byte where CPython reports it: the start of the first line of code after the `try`'s
     /// body (its `else:`, or the next statement), or of the file's last line.
     NoHandler(Node<'t>, usize),
+    /// An assignment expression (`p := f(x)`, the `named_expression`) without the parentheses
+    /// CPython's grammar wants where it stands: a statement of its own, the right of `=`, a
+    /// `return`, a keyword argument... (`invalid syntax`). tree-sitter-python takes one wherever
+    /// an expression goes. See [`refused_walruses`].
+    Walrus(Node<'t>),
 }
 
 /// A line's indentation as CPython's tokenizer counts it (`Parser/tokenizer.c`): `col` with a
@@ -844,6 +849,83 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
     out
 }
 
+/// The assignment expressions of `root` CPython refuses for want of parentheses
+/// ([`Refused::Walrus`]), in source order; nothing in a tree holding a syntax error (as
+/// [`refused_statements`]). Found from each `:=` of the text (one in a string or a comment is
+/// no `:=` token of the tree), not by walking the tree.
+///
+/// CPython's grammar (`Grammar/python.gram`) takes an unparenthesized `named_expression` only as
+/// the condition of `if`, `elif` and `while`, an element of a list, set or parenthesized tuple
+/// display, a positional argument, a subscript (3.10+), a decorator (3.9+), a `match` subject, a
+/// `case` guard, and the element of a list or set comprehension or generator expression. Listed
+/// here are the places tree-sitter-python parses one that CPython refuses, checked with
+/// `compile()`: anything else is taken as valid (a finding here takes the file's fixes away).
+/// An f-string's `{p := 1}` is valid Python (`p` formatted with the spec `= 1`), and left alone.
+pub fn refused_walruses<'t>(root: Node<'t>, src: &str) -> Vec<Refused<'t>> {
+    let mut out = Vec::new();
+    if root.has_error() {
+        return out;
+    }
+    for at in memchr::memmem::find_iter(src.as_bytes(), b":=") {
+        let Some(operator) = root.descendant_for_byte_range(at, at + 2) else { continue };
+        let Some(walrus) =
+            operator.parent().filter(|p| operator.kind_name() == ":=" && p.kind_name() == "named_expression")
+        else {
+            continue;
+        };
+        if walrus_refused_in(walrus) {
+            out.push(Refused::Walrus(walrus));
+        }
+    }
+    out
+}
+
+/// Whether CPython refuses the unparenthesized assignment expression `walrus` where it stands.
+fn walrus_refused_in(walrus: Node) -> bool {
+    let Some(mut parent) = walrus.parent() else { return false };
+    // An unparenthesized tuple (`x = 1, p := 2`, `return a, p := 1`) is refused where the tuple
+    // stands; in an f-string's `{a, p := 1}` it is a format spec again.
+    if parent.kind_name() == "expression_list" {
+        let Some(up) = parent.parent() else { return false };
+        parent = up;
+    }
+    match parent.kind_name() {
+        // A comprehension's condition; a `case` guard is another `if_clause`, and valid.
+        "if_clause" => parent.parent().is_some_and(|p| p.kind_name() != "case_clause"),
+        kind => matches!(
+            kind,
+            "expression_statement"
+                | "assignment"
+                | "augmented_assignment"
+                | "type_alias_statement"
+                | "return_statement"
+                | "delete_statement"
+                | "raise_statement"
+                | "assert_statement"
+                | "yield"
+                | "keyword_argument"
+                | "default_parameter"
+                | "typed_default_parameter"
+                | "type"
+                | "lambda"
+                | "conditional_expression"
+                | "boolean_operator"
+                | "not_operator"
+                | "named_expression"
+                | "pair"
+                | "slice"
+                | "list_splat"
+                | "dictionary_splat"
+                | "for_statement"
+                | "for_in_clause"
+                | "with_item"
+                | "as_pattern"
+                | "except_clause"
+                | "except_group_clause"
+        ),
+    }
+}
+
 /// Keeps, of the indentation refusals, the one CPython meets first in each program it compiles
 /// (the file, or each cell of a notebook): it stops there, and what it would say of the lines
 /// after depends on how that line is mended. CPython meets a line's indentation (`TabError`,
@@ -931,7 +1013,8 @@ impl<'t> Refused<'t> {
             | Refused::TooDeep(n)
             | Refused::EmptyBody(n)
             | Refused::Python2(n)
-            | Refused::NoHandler(n, _) => n,
+            | Refused::NoHandler(n, _)
+            | Refused::Walrus(n) => n,
         }
     }
 }
