@@ -302,12 +302,13 @@ class EpsTagger(EpsHead):
 
 
 def bound_in_a_condition(z, x):
-    # A walrus in an `if`'s condition binds in the branches and past the statement.
+    # A walrus in an `if`'s condition binds in the branches and past the statement (a softmax
+    # bound so is NL102's, as one assigned).
     if (p := F.softmax(z, dim=-1)) is not None:
-        a = torch.log(p)  # error: [NL101]
+        a = torch.log(p)  # error: [NL102]
     if (q := F.softmax(x, dim=-1)).dim() > 1:
         pass
-    return a, torch.log(q)  # error: [NL101]
+    return a, torch.log(q)  # error: [NL102]
 
 
 def selected_but_not_by_its_own_zeros(labels, y, other):

@@ -314,3 +314,28 @@ def logits_rebound_in_the_loop_after_the_log(z):
         a = torch.log(p)  # error: [NL102]
         z = z * 2
     return a, z
+
+
+def bound_by_an_assignment_expression(z):
+    # The walrus in the condition runs before the branch: `p` is the softmax there.
+    if (p := torch.softmax(z, dim=-1)) is not None:
+        return torch.log(p)  # error: [NL102]
+
+
+def unpacked_from_a_tuple(z):
+    p, q = torch.softmax(z, dim=-1), z
+    return torch.log(p), q  # error: [NL102]
+
+
+def logits_rebound_after_an_assignment_expression(z):
+    # `z` is rebound before the log: no log_softmax fix.
+    if (p := torch.softmax(z, dim=-1)) is not None:
+        z = z + 1
+        return torch.log(p), z  # error: [NL102]
+
+
+def logits_rebound_by_the_unpacking(z):
+    # The tuple is built before its names are bound: the softmax read the old `z`, which the
+    # log would not.
+    p, z = torch.softmax(z, dim=-1), z * 2
+    return torch.log(p), z  # error: [NL102]

@@ -51,3 +51,15 @@ def shadowed_by_a_parameter(x, F):
 def shadowed_by_a_local(x):
     np = make_backend()
     return np.log(np.softmax(x))
+
+
+def unpacked_from_a_tuple_into_another_name(z):
+    # `p` is `z`, not the softmax.
+    q, p = torch.softmax(z, dim=-1), z
+    return torch.log(p), q
+
+
+def a_name_unpacked_twice(z):
+    # The last target wins: `p` is `z`.
+    p, p = torch.softmax(z, dim=-1), z
+    return torch.log(p)

@@ -154,8 +154,9 @@ pub fn source<'a>(model: &Model<'a>, expr: Node<'a>) -> Option<Source<'a>> {
     let expr = unparenthesized(expr);
     let (call, assignment) = match expr.kind_name() {
         "call" => (expr, None),
+        // `p = softmax(z)`, `p, q = softmax(z), z`, `(p := softmax(z))`.
         "identifier" => {
-            let (assignment, value) = model.assigned_value(expr)?;
+            let (assignment, value) = model.bound_value(expr)?;
             (value, Some(assignment))
         }
         _ => return None,
@@ -318,7 +319,11 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
     // A name holding the same value at both places is read again; a name rebound in between
     // is not, and nothing else is read twice (a matmul, a model's forward pass).
     if unparenthesized(source.logits).kind_name() == "identifier" {
-        let statement = assignment.parent().unwrap_or(assignment);
+        // The statement that binds the probabilities (that holds the walrus).
+        let mut statement = assignment;
+        while let Some(up) = model.parent(statement).filter(|up| !matches!(up.kind_name(), "block" | "module")) {
+            statement = up;
+        }
         if model.same_value_at(source.logits, at)
             && crate::rules::contracts::name_unchanged_at(
                 model,

@@ -45,6 +45,31 @@ impl<'a> Model<'a> {
         }
     }
 
+    /// `(binder, value)` when the name `name` holds exactly `value` at this use, as
+    /// [`Model::assigned_value`], and also when the one binding that reaches it is an element of
+    /// a tuple written out (`p, q = softmax(z), z`: `value` is `softmax(z)`, `binder` the
+    /// assignment) or an assignment expression that runs whenever its statement does
+    /// (`if (p := softmax(z)) is not None:`: `binder` is the `named_expression`). For questions
+    /// about the value a name holds, not for fixes that write a statement beside its binding.
+    pub fn bound_value(&self, name: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
+        if name.kind_name() != "identifier" {
+            return None;
+        }
+        let scope = self.scope_of(name);
+        let reaching = self.scope_index(scope).reaching(self.text(name), name.start_byte());
+        let ([entry], false) = (reaching.entries.as_slice(), reaching.outer) else { return None };
+        match entry.binding {
+            Binding::Value(rhs) if matches!(entry.node.kind_name(), "assignment" | "named_expression") => {
+                Some((entry.node, unparenthesized(rhs)))
+            }
+            Binding::Unpacked(rhs) => {
+                let position = super::eval::unpacked_position(entry.node, self.text(name), self.src)?;
+                Some((entry.node, unparenthesized(written_element(entry.node, rhs, position)?)))
+            }
+            _ => None,
+        }
+    }
+
     /// `expr`, read again at `at` (in the same function), gives the value it gives where it
     /// stands: it is built from constants and names (attributes and subscripts of them, arithmetic)
     /// and every name has the same reaching bindings at both places. Calls never qualify.
@@ -470,5 +495,85 @@ impl<'a> Model<'a> {
                 }
                 root != value && root.kind_name() == "identifier" && self.text(root) == name
             })
+    }
+}
+
+/// Element `position` of the tuple `rhs` written out (`softmax(z), z`, `(a, b)`, `[a, b]`) that
+/// the targets of `assignment` unpack: when it has as many elements as each target list of the
+/// assignment (else Python raises `ValueError` and binds nothing) and none is starred.
+fn written_element<'a>(assignment: Node<'a>, rhs: Node<'a>, position: usize) -> Option<Node<'a>> {
+    let elements = |list: Node<'a>| -> Vec<Node<'a>> {
+        let mut cursor = list.walk();
+        list.named_children(&mut cursor).filter(|e| e.kind_name() != "comment").collect()
+    };
+    let rhs = unparenthesized(rhs);
+    if !matches!(rhs.kind_name(), "tuple" | "list" | "expression_list") {
+        return None;
+    }
+    let values = elements(rhs);
+    if values.iter().any(|e| matches!(e.kind_name(), "list_splat" | "parenthesized_list_splat")) {
+        return None;
+    }
+    // `a, b = c, d = x, y`: each target list unpacks the same tuple; a name, an attribute or an
+    // element (`p, q = r = x, y`) takes it whole.
+    let mut node = assignment;
+    loop {
+        let left = node.child_by_field_id(FIELD.left)?;
+        match left.kind_name() {
+            "identifier" | "attribute" | "subscript" => {}
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" => {
+                if elements(left).len() != values.len() {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+        match node.child_by_field_id(FIELD.right) {
+            Some(r) if r.kind_name() == "assignment" => node = r,
+            _ => break,
+        }
+    }
+    values.get(position).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::semantic::Model;
+    use crate::syntax::{KindName, parse};
+
+    /// The text of the value `bound_value` gives the last `name` read in `src`, and the kind of
+    /// its binder.
+    fn bound(src: &str, name: &str) -> Option<(String, String)> {
+        let tree = parse(src);
+        let model = Model::of(src, &tree);
+        let at = src.rfind(&format!("({name})")).unwrap() + 1;
+        let node = tree.root_node().descendant_for_byte_range(at, at + name.len()).unwrap();
+        let (binder, value) = model.bound_value(node)?;
+        Some((model.text(value).to_string(), binder.kind_name().to_string()))
+    }
+
+    #[test]
+    fn a_name_is_bound_by_an_element_of_a_tuple_or_an_assignment_expression() {
+        let f = |body: &str| bound(&format!("def f(z, w):\n{body}    return g(p)\n"), "p");
+        let element = |v: &str| Some((v.to_string(), "assignment".to_string()));
+        assert_eq!(f("    p = s(z)\n"), element("s(z)"));
+        assert_eq!(f("    p, q = s(z), z\n"), element("s(z)"));
+        assert_eq!(f("    q, (p) = [z, s(z)]\n"), None, "a parenthesized target is no flat name");
+        assert_eq!(f("    (q, p) = [z, s(z)]\n"), element("s(z)"));
+        assert_eq!(f("    p, q = r = s(z), z\n"), element("s(z)"));
+        assert_eq!(f("    r, p = q, w = s(z), z\n"), element("z"));
+        assert_eq!(
+            f("    if (p := s(z)) is not None:\n        pass\n"),
+            Some(("s(z)".into(), "named_expression".into()))
+        );
+        // Python binds nothing (a `ValueError`), the last of two, or an element unknown.
+        assert_eq!(f("    p, q = s(z), z, w\n"), None);
+        assert_eq!(f("    p, p = s(z), z\n"), None);
+        assert_eq!(f("    p, q = r, p = s(z), z\n"), None);
+        assert_eq!(f("    p, q = *w, z\n"), None);
+        assert_eq!(f("    p, q = w\n"), None);
+        assert_eq!(f("    p, *q = s(z), z, w\n"), None);
+        // A walrus that may not run binds something unknown.
+        assert_eq!(f("    if w and (p := s(z)):\n        pass\n"), None);
     }
 }

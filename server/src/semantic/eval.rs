@@ -2268,26 +2268,30 @@ fn single_index(subscript: Node<'_>) -> Option<Node<'_>> {
 }
 
 /// The position of `name` among the targets of `a, b = value` (a flat pattern, no starred
-/// target), in any of the assignment's targets (`a, b = c, d = value`).
-fn unpacked_position(assignment: Node<'_>, name: &str, src: &str) -> Option<usize> {
+/// target), in any of the assignment's targets (`a, b = c, d = value`); none when the targets
+/// spell `name` more than once (`p, p = a, b` binds `b`, the last).
+pub(super) fn unpacked_position(assignment: Node<'_>, name: &str, src: &str) -> Option<usize> {
     let mut node = assignment;
+    let mut position = None;
+    let mut spelled = 0;
     loop {
         let left = node.child_by_field_id(FIELD.left)?;
+        spelled += super::scope::identifiers(left).iter().filter(|t| text(**t, src) == name).count();
         if matches!(left.kind_name(), "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list") {
             let mut cursor = left.walk();
             let elements: Vec<Node<'_>> =
                 left.named_children(&mut cursor).filter(|e| e.kind_name() != "comment").collect();
-            if !elements.iter().any(|e| matches!(e.kind_name(), "list_splat_pattern" | "list_splat"))
-                && let Some(i) = elements.iter().position(|e| e.kind_name() == "identifier" && text(*e, src) == name)
-            {
-                return Some(i);
+            if !elements.iter().any(|e| matches!(e.kind_name(), "list_splat_pattern" | "list_splat")) {
+                position = position
+                    .or_else(|| elements.iter().position(|e| e.kind_name() == "identifier" && text(*e, src) == name));
             }
         }
         match node.child_by_field_id(FIELD.right) {
             Some(r) if r.kind_name() == "assignment" => node = r,
-            _ => return None,
+            _ => break,
         }
     }
+    position.filter(|_| spelled == 1)
 }
 
 /// Whether one of `entries` updates the array in place (an element assigned or augmented, an
