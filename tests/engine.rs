@@ -192,14 +192,14 @@ fn deep_parentheses_do_not_overflow_the_stack() {
     let _ = check(&src);
 }
 
-/// `def f(z):` with `p = torch.relu(z)` (which reaches 0) holding `depth` nested `if p:` blocks
+/// `def f(z):` with `p = torch.relu(z)` (which reaches 0) holding `depth` nested `if z:` blocks
 /// (one space per level) around a log of `p`. Past tree-sitter's nesting limit the root is an
 /// ERROR node, and the evidence through the name `p` must survive that.
 fn nested_ifs(depth: usize, guard: &str) -> String {
     let mut src = format!("import torch\n\ndef f(z):\n p = torch.relu(z); {guard}\n");
     for i in 0..depth {
         src.push_str(&" ".repeat(i + 1));
-        src.push_str("if p:\n");
+        src.push_str("if z:\n");
     }
     src.push_str(&" ".repeat(depth + 1));
     src.push_str("q = torch.log(p)\n");

@@ -368,3 +368,10 @@ def select_after_a_function(z, b):
     a = np.log(p)[p > 0]  # error: [NL101]
     c = jnp.log(jnp.maximum(z, 0))[jnp.maximum(z, 0) > 0]  # error: [NL101]
     return a, c, torch.log(q)[q > 0], (q + q).log()[q + q > 0]  # error: [NL101, NL101]
+
+
+def a_true_list_is_one_not_empty():
+    # Its elements can still be 0.
+    probs = [0.0, 0.5]
+    if probs:
+        return np.log(probs)  # error: [NL101]

@@ -111,6 +111,24 @@ def count_bound_in_a_condition(x, mask):
         return x.sum() / n  # error: [NL201]
 
 
+def loop_left_by_a_break_while_the_count_is_0(x, mask, tries):
+    # The `break` leaves the loop where its condition still holds.
+    while (n := mask.sum()) == 0:
+        if tries == 0:
+            break
+        mask = mask + 1
+    return x.sum() / n  # error: [NL201]
+
+
+def loop_with_an_else(x, mask):
+    # Its `else` runs after the last test, and could rebind the count.
+    while (n := mask.sum()) == 0:
+        mask = mask + 1
+    else:
+        n = mask.sum(0)
+    return x.sum() / n  # error: [NL201]
+
+
 def condition_on_a_narrow_integer_copy(s, mask):
     n = mask.sum()
     # A count of 256 is 0 as a byte: the condition does not exclude n == 0.

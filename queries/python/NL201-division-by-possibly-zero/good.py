@@ -48,6 +48,36 @@ def conditions_on_a_walrus(x, mask):
     return x.sum() / n
 
 
+def a_count_that_is_true(x, mask):
+    # A number that is true is not 0: each returns where the count is 0.
+    n = mask.sum()
+    if not n:
+        return torch.zeros(())
+    if not (m := mask.sum(0)):
+        return torch.zeros(())
+    return x.sum() / n, x.sum() / m
+
+
+def a_count_tested_true(x, mask):
+    n = mask.sum()
+    return x.sum() / n if n else x.sum() * 0
+
+
+def loops_left_where_the_count_is_not_0(x, mask):
+    # A loop left only through its condition: the condition is false after it.
+    while (n := mask.sum()) == 0:
+        mask = mask + 1
+    m = mask.sum(0)
+    while m == 0:
+        for _ in range(3):
+            break  # leaves the inner loop
+        mask = mask + 1
+        m = mask.sum(0)
+    while not (k := mask.sum(1)):
+        mask = mask + 1
+    return x.sum() / n, x.sum() / m, x.sum() / k
+
+
 def conditional_expression(s, mask):
     n = mask.sum()
     return s / n if n > 0 else s * 0

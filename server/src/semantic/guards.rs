@@ -14,7 +14,7 @@ use tree_sitter::Node;
 
 use super::Model;
 use super::scope::Binding;
-use super::value::{Bound, Interval, Value};
+use super::value::{Bound, Interval, Kind, Value};
 use crate::syntax::{Args, FIELD, KindName, same_expression, squashed, text, unparenthesized};
 
 /// `subject` lies in `range` where the condition holds.
@@ -52,6 +52,9 @@ type Constrained<'a> = Option<BySubject<'a>>;
 
 type BySubject<'a> = HashTrieMap<(&'a str, String), List<Interval>, RcK, FixedState>;
 
+/// `x != 0` (what a true number is): a pinhole the interval cannot hold; it still excludes 0
+/// from a range that starts or ends there (a count, a norm).
+const NONZERO: Interval = Interval { lo: Bound::open(0.0), hi: Bound::open(0.0) };
 /// How deep conditions are read (`not`, `and`, `all(...)` each count one level).
 const MAX_NESTING: u32 = 32;
 /// What following a named condition (`ok = x > 0`) counts against [`MAX_NESTING`].
@@ -470,8 +473,9 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Statements of `block` after which a condition holds for the rest of it: `assert c`, and
-    /// `if c: return|raise|continue|break` (then `not c`), by position.
+    /// Statements of `block` after which a condition holds for the rest of it: `assert c`,
+    /// `if c: return|raise|continue|break` (then `not c`), and `while c:` without `break` or
+    /// `else` (then `not c`), by position.
     fn exits(&self, block: Node<'a>) -> Exits<'a> {
         if let Some(found) = self.exits.borrow().get(&block.id()) {
             return found.clone();
@@ -496,6 +500,17 @@ impl<'a> Model<'a> {
                             )
                         });
                     if exits && let Some(cond) = stmt.child_by_field_id(FIELD.condition) {
+                        found.push((stmt.end_byte(), cond, false));
+                    }
+                }
+                // A loop left only through its condition: false after it (`while (n :=
+                // mask.sum()) == 0: mask = mask + 1`, then `n != 0`). Its last test reads what
+                // the body left.
+                "while_statement"
+                    if stmt.child_by_field_id(FIELD.alternative).is_none()
+                        && stmt.child_by_field_id(FIELD.body).is_some_and(|b| !breaks_out(b)) =>
+                {
+                    if let Some(cond) = stmt.child_by_field_id(FIELD.condition) {
                         found.push((stmt.end_byte(), cond, false));
                     }
                 }
@@ -606,7 +621,24 @@ impl<'a> Model<'a> {
                     self.constraints_of(inner, false, depth + 1, out);
                 }
             }
+            // `if not (n := mask.sum()): return`: the walrus's value is the condition, and
+            // the name holds it.
+            "named_expression" => {
+                if let (Some(name), Some(value)) =
+                    (cond.child_by_field_id(FIELD.name), cond.child_by_field_id(FIELD.value))
+                {
+                    if truth && self.is_number(value) {
+                        out.push(Constraint { subject: name, range: NONZERO });
+                        out.push(Constraint { subject: unparenthesized(value), range: NONZERO });
+                    }
+                    self.constraints_of(value, truth, depth + 1, out);
+                }
+            }
             "identifier" => {
+                // A number that is true is not 0 (`if not n: return`).
+                if truth && self.is_number(cond) {
+                    out.push(Constraint { subject: cond, range: NONZERO });
+                }
                 // A named condition: `ok = x > 0`.
                 let scope = self.scope_of(cond);
                 let reaching = self.scope_index(scope).reaching(text(cond, self.src), cond.start_byte());
@@ -617,6 +649,19 @@ impl<'a> Model<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `expr` is a number or an array, whose truth is that it is not 0: a Python number, an
+    /// array (`bool()` of one with more than one element raises), or what an operation on
+    /// numbers made (`mask.sum()` of a `mask` the model does not know). A true list, tuple,
+    /// string or `None` is only one that is not empty or not `None`: its elements can still be 0.
+    fn is_number(&self, expr: Node<'a>) -> bool {
+        let value = self.value(expr);
+        match value.kind {
+            Kind::Scalar | Kind::Array(_) => true,
+            Kind::Unknown => value.producer.is_some(),
+            Kind::NotArray | Kind::Object(_) | Kind::Instance(_) | Kind::Module => false,
         }
     }
 
@@ -667,7 +712,7 @@ impl<'a> Model<'a> {
             Some("==") => Interval::point(c),
             // `x != 0`: a pinhole the interval cannot hold; it still excludes 0 from a range
             // that starts or ends there (a count, a norm).
-            Some("!=") if c == 0.0 => Interval { lo: Bound::open(0.0), hi: Bound::open(0.0) },
+            Some("!=") if c == 0.0 => NONZERO,
             _ => return,
         };
         let mut subject = unparenthesized(subject);
@@ -742,6 +787,27 @@ pub(super) fn narrow(range: Interval, by: Interval) -> Interval {
         return r;
     }
     range.meet(by)
+}
+
+/// A `break` in the loop body `body` leaves that loop (one in a loop or a definition inside it
+/// leaves another).
+fn breaks_out(body: Node) -> bool {
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind_name() {
+            "break_statement" => return true,
+            "for_statement" | "while_statement" => {
+                // Only their `else` belongs to the outer loop.
+                stack.extend(n.child_by_field_id(FIELD.alternative));
+            }
+            "function_definition" | "class_definition" | "lambda" => {}
+            _ => {
+                let mut cursor = n.walk();
+                stack.extend(n.named_children(&mut cursor));
+            }
+        }
+    }
+    false
 }
 
 fn is_loop(node: Node) -> bool {
@@ -844,6 +910,30 @@ mod tests {
     fn a_minimum_other_than_zero_keeps_a_count_above_it() {
         let src = "import numpy as np\ndef f(m):\n    d = np.count_nonzero(m, axis=0)\n    if d.min() == 0:\n        raise ValueError\n    return d\n";
         assert!(!last_d_reaches_zero(src));
+    }
+
+    #[test]
+    fn a_true_count_and_a_loop_left_through_its_condition_exclude_zero() {
+        let f = |body: &str| last_d_reaches_zero(&format!("import torch\ndef f(mask, t):\n{body}    return d\n"));
+        assert!(f("    d = mask.sum()\n"));
+        assert!(!f("    d = mask.sum()\n    if not d:\n        return 0\n"));
+        assert!(!f("    if not (d := mask.sum()):\n        return 0\n"));
+        assert!(!f("    d = mask.sum()\n    if not d:\n        d = 1\n"));
+        assert!(!f("    while (d := mask.sum()) == 0:\n        mask = mask + 1\n"));
+        assert!(!f("    while not (d := mask.sum()):\n        mask = mask + 1\n"));
+        assert!(!f(
+            "    d = mask.sum()\n    while d == 0:\n        for _ in t:\n            break\n        d = mask.sum()\n"
+        ));
+        // A true list is one that is not empty.
+        assert!(f("    d = [0.0, 0.5]\n    if not d:\n        return 0\n"));
+        // A false count is not known to be 0 (a `None` is false too), but nothing excludes it.
+        assert!(f("    d = mask.sum()\n    if d:\n        return 0\n"));
+        // Left by a `break` where the condition holds, or followed by an `else`.
+        assert!(f("    while (d := mask.sum()) == 0:\n        if t:\n            break\n        mask = mask + 1\n"));
+        assert!(f("    while (d := mask.sum()) == 0:\n        mask = mask + 1\n    else:\n        d = mask.sum(0)\n"));
+        assert!(f(
+            "    while (d := mask.sum()) == 0:\n        for _ in t:\n            pass\n        else:\n            break\n"
+        ));
     }
 
     #[test]
