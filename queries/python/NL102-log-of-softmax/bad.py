@@ -339,3 +339,11 @@ def logits_rebound_by_the_unpacking(z):
     # log would not.
     p, z = torch.softmax(z, dim=-1), z * 2
     return torch.log(p), z  # error: [NL102]
+
+
+def bound_in_the_test_of_a_conditional_expression(z):
+    # The test runs before either branch. The log stands before the softmax it reads, and gets
+    # no log_softmax fix; the one after it does.
+    a = torch.log(p) if (p := torch.softmax(z, dim=-1)) is not None else None  # error: [NL102]
+    b = None if (q := torch.softmax(z, dim=-1)) is None else torch.log(q)  # error: [NL102]
+    return a, b

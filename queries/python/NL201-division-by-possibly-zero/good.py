@@ -60,7 +60,7 @@ def a_count_that_is_true(x, mask):
 
 def a_count_tested_true(x, mask):
     n = mask.sum()
-    return x.sum() / n if n else x.sum() * 0
+    return x.sum() / n if n else x.sum() * 0, x.sum() / m if (m := mask.sum(0)) else x.sum() * 0
 
 
 def loops_left_where_the_count_is_not_0(x, mask):

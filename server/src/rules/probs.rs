@@ -302,7 +302,9 @@ pub fn logits_at<'a>(model: &Model<'a>, source: &Source<'a>, at: Node<'a>) -> Op
         // The call is right here: its logits are read where they stood.
         return Some(Logits { text: model.text(source.logits).to_string(), edits: Vec::new() });
     };
-    if !others_readable() {
+    // Read where the code runs after the softmax and stands before it (`log(p) if (p :=
+    // softmax(z)) is not None else None`): what runs between is not in the text between.
+    if !others_readable() || at.start_byte() < source.call.end_byte() {
         return None;
     }
     // `with torch.no_grad(): t = softmax(z)`, then `log(t)` outside: the log-space form at the

@@ -204,13 +204,15 @@ impl<'t> ScopeIndex<'t> {
             None => body.is_some_and(|b| text(b, src).contains(":=")),
         };
         // A walrus that runs whenever its statement does binds its value (`if (p := softmax(z))
-        // is not None:`); one that may not run (after `and`/`or`, in a branch of a conditional
-        // expression, in a comprehension) binds something unknown.
+        // is not None:`, the condition of a conditional expression); one that may not run (after
+        // `and`/`or`, in a branch of a conditional expression, in a comprehension) binds
+        // something unknown.
         if let Some(body) = body
             && walrus
         {
             let mut stack = vec![(body, false)];
             while let Some((node, conditional)) = stack.pop() {
+                let test = conditional_test(node);
                 if node.kind_name() == "named_expression"
                     && let Some(name) = node.child_by_field_id(FIELD.name)
                 {
@@ -220,7 +222,7 @@ impl<'t> ScopeIndex<'t> {
                     };
                     add(text(name, src), node, binding);
                 }
-                let conditional = conditional
+                let inside = conditional
                     || matches!(
                         node.kind_name(),
                         "boolean_operator"
@@ -234,7 +236,8 @@ impl<'t> ScopeIndex<'t> {
                 stack.extend(
                     node.named_children(&mut cursor)
                         .filter(|c| !matches!(c.kind_name(), "function_definition" | "class_definition" | "lambda"))
-                        .map(|c| (c, conditional)),
+                        // The test runs whenever the conditional expression does.
+                        .map(|c| (c, if Some(c) == test { conditional } else { inside })),
                 );
             }
         }
@@ -280,6 +283,9 @@ impl<'t> ScopeIndex<'t> {
             return Reaching { entries: found, outer: !definite };
         }
         let chain = statements_holding(self.scope, at);
+        if let Some(entry) = chain.last().and_then(|s| bound_by_a_test(entries, *s, at)) {
+            return Reaching { entries: vec![entry], outer: false };
+        }
         // Blocks holding `at`, innermost first, each with the statement of it that holds `at`.
         for i in (1..chain.len()).rev() {
             let block = chain[i];
@@ -534,6 +540,45 @@ impl<'t> ScopeIndex<'t> {
             }
         }
     }
+}
+
+/// The binding of a name by a walrus in the test of a conditional expression that holds the
+/// use at byte `at` in one of its branches, inside `statement`: the test runs first
+/// (`log(p) if (p := softmax(z)) is not None else None`, `None if (p := f()) is None else
+/// log(p)`). None when the branch binds the name before the use too (the default reading then
+/// stands: nothing of the statement reaches). Looked for only in a statement that holds a
+/// walrus of the name.
+fn bound_by_a_test<'t>(entries: &[Entry<'t>], statement: Node<'t>, at: usize) -> Option<Entry<'t>> {
+    let within = |lo: usize, hi: usize| {
+        let i = entries.partition_point(|e| e.node.start_byte() < lo);
+        let j = entries.partition_point(|e| e.node.start_byte() < hi);
+        &entries[i..j.max(i)]
+    };
+    if !within(statement.start_byte(), statement.end_byte()).iter().any(|e| e.node.kind_name() == "named_expression") {
+        return None;
+    }
+    let mut child = statement.descendant_for_byte_range(at, at)?;
+    while child != statement {
+        let up = child.parent()?;
+        if let Some(test) = conditional_test(up).filter(|t| *t != child)
+            && let Some(last) = within(test.start_byte(), test.end_byte()).last()
+        {
+            return within(child.start_byte(), at).is_empty().then_some(*last);
+        }
+        child = up;
+    }
+    None
+}
+
+/// The test of the conditional expression `node` (`c` of `a if c else b`); `None` for another
+/// node.
+pub(crate) fn conditional_test(node: Node) -> Option<Node> {
+    if node.kind_name() != "conditional_expression" {
+        return None;
+    }
+    let mut cursor = node.walk();
+    let mut children = node.children(&mut cursor).skip_while(|c| c.kind_name() != "if").skip(1);
+    children.find(|c| c.is_named() && c.kind_name() != "comment")
 }
 
 /// The module scope: the tree's root. A file tree-sitter cannot parse as a module (nesting past
@@ -874,6 +919,29 @@ y = [q for q in r if (p := q)]
 USE(p)
 ";
         assert_eq!(kinds(src, "p"), vec![("p := q".into(), false)]);
+        // A conditional expression's test runs first, whenever the expression does: its walrus
+        // reaches both branches, and past the statement; one in a branch may not run.
+        let src = "p = 0
+y = USE(p) if (p := f(x)) is not None else None
+";
+        assert_eq!(kinds(src, "p"), value("p := f(x)"));
+        let src = "y = None if (p := f(x)) is None else USE(p)
+";
+        assert_eq!(kinds(src, "p"), value("p := f(x)"));
+        let src = "y = 1 if (p := f(x)) else 2
+USE(p)
+";
+        assert_eq!(kinds(src, "p"), value("p := f(x)"));
+        let src = "p = 0
+y = (p := g(x)) if c else 2
+USE(p)
+";
+        assert_eq!(kinds(src, "p"), vec![("p := g(x)".into(), false)]);
+        // A branch that binds again before the use: not the test's.
+        let src = "p = 0
+y = ((p := g(x)), USE(p)) if (p := f(x)) else 2
+";
+        assert!(!kinds(src, "p").contains(&("p := f(x)".into(), true)));
     }
 
     #[test]
