@@ -883,6 +883,15 @@ pub fn refused_walruses<'t>(root: Node<'t>, src: &str) -> Vec<Refused<'t>> {
 /// Whether CPython refuses the unparenthesized assignment expression `walrus` where it stands.
 fn walrus_refused_in(walrus: Node) -> bool {
     let Some(mut parent) = walrus.parent() else { return false };
+    // `y := 1 if c else 2` is CPython's `y := (1 if c else 2)`; tree-sitter-python makes the
+    // walrus the first part of the conditional, so the whole conditional stands where CPython's
+    // walrus does (`k = (y := 1 if c else 2)` is valid).
+    let mut node = walrus;
+    while parent.kind_name() == "conditional_expression" && parent.named_child(0) == Some(node) {
+        node = parent;
+        let Some(up) = parent.parent() else { return false };
+        parent = up;
+    }
     // An unparenthesized tuple (`x = 1, p := 2`, `return a, p := 1`) is refused where the tuple
     // stands; in an f-string's `{a, p := 1}` it is a format spec again.
     if parent.kind_name() == "expression_list" {
@@ -892,6 +901,11 @@ fn walrus_refused_in(walrus: Node) -> bool {
     match parent.kind_name() {
         // A comprehension's condition; a `case` guard is another `if_clause`, and valid.
         "if_clause" => parent.parent().is_some_and(|p| p.kind_name() != "case_clause"),
+        // `with (a := f(), b := g()):` is a parenthesized tuple to CPython, and valid; a bare
+        // `with a := f():` is not (`as` makes an `as_pattern`, refused below).
+        "with_item" => !parent
+            .parent()
+            .is_some_and(|c| c.kind_name() == "with_clause" && c.child(0).is_some_and(|t| t.kind() == "(")),
         kind => matches!(
             kind,
             "expression_statement"
@@ -918,7 +932,6 @@ fn walrus_refused_in(walrus: Node) -> bool {
                 | "dictionary_splat"
                 | "for_statement"
                 | "for_in_clause"
-                | "with_item"
                 | "as_pattern"
                 | "except_clause"
                 | "except_group_clause"

@@ -375,3 +375,11 @@ def a_true_list_is_one_not_empty():
     probs = [0.0, 0.5]
     if probs:
         return np.log(probs)  # error: [NL101]
+
+
+def a_softmax_bound_where_its_logits_are_written(z):
+    # Regression (a newcomer's trial): the statement that binds the softmax also writes into
+    # the logits, so `log_softmax(z)` would read other values; the clip is the fix.
+    p, z[0] = torch.softmax(z, -1), 100.0
+    q = z.data = torch.softmax(z, -1)
+    return torch.log(p), torch.log(q)  # error: [NL101, NL101]

@@ -166,3 +166,20 @@ def empty_mask_not_floored(x, mask, flag):
     if (k == 0).all():
         k = k.clamp(min=1)
     return x.sum(1) / n, x.sum(1) / m, x.sum(1) / k  # error: [NL201, NL201, NL201]
+
+
+def a_guard_before_the_count_is_rebound(x, masks):
+    # Regression (a newcomer's trial): the exit said the total is not 0, then `n` became
+    # the count of each row, which can be 0.
+    n = masks.sum()
+    if not n:
+        return None
+    n = masks.sum(1)
+    m = masks.sum()
+    if m == 0:
+        return None
+    m = masks.sum(0)
+    if not (k := masks.sum()):
+        return None
+    k = masks[0].sum()
+    return x.sum(1) / n, x.sum(0) / m, x / k  # error: [NL201, NL201, NL201]

@@ -58,6 +58,11 @@ impl<'a> Model<'a> {
         let scope = self.scope_of(name);
         let reaching = self.scope_index(scope).reaching(self.text(name), name.start_byte());
         let ([entry], false) = (reaching.entries.as_slice(), reaching.outer) else { return None };
+        // A statement that also writes into an object (`p, z[0] = softmax(z), 100.0`, `p =
+        // z.data = softmax(z)`) changes what the value's operands hold at once: not read here.
+        if entry.node.kind_name() == "assignment" && !writes_names_only(entry.node) {
+            return None;
+        }
         match entry.binding {
             Binding::Value(rhs) if matches!(entry.node.kind_name(), "assignment" | "named_expression") => {
                 Some((entry.node, unparenthesized(rhs)))
@@ -534,6 +539,28 @@ fn written_element<'a>(assignment: Node<'a>, rhs: Node<'a>, position: usize) -> 
         }
     }
     values.get(position).copied()
+}
+
+/// Every target of `assignment` and of the assignments chained to it (`p = q = v`) is a name,
+/// or a tuple or list of names: it writes into no object (`z[0]`, `z.data`).
+fn writes_names_only(assignment: Node) -> bool {
+    let mut node = Some(assignment);
+    while let Some(a) = node.filter(|n| n.kind_name() == "assignment") {
+        let Some(left) = a.child_by_field_id(FIELD.left) else { return false };
+        let mut stack = vec![left];
+        while let Some(t) = stack.pop() {
+            match t.kind_name() {
+                "identifier" => {}
+                "pattern_list" | "tuple_pattern" | "list_pattern" | "parenthesized_expression" | "tuple" | "list" => {
+                    let mut cursor = t.walk();
+                    stack.extend(t.named_children(&mut cursor));
+                }
+                _ => return false,
+            }
+        }
+        node = a.child_by_field_id(FIELD.right);
+    }
+    true
 }
 
 #[cfg(test)]

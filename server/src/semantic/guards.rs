@@ -464,13 +464,42 @@ impl<'a> Model<'a> {
             }
             "block" | "module" => {
                 for (at, cond, truth) in self.exits(parent).iter() {
-                    if *at < child.start_byte() {
+                    if *at < child.start_byte() && !self.changed_after(*cond, *at, child.end_byte()) {
                         out.push((*cond, *truth));
                     }
                 }
             }
             _ => {}
         }
+    }
+
+    /// A name `cond` reads may change between bytes `from` and `to` of its scope (rebound,
+    /// written through, or deleted: [`Model::changing_occurrences`]): what the condition said of
+    /// it at `from` no longer holds (`if not n: return`, `n = mask.sum(1)`, `x / n`). Of a
+    /// walrus, its name is read, not its value's names. Names inside a lambda or comprehension
+    /// of `cond` are looked up in `cond`'s scope: at worst a guard too many is dropped.
+    fn changed_after(&self, cond: Node<'a>, from: usize, to: usize) -> bool {
+        let scope = self.scope_of(cond);
+        let mut stack = vec![cond];
+        while let Some(node) = stack.pop() {
+            if node.kind_name() == "identifier" {
+                let changing = self.changing_occurrences(scope, text(node, self.src));
+                let first = changing.partition_point(|c| c.start_byte() < from);
+                if changing[first..].iter().any(|c| c.start_byte() < to) {
+                    return true;
+                }
+                continue;
+            }
+            // A walrus's name holds what its value gave then (`while (n := mask.sum()) == 0:`
+            // says nothing of `mask` afterwards).
+            if node.kind_name() == "named_expression" {
+                stack.extend(node.child_by_field_id(FIELD.name));
+                continue;
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        false
     }
 
     /// Statements of `block` after which a condition holds for the rest of it: `assert c`,
