@@ -908,6 +908,9 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     // 100,000 levels deep with the error at the bottom.
     let mut pending = if tree.root_node().has_error() { vec![tree.root_node()] } else { Vec::new() };
     while let Some(node) = pending.pop() {
+        if (node.is_missing() || node.is_error()) && in_format_spec_after_a_name(node, source) {
+            continue;
+        }
         if node.is_missing() {
             let what =
                 if node.is_named() { node.kind_name().replace('_', " ") } else { format!("`{}`", node.kind_name()) };
@@ -944,6 +947,29 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, source: &str) -> Vec<Smell> {
     }
     out.sort_by_key(|s| s.span.start_byte);
     out
+}
+
+/// `node` lies in an f-string's replacement field `{name:=spec}`: CPython reads a name and a
+/// format spec that starts with the fill character `=` (`f"{title:=^40}"`, a banner line;
+/// `f"{x:=.2f}"`), tree-sitter-python an assignment expression whose value does not parse. Not a
+/// syntax error: reporting it took every fix of the file away.
+fn in_format_spec_after_a_name(node: tree_sitter::Node, source: &str) -> bool {
+    let mut up = node.parent();
+    while let Some(n) = up {
+        match n.kind_name() {
+            "interpolation" => {
+                let field = source.get(n.byte_range()).unwrap_or("");
+                let inner = field.strip_prefix('{').unwrap_or(field).trim_start();
+                let name = inner.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(inner.len());
+                return name > 0
+                    && !inner.starts_with(|c: char| c.is_ascii_digit())
+                    && inner[name..].trim_start().starts_with(":=");
+            }
+            "string" | "module" | "block" => return false,
+            _ => up = n.parent(),
+        }
+    }
+    false
 }
 
 /// Characters tree-sitter-python skips as whitespace (its `extras`) that CPython's tokenizer
@@ -1559,6 +1585,22 @@ mod tests {
         let (smells, _) = analyze_for_fixes(src, &Settings::default(), &Options::default(), None);
         assert!(smells.iter().any(|s| s.code == "NL102") && smells.iter().all(|s| s.fixes.is_empty()), "{smells:?}");
         assert_eq!(first_syntax_error(&engine::parse(src), src), src.find(":="));
+    }
+
+    /// Regression (a newcomer's trial): `f"{title:=^40}"`, a name formatted with the fill
+    /// character `=`, was NL000 ("Cannot parse `^`"), and the file lost its fixes.
+    #[test]
+    fn a_format_spec_filled_with_equals_signs_is_no_syntax_error() {
+        for field in ["{title:=^40}", "{x:=<10}", "{x:=>10}", "{x :=^10}", "{x:=.2f}", "{x:=5}", "{x:=+10}"] {
+            let src = format!("import torch\nprint(f\"{field}\")\ny = torch.log(torch.softmax(z, -1))\n");
+            assert_eq!(syntax_messages(&src), vec![], "{src}");
+            let (smells, _) = analyze_for_fixes(&src, &Settings::default(), &Options::default(), None);
+            assert!(smells.iter().any(|s| s.code == "NL102" && !s.fixes.is_empty()), "{src}: {smells:?}");
+        }
+        // Still errors: an expression that does not parse, and a field that is no name.
+        for src in ["print(f\"{1 +}\")\n", "print(f\"{(x:=^40}\")\n"] {
+            assert!(!syntax_messages(src).is_empty(), "{src}");
+        }
     }
 
     /// Regression (a newcomer's trial): a control character at a line's start gave "Cannot parse
