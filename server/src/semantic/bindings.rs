@@ -8,7 +8,7 @@
 use tree_sitter::Node;
 
 use super::Model;
-use super::scope::Binding;
+use super::scope::{Binding, Entry};
 use crate::syntax::{FIELD, KindName, unparenthesized};
 
 /// In a [`super::FactKey::ModuleBinding`] fact: `tf = tf.compat.v1`, a module of the same
@@ -27,20 +27,12 @@ impl<'a> Model<'a> {
     /// `(assignment, value)` when the name `name` holds exactly `value` at this use: one
     /// `name = value` reaches it and nothing from outside the scope does.
     pub fn assigned_value(&self, name: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
-        if name.kind_name() != "identifier" {
-            return None;
-        }
-        let scope = self.scope_of(name);
-        let reaching = self.scope_index(scope).reaching(self.text(name), name.start_byte());
-        match (reaching.entries.as_slice(), reaching.outer) {
+        match self.sole_binding(name)? {
             // An assignment statement (a walrus binds inside an expression: a fix writes no
             // statement beside it).
-            ([entry], false) => match entry.binding {
-                Binding::Value(rhs) if entry.node.kind_name() == "assignment" => {
-                    Some((entry.node, unparenthesized(rhs)))
-                }
-                _ => None,
-            },
+            Entry { node, binding: Binding::Value(rhs) } if node.kind_name() == "assignment" => {
+                Some((node, unparenthesized(rhs)))
+            }
             _ => None,
         }
     }
@@ -52,17 +44,7 @@ impl<'a> Model<'a> {
     /// (`if (p := softmax(z)) is not None:`: `binder` is the `named_expression`). For questions
     /// about the value a name holds, not for fixes that write a statement beside its binding.
     pub fn bound_value(&self, name: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
-        if name.kind_name() != "identifier" {
-            return None;
-        }
-        let scope = self.scope_of(name);
-        let reaching = self.scope_index(scope).reaching(self.text(name), name.start_byte());
-        let ([entry], false) = (reaching.entries.as_slice(), reaching.outer) else { return None };
-        // A statement that also writes into an object (`p, z[0] = softmax(z), 100.0`, `p =
-        // z.data = softmax(z)`) changes what the value's operands hold at once: not read here.
-        if entry.node.kind_name() == "assignment" && !writes_names_only(entry.node) {
-            return None;
-        }
+        let entry = self.sole_binding(name)?;
         match entry.binding {
             Binding::Value(rhs) if matches!(entry.node.kind_name(), "assignment" | "named_expression") => {
                 Some((entry.node, unparenthesized(rhs)))
@@ -73,6 +55,23 @@ impl<'a> Model<'a> {
             }
             _ => None,
         }
+    }
+
+    /// The one binding of the name `name` that reaches this use, when nothing from outside the
+    /// scope does on any path, and, for an assignment statement, when the statement writes into
+    /// no object besides names: `p, z[0] = softmax(z), 100.0` and `p = z.data = softmax(z)`
+    /// change what the value's operands hold at once, so the value is not read.
+    fn sole_binding(&self, name: Node<'a>) -> Option<Entry<'a>> {
+        if name.kind_name() != "identifier" {
+            return None;
+        }
+        let scope = self.scope_of(name);
+        let reaching = self.scope_index(scope).reaching(self.text(name), name.start_byte());
+        let ([entry], false) = (reaching.entries.as_slice(), reaching.outer) else { return None };
+        if entry.node.kind_name() == "assignment" && !writes_names_only(entry.node) {
+            return None;
+        }
+        Some(*entry)
     }
 
     /// `expr`, read again at `at` (in the same function), gives the value it gives where it
@@ -602,5 +601,22 @@ mod tests {
         assert_eq!(f("    p, *q = s(z), z, w\n"), None);
         // A walrus that may not run binds something unknown.
         assert_eq!(f("    if w and (p := s(z)):\n        pass\n"), None);
+    }
+
+    #[test]
+    fn a_statement_that_also_writes_into_an_object_assigns_no_value_to_read() {
+        let assigned = |body: &str| {
+            let src = format!("def f(z, w):\n{body}    return g(p)\n");
+            let tree = parse(&src);
+            let model = Model::of(&src, &tree);
+            let at = src.rfind("(p)").unwrap() + 1;
+            let node = tree.root_node().descendant_for_byte_range(at, at + 1).unwrap();
+            model.assigned_value(node).map(|(_, value)| model.text(value).to_string())
+        };
+        assert_eq!(assigned("    p = s(z)\n"), Some("s(z)".to_string()));
+        assert_eq!(assigned("    p = q = s(z)\n"), Some("s(z)".to_string()));
+        // `z` holds the sigmoid's values afterwards: `log_sigmoid(z)` would read them.
+        assert_eq!(assigned("    p = z.data = s(z)\n"), None);
+        assert_eq!(assigned("    p = z[0] = s(z)\n"), None);
     }
 }
