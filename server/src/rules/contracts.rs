@@ -881,7 +881,7 @@ pub fn name_unchanged_at<'a>(
         return false;
     }
     // Between the two: no rebinding, and no in-place write but into arrays the code made.
-    if rebound_within(model, scope, name, from, to.start_byte()) || !no_write_between(model, logits, from, to) {
+    if model.changes_between(scope, name, from, to.start_byte()) || !no_write_between(model, logits, from, to) {
         return false;
     }
     // The activation runs on every path to `to` within one pass of a loop that holds both
@@ -934,16 +934,6 @@ fn changes_within<'a>(model: &Model<'a>, root: Node<'a>, name: &str, lo: usize, 
         stack.extend(n.named_children(&mut cursor));
     }
     false
-}
-
-/// [`changes_within`] the scope `scope` without `writes`, from the scope's identifiers by name
-/// ([`Model::identifiers`], the nodes that walk reaches): an occurrence of `name` starting
-/// within `lo..hi` other than a plain read.
-fn rebound_within<'a>(model: &Model<'a>, scope: Node<'a>, name: &str, lo: usize, hi: usize) -> bool {
-    let changing = model.changing_occurrences(scope, name);
-    let first = changing.partition_point(|n| n.start_byte() < lo);
-    model.count_index_work(1);
-    changing[first..].iter().take_while(|n| n.start_byte() < hi).any(|n| n.end_byte() > lo)
 }
 
 /// A function nested in `scope` declares `nonlocal name`, or `scope` is the module and a

@@ -483,9 +483,7 @@ impl<'a> Model<'a> {
         let mut stack = vec![cond];
         while let Some(node) = stack.pop() {
             if node.kind_name() == "identifier" {
-                let changing = self.changing_occurrences(scope, text(node, self.src));
-                let first = changing.partition_point(|c| c.start_byte() < from);
-                if changing[first..].iter().any(|c| c.start_byte() < to) {
+                if self.changes_between(scope, text(node, self.src), from, to) {
                     return true;
                 }
                 continue;

@@ -191,6 +191,16 @@ impl<'a> Model<'a> {
         changing
     }
 
+    /// An occurrence of `name` in `scope` that may change what it holds
+    /// ([`Model::changing_occurrences`]) starts within bytes `from..to`: what was true of the
+    /// name at `from` may not hold at `to`.
+    pub fn changes_between(&self, scope: Node<'a>, name: &str, from: usize, to: usize) -> bool {
+        let changing = self.changing_occurrences(scope, name);
+        let first = changing.partition_point(|n| n.start_byte() < from);
+        self.count_index_work(1);
+        changing[first..].first().is_some_and(|n| n.start_byte() < to)
+    }
+
     /// An identifier read as a value, in a context that cannot rebind it.
     pub fn plain_read(&self, id: Node<'a>) -> bool {
         let Some(parent) = self.parent(id) else { return false };
