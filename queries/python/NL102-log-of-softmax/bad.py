@@ -347,3 +347,11 @@ def bound_in_the_test_of_a_conditional_expression(z):
     a = torch.log(p) if (p := torch.softmax(z, dim=-1)) is not None else None  # error: [NL102]
     b = None if (q := torch.softmax(z, dim=-1)) is None else torch.log(q)  # error: [NL102]
     return a, b
+
+
+def bound_in_the_left_operand_of_and(z, ok):
+    # The left operand of `and` runs whenever the condition does; the right one might not
+    # (`ok and (p := ...)` binds nothing known).
+    if (p := torch.softmax(z, dim=-1)) is not None and ok:
+        return torch.log(p)  # error: [NL102]
+    return (q := torch.softmax(z, dim=-1)).sum() > 0 and torch.log(q)  # error: [NL102]

@@ -204,15 +204,15 @@ impl<'t> ScopeIndex<'t> {
             None => body.is_some_and(|b| text(b, src).contains(":=")),
         };
         // A walrus that runs whenever its statement does binds its value (`if (p := softmax(z))
-        // is not None:`, the condition of a conditional expression); one that may not run (after
-        // `and`/`or`, in a branch of a conditional expression, in a comprehension) binds
-        // something unknown.
+        // is not None:`, the condition of a conditional expression, the left operand of
+        // `and`/`or`); one that may not run (the right operand of `and`/`or`, a branch of a
+        // conditional expression, a comprehension) binds something unknown.
         if let Some(body) = body
             && walrus
         {
             let mut stack = vec![(body, false)];
             while let Some((node, conditional)) = stack.pop() {
-                let test = conditional_test(node);
+                let test = runs_first(node);
                 if node.kind_name() == "named_expression"
                     && let Some(name) = node.child_by_field_id(FIELD.name)
                 {
@@ -236,7 +236,7 @@ impl<'t> ScopeIndex<'t> {
                 stack.extend(
                     node.named_children(&mut cursor)
                         .filter(|c| !matches!(c.kind_name(), "function_definition" | "class_definition" | "lambda"))
-                        // The test runs whenever the conditional expression does.
+                        // The test (the left operand) runs whenever the expression does.
                         .map(|c| (c, if Some(c) == test { conditional } else { inside })),
                 );
             }
@@ -543,9 +543,10 @@ impl<'t> ScopeIndex<'t> {
 }
 
 /// The binding of a name by a walrus in the test of a conditional expression that holds the
-/// use at byte `at` in one of its branches, inside `statement`: the test runs first
-/// (`log(p) if (p := softmax(z)) is not None else None`, `None if (p := f()) is None else
-/// log(p)`). None when the branch binds the name before the use too (the default reading then
+/// use at byte `at` in one of its branches, or in the left operand of an `and`/`or` that holds
+/// it in its right one, inside `statement`: that operand runs first (`log(p) if (p :=
+/// softmax(z)) is not None else None`, `None if (p := f()) is None else log(p)`, `(p := f())
+/// is not None and log(p)`). None when the branch binds the name before the use too (the default reading then
 /// stands: nothing of the statement reaches). Looked for only in a statement that holds a
 /// walrus of the name.
 fn bound_by_a_test<'t>(entries: &[Entry<'t>], statement: Node<'t>, at: usize) -> Option<Entry<'t>> {
@@ -560,7 +561,7 @@ fn bound_by_a_test<'t>(entries: &[Entry<'t>], statement: Node<'t>, at: usize) ->
     let mut child = statement.descendant_for_byte_range(at, at)?;
     while child != statement {
         let up = child.parent()?;
-        if let Some(test) = conditional_test(up).filter(|t| *t != child)
+        if let Some(test) = runs_first(up).filter(|t| *t != child)
             && let Some(last) = within(test.start_byte(), test.end_byte()).last()
         {
             return within(child.start_byte(), at).is_empty().then_some(*last);
@@ -570,15 +571,21 @@ fn bound_by_a_test<'t>(entries: &[Entry<'t>], statement: Node<'t>, at: usize) ->
     None
 }
 
-/// The test of the conditional expression `node` (`c` of `a if c else b`); `None` for another
-/// node.
-pub(crate) fn conditional_test(node: Node) -> Option<Node> {
-    if node.kind_name() != "conditional_expression" {
-        return None;
+/// The operand of `node` that runs first and whenever `node` does, while its other operands may
+/// not run: the test of a conditional expression (`c` of `a if c else b`) and the left operand
+/// of `and`/`or` (Python evaluates it, then the right one only if it does not settle the
+/// result: The Python Language Reference, 6.11 Boolean operations, 6.12 Conditional
+/// expressions). `None` for another node.
+pub(crate) fn runs_first(node: Node) -> Option<Node> {
+    match node.kind_name() {
+        "conditional_expression" => {
+            let mut cursor = node.walk();
+            let mut children = node.children(&mut cursor).skip_while(|c| c.kind_name() != "if").skip(1);
+            children.find(|c| c.is_named() && c.kind_name() != "comment")
+        }
+        "boolean_operator" => node.child_by_field_id(FIELD.left),
+        _ => None,
     }
-    let mut cursor = node.walk();
-    let mut children = node.children(&mut cursor).skip_while(|c| c.kind_name() != "if").skip(1);
-    children.find(|c| c.is_named() && c.kind_name() != "comment")
 }
 
 /// The module scope: the tree's root. A file tree-sitter cannot parse as a module (nesting past
@@ -942,6 +949,27 @@ USE(p)
 y = ((p := g(x)), USE(p)) if (p := f(x)) else 2
 ";
         assert!(!kinds(src, "p").contains(&("p := f(x)".into(), true)));
+        // The left operand of `and`/`or` runs whenever the operator does: its walrus reaches
+        // the right operand and past the statement; one in the right operand may not run.
+        let src = "p = 0
+if (p := f(x)) is not None and c:
+    pass
+USE(p)
+";
+        assert_eq!(kinds(src, "p"), value("p := f(x)"));
+        let src = "p = 0
+ok = (p := f(x)) is not None and USE(p) > 0
+";
+        assert_eq!(kinds(src, "p"), value("p := f(x)"));
+        let src = "p = 0
+ok = ((p := f(x)) or a) and b or USE(p)
+";
+        assert_eq!(kinds(src, "p"), value("p := f(x)"));
+        let src = "p = 0
+ok = (p := f(x)) or (p := g(x))
+USE(p)
+";
+        assert_eq!(kinds(src, "p"), vec![("p := g(x)".into(), false)]);
     }
 
     #[test]
