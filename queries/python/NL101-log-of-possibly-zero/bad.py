@@ -383,3 +383,25 @@ def a_softmax_bound_where_its_logits_are_written(z):
     p, z[0] = torch.softmax(z, -1), 100.0
     q = z.data = torch.softmax(z, -1)
     return torch.log(p), torch.log(q)  # error: [NL101, NL101]
+
+
+def softmax_maxima_over_another_axis(z):
+    # Over the batch, the largest probability of a class can underflow in every row; a minimum
+    # over the softmax's own axis can too.
+    p = torch.softmax(z, -1)
+    return torch.log(p.max(0)[0]), torch.log(p.amin(-1))  # error: [NL101, NL101]
+
+
+def counts_changed_after_their_guard(mask, strict):
+    # The branch that runs on rebinds the count to another value; an `if` one of whose paths
+    # runs on does not leave.
+    n = mask.sum()
+    if n > 0:
+        n = n - 1
+    else:
+        return None
+    m = mask.sum(1)
+    if m == 0:
+        if strict:
+            raise ValueError("empty mask")
+    return torch.log(n), torch.log(m)  # error: [NL101, NL101]

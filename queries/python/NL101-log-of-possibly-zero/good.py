@@ -328,6 +328,15 @@ def softmax_totals(z):
     return row, total, kept, tf.math.log(s), np.log(scipy.special.softmax(z).sum())
 
 
+def softmax_maxima(z):
+    # The largest of K probabilities summing to 1 is at least 1/K: `-log(max p)`, a confidence
+    # score, over the softmax's own axis or every element.
+    p = torch.softmax(z, -1)
+    conf = torch.softmax(z, -1).max(-1)[0]
+    best, second = p.amax(-1), 1.0
+    return -torch.log(conf), torch.log(best), second, p.max().log(), (p.max(-1)[0]).log()
+
+
 def picked_where_positive(z, sample):
     # At indices drawn from the probabilities themselves: a sampled entry had positive weight,
     # and the largest entry of a softmax is at least 1/K (transformers' generation loop).
@@ -466,3 +475,31 @@ def a_true_number_is_not_0(z):
     if not p:
         return None
     return torch.log(p)
+
+
+def counts_guarded_and_then_cast(mask, strict):
+    # A cast or copy of the guarded count keeps its zeros and only them (`n = n.float()`); a
+    # guard may test a copy (`n.item()`); an `else` that leaves, or an `if` whose every branch
+    # leaves, is an early exit too.
+    n = mask.sum()
+    if (n == 0).any():
+        return None
+    n = n.float()
+    a = torch.log(n)
+    m = mask.sum(1)
+    if m.item() == 0:
+        return None
+    b = torch.log(m)
+    k = mask.sum(0)
+    if k > 0:
+        pass
+    else:
+        return None
+    c = torch.log(k)
+    j = mask.sum(2)
+    if j == 0:
+        if strict:
+            raise ValueError("empty mask")
+        else:
+            return None
+    return a, b, c, torch.log(j)

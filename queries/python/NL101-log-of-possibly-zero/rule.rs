@@ -6,7 +6,7 @@ use tree_sitter::Node;
 use crate::rules::fixes::{self, Function};
 use crate::rules::probs::{
     half_precision, kept_from_underflow, minus_inf_discarded, narrowed, natural_log, only_picked_from, product_of,
-    softmax_total, xlogy, xlogy_of_ratio,
+    softmax_reduced_above_zero, xlogy, xlogy_of_ratio,
 };
 use crate::rules::{Captures, Checker, Finding, FixAvailability, Rule};
 use crate::semantic::eval::reaches_zero_op;
@@ -104,7 +104,7 @@ fn log_call<'a>(
         // `log(abs(det(W)))` of an invertible flow's weight: 0 only for a matrix exactly
         // singular, which the log-determinant in the likelihood repels.
         || abs_of_determinant(model, &value)
-        // `log(p.sum(-1))` of a softmax over its own axis: 1 in every row.
+        // `log(p.sum(-1))` of a softmax over its own axis: 1 in every row; its maximum, 1/K or more.
         || total_of_softmax(model, arg)
         || gumbel_noise(model, call, &value)
     {
@@ -404,17 +404,18 @@ fn producer_words<'a>(model: &Model<'a>, value: &Value<'a>, op: Op) -> String {
     }
 }
 
-/// `arg` is (or names) a softmax summed over its own axis or over every element.
+/// `arg` is (or names) a softmax summed, averaged or maximized over its own axis or over every
+/// element.
 fn total_of_softmax<'a>(model: &Model<'a>, arg: Node<'a>) -> bool {
     let arg = unparenthesized(arg);
-    let sum = match arg.kind_name() {
-        "identifier" => match model.assigned_value(arg) {
+    let reduced = match arg.kind_name() {
+        "identifier" => match model.bound_value(arg) {
             Some((_, value)) => value,
             None => return false,
         },
         _ => arg,
     };
-    softmax_total(model, sum)
+    softmax_reduced_above_zero(model, reduced)
 }
 
 /// A constant that is not 0 (a log of `-1.0` is NaN, but that is no zero to guard).

@@ -881,7 +881,9 @@ pub fn name_unchanged_at<'a>(
         return false;
     }
     // Between the two: no rebinding, and no in-place write but into arrays the code made.
-    if model.changes_between(scope, name, from, to.start_byte()) || !no_write_between(model, logits, from, to) {
+    if !model.changes_between(scope, name, from, to.start_byte()).is_empty()
+        || !no_write_between(model, logits, from, to)
+    {
         return false;
     }
     // The activation runs on every path to `to` within one pass of a loop that holds both

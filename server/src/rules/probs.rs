@@ -258,12 +258,14 @@ pub fn dtype_name<'a>(model: &Model<'a>, node: Node<'a>) -> &'static str {
 }
 
 /// `p.sum(-1)` of a softmax `p` over its own axis (1 in every row: the softmax normalizes it
-/// so), or over every element (the number of rows), as a sum or a mean: no zero to fear. A slice,
-/// a masked product, a `where=` or another axis keeps the zeros of the terms (`p.sum(0)` over
-/// the batch is 0 where a class underflows in every row).
-pub fn softmax_total<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
-    let Some(r) = model.reduction(node) else { return false };
-    if !matches!(r.reduce, reductions::Reduce::Sum | reductions::Reduce::Mean) || r.other {
+/// so), or over every element (the number of rows), as a sum, a mean or a maximum (the largest
+/// of K probabilities summing to 1 is at least 1/K; `p.max(-1)[0]`, `p.amax(-1)`, `p.max()`):
+/// no zero to fear. A slice, a masked product, a `where=` or another axis keeps the zeros of
+/// the terms (`p.sum(0)` over the batch is 0 where a class underflows in every row; so is
+/// `p.max(0)`), and so does a minimum.
+pub fn softmax_reduced_above_zero<'a>(model: &Model<'a>, node: Node<'a>) -> bool {
+    let Some(r) = model.reduction_through(node) else { return false };
+    if !matches!(r.reduce, reductions::Reduce::Sum | reductions::Reduce::Mean | reductions::Reduce::Max) || r.other {
         return false;
     }
     let Some(source) = source(model, r.operand).filter(|s| s.prob == Prob::Softmax && !s.log) else {

@@ -125,7 +125,7 @@ impl<'a> Model<'a> {
             .any(|l| names.iter().any(|name| index.binds_within(name, l.byte_range())))
     }
 
-    /// What `node` copies with its zeros and only them: the receiver of `n.detach()`,
+    /// What `node` copies with its zeros and only them: the receiver of `n.detach()`, `n.item()`,
     /// `n.cpu()`, ..., and, when `n` is a count (an integer, exact in floating point and 0 only
     /// where it is 0), of `n.float()`, `n.double()` and `n.to(...)` to a device or a floating
     /// dtype. A condition on `n` then holds of `node` (`where(n > 0, s / n.float(), 1)`).
@@ -134,7 +134,7 @@ impl<'a> Model<'a> {
         let Some(super::Callee::Method { name, receiver }) = self.callee(call) else { return None };
         let count = || self.value(receiver).op() == Some(super::value::Op::Count);
         match name {
-            "detach" | "clone" | "cpu" | "cuda" | "contiguous" => Some(receiver),
+            "detach" | "clone" | "cpu" | "cuda" | "contiguous" | "item" => Some(receiver),
             "float" | "double" if count() => Some(receiver),
             // To a device or a floating dtype only: a narrow integer wraps (a count of 256 is 0
             // as `torch.uint8`, `torch.byte`), and a dtype not spelled out may be one.
@@ -201,10 +201,18 @@ impl<'a> Model<'a> {
                 let mut by_subject =
                     below.unwrap_or_else(|| HashTrieMap::new_with_hasher_and_ptr_kind(FixedState::default()));
                 for c in out.drain(..) {
-                    let subject = unparenthesized(c.subject);
-                    let key = (subject.kind_name(), squashed(subject, self.src));
-                    let ranges = by_subject.get(&key).cloned().unwrap_or_default().push_front(c.range);
-                    by_subject.insert_mut(key, ranges);
+                    // `n.item() == 0`, `n.detach() > 0`: the same holds of `n`.
+                    let mut subject = Some(unparenthesized(c.subject));
+                    let mut steps = 0;
+                    while let Some(at) = subject
+                        && steps < MAX_COPIES
+                    {
+                        let key = (at.kind_name(), squashed(at, self.src));
+                        let ranges = by_subject.get(&key).cloned().unwrap_or_default().push_front(c.range);
+                        by_subject.insert_mut(key, ranges);
+                        subject = plain_copy_of(at, self.src).map(unparenthesized);
+                        steps += 1;
+                    }
                 }
                 below = Some(by_subject);
             }
@@ -475,15 +483,18 @@ impl<'a> Model<'a> {
 
     /// A name `cond` reads may change between bytes `from` and `to` of its scope (rebound,
     /// written through, or deleted: [`Model::changing_occurrences`]): what the condition said of
-    /// it at `from` no longer holds (`if not n: return`, `n = mask.sum(1)`, `x / n`). Of a
-    /// walrus, its name is read, not its value's names. Names inside a lambda or comprehension
-    /// of `cond` are looked up in `cond`'s scope: at worst a guard too many is dropped.
+    /// it at `from` no longer holds (`if not n: return`, `n = mask.sum(1)`, `x / n`). A
+    /// rebinding to an exact copy of the name's own value keeps it (`n = n.float()`,
+    /// [`Model::exact_copy_of`]). Of a walrus, its name is read, not its value's names. Names
+    /// inside a lambda or comprehension of `cond` are looked up in `cond`'s scope: at worst a
+    /// guard too many is dropped.
     fn changed_after(&self, cond: Node<'a>, from: usize, to: usize) -> bool {
         let scope = self.scope_of(cond);
         let mut stack = vec![cond];
         while let Some(node) = stack.pop() {
             if node.kind_name() == "identifier" {
-                if self.changes_between(scope, text(node, self.src), from, to) {
+                let changes = self.changes_between(scope, text(node, self.src), from, to);
+                if changes.into_iter().any(|c| !self.rebound_to_its_copy(c)) {
                     return true;
                 }
                 continue;
@@ -500,9 +511,41 @@ impl<'a> Model<'a> {
         false
     }
 
+    /// `name`, an occurrence of a name, is the whole target of `name = value` where `value`
+    /// copies what the name held before with its zeros and only them (`n = n.float()`, `n =
+    /// n.to(device).detach()`, `n = n.item()`), read from the syntax alone: these are asked while
+    /// a block's conditions are read, when no value may be asked. A cast to a floating dtype is
+    /// taken to keep the zeros, as it does for a count (the value a guard on `n == 0` tests);
+    /// a float64 below float32's least subnormal would become 0.
+    fn rebound_to_its_copy(&self, name: Node<'a>) -> bool {
+        let Some(assignment) = self.parent(name).filter(|p| p.kind_name() == "assignment") else { return false };
+        if assignment.child_by_field_id(FIELD.left) != Some(name) {
+            return false;
+        }
+        let Some(mut value) = assignment.child_by_field_id(FIELD.right).map(unparenthesized) else { return false };
+        let mut steps = 0;
+        while value.kind_name() == "call" && steps < MAX_COPIES {
+            let cast = value.child_by_field_id(FIELD.function).filter(|f| f.kind_name() == "attribute").and_then(|f| {
+                let method = text(f.child_by_field_id(FIELD.attribute)?, self.src);
+                let no_args = Args::of(value).is_empty();
+                let copies = match method {
+                    "float" | "double" => no_args,
+                    "to" => self.to_device_or_float(value),
+                    _ => false,
+                };
+                copies.then(|| f.child_by_field_id(FIELD.object)).flatten()
+            });
+            let Some(copied) = plain_copy_of(value, self.src).or(cast) else { return false };
+            value = unparenthesized(copied);
+            steps += 1;
+        }
+        steps > 0 && value.kind_name() == "identifier" && self.text(value) == self.text(name)
+    }
+
     /// Statements of `block` after which a condition holds for the rest of it: `assert c`,
-    /// `if c: return|raise|continue|break` (then `not c`), and `while c:` without `break` or
-    /// `else` (then `not c`), by position.
+    /// `if c:` whose block leaves ([`leaves`]: then `not c`), `if c: ... else:` whose one
+    /// branch leaves and whose other does not change what `c` reads (then `c` or `not c`), and
+    /// `while c:` without `break` or `else` (then `not c`), by position.
     fn exits(&self, block: Node<'a>) -> Exits<'a> {
         if let Some(found) = self.exits.borrow().get(&block.id()) {
             return found.clone();
@@ -516,18 +559,34 @@ impl<'a> Model<'a> {
                         found.push((stmt.end_byte(), cond, true));
                     }
                 }
-                "if_statement" if stmt.child_by_field_id(FIELD.alternative).is_none() => {
-                    let exits = stmt
-                        .child_by_field_id(FIELD.consequence)
-                        .and_then(|b| b.named_child((b.named_child_count() as u32).saturating_sub(1)))
-                        .is_some_and(|last| {
-                            matches!(
-                                last.kind_name(),
-                                "return_statement" | "raise_statement" | "continue_statement" | "break_statement"
-                            )
-                        });
-                    if exits && let Some(cond) = stmt.child_by_field_id(FIELD.condition) {
-                        found.push((stmt.end_byte(), cond, false));
+                "if_statement" => {
+                    let Some(cond) = stmt.child_by_field_id(FIELD.condition) else { continue };
+                    let consequence = stmt.child_by_field_id(FIELD.consequence);
+                    let then_leaves = consequence.is_some_and(|b| leaves(b, 0));
+                    let mut alternatives = Vec::new();
+                    let mut inner = stmt.walk();
+                    alternatives.extend(
+                        stmt.named_children(&mut inner)
+                            .filter(|c| matches!(c.kind_name(), "elif_clause" | "else_clause")),
+                    );
+                    match alternatives.as_slice() {
+                        [] if then_leaves => found.push((stmt.end_byte(), cond, false)),
+                        // One branch leaves, the other runs on past the statement: what the
+                        // condition said must still hold after that branch.
+                        [other] if other.kind_name() == "else_clause" => {
+                            let body = other.child_by_field_id(FIELD.body);
+                            let (through, truth) = match (then_leaves, body.is_some_and(|b| leaves(b, 0))) {
+                                (true, false) => (body, false),
+                                (false, true) => (consequence, true),
+                                _ => continue,
+                            };
+                            if let Some(through) = through
+                                && !self.changed_after(cond, through.start_byte(), through.end_byte())
+                            {
+                                found.push((stmt.end_byte(), cond, truth));
+                            }
+                        }
+                        _ => {}
                     }
                 }
                 // A loop left only through its condition: false after it (`while (n :=
@@ -603,7 +662,7 @@ impl<'a> Model<'a> {
                     f.kind_name() == "attribute"
                         && matches!(
                             crate::syntax::callee_name(f, self.src),
-                            Some("detach" | "float" | "bool" | "to" | "cpu" | "cuda" | "clone" | "type")
+                            Some("detach" | "float" | "bool" | "to" | "cpu" | "cuda" | "clone" | "type" | "item")
                         )
                 }) =>
             {
@@ -814,6 +873,52 @@ pub(super) fn narrow(range: Interval, by: Interval) -> Interval {
         return r;
     }
     range.meet(by)
+}
+
+/// The receiver of a call that copies it value for value, whatever it holds, read from the
+/// syntax alone (no value asked while conditions are read): `n.item()`, `n.detach()`,
+/// `n.cpu()`, `n.cuda()`, `n.clone()`, `n.contiguous()`, with no argument.
+fn plain_copy_of<'t>(node: Node<'t>, src: &str) -> Option<Node<'t>> {
+    let function = node.child_by_field_id(FIELD.function).filter(|f| f.kind_name() == "attribute")?;
+    let arguments = node.child_by_field_id(FIELD.arguments)?;
+    if arguments.kind_name() != "argument_list" || arguments.named_child_count() != 0 {
+        return None;
+    }
+    let name = function.child_by_field_id(FIELD.attribute)?;
+    matches!(text(name, src), "item" | "detach" | "cpu" | "cuda" | "clone" | "contiguous")
+        .then(|| function.child_by_field_id(FIELD.object))
+        .flatten()
+}
+
+/// Every path through `block` leaves it (and its function or loop): its last statement is a
+/// `return`, `raise`, `continue` or `break`, or an `if` with an `else` each of whose branches
+/// leaves (`if strict: raise ValueError(...)` / `else: return None`).
+fn leaves(block: Node, depth: u32) -> bool {
+    if depth > MAX_NESTING {
+        return false;
+    }
+    let mut cursor = block.walk();
+    let Some(last) = block.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").last() else {
+        return false;
+    };
+    match last.kind_name() {
+        "return_statement" | "raise_statement" | "continue_statement" | "break_statement" => true,
+        "if_statement" => {
+            let mut inner = last.walk();
+            let branches: Vec<Node> = last
+                .named_children(&mut inner)
+                .filter(|c| matches!(c.kind_name(), "elif_clause" | "else_clause"))
+                .collect();
+            branches.last().is_some_and(|b| b.kind_name() == "else_clause")
+                && last.child_by_field_id(FIELD.consequence).is_some_and(|b| leaves(b, depth + 1))
+                && branches.iter().all(|b| {
+                    b.child_by_field_id(FIELD.consequence)
+                        .or_else(|| b.child_by_field_id(FIELD.body))
+                        .is_some_and(|b| leaves(b, depth + 1))
+                })
+        }
+        _ => false,
+    }
 }
 
 /// A `break` in the loop body `body` leaves that loop (one in a loop or a definition inside it

@@ -191,14 +191,14 @@ impl<'a> Model<'a> {
         changing
     }
 
-    /// An occurrence of `name` in `scope` that may change what it holds
-    /// ([`Model::changing_occurrences`]) starts within bytes `from..to`: what was true of the
-    /// name at `from` may not hold at `to`.
-    pub fn changes_between(&self, scope: Node<'a>, name: &str, from: usize, to: usize) -> bool {
+    /// The occurrences of `name` in `scope` that may change what it holds
+    /// ([`Model::changing_occurrences`]) starting within bytes `from..to`: what was true of the
+    /// name at `from` may not hold at `to` if there is one.
+    pub fn changes_between(&self, scope: Node<'a>, name: &str, from: usize, to: usize) -> Vec<Node<'a>> {
         let changing = self.changing_occurrences(scope, name);
         let first = changing.partition_point(|n| n.start_byte() < from);
         self.count_index_work(1);
-        changing[first..].first().is_some_and(|n| n.start_byte() < to)
+        changing[first..].iter().copied().take_while(|n| n.start_byte() < to).collect()
     }
 
     /// An identifier read as a value, in a context that cannot rebind it.
