@@ -842,6 +842,20 @@ mod tests {
             // reads the module's.
             ("def f(x, k):\n    match k:\n        case F.x | P():\n            return SITE\n", "F.logsigmoid"),
             ("def f(x):\n    global F\n    return SITE\n", "F.logsigmoid"),
+            // Python makes a name a function deletes local to it (an UnboundLocalError before
+            // the `del`), and a type parameter is what the function reads under its name; a
+            // lambda or a comprehension in a class body does not read the class's names, so a
+            // class binding one is not trusted there (nor at module level).
+            ("def f(x):\n    y = SITE\n    del F\n    return y\n", logsigmoid),
+            ("def f(x):\n    y = SITE\n    del x, (F,)\n    return y\n", logsigmoid),
+            ("def f[F](x):\n    return SITE\n", logsigmoid),
+            ("class C:\n    import numpy as F\n    g = lambda x: SITE\n", logsigmoid),
+            ("class C:\n    import numpy as F\n    g = [SITE for x in X]\n", logsigmoid),
+            ("def f(x):\n    return SITE\ndel F\n", logsigmoid),
+            // Deleted elsewhere: in a nested function, another function, a method's class.
+            ("def f(x):\n    def g():\n        del F\n    return SITE\n", "F.logsigmoid"),
+            ("def g():\n    global F\n    F = 1\ndef f(x, delta):\n    model = delta\n    return SITE\n", logsigmoid),
+            ("def f(x, delta):\n    model = delta\n    return SITE\n", "F.logsigmoid"),
         ] {
             let src = format!("{torch}{code}");
             assert_eq!(spell_at_site(&src, logsigmoid, None), (want.to_string(), None), "{code}");

@@ -199,9 +199,12 @@ impl<'a> Model<'a> {
     /// `site`, any assignment, loop variable, `with ... as` or definition of `name` in an
     /// enclosing function (Python makes it local to the whole function), or at module level a
     /// binding after which no import binds it again (for code in a function, the last binding in
-    /// the file; for module-level code, one that may reach `site`). Class bodies do not count:
-    /// their names are not visible inside their methods; nor does `tf = tf.compat.v1`, which
-    /// keeps a module of the same library under the name.
+    /// the file, a module-level `del`, or a function's `global` declaration with a binding; for
+    /// module-level code, one that may reach `site`). A class body counts for code right in it
+    /// (`torch = "cpu"` then `table = log(softmax(z))`), not for its methods or lambdas, which do
+    /// not see its names; `tf = tf.compat.v1`, which keeps a module of the same library under
+    /// the name, never counts. Asked by a fix ([`Model::shadows`]), a function's type parameter
+    /// (`def f[F](x)`) and a `del F` in a function that binds `F` nowhere else count too.
     pub fn shadows(&self, name: &str, site: Node<'a>) -> bool {
         self.shadows_where(name, site, true)
     }
@@ -218,6 +221,8 @@ impl<'a> Model<'a> {
 
     fn shadows_where(&self, name: &str, site: Node<'a>, module_rebinding: bool) -> bool {
         let mut in_function = false;
+        // A class body's names are visible to its own code, not to its methods or lambdas.
+        let mut class_visible = true;
         for node in self.binders_from(site).skip(1) {
             match node.kind_name() {
                 "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression"
@@ -225,10 +230,21 @@ impl<'a> Model<'a> {
                 {
                     return true;
                 }
-                "lambda" if self.parameter(node, name).is_some() => return true,
+                "lambda" => {
+                    if self.parameter(node, name).is_some() {
+                        return true;
+                    }
+                    class_visible = false;
+                }
                 "function_definition" => {
                     in_function = true;
+                    class_visible = false;
                     if self.parameter(node, name).is_some() {
+                        return true;
+                    }
+                    // Asked by a fix only (not at every call): a type parameter (`def f[F](x)`)
+                    // or a `del F` with no other binding (`F` is then the function's own, unbound).
+                    if module_rebinding && self.type_parameter(node, name) {
                         return true;
                     }
                     let index = self.scope_index(node);
@@ -239,6 +255,16 @@ impl<'a> Model<'a> {
                     if !entries.is_empty() {
                         // The function imports the name itself.
                         return false;
+                    }
+                    if module_rebinding && self.deletes(node, name) {
+                        return true;
+                    }
+                }
+                // Code right in a class body reads the class's names first (`torch = None` there).
+                "class_definition" if module_rebinding && class_visible => {
+                    let index = self.scope_index(node);
+                    if index.entries(name).iter().any(|e| !self.keeps_the_import(name, e)) {
+                        return true;
                     }
                 }
                 _ => {}
@@ -253,6 +279,67 @@ impl<'a> Model<'a> {
         }
         let index = self.scope_index(self.tree.root_node());
         index.reaching(name, site.start_byte()).entries.iter().any(|e| !self.keeps_the_import(name, e))
+    }
+
+    /// `name` is a type parameter of `function` (`def f[F](x)`, PEP 695): its code reads that.
+    fn type_parameter(&self, function: Node<'a>, name: &str) -> bool {
+        let Some(list) = function.child_by_field_name("type_parameters") else { return false };
+        let mut cursor = list.walk();
+        list.named_children(&mut cursor).any(|t| {
+            let mut stack = vec![t];
+            while let Some(n) = stack.pop() {
+                if n.kind_name() == "identifier" {
+                    return self.text(n) == name;
+                }
+                let mut cursor = n.walk();
+                let children: Vec<Node<'a>> = n.named_children(&mut cursor).collect();
+                stack.extend(children.into_iter().rev());
+            }
+            false
+        })
+    }
+
+    /// The code of `scope` (a function, or the module), outside nested functions, classes and
+    /// lambdas, holds `del name` (`del F`, `del a, F`, `del (F,)`): Python makes the name local
+    /// to a function that deletes it, and at module level it is unbound after the statement.
+    pub(super) fn deletes(&self, scope: Node<'a>, name: &str) -> bool {
+        let body = if super::scope::is_module(scope) { Some(scope) } else { scope.child_by_field_id(FIELD.body) };
+        let Some(body) = body else { return false };
+        // Most code deletes nothing: the word `del` first.
+        let text = self.text(body).as_bytes();
+        let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
+        let word = (0..text.len().saturating_sub(2)).any(|i| {
+            &text[i..i + 3] == b"del"
+                && !i.checked_sub(1).is_some_and(|j| ident(text[j]))
+                && !text.get(i + 3).is_some_and(|b| ident(*b))
+        });
+        if !word {
+            return false;
+        }
+        let mut stack = vec![body];
+        while let Some(node) = stack.pop() {
+            match node.kind_name() {
+                "function_definition" | "class_definition" | "lambda" => continue,
+                "delete_statement" => {
+                    let mut targets = vec![node];
+                    while let Some(t) = targets.pop() {
+                        match t.kind_name() {
+                            "identifier" if self.text(t) == name => return true,
+                            "delete_statement" | "expression_list" | "tuple" | "list" | "parenthesized_expression" => {
+                                let mut cursor = t.walk();
+                                targets.extend(t.named_children(&mut cursor));
+                            }
+                            _ => {}
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        false
     }
 
     /// Whether the import binding `name` to the module `path` is what code at `site` reads
@@ -290,6 +377,10 @@ impl<'a> Model<'a> {
     fn reaches(&self, name: &str, path: &str, site: Node<'a>, none_unbinds: bool) -> bool {
         let chain = self.ancestry(site);
         let mut in_function = false;
+        // Crossed a lambda or a comprehension: a class body around it is not (or, for a
+        // comprehension's first iterable, is) what the code reads; one binding the name is
+        // not trusted either way.
+        let mut in_expression_scope = false;
         let mut innermost = true;
         for node in chain.iter().rev().skip(1) {
             let scope = match node.kind_name() {
@@ -297,22 +388,40 @@ impl<'a> Model<'a> {
                     if self.comprehension_binds(*node, name) {
                         return false;
                     }
+                    in_expression_scope = true;
                     continue;
                 }
-                "lambda" if self.parameter(*node, name).is_some() => return false,
-                "function_definition" => {
+                "lambda" => {
                     if self.parameter(*node, name).is_some() {
+                        return false;
+                    }
+                    in_expression_scope = true;
+                    continue;
+                }
+                "function_definition" => {
+                    if self.parameter(*node, name).is_some() || self.type_parameter(*node, name) {
                         return false;
                     }
                     in_function = true;
                     *node
                 }
                 // A class body's names are not visible in its methods, only in its own code.
-                "class_definition" if !in_function => *node,
+                "class_definition" if !in_function && !in_expression_scope => *node,
+                "class_definition" if !in_function => {
+                    if self.scope_index(*node).binds(name) {
+                        return false;
+                    }
+                    continue;
+                }
                 _ => continue,
             };
             let index = self.scope_index(scope);
             let entries = index.entries(name);
+            // `del F` in a function that binds it nowhere else: the name is the function's own,
+            // unbound wherever it is read.
+            if entries.is_empty() && scope.kind_name() == "function_definition" && self.deletes(scope, name) {
+                return false;
+            }
             let declared =
                 |e: &super::scope::Entry| matches!(e.node.kind_name(), "global_statement" | "nonlocal_statement");
             let fallback = |e: &super::scope::Entry<'a>| none_unbinds && self.binds_none(e);
@@ -460,6 +569,11 @@ impl<'a> Model<'a> {
         if !bound.is_empty() && reaching.outer {
             bound.push(MAY_BE_UNBOUND.to_string());
         }
+        // `del F` at module level: unbound after it, whatever reaches the end; `global F` and a
+        // binding in a function: something else once it ran.
+        if !bound.is_empty() && (self.deletes(self.tree.root_node(), name) || self.rebound_by_global(name)) {
+            bound.push(String::new());
+        }
         bound.sort();
         bound.dedup();
         bound
@@ -475,10 +589,48 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// [`super::FactKey::Rebound`]: the last module-level binding of `name` is no import.
+    /// [`super::FactKey::Rebound`]: the last module-level binding of `name` is no import, or
+    /// the module deletes it (`del F`), or a function declares it `global` and binds it.
     pub(super) fn compute_rebound(&self, name: &str) -> bool {
         let index = self.scope_index(self.tree.root_node());
         index.entries(name).last().is_some_and(|e| !self.keeps_the_import(name, e))
+            || self.deletes(self.tree.root_node(), name)
+            || self.rebound_by_global(name)
+    }
+
+    /// A function (or a class body) of the file declares `global name` and binds or deletes
+    /// the name (`global F` / `F = 3`): once it runs, the module's `name` is that.
+    fn rebound_by_global(&self, name: &str) -> bool {
+        let root = self.tree.root_node();
+        let bytes = self.src.as_bytes();
+        let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
+        self.src.match_indices("global").any(|(i, _)| {
+            if i.checked_sub(1).is_some_and(|j| ident(bytes[j])) || bytes.get(i + 6).is_some_and(|b| ident(*b)) {
+                return false;
+            }
+            let Some(statement) = root
+                .descendant_for_byte_range(i, i + 6)
+                .and_then(|n| if n.kind_name() == "global_statement" { Some(n) } else { n.parent() })
+                .filter(|n| n.kind_name() == "global_statement")
+            else {
+                return false;
+            };
+            let mut cursor = statement.walk();
+            if !statement.named_children(&mut cursor).any(|n| n.kind_name() == "identifier" && self.text(n) == name) {
+                return false;
+            }
+            let Some(scope) = self
+                .binders_from(statement)
+                .skip(1)
+                .find(|n| matches!(n.kind_name(), "function_definition" | "class_definition"))
+            else {
+                return false;
+            };
+            self.scope_index(scope).entries(name).iter().any(|e| {
+                !matches!(e.node.kind_name(), "global_statement" | "nonlocal_statement")
+                    && !self.keeps_the_import(name, e)
+            }) || self.deletes(scope, name)
+        })
     }
 
     /// The binding `e` is `name = None` (`log = softmax = None`).
