@@ -806,6 +806,47 @@ fn a_fix_imports_beside_an_import_with_a_none_fallback_or_in_every_branch() {
     assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"), "{}", again.stderr);
 }
 
+/// Regression (a trial of the lead's): a fix that spells a module name the file does not
+/// import yet added the import and wrote `torch.nn.functional.log_softmax` where `torch` is a
+/// parameter, a local or a class attribute read in the class body, and `F.log_softmax` after
+/// the module deleted `F`: the fixed code called an attribute of another object (or raised a
+/// NameError). Where the name is shadowed at the site the fix is not offered (the finding
+/// stays); elsewhere in the file it is, and another free name spells it.
+#[test]
+fn a_fix_spells_no_name_shadowed_where_it_lands() {
+    let head = "from torch.nn.functional import softmax\nfrom torch import log\n";
+    let shadowed = format!(
+        "{head}\n\ndef loss(x, torch):\n    return log(softmax(x, -1))\n\n\ndef loss2(x):\n    torch = x.device\n    return log(softmax(x, -1))\n\n\nclass Head:\n    torch = \"cpu\"\n    table = log(softmax(Z, -1))\n\n\ndef loss3(x):\n    return log(softmax(x, -1))\n"
+    );
+    let deleted = format!(
+        "import torch.nn.functional as F\n{head}\nACT = F.relu\ndel F\n\n\ndef loss(x):\n    return log(softmax(x, -1))\n"
+    );
+    let dir = project(&[("a.py", &shadowed), ("b.py", &deleted)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "--unsafe-fixes", "a.py", "b.py"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        shadowed.replacen("from torch import log\n", "from torch import log\nimport torch\n", 1).replace(
+            "def loss3(x):\n    return log(softmax(x, -1))",
+            "def loss3(x):\n    return torch.nn.functional.log_softmax(x, -1)"
+        )
+    );
+    assert_eq!(
+        read(dir.path(), "b.py"),
+        deleted
+            .replace("from torch import log\n", "from torch import log\nimport torch\n")
+            .replace("return log(softmax(x, -1))", "return torch.nn.functional.log_softmax(x, -1)")
+    );
+    let again =
+        nanlint(dir.path(), &["check", "--isolated", "--unsafe-fixes", "--output-format", "json", "a.py", "b.py"]);
+    let findings = json(&again);
+    let rows: Vec<(u64, usize)> = findings
+        .iter()
+        .map(|f| (f["location"]["row"].as_u64().unwrap(), f["fixes"].as_array().map_or(0, Vec::len)))
+        .collect();
+    assert_eq!(rows, [(7, 0), (12, 0), (17, 0)], "{}", again.stdout);
+}
+
 /// Where no import of the package holds at the fix's site (only another function imports
 /// torch), an import at the top would change what importing the module does: the fix is
 /// unsafe and its title says why; with `--unsafe-fixes` the import goes at the top, two blank

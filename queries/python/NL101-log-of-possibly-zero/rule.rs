@@ -458,7 +458,7 @@ fn clip<'a>(
     } else {
         format!("Raise `{}` to at least {eps}", short(x))
     };
-    Some(fixes::replace_with_call(cx.model, arg, function, alias, &call_args, title, Applicability::Unsafe))
+    fixes::replace_with_call(cx.model, arg, function, alias, &call_args, title, Applicability::Unsafe)
 }
 
 /// `value` is the absolute value of a determinant: `abs(det(w))`, `det(w).abs()`,

@@ -123,7 +123,7 @@ fn log_softmax_expr<'a>(
         (format!("{}.log_softmax({})", logits.text, others.join(", ")), None)
     } else {
         let target = probs::log_space_function(source)?;
-        let (spelled, import) = fixes::spell(model, at, &target, source.alias);
+        let (spelled, import) = fixes::spell(model, at, &target, source.alias)?;
         let args: Vec<&str> = std::iter::once(logits.text.as_str()).chain(others).collect();
         (format!("{spelled}({})", args.join(", ")), import)
     };

@@ -128,7 +128,7 @@ pub fn log_sigmoid_fix<'a>(model: &Model<'a>, source: &Source<'a>, complement: b
     let target = probs::log_space_function(source)?;
     // `F.logsigmoid` over `torch.nn.functional.logsigmoid`: the longest module wins for PyTorch.
     let alias = if source.method || source.family == probs::Family::Torch { None } else { source.alias };
-    let (spelled, import) = fixes::spell(model, call, &target, alias);
+    let (spelled, import) = fixes::spell(model, call, &target, alias)?;
     let content = format!("{spelled}({x})");
     let title = logits.fix_title(&short(&content));
     let content = fixes::keeping_comments(model, call, content)?;

@@ -308,7 +308,7 @@ fn categorical_with_logits<'a>(
     };
     // `F.cross_entropy` over `torch.nn.functional.cross_entropy`: the longest module wins.
     let prefer = if target.starts_with("torch.") { None } else { source.alias };
-    let (spelled, import) = fixes::spell(model, chain.top, target, prefer);
+    let (spelled, import) = fixes::spell(model, chain.top, target, prefer)?;
     let mut expr = format!("{spelled}({args})");
     for r in &chain.reductions[consumed..] {
         expr = wrap(model, expr, r);
@@ -409,7 +409,7 @@ fn binary_loss_on_logits<'a>(
     };
     // `F.cross_entropy` over `torch.nn.functional.cross_entropy`: the longest module wins.
     let prefer = if target.starts_with("torch.") { None } else { alias };
-    let (spelled, import) = fixes::spell(model, chain.top, target, prefer);
+    let (spelled, import) = fixes::spell(model, chain.top, target, prefer)?;
     let mut expr = match form {
         0 => format!("{spelled}({args})"),
         _ => format!("({spelled}({args}) - {} * {})", atom(model, labels), atom_text(z)),

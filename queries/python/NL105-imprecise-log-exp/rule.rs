@@ -220,9 +220,10 @@ fn softplus<'a>(model: &Model<'a>, log: Node<'a>, x: Node<'a>, written: &Written
     };
     let prefer = if target.starts_with("torch.") || target.starts_with("jax.nn") { None } else { written.alias };
     let mut fixes = Vec::new();
-    if !has_comment(log) {
-        let (spelled, _) = fixes::spell(model, log, target, prefer);
-        fixes.push(fixes::replace_with_call(
+    if !has_comment(log)
+        && let Some((spelled, _)) = fixes::spell(model, log, target, prefer)
+    {
+        fixes.extend(fixes::replace_with_call(
             model,
             log,
             target,
@@ -326,8 +327,8 @@ fn logsumexp_fix<'a>(
     let prefer =
         if matches!(family, Family::TensorFlow | Family::Keras | Family::Torch) { written.alias } else { None };
     let args = args.join(", ");
-    let (spelled, _) = fixes::spell(model, log, target, prefer);
-    Some(fixes::replace_with_call(
+    let (spelled, _) = fixes::spell(model, log, target, prefer)?;
+    fixes::replace_with_call(
         model,
         log,
         target,
@@ -335,7 +336,7 @@ fn logsumexp_fix<'a>(
         &args,
         format!("Use `{}`", short(&format!("{spelled}({args})"))),
         Applicability::Unsafe,
-    ))
+    )
 }
 
 /// `exp(x - max(x))`: already shifted, as logsumexp would.
@@ -414,9 +415,9 @@ fn simple_fix<'a>(
         });
     }
     let target = sibling(written, leaf)?;
-    let (spelled, _) = fixes::spell(model, node, &target, written.alias);
+    let (spelled, _) = fixes::spell(model, node, &target, written.alias)?;
     let args = model.text(unparenthesized(x)).to_string();
-    Some(fixes::replace_with_call(
+    fixes::replace_with_call(
         model,
         node,
         &target,
@@ -424,5 +425,5 @@ fn simple_fix<'a>(
         &args,
         format!("{title}: `{}`", short(&format!("{spelled}({args})"))),
         Applicability::Safe,
-    ))
+    )
 }

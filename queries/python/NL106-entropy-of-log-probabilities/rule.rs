@@ -153,12 +153,13 @@ fn of_exp<'a>(model: &Model<'a>, exp: Node<'a>, logp: Node<'a>, library: Option<
             };
             if let Some(fix) = clamped(model, product, p, library, alias) {
                 fixes.push(fix);
-            } else if let Some(function) = fixes::function(library, fixes::Function::Xlogy) {
+            } else if let Some(function) = fixes::function(library, fixes::Function::Xlogy)
+                && let Some((spelled, _)) = fixes::spell(model, product, function, alias)
+            {
                 let text = model.text(p);
                 let args = format!("{text}, {text}");
-                let (spelled, _) = fixes::spell(model, product, function, alias);
                 let title = format!("Use `{spelled}(p, p)` with `p = {}`", short(model.text(exp)));
-                fixes.push(fixes::replace_with_call(
+                fixes.extend(fixes::replace_with_call(
                     model,
                     product,
                     function,
@@ -208,11 +209,11 @@ fn clamped<'a>(
         return None;
     }
     let logp = model.text(operand);
-    let (spelled, import) = fixes::spell(model, product, maximum, alias);
+    let (spelled, import) = fixes::spell(model, product, maximum, alias)?;
     let mut edits: Vec<Edit> = import.into_iter().collect();
     let least = match finfo {
         Some(finfo) => {
-            let (finfo, import) = fixes::spell(model, product, finfo, alias);
+            let (finfo, import) = fixes::spell(model, product, finfo, alias)?;
             edits.extend(import.filter(|i| !edits.contains(i)));
             format!("{finfo}({logp}.dtype).min")
         }
@@ -280,7 +281,7 @@ fn categorical_entropy<'a>(model: &Model<'a>, source: &Source<'a>, chain: &Chain
         return None;
     }
     let logits = probs::logits_at(model, source, chain.top)?;
-    let (spelled, import) = fixes::spell(model, chain.top, "torch.distributions.Categorical", None);
+    let (spelled, import) = fixes::spell(model, chain.top, "torch.distributions.Categorical", None)?;
     let title = logits.fix_title(&format!("{spelled}(logits={}).entropy()", short(&logits.text)));
     let mut expr = format!("{spelled}(logits={}).entropy()", logits.text);
     for r in &chain.reductions[1..] {

@@ -310,8 +310,8 @@ fn fixes_for<'a>(
     if let Some(lib) = library
         && let Some(target) = fixes::function(lib, Function::DivideNoNan)
         && !has_comment(smell)
+        && let Some((spelled, import)) = fixes::spell(model, smell, target, prefer)
     {
-        let (spelled, import) = fixes::spell(model, smell, target, prefer);
         let numerator = num.map(|n| model.text(unparenthesized(n)).to_string()).unwrap_or_else(|| "1.0".to_string());
         let call = format!("{spelled}({numerator}, {})", model.text(unparenthesized(den)));
         let (node, content) = match smell.kind_name() {
@@ -465,7 +465,7 @@ fn normalize<'a>(
     // no order every listed norm is the 2-norm.
     let lib = library.or(norm.library)?;
     let target = fixes::function(lib, Function::Normalize)?;
-    let (spelled, import) = fixes::spell(model, smell, target, prefer);
+    let (spelled, import) = fixes::spell(model, smell, target, prefer)?;
     let keyword = if lib == Library::Torch { "dim" } else { "axis" };
     let content = format!("{spelled}({}, {keyword}={})", model.text(unparenthesized(num)), model.text(axis));
     Some(edits::replace(smell, content.clone(), import, format!("Use `{}`", short(&content)), Applicability::Unsafe))

@@ -379,9 +379,9 @@ fn norm_fix<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, arg: Node<'a>) -> Option<
     };
     let prefer = smell.child_by_field_id(FIELD.function).and_then(|f| crate::rules::fixes::root_name(model, f));
     let spell = |t: &str| crate::rules::fixes::spell(model, smell, t, prefer);
-    let (sqrt, import) = spell(sqrt);
-    let (sum, _) = spell(sum);
-    let (square, _) = spell(square);
+    let (sqrt, import) = spell(sqrt)?;
+    let (sum, _) = spell(sum)?;
+    let (square, _) = spell(square)?;
     let eps = cx.settings.epsilon_literal();
     let mut reduce_args = format!("{square}({})", model.text(unparenthesized(arg)));
     if let Some(axis) = axis {

@@ -188,7 +188,7 @@ fn softmax_fix<'a>(
     };
     let target = fixes::function(library, Function::Softmax)?;
     let prefer = exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
-    let (spelled, import) = fixes::spell(model, smell, target, prefer);
+    let (spelled, import) = fixes::spell(model, smell, target, prefer)?;
     let keyword = if library == Library::Torch { "dim" } else { "axis" };
     let content = format!("{spelled}({}, {keyword}={})", model.text(unparenthesized(x)), axis.unwrap_or("None"));
     let mut edits: Vec<Edit> = import.into_iter().collect();
@@ -317,7 +317,7 @@ fn logsumexp_fix<'a>(
     }
     let target = fixes::function(library, Function::LogSumExp)?;
     let prefer = exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
-    let (spelled, import) = fixes::spell(model, smell, target, prefer);
+    let (spelled, import) = fixes::spell(model, smell, target, prefer)?;
     let mut args = model.text(unparenthesized(x)).to_string();
     if let Some(axis) = sum.axis {
         args.push_str(&format!(", {}={}", if torch { "dim" } else { "axis" }, model.text(axis)));
@@ -440,6 +440,8 @@ fn sigmoid<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, num: Node<'a>, one: Node<'
         && !has_comment(smell)
         && let Some(library) = library_of(model, exp)
         && let Some(target) = fixes::function(library, Function::Sigmoid)
+        && let prefer = exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f))
+        && let Some((spelled, import)) = fixes::spell(model, smell, target, prefer)
     {
         // 1 / (1 + exp(z)) = sigmoid(-z); exp(z) / (1 + exp(z)) = sigmoid(z).
         let bare = unparenthesized(z);
@@ -457,8 +459,6 @@ fn sigmoid<'a>(cx: &Checker<'_, 'a>, smell: Node<'a>, num: Node<'a>, one: Node<'
         } else {
             format!("-({})", model.text(bare))
         };
-        let prefer = exp.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
-        let (spelled, import) = fixes::spell(model, smell, target, prefer);
         let content = format!("{spelled}({argument})");
         let mut edits: Vec<Edit> = import.into_iter().collect();
         edits.push(Edit { start: smell.start_byte(), end: smell.end_byte(), content: content.clone() });

@@ -326,7 +326,7 @@ fn double_where<'a>(model: &Model<'a>, smell: Node<'a>, cond: Node<'a>, found: &
         let one = match library {
             Library::TensorFlow | Library::KerasOps | Library::KerasBackend => {
                 let target = fixes::function(library, Function::OnesLike)?;
-                let (spelled, import) = fixes::spell(model, function, target, prefer);
+                let (spelled, import) = fixes::spell(model, function, target, prefer)?;
                 if import.is_some() {
                     return None;
                 }

@@ -235,7 +235,7 @@ fn rename<'a>(model: &Model<'a>, call: Node<'a>, target: &str) -> Option<Fix> {
             (attr, leaf.to_string(), None)
         }
         _ => {
-            let (spelled, import) = fixes::spell(model, function, target, None);
+            let (spelled, import) = fixes::spell(model, function, target, None)?;
             (function, spelled, import)
         }
     };
@@ -265,7 +265,7 @@ fn compile_fix<'a>(model: &Model<'a>, l: &LossCall<'a>) -> Option<Fix> {
         "binary_crossentropy" => "BinaryCrossentropy",
         _ => return None,
     };
-    let (spelled, import) = keras_spelling(model, loss, &format!("keras.losses.{class}"));
+    let (spelled, import) = keras_spelling(model, loss, &format!("keras.losses.{class}"))?;
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit {
         start: loss.start_byte(),
@@ -282,17 +282,17 @@ fn compile_fix<'a>(model: &Model<'a>, l: &LossCall<'a>) -> Option<Fix> {
 
 /// A Keras name spelled with the file's imports; through `tf.keras` in a TensorFlow file that does
 /// not import Keras itself.
-fn keras_spelling<'a>(model: &Model<'a>, site: Node<'a>, target: &str) -> (String, Option<Edit>) {
-    let (spelled, import) = fixes::spell(model, site, target, None);
-    if import.is_none() {
-        return (spelled, None);
+fn keras_spelling<'a>(model: &Model<'a>, site: Node<'a>, target: &str) -> Option<(String, Option<Edit>)> {
+    let spelled = fixes::spell(model, site, target, None);
+    if let Some((_, None)) = spelled {
+        return spelled;
     }
     for (local, path) in model.imports.bindings() {
         if path == "tensorflow" && model.alias_reaches(local, path, site) {
-            return (format!("{local}.{target}"), None);
+            return Some((format!("{local}.{target}"), None));
         }
     }
-    (spelled, import)
+    spelled
 }
 
 /// `softmax` → `log_softmax` where a loss expecting log-probabilities is given a softmax output

@@ -589,7 +589,7 @@ fn drop_activation<'a>(
     match apis::leaf(&api) {
         "Softmax" | "Sigmoid" if api.starts_with("torch.nn.") => {
             let alias = node.child_by_field_id(FIELD.function).and_then(|f| fixes::root_name(model, f));
-            Some(fixes::replace_with_call(model, node, "torch.nn.Identity", alias, "", title, Applicability::Unsafe))
+            fixes::replace_with_call(model, node, "torch.nn.Identity", alias, "", title, Applicability::Unsafe)
         }
         _ => activation_none(model, node, &title),
     }

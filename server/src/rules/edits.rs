@@ -47,7 +47,7 @@ pub fn floored<'a>(
         None => Some((format!("max({}, {floor})", model.text(unparenthesized(node))), None)),
         Some(Library::Torch) => Some((format!("{}.clamp(min={floor})", operand(model, node)), None)),
         Some(lib) => {
-            let (spelled, import) = fixes::spell(model, node, fixes::function(lib, Function::Maximum)?, prefer);
+            let (spelled, import) = fixes::spell(model, node, fixes::function(lib, Function::Maximum)?, prefer)?;
             Some((format!("{spelled}({}, {floor})", model.text(unparenthesized(node))), import))
         }
     }

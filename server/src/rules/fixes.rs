@@ -30,45 +30,69 @@ use crate::syntax::{FIELD, KindName};
 /// same block, with its indentation, or joining it. Where none holds there, it goes at the
 /// top and the engine makes every fix holding it unsafe, its title saying why
 /// ([`Model::take_import_caveats`]).
-pub fn spell<'a>(model: &Model<'a>, site: Node<'a>, target: &str, prefer: Option<&str>) -> (String, Option<Edit>) {
+///
+/// `None` when no spelling holds at `site`: no alias reaches it, and the name a new import would
+/// bind and the spelling start from is shadowed there (`def loss(x, torch):` for
+/// `torch.nn.functional.log_softmax`, a local, a comprehension's variable, a class attribute
+/// read in the class body): the fix would call an attribute of another object.
+pub fn spell<'a>(
+    model: &Model<'a>,
+    site: Node<'a>,
+    target: &str,
+    prefer: Option<&str>,
+) -> Option<(String, Option<Edit>)> {
     let (spelled, import, caveat) = spell_with(
         &model.imports,
         target,
         prefer,
         &|name, path| model.alias_reaches(name, path, site),
         &|name| model.shadows(name, site),
+        &|name, path| model.import_holds(name, path, site),
         &|package, statement| beside(model, site, package, statement),
-    );
+    )?;
     if let (Some(edit), Some(caveat)) = (&import, caveat) {
         model.add_import_caveat(edit.clone(), caveat);
     }
-    (spelled, import)
+    Some((spelled, import))
 }
 
 /// [`spell`] with `reaches` saying whether an alias (a name, and the module the import table
 /// binds it to) holds that import at the fix's site, `shadowed` which names a local binding
-/// shadows there (a new import takes none of them), and `beside` where a new import of a
-/// package the module imports only conditionally goes (a package, the statement). Returns the
-/// spelling, the edit adding the import it needs, and why that edit is not sound (an import at
-/// the top of a package the module imports only conditionally).
+/// shadows there (a new import takes none of them), `holds` whether an import of a name holds
+/// at the site with a `name = None` fallback counting as no binding ([`Model::import_holds`]),
+/// and `beside` where a new import of a package the module imports only conditionally goes (a
+/// package, the statement). Returns the spelling, the edit adding the import it needs, and why
+/// that edit is not sound (an import at the top of a package the module imports only
+/// conditionally); `None` when the name a new import would bind is shadowed at the site.
 pub fn spell_with(
     imports: &Imports,
     target: &str,
     prefer: Option<&str>,
     reaches: &dyn Fn(&str, &str) -> bool,
     shadowed: &dyn Fn(&str) -> bool,
+    holds: &dyn Fn(&str, &str) -> bool,
     beside: &dyn Fn(&str, &str) -> Option<Edit>,
-) -> (String, Option<Edit>, Option<String>) {
+) -> Option<(String, Option<Edit>, Option<String>)> {
     if let Some(spelled) = spell_alias(imports, target, prefer, reaches) {
-        return (spelled, None, None);
+        return Some((spelled, None, None));
     }
-    let (statement, spelled) = new_import(target, |name| imports.is_taken(name) || shadowed(name));
+    // The package itself (`import torch.nn.functional`, spelled `torch.nn.functional.f`) is
+    // bound anew where nothing else binds its name, or where the name holds an import of the
+    // package at the site already (`try: import torch` / `except ImportError: torch = None`: the
+    // new import goes beside it); not where a parameter, a local, a class or another module
+    // holds it.
+    let package_free = |root: &str| match imports.binding(root) {
+        Some(path) if path.split('.').next() != Some(root) => false,
+        Some(path) => !shadowed(root) || holds(root, path),
+        None => !shadowed(root) && !imports.defined().iter().any(|d| d == root),
+    };
+    let (statement, spelled) = new_import(target, |name| imports.is_taken(name) || shadowed(name), package_free)?;
     let module = imported_module(&statement);
     let package = module.split('.').next().unwrap_or(module);
     let mut caveat = None;
     if imports.imports_only_conditionally(package) {
         if let Some(edit) = beside(package, &statement) {
-            return (spelled, Some(edit), None);
+            return Some((spelled, Some(edit), None));
         }
         caveat = Some(format!("adds `{statement}` at the top, where the module imports {package} only conditionally"));
     }
@@ -90,7 +114,7 @@ pub fn spell_with(
             }
         }
     };
-    (spelled, Some(edit), caveat)
+    Some((spelled, Some(edit), caveat))
 }
 
 /// The best spelling of `target` through a name the file imports that `reaches` says holds its
@@ -339,14 +363,21 @@ const CONVENTIONS: &[(&str, &str)] =
 /// The aliases a new import takes when they are free ([`CONVENTIONS`]).
 pub const CONVENTIONAL_ALIASES: &[&str] = &["jnp", "tf", "np", "torch", "keras"];
 
-/// The conventional import for a function's library, and the function's spelling under it.
-fn new_import(target: &str, taken: impl Fn(&str) -> bool) -> (String, String) {
+/// The conventional import for a function's library, and the function's spelling under it:
+/// under a name `taken` says is free, or else under the package's own name (`import
+/// tensorflow.math`, `tensorflow.math.f`) where `package_free` says that name may hold the
+/// package at the fix's site. `None` when neither may.
+fn new_import(
+    target: &str,
+    taken: impl Fn(&str) -> bool,
+    package_free: impl Fn(&str) -> bool,
+) -> Option<(String, String)> {
     // Functions from a `special` module read best imported by name: `xlogy(a, b)`.
     if let Some((module, func)) = target.rsplit_once('.')
         && module.ends_with(".special")
         && !taken(func)
     {
-        return (format!("from {module} import {func}"), func.to_string());
+        return Some((format!("from {module} import {func}"), func.to_string()));
     }
     for (module, alias) in CONVENTIONS {
         if let Some(rest) = target.strip_prefix(&format!("{module}.")) {
@@ -355,12 +386,12 @@ fn new_import(target: &str, taken: impl Fn(&str) -> bool) -> (String, String) {
             }
             let statement =
                 if module == alias { format!("import {module}") } else { format!("import {module} as {alias}") };
-            return (statement, format!("{alias}.{rest}"));
+            return Some((statement, format!("{alias}.{rest}")));
         }
     }
     let root = target.split('.').next().unwrap_or(target);
     let module = target.rsplit_once('.').map_or(root, |(m, _)| m);
-    (format!("import {module}"), target.to_string())
+    package_free(root).then(|| (format!("import {module}"), target.to_string()))
 }
 
 /// The local name a callee starts from (`th` in `th.log`), so fixes reuse the same alias.
@@ -460,7 +491,8 @@ pub fn function(library: Library, function: Function) -> Option<&'static str> {
 }
 
 /// A fix that replaces `node` with `content` (calling `target`, spelled with the file's aliases
-/// and preferring `prefer`), adding the import the spelling needs.
+/// and preferring `prefer`), adding the import the spelling needs; `None` where no spelling
+/// holds at `node` ([`spell`]).
 pub fn replace_with_call<'a>(
     model: &Model<'a>,
     node: Node<'a>,
@@ -469,11 +501,11 @@ pub fn replace_with_call<'a>(
     args: &str,
     title: String,
     applicability: Applicability,
-) -> Fix {
-    let (spelled, import) = spell(model, node, target, prefer);
+) -> Option<Fix> {
+    let (spelled, import) = spell(model, node, target, prefer)?;
     let mut edits: Vec<Edit> = import.into_iter().collect();
     edits.push(Edit { start: node.start_byte(), end: node.end_byte(), content: format!("{spelled}({args})") });
-    Fix { title, applicability, edits, whole: false }
+    Some(Fix { title, applicability, edits, whole: false })
 }
 
 /// `content`, the text a fix writes in place of `node`, with the comments inside `node` that
@@ -551,7 +583,8 @@ mod tests {
     fn spell_in(src: &str, target: &str) -> (String, Option<String>) {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        let (spelled, edit, _) = spell_with(&imports, target, None, &|_, _| true, &|_| false, &|_, _| None);
+        let (spelled, edit, _) =
+            spell_with(&imports, target, None, &|_, _| true, &|_| false, &|_, _| false, &|_, _| None).unwrap();
         (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
     }
 
@@ -696,13 +729,20 @@ mod tests {
         let src = "import torch\nimport torch as th\n";
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        assert_eq!(spell_with(&imports, "torch.clamp", None, &|_, _| true, &|_| false, &|_, _| None).0, "torch.clamp");
         assert_eq!(
-            spell_with(&imports, "torch.clamp", Some("th"), &|_, _| true, &|_| false, &|_, _| None).0,
+            spell_with(&imports, "torch.clamp", None, &|_, _| true, &|_| false, &|_, _| false, &|_, _| None).unwrap().0,
+            "torch.clamp"
+        );
+        assert_eq!(
+            spell_with(&imports, "torch.clamp", Some("th"), &|_, _| true, &|_| false, &|_, _| false, &|_, _| None)
+                .unwrap()
+                .0,
             "th.clamp"
         );
         assert_eq!(
-            spell_with(&imports, "torch.clamp", Some("F"), &|_, _| true, &|_| false, &|_, _| None).0,
+            spell_with(&imports, "torch.clamp", Some("F"), &|_, _| true, &|_| false, &|_, _| false, &|_, _| None)
+                .unwrap()
+                .0,
             "torch.clamp"
         );
         assert_eq!(spell_in("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
@@ -793,7 +833,7 @@ mod tests {
         let model = Model::of(src, &tree);
         let at = src.find("SITE").expect("a SITE");
         let site = tree.root_node().descendant_for_byte_range(at, at + 4).unwrap();
-        let (spelled, edit) = spell(&model, site, target, prefer);
+        let (spelled, edit) = spell(&model, site, target, prefer).expect("a spelling");
         let caveats = model.take_import_caveats();
         assert!(caveats.iter().all(|(e, _)| Some(e) == edit.as_ref()), "{caveats:?}");
         (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])), caveats.into_iter().map(|(_, why)| why).collect())
@@ -945,6 +985,75 @@ mod tests {
         // Unshadowed, the conventional alias as before.
         let src = "from numpy import log\n\ndef f(x):\n    return SITE\n";
         assert_eq!(spell_at_site(src, "numpy.clip", None).0, "np.clip");
+    }
+
+    /// Regression (a trial of the lead's): where no alias reaches the site, the new import fell
+    /// back to the package's own name (`import torch.nn.functional`, spelled
+    /// `torch.nn.functional.log_softmax`) without asking whether that name was shadowed there:
+    /// in `def loss(x, torch):` the fix called an attribute of the parameter. Where the
+    /// package's name is shadowed at the site (by anything Python binds in the scopes the site
+    /// reads: a parameter, a local bound before or after, a comprehension's or a lambda's
+    /// variable, a class attribute read in the class body, `del`, a nested function's
+    /// enclosing local, a module-level class or `global` rebinding, a function's import of
+    /// another module under it), there is no spelling: the fix is not offered.
+    #[test]
+    fn a_new_import_under_a_package_name_shadowed_at_the_site_is_not_made() {
+        let spelling = |src: &str, target: &str| {
+            let tree = parse(src);
+            let model = Model::of(src, &tree);
+            let at = src.find("SITE").expect("a SITE");
+            let site = tree.root_node().descendant_for_byte_range(at, at + 4).unwrap();
+            spell(&model, site, target, None).map(|(spelled, edit)| (spelled, edit.is_some()))
+        };
+        let head = "from torch.nn.functional import softmax\nfrom torch import log\n\n";
+        for code in [
+            "def f(x, torch):\n    return SITE\n",
+            "def f(x, *torch):\n    return SITE\n",
+            "def f(x):\n    torch = x.device\n    return SITE\n",
+            "def f(x):\n    y = SITE\n    torch = 3\n    return y\n",
+            "def f(x):\n    y = SITE\n    del torch\n    return y\n",
+            "def f(xs):\n    return [SITE for torch in xs]\n",
+            "g = lambda x, torch: SITE\n",
+            "def f(x):\n    torch = x\n    def g():\n        return SITE\n    return g\n",
+            "def f(x):\n    for torch in x:\n        pass\n    return SITE\n",
+            "def f(x):\n    with g() as torch:\n        return SITE\n",
+            "def f(x):\n    import numpy as torch\n    return SITE\n",
+            "class A:\n    torch = 3\n    y = SITE\n",
+            "class torch:\n    pass\n\ndef f(x):\n    return SITE\n",
+            "torch = None\n\ndef f(x):\n    global torch\n    return SITE\n",
+            "def f(x):\n    return SITE\n\ntorch = 3\n",
+            "def f[torch](x):\n    return SITE\n",
+        ] {
+            let src = format!("{head}{code}");
+            assert_eq!(spelling(&src, "torch.nn.functional.log_softmax"), None, "{code}");
+        }
+        // A class attribute is not what its methods read: the import is made.
+        let src = format!("{head}class A:\n    torch = 3\n    def f(self, x):\n        return SITE\n");
+        assert_eq!(
+            spelling(&src, "torch.nn.functional.log_softmax"),
+            Some(("torch.nn.functional.log_softmax".into(), true))
+        );
+        // The conventional alias shadowed, the package's name too: no spelling; the package's
+        // name free: that (as before).
+        let numpy = "from numpy import log\n\n";
+        let src = format!("{numpy}def f(p, np, numpy):\n    return SITE\n");
+        assert_eq!(spelling(&src, "numpy.maximum"), None);
+        let src = format!("{numpy}def f(p, np):\n    return SITE\n");
+        assert_eq!(spelling(&src, "numpy.maximum"), Some(("numpy.maximum".into(), true)));
+        // `xlogy` taken and `scipy` shadowed: none; `xlogy` taken only: `scipy.special.xlogy`.
+        let src = format!("{numpy}def f(p, xlogy, scipy):\n    return SITE\n");
+        assert_eq!(spelling(&src, "scipy.special.xlogy"), None);
+        let src = format!("{numpy}def f(p, xlogy):\n    return SITE\n");
+        assert_eq!(spelling(&src, "scipy.special.xlogy"), Some(("scipy.special.xlogy".into(), true)));
+        let tf = "from tensorflow.math import log\n\n";
+        let src = format!("{tf}def f(z, tf, tensorflow):\n    return SITE\n");
+        assert_eq!(spelling(&src, "tensorflow.math.log_sigmoid"), None);
+        // A `name = None` fallback for a missing library is no shadowing where the site reads
+        // the name: the new import goes beside the module's own.
+        let src = "try:\n    import torch\nexcept ImportError:\n    torch = None\n\n\ndef a(z):\n    return SITE + torch.log(z)\n";
+        let (spelled, fixed) = spell_at_site(src, "torch.log_softmax", None);
+        assert_eq!(spelled, "torch.log_softmax");
+        assert_eq!(fixed.unwrap(), src.replace("    import torch\n", "    import torch\n    import torch\n"));
     }
 
     /// Regression (a newcomer's trial): with torch imported only in a `try` (its handler

@@ -456,9 +456,9 @@ pub fn xlogy<'a>(
 ) -> Option<Fix> {
     let function = fixes::function(library, Function::Xlogy)?;
     let args = format!("{}, {}", model.text(unparenthesized(other)), model.text(arg));
-    let (spelled, _) = fixes::spell(model, product, function, alias);
+    let (spelled, _) = fixes::spell(model, product, function, alias)?;
     let title = format!("Use `{}`", short(&format!("{spelled}({args})")));
-    Some(fixes::replace_with_call(model, product, function, alias, &args, title, Applicability::Unsafe))
+    fixes::replace_with_call(model, product, function, alias, &args, title, Applicability::Unsafe)
 }
 
 /// The xlogy fix of a ratio whose numerator is the other factor, a KL divergence's term:
@@ -486,7 +486,7 @@ pub fn xlogy_of_ratio<'a>(
         return None;
     }
     let function = fixes::function(library, Function::Xlogy)?;
-    let (spelled, import) = fixes::spell(model, product, function, alias);
+    let (spelled, import) = fixes::spell(model, product, function, alias)?;
     let q = model.text(denominator);
     let difference = format!("{spelled}({p}, {p}) - {spelled}({p}, {q})");
     let alone = model.parent(product).is_some_and(|parent| {
