@@ -50,6 +50,7 @@ fn doubles_at_most(shape: fn(usize) -> String, n: usize) {
             ("index work", s.index_work),
             ("facts recorded", s.facts_recorded),
             ("nodes walked", s.nodes_walked),
+            ("reaching steps", s.reaching_steps),
         ]
     };
     for ((what, a), (_, b)) in fields(&small).into_iter().zip(fields(&large)) {

@@ -199,12 +199,16 @@ pub struct Stats {
     pub facts_recorded: usize,
     /// Nodes walked by the rules' and the model's own walks of a subtree (`syntax::visit`).
     pub nodes_walked: usize,
+    /// Statements read walking back through blocks for the bindings that reach a use
+    /// (`semantic::scope::reaching_steps`).
+    pub reaching_steps: usize,
 }
 
 /// [`analyze_with`], also returning the work it did.
 pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings: &Settings) -> (Vec<Smell>, Stats) {
     let steps = crate::syntax::ancestor_steps();
     let walked = crate::syntax::nodes_walked();
+    let reaching = crate::semantic::scope::reaching_steps();
     let imports = Arc::new(Imports::collect(tree.root_node(), src));
     // No cache keeps these findings: the facts they used are not recorded.
     let model = Model::new(src, tree, imports.clone()).without_dependencies();
@@ -226,6 +230,7 @@ pub fn analyze_counted(rules: &'static RuleSet, src: &str, tree: &Tree, settings
     stats.facts_recorded = model.recorded();
     stats.ancestor_steps = crate::syntax::ancestor_steps() - steps;
     stats.nodes_walked = crate::syntax::nodes_walked() - walked;
+    stats.reaching_steps = crate::semantic::scope::reaching_steps() - reaching;
     (smells, stats)
 }
 

@@ -11,6 +11,8 @@
 
 // foldhash, not SipHash: built for each scope an analysis reads (no untrusted keys here).
 use foldhash::HashMap;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use tree_sitter::Node;
 
@@ -63,6 +65,45 @@ pub struct ScopeIndex<'t> {
     /// searches a module's some 300 statements one by one (`Node::child_with_descendant`), and a
     /// keystroke's check of the cached functions asks it of each class they read.
     root_children: Option<Vec<Node<'t>>>,
+    /// The walks back through a block's statements that [`ScopeIndex::reaching`] starts, by the
+    /// name's bindings (the address of their list), the block and the byte they start before:
+    /// each statement's part of a walk is read once, and the walks from later statements of
+    /// the block share it (`if c == i: p = p * 2`, n times: each use read every earlier `if`
+    /// again, n² statements in all).
+    walks: RefCell<HashMap<WalkKey, Option<Rc<Segment<'t>>>>>,
+}
+
+/// A walk back through a block: (the address of the name's bindings, the block's id, the byte
+/// it starts before).
+type WalkKey = (usize, usize, usize);
+
+/// What one statement of a block binds that may reach past it, in a walk back through the
+/// block's statements (see [`ScopeIndex::walk_back`]).
+struct Segment<'t> {
+    /// Its bindings that may reach its end, latest first.
+    entries: Vec<Entry<'t>>,
+    /// Whether it binds on every path: the walk ends here.
+    definite: bool,
+    /// The walk through the statements before it that bind the name (none: no such statement,
+    /// or this one is definite).
+    before: Option<Rc<Segment<'t>>>,
+}
+
+thread_local! {
+    /// Statements read walking back through blocks for reaching bindings on this thread, for
+    /// [`crate::engine::Stats`].
+    static REACHING_STEPS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The statements [`ScopeIndex::reaching`] has read on this thread so far, walking back
+/// through blocks for the bindings of a name (those of the compound statements it read
+/// included).
+pub fn reaching_steps() -> usize {
+    REACHING_STEPS.with(Cell::get)
+}
+
+fn count_reaching_step() {
+    REACHING_STEPS.with(|c| c.set(c.get() + 1));
 }
 
 impl<'t> ScopeIndex<'t> {
@@ -244,7 +285,7 @@ impl<'t> ScopeIndex<'t> {
         for entries in by_name.values_mut() {
             entries.sort_by_key(|e| e.node.start_byte());
         }
-        ScopeIndex { scope, by_name, root_children: every_child }
+        ScopeIndex { scope, by_name, root_children: every_child, walks: RefCell::default() }
     }
 
     pub fn scope(&self) -> Node<'t> {
@@ -279,7 +320,7 @@ impl<'t> ScopeIndex<'t> {
         // At or past the end of the scope: every statement of it comes before.
         if at >= self.scope.end_byte() {
             let body = if is_module(self.scope) { Some(self.scope) } else { self.scope.child_by_field_id(FIELD.body) };
-            let definite = body.is_some_and(|b| self.block_before(entries, b, usize::MAX, usize::MAX, &mut found, 0));
+            let definite = body.is_some_and(|b| self.walk_back(entries, b, usize::MAX, usize::MAX, &mut found));
             return Reaching { entries: found, outer: !definite };
         }
         let chain = statements_holding(self.scope, at);
@@ -294,7 +335,7 @@ impl<'t> ScopeIndex<'t> {
                 continue;
             }
             let Some(&holder) = chain.get(i + 1) else { continue };
-            if self.block_before(entries, block, holder.start_byte(), at, &mut found, 0) {
+            if self.walk_back(entries, block, holder.start_byte(), at, &mut found) {
                 return Reaching { entries: found, outer: false };
             }
             // The header of the construct that owns the block binds before the block runs:
@@ -328,11 +369,83 @@ impl<'t> ScopeIndex<'t> {
         }
         if is_module(self.scope) {
             let holder = chain.get(1).copied().unwrap_or(self.scope);
-            if self.block_before(entries, self.scope, holder.start_byte(), at, &mut found, 0) {
+            if self.walk_back(entries, self.scope, holder.start_byte(), at, &mut found) {
                 return Reaching { entries: found, outer: false };
             }
         }
         Reaching { entries: found, outer: true }
+    }
+
+    /// The bindings in the statements of `block` before `limit` (the start of one of them, or
+    /// past its end; `at`, the use, is not before it), latest first, added to `found`:
+    /// [`ScopeIndex::block_before`] of the statements, each read once per name and block and
+    /// shared by the walks from the statements after it. True when one of them binds on every
+    /// path.
+    fn walk_back(
+        &self,
+        entries: &[Entry<'t>],
+        block: Node<'t>,
+        limit: usize,
+        at: usize,
+        found: &mut Vec<Entry<'t>>,
+    ) -> bool {
+        debug_assert!(at >= limit);
+        #[cfg(test)]
+        if tests::UNSHARED.with(Cell::get) {
+            return self.block_before(entries, block, limit, at, found, 0);
+        }
+        let mut walk = self.segments_before(entries, block, limit);
+        while let Some(segment) = walk {
+            found.extend_from_slice(&segment.entries);
+            if segment.definite {
+                return true;
+            }
+            walk = segment.before.clone();
+        }
+        false
+    }
+
+    /// The walk back from `limit` through the statements of `block` binding a name whose
+    /// bindings are `entries`: its latest segment. Built once for each statement; iterative (a
+    /// block of 100,000 statements cannot overflow the stack).
+    fn segments_before(&self, entries: &[Entry<'t>], block: Node<'t>, limit: usize) -> Option<Rc<Segment<'t>>> {
+        let key = |limit: usize| (entries.as_ptr() as usize, block.id(), limit);
+        let lo = entries.partition_point(|e| e.node.start_byte() < block.start_byte());
+        // The statements read, latest first, each with the limit its walk starts from.
+        let mut read: Vec<(usize, Vec<Entry<'t>>, bool)> = Vec::new();
+        let mut limit = limit;
+        let mut tail = loop {
+            if let Some(walk) = self.walks.borrow().get(&key(limit)) {
+                break walk.clone();
+            }
+            let hi = entries.partition_point(|e| e.node.start_byte() < limit).max(lo);
+            let Some(&entry) = entries[lo..hi].last() else {
+                self.walks.borrow_mut().insert(key(limit), None);
+                break None;
+            };
+            count_reaching_step();
+            // The statement of `block` that holds this binding (as `block_before` finds it).
+            let statement = match &self.root_children {
+                Some(children) if block == self.scope => child_holding(block, children, entry.node),
+                _ => block.child_with_descendant(entry.node),
+            }
+            .unwrap_or(entry.node);
+            let statement = if statement == block { entry.node } else { statement };
+            let mut bound = Vec::new();
+            let definite = self.statement_binds(entries, statement, &mut bound, 0);
+            read.push((limit, bound, definite));
+            if definite {
+                break None;
+            }
+            limit = statement.start_byte();
+        };
+        while let Some((limit, entries_of, definite)) = read.pop() {
+            let segment =
+                Rc::new(Segment { entries: entries_of, definite, before: if definite { None } else { tail } });
+            self.walks.borrow_mut().insert(key(limit), Some(segment.clone()));
+            tail = Some(segment);
+        }
+        tail
     }
 
     /// The bindings in the statements of `block` that end before `limit` (and before `at`),
@@ -368,6 +481,7 @@ impl<'t> ScopeIndex<'t> {
                 i -= 1;
                 continue;
             }
+            count_reaching_step();
             let definite = self.statement_binds(entries, statement, found, depth);
             if definite {
                 return true;
@@ -756,6 +870,64 @@ fn captures(pattern: Node) -> Vec<Node> {
 mod tests {
     use super::*;
     use crate::syntax::{ancestry, parse};
+
+    thread_local! {
+        /// Walks back through blocks without sharing them: as `reaching` read them before.
+        pub(super) static UNSHARED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The bindings reaching each identifier of the field cases and the fixtures, whole and
+    /// broken, asked of one index (sharing the walks back through blocks, asked in source order,
+    /// then again in reverse), are those the walks read afresh for each question (as before they
+    /// were shared) find, in the same order.
+    #[test]
+    fn shared_walks_reach_what_fresh_ones_do() {
+        use crate::syntax::TopLevel;
+        use crate::syntax::tests::{broken_variants, field_sources};
+        let mut shapes = vec![
+            "def f(c):\n    p = 0\n    while True:\n        if c == 0:\n            p = p * 2\n            break\n        if c == 1:\n            p = p + 1\n            continue\n        elif c:\n            p = 3\n        else:\n            p = 4\n        g(p)\n    return p\n".to_string(),
+        ];
+        shapes.extend(field_sources());
+        let (mut asked, mut entries) = (0, 0);
+        for shape in shapes {
+            for src in std::iter::once(shape.clone()).chain(broken_variants(&shape)) {
+                let tree = parse(&src);
+                let root = tree.root_node();
+                let mut uses = Vec::new();
+                let mut stack = vec![(root, root)];
+                while let Some((node, scope)) = stack.pop() {
+                    let scope = if node.kind_name() == "function_definition" { node } else { scope };
+                    if node.kind_name() == "identifier" {
+                        uses.push((scope, node));
+                    }
+                    let mut cursor = node.walk();
+                    stack.extend(node.children(&mut cursor).map(|c| (c, scope)));
+                }
+                uses.sort_by_key(|(_, n)| n.start_byte());
+                let mut shared: HashMap<usize, ScopeIndex> = HashMap::default();
+                let mut fresh: HashMap<usize, ScopeIndex> = HashMap::default();
+                let index = |scope| {
+                    if scope == root {
+                        ScopeIndex::build_module(root, TopLevel::new(root).children(), &src)
+                    } else {
+                        ScopeIndex::build(scope, &src)
+                    }
+                };
+                let order: Vec<_> = uses.iter().chain(uses.iter().rev()).collect();
+                for &(scope, node) in order {
+                    let name = text(node, &src);
+                    let s = shared.entry(scope.id()).or_insert_with(|| index(scope)).reaching(name, node.start_byte());
+                    UNSHARED.with(|u| u.set(true));
+                    let f = fresh.entry(scope.id()).or_insert_with(|| index(scope)).reaching(name, node.start_byte());
+                    UNSHARED.with(|u| u.set(false));
+                    assert_eq!((listed(&s.entries), s.outer), (listed(&f.entries), f.outer), "{name} in {src:?}");
+                    asked += 1;
+                    entries += s.entries.len();
+                }
+            }
+        }
+        assert!(asked > 100_000 && entries > 100_000, "{asked} questions, {entries} bindings");
+    }
 
     /// The texts of the bindings of `name` reaching the last occurrence of `USE`.
     fn reaching(src: &str, name: &str) -> (Vec<String>, bool) {
