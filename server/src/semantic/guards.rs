@@ -27,6 +27,19 @@ pub struct Constraint<'a> {
 /// Guarding statements of a block: (the byte after which it holds, the condition, its truth).
 pub type Exits<'a> = Rc<Vec<(usize, Node<'a>, bool)>>;
 
+/// The lists of conditions of the statements of a block after its guarding statements
+/// ([`Exits`]): `lists[k]` is the block's list (`base`) with the first `k` exits' conditions
+/// added, in order, and holds for a statement after them that ends before `held_until[k]`
+/// (where a name one of them reads first changes). A block of `n` early exits (`if c == i:
+/// return`) gave each statement a list of its own with every earlier exit: `n²` conditions,
+/// each read for its constraints.
+pub struct ExitChain<'a> {
+    base: Rc<Conditions<'a>>,
+    exits: Exits<'a>,
+    lists: Vec<Rc<Conditions<'a>>>,
+    held_until: Vec<usize>,
+}
+
 /// The `if c: name = ...` statements without `else` of a block, by the name they rebind on
 /// every path and `not c` constrains: (the statement's start, its end, the range), in order
 /// ([`refine_bypassed`]).
@@ -365,6 +378,15 @@ impl<'a> Model<'a> {
                     continue;
                 }
             }
+            if matches!(at.kind_name(), "block" | "module")
+                && !unshared()
+                && let Some(shared) = self.after_exits(at, child, &list)
+            {
+                list = shared;
+                lists.insert(child.id(), list.clone());
+                at = child;
+                continue;
+            }
             step.clear();
             self.conditions_of_step(at, child, &mut step);
             self.count_index_work(step.len());
@@ -479,6 +501,62 @@ impl<'a> Model<'a> {
             }
             _ => {}
         }
+    }
+
+    /// The list of `child`, a statement of `block` (whose list is `list`), when it is `list`
+    /// with every guarding statement of `block` before `child` ([`Model::exits`]) added, none
+    /// undone by a change of a name it reads before `child` ends: one of the lists of
+    /// [`ExitChain`], shared by the statements after those exits. `None` when a change undid
+    /// one (the list is then built for `child` alone, without the undone ones).
+    fn after_exits(&self, block: Node<'a>, child: Node<'a>, list: &Rc<Conditions<'a>>) -> Option<Rc<Conditions<'a>>> {
+        let known = self.exit_chains.borrow().get(&block.id()).filter(|c| Rc::ptr_eq(&c.base, list)).cloned();
+        let chain = match known {
+            Some(chain) => chain,
+            None => {
+                let exits = self.exits(block);
+                self.count_index_work(1 + exits.len());
+                let mut lists = vec![list.clone()];
+                let mut held_until = vec![usize::MAX];
+                for &(at, cond, truth) in exits.iter() {
+                    let last = lists.last().cloned().unwrap_or_else(|| list.clone());
+                    lists.push(Rc::new(Conditions::Then((cond, truth), last, OnceCell::new())));
+                    let until = held_until.last().copied().unwrap_or(usize::MAX);
+                    held_until.push(until.min(self.first_change(cond, at)));
+                }
+                let chain = Rc::new(ExitChain { base: list.clone(), exits, lists, held_until });
+                self.exit_chains.borrow_mut().insert(block.id(), chain.clone());
+                chain
+            }
+        };
+        self.count_index_work(1);
+        let k = chain.exits.partition_point(|&(at, _, _)| at < child.start_byte());
+        (chain.held_until[k] >= child.end_byte()).then(|| chain.lists[k].clone())
+    }
+
+    /// Where a name `cond` reads first changes at or after byte `from` (the start of the
+    /// occurrence), or `usize::MAX`: [`Model::changed_after`]`(cond, from, to)` is whether this
+    /// is before `to`.
+    fn first_change(&self, cond: Node<'a>, from: usize) -> usize {
+        let scope = self.scope_of(cond);
+        let mut first = usize::MAX;
+        let mut stack = vec![cond];
+        while let Some(node) = stack.pop() {
+            if node.kind_name() == "identifier" {
+                let changing = self.changing_occurrences(scope, text(node, self.src));
+                let at = changing.partition_point(|c| c.start_byte() < from);
+                if let Some(c) = changing.get(at) {
+                    first = first.min(c.start_byte());
+                }
+                continue;
+            }
+            if node.kind_name() == "named_expression" {
+                stack.extend(node.child_by_field_id(FIELD.name));
+                continue;
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        first
     }
 
     /// A name `cond` reads may change between bytes `from` and `to` of its scope (rebound,
@@ -972,10 +1050,65 @@ fn negate(op: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a test asks for lists of conditions built for each statement alone.
+#[cfg(test)]
+fn unshared() -> bool {
+    tests::UNSHARED.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+fn unshared() -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use crate::semantic::Model;
-    use crate::syntax::parse;
+    use crate::syntax::{KindName, parse, tests::field_sources};
+
+    thread_local! {
+        /// Lists of conditions built for each statement alone, as before [`super::ExitChain`].
+        pub(super) static UNSHARED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    fn flat<'a>(model: &Model<'a>, node: tree_sitter::Node<'a>, unshared: bool) -> Vec<(tree_sitter::Node<'a>, bool)> {
+        UNSHARED.with(|u| u.set(unshared));
+        let mut list = model.condition_list(node);
+        UNSHARED.with(|u| u.set(false));
+        let mut out = Vec::new();
+        while let super::Conditions::Then(c, rest, _) = &*list {
+            out.push(*c);
+            let rest = rest.clone();
+            list = rest;
+        }
+        out
+    }
+
+    /// The conditions at every identifier of the field cases and of shapes with early exits
+    /// (some undone by a change of the name they test) are those of the lists built for each
+    /// statement alone, in the same order.
+    #[test]
+    fn lists_after_shared_exits_are_those_built_alone() {
+        let shapes = [
+            "def f(c, n):\n    while True:\n        if c == 0:\n            return\n        USE(c)\n        if n <= 0:\n            break\n        n = n - 1\n        USE(n, c)\n        assert n > 1\n        USE(n)\n".to_string(),
+            "def f(x):\n    if x <= 0:\n        return 0\n    y = USE(x)\n    x = g(x)\n    return USE(x) + y\n".to_string(),
+        ];
+        let mut asked = 0;
+        for src in shapes.into_iter().chain(field_sources()) {
+            let tree = parse(&src);
+            let (shared, alone) = (Model::of(&src, &tree), Model::of(&src, &tree));
+            let mut stack = vec![tree.root_node()];
+            while let Some(node) = stack.pop() {
+                if node.kind_name() == "identifier" {
+                    assert_eq!(flat(&shared, node, false), flat(&alone, node, true), "{src}");
+                    asked += 1;
+                }
+                let mut cursor = node.walk();
+                stack.extend(node.children(&mut cursor));
+            }
+        }
+        assert!(asked > 10_000, "{asked}");
+    }
 
     /// The interval the conditions at `USE(x)` give `x`.
     fn at_use(src: &str) -> super::Interval {

@@ -132,6 +132,9 @@ pub struct Model<'a> {
     /// [`Model::conditions_at`] of the nodes asked about and of those between them and their
     /// function, by node id; cleared with `parents`.
     condition_lists: RefCell<HashMap<usize, Rc<guards::Conditions<'a>>>>,
+    /// The lists of conditions after each block's guarding statements ([`guards::ExitChain`]),
+    /// by the block's id; cleared with `condition_lists`.
+    exit_chains: RefCell<HashMap<usize, Rc<guards::ExitChain<'a>>>>,
     /// The parameters of the long parameter lists asked about, by name, by the list's node id
     /// ([`Model::parameter`]).
     parameter_lists: RefCell<HashMap<usize, Rc<HashMap<&'a str, Node<'a>>>>>,
@@ -246,6 +249,7 @@ impl<'a> Model<'a> {
             exits: RefCell::default(),
             bypasses: RefCell::default(),
             condition_lists: RefCell::default(),
+            exit_chains: RefCell::default(),
             parameter_lists: RefCell::default(),
             dependencies: RefCell::default(),
             records: true,
@@ -596,6 +600,7 @@ impl<'a> Model<'a> {
         parents.clear();
         self.binders.borrow_mut().clear();
         self.condition_lists.borrow_mut().clear();
+        self.exit_chains.borrow_mut().clear();
         let mut cursor = node.walk();
         let mut stack = vec![node];
         'walk: loop {
