@@ -881,7 +881,7 @@ pub fn name_unchanged_at<'a>(
         return false;
     }
     // Between the two: no rebinding, and no in-place write but into arrays the code made.
-    if !model.changes_between(scope, name, from, to.start_byte()).is_empty()
+    if model.first_change_of(scope, name, from, |_| false).is_some_and(|c| c.start_byte() < to.start_byte())
         || !no_write_between(model, logits, from, to)
     {
         return false;

@@ -534,46 +534,22 @@ impl<'a> Model<'a> {
     }
 
     /// Where a name `cond` reads first changes at or after byte `from` (the start of the
-    /// occurrence), or `usize::MAX`: [`Model::changed_after`]`(cond, from, to)` is whether this
-    /// is before `to`.
+    /// occurrence), or `usize::MAX`: what the condition said of it at `from` holds until there
+    /// (`if not n: return`, `n = mask.sum(1)`, `x / n`). A change is an occurrence that may
+    /// change what the name holds ([`Model::changing_occurrences`]: rebound, written through,
+    /// deleted), but a rebinding to an exact copy of the name's own value
+    /// ([`Model::rebound_to_its_copy`]: `n = n.float()`). Of a walrus, its name is read, not
+    /// its value's names. Names inside a lambda or comprehension of `cond` are looked up in
+    /// `cond`'s scope: at worst a guard too many is dropped.
     fn first_change(&self, cond: Node<'a>, from: usize) -> usize {
         let scope = self.scope_of(cond);
         let mut first = usize::MAX;
         let mut stack = vec![cond];
         while let Some(node) = stack.pop() {
             if node.kind_name() == "identifier" {
-                let changing = self.changing_occurrences(scope, text(node, self.src));
-                let at = changing.partition_point(|c| c.start_byte() < from);
-                if let Some(c) = changing.get(at) {
+                let name = text(node, self.src);
+                if let Some(c) = self.first_change_of(scope, name, from, |c| self.rebound_to_its_copy(c)) {
                     first = first.min(c.start_byte());
-                }
-                continue;
-            }
-            if node.kind_name() == "named_expression" {
-                stack.extend(node.child_by_field_id(FIELD.name));
-                continue;
-            }
-            let mut cursor = node.walk();
-            stack.extend(node.named_children(&mut cursor));
-        }
-        first
-    }
-
-    /// A name `cond` reads may change between bytes `from` and `to` of its scope (rebound,
-    /// written through, or deleted: [`Model::changing_occurrences`]): what the condition said of
-    /// it at `from` no longer holds (`if not n: return`, `n = mask.sum(1)`, `x / n`). A
-    /// rebinding to an exact copy of the name's own value keeps it (`n = n.float()`,
-    /// [`Model::exact_copy_of`]). Of a walrus, its name is read, not its value's names. Names
-    /// inside a lambda or comprehension of `cond` are looked up in `cond`'s scope: at worst a
-    /// guard too many is dropped.
-    fn changed_after(&self, cond: Node<'a>, from: usize, to: usize) -> bool {
-        let scope = self.scope_of(cond);
-        let mut stack = vec![cond];
-        while let Some(node) = stack.pop() {
-            if node.kind_name() == "identifier" {
-                let changes = self.changes_between(scope, text(node, self.src), from, to);
-                if changes.into_iter().any(|c| !self.rebound_to_its_copy(c)) {
-                    return true;
                 }
                 continue;
             }
@@ -586,7 +562,13 @@ impl<'a> Model<'a> {
             let mut cursor = node.walk();
             stack.extend(node.named_children(&mut cursor));
         }
-        false
+        first
+    }
+
+    /// A name `cond` reads may change between bytes `from` and `to` of its scope
+    /// ([`Model::first_change`]).
+    fn changed_after(&self, cond: Node<'a>, from: usize, to: usize) -> bool {
+        self.first_change(cond, from) < to
     }
 
     /// `name`, an occurrence of a name, is the whole target of `name = value` where `value`

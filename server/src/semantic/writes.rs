@@ -191,14 +191,20 @@ impl<'a> Model<'a> {
         changing
     }
 
-    /// The occurrences of `name` in `scope` that may change what it holds
-    /// ([`Model::changing_occurrences`]) starting within bytes `from..to`: what was true of the
-    /// name at `from` may not hold at `to` if there is one.
-    pub fn changes_between(&self, scope: Node<'a>, name: &str, from: usize, to: usize) -> Vec<Node<'a>> {
+    /// The first occurrence of `name` in `scope` at or after byte `from` that may change what
+    /// it holds ([`Model::changing_occurrences`]) and that `keeps` does not excuse: what was true
+    /// of the name at `from` holds until there.
+    pub fn first_change_of(
+        &self,
+        scope: Node<'a>,
+        name: &str,
+        from: usize,
+        keeps: impl Fn(Node<'a>) -> bool,
+    ) -> Option<Node<'a>> {
         let changing = self.changing_occurrences(scope, name);
         let first = changing.partition_point(|n| n.start_byte() < from);
         self.count_index_work(1);
-        changing[first..].iter().copied().take_while(|n| n.start_byte() < to).collect()
+        changing[first..].iter().copied().find(|&n| !keeps(n))
     }
 
     /// An identifier read as a value, in a context that cannot rebind it.
