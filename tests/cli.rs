@@ -806,6 +806,25 @@ fn a_fix_imports_beside_an_import_with_a_none_fallback_or_in_every_branch() {
     assert_eq!((again.code, again.stdout.as_str()), (0, "All checks passed!\n"), "{}", again.stderr);
 }
 
+/// Regression (a newcomer's trial): where the module imports torch in a `try` whose handler
+/// sets `torch = None`, a fix added a second `import torch` inside the `try` (ruff's F811) and
+/// wrote `torch.nn.functional` where `F` held it. The file's own names are written: where the
+/// fallback ran, the original fails on them just as the fixed code does.
+#[test]
+fn a_fix_writes_the_files_alias_beside_a_none_fallback() {
+    let src = "try:\n    import torch\n    import torch.nn.functional as F\nexcept ImportError:\n    torch = F = None\n\n\ndef f(z):\n    p = torch.softmax(z, dim=-1)\n    return torch.log(p), F.softmax(z, -1).log()\n";
+    let dir = project(&[("a.py", src)]);
+    let run = nanlint(dir.path(), &["check", "--isolated", "--fix", "a.py"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        read(dir.path(), "a.py"),
+        src.replace(
+            "return torch.log(p), F.softmax(z, -1).log()",
+            "return torch.log_softmax(z, dim=-1), F.log_softmax(z, -1)"
+        )
+    );
+}
+
 /// Regression (a trial of the lead's): a fix that spells a module name the file does not
 /// import yet added the import and wrote `torch.nn.functional.log_softmax` where `torch` is a
 /// parameter, a local or a class attribute read in the class body, and `F.log_softmax` after

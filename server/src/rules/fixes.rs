@@ -17,7 +17,8 @@ use crate::syntax::{FIELD, KindName};
 /// target, returns the spelling under a new import and the edit that adds that import: a new
 /// line after the leading imports, or `, name` joining a `from` statement of the same module
 /// there. The spelling is for code at `site`: an alias is written only where its import is
-/// what the name holds there ([`Model::alias_reaches`]): not where a local binding shadows it
+/// what the name holds there, a `name = None` fallback for a missing library aside
+/// ([`Model::import_holds`]): not where a local binding shadows it
 /// (`F = x.shape[-1]` or `(F := ...)` in the function, a parameter `F`, `except E as F`), nor
 /// where only another function imports it; another alias that reaches the target is written
 /// instead (`torch.nn.functional.logsigmoid` through `torch`), and a new import takes no name
@@ -45,7 +46,10 @@ pub fn spell<'a>(
         &model.imports,
         target,
         prefer,
-        &|name, path| model.alias_reaches(name, path, site),
+        // `try: import torch` / `except ImportError: torch = None`: the code at the site is
+        // written for the module where the import ran (where the fallback ran, it fails on
+        // `torch.softmax` as the fix would on `torch.log_softmax`).
+        &|name, path| model.import_holds(name, path, site),
         &|name| model.shadows(name, site),
         &|name, path| model.import_holds(name, path, site),
         &|package, statement| beside(model, site, package, statement),
@@ -1049,11 +1053,12 @@ mod tests {
         let src = format!("{tf}def f(z, tf, tensorflow):\n    return SITE\n");
         assert_eq!(spelling(&src, "tensorflow.math.log_sigmoid"), None);
         // A `name = None` fallback for a missing library is no shadowing where the site reads
-        // the name: the new import goes beside the module's own.
+        // the name: the module's own import is written, and none is added (a second `import
+        // torch` in the `try` was ruff's F811).
         let src = "try:\n    import torch\nexcept ImportError:\n    torch = None\n\n\ndef a(z):\n    return SITE + torch.log(z)\n";
         let (spelled, fixed) = spell_at_site(src, "torch.log_softmax", None);
         assert_eq!(spelled, "torch.log_softmax");
-        assert_eq!(fixed.unwrap(), src.replace("    import torch\n", "    import torch\n    import torch\n"));
+        assert_eq!(fixed, None);
     }
 
     /// Regression (a newcomer's trial): with torch imported only in a `try` (its handler
