@@ -51,7 +51,6 @@ pub fn spell<'a>(
         // `torch.softmax` as the fix would on `torch.log_softmax`).
         &|name, path| model.import_holds(name, path, site),
         &|name| model.shadows(name, site),
-        &|name, path| model.import_holds(name, path, site),
         &|package, statement| beside(model, site, package, statement),
     )?;
     if let (Some(edit), Some(caveat)) = (&import, caveat) {
@@ -61,11 +60,10 @@ pub fn spell<'a>(
 }
 
 /// [`spell`] with `reaches` saying whether an alias (a name, and the module the import table
-/// binds it to) holds that import at the fix's site, `shadowed` which names a local binding
-/// shadows there (a new import takes none of them), `holds` whether an import of a name holds
-/// at the site with a `name = None` fallback counting as no binding ([`Model::import_holds`]),
-/// and `beside` where a new import of a package the module imports only conditionally goes (a
-/// package, the statement). Returns the spelling, the edit adding the import it needs, and why
+/// binds it to) holds that import at the fix's site, a `name = None` fallback counting as no
+/// binding ([`Model::import_holds`]), `shadowed` which names a local binding shadows there (a
+/// new import takes none of them), and `beside` where a new import of a package the module
+/// imports only conditionally goes (a package, the statement). Returns the spelling, the edit adding the import it needs, and why
 /// that edit is not sound (an import at the top of a package the module imports only
 /// conditionally); `None` when the name a new import would bind is shadowed at the site.
 pub fn spell_with(
@@ -74,7 +72,6 @@ pub fn spell_with(
     prefer: Option<&str>,
     reaches: &dyn Fn(&str, &str) -> bool,
     shadowed: &dyn Fn(&str) -> bool,
-    holds: &dyn Fn(&str, &str) -> bool,
     beside: &dyn Fn(&str, &str) -> Option<Edit>,
 ) -> Option<(String, Option<Edit>, Option<String>)> {
     if let Some(spelled) = spell_alias(imports, target, prefer, reaches) {
@@ -87,7 +84,7 @@ pub fn spell_with(
     // holds it.
     let package_free = |root: &str| match imports.binding(root) {
         Some(path) if path.split('.').next() != Some(root) => false,
-        Some(path) => !shadowed(root) || holds(root, path),
+        Some(path) => !shadowed(root) || reaches(root, path),
         None => !shadowed(root) && !imports.defined().iter().any(|d| d == root),
     };
     let (statement, spelled) = new_import(target, |name| imports.is_taken(name) || shadowed(name), package_free)?;
@@ -587,8 +584,7 @@ mod tests {
     fn spell_in(src: &str, target: &str) -> (String, Option<String>) {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
-        let (spelled, edit, _) =
-            spell_with(&imports, target, None, &|_, _| true, &|_| false, &|_, _| false, &|_, _| None).unwrap();
+        let (spelled, edit, _) = spell_with(&imports, target, None, &|_, _| true, &|_| false, &|_, _| None).unwrap();
         (spelled, edit.map(|e| crate::smell::apply_edits(src, &[e])))
     }
 
@@ -734,19 +730,15 @@ mod tests {
         let tree = parse(src);
         let imports = Imports::collect(tree.root_node(), src);
         assert_eq!(
-            spell_with(&imports, "torch.clamp", None, &|_, _| true, &|_| false, &|_, _| false, &|_, _| None).unwrap().0,
+            spell_with(&imports, "torch.clamp", None, &|_, _| true, &|_| false, &|_, _| None).unwrap().0,
             "torch.clamp"
         );
         assert_eq!(
-            spell_with(&imports, "torch.clamp", Some("th"), &|_, _| true, &|_| false, &|_, _| false, &|_, _| None)
-                .unwrap()
-                .0,
+            spell_with(&imports, "torch.clamp", Some("th"), &|_, _| true, &|_| false, &|_, _| None).unwrap().0,
             "th.clamp"
         );
         assert_eq!(
-            spell_with(&imports, "torch.clamp", Some("F"), &|_, _| true, &|_| false, &|_, _| false, &|_, _| None)
-                .unwrap()
-                .0,
+            spell_with(&imports, "torch.clamp", Some("F"), &|_, _| true, &|_| false, &|_, _| None).unwrap().0,
             "torch.clamp"
         );
         assert_eq!(spell_in("import tensorflow.compat.v1 as tf\n", "tensorflow.clip_by_value").0, "tf.clip_by_value");
