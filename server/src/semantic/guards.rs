@@ -147,8 +147,8 @@ impl<'a> Model<'a> {
         let Some(super::Callee::Method { name, receiver }) = self.callee(call) else { return None };
         let count = || self.value(receiver).op() == Some(super::value::Op::Count);
         match name {
-            "detach" | "clone" | "cpu" | "cuda" | "contiguous" | "item" => Some(receiver),
-            "float" | "double" if count() => Some(receiver),
+            _ if COPY_METHODS.contains(&name) => Some(receiver),
+            _ if COUNT_CASTS.contains(&name) && count() => Some(receiver),
             // To a device or a floating dtype only: a narrow integer wraps (a count of 256 is 0
             // as `torch.uint8`, `torch.byte`), and a dtype not spelled out may be one.
             "to" if count() && self.to_device_or_float(call) => Some(receiver),
@@ -589,9 +589,8 @@ impl<'a> Model<'a> {
                 let method = text(f.child_by_field_id(FIELD.attribute)?, self.src);
                 let no_args = Args::of(value).is_empty();
                 let copies = match method {
-                    "float" | "double" => no_args,
                     "to" => self.to_device_or_float(value),
-                    _ => false,
+                    _ => COUNT_CASTS.contains(&method) && no_args,
                 };
                 copies.then(|| f.child_by_field_id(FIELD.object)).flatten()
             });
@@ -935,9 +934,17 @@ pub(super) fn narrow(range: Interval, by: Interval) -> Interval {
     range.meet(by)
 }
 
+/// Methods whose result is their receiver value for value, whatever it holds: a condition on
+/// `n` holds of `n.item()`, `n.detach()`, ...
+const COPY_METHODS: &[&str] = &["detach", "clone", "cpu", "cuda", "contiguous", "item"];
+
+/// Casts that keep a count's value (an integer, exact in floating point): `n.float()`,
+/// `n.double()`.
+const COUNT_CASTS: &[&str] = &["float", "double"];
+
 /// The receiver of a call that copies it value for value, whatever it holds, read from the
-/// syntax alone (no value asked while conditions are read): `n.item()`, `n.detach()`,
-/// `n.cpu()`, `n.cuda()`, `n.clone()`, `n.contiguous()`, with no argument.
+/// syntax alone (no value asked while conditions are read): a [`COPY_METHODS`] call with no
+/// argument (`n.item()`, `n.detach()`).
 fn plain_copy_of<'t>(node: Node<'t>, src: &str) -> Option<Node<'t>> {
     let function = node.child_by_field_id(FIELD.function).filter(|f| f.kind_name() == "attribute")?;
     let arguments = node.child_by_field_id(FIELD.arguments)?;
@@ -945,9 +952,7 @@ fn plain_copy_of<'t>(node: Node<'t>, src: &str) -> Option<Node<'t>> {
         return None;
     }
     let name = function.child_by_field_id(FIELD.attribute)?;
-    matches!(text(name, src), "item" | "detach" | "cpu" | "cuda" | "clone" | "contiguous")
-        .then(|| function.child_by_field_id(FIELD.object))
-        .flatten()
+    COPY_METHODS.contains(&text(name, src)).then(|| function.child_by_field_id(FIELD.object)).flatten()
 }
 
 /// Every path through `block` leaves it (and its function or loop): its last statement is a
