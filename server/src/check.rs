@@ -1084,6 +1084,11 @@ fn refused_error(bad: Refused, source: &str) -> Smell {
             // in a notebook the program's line numbers are not the cell's.
             (format!("Syntax error: expected an indented block after {what} (IndentationError)"), header)
         }
+        Refused::AcrossCells(statement) => (
+            "Syntax error: the statement is left unfinished at the cell's end (IPython compiles each cell on its own)"
+                .to_string(),
+            statement,
+        ),
         Refused::Python2(statement) => {
             let keyword = if statement.kind_name() == "exec_statement" { "exec" } else { "print" };
             (format!("Syntax error: Missing parentheses in call to '{keyword}' (Python 2 syntax)"), statement)

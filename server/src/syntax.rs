@@ -737,6 +737,12 @@ pub enum Refused<'t> {
     /// `return`, a keyword argument... (`invalid syntax`). tree-sitter-python takes one wherever
     /// an expression goes. See [`refused_walruses`].
     Walrus(Node<'t>),
+    /// In a notebook, a statement that starts in one cell and ends in a later one: a bracket,
+    /// a string or a backslash continuation left open at the cell's end, or a decorator whose
+    /// `def` is in the next cell. IPython compiles each cell on its own, so the cell's end is
+    /// the end of its program (`'(' was never closed`, `unterminated triple-quoted string
+    /// literal`); joined, the cells parse as one statement. See [`statements_across_cells`].
+    AcrossCells(Node<'t>),
 }
 
 /// A line's indentation as CPython's tokenizer counts it (`Parser/tokenizer.c`): `col` with a
@@ -844,8 +850,49 @@ pub fn refused_statements<'t>(root: Node<'t>, src: &str, cell_end: Option<&str>)
             previous = Some(statement);
         }
     }
+    if let Some(marker) = cell_end {
+        let across = statements_across_cells(root, src, marker, &out);
+        out.extend(across);
+    }
     first_per_program(&mut out, src, cell_end);
     out.sort_by_key(|r| r.node().start_byte());
+    out
+}
+
+/// The statements of a notebook's joined cells (`root`) that hold the end of a cell, the line
+/// `marker` ([`Refused::AcrossCells`]), once each. A marker line is a comment; one between two
+/// statements of the module or of a block ends a cell between statements (a block's statements
+/// after it run in the next cell, which IPython dedents as a whole); anywhere else (inside a
+/// call's arguments, a string, a line a backslash continues, between a decorator and its
+/// `def`) it ends a cell inside a statement. A marker between a header's `:` and its body is
+/// the empty body `found` holds already ([`Refused::EmptyBody`]).
+fn statements_across_cells<'t>(root: Node<'t>, src: &str, marker: &str, found: &[Refused<'t>]) -> Vec<Refused<'t>> {
+    let mut out: Vec<Refused<'t>> = Vec::new();
+    for at in memchr::memmem::find_iter(src.as_bytes(), marker.as_bytes()) {
+        let Some(node) = root.descendant_for_byte_range(at, at + marker.len()) else { continue };
+        let between_statements =
+            node.kind_name() == "comment" && node.parent().is_some_and(|p| matches!(p.kind_name(), "module" | "block"));
+        if between_statements {
+            continue;
+        }
+        let empty_body = found
+            .iter()
+            .any(|r| matches!(r, Refused::EmptyBody(header) if header.start_byte() <= at && at < header.end_byte()));
+        if empty_body {
+            continue;
+        }
+        // Up to the statement holding it: the node whose parent is the module or a block.
+        let mut statement = node;
+        while let Some(parent) = statement.parent() {
+            if matches!(parent.kind_name(), "module" | "block") {
+                break;
+            }
+            statement = parent;
+        }
+        if statement != root && !out.iter().any(|r| r.node() == statement) {
+            out.push(Refused::AcrossCells(statement));
+        }
+    }
     out
 }
 
@@ -1027,7 +1074,8 @@ impl<'t> Refused<'t> {
             | Refused::EmptyBody(n)
             | Refused::Python2(n)
             | Refused::NoHandler(n, _)
-            | Refused::Walrus(n) => n,
+            | Refused::Walrus(n)
+            | Refused::AcrossCells(n) => n,
         }
     }
 }

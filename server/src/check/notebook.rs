@@ -561,6 +561,46 @@ mod tests {
         assert!(crate::check::syntax_errors(&tree, &program).is_empty(), "{program}");
     }
 
+    /// Regression (a newcomer's trial): a statement left open at a cell's end (a bracket, a
+    /// triple-quoted string, a backslash, a decorator) parsed as one statement with the next
+    /// cell, no NL000, and `--fix` rewrote the notebook; IPython compiles each cell alone.
+    #[test]
+    fn a_statement_left_open_at_a_cells_end_is_a_syntax_error() {
+        let errors = |cells: &[&str]| {
+            let program = join(cells.iter().copied()).program;
+            let tree = crate::syntax::parse(&program);
+            let found = crate::check::syntax_errors(&tree, &program);
+            found.iter().map(|s| (s.span.start.row, s.message.clone())).collect::<Vec<_>>()
+        };
+        let open = [
+            ["import torch\np = torch.softmax(z,\n", "    dim=-1)\nlp = torch.log(p)\n"],
+            ["x = 1 + \\\n", "2\n"],
+            ["s = '''\nabc\n", "'''\n"],
+            ["@torch.no_grad()\n", "def f(x):\n    return x\n"],
+            ["if (a and\n", "    b):\n    pass\n"],
+        ];
+        for cells in open {
+            let found = errors(&cells);
+            assert_eq!(found.len(), 1, "{cells:?}: {found:?}");
+            assert!(found[0].1.contains("left unfinished at the cell's end"), "{cells:?}: {found:?}");
+            let first = cells[0].lines().position(|l| !l.starts_with("import")).unwrap();
+            assert_eq!(found[0].0, first, "{cells:?}");
+        }
+        // Cells that end between statements, a body whose cell comes after (its own error),
+        // and a cell indented as a whole after a block: as before.
+        let closed: [&[&str]; 4] = [
+            &["p = torch.softmax(z, dim=-1)\n", "lp = torch.log(p)\n"],
+            &["def f(x):\n    y = x\n", "    z = 1\n"],
+            &["for i in range(3):\n    pass\n# a comment\n", "\n", "x = 1"],
+            &["s = '''\nabc\n'''\n", "t = (1,\n     2)\n"],
+        ];
+        for cells in closed {
+            assert_eq!(errors(cells), Vec::new(), "{cells:?}");
+        }
+        let body = errors(&["def f(x):\n", "    return x\n"]);
+        assert!(body.len() == 1 && body[0].1.contains("expected an indented block"), "{body:?}");
+    }
+
     #[test]
     fn code_cells_make_one_program_with_a_cell_map() {
         let nb = Notebook::parse(NB.as_bytes()).unwrap();
