@@ -183,3 +183,22 @@ def a_guard_before_the_count_is_rebound(x, masks):
         return None
     k = masks[0].sum()
     return x.sum(1) / n, x.sum(0) / m, x / k  # error: [NL201, NL201, NL201]
+
+
+def conditions_that_leave_a_zero(s, mask):
+    # `int(n) >= 0` and `int(n) < 1` hold of 0; `bool(n) is True` returns where `n` is not 0;
+    # a tensor comparison is never the object `False`.
+    n = mask.sum()
+    if int(n) < 0:
+        return s
+    m = mask.sum(0)
+    if bool(m) is True:
+        return s
+    k = mask.sum(1)
+    if (k > 0) is False:
+        return s
+    j = mask.sum(2)
+    if int(j) >= 1:
+        return s
+    return s / n, s / m, s / k, s / j  # error: [NL201, NL201, NL201, NL201]
+

@@ -213,3 +213,69 @@ def empty_mask_floored_loss(x, mask):
     if total == 0:
         total = 1
     return x.sum(1) / n, x.sum() / total
+
+
+def guarded_through_int_or_bool(s, mask, masks):
+    # `int` truncates toward 0: `int(n) != 0` says `|n| >= 1`, `int(n) > 0` says `n >= 1`; and
+    # `bool(n)` is as true as `n`.
+    n = mask.sum()
+    if int(n) == 0:
+        return torch.zeros(())
+    a = s / n
+    m = mask.sum(0)
+    if not bool(m):
+        raise ValueError("empty mask")
+    k = mask.sum(1)
+    if bool(k) is False:
+        return torch.zeros(())
+    j = mask.sum(2)
+    assert int(j) > 0
+    i = mask.sum(3)
+    if not int(i):
+        return torch.zeros(())
+    h = mask.sum(4)
+    if int(h) <= 0:
+        return torch.zeros(())
+    out = []
+    for each in masks:
+        c = each.sum()
+        if int(c) < 1:
+            continue
+        out.append(s / c)
+    return a, s / m, s / k, s / j, s / i, s / h, out
+
+
+def guarded_through_int_in_branches(s, mask, flag):
+    n = mask.sum()
+    if flag:
+        return s
+    elif int(n) == 0:
+        return torch.zeros(())
+    if int(n) != 0:
+        return s / n if int(n) > 0 else s / n.abs()
+    return torch.zeros(())
+
+
+def a_guard_on_the_sum_expression(loss, mask):
+    # The condition is on the expression itself, and on a name bound to it after the guard.
+    if mask.sum() == 0:
+        return torch.zeros(())
+    denom = mask.sum()
+    if not mask.sum(0):
+        return torch.zeros(())
+    assert mask.sum(1) > 0
+    per_row = mask.sum(1)
+    return loss.sum() / mask.sum(), loss.sum() / denom, loss.sum() / mask.sum(0), loss.sum(1) / per_row
+
+
+def a_guarded_count_cast(s, x, mask):
+    # `float(n)` of a count and `n.type_as(x)` (to the dtype of what it divides) keep its zeros.
+    n = mask.sum()
+    if n == 0:
+        return torch.zeros(())
+    n = n.type_as(x)
+    m = mask.sum(0)
+    if m == 0:
+        return torch.zeros(())
+    m = float(m)
+    return s / n, s / float(mask.sum(1)) if mask.sum(1) > 0 else s, s / m

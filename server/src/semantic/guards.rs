@@ -548,6 +548,15 @@ impl<'a> Model<'a> {
         while let Some(node) = stack.pop() {
             if node.kind_name() == "identifier" {
                 let name = text(node, self.src);
+                // `int(n)`, `bool(n)`, `float(n)` name the builtins: a later call of one (`if not
+                // bool(k)`) changes no value the condition tested.
+                if matches!(name, "int" | "bool" | "float")
+                    && self
+                        .parent(node)
+                        .is_some_and(|p| p.kind_name() == "call" && p.child_by_field_id(FIELD.function) == Some(node))
+                {
+                    continue;
+                }
                 if let Some(c) = self.first_change_of(scope, name, from, |c| self.rebound_to_its_copy(c)) {
                     first = first.min(c.start_byte());
                 }
@@ -573,10 +582,11 @@ impl<'a> Model<'a> {
 
     /// `name`, an occurrence of a name, is the whole target of `name = value` where `value`
     /// copies what the name held before with its zeros and only them (`n = n.float()`, `n =
-    /// n.to(device).detach()`, `n = n.item()`), read from the syntax alone: these are asked while
-    /// a block's conditions are read, when no value may be asked. A cast to a floating dtype is
-    /// taken to keep the zeros, as it does for a count (the value a guard on `n == 0` tests);
-    /// a float64 below float32's least subnormal would become 0.
+    /// n.to(device).detach()`, `n = n.item()`, `n = float(n)`, `n = n.type_as(x)`), read from the
+    /// syntax alone: these are asked while a block's conditions are read, when no value may be
+    /// asked. A cast to a floating dtype is taken to keep the zeros, as it does for a count (the
+    /// value a guard on `n == 0` tests); a float64 below float32's least subnormal would become
+    /// 0. `int(n)` is no copy: it truncates 0.5 to 0.
     fn rebound_to_its_copy(&self, name: Node<'a>) -> bool {
         let Some(assignment) = self.parent(name).filter(|p| p.kind_name() == "assignment") else { return false };
         if assignment.child_by_field_id(FIELD.left) != Some(name) {
@@ -585,11 +595,23 @@ impl<'a> Model<'a> {
         let Some(mut value) = assignment.child_by_field_id(FIELD.right).map(unparenthesized) else { return false };
         let mut steps = 0;
         while value.kind_name() == "call" && steps < MAX_COPIES {
+            // `float(n)`: exact for an integer, and 0 only where `n` is.
+            if let Some(arg) = builtin_argument(value, "float", self.src) {
+                value = unparenthesized(arg);
+                steps += 1;
+                continue;
+            }
             let cast = value.child_by_field_id(FIELD.function).filter(|f| f.kind_name() == "attribute").and_then(|f| {
                 let method = text(f.child_by_field_id(FIELD.attribute)?, self.src);
                 let no_args = Args::of(value).is_empty();
                 let copies = match method {
                     "to" => self.to_device_or_float(value),
+                    // `n.type_as(x)`: to `x`'s dtype, which the syntax does not show. Taken to
+                    // keep the zeros: the cast is almost always to the floating dtype of what
+                    // the count divides or weighs (`loss`, `logits`). An integer `x` keeps them
+                    // too, but a narrow one wraps (a count of 256 as `torch.uint8` is 0): that
+                    // rare case is missed, rather than every guarded count cast this way reported.
+                    "type_as" => Args::of(value).positional.len() == 1 && Args::of(value).keyword.is_empty(),
                     _ => COUNT_CASTS.contains(&method) && no_args,
                 };
                 copies.then(|| f.child_by_field_id(FIELD.object)).flatten()
@@ -691,7 +713,15 @@ impl<'a> Model<'a> {
                     }
                 }
             }
-            "comparison_operator" => self.comparison(cond, truth, out),
+            "comparison_operator" => {
+                // `bool(n) is False`, `bool(n) == True`: the test of `n` itself.
+                if let Some((test, holds)) = comparison_parts(cond).and_then(|(a, op, b)| bool_test(a, op, b, self.src))
+                {
+                    self.constraints_of(test, truth == holds, depth + 1, out);
+                } else {
+                    self.comparison(cond, truth, out);
+                }
+            }
             // Range family (issue 9): element-wise `a & b`, `a | b` and `~a` of array conditions,
             // as `and`, `or` and `not` of scalar ones.
             "binary_operator" => {
@@ -707,6 +737,12 @@ impl<'a> Model<'a> {
             "unary_operator" if cond.child_by_field_id(FIELD.operator).is_some_and(|o| o.kind_name() == "~") => {
                 if let Some(arg) = cond.child_by_field_id(FIELD.argument) {
                     self.constraints_of(arg, !truth, depth, out);
+                }
+            }
+            // `bool(n)` is as true as `n` (`if not bool(n): return`).
+            "call" if builtin_argument(cond, "bool", self.src).is_some() => {
+                if let Some(arg) = builtin_argument(cond, "bool", self.src) {
+                    self.constraints_of(arg, truth, depth + 1, out);
                 }
             }
             // `tf.equal(x, 0.0)`, `torch.gt(x, 0)`, `x.ne(0)`: comparisons as calls.
@@ -746,6 +782,13 @@ impl<'a> Model<'a> {
                 };
                 if let Some(inner) = inner {
                     self.constraints_of(inner, true, depth + 1, out);
+                } else if self.is_number(cond) {
+                    // A number that is true is not 0 (`if not mask.sum(): return`), and neither
+                    // is what `int` truncated to one (`if not int(n): return`).
+                    out.push(Constraint { subject: cond, range: NONZERO });
+                    if let Some(arg) = builtin_argument(cond, "int", self.src) {
+                        out.push(Constraint { subject: unparenthesized(arg), range: NONZERO });
+                    }
                 }
             }
             "call" => {
@@ -870,6 +913,12 @@ impl<'a> Model<'a> {
             subject = unparenthesized(value);
         }
         out.push(Constraint { subject, range });
+        // `int(n) != 0`, `int(n) > 0`: what the truncation's range says of `n`.
+        if let Some(arg) = builtin_argument(subject, "int", self.src)
+            && let Some(range) = truncated_from(range)
+        {
+            out.push(Constraint { subject: unparenthesized(arg), range });
+        }
         // `x.min() > 0`, `np.min(x) > 0`: every element of x. (`x.min() != 0` too: the pinhole
         // opens only a closed 0 at the bottom of x's range, where the minimum is.)
         if (matches!(op, Some(">") | Some(">=")) || (op == Some("!=") && c == 0.0)) && subject.kind_name() == "call" {
@@ -916,6 +965,75 @@ pub(super) fn comparison_parts<'t>(cond: Node<'t>) -> Option<(Node<'t>, &'t str,
     let ops: Vec<&'t str> = cond.children_by_field_name("operators", &mut cursor).map(|o| o.kind_name()).collect();
     let [op] = ops.as_slice() else { return None };
     Some((a, op, b))
+}
+
+/// The range of `x` where `int(x)` lies in `range`, when `range` excludes 0; else `None`.
+/// `int` truncates toward 0: `int(x)` is 0 exactly where `|x| < 1`, at least `k >= 1` exactly
+/// where `x >= k`, and at most `-k` exactly where `x <= -k`. So `int(n) != 0` says `n != 0`
+/// (indeed `|n| >= 1`, which the pinhole cannot hold), and `int(n) > 0` says `n >= 1`; a range
+/// holding 0 says nothing of the sign of `n` (`int(n) < 1` holds of 0.5 as of 0, and `int(n)
+/// >= 0` of -0.5), and is dropped. (`int` of a NaN or an infinity raises: no value gets past.)
+fn truncated_from(range: Interval) -> Option<Interval> {
+    let (lo, hi) = (range.lo, range.hi);
+    if lo.value == 0.0 && hi.value == 0.0 && !lo.closed && !hi.closed {
+        return Some(NONZERO);
+    }
+    if range.is_positive() {
+        // The least integer of the range that is at least 1.
+        let k = if lo.closed { lo.value.ceil() } else { lo.value.floor() + 1.0 }.max(1.0);
+        return k.is_finite().then(|| Interval::at_least(k));
+    }
+    if hi.value < 0.0 || (hi.value == 0.0 && !hi.closed) {
+        let k = if hi.closed { hi.value.floor() } else { hi.value.ceil() - 1.0 }.min(-1.0);
+        return k.is_finite().then(|| Interval::new(Bound::open(f64::NEG_INFINITY), Bound::closed(k)));
+    }
+    None
+}
+
+/// `a op b` tests a Python truth against a literal `True` or `False` (`==`, `!=`, `is`, `is
+/// not`): the test and whether the comparison holds where it is true (`bool(n) is False`: `n`,
+/// false). Only of a genuine `bool` (`bool(...)`, `not ...`): `t is False` is false for any
+/// tensor `t`, and `(t > 0) is False` for a tensor comparison, so they say nothing of `t`.
+fn bool_test<'t>(a: Node<'t>, op: &str, b: Node<'t>, src: &str) -> Option<(Node<'t>, bool)> {
+    let literal = |n: Node<'t>| match unparenthesized(n).kind_name() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    };
+    let (test, value) = match (literal(a), literal(b)) {
+        (None, Some(v)) => (unparenthesized(a), v),
+        (Some(v), None) => (unparenthesized(b), v),
+        _ => return None,
+    };
+    let genuine = test.kind_name() == "not_operator" || builtin_argument(test, "bool", src).is_some();
+    let equal = match op {
+        "==" | "is" => true,
+        "!=" | "is not" => false,
+        _ => return None,
+    };
+    genuine.then_some((test, value == equal))
+}
+
+/// The one argument of a call of the builtin `name` (`int(n)`, `bool(n)`), with no keyword or
+/// splat, read from the syntax: a name that shadows the builtin is not looked for (as the
+/// values of `float(n)` and `int(n)` are read).
+fn builtin_argument<'t>(call: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
+    let call = unparenthesized(call);
+    if call.kind_name() != "call" {
+        return None;
+    }
+    let function = call.child_by_field_id(FIELD.function)?;
+    if function.kind_name() != "identifier" || text(function, src) != name {
+        return None;
+    }
+    if call.child_by_field_id(FIELD.arguments)?.kind_name() != "argument_list" {
+        return None;
+    }
+    let args = Args::of(call);
+    match (args.positional.as_slice(), args.keyword.is_empty(), args.splat) {
+        ([arg], true, false) => Some(*arg),
+        _ => None,
+    }
 }
 
 /// Narrows `range` by a constraint. The "not 0" pinhole (an empty-looking open point at 0)
