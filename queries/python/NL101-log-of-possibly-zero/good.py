@@ -503,3 +503,27 @@ def counts_guarded_and_then_cast(mask, strict):
         else:
             return None
     return a, b, c, torch.log(j)
+
+
+def counts_guarded_through_int_bool_or_the_sum_itself(mask, x):
+    # `int(n) == 0` returns where `|n| < 1`, `not bool(n)` where `n` is 0; a guard on the sum
+    # expression holds of the same expression after it and of a name bound to it; `float(n)`
+    # and `n.type_as(x)` of a guarded count keep its zeros.
+    n = mask.sum()
+    if int(n) == 0:
+        return None
+    m = mask.sum(0)
+    if not bool(m):
+        return None
+    if mask.sum(1) == 0:
+        return None
+    k = mask.sum(1)
+    j = mask.sum(2)
+    if j == 0:
+        return None
+    j = j.type_as(x)
+    i = mask.sum(3)
+    if i == 0:
+        return None
+    i = float(i)
+    return torch.log(n), torch.log(m), torch.log(mask.sum(1)), torch.log(k), torch.log(j), np.log(i)

@@ -93,7 +93,7 @@ fn log_call<'a>(
     library: Option<Library>,
 ) -> Vec<Finding> {
     let model = cx.model;
-    let mut value = model.value(arg);
+    let mut value = model.refine(arg, model.value(arg));
     // `np.log(p, where=p > 0, out=...)` computes only where the condition holds.
     if let Some(cond) = Args::of(call).keyword(&["where"], model.src) {
         value = narrowed(model, cond, true, arg, value);

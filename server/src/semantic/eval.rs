@@ -260,6 +260,9 @@ impl<'a> Model<'a> {
     /// The value one binding gives `name`.
     pub(super) fn entry_value(&self, name: &str, entry: Entry<'a>) -> Value<'a> {
         match entry.binding {
+            // `if mask.sum() == 0: return`, then `d = mask.sum()`: the conditions where a call is
+            // evaluated hold of its value (names, attributes and subscripts narrow their own).
+            Binding::Value(rhs) if unparenthesized(rhs).kind_name() == "call" => self.refine(rhs, self.value(rhs)),
             Binding::Value(rhs) => self.value(rhs),
             Binding::Unpacked(rhs) => self.unpacked_value(rhs, unpacked_position(entry.node, name, self.src)),
             Binding::Augmented { op, value } => {
@@ -752,7 +755,13 @@ impl<'a> Model<'a> {
             let builtin = self.text(function);
             let first = args.positional.first().map(|a| self.value(*a));
             match (builtin, first) {
-                ("float" | "int" | "round", Some(v)) => return Value { kind: Kind::Scalar, ..v },
+                // `s / float(mask.sum()) if mask.sum() > 0 else s`: the conditions where the
+                // argument is evaluated hold of it.
+                ("float", Some(v)) => {
+                    let arg = args.positional[0];
+                    return Value { kind: Kind::Scalar, ..self.refine(arg, v) };
+                }
+                ("int" | "round", Some(v)) => return Value { kind: Kind::Scalar, ..v },
                 ("abs", Some(v)) => return Value { range: v.range.abs(), producer: None, ..v }.produced(Op::Abs, call),
                 ("len", _) => {
                     return Value::unknown()
