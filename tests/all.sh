@@ -18,6 +18,32 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --check
 
+# The Python venv and the editors' tools download and install while cargo compiles: on a fresh
+# 2-core machine most of that time is waiting on PyPI, npm and apt, not on the CPU. One
+# background job in its own session, its steps one after another (apt-get takes a lock); its log
+# is printed where the Python step would have run, and a failure there fails the run as before.
+prefetch_log="$(mktemp)"
+prefetch() {
+  bash tests/python-env.sh >/dev/null
+  if [ "${SKIP_EDITORS:-0}" != 1 ]; then
+    install_emacs
+    if [ -f editors/vscode/test/run-e2e.sh ]; then
+      bash editors/vscode/test/run-e2e.sh --setup-only
+    fi
+  fi
+}
+install_emacs() {
+  if ! command -v emacs >/dev/null 2>&1 || ! emacs --batch --eval "(require 'eglot)" >/dev/null 2>&1; then
+    # Debian 12's Emacs 28 needs Eglot from elpa-eglot (built in from Emacs 29).
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq emacs-nox elpa-eglot >/dev/null
+  fi
+}
+export -f prefetch install_emacs
+setsid bash -c 'set -euo pipefail; prefetch' >"$prefetch_log" 2>&1 &
+prefetch_pid=$!
+# An early failure (fmt, clippy, a Rust test) stops the downloads too.
+trap 'kill -- -"$prefetch_pid" 2>/dev/null || true; rm -f "$prefetch_log"' EXIT
+
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
@@ -28,8 +54,14 @@ cargo build --release
 step "cargo test"
 cargo test
 
-step "Python test environment"
-bash tests/python-env.sh
+step "Python test environment (and the editors' tools; installed in the background since the start)"
+if ! wait "$prefetch_pid"; then
+  cat "$prefetch_log"
+  echo "all.sh: installing the test environment failed (its log is above)" >&2
+  exit 1
+fi
+cat "$prefetch_log"
+bash tests/python-env.sh >/dev/null
 PY="$NANLINT_DEV_CACHE/venv/bin/python"
 
 step "Numeric truth of the fixes (real numpy, scipy, jax, torch)"
@@ -57,10 +89,7 @@ if [ "${SKIP_EDITORS:-0}" != 1 ]; then
     NANLINT_BIN="$PWD/target/debug/nanlint" bash editors/nvim/test/run.sh
   fi
   step "Emacs (Eglot) end to end, batch mode"
-  if ! command -v emacs >/dev/null 2>&1 || ! emacs --batch --eval "(require 'eglot)" >/dev/null 2>&1; then
-    # Debian 12's Emacs 28 needs Eglot from elpa-eglot (built in from Emacs 29).
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq emacs-nox elpa-eglot >/dev/null
-  fi
+  install_emacs
   NANLINT_BIN="$PWD/target/debug/nanlint" emacs --batch -l editors/emacs/eglot-test.el
 
   if [ -f editors/vscode/test/run-e2e.sh ]; then
