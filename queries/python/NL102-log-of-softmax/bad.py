@@ -355,3 +355,13 @@ def bound_in_the_left_operand_of_and(z, ok):
     if (p := torch.softmax(z, dim=-1)) is not None and ok:
         return torch.log(p)  # error: [NL102]
     return (q := torch.softmax(z, dim=-1)).sum() > 0 and torch.log(q)  # error: [NL102]
+
+
+def flax_reexports_of_jax_nn(z):
+    # flax.linen and flax.nnx export jax.nn's softmax and log_softmax under their own names.
+    import flax.linen as nn
+    from flax import nnx
+
+    a = jnp.log(nn.softmax(z))  # error: [NL102]
+    b = jnp.log(nnx.softmax(z, axis=-1))  # error: [NL102]
+    return a, b

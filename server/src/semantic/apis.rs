@@ -20,6 +20,11 @@ const PREFIXES: &[(&str, &str)] = &[
     ("keras.src.backend.", "keras.backend."),
     ("keras.src.losses.", "keras.losses."),
     ("jax.example_libraries.", "jax."),
+    // flax re-exports jax.nn's activations: flax/linen/activation.py and
+    // flax/nnx/nn/activations.py import them `from jax.nn`, and `flax.linen` and `flax.nnx`
+    // export those names (flax 0.12).
+    ("flax.linen.activation.", "flax.linen."),
+    ("flax.nnx.nn.activations.", "flax.nnx."),
 ];
 
 /// `tf.math` functions TensorFlow also exports at top level (`tf.log`, `tf.reduce_sum`): the
@@ -124,6 +129,23 @@ const ALIASES: &[(&str, &str)] = &[
     ("jax.scipy.special.expit", "jax.nn.sigmoid"),
     ("jax.nn.log_softmax", "jax.nn.log_softmax"),
     ("jax.scipy.special.logsumexp", "jax.nn.logsumexp"),
+    // flax.linen.X and flax.nnx.X for the jax.nn activations the rules know (see PREFIXES).
+    ("flax.linen.log_sigmoid", "jax.nn.log_sigmoid"),
+    ("flax.linen.log_softmax", "jax.nn.log_softmax"),
+    ("flax.linen.logsumexp", "jax.nn.logsumexp"),
+    ("flax.linen.one_hot", "jax.nn.one_hot"),
+    ("flax.linen.sigmoid", "jax.nn.sigmoid"),
+    ("flax.linen.softmax", "jax.nn.softmax"),
+    ("flax.linen.softplus", "jax.nn.softplus"),
+    ("flax.linen.standardize", "jax.nn.standardize"),
+    ("flax.nnx.log_sigmoid", "jax.nn.log_sigmoid"),
+    ("flax.nnx.log_softmax", "jax.nn.log_softmax"),
+    ("flax.nnx.logsumexp", "jax.nn.logsumexp"),
+    ("flax.nnx.one_hot", "jax.nn.one_hot"),
+    ("flax.nnx.sigmoid", "jax.nn.sigmoid"),
+    ("flax.nnx.softmax", "jax.nn.softmax"),
+    ("flax.nnx.softplus", "jax.nn.softplus"),
+    ("flax.nnx.standardize", "jax.nn.standardize"),
     // NumPy
     ("numpy.absolute", "numpy.abs"),
     ("numpy.true_divide", "numpy.divide"),
@@ -193,7 +215,8 @@ pub fn leaf(name: &str) -> &str {
 }
 
 /// Libraries whose functions the model reasons about, by top-level module.
-pub const LIBRARY_ROOTS: &[&str] = &["tensorflow", "keras", "tf_keras", "torch", "numpy", "jax", "scipy", "optax"];
+pub const LIBRARY_ROOTS: &[&str] =
+    &["tensorflow", "keras", "tf_keras", "torch", "numpy", "jax", "scipy", "optax", "flax"];
 
 /// The numeric library a canonical name belongs to; decides which functions a fix may call.
 pub fn library_of(canonical: &str) -> Option<Library> {
@@ -240,6 +263,17 @@ mod tests {
         assert!(is_canonical("torch.log"));
         let spellings: Vec<String> = aliases_of("tensorflow.math.log").collect();
         assert!(spellings.contains(&"tensorflow.log".to_string()), "{spellings:?}");
+    }
+
+    #[test]
+    fn flax_activations_are_jax_nn() {
+        assert_eq!(canonical("flax.linen.log_softmax"), "jax.nn.log_softmax");
+        assert_eq!(canonical("flax.linen.activation.sigmoid"), "jax.nn.sigmoid");
+        assert_eq!(canonical("flax.nnx.softmax"), "jax.nn.softmax");
+        assert_eq!(canonical("flax.nnx.nn.activations.log_sigmoid"), "jax.nn.log_sigmoid");
+        // A layer keeps its name: only the functions re-exported from jax.nn move.
+        assert_eq!(canonical("flax.linen.Dense"), "flax.linen.Dense");
+        assert_eq!(canonical("flax.linen.activation.PReLU"), "flax.linen.PReLU");
     }
 
     #[test]
