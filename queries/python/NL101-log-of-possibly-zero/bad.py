@@ -405,3 +405,11 @@ def counts_changed_after_their_guard(mask, strict):
         if strict:
             raise ValueError("empty mask")
     return torch.log(n), torch.log(m)  # error: [NL101, NL101]
+
+
+def flax_reexports_of_jax_nn(x):
+    # flax.linen and flax.nnx export jax.nn's relu (0 for every x <= 0) under their own names.
+    import flax.linen as fnn
+    from flax import nnx
+
+    return jnp.log(fnn.relu(x)), jnp.log(nnx.relu(x))  # error: [NL101, NL101]

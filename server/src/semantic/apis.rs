@@ -129,23 +129,58 @@ const ALIASES: &[(&str, &str)] = &[
     ("jax.scipy.special.expit", "jax.nn.sigmoid"),
     ("jax.nn.log_softmax", "jax.nn.log_softmax"),
     ("jax.scipy.special.logsumexp", "jax.nn.logsumexp"),
-    // flax.linen.X and flax.nnx.X for the jax.nn activations the rules know (see PREFIXES).
+    // flax.linen.X and flax.nnx.X: every function the two modules re-export from jax.nn (see
+    // PREFIXES), linen's `normalize = standardize`, and `tanh` from jax.numpy.
+    ("flax.linen.celu", "jax.nn.celu"),
+    ("flax.linen.elu", "jax.nn.elu"),
+    ("flax.linen.gelu", "jax.nn.gelu"),
+    ("flax.linen.glu", "jax.nn.glu"),
+    ("flax.linen.hard_sigmoid", "jax.nn.hard_sigmoid"),
+    ("flax.linen.hard_silu", "jax.nn.hard_silu"),
+    ("flax.linen.hard_swish", "jax.nn.hard_swish"),
+    ("flax.linen.hard_tanh", "jax.nn.hard_tanh"),
+    ("flax.linen.leaky_relu", "jax.nn.leaky_relu"),
     ("flax.linen.log_sigmoid", "jax.nn.log_sigmoid"),
     ("flax.linen.log_softmax", "jax.nn.log_softmax"),
     ("flax.linen.logsumexp", "jax.nn.logsumexp"),
     ("flax.linen.one_hot", "jax.nn.one_hot"),
+    ("flax.linen.relu", "jax.nn.relu"),
+    ("flax.linen.relu6", "jax.nn.relu6"),
+    ("flax.linen.selu", "jax.nn.selu"),
     ("flax.linen.sigmoid", "jax.nn.sigmoid"),
+    ("flax.linen.silu", "jax.nn.silu"),
+    ("flax.linen.soft_sign", "jax.nn.soft_sign"),
     ("flax.linen.softmax", "jax.nn.softmax"),
     ("flax.linen.softplus", "jax.nn.softplus"),
     ("flax.linen.standardize", "jax.nn.standardize"),
+    ("flax.linen.swish", "jax.nn.swish"),
+    ("flax.nnx.celu", "jax.nn.celu"),
+    ("flax.nnx.elu", "jax.nn.elu"),
+    ("flax.nnx.gelu", "jax.nn.gelu"),
+    ("flax.nnx.glu", "jax.nn.glu"),
+    ("flax.nnx.hard_sigmoid", "jax.nn.hard_sigmoid"),
+    ("flax.nnx.hard_silu", "jax.nn.hard_silu"),
+    ("flax.nnx.hard_swish", "jax.nn.hard_swish"),
+    ("flax.nnx.hard_tanh", "jax.nn.hard_tanh"),
+    ("flax.nnx.leaky_relu", "jax.nn.leaky_relu"),
     ("flax.nnx.log_sigmoid", "jax.nn.log_sigmoid"),
     ("flax.nnx.log_softmax", "jax.nn.log_softmax"),
     ("flax.nnx.logsumexp", "jax.nn.logsumexp"),
     ("flax.nnx.one_hot", "jax.nn.one_hot"),
+    ("flax.nnx.relu", "jax.nn.relu"),
+    ("flax.nnx.relu6", "jax.nn.relu6"),
+    ("flax.nnx.selu", "jax.nn.selu"),
     ("flax.nnx.sigmoid", "jax.nn.sigmoid"),
+    ("flax.nnx.silu", "jax.nn.silu"),
+    ("flax.nnx.soft_sign", "jax.nn.soft_sign"),
     ("flax.nnx.softmax", "jax.nn.softmax"),
     ("flax.nnx.softplus", "jax.nn.softplus"),
     ("flax.nnx.standardize", "jax.nn.standardize"),
+    ("flax.nnx.swish", "jax.nn.swish"),
+    ("flax.nnx.identity", "jax.nn.identity"),
+    ("flax.linen.normalize", "jax.nn.standardize"),
+    ("flax.linen.tanh", "jax.numpy.tanh"),
+    ("flax.nnx.tanh", "jax.numpy.tanh"),
     // NumPy
     ("numpy.absolute", "numpy.abs"),
     ("numpy.true_divide", "numpy.divide"),
@@ -271,6 +306,9 @@ mod tests {
         assert_eq!(canonical("flax.linen.activation.sigmoid"), "jax.nn.sigmoid");
         assert_eq!(canonical("flax.nnx.softmax"), "jax.nn.softmax");
         assert_eq!(canonical("flax.nnx.nn.activations.log_sigmoid"), "jax.nn.log_sigmoid");
+        assert_eq!(canonical("flax.linen.relu"), "jax.nn.relu");
+        assert_eq!(canonical("flax.linen.normalize"), "jax.nn.standardize");
+        assert_eq!(canonical("flax.nnx.tanh"), "jax.numpy.tanh");
         // A layer keeps its name: only the functions re-exported from jax.nn move.
         assert_eq!(canonical("flax.linen.Dense"), "flax.linen.Dense");
         assert_eq!(canonical("flax.linen.activation.PReLU"), "flax.linen.PReLU");
