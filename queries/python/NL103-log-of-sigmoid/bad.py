@@ -154,3 +154,10 @@ def negative_sampling_loss(pos, neg):
     out_loss = torch.log(torch.sigmoid(pos)).squeeze()  # error: [NL103]
     noise_loss = torch.log(torch.sigmoid(-neg)).sum(1)  # error: [NL103]
     return -(out_loss + noise_loss).mean()
+
+
+def flax_reexports_of_jax_nn(z):
+    # flax.nnx exports jax.nn's sigmoid: `import jax` above spells the fix.
+    from flax import nnx
+
+    return jnp.log(nnx.sigmoid(z))  # error: [NL103]

@@ -166,6 +166,15 @@ fn spell_alias(
             }
         }
     }
+    // The preferred module re-exports the function under its own name (`nnx.log_sigmoid` is
+    // jax.nn's): spelled there rather than imported from the module that defines it.
+    let leaf = apis::leaf(target);
+    if let Some((local, path)) = prefer
+        && apis::canonical(&format!("{path}.{leaf}")) == target
+        && reaches(local, path)
+    {
+        return Some(format!("{local}.{leaf}"));
+    }
     None
 }
 
@@ -720,6 +729,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_module_re_exporting_the_function_spells_it_where_the_call_used_it() {
+        // flax.nnx exports jax.nn's log_sigmoid: no `import jax.nn` for a file that has none.
+        let src = "from flax import nnx\n";
+        let tree = parse(src);
+        let imports = Imports::collect(tree.root_node(), src);
+        let spell = |prefer| spell_with(&imports, "jax.nn.log_sigmoid", prefer, &|_, _| true, &|_| false, &|_, _| None);
+        let (spelled, import, _) = spell(Some("nnx")).unwrap();
+        assert_eq!((spelled.as_str(), import), ("nnx.log_sigmoid", None));
+        // Without the call's own name to go by, the function's own module is imported.
+        let (spelled, import, _) = spell(None).unwrap();
+        assert_eq!(spelled, "jax.nn.log_sigmoid");
+        assert!(import.is_some());
+        // A file that imports jax keeps jax's spelling.
+        assert_eq!(
+            spell_in("import jax\nfrom flax import nnx\n", "jax.nn.log_sigmoid"),
+            ("jax.nn.log_sigmoid".into(), None)
+        );
     }
 
     #[test]
