@@ -834,8 +834,8 @@ impl<'a> Model<'a> {
                     }
                 }
                 // Only a parameter passed on as it came in (an argument or the receiver) makes a
-                // flow: resolving the callee of every call cost a tenth of the analysis of a
-                // library file.
+                // flow: resolving the callee of every call took 4 % of the instructions of a
+                // check of flax/linen.
                 "call" if passes_a_parameter(node, &params, self.src) => {
                     let args = Args::of(node);
                     let into = match self.callee(node) {
